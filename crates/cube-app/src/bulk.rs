@@ -1,0 +1,133 @@
+//! Bulk work on a selection of an assignment's enrollments: move to a segment, register one
+//! outcome on all, export, or remove. A bulk change is one unit of work: if any selected
+//! enrollment cannot take the action, nothing is changed and the error says how many and why.
+
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
+use cube_domain::bulk::{BulkAction, Selection};
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::ids::{AssignmentId, CustomerId, UserId};
+use cube_domain::outcome::Registrar;
+use cube_domain::ports::UnitOfWork;
+use std::collections::BTreeMap;
+
+/// What a bulk action did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkReport {
+    /// How many enrollments were selected.
+    pub selected: usize,
+    /// How many were changed.
+    pub changed: usize,
+}
+
+/// One exported row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    /// The enrollment.
+    pub enrollment: Enrollment,
+    /// Its customer.
+    pub customer: Customer,
+}
+
+async fn selected(
+    uow: &mut dyn UnitOfWork,
+    assignment: AssignmentId,
+    selection: &Selection,
+) -> AppResult<Vec<(Enrollment, Customer)>> {
+    let enrollments = uow.enrollments(assignment).await?;
+    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
+    let mut customers: BTreeMap<CustomerId, Customer> =
+        uow.customers_by_id(&ids).await?.into_iter().map(|c| (c.id(), c)).collect();
+    let mut rows = Vec::new();
+    for enrollment in enrollments {
+        let Some(customer) = customers.remove(&enrollment.customer()) else {
+            return Err(AppError::NotFound("customer"));
+        };
+        if selection.matches(&enrollment, customer.fields()) {
+            rows.push((enrollment, customer));
+        }
+    }
+    Ok(rows)
+}
+
+impl Cube {
+    /// The selected enrollments with their customers (also the export).
+    pub async fn select(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+        selection: &Selection,
+    ) -> AppResult<Vec<ExportRow>> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
+        Ok(selected(uow.as_mut(), assignment_id, selection)
+            .await?
+            .into_iter()
+            .map(|(enrollment, customer)| ExportRow { enrollment, customer })
+            .collect())
+    }
+
+    /// Applies `action` to every selected enrollment, all or nothing.
+    pub async fn bulk(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+        selection: &Selection,
+        action: BulkAction,
+    ) -> AppResult<BulkReport> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment =
+            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        let rows = selected(uow.as_mut(), assignment_id, selection).await?;
+        let mut report = BulkReport { selected: rows.len(), changed: 0 };
+        let mut failures = Vec::new();
+        match action {
+            BulkAction::MoveToSegment(segment) => {
+                if let Some(segment) = segment
+                    && !assignment.setup().has_segment(segment)
+                {
+                    return Err(AppError::NotFound("segment"));
+                }
+                for (mut enrollment, _) in rows {
+                    if enrollment.segment() != segment {
+                        enrollment.move_to_segment(segment);
+                        uow.update_enrollment(&enrollment).await?;
+                        report.changed += 1;
+                    }
+                }
+            }
+            BulkAction::RegisterOutcome(command) => {
+                if !command.products.is_empty() || command.meeting.is_some() {
+                    return Err(AppError::Invalid(
+                        "bulk registration cannot carry products or book meetings; register those one by one".into(),
+                    ));
+                }
+                for (enrollment, _) in rows {
+                    let registrar = Registrar::Manager(user.id);
+                    match self
+                        .register_in(uow.as_mut(), &assignment, &enrollment, registrar, command.clone(), None, now)
+                        .await
+                    {
+                        Ok(_) => report.changed += 1,
+                        Err(AppError::Store(error)) => return Err(AppError::Store(error)),
+                        Err(error) => failures.push(error.to_string()),
+                    }
+                }
+            }
+            BulkAction::Remove => {
+                for (enrollment, _) in rows {
+                    uow.delete_enrollment(enrollment.id()).await?;
+                    report.changed += 1;
+                }
+            }
+        }
+        if let Some(first) = failures.first() {
+            return Err(AppError::Bulk { selected: report.selected, failed: failures.len(), first: first.clone() });
+        }
+        uow.commit().await?;
+        Ok(report)
+    }
+}

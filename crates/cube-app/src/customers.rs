@@ -1,0 +1,281 @@
+//! Customers: added one by one or imported in batches (deduplicated by external id, then by
+//! phone), and enrolled in assignments. An import checks every row, rejects the bad ones
+//! with a reason each, and writes the good ones in one unit of work: all of them or none.
+
+use crate::setup::managed_owner;
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use cube_domain::customer::{Customer, CustomerDetails};
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::{FieldKey, FieldValues};
+use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId};
+use cube_domain::ports::{CustomerKey, Page, StoreError, UnitOfWork};
+use cube_domain::values::{Email, Name, PhoneNumber};
+use std::collections::BTreeMap;
+
+/// A customer as typed in or read from a spreadsheet row: text to be parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerInput {
+    /// Company or person name.
+    pub name: String,
+    /// Phone numbers (E.164, spaces allowed).
+    pub phones: Vec<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Organisation or person number.
+    pub registry_number: Option<String>,
+    /// The id in the source system.
+    pub external_id: Option<String>,
+    /// Optional CRM field values as text, by field key.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A row an import did not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The row number (1 = first data row).
+    pub row: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// New customers created.
+    pub created: usize,
+    /// Rows that matched an existing customer (by external id or phone).
+    pub matched: usize,
+    /// Customers newly enrolled in the assignment.
+    pub enrolled: usize,
+    /// Customers that were in the assignment already.
+    pub already_enrolled: usize,
+    /// Rows rejected, with reasons.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// What enrolling a list of customers did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrollReport {
+    /// Newly enrolled.
+    pub enrolled: usize,
+    /// In the assignment already.
+    pub already_enrolled: usize,
+}
+
+/// Parses a customer input against the data owner's field definitions.
+pub fn parse_customer(
+    id: CustomerId,
+    owner: &DataOwner,
+    dataset: Dataset,
+    input: &CustomerInput,
+) -> AppResult<Customer> {
+    let phones = input
+        .phones
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| PhoneNumber::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let non_empty = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let email = non_empty(&input.email).map(|e| Email::parse(&e)).transpose()?;
+    let details = CustomerDetails {
+        name: Name::parse(&input.name)?,
+        phones,
+        email,
+        address: non_empty(&input.address),
+        registry_number: non_empty(&input.registry_number),
+        external_id: non_empty(&input.external_id),
+    };
+    let definitions = owner.fields(dataset);
+    let mut fields = FieldValues::new();
+    for (key, raw) in &input.fields {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let key = FieldKey::parse(key)?;
+        let definition = definitions
+            .iter()
+            .find(|d| d.key() == &key)
+            .ok_or_else(|| AppError::Invalid(format!("the data owner has no {dataset:?} field '{key}'")))?;
+        fields.insert(key, definition.parse_text(raw)?);
+    }
+    Ok(Customer::new(id, owner, dataset, details, fields)?)
+}
+
+impl Cube {
+    /// Adds one customer to a data owner.
+    pub async fn add_customer(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+        dataset: Dataset,
+        input: CustomerInput,
+    ) -> AppResult<Customer> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
+        let customer = parse_customer(self.new_id(), &owner, dataset, &input)?;
+        if let Some(existing) = find_existing(uow.as_mut(), owner_id, &customer).await? {
+            return Err(AppError::Store(StoreError::Duplicate(format!(
+                "a customer with the same external id or phone ({})",
+                existing.id()
+            ))));
+        }
+        uow.save_customer(&customer).await?;
+        uow.commit().await?;
+        Ok(customer)
+    }
+
+    /// Changes a customer's fixed fields and CRM values.
+    pub async fn update_customer(&self, actor_id: UserId, id: CustomerId, input: CustomerInput) -> AppResult<Customer> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let mut customer = uow.customer(id).await?.ok_or(AppError::NotFound("customer"))?;
+        let owner = managed_owner(uow.as_mut(), &user, customer.data_owner(), self.now().date()).await?;
+        let parsed = parse_customer(id, &owner, customer.dataset(), &input)?;
+        customer.update(&owner, parsed.details().clone(), parsed.fields().clone())?;
+        uow.save_customer(&customer).await?;
+        uow.commit().await?;
+        Ok(customer)
+    }
+
+    /// One customer of a data owner the user manages.
+    pub async fn customer(&self, actor_id: UserId, id: CustomerId) -> AppResult<Customer> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let customer = uow.customer(id).await?.ok_or(AppError::NotFound("customer"))?;
+        managed_owner(uow.as_mut(), &user, customer.data_owner(), self.now().date()).await?;
+        Ok(customer)
+    }
+
+    /// A page of a data owner's customers.
+    pub async fn customers(&self, actor_id: UserId, owner_id: DataOwnerId, page: Page) -> AppResult<Vec<Customer>> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
+        Ok(uow.customers(owner_id, page).await?)
+    }
+
+    /// Imports rows into the assignment's data owner and enrolls them in the assignment
+    /// (in `segment`, if given). Bad rows are rejected with a reason; the rest are written
+    /// in one unit of work.
+    pub async fn import_customers(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+        dataset: Dataset,
+        segment: Option<SegmentId>,
+        rows: Vec<CustomerInput>,
+    ) -> AppResult<ImportReport> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let now = self.now();
+        let assignment =
+            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        if let Some(segment) = segment
+            && !assignment.setup().has_segment(segment)
+        {
+            return Err(AppError::NotFound("segment"));
+        }
+        let owner = uow
+            .data_owner(assignment.data_owner())
+            .await?
+            .ok_or(AppError::NotFound("data owner"))?;
+        let initial = flow_of(uow.as_mut(), &assignment).await?.initial_state();
+        let mut sequence = uow.next_sequence(assignment_id).await?;
+        let mut report = ImportReport::default();
+        for (index, input) in rows.iter().enumerate() {
+            let parsed = match parse_customer(self.new_id(), &owner, dataset, input) {
+                Ok(customer) => customer,
+                Err(error) => {
+                    report.rejected.push(RejectedRow { row: index + 1, reason: error.to_string() });
+                    continue;
+                }
+            };
+            let customer = match find_existing(uow.as_mut(), owner.id(), &parsed).await? {
+                Some(existing) => {
+                    report.matched += 1;
+                    existing
+                }
+                None => {
+                    uow.save_customer(&parsed).await?;
+                    report.created += 1;
+                    parsed
+                }
+            };
+            if uow.enrollment_of(assignment_id, customer.id()).await?.is_some() {
+                report.already_enrolled += 1;
+                continue;
+            }
+            let enrollment =
+                Enrollment::new(self.new_id(), assignment_id, customer.id(), initial, segment, sequence, now);
+            uow.insert_enrollment(&enrollment).await?;
+            sequence += 1;
+            report.enrolled += 1;
+        }
+        uow.commit().await?;
+        Ok(report)
+    }
+
+    /// Enrolls existing customers of the data owner in the assignment.
+    pub async fn enroll(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+        customers: &[CustomerId],
+        segment: Option<SegmentId>,
+    ) -> AppResult<EnrollReport> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let now = self.now();
+        let assignment =
+            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        if let Some(segment) = segment
+            && !assignment.setup().has_segment(segment)
+        {
+            return Err(AppError::NotFound("segment"));
+        }
+        let initial = flow_of(uow.as_mut(), &assignment).await?.initial_state();
+        let mut sequence = uow.next_sequence(assignment_id).await?;
+        let mut report = EnrollReport::default();
+        for customer_id in customers {
+            let customer = uow
+                .customer(*customer_id)
+                .await?
+                .filter(|c| c.data_owner() == assignment.data_owner())
+                .ok_or(AppError::NotFound("customer"))?;
+            if uow.enrollment_of(assignment_id, customer.id()).await?.is_some() {
+                report.already_enrolled += 1;
+                continue;
+            }
+            let enrollment =
+                Enrollment::new(self.new_id(), assignment_id, customer.id(), initial, segment, sequence, now);
+            uow.insert_enrollment(&enrollment).await?;
+            sequence += 1;
+            report.enrolled += 1;
+        }
+        uow.commit().await?;
+        Ok(report)
+    }
+}
+
+/// The data owner's customer with the same external id, else the same main phone.
+async fn find_existing(
+    uow: &mut dyn UnitOfWork,
+    owner: DataOwnerId,
+    customer: &Customer,
+) -> AppResult<Option<Customer>> {
+    if let Some(external) = &customer.details().external_id
+        && let Some(found) = uow.find_customer(owner, &CustomerKey::ExternalId(external.clone())).await?
+    {
+        return Ok(Some(found));
+    }
+    for phone in &customer.details().phones {
+        if let Some(found) = uow.find_customer(owner, &CustomerKey::Phone(phone.clone())).await? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,132 @@
+//! # cube-app
+//!
+//! Cube's use cases (application services). Each one loads the acting user, checks the
+//! access policy, does its work through the domain's rules and runs in exactly one unit of
+//! work: it commits once, or writes nothing. The crate depends on `cube-domain` only; the
+//! adapters arrive through the port traits held by [`Cube`].
+//!
+//! # Layout
+//! - [`error`]: `AppError` and its kinds.
+//! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
+//! - [`organisation`]: organisations and users.
+//! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
+//! - [`customers`]: adding, importing and enrolling customers.
+//! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
+//!   external state changes.
+//! - [`bulk`]: selections and bulk actions.
+//! - [`reports`]: historical and current reports, performance, activity limits.
+//! - [`time_tracking`]: time entries.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bulk;
+pub mod customers;
+pub mod error;
+pub mod organisation;
+pub mod reports;
+pub mod setup;
+pub mod system;
+pub mod time_tracking;
+pub mod work;
+
+pub use error::{AppError, ErrorKind};
+
+use cube_domain::access::{self, Permission, ReportKind, User};
+use cube_domain::assignment::Assignment;
+use cube_domain::flow::PublishedFlow;
+use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The use cases over a set of ports. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Cube {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Cube {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cube").finish_non_exhaustive()
+    }
+}
+
+/// The result type of every use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl Cube {
+    /// Wires the use cases to their ports.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { store, clock, ids }
+    }
+
+    /// The store (for adapters that need it directly, e.g. health checks).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn new_id<T: From<uuid::Uuid>>(&self) -> T {
+        T::from(self.ids.next_id())
+    }
+
+    async fn begin(&self) -> AppResult<Box<dyn UnitOfWork>> {
+        Ok(self.store.begin().await?)
+    }
+}
+
+/// Loads the acting user; a missing or deactivated user can do nothing.
+async fn actor(uow: &mut dyn UnitOfWork, id: UserId) -> AppResult<User> {
+    match uow.user(id).await? {
+        Some(user) if user.active => Ok(user),
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+/// What a use case needs to do with an assignment.
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    /// Set it up, enroll, bulk work.
+    Manage,
+    /// Work it as a seller.
+    Work,
+    /// Read one of its reports.
+    Report(ReportKind),
+}
+
+impl Need {
+    fn on(self, assignment: &Assignment) -> Permission<'_> {
+        match self {
+            Need::Manage => Permission::ManageAssignment(assignment),
+            Need::Work => Permission::WorkAssignment(assignment),
+            Need::Report(kind) => Permission::ViewReport(assignment, kind),
+        }
+    }
+}
+
+/// Loads an assignment and checks `permission` on it; another organisation's assignment is
+/// "not found".
+async fn assignment_for(
+    uow: &mut dyn UnitOfWork,
+    user: &User,
+    id: AssignmentId,
+    need: Need,
+    now: OffsetDateTime,
+) -> AppResult<Assignment> {
+    let assignment = uow.assignment(id).await?.ok_or(AppError::NotFound("assignment"))?;
+    access::authorize(user, need.on(&assignment), now.date())
+        .map_err(|e| AppError::access(e, "assignment"))?;
+    Ok(assignment)
+}
+
+/// The published flow an assignment uses.
+async fn flow_of(uow: &mut dyn UnitOfWork, assignment: &Assignment) -> AppResult<PublishedFlow> {
+    uow.published_flow(assignment.flow())
+        .await?
+        .ok_or(AppError::NotFound("flow"))
+}

@@ -1,0 +1,115 @@
+//! Organisations and their users. An organisation is created with its first admin (the
+//! bootstrap step of a new tenant); after that only admins manage users.
+
+use crate::{AppError, AppResult, Cube, actor};
+use cube_domain::access::{self, Organisation, Permission, Role, User};
+use cube_domain::ids::{ClientId, DataOwnerId, UserId};
+use cube_domain::values::{Email, Name};
+use std::collections::BTreeSet;
+
+/// A new user as asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The name.
+    pub name: String,
+    /// The login e-mail.
+    pub email: String,
+    /// The role.
+    pub role: Role,
+    /// For managers: the data owners they manage.
+    pub data_owners: BTreeSet<DataOwnerId>,
+    /// For client users: their client.
+    pub client: Option<ClientId>,
+}
+
+impl Cube {
+    /// Creates an organisation and its first admin. Not an access-checked use case: it is how
+    /// a tenant comes to exist (the server's `create-admin` command and the demo use it).
+    pub async fn create_organisation(&self, name: &str, admin: NewUser) -> AppResult<(Organisation, User)> {
+        let organisation = Organisation { id: self.new_id(), name: Name::parse(name)? };
+        let admin = User {
+            id: self.new_id(),
+            organisation: organisation.id,
+            name: Name::parse(&admin.name)?,
+            email: Email::parse(&admin.email)?,
+            role: Role::Admin,
+            data_owners: BTreeSet::new(),
+            client: None,
+            active: true,
+        };
+        let mut uow = self.begin().await?;
+        uow.save_organisation(&organisation).await?;
+        uow.save_user(&admin).await?;
+        uow.commit().await?;
+        Ok((organisation, admin))
+    }
+
+    /// Adds a user to the acting admin's organisation.
+    pub async fn create_user(&self, actor_id: UserId, new: NewUser) -> AppResult<User> {
+        let mut uow = self.begin().await?;
+        let admin = actor(uow.as_mut(), actor_id).await?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "organisation"))?;
+        let user = User {
+            id: self.new_id(),
+            organisation: admin.organisation,
+            name: Name::parse(&new.name)?,
+            email: Email::parse(&new.email)?,
+            role: new.role,
+            data_owners: new.data_owners,
+            client: new.client,
+            active: true,
+        };
+        check_role_scope(&user)?;
+        uow.save_user(&user).await?;
+        uow.commit().await?;
+        Ok(user)
+    }
+
+    /// Deactivates or reactivates a user of the admin's organisation.
+    pub async fn set_user_active(&self, actor_id: UserId, user_id: UserId, active: bool) -> AppResult<User> {
+        let mut uow = self.begin().await?;
+        let admin = actor(uow.as_mut(), actor_id).await?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "organisation"))?;
+        let mut user = uow
+            .user(user_id)
+            .await?
+            .filter(|u| u.organisation == admin.organisation)
+            .ok_or(AppError::NotFound("user"))?;
+        if user.id == admin.id && !active {
+            return Err(AppError::Invalid("you cannot deactivate yourself".into()));
+        }
+        user.active = active;
+        uow.save_user(&user).await?;
+        uow.commit().await?;
+        Ok(user)
+    }
+
+    /// The users of the admin's organisation.
+    pub async fn users(&self, actor_id: UserId) -> AppResult<Vec<User>> {
+        let mut uow = self.begin().await?;
+        let admin = actor(uow.as_mut(), actor_id).await?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "organisation"))?;
+        Ok(uow.users(admin.organisation).await?)
+    }
+
+    /// The acting user (who am I).
+    pub async fn me(&self, actor_id: UserId) -> AppResult<User> {
+        let mut uow = self.begin().await?;
+        actor(uow.as_mut(), actor_id).await
+    }
+}
+
+fn check_role_scope(user: &User) -> AppResult<()> {
+    match user.role {
+        Role::Client if user.client.is_none() => {
+            Err(AppError::Invalid("a client user needs the client it represents".into()))
+        }
+        Role::Manager if user.data_owners.is_empty() => {
+            Err(AppError::Invalid("a manager needs at least one data owner to manage".into()))
+        }
+        _ => Ok(()),
+    }
+}

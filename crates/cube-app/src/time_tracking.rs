@@ -1,0 +1,71 @@
+//! Time tracking: a user's hours on an assignment, started and stopped, or entered by hand.
+//! Performance per hour is measured against these.
+
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
+use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::time_entry::TimeEntry;
+use time::OffsetDateTime;
+
+impl Cube {
+    /// Starts the clock on an assignment; a clock running elsewhere is stopped first.
+    pub async fn start_time(&self, actor_id: UserId, assignment_id: AssignmentId) -> AppResult<TimeEntry> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+        if let Some(mut running) = uow.running_time_entry(user.id).await? {
+            if running.assignment == assignment_id {
+                return Ok(running);
+            }
+            running.stop(now)?;
+            uow.save_time_entry(&running).await?;
+        }
+        let entry = TimeEntry::start(self.new_id(), user.id, assignment_id, now);
+        uow.save_time_entry(&entry).await?;
+        uow.commit().await?;
+        Ok(entry)
+    }
+
+    /// Stops the user's running clock.
+    pub async fn stop_time(&self, actor_id: UserId) -> AppResult<TimeEntry> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let mut entry = uow
+            .running_time_entry(user.id)
+            .await?
+            .ok_or_else(|| AppError::Invalid("no clock is running".into()))?;
+        entry.stop(now)?;
+        uow.save_time_entry(&entry).await?;
+        uow.commit().await?;
+        Ok(entry)
+    }
+
+    /// Registers finished hours by hand (for oneself, or for anyone as a manager).
+    pub async fn add_time(
+        &self,
+        actor_id: UserId,
+        user_id: UserId,
+        assignment_id: AssignmentId,
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+    ) -> AppResult<TimeEntry> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let permission = if user_id == user.id { Need::Work } else { Need::Manage };
+        assignment_for(uow.as_mut(), &user, assignment_id, permission, now).await?;
+        let worker = uow
+            .user(user_id)
+            .await?
+            .filter(|u| u.organisation == user.organisation)
+            .ok_or(AppError::NotFound("user"))?;
+        if end > now {
+            return Err(AppError::Invalid("hours cannot be registered for the future".into()));
+        }
+        let entry = TimeEntry::manual(self.new_id(), worker.id, assignment_id, start, end)?;
+        uow.save_time_entry(&entry).await?;
+        uow.commit().await?;
+        Ok(entry)
+    }
+}

@@ -1,0 +1,409 @@
+//! A seller's work: the next customer, taking a customer from My Work, releasing one,
+//! registering outcomes (idempotent with a client key), My Work itself, and external
+//! systems changing a customer's state across assignments.
+
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use cube_domain::access::{Permission, Role, User};
+use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::{FixedField, ViewField};
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::{Enrollment, FollowUp};
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, UserId};
+use cube_domain::meeting::Meeting;
+use cube_domain::outcome::{self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext};
+use cube_domain::ports::{NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork};
+use cube_domain::assignment::setup::SmsSender;
+use cube_domain::queue::Tier;
+use cube_domain::{access, sms};
+use time::{Duration, OffsetDateTime, Time};
+
+/// A customer handed to a seller, with what the assignment's customer view shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    /// The enrollment, reserved for the seller.
+    pub enrollment: Enrollment,
+    /// Why it was handed out (`None` when taken from My Work).
+    pub tier: Option<Tier>,
+    /// The customer.
+    pub customer: Customer,
+    /// The fields the assignment shows, in its order.
+    pub view: Vec<ViewEntry>,
+}
+
+/// One field of the customer view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewEntry {
+    /// Which field.
+    pub field: ViewField,
+    /// Its value as text (`None`: empty).
+    pub value: Option<String>,
+}
+
+/// The result of registering an outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The log entry (the first one, when a retried request is replayed).
+    pub event: OutcomeEvent,
+    /// The enrollment now.
+    pub enrollment: Enrollment,
+    /// The meeting booked.
+    pub meeting: Option<Meeting>,
+    /// True when the idempotency key matched an earlier registration and nothing new was
+    /// written.
+    pub replayed: bool,
+}
+
+/// One line of My Work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyWorkItem {
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The enrollment.
+    pub enrollment: EnrollmentId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The follow-up.
+    pub follow_up: FollowUp,
+    /// Past due and not followed up.
+    pub overdue: bool,
+}
+
+/// A seller's list for today: personal and shared follow-ups, overdue ones first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MyWork {
+    /// My personal follow-ups (overdue and due later today).
+    pub personal: Vec<MyWorkItem>,
+    /// Shared follow-ups (overdue and due later today).
+    pub shared: Vec<MyWorkItem>,
+}
+
+impl MyWork {
+    /// The side panel: personal follow-ups, overdue personal and overdue shared.
+    pub fn side_panel(&self) -> Vec<&MyWorkItem> {
+        self.personal.iter().chain(self.shared.iter().filter(|i| i.overdue)).collect()
+    }
+}
+
+/// The customer view: the assignment's chosen fields of `customer`, in order.
+pub fn customer_view(customer: &Customer, fields: &[ViewField]) -> Vec<ViewEntry> {
+    let details = customer.details();
+    fields
+        .iter()
+        .map(|field| {
+            let value = match field {
+                ViewField::Fixed(FixedField::Name) => Some(details.name.to_string()),
+                ViewField::Fixed(FixedField::Phones) => (!details.phones.is_empty())
+                    .then(|| details.phones.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+                ViewField::Fixed(FixedField::Email) => details.email.as_ref().map(ToString::to_string),
+                ViewField::Fixed(FixedField::Address) => details.address.clone(),
+                ViewField::Fixed(FixedField::RegistryNumber) => details.registry_number.clone(),
+                ViewField::Fixed(FixedField::ExternalId) => details.external_id.clone(),
+                ViewField::Custom(key) => customer.fields().get(key).map(|v| v.display()),
+            };
+            ViewEntry { field: field.clone(), value }
+        })
+        .collect()
+}
+
+fn registrar(user: &User) -> Registrar {
+    match user.role {
+        Role::Seller => Registrar::Seller(user.id),
+        Role::Admin | Role::Manager | Role::Client => Registrar::Manager(user.id),
+    }
+}
+
+impl Cube {
+    /// Hands the seller the next right customer and reserves it for the assignment's lease.
+    /// `Ok(None)` when nobody is ready. Refused when a hard-stop activity limit is reached.
+    pub async fn next_customer(&self, actor_id: UserId, assignment_id: AssignmentId) -> AppResult<Option<WorkItem>> {
+        let now = self.now();
+        let assignment = {
+            let mut uow = self.begin().await?;
+            let user = actor(uow.as_mut(), actor_id).await?;
+            let assignment =
+                assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+            if let Some(metric) = crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await? {
+                return Err(AppError::LimitReached(metric));
+            }
+            assignment
+        };
+        let request = NextCustomerRequest {
+            assignment: assignment_id,
+            seller: actor_id,
+            now,
+            setup: assignment.setup().clone(),
+        };
+        let Some(handout) = self.store.reserve_next(&request).await? else {
+            return Ok(None);
+        };
+        let mut uow = self.begin().await?;
+        let customer = uow
+            .customer(handout.enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let view = customer_view(&customer, &assignment.setup().customer_view);
+        Ok(Some(WorkItem { enrollment: handout.enrollment, tier: Some(handout.tier), customer, view }))
+    }
+
+    /// Takes a given customer (from My Work or a search) and reserves it for the seller.
+    pub async fn take_customer(&self, actor_id: UserId, enrollment_id: EnrollmentId) -> AppResult<WorkItem> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let mut enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
+        let assignment =
+            assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        if let Some(follow_up) = enrollment.follow_up()
+            && follow_up.owner.is_some_and(|owner| owner != user.id)
+            && user.role == Role::Seller
+        {
+            return Err(AppError::Invalid("this customer is another seller's personal follow-up".into()));
+        }
+        enrollment.reserve(user.id, now, assignment.setup().lease)?;
+        uow.update_enrollment(&enrollment).await?;
+        let customer = uow.customer(enrollment.customer()).await?.ok_or(AppError::NotFound("customer"))?;
+        uow.commit().await?;
+        let view = customer_view(&customer, &assignment.setup().customer_view);
+        Ok(WorkItem { enrollment, tier: None, customer, view })
+    }
+
+    /// Gives a reserved customer back before its lease runs out.
+    pub async fn release_customer(&self, actor_id: UserId, enrollment_id: EnrollmentId) -> AppResult<Enrollment> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let mut enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
+        assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        if enrollment.release(user.id) {
+            uow.update_enrollment(&enrollment).await?;
+            uow.commit().await?;
+        }
+        Ok(enrollment)
+    }
+
+    /// Registers an outcome: appends the event, updates the enrollment, books the meeting
+    /// and queues the SMS flow's message, in one unit of work. With `idempotency_key`, a
+    /// retried request returns the first result instead of counting twice.
+    pub async fn register_outcome(
+        &self,
+        actor_id: UserId,
+        enrollment_id: EnrollmentId,
+        command: RegisterOutcome,
+        idempotency_key: Option<&str>,
+    ) -> AppResult<Registered> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
+        let assignment =
+            assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        if let Some(key) = idempotency_key
+            && let Some(first) = replay(uow.as_mut(), &assignment, key, &enrollment).await?
+        {
+            return Ok(first);
+        }
+        let result = self
+            .register_in(uow.as_mut(), &assignment, &enrollment, registrar(&user), command, idempotency_key, now)
+            .await;
+        match result {
+            Ok(registered) => {
+                uow.commit().await?;
+                Ok(registered)
+            }
+            // A concurrent retry with the same key won the race: answer with its result.
+            Err(AppError::Store(StoreError::Duplicate(_))) if idempotency_key.is_some() => {
+                drop(uow);
+                let mut uow = self.begin().await?;
+                let key = idempotency_key.unwrap_or_default();
+                replay(uow.as_mut(), &assignment, key, &enrollment)
+                    .await?
+                    .ok_or(AppError::Store(StoreError::Conflict("idempotency key raced".into())))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The registration steps inside an open unit of work (shared with bulk registration).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn register_in(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        enrollment: &Enrollment,
+        registrar: Registrar,
+        command: RegisterOutcome,
+        idempotency_key: Option<&str>,
+        now: OffsetDateTime,
+    ) -> AppResult<Registered> {
+        let flow = flow_of(uow, assignment).await?;
+        let mut catalogue = Vec::new();
+        for line in &command.products {
+            if let Some(product) = uow.product(line.product).await? {
+                catalogue.push(product);
+            }
+        }
+        let (calendar, calendar_meetings) = match &command.meeting {
+            Some(request) => {
+                let calendar = uow.calendar(request.calendar).await?;
+                let meetings = uow.meetings_in_calendar(request.calendar, request.start, request.end).await?;
+                (calendar, meetings)
+            }
+            None => (None, Vec::new()),
+        };
+        let ctx = RegistrationContext {
+            assignment,
+            flow: &flow,
+            catalogue: &catalogue,
+            calendar: calendar.as_ref(),
+            calendar_meetings: &calendar_meetings,
+        };
+        let ids = NewIds { event: self.new_id::<OutcomeEventId>(), meeting: self.new_id::<MeetingId>() };
+        let registration = outcome::register(ctx, enrollment, registrar, command, now, ids)?;
+        uow.append_event(&registration.event, idempotency_key).await?;
+        uow.update_enrollment(&registration.enrollment).await?;
+        if let Some(meeting) = &registration.meeting {
+            uow.insert_meeting(meeting).await?;
+        }
+        self.queue_sms_flow(uow, assignment, &registration.event, now).await?;
+        Ok(Registered {
+            event: registration.event,
+            enrollment: registration.enrollment,
+            meeting: registration.meeting,
+            replayed: false,
+        })
+    }
+
+    /// Queues the SMS of the outcome's SMS flow, if it has one and the customer has a phone.
+    async fn queue_sms_flow(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        event: &OutcomeEvent,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let setup = assignment.setup();
+        let Some(sms_flow) = event.outcome.and_then(|o| setup.sms_flows.get(&o)) else {
+            return Ok(());
+        };
+        let Some(sender) = &setup.communication.sms_sender else {
+            return Ok(());
+        };
+        let customer = uow.customer(event.customer).await?.ok_or(AppError::NotFound("customer"))?;
+        let Some(to) = customer.details().phones.first().cloned() else {
+            return Ok(());
+        };
+        let from = match sender {
+            SmsSender::Text(text) => text.clone(),
+            SmsSender::Number(number) => number.to_string(),
+        };
+        let message = OutboxMessage {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            enrollment: Some(event.enrollment),
+            payload: OutboxPayload::Sms(SmsMessage { from, to, body: sms::render(&sms_flow.template, &customer) }),
+            created_at: now,
+        };
+        uow.enqueue(&message).await?;
+        Ok(())
+    }
+
+    /// My Work: the seller's personal follow-ups and the shared ones due by the end of today
+    /// (UTC), in the assignments they may work, overdue ones first.
+    pub async fn my_work(&self, actor_id: UserId) -> AppResult<MyWork> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let today = now.date();
+        let workable: Vec<AssignmentId> = uow
+            .assignments(user.organisation)
+            .await?
+            .iter()
+            .filter(|a| access::authorize(&user, Permission::WorkAssignment(a), today).is_ok())
+            .map(Assignment::id)
+            .collect();
+        let end_of_today = today.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1);
+        let mut work = MyWork::default();
+        for enrollment in uow.follow_ups(&workable, user.id, end_of_today).await? {
+            let Some(follow_up) = enrollment.follow_up() else { continue };
+            let item = MyWorkItem {
+                assignment: enrollment.assignment(),
+                enrollment: enrollment.id(),
+                customer: enrollment.customer(),
+                follow_up,
+                overdue: follow_up.due <= now,
+            };
+            match follow_up.owner {
+                Some(owner) if owner == user.id => work.personal.push(item),
+                Some(_) => {}
+                None => work.shared.push(item),
+            }
+        }
+        for list in [&mut work.personal, &mut work.shared] {
+            list.sort_by_key(|i| (i.follow_up.due, i.enrollment));
+        }
+        Ok(work)
+    }
+
+    /// An external system (e.g. a CRM) moves a customer to the state named `state_name` in
+    /// every assignment of the caller's organisation where the flow has such a state (a
+    /// customer who ordered on their own is excluded everywhere at once). Returns the events.
+    pub async fn external_state_change(
+        &self,
+        actor_id: UserId,
+        customer_id: CustomerId,
+        state_name: &str,
+    ) -> AppResult<Vec<OutcomeEvent>> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let customer = uow.customer(customer_id).await?.ok_or(AppError::NotFound("customer"))?;
+        crate::setup::managed_owner(uow.as_mut(), &user, customer.data_owner(), now.date()).await?;
+        let mut events = Vec::new();
+        for enrollment in uow.enrollments_of_customer(customer_id).await? {
+            let assignment = uow
+                .assignment(enrollment.assignment())
+                .await?
+                .ok_or(AppError::NotFound("assignment"))?;
+            let flow = flow_of(uow.as_mut(), &assignment).await?;
+            let Some(state) = flow.state_named(state_name).map(|s| s.id) else { continue };
+            if state == enrollment.state() {
+                continue;
+            }
+            if let Some((event, next)) = outcome::external_state_change(&enrollment, &flow, state, now, self.new_id()) {
+                uow.append_event(&event, None).await?;
+                uow.update_enrollment(&next).await?;
+                events.push(event);
+            }
+        }
+        if events.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "no assignment of this customer has a state named '{state_name}' to move to"
+            )));
+        }
+        uow.commit().await?;
+        Ok(events)
+    }
+}
+
+/// The earlier registration under `key`, if any, as a replayed result.
+async fn replay(
+    uow: &mut dyn UnitOfWork,
+    assignment: &Assignment,
+    key: &str,
+    enrollment: &Enrollment,
+) -> AppResult<Option<Registered>> {
+    let Some(event) = uow.event_by_key(assignment.id(), key).await? else {
+        return Ok(None);
+    };
+    if event.enrollment != enrollment.id() {
+        return Err(AppError::Invalid(
+            "this idempotency key was already used for another customer; use a new key for a new registration".into(),
+        ));
+    }
+    let meeting = match event.meeting {
+        Some(id) => uow.meeting(id).await?,
+        None => None,
+    };
+    let current = uow.enrollment(enrollment.id()).await?.unwrap_or_else(|| enrollment.clone());
+    Ok(Some(Registered { event, enrollment: current, meeting, replayed: true }))
+}

@@ -1,0 +1,146 @@
+//! The assignment (campaign): where customers live while work following a flow is done.
+//! Its setup (items 1–14 of DOMAIN.md) is plain data in `setup`; this module holds the
+//! aggregate and the rules that tie the setup to the flow it uses.
+
+pub mod setup;
+
+use crate::flow::{FlowVersion, PublishedFlow, StateMapping};
+use crate::ids::{
+    AssignmentId, ClientId, DataOwnerId, OrganisationId, OutcomeId, SegmentId, UserId,
+};
+use crate::values::Name;
+use serde::{Deserialize, Serialize};
+use setup::AssignmentSetup;
+use thiserror::Error;
+use time::Date;
+
+/// Why an assignment change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AssignmentError {
+    /// The flow belongs to another data owner.
+    #[error("flow '{0}' belongs to another data owner")]
+    FlowOfAnotherDataOwner(String),
+    /// The setup names an outcome the flow does not have.
+    #[error("the setup refers to outcome {0}, which the flow does not have")]
+    UnknownOutcome(OutcomeId),
+    /// The setup names a segment the assignment does not have.
+    #[error("the setup refers to segment {0}, which the assignment does not have")]
+    UnknownSegment(SegmentId),
+    /// Something else in the setup is inconsistent; the message says what.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// An assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    id: AssignmentId,
+    organisation: OrganisationId,
+    data_owner: DataOwnerId,
+    client: Option<ClientId>,
+    name: Name,
+    flow: FlowVersion,
+    setup: AssignmentSetup,
+}
+
+impl Assignment {
+    /// A new assignment using a published flow of the same data owner, with the default setup.
+    pub fn new(
+        id: AssignmentId,
+        organisation: OrganisationId,
+        data_owner: DataOwnerId,
+        name: Name,
+        flow: &PublishedFlow,
+    ) -> Result<Self, AssignmentError> {
+        if flow.data_owner() != data_owner {
+            return Err(AssignmentError::FlowOfAnotherDataOwner(
+                flow.name().to_string(),
+            ));
+        }
+        Ok(Self {
+            id,
+            organisation,
+            data_owner,
+            client: None,
+            name,
+            flow: flow.version(),
+            setup: AssignmentSetup::default(),
+        })
+    }
+
+    /// The id.
+    pub fn id(&self) -> AssignmentId {
+        self.id
+    }
+    /// The organisation.
+    pub fn organisation(&self) -> OrganisationId {
+        self.organisation
+    }
+    /// The data owner.
+    pub fn data_owner(&self) -> DataOwnerId {
+        self.data_owner
+    }
+    /// The commissioning client, if any.
+    pub fn client(&self) -> Option<ClientId> {
+        self.client
+    }
+    /// The name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+    /// The flow version in use.
+    pub fn flow(&self) -> FlowVersion {
+        self.flow
+    }
+    /// The setup.
+    pub fn setup(&self) -> &AssignmentSetup {
+        &self.setup
+    }
+
+    /// Renames the assignment.
+    pub fn rename(&mut self, name: Name) {
+        self.name = name;
+    }
+
+    /// Sets or clears the commissioning client.
+    pub fn set_client(&mut self, client: Option<ClientId>) {
+        self.client = client;
+    }
+
+    /// Replaces the setup after checking it against the flow in use. Effective at once.
+    pub fn set_setup(
+        &mut self,
+        setup: AssignmentSetup,
+        flow: &PublishedFlow,
+    ) -> Result<(), AssignmentError> {
+        setup.check(flow)?;
+        self.setup = setup;
+        Ok(())
+    }
+
+    /// Switches to another published flow of the same data owner. Setup entries for outcomes
+    /// the new flow does not have are dropped; the returned mapping says where each old
+    /// state's customers go (callers move the enrollments).
+    pub fn switch_flow(
+        &mut self,
+        current: &PublishedFlow,
+        to: &PublishedFlow,
+    ) -> Result<StateMapping, AssignmentError> {
+        if to.data_owner() != self.data_owner {
+            return Err(AssignmentError::FlowOfAnotherDataOwner(
+                to.name().to_string(),
+            ));
+        }
+        let mapping = current.map_states_to(to);
+        self.setup
+            .retain_outcomes(|outcome| to.outcome(outcome).is_some());
+        self.flow = to.version();
+        Ok(mapping)
+    }
+
+    /// Whether `user` is among those who may see the assignment on `today` (the setup's
+    /// user list and date window; roles are checked by the access policy).
+    pub fn visible_to(&self, user: UserId, today: Date) -> bool {
+        self.setup.visibility.admits(user, today)
+    }
+}

@@ -1,0 +1,441 @@
+//! The assignment's setup as data: every item of DOMAIN.md's list, all changeable while work
+//! goes on. `AssignmentSetup::check` ties it to the flow in use.
+
+use super::AssignmentError;
+use crate::fields::{FieldDefinition, FieldKey, check_definitions};
+use crate::flow::PublishedFlow;
+use crate::ids::{CalendarId, OutcomeId, ProductId, SegmentId, UserId};
+use crate::values::{Email, Name, PhoneNumber};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use time::{Date, Duration};
+
+/// A sub-category of an outcome in this assignment ("video" / "physical" for a meeting).
+pub type OutcomeOption = Name;
+
+/// Who owns a follow-up scheduled by a progress outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FollowUpOwnership {
+    /// The seller who registered it (shown in their My Work).
+    #[default]
+    Personal,
+    /// Nobody: whoever works the assignment when it is due.
+    Shared,
+}
+
+/// A keyword reply that registers an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsReplyRule {
+    /// The approved reply, compared case-insensitively after trimming ("JA", "YES").
+    pub keyword: String,
+    /// The outcome a matching reply registers.
+    pub registers: OutcomeId,
+}
+
+/// An SMS flow: registering the outcome sends an SMS and listens for approved replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsFlow {
+    /// Template (merge fields like `{{ name }}`) of the message sent.
+    pub template: String,
+    /// How long replies are acted on after sending.
+    pub reply_window: Duration,
+    /// The approved replies.
+    pub replies: Vec<SmsReplyRule>,
+}
+
+impl SmsFlow {
+    /// The outcome a reply registers, if it is an approved keyword.
+    pub fn outcome_for_reply(&self, reply: &str) -> Option<OutcomeId> {
+        let reply = reply.trim();
+        self.replies
+            .iter()
+            .find(|r| r.keyword.trim().eq_ignore_ascii_case(reply))
+            .map(|r| r.registers)
+    }
+}
+
+/// Which products may be sold in this assignment, and whether sellers may change the price.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductSettings {
+    /// The products offered.
+    pub available: BTreeSet<ProductId>,
+    /// Sellers may set another unit price than the catalogue's.
+    pub price_editable: bool,
+}
+
+/// A fixed customer field that can be shown in the customer view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FixedField {
+    /// Name.
+    Name,
+    /// Phone numbers.
+    Phones,
+    /// E-mail.
+    Email,
+    /// Address.
+    Address,
+    /// Organisation or person number.
+    RegistryNumber,
+    /// External id.
+    ExternalId,
+}
+
+/// A field shown in the customer view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ViewField {
+    /// A fixed field.
+    Fixed(FixedField),
+    /// An optional CRM field of the data owner.
+    Custom(FieldKey),
+}
+
+/// The SMS sender: an alphanumeric name (at most 11 characters) or a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SmsSender {
+    /// Up to 11 letters and digits.
+    Text(String),
+    /// A phone number.
+    Number(PhoneNumber),
+}
+
+/// A named message template with merge fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    /// The template's name.
+    pub name: Name,
+    /// E-mail subject (empty for SMS).
+    pub subject: String,
+    /// The body: plain text for SMS, HTML for e-mail.
+    pub body: String,
+}
+
+/// The caller id shown on outgoing calls.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CallerId {
+    /// Each user's own number.
+    #[default]
+    PerUser,
+    /// One shared number for the assignment.
+    Shared(PhoneNumber),
+}
+
+/// How the assignment talks to customers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Communication {
+    /// The SMS sender.
+    pub sms_sender: Option<SmsSender>,
+    /// SMS templates.
+    pub sms_templates: Vec<Template>,
+    /// E-mail (HTML) templates.
+    pub email_templates: Vec<Template>,
+    /// The outgoing mail account.
+    pub mail_from: Option<Email>,
+    /// The caller id on outgoing calls.
+    pub caller_id: CallerId,
+}
+
+/// Expected results per hour; achievement is measured against these.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PerformanceCriteria {
+    /// Meetings booked per hour.
+    pub meetings_per_hour: Option<Decimal>,
+    /// Yes per hour.
+    pub yes_per_hour: Option<Decimal>,
+    /// Products sold per hour.
+    pub products_per_hour: Option<Decimal>,
+    /// Conclusions per hour.
+    pub conclusions_per_hour: Option<Decimal>,
+}
+
+/// What an activity limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LimitMetric {
+    /// Hours registered.
+    Hours,
+    /// Outcomes landing in a Yes state.
+    Yes,
+    /// Outcomes landing in a Yes or No state.
+    Conclusions,
+    /// Units of products sold.
+    ProductsSold,
+    /// Meetings booked.
+    Meetings,
+}
+
+/// What happens when an activity limit is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LimitMode {
+    /// Only shown in the report.
+    #[default]
+    Indicator,
+    /// "Next customer" stops handing out customers of this assignment.
+    HardStop,
+}
+
+/// An all-time ("all to date") cap on one metric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLimit {
+    /// What is counted.
+    pub metric: LimitMetric,
+    /// The cap.
+    pub limit: Decimal,
+    /// Indicator or hard stop.
+    pub mode: LimitMode,
+}
+
+/// A field used for hit analysis, segmentation and bulk selection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AnalysisField {
+    /// An optional CRM field.
+    Crm(FieldKey),
+    /// The enrollment's attempts count.
+    Attempts,
+}
+
+/// Who sees the assignment and when.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Visibility {
+    /// Only these users; `None` means every user of the organisation.
+    pub users: Option<BTreeSet<UserId>>,
+    /// Visible from this date (inclusive).
+    pub from: Option<Date>,
+    /// Visible until this date (inclusive).
+    pub to: Option<Date>,
+}
+
+impl Visibility {
+    /// Whether `user` sees the assignment on `today`.
+    pub fn admits(&self, user: UserId, today: Date) -> bool {
+        self.users
+            .as_ref()
+            .is_none_or(|users| users.contains(&user))
+            && self.from.is_none_or(|from| today >= from)
+            && self.to.is_none_or(|to| today <= to)
+    }
+}
+
+/// A group of customers inside the assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The id.
+    pub id: SegmentId,
+    /// The name.
+    pub name: Name,
+}
+
+/// Sort direction of a field rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    /// Smallest first.
+    Ascending,
+    /// Largest first.
+    Descending,
+}
+
+/// One rule of the order in which available customers are handed out. Rules apply in turn;
+/// a tie on all of them falls back to import order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PriorityRule {
+    /// The order of `AssignmentSetup::segments`; customers in no segment last.
+    SegmentOrder,
+    /// By a CRM field; customers without a value last.
+    Field(FieldKey, Direction),
+    /// Fewest attempts first.
+    FewestAttempts,
+    /// Longest since the last contact first (never contacted first of all).
+    LongestSinceLastContact,
+    /// The order customers were enrolled in.
+    ImportOrder,
+}
+
+/// The whole setup of an assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentSetup {
+    /// Options per outcome; if an outcome has options, one must be chosen.
+    pub outcome_options: BTreeMap<OutcomeId, Vec<OutcomeOption>>,
+    /// Fields captured per outcome.
+    pub outcome_fields: BTreeMap<OutcomeId, Vec<FieldDefinition>>,
+    /// Personal or shared, per progress outcome that schedules a follow-up.
+    pub follow_up_ownership: BTreeMap<OutcomeId, FollowUpOwnership>,
+    /// SMS flows per outcome.
+    pub sms_flows: BTreeMap<OutcomeId, SmsFlow>,
+    /// Products offered and the price rule.
+    pub products: ProductSettings,
+    /// Calendars shown for meeting booking.
+    pub calendars: Vec<CalendarId>,
+    /// Fields shown while a customer is worked.
+    pub customer_view: Vec<ViewField>,
+    /// SMS, e-mail and caller id.
+    pub communication: Communication,
+    /// Expected results per hour.
+    pub performance: PerformanceCriteria,
+    /// All-time caps.
+    pub activity_limits: Vec<ActivityLimit>,
+    /// Fields for hit analysis, segmentation and bulk selection.
+    pub analysis_fields: Vec<AnalysisField>,
+    /// Who sees it and when.
+    pub visibility: Visibility,
+    /// The segments, in priority order.
+    pub segments: Vec<Segment>,
+    /// The order of available customers.
+    pub priority: Vec<PriorityRule>,
+    /// How long a handed-out customer stays reserved for the seller.
+    pub lease: Duration,
+    /// How long a customer stays out of the pool after NoAnswer.
+    pub retry_delay: Duration,
+}
+
+impl Default for AssignmentSetup {
+    fn default() -> Self {
+        Self {
+            outcome_options: BTreeMap::new(),
+            outcome_fields: BTreeMap::new(),
+            follow_up_ownership: BTreeMap::new(),
+            sms_flows: BTreeMap::new(),
+            products: ProductSettings::default(),
+            calendars: Vec::new(),
+            customer_view: vec![
+                ViewField::Fixed(FixedField::Name),
+                ViewField::Fixed(FixedField::Phones),
+                ViewField::Fixed(FixedField::Email),
+            ],
+            communication: Communication::default(),
+            performance: PerformanceCriteria::default(),
+            activity_limits: Vec::new(),
+            analysis_fields: vec![AnalysisField::Attempts],
+            visibility: Visibility::default(),
+            segments: Vec::new(),
+            priority: vec![PriorityRule::SegmentOrder, PriorityRule::ImportOrder],
+            lease: Self::DEFAULT_LEASE,
+            retry_delay: Self::DEFAULT_RETRY_DELAY,
+        }
+    }
+}
+
+impl AssignmentSetup {
+    /// The reservation lease unless set: 15 minutes.
+    pub const DEFAULT_LEASE: Duration = Duration::minutes(15);
+    /// The retry delay after NoAnswer unless set: 2 hours.
+    pub const DEFAULT_RETRY_DELAY: Duration = Duration::hours(2);
+
+    /// Checks the setup against the flow: every outcome it names exists, options are
+    /// distinct, field keys unique, SMS replies register outcomes of the flow, segments and
+    /// limits make sense.
+    pub fn check(&self, flow: &PublishedFlow) -> Result<(), AssignmentError> {
+        let known = |id: &OutcomeId| {
+            flow.outcome(*id)
+                .map(|_| ())
+                .ok_or(AssignmentError::UnknownOutcome(*id))
+        };
+        for (outcome, options) in &self.outcome_options {
+            known(outcome)?;
+            let distinct: BTreeSet<_> = options.iter().map(|o| o.as_str().to_lowercase()).collect();
+            if distinct.len() != options.len() {
+                let name = flow
+                    .outcome(*outcome)
+                    .map_or_else(String::new, |o| o.name.to_string());
+                return Err(AssignmentError::Setup(format!(
+                    "outcome '{name}' has the same option twice"
+                )));
+            }
+        }
+        for (outcome, fields) in &self.outcome_fields {
+            known(outcome)?;
+            check_definitions(fields).map_err(|e| AssignmentError::Setup(e.to_string()))?;
+        }
+        for outcome in self.follow_up_ownership.keys() {
+            known(outcome)?;
+        }
+        for (outcome, sms) in &self.sms_flows {
+            known(outcome)?;
+            for reply in &sms.replies {
+                known(&reply.registers)?;
+            }
+            if sms.reply_window <= Duration::ZERO {
+                return Err(AssignmentError::Setup(
+                    "an SMS reply window must be positive".into(),
+                ));
+            }
+        }
+        if !self.sms_flows.is_empty() && self.communication.sms_sender.is_none() {
+            return Err(AssignmentError::Setup(
+                "SMS flows need an SMS sender: set communication.sms_sender".into(),
+            ));
+        }
+        if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
+            && (text.is_empty()
+                || text.len() > 11
+                || !text.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(AssignmentError::Setup(format!(
+                "SMS sender '{text}' must be 1 to 11 letters or digits"
+            )));
+        }
+        let mut segment_ids = BTreeSet::new();
+        for segment in &self.segments {
+            if !segment_ids.insert(segment.id) {
+                return Err(AssignmentError::Setup(format!(
+                    "segment '{}' is listed twice",
+                    segment.name
+                )));
+            }
+        }
+        for limit in &self.activity_limits {
+            if limit.limit <= Decimal::ZERO {
+                return Err(AssignmentError::Setup(format!(
+                    "the activity limit for {:?} must be more than zero",
+                    limit.metric
+                )));
+            }
+        }
+        if let (Some(from), Some(to)) = (self.visibility.from, self.visibility.to)
+            && from > to
+        {
+            return Err(AssignmentError::Setup(
+                "visibility 'from' is after 'to'".into(),
+            ));
+        }
+        if self.lease <= Duration::ZERO || self.lease > Duration::hours(24) {
+            return Err(AssignmentError::Setup(
+                "the lease must be between 1 second and 24 hours".into(),
+            ));
+        }
+        if self.retry_delay < Duration::ZERO {
+            return Err(AssignmentError::Setup(
+                "the retry delay cannot be negative".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The segment's position in priority order; customers in no segment come last.
+    pub fn segment_rank(&self, segment: Option<SegmentId>) -> usize {
+        segment
+            .and_then(|id| self.segments.iter().position(|s| s.id == id))
+            .unwrap_or(self.segments.len())
+    }
+
+    /// Whether the assignment has a segment.
+    pub fn has_segment(&self, segment: SegmentId) -> bool {
+        self.segments.iter().any(|s| s.id == segment)
+    }
+
+    /// The hard-stop limits.
+    pub fn hard_stops(&self) -> impl Iterator<Item = &ActivityLimit> {
+        self.activity_limits
+            .iter()
+            .filter(|l| l.mode == LimitMode::HardStop)
+    }
+
+    /// Drops every per-outcome entry whose outcome does not pass `keep`.
+    pub(crate) fn retain_outcomes(&mut self, keep: impl Fn(OutcomeId) -> bool) {
+        self.outcome_options.retain(|id, _| keep(*id));
+        self.outcome_fields.retain(|id, _| keep(*id));
+        self.follow_up_ownership.retain(|id, _| keep(*id));
+        self.sms_flows.retain(|id, sms| {
+            sms.replies.retain(|r| keep(r.registers));
+            keep(*id)
+        });
+    }
+}

@@ -1,0 +1,215 @@
+//! The data owner: the GDPR controller that owns customers, products and assignments, with
+//! its controller details, processing purposes and the optional CRM fields of its two
+//! datasets. The product nags until the GDPR details are complete; `gdpr_gaps` says what is
+//! missing.
+
+use crate::fields::{FieldDefinition, FieldError, check_definitions};
+use crate::ids::{DataOwnerId, OrganisationId};
+use crate::values::{Email, Name};
+use serde::{Deserialize, Serialize};
+
+/// The two CRM datasets of a data owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Dataset {
+    /// Companies.
+    B2b,
+    /// Persons.
+    B2c,
+}
+
+/// The controller's contact details (all optional until filled in; see `gdpr_gaps`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controller {
+    /// Company name.
+    pub company_name: Option<Name>,
+    /// Organisation number.
+    pub organisation_number: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Contact e-mail.
+    pub contact_email: Option<Email>,
+    /// Data-protection contact (name or e-mail).
+    pub data_protection_contact: Option<String>,
+}
+
+/// The legal basis of a processing purpose (GDPR art. 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LegalBasis {
+    /// Consent of the data subject.
+    Consent,
+    /// Performance of a contract.
+    Contract,
+    /// A legal obligation.
+    LegalObligation,
+    /// Vital interests.
+    VitalInterests,
+    /// A task in the public interest.
+    PublicTask,
+    /// Legitimate interests.
+    LegitimateInterests,
+}
+
+/// A purpose for which personal data is processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingPurpose {
+    /// What the data is used for.
+    pub description: Name,
+    /// Why that is lawful.
+    pub legal_basis: LegalBasis,
+}
+
+/// A data owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataOwner {
+    id: DataOwnerId,
+    organisation: OrganisationId,
+    name: Name,
+    controller: Controller,
+    purposes: Vec<ProcessingPurpose>,
+    b2b_fields: Vec<FieldDefinition>,
+    b2c_fields: Vec<FieldDefinition>,
+}
+
+/// One missing piece of GDPR information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GdprGap {
+    /// The controller's company name.
+    CompanyName,
+    /// The controller's organisation number.
+    OrganisationNumber,
+    /// The controller's address.
+    Address,
+    /// The controller's contact e-mail.
+    ContactEmail,
+    /// The data-protection contact.
+    DataProtectionContact,
+    /// No processing purpose.
+    ProcessingPurpose,
+}
+
+impl DataOwner {
+    /// A new data owner with no controller details, purposes or CRM fields yet.
+    pub fn new(id: DataOwnerId, organisation: OrganisationId, name: Name) -> Self {
+        Self {
+            id,
+            organisation,
+            name,
+            controller: Controller::default(),
+            purposes: Vec::new(),
+            b2b_fields: Vec::new(),
+            b2c_fields: Vec::new(),
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> DataOwnerId {
+        self.id
+    }
+    /// The organisation it belongs to.
+    pub fn organisation(&self) -> OrganisationId {
+        self.organisation
+    }
+    /// The name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+    /// The controller details.
+    pub fn controller(&self) -> &Controller {
+        &self.controller
+    }
+    /// The processing purposes.
+    pub fn purposes(&self) -> &[ProcessingPurpose] {
+        &self.purposes
+    }
+    /// The optional CRM fields of a dataset.
+    pub fn fields(&self, dataset: Dataset) -> &[FieldDefinition] {
+        match dataset {
+            Dataset::B2b => &self.b2b_fields,
+            Dataset::B2c => &self.b2c_fields,
+        }
+    }
+
+    /// Replaces the controller details.
+    pub fn set_controller(&mut self, controller: Controller) {
+        self.controller = controller;
+    }
+
+    /// Replaces the processing purposes.
+    pub fn set_purposes(&mut self, purposes: Vec<ProcessingPurpose>) {
+        self.purposes = purposes;
+    }
+
+    /// Replaces a dataset's CRM field definitions (admins may change them at any time).
+    pub fn set_fields(
+        &mut self,
+        dataset: Dataset,
+        definitions: Vec<FieldDefinition>,
+    ) -> Result<(), FieldError> {
+        check_definitions(&definitions)?;
+        match dataset {
+            Dataset::B2b => self.b2b_fields = definitions,
+            Dataset::B2c => self.b2c_fields = definitions,
+        }
+        Ok(())
+    }
+
+    /// What is still missing of the GDPR details, in display order. Empty when complete.
+    pub fn gdpr_gaps(&self) -> Vec<GdprGap> {
+        let c = &self.controller;
+        let mut gaps = Vec::new();
+        if c.company_name.is_none() {
+            gaps.push(GdprGap::CompanyName);
+        }
+        if c.organisation_number
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            gaps.push(GdprGap::OrganisationNumber);
+        }
+        if c.address.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            gaps.push(GdprGap::Address);
+        }
+        if c.contact_email.is_none() {
+            gaps.push(GdprGap::ContactEmail);
+        }
+        if c.data_protection_contact
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            gaps.push(GdprGap::DataProtectionContact);
+        }
+        if self.purposes.is_empty() {
+            gaps.push(GdprGap::ProcessingPurpose);
+        }
+        gaps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn gdpr_gaps_shrink_as_details_are_filled_in() {
+        let mut owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::nil()),
+            OrganisationId::from_uuid(Uuid::nil()),
+            Name::parse("Acme Energi").expect("valid"),
+        );
+        assert_eq!(owner.gdpr_gaps().len(), 6);
+        owner.set_controller(Controller {
+            company_name: Some(Name::parse("Acme Energi AS").expect("valid")),
+            organisation_number: Some("987654321".into()),
+            address: Some("Storgata 1, Oslo".into()),
+            contact_email: Some(Email::parse("post@acme.no").expect("valid")),
+            data_protection_contact: Some("personvern@acme.no".into()),
+        });
+        assert_eq!(owner.gdpr_gaps(), vec![GdprGap::ProcessingPurpose]);
+        owner.set_purposes(vec![ProcessingPurpose {
+            description: Name::parse("Telemarketing").expect("valid"),
+            legal_basis: LegalBasis::LegitimateInterests,
+        }]);
+        assert!(owner.gdpr_gaps().is_empty());
+    }
+}

@@ -1,0 +1,407 @@
+//! Flows: the state machine a customer moves through in an assignment. A flow is drafted,
+//! checked and published; a published version is frozen (`PublishedFlow`) and is the only
+//! kind an assignment can use. Editing a published flow starts a new draft version, and a
+//! flow can be copied into a new, independent draft.
+
+use crate::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
+use crate::values::Name;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use thiserror::Error;
+
+/// What a state means for work and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StateCategory {
+    /// In the pool for "next customer" ("To call").
+    Available,
+    /// In progress (lead, offer, sale to follow up).
+    Open,
+    /// A positive conclusion (sale, yes).
+    Yes,
+    /// A negative conclusion (no sale, no).
+    No,
+    /// Taken out of the work (wrong number, do not call).
+    Excluded,
+}
+
+impl StateCategory {
+    /// Yes or No: reaching it is a conclusion.
+    pub fn is_conclusion(self) -> bool {
+        matches!(self, StateCategory::Yes | StateCategory::No)
+    }
+}
+
+/// A state of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The id, stable across versions of the flow.
+    pub id: StateId,
+    /// The name shown to sellers.
+    pub name: Name,
+    /// What the state means.
+    pub category: StateCategory,
+}
+
+/// The two contact attempts that never move the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AttemptKind {
+    /// Nobody answered; no time can be given.
+    NoAnswer,
+    /// The customer asked to be called at a given time.
+    CallBackLater,
+}
+
+/// What registering an outcome does to the customer's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutcomeKind {
+    /// Moves the customer to `target`.
+    Progress {
+        /// The state the customer lands in.
+        target: StateId,
+    },
+    /// A contact attempt; the state does not change.
+    Attempt(AttemptKind),
+}
+
+/// An outcome of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The id, stable across versions of the flow.
+    pub id: OutcomeId,
+    /// The name shown to sellers ("Meeting booked", "Sale").
+    pub name: Name,
+    /// Progress or attempt.
+    pub kind: OutcomeKind,
+    /// The states it may be chosen from.
+    pub from: BTreeSet<StateId>,
+    /// Registering it may schedule a follow-up (a time to contact again).
+    pub schedules_follow_up: bool,
+    /// Registering it takes product lines.
+    pub carries_products: bool,
+    /// Registering it books a meeting.
+    pub books_meeting: bool,
+}
+
+/// One thing wrong with a flow draft. Publishing refuses a draft with any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+pub enum FlowProblem {
+    /// The flow has no states.
+    #[error("the flow has no states")]
+    NoStates,
+    /// The initial state is not one of the flow's states.
+    #[error("the initial state is not one of the flow's states")]
+    UnknownInitialState,
+    /// New customers must start in the pool.
+    #[error("the initial state '{0}' must be of category Available")]
+    InitialNotAvailable(String),
+    /// Two states share a name or an id.
+    #[error("two states are named '{0}'")]
+    DuplicateState(String),
+    /// Two outcomes share a name or an id.
+    #[error("two outcomes are named '{0}'")]
+    DuplicateOutcome(String),
+    /// An outcome may be chosen from a state that does not exist.
+    #[error("outcome '{0}' may be chosen from a state that is not in the flow")]
+    UnknownFromState(String),
+    /// An outcome can never be chosen.
+    #[error("outcome '{0}' may not be chosen from any state")]
+    NoFromStates(String),
+    /// A progress outcome leads to a state that does not exist.
+    #[error("outcome '{0}' leads to a state that is not in the flow")]
+    UnknownTarget(String),
+    /// Attempts never move the customer, so they carry no products or meetings.
+    #[error("attempt outcome '{0}' cannot carry products or book meetings")]
+    AttemptWithEffects(String),
+    /// NoAnswer takes no time, so it cannot schedule a follow-up.
+    #[error("NoAnswer outcome '{0}' cannot schedule a follow-up")]
+    NoAnswerWithFollowUp(String),
+    /// A state no customer can ever reach.
+    #[error("state '{0}' cannot be reached from the initial state")]
+    Unreachable(String),
+}
+
+/// Why a flow operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FlowError {
+    /// The draft has problems; all of them are listed.
+    #[error("the flow cannot be published: {}", list(.0))]
+    Invalid(Vec<FlowProblem>),
+}
+
+fn list(problems: &[FlowProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Identifies one published version of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FlowVersion {
+    /// The flow.
+    pub flow: FlowId,
+    /// The version number, from 1.
+    pub version: u32,
+}
+
+impl fmt::Display for FlowVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} v{}", self.flow, self.version)
+    }
+}
+
+/// A flow being edited. Anything goes until it is published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowDraft {
+    /// The flow id.
+    pub id: FlowId,
+    /// The data owner whose assignments may use it.
+    pub data_owner: DataOwnerId,
+    /// The version this draft will become when published.
+    pub version: u32,
+    /// The flow's name.
+    pub name: Name,
+    /// Where new enrollments start.
+    pub initial: StateId,
+    /// The states.
+    pub states: Vec<State>,
+    /// The outcomes.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl FlowDraft {
+    /// Everything wrong with the draft; empty when it can be published.
+    pub fn problems(&self) -> Vec<FlowProblem> {
+        let mut problems = Vec::new();
+        if self.states.is_empty() {
+            problems.push(FlowProblem::NoStates);
+        }
+        let mut state_names = BTreeSet::new();
+        let mut state_ids = BTreeSet::new();
+        for state in &self.states {
+            if !state_names.insert(state.name.as_str().to_lowercase())
+                || !state_ids.insert(state.id)
+            {
+                problems.push(FlowProblem::DuplicateState(state.name.to_string()));
+            }
+        }
+        match self.states.iter().find(|s| s.id == self.initial) {
+            None if !self.states.is_empty() => problems.push(FlowProblem::UnknownInitialState),
+            Some(s) if s.category != StateCategory::Available => {
+                problems.push(FlowProblem::InitialNotAvailable(s.name.to_string()));
+            }
+            _ => {}
+        }
+        let mut outcome_names = BTreeSet::new();
+        let mut outcome_ids = BTreeSet::new();
+        for outcome in &self.outcomes {
+            let name = outcome.name.to_string();
+            if !outcome_names.insert(outcome.name.as_str().to_lowercase())
+                || !outcome_ids.insert(outcome.id)
+            {
+                problems.push(FlowProblem::DuplicateOutcome(name.clone()));
+            }
+            if outcome.from.is_empty() {
+                problems.push(FlowProblem::NoFromStates(name.clone()));
+            }
+            if outcome.from.iter().any(|s| !state_ids.contains(s)) {
+                problems.push(FlowProblem::UnknownFromState(name.clone()));
+            }
+            match outcome.kind {
+                OutcomeKind::Progress { target } if !state_ids.contains(&target) => {
+                    problems.push(FlowProblem::UnknownTarget(name.clone()));
+                }
+                OutcomeKind::Attempt(kind) => {
+                    if outcome.carries_products || outcome.books_meeting {
+                        problems.push(FlowProblem::AttemptWithEffects(name.clone()));
+                    }
+                    if kind == AttemptKind::NoAnswer && outcome.schedules_follow_up {
+                        problems.push(FlowProblem::NoAnswerWithFollowUp(name.clone()));
+                    }
+                }
+                OutcomeKind::Progress { .. } => {}
+            }
+        }
+        if state_ids.contains(&self.initial) {
+            let reachable = reachable_states(self.initial, &self.outcomes);
+            for state in &self.states {
+                if !reachable.contains(&state.id) {
+                    problems.push(FlowProblem::Unreachable(state.name.to_string()));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Checks the draft and freezes it as a published version.
+    pub fn publish(self) -> Result<PublishedFlow, FlowError> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(FlowError::Invalid(problems));
+        }
+        let states = self.states.iter().map(|s| (s.id, s.clone())).collect();
+        let outcomes = self.outcomes.iter().map(|o| (o.id, o.clone())).collect();
+        Ok(PublishedFlow {
+            draft: self,
+            states,
+            outcomes,
+        })
+    }
+}
+
+fn reachable_states(initial: StateId, outcomes: &[Outcome]) -> BTreeSet<StateId> {
+    let mut seen = BTreeSet::from([initial]);
+    let mut queue = VecDeque::from([initial]);
+    while let Some(state) = queue.pop_front() {
+        for outcome in outcomes.iter().filter(|o| o.from.contains(&state)) {
+            if let OutcomeKind::Progress { target } = outcome.kind
+                && seen.insert(target)
+            {
+                queue.push_back(target);
+            }
+        }
+    }
+    seen
+}
+
+/// A checked, frozen flow version. Only `FlowDraft::publish` makes one, so every outcome's
+/// states exist, the initial state is `Available` and every state is reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedFlow {
+    draft: FlowDraft,
+    #[serde(skip)]
+    states: BTreeMap<StateId, State>,
+    #[serde(skip)]
+    outcomes: BTreeMap<OutcomeId, Outcome>,
+}
+
+/// How the states of one flow map onto another when an assignment switches flows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StateMapping {
+    /// Old state → new state.
+    pub map: BTreeMap<StateId, StateId>,
+    /// Names of old states with no state of the same name in the new flow; their
+    /// customers go to the new flow's initial state.
+    pub unmatched: Vec<String>,
+}
+
+impl PublishedFlow {
+    /// The flow id.
+    pub fn id(&self) -> FlowId {
+        self.draft.id
+    }
+    /// The version this is.
+    pub fn version(&self) -> FlowVersion {
+        FlowVersion {
+            flow: self.draft.id,
+            version: self.draft.version,
+        }
+    }
+    /// The data owner.
+    pub fn data_owner(&self) -> DataOwnerId {
+        self.draft.data_owner
+    }
+    /// The name.
+    pub fn name(&self) -> &Name {
+        &self.draft.name
+    }
+    /// The initial state.
+    pub fn initial_state(&self) -> StateId {
+        self.draft.initial
+    }
+    /// The states, in the order they were defined.
+    pub fn states(&self) -> &[State] {
+        &self.draft.states
+    }
+    /// The outcomes, in the order they were defined.
+    pub fn outcomes(&self) -> &[Outcome] {
+        &self.draft.outcomes
+    }
+    /// One state.
+    pub fn state(&self, id: StateId) -> Option<&State> {
+        self.states.get(&id)
+    }
+    /// One outcome.
+    pub fn outcome(&self, id: OutcomeId) -> Option<&Outcome> {
+        self.outcomes.get(&id)
+    }
+    /// A state by name (case-insensitive).
+    pub fn state_named(&self, name: &str) -> Option<&State> {
+        self.draft
+            .states
+            .iter()
+            .find(|s| s.name.as_str().eq_ignore_ascii_case(name))
+    }
+    /// An outcome by name (case-insensitive).
+    pub fn outcome_named(&self, name: &str) -> Option<&Outcome> {
+        self.draft
+            .outcomes
+            .iter()
+            .find(|o| o.name.as_str().eq_ignore_ascii_case(name))
+    }
+    /// The category of a state; `Excluded` for a state the flow does not know.
+    pub fn category(&self, id: StateId) -> StateCategory {
+        self.state(id)
+            .map_or(StateCategory::Excluded, |s| s.category)
+    }
+
+    /// The next draft version of this flow, with the same ids, to edit and publish.
+    pub fn new_draft(&self) -> FlowDraft {
+        FlowDraft {
+            version: self.draft.version + 1,
+            ..self.draft.clone()
+        }
+    }
+
+    /// An independent copy under a new id and name, as version 1.
+    pub fn copy(&self, id: FlowId, name: Name) -> FlowDraft {
+        FlowDraft {
+            id,
+            name,
+            version: 1,
+            ..self.draft.clone()
+        }
+    }
+
+    /// The draft this version was published from (for storage and display).
+    pub fn as_draft(&self) -> &FlowDraft {
+        &self.draft
+    }
+
+    /// Maps this flow's states onto `to`: same id first (a new version of the same flow),
+    /// else same name, else `to`'s initial state (and the name is listed as unmatched).
+    pub fn map_states_to(&self, to: &PublishedFlow) -> StateMapping {
+        let mut mapping = StateMapping::default();
+        for state in self.states() {
+            let target = to
+                .state(state.id)
+                .or_else(|| to.state_named(state.name.as_str()))
+                .map(|s| s.id);
+            match target {
+                Some(target) => {
+                    mapping.map.insert(state.id, target);
+                }
+                None => {
+                    mapping.map.insert(state.id, to.initial_state());
+                    mapping.unmatched.push(state.name.to_string());
+                }
+            }
+        }
+        mapping
+    }
+}
+
+impl<'de> Deserialize<'de> for PublishedFlow {
+    /// A stored published flow is checked again on the way in: a row edited by hand cannot
+    /// smuggle an invalid flow past `publish`.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            draft: FlowDraft,
+        }
+        let stored = Stored::deserialize(deserializer)?;
+        stored.draft.publish().map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,39 @@
+//! # cube-domain
+//!
+//! The pure model of Cube, an outbound sales platform: sellers work through customers in
+//! assignments, register outcomes, follow customers up, and managers and clients read
+//! reports. This crate knows nothing of databases, HTTP, SMS vendors or the clock: it holds
+//! the rules, and the port traits through which the world is reached.
+//!
+//! # Layout
+//! - [`values`], [`fields`]: parsed small values (names, E.164 phones, e-mails) and typed
+//!   fields (CRM fields, outcome fields).
+//! - [`data_owner`], [`customer`], [`product`]: the CRM side of a data owner.
+//! - [`flow`]: states, outcomes, validation, draft → published versions.
+//! - [`assignment`]: the campaign and its whole setup.
+//! - [`enrollment`], [`outcome`]: a customer in an assignment and outcome registration.
+//! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
+//! - [`meeting`], [`time_entry`]: calendars, meetings, hours.
+//! - [`reports`]: historical and current reports, performance, activity limits.
+//! - [`access`]: users, roles and the access policy.
+//! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod assignment;
+pub mod bulk;
+pub mod customer;
+pub mod data_owner;
+pub mod enrollment;
+pub mod fields;
+pub mod flow;
+pub mod ids;
+pub mod meeting;
+pub mod outcome;
+pub mod ports;
+pub mod product;
+pub mod queue;
+pub mod sms;
+pub mod time_entry;
+pub mod values;

@@ -1,0 +1,631 @@
+//! Outcome registration: a command is checked against the flow, the assignment's setup, the
+//! catalogue and the calendar, and yields an immutable `OutcomeEvent` (appended to the log)
+//! plus the enrollment's new "now". Nothing is changed when any check fails.
+
+use crate::assignment::Assignment;
+use crate::assignment::setup::FollowUpOwnership;
+use crate::enrollment::{Enrollment, FollowUp};
+use crate::fields::{FieldError, FieldValues, check_values};
+use crate::flow::{AttemptKind, OutcomeKind, PublishedFlow, StateCategory};
+use crate::ids::{
+    AssignmentId, CalendarId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, OutcomeId,
+    ProductId, StateId, UserId,
+};
+use crate::meeting::{Calendar, Meeting, MeetingRequest};
+use crate::product::{Currency, Product};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// What kind of entry an outcome event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum OutcomeClass {
+    /// A progress outcome (may move the customer).
+    Progress,
+    /// No answer.
+    NoAnswer,
+    /// Call back later.
+    CallBackLater,
+    /// A state change made by an external system through the API (no seller outcome).
+    External,
+}
+
+impl OutcomeClass {
+    /// NoAnswer or CallBackLater.
+    pub fn is_attempt(self) -> bool {
+        matches!(self, OutcomeClass::NoAnswer | OutcomeClass::CallBackLater)
+    }
+
+    fn of(kind: OutcomeKind) -> Self {
+        match kind {
+            OutcomeKind::Progress { .. } => OutcomeClass::Progress,
+            OutcomeKind::Attempt(AttemptKind::NoAnswer) => OutcomeClass::NoAnswer,
+            OutcomeKind::Attempt(AttemptKind::CallBackLater) => OutcomeClass::CallBackLater,
+        }
+    }
+}
+
+/// Who registers an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Registrar {
+    /// A seller; must hold the enrollment's live lease.
+    Seller(UserId),
+    /// A manager or admin; may register on any enrollment not reserved by someone else.
+    Manager(UserId),
+    /// An approved SMS reply.
+    SmsReply,
+    /// An external system through the API.
+    Integration,
+}
+
+impl Registrar {
+    /// The user behind it, if a person.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            Registrar::Seller(user) | Registrar::Manager(user) => Some(user),
+            Registrar::SmsReply | Registrar::Integration => None,
+        }
+    }
+}
+
+/// A product line as asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductLineRequest {
+    /// The product.
+    pub product: ProductId,
+    /// How many units (at least 1).
+    pub quantity: u32,
+    /// Another price than the catalogue's, where the assignment allows it.
+    pub unit_price: Option<Decimal>,
+}
+
+/// A product line as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductLine {
+    /// The product.
+    pub product: ProductId,
+    /// Units.
+    pub quantity: u32,
+    /// Price of one unit.
+    pub unit_price: Decimal,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl ProductLine {
+    /// Quantity × unit price.
+    pub fn value(&self) -> Decimal {
+        self.unit_price * Decimal::from(self.quantity)
+    }
+}
+
+/// The command to register an outcome on an enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterOutcome {
+    /// The outcome.
+    pub outcome: OutcomeId,
+    /// The chosen option, required when the assignment has options for the outcome.
+    pub option: Option<String>,
+    /// Outcome field values.
+    pub fields: FieldValues,
+    /// Product lines (outcomes that carry products).
+    pub products: Vec<ProductLineRequest>,
+    /// The meeting (outcomes that book a meeting).
+    pub meeting: Option<MeetingRequest>,
+    /// When to contact again (CallBackLater; progress outcomes that schedule follow-ups).
+    pub follow_up_at: Option<OffsetDateTime>,
+    /// A free-text note.
+    pub note: Option<String>,
+}
+
+impl RegisterOutcome {
+    /// The command for `outcome` with nothing else given.
+    pub fn new(outcome: OutcomeId) -> Self {
+        Self {
+            outcome,
+            option: None,
+            fields: FieldValues::new(),
+            products: Vec::new(),
+            meeting: None,
+            follow_up_at: None,
+            note: None,
+        }
+    }
+}
+
+/// One entry of the append-only outcome log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeEvent {
+    /// The id.
+    pub id: OutcomeEventId,
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The enrollment.
+    pub enrollment: EnrollmentId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When it was registered.
+    pub occurred_at: OffsetDateTime,
+    /// Who registered it, if a person.
+    pub user: Option<UserId>,
+    /// The outcome (`None` for an external state change).
+    pub outcome: Option<OutcomeId>,
+    /// Progress, attempt or external.
+    pub class: OutcomeClass,
+    /// The chosen option.
+    pub option: Option<String>,
+    /// The state before.
+    pub from_state: StateId,
+    /// The state after.
+    pub to_state: StateId,
+    /// The category of the state after (reports count conclusions from it).
+    pub to_category: StateCategory,
+    /// Outcome field values.
+    pub fields: FieldValues,
+    /// Product lines.
+    pub products: Vec<ProductLine>,
+    /// The meeting booked.
+    pub meeting: Option<MeetingId>,
+    /// The follow-up scheduled (replaces any earlier one).
+    pub follow_up: Option<FollowUp>,
+    /// Out of the pool until then (NoAnswer's retry delay).
+    pub retry_at: Option<OffsetDateTime>,
+    /// A free-text note.
+    pub note: Option<String>,
+}
+
+/// The longest note accepted.
+pub const MAX_NOTE: usize = 4000;
+
+/// Why a registration was refused. Each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RegistrationError {
+    /// The enrollment is in another assignment.
+    #[error("the customer is not enrolled in this assignment")]
+    WrongAssignment,
+    /// The flow has no such outcome.
+    #[error("the assignment's flow has no outcome {0}")]
+    UnknownOutcome(OutcomeId),
+    /// The outcome cannot be chosen from the current state.
+    #[error("outcome '{outcome}' is not allowed from state '{state}'")]
+    NotAllowedFrom {
+        /// The outcome's name.
+        outcome: String,
+        /// The current state's name.
+        state: String,
+    },
+    /// Another seller holds the customer.
+    #[error("another seller is working this customer until {0}")]
+    HeldByAnother(OffsetDateTime),
+    /// The seller's lease ran out or was never taken.
+    #[error("your reservation of this customer has run out; ask for the customer again")]
+    LeaseNotHeld,
+    /// An option must be chosen.
+    #[error("outcome '{outcome}' needs one of these options: {options}")]
+    OptionRequired {
+        /// The outcome's name.
+        outcome: String,
+        /// The options, comma separated.
+        options: String,
+    },
+    /// The option is not configured.
+    #[error("outcome '{outcome}' has no option '{option}'")]
+    UnknownOption {
+        /// The outcome's name.
+        outcome: String,
+        /// The option given.
+        option: String,
+    },
+    /// An outcome field is wrong.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// Products given to an outcome that carries none.
+    #[error("outcome '{0}' does not take products")]
+    ProductsNotAllowed(String),
+    /// The product is not offered in this assignment (or not active).
+    #[error("product {0} is not available in this assignment")]
+    ProductNotAvailable(ProductId),
+    /// Zero units.
+    #[error("the quantity of product {0} must be at least 1")]
+    ZeroQuantity(ProductId),
+    /// Price changed where the assignment does not allow it.
+    #[error("the price of product {0} cannot be changed in this assignment")]
+    PriceNotEditable(ProductId),
+    /// A negative price.
+    #[error("the price of product {0} cannot be negative")]
+    NegativePrice(ProductId),
+    /// Booking outcome without a meeting.
+    #[error("outcome '{0}' books a meeting: give the calendar, start and end")]
+    MeetingRequired(String),
+    /// A meeting given to an outcome that books none.
+    #[error("outcome '{0}' does not book meetings")]
+    MeetingNotAllowed(String),
+    /// The calendar is not one of the assignment's.
+    #[error("calendar {0} is not offered in this assignment")]
+    CalendarNotAvailable(CalendarId),
+    /// End not after start.
+    #[error("the meeting must end after it starts")]
+    MeetingEndsBeforeStart,
+    /// Overlap in a calendar that refuses it.
+    #[error("the meeting overlaps another meeting in the calendar from {0} to {1}")]
+    MeetingOverlaps(OffsetDateTime, OffsetDateTime),
+    /// CallBackLater without a time.
+    #[error("outcome '{0}' needs a time to call back")]
+    FollowUpTimeRequired(String),
+    /// A follow-up time not in the future.
+    #[error("the follow-up time must be in the future")]
+    FollowUpInPast,
+    /// A follow-up time for an outcome that schedules none.
+    #[error("outcome '{0}' does not schedule a follow-up; leave the time out")]
+    FollowUpNotAllowed(String),
+    /// The note is too long.
+    #[error("the note must be at most {MAX_NOTE} characters")]
+    NoteTooLong,
+}
+
+/// What registration reads besides the enrollment.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationContext<'a> {
+    /// The assignment (its setup).
+    pub assignment: &'a Assignment,
+    /// The flow version the assignment uses.
+    pub flow: &'a PublishedFlow,
+    /// The products named by the command (others may be present).
+    pub catalogue: &'a [Product],
+    /// The calendar named by the command's meeting, if any.
+    pub calendar: Option<&'a Calendar>,
+    /// The calendar's meetings around the requested time.
+    pub calendar_meetings: &'a [Meeting],
+}
+
+/// Ids for what a registration creates, made by the caller's id generator.
+#[derive(Debug, Clone, Copy)]
+pub struct NewIds {
+    /// The event's id.
+    pub event: OutcomeEventId,
+    /// The meeting's id, used only if a meeting is booked.
+    pub meeting: MeetingId,
+}
+
+/// The result of a registration: append `event`, store `enrollment`, and book `meeting`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The log entry.
+    pub event: OutcomeEvent,
+    /// The enrollment after the event.
+    pub enrollment: Enrollment,
+    /// The meeting booked.
+    pub meeting: Option<Meeting>,
+}
+
+/// Checks `command` and, if everything holds, returns the event, the new enrollment and the
+/// meeting. The enrollment given is not changed.
+pub fn register(
+    ctx: RegistrationContext<'_>,
+    enrollment: &Enrollment,
+    registrar: Registrar,
+    command: RegisterOutcome,
+    now: OffsetDateTime,
+    ids: NewIds,
+) -> Result<Registration, RegistrationError> {
+    let RegistrationContext {
+        assignment, flow, ..
+    } = ctx;
+    if enrollment.assignment() != assignment.id() {
+        return Err(RegistrationError::WrongAssignment);
+    }
+    check_lease(enrollment, registrar, now)?;
+    let outcome_id = command.outcome;
+    let outcome = flow
+        .outcome(outcome_id)
+        .ok_or(RegistrationError::UnknownOutcome(outcome_id))?;
+    let outcome_name = outcome.name.to_string();
+    if !outcome.from.contains(&enrollment.state()) {
+        let state = flow
+            .state(enrollment.state())
+            .map_or_else(|| enrollment.state().to_string(), |s| s.name.to_string());
+        return Err(RegistrationError::NotAllowedFrom {
+            outcome: outcome_name,
+            state,
+        });
+    }
+    if command
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE)
+    {
+        return Err(RegistrationError::NoteTooLong);
+    }
+    let setup = assignment.setup();
+    let option = check_option(
+        setup.outcome_options.get(&outcome_id),
+        &outcome_name,
+        command.option,
+    )?;
+    let no_fields = Vec::new();
+    let field_definitions = setup.outcome_fields.get(&outcome_id).unwrap_or(&no_fields);
+    check_values(field_definitions, &command.fields)?;
+    let products = if outcome.carries_products {
+        product_lines(ctx, &command.products)?
+    } else if command.products.is_empty() {
+        Vec::new()
+    } else {
+        return Err(RegistrationError::ProductsNotAllowed(outcome_name));
+    };
+
+    let class = OutcomeClass::of(outcome.kind);
+    let (to_state, to_category) = match outcome.kind {
+        OutcomeKind::Progress { target } => (target, flow.category(target)),
+        OutcomeKind::Attempt(_) => (enrollment.state(), enrollment.category()),
+    };
+    let follow_up = follow_up(
+        ctx,
+        enrollment,
+        registrar,
+        outcome_id,
+        &outcome_name,
+        class,
+        outcome.schedules_follow_up,
+        command.follow_up_at,
+        now,
+    )?;
+    let meeting = match (outcome.books_meeting, command.meeting) {
+        (true, Some(request)) => Some(book_meeting(
+            ctx,
+            enrollment,
+            registrar,
+            request,
+            ids.meeting,
+        )?),
+        (true, None) => return Err(RegistrationError::MeetingRequired(outcome_name)),
+        (false, Some(_)) => return Err(RegistrationError::MeetingNotAllowed(outcome_name)),
+        (false, None) => None,
+    };
+    let retry_at = (class == OutcomeClass::NoAnswer).then(|| now + setup.retry_delay);
+
+    let event = OutcomeEvent {
+        id: ids.event,
+        assignment: assignment.id(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        occurred_at: now,
+        user: registrar.user(),
+        outcome: Some(outcome_id),
+        class,
+        option,
+        from_state: enrollment.state(),
+        to_state,
+        to_category,
+        fields: command.fields,
+        products,
+        meeting: meeting.as_ref().map(|m| m.id),
+        follow_up,
+        retry_at,
+        note: command.note,
+    };
+    let mut enrollment = enrollment.clone();
+    enrollment.apply(&event);
+    Ok(Registration {
+        event,
+        enrollment,
+        meeting,
+    })
+}
+
+/// Records a state change made by an external system (e.g. a customer who ordered on their
+/// own is excluded). No flow outcome is needed; the follow-up and reservation end.
+pub fn external_state_change(
+    enrollment: &Enrollment,
+    flow: &PublishedFlow,
+    to_state: StateId,
+    now: OffsetDateTime,
+    id: OutcomeEventId,
+) -> Option<(OutcomeEvent, Enrollment)> {
+    let to_category = flow.state(to_state)?.category;
+    let event = OutcomeEvent {
+        id,
+        assignment: enrollment.assignment(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        occurred_at: now,
+        user: None,
+        outcome: None,
+        class: OutcomeClass::External,
+        option: None,
+        from_state: enrollment.state(),
+        to_state,
+        to_category,
+        fields: FieldValues::new(),
+        products: Vec::new(),
+        meeting: None,
+        follow_up: None,
+        retry_at: None,
+        note: None,
+    };
+    let mut next = enrollment.clone();
+    next.apply(&event);
+    Some((event, next))
+}
+
+fn check_lease(
+    enrollment: &Enrollment,
+    registrar: Registrar,
+    now: OffsetDateTime,
+) -> Result<(), RegistrationError> {
+    let holder = enrollment.holder(now);
+    match registrar {
+        Registrar::Seller(seller) => match holder {
+            Some(h) if h == seller => Ok(()),
+            Some(_) => Err(RegistrationError::HeldByAnother(
+                enrollment.reservation().map_or(now, |r| r.until),
+            )),
+            None => Err(RegistrationError::LeaseNotHeld),
+        },
+        Registrar::Manager(user) => match holder {
+            Some(h) if h != user => Err(RegistrationError::HeldByAnother(
+                enrollment.reservation().map_or(now, |r| r.until),
+            )),
+            _ => Ok(()),
+        },
+        // The system acts on the customer's own word (an SMS reply) or an external system of
+        // record; it is not stopped by a seller's lease, which it ends.
+        Registrar::SmsReply | Registrar::Integration => Ok(()),
+    }
+}
+
+fn check_option(
+    options: Option<&Vec<crate::values::Name>>,
+    outcome: &str,
+    chosen: Option<String>,
+) -> Result<Option<String>, RegistrationError> {
+    let options = options.filter(|o| !o.is_empty());
+    match (options, chosen) {
+        (None, None) => Ok(None),
+        (None, Some(option)) => Err(RegistrationError::UnknownOption {
+            outcome: outcome.to_owned(),
+            option,
+        }),
+        (Some(options), None) => Err(RegistrationError::OptionRequired {
+            outcome: outcome.to_owned(),
+            options: options
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+        (Some(options), Some(option)) => options
+            .iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(option.trim()))
+            .map(|o| Some(o.to_string()))
+            .ok_or(RegistrationError::UnknownOption {
+                outcome: outcome.to_owned(),
+                option,
+            }),
+    }
+}
+
+fn product_lines(
+    ctx: RegistrationContext<'_>,
+    requests: &[ProductLineRequest],
+) -> Result<Vec<ProductLine>, RegistrationError> {
+    let settings = &ctx.assignment.setup().products;
+    requests
+        .iter()
+        .map(|request| {
+            let product = ctx
+                .catalogue
+                .iter()
+                .find(|p| p.id() == request.product)
+                .filter(|p| p.active() && settings.available.contains(&p.id()))
+                .ok_or(RegistrationError::ProductNotAvailable(request.product))?;
+            if request.quantity == 0 {
+                return Err(RegistrationError::ZeroQuantity(request.product));
+            }
+            let unit_price = match request.unit_price {
+                Some(price) if price.is_sign_negative() && !price.is_zero() => {
+                    return Err(RegistrationError::NegativePrice(request.product));
+                }
+                Some(price) if price != product.unit_price() && !settings.price_editable => {
+                    return Err(RegistrationError::PriceNotEditable(request.product));
+                }
+                Some(price) => price,
+                None => product.unit_price(),
+            };
+            Ok(ProductLine {
+                product: product.id(),
+                quantity: request.quantity,
+                unit_price,
+                currency: product.currency().clone(),
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn follow_up(
+    ctx: RegistrationContext<'_>,
+    enrollment: &Enrollment,
+    registrar: Registrar,
+    outcome: OutcomeId,
+    outcome_name: &str,
+    class: OutcomeClass,
+    schedules: bool,
+    at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<Option<FollowUp>, RegistrationError> {
+    if at.is_some_and(|at| at <= now) {
+        return Err(RegistrationError::FollowUpInPast);
+    }
+    let not_allowed = || RegistrationError::FollowUpNotAllowed(outcome_name.to_owned());
+    match class {
+        OutcomeClass::NoAnswer => at.map_or(Ok(None), |_| Err(not_allowed())),
+        OutcomeClass::CallBackLater => {
+            let due =
+                at.ok_or_else(|| RegistrationError::FollowUpTimeRequired(outcome_name.to_owned()))?;
+            // Seed 004: from an Available state the follow-up is shared (whoever works the
+            // assignment then); from a progress state it is the seller's own.
+            let owner = match enrollment.category() {
+                StateCategory::Available => None,
+                _ => registrar.user(),
+            };
+            Ok(Some(FollowUp { due, owner }))
+        }
+        OutcomeClass::Progress => match at {
+            None => Ok(None),
+            Some(_) if !schedules => Err(not_allowed()),
+            Some(due) => {
+                let ownership = ctx
+                    .assignment
+                    .setup()
+                    .follow_up_ownership
+                    .get(&outcome)
+                    .copied()
+                    .unwrap_or_default();
+                let owner = match ownership {
+                    FollowUpOwnership::Personal => registrar.user(),
+                    FollowUpOwnership::Shared => None,
+                };
+                Ok(Some(FollowUp { due, owner }))
+            }
+        },
+        OutcomeClass::External => Ok(None),
+    }
+}
+
+fn book_meeting(
+    ctx: RegistrationContext<'_>,
+    enrollment: &Enrollment,
+    registrar: Registrar,
+    request: MeetingRequest,
+    id: MeetingId,
+) -> Result<Meeting, RegistrationError> {
+    let setup = ctx.assignment.setup();
+    let calendar = ctx
+        .calendar
+        .filter(|c| c.id == request.calendar && setup.calendars.contains(&c.id))
+        .ok_or(RegistrationError::CalendarNotAvailable(request.calendar))?;
+    if request.end <= request.start {
+        return Err(RegistrationError::MeetingEndsBeforeStart);
+    }
+    if !calendar.allows_overlap
+        && let Some(clash) = ctx
+            .calendar_meetings
+            .iter()
+            .find(|m| m.calendar == calendar.id && m.overlaps(request.start, request.end))
+    {
+        return Err(RegistrationError::MeetingOverlaps(clash.start, clash.end));
+    }
+    Ok(Meeting {
+        id,
+        calendar: calendar.id,
+        assignment: ctx.assignment.id(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        booked_by: registrar.user(),
+        start: request.start,
+        end: request.end,
+        kind: request.kind,
+        place: request.place,
+    })
+}

@@ -1,0 +1,106 @@
+//! Outgoing communication: SMS, e-mail and telephony gateways, and the outbox through which
+//! use cases hand messages to them. A use case never calls a gateway inside its transaction;
+//! it enqueues an `OutboxMessage` in the same unit of work, and a worker delivers it.
+
+use crate::ids::{AssignmentId, EnrollmentId, OutboxMessageId, UserId};
+use crate::values::{Email, PhoneNumber};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Why a gateway could not deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GatewayError {
+    /// The provider refused the message for good (bad number, blocked sender): do not retry.
+    #[error("the provider refused the message: {0}")]
+    Rejected(String),
+    /// The provider could not be reached or failed: retry later.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl GatewayError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, GatewayError::Unavailable(_))
+    }
+}
+
+/// An SMS to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsMessage {
+    /// The sender (name or number).
+    pub from: String,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The text, merge fields already filled in.
+    pub body: String,
+}
+
+/// An e-mail to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailMessage {
+    /// The sender.
+    pub from: Email,
+    /// The recipient.
+    pub to: Email,
+    /// The subject.
+    pub subject: String,
+    /// The HTML body.
+    pub html: String,
+}
+
+/// Sends SMS.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait SmsGateway: Send + Sync {
+    /// Sends one message; returns the provider's message id.
+    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError>;
+}
+
+/// Sends e-mail.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait EmailGateway: Send + Sync {
+    /// Sends one message; returns the provider's message id.
+    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError>;
+}
+
+/// Places calls (click-to-call) with a caller id.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait Telephony: Send + Sync {
+    /// Rings the seller's phone, then connects them to `to`, showing `caller_id`.
+    async fn call(
+        &self,
+        seller: UserId,
+        to: &PhoneNumber,
+        caller_id: &PhoneNumber,
+    ) -> Result<String, GatewayError>;
+}
+
+/// What an outbox message carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboxPayload {
+    /// An SMS (e.g. an SMS flow started by an outcome).
+    Sms(SmsMessage),
+    /// An e-mail.
+    Email(EmailMessage),
+}
+
+/// A message waiting to be delivered, written in the same transaction as the change that
+/// caused it, so it is sent if and only if that change was committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// The id (also the idempotency key towards the provider).
+    pub id: OutboxMessageId,
+    /// The assignment it belongs to.
+    pub assignment: AssignmentId,
+    /// The enrollment it concerns.
+    pub enrollment: Option<EnrollmentId>,
+    /// What to send.
+    pub payload: OutboxPayload,
+    /// When it was enqueued.
+    pub created_at: OffsetDateTime,
+}

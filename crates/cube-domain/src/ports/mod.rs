@@ -1,0 +1,20 @@
+//! The ports: traits the domain and the use cases need from the world, implemented by the
+//! adapters (Postgres, SQLite, in-memory, SMS, e-mail, telephony). All async traits use
+//! `#[async_trait]` so they stay object-safe (`Arc<dyn Store>`); with the `mocks` feature
+//! mockall generates a `Mock*` for each.
+
+mod clock;
+mod gateways;
+mod store;
+
+pub use clock::{Clock, IdGenerator};
+pub use gateways::{
+    EmailGateway, EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage,
+    Telephony,
+};
+pub use store::{
+    AssignmentRepository, CalendarRepository, CustomerKey, CustomerRepository, DataOwnerRepository,
+    EnrollmentRepository, FlowRepository, Handout, NextCustomerRequest, OrganisationRepository,
+    OutboxRepository, OutcomeLog, Page, ProductRepository, Store, StoreError, TimeEntryRepository,
+    UnitOfWork, UserRepository,
+};

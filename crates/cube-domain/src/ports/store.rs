@@ -1,0 +1,367 @@
+//! Storage. A `Store` opens a `UnitOfWork` (one transaction) that holds every repository, so
+//! a use case reads and writes through one object and commits once: all or nothing. The hot
+//! path "next customer" is a single atomic store operation of its own (`reserve_next`), so a
+//! SQL adapter can do it in one statement with `FOR UPDATE SKIP LOCKED`.
+//!
+//! Each method's doc says when it MUST return which `StoreError`; the contract suites in
+//! `cube-testkit` hold every adapter to that.
+
+use crate::access::{Organisation, User};
+use crate::assignment::Assignment;
+use crate::assignment::setup::AssignmentSetup;
+use crate::customer::Customer;
+use crate::data_owner::DataOwner;
+use crate::enrollment::Enrollment;
+use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
+use crate::ids::{
+    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
+    OrganisationId, OutcomeEventId, ProductId, UserId,
+};
+use crate::meeting::{Calendar, Meeting};
+use crate::outcome::OutcomeEvent;
+use crate::ports::gateways::OutboxMessage;
+use crate::product::Product;
+use crate::queue::Tier;
+use crate::time_entry::TimeEntry;
+use crate::values::{Email, PhoneNumber};
+use async_trait::async_trait;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Why storage failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// An insert collided with a unique rule (the message names which).
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// A write lost a race (stale version, lease taken meanwhile): read again and retry.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store could not be reached or failed; the transaction was rolled back.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back into the domain (a bug or a hand-edited row).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return at most.
+    pub limit: u64,
+}
+
+/// How an import finds a customer that already exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerKey {
+    /// The id in the source system.
+    ExternalId(String),
+    /// A phone number.
+    Phone(PhoneNumber),
+}
+
+/// A request for the next customer of an assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextCustomerRequest {
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The seller asking.
+    pub seller: UserId,
+    /// Now.
+    pub now: OffsetDateTime,
+    /// The assignment's setup (priority rules, segments, lease length).
+    pub setup: AssignmentSetup,
+}
+
+/// A customer handed out: the enrollment, already reserved for the seller, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handout {
+    /// The enrollment with its new reservation.
+    pub enrollment: Enrollment,
+    /// Follow-up or pool.
+    pub tier: Tier,
+}
+
+/// Opens units of work, and runs the atomic queue operations.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Begins a transaction.
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
+
+    /// Picks the next enrollment for the seller in `crate::queue`'s order and reserves it
+    /// until `now + setup.lease`, atomically: two callers at the same instant, even through
+    /// separate connections or processes, never get the same enrollment. `Ok(None)` when
+    /// nothing is ready.
+    async fn reserve_next(
+        &self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError>;
+}
+
+/// One transaction over every repository. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait UnitOfWork:
+    OrganisationRepository
+    + UserRepository
+    + DataOwnerRepository
+    + CustomerRepository
+    + ProductRepository
+    + FlowRepository
+    + AssignmentRepository
+    + CalendarRepository
+    + EnrollmentRepository
+    + OutcomeLog
+    + TimeEntryRepository
+    + OutboxRepository
+    + Send
+{
+    /// Makes every write of this unit visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Organisations.
+#[async_trait]
+pub trait OrganisationRepository: Send {
+    /// One organisation.
+    async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError>;
+    /// Inserts or updates.
+    async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError>;
+}
+
+/// Users.
+#[async_trait]
+pub trait UserRepository: Send {
+    /// One user.
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this login e-mail (unique across organisations).
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// Inserts or updates; MUST return `Duplicate` when another user has the e-mail.
+    async fn save_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// The organisation's users, by name.
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError>;
+}
+
+/// Data owners.
+#[async_trait]
+pub trait DataOwnerRepository: Send {
+    /// One data owner.
+    async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError>;
+    /// Inserts or updates.
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
+    /// The organisation's data owners, by name.
+    async fn data_owners(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<DataOwner>, StoreError>;
+}
+
+/// Customers.
+#[async_trait]
+pub trait CustomerRepository: Send {
+    /// One customer.
+    async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError>;
+    /// Several customers; missing ids are left out.
+    async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError>;
+    /// The data owner's customer with this external id or phone number.
+    async fn find_customer(
+        &mut self,
+        owner: DataOwnerId,
+        key: &CustomerKey,
+    ) -> Result<Option<Customer>, StoreError>;
+    /// Inserts or updates.
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// A page of the data owner's customers, oldest first.
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError>;
+}
+
+/// The product catalogue.
+#[async_trait]
+pub trait ProductRepository: Send {
+    /// One product.
+    async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError>;
+    /// Inserts or updates; MUST return `Duplicate` when the data owner has the code already.
+    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError>;
+    /// The data owner's products, by name.
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError>;
+}
+
+/// Flows: at most one draft per flow, and its frozen published versions.
+#[async_trait]
+pub trait FlowRepository: Send {
+    /// The flow's current draft.
+    async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError>;
+    /// Inserts or replaces the flow's draft.
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError>;
+    /// Removes the flow's draft (after publishing it).
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError>;
+    /// One published version.
+    async fn published_flow(
+        &mut self,
+        version: FlowVersion,
+    ) -> Result<Option<PublishedFlow>, StoreError>;
+    /// The newest published version of a flow.
+    async fn latest_published_flow(
+        &mut self,
+        id: FlowId,
+    ) -> Result<Option<PublishedFlow>, StoreError>;
+    /// Stores a published version; MUST return `Duplicate` if that version exists (versions
+    /// are frozen).
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError>;
+    /// The newest published version of each of the data owner's flows, by name.
+    async fn published_flows(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<PublishedFlow>, StoreError>;
+}
+
+/// Assignments.
+#[async_trait]
+pub trait AssignmentRepository: Send {
+    /// One assignment.
+    async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError>;
+    /// Inserts or updates.
+    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError>;
+    /// The organisation's assignments, by name.
+    async fn assignments(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<Assignment>, StoreError>;
+}
+
+/// Calendars and meetings.
+#[async_trait]
+pub trait CalendarRepository: Send {
+    /// One calendar.
+    async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError>;
+    /// Inserts or updates.
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError>;
+    /// The data owner's calendars.
+    async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError>;
+    /// The calendar's meetings that overlap `[from, to)`, by start.
+    async fn meetings_in_calendar(
+        &mut self,
+        calendar: CalendarId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError>;
+    /// The assignments' meetings starting in `[from, to)`, by start.
+    async fn meetings(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError>;
+    /// Books a meeting; MUST return `Duplicate` if the id exists.
+    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError>;
+    /// One meeting.
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError>;
+}
+
+/// Enrollments: the "now" of each customer in each assignment.
+#[async_trait]
+pub trait EnrollmentRepository: Send {
+    /// One enrollment.
+    async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError>;
+    /// The customer's enrollment in the assignment.
+    async fn enrollment_of(
+        &mut self,
+        assignment: AssignmentId,
+        customer: CustomerId,
+    ) -> Result<Option<Enrollment>, StoreError>;
+    /// Enrolls; MUST return `Duplicate` when the customer is already in the assignment.
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
+    /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist.
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
+    /// Takes it out of the assignment.
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
+    /// All of the assignment's enrollments, in import order (bulk work, current reports).
+    async fn enrollments(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+    /// Every enrollment of a customer (external state changes act on all of them).
+    async fn enrollments_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+    /// The next import-order number of the assignment (one more than the highest so far).
+    async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError>;
+    /// Enrollments with a follow-up due before `until` in these assignments: the seller's
+    /// personal ones and all shared ones (My Work).
+    async fn follow_ups(
+        &mut self,
+        assignments: &[AssignmentId],
+        seller: UserId,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+}
+
+/// The append-only outcome log.
+#[async_trait]
+pub trait OutcomeLog: Send {
+    /// Appends an event. With an idempotency key, MUST return `Duplicate` when an event with
+    /// that key exists for the same assignment (`event_by_key` then finds the first one).
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// The event recorded under an idempotency key in an assignment.
+    async fn event_by_key(
+        &mut self,
+        assignment: AssignmentId,
+        idempotency_key: &str,
+    ) -> Result<Option<OutcomeEvent>, StoreError>;
+    /// One event.
+    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError>;
+    /// The enrollment's events, oldest first.
+    async fn events_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<OutcomeEvent>, StoreError>;
+    /// The assignments' events in `[from, to)`, oldest first.
+    async fn events(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeEvent>, StoreError>;
+}
+
+/// Time entries.
+#[async_trait]
+pub trait TimeEntryRepository: Send {
+    /// Inserts or updates.
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError>;
+    /// The user's running entry, if the clock runs.
+    async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError>;
+    /// The assignments' entries overlapping `[from, to)`.
+    async fn time_entries(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimeEntry>, StoreError>;
+}
+
+/// The transactional outbox.
+#[async_trait]
+pub trait OutboxRepository: Send {
+    /// Enqueues a message, delivered only if this unit of work commits.
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
+    /// Up to `limit` undelivered messages, oldest first, for a delivery worker.
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Marks a message delivered.
+    async fn mark_delivered(&mut self, id: crate::ids::OutboxMessageId) -> Result<(), StoreError>;
+}

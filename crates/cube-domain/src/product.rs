@@ -1,0 +1,129 @@
+//! The product catalogue of a data owner. Prices are `Decimal` in a named currency.
+
+use crate::ids::{DataOwnerId, ProductId};
+use crate::values::Name;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a product was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProductError {
+    /// Prices cannot be negative.
+    #[error("unit price must be zero or more, got {0}")]
+    NegativePrice(Decimal),
+    /// Currency codes are three upper-case letters.
+    #[error("currency '{0}' is not an ISO 4217 code such as NOK or EUR")]
+    Currency(String),
+    /// Codes are short and non-empty.
+    #[error("product code must be 1 to 64 characters")]
+    Code,
+}
+
+/// An ISO 4217 currency code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl Currency {
+    /// Parses `NOK`, `EUR`, ….
+    pub fn parse(raw: &str) -> Result<Self, ProductError> {
+        let raw = raw.trim();
+        if raw.len() == 3 && raw.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ProductError::Currency(raw.to_owned()))
+        }
+    }
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ProductError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.0
+    }
+}
+
+/// A product in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    id: ProductId,
+    data_owner: DataOwnerId,
+    name: Name,
+    code: String,
+    unit_price: Decimal,
+    currency: Currency,
+    active: bool,
+}
+
+impl Product {
+    /// A new, active product.
+    pub fn new(
+        id: ProductId,
+        data_owner: DataOwnerId,
+        name: Name,
+        code: &str,
+        unit_price: Decimal,
+        currency: Currency,
+    ) -> Result<Self, ProductError> {
+        let code = code.trim();
+        if code.is_empty() || code.chars().count() > 64 {
+            return Err(ProductError::Code);
+        }
+        if unit_price.is_sign_negative() && !unit_price.is_zero() {
+            return Err(ProductError::NegativePrice(unit_price));
+        }
+        Ok(Self {
+            id,
+            data_owner,
+            name,
+            code: code.to_owned(),
+            unit_price,
+            currency,
+            active: true,
+        })
+    }
+
+    /// The id.
+    pub fn id(&self) -> ProductId {
+        self.id
+    }
+    /// The data owner.
+    pub fn data_owner(&self) -> DataOwnerId {
+        self.data_owner
+    }
+    /// The name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+    /// The product code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    /// The list price of one unit.
+    pub fn unit_price(&self) -> Decimal {
+        self.unit_price
+    }
+    /// The currency of the price.
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+    /// Whether it can be sold.
+    pub fn active(&self) -> bool {
+        self.active
+    }
+    /// Stops or resumes selling it.
+    pub fn set_active(&mut self, active: bool) {
+        self.active = active;
+    }
+}

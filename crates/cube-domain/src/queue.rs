@@ -1,0 +1,131 @@
+//! "Next customer": which enrollment a seller is handed, as a pure function over candidates.
+//! The order (DOMAIN.md): the seller's own due personal follow-ups, then due shared
+//! follow-ups, oldest first; then available enrollments by the assignment's priority rules.
+//! Never one reserved by another seller; never one whose retry delay has not run out.
+//! Storage adapters implement the same order in their own query language; the contract
+//! suite checks they agree with this module.
+
+use crate::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
+use crate::enrollment::Enrollment;
+use crate::fields::FieldValues;
+use crate::flow::StateCategory;
+use crate::ids::UserId;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use time::OffsetDateTime;
+
+/// Why an enrollment is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tier {
+    /// The seller's own personal follow-up is due.
+    PersonalFollowUp,
+    /// A shared follow-up is due.
+    SharedFollowUp,
+    /// An available customer from the pool.
+    Pool,
+}
+
+/// The tier of `enrollment` for `seller` at `now`, or `None` if it must not be handed out.
+pub fn tier(enrollment: &Enrollment, seller: UserId, now: OffsetDateTime) -> Option<Tier> {
+    if enrollment.holder(now).is_some() {
+        return None;
+    }
+    match enrollment.follow_up() {
+        Some(follow_up) if !follow_up.is_due(now) => None,
+        Some(follow_up) => match follow_up.owner {
+            Some(owner) if owner == seller => Some(Tier::PersonalFollowUp),
+            Some(_) => None,
+            None => Some(Tier::SharedFollowUp),
+        },
+        None => {
+            let ready = enrollment.retry_at().is_none_or(|at| at <= now);
+            (enrollment.category() == StateCategory::Available && ready).then_some(Tier::Pool)
+        }
+    }
+}
+
+/// A candidate: an enrollment and its customer's CRM field values (for field rules).
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The enrollment.
+    pub enrollment: &'a Enrollment,
+    /// The customer's custom field values.
+    pub fields: &'a FieldValues,
+}
+
+/// Orders two candidates of the same tier: follow-ups by due time (oldest first), the pool
+/// by the priority rules; import order breaks every tie.
+pub fn compare(
+    setup: &AssignmentSetup,
+    tier: Tier,
+    a: &Candidate<'_>,
+    b: &Candidate<'_>,
+) -> Ordering {
+    let by_rules = match tier {
+        Tier::PersonalFollowUp | Tier::SharedFollowUp => {
+            let due = |c: &Candidate<'_>| c.enrollment.follow_up().map(|f| f.due);
+            due(a).cmp(&due(b))
+        }
+        Tier::Pool => setup
+            .priority
+            .iter()
+            .map(|rule| compare_by_rule(setup, rule, a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal),
+    };
+    by_rules.then_with(|| a.enrollment.sequence().cmp(&b.enrollment.sequence()))
+}
+
+fn compare_by_rule(
+    setup: &AssignmentSetup,
+    rule: &PriorityRule,
+    a: &Candidate<'_>,
+    b: &Candidate<'_>,
+) -> Ordering {
+    let (ea, eb) = (a.enrollment, b.enrollment);
+    match rule {
+        PriorityRule::SegmentOrder => setup
+            .segment_rank(ea.segment())
+            .cmp(&setup.segment_rank(eb.segment())),
+        PriorityRule::Field(key, direction) => match (a.fields.get(key), b.fields.get(key)) {
+            (Some(x), Some(y)) => match direction {
+                Direction::Ascending => x.cmp(y),
+                Direction::Descending => y.cmp(x),
+            },
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        },
+        PriorityRule::FewestAttempts => ea.attempts().cmp(&eb.attempts()),
+        // `None` (never contacted) sorts before any time, which is what we want.
+        PriorityRule::LongestSinceLastContact => ea.last_contact().cmp(&eb.last_contact()),
+        PriorityRule::ImportOrder => ea.sequence().cmp(&eb.sequence()),
+    }
+}
+
+/// The enrollment to hand `seller` next, with its tier, or `None` when nothing is ready.
+/// One pass over the candidates; no sorting of the whole pool.
+pub fn select_next<'a>(
+    setup: &AssignmentSetup,
+    seller: UserId,
+    now: OffsetDateTime,
+    candidates: impl IntoIterator<Item = Candidate<'a>>,
+) -> Option<(Candidate<'a>, Tier)> {
+    let mut best: Option<(Candidate<'a>, Tier)> = None;
+    for candidate in candidates {
+        let Some(tier) = tier(candidate.enrollment, seller, now) else {
+            continue;
+        };
+        let better = match &best {
+            None => true,
+            Some((current, current_tier)) => tier
+                .cmp(current_tier)
+                .then_with(|| compare(setup, tier, &candidate, current))
+                .is_lt(),
+        };
+        if better {
+            best = Some((candidate, tier));
+        }
+    }
+    best
+}
