@@ -36,8 +36,12 @@ async fn selected(
 ) -> AppResult<Vec<(Enrollment, Customer)>> {
     let enrollments = uow.enrollments(assignment).await?;
     let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
-    let mut customers: BTreeMap<CustomerId, Customer> =
-        uow.customers_by_id(&ids).await?.into_iter().map(|c| (c.id(), c)).collect();
+    let mut customers: BTreeMap<CustomerId, Customer> = uow
+        .customers_by_id(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id(), c))
+        .collect();
     let mut rows = Vec::new();
     for enrollment in enrollments {
         let Some(customer) = customers.remove(&enrollment.customer()) else {
@@ -64,7 +68,10 @@ impl Cube {
         Ok(selected(uow.as_mut(), assignment_id, selection)
             .await?
             .into_iter()
-            .map(|(enrollment, customer)| ExportRow { enrollment, customer })
+            .map(|(enrollment, customer)| ExportRow {
+                enrollment,
+                customer,
+            })
             .collect())
     }
 
@@ -82,7 +89,10 @@ impl Cube {
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
         let rows = selected(uow.as_mut(), assignment_id, selection).await?;
-        let mut report = BulkReport { selected: rows.len(), changed: 0 };
+        let mut report = BulkReport {
+            selected: rows.len(),
+            changed: 0,
+        };
         let mut failures = Vec::new();
         match action {
             BulkAction::MoveToSegment(segment) => {
@@ -108,7 +118,15 @@ impl Cube {
                 for (enrollment, _) in rows {
                     let registrar = Registrar::Manager(user.id);
                     match self
-                        .register_in(uow.as_mut(), &assignment, &enrollment, registrar, command.clone(), None, now)
+                        .register_in(
+                            uow.as_mut(),
+                            &assignment,
+                            &enrollment,
+                            registrar,
+                            command.clone(),
+                            None,
+                            now,
+                        )
                         .await
                     {
                         Ok(_) => report.changed += 1,
@@ -125,7 +143,11 @@ impl Cube {
             }
         }
         if let Some(first) = failures.first() {
-            return Err(AppError::Bulk { selected: report.selected, failed: failures.len(), first: first.clone() });
+            return Err(AppError::Bulk {
+                selected: report.selected,
+                failed: failures.len(),
+                first: first.clone(),
+            });
         }
         uow.commit().await?;
         Ok(report)

@@ -78,8 +78,14 @@ pub fn parse_customer(
         .filter(|p| !p.trim().is_empty())
         .map(|p| PhoneNumber::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let non_empty = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let email = non_empty(&input.email).map(|e| Email::parse(&e)).transpose()?;
+    let non_empty = |s: &Option<String>| {
+        s.as_ref()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let email = non_empty(&input.email)
+        .map(|e| Email::parse(&e))
+        .transpose()?;
     let details = CustomerDetails {
         name: Name::parse(&input.name)?,
         phones,
@@ -98,7 +104,9 @@ pub fn parse_customer(
         let definition = definitions
             .iter()
             .find(|d| d.key() == &key)
-            .ok_or_else(|| AppError::Invalid(format!("the data owner has no {dataset:?} field '{key}'")))?;
+            .ok_or_else(|| {
+                AppError::Invalid(format!("the data owner has no {dataset:?} field '{key}'"))
+            })?;
         fields.insert(key, definition.parse_text(raw)?);
     }
     Ok(Customer::new(id, owner, dataset, details, fields)?)
@@ -129,11 +137,25 @@ impl Cube {
     }
 
     /// Changes a customer's fixed fields and CRM values.
-    pub async fn update_customer(&self, actor_id: UserId, id: CustomerId, input: CustomerInput) -> AppResult<Customer> {
+    pub async fn update_customer(
+        &self,
+        actor_id: UserId,
+        id: CustomerId,
+        input: CustomerInput,
+    ) -> AppResult<Customer> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut customer = uow.customer(id).await?.ok_or(AppError::NotFound("customer"))?;
-        let owner = managed_owner(uow.as_mut(), &user, customer.data_owner(), self.now().date()).await?;
+        let mut customer = uow
+            .customer(id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let owner = managed_owner(
+            uow.as_mut(),
+            &user,
+            customer.data_owner(),
+            self.now().date(),
+        )
+        .await?;
         let parsed = parse_customer(id, &owner, customer.dataset(), &input)?;
         customer.update(&owner, parsed.details().clone(), parsed.fields().clone())?;
         uow.save_customer(&customer).await?;
@@ -145,13 +167,27 @@ impl Cube {
     pub async fn customer(&self, actor_id: UserId, id: CustomerId) -> AppResult<Customer> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let customer = uow.customer(id).await?.ok_or(AppError::NotFound("customer"))?;
-        managed_owner(uow.as_mut(), &user, customer.data_owner(), self.now().date()).await?;
+        let customer = uow
+            .customer(id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        managed_owner(
+            uow.as_mut(),
+            &user,
+            customer.data_owner(),
+            self.now().date(),
+        )
+        .await?;
         Ok(customer)
     }
 
     /// A page of a data owner's customers.
-    pub async fn customers(&self, actor_id: UserId, owner_id: DataOwnerId, page: Page) -> AppResult<Vec<Customer>> {
+    pub async fn customers(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+        page: Page,
+    ) -> AppResult<Vec<Customer>> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
@@ -190,7 +226,10 @@ impl Cube {
             let parsed = match parse_customer(self.new_id(), &owner, dataset, input) {
                 Ok(customer) => customer,
                 Err(error) => {
-                    report.rejected.push(RejectedRow { row: index + 1, reason: error.to_string() });
+                    report.rejected.push(RejectedRow {
+                        row: index + 1,
+                        reason: error.to_string(),
+                    });
                     continue;
                 }
             };
@@ -205,12 +244,23 @@ impl Cube {
                     parsed
                 }
             };
-            if uow.enrollment_of(assignment_id, customer.id()).await?.is_some() {
+            if uow
+                .enrollment_of(assignment_id, customer.id())
+                .await?
+                .is_some()
+            {
                 report.already_enrolled += 1;
                 continue;
             }
-            let enrollment =
-                Enrollment::new(self.new_id(), assignment_id, customer.id(), initial, segment, sequence, now);
+            let enrollment = Enrollment::new(
+                self.new_id(),
+                assignment_id,
+                customer.id(),
+                initial,
+                segment,
+                sequence,
+                now,
+            );
             uow.insert_enrollment(&enrollment).await?;
             sequence += 1;
             report.enrolled += 1;
@@ -246,12 +296,23 @@ impl Cube {
                 .await?
                 .filter(|c| c.data_owner() == assignment.data_owner())
                 .ok_or(AppError::NotFound("customer"))?;
-            if uow.enrollment_of(assignment_id, customer.id()).await?.is_some() {
+            if uow
+                .enrollment_of(assignment_id, customer.id())
+                .await?
+                .is_some()
+            {
                 report.already_enrolled += 1;
                 continue;
             }
-            let enrollment =
-                Enrollment::new(self.new_id(), assignment_id, customer.id(), initial, segment, sequence, now);
+            let enrollment = Enrollment::new(
+                self.new_id(),
+                assignment_id,
+                customer.id(),
+                initial,
+                segment,
+                sequence,
+                now,
+            );
             uow.insert_enrollment(&enrollment).await?;
             sequence += 1;
             report.enrolled += 1;
@@ -268,12 +329,17 @@ async fn find_existing(
     customer: &Customer,
 ) -> AppResult<Option<Customer>> {
     if let Some(external) = &customer.details().external_id
-        && let Some(found) = uow.find_customer(owner, &CustomerKey::ExternalId(external.clone())).await?
+        && let Some(found) = uow
+            .find_customer(owner, &CustomerKey::ExternalId(external.clone()))
+            .await?
     {
         return Ok(Some(found));
     }
     for phone in &customer.details().phones {
-        if let Some(found) = uow.find_customer(owner, &CustomerKey::Phone(phone.clone())).await? {
+        if let Some(found) = uow
+            .find_customer(owner, &CustomerKey::Phone(phone.clone()))
+            .await?
+        {
             return Ok(Some(found));
         }
     }

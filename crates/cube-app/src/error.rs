@@ -56,13 +56,17 @@ pub enum AppError {
     #[error(transparent)]
     TimeEntry(#[from] TimeEntryError),
     /// A hard-stop activity limit is reached: no more customers are handed out.
-    #[error("the assignment's activity limit for {0:?} is reached; no more customers are handed out")]
+    #[error(
+        "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
+    )]
     LimitReached(LimitMetric),
     /// Bad input that is not one of the above; the message says what to fix.
     #[error("{0}")]
     Invalid(String),
     /// A bulk action failed for some enrollments; nothing was changed.
-    #[error("{failed} of {selected} selected customers cannot take this action (nothing was changed); first: {first}")]
+    #[error(
+        "{failed} of {selected} selected customers cannot take this action (nothing was changed); first: {first}"
+    )]
     Bulk {
         /// How many were selected.
         selected: usize,
@@ -106,8 +110,12 @@ impl AppError {
             | AppError::Registration(RegistrationError::MeetingOverlaps(..))
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
-            | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => ErrorKind::Conflict,
-            AppError::Store(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => ErrorKind::Unavailable,
+            | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
+                ErrorKind::Conflict
+            }
+            AppError::Store(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => {
+                ErrorKind::Unavailable
+            }
             AppError::Value(_)
             | AppError::Field(_)
             | AppError::Customer(_)

@@ -118,7 +118,10 @@ async fn assignment_for(
     need: Need,
     now: OffsetDateTime,
 ) -> AppResult<Assignment> {
-    let assignment = uow.assignment(id).await?.ok_or(AppError::NotFound("assignment"))?;
+    let assignment = uow
+        .assignment(id)
+        .await?
+        .ok_or(AppError::NotFound("assignment"))?;
     access::authorize(user, need.on(&assignment), now.date())
         .map_err(|e| AppError::access(e, "assignment"))?;
     Ok(assignment)

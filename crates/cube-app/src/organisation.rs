@@ -25,8 +25,15 @@ pub struct NewUser {
 impl Cube {
     /// Creates an organisation and its first admin. Not an access-checked use case: it is how
     /// a tenant comes to exist (the server's `create-admin` command and the demo use it).
-    pub async fn create_organisation(&self, name: &str, admin: NewUser) -> AppResult<(Organisation, User)> {
-        let organisation = Organisation { id: self.new_id(), name: Name::parse(name)? };
+    pub async fn create_organisation(
+        &self,
+        name: &str,
+        admin: NewUser,
+    ) -> AppResult<(Organisation, User)> {
+        let organisation = Organisation {
+            id: self.new_id(),
+            name: Name::parse(name)?,
+        };
         let admin = User {
             id: self.new_id(),
             organisation: organisation.id,
@@ -67,7 +74,12 @@ impl Cube {
     }
 
     /// Deactivates or reactivates a user of the admin's organisation.
-    pub async fn set_user_active(&self, actor_id: UserId, user_id: UserId, active: bool) -> AppResult<User> {
+    pub async fn set_user_active(
+        &self,
+        actor_id: UserId,
+        user_id: UserId,
+        active: bool,
+    ) -> AppResult<User> {
         let mut uow = self.begin().await?;
         let admin = actor(uow.as_mut(), actor_id).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
@@ -104,12 +116,12 @@ impl Cube {
 
 fn check_role_scope(user: &User) -> AppResult<()> {
     match user.role {
-        Role::Client if user.client.is_none() => {
-            Err(AppError::Invalid("a client user needs the client it represents".into()))
-        }
-        Role::Manager if user.data_owners.is_empty() => {
-            Err(AppError::Invalid("a manager needs at least one data owner to manage".into()))
-        }
+        Role::Client if user.client.is_none() => Err(AppError::Invalid(
+            "a client user needs the client it represents".into(),
+        )),
+        Role::Manager if user.data_owners.is_empty() => Err(AppError::Invalid(
+            "a manager needs at least one data owner to manage".into(),
+        )),
         _ => Ok(()),
     }
 }

@@ -1,14 +1,316 @@
-//! Reports (being written).
-use crate::AppResult;
+//! Reports as use cases: each checks the report kind against the access policy (clients read
+//! only their assignments' Performance, Sales, Outcomes and Customers reports), reads
+//! tallies through the `ReportRepository` port, and lets the domain's pure functions do the
+//! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
+
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use cube_domain::access::{self, Permission, ReportKind};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::LimitMetric;
+use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
-use time::OffsetDateTime;
+use cube_domain::reports::{
+    self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
+    OutcomeDistribution, PerformanceReport, SalesReport,
+};
+use rust_decimal::Decimal;
+use time::{Duration, OffsetDateTime, Time};
 
+/// A report window `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start (inclusive).
+    pub from: OffsetDateTime,
+    /// End (exclusive).
+    pub to: OffsetDateTime,
+}
+
+impl Window {
+    /// The UTC day containing `now` — the reports' default.
+    pub fn today(now: OffsetDateTime) -> Self {
+        let from = now.date().with_time(Time::MIDNIGHT).assume_utc();
+        Self {
+            from,
+            to: from + Duration::days(1),
+        }
+    }
+
+    /// Checks the window is not empty or reversed.
+    pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> AppResult<Self> {
+        if to <= from {
+            return Err(AppError::Invalid(
+                "the report window must end after it starts".into(),
+            ));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// "All to date": from the beginning of time until `now`.
+    pub fn all_to(now: OffsetDateTime) -> Self {
+        Self {
+            from: OffsetDateTime::UNIX_EPOCH,
+            to: now,
+        }
+    }
+}
+
+/// The Activity and Performance report of one assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityReport {
+    /// Conclusions, yes, no, hitrate, progress rate, meetings, products sold.
+    pub activity: ActivitySummary,
+    /// Hours, results per hour and achievement per user and in total.
+    pub performance: PerformanceReport,
+}
+
+/// The Sales report: sold products in the window and the open offers now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesOverview {
+    /// Sold products with total count and value.
+    pub sold: SalesReport,
+    /// Open offers now.
+    pub open_offers: Vec<OpenOffer>,
+}
+
+/// Activity and hours all to date, and the hours total.
+async fn to_date(
+    uow: &mut dyn UnitOfWork,
+    assignment: AssignmentId,
+    now: OffsetDateTime,
+) -> AppResult<(ActivitySummary, Decimal)> {
+    let all = Window::all_to(now);
+    let tally = uow.outcome_tally(&[assignment], all.from, all.to).await?;
+    let entries = uow.time_entries(&[assignment], all.from, all.to).await?;
+    let hours = reports::hours_by_user(&entries, now, all.from, all.to)
+        .iter()
+        .fold(Decimal::ZERO, |sum, h| sum.saturating_add(h.hours));
+    Ok((reports::activity(&tally), hours))
+}
+
+/// The first hard-stop limit reached, if any ("next customer" refuses then).
 pub(crate) async fn reached_hard_stop(
-    _uow: &mut dyn UnitOfWork,
-    _assignment: &Assignment,
-    _now: OffsetDateTime,
+    uow: &mut dyn UnitOfWork,
+    assignment: &Assignment,
+    now: OffsetDateTime,
 ) -> AppResult<Option<LimitMetric>> {
-    Ok(None)
+    if assignment.setup().hard_stops().next().is_none() {
+        return Ok(None);
+    }
+    let (activity, hours) = to_date(uow, assignment.id(), now).await?;
+    let limits: Vec<_> = assignment.setup().hard_stops().cloned().collect();
+    Ok(reports::limit_progress(&limits, &activity, hours)
+        .into_iter()
+        .find(|p| p.reached)
+        .map(|p| p.metric))
+}
+
+impl Cube {
+    /// Activity and Performance of one assignment in a window.
+    pub async fn activity_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        window: Window,
+    ) -> AppResult<ActivityReport> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Performance),
+            now,
+        )
+        .await?;
+        let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
+        let entries = uow.time_entries(&[id], window.from, window.to).await?;
+        let hours = reports::hours_by_user(&entries, now, window.from, window.to);
+        let performance =
+            reports::performance_report(&[(id, &assignment.setup().performance)], &tally, &hours);
+        Ok(ActivityReport {
+            activity: reports::activity(&tally),
+            performance,
+        })
+    }
+
+    /// Performance summed across every assignment whose Performance report the user may read.
+    pub async fn performance_across(
+        &self,
+        actor_id: UserId,
+        window: Window,
+    ) -> AppResult<PerformanceReport> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignments: Vec<Assignment> = uow
+            .assignments(user.organisation)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                access::authorize(
+                    &user,
+                    Permission::ViewReport(a, ReportKind::Performance),
+                    now.date(),
+                )
+                .is_ok()
+            })
+            .collect();
+        let ids: Vec<AssignmentId> = assignments.iter().map(Assignment::id).collect();
+        let criteria: Vec<_> = assignments
+            .iter()
+            .map(|a| (a.id(), &a.setup().performance))
+            .collect();
+        let tally = uow.outcome_tally(&ids, window.from, window.to).await?;
+        let entries = uow.time_entries(&ids, window.from, window.to).await?;
+        let hours = reports::hours_by_user(&entries, now, window.from, window.to);
+        Ok(reports::performance_report(&criteria, &tally, &hours))
+    }
+
+    /// Outcome counts per outcome and option, with the Yes / No / Excluded / Other split.
+    pub async fn outcome_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        window: Window,
+    ) -> AppResult<OutcomeDistribution> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Outcomes),
+            now,
+        )
+        .await?;
+        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
+        Ok(reports::outcome_distribution(&flow, &tally))
+    }
+
+    /// Sold products in the window, and the open offers now.
+    pub async fn sales_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        window: Window,
+    ) -> AppResult<SalesOverview> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Sales),
+            now,
+        )
+        .await?;
+        let sold = uow.sold_products(&[id], window.from, window.to).await?;
+        let open_offers = uow.open_offers(id).await?;
+        Ok(SalesOverview {
+            sold: reports::sales_report(&sold),
+            open_offers,
+        })
+    }
+
+    /// Meetings starting in the window, searchable by place.
+    pub async fn meeting_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        window: Window,
+        search: Option<&str>,
+    ) -> AppResult<Vec<Meeting>> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Meetings),
+            now,
+        )
+        .await?;
+        let meetings = uow.meetings(&[id], window.from, window.to).await?;
+        Ok(
+            reports::meetings_in_window(&meetings, window.from, window.to, search)
+                .into_iter()
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Progress towards each activity limit, all to date.
+    pub async fn limit_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+    ) -> AppResult<Vec<LimitProgress>> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::ActivityLimits),
+            now,
+        )
+        .await?;
+        let (activity, hours) = to_date(uow.as_mut(), id, now).await?;
+        Ok(reports::limit_progress(
+            &assignment.setup().activity_limits,
+            &activity,
+            hours,
+        ))
+    }
+
+    /// Customers per state now, utilization, and the attempts distribution.
+    pub async fn customer_status_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+    ) -> AppResult<CustomerStatusReport> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Customers),
+            now,
+        )
+        .await?;
+        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let tally = uow.status_tally(id).await?;
+        Ok(reports::customer_status(&flow, &tally))
+    }
+
+    /// Current yes/no and hitrate per value of each analysis field.
+    pub async fn hit_analysis(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+    ) -> AppResult<Vec<FieldHits>> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            id,
+            Need::Report(ReportKind::Customers),
+            now,
+        )
+        .await?;
+        let fields = assignment.setup().analysis_fields.clone();
+        let tally = uow.hit_tally(id, &fields).await?;
+        Ok(reports::hit_analysis(&fields, &tally))
+    }
 }

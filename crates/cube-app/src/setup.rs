@@ -3,12 +3,16 @@
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, User};
-use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::data_owner::{Controller, DataOwner, Dataset, ProcessingPurpose};
 use cube_domain::fields::FieldDefinition;
-use cube_domain::flow::{FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping};
-use cube_domain::ids::{AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId};
+use cube_domain::flow::{
+    FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping,
+};
+use cube_domain::ids::{
+    AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId,
+};
 use cube_domain::meeting::Calendar;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::product::{Currency, Product};
@@ -59,9 +63,16 @@ pub(crate) async fn managed_owner(
     id: DataOwnerId,
     today: time::Date,
 ) -> AppResult<DataOwner> {
-    let owner = uow.data_owner(id).await?.ok_or(AppError::NotFound("data owner"))?;
-    access::authorize(user, Permission::ManageDataOwner(owner.organisation(), owner.id()), today)
-        .map_err(|e| AppError::access(e, "data owner"))?;
+    let owner = uow
+        .data_owner(id)
+        .await?
+        .ok_or(AppError::NotFound("data owner"))?;
+    access::authorize(
+        user,
+        Permission::ManageDataOwner(owner.organisation(), owner.id()),
+        today,
+    )
+    .map_err(|e| AppError::access(e, "data owner"))?;
     Ok(owner)
 }
 
@@ -114,7 +125,11 @@ impl Cube {
     }
 
     /// One data owner the user may manage.
-    pub async fn data_owner(&self, actor_id: UserId, owner_id: DataOwnerId) -> AppResult<DataOwner> {
+    pub async fn data_owner(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+    ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await
@@ -129,13 +144,23 @@ impl Cube {
         Ok(all
             .into_iter()
             .filter(|o| {
-                access::authorize(&user, Permission::ManageDataOwner(o.organisation(), o.id()), today).is_ok()
+                access::authorize(
+                    &user,
+                    Permission::ManageDataOwner(o.organisation(), o.id()),
+                    today,
+                )
+                .is_ok()
             })
             .collect())
     }
 
     /// Adds a product to the catalogue.
-    pub async fn create_product(&self, actor_id: UserId, owner_id: DataOwnerId, new: NewProduct) -> AppResult<Product> {
+    pub async fn create_product(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+        new: NewProduct,
+    ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
@@ -153,10 +178,18 @@ impl Cube {
     }
 
     /// Stops or resumes selling a product.
-    pub async fn set_product_active(&self, actor_id: UserId, product_id: ProductId, active: bool) -> AppResult<Product> {
+    pub async fn set_product_active(
+        &self,
+        actor_id: UserId,
+        product_id: ProductId,
+        active: bool,
+    ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut product = uow.product(product_id).await?.ok_or(AppError::NotFound("product"))?;
+        let mut product = uow
+            .product(product_id)
+            .await?
+            .ok_or(AppError::NotFound("product"))?;
         managed_owner(uow.as_mut(), &user, product.data_owner(), self.now().date()).await?;
         product.set_active(active);
         uow.save_product(&product).await?;
@@ -175,14 +208,24 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        let calendar = Calendar { id: self.new_id(), data_owner: owner.id(), name: Name::parse(name)?, allows_overlap };
+        let calendar = Calendar {
+            id: self.new_id(),
+            data_owner: owner.id(),
+            name: Name::parse(name)?,
+            allows_overlap,
+        };
         uow.save_calendar(&calendar).await?;
         uow.commit().await?;
         Ok(calendar)
     }
 
     /// Starts a new flow as a draft (version 1).
-    pub async fn create_flow(&self, actor_id: UserId, owner_id: DataOwnerId, content: FlowContent) -> AppResult<FlowDraft> {
+    pub async fn create_flow(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+        content: FlowContent,
+    ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
@@ -201,7 +244,12 @@ impl Cube {
     }
 
     /// Replaces a draft's content; the draft may be invalid until it is published.
-    pub async fn update_flow_draft(&self, actor_id: UserId, flow_id: FlowId, content: FlowContent) -> AppResult<FlowDraft> {
+    pub async fn update_flow_draft(
+        &self,
+        actor_id: UserId,
+        flow_id: FlowId,
+        content: FlowContent,
+    ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
@@ -215,7 +263,11 @@ impl Cube {
     }
 
     /// The problems that stop a draft from being published (empty: it can be).
-    pub async fn check_flow_draft(&self, actor_id: UserId, flow_id: FlowId) -> AppResult<Vec<FlowProblem>> {
+    pub async fn check_flow_draft(
+        &self,
+        actor_id: UserId,
+        flow_id: FlowId,
+    ) -> AppResult<Vec<FlowProblem>> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
@@ -223,10 +275,17 @@ impl Cube {
     }
 
     /// Publishes the flow's draft as a frozen version.
-    pub async fn publish_flow(&self, actor_id: UserId, flow_id: FlowId) -> AppResult<PublishedFlow> {
+    pub async fn publish_flow(
+        &self,
+        actor_id: UserId,
+        flow_id: FlowId,
+    ) -> AppResult<PublishedFlow> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let draft = uow.flow_draft(flow_id).await?.ok_or(AppError::NotFound("flow draft"))?;
+        let draft = uow
+            .flow_draft(flow_id)
+            .await?
+            .ok_or(AppError::NotFound("flow draft"))?;
         managed_owner(uow.as_mut(), &user, draft.data_owner, self.now().date()).await?;
         let published = draft.publish()?;
         uow.save_published_flow(&published).await?;
@@ -237,10 +296,18 @@ impl Cube {
 
     /// Copies a published flow into a new, independent draft (so a flow shared by several
     /// assignments can be changed for one of them).
-    pub async fn copy_flow(&self, actor_id: UserId, version: FlowVersion, name: &str) -> AppResult<FlowDraft> {
+    pub async fn copy_flow(
+        &self,
+        actor_id: UserId,
+        version: FlowVersion,
+        name: &str,
+    ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let flow = uow.published_flow(version).await?.ok_or(AppError::NotFound("flow"))?;
+        let flow = uow
+            .published_flow(version)
+            .await?
+            .ok_or(AppError::NotFound("flow"))?;
         managed_owner(uow.as_mut(), &user, flow.data_owner(), self.now().date()).await?;
         let copy = flow.copy(self.new_id(), Name::parse(name)?);
         uow.save_flow_draft(&copy).await?;
@@ -249,7 +316,11 @@ impl Cube {
     }
 
     /// The newest published versions of the data owner's flows.
-    pub async fn flows(&self, actor_id: UserId, owner_id: DataOwnerId) -> AppResult<Vec<PublishedFlow>> {
+    pub async fn flows(
+        &self,
+        actor_id: UserId,
+        owner_id: DataOwnerId,
+    ) -> AppResult<Vec<PublishedFlow>> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
@@ -257,7 +328,12 @@ impl Cube {
     }
 
     /// The flow's draft; editing a published flow without a draft starts the next version.
-    async fn editable_draft(&self, uow: &mut dyn UnitOfWork, user: &User, flow_id: FlowId) -> AppResult<FlowDraft> {
+    async fn editable_draft(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        user: &User,
+        flow_id: FlowId,
+    ) -> AppResult<FlowDraft> {
         let draft = match uow.flow_draft(flow_id).await? {
             Some(draft) => draft,
             None => uow
@@ -282,8 +358,17 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        let flow = uow.published_flow(flow).await?.ok_or(AppError::NotFound("flow"))?;
-        let mut assignment = Assignment::new(self.new_id(), owner.organisation(), owner.id(), Name::parse(name)?, &flow)?;
+        let flow = uow
+            .published_flow(flow)
+            .await?
+            .ok_or(AppError::NotFound("flow"))?;
+        let mut assignment = Assignment::new(
+            self.new_id(),
+            owner.organisation(),
+            owner.id(),
+            Name::parse(name)?,
+            &flow,
+        )?;
         assignment.set_client(client);
         uow.save_assignment(&assignment).await?;
         uow.commit().await?;
@@ -294,7 +379,10 @@ impl Cube {
     pub async fn assignment(&self, actor_id: UserId, id: AssignmentId) -> AppResult<Assignment> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = uow.assignment(id).await?.ok_or(AppError::NotFound("assignment"))?;
+        let assignment = uow
+            .assignment(id)
+            .await?
+            .ok_or(AppError::NotFound("assignment"))?;
         if access::can_see(&user, &assignment, self.now().date()) {
             Ok(assignment)
         } else {
@@ -327,7 +415,8 @@ impl Cube {
         let now = self.now();
         let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
-        self.check_setup_references(uow.as_mut(), &assignment, &setup).await?;
+        self.check_setup_references(uow.as_mut(), &assignment, &setup)
+            .await?;
         assignment.set_setup(setup, &flow)?;
         uow.save_assignment(&assignment).await?;
         uow.commit().await?;
@@ -344,29 +433,49 @@ impl Cube {
         for product_id in &setup.products.available {
             let product = uow.product(*product_id).await?;
             if product.is_none_or(|p| p.data_owner() != assignment.data_owner()) {
-                return Err(AppError::Invalid(format!("product {product_id} is not in the data owner's catalogue")));
+                return Err(AppError::Invalid(format!(
+                    "product {product_id} is not in the data owner's catalogue"
+                )));
             }
         }
         for calendar_id in &setup.calendars {
             let calendar: Option<Calendar> = uow.calendar(*calendar_id).await?;
             if calendar.is_none_or(|c| c.data_owner != assignment.data_owner()) {
-                return Err(AppError::Invalid(format!("calendar {calendar_id} is not one of the data owner's")));
+                return Err(AppError::Invalid(format!(
+                    "calendar {calendar_id} is not one of the data owner's"
+                )));
             }
         }
         Ok(())
     }
 
     /// Adds a segment (last in priority order) and returns its id.
-    pub async fn add_segment(&self, actor_id: UserId, id: AssignmentId, name: &str) -> AppResult<SegmentId> {
+    pub async fn add_segment(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        name: &str,
+    ) -> AppResult<SegmentId> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let mut assignment =
+            assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let name = Name::parse(name)?;
-        if assignment.setup().segments.iter().any(|s| s.name.as_str().eq_ignore_ascii_case(name.as_str())) {
-            return Err(AppError::Invalid(format!("the assignment already has a segment named '{name}'")));
+        if assignment
+            .setup()
+            .segments
+            .iter()
+            .any(|s| s.name.as_str().eq_ignore_ascii_case(name.as_str()))
+        {
+            return Err(AppError::Invalid(format!(
+                "the assignment already has a segment named '{name}'"
+            )));
         }
         let flow = flow_of(uow.as_mut(), &assignment).await?;
-        let segment = Segment { id: self.new_id(), name };
+        let segment = Segment {
+            id: self.new_id(),
+            name,
+        };
         let mut setup = assignment.setup().clone();
         setup.segments.push(segment.clone());
         assignment.set_setup(setup, &flow)?;
@@ -378,17 +487,32 @@ impl Cube {
     /// Switches the assignment to another published flow: setup entries of outcomes the new
     /// flow lacks are dropped, and every enrollment moves to the state of the same id or
     /// name, the rest to the new initial state. The mapping returned says which.
-    pub async fn switch_flow(&self, actor_id: UserId, id: AssignmentId, to: FlowVersion) -> AppResult<FlowSwitch> {
+    pub async fn switch_flow(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        to: FlowVersion,
+    ) -> AppResult<FlowSwitch> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let mut assignment =
+            assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let current = flow_of(uow.as_mut(), &assignment).await?;
-        let target = uow.published_flow(to).await?.ok_or(AppError::NotFound("flow"))?;
+        let target = uow
+            .published_flow(to)
+            .await?
+            .ok_or(AppError::NotFound("flow"))?;
         let mapping = assignment.switch_flow(&current, &target)?;
         let mut moved = 0;
         for mut enrollment in uow.enrollments(id).await? {
-            let new_state = mapping.map.get(&enrollment.state()).copied().unwrap_or(target.initial_state());
-            if new_state != enrollment.state() || target.category(new_state) != enrollment.category() {
+            let new_state = mapping
+                .map
+                .get(&enrollment.state())
+                .copied()
+                .unwrap_or(target.initial_state());
+            if new_state != enrollment.state()
+                || target.category(new_state) != enrollment.category()
+            {
                 enrollment.remap_state(new_state, target.category(new_state));
                 uow.update_enrollment(&enrollment).await?;
                 moved += 1;
@@ -396,14 +520,21 @@ impl Cube {
         }
         uow.save_assignment(&assignment).await?;
         uow.commit().await?;
-        Ok(FlowSwitch { assignment, mapping, moved })
+        Ok(FlowSwitch {
+            assignment,
+            mapping,
+            moved,
+        })
     }
 
     /// A calendar of a data owner the user may manage.
     pub async fn calendar(&self, actor_id: UserId, id: CalendarId) -> AppResult<Calendar> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let calendar = uow.calendar(id).await?.ok_or(AppError::NotFound("calendar"))?;
+        let calendar = uow
+            .calendar(id)
+            .await?
+            .ok_or(AppError::NotFound("calendar"))?;
         managed_owner(uow.as_mut(), &user, calendar.data_owner, self.now().date()).await?;
         Ok(calendar)
     }

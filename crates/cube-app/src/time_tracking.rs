@@ -8,7 +8,11 @@ use time::OffsetDateTime;
 
 impl Cube {
     /// Starts the clock on an assignment; a clock running elsewhere is stopped first.
-    pub async fn start_time(&self, actor_id: UserId, assignment_id: AssignmentId) -> AppResult<TimeEntry> {
+    pub async fn start_time(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+    ) -> AppResult<TimeEntry> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
@@ -53,7 +57,11 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let permission = if user_id == user.id { Need::Work } else { Need::Manage };
+        let permission = if user_id == user.id {
+            Need::Work
+        } else {
+            Need::Manage
+        };
         assignment_for(uow.as_mut(), &user, assignment_id, permission, now).await?;
         let worker = uow
             .user(user_id)
@@ -61,7 +69,9 @@ impl Cube {
             .filter(|u| u.organisation == user.organisation)
             .ok_or(AppError::NotFound("user"))?;
         if end > now {
-            return Err(AppError::Invalid("hours cannot be registered for the future".into()));
+            return Err(AppError::Invalid(
+                "hours cannot be registered for the future".into(),
+            ));
         }
         let entry = TimeEntry::manual(self.new_id(), worker.id, assignment_id, start, end)?;
         uow.save_time_entry(&entry).await?;

@@ -5,14 +5,18 @@
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::SmsSender;
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, FollowUp};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, UserId};
 use cube_domain::meeting::Meeting;
-use cube_domain::outcome::{self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext};
-use cube_domain::ports::{NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork};
-use cube_domain::assignment::setup::SmsSender;
+use cube_domain::outcome::{
+    self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
+};
+use cube_domain::ports::{
+    NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,
+};
 use cube_domain::queue::Tier;
 use cube_domain::{access, sms};
 use time::{Duration, OffsetDateTime, Time};
@@ -80,7 +84,10 @@ pub struct MyWork {
 impl MyWork {
     /// The side panel: personal follow-ups, overdue personal and overdue shared.
     pub fn side_panel(&self) -> Vec<&MyWorkItem> {
-        self.personal.iter().chain(self.shared.iter().filter(|i| i.overdue)).collect()
+        self.personal
+            .iter()
+            .chain(self.shared.iter().filter(|i| i.overdue))
+            .collect()
     }
 }
 
@@ -92,15 +99,26 @@ pub fn customer_view(customer: &Customer, fields: &[ViewField]) -> Vec<ViewEntry
         .map(|field| {
             let value = match field {
                 ViewField::Fixed(FixedField::Name) => Some(details.name.to_string()),
-                ViewField::Fixed(FixedField::Phones) => (!details.phones.is_empty())
-                    .then(|| details.phones.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-                ViewField::Fixed(FixedField::Email) => details.email.as_ref().map(ToString::to_string),
+                ViewField::Fixed(FixedField::Phones) => (!details.phones.is_empty()).then(|| {
+                    details
+                        .phones
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+                ViewField::Fixed(FixedField::Email) => {
+                    details.email.as_ref().map(ToString::to_string)
+                }
                 ViewField::Fixed(FixedField::Address) => details.address.clone(),
                 ViewField::Fixed(FixedField::RegistryNumber) => details.registry_number.clone(),
                 ViewField::Fixed(FixedField::ExternalId) => details.external_id.clone(),
                 ViewField::Custom(key) => customer.fields().get(key).map(|v| v.display()),
             };
-            ViewEntry { field: field.clone(), value }
+            ViewEntry {
+                field: field.clone(),
+                value,
+            }
         })
         .collect()
 }
@@ -115,14 +133,20 @@ fn registrar(user: &User) -> Registrar {
 impl Cube {
     /// Hands the seller the next right customer and reserves it for the assignment's lease.
     /// `Ok(None)` when nobody is ready. Refused when a hard-stop activity limit is reached.
-    pub async fn next_customer(&self, actor_id: UserId, assignment_id: AssignmentId) -> AppResult<Option<WorkItem>> {
+    pub async fn next_customer(
+        &self,
+        actor_id: UserId,
+        assignment_id: AssignmentId,
+    ) -> AppResult<Option<WorkItem>> {
         let now = self.now();
         let assignment = {
             let mut uow = self.begin().await?;
             let user = actor(uow.as_mut(), actor_id).await?;
             let assignment =
                 assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
-            if let Some(metric) = crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await? {
+            if let Some(metric) =
+                crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?
+            {
                 return Err(AppError::LimitReached(metric));
             }
             assignment
@@ -142,38 +166,80 @@ impl Cube {
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         let view = customer_view(&customer, &assignment.setup().customer_view);
-        Ok(Some(WorkItem { enrollment: handout.enrollment, tier: Some(handout.tier), customer, view }))
+        Ok(Some(WorkItem {
+            enrollment: handout.enrollment,
+            tier: Some(handout.tier),
+            customer,
+            view,
+        }))
     }
 
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.
-    pub async fn take_customer(&self, actor_id: UserId, enrollment_id: EnrollmentId) -> AppResult<WorkItem> {
+    pub async fn take_customer(
+        &self,
+        actor_id: UserId,
+        enrollment_id: EnrollmentId,
+    ) -> AppResult<WorkItem> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
-        let assignment =
-            assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        let mut enrollment = uow
+            .enrollment(enrollment_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            enrollment.assignment(),
+            Need::Work,
+            now,
+        )
+        .await?;
         if let Some(follow_up) = enrollment.follow_up()
             && follow_up.owner.is_some_and(|owner| owner != user.id)
             && user.role == Role::Seller
         {
-            return Err(AppError::Invalid("this customer is another seller's personal follow-up".into()));
+            return Err(AppError::Invalid(
+                "this customer is another seller's personal follow-up".into(),
+            ));
         }
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
-        let customer = uow.customer(enrollment.customer()).await?.ok_or(AppError::NotFound("customer"))?;
+        let customer = uow
+            .customer(enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         uow.commit().await?;
         let view = customer_view(&customer, &assignment.setup().customer_view);
-        Ok(WorkItem { enrollment, tier: None, customer, view })
+        Ok(WorkItem {
+            enrollment,
+            tier: None,
+            customer,
+            view,
+        })
     }
 
     /// Gives a reserved customer back before its lease runs out.
-    pub async fn release_customer(&self, actor_id: UserId, enrollment_id: EnrollmentId) -> AppResult<Enrollment> {
+    pub async fn release_customer(
+        &self,
+        actor_id: UserId,
+        enrollment_id: EnrollmentId,
+    ) -> AppResult<Enrollment> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let mut enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
-        assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        let mut enrollment = uow
+            .enrollment(enrollment_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        assignment_for(
+            uow.as_mut(),
+            &user,
+            enrollment.assignment(),
+            Need::Work,
+            now,
+        )
+        .await?;
         if enrollment.release(user.id) {
             uow.update_enrollment(&enrollment).await?;
             uow.commit().await?;
@@ -194,16 +260,33 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let enrollment = uow.enrollment(enrollment_id).await?.ok_or(AppError::NotFound("customer"))?;
-        let assignment =
-            assignment_for(uow.as_mut(), &user, enrollment.assignment(), Need::Work, now).await?;
+        let enrollment = uow
+            .enrollment(enrollment_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let assignment = assignment_for(
+            uow.as_mut(),
+            &user,
+            enrollment.assignment(),
+            Need::Work,
+            now,
+        )
+        .await?;
         if let Some(key) = idempotency_key
             && let Some(first) = replay(uow.as_mut(), &assignment, key, &enrollment).await?
         {
             return Ok(first);
         }
         let result = self
-            .register_in(uow.as_mut(), &assignment, &enrollment, registrar(&user), command, idempotency_key, now)
+            .register_in(
+                uow.as_mut(),
+                &assignment,
+                &enrollment,
+                registrar(&user),
+                command,
+                idempotency_key,
+                now,
+            )
             .await;
         match result {
             Ok(registered) => {
@@ -217,7 +300,9 @@ impl Cube {
                 let key = idempotency_key.unwrap_or_default();
                 replay(uow.as_mut(), &assignment, key, &enrollment)
                     .await?
-                    .ok_or(AppError::Store(StoreError::Conflict("idempotency key raced".into())))
+                    .ok_or(AppError::Store(StoreError::Conflict(
+                        "idempotency key raced".into(),
+                    )))
             }
             Err(error) => Err(error),
         }
@@ -245,7 +330,9 @@ impl Cube {
         let (calendar, calendar_meetings) = match &command.meeting {
             Some(request) => {
                 let calendar = uow.calendar(request.calendar).await?;
-                let meetings = uow.meetings_in_calendar(request.calendar, request.start, request.end).await?;
+                let meetings = uow
+                    .meetings_in_calendar(request.calendar, request.start, request.end)
+                    .await?;
                 (calendar, meetings)
             }
             None => (None, Vec::new()),
@@ -257,14 +344,19 @@ impl Cube {
             calendar: calendar.as_ref(),
             calendar_meetings: &calendar_meetings,
         };
-        let ids = NewIds { event: self.new_id::<OutcomeEventId>(), meeting: self.new_id::<MeetingId>() };
+        let ids = NewIds {
+            event: self.new_id::<OutcomeEventId>(),
+            meeting: self.new_id::<MeetingId>(),
+        };
         let registration = outcome::register(ctx, enrollment, registrar, command, now, ids)?;
-        uow.append_event(&registration.event, idempotency_key).await?;
+        uow.append_event(&registration.event, idempotency_key)
+            .await?;
         uow.update_enrollment(&registration.enrollment).await?;
         if let Some(meeting) = &registration.meeting {
             uow.insert_meeting(meeting).await?;
         }
-        self.queue_sms_flow(uow, assignment, &registration.event, now).await?;
+        self.queue_sms_flow(uow, assignment, &registration.event, now)
+            .await?;
         Ok(Registered {
             event: registration.event,
             enrollment: registration.enrollment,
@@ -288,7 +380,10 @@ impl Cube {
         let Some(sender) = &setup.communication.sms_sender else {
             return Ok(());
         };
-        let customer = uow.customer(event.customer).await?.ok_or(AppError::NotFound("customer"))?;
+        let customer = uow
+            .customer(event.customer)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         let Some(to) = customer.details().phones.first().cloned() else {
             return Ok(());
         };
@@ -300,7 +395,11 @@ impl Cube {
             id: self.new_id(),
             assignment: assignment.id(),
             enrollment: Some(event.enrollment),
-            payload: OutboxPayload::Sms(SmsMessage { from, to, body: sms::render(&sms_flow.template, &customer) }),
+            payload: OutboxPayload::Sms(SmsMessage {
+                from,
+                to,
+                body: sms::render(&sms_flow.template, &customer),
+            }),
             created_at: now,
         };
         uow.enqueue(&message).await?;
@@ -324,7 +423,9 @@ impl Cube {
         let end_of_today = today.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1);
         let mut work = MyWork::default();
         for enrollment in uow.follow_ups(&workable, user.id, end_of_today).await? {
-            let Some(follow_up) = enrollment.follow_up() else { continue };
+            let Some(follow_up) = enrollment.follow_up() else {
+                continue;
+            };
             let item = MyWorkItem {
                 assignment: enrollment.assignment(),
                 enrollment: enrollment.id(),
@@ -356,7 +457,10 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let customer = uow.customer(customer_id).await?.ok_or(AppError::NotFound("customer"))?;
+        let customer = uow
+            .customer(customer_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         crate::setup::managed_owner(uow.as_mut(), &user, customer.data_owner(), now.date()).await?;
         let mut events = Vec::new();
         for enrollment in uow.enrollments_of_customer(customer_id).await? {
@@ -365,11 +469,15 @@ impl Cube {
                 .await?
                 .ok_or(AppError::NotFound("assignment"))?;
             let flow = flow_of(uow.as_mut(), &assignment).await?;
-            let Some(state) = flow.state_named(state_name).map(|s| s.id) else { continue };
+            let Some(state) = flow.state_named(state_name).map(|s| s.id) else {
+                continue;
+            };
             if state == enrollment.state() {
                 continue;
             }
-            if let Some((event, next)) = outcome::external_state_change(&enrollment, &flow, state, now, self.new_id()) {
+            if let Some((event, next)) =
+                outcome::external_state_change(&enrollment, &flow, state, now, self.new_id())
+            {
                 uow.append_event(&event, None).await?;
                 uow.update_enrollment(&next).await?;
                 events.push(event);
@@ -404,6 +512,14 @@ async fn replay(
         Some(id) => uow.meeting(id).await?,
         None => None,
     };
-    let current = uow.enrollment(enrollment.id()).await?.unwrap_or_else(|| enrollment.clone());
-    Ok(Some(Registered { event, enrollment: current, meeting, replayed: true }))
+    let current = uow
+        .enrollment(enrollment.id())
+        .await?
+        .unwrap_or_else(|| enrollment.clone());
+    Ok(Some(Registered {
+        event,
+        enrollment: current,
+        meeting,
+        replayed: true,
+    }))
 }

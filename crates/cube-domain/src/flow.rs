@@ -181,9 +181,11 @@ impl FlowDraft {
         let mut state_names = BTreeSet::new();
         let mut state_ids = BTreeSet::new();
         for state in &self.states {
-            if !state_names.insert(state.name.as_str().to_lowercase())
-                || !state_ids.insert(state.id)
-            {
+            // Both inserts must run: a short-circuit would leave a duplicate-named state's id
+            // out of `state_ids` and report every outcome touching it as unknown.
+            let new_name = state_names.insert(state.name.as_str().to_lowercase());
+            let new_id = state_ids.insert(state.id);
+            if !new_name || !new_id {
                 problems.push(FlowProblem::DuplicateState(state.name.to_string()));
             }
         }
@@ -198,9 +200,9 @@ impl FlowDraft {
         let mut outcome_ids = BTreeSet::new();
         for outcome in &self.outcomes {
             let name = outcome.name.to_string();
-            if !outcome_names.insert(outcome.name.as_str().to_lowercase())
-                || !outcome_ids.insert(outcome.id)
-            {
+            let new_name = outcome_names.insert(outcome.name.as_str().to_lowercase());
+            let new_id = outcome_ids.insert(outcome.id);
+            if !new_name || !new_id {
                 problems.push(FlowProblem::DuplicateOutcome(name.clone()));
             }
             if outcome.from.is_empty() {
@@ -249,6 +251,11 @@ impl FlowDraft {
             outcomes,
         })
     }
+}
+
+/// Names compare ignoring case the way `problems` does (full Unicode, so "Møte" = "MØTE").
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
 }
 
 fn reachable_states(initial: StateId, outcomes: &[Outcome]) -> BTreeSet<StateId> {
@@ -332,14 +339,14 @@ impl PublishedFlow {
         self.draft
             .states
             .iter()
-            .find(|s| s.name.as_str().eq_ignore_ascii_case(name))
+            .find(|s| same_name(s.name.as_str(), name))
     }
     /// An outcome by name (case-insensitive).
     pub fn outcome_named(&self, name: &str) -> Option<&Outcome> {
         self.draft
             .outcomes
             .iter()
-            .find(|o| o.name.as_str().eq_ignore_ascii_case(name))
+            .find(|o| same_name(o.name.as_str(), name))
     }
     /// The category of a state; `Excluded` for a state the flow does not know.
     pub fn category(&self, id: StateId) -> StateCategory {

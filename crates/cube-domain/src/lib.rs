@@ -34,6 +34,7 @@ pub mod outcome;
 pub mod ports;
 pub mod product;
 pub mod queue;
+pub mod reports;
 pub mod sms;
 pub mod time_entry;
 pub mod values;

@@ -496,7 +496,8 @@ fn check_option(
         }),
         (Some(options), Some(option)) => options
             .iter()
-            .find(|o| o.as_str().eq_ignore_ascii_case(option.trim()))
+            // Full Unicode case folding, as `AssignmentSetup::check` uses for distinctness.
+            .find(|o| o.as_str().to_lowercase() == option.trim().to_lowercase())
             .map(|o| Some(o.to_string()))
             .ok_or(RegistrationError::UnknownOption {
                 outcome: outcome.to_owned(),

@@ -27,7 +27,13 @@ pub enum Tier {
 
 /// The tier of `enrollment` for `seller` at `now`, or `None` if it must not be handed out.
 pub fn tier(enrollment: &Enrollment, seller: UserId, now: OffsetDateTime) -> Option<Tier> {
-    if enrollment.holder(now).is_some() {
+    // A concluded or excluded customer cannot be reserved (`Enrollment::reserve` refuses
+    // it), so it is never handed out, even when a follow-up was scheduled on it.
+    let workable = matches!(
+        enrollment.category(),
+        StateCategory::Available | StateCategory::Open
+    );
+    if enrollment.holder(now).is_some() || !workable {
         return None;
     }
     match enrollment.follow_up() {

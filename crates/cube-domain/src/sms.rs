@@ -99,14 +99,26 @@ mod tests {
             registry_number: None,
             external_id: None,
         };
-        Customer::new(CustomerId::from_uuid(Uuid::from_u128(3)), &owner, Dataset::B2c, details, FieldValues::new())
-            .expect("valid")
+        Customer::new(
+            CustomerId::from_uuid(Uuid::from_u128(3)),
+            &owner,
+            Dataset::B2c,
+            details,
+            FieldValues::new(),
+        )
+        .expect("valid")
     }
 
     #[test]
     fn merge_fields_are_filled_and_unknown_ones_stay_visible() {
-        let text = render("Hei {{ name }}, svar JA til {{phone}}. {{ nope }} {{", &customer());
-        assert_eq!(text, "Hei Kari Nordmann, svar JA til +4791234567. {{ nope }} {{");
+        let text = render(
+            "Hei {{ name }}, svar JA til {{phone}}. {{ nope }} {{",
+            &customer(),
+        );
+        assert_eq!(
+            text,
+            "Hei Kari Nordmann, svar JA til +4791234567. {{ nope }} {{"
+        );
     }
 
     #[test]
@@ -115,11 +127,23 @@ mod tests {
         let flow = SmsFlow {
             template: String::new(),
             reply_window: Duration::hours(48),
-            replies: vec![SmsReplyRule { keyword: "JA".into(), registers: yes }],
+            replies: vec![SmsReplyRule {
+                keyword: "JA".into(),
+                registers: yes,
+            }],
         };
         let sent = datetime!(2026-11-28 09:00 UTC);
-        assert_eq!(interpret_reply(&flow, sent, sent + Duration::hours(1), " ja "), ReplyDecision::Register(yes));
-        assert_eq!(interpret_reply(&flow, sent, sent + Duration::hours(1), "kanskje"), ReplyDecision::UnknownKeyword);
-        assert_eq!(interpret_reply(&flow, sent, sent + Duration::hours(49), "JA"), ReplyDecision::OutsideWindow);
+        assert_eq!(
+            interpret_reply(&flow, sent, sent + Duration::hours(1), " ja "),
+            ReplyDecision::Register(yes)
+        );
+        assert_eq!(
+            interpret_reply(&flow, sent, sent + Duration::hours(1), "kanskje"),
+            ReplyDecision::UnknownKeyword
+        );
+        assert_eq!(
+            interpret_reply(&flow, sent, sent + Duration::hours(49), "JA"),
+            ReplyDecision::OutsideWindow
+        );
     }
 }

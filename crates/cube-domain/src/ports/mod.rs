@@ -5,6 +5,7 @@
 
 mod clock;
 mod gateways;
+mod reports;
 mod store;
 
 pub use clock::{Clock, IdGenerator};
@@ -12,6 +13,7 @@ pub use gateways::{
     EmailGateway, EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage,
     Telephony,
 };
+pub use reports::ReportRepository;
 pub use store::{
     AssignmentRepository, CalendarRepository, CustomerKey, CustomerRepository, DataOwnerRepository,
     EnrollmentRepository, FlowRepository, Handout, NextCustomerRequest, OrganisationRepository,

@@ -117,6 +117,7 @@ pub trait UnitOfWork:
     + OutcomeLog
     + TimeEntryRepository
     + OutboxRepository
+    + crate::ports::ReportRepository
     + Send
 {
     /// Makes every write of this unit visible at once.

@@ -47,12 +47,12 @@ pub use limits::{LimitProgress, hard_stop_reached, limit_progress};
 pub use meetings::meetings_in_window;
 pub use outcomes::{CategorySplit, OutcomeDistribution, OutcomeShare, outcome_distribution};
 pub use performance::{
-    AssignmentPerformance, Expected, Performance, PerformanceReport, Results, UserHours,
+    AssignmentPerformance, Metrics, Performance, PerformanceReport, Results, UserHours,
     UserPerformance, hours_by_user, performance_report,
 };
 pub use sales::{
-    CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldProductRow, open_offers,
-    sales_report, tally_sold_products,
+    CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldProductRow, open_offers, sales_report,
+    tally_sold_products,
 };
 
 use rust_decimal::Decimal;
@@ -124,7 +124,11 @@ mod tests {
     fn ratios_divide_and_round_only_the_percent() {
         let third = Ratio::new(1, 3);
         assert_eq!(third.percent(), Some(dec!(33.33)));
-        assert!(third.value().is_some_and(|v| v > dec!(0.3333) && v < dec!(0.3334)));
+        assert!(
+            third
+                .value()
+                .is_some_and(|v| v > dec!(0.3333) && v < dec!(0.3334))
+        );
         assert_eq!(Ratio::new(3, 4).value(), Some(dec!(0.75)));
     }
 

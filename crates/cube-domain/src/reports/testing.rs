@@ -3,8 +3,8 @@
 
 use crate::enrollment::{Enrollment, EnrollmentSnapshot};
 use crate::fields::FieldValues;
-use crate::flow::{FlowDraft, Outcome, OutcomeKind, PublishedFlow, State, StateCategory};
 use crate::flow::AttemptKind;
+use crate::flow::{FlowDraft, Outcome, OutcomeKind, PublishedFlow, State, StateCategory};
 use crate::ids::{
     AssignmentId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId, OutcomeEventId,
     OutcomeId, ProductId, StateId, UserId,
@@ -214,7 +214,13 @@ pub fn any_event() -> impl Strategy<Value = OutcomeEvent> {
     (
         0u128..4,
         prop::sample::select(vec![
-            O_LEAD, O_SALE, O_NO_SALE, O_EXCLUDE, O_NO_ANSWER, O_CALL_BACK, 0,
+            O_LEAD,
+            O_SALE,
+            O_NO_SALE,
+            O_EXCLUDE,
+            O_NO_ANSWER,
+            O_CALL_BACK,
+            0,
         ]),
         prop::sample::select(vec![TO_CALL, LEAD, SALE]),
         0i64..600,
@@ -223,23 +229,21 @@ pub fn any_event() -> impl Strategy<Value = OutcomeEvent> {
         any::<bool>(),
         0u128..2,
     )
-        .prop_map(
-            |(enr, out, from, minutes, who, lines, meeting, asg)| {
-                let mut e = event(enr, out, from, minutes);
-                if e.user.is_some() {
-                    e.user = Some(user(who));
-                }
-                e.assignment = assignment(asg);
-                e.products = lines
-                    .into_iter()
-                    .map(|(p, q, cents)| line(p, q, Decimal::new(cents, 2)))
-                    .collect();
-                if meeting {
-                    e = with_meeting(e, enr);
-                }
-                e
-            },
-        )
+        .prop_map(|(enr, out, from, minutes, who, lines, meeting, asg)| {
+            let mut e = event(enr, out, from, minutes);
+            if e.user.is_some() {
+                e.user = Some(user(who));
+            }
+            e.assignment = assignment(asg);
+            e.products = lines
+                .into_iter()
+                .map(|(p, q, cents)| line(p, q, Decimal::new(cents, 2)))
+                .collect();
+            if meeting {
+                e = with_meeting(e, enr);
+            }
+            e
+        })
 }
 
 /// Any enrollment of the test flow.

@@ -16,7 +16,7 @@ use cube_domain::ids::{
 };
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind, MeetingRequest};
 use cube_domain::outcome::{
-    NewIds, RegisterOutcome, Registration, RegistrationContext, RegistrationError, Registrar,
+    NewIds, RegisterOutcome, Registrar, Registration, RegistrationContext, RegistrationError,
     register,
 };
 use cube_domain::product::{Currency, Product};
@@ -151,7 +151,12 @@ pub mod sales {
             &working,
         );
         call_back.schedules_follow_up = true;
-        let mut offer = super::outcome(o::OFFER, "Offer", progress(s::OFFER), &[s::TO_CALL, s::LEAD]);
+        let mut offer = super::outcome(
+            o::OFFER,
+            "Offer",
+            progress(s::OFFER),
+            &[s::TO_CALL, s::LEAD],
+        );
         offer.carries_products = true;
         offer.schedules_follow_up = true;
         let mut sale_to_followup = super::outcome(
@@ -271,7 +276,12 @@ pub mod meetings {
                     progress(s::NOT_INTERESTED),
                     &[s::TO_CALL],
                 ),
-                super::outcome(o::EXCLUDED, "Excluded", progress(s::EXCLUDED), &[s::TO_CALL]),
+                super::outcome(
+                    o::EXCLUDED,
+                    "Excluded",
+                    progress(s::EXCLUDED),
+                    &[s::TO_CALL],
+                ),
             ],
         }
     }
@@ -285,8 +295,15 @@ pub mod meetings {
 pub fn catalogue() -> Vec<Product> {
     let nok = Currency::parse("NOK").expect("NOK is a currency");
     let make = |id, raw: &str, code: &str| {
-        Product::new(id, DATA_OWNER, name(raw), code, Decimal::from(499), nok.clone())
-            .expect("test products are valid")
+        Product::new(
+            id,
+            DATA_OWNER,
+            name(raw),
+            code,
+            Decimal::from(499),
+            nok.clone(),
+        )
+        .expect("test products are valid")
     };
     let mut inactive = make(INACTIVE_PRODUCT, "Old plan", "OLD");
     inactive.set_active(false);
@@ -405,7 +422,12 @@ impl World {
     }
 
     /// `enrollment` reserved for `seller` at `now` with the assignment's lease.
-    pub fn leased(&self, mut enrollment: Enrollment, seller: UserId, now: OffsetDateTime) -> Enrollment {
+    pub fn leased(
+        &self,
+        mut enrollment: Enrollment,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Enrollment {
         enrollment
             .reserve(seller, now, self.setup().lease)
             .expect("the enrollment can be reserved");

@@ -1,0 +1,192 @@
+//! Tests of `performance`, with hand-computed achievements.
+
+use super::*;
+use crate::ids::TimeEntryId;
+use crate::outcome::OutcomeEvent;
+use crate::reports::historical::tally_outcomes;
+use crate::reports::testing::*;
+use proptest::prelude::*;
+use rust_decimal::dec;
+use time::Duration;
+
+fn hours(user_n: u128, assignment_n: u128, h: i64) -> TimeEntry {
+    let start = t0();
+    TimeEntry::manual(
+        TimeEntryId::from_uuid(uuid(0x5000 + user_n * 10 + assignment_n)),
+        user(user_n),
+        assignment(assignment_n),
+        start,
+        start + Duration::hours(h),
+    )
+    .expect("valid entry")
+}
+
+/// `n` meetings, `yes` sales, by `user_n` on `assignment_n`.
+fn work(user_n: u128, assignment_n: u128, n: u128, yes: u128) -> Vec<OutcomeEvent> {
+    let meetings = (0..n).map(|i| with_meeting(event(i, O_LEAD, TO_CALL, 1), i));
+    let sales = (0..yes).map(|i| event(100 + i, O_SALE, LEAD, 2));
+    meetings
+        .chain(sales)
+        .map(|mut e| {
+            e.user = Some(user(user_n));
+            e.assignment = assignment(assignment_n);
+            e
+        })
+        .collect()
+}
+
+fn criteria_a() -> PerformanceCriteria {
+    PerformanceCriteria {
+        meetings_per_hour: Some(dec!(0.5)),
+        yes_per_hour: Some(dec!(0.25)),
+        ..PerformanceCriteria::default()
+    }
+}
+
+fn criteria_b() -> PerformanceCriteria {
+    PerformanceCriteria {
+        meetings_per_hour: Some(dec!(2)),
+        conclusions_per_hour: Some(dec!(1)),
+        ..PerformanceCriteria::default()
+    }
+}
+
+/// A: user 1 works 8 h (4 meetings, 1 yes), user 2 works 4 h (1 meeting).
+/// B: user 1 works 2 h (2 meetings, 1 yes).
+fn report() -> PerformanceReport {
+    let events: Vec<_> = [work(1, 1, 4, 1), work(2, 1, 1, 0), work(1, 2, 2, 1)].concat();
+    let entries = [hours(1, 1, 8), hours(2, 1, 4), hours(1, 2, 2)];
+    let now = t0() + Duration::days(1);
+    let hours = hours_by_user(&entries, now, t0(), now);
+    let (a, b) = (criteria_a(), criteria_b());
+    performance_report(
+        &[(assignment(1), &a), (assignment(2), &b)],
+        &tally_outcomes(&events),
+        &hours,
+    )
+}
+
+fn of_user(report: &PerformanceReport, user_n: u128, assignment_n: u128) -> &Performance {
+    &report
+        .per_user
+        .iter()
+        .find(|p| p.user == Some(user(user_n)) && p.assignment == assignment(assignment_n))
+        .expect("the user has a row")
+        .performance
+}
+
+fn of_assignment(report: &PerformanceReport, assignment_n: u128) -> &Performance {
+    &report
+        .per_assignment
+        .iter()
+        .find(|p| p.assignment == assignment(assignment_n))
+        .expect("the assignment has a row")
+        .performance
+}
+
+#[test]
+fn achievement_per_user_is_per_hour_against_expected_per_hour() {
+    let report = report();
+    let one = of_user(&report, 1, 1);
+    assert_eq!(one.hours, dec!(8));
+    assert_eq!(one.per_hour.meetings, Some(dec!(0.5)));
+    assert_eq!(one.achievement.meetings, Some(dec!(100)));
+    assert_eq!(one.achievement.yes, Some(dec!(50)));
+    assert_eq!(
+        one.achievement.conclusions, None,
+        "A has no conclusion criterion"
+    );
+    let two = of_user(&report, 2, 1);
+    assert_eq!(two.achievement.meetings, Some(dec!(50)));
+    assert_eq!(two.achievement.yes, Some(dec!(0)));
+}
+
+#[test]
+fn achievement_per_assignment_sums_its_users() {
+    let report = report();
+    let a = of_assignment(&report, 1);
+    assert_eq!(a.hours, dec!(12));
+    assert_eq!(a.results.meetings, 5);
+    assert_eq!(a.achievement.meetings, Some(dec!(83.33)));
+    assert_eq!(a.achievement.yes, Some(dec!(33.33)));
+    let b = of_assignment(&report, 2);
+    assert_eq!(b.achievement.meetings, Some(dec!(50)));
+    assert_eq!(b.achievement.conclusions, Some(dec!(50)));
+    assert_eq!(b.per_hour.meetings, Some(dec!(1)));
+}
+
+#[test]
+fn achievement_across_assignments_is_weighted_by_hours() {
+    let overall = report().overall;
+    assert_eq!(overall.hours, dec!(14));
+    assert_eq!(overall.results.meetings, 7);
+    // 7 meetings against 0.5 × 12 h + 2 × 2 h = 10 expected; not the mean of 83.33 and 50.
+    assert_eq!(overall.achievement.meetings, Some(dec!(70)));
+    // Yes is only expected in A: B's yes does not count towards it.
+    assert_eq!(overall.achievement.yes, Some(dec!(33.33)));
+    // Conclusions only in B: 1 against 1 × 2 h.
+    assert_eq!(overall.achievement.conclusions, Some(dec!(50)));
+    assert_eq!(overall.achievement.products_sold, None);
+}
+
+#[test]
+fn results_without_hours_have_no_rates() {
+    let mut by_sms = event(1, O_SALE, LEAD, 1);
+    by_sms.user = None;
+    let criteria = criteria_a();
+    let report = performance_report(
+        &[(assignment(1), &criteria)],
+        &tally_outcomes(&[by_sms, event(2, O_SALE, LEAD, 2)]),
+        &[],
+    );
+    assert_eq!(report.per_user.len(), 2);
+    assert_eq!(report.per_user[0].user, None);
+    for p in report.per_user.iter().map(|p| &p.performance) {
+        assert_eq!(p.results.yes, 1);
+        assert_eq!(p.per_hour.yes, None);
+        assert_eq!(p.achievement.yes, None);
+    }
+    assert_eq!(report.overall.achievement, Metrics::default());
+}
+
+#[test]
+fn an_assignment_with_nothing_is_listed_with_zeros() {
+    let criteria = criteria_b();
+    let report = performance_report(&[(assignment(3), &criteria)], &[], &[]);
+    assert_eq!(report.per_assignment.len(), 1);
+    assert_eq!(report.per_assignment[0].performance, Performance::default());
+}
+
+#[test]
+fn hours_are_counted_inside_the_window_only() {
+    let entries = [hours(1, 1, 3), hours(1, 1, 1)];
+    let from = t0() + Duration::hours(2);
+    let got = hours_by_user(&entries, from, from, from + Duration::hours(9));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].hours, dec!(1));
+}
+
+proptest! {
+    #[test]
+    fn overall_results_are_the_sum_of_the_users(
+        events in prop::collection::vec(any_event(), 0..60),
+        h in prop::collection::vec((0u128..3, 0u128..2, 0i64..12), 0..6),
+    ) {
+        let entries: Vec<_> = h.iter().filter(|(_, _, h)| *h > 0).map(|(u, a, h)| hours(*u, *a, *h)).collect();
+        let now = t0() + Duration::days(1);
+        let hours = hours_by_user(&entries, now, t0(), now);
+        let (a, b) = (criteria_a(), criteria_b());
+        let report = performance_report(
+            &[(assignment(0), &a), (assignment(1), &b)],
+            &tally_outcomes(&events),
+            &hours,
+        );
+        let yes: u64 = report.per_user.iter().map(|p| p.performance.results.yes).sum();
+        prop_assert_eq!(report.overall.results.yes, yes);
+        let total_hours: Decimal = report.per_assignment.iter().map(|p| p.performance.hours).sum();
+        prop_assert_eq!(report.overall.hours, total_hours);
+        for p in report.per_user.iter().map(|p| &p.performance) {
+            prop_assert_eq!(p.per_hour.yes.is_none(), p.hours.is_zero());
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The sales report: sold products (product lines on outcomes that land in a Yes state),
+//! grouped per product with totals, and open offers (customers in an Open state whose latest
+//! product lines were not yet concluded).
+//!
+//! Values are only ever summed within one currency: a total over NOK and EUR means nothing.
+
+use crate::enrollment::Enrollment;
+use crate::flow::StateCategory;
+use crate::ids::{AssignmentId, CustomerId, EnrollmentId, ProductId};
+use crate::outcome::{OutcomeEvent, ProductLine};
+use crate::product::Currency;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Sold units and value of one product in one currency in one assignment: `GROUP BY
+/// assignment, product, currency` over product lines of events landing in a Yes state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoldProductRow {
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The product.
+    pub product: ProductId,
+    /// The currency of the lines.
+    pub currency: Currency,
+    /// Units sold.
+    pub units: u64,
+    /// Value sold (quantity × unit price, summed).
+    pub value: Decimal,
+}
+
+type SoldKey = (AssignmentId, ProductId, String);
+
+/// Folds the product lines of events landing in a Yes state into rows, sorted by assignment,
+/// product and currency code. The caller chooses the events (assignments, window).
+pub fn tally_sold_products<'a>(
+    events: impl IntoIterator<Item = &'a OutcomeEvent>,
+) -> Vec<SoldProductRow> {
+    let mut groups: BTreeMap<SoldKey, SoldProductRow> = BTreeMap::new();
+    for event in events {
+        if event.to_category != StateCategory::Yes {
+            continue;
+        }
+        for line in &event.products {
+            let key = (
+                event.assignment,
+                line.product,
+                line.currency.as_str().to_owned(),
+            );
+            let row = groups.entry(key).or_insert_with(|| SoldProductRow {
+                assignment: event.assignment,
+                product: line.product,
+                currency: line.currency.clone(),
+                units: 0,
+                value: Decimal::ZERO,
+            });
+            row.units = row.units.saturating_add(u64::from(line.quantity));
+            row.value = row.value.saturating_add(line.value());
+        }
+    }
+    groups.into_values().collect()
+}
+
+/// Sold units and value of one product in one currency, over every assignment reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductSales {
+    /// The product.
+    pub product: ProductId,
+    /// The currency.
+    pub currency: Currency,
+    /// Units sold.
+    pub units: u64,
+    /// Value sold.
+    pub value: Decimal,
+}
+
+/// The total of one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyTotal {
+    /// The currency.
+    pub currency: Currency,
+    /// Units sold in it.
+    pub units: u64,
+    /// Value sold in it.
+    pub value: Decimal,
+}
+
+/// Sold products with the total count and value.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SalesReport {
+    /// Per product and currency, sorted by product, then currency code.
+    pub products: Vec<ProductSales>,
+    /// Units sold over every product.
+    pub total_units: u64,
+    /// Value per currency, sorted by currency code.
+    pub totals: Vec<CurrencyTotal>,
+}
+
+/// The sales report of some sold-product rows (summed over their assignments).
+pub fn sales_report(rows: &[SoldProductRow]) -> SalesReport {
+    let mut products: BTreeMap<(ProductId, &str), ProductSales> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, CurrencyTotal> = BTreeMap::new();
+    for row in rows {
+        let code = row.currency.as_str();
+        let p = products
+            .entry((row.product, code))
+            .or_insert_with(|| ProductSales {
+                product: row.product,
+                currency: row.currency.clone(),
+                units: 0,
+                value: Decimal::ZERO,
+            });
+        p.units = p.units.saturating_add(row.units);
+        p.value = p.value.saturating_add(row.value);
+        let t = totals.entry(code).or_insert_with(|| CurrencyTotal {
+            currency: row.currency.clone(),
+            units: 0,
+            value: Decimal::ZERO,
+        });
+        t.units = t.units.saturating_add(row.units);
+        t.value = t.value.saturating_add(row.value);
+    }
+    SalesReport {
+        total_units: totals.values().fold(0u64, |n, t| n.saturating_add(t.units)),
+        products: products.into_values().collect(),
+        totals: totals.into_values().collect(),
+    }
+}
+
+/// A customer in an Open state with product lines not yet concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenOffer {
+    /// The enrollment.
+    pub enrollment: EnrollmentId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When the lines were registered.
+    pub since: OffsetDateTime,
+    /// The offered lines.
+    pub lines: Vec<ProductLine>,
+    /// Their value (a plain sum; offers are in one currency in practice).
+    pub value: Decimal,
+}
+
+/// The open offers among `enrollments`, given (at least) their events in any order, sorted by
+/// `since`, then enrollment.
+///
+/// An enrollment has an open offer when it is in an `Open` state now and its latest event
+/// with product lines landed in an `Open` state (lines that landed in Yes were sold, in No
+/// lost). Among events at the same instant, the later one in `events` counts as latest.
+pub fn open_offers<'a>(
+    enrollments: &[Enrollment],
+    events: impl IntoIterator<Item = &'a OutcomeEvent>,
+) -> Vec<OpenOffer> {
+    let mut latest: BTreeMap<EnrollmentId, &OutcomeEvent> = BTreeMap::new();
+    for event in events.into_iter().filter(|e| !e.products.is_empty()) {
+        match latest.get(&event.enrollment) {
+            Some(seen) if seen.occurred_at > event.occurred_at => {}
+            _ => {
+                latest.insert(event.enrollment, event);
+            }
+        }
+    }
+    let mut offers: Vec<OpenOffer> = enrollments
+        .iter()
+        .filter(|e| e.category() == StateCategory::Open)
+        .filter_map(|e| latest.get(&e.id()))
+        .filter(|event| event.to_category == StateCategory::Open)
+        .map(|event| OpenOffer {
+            enrollment: event.enrollment,
+            customer: event.customer,
+            since: event.occurred_at,
+            lines: event.products.clone(),
+            value: event
+                .products
+                .iter()
+                .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
+        })
+        .collect();
+    offers.sort_by_key(|o| (o.since, o.enrollment));
+    offers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::testing::*;
+    use proptest::prelude::*;
+    use rust_decimal::dec;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").expect("valid")
+    }
+
+    #[test]
+    fn sold_products_are_lines_landing_in_yes() {
+        let mut sale = event(1, O_SALE, LEAD, 1);
+        sale.products = vec![line(1, 2, dec!(100)), line(2, 1, dec!(10))];
+        let mut again = event(2, O_SALE, LEAD, 2);
+        again.products = vec![line(1, 1, dec!(90))];
+        let mut in_euro = event(3, O_SALE, LEAD, 3);
+        in_euro.products = vec![ProductLine {
+            currency: eur(),
+            ..line(1, 1, dec!(9))
+        }];
+        let mut offered = event(4, O_LEAD, TO_CALL, 4);
+        offered.products = vec![line(1, 7, dec!(100))];
+        let report = sales_report(&tally_sold_products(&[sale, again, in_euro, offered]));
+        assert_eq!(report.total_units, 5);
+        let totals: Vec<_> = report
+            .totals
+            .iter()
+            .map(|t| (t.currency.as_str(), t.units, t.value))
+            .collect();
+        assert_eq!(totals, [("EUR", 1, dec!(9)), ("NOK", 4, dec!(300))]);
+        let first = report
+            .products
+            .iter()
+            .find(|p| p.product == product(1) && p.currency == nok())
+            .expect("product 1 in NOK");
+        assert_eq!((first.units, first.value), (3, dec!(290)));
+    }
+
+    #[test]
+    fn open_offers_are_unconcluded_lines_of_open_customers() {
+        let mut offer = event(1, O_LEAD, TO_CALL, 1);
+        offer.products = vec![line(1, 2, dec!(100))];
+        let mut sold_offer = event(2, O_LEAD, TO_CALL, 1);
+        sold_offer.products = vec![line(1, 1, dec!(100))];
+        let mut sold = event(2, O_SALE, LEAD, 5);
+        sold.products = vec![line(1, 1, dec!(100))];
+        let mut old = event(3, O_LEAD, TO_CALL, 1);
+        old.products = vec![line(1, 1, dec!(100))];
+        let mut newer = event(3, O_LEAD, TO_CALL, 9);
+        newer.products = vec![line(2, 3, dec!(5))];
+        let enrollments = [
+            enrollment(1, LEAD, 0),
+            enrollment(2, LEAD, 0), // back in Lead after a sale: nothing open
+            enrollment(3, LEAD, 0),
+            enrollment(4, LEAD, 0), // no lines at all
+        ];
+        let events = [
+            newer,
+            offer,
+            sold,
+            sold_offer,
+            old,
+            event(4, O_LEAD, TO_CALL, 1),
+        ];
+        let offers = open_offers(&enrollments, &events);
+        let got: Vec<_> = offers.iter().map(|o| (o.enrollment, o.value)).collect();
+        assert_eq!(
+            got,
+            [(enrollment_id(1), dec!(200)), (enrollment_id(3), dec!(15))]
+        );
+    }
+
+    #[test]
+    fn concluded_customers_have_no_open_offer() {
+        let mut offer = event(1, O_LEAD, TO_CALL, 1);
+        offer.products = vec![line(1, 2, dec!(100))];
+        assert!(open_offers(&[enrollment(1, NO_SALE, 0)], &[offer]).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn sold_units_match_the_outcome_tally(events in prop::collection::vec(any_event(), 0..60)) {
+            let tally = crate::reports::historical::tally_outcomes(&events);
+            let report = sales_report(&tally_sold_products(&events));
+            prop_assert_eq!(report.total_units, tally.iter().map(|r| r.product_units).sum::<u64>());
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The access policy: roles, visibility, clients and organisations.
+
+mod common;
+
+use common::*;
+use cube_domain::access::{AccessError, Permission, ReportKind, Role, User, authorize, can_see};
+use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::Visibility;
+use cube_domain::ids::{ClientId, DataOwnerId, UserId};
+use cube_domain::values::Email;
+use std::collections::BTreeSet;
+use time::Date;
+use time::macros::date;
+
+const TODAY: Date = date!(2026 - 11 - 28);
+const CLIENT: ClientId = ClientId::from_uuid(uuid::Uuid::from_u128(71));
+const OTHER_CLIENT: ClientId = ClientId::from_uuid(uuid::Uuid::from_u128(72));
+
+const ALL_REPORTS: [ReportKind; 6] = [
+    ReportKind::Performance,
+    ReportKind::Outcomes,
+    ReportKind::Sales,
+    ReportKind::Meetings,
+    ReportKind::ActivityLimits,
+    ReportKind::Customers,
+];
+
+fn user(n: u128, role: Role) -> User {
+    User {
+        id: id(n),
+        organisation: ORG,
+        name: name("Kari Nordmann"),
+        email: Email::parse("kari@example.no").expect("valid e-mail"),
+        role,
+        data_owners: BTreeSet::new(),
+        client: None,
+        active: true,
+    }
+}
+
+fn seller() -> User {
+    User {
+        id: SELLER,
+        ..user(0, Role::Seller)
+    }
+}
+
+fn manager_of(owners: &[DataOwnerId]) -> User {
+    User {
+        id: MANAGER,
+        data_owners: owners.iter().copied().collect(),
+        ..user(0, Role::Manager)
+    }
+}
+
+fn client_user(client: Option<ClientId>) -> User {
+    User {
+        client,
+        ..user(80, Role::Client)
+    }
+}
+
+fn assignment() -> Assignment {
+    World::sales().assignment
+}
+
+fn visible(visibility: Visibility) -> Assignment {
+    World::sales()
+        .with_setup(|setup| setup.visibility = visibility)
+        .assignment
+}
+
+fn for_client(client: ClientId) -> Assignment {
+    let mut assignment = assignment();
+    assignment.set_client(Some(client));
+    assignment
+}
+
+fn of_other_organisation() -> Assignment {
+    let flow = sales::flow();
+    Assignment::new(id(29), OTHER_ORG, DATA_OWNER, name("Theirs"), &flow).expect("same owner")
+}
+
+fn every_permission(assignment: &Assignment) -> Vec<Permission<'_>> {
+    let mut permissions = vec![
+        Permission::ManageAssignment(assignment),
+        Permission::WorkAssignment(assignment),
+    ];
+    permissions.extend(ALL_REPORTS.map(|kind| Permission::ViewReport(assignment, kind)));
+    permissions
+}
+
+// --- sellers ---------------------------------------------------------------------------
+
+#[test]
+fn a_seller_works_an_assignment_visible_to_everyone() {
+    assert_eq!(
+        authorize(&seller(), Permission::WorkAssignment(&assignment()), TODAY),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_seller_never_works_an_assignment_not_listing_them() {
+    let others_only = visible(Visibility {
+        users: Some([OTHER_SELLER].into()),
+        ..Visibility::default()
+    });
+    assert_eq!(
+        authorize(&seller(), Permission::WorkAssignment(&others_only), TODAY),
+        Err(AccessError::Forbidden)
+    );
+    assert!(!can_see(&seller(), &others_only, TODAY));
+    let listed = visible(Visibility {
+        users: Some([SELLER, OTHER_SELLER].into()),
+        ..Visibility::default()
+    });
+    assert!(can_see(&seller(), &listed, TODAY));
+}
+
+#[test]
+fn a_seller_never_works_an_assignment_outside_its_date_window() {
+    let window = visible(Visibility {
+        users: None,
+        from: Some(date!(2026 - 12 - 01)),
+        to: Some(date!(2026 - 12 - 31)),
+    });
+    for day in [date!(2026 - 11 - 30), date!(2027 - 01 - 01)] {
+        assert_eq!(
+            authorize(&seller(), Permission::WorkAssignment(&window), day),
+            Err(AccessError::Forbidden),
+            "{day}"
+        );
+    }
+    for day in [date!(2026 - 12 - 01), date!(2026 - 12 - 31)] {
+        assert_eq!(
+            authorize(&seller(), Permission::WorkAssignment(&window), day),
+            Ok(()),
+            "{day}: the window is inclusive"
+        );
+    }
+}
+
+#[test]
+fn a_seller_learns_nothing_about_an_assignment_they_cannot_see() {
+    let hidden = visible(Visibility {
+        users: Some(BTreeSet::new()),
+        ..Visibility::default()
+    });
+    assert_eq!(
+        authorize(&seller(), Permission::ManageAssignment(&hidden), TODAY),
+        Err(AccessError::NotFound)
+    );
+    assert_eq!(
+        authorize(
+            &seller(),
+            Permission::ViewReport(&hidden, ReportKind::Performance),
+            TODAY
+        ),
+        Err(AccessError::NotFound)
+    );
+}
+
+#[test]
+fn a_seller_neither_manages_nor_reads_reports() {
+    let assignment = assignment();
+    assert_eq!(
+        authorize(&seller(), Permission::ManageAssignment(&assignment), TODAY),
+        Err(AccessError::Forbidden)
+    );
+    for kind in ALL_REPORTS {
+        assert_eq!(
+            authorize(&seller(), Permission::ViewReport(&assignment, kind), TODAY),
+            Err(AccessError::Forbidden)
+        );
+    }
+    assert_eq!(
+        authorize(
+            &seller(),
+            Permission::ManageDataOwner(ORG, DATA_OWNER),
+            TODAY
+        ),
+        Err(AccessError::Forbidden)
+    );
+    assert_eq!(
+        authorize(&seller(), Permission::ManageOrganisation, TODAY),
+        Err(AccessError::Forbidden)
+    );
+}
+
+// --- clients ---------------------------------------------------------------------------
+
+#[test]
+fn a_client_reads_the_four_client_reports_of_its_own_assignments() {
+    let ours = for_client(CLIENT);
+    let client = client_user(Some(CLIENT));
+    for kind in ALL_REPORTS {
+        let expected = match kind {
+            ReportKind::Performance
+            | ReportKind::Sales
+            | ReportKind::Outcomes
+            | ReportKind::Customers => Ok(()),
+            ReportKind::Meetings | ReportKind::ActivityLimits => Err(AccessError::Forbidden),
+        };
+        assert_eq!(
+            authorize(&client, Permission::ViewReport(&ours, kind), TODAY),
+            expected,
+            "{kind:?}"
+        );
+    }
+    assert!(can_see(&client, &ours, TODAY));
+}
+
+#[test]
+fn a_client_sees_nothing_of_another_clients_assignment() {
+    let client = client_user(Some(CLIENT));
+    for assignment in [for_client(OTHER_CLIENT), assignment()] {
+        for permission in every_permission(&assignment) {
+            assert_eq!(
+                authorize(&client, permission, TODAY),
+                Err(AccessError::NotFound),
+                "{permission:?}"
+            );
+        }
+        assert!(!can_see(&client, &assignment, TODAY));
+    }
+}
+
+#[test]
+fn a_client_user_without_a_client_sees_no_assignment() {
+    let client = client_user(None);
+    let unassigned = assignment();
+    for permission in every_permission(&unassigned) {
+        assert_eq!(
+            authorize(&client, permission, TODAY),
+            Err(AccessError::NotFound),
+            "{permission:?}"
+        );
+    }
+}
+
+#[test]
+fn a_client_never_manages_or_works_its_assignments() {
+    let ours = for_client(CLIENT);
+    let client = client_user(Some(CLIENT));
+    for permission in [
+        Permission::ManageAssignment(&ours),
+        Permission::WorkAssignment(&ours),
+        Permission::ManageDataOwner(ORG, DATA_OWNER),
+        Permission::ManageOrganisation,
+    ] {
+        assert_eq!(
+            authorize(&client, permission, TODAY),
+            Err(AccessError::Forbidden),
+            "{permission:?}"
+        );
+    }
+}
+
+// --- managers and admins ---------------------------------------------------------------
+
+#[test]
+fn a_manager_is_limited_to_their_data_owners() {
+    let assignment = assignment();
+    let ours = manager_of(&[DATA_OWNER]);
+    let theirs = manager_of(&[OTHER_DATA_OWNER]);
+    for permission in every_permission(&assignment) {
+        assert_eq!(
+            authorize(&ours, permission, TODAY),
+            Ok(()),
+            "{permission:?}"
+        );
+        assert_eq!(
+            authorize(&theirs, permission, TODAY),
+            Err(AccessError::Forbidden),
+            "{permission:?}"
+        );
+    }
+    assert_eq!(
+        authorize(&ours, Permission::ManageDataOwner(ORG, DATA_OWNER), TODAY),
+        Ok(())
+    );
+    assert_eq!(
+        authorize(
+            &ours,
+            Permission::ManageDataOwner(ORG, OTHER_DATA_OWNER),
+            TODAY
+        ),
+        Err(AccessError::Forbidden)
+    );
+    assert_eq!(
+        authorize(&ours, Permission::ManageOrganisation, TODAY),
+        Err(AccessError::Forbidden)
+    );
+    assert!(can_see(&ours, &assignment, TODAY));
+    assert!(!can_see(&theirs, &assignment, TODAY));
+}
+
+#[test]
+fn an_admin_does_everything_in_the_organisation() {
+    let admin = user(90, Role::Admin);
+    let hidden = visible(Visibility {
+        users: Some(BTreeSet::new()),
+        ..Visibility::default()
+    });
+    for permission in every_permission(&hidden) {
+        assert_eq!(
+            authorize(&admin, permission, TODAY),
+            Ok(()),
+            "{permission:?}"
+        );
+    }
+    assert_eq!(
+        authorize(&admin, Permission::ManageOrganisation, TODAY),
+        Ok(())
+    );
+}
+
+// --- organisations and deactivation ----------------------------------------------------
+
+#[test]
+fn another_organisations_user_always_gets_not_found() {
+    let theirs = of_other_organisation();
+    let mut admin = user(90, Role::Admin);
+    admin.data_owners.insert(DATA_OWNER);
+    let users = [
+        admin,
+        manager_of(&[DATA_OWNER]),
+        seller(),
+        client_user(Some(CLIENT)),
+    ];
+    let mut theirs_for_client = of_other_organisation();
+    theirs_for_client.set_client(Some(CLIENT));
+    for user in &users {
+        for assignment in [&theirs, &theirs_for_client] {
+            for permission in every_permission(assignment) {
+                assert_eq!(
+                    authorize(user, permission, TODAY),
+                    Err(AccessError::NotFound),
+                    "{:?} {permission:?}",
+                    user.role
+                );
+            }
+            assert!(!can_see(user, assignment, TODAY));
+        }
+        assert_eq!(
+            authorize(
+                user,
+                Permission::ManageDataOwner(OTHER_ORG, DATA_OWNER),
+                TODAY
+            ),
+            Err(AccessError::NotFound)
+        );
+    }
+}
+
+#[test]
+fn an_inactive_user_is_forbidden_everything() {
+    let assignment = for_client(CLIENT);
+    let users = [
+        user(90, Role::Admin),
+        manager_of(&[DATA_OWNER]),
+        seller(),
+        client_user(Some(CLIENT)),
+    ];
+    for mut user in users {
+        user.active = false;
+        for permission in every_permission(&assignment) {
+            assert_eq!(
+                authorize(&user, permission, TODAY),
+                Err(AccessError::Forbidden),
+                "{:?} {permission:?}",
+                user.role
+            );
+        }
+        assert_eq!(
+            authorize(&user, Permission::ManageOrganisation, TODAY),
+            Err(AccessError::Forbidden)
+        );
+        assert!(!can_see(&user, &assignment, TODAY));
+    }
+}
+
+#[test]
+fn an_inactive_user_of_another_organisation_still_gets_not_found() {
+    let mut seller = seller();
+    seller.active = false;
+    assert_eq!(
+        authorize(
+            &seller,
+            Permission::WorkAssignment(&of_other_organisation()),
+            TODAY
+        ),
+        Err(AccessError::NotFound)
+    );
+}
+
+#[test]
+fn only_the_four_client_reports_are_open_to_clients() {
+    let open: Vec<ReportKind> = ALL_REPORTS
+        .into_iter()
+        .filter(|k| k.open_to_clients())
+        .collect();
+    assert_eq!(
+        open,
+        vec![
+            ReportKind::Performance,
+            ReportKind::Outcomes,
+            ReportKind::Sales,
+            ReportKind::Customers
+        ]
+    );
+}
+
+#[test]
+fn user_ids_in_visibility_are_per_user() {
+    let only_me = visible(Visibility {
+        users: Some([SELLER].into()),
+        ..Visibility::default()
+    });
+    let other = User {
+        id: id::<UserId>(99),
+        ..seller()
+    };
+    assert!(can_see(&seller(), &only_me, TODAY));
+    assert!(!can_see(&other, &only_me, TODAY));
+}
