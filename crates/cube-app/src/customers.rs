@@ -9,7 +9,7 @@ use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId};
-use cube_domain::ports::{CustomerKey, Page, StoreError, UnitOfWork};
+use cube_domain::ports::{CustomerKey, ImportBatch, ImportRow, Page, StoreError, UnitOfWork};
 use cube_domain::values::{Email, Name, PhoneNumber};
 use std::collections::BTreeMap;
 
@@ -219,54 +219,58 @@ impl Cube {
             .data_owner(assignment.data_owner())
             .await?
             .ok_or(AppError::NotFound("data owner"))?;
-        let initial = flow_of(uow.as_mut(), &assignment).await?.initial_state();
-        let mut sequence = uow.next_sequence(assignment_id).await?;
-        let mut report = ImportReport::default();
+        let initial_state = flow_of(uow.as_mut(), &assignment).await?.initial_state();
+        let mut rejected = Vec::new();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut batch_rows = Vec::with_capacity(rows.len());
         for (index, input) in rows.iter().enumerate() {
-            let parsed = match parse_customer(self.new_id(), &owner, dataset, input) {
+            let row = index + 1;
+            let customer = match parse_customer(self.new_id(), &owner, dataset, input) {
                 Ok(customer) => customer,
                 Err(error) => {
-                    report.rejected.push(RejectedRow {
-                        row: index + 1,
+                    rejected.push(RejectedRow {
+                        row,
                         reason: error.to_string(),
                     });
                     continue;
                 }
             };
-            let customer = match find_existing(uow.as_mut(), owner.id(), &parsed).await? {
-                Some(existing) => {
-                    report.matched += 1;
-                    existing
-                }
-                None => {
-                    uow.save_customer(&parsed).await?;
-                    report.created += 1;
-                    parsed
-                }
-            };
-            if uow
-                .enrollment_of(assignment_id, customer.id())
-                .await?
-                .is_some()
-            {
-                report.already_enrolled += 1;
+            let keys = dedup_keys(&customer);
+            if let Some(first) = keys.iter().find_map(|k| seen.get(k)) {
+                rejected.push(RejectedRow {
+                    row,
+                    reason: format!(
+                        "the same customer as row {first} (same external id or phone number)"
+                    ),
+                });
                 continue;
             }
-            let enrollment = Enrollment::new(
-                self.new_id(),
-                assignment_id,
-                customer.id(),
-                initial,
-                segment,
-                sequence,
-                now,
-            );
-            uow.insert_enrollment(&enrollment).await?;
-            sequence += 1;
-            report.enrolled += 1;
+            for key in keys {
+                seen.insert(key, row);
+            }
+            batch_rows.push(ImportRow {
+                customer,
+                enrollment: self.new_id(),
+            });
         }
+        let batch = ImportBatch {
+            data_owner: owner.id(),
+            assignment: assignment_id,
+            initial_state,
+            segment,
+            enrolled_at: now,
+            rows: batch_rows,
+        };
+        let counts = uow.import_batch(&batch).await?;
         uow.commit().await?;
-        Ok(report)
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Ok(ImportReport {
+            created: count(counts.created),
+            matched: count(counts.matched),
+            enrolled: count(counts.enrolled),
+            already_enrolled: count(counts.already_enrolled),
+            rejected,
+        })
     }
 
     /// Enrolls existing customers of the data owner in the assignment.
@@ -320,6 +324,17 @@ impl Cube {
         uow.commit().await?;
         Ok(report)
     }
+}
+
+/// The keys that identify a customer inside one import: its external id and phones.
+fn dedup_keys(customer: &Customer) -> Vec<String> {
+    let details = customer.details();
+    details
+        .external_id
+        .iter()
+        .map(|e| format!("external:{e}"))
+        .chain(details.phones.iter().map(|p| format!("phone:{p}")))
+        .collect()
 }
 
 /// The data owner's customer with the same external id, else the same main phone.

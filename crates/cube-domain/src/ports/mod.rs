@@ -16,7 +16,7 @@ pub use gateways::{
 pub use reports::ReportRepository;
 pub use store::{
     AssignmentRepository, CalendarRepository, CustomerKey, CustomerRepository, DataOwnerRepository,
-    EnrollmentRepository, FlowRepository, Handout, NextCustomerRequest, OrganisationRepository,
-    OutboxRepository, OutcomeLog, Page, ProductRepository, Store, StoreError, TimeEntryRepository,
-    UnitOfWork, UserRepository,
+    EnrollmentRepository, FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository,
+    ImportRow, NextCustomerRequest, OrganisationRepository, OutboxRepository, OutcomeLog, Page,
+    ProductRepository, Store, StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
 };

@@ -118,6 +118,7 @@ pub trait UnitOfWork:
     + TimeEntryRepository
     + OutboxRepository
     + crate::ports::ReportRepository
+    + ImportRepository
     + Send
 {
     /// Makes every write of this unit visible at once.
@@ -338,6 +339,60 @@ pub trait OutcomeLog: Send {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeEvent>, StoreError>;
+}
+
+/// One customer of an import batch, parsed and checked, with the id its enrollment gets if
+/// it is enrolled now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// The customer as imported (used only if no existing customer matches).
+    pub customer: Customer,
+    /// The id of the new enrollment.
+    pub enrollment: EnrollmentId,
+}
+
+/// A batch of customers to add to a data owner and enroll in an assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportBatch {
+    /// The data owner the customers belong to.
+    pub data_owner: DataOwnerId,
+    /// The assignment to enroll them in.
+    pub assignment: AssignmentId,
+    /// The flow's initial state (always of category Available).
+    pub initial_state: crate::ids::StateId,
+    /// The segment for new enrollments.
+    pub segment: Option<crate::ids::SegmentId>,
+    /// The enrollment time.
+    pub enrolled_at: OffsetDateTime,
+    /// The rows, in file order. The caller has removed duplicates inside the batch: no two
+    /// rows share an external id or a phone number.
+    pub rows: Vec<ImportRow>,
+}
+
+/// What an import batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Customers created.
+    pub created: u64,
+    /// Rows that matched an existing customer of the data owner (left unchanged).
+    pub matched: u64,
+    /// Enrollments created.
+    pub enrolled: u64,
+    /// Customers that were in the assignment already.
+    pub already_enrolled: u64,
+}
+
+/// Batched imports: the one storage operation for large customer lists.
+#[async_trait]
+pub trait ImportRepository: Send {
+    /// For each row in order: the data owner's existing customer with the row's external id,
+    /// else with any of its phone numbers, is used unchanged (`matched`); otherwise the row's
+    /// customer is inserted (`created`). The customer is then enrolled in the assignment with
+    /// the row's enrollment id, the next import-order number (in row order, after the
+    /// assignment's highest) and the initial state (`enrolled`), unless already enrolled
+    /// (`already_enrolled`). Part of the unit of work: nothing is visible before commit, and
+    /// a failure leaves nothing.
+    async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError>;
 }
 
 /// Time entries.
