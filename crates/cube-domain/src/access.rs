@@ -136,13 +136,16 @@ pub fn authorize(user: &User, permission: Permission<'_>, today: Date) -> Result
             | Permission::WorkAssignment(a)
             | Permission::ViewReport(a, _),
         ) => user.data_owners.contains(&a.data_owner()),
-        (Role::Seller, Permission::WorkAssignment(a)) => a.visible_to(user.id, today),
         // A seller who cannot see the assignment learns nothing about it.
-        (Role::Seller, Permission::ManageAssignment(a) | Permission::ViewReport(a, _))
-            if !a.visible_to(user.id, today) =>
-        {
+        (
+            Role::Seller,
+            Permission::WorkAssignment(a)
+            | Permission::ManageAssignment(a)
+            | Permission::ViewReport(a, _),
+        ) if !a.visible_to(user.id, today) => {
             return Err(AccessError::NotFound);
         }
+        (Role::Seller, Permission::WorkAssignment(_)) => true,
         (Role::Seller, _) => false,
         (Role::Client, Permission::ViewReport(a, kind)) => {
             if user.client.is_none() || a.client() != user.client {

@@ -44,9 +44,9 @@ pub enum ReservationError {
     /// Another seller holds a live lease.
     #[error("the customer is being worked by another seller until {0}")]
     HeldByAnother(OffsetDateTime),
-    /// The customer is concluded or excluded.
-    #[error("the customer is in a closed state and cannot be worked")]
-    Closed,
+    /// The customer is excluded from the work (wrong number, do not call).
+    #[error("the customer is excluded and cannot be worked")]
+    Excluded,
 }
 
 /// Everything an enrollment holds, as plain data for storage adapters.
@@ -192,7 +192,7 @@ impl Enrollment {
     }
 
     /// Reserves the customer for `seller` for `lease` from `now`. A seller may renew their
-    /// own lease; a live lease of another seller refuses.
+    /// own lease; a live lease of another seller refuses, and so does an excluded customer.
     pub fn reserve(
         &mut self,
         seller: UserId,
@@ -205,11 +205,10 @@ impl Enrollment {
         {
             return Err(ReservationError::HeldByAnother(reservation.until));
         }
-        if !matches!(
-            self.0.category,
-            StateCategory::Available | StateCategory::Open
-        ) {
-            return Err(ReservationError::Closed);
+        // Concluded customers (Yes, No) may still be taken by hand, e.g. for a second sale
+        // (seed 003); the queue never hands them out. Excluded ones are out of the work.
+        if self.0.category == StateCategory::Excluded {
+            return Err(ReservationError::Excluded);
         }
         let reservation = Reservation {
             seller,

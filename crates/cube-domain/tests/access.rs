@@ -108,7 +108,8 @@ fn a_seller_never_works_an_assignment_not_listing_them() {
     });
     assert_eq!(
         authorize(&seller(), Permission::WorkAssignment(&others_only), TODAY),
-        Err(AccessError::Forbidden)
+        Err(AccessError::NotFound),
+        "an assignment a seller cannot see is as good as absent"
     );
     assert!(!can_see(&seller(), &others_only, TODAY));
     let listed = visible(Visibility {
@@ -128,7 +129,7 @@ fn a_seller_never_works_an_assignment_outside_its_date_window() {
     for day in [date!(2026 - 11 - 30), date!(2027 - 01 - 01)] {
         assert_eq!(
             authorize(&seller(), Permission::WorkAssignment(&window), day),
-            Err(AccessError::Forbidden),
+            Err(AccessError::NotFound),
             "{day}"
         );
     }
