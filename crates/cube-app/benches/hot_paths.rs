@@ -9,8 +9,8 @@ use cube_domain::fields::FieldValues;
 use cube_domain::outcome::RegisterOutcome;
 use cube_domain::ports::Store;
 use cube_domain::queue::{self, Candidate};
-use cube_testkit::fixtures::T0;
 use cube_testkit::fixtures::SalesFlow;
+use cube_testkit::fixtures::T0;
 use cube_testkit::fixtures::World;
 use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
 use std::sync::{Arc, LazyLock};
@@ -39,10 +39,20 @@ static BENCH: LazyLock<Bench> = LazyLock::new(|| {
     let clock = Arc::new(FixedClock::new(T0));
     let ids = Arc::new(SequentialIds::new());
     let world = runtime
-        .block_on(World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), ENROLLMENTS))
+        .block_on(World::build(
+            store.as_ref(),
+            clock.as_ref(),
+            ids.as_ref(),
+            ENROLLMENTS,
+        ))
         .expect("the world builds");
     let cube = Cube::new(store, clock.clone(), ids);
-    Bench { runtime, cube, world, clock }
+    Bench {
+        runtime,
+        cube,
+        world,
+        clock,
+    }
 });
 
 /// The pure selection over 100k candidates (one pass, no sorting).
@@ -56,8 +66,13 @@ fn select_next_pure_100k(bencher: divan::Bencher) {
         let candidates = world
             .enrollments
             .iter()
-            .map(|enrollment: &Enrollment| Candidate { enrollment, fields: &no_fields });
-        divan::black_box(queue::select_next(setup, seller, T0, candidates).map(|(c, _)| c.enrollment.id()))
+            .map(|enrollment: &Enrollment| Candidate {
+                enrollment,
+                fields: &no_fields,
+            });
+        divan::black_box(
+            queue::select_next(setup, seller, T0, candidates).map(|(c, _)| c.enrollment.id()),
+        )
     });
 }
 
@@ -69,8 +84,16 @@ fn next_customer_100k(bencher: divan::Bencher) {
     let assignment = b.world.assignment.id();
     bencher.bench(|| {
         b.runtime.block_on(async {
-            let item = b.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
-            b.cube.release_customer(seller, item.enrollment.id()).await.expect("release");
+            let item = b
+                .cube
+                .next_customer(seller, assignment)
+                .await
+                .expect("next")
+                .expect("a customer");
+            b.cube
+                .release_customer(seller, item.enrollment.id())
+                .await
+                .expect("release");
         })
     });
 }
@@ -84,9 +107,19 @@ fn register_outcome_100k(bencher: divan::Bencher) {
     let assignment = b.world.assignment.id();
     bencher.bench(|| {
         b.runtime.block_on(async {
-            let item = b.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
+            let item = b
+                .cube
+                .next_customer(seller, assignment)
+                .await
+                .expect("next")
+                .expect("a customer");
             b.cube
-                .register_outcome(seller, item.enrollment.id(), RegisterOutcome::new(SalesFlow::O_NO_ANSWER), None)
+                .register_outcome(
+                    seller,
+                    item.enrollment.id(),
+                    RegisterOutcome::new(SalesFlow::O_NO_ANSWER),
+                    None,
+                )
                 .await
                 .expect("registered");
         });

@@ -6,6 +6,7 @@
 //! adapters arrive through the port traits held by [`Cube`].
 //!
 //! # Layout
+//! - [`auth`]: passwords (as hashes), tokens, who is acting.
 //! - [`error`]: `AppError` and its kinds.
 //! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
 //! - [`organisation`]: organisations and users.
@@ -19,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod bulk;
 pub mod customers;
 pub mod error;

@@ -94,6 +94,9 @@ impl Cube {
         }
         user.active = active;
         uow.save_user(&user).await?;
+        if !active {
+            uow.delete_tokens_of(user.id).await?;
+        }
         uow.commit().await?;
         Ok(user)
     }

@@ -46,11 +46,13 @@ impl Window {
         Ok(Self { from, to })
     }
 
-    /// "All to date": from the beginning of time until `now`.
+    /// "All to date": everything registered until `now`, inclusive. The end is a day past
+    /// `now` so an event stamped at this very instant, or by a server whose clock runs a
+    /// little ahead, is counted; nothing is registered in the future.
     pub fn all_to(now: OffsetDateTime) -> Self {
         Self {
             from: OffsetDateTime::UNIX_EPOCH,
-            to: now,
+            to: now + Duration::days(1),
         }
     }
 }

@@ -10,8 +10,12 @@ use uuid::Uuid;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, truncated to whole microseconds: PostgreSQL keeps microseconds, so a time stored
+    /// and read back compares equal to the one the use case held.
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
     }
 }
 
@@ -28,6 +32,11 @@ impl IdGenerator for UuidV7 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_keeps_whole_microseconds() {
+        assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
+    }
 
     #[test]
     fn v7_ids_are_unique_and_increasing() {

@@ -42,26 +42,61 @@ async fn flows_are_drafted_published_edited_and_copied() {
         states: sales.states().to_vec(),
         outcomes: sales.outcomes().to_vec(),
     };
-    let draft = h.cube.create_flow(manager, owner, content.clone()).await.expect("draft");
-    let problems = h.cube.check_flow_draft(manager, draft.id).await.expect("check");
+    let draft = h
+        .cube
+        .create_flow(manager, owner, content.clone())
+        .await
+        .expect("draft");
+    let problems = h
+        .cube
+        .check_flow_draft(manager, draft.id)
+        .await
+        .expect("check");
     assert!(problems.contains(&FlowProblem::InitialNotAvailable("Lead".into())));
-    let refused = h.cube.publish_flow(manager, draft.id).await.expect_err("invalid");
+    let refused = h
+        .cube
+        .publish_flow(manager, draft.id)
+        .await
+        .expect_err("invalid");
     assert_eq!(refused.kind(), ErrorKind::Invalid);
-    assert!(refused.to_string().contains("must be of category Available"));
+    assert!(
+        refused
+            .to_string()
+            .contains("must be of category Available")
+    );
 
     content.initial = SalesFlow::TO_CALL;
-    h.cube.update_flow_draft(manager, draft.id, content.clone()).await.expect("update");
-    let published = h.cube.publish_flow(manager, draft.id).await.expect("publish");
+    h.cube
+        .update_flow_draft(manager, draft.id, content.clone())
+        .await
+        .expect("update");
+    let published = h
+        .cube
+        .publish_flow(manager, draft.id)
+        .await
+        .expect("publish");
     assert_eq!(published.version().version, 1);
 
     // Editing a published flow starts version 2; version 1 stays frozen.
     content.name = "Sales v2 (edited)".into();
-    let edited = h.cube.update_flow_draft(manager, draft.id, content).await.expect("edit");
+    let edited = h
+        .cube
+        .update_flow_draft(manager, draft.id, content)
+        .await
+        .expect("edit");
     assert_eq!(edited.version, 2);
-    let v2 = h.cube.publish_flow(manager, draft.id).await.expect("publish v2");
+    let v2 = h
+        .cube
+        .publish_flow(manager, draft.id)
+        .await
+        .expect("publish v2");
     assert_eq!(v2.version().version, 2);
 
-    let copy = h.cube.copy_flow(manager, v2.version(), "Sales for Bergen").await.expect("copy");
+    let copy = h
+        .cube
+        .copy_flow(manager, v2.version(), "Sales for Bergen")
+        .await
+        .expect("copy");
     assert_ne!(copy.id, draft.id);
     assert_eq!(copy.version, 1);
 }
@@ -72,8 +107,21 @@ async fn switching_flows_maps_states_by_name_and_says_which_did_not_match() {
     let manager = h.world.manager.id;
     let seller = h.world.seller(0);
     let assignment = h.world.assignment.id();
-    let item = h.cube.next_customer(seller, assignment).await.expect("next").expect("customer");
-    h.cube.register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_EXCLUDED), None).await.expect("x");
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    h.cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_EXCLUDED),
+            None,
+        )
+        .await
+        .expect("x");
     let switch = h
         .cube
         .switch_flow(manager, assignment, h.world.meeting_flow.version())
@@ -81,12 +129,29 @@ async fn switching_flows_maps_states_by_name_and_says_which_did_not_match() {
         .expect("switch");
     assert_eq!(switch.assignment.flow(), h.world.meeting_flow.version());
     assert!(switch.mapping.unmatched.contains(&"Lead".to_owned()));
-    assert_eq!(switch.moved, 3, "every enrollment moved to the new flow's states");
-    let status = h.cube.customer_status_report(manager, assignment).await.expect("status");
-    let excluded = status.per_state.iter().find(|s| s.category == StateCategory::Excluded).expect("row");
+    assert_eq!(
+        switch.moved, 3,
+        "every enrollment moved to the new flow's states"
+    );
+    let status = h
+        .cube
+        .customer_status_report(manager, assignment)
+        .await
+        .expect("status");
+    let excluded = status
+        .per_state
+        .iter()
+        .find(|s| s.category == StateCategory::Excluded)
+        .expect("row");
     assert_eq!(excluded.customers, 1, "Excluded matched Excluded by name");
-    let unknown = FlowVersion { flow: MeetingFlow::FLOW, version: 9 };
-    assert_eq!(h.cube.switch_flow(manager, assignment, unknown).await, Err(AppError::NotFound("flow")));
+    let unknown = FlowVersion {
+        flow: MeetingFlow::FLOW,
+        version: 9,
+    };
+    assert_eq!(
+        h.cube.switch_flow(manager, assignment, unknown).await,
+        Err(AppError::NotFound("flow"))
+    );
 }
 
 #[tokio::test]
@@ -94,7 +159,11 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     let h = Harness::new(1).await;
     let manager = h.world.manager.id;
     let assignment = h.world.assignment.id();
-    let existing = h.world.customers[0].details().external_id.clone().expect("fixture has ext id");
+    let existing = h.world.customers[0]
+        .details()
+        .external_id
+        .clone()
+        .expect("fixture has ext id");
     let rows = vec![
         row("Ny Kunde AS", "+4791111111", "new-1"),
         row("Ugyldig", "12345", "new-2"),
@@ -119,7 +188,11 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     assert!(report.rejected[0].reason.contains("E.164"));
     assert!(report.rejected[1].reason.contains("row 1"));
     assert!(report.rejected[2].reason.contains("Mining"));
-    let status = h.cube.customer_status_report(manager, assignment).await.expect("status");
+    let status = h
+        .cube
+        .customer_status_report(manager, assignment)
+        .await
+        .expect("status");
     assert_eq!(status.total, 2);
 }
 
@@ -131,38 +204,107 @@ async fn bulk_actions_are_all_or_nothing() {
     let assignment = h.world.assignment.id();
     // Two customers get an attempt; one of them then a sale.
     for _ in 0..2 {
-        let item = h.cube.next_customer(seller, assignment).await.expect("next").expect("customer");
-        h.cube.register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_NO_ANSWER), None).await.expect("na");
+        let item = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("customer");
+        h.cube
+            .register_outcome(
+                seller,
+                item.enrollment.id(),
+                command(SalesFlow::O_NO_ANSWER),
+                None,
+            )
+            .await
+            .expect("na");
     }
-    let tried = Selection { min_attempts: Some(1), ..Selection::default() };
-    assert_eq!(h.cube.select(manager, assignment, &tried).await.expect("select").len(), 2);
+    let tried = Selection {
+        min_attempts: Some(1),
+        ..Selection::default()
+    };
+    assert_eq!(
+        h.cube
+            .select(manager, assignment, &tried)
+            .await
+            .expect("select")
+            .len(),
+        2
+    );
 
-    let segment = h.cube.add_segment(manager, assignment, "Second round").await.expect("segment");
-    let moved = h.cube.bulk(manager, assignment, &tried, BulkAction::MoveToSegment(Some(segment))).await.expect("move");
+    let segment = h
+        .cube
+        .add_segment(manager, assignment, "Second round")
+        .await
+        .expect("segment");
+    let moved = h
+        .cube
+        .bulk(
+            manager,
+            assignment,
+            &tried,
+            BulkAction::MoveToSegment(Some(segment)),
+        )
+        .await
+        .expect("move");
     assert_eq!((moved.selected, moved.changed), (2, 2));
 
     // Excluding everybody works from every open state.
     let everybody = Selection::default();
     let excluded = h
         .cube
-        .bulk(manager, assignment, &everybody, BulkAction::RegisterOutcome(command(SalesFlow::O_EXCLUDED)))
+        .bulk(
+            manager,
+            assignment,
+            &everybody,
+            BulkAction::RegisterOutcome(command(SalesFlow::O_EXCLUDED)),
+        )
         .await
         .expect("exclude all");
     assert_eq!(excluded.changed, 6);
     // Now nobody can take "Lead" (not allowed from Excluded): nothing changes.
     let refused = h
         .cube
-        .bulk(manager, assignment, &everybody, BulkAction::RegisterOutcome(command(SalesFlow::O_LEAD)))
+        .bulk(
+            manager,
+            assignment,
+            &everybody,
+            BulkAction::RegisterOutcome(command(SalesFlow::O_LEAD)),
+        )
         .await
         .expect_err("not allowed from Excluded");
-    assert!(matches!(refused, AppError::Bulk { selected: 6, failed: 6, .. }));
-    let status = h.cube.customer_status_report(manager, assignment).await.expect("status");
-    let lead = status.per_state.iter().find(|s| s.state == SalesFlow::LEAD).expect("row");
+    assert!(matches!(
+        refused,
+        AppError::Bulk {
+            selected: 6,
+            failed: 6,
+            ..
+        }
+    ));
+    let status = h
+        .cube
+        .customer_status_report(manager, assignment)
+        .await
+        .expect("status");
+    let lead = status
+        .per_state
+        .iter()
+        .find(|s| s.state == SalesFlow::LEAD)
+        .expect("row");
     assert_eq!(lead.customers, 0);
 
-    let removed = h.cube.bulk(manager, assignment, &tried, BulkAction::Remove).await.expect("remove");
+    let removed = h
+        .cube
+        .bulk(manager, assignment, &tried, BulkAction::Remove)
+        .await
+        .expect("remove");
     assert_eq!(removed.changed, 2);
-    let status = h.cube.customer_status_report(manager, assignment).await.expect("status");
+    let status = h
+        .cube
+        .customer_status_report(manager, assignment)
+        .await
+        .expect("status");
     assert_eq!(status.total, 4);
 }
 
@@ -173,27 +315,66 @@ async fn performance_is_measured_per_hour_registered() {
     let seller = h.world.seller(0);
     let assignment = h.world.assignment.id();
     let mut setup = h.world.assignment.setup().clone();
-    setup.performance = PerformanceCriteria { yes_per_hour: Some(Decimal::new(4, 0)), ..PerformanceCriteria::default() };
-    h.cube.update_assignment_setup(manager, assignment, setup).await.expect("setup");
+    setup.performance = PerformanceCriteria {
+        yes_per_hour: Some(Decimal::new(4, 0)),
+        ..PerformanceCriteria::default()
+    };
+    h.cube
+        .update_assignment_setup(manager, assignment, setup)
+        .await
+        .expect("setup");
     let start = h.now();
     h.cube.start_time(seller, assignment).await.expect("start");
     for _ in 0..2 {
-        let item = h.cube.next_customer(seller, assignment).await.expect("next").expect("customer");
-        h.cube.register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_SALE), None).await.expect("sale");
+        let item = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("customer");
+        h.cube
+            .register_outcome(
+                seller,
+                item.enrollment.id(),
+                command(SalesFlow::O_SALE),
+                None,
+            )
+            .await
+            .expect("sale");
     }
     h.clock.advance(Duration::hours(1));
     let entry = h.cube.stop_time(seller).await.expect("stop");
     assert_eq!(entry.end, Some(start + Duration::hours(1)));
     let report = h
         .cube
-        .activity_report(manager, assignment, Window::new(start, h.now()).expect("window"))
+        .activity_report(
+            manager,
+            assignment,
+            Window::new(start, h.now()).expect("window"),
+        )
         .await
         .expect("report");
     // 2 yes in 1 hour against 4 expected per hour: 50 %.
-    assert_eq!(report.performance.overall.achievement.yes, Some(Decimal::new(50, 0)));
-    let across = h.cube.performance_across(manager, Window::today(h.now())).await.expect("across");
+    assert_eq!(
+        report.performance.overall.achievement.yes,
+        Some(Decimal::new(50, 0))
+    );
+    let across = h
+        .cube
+        .performance_across(manager, Window::today(h.now()))
+        .await
+        .expect("across");
     assert_eq!(across.overall.results.yes, 2);
-    let future = h.cube.add_time(seller, seller, assignment, h.now(), h.now() + Duration::hours(1)).await;
+    let future = h
+        .cube
+        .add_time(
+            seller,
+            seller,
+            assignment,
+            h.now(),
+            h.now() + Duration::hours(1),
+        )
+        .await;
     assert_eq!(future.expect_err("future").kind(), ErrorKind::Invalid);
 }
 
@@ -207,20 +388,54 @@ async fn access_is_checked_in_every_use_case() {
 
     // A seller outside the visibility list does not see the assignment at all.
     let mut setup = h.world.assignment.setup().clone();
-    setup.visibility = Visibility { users: Some(BTreeSet::from([h.world.seller(1)])), from: None, to: None };
-    h.cube.update_assignment_setup(admin, assignment, setup).await.expect("setup");
-    assert_eq!(h.cube.next_customer(seller, assignment).await, Err(AppError::NotFound("assignment")));
+    setup.visibility = Visibility {
+        users: Some(BTreeSet::from([h.world.seller(1)])),
+        from: None,
+        to: None,
+    };
+    h.cube
+        .update_assignment_setup(admin, assignment, setup)
+        .await
+        .expect("setup");
+    assert_eq!(
+        h.cube.next_customer(seller, assignment).await,
+        Err(AppError::NotFound("assignment"))
+    );
     assert!(h.cube.assignments(seller).await.expect("list").is_empty());
-    assert!(h.cube.next_customer(h.world.seller(1), assignment).await.expect("visible").is_some());
+    assert!(
+        h.cube
+            .next_customer(h.world.seller(1), assignment)
+            .await
+            .expect("visible")
+            .is_some()
+    );
 
     // A client reads its assignment's client reports, nothing else.
     let window = Window::today(h.now());
-    assert!(h.cube.activity_report(client, assignment, window).await.is_ok());
-    assert!(h.cube.customer_status_report(client, assignment).await.is_ok());
-    assert_eq!(h.cube.limit_report(client, assignment).await, Err(AppError::Forbidden));
-    assert_eq!(h.cube.next_customer(client, assignment).await, Err(AppError::Forbidden));
+    assert!(
+        h.cube
+            .activity_report(client, assignment, window)
+            .await
+            .is_ok()
+    );
+    assert!(
+        h.cube
+            .customer_status_report(client, assignment)
+            .await
+            .is_ok()
+    );
     assert_eq!(
-        h.cube.update_assignment_setup(client, assignment, h.world.assignment.setup().clone()).await,
+        h.cube.limit_report(client, assignment).await,
+        Err(AppError::Forbidden)
+    );
+    assert_eq!(
+        h.cube.next_customer(client, assignment).await,
+        Err(AppError::Forbidden)
+    );
+    assert_eq!(
+        h.cube
+            .update_assignment_setup(client, assignment, h.world.assignment.setup().clone())
+            .await,
         Err(AppError::Forbidden)
     );
 
@@ -232,23 +447,71 @@ async fn access_is_checked_in_every_use_case() {
         data_owners: BTreeSet::new(),
         client: None,
     };
-    let (_, stranger) = h.cube.create_organisation("Other AS", new_admin).await.expect("org");
-    assert_eq!(h.cube.assignment(stranger.id, assignment).await, Err(AppError::NotFound("assignment")));
+    let (_, stranger) = h
+        .cube
+        .create_organisation("Other AS", new_admin)
+        .await
+        .expect("org");
     assert_eq!(
-        h.cube.customer(stranger.id, h.world.customers[0].id()).await,
+        h.cube.assignment(stranger.id, assignment).await,
+        Err(AppError::NotFound("assignment"))
+    );
+    assert_eq!(
+        h.cube
+            .customer(stranger.id, h.world.customers[0].id())
+            .await,
         Err(AppError::NotFound("data owner"))
     );
-    assert_eq!(h.cube.activity_report(stranger.id, assignment, window).await.map(|_| ()), Err(AppError::NotFound("assignment")));
-    assert!(h.cube.assignments(stranger.id).await.expect("list").is_empty());
+    assert_eq!(
+        h.cube
+            .activity_report(stranger.id, assignment, window)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("assignment"))
+    );
+    assert!(
+        h.cube
+            .assignments(stranger.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
 
     // A manager needs a data owner; a client user needs a client.
-    let orphan = NewUser { role: Role::Manager, email: "m2@acme.example.no".into(), ..new_user() };
-    assert_eq!(h.cube.create_user(admin, orphan).await.map(|_| ()).expect_err("no data owner").kind(), ErrorKind::Invalid);
-    assert_eq!(h.cube.create_user(seller, new_user()).await.map(|_| ()), Err(AppError::Forbidden));
-    let created = h.cube.create_user(admin, new_user()).await.expect("created");
-    let duplicate = h.cube.create_user(admin, new_user()).await.map(|_| ()).expect_err("same e-mail");
+    let orphan = NewUser {
+        role: Role::Manager,
+        email: "m2@acme.example.no".into(),
+        ..new_user()
+    };
+    assert_eq!(
+        h.cube
+            .create_user(admin, orphan)
+            .await
+            .map(|_| ())
+            .expect_err("no data owner")
+            .kind(),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        h.cube.create_user(seller, new_user()).await.map(|_| ()),
+        Err(AppError::Forbidden)
+    );
+    let created = h
+        .cube
+        .create_user(admin, new_user())
+        .await
+        .expect("created");
+    let duplicate = h
+        .cube
+        .create_user(admin, new_user())
+        .await
+        .map(|_| ())
+        .expect_err("same e-mail");
     assert_eq!(duplicate.kind(), ErrorKind::Conflict);
-    h.cube.set_user_active(admin, created.id, false).await.expect("deactivate");
+    h.cube
+        .set_user_active(admin, created.id, false)
+        .await
+        .expect("deactivate");
     assert_eq!(h.cube.me(created.id).await, Err(AppError::Unauthenticated));
 }
 

@@ -25,20 +25,38 @@ async fn a_sellers_day_follows_the_seed_rules() {
     let assignment = h.world.assignment.id();
 
     // The pool comes in import order.
-    let first = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
+    let first = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
     assert_eq!(first.enrollment.id(), h.world.enrollments[0].id());
     assert_eq!(first.tier, Some(Tier::Pool));
-    assert!(!first.view.is_empty(), "the customer view shows the assignment's fields");
+    assert!(
+        !first.view.is_empty(),
+        "the customer view shows the assignment's fields"
+    );
 
     // NoAnswer: the customer stays available but rests for the retry delay.
     let no_answer = h
         .cube
-        .register_outcome(seller, first.enrollment.id(), command(SalesFlow::O_NO_ANSWER), None)
+        .register_outcome(
+            seller,
+            first.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            None,
+        )
         .await
         .expect("no answer");
     assert_eq!(no_answer.enrollment.state(), SalesFlow::TO_CALL);
     assert_eq!(no_answer.enrollment.attempts(), 1);
-    let second = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
+    let second = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
     assert_eq!(second.enrollment.id(), h.world.enrollments[1].id());
 
     // CallBackLater from an Available state: a shared follow-up (seed 004).
@@ -57,31 +75,60 @@ async fn a_sellers_day_follows_the_seed_rules() {
     assert!(follow_up.is_shared());
 
     // A lead, then CallBackLater from that progress state: a personal follow-up.
-    let third = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
+    let third = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
     let lead = h
         .cube
-        .register_outcome(seller, third.enrollment.id(), command(SalesFlow::O_LEAD), None)
+        .register_outcome(
+            seller,
+            third.enrollment.id(),
+            command(SalesFlow::O_LEAD),
+            None,
+        )
         .await
         .expect("lead");
     assert_eq!(lead.enrollment.category(), StateCategory::Open);
-    h.cube.take_customer(seller, third.enrollment.id()).await.expect("take from My Work");
+    h.cube
+        .take_customer(seller, third.enrollment.id())
+        .await
+        .expect("take from My Work");
     let personal = h
         .cube
         .register_outcome(
             seller,
             third.enrollment.id(),
-            follow_up_at(command(SalesFlow::O_CALL_BACK_LATER), later + Duration::minutes(30)),
+            follow_up_at(
+                command(SalesFlow::O_CALL_BACK_LATER),
+                later + Duration::minutes(30),
+            ),
             None,
         )
         .await
         .expect("call back later from lead");
-    assert_eq!(personal.enrollment.follow_up().and_then(|f| f.owner), Some(seller));
+    assert_eq!(
+        personal.enrollment.follow_up().and_then(|f| f.owner),
+        Some(seller)
+    );
 
     // A sale with a product.
-    let fourth = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
+    let fourth = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
     let sale = h
         .cube
-        .register_outcome(seller, fourth.enrollment.id(), with_product(command(SalesFlow::O_SALE), h.product(0), 2), None)
+        .register_outcome(
+            seller,
+            fourth.enrollment.id(),
+            with_product(command(SalesFlow::O_SALE), h.product(0), 2),
+            None,
+        )
         .await
         .expect("sale");
     assert_eq!(sale.event.to_category, StateCategory::Yes);
@@ -93,27 +140,61 @@ async fn a_sellers_day_follows_the_seed_rules() {
     assert_eq!(my_work.shared.len(), 1);
     assert!(my_work.personal.iter().all(|i| !i.overdue));
     let other = h.cube.my_work(h.world.seller(1)).await.expect("my work");
-    assert!(other.personal.is_empty(), "another seller's personal follow-up is not theirs");
+    assert!(
+        other.personal.is_empty(),
+        "another seller's personal follow-up is not theirs"
+    );
     assert_eq!(other.shared.len(), 1);
 
     // When both are due, the seller's own personal follow-up comes first, then the shared.
     h.clock.advance(Duration::hours(2));
-    let due = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
-    assert_eq!((due.enrollment.id(), due.tier), (third.enrollment.id(), Some(Tier::PersonalFollowUp)));
-    let due = h.cube.next_customer(seller, assignment).await.expect("next").expect("a customer");
-    assert_eq!((due.enrollment.id(), due.tier), (second.enrollment.id(), Some(Tier::SharedFollowUp)));
+    let due = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    assert_eq!(
+        (due.enrollment.id(), due.tier),
+        (third.enrollment.id(), Some(Tier::PersonalFollowUp))
+    );
+    let due = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    assert_eq!(
+        (due.enrollment.id(), due.tier),
+        (second.enrollment.id(), Some(Tier::SharedFollowUp))
+    );
     let overdue = h.cube.my_work(seller).await.expect("my work");
     assert!(overdue.side_panel().iter().all(|i| i.overdue));
 
     // The reports agree with what was done.
     let window = Window::all_to(h.now() + Duration::seconds(1));
-    let activity = h.cube.activity_report(h.world.manager.id, assignment, window).await.expect("report");
-    assert_eq!((activity.activity.yes, activity.activity.conclusions), (1, 1));
+    let activity = h
+        .cube
+        .activity_report(h.world.manager.id, assignment, window)
+        .await
+        .expect("report");
+    assert_eq!(
+        (activity.activity.yes, activity.activity.conclusions),
+        (1, 1)
+    );
     assert_eq!(activity.activity.attempts, 3);
     assert_eq!(activity.activity.progress, 2);
-    let status = h.cube.customer_status_report(h.world.manager.id, assignment).await.expect("status");
+    let status = h
+        .cube
+        .customer_status_report(h.world.manager.id, assignment)
+        .await
+        .expect("status");
     assert_eq!(status.total, 5);
-    let sale_row = status.per_state.iter().find(|s| s.state == SalesFlow::SALE).expect("Sale row");
+    let sale_row = status
+        .per_state
+        .iter()
+        .find(|s| s.state == SalesFlow::SALE)
+        .expect("Sale row");
     assert_eq!(sale_row.customers, 1);
 }
 
@@ -125,21 +206,49 @@ async fn two_sales_on_one_customer_count_twice_in_history_and_once_now() {
     let enrollment = h.world.enrollments[0].id();
     let assignment = h.world.assignment.id();
     for _ in 0..2 {
-        h.cube.take_customer(seller, enrollment).await.expect("take");
         h.cube
-            .register_outcome(seller, enrollment, with_product(command(SalesFlow::O_SALE), h.product(1), 1), None)
+            .take_customer(seller, enrollment)
+            .await
+            .expect("take");
+        h.cube
+            .register_outcome(
+                seller,
+                enrollment,
+                with_product(command(SalesFlow::O_SALE), h.product(1), 1),
+                None,
+            )
             .await
             .expect("sale");
         h.clock.advance(Duration::minutes(5));
     }
     let window = Window::all_to(h.now());
-    let outcomes = h.cube.outcome_report(h.world.manager.id, assignment, window).await.expect("outcomes");
-    let sales = outcomes.rows.iter().find(|r| r.outcome == SalesFlow::O_SALE).expect("Sale row");
+    let outcomes = h
+        .cube
+        .outcome_report(h.world.manager.id, assignment, window)
+        .await
+        .expect("outcomes");
+    let sales = outcomes
+        .rows
+        .iter()
+        .find(|r| r.outcome == SalesFlow::O_SALE)
+        .expect("Sale row");
     assert_eq!(sales.events, 2);
-    let status = h.cube.customer_status_report(h.world.manager.id, assignment).await.expect("status");
-    let in_sale = status.per_state.iter().find(|s| s.state == SalesFlow::SALE).expect("Sale row");
+    let status = h
+        .cube
+        .customer_status_report(h.world.manager.id, assignment)
+        .await
+        .expect("status");
+    let in_sale = status
+        .per_state
+        .iter()
+        .find(|s| s.state == SalesFlow::SALE)
+        .expect("Sale row");
     assert_eq!(in_sale.customers, 1);
-    let sold = h.cube.sales_report(h.world.manager.id, assignment, window).await.expect("sales");
+    let sold = h
+        .cube
+        .sales_report(h.world.manager.id, assignment, window)
+        .await
+        .expect("sales");
     assert_eq!(sold.sold.total_units, 2);
 }
 
@@ -147,15 +256,30 @@ async fn two_sales_on_one_customer_count_twice_in_history_and_once_now() {
 async fn a_retried_registration_with_the_same_key_counts_once() {
     let h = Harness::new(2).await;
     let seller = h.world.seller(0);
-    let item = h.cube.next_customer(seller, h.world.assignment.id()).await.expect("next").expect("customer");
+    let item = h
+        .cube
+        .next_customer(seller, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     let first = h
         .cube
-        .register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            Some("req-1"),
+        )
         .await
         .expect("first");
     let retry = h
         .cube
-        .register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            Some("req-1"),
+        )
         .await
         .expect("the retry answers with the first result");
     assert!(retry.replayed);
@@ -165,7 +289,12 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
     h.cube.take_customer(seller, other).await.expect("take");
     let misuse = h
         .cube
-        .register_outcome(seller, other, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            other,
+            command(SalesFlow::O_NO_ANSWER),
+            Some("req-1"),
+        )
         .await
         .expect_err("a key belongs to one registration");
     assert_eq!(misuse.kind(), ErrorKind::Invalid);
@@ -175,27 +304,61 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
 async fn only_the_lease_holder_may_register() {
     let h = Harness::new(2).await;
     let (a, b) = (h.world.seller(0), h.world.seller(1));
-    let item = h.cube.next_customer(a, h.world.assignment.id()).await.expect("next").expect("customer");
+    let item = h
+        .cube
+        .next_customer(a, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     let taken = h
         .cube
-        .register_outcome(b, item.enrollment.id(), command(SalesFlow::O_NO_ANSWER), None)
+        .register_outcome(
+            b,
+            item.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            None,
+        )
         .await
         .expect_err("b does not hold the lease");
-    assert!(matches!(taken, AppError::Registration(RegistrationError::HeldByAnother(_))));
+    assert!(matches!(
+        taken,
+        AppError::Registration(RegistrationError::HeldByAnother(_))
+    ));
     assert_eq!(taken.kind(), ErrorKind::Conflict);
     // The lease runs out: a's registration is now stale.
     h.clock.advance(Duration::minutes(16));
     let stale = h
         .cube
-        .register_outcome(a, item.enrollment.id(), command(SalesFlow::O_NO_ANSWER), None)
+        .register_outcome(
+            a,
+            item.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            None,
+        )
         .await
         .expect_err("the lease lapsed");
-    assert_eq!(stale, AppError::Registration(RegistrationError::LeaseNotHeld));
+    assert_eq!(
+        stale,
+        AppError::Registration(RegistrationError::LeaseNotHeld)
+    );
     // A release gives the customer back at once.
-    let again = h.cube.next_customer(b, h.world.assignment.id()).await.expect("next").expect("customer");
+    let again = h
+        .cube
+        .next_customer(b, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     assert_eq!(again.enrollment.id(), item.enrollment.id());
-    h.cube.release_customer(b, again.enrollment.id()).await.expect("release");
-    let next = h.cube.next_customer(a, h.world.assignment.id()).await.expect("next").expect("customer");
+    h.cube
+        .release_customer(b, again.enrollment.id())
+        .await
+        .expect("release");
+    let next = h
+        .cube
+        .next_customer(a, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     assert_eq!(next.enrollment.id(), item.enrollment.id());
 }
 
@@ -205,17 +368,42 @@ async fn a_hard_stop_limit_ends_next_customer() {
     let manager = h.world.manager.id;
     let assignment = h.world.assignment.id();
     let mut setup = h.world.assignment.setup().clone();
-    setup.activity_limits.push(ActivityLimit { metric: LimitMetric::Yes, limit: Decimal::ONE, mode: LimitMode::HardStop });
-    h.cube.update_assignment_setup(manager, assignment, setup).await.expect("setup");
-    let seller = h.world.seller(0);
-    let item = h.cube.next_customer(seller, assignment).await.expect("next").expect("customer");
+    setup.activity_limits.push(ActivityLimit {
+        metric: LimitMetric::Yes,
+        limit: Decimal::ONE,
+        mode: LimitMode::HardStop,
+    });
     h.cube
-        .register_outcome(seller, item.enrollment.id(), command(SalesFlow::O_SALE), None)
+        .update_assignment_setup(manager, assignment, setup)
+        .await
+        .expect("setup");
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    h.cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_SALE),
+            None,
+        )
         .await
         .expect("sale");
-    let stopped = h.cube.next_customer(seller, assignment).await.expect_err("the limit is reached");
+    let stopped = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect_err("the limit is reached");
     assert_eq!(stopped, AppError::LimitReached(LimitMetric::Yes));
-    let limits = h.cube.limit_report(manager, assignment).await.expect("limits");
+    let limits = h
+        .cube
+        .limit_report(manager, assignment)
+        .await
+        .expect("limits");
     assert!(limits[0].reached);
     assert_eq!(limits[0].percent, Some(Decimal::ONE_HUNDRED));
 }
@@ -232,21 +420,42 @@ async fn an_sms_flow_queues_its_message_with_the_outcome() {
         SmsFlow {
             template: "Hei {{ name }}! Svar JA for å bekrefte tilbudet.".into(),
             reply_window: Duration::hours(48),
-            replies: vec![SmsReplyRule { keyword: "JA".into(), registers: SalesFlow::O_SALE }],
+            replies: vec![SmsReplyRule {
+                keyword: "JA".into(),
+                registers: SalesFlow::O_SALE,
+            }],
         },
     );
-    h.cube.update_assignment_setup(manager, assignment, setup).await.expect("setup");
-    let seller = h.world.seller(0);
-    let item = h.cube.next_customer(seller, assignment).await.expect("next").expect("customer");
     h.cube
-        .register_outcome(seller, item.enrollment.id(), with_product(command(SalesFlow::O_OFFER), h.product(0), 1), None)
+        .update_assignment_setup(manager, assignment, setup)
+        .await
+        .expect("setup");
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    h.cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            with_product(command(SalesFlow::O_OFFER), h.product(0), 1),
+            None,
+        )
         .await
         .expect("offer");
     let mut uow = h.store.begin().await.expect("begin");
     let pending = uow.pending_messages(10).await.expect("outbox");
     assert_eq!(pending.len(), 1);
-    let OutboxPayload::Sms(sms) = &pending[0].payload else { panic!("an SMS was queued") };
-    assert_eq!(sms.body, "Hei Customer 00000! Svar JA for å bekrefte tilbudet.");
+    let OutboxPayload::Sms(sms) = &pending[0].payload else {
+        panic!("an SMS was queued")
+    };
+    assert_eq!(
+        sms.body,
+        "Hei Customer 00000! Svar JA for å bekrefte tilbudet."
+    );
     assert_eq!(sms.from, "AcmeEnergi");
 }
 
@@ -254,7 +463,12 @@ async fn an_sms_flow_queues_its_message_with_the_outcome() {
 async fn a_failed_registration_writes_nothing() {
     let h = Harness::new(1).await;
     let seller = h.world.seller(0);
-    let item = h.cube.next_customer(seller, h.world.assignment.id()).await.expect("next").expect("customer");
+    let item = h
+        .cube
+        .next_customer(seller, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     // Sale carries products; a product outside the assignment is refused.
     let mut bad = command(SalesFlow::O_SALE);
     bad.products.push(cube_domain::outcome::ProductLineRequest {
@@ -262,28 +476,64 @@ async fn a_failed_registration_writes_nothing() {
         quantity: 1,
         unit_price: None,
     });
-    let error = h.cube.register_outcome(seller, item.enrollment.id(), bad, None).await.expect_err("refused");
+    let error = h
+        .cube
+        .register_outcome(seller, item.enrollment.id(), bad, None)
+        .await
+        .expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Invalid);
     let mut uow = h.store.begin().await.expect("begin");
-    assert!(uow.events_of(item.enrollment.id()).await.expect("log").is_empty());
-    let now = uow.enrollment(item.enrollment.id()).await.expect("read").expect("exists");
-    assert_eq!(now.holder(h.now()), Some(seller), "the lease is still the seller's");
+    assert!(
+        uow.events_of(item.enrollment.id())
+            .await
+            .expect("log")
+            .is_empty()
+    );
+    let now = uow
+        .enrollment(item.enrollment.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        now.holder(h.now()),
+        Some(seller),
+        "the lease is still the seller's"
+    );
 }
 
 #[tokio::test]
 async fn an_external_system_excludes_a_customer_everywhere() {
     let h = Harness::new(2).await;
     let customer = h.world.customers[0].id();
-    let events = h.cube.external_state_change(h.world.admin.id, customer, "excluded").await.expect("excluded");
+    let events = h
+        .cube
+        .external_state_change(h.world.admin.id, customer, "excluded")
+        .await
+        .expect("excluded");
     assert_eq!(events.len(), 1);
     let mut uow = h.store.begin().await.expect("begin");
-    let now = uow.enrollment(h.world.enrollments[0].id()).await.expect("read").expect("exists");
+    let now = uow
+        .enrollment(h.world.enrollments[0].id())
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(now.category(), StateCategory::Excluded);
     drop(uow);
     // It is never handed out again.
     let seller = h.world.seller(0);
-    let next = h.cube.next_customer(seller, h.world.assignment.id()).await.expect("next").expect("customer");
+    let next = h
+        .cube
+        .next_customer(seller, h.world.assignment.id())
+        .await
+        .expect("next")
+        .expect("customer");
     assert_eq!(next.enrollment.id(), h.world.enrollments[1].id());
-    let unknown = h.cube.external_state_change(h.world.admin.id, customer, "No such state").await;
-    assert_eq!(unknown.expect_err("no such state").kind(), ErrorKind::Invalid);
+    let unknown = h
+        .cube
+        .external_state_change(h.world.admin.id, customer, "No such state")
+        .await;
+    assert_eq!(
+        unknown.expect_err("no such state").kind(),
+        ErrorKind::Invalid
+    );
 }

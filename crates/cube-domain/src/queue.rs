@@ -60,7 +60,7 @@ pub struct Candidate<'a> {
 }
 
 /// Orders two candidates of the same tier: follow-ups by due time (oldest first), the pool
-/// by the priority rules; import order breaks every tie.
+/// by the priority rules; import order, then the enrollment id, break every tie.
 pub fn compare(
     setup: &AssignmentSetup,
     tier: Tier,
@@ -79,7 +79,9 @@ pub fn compare(
             .find(|o| o.is_ne())
             .unwrap_or(Ordering::Equal),
     };
-    by_rules.then_with(|| a.enrollment.sequence().cmp(&b.enrollment.sequence()))
+    by_rules
+        .then_with(|| a.enrollment.sequence().cmp(&b.enrollment.sequence()))
+        .then_with(|| a.enrollment.id().cmp(&b.enrollment.id()))
 }
 
 fn compare_by_rule(

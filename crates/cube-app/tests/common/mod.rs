@@ -6,8 +6,8 @@ use cube_app::Cube;
 use cube_domain::ids::{EnrollmentId, ProductId};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
 use cube_domain::ports::Store;
-use cube_testkit::fixtures::World;
 use cube_testkit::fixtures::T0;
+use cube_testkit::fixtures::World;
 use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -29,7 +29,12 @@ impl Harness {
             .await
             .expect("the demo world builds");
         let cube = Cube::new(store.clone(), clock.clone(), ids);
-        Self { cube, world, clock, store }
+        Self {
+            cube,
+            world,
+            clock,
+            store,
+        }
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -45,8 +50,16 @@ pub fn command(outcome: cube_domain::ids::OutcomeId) -> RegisterOutcome {
     RegisterOutcome::new(outcome)
 }
 
-pub fn with_product(mut command: RegisterOutcome, product: ProductId, quantity: u32) -> RegisterOutcome {
-    command.products.push(ProductLineRequest { product, quantity, unit_price: None });
+pub fn with_product(
+    mut command: RegisterOutcome,
+    product: ProductId,
+    quantity: u32,
+) -> RegisterOutcome {
+    command.products.push(ProductLineRequest {
+        product,
+        quantity,
+        unit_price: None,
+    });
     command
 }
 

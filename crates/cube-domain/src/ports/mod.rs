@@ -4,11 +4,13 @@
 //! mockall generates a `Mock*` for each.
 
 mod clock;
+mod credentials;
 mod gateways;
 mod reports;
 mod store;
 
 pub use clock::{Clock, IdGenerator};
+pub use credentials::{AccessToken, CredentialRepository, TokenKind};
 pub use gateways::{
     EmailGateway, EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage,
     Telephony,

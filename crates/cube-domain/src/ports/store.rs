@@ -103,6 +103,11 @@ pub trait Store: Send + Sync {
 }
 
 /// One transaction over every repository. Dropping it without `commit` rolls back.
+///
+/// How to use one: after any error, drop it (PostgreSQL refuses further statements in a
+/// failed transaction); never call `Store::begin` or `Store::reserve_next` while holding one
+/// in the same task (the in-memory store serializes units and would wait for itself).
+/// Lists said to be "by name" are in byte order of the name, ties by id.
 #[async_trait]
 pub trait UnitOfWork:
     OrganisationRepository
@@ -119,6 +124,7 @@ pub trait UnitOfWork:
     + OutboxRepository
     + crate::ports::ReportRepository
     + ImportRepository
+    + crate::ports::CredentialRepository
     + Send
 {
     /// Makes every write of this unit visible at once.
@@ -283,7 +289,8 @@ pub trait EnrollmentRepository: Send {
     ) -> Result<Option<Enrollment>, StoreError>;
     /// Enrolls; MUST return `Duplicate` when the customer is already in the assignment.
     async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
-    /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist.
+    /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist, or
+    /// if it was changed by another unit of work since this one read it (no lost updates).
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
     /// Takes it out of the assignment.
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
@@ -297,10 +304,11 @@ pub trait EnrollmentRepository: Send {
         &mut self,
         customer: CustomerId,
     ) -> Result<Vec<Enrollment>, StoreError>;
-    /// The next import-order number of the assignment (one more than the highest so far).
+    /// The next import-order number of the assignment: one more than the highest so far, 1
+    /// for an empty assignment.
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError>;
-    /// Enrollments with a follow-up due before `until` in these assignments: the seller's
-    /// personal ones and all shared ones (My Work).
+    /// Enrollments with a follow-up due strictly before `until` in these assignments: the
+    /// seller's personal ones and all shared ones (My Work), by due time then id.
     async fn follow_ups(
         &mut self,
         assignments: &[AssignmentId],
@@ -327,12 +335,12 @@ pub trait OutcomeLog: Send {
     ) -> Result<Option<OutcomeEvent>, StoreError>;
     /// One event.
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError>;
-    /// The enrollment's events, oldest first.
+    /// The enrollment's events, oldest first; events of the same instant in append order.
     async fn events_of(
         &mut self,
         enrollment: EnrollmentId,
     ) -> Result<Vec<OutcomeEvent>, StoreError>;
-    /// The assignments' events in `[from, to)`, oldest first.
+    /// The assignments' events in `[from, to)`, oldest first; same instant in append order.
     async fn events(
         &mut self,
         assignments: &[AssignmentId],
@@ -391,7 +399,7 @@ pub trait ImportRepository: Send {
     /// the row's enrollment id, the next import-order number (in row order, after the
     /// assignment's highest) and the initial state (`enrolled`), unless already enrolled
     /// (`already_enrolled`). Part of the unit of work: nothing is visible before commit, and
-    /// a failure leaves nothing.
+    /// a failed batch undoes itself entirely (as a savepoint would).
     async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError>;
 }
 
@@ -416,7 +424,8 @@ pub trait TimeEntryRepository: Send {
 pub trait OutboxRepository: Send {
     /// Enqueues a message, delivered only if this unit of work commits.
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
-    /// Up to `limit` undelivered messages, oldest first, for a delivery worker.
+    /// Up to `limit` undelivered messages, by creation time then enqueue order, for a
+    /// delivery worker.
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
     /// Marks a message delivered.
     async fn mark_delivered(&mut self, id: crate::ids::OutboxMessageId) -> Result<(), StoreError>;

@@ -1,0 +1,135 @@
+//! # cube-postgres
+//!
+//! PostgreSQL storage for Cube: [`PgStore`] implements the domain's `Store` port (a unit of
+//! work is one database transaction over every repository) and the atomic "next customer"
+//! (`reserve_next`) as a single `UPDATE … FOR UPDATE SKIP LOCKED` statement, so two sellers
+//! never get the same customer, also across server processes.
+//!
+//! Queries are built at run time (`sqlx::query` + `Row::try_get`): nothing needs a database
+//! at build time. The schema lives in `migrations/` (numbered, commented column by column,
+//! never edited once applied) and is embedded in the binary; [`PgStore::migrate`] applies it.
+//!
+//! # Layout
+//! - [`PgStore`], [`PgConfig`] (here): the pool, migrations, the `Store` impl.
+//! - `unit`: [`PgUnitOfWork`], the transaction, its failure guard and optimistic versions.
+//! - `error`: the one place where `sqlx::Error` becomes `StoreError` (constraint names →
+//!   `Duplicate`, serialization failures → `Conflict`, connection errors → `Unavailable`,
+//!   decode failures → `Corrupt`).
+//! - `codec`: enums as text, unsigned integers as `bigint`, money as minor units + scale,
+//!   JSON columns.
+//! - `repos/*`: one file per group of repositories (access, CRM, flows, assignments and
+//!   calendars, enrollments, the outcome log, time and outbox).
+//! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL.
+//! - `reports`: the report tallies as `GROUP BY` queries, merged by the domain's functions.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod codec;
+mod error;
+mod queue;
+mod reports;
+mod repos;
+mod unit;
+
+pub use unit::PgUnitOfWork;
+
+use async_trait::async_trait;
+use cube_domain::ports::{Handout, NextCustomerRequest, Store, StoreError, UnitOfWork};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The migrations in `migrations/`, embedded at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgConfig {
+    /// Connections the pool opens at most (each unit of work holds one until it ends).
+    pub max_connections: u32,
+    /// How long a unit of work or `reserve_next` waits for a free connection before the
+    /// store answers `Unavailable`.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// PostgreSQL storage: a connection pool. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/database`) with the default settings.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_config(url, PgConfig::default()).await
+    }
+
+    /// Connects to `url` with the given pool settings.
+    pub async fn connect_with_config(url: &str, config: PgConfig) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?;
+        Self::connect_with(options, config).await
+    }
+
+    /// Connects with parsed connection options (e.g. the same server, another database).
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        config: PgConfig,
+    ) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(error::store_error)?;
+        Ok(Self { pool })
+    }
+
+    /// Uses an existing pool.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, for the server's health check and for tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the migrations not applied yet (under sqlx's advisory lock, so several
+    /// server processes may start at once). Fails if an applied migration was edited.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating the database failed: {e}")))
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        let tx = self.pool.begin().await.map_err(error::store_error)?;
+        Ok(Box::new(PgUnitOfWork::new(tx)))
+    }
+
+    async fn reserve_next(
+        &self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        queue::reserve_next(&self.pool, request).await
+    }
+}

@@ -1,0 +1,401 @@
+//! "Next customer" in one autocommit statement: `cube_domain::queue`'s order (`tier`, then
+//! `compare`) written in SQL, with `FOR UPDATE SKIP LOCKED` so concurrent sellers, also in
+//! other server processes, each lock a different row, and the reservation written by the
+//! same statement.
+//!
+//! The statement has three candidate branches, one per tier, each taking at most one row:
+//! the seller's due personal follow-ups (by due time), then due shared follow-ups (by due
+//! time), then the ready pool (available, no pending follow-up, retry time passed) by the
+//! setup's priority rules. A branch runs only if the ones before it found nothing (an
+//! uncorrelated `NOT EXISTS` is a one-time filter), so no row is locked needlessly. Every
+//! branch refuses closed categories and live leases (the seller's own included, as
+//! `queue::tier` does), and breaks ties by import order, then by id: `select_next` keeps the
+//! first of equal candidates, and candidates come in (sequence, id) order.
+//!
+//! # The pool, fast
+//! `LockRows` sits between `LIMIT` and `ORDER BY`, so a sorted pool would be sorted whole
+//! on every call. Three plans avoid that (`Plan`):
+//! - import order only (or segment order without segments, which ranks all alike): the
+//!   ready index is already in that order, and the first unlocked row is taken;
+//! - segment order, then import order (the default setup): the segments in rank order, each
+//!   read in import order from the per-segment ready index, stopping at the first unlocked
+//!   row, then the customers in no (known) segment;
+//! - any other rules: the best 64 ready rows are picked without locks (a top-N sort), and
+//!   the first of them still ready and unlocked is taken. Only if all 64 were taken
+//!   meanwhile does a second statement sort the whole pool.
+//!
+//! Field keys and segment ids are bind parameters; the only text spliced into a statement
+//! is this file's own fragments.
+
+use crate::codec::get;
+use crate::error::{corrupt, store_error};
+use crate::repos::enrollment_from_row;
+use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
+use cube_domain::ports::{Handout, NextCustomerRequest, StoreError};
+use cube_domain::queue::Tier;
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgPool;
+use std::fmt::Write;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The follow-up branches. `$1` assignment, `$2` seller, `$3` now, `$4` the lease's end;
+/// later parameters belong to the pool's plan.
+const FOLLOW_UPS: &str = "
+WITH personal AS (
+    SELECT e.id, 0 AS tier FROM enrollments e
+    WHERE e.assignment_id = $1 AND e.follow_up_owner = $2
+      AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
+      AND e.category IN ('available', 'open')
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+    ORDER BY e.follow_up_due, e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), shared AS (
+    SELECT e.id, 1 AS tier FROM enrollments e
+    WHERE NOT EXISTS (SELECT FROM personal)
+      AND e.assignment_id = $1 AND e.follow_up_owner IS NULL
+      AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
+      AND e.category IN ('available', 'open')
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+    ORDER BY e.follow_up_due, e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), ";
+
+/// Nothing was found in the follow-up branches.
+const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM personal) AND NOT EXISTS (SELECT FROM shared)";
+
+/// A row `e` of the ready pool, spelled so the partial ready indexes apply.
+const READY: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+      AND (e.retry_at IS NULL OR e.retry_at <= $3)
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+
+/// The chosen row reserved, after the `ready` branch.
+const RESERVE: &str = "
+chosen AS (
+    SELECT id, tier FROM personal
+    UNION ALL SELECT id, tier FROM shared
+    UNION ALL SELECT id, tier FROM ready
+)
+UPDATE enrollments e
+SET reserved_by = $2, reserved_until = $4, row_version = e.row_version + 1
+FROM chosen
+WHERE e.id = chosen.id
+RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segment_id,
+    e.attempts, e.last_contact, e.follow_up_due, e.follow_up_owner, e.retry_at, e.reserved_by,
+    e.reserved_until, e.sequence, e.enrolled_at, e.row_version, chosen.tier";
+
+/// How many of the best ready rows the general plan looks at before sorting the whole pool.
+const PRESELECT: u32 = 64;
+
+/// What the pool's rules need bound, in parameter order after `$4`.
+enum Param {
+    Segments(Vec<Uuid>),
+    FieldKey(String),
+}
+
+/// The sort keys of a CRM field value `v` (`{"type": …, "value": …}` as serde writes a
+/// `FieldValue`) that order values as `FieldValue`'s derived `Ord` does: the variant first
+/// (Text < Number < Decimal < Date < Boolean < Choice), then the value — text bytewise
+/// (`COLLATE "C"`), numbers and decimals numerically, dates by (year, day of year), false
+/// before true. Customers without a value come last in either direction.
+fn field_terms(v: &str, direction: Direction) -> [String; 6] {
+    let dir = match direction {
+        Direction::Ascending => "",
+        Direction::Descending => " DESC",
+    };
+    // serde writes a `time::Date` as [year, ordinal]; a build with time's
+    // `serde-human-readable` writes "YYYY-MM-DD". Both sort by the same key.
+    let date = format!(
+        "CASE jsonb_typeof({v} -> 'value') \
+             WHEN 'array' THEN ({v} -> 'value' ->> 0)::int * 1000 + ({v} -> 'value' ->> 1)::int \
+             ELSE (extract(year FROM ({v} ->> 'value')::date) * 1000 \
+                   + extract(doy FROM ({v} ->> 'value')::date))::int END"
+    );
+    [
+        format!("({v} IS NULL)"),
+        format!(
+            "CASE {v} ->> 'type' WHEN 'text' THEN 0 WHEN 'number' THEN 1 WHEN 'decimal' THEN 2 \
+             WHEN 'date' THEN 3 WHEN 'boolean' THEN 4 WHEN 'choice' THEN 5 END{dir}"
+        ),
+        format!(
+            "(CASE WHEN {v} ->> 'type' IN ('text', 'choice') THEN {v} ->> 'value' END) \
+             COLLATE \"C\"{dir}"
+        ),
+        format!(
+            "CASE WHEN {v} ->> 'type' IN ('number', 'decimal') \
+             THEN ({v} ->> 'value')::numeric END{dir}"
+        ),
+        format!("CASE WHEN {v} ->> 'type' = 'date' THEN {date} END{dir}"),
+        format!("CASE WHEN {v} ->> 'type' = 'boolean' THEN ({v} ->> 'value')::boolean END{dir}"),
+    ]
+}
+
+/// How the pool's `ready` branch finds its row (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The pool in import order, straight from the ready index.
+    ImportOrder,
+    /// The setup's segments in rank order, each in import order, then the rest.
+    SegmentLadder,
+    /// Sorted by the rules: the best [`PRESELECT`] rows first, or the whole pool.
+    Sorted {
+        /// Whether only the best [`PRESELECT`] rows are considered.
+        preselect: bool,
+    },
+}
+
+/// The rules that order anything: segment order without segments ranks all alike.
+fn effective_rules(setup: &AssignmentSetup) -> Vec<&PriorityRule> {
+    setup
+        .priority
+        .iter()
+        .filter(|rule| !(**rule == PriorityRule::SegmentOrder && setup.segments.is_empty()))
+        .collect()
+}
+
+impl Plan {
+    fn of(setup: &AssignmentSetup) -> Self {
+        use PriorityRule::{ImportOrder, SegmentOrder};
+        match effective_rules(setup).as_slice() {
+            [] | [ImportOrder] => Plan::ImportOrder,
+            [SegmentOrder] | [SegmentOrder, ImportOrder] => Plan::SegmentLadder,
+            _ => Plan::Sorted { preselect: true },
+        }
+    }
+}
+
+/// The `ORDER BY` terms of the rules (each followed by ", "), the `LEFT JOIN` of customers
+/// if a rule reads CRM fields, and the parameters the terms bind from `$5` on.
+fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
+    let mut params = Vec::new();
+    let mut order = String::new();
+    let mut join = "";
+    for rule in effective_rules(setup) {
+        let terms: Vec<String> = match rule {
+            PriorityRule::SegmentOrder => {
+                let segments = setup.segments.iter().map(|s| s.id.as_uuid()).collect();
+                params.push(Param::Segments(segments));
+                // Unknown segments and none: NULL, all equal, last (`segment_rank`).
+                vec![format!(
+                    "array_position(${}::uuid[], e.segment_id) NULLS LAST",
+                    params.len() + 4
+                )]
+            }
+            PriorityRule::Field(key, direction) => {
+                params.push(Param::FieldKey(key.as_str().to_owned()));
+                join = " LEFT JOIN customers c ON c.id = e.customer_id";
+                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 4);
+                field_terms(&v, *direction).into()
+            }
+            PriorityRule::FewestAttempts => vec!["e.attempts".into()],
+            // Never contacted first of all (`None < Some` in Rust).
+            PriorityRule::LongestSinceLastContact => vec!["e.last_contact NULLS FIRST".into()],
+            PriorityRule::ImportOrder => vec!["e.sequence".into()],
+        };
+        for term in terms {
+            // Writing to a String cannot fail.
+            let _ = write!(order, "{term}, ");
+        }
+    }
+    (order, join, params)
+}
+
+/// The whole statement for a plan, and the parameters it binds from `$5` on.
+fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
+    let (ready, params) = match plan {
+        Plan::ImportOrder => (
+            format!(
+                "ready AS (
+    SELECT e.id, 2 AS tier FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND {READY}
+    ORDER BY e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), "
+            ),
+            Vec::new(),
+        ),
+        // The nested loop reads the segments in array order and stops at the first row it
+        // locks, so one row is locked and the rank order holds without a sort.
+        Plan::SegmentLadder => (
+            format!(
+                "in_segment AS (
+    SELECT picked.id FROM unnest($5::uuid[]) WITH ORDINALITY AS s (id, rank)
+    CROSS JOIN LATERAL (
+        SELECT e.id FROM enrollments e
+        WHERE {READY} AND e.segment_id = s.id
+        ORDER BY e.sequence, e.id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) picked
+    WHERE {NO_FOLLOW_UP}
+    LIMIT 1
+), unsegmented AS (
+    SELECT e.id FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {READY}
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($5::uuid[]))
+    ORDER BY e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), ready AS (
+    SELECT id, 2 AS tier FROM in_segment
+    UNION ALL SELECT id, 2 AS tier FROM unsegmented
+), "
+            ),
+            vec![Param::Segments(
+                setup.segments.iter().map(|s| s.id.as_uuid()).collect(),
+            )],
+        ),
+        Plan::Sorted { preselect: true } => {
+            let (order, join, params) = order_terms(setup);
+            let ready = format!(
+                "preselected AS (
+    SELECT e.id FROM enrollments e{join}
+    WHERE {NO_FOLLOW_UP} AND {READY}
+    ORDER BY {order}e.sequence, e.id
+    LIMIT {PRESELECT}
+), ready AS (
+    SELECT e.id, 2 AS tier FROM preselected p JOIN enrollments e ON e.id = p.id{join}
+    WHERE {READY}
+    ORDER BY {order}e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE OF e SKIP LOCKED
+), "
+            );
+            (ready, params)
+        }
+        Plan::Sorted { preselect: false } => {
+            let (order, join, params) = order_terms(setup);
+            let ready = format!(
+                "ready AS (
+    SELECT e.id, 2 AS tier FROM enrollments e{join}
+    WHERE {NO_FOLLOW_UP} AND {READY}
+    ORDER BY {order}e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE OF e SKIP LOCKED
+), "
+            );
+            (ready, params)
+        }
+    };
+    (format!("{FOLLOW_UPS}{ready}{RESERVE}"), params)
+}
+
+/// Runs one plan's statement.
+async fn reserve_with(
+    pool: &PgPool,
+    request: &NextCustomerRequest,
+    until: OffsetDateTime,
+    plan: Plan,
+) -> Result<Option<Handout>, StoreError> {
+    let (sql, params) = statement(&request.setup, plan);
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(request.assignment.as_uuid())
+        .bind(request.seller.as_uuid())
+        .bind(request.now)
+        .bind(until);
+    for param in params {
+        query = match param {
+            Param::Segments(ids) => query.bind(ids),
+            Param::FieldKey(key) => query.bind(key),
+        };
+    }
+    let Some(row) = query.fetch_optional(pool).await.map_err(store_error)? else {
+        return Ok(None);
+    };
+    let (enrollment, _version) = enrollment_from_row(&row)?;
+    let tier = match get::<i32>(&row, "tier")? {
+        0 => Tier::PersonalFollowUp,
+        1 => Tier::SharedFollowUp,
+        _ => Tier::Pool,
+    };
+    Ok(Some(Handout { enrollment, tier }))
+}
+
+/// Picks and reserves the next enrollment for the seller; see the module doc.
+pub(crate) async fn reserve_next(
+    pool: &PgPool,
+    request: &NextCustomerRequest,
+) -> Result<Option<Handout>, StoreError> {
+    let until = request
+        .now
+        .checked_add(request.setup.lease)
+        .ok_or_else(|| corrupt("lease", "the lease ends past the last representable time"))?;
+    let plan = Plan::of(&request.setup);
+    let handout = reserve_with(pool, request, until, plan).await?;
+    if handout.is_none() && plan == (Plan::Sorted { preselect: true }) {
+        // Nothing ready, or every preselected row was taken meanwhile: ask the whole pool
+        // (cheap when nothing is ready, which is the usual reason).
+        return reserve_with(pool, request, until, Plan::Sorted { preselect: false }).await;
+    }
+    Ok(handout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cube_domain::assignment::setup::Segment;
+    use cube_domain::fields::FieldKey;
+    use cube_domain::ids::SegmentId;
+    use cube_domain::values::Name;
+
+    fn with_segments(priority: Vec<PriorityRule>) -> AssignmentSetup {
+        AssignmentSetup {
+            segments: vec![Segment {
+                id: SegmentId::from_uuid(Uuid::nil()),
+                name: Name::parse("A").expect("valid name"),
+            }],
+            priority,
+            ..AssignmentSetup::default()
+        }
+    }
+
+    #[test]
+    fn the_plan_follows_the_rules_that_order_anything() {
+        use PriorityRule::*;
+        assert_eq!(Plan::of(&AssignmentSetup::default()), Plan::ImportOrder);
+        assert_eq!(
+            Plan::of(&with_segments(vec![SegmentOrder, ImportOrder])),
+            Plan::SegmentLadder
+        );
+        assert_eq!(
+            Plan::of(&with_segments(vec![SegmentOrder, FewestAttempts])),
+            Plan::Sorted { preselect: true }
+        );
+        assert_eq!(
+            Plan::of(&with_segments(vec![ImportOrder, SegmentOrder])),
+            Plan::Sorted { preselect: true }
+        );
+    }
+
+    #[test]
+    fn rules_become_order_terms_with_bound_keys() {
+        let setup = with_segments(vec![
+            PriorityRule::SegmentOrder,
+            PriorityRule::Field(
+                FieldKey::parse("revenue").expect("valid key"),
+                Direction::Descending,
+            ),
+            PriorityRule::LongestSinceLastContact,
+        ]);
+        for preselect in [true, false] {
+            let (sql, params) = statement(&setup, Plan::Sorted { preselect });
+            assert!(sql.contains("array_position($5::uuid[], e.segment_id) NULLS LAST"));
+            assert!(sql.contains("(c.data -> 'fields' -> $6::text) IS NULL"));
+            assert!(sql.contains("LEFT JOIN customers c"));
+            assert!(sql.contains("e.last_contact NULLS FIRST, e.sequence, e.id"));
+            assert!(!sql.contains("revenue"), "keys are bound, never spliced");
+            assert_eq!(params.len(), 2);
+        }
+    }
+
+    #[test]
+    fn without_field_rules_customers_are_not_joined() {
+        let setup = with_segments(vec![PriorityRule::SegmentOrder]);
+        let (sql, params) = statement(&setup, Plan::SegmentLadder);
+        assert!(!sql.contains("JOIN customers"));
+        assert_eq!(params.len(), 1);
+    }
+}

@@ -1,0 +1,87 @@
+//! Organisations and users. The login e-mail is unique across organisations: saving a user
+//! with another user's e-mail answers `Duplicate` (from the `users_email_key` constraint) and
+//! leaves the unit of work usable.
+
+use crate::PgUnitOfWork;
+use crate::codec::{all_json, get, get_json};
+use async_trait::async_trait;
+use cube_domain::access::{Organisation, User};
+use cube_domain::ids::{OrganisationId, UserId};
+use cube_domain::ports::{OrganisationRepository, StoreError, UserRepository};
+use cube_domain::values::{Email, Name};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[async_trait]
+impl OrganisationRepository for PgUnitOfWork {
+    async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError> {
+        let query =
+            sqlx::query("SELECT id, name FROM organisations WHERE id = $1").bind(id.as_uuid());
+        let Some(row) = self.fetch_optional(query).await? else {
+            return Ok(None);
+        };
+        let name: String = get(&row, "name")?;
+        Ok(Some(Organisation {
+            id: OrganisationId::from_uuid(get::<Uuid>(&row, "id")?),
+            name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
+        }))
+    }
+
+    async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO organisations (id, name) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+        )
+        .bind(organisation.id.as_uuid())
+        .bind(organisation.name.as_str());
+        self.execute(query).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRepository for PgUnitOfWork {
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        let query = sqlx::query("SELECT data FROM users WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        let query = sqlx::query("SELECT data FROM users WHERE email = $1").bind(email.as_str());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO users (id, organisation_id, name, email, data) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
+                 name = EXCLUDED.name, email = EXCLUDED.email, data = EXCLUDED.data",
+        )
+        .bind(user.id.as_uuid())
+        .bind(user.organisation.as_uuid())
+        .bind(user.name.as_str())
+        .bind(user.email.as_str())
+        .bind(Json(user));
+        // The e-mail may belong to another user: a unique violation on a column other than
+        // the conflict target, so it runs in a savepoint.
+        self.execute_guarded(query).await?;
+        Ok(())
+    }
+
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM users WHERE organisation_id = $1 ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(organisation.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}

@@ -1,0 +1,170 @@
+//! The CRM side of a data owner: the data owner itself, its customers and its product
+//! catalogue. Customers keep their external id and phone numbers in columns (the phones as
+//! a GIN-indexed array) so imports find existing customers without a scan; a product's code
+//! is unique per data owner (`products_data_owner_id_code_key` → `Duplicate`).
+
+use crate::PgUnitOfWork;
+use crate::codec::{all_json, get_json};
+use async_trait::async_trait;
+use cube_domain::customer::Customer;
+use cube_domain::data_owner::DataOwner;
+use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId, ProductId};
+use cube_domain::ports::{
+    CustomerKey, CustomerRepository, DataOwnerRepository, Page, ProductRepository, StoreError,
+};
+use cube_domain::product::Product;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[async_trait]
+impl DataOwnerRepository for PgUnitOfWork {
+    async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError> {
+        let query = sqlx::query("SELECT data FROM data_owners WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO data_owners (id, organisation_id, name, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
+                 name = EXCLUDED.name, data = EXCLUDED.data",
+        )
+        .bind(owner.id().as_uuid())
+        .bind(owner.organisation().as_uuid())
+        .bind(owner.name().as_str())
+        .bind(Json(owner));
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    async fn data_owners(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<DataOwner>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM data_owners WHERE organisation_id = $1
+               ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(organisation.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl CustomerRepository for PgUnitOfWork {
+    async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        let query = sqlx::query("SELECT data FROM customers WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(CustomerId::as_uuid).collect();
+        // In the order asked for; missing ids are left out.
+        let query = sqlx::query(
+            "SELECT c.data FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted (id, n)
+             JOIN customers c ON c.id = wanted.id
+             ORDER BY wanted.n",
+        )
+        .bind(ids);
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+
+    async fn find_customer(
+        &mut self,
+        owner: DataOwnerId,
+        key: &CustomerKey,
+    ) -> Result<Option<Customer>, StoreError> {
+        let query = match key {
+            CustomerKey::ExternalId(external) => sqlx::query(
+                "SELECT data FROM customers WHERE data_owner_id = $1 AND external_id = $2
+                 ORDER BY seq LIMIT 1",
+            )
+            .bind(owner.as_uuid())
+            .bind(external.as_str()),
+            CustomerKey::Phone(phone) => sqlx::query(
+                "SELECT data FROM customers WHERE data_owner_id = $1 AND phones @> ARRAY[$2::text]
+                 ORDER BY seq LIMIT 1",
+            )
+            .bind(owner.as_uuid())
+            .bind(phone.as_str()),
+        };
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let details = customer.details();
+        let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
+        let query = sqlx::query(
+            "INSERT INTO customers (id, data_owner_id, external_id, phones, data)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
+                 external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
+                 data = EXCLUDED.data",
+        )
+        .bind(customer.id().as_uuid())
+        .bind(customer.data_owner().as_uuid())
+        .bind(details.external_id.as_deref())
+        .bind(phones)
+        .bind(Json(customer));
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data FROM customers WHERE data_owner_id = $1 ORDER BY seq OFFSET $2 LIMIT $3",
+        )
+        .bind(owner.as_uuid())
+        .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+        .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl ProductRepository for PgUnitOfWork {
+    async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        let query = sqlx::query("SELECT data FROM products WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+
+    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO products (id, data_owner_id, code, name, data) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
+                 code = EXCLUDED.code, name = EXCLUDED.name, data = EXCLUDED.data",
+        )
+        .bind(product.id().as_uuid())
+        .bind(product.data_owner().as_uuid())
+        .bind(product.code())
+        .bind(product.name().as_str())
+        .bind(Json(product));
+        // Another product of the data owner may have the code: see `execute_guarded`.
+        self.execute_guarded(query).await?;
+        Ok(())
+    }
+
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM products WHERE data_owner_id = $1 ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(owner.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}

@@ -1,0 +1,255 @@
+//! Enrollments: the "now" of each customer in each assignment, one real column per field of
+//! `EnrollmentSnapshot` (the queue, My Work, bulk work and the status report filter on
+//! them). Every write bumps `row_version`; an update from a unit of work that read the row
+//! checks it, so a lease taken meanwhile by `reserve_next` or another unit is a `Conflict`,
+//! not a lost update.
+
+use crate::PgUnitOfWork;
+use crate::codec::{category_text, from_bigint, get, parse_category, to_bigint, u32_from_bigint};
+use crate::unit::PgQuery;
+use async_trait::async_trait;
+use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
+use cube_domain::ports::{EnrollmentRepository, StoreError};
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The columns [`enrollment_from_row`] reads, for `concat!` into static queries.
+macro_rules! enrollment_columns {
+    () => {
+        "id, assignment_id, customer_id, state_id, category, segment_id, attempts, \
+         last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by, reserved_until, \
+         sequence, enrolled_at, row_version"
+    };
+}
+
+/// An enrollment and its `row_version` from a row with [`enrollment_columns`].
+pub(crate) fn enrollment_from_row(row: &PgRow) -> Result<(Enrollment, i64), StoreError> {
+    let category: String = get(row, "category")?;
+    let follow_up = get::<Option<OffsetDateTime>>(row, "follow_up_due")?.map(|due| {
+        get::<Option<Uuid>>(row, "follow_up_owner").map(|owner| FollowUp {
+            due,
+            owner: owner.map(UserId::from_uuid),
+        })
+    });
+    let reserved_by: Option<Uuid> = get(row, "reserved_by")?;
+    let reserved_until: Option<OffsetDateTime> = get(row, "reserved_until")?;
+    let reservation = match (reserved_by, reserved_until) {
+        (Some(seller), Some(until)) => Some(Reservation {
+            seller: UserId::from_uuid(seller),
+            until,
+        }),
+        _ => None,
+    };
+    let snapshot = EnrollmentSnapshot {
+        id: EnrollmentId::from_uuid(get(row, "id")?),
+        assignment: AssignmentId::from_uuid(get(row, "assignment_id")?),
+        customer: CustomerId::from_uuid(get(row, "customer_id")?),
+        state: StateId::from_uuid(get(row, "state_id")?),
+        category: parse_category(&category)?,
+        segment: get::<Option<Uuid>>(row, "segment_id")?.map(SegmentId::from_uuid),
+        attempts: u32_from_bigint(get(row, "attempts")?, "attempts")?,
+        last_contact: get(row, "last_contact")?,
+        follow_up: follow_up.transpose()?,
+        retry_at: get(row, "retry_at")?,
+        reservation,
+        sequence: from_bigint(get(row, "sequence")?, "sequence")?,
+        enrolled_at: get(row, "enrolled_at")?,
+    };
+    Ok((Enrollment::from(snapshot), get(row, "row_version")?))
+}
+
+/// Binds the snapshot's fields after the query's earlier parameters, in the order of
+/// [`enrollment_columns`] (without `row_version`).
+fn bind_snapshot<'q>(
+    query: PgQuery<'q>,
+    e: &EnrollmentSnapshot,
+) -> Result<PgQuery<'q>, StoreError> {
+    Ok(query
+        .bind(e.id.as_uuid())
+        .bind(e.assignment.as_uuid())
+        .bind(e.customer.as_uuid())
+        .bind(e.state.as_uuid())
+        .bind(category_text(e.category))
+        .bind(e.segment.map(|s| s.as_uuid()))
+        .bind(i64::from(e.attempts))
+        .bind(e.last_contact)
+        .bind(e.follow_up.map(|f| f.due))
+        .bind(e.follow_up.and_then(|f| f.owner).map(|o| o.as_uuid()))
+        .bind(e.retry_at)
+        .bind(e.reservation.map(|r| r.seller.as_uuid()))
+        .bind(e.reservation.map(|r| r.until))
+        .bind(to_bigint(e.sequence, "sequence")?)
+        .bind(e.enrolled_at))
+}
+
+impl PgUnitOfWork {
+    /// Reads enrollments and remembers their versions for `update_enrollment`.
+    async fn read_enrollments(
+        &mut self,
+        query: PgQuery<'_>,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let rows = self.fetch_all(query).await?;
+        let mut enrollments = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (enrollment, version) = enrollment_from_row(row)?;
+            self.versions.insert(
+                enrollment.id(),
+                (version, enrollment.assignment(), enrollment.customer()),
+            );
+            enrollments.push(enrollment);
+        }
+        Ok(enrollments)
+    }
+}
+
+#[async_trait]
+impl EnrollmentRepository for PgUnitOfWork {
+    async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE id = $1"
+        ))
+        .bind(id.as_uuid());
+        Ok(self.read_enrollments(query).await?.pop())
+    }
+
+    async fn enrollment_of(
+        &mut self,
+        assignment: AssignmentId,
+        customer: CustomerId,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = $1 AND customer_id = $2"
+        ))
+        .bind(assignment.as_uuid())
+        .bind(customer.as_uuid());
+        Ok(self.read_enrollments(query).await?.pop())
+    }
+
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let e = enrollment.snapshot();
+        let query = sqlx::query(concat!(
+            "INSERT INTO enrollments (",
+            enrollment_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)
+             ON CONFLICT DO NOTHING"
+        ));
+        if self.execute(bind_snapshot(query, e)?).await? == 0 {
+            return Err(StoreError::Duplicate(format!(
+                "an enrollment of customer {} in assignment {} (or enrollment {})",
+                e.customer, e.assignment, e.id
+            )));
+        }
+        self.versions.insert(e.id, (0, e.assignment, e.customer));
+        Ok(())
+    }
+
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let e = enrollment.snapshot();
+        let known = self.versions.get(&e.id).copied();
+        let query = sqlx::query(
+            "UPDATE enrollments SET assignment_id = $2, customer_id = $3, state_id = $4,
+                 category = $5, segment_id = $6, attempts = $7, last_contact = $8,
+                 follow_up_due = $9, follow_up_owner = $10, retry_at = $11, reserved_by = $12,
+                 reserved_until = $13, sequence = $14, enrolled_at = $15,
+                 row_version = row_version + 1
+             WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
+             RETURNING row_version",
+        );
+        let query = bind_snapshot(query, e)?.bind(known.map(|(version, _, _)| version));
+        // Moving an enrollment to another (assignment, customer) may hit the unique rule;
+        // only then is the savepoint worth its round trips.
+        let row = match known {
+            Some((_, assignment, customer))
+                if assignment == e.assignment && customer == e.customer =>
+            {
+                self.fetch_optional(query).await?
+            }
+            _ => self.fetch_optional_guarded(query).await?,
+        };
+        match row {
+            Some(row) => {
+                self.versions
+                    .insert(e.id, (get(&row, "row_version")?, e.assignment, e.customer));
+                Ok(())
+            }
+            None if known.is_some() => Err(StoreError::Conflict(format!(
+                "enrollment {} was changed or removed by someone else since it was read; \
+                 read it again",
+                e.id
+            ))),
+            None => Err(StoreError::Conflict(format!(
+                "enrollment {} does not exist",
+                e.id
+            ))),
+        }
+    }
+
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM enrollments WHERE id = $1").bind(id.as_uuid());
+        self.execute(query).await?;
+        self.versions.remove(&id);
+        Ok(())
+    }
+
+    async fn enrollments(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = $1 ORDER BY sequence, id"
+        ))
+        .bind(assignment.as_uuid());
+        self.read_enrollments(query).await
+    }
+
+    async fn enrollments_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE customer_id = $1 ORDER BY id"
+        ))
+        .bind(customer.as_uuid());
+        self.read_enrollments(query).await
+    }
+
+    async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {
+        let query = sqlx::query(
+            "SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM enrollments WHERE assignment_id = $1",
+        )
+        .bind(assignment.as_uuid());
+        let row = self.fetch_one(query).await?;
+        from_bigint(get(&row, "next")?, "sequence")
+    }
+
+    async fn follow_ups(
+        &mut self,
+        assignments: &[AssignmentId],
+        seller: UserId,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let assignments: Vec<Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments
+              WHERE assignment_id = ANY($1) AND follow_up_due IS NOT NULL AND follow_up_due < $3
+                AND (follow_up_owner = $2 OR follow_up_owner IS NULL)
+              ORDER BY follow_up_due, id"
+        ))
+        .bind(assignments)
+        .bind(seller.as_uuid())
+        .bind(until);
+        self.read_enrollments(query).await
+    }
+}

@@ -1,0 +1,161 @@
+//! The append-only outcome log. Each event is one row with its reportable fields in columns
+//! (grouped by the report tallies through a covering index) and the whole event as `jsonb`,
+//! which is what is read back (exactly as appended). Its product lines go to their own table
+//! in the same statement, in integer minor units, for the sales tallies.
+//!
+//! An idempotency key is unique per assignment: appending a second event with it answers
+//! `Duplicate` without aborting the transaction, also when the first one is being appended
+//! by a concurrent transaction (the second waits for the first to commit or roll back).
+
+use crate::PgUnitOfWork;
+use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_units};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId};
+use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::{OutcomeLog, StoreError};
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The product lines of an event as columns, for `unnest`.
+#[derive(Default)]
+struct Lines {
+    products: Vec<Uuid>,
+    currencies: Vec<String>,
+    quantities: Vec<i64>,
+    minor_units: Vec<i64>,
+    scales: Vec<i16>,
+}
+
+fn lines_of(event: &OutcomeEvent) -> Result<Lines, StoreError> {
+    let mut lines = Lines::default();
+    for line in &event.products {
+        let (minor, scale) = to_minor_units(line.unit_price)?;
+        lines.products.push(line.product.as_uuid());
+        lines.currencies.push(line.currency.as_str().to_owned());
+        lines.quantities.push(i64::from(line.quantity));
+        lines.minor_units.push(minor);
+        lines.scales.push(scale);
+    }
+    Ok(lines)
+}
+
+#[async_trait]
+impl OutcomeLog for PgUnitOfWork {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let lines = lines_of(event)?;
+        let line_count = i32::try_from(event.products.len())
+            .map_err(|_| StoreError::Corrupt("too many product lines on one event".into()))?;
+        let query = sqlx::query(
+            "WITH inserted AS (
+                 INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
+                     occurred_at, user_id, outcome_id, class, option, from_state, to_state,
+                     to_category, meeting_id, product_lines, idempotency_key, event)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 ON CONFLICT DO NOTHING
+                 RETURNING id
+             ), lines AS (
+                 INSERT INTO event_product_lines (event_id, line_no, assignment_id, occurred_at,
+                     to_category, product_id, currency, quantity, unit_price_minor,
+                     unit_price_scale)
+                 SELECT inserted.id, line.n - 1, $2, $5, $12, line.product, line.currency,
+                        line.quantity, line.minor, line.scale
+                 FROM inserted
+                 CROSS JOIN unnest($17::uuid[], $18::text[], $19::bigint[], $20::bigint[],
+                                   $21::smallint[])
+                     WITH ORDINALITY AS line (product, currency, quantity, minor, scale, n)
+             )
+             SELECT count(*) AS appended FROM inserted",
+        )
+        .bind(event.id.as_uuid())
+        .bind(event.assignment.as_uuid())
+        .bind(event.enrollment.as_uuid())
+        .bind(event.customer.as_uuid())
+        .bind(event.occurred_at)
+        .bind(event.user.map(|u| u.as_uuid()))
+        .bind(event.outcome.map(|o| o.as_uuid()))
+        .bind(class_text(event.class))
+        .bind(event.option.as_deref())
+        .bind(event.from_state.as_uuid())
+        .bind(event.to_state.as_uuid())
+        .bind(category_text(event.to_category))
+        .bind(event.meeting.map(|m| m.as_uuid()))
+        .bind(line_count)
+        .bind(idempotency_key)
+        .bind(Json(event))
+        .bind(lines.products)
+        .bind(lines.currencies)
+        .bind(lines.quantities)
+        .bind(lines.minor_units)
+        .bind(lines.scales);
+        let row = self.fetch_one(query).await?;
+        if get::<i64>(&row, "appended")? == 0 {
+            return Err(StoreError::Duplicate(match idempotency_key {
+                Some(key) => format!(
+                    "an outcome event with idempotency key '{key}' in assignment {} (or event {})",
+                    event.assignment, event.id
+                ),
+                None => format!("outcome event {}", event.id),
+            }));
+        }
+        Ok(())
+    }
+
+    async fn event_by_key(
+        &mut self,
+        assignment: AssignmentId,
+        idempotency_key: &str,
+    ) -> Result<Option<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events WHERE assignment_id = $1 AND idempotency_key = $2",
+        )
+        .bind(assignment.as_uuid())
+        .bind(idempotency_key);
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "event"))
+            .transpose()
+    }
+
+    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
+        let query =
+            sqlx::query("SELECT event FROM outcome_events WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "event"))
+            .transpose()
+    }
+
+    async fn events_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events WHERE enrollment_id = $1 ORDER BY occurred_at, seq",
+        )
+        .bind(enrollment.as_uuid());
+        all_json(&self.fetch_all(query).await?, "event")
+    }
+
+    async fn events(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let assignments: Vec<Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events
+             WHERE assignment_id = ANY($1) AND occurred_at >= $2 AND occurred_at < $3
+             ORDER BY occurred_at, seq",
+        )
+        .bind(assignments)
+        .bind(from)
+        .bind(to);
+        all_json(&self.fetch_all(query).await?, "event")
+    }
+}

@@ -1,0 +1,122 @@
+//! Time entries (hours per user per assignment, plain columns) and the transactional outbox
+//! (messages enqueued in the unit of work that caused them, delivered by a worker after
+//! commit; the whole `OutboxMessage` is `jsonb`).
+
+use crate::PgUnitOfWork;
+use crate::codec::{all_json, get};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, OutboxMessageId, TimeEntryId, UserId};
+use cube_domain::ports::{OutboxMessage, OutboxRepository, StoreError, TimeEntryRepository};
+use cube_domain::time_entry::TimeEntry;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn time_entry_from_row(row: &PgRow) -> Result<TimeEntry, StoreError> {
+    Ok(TimeEntry {
+        id: TimeEntryId::from_uuid(get(row, "id")?),
+        user: UserId::from_uuid(get(row, "user_id")?),
+        assignment: AssignmentId::from_uuid(get(row, "assignment_id")?),
+        start: get(row, "starts_at")?,
+        end: get(row, "ends_at")?,
+    })
+}
+
+#[async_trait]
+impl TimeEntryRepository for PgUnitOfWork {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO time_entries (id, user_id, assignment_id, starts_at, ends_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
+                 assignment_id = EXCLUDED.assignment_id, starts_at = EXCLUDED.starts_at,
+                 ends_at = EXCLUDED.ends_at",
+        )
+        .bind(entry.id.as_uuid())
+        .bind(entry.user.as_uuid())
+        .bind(entry.assignment.as_uuid())
+        .bind(entry.start)
+        .bind(entry.end);
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
+        let query = sqlx::query(
+            "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
+             WHERE user_id = $1 AND ends_at IS NULL
+             ORDER BY starts_at, id LIMIT 1",
+        )
+        .bind(user.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| time_entry_from_row(&row))
+            .transpose()
+    }
+
+    async fn time_entries(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let assignments: Vec<Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
+        // Overlapping [from, to): a running entry overlaps from its start on.
+        let query = sqlx::query(
+            "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
+             WHERE assignment_id = ANY($1) AND starts_at < $3
+               AND (ends_at IS NULL OR ends_at > $2)
+             ORDER BY starts_at, id",
+        )
+        .bind(assignments)
+        .bind(from)
+        .bind(to);
+        self.fetch_all(query)
+            .await?
+            .iter()
+            .map(time_entry_from_row)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OutboxRepository for PgUnitOfWork {
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO outbox (id, assignment_id, created_at, message) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message.id.as_uuid())
+        .bind(message.assignment.as_uuid())
+        .bind(message.created_at)
+        .bind(Json(message));
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Duplicate(format!(
+                "outbox message {}",
+                message.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let query = sqlx::query(
+            "SELECT message FROM outbox WHERE delivered_at IS NULL
+             ORDER BY created_at, seq LIMIT $1",
+        )
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "message")
+    }
+
+    async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        // The delivery time is the store's bookkeeping, not a domain value: the database's
+        // clock is good enough here.
+        let query = sqlx::query(
+            "UPDATE outbox SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL",
+        )
+        .bind(id.as_uuid());
+        self.execute(query).await?;
+        Ok(())
+    }
+}

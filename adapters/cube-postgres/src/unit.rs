@@ -1,0 +1,194 @@
+//! The unit of work: one PostgreSQL transaction (`READ COMMITTED`) that every repository
+//! method of the port runs in, committed once or rolled back when dropped.
+//!
+//! Two guards make it behave like the port promises, not like a raw transaction:
+//! - PostgreSQL refuses every statement after a failed one and turns `COMMIT` into a silent
+//!   `ROLLBACK`. So a server-side failure is remembered: later calls and `commit` return it
+//!   instead of pretending. Writes that may collide with a unique rule either use
+//!   `ON CONFLICT DO NOTHING` or run inside a savepoint (`execute_guarded`), so a `Duplicate`
+//!   leaves the unit usable, as it does in the in-memory store.
+//! - Enrollments read in this unit remember their `row_version`; `update_enrollment` writes
+//!   only if nobody (another unit, `reserve_next`) changed the row since, else `Conflict`.
+
+use crate::error::{aborts_transaction, store_error};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
+use cube_domain::ports::{StoreError, UnitOfWork};
+use sqlx::Transaction;
+use sqlx::postgres::{PgArguments, PgRow, Postgres};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A query with its bound arguments.
+pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// One transaction over every repository. Dropping it without `commit` rolls back.
+pub struct PgUnitOfWork {
+    tx: Transaction<'static, Postgres>,
+    /// The error that aborted the transaction, if one did.
+    failed: Option<StoreError>,
+    /// Each enrollment as this unit last read or wrote it: its `row_version`, assignment and
+    /// customer.
+    pub(crate) versions: HashMap<EnrollmentId, (i64, AssignmentId, CustomerId)>,
+}
+
+impl fmt::Debug for PgUnitOfWork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgUnitOfWork")
+            .field("failed", &self.failed)
+            .field("enrollments_read", &self.versions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error a unit answers with once an earlier statement aborted its transaction.
+fn after_failure(error: &StoreError) -> StoreError {
+    let why = |m: &str| format!("the unit of work was rolled back after an earlier error: {m}");
+    match error {
+        StoreError::Duplicate(m) | StoreError::Conflict(m) => StoreError::Conflict(why(m)),
+        StoreError::Unavailable(m) => StoreError::Unavailable(why(m)),
+        StoreError::Corrupt(m) => StoreError::Corrupt(why(m)),
+    }
+}
+
+impl PgUnitOfWork {
+    pub(crate) fn new(tx: Transaction<'static, Postgres>) -> Self {
+        Self {
+            tx,
+            failed: None,
+            versions: HashMap::new(),
+        }
+    }
+
+    fn usable(&self) -> Result<(), StoreError> {
+        match &self.failed {
+            Some(error) => Err(after_failure(error)),
+            None => Ok(()),
+        }
+    }
+
+    /// Converts a statement's result, remembering a failure that aborted the transaction.
+    fn note<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, StoreError> {
+        result.map_err(|error| {
+            let aborts = aborts_transaction(&error);
+            let error = store_error(error);
+            if aborts {
+                self.failed = Some(error.clone());
+            }
+            error
+        })
+    }
+
+    /// Every row of a query.
+    pub(crate) async fn fetch_all(&mut self, query: PgQuery<'_>) -> Result<Vec<PgRow>, StoreError> {
+        self.usable()?;
+        let result = query.fetch_all(&mut *self.tx).await;
+        self.note(result)
+    }
+
+    /// At most one row of a query.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        query: PgQuery<'_>,
+    ) -> Result<Option<PgRow>, StoreError> {
+        self.usable()?;
+        let result = query.fetch_optional(&mut *self.tx).await;
+        self.note(result)
+    }
+
+    /// Exactly one row of a query (an aggregate such as `max`).
+    pub(crate) async fn fetch_one(&mut self, query: PgQuery<'_>) -> Result<PgRow, StoreError> {
+        self.usable()?;
+        let result = query.fetch_one(&mut *self.tx).await;
+        self.note(result)
+    }
+
+    /// Runs a statement; returns the rows it affected.
+    pub(crate) async fn execute(&mut self, query: PgQuery<'_>) -> Result<u64, StoreError> {
+        self.usable()?;
+        let result = query.execute(&mut *self.tx).await;
+        Ok(self.note(result)?.rows_affected())
+    }
+
+    /// Runs a statement inside a savepoint, so that when it fails (a unique violation on a
+    /// column other than the one `ON CONFLICT` names) the unit stays usable. Costs two more
+    /// round trips; used only where such a failure is expected.
+    pub(crate) async fn execute_guarded(&mut self, query: PgQuery<'_>) -> Result<u64, StoreError> {
+        self.savepoint().await?;
+        let result = self.execute(query).await;
+        self.end_savepoint(result).await
+    }
+
+    /// `fetch_optional` inside a savepoint; see `execute_guarded`.
+    pub(crate) async fn fetch_optional_guarded(
+        &mut self,
+        query: PgQuery<'_>,
+    ) -> Result<Option<PgRow>, StoreError> {
+        self.savepoint().await?;
+        let result = self.fetch_optional(query).await;
+        self.end_savepoint(result).await
+    }
+
+    /// Releases the last savepoint after a success, rolls back to it after a failure (and
+    /// returns the failure).
+    pub(crate) async fn end_savepoint<T>(
+        &mut self,
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match result {
+            Ok(value) => {
+                self.release_savepoint().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                self.roll_back_to_savepoint().await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Marks a point the unit can return to (`roll_back_to_savepoint`) after a failed step
+    /// of several statements. Savepoints nest; each call needs a release or a rollback.
+    pub(crate) async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute(sqlx::query("SAVEPOINT cube_step")).await?;
+        Ok(())
+    }
+
+    /// Keeps what was done since the last savepoint.
+    pub(crate) async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute(sqlx::query("RELEASE SAVEPOINT cube_step"))
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes everything since the last savepoint, including a failure that aborted the
+    /// transaction, which is then usable again.
+    pub(crate) async fn roll_back_to_savepoint(&mut self) -> Result<(), StoreError> {
+        let result = sqlx::query("ROLLBACK TO SAVEPOINT cube_step")
+            .execute(&mut *self.tx)
+            .await;
+        match result {
+            Ok(_) => {
+                self.failed = None;
+                Ok(())
+            }
+            Err(error) => {
+                let error = store_error(error);
+                self.failed = Some(error.clone());
+                Err(error)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for PgUnitOfWork {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let unit = *self;
+        if let Some(error) = &unit.failed {
+            // Dropping the transaction rolls it back.
+            return Err(after_failure(error));
+        }
+        unit.tx.commit().await.map_err(store_error)
+    }
+}

@@ -1,0 +1,270 @@
+//! The report tallies computed in SQL equal the domain's pure `reports::tally_*` functions
+//! over the same data: random-ish events (every class, category, option, meetings, product
+//! lines with prices at several scales and in two currencies, ties in time) and enrollments
+//! (states, attempts, customers with CRM values of every type, some without a customer).
+
+mod common;
+
+use common::data::{T0, customer, enrollment, event, key, uuid, with};
+use cube_domain::assignment::setup::AnalysisField;
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::{FieldValue, FieldValues};
+use cube_domain::flow::StateCategory;
+use cube_domain::ids::{AssignmentId, MeetingId, OutcomeId, ProductId, StateId, UserId};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::ports::Store;
+use cube_domain::product::Currency;
+use cube_domain::reports;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use time::macros::date;
+use time::{Duration, OffsetDateTime};
+
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+}
+
+const CATEGORIES: [StateCategory; 5] = [
+    StateCategory::Available,
+    StateCategory::Open,
+    StateCategory::Yes,
+    StateCategory::No,
+    StateCategory::Excluded,
+];
+
+/// State `k` has category `CATEGORIES[k % 5]` (two states per category).
+fn state(k: u64) -> (StateId, StateCategory) {
+    (
+        StateId::from_uuid(uuid(0x5_0000 + u128::from(k))),
+        CATEGORIES[(k % 5) as usize],
+    )
+}
+
+fn assignments() -> [AssignmentId; 3] {
+    [0xA1, 0xA2, 0xA3].map(|n| AssignmentId::from_uuid(uuid(n)))
+}
+
+fn fields(dice: &mut Dice) -> FieldValues {
+    let mut fields = FieldValues::new();
+    if dice.roll(5) > 0 {
+        let industry = ["Energy", "Retail", "Shipping"][dice.roll(3) as usize];
+        fields.insert(key("industry"), FieldValue::Choice(industry.into()));
+    }
+    if dice.roll(3) > 0 {
+        // 1.0 and 1.00 display alike, so they are one group.
+        let revenue = [
+            Decimal::new(10, 1),
+            Decimal::new(100, 2),
+            Decimal::new(25, 1),
+            Decimal::new(-3, 0),
+        ];
+        fields.insert(
+            key("revenue"),
+            FieldValue::Decimal(revenue[dice.roll(4) as usize]),
+        );
+    }
+    if dice.roll(2) > 0 {
+        fields.insert(
+            key("founded"),
+            FieldValue::Date(date!(2001 - 01 - 01) + Duration::days(dice.roll(3) as i64 * 400)),
+        );
+    }
+    if dice.roll(2) > 0 {
+        fields.insert(key("vip"), FieldValue::Boolean(dice.roll(2) == 1));
+    }
+    if dice.roll(2) > 0 {
+        fields.insert(
+            key("employees"),
+            FieldValue::Number(dice.roll(30) as i64 - 3),
+        );
+    }
+    fields
+}
+
+fn line(dice: &mut Dice) -> ProductLine {
+    ProductLine {
+        product: ProductId::from_uuid(uuid(0x9000 + u128::from(dice.roll(3)))),
+        quantity: 1 + dice.roll(9) as u32,
+        unit_price: Decimal::new(dice.roll(100_000) as i64, dice.roll(5) as u32),
+        currency: Currency::parse(["NOK", "EUR"][dice.roll(2) as usize]).expect("valid"),
+    }
+}
+
+fn random_event(dice: &mut Dice, n: u128, on: &Enrollment) -> OutcomeEvent {
+    let (to, category) = state(dice.roll(10));
+    let at = T0 + Duration::minutes(dice.roll(300) as i64);
+    let mut e = event(n, on, to, category, at);
+    e.class = [
+        OutcomeClass::Progress,
+        OutcomeClass::NoAnswer,
+        OutcomeClass::CallBackLater,
+        OutcomeClass::External,
+    ][dice.roll(4) as usize];
+    if e.class != OutcomeClass::External {
+        e.outcome = Some(OutcomeId::from_uuid(uuid(
+            0x0C00 + u128::from(dice.roll(4)),
+        )));
+        e.user =
+            (dice.roll(4) > 0).then(|| UserId::from_uuid(uuid(0x0500 + u128::from(dice.roll(3)))));
+        e.option = [None, Some("Video".to_owned()), Some("Fysisk".to_owned())]
+            [dice.roll(3) as usize]
+            .clone();
+        e.meeting = (dice.roll(4) == 0).then(|| MeetingId::from_uuid(uuid(0x3000 + n)));
+        e.products = (0..dice.roll(4)).map(|_| line(dice)).collect();
+    }
+    e
+}
+
+#[tokio::test]
+async fn sql_tallies_equal_the_domain_tallies() {
+    let store = common::fresh_store().await;
+    let mut dice = Dice(0x00C0_FFEE);
+    let people: Vec<Customer> = (0..50).map(|n| customer(n, fields(&mut dice))).collect();
+
+    let mut enrollments = Vec::new();
+    for n in 0..90u128 {
+        let assignment = assignments()[(n % 3) as usize];
+        // Customers 50 and up do not exist: no CRM values.
+        let e = enrollment(assignment, n, n, n as u64);
+        let (state, category) = state(dice.roll(10));
+        enrollments.push(with(&e, |s| {
+            s.state = state;
+            s.category = category;
+            s.attempts = dice.roll(5) as u32;
+        }));
+    }
+    let mut events = Vec::new();
+    for n in 0..400u128 {
+        let on = &enrollments[dice.roll(enrollments.len() as u64) as usize];
+        events.push(random_event(&mut dice, n, on));
+    }
+
+    let mut uow = store.begin().await.expect("begin");
+    for c in &people {
+        uow.save_customer(c).await.expect("save customer");
+    }
+    for e in &enrollments {
+        uow.insert_enrollment(e).await.expect("enroll");
+    }
+    for e in &events {
+        uow.append_event(e, None).await.expect("append");
+    }
+    uow.commit().await.expect("commit");
+
+    // The log in the order the in-memory store keeps it: by time, append order for ties.
+    let mut log = events.clone();
+    log.sort_by_key(|e| e.occurred_at);
+    let [a1, a2, a3] = assignments();
+    let mut uow = store.begin().await.expect("begin");
+    let windows: [(&[AssignmentId], OffsetDateTime, OffsetDateTime); 4] = [
+        (
+            &[a1, a2],
+            OffsetDateTime::UNIX_EPOCH,
+            T0 + Duration::days(1),
+        ),
+        (
+            &[a1, a1, a3],
+            T0 + Duration::minutes(60),
+            T0 + Duration::minutes(200),
+        ),
+        (
+            &[a2],
+            T0 + Duration::minutes(17),
+            T0 + Duration::minutes(18),
+        ),
+        (&[], OffsetDateTime::UNIX_EPOCH, T0 + Duration::days(1)),
+    ];
+    for (wanted, from, to) in windows {
+        let chosen: Vec<&OutcomeEvent> = log
+            .iter()
+            .filter(|e| {
+                wanted.contains(&e.assignment) && e.occurred_at >= from && e.occurred_at < to
+            })
+            .collect();
+        let tally = uow
+            .outcome_tally(wanted, from, to)
+            .await
+            .expect("outcome tally");
+        assert_eq!(
+            tally,
+            reports::tally_outcomes(chosen.iter().copied()),
+            "outcomes {wanted:?} {from} {to}"
+        );
+        let sold = uow
+            .sold_products(wanted, from, to)
+            .await
+            .expect("sold products");
+        assert_eq!(
+            sold,
+            reports::tally_sold_products(chosen.iter().copied()),
+            "sold {wanted:?}"
+        );
+    }
+    assert!(
+        uow.outcome_tally(&[a1], OffsetDateTime::UNIX_EPOCH, T0 + Duration::days(1))
+            .await
+            .expect("tally")
+            .iter()
+            .any(|r| r.product_units > 0)
+    );
+
+    let by_id: HashMap<_, _> = people.iter().map(|c| (c.id(), c)).collect();
+    let empty = FieldValues::new();
+    let analysis = [
+        AnalysisField::Crm(key("industry")),
+        AnalysisField::Attempts,
+        AnalysisField::Crm(key("revenue")),
+        AnalysisField::Crm(key("founded")),
+        AnalysisField::Crm(key("vip")),
+        AnalysisField::Crm(key("employees")),
+        AnalysisField::Crm(key("nowhere")),
+        AnalysisField::Attempts,
+    ];
+    let (mut offers_seen, mut hits_seen) = (0, 0);
+    for assignment in assignments() {
+        let mine: Vec<Enrollment> = enrollments
+            .iter()
+            .filter(|e| e.assignment() == assignment)
+            .cloned()
+            .collect();
+        assert_eq!(
+            uow.status_tally(assignment).await.expect("status"),
+            reports::tally_status(&mine)
+        );
+        let pairs = mine
+            .iter()
+            .map(|e| (e, by_id.get(&e.customer()).map_or(&empty, |c| c.fields())));
+        let hits = uow.hit_tally(assignment, &analysis).await.expect("hits");
+        assert_eq!(
+            hits,
+            reports::tally_hits(&analysis, pairs),
+            "hits of {assignment}"
+        );
+        hits_seen += hits.len();
+        let own_events = log.iter().filter(|e| e.assignment == assignment);
+        let offers = reports::open_offers(&mine, own_events);
+        assert_eq!(uow.open_offers(assignment).await.expect("offers"), offers);
+        offers_seen += offers.len();
+    }
+    assert!(
+        offers_seen > 0 && hits_seen > 20,
+        "the data exercises every tally"
+    );
+    let unknown = AssignmentId::from_uuid(uuid(0xFFFF));
+    assert!(uow.status_tally(unknown).await.expect("status").is_empty());
+    assert!(
+        uow.hit_tally(unknown, &analysis)
+            .await
+            .expect("hits")
+            .is_empty()
+    );
+    assert!(uow.open_offers(unknown).await.expect("offers").is_empty());
+}

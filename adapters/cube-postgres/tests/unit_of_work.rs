@@ -1,0 +1,254 @@
+//! The unit of work as one PostgreSQL transaction: all or nothing, a `Duplicate` that leaves
+//! the unit usable, a server-side failure that `commit` reports instead of silently rolling
+//! back, lost updates refused, and two transactions racing for one idempotency key.
+
+mod common;
+
+use common::data::{T0, customer, enrollment, event, to_call, uuid, with};
+use cube_domain::access::{Role, User};
+use cube_domain::assignment::setup::AssignmentSetup;
+use cube_domain::fields::FieldValues;
+use cube_domain::flow::StateCategory;
+use cube_domain::ids::{AssignmentId, OrganisationId, TimeEntryId, UserId};
+use cube_domain::ports::{NextCustomerRequest, Store, StoreError};
+use cube_domain::time_entry::TimeEntry;
+use cube_domain::values::{Email, Name};
+use std::collections::BTreeSet;
+use time::Duration;
+use time::macros::datetime;
+
+fn assignment() -> AssignmentId {
+    AssignmentId::from_uuid(uuid(0xA1))
+}
+
+fn user(n: u128, email: &str) -> User {
+    User {
+        id: UserId::from_uuid(uuid(0x0500 + n)),
+        organisation: OrganisationId::from_uuid(uuid(0x0F)),
+        name: Name::parse(&format!("User {n}")).expect("valid name"),
+        email: Email::parse(email).expect("valid e-mail"),
+        role: Role::Seller,
+        data_owners: BTreeSet::new(),
+        client: None,
+        active: true,
+    }
+}
+
+#[tokio::test]
+async fn a_unit_that_fails_halfway_leaves_nothing() {
+    let store = common::fresh_store().await;
+    let kari = customer(1, FieldValues::new());
+    let first = enrollment(assignment(), 1, 1, 1);
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&kari).await.expect("save customer");
+    uow.insert_enrollment(&first).await.expect("enroll");
+    uow.append_event(
+        &event(1, &first, to_call(), StateCategory::Available, T0),
+        Some("k"),
+    )
+    .await
+    .expect("append");
+    // Halfway, the use case fails (here: the same customer enrolled twice) and gives up.
+    let again = enrollment(assignment(), 2, 1, 2);
+    assert!(matches!(
+        uow.insert_enrollment(&again).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.customer(kari.id()).await.expect("read"), None);
+    assert_eq!(uow.enrollments(assignment()).await.expect("read"), vec![]);
+    assert_eq!(
+        uow.event_by_key(assignment(), "k").await.expect("read"),
+        None
+    );
+    assert!(
+        uow.outcome_tally(&[assignment()], T0, T0 + Duration::days(1))
+            .await
+            .expect("tally")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_leaves_the_unit_usable() {
+    let store = common::fresh_store().await;
+    let ann = user(1, "ann@example.no");
+    let bob = user(2, "bob@example.no");
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_user(&ann).await.expect("save ann");
+    uow.save_user(&bob).await.expect("save bob");
+    let stolen = User {
+        email: ann.email.clone(),
+        ..bob.clone()
+    };
+    assert!(matches!(
+        uow.save_user(&stolen).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    // The unit goes on and commits everything but the refused write.
+    let first = enrollment(assignment(), 1, 1, 1);
+    uow.insert_enrollment(&first).await.expect("enroll");
+    assert!(matches!(
+        uow.insert_enrollment(&first).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.user(bob.id).await.expect("read"), Some(bob));
+    assert_eq!(
+        uow.user_by_email(&ann.email).await.expect("read"),
+        Some(ann)
+    );
+    assert_eq!(uow.enrollment(first.id()).await.expect("read"), Some(first));
+}
+
+#[tokio::test]
+async fn a_server_side_failure_makes_commit_fail_instead_of_silently_rolling_back() {
+    let store = common::fresh_store().await;
+    let mut uow = store.begin().await.expect("begin");
+    let kari = customer(1, FieldValues::new());
+    uow.save_customer(&kari).await.expect("save customer");
+    // PostgreSQL keeps no timestamps before 4713 BC: the server refuses the row, which
+    // aborts the transaction.
+    let ancient = datetime!(-9000-01-01 00:00 UTC);
+    let entry = TimeEntry {
+        id: TimeEntryId::from_uuid(uuid(0x7E)),
+        user: UserId::from_uuid(uuid(0x0501)),
+        assignment: assignment(),
+        start: ancient,
+        end: None,
+    };
+    assert!(uow.save_time_entry(&entry).await.is_err());
+    assert!(
+        uow.customer(kari.id()).await.is_err(),
+        "the aborted unit refuses more work"
+    );
+    assert!(
+        uow.commit().await.is_err(),
+        "commit must not report success"
+    );
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.customer(kari.id()).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn an_update_after_someone_else_changed_the_enrollment_is_a_conflict() {
+    let store = common::fresh_store().await;
+    let first = enrollment(assignment(), 1, 1, 1);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&first).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    // A manager's unit reads the customer …
+    let mut manager = store.begin().await.expect("begin");
+    let read = manager
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    // … meanwhile a seller is handed it …
+    let seller = UserId::from_uuid(uuid(0x0501));
+    let request = NextCustomerRequest {
+        assignment: assignment(),
+        seller,
+        now: T0,
+        setup: AssignmentSetup::default(),
+    };
+    let handout = store
+        .reserve_next(&request)
+        .await
+        .expect("reserve")
+        .expect("ready");
+    assert_eq!(handout.enrollment.id(), first.id());
+    // … so the manager's write, made from the stale read, is refused.
+    let mut taken = read.clone();
+    taken
+        .reserve(UserId::from_uuid(uuid(0x0502)), T0, Duration::minutes(15))
+        .expect("free in the manager's stale view");
+    assert!(matches!(
+        manager.update_enrollment(&taken).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(manager);
+
+    let mut uow = store.begin().await.expect("begin");
+    let now = uow
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(now.holder(T0), Some(seller));
+    // Read again, the write goes through, and twice in one unit too.
+    let released = with(&now, |s| s.reservation = None);
+    uow.update_enrollment(&released).await.expect("update");
+    uow.update_enrollment(&with(&released, |s| s.attempts = 3))
+        .await
+        .expect("update again");
+    uow.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
+    let store = common::fresh_store().await;
+    let first = enrollment(assignment(), 1, 1, 1);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&first).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    let winner = event(1, &first, to_call(), StateCategory::Available, T0);
+    let loser = event(2, &first, to_call(), StateCategory::Available, T0);
+    let mut a = store.begin().await.expect("begin a");
+    a.append_event(&winner, Some("retry-7"))
+        .await
+        .expect("a appends");
+    // B appends with the same key while A is open: it waits for A to decide.
+    let racing = store.clone();
+    let b = tokio::spawn(async move {
+        let mut b = racing.begin().await.expect("begin b");
+        let result = b.append_event(&loser, Some("retry-7")).await;
+        // B's unit stays usable and now sees A's event under the key.
+        let seen = b.event_by_key(assignment(), "retry-7").await.expect("read");
+        (result, seen)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!b.is_finished(), "B must wait for A's transaction");
+    a.commit().await.expect("commit a");
+    let (result, seen) = b.await.expect("b finishes");
+    assert!(
+        matches!(result, Err(StoreError::Duplicate(_))),
+        "{result:?}"
+    );
+    assert_eq!(seen, Some(winner.clone()));
+
+    // A key whose first append rolls back is free again.
+    let mut a = store.begin().await.expect("begin");
+    a.append_event(
+        &event(3, &first, to_call(), StateCategory::Available, T0),
+        Some("once"),
+    )
+    .await
+    .expect("append");
+    drop(a);
+    let mut b = store.begin().await.expect("begin");
+    b.append_event(
+        &event(4, &first, to_call(), StateCategory::Available, T0),
+        Some("once"),
+    )
+    .await
+    .expect("the key is free after the rollback");
+    b.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn migrating_twice_changes_nothing() {
+    let store = common::fresh_store().await;
+    store
+        .migrate()
+        .await
+        .expect("a migrated database migrates again");
+}

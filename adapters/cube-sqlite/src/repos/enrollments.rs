@@ -1,0 +1,248 @@
+//! Enrollments: the "now" of each customer in each assignment. Every field of the
+//! `EnrollmentSnapshot` is a column of its own (no JSON), because "next customer", My Work
+//! and the current reports filter and sort on them. The row codec here is shared with the
+//! queue (`crate::queue`), which reads enrollments back from `UPDATE … RETURNING`.
+
+use super::{Query, execute};
+use crate::codec::{
+    category_text, col, id_list, id_text, opt_id_text, opt_time_ns, parse_category, parse_id,
+    time_from_ns, time_ns, to_i64,
+};
+use crate::error::store_error;
+use crate::unit::SqliteUnit;
+use async_trait::async_trait;
+use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+use cube_domain::ports::{EnrollmentRepository, StoreError};
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+
+/// The columns of an enrollment row, in the order `bind_enrollment` binds them (`?1`…`?15`);
+/// a macro so that `concat!` builds whole statements as `&'static str`.
+macro_rules! enrollment_columns {
+    () => {
+        "id, assignment_id, customer_id, state_id, category, segment_id, attempts, \
+         last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by, \
+         reserved_until, sequence, enrolled_at"
+    };
+}
+pub(crate) use enrollment_columns;
+
+const INSERT: &str = concat!(
+    "INSERT INTO enrollments (",
+    enrollment_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+);
+
+const UPDATE: &str = "UPDATE enrollments SET assignment_id = ?2, customer_id = ?3, \
+    state_id = ?4, category = ?5, segment_id = ?6, attempts = ?7, last_contact = ?8, \
+    follow_up_due = ?9, follow_up_owner = ?10, retry_at = ?11, reserved_by = ?12, \
+    reserved_until = ?13, sequence = ?14, enrolled_at = ?15 WHERE id = ?1";
+
+/// Binds every field of the enrollment as `?1`…`?15`, in `enrollment_columns!` order.
+fn bind_enrollment<'q>(query: Query<'q>, enrollment: &Enrollment) -> Result<Query<'q>, StoreError> {
+    let s = enrollment.snapshot();
+    Ok(query
+        .bind(id_text(s.id.as_uuid()))
+        .bind(id_text(s.assignment.as_uuid()))
+        .bind(id_text(s.customer.as_uuid()))
+        .bind(id_text(s.state.as_uuid()))
+        .bind(category_text(s.category))
+        .bind(opt_id_text(s.segment.map(|id| id.as_uuid())))
+        .bind(i64::from(s.attempts))
+        .bind(opt_time_ns(s.last_contact)?)
+        .bind(opt_time_ns(s.follow_up.map(|f| f.due))?)
+        .bind(opt_id_text(
+            s.follow_up.and_then(|f| f.owner).map(|id| id.as_uuid()),
+        ))
+        .bind(opt_time_ns(s.retry_at)?)
+        .bind(opt_id_text(s.reservation.map(|r| r.seller.as_uuid())))
+        .bind(opt_time_ns(s.reservation.map(|r| r.until))?)
+        .bind(to_i64("sequence", s.sequence)?)
+        .bind(time_ns(s.enrolled_at)?))
+}
+
+fn opt_id<T: From<uuid::Uuid>>(row: &SqliteRow, name: &str) -> Result<Option<T>, StoreError> {
+    col::<Option<String>>(row, name)?
+        .as_deref()
+        .map(parse_id)
+        .transpose()
+}
+
+fn opt_time(row: &SqliteRow, name: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+    col::<Option<i64>>(row, name)?.map(time_from_ns).transpose()
+}
+
+/// An enrollment read back from a row with the `enrollment_columns!`.
+pub(crate) fn enrollment_from_row(row: &SqliteRow) -> Result<Enrollment, StoreError> {
+    let id = |name| -> Result<String, StoreError> { col(row, name) };
+    let follow_up = opt_time(row, "follow_up_due")?.map(|due| -> Result<_, StoreError> {
+        Ok(FollowUp {
+            due,
+            owner: opt_id::<UserId>(row, "follow_up_owner")?,
+        })
+    });
+    let reservation = match (
+        opt_id::<UserId>(row, "reserved_by")?,
+        opt_time(row, "reserved_until")?,
+    ) {
+        (Some(seller), Some(until)) => Some(Reservation { seller, until }),
+        (None, None) => None,
+        _ => {
+            return Err(StoreError::Corrupt(
+                "an enrollment's reservation has a seller without an end, or an end without a seller"
+                    .into(),
+            ));
+        }
+    };
+    let attempts: i64 = col(row, "attempts")?;
+    let sequence: i64 = col(row, "sequence")?;
+    Ok(Enrollment::from(EnrollmentSnapshot {
+        id: parse_id(&id("id")?)?,
+        assignment: parse_id(&id("assignment_id")?)?,
+        customer: parse_id(&id("customer_id")?)?,
+        state: parse_id(&id("state_id")?)?,
+        category: parse_category(&id("category")?)?,
+        segment: opt_id(row, "segment_id")?,
+        attempts: u32::try_from(attempts)
+            .map_err(|_| StoreError::Corrupt(format!("enrollment attempts {attempts}")))?,
+        last_contact: opt_time(row, "last_contact")?,
+        follow_up: follow_up.transpose()?,
+        retry_at: opt_time(row, "retry_at")?,
+        reservation,
+        sequence: u64::try_from(sequence)
+            .map_err(|_| StoreError::Corrupt(format!("enrollment sequence {sequence}")))?,
+        enrolled_at: time_from_ns(col(row, "enrolled_at")?)?,
+    }))
+}
+
+impl SqliteUnit {
+    async fn fetch_enrollments(&mut self, query: Query<'_>) -> Result<Vec<Enrollment>, StoreError> {
+        let rows = query.fetch_all(self.conn()).await.map_err(store_error)?;
+        rows.iter().map(enrollment_from_row).collect()
+    }
+
+    async fn fetch_enrollment(
+        &mut self,
+        query: Query<'_>,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        let row = query
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(enrollment_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl EnrollmentRepository for SqliteUnit {
+    async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE id = ?"
+        );
+        self.fetch_enrollment(sqlx::query(sql).bind(id_text(id.as_uuid())))
+            .await
+    }
+
+    async fn enrollment_of(
+        &mut self,
+        assignment: AssignmentId,
+        customer: CustomerId,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = ? AND customer_id = ?"
+        );
+        let query = sqlx::query(sql)
+            .bind(id_text(assignment.as_uuid()))
+            .bind(id_text(customer.as_uuid()));
+        self.fetch_enrollment(query).await
+    }
+
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let query = bind_enrollment(sqlx::query(INSERT), enrollment)?;
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let query = bind_enrollment(sqlx::query(UPDATE), enrollment)?;
+        match execute(self.conn(), query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "enrollment {} does not exist (it was removed meanwhile)",
+                enrollment.id()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM enrollments WHERE id = ?").bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn enrollments(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = ? ORDER BY sequence, id"
+        );
+        let query = sqlx::query(sql).bind(id_text(assignment.as_uuid()));
+        self.fetch_enrollments(query).await
+    }
+
+    async fn enrollments_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE customer_id = ? ORDER BY id"
+        );
+        let query = sqlx::query(sql).bind(id_text(customer.as_uuid()));
+        self.fetch_enrollments(query).await
+    }
+
+    async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {
+        let highest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(sequence) FROM enrollments WHERE assignment_id = ?")
+                .bind(id_text(assignment.as_uuid()))
+                .fetch_one(self.conn())
+                .await
+                .map_err(store_error)?;
+        let next = highest.map_or(Ok(1), |n| {
+            n.checked_add(1)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("enrollment sequence {n}")))
+        })?;
+        Ok(next)
+    }
+
+    async fn follow_ups(
+        &mut self,
+        assignments: &[AssignmentId],
+        seller: UserId,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments \
+              WHERE assignment_id IN (SELECT value FROM json_each(?1)) \
+                AND follow_up_due IS NOT NULL AND follow_up_due < ?2 \
+                AND (follow_up_owner IS NULL OR follow_up_owner = ?3) \
+              ORDER BY follow_up_due, id"
+        );
+        let query = sqlx::query(sql)
+            .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
+            .bind(crate::codec::bound_ns(until))
+            .bind(id_text(seller.as_uuid()));
+        self.fetch_enrollments(query).await
+    }
+}

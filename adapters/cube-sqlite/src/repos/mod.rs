@@ -1,0 +1,53 @@
+//! The repository traits of the `UnitOfWork` port, implemented on `SqliteUnit`, one file per
+//! concern of the domain, plus the few helpers they share.
+
+mod assignments;
+mod catalogue;
+mod customers;
+pub(crate) mod enrollments;
+mod hours_outbox;
+mod imports;
+mod organisation;
+mod outcome_log;
+
+use crate::codec::doc_of;
+use crate::error::store_error;
+use cube_domain::ports::StoreError;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Sqlite, SqliteConnection};
+
+/// A query with its bound parameters.
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+/// The `doc` of the one row `query` finds, decoded.
+pub(crate) async fn fetch_doc<T: DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    query: Query<'_>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    let row = query.fetch_optional(conn).await.map_err(store_error)?;
+    row.map(|row| doc_of(&row, what)).transpose()
+}
+
+/// The `doc`s of every row `query` finds, decoded, in the query's order.
+pub(crate) async fn fetch_docs<T: DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    query: Query<'_>,
+    what: &str,
+) -> Result<Vec<T>, StoreError> {
+    let rows = query.fetch_all(conn).await.map_err(store_error)?;
+    rows.iter().map(|row| doc_of(row, what)).collect()
+}
+
+/// Runs a statement that writes.
+pub(crate) async fn execute(
+    conn: &mut SqliteConnection,
+    query: Query<'_>,
+) -> Result<u64, StoreError> {
+    query
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(store_error)
+}

@@ -1,0 +1,112 @@
+//! The append-only outcome log. Each event is one row (hot columns for lookups and the
+//! report GROUP BYs, plus the whole event as JSON) and its product lines are rows of
+//! `outcome_product_lines`, so the sales tallies sum quantities in SQL. `seq` is the append
+//! order: "oldest first" is `occurred_at`, then `seq`.
+
+use super::{execute, fetch_doc, fetch_docs};
+use crate::codec::{
+    bound_ns, category_text, class_text, id_list, id_text, opt_id_text, time_ns, to_doc,
+};
+use crate::unit::SqliteUnit;
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId};
+use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::{OutcomeLog, StoreError};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl OutcomeLog for SqliteUnit {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        // A key used before in the assignment breaks `UNIQUE (assignment_id,
+        // idempotency_key)` → `Duplicate`; SQLite keeps the transaction usable after it.
+        let query = sqlx::query(
+            "INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id, \
+                occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
+                to_category, meeting_id, idempotency_key, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id_text(event.id.as_uuid()))
+        .bind(id_text(event.assignment.as_uuid()))
+        .bind(id_text(event.enrollment.as_uuid()))
+        .bind(id_text(event.customer.as_uuid()))
+        .bind(time_ns(event.occurred_at)?)
+        .bind(opt_id_text(event.user.map(|u| u.as_uuid())))
+        .bind(opt_id_text(event.outcome.map(|o| o.as_uuid())))
+        .bind(class_text(event.class))
+        .bind(event.option.clone())
+        .bind(id_text(event.from_state.as_uuid()))
+        .bind(id_text(event.to_state.as_uuid()))
+        .bind(category_text(event.to_category))
+        .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
+        .bind(idempotency_key.map(str::to_owned))
+        .bind(to_doc("outcome event", event)?);
+        execute(self.conn(), query).await?;
+        for (position, line) in (0i64..).zip(&event.products) {
+            let query = sqlx::query(
+                "INSERT INTO outcome_product_lines \
+                    (event_id, position, product_id, quantity, unit_price, currency) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id_text(event.id.as_uuid()))
+            .bind(position)
+            .bind(id_text(line.product.as_uuid()))
+            .bind(i64::from(line.quantity))
+            .bind(line.unit_price.to_string())
+            .bind(line.currency.as_str().to_owned());
+            execute(self.conn(), query).await?;
+        }
+        Ok(())
+    }
+
+    async fn event_by_key(
+        &mut self,
+        assignment: AssignmentId,
+        idempotency_key: &str,
+    ) -> Result<Option<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM outcome_events WHERE assignment_id = ? AND idempotency_key = ?",
+        )
+        .bind(id_text(assignment.as_uuid()))
+        .bind(idempotency_key.to_owned());
+        fetch_doc(self.conn(), query, "outcome event").await
+    }
+
+    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
+        let query =
+            sqlx::query("SELECT doc FROM outcome_events WHERE id = ?").bind(id_text(id.as_uuid()));
+        fetch_doc(self.conn(), query, "outcome event").await
+    }
+
+    async fn events_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM outcome_events WHERE enrollment_id = ? ORDER BY occurred_at, seq",
+        )
+        .bind(id_text(enrollment.as_uuid()));
+        fetch_docs(self.conn(), query, "outcome event").await
+    }
+
+    async fn events(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM outcome_events \
+             WHERE assignment_id IN (SELECT value FROM json_each(?)) \
+               AND occurred_at >= ? AND occurred_at < ? \
+             ORDER BY occurred_at, seq",
+        )
+        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
+        .bind(bound_ns(from))
+        .bind(bound_ns(to));
+        fetch_docs(self.conn(), query, "outcome event").await
+    }
+}

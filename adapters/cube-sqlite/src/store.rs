@@ -1,0 +1,195 @@
+//! `SqliteStore`: opening the database (file or memory) with the pragmas Cube relies on,
+//! running the embedded migrations, and the `Store` port itself — units of work and the
+//! atomic "next customer".
+
+use crate::error::store_error;
+use crate::queue;
+use crate::unit::SqliteUnit;
+use async_trait::async_trait;
+use cube_domain::ports::{Handout, NextCustomerRequest, Store, StoreError, UnitOfWork};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The migrations in `adapters/cube-sqlite/migrations/`, embedded at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// The statement every unit of work and every reservation begins with. `IMMEDIATE` takes the
+/// write lock up front (waiting up to the busy timeout for another writer), so a unit that
+/// reads and then writes never fails on a lock upgrade, and a read inside it sees the latest
+/// committed data.
+const BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// How a `SqliteStore` is opened. `Default` is what the server uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Connections in the pool. SQLite lets one writer in at a time; more connections let
+    /// readers and waiting writers queue in SQLite (with the busy timeout) rather than in the
+    /// pool. Default 8.
+    pub max_connections: u32,
+    /// How long a writer waits for another writer's lock before the store answers
+    /// `StoreError::Unavailable`. Default 5 seconds.
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free connection of the pool. Default 30 seconds.
+    pub acquire_timeout: Duration,
+    /// Whether `connect` runs the migrations. Default true.
+    pub migrate: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(30),
+            migrate: true,
+        }
+    }
+}
+
+/// The embedded Cube store: one SQLite database, in WAL mode, behind a connection pool.
+/// Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its parent directory if missing) the database file at `path`
+    /// with the default options, and migrates it.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        create_parent(path)?;
+        let connect = SqliteConnectOptions::new().filename(path);
+        Self::with_options(connect, &SqliteOptions::default()).await
+    }
+
+    /// Opens the database named by `url_or_path`: a `sqlite:` URL (`sqlite://data/cube.db`,
+    /// `sqlite::memory:`) or a plain file path. A missing file and its parent directory are
+    /// created. Runs the migrations unless `options.migrate` is false. An in-memory URL gets
+    /// the single connection of [`SqliteStore::in_memory`], whatever `max_connections` says.
+    pub async fn connect(url_or_path: &str, options: SqliteOptions) -> Result<Self, StoreError> {
+        if url_or_path.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url_or_path)
+                .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?;
+            if is_memory(url_or_path) {
+                return Self::memory(&options).await;
+            }
+            create_parent(connect.get_filename())?;
+            Self::with_options(connect, &options).await
+        } else {
+            let path = Path::new(url_or_path);
+            create_parent(path)?;
+            Self::with_options(SqliteConnectOptions::new().filename(path), &options).await
+        }
+    }
+
+    /// A fresh, migrated database that lives in memory until the store is dropped. It has
+    /// a single connection (a private in-memory database is one per connection), so units
+    /// of work run one after another: meant for tests and demos.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        Self::memory(&SqliteOptions::default()).await
+    }
+
+    /// Applies the migrations not yet applied; applying them again changes nothing.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| store_error(sqlx::Error::from(e)))
+    }
+
+    /// The connection pool, for operations (backups, `PRAGMA` checks) and tests.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, checkpointing the WAL into the database file.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn with_options(
+        connect: SqliteConnectOptions,
+        options: &SqliteOptions,
+    ) -> Result<Self, StoreError> {
+        let connect = connect
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(options.busy_timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(store_error)?;
+        Self::ready(pool, options).await
+    }
+
+    async fn memory(options: &SqliteOptions) -> Result<Self, StoreError> {
+        let connect = SqliteConnectOptions::new()
+            .in_memory(true)
+            .shared_cache(false)
+            .foreign_keys(true);
+        // The one connection must never be closed for idleness or age: the database would
+        // vanish with it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(store_error)?;
+        Self::ready(pool, options).await
+    }
+
+    async fn ready(pool: SqlitePool, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let store = Self { pool };
+        if options.migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+}
+
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Creates the directory a database file will live in. Blocking, but it runs once, at
+/// start-up, before the store serves anything.
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        let tx = self.pool.begin_with(BEGIN).await.map_err(store_error)?;
+        Ok(Box::new(SqliteUnit::new(tx)))
+    }
+
+    async fn reserve_next(
+        &self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN).await.map_err(store_error)?;
+        let handout = queue::reserve_next(&mut tx, request).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(handout)
+    }
+}

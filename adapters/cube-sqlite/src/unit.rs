@@ -1,0 +1,40 @@
+//! The unit of work: one SQLite transaction (begun `IMMEDIATE` by the store) that every
+//! repository of the port reads and writes through. The repositories are implemented on
+//! `SqliteUnit` in `crate::repos`, one file per concern; dropping the unit without `commit`
+//! rolls the transaction back (sqlx queues the `ROLLBACK` on the connection).
+
+use crate::error::store_error;
+use async_trait::async_trait;
+use cube_domain::ports::{StoreError, UnitOfWork};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use std::fmt;
+
+/// One open transaction.
+pub(crate) struct SqliteUnit {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl SqliteUnit {
+    /// Wraps a transaction that has begun.
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+        Self { tx }
+    }
+
+    /// The transaction's connection, to run statements on.
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+impl fmt::Debug for SqliteUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteUnit").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SqliteUnit {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(store_error)
+    }
+}

@@ -1,0 +1,106 @@
+//! Two connection pools on one database file (as two server processes would have) and 32
+//! sellers asking for the next customer at the same time until the assignment is drained:
+//! every enrollment is handed out exactly once, and each seller gets their own due personal
+//! follow-ups before any shared follow-up, and those before the pool.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use cube_domain::assignment::setup::AssignmentSetup;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::ids::EnrollmentId;
+use cube_domain::ports::{NextCustomerRequest, Store};
+use cube_domain::queue::Tier;
+use cube_sqlite::SqliteOptions;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SELLERS: u128 = 32;
+const ENROLLMENTS: u128 = 400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_sellers_on_two_pools_never_share_a_customer() {
+    let db = TempDb::new("concurrency");
+    // A shared CI machine may be slow; the test is about correctness, not the timeout.
+    let options = SqliteOptions {
+        max_connections: 4,
+        busy_timeout: Duration::from_secs(60),
+        ..SqliteOptions::default()
+    };
+    let first = db.open_with(options.clone()).await;
+    let second = db.open_with(options).await;
+    let setup = AssignmentSetup::default();
+    seed(&first, &[assignment(1, setup.clone())]).await;
+
+    // Every fifth enrollment is a due personal follow-up of one seller, every seventh a due
+    // shared follow-up, the rest are in the pool.
+    let mut personal: BTreeMap<EnrollmentId, u128> = BTreeMap::new();
+    let enrollments: Vec<Enrollment> = (0..ENROLLMENTS)
+        .map(|n| {
+            let mut s = snapshot(assignment_id(1), n);
+            if n % 5 == 0 {
+                let owner = n % SELLERS;
+                s.state = state(LEAD);
+                s.category = category(LEAD);
+                s.follow_up = Some(follow_up(-i64::try_from(n).unwrap(), Some(seller(owner))));
+                personal.insert(s.id, owner);
+            } else if n % 7 == 0 {
+                s.follow_up = Some(follow_up(-1, None));
+            }
+            Enrollment::from(s)
+        })
+        .collect();
+    insert(&first, &[], &enrollments).await;
+
+    let pools: [Arc<dyn Store>; 2] = [Arc::new(first), Arc::new(second)];
+    let mut tasks = Vec::new();
+    for n in 0..SELLERS {
+        let store = Arc::clone(&pools[usize::try_from(n % 2).unwrap()]);
+        let setup = setup.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = NextCustomerRequest {
+                assignment: assignment_id(1),
+                seller: seller(n),
+                now: T0,
+                setup,
+            };
+            let mut got = Vec::new();
+            while let Some(handout) = store.reserve_next(&request).await.unwrap() {
+                got.push((handout.enrollment.id(), handout.tier));
+                tokio::task::yield_now().await;
+            }
+            (n, got)
+        }));
+    }
+
+    let mut handed: BTreeSet<EnrollmentId> = BTreeSet::new();
+    for task in tasks {
+        let (n, got) = task.await.unwrap();
+        let tiers: Vec<Tier> = got.iter().map(|(_, tier)| *tier).collect();
+        assert!(
+            tiers.is_sorted(),
+            "seller {n} got a later tier before an earlier one: {tiers:?}"
+        );
+        let own: BTreeSet<EnrollmentId> = personal
+            .iter()
+            .filter(|(_, owner)| **owner == n)
+            .map(|(id, _)| *id)
+            .collect();
+        let got_personal: BTreeSet<EnrollmentId> = got
+            .iter()
+            .filter(|(_, tier)| *tier == Tier::PersonalFollowUp)
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(
+            got_personal, own,
+            "seller {n} must get exactly their own follow-ups"
+        );
+        for (id, _) in got {
+            assert!(handed.insert(id), "{id} was handed out twice");
+        }
+    }
+    let all: BTreeSet<EnrollmentId> = enrollments.iter().map(Enrollment::id).collect();
+    assert_eq!(handed, all, "every enrollment is handed out once");
+}

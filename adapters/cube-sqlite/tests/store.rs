@@ -1,0 +1,236 @@
+//! The adapter's own promises beyond the port contract: how the database is opened (WAL,
+//! foreign keys, `synchronous = NORMAL`, a created parent directory), that migrations are
+//! idempotent, that each unique rule answers `Duplicate`, that a missing enrollment answers
+//! `Conflict`, and that values round-trip exactly (nanosecond times, decimal prices).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use cube_domain::access::{Role, User};
+use cube_domain::assignment::setup::AssignmentSetup;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::{FieldValue, FieldValues};
+use cube_domain::ids::ProductId;
+use cube_domain::ports::{Store, StoreError};
+use cube_domain::product::{Currency, Product};
+use cube_domain::values::Email;
+use cube_sqlite::{SqliteOptions, SqliteStore};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+async fn pragma_text(store: &SqliteStore, pragma: &'static str) -> String {
+    sqlx::query_scalar(pragma)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+async fn pragma_int(store: &SqliteStore, pragma: &'static str) -> i64 {
+    sqlx::query_scalar(pragma)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_file_store_runs_in_wal_mode_with_foreign_keys_on() {
+    let db = TempDb::new("pragmas");
+    let store = db.open().await;
+    assert_eq!(pragma_text(&store, "PRAGMA journal_mode").await, "wal");
+    assert_eq!(pragma_int(&store, "PRAGMA foreign_keys").await, 1);
+    // NORMAL is 1.
+    assert_eq!(pragma_int(&store, "PRAGMA synchronous").await, 1);
+    assert_eq!(pragma_int(&store, "PRAGMA busy_timeout").await, 5000);
+}
+
+#[tokio::test]
+async fn connecting_creates_the_parent_directory_and_accepts_urls() {
+    let db = TempDb::new("nested");
+    let nested = db.path.with_extension("d").join("deeper").join("cube.db");
+    let url = format!("sqlite://{}", nested.display());
+    let store = SqliteStore::connect(&url, SqliteOptions::default())
+        .await
+        .unwrap();
+    assert!(nested.exists());
+    store.close().await;
+    let _ = std::fs::remove_dir_all(db.path.with_extension("d"));
+
+    let memory = SqliteStore::connect("sqlite::memory:", SqliteOptions::default())
+        .await
+        .unwrap();
+    seed(&memory, &[]).await;
+}
+
+#[tokio::test]
+async fn migrations_apply_twice_without_change() {
+    let db = TempDb::new("migrate");
+    let store = db.open().await;
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    let applied: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied.0, 1);
+    store.close().await;
+    // A second process opening the same file migrates nothing either.
+    let again = db.open().await;
+    seed(&again, &[]).await;
+}
+
+#[tokio::test]
+async fn an_in_memory_store_is_one_database() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    seed(&store, &[assignment(1, AssignmentSetup::default())]).await;
+    let mut uow = store.begin().await.unwrap();
+    assert!(uow.assignment(assignment_id(1)).await.unwrap().is_some());
+}
+
+fn user(n: u128, email: &str) -> User {
+    User {
+        id: cube_domain::ids::UserId::from_uuid(uuid(9, n)),
+        organisation: ORG,
+        name: name(&format!("User {n}")),
+        email: Email::parse(email).unwrap(),
+        role: Role::Seller,
+        data_owners: BTreeSet::new(),
+        client: None,
+        active: true,
+    }
+}
+
+fn product(n: u128, code: &str, price: Decimal) -> Product {
+    Product::new(
+        ProductId::from_uuid(uuid(8, n)),
+        OWNER,
+        name(&format!("Product {n}")),
+        code,
+        price,
+        Currency::parse("NOK").unwrap(),
+    )
+    .unwrap()
+}
+
+fn is_duplicate(result: Result<(), StoreError>) -> bool {
+    matches!(result, Err(StoreError::Duplicate(_)))
+}
+
+#[tokio::test]
+async fn every_unique_rule_answers_duplicate() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    seed(&store, &[assignment(1, AssignmentSetup::default())]).await;
+    let mut uow = store.begin().await.unwrap();
+
+    uow.save_user(&user(1, "kari@example.no")).await.unwrap();
+    uow.save_user(&user(1, "kari@example.no")).await.unwrap();
+    let taken = uow.save_user(&user(2, "kari@example.no")).await;
+    assert_eq!(
+        taken,
+        Err(StoreError::Duplicate(
+            "a user with this e-mail address".into()
+        ))
+    );
+
+    uow.save_product(&product(1, "P-1", Decimal::new(1999, 2)))
+        .await
+        .unwrap();
+    assert!(is_duplicate(
+        uow.save_product(&product(2, "P-1", Decimal::ONE)).await
+    ));
+
+    assert!(is_duplicate(uow.save_published_flow(&flow()).await));
+
+    let first = Enrollment::from(snapshot(assignment_id(1), 1));
+    uow.insert_enrollment(&first).await.unwrap();
+    let mut same_customer = snapshot(assignment_id(1), 2);
+    same_customer.customer = customer_id(1);
+    assert!(is_duplicate(
+        uow.insert_enrollment(&Enrollment::from(same_customer))
+            .await
+    ));
+    assert!(is_duplicate(uow.insert_enrollment(&first).await));
+
+    // The unit is still usable after refused statements, and commits the rest.
+    uow.commit().await.unwrap();
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(
+        uow.enrollments(assignment_id(1)).await.unwrap(),
+        vec![first]
+    );
+}
+
+#[tokio::test]
+async fn updating_a_missing_enrollment_is_a_conflict() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    let mut uow = store.begin().await.unwrap();
+    let missing = Enrollment::from(snapshot(assignment_id(1), 7));
+    assert!(matches!(
+        uow.update_enrollment(&missing).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_dropped_unit_leaves_nothing() {
+    let db = TempDb::new("rollback");
+    let store = db.open().await;
+    seed(&store, &[]).await;
+    {
+        let mut uow = store.begin().await.unwrap();
+        uow.save_customer(&customer(1, &owner(), FieldValues::new()))
+            .await
+            .unwrap();
+        uow.insert_enrollment(&Enrollment::from(snapshot(assignment_id(1), 1)))
+            .await
+            .unwrap();
+    }
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(uow.customer(customer_id(1)).await.unwrap(), None);
+    assert_eq!(uow.enrollment(enrollment_id(1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn values_round_trip_exactly() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    seed(&store, &[]).await;
+    let owner = owner();
+    let mut fields = FieldValues::new();
+    fields.insert(
+        key("revenue"),
+        FieldValue::Decimal(Decimal::new(123_456_789, 4)),
+    );
+    fields.insert(key("score"), FieldValue::Number(-42));
+    let customer = customer(1, &owner, fields);
+    let mut s = snapshot(assignment_id(1), 1);
+    s.last_contact = Some(T0 + time::Duration::nanoseconds(123_456_789));
+    s.follow_up = Some(follow_up(-5, Some(seller(1))));
+    s.reservation = Some(lease(seller(2), 15));
+    s.retry_at = Some(T0 + time::Duration::hours(2));
+    s.attempts = 3;
+    s.segment = Some(segment(1));
+    let enrollment = Enrollment::from(s);
+    let price = product(1, "P-1", Decimal::new(149_950, 2));
+
+    let mut uow = store.begin().await.unwrap();
+    uow.save_customer(&customer).await.unwrap();
+    uow.insert_enrollment(&enrollment).await.unwrap();
+    uow.save_product(&price).await.unwrap();
+    uow.commit().await.unwrap();
+
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(uow.customer(customer.id()).await.unwrap(), Some(customer));
+    assert_eq!(
+        uow.enrollment(enrollment.id()).await.unwrap(),
+        Some(enrollment)
+    );
+    let read = uow.product(price.id()).await.unwrap().unwrap();
+    assert_eq!(read.unit_price().to_string(), "1499.50");
+    assert_eq!(
+        uow.user(cube_domain::ids::UserId::from_uuid(Uuid::nil()))
+            .await
+            .unwrap(),
+        None
+    );
+}

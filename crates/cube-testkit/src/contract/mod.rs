@@ -1,0 +1,177 @@
+//! The storage contract, written once and run against every adapter (in-memory, SQLite,
+//! PostgreSQL). Each case is a `pub async fn` taking a fresh, empty `Arc<dyn Store>`; it sets
+//! up its data through the store itself (the `fixtures::World`), so it is adapter-neutral,
+//! and panics with a message naming the broken rule.
+//!
+//! An adapter runs the whole suite with one line in a test file:
+//!
+//! ```text
+//! cube_testkit::store_contract_tests!(|| async { Arc::new(MyStore::fresh().await) as Arc<dyn Store> });
+//! ```
+//!
+//! The factory is called once per case and must give an empty store of its own. Each case
+//! becomes a `#[test]` named `store_contract::<port>::<case>` running on a multi-threaded
+//! tokio runtime with 4 workers (see [`run`]), so a failure names the rule it broke.
+//!
+//! # Layout
+//! - [`store`]: every repository: round trips, list orders, each "MUST return", rollback on
+//!   drop, commit visibility, follow-ups, the outcome log, time entries, the outbox, imports.
+//! - [`queue`]: `reserve_next` against `queue::select_next`, leases, retry delays, and
+//!   32 sellers draining an assignment at once.
+//! - [`reports`]: the report tallies against the domain's `tally_*` functions.
+
+pub mod queue;
+pub mod reports;
+pub mod store;
+
+use crate::clock::{FixedClock, SequentialIds};
+use crate::fixtures::{T0, World};
+use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot};
+use cube_domain::ports::Store;
+use std::future::Future;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// What every contract case takes: a fresh, empty store.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Runs one contract case to completion on a fresh multi-threaded runtime (4 workers), as
+/// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` would. The macro uses this
+/// so the adapter's test crate needs no tokio attribute of its own.
+pub fn run(case: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the contract case")
+        .block_on(case);
+}
+
+/// Expands to one named test per contract case for the store the factory makes.
+///
+/// `$factory` is anything callable with no arguments returning a future of a store that
+/// coerces to `Arc<dyn Store>`: a closure `|| async { … }` or the path of an `async fn`. It is
+/// called once per test.
+///
+/// ```text
+/// use cube_domain::ports::Store;
+/// use cube_testkit::MemoryStore;
+/// use std::sync::Arc;
+///
+/// cube_testkit::store_contract_tests!(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> });
+/// ```
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($factory:expr $(,)?) => {
+        $crate::__store_contract_cases! {
+            $factory;
+            store: [
+                organisation_round_trip,
+                users_round_trip_by_id_email_and_organisation,
+                user_email_taken_by_another_user_is_duplicate,
+                data_owners_round_trip_and_list_by_name,
+                customers_round_trip_find_and_page,
+                customer_update_moves_its_lookup_keys,
+                products_round_trip_and_list_by_name,
+                product_code_taken_in_the_data_owner_is_duplicate,
+                flow_drafts_round_trip_and_delete,
+                published_flows_round_trip_latest_and_list,
+                published_flow_version_is_frozen,
+                assignments_round_trip_and_list_by_name,
+                calendars_round_trip_and_list,
+                meetings_round_trip_and_duplicate_id,
+                meetings_in_calendar_overlap_the_window,
+                meetings_of_assignments_start_in_the_window,
+                enrollments_round_trip_and_lookups,
+                enrollment_is_unique_per_assignment,
+                updating_a_missing_enrollment_is_conflict,
+                enrollments_update_and_delete,
+                next_sequence_is_one_more_than_the_highest,
+                follow_ups_are_mine_and_shared_due_before_until,
+                events_round_trip_oldest_first,
+                events_window_is_half_open_and_per_assignment,
+                idempotency_key_is_unique_per_assignment,
+                time_entries_round_trip_running_and_window,
+                outbox_hands_out_pending_oldest_first,
+                rolled_back_enqueue_is_never_pending,
+                dropped_unit_of_work_rolls_back_every_write,
+                committed_writes_are_visible_to_later_units,
+                import_batch_creates_matches_and_enrolls,
+                import_batch_is_undone_with_its_unit,
+            ],
+            queue: [
+                reserve_next_is_none_when_nothing_is_ready,
+                reserve_next_follows_the_queue_order,
+                reserve_next_agrees_with_select_next,
+                reserve_next_skips_customers_held_by_another_seller,
+                reserve_next_respects_retry_at,
+                reserve_next_stores_the_reservation,
+                concurrent_sellers_get_each_enrollment_exactly_once,
+                concurrent_release_never_gives_a_customer_to_two_sellers,
+            ],
+            reports: [
+                report_tallies_equal_the_domain_tallies,
+                report_tallies_of_an_unknown_assignment_are_empty,
+            ],
+        }
+    };
+}
+
+/// The expansion of [`store_contract_tests!`]; not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_contract_cases {
+    ($factory:expr; $($port:ident : [$($case:ident),* $(,)?]),* $(,)?) => {
+        mod store_contract {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                mod $port {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    $(
+                        #[test]
+                        fn $case() {
+                            $crate::contract::run(async {
+                                let store: $crate::contract::SharedStore = ($factory)().await;
+                                $crate::contract::$port::$case(store).await;
+                            });
+                        }
+                    )*
+                }
+            )*
+        }
+    };
+}
+
+/// A world and the clock and ids it was built with.
+pub(crate) struct Setup {
+    pub world: World,
+    pub clock: FixedClock,
+    pub ids: SequentialIds,
+}
+
+/// Builds a `World` with `customers` customers in `store`, at `T0`.
+pub(crate) async fn setup(store: &dyn Store, customers: usize) -> Setup {
+    let clock = FixedClock::new(T0);
+    let ids = SequentialIds::new();
+    let world = World::build(store, &clock, &ids, customers)
+        .await
+        .expect("the world can be written to an empty store");
+    Setup { world, clock, ids }
+}
+
+/// `T0` plus `minutes`.
+pub(crate) fn at(minutes: i64) -> OffsetDateTime {
+    T0 + Duration::minutes(minutes)
+}
+
+/// A copy of `enrollment` with its plain data changed by `change`.
+pub(crate) fn with(
+    enrollment: &Enrollment,
+    change: impl FnOnce(&mut EnrollmentSnapshot),
+) -> Enrollment {
+    let mut snapshot = enrollment.snapshot().clone();
+    change(&mut snapshot);
+    Enrollment::from(snapshot)
+}

@@ -1,0 +1,552 @@
+//! The queue contract: `Store::reserve_next` hands out exactly what `queue::select_next`
+//! chooses over the assignment's enrollments (own due personal follow-ups, then due shared
+//! ones oldest first, then the pool by the priority rules), reserves it, and never gives one
+//! customer to two sellers — also when many ask at once.
+
+use crate::contract::{SharedStore, at, setup, with};
+use crate::fixtures::{SalesFlow, T0, World, register_outcome, release};
+use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule, Segment};
+use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
+use cube_domain::fields::FieldValues;
+use cube_domain::flow::StateCategory;
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, UserId};
+use cube_domain::outcome::{RegisterOutcome, Registrar};
+use cube_domain::ports::{Handout, IdGenerator, NextCustomerRequest, Store};
+use cube_domain::queue::{self, Candidate, Tier};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use time::{Duration, OffsetDateTime};
+
+fn request(
+    assignment: AssignmentId,
+    setup: &AssignmentSetup,
+    seller: UserId,
+    now: OffsetDateTime,
+) -> NextCustomerRequest {
+    NextCustomerRequest {
+        assignment,
+        seller,
+        now,
+        setup: setup.clone(),
+    }
+}
+
+async fn next(store: &dyn Store, request: &NextCustomerRequest) -> Option<Handout> {
+    store.reserve_next(request).await.expect("reserve_next")
+}
+
+async fn next_id(store: &dyn Store, request: &NextCustomerRequest) -> Option<(EnrollmentId, Tier)> {
+    next(store, request)
+        .await
+        .map(|h| (h.enrollment.id(), h.tier))
+}
+
+/// Asks until nothing is ready; a store that hands out more than a few dozen customers in
+/// a row is not storing its reservations, and fails instead of looping forever.
+async fn drain(store: &dyn Store, request: &NextCustomerRequest) -> Vec<(EnrollmentId, Tier)> {
+    let mut handed = Vec::new();
+    while let Some(found) = next_id(store, request).await {
+        handed.push(found);
+        assert!(
+            handed.len() <= 64,
+            "reserve_next keeps handing out customers: {handed:?}"
+        );
+    }
+    handed
+}
+
+async fn write(store: &dyn Store, enrollments: &[Enrollment]) {
+    let mut uow = store.begin().await.expect("begin");
+    for enrollment in enrollments {
+        uow.update_enrollment(enrollment).await.expect("update");
+    }
+    uow.commit().await.expect("commit");
+}
+
+/// What `queue::select_next` hands out over the stored enrollments, already reserved.
+async fn expected(store: &dyn Store, request: &NextCustomerRequest) -> Option<Handout> {
+    let mut uow = store.begin().await.expect("begin");
+    let enrollments = uow.enrollments(request.assignment).await.expect("read");
+    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
+    let fields: HashMap<CustomerId, FieldValues> = uow
+        .customers_by_id(&ids)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|c| (c.id(), c.fields().clone()))
+        .collect();
+    let none = FieldValues::new();
+    let candidates = enrollments.iter().map(|enrollment| Candidate {
+        enrollment,
+        fields: fields.get(&enrollment.customer()).unwrap_or(&none),
+    });
+    let (chosen, tier) =
+        queue::select_next(&request.setup, request.seller, request.now, candidates)?;
+    let mut enrollment = chosen.enrollment.clone();
+    enrollment
+        .reserve(request.seller, request.now, request.setup.lease)
+        .expect("select_next only picks enrollments that can be reserved");
+    Some(Handout { enrollment, tier })
+}
+
+/// `None` for an unknown assignment, an empty one, and one whose customers are all
+/// concluded, excluded, or open without a due follow-up.
+pub async fn reserve_next_is_none_when_nothing_is_ready(store: SharedStore) {
+    let s = setup(store.as_ref(), 4).await;
+    let w = &s.world;
+    let setup = w.assignment.setup().clone();
+    let seller = w.sellers[0].id;
+    let unknown = AssignmentId::from_uuid(s.ids.next_id());
+    assert!(
+        next(store.as_ref(), &request(unknown, &setup, seller, T0))
+            .await
+            .is_none()
+    );
+    let empty = World::build(store.as_ref(), &s.clock, &s.ids, 0)
+        .await
+        .expect("an empty world");
+    let r = request(empty.assignment.id(), &setup, seller, T0);
+    assert!(next(store.as_ref(), &r).await.is_none());
+
+    let closed: Vec<Enrollment> = [
+        (SalesFlow::SALE, StateCategory::Yes),
+        (SalesFlow::NO_SALE, StateCategory::No),
+        (SalesFlow::EXCLUDED, StateCategory::Excluded),
+        (SalesFlow::LEAD, StateCategory::Open),
+    ]
+    .iter()
+    .zip(&w.enrollments)
+    .map(|((state, category), e)| {
+        with(e, |e| {
+            e.state = *state;
+            e.category = *category;
+            if *category == StateCategory::Yes {
+                // A due follow-up does not make a concluded customer workable.
+                e.follow_up = Some(FollowUp {
+                    due: at(-10),
+                    owner: None,
+                });
+            }
+        })
+    })
+    .collect();
+    write(store.as_ref(), &closed).await;
+    let r = request(w.assignment.id(), &setup, seller, T0);
+    assert!(
+        next(store.as_ref(), &r).await.is_none(),
+        "closed customers and open ones without a due follow-up MUST NOT be handed out"
+    );
+}
+
+/// The order of DOMAIN.md: my due personal follow-up, then due shared follow-ups oldest
+/// first, then the pool; never another seller's personal follow-up, a follow-up not yet
+/// due, a customer in its retry delay, or one another seller holds.
+pub async fn reserve_next_follows_the_queue_order(store: SharedStore) {
+    let s = setup(store.as_ref(), 8).await;
+    let w = &s.world;
+    let (me, other) = (w.sellers[0].id, w.sellers[1].id);
+    let now = at(24 * 60);
+    let e = &w.enrollments;
+    let follow = |i: usize, due: OffsetDateTime, owner: Option<UserId>| {
+        with(&e[i], |e| {
+            e.follow_up = Some(FollowUp { due, owner });
+            if owner.is_some() {
+                e.state = SalesFlow::LEAD;
+                e.category = StateCategory::Open;
+            }
+        })
+    };
+    let changed = vec![
+        follow(1, now - Duration::minutes(30), None),
+        follow(2, now - Duration::minutes(60), None),
+        follow(3, now - Duration::minutes(10), Some(me)),
+        follow(4, now - Duration::minutes(90), Some(other)),
+        follow(5, now + Duration::minutes(10), None),
+        with(&e[6], |e| e.retry_at = Some(now + Duration::hours(1))),
+        with(&e[7], |e| {
+            e.reservation = Some(Reservation {
+                seller: other,
+                until: now + Duration::minutes(5),
+            });
+        }),
+    ];
+    write(store.as_ref(), &changed).await;
+    // A lease long enough that nothing handed out below comes back within the case.
+    let setup = AssignmentSetup {
+        lease: Duration::hours(3),
+        ..w.assignment.setup().clone()
+    };
+    let a = w.assignment.id();
+    let handed = drain(store.as_ref(), &request(a, &setup, me, now)).await;
+    assert_eq!(
+        handed,
+        vec![
+            (e[3].id(), Tier::PersonalFollowUp),
+            (e[2].id(), Tier::SharedFollowUp),
+            (e[1].id(), Tier::SharedFollowUp),
+            (e[0].id(), Tier::Pool),
+        ],
+        "own personal follow-ups, then shared oldest first, then the pool"
+    );
+    let later = now + Duration::minutes(10);
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, me, later)).await,
+        Some((e[5].id(), Tier::SharedFollowUp)),
+        "a shared follow-up is handed out once it is due"
+    );
+    let much_later = now + Duration::hours(1);
+    let rest = drain(store.as_ref(), &request(a, &setup, me, much_later)).await;
+    assert_eq!(
+        rest,
+        vec![(e[6].id(), Tier::Pool), (e[7].id(), Tier::Pool)],
+        "after the retry delay and the other seller's lease, in import order"
+    );
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, other, much_later)).await,
+        Some((e[4].id(), Tier::PersonalFollowUp)),
+        "a personal follow-up is its owner's alone"
+    );
+}
+
+/// Over a varied assignment (segments, field rules, attempts, last contacts, follow-ups,
+/// retry delays, leases) and three sellers taking turns while time passes, every handout
+/// equals what `queue::select_next` picks over the stored enrollments, reservation included.
+pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
+    let s = setup(store.as_ref(), 24).await;
+    let w = &s.world;
+    let sellers: Vec<UserId> = w.sellers.iter().map(|u| u.id).collect();
+    let segments: Vec<Segment> = ["Varm", "Kald"]
+        .iter()
+        .map(|n| Segment {
+            id: SegmentId::from_uuid(s.ids.next_id()),
+            name: crate::fixtures::name(n),
+        })
+        .collect();
+    let varied: Vec<Enrollment> = w
+        .enrollments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| vary(e, i, &segments, &sellers))
+        .collect();
+    write(store.as_ref(), &varied).await;
+
+    let first = AssignmentSetup {
+        segments: segments.clone(),
+        priority: vec![
+            PriorityRule::SegmentOrder,
+            PriorityRule::Field(World::industry(), Direction::Ascending),
+            PriorityRule::FewestAttempts,
+            PriorityRule::LongestSinceLastContact,
+        ],
+        lease: Duration::minutes(15),
+        ..AssignmentSetup::default()
+    };
+    let second = AssignmentSetup {
+        priority: vec![
+            PriorityRule::LongestSinceLastContact,
+            PriorityRule::FewestAttempts,
+            PriorityRule::SegmentOrder,
+        ],
+        ..first.clone()
+    };
+    let third = AssignmentSetup {
+        priority: vec![
+            PriorityRule::Field(World::employees(), Direction::Descending),
+            PriorityRule::ImportOrder,
+        ],
+        ..first.clone()
+    };
+    let default = AssignmentSetup {
+        segments: segments.clone(),
+        ..AssignmentSetup::default()
+    };
+    let a = w.assignment.id();
+    let phases = [
+        (1, &first, T0),
+        (2, &second, at(24 * 60)),
+        (3, &third, at(2 * 24 * 60)),
+        (4, &default, at(3 * 24 * 60)),
+        (5, &second, at(3 * 24 * 60 + 5)),
+    ];
+    for (phase, setup, start) in phases {
+        for turn in 0..36_i64 {
+            let now = start + Duration::minutes(turn / 4 * 7);
+            let seller = sellers[usize::try_from(turn).unwrap_or(0) % sellers.len()];
+            let r = request(a, setup, seller, now);
+            let want = expected(store.as_ref(), &r).await;
+            let got = next(store.as_ref(), &r).await;
+            assert_eq!(
+                got, want,
+                "phase {phase}, turn {turn}: reserve_next MUST hand out what select_next picks"
+            );
+        }
+    }
+}
+
+/// Enrollment `i` of the agreement case, with attributes spread by `i`.
+fn vary(e: &Enrollment, i: usize, segments: &[Segment], sellers: &[UserId]) -> Enrollment {
+    let n = i64::try_from(i).unwrap_or(0);
+    with(e, |e| {
+        e.segment = match i % 3 {
+            0 => Some(segments[0].id),
+            1 => Some(segments[1].id),
+            _ => None,
+        };
+        e.attempts = u32::try_from(i * 7 % 4).unwrap_or(0);
+        e.last_contact = (!i.is_multiple_of(5)).then(|| T0 - Duration::hours(n % 4));
+        if i % 8 == 3 {
+            e.state = SalesFlow::LEAD;
+            e.category = StateCategory::Open;
+        }
+        if i % 11 == 5 {
+            e.state = SalesFlow::SALE;
+            e.category = StateCategory::Yes;
+        }
+        if i % 6 == 1 {
+            e.follow_up = Some(FollowUp {
+                due: T0 + Duration::minutes((n - 12) * 3),
+                owner: None,
+            });
+        }
+        if i % 6 == 4 {
+            e.follow_up = Some(FollowUp {
+                due: T0 + Duration::minutes((n - 10) * 2),
+                owner: Some(sellers[i % sellers.len()]),
+            });
+        }
+        if i % 7 == 2 {
+            e.retry_at = Some(T0 + Duration::minutes(n * 3));
+        }
+        if i % 9 == 8 {
+            e.reservation = Some(Reservation {
+                seller: sellers[(i + 1) % sellers.len()],
+                until: T0 + Duration::minutes(10),
+            });
+        }
+    })
+}
+
+/// A customer held by one seller is not handed to another until the lease runs out (a lease
+/// ending at `now` has run out); nor again to its holder while held.
+pub async fn reserve_next_skips_customers_held_by_another_seller(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let w = &s.world;
+    let setup = w.assignment.setup().clone();
+    let lease = setup.lease;
+    let (a, me, other) = (w.assignment.id(), w.sellers[0].id, w.sellers[1].id);
+    let e0 = w.enrollments[0].id();
+    let store = store.as_ref();
+    assert_eq!(
+        next_id(store, &request(a, &setup, me, T0)).await,
+        Some((e0, Tier::Pool))
+    );
+    for (seller, now) in [
+        (other, T0),
+        (other, T0 + lease - Duration::seconds(1)),
+        (me, T0 + Duration::minutes(1)),
+    ] {
+        assert_eq!(
+            next_id(store, &request(a, &setup, seller, now)).await,
+            None,
+            "a held customer MUST NOT be handed out while the lease lasts"
+        );
+    }
+    assert_eq!(
+        next_id(store, &request(a, &setup, other, T0 + lease)).await,
+        Some((e0, Tier::Pool)),
+        "a lapsed lease frees the customer"
+    );
+}
+
+/// A customer in its retry delay, or with a follow-up not yet due, is not handed out until
+/// that time.
+pub async fn reserve_next_respects_retry_at(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let e = &w.enrollments;
+    let waiting = vec![
+        with(&e[0], |e| e.retry_at = Some(at(30))),
+        with(&e[1], |e| {
+            e.follow_up = Some(FollowUp {
+                due: at(45),
+                owner: None,
+            });
+        }),
+    ];
+    write(store.as_ref(), &waiting).await;
+    let setup = w.assignment.setup().clone();
+    let (a, me) = (w.assignment.id(), w.sellers[0].id);
+    for now in [T0, at(29)] {
+        assert_eq!(
+            next_id(store.as_ref(), &request(a, &setup, me, now)).await,
+            None
+        );
+    }
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, me, at(30))).await,
+        Some((e[0].id(), Tier::Pool))
+    );
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, me, at(44))).await,
+        None
+    );
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, me, at(45))).await,
+        Some((e[1].id(), Tier::SharedFollowUp))
+    );
+}
+
+/// The handout carries the reservation `now + setup.lease` for the seller, and the stored
+/// enrollment is the handed-out one.
+pub async fn reserve_next_stores_the_reservation(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let w = &s.world;
+    let setup = AssignmentSetup {
+        lease: Duration::minutes(7),
+        ..w.assignment.setup().clone()
+    };
+    let me = w.sellers[0].id;
+    let handout = next(
+        store.as_ref(),
+        &request(w.assignment.id(), &setup, me, at(3)),
+    )
+    .await
+    .expect("a customer");
+    assert_eq!(
+        handout.enrollment.reservation(),
+        Some(Reservation {
+            seller: me,
+            until: at(10),
+        })
+    );
+    assert_eq!(
+        handout.enrollment,
+        with(&w.enrollments[0], |e| {
+            e.reservation = handout.enrollment.reservation();
+        })
+    );
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(handout.enrollment.id()).await.expect("read"),
+        Some(handout.enrollment),
+        "the reservation MUST be stored"
+    );
+}
+
+/// 32 sellers drain an assignment of 500 customers at once, each registering No answer or
+/// No sale on what they get: every customer is handed out exactly once.
+pub async fn concurrent_sellers_get_each_enrollment_exactly_once(store: SharedStore) {
+    const SELLERS: usize = 32;
+    const CUSTOMERS: usize = 500;
+    let s = setup(store.as_ref(), CUSTOMERS).await;
+    let w = &s.world;
+    let ids = Arc::new(s.ids);
+    let handed: Arc<Mutex<Vec<EnrollmentId>>> = Arc::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..SELLERS {
+        let seller = UserId::from_uuid(ids.next_id());
+        let r = request(w.assignment.id(), w.assignment.setup(), seller, at(1));
+        let (store, ids, handed) = (store.clone(), ids.clone(), handed.clone());
+        tasks.spawn(async move {
+            while let Some(handout) = store.reserve_next(&r).await.expect("reserve_next") {
+                let enrollment = handout.enrollment;
+                let count = {
+                    let mut handed = handed.lock().unwrap_or_else(PoisonError::into_inner);
+                    handed.push(enrollment.id());
+                    handed.len()
+                };
+                assert!(
+                    count <= CUSTOMERS,
+                    "more handouts than customers: an enrollment was handed out twice"
+                );
+                let outcome = if enrollment.sequence() % 2 == 0 {
+                    SalesFlow::O_NO_ANSWER
+                } else {
+                    SalesFlow::O_NO_SALE
+                };
+                register_outcome(
+                    store.as_ref(),
+                    Registrar::Seller(seller),
+                    enrollment.id(),
+                    RegisterOutcome::new(outcome),
+                    r.now,
+                    ids.as_ref(),
+                )
+                .await
+                .expect("the holder registers an outcome");
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a seller task finished");
+    }
+    let mut handed = handed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    handed.sort();
+    let handed_count = handed.len();
+    handed.dedup();
+    assert_eq!(
+        handed_count,
+        handed.len(),
+        "no enrollment may be handed out twice"
+    );
+    let mut all: Vec<EnrollmentId> = w.enrollments.iter().map(Enrollment::id).collect();
+    all.sort();
+    assert_eq!(handed, all, "every enrollment MUST be handed out");
+}
+
+/// 16 sellers take and release customers over and over at one instant: no customer is ever
+/// held by two sellers at once.
+pub async fn concurrent_release_never_gives_a_customer_to_two_sellers(store: SharedStore) {
+    const SELLERS: usize = 16;
+    const ROUNDS: usize = 20;
+    let s = setup(store.as_ref(), 24).await;
+    let w = &s.world;
+    // Who holds what, as the sellers themselves see it: taken before the store hands the
+    // customer to anyone else, given back before the store lets it go.
+    let holders: Arc<Mutex<BTreeMap<EnrollmentId, UserId>>> = Arc::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..SELLERS {
+        let seller = UserId::from_uuid(s.ids.next_id());
+        let r = request(w.assignment.id(), w.assignment.setup(), seller, at(1));
+        let (store, holders) = (store.clone(), holders.clone());
+        tasks.spawn(async move {
+            for _ in 0..ROUNDS {
+                let Some(handout) = store.reserve_next(&r).await.expect("reserve_next") else {
+                    tokio::task::yield_now().await;
+                    continue;
+                };
+                let id = handout.enrollment.id();
+                let previous = holders
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id, seller);
+                assert_eq!(
+                    previous, None,
+                    "enrollment {id} handed to two sellers at once"
+                );
+                tokio::task::yield_now().await;
+                holders
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id);
+                let released = release(store.as_ref(), id, seller).await.expect("release");
+                assert!(released, "the holder MUST be able to release");
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a seller task finished");
+    }
+    let mut uow = store.begin().await.expect("begin");
+    let held = uow
+        .enrollments(w.assignment.id())
+        .await
+        .expect("read")
+        .iter()
+        .filter(|e| e.holder(at(1)).is_some())
+        .count();
+    assert_eq!(held, 0, "every released customer is free again");
+}

@@ -1,0 +1,221 @@
+//! The report contract: every `ReportRepository` tally equals the domain's `tally_*`
+//! function over the same events or enrollments (`report(tally(events)) ==
+//! report(store_tally)`), whatever the adapter computes it with.
+
+use crate::contract::{SharedStore, at, setup};
+use crate::fixtures::{SalesFlow, World, register_outcome};
+use cube_domain::assignment::setup::{AnalysisField, AssignmentSetup};
+use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::FieldValues;
+use cube_domain::ids::{AssignmentId, CustomerId, OutcomeId, ProductId};
+use cube_domain::outcome::{OutcomeEvent, ProductLineRequest, RegisterOutcome, Registrar};
+use cube_domain::ports::{IdGenerator, Store};
+use cube_domain::reports;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// Reserves the enrollment for `seller` at `now` (as taking a customer from a list does).
+async fn take(
+    store: &dyn Store,
+    enrollment: &Enrollment,
+    seller: cube_domain::ids::UserId,
+    now: OffsetDateTime,
+) {
+    let mut uow = store.begin().await.expect("begin");
+    let mut current = uow
+        .enrollment(enrollment.id())
+        .await
+        .expect("read")
+        .expect("the enrollment exists");
+    current
+        .reserve(seller, now, AssignmentSetup::DEFAULT_LEASE)
+        .expect("the customer is free");
+    uow.update_enrollment(&current).await.expect("update");
+    uow.commit().await.expect("commit");
+}
+
+fn lines(products: &[(ProductId, u32)]) -> Vec<ProductLineRequest> {
+    products
+        .iter()
+        .map(|(product, quantity)| ProductLineRequest {
+            product: *product,
+            quantity: *quantity,
+            unit_price: None,
+        })
+        .collect()
+}
+
+/// After a day of varied outcomes (two Sales on one customer, offers, a sale to follow up,
+/// No sale, attempts, an exclusion), each tally equals the domain's fold over the same data,
+/// for the whole day and for a window inside it.
+pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
+    let s = setup(store.as_ref(), 10).await;
+    let w = &s.world;
+    let (p0, p1) = (w.products[0].id(), w.products[1].id());
+    let e = &w.enrollments;
+    let command = |outcome: OutcomeId, products: &[(ProductId, u32)], follow_up: Option<i64>| {
+        RegisterOutcome {
+            products: lines(products),
+            follow_up_at: follow_up.map(at),
+            ..RegisterOutcome::new(outcome)
+        }
+    };
+    // (enrollment, seller, minutes after T0, command). The second Sale on customer 0 is
+    // registered by the manager: a customer in Sale (a Yes state) cannot be reserved, so no
+    // seller can hold the lease a seller's registration needs.
+    let script = [
+        (0, Some(0), 60, command(SalesFlow::O_SALE, &[(p0, 2)], None)),
+        (0, None, 120, command(SalesFlow::O_SALE, &[(p1, 1)], None)),
+        (
+            1,
+            Some(1),
+            60,
+            command(SalesFlow::O_OFFER, &[(p1, 3)], Some(2000)),
+        ),
+        (
+            2,
+            Some(1),
+            60,
+            command(SalesFlow::O_OFFER, &[(p0, 1)], None),
+        ),
+        (
+            2,
+            Some(2),
+            180,
+            command(
+                SalesFlow::O_SALE_TO_FOLLOWUP,
+                &[(p0, 1), (p1, 1)],
+                Some(3000),
+            ),
+        ),
+        (3, Some(2), 120, command(SalesFlow::O_NO_SALE, &[], None)),
+        (4, Some(0), 120, command(SalesFlow::O_NO_ANSWER, &[], None)),
+        (
+            5,
+            Some(1),
+            130,
+            command(SalesFlow::O_CALL_BACK_LATER, &[], Some(1440)),
+        ),
+        (6, Some(2), 240, command(SalesFlow::O_EXCLUDED, &[], None)),
+        (7, Some(0), 60, command(SalesFlow::O_LEAD, &[], None)),
+        (
+            7,
+            Some(0),
+            300,
+            command(SalesFlow::O_SALE, &[(p0, 5)], None),
+        ),
+        (8, Some(1), 200, command(SalesFlow::O_NO_SALE, &[], None)),
+    ];
+    let mut events: Vec<OutcomeEvent> = Vec::new();
+    for (i, seller, minutes, command) in script {
+        let registrar = match seller {
+            Some(seller) => {
+                let seller = w.sellers[seller].id;
+                take(store.as_ref(), &e[i], seller, at(minutes)).await;
+                Registrar::Seller(seller)
+            }
+            None => Registrar::Manager(w.manager.id),
+        };
+        let registration = register_outcome(
+            store.as_ref(),
+            registrar,
+            e[i].id(),
+            command,
+            at(minutes),
+            &s.ids,
+        )
+        .await
+        .expect("a valid registration");
+        events.push(registration.event);
+    }
+    let a = w.assignment.id();
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let mut uow = store.begin().await.expect("begin");
+    for (from, to) in [(at(0), at(24 * 60)), (at(120), at(240)), (at(61), at(119))] {
+        let window: Vec<&OutcomeEvent> = events
+            .iter()
+            .filter(|e| e.occurred_at >= from && e.occurred_at < to)
+            .collect();
+        assert_eq!(
+            uow.outcome_tally(&[a, b], from, to).await.expect("tally"),
+            reports::tally_outcomes(window.iter().copied()),
+            "outcome_tally MUST equal tally_outcomes over the events in [from, to)"
+        );
+        assert_eq!(
+            uow.sold_products(&[a], from, to).await.expect("tally"),
+            reports::tally_sold_products(window.iter().copied()),
+            "sold_products MUST equal tally_sold_products over the events in [from, to)"
+        );
+    }
+    let enrollments = uow.enrollments(a).await.expect("read");
+    assert_eq!(
+        uow.status_tally(a).await.expect("tally"),
+        reports::tally_status(&enrollments),
+        "status_tally MUST equal tally_status over the enrollments"
+    );
+    let fields: HashMap<CustomerId, FieldValues> = w
+        .customers
+        .iter()
+        .map(|c| (c.id(), c.fields().clone()))
+        .collect();
+    let none = FieldValues::new();
+    let analysis = [
+        AnalysisField::Crm(World::industry()),
+        AnalysisField::Crm(World::employees()),
+        AnalysisField::Attempts,
+    ];
+    assert_eq!(
+        uow.hit_tally(a, &analysis).await.expect("tally"),
+        reports::tally_hits(
+            &analysis,
+            enrollments
+                .iter()
+                .map(|e| (e, fields.get(&e.customer()).unwrap_or(&none)))
+        ),
+        "hit_tally MUST equal tally_hits over the enrollments and their customers"
+    );
+    let offers = reports::open_offers(&enrollments, &events);
+    assert_eq!(offers.len(), 2, "the script leaves two open offers");
+    assert_eq!(
+        uow.open_offers(a).await.expect("tally"),
+        offers,
+        "open_offers MUST equal reports::open_offers over the enrollments and their events"
+    );
+    let sold = uow
+        .sold_products(&[a], at(0), at(24 * 60))
+        .await
+        .expect("tally");
+    let units: u64 = sold.iter().map(|row| row.units).sum();
+    assert_eq!(units, 8, "2 + 1 + 5 units landed in Sale");
+}
+
+/// Every tally of an assignment with no data is empty.
+pub async fn report_tallies_of_an_unknown_assignment_are_empty(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let unknown = AssignmentId::from_uuid(s.ids.next_id());
+    let mut uow = store.begin().await.expect("begin");
+    let (from, to) = (at(-1440), at(1440));
+    assert_eq!(
+        uow.outcome_tally(&[unknown], from, to)
+            .await
+            .expect("tally"),
+        vec![]
+    );
+    assert_eq!(
+        uow.sold_products(&[unknown], from, to)
+            .await
+            .expect("tally"),
+        vec![]
+    );
+    assert_eq!(uow.status_tally(unknown).await.expect("tally"), vec![]);
+    let fields = [AnalysisField::Attempts];
+    assert_eq!(
+        uow.hit_tally(unknown, &fields).await.expect("tally"),
+        vec![]
+    );
+    assert_eq!(uow.open_offers(unknown).await.expect("tally"), vec![]);
+    assert_eq!(
+        uow.outcome_tally(&[], from, to).await.expect("tally"),
+        vec![]
+    );
+}

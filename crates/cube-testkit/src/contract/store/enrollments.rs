@@ -1,0 +1,419 @@
+//! Contract cases for the working side: enrollments, follow-ups and the outcome log.
+
+use crate::contract::{Setup, SharedStore, at, setup, with};
+use crate::fixtures::SalesFlow;
+use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
+use cube_domain::fields::{FieldValue, FieldValues};
+use cube_domain::flow::StateCategory;
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::ports::{IdGenerator, StoreError};
+use time::{Duration, OffsetDateTime};
+
+fn by_id(mut enrollments: Vec<Enrollment>) -> Vec<Enrollment> {
+    enrollments.sort_by_key(Enrollment::id);
+    enrollments
+}
+
+/// A fresh enrollment of the world's customer `i` in `assignment`.
+fn enroll(s: &Setup, assignment: AssignmentId, i: usize, sequence: u64) -> Enrollment {
+    Enrollment::new(
+        EnrollmentId::from_uuid(s.ids.next_id()),
+        assignment,
+        s.world.customers[i].id(),
+        SalesFlow::TO_CALL,
+        None,
+        sequence,
+        at(0),
+    )
+}
+
+/// Enrollments are read back by id, by (assignment, customer), per assignment in import
+/// order (not insertion order), and per customer across assignments.
+pub async fn enrollments_round_trip_and_lookups(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let (a, b) = (
+        s.world.assignment.id(),
+        AssignmentId::from_uuid(s.ids.next_id()),
+    );
+    let late = enroll(&s, b, 0, 5);
+    let early = enroll(&s, b, 1, 2);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&late).await.expect("enroll");
+    uow.insert_enrollment(&early).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    for (enrollment, customer) in s.world.enrollments.iter().zip(&s.world.customers) {
+        assert_eq!(
+            uow.enrollment(enrollment.id())
+                .await
+                .expect("read")
+                .as_ref(),
+            Some(enrollment)
+        );
+        assert_eq!(
+            uow.enrollment_of(a, customer.id())
+                .await
+                .expect("read")
+                .as_ref(),
+            Some(enrollment)
+        );
+    }
+    assert_eq!(
+        uow.enrollment_of(b, s.world.customers[2].id())
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        uow.enrollments(a).await.expect("list"),
+        s.world.enrollments.clone()
+    );
+    assert_eq!(
+        uow.enrollments(b).await.expect("list"),
+        vec![early, late.clone()],
+        "enrollments MUST be listed in import order (sequence), not insertion order"
+    );
+    assert_eq!(
+        by_id(
+            uow.enrollments_of_customer(s.world.customers[0].id())
+                .await
+                .expect("list")
+        ),
+        by_id(vec![s.world.enrollments[0].clone(), late])
+    );
+    let nowhere = EnrollmentId::from_uuid(s.ids.next_id());
+    assert_eq!(uow.enrollment(nowhere).await.expect("read"), None);
+}
+
+/// A second enrollment of a customer in an assignment MUST be `Duplicate`; the same customer
+/// in another assignment is fine.
+pub async fn enrollment_is_unique_per_assignment(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let a = s.world.assignment.id();
+    let again = enroll(&s, a, 0, 2);
+    let mut uow = store.begin().await.expect("begin");
+    let result = uow.insert_enrollment(&again).await;
+    assert!(
+        matches!(result, Err(StoreError::Duplicate(_))),
+        "a second enrollment of a customer in an assignment MUST be Duplicate, got {result:?}"
+    );
+    drop(uow);
+
+    let elsewhere = enroll(&s, AssignmentId::from_uuid(s.ids.next_id()), 0, 1);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&elsewhere)
+        .await
+        .expect("the same customer in another assignment");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.enrollment(again.id()).await.expect("read"), None);
+    assert_eq!(uow.enrollments(a).await.expect("list").len(), 1);
+}
+
+/// Updating an enrollment that does not exist MUST be `Conflict`.
+pub async fn updating_a_missing_enrollment_is_conflict(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let ghost = enroll(&s, s.world.assignment.id(), 0, 9);
+    let mut uow = store.begin().await.expect("begin");
+    let result = uow.update_enrollment(&ghost).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict(_))),
+        "updating a missing enrollment MUST be Conflict, got {result:?}"
+    );
+    drop(uow);
+
+    // Also after it was deleted: a writer holding an old copy loses.
+    let gone = s.world.enrollments[0].clone();
+    let mut uow = store.begin().await.expect("begin");
+    uow.delete_enrollment(gone.id()).await.expect("delete");
+    let result = uow.update_enrollment(&gone).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict(_))),
+        "updating a deleted enrollment MUST be Conflict, got {result:?}"
+    );
+}
+
+/// An update writes every field of the enrollment; a delete takes it out of every lookup and
+/// lets the customer be enrolled again; deleting a missing one is not an error.
+pub async fn enrollments_update_and_delete(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let a = s.world.assignment.id();
+    let seller = s.world.sellers[0].id;
+    let changed = with(&s.world.enrollments[0], |e| {
+        e.state = SalesFlow::LEAD;
+        e.category = StateCategory::Open;
+        e.segment = Some(SegmentId::from_uuid(s.ids.next_id()));
+        e.attempts = 3;
+        e.last_contact = Some(at(30));
+        e.follow_up = Some(FollowUp {
+            due: at(24 * 60),
+            owner: Some(seller),
+        });
+        e.retry_at = Some(at(150));
+        e.reservation = Some(Reservation {
+            seller,
+            until: at(45),
+        });
+    });
+    let removed = s.world.enrollments[1].clone();
+    let mut uow = store.begin().await.expect("begin");
+    uow.update_enrollment(&changed).await.expect("update");
+    uow.delete_enrollment(removed.id()).await.expect("delete");
+    uow.delete_enrollment(removed.id())
+        .await
+        .expect("deleting a missing enrollment is not an error");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(changed.id()).await.expect("read"),
+        Some(changed.clone()),
+        "an update MUST write every field"
+    );
+    let customer = removed.customer();
+    assert_eq!(uow.enrollment(removed.id()).await.expect("read"), None);
+    assert_eq!(uow.enrollment_of(a, customer).await.expect("read"), None);
+    assert_eq!(uow.enrollments(a).await.expect("list"), vec![changed]);
+    assert_eq!(
+        uow.enrollments_of_customer(customer).await.expect("list"),
+        vec![]
+    );
+    let back = enroll(&s, a, 1, 3);
+    uow.insert_enrollment(&back)
+        .await
+        .expect("a removed customer can be enrolled again");
+}
+
+/// `next_sequence` is one more than the assignment's highest sequence (1 when empty).
+pub async fn next_sequence_is_one_more_than_the_highest(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let a = s.world.assignment.id();
+    let empty = AssignmentId::from_uuid(s.ids.next_id());
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.next_sequence(empty).await.expect("read"), 1);
+    assert_eq!(uow.next_sequence(a).await.expect("read"), 4);
+    let far = enroll(&s, empty, 0, 10);
+    uow.insert_enrollment(&far).await.expect("enroll");
+    assert_eq!(uow.next_sequence(empty).await.expect("read"), 11);
+    assert_eq!(uow.next_sequence(a).await.expect("read"), 4);
+}
+
+/// `follow_ups` gives, in the given assignments, the seller's personal follow-ups and every
+/// shared one due strictly before `until` — never another seller's personal ones, never
+/// later ones, never enrollments without a follow-up.
+pub async fn follow_ups_are_mine_and_shared_due_before_until(store: SharedStore) {
+    let s = setup(store.as_ref(), 6).await;
+    let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
+    let until = at(24 * 60);
+    let follow = |i: usize, due: OffsetDateTime, owner: Option<UserId>| {
+        with(&s.world.enrollments[i], |e| {
+            e.follow_up = Some(FollowUp { due, owner });
+            if owner.is_some() {
+                e.state = SalesFlow::LEAD;
+                e.category = StateCategory::Open;
+            }
+        })
+    };
+    let mine = follow(0, at(60), Some(me));
+    let theirs = follow(1, at(60), Some(other));
+    let shared = follow(2, at(120), None);
+    let at_until = follow(3, until, None);
+    let overdue = follow(4, at(-60), Some(me));
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let in_b = with(&enroll(&s, b, 0, 1), |e| {
+        e.follow_up = Some(FollowUp {
+            due: at(30),
+            owner: None,
+        });
+    });
+    let mut uow = store.begin().await.expect("begin");
+    for e in [&mine, &theirs, &shared, &at_until, &overdue] {
+        uow.update_enrollment(e).await.expect("update");
+    }
+    uow.insert_enrollment(&in_b).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    let a = s.world.assignment.id();
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        by_id(uow.follow_ups(&[a], me, until).await.expect("read")),
+        by_id(vec![mine.clone(), shared.clone(), overdue.clone()]),
+        "follow_ups MUST be my personal and the shared ones due before `until`"
+    );
+    assert_eq!(
+        by_id(uow.follow_ups(&[a, b], me, at(90)).await.expect("read")),
+        by_id(vec![mine, overdue, in_b])
+    );
+    assert_eq!(
+        by_id(uow.follow_ups(&[a], other, at(61)).await.expect("read")),
+        by_id(vec![theirs])
+    );
+    assert_eq!(uow.follow_ups(&[], me, until).await.expect("read"), vec![]);
+}
+
+/// A No answer event on the enrollment at a time.
+fn no_answer(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> OutcomeEvent {
+    OutcomeEvent {
+        id: OutcomeEventId::from_uuid(s.ids.next_id()),
+        assignment: enrollment.assignment(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        occurred_at,
+        user: Some(s.world.sellers[0].id),
+        outcome: Some(SalesFlow::O_NO_ANSWER),
+        class: OutcomeClass::NoAnswer,
+        option: None,
+        from_state: SalesFlow::TO_CALL,
+        to_state: SalesFlow::TO_CALL,
+        to_category: StateCategory::Available,
+        fields: FieldValues::new(),
+        products: Vec::new(),
+        meeting: None,
+        follow_up: None,
+        retry_at: Some(occurred_at + Duration::hours(2)),
+        note: None,
+    }
+}
+
+/// A Sale event with a product line, an option, a field, a follow-up and a note: every
+/// column of the log.
+fn sale(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> OutcomeEvent {
+    let product = &s.world.products[0];
+    OutcomeEvent {
+        outcome: Some(SalesFlow::O_SALE),
+        class: OutcomeClass::Progress,
+        option: Some("Fastpris".into()),
+        to_state: SalesFlow::SALE,
+        to_category: StateCategory::Yes,
+        fields: FieldValues::from([(crate::fixtures::World::employees(), FieldValue::Number(12))]),
+        products: vec![ProductLine {
+            product: product.id(),
+            quantity: 2,
+            unit_price: product.unit_price(),
+            currency: product.currency().clone(),
+        }],
+        follow_up: Some(FollowUp {
+            due: occurred_at + Duration::days(30),
+            owner: Some(s.world.sellers[0].id),
+        }),
+        retry_at: None,
+        note: Some("Kunden ønsker faktura på e-post — «takk»".into()),
+        ..no_answer(s, enrollment, occurred_at)
+    }
+}
+
+/// Events are read back by id, and per enrollment oldest first whatever order they were
+/// appended in.
+pub async fn events_round_trip_oldest_first(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let (e0, e1) = (&s.world.enrollments[0], &s.world.enrollments[1]);
+    let second = no_answer(&s, e0, at(60));
+    let first = no_answer(&s, e0, at(30));
+    let third = sale(&s, e0, at(90));
+    let elsewhere = no_answer(&s, e1, at(45));
+    let mut uow = store.begin().await.expect("begin");
+    for event in [&second, &first, &elsewhere, &third] {
+        uow.append_event(event, None).await.expect("append");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    for event in [&first, &second, &third, &elsewhere] {
+        assert_eq!(
+            uow.event(event.id).await.expect("read").as_ref(),
+            Some(event)
+        );
+    }
+    assert_eq!(
+        uow.events_of(e0.id()).await.expect("read"),
+        vec![first, second, third],
+        "events_of MUST be oldest first"
+    );
+    let unknown = OutcomeEventId::from_uuid(s.ids.next_id());
+    assert_eq!(uow.event(unknown).await.expect("read"), None);
+}
+
+/// `events` gives the given assignments' events with `from <= occurred_at < to`, oldest
+/// first, each once.
+pub async fn events_window_is_half_open_and_per_assignment(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let a = s.world.assignment.id();
+    let e0 = &s.world.enrollments[0];
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let in_b = enroll(&s, b, 1, 1);
+    let a0 = no_answer(&s, e0, at(0));
+    let a60 = no_answer(&s, e0, at(60));
+    let a120 = no_answer(&s, e0, at(120));
+    let b90 = no_answer(&s, &in_b, at(90));
+    let c = AssignmentId::from_uuid(s.ids.next_id());
+    let c30 = no_answer(&s, &enroll(&s, c, 0, 1), at(30));
+    let mut uow = store.begin().await.expect("begin");
+    for event in [&a120, &b90, &a0, &c30, &a60] {
+        uow.append_event(event, None).await.expect("append");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.events(&[a], at(0), at(120)).await.expect("read"),
+        vec![a0.clone(), a60.clone()],
+        "events MUST be in [from, to): from included, to excluded"
+    );
+    assert_eq!(
+        uow.events(&[b, a, a], at(0), at(121)).await.expect("read"),
+        vec![a0, a60, b90, a120],
+        "events MUST be oldest first across assignments, each once"
+    );
+    assert_eq!(
+        uow.events(&[a], at(121), at(500)).await.expect("read"),
+        vec![]
+    );
+    assert_eq!(uow.events(&[], at(0), at(500)).await.expect("read"), vec![]);
+}
+
+/// An idempotency key already used in the assignment MUST be `Duplicate`; `event_by_key`
+/// finds the first event; the same key in another assignment is fine.
+pub async fn idempotency_key_is_unique_per_assignment(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let a = s.world.assignment.id();
+    let e0 = &s.world.enrollments[0];
+    let first = no_answer(&s, e0, at(10));
+    let retry = no_answer(&s, e0, at(11));
+    let mut uow = store.begin().await.expect("begin");
+    uow.append_event(&first, Some("click-1"))
+        .await
+        .expect("append");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let result = uow.append_event(&retry, Some("click-1")).await;
+    assert!(
+        matches!(result, Err(StoreError::Duplicate(_))),
+        "a used idempotency key MUST be Duplicate, got {result:?}"
+    );
+    drop(uow);
+
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let in_b = no_answer(&s, &enroll(&s, b, 1, 1), at(12));
+    let unkeyed = no_answer(&s, e0, at(13));
+    let mut uow = store.begin().await.expect("begin");
+    uow.append_event(&in_b, Some("click-1"))
+        .await
+        .expect("the same key in another assignment");
+    uow.append_event(&unkeyed, None).await.expect("no key");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.event_by_key(a, "click-1").await.expect("read"),
+        Some(first)
+    );
+    assert_eq!(
+        uow.event_by_key(b, "click-1").await.expect("read"),
+        Some(in_b)
+    );
+    assert_eq!(uow.event_by_key(a, "click-2").await.expect("read"), None);
+    assert_eq!(uow.event(retry.id).await.expect("read"), None);
+}

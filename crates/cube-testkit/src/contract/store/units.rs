@@ -1,0 +1,483 @@
+//! Contract cases for the unit of work as a whole (commit, rollback on drop, isolation from
+//! a unit that rolls back) and for the ports written alongside the work: time entries, the
+//! outbox and batched imports.
+
+use crate::contract::{SharedStore, at, setup, with};
+use crate::fixtures::{SalesFlow, World, name};
+use cube_domain::access::Organisation;
+use cube_domain::customer::{Customer, CustomerDetails};
+use cube_domain::data_owner::Dataset;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::FieldValues;
+use cube_domain::flow::StateCategory;
+use cube_domain::ids::{
+    AssignmentId, CustomerId, EnrollmentId, MeetingId, OrganisationId, OutboxMessageId,
+    OutcomeEventId, ProductId, SegmentId, TimeEntryId,
+};
+use cube_domain::meeting::{Meeting, MeetingKind};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
+use cube_domain::ports::{
+    IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage, OutboxPayload, Page,
+    SmsMessage,
+};
+use cube_domain::product::Product;
+use cube_domain::time_entry::TimeEntry;
+use cube_domain::values::PhoneNumber;
+use rust_decimal::Decimal;
+use std::time::Duration as StdDuration;
+use time::OffsetDateTime;
+
+fn by_id(mut entries: Vec<TimeEntry>) -> Vec<TimeEntry> {
+    entries.sort_by_key(|e| e.id);
+    entries
+}
+
+/// Time entries are read back; the running one is the user's entry without an end;
+/// `time_entries` gives the assignments' entries overlapping `[from, to)` (a running entry
+/// overlaps from its start on).
+pub async fn time_entries_round_trip_running_and_window(store: SharedStore) {
+    let s = setup(store.as_ref(), 0).await;
+    let a = s.world.assignment.id();
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
+    let entry = |user, assignment, start, end| {
+        TimeEntry::manual(
+            TimeEntryId::from_uuid(s.ids.next_id()),
+            user,
+            assignment,
+            start,
+            end,
+        )
+        .expect("a valid entry")
+    };
+    let first = entry(me, a, at(0), at(60));
+    let second = entry(me, a, at(60), at(120));
+    let before = entry(me, a, at(-120), at(-60));
+    let in_b = entry(me, b, at(0), at(600));
+    let running = TimeEntry::start(TimeEntryId::from_uuid(s.ids.next_id()), other, a, at(90));
+    let mut uow = store.begin().await.expect("begin");
+    for e in [&first, &second, &before, &in_b, &running] {
+        uow.save_time_entry(e).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.running_time_entry(other).await.expect("read"),
+        Some(running.clone())
+    );
+    assert_eq!(uow.running_time_entry(me).await.expect("read"), None);
+    assert_eq!(
+        by_id(uow.time_entries(&[a], at(60), at(100)).await.expect("read")),
+        by_id(vec![second.clone(), running.clone()]),
+        "an entry ending at `from` does not overlap; a running one does from its start"
+    );
+    assert_eq!(
+        by_id(
+            uow.time_entries(&[a, b], at(30), at(61))
+                .await
+                .expect("read")
+        ),
+        by_id(vec![first, second, in_b])
+    );
+    let mut stopped = running;
+    stopped.stop(at(150)).expect("stop");
+    uow.save_time_entry(&stopped).await.expect("update");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.running_time_entry(other).await.expect("read"), None);
+    assert_eq!(
+        uow.time_entries(&[a], at(140), at(141))
+            .await
+            .expect("read"),
+        vec![stopped]
+    );
+}
+
+fn sms(s: &crate::contract::Setup, created_at: OffsetDateTime, body: &str) -> OutboxMessage {
+    OutboxMessage {
+        id: OutboxMessageId::from_uuid(s.ids.next_id()),
+        assignment: s.world.assignment.id(),
+        enrollment: s.world.enrollments.first().map(Enrollment::id),
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "Acme".into(),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            body: body.into(),
+        }),
+        created_at,
+    }
+}
+
+/// Enqueued messages are pending, oldest first, up to the limit, until marked delivered.
+pub async fn outbox_hands_out_pending_oldest_first(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let middle = sms(&s, at(10), "middle");
+    let oldest = sms(&s, at(5), "oldest");
+    let newest = sms(&s, at(20), "newest");
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&middle, &oldest, &newest] {
+        uow.enqueue(m).await.expect("enqueue");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![oldest.clone(), middle.clone(), newest.clone()],
+        "pending messages MUST be oldest first"
+    );
+    assert_eq!(
+        uow.pending_messages(2).await.expect("read"),
+        vec![oldest.clone(), middle.clone()]
+    );
+    uow.mark_delivered(oldest.id).await.expect("delivered");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![middle, newest]
+    );
+}
+
+/// A message enqueued in a unit that is dropped is never pending.
+pub async fn rolled_back_enqueue_is_never_pending(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let kept = sms(&s, at(1), "kept");
+    let lost = sms(&s, at(0), "lost");
+    let mut uow = store.begin().await.expect("begin");
+    uow.enqueue(&kept).await.expect("enqueue");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    uow.enqueue(&lost).await.expect("enqueue");
+    assert_eq!(uow.pending_messages(10).await.expect("read").len(), 2);
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![kept],
+        "a rolled-back enqueue MUST never be pending"
+    );
+}
+
+/// Dropping a unit of work without commit leaves nothing of any of its writes.
+pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let a = w.assignment.id();
+    let e0 = &w.enrollments[0];
+    let org = Organisation {
+        id: OrganisationId::from_uuid(s.ids.next_id()),
+        name: name("Ghost AS"),
+    };
+    let mut renamed_admin = w.admin.clone();
+    renamed_admin.name = name("Someone Else");
+    let customer = World::customer(CustomerId::from_uuid(s.ids.next_id()), &w.data_owner, 77);
+    let enrollment = Enrollment::new(
+        EnrollmentId::from_uuid(s.ids.next_id()),
+        a,
+        customer.id(),
+        SalesFlow::TO_CALL,
+        None,
+        3,
+        at(0),
+    );
+    let reserved = with(e0, |e| e.attempts = 9);
+    let event = OutcomeEvent {
+        id: OutcomeEventId::from_uuid(s.ids.next_id()),
+        assignment: a,
+        enrollment: e0.id(),
+        customer: e0.customer(),
+        occurred_at: at(5),
+        user: Some(w.sellers[0].id),
+        outcome: Some(SalesFlow::O_NO_SALE),
+        class: OutcomeClass::Progress,
+        option: None,
+        from_state: SalesFlow::TO_CALL,
+        to_state: SalesFlow::NO_SALE,
+        to_category: StateCategory::No,
+        fields: FieldValues::new(),
+        products: Vec::new(),
+        meeting: None,
+        follow_up: None,
+        retry_at: None,
+        note: None,
+    };
+    let entry = TimeEntry::start(
+        TimeEntryId::from_uuid(s.ids.next_id()),
+        w.admin.id,
+        a,
+        at(0),
+    );
+    let meeting = Meeting {
+        id: MeetingId::from_uuid(s.ids.next_id()),
+        calendar: w.calendar.id,
+        assignment: a,
+        enrollment: e0.id(),
+        customer: e0.customer(),
+        booked_by: None,
+        start: at(60),
+        end: at(90),
+        kind: MeetingKind::Physical,
+        place: None,
+    };
+    let product = Product::new(
+        ProductId::from_uuid(s.ids.next_id()),
+        w.data_owner.id(),
+        name("Ghost"),
+        "GHOST",
+        Decimal::TEN,
+        w.products[0].currency().clone(),
+    )
+    .expect("valid");
+    let draft = w.sales_flow.new_draft();
+    let message = sms(&s, at(0), "ghost");
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_organisation(&org).await.expect("write");
+    uow.save_user(&renamed_admin).await.expect("write");
+    uow.save_customer(&customer).await.expect("write");
+    uow.insert_enrollment(&enrollment).await.expect("write");
+    uow.update_enrollment(&reserved).await.expect("write");
+    uow.delete_enrollment(w.enrollments[1].id())
+        .await
+        .expect("write");
+    uow.append_event(&event, Some("ghost-key"))
+        .await
+        .expect("write");
+    uow.save_time_entry(&entry).await.expect("write");
+    uow.insert_meeting(&meeting).await.expect("write");
+    uow.save_product(&product).await.expect("write");
+    uow.save_flow_draft(&draft).await.expect("write");
+    uow.delete_flow_draft(draft.id).await.expect("write");
+    uow.save_flow_draft(&draft).await.expect("write");
+    uow.enqueue(&message).await.expect("write");
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.organisation(org.id).await.expect("read"), None);
+    assert_eq!(
+        uow.user(w.admin.id).await.expect("read"),
+        Some(w.admin.clone())
+    );
+    assert_eq!(uow.customer(customer.id()).await.expect("read"), None);
+    let listed = uow
+        .customers(
+            w.data_owner.id(),
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("read");
+    assert_eq!(listed, w.customers);
+    assert_eq!(uow.enrollments(a).await.expect("read"), w.enrollments);
+    assert_eq!(uow.next_sequence(a).await.expect("read"), 3);
+    assert_eq!(uow.event(event.id).await.expect("read"), None);
+    assert_eq!(uow.event_by_key(a, "ghost-key").await.expect("read"), None);
+    assert_eq!(uow.events_of(e0.id()).await.expect("read"), vec![]);
+    assert_eq!(
+        uow.running_time_entry(w.admin.id).await.expect("read"),
+        None
+    );
+    assert_eq!(uow.meeting(meeting.id).await.expect("read"), None);
+    assert_eq!(uow.product(product.id()).await.expect("read"), None);
+    assert_eq!(uow.flow_draft(draft.id).await.expect("read"), None);
+    assert_eq!(uow.pending_messages(10).await.expect("read"), vec![]);
+}
+
+/// A unit reads its own writes; after commit every later unit sees them; a unit running
+/// while another writes and then rolls back never sees those writes.
+pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let org = Organisation {
+        id: OrganisationId::from_uuid(s.ids.next_id()),
+        name: name("Synlig AS"),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_organisation(&org).await.expect("write");
+    assert_eq!(
+        uow.organisation(org.id).await.expect("read"),
+        Some(org.clone()),
+        "a unit MUST read its own writes"
+    );
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.organisation(org.id).await.expect("read"), Some(org));
+    drop(uow);
+
+    // A writer that rolls back, and a reader that starts while it is open.
+    let ghost = Organisation {
+        id: OrganisationId::from_uuid(s.ids.next_id()),
+        name: name("Ghost AS"),
+    };
+    let mut writer = store.begin().await.expect("begin");
+    writer.save_organisation(&ghost).await.expect("write");
+    let reader_store = store.clone();
+    let reader = tokio::spawn(async move {
+        let mut uow = reader_store.begin().await.expect("begin");
+        uow.organisation(ghost.id).await.expect("read")
+    });
+    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    drop(writer);
+    assert_eq!(
+        reader.await.expect("the reader finishes"),
+        None,
+        "uncommitted writes MUST NOT be visible to other units"
+    );
+}
+
+/// A customer with its own external id and phone, built for import rows.
+fn row_customer(s: &crate::contract::Setup, external: Option<&str>, phone: &str) -> Customer {
+    let details = CustomerDetails {
+        name: name("Importert kunde"),
+        phones: vec![PhoneNumber::parse(phone).expect("valid")],
+        email: None,
+        address: None,
+        registry_number: None,
+        external_id: external.map(str::to_owned),
+    };
+    Customer::new(
+        CustomerId::from_uuid(s.ids.next_id()),
+        &s.world.data_owner,
+        Dataset::B2b,
+        details,
+        FieldValues::new(),
+    )
+    .expect("valid")
+}
+
+fn row(s: &crate::contract::Setup, customer: Customer) -> ImportRow {
+    ImportRow {
+        customer,
+        enrollment: EnrollmentId::from_uuid(s.ids.next_id()),
+    }
+}
+
+/// `import_batch` matches rows to existing customers by external id first, then phone, and
+/// leaves them unchanged; creates the rest; enrolls each customer not yet enrolled with the
+/// row's enrollment id and the next sequence in row order; and counts each case.
+pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let w = &s.world;
+    let solo = row_customer(&s, Some("solo-1"), "+4742000001");
+    let by_phone = row_customer(&s, Some("solo-2"), "+4742000002");
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&solo).await.expect("save");
+    uow.save_customer(&by_phone).await.expect("save");
+    uow.commit().await.expect("commit");
+
+    let segment = SegmentId::from_uuid(s.ids.next_id());
+    let rows = vec![
+        row(&s, row_customer(&s, Some("new-1"), "+4741000001")),
+        // Same external id as customer 1, who is enrolled already.
+        row(
+            &s,
+            World::customer(CustomerId::from_uuid(s.ids.next_id()), &w.data_owner, 1),
+        ),
+        // External id of `solo`, phone of `by_phone`: the external id wins.
+        row(&s, row_customer(&s, Some("solo-1"), "+4742000002")),
+        row(&s, row_customer(&s, None, "+4742000002")),
+        row(&s, row_customer(&s, None, "+4741000005")),
+    ];
+    let batch = ImportBatch {
+        data_owner: w.data_owner.id(),
+        assignment: w.assignment.id(),
+        initial_state: SalesFlow::TO_CALL,
+        segment: Some(segment),
+        enrolled_at: at(30),
+        rows: rows.clone(),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    let counts = uow.import_batch(&batch).await.expect("import");
+    uow.commit().await.expect("commit");
+    assert_eq!(
+        counts,
+        ImportCounts {
+            created: 2,
+            matched: 3,
+            enrolled: 4,
+            already_enrolled: 1,
+        }
+    );
+
+    let mut uow = store.begin().await.expect("begin");
+    let expected = |r: &ImportRow, customer: CustomerId, sequence| {
+        Enrollment::new(
+            r.enrollment,
+            w.assignment.id(),
+            customer,
+            SalesFlow::TO_CALL,
+            Some(segment),
+            sequence,
+            at(30),
+        )
+    };
+    let mut listed = uow.enrollments(w.assignment.id()).await.expect("read");
+    let imported = listed.split_off(3);
+    assert_eq!(listed, w.enrollments, "existing enrollments are untouched");
+    assert_eq!(
+        imported,
+        vec![
+            expected(&rows[0], rows[0].customer.id(), 4),
+            expected(&rows[2], solo.id(), 5),
+            expected(&rows[3], by_phone.id(), 6),
+            expected(&rows[4], rows[4].customer.id(), 7),
+        ]
+    );
+    assert_eq!(
+        uow.enrollment(rows[1].enrollment).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        uow.customer(w.customers[1].id()).await.expect("read"),
+        Some(w.customers[1].clone()),
+        "a matched customer MUST be left unchanged"
+    );
+    assert_eq!(
+        uow.customer(rows[1].customer.id()).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        uow.customer(rows[0].customer.id()).await.expect("read"),
+        Some(rows[0].customer.clone())
+    );
+}
+
+/// An import in a unit that is dropped leaves no customer and no enrollment.
+pub async fn import_batch_is_undone_with_its_unit(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let batch = ImportBatch {
+        data_owner: w.data_owner.id(),
+        assignment: w.assignment.id(),
+        initial_state: SalesFlow::TO_CALL,
+        segment: None,
+        enrolled_at: at(0),
+        rows: vec![
+            row(&s, row_customer(&s, Some("gone-1"), "+4743000001")),
+            row(&s, row_customer(&s, Some("gone-2"), "+4743000002")),
+        ],
+    };
+    let mut uow = store.begin().await.expect("begin");
+    let counts = uow.import_batch(&batch).await.expect("import");
+    assert_eq!(counts.enrolled, 2);
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollments(w.assignment.id()).await.expect("read"),
+        w.enrollments
+    );
+    let listed = uow
+        .customers(
+            w.data_owner.id(),
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("read");
+    assert_eq!(listed, w.customers);
+    assert_eq!(uow.next_sequence(w.assignment.id()).await.expect("read"), 3);
+}

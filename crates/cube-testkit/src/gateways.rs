@@ -1,0 +1,223 @@
+//! Recording twins of the outgoing gateways: they keep every message instead of sending it,
+//! and can be told to fail the next few sends, so tests can check what a worker sent and
+//! how it copes with a provider that is down or refuses.
+
+use async_trait::async_trait;
+use cube_domain::ids::UserId;
+use cube_domain::ports::{
+    EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage, Telephony,
+};
+use cube_domain::values::PhoneNumber;
+use std::sync::{Mutex, PoisonError};
+
+/// What every recorder shares: what was sent, and the failures still to hand out.
+#[derive(Debug)]
+struct Recorder<T> {
+    prefix: &'static str,
+    // A std `Mutex`: held for a push or a copy, never across an `.await`.
+    state: Mutex<RecorderState<T>>,
+}
+
+#[derive(Debug)]
+struct RecorderState<T> {
+    sent: Vec<T>,
+    attempts: u64,
+    failures: Vec<GatewayError>,
+}
+
+impl<T: Clone> Recorder<T> {
+    fn new(prefix: &'static str) -> Self {
+        Self {
+            prefix,
+            state: Mutex::new(RecorderState {
+                sent: Vec::new(),
+                attempts: 0,
+                failures: Vec::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, RecorderState<T>> {
+        // Every update is a single push or counter step, so a poisoned lock is consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, item: &T) -> Result<String, GatewayError> {
+        let mut state = self.state();
+        state.attempts += 1;
+        if !state.failures.is_empty() {
+            return Err(state.failures.remove(0));
+        }
+        state.sent.push(item.clone());
+        Ok(format!("{}-{}", self.prefix, state.sent.len()))
+    }
+
+    fn fail_next(&self, times: usize, error: GatewayError) {
+        let mut state = self.state();
+        state.failures.extend(std::iter::repeat_n(error, times));
+    }
+
+    fn sent(&self) -> Vec<T> {
+        self.state().sent.clone()
+    }
+
+    fn attempts(&self) -> u64 {
+        self.state().attempts
+    }
+}
+
+/// An `SmsGateway` that records messages; provider ids are `sms-1`, `sms-2`, ….
+#[derive(Debug)]
+pub struct RecordingSms(Recorder<SmsMessage>);
+
+impl RecordingSms {
+    /// A gateway that accepts everything.
+    pub fn new() -> Self {
+        Self(Recorder::new("sms"))
+    }
+    /// The next `times` sends fail with `error` (and are not recorded as sent).
+    pub fn fail_next(&self, times: usize, error: GatewayError) {
+        self.0.fail_next(times, error);
+    }
+    /// The messages sent so far, in order.
+    pub fn sent(&self) -> Vec<SmsMessage> {
+        self.0.sent()
+    }
+    /// Every call to `send`, failed ones included.
+    pub fn attempts(&self) -> u64 {
+        self.0.attempts()
+    }
+}
+
+impl Default for RecordingSms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl SmsGateway for RecordingSms {
+    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
+        self.0.record(message)
+    }
+}
+
+/// An `EmailGateway` that records messages; provider ids are `email-1`, `email-2`, ….
+#[derive(Debug)]
+pub struct RecordingEmail(Recorder<EmailMessage>);
+
+impl RecordingEmail {
+    /// A gateway that accepts everything.
+    pub fn new() -> Self {
+        Self(Recorder::new("email"))
+    }
+    /// The next `times` sends fail with `error` (and are not recorded as sent).
+    pub fn fail_next(&self, times: usize, error: GatewayError) {
+        self.0.fail_next(times, error);
+    }
+    /// The messages sent so far, in order.
+    pub fn sent(&self) -> Vec<EmailMessage> {
+        self.0.sent()
+    }
+    /// Every call to `send`, failed ones included.
+    pub fn attempts(&self) -> u64 {
+        self.0.attempts()
+    }
+}
+
+impl Default for RecordingEmail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl EmailGateway for RecordingEmail {
+    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
+        self.0.record(message)
+    }
+}
+
+/// One click-to-call placed through [`RecordingTelephony`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedCall {
+    /// The seller whose phone rang.
+    pub seller: UserId,
+    /// The customer's number.
+    pub to: PhoneNumber,
+    /// The number shown to the customer.
+    pub caller_id: PhoneNumber,
+}
+
+/// A `Telephony` that records calls; call ids are `call-1`, `call-2`, ….
+#[derive(Debug)]
+pub struct RecordingTelephony(Recorder<PlacedCall>);
+
+impl RecordingTelephony {
+    /// A telephony that connects every call.
+    pub fn new() -> Self {
+        Self(Recorder::new("call"))
+    }
+    /// The next `times` calls fail with `error` (and are not recorded as placed).
+    pub fn fail_next(&self, times: usize, error: GatewayError) {
+        self.0.fail_next(times, error);
+    }
+    /// The calls placed so far, in order.
+    pub fn calls(&self) -> Vec<PlacedCall> {
+        self.0.sent()
+    }
+    /// Every call to `call`, failed ones included.
+    pub fn attempts(&self) -> u64 {
+        self.0.attempts()
+    }
+}
+
+impl Default for RecordingTelephony {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Telephony for RecordingTelephony {
+    async fn call(
+        &self,
+        seller: UserId,
+        to: &PhoneNumber,
+        caller_id: &PhoneNumber,
+    ) -> Result<String, GatewayError> {
+        self.0.record(&PlacedCall {
+            seller,
+            to: to.clone(),
+            caller_id: caller_id.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sms(body: &str) -> SmsMessage {
+        SmsMessage {
+            from: "Cube".into(),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            body: body.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_come_first_then_messages_are_recorded() {
+        let gateway = RecordingSms::new();
+        gateway.fail_next(2, GatewayError::Unavailable("down".into()));
+        for _ in 0..2 {
+            assert_eq!(
+                gateway.send(&sms("hei")).await,
+                Err(GatewayError::Unavailable("down".into()))
+            );
+        }
+        assert_eq!(gateway.send(&sms("hei")).await, Ok("sms-1".into()));
+        assert_eq!(gateway.sent(), vec![sms("hei")]);
+        assert_eq!(gateway.attempts(), 3);
+    }
+}

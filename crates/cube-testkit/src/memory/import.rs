@@ -1,0 +1,92 @@
+//! The batched import: find or create each row's customer, then enroll it, all inside the
+//! unit of work. A failing row undoes the whole batch (a savepoint), so the unit stays as it
+//! was before the call.
+
+use super::{LookupKey, MAX, MIN, MemoryUnit};
+use async_trait::async_trait;
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::{
+    CustomerRepository, EnrollmentRepository, ImportBatch, ImportCounts, ImportRepository,
+    StoreError,
+};
+
+impl MemoryUnit {
+    /// The data owner's first customer (oldest) with this lookup key.
+    fn first_with(&self, owner: DataOwnerId, key: LookupKey) -> Option<CustomerId> {
+        let from = (owner, key.clone(), 0, CustomerId::from_uuid(MIN));
+        let to = (owner, key, u64::MAX, CustomerId::from_uuid(MAX));
+        self.data
+            .customer_lookup
+            .range(from..=to)
+            .next()
+            .map(|(_, _, _, id)| *id)
+    }
+
+    /// The existing customer a row matches: by external id, else by any phone number.
+    fn match_row(&self, owner: DataOwnerId, customer: &Customer) -> Option<CustomerId> {
+        let details = customer.details();
+        details
+            .external_id
+            .iter()
+            .find_map(|id| self.first_with(owner, LookupKey::External(id.clone())))
+            .or_else(|| {
+                details
+                    .phones
+                    .iter()
+                    .find_map(|p| self.first_with(owner, LookupKey::Phone(p.as_str().to_owned())))
+            })
+    }
+
+    async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
+        let mut counts = ImportCounts::default();
+        let mut sequence = self.next_sequence(batch.assignment).await?;
+        for row in &batch.rows {
+            let customer = match self.match_row(batch.data_owner, &row.customer) {
+                Some(existing) => {
+                    counts.matched += 1;
+                    existing
+                }
+                None => {
+                    self.save_customer(&row.customer).await?;
+                    counts.created += 1;
+                    row.customer.id()
+                }
+            };
+            if self
+                .data
+                .enrollment_of
+                .contains_key(&(batch.assignment, customer))
+            {
+                counts.already_enrolled += 1;
+                continue;
+            }
+            let enrollment = Enrollment::new(
+                row.enrollment,
+                batch.assignment,
+                customer,
+                batch.initial_state,
+                batch.segment,
+                sequence,
+                batch.enrolled_at,
+            );
+            self.insert_enrollment(&enrollment).await?;
+            sequence += 1;
+            counts.enrolled += 1;
+        }
+        Ok(counts)
+    }
+}
+
+#[async_trait]
+impl ImportRepository for MemoryUnit {
+    async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
+        let savepoint = self.savepoint();
+        let result = self.import_rows(batch).await;
+        if result.is_err() {
+            self.roll_back_to(savepoint);
+        }
+        result
+    }
+}
