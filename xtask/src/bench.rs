@@ -1,43 +1,107 @@
-//! `cargo xtask bench [NAME]`: runs the benchmarks and prints the exact command, so the figures
-//! recorded in `docs/performance.md` always come with the command that produced them.
+//! `cargo xtask bench [NAME]`: runs a benchmark suite and prints the exact command, so the
+//! figures recorded in `docs/performance.md` always come with the command that produced them.
+//!
+//! - `hot_paths` (the default): the in-memory hot paths (`cube-app`, divan), seconds.
+//! - `storage`: PostgreSQL under load (`cube-postgres`'s `storage` bench). It finds the server
+//!   the way `cargo xtask test` does (`DATABASE_URL`, a server on 127.0.0.1:5432, or a
+//!   throwaway cluster), passes it as `DATABASE_URL`, and takes a quarter of an hour or more:
+//!   it loads 1M enrollments and 10M outcome events into a database of its own.
 
-use crate::{Failure, Outcome, cargo, describe, run_step};
+use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths"];
-/// Benchmark suites planned for later work (they need the storage and HTTP adapters).
-const PLANNED: &[&str] = &["storage", "http"];
+const BUILT: &[&str] = &["hot_paths", "storage"];
+/// Benchmark suites planned for later work (they need the HTTP adapter).
+const PLANNED: &[&str] = &["http"];
+
+/// A suite to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suite {
+    /// The in-memory hot paths.
+    HotPaths,
+    /// The PostgreSQL store under load.
+    Storage,
+}
+
+/// The suite the arguments name.
+fn suite(args: &[String]) -> Result<Suite, Failure> {
+    match args {
+        [] => Ok(Suite::HotPaths),
+        [name] if name == "hot_paths" => Ok(Suite::HotPaths),
+        [name] if name == "storage" => Ok(Suite::Storage),
+        [name] if PLANNED.contains(&name.as_str()) => Err(Failure::new(
+            2,
+            format!(
+                "the `{name}` benchmarks are not built yet: they arrive with later work. \
+                 Available now: {}",
+                BUILT.join(", ")
+            ),
+        )),
+        [name] => Err(Failure::usage(format!(
+            "unknown benchmark `{name}` (available: {}; planned: {})",
+            BUILT.join(", "),
+            PLANNED.join(", ")
+        ))),
+        _ => Err(Failure::usage("`bench` takes at most one NAME")),
+    }
+}
 
 pub fn run(args: &[String]) -> Outcome {
-    match args {
-        [] => {}
-        [name] if BUILT.contains(&name.as_str()) => {}
-        [name] if PLANNED.contains(&name.as_str()) => {
-            return Err(Failure::new(
-                2,
-                format!(
-                    "the `{name}` benchmarks are not built yet: they arrive with later work. \
-                     Available now: {}",
-                    BUILT.join(", ")
-                ),
-            ));
+    match suite(args)? {
+        Suite::HotPaths => {
+            let mut command = cargo(&["bench", "-p", "cube-app", "--bench", "hot_paths"]);
+            run_step("bench", &mut command)?;
+            println!();
+            println!(
+                "Recorded with: `{}` — put the figures above in docs/performance.md together \
+                 with this command.",
+                describe(&command)
+            );
         }
-        [name] => {
-            return Err(Failure::usage(format!(
-                "unknown benchmark `{name}` (available: {}; planned: {})",
-                BUILT.join(", "),
-                PLANNED.join(", ")
-            )));
+        Suite::Storage => {
+            println!("==> postgres");
+            // Dropped at the end of this arm: a throwaway cluster is stopped, also on failure.
+            let database = postgres::discover()?;
+            let mut command = cargo(&["bench", "-p", "cube-postgres", "--bench", "storage"]);
+            command.env("DATABASE_URL", database.url());
+            run_step("bench", &mut command)?;
+            drop(database);
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench storage` (it runs `{}` with DATABASE_URL \
+                 set) — put the tables above in docs/performance.md together with this command.",
+                describe(&command)
+            );
         }
-        _ => return Err(Failure::usage("`bench` takes at most one NAME")),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| (*word).to_owned()).collect()
     }
 
-    let mut command = cargo(&["bench", "-p", "cube-app", "--bench", "hot_paths"]);
-    run_step("bench", &mut command)?;
-    println!();
-    println!(
-        "Recorded with: `{}` — put the figures above in docs/performance.md together with this command.",
-        describe(&command)
-    );
-    Ok(())
+    #[test]
+    fn no_name_means_the_hot_paths() {
+        assert_eq!(suite(&[]).ok(), Some(Suite::HotPaths));
+        assert_eq!(suite(&args(&["hot_paths"])).ok(), Some(Suite::HotPaths));
+    }
+
+    #[test]
+    fn storage_is_built() {
+        assert_eq!(suite(&args(&["storage"])).ok(), Some(Suite::Storage));
+    }
+
+    #[test]
+    fn planned_and_unknown_names_are_refused_with_their_own_messages() {
+        let planned = suite(&args(&["http"])).err().map(|f| f.message);
+        assert!(planned.is_some_and(|m| m.contains("not built yet")));
+        let unknown = suite(&args(&["disk"])).err().map(|f| f.message);
+        assert!(unknown.is_some_and(|m| m.contains("unknown benchmark `disk`")));
+        assert!(suite(&args(&["storage", "http"])).is_err());
+    }
 }

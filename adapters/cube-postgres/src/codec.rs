@@ -1,12 +1,13 @@
 //! How domain values become column values and back, where the mapping is not just sqlx's:
-//! enums as lower-case text (matching the `CHECK` constraints of the schema), unsigned
-//! integers as `bigint`, money as integer minor units with their scale, and typed reads from
-//! rows whose failures are `StoreError::Corrupt`.
+//! enums (state categories, outcome classes, token kinds) as lower-case text (matching the
+//! `CHECK` constraints of the schema), unsigned integers as `bigint`, money as integer minor
+//! units with their scale, and typed reads from rows whose failures are
+//! `StoreError::Corrupt`.
 
 use crate::error::{corrupt, store_error};
 use cube_domain::flow::StateCategory;
 use cube_domain::outcome::OutcomeClass;
-use cube_domain::ports::StoreError;
+use cube_domain::ports::{StoreError, TokenKind};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgRow, Postgres};
@@ -54,6 +55,23 @@ pub(crate) fn parse_class(text: &str) -> Result<OutcomeClass, StoreError> {
         "call_back_later" => OutcomeClass::CallBackLater,
         "external" => OutcomeClass::External,
         other => return Err(corrupt("outcome class", other)),
+    })
+}
+
+/// A token kind as stored.
+pub(crate) fn token_kind_text(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Session => "session",
+        TokenKind::Api => "api",
+    }
+}
+
+/// A stored token kind.
+pub(crate) fn parse_token_kind(text: &str) -> Result<TokenKind, StoreError> {
+    Ok(match text {
+        "session" => TokenKind::Session,
+        "api" => TokenKind::Api,
+        other => return Err(corrupt("token kind", other)),
     })
 }
 
@@ -147,6 +165,10 @@ mod tests {
             assert_eq!(parse_class(class_text(class)), Ok(class));
         }
         assert!(parse_category("maybe").is_err());
+        for kind in [TokenKind::Session, TokenKind::Api] {
+            assert_eq!(parse_token_kind(token_kind_text(kind)), Ok(kind));
+        }
+        assert!(parse_token_kind("cookie").is_err());
     }
 
     #[test]

@@ -8,6 +8,10 @@ use cube_domain::ports::StoreError;
 /// SQLSTATE `unique_violation`.
 const UNIQUE_VIOLATION: &str = "23505";
 
+/// What `access_tokens_pkey` protects; also what `insert_token` says when `ON CONFLICT DO
+/// NOTHING` skipped the row.
+pub(crate) const ACCESS_TOKEN: &str = "an access token with this hash";
+
 /// What a unique constraint protects, in words for `StoreError::Duplicate("… already
 /// exists")`. Unknown constraints fall back to their name.
 fn duplicate_of(constraint: &str) -> String {
@@ -21,6 +25,7 @@ fn duplicate_of(constraint: &str) -> String {
             "an outcome event with this idempotency key in the assignment".into()
         }
         "published_flows_pkey" => "this published flow version".into(),
+        "access_tokens_pkey" => ACCESS_TOKEN.into(),
         other => match other.strip_suffix("_pkey") {
             Some(table) => format!("a row of {table} with this id"),
             None => format!("a row violating {other}"),
@@ -91,6 +96,10 @@ mod tests {
         assert_eq!(
             duplicate_of("meetings_pkey"),
             "a row of meetings with this id"
+        );
+        assert_eq!(
+            duplicate_of("access_tokens_pkey"),
+            "an access token with this hash"
         );
         assert_eq!(
             StoreError::Duplicate(duplicate_of("outcome_events_idempotency_key")).to_string(),

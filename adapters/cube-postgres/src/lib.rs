@@ -17,9 +17,10 @@
 //!   decode failures → `Corrupt`).
 //! - `codec`: enums as text, unsigned integers as `bigint`, money as minor units + scale,
 //!   JSON columns.
-//! - `repos/*`: one file per group of repositories (access, CRM, flows, assignments and
-//!   calendars, enrollments, the outcome log, time and outbox).
-//! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL.
+//! - `repos/*`: one file per group of repositories (access, credentials, CRM, flows,
+//!   assignments and calendars, enrollments, the outcome log, time and outbox).
+//! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL
+//!   ([`reserve_statement`] shows its SQL, for the storage benchmark's raw baseline).
 //! - `reports`: the report tallies as `GROUP BY` queries, merged by the domain's functions.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ mod reports;
 mod repos;
 mod unit;
 
+pub use queue::{Param as ReserveParam, reserve_statement};
 pub use unit::PgUnitOfWork;
 
 use async_trait::async_trait;

@@ -90,8 +90,11 @@ RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segmen
 const PRESELECT: u32 = 64;
 
 /// What the pool's rules need bound, in parameter order after `$4`.
-enum Param {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    /// The setup's segment ids in rank order, as `uuid[]`.
     Segments(Vec<Uuid>),
+    /// A CRM field key, as `text`.
     FieldKey(String),
 }
 
@@ -281,6 +284,19 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
         }
     };
     (format!("{FOLLOW_UPS}{ready}{RESERVE}"), params)
+}
+
+/// The statement `reserve_next` runs first for `setup` (the plan its priority rules pick),
+/// and the values it binds from `$5` on. It binds `$1` the assignment, `$2` the seller, `$3`
+/// now and `$4` the lease's end, and returns the reserved enrollment's columns and its
+/// `tier` (0 personal follow-up, 1 shared follow-up, 2 pool).
+///
+/// Public for the storage benchmark's raw baseline (`benches/storage.rs` runs this same SQL
+/// through sqlx alone, to measure what the port costs on top of it). It is not a way to
+/// reserve: use `Store::reserve_next`, which also decodes the row and, for sorted plans,
+/// falls back to sorting the whole pool.
+pub fn reserve_statement(setup: &AssignmentSetup) -> (String, Vec<Param>) {
+    statement(setup, Plan::of(setup))
 }
 
 /// Runs one plan's statement.

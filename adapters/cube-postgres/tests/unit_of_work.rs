@@ -1,5 +1,5 @@
-//! The unit of work as one PostgreSQL transaction: all or nothing, a `Duplicate` that leaves
-//! the unit usable, a server-side failure that `commit` reports instead of silently rolling
+//! The unit of work as one PostgreSQL transaction: all or nothing, a `Duplicate` (a user's
+//! e-mail, an enrollment, a token hash) that leaves the unit usable, a server-side failure that `commit` reports instead of silently rolling
 //! back, lost updates refused, and two transactions racing for one idempotency key.
 
 mod common;
@@ -10,7 +10,7 @@ use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, OrganisationId, TimeEntryId, UserId};
-use cube_domain::ports::{NextCustomerRequest, Store, StoreError};
+use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeSet;
@@ -104,6 +104,40 @@ async fn a_duplicate_leaves_the_unit_usable() {
         Some(ann)
     );
     assert_eq!(uow.enrollment(first.id()).await.expect("read"), Some(first));
+}
+
+#[tokio::test]
+async fn a_duplicate_token_hash_leaves_the_unit_usable() {
+    let store = common::fresh_store().await;
+    let (ann, bob) = (user(1, "ann@example.no"), user(2, "bob@example.no"));
+    let token = |user: UserId| AccessToken {
+        token_hash: "ab".repeat(32),
+        user,
+        kind: TokenKind::Session,
+        created_at: T0,
+        expires_at: Some(T0 + Duration::hours(8)),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_token(&token(ann.id)).await.expect("insert");
+    assert!(matches!(
+        uow.insert_token(&token(bob.id)).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    // The unit goes on and commits everything but the refused token.
+    uow.set_password_hash(bob.id, "$argon2id$bob")
+        .await
+        .expect("set a password after the refusal");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.token(&"ab".repeat(32)).await.expect("read"),
+        Some(token(ann.id))
+    );
+    assert_eq!(
+        uow.password_hash(bob.id).await.expect("read"),
+        Some("$argon2id$bob".to_owned())
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 use crate::error::{json_error, store_error};
 use cube_domain::flow::StateCategory;
 use cube_domain::outcome::OutcomeClass;
-use cube_domain::ports::StoreError;
+use cube_domain::ports::{StoreError, TokenKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -118,6 +118,23 @@ pub(crate) fn parse_class(text: &str) -> Result<OutcomeClass, StoreError> {
     })
 }
 
+/// A token kind as stored.
+pub(crate) fn token_kind_text(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Session => "Session",
+        TokenKind::Api => "Api",
+    }
+}
+
+/// A stored token kind.
+pub(crate) fn parse_token_kind(text: &str) -> Result<TokenKind, StoreError> {
+    Ok(match text {
+        "Session" => TokenKind::Session,
+        "Api" => TokenKind::Api,
+        other => return Err(StoreError::Corrupt(format!("token kind '{other}'"))),
+    })
+}
+
 /// A stored decimal (money), exact.
 pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, StoreError> {
     Decimal::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored amount '{text}': {e}")))
@@ -173,6 +190,14 @@ mod tests {
         assert_eq!(bound_ns(datetime!(-9999-01-01 0:00 UTC)), i64::MIN);
         assert_eq!(bound_ns(datetime!(9999-01-01 0:00 UTC)), i64::MAX);
         assert!(time_ns(datetime!(9999-01-01 0:00 UTC)).is_err());
+    }
+
+    #[test]
+    fn token_kinds_round_trip_through_text() {
+        for kind in [TokenKind::Session, TokenKind::Api] {
+            assert_eq!(parse_token_kind(token_kind_text(kind)), Ok(kind));
+        }
+        assert!(parse_token_kind("Cookie").is_err());
     }
 
     #[test]

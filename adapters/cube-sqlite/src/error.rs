@@ -31,6 +31,7 @@ const DUPLICATES: &[(&str, &str)] = &[
     ("meetings.id", "a meeting with this id"),
     ("outbox.id", "an outbox message with this id"),
     ("customers.id", "a customer with this id"),
+    ("access_tokens.token_hash", "an access token with this hash"),
 ];
 
 /// Converts a sqlx error into the domain's storage error.
@@ -87,6 +88,10 @@ mod tests {
         assert_eq!(
             duplicate_name("UNIQUE constraint failed: products.data_owner_id, products.code"),
             "a product with this code"
+        );
+        assert_eq!(
+            duplicate_name("UNIQUE constraint failed: access_tokens.token_hash"),
+            "an access token with this hash"
         );
         assert_eq!(
             duplicate_name("UNIQUE constraint failed: other.thing"),

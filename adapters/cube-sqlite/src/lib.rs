@@ -19,7 +19,8 @@
 //! - `store`: opening (WAL, `synchronous = NORMAL`, busy timeout, foreign keys),
 //!   migrations, and the `Store` port: units of work and `reserve_next`.
 //! - `unit`: the unit of work, one transaction begun `IMMEDIATE`.
-//! - `repos/`: the repositories on the unit, one file per concern.
+//! - `repos/`: the repositories on the unit, one file per concern (credentials included:
+//!   password hashes and access tokens, migration 0002).
 //! - `queue`: "next customer" as one `UPDATE … RETURNING` statement.
 //! - `reports`: the report tallies as `GROUP BY` queries.
 //! - `codec`, `sort_key`, `error`: encodings, the field sort key, and the one mapping of
@@ -50,8 +51,8 @@
 //!   order is `Uuid` order.
 //! - **Uniqueness** is the schema's: `users.email`, products `(data_owner_id, code)`,
 //!   enrollments `(assignment_id, customer_id)`, events `(assignment_id, idempotency_key)`,
-//!   published flows `(flow_id, version)`; a violation is `StoreError::Duplicate`, mapped in
-//!   one place (`error`).
+//!   published flows `(flow_id, version)`, access tokens `token_hash`; a violation is
+//!   `StoreError::Duplicate`, mapped in one place (`error`).
 //! - **Concurrency.** SQLite has one writer at a time. Every unit of work and every
 //!   reservation begins `BEGIN IMMEDIATE`, taking the write lock first (waiting up to the
 //!   busy timeout), so no unit fails on a lock upgrade and "next customer" cannot hand one

@@ -73,7 +73,7 @@ async fn migrations_apply_twice_without_change() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied.0, 1);
+    assert_eq!(applied.0, 2, "0001_initial and 0002_credentials, once each");
     store.close().await;
     // A second process opening the same file migrates nothing either.
     let again = db.open().await;

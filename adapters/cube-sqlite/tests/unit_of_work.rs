@@ -2,7 +2,8 @@
 //! product lines, update the enrollment, book the meeting, enqueue an SMS) that fails
 //! half-way and is dropped leaves no trace — not in the log, the product lines the sales
 //! tallies read, the enrollment, the calendar or the outbox — and the same unit committed
-//! shows all of it.
+//! shows all of it. A `Duplicate` (a token hash that exists) undoes only the refused
+//! statement: the unit goes on.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -14,7 +15,9 @@ use cube_domain::fields::FieldValues;
 use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, ProductId};
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
-use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, UnitOfWork};
+use cube_domain::ports::{
+    AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind, UnitOfWork,
+};
 use cube_domain::product::Currency;
 use cube_domain::values::PhoneNumber;
 use rust_decimal::Decimal;
@@ -182,5 +185,37 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
             .await
             .unwrap(),
         Some(sale(&enrollment))
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_token_hash_leaves_the_unit_usable() {
+    let db = TempDb::new("token");
+    let store = db.open().await;
+    let token = |n| AccessToken {
+        token_hash: "ab".repeat(32),
+        user: seller(n),
+        kind: TokenKind::Session,
+        created_at: T0,
+        expires_at: Some(T0 + Duration::hours(8)),
+    };
+    let mut uow = store.begin().await.unwrap();
+    uow.insert_token(&token(1)).await.unwrap();
+    assert_eq!(
+        uow.insert_token(&token(2)).await,
+        Err(StoreError::Duplicate(
+            "an access token with this hash".into()
+        ))
+    );
+    uow.set_password_hash(seller(2), "$argon2id$two")
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(uow.token(&"ab".repeat(32)).await.unwrap(), Some(token(1)));
+    assert_eq!(
+        uow.password_hash(seller(2)).await.unwrap(),
+        Some("$argon2id$two".to_owned())
     );
 }

@@ -27,7 +27,12 @@ impl Cube {
 
     /// Sets a user's password hash: one's own, or anyone's in the organisation as an admin.
     /// Every token of that user is revoked (a changed password ends other sessions).
-    pub async fn set_password(&self, actor_id: UserId, user_id: UserId, hash: &str) -> AppResult<()> {
+    pub async fn set_password(
+        &self,
+        actor_id: UserId,
+        user_id: UserId,
+        hash: &str,
+    ) -> AppResult<()> {
         let mut uow = self.begin().await?;
         let acting = actor(uow.as_mut(), actor_id).await?;
         let target = uow
@@ -103,7 +108,10 @@ impl Cube {
     pub async fn revoke_token(&self, actor_id: UserId, token_hash: &str) -> AppResult<()> {
         let mut uow = self.begin().await?;
         let acting = actor(uow.as_mut(), actor_id).await?;
-        let token = uow.token(token_hash).await?.ok_or(AppError::NotFound("token"))?;
+        let token = uow
+            .token(token_hash)
+            .await?
+            .ok_or(AppError::NotFound("token"))?;
         if token.user != acting.id {
             let owner = uow.user(token.user).await?;
             let same_org = owner.is_some_and(|o| o.organisation == acting.organisation);

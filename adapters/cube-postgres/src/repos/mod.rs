@@ -4,6 +4,7 @@
 
 mod access;
 mod assignments;
+mod credentials;
 mod crm;
 mod enrollments;
 mod events;

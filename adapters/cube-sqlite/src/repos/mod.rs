@@ -3,6 +3,7 @@
 
 mod assignments;
 mod catalogue;
+mod credentials;
 mod customers;
 pub(crate) mod enrollments;
 mod hours_outbox;

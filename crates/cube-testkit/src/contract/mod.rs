@@ -15,7 +15,8 @@
 //!
 //! # Layout
 //! - [`store`]: every repository: round trips, list orders, each "MUST return", rollback on
-//!   drop, commit visibility, follow-ups, the outcome log, time entries, the outbox, imports.
+//!   drop, commit visibility, follow-ups, the outcome log, time entries, the outbox, imports,
+//!   password hashes and access tokens.
 //! - [`queue`]: `reserve_next` against `queue::select_next`, leases, retry delays, and
 //!   32 sellers draining an assignment at once.
 //! - [`reports`]: the report tallies against the domain's `tally_*` functions.
@@ -98,6 +99,12 @@ macro_rules! store_contract_tests {
                 committed_writes_are_visible_to_later_units,
                 import_batch_creates_matches_and_enrolls,
                 import_batch_is_undone_with_its_unit,
+                password_hash_is_set_replaced_and_read,
+                tokens_round_trip_and_a_taken_hash_is_duplicate,
+                delete_token_says_whether_it_existed,
+                delete_tokens_of_counts_and_spares_other_users,
+                dropped_unit_of_work_rolls_back_credentials,
+                expired_tokens_are_still_returned,
             ],
             queue: [
                 reserve_next_is_none_when_nothing_is_ready,

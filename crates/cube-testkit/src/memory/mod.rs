@@ -17,12 +17,14 @@
 //! - `catalogue`: organisations, users, data owners, customers, products, flows,
 //!   assignments, calendars and meetings;
 //! - `work`: enrollments, the outcome log, time entries and the outbox;
+//! - `credentials`: password hashes and access tokens;
 //! - `import`: the batched customer import;
 //! - `reports`: the report tallies, folded with the domain's own `tally_*` functions;
 //! - `rows`: the enrollment table with the follow-up and pool indexes behind
 //!   `reserve_next`.
 
 mod catalogue;
+mod credentials;
 mod import;
 mod reports;
 mod rows;
@@ -43,7 +45,7 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
-    Handout, NextCustomerRequest, OutboxMessage, Store, StoreError, UnitOfWork,
+    AccessToken, Handout, NextCustomerRequest, OutboxMessage, Store, StoreError, UnitOfWork,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -142,6 +144,13 @@ struct Data {
     /// Every message ever enqueued, delivered or not, and its key in `outbox`.
     outbox_ids: HashMap<OutboxMessageId, (OffsetDateTime, u64)>,
     outbox_counter: u64,
+
+    /// Password hashes (PHC strings) by user.
+    passwords: HashMap<UserId, String>,
+    /// Access tokens by the hash of the raw token.
+    tokens: HashMap<String, AccessToken>,
+    /// (user, token hash): a user's tokens, for revoking them all.
+    user_tokens: BTreeSet<(UserId, String)>,
 }
 
 /// The smallest and largest UUID, to bound a range over a tuple prefix.

@@ -4,10 +4,12 @@
 
 mod calendars;
 mod catalogue;
+mod credentials;
 mod enrollments;
 mod units;
 
 pub use calendars::*;
 pub use catalogue::*;
+pub use credentials::*;
 pub use enrollments::*;
 pub use units::*;
