@@ -108,6 +108,21 @@ pub(crate) async fn reached_hard_stop(
 }
 
 impl Cube {
+    /// Opens the unit of work of a report of one assignment, checking the user may read
+    /// that kind of report; returns the unit, the assignment and now.
+    async fn open_report(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        kind: ReportKind,
+    ) -> AppResult<(Box<dyn UnitOfWork>, Assignment, OffsetDateTime)> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
+        Ok((uow, assignment, now))
+    }
+
     /// Activity and Performance of one assignment in a window.
     pub async fn activity_report(
         &self,
@@ -115,17 +130,9 @@ impl Cube {
         id: AssignmentId,
         window: Window,
     ) -> AppResult<ActivityReport> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Performance),
-            now,
-        )
-        .await?;
+        let (mut uow, assignment, now) = self
+            .open_report(actor_id, id, ReportKind::Performance)
+            .await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let entries = uow.time_entries(&[id], window.from, window.to).await?;
         let hours = reports::hours_by_user(&entries, now, window.from, window.to);
@@ -177,17 +184,7 @@ impl Cube {
         id: AssignmentId,
         window: Window,
     ) -> AppResult<OutcomeDistribution> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Outcomes),
-            now,
-        )
-        .await?;
+        let (mut uow, assignment, _) = self.open_report(actor_id, id, ReportKind::Outcomes).await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         Ok(reports::outcome_distribution(&flow, &tally))
@@ -200,17 +197,7 @@ impl Cube {
         id: AssignmentId,
         window: Window,
     ) -> AppResult<SalesOverview> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Sales),
-            now,
-        )
-        .await?;
+        let (mut uow, _, _) = self.open_report(actor_id, id, ReportKind::Sales).await?;
         let sold = uow.sold_products(&[id], window.from, window.to).await?;
         let open_offers = uow.open_offers(id).await?;
         Ok(SalesOverview {
@@ -227,17 +214,7 @@ impl Cube {
         window: Window,
         search: Option<&str>,
     ) -> AppResult<Vec<Meeting>> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Meetings),
-            now,
-        )
-        .await?;
+        let (mut uow, _, _) = self.open_report(actor_id, id, ReportKind::Meetings).await?;
         let meetings = uow.meetings(&[id], window.from, window.to).await?;
         Ok(
             reports::meetings_in_window(&meetings, window.from, window.to, search)
@@ -253,17 +230,9 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<Vec<LimitProgress>> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::ActivityLimits),
-            now,
-        )
-        .await?;
+        let (mut uow, assignment, now) = self
+            .open_report(actor_id, id, ReportKind::ActivityLimits)
+            .await?;
         let (activity, hours) = to_date(uow.as_mut(), id, now).await?;
         Ok(reports::limit_progress(
             &assignment.setup().activity_limits,
@@ -278,17 +247,9 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<CustomerStatusReport> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Customers),
-            now,
-        )
-        .await?;
+        let (mut uow, assignment, _) = self
+            .open_report(actor_id, id, ReportKind::Customers)
+            .await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.status_tally(id).await?;
         Ok(reports::customer_status(&flow, &tally))
@@ -300,17 +261,9 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<Vec<FieldHits>> {
-        let now = self.now();
-        let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
-        let assignment = assignment_for(
-            uow.as_mut(),
-            &user,
-            id,
-            Need::Report(ReportKind::Customers),
-            now,
-        )
-        .await?;
+        let (mut uow, assignment, _) = self
+            .open_report(actor_id, id, ReportKind::Customers)
+            .await?;
         let fields = assignment.setup().analysis_fields.clone();
         let tally = uow.hit_tally(id, &fields).await?;
         Ok(reports::hit_analysis(&fields, &tally))
