@@ -26,7 +26,8 @@
 //! Each pair is measured in slices in the order ours, raw, raw, ours (so a drift of the
 //! machine's load cancels), after a warm-up of each. Then the status report, the 30-day outcome
 //! report and hit analysis (on `industry`) through the port, median of several runs, and a
-//! 100,000-row `import_batch` of fresh customers into a second assignment. The results are
+//! 100,000-row `import_batch` of fresh customers into a second assignment (cancelled, and
+//! reported as not done, after `CUBE_BENCH_IMPORT_LIMIT_SECS`, default 120). The results are
 //! printed as markdown on stdout, progress on stderr.
 //!
 //! Environment: `DATABASE_URL` (required; the xtask sets it), `CUBE_BENCH_SCALE` (a fraction of
@@ -126,6 +127,8 @@ struct Config {
     scale: f64,
     slice: Duration,
     keep: bool,
+    /// How long the import may take before it is cancelled (and reported as such).
+    import_limit: Duration,
 }
 
 impl Config {
@@ -148,7 +151,21 @@ impl Config {
             Err(_) => Duration::from_secs(5),
         };
         let keep = std::env::var("CUBE_BENCH_KEEP").is_ok_and(|v| v == "1");
-        Ok(Self { scale, slice, keep })
+        let import_limit = match std::env::var("CUBE_BENCH_IMPORT_LIMIT_SECS") {
+            Ok(raw) => Duration::from_secs_f64(
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0)
+                    .ok_or(format!("CUBE_BENCH_IMPORT_LIMIT_SECS={raw}: give seconds"))?,
+            ),
+            Err(_) => Duration::from_secs(120),
+        };
+        Ok(Self {
+            scale,
+            slice,
+            keep,
+            import_limit,
+        })
     }
 
     fn count(&self, full: f64) -> i64 {
@@ -258,8 +275,18 @@ struct Report {
     load: Vec<(String, String, Duration)>,
     paths: Vec<PathRow>,
     reports: Vec<Timed>,
-    import: Option<(usize, Duration, String)>,
+    import: Option<Imported>,
     notes: Vec<String>,
+}
+
+/// How the import went.
+enum Imported {
+    /// Done: rows, time, and what it did.
+    Done(usize, Duration, String),
+    /// Cancelled after the time limit.
+    TimedOut(usize, Duration),
+    /// Failed.
+    Failed(usize, String),
 }
 
 /// A report's timings.
@@ -386,8 +413,28 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
         }
     }
 
-    // The import, into the second assignment.
-    report.import = Some(import(&store, &world, &second, enrollments, import_rows).await?);
+    // The import, into the second assignment, within a time limit.
+    let batch = import_batch(&world, &second, enrollments, import_rows)?;
+    let imported = tokio::time::timeout(config.import_limit, import(&store, &batch)).await;
+    report.import = Some(match imported {
+        Ok(Ok((elapsed, counts))) => Imported::Done(import_rows, elapsed, counts),
+        Ok(Err(error)) => Imported::Failed(import_rows, error.to_string()),
+        Err(_) => {
+            // The unit of work was dropped with its statement still running on the server.
+            eprintln!(
+                "  import: not done after {:.0} s; cancelling it",
+                config.import_limit.as_secs_f64()
+            );
+            sqlx::query(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND state = 'active'",
+            )
+            .execute(store.pool())
+            .await?;
+            Imported::TimedOut(import_rows, config.import_limit)
+        }
+    });
 
     println!("{}", report.markdown(config));
     store.close().await;
@@ -1524,17 +1571,16 @@ impl Shared {
     }
 }
 
-/// 100k fresh customers imported and enrolled in `second` in one `import_batch`.
-async fn import(
-    store: &PgStore,
+/// `rows` fresh customers (numbered from `first_index`, so their phones and external ids are
+/// new) to enroll in `second`.
+fn import_batch(
     world: &World,
     second: &Assignment,
     first_index: i64,
     rows: usize,
-) -> BenchResult<(usize, Duration, String)> {
-    eprintln!("importing {rows} customers …");
+) -> BenchResult<ImportBatch> {
     let first = usize::try_from(first_index)?;
-    let batch = ImportBatch {
+    Ok(ImportBatch {
         data_owner: world.data_owner.id(),
         assignment: second.id(),
         initial_state: world.sales_flow.initial_state(),
@@ -1550,15 +1596,19 @@ async fn import(
                 enrollment: EnrollmentId::from_uuid(Uuid::now_v7()),
             })
             .collect(),
-    };
+    })
+}
+
+/// The batch imported in one unit of work: its time and what it did.
+async fn import(store: &PgStore, batch: &ImportBatch) -> BenchResult<(Duration, String)> {
+    eprintln!("importing {} customers …", batch.rows.len());
     let started = Instant::now();
     let mut uow = store.begin().await?;
-    let counts = uow.import_batch(&batch).await?;
+    let counts = uow.import_batch(batch).await?;
     uow.commit().await?;
     let elapsed = started.elapsed();
     eprintln!("  import: {:.2} s, {counts:?}", elapsed.as_secs_f64());
     Ok((
-        rows,
         elapsed,
         format!(
             "created {}, matched {}, enrolled {}, already enrolled {}",
@@ -1719,13 +1769,33 @@ impl Report {
                 runs.join(", ")
             );
         }
-        if let Some((rows, time, counts)) = &self.import {
-            let _ = writeln!(
-                out,
-                "| Import (`import_batch` + commit, fresh customers, second assignment) | {} rows → {counts} | {:.2} s | 1 | — | — |",
-                count_text(i64::try_from(*rows).unwrap_or(i64::MAX)),
-                time.as_secs_f64()
-            );
+        let rows = |n: &usize| count_text(i64::try_from(*n).unwrap_or(i64::MAX));
+        let name = "Import (`import_batch` + commit, fresh customers, second assignment)";
+        match &self.import {
+            Some(Imported::Done(n, time, counts)) => {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} rows → {counts} | {:.2} s | 1 | — | — |",
+                    rows(n),
+                    time.as_secs_f64()
+                );
+            }
+            Some(Imported::TimedOut(n, limit)) => {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} rows | **not done after {:.0} s** (cancelled) | 1 | — | — |",
+                    rows(n),
+                    limit.as_secs_f64()
+                );
+            }
+            Some(Imported::Failed(n, error)) => {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} rows | **failed**: {error} | 1 | — | — |",
+                    rows(n)
+                );
+            }
+            None => {}
         }
         if !self.notes.is_empty() {
             let _ = writeln!(out);

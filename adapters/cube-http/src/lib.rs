@@ -1,0 +1,95 @@
+//! # cube-http
+//!
+//! Cube's HTTP API as a library: an axum router over the use cases of `cube-app`, with its
+//! own JSON bodies, RFC 9457 problem responses, token authentication and an OpenAPI 3.1
+//! document. It knows no store: the server binary hands it a `Cube` wired to one.
+//!
+//! # Layout
+//! - [`error`]: `ApiError` → `application/problem+json` (the one place status codes live),
+//!   and the `ApiJson` / `ApiPath` / `ApiQuery` extractors whose rejections are problems.
+//! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
+//!   (bearer or cookie, with the CSRF header rule), login and logout.
+//! - [`dto`]: the work API's request and response bodies and their conversions.
+//! - [`work`]: me, assignments, next customer, take, release, outcomes, My Work.
+//! - [`reports`]: status, activity, outcomes and sales of one assignment.
+//! - [`health`]: `/healthz`, `/readyz`.
+//! - [`openapi`]: the document and Swagger UI.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod health;
+pub mod openapi;
+pub mod reports;
+pub mod work;
+
+pub use auth::hash_password;
+pub use error::{ApiError, Problem};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use cube_app::Cube;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// The largest request body accepted (the work API's bodies are small).
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub cube: Cube,
+    /// How long a login session lasts.
+    pub session_ttl: time::Duration,
+}
+
+impl AppState {
+    /// The state over `cube`, with 12-hour sessions.
+    pub fn new(cube: Cube) -> Self {
+        Self {
+            cube,
+            session_ttl: time::Duration::hours(12),
+        }
+    }
+}
+
+/// The whole API: `/api/…`, `/healthz`, `/readyz`, `/api-docs/openapi.json` and `/docs`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/login", post(auth::login))
+        .route("/api/logout", post(auth::logout))
+        .route("/api/me", get(work::me))
+        .route("/api/assignments", get(work::assignments))
+        .route("/api/assignments/{id}", get(work::assignment))
+        .route("/api/assignments/{id}/next", post(work::next_customer))
+        .route("/api/assignments/{id}/reports/status", get(reports::status))
+        .route(
+            "/api/assignments/{id}/reports/activity",
+            get(reports::activity),
+        )
+        .route(
+            "/api/assignments/{id}/reports/outcomes",
+            get(reports::outcomes),
+        )
+        .route("/api/assignments/{id}/reports/sales", get(reports::sales))
+        .route("/api/enrollments/{id}/take", post(work::take))
+        .route("/api/enrollments/{id}/release", post(work::release))
+        .route(
+            "/api/enrollments/{id}/outcomes",
+            post(work::register_outcome),
+        )
+        .route("/api/my-work", get(work::my_work))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+}

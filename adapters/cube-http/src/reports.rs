@@ -1,0 +1,363 @@
+//! The report endpoints of one assignment: customer status now, and activity, outcomes and
+//! sales in a window `[from, to)` (RFC 3339 query parameters; today in UTC by default).
+//! The bodies are this adapter's, converted from the domain's report types; a rate is sent
+//! as a percent with two decimals (`null` when there is nothing to divide by).
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use cube_app::reports::Window;
+use cube_domain::ids::AssignmentId;
+use cube_domain::reports::{ActivitySummary, Ratio};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A report window.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    pub to: Option<String>,
+}
+
+fn parse_time(name: &str, raw: &str) -> ApiResult<OffsetDateTime> {
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| ApiError::Malformed {
+        status: StatusCode::BAD_REQUEST,
+        detail: format!("`{name}` must be an RFC 3339 time such as 2025-03-03T00:00:00Z"),
+    })
+}
+
+impl WindowQuery {
+    fn window(&self) -> ApiResult<Window> {
+        let today = Window::today(OffsetDateTime::now_utc());
+        let from = match &self.from {
+            Some(raw) => parse_time("from", raw)?,
+            None => today.from,
+        };
+        let to = match &self.to {
+            Some(raw) => parse_time("to", raw)?,
+            None => today.to,
+        };
+        Ok(Window::new(from, to)?)
+    }
+}
+
+fn percent(ratio: Ratio) -> Option<Decimal> {
+    ratio.percent()
+}
+
+/// Customers in one state now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StateCountDto {
+    /// The state.
+    pub state: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Customers in it.
+    pub customers: u64,
+}
+
+/// Customer status now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatusReportDto {
+    /// Per state, in the flow's order.
+    pub per_state: Vec<StateCountDto>,
+    /// All customers.
+    pub total: u64,
+    /// Share of customers no longer available, in percent.
+    pub utilization_percent: Option<Decimal>,
+    /// Customers with no attempt.
+    pub attempts_zero: u64,
+    /// Customers with one attempt.
+    pub attempts_one: u64,
+    /// Customers with two or more attempts.
+    pub attempts_two_or_more: u64,
+}
+
+/// Activity in a window.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivityReportDto {
+    /// Outcomes landing in Yes or No.
+    pub conclusions: u64,
+    /// Landing in Yes.
+    pub yes: u64,
+    /// Landing in No.
+    pub no: u64,
+    /// Progress outcomes.
+    pub progress: u64,
+    /// Attempts (no answer, call back later).
+    pub attempts: u64,
+    /// Yes of conclusions, in percent.
+    pub hitrate_percent: Option<Decimal>,
+    /// Progress of all outcomes, in percent.
+    pub progress_rate_percent: Option<Decimal>,
+    /// Meetings booked.
+    pub meetings: u64,
+    /// Product units sold.
+    pub products_sold: u64,
+    /// Sales value.
+    pub sales_value: Decimal,
+    /// Hours registered.
+    pub hours: Decimal,
+}
+
+impl ActivityReportDto {
+    fn new(a: &ActivitySummary, hours: Decimal) -> Self {
+        Self {
+            conclusions: a.conclusions,
+            yes: a.yes,
+            no: a.no,
+            progress: a.progress,
+            attempts: a.attempts,
+            hitrate_percent: percent(a.hitrate),
+            progress_rate_percent: percent(a.progress_rate),
+            meetings: a.meetings,
+            products_sold: a.products_sold,
+            sales_value: a.sales_value,
+            hours,
+        }
+    }
+}
+
+/// One outcome's (and option's) share.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeShareDto {
+    /// The outcome.
+    pub outcome: Uuid,
+    /// Its name.
+    pub name: String,
+    /// The option, if any.
+    pub option: Option<String>,
+    /// How many times.
+    pub events: u64,
+    /// Of all outcomes, in percent.
+    pub share_percent: Option<Decimal>,
+}
+
+/// Outcome distribution in a window.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeReportDto {
+    /// Per outcome and option.
+    pub rows: Vec<OutcomeShareDto>,
+    /// All outcomes.
+    pub total: u64,
+    /// Landing in Yes, in percent.
+    pub yes_percent: Option<Decimal>,
+    /// Landing in No, in percent.
+    pub no_percent: Option<Decimal>,
+    /// Landing in Excluded, in percent.
+    pub excluded_percent: Option<Decimal>,
+    /// The rest, in percent.
+    pub other_percent: Option<Decimal>,
+}
+
+/// Sales of one product.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductSalesDto {
+    /// The product.
+    pub product: Uuid,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Units.
+    pub units: u64,
+    /// Value.
+    pub value: Decimal,
+}
+
+/// An open offer now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OpenOfferDto {
+    /// The enrollment.
+    pub enrollment: Uuid,
+    /// The customer.
+    pub customer: Uuid,
+    /// Offered since (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub since: OffsetDateTime,
+    /// Its value.
+    pub value: Decimal,
+}
+
+/// Sales in a window, and open offers now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SalesReportDto {
+    /// Per product.
+    pub products: Vec<ProductSalesDto>,
+    /// Units in all.
+    pub total_units: u64,
+    /// Open offers now.
+    pub open_offers: Vec<OpenOfferDto>,
+}
+
+/// Customer status of an assignment now.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/status", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    responses(
+        (status = 200, description = "Customers per state now", body = StatusReportDto),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn status(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<StatusReportDto>> {
+    let r = state
+        .cube
+        .customer_status_report(actor.user.id, AssignmentId::from_uuid(id))
+        .await?;
+    Ok(Json(StatusReportDto {
+        per_state: r
+            .per_state
+            .iter()
+            .map(|s| StateCountDto {
+                state: s.state.as_uuid(),
+                name: s.name.clone(),
+                customers: s.customers,
+            })
+            .collect(),
+        total: r.total,
+        utilization_percent: percent(r.utilization),
+        attempts_zero: r.attempts.zero,
+        attempts_one: r.attempts.one,
+        attempts_two_or_more: r.attempts.two_or_more,
+    }))
+}
+
+/// Activity of an assignment in a window.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/activity", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
+    responses(
+        (status = 200, description = "Activity in the window", body = ActivityReportDto),
+        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn activity(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<WindowQuery>,
+) -> ApiResult<Json<ActivityReportDto>> {
+    let r = state
+        .cube
+        .activity_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .await?;
+    Ok(Json(ActivityReportDto::new(
+        &r.activity,
+        r.performance.overall.hours,
+    )))
+}
+
+/// Outcome distribution of an assignment in a window.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/outcomes", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
+    responses(
+        (status = 200, description = "Outcomes in the window", body = OutcomeReportDto),
+        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn outcomes(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<WindowQuery>,
+) -> ApiResult<Json<OutcomeReportDto>> {
+    let r = state
+        .cube
+        .outcome_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .await?;
+    Ok(Json(OutcomeReportDto {
+        rows: r
+            .rows
+            .iter()
+            .map(|s| OutcomeShareDto {
+                outcome: s.outcome.as_uuid(),
+                name: s.name.clone(),
+                option: s.option.clone(),
+                events: s.events,
+                share_percent: percent(s.share),
+            })
+            .collect(),
+        total: r.total,
+        yes_percent: percent(r.categories.yes),
+        no_percent: percent(r.categories.no),
+        excluded_percent: percent(r.categories.excluded),
+        other_percent: percent(r.categories.other),
+    }))
+}
+
+/// Sales of an assignment in a window, and its open offers now.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/sales", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
+    responses(
+        (status = 200, description = "Sales in the window", body = SalesReportDto),
+        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn sales(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<WindowQuery>,
+) -> ApiResult<Json<SalesReportDto>> {
+    let r = state
+        .cube
+        .sales_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .await?;
+    Ok(Json(SalesReportDto {
+        products: r
+            .sold
+            .products
+            .iter()
+            .map(|p| ProductSalesDto {
+                product: p.product.as_uuid(),
+                currency: p.currency.as_str().to_owned(),
+                units: p.units,
+                value: p.value,
+            })
+            .collect(),
+        total_units: r.sold.total_units,
+        open_offers: r
+            .open_offers
+            .iter()
+            .map(|o| OpenOfferDto {
+                enrollment: o.enrollment.as_uuid(),
+                customer: o.customer.as_uuid(),
+                since: o.since,
+                value: o.value,
+            })
+            .collect(),
+    }))
+}

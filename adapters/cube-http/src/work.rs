@@ -1,0 +1,232 @@
+//! The seller's endpoints: who am I, the assignments I see, the next customer, taking and
+//! releasing a customer, registering an outcome, My Work. Each handler is a thin shell:
+//! extract, convert, call one use case of `Cube`, convert back.
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::dto::{
+    AssignmentDetailDto, AssignmentDto, EnrollmentDto, MyWorkDto, RegisterOutcomeRequest,
+    RegisteredDto, UserDto, WorkItemDto,
+};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cube_app::AppError;
+use cube_domain::ids::{AssignmentId, EnrollmentId};
+use uuid::Uuid;
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The acting user.
+#[utoipa::path(
+    get, path = "/api/me", tag = "work",
+    responses(
+        (status = 200, description = "The logged-in user", body = UserDto),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<UserDto>> {
+    let user = state.cube.me(actor.user.id).await?;
+    Ok(Json(UserDto::from(&user)))
+}
+
+/// The assignments the user may see.
+#[utoipa::path(
+    get, path = "/api/assignments", tag = "work",
+    responses(
+        (status = 200, description = "The visible assignments", body = Vec<AssignmentDto>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn assignments(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<AssignmentDto>>> {
+    let list = state.cube.assignments(actor.user.id).await?;
+    Ok(Json(list.iter().map(AssignmentDto::from).collect()))
+}
+
+/// One assignment with its flow's states and outcomes.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}", tag = "work",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    responses(
+        (status = 200, description = "The assignment", body = AssignmentDetailDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AssignmentDetailDto>> {
+    let assignment = state
+        .cube
+        .assignment(actor.user.id, AssignmentId::from_uuid(id))
+        .await?;
+    // `Cube::assignment` has checked the user may see it; the flow is read here because
+    // cube-app has no use case yet that returns a visible assignment's flow to a seller.
+    let flow = {
+        let mut uow = state.cube.store().begin().await.map_err(AppError::from)?;
+        uow.published_flow(assignment.flow())
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::NotFound("flow"))?
+    };
+    Ok(Json(AssignmentDetailDto::new(&assignment, &flow)))
+}
+
+/// Hands the seller the next right customer and reserves it.
+#[utoipa::path(
+    post, path = "/api/assignments/{id}/next", tag = "work",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    responses(
+        (status = 200, description = "The next customer, reserved for the caller", body = WorkItemDto),
+        (status = 204, description = "Nobody is ready to be called now"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not work this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A hard-stop activity limit is reached", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn next_customer(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let item = state
+        .cube
+        .next_customer(actor.user.id, AssignmentId::from_uuid(id))
+        .await?;
+    Ok(match item {
+        Some(item) => Json(WorkItemDto::from(&item)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// Takes a given customer (from My Work or a search) and reserves it.
+#[utoipa::path(
+    post, path = "/api/enrollments/{id}/take", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    responses(
+        (status = 200, description = "The customer, reserved for the caller", body = WorkItemDto),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another seller holds the customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Another seller's personal follow-up", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn take(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<WorkItemDto>> {
+    let item = state
+        .cube
+        .take_customer(actor.user.id, EnrollmentId::from_uuid(id))
+        .await?;
+    Ok(Json(WorkItemDto::from(&item)))
+}
+
+/// Gives a reserved customer back before the lease runs out.
+#[utoipa::path(
+    post, path = "/api/enrollments/{id}/release", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    responses(
+        (status = 200, description = "The customer, released if the caller held it", body = EnrollmentDto),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn release(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<EnrollmentDto>> {
+    let enrollment = state
+        .cube
+        .release_customer(actor.user.id, EnrollmentId::from_uuid(id))
+        .await?;
+    Ok(Json(EnrollmentDto::from(&enrollment)))
+}
+
+/// Registers an outcome. With an `Idempotency-Key` header a retried request answers with
+/// the first result instead of counting twice.
+#[utoipa::path(
+    post, path = "/api/enrollments/{id}/outcomes", tag = "work",
+    params(
+        ("id" = Uuid, Path, description = "The enrollment"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key; a retry with the same key is answered with the first result"),
+    ),
+    request_body = RegisterOutcomeRequest,
+    responses(
+        (status = 200, description = "Registered (or replayed)", body = RegisteredDto),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another seller holds the customer, the lease is lost, or the meeting overlaps", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The outcome does not fit the flow, the setup or the fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn register_outcome(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RegisterOutcomeRequest>,
+) -> ApiResult<Json<RegisteredDto>> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+                .ok_or(ApiError::Malformed {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: format!(
+                        "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+                    ),
+                })?;
+            Some(key.to_owned())
+        }
+    };
+    let command = request.into_domain()?;
+    let registered = state
+        .cube
+        .register_outcome(
+            actor.user.id,
+            EnrollmentId::from_uuid(id),
+            command,
+            key.as_deref(),
+        )
+        .await?;
+    Ok(Json(RegisteredDto::from(&registered)))
+}
+
+/// My Work: personal and shared follow-ups due by the end of today.
+#[utoipa::path(
+    get, path = "/api/my-work", tag = "work",
+    responses(
+        (status = 200, description = "The caller's follow-ups", body = MyWorkDto),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn my_work(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<MyWorkDto>> {
+    let work = state.cube.my_work(actor.user.id).await?;
+    Ok(Json(MyWorkDto::from(&work)))
+}

@@ -1,0 +1,490 @@
+//! The HTTP API end to end inside the process: the router over the in-memory store and the
+//! testkit's demo world, called with `tower::ServiceExt::oneshot`. Each test reads as a
+//! conversation: request, status, body.
+
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use cube_app::Cube;
+use cube_domain::ports::Store;
+use cube_http::{AppState, router};
+use cube_testkit::fixtures::{SalesFlow, T0, World};
+use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The app over one store with two organisations' worlds; every user's password is
+/// [`PASSWORD`], hashed with cheap argon2id parameters (verification reads them from the
+/// hash, so the tests stay fast while the code path is the production one).
+struct App {
+    router: Router,
+    world: World,
+    other: World,
+}
+
+impl App {
+    async fn new() -> Self {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let clock = Arc::new(FixedClock::new(T0));
+        let ids = Arc::new(SequentialIds::new());
+        let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 20)
+            .await
+            .expect("the first world builds");
+        let other = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
+            .await
+            .expect("the second world builds");
+        let cube = Cube::new(store, clock, ids);
+        let params = Params::new(8, 1, 1, None).expect("valid argon2 parameters");
+        let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(PASSWORD.as_bytes())
+            .expect("hashing works")
+            .to_string();
+        for user in world.users().chain(other.users()) {
+            cube.set_initial_password(user.id, &hash)
+                .await
+                .expect("the password is set");
+        }
+        Self {
+            router: router(AppState::new(cube)),
+            world,
+            other,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body is read")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, headers, body)
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("a valid request");
+        let (status, _, body) = self.send(request).await;
+        (status, body)
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/login",
+                None,
+                Some(json!({ "email": email, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    fn assignment(&self) -> String {
+        self.world.assignment.id().to_string()
+    }
+}
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json")
+}
+
+#[tokio::test]
+async fn login_gives_a_token_and_a_strict_cookie() {
+    let app = App::new().await;
+    let email = app.world.sellers[0].email.to_string();
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "email": email, "password": PASSWORD }).to_string(),
+        ))
+        .expect("a valid request");
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().expect("a token");
+    assert_eq!(token.len(), 64);
+    assert_eq!(body["user"]["role"], "seller");
+    let cookie = headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a cookie");
+    assert!(cookie.starts_with(&format!("cube_session={token}")));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+
+    let (status, me) = app.call(Method::GET, "/api/me", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["email"], email.as_str());
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let app = App::new().await;
+    let email = app.world.sellers[0].email.to_string();
+    let wrong = json!({ "email": email, "password": "wrong" });
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(wrong.to_string()))
+        .expect("a valid request");
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(is_problem(&headers));
+    assert_eq!(body["status"], 401);
+
+    let unknown = json!({ "email": "nobody@example.no", "password": PASSWORD });
+    let (status, other) = app
+        .call(Method::POST, "/api/login", None, Some(unknown))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(other["detail"], body["detail"]);
+}
+
+#[tokio::test]
+async fn no_token_is_401_and_a_revoked_token_too() {
+    let app = App::new().await;
+    let (status, body) = app.call(Method::GET, "/api/me", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["title"], "Unauthorized");
+
+    let token = app.login(&app.world.sellers[0].email.to_string()).await;
+    let (status, _) = app
+        .call(Method::POST, "/api/logout", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call(Method::GET, "/api/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_seller_gets_the_next_customer_registers_and_finds_it_in_my_work() {
+    let app = App::new().await;
+    let token = app.login(&app.world.sellers[0].email.to_string()).await;
+    let assignment = app.assignment();
+
+    let (status, list) = app
+        .call(Method::GET, "/api/assignments", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["id"], assignment.as_str());
+    let (status, detail) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{assignment}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let call_back = detail["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .find(|o| o["kind"] == "call_back_later")
+        .expect("the sales flow has Call back later");
+    assert_eq!(call_back["id"], SalesFlow::O_CALL_BACK_LATER.to_string());
+
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/next"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    assert_eq!(item["tier"], "pool");
+    assert_eq!(item["customer"]["name"], "Customer 00000");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+
+    let (status, registered) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(&token),
+            Some(json!({
+                "outcome": SalesFlow::O_CALL_BACK_LATER.to_string(),
+                "follow_up_at": "2025-03-03T10:00:00Z",
+                "note": "call after the board meeting",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{registered}");
+    assert_eq!(registered["replayed"], false);
+    assert_eq!(registered["enrollment"]["attempts"], 1);
+
+    let (status, work) = app
+        .call(Method::GET, "/api/my-work", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<&Value> = work["personal"]
+        .as_array()
+        .into_iter()
+        .chain(work["shared"].as_array())
+        .flatten()
+        .collect();
+    assert!(
+        listed
+            .iter()
+            .any(|i| i["enrollment"] == enrollment.as_str()),
+        "{work}"
+    );
+
+    let admin = app.login(&app.world.admin.email.to_string()).await;
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{assignment}/reports/activity?from=2025-03-03T00:00:00Z&to=2025-03-04T00:00:00Z"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["attempts"], 1);
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{assignment}/reports/status"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["total"], 20);
+    assert_eq!(report["attempts_one"], 1);
+}
+
+#[tokio::test]
+async fn registering_on_another_sellers_customer_is_409() {
+    let app = App::new().await;
+    let first = app.login(&app.world.sellers[0].email.to_string()).await;
+    let second = app.login(&app.world.sellers[1].email.to_string()).await;
+    let (_, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&first),
+            None,
+        )
+        .await;
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(&second),
+            Some(json!({ "outcome": SalesFlow::O_NO_ANSWER.to_string() })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["status"], 409);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = App::new().await;
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"email\": "))
+        .expect("a valid request");
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(is_problem(&headers));
+    assert_eq!(body["status"], 400);
+    assert_eq!(body["title"], "Bad Request");
+}
+
+#[tokio::test]
+async fn another_organisations_admin_gets_404_on_every_id_of_the_first() {
+    let app = App::new().await;
+    let admin = app.login(&app.other.admin.email.to_string()).await;
+    let assignment = app.assignment();
+    let enrollment = app.world.enrollments[0].id();
+    let attempts = [
+        (Method::GET, format!("/api/assignments/{assignment}"), None),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/next"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/reports/status"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/reports/sales"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/enrollments/{enrollment}/take"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(json!({ "outcome": SalesFlow::O_NO_ANSWER.to_string() })),
+        ),
+    ];
+    for (method, uri, body) in attempts {
+        let (status, problem) = app.call(method, &uri, Some(&admin), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {problem}");
+    }
+    let (_, list) = app
+        .call(Method::GET, "/api/assignments", Some(&admin), None)
+        .await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_ne!(list[0]["id"], assignment.as_str());
+}
+
+#[tokio::test]
+async fn a_cookie_needs_the_csrf_header_on_unsafe_methods() {
+    let app = App::new().await;
+    let token = app.login(&app.world.sellers[0].email.to_string()).await;
+    let uri = format!("/api/assignments/{}/next", app.assignment());
+    let cookie = format!("cube_session={token}");
+    let get = Request::get("/api/me")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .expect("a valid request");
+    assert_eq!(app.send(get).await.0, StatusCode::OK);
+    let bare = Request::post(&uri)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .expect("a valid request");
+    let (status, headers, _) = app.send(bare).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(is_problem(&headers));
+    let guarded = Request::post(&uri)
+        .header(header::COOKIE, &cookie)
+        .header("X-Requested-With", "cube")
+        .body(Body::empty())
+        .expect("a valid request");
+    assert_eq!(app.send(guarded).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_ids_and_windows_are_problems() {
+    let app = App::new().await;
+    let admin = app.login(&app.world.admin.email.to_string()).await;
+    let (status, body) = app
+        .call(
+            Method::GET,
+            "/api/assignments/not-a-uuid",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let uri = format!(
+        "/api/assignments/{}/reports/outcomes?from=yesterday",
+        app.assignment()
+    );
+    let (status, _) = app.call(Method::GET, &uri, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let uri = format!(
+        "/api/assignments/{}/reports/outcomes?from=2025-03-04T00:00:00Z&to=2025-03-03T00:00:00Z",
+        app.assignment()
+    );
+    let (status, _) = app.call(Method::GET, &uri, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = App::new().await;
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::GET, "/readyz", None, None).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = App::new().await;
+    let (status, doc) = app
+        .call(Method::GET, "/api-docs/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let expected = [
+        ("/api/login", "post"),
+        ("/api/logout", "post"),
+        ("/api/me", "get"),
+        ("/api/assignments", "get"),
+        ("/api/assignments/{id}", "get"),
+        ("/api/assignments/{id}/next", "post"),
+        ("/api/enrollments/{id}/take", "post"),
+        ("/api/enrollments/{id}/release", "post"),
+        ("/api/enrollments/{id}/outcomes", "post"),
+        ("/api/my-work", "get"),
+        ("/api/assignments/{id}/reports/status", "get"),
+        ("/api/assignments/{id}/reports/activity", "get"),
+        ("/api/assignments/{id}/reports/outcomes", "get"),
+        ("/api/assignments/{id}/reports/sales", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is missing"
+        );
+    }
+    assert_eq!(
+        doc["paths"].as_object().map(|p| p.len()),
+        Some(expected.len()),
+        "the document has exactly the routed paths"
+    );
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let docs = app.call(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.0, StatusCode::OK);
+}

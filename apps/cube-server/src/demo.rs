@@ -1,0 +1,197 @@
+//! The demo organisation the first `cargo run` loads into an empty store, through the use
+//! cases only (so it is valid by the same rules as anything a user makes): an admin, two
+//! sellers, a client user, a data owner with controller details and a purpose, both seed
+//! flows, two products, a calendar, and an assignment on the sales flow with 1,000
+//! generated customers. It is recognised on the next start by its admin's e-mail.
+
+use crate::ServerError;
+use crate::flows;
+use cube_app::Cube;
+use cube_app::customers::CustomerInput;
+use cube_app::organisation::NewUser;
+use cube_app::setup::NewProduct;
+use cube_app::system::UuidV7;
+use cube_domain::access::Role;
+use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
+use cube_domain::ids::ClientId;
+use cube_domain::ports::IdGenerator;
+use cube_domain::values::{Email, Name};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+/// The password of every demo login. It is printed at start: the demo is for trying Cube
+/// on one's own machine, never for real data.
+pub const DEMO_PASSWORD: &str = "cube-demo-2025";
+/// The demo admin's e-mail (also how an existing demo is recognised).
+pub const DEMO_ADMIN: &str = "admin@demo.example.com";
+/// The demo sellers' e-mails.
+pub const DEMO_SELLERS: [&str; 2] = ["seller1@demo.example.com", "seller2@demo.example.com"];
+/// The demo client user's e-mail.
+pub const DEMO_CLIENT: &str = "client@demo.example.com";
+/// How many customers the demo assignment gets.
+pub const DEMO_CUSTOMERS: usize = 1_000;
+
+/// Whether the demo is in the store already.
+pub async fn exists(cube: &Cube) -> Result<bool, ServerError> {
+    let email = Email::parse(DEMO_ADMIN).map_err(cube_app::AppError::from)?;
+    let mut uow = cube.store().begin().await?;
+    Ok(uow.user_by_email(&email).await?.is_some())
+}
+
+/// The logins to print.
+pub fn logins() -> String {
+    let mut text = format!("  admin   {DEMO_ADMIN}\n");
+    for seller in DEMO_SELLERS {
+        text.push_str(&format!("  seller  {seller}\n"));
+    }
+    text.push_str(&format!("  client  {DEMO_CLIENT}\n"));
+    text.push_str(&format!("  password (all): {DEMO_PASSWORD}"));
+    text
+}
+
+fn name(raw: &str) -> Result<Name, ServerError> {
+    Ok(Name::parse(raw).map_err(cube_app::AppError::from)?)
+}
+
+fn user(name: &str, email: &str, role: Role, client: Option<ClientId>) -> NewUser {
+    NewUser {
+        name: name.to_owned(),
+        email: email.to_owned(),
+        role,
+        data_owners: BTreeSet::new(),
+        client,
+    }
+}
+
+/// Customer number `i` (from 1).
+fn customer(i: usize) -> CustomerInput {
+    const STREETS: [&str; 5] = [
+        "Storgata",
+        "Kirkegata",
+        "Dronningens gate",
+        "Strandveien",
+        "Parkveien",
+    ];
+    const CITIES: [&str; 4] = ["Oslo", "Bergen", "Trondheim", "Stavanger"];
+    CustomerInput {
+        name: format!("Demo Kunde {i:04} AS"),
+        phones: vec![format!("+479{:07}", i)],
+        email: Some(format!("post{i:04}@kunde.example.com")),
+        address: Some(format!(
+            "{} {}, {}",
+            STREETS[i % STREETS.len()],
+            i % 90 + 1,
+            CITIES[i % CITIES.len()]
+        )),
+        registry_number: Some(format!("9{:08}", i)),
+        external_id: Some(format!("demo-{i:04}")),
+        ..CustomerInput::default()
+    }
+}
+
+/// Loads the demo through the use cases. Passwords are hashed once (one hash serves every
+/// demo login: they share the one published password).
+pub async fn load(cube: &Cube) -> Result<(), ServerError> {
+    let ids = UuidV7;
+    let (_, admin) = cube
+        .create_organisation(
+            "Cube Demo AS",
+            user("Ada Admin", DEMO_ADMIN, Role::Admin, None),
+        )
+        .await?;
+    let client = ClientId::from_uuid(ids.next_id());
+    let mut logins = vec![admin.id];
+    for (i, email) in DEMO_SELLERS.iter().enumerate() {
+        let seller = cube
+            .create_user(
+                admin.id,
+                user(&format!("Sam Seller {}", i + 1), email, Role::Seller, None),
+            )
+            .await?;
+        logins.push(seller.id);
+    }
+    let client_user = cube
+        .create_user(
+            admin.id,
+            user("Clara Client", DEMO_CLIENT, Role::Client, Some(client)),
+        )
+        .await?;
+    logins.push(client_user.id);
+    let hash = cube_http::hash_password(DEMO_PASSWORD.to_owned())
+        .await
+        .map_err(|e| ServerError::Hashing(format!("{e:?}")))?;
+    for id in logins {
+        cube.set_initial_password(id, &hash).await?;
+    }
+
+    let owner = cube.create_data_owner(admin.id, "Acme Energi").await?;
+    let controller = Controller {
+        company_name: Some(name("Acme Energi AS")?),
+        organisation_number: Some("987654321".to_owned()),
+        address: Some("Storgata 1, 0155 Oslo".to_owned()),
+        contact_email: Some(
+            Email::parse("post@acme.example.com").map_err(cube_app::AppError::from)?,
+        ),
+        data_protection_contact: Some("personvern@acme.example.com".to_owned()),
+    };
+    let purposes = vec![ProcessingPurpose {
+        description: name("Telemarketing of electricity contracts")?,
+        legal_basis: LegalBasis::LegitimateInterests,
+    }];
+    cube.set_gdpr_details(admin.id, owner.id(), controller, purposes)
+        .await?;
+
+    let mut products = Vec::new();
+    for (product, code, price) in [
+        ("Strøm Fastpris", "STROM-FAST", Decimal::new(49_900, 2)),
+        ("Strøm Spot", "STROM-SPOT", Decimal::new(29_950, 2)),
+    ] {
+        let new = NewProduct {
+            name: product.to_owned(),
+            code: code.to_owned(),
+            unit_price: price,
+            currency: "NOK".to_owned(),
+        };
+        products.push(cube.create_product(admin.id, owner.id(), new).await?.id());
+    }
+    let calendar = cube
+        .create_calendar(admin.id, owner.id(), "Salgsmøter", false)
+        .await?;
+
+    let meeting = flows::meeting_flow(&ids).map_err(cube_app::AppError::from)?;
+    let draft = cube.create_flow(admin.id, owner.id(), meeting).await?;
+    cube.publish_flow(admin.id, draft.id).await?;
+    let sales = flows::sales_flow(&ids).map_err(cube_app::AppError::from)?;
+    let draft = cube.create_flow(admin.id, owner.id(), sales).await?;
+    let sales = cube.publish_flow(admin.id, draft.id).await?;
+
+    let assignment = cube
+        .create_assignment(
+            admin.id,
+            owner.id(),
+            "Strøm vår 2025",
+            sales.version(),
+            Some(client),
+        )
+        .await?;
+    let mut setup = assignment.setup().clone();
+    setup.products.available = products.into_iter().collect();
+    setup.calendars = vec![calendar.id];
+    let assignment = cube
+        .update_assignment_setup(admin.id, assignment.id(), setup)
+        .await?;
+    let rows = (1..=DEMO_CUSTOMERS).map(customer).collect();
+    let report = cube
+        .import_customers(admin.id, assignment.id(), Dataset::B2b, None, rows)
+        .await?;
+    tracing::info!(
+        created = report.created,
+        enrolled = report.enrolled,
+        rejected = report.rejected.len(),
+        "demo customers imported"
+    );
+    if let Some(first) = report.rejected.first() {
+        tracing::warn!(row = first.row, reason = %first.reason, "a demo customer was rejected");
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! # cube-server
+//!
+//! The Cube server binary, and the one crate that names concrete adapters: it reads the
+//! configuration (flags and environment), opens the store the database URL names (SQLite
+//! by default, PostgreSQL for `postgres://…`), wires it to the use cases and the HTTP API,
+//! and serves until Ctrl-C or SIGTERM.
+//!
+//! # Layout
+//! - here: the command line, logging, store selection and the subcommands.
+//! - `demo`: the demo organisation an empty store gets on `serve`.
+//! - `flows`: the two seed flows the demo publishes.
+#![forbid(unsafe_code)]
+
+mod demo;
+mod flows;
+
+use clap::{Parser, Subcommand};
+use cube_app::Cube;
+use cube_app::organisation::NewUser;
+use cube_app::system::{SystemClock, UuidV7};
+use cube_domain::access::Role;
+use cube_domain::ports::{Store, StoreError};
+use cube_postgres::PgStore;
+use cube_sqlite::{SqliteOptions, SqliteStore};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use thiserror::Error;
+use tracing_subscriber::EnvFilter;
+
+/// Why the server stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The store could not be opened, migrated or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A use case refused (e.g. `create-admin` with a bad e-mail).
+    #[error(transparent)]
+    App(#[from] cube_app::AppError),
+    /// Binding or serving failed.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Hashing a password failed.
+    #[error("hashing a password failed: {0}")]
+    Hashing(String),
+}
+
+/// Cube: the outbound sales platform's server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The database: `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://user:password@host/database`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/cube.db",
+        hide_env_values = true,
+        global = true
+    )]
+    database_url: String,
+    /// The address to listen on.
+    #[arg(
+        long,
+        env = "CUBE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    listen: SocketAddr,
+    /// Log as JSON lines instead of text (the level comes from `RUST_LOG`, default info).
+    #[arg(long, env = "CUBE_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate, load the demo into an empty store, and serve (the default).
+    Serve {
+        /// Do not load the demo organisation into an empty store.
+        #[arg(long, env = "CUBE_NO_DEMO")]
+        no_demo: bool,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create an organisation with its first admin.
+    CreateAdmin {
+        /// The organisation's name.
+        #[arg(long)]
+        organisation: String,
+        /// The admin's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's login e-mail.
+        #[arg(long)]
+        email: String,
+        /// The admin's password.
+        #[arg(long, env = "CUBE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Load the demo organisation (unless it is there) and exit.
+    Demo,
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The scheme and host of a database URL, never its credentials (for logs).
+fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Opens (and migrates) the store the URL names.
+async fn open_store(url: &str) -> Result<Arc<dyn Store>, ServerError> {
+    tracing::info!(database = %redacted(url), "opening the store");
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::connect(url).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else {
+        Ok(Arc::new(
+            SqliteStore::connect(url, SqliteOptions::default()).await?,
+        ))
+    }
+}
+
+fn cube_over(store: Arc<dyn Store>) -> Cube {
+    Cube::new(store, Arc::new(SystemClock), Arc::new(UuidV7))
+}
+
+/// Loads the demo unless it is there; says which.
+async fn ensure_demo(cube: &Cube) -> Result<(), ServerError> {
+    if demo::exists(cube).await? {
+        tracing::info!("the demo organisation is in the store already; keeping the data");
+    } else {
+        tracing::info!(
+            customers = demo::DEMO_CUSTOMERS,
+            "loading the demo organisation"
+        );
+        demo::load(cube).await?;
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
+    let cube = cube_over(open_store(&cli.database_url).await?);
+    if !no_demo {
+        ensure_demo(&cube).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+    let address = listener.local_addr()?;
+    let app = cube_http::router(cube_http::AppState::new(cube));
+    println!("Cube is serving on http://{address}");
+    println!("  API docs: http://{address}/docs");
+    if !no_demo {
+        println!("Demo logins:\n{}", demo::logins());
+    }
+    tracing::info!(%address, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), ServerError> {
+    match &cli.command {
+        None => serve(&cli, false).await,
+        Some(Command::Serve { no_demo }) => serve(&cli, *no_demo).await,
+        Some(Command::Migrate) => {
+            open_store(&cli.database_url).await?;
+            println!("The database is migrated.");
+            Ok(())
+        }
+        Some(Command::Demo) => {
+            let cube = cube_over(open_store(&cli.database_url).await?);
+            ensure_demo(&cube).await?;
+            println!("Demo logins:\n{}", demo::logins());
+            Ok(())
+        }
+        Some(Command::CreateAdmin {
+            organisation,
+            name,
+            email,
+            password,
+        }) => {
+            let cube = cube_over(open_store(&cli.database_url).await?);
+            let admin = NewUser {
+                name: name.clone(),
+                email: email.clone(),
+                role: Role::Admin,
+                data_owners: BTreeSet::new(),
+                client: None,
+            };
+            let (organisation, admin) = cube.create_organisation(organisation, admin).await?;
+            let hash = cube_http::hash_password(password.clone())
+                .await
+                .map_err(|e| ServerError::Hashing(format!("{e:?}")))?;
+            cube.set_initial_password(admin.id, &hash).await?;
+            println!(
+                "Created organisation '{}' ({}) with admin {} ({}).",
+                organisation.name, organisation.id, admin.email, admin.id
+            );
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "cube-server failed");
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_credentials_are_not_logged() {
+        assert_eq!(
+            redacted("postgres://cube:secret@db:5432/cube"),
+            "postgres://db:5432/cube"
+        );
+        assert_eq!(
+            redacted("sqlite://./data/cube.db"),
+            "sqlite://./data/cube.db"
+        );
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_on_the_defaults() {
+        let cli = Cli::try_parse_from(["cube-server"]).expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_demo_flows_publish() {
+        use cube_domain::flow::FlowDraft;
+        use cube_domain::ids::{DataOwnerId, FlowId};
+        use cube_domain::ports::IdGenerator;
+        use cube_domain::values::Name;
+        let ids = UuidV7;
+        for content in [flows::meeting_flow(&ids), flows::sales_flow(&ids)] {
+            let content = content.expect("valid names");
+            let draft = FlowDraft {
+                id: FlowId::from_uuid(ids.next_id()),
+                data_owner: DataOwnerId::from_uuid(ids.next_id()),
+                version: 1,
+                name: Name::parse(&content.name).expect("a name"),
+                initial: content.initial,
+                states: content.states,
+                outcomes: content.outcomes,
+            };
+            assert_eq!(draft.problems(), []);
+        }
+    }
+}
