@@ -25,7 +25,7 @@ usage: cargo xtask <command>
 commands:
   test [-- ARGS]   the whole gate: fmt, clippy, walls, PostgreSQL, tests, doc tests;
                    ARGS go to `cargo nextest run` (e.g. `-- -p cube-domain`)
-  bench [NAME]     run the benchmarks (NAME: hot_paths; storage and http come later)
+  bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage needs PostgreSQL; http comes later)
   walls            check the architecture rules between workspace crates
   pg               find or start a throwaway PostgreSQL, print DATABASE_URL, wait for Enter";
 
