@@ -41,13 +41,16 @@ ORDER BY i.n";
 
 /// Inserts the new customers in row order (their insertion order is "oldest first").
 const INSERT_CUSTOMERS: &str = "
+WITH grouped AS (
+    SELECT p.n, array_agg(p.phone ORDER BY p.position) AS phones
+    FROM unnest($5::bigint[], $6::text[]) WITH ORDINALITY AS p (n, phone, position)
+    GROUP BY p.n
+)
 INSERT INTO customers (id, data_owner_id, external_id, phones, data)
-SELECT c.id, c.owner, c.external_id,
-       ARRAY(SELECT p.phone FROM unnest($5::bigint[], $6::text[]) AS p (n, phone)
-             WHERE p.n = c.row_n),
-       c.data
+SELECT c.id, c.owner, c.external_id, COALESCE(g.phones, ARRAY[]::text[]), c.data
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $7::bigint[])
     WITH ORDINALITY AS c (id, owner, external_id, data, row_n, n)
+LEFT JOIN grouped g ON g.n = c.row_n
 ORDER BY c.n
 ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
     external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data";
