@@ -142,30 +142,20 @@ impl ReportRepository for PgUnitOfWork {
             .bind(ids(assignments))
             .bind(from)
             .bind(to);
-        // Keyed like `tally_sold_products`: assignment, product, currency code.
-        let mut groups: BTreeMap<(AssignmentId, ProductId, String), SoldProductRow> =
-            BTreeMap::new();
+        let mut rows = Vec::new();
         for row in self.fetch_all(query).await? {
-            let assignment = AssignmentId::from_uuid(get(&row, "assignment_id")?);
-            let product = ProductId::from_uuid(get(&row, "product_id")?);
             let code: String = get(&row, "currency")?;
-            let currency = Currency::parse(&code)
-                .map_err(|e| crate::error::corrupt("product line currency", e))?;
-            let units = from_bigint(get(&row, "units")?, "units")?;
-            let value = scaled_value(&row)?;
-            let sum = groups
-                .entry((assignment, product, code))
-                .or_insert_with(|| SoldProductRow {
-                    assignment,
-                    product,
-                    currency,
-                    units: 0,
-                    value: Decimal::ZERO,
-                });
-            sum.units = sum.units.saturating_add(units);
-            sum.value = sum.value.saturating_add(value);
+            rows.push(SoldProductRow {
+                assignment: AssignmentId::from_uuid(get(&row, "assignment_id")?),
+                product: ProductId::from_uuid(get(&row, "product_id")?),
+                currency: Currency::parse(&code)
+                    .map_err(|e| crate::error::corrupt("product line currency", e))?,
+                units: from_bigint(get(&row, "units")?, "units")?,
+                value: scaled_value(&row)?,
+            });
         }
-        Ok(groups.into_values().collect())
+        // One row per price scale: add them up and sort like `tally_sold_products`.
+        Ok(cube_domain::reports::merge_sold_products(rows))
     }
 
     async fn status_tally(

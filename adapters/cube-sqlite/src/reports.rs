@@ -142,28 +142,21 @@ impl ReportRepository for SqliteUnit {
              WHERE {EVENTS_IN_WINDOW} AND e.to_category = 'Yes' \
              GROUP BY e.assignment_id, l.product_id, l.currency, l.unit_price"
         );
-        // Sorted like `tally_sold_products`: assignment, product, currency code.
-        let mut groups: BTreeMap<(AssignmentId, _, String), SoldProductRow> = BTreeMap::new();
+        let mut rows = Vec::new();
         for row in self.rows(window(sql, assignments, from, to)).await? {
-            let assignment: AssignmentId = id(&row, "assignment_id")?;
-            let product = id(&row, "product_id")?;
             let code: String = col(&row, "currency")?;
-            let currency = Currency::parse(&code)
-                .map_err(|e| StoreError::Corrupt(format!("stored currency: {e}")))?;
             let (units, value) = units_and_value(&row)?;
-            let sum = groups
-                .entry((assignment, product, code))
-                .or_insert_with(|| SoldProductRow {
-                    assignment,
-                    product,
-                    currency,
-                    units: 0,
-                    value: Decimal::ZERO,
-                });
-            sum.units = sum.units.saturating_add(units);
-            sum.value = sum.value.saturating_add(value);
+            rows.push(SoldProductRow {
+                assignment: id(&row, "assignment_id")?,
+                product: id(&row, "product_id")?,
+                currency: Currency::parse(&code)
+                    .map_err(|e| StoreError::Corrupt(format!("stored currency: {e}")))?,
+                units,
+                value,
+            });
         }
-        Ok(groups.into_values().collect())
+        // One row per distinct unit price: add them up and sort like `tally_sold_products`.
+        Ok(cube_domain::reports::merge_sold_products(rows))
     }
 
     async fn status_tally(

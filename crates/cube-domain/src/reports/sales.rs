@@ -37,26 +37,41 @@ type SoldKey = (AssignmentId, ProductId, String);
 pub fn tally_sold_products<'a>(
     events: impl IntoIterator<Item = &'a OutcomeEvent>,
 ) -> Vec<SoldProductRow> {
+    merge_sold_products(
+        events
+            .into_iter()
+            .filter(|event| event.to_category == StateCategory::Yes)
+            .flat_map(|event| {
+                event.products.iter().map(|line| SoldProductRow {
+                    assignment: event.assignment,
+                    product: line.product,
+                    currency: line.currency.clone(),
+                    units: u64::from(line.quantity),
+                    value: line.value(),
+                })
+            }),
+    )
+}
+
+/// Adds up partial rows of the same assignment, product and currency, sorted like
+/// `tally_sold_products` (storage adapters pass their `GROUP BY` rows through it).
+pub fn merge_sold_products(rows: impl IntoIterator<Item = SoldProductRow>) -> Vec<SoldProductRow> {
     let mut groups: BTreeMap<SoldKey, SoldProductRow> = BTreeMap::new();
-    for event in events {
-        if event.to_category != StateCategory::Yes {
-            continue;
-        }
-        for line in &event.products {
-            let key = (
-                event.assignment,
-                line.product,
-                line.currency.as_str().to_owned(),
-            );
-            let row = groups.entry(key).or_insert_with(|| SoldProductRow {
-                assignment: event.assignment,
-                product: line.product,
-                currency: line.currency.clone(),
-                units: 0,
-                value: Decimal::ZERO,
-            });
-            row.units = row.units.saturating_add(u64::from(line.quantity));
-            row.value = row.value.saturating_add(line.value());
+    for row in rows {
+        let key = (
+            row.assignment,
+            row.product,
+            row.currency.as_str().to_owned(),
+        );
+        match groups.entry(key) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(row);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let sum = slot.get_mut();
+                sum.units = sum.units.saturating_add(row.units);
+                sum.value = sum.value.saturating_add(row.value);
+            }
         }
     }
     groups.into_values().collect()
