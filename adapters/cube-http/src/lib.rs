@@ -10,6 +10,8 @@
 //! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
 //!   (bearer or cookie, with the CSRF header rule), login and logout.
 //! - [`dto`]: the work API's request and response bodies and their conversions.
+//! - [`setup`]: users, API tokens, data owners, products, calendars, flows, assignments.
+//! - [`customers`]: customers, import, enrolling, bulk, time entries, external changes.
 //! - [`work`]: me, assignments, next customer, take, release, outcomes, My Work.
 //! - [`reports`]: status, activity, outcomes and sales of one assignment.
 //! - [`health`]: `/healthz`, `/readyz`.
@@ -18,11 +20,13 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod customers;
 pub mod dto;
 pub mod error;
 pub mod health;
 pub mod openapi;
 pub mod reports;
+pub mod setup;
 pub mod work;
 
 pub use auth::hash_password;
@@ -33,7 +37,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use cube_app::Cube;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// The largest request body accepted (the work API's bodies are small).
@@ -86,10 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/my-work", get(work::my_work))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(setup::routes())
+        .merge(customers::routes())
         .with_state(state);
     Router::new()
         .merge(api)
-        .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::document()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
 }

@@ -2,11 +2,19 @@
 //! the DTOs' `ToSchema` derives, so it cannot drift from the code. Served at
 //! `/api-docs/openapi.json`, with Swagger UI (vendored: works offline) at `/docs`.
 
-use crate::{auth, dto, error, health, reports, work};
+use crate::{auth, customers, dto, error, health, reports, setup, work};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// The API's document.
+/// The whole document: the core below merged with each endpoint group's own part.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(setup::SetupApi::openapi());
+    doc.merge(customers::CustomersApi::openapi());
+    doc
+}
+
+/// The core of the API's document (auth, work, reports, operations).
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(

@@ -2,130 +2,13 @@
 //! testkit's demo world, called with `tower::ServiceExt::oneshot`. Each test reads as a
 //! conversation: request, status, body.
 
-use argon2::password_hash::PasswordHasher;
-use argon2::{Algorithm, Argon2, Params, Version};
-use axum::Router;
+mod common;
+
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use cube_app::Cube;
-use cube_domain::ports::Store;
-use cube_http::{AppState, router};
-use cube_testkit::fixtures::{SalesFlow, T0, World};
-use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
-use http_body_util::BodyExt;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{App, PASSWORD, is_problem};
+use cube_testkit::fixtures::SalesFlow;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// The app over one store with two organisations' worlds; every user's password is
-/// [`PASSWORD`], hashed with cheap argon2id parameters (verification reads them from the
-/// hash, so the tests stay fast while the code path is the production one).
-struct App {
-    router: Router,
-    world: World,
-    other: World,
-}
-
-impl App {
-    async fn new() -> Self {
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        let clock = Arc::new(FixedClock::new(T0));
-        let ids = Arc::new(SequentialIds::new());
-        let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 20)
-            .await
-            .expect("the first world builds");
-        let other = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
-            .await
-            .expect("the second world builds");
-        let cube = Cube::new(store, clock, ids);
-        let params = Params::new(8, 1, 1, None).expect("valid argon2 parameters");
-        let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password(PASSWORD.as_bytes())
-            .expect("hashing works")
-            .to_string();
-        for user in world.users().chain(other.users()) {
-            cube.set_initial_password(user.id, &hash)
-                .await
-                .expect("the password is set");
-        }
-        Self {
-            router: router(AppState::new(cube)),
-            world,
-            other,
-        }
-    }
-
-    async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("the body is read")
-            .to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        (status, headers, body)
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
-        }
-        .expect("a valid request");
-        let (status, _, body) = self.send(request).await;
-        (status, body)
-    }
-
-    async fn login(&self, email: &str) -> String {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                "/api/login",
-                None,
-                Some(json!({ "email": email, "password": PASSWORD })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["token"].as_str().expect("a token").to_owned()
-    }
-
-    fn assignment(&self) -> String {
-        self.world.assignment.id().to_string()
-    }
-}
-
-fn is_problem(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/problem+json")
-}
 
 #[tokio::test]
 async fn login_gives_a_token_and_a_strict_cookie() {
