@@ -21,7 +21,10 @@
 //!   assignments and calendars, enrollments, the outcome log, time and outbox).
 //! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL
 //!   ([`reserve_statement`] shows its SQL, for the storage benchmark's raw baseline).
-//! - `reports`: the report tallies as `GROUP BY` queries, merged by the domain's functions.
+//! - `reports`: the report tallies read from counters kept by triggers (migration 0003:
+//!   outcome and sales rollups per hour and day, status and hit counters), merged by the
+//!   domain's functions.
+//! - `window`: how a report window splits into rollup days, rollup hours and raw ends.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -31,6 +34,7 @@ mod queue;
 mod reports;
 mod repos;
 mod unit;
+mod window;
 
 pub use queue::{Param as ReserveParam, reserve_statement};
 pub use unit::PgUnitOfWork;

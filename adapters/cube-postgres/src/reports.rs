@@ -28,48 +28,85 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Event counts per tally key, and (in rows with a scale) sold units and minor units of
-/// value per tally key and price scale.
+/// The outcome tally of a planned window (`crate::window`): event counts per tally key from
+/// the day rollups ($2, $3) and hour rollups ($4–$7), then the events themselves in the two
+/// raw ends ($8–$11); sold units and minor units of value per tally key and price scale
+/// likewise from the sales rollups and the product lines. Rows with the same key come from
+/// several branches; `merge_outcome_tallies` adds them up.
 const OUTCOME_TALLY: &str = "
 SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
-       count(*) AS events, count(meeting_id) AS meetings,
+       sum(events)::bigint AS events, sum(meetings)::bigint AS meetings,
        NULL::smallint AS scale, 0::bigint AS units, 0::numeric AS minor_units
-FROM outcome_events
-WHERE assignment_id = ANY($1) AND occurred_at >= $2 AND occurred_at < $3
+FROM outcome_rollups
+WHERE assignment_id = ANY($1)
+  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
+       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
 GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
+UNION ALL
+SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
+       count(*), count(meeting_id), NULL::smallint, 0::bigint, 0::numeric
+FROM outcome_events
+WHERE assignment_id = ANY($1) AND occurred_at >= $8 AND occurred_at < $9
+GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
+UNION ALL
+SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
+       count(*), count(meeting_id), NULL::smallint, 0::bigint, 0::numeric
+FROM outcome_events
+WHERE assignment_id = ANY($1) AND occurred_at >= $10 AND occurred_at < $11
+GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
+UNION ALL
+SELECT assignment_id, user_id, outcome_id, option, class, 'yes', to_state,
+       0, 0, scale, sum(units)::bigint, sum(minor_units)
+FROM sales_rollups
+WHERE assignment_id = ANY($1)
+  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
+       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
+GROUP BY assignment_id, user_id, outcome_id, option, class, to_state, scale
 UNION ALL
 SELECT e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category, e.to_state,
        0, 0, l.unit_price_scale, sum(l.quantity)::bigint,
        sum(l.quantity::numeric * l.unit_price_minor)
 FROM event_product_lines l
 JOIN outcome_events e ON e.id = l.event_id
-WHERE l.assignment_id = ANY($1) AND l.occurred_at >= $2 AND l.occurred_at < $3
-  AND l.to_category = 'yes'
+WHERE l.assignment_id = ANY($1) AND l.to_category = 'yes'
+  AND ((l.occurred_at >= $8 AND l.occurred_at < $9)
+       OR (l.occurred_at >= $10 AND l.occurred_at < $11))
 GROUP BY e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category,
          e.to_state, l.unit_price_scale";
 
-/// Sold units and minor units of value per assignment, product, currency and price scale.
+/// Sold units and minor units of value per assignment, product, currency and price scale,
+/// from the sales rollups and the raw ends of a planned window (parameters as above).
 const SOLD_PRODUCTS: &str = "
-SELECT assignment_id, product_id, currency, unit_price_scale AS scale,
-       sum(quantity)::bigint AS units, sum(quantity::numeric * unit_price_minor) AS minor_units
+SELECT assignment_id, product_id, currency, scale,
+       sum(units)::bigint AS units, sum(minor_units) AS minor_units
+FROM sales_rollups
+WHERE assignment_id = ANY($1)
+  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
+       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
+GROUP BY assignment_id, product_id, currency, scale
+UNION ALL
+SELECT assignment_id, product_id, currency, unit_price_scale,
+       sum(quantity)::bigint, sum(quantity::numeric * unit_price_minor)
 FROM event_product_lines
-WHERE assignment_id = ANY($1) AND occurred_at >= $2 AND occurred_at < $3
-  AND to_category = 'yes'
+WHERE assignment_id = ANY($1) AND to_category = 'yes'
+  AND ((occurred_at >= $8 AND occurred_at < $9) OR (occurred_at >= $10 AND occurred_at < $11))
 GROUP BY assignment_id, product_id, currency, unit_price_scale";
 
-/// Concluded customers per analysis field (by position in `$2`; '' is the attempts count)
-/// and stored value.
+/// Enrollments per state, category and attempts bucket, summed over the counters' stripes.
+const STATUS_TALLY: &str = "
+SELECT state_id, category, bucket, sum(customers)::bigint AS customers
+FROM status_counts WHERE assignment_id = $1
+GROUP BY state_id, category, bucket
+HAVING sum(customers) <> 0";
+
+/// Concluded enrollments per field key in `$2` and stored value, summed over the stripes.
+/// Key '' is the attempts count, whose sums are every concluded enrollment.
 const HIT_TALLY: &str = "
-SELECT field.n,
-       CASE WHEN field.key = '' THEN e.attempts END AS attempts,
-       CASE WHEN field.key <> '' THEN c.data -> 'fields' -> field.key END AS value,
-       count(*) FILTER (WHERE e.category = 'yes') AS yes,
-       count(*) FILTER (WHERE e.category = 'no') AS no
-FROM enrollments e
-LEFT JOIN customers c ON c.id = e.customer_id
-CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS field (key, n)
-WHERE e.assignment_id = $1 AND e.category IN ('yes', 'no')
-GROUP BY 1, 2, 3";
+SELECT field_key, value, sum(yes)::bigint AS yes, sum(no)::bigint AS no
+FROM hit_counts
+WHERE assignment_id = $1 AND field_key = ANY($2)
+GROUP BY field_key, value
+HAVING sum(yes) <> 0 OR sum(no) <> 0";
 
 /// For each enrollment in an Open state, its latest event with product lines (later
 /// appends win ties at one instant), kept when that event landed in an Open state.
@@ -83,6 +120,23 @@ SELECT latest.event FROM (
     ORDER BY ev.enrollment_id, ev.occurred_at DESC, ev.seq DESC
 ) latest
 WHERE latest.to_category = 'open'";
+
+/// Adds yes and no counts to a hit group (a field asked for twice counts twice, as in
+/// `tally_hits`).
+fn add<K: Ord>(groups: &mut BTreeMap<K, (u64, u64)>, key: K, (yes, no): (u64, u64)) {
+    let sum = groups.entry(key).or_default();
+    *sum = (sum.0.saturating_add(yes), sum.1.saturating_add(no));
+}
+
+/// The `hit_counts` field key of the attempts count.
+const ATTEMPTS_KEY: &str = "";
+
+/// A field's values count more concluded enrollments than there are.
+fn over_counted(key: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "hit counts of field '{key}' exceed the concluded enrollments"
+    ))
+}
 
 /// Minor units summed at one scale as a `Decimal`; zero when the row has no scale.
 fn scaled_value(row: &PgRow) -> Result<Decimal, StoreError> {
@@ -112,6 +166,28 @@ fn ids(assignments: &[AssignmentId]) -> Vec<Uuid> {
     assignments.iter().map(AssignmentId::as_uuid).collect()
 }
 
+/// Binds `$1` (the assignments) and `$2`–`$11` (the pieces of the planned window).
+fn window_query(
+    sql: &'static str,
+    assignments: &[AssignmentId],
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let plan = crate::window::plan(from, to);
+    let spans = [
+        plan.days,
+        plan.hours[0],
+        plan.hours[1],
+        plan.raw[0],
+        plan.raw[1],
+    ];
+    let mut query = sqlx::query(sql).bind(ids(assignments));
+    for (start, end) in spans {
+        query = query.bind(start).bind(end);
+    }
+    query
+}
+
 #[async_trait]
 impl ReportRepository for PgUnitOfWork {
     async fn outcome_tally(
@@ -120,10 +196,7 @@ impl ReportRepository for PgUnitOfWork {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeTallyRow>, StoreError> {
-        let query = sqlx::query(OUTCOME_TALLY)
-            .bind(ids(assignments))
-            .bind(from)
-            .bind(to);
+        let query = window_query(OUTCOME_TALLY, assignments, from, to);
         let rows = self.fetch_all(query).await?;
         let rows = rows
             .iter()
@@ -138,10 +211,7 @@ impl ReportRepository for PgUnitOfWork {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<SoldProductRow>, StoreError> {
-        let query = sqlx::query(SOLD_PRODUCTS)
-            .bind(ids(assignments))
-            .bind(from)
-            .bind(to);
+        let query = window_query(SOLD_PRODUCTS, assignments, from, to);
         let mut rows = Vec::new();
         for row in self.fetch_all(query).await? {
             let code: String = get(&row, "currency")?;
@@ -162,12 +232,7 @@ impl ReportRepository for PgUnitOfWork {
         &mut self,
         assignment: AssignmentId,
     ) -> Result<Vec<StatusTallyRow>, StoreError> {
-        let query = sqlx::query(
-            "SELECT state_id, category, LEAST(attempts, 2) AS bucket, count(*) AS customers
-             FROM enrollments WHERE assignment_id = $1
-             GROUP BY state_id, category, LEAST(attempts, 2)",
-        )
-        .bind(assignment.as_uuid());
+        let query = sqlx::query(STATUS_TALLY).bind(assignment.as_uuid());
         let rows = self
             .fetch_all(query)
             .await?
@@ -176,7 +241,8 @@ impl ReportRepository for PgUnitOfWork {
                 Ok(StatusTallyRow {
                     state: StateId::from_uuid(get(row, "state_id")?),
                     category: parse_category(&get::<String>(row, "category")?)?,
-                    attempts_bucket: u8::try_from(get::<i64>(row, "bucket")?).unwrap_or(2),
+                    attempts_bucket: u8::try_from(get::<i16>(row, "bucket")?)
+                        .map_err(|e| crate::error::corrupt("attempts bucket", e))?,
                     customers: from_bigint(get(row, "customers")?, "customer count")?,
                 })
             })
@@ -189,33 +255,52 @@ impl ReportRepository for PgUnitOfWork {
         assignment: AssignmentId,
         fields: &[AnalysisField],
     ) -> Result<Vec<HitTallyRow>, StoreError> {
-        let keys: Vec<&str> = fields
-            .iter()
-            .map(|field| match field {
-                AnalysisField::Attempts => "",
-                AnalysisField::Crm(key) => key.as_str(),
-            })
-            .collect();
+        let mut keys: Vec<&str> = vec![ATTEMPTS_KEY];
+        keys.extend(fields.iter().filter_map(|field| match field {
+            AnalysisField::Attempts => None,
+            AnalysisField::Crm(key) => Some(key.as_str()),
+        }));
         let query = sqlx::query(HIT_TALLY).bind(assignment.as_uuid()).bind(keys);
-        // Keyed like `tally_hits`: field, then the value as displayed (two stored values
-        // may display alike, e.g. decimals 1.0 and 1.00).
-        let mut groups: BTreeMap<(AnalysisField, Option<String>), (u64, u64)> = BTreeMap::new();
+        // Counts per field key and displayed value (two stored values may display alike,
+        // e.g. decimals 1.0 and 1.00), and the concluded totals.
+        let mut counts: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
+        let mut total = (0u64, 0u64);
         for row in self.fetch_all(query).await? {
-            let position = usize::try_from(get::<i64>(&row, "n")?.saturating_sub(1))
-                .map_err(|e| crate::error::corrupt("field position", e))?;
-            let field = fields
-                .get(position)
-                .ok_or_else(|| crate::error::corrupt("field position", position))?;
-            let value = match field {
-                AnalysisField::Attempts => get::<Option<i64>>(&row, "attempts")?
-                    .map(|attempts| from_bigint(attempts, "attempts").map(|a| a.to_string()))
-                    .transpose()?,
-                AnalysisField::Crm(_) => get::<Option<Json<FieldValue>>>(&row, "value")?
-                    .map(|Json(value)| value.display()),
+            let key: String = get(&row, "field_key")?;
+            let Json(value) = get::<Json<serde_json::Value>>(&row, "value")?;
+            let yes = from_bigint(get(&row, "yes")?, "yes count")?;
+            let no = from_bigint(get(&row, "no")?, "no count")?;
+            let shown = if key == ATTEMPTS_KEY {
+                total = (total.0.saturating_add(yes), total.1.saturating_add(no));
+                value
+                    .as_u64()
+                    .ok_or_else(|| crate::error::corrupt("attempts count", &value))?
+                    .to_string()
+            } else {
+                serde_json::from_value::<FieldValue>(value)
+                    .map_err(|e| crate::error::corrupt("CRM field value", e))?
+                    .display()
             };
-            let (yes, no) = groups.entry((field.clone(), value)).or_default();
-            *yes = yes.saturating_add(from_bigint(get(&row, "yes")?, "yes count")?);
-            *no = no.saturating_add(from_bigint(get(&row, "no")?, "no count")?);
+            add(counts.entry(key).or_default(), shown, (yes, no));
+        }
+        // Keyed like `tally_hits`: field, then value; a field's "no value" group is the
+        // concluded enrollments its values do not account for.
+        let mut groups: BTreeMap<(AnalysisField, Option<String>), (u64, u64)> = BTreeMap::new();
+        for field in fields {
+            let key = match field {
+                AnalysisField::Attempts => ATTEMPTS_KEY,
+                AnalysisField::Crm(key) => key.as_str(),
+            };
+            let values = counts.get(key).cloned().unwrap_or_default();
+            let (mut yes, mut no) = total;
+            for (value, (y, n)) in values {
+                yes = yes.checked_sub(y).ok_or_else(|| over_counted(key))?;
+                no = no.checked_sub(n).ok_or_else(|| over_counted(key))?;
+                add(&mut groups, (field.clone(), Some(value)), (y, n));
+            }
+            if yes > 0 || no > 0 {
+                add(&mut groups, (field.clone(), None), (yes, no));
+            }
         }
         Ok(groups
             .into_iter()

@@ -100,7 +100,8 @@ fn line(dice: &mut Dice) -> ProductLine {
 
 fn random_event(dice: &mut Dice, n: u128, on: &Enrollment) -> OutcomeEvent {
     let (to, category) = state(dice.roll(10));
-    let at = T0 + Duration::minutes(dice.roll(300) as i64);
+    // Over three days, at any second: windows cut rollup hours and days anywhere.
+    let at = T0 + Duration::seconds(dice.roll(3 * 86_400) as i64);
     let mut e = event(n, on, to, category, at);
     e.class = [
         OutcomeClass::Progress,
@@ -173,7 +174,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
         (
             &[a1, a1, a3],
             T0 + Duration::minutes(60),
-            T0 + Duration::minutes(200),
+            T0 + Duration::minutes(2000),
         ),
         (
             &[a2],
@@ -182,7 +183,15 @@ async fn sql_tallies_equal_the_domain_tallies() {
         ),
         (&[], OffsetDateTime::UNIX_EPOCH, T0 + Duration::days(1)),
     ];
-    for (wanted, from, to) in windows {
+    // And windows of every size starting anywhere, cutting hours and days.
+    let all = [a1, a2, a3];
+    let mut random_windows = Vec::new();
+    for n in 0..40 {
+        let from = T0 + Duration::seconds(dice.roll(4 * 86_400) as i64 - 86_400);
+        let length = Duration::seconds(dice.roll([4_000, 90_000, 300_000][n % 3]) as i64);
+        random_windows.push((&all[..], from, from + length));
+    }
+    for (wanted, from, to) in windows.into_iter().chain(random_windows) {
         let chosen: Vec<&OutcomeEvent> = log
             .iter()
             .filter(|e| {
@@ -267,4 +276,146 @@ async fn sql_tallies_equal_the_domain_tallies() {
             .is_empty()
     );
     assert!(uow.open_offers(unknown).await.expect("offers").is_empty());
+}
+
+/// The counters the SQL reports read are kept by triggers: after customers change their CRM
+/// values, enrollments move between states and attempts, are moved or removed, a customer
+/// arrives after its concluded enrollment, and a rolled-back unit, the status and hit tallies
+/// still equal the pure functions over what is stored.
+#[tokio::test]
+async fn counters_follow_every_change_to_enrollments_and_customers() {
+    let store = common::fresh_store().await;
+    let mut dice = Dice(0x0005_EED5);
+    let mut people: Vec<Customer> = (0..40).map(|n| customer(n, fields(&mut dice))).collect();
+    let [a1, a2, _] = assignments();
+    let mut enrollments: Vec<Enrollment> = (0..60u128)
+        .map(|n| {
+            let e = enrollment([a1, a2][(n % 2) as usize], n, n, n as u64);
+            let (state, category) = state(dice.roll(10));
+            with(&e, |s| {
+                s.state = state;
+                s.category = category;
+                s.attempts = dice.roll(4) as u32;
+            })
+        })
+        .collect();
+    // Customers 40.. are saved only after their enrollments.
+    let mut uow = store.begin().await.expect("begin");
+    for c in &people {
+        uow.save_customer(c).await.expect("save customer");
+    }
+    for e in &enrollments {
+        uow.insert_enrollment(e).await.expect("enroll");
+    }
+    uow.commit().await.expect("commit");
+
+    let analysis = [
+        AnalysisField::Crm(key("industry")),
+        AnalysisField::Crm(key("revenue")),
+        AnalysisField::Crm(key("vip")),
+        AnalysisField::Attempts,
+    ];
+    let check = |people: Vec<Customer>, enrollments: Vec<Enrollment>, when: &'static str| {
+        let store = &store;
+        let analysis = &analysis;
+        async move {
+            let by_id: HashMap<_, _> = people.iter().map(|c| (c.id(), c.clone())).collect();
+            let empty = FieldValues::new();
+            let mut uow = store.begin().await.expect("begin");
+            for assignment in [a1, a2] {
+                let mine: Vec<&Enrollment> = enrollments
+                    .iter()
+                    .filter(|e| e.assignment() == assignment)
+                    .collect();
+                let owned: Vec<Enrollment> = mine.iter().map(|e| (*e).clone()).collect();
+                assert_eq!(
+                    uow.status_tally(assignment).await.expect("status"),
+                    reports::tally_status(&owned),
+                    "status of {assignment} {when}"
+                );
+                let pairs = mine
+                    .iter()
+                    .map(|e| (*e, by_id.get(&e.customer()).map_or(&empty, |c| c.fields())));
+                assert_eq!(
+                    uow.hit_tally(assignment, analysis).await.expect("hits"),
+                    reports::tally_hits(analysis, pairs),
+                    "hits of {assignment} {when}"
+                );
+            }
+        }
+    };
+    check(people.clone(), enrollments.clone(), "after the first load").await;
+
+    for round in 0..4 {
+        let mut uow = store.begin().await.expect("begin");
+        // Some customers get new CRM values, some lose them all.
+        for _ in 0..10 {
+            let n = dice.roll(people.len() as u64) as usize;
+            let values = if dice.roll(4) == 0 {
+                FieldValues::new()
+            } else {
+                fields(&mut dice)
+            };
+            people[n] = customer(n as u128, values);
+            uow.save_customer(&people[n]).await.expect("save customer");
+        }
+        // Enrollments change state and attempts; one moves to the other assignment.
+        for _ in 0..15 {
+            let n = dice.roll(enrollments.len() as u64) as usize;
+            let (state, category) = state(dice.roll(10));
+            let moved = with(&enrollments[n], |s| {
+                s.state = state;
+                s.category = category;
+                s.attempts = s.attempts.saturating_add(dice.roll(2) as u32);
+            });
+            enrollments[n] = moved;
+            uow.update_enrollment(&enrollments[n])
+                .await
+                .expect("update");
+        }
+        let n = dice.roll(enrollments.len() as u64) as usize;
+        let other = if enrollments[n].assignment() == a1 {
+            a2
+        } else {
+            a1
+        };
+        if !enrollments
+            .iter()
+            .any(|e| e.assignment() == other && e.customer() == enrollments[n].customer())
+        {
+            enrollments[n] = with(&enrollments[n], |s| s.assignment = other);
+            uow.update_enrollment(&enrollments[n]).await.expect("move");
+        }
+        // One is removed.
+        let gone = enrollments.remove(dice.roll(enrollments.len() as u64) as usize);
+        uow.delete_enrollment(gone.id()).await.expect("delete");
+        // A missing customer arrives.
+        let newcomer = customer(40 + round, fields(&mut dice));
+        uow.save_customer(&newcomer).await.expect("save newcomer");
+        people.push(newcomer);
+        uow.commit().await.expect("commit");
+        check(
+            people.clone(),
+            enrollments.clone(),
+            "after a round of changes",
+        )
+        .await;
+
+        // A unit that changes things and rolls back leaves the counts as they were.
+        let mut uow = store.begin().await.expect("begin");
+        for e in enrollments.iter().take(5) {
+            let (state, category) = state(dice.roll(10));
+            let changed = with(e, |s| {
+                s.state = state;
+                s.category = category;
+                s.attempts += 1;
+            });
+            uow.update_enrollment(&changed).await.expect("update");
+        }
+        uow.save_customer(&customer(0, FieldValues::new()))
+            .await
+            .expect("save customer");
+        drop(uow); // rolled back
+        check(people.clone(), enrollments.clone(), "after a rollback").await;
+    }
 }
