@@ -78,7 +78,9 @@ pub(crate) fn parse_token_kind(text: &str) -> Result<TokenKind, StoreError> {
 /// A `u64` for a `bigint` column. Values above `i64::MAX` cannot be stored; the domain never
 /// makes them (import sequences and counts), so one is refused as data the store cannot keep.
 pub(crate) fn to_bigint(value: u64, what: &str) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| corrupt(what, format!("{value} does not fit in a bigint")))
+    i64::try_from(value).map_err(|_| {
+        StoreError::Unrepresentable(format!("{what}: {value} is larger than {}", i64::MAX))
+    })
 }
 
 /// A `bigint` column read as `u64` (never negative: the schema checks it).
@@ -97,13 +99,13 @@ pub(crate) fn u32_from_bigint(value: i64, what: &str) -> Result<u32, StoreError>
 pub(crate) fn to_minor_units(price: Decimal) -> Result<(i64, i16), StoreError> {
     let normalized = price.normalize();
     let minor = i64::try_from(normalized.mantissa()).map_err(|_| {
-        corrupt(
-            "unit price",
-            format!("{price} has more digits than the store keeps (18)"),
-        )
+        StoreError::Unrepresentable(format!(
+            "unit price {price} has more significant digits than the store keeps (18)"
+        ))
     })?;
-    let scale = i16::try_from(normalized.scale())
-        .map_err(|_| corrupt("unit price", format!("{price} has too many decimals")))?;
+    let scale = i16::try_from(normalized.scale()).map_err(|_| {
+        StoreError::Unrepresentable(format!("unit price {price} has too many decimals"))
+    })?;
     Ok((minor, scale))
 }
 

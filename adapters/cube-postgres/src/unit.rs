@@ -48,6 +48,7 @@ fn after_failure(error: &StoreError) -> StoreError {
         StoreError::Duplicate(m) | StoreError::Conflict(m) => StoreError::Conflict(why(m)),
         StoreError::Unavailable(m) => StoreError::Unavailable(why(m)),
         StoreError::Corrupt(m) => StoreError::Corrupt(why(m)),
+        StoreError::Unrepresentable(m) => StoreError::Unrepresentable(why(m)),
     }
 }
 

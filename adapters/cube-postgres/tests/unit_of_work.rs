@@ -286,3 +286,44 @@ async fn migrating_twice_changes_nothing() {
         .await
         .expect("a migrated database migrates again");
 }
+
+/// A value the schema cannot hold (a price with more than 18 significant digits, an import
+/// order past `i64::MAX`) is refused as `Unrepresentable` before anything is written, and
+/// the unit goes on.
+#[tokio::test]
+async fn values_beyond_the_schema_are_unrepresentable_and_nothing_is_written() {
+    use cube_domain::ids::ProductId;
+    use cube_domain::outcome::ProductLine;
+    use cube_domain::product::Currency;
+    use rust_decimal::Decimal;
+
+    let store = common::fresh_store().await;
+    let kari = customer(1, FieldValues::new());
+    let enrolled = enrollment(assignment(), 1, 1, 1);
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&kari).await.expect("save customer");
+    uow.insert_enrollment(&enrolled).await.expect("enroll");
+    let mut sale = event(1, &enrolled, to_call(), StateCategory::Yes, T0);
+    sale.products = vec![ProductLine {
+        product: ProductId::from_uuid(uuid(0x9000)),
+        quantity: 1,
+        unit_price: Decimal::from_i128_with_scale(99_999_999_999_999_999_999, 2),
+        currency: Currency::parse("NOK").expect("valid"),
+    }];
+    let result = uow.append_event(&sale, None).await;
+    assert!(
+        matches!(&result, Err(StoreError::Unrepresentable(m)) if m.contains("unit price")),
+        "{result:?}"
+    );
+    let huge = with(&enrollment(assignment(), 2, 2, 2), |s| {
+        s.sequence = u64::MAX
+    });
+    let result = uow.insert_enrollment(&huge).await;
+    assert!(
+        matches!(&result, Err(StoreError::Unrepresentable(m)) if m.contains("sequence")),
+        "{result:?}"
+    );
+    assert!(uow.event(sale.id).await.expect("read").is_none());
+    assert!(uow.enrollment(huge.id()).await.expect("read").is_none());
+    uow.commit().await.expect("the unit goes on and commits");
+}

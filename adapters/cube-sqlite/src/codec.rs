@@ -173,7 +173,7 @@ pub(crate) fn count(row: &SqliteRow, name: &str) -> Result<u64, StoreError> {
 /// A `u64` to store as an SQLite integer.
 pub(crate) fn to_i64(what: &str, n: u64) -> Result<i64, StoreError> {
     i64::try_from(n)
-        .map_err(|_| StoreError::Corrupt(format!("{what} {n} is too large for the SQLite store")))
+        .map_err(|_| StoreError::Unrepresentable(format!("{what} {n} is larger than {}", i64::MAX)))
 }
 
 #[cfg(test)]

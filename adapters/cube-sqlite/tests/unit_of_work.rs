@@ -219,3 +219,22 @@ async fn a_duplicate_token_hash_leaves_the_unit_usable() {
         Some("$argon2id$two".to_owned())
     );
 }
+
+/// An import order past `i64::MAX` cannot be an SQLite integer: `Unrepresentable`, nothing
+/// written, and the unit goes on.
+#[tokio::test]
+async fn a_value_beyond_an_sqlite_integer_is_unrepresentable() {
+    let db = TempDb::new("unrepresentable");
+    let store = db.open().await;
+    let mut huge = snapshot(assignment_id(1), 7);
+    huge.sequence = u64::MAX;
+    let huge = Enrollment::from(huge);
+    let mut uow = store.begin().await.unwrap();
+    let result = uow.insert_enrollment(&huge).await;
+    assert!(
+        matches!(&result, Err(StoreError::Unrepresentable(m)) if m.contains("sequence")),
+        "{result:?}"
+    );
+    assert!(uow.enrollment(huge.id()).await.unwrap().is_none());
+    uow.commit().await.unwrap();
+}

@@ -125,6 +125,7 @@ impl AppError {
             | AppError::Registration(_)
             | AppError::TimeEntry(_)
             | AppError::Invalid(_)
+            | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,
         }
     }
@@ -137,5 +138,30 @@ impl AppError {
             AccessError::NotFound => AppError::NotFound(what),
             AccessError::Forbidden => AppError::Forbidden,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_what_the_caller_can_do() {
+        let kind = |e: StoreError| AppError::Store(e).kind();
+        assert_eq!(kind(StoreError::Conflict("x".into())), ErrorKind::Conflict);
+        assert_eq!(kind(StoreError::Duplicate("x".into())), ErrorKind::Conflict);
+        // A value too large for the store is the caller's to fix, not a failure of ours.
+        assert_eq!(
+            kind(StoreError::Unrepresentable("x".into())),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            kind(StoreError::Unavailable("x".into())),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(
+            kind(StoreError::Corrupt("x".into())),
+            ErrorKind::Unavailable
+        );
     }
 }

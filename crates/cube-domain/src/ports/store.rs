@@ -40,6 +40,10 @@ pub enum StoreError {
     /// The store could not be reached or failed; the transaction was rolled back.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A value to be written is beyond what the store keeps (a price with more than 18
+    /// significant digits, a number past `i64::MAX`): nothing was written; fix the input.
+    #[error("cannot be stored: {0}")]
+    Unrepresentable(String),
     /// Stored data could not be read back into the domain (a bug or a hand-edited row).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
