@@ -111,6 +111,26 @@ impl PgUnitOfWork {
         Ok(self.note(result)?.rows_affected())
     }
 
+    /// Streams `data` into a `COPY … FROM STDIN` statement; returns the rows copied.
+    pub(crate) async fn copy_in(
+        &mut self,
+        statement: &str,
+        data: &[u8],
+    ) -> Result<u64, StoreError> {
+        self.usable()?;
+        let result = async {
+            let mut copy = self.tx.copy_in_raw(statement).await?;
+            if let Err(error) = copy.send(data).await {
+                // The server has the error already; ending the copy reports it.
+                let _ = copy.abort(error.to_string()).await;
+                return Err(error);
+            }
+            copy.finish().await
+        }
+        .await;
+        self.note(result)
+    }
+
     /// Runs a statement inside a savepoint, so that when it fails (a unique violation on a
     /// column other than the one `ON CONFLICT` names) the unit stays usable. Costs two more
     /// round trips; used only where such a failure is expected.

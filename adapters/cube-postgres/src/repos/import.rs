@@ -1,6 +1,8 @@
-//! The batched customer import: a few statements per batch whatever its size (take the data
-//! owner's import lock, match, insert new customers, find who is enrolled already, enroll),
-//! inside a savepoint so a failure leaves the unit of work as it was before the call.
+//! The batched customer import: the batch's rows are streamed with `COPY` into a staging
+//! table, then merged with a few set-based statements whatever the batch's size (take the
+//! data owner's import lock, match, insert new customers, find who is enrolled already,
+//! enroll), all inside a savepoint so a failure leaves the unit of work as it was before the
+//! call (the staging table included).
 //!
 //! Matching follows `find_customer`: a row's external id first, then its phone numbers in
 //! order, each finding the data owner's oldest customer with that key. Two rows may match
@@ -12,21 +14,35 @@ use crate::codec::{category_text, get, to_bigint};
 use async_trait::async_trait;
 use cube_domain::flow::StateCategory;
 use cube_domain::ports::{ImportBatch, ImportCounts, ImportRepository, StoreError};
-use sqlx::types::Json;
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use uuid::Uuid;
 
-/// For each row (`n` from 1), the existing customer it matches, if any.
+/// The staging table: one row per batch row (`n` from 1), dropped again by the import.
+const STAGE: &str = "
+CREATE TEMPORARY TABLE cube_import_rows (
+    n           bigint PRIMARY KEY,
+    id          uuid NOT NULL,
+    owner       uuid NOT NULL,
+    external_id text,
+    phones      text[] NOT NULL,
+    data        jsonb NOT NULL
+) ON COMMIT DROP";
+
+/// How the batch is copied in: CSV, every value quoted, an unquoted empty field is NULL.
+const COPY_ROWS: &str =
+    "COPY cube_import_rows (n, id, owner, external_id, phones, data) FROM STDIN (FORMAT csv)";
+
+/// For each staged row, the existing customer it matches, if any.
 const MATCH: &str = "
-WITH input AS (
-    SELECT * FROM unnest($2::text[]) WITH ORDINALITY AS r (external_id, n)
-), phones AS (
-    SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[]) AS p (n, pos, phone)
-), by_external AS (
+WITH by_external AS (
     SELECT DISTINCT ON (i.n) i.n, c.id
-    FROM input i
+    FROM cube_import_rows i
     JOIN customers c ON c.data_owner_id = $1 AND c.external_id = i.external_id
     ORDER BY i.n, c.seq
+), phones AS (
+    SELECT i.n, p.phone, p.pos
+    FROM cube_import_rows i CROSS JOIN unnest(i.phones) WITH ORDINALITY AS p (phone, pos)
 ), by_phone AS (
     SELECT DISTINCT ON (p.n) p.n, c.id
     FROM phones p
@@ -34,26 +50,57 @@ WITH input AS (
     ORDER BY p.n, p.pos, c.seq
 )
 SELECT i.n, COALESCE(e.id, ph.id) AS existing
-FROM input i
+FROM cube_import_rows i
 LEFT JOIN by_external e ON e.n = i.n
 LEFT JOIN by_phone ph ON ph.n = i.n
 ORDER BY i.n";
 
-/// Inserts the new customers in row order (their insertion order is "oldest first").
+/// Inserts the staged rows `$1` as new customers, in row order (their insertion order is
+/// "oldest first").
 const INSERT_CUSTOMERS: &str = "
-WITH grouped AS (
-    SELECT p.n, array_agg(p.phone ORDER BY p.position) AS phones
-    FROM unnest($5::bigint[], $6::text[]) WITH ORDINALITY AS p (n, phone, position)
-    GROUP BY p.n
-)
 INSERT INTO customers (id, data_owner_id, external_id, phones, data)
-SELECT c.id, c.owner, c.external_id, COALESCE(g.phones, ARRAY[]::text[]), c.data
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $7::bigint[])
-    WITH ORDINALITY AS c (id, owner, external_id, data, row_n, n)
-LEFT JOIN grouped g ON g.n = c.row_n
-ORDER BY c.n
+SELECT i.id, i.owner, i.external_id, i.phones, i.data
+FROM cube_import_rows i
+WHERE i.n = ANY($1)
+ORDER BY i.n
 ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
     external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data";
+
+/// A value as a quoted CSV field (quotes doubled).
+fn quoted(out: &mut String, value: &str) {
+    out.push('"');
+    out.push_str(&value.replace('"', "\"\""));
+    out.push('"');
+}
+
+/// The batch as CSV for `COPY_ROWS`. Phone numbers are E.164 (`+` and digits), so they need
+/// no quoting inside the array literal.
+fn staged_rows(batch: &ImportBatch) -> Result<Vec<u8>, StoreError> {
+    let mut out = String::new();
+    for (index, row) in batch.rows.iter().enumerate() {
+        let customer = &row.customer;
+        let details = customer.details();
+        let data = serde_json::to_string(customer)
+            .map_err(|e| StoreError::Corrupt(format!("customer {}: {e}", customer.id())))?;
+        let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
+        let _ = write!(
+            out,
+            "{},{},{},",
+            index + 1,
+            customer.id(),
+            customer.data_owner()
+        );
+        if let Some(external_id) = &details.external_id {
+            quoted(&mut out, external_id);
+        }
+        out.push(',');
+        quoted(&mut out, &format!("{{{}}}", phones.join(",")));
+        out.push(',');
+        quoted(&mut out, &data);
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}
 
 /// Which of the customers are in the assignment already, and its next import-order number.
 const ENROLLED: &str = "
@@ -80,29 +127,16 @@ impl PgUnitOfWork {
         let lock = sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(format!("cube import {}", batch.data_owner));
         self.execute(lock).await?;
-        // Phone numbers flattened: (row number from 1, position, number).
-        let mut phone_rows = Vec::new();
-        let mut phone_positions = Vec::new();
-        let mut phones = Vec::new();
-        for (index, row) in batch.rows.iter().enumerate() {
-            for (position, phone) in row.customer.details().phones.iter().enumerate() {
-                phone_rows.push(to_bigint(index as u64 + 1, "row")?);
-                phone_positions.push(to_bigint(position as u64, "phone position")?);
-                phones.push(phone.as_str());
-            }
+        self.execute(sqlx::query(STAGE)).await?;
+        let staged = self.copy_in(COPY_ROWS, &staged_rows(batch)?).await?;
+        if staged != batch.rows.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "the import staged {staged} of {} rows",
+                batch.rows.len()
+            )));
         }
-        let external_ids: Vec<Option<&str>> = batch
-            .rows
-            .iter()
-            .map(|row| row.customer.details().external_id.as_deref())
-            .collect();
 
-        let query = sqlx::query(MATCH)
-            .bind(batch.data_owner.as_uuid())
-            .bind(external_ids)
-            .bind(&phone_rows)
-            .bind(phone_positions)
-            .bind(&phones);
+        let query = sqlx::query(MATCH).bind(batch.data_owner.as_uuid());
         let mut existing: Vec<Option<Uuid>> = Vec::with_capacity(batch.rows.len());
         for row in self.fetch_all(query).await? {
             existing.push(get(&row, "existing")?);
@@ -111,10 +145,6 @@ impl PgUnitOfWork {
             return Err(StoreError::Corrupt("the import match lost rows".into()));
         }
 
-        let mut new_ids = Vec::new();
-        let mut new_owners = Vec::new();
-        let mut new_external = Vec::new();
-        let mut new_data = Vec::new();
         let mut new_rows = Vec::new();
         let mut customers: Vec<Uuid> = Vec::with_capacity(batch.rows.len());
         for (index, (row, found)) in batch.rows.iter().zip(&existing).enumerate() {
@@ -124,28 +154,18 @@ impl PgUnitOfWork {
                     customers.push(*id);
                 }
                 None => {
-                    let customer = &row.customer;
                     counts.created += 1;
-                    customers.push(customer.id().as_uuid());
-                    new_ids.push(customer.id().as_uuid());
-                    new_owners.push(customer.data_owner().as_uuid());
-                    new_external.push(customer.details().external_id.as_deref());
-                    new_data.push(Json(customer));
+                    customers.push(row.customer.id().as_uuid());
                     new_rows.push(to_bigint(index as u64 + 1, "row")?);
                 }
             }
         }
-        if !new_ids.is_empty() {
-            let query = sqlx::query(INSERT_CUSTOMERS)
-                .bind(new_ids)
-                .bind(new_owners)
-                .bind(new_external)
-                .bind(new_data)
-                .bind(&phone_rows)
-                .bind(&phones)
-                .bind(new_rows);
-            self.execute(query).await?;
+        if !new_rows.is_empty() {
+            self.execute(sqlx::query(INSERT_CUSTOMERS).bind(new_rows))
+                .await?;
         }
+        self.execute(sqlx::query("DROP TABLE cube_import_rows"))
+            .await?;
 
         let query = sqlx::query(ENROLLED)
             .bind(batch.assignment.as_uuid())

@@ -98,6 +98,7 @@ macro_rules! store_contract_tests {
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,
                 import_batch_creates_matches_and_enrolls,
+                import_batch_keeps_awkward_text_exactly,
                 import_batch_is_undone_with_its_unit,
                 password_hash_is_set_replaced_and_read,
                 tokens_round_trip_and_a_taken_hash_is_duplicate,

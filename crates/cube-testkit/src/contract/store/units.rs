@@ -17,8 +17,8 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
 use cube_domain::ports::{
-    IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage, OutboxPayload, Page,
-    SmsMessage,
+    CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage, OutboxPayload,
+    Page, SmsMessage,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -442,6 +442,71 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
         uow.customer(rows[0].customer.id()).await.expect("read"),
         Some(rows[0].customer.clone())
     );
+}
+
+/// Imported text comes back exactly, whatever it holds (quotes, commas, line breaks,
+/// backslashes, tabs, what looks like a NULL marker, non-ASCII), and two imports in one unit
+/// both land (a store that stages rows must clean up after each).
+pub async fn import_batch_keeps_awkward_text_exactly(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let w = &s.world;
+    let awkward = [
+        "say \"hi\", then go",
+        "line one\nline two\r\n",
+        "back\\slash \\N and\ttab",
+        "\\N",
+        "Ærlig åpen Øy ✓ 👋",
+        "",
+    ];
+    let mut uow = store.begin().await.expect("begin");
+    let mut imported = Vec::new();
+    for (batch_no, texts) in awkward.chunks(3).enumerate() {
+        let rows: Vec<ImportRow> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let phone = format!("+47440{batch_no}{i:04}");
+                let mut customer = row_customer(&s, Some(text), &phone);
+                let mut details = customer.details().clone();
+                details.name = name(&format!("Kunde {text}").replace(['\n', '\r', '\t'], " "));
+                customer = Customer::new(
+                    customer.id(),
+                    &w.data_owner,
+                    Dataset::B2b,
+                    details,
+                    FieldValues::new(),
+                )
+                .expect("valid");
+                row(&s, customer)
+            })
+            .collect();
+        let batch = ImportBatch {
+            data_owner: w.data_owner.id(),
+            assignment: w.assignment.id(),
+            initial_state: SalesFlow::TO_CALL,
+            segment: None,
+            enrolled_at: at(5),
+            rows: rows.clone(),
+        };
+        let counts = uow.import_batch(&batch).await.expect("import");
+        assert_eq!(counts.created, rows.len() as u64, "batch {batch_no}");
+        imported.extend(rows);
+    }
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    for r in &imported {
+        assert_eq!(
+            uow.customer(r.customer.id()).await.expect("read"),
+            Some(r.customer.clone()),
+            "imported text MUST come back exactly"
+        );
+        let external = r.customer.details().external_id.clone().expect("has one");
+        let found = uow
+            .find_customer(w.data_owner.id(), &CustomerKey::ExternalId(external))
+            .await
+            .expect("find");
+        assert_eq!(found.map(|c| c.id()), Some(r.customer.id()));
+    }
 }
 
 /// An import in a unit that is dropped leaves no customer and no enrollment.
