@@ -33,7 +33,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
-        dto::UserDto, dto::RoleDto, dto::CategoryDto, dto::AssignmentDto, dto::AssignmentDetailDto,
+        dto::UserDto, dto::RoleDto, dto::CategoryDto, dto::AssignmentDto, dto::AssignmentDetailDto, dto::AssignmentOverviewDto, dto::OfferedProductDto, dto::BookingCalendarDto,
         dto::StateDto, dto::OutcomeDto, dto::FollowUpDto, dto::EnrollmentDto, dto::CustomerDto,
         dto::ViewEntryDto, dto::WorkItemDto, dto::FieldValueDto, dto::ProductLineDto,
         dto::MeetingKindDto, dto::MeetingRequestDto, dto::RegisterOutcomeRequest,

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{
-    AssignmentDetailDto, AssignmentDto, EnrollmentDto, MyWorkDto, RegisterOutcomeRequest,
+    AssignmentDto, AssignmentOverviewDto, EnrollmentDto, MyWorkDto, RegisterOutcomeRequest,
     RegisteredDto, UserDto, WorkItemDto,
 };
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
@@ -13,7 +13,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cube_app::AppError;
 use cube_domain::ids::{AssignmentId, EnrollmentId};
 use uuid::Uuid;
 
@@ -51,12 +50,12 @@ pub async fn assignments(
     Ok(Json(list.iter().map(AssignmentDto::from).collect()))
 }
 
-/// One assignment with its flow's states and outcomes.
+/// One assignment with its flow's states and outcomes, its products and its calendars.
 #[utoipa::path(
     get, path = "/api/assignments/{id}", tag = "work",
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
-        (status = 200, description = "The assignment", body = AssignmentDetailDto),
+        (status = 200, description = "The assignment with its flow, products and calendars", body = AssignmentOverviewDto),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
@@ -67,21 +66,12 @@ pub async fn assignment(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<AssignmentDetailDto>> {
-    let assignment = state
+) -> ApiResult<Json<AssignmentOverviewDto>> {
+    let overview = state
         .cube
-        .assignment(actor.user.id, AssignmentId::from_uuid(id))
+        .assignment_overview(actor.user.id, AssignmentId::from_uuid(id))
         .await?;
-    // `Cube::assignment` has checked the user may see it; the flow is read here because
-    // cube-app has no use case yet that returns a visible assignment's flow to a seller.
-    let flow = {
-        let mut uow = state.cube.store().begin().await.map_err(AppError::from)?;
-        uow.published_flow(assignment.flow())
-            .await
-            .map_err(AppError::from)?
-            .ok_or(AppError::NotFound("flow"))?
-    };
-    Ok(Json(AssignmentDetailDto::new(&assignment, &flow)))
+    Ok(Json(AssignmentOverviewDto::from(&overview)))
 }
 
 /// Hands the seller the next right customer and reserves it.

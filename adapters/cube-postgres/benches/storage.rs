@@ -895,6 +895,11 @@ async fn load(
         "customers",
         "enrollments",
         "event_product_lines",
+        // The report counters the load's triggers kept (migration 0003).
+        "outcome_rollups",
+        "sales_rollups",
+        "status_counts",
+        "hit_counts",
     ]
     .iter()
     .map(|t| format!("VACUUM (ANALYZE) {t}"))

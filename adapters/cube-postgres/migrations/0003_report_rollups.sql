@@ -41,6 +41,9 @@ CREATE TABLE outcome_rollups (
     CONSTRAINT outcome_rollups_key UNIQUE NULLS NOT DISTINCT
         (assignment_id, grain, bucket, user_id, outcome_id, option, class, to_category, to_state)
 );
+-- Reports read a window's buckets with an index-only scan.
+CREATE INDEX outcome_rollups_window ON outcome_rollups (assignment_id, grain, bucket)
+    INCLUDE (user_id, outcome_id, option, class, to_category, to_state, events, meetings);
 
 -- Sold product lines (events landing in a Yes state) per grain, bucket, tally key, product,
 -- currency and price scale: units and minor units of value.
@@ -62,6 +65,9 @@ CREATE TABLE sales_rollups (
         (assignment_id, grain, bucket, user_id, outcome_id, option, class, to_state, product_id,
          currency, scale)
 );
+CREATE INDEX sales_rollups_window ON sales_rollups (assignment_id, grain, bucket)
+    INCLUDE (user_id, outcome_id, option, class, to_state, product_id, currency, scale, units,
+             minor_units);
 
 -- Enrollments per state, category and attempts bucket, in stripes.
 CREATE TABLE status_counts (

@@ -28,69 +28,89 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The outcome tally of a planned window (`crate::window`): event counts per tally key from
-/// the day rollups ($2, $3) and hour rollups ($4–$7), then the events themselves in the two
-/// raw ends ($8–$11); sold units and minor units of value per tally key and price scale
-/// likewise from the sales rollups and the product lines. Rows with the same key come from
+/// The rollup pieces of a planned window (`crate::window`) as one `UNION ALL` over `table`:
+/// whole days ($2, $3), then whole hours before and after them ($4–$7). Each piece is its
+/// own index-only range scan of the rollup's window index (assignment, grain, bucket); a
+/// join against a list of spans would let the planner choose a sequential scan instead.
+fn rollup_pieces(table: &str) -> String {
+    [("day", 2, 3), ("hour", 4, 5), ("hour", 6, 7)]
+        .iter()
+        .map(|(grain, start, stop)| {
+            format!(
+                "SELECT * FROM {table} WHERE assignment_id = ANY($1) AND grain = '{grain}'
+                   AND bucket >= ${start} AND bucket < ${stop}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n UNION ALL\n")
+}
+
+/// The raw ends of a planned window ($8–$11) as one condition on `column`.
+fn raw_ends(column: &str) -> String {
+    format!(
+        "(({column} >= $8 AND {column} < $9) OR ({column} >= $10 AND {column} < $11))"
+    )
+}
+
+/// The outcome tally of a planned window: event counts per tally key from the rollups and
+/// the raw ends, and sold units and minor units of value per tally key and price scale from
+/// the sales rollups and the raw ends' product lines. Rows with the same key come from
 /// several branches; `merge_outcome_tallies` adds them up.
-const OUTCOME_TALLY: &str = "
-SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
-       sum(events)::bigint AS events, sum(meetings)::bigint AS meetings,
-       NULL::smallint AS scale, 0::bigint AS units, 0::numeric AS minor_units
-FROM outcome_rollups
-WHERE assignment_id = ANY($1)
-  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
-       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
-GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
-UNION ALL
-SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
-       count(*), count(meeting_id), NULL::smallint, 0::bigint, 0::numeric
-FROM outcome_events
-WHERE assignment_id = ANY($1) AND occurred_at >= $8 AND occurred_at < $9
-GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
-UNION ALL
-SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
-       count(*), count(meeting_id), NULL::smallint, 0::bigint, 0::numeric
-FROM outcome_events
-WHERE assignment_id = ANY($1) AND occurred_at >= $10 AND occurred_at < $11
-GROUP BY assignment_id, user_id, outcome_id, option, class, to_category, to_state
-UNION ALL
-SELECT assignment_id, user_id, outcome_id, option, class, 'yes', to_state,
-       0, 0, scale, sum(units)::bigint, sum(minor_units)
-FROM sales_rollups
-WHERE assignment_id = ANY($1)
-  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
-       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
-GROUP BY assignment_id, user_id, outcome_id, option, class, to_state, scale
-UNION ALL
-SELECT e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category, e.to_state,
-       0, 0, l.unit_price_scale, sum(l.quantity)::bigint,
-       sum(l.quantity::numeric * l.unit_price_minor)
-FROM event_product_lines l
-JOIN outcome_events e ON e.id = l.event_id
-WHERE l.assignment_id = ANY($1) AND l.to_category = 'yes'
-  AND ((l.occurred_at >= $8 AND l.occurred_at < $9)
-       OR (l.occurred_at >= $10 AND l.occurred_at < $11))
-GROUP BY e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category,
-         e.to_state, l.unit_price_scale";
+fn outcome_tally_sql() -> String {
+    format!(
+        "SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
+                sum(events)::bigint AS events, sum(meetings)::bigint AS meetings,
+                NULL::smallint AS scale, 0::bigint AS units, 0::numeric AS minor_units
+         FROM ({rollups}) r
+         GROUP BY 1, 2, 3, 4, 5, 6, 7
+         UNION ALL
+         SELECT assignment_id, user_id, outcome_id, option, class, to_category, to_state,
+                count(*), count(meeting_id), NULL::smallint, 0::bigint, 0::numeric
+         FROM outcome_events
+         WHERE assignment_id = ANY($1) AND {raw_events}
+         GROUP BY 1, 2, 3, 4, 5, 6, 7
+         UNION ALL
+         SELECT assignment_id, user_id, outcome_id, option, class, 'yes', to_state,
+                0, 0, scale, sum(units)::bigint, sum(minor_units)
+         FROM ({sales}) r
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 10
+         UNION ALL
+         SELECT e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category,
+                e.to_state, 0, 0, l.unit_price_scale, sum(l.quantity)::bigint,
+                sum(l.quantity::numeric * l.unit_price_minor)
+         FROM event_product_lines l
+         JOIN outcome_events e ON e.id = l.event_id
+         WHERE l.assignment_id = ANY($1) AND l.to_category = 'yes' AND {raw_lines}
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 10",
+        rollups = rollup_pieces("outcome_rollups"),
+        sales = rollup_pieces("sales_rollups"),
+        raw_events = raw_ends("occurred_at"),
+        raw_lines = raw_ends("l.occurred_at"),
+    )
+}
 
 /// Sold units and minor units of value per assignment, product, currency and price scale,
-/// from the sales rollups and the raw ends of a planned window (parameters as above).
-const SOLD_PRODUCTS: &str = "
-SELECT assignment_id, product_id, currency, scale,
-       sum(units)::bigint AS units, sum(minor_units) AS minor_units
-FROM sales_rollups
-WHERE assignment_id = ANY($1)
-  AND ((grain = 'day' AND bucket >= $2 AND bucket < $3)
-       OR (grain = 'hour' AND ((bucket >= $4 AND bucket < $5) OR (bucket >= $6 AND bucket < $7))))
-GROUP BY assignment_id, product_id, currency, scale
-UNION ALL
-SELECT assignment_id, product_id, currency, unit_price_scale,
-       sum(quantity)::bigint, sum(quantity::numeric * unit_price_minor)
-FROM event_product_lines
-WHERE assignment_id = ANY($1) AND to_category = 'yes'
-  AND ((occurred_at >= $8 AND occurred_at < $9) OR (occurred_at >= $10 AND occurred_at < $11))
-GROUP BY assignment_id, product_id, currency, unit_price_scale";
+/// from the sales rollups and the raw ends' product lines.
+fn sold_products_sql() -> String {
+    format!(
+        "SELECT assignment_id, product_id, currency, scale,
+                sum(units)::bigint AS units, sum(minor_units) AS minor_units
+         FROM ({sales}) r
+         GROUP BY 1, 2, 3, 4
+         UNION ALL
+         SELECT assignment_id, product_id, currency, unit_price_scale,
+                sum(quantity)::bigint, sum(quantity::numeric * unit_price_minor)
+         FROM event_product_lines
+         WHERE assignment_id = ANY($1) AND to_category = 'yes' AND {raw_lines}
+         GROUP BY 1, 2, 3, 4",
+        sales = rollup_pieces("sales_rollups"),
+        raw_lines = raw_ends("occurred_at"),
+    )
+}
+
+/// The statements, built once.
+static OUTCOME_TALLY: std::sync::LazyLock<String> = std::sync::LazyLock::new(outcome_tally_sql);
+static SOLD_PRODUCTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(sold_products_sql);
 
 /// Enrollments per state, category and attempts bucket, summed over the counters' stripes.
 const STATUS_TALLY: &str = "
@@ -196,7 +216,7 @@ impl ReportRepository for PgUnitOfWork {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeTallyRow>, StoreError> {
-        let query = window_query(OUTCOME_TALLY, assignments, from, to);
+        let query = window_query(&OUTCOME_TALLY, assignments, from, to);
         let rows = self.fetch_all(query).await?;
         let rows = rows
             .iter()
@@ -211,7 +231,7 @@ impl ReportRepository for PgUnitOfWork {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<SoldProductRow>, StoreError> {
-        let query = window_query(SOLD_PRODUCTS, assignments, from, to);
+        let query = window_query(&SOLD_PRODUCTS, assignments, from, to);
         let mut rows = Vec::new();
         for row in self.fetch_all(query).await? {
             let code: String = get(&row, "currency")?;

@@ -1,8 +1,8 @@
 //! The demo organisation the first `cargo run` loads into an empty store, through the use
 //! cases only (so it is valid by the same rules as anything a user makes): an admin, two
 //! sellers, a client user, a data owner with controller details and a purpose, both seed
-//! flows, two products, a calendar, and an assignment on the sales flow with 1,000
-//! generated customers. It is recognised on the next start by its admin's e-mail.
+//! flows, two products, a calendar, an assignment on the sales flow with 1,000 generated
+//! customers, and a meeting-booking assignment with the first 200 of them. It is recognised on the next start by its admin's e-mail.
 
 use crate::ServerError;
 use crate::flows;
@@ -28,8 +28,10 @@ pub const DEMO_ADMIN: &str = "admin@demo.example.com";
 pub const DEMO_SELLERS: [&str; 2] = ["seller1@demo.example.com", "seller2@demo.example.com"];
 /// The demo client user's e-mail.
 pub const DEMO_CLIENT: &str = "client@demo.example.com";
-/// How many customers the demo assignment gets.
+/// How many customers the demo sales assignment gets.
 pub const DEMO_CUSTOMERS: usize = 1_000;
+/// How many of them are also enrolled in the demo meeting-booking assignment.
+pub const DEMO_MEETING_CUSTOMERS: usize = 200;
 
 /// Whether the demo is in the store already.
 pub async fn exists(cube: &Cube) -> Result<bool, ServerError> {
@@ -160,7 +162,7 @@ pub async fn load(cube: &Cube) -> Result<(), ServerError> {
 
     let meeting = flows::meeting_flow(&ids).map_err(cube_app::AppError::from)?;
     let draft = cube.create_flow(admin.id, owner.id(), meeting).await?;
-    cube.publish_flow(admin.id, draft.id).await?;
+    let meeting = cube.publish_flow(admin.id, draft.id).await?;
     let sales = flows::sales_flow(&ids).map_err(cube_app::AppError::from)?;
     let draft = cube.create_flow(admin.id, owner.id(), sales).await?;
     let sales = cube.publish_flow(admin.id, draft.id).await?;
@@ -193,5 +195,31 @@ pub async fn load(cube: &Cube) -> Result<(), ServerError> {
     if let Some(first) = report.rejected.first() {
         tracing::warn!(row = first.row, reason = %first.reason, "a demo customer was rejected");
     }
+
+    // Meeting booking for the first customers of the same list: the import finds them by
+    // external id and enrolls them without making new customers.
+    let booking = cube
+        .create_assignment(
+            admin.id,
+            owner.id(),
+            "Møtebooking høst 2025",
+            meeting.version(),
+            Some(client),
+        )
+        .await?;
+    let mut setup = booking.setup().clone();
+    setup.calendars = vec![calendar.id];
+    let booking = cube
+        .update_assignment_setup(admin.id, booking.id(), setup)
+        .await?;
+    let rows = (1..=DEMO_MEETING_CUSTOMERS).map(customer).collect();
+    let report = cube
+        .import_customers(admin.id, booking.id(), Dataset::B2b, None, rows)
+        .await?;
+    tracing::info!(
+        matched = report.matched,
+        enrolled = report.enrolled,
+        "demo meeting-booking customers enrolled"
+    );
     Ok(())
 }

@@ -19,6 +19,19 @@ use cube_domain::product::{Currency, Product};
 use cube_domain::values::Name;
 use rust_decimal::Decimal;
 
+/// An assignment with what working it takes; see `Cube::assignment_overview`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentOverview {
+    /// The assignment and its setup.
+    pub assignment: Assignment,
+    /// Its published flow.
+    pub flow: PublishedFlow,
+    /// The active products it sells, by name.
+    pub products: Vec<Product>,
+    /// The calendars meetings are booked in.
+    pub calendars: Vec<Calendar>,
+}
+
 /// A flow's content as edited.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowContent {
@@ -388,6 +401,47 @@ impl Cube {
         } else {
             Err(AppError::NotFound("assignment"))
         }
+    }
+
+    /// One assignment the user may see, with what working it takes: its published flow (the
+    /// states and outcomes), the products it sells that are active (by name), and the
+    /// calendars its meetings are booked in (in setup order).
+    pub async fn assignment_overview(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+    ) -> AppResult<AssignmentOverview> {
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment = uow
+            .assignment(id)
+            .await?
+            .ok_or(AppError::NotFound("assignment"))?;
+        if !access::can_see(&user, &assignment, self.now().date()) {
+            return Err(AppError::NotFound("assignment"));
+        }
+        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let mut products = Vec::new();
+        for product in &assignment.setup().products.available {
+            if let Some(product) = uow.product(*product).await?
+                && product.active()
+            {
+                products.push(product);
+            }
+        }
+        products.sort_by(|a, b| a.name().cmp(b.name()).then(a.id().cmp(&b.id())));
+        let mut calendars = Vec::new();
+        for calendar in &assignment.setup().calendars {
+            if let Some(calendar) = uow.calendar(*calendar).await? {
+                calendars.push(calendar);
+            }
+        }
+        Ok(AssignmentOverview {
+            assignment,
+            flow,
+            products,
+            calendars,
+        })
     }
 
     /// The assignments the user may see.

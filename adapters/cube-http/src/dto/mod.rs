@@ -18,6 +18,7 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, FollowUp};
 use cube_domain::flow::{OutcomeKind, PublishedFlow, StateCategory};
 use cube_domain::queue::Tier;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -216,6 +217,73 @@ impl AssignmentDetailDto {
                         .get(&o.id)
                         .map(|names| names.iter().map(ToString::to_string).collect())
                         .unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A product an assignment sells, as a seller picks it for a product line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OfferedProductDto {
+    /// The product.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The catalogue's unit price.
+    pub unit_price: Decimal,
+    /// ISO 4217 currency code.
+    pub currency: String,
+}
+
+/// A calendar an assignment books meetings in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BookingCalendarDto {
+    /// The calendar.
+    pub id: Uuid,
+    /// Its name (a salesperson, a room).
+    pub name: String,
+    /// Whether two meetings may overlap in it.
+    pub allows_overlap: bool,
+}
+
+/// An assignment with everything working it takes: the flow's states and outcomes, the
+/// products it sells and the calendars it books meetings in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentOverviewDto {
+    /// The assignment and its flow.
+    #[serde(flatten)]
+    pub detail: AssignmentDetailDto,
+    /// The active products it sells, by name.
+    pub products: Vec<OfferedProductDto>,
+    /// The calendars meetings are booked in.
+    pub calendars: Vec<BookingCalendarDto>,
+}
+
+impl From<&cube_app::setup::AssignmentOverview> for AssignmentOverviewDto {
+    fn from(overview: &cube_app::setup::AssignmentOverview) -> Self {
+        Self {
+            detail: AssignmentDetailDto::new(&overview.assignment, &overview.flow),
+            products: overview
+                .products
+                .iter()
+                .map(|p| OfferedProductDto {
+                    id: p.id().as_uuid(),
+                    code: p.code().to_owned(),
+                    name: p.name().to_string(),
+                    unit_price: p.unit_price(),
+                    currency: p.currency().as_str().to_owned(),
+                })
+                .collect(),
+            calendars: overview
+                .calendars
+                .iter()
+                .map(|c| BookingCalendarDto {
+                    id: c.id.as_uuid(),
+                    name: c.name.to_string(),
+                    allows_overlap: c.allows_overlap,
                 })
                 .collect(),
         }

@@ -1,0 +1,157 @@
+//! Starting the real `cube-server` binary for the end-to-end suites: on a free loopback port,
+//! over a fresh SQLite file or a fresh PostgreSQL database, killed (and its data removed) when
+//! the test ends, pass or fail; plus a small JSON client.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use sqlx::{ConnectOptions, Connection};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The demo password of every demo login.
+pub const DEMO_PASSWORD: &str = "cube-demo-2025";
+
+/// Where the server keeps its data.
+enum Data {
+    /// A temporary directory with the SQLite file.
+    Dir(PathBuf),
+    /// A database on the PostgreSQL server of `DATABASE_URL`.
+    Postgres {
+        admin: PgConnectOptions,
+        name: String,
+    },
+}
+
+/// The running server.
+pub struct Server {
+    child: Child,
+    data: Data,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        match &self.data {
+            Data::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Data::Postgres { admin, name } => {
+                let admin = admin.clone();
+                let name = name.clone();
+                // Dropping runs outside the test's runtime: a small one of its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    runtime.block_on(async {
+                        if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
+                            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+fn unique() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{nanos}", std::process::id())
+}
+
+fn spawn(database: &str, data: Data) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_cube-server"))
+        .args(["--database-url", database])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("serve")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server starts");
+    Server {
+        child,
+        data,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// The server over a fresh SQLite file (the default store).
+pub fn on_sqlite() -> Server {
+    let dir = std::env::temp_dir().join(format!("cube-e2e-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let database = format!("sqlite://{}", dir.join("cube.db").display());
+    spawn(&database, Data::Dir(dir))
+}
+
+/// The server over a fresh database on the PostgreSQL server of `DATABASE_URL` (which
+/// `cargo xtask test` sets: it finds a server or starts a throwaway one).
+pub async fn on_postgres() -> Server {
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "DATABASE_URL is not set: run the end-to-end tests through `cargo xtask test`, or \
+             set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+    };
+    let admin = PgConnectOptions::from_str(&url)
+        .unwrap_or_else(|e| panic!("DATABASE_URL {url} is not a PostgreSQL URL: {e}"));
+    let name = format!("cube_e2e_{}", unique());
+    let mut conn = PgConnection::connect_with(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL {url}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("a fresh database");
+    let _ = conn.close().await;
+    let database = admin.clone().database(&name).to_url_lossy().to_string();
+    spawn(&database, Data::Postgres { admin, name })
+}
+
+impl Server {
+    /// Waits until `/healthz` answers (the demo is loaded before the server listens).
+    pub async fn wait_until_healthy(&mut self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A response's status and JSON body (`Null` when empty or not JSON).
+pub async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
