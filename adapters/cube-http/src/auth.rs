@@ -28,8 +28,10 @@ use cube_domain::access::User;
 use cube_domain::ports::TokenKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 /// The session cookie's name.
@@ -194,6 +196,81 @@ fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     .map_err(|e| ApiError::Internal(format!("building the cookie failed: {e}")))
 }
 
+/// Failed logins per e-mail: after `max` failures within `window`, further tries for that
+/// e-mail are refused (429, before the password is even checked) until the window since the
+/// first failure has passed; a successful login clears the count. Kept in memory: per
+/// server process, forgotten on restart.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    max: u32,
+    window: Duration,
+}
+
+/// Entries kept before expired ones are swept.
+const LIMITER_SWEEP_AT: usize = 10_000;
+
+impl LoginLimiter {
+    /// `max` failures per `window`.
+    pub fn new(max: u32, window: Duration) -> Self {
+        Self {
+            failures: Mutex::new(HashMap::new()),
+            max,
+            window,
+        }
+    }
+
+    fn key(email: &str) -> String {
+        email.trim().to_lowercase()
+    }
+
+    /// `Err(seconds to wait)` while the e-mail is locked out.
+    pub fn check(&self, email: &str) -> Result<(), u64> {
+        let Ok(failures) = self.failures.lock() else {
+            return Ok(());
+        };
+        match failures.get(&Self::key(email)) {
+            Some((count, first)) if *count >= self.max && first.elapsed() < self.window => {
+                let wait = self.window.saturating_sub(first.elapsed());
+                Err(wait.as_secs().max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed login.
+    pub fn failed(&self, email: &str) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        if failures.len() >= LIMITER_SWEEP_AT {
+            let window = self.window;
+            failures.retain(|_, (_, first)| first.elapsed() < window);
+        }
+        let entry = failures
+            .entry(Self::key(email))
+            .or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= self.window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    /// Clears the count after a successful login.
+    pub fn succeeded(&self, email: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&Self::key(email));
+        }
+    }
+}
+
+impl Default for LoginLimiter {
+    /// 5 failures per 15 minutes.
+    fn default() -> Self {
+        Self::new(5, Duration::from_secs(15 * 60))
+    }
+}
+
 /// Logs in with e-mail and password.
 #[utoipa::path(
     post, path = "/api/login", tag = "auth",
@@ -202,12 +279,18 @@ fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
         (status = 200, description = "Logged in; the token is also set as the `cube_session` cookie", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this e-mail; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    state
+        .login_limiter
+        .check(&request.email)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let email = request.email.clone();
     let found = state.cube.login_credentials(&request.email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
@@ -216,8 +299,12 @@ pub async fn login(
     let matches = verify_password(request.password, hash).await?;
     let user = match user {
         Some(user) if matches => user,
-        _ => return Err(ApiError::Unauthenticated(BAD_LOGIN)),
+        _ => {
+            state.login_limiter.failed(&email);
+            return Err(ApiError::Unauthenticated(BAD_LOGIN));
+        }
     };
+    state.login_limiter.succeeded(&email);
     let (token, hash) = new_token()?;
     let issued = state
         .cube

@@ -47,6 +47,11 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     /// A cookie-authenticated unsafe request without the CSRF header.
     CsrfHeaderMissing,
+    /// Too many failed logins for one e-mail; try again after this many seconds.
+    TooManyRequests {
+        /// Seconds until a new try is accepted.
+        retry_after_secs: u64,
+    },
     /// A failure inside the adapter (hashing, random source, a panicked blocking task).
     Internal(String),
 }
@@ -122,6 +127,12 @@ impl ApiError {
                  `X-Requested-With: cube`"
                     .to_owned(),
             ),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many failed logins for this e-mail; try again in {retry_after_secs} s"
+                ),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (
@@ -138,6 +149,7 @@ impl ApiError {
             ApiError::Malformed { .. } => ErrorKind::Invalid,
             ApiError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             ApiError::CsrfHeaderMissing => ErrorKind::Forbidden,
+            ApiError::TooManyRequests { .. } => ErrorKind::Forbidden,
             ApiError::Internal(_) => ErrorKind::Unavailable,
         }
     }
@@ -162,6 +174,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.status_and_detail();
         let mut response = problem(status, detail);
+        if let ApiError::TooManyRequests { retry_after_secs } = &self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

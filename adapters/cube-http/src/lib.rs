@@ -15,6 +15,7 @@
 //! - [`work`]: me, assignments, next customer, take, release, outcomes, My Work.
 //! - [`reports`]: status, activity, outcomes and sales of one assignment.
 //! - [`health`]: `/healthz`, `/readyz`.
+//! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
 //! - [`openapi`]: the document and Swagger UI.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@ pub mod dto;
 pub mod error;
 pub mod health;
 pub mod openapi;
+pub mod ops;
 pub mod reports;
 pub mod setup;
 pub mod work;
@@ -34,8 +36,10 @@ pub use error::{ApiError, Problem};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use cube_app::Cube;
+use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -49,19 +53,30 @@ pub struct AppState {
     pub cube: Cube,
     /// How long a login session lasts.
     pub session_ttl: time::Duration,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout: std::time::Duration,
+    /// Failed logins per e-mail.
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<ops::Metrics>,
 }
 
 impl AppState {
-    /// The state over `cube`, with 12-hour sessions.
+    /// The state over `cube`: 12-hour sessions, 30-second requests, 5 failed logins per
+    /// e-mail per 15 minutes.
     pub fn new(cube: Cube) -> Self {
         Self {
             cube,
             session_ttl: time::Duration::hours(12),
+            request_timeout: std::time::Duration::from_secs(30),
+            login_limiter: Arc::new(auth::LoginLimiter::default()),
+            metrics: Arc::new(ops::Metrics::default()),
         }
     }
 }
 
-/// The whole API: `/api/…`, `/healthz`, `/readyz`, `/api-docs/openapi.json` and `/docs`.
+/// The whole API: `/api/…`, `/healthz`, `/readyz`, `/metrics`, `/api-docs/openapi.json` and
+/// `/docs`.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/login", post(auth::login))
@@ -91,10 +106,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())
         .merge(customers::routes())
-        .with_state(state);
+        .route("/metrics", get(ops::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), ops::measure))
+        .with_state(state.clone());
+    // Layers run outside in, last added first: the request id comes before the log span
+    // that shows it, the time limit inside both.
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::document()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state, ops::time_limit))
+        .layer(TraceLayer::new_for_http().make_span_with(ops::span_for))
+        .layer(middleware::from_fn(ops::request_id))
 }

@@ -2,6 +2,17 @@
 //! sales in a window `[from, to)` (RFC 3339 query parameters; today in UTC by default).
 //! The bodies are this adapter's, converted from the domain's report types; a rate is sent
 //! as a percent with two decimals (`null` when there is nothing to divide by).
+//!
+//! The remaining reports live in submodules, routed and documented from
+//! [`crate::customers`]:
+//! - [`performance`]: performance across every assignment the user may read, and progress
+//!   towards an assignment's activity limits.
+//! - [`meetings`]: the meetings booked in an assignment, in a window.
+//! - [`hits`]: hit analysis — yes, no and hitrate now per value of each analysis field.
+
+pub mod hits;
+pub mod meetings;
+pub mod performance;
 
 use crate::AppState;
 use crate::auth::Actor;
@@ -47,6 +58,13 @@ impl WindowQuery {
             Some(raw) => parse_time("to", raw)?,
             None => today.to,
         };
+        if to <= from {
+            return Err(ApiError::Malformed {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail: "`to` must be after `from`: the report window must end after it starts"
+                    .to_owned(),
+            });
+        }
         Ok(Window::new(from, to)?)
     }
 }

@@ -362,12 +362,167 @@ async fn the_openapi_document_lists_every_route() {
             "{method} {path} is missing"
         );
     }
-    assert_eq!(
-        doc["paths"].as_object().map(|p| p.len()),
-        Some(expected.len()),
-        "the document has exactly the routed paths"
+    // And every documented operation is routed: without a login it gets a problem or an
+    // answer, never the router's bare 404 or a 405.
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(
+        paths.len() > expected.len(),
+        "the other groups document theirs"
     );
+    for (path, operations) in paths {
+        let uri = path
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    "00000000-0000-0000-0000-000000000000"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in operations.as_object().expect("operations").keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let request = Request::builder()
+                .method(method.clone())
+                .uri(&uri)
+                .body(Body::empty())
+                .expect("a request");
+            let (status, headers, _) = app.send(request).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                status != StatusCode::NOT_FOUND || is_problem(&headers),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let docs = app.call(Method::GET, "/docs/", None, None).await;
     assert_eq!(docs.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_email_out_with_429() {
+    let app = App::new().await;
+    let email = app.world.sellers[0].email.to_string();
+    let wrong = json!({ "email": email, "password": "wrong" });
+    for _ in 0..5 {
+        let (status, _) = app
+            .call(Method::POST, "/api/login", None, Some(wrong.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused, before it is checked.
+    let right = json!({ "email": email.to_uppercase(), "password": PASSWORD });
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(right.to_string()))
+        .expect("a valid request");
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(is_problem(&headers));
+    let wait: u64 = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=900).contains(&wait), "{wait}");
+    // Another e-mail is not affected.
+    app.login(&app.world.sellers[1].email.to_string()).await;
+}
+
+#[tokio::test]
+async fn a_successful_login_clears_the_failures() {
+    let app = App::new().await;
+    let email = app.world.sellers[0].email.to_string();
+    let wrong = json!({ "email": email, "password": "wrong" });
+    for _ in 0..4 {
+        app.call(Method::POST, "/api/login", None, Some(wrong.clone()))
+            .await;
+    }
+    app.login(&email).await;
+    for _ in 0..4 {
+        let (status, _) = app
+            .call(Method::POST, "/api/login", None, Some(wrong.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_a_sane_one_is_kept() {
+    let app = App::new().await;
+    let request = Request::get("/healthz")
+        .header("x-request-id", "trace-abc-123")
+        .body(Body::empty())
+        .expect("a request");
+    let (_, headers, _) = app.send(request).await;
+    assert_eq!(headers["x-request-id"], "trace-abc-123");
+    let request = Request::get("/api/me")
+        .header("x-request-id", "has spaces and is\tnot sane")
+        .body(Body::empty())
+        .expect("a request");
+    let (status, headers, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let id = headers["x-request-id"].to_str().expect("ascii");
+    assert_eq!(id.len(), 36, "a new UUID: {id}");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = App::new().await;
+    let token = app.login(&app.world.sellers[0].email.to_string()).await;
+    let uri = format!("/api/assignments/{}", app.assignment());
+    for _ in 0..3 {
+        let (status, _) = app.call(Method::GET, &uri, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let request = Request::get("/metrics")
+        .body(Body::empty())
+        .expect("a request");
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|v| v.starts_with("text/plain"))
+    );
+    let text = body.as_str().expect("text");
+    assert!(
+        text.contains(
+            "cube_http_requests_total{method=\"GET\",route=\"/api/assignments/{id}\",status=\"200\"} 3"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("route=\"/api/login\",status=\"200\"} 1"));
+    assert!(!text.contains(&app.assignment()), "ids never become labels");
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_a_503_problem() {
+    use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    let cube = cube_app::Cube::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(FixedClock::new(cube_testkit::fixtures::T0)),
+        Arc::new(SequentialIds::new()),
+    );
+    let mut state = cube_http::AppState::new(cube);
+    state.request_timeout = std::time::Duration::ZERO;
+    // Login checks the password on the blocking pool, so it cannot finish in no time.
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "email": "kari@example.no", "password": "x" }).to_string(),
+        ))
+        .expect("a request");
+    let response = cube_http::router(state)
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(is_problem(response.headers()));
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
 }

@@ -1,0 +1,357 @@
+//! One customer of a data owner — created, read, updated — and a data owner's customers a
+//! page at a time. CRM field values travel as text both ways (the form a spreadsheet cell
+//! has), parsed by the use case against the data owner's field definitions, so what a `GET`
+//! answers can be sent back unchanged in a `PUT`.
+
+use super::invalid_field;
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cube_app::customers::CustomerInput;
+use cube_domain::customer::Customer;
+use cube_domain::data_owner::Dataset;
+use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::Page;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The most customers one page holds.
+pub const MAX_PAGE: u64 = 500;
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: u64 = 50;
+
+/// Which of the data owner's two CRM datasets a customer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetDto {
+    /// Companies.
+    B2b,
+    /// Persons.
+    B2c,
+}
+
+impl From<DatasetDto> for Dataset {
+    fn from(dataset: DatasetDto) -> Self {
+        match dataset {
+            DatasetDto::B2b => Dataset::B2b,
+            DatasetDto::B2c => Dataset::B2c,
+        }
+    }
+}
+
+impl From<Dataset> for DatasetDto {
+    fn from(dataset: Dataset) -> Self {
+        match dataset {
+            Dataset::B2b => DatasetDto::B2b,
+            Dataset::B2c => DatasetDto::B2c,
+        }
+    }
+}
+
+/// A customer's fixed fields and CRM values, as sent to change one (and as one import row).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRequest {
+    /// Company or person name.
+    pub name: String,
+    /// Phone numbers (E.164, spaces allowed), main number first. A customer needs a phone
+    /// number or an e-mail address.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Organisation number (B2B) or person number (B2C).
+    #[serde(default)]
+    pub registry_number: Option<String>,
+    /// The id in the source system; imports match existing customers by it.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// CRM field values as text by field key, parsed by each field's type (`42`,
+    /// `12.5`, `2025-03-03`, `yes`, a choice). An empty text leaves the field empty.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl CustomerRequest {
+    /// The use cases' input.
+    pub fn into_input(self) -> CustomerInput {
+        CustomerInput {
+            name: self.name,
+            phones: self.phones,
+            email: self.email,
+            address: self.address,
+            registry_number: self.registry_number,
+            external_id: self.external_id,
+            fields: self.fields,
+        }
+    }
+}
+
+/// A customer to add to a data owner.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomerRequest {
+    /// Company (`b2b`) or person (`b2c`); fixed once created.
+    pub dataset: DatasetDto,
+    /// Company or person name.
+    pub name: String,
+    /// Phone numbers (E.164, spaces allowed), main number first.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Organisation number (B2B) or person number (B2C).
+    #[serde(default)]
+    pub registry_number: Option<String>,
+    /// The id in the source system.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// CRM field values as text by field key.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl NewCustomerRequest {
+    fn into_parts(self) -> (Dataset, CustomerInput) {
+        let input = CustomerRequest {
+            name: self.name,
+            phones: self.phones,
+            email: self.email,
+            address: self.address,
+            registry_number: self.registry_number,
+            external_id: self.external_id,
+            fields: self.fields,
+        }
+        .into_input();
+        (self.dataset.into(), input)
+    }
+}
+
+/// A customer as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomerRecordDto {
+    /// The id.
+    pub id: Uuid,
+    /// The data owner.
+    pub data_owner: Uuid,
+    /// Company or person.
+    pub dataset: DatasetDto,
+    /// Company or person name.
+    pub name: String,
+    /// Phone numbers (E.164), main number first.
+    pub phones: Vec<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Organisation or person number.
+    pub registry_number: Option<String>,
+    /// The id in the source system.
+    pub external_id: Option<String>,
+    /// CRM field values as text by field key (the form accepted on input).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl From<&Customer> for CustomerRecordDto {
+    fn from(c: &Customer) -> Self {
+        let d = c.details();
+        Self {
+            id: c.id().as_uuid(),
+            data_owner: c.data_owner().as_uuid(),
+            dataset: c.dataset().into(),
+            name: d.name.to_string(),
+            phones: d.phones.iter().map(ToString::to_string).collect(),
+            email: d.email.as_ref().map(ToString::to_string),
+            address: d.address.clone(),
+            registry_number: d.registry_number.clone(),
+            external_id: d.external_id.clone(),
+            fields: c
+                .fields()
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.display()))
+                .collect(),
+        }
+    }
+}
+
+/// Which page of customers.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPageQuery {
+    /// Customers to skip, oldest first; default 0 (use `next_offset` of the previous page).
+    pub offset: Option<u64>,
+    /// Customers to return, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+}
+
+impl CustomerPageQuery {
+    fn page(&self) -> ApiResult<Page> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(invalid_field(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}, got {limit}"),
+            ));
+        }
+        Ok(Page {
+            offset: self.offset.unwrap_or(0),
+            limit,
+        })
+    }
+}
+
+/// A page of a data owner's customers, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomerPageDto {
+    /// The customers.
+    pub items: Vec<CustomerRecordDto>,
+    /// Skipped before this page.
+    pub offset: u64,
+    /// Asked for.
+    pub limit: u64,
+    /// The `offset` of the next page; `null` on the last page.
+    pub next_offset: Option<u64>,
+}
+
+/// Adds a customer to a data owner.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/customers", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    request_body = NewCustomerRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names the new customer", body = CustomerRecordDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A customer with the same external id or phone exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<NewCustomerRequest>,
+) -> ApiResult<Response> {
+    let (dataset, input) = request.into_parts();
+    let customer = state
+        .cube
+        .add_customer(actor.user.id, DataOwnerId::from_uuid(id), dataset, input)
+        .await?;
+    let location = format!("/api/customers/{}", customer.id());
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(CustomerRecordDto::from(&customer)),
+    )
+        .into_response())
+}
+
+/// One customer.
+#[utoipa::path(
+    get, path = "/api/customers/{id}", tag = "customers",
+    params(("id" = Uuid, Path, description = "The customer")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerRecordDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<CustomerRecordDto>> {
+    let customer = state
+        .cube
+        .customer(actor.user.id, CustomerId::from_uuid(id))
+        .await?;
+    Ok(Json(CustomerRecordDto::from(&customer)))
+}
+
+/// Replaces a customer's fixed fields and CRM values (its dataset stays).
+#[utoipa::path(
+    put, path = "/api/customers/{id}", tag = "customers",
+    params(("id" = Uuid, Path, description = "The customer")),
+    request_body = CustomerRequest,
+    responses(
+        (status = 200, description = "The customer now", body = CustomerRecordDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<CustomerRequest>,
+) -> ApiResult<Json<CustomerRecordDto>> {
+    let customer = state
+        .cube
+        .update_customer(
+            actor.user.id,
+            CustomerId::from_uuid(id),
+            request.into_input(),
+        )
+        .await?;
+    Ok(Json(CustomerRecordDto::from(&customer)))
+}
+
+/// A page of a data owner's customers, oldest first.
+#[utoipa::path(
+    get, path = "/api/data-owners/{id}/customers", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner"), CustomerPageQuery),
+    responses(
+        (status = 200, description = "One page", body = CustomerPageDto),
+        (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<CustomerPageQuery>,
+) -> ApiResult<Json<CustomerPageDto>> {
+    let page = query.page()?;
+    let customers = state
+        .cube
+        .customers(actor.user.id, DataOwnerId::from_uuid(id), page)
+        .await?;
+    let returned = u64::try_from(customers.len()).unwrap_or(u64::MAX);
+    Ok(Json(CustomerPageDto {
+        items: customers.iter().map(CustomerRecordDto::from).collect(),
+        offset: page.offset,
+        limit: page.limit,
+        next_offset: (returned == page.limit).then(|| page.offset.saturating_add(returned)),
+    }))
+}

@@ -1,0 +1,125 @@
+//! The meetings report of one assignment: the meetings starting in a window `[from, to)`,
+//! sorted by start, optionally only those whose place contains a search text. A calendar
+//! view is the same list drawn differently.
+
+use super::WindowQuery;
+use crate::AppState;
+use crate::auth::Actor;
+use crate::dto::MeetingKindDto;
+use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use cube_domain::ids::AssignmentId;
+use cube_domain::meeting::{Meeting, MeetingKind};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The longest search text accepted.
+const MAX_SEARCH: usize = 200;
+
+/// A window and a search text.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeetingQuery {
+    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    pub to: Option<String>,
+    /// Only meetings whose place (address or video link) contains this, ignoring case.
+    pub q: Option<String>,
+}
+
+/// A booked meeting, with whom and by whom.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MeetingRowDto {
+    /// The id.
+    pub id: Uuid,
+    /// The calendar.
+    pub calendar: Uuid,
+    /// The enrollment it was booked on.
+    pub enrollment: Uuid,
+    /// The customer.
+    pub customer: Uuid,
+    /// Who booked it; `null` when not a person.
+    pub booked_by: Option<Uuid>,
+    /// Start (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub start: OffsetDateTime,
+    /// End (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub end: OffsetDateTime,
+    /// Physical or video.
+    pub kind: MeetingKindDto,
+    /// Address or video link.
+    pub place: Option<String>,
+}
+
+impl From<&Meeting> for MeetingRowDto {
+    fn from(m: &Meeting) -> Self {
+        Self {
+            id: m.id.as_uuid(),
+            calendar: m.calendar.as_uuid(),
+            enrollment: m.enrollment.as_uuid(),
+            customer: m.customer.as_uuid(),
+            booked_by: m.booked_by.map(|u| u.as_uuid()),
+            start: m.start,
+            end: m.end,
+            kind: match m.kind {
+                MeetingKind::Physical => MeetingKindDto::Physical,
+                MeetingKind::Video => MeetingKindDto::Video,
+            },
+            place: m.place.clone(),
+        }
+    }
+}
+
+/// Meetings of an assignment starting in a window.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/meetings", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment"), MeetingQuery),
+    responses(
+        (status = 200, description = "The meetings, by start", body = Vec<MeetingRowDto>),
+        (status = 400, description = "Malformed id or time", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts, or the search text is too long", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn meetings(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<MeetingQuery>,
+) -> ApiResult<Json<Vec<MeetingRowDto>>> {
+    let window = WindowQuery {
+        from: query.from,
+        to: query.to,
+    }
+    .window()?;
+    if query
+        .q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_SEARCH)
+    {
+        return Err(crate::customers::invalid_field(
+            "q",
+            format!("at most {MAX_SEARCH} characters"),
+        ));
+    }
+    let list = state
+        .cube
+        .meeting_report(
+            actor.user.id,
+            AssignmentId::from_uuid(id),
+            window,
+            query.q.as_deref(),
+        )
+        .await?;
+    Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
+}

@@ -1,0 +1,1390 @@
+//! The customers endpoint group end to end inside the process: customer records and paging,
+//! import, enrolling, bulk work, time entries, external state changes, and the reports routed
+//! from the group (performance across assignments, meetings, activity limits, hit analysis).
+//! Each test reads as a conversation: request, status, body — and what the store holds after.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{App, PASSWORD, is_problem};
+use cube_app::Cube;
+use cube_domain::ports::Store;
+use cube_http::{AppState, router};
+use cube_testkit::fixtures::{SalesFlow, T0, World};
+use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Tokens of every role of the first world, and of the other world's admin and manager.
+struct Tokens {
+    admin: String,
+    manager: String,
+    seller: String,
+    client: String,
+    other_admin: String,
+    other_manager: String,
+}
+
+impl Tokens {
+    async fn of(app: &App) -> Self {
+        Self {
+            admin: app.login(&app.world.admin.email.to_string()).await,
+            manager: app.login(&app.world.manager.email.to_string()).await,
+            seller: app.login(&app.world.sellers[0].email.to_string()).await,
+            client: app.login(&app.world.client_user.email.to_string()).await,
+            other_admin: app.login(&app.other.admin.email.to_string()).await,
+            other_manager: app.login(&app.other.manager.email.to_string()).await,
+        }
+    }
+}
+
+/// The app as `App::new` builds it, but over a clock the test can move.
+async fn app_with_clock() -> (App, Arc<FixedClock>) {
+    use argon2::password_hash::PasswordHasher;
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let clock = Arc::new(FixedClock::new(T0));
+    let ids = Arc::new(SequentialIds::new());
+    let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 20)
+        .await
+        .expect("the first world builds");
+    let other = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
+        .await
+        .expect("the second world builds");
+    let cube = Cube::new(store, clock.clone(), ids);
+    let params = Params::new(8, 1, 1, None).expect("valid argon2 parameters");
+    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(PASSWORD.as_bytes())
+        .expect("hashing works")
+        .to_string();
+    for user in world.users().chain(other.users()) {
+        cube.set_initial_password(user.id, &hash)
+            .await
+            .expect("the password is set");
+    }
+    let app = App {
+        router: router(AppState::new(cube)),
+        world,
+        other,
+    };
+    (app, clock)
+}
+
+fn owner(app: &App) -> String {
+    app.world.data_owner.id().to_string()
+}
+
+fn decimal(value: &Value) -> Decimal {
+    value
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{value} is not a decimal string"))
+}
+
+fn detail(problem: &Value) -> &str {
+    problem["detail"].as_str().unwrap_or_default()
+}
+
+/// How many customers the data owner has, read through the API.
+async fn customer_count(app: &App, token: &str) -> usize {
+    let (status, page) = app
+        .call(
+            Method::GET,
+            &format!("/api/data-owners/{}/customers?limit=500", owner(app)),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().map_or(0, Vec::len)
+}
+
+fn new_customer(name: &str, phone: &str) -> Value {
+    json!({
+        "dataset": "b2b",
+        "name": name,
+        "phones": [phone],
+        "external_id": format!("new-{name}"),
+        "fields": { "industry": "Retail", "employees": "12" },
+    })
+}
+
+#[tokio::test]
+async fn a_manager_creates_reads_and_updates_a_customer() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let request = Request::post(format!("/api/data-owners/{}/customers", owner(&app)))
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            new_customer("Fjord Fisk AS", "+47 912 34 567").to_string(),
+        ))
+        .expect("a valid request");
+    let (status, headers, created) = app.send(request).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    assert_eq!(
+        headers.get(header::LOCATION).and_then(|v| v.to_str().ok()),
+        Some(format!("/api/customers/{id}").as_str())
+    );
+    assert_eq!(created["phones"], json!(["+4791234567"]));
+    assert_eq!(created["dataset"], "b2b");
+    assert_eq!(created["data_owner"], owner(&app).as_str());
+    assert_eq!(created["fields"]["employees"], "12");
+
+    let uri = format!("/api/customers/{id}");
+    let (status, read) = app.call(Method::GET, &uri, Some(&t.admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, created);
+
+    let mut changed = read.clone();
+    for key in ["id", "data_owner", "dataset"] {
+        changed.as_object_mut().map(|o| o.remove(key));
+    }
+    changed["name"] = json!("Fjord Fisk og Vilt AS");
+    changed["fields"]["employees"] = json!("13");
+    changed["email"] = json!("post@fjordfisk.example.no");
+    let (status, updated) = app
+        .call(Method::PUT, &uri, Some(&t.manager), Some(changed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["name"], "Fjord Fisk og Vilt AS");
+    assert_eq!(updated["fields"]["employees"], "13");
+    let (_, read) = app.call(Method::GET, &uri, Some(&t.admin), None).await;
+    assert_eq!(read, updated);
+    assert_eq!(read["email"], "post@fjordfisk.example.no");
+}
+
+#[tokio::test]
+async fn bad_customer_input_is_a_problem_that_names_the_field() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers", owner(&app));
+    let cases = [
+        (
+            json!({ "dataset": "b2b", "name": "X", "phones": ["12ab"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "phone number",
+        ),
+        (
+            json!({ "dataset": "b2b", "name": "X", "phones": ["+4791111111"], "colour": "red" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "colour",
+        ),
+        (
+            json!({ "dataset": "b2b", "name": "X", "phones": ["+4791111111"], "fields": { "shoe_size": "42" } }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "shoe_size",
+        ),
+        (
+            json!({ "dataset": "b2b", "name": "X", "phones": ["+4791111111"], "fields": { "employees": "many" } }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "employees",
+        ),
+        (
+            json!({ "dataset": "b2x", "name": "X", "phones": ["+4791111111"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "dataset",
+        ),
+        (
+            json!({ "dataset": "b2b", "name": "X" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "phone number or an e-mail",
+        ),
+        (
+            json!({ "dataset": "b2b", "name": "X", "email": "not-an-address" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "e-mail",
+        ),
+    ];
+    for (body, expected, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(&t.admin), Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+        assert!(detail(&problem).contains(named), "{body}: {problem}");
+    }
+    // The same phone as a fixture customer: a duplicate.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(json!({ "dataset": "b2b", "name": "Copy", "phones": ["+4790000000"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(
+        customer_count(&app, &t.admin).await,
+        20,
+        "nothing was written"
+    );
+
+    let (status, problem) = app
+        .call(
+            Method::GET,
+            "/api/customers/not-a-uuid",
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/customers/{}", uuid::Uuid::nil()),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/customers/{}", app.world.customers[0].id()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let base = format!("/api/data-owners/{}/customers", owner(&app));
+    let (status, page) = app
+        .call(
+            Method::GET,
+            &format!("{base}?limit=8"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(8));
+    assert_eq!(page["items"][0]["name"], "Customer 00000");
+    assert_eq!(page["items"][0]["fields"]["industry"], "Energy");
+    assert_eq!(page["next_offset"], 8);
+    let (_, last) = app
+        .call(
+            Method::GET,
+            &format!("{base}?offset=16&limit=8"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(last["items"].as_array().map(Vec::len), Some(4));
+    assert_eq!(last["items"][0]["name"], "Customer 00016");
+    assert_eq!(last["next_offset"], Value::Null);
+    let (_, default) = app.call(Method::GET, &base, Some(&t.manager), None).await;
+    assert_eq!(default["limit"], 50);
+    assert_eq!(default["items"].as_array().map(Vec::len), Some(20));
+
+    for (query, expected, named) in [
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("limit=501", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("limit=ten", StatusCode::BAD_REQUEST, "limit"),
+        ("offset=-1", StatusCode::BAD_REQUEST, "offset"),
+        ("q=fisk", StatusCode::BAD_REQUEST, "q"),
+    ] {
+        let request = Request::get(format!("{base}?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+            .body(Body::empty())
+            .expect("a valid request");
+        let (status, headers, problem) = app.send(request).await;
+        assert_eq!(status, expected, "{query}: {problem}");
+        assert!(is_problem(&headers), "{query}");
+        assert!(detail(&problem).contains(named), "{query}: {problem}");
+    }
+}
+
+#[tokio::test]
+async fn sellers_and_clients_may_not_touch_customer_records() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let customer = format!("/api/customers/{}", app.world.customers[0].id());
+    let list = format!("/api/data-owners/{}/customers", owner(&app));
+    for token in [&t.seller, &t.client] {
+        let attempts = [
+            (Method::GET, customer.clone(), None),
+            (
+                Method::PUT,
+                customer.clone(),
+                Some(json!({ "name": "Hacked", "phones": ["+4790000000"] })),
+            ),
+            (Method::GET, list.clone(), None),
+            (
+                Method::POST,
+                list.clone(),
+                Some(new_customer("Sneaky AS", "+4798765432")),
+            ),
+        ];
+        for (method, uri, body) in attempts {
+            let (status, problem) = app.call(method.clone(), &uri, Some(token), body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {problem}");
+        }
+    }
+    let (_, read) = app.call(Method::GET, &customer, Some(&t.admin), None).await;
+    assert_eq!(read["name"], "Customer 00000");
+}
+
+#[tokio::test]
+async fn another_organisations_admin_and_manager_get_404_on_every_id_of_the_first() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let owner = owner(&app);
+    let assignment = app.assignment();
+    let customer = app.world.customers[0].id();
+    let seller = app.world.sellers[0].id;
+    let their_assignment = app.other.assignment.id();
+    let row = json!({ "name": "Row", "phones": ["+4791919191"] });
+    let attempts = [
+        (Method::GET, format!("/api/customers/{customer}"), None),
+        (
+            Method::PUT,
+            format!("/api/customers/{customer}"),
+            Some(json!({ "name": "X", "phones": ["+4790000000"] })),
+        ),
+        (
+            Method::GET,
+            format!("/api/data-owners/{owner}/customers"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/data-owners/{owner}/customers"),
+            Some(new_customer("X", "+4791919191")),
+        ),
+        (
+            Method::POST,
+            format!("/api/data-owners/{owner}/customers/import"),
+            Some(json!({ "assignment": assignment, "dataset": "b2b", "rows": [row] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/data-owners/{owner}/customers/import"),
+            Some(json!({ "assignment": their_assignment, "dataset": "b2b", "rows": [row] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/enrollments"),
+            Some(json!({ "customers": [customer] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{their_assignment}/enrollments"),
+            Some(json!({ "customers": [customer] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/selection"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/bulk"),
+            Some(json!({ "action": { "type": "remove" } })),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/time/start"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{assignment}/time"),
+            Some(json!({ "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" })),
+        ),
+        (
+            Method::POST,
+            format!("/api/assignments/{their_assignment}/time"),
+            Some(
+                json!({ "user": seller, "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" }),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("/api/customers/{customer}/external-state"),
+            Some(json!({ "state": "Excluded" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/reports/meetings"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/reports/limits"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/reports/hits"),
+            None,
+        ),
+    ];
+    for token in [&t.other_admin, &t.other_manager] {
+        for (method, uri, body) in attempts.clone() {
+            let (status, problem) = app.call(method.clone(), &uri, Some(token), body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}: {problem}");
+        }
+        let (status, report) = app
+            .call(Method::GET, "/api/reports/performance", Some(token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let assignments: Vec<&Value> = report["per_assignment"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| &a["assignment"])
+            .collect();
+        assert!(!assignments.contains(&&json!(assignment)), "{report}");
+    }
+    // Nothing of the first organisation changed.
+    assert_eq!(customer_count(&app, &t.admin).await, 20);
+    let (_, read) = app
+        .call(
+            Method::GET,
+            &format!("/api/customers/{customer}"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(read["name"], "Customer 00000");
+}
+
+#[tokio::test]
+async fn an_import_takes_the_good_rows_and_numbers_the_bad_ones() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers/import", owner(&app));
+    let rows = json!([
+        { "name": "Good One AS", "phones": ["+4792000001"], "external_id": "imp-1", "fields": { "industry": "Retail" } },
+        { "name": "Bad Phone AS", "phones": ["call me"] },
+        { "name": "Good Two AS", "email": "two@example.no", "fields": { "employees": "7" } },
+        { "name": "No Contact AS" },
+        { "name": "Same As One", "phones": ["+4792000001"] },
+        { "name": "Bad Choice AS", "phones": ["+4792000006"], "fields": { "industry": "Mining" } },
+        { "name": "Good Three AS", "phones": ["+4792000007"] },
+        { "name": "Customer 00001 again", "phones": ["+4790000001"] },
+    ]);
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": rows })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["matched"], 1, "{report}");
+    assert_eq!(report["imported"], 4, "{report}");
+    assert_eq!(report["enrolled"], 3, "{report}");
+    assert_eq!(report["already_enrolled"], 1, "{report}");
+    let rejected: Vec<u64> = report["rejected"]
+        .as_array()
+        .expect("rejected rows")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(rejected, [2, 4, 5, 6], "{report}");
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("phone number")),
+        "{report}"
+    );
+    assert!(
+        report["rejected"][2]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("row 1")),
+        "{report}"
+    );
+
+    // Only the good rows are stored, and enrolled.
+    let (_, page) = app
+        .call(
+            Method::GET,
+            &format!("/api/data-owners/{}/customers?limit=500", owner(&app)),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 23, "{names:?}");
+    for good in ["Good One AS", "Good Two AS", "Good Three AS"] {
+        assert!(names.contains(&good), "{good} is missing");
+    }
+    for bad in [
+        "Bad Phone AS",
+        "No Contact AS",
+        "Same As One",
+        "Bad Choice AS",
+    ] {
+        assert!(!names.contains(&bad), "{bad} was written");
+    }
+    let (_, status_report) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{}/reports/status", app.assignment()),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status_report["total"], 23, "{status_report}");
+}
+
+#[tokio::test]
+async fn a_refused_import_writes_nothing() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers/import", owner(&app));
+    let good = json!({ "name": "Good AS", "phones": ["+4793000001"] });
+    let cases = [
+        (
+            &t.admin,
+            json!({ "assignment": app.assignment(), "dataset": "b2b", "segment": uuid::Uuid::nil(), "rows": [good] }),
+            StatusCode::NOT_FOUND,
+            "segment",
+        ),
+        (
+            &t.seller,
+            json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [good] }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+        (
+            &t.client,
+            json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [good] }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+        (
+            &t.admin,
+            json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rows",
+        ),
+        (
+            &t.admin,
+            json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [good, { "name": "X", "phone": "+4793000002" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rows[1]",
+        ),
+        (
+            &t.admin,
+            json!({ "dataset": "b2b", "rows": [good] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assignment",
+        ),
+        (
+            &t.admin,
+            json!({ "assignment": "nope", "dataset": "b2b", "rows": [good] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assignment",
+        ),
+    ];
+    for (token, body, expected, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(token), Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+        assert!(detail(&problem).contains(named), "{body}: {problem}");
+    }
+    assert_eq!(customer_count(&app, &t.admin).await, 20);
+}
+
+#[tokio::test]
+async fn an_import_may_be_larger_than_the_default_body_limit() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let padding = "x".repeat(180);
+    let rows: Vec<Value> = (0..1500)
+        .map(|i| {
+            json!({
+                "name": format!("Bulk Customer {i:04}"),
+                "phones": [format!("+4794{i:06}")],
+                "address": format!("{padding} {i}"),
+            })
+        })
+        .collect();
+    let body = json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": rows });
+    assert!(
+        body.to_string().len() > 256 * 1024,
+        "the body passes 256 KiB"
+    );
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{}/customers/import", owner(&app)),
+            Some(&t.admin),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 1500);
+    assert_eq!(report["rejected"], json!([]));
+
+    // Other routes keep the default limit.
+    let big = json!({ "dataset": "b2b", "name": "Big", "phones": ["+4795000000"], "address": "x".repeat(300 * 1024) });
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{}/customers", owner(&app)),
+            Some(&t.admin),
+            Some(big),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+}
+
+#[tokio::test]
+async fn customers_are_enrolled_once_and_only_from_the_same_data_owner() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{}/customers", owner(&app)),
+            Some(&t.admin),
+            Some(new_customer("Late Arrival AS", "+4796000000")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let new = created["id"].as_str().expect("an id").to_owned();
+    let uri = format!("/api/assignments/{}/enrollments", app.assignment());
+    let old = app.world.customers[0].id().to_string();
+
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(json!({ "customers": [new, old] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report, json!({ "enrolled": 1, "already_enrolled": 1 }));
+    let (_, again) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(json!({ "customers": [new] })),
+        )
+        .await;
+    assert_eq!(again, json!({ "enrolled": 0, "already_enrolled": 1 }));
+
+    let foreign = app.other.customers[0].id().to_string();
+    let cases = [
+        (
+            &t.admin,
+            json!({ "customers": [foreign] }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &t.admin,
+            json!({ "customers": [new], "segment": uuid::Uuid::nil() }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &t.admin,
+            json!({ "customers": [] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &t.admin,
+            json!({ "customers": ["not-a-uuid"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &t.seller,
+            json!({ "customers": [new] }),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &t.client,
+            json!({ "customers": [new] }),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (token, body, expected) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(token), Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+    }
+    let (_, status_report) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{}/reports/status", app.assignment()),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status_report["total"], 21);
+}
+
+#[tokio::test]
+async fn a_selection_is_previewed_then_acted_on_all_or_nothing() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let assignment = app.assignment();
+    let preview = format!("/api/assignments/{assignment}/selection");
+    let bulk = format!("/api/assignments/{assignment}/bulk");
+    let energy = json!({ "fields": [{ "key": "industry", "values": [{ "type": "choice", "value": "Energy" }] }] });
+
+    let (status, selected) = app
+        .call(
+            Method::POST,
+            &preview,
+            Some(&t.manager),
+            Some(json!({ "selection": energy, "limit": 3 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{selected}");
+    assert_eq!(selected["count"], 7);
+    assert_eq!(selected["truncated"], true);
+    assert_eq!(selected["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(selected["items"][1]["name"], "Customer 00003");
+    assert_eq!(selected["items"][0]["category"], "available");
+    let (_, everyone) = app
+        .call(Method::POST, &preview, Some(&t.manager), Some(json!({})))
+        .await;
+    assert_eq!(everyone["count"], 20);
+    assert_eq!(everyone["truncated"], false);
+
+    let no_sale = SalesFlow::O_NO_SALE.to_string();
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &bulk,
+            Some(&t.manager),
+            Some(json!({
+                "selection": energy,
+                "action": { "type": "register_outcome", "outcome": no_sale, "note": "bulk" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report, json!({ "selected": 7, "changed": 7 }));
+
+    // No sale is not allowed from No sale: every one fails, so nothing changes.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &bulk,
+            Some(&t.manager),
+            Some(json!({
+                "selection": {},
+                "action": { "type": "register_outcome", "outcome": no_sale },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("7 of 20"), "{problem}");
+    let (_, closed) = app
+        .call(
+            Method::POST,
+            &preview,
+            Some(&t.manager),
+            Some(
+                json!({ "selection": { "states": [SalesFlow::NO_SALE.to_string()] }, "limit": 0 }),
+            ),
+        )
+        .await;
+    assert_eq!(closed["count"], 7, "{closed}");
+    assert_eq!(closed["items"], json!([]));
+
+    let (_, moved) = app
+        .call(
+            Method::POST,
+            &bulk,
+            Some(&t.admin),
+            Some(json!({ "action": { "type": "move_to_segment", "segment": null } })),
+        )
+        .await;
+    assert_eq!(moved, json!({ "selected": 20, "changed": 0 }));
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &bulk,
+            Some(&t.admin),
+            Some(json!({ "action": { "type": "move_to_segment", "segment": uuid::Uuid::nil() } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+
+    let (status, removed) = app
+        .call(
+            Method::POST,
+            &bulk,
+            Some(&t.admin),
+            Some(json!({
+                "selection": { "states": [SalesFlow::NO_SALE.to_string()] },
+                "action": { "type": "remove" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["changed"], 7);
+    let (_, left) = app
+        .call(
+            Method::POST,
+            &preview,
+            Some(&t.admin),
+            Some(json!({ "limit": 0 })),
+        )
+        .await;
+    assert_eq!(left["count"], 13);
+}
+
+#[tokio::test]
+async fn bad_selections_and_roles_are_refused_before_anything_changes() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let assignment = app.assignment();
+    let preview = format!("/api/assignments/{assignment}/selection");
+    let bulk = format!("/api/assignments/{assignment}/bulk");
+    let cases = [
+        (
+            preview.clone(),
+            json!({ "selection": { "min_attempts": 3, "max_attempts": 1 } }),
+            "max_attempts",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "fields": [{ "key": "Not A Key", "values": [] }] } }),
+            "selection.fields[0].key",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "fields": [{ "key": "founded", "values": [{ "type": "date", "value": "March" }] }] } }),
+            "selection.fields[0].values",
+        ),
+        (preview.clone(), json!({ "limit": 1001 }), "limit"),
+        (
+            preview.clone(),
+            json!({ "selection": { "segment": [] } }),
+            "segment",
+        ),
+        (
+            bulk.clone(),
+            json!({ "action": { "type": "paint_it_red" } }),
+            "action",
+        ),
+        (bulk.clone(), json!({ "selection": {} }), "action"),
+    ];
+    for (uri, body, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(&t.admin), Some(body.clone()))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+        assert!(detail(&problem).contains(named), "{body}: {problem}");
+    }
+    for token in [&t.seller, &t.client] {
+        let (status, _) = app
+            .call(Method::POST, &preview, Some(token), Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &bulk,
+                Some(token),
+                Some(json!({ "action": { "type": "remove" } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (_, everyone) = app
+        .call(
+            Method::POST,
+            &preview,
+            Some(&t.admin),
+            Some(json!({ "limit": 0 })),
+        )
+        .await;
+    assert_eq!(everyone["count"], 20);
+}
+
+#[tokio::test]
+async fn the_clock_runs_from_start_to_stop_and_hours_can_be_added_by_hand() {
+    let (app, clock) = app_with_clock().await;
+    let t = Tokens::of(&app).await;
+    let assignment = app.assignment();
+    let (status, running) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/time/start"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{running}");
+    assert_eq!(running["end"], Value::Null);
+    assert_eq!(running["hours"], Value::Null);
+    assert_eq!(running["start"], "2025-03-03T08:00:00Z");
+    clock.advance(time::Duration::minutes(90));
+    let (status, stopped) = app
+        .call(Method::POST, "/api/time/stop", Some(&t.seller), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stopped}");
+    assert_eq!(stopped["id"], running["id"]);
+    assert_eq!(stopped["end"], "2025-03-03T09:30:00Z");
+    assert_eq!(stopped["hours"], "1.5");
+    let (status, problem) = app
+        .call(Method::POST, "/api/time/stop", Some(&t.seller), None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("no clock"), "{problem}");
+
+    let manual = format!("/api/assignments/{assignment}/time");
+    let (status, added) = app
+        .call(
+            Method::POST,
+            &manual,
+            Some(&t.seller),
+            Some(json!({ "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["hours"], "1");
+    assert_eq!(added["user"], app.world.sellers[0].id.to_string());
+    let other_seller = app.world.sellers[1].id.to_string();
+    let (status, for_other) = app
+        .call(
+            Method::POST,
+            &manual,
+            Some(&t.manager),
+            Some(json!({ "user": other_seller, "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T08:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{for_other}");
+    assert_eq!(for_other["user"], other_seller.as_str());
+
+    let (status, report) = app
+        .call(
+            Method::GET,
+            "/api/reports/performance?from=2025-03-03T00:00:00Z&to=2025-03-04T00:00:00Z",
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        decimal(&report["overall"]["hours"]),
+        Decimal::new(45, 1),
+        "{report}"
+    );
+    assert_eq!(
+        report["per_assignment"][0]["assignment"],
+        assignment.as_str()
+    );
+    assert_eq!(report["per_user"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn bad_time_entries_and_roles_are_refused() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let assignment = app.assignment();
+    let manual = format!("/api/assignments/{assignment}/time");
+    let seller = app.world.sellers[1].id.to_string();
+    let cases = [
+        (
+            &t.seller,
+            json!({ "start": "2025-03-03T07:00:00Z", "end": "2025-03-03T06:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "end after it starts",
+        ),
+        (
+            &t.seller,
+            json!({ "start": "2025-03-03T07:00:00Z", "end": "2025-03-03T09:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "future",
+        ),
+        (
+            &t.seller,
+            json!({ "start": "2025-03-01T07:00:00Z", "end": "2025-03-03T07:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "24 hours",
+        ),
+        (
+            &t.seller,
+            json!({ "start": "this morning", "end": "2025-03-03T07:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "start",
+        ),
+        (
+            &t.seller,
+            json!({ "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z", "minutes": 60 }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "minutes",
+        ),
+        (
+            &t.seller,
+            json!({ "user": seller, "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+        (
+            &t.client,
+            json!({ "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+        (
+            &t.admin,
+            json!({ "user": uuid::Uuid::nil(), "start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z" }),
+            StatusCode::NOT_FOUND,
+            "user",
+        ),
+    ];
+    for (token, body, expected, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &manual, Some(token), Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+        assert!(detail(&problem).contains(named), "{body}: {problem}");
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/time/start"),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/assignments/not-a-uuid/time/start",
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Under a clock that stands still, a stop right after a start is too short.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/time/start"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, problem) = app
+        .call(Method::POST, "/api/time/stop", Some(&t.seller), None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _) = app.call(Method::POST, "/api/time/stop", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_external_system_excludes_a_customer_everywhere() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let customer = app.world.customers[0].id();
+    let uri = format!("/api/customers/{customer}/external-state");
+    let (status, changes) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(json!({ "state": "Excluded" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changes}");
+    assert_eq!(changes.as_array().map(Vec::len), Some(1));
+    assert_eq!(changes[0]["assignment"], app.assignment().as_str());
+    assert_eq!(changes[0]["from_state"], SalesFlow::TO_CALL.to_string());
+    assert_eq!(changes[0]["to_state"], SalesFlow::EXCLUDED.to_string());
+    assert_eq!(changes[0]["category"], "excluded");
+    let (_, excluded) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/selection", app.assignment()),
+            Some(&t.admin),
+            Some(json!({ "selection": { "states": [SalesFlow::EXCLUDED.to_string()] } })),
+        )
+        .await;
+    assert_eq!(excluded["items"][0]["customer"], customer.to_string());
+
+    let cases = [
+        (
+            &t.admin,
+            json!({ "state": "Teleported" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Teleported",
+        ),
+        (
+            &t.admin,
+            json!({ "state": "Excluded" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Excluded",
+        ),
+        (
+            &t.admin,
+            json!({ "state": "  " }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "state",
+        ),
+        (
+            &t.admin,
+            json!({ "status": "Excluded" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status",
+        ),
+        (
+            &t.seller,
+            json!({ "state": "Sale" }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+        (
+            &t.client,
+            json!({ "state": "Sale" }),
+            StatusCode::FORBIDDEN,
+            "role",
+        ),
+    ];
+    for (token, body, expected, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(token), Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {problem}");
+        assert!(detail(&problem).contains(named), "{body}: {problem}");
+    }
+}
+
+#[tokio::test]
+async fn the_remaining_reports_answer_by_role() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let assignment = app.assignment();
+    // The seven customers in Energy get No sale.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/bulk"),
+            Some(&t.admin),
+            Some(json!({
+                "selection": { "fields": [{ "key": "industry", "values": [{ "type": "choice", "value": "Energy" }] }], "max_attempts": 0 },
+                "action": { "type": "register_outcome", "outcome": SalesFlow::O_NO_SALE.to_string() },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let hits = format!("/api/assignments/{assignment}/reports/hits");
+    let (status, report) = app.call(Method::GET, &hits, Some(&t.client), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report[0]["field"], "industry");
+    let energy = report[0]["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["value"] == "Energy")
+        .expect("an Energy row");
+    assert_eq!(energy["no"], 7, "{report}");
+    assert_eq!(energy["yes"], 0);
+    assert_eq!(decimal(&energy["hitrate_percent"]), Decimal::ZERO);
+    assert_eq!(report[1]["field"], "attempts");
+
+    let limits = format!("/api/assignments/{assignment}/reports/limits");
+    let (status, report) = app.call(Method::GET, &limits, Some(&t.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report, json!([]));
+
+    let meetings = format!("/api/assignments/{assignment}/reports/meetings");
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("{meetings}?from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z&q=oslo"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report, json!([]));
+
+    let (status, report) = app
+        .call(
+            Method::GET,
+            "/api/reports/performance?from=2025-03-03T00:00:00Z&to=2025-03-04T00:00:00Z",
+            Some(&t.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["per_assignment"][0]["assignment"],
+        assignment.as_str()
+    );
+    assert_eq!(
+        report["per_assignment"][0]["performance"]["results"]["conclusions"],
+        7
+    );
+    let (status, report) = app
+        .call(
+            Method::GET,
+            "/api/reports/performance",
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["per_assignment"],
+        json!([]),
+        "a seller reads no report"
+    );
+
+    // Meetings and activity limits are not client reports; sellers read no reports.
+    for (uri, token, expected) in [
+        (&meetings, &t.client, StatusCode::FORBIDDEN),
+        (&limits, &t.client, StatusCode::FORBIDDEN),
+        (&meetings, &t.seller, StatusCode::FORBIDDEN),
+        (&limits, &t.seller, StatusCode::FORBIDDEN),
+        (&hits, &t.seller, StatusCode::FORBIDDEN),
+        (&hits, &t.manager, StatusCode::OK),
+    ] {
+        let (status, body) = app.call(Method::GET, uri, Some(token), None).await;
+        assert_eq!(status, expected, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn bad_report_windows_are_problems_that_name_the_parameter() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let meetings = format!("/api/assignments/{}/reports/meetings", app.assignment());
+    let long = "a".repeat(201);
+    for (uri, expected, named) in [
+        (
+            "/api/reports/performance?from=yesterday".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "from",
+        ),
+        (
+            "/api/reports/performance?from=2025-03-04T00:00:00Z&to=2025-03-03T00:00:00Z".to_owned(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`to` must be after `from`",
+        ),
+        (
+            format!("{meetings}?to=2025-03-03T00:00:00"),
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        (
+            format!("{meetings}?from=2999-01-01T00:00:00Z"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`to` must be after `from`",
+        ),
+        (
+            format!("{meetings}?q={long}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "q",
+        ),
+        (
+            "/api/assignments/42/reports/hits".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "UUID",
+        ),
+    ] {
+        let (status, problem) = app.call(Method::GET, &uri, Some(&t.admin), None).await;
+        assert_eq!(status, expected, "{uri}: {problem}");
+        assert!(detail(&problem).contains(named), "{uri}: {problem}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_customer_endpoints() {
+    let app = App::new().await;
+    let (status, doc) = app
+        .call(Method::GET, "/api-docs/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let expected = [
+        ("/api/data-owners/{id}/customers", "post"),
+        ("/api/data-owners/{id}/customers", "get"),
+        ("/api/data-owners/{id}/customers/import", "post"),
+        ("/api/customers/{id}", "get"),
+        ("/api/customers/{id}", "put"),
+        ("/api/customers/{id}/external-state", "post"),
+        ("/api/assignments/{id}/enrollments", "post"),
+        ("/api/assignments/{id}/selection", "post"),
+        ("/api/assignments/{id}/bulk", "post"),
+        ("/api/assignments/{id}/time/start", "post"),
+        ("/api/assignments/{id}/time", "post"),
+        ("/api/time/stop", "post"),
+        ("/api/reports/performance", "get"),
+        ("/api/assignments/{id}/reports/meetings", "get"),
+        ("/api/assignments/{id}/reports/limits", "get"),
+        ("/api/assignments/{id}/reports/hits", "get"),
+    ];
+    for (path, method) in expected {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is missing");
+        assert_eq!(
+            operation["security"],
+            json!([{ "bearer": [] }, { "cookie": [] }]),
+            "{method} {path}"
+        );
+        assert!(
+            operation["responses"]["401"]["content"]["application/problem+json"].is_object(),
+            "{method} {path} documents its 401 problem"
+        );
+        let tag = operation["tags"][0].as_str().unwrap_or_default();
+        assert!(
+            ["customers", "time", "reports"].contains(&tag),
+            "{method} {path}: {tag}"
+        );
+    }
+    for schema in [
+        "CustomerRecordDto",
+        "NewCustomerRequest",
+        "ImportRequest",
+        "ImportReportDto",
+        "BulkActionDto",
+        "SelectionDto",
+        "TimeEntryDto",
+        "StateChangeDto",
+        "PerformanceReportDto",
+        "LimitProgressDto",
+        "MeetingRowDto",
+        "FieldHitsDto",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} is missing"
+        );
+    }
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for tag in ["customers", "time", "reports"] {
+        assert_eq!(tags.iter().filter(|t| **t == tag).count(), 1, "{tags:?}");
+    }
+}
