@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use sqlx::{ConnectOptions, Connection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -21,7 +21,7 @@ enum Data {
     Dir(PathBuf),
     /// A database on the PostgreSQL server of `DATABASE_URL`.
     Postgres {
-        admin: PgConnectOptions,
+        admin: Box<PgConnectOptions>,
         name: String,
     },
 }
@@ -43,7 +43,7 @@ impl Drop for Server {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Data::Postgres { admin, name } => {
-                let admin = admin.clone();
+                let admin = PgConnectOptions::clone(admin);
                 let name = name.clone();
                 // Dropping runs outside the test's runtime: a small one of its own.
                 let _ = std::thread::spawn(move || {
@@ -56,7 +56,9 @@ impl Drop for Server {
                     runtime.block_on(async {
                         if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
                             let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                                .execute(&mut conn)
+                                .await;
                         }
                     });
                 })
@@ -127,7 +129,13 @@ pub async fn on_postgres() -> Server {
         .expect("a fresh database");
     let _ = conn.close().await;
     let database = admin.clone().database(&name).to_url_lossy().to_string();
-    spawn(&database, Data::Postgres { admin, name })
+    spawn(
+        &database,
+        Data::Postgres {
+            admin: Box::new(admin),
+            name,
+        },
+    )
 }
 
 impl Server {

@@ -47,9 +47,7 @@ fn rollup_pieces(table: &str) -> String {
 
 /// The raw ends of a planned window ($8–$11) as one condition on `column`.
 fn raw_ends(column: &str) -> String {
-    format!(
-        "(({column} >= $8 AND {column} < $9) OR ({column} >= $10 AND {column} < $11))"
-    )
+    format!("(({column} >= $8 AND {column} < $9) OR ({column} >= $10 AND {column} < $11))")
 }
 
 /// The outcome tally of a planned window: event counts per tally key from the rollups and

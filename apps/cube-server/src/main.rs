@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
 use tracing_subscriber::EnvFilter;
 
@@ -68,6 +69,15 @@ struct Cli {
         global = true
     )]
     listen: SocketAddr,
+    /// The longest a request may take before it is answered 503, in seconds.
+    #[arg(
+        long,
+        env = "CUBE_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    request_timeout: u64,
     /// Log as JSON lines instead of text (the level comes from `RUST_LOG`, default info).
     #[arg(long, env = "CUBE_LOG_JSON", global = true)]
     log_json: bool,
@@ -194,7 +204,9 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     }
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
-    let app = cube_http::router(cube_http::AppState::new(cube));
+    let mut state = cube_http::AppState::new(cube);
+    state.request_timeout = Duration::from_secs(cli.request_timeout);
+    let app = cube_http::router(state);
     println!("Cube is serving on http://{address}");
     println!("  API docs: http://{address}/docs");
     if !no_demo {
@@ -286,6 +298,14 @@ mod tests {
         let cli = Cli::try_parse_from(["cube-server"]).expect("parses");
         assert!(cli.command.is_none());
         assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.request_timeout, 30);
+    }
+
+    #[test]
+    fn a_request_timeout_out_of_range_is_refused_with_its_range() {
+        let error = Cli::try_parse_from(["cube-server", "--request-timeout", "0"])
+            .expect_err("zero is refused");
+        assert!(error.to_string().contains("1..=3600"), "{error}");
     }
 
     #[test]

@@ -1,0 +1,244 @@
+//! Setting up assignments: creating one on a published flow, replacing its whole setup,
+//! adding a segment, and switching it to another published flow (customers follow by state
+//! id or name, the rest go to the new initial state, and the answer says which). Reading
+//! assignments is the work API's (`GET /api/assignments`, `GET /api/assignments/{id}`).
+
+use super::assignment_setup::{AssignmentSetupDto, SegmentDto};
+use crate::AppState;
+use crate::auth::Actor;
+use crate::dto::AssignmentDto;
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use cube_domain::assignment::Assignment;
+use cube_domain::flow::FlowVersion;
+use cube_domain::ids::{AssignmentId, ClientId, DataOwnerId, FlowId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An assignment to create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignmentRequest {
+    /// The data owner whose customers it works.
+    pub data_owner: Uuid,
+    /// The name.
+    pub name: String,
+    /// The flow (a published flow of the same data owner).
+    pub flow: Uuid,
+    /// The flow's published version.
+    pub flow_version: u32,
+    /// The commissioning client, whose client users may read its reports.
+    #[serde(default)]
+    pub client: Option<Uuid>,
+}
+
+/// An assignment with its whole setup, as the one setting it up sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ManagedAssignmentDto {
+    /// The assignment.
+    #[serde(flatten)]
+    pub assignment: AssignmentDto,
+    /// Its setup.
+    pub setup: AssignmentSetupDto,
+}
+
+impl From<&Assignment> for ManagedAssignmentDto {
+    fn from(a: &Assignment) -> Self {
+        Self {
+            assignment: a.into(),
+            setup: a.setup().into(),
+        }
+    }
+}
+
+/// A segment to add.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSegmentRequest {
+    /// The name (unique in the assignment, ignoring case).
+    pub name: String,
+}
+
+/// The flow to switch to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchFlowRequest {
+    /// The flow (a published flow of the assignment's data owner).
+    pub flow: Uuid,
+    /// Its published version.
+    pub version: u32,
+}
+
+/// Where one old state's customers went.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StateMoveDto {
+    /// The state in the old flow.
+    pub from: Uuid,
+    /// The state in the new flow.
+    pub to: Uuid,
+}
+
+/// The result of switching flows.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FlowSwitchDto {
+    /// The assignment on its new flow (setup entries of outcomes the new flow lacks are
+    /// dropped).
+    pub assignment: ManagedAssignmentDto,
+    /// Every old state and where its customers went: the state of the same id, else of the
+    /// same name, else the new initial state.
+    pub mapping: Vec<StateMoveDto>,
+    /// Names of old states without a match; their customers went to the initial state.
+    pub unmatched: Vec<String>,
+    /// How many customers changed state.
+    pub moved: usize,
+}
+
+/// Creates an assignment on a published flow of the data owner, with the default setup.
+#[utoipa::path(
+    post, path = "/api/assignments", tag = "setup",
+    request_body = NewAssignmentRequest,
+    responses(
+        (status = 201, description = "The assignment and its (default) setup", body = ManagedAssignmentDto),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner or published flow version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, or a flow of another data owner", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(request): ApiJson<NewAssignmentRequest>,
+) -> ApiResult<(StatusCode, Json<ManagedAssignmentDto>)> {
+    let flow = FlowVersion {
+        flow: FlowId::from_uuid(request.flow),
+        version: request.flow_version,
+    };
+    let assignment = state
+        .cube
+        .create_assignment(
+            actor.user.id,
+            DataOwnerId::from_uuid(request.data_owner),
+            &request.name,
+            flow,
+            request.client.map(ClientId::from_uuid),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ManagedAssignmentDto::from(&assignment)),
+    ))
+}
+
+/// Replaces the assignment's whole setup; effective at once for everyone working it.
+#[utoipa::path(
+    put, path = "/api/assignments/{id}/setup", tag = "setup",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    request_body = AssignmentSetupDto,
+    responses(
+        (status = 200, description = "The assignment and its new setup", body = ManagedAssignmentDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The setup does not fit the flow or the data owner, or a value is malformed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn update_setup(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<AssignmentSetupDto>,
+) -> ApiResult<Json<ManagedAssignmentDto>> {
+    let setup = request.into_domain()?;
+    let assignment = state
+        .cube
+        .update_assignment_setup(actor.user.id, AssignmentId::from_uuid(id), setup)
+        .await?;
+    Ok(Json(ManagedAssignmentDto::from(&assignment)))
+}
+
+/// Adds a segment, last in priority order.
+#[utoipa::path(
+    post, path = "/api/assignments/{id}/segments", tag = "setup",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    request_body = NewSegmentRequest,
+    responses(
+        (status = 201, description = "The segment", body = SegmentDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad or taken name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn add_segment(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<NewSegmentRequest>,
+) -> ApiResult<(StatusCode, Json<SegmentDto>)> {
+    let segment = state
+        .cube
+        .add_segment(actor.user.id, AssignmentId::from_uuid(id), &request.name)
+        .await?;
+    // The use case answers the id; the name is the one it accepted (trimmed, as `Name` keeps it).
+    let dto = SegmentDto {
+        id: segment.as_uuid(),
+        name: request.name.trim().to_owned(),
+    };
+    Ok((StatusCode::CREATED, Json(dto)))
+}
+
+/// Switches the assignment to another published flow of its data owner and moves every
+/// customer to the matching state.
+#[utoipa::path(
+    post, path = "/api/assignments/{id}/flow", tag = "setup",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    request_body = SwitchFlowRequest,
+    responses(
+        (status = 200, description = "Switched; where each state's customers went", body = FlowSwitchDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment or published flow version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A flow of another data owner", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn switch_flow(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<SwitchFlowRequest>,
+) -> ApiResult<Json<FlowSwitchDto>> {
+    let to = FlowVersion {
+        flow: FlowId::from_uuid(request.flow),
+        version: request.version,
+    };
+    let switch = state
+        .cube
+        .switch_flow(actor.user.id, AssignmentId::from_uuid(id), to)
+        .await?;
+    Ok(Json(FlowSwitchDto {
+        assignment: (&switch.assignment).into(),
+        mapping: switch
+            .mapping
+            .map
+            .iter()
+            .map(|(from, to)| StateMoveDto {
+                from: from.as_uuid(),
+                to: to.as_uuid(),
+            })
+            .collect(),
+        unmatched: switch.mapping.unmatched.clone(),
+        moved: switch.moved,
+    }))
+}

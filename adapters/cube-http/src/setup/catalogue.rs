@@ -1,0 +1,225 @@
+//! A data owner's product catalogue and calendars: adding a product and stopping or
+//! resuming its sale, creating a calendar and reading one. Admins and the data owner's
+//! managers do this.
+
+use super::created;
+use super::users::ActiveRequest;
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::setup::NewProduct;
+use cube_domain::ids::{CalendarId, DataOwnerId, ProductId};
+use cube_domain::meeting::Calendar;
+use cube_domain::product::Product;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A product to add to the catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProductRequest {
+    /// The name.
+    pub name: String,
+    /// The product code (1 to 64 characters).
+    pub code: String,
+    /// The list price of one unit (a decimal string such as `"499.00"`, or a number).
+    pub unit_price: Decimal,
+    /// ISO 4217 currency (`NOK`, `EUR`).
+    pub currency: String,
+}
+
+/// A product of the catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductDto {
+    /// The id.
+    pub id: Uuid,
+    /// The data owner.
+    pub data_owner: Uuid,
+    /// The name.
+    pub name: String,
+    /// The product code.
+    pub code: String,
+    /// The list price of one unit, as a decimal string.
+    pub unit_price: Decimal,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Whether it is sold.
+    pub active: bool,
+}
+
+impl From<&Product> for ProductDto {
+    fn from(p: &Product) -> Self {
+        Self {
+            id: p.id().as_uuid(),
+            data_owner: p.data_owner().as_uuid(),
+            name: p.name().to_string(),
+            code: p.code().to_owned(),
+            unit_price: p.unit_price(),
+            currency: p.currency().as_str().to_owned(),
+            active: p.active(),
+        }
+    }
+}
+
+/// Adds a product to the data owner's catalogue.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/products", tag = "setup",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    request_body = NewProductRequest,
+    responses(
+        (status = 201, description = "The product, active", body = ProductDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, code, price or currency", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn create_product(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<NewProductRequest>,
+) -> ApiResult<(StatusCode, Json<ProductDto>)> {
+    let new = NewProduct {
+        name: request.name,
+        code: request.code,
+        unit_price: request.unit_price,
+        currency: request.currency,
+    };
+    let product = state
+        .cube
+        .create_product(actor.user.id, DataOwnerId::from_uuid(id), new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
+}
+
+/// Stops or resumes selling a product.
+#[utoipa::path(
+    put, path = "/api/products/{id}/active", tag = "setup",
+    params(("id" = Uuid, Path, description = "The product")),
+    request_body = ActiveRequest,
+    responses(
+        (status = 200, description = "The product", body = ProductDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up the product's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn set_product_active(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<ActiveRequest>,
+) -> ApiResult<Json<ProductDto>> {
+    let product = state
+        .cube
+        .set_product_active(actor.user.id, ProductId::from_uuid(id), request.active)
+        .await?;
+    Ok(Json(ProductDto::from(&product)))
+}
+
+/// A calendar to create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCalendarRequest {
+    /// The name (a salesperson, a room).
+    pub name: String,
+    /// Whether two meetings may overlap (default: no).
+    #[serde(default)]
+    pub allows_overlap: bool,
+}
+
+/// A calendar meetings are booked in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarDto {
+    /// The id.
+    pub id: Uuid,
+    /// The data owner whose assignments may book in it.
+    pub data_owner: Uuid,
+    /// The name.
+    pub name: String,
+    /// Whether two meetings may overlap.
+    pub allows_overlap: bool,
+}
+
+impl From<&Calendar> for CalendarDto {
+    fn from(c: &Calendar) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            data_owner: c.data_owner.as_uuid(),
+            name: c.name.to_string(),
+            allows_overlap: c.allows_overlap,
+        }
+    }
+}
+
+/// Creates a calendar of the data owner.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/calendars", tag = "setup",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    request_body = NewCalendarRequest,
+    responses(
+        (status = 201, description = "The calendar; `Location` is its address", body = CalendarDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<NewCalendarRequest>,
+) -> ApiResult<Response> {
+    let calendar = state
+        .cube
+        .create_calendar(
+            actor.user.id,
+            DataOwnerId::from_uuid(id),
+            &request.name,
+            request.allows_overlap,
+        )
+        .await?;
+    created(
+        format!("/api/calendars/{}", calendar.id),
+        CalendarDto::from(&calendar),
+    )
+}
+
+/// One calendar of a data owner the caller may set up.
+#[utoipa::path(
+    get, path = "/api/calendars/{id}", tag = "setup",
+    params(("id" = Uuid, Path, description = "The calendar")),
+    responses(
+        (status = 200, description = "The calendar", body = CalendarDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up the calendar's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such calendar (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn calendar(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<CalendarDto>> {
+    let calendar = state
+        .cube
+        .calendar(actor.user.id, CalendarId::from_uuid(id))
+        .await?;
+    Ok(Json(CalendarDto::from(&calendar)))
+}

@@ -1,0 +1,144 @@
+//! API tokens for integrations. A logged-in user issues a long-lived bearer token for
+//! themselves (an integration gets its own user, with the role it needs, and that user's
+//! token); the plain token is answered once and only its SHA-256 is stored. The hash is the
+//! token's public id: it names the token for revoking and is useless for authenticating.
+//!
+//! Revoking: the token the request came with (`/api/tokens/current`), or a token by id —
+//! one's own, or any of the organisation's as an admin.
+
+use super::invalid_field;
+use crate::AppState;
+use crate::auth::{Actor, new_token};
+use crate::error::{ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use cube_domain::ports::{AccessToken, TokenKind};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// The longest lifetime a token can be given, in days (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// A token to issue.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueTokenRequest {
+    /// Days until the token expires (1 to 3650); `null` or left out: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A newly issued API token. The token itself is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedTokenDto {
+    /// The token: send it as `Authorization: Bearer <token>`. It cannot be read again.
+    pub token: String,
+    /// The token's id (its SHA-256, hex): revoke it with `DELETE /api/tokens/{id}`.
+    pub id: String,
+    /// Whose token it is.
+    pub user: uuid::Uuid,
+    /// When it was issued (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// When it expires (RFC 3339); `null`: when revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl IssuedTokenDto {
+    fn new(token: String, issued: &AccessToken) -> Self {
+        Self {
+            token,
+            id: issued.token_hash.clone(),
+            user: issued.user.as_uuid(),
+            created_at: issued.created_at,
+            expires_at: issued.expires_at,
+        }
+    }
+}
+
+/// Issues a long-lived API token for the caller.
+#[utoipa::path(
+    post, path = "/api/tokens", tag = "setup",
+    request_body(content = Option<IssueTokenRequest>, description = "How long the token lives; an empty body: until revoked"),
+    responses(
+        (status = 201, description = "The token, shown this once", body = IssuedTokenDto),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A lifetime out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn issue(
+    State(state): State<AppState>,
+    actor: Actor,
+    request: Result<Option<Json<IssueTokenRequest>>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<IssuedTokenDto>)> {
+    // The body is optional: no `Content-Type: application/json` means the defaults.
+    let request = request?.map(|Json(r)| r).unwrap_or_default();
+    let ttl = match request.expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => Some(time::Duration::days(i64::from(days))),
+        Some(days) => {
+            return Err(invalid_field(
+                "expires_in_days",
+                format!("a token lives 1 to {MAX_TOKEN_DAYS} days, got {days}"),
+            ));
+        }
+    };
+    let (token, hash) = new_token()?;
+    let issued = state
+        .cube
+        .issue_token(actor.user.id, &hash, TokenKind::Api, ttl)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedTokenDto::new(token, &issued)),
+    ))
+}
+
+/// Revokes the token this request is authenticated with (an integration retiring its own
+/// token; browsers log out with `POST /api/logout`, which also clears the cookie).
+#[utoipa::path(
+    delete, path = "/api/tokens/current", tag = "setup",
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn revoke_current(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
+    state
+        .cube
+        .revoke_token(actor.user.id, &actor.token_hash)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes a token by its id: one's own, or any token of the organisation as an admin.
+#[utoipa::path(
+    delete, path = "/api/tokens/{id}", tag = "setup",
+    params(("id" = String, Path, description = "The token's id (its SHA-256, 64 hex digits), as answered when it was issued")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another user's token and the caller is no admin, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.cube.revoke_token(actor.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,230 @@
+//! The organisation's users: listing them, adding one (with a first password, optionally),
+//! deactivating and reactivating, and setting a password. Admins manage users; anyone may set
+//! their own password. Passwords are hashed here (argon2id) and only the hash reaches the
+//! use case.
+
+use super::invalid_field;
+use crate::AppState;
+use crate::auth::{Actor, hash_password};
+use crate::dto::{RoleDto, UserDto};
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use cube_app::organisation::NewUser;
+use cube_domain::access::{Role, User};
+use cube_domain::ids::{ClientId, DataOwnerId, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD: usize = 10;
+/// The most characters a password may have (hashing is deliberately slow; this bounds it).
+pub const MAX_PASSWORD: usize = 256;
+
+/// A user as an admin sees it: who, what role, and the scope of the role.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserAccountDto {
+    /// The user.
+    #[serde(flatten)]
+    pub user: UserDto,
+    /// Deactivated users can do nothing and their tokens are revoked.
+    pub active: bool,
+    /// For managers: the data owners they manage.
+    pub data_owners: Vec<Uuid>,
+    /// For client users: the client they represent.
+    pub client: Option<Uuid>,
+}
+
+impl From<&User> for UserAccountDto {
+    fn from(user: &User) -> Self {
+        Self {
+            user: user.into(),
+            active: user.active,
+            data_owners: user.data_owners.iter().map(|d| d.as_uuid()).collect(),
+            client: user.client.map(|c| c.as_uuid()),
+        }
+    }
+}
+
+/// A user to add to the organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// The name.
+    pub name: String,
+    /// The login e-mail (unique).
+    pub email: String,
+    /// `admin`, `manager`, `seller` or `client`.
+    pub role: RoleDto,
+    /// For managers (at least one): the data owners they manage.
+    #[serde(default)]
+    pub data_owners: Vec<Uuid>,
+    /// For client users (required): the client they represent.
+    #[serde(default)]
+    pub client: Option<Uuid>,
+    /// A first password (10 to 256 characters); without one the user cannot log in until an
+    /// admin sets it.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Activate or deactivate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveRequest {
+    /// `false` deactivates (and revokes every token), `true` reactivates.
+    pub active: bool,
+}
+
+/// A new password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// 10 to 256 characters.
+    pub password: String,
+}
+
+fn role_of(role: RoleDto) -> Role {
+    match role {
+        RoleDto::Admin => Role::Admin,
+        RoleDto::Manager => Role::Manager,
+        RoleDto::Seller => Role::Seller,
+        RoleDto::Client => Role::Client,
+    }
+}
+
+/// Checks the length and hashes the password.
+async fn checked_hash(field: &str, password: String) -> ApiResult<String> {
+    let len = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&len) {
+        return Err(invalid_field(
+            field,
+            format!("a password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters, got {len}"),
+        ));
+    }
+    hash_password(password).await
+}
+
+/// The users of the organisation (admins).
+#[utoipa::path(
+    get, path = "/api/users", tag = "setup",
+    responses(
+        (status = 200, description = "Every user of the organisation", body = Vec<UserAccountDto>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins manage users", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<UserAccountDto>>> {
+    let users = state.cube.users(actor.user.id).await?;
+    Ok(Json(users.iter().map(UserAccountDto::from).collect()))
+}
+
+/// Adds a user to the organisation (admins), with a first password if one is given.
+#[utoipa::path(
+    post, path = "/api/users", tag = "setup",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, description = "The user", body = UserAccountDto),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins add users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, e-mail, role, scope or password", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(request): ApiJson<NewUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserAccountDto>)> {
+    // Hashed before the user exists, so a refused password leaves nothing behind.
+    let hash = match request.password {
+        Some(password) => Some(checked_hash("password", password).await?),
+        None => None,
+    };
+    let new = NewUser {
+        name: request.name,
+        email: request.email,
+        role: role_of(request.role),
+        data_owners: request
+            .data_owners
+            .into_iter()
+            .map(DataOwnerId::from_uuid)
+            .collect(),
+        client: request.client.map(ClientId::from_uuid),
+    };
+    let user = state.cube.create_user(actor.user.id, new).await?;
+    if let Some(hash) = hash {
+        state
+            .cube
+            .set_password(actor.user.id, user.id, &hash)
+            .await?;
+    }
+    Ok((StatusCode::CREATED, Json(UserAccountDto::from(&user))))
+}
+
+/// Deactivates or reactivates a user (admins; not oneself). Deactivating revokes the user's
+/// tokens at once.
+#[utoipa::path(
+    put, path = "/api/users/{id}/active", tag = "setup",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = ActiveRequest,
+    responses(
+        (status = 200, description = "The user", body = UserAccountDto),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins manage users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Deactivating oneself", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn set_active(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<ActiveRequest>,
+) -> ApiResult<Json<UserAccountDto>> {
+    let user = state
+        .cube
+        .set_user_active(actor.user.id, UserId::from_uuid(id), request.active)
+        .await?;
+    Ok(Json(UserAccountDto::from(&user)))
+}
+
+/// Sets a password: one's own, or any user's of the organisation as an admin. Every token
+/// of that user is revoked, the caller's own included when it is their password.
+#[utoipa::path(
+    put, path = "/api/users/{id}/password", tag = "setup",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = PasswordRequest,
+    responses(
+        (status = 204, description = "The password is set; the user's tokens are revoked"),
+        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins set other users' passwords, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password is too short or too long", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn set_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<PasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let hash = checked_hash("password", request.password).await?;
+    state
+        .cube
+        .set_password(actor.user.id, UserId::from_uuid(id), &hash)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
