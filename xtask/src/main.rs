@@ -4,11 +4,14 @@
 //! machine and is itself tested. It uses std only, so it builds in seconds on a fresh clone.
 //!
 //! Subcommands:
-//! - `test [-- ARGS]`: the whole gate (fmt, clippy, walls, PostgreSQL, tests, doc tests).
+//! - `test [-- ARGS]`: the whole gate (fmt, clippy, walls, PostgreSQL, tests, doc tests,
+//!   the OpenAPI check).
+//! - `api-fuzz`: the OpenAPI document checked by schemathesis against the running server.
 //! - `bench [NAME]`: the benchmarks whose figures go into `docs/performance.md`.
 //! - `walls`: the architecture rules between workspace crates.
 //! - `pg`: find or start a throwaway PostgreSQL and print its `DATABASE_URL`.
 
+mod api_fuzz;
 mod bench;
 mod postgres;
 mod test;
@@ -23,8 +26,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test [-- ARGS]   the whole gate: fmt, clippy, walls, PostgreSQL, tests, doc tests;
-                   ARGS go to `cargo nextest run` (e.g. `-- -p cube-domain`)
+  test [-- ARGS]   the whole gate: fmt, clippy, walls, PostgreSQL, tests, doc tests and,
+                   without a package selection, api-fuzz; ARGS go to `cargo nextest run`
+                   (e.g. `-- -p cube-domain`)
+  api-fuzz         schemathesis (from PyPI, in target/api-fuzz/venv) against the running
+                   server's OpenAPI document: no server errors, no responses off the schema
   bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage needs PostgreSQL; http comes later)
   walls            check the architecture rules between workspace crates
   pg               find or start a throwaway PostgreSQL, print DATABASE_URL, wait for Enter";
@@ -84,6 +90,7 @@ fn dispatch(args: &[String]) -> Outcome {
     match command.as_str() {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "api-fuzz" => api_fuzz::run(rest),
         "walls" => {
             no_arguments(command, rest)?;
             walls::run(&repo_root())

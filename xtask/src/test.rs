@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the whole gate, one command for a developer's machine and for CI.
 //!
 //! Steps, in order, stopping at the first failure: fmt, clippy, walls, PostgreSQL, tests
-//! (nextest when installed, else `cargo test`), doc tests. A throwaway PostgreSQL cluster
+//! (nextest when installed, else `cargo test`), doc tests, and — when the whole workspace is
+//! tested — the OpenAPI check (`api-fuzz`). A throwaway PostgreSQL cluster
 //! started for the tests is stopped when the gate ends, whether it passed or not.
 
 use crate::{Failure, Outcome, cargo, postgres, run_step, walls};
@@ -62,6 +63,9 @@ pub fn run(args: &[String]) -> Outcome {
     run_step("doc tests", &mut doc_tests)?;
 
     drop(database);
+    if selection.is_empty() {
+        crate::api_fuzz::run(&[])?;
+    }
     println!("==> all checks passed");
     Ok(())
 }
