@@ -6,13 +6,14 @@
 //!   the way `cargo xtask test` does (`DATABASE_URL`, a server on 127.0.0.1:5432, or a
 //!   throwaway cluster), passes it as `DATABASE_URL`, and takes a quarter of an hour or more:
 //!   it loads 1M enrollments and 10M outcome events into a database of its own.
+//! - `http`: the release server on PostgreSQL under wrk (`cube-server`'s `http` bench): the
+//!   next-customer → register-outcome cycle at 8 and 32 sellers and an authenticated read.
+//!   Needs wrk (Debian: `apt-get install wrk`).
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage"];
-/// Benchmark suites planned for later work (they need the HTTP adapter).
-const PLANNED: &[&str] = &["http"];
+const BUILT: &[&str] = &["hot_paths", "storage", "http"];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,8 @@ enum Suite {
     HotPaths,
     /// The PostgreSQL store under load.
     Storage,
+    /// The release server under wrk.
+    Http,
 }
 
 /// The suite the arguments name.
@@ -29,18 +32,10 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [] => Ok(Suite::HotPaths),
         [name] if name == "hot_paths" => Ok(Suite::HotPaths),
         [name] if name == "storage" => Ok(Suite::Storage),
-        [name] if PLANNED.contains(&name.as_str()) => Err(Failure::new(
-            2,
-            format!(
-                "the `{name}` benchmarks are not built yet: they arrive with later work. \
-                 Available now: {}",
-                BUILT.join(", ")
-            ),
-        )),
+        [name] if name == "http" => Ok(Suite::Http),
         [name] => Err(Failure::usage(format!(
-            "unknown benchmark `{name}` (available: {}; planned: {})",
-            BUILT.join(", "),
-            PLANNED.join(", ")
+            "unknown benchmark `{name}` (available: {})",
+            BUILT.join(", ")
         ))),
         _ => Err(Failure::usage("`bench` takes at most one NAME")),
     }
@@ -73,6 +68,29 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
+        Suite::Http => {
+            if std::process::Command::new("wrk")
+                .arg("--version")
+                .output()
+                .is_err()
+            {
+                return Err(Failure::from(
+                    "the http bench needs wrk on PATH (Debian: apt-get install wrk)".to_owned(),
+                ));
+            }
+            println!("==> postgres");
+            let database = postgres::discover()?;
+            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "http"]);
+            command.env("DATABASE_URL", database.url());
+            run_step("bench", &mut command)?;
+            drop(database);
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench http` (it runs `{}` with DATABASE_URL set) — \
+                 put the table above in docs/performance.md together with this command.",
+                describe(&command)
+            );
+        }
     }
     Ok(())
 }
@@ -92,16 +110,17 @@ mod tests {
     }
 
     #[test]
-    fn storage_is_built() {
+    fn storage_and_http_are_built() {
         assert_eq!(suite(&args(&["storage"])).ok(), Some(Suite::Storage));
+        assert_eq!(suite(&args(&["http"])).ok(), Some(Suite::Http));
     }
 
     #[test]
-    fn planned_and_unknown_names_are_refused_with_their_own_messages() {
-        let planned = suite(&args(&["http"])).err().map(|f| f.message);
-        assert!(planned.is_some_and(|m| m.contains("not built yet")));
+    fn unknown_names_are_refused_with_the_list() {
         let unknown = suite(&args(&["disk"])).err().map(|f| f.message);
-        assert!(unknown.is_some_and(|m| m.contains("unknown benchmark `disk`")));
+        assert!(
+            unknown.is_some_and(|m| m.contains("unknown benchmark `disk`") && m.contains("http"))
+        );
         assert!(suite(&args(&["storage", "http"])).is_err());
     }
 }

@@ -91,9 +91,33 @@ fn customer(i: usize) -> CustomerInput {
     }
 }
 
+/// How big a demo to load: the first start's default, or bigger for load tests
+/// (`cube-server demo --customers 50000 --sellers 32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSize {
+    /// Customers in the sales assignment.
+    pub customers: usize,
+    /// Sellers: `seller1@demo.example.com`, `seller2@…`, ….
+    pub sellers: usize,
+}
+
+impl Default for DemoSize {
+    fn default() -> Self {
+        Self {
+            customers: DEMO_CUSTOMERS,
+            sellers: DEMO_SELLERS.len(),
+        }
+    }
+}
+
+/// The e-mail of demo seller `n` (from 1).
+pub fn seller_email(n: usize) -> String {
+    format!("seller{n}@demo.example.com")
+}
+
 /// Loads the demo through the use cases. Passwords are hashed once (one hash serves every
 /// demo login: they share the one published password).
-pub async fn load(cube: &Cube) -> Result<(), ServerError> {
+pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let ids = UuidV7;
     let (_, admin) = cube
         .create_organisation(
@@ -103,11 +127,12 @@ pub async fn load(cube: &Cube) -> Result<(), ServerError> {
         .await?;
     let client = ClientId::from_uuid(ids.next_id());
     let mut logins = vec![admin.id];
-    for (i, email) in DEMO_SELLERS.iter().enumerate() {
+    for n in 1..=size.sellers {
+        let email = seller_email(n);
         let seller = cube
             .create_user(
                 admin.id,
-                user(&format!("Sam Seller {}", i + 1), email, Role::Seller, None),
+                user(&format!("Sam Seller {n}"), &email, Role::Seller, None),
             )
             .await?;
         logins.push(seller.id);
@@ -182,7 +207,7 @@ pub async fn load(cube: &Cube) -> Result<(), ServerError> {
     let assignment = cube
         .update_assignment_setup(admin.id, assignment.id(), setup)
         .await?;
-    let rows = (1..=DEMO_CUSTOMERS).map(customer).collect();
+    let rows = (1..=size.customers).map(customer).collect();
     let report = cube
         .import_customers(admin.id, assignment.id(), Dataset::B2b, None, rows)
         .await?;
@@ -212,7 +237,9 @@ pub async fn load(cube: &Cube) -> Result<(), ServerError> {
     let booking = cube
         .update_assignment_setup(admin.id, booking.id(), setup)
         .await?;
-    let rows = (1..=DEMO_MEETING_CUSTOMERS).map(customer).collect();
+    let rows = (1..=DEMO_MEETING_CUSTOMERS.min(size.customers))
+        .map(customer)
+        .collect();
     let report = cube
         .import_customers(admin.id, booking.id(), Dataset::B2b, None, rows)
         .await?;

@@ -111,7 +111,16 @@ enum Command {
         password: String,
     },
     /// Load the demo organisation (unless it is there) and exit.
-    Demo,
+    Demo {
+        /// Customers in the demo sales assignment.
+        #[arg(long, default_value_t = 1_000,
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        customers: u32,
+        /// Demo sellers (`seller1@demo.example.com`, …).
+        #[arg(long, default_value_t = 2,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        sellers: u32,
+    },
 }
 
 fn init_logging(json: bool) {
@@ -155,15 +164,16 @@ fn cube_over(store: Arc<dyn Store>) -> Cube {
 }
 
 /// Loads the demo unless it is there; says which.
-async fn ensure_demo(cube: &Cube) -> Result<(), ServerError> {
+async fn ensure_demo(cube: &Cube, size: demo::DemoSize) -> Result<(), ServerError> {
     if demo::exists(cube).await? {
         tracing::info!("the demo organisation is in the store already; keeping the data");
     } else {
         tracing::info!(
-            customers = demo::DEMO_CUSTOMERS,
+            customers = size.customers,
+            sellers = size.sellers,
             "loading the demo organisation"
         );
-        demo::load(cube).await?;
+        demo::load(cube, size).await?;
     }
     Ok(())
 }
@@ -200,7 +210,7 @@ async fn shutdown_signal() {
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
-        ensure_demo(&cube).await?;
+        ensure_demo(&cube, demo::DemoSize::default()).await?;
     }
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
@@ -229,9 +239,13 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             println!("The database is migrated.");
             Ok(())
         }
-        Some(Command::Demo) => {
+        Some(Command::Demo { customers, sellers }) => {
             let cube = cube_over(open_store(&cli.database_url).await?);
-            ensure_demo(&cube).await?;
+            let size = demo::DemoSize {
+                customers: *customers as usize,
+                sellers: *sellers as usize,
+            };
+            ensure_demo(&cube, size).await?;
             println!("Demo logins:\n{}", demo::logins());
             Ok(())
         }
@@ -299,6 +313,18 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.request_timeout, 30);
+    }
+
+    #[test]
+    fn the_demo_command_defaults_to_the_first_start_demo() {
+        let cli = Cli::try_parse_from(["cube-server", "demo"]).expect("parses");
+        let Some(Command::Demo { customers, sellers }) = cli.command else {
+            panic!("the demo command");
+        };
+        let default = demo::DemoSize::default();
+        assert_eq!(customers as usize, default.customers);
+        assert_eq!(sellers as usize, default.sellers);
+        assert!(Cli::try_parse_from(["cube-server", "demo", "--customers", "0"]).is_err());
     }
 
     #[test]

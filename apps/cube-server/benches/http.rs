@@ -1,0 +1,390 @@
+//! `cargo xtask bench http`: the release server over real HTTP on PostgreSQL, loaded by wrk.
+//!
+//! In a database of its own (`cube_bench_http_<pid>_<ns>`, dropped at the end) it loads a
+//! demo organisation sized for load (`cube-server demo --customers 30000 --sellers 32`), starts
+//! `cube-server serve` (this package's release binary) on a free loopback port, logs the
+//! sellers in, and runs wrk (Debian's package) with a Lua script:
+//!
+//! - **the seller's cycle** at 8 and 32 concurrent sellers: one wrk thread and connection per
+//!   seller, each alternating `POST /api/assignments/{id}/next` and
+//!   `POST /api/enrollments/{id}/outcomes` with its own bearer token; the outcomes rotate like
+//!   the storage bench's (No answer 50%, No sale 20%, Lead with a follow-up 20%, Sale with a
+//!   product 10%). Cycles per second are counted by the script (a registered outcome after a
+//!   handed-out customer), not derived from wrk's request count;
+//! - **an authenticated read**: `GET /api/assignments/{id}` (the assignment with its flow,
+//!   products and calendars) with a seller's token, 2 threads × 32 connections.
+//!
+//! It prints a markdown table; the ratio to the storage bench's raw-SQL cycle is made in
+//! `docs/performance.md`, beside that figure. Environment: `DATABASE_URL` (required; the xtask
+//! sets it), `CUBE_BENCH_SECS` (per measurement, default 10).
+
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const SELLERS: usize = 32;
+const CUSTOMERS: u32 = 30_000;
+const PASSWORD: &str = "cube-demo-2025";
+const SALES: &str = "Strøm vår 2025";
+
+/// The server process; killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn unique() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{nanos}", std::process::id())
+}
+
+fn server(database: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cube-server"));
+    command
+        .args(["--database-url", database])
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL");
+    command
+}
+
+/// What one wrk run reported.
+#[derive(Debug, Default)]
+struct Wrk {
+    requests_per_sec: f64,
+    p50: String,
+    p99: String,
+    cycles: u64,
+    errors: u64,
+    non_2xx: u64,
+}
+
+fn parse_wrk(output: &str) -> Wrk {
+    let mut wrk = Wrk::default();
+    for line in output.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", value] => wrk.requests_per_sec = value.parse().unwrap_or(0.0),
+            ["50%", value] => wrk.p50 = (*value).to_owned(),
+            ["99%", value] => wrk.p99 = (*value).to_owned(),
+            ["CYCLES", cycles, "ERRORS", errors] => {
+                wrk.cycles = cycles.parse().unwrap_or(0);
+                wrk.errors = errors.parse().unwrap_or(0);
+            }
+            ["Non-2xx", "or", "3xx", "responses:", n] => wrk.non_2xx = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    wrk
+}
+
+fn run_wrk(args: &[String]) -> BenchResult<Wrk> {
+    eprintln!("wrk {}", args.join(" "));
+    let output = Command::new("wrk").args(args).output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed: {}\n{text}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    eprintln!("{text}");
+    Ok(parse_wrk(&text))
+}
+
+/// The cycle script: per-thread state, one seller per thread.
+fn cycle_script(
+    tokens: &[String],
+    assignment: &str,
+    outcomes: &Outcomes,
+    follow_up: &str,
+) -> String {
+    let mut lua = String::from("local tokens = {");
+    for token in tokens {
+        let _ = write!(lua, "\"{token}\",");
+    }
+    let _ = write!(
+        lua,
+        r#"}}
+local threads = {{}}
+local next_path = "/api/assignments/{assignment}/next"
+local bodies = {{
+  '{{"outcome":"{no_answer}"}}',
+  '{{"outcome":"{no_sale}"}}',
+  '{{"outcome":"{lead}","follow_up_at":"{follow_up}"}}',
+  '{{"outcome":"{sale}","products":[{{"product":"{product}","quantity":1}}]}}',
+}}
+local kinds = {{1, 1, 1, 1, 1, 2, 2, 3, 3, 4}}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("seller", #threads)
+end
+
+function init(args)
+  token = "Bearer " .. tokens[seller]
+  state = "next"
+  enrollment = nil
+  turn = seller
+  cycles = 0
+  errors = 0
+end
+
+function request()
+  if state == "next" then
+    return wrk.format("POST", next_path, {{["Authorization"] = token, ["Content-Length"] = "0"}}, "")
+  end
+  turn = turn + 1
+  local body = bodies[kinds[turn % 10 + 1]]
+  return wrk.format("POST", "/api/enrollments/" .. enrollment .. "/outcomes",
+    {{["Authorization"] = token, ["Content-Type"] = "application/json"}}, body)
+end
+
+function response(status, headers, body)
+  if state == "next" then
+    if status == 200 then
+      enrollment = string.match(body, '"enrollment":{{"id":"([%x%-]+)"')
+      if enrollment then state = "register" else errors = errors + 1 end
+    else
+      errors = errors + 1
+    end
+  else
+    if status == 200 then cycles = cycles + 1 else errors = errors + 1 end
+    state = "next"
+  end
+end
+
+function done(summary, latency, requests)
+  local total, failed = 0, 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("cycles")
+    failed = failed + thread:get("errors")
+  end
+  io.write(string.format("CYCLES %d ERRORS %d\n", total, failed))
+end
+"#,
+        no_answer = outcomes.no_answer,
+        no_sale = outcomes.no_sale,
+        lead = outcomes.lead,
+        sale = outcomes.sale,
+        product = outcomes.product,
+    );
+    lua
+}
+
+/// The ids the cycle needs.
+struct Outcomes {
+    no_answer: String,
+    no_sale: String,
+    lead: String,
+    sale: String,
+    product: String,
+}
+
+fn id_by_name(list: &Value, name: &str) -> BenchResult<String> {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == name))
+        .and_then(|item| item["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {name} in {list}").into())
+}
+
+async fn log_in(client: &reqwest::Client, base: &str, email: &str) -> BenchResult<String> {
+    let body = serde_json::json!({ "email": email, "password": PASSWORD });
+    let answer: Value = client
+        .post(format!("{base}/api/login"))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(answer["token"].as_str().ok_or("no token")?.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> BenchResult<()> {
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| "DATABASE_URL is not set: run `cargo xtask bench http`")?;
+    let secs: u64 = std::env::var("CUBE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    if Command::new("wrk").arg("--version").output().is_err() {
+        return Err("wrk is not installed (Debian: apt-get install wrk)".into());
+    }
+    let admin = PgConnectOptions::from_str(&url)?;
+    let name = format!("cube_bench_http_{}", unique());
+    let mut conn = PgConnection::connect_with(&admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await?;
+    let database = admin.clone().database(&name).to_url_lossy().to_string();
+    let result = measure(&database, secs).await;
+    let drop_db = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(drop_db))
+        .execute(&mut conn)
+        .await;
+    let table = result?;
+    println!("{table}");
+    Ok(())
+}
+
+async fn measure(database: &str, secs: u64) -> BenchResult<String> {
+    eprintln!("loading the demo: {CUSTOMERS} customers, {SELLERS} sellers …");
+    let started = Instant::now();
+    let status = server(database)
+        .args(["demo", "--customers", &CUSTOMERS.to_string()])
+        .args(["--sellers", &SELLERS.to_string()])
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Err(format!("loading the demo failed: {status}").into());
+    }
+    let load = started.elapsed();
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(
+        server(database)
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "serve",
+                "--no-demo",
+            ])
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_or(true, |r| !r.status().is_success())
+    {
+        if Instant::now() > deadline {
+            return Err("the server did not come up".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let mut tokens = Vec::new();
+    for n in 1..=SELLERS {
+        tokens.push(log_in(&client, &base, &format!("seller{n}@demo.example.com")).await?);
+    }
+    let assignments: Value = client
+        .get(format!("{base}/api/assignments"))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let assignment = id_by_name(&assignments, SALES)?;
+    let overview: Value = client
+        .get(format!("{base}/api/assignments/{assignment}"))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let outcomes = Outcomes {
+        no_answer: id_by_name(&overview["outcomes"], "No answer")?,
+        no_sale: id_by_name(&overview["outcomes"], "No sale")?,
+        lead: id_by_name(&overview["outcomes"], "Lead")?,
+        sale: id_by_name(&overview["outcomes"], "Sale")?,
+        product: overview["products"][0]["id"]
+            .as_str()
+            .ok_or("no product")?
+            .to_owned(),
+    };
+    let follow_up = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)?;
+
+    let dir = std::env::temp_dir().join(format!("cube-bench-http-{}", unique()));
+    std::fs::create_dir_all(&dir)?;
+    let mut rows = Vec::new();
+    for sellers in [8usize, 32] {
+        let script = dir.join(format!("cycle-{sellers}.lua"));
+        std::fs::write(
+            &script,
+            cycle_script(&tokens[..sellers], &assignment, &outcomes, &follow_up),
+        )?;
+        let n = sellers.to_string();
+        // A short warm-up, then the measurement.
+        let warm = ["-t", &n, "-c", &n, "-d", "2s", "-s"];
+        let mut args: Vec<String> = warm.iter().map(|s| (*s).to_owned()).collect();
+        args.push(script.display().to_string());
+        args.push(base.clone());
+        run_wrk(&args)?;
+        let mut args: Vec<String> = ["-t", &n, "-c", &n, "-d", &format!("{secs}s"), "--latency"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(["-s".to_owned(), script.display().to_string(), base.clone()]);
+        let wrk = run_wrk(&args)?;
+        rows.push((
+            format!("Next customer → register outcome, {sellers} sellers"),
+            wrk,
+        ));
+    }
+    let read = format!("{base}/api/assignments/{assignment}");
+    let header = format!("Authorization: Bearer {}", tokens[0]);
+    let args: Vec<String> = [
+        "-t",
+        "2",
+        "-c",
+        "32",
+        "-d",
+        &format!("{secs}s"),
+        "--latency",
+        "-H",
+        &header,
+        &read,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let wrk = run_wrk(&args)?;
+    rows.push((
+        "Authenticated read `GET /api/assignments/{id}`, 32 connections".to_owned(),
+        wrk,
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut table = format!(
+        "Demo load ({CUSTOMERS} customers, {SELLERS} sellers, through the use cases): {:.1} s\n\n\
+         | Load | Requests/s | Cycles/s | p50 | p99 | Errors |\n|---|---:|---:|---:|---:|---:|\n",
+        load.as_secs_f64()
+    );
+    for (what, wrk) in rows {
+        let cycles = if wrk.cycles > 0 {
+            format!("{:.0}", wrk.cycles as f64 / secs as f64)
+        } else {
+            "—".to_owned()
+        };
+        let _ = writeln!(
+            table,
+            "| {what} | {:.0} | {cycles} | {} | {} | {} |",
+            wrk.requests_per_sec,
+            wrk.p50,
+            wrk.p99,
+            wrk.errors.max(wrk.non_2xx)
+        );
+    }
+    Ok(table)
+}
