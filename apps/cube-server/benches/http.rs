@@ -92,7 +92,18 @@ fn parse_wrk(output: &str) -> Wrk {
 }
 
 fn run_wrk(args: &[String]) -> BenchResult<Wrk> {
-    eprintln!("wrk {}", args.join(" "));
+    // Tokens are secrets even in a throwaway database: not printed.
+    let shown: Vec<&str> = args
+        .iter()
+        .map(|a| {
+            if a.starts_with("Authorization:") {
+                "Authorization: Bearer …"
+            } else {
+                a.as_str()
+            }
+        })
+        .collect();
+    eprintln!("wrk {}", shown.join(" "));
     let output = Command::new("wrk").args(args).output()?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
