@@ -371,10 +371,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        let flow = uow
-            .published_flow(flow)
-            .await?
-            .ok_or(AppError::NotFound("flow"))?;
+        let flow = owned_flow(uow.as_mut(), flow, owner.id()).await?;
         let mut assignment = Assignment::new(
             self.new_id(),
             owner.organisation(),
@@ -552,10 +549,7 @@ impl Cube {
         let mut assignment =
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let current = flow_of(uow.as_mut(), &assignment).await?;
-        let target = uow
-            .published_flow(to)
-            .await?
-            .ok_or(AppError::NotFound("flow"))?;
+        let target = owned_flow(uow.as_mut(), to, assignment.data_owner()).await?;
         let mapping = assignment.switch_flow(&current, &target)?;
         let mut moved = 0;
         for mut enrollment in uow.enrollments(id).await? {
@@ -591,5 +585,19 @@ impl Cube {
             .ok_or(AppError::NotFound("calendar"))?;
         managed_owner(uow.as_mut(), &user, calendar.data_owner, self.now().date()).await?;
         Ok(calendar)
+    }
+}
+
+/// A published flow version of `owner`. Another data owner's flow — possibly another
+/// organisation's — is `NotFound`, exactly like a flow that does not exist: its existence
+/// and name are not the caller's to learn.
+async fn owned_flow(
+    uow: &mut dyn UnitOfWork,
+    version: FlowVersion,
+    owner: DataOwnerId,
+) -> AppResult<PublishedFlow> {
+    match uow.published_flow(version).await? {
+        Some(flow) if flow.data_owner() == owner => Ok(flow),
+        _ => Err(AppError::NotFound("flow")),
     }
 }

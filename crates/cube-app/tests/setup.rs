@@ -524,3 +524,70 @@ fn new_user() -> NewUser {
         client: None,
     }
 }
+
+/// Another organisation's flow is not found, whether an assignment is created on it or
+/// switched to it: its existence and name are not leaked ("belongs to another data owner").
+#[tokio::test]
+async fn another_organisations_flow_is_not_found_for_assignments() {
+    let h = Harness::new(3).await;
+    let new_admin = NewUser {
+        name: "Other Admin".into(),
+        email: "admin@other.example.no".into(),
+        role: Role::Admin,
+        data_owners: BTreeSet::new(),
+        client: None,
+    };
+    let (_, stranger) = h
+        .cube
+        .create_organisation("Other AS", new_admin)
+        .await
+        .expect("org");
+    let theirs = h
+        .cube
+        .create_data_owner(stranger.id, "Other Owner")
+        .await
+        .expect("owner");
+    let sales = SalesFlow::published(theirs.id());
+    let content = FlowContent {
+        name: "Their secret flow".into(),
+        initial: SalesFlow::TO_CALL,
+        states: sales.states().to_vec(),
+        outcomes: sales.outcomes().to_vec(),
+    };
+    let draft = h
+        .cube
+        .create_flow(stranger.id, theirs.id(), content)
+        .await
+        .expect("draft");
+    let their_flow = h
+        .cube
+        .publish_flow(stranger.id, draft.id)
+        .await
+        .expect("published")
+        .version();
+
+    // The first organisation's admin names the stranger's flow.
+    let admin = h.world.admin.id;
+    let created = h
+        .cube
+        .create_assignment(admin, h.world.data_owner.id(), "Leak?", their_flow, None)
+        .await;
+    assert_eq!(created.map(|_| ()), Err(AppError::NotFound("flow")));
+    let switched = h
+        .cube
+        .switch_flow(admin, h.world.assignment.id(), their_flow)
+        .await;
+    assert_eq!(switched.map(|_| ()), Err(AppError::NotFound("flow")));
+    // And the stranger names the first organisation's flow.
+    let created = h
+        .cube
+        .create_assignment(
+            stranger.id,
+            theirs.id(),
+            "Leak?",
+            h.world.sales_flow.version(),
+            None,
+        )
+        .await;
+    assert_eq!(created.map(|_| ()), Err(AppError::NotFound("flow")));
+}
