@@ -1,7 +1,8 @@
 //! Authentication as use cases over hashes: the adapter that talks to browsers and
 //! integrations hashes passwords (argon2id) and tokens (SHA-256); this module decides who
-//! may set which password, issues and revokes tokens, and turns a token hash into the acting
-//! user. A deactivated user's tokens stop working at once.
+//! may set which password, issues and revokes tokens (an admin may issue an API token for
+//! another user of the organisation), and turns a token hash into the acting user. A
+//! deactivated user's tokens stop working at once.
 
 use crate::{AppError, AppResult, Cube, actor};
 use cube_domain::access::{self, Permission, User};
@@ -83,6 +84,59 @@ impl Cube {
             kind,
             created_at: now,
             expires_at: ttl.map(|ttl| now + ttl),
+        };
+        uow.insert_token(&token).await?;
+        uow.commit().await?;
+        Ok(token)
+    }
+
+    /// Issues an API token (`ttl` `None`: until revoked) for `user_id`: oneself, or, as an
+    /// admin, another user of the organisation (an integration's own user, say). Another
+    /// organisation's user is "not found"; a deactivated user gets none (their tokens would
+    /// not work).
+    pub async fn issue_api_token(
+        &self,
+        actor_id: UserId,
+        user_id: UserId,
+        token_hash: &str,
+        ttl: Option<Duration>,
+    ) -> AppResult<AccessToken> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let acting = actor(uow.as_mut(), actor_id).await?;
+        let target = uow
+            .user(user_id)
+            .await?
+            .filter(|u| u.organisation == acting.organisation)
+            .ok_or(AppError::NotFound("user"))?;
+        if target.id != acting.id {
+            access::authorize(&acting, Permission::ManageOrganisation, now.date())
+                .map_err(|e| AppError::access(e, "user"))?;
+        }
+        if !target.active {
+            return Err(AppError::Invalid(format!(
+                "user '{}' is deactivated; reactivate them before issuing a token",
+                target.name
+            )));
+        }
+        let expires_at = match ttl {
+            None => None,
+            Some(ttl) if ttl.is_positive() => Some(
+                now.checked_add(ttl)
+                    .ok_or_else(|| AppError::Invalid("the token's lifetime is too long".into()))?,
+            ),
+            Some(_) => {
+                return Err(AppError::Invalid(
+                    "a token's lifetime must be more than zero".into(),
+                ));
+            }
+        };
+        let token = AccessToken {
+            token_hash: token_hash.to_owned(),
+            user: target.id,
+            kind: TokenKind::Api,
+            created_at: now,
+            expires_at,
         };
         uow.insert_token(&token).await?;
         uow.commit().await?;

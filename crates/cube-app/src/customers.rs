@@ -2,7 +2,7 @@
 //! phone), and enrolled in assignments. An import checks every row, rejects the bad ones
 //! with a reason each, and writes the good ones in one unit of work: all of them or none.
 
-use crate::setup::managed_owner;
+use crate::setup::{managed_owner, not_found_as};
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::{DataOwner, Dataset};
@@ -155,7 +155,8 @@ impl Cube {
             customer.data_owner(),
             self.now().date(),
         )
-        .await?;
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
         let parsed = parse_customer(id, &owner, customer.dataset(), &input)?;
         customer.update(&owner, parsed.details().clone(), parsed.fields().clone())?;
         uow.save_customer(&customer).await?;
@@ -177,7 +178,8 @@ impl Cube {
             customer.data_owner(),
             self.now().date(),
         )
-        .await?;
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
         Ok(customer)
     }
 

@@ -1,5 +1,6 @@
 //! Organisations and their users. An organisation is created with its first admin (the
-//! bootstrap step of a new tenant); after that only admins manage users.
+//! bootstrap step of a new tenant); after that only admins manage users, adding them with or
+//! without a first password (as a hash: the adapter hashes passwords).
 
 use crate::{AppError, AppResult, Cube, actor};
 use cube_domain::access::{self, Organisation, Permission, Role, User};
@@ -51,8 +52,30 @@ impl Cube {
         Ok((organisation, admin))
     }
 
-    /// Adds a user to the acting admin's organisation.
+    /// Adds a user to the acting admin's organisation. Without a password the user cannot
+    /// log in until one is set (`set_password`); `create_user_with_password` does both at once.
     pub async fn create_user(&self, actor_id: UserId, new: NewUser) -> AppResult<User> {
+        self.add_user(actor_id, new, None).await
+    }
+
+    /// Adds a user to the acting admin's organisation with a first password (its hash, as
+    /// the adapter made it), in one unit of work: the user exists with the password, or not
+    /// at all.
+    pub async fn create_user_with_password(
+        &self,
+        actor_id: UserId,
+        new: NewUser,
+        password_hash: &str,
+    ) -> AppResult<User> {
+        self.add_user(actor_id, new, Some(password_hash)).await
+    }
+
+    async fn add_user(
+        &self,
+        actor_id: UserId,
+        new: NewUser,
+        password_hash: Option<&str>,
+    ) -> AppResult<User> {
         let mut uow = self.begin().await?;
         let admin = actor(uow.as_mut(), actor_id).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
@@ -68,7 +91,15 @@ impl Cube {
             active: true,
         };
         check_role_scope(&user)?;
+        if password_hash.is_some_and(|hash| hash.trim().is_empty()) {
+            return Err(AppError::Invalid(
+                "a password hash must not be empty".into(),
+            ));
+        }
         uow.save_user(&user).await?;
+        if let Some(hash) = password_hash {
+            uow.set_password_hash(user.id, hash).await?;
+        }
         uow.commit().await?;
         Ok(user)
     }

@@ -1,5 +1,7 @@
 //! Setting up the work: data owners (controller, purposes, CRM fields), products, calendars,
-//! flows (draft, publish, edit, copy) and assignments (setup, flow switch, segments).
+//! flows (draft, publish, edit, copy) and assignments (setup, flow switch, segments). The
+//! reads that serve these edits (catalogue, calendars, a flow's draft and versions, an
+//! assignment's setup) are in `reads`.
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, User};
@@ -18,6 +20,8 @@ use cube_domain::ports::UnitOfWork;
 use cube_domain::product::{Currency, Product};
 use cube_domain::values::Name;
 use rust_decimal::Decimal;
+
+mod reads;
 
 /// An assignment with what working it takes; see `Cube::assignment_overview`.
 #[derive(Debug, Clone, PartialEq)]
@@ -321,7 +325,9 @@ impl Cube {
             .published_flow(version)
             .await?
             .ok_or(AppError::NotFound("flow"))?;
-        managed_owner(uow.as_mut(), &user, flow.data_owner(), self.now().date()).await?;
+        managed_owner(uow.as_mut(), &user, flow.data_owner(), self.now().date())
+            .await
+            .map_err(flow_not_found)?;
         let copy = flow.copy(self.new_id(), Name::parse(name)?);
         uow.save_flow_draft(&copy).await?;
         uow.commit().await?;
@@ -355,7 +361,9 @@ impl Cube {
                 .ok_or(AppError::NotFound("flow"))?
                 .new_draft(),
         };
-        managed_owner(uow, user, draft.data_owner, self.now().date()).await?;
+        managed_owner(uow, user, draft.data_owner, self.now().date())
+            .await
+            .map_err(flow_not_found)?;
         Ok(draft)
     }
 
@@ -583,8 +591,24 @@ impl Cube {
             .calendar(id)
             .await?
             .ok_or(AppError::NotFound("calendar"))?;
-        managed_owner(uow.as_mut(), &user, calendar.data_owner, self.now().date()).await?;
+        managed_owner(uow.as_mut(), &user, calendar.data_owner, self.now().date())
+            .await
+            .map_err(|e| not_found_as(e, "calendar"))?;
         Ok(calendar)
+    }
+}
+
+/// Another organisation's flow is "flow not found" (not the data owner behind it).
+fn flow_not_found(error: AppError) -> AppError {
+    not_found_as(error, "flow")
+}
+
+/// A resource reached through a data owner the user may not see is "`what` not found",
+/// word for word what a missing one gets: naming the data owner would tell it exists.
+pub(crate) fn not_found_as(error: AppError, what: &'static str) -> AppError {
+    match error {
+        AppError::NotFound(_) => AppError::NotFound(what),
+        other => other,
     }
 }
 

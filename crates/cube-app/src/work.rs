@@ -2,6 +2,7 @@
 //! registering outcomes (idempotent with a client key), My Work itself, and external
 //! systems changing a customer's state across assignments.
 
+use crate::setup::not_found_as;
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
@@ -194,7 +195,8 @@ impl Cube {
             Need::Work,
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
         if let Some(follow_up) = enrollment.follow_up()
             && follow_up.owner.is_some_and(|owner| owner != user.id)
             && user.role == Role::Seller
@@ -239,7 +241,8 @@ impl Cube {
             Need::Work,
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
         if enrollment.release(user.id) {
             uow.update_enrollment(&enrollment).await?;
             uow.commit().await?;
@@ -271,7 +274,8 @@ impl Cube {
             Need::Work,
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
         if let Some(key) = idempotency_key
             && let Some(first) = replay(uow.as_mut(), &assignment, key, &enrollment).await?
         {

@@ -460,7 +460,7 @@ async fn access_is_checked_in_every_use_case() {
         h.cube
             .customer(stranger.id, h.world.customers[0].id())
             .await,
-        Err(AppError::NotFound("data owner"))
+        Err(AppError::NotFound("customer"))
     );
     assert_eq!(
         h.cube

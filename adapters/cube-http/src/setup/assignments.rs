@@ -1,7 +1,9 @@
-//! Setting up assignments: creating one on a published flow, replacing its whole setup,
-//! adding a segment, and switching it to another published flow (customers follow by state
-//! id or name, the rest go to the new initial state, and the answer says which). Reading
-//! assignments is the work API's (`GET /api/assignments`, `GET /api/assignments/{id}`).
+//! Setting up assignments: creating one on a published flow, reading and replacing its whole
+//! setup (what `GET …/setup` answers is a body `PUT …/setup` takes), adding a segment, and
+//! switching it to another published flow (customers follow by state id or name, the rest go
+//! to the new initial state, and the answer says which). A flow of another data owner — of
+//! this organisation or another — is "not found". Reading assignments as their users see
+//! them is the work API's (`GET /api/assignments`, `GET /api/assignments/{id}`).
 
 use super::assignment_setup::{AssignmentSetupDto, SegmentDto};
 use crate::AppState;
@@ -105,8 +107,8 @@ pub struct FlowSwitchDto {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such data owner or published flow version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name, or a flow of another data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner, or no such published flow version of it (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -133,6 +135,32 @@ pub async fn create(
         StatusCode::CREATED,
         Json(ManagedAssignmentDto::from(&assignment)),
     ))
+}
+
+/// The assignment's whole setup, for those who may change it: edit it and send it back with
+/// `PUT …/setup`.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/setup", tag = "setup",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    responses(
+        (status = 200, description = "The setup, as `PUT …/setup` takes it", body = AssignmentSetupDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment (or another organisation's, or one the caller does not see)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn setup(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AssignmentSetupDto>> {
+    let setup = state
+        .cube
+        .assignment_setup(actor.user.id, AssignmentId::from_uuid(id))
+        .await?;
+    Ok(Json(AssignmentSetupDto::from(&setup)))
 }
 
 /// Replaces the assignment's whole setup; effective at once for everyone working it.
@@ -208,8 +236,8 @@ pub async fn add_segment(
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such assignment or published flow version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A flow of another data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment, or no such published flow version of its data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A body field of the wrong type (e.g. `version` not a number)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

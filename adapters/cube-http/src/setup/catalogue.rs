@@ -1,6 +1,6 @@
-//! A data owner's product catalogue and calendars: adding a product and stopping or
-//! resuming its sale, creating a calendar and reading one. Admins and the data owner's
-//! managers do this.
+//! A data owner's product catalogue and calendars: listing the catalogue, adding a product
+//! and stopping or resuming its sale; listing the calendars, creating one and reading one.
+//! Admins and the data owner's managers do this.
 
 use super::created;
 use super::users::ActiveRequest;
@@ -65,6 +65,31 @@ impl From<&Product> for ProductDto {
             active: p.active(),
         }
     }
+}
+
+/// The data owner's product catalogue, by name, with the products no longer sold.
+#[utoipa::path(
+    get, path = "/api/data-owners/{id}/products", tag = "setup",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    responses(
+        (status = 200, description = "Every product of the catalogue, by name", body = Vec<ProductDto>),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn products(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<ProductDto>>> {
+    let products = state
+        .cube
+        .products(actor.user.id, DataOwnerId::from_uuid(id))
+        .await?;
+    Ok(Json(products.iter().map(ProductDto::from).collect()))
 }
 
 /// Adds a product to the data owner's catalogue.
@@ -161,6 +186,31 @@ impl From<&Calendar> for CalendarDto {
             allows_overlap: c.allows_overlap,
         }
     }
+}
+
+/// The data owner's calendars, by name.
+#[utoipa::path(
+    get, path = "/api/data-owners/{id}/calendars", tag = "setup",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    responses(
+        (status = 200, description = "Every calendar of the data owner, by name", body = Vec<CalendarDto>),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn calendars(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<CalendarDto>>> {
+    let calendars = state
+        .cube
+        .calendars(actor.user.id, DataOwnerId::from_uuid(id))
+        .await?;
+    Ok(Json(calendars.iter().map(CalendarDto::from).collect()))
 }
 
 /// Creates a calendar of the data owner.

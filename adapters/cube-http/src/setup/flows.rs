@@ -1,7 +1,7 @@
-//! Flows: a data owner's state machines. A flow is created as a draft, edited freely (a
-//! draft may be invalid), checked, and published as a frozen version that assignments can
-//! use; editing a published flow starts its next draft version. A published flow can be
-//! copied into a new, independent draft.
+//! Flows: a data owner's state machines. A flow is created as a draft, read and edited freely
+//! (a draft may be invalid), checked, and published as a frozen version that assignments can
+//! use; editing a published flow starts its next draft version. Every published version can
+//! be read, and copied into a new, independent draft.
 //!
 //! States and outcomes carry ids the client chooses (any UUID): outcomes name their states
 //! by id, and the ids stay the same across versions and copies, so assignments' setups and
@@ -333,6 +333,15 @@ pub struct FlowRejectionDto {
     pub problems: Vec<FlowProblemDto>,
 }
 
+/// The path of one published version.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct VersionPath {
+    /// The flow.
+    pub id: Uuid,
+    /// The version number, from 1.
+    pub version: u32,
+}
+
 /// A copy to make.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -395,6 +404,62 @@ pub async fn list(
         .flows(actor.user.id, DataOwnerId::from_uuid(id))
         .await?;
     Ok(Json(flows.iter().map(FlowDto::from).collect()))
+}
+
+/// The flow's draft, as the next edit starts from it: the saved draft, or, for a flow
+/// without one, its next version made from the newest published version (saved only when it
+/// is sent back with `PUT`). The body can be edited and sent back to `PUT …/draft`.
+#[utoipa::path(
+    get, path = "/api/flows/{id}/draft", tag = "setup",
+    params(("id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn draft(
+    AxumState(state): AxumState<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<FlowDraftDto>> {
+    let draft = state
+        .cube
+        .flow_draft(actor.user.id, FlowId::from_uuid(id))
+        .await?;
+    Ok(Json(FlowDraftDto::from(&draft)))
+}
+
+/// One published (frozen) version of the flow.
+#[utoipa::path(
+    get, path = "/api/flows/{id}/versions/{version}", tag = "setup",
+    params(
+        ("id" = Uuid, Path, description = "The flow"),
+        ("version" = u32, Path, description = "The published version, from 1"),
+    ),
+    responses(
+        (status = 200, description = "The published version", body = FlowDto),
+        (status = 400, description = "Malformed id or version", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such flow or published version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn version(
+    AxumState(state): AxumState<AppState>,
+    actor: Actor,
+    ApiPath(path): ApiPath<VersionPath>,
+) -> ApiResult<Json<FlowDto>> {
+    let version = FlowVersion {
+        flow: FlowId::from_uuid(path.id),
+        version: path.version,
+    };
+    let flow = state.cube.published_flow(actor.user.id, version).await?;
+    Ok(Json(FlowDto::from(&flow)))
 }
 
 /// Replaces the flow's draft (editing a published flow without a draft starts its next

@@ -11,12 +11,15 @@
 //!
 //! # Layout
 //! - [`users`]: the organisation's users, their activation and passwords.
-//! - [`tokens`]: long-lived API tokens for integrations, and revoking tokens.
+//! - [`tokens`]: long-lived API tokens for integrations (an admin's for another user too),
+//!   and revoking tokens.
 //! - [`data_owners`]: data owners, GDPR details, CRM fields.
-//! - [`catalogue`]: a data owner's products and calendars.
+//! - [`catalogue`]: a data owner's products and calendars, listed and changed.
 //! - [`field_definitions`]: typed field definitions (CRM fields and outcome fields).
-//! - [`flows`]: flow drafts, checking, publishing, copying, the published flows.
-//! - [`assignments`]: creating an assignment, its setup, segments, switching flows.
+//! - [`flows`]: flow drafts (read, edit, check, publish), the published flows and versions,
+//!   copying.
+//! - [`assignments`]: creating an assignment, reading and replacing its setup, segments,
+//!   switching flows.
 //! - [`assignment_setup`]: the body of an assignment's whole setup and its conversions;
 //!   [`outcome_setup`] its per-outcome part.
 
@@ -57,7 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/data-owners/{id}/fields", put(data_owners::set_fields))
         .route(
             "/api/data-owners/{id}/products",
-            post(catalogue::create_product),
+            get(catalogue::products).post(catalogue::create_product),
         )
         .route(
             "/api/products/{id}/active",
@@ -65,21 +68,25 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/data-owners/{id}/calendars",
-            post(catalogue::create_calendar),
+            get(catalogue::calendars).post(catalogue::create_calendar),
         )
         .route("/api/calendars/{id}", get(catalogue::calendar))
         .route(
             "/api/data-owners/{id}/flows",
             get(flows::list).post(flows::create),
         )
-        .route("/api/flows/{id}/draft", put(flows::update_draft))
+        .route(
+            "/api/flows/{id}/draft",
+            get(flows::draft).put(flows::update_draft),
+        )
+        .route("/api/flows/{id}/versions/{version}", get(flows::version))
         .route("/api/flows/{id}/check", post(flows::check))
         .route("/api/flows/{id}/publish", post(flows::publish))
         .route("/api/flows/{id}/copy", post(flows::copy))
         .route("/api/assignments", post(assignments::create))
         .route(
             "/api/assignments/{id}/setup",
-            put(assignments::update_setup),
+            get(assignments::setup).put(assignments::update_setup),
         )
         .route(
             "/api/assignments/{id}/segments",
@@ -120,12 +127,13 @@ pub(crate) fn invalid_field(field: impl Display, detail: impl Display) -> ApiErr
         users::list, users::create, users::set_active, users::set_password,
         tokens::issue, tokens::revoke_current, tokens::revoke,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
-        data_owners::set_fields, catalogue::create_product, catalogue::set_product_active,
-        catalogue::create_calendar, catalogue::calendar,
-        flows::create, flows::list, flows::update_draft, flows::check, flows::publish,
-        flows::copy,
-        assignments::create, assignments::update_setup, assignments::add_segment,
-        assignments::switch_flow,
+        data_owners::set_fields, catalogue::products, catalogue::create_product,
+        catalogue::set_product_active, catalogue::calendars, catalogue::create_calendar,
+        catalogue::calendar,
+        flows::create, flows::list, flows::draft, flows::update_draft, flows::version,
+        flows::check, flows::publish, flows::copy,
+        assignments::create, assignments::setup, assignments::update_setup,
+        assignments::add_segment, assignments::switch_flow,
     ),
     components(schemas(
         Problem, dto::UserDto, dto::RoleDto, dto::AssignmentDto, dto::StateDto, dto::CategoryDto,

@@ -1,7 +1,9 @@
 //! API tokens for integrations. A logged-in user issues a long-lived bearer token for
-//! themselves (an integration gets its own user, with the role it needs, and that user's
-//! token); the plain token is answered once and only its SHA-256 is stored. The hash is the
-//! token's public id: it names the token for revoking and is useless for authenticating.
+//! themselves; an admin may also issue one for another user of the organisation (an
+//! integration gets its own user, with the role it needs, and the admin issues that user's
+//! token without logging in as it). The plain token is answered once and only its SHA-256 is
+//! stored. The hash is the token's public id: it names the token for revoking and is useless
+//! for authenticating.
 //!
 //! Revoking: the token the request came with (`/api/tokens/current`), or a token by id —
 //! one's own, or any of the organisation's as an admin.
@@ -14,10 +16,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use cube_domain::ports::{AccessToken, TokenKind};
+use cube_domain::ids::UserId;
+use cube_domain::ports::AccessToken;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// The longest lifetime a token can be given, in days (ten years).
 pub const MAX_TOKEN_DAYS: u32 = 3650;
@@ -29,6 +33,10 @@ pub struct IssueTokenRequest {
     /// Days until the token expires (1 to 3650); `null` or left out: until revoked.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// Whose token it is: another user of the organisation (admins only); `null` or left
+    /// out: the caller's own.
+    #[serde(default)]
+    pub user: Option<Uuid>,
 }
 
 /// A newly issued API token. The token itself is shown this once.
@@ -39,7 +47,7 @@ pub struct IssuedTokenDto {
     /// The token's id (its SHA-256, hex): revoke it with `DELETE /api/tokens/{id}`.
     pub id: String,
     /// Whose token it is.
-    pub user: uuid::Uuid,
+    pub user: Uuid,
     /// When it was issued (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -62,16 +70,18 @@ impl IssuedTokenDto {
     }
 }
 
-/// Issues a long-lived API token for the caller.
+/// Issues a long-lived API token for the caller, or, as an admin, for another user of the
+/// organisation.
 #[utoipa::path(
     post, path = "/api/tokens", tag = "setup",
-    request_body(content = Option<IssueTokenRequest>, description = "How long the token lives; an empty body: until revoked"),
+    request_body(content = Option<IssueTokenRequest>, description = "How long the token lives and whose it is; an empty body: the caller's own, until revoked"),
     responses(
         (status = 201, description = "The token, shown this once", body = IssuedTokenDto),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A lifetime out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another user's token and the caller is no admin, or a cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A lifetime out of range, a malformed `user`, or a deactivated user", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -92,10 +102,11 @@ pub async fn issue(
             ));
         }
     };
+    let user = request.user.map_or(actor.user.id, UserId::from_uuid);
     let (token, hash) = new_token()?;
     let issued = state
         .cube
-        .issue_token(actor.user.id, &hash, TokenKind::Api, ttl)
+        .issue_api_token(actor.user.id, user, &hash, ttl)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -160,13 +160,16 @@ pub async fn create(
             .collect(),
         client: request.client.map(ClientId::from_uuid),
     };
-    let user = state.cube.create_user(actor.user.id, new).await?;
-    if let Some(hash) = hash {
-        state
-            .cube
-            .set_password(actor.user.id, user.id, &hash)
-            .await?;
-    }
+    // The user and the password are stored together or not at all.
+    let user = match hash {
+        Some(hash) => {
+            state
+                .cube
+                .create_user_with_password(actor.user.id, new, &hash)
+                .await?
+        }
+        None => state.cube.create_user(actor.user.id, new).await?,
+    };
     Ok((StatusCode::CREATED, Json(UserAccountDto::from(&user))))
 }
 

@@ -1,0 +1,385 @@
+//! The set-up reads through the use cases: a data owner's products and calendars, a flow's
+//! draft and its published versions, an assignment's whole setup. Each has the access rule of
+//! the write it serves: admins and the data owner's managers read; other managers, sellers
+//! and clients are refused (or find nothing, as the rules for assignments say); another
+//! organisation finds nothing at all.
+
+mod common;
+
+use common::Harness;
+use cube_app::AppError;
+use cube_app::organisation::NewUser;
+use cube_app::setup::{FlowContent, NewProduct};
+use cube_domain::access::Role;
+use cube_domain::assignment::setup::Visibility;
+use cube_domain::flow::FlowVersion;
+use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId, UserId};
+use cube_testkit::fixtures::SalesFlow;
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+/// The admin of a second organisation, with a data owner and a published flow of its own.
+struct Stranger {
+    admin: UserId,
+    owner: DataOwnerId,
+    flow: FlowVersion,
+}
+
+async fn stranger(h: &Harness) -> Stranger {
+    let new_admin = NewUser {
+        name: "Other Admin".into(),
+        email: "admin@other.example.no".into(),
+        role: Role::Admin,
+        data_owners: BTreeSet::new(),
+        client: None,
+    };
+    let (_, admin) = h
+        .cube
+        .create_organisation("Other AS", new_admin)
+        .await
+        .expect("a second organisation");
+    let owner = h
+        .cube
+        .create_data_owner(admin.id, "Other Owner")
+        .await
+        .expect("their data owner")
+        .id();
+    let draft = h
+        .cube
+        .create_flow(admin.id, owner, sales_content("Their secret flow"))
+        .await
+        .expect("their draft");
+    let flow = h
+        .cube
+        .publish_flow(admin.id, draft.id)
+        .await
+        .expect("published")
+        .version();
+    Stranger {
+        admin: admin.id,
+        owner,
+        flow,
+    }
+}
+
+/// A manager of a second data owner of the first organisation (not the world's).
+async fn other_manager(h: &Harness) -> UserId {
+    let owner = h
+        .cube
+        .create_data_owner(h.world.admin.id, "Second Owner")
+        .await
+        .expect("a second data owner")
+        .id();
+    let manager = NewUser {
+        name: "Otto Manager".into(),
+        email: "otto@acme.example.no".into(),
+        role: Role::Manager,
+        data_owners: BTreeSet::from([owner]),
+        client: None,
+    };
+    h.cube
+        .create_user(h.world.admin.id, manager)
+        .await
+        .expect("the other manager")
+        .id
+}
+
+fn sales_content(name: &str) -> FlowContent {
+    let sales = SalesFlow::published(DataOwnerId::from_uuid(uuid::Uuid::nil()));
+    FlowContent {
+        name: name.into(),
+        initial: SalesFlow::TO_CALL,
+        states: sales.states().to_vec(),
+        outcomes: sales.outcomes().to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn the_catalogue_is_listed_by_name_for_those_who_set_it_up() {
+    let h = Harness::new(0).await;
+    let owner = h.world.data_owner.id();
+    let manager = h.world.manager.id;
+    let added = h
+        .cube
+        .create_product(
+            manager,
+            owner,
+            NewProduct {
+                name: "Aaa Først".into(),
+                code: "AAA".into(),
+                unit_price: Decimal::new(100, 0),
+                currency: "NOK".into(),
+            },
+        )
+        .await
+        .expect("a product");
+    h.cube
+        .set_product_active(manager, added.id(), false)
+        .await
+        .expect("stopped");
+
+    for reader in [manager, h.world.admin.id] {
+        let products = h.cube.products(reader, owner).await.expect("the catalogue");
+        let names: Vec<String> = products.iter().map(|p| p.name().to_string()).collect();
+        assert_eq!(names, ["Aaa Først", "Strøm Fastpris", "Strøm Spot"]);
+        assert!(!products[0].active(), "products no longer sold are listed");
+    }
+
+    let other_manager = other_manager(&h).await;
+    for refused in [h.world.seller(0), h.world.client_user.id, other_manager] {
+        assert_eq!(
+            h.cube.products(refused, owner).await.map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+    let stranger = stranger(&h).await;
+    assert_eq!(
+        h.cube.products(stranger.admin, owner).await.map(|_| ()),
+        Err(AppError::NotFound("data owner"))
+    );
+    assert_eq!(
+        h.cube
+            .products(h.world.admin.id, stranger.owner)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("data owner"))
+    );
+    assert!(
+        h.cube
+            .products(stranger.admin, stranger.owner)
+            .await
+            .expect("their own, empty")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_calendars_are_listed_by_name_for_those_who_set_them_up() {
+    let h = Harness::new(0).await;
+    let owner = h.world.data_owner.id();
+    let manager = h.world.manager.id;
+    let room = h
+        .cube
+        .create_calendar(manager, owner, "Møterom 1", true)
+        .await
+        .expect("a calendar");
+
+    let calendars = h.cube.calendars(manager, owner).await.expect("calendars");
+    assert_eq!(calendars, vec![room, h.world.calendar.clone()]);
+    assert_eq!(
+        h.cube.calendars(h.world.admin.id, owner).await,
+        Ok(calendars)
+    );
+
+    let other_manager = other_manager(&h).await;
+    for refused in [h.world.seller(0), h.world.client_user.id, other_manager] {
+        assert_eq!(
+            h.cube.calendars(refused, owner).await.map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+    let stranger = stranger(&h).await;
+    assert_eq!(
+        h.cube.calendars(stranger.admin, owner).await.map(|_| ()),
+        Err(AppError::NotFound("data owner"))
+    );
+}
+
+#[tokio::test]
+async fn a_flows_draft_is_read_as_the_next_edit_starts_from_it() {
+    let h = Harness::new(0).await;
+    let manager = h.world.manager.id;
+    let sales = &h.world.sales_flow;
+
+    // Without a saved draft: the next version, from the newest published one.
+    let next = h
+        .cube
+        .flow_draft(manager, sales.id())
+        .await
+        .expect("the next draft");
+    assert_eq!(next, sales.new_draft());
+    assert_eq!(next.version, 2);
+    assert_eq!(
+        h.cube.flow_draft(manager, sales.id()).await,
+        Ok(next.clone()),
+        "reading saves nothing: the same answer again"
+    );
+    assert_eq!(
+        h.cube.publish_flow(manager, sales.id()).await.map(|_| ()),
+        Err(AppError::NotFound("flow draft")),
+        "reading stored no draft"
+    );
+
+    // A saved draft is read back as saved, invalid or not.
+    let mut content = sales_content("Salg (utkast)");
+    content.initial = SalesFlow::LEAD;
+    let saved = h
+        .cube
+        .update_flow_draft(manager, sales.id(), content)
+        .await
+        .expect("saved");
+    let read = h
+        .cube
+        .flow_draft(h.world.admin.id, sales.id())
+        .await
+        .expect("read");
+    assert_eq!(read, saved);
+    assert!(!read.problems().is_empty());
+
+    // A new flow's draft (version 1, never published).
+    let fresh = h
+        .cube
+        .create_flow(manager, h.world.data_owner.id(), sales_content("Ny"))
+        .await
+        .expect("a new draft");
+    assert_eq!(h.cube.flow_draft(manager, fresh.id).await, Ok(fresh));
+
+    for refused in [h.world.seller(0), h.world.client_user.id] {
+        assert_eq!(
+            h.cube.flow_draft(refused, sales.id()).await.map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+    let unknown = FlowId::from_uuid(uuid::Uuid::from_u128(0xdead));
+    assert_eq!(
+        h.cube.flow_draft(manager, unknown).await.map(|_| ()),
+        Err(AppError::NotFound("flow"))
+    );
+    let stranger = stranger(&h).await;
+    assert_eq!(
+        h.cube
+            .flow_draft(stranger.admin, sales.id())
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("flow"))
+    );
+    assert_eq!(
+        h.cube
+            .flow_draft(manager, stranger.flow.flow)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("flow"))
+    );
+}
+
+#[tokio::test]
+async fn a_published_version_is_read_frozen() {
+    let h = Harness::new(0).await;
+    let manager = h.world.manager.id;
+    let sales = &h.world.sales_flow;
+    let v1 = sales.version();
+
+    // Version 2 is published; version 1 reads as it was.
+    h.cube
+        .update_flow_draft(manager, sales.id(), sales_content("Salg 2"))
+        .await
+        .expect("draft");
+    let v2 = h.cube.publish_flow(manager, sales.id()).await.expect("v2");
+    assert_eq!(h.cube.published_flow(manager, v1).await, Ok(sales.clone()));
+    assert_eq!(
+        h.cube.published_flow(h.world.admin.id, v2.version()).await,
+        Ok(v2.clone())
+    );
+    assert_eq!(v2.name().as_str(), "Salg 2");
+
+    for missing in [0, 3, u32::MAX] {
+        let version = FlowVersion {
+            flow: sales.id(),
+            version: missing,
+        };
+        assert_eq!(
+            h.cube.published_flow(manager, version).await.map(|_| ()),
+            Err(AppError::NotFound("flow"))
+        );
+    }
+    for refused in [h.world.seller(0), h.world.client_user.id] {
+        assert_eq!(
+            h.cube.published_flow(refused, v1).await.map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+    let other_manager = other_manager(&h).await;
+    assert_eq!(
+        h.cube.published_flow(other_manager, v1).await.map(|_| ()),
+        Err(AppError::Forbidden)
+    );
+    let stranger = stranger(&h).await;
+    assert_eq!(
+        h.cube.published_flow(stranger.admin, v1).await.map(|_| ()),
+        Err(AppError::NotFound("flow"))
+    );
+    assert_eq!(
+        h.cube
+            .published_flow(h.world.admin.id, stranger.flow)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("flow"))
+    );
+}
+
+#[tokio::test]
+async fn an_assignments_setup_is_read_by_those_who_may_change_it() {
+    let h = Harness::new(0).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h
+        .cube
+        .assignment_setup(manager, assignment)
+        .await
+        .expect("the setup");
+    assert_eq!(&setup, h.world.assignment.setup());
+
+    // What is read can be edited and sent back, and is read back as sent.
+    setup.visibility = Visibility {
+        users: Some(BTreeSet::from([h.world.seller(0)])),
+        ..Visibility::default()
+    };
+    h.cube
+        .update_assignment_setup(manager, assignment, setup.clone())
+        .await
+        .expect("sent back");
+    assert_eq!(
+        h.cube.assignment_setup(h.world.admin.id, assignment).await,
+        Ok(setup)
+    );
+
+    // A seller who works it and the client who commissioned it may not change it; a seller
+    // who does not see it learns nothing.
+    for refused in [h.world.seller(0), h.world.client_user.id] {
+        assert_eq!(
+            h.cube
+                .assignment_setup(refused, assignment)
+                .await
+                .map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+    assert_eq!(
+        h.cube
+            .assignment_setup(h.world.seller(1), assignment)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("assignment"))
+    );
+    let other_manager = other_manager(&h).await;
+    assert_eq!(
+        h.cube
+            .assignment_setup(other_manager, assignment)
+            .await
+            .map(|_| ()),
+        Err(AppError::Forbidden)
+    );
+    let stranger = stranger(&h).await;
+    assert_eq!(
+        h.cube
+            .assignment_setup(stranger.admin, assignment)
+            .await
+            .map(|_| ()),
+        Err(AppError::NotFound("assignment"))
+    );
+    let unknown = AssignmentId::from_uuid(uuid::Uuid::from_u128(0xbeef));
+    assert_eq!(
+        h.cube.assignment_setup(manager, unknown).await.map(|_| ()),
+        Err(AppError::NotFound("assignment"))
+    );
+}
