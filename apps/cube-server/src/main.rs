@@ -13,6 +13,7 @@
 
 mod demo;
 mod flows;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use cube_app::Cube;
@@ -78,6 +79,15 @@ struct Cli {
         global = true
     )]
     request_timeout: u64,
+    /// Seconds between two deliveries of the outbox (SMS and e-mail the use cases queued).
+    #[arg(
+        long,
+        env = "CUBE_OUTBOX_INTERVAL",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    outbox_interval: u64,
     /// Log as JSON lines instead of text (the level comes from `RUST_LOG`, default info).
     #[arg(long, env = "CUBE_LOG_JSON", global = true)]
     log_json: bool,
@@ -214,6 +224,16 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     }
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
+    // The outbox worker delivers through the log gateways: no provider is configured in
+    // this build, so messages are written to the log (see cube-gateways).
+    let (stop_worker, stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(worker::run(
+        cube.clone(),
+        Arc::new(cube_gateways::LogSmsGateway::new()),
+        Arc::new(cube_gateways::LogEmailGateway::new()),
+        Duration::from_secs(cli.outbox_interval),
+        stop,
+    ));
     let mut state = cube_http::AppState::new(cube);
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     let app = cube_http::router(state);
@@ -223,9 +243,14 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
         println!("Demo logins:\n{}", demo::logins());
     }
     tracing::info!(%address, "listening");
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    let _ = stop_worker.send(true);
+    if let Err(error) = worker.await {
+        tracing::error!(%error, "the outbox worker failed");
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -313,6 +338,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.request_timeout, 30);
+        assert_eq!(cli.outbox_interval, 5);
     }
 
     #[test]

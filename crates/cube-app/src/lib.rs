@@ -10,6 +10,7 @@
 //! - [`error`]: `AppError` and its kinds.
 //! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
 //! - [`organisation`]: organisations and users.
+//! - [`outbox`]: delivering enqueued SMS and e-mail through the gateways (a worker calls it).
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers.
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
@@ -25,6 +26,7 @@ pub mod bulk;
 pub mod customers;
 pub mod error;
 pub mod organisation;
+pub mod outbox;
 pub mod reports;
 pub mod setup;
 pub mod system;

@@ -1,0 +1,90 @@
+//! # cube-gateways
+//!
+//! Gateways for Cube's outgoing messages (`cube_domain::ports::{SmsGateway, EmailGateway}`).
+//! Today: the **log gateways**, which "deliver" each message by writing it to the log — what
+//! a development or demo server uses, so the outbox empties and every message can be read,
+//! without any provider account or network. A provider adapter (an SMS operator's HTTP API,
+//! SMTP) implements the same two traits and is chosen in `cube-server`.
+//!
+//! Message bodies are personal data: the log gateways write the recipient and the length of
+//! the text at `info`, and the text itself only at `debug`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use async_trait::async_trait;
+use cube_domain::ports::{EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Writes each SMS to the log; provider ids are `log-sms-1`, `log-sms-2`, ….
+#[derive(Debug, Default)]
+pub struct LogSmsGateway {
+    sent: AtomicU64,
+}
+
+impl LogSmsGateway {
+    /// A gateway that has sent nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl SmsGateway for LogSmsGateway {
+    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
+        let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("log-sms-{n}");
+        tracing::info!(%id, from = %message.from, to = %message.to.as_str(), chars = message.body.chars().count(), "SMS (log gateway)");
+        tracing::debug!(%id, body = %message.body, "SMS text");
+        Ok(id)
+    }
+}
+
+/// Writes each e-mail to the log; provider ids are `log-email-1`, ….
+#[derive(Debug, Default)]
+pub struct LogEmailGateway {
+    sent: AtomicU64,
+}
+
+impl LogEmailGateway {
+    /// A gateway that has sent nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl EmailGateway for LogEmailGateway {
+    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
+        let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("log-email-{n}");
+        tracing::info!(%id, from = %message.from, to = %message.to, subject = %message.subject, "e-mail (log gateway)");
+        tracing::debug!(%id, html = %message.html, "e-mail body");
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cube_domain::values::{Email, PhoneNumber};
+
+    #[tokio::test]
+    async fn every_message_is_accepted_with_its_own_id() {
+        let sms = LogSmsGateway::new();
+        let message = SmsMessage {
+            from: "Acme".into(),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            body: "Hei".into(),
+        };
+        assert_eq!(sms.send(&message).await, Ok("log-sms-1".into()));
+        assert_eq!(sms.send(&message).await, Ok("log-sms-2".into()));
+        let email = LogEmailGateway::new();
+        let message = EmailMessage {
+            from: Email::parse("post@acme.example.com").expect("valid"),
+            to: Email::parse("kari@example.no").expect("valid"),
+            subject: "Tilbud".into(),
+            html: "<p>Hei</p>".into(),
+        };
+        assert_eq!(email.send(&message).await, Ok("log-email-1".into()));
+    }
+}

@@ -1,0 +1,332 @@
+//! The webhook gateways: each message is POSTed as JSON to a URL the operator configures
+//! (an SMS operator's HTTP API, a mail relay, or a small bridge in front of either), and the
+//! answer says whether it was taken.
+//!
+//! # The wire format
+//! The request bodies are this module's own types, written out by hand so that renaming a
+//! domain field never changes what a provider receives:
+//! - SMS: `{"from": "AcmeEnergi", "to": "+4791234567", "body": "Hei Kari"}`
+//! - e-mail: `{"from": "post@acme.no", "to": "kari@example.no", "subject": "…", "html": "…"}`
+//!
+//! A provider answers `2xx` with `{"id": "<its message id>"}` (a number is accepted too).
+//!
+//! # What an answer means
+//! - `2xx` with an id: sent; the id is returned.
+//! - `2xx` without a readable id: the provider took the message, so sending it again could
+//!   deliver it twice; it is reported as **rejected** (taken out of the outbox, and the
+//!   worker logs the reason) so the misconfigured provider shows up in the log.
+//! - `4xx`: the provider refused this message (a bad number, a body it cannot take):
+//!   **rejected**, not retried. The exceptions are the answers that are about the request's
+//!   circumstances, not the message, and that every message would get alike — `401`, `403`,
+//!   `404`, `405`, `407` (the URL or its credentials are wrong), `408`, `425`, `429` (slow
+//!   down, try later): **unavailable**, so a misconfigured gateway keeps the outbox until the
+//!   operator fixes it instead of discarding every message.
+//! - `5xx`, a `3xx` (redirects are not followed: a POST must not turn into a GET), a
+//!   timeout, a refused connection: **unavailable**; the message stays pending for the next
+//!   round.
+//!
+//! # No TLS
+//! The workspace builds `reqwest` without a TLS backend (none is available offline), so a
+//! webhook URL must be `http://`: a bridge on loopback or on a private network. An
+//! `https://` URL is refused when the gateway is built, not at the first send.
+
+use async_trait::async_trait;
+use cube_domain::ports::{EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage};
+use reqwest::{StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+use thiserror::Error;
+
+/// How long one send may take, connection included, when nothing else is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a webhook gateway could not be built.
+#[derive(Debug, Error)]
+pub enum WebhookSetupError {
+    /// The URL does not parse.
+    #[error("'{url}' is not a valid webhook URL: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The URL is not `http://` (this build has no TLS).
+    #[error(
+        "the webhook URL '{0}' must start with http:// (this build has no TLS; put a bridge on loopback or a private network in front of an https provider)"
+    )]
+    UnsupportedScheme(String),
+    /// The HTTP client could not be built.
+    #[error("the HTTP client for the webhook could not be built: {0}")]
+    Client(String),
+}
+
+/// A parsed webhook URL: `http://` with a host. The only way in is [`WebhookUrl::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(Url);
+
+impl WebhookUrl {
+    /// Parses and checks a webhook URL.
+    pub fn parse(raw: &str) -> Result<Self, WebhookSetupError> {
+        let url = Url::parse(raw.trim()).map_err(|e| WebhookSetupError::InvalidUrl {
+            url: raw.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if url.scheme() != "http" {
+            return Err(WebhookSetupError::UnsupportedScheme(raw.to_owned()));
+        }
+        if url.host().is_none() {
+            return Err(WebhookSetupError::InvalidUrl {
+                url: raw.to_owned(),
+                reason: "it has no host".into(),
+            });
+        }
+        Ok(Self(url))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Credentials in the URL (`http://user:secret@host/`) never reach a log line.
+        let mut shown = self.0.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+/// One configured endpoint: the client (with its timeout) and the URL.
+#[derive(Debug, Clone)]
+struct Webhook {
+    client: reqwest::Client,
+    url: WebhookUrl,
+}
+
+impl Webhook {
+    fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cube/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| WebhookSetupError::Client(e.to_string()))?;
+        Ok(Self { client, url })
+    }
+
+    /// POSTs `body` and reads the provider's message id from the answer.
+    async fn post<T: Serialize + Sync>(&self, body: &T) -> Result<String, GatewayError> {
+        let response = self
+            .client
+            .post(self.url.0.clone())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| unavailable(&self.url, &e))?;
+        let status = response.status();
+        if status.is_success() {
+            return match response.json::<Accepted>().await {
+                Ok(accepted) => Ok(accepted.id.into_string()),
+                Err(e) => Err(GatewayError::Rejected(format!(
+                    "{} took the message (HTTP {status}) but its answer has no message id ({e}); not sent again, as it may have been delivered",
+                    self.url
+                ))),
+            };
+        }
+        // The provider's explanation, shortened: it goes into the log and the report.
+        let detail: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        let reason = if detail.trim().is_empty() {
+            format!("{} answered HTTP {status}", self.url)
+        } else {
+            format!("{} answered HTTP {status}: {}", self.url, detail.trim())
+        };
+        if refuses_the_message(status) {
+            Err(GatewayError::Rejected(reason))
+        } else {
+            Err(GatewayError::Unavailable(reason))
+        }
+    }
+}
+
+/// Whether a non-success status refuses this message for good (see the module doc).
+fn refuses_the_message(status: StatusCode) -> bool {
+    status.is_client_error()
+        && !matches!(
+            status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::NOT_FOUND
+                | StatusCode::METHOD_NOT_ALLOWED
+                | StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                | StatusCode::REQUEST_TIMEOUT
+                | StatusCode::TOO_EARLY
+                | StatusCode::TOO_MANY_REQUESTS
+        )
+}
+
+fn unavailable(url: &WebhookUrl, error: &reqwest::Error) -> GatewayError {
+    let what = if error.is_timeout() {
+        "did not answer in time"
+    } else if error.is_connect() {
+        "could not be reached"
+    } else {
+        "failed"
+    };
+    // The causes only: reqwest's own text repeats the URL, credentials included.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    if causes.is_empty() {
+        GatewayError::Unavailable(format!("{url} {what}"))
+    } else {
+        GatewayError::Unavailable(format!("{url} {what}: {}", causes.join(": ")))
+    }
+}
+
+/// A provider's answer to a message it took.
+#[derive(Debug, Deserialize)]
+struct Accepted {
+    id: ProviderId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ProviderId {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl ProviderId {
+    fn into_string(self) -> String {
+        match self {
+            ProviderId::Text(text) => text,
+            ProviderId::Number(number) => number.to_string(),
+        }
+    }
+}
+
+/// The JSON body of an SMS.
+#[derive(Debug, Serialize)]
+struct SmsBody<'a> {
+    from: &'a str,
+    to: &'a str,
+    body: &'a str,
+}
+
+/// The JSON body of an e-mail.
+#[derive(Debug, Serialize)]
+struct EmailBody<'a> {
+    from: &'a str,
+    to: &'a str,
+    subject: &'a str,
+    html: &'a str,
+}
+
+/// Sends each SMS as a JSON POST to a configured `http://` URL (see the module doc).
+#[derive(Debug, Clone)]
+pub struct WebhookSmsGateway(Webhook);
+
+impl WebhookSmsGateway {
+    /// A gateway posting to `url`; one send (connecting included) gives up after `timeout`.
+    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
+        Webhook::new(url, timeout).map(Self)
+    }
+}
+
+#[async_trait]
+impl SmsGateway for WebhookSmsGateway {
+    #[tracing::instrument(skip_all, fields(url = %self.0.url))]
+    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
+        self.0
+            .post(&SmsBody {
+                from: &message.from,
+                to: message.to.as_str(),
+                body: &message.body,
+            })
+            .await
+    }
+}
+
+/// Sends each e-mail as a JSON POST to a configured `http://` URL (see the module doc).
+#[derive(Debug, Clone)]
+pub struct WebhookEmailGateway(Webhook);
+
+impl WebhookEmailGateway {
+    /// A gateway posting to `url`; one send (connecting included) gives up after `timeout`.
+    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
+        Webhook::new(url, timeout).map(Self)
+    }
+}
+
+#[async_trait]
+impl EmailGateway for WebhookEmailGateway {
+    #[tracing::instrument(skip_all, fields(url = %self.0.url))]
+    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
+        self.0
+            .post(&EmailBody {
+                from: message.from.as_str(),
+                to: message.to.as_str(),
+                subject: &message.subject,
+                html: &message.html,
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_with_a_host_are_taken() {
+        assert!(WebhookUrl::parse("http://127.0.0.1:9000/sms").is_ok());
+        assert!(matches!(
+            WebhookUrl::parse("https://api.example.com/sms"),
+            Err(WebhookSetupError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            WebhookUrl::parse("not a url"),
+            Err(WebhookSetupError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            WebhookUrl::parse("ftp://example.com/"),
+            Err(WebhookSetupError::UnsupportedScheme(_))
+        ));
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_never_shown() {
+        let url = WebhookUrl::parse("http://cube:s3cret@10.0.0.5/sms").expect("valid");
+        assert_eq!(url.to_string(), "http://cube:***@10.0.0.5/sms");
+    }
+
+    #[test]
+    fn client_errors_refuse_the_message_except_those_about_the_gateway_or_the_load() {
+        let check = |code: u16, refused: bool| {
+            let status = StatusCode::from_u16(code).expect("a status");
+            assert_eq!(refuses_the_message(status), refused, "HTTP {code}");
+        };
+        for code in [400, 409, 410, 413, 415, 422] {
+            check(code, true);
+        }
+        for code in [401, 403, 404, 405, 407, 408, 425, 429, 500, 502, 503, 504, 302] {
+            check(code, false);
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! A store that fails on demand, for tests of what a failure in the middle of a unit of work
+//! leaves behind. Every method of every repository is passed on to the wrapped store; only
+//! storing a password hash can be made to fail. When a port gains a method, it is passed on
+//! here too.
+
+use async_trait::async_trait;
+use cube_domain::access::{Organisation, User};
+use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::AnalysisField;
+use cube_domain::customer::Customer;
+use cube_domain::data_owner::DataOwner;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
+use cube_domain::ids::{
+    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, UserId,
+};
+use cube_domain::meeting::{Calendar, Meeting};
+use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::{
+    AccessToken, AssignmentRepository, CalendarRepository, CredentialRepository, CustomerKey,
+    CustomerRepository, DataOwnerRepository, EnrollmentRepository, FlowRepository, Handout,
+    ImportBatch, ImportCounts, ImportRepository, NextCustomerRequest, OrganisationRepository,
+    OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository, ReportRepository, Store,
+    StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
+};
+use cube_domain::product::Product;
+use cube_domain::reports::{
+    HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow,
+};
+use cube_domain::time_entry::TimeEntry;
+use cube_domain::values::Email;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use time::OffsetDateTime;
+
+/// The in-memory store, except that storing a password hash fails while `fail_passwords` is
+/// set: a failure in the middle of a unit of work, after other writes.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    pub fail_passwords: AtomicBool,
+}
+
+impl FaultyStore {
+    /// `inner`, failing nothing until told to.
+    pub fn over(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            fail_passwords: AtomicBool::new(false),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for FaultyStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        Ok(Box::new(Faulty {
+            inner: self.inner.begin().await?,
+            fail_passwords: self.fail_passwords.load(Ordering::SeqCst),
+        }))
+    }
+
+    async fn reserve_next(
+        &self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        self.inner.reserve_next(request).await
+    }
+}
+
+/// A unit of work of [`FaultyStore`]: every call goes to the in-memory unit.
+struct Faulty {
+    inner: Box<dyn UnitOfWork>,
+    fail_passwords: bool,
+}
+
+#[async_trait]
+impl UnitOfWork for Faulty {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.inner.commit().await
+    }
+}
+
+#[async_trait]
+impl OrganisationRepository for Faulty {
+    async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError> {
+        self.inner.organisation(id).await
+    }
+    async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
+        self.inner.save_organisation(organisation).await
+    }
+}
+
+#[async_trait]
+impl UserRepository for Faulty {
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.inner.user(id).await
+    }
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_email(email).await
+    }
+    async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.inner.save_user(user).await
+    }
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
+        self.inner.users(organisation).await
+    }
+}
+
+#[async_trait]
+impl DataOwnerRepository for Faulty {
+    async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError> {
+        self.inner.data_owner(id).await
+    }
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        self.inner.save_data_owner(owner).await
+    }
+    async fn data_owners(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<DataOwner>, StoreError> {
+        self.inner.data_owners(organisation).await
+    }
+}
+
+#[async_trait]
+impl CustomerRepository for Faulty {
+    async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.inner.customer(id).await
+    }
+    async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_by_id(ids).await
+    }
+    async fn find_customer(
+        &mut self,
+        owner: DataOwnerId,
+        key: &CustomerKey,
+    ) -> Result<Option<Customer>, StoreError> {
+        self.inner.find_customer(owner, key).await
+    }
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        self.inner.save_customer(customer).await
+    }
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers(owner, page).await
+    }
+}
+
+#[async_trait]
+impl ProductRepository for Faulty {
+    async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        self.inner.product(id).await
+    }
+    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
+        self.inner.save_product(product).await
+    }
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
+        self.inner.products(owner).await
+    }
+}
+
+#[async_trait]
+impl FlowRepository for Faulty {
+    async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError> {
+        self.inner.flow_draft(id).await
+    }
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        self.inner.save_flow_draft(draft).await
+    }
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
+        self.inner.delete_flow_draft(id).await
+    }
+    async fn published_flow(
+        &mut self,
+        version: FlowVersion,
+    ) -> Result<Option<PublishedFlow>, StoreError> {
+        self.inner.published_flow(version).await
+    }
+    async fn latest_published_flow(
+        &mut self,
+        id: FlowId,
+    ) -> Result<Option<PublishedFlow>, StoreError> {
+        self.inner.latest_published_flow(id).await
+    }
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
+        self.inner.save_published_flow(flow).await
+    }
+    async fn published_flows(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<PublishedFlow>, StoreError> {
+        self.inner.published_flows(owner).await
+    }
+}
+
+#[async_trait]
+impl AssignmentRepository for Faulty {
+    async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError> {
+        self.inner.assignment(id).await
+    }
+    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
+        self.inner.save_assignment(assignment).await
+    }
+    async fn assignments(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<Assignment>, StoreError> {
+        self.inner.assignments(organisation).await
+    }
+}
+
+#[async_trait]
+impl CalendarRepository for Faulty {
+    async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
+        self.inner.calendar(id).await
+    }
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        self.inner.save_calendar(calendar).await
+    }
+    async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
+        self.inner.calendars(owner).await
+    }
+    async fn meetings_in_calendar(
+        &mut self,
+        calendar: CalendarId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        self.inner.meetings_in_calendar(calendar, from, to).await
+    }
+    async fn meetings(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        self.inner.meetings(assignments, from, to).await
+    }
+    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
+        self.inner.insert_meeting(meeting).await
+    }
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
+        self.inner.meeting(id).await
+    }
+}
+
+#[async_trait]
+impl EnrollmentRepository for Faulty {
+    async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
+        self.inner.enrollment(id).await
+    }
+    async fn enrollment_of(
+        &mut self,
+        assignment: AssignmentId,
+        customer: CustomerId,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        self.inner.enrollment_of(assignment, customer).await
+    }
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        self.inner.insert_enrollment(enrollment).await
+    }
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        self.inner.update_enrollment(enrollment).await
+    }
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        self.inner.delete_enrollment(id).await
+    }
+    async fn enrollments(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.inner.enrollments(assignment).await
+    }
+    async fn enrollments_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.inner.enrollments_of_customer(customer).await
+    }
+    async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {
+        self.inner.next_sequence(assignment).await
+    }
+    async fn follow_ups(
+        &mut self,
+        assignments: &[AssignmentId],
+        seller: UserId,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.inner.follow_ups(assignments, seller, until).await
+    }
+}
+
+#[async_trait]
+impl OutcomeLog for Faulty {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.inner.append_event(event, idempotency_key).await
+    }
+    async fn event_by_key(
+        &mut self,
+        assignment: AssignmentId,
+        idempotency_key: &str,
+    ) -> Result<Option<OutcomeEvent>, StoreError> {
+        self.inner.event_by_key(assignment, idempotency_key).await
+    }
+    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
+        self.inner.event(id).await
+    }
+    async fn events_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        self.inner.events_of(enrollment).await
+    }
+    async fn events(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        self.inner.events(assignments, from, to).await
+    }
+}
+
+#[async_trait]
+impl ImportRepository for Faulty {
+    async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
+        self.inner.import_batch(batch).await
+    }
+}
+
+#[async_trait]
+impl TimeEntryRepository for Faulty {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        self.inner.save_time_entry(entry).await
+    }
+    async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
+        self.inner.running_time_entry(user).await
+    }
+    async fn time_entries(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        self.inner.time_entries(assignments, from, to).await
+    }
+}
+
+#[async_trait]
+impl OutboxRepository for Faulty {
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
+        self.inner.enqueue(message).await
+    }
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.inner.pending_messages(limit).await
+    }
+    async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        self.inner.mark_delivered(id).await
+    }
+}
+
+#[async_trait]
+impl ReportRepository for Faulty {
+    async fn outcome_tally(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeTallyRow>, StoreError> {
+        self.inner.outcome_tally(assignments, from, to).await
+    }
+    async fn sold_products(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<SoldProductRow>, StoreError> {
+        self.inner.sold_products(assignments, from, to).await
+    }
+    async fn status_tally(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<StatusTallyRow>, StoreError> {
+        self.inner.status_tally(assignment).await
+    }
+    async fn hit_tally(
+        &mut self,
+        assignment: AssignmentId,
+        fields: &[AnalysisField],
+    ) -> Result<Vec<HitTallyRow>, StoreError> {
+        self.inner.hit_tally(assignment, fields).await
+    }
+    async fn open_offers(
+        &mut self,
+        assignment: AssignmentId,
+    ) -> Result<Vec<OpenOffer>, StoreError> {
+        self.inner.open_offers(assignment).await
+    }
+}
+
+#[async_trait]
+impl CredentialRepository for Faulty {
+    async fn password_hash(&mut self, user: UserId) -> Result<Option<String>, StoreError> {
+        self.inner.password_hash(user).await
+    }
+    async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError> {
+        if self.fail_passwords {
+            return Err(StoreError::Unavailable("the password table is down".into()));
+        }
+        self.inner.set_password_hash(user, hash).await
+    }
+    async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
+        self.inner.insert_token(token).await
+    }
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
+        self.inner.token(token_hash).await
+    }
+    async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
+        self.inner.delete_token(token_hash).await
+    }
+    async fn delete_tokens_of(&mut self, user: UserId) -> Result<u64, StoreError> {
+        self.inner.delete_tokens_of(user).await
+    }
+}
