@@ -199,6 +199,16 @@ async fn bad_user_input_is_a_problem_that_names_the_field() {
         .call(Method::POST, "/api/users", Some(&t.admin), Some(taken))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // With a password too: nothing is stored, and the e-mail's owner keeps their password.
+    let taken = user(json!({
+        "email": app.world.sellers[1].email.to_string(),
+        "password": "a password for nobody",
+    }));
+    let (status, body) = app
+        .call(Method::POST, "/api/users", Some(&t.admin), Some(taken))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    app.login(&app.world.sellers[1].email.to_string()).await;
 
     let (status, headers, body) = send(
         &app,
@@ -515,6 +525,119 @@ async fn tokens_expire_as_asked_and_admins_and_holders_revoke_them() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.call(Method::POST, "/api/tokens", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_admin_issues_an_api_token_for_another_user_and_nobody_else_does() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    // The integration's own user, made by the admin without a password.
+    let (status, integration) = app
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(&t.admin),
+            Some(json!({ "name": "CRM-integrasjon", "email": "crm@example.no", "role": "seller" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{integration}");
+    let user = integration["id"].as_str().expect("an id").to_owned();
+
+    let (status, issued) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "user": user, "expires_in_days": 365 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["user"], user.as_str());
+    assert!(issued["expires_at"].is_string(), "{issued}");
+    let token = issued["token"].as_str().expect("a token").to_owned();
+    let (status, me) = app.call(Method::GET, "/api/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["id"], user.as_str(), "the token acts as the integration");
+    let (status, _) = app
+        .call(Method::GET, "/api/users", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "with the integration's role");
+
+    // Naming oneself is the same as naming nobody.
+    let seller = app.world.sellers[0].id.to_string();
+    let (status, own) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.seller),
+            Some(json!({ "user": seller })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{own}");
+    assert_eq!(own["user"], seller.as_str());
+
+    // Nobody but an admin names another user; another organisation's user is not found.
+    for token in [&t.manager, &t.seller, &t.client] {
+        let result = app
+            .call(
+                Method::POST,
+                "/api/tokens",
+                Some(token),
+                Some(json!({ "user": user })),
+            )
+            .await;
+        assert_problem(&result, StatusCode::FORBIDDEN, "role");
+    }
+    let other = app.other.sellers[0].id.to_string();
+    for token in [&t.admin, &t.seller] {
+        let result = app
+            .call(
+                Method::POST,
+                "/api/tokens",
+                Some(token),
+                Some(json!({ "user": other })),
+            )
+            .await;
+        assert_problem(&result, StatusCode::NOT_FOUND, "user not found");
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "user": uuid_like(404) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let result = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "user": "the seller" })),
+        )
+        .await;
+    assert_problem(&result, StatusCode::UNPROCESSABLE_ENTITY, "user");
+
+    // A deactivated user gets none.
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{user}/active"),
+            Some(&t.admin),
+            Some(json!({ "active": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let result = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "user": user })),
+        )
+        .await;
+    assert_problem(&result, StatusCode::UNPROCESSABLE_ENTITY, "deactivated");
 }
 
 // ---- data owners ----
@@ -912,6 +1035,96 @@ async fn a_manager_creates_a_calendar_and_reads_it() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn the_catalogue_and_the_calendars_are_listed_for_those_who_set_them_up() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let products = format!("/api/data-owners/{}/products", owner(&app));
+    let calendars = format!("/api/data-owners/{}/calendars", owner(&app));
+    let (status, created) = app
+        .call(
+            Method::POST,
+            &products,
+            Some(&t.manager),
+            Some(json!({ "name": "Aaa Først", "code": "AAA", "unit_price": "10", "currency": "NOK" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let stopped = format!(
+        "/api/products/{}/active",
+        created["id"].as_str().unwrap_or_default()
+    );
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &stopped,
+            Some(&t.manager),
+            Some(json!({ "active": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, calendar) = app
+        .call(
+            Method::POST,
+            &calendars,
+            Some(&t.manager),
+            Some(json!({ "name": "Møterom 1" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{calendar}");
+
+    for token in [&t.manager, &t.admin] {
+        let (status, list) = app.call(Method::GET, &products, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let names: Vec<&str> = list
+            .as_array()
+            .map(|l| l.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["Aaa Først", "Strøm Fastpris", "Strøm Spot"]);
+        assert_eq!(
+            list[0]["active"], false,
+            "products no longer sold are listed"
+        );
+        assert_eq!(list[1]["unit_price"], "499.00");
+
+        let (status, list) = app.call(Method::GET, &calendars, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(
+            ids(&list),
+            [
+                calendar["id"].as_str().unwrap_or_default(),
+                app.world.calendar.id.to_string().as_str()
+            ]
+        );
+        assert_eq!(list[0], calendar);
+    }
+    for uri in [&products, &calendars] {
+        for token in [&t.seller, &t.client] {
+            let (status, _) = app.call(Method::GET, uri, Some(token), None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+        }
+        let (status, _) = app.call(Method::GET, uri, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    for uri in [
+        format!("/api/data-owners/{}/products", uuid_like(97)),
+        format!("/api/data-owners/{}/calendars", uuid_like(97)),
+    ] {
+        let (status, _) = app.call(Method::GET, &uri, Some(&t.admin), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let (status, headers, body) = send(
+        &app,
+        Method::GET,
+        "/api/data-owners/acme/products",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(is_problem(&headers));
+}
+
 // ---- flows ----
 
 /// A UUID for test-chosen ids of states and outcomes.
@@ -1053,6 +1266,121 @@ async fn a_flow_is_drafted_checked_published_edited_and_copied() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_flows_draft_and_its_published_versions_are_read() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let sales = app.world.sales_flow.id();
+    let draft_uri = format!("/api/flows/{sales}/draft");
+    let v1_uri = format!("/api/flows/{sales}/versions/1");
+
+    let (status, v1) = app.call(Method::GET, &v1_uri, Some(&t.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{v1}");
+    assert_eq!(v1["id"], sales.to_string());
+    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["name"], app.world.sales_flow.name().as_str());
+    let (_, list) = app
+        .call(
+            Method::GET,
+            &format!("/api/data-owners/{}/flows", owner(&app)),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    let listed = list
+        .as_array()
+        .and_then(|l| l.iter().find(|f| f["id"] == sales.to_string()))
+        .expect("the sales flow is listed");
+    assert_eq!(*listed, v1, "the same body as the list");
+
+    // No saved draft: the next version, made from version 1; reading saves nothing.
+    let (status, next) = app
+        .call(Method::GET, &draft_uri, Some(&t.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_eq!(next["version"], 2);
+    assert_eq!(next["problems"], json!([]));
+    for field in ["name", "initial", "states", "outcomes"] {
+        assert_eq!(next[field], v1[field], "{field}");
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/flows/{sales}/publish"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "reading stored no draft");
+
+    // Read, edit, send back: the draft is read as saved.
+    let mut content = json!({
+        "name": "Salg (høst)",
+        "initial": next["initial"],
+        "states": next["states"],
+        "outcomes": next["outcomes"],
+    });
+    content["states"][0]["name"] = json!("Å ringe");
+    let (status, saved) = app
+        .call(Method::PUT, &draft_uri, Some(&t.manager), Some(content))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, read) = app
+        .call(Method::GET, &draft_uri, Some(&t.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, saved);
+    assert_eq!(read["states"][0]["name"], "Å ringe");
+
+    // Publishing it makes version 2 readable; version 1 stays as it was.
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &format!("/api/flows/{sales}/publish"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    let v2_uri = format!("/api/flows/{sales}/versions/2");
+    let (status, v2) = app.call(Method::GET, &v2_uri, Some(&t.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{v2}");
+    assert_eq!(v2, published);
+    let (_, again) = app.call(Method::GET, &v1_uri, Some(&t.manager), None).await;
+    assert_eq!(again, v1, "version 1 is frozen");
+
+    for uri in [
+        format!("/api/flows/{sales}/versions/3"),
+        format!("/api/flows/{sales}/versions/0"),
+        format!("/api/flows/{}/versions/1", uuid_like(96)),
+        format!("/api/flows/{}/draft", uuid_like(96)),
+    ] {
+        let (status, _) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    for (uri, needle) in [
+        (format!("/api/flows/{sales}/versions/latest"), "version"),
+        (format!("/api/flows/{sales}/versions/-1"), "version"),
+        (
+            format!("/api/flows/{sales}/versions/99999999999"),
+            "version",
+        ),
+        ("/api/flows/salg/versions/1".to_owned(), "id"),
+        ("/api/flows/salg/draft".to_owned(), "UUID"),
+    ] {
+        let (status, headers, body) = send(&app, Method::GET, &uri, &t.manager, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(is_problem(&headers), "{uri}");
+        assert!(detail(&body).contains(needle), "{uri}: {body}");
+    }
+    for token in [&t.seller, &t.client] {
+        for uri in [&draft_uri, &v1_uri] {
+            let (status, _) = app.call(Method::GET, uri, Some(token), None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -1219,10 +1547,19 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
         "retry_delay_seconds": 3600,
     });
     let uri = format!("/api/assignments/{id}/setup");
+    let (status, read) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(
+        read, created["setup"],
+        "a new assignment's setup is the default"
+    );
     let (status, updated) = app
         .call(Method::PUT, &uri, Some(&t.manager), Some(setup.clone()))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
+    let (status, read) = app.call(Method::GET, &uri, Some(&t.admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read, updated["setup"], "read as it was answered");
     let s = &updated["setup"];
     assert_eq!(s["outcomes"].as_array().map(Vec::len), Some(2), "{s}");
     let booked_entry = s["outcomes"]
@@ -1242,12 +1579,26 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
     assert_eq!(s["customer_view"], json!(["name", "phones", "industry"]));
     assert_eq!(s["lease_seconds"], 600);
 
-    // What was answered can be sent back unchanged.
+    // What was answered or read can be sent back unchanged.
     let (status, again) = app
         .call(Method::PUT, &uri, Some(&t.admin), Some(s.clone()))
         .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["setup"], *s);
+    let (status, again) = app
+        .call(Method::PUT, &uri, Some(&t.admin), Some(read.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["setup"], read);
+    // Read, edit one thing, send back: only that changes.
+    let mut edited = read.clone();
+    edited["lease_seconds"] = json!(1200);
+    let (status, again) = app
+        .call(Method::PUT, &uri, Some(&t.manager), Some(edited.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let (_, reread) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+    assert_eq!(reread, edited);
 
     // A seller outside the visibility list no longer sees the assignment.
     let other_seller = app.login(&app.world.sellers[1].email.to_string()).await;
@@ -1496,6 +1847,7 @@ async fn switching_flows_moves_customers_by_state_name_and_says_so() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(detail(&body), "flow not found");
     assert!(!body.to_string().contains("Salg"), "{body}");
     let (status, _) = app
         .call(Method::POST, &uri, Some(&t.seller), Some(to_meetings))
@@ -1529,6 +1881,19 @@ async fn creating_an_assignment_refuses_bad_input_and_other_roles() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Another organisation's flow is not found: neither its existence nor its name leaks.
+    let mut their_flow = new_assignment(&app);
+    their_flow["flow"] = json!(app.other.sales_flow.id().to_string());
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/assignments",
+            Some(&t.admin),
+            Some(their_flow),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(detail(&body), "flow not found");
     let mut bad_owner = new_assignment(&app);
     bad_owner["data_owner"] = json!("acme");
     let result = app
@@ -1559,7 +1924,29 @@ async fn creating_an_assignment_refuses_bad_input_and_other_roles() {
             )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/assignments/{}/setup", app.assignment()),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "they work it or read it, not set it up"
+        );
     }
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{}/setup", uuid_like(95)),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 // ---- isolation ----
@@ -1604,6 +1991,11 @@ async fn another_organisations_admin_finds_none_of_the_first_organisations_ids()
             Some(json!({ "password": "taken over!" })),
         ),
         (Method::DELETE, format!("/api/tokens/{token_id}"), None),
+        (
+            Method::POST,
+            "/api/tokens".to_owned(),
+            Some(json!({ "user": seller.to_string() })),
+        ),
         (Method::GET, format!("/api/data-owners/{owner}"), None),
         (
             Method::PUT,
@@ -1631,6 +2023,23 @@ async fn another_organisations_admin_finds_none_of_the_first_organisations_ids()
             Some(json!({ "name": "C" })),
         ),
         (Method::GET, format!("/api/calendars/{calendar}"), None),
+        (
+            Method::GET,
+            format!("/api/data-owners/{owner}/products"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/data-owners/{owner}/calendars"),
+            None,
+        ),
+        (Method::GET, format!("/api/flows/{flow}/draft"), None),
+        (Method::GET, format!("/api/flows/{flow}/versions/1"), None),
+        (
+            Method::GET,
+            format!("/api/assignments/{assignment}/setup"),
+            None,
+        ),
         (Method::GET, format!("/api/data-owners/{owner}/flows"), None),
         (
             Method::POST,
@@ -1717,17 +2126,22 @@ async fn the_openapi_document_lists_the_setup_endpoints() {
         ("/api/data-owners/{id}", "get"),
         ("/api/data-owners/{id}/gdpr", "put"),
         ("/api/data-owners/{id}/fields", "put"),
+        ("/api/data-owners/{id}/products", "get"),
         ("/api/data-owners/{id}/products", "post"),
         ("/api/products/{id}/active", "put"),
+        ("/api/data-owners/{id}/calendars", "get"),
         ("/api/data-owners/{id}/calendars", "post"),
         ("/api/calendars/{id}", "get"),
         ("/api/data-owners/{id}/flows", "get"),
         ("/api/data-owners/{id}/flows", "post"),
+        ("/api/flows/{id}/draft", "get"),
         ("/api/flows/{id}/draft", "put"),
+        ("/api/flows/{id}/versions/{version}", "get"),
         ("/api/flows/{id}/check", "post"),
         ("/api/flows/{id}/publish", "post"),
         ("/api/flows/{id}/copy", "post"),
         ("/api/assignments", "post"),
+        ("/api/assignments/{id}/setup", "get"),
         ("/api/assignments/{id}/setup", "put"),
         ("/api/assignments/{id}/segments", "post"),
         ("/api/assignments/{id}/flow", "post"),

@@ -408,7 +408,8 @@ pub async fn list(
 
 /// The flow's draft, as the next edit starts from it: the saved draft, or, for a flow
 /// without one, its next version made from the newest published version (saved only when it
-/// is sent back with `PUT`). The body can be edited and sent back to `PUT …/draft`.
+/// is sent back). Its `name`, `initial`, `states` and `outcomes`, edited, are the body of
+/// `PUT …/draft`.
 #[utoipa::path(
     get, path = "/api/flows/{id}/draft", tag = "setup",
     params(("id" = Uuid, Path, description = "The flow")),
