@@ -91,6 +91,14 @@ impl Cube {
             active: true,
         };
         check_role_scope(&user)?;
+        // The data owners a manager is given must be this organisation's: another
+        // organisation's id answers like one that does not exist.
+        for owner in &user.data_owners {
+            uow.data_owner(*owner)
+                .await?
+                .filter(|o| o.organisation() == admin.organisation)
+                .ok_or(AppError::NotFound("data owner"))?;
+        }
         if password_hash.is_some_and(|hash| hash.trim().is_empty()) {
             return Err(AppError::Invalid(
                 "a password hash must not be empty".into(),
