@@ -1,15 +1,25 @@
 //! # cube-gateways
 //!
 //! Gateways for Cube's outgoing messages (`cube_domain::ports::{SmsGateway, EmailGateway}`).
-//! Today: the **log gateways**, which "deliver" each message by writing it to the log — what
-//! a development or demo server uses, so the outbox empties and every message can be read,
-//! without any provider account or network. A provider adapter (an SMS operator's HTTP API,
-//! SMTP) implements the same two traits and is chosen in `cube-server`.
+//!
+//! # Layout
+//! - here: the **log gateways**, which "deliver" each message by writing it to the log —
+//!   what a development or demo server uses, so the outbox empties and every message can be
+//!   read, without any provider account or network.
+//! - [`webhook`]: `WebhookSmsGateway` and `WebhookEmailGateway`, which POST each message as
+//!   JSON to an operator's `http://` URL and map the answer to sent / refused for good /
+//!   try again later.
+//!
+//! `cube-server` chooses which one delivers its outbox (a webhook when a URL is configured).
 //!
 //! Message bodies are personal data: the log gateways write the recipient and the length of
 //! the text at `info`, and the text itself only at `debug`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod webhook;
+
+pub use webhook::{WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway, WebhookUrl};
 
 use async_trait::async_trait;
 use cube_domain::ports::{EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage};

@@ -9,6 +9,7 @@
 //! - here: the command line, logging, store selection and the subcommands.
 //! - `demo`: the demo organisation an empty store gets on `serve`.
 //! - `flows`: the two seed flows the demo publishes.
+//! - `worker`: the outbox worker (delivers queued SMS and e-mail; log or webhook gateways).
 #![forbid(unsafe_code)]
 
 mod demo;
@@ -46,6 +47,9 @@ pub enum ServerError {
     /// Hashing a password failed.
     #[error("hashing a password failed: {0}")]
     Hashing(String),
+    /// An outgoing-message gateway could not be set up.
+    #[error(transparent)]
+    Gateway(#[from] cube_gateways::WebhookSetupError),
 }
 
 /// Cube: the outbound sales platform's server.
@@ -88,6 +92,14 @@ struct Cli {
         global = true
     )]
     outbox_interval: u64,
+    /// Send SMS by POSTing them as JSON to this `http://` URL (default: write them to the log).
+    #[arg(long, env = "CUBE_SMS_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
+          hide_env_values = true, global = true)]
+    sms_webhook: Option<cube_gateways::WebhookUrl>,
+    /// Send e-mail by POSTing it as JSON to this `http://` URL (default: write it to the log).
+    #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
+          hide_env_values = true, global = true)]
+    email_webhook: Option<cube_gateways::WebhookUrl>,
     /// Log as JSON lines instead of text (the level comes from `RUST_LOG`, default info).
     #[arg(long, env = "CUBE_LOG_JSON", global = true)]
     log_json: bool,
@@ -218,22 +230,16 @@ async fn shutdown_signal() {
 }
 
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
+    let gateways =
+        worker::Gateways::configured(cli.sms_webhook.as_ref(), cli.email_webhook.as_ref())?;
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
     }
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
-    // The outbox worker delivers through the log gateways: no provider is configured in
-    // this build, so messages are written to the log (see cube-gateways).
-    let (stop_worker, stop) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(worker::run(
-        cube.clone(),
-        Arc::new(cube_gateways::LogSmsGateway::new()),
-        Arc::new(cube_gateways::LogEmailGateway::new()),
-        Duration::from_secs(cli.outbox_interval),
-        stop,
-    ));
+    let outbox_interval = Duration::from_secs(cli.outbox_interval);
+    let worker = worker::spawn(cube.clone(), gateways, outbox_interval);
     let mut state = cube_http::AppState::new(cube);
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     let app = cube_http::router(state);
@@ -246,10 +252,7 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    let _ = stop_worker.send(true);
-    if let Err(error) = worker.await {
-        tracing::error!(%error, "the outbox worker failed");
-    }
+    worker.stop(worker::SHUTDOWN_GRACE).await;
     served?;
     tracing::info!("stopped");
     Ok(())
@@ -339,6 +342,20 @@ mod tests {
         assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.request_timeout, 30);
         assert_eq!(cli.outbox_interval, 5);
+        assert!(cli.sms_webhook.is_none() && cli.email_webhook.is_none());
+    }
+
+    #[test]
+    fn webhooks_take_http_urls_only() {
+        let cli = Cli::try_parse_from(["cube-server", "--sms-webhook", "http://10.0.0.5/sms"])
+            .expect("parses");
+        assert_eq!(
+            cli.sms_webhook.map(|u| u.to_string()),
+            Some("http://10.0.0.5/sms".to_owned())
+        );
+        let error = Cli::try_parse_from(["cube-server", "--email-webhook", "https://x.example"])
+            .expect_err("no TLS in this build");
+        assert!(error.to_string().contains("http://"), "{error}");
     }
 
     #[test]

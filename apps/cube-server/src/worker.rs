@@ -1,56 +1,144 @@
-//! The outbox worker: every `interval` it asks `Cube::deliver_outbox` to send what the use
-//! cases enqueued (SMS started by outcomes, e-mail), through the gateways the server was
-//! given, and logs what could not be sent. It stops when the server shuts down; a round in
-//! progress finishes first (a message is marked delivered right after it is sent).
+//! The outbox worker: a background task that, every `interval`, asks
+//! `Cube::deliver_outbox` to send what the use cases enqueued (SMS started by outcomes,
+//! e-mail) through the server's gateways, and logs what could not be sent.
+//!
+//! - The gateways are the webhook ones when `--sms-webhook` / `--email-webhook` give a URL,
+//!   else the log gateways (the development default: nothing leaves the machine).
+//! - A round that finds a full batch is followed by the next one at once; otherwise the
+//!   worker sleeps `interval`. A failed round (the store is down) is logged and tried again
+//!   after the interval.
+//! - Refused messages are logged one by one at `warn` (they are not tried again); messages
+//!   left for the next round are summed up in one `warn` line a round, each at `debug`.
+//! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
+//!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
+//!   sent but not yet marked is sent again after the restart.
 
 use cube_app::Cube;
+use cube_app::outbox::DeliveryReport;
 use cube_domain::ports::{EmailGateway, SmsGateway};
+use cube_gateways::webhook::DEFAULT_TIMEOUT;
+use cube_gateways::{
+    LogEmailGateway, LogSmsGateway, WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway,
+    WebhookUrl,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// Messages per round.
 const BATCH: u32 = 100;
 
-/// Runs delivery rounds until `stop` turns true.
-pub async fn run(
-    cube: Cube,
+/// How long a stopping server waits for the round in progress: one slow send, and a margin.
+pub const SHUTDOWN_GRACE: Duration = DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(5));
+
+/// The gateways the outbox is delivered through.
+#[derive(Clone)]
+pub struct Gateways {
     sms: Arc<dyn SmsGateway>,
     email: Arc<dyn EmailGateway>,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+}
+
+impl std::fmt::Debug for Gateways {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateways").finish_non_exhaustive()
+    }
+}
+
+impl Gateways {
+    /// A webhook gateway for each kind with a URL, the log gateway for the others.
+    pub fn configured(
+        sms_webhook: Option<&WebhookUrl>,
+        email_webhook: Option<&WebhookUrl>,
+    ) -> Result<Self, WebhookSetupError> {
+        let sms: Arc<dyn SmsGateway> = match sms_webhook {
+            Some(url) => {
+                tracing::info!(%url, "SMS are posted to a webhook");
+                Arc::new(WebhookSmsGateway::new(url.clone(), DEFAULT_TIMEOUT)?)
+            }
+            None => {
+                tracing::info!("SMS are written to the log (no --sms-webhook)");
+                Arc::new(LogSmsGateway::new())
+            }
+        };
+        let email: Arc<dyn EmailGateway> = match email_webhook {
+            Some(url) => {
+                tracing::info!(%url, "e-mails are posted to a webhook");
+                Arc::new(WebhookEmailGateway::new(url.clone(), DEFAULT_TIMEOUT)?)
+            }
+            None => {
+                tracing::info!("e-mails are written to the log (no --email-webhook)");
+                Arc::new(LogEmailGateway::new())
+            }
+        };
+        Ok(Self { sms, email })
+    }
+}
+
+/// The running worker.
+#[derive(Debug)]
+pub struct Worker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts the worker: a first round now, then one every `interval`.
+pub fn spawn(cube: Cube, gateways: Gateways, interval: Duration) -> Worker {
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run(cube, gateways, interval, stopped));
+    Worker { stop, task }
+}
+
+impl Worker {
+    /// Tells the worker to stop and waits for it: the round in progress may finish within
+    /// `grace`, after which it is aborted (see the module doc).
+    pub async fn stop(self, grace: Duration) {
+        // An error means the task has ended already; waiting below still reports how.
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(Ok(())) => tracing::info!("the outbox worker stopped"),
+            Ok(Err(error)) => tracing::error!(%error, "the outbox worker failed"),
+            Err(_) => {
+                task.abort();
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "the outbox round did not finish in time and was abandoned; messages sent but not yet marked will be sent again"
+                );
+            }
+        }
+    }
+}
+
+/// Delivery rounds until `stop` turns true.
+async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        // Deliver until a round finds less than a full batch, then wait.
+        // Rounds back to back while they come back full, then a rest.
         loop {
+            if *stop.borrow() {
+                return;
+            }
             match cube
-                .deliver_outbox(sms.as_ref(), email.as_ref(), BATCH)
+                .deliver_outbox(gateways.sms.as_ref(), gateways.email.as_ref(), BATCH)
                 .await
             {
                 Ok(report) => {
-                    for (id, reason) in &report.rejected {
-                        tracing::warn!(message = %id, %reason, "outbox message refused by the provider");
-                    }
-                    for (id, reason) in &report.retry {
-                        tracing::info!(message = %id, %reason, "outbox message left for the next round");
-                    }
+                    log_round(&report);
                     let handled = report.delivered + report.rejected.len();
                     if handled < BATCH as usize || !report.retry.is_empty() {
                         break;
                     }
                 }
                 Err(error) => {
-                    tracing::error!(%error, "outbox round failed");
+                    tracing::error!(%error, "the outbox round failed; trying again later");
                     break;
                 }
-            }
-            if *stop.borrow() {
-                return;
             }
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             changed = stop.changed() => {
+                // An error: the sender is gone, so nobody can ask any more; stop as well.
                 if changed.is_err() || *stop.borrow() {
                     return;
                 }
@@ -59,63 +147,190 @@ pub async fn run(
     }
 }
 
+fn log_round(report: &DeliveryReport) {
+    if report.delivered > 0 {
+        tracing::debug!(delivered = report.delivered, "outbox messages delivered");
+    }
+    for (id, reason) in &report.rejected {
+        tracing::warn!(message = %id, %reason, "outbox message refused by the provider; it will not be sent");
+    }
+    for (id, reason) in &report.retry {
+        tracing::debug!(message = %id, %reason, "outbox message left for the next round");
+    }
+    if let Some((_, reason)) = report.retry.first() {
+        tracing::warn!(
+            left = report.retry.len(),
+            first_reason = %reason,
+            "outbox messages could not be sent; trying again next round"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cube_domain::ids::OutboxMessageId;
-    use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage, Store};
-    use cube_domain::values::PhoneNumber;
-    use cube_testkit::fixtures::{T0, World};
+    use async_trait::async_trait;
+    use cube_domain::assignment::setup::{SmsFlow, SmsSender};
+    use cube_domain::outcome::RegisterOutcome;
+    use cube_domain::ports::{GatewayError, SmsMessage, Store};
+    use cube_testkit::fixtures::{SalesFlow, T0, World};
     use cube_testkit::{FixedClock, MemoryStore, RecordingEmail, RecordingSms, SequentialIds};
 
-    #[tokio::test]
-    async fn the_worker_delivers_what_is_enqueued_and_stops_when_told() {
+    /// A cube over the in-memory store with the testkit's world, whose sales assignment
+    /// sends an SMS with "No sale".
+    async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>) {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let clock = Arc::new(FixedClock::new(T0));
         let ids = Arc::new(SequentialIds::new());
-        let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 1)
+        let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 2)
             .await
-            .expect("world");
+            .expect("the world builds");
         let cube = Cube::new(store.clone(), clock, ids);
-        let sms = Arc::new(RecordingSms::new());
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(run(
-            cube,
-            sms.clone(),
-            Arc::new(RecordingEmail::new()),
-            Duration::from_millis(10),
-            stop_rx,
-        ));
-        let mut uow = store.begin().await.expect("begin");
-        uow.enqueue(&OutboxMessage {
-            id: OutboxMessageId::from_uuid(uuid::Uuid::from_u128(0x0B0C)),
-            assignment: world.assignment.id(),
-            enrollment: None,
-            payload: OutboxPayload::Sms(SmsMessage {
-                from: "Acme".into(),
-                to: PhoneNumber::parse("+4791234567").expect("valid"),
-                body: "Hei".into(),
-            }),
-            created_at: T0,
-        })
-        .await
-        .expect("enqueue");
-        uow.commit().await.expect("commit");
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while sms.sent().is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the worker delivered nothing"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        stop_tx.send(true).expect("the worker listens");
-        tokio::time::timeout(Duration::from_secs(5), worker)
+        let mut setup = world.assignment.setup().clone();
+        setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+        setup.sms_flows.insert(
+            SalesFlow::O_NO_SALE,
+            SmsFlow {
+                template: "Takk for praten, {{ name }}!".into(),
+                reply_window: time::Duration::hours(48),
+                replies: Vec::new(),
+            },
+        );
+        cube.update_assignment_setup(world.manager.id, world.assignment.id(), setup)
             .await
-            .expect("the worker stops when told")
-            .expect("the worker did not panic");
+            .expect("the SMS flow is set up");
+        (cube, world, store)
+    }
+
+    /// A seller takes the next customer and registers "No sale", which queues the SMS.
+    async fn register_no_sale(cube: &Cube, world: &World) {
+        let seller = world.seller(0);
+        let item = cube
+            .next_customer(seller, world.assignment.id())
+            .await
+            .expect("next")
+            .expect("a customer");
+        cube.register_outcome(
+            seller,
+            item.enrollment.id(),
+            RegisterOutcome::new(SalesFlow::O_NO_SALE),
+            None,
+        )
+        .await
+        .expect("registered");
+    }
+
+    /// `sms` for SMS, a recording gateway for e-mail.
+    fn recording(sms: Arc<dyn SmsGateway>) -> Gateways {
+        Gateways {
+            sms,
+            email: Arc::new(RecordingEmail::new()),
+        }
+    }
+
+    async fn pending(store: &dyn Store) -> usize {
         let mut uow = store.begin().await.expect("begin");
-        assert!(uow.pending_messages(10).await.expect("pending").is_empty());
+        uow.pending_messages(100).await.expect("pending").len()
+    }
+
+    /// Waits (in real time, the worker runs on its own) until `done`, or fails after 10 s.
+    async fn eventually(what: &str, done: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_sms_queued_by_a_registration_is_delivered_and_marked() {
+        let (cube, world, store) = cube_with_an_sms_flow().await;
+        let sms = Arc::new(RecordingSms::new());
+        let gateways = recording(sms.clone());
+        let worker = spawn(cube.clone(), gateways, Duration::from_millis(20));
+
+        register_no_sale(&cube, &world).await;
+        eventually("the SMS is sent", || !sms.sent().is_empty()).await;
+        worker.stop(Duration::from_secs(5)).await;
+
+        let sent = sms.sent();
+        assert_eq!(sent.len(), 1, "sent once: {sent:?}");
+        assert_eq!(sent[0].from, "AcmeEnergi");
+        assert_eq!(sent[0].body, "Takk for praten, Customer 00000!");
+        assert_eq!(
+            Some(&sent[0].to),
+            world.customers[0].details().phones.first()
+        );
+        assert_eq!(pending(store.as_ref()).await, 0, "marked delivered");
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_is_down_gets_the_message_in_a_later_round() {
+        let (cube, world, store) = cube_with_an_sms_flow().await;
+        register_no_sale(&cube, &world).await;
+        let sms = Arc::new(RecordingSms::new());
+        sms.fail_next(2, GatewayError::Unavailable("down".into()));
+        let gateways = recording(sms.clone());
+        let worker = spawn(cube, gateways, Duration::from_millis(10));
+
+        eventually("the SMS is sent", || !sms.sent().is_empty()).await;
+        worker.stop(Duration::from_secs(5)).await;
+
+        assert_eq!(sms.attempts(), 3, "two failed rounds, then the send");
         assert_eq!(sms.sent().len(), 1);
+        assert_eq!(pending(store.as_ref()).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_resting_worker_stops_at_once() {
+        let (cube, _world, _store) = cube_with_an_sms_flow().await;
+        let gateways = recording(Arc::new(RecordingSms::new()));
+        let worker = spawn(cube, gateways, Duration::from_secs(3600));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stopping = tokio::time::timeout(
+            Duration::from_secs(5),
+            worker.stop(Duration::from_secs(3600)),
+        );
+        stopping
+            .await
+            .expect("stops without waiting for the interval");
+    }
+
+    /// A provider that never answers.
+    #[derive(Debug)]
+    struct Silent;
+
+    #[async_trait]
+    impl SmsGateway for Silent {
+        async fn send(&self, _: &SmsMessage) -> Result<String, GatewayError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_round_stuck_on_a_provider_is_abandoned_after_the_grace() {
+        let (cube, world, store) = cube_with_an_sms_flow().await;
+        register_no_sale(&cube, &world).await;
+        let gateways = recording(Arc::new(Silent));
+        let worker = spawn(cube, gateways, Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            worker.stop(Duration::from_millis(100)),
+        )
+        .await
+        .expect("the grace bounds the stop");
+        assert_eq!(
+            pending(store.as_ref()).await,
+            1,
+            "still there for the next start"
+        );
+    }
+
+    #[test]
+    fn without_urls_the_log_gateways_deliver() {
+        assert!(Gateways::configured(None, None).is_ok());
+        let url = WebhookUrl::parse("http://127.0.0.1:9/sms").expect("valid");
+        assert!(Gateways::configured(Some(&url), Some(&url)).is_ok());
     }
 }
