@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{App, PASSWORD, is_problem};
+use common::{App, PASSWORD, Tokens, is_problem};
 use cube_app::Cube;
 use cube_domain::ports::Store;
 use cube_http::{AppState, router};
@@ -16,29 +16,6 @@ use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// Tokens of every role of the first world, and of the other world's admin and manager.
-struct Tokens {
-    admin: String,
-    manager: String,
-    seller: String,
-    client: String,
-    other_admin: String,
-    other_manager: String,
-}
-
-impl Tokens {
-    async fn of(app: &App) -> Self {
-        Self {
-            admin: app.login(&app.world.admin.email.to_string()).await,
-            manager: app.login(&app.world.manager.email.to_string()).await,
-            seller: app.login(&app.world.sellers[0].email.to_string()).await,
-            client: app.login(&app.world.client_user.email.to_string()).await,
-            other_admin: app.login(&app.other.admin.email.to_string()).await,
-            other_manager: app.login(&app.other.manager.email.to_string()).await,
-        }
-    }
-}
 
 /// The app as `App::new` builds it, but over a clock the test can move.
 async fn app_with_clock() -> (App, Arc<FixedClock>) {

@@ -9,30 +9,9 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use common::{App, PASSWORD, is_problem};
+use common::{App, PASSWORD, Tokens, is_problem};
 use cube_testkit::fixtures::{MeetingFlow, SalesFlow};
 use serde_json::{Value, json};
-
-/// Tokens of every role of the first world, and of the other world's admin.
-struct Tokens {
-    admin: String,
-    manager: String,
-    seller: String,
-    client: String,
-    other_admin: String,
-}
-
-impl Tokens {
-    async fn of(app: &App) -> Self {
-        Self {
-            admin: app.login(&app.world.admin.email.to_string()).await,
-            manager: app.login(&app.world.manager.email.to_string()).await,
-            seller: app.login(&app.world.sellers[0].email.to_string()).await,
-            client: app.login(&app.world.client_user.email.to_string()).await,
-            other_admin: app.login(&app.other.admin.email.to_string()).await,
-        }
-    }
-}
 
 /// Like `App::call`, with the response headers too.
 async fn send(

@@ -127,3 +127,27 @@ pub fn is_problem(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == "application/problem+json")
 }
+
+/// Bearer tokens of the first organisation's roles and of the second organisation's admin
+/// and manager, logged in once per test.
+pub struct Tokens {
+    pub admin: String,
+    pub manager: String,
+    pub seller: String,
+    pub client: String,
+    pub other_admin: String,
+    pub other_manager: String,
+}
+
+impl Tokens {
+    pub async fn of(app: &App) -> Self {
+        Self {
+            admin: app.login(&app.world.admin.email.to_string()).await,
+            manager: app.login(&app.world.manager.email.to_string()).await,
+            seller: app.login(&app.world.sellers[0].email.to_string()).await,
+            client: app.login(&app.world.client_user.email.to_string()).await,
+            other_admin: app.login(&app.other.admin.email.to_string()).await,
+            other_manager: app.login(&app.other.manager.email.to_string()).await,
+        }
+    }
+}
