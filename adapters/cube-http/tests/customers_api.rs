@@ -266,7 +266,14 @@ async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
         ("limit=501", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
         ("limit=ten", StatusCode::BAD_REQUEST, "limit"),
         ("offset=-1", StatusCode::BAD_REQUEST, "offset"),
-        ("q=fisk", StatusCode::BAD_REQUEST, "q"),
+        ("sort=name", StatusCode::BAD_REQUEST, "sort"),
+        ("dataset=b2x", StatusCode::BAD_REQUEST, "dataset"),
+        (
+            "q=a+b+c+d+e+f+g+h+i",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at most 8 words",
+        ),
+        ("phone=call-me", StatusCode::UNPROCESSABLE_ENTITY, "phone"),
     ] {
         let request = Request::get(format!("{base}?{query}"))
             .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
@@ -277,6 +284,60 @@ async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
         assert!(is_problem(&headers), "{query}");
         assert!(detail(&problem).contains(named), "{query}: {problem}");
     }
+}
+
+/// The search parameters: words (any case, inside words, every one must occur), dataset,
+/// exact phone and external id; they combine, and pages count matches only.
+#[tokio::test]
+async fn customers_are_found_by_words_dataset_phone_and_external_id() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let base = format!("/api/data-owners/{}/customers", owner(&app));
+    let find = |query: &'static str| {
+        let app = &app;
+        let uri = format!("{base}?{query}");
+        let token = t.manager.clone();
+        async move {
+            let (status, page) = app.call(Method::GET, &uri, Some(&token), None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {page}");
+            let names: Vec<String> = page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            (names, page["next_offset"].clone())
+        }
+    };
+    let (names, _) = find("q=CUSTOMER%2000013").await;
+    assert_eq!(names, ["Customer 00013"]);
+    let (names, _) = find("q=ext-0001").await;
+    assert_eq!(names.len(), 10, "ext-00010 … ext-00019: {names:?}");
+    let (names, next) = find("q=ext-0001&offset=2&limit=3").await;
+    assert_eq!(
+        names,
+        ["Customer 00012", "Customer 00013", "Customer 00014"]
+    );
+    assert_eq!(next, 5);
+    let (names, _) = find("q=ext-0001+storgata+14%2C").await;
+    assert_eq!(names, ["Customer 00013"]);
+    let (names, _) = find("q=%20%20").await;
+    assert_eq!(names.len(), 20, "blank words list everyone");
+    let (names, _) = find("phone=%2B47%2090%2000%2000%2004").await;
+    assert_eq!(names, ["Customer 00004"]);
+    let (names, _) = find("external_id=ext-00007").await;
+    assert_eq!(names, ["Customer 00007"]);
+    let (names, _) = find("external_id=EXT-00007").await;
+    assert_eq!(names, Vec::<String>::new(), "external ids are exact");
+    let (names, _) = find("dataset=b2c").await;
+    assert_eq!(names, Vec::<String>::new());
+    let (names, _) = find("dataset=b2b&q=customer%2000003&external_id=ext-00003").await;
+    assert_eq!(names, ["Customer 00003"]);
+    let (names, _) = find("q=nobody").await;
+    assert_eq!(names, Vec::<String>::new());
+    // The second organisation's customers are never found from the first.
+    let (names, _) = find("phone=%2B4790000001").await;
+    assert_eq!(names, ["Customer 00001"]);
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@
 //!   outcome and sales rollups per hour and day, status and hit counters), merged by the
 //!   domain's functions.
 //! - `window`: how a report window splits into rollup days, rollup hours and raw ends.
+//! - `search`: the columns customer search reads, its `LIKE` patterns, and the fill of
+//!   search texts after migration 0004.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -33,6 +35,7 @@ mod error;
 mod queue;
 mod reports;
 mod repos;
+mod search;
 mod unit;
 mod window;
 
@@ -112,11 +115,14 @@ impl PgStore {
 
     /// Applies the migrations not applied yet (under sqlx's advisory lock, so several
     /// server processes may start at once). Fails if an applied migration was edited.
+    /// Then fills what a migration added but only Rust can compute (customers' search text).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migrating the database failed: {e}")))
+            .map_err(|e| StoreError::Unavailable(format!("migrating the database failed: {e}")))?;
+        search::fill_search_text(&self.pool).await?;
+        Ok(())
     }
 
     /// Closes every connection (graceful shutdown).

@@ -287,6 +287,44 @@ async fn migrating_twice_changes_nothing() {
         .expect("a migrated database migrates again");
 }
 
+/// Customers stored before migration 0004 have no search text; `migrate` fills it (in
+/// batches, over more than one batch here), so they are found like customers saved since.
+#[tokio::test]
+async fn migrate_fills_the_search_text_of_older_customers() {
+    use cube_domain::customer::{CustomerFilter, SearchWords};
+    use cube_domain::ports::Page;
+    let store = common::fresh_store().await;
+    let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 1_203)
+        .await
+        .expect("world");
+    sqlx::query("UPDATE customers SET search_text = NULL")
+        .execute(store.pool())
+        .await
+        .expect("forget the search texts");
+    let search = |text: &str| CustomerFilter {
+        words: SearchWords::parse(text).expect("valid"),
+        ..CustomerFilter::default()
+    };
+    let page = Page {
+        offset: 0,
+        limit: 2_000,
+    };
+    let owner = world.data_owner.id();
+    let mut uow = store.begin().await.expect("begin");
+    let found = uow.customers(owner, &search("customer"), page).await;
+    assert_eq!(found.expect("search"), vec![]);
+    drop(uow);
+
+    store.migrate().await.expect("migrate");
+    let mut uow = store.begin().await.expect("begin");
+    let one = uow.customers(owner, &search("CUSTOMER 01202"), page).await;
+    assert_eq!(one.expect("search"), vec![world.customers[1_202].clone()]);
+    let all = uow.customers(owner, &search("customer"), page).await;
+    assert_eq!(all.expect("search"), world.customers);
+}
+
 /// A value the schema cannot hold (a price with more than 18 significant digits, an import
 /// order past `i64::MAX`) is refused as `Unrepresentable` before anything is written, and
 /// the unit goes on.

@@ -94,12 +94,15 @@ impl SqliteStore {
         Self::memory(&SqliteOptions::default()).await
     }
 
-    /// Applies the migrations not yet applied; applying them again changes nothing.
+    /// Applies the migrations not yet applied, then fills what a migration added but only
+    /// Rust can compute (customers' search text); applying them again changes nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| store_error(sqlx::Error::from(e)))
+            .map_err(|e| store_error(sqlx::Error::from(e)))?;
+        crate::repos::fill_search_text(&self.pool).await?;
+        Ok(())
     }
 
     /// The connection pool, for operations (backups, `PRAGMA` checks) and tests.

@@ -73,11 +73,63 @@ async fn migrations_apply_twice_without_change() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied.0, 2, "0001_initial and 0002_credentials, once each");
+    assert_eq!(
+        applied.0, 3,
+        "0001_initial, 0002_credentials and 0003_customer_search, once each"
+    );
     store.close().await;
     // A second process opening the same file migrates nothing either.
     let again = db.open().await;
     seed(&again, &[]).await;
+}
+
+/// Customers stored before migration 0003 have no search text; `migrate` fills it, so they
+/// are found like customers saved since.
+#[tokio::test]
+async fn migrate_fills_the_search_text_of_older_customers() {
+    let db = TempDb::new("search-fill");
+    let store = db.open().await;
+    let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 3)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE customers SET search_text = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let search = |text: &str| cube_domain::customer::CustomerFilter {
+        words: cube_domain::customer::SearchWords::parse(text).unwrap(),
+        ..Default::default()
+    };
+    let page = cube_domain::ports::Page {
+        offset: 0,
+        limit: 10,
+    };
+    let owner = world.data_owner.id();
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(
+        uow.customers(owner, &search("customer"), page)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    drop(uow);
+
+    store.migrate().await.unwrap();
+    let mut uow = store.begin().await.unwrap();
+    assert_eq!(
+        uow.customers(owner, &search("CUSTOMER 00001"), page)
+            .await
+            .unwrap(),
+        vec![world.customers[1].clone()]
+    );
+    assert_eq!(
+        uow.customers(owner, &search("storgata"), page)
+            .await
+            .unwrap(),
+        world.customers
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use crate::setup::{managed_owner, not_found_as};
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
-use cube_domain::customer::{Customer, CustomerDetails};
+use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
@@ -183,17 +183,19 @@ impl Cube {
         Ok(customer)
     }
 
-    /// A page of a data owner's customers.
+    /// A page of the data owner's customers that `filter` matches, oldest first (the
+    /// default filter lists every customer).
     pub async fn customers(
         &self,
         actor_id: UserId,
         owner_id: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> AppResult<Vec<Customer>> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        Ok(uow.customers(owner_id, page).await?)
+        Ok(uow.customers(owner_id, filter, page).await?)
     }
 
     /// Imports rows into the assignment's data owner and enrolls them in the assignment

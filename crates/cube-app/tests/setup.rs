@@ -591,3 +591,105 @@ async fn another_organisations_flow_is_not_found_for_assignments() {
         .await;
     assert_eq!(created.map(|_| ()), Err(AppError::NotFound("flow")));
 }
+
+/// Customers are found in the register of a data owner the user manages: by words, dataset,
+/// phone and external id, paged over the matches; a seller or client may not search, and
+/// another organisation's admin does not find the data owner.
+#[tokio::test]
+async fn customers_are_searched_in_the_managed_data_owner_only() {
+    use cube_domain::customer::{CustomerFilter, SearchWords};
+    use cube_domain::ports::Page;
+    use cube_domain::values::PhoneNumber;
+    let h = Harness::new(12).await;
+    let owner = h.world.data_owner.id();
+    let admin = h.world.admin.id;
+    let page = Page {
+        offset: 0,
+        limit: 50,
+    };
+    let words = |text: &str| CustomerFilter {
+        words: SearchWords::parse(text).expect("valid"),
+        ..CustomerFilter::default()
+    };
+    let names = |found: Vec<cube_domain::customer::Customer>| -> Vec<String> {
+        found.iter().map(|c| c.details().name.to_string()).collect()
+    };
+
+    let all = h
+        .cube
+        .customers(admin, owner, &CustomerFilter::default(), page)
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 12);
+    let found = h
+        .cube
+        .customers(admin, owner, &words("CUSTOMER 00011"), page)
+        .await;
+    assert_eq!(names(found.expect("search")), ["Customer 00011"]);
+    let found = h
+        .cube
+        .customers(admin, owner, &words("ext-0001"), page)
+        .await;
+    assert_eq!(
+        names(found.expect("search")),
+        ["Customer 00010", "Customer 00011"]
+    );
+    let by_phone = CustomerFilter {
+        phone: Some(PhoneNumber::parse("+4790000003").expect("valid")),
+        ..CustomerFilter::default()
+    };
+    let found = h.cube.customers(admin, owner, &by_phone, page).await;
+    assert_eq!(names(found.expect("search")), ["Customer 00003"]);
+    let by_external = CustomerFilter {
+        external_id: Some("ext-00007".into()),
+        ..CustomerFilter::default()
+    };
+    let found = h.cube.customers(admin, owner, &by_external, page).await;
+    assert_eq!(names(found.expect("search")), ["Customer 00007"]);
+    let persons = CustomerFilter {
+        dataset: Some(Dataset::B2c),
+        ..CustomerFilter::default()
+    };
+    let found = h.cube.customers(admin, owner, &persons, page).await;
+    assert_eq!(found.expect("search"), vec![]);
+    let second = Page {
+        offset: 1,
+        limit: 1,
+    };
+    let found = h
+        .cube
+        .customers(admin, owner, &words("ext-0001"), second)
+        .await;
+    assert_eq!(names(found.expect("search")), ["Customer 00011"]);
+    let manager = h.world.manager.id;
+    let found = h
+        .cube
+        .customers(manager, owner, &words("00002"), page)
+        .await;
+    assert_eq!(names(found.expect("search")), ["Customer 00002"]);
+
+    for refused in [h.world.seller(0), h.world.client_user.id] {
+        let found = h
+            .cube
+            .customers(refused, owner, &words("customer"), page)
+            .await;
+        assert_eq!(found, Err(AppError::Forbidden));
+    }
+    let new_admin = NewUser {
+        name: "Other Admin".into(),
+        email: "admin@other.example.no".into(),
+        role: Role::Admin,
+        data_owners: BTreeSet::new(),
+        client: None,
+    };
+    let (_, stranger) = h
+        .cube
+        .create_organisation("Other AS", new_admin)
+        .await
+        .expect("org");
+    let found = h
+        .cube
+        .customers(stranger.id, owner, &words("customer"), page)
+        .await;
+    assert_eq!(found, Err(AppError::NotFound("data owner")));
+}

@@ -1,11 +1,13 @@
 //! A customer: a CRM record of a data owner, a company (B2B) or a person (B2C), with fixed
 //! fields and the optional CRM field values checked against the data owner's definitions.
+//! Also what a customer is found by in the data owner's register: `CustomerFilter`.
 
 use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldValues, check_values};
 use crate::ids::{CustomerId, DataOwnerId};
 use crate::values::{Email, Name, PhoneNumber};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 use thiserror::Error;
 
 /// Why a customer was refused.
@@ -105,5 +107,177 @@ impl Customer {
     /// The custom field values.
     pub fn fields(&self) -> &FieldValues {
         &self.fields
+    }
+}
+
+impl Customer {
+    /// The text a search looks in: name, phone numbers (E.164), e-mail, address, registry
+    /// number and external id, each on its own line, folded by `fold_case`. A store keeps
+    /// it beside the customer so a search is a substring test it can index.
+    pub fn search_text(&self) -> String {
+        let d = &self.details;
+        let mut text = String::new();
+        text.push_str(d.name.as_str());
+        for phone in &d.phones {
+            let _ = write!(text, "\n{phone}");
+        }
+        for part in [
+            d.email.as_ref().map(Email::as_str),
+            d.address.as_deref(),
+            d.registry_number.as_deref(),
+            d.external_id.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            text.push('\n');
+            text.push_str(part);
+        }
+        fold_case(&text)
+    }
+}
+
+/// Folds text for case-insensitive search: Unicode lower case, so "ØDEGÅRD" finds
+/// "Ødegård". Stores never fold themselves (SQLite's `lower` knows ASCII only), so the
+/// customer's search text and the searched words go through this one function.
+pub fn fold_case(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// Why a search text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SearchError {
+    /// More words than a search takes.
+    #[error("a search takes at most {max} words, got {got}", max = SearchWords::MAX_WORDS)]
+    TooManyWords {
+        /// Words given.
+        got: usize,
+    },
+    /// One word is too long to be a name, number or address part.
+    #[error("a search word may be at most {max} characters, '{word}…' is longer", max = SearchWords::MAX_WORD_CHARS)]
+    WordTooLong {
+        /// The word's start.
+        word: String,
+    },
+}
+
+/// The words of a free-text search, folded by `fold_case`. A customer matches when every
+/// word occurs somewhere in its `search_text` (as a part of a word, too: "berg" finds
+/// "Solberg", "4791" finds "+4791234567"). No words match every customer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchWords(Vec<String>);
+
+impl SearchWords {
+    /// The most words a search takes.
+    pub const MAX_WORDS: usize = 8;
+    /// The longest word, in characters.
+    pub const MAX_WORD_CHARS: usize = 100;
+
+    /// Splits `text` at white space and folds each word; repeated words count once.
+    /// Blank text gives no words.
+    pub fn parse(text: &str) -> Result<Self, SearchError> {
+        let mut words: Vec<String> = Vec::new();
+        for word in text.split_whitespace() {
+            if word.chars().count() > Self::MAX_WORD_CHARS {
+                return Err(SearchError::WordTooLong {
+                    word: word.chars().take(20).collect(),
+                });
+            }
+            let word = fold_case(word);
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        if words.len() > Self::MAX_WORDS {
+            return Err(SearchError::TooManyWords { got: words.len() });
+        }
+        Ok(Self(words))
+    }
+
+    /// The folded words.
+    pub fn words(&self) -> &[String] {
+        &self.0
+    }
+
+    /// True when there is nothing to look for.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether every word occurs in `search_text` (a customer's `search_text`).
+    pub fn found_in(&self, search_text: &str) -> bool {
+        self.0
+            .iter()
+            .all(|word| search_text.contains(word.as_str()))
+    }
+}
+
+/// Which of a data owner's customers to list. Every condition given narrows the list; the
+/// default lists them all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerFilter {
+    /// Free text: every word somewhere in the customer's `search_text`.
+    pub words: SearchWords,
+    /// Only companies or only persons.
+    pub dataset: Option<Dataset>,
+    /// Only customers with this number among their phone numbers.
+    pub phone: Option<PhoneNumber>,
+    /// Only the customer with this id in the source system (exact, case and all).
+    pub external_id: Option<String>,
+}
+
+impl CustomerFilter {
+    /// Whether `customer` is in the list. Stores MUST select exactly these customers.
+    pub fn matches(&self, customer: &Customer) -> bool {
+        let details = customer.details();
+        self.dataset.is_none_or(|d| d == customer.dataset())
+            && self
+                .phone
+                .as_ref()
+                .is_none_or(|p| details.phones.contains(p))
+            && self
+                .external_id
+                .as_ref()
+                .is_none_or(|e| details.external_id.as_ref() == Some(e))
+            && (self.words.is_empty() || self.words.found_in(&customer.search_text()))
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    #[test]
+    fn words_are_folded_split_and_deduplicated() {
+        let words = SearchWords::parse("  Ødegård  AS\tødegård ").expect("valid");
+        assert_eq!(words.words(), ["ødegård", "as"]);
+        assert!(SearchWords::parse(" \t ").expect("valid").is_empty());
+    }
+
+    #[test]
+    fn too_many_or_too_long_words_are_refused_with_the_limit() {
+        let many = (0..=SearchWords::MAX_WORDS)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let err = SearchWords::parse(&many).expect_err("too many");
+        assert_eq!(err, SearchError::TooManyWords { got: 9 });
+        assert!(err.to_string().contains("at most 8 words"), "{err}");
+        let long = "x".repeat(SearchWords::MAX_WORD_CHARS + 1);
+        let err = SearchWords::parse(&long).expect_err("too long");
+        assert!(err.to_string().contains("at most 100 characters"), "{err}");
+        let just = "é".repeat(SearchWords::MAX_WORD_CHARS);
+        assert!(SearchWords::parse(&just).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn every_word_must_occur_somewhere() {
+        let text = "solberg bil as\n+4791234567\npost@solberg.no";
+        let find = |q: &str| SearchWords::parse(q).expect("valid").found_in(text);
+        assert!(find("BERG 4791"));
+        assert!(find("solberg.no"));
+        assert!(find(""));
+        assert!(!find("solberg hansen"));
+        assert!(!find("as+47"), "a word never spans two parts");
     }
 }

@@ -1,5 +1,5 @@
 //! One customer of a data owner — created, read, updated — and a data owner's customers a
-//! page at a time. CRM field values travel as text both ways (the form a spreadsheet cell
+//! page at a time, all of them or those a search finds (words, dataset, phone, external id). CRM field values travel as text both ways (the form a spreadsheet cell
 //! has), parsed by the use case against the data owner's field definitions, so what a `GET`
 //! answers can be sent back unchanged in a `PUT`.
 
@@ -12,10 +12,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::customers::CustomerInput;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter, SearchWords};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::Page;
+use cube_domain::values::PhoneNumber;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -188,12 +189,25 @@ impl From<&Customer> for CustomerRecordDto {
     }
 }
 
-/// Which page of customers.
+/// Which customers, and which page of them. Every search parameter given narrows the list;
+/// none lists every customer.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPageQuery {
-    /// Customers to skip, oldest first; default 0 (use `next_offset` of the previous page).
+    /// Words to find, at most 8 of at most 100 characters, separated by spaces: a customer
+    /// is listed when every word occurs, in any case, somewhere in its name, phone numbers
+    /// (as `+4791234567`), e-mail, address, registry number or external id — also inside a
+    /// word (`berg` finds "Solberg"). Blank lists every customer.
+    pub q: Option<String>,
+    /// Only companies (`b2b`) or only persons (`b2c`).
+    pub dataset: Option<DatasetDto>,
+    /// Only customers with this phone number (E.164, spaces allowed) among their numbers.
+    pub phone: Option<String>,
+    /// Only the customer with this id in the source system (exact, case-sensitive).
+    pub external_id: Option<String>,
+    /// Matching customers to skip, oldest first; default 0 (use `next_offset` of the
+    /// previous page).
     pub offset: Option<u64>,
     /// Customers to return, 1 to 500; default 50.
     #[param(minimum = 1, maximum = 500)]
@@ -201,6 +215,24 @@ pub struct CustomerPageQuery {
 }
 
 impl CustomerPageQuery {
+    /// The search; a bad word list or phone number names the parameter.
+    fn filter(&self) -> ApiResult<CustomerFilter> {
+        let words = match &self.q {
+            Some(q) => SearchWords::parse(q).map_err(|e| invalid_field("q", e))?,
+            None => SearchWords::default(),
+        };
+        let phone = match self.phone.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(raw) => Some(PhoneNumber::parse(raw).map_err(|e| invalid_field("phone", e))?),
+        };
+        Ok(CustomerFilter {
+            words,
+            dataset: self.dataset.map(Dataset::from),
+            phone,
+            external_id: self.external_id.clone().filter(|e| !e.is_empty()),
+        })
+    }
+
     fn page(&self) -> ApiResult<Page> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
@@ -216,7 +248,7 @@ impl CustomerPageQuery {
     }
 }
 
-/// A page of a data owner's customers, oldest first.
+/// A page of a data owner's (matching) customers, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CustomerPageDto {
     /// The customers.
@@ -322,17 +354,18 @@ pub async fn update(
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
 
-/// A page of a data owner's customers, oldest first.
+/// A page of a data owner's customers, oldest first: all of them, or those the search
+/// parameters find.
 #[utoipa::path(
     get, path = "/api/data-owners/{id}/customers", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), CustomerPageQuery),
     responses(
-        (status = 200, description = "One page", body = CustomerPageDto),
+        (status = 200, description = "One page of the matching customers", body = CustomerPageDto),
         (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range, too many or too long words in `q`, or `phone` not a phone number", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -343,9 +376,10 @@ pub async fn list(
     ApiQuery(query): ApiQuery<CustomerPageQuery>,
 ) -> ApiResult<Json<CustomerPageDto>> {
     let page = query.page()?;
+    let filter = query.filter()?;
     let customers = state
         .cube
-        .customers(actor.user.id, DataOwnerId::from_uuid(id), page)
+        .customers(actor.user.id, DataOwnerId::from_uuid(id), &filter, page)
         .await?;
     let returned = u64::try_from(customers.len()).unwrap_or(u64::MAX);
     Ok(Json(CustomerPageDto {

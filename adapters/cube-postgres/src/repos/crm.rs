@@ -5,15 +5,18 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
+use crate::search::{contains_pattern, dataset_text};
 use async_trait::async_trait;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId, ProductId};
 use cube_domain::ports::{
     CustomerKey, CustomerRepository, DataOwnerRepository, Page, ProductRepository, StoreError,
 };
 use cube_domain::product::Product;
+use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
+use std::fmt::Write as _;
 use uuid::Uuid;
 
 #[async_trait]
@@ -104,17 +107,21 @@ impl CustomerRepository for PgUnitOfWork {
         let details = customer.details();
         let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
         let query = sqlx::query(
-            "INSERT INTO customers (id, data_owner_id, external_id, phones, data)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
+                 search_text)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
                  external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
-                 data = EXCLUDED.data",
+                 data = EXCLUDED.data, dataset = EXCLUDED.dataset,
+                 search_text = EXCLUDED.search_text",
         )
         .bind(customer.id().as_uuid())
         .bind(customer.data_owner().as_uuid())
         .bind(details.external_id.as_deref())
         .bind(phones)
-        .bind(Json(customer));
+        .bind(Json(customer))
+        .bind(dataset_text(customer.dataset()))
+        .bind(customer.search_text());
         self.execute(query).await?;
         Ok(())
     }
@@ -122,14 +129,46 @@ impl CustomerRepository for PgUnitOfWork {
     async fn customers(
         &mut self,
         owner: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError> {
-        let query = sqlx::query(
-            "SELECT data FROM customers WHERE data_owner_id = $1 ORDER BY seq OFFSET $2 LIMIT $3",
-        )
-        .bind(owner.as_uuid())
-        .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
-        .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
+        // Only the conditions given, numbered as bound, so each can use its index.
+        let mut sql = String::from("SELECT data FROM customers WHERE data_owner_id = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if filter.dataset.is_some() {
+            let _ = write!(sql, " AND dataset = ${}", next());
+        }
+        if filter.external_id.is_some() {
+            let _ = write!(sql, " AND external_id = ${}", next());
+        }
+        if filter.phone.is_some() {
+            let _ = write!(sql, " AND phones @> ARRAY[${}::text]", next());
+        }
+        for _ in filter.words.words() {
+            let _ = write!(sql, " AND search_text LIKE ${} ESCAPE '\\'", next());
+        }
+        let _ = write!(sql, " ORDER BY seq OFFSET ${} LIMIT ${}", next(), next());
+
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(owner.as_uuid());
+        if let Some(dataset) = filter.dataset {
+            query = query.bind(dataset_text(dataset));
+        }
+        if let Some(external_id) = &filter.external_id {
+            query = query.bind(external_id.clone());
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.bind(phone.as_str().to_owned());
+        }
+        for word in filter.words.words() {
+            query = query.bind(contains_pattern(word));
+        }
+        let query = query
+            .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+            .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
         all_json(&self.fetch_all(query).await?, "data")
     }
 }

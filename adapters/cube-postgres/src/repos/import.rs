@@ -11,6 +11,7 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{category_text, get, to_bigint};
+use crate::search::dataset_text;
 use async_trait::async_trait;
 use cube_domain::flow::StateCategory;
 use cube_domain::ports::{ImportBatch, ImportCounts, ImportRepository, StoreError};
@@ -26,12 +27,14 @@ CREATE TEMPORARY TABLE cube_import_rows (
     owner       uuid NOT NULL,
     external_id text,
     phones      text[] NOT NULL,
-    data        jsonb NOT NULL
+    data        jsonb NOT NULL,
+    dataset     text NOT NULL,
+    search_text text NOT NULL
 ) ON COMMIT DROP";
 
 /// How the batch is copied in: CSV, every value quoted, an unquoted empty field is NULL.
-const COPY_ROWS: &str =
-    "COPY cube_import_rows (n, id, owner, external_id, phones, data) FROM STDIN (FORMAT csv)";
+const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text) \
+     FROM STDIN (FORMAT csv)";
 
 /// For each staged row, the existing customer it matches, if any.
 const MATCH: &str = "
@@ -58,13 +61,14 @@ ORDER BY i.n";
 /// Inserts the staged rows `$1` as new customers, in row order (their insertion order is
 /// "oldest first").
 const INSERT_CUSTOMERS: &str = "
-INSERT INTO customers (id, data_owner_id, external_id, phones, data)
-SELECT i.id, i.owner, i.external_id, i.phones, i.data
+INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset, search_text)
+SELECT i.id, i.owner, i.external_id, i.phones, i.data, i.dataset, i.search_text
 FROM cube_import_rows i
 WHERE i.n = ANY($1)
 ORDER BY i.n
 ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-    external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data";
+    external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data,
+    dataset = EXCLUDED.dataset, search_text = EXCLUDED.search_text";
 
 /// A value as a quoted CSV field (quotes doubled).
 fn quoted(out: &mut String, value: &str) {
@@ -97,6 +101,10 @@ fn staged_rows(batch: &ImportBatch) -> Result<Vec<u8>, StoreError> {
         quoted(&mut out, &format!("{{{}}}", phones.join(",")));
         out.push(',');
         quoted(&mut out, &data);
+        out.push(',');
+        quoted(&mut out, dataset_text(customer.dataset()));
+        out.push(',');
+        quoted(&mut out, &customer.search_text());
         out.push('\n');
     }
     Ok(out.into_bytes())

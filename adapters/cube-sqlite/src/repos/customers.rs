@@ -1,20 +1,59 @@
 //! Customers: the whole `Customer` as a JSON document, plus two child tables rewritten with
 //! it — `customer_phones` for the import lookup by phone, and `customer_fields` (each CRM
 //! field value with its order-preserving sort key) for the `Field` priority rules of "next
-//! customer" and for hit analysis. "Oldest first" is insertion order (`seq`).
+//! customer" and for hit analysis. "Oldest first" is insertion order (`seq`). Searching
+//! reads two more columns written with the customer: `dataset` and `search_text`
+//! (`Customer::search_text`, folded in Rust), in which each searched word is an `instr`.
 
 use super::{Query, execute, fetch_doc, fetch_docs};
 use crate::codec::{id_list, id_text, to_doc};
+use crate::error::store_error;
 use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter};
+use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+use sqlx::SqlitePool;
 
 /// `u64` page bounds as SQLite integers (anything larger means "all").
 fn page_bound(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The `dataset` column's text: the dataset as serialised in the customer's `doc` (so the
+/// migration could fill it from there).
+fn dataset_text(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::B2b => "B2b",
+        Dataset::B2c => "B2c",
+    }
+}
+
+/// How many customers `fill_search_text` reads and writes at a time.
+const FILL_BATCH: i64 = 500;
+
+/// Fills `search_text` of customers stored before it existed (migration 0003), a batch per
+/// transaction; customers saved since have theirs. Idempotent: run after every migration.
+pub(crate) async fn fill_search_text(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let mut filled = 0;
+    loop {
+        let mut tx = pool.begin().await.map_err(store_error)?;
+        let query = sqlx::query("SELECT doc FROM customers WHERE search_text IS NULL LIMIT ?")
+            .bind(FILL_BATCH);
+        let customers: Vec<Customer> = fetch_docs(&mut tx, query, "customer").await?;
+        if customers.is_empty() {
+            return Ok(filled);
+        }
+        for customer in &customers {
+            let query = sqlx::query("UPDATE customers SET search_text = ? WHERE id = ?")
+                .bind(customer.search_text())
+                .bind(id_text(customer.id().as_uuid()));
+            filled += execute(&mut tx, query).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+    }
 }
 
 #[async_trait]
@@ -63,13 +102,17 @@ impl CustomerRepository for SqliteUnit {
         let owner = id_text(customer.data_owner().as_uuid());
         let details = customer.details();
         let query = sqlx::query(
-            "INSERT INTO customers (id, data_owner_id, external_id, doc) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, external_id = ?3, doc = ?4",
+            "INSERT INTO customers (id, data_owner_id, external_id, doc, dataset, search_text) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, external_id = ?3, doc = ?4, \
+                 dataset = ?5, search_text = ?6",
         )
         .bind(id.clone())
         .bind(owner.clone())
         .bind(details.external_id.clone())
-        .bind(to_doc("customer", customer)?);
+        .bind(to_doc("customer", customer)?)
+        .bind(dataset_text(customer.dataset()))
+        .bind(customer.search_text());
         execute(self.conn(), query).await?;
 
         let clear =
@@ -107,14 +150,44 @@ impl CustomerRepository for SqliteUnit {
     async fn customers(
         &mut self,
         owner: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM customers WHERE data_owner_id = ? ORDER BY seq LIMIT ? OFFSET ?",
-        )
-        .bind(id_text(owner.as_uuid()))
-        .bind(page_bound(page.limit))
-        .bind(page_bound(page.offset));
+        // Only the conditions given, so an exact external id or phone uses its index.
+        let mut sql = String::from("SELECT c.doc FROM customers AS c WHERE c.data_owner_id = ?");
+        if filter.dataset.is_some() {
+            sql.push_str(" AND c.dataset = ?");
+        }
+        if filter.external_id.is_some() {
+            sql.push_str(" AND c.external_id = ?");
+        }
+        if filter.phone.is_some() {
+            sql.push_str(
+                " AND c.id IN (SELECT p.customer_id FROM customer_phones AS p \
+                 WHERE p.data_owner_id = c.data_owner_id AND p.phone = ?)",
+            );
+        }
+        for _ in filter.words.words() {
+            sql.push_str(" AND instr(c.search_text, ?) > 0");
+        }
+        sql.push_str(" ORDER BY c.seq LIMIT ? OFFSET ?");
+
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_text(owner.as_uuid()));
+        if let Some(dataset) = filter.dataset {
+            query = query.bind(dataset_text(dataset));
+        }
+        if let Some(external_id) = &filter.external_id {
+            query = query.bind(external_id.clone());
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.bind(phone.as_str().to_owned());
+        }
+        for word in filter.words.words() {
+            query = query.bind(word.clone());
+        }
+        let query = query
+            .bind(page_bound(page.limit))
+            .bind(page_bound(page.offset));
         fetch_docs(self.conn(), query, "customer").await
     }
 }

@@ -11,6 +11,8 @@ mod imports;
 mod organisation;
 mod outcome_log;
 
+pub(crate) use customers::fill_search_text;
+
 use crate::codec::doc_of;
 use crate::error::store_error;
 use cube_domain::ports::StoreError;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -147,9 +147,10 @@ impl CustomerRepository for Faulty {
     async fn customers(
         &mut self,
         owner: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError> {
-        self.inner.customers(owner, page).await
+        self.inner.customers(owner, filter, page).await
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::access::{Organisation, User};
 use crate::assignment::Assignment;
 use crate::assignment::setup::AssignmentSetup;
-use crate::customer::Customer;
+use crate::customer::{Customer, CustomerFilter};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -189,10 +189,12 @@ pub trait CustomerRepository: Send {
     ) -> Result<Option<Customer>, StoreError>;
     /// Inserts or updates.
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
-    /// A page of the data owner's customers, oldest first.
+    /// A page of the data owner's customers that `filter` matches
+    /// (`CustomerFilter::matches`, exactly), oldest first; the page counts matches only.
     async fn customers(
         &mut self,
         owner: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError>;
 }

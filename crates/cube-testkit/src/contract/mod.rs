@@ -73,6 +73,7 @@ macro_rules! store_contract_tests {
                 data_owners_round_trip_and_list_by_name,
                 customers_round_trip_find_and_page,
                 customer_update_moves_its_lookup_keys,
+                customer_search_matches_the_filter,
                 products_round_trip_and_list_by_name,
                 product_code_taken_in_the_data_owner_is_duplicate,
                 flow_drafts_round_trip_and_delete,

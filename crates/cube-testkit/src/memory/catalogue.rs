@@ -6,7 +6,7 @@ use super::{LookupKey, MAX, MIN, MemoryUnit, distinct, earliest, sorted_by};
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{
@@ -193,6 +193,7 @@ impl CustomerRepository for MemoryUnit {
     async fn customers(
         &mut self,
         owner: DataOwnerId,
+        filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError> {
         let from = (owner, 0, CustomerId::from_uuid(MIN));
@@ -203,9 +204,10 @@ impl CustomerRepository for MemoryUnit {
             .data
             .owner_customers
             .range(from..=to)
+            .filter_map(|(_, _, id)| self.data.customers.get(id))
+            .filter(|customer| filter.matches(customer))
             .skip(offset)
             .take(limit)
-            .filter_map(|(_, _, id)| self.data.customers.get(id))
             .cloned()
             .collect())
     }

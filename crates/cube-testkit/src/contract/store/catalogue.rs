@@ -6,7 +6,7 @@ use crate::fixtures::World;
 use crate::fixtures::name;
 use cube_domain::access::Organisation;
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::CustomerDetails;
+use cube_domain::customer::{CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
@@ -222,21 +222,26 @@ pub async fn customers_round_trip_find_and_page(store: SharedStore) {
         None
     );
     let page = |offset, limit| Page { offset, limit };
+    let all = CustomerFilter::default();
     assert_eq!(
-        uow.customers(owner, page(0, 100)).await.expect("page"),
+        uow.customers(owner, &all, page(0, 100))
+            .await
+            .expect("page"),
         c.clone(),
         "customers MUST be listed oldest first"
     );
     assert_eq!(
-        uow.customers(owner, page(1, 2)).await.expect("page"),
+        uow.customers(owner, &all, page(1, 2)).await.expect("page"),
         c[1..3].to_vec()
     );
     assert_eq!(
-        uow.customers(owner, page(5, 2)).await.expect("page"),
+        uow.customers(owner, &all, page(5, 2)).await.expect("page"),
         vec![]
     );
     assert_eq!(
-        uow.customers(elsewhere, page(0, 9)).await.expect("page"),
+        uow.customers(elsewhere, &all, page(0, 9))
+            .await
+            .expect("page"),
         vec![]
     );
 }
@@ -276,6 +281,7 @@ pub async fn customer_update_moves_its_lookup_keys(store: SharedStore) {
     let all = uow
         .customers(
             owner.id(),
+            &CustomerFilter::default(),
             Page {
                 offset: 0,
                 limit: 10,

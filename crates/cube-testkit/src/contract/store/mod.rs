@@ -6,10 +6,12 @@ mod calendars;
 mod catalogue;
 mod credentials;
 mod enrollments;
+mod search;
 mod units;
 
 pub use calendars::*;
 pub use catalogue::*;
 pub use credentials::*;
 pub use enrollments::*;
+pub use search::*;
 pub use units::*;

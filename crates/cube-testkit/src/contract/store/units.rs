@@ -5,7 +5,7 @@
 use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, World, name};
 use cube_domain::access::Organisation;
-use cube_domain::customer::{Customer, CustomerDetails};
+use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
@@ -263,6 +263,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     let listed = uow
         .customers(
             w.data_owner.id(),
+            &CustomerFilter::default(),
             Page {
                 offset: 0,
                 limit: 10,
@@ -536,6 +537,7 @@ pub async fn import_batch_is_undone_with_its_unit(store: SharedStore) {
     let listed = uow
         .customers(
             w.data_owner.id(),
+            &CustomerFilter::default(),
             Page {
                 offset: 0,
                 limit: 10,
