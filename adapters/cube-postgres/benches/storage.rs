@@ -37,7 +37,7 @@
 use cube_domain::access::{Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{AnalysisField, AssignmentSetup};
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter, SearchWords};
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::{PublishedFlow, StateCategory};
@@ -49,7 +49,7 @@ use cube_domain::outcome::{
     self, NewIds, OutcomeClass, OutcomeEvent, ProductLine, ProductLineRequest, RegisterOutcome,
     Registrar, RegistrationContext,
 };
-use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, Store};
+use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
 use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement};
@@ -382,6 +382,7 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
 
     // The reports, on the freshly loaded (and vacuumed) data.
     time_reports(&store, &world, &mut report).await?;
+    time_searches(&store, &world, enrollments, &mut report).await?;
 
     // The hot paths.
     let setup = world.assignment.setup().clone();
@@ -668,7 +669,8 @@ async fn load(
     ))?;
     let customer_id = id_sql(CUSTOMER_PREFIX, "i");
     let statement = format!(
-        "INSERT INTO customers (id, data_owner_id, external_id, phones, data)
+        "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
+                               search_text)
          SELECT c.id, $1, 'ext-' || c.num, ARRAY[c.phone],
                 $2::jsonb || jsonb_build_object(
                     'id', c.id,
@@ -681,7 +683,12 @@ async fn load(
                         'industry', jsonb_build_object('type', 'choice',
                             'value', ($4::text[])[c.i % 3 + 1]),
                         'employees', jsonb_build_object('type', 'number',
-                            'value', c.i % 500 * 37 % 500 + 1)))
+                            'value', c.i % 500 * 37 % 500 + 1))),
+                'B2b',
+                -- Customer::search_text of the fixture customer: ASCII only, so `lower`
+                -- folds it exactly like Rust (check_customers compares a sample).
+                lower('Customer ' || c.num || E'\n' || c.phone || E'\n' || 'Storgata '
+                      || (c.i % 200 + 1) || ', Oslo' || E'\n' || 'ext-' || c.num)
          FROM (SELECT i, {customer_id} AS id,
                       lpad(i::text, greatest(5, length(i::text)), '0') AS num,
                       '+479' || lpad((i % 10000000)::text, 7, '0') AS phone
@@ -949,6 +956,18 @@ async fn check_customers(store: &PgStore, world: &World, count: i64) -> BenchRes
             )
             .into());
         }
+        let search_text: Option<String> =
+            sqlx::query_scalar("SELECT search_text FROM customers WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_one(store.pool())
+                .await?;
+        if search_text.as_deref() != Some(expected.search_text().as_str()) {
+            return Err(format!(
+                "loaded customer {i} has search text {search_text:?}, expected {:?}",
+                expected.search_text()
+            )
+            .into());
+        }
         let enrollment = uow
             .enrollment(EnrollmentId::from_uuid(patterned_id(ENROLLMENT_PREFIX, i)))
             .await?
@@ -1121,6 +1140,86 @@ async fn time_reports(store: &PgStore, world: &World, report: &mut Report) -> Be
         report.reports.push(Timed {
             name: name.into(),
             input: format!("{input} → {groups} rows"),
+            median_ms: median,
+            runs_ms: times,
+        });
+    }
+    Ok(())
+}
+
+/// Customer searches through the port (`customers` with a `CustomerFilter`, first page of
+/// 50), each timed `REPORT_RUNS` times after a warm-up, over the loaded customers.
+async fn time_searches(
+    store: &PgStore,
+    world: &World,
+    customers: i64,
+    report: &mut Report,
+) -> BenchResult<()> {
+    let owner = world.data_owner.id();
+    let middle = usize::try_from(customers / 2)?;
+    let fixture = World::customer(
+        CustomerId::from_uuid(patterned_id(CUSTOMER_PREFIX, customers / 2)),
+        &world.data_owner,
+        middle,
+    );
+    let details = fixture.details();
+    let words = |text: &str| -> BenchResult<CustomerFilter> {
+        Ok(CustomerFilter {
+            words: SearchWords::parse(text)?,
+            ..CustomerFilter::default()
+        })
+    };
+    let cases = [
+        (
+            "words naming one customer",
+            words(&details.name.to_string())?,
+        ),
+        (
+            "words found in 1 of 200 customers (an address)",
+            words(&format!("storgata {},", middle % 200 + 1))?,
+        ),
+        ("a word found nowhere", words("nobody")?),
+        (
+            "a two-letter word found nowhere (no trigram to use)",
+            words("zq")?,
+        ),
+        (
+            "exact phone number",
+            CustomerFilter {
+                phone: Some(details.phones[0].clone()),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "exact external id",
+            CustomerFilter {
+                external_id: details.external_id.clone(),
+                ..CustomerFilter::default()
+            },
+        ),
+    ];
+    let page = Page {
+        offset: 0,
+        limit: 50,
+    };
+    for (name, filter) in cases {
+        let mut times = Vec::new();
+        let mut found = 0;
+        for run in 0..=REPORT_RUNS {
+            let mut uow = store.begin().await?;
+            let started = Instant::now();
+            found = uow.customers(owner, &filter, page).await?.len();
+            let elapsed = started.elapsed().as_secs_f64() * 1_000.0;
+            drop(uow);
+            if run > 0 {
+                times.push(elapsed);
+            }
+        }
+        let median = median(&mut times);
+        eprintln!("  Customer search, {name}: median {median:.1} ms ({found} found)");
+        report.reports.push(Timed {
+            name: format!("Customer search (`customers`), {name}"),
+            input: format!("{} customers → first page: {found}", count_text(customers)),
             median_ms: median,
             runs_ms: times,
         });
@@ -1754,7 +1853,7 @@ impl Report {
 
         let _ = writeln!(
             out,
-            "\n### Reports and import (through the port)\n\n\
+            "\n### Reports, customer search and import (through the port)\n\n\
              | Operation | Input → output | Median | Runs (ms) | Target | Met |\n\
              |---|---|---:|---|---:|---|"
         );
