@@ -9,7 +9,9 @@
 //!   towards an assignment's activity limits.
 //! - [`meetings`]: the meetings booked in an assignment, in a window.
 //! - [`hits`]: hit analysis — yes, no and hitrate now per value of each analysis field.
+//! - [`export`]: the customer-status download, CSV.
 
+pub mod export;
 pub mod hits;
 pub mod meetings;
 pub mod performance;
@@ -48,8 +50,10 @@ fn parse_time(name: &str, raw: &str) -> ApiResult<OffsetDateTime> {
 }
 
 impl WindowQuery {
-    fn window(&self) -> ApiResult<Window> {
-        let today = Window::today(OffsetDateTime::now_utc());
+    /// The window asked for; a missing end defaults to today (UTC) by `now`, the cube's
+    /// clock.
+    fn window(&self, now: OffsetDateTime) -> ApiResult<Window> {
+        let today = Window::today(now);
         let from = match &self.from {
             Some(raw) => parse_time("from", raw)?,
             None => today.from,
@@ -278,7 +282,11 @@ pub async fn activity(
 ) -> ApiResult<Json<ActivityReportDto>> {
     let r = state
         .cube
-        .activity_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .activity_report(
+            actor.user.id,
+            AssignmentId::from_uuid(id),
+            query.window(state.cube.now())?,
+        )
         .await?;
     Ok(Json(ActivityReportDto::new(
         &r.activity,
@@ -308,7 +316,11 @@ pub async fn outcomes(
 ) -> ApiResult<Json<OutcomeReportDto>> {
     let r = state
         .cube
-        .outcome_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .outcome_report(
+            actor.user.id,
+            AssignmentId::from_uuid(id),
+            query.window(state.cube.now())?,
+        )
         .await?;
     Ok(Json(OutcomeReportDto {
         rows: r
@@ -352,7 +364,11 @@ pub async fn sales(
 ) -> ApiResult<Json<SalesReportDto>> {
     let r = state
         .cube
-        .sales_report(actor.user.id, AssignmentId::from_uuid(id), query.window()?)
+        .sales_report(
+            actor.user.id,
+            AssignmentId::from_uuid(id),
+            query.window(state.cube.now())?,
+        )
         .await?;
     Ok(Json(SalesReportDto {
         products: r

@@ -174,9 +174,7 @@ const TABLE: &[Row] = &[
     // The second admin names the first organisation's data owner in the new manager's scope:
     // not theirs to name, so "data owner not found", as for a data owner that does not exist.
     row("users",     "POST /api/users",                             "manager of the data owner", [Y, F, F, F, F, F, N, F]),
-    // Managing users is refused to a manager before the user is looked up, for every id alike
-    // (one that does not exist too), so this 403 tells the second manager nothing.
-    row("users",     "PUT /api/users/{id}/active",                  "",                          [Y, F, F, F, F, F, N, F]),
+    row("users",     "PUT /api/users/{id}/active",                  "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "own",                       ANYONE),
     // The policy lets managers work their data owners' assignments (DOMAIN.md names only
@@ -197,6 +195,7 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/reports/sales",     "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status",    "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/hits",      "",                          CLIENT_REPORT),
+    row("reports",   "GET /api/assignments/{id}/reports/status/export", "",                       CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/limits",    "",                          MANAGE),
     row("reports",   "GET /api/assignments/{id}/reports/meetings",  "",                          MANAGE),
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),

@@ -160,6 +160,18 @@ async fn a_seller_gets_the_next_customer_registers_and_finds_it_in_my_work() {
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["attempts"], 1);
+    // Without a window the report covers "today" by the cube's clock (T0's day here), not
+    // by the machine's.
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("/api/assignments/{assignment}/reports/activity"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["attempts"], 1, "{report}");
     let (status, report) = app
         .call(
             Method::GET,

@@ -1426,3 +1426,121 @@ async fn the_openapi_document_lists_the_customer_endpoints() {
         assert_eq!(tags.iter().filter(|t| **t == tag).count(), 1, "{tags:?}");
     }
 }
+
+/// GETs the customer-status download with `query` as `token`: status, headers, body text.
+async fn export(
+    app: &App,
+    token: &str,
+    query: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let uri = format!(
+        "/api/assignments/{}/reports/status/export{query}",
+        app.assignment()
+    );
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("a valid request");
+    let (status, headers, body) = app.send(request).await;
+    let text = match body {
+        Value::String(text) => text,
+        other => other.to_string(),
+    };
+    (status, headers, text)
+}
+
+/// The customer-status download: CSV of the assignment's customers and their state now, all
+/// or those in given states, for managers and the assignment's client; others are refused.
+#[tokio::test]
+async fn the_customer_status_downloads_as_csv_for_managers_and_the_client() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let customer = app.world.customers[3].id();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/customers/{customer}/external-state"),
+            Some(&t.admin),
+            Some(json!({ "state": "Excluded" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, headers, csv) = export(&app, &t.client, "").await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let disposition = headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        disposition.starts_with("attachment; filename=\"customers-"),
+        "{disposition}"
+    );
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "a byte-order mark for spreadsheets"
+    );
+    let lines: Vec<&str> = csv
+        .trim_start_matches('\u{feff}')
+        .split_terminator("\r\n")
+        .collect();
+    assert_eq!(
+        lines[0],
+        "\"external_id\",\"name\",\"dataset\",\"phones\",\"email\",\"address\",\
+         \"registry_number\",\"state\",\"category\",\"attempts\",\"segment\",\
+         \"employees\",\"industry\""
+    );
+    assert_eq!(lines.len(), 21, "a header and the 20 customers");
+    assert!(
+        lines[1].starts_with("\"ext-00000\",\"Customer 00000\",\"b2b\",\"+4790000000\",\"\","),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(",\"To Call\",\"available\",\"0\",\"\",\"1\",\"Energy\""),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[4].contains("\"excluded\""), "{}", lines[4]);
+
+    let only = format!("?states={}", SalesFlow::EXCLUDED);
+    let (status, _, csv) = export(&app, &t.manager, &only).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("\"ext-00003\""), "{}", lines[1]);
+    let both = format!(
+        "?states={},{}&separator=semicolon",
+        SalesFlow::EXCLUDED,
+        SalesFlow::TO_CALL
+    );
+    let (_, _, csv) = export(&app, &t.admin, &both).await;
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 21);
+    assert!(
+        lines[1].starts_with("\"ext-00000\";\"Customer 00000\";"),
+        "{}",
+        lines[1]
+    );
+
+    let problems = [
+        ("?states=nope", StatusCode::UNPROCESSABLE_ENTITY, "states"),
+        (
+            "?states=00000000-0000-0000-0000-000000000001",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not in the assignment's flow",
+        ),
+        ("?separator=tab", StatusCode::BAD_REQUEST, "separator"),
+        ("?state=x", StatusCode::BAD_REQUEST, "state"),
+    ];
+    for (query, expected, named) in problems {
+        let (status, headers, body) = export(&app, &t.manager, query).await;
+        assert_eq!(status, expected, "{query}: {body}");
+        assert!(is_problem(&headers), "{query}");
+        assert!(body.contains(named), "{query}: {body}");
+    }
+    let (status, _, _) = export(&app, &t.seller, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = export(&app, &t.other_admin, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -124,7 +124,7 @@ async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch
             {
                 Ok(report) => {
                     log_round(&report);
-                    let handled = report.delivered + report.rejected.len();
+                    let handled = report.delivered + report.rejected.len() + report.given_up.len();
                     if handled < BATCH as usize || !report.retry.is_empty() {
                         break;
                     }
@@ -152,16 +152,19 @@ fn log_round(report: &DeliveryReport) {
         tracing::debug!(delivered = report.delivered, "outbox messages delivered");
     }
     for (id, reason) in &report.rejected {
-        tracing::warn!(message = %id, %reason, "outbox message refused by the provider; it will not be sent");
+        tracing::warn!(message = %id, %reason, "outbox message refused by the provider; kept as failed, not sent");
     }
-    for (id, reason) in &report.retry {
-        tracing::debug!(message = %id, %reason, "outbox message left for the next round");
+    for (id, reason) in &report.given_up {
+        tracing::warn!(message = %id, %reason, "outbox message given up on; kept as failed, not sent");
     }
-    if let Some((_, reason)) = report.retry.first() {
+    for (id, reason, attempts) in &report.retry {
+        tracing::debug!(message = %id, %reason, attempts, "outbox message deferred");
+    }
+    if let Some((_, reason, _)) = report.retry.first() {
         tracing::warn!(
-            left = report.retry.len(),
+            deferred = report.retry.len(),
             first_reason = %reason,
-            "outbox messages could not be sent; trying again next round"
+            "outbox messages could not be sent; each is tried again after its back-off"
         );
     }
 }
@@ -178,14 +181,14 @@ mod tests {
 
     /// A cube over the in-memory store with the testkit's world, whose sales assignment
     /// sends an SMS with "No sale".
-    async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>) {
+    async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>, Arc<FixedClock>) {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let clock = Arc::new(FixedClock::new(T0));
         let ids = Arc::new(SequentialIds::new());
         let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 2)
             .await
             .expect("the world builds");
-        let cube = Cube::new(store.clone(), clock, ids);
+        let cube = Cube::new(store.clone(), clock.clone(), ids);
         let mut setup = world.assignment.setup().clone();
         setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
         setup.sms_flows.insert(
@@ -199,7 +202,7 @@ mod tests {
         cube.update_assignment_setup(world.manager.id, world.assignment.id(), setup)
             .await
             .expect("the SMS flow is set up");
-        (cube, world, store)
+        (cube, world, store, clock)
     }
 
     /// A seller takes the next customer and registers "No sale", which queues the SMS.
@@ -244,7 +247,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_sms_queued_by_a_registration_is_delivered_and_marked() {
-        let (cube, world, store) = cube_with_an_sms_flow().await;
+        let (cube, world, store, _clock) = cube_with_an_sms_flow().await;
         let sms = Arc::new(RecordingSms::new());
         let gateways = recording(sms.clone());
         let worker = spawn(cube.clone(), gateways, Duration::from_millis(20));
@@ -266,14 +269,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_provider_that_is_down_gets_the_message_in_a_later_round() {
-        let (cube, world, store) = cube_with_an_sms_flow().await;
+        let (cube, world, store, clock) = cube_with_an_sms_flow().await;
         register_no_sale(&cube, &world).await;
         let sms = Arc::new(RecordingSms::new());
         sms.fail_next(2, GatewayError::Unavailable("down".into()));
         let gateways = recording(sms.clone());
         let worker = spawn(cube, gateways, Duration::from_millis(10));
 
-        eventually("the SMS is sent", || !sms.sent().is_empty()).await;
+        // Each failure defers the message (30 s, then 60 s by the cube's clock): move the
+        // clock on while waiting so the back-off passes.
+        eventually("the SMS is sent", || {
+            clock.advance(time::Duration::seconds(20));
+            !sms.sent().is_empty()
+        })
+        .await;
         worker.stop(Duration::from_secs(5)).await;
 
         assert_eq!(sms.attempts(), 3, "two failed rounds, then the send");
@@ -283,7 +292,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_resting_worker_stops_at_once() {
-        let (cube, _world, _store) = cube_with_an_sms_flow().await;
+        let (cube, _world, _store, _clock) = cube_with_an_sms_flow().await;
         let gateways = recording(Arc::new(RecordingSms::new()));
         let worker = spawn(cube, gateways, Duration::from_secs(3600));
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -309,7 +318,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_round_stuck_on_a_provider_is_abandoned_after_the_grace() {
-        let (cube, world, store) = cube_with_an_sms_flow().await;
+        let (cube, world, store, _clock) = cube_with_an_sms_flow().await;
         register_no_sale(&cube, &world).await;
         let gateways = recording(Arc::new(Silent));
         let worker = spawn(cube, gateways, Duration::from_millis(10));

@@ -29,7 +29,8 @@ pub struct ExportRow {
     pub customer: Customer,
 }
 
-async fn selected(
+/// The assignment's enrollments `selection` matches, in import order, with their customers.
+pub(crate) async fn selected(
     uow: &mut dyn UnitOfWork,
     assignment: AssignmentId,
     selection: &Selection,

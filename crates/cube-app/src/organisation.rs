@@ -112,7 +112,10 @@ impl Cube {
         Ok(user)
     }
 
-    /// Deactivates or reactivates a user of the admin's organisation.
+    /// Deactivates or reactivates a user of the admin's organisation. Another
+    /// organisation's user is "not found" whoever asks (the user is looked up before the
+    /// role is checked, as in `issue_api_token`); a non-admin of the same organisation is
+    /// refused.
     pub async fn set_user_active(
         &self,
         actor_id: UserId,
@@ -121,13 +124,13 @@ impl Cube {
     ) -> AppResult<User> {
         let mut uow = self.begin().await?;
         let admin = actor(uow.as_mut(), actor_id).await?;
-        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
-            .map_err(|e| AppError::access(e, "organisation"))?;
         let mut user = uow
             .user(user_id)
             .await?
             .filter(|u| u.organisation == admin.organisation)
             .ok_or(AppError::NotFound("user"))?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "user"))?;
         if user.id == admin.id && !active {
             return Err(AppError::Invalid("you cannot deactivate yourself".into()));
         }

@@ -3,94 +3,109 @@
 //! the transaction that caused them. This is a system task: no acting user, no access check.
 //!
 //! # A round
-//! One round reads up to `limit` pending messages (oldest first) in a unit of its own, sends
-//! each one outside any transaction (so a slow provider never holds a database lock — with
-//! SQLite a unit holds the write lock, with the in-memory store the whole store), and marks
-//! each sent message delivered in a small unit right after it was sent. A failing message
-//! never stops the others. If the store fails while marking, the round stops with that
-//! error: sending more would only add messages to send again.
+//! One round **claims** up to `limit` due messages (oldest first) in a unit of its own: the
+//! store makes them not due again for `CLAIM` (5 minutes), so a second server process on
+//! the same database does not send them too. Each is then sent outside any transaction (a
+//! slow provider never holds a database lock — with SQLite a unit holds the write lock),
+//! and its fate written in a small unit right after. A failing message never stops the
+//! others. If the store fails while writing a fate, the round stops with that error: the
+//! claim runs out and the message is tried again, so nothing is lost.
 //!
 //! # At least once
-//! Delivery is **at least once**, and a provider may see a message twice:
-//! - a crash (or an abandoned round at shutdown) between a send and its mark sends the
-//!   message again in the next round;
-//! - two server processes on one database both deliver it: the PostgreSQL adapter reads
-//!   pending messages with a plain `SELECT … WHERE delivered_at IS NULL` (no
-//!   `FOR UPDATE SKIP LOCKED`, no claim), and while SQLite's `BEGIN IMMEDIATE` serializes the
-//!   reading units, the send happens after that unit has ended, so two processes on one file
-//!   read the same messages as well. Marking twice is harmless (`mark_delivered` of a
-//!   delivered message changes nothing). Within one process the worker is the only caller
-//!   and rounds never overlap. Exactly-once towards the provider would need a claim in the
-//!   port (a lease on the row) and an idempotency key passed to the gateway: the message id
-//!   is meant for that, but `SmsGateway::send`/`EmailGateway::send` do not receive it today.
+//! Delivery is **at least once**: a crash (or a round abandoned at shutdown) between a send
+//! and its mark sends the message again once the claim has run out, and so does a round
+//! that takes longer than the claim. Two processes no longer read the same messages at the
+//! same time. Exactly-once towards the provider would need the message id passed to the
+//! gateways as an idempotency key; `SmsGateway::send`/`EmailGateway::send` do not take it
+//! today.
 //!
-//! # Failures
-//! - `GatewayError::Unavailable` (provider down, timeout, 5xx): the message stays pending
-//!   and is tried again next round, without a limit or a back-off (the port keeps no
-//!   attempt count).
-//! - `GatewayError::Rejected` (a bad number, a blocked sender, a 4xx): **Decision:** the
-//!   message is marked delivered — the only state the port offers besides pending — and
-//!   reported as rejected with the reason, which the worker logs at `warn`. Left pending it
-//!   would be refused every round forever, and since rounds take the oldest first, `limit`
-//!   such messages would block the outbox for good. The cost: the store cannot tell a
-//!   refused message from a delivered one; only the report and the log can. A failed /
-//!   dead-letter state in `OutboxRepository` would keep that in the store.
+//! # Fates
+//! - Sent: marked delivered.
+//! - `GatewayError::Unavailable` (provider down, timeout, 5xx): one more attempt counted and
+//!   the message deferred by `retry_delay` (30 s doubling to an hour). After
+//!   `MAX_DELIVERY_ATTEMPTS` (about a day) it is given up on: marked failed with the last
+//!   error.
+//! - `GatewayError::Rejected` (a bad number, a blocked sender, a 4xx): marked failed with the
+//!   provider's reason at once — retrying cannot help. Failed messages stay in the store
+//!   (`OutboxRepository::failed_messages`), apart from the delivered ones, and the worker
+//!   logs each at `warn`.
 
 use crate::{AppResult, Cube};
 use cube_domain::ids::OutboxMessageId;
-use cube_domain::ports::{EmailGateway, GatewayError, OutboxPayload, SmsGateway};
+use cube_domain::ports::{
+    EmailGateway, GatewayError, MAX_DELIVERY_ATTEMPTS, OutboxPayload, SmsGateway, retry_delay,
+};
+use time::Duration;
+
+/// How long a round's claim keeps its messages from other rounds.
+pub const CLAIM: Duration = Duration::minutes(5);
 
 /// What one delivery round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// Messages sent and marked delivered.
     pub delivered: usize,
-    /// Messages the provider refused for good: marked delivered (see the module doc), with
-    /// the reason.
+    /// Messages the provider refused for good, marked failed, with the reason.
     pub rejected: Vec<(OutboxMessageId, String)>,
-    /// Messages left pending because the provider was unavailable, with the reason.
-    pub retry: Vec<(OutboxMessageId, String)>,
+    /// Messages deferred because the provider was unavailable, with the reason and the
+    /// failed attempts so far.
+    pub retry: Vec<(OutboxMessageId, String, u32)>,
+    /// Messages given up on after `MAX_DELIVERY_ATTEMPTS` failed attempts, marked failed,
+    /// with the last reason.
+    pub given_up: Vec<(OutboxMessageId, String)>,
 }
 
 impl Cube {
-    /// Sends up to `limit` pending outbox messages; see the module doc.
+    /// Sends up to `limit` due outbox messages; see the module doc.
     pub async fn deliver_outbox(
         &self,
         sms: &dyn SmsGateway,
         email: &dyn EmailGateway,
         limit: u32,
     ) -> AppResult<DeliveryReport> {
-        let pending = {
+        let now = self.now();
+        let claimed = {
             let mut uow = self.begin().await?;
-            let pending = uow.pending_messages(limit).await?;
+            let claimed = uow.claim_messages(limit, now, now + CLAIM).await?;
             uow.commit().await?;
-            pending
+            claimed
         };
         let mut report = DeliveryReport::default();
-        for message in pending {
+        for claim in claimed {
+            let message = &claim.message;
             let sent = match &message.payload {
                 OutboxPayload::Sms(m) => sms.send(m).await,
                 OutboxPayload::Email(m) => email.send(m).await,
             };
-            let done = match sent {
+            let mut uow = self.begin().await?;
+            match sent {
                 Ok(_) => {
+                    uow.mark_delivered(message.id).await?;
                     report.delivered += 1;
-                    true
                 }
                 Err(error @ GatewayError::Rejected(_)) => {
-                    report.rejected.push((message.id, error.to_string()));
-                    true
+                    let reason = error.to_string();
+                    uow.mark_failed(message.id, &reason).await?;
+                    report.rejected.push((message.id, reason));
                 }
                 Err(error) => {
-                    report.retry.push((message.id, error.to_string()));
-                    false
+                    let attempts = claim.attempts.saturating_add(1);
+                    match retry_delay(attempts) {
+                        Some(delay) => {
+                            uow.defer(message.id, self.now() + delay).await?;
+                            report.retry.push((message.id, error.to_string(), attempts));
+                        }
+                        None => {
+                            let reason = format!(
+                                "given up after {MAX_DELIVERY_ATTEMPTS} attempts; last: {error}"
+                            );
+                            uow.mark_failed(message.id, &reason).await?;
+                            report.given_up.push((message.id, reason));
+                        }
+                    }
                 }
-            };
-            if done {
-                let mut uow = self.begin().await?;
-                uow.mark_delivered(message.id).await?;
-                uow.commit().await?;
             }
+            uow.commit().await?;
         }
         Ok(report)
     }

@@ -7,7 +7,11 @@ use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, ReportKind};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::LimitMetric;
-use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::bulk::Selection;
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::Enrollment;
+use cube_domain::flow::State;
+use cube_domain::ids::{AssignmentId, StateId, UserId};
 use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::reports::{
@@ -15,7 +19,20 @@ use cube_domain::reports::{
     OutcomeDistribution, PerformanceReport, SalesReport,
 };
 use rust_decimal::Decimal;
+use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime, Time};
+
+/// One customer of the customer-status download: the customer, its enrollment in the
+/// assignment, and the state it is in now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusExportRow {
+    /// The customer.
+    pub customer: Customer,
+    /// Its enrollment in the assignment.
+    pub enrollment: Enrollment,
+    /// The enrollment's state now, from the assignment's flow.
+    pub state: State,
+}
 
 /// A report window `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +270,50 @@ impl Cube {
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.status_tally(id).await?;
         Ok(reports::customer_status(&flow, &tally))
+    }
+
+    /// The customer-status download ("download all or part"): the assignment's customers in
+    /// import order with the state each is in now — all of them, or those in `states`. Open
+    /// to whoever may read the Customers report, the assignment's client included. A state
+    /// that is not in the assignment's flow is refused by name rather than giving an empty
+    /// list.
+    pub async fn customer_status_export(
+        &self,
+        actor_id: UserId,
+        id: AssignmentId,
+        states: Option<BTreeSet<StateId>>,
+    ) -> AppResult<Vec<StatusExportRow>> {
+        let (mut uow, assignment, _) = self
+            .open_report(actor_id, id, ReportKind::Customers)
+            .await?;
+        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        if let Some(unknown) = states
+            .iter()
+            .flatten()
+            .find(|state| flow.state(**state).is_none())
+        {
+            return Err(AppError::Invalid(format!(
+                "state {unknown} is not in the assignment's flow"
+            )));
+        }
+        let selection = Selection {
+            states,
+            ..Selection::default()
+        };
+        let rows = crate::bulk::selected(uow.as_mut(), id, &selection).await?;
+        rows.into_iter()
+            .map(|(enrollment, customer)| {
+                let state = flow
+                    .state(enrollment.state())
+                    .cloned()
+                    .ok_or(AppError::NotFound("state"))?;
+                Ok(StatusExportRow {
+                    customer,
+                    enrollment,
+                    state,
+                })
+            })
+            .collect()
     }
 
     /// Current yes/no and hitrate per value of each analysis field.

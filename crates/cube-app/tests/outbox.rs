@@ -1,6 +1,7 @@
-//! Delivering the outbox: sent messages are marked delivered, an unavailable provider leaves
-//! its message for the next round, a refused one is taken out and reported, and nothing is
-//! sent twice by consecutive rounds.
+//! Delivering the outbox: sent messages are marked delivered, an unavailable provider's
+//! message is deferred with a growing back-off and given up on after its last attempt, a
+//! refused one is kept as failed with the reason, a claimed message waits out its claim, and
+//! nothing is sent twice by consecutive rounds.
 
 mod common;
 
@@ -82,9 +83,21 @@ async fn a_round_sends_and_marks_what_it_can_and_keeps_what_it_must_retry() {
     assert!(report.rejected.is_empty());
     assert_eq!(gateway.sent().len(), 2);
     assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(report.retry[0].2, 1, "one failed attempt");
     assert_eq!(pending(&h).await, vec![first.id], "only the retry is left");
 
-    // The next round sends the retry, and nothing again.
+    // The retry waits out its back-off (30 s): a round before that sends nothing.
+    h.clock.advance(time::Duration::seconds(29));
+    let report = h
+        .cube
+        .deliver_outbox(&gateway, &mailer, 100)
+        .await
+        .expect("a round");
+    assert_eq!(report, Default::default());
+    assert_eq!(gateway.attempts(), 3);
+
+    // After it, the next round sends the retry, and nothing again.
+    h.clock.advance(time::Duration::seconds(1));
     let report = h
         .cube
         .deliver_outbox(&gateway, &mailer, 100)
@@ -118,6 +131,99 @@ async fn a_refused_message_is_taken_out_and_reported() {
     assert_eq!(report.rejected.len(), 1);
     assert!(report.rejected[0].1.contains("unknown number"));
     assert!(pending(&h).await.is_empty(), "not retried forever");
+    let mut uow = h.store.begin().await.expect("begin");
+    let failed = uow.failed_messages(10).await.expect("failed");
+    assert_eq!(failed.len(), 1, "kept as failed, not as delivered");
+    assert_eq!(failed[0].message, refused);
+    assert!(failed[0].reason.contains("unknown number"), "{failed:?}");
+}
+
+/// A provider that stays unavailable: each failure defers the message by a longer back-off,
+/// and after the last attempt it is given up on and kept as failed with the last error.
+#[tokio::test]
+async fn a_message_is_given_up_on_after_its_last_attempt() {
+    use cube_domain::ports::{MAX_DELIVERY_ATTEMPTS, retry_delay};
+    let h = Harness::new(1).await;
+    let doomed = sms(&h, 7, "+4791234567");
+    enqueue(&h, std::slice::from_ref(&doomed)).await;
+    let gateway = RecordingSms::new();
+    let mailer = RecordingEmail::new();
+    gateway.fail_next(
+        MAX_DELIVERY_ATTEMPTS as usize,
+        GatewayError::Unavailable("503 from the provider".into()),
+    );
+    for attempt in 1..MAX_DELIVERY_ATTEMPTS {
+        let report = h
+            .cube
+            .deliver_outbox(&gateway, &mailer, 100)
+            .await
+            .expect("a round");
+        assert_eq!(report.retry.len(), 1, "attempt {attempt}: {report:?}");
+        assert_eq!(report.retry[0].2, attempt);
+        let delay = retry_delay(attempt).expect("not the last attempt");
+        h.clock.advance(delay - time::Duration::seconds(1));
+        let early = h
+            .cube
+            .deliver_outbox(&gateway, &mailer, 100)
+            .await
+            .expect("a round");
+        assert_eq!(
+            early,
+            Default::default(),
+            "attempt {attempt} waits its back-off"
+        );
+        h.clock.advance(time::Duration::seconds(1));
+    }
+    let report = h
+        .cube
+        .deliver_outbox(&gateway, &mailer, 100)
+        .await
+        .expect("the last round");
+    assert_eq!(report.given_up.len(), 1, "{report:?}");
+    assert!(report.given_up[0].1.contains("503 from the provider"));
+    assert_eq!(gateway.attempts(), u64::from(MAX_DELIVERY_ATTEMPTS));
+    assert!(pending(&h).await.is_empty());
+    let mut uow = h.store.begin().await.expect("begin");
+    let failed = uow.failed_messages(10).await.expect("failed");
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0].reason.contains("given up after 30 attempts"),
+        "{failed:?}"
+    );
+}
+
+/// A round that claimed messages and then died (a crashed process) keeps them from other
+/// rounds until its claim runs out; then they are sent.
+#[tokio::test]
+async fn a_claimed_message_waits_out_the_claim() {
+    let h = Harness::new(1).await;
+    let message = sms(&h, 5, "+4791234565");
+    enqueue(&h, std::slice::from_ref(&message)).await;
+    let now = h.now();
+    let mut uow = h.store.begin().await.expect("begin");
+    let claimed = uow
+        .claim_messages(10, now, now + cube_app::outbox::CLAIM)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    uow.commit().await.expect("commit");
+
+    let gateway = RecordingSms::new();
+    let mailer = RecordingEmail::new();
+    let report = h
+        .cube
+        .deliver_outbox(&gateway, &mailer, 100)
+        .await
+        .expect("a round");
+    assert_eq!(report, Default::default(), "claimed by the dead round");
+    h.clock.advance(cube_app::outbox::CLAIM);
+    let report = h
+        .cube
+        .deliver_outbox(&gateway, &mailer, 100)
+        .await
+        .expect("a round");
+    assert_eq!(report.delivered, 1);
+    assert_eq!(gateway.sent().len(), 1);
 }
 
 #[tokio::test]

@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
             "/api/assignments/{id}/reports/hits",
             get(reports::hits::hits),
         )
+        .route(
+            "/api/assignments/{id}/reports/status/export",
+            get(reports::export::status_export),
+        )
 }
 
 /// A 422 problem about one named field of the request.
@@ -92,7 +96,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         time::start, time::stop, time::manual,
         external::change_state,
         reports::performance::performance, reports::performance::limits,
-        reports::meetings::meetings, reports::hits::hits,
+        reports::meetings::meetings, reports::hits::hits, reports::export::status_export,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -112,7 +116,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         reports::performance::PerformanceReportDto, reports::performance::LimitMetricDto,
         reports::performance::LimitModeDto, reports::performance::LimitProgressDto,
         reports::meetings::MeetingRowDto,
-        reports::hits::ValueHitsDto, reports::hits::FieldHitsDto,
+        reports::hits::ValueHitsDto, reports::hits::FieldHitsDto, reports::export::Separator,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

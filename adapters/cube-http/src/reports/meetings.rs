@@ -101,7 +101,7 @@ pub async fn meetings(
         from: query.from,
         to: query.to,
     }
-    .window()?;
+    .window(state.cube.now())?;
     if query
         .q
         .as_ref()

@@ -241,7 +241,7 @@ pub async fn performance(
 ) -> ApiResult<Json<PerformanceReportDto>> {
     let report = state
         .cube
-        .performance_across(actor.user.id, query.window()?)
+        .performance_across(actor.user.id, query.window(state.cube.now())?)
         .await?;
     Ok(Json(PerformanceReportDto::from(&report)))
 }

@@ -1,12 +1,15 @@
 //! Time entries (hours per user per assignment, plain columns) and the transactional outbox
 //! (messages enqueued in the unit of work that caused them, delivered by a worker after
-//! commit; the whole `OutboxMessage` is `jsonb`).
+//! commit; the whole `OutboxMessage` is `jsonb`, beside its delivery bookkeeping: claimed or
+//! deferred until `due_at`, failed attempts, delivered or failed with a reason).
 
 use crate::PgUnitOfWork;
-use crate::codec::{all_json, get};
+use crate::codec::{all_json, get, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId, TimeEntryId, UserId};
-use cube_domain::ports::{OutboxMessage, OutboxRepository, StoreError, TimeEntryRepository};
+use cube_domain::ports::{
+    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError, TimeEntryRepository,
+};
 use cube_domain::time_entry::TimeEntry;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -102,21 +105,106 @@ impl OutboxRepository for PgUnitOfWork {
 
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         let query = sqlx::query(
-            "SELECT message FROM outbox WHERE delivered_at IS NULL
+            "SELECT message FROM outbox WHERE delivered_at IS NULL AND failed_reason IS NULL
              ORDER BY created_at, seq LIMIT $1",
         )
         .bind(i64::from(limit));
         all_json(&self.fetch_all(query).await?, "message")
     }
 
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        // Rows another round has locked are skipped, not waited for; the new due time keeps
+        // them out of other rounds after this unit commits.
+        let query = sqlx::query(
+            "WITH due AS (
+                 SELECT id FROM outbox
+                 WHERE delivered_at IS NULL AND failed_reason IS NULL
+                   AND (due_at IS NULL OR due_at <= $1)
+                 ORDER BY created_at, seq LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE outbox o SET due_at = $3 FROM due WHERE o.id = due.id
+             RETURNING o.message, o.attempts, o.created_at, o.seq",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(until);
+        let rows = self.fetch_all(query).await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let created_at: OffsetDateTime = get(row, "created_at")?;
+            let seq: i64 = get(row, "seq")?;
+            let attempts: i32 = get(row, "attempts")?;
+            let message: OutboxMessage = get_json(row, "message")?;
+            claimed.push((
+                (created_at, seq),
+                ClaimedMessage {
+                    message,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                },
+            ));
+        }
+        // RETURNING does not keep the CTE's order.
+        claimed.sort_by_key(|(key, _)| *key);
+        Ok(claimed.into_iter().map(|(_, c)| c).collect())
+    }
+
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         // The delivery time is the store's bookkeeping, not a domain value: the database's
         // clock is good enough here.
         let query = sqlx::query(
-            "UPDATE outbox SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL",
+            "UPDATE outbox SET delivered_at = now()
+             WHERE id = $1 AND delivered_at IS NULL AND failed_reason IS NULL",
         )
         .bind(id.as_uuid());
         self.execute(query).await?;
         Ok(())
+    }
+
+    async fn defer(
+        &mut self,
+        id: OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, due_at = $2
+             WHERE id = $1 AND delivered_at IS NULL AND failed_reason IS NULL",
+        )
+        .bind(id.as_uuid())
+        .bind(retry_at);
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE outbox SET failed_reason = $2, failed_at = now()
+             WHERE id = $1 AND delivered_at IS NULL AND failed_reason IS NULL",
+        )
+        .bind(id.as_uuid())
+        .bind(reason);
+        self.execute(query).await?;
+        Ok(())
+    }
+
+    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+        let query = sqlx::query(
+            "SELECT message, failed_reason FROM outbox WHERE failed_reason IS NOT NULL
+             ORDER BY created_at, seq LIMIT $1",
+        )
+        .bind(i64::from(limit));
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedMessage {
+                    message: get_json(row, "message")?,
+                    reason: get(row, "failed_reason")?,
+                })
+            })
+            .collect()
     }
 }

@@ -1,17 +1,20 @@
 //! Time entries (all columns, no document: a time entry is four values) and the
-//! transactional outbox (the message as JSON, delivered once marked). Both are small
+//! transactional outbox (the message as JSON, with its delivery bookkeeping: claimed or
+//! deferred until `due_at`, failed attempts, delivered or failed with a reason). Both are small
 //! append-mostly tables the use cases write beside their main change.
 
 use super::{execute, fetch_docs};
 use crate::codec::{
-    bound_ns, col, id_list, id_text, opt_id_text, opt_time_ns, parse_id, time_from_ns, time_ns,
-    to_doc,
+    bound_ns, col, doc_of, id_list, id_text, opt_id_text, opt_time_ns, parse_id, time_from_ns,
+    time_ns, to_doc,
 };
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId, UserId};
-use cube_domain::ports::{OutboxMessage, OutboxRepository, StoreError, TimeEntryRepository};
+use cube_domain::ports::{
+    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError, TimeEntryRepository,
+};
 use cube_domain::time_entry::TimeEntry;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
@@ -102,15 +105,95 @@ impl OutboxRepository for SqliteUnit {
 
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         let query = sqlx::query(
-            "SELECT doc FROM outbox WHERE delivered = 0 ORDER BY created_at, seq LIMIT ?",
+            "SELECT doc FROM outbox WHERE delivered = 0 AND failed_reason IS NULL \
+             ORDER BY created_at, seq LIMIT ?",
         )
         .bind(i64::from(limit));
         fetch_docs(self.conn(), query, "outbox message").await
     }
 
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        // The unit holds SQLite's write lock from its start, so nobody claims in between.
+        let rows = sqlx::query(
+            "SELECT doc, attempts FROM outbox \
+             WHERE delivered = 0 AND failed_reason IS NULL AND (due_at IS NULL OR due_at <= ?) \
+             ORDER BY created_at, seq LIMIT ?",
+        )
+        .bind(time_ns(now)?)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let message: OutboxMessage = doc_of(row, "outbox message")?;
+            let attempts: i64 = col(row, "attempts")?;
+            claimed.push(ClaimedMessage {
+                message,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            });
+        }
+        let query = sqlx::query(
+            "UPDATE outbox SET due_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(time_ns(until)?)
+        .bind(id_list(claimed.iter().map(|c| c.message.id.as_uuid())));
+        execute(self.conn(), query).await?;
+        Ok(claimed)
+    }
+
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         let query =
-            sqlx::query("UPDATE outbox SET delivered = 1 WHERE id = ?").bind(id_text(id.as_uuid()));
+            sqlx::query("UPDATE outbox SET delivered = 1 WHERE id = ? AND failed_reason IS NULL")
+                .bind(id_text(id.as_uuid()));
         execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn defer(
+        &mut self,
+        id: OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, due_at = ? \
+             WHERE id = ? AND delivered = 0 AND failed_reason IS NULL",
+        )
+        .bind(time_ns(retry_at)?)
+        .bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE outbox SET failed_reason = ? \
+             WHERE id = ? AND delivered = 0 AND failed_reason IS NULL",
+        )
+        .bind(reason.to_owned())
+        .bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc, failed_reason FROM outbox WHERE failed_reason IS NOT NULL \
+             ORDER BY created_at, seq LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedMessage {
+                    message: doc_of(row, "outbox message")?,
+                    reason: col(row, "failed_reason")?,
+                })
+            })
+            .collect()
     }
 }

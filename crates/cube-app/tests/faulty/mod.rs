@@ -18,11 +18,11 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
-    AccessToken, AssignmentRepository, CalendarRepository, CredentialRepository, CustomerKey,
-    CustomerRepository, DataOwnerRepository, EnrollmentRepository, FlowRepository, Handout,
-    ImportBatch, ImportCounts, ImportRepository, NextCustomerRequest, OrganisationRepository,
-    OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository, ReportRepository, Store,
-    StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
+    AccessToken, AssignmentRepository, CalendarRepository, ClaimedMessage, CredentialRepository,
+    CustomerKey, CustomerRepository, DataOwnerRepository, EnrollmentRepository, FailedMessage,
+    FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository, NextCustomerRequest,
+    OrganisationRepository, OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository,
+    ReportRepository, Store, StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
 };
 use cube_domain::product::Product;
 use cube_domain::reports::{
@@ -366,8 +366,29 @@ impl OutboxRepository for Faulty {
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         self.inner.pending_messages(limit).await
     }
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        self.inner.claim_messages(limit, now, until).await
+    }
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         self.inner.mark_delivered(id).await
+    }
+    async fn defer(
+        &mut self,
+        id: OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner.defer(id, retry_at).await
+    }
+    async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
+        self.inner.mark_failed(id, reason).await
+    }
+    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+        self.inner.failed_messages(limit).await
     }
 }
 

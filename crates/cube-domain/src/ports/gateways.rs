@@ -104,3 +104,61 @@ pub struct OutboxMessage {
     /// When it was enqueued.
     pub created_at: OffsetDateTime,
 }
+
+/// A message handed to a delivery round by `OutboxRepository::claim_messages`, with the
+/// attempts that failed before (the provider was unavailable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMessage {
+    /// The message.
+    pub message: OutboxMessage,
+    /// Earlier attempts that ended in `GatewayError::Unavailable`.
+    pub attempts: u32,
+}
+
+/// A message the provider refused for good (or that was given up on), kept apart from the
+/// delivered ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedMessage {
+    /// The message.
+    pub message: OutboxMessage,
+    /// Why: the provider's answer, or the last error when it was given up on.
+    pub reason: String,
+}
+
+/// How long a message the provider could not take waits before its next try, after
+/// `attempts` failed tries (1 = the first failure): 30 seconds, doubling each time, at most
+/// an hour. `None` once `MAX_DELIVERY_ATTEMPTS` tries failed: the message is given up on
+/// (about a day of trying).
+pub fn retry_delay(attempts: u32) -> Option<time::Duration> {
+    if attempts >= MAX_DELIVERY_ATTEMPTS {
+        return None;
+    }
+    let doublings = attempts.saturating_sub(1).min(7);
+    let seconds = (30_i64 << doublings).min(3_600);
+    Some(time::Duration::seconds(seconds))
+}
+
+/// Tries of one message before it is given up on (marked failed).
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 30;
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_doubles_from_thirty_seconds_to_an_hour_then_gives_up() {
+        let secs = |n| retry_delay(n).map(|d| d.whole_seconds());
+        assert_eq!(secs(1), Some(30));
+        assert_eq!(secs(2), Some(60));
+        assert_eq!(secs(3), Some(120));
+        assert_eq!(secs(7), Some(1_920));
+        assert_eq!(secs(8), Some(3_600));
+        assert_eq!(secs(29), Some(3_600));
+        assert_eq!(secs(MAX_DELIVERY_ATTEMPTS), None);
+        let total: i64 = (1..MAX_DELIVERY_ATTEMPTS).filter_map(secs).sum();
+        assert!(
+            (20 * 3_600..30 * 3_600).contains(&total),
+            "about a day: {total} s"
+        );
+    }
+}

@@ -12,8 +12,8 @@ mod store;
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, TokenKind};
 pub use gateways::{
-    EmailGateway, EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage,
-    Telephony,
+    ClaimedMessage, EmailGateway, EmailMessage, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
+    OutboxMessage, OutboxPayload, SmsGateway, SmsMessage, Telephony, retry_delay,
 };
 pub use reports::ReportRepository;
 pub use store::{

@@ -19,7 +19,7 @@ use crate::ids::{
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::OutcomeEvent;
-use crate::ports::gateways::OutboxMessage;
+use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage};
 use crate::product::Product;
 use crate::queue::Tier;
 use crate::time_entry::TimeEntry;
@@ -430,9 +430,36 @@ pub trait TimeEntryRepository: Send {
 pub trait OutboxRepository: Send {
     /// Enqueues a message, delivered only if this unit of work commits.
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
-    /// Up to `limit` undelivered messages, by creation time then enqueue order, for a
-    /// delivery worker.
+    /// Up to `limit` messages neither delivered nor failed, by creation time then enqueue
+    /// order, whether due now or waiting for a retry (what is still to be delivered).
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
-    /// Marks a message delivered.
+    /// Claims up to `limit` pending messages that are due at `now` (never tried, or their
+    /// retry time or earlier claim has passed), in the order of `pending_messages`, and MUST
+    /// make each not due again before `until`, so another round (another server process)
+    /// does not claim it meanwhile. A claim is undone with its unit of work.
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError>;
+    /// Marks a message delivered: it is never pending again.
     async fn mark_delivered(&mut self, id: crate::ids::OutboxMessageId) -> Result<(), StoreError>;
+    /// Counts one more failed attempt of a pending message and makes it due again at
+    /// `retry_at`.
+    async fn defer(
+        &mut self,
+        id: crate::ids::OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Marks a message failed with `reason`: it is never pending again, and is listed by
+    /// `failed_messages`, not taken for delivered.
+    async fn mark_failed(
+        &mut self,
+        id: crate::ids::OutboxMessageId,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` failed messages with their reasons, by creation time then enqueue
+    /// order.
+    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError>;
 }

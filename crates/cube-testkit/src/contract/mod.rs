@@ -95,6 +95,7 @@ macro_rules! store_contract_tests {
                 idempotency_key_is_unique_per_assignment,
                 time_entries_round_trip_running_and_window,
                 outbox_hands_out_pending_oldest_first,
+                outbox_claims_defers_and_keeps_failures,
                 rolled_back_enqueue_is_never_pending,
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,

@@ -144,6 +144,10 @@ struct Data {
     /// Every message ever enqueued, delivered or not, and its key in `outbox`.
     outbox_ids: HashMap<OutboxMessageId, (OffsetDateTime, u64)>,
     outbox_counter: u64,
+    /// Pending messages tried or claimed before: failed attempts, and when due again.
+    outbox_retry: HashMap<OutboxMessageId, (u32, OffsetDateTime)>,
+    /// Failed messages by the same key as `outbox`, with the reason.
+    outbox_failed: BTreeMap<(OffsetDateTime, u64), (OutboxMessage, String)>,
 
     /// Password hashes (PHC strings) by user.
     passwords: HashMap<UserId, String>,

@@ -9,8 +9,8 @@ use cube_domain::ids::{
 };
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
-    EnrollmentRepository, OutboxMessage, OutboxRepository, OutcomeLog, StoreError,
-    TimeEntryRepository,
+    ClaimedMessage, EnrollmentRepository, FailedMessage, OutboxMessage, OutboxRepository,
+    OutcomeLog, StoreError, TimeEntryRepository,
 };
 use cube_domain::time_entry::TimeEntry;
 use time::OffsetDateTime;
@@ -378,10 +378,85 @@ impl OutboxRepository for MemoryUnit {
         Ok(self.data.outbox.values().take(limit).cloned().collect())
     }
 
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let due: Vec<ClaimedMessage> = self
+            .data
+            .outbox
+            .values()
+            .filter_map(|message| match self.data.outbox_retry.get(&message.id) {
+                Some((_, at)) if *at > now => None,
+                Some((attempts, _)) => Some(ClaimedMessage {
+                    message: message.clone(),
+                    attempts: *attempts,
+                }),
+                None => Some(ClaimedMessage {
+                    message: message.clone(),
+                    attempts: 0,
+                }),
+            })
+            .take(limit)
+            .collect();
+        for claimed in &due {
+            let id = claimed.message.id;
+            self.put(|d| &mut d.outbox_retry, id, (claimed.attempts, until));
+        }
+        Ok(due)
+    }
+
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         if let Some(key) = self.data.outbox_ids.get(&id).copied() {
             self.take(|d| &mut d.outbox, key);
         }
         Ok(())
+    }
+
+    async fn defer(
+        &mut self,
+        id: OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Ok(());
+        };
+        if self.data.outbox.contains_key(&key) {
+            let attempts = self.data.outbox_retry.get(&id).map_or(0, |(n, _)| *n);
+            self.put(
+                |d| &mut d.outbox_retry,
+                id,
+                (attempts.saturating_add(1), retry_at),
+            );
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Ok(());
+        };
+        if let Some(message) = self.data.outbox.get(&key).cloned() {
+            self.take(|d| &mut d.outbox, key);
+            self.put(|d| &mut d.outbox_failed, key, (message, reason.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .outbox_failed
+            .values()
+            .take(limit)
+            .map(|(message, reason)| FailedMessage {
+                message: message.clone(),
+                reason: reason.clone(),
+            })
+            .collect())
     }
 }

@@ -17,8 +17,8 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
 use cube_domain::ports::{
-    CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage, OutboxPayload,
-    Page, SmsMessage,
+    ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage,
+    OutboxPayload, Page, SmsMessage,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -137,6 +137,103 @@ pub async fn outbox_hands_out_pending_oldest_first(store: SharedStore) {
         uow.pending_messages(10).await.expect("read"),
         vec![middle, newest]
     );
+}
+
+fn claimed_ids(claimed: &[ClaimedMessage]) -> Vec<(OutboxMessageId, u32)> {
+    claimed.iter().map(|c| (c.message.id, c.attempts)).collect()
+}
+
+/// `claim_messages` hands out due messages oldest first up to the limit and keeps each from
+/// later claims until the claim's end; `defer` counts an attempt and sets the next due time;
+/// `mark_failed` keeps a message apart (never pending or claimed again, listed by
+/// `failed_messages` with its reason) and neither delivery nor failure may be undone by the
+/// other; a claim dropped with its unit is undone.
+pub async fn outbox_claims_defers_and_keeps_failures(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let first = sms(&s, at(1), "first");
+    let second = sms(&s, at(2), "second");
+    let third = sms(&s, at(3), "third");
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&third, &first, &second] {
+        uow.enqueue(m).await.expect("enqueue");
+    }
+    uow.commit().await.expect("commit");
+
+    // A dropped unit's claim is undone.
+    let mut uow = store.begin().await.expect("begin");
+    let claimed = uow.claim_messages(10, at(10), at(15)).await.expect("claim");
+    assert_eq!(claimed.len(), 3);
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    let claimed = uow.claim_messages(2, at(10), at(15)).await.expect("claim");
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![(first.id, 0), (second.id, 0)],
+        "claims MUST be oldest first, up to the limit, with no attempts yet"
+    );
+    assert_eq!(
+        claimed[0].message, first,
+        "the message MUST come back whole"
+    );
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let claimed = uow.claim_messages(10, at(14), at(19)).await.expect("claim");
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![(third.id, 0)],
+        "a claimed message MUST NOT be claimed again before its claim ends"
+    );
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read").len(),
+        3,
+        "claimed messages are still pending"
+    );
+    uow.defer(first.id, at(30)).await.expect("defer");
+    uow.mark_failed(second.id, "unknown number")
+        .await
+        .expect("fail");
+    uow.mark_delivered(third.id).await.expect("delivered");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.claim_messages(10, at(29), at(40)).await.expect("claim"),
+        vec![],
+        "a deferred message MUST NOT be claimed before its retry time"
+    );
+    let claimed = uow.claim_messages(10, at(30), at(40)).await.expect("claim");
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![(first.id, 1)],
+        "defer MUST count one attempt; failed and delivered messages are never claimed"
+    );
+    uow.defer(first.id, at(41)).await.expect("defer");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![first.clone()],
+        "failed and delivered messages MUST NOT be pending"
+    );
+    let failed = uow.failed_messages(10).await.expect("failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].message, second);
+    assert_eq!(failed[0].reason, "unknown number");
+    // A failed message cannot be delivered, nor a delivered one failed or deferred.
+    uow.mark_delivered(second.id).await.expect("no-op");
+    uow.mark_failed(third.id, "late").await.expect("no-op");
+    uow.defer(third.id, at(50)).await.expect("no-op");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let failed = uow.failed_messages(10).await.expect("failed");
+    assert_eq!(
+        failed.iter().map(|f| f.message.id).collect::<Vec<_>>(),
+        vec![second.id],
+        "delivered stays delivered; failed stays failed"
+    );
+    let claimed = uow.claim_messages(10, at(41), at(50)).await.expect("claim");
+    assert_eq!(claimed_ids(&claimed), vec![(first.id, 2)]);
 }
 
 /// A message enqueued in a unit that is dropped is never pending.
