@@ -133,7 +133,7 @@ impl CustomerRepository for PgUnitOfWork {
         page: Page,
     ) -> Result<Vec<Customer>, StoreError> {
         // Only the conditions given, numbered as bound, so each can use its index.
-        let mut sql = String::from("SELECT data FROM customers WHERE data_owner_id = $1");
+        let mut sql = String::from("SELECT data, seq FROM customers WHERE data_owner_id = $1");
         let mut n = 1;
         let mut next = || {
             n += 1;
@@ -151,6 +151,15 @@ impl CustomerRepository for PgUnitOfWork {
         for _ in filter.words.words() {
             let _ = write!(sql, " AND search_text LIKE ${} ESCAPE '\\'", next());
         }
+        // A phone number names a customer or two, but the planner estimates thousands for
+        // `@>` and would walk the whole data owner in `seq` order to fill the page (320 ms
+        // at 1M customers): find the matches through the phone index first, then sort them.
+        let sql = if filter.phone.is_some() {
+            format!("WITH m AS MATERIALIZED ({sql}) SELECT data FROM m")
+        } else {
+            format!("SELECT data FROM ({sql}) AS m")
+        };
+        let mut sql = sql;
         let _ = write!(sql, " ORDER BY seq OFFSET ${} LIMIT ${}", next(), next());
 
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(owner.as_uuid());
