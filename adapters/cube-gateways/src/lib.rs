@@ -40,10 +40,10 @@ impl LogSmsGateway {
 
 #[async_trait]
 impl SmsGateway for LogSmsGateway {
-    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
+    async fn send(&self, key: &str, message: &SmsMessage) -> Result<String, GatewayError> {
         let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("log-sms-{n}");
-        tracing::info!(%id, from = %message.from, to = %message.to.as_str(), chars = message.body.chars().count(), "SMS (log gateway)");
+        tracing::info!(%id, %key, from = %message.from, to = %message.to.as_str(), chars = message.body.chars().count(), "SMS (log gateway)");
         tracing::debug!(%id, body = %message.body, "SMS text");
         Ok(id)
     }
@@ -64,10 +64,10 @@ impl LogEmailGateway {
 
 #[async_trait]
 impl EmailGateway for LogEmailGateway {
-    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
+    async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError> {
         let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("log-email-{n}");
-        tracing::info!(%id, from = %message.from, to = %message.to, subject = %message.subject, "e-mail (log gateway)");
+        tracing::info!(%id, %key, from = %message.from, to = %message.to, subject = %message.subject, "e-mail (log gateway)");
         tracing::debug!(%id, html = %message.html, "e-mail body");
         Ok(id)
     }
@@ -86,8 +86,8 @@ mod tests {
             to: PhoneNumber::parse("+4791234567").expect("valid"),
             body: "Hei".into(),
         };
-        assert_eq!(sms.send(&message).await, Ok("log-sms-1".into()));
-        assert_eq!(sms.send(&message).await, Ok("log-sms-2".into()));
+        assert_eq!(sms.send("m-1", &message).await, Ok("log-sms-1".into()));
+        assert_eq!(sms.send("m-2", &message).await, Ok("log-sms-2".into()));
         let email = LogEmailGateway::new();
         let message = EmailMessage {
             from: Email::parse("post@acme.example.com").expect("valid"),
@@ -95,6 +95,6 @@ mod tests {
             subject: "Tilbud".into(),
             html: "<p>Hei</p>".into(),
         };
-        assert_eq!(email.send(&message).await, Ok("log-email-1".into()));
+        assert_eq!(email.send("m-3", &message).await, Ok("log-email-1".into()));
     }
 }

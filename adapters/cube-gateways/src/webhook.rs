@@ -8,13 +8,17 @@
 //! - SMS: `{"from": "AcmeEnergi", "to": "+4791234567", "body": "Hei Kari"}`
 //! - e-mail: `{"from": "post@acme.no", "to": "kari@example.no", "subject": "…", "html": "…"}`
 //!
+//! Every request carries an `Idempotency-Key` header: the outbox message id, the same on
+//! every attempt of one message, so a provider (or bridge) that deduplicates delivers a
+//! message once even when an answer was lost and the message is sent again.
+//!
 //! A provider answers `2xx` with `{"id": "<its message id>"}` (a number is accepted too).
 //!
 //! # What an answer means
 //! - `2xx` with an id: sent; the id is returned.
 //! - `2xx` without a readable id: the provider took the message, so sending it again could
-//!   deliver it twice; it is reported as **rejected** (taken out of the outbox, and the
-//!   worker logs the reason) so the misconfigured provider shows up in the log.
+//!   deliver it twice; it is reported as **rejected** (kept as failed in the outbox with the
+//!   reason, which the worker logs) so the misconfigured provider shows up.
 //! - `4xx`: the provider refused this message (a bad number, a body it cannot take):
 //!   **rejected**, not retried. The exceptions are the answers that are about the request's
 //!   circumstances, not the message, and that every message would get alike — `401`, `403`,
@@ -22,8 +26,8 @@
 //!   down, try later): **unavailable**, so a misconfigured gateway keeps the outbox until the
 //!   operator fixes it instead of discarding every message.
 //! - `5xx`, a `3xx` (redirects are not followed: a POST must not turn into a GET), a
-//!   timeout, a refused connection: **unavailable**; the message stays pending for the next
-//!   round.
+//!   timeout, a refused connection: **unavailable**; the message is tried again after a
+//!   back-off.
 //!
 //! # No TLS
 //! The workspace builds `reqwest` without a TLS backend (none is available offline), so a
@@ -37,6 +41,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 use thiserror::Error;
+
+/// The request header carrying the message's idempotency key (the outbox message id, the
+/// same on every attempt of one message).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// How long one send may take, connection included, when nothing else is configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -122,10 +130,11 @@ impl Webhook {
     }
 
     /// POSTs `body` and reads the provider's message id from the answer.
-    async fn post<T: Serialize + Sync>(&self, body: &T) -> Result<String, GatewayError> {
+    async fn post<T: Serialize + Sync>(&self, key: &str, body: &T) -> Result<String, GatewayError> {
         let response = self
             .client
             .post(self.url.0.clone())
+            .header(IDEMPOTENCY_KEY, key)
             .json(body)
             .send()
             .await
@@ -252,13 +261,16 @@ impl WebhookSmsGateway {
 #[async_trait]
 impl SmsGateway for WebhookSmsGateway {
     #[tracing::instrument(skip_all, fields(url = %self.0.url))]
-    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
+    async fn send(&self, key: &str, message: &SmsMessage) -> Result<String, GatewayError> {
         self.0
-            .post(&SmsBody {
-                from: &message.from,
-                to: message.to.as_str(),
-                body: &message.body,
-            })
+            .post(
+                key,
+                &SmsBody {
+                    from: &message.from,
+                    to: message.to.as_str(),
+                    body: &message.body,
+                },
+            )
             .await
     }
 }
@@ -277,14 +289,17 @@ impl WebhookEmailGateway {
 #[async_trait]
 impl EmailGateway for WebhookEmailGateway {
     #[tracing::instrument(skip_all, fields(url = %self.0.url))]
-    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
+    async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError> {
         self.0
-            .post(&EmailBody {
-                from: message.from.as_str(),
-                to: message.to.as_str(),
-                subject: &message.subject,
-                html: &message.html,
-            })
+            .post(
+                key,
+                &EmailBody {
+                    from: message.from.as_str(),
+                    to: message.to.as_str(),
+                    subject: &message.subject,
+                    html: &message.html,
+                },
+            )
             .await
     }
 }

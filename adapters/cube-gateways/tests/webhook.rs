@@ -34,16 +34,30 @@ fn answer(status: u16, body: &'static str) -> Answer {
 struct Provider {
     answer: Answer,
     received: Mutex<Vec<Value>>,
+    keys: Mutex<Vec<String>>,
 }
 
 impl Provider {
     fn received(&self) -> Vec<Value> {
         self.received.lock().expect("not poisoned").clone()
     }
+    fn keys(&self) -> Vec<String> {
+        self.keys.lock().expect("not poisoned").clone()
+    }
 }
 
-async fn take(State(provider): State<Arc<Provider>>, Json(body): Json<Value>) -> impl IntoResponse {
+async fn take(
+    State(provider): State<Arc<Provider>>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Value>,
+) -> impl IntoResponse {
     provider.received.lock().expect("not poisoned").push(body);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("(none)")
+        .to_owned();
+    provider.keys.lock().expect("not poisoned").push(key);
     tokio::time::sleep(provider.answer.delay).await;
     let status = StatusCode::from_u16(provider.answer.status).expect("a status");
     (
@@ -58,6 +72,7 @@ async fn provider(answer: Answer) -> (WebhookUrl, Arc<Provider>) {
     let provider = Arc::new(Provider {
         answer,
         received: Mutex::new(Vec::new()),
+        keys: Mutex::new(Vec::new()),
     });
     let app = axum::Router::new()
         .route("/messages", post(take))
@@ -108,7 +123,7 @@ fn outcome(result: Result<String, GatewayError>) -> Outcome {
 async fn check_sms(answer: Answer, expected: Outcome) -> Result<String, GatewayError> {
     let (url, _provider) = provider(answer).await;
     let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
-    let result = gateway.send(&sms()).await;
+    let result = gateway.send("0b0c-1", &sms()).await;
     assert_eq!(outcome(result.clone()), expected, "{result:?}");
     result
 }
@@ -117,7 +132,7 @@ async fn check_sms(answer: Answer, expected: Outcome) -> Result<String, GatewayE
 async fn an_sms_is_posted_as_json_and_the_provider_id_comes_back() {
     let (url, provider) = provider(answer(200, r#"{"id": "msg-42"}"#)).await;
     let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
-    assert_eq!(gateway.send(&sms()).await, Ok("msg-42".into()));
+    assert_eq!(gateway.send("0b0c-1", &sms()).await, Ok("msg-42".into()));
     assert_eq!(
         provider.received(),
         [json!({
@@ -126,13 +141,18 @@ async fn an_sms_is_posted_as_json_and_the_provider_id_comes_back() {
             "body": "Hei Kari, svar JA for tilbud",
         })]
     );
+    assert_eq!(
+        provider.keys(),
+        ["0b0c-1"],
+        "the idempotency key travels as a header"
+    );
 }
 
 #[tokio::test]
 async fn an_email_is_posted_as_json_and_the_provider_id_comes_back() {
     let (url, provider) = provider(answer(202, r#"{"id": 7}"#)).await;
     let gateway = WebhookEmailGateway::new(url, Duration::from_secs(5)).expect("a gateway");
-    assert_eq!(gateway.send(&email()).await, Ok("7".into()));
+    assert_eq!(gateway.send("0b0c-2", &email()).await, Ok("7".into()));
     assert_eq!(
         provider.received(),
         [json!({
@@ -192,7 +212,7 @@ async fn a_provider_that_does_not_answer_in_time_is_temporarily_unavailable() {
     })
     .await;
     let gateway = WebhookSmsGateway::new(url, Duration::from_millis(300)).expect("a gateway");
-    let result = gateway.send(&sms()).await;
+    let result = gateway.send("0b0c-1", &sms()).await;
     assert_eq!(outcome(result.clone()), Outcome::Unavailable, "{result:?}");
     assert!(
         format!("{result:?}").contains("in time"),
@@ -211,5 +231,8 @@ async fn a_provider_that_cannot_be_reached_is_temporarily_unavailable() {
     drop(listener);
     let url = WebhookUrl::parse(&format!("http://{address}/messages")).expect("valid");
     let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
-    assert_eq!(outcome(gateway.send(&sms()).await), Outcome::Unavailable);
+    assert_eq!(
+        outcome(gateway.send("0b0c-1", &sms()).await),
+        Outcome::Unavailable
+    );
 }

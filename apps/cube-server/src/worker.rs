@@ -7,8 +7,9 @@
 //! - A round that finds a full batch is followed by the next one at once; otherwise the
 //!   worker sleeps `interval`. A failed round (the store is down) is logged and tried again
 //!   after the interval.
-//! - Refused messages are logged one by one at `warn` (they are not tried again); messages
-//!   left for the next round are summed up in one `warn` line a round, each at `debug`.
+//! - Refused and given-up messages are logged one by one at `warn` (they are kept as failed
+//!   in the outbox, not tried again); deferred messages are summed up in one `warn` line a
+//!   round, each at `debug`.
 //! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
 //!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
 //!   sent but not yet marked is sent again after the restart.
@@ -311,7 +312,7 @@ mod tests {
 
     #[async_trait]
     impl SmsGateway for Silent {
-        async fn send(&self, _: &SmsMessage) -> Result<String, GatewayError> {
+        async fn send(&self, _: &str, _: &SmsMessage) -> Result<String, GatewayError> {
             std::future::pending().await
         }
     }

@@ -15,9 +15,9 @@
 //! Delivery is **at least once**: a crash (or a round abandoned at shutdown) between a send
 //! and its mark sends the message again once the claim has run out, and so does a round
 //! that takes longer than the claim. Two processes no longer read the same messages at the
-//! same time. Exactly-once towards the provider would need the message id passed to the
-//! gateways as an idempotency key; `SmsGateway::send`/`EmailGateway::send` do not take it
-//! today.
+//! same time. Every attempt passes the message id to the gateway as its idempotency key
+//! (the webhook gateways send it as `Idempotency-Key`), so a provider that deduplicates
+//! delivers a repeated message once.
 //!
 //! # Fates
 //! - Sent: marked delivered.
@@ -73,9 +73,10 @@ impl Cube {
         let mut report = DeliveryReport::default();
         for claim in claimed {
             let message = &claim.message;
+            let key = message.id.to_string();
             let sent = match &message.payload {
-                OutboxPayload::Sms(m) => sms.send(m).await,
-                OutboxPayload::Email(m) => email.send(m).await,
+                OutboxPayload::Sms(m) => sms.send(&key, m).await,
+                OutboxPayload::Email(m) => email.send(&key, m).await,
             };
             let mut uow = self.begin().await?;
             match sent {

@@ -113,6 +113,13 @@ async fn a_round_sends_and_marks_what_it_can_and_keeps_what_it_must_retry() {
         .expect("a round");
     assert_eq!(report, Default::default());
     assert_eq!(gateway.attempts(), 4);
+    // Each attempt carried the message id as its idempotency key, the retry the same one.
+    let key = |m: &OutboxMessage| m.id.to_string();
+    assert_eq!(
+        gateway.keys(),
+        [key(&first), key(&second), key(&third), key(&first)]
+    );
+    assert_eq!(mailer.keys(), [key(&mail)]);
 }
 
 #[tokio::test]

@@ -21,6 +21,8 @@ struct Recorder<T> {
 #[derive(Debug)]
 struct RecorderState<T> {
     sent: Vec<T>,
+    /// The idempotency key of every attempt, failed ones included.
+    keys: Vec<String>,
     attempts: u64,
     failures: Vec<GatewayError>,
 }
@@ -31,6 +33,7 @@ impl<T: Clone> Recorder<T> {
             prefix,
             state: Mutex::new(RecorderState {
                 sent: Vec::new(),
+                keys: Vec::new(),
                 attempts: 0,
                 failures: Vec::new(),
             }),
@@ -42,9 +45,12 @@ impl<T: Clone> Recorder<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record(&self, item: &T) -> Result<String, GatewayError> {
+    fn record(&self, key: Option<&str>, item: &T) -> Result<String, GatewayError> {
         let mut state = self.state();
         state.attempts += 1;
+        if let Some(key) = key {
+            state.keys.push(key.to_owned());
+        }
         if !state.failures.is_empty() {
             return Err(state.failures.remove(0));
         }
@@ -63,6 +69,10 @@ impl<T: Clone> Recorder<T> {
 
     fn attempts(&self) -> u64 {
         self.state().attempts
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.state().keys.clone()
     }
 }
 
@@ -83,6 +93,10 @@ impl RecordingSms {
     pub fn sent(&self) -> Vec<SmsMessage> {
         self.0.sent()
     }
+    /// The idempotency key of every call to `send`, failed ones included, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.0.keys()
+    }
     /// Every call to `send`, failed ones included.
     pub fn attempts(&self) -> u64 {
         self.0.attempts()
@@ -97,8 +111,8 @@ impl Default for RecordingSms {
 
 #[async_trait]
 impl SmsGateway for RecordingSms {
-    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError> {
-        self.0.record(message)
+    async fn send(&self, key: &str, message: &SmsMessage) -> Result<String, GatewayError> {
+        self.0.record(Some(key), message)
     }
 }
 
@@ -119,6 +133,10 @@ impl RecordingEmail {
     pub fn sent(&self) -> Vec<EmailMessage> {
         self.0.sent()
     }
+    /// The idempotency key of every call to `send`, failed ones included, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.0.keys()
+    }
     /// Every call to `send`, failed ones included.
     pub fn attempts(&self) -> u64 {
         self.0.attempts()
@@ -133,8 +151,8 @@ impl Default for RecordingEmail {
 
 #[async_trait]
 impl EmailGateway for RecordingEmail {
-    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError> {
-        self.0.record(message)
+    async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError> {
+        self.0.record(Some(key), message)
     }
 }
 
@@ -186,11 +204,14 @@ impl Telephony for RecordingTelephony {
         to: &PhoneNumber,
         caller_id: &PhoneNumber,
     ) -> Result<String, GatewayError> {
-        self.0.record(&PlacedCall {
-            seller,
-            to: to.clone(),
-            caller_id: caller_id.clone(),
-        })
+        self.0.record(
+            None,
+            &PlacedCall {
+                seller,
+                to: to.clone(),
+                caller_id: caller_id.clone(),
+            },
+        )
     }
 }
 
@@ -212,11 +233,11 @@ mod tests {
         gateway.fail_next(2, GatewayError::Unavailable("down".into()));
         for _ in 0..2 {
             assert_eq!(
-                gateway.send(&sms("hei")).await,
+                gateway.send("k-1", &sms("hei")).await,
                 Err(GatewayError::Unavailable("down".into()))
             );
         }
-        assert_eq!(gateway.send(&sms("hei")).await, Ok("sms-1".into()));
+        assert_eq!(gateway.send("k-1", &sms("hei")).await, Ok("sms-1".into()));
         assert_eq!(gateway.sent(), vec![sms("hei")]);
         assert_eq!(gateway.attempts(), 3);
     }

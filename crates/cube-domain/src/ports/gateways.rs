@@ -55,16 +55,20 @@ pub struct EmailMessage {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait SmsGateway: Send + Sync {
-    /// Sends one message; returns the provider's message id.
-    async fn send(&self, message: &SmsMessage) -> Result<String, GatewayError>;
+    /// Sends one message; returns the provider's message id. `key` is the same on every
+    /// attempt to send this message (the outbox message id) and different for every other
+    /// message: a gateway passes it on to a provider that can deduplicate, so a retry after
+    /// a lost answer is not delivered twice.
+    async fn send(&self, key: &str, message: &SmsMessage) -> Result<String, GatewayError>;
 }
 
 /// Sends e-mail.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait EmailGateway: Send + Sync {
-    /// Sends one message; returns the provider's message id.
-    async fn send(&self, message: &EmailMessage) -> Result<String, GatewayError>;
+    /// Sends one message; returns the provider's message id. `key` as for
+    /// `SmsGateway::send`.
+    async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError>;
 }
 
 /// Places calls (click-to-call) with a caller id.
