@@ -162,7 +162,12 @@ impl CustomerRepository for PgUnitOfWork {
         let mut sql = sql;
         let _ = write!(sql, " ORDER BY seq OFFSET ${} LIMIT ${}", next(), next());
 
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(owner.as_uuid());
+        // Not a cached prepared statement: PostgreSQL would switch to a generic plan after
+        // five runs, planned without the words or the number, which reads every customer
+        // (780 ms at 1M customers where the plan for the actual values takes 1 ms).
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(owner.as_uuid());
         if let Some(dataset) = filter.dataset {
             query = query.bind(dataset_text(dataset));
         }
