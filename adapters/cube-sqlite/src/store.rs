@@ -23,6 +23,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 /// committed data.
 const BEGIN: &str = "BEGIN IMMEDIATE";
 
+/// The statement a unit that only reads begins with (`Store::begin_read`).
+const BEGIN_READ: &str = "BEGIN DEFERRED";
+
 /// How a `SqliteStore` is opened. `Default` is what the server uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
@@ -183,6 +186,17 @@ fn create_parent(path: &Path) -> Result<(), StoreError> {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         let tx = self.pool.begin_with(BEGIN).await.map_err(store_error)?;
+        Ok(Box::new(SqliteUnit::new(tx)))
+    }
+
+    /// A deferred transaction: it takes no lock until it reads, then reads its WAL snapshot
+    /// while writers go on, so a report never waits for (or holds up) a seller's write.
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with(BEGIN_READ)
+            .await
+            .map_err(store_error)?;
         Ok(Box::new(SqliteUnit::new(tx)))
     }
 

@@ -132,6 +132,60 @@ async fn migrate_fills_the_search_text_of_older_customers() {
     );
 }
 
+/// A read unit runs beside a unit that holds the write lock: a report neither waits for a
+/// seller's write nor sees it before it is committed — while a second writer waits, and
+/// gives up after the busy timeout.
+#[tokio::test]
+async fn a_read_unit_runs_beside_a_writer() {
+    let db = TempDb::new("read-beside");
+    let options = SqliteOptions {
+        busy_timeout: std::time::Duration::from_millis(200),
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::connect(&db.url(), options).await.unwrap();
+    let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 2)
+        .await
+        .unwrap();
+    let owner = world.data_owner.id();
+    let all = cube_domain::customer::CustomerFilter::default();
+    let page = cube_domain::ports::Page {
+        offset: 0,
+        limit: 10,
+    };
+
+    let mut writer = store.begin().await.unwrap();
+    let mut renamed = world.customers[0].clone();
+    let details = cube_domain::customer::CustomerDetails {
+        name: cube_domain::values::Name::parse("Renamed AS").unwrap(),
+        ..renamed.details().clone()
+    };
+    renamed
+        .update(&world.data_owner, details, renamed.fields().clone())
+        .unwrap();
+    writer.save_customer(&renamed).await.unwrap();
+
+    let mut reader = store.begin_read().await.unwrap();
+    let seen = reader.customers(owner, &all, page).await.unwrap();
+    assert_eq!(
+        seen, world.customers,
+        "the last committed state, not the open write"
+    );
+    drop(reader);
+    let second_writer = store.begin().await;
+    assert!(
+        matches!(second_writer, Err(StoreError::Unavailable(_))),
+        "the write lock is held: {:?}",
+        second_writer.map(|_| ())
+    );
+    writer.commit().await.unwrap();
+
+    let mut reader = store.begin_read().await.unwrap();
+    let seen = reader.customers(owner, &all, page).await.unwrap();
+    assert_eq!(seen[0], renamed);
+}
+
 #[tokio::test]
 async fn an_in_memory_store_is_one_database() {
     let store = SqliteStore::in_memory().await.unwrap();

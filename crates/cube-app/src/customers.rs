@@ -166,7 +166,7 @@ impl Cube {
 
     /// One customer of a data owner the user manages.
     pub async fn customer(&self, actor_id: UserId, id: CustomerId) -> AppResult<Customer> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let customer = uow
             .customer(id)
@@ -192,7 +192,7 @@ impl Cube {
         filter: &CustomerFilter,
         page: Page,
     ) -> AppResult<Vec<Customer>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.customers(owner_id, filter, page).await?)

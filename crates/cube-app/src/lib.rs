@@ -85,6 +85,11 @@ impl Cube {
     async fn begin(&self) -> AppResult<Box<dyn UnitOfWork>> {
         Ok(self.store.begin().await?)
     }
+
+    /// A unit for a use case that only reads (lists, reports): see `Store::begin_read`.
+    async fn begin_read(&self) -> AppResult<Box<dyn UnitOfWork>> {
+        Ok(self.store.begin_read().await?)
+    }
 }
 
 /// Loads the acting user; a missing or deactivated user can do nothing.

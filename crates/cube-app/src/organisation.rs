@@ -145,7 +145,7 @@ impl Cube {
 
     /// The users of the admin's organisation.
     pub async fn users(&self, actor_id: UserId) -> AppResult<Vec<User>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let admin = actor(uow.as_mut(), actor_id).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
@@ -154,7 +154,7 @@ impl Cube {
 
     /// The acting user (who am I).
     pub async fn me(&self, actor_id: UserId) -> AppResult<User> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         actor(uow.as_mut(), actor_id).await
     }
 }

@@ -134,7 +134,7 @@ impl Cube {
         kind: ReportKind,
     ) -> AppResult<(Box<dyn UnitOfWork>, Assignment, OffsetDateTime)> {
         let now = self.now();
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignment = assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
         Ok((uow, assignment, now))
@@ -168,7 +168,7 @@ impl Cube {
         window: Window,
     ) -> AppResult<PerformanceReport> {
         let now = self.now();
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignments: Vec<Assignment> = uow
             .assignments(user.organisation)

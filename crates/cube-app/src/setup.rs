@@ -154,7 +154,7 @@ impl Cube {
 
     /// The data owners the user may manage.
     pub async fn data_owners(&self, actor_id: UserId) -> AppResult<Vec<DataOwner>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let today = self.now().date();
         let all = uow.data_owners(user.organisation).await?;
@@ -416,7 +416,7 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<AssignmentOverview> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignment = uow
             .assignment(id)
@@ -451,7 +451,7 @@ impl Cube {
 
     /// The assignments the user may see.
     pub async fn assignments(&self, actor_id: UserId) -> AppResult<Vec<Assignment>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let today = self.now().date();
         Ok(uow

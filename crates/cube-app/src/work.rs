@@ -414,7 +414,7 @@ impl Cube {
     /// (UTC), in the assignments they may work, overdue ones first.
     pub async fn my_work(&self, actor_id: UserId) -> AppResult<MyWork> {
         let now = self.now();
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let today = now.date();
         let workable: Vec<AssignmentId> = uow

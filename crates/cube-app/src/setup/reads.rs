@@ -20,7 +20,7 @@ impl Cube {
         actor_id: UserId,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<Product>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.products(owner.id()).await?)
@@ -32,7 +32,7 @@ impl Cube {
         actor_id: UserId,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<Calendar>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let mut calendars = uow.calendars(owner.id()).await?;
@@ -44,7 +44,7 @@ impl Cube {
     /// without one, its next version made from the newest published version (nothing is
     /// stored until the draft is saved). The same draft `check_flow_draft` checks.
     pub async fn flow_draft(&self, actor_id: UserId, flow_id: FlowId) -> AppResult<FlowDraft> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         self.editable_draft(uow.as_mut(), &user, flow_id).await
     }
@@ -55,7 +55,7 @@ impl Cube {
         actor_id: UserId,
         version: FlowVersion,
     ) -> AppResult<PublishedFlow> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let flow = uow
             .published_flow(version)
@@ -75,7 +75,7 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<AssignmentSetup> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         Ok(assignment.setup().clone())

@@ -96,6 +96,14 @@ pub trait Store: Send + Sync {
     /// Begins a transaction.
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
 
+    /// Begins a transaction the caller only reads through: it MUST see everything committed
+    /// before it began, and a store may run it beside writers instead of after them (SQLite:
+    /// a deferred read transaction on its WAL snapshot, where `begin` takes the write lock).
+    /// Writing through it may fail. The default is `begin`.
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        self.begin().await
+    }
+
     /// Picks the next enrollment for the seller in `crate::queue`'s order and reserves it
     /// until `now + setup.lease`, atomically: two callers at the same instant, even through
     /// separate connections or processes, never get the same enrollment. `Ok(None)` when

@@ -99,6 +99,7 @@ macro_rules! store_contract_tests {
                 rolled_back_enqueue_is_never_pending,
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,
+                read_unit_sees_committed_work,
                 import_batch_creates_matches_and_enrolls,
                 import_batch_keeps_awkward_text_exactly,
                 import_batch_is_undone_with_its_unit,

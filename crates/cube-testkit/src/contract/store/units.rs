@@ -236,6 +236,52 @@ pub async fn outbox_claims_defers_and_keeps_failures(store: SharedStore) {
     assert_eq!(claimed_ids(&claimed), vec![(first.id, 2)]);
 }
 
+/// A read unit (`begin_read`) sees everything committed before it began, and reading
+/// through it and dropping it changes nothing.
+pub async fn read_unit_sees_committed_work(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let w = &s.world;
+    let mut uow = store.begin_read().await.expect("begin_read");
+    assert_eq!(
+        uow.customers(
+            w.data_owner.id(),
+            &CustomerFilter::default(),
+            Page {
+                offset: 0,
+                limit: 10
+            }
+        )
+        .await
+        .expect("read"),
+        w.customers,
+        "a read unit MUST see what was committed before it began"
+    );
+    assert_eq!(
+        uow.enrollments(w.assignment.id()).await.expect("read"),
+        w.enrollments
+    );
+    assert_eq!(
+        uow.status_tally(w.assignment.id())
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+    uow.commit().await.expect("a read unit commits");
+
+    let mut uow = store.begin_read().await.expect("begin_read");
+    assert_eq!(
+        uow.user(w.admin.id).await.expect("read"),
+        Some(w.admin.clone())
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollments(w.assignment.id()).await.expect("read"),
+        w.enrollments
+    );
+}
+
 /// A message enqueued in a unit that is dropped is never pending.
 pub async fn rolled_back_enqueue_is_never_pending(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
