@@ -16,13 +16,7 @@ use sqlx::{Decode, Row, Type};
 
 /// A state category as stored.
 pub(crate) fn category_text(category: StateCategory) -> &'static str {
-    match category {
-        StateCategory::Available => "available",
-        StateCategory::Open => "open",
-        StateCategory::Yes => "yes",
-        StateCategory::No => "no",
-        StateCategory::Excluded => "excluded",
-    }
+    category.as_str()
 }
 
 /// A stored state category.

@@ -6,12 +6,9 @@
 mod common;
 
 use common::Harness;
-use cube_app::organisation::NewUser;
 use cube_app::{AppError, ErrorKind};
-use cube_domain::access::Role;
 use cube_domain::ids::UserId;
 use cube_domain::ports::TokenKind;
-use std::collections::BTreeSet;
 use time::Duration;
 
 /// A token hash as the HTTP adapter makes them (hex SHA-256).
@@ -21,19 +18,7 @@ fn hash(n: u64) -> String {
 
 /// The admin of a second organisation.
 async fn stranger(h: &Harness) -> UserId {
-    let admin = NewUser {
-        name: "Other Admin".into(),
-        email: "admin@other.example.no".into(),
-        role: Role::Admin,
-        data_owners: BTreeSet::new(),
-        client: None,
-    };
-    let (_, stranger) = h
-        .cube
-        .create_organisation("Other AS", admin)
-        .await
-        .expect("a second organisation");
-    stranger.id
+    h.other_admin().await.id
 }
 
 /// A session of eight hours for `user`.

@@ -6,6 +6,7 @@
 mod common;
 
 use common::Harness;
+use cube_app::outbox::DeliveryReport;
 use cube_domain::ids::OutboxMessageId;
 use cube_domain::ports::{EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsMessage};
 use cube_domain::values::{Email, PhoneNumber};
@@ -48,6 +49,14 @@ async fn enqueue(h: &Harness, messages: &[OutboxMessage]) {
     uow.commit().await.expect("commit");
 }
 
+/// One delivery round of up to 100 messages.
+async fn round(h: &Harness, sms: &RecordingSms, email: &RecordingEmail) -> DeliveryReport {
+    h.cube
+        .deliver_outbox(sms, email, 100)
+        .await
+        .expect("a delivery round")
+}
+
 async fn pending(h: &Harness) -> Vec<OutboxMessageId> {
     let mut uow = h.store.begin().await.expect("begin");
     let pending = uow.pending_messages(100).await.expect("pending");
@@ -72,11 +81,7 @@ async fn a_round_sends_and_marks_what_it_can_and_keeps_what_it_must_retry() {
     let mailer = RecordingEmail::new();
     // The first send finds the provider down.
     gateway.fail_next(1, GatewayError::Unavailable("timeout".into()));
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report.retry.len(), 1);
     assert_eq!(report.retry[0].0, first.id);
     assert_eq!(report.delivered, 3, "{report:?}");
@@ -88,29 +93,17 @@ async fn a_round_sends_and_marks_what_it_can_and_keeps_what_it_must_retry() {
 
     // The retry waits out its back-off (30 s): a round before that sends nothing.
     h.clock.advance(time::Duration::seconds(29));
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report, Default::default());
     assert_eq!(gateway.attempts(), 3);
 
     // After it, the next round sends the retry, and nothing again.
     h.clock.advance(time::Duration::seconds(1));
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report.delivered, 1);
     assert_eq!(gateway.sent().len(), 3);
     assert!(pending(&h).await.is_empty());
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report, Default::default());
     assert_eq!(gateway.attempts(), 4);
     // Each attempt carried the message id as its idempotency key, the retry the same one.
@@ -160,20 +153,12 @@ async fn a_message_is_given_up_on_after_its_last_attempt() {
         GatewayError::Unavailable("503 from the provider".into()),
     );
     for attempt in 1..MAX_DELIVERY_ATTEMPTS {
-        let report = h
-            .cube
-            .deliver_outbox(&gateway, &mailer, 100)
-            .await
-            .expect("a round");
+        let report = round(&h, &gateway, &mailer).await;
         assert_eq!(report.retry.len(), 1, "attempt {attempt}: {report:?}");
         assert_eq!(report.retry[0].2, attempt);
         let delay = retry_delay(attempt).expect("not the last attempt");
         h.clock.advance(delay - time::Duration::seconds(1));
-        let early = h
-            .cube
-            .deliver_outbox(&gateway, &mailer, 100)
-            .await
-            .expect("a round");
+        let early = round(&h, &gateway, &mailer).await;
         assert_eq!(
             early,
             Default::default(),
@@ -181,11 +166,7 @@ async fn a_message_is_given_up_on_after_its_last_attempt() {
         );
         h.clock.advance(time::Duration::seconds(1));
     }
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("the last round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report.given_up.len(), 1, "{report:?}");
     assert!(report.given_up[0].1.contains("503 from the provider"));
     assert_eq!(gateway.attempts(), u64::from(MAX_DELIVERY_ATTEMPTS));
@@ -217,18 +198,10 @@ async fn a_claimed_message_waits_out_the_claim() {
 
     let gateway = RecordingSms::new();
     let mailer = RecordingEmail::new();
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report, Default::default(), "claimed by the dead round");
     h.clock.advance(cube_app::outbox::CLAIM);
-    let report = h
-        .cube
-        .deliver_outbox(&gateway, &mailer, 100)
-        .await
-        .expect("a round");
+    let report = round(&h, &gateway, &mailer).await;
     assert_eq!(report.delivered, 1);
     assert_eq!(gateway.sent().len(), 1);
 }

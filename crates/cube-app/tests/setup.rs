@@ -440,18 +440,7 @@ async fn access_is_checked_in_every_use_case() {
     );
 
     // Another organisation's admin finds nothing.
-    let new_admin = NewUser {
-        name: "Other Admin".into(),
-        email: "admin@other.example.no".into(),
-        role: Role::Admin,
-        data_owners: BTreeSet::new(),
-        client: None,
-    };
-    let (_, stranger) = h
-        .cube
-        .create_organisation("Other AS", new_admin)
-        .await
-        .expect("org");
+    let stranger = h.other_admin().await;
     assert_eq!(
         h.cube.assignment(stranger.id, assignment).await,
         Err(AppError::NotFound("assignment"))
@@ -530,18 +519,7 @@ fn new_user() -> NewUser {
 #[tokio::test]
 async fn another_organisations_flow_is_not_found_for_assignments() {
     let h = Harness::new(3).await;
-    let new_admin = NewUser {
-        name: "Other Admin".into(),
-        email: "admin@other.example.no".into(),
-        role: Role::Admin,
-        data_owners: BTreeSet::new(),
-        client: None,
-    };
-    let (_, stranger) = h
-        .cube
-        .create_organisation("Other AS", new_admin)
-        .await
-        .expect("org");
+    let stranger = h.other_admin().await;
     let theirs = h
         .cube
         .create_data_owner(stranger.id, "Other Owner")
@@ -675,18 +653,7 @@ async fn customers_are_searched_in_the_managed_data_owner_only() {
             .await;
         assert_eq!(found, Err(AppError::Forbidden));
     }
-    let new_admin = NewUser {
-        name: "Other Admin".into(),
-        email: "admin@other.example.no".into(),
-        role: Role::Admin,
-        data_owners: BTreeSet::new(),
-        client: None,
-    };
-    let (_, stranger) = h
-        .cube
-        .create_organisation("Other AS", new_admin)
-        .await
-        .expect("org");
+    let stranger = h.other_admin().await;
     let found = h
         .cube
         .customers(stranger.id, owner, &words("customer"), page)

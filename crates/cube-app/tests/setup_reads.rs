@@ -26,18 +26,7 @@ struct Stranger {
 }
 
 async fn stranger(h: &Harness) -> Stranger {
-    let new_admin = NewUser {
-        name: "Other Admin".into(),
-        email: "admin@other.example.no".into(),
-        role: Role::Admin,
-        data_owners: BTreeSet::new(),
-        client: None,
-    };
-    let (_, admin) = h
-        .cube
-        .create_organisation("Other AS", new_admin)
-        .await
-        .expect("a second organisation");
+    let admin = h.other_admin().await;
     let owner = h
         .cube
         .create_data_owner(admin.id, "Other Owner")

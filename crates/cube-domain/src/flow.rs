@@ -26,6 +26,18 @@ pub enum StateCategory {
 }
 
 impl StateCategory {
+    /// The category as one lower-case word (`available`, `open`, `yes`, `no`, `excluded`):
+    /// how adapters write it in columns, files and APIs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateCategory::Available => "available",
+            StateCategory::Open => "open",
+            StateCategory::Yes => "yes",
+            StateCategory::No => "no",
+            StateCategory::Excluded => "excluded",
+        }
+    }
+
     /// Yes or No: reaching it is a conclusion.
     pub fn is_conclusion(self) -> bool {
         matches!(self, StateCategory::Yes | StateCategory::No)

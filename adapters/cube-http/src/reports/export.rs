@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use cube_app::reports::StatusExportRow;
 use cube_domain::data_owner::Dataset;
 use cube_domain::fields::FieldKey;
-use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, StateId};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -90,16 +89,6 @@ const COLUMNS: [&str; 11] = [
     "segment",
 ];
 
-fn category_text(category: StateCategory) -> &'static str {
-    match category {
-        StateCategory::Available => "available",
-        StateCategory::Open => "open",
-        StateCategory::Yes => "yes",
-        StateCategory::No => "no",
-        StateCategory::Excluded => "excluded",
-    }
-}
-
 /// Whether a spreadsheet would take `value` for a formula.
 fn looks_like_formula(value: &str) -> bool {
     let mut chars = value.chars();
@@ -166,7 +155,7 @@ pub fn to_csv(rows: &[StatusExportRow], separator: Separator) -> String {
             d.address.clone().unwrap_or_default(),
             d.registry_number.clone().unwrap_or_default(),
             row.state.name.to_string(),
-            category_text(row.state.category).to_owned(),
+            row.state.category.as_str().to_owned(),
             row.enrollment.attempts().to_string(),
             row.enrollment
                 .segment()

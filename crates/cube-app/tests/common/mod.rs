@@ -3,12 +3,15 @@
 #![allow(dead_code)]
 
 use cube_app::Cube;
+use cube_app::organisation::NewUser;
+use cube_domain::access::{Role, User};
 use cube_domain::ids::{EnrollmentId, ProductId};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
 use cube_domain::ports::Store;
 use cube_testkit::fixtures::T0;
 use cube_testkit::fixtures::World;
 use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -43,6 +46,23 @@ impl Harness {
 
     pub fn product(&self, i: usize) -> ProductId {
         self.world.products[i].id()
+    }
+
+    /// The admin of a second organisation ("Other AS"), created through the use case.
+    pub async fn other_admin(&self) -> User {
+        let admin = NewUser {
+            name: "Other Admin".into(),
+            email: "admin@other.example.no".into(),
+            role: Role::Admin,
+            data_owners: BTreeSet::new(),
+            client: None,
+        };
+        let (_, admin) = self
+            .cube
+            .create_organisation("Other AS", admin)
+            .await
+            .expect("a second organisation");
+        admin
     }
 }
 
