@@ -16,6 +16,7 @@
 //! - [`reports`]: status, activity, outcomes and sales of one assignment.
 //! - [`health`]: `/healthz`, `/readyz`.
 //! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
+//! - [`outbox`]: the messages that were not delivered, for admins and managers.
 //! - [`openapi`]: the document and Swagger UI.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,6 +28,7 @@ pub mod error;
 pub mod health;
 pub mod openapi;
 pub mod ops;
+pub mod outbox;
 pub mod reports;
 pub mod setup;
 pub mod work;
@@ -102,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             post(work::register_outcome),
         )
         .route("/api/my-work", get(work::my_work))
+        .route("/api/outbox/failed", get(outbox::failed))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())

@@ -2,7 +2,7 @@
 //! the DTOs' `ToSchema` derives, so it cannot drift from the code. Served at
 //! `/api-docs/openapi.json`, with Swagger UI (vendored: works offline) at `/docs`.
 
-use crate::{auth, customers, dto, error, health, ops, reports, setup, work};
+use crate::{auth, customers, dto, error, health, ops, outbox, reports, setup, work};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -29,7 +29,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         work::me, work::assignments, work::assignment, work::next_customer, work::take,
         work::release, work::register_outcome, work::my_work,
         reports::status, reports::activity, reports::outcomes, reports::sales,
-        health::healthz, health::readyz, ops::metrics,
+        health::healthz, health::readyz, ops::metrics, outbox::failed,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -42,6 +42,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         reports::StateCountDto, reports::StatusReportDto, reports::ActivityReportDto,
         reports::OutcomeShareDto, reports::OutcomeReportDto, reports::ProductSalesDto,
         reports::OpenOfferDto, reports::SalesReportDto,
+        outbox::ChannelDto, outbox::FailedMessageDto,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -49,6 +50,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         (name = "work", description = "A seller's work"),
         (name = "reports", description = "Reports of one assignment"),
         (name = "operations", description = "Health checks and metrics"),
+        (name = "outbox", description = "Messages that were not delivered"),
     )
 )]
 pub struct ApiDoc;

@@ -124,6 +124,9 @@ const MANAGE: [Expect; 8] = [Y, Y, F, F, N, N, N, N];
 const WORK: [Expect; 8] = [Y, Y, Y, F, N, N, N, N];
 /// The reports open to the assignment's client (Performance, Outcomes, Sales, Customers).
 const CLIENT_REPORT: [Expect; 8] = [Y, Y, F, Y, N, N, N, N];
+/// The failed messages of the assignments one manages: admins and managers, each organisation
+/// its own.
+const OUTBOX: [Expect; 8] = [Y, Y, F, F, F, F, Y, Y];
 /// Reading the assignment as one who may see it (its flow, products, calendars).
 const SEE: [Expect; 8] = [Y, Y, Y, Y, N, N, N, N];
 
@@ -199,6 +202,7 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/reports/limits",    "",                          MANAGE),
     row("reports",   "GET /api/assignments/{id}/reports/meetings",  "",                          MANAGE),
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
+    row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
     row("owners",    "POST /api/data-owners",                       "",                          ORG_ADMIN),
     row("owners",    "GET /api/data-owners/{id}",                   "",                          SETUP),

@@ -538,3 +538,79 @@ async fn a_request_over_the_time_limit_is_a_503_problem() {
     assert!(is_problem(response.headers()));
     assert!(response.headers().contains_key(header::RETRY_AFTER));
 }
+
+/// A message the provider refused is listed with its reason for the admin and the
+/// assignment's manager; sellers are refused; a bad limit is a problem.
+#[tokio::test]
+async fn failed_messages_are_listed_for_admins_and_managers() {
+    use cube_domain::ids::OutboxMessageId;
+    use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage};
+    let app = App::new().await;
+    let message = OutboxMessage {
+        id: OutboxMessageId::from_uuid(uuid::Uuid::from_u128(0x0B0C_0042)),
+        assignment: app.world.assignment.id(),
+        enrollment: Some(app.world.enrollments[0].id()),
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "AcmeEnergi".into(),
+            to: cube_domain::values::PhoneNumber::parse("+4791234567").expect("valid"),
+            body: "Hei".into(),
+        }),
+        created_at: cube_testkit::fixtures::T0,
+    };
+    let mut uow = app.store.begin().await.expect("begin");
+    uow.enqueue(&message).await.expect("enqueue");
+    uow.mark_failed(
+        message.id,
+        "the provider refused the message: unknown number",
+    )
+    .await
+    .expect("fail");
+    uow.commit().await.expect("commit");
+
+    for email in [
+        app.world.admin.email.to_string(),
+        app.world.manager.email.to_string(),
+    ] {
+        let token = app.login(&email).await;
+        let (status, list) = app
+            .call(Method::GET, "/api/outbox/failed", Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        assert_eq!(list[0]["id"], message.id.to_string());
+        assert_eq!(list[0]["channel"], "sms");
+        assert_eq!(list[0]["to"], "+4791234567");
+        assert_eq!(list[0]["created_at"], "2025-03-03T08:00:00Z");
+        assert!(
+            list[0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("unknown number")),
+            "{list}"
+        );
+    }
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let (status, problem) = app
+        .call(Method::GET, "/api/outbox/failed", Some(&seller), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let other = app.login(&app.other.admin.email.to_string()).await;
+    let (status, list) = app
+        .call(Method::GET, "/api/outbox/failed", Some(&other), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list,
+        serde_json::json!([]),
+        "another organisation sees none"
+    );
+    let admin = app.login(&app.world.admin.email.to_string()).await;
+    let (status, problem) = app
+        .call(
+            Method::GET,
+            "/api/outbox/failed?limit=0",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+}

@@ -30,7 +30,7 @@ async fn app_with_clock() -> (App, Arc<FixedClock>) {
     let other = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
         .await
         .expect("the second world builds");
-    let cube = Cube::new(store, clock.clone(), ids);
+    let cube = Cube::new(store.clone(), clock.clone(), ids);
     let params = Params::new(8, 1, 1, None).expect("valid argon2 parameters");
     let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(PASSWORD.as_bytes())
@@ -45,6 +45,7 @@ async fn app_with_clock() -> (App, Arc<FixedClock>) {
         router: router(AppState::new(cube)),
         world,
         other,
+        store,
     };
     (app, clock)
 }

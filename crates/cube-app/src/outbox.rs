@@ -30,10 +30,12 @@
 //!   (`OutboxRepository::failed_messages`), apart from the delivered ones, and the worker
 //!   logs each at `warn`.
 
-use crate::{AppResult, Cube};
-use cube_domain::ids::OutboxMessageId;
+use crate::{AppError, AppResult, Cube, actor};
+use cube_domain::access::{self, Permission, Role};
+use cube_domain::ids::{AssignmentId, OutboxMessageId, UserId};
 use cube_domain::ports::{
-    EmailGateway, GatewayError, MAX_DELIVERY_ATTEMPTS, OutboxPayload, SmsGateway, retry_delay,
+    EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS, OutboxPayload, SmsGateway,
+    retry_delay,
 };
 use time::Duration;
 
@@ -56,6 +58,30 @@ pub struct DeliveryReport {
 }
 
 impl Cube {
+    /// Up to `limit` failed messages (refused by the provider or given up on) of the
+    /// assignments the user manages, oldest first, with the reason: what an admin or manager
+    /// looks at when customers say an SMS never came. Sellers and clients are refused.
+    pub async fn failed_messages(
+        &self,
+        actor_id: UserId,
+        limit: u32,
+    ) -> AppResult<Vec<FailedMessage>> {
+        let mut uow = self.begin_read().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        if !matches!(user.role, Role::Admin | Role::Manager) {
+            return Err(AppError::Forbidden);
+        }
+        let today = self.now().date();
+        let managed: Vec<AssignmentId> = uow
+            .assignments(user.organisation)
+            .await?
+            .iter()
+            .filter(|a| access::authorize(&user, Permission::ManageAssignment(a), today).is_ok())
+            .map(|a| a.id())
+            .collect();
+        Ok(uow.failed_messages(&managed, limit).await?)
+    }
+
     /// Sends up to `limit` due outbox messages; see the module doc.
     pub async fn deliver_outbox(
         &self,

@@ -132,10 +132,28 @@ async fn a_refused_message_is_taken_out_and_reported() {
     assert!(report.rejected[0].1.contains("unknown number"));
     assert!(pending(&h).await.is_empty(), "not retried forever");
     let mut uow = h.store.begin().await.expect("begin");
-    let failed = uow.failed_messages(10).await.expect("failed");
+    let failed = uow
+        .failed_messages(&[h.world.assignment.id()], 10)
+        .await
+        .expect("failed");
     assert_eq!(failed.len(), 1, "kept as failed, not as delivered");
     assert_eq!(failed[0].message, refused);
     assert!(failed[0].reason.contains("unknown number"), "{failed:?}");
+    drop(uow);
+
+    // Admins and the assignment's managers see it through the use case; nobody else does.
+    for who in [h.world.admin.id, h.world.manager.id] {
+        let seen = h.cube.failed_messages(who, 10).await.expect("listed");
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].message.id, refused.id);
+    }
+    for who in [h.world.seller(0), h.world.client_user.id] {
+        let seen = h.cube.failed_messages(who, 10).await;
+        assert_eq!(seen.map(|_| ()), Err(cube_app::AppError::Forbidden));
+    }
+    let stranger = h.other_admin().await;
+    let seen = h.cube.failed_messages(stranger.id, 10).await;
+    assert_eq!(seen.expect("their own, none"), vec![]);
 }
 
 /// A provider that stays unavailable: each failure defers the message by a longer back-off,
@@ -172,7 +190,10 @@ async fn a_message_is_given_up_on_after_its_last_attempt() {
     assert_eq!(gateway.attempts(), u64::from(MAX_DELIVERY_ATTEMPTS));
     assert!(pending(&h).await.is_empty());
     let mut uow = h.store.begin().await.expect("begin");
-    let failed = uow.failed_messages(10).await.expect("failed");
+    let failed = uow
+        .failed_messages(&[h.world.assignment.id()], 10)
+        .await
+        .expect("failed");
     assert_eq!(failed.len(), 1);
     assert!(
         failed[0].reason.contains("given up after 30 attempts"),

@@ -27,6 +27,8 @@ pub struct App {
     pub router: Router,
     pub world: World,
     pub other: World,
+    /// The store behind the router, for arranging what no endpoint writes.
+    pub store: Arc<dyn Store>,
 }
 
 impl App {
@@ -40,7 +42,7 @@ impl App {
         let other = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
             .await
             .expect("the second world builds");
-        let cube = Cube::new(store, clock, ids);
+        let cube = Cube::new(store.clone(), clock, ids);
         let params = Params::new(8, 1, 1, None).expect("valid argon2 parameters");
         let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password(PASSWORD.as_bytes())
@@ -55,6 +57,7 @@ impl App {
             router: router(AppState::new(cube)),
             world,
             other,
+            store,
         }
     }
 

@@ -191,11 +191,18 @@ impl OutboxRepository for PgUnitOfWork {
         Ok(())
     }
 
-    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        let ids: Vec<Uuid> = assignments.iter().map(|a| a.as_uuid()).collect();
         let query = sqlx::query(
-            "SELECT message, failed_reason FROM outbox WHERE failed_reason IS NOT NULL
-             ORDER BY created_at, seq LIMIT $1",
+            "SELECT message, failed_reason FROM outbox
+             WHERE failed_reason IS NOT NULL AND assignment_id = ANY($1)
+             ORDER BY created_at, seq LIMIT $2",
         )
+        .bind(ids)
         .bind(i64::from(limit));
         let rows = self.fetch_all(query).await?;
         rows.iter()

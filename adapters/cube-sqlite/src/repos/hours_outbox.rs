@@ -178,11 +178,17 @@ impl OutboxRepository for SqliteUnit {
         execute(self.conn(), query).await.map(drop)
     }
 
-    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT doc, failed_reason FROM outbox WHERE failed_reason IS NOT NULL \
+             AND assignment_id IN (SELECT value FROM json_each(?)) \
              ORDER BY created_at, seq LIMIT ?",
         )
+        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await

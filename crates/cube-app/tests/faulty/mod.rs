@@ -387,8 +387,12 @@ impl OutboxRepository for Faulty {
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         self.inner.mark_failed(id, reason).await
     }
-    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
-        self.inner.failed_messages(limit).await
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        self.inner.failed_messages(assignments, limit).await
     }
 }
 

@@ -467,7 +467,11 @@ pub trait OutboxRepository: Send {
         id: crate::ids::OutboxMessageId,
         reason: &str,
     ) -> Result<(), StoreError>;
-    /// Up to `limit` failed messages with their reasons, by creation time then enqueue
-    /// order.
-    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError>;
+    /// Up to `limit` failed messages of the given assignments with their reasons, by
+    /// creation time then enqueue order.
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError>;
 }

@@ -446,12 +446,17 @@ impl OutboxRepository for MemoryUnit {
         Ok(())
     }
 
-    async fn failed_messages(&mut self, limit: u32) -> Result<Vec<FailedMessage>, StoreError> {
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(self
             .data
             .outbox_failed
             .values()
+            .filter(|(message, _)| assignments.contains(&message.assignment))
             .take(limit)
             .map(|(message, reason)| FailedMessage {
                 message: message.clone(),

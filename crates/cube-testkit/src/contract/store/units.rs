@@ -215,10 +215,17 @@ pub async fn outbox_claims_defers_and_keeps_failures(store: SharedStore) {
         vec![first.clone()],
         "failed and delivered messages MUST NOT be pending"
     );
-    let failed = uow.failed_messages(10).await.expect("failed");
+    let mine = [s.world.assignment.id()];
+    let failed = uow.failed_messages(&mine, 10).await.expect("failed");
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].message, second);
     assert_eq!(failed[0].reason, "unknown number");
+    let elsewhere = [AssignmentId::from_uuid(s.ids.next_id())];
+    assert_eq!(
+        uow.failed_messages(&elsewhere, 10).await.expect("failed"),
+        vec![],
+        "failed_messages MUST list the given assignments' messages only"
+    );
     // A failed message cannot be delivered, nor a delivered one failed or deferred.
     uow.mark_delivered(second.id).await.expect("no-op");
     uow.mark_failed(third.id, "late").await.expect("no-op");
@@ -226,7 +233,7 @@ pub async fn outbox_claims_defers_and_keeps_failures(store: SharedStore) {
     uow.commit().await.expect("commit");
 
     let mut uow = store.begin().await.expect("begin");
-    let failed = uow.failed_messages(10).await.expect("failed");
+    let failed = uow.failed_messages(&mine, 10).await.expect("failed");
     assert_eq!(
         failed.iter().map(|f| f.message.id).collect::<Vec<_>>(),
         vec![second.id],
