@@ -51,7 +51,7 @@ pub(crate) async fn fill_search_text(pool: &PgPool) -> Result<u64, StoreError> {
         let mut tx = pool.begin().await.map_err(store_error)?;
         let rows = sqlx::query(
             "SELECT data FROM customers WHERE search_text IS NULL
-             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+             LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(FILL_BATCH)
         .fetch_all(&mut *tx)
