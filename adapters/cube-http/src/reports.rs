@@ -50,8 +50,8 @@ fn parse_time(name: &str, raw: &str) -> ApiResult<OffsetDateTime> {
 }
 
 impl WindowQuery {
-    /// The window asked for; a missing end defaults to today (UTC) by `now`, the cube's
-    /// clock.
+    /// The window asked for; a missing `from` or `to` defaults to the start or end of today
+    /// (UTC) by `now`, the cube's clock.
     fn window(&self, now: OffsetDateTime) -> ApiResult<Window> {
         let today = Window::today(now);
         let from = match &self.from {

@@ -275,6 +275,16 @@ async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
             "at most 8 words",
         ),
         ("phone=call-me", StatusCode::UNPROCESSABLE_ENTITY, "phone"),
+        (
+            "q=a%00b",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "control characters",
+        ),
+        (
+            "external_id=x%00",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "external_id",
+        ),
     ] {
         let request = Request::get(format!("{base}?{query}"))
             .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))

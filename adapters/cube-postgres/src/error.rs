@@ -44,6 +44,12 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
                 )),
                 // serialization_failure, deadlock_detected, lock_not_available
                 "40001" | "40P01" | "55P03" => StoreError::Conflict(db.message().to_owned()),
+                // character_not_in_repertoire (a NUL in text), untranslatable_character: a
+                // value given to the store that PostgreSQL cannot keep; the caller's to fix
+                "22021" | "22P05" => StoreError::Unrepresentable(format!(
+                    "text with a character PostgreSQL cannot store (such as NUL): {}",
+                    db.message()
+                )),
                 // data exceptions while reading stored values (a cast of a hand-edited row)
                 c if c.starts_with("22") => StoreError::Corrupt(db.message().to_owned()),
                 _ => StoreError::Unavailable(format!("the database refused: {}", db.message())),

@@ -42,21 +42,18 @@ pub(crate) fn contains_pattern(word: &str) -> String {
 /// How many customers `fill_search_text` reads and writes at a time.
 const FILL_BATCH: i64 = 1000;
 
-/// Fills `search_text` of customers stored before it existed, a batch per transaction;
-/// customers saved since have theirs. Idempotent, and safe while the server runs (a customer
-/// saved meanwhile has its text already and is skipped). Returns how many were filled.
+/// Fills `search_text` of customers stored before it existed, a batch per transaction,
+/// until none is left; customers saved since have theirs. Idempotent: two processes filling
+/// at once write the same texts. Returns how many were filled.
 pub(crate) async fn fill_search_text(pool: &PgPool) -> Result<u64, StoreError> {
     let mut filled = 0;
     loop {
         let mut tx = pool.begin().await.map_err(store_error)?;
-        let rows = sqlx::query(
-            "SELECT data FROM customers WHERE search_text IS NULL
-             LIMIT $1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(FILL_BATCH)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        let rows = sqlx::query("SELECT data FROM customers WHERE search_text IS NULL LIMIT $1")
+            .bind(FILL_BATCH)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
         let customers: Vec<Customer> = all_json(&rows, "data")?;
         if customers.is_empty() {
             return Ok(filled);

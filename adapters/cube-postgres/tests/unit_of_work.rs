@@ -365,3 +365,32 @@ async fn values_beyond_the_schema_are_unrepresentable_and_nothing_is_written() {
     assert!(uow.enrollment(huge.id()).await.expect("read").is_none());
     uow.commit().await.expect("the unit goes on and commits");
 }
+
+/// Text with a NUL, which PostgreSQL cannot keep, is the caller's to fix
+/// (`Unrepresentable`, a 422 upstream), not a failing database (`Corrupt`, a 503).
+#[tokio::test]
+async fn text_with_a_nul_is_unrepresentable() {
+    use cube_domain::customer::CustomerFilter;
+    use cube_domain::ports::Page;
+    let store = common::fresh_store().await;
+    let mut uow = store.begin().await.expect("begin");
+    let filter = CustomerFilter {
+        external_id: Some("x\0y".into()),
+        ..CustomerFilter::default()
+    };
+    let page = Page {
+        offset: 0,
+        limit: 10,
+    };
+    let result = uow
+        .customers(
+            cube_domain::ids::DataOwnerId::from_uuid(uuid(0x77)),
+            &filter,
+            page,
+        )
+        .await;
+    assert!(
+        matches!(&result, Err(StoreError::Unrepresentable(m)) if m.contains("NUL")),
+        "{result:?}"
+    );
+}

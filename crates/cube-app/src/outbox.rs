@@ -3,9 +3,12 @@
 //! the transaction that caused them. This is a system task: no acting user, no access check.
 //!
 //! # A round
-//! One round **claims** up to `limit` due messages (oldest first) in a unit of its own: the
-//! store makes them not due again for `CLAIM` (5 minutes), so a second server process on
-//! the same database does not send them too. Each is then sent outside any transaction (a
+//! One round handles up to `limit` due messages (oldest first), `CLAIM_CHUNK` (10) at a
+//! time: it **claims** a chunk in a unit of its own — the store makes those messages not due
+//! again for `CLAIM` (5 minutes), so a second server process on the same database does not
+//! send them too — sends it, then claims the next. A chunk takes at most ten sends, well
+//! inside the claim even at the webhook gateways' 10 s timeout, so a claim does not run out
+//! while its round is still sending. Each is sent outside any transaction (a
 //! slow provider never holds a database lock — with SQLite a unit holds the write lock),
 //! and its fate written in a small unit right after. A failing message never stops the
 //! others. If the store fails while writing a fate, the round stops with that error: the
@@ -34,13 +37,16 @@ use crate::{AppError, AppResult, Cube, actor};
 use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId, UserId};
 use cube_domain::ports::{
-    EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS, OutboxPayload, SmsGateway,
-    retry_delay,
+    ClaimedMessage, EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
+    OutboxPayload, SmsGateway, retry_delay,
 };
 use time::Duration;
 
 /// How long a round's claim keeps its messages from other rounds.
 pub const CLAIM: Duration = Duration::minutes(5);
+
+/// How many messages one claim takes: few enough that sending them all fits in `CLAIM`.
+pub const CLAIM_CHUNK: u32 = 10;
 
 /// What one delivery round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,14 +95,36 @@ impl Cube {
         email: &dyn EmailGateway,
         limit: u32,
     ) -> AppResult<DeliveryReport> {
-        let now = self.now();
-        let claimed = {
-            let mut uow = self.begin().await?;
-            let claimed = uow.claim_messages(limit, now, now + CLAIM).await?;
-            uow.commit().await?;
-            claimed
-        };
         let mut report = DeliveryReport::default();
+        let mut left = limit;
+        while left > 0 {
+            let now = self.now();
+            let claimed = {
+                let mut uow = self.begin().await?;
+                let claimed = uow
+                    .claim_messages(left.min(CLAIM_CHUNK), now, now + CLAIM)
+                    .await?;
+                uow.commit().await?;
+                claimed
+            };
+            if claimed.is_empty() {
+                break;
+            }
+            left = left.saturating_sub(u32::try_from(claimed.len()).unwrap_or(u32::MAX));
+            self.deliver_claimed(sms, email, claimed, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// Sends each claimed message and writes its fate.
+    async fn deliver_claimed(
+        &self,
+        sms: &dyn SmsGateway,
+        email: &dyn EmailGateway,
+        claimed: Vec<ClaimedMessage>,
+        report: &mut DeliveryReport,
+    ) -> AppResult<()> {
         for claim in claimed {
             let message = &claim.message;
             let key = message.id.to_string();
@@ -134,6 +162,6 @@ impl Cube {
             }
             uow.commit().await?;
         }
-        Ok(report)
+        Ok(())
     }
 }

@@ -244,4 +244,17 @@ async fn a_round_takes_at_most_its_limit_oldest_first() {
     let bodies: Vec<String> = gateway.sent().into_iter().map(|m| m.body).collect();
     assert_eq!(bodies, ["message 1", "message 2"]);
     assert_eq!(pending(&h).await.len(), 3);
+
+    // More than one claim's worth: the round claims chunk after chunk up to its limit.
+    let more: Vec<OutboxMessage> = (10..35)
+        .map(|n| sms(&h, n, &format!("+47912345{n:02}")))
+        .collect();
+    enqueue(&h, &more).await;
+    let report = h
+        .cube
+        .deliver_outbox(&gateway, &RecordingEmail::new(), 24)
+        .await
+        .expect("a round");
+    assert_eq!(report.delivered, 24, "3 + 21 of the 25 new ones");
+    assert_eq!(pending(&h).await.len(), 4);
 }

@@ -153,6 +153,9 @@ pub enum SearchError {
         /// Words given.
         got: usize,
     },
+    /// The text holds a control character (a NUL, a line break): no customer has one.
+    #[error("a search may not hold control characters")]
+    ControlCharacter,
     /// One word is too long to be a name, number or address part.
     #[error("a search word may be at most {max} characters, '{word}…' is longer", max = SearchWords::MAX_WORD_CHARS)]
     WordTooLong {
@@ -176,8 +179,17 @@ impl SearchWords {
     /// Splits `text` at white space and folds each word; repeated words count once.
     /// Blank text gives no words.
     pub fn parse(text: &str) -> Result<Self, SearchError> {
+        if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+            return Err(SearchError::ControlCharacter);
+        }
         let mut words: Vec<String> = Vec::new();
-        for word in text.split_whitespace() {
+        for (count, word) in text.split_whitespace().enumerate() {
+            // Checked as the words come, so a huge text costs no more than nine words.
+            if words.len() > Self::MAX_WORDS || count > 4 * Self::MAX_WORDS {
+                return Err(SearchError::TooManyWords {
+                    got: text.split_whitespace().count(),
+                });
+            }
             if word.chars().count() > Self::MAX_WORD_CHARS {
                 return Err(SearchError::WordTooLong {
                     word: word.chars().take(20).collect(),

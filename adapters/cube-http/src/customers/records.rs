@@ -225,11 +225,21 @@ impl CustomerPageQuery {
             Some("") | None => None,
             Some(raw) => Some(PhoneNumber::parse(raw).map_err(|e| invalid_field("phone", e))?),
         };
+        let external_id = self.external_id.clone().filter(|e| !e.is_empty());
+        if external_id
+            .as_deref()
+            .is_some_and(|e| e.chars().any(char::is_control))
+        {
+            return Err(invalid_field(
+                "external_id",
+                "may not hold control characters",
+            ));
+        }
         Ok(CustomerFilter {
             words,
             dataset: self.dataset.map(Dataset::from),
             phone,
-            external_id: self.external_id.clone().filter(|e| !e.is_empty()),
+            external_id,
         })
     }
 

@@ -5,8 +5,9 @@
 //! The file is for spreadsheets: UTF-8 with a byte-order mark (so Excel reads "Ødegård"
 //! right), every cell quoted (RFC 4180), a comma or — `separator=semicolon`, what Excel
 //! expects in Norwegian settings — a semicolon between cells, and a cell that a spreadsheet
-//! would run as a formula (starting `=`, `@`, a tab, or `+`/`-` not followed by a digit) is
-//! prefixed with `'`. Phone numbers (`+4791234567`) stay as they are.
+//! would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage return) is
+//! prefixed with `'` — unless the whole cell is one number, such as a phone number
+//! (`+4791234567`) or `-12`, which a spreadsheet reads as a number and nothing else.
 
 use crate::AppState;
 use crate::auth::Actor;
@@ -89,12 +90,16 @@ const COLUMNS: [&str; 11] = [
     "segment",
 ];
 
-/// Whether a spreadsheet would take `value` for a formula.
+/// Whether a spreadsheet would take `value` for a formula: it starts with a formula
+/// character and is not simply one whole number (`+4791234567`, `-12`).
 fn looks_like_formula(value: &str) -> bool {
     let mut chars = value.chars();
     match chars.next() {
         Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !chars.next().is_some_and(|c| c.is_ascii_digit()),
+        Some('+' | '-') => {
+            let rest = chars.as_str();
+            rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit())
+        }
         _ => false,
     }
 }
@@ -218,7 +223,18 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_and_phone_numbers_kept() {
-        for formula in ["=SUM(A1)", "@cmd", "+cmd", "-cmd", "\tx", "-", "+"] {
+        for formula in [
+            "=SUM(A1)",
+            "@cmd",
+            "+cmd",
+            "-cmd",
+            "\tx",
+            "-",
+            "+",
+            "-1+cmd|' /C calc'!A0",
+            "+1+HYPERLINK(\"http://evil/\")",
+            "+4791234567 +4722334455",
+        ] {
             assert!(looks_like_formula(formula), "{formula:?}");
         }
         for plain in ["+4791234567", "-12", "Solberg", "", "a=b"] {

@@ -39,7 +39,12 @@ const FILL_BATCH: i64 = 500;
 pub(crate) async fn fill_search_text(pool: &SqlitePool) -> Result<u64, StoreError> {
     let mut filled = 0;
     loop {
-        let mut tx = pool.begin().await.map_err(store_error)?;
+        // The write lock from the start, like every writing unit (a deferred transaction
+        // could fail on upgrading it while another process writes).
+        let mut tx = pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
         let query = sqlx::query("SELECT doc FROM customers WHERE search_text IS NULL LIMIT ?")
             .bind(FILL_BATCH);
         let customers: Vec<Customer> = fetch_docs(&mut tx, query, "customer").await?;
