@@ -20,11 +20,11 @@
 //!   deliver it twice; it is reported as **rejected** (kept as failed in the outbox with the
 //!   reason, which the worker logs) so the misconfigured provider shows up.
 //! - `4xx`: the provider refused this message (a bad number, a body it cannot take):
-//!   **rejected**, not retried. The exceptions are the answers that are about the request's
-//!   circumstances, not the message, and that every message would get alike — `401`, `403`,
-//!   `404`, `405`, `407` (the URL or its credentials are wrong), `408`, `425`, `429` (slow
-//!   down, try later): **unavailable**, so a misconfigured gateway keeps the outbox until the
-//!   operator fixes it instead of discarding every message.
+//!   **rejected**, not retried. The exceptions are the answers about the request's
+//!   circumstances, not the message, that every message would get alike: `401`, `403`,
+//!   `404`, `405`, `407` (the URL or its credentials are wrong) are **misconfigured** — the
+//!   outbox stops the round and keeps every message, attempts uncounted, until the operator
+//!   fixes it — and `408`, `425`, `429` (slow down, try later) are **unavailable**.
 //! - `5xx`, a `3xx` (redirects are not followed: a POST must not turn into a GET), a
 //!   timeout, a refused connection: **unavailable**; the message is tried again after a
 //!   back-off.
@@ -162,12 +162,26 @@ impl Webhook {
         } else {
             format!("{} answered HTTP {status}: {}", self.url, detail.trim())
         };
-        if refuses_the_message(status) {
+        if is_misconfigured(status) {
+            Err(GatewayError::Misconfigured(reason))
+        } else if refuses_the_message(status) {
             Err(GatewayError::Rejected(reason))
         } else {
             Err(GatewayError::Unavailable(reason))
         }
     }
+}
+
+/// Whether a status says the gateway's URL or credentials are wrong (see the module doc).
+fn is_misconfigured(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::UNAUTHORIZED
+            | StatusCode::FORBIDDEN
+            | StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::PROXY_AUTHENTICATION_REQUIRED
+    )
 }
 
 /// Whether a non-success status refuses this message for good (see the module doc).

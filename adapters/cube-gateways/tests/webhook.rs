@@ -109,6 +109,7 @@ enum Outcome {
     Sent(String),
     Rejected,
     Unavailable,
+    Misconfigured,
 }
 
 fn outcome(result: Result<String, GatewayError>) -> Outcome {
@@ -116,6 +117,7 @@ fn outcome(result: Result<String, GatewayError>) -> Outcome {
         Ok(id) => Outcome::Sent(id),
         Err(GatewayError::Rejected(_)) => Outcome::Rejected,
         Err(GatewayError::Unavailable(_)) => Outcome::Unavailable,
+        Err(GatewayError::Misconfigured(_)) => Outcome::Misconfigured,
     }
 }
 
@@ -179,7 +181,12 @@ async fn a_refusal_of_the_message_is_permanent_and_says_why() {
 
 #[tokio::test]
 async fn answers_about_the_gateway_or_the_load_are_temporary() {
-    for status in [401, 404, 429] {
+    for status in [401, 403, 404, 405, 407] {
+        check_sms(answer(status, "{}"), Outcome::Misconfigured)
+            .await
+            .ok();
+    }
+    for status in [408, 429] {
         check_sms(answer(status, "{}"), Outcome::Unavailable)
             .await
             .ok();

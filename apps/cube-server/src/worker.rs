@@ -126,7 +126,10 @@ async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch
                 Ok(report) => {
                     log_round(&report);
                     let handled = report.delivered + report.rejected.len() + report.given_up.len();
-                    if handled < BATCH as usize || !report.retry.is_empty() {
+                    if handled < BATCH as usize
+                        || !report.retry.is_empty()
+                        || report.blocked.is_some()
+                    {
                         break;
                     }
                 }
@@ -149,6 +152,9 @@ async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch
 }
 
 fn log_round(report: &DeliveryReport) {
+    if let Some(reason) = &report.blocked {
+        tracing::error!(%reason, "a gateway is misconfigured; outbox messages wait until it is fixed");
+    }
     if report.delivered > 0 {
         tracing::debug!(delivered = report.delivered, "outbox messages delivered");
     }

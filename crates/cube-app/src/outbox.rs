@@ -28,6 +28,11 @@
 //!   the message deferred by `retry_delay` (30 s doubling to an hour). After
 //!   `MAX_DELIVERY_ATTEMPTS` (about a day) it is given up on: marked failed with the last
 //!   error.
+//! - `GatewayError::Misconfigured` (the gateway's URL or credentials are refused): nothing
+//!   is wrong with the message and every other would get the same answer, so the round
+//!   stops there. The messages it had claimed wait out the claim and are tried again; no
+//!   attempt is counted, so a gateway broken for a weekend loses nothing. The report says
+//!   why (`blocked`), and the worker logs it at `error`.
 //! - `GatewayError::Rejected` (a bad number, a blocked sender, a 4xx): marked failed with the
 //!   provider's reason at once — retrying cannot help. Failed messages stay in the store
 //!   (`OutboxRepository::failed_messages`), apart from the delivered ones, and the worker
@@ -61,6 +66,8 @@ pub struct DeliveryReport {
     /// Messages given up on after `MAX_DELIVERY_ATTEMPTS` failed attempts, marked failed,
     /// with the last reason.
     pub given_up: Vec<(OutboxMessageId, String)>,
+    /// Why the round stopped early: a gateway answered that it is misconfigured.
+    pub blocked: Option<String>,
 }
 
 impl Cube {
@@ -113,6 +120,9 @@ impl Cube {
             left = left.saturating_sub(u32::try_from(claimed.len()).unwrap_or(u32::MAX));
             self.deliver_claimed(sms, email, claimed, &mut report)
                 .await?;
+            if report.blocked.is_some() {
+                break;
+            }
         }
         Ok(report)
     }
@@ -132,6 +142,11 @@ impl Cube {
                 OutboxPayload::Sms(m) => sms.send(&key, m).await,
                 OutboxPayload::Email(m) => email.send(&key, m).await,
             };
+            if let Err(GatewayError::Misconfigured(reason)) = &sent {
+                // The rest of the chunk stays claimed: tried again when the claim runs out.
+                report.blocked = Some(reason.clone());
+                return Ok(());
+            }
             let mut uow = self.begin().await?;
             match sent {
                 Ok(_) => {

@@ -258,3 +258,44 @@ async fn a_round_takes_at_most_its_limit_oldest_first() {
     assert_eq!(report.delivered, 24, "3 + 21 of the 25 new ones");
     assert_eq!(pending(&h).await.len(), 4);
 }
+
+/// A gateway that says it is misconfigured (credentials refused) stops the round: no
+/// message is marked, failed or counted; they wait out the claim and go once it is fixed.
+#[tokio::test]
+async fn a_misconfigured_gateway_stops_the_round_and_loses_nothing() {
+    let h = Harness::new(1).await;
+    let messages: Vec<OutboxMessage> = (1..=3)
+        .map(|n| sms(&h, n, &format!("+479123450{n}")))
+        .collect();
+    enqueue(&h, &messages).await;
+    let gateway = RecordingSms::new();
+    let mailer = RecordingEmail::new();
+    gateway.fail_next(
+        1,
+        GatewayError::Misconfigured("HTTP 401 from the SMS bridge".into()),
+    );
+    let report = round(&h, &gateway, &mailer).await;
+    assert_eq!(
+        report.blocked.as_deref(),
+        Some("HTTP 401 from the SMS bridge")
+    );
+    assert_eq!(report.delivered, 0);
+    assert!(report.retry.is_empty() && report.rejected.is_empty());
+    assert_eq!(
+        gateway.attempts(),
+        1,
+        "the round stopped at the first answer"
+    );
+    assert_eq!(pending(&h).await.len(), 3, "nothing lost");
+
+    // Fixed: once the claim has run out, every message goes, none counted as an attempt.
+    h.clock.advance(cube_app::outbox::CLAIM);
+    let now = h.now();
+    let mut uow = h.store.begin().await.expect("begin");
+    let claimed = uow.claim_messages(10, now, now).await.expect("peek");
+    assert!(claimed.iter().all(|c| c.attempts == 0), "{claimed:?}");
+    drop(uow);
+    let report = round(&h, &gateway, &mailer).await;
+    assert_eq!(report.delivered, 3);
+    assert!(pending(&h).await.is_empty());
+}

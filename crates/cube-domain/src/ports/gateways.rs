@@ -18,12 +18,20 @@ pub enum GatewayError {
     /// The provider could not be reached or failed: retry later.
     #[error("the provider is unavailable: {0}")]
     Unavailable(String),
+    /// The gateway itself cannot send anything (its URL or credentials are refused): nothing
+    /// is wrong with this message, and every other would get the same answer. Retry once the
+    /// operator has fixed it, without counting it against the message.
+    #[error("the gateway is misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 impl GatewayError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, GatewayError::Unavailable(_))
+        matches!(
+            self,
+            GatewayError::Unavailable(_) | GatewayError::Misconfigured(_)
+        )
     }
 }
 
