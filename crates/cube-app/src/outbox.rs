@@ -29,10 +29,11 @@
 //!   `MAX_DELIVERY_ATTEMPTS` (about a day) it is given up on: marked failed with the last
 //!   error.
 //! - `GatewayError::Misconfigured` (the gateway's URL or credentials are refused): nothing
-//!   is wrong with the message and every other would get the same answer, so the round
-//!   stops there. The messages it had claimed wait out the claim and are tried again; no
-//!   attempt is counted, so a gateway broken for a weekend loses nothing. The report says
-//!   why (`blocked`), and the worker logs it at `error`.
+//!   is wrong with the message and every other one for that gateway would get the same
+//!   answer, so the round sends nothing more through it: that channel's messages it claims
+//!   are left claimed and tried again after the claim; the other channel goes on. No attempt
+//!   is counted, so a gateway broken for a weekend loses nothing. The report says why
+//!   (`blocked`), and the worker logs it at `error`.
 //! - `GatewayError::Rejected` (a bad number, a blocked sender, a 4xx): marked failed with the
 //!   provider's reason at once — retrying cannot help. Failed messages stay in the store
 //!   (`OutboxRepository::failed_messages`), apart from the delivered ones, and the worker
@@ -53,6 +54,13 @@ pub const CLAIM: Duration = Duration::minutes(5);
 /// How many messages one claim takes: few enough that sending them all fits in `CLAIM`.
 pub const CLAIM_CHUNK: u32 = 10;
 
+/// The channels whose gateway said it is misconfigured during this round.
+#[derive(Debug, Default)]
+struct Blocked {
+    sms: bool,
+    email: bool,
+}
+
 /// What one delivery round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
@@ -66,7 +74,8 @@ pub struct DeliveryReport {
     /// Messages given up on after `MAX_DELIVERY_ATTEMPTS` failed attempts, marked failed,
     /// with the last reason.
     pub given_up: Vec<(OutboxMessageId, String)>,
-    /// Why the round stopped early: a gateway answered that it is misconfigured.
+    /// Why a channel was held back: a gateway answered that it is misconfigured (the first
+    /// such answer of the round).
     pub blocked: Option<String>,
 }
 
@@ -103,6 +112,7 @@ impl Cube {
         limit: u32,
     ) -> AppResult<DeliveryReport> {
         let mut report = DeliveryReport::default();
+        let mut blocked = Blocked::default();
         let mut left = limit;
         while left > 0 {
             let now = self.now();
@@ -118,11 +128,8 @@ impl Cube {
                 break;
             }
             left = left.saturating_sub(u32::try_from(claimed.len()).unwrap_or(u32::MAX));
-            self.deliver_claimed(sms, email, claimed, &mut report)
+            self.deliver_claimed(sms, email, claimed, &mut blocked, &mut report)
                 .await?;
-            if report.blocked.is_some() {
-                break;
-            }
         }
         Ok(report)
     }
@@ -133,19 +140,26 @@ impl Cube {
         sms: &dyn SmsGateway,
         email: &dyn EmailGateway,
         claimed: Vec<ClaimedMessage>,
+        blocked: &mut Blocked,
         report: &mut DeliveryReport,
     ) -> AppResult<()> {
         for claim in claimed {
             let message = &claim.message;
             let key = message.id.to_string();
             let sent = match &message.payload {
+                // A misconfigured gateway's messages stay claimed, unsent and uncounted.
+                OutboxPayload::Sms(_) if blocked.sms => continue,
+                OutboxPayload::Email(_) if blocked.email => continue,
                 OutboxPayload::Sms(m) => sms.send(&key, m).await,
                 OutboxPayload::Email(m) => email.send(&key, m).await,
             };
             if let Err(GatewayError::Misconfigured(reason)) = &sent {
-                // The rest of the chunk stays claimed: tried again when the claim runs out.
-                report.blocked = Some(reason.clone());
-                return Ok(());
+                match message.payload {
+                    OutboxPayload::Sms(_) => blocked.sms = true,
+                    OutboxPayload::Email(_) => blocked.email = true,
+                }
+                report.blocked.get_or_insert_with(|| reason.clone());
+                continue;
             }
             let mut uow = self.begin().await?;
             match sent {

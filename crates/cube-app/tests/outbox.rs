@@ -259,15 +259,18 @@ async fn a_round_takes_at_most_its_limit_oldest_first() {
     assert_eq!(pending(&h).await.len(), 4);
 }
 
-/// A gateway that says it is misconfigured (credentials refused) stops the round: no
-/// message is marked, failed or counted; they wait out the claim and go once it is fixed.
+/// A gateway that says it is misconfigured (credentials refused) sends nothing more this
+/// round: none of its messages is marked, failed or counted; they wait out the claim and go
+/// once it is fixed. The other channel goes on.
 #[tokio::test]
-async fn a_misconfigured_gateway_stops_the_round_and_loses_nothing() {
+async fn a_misconfigured_gateway_holds_its_channel_and_loses_nothing() {
     let h = Harness::new(1).await;
     let messages: Vec<OutboxMessage> = (1..=3)
         .map(|n| sms(&h, n, &format!("+479123450{n}")))
         .collect();
     enqueue(&h, &messages).await;
+    let mail = email(&h, 4);
+    enqueue(&h, std::slice::from_ref(&mail)).await;
     let gateway = RecordingSms::new();
     let mailer = RecordingEmail::new();
     gateway.fail_next(
@@ -279,13 +282,10 @@ async fn a_misconfigured_gateway_stops_the_round_and_loses_nothing() {
         report.blocked.as_deref(),
         Some("HTTP 401 from the SMS bridge")
     );
-    assert_eq!(report.delivered, 0);
+    assert_eq!(report.delivered, 1, "the e-mail went");
+    assert_eq!(mailer.sent().len(), 1);
     assert!(report.retry.is_empty() && report.rejected.is_empty());
-    assert_eq!(
-        gateway.attempts(),
-        1,
-        "the round stopped at the first answer"
-    );
+    assert_eq!(gateway.attempts(), 1, "no SMS tried after the first answer");
     assert_eq!(pending(&h).await.len(), 3, "nothing lost");
 
     // Fixed: once the claim has run out, every message goes, none counted as an attempt.
