@@ -184,19 +184,14 @@ fn is_misconfigured(status: StatusCode) -> bool {
     )
 }
 
-/// Whether a non-success status refuses this message for good (see the module doc).
+/// Whether a non-success status refuses this message for good (see the module doc): a
+/// client error that is neither about the gateway's set-up nor a request to slow down.
 fn refuses_the_message(status: StatusCode) -> bool {
     status.is_client_error()
+        && !is_misconfigured(status)
         && !matches!(
             status,
-            StatusCode::UNAUTHORIZED
-                | StatusCode::FORBIDDEN
-                | StatusCode::NOT_FOUND
-                | StatusCode::METHOD_NOT_ALLOWED
-                | StatusCode::PROXY_AUTHENTICATION_REQUIRED
-                | StatusCode::REQUEST_TIMEOUT
-                | StatusCode::TOO_EARLY
-                | StatusCode::TOO_MANY_REQUESTS
+            StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_EARLY | StatusCode::TOO_MANY_REQUESTS
         )
 }
 
