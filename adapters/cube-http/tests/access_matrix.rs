@@ -345,15 +345,10 @@ fn text(value: &Value) -> String {
 /// The first organisation's id for the path parameter after `collection`.
 fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
     let w = &stage.app.world;
+    if let Some(id) = common::world_id(w, collection) {
+        return id;
+    }
     match collection {
-        "assignments" => w.assignment.id().to_string(),
-        "enrollments" => w.enrollments[0].id().to_string(),
-        "customers" => w.customers[0].id().to_string(),
-        "data-owners" => w.data_owner.id().to_string(),
-        "flows" => w.sales_flow.id().to_string(),
-        "versions" => "1".to_owned(),
-        "products" => w.products[0].id().to_string(),
-        "calendars" => w.calendar.id.to_string(),
         "users" if variant == "own" => stage
             .caller
             .as_ref()

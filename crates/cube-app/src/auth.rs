@@ -4,7 +4,7 @@
 //! another user of the organisation), and turns a token hash into the acting user. A
 //! deactivated user's tokens stop working at once.
 
-use crate::{AppError, AppResult, Cube, actor};
+use crate::{AppError, AppResult, Cube, actor, self_or_administered};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::ids::UserId;
 use cube_domain::ports::{AccessToken, TokenKind};
@@ -36,15 +36,8 @@ impl Cube {
     ) -> AppResult<()> {
         let mut uow = self.begin().await?;
         let acting = actor(uow.as_mut(), actor_id).await?;
-        let target = uow
-            .user(user_id)
-            .await?
-            .filter(|u| u.organisation == acting.organisation)
-            .ok_or(AppError::NotFound("user"))?;
-        if target.id != acting.id {
-            access::authorize(&acting, Permission::ManageOrganisation, self.now().date())
-                .map_err(|e| AppError::access(e, "user"))?;
-        }
+        let target =
+            self_or_administered(uow.as_mut(), &acting, user_id, self.now().date()).await?;
         uow.set_password_hash(target.id, hash).await?;
         uow.delete_tokens_of(target.id).await?;
         uow.commit().await?;
@@ -104,15 +97,7 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let acting = actor(uow.as_mut(), actor_id).await?;
-        let target = uow
-            .user(user_id)
-            .await?
-            .filter(|u| u.organisation == acting.organisation)
-            .ok_or(AppError::NotFound("user"))?;
-        if target.id != acting.id {
-            access::authorize(&acting, Permission::ManageOrganisation, now.date())
-                .map_err(|e| AppError::access(e, "user"))?;
-        }
+        let target = self_or_administered(uow.as_mut(), &acting, user_id, now.date()).await?;
         if !target.active {
             return Err(AppError::Invalid(format!(
                 "user '{}' is deactivated; reactivate them before issuing a token",

@@ -100,6 +100,35 @@ async fn actor(uow: &mut dyn UnitOfWork, id: UserId) -> AppResult<User> {
     }
 }
 
+/// The user `id` of `acting`'s organisation; another organisation's user is "not found",
+/// like one that does not exist, so it is looked up before any role check.
+async fn user_of_organisation(
+    uow: &mut dyn UnitOfWork,
+    acting: &User,
+    id: UserId,
+) -> AppResult<User> {
+    uow.user(id)
+        .await?
+        .filter(|u| u.organisation == acting.organisation)
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// The user `id` that `acting` acts on: themself, or, as an admin, anyone of the
+/// organisation.
+async fn self_or_administered(
+    uow: &mut dyn UnitOfWork,
+    acting: &User,
+    id: UserId,
+    today: time::Date,
+) -> AppResult<User> {
+    let target = user_of_organisation(uow, acting, id).await?;
+    if target.id != acting.id {
+        access::authorize(acting, Permission::ManageOrganisation, today)
+            .map_err(|e| AppError::access(e, "user"))?;
+    }
+    Ok(target)
+}
+
 /// What a use case needs to do with an assignment.
 #[derive(Debug, Clone, Copy)]
 enum Need {

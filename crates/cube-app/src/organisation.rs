@@ -2,7 +2,7 @@
 //! bootstrap step of a new tenant); after that only admins manage users, adding them with or
 //! without a first password (as a hash: the adapter hashes passwords).
 
-use crate::{AppError, AppResult, Cube, actor};
+use crate::{AppError, AppResult, Cube, actor, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, Role, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use cube_domain::values::{Email, Name};
@@ -124,11 +124,7 @@ impl Cube {
     ) -> AppResult<User> {
         let mut uow = self.begin().await?;
         let admin = actor(uow.as_mut(), actor_id).await?;
-        let mut user = uow
-            .user(user_id)
-            .await?
-            .filter(|u| u.organisation == admin.organisation)
-            .ok_or(AppError::NotFound("user"))?;
+        let mut user = user_of_organisation(uow.as_mut(), &admin, user_id).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "user"))?;
         if user.id == admin.id && !active {

@@ -125,6 +125,23 @@ impl App {
     }
 }
 
+/// The id of `world`'s resource for a path parameter, by the collection it follows in the
+/// path (`/api/assignments/{id}` → the assignment); `None` for collections whose id depends
+/// on the test (users, tokens).
+pub fn world_id(world: &World, collection: &str) -> Option<String> {
+    Some(match collection {
+        "assignments" => world.assignment.id().to_string(),
+        "enrollments" => world.enrollments[0].id().to_string(),
+        "customers" => world.customers[0].id().to_string(),
+        "data-owners" => world.data_owner.id().to_string(),
+        "flows" => world.sales_flow.id().to_string(),
+        "versions" => "1".to_owned(),
+        "products" => world.products[0].id().to_string(),
+        "calendars" => world.calendar.id.to_string(),
+        _ => return None,
+    })
+}
+
 pub fn is_problem(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

@@ -154,12 +154,9 @@ impl CustomerRepository for PgUnitOfWork {
         // A phone number names a customer or two, but the planner estimates thousands for
         // `@>` and would walk the whole data owner in `seq` order to fill the page (320 ms
         // at 1M customers): find the matches through the phone index first, then sort them.
-        let sql = if filter.phone.is_some() {
-            format!("WITH m AS MATERIALIZED ({sql}) SELECT data FROM m")
-        } else {
-            format!("SELECT data FROM ({sql}) AS m")
-        };
-        let mut sql = sql;
+        if filter.phone.is_some() {
+            sql = format!("WITH m AS MATERIALIZED ({sql}) SELECT data, seq FROM m");
+        }
         let _ = write!(sql, " ORDER BY seq OFFSET ${} LIMIT ${}", next(), next());
 
         // Not a cached prepared statement: PostgreSQL would switch to a generic plan after
