@@ -136,6 +136,87 @@ async fn a_manager_creates_reads_and_updates_a_customer() {
 }
 
 #[tokio::test]
+async fn a_phone_or_external_id_of_another_customer_is_a_conflict_on_create_and_update() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let create = format!("/api/data-owners/{}/customers", owner(&app));
+    let (status, first) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(new_customer("Fjord Fisk AS", "+47 912 34 567")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let first_id = first["id"].as_str().expect("an id").to_owned();
+    let (status, second) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(new_customer("Havbris AS", "+47 913 00 000")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let second_uri = format!("/api/customers/{}", second["id"].as_str().expect("an id"));
+
+    // Create: the same phone as the first is a 409 that names the first.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(new_customer("Kopi AS", "+47 912 34 567")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(detail(&problem).contains(&first_id), "{problem}");
+
+    // Update: the same rule.
+    let mut changed = second.clone();
+    for key in ["id", "data_owner", "dataset"] {
+        changed.as_object_mut().map(|o| o.remove(key));
+    }
+    changed["phones"] = json!(["+47 913 00 000", "+47 912 34 567"]);
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &second_uri,
+            Some(&t.manager),
+            Some(changed.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(detail(&problem).contains(&first_id), "{problem}");
+    assert!(detail(&problem).contains("+4791234567"), "{problem}");
+    changed["phones"] = json!(["+47 913 00 000"]);
+    changed["external_id"] = json!("new-Fjord Fisk AS");
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &second_uri,
+            Some(&t.manager),
+            Some(changed.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(detail(&problem).contains("external id"), "{problem}");
+    let (_, unchanged) = app
+        .call(Method::GET, &second_uri, Some(&t.manager), None)
+        .await;
+    assert_eq!(unchanged, second, "a refused update writes nothing");
+
+    // Keeping its own phone and external id is no conflict with itself.
+    changed["external_id"] = json!("new-Havbris AS");
+    changed["name"] = json!("Havbris Sjømat AS");
+    let (status, updated) = app
+        .call(Method::PUT, &second_uri, Some(&t.manager), Some(changed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+}
+
+#[tokio::test]
 async fn bad_customer_input_is_a_problem_that_names_the_field() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;
@@ -594,6 +675,107 @@ async fn an_import_takes_the_good_rows_and_numbers_the_bad_ones() {
 }
 
 #[tokio::test]
+async fn a_re_import_updates_matched_customers_or_skips_them_as_asked() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers/import", owner(&app));
+    let import = |rows: Value, on_match: Option<&str>| {
+        let mut body = json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": rows });
+        if let Some(choice) = on_match {
+            body["on_match"] = json!(choice);
+        }
+        body
+    };
+    let first = json!([
+        { "name": "Old Name AS", "phones": ["+4792100001"], "email": "old@example.no", "external_id": "re-1", "fields": { "employees": "5" } },
+    ]);
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(import(first, None)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let id = report["rows"][0]["customer"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    assert_eq!(report["rows"][0]["result"], "imported", "{report}");
+
+    // The same external id, new name, e-mail, phone and a CRM value: the customer is updated.
+    let again = json!([
+        { "name": "New Name AS", "phones": ["+4792100002"], "email": "new@example.no", "external_id": "re-1", "fields": { "industry": "Retail" } },
+    ]);
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(import(again, None)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["matched"].clone(), report["updated"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        report["rows"],
+        json!([{ "row": 1, "customer": id, "result": "updated", "enrolled": false }])
+    );
+    let customer = format!("/api/customers/{id}");
+    let (_, read) = app
+        .call(Method::GET, &customer, Some(&t.manager), None)
+        .await;
+    assert_eq!(read["name"], "New Name AS", "{read}");
+    assert_eq!(read["email"], "new@example.no", "{read}");
+    assert_eq!(read["phones"], json!(["+4792100002"]), "{read}");
+    assert_eq!(read["fields"]["industry"], "Retail", "{read}");
+    assert_eq!(
+        read["fields"]["employees"], "5",
+        "an empty cell keeps the value: {read}"
+    );
+
+    // Told to skip matches: reported as skipped, nothing changes.
+    let third = json!([
+        { "name": "Ignored AS", "phones": ["+4792100002"], "external_id": "re-1" },
+        { "name": "Brand New AS", "phones": ["+4792100003"] },
+    ]);
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(import(third, Some("skip"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["skipped"], 1, "{report}");
+    assert_eq!(report["rows"][0]["result"], "skipped", "{report}");
+    assert_eq!(report["rows"][1]["result"], "imported", "{report}");
+    let (_, unchanged) = app
+        .call(Method::GET, &customer, Some(&t.manager), None)
+        .await;
+    assert_eq!(unchanged, read);
+
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(import(
+                json!([{ "name": "X", "phones": ["+4792100009"] }]),
+                Some("merge"),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("on_match"), "{problem}");
+}
+
+#[tokio::test]
 async fn a_refused_import_writes_nothing() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;
@@ -926,6 +1108,40 @@ async fn bad_selections_and_roles_are_refused_before_anything_changes() {
             preview.clone(),
             json!({ "selection": { "segment": [] } }),
             "segment",
+        ),
+        // Conditions the assignment cannot meet are refused by name, not counted as 0.
+        (
+            preview.clone(),
+            json!({ "selection": { "fields": [{ "key": "colour", "values": [], "missing": true }] } }),
+            "selection.fields[0].key",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "fields": [{ "key": "industry", "values": [{ "type": "choice", "value": "Astrology" }] }] } }),
+            "selection.fields[0].values",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "fields": [{ "key": "employees", "values": [{ "type": "text", "value": "many" }] }] } }),
+            "selection.fields[0].values",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "states": [uuid::Uuid::nil()] } }),
+            "selection.states",
+        ),
+        (
+            preview.clone(),
+            json!({ "selection": { "segments": [uuid::Uuid::nil()] } }),
+            "selection.segments",
+        ),
+        (
+            bulk.clone(),
+            json!({
+                "selection": { "fields": [{ "key": "colour", "values": [], "missing": true }] },
+                "action": { "type": "remove" },
+            }),
+            "selection.fields[0].key",
         ),
         (
             bulk.clone(),

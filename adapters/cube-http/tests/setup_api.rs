@@ -921,7 +921,15 @@ async fn a_manager_adds_products_and_stops_selling_one() {
     let cases = [
         (
             json!({ "name": "X", "code": "X", "unit_price": "-1", "currency": "NOK" }),
-            "unit price",
+            "unit_price",
+        ),
+        (
+            json!({ "name": "X", "code": "X", "unit_price": "79000000000000000000000000000", "currency": "NOK" }),
+            "`unit_price` must be at most 1000000000",
+        ),
+        (
+            json!({ "name": "X", "code": "X", "unit_price": "9.999", "currency": "NOK" }),
+            "`unit_price` may have at most 2 decimal places",
         ),
         (
             json!({ "name": "X", "code": "X", "unit_price": "1", "currency": "kroner" }),
@@ -1605,6 +1613,10 @@ async fn a_bad_setup_is_a_problem_and_changes_nothing() {
     let t = Tokens::of(&app).await;
     let uri = format!("/api/assignments/{}/setup", app.assignment());
     let sale = SalesFlow::O_SALE.to_string();
+    let stranger = format!(
+        "`visibility.users`: {} is not a user of this organisation",
+        app.other.sellers[0].id
+    );
     let cases = [
         (
             json!({ "outcomes": [{ "outcome": uuid_like(77), "options": ["A"] }] }),
@@ -1668,6 +1680,14 @@ async fn a_bad_setup_is_a_problem_and_changes_nothing() {
             "after",
         ),
         (json!({ "visibility": { "from": "1 June" } }), "from"),
+        (
+            json!({ "visibility": { "users": [app.world.sellers[0].id.to_string(), app.other.sellers[0].id.to_string()] } }),
+            stranger.as_str(),
+        ),
+        (
+            json!({ "visibility": { "users": [uuid_like(7)] } }),
+            "`visibility.users`",
+        ),
         (
             json!({ "priority": [{ "rule": "field", "key": "Employees", "direction": "up" }] }),
             "priority",

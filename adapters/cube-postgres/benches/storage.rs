@@ -49,7 +49,7 @@ use cube_domain::outcome::{
     self, NewIds, OutcomeClass, OutcomeEvent, ProductLine, ProductLineRequest, RegisterOutcome,
     Registrar, RegistrationContext,
 };
-use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, Page, Store};
+use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
 use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement};
@@ -1690,6 +1690,7 @@ fn import_batch(
         initial_state: world.sales_flow.initial_state(),
         segment: None,
         enrolled_at: now_us(),
+        on_match: OnMatch::Update,
         rows: (0..rows)
             .map(|i| ImportRow {
                 customer: World::customer(

@@ -243,7 +243,7 @@ impl ReportRepository for PgUnitOfWork {
             });
         }
         // One row per price scale: add them up and sort like `tally_sold_products`.
-        Ok(cube_domain::reports::merge_sold_products(rows))
+        Ok(cube_domain::reports::merge_sold_products(rows)?)
     }
 
     async fn status_tally(
@@ -343,10 +343,7 @@ impl ReportRepository for PgUnitOfWork {
                 enrollment: event.enrollment,
                 customer: event.customer,
                 since: event.occurred_at,
-                value: event
-                    .products
-                    .iter()
-                    .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
+                value: cube_domain::reports::lines_value(&event.products)?,
                 lines: event.products,
             });
         }

@@ -213,7 +213,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
             .expect("sold products");
         assert_eq!(
             sold,
-            reports::tally_sold_products(chosen.iter().copied()),
+            reports::tally_sold_products(chosen.iter().copied()).expect("sums"),
             "sold {wanted:?}"
         );
     }
@@ -259,7 +259,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
         );
         hits_seen += hits.len();
         let own_events = log.iter().filter(|e| e.assignment == assignment);
-        let offers = reports::open_offers(&mine, own_events);
+        let offers = reports::open_offers(&mine, own_events).expect("sums");
         assert_eq!(uow.open_offers(assignment).await.expect("offers"), offers);
         offers_seen += offers.len();
     }

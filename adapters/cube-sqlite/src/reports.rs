@@ -82,7 +82,10 @@ fn tally_key_row(row: &SqliteRow) -> Result<OutcomeTallyRow, StoreError> {
 fn units_and_value(row: &SqliteRow) -> Result<(u64, Decimal), StoreError> {
     let units = count(row, "units")?;
     let price = parse_decimal(&col::<String>(row, "unit_price")?)?;
-    Ok((units, price.saturating_mul(Decimal::from(units))))
+    let value = price
+        .checked_mul(Decimal::from(units))
+        .ok_or(cube_domain::reports::SumOverflow("value"))?;
+    Ok((units, value))
 }
 
 impl SqliteUnit {
@@ -156,7 +159,7 @@ impl ReportRepository for SqliteUnit {
             });
         }
         // One row per distinct unit price: add them up and sort like `tally_sold_products`.
-        Ok(cube_domain::reports::merge_sold_products(rows))
+        Ok(cube_domain::reports::merge_sold_products(rows)?)
     }
 
     async fn status_tally(
@@ -257,17 +260,16 @@ impl ReportRepository for SqliteUnit {
         let events: Vec<OutcomeEvent> = fetch_docs(self.conn(), query, "outcome event").await?;
         let mut offers: Vec<OpenOffer> = events
             .into_iter()
-            .map(|event| OpenOffer {
-                enrollment: event.enrollment,
-                customer: event.customer,
-                since: event.occurred_at,
-                value: event
-                    .products
-                    .iter()
-                    .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
-                lines: event.products,
+            .map(|event| {
+                Ok(OpenOffer {
+                    enrollment: event.enrollment,
+                    customer: event.customer,
+                    since: event.occurred_at,
+                    value: cube_domain::reports::lines_value(&event.products)?,
+                    lines: event.products,
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         offers.sort_by_key(|o| (o.since, o.enrollment));
         Ok(offers)
     }

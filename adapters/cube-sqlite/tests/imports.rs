@@ -12,7 +12,7 @@ use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
-use cube_domain::ports::{ImportBatch, ImportCounts, ImportRow, Store, StoreError};
+use cube_domain::ports::{ImportBatch, ImportRow, OnMatch, Store, StoreError};
 use cube_domain::values::PhoneNumber;
 use cube_sqlite::SqliteStore;
 
@@ -46,6 +46,7 @@ fn batch(rows: Vec<(Customer, u128)>) -> ImportBatch {
         initial_state: state(TO_CALL),
         segment: Some(segment(1)),
         enrolled_at: T0,
+        on_match: OnMatch::Update,
         rows: rows
             .into_iter()
             .map(|(customer, enrollment)| ImportRow {
@@ -85,13 +86,14 @@ async fn rows_match_create_and_enroll_in_import_order() {
     let counts = uow.import_batch(&batch(rows)).await.unwrap();
     uow.commit().await.unwrap();
     assert_eq!(
-        counts,
-        ImportCounts {
-            created: 1,
-            matched: 2,
-            enrolled: 2,
-            already_enrolled: 1,
-        }
+        (
+            counts.created,
+            counts.matched,
+            counts.updated,
+            counts.enrolled,
+            counts.already_enrolled
+        ),
+        (1, 2, 2, 2, 1)
     );
 
     let mut uow = store.begin().await.unwrap();

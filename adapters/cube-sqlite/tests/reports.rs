@@ -159,7 +159,8 @@ async fn check_seed(seed: u64) {
             let expected = reports::tally_outcomes(in_window(&log, assignments, from, to));
             let got = uow.outcome_tally(assignments, from, to).await.unwrap();
             assert_eq!(got, expected, "outcome tally, seed {seed}, {from}..{to}");
-            let expected = reports::tally_sold_products(in_window(&log, assignments, from, to));
+            let expected =
+                reports::tally_sold_products(in_window(&log, assignments, from, to)).expect("sums");
             let got = uow.sold_products(assignments, from, to).await.unwrap();
             assert_eq!(got, expected, "sold products, seed {seed}, {from}..{to}");
         }
@@ -190,7 +191,8 @@ async fn check_seed(seed: u64) {
         assert_eq!(got, expected, "hits, seed {seed}");
         let owned: Vec<Enrollment> = mine.iter().map(|e| (*e).clone()).collect();
         let expected =
-            reports::open_offers(&owned, log.iter().filter(|e| e.assignment == assignment));
+            reports::open_offers(&owned, log.iter().filter(|e| e.assignment == assignment))
+                .expect("sums");
         let got = uow.open_offers(assignment).await.unwrap();
         assert_eq!(got, expected, "open offers, seed {seed}");
     }

@@ -14,7 +14,7 @@ use cube_app::system::UuidV7;
 use cube_domain::access::Role;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::ids::ClientId;
-use cube_domain::ports::IdGenerator;
+use cube_domain::ports::{IdGenerator, OnMatch};
 use cube_domain::values::{Email, Name};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -209,7 +209,14 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         .await?;
     let rows = (1..=size.customers).map(customer).collect();
     let report = cube
-        .import_customers(admin.id, assignment.id(), Dataset::B2b, None, rows)
+        .import_customers(
+            admin.id,
+            assignment.id(),
+            Dataset::B2b,
+            None,
+            rows,
+            OnMatch::Update,
+        )
         .await?;
     tracing::info!(
         created = report.created,
@@ -241,7 +248,14 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         .map(customer)
         .collect();
     let report = cube
-        .import_customers(admin.id, booking.id(), Dataset::B2b, None, rows)
+        .import_customers(
+            admin.id,
+            booking.id(),
+            Dataset::B2b,
+            None,
+            rows,
+            OnMatch::Update,
+        )
         .await?;
     tracing::info!(
         matched = report.matched,

@@ -2,9 +2,11 @@
 //! outcome on all, export, or remove. A bulk change is one unit of work: if any selected
 //! enrollment cannot take the action, nothing is changed and the error says how many and why.
 
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
+use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
+use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, UserId};
 use cube_domain::outcome::Registrar;
@@ -27,6 +29,26 @@ pub struct ExportRow {
     pub enrollment: Enrollment,
     /// Its customer.
     pub customer: Customer,
+}
+
+/// Refuses a selection that names a state, segment, CRM field or choice the assignment does
+/// not have (it could only select nobody by mistake).
+async fn check_selection(
+    uow: &mut dyn UnitOfWork,
+    assignment: &Assignment,
+    selection: &Selection,
+) -> AppResult<()> {
+    let flow = flow_of(uow, assignment).await?;
+    let owner = uow
+        .data_owner(assignment.data_owner())
+        .await?
+        .ok_or(AppError::NotFound("data owner"))?;
+    let crm_fields: Vec<_> = [Dataset::B2b, Dataset::B2c]
+        .into_iter()
+        .flat_map(|dataset| owner.fields(dataset).iter().cloned())
+        .collect();
+    selection.check(assignment.setup(), &flow, &crm_fields)?;
+    Ok(())
 }
 
 /// The assignment's enrollments `selection` matches, in import order, with their customers.
@@ -65,7 +87,9 @@ impl Cube {
     ) -> AppResult<Vec<ExportRow>> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
+        let assignment =
+            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
+        check_selection(uow.as_mut(), &assignment, selection).await?;
         Ok(selected(uow.as_mut(), assignment_id, selection)
             .await?
             .into_iter()
@@ -89,6 +113,7 @@ impl Cube {
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        check_selection(uow.as_mut(), &assignment, selection).await?;
         let rows = selected(uow.as_mut(), assignment_id, selection).await?;
         let mut report = BulkReport {
             selected: rows.len(),

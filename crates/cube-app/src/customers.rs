@@ -1,15 +1,18 @@
 //! Customers: added one by one or imported in batches (deduplicated by external id, then by
-//! phone), and enrolled in assignments. An import checks every row, rejects the bad ones
+//! phone; a matching row updates the customer or is skipped, as the caller chooses), and
+//! enrolled in assignments. An import checks every row, rejects the bad ones
 //! with a reason each, and writes the good ones in one unit of work: all of them or none.
 
 use crate::setup::{managed_owner, not_found_as};
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
-use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter, DuplicateCustomer};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId};
-use cube_domain::ports::{CustomerKey, ImportBatch, ImportRow, Page, StoreError, UnitOfWork};
+use cube_domain::ports::{
+    ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError, UnitOfWork,
+};
 use cube_domain::values::{Email, Name, PhoneNumber};
 use std::collections::BTreeMap;
 
@@ -41,6 +44,19 @@ pub struct RejectedRow {
     pub reason: String,
 }
 
+/// What an import did with one row it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedRowReport {
+    /// The row number (1 = first data row).
+    pub row: usize,
+    /// The customer the row is now.
+    pub customer: CustomerId,
+    /// Created, updated or skipped.
+    pub outcome: RowCustomer,
+    /// Enrolled now (else it was in the assignment already).
+    pub enrolled: bool,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -48,12 +64,18 @@ pub struct ImportReport {
     pub created: usize,
     /// Rows that matched an existing customer (by external id or phone).
     pub matched: usize,
+    /// Matched customers updated with their row.
+    pub updated: usize,
+    /// Matched customers left as they were (the caller chose to skip matches).
+    pub skipped: usize,
     /// Customers newly enrolled in the assignment.
     pub enrolled: usize,
     /// Customers that were in the assignment already.
     pub already_enrolled: usize,
     /// Rows rejected, with reasons.
     pub rejected: Vec<RejectedRow>,
+    /// The rows taken, in file order: what became of each.
+    pub rows: Vec<ImportedRowReport>,
 }
 
 /// What enrolling a list of customers did.
@@ -125,12 +147,7 @@ impl Cube {
         let user = actor(uow.as_mut(), actor_id).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let customer = parse_customer(self.new_id(), &owner, dataset, &input)?;
-        if let Some(existing) = find_existing(uow.as_mut(), owner_id, &customer).await? {
-            return Err(AppError::Store(StoreError::Duplicate(format!(
-                "a customer with the same external id or phone ({})",
-                existing.id()
-            ))));
-        }
+        check_unique(uow.as_mut(), &customer).await?;
         uow.save_customer(&customer).await?;
         uow.commit().await?;
         Ok(customer)
@@ -159,6 +176,7 @@ impl Cube {
         .map_err(|e| not_found_as(e, "customer"))?;
         let parsed = parse_customer(id, &owner, customer.dataset(), &input)?;
         customer.update(&owner, parsed.details().clone(), parsed.fields().clone())?;
+        check_unique(uow.as_mut(), &customer).await?;
         uow.save_customer(&customer).await?;
         uow.commit().await?;
         Ok(customer)
@@ -200,7 +218,8 @@ impl Cube {
 
     /// Imports rows into the assignment's data owner and enrolls them in the assignment
     /// (in `segment`, if given). Bad rows are rejected with a reason; the rest are written
-    /// in one unit of work.
+    /// in one unit of work. A row matching an existing customer updates it with the row's
+    /// values, or leaves it as it is, as `on_match` says.
     pub async fn import_customers(
         &self,
         actor_id: UserId,
@@ -208,6 +227,7 @@ impl Cube {
         dataset: Dataset,
         segment: Option<SegmentId>,
         rows: Vec<CustomerInput>,
+        on_match: OnMatch,
     ) -> AppResult<ImportReport> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
@@ -227,6 +247,7 @@ impl Cube {
         let mut rejected = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut batch_rows = Vec::with_capacity(rows.len());
+        let mut row_numbers = Vec::with_capacity(rows.len());
         for (index, input) in rows.iter().enumerate() {
             let row = index + 1;
             let customer = match parse_customer(self.new_id(), &owner, dataset, input) {
@@ -256,6 +277,7 @@ impl Cube {
                 customer,
                 enrollment: self.new_id(),
             });
+            row_numbers.push(row);
         }
         let batch = ImportBatch {
             data_owner: owner.id(),
@@ -264,16 +286,37 @@ impl Cube {
             segment,
             enrolled_at: now,
             rows: batch_rows,
+            on_match,
         };
         let counts = uow.import_batch(&batch).await?;
         uow.commit().await?;
         let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        if counts.rows.len() != row_numbers.len() {
+            return Err(AppError::Store(StoreError::Corrupt(format!(
+                "the import reported {} of {} rows",
+                counts.rows.len(),
+                row_numbers.len()
+            ))));
+        }
+        let rows = row_numbers
+            .into_iter()
+            .zip(&counts.rows)
+            .map(|(row, imported)| ImportedRowReport {
+                row,
+                customer: imported.customer,
+                outcome: imported.outcome,
+                enrolled: imported.enrolled,
+            })
+            .collect();
         Ok(ImportReport {
             created: count(counts.created),
             matched: count(counts.matched),
+            updated: count(counts.updated),
+            skipped: count(counts.skipped),
             enrolled: count(counts.enrolled),
             already_enrolled: count(counts.already_enrolled),
             rejected,
+            rows,
         })
     }
 
@@ -341,26 +384,21 @@ fn dedup_keys(customer: &Customer) -> Vec<String> {
         .collect()
 }
 
-/// The data owner's customer with the same external id, else the same main phone.
-async fn find_existing(
-    uow: &mut dyn UnitOfWork,
-    owner: DataOwnerId,
-    customer: &Customer,
-) -> AppResult<Option<Customer>> {
-    if let Some(external) = &customer.details().external_id
-        && let Some(found) = uow
-            .find_customer(owner, &CustomerKey::ExternalId(external.clone()))
-            .await?
-    {
-        return Ok(Some(found));
-    }
-    for phone in &customer.details().phones {
-        if let Some(found) = uow
-            .find_customer(owner, &CustomerKey::Phone(phone.clone()))
+/// One rule for a created and an updated customer: no other customer of the data owner has
+/// its external id or any of its phone numbers (the keys an import matches by). The refusal
+/// names the other customer, whom the caller (a manager of the data owner) may see.
+async fn check_unique(uow: &mut dyn UnitOfWork, customer: &Customer) -> AppResult<()> {
+    for key in customer.identity_keys() {
+        if let Some(other) = uow
+            .find_customer(customer.data_owner(), &key, Some(customer.id()))
             .await?
         {
-            return Ok(Some(found));
+            return Err(DuplicateCustomer {
+                other: other.id(),
+                key,
+            }
+            .into());
         }
     }
-    Ok(None)
+    Ok(())
 }

@@ -5,13 +5,15 @@
 use cube_domain::access::AccessError;
 use cube_domain::assignment::AssignmentError;
 use cube_domain::assignment::setup::LimitMetric;
-use cube_domain::customer::CustomerError;
+use cube_domain::bulk::SelectionError;
+use cube_domain::customer::{CustomerError, DuplicateCustomer};
 use cube_domain::enrollment::ReservationError;
 use cube_domain::fields::FieldError;
 use cube_domain::flow::FlowError;
 use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
+use cube_domain::reports::SumOverflow;
 use cube_domain::time_entry::TimeEntryError;
 use cube_domain::values::ValueError;
 use thiserror::Error;
@@ -37,6 +39,9 @@ pub enum AppError {
     /// A customer is invalid.
     #[error(transparent)]
     Customer(#[from] CustomerError),
+    /// Another customer of the data owner has the same external id or phone number.
+    #[error(transparent)]
+    DuplicateCustomer(#[from] DuplicateCustomer),
     /// A product is invalid.
     #[error(transparent)]
     Product(#[from] ProductError),
@@ -55,6 +60,12 @@ pub enum AppError {
     /// A time entry was refused.
     #[error(transparent)]
     TimeEntry(#[from] TimeEntryError),
+    /// A report's sum is too large to add up exactly (never answered as a wrong total).
+    #[error(transparent)]
+    Sum(#[from] SumOverflow),
+    /// A bulk selection names something the assignment does not have.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
     /// A hard-stop activity limit is reached: no more customers are handed out.
     #[error(
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
@@ -110,6 +121,7 @@ impl AppError {
             | AppError::Registration(RegistrationError::MeetingOverlaps(..))
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
+            | AppError::DuplicateCustomer(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
                 ErrorKind::Conflict
             }
@@ -124,6 +136,8 @@ impl AppError {
             | AppError::Assignment(_)
             | AppError::Registration(_)
             | AppError::TimeEntry(_)
+            | AppError::Selection(_)
+            | AppError::Sum(_)
             | AppError::Invalid(_)
             | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,

@@ -218,7 +218,7 @@ impl Cube {
         let sold = uow.sold_products(&[id], window.from, window.to).await?;
         let open_offers = uow.open_offers(id).await?;
         Ok(SalesOverview {
-            sold: reports::sales_report(&sold),
+            sold: reports::sales_report(&sold)?,
             open_offers,
         })
     }

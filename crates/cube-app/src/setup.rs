@@ -20,6 +20,7 @@ use cube_domain::ports::UnitOfWork;
 use cube_domain::product::{Currency, Product};
 use cube_domain::values::Name;
 use rust_decimal::Decimal;
+use std::collections::BTreeSet;
 
 mod reads;
 
@@ -482,13 +483,25 @@ impl Cube {
         Ok(assignment)
     }
 
-    /// Products and calendars named in a setup must be the data owner's.
+    /// Products and calendars named in a setup must be the data owner's; the users it is
+    /// visible to must be users of the assignment's organisation.
     async fn check_setup_references(
         &self,
         uow: &mut dyn UnitOfWork,
         assignment: &Assignment,
         setup: &AssignmentSetup,
     ) -> AppResult<()> {
+        if setup.visibility.users.is_some() {
+            let members: BTreeSet<UserId> = uow
+                .users(assignment.organisation())
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect();
+            setup
+                .visibility
+                .check_users(|user| members.contains(&user))?;
+        }
         for product_id in &setup.products.available {
             let product = uow.product(*product_id).await?;
             if product.is_none_or(|p| p.data_owner() != assignment.data_owner()) {

@@ -15,6 +15,8 @@ use cube_domain::assignment::setup::{PerformanceCriteria, Visibility};
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::data_owner::Dataset;
 use cube_domain::flow::{FlowProblem, FlowVersion, StateCategory};
+use cube_domain::ids::UserId;
+use cube_domain::ports::OnMatch;
 use cube_testkit::fixtures::{MeetingFlow, SalesFlow};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -176,7 +178,14 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     ];
     let report = h
         .cube
-        .import_customers(manager, assignment, Dataset::B2b, None, rows)
+        .import_customers(
+            manager,
+            assignment,
+            Dataset::B2b,
+            None,
+            rows,
+            OnMatch::Update,
+        )
         .await
         .expect("import");
     assert_eq!(report.created, 1);
@@ -659,4 +668,36 @@ async fn customers_are_searched_in_the_managed_data_owner_only() {
         .customers(stranger.id, owner, &words("customer"), page)
         .await;
     assert_eq!(found, Err(AppError::NotFound("data owner")));
+}
+
+#[tokio::test]
+async fn visibility_names_only_users_of_the_organisation() {
+    let h = Harness::new(1).await;
+    let assignment = h.world.assignment.id();
+    let admin = h.world.admin.id;
+    let stranger = h.other_admin().await.id;
+    let nobody = UserId::from_uuid(uuid::Uuid::from_u128(0xdead));
+    let before = h.cube.assignment(admin, assignment).await.expect("read");
+    let mut setup = before.setup().clone();
+    setup.visibility = Visibility {
+        users: Some(BTreeSet::from([h.world.seller(0), stranger, nobody])),
+        from: None,
+        to: None,
+    };
+    let error = h
+        .cube
+        .update_assignment_setup(admin, assignment, setup)
+        .await
+        .expect_err("a stranger and a made-up id");
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    let detail = error.to_string();
+    assert!(detail.contains("visibility.users"), "{detail}");
+    assert!(detail.contains(&stranger.to_string()), "{detail}");
+    assert!(detail.contains(&nobody.to_string()), "{detail}");
+    assert!(!detail.contains(&h.world.seller(0).to_string()), "{detail}");
+    assert_eq!(
+        h.cube.assignment(admin, assignment).await.expect("read"),
+        before,
+        "nothing was stored"
+    );
 }

@@ -132,7 +132,10 @@ async fn a_sellers_day_follows_the_seed_rules() {
         .await
         .expect("sale");
     assert_eq!(sale.event.to_category, StateCategory::Yes);
-    assert_eq!(sale.event.products[0].value(), Decimal::new(99_800, 2));
+    assert_eq!(
+        sale.event.products[0].value(),
+        Some(Decimal::new(99_800, 2))
+    );
 
     // My Work lists the personal follow-up for the seller and the shared one for everybody.
     let my_work = h.cube.my_work(seller).await.expect("my work");

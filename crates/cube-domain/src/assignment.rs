@@ -26,9 +26,22 @@ pub enum AssignmentError {
     /// The setup names a segment the assignment does not have.
     #[error("the setup refers to segment {0}, which the assignment does not have")]
     UnknownSegment(SegmentId),
+    /// `visibility.users` names users who are not of the assignment's organisation, or no
+    /// user at all (never told apart, as another organisation's data is never shown).
+    #[error(
+        "`visibility.users`: {} not a user of this organisation; list only users of the organisation (or none for everyone)",
+        list_ids(.0)
+    )]
+    UnknownVisibilityUsers(Vec<UserId>),
     /// Something else in the setup is inconsistent; the message says what.
     #[error("{0}")]
     Setup(String),
+}
+
+fn list_ids(ids: &[UserId]) -> String {
+    let listed: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let verb = if ids.len() == 1 { "is" } else { "are" };
+    format!("{} {verb}", listed.join(", "))
 }
 
 /// An assignment.

@@ -5,6 +5,7 @@
 use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldValues, check_values};
 use crate::ids::{CustomerId, DataOwnerId};
+use crate::ports::CustomerKey;
 use crate::values::{Email, Name, PhoneNumber};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -22,6 +23,21 @@ pub enum CustomerError {
     /// Nothing to call or write to.
     #[error("a customer needs at least one phone number or an e-mail address")]
     NoContact,
+}
+
+/// Another customer of the same data owner already has one of this customer's keys. An
+/// external id and each phone number identify one customer in a data owner's register (the
+/// keys imports match by), so a create and an update obey the same rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "customer {other} of this data owner already has {key}; use that customer or give another {kind}",
+    kind = .key.kind()
+)]
+pub struct DuplicateCustomer {
+    /// The customer that has the key.
+    pub other: CustomerId,
+    /// The key both would have.
+    pub key: CustomerKey,
 }
 
 /// The fixed fields every customer has.
@@ -52,6 +68,18 @@ pub struct Customer {
 }
 
 impl Customer {
+    /// The keys that identify the customer in its data owner's register: the external id,
+    /// then each phone number.
+    pub fn identity_keys(&self) -> Vec<CustomerKey> {
+        let details = &self.details;
+        details
+            .external_id
+            .iter()
+            .map(|e| CustomerKey::ExternalId(e.clone()))
+            .chain(details.phones.iter().cloned().map(CustomerKey::Phone))
+            .collect()
+    }
+
     /// Creates a customer, checking the custom fields against the data owner's definitions.
     pub fn new(
         id: CustomerId,
@@ -86,6 +114,49 @@ impl Customer {
         let updated = Self::new(self.id, owner, self.dataset, details, fields)?;
         *self = updated;
         Ok(())
+    }
+
+    /// This customer as a re-imported `row` (an import row that matched it) leaves it: the
+    /// row's name, and every other fixed field the row gives (phones, e-mail, address,
+    /// registry number, external id); the CRM values the row gives overwrite those keys. A
+    /// cell the row leaves empty keeps what the customer has, so a list with fewer columns
+    /// never wipes data. A row of the other dataset makes the customer that dataset, with the
+    /// row's CRM values only (the old ones belong to the other dataset's fields).
+    ///
+    /// The row was checked against the data owner's fields when parsed, so the result is a
+    /// valid customer: it has every contact the row or the customer had.
+    pub fn reimported(&self, row: &Customer) -> Customer {
+        let given = &row.details;
+        let mut details = self.details.clone();
+        details.name = given.name.clone();
+        if !given.phones.is_empty() {
+            details.phones = given.phones.clone();
+        }
+        let keep_or_take = |old: &mut Option<String>, new: &Option<String>| {
+            if new.is_some() {
+                old.clone_from(new);
+            }
+        };
+        keep_or_take(&mut details.address, &given.address);
+        keep_or_take(&mut details.registry_number, &given.registry_number);
+        keep_or_take(&mut details.external_id, &given.external_id);
+        if given.email.is_some() {
+            details.email.clone_from(&given.email);
+        }
+        let fields = if row.dataset == self.dataset {
+            let mut fields = self.fields.clone();
+            fields.extend(row.fields.clone());
+            fields
+        } else {
+            row.fields.clone()
+        };
+        Customer {
+            id: self.id,
+            data_owner: self.data_owner,
+            dataset: row.dataset,
+            details,
+            fields,
+        }
     }
 
     /// The id.

@@ -12,7 +12,7 @@ use crate::ids::{
     ProductId, StateId, UserId,
 };
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
-use crate::product::{Currency, Product};
+use crate::product::{Currency, MAX_QUANTITY, PriceError, Product, check_unit_price};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -94,9 +94,10 @@ pub struct ProductLine {
 }
 
 impl ProductLine {
-    /// Quantity × unit price.
-    pub fn value(&self) -> Decimal {
-        self.unit_price * Decimal::from(self.quantity)
+    /// Quantity × unit price; `None` if it does not fit a `Decimal` (never for a line within
+    /// the bounds of [`crate::product`], which registration enforces).
+    pub fn value(&self) -> Option<Decimal> {
+        self.unit_price.checked_mul(Decimal::from(self.quantity))
     }
 }
 
@@ -232,9 +233,19 @@ pub enum RegistrationError {
     /// Price changed where the assignment does not allow it.
     #[error("the price of product {0} cannot be changed in this assignment")]
     PriceNotEditable(ProductId),
-    /// A negative price.
-    #[error("the price of product {0} cannot be negative")]
-    NegativePrice(ProductId),
+    /// A unit price out of bounds (negative, above the maximum, too many decimals).
+    #[error("the unit price of product {0} {1}")]
+    Price(ProductId, PriceError),
+    /// More units than one line may have.
+    #[error("the quantity of product {product} must be at most {max}, got {got}")]
+    QuantityTooLarge {
+        /// The product.
+        product: ProductId,
+        /// The quantity given.
+        got: u32,
+        /// The most allowed ([`crate::product::MAX_QUANTITY`]).
+        max: u32,
+    },
     /// Booking outcome without a meeting.
     #[error("outcome '{0}' books a meeting: give the calendar, start and end")]
     MeetingRequired(String),
@@ -523,16 +534,27 @@ fn product_lines(
             if request.quantity == 0 {
                 return Err(RegistrationError::ZeroQuantity(request.product));
             }
+            if request.quantity > MAX_QUANTITY {
+                return Err(RegistrationError::QuantityTooLarge {
+                    product: request.product,
+                    got: request.quantity,
+                    max: MAX_QUANTITY,
+                });
+            }
+            if let Some(price) = request.unit_price {
+                check_unit_price(price)
+                    .map_err(|e| RegistrationError::Price(request.product, e))?;
+            }
             let unit_price = match request.unit_price {
-                Some(price) if price.is_sign_negative() && !price.is_zero() => {
-                    return Err(RegistrationError::NegativePrice(request.product));
-                }
                 Some(price) if price != product.unit_price() && !settings.price_editable => {
                     return Err(RegistrationError::PriceNotEditable(request.product));
                 }
                 Some(price) => price,
                 None => product.unit_price(),
             };
+            // A catalogue price stored before the bounds existed is checked as well.
+            check_unit_price(unit_price)
+                .map_err(|e| RegistrationError::Price(request.product, e))?;
             Ok(ProductLine {
                 product: product.id(),
                 quantity: request.quantity,

@@ -1,4 +1,8 @@
 //! The product catalogue of a data owner. Prices are `Decimal` in a named currency.
+//!
+//! Prices and quantities are bounded ([`MAX_UNIT_PRICE`], [`PRICE_DECIMALS`],
+//! [`MAX_QUANTITY`]) so a product line's value (at most 10^13) and any report's sum of them
+//! stay exact in a `Decimal` and in every store's integer minor units.
 
 use crate::ids::{DataOwnerId, ProductId};
 use crate::values::Name;
@@ -6,12 +10,47 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// The highest unit price a product or a product line may have (in its currency's units).
+pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// The most decimal places a unit price may have (øre, cents).
+pub const PRICE_DECIMALS: u32 = 2;
+/// The most units one product line may have.
+pub const MAX_QUANTITY: u32 = 10_000;
+
+/// Why a unit price is out of bounds.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PriceError {
+    /// Below zero.
+    #[error("must be zero or more, got {0}")]
+    Negative(Decimal),
+    /// Above [`MAX_UNIT_PRICE`].
+    #[error("must be at most 1000000000, got {0}")]
+    TooHigh(Decimal),
+    /// More than [`PRICE_DECIMALS`] decimal places.
+    #[error("may have at most 2 decimal places, got {0}")]
+    TooPrecise(Decimal),
+}
+
+/// Checks a unit price: 0 to [`MAX_UNIT_PRICE`], at most [`PRICE_DECIMALS`] decimals.
+pub fn check_unit_price(price: Decimal) -> Result<(), PriceError> {
+    if price.is_sign_negative() && !price.is_zero() {
+        return Err(PriceError::Negative(price));
+    }
+    if price > MAX_UNIT_PRICE {
+        return Err(PriceError::TooHigh(price));
+    }
+    if price.normalize().scale() > PRICE_DECIMALS {
+        return Err(PriceError::TooPrecise(price));
+    }
+    Ok(())
+}
+
 /// Why a product was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProductError {
-    /// Prices cannot be negative.
-    #[error("unit price must be zero or more, got {0}")]
-    NegativePrice(Decimal),
+    /// The unit price is out of bounds.
+    #[error("`unit_price` {0}")]
+    Price(#[from] PriceError),
     /// Currency codes are three upper-case letters.
     #[error("currency '{0}' is not an ISO 4217 code such as NOK or EUR")]
     Currency(String),
@@ -80,9 +119,7 @@ impl Product {
         if code.is_empty() || code.chars().count() > 64 {
             return Err(ProductError::Code);
         }
-        if unit_price.is_sign_negative() && !unit_price.is_zero() {
-            return Err(ProductError::NegativePrice(unit_price));
-        }
+        check_unit_price(unit_price)?;
         Ok(Self {
             id,
             data_owner,

@@ -176,3 +176,158 @@ fn conditions_combine() {
     });
     assert!(!selection.matches(&wrong_segment, &industry("Retail")));
 }
+
+#[test]
+fn text_conditions_match_whatever_the_case() {
+    let city = |v: &str| FieldValues::from([(key("city"), FieldValue::Text(v.into()))]);
+    let selection = Selection {
+        fields: vec![FieldCondition {
+            key: key("city"),
+            values: BTreeSet::from([FieldValue::Text("oslo".into())]),
+            missing: false,
+        }],
+        ..Selection::default()
+    };
+    let any = enrollment(|_| {});
+    assert!(selection.matches(&any, &city("Oslo")), "oslo finds Oslo");
+    assert!(selection.matches(&any, &city("OSLO")));
+    assert!(!selection.matches(&any, &city("Bergen")));
+}
+
+mod checked {
+    use super::*;
+    use cube_domain::assignment::setup::{AssignmentSetup, Segment};
+    use cube_domain::bulk::SelectionError;
+    use cube_domain::fields::{FieldDefinition, FieldError, FieldType};
+    use cube_domain::ids::StateId;
+
+    fn crm_fields() -> Vec<FieldDefinition> {
+        let choices = vec!["Energy".to_owned(), "Retail".to_owned()];
+        vec![
+            FieldDefinition::new(
+                key("industry"),
+                "Industry",
+                FieldType::Choice { choices },
+                false,
+            )
+            .expect("valid"),
+            FieldDefinition::new(key("city"), "City", FieldType::Text, false).expect("valid"),
+        ]
+    }
+
+    fn setup() -> AssignmentSetup {
+        AssignmentSetup {
+            segments: vec![Segment {
+                id: NORTH,
+                name: name("North"),
+            }],
+            ..AssignmentSetup::default()
+        }
+    }
+
+    fn check(selection: &Selection) -> Result<(), SelectionError> {
+        selection.check(&setup(), &sales::flow(), &crm_fields())
+    }
+
+    #[test]
+    fn a_selection_of_known_things_passes() {
+        let selection = Selection {
+            segments: Some(BTreeSet::from([Some(NORTH), None])),
+            states: Some(BTreeSet::from([sales::state::OFFER])),
+            fields: vec![industry_is(&["Retail"], true)],
+            min_attempts: Some(1),
+            max_attempts: Some(3),
+        };
+        assert_eq!(check(&selection), Ok(()));
+    }
+
+    #[test]
+    fn an_unknown_state_or_segment_is_named() {
+        let unknown: StateId = id(999);
+        let states = Selection {
+            states: Some(BTreeSet::from([sales::state::OFFER, unknown])),
+            ..Selection::default()
+        };
+        assert_eq!(check(&states), Err(SelectionError::UnknownState(unknown)));
+        let segments = Selection {
+            segments: Some(BTreeSet::from([Some(SOUTH)])),
+            ..Selection::default()
+        };
+        assert_eq!(check(&segments), Err(SelectionError::UnknownSegment(SOUTH)));
+    }
+
+    #[test]
+    fn an_unknown_field_key_is_named_with_its_position() {
+        let selection = Selection {
+            fields: vec![
+                industry_is(&["Retail"], false),
+                FieldCondition {
+                    key: key("colour"),
+                    values: BTreeSet::new(),
+                    missing: true,
+                },
+            ],
+            ..Selection::default()
+        };
+        let error = check(&selection).expect_err("no field 'colour'");
+        assert_eq!(
+            error,
+            SelectionError::UnknownField {
+                index: 1,
+                key: key("colour")
+            }
+        );
+        assert!(
+            error.to_string().contains("selection.fields[1].key"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_choice_or_a_value_of_the_wrong_type_is_refused() {
+        let choice = Selection {
+            fields: vec![industry_is(&["Shipping"], false)],
+            ..Selection::default()
+        };
+        assert!(matches!(
+            check(&choice),
+            Err(SelectionError::BadValue {
+                index: 0,
+                error: FieldError::NotAChoice { .. }
+            })
+        ));
+        let wrong_type = Selection {
+            fields: vec![FieldCondition {
+                key: key("city"),
+                values: BTreeSet::from([FieldValue::Number(7)]),
+                missing: false,
+            }],
+            ..Selection::default()
+        };
+        let error = check(&wrong_type).expect_err("city is text");
+        assert!(matches!(
+            error,
+            SelectionError::BadValue {
+                index: 0,
+                error: FieldError::WrongType { .. }
+            }
+        ));
+        assert!(
+            error.to_string().contains("selection.fields[0].values"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn at_least_more_than_at_most_is_refused() {
+        let selection = Selection {
+            min_attempts: Some(5),
+            max_attempts: Some(2),
+            ..Selection::default()
+        };
+        assert_eq!(
+            check(&selection),
+            Err(SelectionError::AttemptsRange { min: 5, max: 2 })
+        );
+    }
+}

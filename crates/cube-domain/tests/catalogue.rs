@@ -8,7 +8,7 @@ use cube_domain::customer::{Customer, CustomerDetails, CustomerError};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::fields::{FieldDefinition, FieldError, FieldType, FieldValue, FieldValues};
 use cube_domain::meeting::{Meeting, MeetingKind};
-use cube_domain::product::{Currency, Product, ProductError};
+use cube_domain::product::{Currency, PriceError, Product, ProductError, check_unit_price};
 use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 
@@ -50,9 +50,35 @@ fn a_product_is_active_when_created() {
 fn a_product_price_cannot_be_negative() {
     assert_eq!(
         product("POWER", -1),
-        Err(ProductError::NegativePrice(Decimal::from(-1)))
+        Err(ProductError::Price(PriceError::Negative(Decimal::from(-1))))
     );
     assert!(product("FREE", 0).is_ok());
+}
+
+#[test]
+fn a_product_price_is_at_most_a_billion_with_two_decimals() {
+    assert!(product("TOP", 1_000_000_000).is_ok());
+    assert_eq!(
+        product("OVER", 1_000_000_001),
+        Err(ProductError::Price(PriceError::TooHigh(Decimal::from(
+            1_000_000_001_i64
+        ))))
+    );
+    let huge = Decimal::MAX; // about 7.9 × 10^28
+    let made = Product::new(PRODUCT, DATA_OWNER, name("X"), "X", huge, nok());
+    assert_eq!(made, Err(ProductError::Price(PriceError::TooHigh(huge))));
+    let cents = Decimal::new(49_950, 2);
+    assert_eq!(check_unit_price(cents), Ok(()));
+    assert_eq!(check_unit_price(Decimal::new(4_995, 1)), Ok(()));
+    assert_eq!(
+        check_unit_price(Decimal::new(49_900, 3)),
+        Ok(()),
+        "499.900 is 499.90"
+    );
+    assert_eq!(
+        check_unit_price(Decimal::new(49_995, 3)),
+        Err(PriceError::TooPrecise(Decimal::new(49_995, 3)))
+    );
 }
 
 #[test]

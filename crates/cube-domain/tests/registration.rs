@@ -11,6 +11,7 @@ use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{
     MAX_NOTE, OutcomeClass, ProductLineRequest, RegisterOutcome, Registrar, RegistrationError,
 };
+use cube_domain::product::{MAX_QUANTITY, PriceError};
 use rust_decimal::Decimal;
 use time::Duration;
 
@@ -308,7 +309,7 @@ fn a_sale_takes_product_lines_at_the_list_price() {
     assert_eq!(line.product, PRODUCT);
     assert_eq!(line.unit_price, Decimal::from(499));
     assert_eq!(line.currency.as_str(), "NOK");
-    assert_eq!(line.value(), Decimal::from(1497));
+    assert_eq!(line.value(), Some(Decimal::from(1497)));
 }
 
 #[test]
@@ -375,7 +376,10 @@ fn a_negative_price_is_refused_even_where_prices_are_editable() {
     }]);
     assert_eq!(
         seller_registers(&world, command),
-        Err(RegistrationError::NegativePrice(PRODUCT))
+        Err(RegistrationError::Price(
+            PRODUCT,
+            PriceError::Negative(Decimal::from(-1))
+        ))
     );
     let free = sale_with(vec![ProductLineRequest {
         unit_price: Some(Decimal::ZERO),
@@ -716,4 +720,42 @@ fn a_progress_outcome_clears_the_retry_delay() {
         .expect("lead");
     assert_eq!(lead.enrollment.retry_at(), None);
     assert_eq!(lead.enrollment.attempts(), 1, "attempts are history");
+}
+
+#[test]
+fn a_line_is_bounded_in_quantity_and_price() {
+    let world = World::sales().with_setup(|setup| setup.products.price_editable = true);
+    let most = sale_with(vec![product_line(PRODUCT, MAX_QUANTITY)]);
+    assert!(seller_registers(&world, most).is_ok());
+    let too_many = sale_with(vec![product_line(PRODUCT, u32::MAX)]);
+    assert_eq!(
+        seller_registers(&world, too_many),
+        Err(RegistrationError::QuantityTooLarge {
+            product: PRODUCT,
+            got: u32::MAX,
+            max: 10_000
+        })
+    );
+    // The line: 7.9 × 10^28 a unit.
+    let huge = sale_with(vec![ProductLineRequest {
+        unit_price: Some(Decimal::MAX),
+        ..product_line(PRODUCT, 1)
+    }]);
+    let refused = seller_registers(&world, huge).expect_err("beyond the bound");
+    assert_eq!(
+        refused,
+        RegistrationError::Price(PRODUCT, PriceError::TooHigh(Decimal::MAX))
+    );
+    assert!(
+        refused.to_string().contains("at most 1000000000"),
+        "{refused}"
+    );
+    let fractions = sale_with(vec![ProductLineRequest {
+        unit_price: Some(Decimal::new(1, 3)),
+        ..product_line(PRODUCT, 1)
+    }]);
+    assert!(matches!(
+        seller_registers(&world, fractions),
+        Err(RegistrationError::Price(_, PriceError::TooPrecise(_)))
+    ));
 }

@@ -5,6 +5,10 @@
 //! row sent) and reason, and the good ones are written in one unit of work: all of them or
 //! none. A row whose *shape* is wrong (an unknown key, a missing `name`) is a malformed
 //! request instead, refused as a whole with the row's index in the message.
+//!
+//! A row matching an existing customer (same external id, else same phone) updates it with
+//! the row's values by default (`on_match: "update"`), or leaves it as it is
+//! (`on_match: "skip"`); the answer says per row what happened.
 
 use super::invalid_field;
 use super::records::{CustomerRequest, DatasetDto};
@@ -16,6 +20,7 @@ use axum::extract::State;
 use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportReport};
 use cube_domain::ids::{AssignmentId, CustomerId, SegmentId};
+use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -40,6 +45,56 @@ pub struct ImportRequest {
     /// The rows, 1 to 50 000. Rows matching an existing customer (same external id, else
     /// same phone) are enrolled, not duplicated.
     pub rows: Vec<CustomerRequest>,
+    /// What a row matching an existing customer does to it: `update` (the default) writes
+    /// the row's name and every value the row gives (an empty cell keeps what is there);
+    /// `skip` leaves the customer as it is.
+    #[serde(default)]
+    pub on_match: OnMatchDto,
+}
+
+/// What a row matching an existing customer does to it.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMatchDto {
+    /// Update the customer with the row's values.
+    #[default]
+    Update,
+    /// Leave the customer as it is.
+    Skip,
+}
+
+impl From<OnMatchDto> for OnMatch {
+    fn from(value: OnMatchDto) -> Self {
+        match value {
+            OnMatchDto::Update => OnMatch::Update,
+            OnMatchDto::Skip => OnMatch::Skip,
+        }
+    }
+}
+
+/// What became of a row's customer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcomeDto {
+    /// A new customer.
+    Imported,
+    /// An existing customer, updated with the row.
+    Updated,
+    /// An existing customer, left as it was (`on_match: "skip"`).
+    Skipped,
+}
+
+/// A row the import took.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportedRowDto {
+    /// The row number: 1 is the first row sent.
+    pub row: usize,
+    /// The customer the row is.
+    pub customer: Uuid,
+    /// Imported (new), updated or skipped.
+    pub result: RowOutcomeDto,
+    /// Enrolled now; false when the customer was in the assignment already.
+    pub enrolled: bool,
 }
 
 /// A row the import did not take.
@@ -58,14 +113,20 @@ pub struct ImportReportDto {
     pub imported: usize,
     /// New customers created.
     pub created: usize,
-    /// Rows that matched an existing customer.
+    /// Rows that matched an existing customer: `updated` + `skipped`.
     pub matched: usize,
+    /// Matched customers updated with their row.
+    pub updated: usize,
+    /// Matched customers left as they were.
+    pub skipped: usize,
     /// Customers newly enrolled in the assignment.
     pub enrolled: usize,
     /// Customers that were in the assignment already.
     pub already_enrolled: usize,
     /// Rows not taken, in row order.
     pub rejected: Vec<RejectedRowDto>,
+    /// Rows taken, in row order, with what became of each.
+    pub rows: Vec<ImportedRowDto>,
 }
 
 impl From<ImportReport> for ImportReportDto {
@@ -74,6 +135,8 @@ impl From<ImportReport> for ImportReportDto {
             imported: r.created.saturating_add(r.matched),
             created: r.created,
             matched: r.matched,
+            updated: r.updated,
+            skipped: r.skipped,
             enrolled: r.enrolled,
             already_enrolled: r.already_enrolled,
             rejected: r
@@ -82,6 +145,20 @@ impl From<ImportReport> for ImportReportDto {
                 .map(|r| RejectedRowDto {
                     row: r.row,
                     reason: r.reason,
+                })
+                .collect(),
+            rows: r
+                .rows
+                .into_iter()
+                .map(|r| ImportedRowDto {
+                    row: r.row,
+                    customer: r.customer.as_uuid(),
+                    result: match r.outcome {
+                        RowCustomer::Created => RowOutcomeDto::Imported,
+                        RowCustomer::Updated => RowOutcomeDto::Updated,
+                        RowCustomer::Skipped => RowOutcomeDto::Skipped,
+                    },
+                    enrolled: r.enrolled,
                 })
                 .collect(),
         }
@@ -172,6 +249,7 @@ pub async fn import(
             request.dataset.into(),
             request.segment.map(SegmentId::from_uuid),
             rows,
+            request.on_match.into(),
         )
         .await?;
     Ok(Json(ImportReportDto::from(report)))

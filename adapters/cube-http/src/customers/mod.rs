@@ -104,6 +104,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         records::DatasetDto, records::CustomerRequest, records::NewCustomerRequest,
         records::CustomerRecordDto, records::CustomerPageDto,
         import::ImportRequest, import::ImportReportDto, import::RejectedRowDto,
+        import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
         import::EnrollRequest, import::EnrollReportDto,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,

@@ -62,9 +62,11 @@ fn invalid(detail: String) -> ApiError {
 pub struct ProductLineDto {
     /// The product.
     pub product: Uuid,
-    /// Units (at least 1).
+    /// Units: 1 to 10000.
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: u32,
-    /// Another unit price, where the assignment allows it.
+    /// Another unit price, where the assignment allows it: 0 to 1000000000 with at most two
+    /// decimals.
     pub unit_price: Option<Decimal>,
 }
 

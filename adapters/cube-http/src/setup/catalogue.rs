@@ -28,7 +28,8 @@ pub struct NewProductRequest {
     pub name: String,
     /// The product code (1 to 64 characters).
     pub code: String,
-    /// The list price of one unit (a decimal string such as `"499.00"`, or a number).
+    /// The list price of one unit (a decimal string such as `"499.00"`, or a number): 0 to
+    /// 1000000000 with at most two decimals.
     pub unit_price: Decimal,
     /// ISO 4217 currency (`NOK`, `EUR`).
     pub currency: String,

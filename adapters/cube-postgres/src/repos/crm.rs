@@ -82,20 +82,26 @@ impl CustomerRepository for PgUnitOfWork {
         &mut self,
         owner: DataOwnerId,
         key: &CustomerKey,
+        except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError> {
+        let except = except.map(|id| id.as_uuid());
         let query = match key {
             CustomerKey::ExternalId(external) => sqlx::query(
                 "SELECT data FROM customers WHERE data_owner_id = $1 AND external_id = $2
+                   AND ($3::uuid IS NULL OR id <> $3)
                  ORDER BY seq LIMIT 1",
             )
             .bind(owner.as_uuid())
-            .bind(external.as_str()),
+            .bind(external.as_str())
+            .bind(except),
             CustomerKey::Phone(phone) => sqlx::query(
                 "SELECT data FROM customers WHERE data_owner_id = $1 AND phones @> ARRAY[$2::text]
+                   AND ($3::uuid IS NULL OR id <> $3)
                  ORDER BY seq LIMIT 1",
             )
             .bind(owner.as_uuid())
-            .bind(phone.as_str()),
+            .bind(phone.as_str())
+            .bind(except),
         };
         self.fetch_optional(query)
             .await?

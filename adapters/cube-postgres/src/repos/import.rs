@@ -7,15 +7,20 @@
 //! Matching follows `find_customer`: a row's external id first, then its phone numbers in
 //! order, each finding the data owner's oldest customer with that key. Two rows may match
 //! the same existing customer; the first enrolls it and the second counts as already
-//! enrolled.
+//! enrolled. Matched customers to update are read once, re-imported in row order
+//! (`Customer::reimported`), staged again and written with the same upsert as new ones.
 
 use crate::PgUnitOfWork;
-use crate::codec::{category_text, get, to_bigint};
+use crate::codec::{category_text, get, get_json, to_bigint};
 use crate::search::dataset_text;
 use async_trait::async_trait;
+use cube_domain::customer::Customer;
 use cube_domain::flow::StateCategory;
-use cube_domain::ports::{ImportBatch, ImportCounts, ImportRepository, StoreError};
-use std::collections::HashSet;
+use cube_domain::ids::CustomerId;
+use cube_domain::ports::{
+    ImportBatch, ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
+};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use uuid::Uuid;
 
@@ -77,12 +82,11 @@ fn quoted(out: &mut String, value: &str) {
     out.push('"');
 }
 
-/// The batch as CSV for `COPY_ROWS`. Phone numbers are E.164 (`+` and digits), so they need
-/// no quoting inside the array literal.
-fn staged_rows(batch: &ImportBatch) -> Result<Vec<u8>, StoreError> {
+/// Customers as CSV for `COPY_ROWS`, numbered from 1. Phone numbers are E.164 (`+` and
+/// digits), so they need no quoting inside the array literal.
+fn staged_rows<'a>(customers: impl Iterator<Item = &'a Customer>) -> Result<Vec<u8>, StoreError> {
     let mut out = String::new();
-    for (index, row) in batch.rows.iter().enumerate() {
-        let customer = &row.customer;
+    for (index, customer) in customers.enumerate() {
         let details = customer.details();
         let data = serde_json::to_string(customer)
             .map_err(|e| StoreError::Corrupt(format!("customer {}: {e}", customer.id())))?;
@@ -125,6 +129,39 @@ FROM unnest($6::uuid[], $7::uuid[], $8::bigint[]) AS e (id, customer, sequence)
 ON CONFLICT DO NOTHING";
 
 impl PgUnitOfWork {
+    /// Updates matched customers with their rows (`(existing id, row customer)`, in row
+    /// order; one customer matched twice takes both rows in turn), through the staging
+    /// table and the same upsert as new customers.
+    async fn update_matched(&mut self, to_update: &[(Uuid, &Customer)]) -> Result<(), StoreError> {
+        let ids: Vec<Uuid> = to_update.iter().map(|(id, _)| *id).collect();
+        let query = sqlx::query("SELECT data FROM customers WHERE id = ANY($1)").bind(&ids);
+        let mut current: HashMap<Uuid, Customer> = HashMap::new();
+        for row in self.fetch_all(query).await? {
+            let customer: Customer = get_json(&row, "data")?;
+            current.insert(customer.id().as_uuid(), customer);
+        }
+        let mut order = Vec::new();
+        let mut seen = HashSet::new();
+        for (id, row) in to_update {
+            let Some(customer) = current.get_mut(id) else {
+                return Err(StoreError::Corrupt(format!("customer {id} vanished")));
+            };
+            *customer = customer.reimported(row);
+            if seen.insert(*id) {
+                order.push(*id);
+            }
+        }
+        let updated = order.iter().filter_map(|id| current.get(id));
+        let rows = staged_rows(updated)?;
+        self.execute(sqlx::query("TRUNCATE cube_import_rows"))
+            .await?;
+        let staged = self.copy_in(COPY_ROWS, &rows).await?;
+        let numbers: Vec<i64> = (1..=to_bigint(staged, "row")?).collect();
+        self.execute(sqlx::query(INSERT_CUSTOMERS).bind(numbers))
+            .await?;
+        Ok(())
+    }
+
     async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         let mut counts = ImportCounts::default();
         if batch.rows.is_empty() {
@@ -136,7 +173,8 @@ impl PgUnitOfWork {
             .bind(format!("cube import {}", batch.data_owner));
         self.execute(lock).await?;
         self.execute(sqlx::query(STAGE)).await?;
-        let staged = self.copy_in(COPY_ROWS, &staged_rows(batch)?).await?;
+        let rows = staged_rows(batch.rows.iter().map(|r| &r.customer))?;
+        let staged = self.copy_in(COPY_ROWS, &rows).await?;
         if staged != batch.rows.len() as u64 {
             return Err(StoreError::Corrupt(format!(
                 "the import staged {staged} of {} rows",
@@ -154,15 +192,22 @@ impl PgUnitOfWork {
         }
 
         let mut new_rows = Vec::new();
+        let mut to_update = Vec::new();
         let mut customers: Vec<Uuid> = Vec::with_capacity(batch.rows.len());
+        let mut outcomes = Vec::with_capacity(batch.rows.len());
         for (index, (row, found)) in batch.rows.iter().zip(&existing).enumerate() {
-            match found {
-                Some(id) => {
-                    counts.matched += 1;
+            match (found, batch.on_match) {
+                (Some(id), OnMatch::Skip) => {
+                    outcomes.push(RowCustomer::Skipped);
                     customers.push(*id);
                 }
-                None => {
-                    counts.created += 1;
+                (Some(id), OnMatch::Update) => {
+                    outcomes.push(RowCustomer::Updated);
+                    customers.push(*id);
+                    to_update.push((*id, &row.customer));
+                }
+                (None, _) => {
+                    outcomes.push(RowCustomer::Created);
                     customers.push(row.customer.id().as_uuid());
                     new_rows.push(to_bigint(index as u64 + 1, "row")?);
                 }
@@ -171,6 +216,9 @@ impl PgUnitOfWork {
         if !new_rows.is_empty() {
             self.execute(sqlx::query(INSERT_CUSTOMERS).bind(new_rows))
                 .await?;
+        }
+        if !to_update.is_empty() {
+            self.update_matched(&to_update).await?;
         }
         self.execute(sqlx::query("DROP TABLE cube_import_rows"))
             .await?;
@@ -184,16 +232,20 @@ impl PgUnitOfWork {
         let mut ids = Vec::new();
         let mut enrolled_customers = Vec::new();
         let mut sequences = Vec::new();
-        for (row, customer) in batch.rows.iter().zip(customers) {
-            if !enrolled.insert(customer) {
-                counts.already_enrolled += 1;
+        for ((row, customer), outcome) in batch.rows.iter().zip(customers).zip(outcomes) {
+            let imported = ImportedRow {
+                customer: CustomerId::from_uuid(customer),
+                outcome,
+                enrolled: enrolled.insert(customer),
+            };
+            counts.record(imported);
+            if !imported.enrolled {
                 continue;
             }
             ids.push(row.enrollment.as_uuid());
             enrolled_customers.push(customer);
             sequences.push(sequence);
             sequence += 1;
-            counts.enrolled += 1;
         }
         if !ids.is_empty() {
             let expected = ids.len() as u64;

@@ -83,21 +83,26 @@ impl CustomerRepository for SqliteUnit {
         &mut self,
         owner: DataOwnerId,
         key: &CustomerKey,
+        except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError> {
         let owner = id_text(owner.as_uuid());
+        let except = except.map(|id| id_text(id.as_uuid()));
         let query: Query<'_> = match key {
             CustomerKey::ExternalId(external_id) => sqlx::query(
-                "SELECT doc FROM customers WHERE data_owner_id = ? AND external_id = ? \
-                 ORDER BY seq LIMIT 1",
+                "SELECT doc FROM customers WHERE data_owner_id = ?1 AND external_id = ?2 \
+                 AND (?3 IS NULL OR id <> ?3) ORDER BY seq LIMIT 1",
             )
             .bind(owner)
-            .bind(external_id.clone()),
+            .bind(external_id.clone())
+            .bind(except),
             CustomerKey::Phone(phone) => sqlx::query(
                 "SELECT c.doc FROM customer_phones AS p JOIN customers AS c ON c.id = p.customer_id \
-                 WHERE p.data_owner_id = ? AND p.phone = ? ORDER BY c.seq LIMIT 1",
+                 WHERE p.data_owner_id = ?1 AND p.phone = ?2 AND (?3 IS NULL OR c.id <> ?3) \
+                 ORDER BY c.seq LIMIT 1",
             )
             .bind(owner)
-            .bind(phone.as_str().to_owned()),
+            .bind(phone.as_str().to_owned())
+            .bind(except),
         };
         fetch_doc(self.conn(), query, "customer").await
     }

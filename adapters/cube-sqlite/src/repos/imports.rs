@@ -14,7 +14,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::CustomerId;
 use cube_domain::ports::{
     CustomerRepository, EnrollmentRepository, ImportBatch, ImportCounts, ImportRepository,
-    StoreError,
+    ImportedRow, OnMatch, RowCustomer, StoreError,
 };
 
 impl SqliteUnit {
@@ -23,15 +23,21 @@ impl SqliteUnit {
         let mut counts = ImportCounts::default();
         let mut sequence = self.next_sequence(batch.assignment).await?;
         for row in &batch.rows {
-            let customer = match self.existing_customer(&owner, &row.customer).await? {
-                Some(existing) => {
-                    counts.matched += 1;
-                    existing
-                }
+            let (customer, outcome) = match self.existing_customer(&owner, &row.customer).await? {
+                Some(existing) => match batch.on_match {
+                    OnMatch::Skip => (existing, RowCustomer::Skipped),
+                    OnMatch::Update => {
+                        let current = self.customer(existing).await?.ok_or_else(|| {
+                            StoreError::Corrupt(format!("customer {existing} vanished"))
+                        })?;
+                        self.save_customer(&current.reimported(&row.customer))
+                            .await?;
+                        (existing, RowCustomer::Updated)
+                    }
+                },
                 None => {
                     self.save_customer(&row.customer).await?;
-                    counts.created += 1;
-                    row.customer.id()
+                    (row.customer.id(), RowCustomer::Created)
                 }
             };
             let enrolled: Option<i64> = sqlx::query_scalar(
@@ -43,7 +49,11 @@ impl SqliteUnit {
             .await
             .map_err(store_error)?;
             if enrolled.is_some() {
-                counts.already_enrolled += 1;
+                counts.record(ImportedRow {
+                    customer,
+                    outcome,
+                    enrolled: false,
+                });
                 continue;
             }
             let enrollment = Enrollment::new(
@@ -57,7 +67,11 @@ impl SqliteUnit {
             );
             self.insert_enrollment(&enrollment).await?;
             sequence = sequence.saturating_add(1);
-            counts.enrolled += 1;
+            counts.record(ImportedRow {
+                customer,
+                outcome,
+                enrolled: true,
+            });
         }
         Ok(counts)
     }

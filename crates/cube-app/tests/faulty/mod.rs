@@ -138,8 +138,9 @@ impl CustomerRepository for Faulty {
         &mut self,
         owner: DataOwnerId,
         key: &CustomerKey,
+        except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError> {
-        self.inner.find_customer(owner, key).await
+        self.inner.find_customer(owner, key, except).await
     }
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         self.inner.save_customer(customer).await

@@ -205,6 +205,23 @@ pub struct Visibility {
 }
 
 impl Visibility {
+    /// Checks that `users` names only members of the organisation (`is_member`): an id of
+    /// another organisation, or of no user, is refused by name rather than stored.
+    pub fn check_users(&self, is_member: impl Fn(UserId) -> bool) -> Result<(), AssignmentError> {
+        let strangers: Vec<UserId> = self
+            .users
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|user| !is_member(*user))
+            .collect();
+        if strangers.is_empty() {
+            Ok(())
+        } else {
+            Err(AssignmentError::UnknownVisibilityUsers(strangers))
+        }
+    }
+
     /// Whether `user` sees the assignment on `today`.
     pub fn admits(&self, user: UserId, today: Date) -> bool {
         self.users

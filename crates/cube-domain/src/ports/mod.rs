@@ -19,6 +19,7 @@ pub use reports::ReportRepository;
 pub use store::{
     AssignmentRepository, CalendarRepository, CustomerKey, CustomerRepository, DataOwnerRepository,
     EnrollmentRepository, FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository,
-    ImportRow, NextCustomerRequest, OrganisationRepository, OutboxRepository, OutcomeLog, Page,
-    ProductRepository, Store, StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
+    ImportRow, ImportedRow, NextCustomerRequest, OnMatch, OrganisationRepository, OutboxRepository,
+    OutcomeLog, Page, ProductRepository, RowCustomer, Store, StoreError, TimeEntryRepository,
+    UnitOfWork, UserRepository,
 };

@@ -67,6 +67,25 @@ pub enum CustomerKey {
     Phone(PhoneNumber),
 }
 
+impl CustomerKey {
+    /// What kind of key, in words.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CustomerKey::ExternalId(_) => "external id",
+            CustomerKey::Phone(_) => "phone number",
+        }
+    }
+}
+
+impl std::fmt::Display for CustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustomerKey::ExternalId(id) => write!(f, "the external id '{id}'"),
+            CustomerKey::Phone(phone) => write!(f, "the phone number {phone}"),
+        }
+    }
+}
+
 /// A request for the next customer of an assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextCustomerRequest {
@@ -189,11 +208,14 @@ pub trait CustomerRepository: Send {
     async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError>;
     /// Several customers; missing ids are left out.
     async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError>;
-    /// The data owner's customer with this external id or phone number.
+    /// The data owner's first customer (in creation order) with this external id or phone
+    /// number, leaving out `except` (the customer being updated). The lookup MUST see the
+    /// keys as last saved: an update that adds or removes a phone moves it in the lookup.
     async fn find_customer(
         &mut self,
         owner: DataOwnerId,
         key: &CustomerKey,
+        except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError>;
     /// Inserts or updates.
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
@@ -389,27 +411,92 @@ pub struct ImportBatch {
     /// The rows, in file order. The caller has removed duplicates inside the batch: no two
     /// rows share an external id or a phone number.
     pub rows: Vec<ImportRow>,
+    /// What to do with a row that matches an existing customer.
+    pub on_match: OnMatch,
+}
+
+/// What an import does with a row that matches an existing customer of the data owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnMatch {
+    /// Update the customer with the row (`Customer::reimported`): the default.
+    #[default]
+    Update,
+    /// Leave the customer as it is.
+    Skip,
+}
+
+/// What became of one import row's customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowCustomer {
+    /// No customer matched: the row's customer was created.
+    Created,
+    /// A customer matched and was updated with the row.
+    Updated,
+    /// A customer matched and was left as it was (`OnMatch::Skip`).
+    Skipped,
+}
+
+/// What an import did with one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedRow {
+    /// The customer the row is now (created, or the one it matched).
+    pub customer: CustomerId,
+    /// What became of the customer.
+    pub outcome: RowCustomer,
+    /// Whether it was enrolled now (else it was in the assignment already).
+    pub enrolled: bool,
 }
 
 /// What an import batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportCounts {
     /// Customers created.
     pub created: u64,
-    /// Rows that matched an existing customer of the data owner (left unchanged).
+    /// Rows that matched an existing customer of the data owner (updated or skipped).
     pub matched: u64,
+    /// Matched customers updated with their row.
+    pub updated: u64,
+    /// Matched customers left as they were.
+    pub skipped: u64,
     /// Enrollments created.
     pub enrolled: u64,
     /// Customers that were in the assignment already.
     pub already_enrolled: u64,
+    /// Per row of the batch, in order: what became of it.
+    pub rows: Vec<ImportedRow>,
+}
+
+impl ImportCounts {
+    /// Counts one row's result in.
+    pub fn record(&mut self, row: ImportedRow) {
+        match row.outcome {
+            RowCustomer::Created => self.created += 1,
+            RowCustomer::Updated => {
+                self.matched += 1;
+                self.updated += 1;
+            }
+            RowCustomer::Skipped => {
+                self.matched += 1;
+                self.skipped += 1;
+            }
+        }
+        if row.enrolled {
+            self.enrolled += 1;
+        } else {
+            self.already_enrolled += 1;
+        }
+        self.rows.push(row);
+    }
 }
 
 /// Batched imports: the one storage operation for large customer lists.
 #[async_trait]
 pub trait ImportRepository: Send {
     /// For each row in order: the data owner's existing customer with the row's external id,
-    /// else with any of its phone numbers, is used unchanged (`matched`); otherwise the row's
-    /// customer is inserted (`created`). The customer is then enrolled in the assignment with
+    /// else with any of its phone numbers, is matched: updated to `existing.reimported(row)`
+    /// (`OnMatch::Update`, `updated`) or left unchanged (`OnMatch::Skip`, `skipped`);
+    /// otherwise the row's customer is inserted (`created`). Two rows matching one customer
+    /// update it in row order. The customer is then enrolled in the assignment with
     /// the row's enrollment id, the next import-order number (in row order, after the
     /// assignment's highest) and the initial state (`enrolled`), unless already enrolled
     /// (`already_enrolled`). Part of the unit of work: nothing is visible before commit, and

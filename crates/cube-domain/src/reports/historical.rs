@@ -79,7 +79,9 @@ pub fn tally_outcomes<'a>(
                 .fold((0u64, Decimal::ZERO), |(u, v), line| {
                     (
                         u.saturating_add(u64::from(line.quantity)),
-                        v.saturating_add(line.value()),
+                        // Saturates as the other tallies do; the sales report's sums are
+                        // checked (`sales::SumOverflow`), and bounded lines never get here.
+                        v.saturating_add(line.value().unwrap_or(Decimal::MAX)),
                     )
                 })
         } else {

@@ -51,8 +51,8 @@ pub use performance::{
     UserPerformance, hours_by_user, performance_report,
 };
 pub use sales::{
-    CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldProductRow, merge_sold_products,
-    open_offers, sales_report, tally_sold_products,
+    CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldProductRow, SumOverflow, lines_value,
+    merge_sold_products, open_offers, sales_report, tally_sold_products,
 };
 
 use rust_decimal::Decimal;

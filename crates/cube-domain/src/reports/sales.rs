@@ -3,6 +3,7 @@
 //! product lines were not yet concluded).
 //!
 //! Values are only ever summed within one currency: a total over NOK and EUR means nothing.
+//! Every sum is checked: a total too large to hold is [`SumOverflow`], never a wrong number.
 
 use crate::enrollment::Enrollment;
 use crate::flow::StateCategory;
@@ -12,7 +13,42 @@ use crate::product::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use thiserror::Error;
 use time::OffsetDateTime;
+
+/// A sold value or count too large to add up exactly. The bounds on prices and quantities
+/// keep new data far from it; a report answers this rather than a saturated total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error(
+    "the sales {0} is too large to add up exactly; ask for fewer assignments or a shorter window"
+)]
+pub struct SumOverflow(pub &'static str);
+
+impl From<SumOverflow> for crate::ports::StoreError {
+    /// A store adding up its own tally rows reports the overflow as beyond what it keeps.
+    fn from(error: SumOverflow) -> Self {
+        crate::ports::StoreError::Unrepresentable(error.to_string())
+    }
+}
+
+fn add_value(sum: Decimal, value: Decimal) -> Result<Decimal, SumOverflow> {
+    sum.checked_add(value).ok_or(SumOverflow("value"))
+}
+
+fn add_units(sum: u64, units: u64) -> Result<u64, SumOverflow> {
+    sum.checked_add(units).ok_or(SumOverflow("unit count"))
+}
+
+fn line_value(line: &ProductLine) -> Result<Decimal, SumOverflow> {
+    line.value().ok_or(SumOverflow("value"))
+}
+
+/// The value of some product lines (an offer), summed exactly.
+pub fn lines_value(lines: &[ProductLine]) -> Result<Decimal, SumOverflow> {
+    lines
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, line| add_value(sum, line_value(line)?))
+}
 
 /// Sold units and value of one product in one currency in one assignment: `GROUP BY
 /// assignment, product, currency` over product lines of events landing in a Yes state.
@@ -36,26 +72,30 @@ type SoldKey = (AssignmentId, ProductId, String);
 /// product and currency code. The caller chooses the events (assignments, window).
 pub fn tally_sold_products<'a>(
     events: impl IntoIterator<Item = &'a OutcomeEvent>,
-) -> Vec<SoldProductRow> {
-    merge_sold_products(
-        events
-            .into_iter()
-            .filter(|event| event.to_category == StateCategory::Yes)
-            .flat_map(|event| {
-                event.products.iter().map(|line| SoldProductRow {
-                    assignment: event.assignment,
-                    product: line.product,
-                    currency: line.currency.clone(),
-                    units: u64::from(line.quantity),
-                    value: line.value(),
-                })
-            }),
-    )
+) -> Result<Vec<SoldProductRow>, SumOverflow> {
+    let mut rows = Vec::new();
+    for event in events
+        .into_iter()
+        .filter(|event| event.to_category == StateCategory::Yes)
+    {
+        for line in &event.products {
+            rows.push(SoldProductRow {
+                assignment: event.assignment,
+                product: line.product,
+                currency: line.currency.clone(),
+                units: u64::from(line.quantity),
+                value: line_value(line)?,
+            });
+        }
+    }
+    merge_sold_products(rows)
 }
 
 /// Adds up partial rows of the same assignment, product and currency, sorted like
 /// `tally_sold_products` (storage adapters pass their `GROUP BY` rows through it).
-pub fn merge_sold_products(rows: impl IntoIterator<Item = SoldProductRow>) -> Vec<SoldProductRow> {
+pub fn merge_sold_products(
+    rows: impl IntoIterator<Item = SoldProductRow>,
+) -> Result<Vec<SoldProductRow>, SumOverflow> {
     let mut groups: BTreeMap<SoldKey, SoldProductRow> = BTreeMap::new();
     for row in rows {
         let key = (
@@ -69,12 +109,12 @@ pub fn merge_sold_products(rows: impl IntoIterator<Item = SoldProductRow>) -> Ve
             }
             std::collections::btree_map::Entry::Occupied(mut slot) => {
                 let sum = slot.get_mut();
-                sum.units = sum.units.saturating_add(row.units);
-                sum.value = sum.value.saturating_add(row.value);
+                sum.units = add_units(sum.units, row.units)?;
+                sum.value = add_value(sum.value, row.value)?;
             }
         }
     }
-    groups.into_values().collect()
+    Ok(groups.into_values().collect())
 }
 
 /// Sold units and value of one product in one currency, over every assignment reported.
@@ -113,7 +153,7 @@ pub struct SalesReport {
 }
 
 /// The sales report of some sold-product rows (summed over their assignments).
-pub fn sales_report(rows: &[SoldProductRow]) -> SalesReport {
+pub fn sales_report(rows: &[SoldProductRow]) -> Result<SalesReport, SumOverflow> {
     let mut products: BTreeMap<(ProductId, &str), ProductSales> = BTreeMap::new();
     let mut totals: BTreeMap<&str, CurrencyTotal> = BTreeMap::new();
     for row in rows {
@@ -126,21 +166,25 @@ pub fn sales_report(rows: &[SoldProductRow]) -> SalesReport {
                 units: 0,
                 value: Decimal::ZERO,
             });
-        p.units = p.units.saturating_add(row.units);
-        p.value = p.value.saturating_add(row.value);
+        p.units = add_units(p.units, row.units)?;
+        p.value = add_value(p.value, row.value)?;
         let t = totals.entry(code).or_insert_with(|| CurrencyTotal {
             currency: row.currency.clone(),
             units: 0,
             value: Decimal::ZERO,
         });
-        t.units = t.units.saturating_add(row.units);
-        t.value = t.value.saturating_add(row.value);
+        t.units = add_units(t.units, row.units)?;
+        t.value = add_value(t.value, row.value)?;
     }
-    SalesReport {
-        total_units: totals.values().fold(0u64, |n, t| n.saturating_add(t.units)),
+    let mut total_units = 0u64;
+    for total in totals.values() {
+        total_units = add_units(total_units, total.units)?;
+    }
+    Ok(SalesReport {
+        total_units,
         products: products.into_values().collect(),
         totals: totals.into_values().collect(),
-    }
+    })
 }
 
 /// A customer in an Open state with product lines not yet concluded.
@@ -167,7 +211,7 @@ pub struct OpenOffer {
 pub fn open_offers<'a>(
     enrollments: &[Enrollment],
     events: impl IntoIterator<Item = &'a OutcomeEvent>,
-) -> Vec<OpenOffer> {
+) -> Result<Vec<OpenOffer>, SumOverflow> {
     let mut latest: BTreeMap<EnrollmentId, &OutcomeEvent> = BTreeMap::new();
     for event in events.into_iter().filter(|e| !e.products.is_empty()) {
         match latest.get(&event.enrollment) {
@@ -182,19 +226,18 @@ pub fn open_offers<'a>(
         .filter(|e| e.category() == StateCategory::Open)
         .filter_map(|e| latest.get(&e.id()))
         .filter(|event| event.to_category == StateCategory::Open)
-        .map(|event| OpenOffer {
-            enrollment: event.enrollment,
-            customer: event.customer,
-            since: event.occurred_at,
-            lines: event.products.clone(),
-            value: event
-                .products
-                .iter()
-                .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
+        .map(|event| {
+            Ok(OpenOffer {
+                enrollment: event.enrollment,
+                customer: event.customer,
+                since: event.occurred_at,
+                lines: event.products.clone(),
+                value: lines_value(&event.products)?,
+            })
         })
-        .collect();
+        .collect::<Result<_, SumOverflow>>()?;
     offers.sort_by_key(|o| (o.since, o.enrollment));
-    offers
+    Ok(offers)
 }
 
 #[cfg(test)]
@@ -221,7 +264,9 @@ mod tests {
         }];
         let mut offered = event(4, O_LEAD, TO_CALL, 4);
         offered.products = vec![line(1, 7, dec!(100))];
-        let report = sales_report(&tally_sold_products(&[sale, again, in_euro, offered]));
+        let report =
+            sales_report(&tally_sold_products(&[sale, again, in_euro, offered]).expect("sums"))
+                .expect("sums");
         assert_eq!(report.total_units, 5);
         let totals: Vec<_> = report
             .totals
@@ -263,7 +308,7 @@ mod tests {
             old,
             event(4, O_LEAD, TO_CALL, 1),
         ];
-        let offers = open_offers(&enrollments, &events);
+        let offers = open_offers(&enrollments, &events).expect("sums");
         let got: Vec<_> = offers.iter().map(|o| (o.enrollment, o.value)).collect();
         assert_eq!(
             got,
@@ -275,14 +320,40 @@ mod tests {
     fn concluded_customers_have_no_open_offer() {
         let mut offer = event(1, O_LEAD, TO_CALL, 1);
         offer.products = vec![line(1, 2, dec!(100))];
-        assert!(open_offers(&[enrollment(1, NO_SALE, 0)], &[offer]).is_empty());
+        assert!(
+            open_offers(&[enrollment(1, NO_SALE, 0)], &[offer])
+                .expect("sums")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_total_too_large_to_hold_is_an_error_not_a_saturated_number() {
+        let huge = Decimal::MAX / dec!(2);
+        let row = |n| SoldProductRow {
+            assignment: assignment(1),
+            product: product(n),
+            currency: nok(),
+            units: 1,
+            value: huge,
+        };
+        // Two products: each row fits, their currency total does not.
+        let rows = [row(1), row(2), row(3)];
+        assert_eq!(sales_report(&rows), Err(SumOverflow("value")));
+        assert_eq!(
+            merge_sold_products([row(1), row(1), row(1)]),
+            Err(SumOverflow("value"))
+        );
+        let mut sale = event(1, O_SALE, LEAD, 1);
+        sale.products = vec![line(1, u32::MAX, Decimal::MAX)];
+        assert_eq!(tally_sold_products(&[sale]), Err(SumOverflow("value")));
     }
 
     proptest! {
         #[test]
         fn sold_units_match_the_outcome_tally(events in prop::collection::vec(any_event(), 0..60)) {
             let tally = crate::reports::historical::tally_outcomes(&events);
-            let report = sales_report(&tally_sold_products(&events));
+            let report = sales_report(&tally_sold_products(&events).expect("sums")).expect("sums");
             prop_assert_eq!(report.total_units, tally.iter().map(|r| r.product_units).sum::<u64>());
         }
     }

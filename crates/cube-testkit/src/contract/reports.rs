@@ -143,7 +143,7 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         );
         assert_eq!(
             uow.sold_products(&[a], from, to).await.expect("tally"),
-            reports::tally_sold_products(window.iter().copied()),
+            reports::tally_sold_products(window.iter().copied()).expect("sums"),
             "sold_products MUST equal tally_sold_products over the events in [from, to)"
         );
     }
@@ -174,7 +174,7 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         ),
         "hit_tally MUST equal tally_hits over the enrollments and their customers"
     );
-    let offers = reports::open_offers(&enrollments, &events);
+    let offers = reports::open_offers(&enrollments, &events).expect("sums");
     assert_eq!(offers.len(), 2, "the script leaves two open offers");
     assert_eq!(
         uow.open_offers(a).await.expect("tally"),

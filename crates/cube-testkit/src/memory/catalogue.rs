@@ -145,6 +145,7 @@ impl CustomerRepository for MemoryUnit {
         &mut self,
         owner: DataOwnerId,
         key: &CustomerKey,
+        except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError> {
         let key = match key {
             CustomerKey::ExternalId(id) => LookupKey::External(id.clone()),
@@ -156,7 +157,7 @@ impl CustomerRepository for MemoryUnit {
             .data
             .customer_lookup
             .range(from..=to)
-            .next()
+            .find(|(_, _, _, id)| Some(*id) != except)
             .and_then(|(_, _, _, id)| self.data.customers.get(id))
             .cloned())
     }

@@ -9,7 +9,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::{
     CustomerRepository, EnrollmentRepository, ImportBatch, ImportCounts, ImportRepository,
-    StoreError,
+    ImportedRow, OnMatch, RowCustomer, StoreError,
 };
 
 impl MemoryUnit {
@@ -43,15 +43,22 @@ impl MemoryUnit {
         let mut counts = ImportCounts::default();
         let mut sequence = self.next_sequence(batch.assignment).await?;
         for row in &batch.rows {
-            let customer = match self.match_row(batch.data_owner, &row.customer) {
-                Some(existing) => {
-                    counts.matched += 1;
-                    existing
-                }
+            let (customer, outcome) = match self.match_row(batch.data_owner, &row.customer) {
+                Some(existing) => match batch.on_match {
+                    OnMatch::Skip => (existing, RowCustomer::Skipped),
+                    OnMatch::Update => {
+                        let current =
+                            self.data.customers.get(&existing).ok_or_else(|| {
+                                StoreError::Corrupt("a looked-up customer".into())
+                            })?;
+                        let updated = current.reimported(&row.customer);
+                        self.save_customer(&updated).await?;
+                        (existing, RowCustomer::Updated)
+                    }
+                },
                 None => {
                     self.save_customer(&row.customer).await?;
-                    counts.created += 1;
-                    row.customer.id()
+                    (row.customer.id(), RowCustomer::Created)
                 }
             };
             if self
@@ -59,7 +66,11 @@ impl MemoryUnit {
                 .enrollment_of
                 .contains_key(&(batch.assignment, customer))
             {
-                counts.already_enrolled += 1;
+                counts.record(ImportedRow {
+                    customer,
+                    outcome,
+                    enrolled: false,
+                });
                 continue;
             }
             let enrollment = Enrollment::new(
@@ -73,7 +84,11 @@ impl MemoryUnit {
             );
             self.insert_enrollment(&enrollment).await?;
             sequence += 1;
-            counts.enrolled += 1;
+            counts.record(ImportedRow {
+                customer,
+                outcome,
+                enrolled: true,
+            });
         }
         Ok(counts)
     }

@@ -34,7 +34,7 @@ impl ReportRepository for MemoryUnit {
         let positions = self.event_positions(assignments, from, to);
         Ok(reports::tally_sold_products(
             positions.iter().filter_map(|at| self.data.events.get(*at)),
-        ))
+        )?)
     }
 
     async fn status_tally(
@@ -66,6 +66,6 @@ impl ReportRepository for MemoryUnit {
         Ok(reports::open_offers(
             &enrollments,
             positions.iter().filter_map(|at| self.data.events.get(*at)),
-        ))
+        )?)
     }
 }

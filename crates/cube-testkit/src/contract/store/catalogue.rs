@@ -6,7 +6,7 @@ use crate::fixtures::World;
 use crate::fixtures::name;
 use cube_domain::access::Organisation;
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::{CustomerDetails, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
@@ -197,26 +197,28 @@ pub async fn customers_round_trip_find_and_page(store: SharedStore) {
     );
     let by_external = CustomerKey::ExternalId("ext-00002".into());
     assert_eq!(
-        uow.find_customer(owner, &by_external).await.expect("find"),
+        uow.find_customer(owner, &by_external, None)
+            .await
+            .expect("find"),
         Some(c[2].clone())
     );
     let phone = c[4].details().phones[0].clone();
     assert_eq!(
-        uow.find_customer(owner, &CustomerKey::Phone(phone.clone()))
+        uow.find_customer(owner, &CustomerKey::Phone(phone.clone()), None)
             .await
             .expect("find"),
         Some(c[4].clone())
     );
     let elsewhere = DataOwnerId::from_uuid(s.ids.next_id());
     assert_eq!(
-        uow.find_customer(elsewhere, &CustomerKey::Phone(phone))
+        uow.find_customer(elsewhere, &CustomerKey::Phone(phone), None)
             .await
             .expect("find"),
         None,
         "find_customer MUST look in the given data owner only"
     );
     assert_eq!(
-        uow.find_customer(owner, &CustomerKey::ExternalId("ext-99999".into()))
+        uow.find_customer(owner, &CustomerKey::ExternalId("ext-99999".into()), None)
             .await
             .expect("find"),
         None
@@ -267,15 +269,20 @@ pub async fn customer_update_moves_its_lookup_keys(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     let find = |key| (owner.id(), key);
     let (o, old_ext) = find(CustomerKey::ExternalId("ext-00000".into()));
-    assert_eq!(uow.find_customer(o, &old_ext).await.expect("find"), None);
+    assert_eq!(
+        uow.find_customer(o, &old_ext, None).await.expect("find"),
+        None
+    );
     let (o, new_ext) = find(CustomerKey::ExternalId("crm-42".into()));
     assert_eq!(
-        uow.find_customer(o, &new_ext).await.expect("find"),
+        uow.find_customer(o, &new_ext, None).await.expect("find"),
         Some(changed.clone())
     );
     let phone = CustomerKey::Phone(PhoneNumber::parse("+4740000042").expect("valid"));
     assert_eq!(
-        uow.find_customer(owner.id(), &phone).await.expect("find"),
+        uow.find_customer(owner.id(), &phone, None)
+            .await
+            .expect("find"),
         Some(changed.clone())
     );
     let all = uow
@@ -293,6 +300,72 @@ pub async fn customer_update_moves_its_lookup_keys(store: SharedStore) {
         all.first(),
         Some(&changed),
         "an update keeps the customer's age"
+    );
+}
+
+/// `find_customer` leaves out the customer given as `except` (the one being updated), and
+/// still finds another holder of the key: the rule "one customer per phone and external id"
+/// is checked the same way on update as on create.
+pub async fn find_customer_leaves_out_the_customer_being_updated(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let owner = &s.world.data_owner;
+    let c = &s.world.customers;
+    let phone = c[1].details().phones[0].clone();
+    // A second holder of c[1]'s phone, as data written before the rule could have it.
+    let mut twin = c[2].clone();
+    let details = CustomerDetails {
+        phones: vec![phone.clone()],
+        ..twin.details().clone()
+    };
+    twin.update(owner, details, twin.fields().clone())
+        .expect("a valid update");
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&twin).await.expect("update");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let by_phone = CustomerKey::Phone(phone);
+    let found = |c: Option<Customer>| c.map(|c| c.id());
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &by_phone, None)
+                .await
+                .expect("find")
+        ),
+        Some(c[1].id()),
+        "the first holder in creation order"
+    );
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &by_phone, Some(c[1].id()))
+                .await
+                .expect("find")
+        ),
+        Some(twin.id()),
+        "find_customer MUST leave out `except` and find the next holder"
+    );
+    let external = CustomerKey::ExternalId(
+        c[0].details()
+            .external_id
+            .clone()
+            .expect("the world's customers have one"),
+    );
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &external, Some(c[0].id()))
+                .await
+                .expect("find")
+        ),
+        None,
+        "a customer never clashes with itself"
+    );
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &external, Some(c[1].id()))
+                .await
+                .expect("find")
+        ),
+        Some(c[0].id())
     );
 }
 

@@ -10,7 +10,7 @@ use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter, SearchWor
 use cube_domain::data_owner::Dataset;
 use cube_domain::fields::FieldValues;
 use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId};
-use cube_domain::ports::{IdGenerator, ImportBatch, ImportRow, Page, UnitOfWork};
+use cube_domain::ports::{IdGenerator, ImportBatch, ImportRow, OnMatch, Page, UnitOfWork};
 use cube_domain::values::{Email, PhoneNumber};
 
 /// A customer of the setup's data owner.
@@ -183,6 +183,7 @@ pub async fn customer_search_matches_the_filter(store: SharedStore) {
         initial_state: SalesFlow::TO_CALL,
         segment: None,
         enrolled_at: at(1),
+        on_match: OnMatch::Update,
         rows: imported
             .iter()
             .map(|c| ImportRow {

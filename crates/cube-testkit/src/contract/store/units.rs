@@ -8,7 +8,7 @@ use cube_domain::access::Organisation;
 use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
-use cube_domain::fields::FieldValues;
+use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OrganisationId, OutboxMessageId,
@@ -17,12 +17,12 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
 use cube_domain::ports::{
-    ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, OutboxMessage,
-    OutboxPayload, Page, SmsMessage,
+    ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, ImportedRow,
+    OnMatch, OutboxMessage, OutboxPayload, Page, RowCustomer, SmsMessage,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
-use cube_domain::values::PhoneNumber;
+use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 use std::time::Duration as StdDuration;
 use time::OffsetDateTime;
@@ -517,7 +517,7 @@ fn row(s: &crate::contract::Setup, customer: Customer) -> ImportRow {
 }
 
 /// `import_batch` matches rows to existing customers by external id first, then phone, and
-/// leaves them unchanged; creates the rest; enrolls each customer not yet enrolled with the
+/// (told to skip matches) leaves them unchanged; creates the rest; enrolls each customer not yet enrolled with the
 /// row's enrollment id and the next sequence in row order; and counts each case.
 pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
     let s = setup(store.as_ref(), 3).await;
@@ -548,18 +548,33 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
         initial_state: SalesFlow::TO_CALL,
         segment: Some(segment),
         enrolled_at: at(30),
+        on_match: OnMatch::Skip,
         rows: rows.clone(),
     };
     let mut uow = store.begin().await.expect("begin");
     let counts = uow.import_batch(&batch).await.expect("import");
     uow.commit().await.expect("commit");
+    let imported = |customer: CustomerId, outcome, enrolled| ImportedRow {
+        customer,
+        outcome,
+        enrolled,
+    };
     assert_eq!(
         counts,
         ImportCounts {
             created: 2,
             matched: 3,
+            updated: 0,
+            skipped: 3,
             enrolled: 4,
             already_enrolled: 1,
+            rows: vec![
+                imported(rows[0].customer.id(), RowCustomer::Created, true),
+                imported(w.customers[1].id(), RowCustomer::Skipped, false),
+                imported(solo.id(), RowCustomer::Skipped, true),
+                imported(by_phone.id(), RowCustomer::Skipped, true),
+                imported(rows[4].customer.id(), RowCustomer::Created, true),
+            ],
         }
     );
 
@@ -594,7 +609,12 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
     assert_eq!(
         uow.customer(w.customers[1].id()).await.expect("read"),
         Some(w.customers[1].clone()),
-        "a matched customer MUST be left unchanged"
+        "a skipped match MUST be left unchanged"
+    );
+    assert_eq!(
+        uow.customer(solo.id()).await.expect("read"),
+        Some(solo.clone()),
+        "a skipped match MUST be left unchanged"
     );
     assert_eq!(
         uow.customer(rows[1].customer.id()).await.expect("read"),
@@ -603,6 +623,154 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
     assert_eq!(
         uow.customer(rows[0].customer.id()).await.expect("read"),
         Some(rows[0].customer.clone())
+    );
+}
+
+/// A re-import (the default, `OnMatch::Update`) updates each matched customer with its row:
+/// name, e-mail, phones, address and CRM values the row gives replace the customer's; what
+/// the row leaves empty stays; the customer keeps its id and place. Two rows matching one
+/// customer update it in row order. Per row, the result says updated or created.
+pub async fn import_batch_updates_matched_customers(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let owner = &w.data_owner;
+    let mut old = row_customer(&s, Some("crm-7"), "+4745000007");
+    let details = CustomerDetails {
+        email: Some(Email::parse("old@example.no").expect("valid")),
+        address: Some("Gamleveien 1".into()),
+        registry_number: Some("912345678".into()),
+        ..old.details().clone()
+    };
+    let kept_field = World::employees();
+    let fields = FieldValues::from([
+        (
+            World::industry(),
+            FieldValue::Choice(World::INDUSTRIES[0].into()),
+        ),
+        (kept_field.clone(), FieldValue::Number(12)),
+    ]);
+    old.update(owner, details, fields).expect("valid");
+    let other = row_customer(&s, Some("crm-8"), "+4745000008");
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&old).await.expect("save");
+    uow.save_customer(&other).await.expect("save");
+    uow.commit().await.expect("commit");
+
+    // Matched by external id: new name, e-mail, phones, address, one CRM value.
+    let mut again = row_customer(&s, Some("crm-7"), "+4745000070");
+    let details = CustomerDetails {
+        name: name("Nytt Navn AS"),
+        email: Some(Email::parse("new@example.no").expect("valid")),
+        address: Some("Nyveien 2".into()),
+        ..again.details().clone()
+    };
+    let fields = FieldValues::from([(
+        World::industry(),
+        FieldValue::Choice(World::INDUSTRIES[1].into()),
+    )]);
+    again.update(owner, details, fields).expect("valid");
+    // Matched by phone (no external id), then by that phone again in a later row.
+    let mut by_phone = row_customer(&s, None, "+4745000008");
+    let details = CustomerDetails {
+        name: name("Første"),
+        ..by_phone.details().clone()
+    };
+    by_phone
+        .update(owner, details, FieldValues::new())
+        .expect("valid");
+    let mut second = row_customer(&s, Some("crm-8"), "+4745000088");
+    let details = CustomerDetails {
+        name: name("Andre"),
+        ..second.details().clone()
+    };
+    second
+        .update(owner, details, FieldValues::new())
+        .expect("valid");
+    let rows = vec![row(&s, again.clone()), row(&s, by_phone), row(&s, second)];
+    let batch = ImportBatch {
+        data_owner: owner.id(),
+        assignment: w.assignment.id(),
+        initial_state: SalesFlow::TO_CALL,
+        segment: None,
+        enrolled_at: at(40),
+        on_match: OnMatch::default(),
+        rows: rows.clone(),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    let counts = uow.import_batch(&batch).await.expect("import");
+    uow.commit().await.expect("commit");
+    assert_eq!((counts.created, counts.matched), (0, 3));
+    assert_eq!((counts.updated, counts.skipped), (3, 0));
+    let outcomes: Vec<_> = counts
+        .rows
+        .iter()
+        .map(|r| (r.customer, r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (old.id(), RowCustomer::Updated),
+            (other.id(), RowCustomer::Updated),
+            (other.id(), RowCustomer::Updated),
+        ]
+    );
+
+    let mut uow = store.begin().await.expect("begin");
+    let updated = uow.customer(old.id()).await.expect("read").expect("kept");
+    assert_eq!(updated, old.reimported(&again));
+    let d = updated.details();
+    assert_eq!(
+        d.name.as_str(),
+        "Nytt Navn AS",
+        "the new name MUST be stored"
+    );
+    assert_eq!(d.email.as_ref().map(|e| e.as_str()), Some("new@example.no"));
+    assert_eq!(d.phones, again.details().phones);
+    assert_eq!(d.address.as_deref(), Some("Nyveien 2"));
+    assert_eq!(
+        d.registry_number.as_deref(),
+        Some("912345678"),
+        "what the row leaves empty stays"
+    );
+    assert_eq!(
+        updated.fields().get(&World::industry()),
+        Some(&FieldValue::Choice(World::INDUSTRIES[1].into()))
+    );
+    assert_eq!(
+        updated.fields().get(&kept_field),
+        Some(&FieldValue::Number(12))
+    );
+    let twice = uow.customer(other.id()).await.expect("read").expect("kept");
+    assert_eq!(
+        twice.details().name.as_str(),
+        "Andre",
+        "rows apply in order"
+    );
+    assert_eq!(twice.details().phones, rows[2].customer.details().phones);
+    let by_new_phone = CustomerKey::Phone(PhoneNumber::parse("+4745000070").expect("valid"));
+    assert_eq!(
+        uow.find_customer(owner.id(), &by_new_phone, None)
+            .await
+            .expect("find")
+            .map(|c| c.id()),
+        Some(old.id()),
+        "the lookup MUST follow the updated phones"
+    );
+    let found = uow
+        .customers(
+            owner.id(),
+            &CustomerFilter::default(),
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(
+        found.len(),
+        w.customers.len() + 2,
+        "no customer was created"
     );
 }
 
@@ -648,6 +816,7 @@ pub async fn import_batch_keeps_awkward_text_exactly(store: SharedStore) {
             initial_state: SalesFlow::TO_CALL,
             segment: None,
             enrolled_at: at(5),
+            on_match: OnMatch::Update,
             rows: rows.clone(),
         };
         let counts = uow.import_batch(&batch).await.expect("import");
@@ -664,7 +833,7 @@ pub async fn import_batch_keeps_awkward_text_exactly(store: SharedStore) {
         );
         let external = r.customer.details().external_id.clone().expect("has one");
         let found = uow
-            .find_customer(w.data_owner.id(), &CustomerKey::ExternalId(external))
+            .find_customer(w.data_owner.id(), &CustomerKey::ExternalId(external), None)
             .await
             .expect("find");
         assert_eq!(found.map(|c| c.id()), Some(r.customer.id()));
@@ -681,6 +850,7 @@ pub async fn import_batch_is_undone_with_its_unit(store: SharedStore) {
         initial_state: SalesFlow::TO_CALL,
         segment: None,
         enrolled_at: at(0),
+        on_match: OnMatch::Update,
         rows: vec![
             row(&s, row_customer(&s, Some("gone-1"), "+4743000001")),
             row(&s, row_customer(&s, Some("gone-2"), "+4743000002")),
