@@ -20,7 +20,7 @@ enum Data {
     /// A temporary directory with the SQLite file.
     Dir(PathBuf),
     /// A database on the PostgreSQL server of `DATABASE_URL`.
-    Postgres(PgDatabase),
+    Postgres(Box<PgDatabase>),
 }
 
 /// A fresh database on the PostgreSQL server of `DATABASE_URL` (which `cargo xtask test`
@@ -145,7 +145,7 @@ pub fn on_sqlite() -> Server {
 /// `cargo xtask test` sets: it finds a server or starts a throwaway one).
 pub async fn on_postgres() -> Server {
     let database = PgDatabase::create().await;
-    spawn(&database.url.clone(), Data::Postgres(database))
+    spawn(&database.url.clone(), Data::Postgres(Box::new(database)))
 }
 
 impl Server {
