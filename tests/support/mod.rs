@@ -20,10 +20,67 @@ enum Data {
     /// A temporary directory with the SQLite file.
     Dir(PathBuf),
     /// A database on the PostgreSQL server of `DATABASE_URL`.
-    Postgres {
-        admin: Box<PgConnectOptions>,
-        name: String,
-    },
+    Postgres(Box<PgDatabase>),
+}
+
+/// A fresh database on the PostgreSQL server of `DATABASE_URL` (which `cargo xtask test`
+/// sets: it finds a server or starts a throwaway one), dropped with this value.
+pub struct PgDatabase {
+    admin: PgConnectOptions,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates the database.
+    pub async fn create() -> Self {
+        let url = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => panic!(
+                "DATABASE_URL is not set: run the end-to-end tests through `cargo xtask test`, \
+                 or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            ),
+        };
+        let admin = PgConnectOptions::from_str(&url)
+            .unwrap_or_else(|e| panic!("DATABASE_URL {url} is not a PostgreSQL URL: {e}"));
+        let name = format!("cube_e2e_{}", unique());
+        let mut conn = PgConnection::connect_with(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL {url}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .expect("a fresh database");
+        let _ = conn.close().await;
+        let url = admin.clone().database(&name).to_url_lossy().to_string();
+        Self { admin, name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        // Dropping may run outside any runtime: a small one of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
+                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// The running server.
@@ -38,32 +95,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        match &self.data {
-            Data::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Data::Postgres { admin, name } => {
-                let admin = PgConnectOptions::clone(admin);
-                let name = name.clone();
-                // Dropping runs outside the test's runtime: a small one of its own.
-                let _ = std::thread::spawn(move || {
-                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
-                        return;
-                    };
-                    runtime.block_on(async {
-                        if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
-                            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                                .execute(&mut conn)
-                                .await;
-                        }
-                    });
-                })
-                .join();
-            }
+        // A PostgreSQL database is dropped with the `Data` that holds it.
+        if let Data::Dir(dir) = &self.data {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -110,32 +144,8 @@ pub fn on_sqlite() -> Server {
 /// The server over a fresh database on the PostgreSQL server of `DATABASE_URL` (which
 /// `cargo xtask test` sets: it finds a server or starts a throwaway one).
 pub async fn on_postgres() -> Server {
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => panic!(
-            "DATABASE_URL is not set: run the end-to-end tests through `cargo xtask test`, or \
-             set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
-        ),
-    };
-    let admin = PgConnectOptions::from_str(&url)
-        .unwrap_or_else(|e| panic!("DATABASE_URL {url} is not a PostgreSQL URL: {e}"));
-    let name = format!("cube_e2e_{}", unique());
-    let mut conn = PgConnection::connect_with(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL {url}: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await
-        .expect("a fresh database");
-    let _ = conn.close().await;
-    let database = admin.clone().database(&name).to_url_lossy().to_string();
-    spawn(
-        &database,
-        Data::Postgres {
-            admin: Box::new(admin),
-            name,
-        },
-    )
+    let database = PgDatabase::create().await;
+    spawn(&database.url.clone(), Data::Postgres(Box::new(database)))
 }
 
 impl Server {

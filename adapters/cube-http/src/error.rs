@@ -11,6 +11,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::{AppError, ErrorKind};
+use cube_domain::ports::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -98,6 +99,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -107,16 +109,27 @@ impl ApiError {
         match self {
             ApiError::App(AppError::Store(store)) => {
                 let status = status_of(self.kind());
-                if status == StatusCode::CONFLICT {
-                    tracing::warn!(error = %store, "storage conflict");
-                    let detail =
-                        "the data changed meanwhile or exists already; read it again and retry";
-                    (status, detail.to_owned())
-                } else {
-                    tracing::error!(error = %store, "storage failed");
-                    let detail = "the service cannot reach its data right now; try again later";
-                    (status, detail.to_owned())
-                }
+                let detail = match store {
+                    StoreError::Conflict(_) | StoreError::Duplicate(_) => {
+                        tracing::warn!(error = %store, "storage conflict");
+                        "the data changed meanwhile or exists already; read it again and retry"
+                            .to_owned()
+                    }
+                    // The caller's value, beyond what the store keeps: say which, so it can
+                    // be fixed (retrying the same value never helps).
+                    StoreError::Unrepresentable(_) => store.to_string(),
+                    StoreError::Unavailable(_) => {
+                        tracing::error!(error = %store, "storage failed");
+                        "the service cannot reach its data right now; try again later".to_owned()
+                    }
+                    StoreError::Corrupt(_) => {
+                        tracing::error!(error = %store, "stored data could not be read");
+                        "the server could not read stored data; this is a fault on our side, \
+                         logged for the operators, and retrying will not help"
+                            .to_owned()
+                    }
+                };
+                (status, detail)
             }
             ApiError::App(error) => (status_of(error.kind()), error.to_string()),
             ApiError::Malformed { status, detail } => (*status, detail.clone()),
@@ -150,7 +163,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             ApiError::CsrfHeaderMissing => ErrorKind::Forbidden,
             ApiError::TooManyRequests { .. } => ErrorKind::Forbidden,
-            ApiError::Internal(_) => ErrorKind::Unavailable,
+            ApiError::Internal(_) => ErrorKind::Internal,
         }
     }
 }
@@ -179,6 +192,12 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        // A 503 means only "try again": say when.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -206,3 +225,49 @@ pub struct ApiPath<T>(pub T);
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(error: StoreError) -> (StatusCode, Option<String>, String) {
+        let (status, detail) = ApiError::App(AppError::Store(error.clone())).status_and_detail();
+        let response = ApiError::App(AppError::Store(error)).into_response();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, retry_after, detail)
+    }
+
+    /// Only a refusal that retrying can mend says "try again"; the others say what to do.
+    #[test]
+    fn storage_failures_say_whether_retrying_helps() {
+        let (status, retry, detail) = answer(StoreError::Unavailable("pool timed out".into()));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert!(detail.contains("try again later"), "{detail}");
+
+        let (status, retry, detail) = answer(StoreError::Unrepresentable(
+            "price 1e30 has too many digits".into(),
+        ));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(retry, None);
+        assert!(detail.contains("price 1e30"), "{detail}");
+        assert!(!detail.contains("try again"), "{detail}");
+
+        let (status, retry, detail) = answer(StoreError::Corrupt("row 7".into()));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(retry, None);
+        assert!(detail.contains("retrying will not help"), "{detail}");
+        assert!(
+            !detail.contains("row 7"),
+            "internals are logged, not sent: {detail}"
+        );
+
+        let (status, _, detail) = answer(StoreError::Duplicate("meeting".into()));
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(detail.contains("read it again"), "{detail}");
+    }
+}

@@ -43,7 +43,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{App, PASSWORD};
-use cube_testkit::fixtures::SalesFlow;
+use cube_testkit::fixtures::{MeetingFlow, SalesFlow};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -514,9 +514,16 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             Some(setup)
         }
         ("POST /api/assignments/{id}/segments", _) => Some(json!({ "name": "Matrix segment" })),
+        // Leads and offers (Open) have no place in the booking flow: placed by hand.
         ("POST /api/assignments/{id}/flow", _) => Some(json!({
             "flow": w.meeting_flow.id().to_string(),
             "version": 1,
+            "mapping": [
+                { "from": SalesFlow::LEAD, "to": MeetingFlow::TO_CALL },
+                { "from": SalesFlow::OFFER, "to": MeetingFlow::TO_CALL },
+                { "from": SalesFlow::SALE_TO_FOLLOWUP, "to": MeetingFlow::TO_CALL },
+            ],
+            "confirm_category_changes": true,
         })),
         ("POST /api/data-owners/{id}/customers", _) => Some(json!({
             "dataset": "b2b",

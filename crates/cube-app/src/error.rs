@@ -104,8 +104,11 @@ pub enum ErrorKind {
     Invalid,
     /// A race or a state that changed: read again and retry, or choose otherwise.
     Conflict,
-    /// The system failed; try later.
+    /// The system could not be reached or was busy; the same request may succeed later.
     Unavailable,
+    /// A fault of ours that retrying cannot mend (stored data that cannot be read back);
+    /// logged for the operators.
+    Internal,
 }
 
 impl AppError {
@@ -125,9 +128,8 @@ impl AppError {
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
                 ErrorKind::Conflict
             }
-            AppError::Store(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => {
-                ErrorKind::Unavailable
-            }
+            AppError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
+            AppError::Store(StoreError::Corrupt(_)) => ErrorKind::Internal,
             AppError::Value(_)
             | AppError::Field(_)
             | AppError::Customer(_)
@@ -173,9 +175,7 @@ mod tests {
             kind(StoreError::Unavailable("x".into())),
             ErrorKind::Unavailable
         );
-        assert_eq!(
-            kind(StoreError::Corrupt("x".into())),
-            ErrorKind::Unavailable
-        );
+        // Retrying cannot help a row that cannot be read: not a 503.
+        assert_eq!(kind(StoreError::Corrupt("x".into())), ErrorKind::Internal);
     }
 }

@@ -10,7 +10,7 @@ use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::data_owner::{Controller, DataOwner, Dataset, ProcessingPurpose};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{
-    FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping,
+    FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping, SwitchPlan,
 };
 use cube_domain::ids::{
     AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId,
@@ -20,7 +20,7 @@ use cube_domain::ports::UnitOfWork;
 use cube_domain::product::{Currency, Product};
 use cube_domain::values::Name;
 use rust_decimal::Decimal;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 mod reads;
 
@@ -68,8 +68,14 @@ pub struct NewProduct {
 pub struct FlowSwitch {
     /// The assignment after the switch.
     pub assignment: Assignment,
-    /// Where each old state's customers went.
+    /// The flow version it used before.
+    pub from: PublishedFlow,
+    /// The flow version it uses now.
+    pub to: PublishedFlow,
+    /// Where each old state's customers went, and how each state was placed.
     pub mapping: StateMapping,
+    /// How many customers each old state held at the switch.
+    pub customers: BTreeMap<StateId, usize>,
     /// How many enrollments changed state.
     pub moved: usize,
 }
@@ -557,13 +563,16 @@ impl Cube {
     }
 
     /// Switches the assignment to another published flow: setup entries of outcomes the new
-    /// flow lacks are dropped, and every enrollment moves to the state of the same id or
-    /// name, the rest to the new initial state. The mapping returned says which.
+    /// flow lacks are dropped, and every enrollment moves to the state `plan` names for its
+    /// state, else the state of the same id, name or category (`PublishedFlow::plan_switch`).
+    /// Refused, changing nothing, when a state holding customers has no place. The answer
+    /// says where each state went and how many customers each state had.
     pub async fn switch_flow(
         &self,
         actor_id: UserId,
         id: AssignmentId,
         to: FlowVersion,
+        plan: &SwitchPlan,
     ) -> AppResult<FlowSwitch> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
@@ -571,14 +580,19 @@ impl Cube {
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let current = flow_of(uow.as_mut(), &assignment).await?;
         let target = owned_flow(uow.as_mut(), to, assignment.data_owner()).await?;
-        let mapping = assignment.switch_flow(&current, &target)?;
+        let enrollments = uow.enrollments(id).await?;
+        let mut customers: BTreeMap<StateId, usize> = BTreeMap::new();
+        for enrollment in &enrollments {
+            *customers.entry(enrollment.state()).or_default() += 1;
+        }
+        let populated = customers.keys().copied().collect();
+        let mapping = assignment.switch_flow(&current, &target, plan, &populated)?;
         let mut moved = 0;
-        for mut enrollment in uow.enrollments(id).await? {
-            let new_state = mapping
-                .map
-                .get(&enrollment.state())
-                .copied()
-                .unwrap_or(target.initial_state());
+        for mut enrollment in enrollments {
+            // Every populated state has a place: `switch_flow` refused the switch otherwise.
+            let Some(new_state) = mapping.target(enrollment.state()) else {
+                continue;
+            };
             if new_state != enrollment.state()
                 || target.category(new_state) != enrollment.category()
             {
@@ -591,7 +605,10 @@ impl Cube {
         uow.commit().await?;
         Ok(FlowSwitch {
             assignment,
+            from: current,
+            to: target,
             mapping,
+            customers,
             moved,
         })
     }

@@ -14,7 +14,7 @@ use cube_domain::access::Role;
 use cube_domain::assignment::setup::{PerformanceCriteria, Visibility};
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::data_owner::Dataset;
-use cube_domain::flow::{FlowProblem, FlowVersion, StateCategory};
+use cube_domain::flow::{FlowProblem, FlowVersion, StateCategory, SwitchPlan};
 use cube_domain::ids::UserId;
 use cube_domain::ports::OnMatch;
 use cube_testkit::fixtures::{MeetingFlow, SalesFlow};
@@ -104,33 +104,51 @@ async fn flows_are_drafted_published_edited_and_copied() {
 }
 
 #[tokio::test]
-async fn switching_flows_maps_states_by_name_and_says_which_did_not_match() {
+async fn switching_flows_keeps_excluded_customers_excluded_and_never_strands_a_state() {
     let h = Harness::new(3).await;
     let manager = h.world.manager.id;
     let seller = h.world.seller(0);
     let assignment = h.world.assignment.id();
-    let item = h
+    for outcome in [SalesFlow::O_EXCLUDED, SalesFlow::O_LEAD] {
+        let item = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("customer");
+        h.cube
+            .register_outcome(seller, item.enrollment.id(), command(outcome), None)
+            .await
+            .expect("registered");
+    }
+    let to = h.world.meeting_flow.version();
+    // The booking flow has no Open state: the lead has no place, and nothing moves.
+    let refused = h
         .cube
-        .next_customer(seller, assignment)
+        .switch_flow(manager, assignment, to, &SwitchPlan::default())
         .await
-        .expect("next")
-        .expect("customer");
-    h.cube
-        .register_outcome(
-            seller,
-            item.enrollment.id(),
-            command(SalesFlow::O_EXCLUDED),
-            None,
-        )
+        .expect_err("a lead would be stranded");
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    assert!(refused.to_string().contains("'Lead'"), "{refused}");
+    let overview = h
+        .cube
+        .assignment_overview(manager, assignment)
         .await
-        .expect("x");
+        .expect("overview");
+    assert_eq!(overview.assignment.flow(), h.world.sales_flow.version());
+
+    let plan = SwitchPlan {
+        explicit: vec![(SalesFlow::LEAD, MeetingFlow::TO_CALL)],
+        confirm_category_changes: true,
+    };
     let switch = h
         .cube
-        .switch_flow(manager, assignment, h.world.meeting_flow.version())
+        .switch_flow(manager, assignment, to, &plan)
         .await
         .expect("switch");
-    assert_eq!(switch.assignment.flow(), h.world.meeting_flow.version());
-    assert!(switch.mapping.unmatched.contains(&"Lead".to_owned()));
+    assert_eq!(switch.assignment.flow(), to);
+    assert_eq!(switch.customers.get(&SalesFlow::LEAD), Some(&1));
+    assert_eq!(switch.customers.get(&SalesFlow::EXCLUDED), Some(&1));
     assert_eq!(
         switch.moved, 3,
         "every enrollment moved to the new flow's states"
@@ -140,18 +158,46 @@ async fn switching_flows_maps_states_by_name_and_says_which_did_not_match() {
         .customer_status_report(manager, assignment)
         .await
         .expect("status");
-    let excluded = status
-        .per_state
-        .iter()
-        .find(|s| s.category == StateCategory::Excluded)
-        .expect("row");
-    assert_eq!(excluded.customers, 1, "Excluded matched Excluded by name");
+    let in_category = |category| {
+        status
+            .per_state
+            .iter()
+            .filter(|s| s.category == category)
+            .map(|s| s.customers)
+            .sum::<u64>()
+    };
+    assert_eq!(in_category(StateCategory::Excluded), 1, "still excluded");
+    assert_eq!(
+        in_category(StateCategory::Available),
+        2,
+        "the lead, placed by hand"
+    );
+    // The two callable customers go to two sellers; the excluded one is never handed out.
+    for i in 0..2 {
+        let item = h
+            .cube
+            .next_customer(h.world.seller(i), assignment)
+            .await
+            .expect("next")
+            .expect("a callable customer");
+        assert_eq!(item.enrollment.category(), StateCategory::Available);
+    }
+    assert!(
+        h.cube
+            .next_customer(h.world.seller(2), assignment)
+            .await
+            .expect("next")
+            .is_none(),
+        "the excluded customer stays out of the queue"
+    );
     let unknown = FlowVersion {
         flow: MeetingFlow::FLOW,
         version: 9,
     };
     assert_eq!(
-        h.cube.switch_flow(manager, assignment, unknown).await,
+        h.cube
+            .switch_flow(manager, assignment, unknown, &SwitchPlan::default())
+            .await,
         Err(AppError::NotFound("flow"))
     );
 }
@@ -562,7 +608,12 @@ async fn another_organisations_flow_is_not_found_for_assignments() {
     assert_eq!(created.map(|_| ()), Err(AppError::NotFound("flow")));
     let switched = h
         .cube
-        .switch_flow(admin, h.world.assignment.id(), their_flow)
+        .switch_flow(
+            admin,
+            h.world.assignment.id(),
+            their_flow,
+            &SwitchPlan::default(),
+        )
         .await;
     assert_eq!(switched.map(|_| ()), Err(AppError::NotFound("flow")));
     // And the stranger names the first organisation's flow.

@@ -4,13 +4,14 @@
 
 pub mod setup;
 
-use crate::flow::{FlowVersion, PublishedFlow, StateMapping};
+use crate::flow::{FlowSwitchError, FlowVersion, PublishedFlow, StateMapping, SwitchPlan};
 use crate::ids::{
-    AssignmentId, ClientId, DataOwnerId, OrganisationId, OutcomeId, SegmentId, UserId,
+    AssignmentId, ClientId, DataOwnerId, OrganisationId, OutcomeId, SegmentId, StateId, UserId,
 };
 use crate::values::Name;
 use serde::{Deserialize, Serialize};
 use setup::AssignmentSetup;
+use std::collections::BTreeSet;
 use thiserror::Error;
 use time::Date;
 
@@ -33,6 +34,9 @@ pub enum AssignmentError {
         list_ids(.0)
     )]
     UnknownVisibilityUsers(Vec<UserId>),
+    /// A flow switch cannot go ahead as asked.
+    #[error(transparent)]
+    Switch(#[from] FlowSwitchError),
     /// Something else in the setup is inconsistent; the message says what.
     #[error("{0}")]
     Setup(String),
@@ -133,18 +137,22 @@ impl Assignment {
 
     /// Switches to another published flow of the same data owner. Setup entries for outcomes
     /// the new flow does not have are dropped; the returned mapping says where each old
-    /// state's customers go (callers move the enrollments).
+    /// state's customers go (callers move the enrollments). Refused, changing nothing, when a
+    /// state in `populated` (the states holding customers) has no place in `to` or the
+    /// caller's mapping is wrong (see [`crate::flow::FlowSwitchError`]).
     pub fn switch_flow(
         &mut self,
         current: &PublishedFlow,
         to: &PublishedFlow,
+        plan: &SwitchPlan,
+        populated: &BTreeSet<StateId>,
     ) -> Result<StateMapping, AssignmentError> {
         if to.data_owner() != self.data_owner {
             return Err(AssignmentError::FlowOfAnotherDataOwner(
                 to.name().to_string(),
             ));
         }
-        let mapping = current.map_states_to(to);
+        let mapping = current.plan_switch(to, plan, populated)?;
         self.setup
             .retain_outcomes(|outcome| to.outcome(outcome).is_some());
         self.flow = to.version();

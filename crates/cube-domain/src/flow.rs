@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use thiserror::Error;
 
+mod switch;
+pub use switch::{FlowSwitchError, Placement, StateMapping, SwitchPlan};
+
 /// What a state means for work and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StateCategory {
@@ -296,16 +299,6 @@ pub struct PublishedFlow {
     outcomes: BTreeMap<OutcomeId, Outcome>,
 }
 
-/// How the states of one flow map onto another when an assignment switches flows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StateMapping {
-    /// Old state → new state.
-    pub map: BTreeMap<StateId, StateId>,
-    /// Names of old states with no state of the same name in the new flow; their
-    /// customers go to the new flow's initial state.
-    pub unmatched: Vec<String>,
-}
-
 impl PublishedFlow {
     /// The flow id.
     pub fn id(&self) -> FlowId {
@@ -387,28 +380,6 @@ impl PublishedFlow {
     /// The draft this version was published from (for storage and display).
     pub fn as_draft(&self) -> &FlowDraft {
         &self.draft
-    }
-
-    /// Maps this flow's states onto `to`: same id first (a new version of the same flow),
-    /// else same name, else `to`'s initial state (and the name is listed as unmatched).
-    pub fn map_states_to(&self, to: &PublishedFlow) -> StateMapping {
-        let mut mapping = StateMapping::default();
-        for state in self.states() {
-            let target = to
-                .state(state.id)
-                .or_else(|| to.state_named(state.name.as_str()))
-                .map(|s| s.id);
-            match target {
-                Some(target) => {
-                    mapping.map.insert(state.id, target);
-                }
-                None => {
-                    mapping.map.insert(state.id, to.initial_state());
-                    mapping.unmatched.push(state.name.to_string());
-                }
-            }
-        }
-        mapping
     }
 }
 

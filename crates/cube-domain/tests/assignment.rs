@@ -9,8 +9,10 @@ use cube_domain::assignment::setup::{
     SmsFlow, SmsReplyRule, SmsSender,
 };
 use cube_domain::assignment::{Assignment, AssignmentError};
+use cube_domain::flow::{FlowSwitchError, Placement, SwitchPlan};
 use cube_domain::ids::{OutcomeId, SegmentId};
 use rust_decimal::Decimal;
+use std::collections::BTreeSet;
 use time::Duration;
 
 use sales::outcome as so;
@@ -254,18 +256,57 @@ fn switching_flows_maps_states_and_drops_setup_of_outcomes_the_new_flow_lacks() 
             .insert(so::OFFER, FollowUpOwnership::Shared);
     });
     let booking = meetings::flow();
+    let populated = BTreeSet::from([sales::state::TO_CALL, sales::state::EXCLUDED]);
     let mapping = world
         .assignment
-        .switch_flow(&world.flow, &booking)
-        .expect("same data owner");
+        .switch_flow(&world.flow, &booking, &SwitchPlan::default(), &populated)
+        .expect("same data owner, every populated state placed");
     assert_eq!(world.assignment.flow(), booking.version());
     assert!(world.setup().outcome_options.is_empty());
     assert!(world.setup().follow_up_ownership.is_empty());
     assert_eq!(
-        mapping.map.get(&sales::state::OFFER),
-        Some(&meetings::state::TO_CALL)
+        mapping.target(sales::state::EXCLUDED),
+        Some(meetings::state::EXCLUDED)
     );
-    assert!(mapping.unmatched.contains(&"Offer".to_owned()));
+    assert_eq!(mapping.target(sales::state::OFFER), None);
+    assert!(mapping.unplaced.contains(&sales::state::OFFER));
+}
+
+#[test]
+fn a_switch_that_would_strand_customers_is_refused_and_changes_nothing() {
+    let mut world = World::sales();
+    let booking = meetings::flow();
+    let before = world.assignment.clone();
+    let populated = BTreeSet::from([sales::state::OFFER, sales::state::LEAD]);
+    assert_eq!(
+        world
+            .assignment
+            .switch_flow(&world.flow, &booking, &SwitchPlan::default(), &populated),
+        Err(AssignmentError::Switch(FlowSwitchError::Unplaced {
+            states: vec!["Lead".into(), "Offer".into()],
+            flow: "Møtebooking".into(),
+        }))
+    );
+    assert_eq!(world.assignment, before);
+    let plan = SwitchPlan {
+        explicit: vec![
+            (sales::state::OFFER, meetings::state::TO_CALL),
+            (sales::state::LEAD, meetings::state::TO_CALL),
+        ],
+        confirm_category_changes: true,
+    };
+    let mapping = world
+        .assignment
+        .switch_flow(&world.flow, &booking, &plan, &populated)
+        .expect("placed by hand");
+    assert_eq!(
+        mapping.target(sales::state::OFFER),
+        Some(meetings::state::TO_CALL)
+    );
+    assert_eq!(
+        mapping.placement.get(&sales::state::OFFER),
+        Some(&Placement::Explicit)
+    );
 }
 
 #[test]
@@ -274,11 +315,12 @@ fn switching_to_a_new_version_keeps_the_setup() {
         s.outcome_options.insert(so::SALE, vec![name("Mobile")]);
     });
     let v2 = world.flow.new_draft().publish().expect("valid");
+    let populated = world.flow.states().iter().map(|s| s.id).collect();
     let mapping = world
         .assignment
-        .switch_flow(&world.flow, &v2)
+        .switch_flow(&world.flow, &v2, &SwitchPlan::default(), &populated)
         .expect("same data owner");
-    assert!(mapping.unmatched.is_empty());
+    assert!(mapping.unplaced.is_empty());
     assert_eq!(world.assignment.flow().version, 2);
     assert_eq!(world.setup().outcome_options.len(), 1);
 }
@@ -291,7 +333,12 @@ fn switching_to_another_data_owners_flow_is_refused() {
     let theirs = draft.publish().expect("valid");
     let before = world.assignment.clone();
     assert_eq!(
-        world.assignment.switch_flow(&world.flow, &theirs),
+        world.assignment.switch_flow(
+            &world.flow,
+            &theirs,
+            &SwitchPlan::default(),
+            &BTreeSet::new()
+        ),
         Err(AssignmentError::FlowOfAnotherDataOwner("Sales".into()))
     );
     assert_eq!(world.assignment, before);

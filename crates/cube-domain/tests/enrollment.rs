@@ -146,7 +146,7 @@ fn remapping_keeps_attempts_and_follow_up() {
         .expect("call back later");
     let mut enrollment = call_back.enrollment;
     let mapping = world.flow.map_states_to(&meetings::flow());
-    let target = mapping.map[&sales::state::LEAD];
+    let target = mapping.target(sales::state::TO_CALL).expect("same name");
     enrollment.remap_state(target, StateCategory::Available);
     assert_eq!(enrollment.state(), meetings::state::TO_CALL);
     assert_eq!(enrollment.attempts(), 1);

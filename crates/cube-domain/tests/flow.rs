@@ -4,9 +4,11 @@ mod common;
 
 use common::*;
 use cube_domain::flow::{
-    AttemptKind, FlowDraft, FlowError, FlowProblem, OutcomeKind, PublishedFlow, StateCategory,
+    AttemptKind, FlowDraft, FlowError, FlowProblem, FlowSwitchError, OutcomeKind, Placement,
+    PublishedFlow, StateCategory, SwitchPlan,
 };
 use cube_domain::ids::{FlowId, OutcomeId, StateId};
+use std::collections::BTreeSet;
 
 /// The problems of the sales draft after `break_it`.
 fn problems_after(break_it: impl FnOnce(&mut FlowDraft)) -> Vec<FlowProblem> {
@@ -247,32 +249,148 @@ fn states_map_by_id_onto_a_new_version() {
         Some(&sales::state::LEAD)
     );
     assert_eq!(mapping.map.len(), 7);
-    assert!(mapping.unmatched.is_empty());
+    assert!(mapping.unplaced.is_empty());
 }
 
 #[test]
-fn states_map_by_name_onto_another_flow_and_the_rest_go_to_its_initial_state() {
+fn states_map_by_name_then_by_category_and_the_rest_have_no_place() {
     let sales = sales::flow();
     let booking = meetings::flow();
     let mapping = sales.map_states_to(&booking);
+    let placed = |state| {
+        (
+            mapping.target(state),
+            mapping.placement.get(&state).copied(),
+        )
+    };
     assert_eq!(
-        mapping.map.get(&sales::state::TO_CALL),
-        Some(&meetings::state::TO_CALL)
+        placed(sales::state::TO_CALL),
+        (Some(meetings::state::TO_CALL), Some(Placement::SameName))
     );
     assert_eq!(
-        mapping.map.get(&sales::state::EXCLUDED),
-        Some(&meetings::state::EXCLUDED)
+        placed(sales::state::EXCLUDED),
+        (Some(meetings::state::EXCLUDED), Some(Placement::SameName))
     );
-    for unmatched in [
-        sales::state::LEAD,
-        sales::state::SALE,
-        sales::state::NO_SALE,
-    ] {
-        assert_eq!(mapping.map.get(&unmatched), Some(&meetings::state::TO_CALL));
-    }
     assert_eq!(
-        mapping.unmatched,
-        vec!["Lead", "Offer", "Sale to followup", "Sale", "No sale"]
+        placed(sales::state::SALE),
+        (
+            Some(meetings::state::MEETING_BOOKED),
+            Some(Placement::SameCategory)
+        )
+    );
+    assert_eq!(
+        placed(sales::state::NO_SALE),
+        (
+            Some(meetings::state::NOT_INTERESTED),
+            Some(Placement::SameCategory)
+        )
+    );
+    // The booking flow has no Open state: leads and offers are never parked in "To call".
+    assert_eq!(
+        mapping.unplaced,
+        vec![
+            sales::state::LEAD,
+            sales::state::OFFER,
+            sales::state::SALE_TO_FOLLOWUP
+        ]
+    );
+}
+
+#[test]
+fn an_excluded_state_never_maps_to_a_callable_state_of_the_same_name() {
+    // The new flow calls its Available state "Wrong number" — a name match across
+    // categories would put excluded customers back in the queue.
+    let mut to = with_fresh_state_ids(meetings::flow().copy(id(700), name("Booking 2")), 710);
+    to.states[0].name = name("Excluded");
+    to.states[3].name = name("Gone");
+    let to = to.publish().expect("valid");
+    let mapping = sales::flow().map_states_to(&to);
+    let target = mapping.target(sales::state::EXCLUDED).expect("placed");
+    assert_eq!(to.category(target), StateCategory::Excluded);
+    assert_eq!(
+        mapping.placement.get(&sales::state::EXCLUDED),
+        Some(&Placement::SameCategory)
+    );
+}
+
+#[test]
+fn a_switch_plan_is_checked_like_a_flow() {
+    let sales = sales::flow();
+    let booking = meetings::flow();
+    let populated = BTreeSet::from([sales::state::LEAD, sales::state::EXCLUDED]);
+    let plan = |explicit: Vec<(StateId, StateId)>, confirm| SwitchPlan {
+        explicit,
+        confirm_category_changes: confirm,
+    };
+    assert_eq!(
+        sales.plan_switch(&booking, &SwitchPlan::default(), &populated),
+        Err(FlowSwitchError::Unplaced {
+            states: vec!["Lead".into()],
+            flow: "Møtebooking".into()
+        })
+    );
+    let lead_to_call = vec![(sales::state::LEAD, meetings::state::TO_CALL)];
+    let refused = sales
+        .plan_switch(&booking, &plan(lead_to_call.clone(), false), &populated)
+        .expect_err("Open to Available changes the category");
+    assert!(
+        refused.to_string().contains("confirm_category_changes"),
+        "{refused}"
+    );
+    let mapping = sales
+        .plan_switch(&booking, &plan(lead_to_call, true), &populated)
+        .expect("confirmed");
+    assert_eq!(
+        mapping.target(sales::state::LEAD),
+        Some(meetings::state::TO_CALL)
+    );
+    assert_eq!(
+        sales.plan_switch(
+            &booking,
+            &plan(
+                vec![(meetings::state::TO_CALL, meetings::state::TO_CALL)],
+                true
+            ),
+            &populated
+        ),
+        Err(FlowSwitchError::UnknownFromState(meetings::state::TO_CALL))
+    );
+    assert_eq!(
+        sales.plan_switch(
+            &booking,
+            &plan(vec![(sales::state::LEAD, sales::state::OFFER)], true),
+            &populated
+        ),
+        Err(FlowSwitchError::UnknownToState {
+            state: sales::state::OFFER,
+            flow: "Møtebooking".into()
+        })
+    );
+    let twice = vec![
+        (sales::state::LEAD, meetings::state::TO_CALL),
+        (sales::state::LEAD, meetings::state::EXCLUDED),
+    ];
+    assert_eq!(
+        sales.plan_switch(&booking, &plan(twice, true), &populated),
+        Err(FlowSwitchError::DuplicateFromState("Lead".into()))
+    );
+    // An explicit entry overrides even a placement by name.
+    let mapping = sales
+        .plan_switch(
+            &booking,
+            &plan(
+                vec![
+                    (sales::state::LEAD, meetings::state::TO_CALL),
+                    (sales::state::EXCLUDED, meetings::state::NOT_INTERESTED),
+                ],
+                true,
+            ),
+            &populated,
+        )
+        .expect("confirmed");
+    assert_eq!(
+        mapping.target(sales::state::EXCLUDED),
+        Some(meetings::state::NOT_INTERESTED)
     );
 }
 
@@ -316,7 +434,7 @@ fn state_names_match_ignoring_case_also_for_norwegian_letters() {
         mapping.map.get(&meetings::state::MEETING_BOOKED),
         Some(&id::<StateId>(611))
     );
-    assert!(mapping.unmatched.is_empty(), "{:?}", mapping.unmatched);
+    assert!(mapping.unplaced.is_empty(), "{:?}", mapping.unplaced);
 }
 
 #[test]

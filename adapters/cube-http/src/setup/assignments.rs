@@ -14,8 +14,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cube_domain::assignment::Assignment;
-use cube_domain::flow::FlowVersion;
-use cube_domain::ids::{AssignmentId, ClientId, DataOwnerId, FlowId};
+use cube_domain::flow::{FlowVersion, PublishedFlow, SwitchPlan};
+use cube_domain::ids::{AssignmentId, ClientId, DataOwnerId, FlowId, StateId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -64,7 +64,7 @@ pub struct NewSegmentRequest {
     pub name: String,
 }
 
-/// The flow to switch to.
+/// The flow to switch to, and optionally where some old states' customers go.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SwitchFlowRequest {
@@ -72,6 +72,24 @@ pub struct SwitchFlowRequest {
     pub flow: Uuid,
     /// Its published version.
     pub version: u32,
+    /// Old state → new state, for states the automatic placement (same id, same name and
+    /// category, same category) should not decide, or cannot. Each old state at most once.
+    #[serde(default)]
+    pub mapping: Vec<StateMoveRequest>,
+    /// Allow entries of `mapping` that change the customers' category (e.g. an Open lead
+    /// back to an Available state). Without it such an entry is refused with 422.
+    #[serde(default)]
+    pub confirm_category_changes: bool,
+}
+
+/// One old state placed by hand.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateMoveRequest {
+    /// The state in the assignment's current flow.
+    pub from: Uuid,
+    /// The state in the new flow.
+    pub to: Uuid,
 }
 
 /// Where one old state's customers went.
@@ -79,8 +97,17 @@ pub struct SwitchFlowRequest {
 pub struct StateMoveDto {
     /// The state in the old flow.
     pub from: Uuid,
+    /// Its name.
+    pub from_name: String,
     /// The state in the new flow.
     pub to: Uuid,
+    /// Its name.
+    pub to_name: String,
+    /// How it was placed: `explicit` (the request's mapping), `same_id` (a new version of
+    /// the same flow), `same_name` (same name and category) or `same_category`.
+    pub placed_by: String,
+    /// How many customers the old state held.
+    pub customers: usize,
 }
 
 /// The result of switching flows.
@@ -89,11 +116,11 @@ pub struct FlowSwitchDto {
     /// The assignment on its new flow (setup entries of outcomes the new flow lacks are
     /// dropped).
     pub assignment: ManagedAssignmentDto,
-    /// Every old state and where its customers went: the state of the same id, else of the
-    /// same name, else the new initial state.
+    /// Every old state that has a place in the new flow, and where its customers went.
     pub mapping: Vec<StateMoveDto>,
-    /// Names of old states without a match; their customers went to the initial state.
-    pub unmatched: Vec<String>,
+    /// Names of old states with no place in the new flow; they held no customers (a switch
+    /// that would strand customers is refused).
+    pub unplaced: Vec<String>,
     /// How many customers changed state.
     pub moved: usize,
 }
@@ -237,7 +264,7 @@ pub async fn add_segment(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment, or no such published flow version of its data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A body field of the wrong type (e.g. `version` not a number)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A body field of the wrong type; customers in states with no place in the new flow (the message names them: send a `mapping`); a `mapping` naming states the flows lack, one state twice, or a category change without `confirm_category_changes`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -251,22 +278,52 @@ pub async fn switch_flow(
         flow: FlowId::from_uuid(request.flow),
         version: request.version,
     };
+    let plan = SwitchPlan {
+        explicit: request
+            .mapping
+            .iter()
+            .map(|m| (StateId::from_uuid(m.from), StateId::from_uuid(m.to)))
+            .collect(),
+        confirm_category_changes: request.confirm_category_changes,
+    };
     let switch = state
         .cube
-        .switch_flow(actor.user.id, AssignmentId::from_uuid(id), to)
+        .switch_flow(actor.user.id, AssignmentId::from_uuid(id), to, &plan)
         .await?;
+    let name_in = |flow: &PublishedFlow, state: StateId| {
+        flow.state(state)
+            .map_or_else(|| state.to_string(), |s| s.name.to_string())
+    };
+    let mapping = switch
+        .from
+        .states()
+        .iter()
+        .filter_map(|old| {
+            let target = switch.mapping.target(old.id)?;
+            Some(StateMoveDto {
+                from: old.id.as_uuid(),
+                from_name: old.name.to_string(),
+                to: target.as_uuid(),
+                to_name: name_in(&switch.to, target),
+                placed_by: switch
+                    .mapping
+                    .placement
+                    .get(&old.id)
+                    .map_or("explicit", |p| p.as_str())
+                    .to_owned(),
+                customers: switch.customers.get(&old.id).copied().unwrap_or(0),
+            })
+        })
+        .collect();
     Ok(Json(FlowSwitchDto {
         assignment: (&switch.assignment).into(),
-        mapping: switch
+        mapping,
+        unplaced: switch
             .mapping
-            .map
+            .unplaced
             .iter()
-            .map(|(from, to)| StateMoveDto {
-                from: from.as_uuid(),
-                to: to.as_uuid(),
-            })
+            .map(|state| name_in(&switch.from, *state))
             .collect(),
-        unmatched: switch.mapping.unmatched.clone(),
         moved: switch.moved,
     }))
 }

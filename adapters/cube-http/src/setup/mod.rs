@@ -152,7 +152,7 @@ pub(crate) fn invalid_field(field: impl Display, detail: impl Display) -> ApiErr
         flows::FlowRejectionDto, flows::CopyFlowRequest,
         assignments::NewAssignmentRequest, assignments::ManagedAssignmentDto,
         assignments::NewSegmentRequest, assignments::SwitchFlowRequest,
-        assignments::StateMoveDto, assignments::FlowSwitchDto,
+        assignments::StateMoveDto, assignments::StateMoveRequest, assignments::FlowSwitchDto,
         assignment_setup::AssignmentSetupDto, outcome_setup::OutcomeSetupDto,
         outcome_setup::FollowUpOwnershipDto, outcome_setup::SmsFlowDto,
         outcome_setup::SmsReplyDto, assignment_setup::ProductSettingsDto,
