@@ -7,6 +7,8 @@
 //! # Layout
 //! - [`error`]: `ApiError` → `application/problem+json` (the one place status codes live),
 //!   and the `ApiJson` / `ApiPath` / `ApiQuery` extractors whose rejections are problems.
+//! - [`body_shape`]: a JSON body is an object wherever its schema says object (serde alone
+//!   reads a struct from an array).
 //! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
 //!   (bearer or cookie, with the CSRF header rule), login and logout.
 //! - [`dto`]: the work API's request and response bodies and their conversions.
@@ -22,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod body_shape;
 pub mod customers;
 pub mod dto;
 pub mod error;
