@@ -75,6 +75,11 @@ pub enum AppError {
         /// The first failure's reason.
         first: String,
     },
+    /// The document changed since the revision the write was based on was read.
+    #[error(
+        "the {0} changed since it was read (the revision sent is not the current one); read it again and redo the change"
+    )]
+    Stale(&'static str),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -93,6 +98,8 @@ pub enum ErrorKind {
     Invalid,
     /// A race or a state that changed: read again and retry, or choose otherwise.
     Conflict,
+    /// The write was based on a revision that is no longer the current one.
+    Stale,
     /// The system failed; try later.
     Unavailable,
 }
@@ -113,6 +120,7 @@ impl AppError {
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
                 ErrorKind::Conflict
             }
+            AppError::Stale(_) => ErrorKind::Stale,
             AppError::Store(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => {
                 ErrorKind::Unavailable
             }

@@ -67,7 +67,7 @@ async fn flows_are_drafted_published_edited_and_copied() {
 
     content.initial = SalesFlow::TO_CALL;
     h.cube
-        .update_flow_draft(manager, draft.id, content.clone())
+        .update_flow_draft(manager, draft.id, content.clone(), None)
         .await
         .expect("update");
     let published = h
@@ -81,7 +81,7 @@ async fn flows_are_drafted_published_edited_and_copied() {
     content.name = "Sales v2 (edited)".into();
     let edited = h
         .cube
-        .update_flow_draft(manager, draft.id, content)
+        .update_flow_draft(manager, draft.id, content, None)
         .await
         .expect("edit");
     assert_eq!(edited.version, 2);
@@ -320,7 +320,7 @@ async fn performance_is_measured_per_hour_registered() {
         ..PerformanceCriteria::default()
     };
     h.cube
-        .update_assignment_setup(manager, assignment, setup)
+        .update_assignment_setup(manager, assignment, setup, None)
         .await
         .expect("setup");
     let start = h.now();
@@ -394,7 +394,7 @@ async fn access_is_checked_in_every_use_case() {
         to: None,
     };
     h.cube
-        .update_assignment_setup(admin, assignment, setup)
+        .update_assignment_setup(admin, assignment, setup, None)
         .await
         .expect("setup");
     assert_eq!(
@@ -434,7 +434,7 @@ async fn access_is_checked_in_every_use_case() {
     );
     assert_eq!(
         h.cube
-            .update_assignment_setup(client, assignment, h.world.assignment.setup().clone())
+            .update_assignment_setup(client, assignment, h.world.assignment.setup().clone(), None)
             .await,
         Err(AppError::Forbidden)
     );
