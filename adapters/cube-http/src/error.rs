@@ -5,13 +5,19 @@
 //!
 //! The extractors [`ApiJson`], [`ApiPath`] and [`ApiQuery`] wrap axum's own so that a
 //! malformed body, path or query string is a problem document too (400), not plain text.
+//! [`ApiJson`] also refuses a body that is not an object where its schema says object
+//! ([`crate::body_shape`]): serde alone would read a struct from a JSON array.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use crate::body_shape;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::{AppError, ErrorKind};
 use cube_domain::ports::StoreError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -72,6 +78,24 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        ApiError::Malformed {
+            status: rejection.status(),
+            detail: rejection.body_text(),
+        }
+    }
+}
+
+impl From<body_shape::NotAnObject> for ApiError {
+    fn from(refusal: body_shape::NotAnObject) -> Self {
+        ApiError::Malformed {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: refusal.to_string(),
+        }
+    }
+}
+
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         ApiError::Malformed {
@@ -98,6 +122,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Stale => StatusCode::PRECONDITION_FAILED,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -211,10 +236,81 @@ impl IntoResponse for ApiError {
 /// The result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// `axum::Json` whose rejection is a problem document.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body: `axum::Json`, whose rejection is a problem document, and which refuses a
+/// value that is not an object where `T`'s schema says object (422, naming the body or the
+/// path of the value). As an `Option`, a request without `Content-Type` has no body.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`),
+/// as `axum::Json` asks.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let subtype = subtype.to_ascii_lowercase();
+    kind.eq_ignore_ascii_case("application") && (subtype == "json" || subtype.ends_with("+json"))
+}
+
+fn not_json() -> ApiError {
+    ApiError::Malformed {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        detail: "Expected request with `Content-Type: application/json`".to_owned(),
+    }
+}
+
+impl<T: DeserializeOwned + ToSchema + 'static> ApiJson<T> {
+    /// Parses the body (400 when it is no JSON), checks its objects against `T`'s schema
+    /// (422), then reads `T` with axum's own messages (422).
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_bytes(bytes)?;
+        body_shape::check::<T>(&value)?;
+        let axum::Json(body) = axum::Json::<T>::from_bytes(bytes)?;
+        Ok(ApiJson(body))
+    }
+}
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned + ToSchema + 'static,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !json_content_type(request.headers()) {
+            return Err(not_json());
+        }
+        let bytes = Bytes::from_request(request, state).await?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+impl<T, S> OptionalFromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned + ToSchema + 'static,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if request.headers().get(header::CONTENT_TYPE).is_none() {
+            return Ok(None);
+        }
+        if !json_content_type(request.headers()) {
+            return Err(not_json());
+        }
+        let bytes = Bytes::from_request(request, state).await?;
+        Self::from_bytes(&bytes).map(Some)
+    }
+}
 
 /// `axum::extract::Path` whose rejection is a problem document.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]

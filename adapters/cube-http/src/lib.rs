@@ -7,9 +7,12 @@
 //! # Layout
 //! - [`error`]: `ApiError` → `application/problem+json` (the one place status codes live),
 //!   and the `ApiJson` / `ApiPath` / `ApiQuery` extractors whose rejections are problems.
+//! - [`body_shape`]: a JSON body is an object wherever its schema says object (serde alone
+//!   reads a struct from an array).
 //! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
 //!   (bearer or cookie, with the CSRF header rule), login and logout.
 //! - [`dto`]: the work API's request and response bodies and their conversions.
+//! - [`revisions`]: `ETag` / `If-Match` on the documents edited whole (412 on a stale write).
 //! - [`setup`]: users, API tokens, data owners, products, calendars, flows, assignments.
 //! - [`customers`]: customers, import, enrolling, bulk, time entries, external changes.
 //! - [`work`]: me, assignments, next customer, take, release, outcomes, My Work.
@@ -22,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod body_shape;
 pub mod customers;
 pub mod dto;
 pub mod error;
@@ -30,6 +34,7 @@ pub mod openapi;
 pub mod ops;
 pub mod outbox;
 pub mod reports;
+pub mod revisions;
 pub mod setup;
 pub mod work;
 

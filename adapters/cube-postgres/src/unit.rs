@@ -9,7 +9,13 @@
 //!   leaves the unit usable, as it does in the in-memory store.
 //! - Enrollments read in this unit remember their `row_version`; `update_enrollment` writes
 //!   only if nobody (another unit, `reserve_next`) changed the row since, else `Conflict`.
+//! - The documents edited whole (assignments, data owners, flow drafts) remember the row
+//!   version (`xmin`) they were read at, or that they were missing; saving one writes only if
+//!   the row is still that one, else `Conflict`. `READ COMMITTED` alone would let two units
+//!   read the same setup, both check a revision against it and both write, the second over
+//!   the first.
 
+use crate::codec::get;
 use crate::error::{aborts_transaction, store_error};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
@@ -18,6 +24,7 @@ use sqlx::Transaction;
 use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use std::collections::HashMap;
 use std::fmt;
+use uuid::Uuid;
 
 /// A query with its bound arguments.
 pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
@@ -30,7 +37,27 @@ pub struct PgUnitOfWork {
     /// Each enrollment as this unit last read or wrote it: its `row_version`, assignment and
     /// customer.
     pub(crate) versions: HashMap<EnrollmentId, (i64, AssignmentId, CustomerId)>,
+    /// Each document as this unit last read or wrote it: its row's `xmin`, or `None` when
+    /// it was missing.
+    documents: HashMap<(Document, Uuid), Option<String>>,
 }
+
+/// The tables whose rows are documents edited whole, written only as they were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Document {
+    /// `assignments`
+    Assignment,
+    /// `data_owners`
+    DataOwner,
+    /// `flow_drafts`
+    FlowDraft,
+}
+
+/// What a document's upsert is guarded by, bound as its last parameter and used as
+/// `ON CONFLICT … DO UPDATE … WHERE $n::text IS NULL OR <table>.xmin::text = $n`: `NULL` when
+/// this unit has not read the row (it is replaced), the `xmin` it read, or `''` (no `xmin`)
+/// when it read the row missing (it must still be missing).
+pub(crate) type ReadGuard = Option<String>;
 
 impl fmt::Debug for PgUnitOfWork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,7 +85,52 @@ impl PgUnitOfWork {
             tx,
             failed: None,
             versions: HashMap::new(),
+            documents: HashMap::new(),
         }
+    }
+
+    /// Remembers the row a document was read from (a row with an `xmin` column), or that it
+    /// was missing.
+    pub(crate) fn note_read(
+        &mut self,
+        document: Document,
+        id: Uuid,
+        row: Option<&PgRow>,
+    ) -> Result<(), StoreError> {
+        let xmin = row.map(|row| get::<String>(row, "xmin")).transpose()?;
+        self.documents.insert((document, id), xmin);
+        Ok(())
+    }
+
+    /// The guard of a document's next write; see [`ReadGuard`].
+    pub(crate) fn read_guard(&self, document: Document, id: Uuid) -> ReadGuard {
+        match self.documents.get(&(document, id)) {
+            None => None,
+            Some(Some(xmin)) => Some(xmin.clone()),
+            Some(None) => Some(String::new()),
+        }
+    }
+
+    /// Runs a document's guarded upsert (`… RETURNING xmin::text AS xmin`): no row back
+    /// means another unit changed (or created) it since this one read it.
+    pub(crate) async fn write_document(
+        &mut self,
+        document: Document,
+        id: Uuid,
+        query: PgQuery<'_>,
+    ) -> Result<(), StoreError> {
+        let row = self.fetch_optional(query).await?;
+        let Some(row) = row else {
+            return Err(StoreError::Conflict(format!(
+                "the {document:?} {id} was changed by someone else since it was read; read it again and retry"
+            )));
+        };
+        self.note_read(document, id, Some(&row))
+    }
+
+    /// Forgets a deleted document's row: a later write must find it missing.
+    pub(crate) fn note_deleted(&mut self, document: Document, id: Uuid) {
+        self.documents.insert((document, id), None);
     }
 
     fn usable(&self) -> Result<(), StoreError> {

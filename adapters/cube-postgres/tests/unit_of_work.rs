@@ -7,9 +7,10 @@ mod common;
 use common::data::{T0, customer, enrollment, event, to_call, uuid, with};
 use cube_domain::access::{Role, User};
 use cube_domain::assignment::setup::AssignmentSetup;
+use cube_domain::data_owner::DataOwner;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
-use cube_domain::ids::{AssignmentId, OrganisationId, TimeEntryId, UserId};
+use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
 use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
@@ -224,6 +225,62 @@ async fn an_update_after_someone_else_changed_the_enrollment_is_a_conflict() {
         .await
         .expect("update again");
     uow.commit().await.expect("commit");
+}
+
+/// Two managers' units read one data owner (a document edited whole); the first writes and
+/// commits; the second's write, made from what it read before, is refused instead of
+/// overwriting the first. The same when the second read it missing and the first created it.
+#[tokio::test]
+async fn a_document_written_after_someone_else_changed_it_is_a_conflict() {
+    let store = common::fresh_store().await;
+    let organisation = OrganisationId::from_uuid(uuid(0x0F));
+    let id = DataOwnerId::from_uuid(uuid(0xD1));
+    let name = |text: &str| Name::parse(text).expect("valid name");
+
+    let mut second = store.begin().await.expect("begin");
+    assert_eq!(second.data_owner(id).await.expect("read"), None);
+    let mut first = store.begin().await.expect("begin");
+    first
+        .save_data_owner(&DataOwner::new(id, organisation, name("First")))
+        .await
+        .expect("create");
+    first.commit().await.expect("commit");
+    assert!(matches!(
+        second
+            .save_data_owner(&DataOwner::new(id, organisation, name("Second")))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(second);
+
+    let mut first = store.begin().await.expect("begin");
+    let mut second = store.begin().await.expect("begin");
+    let mine = first.data_owner(id).await.expect("read").expect("exists");
+    let theirs = second.data_owner(id).await.expect("read").expect("exists");
+    let mut controller = mine.controller().clone();
+    controller.address = Some("Revisjonsveien 1".to_owned());
+    let mut mine = mine;
+    mine.set_controller(controller);
+    first.save_data_owner(&mine).await.expect("first write");
+    // Twice in one unit is no conflict with itself.
+    first.save_data_owner(&mine).await.expect("again");
+    first.commit().await.expect("commit");
+    assert!(matches!(
+        second.save_data_owner(&theirs).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(second);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.data_owner(id).await.expect("read"), Some(mine));
+    // A unit that did not read it replaces it, as before.
+    let mut blind = store.begin().await.expect("begin");
+    blind
+        .save_data_owner(&theirs)
+        .await
+        .expect("not read: replaced");
+    blind.commit().await.expect("commit");
+    drop(uow);
 }
 
 #[tokio::test]

@@ -165,7 +165,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         description: name("Telemarketing of electricity contracts")?,
         legal_basis: LegalBasis::LegitimateInterests,
     }];
-    cube.set_gdpr_details(admin.id, owner.id(), controller, purposes)
+    cube.set_gdpr_details(admin.id, owner.id(), controller, purposes, None)
         .await?;
 
     let mut products = Vec::new();
@@ -205,7 +205,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     setup.products.available = products.into_iter().collect();
     setup.calendars = vec![calendar.id];
     let assignment = cube
-        .update_assignment_setup(admin.id, assignment.id(), setup)
+        .update_assignment_setup(admin.id, assignment.id(), setup, None)
         .await?;
     let rows = (1..=size.customers).map(customer).collect();
     let report = cube
@@ -242,7 +242,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let mut setup = booking.setup().clone();
     setup.calendars = vec![calendar.id];
     let booking = cube
-        .update_assignment_setup(admin.id, booking.id(), setup)
+        .update_assignment_setup(admin.id, booking.id(), setup, None)
         .await?;
     let rows = (1..=DEMO_MEETING_CUSTOMERS.min(size.customers))
         .map(customer)

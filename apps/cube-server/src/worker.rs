@@ -206,7 +206,7 @@ mod tests {
                 replies: Vec::new(),
             },
         );
-        cube.update_assignment_setup(world.manager.id, world.assignment.id(), setup)
+        cube.update_assignment_setup(world.manager.id, world.assignment.id(), setup, None)
             .await
             .expect("the SMS flow is set up");
         (cube, world, store, clock)

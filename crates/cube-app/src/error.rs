@@ -86,6 +86,11 @@ pub enum AppError {
         /// The first failure's reason.
         first: String,
     },
+    /// The document changed since the revision the write was based on was read.
+    #[error(
+        "the {0} changed since it was read (the revision sent is not the current one); read it again and redo the change"
+    )]
+    Stale(&'static str),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -104,6 +109,8 @@ pub enum ErrorKind {
     Invalid,
     /// A race or a state that changed: read again and retry, or choose otherwise.
     Conflict,
+    /// The write was based on a revision that is no longer the current one.
+    Stale,
     /// The system could not be reached or was busy; the same request may succeed later.
     Unavailable,
     /// A fault of ours that retrying cannot mend (stored data that cannot be read back);
@@ -128,6 +135,7 @@ impl AppError {
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
                 ErrorKind::Conflict
             }
+            AppError::Stale(_) => ErrorKind::Stale,
             AppError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
             AppError::Store(StoreError::Corrupt(_)) => ErrorKind::Internal,
             AppError::Value(_)

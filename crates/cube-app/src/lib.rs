@@ -8,6 +8,8 @@
 //! # Layout
 //! - [`auth`]: passwords (as hashes), tokens, who is acting.
 //! - [`error`]: `AppError` and its kinds.
+//! - [`revision`]: revisions of the documents edited whole (setup, flow draft, data owner),
+//!   so a write based on an old read is refused instead of overwriting.
 //! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
 //! - [`organisation`]: organisations and users.
 //! - [`outbox`]: delivering enqueued SMS and e-mail through the gateways (a worker calls it).
@@ -28,12 +30,14 @@ pub mod error;
 pub mod organisation;
 pub mod outbox;
 pub mod reports;
+pub mod revision;
 pub mod setup;
 pub mod system;
 pub mod time_tracking;
 pub mod work;
 
 pub use error::{AppError, ErrorKind};
+pub use revision::Revision;
 
 use cube_domain::access::{self, Permission, ReportKind, User};
 use cube_domain::assignment::Assignment;

@@ -3,6 +3,7 @@
 //! reads that serve these edits (catalogue, calendars, a flow's draft and versions, an
 //! assignment's setup) are in `reads`.
 
+use crate::revision::{Revision, expect_revision};
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::assignment::Assignment;
@@ -113,17 +114,20 @@ impl Cube {
         Ok(owner)
     }
 
-    /// Sets the controller details and processing purposes.
+    /// Sets the controller details and processing purposes. With `expected`, only if the data
+    /// owner is still at that revision ([`Revision::of`] the data owner).
     pub async fn set_gdpr_details(
         &self,
         actor_id: UserId,
         owner_id: DataOwnerId,
         controller: Controller,
         purposes: Vec<ProcessingPurpose>,
+        expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
+        expect_revision(expected, &owner, "data owner")?;
         owner.set_controller(controller);
         owner.set_purposes(purposes);
         uow.save_data_owner(&owner).await?;
@@ -131,17 +135,20 @@ impl Cube {
         Ok(owner)
     }
 
-    /// Replaces a dataset's optional CRM field definitions.
+    /// Replaces a dataset's optional CRM field definitions. With `expected`, only if the data
+    /// owner is still at that revision ([`Revision::of`] the data owner).
     pub async fn set_crm_fields(
         &self,
         actor_id: UserId,
         owner_id: DataOwnerId,
         dataset: Dataset,
         fields: Vec<FieldDefinition>,
+        expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
+        expect_revision(expected, &owner, "data owner")?;
         owner.set_fields(dataset, fields)?;
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;
@@ -267,16 +274,19 @@ impl Cube {
         Ok(draft)
     }
 
-    /// Replaces a draft's content; the draft may be invalid until it is published.
+    /// Replaces a draft's content; the draft may be invalid until it is published. With
+    /// `expected`, only if the draft is still at that revision ([`Revision::of`] the draft).
     pub async fn update_flow_draft(
         &self,
         actor_id: UserId,
         flow_id: FlowId,
         content: FlowContent,
+        expected: Option<&Revision>,
     ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
+        expect_revision(expected, &draft, "flow draft")?;
         draft.name = Name::parse(&content.name)?;
         draft.initial = content.initial;
         draft.states = content.states;
@@ -469,17 +479,20 @@ impl Cube {
             .collect())
     }
 
-    /// Replaces the assignment's setup; effective at once for everyone working it.
+    /// Replaces the assignment's setup; effective at once for everyone working it. With
+    /// `expected`, only if the setup is still at that revision ([`Revision::of`] the setup).
     pub async fn update_assignment_setup(
         &self,
         actor_id: UserId,
         id: AssignmentId,
         setup: AssignmentSetup,
+        expected: Option<&Revision>,
     ) -> AppResult<Assignment> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let now = self.now();
         let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
+        expect_revision(expected, assignment.setup(), "assignment setup")?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
             .await?;

@@ -69,7 +69,7 @@ async fn flows_are_drafted_published_edited_and_copied() {
 
     content.initial = SalesFlow::TO_CALL;
     h.cube
-        .update_flow_draft(manager, draft.id, content.clone())
+        .update_flow_draft(manager, draft.id, content.clone(), None)
         .await
         .expect("update");
     let published = h
@@ -83,7 +83,7 @@ async fn flows_are_drafted_published_edited_and_copied() {
     content.name = "Sales v2 (edited)".into();
     let edited = h
         .cube
-        .update_flow_draft(manager, draft.id, content)
+        .update_flow_draft(manager, draft.id, content, None)
         .await
         .expect("edit");
     assert_eq!(edited.version, 2);
@@ -375,7 +375,7 @@ async fn performance_is_measured_per_hour_registered() {
         ..PerformanceCriteria::default()
     };
     h.cube
-        .update_assignment_setup(manager, assignment, setup)
+        .update_assignment_setup(manager, assignment, setup, None)
         .await
         .expect("setup");
     let start = h.now();
@@ -449,7 +449,7 @@ async fn access_is_checked_in_every_use_case() {
         to: None,
     };
     h.cube
-        .update_assignment_setup(admin, assignment, setup)
+        .update_assignment_setup(admin, assignment, setup, None)
         .await
         .expect("setup");
     assert_eq!(
@@ -489,7 +489,7 @@ async fn access_is_checked_in_every_use_case() {
     );
     assert_eq!(
         h.cube
-            .update_assignment_setup(client, assignment, h.world.assignment.setup().clone())
+            .update_assignment_setup(client, assignment, h.world.assignment.setup().clone(), None)
             .await,
         Err(AppError::Forbidden)
     );
@@ -737,7 +737,7 @@ async fn visibility_names_only_users_of_the_organisation() {
     };
     let error = h
         .cube
-        .update_assignment_setup(admin, assignment, setup)
+        .update_assignment_setup(admin, assignment, setup, None)
         .await
         .expect_err("a stranger and a made-up id");
     assert_eq!(error.kind(), ErrorKind::Invalid);

@@ -7,11 +7,12 @@
 mod common;
 
 use common::Harness;
-use cube_app::AppError;
 use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
+use cube_app::{AppError, Revision};
 use cube_domain::access::Role;
 use cube_domain::assignment::setup::Visibility;
+use cube_domain::data_owner::Dataset;
 use cube_domain::flow::FlowVersion;
 use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId, UserId};
 use cube_testkit::fixtures::SalesFlow;
@@ -204,7 +205,7 @@ async fn a_flows_draft_is_read_as_the_next_edit_starts_from_it() {
     content.initial = SalesFlow::LEAD;
     let saved = h
         .cube
-        .update_flow_draft(manager, sales.id(), content)
+        .update_flow_draft(manager, sales.id(), content, None)
         .await
         .expect("saved");
     let read = h
@@ -260,7 +261,7 @@ async fn a_published_version_is_read_frozen() {
 
     // Version 2 is published; version 1 reads as it was.
     h.cube
-        .update_flow_draft(manager, sales.id(), sales_content("Salg 2"))
+        .update_flow_draft(manager, sales.id(), sales_content("Salg 2"), None)
         .await
         .expect("draft");
     let v2 = h.cube.publish_flow(manager, sales.id()).await.expect("v2");
@@ -324,7 +325,7 @@ async fn an_assignments_setup_is_read_by_those_who_may_change_it() {
         ..Visibility::default()
     };
     h.cube
-        .update_assignment_setup(manager, assignment, setup.clone())
+        .update_assignment_setup(manager, assignment, setup.clone(), None)
         .await
         .expect("sent back");
     assert_eq!(
@@ -371,4 +372,108 @@ async fn an_assignments_setup_is_read_by_those_who_may_change_it() {
         h.cube.assignment_setup(manager, unknown).await.map(|_| ()),
         Err(AppError::NotFound("assignment"))
     );
+}
+
+/// Two managers read a document and both send it back changed: the second write names the
+/// revision it read, which is no longer the current one, and is refused without writing.
+#[tokio::test]
+async fn a_write_based_on_an_old_revision_is_refused_and_writes_nothing() {
+    let h = Harness::new(0).await;
+    let (first, second) = (h.world.manager.id, h.world.admin.id);
+    let assignment = h.world.assignment.id();
+
+    // Assignment setup.
+    let read = h
+        .cube
+        .assignment_setup(first, assignment)
+        .await
+        .expect("read");
+    let revision = Revision::of(&read).expect("a revision");
+    let mut mine = read.clone();
+    mine.visibility = Visibility {
+        users: Some(BTreeSet::from([h.world.seller(0)])),
+        ..Visibility::default()
+    };
+    h.cube
+        .update_assignment_setup(first, assignment, mine.clone(), Some(&revision))
+        .await
+        .expect("the first write is based on the current revision");
+    assert_eq!(
+        h.cube
+            .update_assignment_setup(second, assignment, read.clone(), Some(&revision))
+            .await
+            .map(|_| ()),
+        Err(AppError::Stale("assignment setup"))
+    );
+    assert_eq!(
+        h.cube.assignment_setup(first, assignment).await,
+        Ok(mine.clone())
+    );
+    // Based on what is there now, it goes through; without a revision it replaces blindly.
+    let now = Revision::of(&mine).expect("a revision");
+    h.cube
+        .update_assignment_setup(second, assignment, read.clone(), Some(&now))
+        .await
+        .expect("based on the current revision");
+    h.cube
+        .update_assignment_setup(second, assignment, mine, None)
+        .await
+        .expect("no revision named");
+
+    // Flow draft (the sales flow has none stored: its next version is made on read).
+    let flow = h.world.sales_flow.id();
+    let draft = h.cube.flow_draft(first, flow).await.expect("draft");
+    let revision = Revision::of(&draft).expect("a revision");
+    h.cube
+        .update_flow_draft(first, flow, sales_content("Salg A"), Some(&revision))
+        .await
+        .expect("first");
+    assert_eq!(
+        h.cube
+            .update_flow_draft(second, flow, sales_content("Salg B"), Some(&revision))
+            .await
+            .map(|_| ()),
+        Err(AppError::Stale("flow draft"))
+    );
+    let kept = h.cube.flow_draft(first, flow).await.expect("draft");
+    assert_eq!(kept.name.as_str(), "Salg A");
+
+    // Data owner: its GDPR details and its CRM fields share the data owner's revision.
+    let owner_id = h.world.data_owner.id();
+    let owner = h.cube.data_owner(first, owner_id).await.expect("owner");
+    let revision = Revision::of(&owner).expect("a revision");
+    let mut controller = owner.controller().clone();
+    controller.address = Some("Revisjonsveien 7, 0150 Oslo".to_owned());
+    h.cube
+        .set_gdpr_details(
+            first,
+            owner_id,
+            controller,
+            owner.purposes().to_vec(),
+            Some(&revision),
+        )
+        .await
+        .expect("first");
+    let changed = h.cube.data_owner(first, owner_id).await.expect("owner");
+    assert_eq!(
+        h.cube
+            .set_gdpr_details(
+                second,
+                owner_id,
+                owner.controller().clone(),
+                owner.purposes().to_vec(),
+                Some(&revision),
+            )
+            .await
+            .map(|_| ()),
+        Err(AppError::Stale("data owner"))
+    );
+    assert_eq!(
+        h.cube
+            .set_crm_fields(second, owner_id, Dataset::B2b, Vec::new(), Some(&revision))
+            .await
+            .map(|_| ()),
+        Err(AppError::Stale("data owner"))
+    );
+    assert_eq!(h.cube.data_owner(first, owner_id).await, Ok(changed));
 }

@@ -377,7 +377,7 @@ async fn a_hard_stop_limit_ends_next_customer() {
         mode: LimitMode::HardStop,
     });
     h.cube
-        .update_assignment_setup(manager, assignment, setup)
+        .update_assignment_setup(manager, assignment, setup, None)
         .await
         .expect("setup");
     let seller = h.world.seller(0);
@@ -430,7 +430,7 @@ async fn an_sms_flow_queues_its_message_with_the_outcome() {
         },
     );
     h.cube
-        .update_assignment_setup(manager, assignment, setup)
+        .update_assignment_setup(manager, assignment, setup, None)
         .await
         .expect("setup");
     let seller = h.world.seller(0);

@@ -10,9 +10,11 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::AssignmentDto;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use cube_app::Revision;
 use cube_domain::assignment::Assignment;
 use cube_domain::flow::{FlowVersion, PublishedFlow, SwitchPlan};
 use cube_domain::ids::{AssignmentId, ClientId, DataOwnerId, FlowId, StateId};
@@ -170,7 +172,7 @@ pub async fn create(
     get, path = "/api/assignments/{id}/setup", tag = "setup",
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
-        (status = 200, description = "The setup, as `PUT …/setup` takes it", body = AssignmentSetupDto),
+        (status = 200, description = "The setup, as `PUT …/setup` takes it", body = AssignmentSetupDto, headers(("ETag" = String, description = "The revision of the setup: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment", body = Problem, content_type = "application/problem+json"),
@@ -182,25 +184,29 @@ pub async fn setup(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<AssignmentSetupDto>> {
+) -> ApiResult<Tagged<AssignmentSetupDto>> {
     let setup = state
         .cube
         .assignment_setup(actor.user.id, AssignmentId::from_uuid(id))
         .await?;
-    Ok(Json(AssignmentSetupDto::from(&setup)))
+    tagged(&Revision::of(&setup)?, AssignmentSetupDto::from(&setup))
 }
 
 /// Replaces the assignment's whole setup; effective at once for everyone working it.
 #[utoipa::path(
     put, path = "/api/assignments/{id}/setup", tag = "setup",
-    params(("id" = Uuid, Path, description = "The assignment")),
+    params(
+        ("id" = Uuid, Path, description = "The assignment"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the setup was read with: the write is refused (412) if the setup changed since. Optional; without it (or with `*`) the write replaces what is there"),
+    ),
     request_body = AssignmentSetupDto,
     responses(
-        (status = 200, description = "The assignment and its new setup", body = ManagedAssignmentDto),
+        (status = 200, description = "The assignment and its new setup", body = ManagedAssignmentDto, headers(("ETag" = String, description = "The new revision of the setup"))),
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The setup changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The setup does not fit the flow or the data owner, or a value is malformed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -209,14 +215,23 @@ pub async fn update_setup(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    if_match: IfMatch,
     ApiJson(request): ApiJson<AssignmentSetupDto>,
-) -> ApiResult<Json<ManagedAssignmentDto>> {
+) -> ApiResult<Tagged<ManagedAssignmentDto>> {
     let setup = request.into_domain()?;
     let assignment = state
         .cube
-        .update_assignment_setup(actor.user.id, AssignmentId::from_uuid(id), setup)
+        .update_assignment_setup(
+            actor.user.id,
+            AssignmentId::from_uuid(id),
+            setup,
+            if_match.revision(),
+        )
         .await?;
-    Ok(Json(ManagedAssignmentDto::from(&assignment)))
+    tagged(
+        &Revision::of(assignment.setup())?,
+        ManagedAssignmentDto::from(&assignment),
+    )
 }
 
 /// Adds a segment, last in priority order.

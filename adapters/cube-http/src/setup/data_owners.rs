@@ -9,9 +9,11 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::customers::records::DatasetDto;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use cube_app::Revision;
 use cube_domain::data_owner::{
     Controller, DataOwner, Dataset, GdprGap, LegalBasis, ProcessingPurpose,
 };
@@ -281,7 +283,7 @@ pub async fn list(
     get, path = "/api/data-owners/{id}", tag = "setup",
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
-        (status = 200, description = "The data owner", body = DataOwnerDto),
+        (status = 200, description = "The data owner", body = DataOwnerDto, headers(("ETag" = String, description = "The revision of the data owner: send it back in `If-Match` to change it (`PUT …/gdpr`, `PUT …/fields`) only if nobody changed it meanwhile"))),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
@@ -293,25 +295,29 @@ pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<DataOwnerDto>> {
+) -> ApiResult<Tagged<DataOwnerDto>> {
     let owner = state
         .cube
         .data_owner(actor.user.id, DataOwnerId::from_uuid(id))
         .await?;
-    Ok(Json(DataOwnerDto::from(&owner)))
+    tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
 
 /// Sets the controller details and processing purposes.
 #[utoipa::path(
     put, path = "/api/data-owners/{id}/gdpr", tag = "setup",
-    params(("id" = Uuid, Path, description = "The data owner")),
+    params(
+        ("id" = Uuid, Path, description = "The data owner"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the data owner was read with: the write is refused (412) if the data owner changed since. Optional; without it (or with `*`) the write replaces what is there"),
+    ),
     request_body = GdprRequest,
     responses(
-        (status = 200, description = "The data owner, with what is still missing in `gdpr_gaps`", body = DataOwnerDto),
+        (status = 200, description = "The data owner, with what is still missing in `gdpr_gaps`", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad company name, e-mail, purpose or legal basis", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -320,8 +326,9 @@ pub async fn set_gdpr(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    if_match: IfMatch,
     ApiJson(request): ApiJson<GdprRequest>,
-) -> ApiResult<Json<DataOwnerDto>> {
+) -> ApiResult<Tagged<DataOwnerDto>> {
     let controller = request.controller.into_domain()?;
     let purposes = request
         .purposes
@@ -343,22 +350,27 @@ pub async fn set_gdpr(
             DataOwnerId::from_uuid(id),
             controller,
             purposes,
+            if_match.revision(),
         )
         .await?;
-    Ok(Json(DataOwnerDto::from(&owner)))
+    tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
 
 /// Replaces the optional CRM fields of one dataset (they can be changed at any time).
 #[utoipa::path(
     put, path = "/api/data-owners/{id}/fields", tag = "setup",
-    params(("id" = Uuid, Path, description = "The data owner")),
+    params(
+        ("id" = Uuid, Path, description = "The data owner"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the data owner was read with: the write is refused (412) if the data owner changed since. Optional; without it (or with `*`) the write replaces what is there"),
+    ),
     request_body = FieldsRequest,
     responses(
-        (status = 200, description = "The data owner with its new fields", body = DataOwnerDto),
+        (status = 200, description = "The data owner with its new fields", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad key, duplicate keys, or bad choices", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -367,8 +379,9 @@ pub async fn set_fields(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    if_match: IfMatch,
     ApiJson(request): ApiJson<FieldsRequest>,
-) -> ApiResult<Json<DataOwnerDto>> {
+) -> ApiResult<Tagged<DataOwnerDto>> {
     let fields = definitions("fields", request.fields)?;
     let owner = state
         .cube
@@ -377,7 +390,8 @@ pub async fn set_fields(
             DataOwnerId::from_uuid(id),
             request.dataset.into(),
             fields,
+            if_match.revision(),
         )
         .await?;
-    Ok(Json(DataOwnerDto::from(&owner)))
+    tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }

@@ -15,12 +15,13 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{CategoryDto, StateDto};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, PROBLEM_JSON, Problem};
+use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;
 use axum::extract::State as AxumState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cube_app::AppError;
 use cube_app::setup::FlowContent;
+use cube_app::{AppError, Revision};
 use cube_domain::flow::{
     AttemptKind, FlowDraft, FlowError, FlowProblem, FlowVersion, Outcome, OutcomeKind,
     PublishedFlow, State, StateCategory,
@@ -414,7 +415,7 @@ pub async fn list(
     get, path = "/api/flows/{id}/draft", tag = "setup",
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
-        (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto),
+        (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The revision of the draft: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
@@ -426,12 +427,12 @@ pub async fn draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<FlowDraftDto>> {
+) -> ApiResult<Tagged<FlowDraftDto>> {
     let draft = state
         .cube
         .flow_draft(actor.user.id, FlowId::from_uuid(id))
         .await?;
-    Ok(Json(FlowDraftDto::from(&draft)))
+    tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
 
 /// One published (frozen) version of the flow.
@@ -467,14 +468,18 @@ pub async fn version(
 /// version). The draft may be invalid until it is published.
 #[utoipa::path(
     put, path = "/api/flows/{id}/draft", tag = "setup",
-    params(("id" = Uuid, Path, description = "The flow")),
+    params(
+        ("id" = Uuid, Path, description = "The flow"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the draft was read with: the write is refused (412) if the draft changed since. Optional; without it (or with `*`) the write replaces what is there"),
+    ),
     request_body = FlowContentRequest,
     responses(
-        (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto),
+        (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The new revision of the draft"))),
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The draft changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, or a target that does not fit the kind", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -483,14 +488,20 @@ pub async fn update_draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    if_match: IfMatch,
     ApiJson(request): ApiJson<FlowContentRequest>,
-) -> ApiResult<Json<FlowDraftDto>> {
+) -> ApiResult<Tagged<FlowDraftDto>> {
     let content = request.into_domain()?;
     let draft = state
         .cube
-        .update_flow_draft(actor.user.id, FlowId::from_uuid(id), content)
+        .update_flow_draft(
+            actor.user.id,
+            FlowId::from_uuid(id),
+            content,
+            if_match.revision(),
+        )
         .await?;
-    Ok(Json(FlowDraftDto::from(&draft)))
+    tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
 
 /// Checks the flow's draft (or, without one, its next version): every problem that would

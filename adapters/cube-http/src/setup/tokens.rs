@@ -11,10 +11,9 @@
 use super::invalid_field;
 use crate::AppState;
 use crate::auth::{Actor, new_token};
-use crate::error::{ApiPath, ApiResult, Problem};
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use cube_domain::ids::UserId;
 use cube_domain::ports::AccessToken;
@@ -88,10 +87,10 @@ impl IssuedTokenDto {
 pub async fn issue(
     State(state): State<AppState>,
     actor: Actor,
-    request: Result<Option<Json<IssueTokenRequest>>, JsonRejection>,
+    request: Option<ApiJson<IssueTokenRequest>>,
 ) -> ApiResult<(StatusCode, Json<IssuedTokenDto>)> {
-    // The body is optional: no `Content-Type: application/json` means the defaults.
-    let request = request?.map(|Json(r)| r).unwrap_or_default();
+    // The body is optional: no `Content-Type` means the defaults.
+    let request = request.map(|ApiJson(r)| r).unwrap_or_default();
     let ttl = match request.expires_in_days {
         None => None,
         Some(days @ 1..=MAX_TOKEN_DAYS) => Some(time::Duration::days(i64::from(days))),

@@ -4,6 +4,7 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
+use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::assignment::Assignment;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId, OrganisationId};
@@ -16,28 +17,31 @@ use uuid::Uuid;
 #[async_trait]
 impl AssignmentRepository for PgUnitOfWork {
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError> {
-        let query = sqlx::query("SELECT data FROM assignments WHERE id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
+        let query = sqlx::query("SELECT data, xmin::text AS xmin FROM assignments WHERE id = $1")
+            .bind(id.as_uuid());
+        let row = self.fetch_optional(query).await?;
+        self.note_read(Document::Assignment, id.as_uuid(), row.as_ref())?;
+        row.map(|row| get_json(&row, "data")).transpose()
     }
 
     async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
+        let id = assignment.id().as_uuid();
         let query = sqlx::query(
             "INSERT INTO assignments (id, organisation_id, data_owner_id, name, data)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
                  data_owner_id = EXCLUDED.data_owner_id, name = EXCLUDED.name,
-                 data = EXCLUDED.data",
+                 data = EXCLUDED.data
+             WHERE $6::text IS NULL OR assignments.xmin::text = $6
+             RETURNING xmin::text AS xmin",
         )
-        .bind(assignment.id().as_uuid())
+        .bind(id)
         .bind(assignment.organisation().as_uuid())
         .bind(assignment.data_owner().as_uuid())
         .bind(assignment.name().as_str())
-        .bind(Json(assignment));
-        self.execute(query).await?;
-        Ok(())
+        .bind(Json(assignment))
+        .bind(self.read_guard(Document::Assignment, id));
+        self.write_document(Document::Assignment, id, query).await
     }
 
     async fn assignments(

@@ -6,6 +6,7 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use crate::search::{contains_pattern, dataset_text};
+use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
@@ -22,25 +23,28 @@ use uuid::Uuid;
 #[async_trait]
 impl DataOwnerRepository for PgUnitOfWork {
     async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError> {
-        let query = sqlx::query("SELECT data FROM data_owners WHERE id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
+        let query = sqlx::query("SELECT data, xmin::text AS xmin FROM data_owners WHERE id = $1")
+            .bind(id.as_uuid());
+        let row = self.fetch_optional(query).await?;
+        self.note_read(Document::DataOwner, id.as_uuid(), row.as_ref())?;
+        row.map(|row| get_json(&row, "data")).transpose()
     }
 
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        let id = owner.id().as_uuid();
         let query = sqlx::query(
             "INSERT INTO data_owners (id, organisation_id, name, data) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
-                 name = EXCLUDED.name, data = EXCLUDED.data",
+                 name = EXCLUDED.name, data = EXCLUDED.data
+             WHERE $5::text IS NULL OR data_owners.xmin::text = $5
+             RETURNING xmin::text AS xmin",
         )
-        .bind(owner.id().as_uuid())
+        .bind(id)
         .bind(owner.organisation().as_uuid())
         .bind(owner.name().as_str())
-        .bind(Json(owner));
-        self.execute(query).await?;
-        Ok(())
+        .bind(Json(owner))
+        .bind(self.read_guard(Document::DataOwner, id));
+        self.write_document(Document::DataOwner, id, query).await
     }
 
     async fn data_owners(

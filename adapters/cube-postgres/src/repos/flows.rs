@@ -4,6 +4,7 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
+use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
@@ -14,29 +15,33 @@ use sqlx::types::Json;
 impl FlowRepository for PgUnitOfWork {
     async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError> {
         let query =
-            sqlx::query("SELECT data FROM flow_drafts WHERE flow_id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
+            sqlx::query("SELECT data, xmin::text AS xmin FROM flow_drafts WHERE flow_id = $1")
+                .bind(id.as_uuid());
+        let row = self.fetch_optional(query).await?;
+        self.note_read(Document::FlowDraft, id.as_uuid(), row.as_ref())?;
+        row.map(|row| get_json(&row, "data")).transpose()
     }
 
     async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        let id = draft.id.as_uuid();
         let query = sqlx::query(
             "INSERT INTO flow_drafts (flow_id, data_owner_id, data) VALUES ($1, $2, $3)
              ON CONFLICT (flow_id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-                 data = EXCLUDED.data",
+                 data = EXCLUDED.data
+             WHERE $4::text IS NULL OR flow_drafts.xmin::text = $4
+             RETURNING xmin::text AS xmin",
         )
-        .bind(draft.id.as_uuid())
+        .bind(id)
         .bind(draft.data_owner.as_uuid())
-        .bind(Json(draft));
-        self.execute(query).await?;
-        Ok(())
+        .bind(Json(draft))
+        .bind(self.read_guard(Document::FlowDraft, id));
+        self.write_document(Document::FlowDraft, id, query).await
     }
 
     async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
         let query = sqlx::query("DELETE FROM flow_drafts WHERE flow_id = $1").bind(id.as_uuid());
         self.execute(query).await?;
+        self.note_deleted(Document::FlowDraft, id.as_uuid());
         Ok(())
     }
 

@@ -192,7 +192,10 @@ pub trait UserRepository: Send {
 pub trait DataOwnerRepository: Send {
     /// One data owner.
     async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError>;
-    /// Inserts or updates.
+    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
     /// The organisation's data owners, by name.
     async fn data_owners(
@@ -245,7 +248,10 @@ pub trait ProductRepository: Send {
 pub trait FlowRepository: Send {
     /// The flow's current draft.
     async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError>;
-    /// Inserts or replaces the flow's draft.
+    /// Inserts or replaces the flow's draft; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
     async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError>;
     /// Removes the flow's draft (after publishing it).
     async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError>;
@@ -274,7 +280,10 @@ pub trait FlowRepository: Send {
 pub trait AssignmentRepository: Send {
     /// One assignment.
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError>;
-    /// Inserts or updates.
+    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
     async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError>;
     /// The organisation's assignments, by name.
     async fn assignments(
