@@ -257,16 +257,7 @@ impl ReportRepository for SqliteUnit {
         let events: Vec<OutcomeEvent> = fetch_docs(self.conn(), query, "outcome event").await?;
         let mut offers: Vec<OpenOffer> = events
             .into_iter()
-            .map(|event| OpenOffer {
-                enrollment: event.enrollment,
-                customer: event.customer,
-                since: event.occurred_at,
-                value: event
-                    .products
-                    .iter()
-                    .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
-                lines: event.products,
-            })
+            .map(|event| OpenOffer::of(&event))
             .collect();
         offers.sort_by_key(|o| (o.since, o.enrollment));
         Ok(offers)

@@ -179,6 +179,30 @@ pub struct OpenOffer {
     pub value: Decimal,
 }
 
+impl OpenOffer {
+    /// The offer of `event`'s product lines: their value summed, in their currency's scale
+    /// when they share one (`998.00` NOK) — every store builds its offers here, so the value
+    /// reads the same from each.
+    pub fn of(event: &OutcomeEvent) -> Self {
+        let value = event
+            .products
+            .iter()
+            .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value()));
+        let currency = event.products.first().map(|l| &l.currency);
+        let value = match currency {
+            Some(c) if event.products.iter().all(|l| &l.currency == c) => c.amount(value),
+            _ => value,
+        };
+        Self {
+            enrollment: event.enrollment,
+            customer: event.customer,
+            since: event.occurred_at,
+            lines: event.products.clone(),
+            value,
+        }
+    }
+}
+
 /// The open offers among `enrollments`, given (at least) their events in any order, sorted by
 /// `since`, then enrollment.
 ///
@@ -203,16 +227,7 @@ pub fn open_offers<'a>(
         .filter(|e| e.category() == StateCategory::Open)
         .filter_map(|e| latest.get(&e.id()))
         .filter(|event| event.to_category == StateCategory::Open)
-        .map(|event| OpenOffer {
-            enrollment: event.enrollment,
-            customer: event.customer,
-            since: event.occurred_at,
-            lines: event.products.clone(),
-            value: event
-                .products
-                .iter()
-                .fold(Decimal::ZERO, |v, l| v.saturating_add(l.value())),
-        })
+        .map(|event| OpenOffer::of(event))
         .collect();
     offers.sort_by_key(|o| (o.since, o.enrollment));
     offers
@@ -336,6 +351,8 @@ mod tests {
             got,
             [(enrollment_id(1), dec!(200)), (enrollment_id(3), dec!(15))]
         );
+        let shown: Vec<_> = offers.iter().map(|o| o.value.to_string()).collect();
+        assert_eq!(shown, ["200.00", "15.00"]);
     }
 
     #[test]

@@ -207,10 +207,17 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     );
     let offers = reports::open_offers(&enrollments, &events);
     assert_eq!(offers.len(), 2, "the script leaves two open offers");
+    let stored_offers = uow.open_offers(a).await.expect("tally");
     assert_eq!(
-        uow.open_offers(a).await.expect("tally"),
-        offers,
+        stored_offers, offers,
         "open_offers MUST equal reports::open_offers over the enrollments and their events"
+    );
+    assert_eq!(
+        serde_json::to_value(&stored_offers)
+            .map(|v| v.to_string())
+            .ok(),
+        serde_json::to_value(&offers).map(|v| v.to_string()).ok(),
+        "open offers MUST read alike, down to each value's decimals"
     );
     let sold = uow
         .sold_products(&[a], at(0), at(24 * 60))
