@@ -253,6 +253,9 @@ async fn a_sellers_whole_day(mut server: Server) {
         .or_else(|| line["value"].as_f64())
         .expect("a value");
     assert!((value - 2.0 * price).abs() < 1e-9, "{sold}");
+    // Money keeps its currency's scale on every store: two decimals for NOK.
+    assert_eq!(line["value"], format!("{:.2}", 2.0 * price), "{sold}");
+    assert_eq!(sold["sales"], 1, "{sold}");
 
     let (status, activity) = admin
         .get(&format!("/api/assignments/{meetings}/reports/activity"))

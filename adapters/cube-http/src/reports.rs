@@ -1,7 +1,10 @@
 //! The report endpoints of one assignment: customer status now, and activity, outcomes and
 //! sales in a window `[from, to)` (RFC 3339 query parameters; today in UTC by default).
-//! The bodies are this adapter's, converted from the domain's report types; a rate is sent
-//! as a percent with two decimals (`null` when there is nothing to divide by).
+//! The bodies are this adapter's, converted from the domain's report types. Every percent of
+//! every report is a [`Percent`]: a JSON string holding a decimal with exactly two places
+//! (`"75.00"`, `"100.00"`, `"120.00"`), `null` when there is nothing to divide by. Money is a
+//! decimal string in its currency's scale (`"1497.00"` NOK). Every report refuses a query
+//! parameter it does not know (400, naming it), as the customer list does.
 //!
 //! The remaining reports live in submodules, routed and documented from
 //! [`crate::customers`]:
@@ -32,9 +35,48 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+/// A percent on the wire: a JSON string holding a decimal with exactly two places —
+/// `"75.00"`, `"100.00"`, `"120.00"` (achievement and limit progress may pass 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Percent(Decimal);
+
+impl Percent {
+    /// The pattern every percent matches, stated in the OpenAPI document.
+    pub const PATTERN: &'static str = r"^-?[0-9]+\.[0-9]{2}$";
+
+    /// `value` percent, with exactly two decimals.
+    pub fn new(value: Decimal) -> Self {
+        Self(cube_domain::reports::two_places(value))
+    }
+}
+
+impl utoipa::PartialSchema for Percent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(Self::PATTERN))
+            .description(Some(
+                "A percent: a decimal with exactly two places, as a string (\"75.00\", \"100.00\", \"120.00\")",
+            ))
+            .examples(["75.00"])
+            .into()
+    }
+}
+
+impl ToSchema for Percent {}
+
+/// A report that takes no query parameters: any given is refused (400, naming it), so a
+/// misspelt parameter is never silently ignored.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 /// A report window.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
     pub from: Option<String>,
@@ -73,8 +115,8 @@ impl WindowQuery {
     }
 }
 
-fn percent(ratio: Ratio) -> Option<Decimal> {
-    ratio.percent()
+fn percent(ratio: Ratio) -> Option<Percent> {
+    ratio.percent().map(Percent::new)
 }
 
 /// Customers in one state now.
@@ -95,8 +137,8 @@ pub struct StatusReportDto {
     pub per_state: Vec<StateCountDto>,
     /// All customers.
     pub total: u64,
-    /// Share of customers no longer available, in percent.
-    pub utilization_percent: Option<Decimal>,
+    /// Share of customers in a Yes, No or Excluded state, in percent.
+    pub utilization_percent: Option<Percent>,
     /// Customers with no attempt.
     pub attempts_zero: u64,
     /// Customers with one attempt.
@@ -119,14 +161,14 @@ pub struct ActivityReportDto {
     /// Attempts (no answer, call back later).
     pub attempts: u64,
     /// Yes of conclusions, in percent.
-    pub hitrate_percent: Option<Decimal>,
+    pub hitrate_percent: Option<Percent>,
     /// Progress of all outcomes, in percent.
-    pub progress_rate_percent: Option<Decimal>,
+    pub progress_rate_percent: Option<Percent>,
     /// Meetings booked.
     pub meetings: u64,
     /// Product units sold.
     pub products_sold: u64,
-    /// Sales value.
+    /// Value of the products sold (a plain sum over currencies), at least two decimals.
     pub sales_value: Decimal,
     /// Hours registered.
     pub hours: Decimal,
@@ -162,24 +204,49 @@ pub struct OutcomeShareDto {
     /// How many times.
     pub events: u64,
     /// Of all outcomes, in percent.
-    pub share_percent: Option<Decimal>,
+    pub share_percent: Option<Percent>,
 }
 
-/// Outcome distribution in a window.
+/// An outcome, named.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeNameDto {
+    /// The outcome.
+    pub outcome: Uuid,
+    /// Its name.
+    pub name: String,
+}
+
+/// Outcome distribution in a window. An outcome counts in the category of the state it
+/// leads to (as registered, never where the customer is later); attempts lead nowhere and
+/// have their own line. `yes + no + excluded + other + attempts = total`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeReportDto {
     /// Per outcome and option.
     pub rows: Vec<OutcomeShareDto>,
     /// All outcomes.
     pub total: u64,
-    /// Landing in Yes, in percent.
-    pub yes_percent: Option<Decimal>,
-    /// Landing in No, in percent.
-    pub no_percent: Option<Decimal>,
-    /// Landing in Excluded, in percent.
-    pub excluded_percent: Option<Decimal>,
-    /// The rest, in percent.
-    pub other_percent: Option<Decimal>,
+    /// Leading to a Yes state.
+    pub yes: u64,
+    /// Leading to a Yes state, in percent.
+    pub yes_percent: Option<Percent>,
+    /// Leading to a No state.
+    pub no: u64,
+    /// Leading to a No state, in percent.
+    pub no_percent: Option<Percent>,
+    /// Leading to an Excluded state.
+    pub excluded: u64,
+    /// Leading to an Excluded state, in percent.
+    pub excluded_percent: Option<Percent>,
+    /// Leading to any other state (Available or Open).
+    pub other: u64,
+    /// Leading to any other state, in percent.
+    pub other_percent: Option<Percent>,
+    /// The outcomes counted in `other`.
+    pub other_outcomes: Vec<OutcomeNameDto>,
+    /// Attempts (no answer, call back later), which lead nowhere.
+    pub attempts: u64,
+    /// Attempts, in percent.
+    pub attempts_percent: Option<Percent>,
 }
 
 /// Sales of one product.
@@ -191,7 +258,18 @@ pub struct ProductSalesDto {
     pub currency: String,
     /// Units.
     pub units: u64,
-    /// Value.
+    /// Value, in the currency's scale.
+    pub value: Decimal,
+}
+
+/// Units and value sold in one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CurrencyTotalDto {
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Units.
+    pub units: u64,
+    /// Value, in the currency's scale (`"1497.00"` NOK).
     pub value: Decimal,
 }
 
@@ -213,6 +291,10 @@ pub struct OpenOfferDto {
 /// Sales in a window, and open offers now.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SalesReportDto {
+    /// Sales: outcomes leading to a Yes state, with or without product lines.
+    pub sales: u64,
+    /// Value of the sales' product lines per currency, by currency code.
+    pub totals: Vec<CurrencyTotalDto>,
     /// Per product.
     pub products: Vec<ProductSalesDto>,
     /// Units in all.
@@ -227,6 +309,7 @@ pub struct SalesReportDto {
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "Customers per state now", body = StatusReportDto),
+        (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -237,6 +320,7 @@ pub async fn status(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<StatusReportDto>> {
     let r = state
         .cube
@@ -266,7 +350,7 @@ pub async fn status(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Activity in the window", body = ActivityReportDto),
-        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -300,7 +384,7 @@ pub async fn activity(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Outcomes in the window", body = OutcomeReportDto),
-        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -335,10 +419,24 @@ pub async fn outcomes(
             })
             .collect(),
         total: r.total,
+        yes: r.categories.yes.numerator(),
         yes_percent: percent(r.categories.yes),
+        no: r.categories.no.numerator(),
         no_percent: percent(r.categories.no),
+        excluded: r.categories.excluded.numerator(),
         excluded_percent: percent(r.categories.excluded),
+        other: r.categories.other.numerator(),
         other_percent: percent(r.categories.other),
+        other_outcomes: r
+            .other_outcomes
+            .iter()
+            .map(|o| OutcomeNameDto {
+                outcome: o.outcome.as_uuid(),
+                name: o.name.clone(),
+            })
+            .collect(),
+        attempts: r.categories.attempts.numerator(),
+        attempts_percent: percent(r.categories.attempts),
     }))
 }
 
@@ -348,7 +446,7 @@ pub async fn outcomes(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Sales in the window", body = SalesReportDto),
-        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -371,6 +469,17 @@ pub async fn sales(
         )
         .await?;
     Ok(Json(SalesReportDto {
+        sales: r.sold.sales,
+        totals: r
+            .sold
+            .totals
+            .iter()
+            .map(|t| CurrencyTotalDto {
+                currency: t.currency.as_str().to_owned(),
+                units: t.units,
+                value: t.value,
+            })
+            .collect(),
         products: r
             .sold
             .products

@@ -339,6 +339,17 @@ async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
     assert_eq!(last["items"].as_array().map(Vec::len), Some(4));
     assert_eq!(last["items"][0]["name"], "Customer 00016");
     assert_eq!(last["next_offset"], Value::Null);
+    // The last page exactly full (20 customers, 12 + 8) promises no next page.
+    let (_, full) = app
+        .call(
+            Method::GET,
+            &format!("{base}?offset=12&limit=8"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(full["items"].as_array().map(Vec::len), Some(8));
+    assert_eq!(full["next_offset"], Value::Null, "{full}");
     let (_, default) = app.call(Method::GET, &base, Some(&t.manager), None).await;
     assert_eq!(default["limit"], 50);
     assert_eq!(default["items"].as_array().map(Vec::len), Some(20));
@@ -1517,13 +1528,16 @@ async fn the_remaining_reports_answer_by_role() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
+    // A seller reads their own figures of the assignments they work: none registered here.
     assert_eq!(
-        report["per_assignment"],
-        json!([]),
-        "a seller reads no report"
+        report["per_assignment"][0]["assignment"],
+        assignment.as_str()
     );
+    assert_eq!(report["per_user"], json!([]), "{report}");
+    assert_eq!(report["overall"]["results"]["conclusions"], 0);
 
-    // Meetings and activity limits are not client reports; sellers read no reports.
+    // Meetings and activity limits are not client reports; sellers read no assignment's
+    // reports (only their own performance, above).
     for (uri, token, expected) in [
         (&meetings, &t.client, StatusCode::FORBIDDEN),
         (&limits, &t.client, StatusCode::FORBIDDEN),
@@ -1715,7 +1729,7 @@ async fn the_customer_status_downloads_as_csv_for_managers_and_the_client() {
         lines[0],
         "\"external_id\",\"name\",\"dataset\",\"phones\",\"email\",\"address\",\
          \"registry_number\",\"state\",\"category\",\"attempts\",\"segment\",\
-         \"employees\",\"industry\""
+         \"industry\",\"employees\""
     );
     assert_eq!(lines.len(), 21, "a header and the 20 customers");
     assert!(
@@ -1724,7 +1738,7 @@ async fn the_customer_status_downloads_as_csv_for_managers_and_the_client() {
         lines[1]
     );
     assert!(
-        lines[1].ends_with(",\"To Call\",\"available\",\"0\",\"\",\"1\",\"Energy\""),
+        lines[1].ends_with(",\"To Call\",\"available\",\"0\",\"\",\"Energy\",\"1\""),
         "{}",
         lines[1]
     );

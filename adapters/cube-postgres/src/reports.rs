@@ -339,13 +339,7 @@ impl ReportRepository for PgUnitOfWork {
         let mut offers = Vec::new();
         for row in self.fetch_all(query).await? {
             let Json(event) = get::<Json<OutcomeEvent>>(&row, "event")?;
-            offers.push(OpenOffer {
-                enrollment: event.enrollment,
-                customer: event.customer,
-                since: event.occurred_at,
-                value: cube_domain::reports::lines_value(&event.products)?,
-                lines: event.products,
-            });
+            offers.push(OpenOffer::of(&event)?);
         }
         offers.sort_by_key(|o| (o.since, o.enrollment));
         Ok(offers)

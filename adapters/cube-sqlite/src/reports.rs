@@ -260,16 +260,8 @@ impl ReportRepository for SqliteUnit {
         let events: Vec<OutcomeEvent> = fetch_docs(self.conn(), query, "outcome event").await?;
         let mut offers: Vec<OpenOffer> = events
             .into_iter()
-            .map(|event| {
-                Ok(OpenOffer {
-                    enrollment: event.enrollment,
-                    customer: event.customer,
-                    since: event.occurred_at,
-                    value: cube_domain::reports::lines_value(&event.products)?,
-                    lines: event.products,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+            .map(|event| OpenOffer::of(&event))
+            .collect::<Result<_, _>>()?;
         offers.sort_by_key(|o| (o.since, o.enrollment));
         Ok(offers)
     }

@@ -4,12 +4,13 @@
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
-use cube_domain::access::{self, Permission, ReportKind};
+use cube_domain::access::{self, Figures, ReportKind};
 use cube_domain::assignment::Assignment;
-use cube_domain::assignment::setup::LimitMetric;
+use cube_domain::assignment::setup::{LimitMetric, Segment};
 use cube_domain::bulk::Selection;
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
+use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::State;
 use cube_domain::ids::{AssignmentId, StateId, UserId};
 use cube_domain::meeting::Meeting;
@@ -23,7 +24,7 @@ use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime, Time};
 
 /// One customer of the customer-status download: the customer, its enrollment in the
-/// assignment, and the state it is in now.
+/// assignment, the state it is in now and its segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusExportRow {
     /// The customer.
@@ -32,6 +33,18 @@ pub struct StatusExportRow {
     pub enrollment: Enrollment,
     /// The enrollment's state now, from the assignment's flow.
     pub state: State,
+    /// The enrollment's segment, from the assignment's setup; `None` without one.
+    pub segment: Option<Segment>,
+}
+
+/// The customer-status download: the CRM fields every row is written against, and the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusExport {
+    /// Every CRM field of the assignment's data owner (`DataOwner::all_fields`), whatever the
+    /// rows hold: the file's columns do not depend on which customers were chosen.
+    pub fields: Vec<FieldDefinition>,
+    /// The customers, in import order.
+    pub rows: Vec<StatusExportRow>,
 }
 
 /// A report window `[from, to)`.
@@ -86,7 +99,7 @@ pub struct ActivityReport {
 /// The Sales report: sold products in the window and the open offers now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SalesOverview {
-    /// Sold products with total count and value.
+    /// Sales (Yes outcomes) and sold products with total count and value.
     pub sold: SalesReport,
     /// Open offers now.
     pub open_offers: Vec<OpenOffer>,
@@ -161,7 +174,9 @@ impl Cube {
         })
     }
 
-    /// Performance summed across every assignment whose Performance report the user may read.
+    /// Performance summed across every assignment whose Performance report the user may read,
+    /// and, for a seller, their own figures of every assignment they work
+    /// (`access::performance_figures`).
     pub async fn performance_across(
         &self,
         actor_id: UserId,
@@ -170,27 +185,40 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
-        let assignments: Vec<Assignment> = uow
+        let assignments: Vec<(Assignment, Figures)> = uow
             .assignments(user.organisation)
             .await?
             .into_iter()
-            .filter(|a| {
-                access::authorize(
-                    &user,
-                    Permission::ViewReport(a, ReportKind::Performance),
-                    now.date(),
-                )
-                .is_ok()
+            .filter_map(|a| {
+                let figures = access::performance_figures(&user, &a, now.date())?;
+                Some((a, figures))
             })
             .collect();
-        let ids: Vec<AssignmentId> = assignments.iter().map(Assignment::id).collect();
+        let ids: Vec<AssignmentId> = assignments.iter().map(|(a, _)| a.id()).collect();
         let criteria: Vec<_> = assignments
             .iter()
-            .map(|a| (a.id(), &a.setup().performance))
+            .map(|(a, _)| (a.id(), &a.setup().performance))
             .collect();
-        let tally = uow.outcome_tally(&ids, window.from, window.to).await?;
+        let figures_of = |id: AssignmentId| {
+            assignments
+                .iter()
+                .find(|(a, _)| a.id() == id)
+                .map(|(_, figures)| *figures)
+        };
+        let included = |id: AssignmentId, registrar: Option<UserId>| {
+            figures_of(id).is_some_and(|figures| figures.include(registrar))
+        };
+        let tally: Vec<_> = uow
+            .outcome_tally(&ids, window.from, window.to)
+            .await?
+            .into_iter()
+            .filter(|row| included(row.assignment, row.user))
+            .collect();
         let entries = uow.time_entries(&ids, window.from, window.to).await?;
-        let hours = reports::hours_by_user(&entries, now, window.from, window.to);
+        let hours: Vec<_> = reports::hours_by_user(&entries, now, window.from, window.to)
+            .into_iter()
+            .filter(|h| included(h.assignment, Some(h.user)))
+            .collect();
         Ok(reports::performance_report(&criteria, &tally, &hours))
     }
 
@@ -216,9 +244,10 @@ impl Cube {
     ) -> AppResult<SalesOverview> {
         let (mut uow, _, _) = self.open_report(actor_id, id, ReportKind::Sales).await?;
         let sold = uow.sold_products(&[id], window.from, window.to).await?;
+        let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let open_offers = uow.open_offers(id).await?;
         Ok(SalesOverview {
-            sold: reports::sales_report(&sold)?,
+            sold: reports::sales_report(&sold, &tally)?,
             open_offers,
         })
     }
@@ -273,16 +302,16 @@ impl Cube {
     }
 
     /// The customer-status download ("download all or part"): the assignment's customers in
-    /// import order with the state each is in now — all of them, or those in `states`. Open
-    /// to whoever may read the Customers report, the assignment's client included. A state
-    /// that is not in the assignment's flow is refused by name rather than giving an empty
-    /// list.
+    /// import order with the state each is in now — all of them, or those in `states` — and
+    /// every CRM field of the data owner. Open to whoever may read the Customers report, the
+    /// assignment's client included. A state that is not in the assignment's flow is refused
+    /// by name rather than giving an empty list.
     pub async fn customer_status_export(
         &self,
         actor_id: UserId,
         id: AssignmentId,
         states: Option<BTreeSet<StateId>>,
-    ) -> AppResult<Vec<StatusExportRow>> {
+    ) -> AppResult<StatusExport> {
         let (mut uow, assignment, _) = self
             .open_report(actor_id, id, ReportKind::Customers)
             .await?;
@@ -296,24 +325,39 @@ impl Cube {
                 "state {unknown} is not in the assignment's flow"
             )));
         }
+        let owner = uow
+            .data_owner(assignment.data_owner())
+            .await?
+            .ok_or(AppError::NotFound("data owner"))?;
         let selection = Selection {
             states,
             ..Selection::default()
         };
+        let segments = &assignment.setup().segments;
         let rows = crate::bulk::selected(uow.as_mut(), id, &selection).await?;
-        rows.into_iter()
+        let rows = rows
+            .into_iter()
             .map(|(enrollment, customer)| {
                 let state = flow
                     .state(enrollment.state())
                     .cloned()
                     .ok_or(AppError::NotFound("state"))?;
+                let segment = enrollment
+                    .segment()
+                    .and_then(|s| segments.iter().find(|known| known.id == s))
+                    .cloned();
                 Ok(StatusExportRow {
                     customer,
                     enrollment,
                     state,
+                    segment,
                 })
             })
-            .collect()
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(StatusExport {
+            fields: owner.all_fields().into_iter().cloned().collect(),
+            rows,
+        })
     }
 
     /// Current yes/no and hitrate per value of each analysis field.

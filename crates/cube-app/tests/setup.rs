@@ -364,6 +364,48 @@ async fn bulk_actions_are_all_or_nothing() {
 }
 
 #[tokio::test]
+async fn a_seller_reads_their_own_performance_only() {
+    let h = Harness::new(4).await;
+    let assignment = h.world.assignment.id();
+    let (me, colleague) = (h.world.seller(0), h.world.seller(1));
+    for (seller, outcome) in [
+        (me, SalesFlow::O_SALE),
+        (colleague, SalesFlow::O_SALE),
+        (colleague, SalesFlow::O_NO_SALE),
+    ] {
+        let item = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("customer");
+        h.cube
+            .register_outcome(seller, item.enrollment.id(), command(outcome), None)
+            .await
+            .expect("registered");
+    }
+    let mine = h
+        .cube
+        .performance_across(me, Window::today(h.now()))
+        .await
+        .expect("a seller reads their own figures");
+    let users: Vec<_> = mine.per_user.iter().map(|u| u.user).collect();
+    assert_eq!(users, [Some(me)]);
+    assert_eq!(mine.per_assignment.len(), 1);
+    assert_eq!(mine.per_assignment[0].performance.results.conclusions, 1);
+    assert_eq!(
+        (mine.overall.results.yes, mine.overall.results.conclusions),
+        (1, 1)
+    );
+    let everyone = h
+        .cube
+        .performance_across(h.world.manager.id, Window::today(h.now()))
+        .await
+        .expect("the manager reads everyone's");
+    assert_eq!(everyone.overall.results.conclusions, 3);
+}
+
+#[tokio::test]
 async fn performance_is_measured_per_hour_registered() {
     let h = Harness::new(4).await;
     let manager = h.world.manager.id;

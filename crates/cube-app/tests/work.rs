@@ -253,6 +253,7 @@ async fn two_sales_on_one_customer_count_twice_in_history_and_once_now() {
         .await
         .expect("sales");
     assert_eq!(sold.sold.total_units, 2);
+    assert_eq!(sold.sold.sales, 2);
 }
 
 #[tokio::test]

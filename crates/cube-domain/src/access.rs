@@ -167,6 +167,44 @@ pub fn authorize(user: &User, permission: Permission<'_>, today: Date) -> Result
     }
 }
 
+/// Whose results of an assignment a user reads in the performance report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figures {
+    /// Every user's: whoever may read the assignment's Performance report.
+    Everyone,
+    /// Only this user's own: a seller working the assignment (DOMAIN.md's performance
+    /// criteria are per user, so a seller follows their own achievement).
+    Own(UserId),
+}
+
+impl Figures {
+    /// Whether results registered by `registrar` (`None`: SMS replies, integrations) are
+    /// in these figures.
+    pub fn include(self, registrar: Option<UserId>) -> bool {
+        match self {
+            Figures::Everyone => true,
+            Figures::Own(user) => registrar == Some(user),
+        }
+    }
+}
+
+/// Whose figures of `assignment` `user` reads in the performance report on `today`;
+/// `None` when none at all.
+pub fn performance_figures(user: &User, assignment: &Assignment, today: Date) -> Option<Figures> {
+    if authorize(
+        user,
+        Permission::ViewReport(assignment, ReportKind::Performance),
+        today,
+    )
+    .is_ok()
+    {
+        return Some(Figures::Everyone);
+    }
+    (user.role == Role::Seller
+        && authorize(user, Permission::WorkAssignment(assignment), today).is_ok())
+    .then_some(Figures::Own(user.id))
+}
+
 /// Whether `user` sees `assignment` in lists at all (the assignment list filters with this).
 pub fn can_see(user: &User, assignment: &Assignment, today: Date) -> bool {
     let probe = match user.role {

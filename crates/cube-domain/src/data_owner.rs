@@ -129,6 +129,18 @@ impl DataOwner {
         }
     }
 
+    /// Every CRM field of both datasets, B2B's then B2C's in definition order, a key both
+    /// define listed once (at its B2B place): the columns of a file of the owner's
+    /// customers, whichever customers it holds.
+    pub fn all_fields(&self) -> Vec<&FieldDefinition> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.b2b_fields
+            .iter()
+            .chain(&self.b2c_fields)
+            .filter(|f| seen.insert(f.key().as_str()))
+            .collect()
+    }
+
     /// Replaces the controller details.
     pub fn set_controller(&mut self, controller: Controller) {
         self.controller = controller;
@@ -211,5 +223,36 @@ mod tests {
             legal_basis: LegalBasis::LegitimateInterests,
         }]);
         assert!(owner.gdpr_gaps().is_empty());
+    }
+
+    #[test]
+    fn all_fields_lists_both_datasets_each_key_once_in_definition_order() {
+        use crate::fields::{FieldKey, FieldType};
+        let field = |key: &str| {
+            FieldDefinition::new(
+                FieldKey::parse(key).expect("valid key"),
+                key,
+                FieldType::Text,
+                false,
+            )
+            .expect("valid field")
+        };
+        let mut owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::nil()),
+            OrganisationId::from_uuid(Uuid::nil()),
+            Name::parse("Acme Energi").expect("valid"),
+        );
+        owner
+            .set_fields(Dataset::B2b, vec![field("zone"), field("industry")])
+            .expect("valid");
+        owner
+            .set_fields(Dataset::B2c, vec![field("age"), field("zone")])
+            .expect("valid");
+        let keys: Vec<_> = owner
+            .all_fields()
+            .iter()
+            .map(|f| f.key().as_str())
+            .collect();
+        assert_eq!(keys, ["zone", "industry", "age"]);
     }
 }

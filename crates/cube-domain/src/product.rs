@@ -78,6 +78,26 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Decimals of the currency's minor unit (ISO 4217): 2 for NOK, EUR, USD…; 0 for the
+    /// currencies without one (JPY, ISK, KRW…); 3 for BHD, JOD, KWD, OMR, TND, LYD, IQD.
+    pub fn minor_units(&self) -> u32 {
+        match self.0.as_str() {
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+            _ => 2,
+        }
+    }
+
+    /// An amount in this currency with exactly its minor unit's decimals (`1497` NOK is
+    /// `1497.00`), rounded half to even where it has more: money keeps its currency's scale
+    /// whatever store or sum it came from.
+    pub fn amount(&self, value: Decimal) -> Decimal {
+        let mut value = value.round_dp(self.minor_units());
+        value.rescale(self.minor_units());
+        value
+    }
 }
 
 impl TryFrom<String> for Currency {

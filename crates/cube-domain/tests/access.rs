@@ -3,7 +3,10 @@
 mod common;
 
 use common::*;
-use cube_domain::access::{AccessError, Permission, ReportKind, Role, User, authorize, can_see};
+use cube_domain::access::{
+    AccessError, Figures, Permission, ReportKind, Role, User, authorize, can_see,
+    performance_figures,
+};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::Visibility;
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
@@ -91,6 +94,30 @@ fn every_permission(assignment: &Assignment) -> Vec<Permission<'_>> {
 }
 
 // --- sellers ---------------------------------------------------------------------------
+
+#[test]
+fn a_seller_reads_only_their_own_performance_figures_of_assignments_they_work() {
+    let figures = performance_figures(&seller(), &assignment(), TODAY);
+    assert_eq!(figures, Some(Figures::Own(SELLER)));
+    let own = Figures::Own(SELLER);
+    assert!(own.include(Some(SELLER)));
+    assert!(!own.include(Some(OTHER_SELLER)));
+    assert!(!own.include(None));
+    let others_only = visible(Visibility {
+        users: Some([OTHER_SELLER].into()),
+        ..Visibility::default()
+    });
+    assert_eq!(performance_figures(&seller(), &others_only, TODAY), None);
+    let manager = manager_of(&[assignment().data_owner()]);
+    assert_eq!(
+        performance_figures(&manager, &assignment(), TODAY),
+        Some(Figures::Everyone)
+    );
+    assert_eq!(
+        performance_figures(&seller(), &of_other_organisation(), TODAY),
+        None
+    );
+}
 
 #[test]
 fn a_seller_works_an_assignment_visible_to_everyone() {

@@ -112,6 +112,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         time::TimeEntryDto, time::ManualTimeRequest,
         external::ExternalStateRequest, external::StateChangeDto,
         reports::performance::ResultsDto, reports::performance::RatesDto,
+        reports::performance::AchievementDto, reports::Percent,
         reports::performance::PerformanceDto, reports::performance::UserPerformanceDto,
         reports::performance::AssignmentPerformanceDto,
         reports::performance::PerformanceReportDto, reports::performance::LimitMetricDto,

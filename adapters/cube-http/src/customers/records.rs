@@ -387,15 +387,20 @@ pub async fn list(
 ) -> ApiResult<Json<CustomerPageDto>> {
     let page = query.page()?;
     let filter = query.filter()?;
-    let customers = state
+    let read = state
         .cube
-        .customers(actor.user.id, DataOwnerId::from_uuid(id), &filter, page)
+        .customers(
+            actor.user.id,
+            DataOwnerId::from_uuid(id),
+            &filter,
+            page.with_lookahead(),
+        )
         .await?;
-    let returned = u64::try_from(customers.len()).unwrap_or(u64::MAX);
+    let (customers, next_offset) = page.split(read);
     Ok(Json(CustomerPageDto {
         items: customers.iter().map(CustomerRecordDto::from).collect(),
         offset: page.offset,
         limit: page.limit,
-        next_offset: (returned == page.limit).then(|| page.offset.saturating_add(returned)),
+        next_offset,
     }))
 }

@@ -6,8 +6,16 @@
 //! right), every cell quoted (RFC 4180), a comma or — `separator=semicolon`, what Excel
 //! expects in Norwegian settings — a semicolon between cells, and a cell that a spreadsheet
 //! would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage return) is
-//! prefixed with `'` — unless the whole cell is one number, such as a phone number
-//! (`+4791234567`) or `-12`, which a spreadsheet reads as a number and nothing else.
+//! prefixed with `'` — unless the whole cell is whole numbers separated by single spaces,
+//! such as a phone number (`+4791234567`), a customer's phone list
+//! (`+4791234567 +4722334455`) or `-12`: digits and signs call no function and reach no
+//! other cell.
+//!
+//! The columns are the same for every download of an assignment, whichever customers it
+//! holds: the fixed columns, then one per CRM field of the data owner (B2B's, then B2C's, in
+//! definition order). A CRM field whose key is also a fixed column's name is headed
+//! `crm.<key>` (a key never holds a dot), so no two columns share a header. The `segment`
+//! column holds the segment's name.
 
 use crate::AppState;
 use crate::auth::Actor;
@@ -16,7 +24,7 @@ use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use cube_app::reports::StatusExportRow;
+use cube_app::reports::StatusExport;
 use cube_domain::data_owner::Dataset;
 use cube_domain::fields::FieldKey;
 use cube_domain::ids::{AssignmentId, StateId};
@@ -90,16 +98,19 @@ const COLUMNS: [&str; 11] = [
     "segment",
 ];
 
+/// Whether `token` is one whole number, maybe signed (`+4791234567`, `-12`, `7`).
+fn is_whole_number(token: &str) -> bool {
+    let digits = token.strip_prefix(['+', '-']).unwrap_or(token);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Whether a spreadsheet would take `value` for a formula: it starts with a formula
-/// character and is not simply one whole number (`+4791234567`, `-12`).
+/// character and is not simply whole numbers separated by single spaces (`+4791234567`,
+/// `+4791234567 +4722334455`, `-12`).
 fn looks_like_formula(value: &str) -> bool {
-    let mut chars = value.chars();
-    match chars.next() {
+    match value.chars().next() {
         Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => {
-            let rest = chars.as_str();
-            rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit())
-        }
+        Some('+' | '-') => !value.split(' ').all(is_whole_number),
         _ => false,
     }
 }
@@ -124,14 +135,22 @@ fn push_row<'a>(out: &mut String, separator: char, cells: impl IntoIterator<Item
     out.push_str("\r\n");
 }
 
-/// The rows as a CSV file: a header, then one line per customer; one column per CRM field
-/// any of them has, in key order.
-pub fn to_csv(rows: &[StatusExportRow], separator: Separator) -> String {
+/// The header of a CRM field's column: its key, or `crm.<key>` when a fixed column has that
+/// name.
+fn field_header(key: &str) -> String {
+    if COLUMNS.contains(&key) {
+        format!("crm.{key}")
+    } else {
+        key.to_owned()
+    }
+}
+
+/// The download as a CSV file: a header, then one line per customer; one column per CRM
+/// field of the data owner, whatever the rows hold.
+pub fn to_csv(export: &StatusExport, separator: Separator) -> String {
     let separator = separator.char();
-    let keys: BTreeSet<&FieldKey> = rows
-        .iter()
-        .flat_map(|r| r.customer.fields().keys())
-        .collect();
+    let keys: Vec<&FieldKey> = export.fields.iter().map(|f| f.key()).collect();
+    let headers: Vec<String> = keys.iter().map(|k| field_header(k.as_str())).collect();
     let mut out = String::from('\u{feff}');
     push_row(
         &mut out,
@@ -139,9 +158,9 @@ pub fn to_csv(rows: &[StatusExportRow], separator: Separator) -> String {
         COLUMNS
             .iter()
             .copied()
-            .chain(keys.iter().map(|k| k.as_str())),
+            .chain(headers.iter().map(String::as_str)),
     );
-    for row in rows {
+    for row in &export.rows {
         let c = &row.customer;
         let d = c.details();
         let phones: Vec<&str> = d.phones.iter().map(|p| p.as_str()).collect();
@@ -162,9 +181,9 @@ pub fn to_csv(rows: &[StatusExportRow], separator: Separator) -> String {
             row.state.name.to_string(),
             row.state.category.as_str().to_owned(),
             row.enrollment.attempts().to_string(),
-            row.enrollment
-                .segment()
-                .map(|s| s.to_string())
+            row.segment
+                .as_ref()
+                .map(|s| s.name.to_string())
                 .unwrap_or_default(),
         ];
         let fields: Vec<String> = keys
@@ -185,7 +204,7 @@ pub fn to_csv(rows: &[StatusExportRow], separator: Separator) -> String {
     get, path = "/api/assignments/{id}/reports/status/export", tag = "reports",
     params(("id" = Uuid, Path, description = "The assignment"), ExportQuery),
     responses(
-        (status = 200, description = "CSV (UTF-8 with a byte-order mark, every cell quoted): a header row, then one row per customer in import order", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV (UTF-8 with a byte-order mark, every cell quoted): a header row — the fixed columns, then one per CRM field of the data owner whatever the rows hold (`crm.<key>` where a key is a fixed column's name) — then one row per customer in import order", body = String, content_type = "text/csv"),
         (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
@@ -201,11 +220,11 @@ pub async fn status_export(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let states = query.states()?;
-    let rows = state
+    let export = state
         .cube
         .customer_status_export(actor.user.id, AssignmentId::from_uuid(id), states)
         .await?;
-    let body = to_csv(&rows, query.separator.unwrap_or_default());
+    let body = to_csv(&export, query.separator.unwrap_or_default());
     let disposition = format!("attachment; filename=\"customers-{id}.csv\"");
     Ok((
         [
@@ -233,11 +252,21 @@ mod tests {
             "+",
             "-1+cmd|' /C calc'!A0",
             "+1+HYPERLINK(\"http://evil/\")",
-            "+4791234567 +4722334455",
+            "+4791234567  +4722334455",
+            "+4791234567 +47cmd",
+            "+4791234567 ",
         ] {
             assert!(looks_like_formula(formula), "{formula:?}");
         }
-        for plain in ["+4791234567", "-12", "Solberg", "", "a=b"] {
+        for plain in [
+            "+4791234567",
+            "-12",
+            "Solberg",
+            "",
+            "a=b",
+            "+4791234567 +4722334455",
+            "+4791234567 +4722334455 +4790000000",
+        ] {
             assert!(!looks_like_formula(plain), "{plain:?}");
         }
         let mut out = String::new();

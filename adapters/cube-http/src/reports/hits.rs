@@ -2,16 +2,15 @@
 //! attempts count), the customers in a Yes and in a No state per value, and the hitrate
 //! `yes / (yes + no)` in percent.
 
-use super::percent;
+use super::{NoQuery, Percent, percent};
 use crate::AppState;
 use crate::auth::Actor;
-use crate::error::{ApiPath, ApiResult, Problem};
+use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use cube_domain::assignment::setup::AnalysisField;
 use cube_domain::ids::AssignmentId;
 use cube_domain::reports::FieldHits;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,7 +25,7 @@ pub struct ValueHitsDto {
     /// Customers in a No state.
     pub no: u64,
     /// Yes of yes and no, in percent; `null` when both are 0.
-    pub hitrate_percent: Option<Decimal>,
+    pub hitrate_percent: Option<Percent>,
 }
 
 /// The hit analysis of one field.
@@ -65,7 +64,7 @@ impl From<&FieldHits> for FieldHitsDto {
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "One entry per analysis field, in the assignment's order", body = Vec<FieldHitsDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -76,6 +75,7 @@ pub async fn hits(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<FieldHitsDto>>> {
     let hits = state
         .cube

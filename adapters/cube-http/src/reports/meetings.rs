@@ -22,6 +22,7 @@ const MAX_SEARCH: usize = 200;
 /// A window and a search text.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MeetingQuery {
     /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
     pub from: Option<String>,
@@ -83,7 +84,7 @@ impl From<&Meeting> for MeetingRowDto {
     params(("id" = Uuid, Path, description = "The assignment"), MeetingQuery),
     responses(
         (status = 200, description = "The meetings, by start", body = Vec<MeetingRowDto>),
-        (status = 400, description = "Malformed id or time", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),

@@ -2,8 +2,11 @@
 //! percent of the expected results, per user, per assignment and overall, for every
 //! assignment whose Performance report the caller may read — and an assignment's progress
 //! towards its activity limits, all to date.
+//!
+//! Whose figures: every user's of the assignments whose Performance report the caller may
+//! read; a seller's own of the assignments they work (`access::performance_figures`).
 
-use super::WindowQuery;
+use super::{NoQuery, Percent, WindowQuery};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
@@ -54,6 +57,30 @@ pub struct RatesDto {
     pub conclusions: Option<Decimal>,
 }
 
+/// One percent per result.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AchievementDto {
+    /// Meetings booked.
+    pub meetings: Option<Percent>,
+    /// Outcomes landing in a Yes state.
+    pub yes: Option<Percent>,
+    /// Product units sold.
+    pub products_sold: Option<Percent>,
+    /// Outcomes landing in a Yes or No state.
+    pub conclusions: Option<Percent>,
+}
+
+impl From<Metrics<Option<Decimal>>> for AchievementDto {
+    fn from(m: Metrics<Option<Decimal>>) -> Self {
+        Self {
+            meetings: m.meetings.map(Percent::new),
+            yes: m.yes.map(Percent::new),
+            products_sold: m.products_sold.map(Percent::new),
+            conclusions: m.conclusions.map(Percent::new),
+        }
+    }
+}
+
 impl From<Metrics<Option<Decimal>>> for RatesDto {
     fn from(m: Metrics<Option<Decimal>>) -> Self {
         Self {
@@ -75,7 +102,7 @@ pub struct PerformanceDto {
     /// Results per hour; `null` without hours.
     pub per_hour: RatesDto,
     /// Percent of the expected results; `null` without hours or without a criterion.
-    pub achievement_percent: RatesDto,
+    pub achievement_percent: AchievementDto,
 }
 
 impl From<&Performance> for PerformanceDto {
@@ -204,7 +231,7 @@ pub struct LimitProgressDto {
     /// The value to date.
     pub value: Decimal,
     /// The value in percent of the limit; `null` for a zero limit.
-    pub percent: Option<Decimal>,
+    pub percent: Option<Percent>,
     /// The limit is reached.
     pub reached: bool,
 }
@@ -216,7 +243,7 @@ impl From<&LimitProgress> for LimitProgressDto {
             limit: p.limit,
             mode: p.mode.into(),
             value: p.value,
-            percent: p.percent,
+            percent: p.percent.map(Percent::new),
             reached: p.reached,
         }
     }
@@ -227,8 +254,8 @@ impl From<&LimitProgress> for LimitProgressDto {
     get, path = "/api/reports/performance", tag = "reports",
     params(WindowQuery),
     responses(
-        (status = 200, description = "Performance in the window (empty when the caller may read none)", body = PerformanceReportDto),
-        (status = 400, description = "Malformed time", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Performance in the window: every user's figures of the assignments whose Performance report the caller may read, a seller's own of the assignments they work (empty when none)", body = PerformanceReportDto),
+        (status = 400, description = "Malformed time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
@@ -252,7 +279,7 @@ pub async fn performance(
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "One entry per limit set", body = Vec<LimitProgressDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -263,6 +290,7 @@ pub async fn limits(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<LimitProgressDto>>> {
     let progress = state
         .cube

@@ -58,6 +58,29 @@ pub struct Page {
     pub limit: u64,
 }
 
+impl Page {
+    /// The same page with one row more: whether that row comes back tells whether a next
+    /// page exists, so a last page that is exactly full does not promise another.
+    pub fn with_lookahead(self) -> Self {
+        Self {
+            limit: self.limit.saturating_add(1),
+            ..self
+        }
+    }
+
+    /// The rows of this page out of the rows read for [`Page::with_lookahead`], and the
+    /// offset of the next page, `None` when these were the last rows.
+    pub fn split<T>(self, mut rows: Vec<T>) -> (Vec<T>, Option<u64>) {
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        if rows.len() > limit {
+            rows.truncate(limit);
+            (rows, Some(self.offset.saturating_add(self.limit)))
+        } else {
+            (rows, None)
+        }
+    }
+}
+
 /// How an import finds a customer that already exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerKey {
@@ -570,4 +593,23 @@ pub trait OutboxRepository: Send {
         assignments: &[AssignmentId],
         limit: u32,
     ) -> Result<Vec<FailedMessage>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn a_next_page_is_promised_only_when_a_row_is_left() {
+        let page = Page {
+            offset: 4,
+            limit: 2,
+        };
+        assert_eq!(page.with_lookahead().limit, 3);
+        assert_eq!(page.split(vec![1, 2, 3]), (vec![1, 2], Some(6)));
+        // The last page exactly full: no next page.
+        assert_eq!(page.split(vec![1, 2]), (vec![1, 2], None));
+        assert_eq!(page.split(vec![1]), (vec![1], None));
+        assert_eq!(page.split(Vec::<u8>::new()), (vec![], None));
+    }
 }

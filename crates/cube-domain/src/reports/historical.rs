@@ -148,7 +148,8 @@ pub struct ActivitySummary {
     pub meetings: u64,
     /// Units of products sold (on outcomes landing in a Yes state).
     pub products_sold: u64,
-    /// Value of the products sold (a plain sum over currencies).
+    /// Value of the products sold (a plain sum over currencies), with at least two
+    /// decimals (the minor unit of NOK and most currencies) whichever store summed it.
     pub sales_value: Decimal,
 }
 
@@ -177,10 +178,21 @@ pub fn activity<'a>(rows: impl IntoIterator<Item = &'a OutcomeTallyRow>) -> Acti
         s.products_sold = s.products_sold.saturating_add(row.product_units);
         s.sales_value = s.sales_value.saturating_add(row.product_value);
     }
+    s.sales_value = money(s.sales_value);
     s.conclusions = s.yes.saturating_add(s.no);
     s.hitrate = Ratio::new(s.yes, s.conclusions);
     s.progress_rate = Ratio::new(s.progress, s.progress.saturating_add(s.attempts));
     s
+}
+
+/// A sum of money over currencies, in one shape whatever store summed it: trailing zeros
+/// dropped, then at least two decimals (`1497` and `1497.000` are both `1497.00`).
+fn money(value: Decimal) -> Decimal {
+    let mut value = value.normalize();
+    if value.scale() < 2 {
+        value.rescale(2);
+    }
+    value
 }
 
 /// The activity of one user (or of the system, `user: None`) in one assignment.
@@ -247,6 +259,32 @@ mod tests {
         assert_eq!(s.meetings, 1);
         assert_eq!(s.products_sold, 3);
         assert_eq!(s.sales_value, dec!(250.50));
+        assert_eq!(s.sales_value.to_string(), "250.50");
+    }
+
+    #[test]
+    fn a_sales_value_has_one_shape_whatever_the_store_summed() {
+        let row = |value| OutcomeTallyRow {
+            assignment: assignment(1),
+            user: Some(user(1)),
+            outcome: Some(outcome(O_SALE)),
+            option: None,
+            class: OutcomeClass::Progress,
+            to_category: StateCategory::Yes,
+            to_state: state(SALE),
+            events: 1,
+            product_units: 1,
+            product_value: value,
+            meetings: 0,
+        };
+        for (value, shown) in [
+            (dec!(1497), "1497.00"),
+            (dec!(1497.000), "1497.00"),
+            (dec!(23923.5), "23923.50"),
+            (dec!(0.125), "0.125"),
+        ] {
+            assert_eq!(activity(&[row(value)]).sales_value.to_string(), shown);
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!
 //! # Layout
 //! - [`Ratio`] (here): every rate (hitrate, progress rate, utilization, shares), always in
-//!   `[0, 1]`, `None` when there is nothing to divide by.
+//!   `[0, 1]`, `None` when there is nothing to divide by. Every percent and per-hour rate
+//!   shown has exactly two decimals ([`two_places`]).
 //! - [`historical`]: the outcome tally and the activity summary (conclusions, hitrate,
 //!   progress rate).
 //! - [`outcomes`]: the outcome distribution, with the Yes / No / Excluded / Other split.
@@ -45,7 +46,9 @@ pub use historical::{
 pub use hits::{FieldHits, HitTallyRow, ValueHits, hit_analysis, tally_hits};
 pub use limits::{LimitProgress, hard_stop_reached, limit_progress};
 pub use meetings::meetings_in_window;
-pub use outcomes::{CategorySplit, OutcomeDistribution, OutcomeShare, outcome_distribution};
+pub use outcomes::{
+    CategorySplit, NamedOutcome, OutcomeDistribution, OutcomeShare, SplitLine, outcome_distribution,
+};
 pub use performance::{
     AssignmentPerformance, Metrics, Performance, PerformanceReport, Results, UserHours,
     UserPerformance, hours_by_user, performance_report,
@@ -95,23 +98,33 @@ impl Ratio {
         Decimal::from(self.numerator).checked_div(Decimal::from(self.denominator))
     }
 
-    /// The rate in percent, rounded to 2 decimals for display; `None` when the whole is zero.
+    /// The rate in percent with exactly two decimals (`100.00`, `33.33`, `0.00`); `None`
+    /// when the whole is zero.
     pub fn percent(&self) -> Option<Decimal> {
         self.value()
             .and_then(|v| v.checked_mul(Decimal::ONE_HUNDRED))
-            .map(|p| p.round_dp(2))
+            .map(two_places)
     }
 }
 
-/// `part / whole × 100`, rounded to 2 decimals for display; `None` when `whole` is not
-/// positive. Used where the part may exceed the whole (achievement, limit progress).
+/// `value` rounded (half to even, as `round_dp`) to exactly two decimals, trailing zeros kept:
+/// every percent and per-hour rate of every report has this one shape (`120.00`, not
+/// `120.0` or `120`), whatever the store or the arithmetic produced.
+pub fn two_places(value: Decimal) -> Decimal {
+    let mut value = value.round_dp(2);
+    value.rescale(2);
+    value
+}
+
+/// `part / whole × 100` with exactly two decimals; `None` when `whole` is not positive. Used
+/// where the part may exceed the whole (achievement, limit progress).
 pub(crate) fn percent_of(part: Decimal, whole: Decimal) -> Option<Decimal> {
     if whole <= Decimal::ZERO {
         return None;
     }
     part.checked_div(whole)
         .and_then(|q| q.checked_mul(Decimal::ONE_HUNDRED))
-        .map(|p| p.round_dp(2))
+        .map(two_places)
 }
 
 #[cfg(test)]
@@ -130,6 +143,29 @@ mod tests {
                 .is_some_and(|v| v > dec!(0.3333) && v < dec!(0.3334))
         );
         assert_eq!(Ratio::new(3, 4).value(), Some(dec!(0.75)));
+    }
+
+    #[test]
+    fn every_percent_has_exactly_two_decimals() {
+        for (ratio, text) in [
+            (Ratio::new(1, 1), "100.00"),
+            (Ratio::new(3, 4), "75.00"),
+            (Ratio::new(1, 3), "33.33"),
+            (Ratio::new(0, 9), "0.00"),
+        ] {
+            assert_eq!(
+                ratio.percent().map(|p| p.to_string()).as_deref(),
+                Some(text)
+            );
+        }
+        assert_eq!(
+            percent_of(dec!(12), dec!(10.0)).map(|p| p.to_string()),
+            Some("120.00".to_owned())
+        );
+        assert_eq!(
+            percent_of(dec!(3), dec!(2)).map(|p| p.to_string()),
+            Some("150.00".to_owned())
+        );
     }
 
     #[test]
@@ -155,6 +191,7 @@ mod tests {
             }
             if let Some(p) = ratio.percent() {
                 prop_assert!(p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED);
+                prop_assert_eq!(p.scale(), 2);
             }
         }
     }

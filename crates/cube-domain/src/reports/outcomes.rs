@@ -1,9 +1,16 @@
 //! The outcome report (seed 003): how many of each outcome and option were registered in a
 //! window, each one's share, and the split by where the outcomes led — Sale/Yes, No sale/No,
-//! Excluded, and "Other" for every other state (Available and Open categories).
+//! Excluded, "Other" for every other state (Available and Open categories) — with the
+//! attempts on a line of their own.
 //!
-//! Decision: external state changes are not outcomes, so they are left out (as in activity).
-//! Attempts lead to the state the customer is already in, so they usually fall in "Other".
+//! Decision (DOMAIN.md): an outcome counts in the category of the state it leads to, as
+//! stored with its event when it was registered, never the state the customer is in later.
+//! Attempts (`NoAnswer`, `CallBackLater`) lead nowhere: their event records the state the
+//! customer stayed in, so they are counted apart, whatever that state is — a No answer on a
+//! customer in Sale is no second Yes. Every share comes with its count, and the outcomes
+//! that make up "Other" are named.
+//!
+//! External state changes are not outcomes, so they are left out (as in activity).
 
 use super::Ratio;
 use super::historical::OutcomeTallyRow;
@@ -28,18 +35,62 @@ pub struct OutcomeShare {
     pub share: Ratio,
 }
 
-/// Where outcomes led, by category of the target state. Each ratio's numerator is the count
-/// and its denominator the report's total, so the four numerators add up to the total.
+/// An outcome named by the flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedOutcome {
+    /// The outcome.
+    pub outcome: OutcomeId,
+    /// Its name in the flow, or its id when the flow no longer has it.
+    pub name: String,
+}
+
+/// Which line of the split an outcome event counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SplitLine {
+    /// A progress outcome leading to a Yes state ("Sale").
+    Yes,
+    /// A progress outcome leading to a No state ("No sale").
+    No,
+    /// A progress outcome leading to an Excluded state.
+    Excluded,
+    /// A progress outcome leading to an Available or Open state.
+    Other,
+    /// An attempt (No answer, Call back later): it leads nowhere.
+    Attempt,
+}
+
+impl SplitLine {
+    /// The line of events of `class` whose (target) state has `category`; `None` for
+    /// external state changes, which are not outcomes.
+    pub fn of(class: OutcomeClass, category: StateCategory) -> Option<Self> {
+        Some(match class {
+            OutcomeClass::External => return None,
+            OutcomeClass::NoAnswer | OutcomeClass::CallBackLater => SplitLine::Attempt,
+            OutcomeClass::Progress => match category {
+                StateCategory::Yes => SplitLine::Yes,
+                StateCategory::No => SplitLine::No,
+                StateCategory::Excluded => SplitLine::Excluded,
+                StateCategory::Available | StateCategory::Open => SplitLine::Other,
+            },
+        })
+    }
+}
+
+/// Where outcomes led, by category of the target state, and the attempts apart. Each
+/// ratio's numerator is the count and its denominator the report's total, so the five
+/// numerators add up to the total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct CategorySplit {
-    /// Landed in a Yes state ("Sale").
+    /// Led to a Yes state ("Sale").
     pub yes: Ratio,
-    /// Landed in a No state ("No sale").
+    /// Led to a No state ("No sale").
     pub no: Ratio,
-    /// Landed in an Excluded state.
+    /// Led to an Excluded state.
     pub excluded: Ratio,
-    /// Landed anywhere else (Available or Open states).
+    /// Led anywhere else (Available or Open states).
     pub other: Ratio,
+    /// Attempts, which lead nowhere.
+    pub attempts: Ratio,
 }
 
 /// The outcome report.
@@ -50,6 +101,8 @@ pub struct OutcomeDistribution {
     pub rows: Vec<OutcomeShare>,
     /// The split by target category.
     pub categories: CategorySplit,
+    /// The outcomes counted in "Other", in the order of `rows`, each once.
+    pub other_outcomes: Vec<NamedOutcome>,
     /// All outcome events counted.
     pub total: u64,
 }
@@ -57,9 +110,15 @@ pub struct OutcomeDistribution {
 /// The outcome report of some tally rows, naming outcomes from `flow`.
 pub fn outcome_distribution(flow: &PublishedFlow, rows: &[OutcomeTallyRow]) -> OutcomeDistribution {
     let mut per_outcome: BTreeMap<(usize, OutcomeId, Option<String>), u64> = BTreeMap::new();
-    let (mut yes, mut no, mut excluded, mut other) = (0u64, 0u64, 0u64, 0u64);
-    for row in rows.iter().filter(|r| r.class != OutcomeClass::External) {
-        let Some(outcome) = row.outcome else {
+    let mut in_other: BTreeMap<(usize, OutcomeId), ()> = BTreeMap::new();
+    let (mut yes, mut no, mut excluded, mut other, mut attempts) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let name_of = |outcome: OutcomeId| {
+        flow.outcome(outcome)
+            .map_or_else(|| outcome.to_string(), |o| o.name.to_string())
+    };
+    for row in rows {
+        let (Some(outcome), Some(line)) = (row.outcome, SplitLine::of(row.class, row.to_category))
+        else {
             continue;
         };
         let position = flow
@@ -71,11 +130,15 @@ pub fn outcome_distribution(flow: &PublishedFlow, rows: &[OutcomeTallyRow]) -> O
             .entry((position, outcome, row.option.clone()))
             .or_default();
         *count = count.saturating_add(row.events);
-        let bucket = match row.to_category {
-            StateCategory::Yes => &mut yes,
-            StateCategory::No => &mut no,
-            StateCategory::Excluded => &mut excluded,
-            StateCategory::Available | StateCategory::Open => &mut other,
+        let bucket = match line {
+            SplitLine::Yes => &mut yes,
+            SplitLine::No => &mut no,
+            SplitLine::Excluded => &mut excluded,
+            SplitLine::Other => {
+                in_other.insert((position, outcome), ());
+                &mut other
+            }
+            SplitLine::Attempt => &mut attempts,
         };
         *bucket = bucket.saturating_add(row.events);
     }
@@ -84,9 +147,7 @@ pub fn outcome_distribution(flow: &PublishedFlow, rows: &[OutcomeTallyRow]) -> O
         .into_iter()
         .map(|((_, outcome, option), events)| OutcomeShare {
             outcome,
-            name: flow
-                .outcome(outcome)
-                .map_or_else(|| outcome.to_string(), |o| o.name.to_string()),
+            name: name_of(outcome),
             option,
             events,
             share: Ratio::new(events, total),
@@ -99,7 +160,15 @@ pub fn outcome_distribution(flow: &PublishedFlow, rows: &[OutcomeTallyRow]) -> O
             no: Ratio::new(no, total),
             excluded: Ratio::new(excluded, total),
             other: Ratio::new(other, total),
+            attempts: Ratio::new(attempts, total),
         },
+        other_outcomes: in_other
+            .into_keys()
+            .map(|(_, outcome)| NamedOutcome {
+                outcome,
+                name: name_of(outcome),
+            })
+            .collect(),
         total,
     }
 }
@@ -155,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn other_is_everything_but_yes_no_and_excluded() {
+    fn other_is_everything_but_yes_no_excluded_and_attempts() {
         let events = [
             event(1, O_SALE, LEAD, 1),
             event(2, O_NO_SALE, LEAD, 2),
@@ -173,8 +242,30 @@ mod tests {
             (c.yes.numerator(), c.no.numerator(), c.excluded.numerator()),
             (1, 2, 1)
         );
-        assert_eq!(c.other.numerator(), 3);
-        assert_eq!(c.other.percent(), Some(dec!(42.86)));
+        assert_eq!((c.other.numerator(), c.attempts.numerator()), (1, 2));
+        assert_eq!(c.other.percent(), Some(dec!(14.29)));
+        let other: Vec<_> = report
+            .other_outcomes
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(other, ["Lead"]);
+    }
+
+    #[test]
+    fn an_attempt_on_a_customer_in_sale_is_an_attempt_not_a_second_yes() {
+        // Sale, then No answer on the same customer: the attempt's event records the state
+        // the customer stayed in, Sale.
+        let events = [event(1, O_SALE, LEAD, 1), event(1, O_NO_ANSWER, SALE, 2)];
+        let report = outcome_distribution(&flow(), &tally_outcomes(&events));
+        let c = report.categories;
+        assert_eq!(report.total, 2);
+        assert_eq!((c.yes.numerator(), c.attempts.numerator()), (1, 1));
+        assert_eq!(c.yes.percent(), Some(dec!(50.00)));
+        assert!(report.other_outcomes.is_empty());
+        // The activity report agrees: 1 yes of 2 outcomes.
+        let a = crate::reports::activity(&tally_outcomes(&events));
+        assert_eq!((a.yes, a.progress + a.attempts), (1, 2));
     }
 
     #[test]
@@ -192,9 +283,12 @@ mod tests {
             prop_assert_eq!(report.total, outcome_events as u64);
             prop_assert_eq!(report.rows.iter().map(|r| r.events).sum::<u64>(), report.total);
             let c = report.categories;
-            let split = c.yes.numerator() + c.no.numerator() + c.excluded.numerator() + c.other.numerator();
+            let split = c.yes.numerator() + c.no.numerator() + c.excluded.numerator()
+                + c.other.numerator() + c.attempts.numerator();
             prop_assert_eq!(split, report.total);
-            for share in report.rows.iter().map(|r| r.share).chain([c.yes, c.no, c.excluded, c.other]) {
+            let attempts = events.iter().filter(|e| matches!(e.class, OutcomeClass::NoAnswer | OutcomeClass::CallBackLater)).count();
+            prop_assert_eq!(c.attempts.numerator(), attempts as u64);
+            for share in report.rows.iter().map(|r| r.share).chain([c.yes, c.no, c.excluded, c.other, c.attempts]) {
                 if let Some(v) = share.value() {
                     prop_assert!(v >= Decimal::ZERO && v <= Decimal::ONE);
                 }

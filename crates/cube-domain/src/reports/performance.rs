@@ -11,7 +11,7 @@
 //! Sums are exact; only the per-hour and percent values shown are rounded (2 decimals).
 
 use super::historical::{OutcomeTallyRow, activity_per_user};
-use super::percent_of;
+use super::{percent_of, two_places};
 use crate::assignment::setup::PerformanceCriteria;
 use crate::ids::{AssignmentId, UserId};
 use crate::time_entry::TimeEntry;
@@ -171,7 +171,7 @@ impl Sums {
             }
             Decimal::from(actual)
                 .checked_div(self.hours)
-                .map(|v| v.round_dp(2))
+                .map(two_places)
         };
         let achieved = |actual: u64, expected: Option<Decimal>| {
             expected.and_then(|e| percent_of(Decimal::from(actual), e))

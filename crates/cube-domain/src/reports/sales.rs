@@ -4,7 +4,12 @@
 //!
 //! Values are only ever summed within one currency: a total over NOK and EUR means nothing.
 //! Every sum is checked: a total too large to hold is [`SumOverflow`], never a wrong number.
+//! Every value shown has its currency's scale (`1497.00` NOK), whichever store summed it.
+//!
+//! The number of sales is the number of outcomes landing in a Yes state, from the outcome
+//! tally: a Sale registered without product lines is a sale too, with no units and no value.
 
+use super::historical::{OutcomeTallyRow, activity};
 use crate::enrollment::Enrollment;
 use crate::flow::StateCategory;
 use crate::ids::{AssignmentId, CustomerId, EnrollmentId, ProductId};
@@ -141,9 +146,11 @@ pub struct CurrencyTotal {
     pub value: Decimal,
 }
 
-/// Sold products with the total count and value.
+/// Sales (Yes outcomes), sold products with the total count and value.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct SalesReport {
+    /// Sales: progress outcomes landing in a Yes state, with or without product lines.
+    pub sales: u64,
     /// Per product and currency, sorted by product, then currency code.
     pub products: Vec<ProductSales>,
     /// Units sold over every product.
@@ -152,8 +159,12 @@ pub struct SalesReport {
     pub totals: Vec<CurrencyTotal>,
 }
 
-/// The sales report of some sold-product rows (summed over their assignments).
-pub fn sales_report(rows: &[SoldProductRow]) -> Result<SalesReport, SumOverflow> {
+/// The sales report of some sold-product rows and the outcome tally of the same events
+/// (summed over their assignments).
+pub fn sales_report(
+    rows: &[SoldProductRow],
+    tally: &[OutcomeTallyRow],
+) -> Result<SalesReport, SumOverflow> {
     let mut products: BTreeMap<(ProductId, &str), ProductSales> = BTreeMap::new();
     let mut totals: BTreeMap<&str, CurrencyTotal> = BTreeMap::new();
     for row in rows {
@@ -181,9 +192,22 @@ pub fn sales_report(rows: &[SoldProductRow]) -> Result<SalesReport, SumOverflow>
         total_units = add_units(total_units, total.units)?;
     }
     Ok(SalesReport {
+        sales: activity(tally).yes,
         total_units,
-        products: products.into_values().collect(),
-        totals: totals.into_values().collect(),
+        products: products
+            .into_values()
+            .map(|p| ProductSales {
+                value: p.currency.amount(p.value),
+                ..p
+            })
+            .collect(),
+        totals: totals
+            .into_values()
+            .map(|t| CurrencyTotal {
+                value: t.currency.amount(t.value),
+                ..t
+            })
+            .collect(),
     })
 }
 
@@ -200,6 +224,27 @@ pub struct OpenOffer {
     pub lines: Vec<ProductLine>,
     /// Their value (a plain sum; offers are in one currency in practice).
     pub value: Decimal,
+}
+
+impl OpenOffer {
+    /// The offer of `event`'s product lines: their value summed, in their currency's scale
+    /// when they share one (`998.00` NOK) — every store builds its offers here, so the value
+    /// reads the same from each.
+    pub fn of(event: &OutcomeEvent) -> Result<Self, SumOverflow> {
+        let value = lines_value(&event.products)?;
+        let currency = event.products.first().map(|l| &l.currency);
+        let value = match currency {
+            Some(c) if event.products.iter().all(|l| &l.currency == c) => c.amount(value),
+            _ => value,
+        };
+        Ok(Self {
+            enrollment: event.enrollment,
+            customer: event.customer,
+            since: event.occurred_at,
+            lines: event.products.clone(),
+            value,
+        })
+    }
 }
 
 /// The open offers among `enrollments`, given (at least) their events in any order, sorted by
@@ -226,15 +271,7 @@ pub fn open_offers<'a>(
         .filter(|e| e.category() == StateCategory::Open)
         .filter_map(|e| latest.get(&e.id()))
         .filter(|event| event.to_category == StateCategory::Open)
-        .map(|event| {
-            Ok(OpenOffer {
-                enrollment: event.enrollment,
-                customer: event.customer,
-                since: event.occurred_at,
-                lines: event.products.clone(),
-                value: lines_value(&event.products)?,
-            })
-        })
+        .map(|event| OpenOffer::of(event))
         .collect::<Result<_, SumOverflow>>()?;
     offers.sort_by_key(|o| (o.since, o.enrollment));
     Ok(offers)
@@ -243,6 +280,7 @@ pub fn open_offers<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::OutcomeClass;
     use crate::reports::testing::*;
     use proptest::prelude::*;
     use rust_decimal::dec;
@@ -264,22 +302,67 @@ mod tests {
         }];
         let mut offered = event(4, O_LEAD, TO_CALL, 4);
         offered.products = vec![line(1, 7, dec!(100))];
-        let report =
-            sales_report(&tally_sold_products(&[sale, again, in_euro, offered]).expect("sums"))
-                .expect("sums");
-        assert_eq!(report.total_units, 5);
+        let events = [sale, again, in_euro, offered];
+        let report = sales_report(
+            &tally_sold_products(&events).expect("sums"),
+            &crate::reports::tally_outcomes(&events),
+        )
+        .expect("sums");
+        assert_eq!((report.sales, report.total_units), (3, 5));
         let totals: Vec<_> = report
             .totals
             .iter()
             .map(|t| (t.currency.as_str(), t.units, t.value))
             .collect();
         assert_eq!(totals, [("EUR", 1, dec!(9)), ("NOK", 4, dec!(300))]);
+        let shown: Vec<_> = report.totals.iter().map(|t| t.value.to_string()).collect();
+        assert_eq!(shown, ["9.00", "300.00"]);
         let first = report
             .products
             .iter()
             .find(|p| p.product == product(1) && p.currency == nok())
             .expect("product 1 in NOK");
         assert_eq!((first.units, first.value), (3, dec!(290)));
+    }
+
+    #[test]
+    fn a_sale_without_product_lines_is_a_sale() {
+        let events = [event(1, O_SALE, LEAD, 1), event(2, O_NO_SALE, LEAD, 2)];
+        let report = sales_report(
+            &tally_sold_products(&events).expect("sums"),
+            &crate::reports::tally_outcomes(&events),
+        )
+        .expect("sums");
+        assert_eq!((report.sales, report.total_units), (1, 0));
+        assert!(report.totals.is_empty());
+    }
+
+    #[test]
+    fn values_keep_their_currencys_scale_whatever_the_store_summed() {
+        // A store that sums to `1497` and one that sums to `1497.000` show the same value.
+        let row = |value: Decimal, currency: &str| SoldProductRow {
+            assignment: assignment(1),
+            product: product(1),
+            currency: Currency::parse(currency).expect("valid"),
+            units: 3,
+            value,
+        };
+        for (value, currency, shown) in [
+            (dec!(1497), "NOK", "1497.00"),
+            (dec!(23923.5), "NOK", "23923.50"),
+            (dec!(1497.000), "NOK", "1497.00"),
+            (dec!(10.005), "EUR", "10.00"),
+            (dec!(1200.0), "JPY", "1200"),
+            (dec!(1.5), "KWD", "1.500"),
+        ] {
+            let report = sales_report(&[row(value, currency)], &[]).expect("sums");
+            assert_eq!(
+                report.totals[0].value.to_string(),
+                shown,
+                "{value} {currency}"
+            );
+            assert_eq!(report.products[0].value.to_string(), shown);
+        }
     }
 
     #[test]
@@ -314,6 +397,8 @@ mod tests {
             got,
             [(enrollment_id(1), dec!(200)), (enrollment_id(3), dec!(15))]
         );
+        let shown: Vec<_> = offers.iter().map(|o| o.value.to_string()).collect();
+        assert_eq!(shown, ["200.00", "15.00"]);
     }
 
     #[test]
@@ -339,7 +424,7 @@ mod tests {
         };
         // Two products: each row fits, their currency total does not.
         let rows = [row(1), row(2), row(3)];
-        assert_eq!(sales_report(&rows), Err(SumOverflow("value")));
+        assert_eq!(sales_report(&rows, &[]), Err(SumOverflow("value")));
         assert_eq!(
             merge_sold_products([row(1), row(1), row(1)]),
             Err(SumOverflow("value"))
@@ -353,8 +438,10 @@ mod tests {
         #[test]
         fn sold_units_match_the_outcome_tally(events in prop::collection::vec(any_event(), 0..60)) {
             let tally = crate::reports::historical::tally_outcomes(&events);
-            let report = sales_report(&tally_sold_products(&events).expect("sums")).expect("sums");
+            let report = sales_report(&tally_sold_products(&events).expect("sums"), &tally).expect("sums");
             prop_assert_eq!(report.total_units, tally.iter().map(|r| r.product_units).sum::<u64>());
+            let yes = events.iter().filter(|e| e.class == OutcomeClass::Progress && e.to_category == StateCategory::Yes).count();
+            prop_assert_eq!(report.sales, yes as u64);
         }
     }
 }

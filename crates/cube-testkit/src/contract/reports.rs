@@ -147,6 +147,37 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
             "sold_products MUST equal tally_sold_products over the events in [from, to)"
         );
     }
+    // The reports built from the store's tallies read exactly like those built from the
+    // events, down to each value's decimals (money in its currency's scale, percents with
+    // two places), whatever numeric type the store summed with.
+    let (from, to) = (at(0), at(24 * 60));
+    let store_tally = uow.outcome_tally(&[a], from, to).await.expect("tally");
+    let store_sold = uow.sold_products(&[a], from, to).await.expect("tally");
+    let day: Vec<&OutcomeEvent> = events.iter().collect();
+    let tally = reports::tally_outcomes(day.iter().copied());
+    let sold = reports::tally_sold_products(day.iter().copied()).expect("sums");
+    let text = |value: serde_json::Value| value.to_string();
+    let flow = SalesFlow::published(w.data_owner.id());
+    assert_eq!(
+        text(serde_json::json!({
+            "activity": reports::activity(&store_tally),
+            "sales": reports::sales_report(&store_sold, &store_tally).expect("sums"),
+            "outcomes": reports::outcome_distribution(&flow, &store_tally),
+        })),
+        text(serde_json::json!({
+            "activity": reports::activity(&tally),
+            "sales": reports::sales_report(&sold, &tally).expect("sums"),
+            "outcomes": reports::outcome_distribution(&flow, &tally),
+        })),
+        "reports from the store's tallies MUST read like those from the events"
+    );
+    let sales = reports::sales_report(&store_sold, &store_tally).expect("sums");
+    assert_eq!(sales.sales, 3, "three outcomes landed in Sale");
+    assert!(
+        sales.totals.iter().all(|t| t.value.scale() == 2),
+        "NOK values have two decimals: {:?}",
+        sales.totals
+    );
     let enrollments = uow.enrollments(a).await.expect("read");
     assert_eq!(
         uow.status_tally(a).await.expect("tally"),
@@ -176,10 +207,17 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     );
     let offers = reports::open_offers(&enrollments, &events).expect("sums");
     assert_eq!(offers.len(), 2, "the script leaves two open offers");
+    let stored_offers = uow.open_offers(a).await.expect("tally");
     assert_eq!(
-        uow.open_offers(a).await.expect("tally"),
-        offers,
+        stored_offers, offers,
         "open_offers MUST equal reports::open_offers over the enrollments and their events"
+    );
+    assert_eq!(
+        serde_json::to_value(&stored_offers)
+            .map(|v| v.to_string())
+            .ok(),
+        serde_json::to_value(&offers).map(|v| v.to_string()).ok(),
+        "open offers MUST read alike, down to each value's decimals"
     );
     let sold = uow
         .sold_products(&[a], at(0), at(24 * 60))

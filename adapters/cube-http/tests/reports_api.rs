@@ -1,0 +1,414 @@
+//! The reports over HTTP, and the rules every report keeps, driven from the OpenAPI
+//! document so a new report without them fails: a query parameter a report does not know is
+//! refused by name; every percent is a string with exactly two decimals, and the document
+//! says so. Also what each report counts: outcomes by where they led with attempts apart,
+//! sales with or without product lines, a seller's own performance, and the status download's
+//! columns.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{App, Tokens, is_problem, world_id};
+use cube_testkit::fixtures::SalesFlow;
+use serde_json::{Value, json};
+
+const WINDOW: &str = "from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z";
+
+/// The GET operations of the reports, with their path ids filled from the first world.
+fn report_paths(app: &App, doc: &Value) -> Vec<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut found = Vec::new();
+    for (template, operations) in paths {
+        if !template.contains("/reports") || operations.get("get").is_none() {
+            continue;
+        }
+        let parts: Vec<&str> = template.split('/').collect();
+        let uri = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                if part.starts_with('{') {
+                    world_id(&app.world, parts[i - 1]).expect("a world id for the report")
+                } else {
+                    (*part).to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        found.push((template.clone(), uri));
+    }
+    found
+}
+
+async fn openapi(app: &App) -> Value {
+    let (status, doc) = app
+        .call(Method::GET, "/api-docs/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    doc
+}
+
+/// Registers `outcome` on the next customer the seller gets, with `body` merged in.
+async fn register_next(app: &App, token: &str, outcome: impl ToString, extra: Value) {
+    let assignment = app.assignment();
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/next"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let mut body = json!({ "outcome": outcome.to_string() });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let (status, registered) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{registered}");
+}
+
+/// A Sale without product lines, a Sale of two units, a No answer and a Lead, by seller 0.
+async fn a_day_of_outcomes(app: &App, seller: &str) {
+    register_next(app, seller, SalesFlow::O_SALE, json!({})).await;
+    let product = app.world.products[0].id().to_string();
+    register_next(
+        app,
+        seller,
+        SalesFlow::O_SALE,
+        json!({ "products": [{ "product": product, "quantity": 3 }] }),
+    )
+    .await;
+    register_next(app, seller, SalesFlow::O_NO_ANSWER, json!({})).await;
+    register_next(app, seller, SalesFlow::O_LEAD, json!({})).await;
+}
+
+#[tokio::test]
+async fn every_report_refuses_an_unknown_query_parameter_by_name() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let doc = openapi(&app).await;
+    let reports = report_paths(&app, &doc);
+    assert!(reports.len() >= 9, "{reports:?}");
+    for (template, uri) in reports {
+        let documented = &doc["paths"][&template]["get"]["responses"]["400"];
+        assert!(documented.is_object(), "{template} documents no 400");
+        let request = Request::get(format!("{uri}?bogus=1"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.admin))
+            .body(Body::empty())
+            .expect("a valid request");
+        let (status, headers, body) = app.send(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{template}: {body}");
+        assert!(is_problem(&headers), "{template}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("bogus"),
+            "{template}: {body}"
+        );
+    }
+}
+
+/// Whether `schema` (a property's schema) is a percent: a reference to `Percent`, maybe
+/// nullable, or to an object whose every property is one.
+fn is_percent_schema(doc: &Value, schema: &Value) -> bool {
+    let text = schema.to_string();
+    if text.contains("\"#/components/schemas/Percent\"") {
+        return true;
+    }
+    let Some(start) = text.find("#/components/schemas/") else {
+        return false;
+    };
+    let name: String = text[start + "#/components/schemas/".len()..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    doc["components"]["schemas"][&name]["properties"]
+        .as_object()
+        .is_some_and(|props| !props.is_empty() && props.values().all(|p| is_percent_schema(doc, p)))
+}
+
+/// Every value under a key ending in `percent`, with its path.
+fn percents<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let here = format!("{path}.{key}");
+                if key.ends_with("percent") {
+                    match v {
+                        Value::Object(inner) => {
+                            out.extend(inner.iter().map(|(k, x)| (format!("{here}.{k}"), x)));
+                        }
+                        _ => out.push((here.clone(), v)),
+                    }
+                }
+                percents(v, here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                percents(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn two_places(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let Some((whole, fraction)) = digits.split_once('.') else {
+        return false;
+    };
+    !whole.is_empty()
+        && whole.chars().all(|c| c.is_ascii_digit())
+        && fraction.len() == 2
+        && fraction.chars().all(|c| c.is_ascii_digit())
+}
+
+#[tokio::test]
+async fn every_percent_of_every_report_is_a_string_with_two_decimals() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let doc = openapi(&app).await;
+    let percent = &doc["components"]["schemas"]["Percent"];
+    assert_eq!(percent["type"], "string", "{percent}");
+    assert!(percent["pattern"].is_string(), "{percent}");
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        for (property, p) in schema["properties"].as_object().into_iter().flatten() {
+            if property.ends_with("percent") {
+                assert!(
+                    is_percent_schema(&doc, p),
+                    "{name}.{property} is not documented as a Percent: {p}"
+                );
+            }
+        }
+    }
+
+    a_day_of_outcomes(&app, &t.seller).await;
+    let mut seen = 0;
+    for (template, uri) in report_paths(&app, &doc) {
+        if template.ends_with("/export") {
+            continue;
+        }
+        let query = if template.ends_with("/status")
+            || template.ends_with("/hits")
+            || template.ends_with("/limits")
+        {
+            String::new()
+        } else {
+            format!("?{WINDOW}")
+        };
+        let (status, body) = app
+            .call(Method::GET, &format!("{uri}{query}"), Some(&t.admin), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{template}: {body}");
+        let mut found = Vec::new();
+        percents(&body, template.clone(), &mut found);
+        for (path, value) in found {
+            match value {
+                Value::Null => {}
+                Value::String(text) if two_places(text) => seen += 1,
+                other => panic!("{path} is {other}, not a decimal string with two places"),
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} percents were shown");
+}
+
+#[tokio::test]
+async fn outcomes_count_where_they_led_with_attempts_apart_and_name_other() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/assignments/{}/reports/outcomes?{WINDOW}",
+                app.assignment()
+            ),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["total"], 4);
+    let counts = ["yes", "no", "excluded", "other", "attempts"].map(|k| report[k].clone());
+    assert_eq!(counts, [json!(2), json!(0), json!(0), json!(1), json!(1)]);
+    assert_eq!(report["yes_percent"], "50.00");
+    assert_eq!(report["attempts_percent"], "25.00");
+    assert_eq!(report["other_percent"], "25.00");
+    assert_eq!(
+        report["other_outcomes"],
+        json!([{ "outcome": SalesFlow::O_LEAD.to_string(), "name": "Lead" }])
+    );
+}
+
+#[tokio::test]
+async fn sales_count_every_yes_outcome_and_their_value_in_the_currencys_scale() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/assignments/{}/reports/sales?{WINDOW}",
+                app.assignment()
+            ),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["sales"], 2, "a Sale without product lines is a sale");
+    assert_eq!(report["total_units"], 3);
+    // 3 × 499.00 NOK.
+    assert_eq!(
+        report["totals"],
+        json!([{ "currency": "NOK", "units": 3, "value": "1497.00" }])
+    );
+    assert_eq!(report["products"][0]["value"], "1497.00");
+    let (_, activity) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/assignments/{}/reports/activity?{WINDOW}",
+                app.assignment()
+            ),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(activity["sales_value"], "1497.00", "{activity}");
+}
+
+#[tokio::test]
+async fn a_seller_reads_their_own_performance() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let colleague = app.login(&app.world.sellers[1].email.to_string()).await;
+    register_next(&app, &colleague, SalesFlow::O_NO_SALE, json!({})).await;
+    let uri = format!("/api/reports/performance?{WINDOW}");
+    let (status, report) = app.call(Method::GET, &uri, Some(&t.seller), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let me = app.world.sellers[0].id.to_string();
+    let users: Vec<&Value> = report["per_user"]
+        .as_array()
+        .expect("per_user")
+        .iter()
+        .map(|u| &u["user"])
+        .collect();
+    assert_eq!(users, [&json!(me)], "{report}");
+    assert_eq!(
+        report["per_assignment"][0]["assignment"],
+        app.assignment().as_str()
+    );
+    assert_eq!(report["overall"]["results"]["yes"], 2);
+    assert_eq!(report["overall"]["results"]["conclusions"], 2);
+    let (_, everyone) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+    assert_eq!(everyone["overall"]["results"]["conclusions"], 3);
+}
+
+/// GETs the status download as the manager: status and the lines of the body.
+async fn export_lines(app: &App, token: &str, query: &str) -> Vec<String> {
+    let request = Request::get(format!(
+        "/api/assignments/{}/reports/status/export{query}",
+        app.assignment()
+    ))
+    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    .body(Body::empty())
+    .expect("a valid request");
+    let (status, _, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let text = body
+        .as_str()
+        .expect("CSV text")
+        .trim_start_matches('\u{feff}');
+    text.split_terminator("\r\n").map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn the_status_download_has_every_field_the_segment_name_and_plain_phone_lists() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let owner = app.world.data_owner.id();
+    let assignment = app.assignment();
+    // A B2C field named like a fixed column, and one no customer has a value for.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/data-owners/{owner}/fields"),
+            Some(&t.admin),
+            Some(json!({
+                "dataset": "b2c",
+                "fields": [
+                    { "key": "name", "label": "Nickname", "type": "text" },
+                    { "key": "zone", "label": "Zone", "type": "text" },
+                ],
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, segment) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/segments"),
+            Some(&t.admin),
+            Some(json!({ "name": "Vest" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{segment}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{assignment}/bulk"),
+            Some(&t.admin),
+            Some(json!({
+                "selection": { "fields": [{ "key": "industry", "values": [{ "type": "choice", "value": "Energy" }] }] },
+                "action": { "type": "move_to_segment", "segment": segment["id"] },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let customer = app.world.customers[0].id();
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/customers/{customer}"),
+            Some(&t.admin),
+            Some(json!({
+                "name": "Customer 00000",
+                "phones": ["+4790000000", "+4791111111"],
+                "external_id": "ext-00000",
+                "fields": { "industry": "Energy", "employees": "1" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let header = "\"external_id\",\"name\",\"dataset\",\"phones\",\"email\",\"address\",\
+                  \"registry_number\",\"state\",\"category\",\"attempts\",\"segment\",\
+                  \"industry\",\"employees\",\"crm.name\",\"zone\"";
+    let all = export_lines(&app, &t.manager, "").await;
+    assert_eq!(all[0], header);
+    assert_eq!(
+        all[1],
+        "\"ext-00000\",\"Customer 00000\",\"b2b\",\"+4790000000 +4791111111\",\"\",\"\",\
+         \"\",\"To Call\",\"available\",\"0\",\"Vest\",\"Energy\",\"1\",\"\",\"\""
+    );
+    // Whichever customers are chosen, the columns stay.
+    let none = export_lines(&app, &t.client, &format!("?states={}", SalesFlow::SALE)).await;
+    assert_eq!(none, [header]);
+}
