@@ -18,6 +18,7 @@ use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
     OutcomeDistribution, PerformanceReport, SalesReport,
 };
+use cube_domain::time_entry::hours_of;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime, Time};
@@ -101,10 +102,11 @@ async fn to_date(
     let all = Window::all_to(now);
     let tally = uow.outcome_tally(&[assignment], all.from, all.to).await?;
     let entries = uow.time_entries(&[assignment], all.from, all.to).await?;
-    let hours = reports::hours_by_user(&entries, now, all.from, all.to)
+    // Sum the exact times, convert to hours once (hours rounded per entry never add up).
+    let worked = reports::hours_by_user(&entries, now, all.from, all.to)
         .iter()
-        .fold(Decimal::ZERO, |sum, h| sum.saturating_add(h.hours));
-    Ok((reports::activity(&tally), hours))
+        .fold(Duration::ZERO, |sum, h| sum.saturating_add(h.worked));
+    Ok((reports::activity(&tally), hours_of(worked)))
 }
 
 /// The first hard-stop limit reached, if any ("next customer" refuses then).

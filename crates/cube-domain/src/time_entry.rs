@@ -81,20 +81,42 @@ impl TimeEntry {
         Ok(())
     }
 
-    /// Hours as a decimal, counting a running entry up to `now`. Only the part inside
-    /// `[from, to)` counts when a window is given.
+    /// The time worked, exactly, counting a running entry up to `now`. Only the part inside
+    /// `[from, to)` counts. Sum these and convert once with [`hours_of`]: hours rounded per
+    /// entry do not add up (three 20-minute entries are one hour, not 0.9999).
+    pub fn worked_within(
+        &self,
+        now: OffsetDateTime,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Duration {
+        let end = self.end.unwrap_or(now).min(to);
+        let start = self.start.max(from);
+        if end <= start {
+            return Duration::ZERO;
+        }
+        end - start
+    }
+
+    /// Hours as a decimal rounded to four places, for showing one entry; counting a running
+    /// entry up to `now`, only the part inside `[from, to)`. Never sum these: sum
+    /// [`TimeEntry::worked_within`] instead.
     pub fn hours_within(
         &self,
         now: OffsetDateTime,
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Decimal {
-        let end = self.end.unwrap_or(now).min(to);
-        let start = self.start.max(from);
-        if end <= start {
-            return Decimal::ZERO;
-        }
-        let seconds = (end - start).whole_seconds();
-        (Decimal::from(seconds) / Decimal::from(3600)).round_dp(4)
+        hours_of(self.worked_within(now, from, to)).round_dp(4)
     }
 }
+
+/// A duration in hours, unrounded (microseconds, the domain's precision, over 3600 seconds),
+/// so a sum of durations converted once is exact where the hours are whole.
+pub fn hours_of(worked: Duration) -> Decimal {
+    let micros = i64::try_from(worked.whole_microseconds()).unwrap_or(i64::MAX);
+    Decimal::from(micros) / Decimal::from(MICROS_PER_HOUR)
+}
+
+/// Microseconds in an hour.
+const MICROS_PER_HOUR: i64 = 3_600_000_000;
