@@ -108,6 +108,9 @@ impl AppError {
                 RegistrationError::HeldByAnother(_) | RegistrationError::LeaseNotHeld,
             )
             | AppError::Registration(RegistrationError::MeetingOverlaps(..))
+            | AppError::TimeEntry(
+                TimeEntryError::Overlaps { .. } | TimeEntryError::OverlapsRunning { .. },
+            )
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {

@@ -12,6 +12,7 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::State;
 use cube_domain::ids::{AssignmentId, StateId, UserId};
+use cube_domain::instant;
 use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::reports::{
@@ -54,8 +55,11 @@ impl Window {
         }
     }
 
-    /// Checks the window is not empty or reversed.
+    /// Checks the window is not empty or reversed, after truncating both bounds to the
+    /// domain's precision (whole microseconds, `cube_domain::instant`), so every store counts
+    /// the same events.
     pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> AppResult<Self> {
+        let (from, to) = (instant::truncate(from), instant::truncate(to));
         if to <= from {
             return Err(AppError::Invalid(
                 "the report window must end after it starts".into(),

@@ -324,6 +324,9 @@ impl Cube {
         idempotency_key: Option<&str>,
         now: OffsetDateTime,
     ) -> AppResult<Registered> {
+        // The domain's precision first: the overlap query and the stored meeting and
+        // follow-up then hold the same times in every store.
+        let command = command.truncated();
         let flow = flow_of(uow, assignment).await?;
         let mut catalogue = Vec::new();
         for line in &command.products {

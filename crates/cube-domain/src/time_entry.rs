@@ -19,6 +19,29 @@ pub enum TimeEntryError {
     /// Already stopped.
     #[error("this time entry is already stopped")]
     AlreadyStopped,
+    /// The user has hours registered in that time already: one user works one assignment at
+    /// a time, so overlapping entries would count the same hours twice.
+    #[error(
+        "these hours overlap your time entry {id} from {start} to {end}; correct the times or that entry"
+    )]
+    Overlaps {
+        /// The entry overlapped.
+        id: TimeEntryId,
+        /// Its start.
+        start: OffsetDateTime,
+        /// Its end.
+        end: OffsetDateTime,
+    },
+    /// The user's clock runs since before the new entry ends.
+    #[error(
+        "these hours overlap your running clock (time entry {id}, started {start}); stop it first"
+    )]
+    OverlapsRunning {
+        /// The running entry.
+        id: TimeEntryId,
+        /// Its start.
+        start: OffsetDateTime,
+    },
 }
 
 /// Hours on an assignment: running (no end yet) or finished.
@@ -64,6 +87,37 @@ impl TimeEntry {
         let mut entry = Self::start(id, user, assignment, start);
         entry.stop(end)?;
         Ok(entry)
+    }
+
+    /// Whether this entry shares an instant with `[start, end)` (`end` `None`: open-ended).
+    /// A running entry runs on until stopped; touching end to start is not overlapping.
+    pub fn overlaps(&self, start: OffsetDateTime, end: Option<OffsetDateTime>) -> bool {
+        self.end.is_none_or(|own_end| start < own_end) && end.is_none_or(|end| self.start < end)
+    }
+
+    /// Refuses this entry if it overlaps any of `others` of the same user (itself excepted):
+    /// one user's hours are never counted twice.
+    pub fn check_no_overlap<'a>(
+        &self,
+        others: impl IntoIterator<Item = &'a TimeEntry>,
+    ) -> Result<(), TimeEntryError> {
+        let clash = others.into_iter().find(|other| {
+            other.id != self.id && other.user == self.user && other.overlaps(self.start, self.end)
+        });
+        match clash {
+            None => Ok(()),
+            Some(other) => Err(match other.end {
+                Some(end) => TimeEntryError::Overlaps {
+                    id: other.id,
+                    start: other.start,
+                    end,
+                },
+                None => TimeEntryError::OverlapsRunning {
+                    id: other.id,
+                    start: other.start,
+                },
+            }),
+        }
     }
 
     /// Stops the clock.
