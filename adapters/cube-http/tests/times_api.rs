@@ -45,3 +45,99 @@ async fn overlapping_hours_are_a_conflict_naming_the_entry() {
     let id = first["id"].as_str().unwrap_or_default();
     assert!(detail(&problem).contains(id), "names the entry: {problem}");
 }
+
+/// Issue 21 (seed 003's trigger): the answer lists every assignment of the customer —
+/// moved, or no such state there (the customer stays callable) — and a retry of the same
+/// change is a 200 that changes nothing, not a 422.
+#[tokio::test]
+async fn an_external_state_change_answers_for_every_assignment_and_may_be_retried() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let w = &app.world;
+    let (status, meetings) = app
+        .call(
+            Method::POST,
+            "/api/assignments",
+            Some(&t.admin),
+            Some(json!({
+                "data_owner": w.data_owner.id().to_string(),
+                "name": "Møtebooking",
+                "flow": w.meeting_flow.id().to_string(),
+                "flow_version": 1,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{meetings}");
+    let meetings = meetings["id"].as_str().unwrap_or_default().to_owned();
+    let customer = w.customers[0].id().to_string();
+    let (status, enrolled) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{meetings}/enrollments"),
+            Some(&t.admin),
+            Some(json!({ "customers": [customer] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{enrolled}");
+
+    let uri = format!("/api/customers/{customer}/external-state");
+    let change = || {
+        app.call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(json!({ "state": "Lead" })),
+        )
+    };
+    let (status, first) = change().await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let result_in = |answer: &Value, assignment: &str| {
+        answer
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["assignment"] == assignment)
+            .map(|c| c["result"].clone())
+    };
+    assert_eq!(first.as_array().map(Vec::len), Some(2), "{first}");
+    assert_eq!(result_in(&first, &app.assignment()), Some(json!("moved")));
+    assert_eq!(result_in(&first, &meetings), Some(json!("no_such_state")));
+
+    let (status, retried) = change().await;
+    assert_eq!(status, StatusCode::OK, "a retry is a success: {retried}");
+    assert_eq!(
+        result_in(&retried, &app.assignment()),
+        Some(json!("already_there"))
+    );
+    assert_eq!(result_in(&retried, &meetings), Some(json!("no_such_state")));
+    let sales = retried
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["assignment"] == app.assignment().as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(sales["event"], Value::Null, "nothing was logged: {sales}");
+    assert_eq!(sales["to_state"], first_to_state(&first, &app.assignment()));
+
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(json!({ "state": "Teleported" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("Teleported"), "{problem}");
+}
+
+fn first_to_state(answer: &Value, assignment: &str) -> Value {
+    answer
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["assignment"] == assignment)
+        .map(|c| c["to_state"].clone())
+        .unwrap_or_default()
+}

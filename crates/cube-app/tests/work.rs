@@ -6,6 +6,7 @@ mod common;
 
 use common::{Harness, command, follow_up_at, with_product};
 use cube_app::reports::Window;
+use cube_app::work::ExternalOutcome;
 use cube_app::{AppError, ErrorKind};
 use cube_domain::assignment::setup::{
     ActivityLimit, LimitMetric, LimitMode, SmsFlow, SmsReplyRule, SmsSender,
@@ -505,12 +506,22 @@ async fn a_failed_registration_writes_nothing() {
 async fn an_external_system_excludes_a_customer_everywhere() {
     let h = Harness::new(2).await;
     let customer = h.world.customers[0].id();
-    let events = h
+    let changes = h
         .cube
         .external_state_change(h.world.admin.id, customer, "excluded")
         .await
         .expect("excluded");
-    assert_eq!(events.len(), 1);
+    assert_eq!(changes.len(), 1);
+    assert!(matches!(changes[0].outcome, ExternalOutcome::Moved(_)));
+    // Issue 21: a retry of the same change is a success that changes nothing.
+    let retried = h
+        .cube
+        .external_state_change(h.world.admin.id, customer, "Excluded")
+        .await
+        .expect("a retry is no error");
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].outcome, ExternalOutcome::AlreadyThere);
+    assert_eq!(retried[0].state, changes[0].state);
     let mut uow = h.store.begin().await.expect("begin");
     let now = uow
         .enrollment(h.world.enrollments[0].id())

@@ -109,7 +109,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
         bulk::BulkReportDto,
         time::TimeEntryDto, time::ManualTimeRequest,
-        external::ExternalStateRequest, external::StateChangeDto,
+        external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
         reports::performance::ResultsDto, reports::performance::RatesDto,
         reports::performance::PerformanceDto, reports::performance::UserPerformanceDto,
         reports::performance::AssignmentPerformanceDto,
