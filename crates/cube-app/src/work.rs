@@ -18,7 +18,8 @@ use cube_domain::outcome::{
     self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
 };
 use cube_domain::ports::{
-    NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,
+    NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
+    UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, sms};
@@ -374,7 +375,9 @@ impl Cube {
         })
     }
 
-    /// Queues the SMS of the outcome's SMS flow, if it has one and the customer has a phone.
+    /// Queues the SMS of the outcome's SMS flow, if it has one. A customer with no number
+    /// gets the message enqueued already failed ("customer has no mobile number"), so the
+    /// failed messages show it instead of nothing at all (issue 21).
     async fn queue_sms_flow(
         &self,
         uow: &mut dyn UnitOfWork,
@@ -393,25 +396,27 @@ impl Cube {
             .customer(event.customer)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let Some(to) = customer.details().phones.first().cloned() else {
-            return Ok(());
-        };
         let from = match sender {
             SmsSender::Text(text) => text.clone(),
             SmsSender::Number(number) => number.to_string(),
+        };
+        let body = sms::render(&sms_flow.template, &customer);
+        let to = customer.details().phones.first().cloned();
+        let payload = match to.clone() {
+            Some(to) => OutboxPayload::Sms(SmsMessage { from, to, body }),
+            None => OutboxPayload::UnaddressedSms { from, body },
         };
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),
             enrollment: Some(event.enrollment),
-            payload: OutboxPayload::Sms(SmsMessage {
-                from,
-                to,
-                body: sms::render(&sms_flow.template, &customer),
-            }),
+            payload,
             created_at: now,
         };
         uow.enqueue(&message).await?;
+        if to.is_none() {
+            uow.mark_failed(message.id, NO_MOBILE_NUMBER).await?;
+        }
         Ok(())
     }
 
