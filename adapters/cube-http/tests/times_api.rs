@@ -141,3 +141,112 @@ fn first_to_state(answer: &Value, assignment: &str) -> Value {
         .map(|c| c["to_state"].clone())
         .unwrap_or_default()
 }
+
+/// Issue 21: no endpoint showed one calendar's meetings across assignments, and the
+/// meetings report ignored an unknown `?calendar=`. The calendar view lists the meetings
+/// of a week (or window) from every assignment booking in it; unknown parameters are
+/// refused on both.
+#[tokio::test]
+async fn the_calendar_view_shows_a_weeks_meetings_across_assignments() {
+    use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId};
+    use cube_domain::meeting::{Meeting, MeetingKind};
+    use time::macros::datetime;
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let w = &app.world;
+    let meeting = |n: u128, assignment: AssignmentId, start: time::OffsetDateTime| Meeting {
+        id: MeetingId::from_uuid(uuid::Uuid::from_u128(0xCA1E_0000 + n)),
+        calendar: w.calendar.id,
+        assignment,
+        enrollment: EnrollmentId::from_uuid(uuid::Uuid::from_u128(0xCA1E_1000 + n)),
+        customer: CustomerId::from_uuid(uuid::Uuid::from_u128(0xCA1E_2000 + n)),
+        booked_by: Some(w.sellers[0].id),
+        start,
+        end: start + time::Duration::hours(1),
+        kind: MeetingKind::Physical,
+        place: Some("Storgata 1".into()),
+    };
+    let elsewhere = AssignmentId::from_uuid(uuid::Uuid::from_u128(0xCA1E_3000));
+    // Week 10 of 2025 is Monday 3 March to Sunday 9 March.
+    let monday = meeting(1, w.assignment.id(), datetime!(2025-03-03 09:00 UTC));
+    let sunday = meeting(2, elsewhere, datetime!(2025-03-09 22:30 UTC));
+    let next_week = meeting(3, w.assignment.id(), datetime!(2025-03-10 00:00 UTC));
+    let mut uow = app.store.begin().await.expect("begin");
+    for m in [&next_week, &sunday, &monday] {
+        uow.insert_meeting(m).await.expect("book");
+    }
+    uow.commit().await.expect("commit");
+
+    let view = format!("/api/calendars/{}/meetings", w.calendar.id);
+    for token in [&t.admin, &t.manager, &t.seller] {
+        let (status, week) = app
+            .call(
+                Method::GET,
+                &format!("{view}?week=2025-W10"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{week}");
+        let ids: Vec<_> = week
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| m["id"].clone())
+            .collect();
+        assert_eq!(
+            ids,
+            [json!(monday.id.to_string()), json!(sunday.id.to_string())],
+            "both assignments' meetings of the week, by start"
+        );
+    }
+    let (status, window) = app
+        .call(
+            Method::GET,
+            &format!("{view}?from=2025-03-09T23:00:00Z&to=2025-03-10T00:30:00Z"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{window}");
+    assert_eq!(
+        window.as_array().map(Vec::len),
+        Some(2),
+        "overlapping the window"
+    );
+
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("{view}?week=2025-W10"),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (query, named) in [
+        ("week=2025-W54", "week"),
+        ("week=next", "week"),
+        ("week=2025-W10&from=2025-03-03T00:00:00Z", "week"),
+        ("calendar=x", "calendar"),
+    ] {
+        let (status, problem) = app
+            .call(
+                Method::GET,
+                &format!("{view}?{query}"),
+                Some(&t.admin),
+                None,
+            )
+            .await;
+        assert!(status.is_client_error(), "{query}: {status} {problem}");
+        assert!(detail(&problem).contains(named), "{query}: {problem}");
+    }
+    let report = format!(
+        "/api/assignments/{}/reports/meetings?calendar={}",
+        app.assignment(),
+        w.calendar.id
+    );
+    let (status, problem) = app.call(Method::GET, &report, Some(&t.admin), None).await;
+    assert!(status.is_client_error(), "{status} {problem}");
+    assert!(detail(&problem).contains("calendar"), "{problem}");
+}

@@ -4,14 +4,14 @@
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
-use cube_domain::access::{self, Permission, ReportKind};
+use cube_domain::access::{self, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::LimitMetric;
 use cube_domain::bulk::Selection;
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::State;
-use cube_domain::ids::{AssignmentId, StateId, UserId};
+use cube_domain::ids::{AssignmentId, CalendarId, StateId, UserId};
 use cube_domain::instant;
 use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
@@ -245,6 +245,46 @@ impl Cube {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// The calendar view ("kalender", seed 001): one calendar's meetings overlapping the
+    /// window, across every assignment that books in it, by start. Admins and the managers
+    /// of the calendar's data owner may read it, and sellers who may work an assignment that
+    /// offers the calendar (they book in it, so they see when it is taken); clients may not.
+    /// Another organisation's calendar is not found.
+    pub async fn calendar_meetings(
+        &self,
+        actor_id: UserId,
+        calendar_id: CalendarId,
+        window: Window,
+    ) -> AppResult<Vec<Meeting>> {
+        let today = self.now().date();
+        let mut uow = self.begin_read().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let calendar = uow
+            .calendar(calendar_id)
+            .await?
+            .ok_or(AppError::NotFound("calendar"))?;
+        match crate::setup::managed_owner(uow.as_mut(), &user, calendar.data_owner, today).await {
+            Ok(_) => {}
+            Err(AppError::Forbidden) if user.role == Role::Seller => {
+                let books_in_it = uow
+                    .assignments(user.organisation)
+                    .await?
+                    .iter()
+                    .filter(|a| a.setup().calendars.contains(&calendar.id))
+                    .any(|a| {
+                        access::authorize(&user, Permission::WorkAssignment(a), today).is_ok()
+                    });
+                if !books_in_it {
+                    return Err(AppError::Forbidden);
+                }
+            }
+            Err(error) => return Err(crate::setup::not_found_as(error, "calendar")),
+        }
+        Ok(uow
+            .meetings_in_calendar(calendar.id, window.from, window.to)
+            .await?)
     }
 
     /// Progress towards each activity limit, all to date.
