@@ -49,8 +49,9 @@ pub struct FailedMessageDto {
     pub enrollment: Option<Uuid>,
     /// SMS or e-mail.
     pub channel: ChannelDto,
-    /// The recipient: a phone number (E.164) or an e-mail address.
-    pub to: String,
+    /// The recipient: a phone number (E.164) or an e-mail address; `null` for an SMS to a
+    /// customer with no mobile number (the reason says so).
+    pub to: Option<String>,
     /// When it was queued (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -63,8 +64,9 @@ impl From<&FailedMessage> for FailedMessageDto {
     fn from(failed: &FailedMessage) -> Self {
         let m = &failed.message;
         let (channel, to) = match &m.payload {
-            OutboxPayload::Sms(sms) => (ChannelDto::Sms, sms.to.as_str().to_owned()),
-            OutboxPayload::Email(email) => (ChannelDto::Email, email.to.as_str().to_owned()),
+            OutboxPayload::Sms(sms) => (ChannelDto::Sms, Some(sms.to.as_str().to_owned())),
+            OutboxPayload::Email(email) => (ChannelDto::Email, Some(email.to.as_str().to_owned())),
+            OutboxPayload::UnaddressedSms { .. } => (ChannelDto::Sms, None),
         };
         Self {
             id: m.id.as_uuid(),

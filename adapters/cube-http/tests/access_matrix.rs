@@ -201,6 +201,9 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/reports/status/export", "",                       CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/limits",    "",                          MANAGE),
     row("reports",   "GET /api/assignments/{id}/reports/meetings",  "",                          MANAGE),
+    // The calendar view: admins, managers of its data owner, and sellers who may work an
+    // assignment that books in it (the world's assignment does); clients never.
+    row("reports",   "GET /api/calendars/{id}/meetings",            "",                          [Y, Y, Y, F, F, F, N, N]),
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
     row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),

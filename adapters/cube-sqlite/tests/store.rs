@@ -73,9 +73,18 @@ async fn migrations_apply_twice_without_change() {
         .fetch_one(store.pool())
         .await
         .unwrap();
+    // Counted from the folder, so a new migration needs no change here.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .is_ok_and(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        })
+        .count();
     assert_eq!(
-        applied.0, 4,
-        "0001_initial, 0002_credentials, 0003_customer_search and 0004_outbox_failures, once each"
+        usize::try_from(applied.0).unwrap(),
+        files,
+        "every migration in migrations/ (0001_initial, 0002_credentials, …), once each"
     );
     store.close().await;
     // A second process opening the same file migrates nothing either.

@@ -129,6 +129,9 @@ impl AppError {
                 RegistrationError::HeldByAnother(_) | RegistrationError::LeaseNotHeld,
             )
             | AppError::Registration(RegistrationError::MeetingOverlaps(..))
+            | AppError::TimeEntry(
+                TimeEntryError::Overlaps { .. } | TimeEntryError::OverlapsRunning { .. },
+            )
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
             | AppError::DuplicateCustomer(_)

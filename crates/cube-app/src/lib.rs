@@ -79,7 +79,8 @@ impl Cube {
     /// here too (a report's default window is "today" by this clock), so a server under a
     /// test clock is consistent with itself.
     pub fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+        // The domain's precision, whatever the clock gives (see `cube_domain::instant`).
+        cube_domain::instant::truncate(self.clock.now())
     }
 
     fn new_id<T: From<uuid::Uuid>>(&self) -> T {

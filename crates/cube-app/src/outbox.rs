@@ -44,7 +44,7 @@ use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId, UserId};
 use cube_domain::ports::{
     ClaimedMessage, EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
-    OutboxPayload, SmsGateway, retry_delay,
+    NO_MOBILE_NUMBER, OutboxPayload, SmsGateway, retry_delay,
 };
 use time::Duration;
 
@@ -152,10 +152,16 @@ impl Cube {
                 OutboxPayload::Email(_) if blocked.email => continue,
                 OutboxPayload::Sms(m) => sms.send(&key, m).await,
                 OutboxPayload::Email(m) => email.send(&key, m).await,
+                // Enqueued failed, so never claimed; should one be, it fails for good.
+                OutboxPayload::UnaddressedSms { .. } => {
+                    Err(GatewayError::Rejected(NO_MOBILE_NUMBER.into()))
+                }
             };
             if let Err(GatewayError::Misconfigured(reason)) = &sent {
                 match message.payload {
-                    OutboxPayload::Sms(_) => blocked.sms = true,
+                    OutboxPayload::Sms(_) | OutboxPayload::UnaddressedSms { .. } => {
+                        blocked.sms = true;
+                    }
                     OutboxPayload::Email(_) => blocked.email = true,
                 }
                 report.blocked.get_or_insert_with(|| reason.clone());

@@ -4,7 +4,7 @@
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
-use cube_domain::access::{self, Figures, ReportKind};
+use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{LimitMetric, Segment};
 use cube_domain::bulk::Selection;
@@ -12,13 +12,15 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::State;
-use cube_domain::ids::{AssignmentId, StateId, UserId};
+use cube_domain::ids::{AssignmentId, CalendarId, StateId, UserId};
+use cube_domain::instant;
 use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
     OutcomeDistribution, PerformanceReport, SalesReport,
 };
+use cube_domain::time_entry::hours_of;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime, Time};
@@ -66,8 +68,11 @@ impl Window {
         }
     }
 
-    /// Checks the window is not empty or reversed.
+    /// Checks the window is not empty or reversed, after truncating both bounds to the
+    /// domain's precision (whole microseconds, `cube_domain::instant`), so every store counts
+    /// the same events.
     pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> AppResult<Self> {
+        let (from, to) = (instant::truncate(from), instant::truncate(to));
         if to <= from {
             return Err(AppError::Invalid(
                 "the report window must end after it starts".into(),
@@ -114,10 +119,11 @@ async fn to_date(
     let all = Window::all_to(now);
     let tally = uow.outcome_tally(&[assignment], all.from, all.to).await?;
     let entries = uow.time_entries(&[assignment], all.from, all.to).await?;
-    let hours = reports::hours_by_user(&entries, now, all.from, all.to)
+    // Sum the exact times, convert to hours once (hours rounded per entry never add up).
+    let worked = reports::hours_by_user(&entries, now, all.from, all.to)
         .iter()
-        .fold(Decimal::ZERO, |sum, h| sum.saturating_add(h.hours));
-    Ok((reports::activity(&tally), hours))
+        .fold(Duration::ZERO, |sum, h| sum.saturating_add(h.worked));
+    Ok((reports::activity(&tally), hours_of(worked)))
 }
 
 /// The first hard-stop limit reached, if any ("next customer" refuses then).
@@ -268,6 +274,46 @@ impl Cube {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// The calendar view ("kalender", seed 001): one calendar's meetings overlapping the
+    /// window, across every assignment that books in it, by start. Admins and the managers
+    /// of the calendar's data owner may read it, and sellers who may work an assignment that
+    /// offers the calendar (they book in it, so they see when it is taken); clients may not.
+    /// Another organisation's calendar is not found.
+    pub async fn calendar_meetings(
+        &self,
+        actor_id: UserId,
+        calendar_id: CalendarId,
+        window: Window,
+    ) -> AppResult<Vec<Meeting>> {
+        let today = self.now().date();
+        let mut uow = self.begin_read().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let calendar = uow
+            .calendar(calendar_id)
+            .await?
+            .ok_or(AppError::NotFound("calendar"))?;
+        match crate::setup::managed_owner(uow.as_mut(), &user, calendar.data_owner, today).await {
+            Ok(_) => {}
+            Err(AppError::Forbidden) if user.role == Role::Seller => {
+                let books_in_it = uow
+                    .assignments(user.organisation)
+                    .await?
+                    .iter()
+                    .filter(|a| a.setup().calendars.contains(&calendar.id))
+                    .any(|a| {
+                        access::authorize(&user, Permission::WorkAssignment(a), today).is_ok()
+                    });
+                if !books_in_it {
+                    return Err(AppError::Forbidden);
+                }
+            }
+            Err(error) => return Err(crate::setup::not_found_as(error, "calendar")),
+        }
+        Ok(uow
+            .meetings_in_calendar(calendar.id, window.from, window.to)
+            .await?)
     }
 
     /// Progress towards each activity limit, all to date.

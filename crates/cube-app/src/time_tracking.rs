@@ -3,6 +3,7 @@
 
 use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
 use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::instant;
 use cube_domain::time_entry::TimeEntry;
 use time::OffsetDateTime;
 
@@ -25,6 +26,10 @@ impl Cube {
             uow.save_time_entry(&running).await?;
         }
         let entry = TimeEntry::start(self.new_id(), user.id, assignment_id, now);
+        let others = uow
+            .user_time_entries_overlapping(user.id, entry.start, entry.end)
+            .await?;
+        entry.check_no_overlap(&others)?;
         uow.save_time_entry(&entry).await?;
         uow.commit().await?;
         Ok(entry)
@@ -73,7 +78,15 @@ impl Cube {
                 "hours cannot be registered for the future".into(),
             ));
         }
+        // The domain's precision (whole microseconds), so every store holds the same times.
+        let (start, end) = (instant::truncate(start), instant::truncate(end));
         let entry = TimeEntry::manual(self.new_id(), worker.id, assignment_id, start, end)?;
+        // One user's hours never overlap (issue 21: 14:05–16:05 and 14:05–15:05 counted 3
+        // hours), read in this unit of work, which writes the entry.
+        let others = uow
+            .user_time_entries_overlapping(worker.id, entry.start, entry.end)
+            .await?;
+        entry.check_no_overlap(&others)?;
         uow.save_time_entry(&entry).await?;
         uow.commit().await?;
         Ok(entry)

@@ -10,13 +10,16 @@ use cube_domain::assignment::setup::SmsSender;
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, FollowUp};
-use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, UserId};
+use cube_domain::ids::{
+    AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
+};
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{
     self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
 };
 use cube_domain::ports::{
-    NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,
+    NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
+    UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, sms};
@@ -324,6 +327,9 @@ impl Cube {
         idempotency_key: Option<&str>,
         now: OffsetDateTime,
     ) -> AppResult<Registered> {
+        // The domain's precision first: the overlap query and the stored meeting and
+        // follow-up then hold the same times in every store.
+        let command = command.truncated();
         let flow = flow_of(uow, assignment).await?;
         let mut catalogue = Vec::new();
         for line in &command.products {
@@ -369,7 +375,9 @@ impl Cube {
         })
     }
 
-    /// Queues the SMS of the outcome's SMS flow, if it has one and the customer has a phone.
+    /// Queues the SMS of the outcome's SMS flow, if it has one. A customer with no number
+    /// gets the message enqueued already failed ("customer has no mobile number"), so the
+    /// failed messages show it instead of nothing at all (issue 21).
     async fn queue_sms_flow(
         &self,
         uow: &mut dyn UnitOfWork,
@@ -388,25 +396,27 @@ impl Cube {
             .customer(event.customer)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let Some(to) = customer.details().phones.first().cloned() else {
-            return Ok(());
-        };
         let from = match sender {
             SmsSender::Text(text) => text.clone(),
             SmsSender::Number(number) => number.to_string(),
+        };
+        let body = sms::render(&sms_flow.template, &customer);
+        let to = customer.details().phones.first().cloned();
+        let payload = match to.clone() {
+            Some(to) => OutboxPayload::Sms(SmsMessage { from, to, body }),
+            None => OutboxPayload::UnaddressedSms { from, body },
         };
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),
             enrollment: Some(event.enrollment),
-            payload: OutboxPayload::Sms(SmsMessage {
-                from,
-                to,
-                body: sms::render(&sms_flow.template, &customer),
-            }),
+            payload,
             created_at: now,
         };
         uow.enqueue(&message).await?;
+        if to.is_none() {
+            uow.mark_failed(message.id, NO_MOBILE_NUMBER).await?;
+        }
         Ok(())
     }
 
@@ -451,13 +461,16 @@ impl Cube {
 
     /// An external system (e.g. a CRM) moves a customer to the state named `state_name` in
     /// every assignment of the caller's organisation where the flow has such a state (a
-    /// customer who ordered on their own is excluded everywhere at once). Returns the events.
+    /// customer who ordered on their own is excluded everywhere at once). Answers for every
+    /// assignment the customer is in: moved, already there (a retry of the same change is a
+    /// success that changes nothing), or no such state (the customer stays callable there,
+    /// and the integration is told so). Refused only when no assignment has the state.
     pub async fn external_state_change(
         &self,
         actor_id: UserId,
         customer_id: CustomerId,
         state_name: &str,
-    ) -> AppResult<Vec<OutcomeEvent>> {
+    ) -> AppResult<Vec<ExternalChange>> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
@@ -466,17 +479,25 @@ impl Cube {
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         crate::setup::managed_owner(uow.as_mut(), &user, customer.data_owner(), now.date()).await?;
-        let mut events = Vec::new();
+        let mut changes = Vec::new();
         for enrollment in uow.enrollments_of_customer(customer_id).await? {
             let assignment = uow
                 .assignment(enrollment.assignment())
                 .await?
                 .ok_or(AppError::NotFound("assignment"))?;
             let flow = flow_of(uow.as_mut(), &assignment).await?;
+            let unchanged = |outcome| ExternalChange {
+                assignment: enrollment.assignment(),
+                enrollment: enrollment.id(),
+                state: enrollment.state(),
+                outcome,
+            };
             let Some(state) = flow.state_named(state_name).map(|s| s.id) else {
+                changes.push(unchanged(ExternalOutcome::NoSuchState));
                 continue;
             };
             if state == enrollment.state() {
+                changes.push(unchanged(ExternalOutcome::AlreadyThere));
                 continue;
             }
             if let Some((event, next)) =
@@ -484,17 +505,49 @@ impl Cube {
             {
                 uow.append_event(&event, None).await?;
                 uow.update_enrollment(&next).await?;
-                events.push(event);
+                changes.push(ExternalChange {
+                    assignment: enrollment.assignment(),
+                    enrollment: enrollment.id(),
+                    state,
+                    outcome: ExternalOutcome::Moved(Box::new(event)),
+                });
             }
         }
-        if events.is_empty() {
+        if changes
+            .iter()
+            .all(|c| c.outcome == ExternalOutcome::NoSuchState)
+        {
             return Err(AppError::Invalid(format!(
                 "no assignment of this customer has a state named '{state_name}' to move to"
             )));
         }
         uow.commit().await?;
-        Ok(events)
+        Ok(changes)
     }
+}
+
+/// What an external state change did in one assignment of the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalChange {
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The customer's enrollment in it.
+    pub enrollment: EnrollmentId,
+    /// The customer's state there now.
+    pub state: StateId,
+    /// What happened.
+    pub outcome: ExternalOutcome,
+}
+
+/// Moved, already there, or no such state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalOutcome {
+    /// Moved to the state: the entry appended to the outcome log.
+    Moved(Box<OutcomeEvent>),
+    /// Already in the state: nothing changed (an integration retrying is answered so).
+    AlreadyThere,
+    /// The assignment's flow has no state of that name: the customer stays where it is.
+    NoSuchState,
 }
 
 /// The earlier registration under `key`, if any, as a replayed result.

@@ -6,6 +6,7 @@ mod common;
 
 use common::{Harness, command, follow_up_at, with_product};
 use cube_app::reports::Window;
+use cube_app::work::ExternalOutcome;
 use cube_app::{AppError, ErrorKind};
 use cube_domain::assignment::setup::{
     ActivityLimit, LimitMetric, LimitMode, SmsFlow, SmsReplyRule, SmsSender,
@@ -463,6 +464,77 @@ async fn an_sms_flow_queues_its_message_with_the_outcome() {
     assert_eq!(sms.from, "AcmeEnergi");
 }
 
+/// Issue 21: an outcome with an SMS flow on a customer with no mobile number sent nothing
+/// and left no trace. The message is enqueued failed with the reason, so the failed
+/// messages list it, and no delivery round ever tries it.
+#[tokio::test]
+async fn an_sms_to_a_customer_without_a_mobile_number_is_a_failed_message() {
+    let h = Harness::new(1).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+    setup.sms_flows.insert(
+        SalesFlow::O_LEAD,
+        SmsFlow {
+            template: "Hei {{ name }}!".into(),
+            reply_window: Duration::hours(48),
+            replies: vec![],
+        },
+    );
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("setup");
+    let mut customer = h.world.customers[0].clone();
+    let mut details = customer.details().clone();
+    details.phones.clear();
+    details.email = Some(
+        cube_domain::values::Email::parse("post@kunde.example.no").expect("an e-mail address"),
+    );
+    let fields = customer.fields().clone();
+    customer
+        .update(&h.world.data_owner, details, fields)
+        .expect("a customer may have no phone");
+    let mut uow = h.store.begin().await.expect("begin");
+    uow.save_customer(&customer).await.expect("saved");
+    uow.commit().await.expect("commit");
+
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    h.cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_LEAD),
+            None,
+        )
+        .await
+        .expect("the outcome is registered all the same");
+    let failed = h
+        .cube
+        .failed_messages(manager, 10)
+        .await
+        .expect("failed messages");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].reason, "customer has no mobile number");
+    assert_eq!(failed[0].message.enrollment, Some(item.enrollment.id()));
+    assert_eq!(
+        failed[0].message.payload,
+        OutboxPayload::UnaddressedSms {
+            from: "AcmeEnergi".into(),
+            body: "Hei Customer 00000!".into(),
+        }
+    );
+    let mut uow = h.store.begin().await.expect("begin");
+    assert_eq!(uow.pending_messages(10).await.expect("outbox"), vec![]);
+}
+
 #[tokio::test]
 async fn a_failed_registration_writes_nothing() {
     let h = Harness::new(1).await;
@@ -509,12 +581,22 @@ async fn a_failed_registration_writes_nothing() {
 async fn an_external_system_excludes_a_customer_everywhere() {
     let h = Harness::new(2).await;
     let customer = h.world.customers[0].id();
-    let events = h
+    let changes = h
         .cube
         .external_state_change(h.world.admin.id, customer, "excluded")
         .await
         .expect("excluded");
-    assert_eq!(events.len(), 1);
+    assert_eq!(changes.len(), 1);
+    assert!(matches!(changes[0].outcome, ExternalOutcome::Moved(_)));
+    // Issue 21: a retry of the same change is a success that changes nothing.
+    let retried = h
+        .cube
+        .external_state_change(h.world.admin.id, customer, "Excluded")
+        .await
+        .expect("a retry is no error");
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].outcome, ExternalOutcome::AlreadyThere);
+    assert_eq!(retried[0].state, changes[0].state);
     let mut uow = h.store.begin().await.expect("begin");
     let now = uow
         .enrollment(h.world.enrollments[0].id())

@@ -13,7 +13,8 @@
 //! - [`assignment`]: the campaign and its whole setup.
 //! - [`enrollment`], [`outcome`]: a customer in an assignment and outcome registration.
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
-//! - [`meeting`], [`time_entry`]: calendars, meetings, hours.
+//! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
+//!   precision (whole microseconds) every time is truncated to at the edge.
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`access`]: users, roles and the access policy.
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
@@ -29,6 +30,7 @@ pub mod enrollment;
 pub mod fields;
 pub mod flow;
 pub mod ids;
+pub mod instant;
 pub mod meeting;
 pub mod outcome;
 pub mod ports;

@@ -11,6 +11,7 @@ use crate::ids::{
     AssignmentId, CalendarId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, OutcomeId,
     ProductId, StateId, UserId,
 };
+use crate::instant;
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
 use crate::product::{Currency, MAX_QUANTITY, PriceError, Product, check_unit_price};
 use rust_decimal::Decimal;
@@ -132,6 +133,19 @@ impl RegisterOutcome {
             follow_up_at: None,
             note: None,
         }
+    }
+
+    /// The command with its times (meeting, follow-up) truncated to the domain's precision,
+    /// whole microseconds ([`crate::instant`]): what the use case passes on, so the overlap
+    /// check and every store see the same times.
+    #[must_use]
+    pub fn truncated(mut self) -> Self {
+        if let Some(meeting) = &mut self.meeting {
+            meeting.start = instant::truncate(meeting.start);
+            meeting.end = instant::truncate(meeting.end);
+        }
+        self.follow_up_at = self.follow_up_at.map(instant::truncate);
+        self
     }
 }
 
@@ -258,6 +272,9 @@ pub enum RegistrationError {
     /// End not after start.
     #[error("the meeting must end after it starts")]
     MeetingEndsBeforeStart,
+    /// A meeting that is over before it is booked.
+    #[error("the meeting ends at {0}, which has passed: book a meeting that ends in the future")]
+    MeetingInPast(OffsetDateTime),
     /// Overlap in a calendar that refuses it.
     #[error("the meeting overlaps another meeting in the calendar from {0} to {1}")]
     MeetingOverlaps(OffsetDateTime, OffsetDateTime),
@@ -388,6 +405,7 @@ pub fn register(
             registrar,
             request,
             ids.meeting,
+            now,
         )?),
         (true, None) => return Err(RegistrationError::MeetingRequired(outcome_name)),
         (false, Some(_)) => return Err(RegistrationError::MeetingNotAllowed(outcome_name)),
@@ -622,6 +640,7 @@ fn book_meeting(
     registrar: Registrar,
     request: MeetingRequest,
     id: MeetingId,
+    now: OffsetDateTime,
 ) -> Result<Meeting, RegistrationError> {
     let setup = ctx.assignment.setup();
     let calendar = ctx
@@ -630,6 +649,11 @@ fn book_meeting(
         .ok_or(RegistrationError::CalendarNotAvailable(request.calendar))?;
     if request.end <= request.start {
         return Err(RegistrationError::MeetingEndsBeforeStart);
+    }
+    // Issue 21: a meeting in 2020 (or 1677) was booked. One that has ended is refused; one
+    // under way (started, not ended) may still be noted.
+    if request.end <= now {
+        return Err(RegistrationError::MeetingInPast(request.end));
     }
     if !calendar.allows_overlap
         && let Some(clash) = ctx

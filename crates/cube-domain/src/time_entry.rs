@@ -19,6 +19,29 @@ pub enum TimeEntryError {
     /// Already stopped.
     #[error("this time entry is already stopped")]
     AlreadyStopped,
+    /// The user has hours registered in that time already: one user works one assignment at
+    /// a time, so overlapping entries would count the same hours twice.
+    #[error(
+        "these hours overlap your time entry {id} from {start} to {end}; correct the times or that entry"
+    )]
+    Overlaps {
+        /// The entry overlapped.
+        id: TimeEntryId,
+        /// Its start.
+        start: OffsetDateTime,
+        /// Its end.
+        end: OffsetDateTime,
+    },
+    /// The user's clock runs since before the new entry ends.
+    #[error(
+        "these hours overlap your running clock (time entry {id}, started {start}); stop it first"
+    )]
+    OverlapsRunning {
+        /// The running entry.
+        id: TimeEntryId,
+        /// Its start.
+        start: OffsetDateTime,
+    },
 }
 
 /// Hours on an assignment: running (no end yet) or finished.
@@ -66,6 +89,37 @@ impl TimeEntry {
         Ok(entry)
     }
 
+    /// Whether this entry shares an instant with `[start, end)` (`end` `None`: open-ended).
+    /// A running entry runs on until stopped; touching end to start is not overlapping.
+    pub fn overlaps(&self, start: OffsetDateTime, end: Option<OffsetDateTime>) -> bool {
+        self.end.is_none_or(|own_end| start < own_end) && end.is_none_or(|end| self.start < end)
+    }
+
+    /// Refuses this entry if it overlaps any of `others` of the same user (itself excepted):
+    /// one user's hours are never counted twice.
+    pub fn check_no_overlap<'a>(
+        &self,
+        others: impl IntoIterator<Item = &'a TimeEntry>,
+    ) -> Result<(), TimeEntryError> {
+        let clash = others.into_iter().find(|other| {
+            other.id != self.id && other.user == self.user && other.overlaps(self.start, self.end)
+        });
+        match clash {
+            None => Ok(()),
+            Some(other) => Err(match other.end {
+                Some(end) => TimeEntryError::Overlaps {
+                    id: other.id,
+                    start: other.start,
+                    end,
+                },
+                None => TimeEntryError::OverlapsRunning {
+                    id: other.id,
+                    start: other.start,
+                },
+            }),
+        }
+    }
+
     /// Stops the clock.
     pub fn stop(&mut self, end: OffsetDateTime) -> Result<(), TimeEntryError> {
         if self.end.is_some() {
@@ -81,20 +135,42 @@ impl TimeEntry {
         Ok(())
     }
 
-    /// Hours as a decimal, counting a running entry up to `now`. Only the part inside
-    /// `[from, to)` counts when a window is given.
+    /// The time worked, exactly, counting a running entry up to `now`. Only the part inside
+    /// `[from, to)` counts. Sum these and convert once with [`hours_of`]: hours rounded per
+    /// entry do not add up (three 20-minute entries are one hour, not 0.9999).
+    pub fn worked_within(
+        &self,
+        now: OffsetDateTime,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Duration {
+        let end = self.end.unwrap_or(now).min(to);
+        let start = self.start.max(from);
+        if end <= start {
+            return Duration::ZERO;
+        }
+        end - start
+    }
+
+    /// Hours as a decimal rounded to four places, for showing one entry; counting a running
+    /// entry up to `now`, only the part inside `[from, to)`. Never sum these: sum
+    /// [`TimeEntry::worked_within`] instead.
     pub fn hours_within(
         &self,
         now: OffsetDateTime,
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Decimal {
-        let end = self.end.unwrap_or(now).min(to);
-        let start = self.start.max(from);
-        if end <= start {
-            return Decimal::ZERO;
-        }
-        let seconds = (end - start).whole_seconds();
-        (Decimal::from(seconds) / Decimal::from(3600)).round_dp(4)
+        hours_of(self.worked_within(now, from, to)).round_dp(4)
     }
 }
+
+/// A duration in hours, unrounded (microseconds, the domain's precision, over 3600 seconds),
+/// so a sum of durations converted once is exact where the hours are whole.
+pub fn hours_of(worked: Duration) -> Decimal {
+    let micros = i64::try_from(worked.whole_microseconds()).unwrap_or(i64::MAX);
+    Decimal::from(micros) / Decimal::from(MICROS_PER_HOUR)
+}
+
+/// Microseconds in an hour.
+const MICROS_PER_HOUR: i64 = 3_600_000_000;

@@ -475,6 +475,54 @@ fn a_meeting_must_end_after_it_starts() {
     );
 }
 
+/// Issue 21: meetings were booked in 2020 and in 1677. One that has ended by now is
+/// refused; one that ends later (even if under way) is booked.
+#[test]
+fn a_meeting_that_has_ended_is_refused() {
+    let world = World::meetings();
+    assert_eq!(
+        seller_registers(&world, booking(Some("Physical"), -90, 60)),
+        Err(RegistrationError::MeetingInPast(mins(-30)))
+    );
+    assert_eq!(
+        seller_registers(&world, booking(Some("Physical"), -60, 60)),
+        Err(RegistrationError::MeetingInPast(T0)),
+        "a meeting ending right now has ended"
+    );
+    let long_ago = RegisterOutcome {
+        meeting: Some(meeting_request(
+            CALENDAR,
+            time::macros::datetime!(1677-09-21 00:12:44 UTC),
+            60,
+            MeetingKind::Physical,
+        )),
+        ..booking(Some("Physical"), 0, 0)
+    };
+    assert!(matches!(
+        seller_registers(&world, long_ago),
+        Err(RegistrationError::MeetingInPast(_))
+    ));
+    assert!(seller_registers(&world, booking(Some("Physical"), -30, 60)).is_ok());
+}
+
+/// Issue 21: times finer than the domain's microsecond were compared differently by each
+/// store; the command's times are truncated before anything compares them.
+#[test]
+fn a_command_keeps_whole_microseconds() {
+    let ns = time::Duration::nanoseconds;
+    let mut command = booking(Some("Physical"), 60, 30);
+    if let Some(meeting) = &mut command.meeting {
+        meeting.start += ns(500);
+        meeting.end += ns(1_000_999);
+    }
+    command.follow_up_at = Some(mins(10) + ns(1));
+    let command = command.truncated();
+    let meeting = command.meeting.expect("the meeting stays");
+    assert_eq!(meeting.start, mins(60));
+    assert_eq!(meeting.end, mins(90) + ns(1_000_000));
+    assert_eq!(command.follow_up_at, Some(mins(10)));
+}
+
 fn existing_meeting(calendar: cube_domain::ids::CalendarId) -> Meeting {
     Meeting {
         id: id(8000),

@@ -1,7 +1,9 @@
 //! A state change pushed by an external system (an external CRM, a web shop): the customer
 //! moves to the state of that name in every assignment it is enrolled in whose flow has
 //! one — e.g. a customer who ordered on their own is `Excluded` from every call list at
-//! once. Each move is an entry of the outcome log without an outcome.
+//! once. Each move is an entry of the outcome log without an outcome. The answer lists every
+//! assignment the customer is in — moved, already there, or no such state — so an
+//! integration sees where the customer stays callable, and may retry safely.
 
 use super::invalid_field;
 use crate::AppState;
@@ -10,8 +12,8 @@ use crate::dto::CategoryDto;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
+use cube_app::work::{ExternalChange, ExternalOutcome};
 use cube_domain::ids::CustomerId;
-use cube_domain::outcome::OutcomeEvent;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -28,37 +30,61 @@ pub struct ExternalStateRequest {
     pub state: String,
 }
 
-/// One move the change made.
+/// What the change did in one assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StateChangeResult {
+    /// Moved to the state (`event` names the log entry).
+    Moved,
+    /// Already in the state: nothing changed (a retry of the same change).
+    AlreadyThere,
+    /// The assignment's flow has no state of that name: the customer stays where it is, and
+    /// may still be called there.
+    NoSuchState,
+}
+
+/// The change in one assignment the customer is in.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StateChangeDto {
-    /// The log entry.
-    pub event: Uuid,
+    /// What happened here.
+    pub result: StateChangeResult,
     /// The assignment.
     pub assignment: Uuid,
     /// The enrollment.
     pub enrollment: Uuid,
-    /// When (RFC 3339).
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub occurred_at: OffsetDateTime,
-    /// The state before.
-    pub from_state: Uuid,
-    /// The state after.
+    /// The log entry; `null` unless moved.
+    pub event: Option<Uuid>,
+    /// When (RFC 3339); `null` unless moved.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<OffsetDateTime>,
+    /// The state before; `null` unless moved.
+    pub from_state: Option<Uuid>,
+    /// The customer's state in the assignment now.
     pub to_state: Uuid,
-    /// The category of the state after.
-    pub category: CategoryDto,
+    /// The category of the state after; `null` unless moved.
+    pub category: Option<CategoryDto>,
 }
 
-impl From<&OutcomeEvent> for StateChangeDto {
-    fn from(e: &OutcomeEvent) -> Self {
+impl From<&ExternalChange> for StateChangeDto {
+    fn from(c: &ExternalChange) -> Self {
+        let moved = match &c.outcome {
+            ExternalOutcome::Moved(event) => Some(event.as_ref()),
+            ExternalOutcome::AlreadyThere | ExternalOutcome::NoSuchState => None,
+        };
         Self {
-            event: e.id.as_uuid(),
-            assignment: e.assignment.as_uuid(),
-            enrollment: e.enrollment.as_uuid(),
-            occurred_at: e.occurred_at,
-            from_state: e.from_state.as_uuid(),
-            to_state: e.to_state.as_uuid(),
-            category: e.to_category.into(),
+            result: match c.outcome {
+                ExternalOutcome::Moved(_) => StateChangeResult::Moved,
+                ExternalOutcome::AlreadyThere => StateChangeResult::AlreadyThere,
+                ExternalOutcome::NoSuchState => StateChangeResult::NoSuchState,
+            },
+            assignment: c.assignment.as_uuid(),
+            enrollment: c.enrollment.as_uuid(),
+            event: moved.map(|e| e.id.as_uuid()),
+            occurred_at: moved.map(|e| e.occurred_at),
+            from_state: moved.map(|e| e.from_state.as_uuid()),
+            to_state: c.state.as_uuid(),
+            category: moved.map(|e| e.to_category.into()),
         }
     }
 }
@@ -69,7 +95,7 @@ impl From<&OutcomeEvent> for StateChangeDto {
     params(("id" = Uuid, Path, description = "The customer")),
     request_body = ExternalStateRequest,
     responses(
-        (status = 200, description = "The moves made, one per assignment that changed", body = Vec<StateChangeDto>),
+        (status = 200, description = "One entry per assignment the customer is in: moved, already there (a retry changes nothing), or no such state there", body = Vec<StateChangeDto>),
         (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
@@ -92,9 +118,9 @@ pub async fn change_state(
             format!("give a state name of 1 to {MAX_STATE_NAME} characters"),
         ));
     }
-    let events = state
+    let changes = state
         .cube
         .external_state_change(actor.user.id, CustomerId::from_uuid(id), name)
         .await?;
-    Ok(Json(events.iter().map(StateChangeDto::from).collect()))
+    Ok(Json(changes.iter().map(StateChangeDto::from).collect()))
 }

@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
             get(reports::meetings::meetings),
         )
         .route(
+            "/api/calendars/{id}/meetings",
+            get(reports::meetings::calendar),
+        )
+        .route(
             "/api/assignments/{id}/reports/limits",
             get(reports::performance::limits),
         )
@@ -96,7 +100,8 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         time::start, time::stop, time::manual,
         external::change_state,
         reports::performance::performance, reports::performance::limits,
-        reports::meetings::meetings, reports::hits::hits, reports::export::status_export,
+        reports::meetings::meetings, reports::meetings::calendar, reports::hits::hits,
+        reports::export::status_export,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -110,7 +115,7 @@ pub(crate) fn invalid_field(field: &str, detail: impl std::fmt::Display) -> ApiE
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
         bulk::BulkReportDto,
         time::TimeEntryDto, time::ManualTimeRequest,
-        external::ExternalStateRequest, external::StateChangeDto,
+        external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
         reports::performance::ResultsDto, reports::performance::RatesDto,
         reports::performance::AchievementDto, reports::Percent,
         reports::performance::PerformanceDto, reports::performance::UserPerformanceDto,

@@ -79,6 +79,7 @@ pub struct ManualTimeRequest {
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller has hours registered after now (the problem names the entry)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The clock on another assignment could not be stopped (longer than 24 hours)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -110,7 +111,8 @@ pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
     Ok(Json(TimeEntryDto::from(&entry)))
 }
 
-/// Registers finished hours on an assignment by hand.
+/// Registers finished hours on an assignment by hand. Times are kept to the microsecond; one
+/// user's entries never overlap, in any assignment.
 #[utoipa::path(
     post, path = "/api/assignments/{id}/time", tag = "time",
     params(("id" = Uuid, Path, description = "The assignment")),
@@ -121,6 +123,7 @@ pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work the assignment, or not register another user's hours", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment or user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The user has hours in that time already, or a clock running since before its end (the problem names the entry); nothing was written", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad time: end not after start, longer than 24 hours, or in the future", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))

@@ -1,6 +1,8 @@
 //! The meetings report of one assignment: the meetings starting in a window `[from, to)`,
-//! sorted by start, optionally only those whose place contains a search text. A calendar
-//! view is the same list drawn differently.
+//! sorted by start, optionally only those whose place contains a search text. And the
+//! calendar view (seed 001's "kalender"): one calendar's meetings in a week or window,
+//! across every assignment that books in it. Unknown query parameters are refused (a
+//! `?calendar=` on the report used to be ignored silently).
 
 use super::WindowQuery;
 use crate::AppState;
@@ -9,7 +11,7 @@ use crate::dto::MeetingKindDto;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
-use cube_domain::ids::AssignmentId;
+use cube_domain::ids::{AssignmentId, CalendarId};
 use cube_domain::meeting::{Meeting, MeetingKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -121,6 +123,76 @@ pub async fn meetings(
             window,
             query.q.as_deref(),
         )
+        .await?;
+    Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
+}
+
+/// The calendar view's window: an ISO week, or `from` / `to`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarQuery {
+    /// An ISO week, `2026-W49`: Monday 00:00 UTC to the next Monday. Not with `from`/`to`.
+    pub week: Option<String>,
+    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    pub to: Option<String>,
+}
+
+/// Parses an ISO week `YYYY-Www` into its Monday 00:00 UTC to the next Monday.
+fn week_window(raw: &str) -> Option<cube_app::reports::Window> {
+    let (year, week) = raw.split_once("-W")?;
+    let year: i32 = year.parse().ok()?;
+    let week: u8 = week.parse().ok()?;
+    let monday = time::Date::from_iso_week_date(year, week, time::Weekday::Monday).ok()?;
+    let from = monday.midnight().assume_utc();
+    cube_app::reports::Window::new(from, from + time::Duration::weeks(1)).ok()
+}
+
+/// One calendar's meetings overlapping a week or window, across assignments (the
+/// calendar view).
+#[utoipa::path(
+    get, path = "/api/calendars/{id}/meetings", tag = "reports",
+    params(("id" = Uuid, Path, description = "The calendar"), CalendarQuery),
+    responses(
+        (status = 200, description = "The meetings overlapping the window, by start", body = Vec<MeetingRowDto>),
+        (status = 400, description = "Malformed id or time", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, a manager of the calendar's data owner, or a seller of an assignment that books in it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such calendar", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad week, a week given with `from`/`to`, or a window that ends before it starts", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn calendar(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<Vec<MeetingRowDto>>> {
+    let window = match (&query.week, &query.from, &query.to) {
+        (Some(week), None, None) => week_window(week).ok_or_else(|| {
+            crate::customers::invalid_field(
+                "week",
+                "give an ISO week such as 2026-W49 (weeks 1 to 52 or 53)",
+            )
+        })?,
+        (Some(_), _, _) => {
+            return Err(crate::customers::invalid_field(
+                "week",
+                "give either a week or `from`/`to`, not both",
+            ));
+        }
+        (None, _, _) => WindowQuery {
+            from: query.from,
+            to: query.to,
+        }
+        .window(state.cube.now())?,
+    };
+    let list = state
+        .cube
+        .calendar_meetings(actor.user.id, CalendarId::from_uuid(id), window)
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }

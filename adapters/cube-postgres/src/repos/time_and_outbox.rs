@@ -81,6 +81,29 @@ impl TimeEntryRepository for PgUnitOfWork {
             .map(time_entry_from_row)
             .collect()
     }
+
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        // Starts before `to` (if any) and ends after `from` (a running entry has not ended).
+        let query = sqlx::query(
+            "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
+             WHERE user_id = $1 AND ($3::timestamptz IS NULL OR starts_at < $3)
+               AND (ends_at IS NULL OR ends_at > $2)
+             ORDER BY starts_at, id",
+        )
+        .bind(user.as_uuid())
+        .bind(from)
+        .bind(to);
+        self.fetch_all(query)
+            .await?
+            .iter()
+            .map(time_entry_from_row)
+            .collect()
+    }
 }
 
 #[async_trait]

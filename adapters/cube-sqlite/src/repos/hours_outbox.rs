@@ -86,6 +86,28 @@ impl TimeEntryRepository for SqliteUnit {
         .map_err(store_error)?;
         rows.iter().map(time_entry_from_row).collect()
     }
+
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        // Starts before `to` (if any) and ends after `from` (a running entry has not ended).
+        let rows = sqlx::query(
+            "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+             WHERE user_id = ?1 AND (?2 IS NULL OR start_at < ?2) \
+               AND (end_at IS NULL OR end_at > ?3) \
+             ORDER BY start_at, id",
+        )
+        .bind(id_text(user.as_uuid()))
+        .bind(to.map(bound_ns))
+        .bind(bound_ns(from))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(time_entry_from_row).collect()
+    }
 }
 
 #[async_trait]

@@ -357,6 +357,16 @@ impl TimeEntryRepository for Faulty {
     ) -> Result<Vec<TimeEntry>, StoreError> {
         self.inner.time_entries(assignments, from, to).await
     }
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        self.inner
+            .user_time_entries_overlapping(user, from, to)
+            .await
+    }
 }
 
 #[async_trait]

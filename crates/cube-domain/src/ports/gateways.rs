@@ -99,7 +99,19 @@ pub enum OutboxPayload {
     Sms(SmsMessage),
     /// An e-mail.
     Email(EmailMessage),
+    /// An SMS that could not be addressed (the customer has no mobile number): enqueued
+    /// already failed, with the reason, so the failed messages show what was not sent and
+    /// to whom; never handed to a gateway.
+    UnaddressedSms {
+        /// The sender (name or number).
+        from: String,
+        /// The text, merge fields already filled in.
+        body: String,
+    },
 }
+
+/// Why an SMS flow's message was never sent: the customer has no number to send it to.
+pub const NO_MOBILE_NUMBER: &str = "customer has no mobile number";
 
 /// A message waiting to be delivered, written in the same transaction as the change that
 /// caused it, so it is sent if and only if that change was committed.

@@ -13,7 +13,7 @@ pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, TokenKind};
 pub use gateways::{
     ClaimedMessage, EmailGateway, EmailMessage, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
-    OutboxMessage, OutboxPayload, SmsGateway, SmsMessage, Telephony, retry_delay,
+    NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage, Telephony, retry_delay,
 };
 pub use reports::ReportRepository;
 pub use store::{

@@ -550,6 +550,17 @@ pub trait TimeEntryRepository: Send {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<TimeEntry>, StoreError>;
+    /// The user's entries in any assignment that share an instant with `[from, to)` (`to`
+    /// `None`: open-ended, a clock being started), by start then id. A running entry MUST
+    /// count as running on for ever; an entry ending at `from` or starting at `to` MUST NOT
+    /// be returned (touching is not overlapping). The use cases read this in the unit of
+    /// work that writes the new entry.
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError>;
 }
 
 /// The transactional outbox.

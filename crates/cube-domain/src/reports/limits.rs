@@ -30,7 +30,8 @@ pub struct LimitProgress {
 }
 
 /// Progress towards each limit, in the order given, from the assignment's activity and
-/// hours to date.
+/// hours to date (exact, from summed durations: `reached` compares the exact value, and
+/// only the `value` shown is rounded, to four places).
 pub fn limit_progress(
     limits: &[ActivityLimit],
     activity: &ActivitySummary,
@@ -50,7 +51,7 @@ pub fn limit_progress(
                 metric: limit.metric,
                 limit: limit.limit,
                 mode: limit.mode,
-                value,
+                value: value.round_dp(4),
                 percent: percent_of(value, limit.limit),
                 reached: limit.limit > Decimal::ZERO && value >= limit.limit,
             }

@@ -14,11 +14,11 @@ use super::historical::{OutcomeTallyRow, activity_per_user};
 use super::{percent_of, two_places};
 use crate::assignment::setup::PerformanceCriteria;
 use crate::ids::{AssignmentId, UserId};
-use crate::time_entry::TimeEntry;
+use crate::time_entry::{TimeEntry, hours_of};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// Hours of one user on one assignment in a window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +27,15 @@ pub struct UserHours {
     pub assignment: AssignmentId,
     /// The user.
     pub user: UserId,
-    /// Hours (from `TimeEntry::hours_within`, summed).
-    pub hours: Decimal,
+    /// The time worked, exact (from `TimeEntry::worked_within`, summed).
+    pub worked: Duration,
+}
+
+impl UserHours {
+    /// The time worked in hours, unrounded.
+    pub fn hours(&self) -> Decimal {
+        hours_of(self.worked)
+    }
 }
 
 /// Hours per assignment and user inside `[from, to)`, running entries counted up to `now`;
@@ -40,19 +47,19 @@ pub fn hours_by_user<'a>(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Vec<UserHours> {
-    let mut sums: BTreeMap<(AssignmentId, UserId), Decimal> = BTreeMap::new();
+    let mut sums: BTreeMap<(AssignmentId, UserId), Duration> = BTreeMap::new();
     for entry in entries {
-        let hours = entry.hours_within(now, from, to);
-        if hours > Decimal::ZERO {
+        let worked = entry.worked_within(now, from, to);
+        if worked > Duration::ZERO {
             let sum = sums.entry((entry.assignment, entry.user)).or_default();
-            *sum = sum.saturating_add(hours);
+            *sum = sum.saturating_add(worked);
         }
     }
     sums.into_iter()
-        .map(|((assignment, user), hours)| UserHours {
+        .map(|((assignment, user), worked)| UserHours {
             assignment,
             user,
-            hours,
+            worked,
         })
         .collect()
 }
@@ -76,7 +83,7 @@ pub type Results = Metrics<u64>;
 /// Hours, results, results per hour and achievement of one user, assignment or everything.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Performance {
-    /// Hours registered.
+    /// Hours registered, rounded to four places once, after summing the exact times.
     pub hours: Decimal,
     /// What was achieved.
     pub results: Results,
@@ -120,7 +127,7 @@ pub struct PerformanceReport {
 /// Exact sums for one scope; `finish` rounds for display.
 #[derive(Debug, Clone, Default)]
 struct Sums {
-    hours: Decimal,
+    worked: Duration,
     results: Results,
     /// Results of assignments with a criterion for the metric.
     measured: Results,
@@ -129,8 +136,9 @@ struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, criteria: &PerformanceCriteria, hours: Decimal, results: Results) {
-        self.hours = self.hours.saturating_add(hours);
+    fn add(&mut self, criteria: &PerformanceCriteria, worked: Duration, results: Results) {
+        self.worked = self.worked.saturating_add(worked);
+        let hours = hours_of(worked);
         let expect = |sum: &mut Option<Decimal>, measured: &mut u64, per_hour, actual: u64| {
             if let Some(per_hour) = per_hour {
                 let add = hours.saturating_mul(per_hour);
@@ -165,12 +173,13 @@ impl Sums {
     }
 
     fn finish(&self) -> Performance {
+        let hours = hours_of(self.worked);
         let per_hour = |actual: u64| {
-            if self.hours <= Decimal::ZERO {
+            if hours <= Decimal::ZERO {
                 return None;
             }
             Decimal::from(actual)
-                .checked_div(self.hours)
+                .checked_div(hours)
                 .map(two_places)
         };
         let achieved = |actual: u64, expected: Option<Decimal>| {
@@ -178,7 +187,7 @@ impl Sums {
         };
         let (r, m, e) = (&self.results, &self.measured, &self.expected);
         Performance {
-            hours: self.hours,
+            hours: hours.round_dp(4),
             results: self.results,
             per_hour: Metrics {
                 meetings: per_hour(r.meetings),
@@ -211,7 +220,7 @@ pub fn performance_report(
             .find(|(a, _)| *a == assignment)
             .map_or(&no_criteria, |(_, c)| *c)
     };
-    let mut users: BTreeMap<(AssignmentId, Option<UserId>), (Decimal, Results)> = BTreeMap::new();
+    let mut users: BTreeMap<(AssignmentId, Option<UserId>), (Duration, Results)> = BTreeMap::new();
     for activity in activity_per_user(tally) {
         let s = &activity.summary;
         let results = Results {
@@ -227,7 +236,7 @@ pub fn performance_report(
     }
     for h in hours {
         let entry = users.entry((h.assignment, Some(h.user))).or_default();
-        entry.0 = entry.0.saturating_add(h.hours);
+        entry.0 = entry.0.saturating_add(h.worked);
     }
     let assignments: BTreeSet<AssignmentId> = criteria
         .iter()

@@ -163,7 +163,32 @@ fn hours_are_counted_inside_the_window_only() {
     let from = t0() + Duration::hours(2);
     let got = hours_by_user(&entries, from, from, from + Duration::hours(9));
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].hours, dec!(1));
+    assert_eq!(got[0].hours(), dec!(1));
+}
+
+/// Issue 21: hours cut to four decimals per entry before summing made three 20-minute
+/// entries 0.9999 h, so a one-hour limit was never reached.
+#[test]
+fn hours_sum_exact_times_and_round_once() {
+    let thirds: Vec<_> = (0..3u128)
+        .map(|i| {
+            let start = t0() + Duration::minutes(20 * i64::try_from(i).expect("small"));
+            TimeEntry::manual(
+                TimeEntryId::from_uuid(uuid(0x6000 + i)),
+                user(1),
+                assignment(1),
+                start,
+                start + Duration::minutes(20),
+            )
+            .expect("valid entry")
+        })
+        .collect();
+    let now = t0() + Duration::days(1);
+    let got = hours_by_user(&thirds, now, t0(), now);
+    assert_eq!(got[0].worked, Duration::hours(1));
+    assert_eq!(got[0].hours(), dec!(1));
+    let report = performance_report(&[], &[], &got);
+    assert_eq!(report.overall.hours, dec!(1));
 }
 
 proptest! {

@@ -95,6 +95,8 @@ macro_rules! store_contract_tests {
                 events_window_is_half_open_and_per_assignment,
                 idempotency_key_is_unique_per_assignment,
                 time_entries_round_trip_running_and_window,
+                times_are_kept_and_compared_to_the_microsecond,
+                user_time_entries_overlapping_across_assignments,
                 outbox_hands_out_pending_oldest_first,
                 outbox_claims_defers_and_keeps_failures,
                 rolled_back_enqueue_is_never_pending,

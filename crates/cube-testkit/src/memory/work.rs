@@ -355,6 +355,22 @@ impl TimeEntryRepository for MemoryUnit {
             .collect();
         Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
     }
+
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let entries = self
+            .data
+            .time_entries
+            .values()
+            .filter(|e| e.user == user && e.overlaps(from, to))
+            .cloned()
+            .collect();
+        Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+    }
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@ mod catalogue;
 mod credentials;
 mod enrollments;
 mod search;
+mod times;
 mod units;
 
 pub use calendars::*;
@@ -14,4 +15,5 @@ pub use catalogue::*;
 pub use credentials::*;
 pub use enrollments::*;
 pub use search::*;
+pub use times::*;
 pub use units::*;

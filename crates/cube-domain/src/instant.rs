@@ -1,0 +1,50 @@
+//! The domain's time precision: **whole microseconds**. PostgreSQL keeps microseconds and
+//! SQLite could keep nanoseconds, so a time finer than a microsecond compared differently in
+//! each store (a window bound `…28.095173001Z` counted an event at `…28.095173Z` on one store
+//! only; two meetings 0.4 µs apart were a clash on one and a double booking on the other).
+//! Every time that comes in — the clock's now, a meeting, a follow-up, hours, a report
+//! window — is truncated with [`truncate`] at the edge (the use cases), so every store sees
+//! the same value and every comparison agrees.
+
+use time::{Duration, OffsetDateTime};
+
+/// Nanoseconds in a microsecond.
+const NANOS_PER_MICRO: u32 = 1_000;
+
+/// `at` truncated to whole microseconds (towards the past, before 1970 too).
+pub fn truncate(at: OffsetDateTime) -> OffsetDateTime {
+    // `nanosecond()` is the part within the second, never negative, so subtracting its
+    // sub-microsecond rest always moves towards the past.
+    at - Duration::nanoseconds(i64::from(at.nanosecond() % NANOS_PER_MICRO))
+}
+
+/// Whether `at` is already at the domain's precision.
+pub fn is_truncated(at: OffsetDateTime) -> bool {
+    at.nanosecond().is_multiple_of(NANOS_PER_MICRO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn sub_microseconds_are_dropped_towards_the_past() {
+        assert_eq!(
+            truncate(datetime!(2026-12-04 10:00:00.000_000_500 UTC)),
+            datetime!(2026-12-04 10:00:00 UTC)
+        );
+        assert_eq!(
+            truncate(datetime!(2026-12-04 10:00:28.095_173_001 UTC)),
+            datetime!(2026-12-04 10:00:28.095_173 UTC)
+        );
+        assert_eq!(
+            truncate(datetime!(1969-12-31 23:59:59.999_999_999 UTC)),
+            datetime!(1969-12-31 23:59:59.999_999 UTC)
+        );
+        let whole = datetime!(2026-12-04 10:00:28.095_173 UTC);
+        assert_eq!(truncate(whole), whole);
+        assert!(is_truncated(whole));
+        assert!(!is_truncated(datetime!(2026-12-04 10:00:00.000_000_1 UTC)));
+    }
+}
