@@ -12,6 +12,7 @@ use cube_domain::flow::FlowError;
 use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
+use cube_domain::time_bounds::TimeOutOfBounds;
 use cube_domain::time_entry::TimeEntryError;
 use cube_domain::values::ValueError;
 use thiserror::Error;
@@ -55,6 +56,9 @@ pub enum AppError {
     /// A time entry was refused.
     #[error(transparent)]
     TimeEntry(#[from] TimeEntryError),
+    /// A time or date outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] TimeOutOfBounds),
     /// A hard-stop activity limit is reached: no more customers are handed out.
     #[error(
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
@@ -124,6 +128,7 @@ impl AppError {
             | AppError::Assignment(_)
             | AppError::Registration(_)
             | AppError::TimeEntry(_)
+            | AppError::Time(_)
             | AppError::Invalid(_)
             | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,

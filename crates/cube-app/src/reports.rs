@@ -20,6 +20,7 @@ use cube_domain::reports::{
 };
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
+use cube_domain::time_bounds::checked_time;
 use time::{Duration, OffsetDateTime, Time};
 
 /// One customer of the customer-status download: the customer, its enrollment in the
@@ -53,8 +54,11 @@ impl Window {
         }
     }
 
-    /// Checks the window is not empty or reversed.
+    /// Checks the window is not empty or reversed, and that both ends lie in the years Cube
+    /// accepts (`cube_domain::time_bounds`).
     pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> AppResult<Self> {
+        checked_time("from", from)?;
+        checked_time("to", to)?;
         if to <= from {
             return Err(AppError::Invalid(
                 "the report window must end after it starts".into(),

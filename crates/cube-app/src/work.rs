@@ -14,6 +14,7 @@ use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId, Outcom
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{
     self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
+    RegistrationError,
 };
 use cube_domain::ports::{
     NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,
@@ -324,6 +325,8 @@ impl Cube {
         idempotency_key: Option<&str>,
         now: OffsetDateTime,
     ) -> AppResult<Registered> {
+        // Before any store is asked for meetings around a time it may not represent.
+        command.check_times().map_err(RegistrationError::from)?;
         let flow = flow_of(uow, assignment).await?;
         let mut catalogue = Vec::new();
         for line in &command.products {

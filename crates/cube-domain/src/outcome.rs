@@ -13,6 +13,7 @@ use crate::ids::{
 };
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
 use crate::product::{Currency, Product};
+use crate::time_bounds::{TimeOutOfBounds, checked_time};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -131,6 +132,20 @@ impl RegisterOutcome {
             follow_up_at: None,
             note: None,
         }
+    }
+
+    /// Checks every time the command carries (`follow_up_at`, `meeting.start`,
+    /// `meeting.end`) lies in the accepted window; `register` does it first, and a caller
+    /// that looks up meetings around the requested time does it before asking its store.
+    pub fn check_times(&self) -> Result<(), TimeOutOfBounds> {
+        if let Some(at) = self.follow_up_at {
+            checked_time("follow_up_at", at)?;
+        }
+        if let Some(meeting) = &self.meeting {
+            checked_time("meeting.start", meeting.start)?;
+            checked_time("meeting.end", meeting.end)?;
+        }
+        Ok(())
     }
 }
 
@@ -262,6 +277,9 @@ pub enum RegistrationError {
     /// The note is too long.
     #[error("the note must be at most {MAX_NOTE} characters")]
     NoteTooLong,
+    /// A follow-up or meeting time outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] TimeOutOfBounds),
 }
 
 /// What registration reads besides the enrollment.
@@ -315,6 +333,7 @@ pub fn register(
     if enrollment.assignment() != assignment.id() {
         return Err(RegistrationError::WrongAssignment);
     }
+    command.check_times()?;
     check_lease(enrollment, registrar, now)?;
     let outcome_id = command.outcome;
     let outcome = flow
