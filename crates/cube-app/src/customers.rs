@@ -10,7 +10,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId};
 use cube_domain::ports::{CustomerKey, ImportBatch, ImportRow, Page, StoreError, UnitOfWork};
-use cube_domain::values::{Email, Name, PhoneNumber};
+use cube_domain::values::{Email, Name};
 use std::collections::BTreeMap;
 
 /// A customer as typed in or read from a spreadsheet row: text to be parsed.
@@ -75,8 +75,9 @@ pub fn parse_customer(
     let phones = input
         .phones
         .iter()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| PhoneNumber::parse(p))
+        .enumerate()
+        .filter(|(_, p)| !p.trim().is_empty())
+        .map(|(i, p)| owner.parse_phone(p).map_err(|e| e.at(format!("phones[{i}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     let non_empty = |s: &Option<String>| {
         s.as_ref()
@@ -85,9 +86,10 @@ pub fn parse_customer(
     };
     let email = non_empty(&input.email)
         .map(|e| Email::parse(&e))
-        .transpose()?;
+        .transpose()
+        .map_err(|e| e.at("email"))?;
     let details = CustomerDetails {
-        name: Name::parse(&input.name)?,
+        name: Name::parse(&input.name).map_err(|e| e.at("name"))?,
         phones,
         email,
         address: non_empty(&input.address),

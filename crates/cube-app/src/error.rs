@@ -14,7 +14,7 @@ use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
 use cube_domain::time_bounds::TimeOutOfBounds;
 use cube_domain::time_entry::TimeEntryError;
-use cube_domain::values::ValueError;
+use cube_domain::values::{InvalidInput, ValueError};
 use thiserror::Error;
 
 /// Why a use case did not happen. Nothing was written when one is returned.
@@ -32,6 +32,9 @@ pub enum AppError {
     /// A value is malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
+    /// A value is malformed, and the message names the input field.
+    #[error(transparent)]
+    Input(#[from] InvalidInput),
     /// A typed field is wrong.
     #[error(transparent)]
     Field(#[from] FieldError),
@@ -121,6 +124,7 @@ impl AppError {
                 ErrorKind::Unavailable
             }
             AppError::Value(_)
+            | AppError::Input(_)
             | AppError::Field(_)
             | AppError::Customer(_)
             | AppError::Product(_)

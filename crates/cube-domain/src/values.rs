@@ -69,6 +69,27 @@ pub enum ValueError {
     },
 }
 
+impl ValueError {
+    /// This refusal, naming the input field it came in (`email`, `phones[0]`).
+    pub fn at(self, field: impl Into<String>) -> InvalidInput {
+        InvalidInput {
+            field: field.into(),
+            error: self,
+        }
+    }
+}
+
+/// A refused value and the input field it came in: "`phones[1]`: phone number … is not
+/// valid: …".
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("`{field}`: {error}")]
+pub struct InvalidInput {
+    /// The field, as the caller named it (`email`, `phones[0]`, `fields.industry`).
+    pub field: String,
+    /// Why.
+    pub error: ValueError,
+}
+
 /// The most characters of a refused input an error repeats.
 pub const EXCERPT_CHARS: usize = 40;
 
