@@ -77,7 +77,11 @@ pub fn parse_customer(
         .iter()
         .enumerate()
         .filter(|(_, p)| !p.trim().is_empty())
-        .map(|(i, p)| owner.parse_phone(p).map_err(|e| e.at(format!("phones[{i}]"))))
+        .map(|(i, p)| {
+            owner
+                .parse_phone(p)
+                .map_err(|e| e.at(format!("phones[{i}]")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let non_empty = |s: &Option<String>| {
         s.as_ref()

@@ -18,9 +18,9 @@ use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
     OutcomeDistribution, PerformanceReport, SalesReport,
 };
+use cube_domain::time_bounds::checked_time;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
-use cube_domain::time_bounds::checked_time;
 use time::{Duration, OffsetDateTime, Time};
 
 /// One customer of the customer-status download: the customer, its enrollment in the

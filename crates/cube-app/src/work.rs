@@ -13,8 +13,7 @@ use cube_domain::enrollment::{Enrollment, FollowUp};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, UserId};
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{
-    self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
-    RegistrationError,
+    self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext, RegistrationError,
 };
 use cube_domain::ports::{
     NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,

@@ -186,7 +186,9 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     let rejected: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
     assert_eq!(rejected, vec![2, 3, 5]);
     assert!(
-        report.rejected[0].reason.starts_with("`phones[0]`: phone number '12345'"),
+        report.rejected[0]
+            .reason
+            .starts_with("`phones[0]`: phone number '12345'"),
         "{}",
         report.rejected[0].reason
     );

@@ -332,8 +332,8 @@ mod details_tests {
 
     #[test]
     fn free_texts_are_nfc_trimmed_and_multi_line_only_where_they_may_be() {
-        let kari = customer(details(" Gra\u{30a}sten 1\r\n0155 Oslo ", " 123 ", "  "))
-            .expect("valid");
+        let kari =
+            customer(details(" Gra\u{30a}sten 1\r\n0155 Oslo ", " 123 ", "  ")).expect("valid");
         let d = kari.details();
         assert_eq!(d.address.as_deref(), Some("Gr\u{e5}sten 1\n0155 Oslo"));
         assert_eq!(d.registry_number.as_deref(), Some("123"));
@@ -392,8 +392,16 @@ mod search_tests {
     #[test]
     fn a_search_finds_the_same_letters_however_they_were_composed() {
         let nfd_stored = fold_case("A\u{30a}se Berg");
-        assert!(SearchWords::parse("åse").expect("valid").found_in(&nfd_stored));
-        assert!(SearchWords::parse("A\u{30a}SE").expect("valid").found_in(&fold_case("Åse")));
+        assert!(
+            SearchWords::parse("åse")
+                .expect("valid")
+                .found_in(&nfd_stored)
+        );
+        assert!(
+            SearchWords::parse("A\u{30a}SE")
+                .expect("valid")
+                .found_in(&fold_case("Åse"))
+        );
     }
 
     #[test]

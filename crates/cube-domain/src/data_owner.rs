@@ -246,11 +246,20 @@ mod tests {
         assert_eq!(phone(&owner, "912 34 567").as_deref(), Ok("+4791234567"));
         assert_eq!(phone(&owner, "004791234567").as_deref(), Ok("+4791234567"));
         owner.set_phone_region(PhoneRegion::parse("SE").expect("a region"));
-        assert_eq!(phone(&owner, "070-123 45 67").as_deref(), Ok("+46701234567"));
-        assert_eq!(phone(&owner, "+47 912 34 567").as_deref(), Ok("+4791234567"));
+        assert_eq!(
+            phone(&owner, "070-123 45 67").as_deref(),
+            Ok("+46701234567")
+        );
+        assert_eq!(
+            phone(&owner, "+47 912 34 567").as_deref(),
+            Ok("+4791234567")
+        );
         let mut stored = serde_json::to_value(&owner).expect("json");
         assert_eq!(stored["phone_region"], "SE");
-        stored.as_object_mut().expect("an object").remove("phone_region");
+        stored
+            .as_object_mut()
+            .expect("an object")
+            .remove("phone_region");
         let old: DataOwner = serde_json::from_value(stored).expect("stored before regions");
         assert_eq!(old.phone_region(), PhoneRegion::NORWAY);
     }

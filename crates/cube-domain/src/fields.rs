@@ -2,14 +2,14 @@
 //! assignment's outcome fields: a definition (key, label, type, required) and values checked
 //! against it. Values are checked once, when they enter, so stored values are always typed.
 
+use crate::values::{Lines, ValueError, clean_text, excerpt};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use crate::values::{Lines, ValueError, clean_text, excerpt};
 use thiserror::Error;
-use unicode_normalization::UnicodeNormalization;
 use time::Date;
+use unicode_normalization::UnicodeNormalization;
 
 /// Why a field definition or value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -427,14 +427,21 @@ mod tests {
 
     #[test]
     fn text_values_are_clean_and_bounded() {
-        let notes = FieldDefinition::new(key("notes"), "Notes", FieldType::Text, false).expect("ok");
+        let notes =
+            FieldDefinition::new(key("notes"), "Notes", FieldType::Text, false).expect("ok");
         assert_eq!(
             notes.parse_text(" Ga\u{30a}rd\r\nline two "),
             Ok(FieldValue::Text("Gård\nline two".into()))
         );
         for bad in ["nul\0", "bell\u{7}"] {
-            assert!(matches!(notes.parse_text(bad), Err(FieldError::Text { .. })), "{bad:?}");
-            assert!(notes.check(&FieldValue::Text(bad.into())).is_err(), "{bad:?}");
+            assert!(
+                matches!(notes.parse_text(bad), Err(FieldError::Text { .. })),
+                "{bad:?}"
+            );
+            assert!(
+                notes.check(&FieldValue::Text(bad.into())).is_err(),
+                "{bad:?}"
+            );
         }
         let long = "x".repeat(MAX_TEXT_VALUE + 1);
         assert!(notes.parse_text(&long).is_err());

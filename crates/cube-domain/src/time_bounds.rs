@@ -87,7 +87,10 @@ mod tests {
                     year
                 }
             );
-            assert!(err.to_string().starts_with("`follow_up_at` must be"), "{err}");
+            assert!(
+                err.to_string().starts_with("`follow_up_at` must be"),
+                "{err}"
+            );
         }
     }
 

@@ -133,7 +133,12 @@ pub fn clean_text(
     }
     let text: String = match lines {
         Lines::One => raw.trim().nfc().collect(),
-        Lines::Many => raw.replace("\r\n", "\n").replace('\r', "\n").trim().nfc().collect(),
+        Lines::Many => raw
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .trim()
+            .nfc()
+            .collect(),
     };
     let allowed = |c: char| lines == Lines::Many && c == '\n';
     if let Some(c) = text
@@ -205,16 +210,28 @@ mod tests {
         assert_eq!(Name::parse("  Lead ").expect("valid").as_str(), "Lead");
         assert_eq!(Name::parse("   "), Err(ValueError::Empty { what: "name" }));
         assert!(Name::parse(&"x".repeat(201)).is_err());
-        assert!(Name::parse(&"é".repeat(200)).is_ok(), "characters, not bytes");
+        assert!(
+            Name::parse(&"é".repeat(200)).is_ok(),
+            "characters, not bytes"
+        );
     }
 
     #[test]
     fn names_are_nfc_and_hold_no_control_characters() {
         let nfd = "A\u{030a}se";
         assert_eq!(Name::parse(nfd).expect("valid").as_str(), "Åse");
-        for bad in ["Ola\0Nordmann", "Ola\nNordmann", "Ola\tNordmann", "Ola\u{7f}", "a\u{2028}b"] {
+        for bad in [
+            "Ola\0Nordmann",
+            "Ola\nNordmann",
+            "Ola\tNordmann",
+            "Ola\u{7f}",
+            "a\u{2028}b",
+        ] {
             let err = Name::parse(bad).expect_err("control");
-            assert!(matches!(err, ValueError::ControlCharacter { what: "name", .. }), "{bad:?}");
+            assert!(
+                matches!(err, ValueError::ControlCharacter { what: "name", .. }),
+                "{bad:?}"
+            );
             assert!(!err.to_string().contains('\0'), "{err}");
         }
     }
@@ -225,7 +242,10 @@ mod tests {
         assert_eq!(text.as_deref(), Ok("Storgata 1\n0155 Oslo"));
         assert!(clean_text("address", "Storgata\u{0}1", 100, Lines::Many).is_err());
         assert!(clean_text("address", "Storgata\n1", 100, Lines::One).is_err());
-        assert_eq!(clean_text("address", "  ", 100, Lines::One).as_deref(), Ok(""));
+        assert_eq!(
+            clean_text("address", "  ", 100, Lines::One).as_deref(),
+            Ok("")
+        );
     }
 
     #[test]

@@ -717,3 +717,30 @@ fn a_progress_outcome_clears_the_retry_delay() {
     assert_eq!(lead.enrollment.retry_at(), None);
     assert_eq!(lead.enrollment.attempts(), 1, "attempts are history");
 }
+
+#[test]
+fn a_meeting_outside_the_accepted_years_names_its_field() {
+    use cube_domain::time_bounds::TimeOutOfBounds;
+    let world = World::meetings();
+    let far = time::macros::datetime!(1500-06-01 10:00 UTC);
+    let mut command = booking(Some("Video"), 60, 30);
+    if let Some(meeting) = command.meeting.as_mut() {
+        meeting.start = far;
+    }
+    assert_eq!(
+        seller_registers(&world, command),
+        Err(RegistrationError::Time(TimeOutOfBounds {
+            field: "meeting.start",
+            year: 1500
+        }))
+    );
+    let mut command = booking(Some("Video"), 60, 30);
+    if let Some(meeting) = command.meeting.as_mut() {
+        meeting.end = time::macros::datetime!(9999-01-01 0:00 UTC);
+    }
+    let err = seller_registers(&world, command).expect_err("refused");
+    assert!(
+        err.to_string().starts_with("`meeting.end` must be between"),
+        "{err}"
+    );
+}

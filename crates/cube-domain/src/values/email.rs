@@ -191,8 +191,14 @@ mod tests {
             ("test@iana.org", "test@iana.org"),
             ("first.last@iana.org", "first.last@iana.org"),
             ("a+tag@sub.example.co.uk", "a+tag@sub.example.co.uk"),
-            ("!#$%&'*+-/=?^_`{}|~@example.org", "!#$%&'*+-/=?^_`{}|~@example.org"),
-            ("test@xn--hxajbheg2az3al.xn--jxalpdlp", "test@xn--hxajbheg2az3al.xn--jxalpdlp"),
+            (
+                "!#$%&'*+-/=?^_`{}|~@example.org",
+                "!#$%&'*+-/=?^_`{}|~@example.org",
+            ),
+            (
+                "test@xn--hxajbheg2az3al.xn--jxalpdlp",
+                "test@xn--hxajbheg2az3al.xn--jxalpdlp",
+            ),
             ("ola@blåbær.no", "ola@blåbær.no"),
             ("ola@BLÅBÆR.NO", "ola@blåbær.no"),
             // NFD in, NFC stored.
@@ -251,10 +257,7 @@ mod tests {
             problem(&format!("{}@example.no", "a".repeat(65))),
             P::LocalTooLong
         );
-        assert_eq!(
-            problem(&format!("a@{}.no", "b".repeat(64))),
-            P::Domain
-        );
+        assert_eq!(problem(&format!("a@{}.no", "b".repeat(64))), P::Domain);
         let label = "b".repeat(60);
         assert_eq!(
             problem(&format!("a@{label}.{label}.{label}.{label}.{label}.no")),
