@@ -132,7 +132,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        owner.set_controller(controller);
+        owner.set_controller(controller.cleaned()?);
         owner.set_purposes(purposes);
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;

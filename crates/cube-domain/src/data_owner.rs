@@ -5,7 +5,9 @@
 
 use crate::fields::{FieldDefinition, FieldError, check_definitions};
 use crate::ids::{DataOwnerId, OrganisationId};
-use crate::values::{Email, Name, PhoneNumber, PhoneRegion, ValueError};
+use crate::values::{
+    Email, InvalidInput, Lines, Name, PhoneNumber, PhoneRegion, ValueError, clean_text,
+};
 use serde::{Deserialize, Serialize};
 
 /// The two CRM datasets of a data owner.
@@ -30,6 +32,41 @@ pub struct Controller {
     pub contact_email: Option<Email>,
     /// Data-protection contact (name or e-mail).
     pub data_protection_contact: Option<String>,
+}
+
+impl Controller {
+    /// The longest organisation number or data-protection contact, in characters.
+    pub const MAX_LINE: usize = 200;
+    /// The longest address, in characters (line breaks allowed).
+    pub const MAX_ADDRESS: usize = 500;
+
+    /// The details with every free text cleaned (`clean_text`: NFC, trimmed, no control
+    /// characters, at most its maximum); a text empty after trimming becomes `None`. The
+    /// error names the field as `controller.<field>`.
+    pub fn cleaned(self) -> Result<Self, InvalidInput> {
+        let clean = |field: &'static str, text: Option<String>, max, lines| {
+            text.map(|t| clean_text(field, &t, max, lines))
+                .transpose()
+                .map(|t| t.filter(|t| !t.is_empty()))
+                .map_err(|e| e.at(format!("controller.{field}")))
+        };
+        Ok(Self {
+            organisation_number: clean(
+                "organisation_number",
+                self.organisation_number,
+                Self::MAX_LINE,
+                Lines::One,
+            )?,
+            address: clean("address", self.address, Self::MAX_ADDRESS, Lines::Many)?,
+            data_protection_contact: clean(
+                "data_protection_contact",
+                self.data_protection_contact,
+                Self::MAX_LINE,
+                Lines::One,
+            )?,
+            ..self
+        })
+    }
 }
 
 /// The legal basis of a processing purpose (GDPR art. 6).
@@ -228,6 +265,12 @@ mod tests {
             data_protection_contact: Some("personvern@acme.no".into()),
         });
         assert_eq!(owner.gdpr_gaps(), vec![GdprGap::ProcessingPurpose]);
+        let nul = Controller {
+            address: Some("Storgata\u{0} 1".into()),
+            ..Controller::default()
+        };
+        let err = nul.cleaned().expect_err("a NUL");
+        assert_eq!(err.field, "controller.address");
         owner.set_purposes(vec![ProcessingPurpose {
             description: Name::parse("Telemarketing").expect("valid"),
             legal_basis: LegalBasis::LegitimateInterests,

@@ -14,6 +14,7 @@ use crate::ids::{
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
 use crate::product::{Currency, Product};
 use crate::time_bounds::{TimeOutOfBounds, checked_time};
+use crate::values::{InvalidInput, Lines, ValueError, clean_text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -277,6 +278,9 @@ pub enum RegistrationError {
     /// The note is too long.
     #[error("the note must be at most {MAX_NOTE} characters")]
     NoteTooLong,
+    /// The note holds control characters other than line breaks.
+    #[error(transparent)]
+    Note(InvalidInput),
     /// A follow-up or meeting time outside the years Cube accepts.
     #[error(transparent)]
     Time(#[from] TimeOutOfBounds),
@@ -349,13 +353,16 @@ pub fn register(
             state,
         });
     }
-    if command
+    let note = match command
         .note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE)
+        .as_deref()
+        .map(|n| clean_text("note", n, MAX_NOTE, Lines::Many))
     {
-        return Err(RegistrationError::NoteTooLong);
-    }
+        None => None,
+        Some(Ok(note)) => Some(note).filter(|n| !n.is_empty()),
+        Some(Err(ValueError::TooLong { .. })) => return Err(RegistrationError::NoteTooLong),
+        Some(Err(error)) => return Err(RegistrationError::Note(error.at("note"))),
+    };
     let setup = assignment.setup();
     let option = check_option(
         setup.outcome_options.get(&outcome_id),
@@ -421,7 +428,7 @@ pub fn register(
         meeting: meeting.as_ref().map(|m| m.id),
         follow_up,
         retry_at,
-        note: command.note,
+        note,
     };
     let mut enrollment = enrollment.clone();
     enrollment.apply(&event);

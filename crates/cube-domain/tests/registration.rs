@@ -744,3 +744,21 @@ fn a_meeting_outside_the_accepted_years_names_its_field() {
         "{err}"
     );
 }
+
+#[test]
+fn a_note_is_kept_with_its_line_breaks_but_no_other_control_characters() {
+    let world = World::sales();
+    let note = |text: &str| RegisterOutcome {
+        note: Some(text.to_owned()),
+        ..RegisterOutcome::new(so::NO_ANSWER)
+    };
+    let registration =
+        seller_registers(&world, note(" Ring etter kl. 16\r\nspør etter A\u{30a}se "))
+            .expect("a note");
+    assert_eq!(
+        registration.event.note.as_deref(),
+        Some("Ring etter kl. 16\nspør etter Åse")
+    );
+    let err = seller_registers(&world, note("bell\u{7}")).expect_err("a BEL");
+    assert!(err.to_string().starts_with("`note`:"), "{err}");
+}
