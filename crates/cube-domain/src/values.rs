@@ -6,8 +6,8 @@
 //! # Layout
 //! - this file: `ValueError`, `clean_text` (NFC, no control characters, a maximum length)
 //!   and `Name`.
-//! - [`phone`]: `PhoneNumber` and `PhoneRegion` (libphonenumber's data).
-//! - [`email`]: `Email`.
+//! - `phone`: `PhoneNumber` and `PhoneRegion` (libphonenumber's data).
+//! - `email`: `Email`.
 
 mod email;
 mod phone;
