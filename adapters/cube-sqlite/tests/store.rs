@@ -74,8 +74,9 @@ async fn migrations_apply_twice_without_change() {
         .await
         .unwrap();
     assert_eq!(
-        applied.0, 4,
-        "0001_initial, 0002_credentials, 0003_customer_search and 0004_outbox_failures, once each"
+        applied.0, 5,
+        "0001_initial, 0002_credentials, 0003_customer_search, 0004_outbox_failures and \
+         0009_search_text_nfc, once each"
     );
     store.close().await;
     // A second process opening the same file migrates nothing either.
