@@ -311,6 +311,142 @@ async fn bad_customer_input_is_a_problem_that_names_the_field() {
 }
 
 #[tokio::test]
+async fn value_problems_name_the_field_and_never_echo_huge_input() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers", owner(&app));
+    let base = || json!({ "dataset": "b2c", "name": "Kari", "phones": ["+4791234567"] });
+    let with = |key: &str, value: Value| {
+        let mut body = base();
+        body[key] = value;
+        body
+    };
+    let huge = "x".repeat(10_000);
+    let cases = [
+        (
+            with("phones", json!(["+4791234567", "+47 (0) 12345678"])),
+            "`phones[1]`:",
+        ),
+        (with("phones", json!(["912345678"])), "`phones[0]`:"),
+        (
+            with("email", json!("kari..nordmann@example.no")),
+            "`email`:",
+        ),
+        (with("email", json!("\u{feff}kari@example.no")), "`email`:"),
+        (
+            with("email", json!(format!("{huge}@example.no"))),
+            "`email`:",
+        ),
+        (with("name", json!("Kari\u{0}Nordmann")), "`name`:"),
+        (with("name", json!(huge.clone())), "`name`:"),
+        (with("address", json!("Storgata 1\u{7}")), "`address`:"),
+        (with("address", json!("x".repeat(100_000))), "`address`:"),
+        (with("external_id", json!("crm\n1")), "`external_id`:"),
+    ];
+    for (body, named) in cases {
+        let (status, problem) = app
+            .call(Method::POST, &uri, Some(&t.admin), Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["status"], 422, "{problem}");
+        let text = detail(&problem);
+        assert!(text.starts_with(named), "{named}: {text}");
+        assert!(
+            text.len() < 400,
+            "the detail repeats the input: {} bytes",
+            text.len()
+        );
+        assert!(!text.contains('\0'), "{text}");
+    }
+    assert_eq!(
+        customer_count(&app, &t.admin).await,
+        20,
+        "nothing was written"
+    );
+
+    // The import takes a larger body, but no larger address: the row is refused, briefly.
+    let (status, report) = app
+        .call(
+            Method::POST,
+            &format!("{uri}/import"),
+            Some(&t.manager),
+            Some(
+                json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [
+                { "name": "Huge AS", "phones": ["+4792000001"], "address": "x".repeat(1 << 20) },
+            ] }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let reason = report["rejected"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("`address`: address must be at most 500"),
+        "{reason}"
+    );
+    assert!(reason.len() < 200, "{reason}");
+
+    // Numbers without a country code are read in the data owner's region (Norway here).
+    let (status, created) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(with("phones", json!(["912 34 567", "0046 70 123 45 67"]))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["phones"], json!(["+4791234567", "+46701234567"]));
+    let (status, created) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.admin),
+            Some(json!({ "dataset": "b2c", "name": "A\u{30a}se", "email": "ola@BLÅBÆR.no" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], "Åse");
+    assert_eq!(created["email"], "ola@blåbær.no");
+}
+
+#[tokio::test]
+async fn a_swedish_data_owner_reads_numbers_without_a_country_code_as_swedish() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/data-owners",
+            Some(&t.admin),
+            Some(json!({ "name": "Svensk Kraft", "phone_region": "Sverige" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).starts_with("`phone_region`:"), "{problem}");
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/data-owners",
+            Some(&t.admin),
+            Some(json!({ "name": "Svensk Kraft", "phone_region": "se" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["phone_region"], "SE");
+    let id = created["id"].as_str().expect("an id");
+    let (status, customer) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{id}/customers"),
+            Some(&t.admin),
+            Some(json!({ "dataset": "b2c", "name": "Sven", "phones": ["070-123 45 67", "+47 912 34 567"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    assert_eq!(customer["phones"], json!(["+46701234567", "+4791234567"]));
+}
+
+#[tokio::test]
 async fn customers_come_a_page_at_a_time_and_bad_pages_are_problems() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;
@@ -1230,6 +1366,19 @@ async fn the_clock_runs_from_start_to_stop_and_hours_can_be_added_by_hand() {
     assert!(detail(&problem).contains("no clock"), "{problem}");
 
     let manual = format!("/api/assignments/{assignment}/time");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &manual,
+            Some(&t.seller),
+            Some(json!({ "start": "0001-01-01T06:00:00Z", "end": "0001-01-01T07:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        detail(&problem).starts_with("`start` must be between 1900"),
+        "{problem}"
+    );
     let (status, added) = app
         .call(
             Method::POST,

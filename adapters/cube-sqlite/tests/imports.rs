@@ -76,7 +76,7 @@ async fn rows_match_create_and_enroll_in_import_order() {
 
     let rows = vec![
         // Customer 1's external id ("ext-1"), under a new id: matched.
-        (row_customer(101, Some("ext-1"), 11_111_111), 201),
+        (row_customer(101, Some("ext-1"), 41_111_111), 201),
         // No external id, but customer 2's phone (+47 9000 0002): matched, already enrolled.
         (row_customer(102, None, 90_000_002), 202),
         // New.
@@ -132,7 +132,7 @@ async fn a_failing_batch_leaves_the_unit_as_it_was() {
         .unwrap();
     // The second row reuses enrollment 1's id: the batch fails there.
     let rows = vec![
-        (row_customer(101, Some("a"), 11_111_111), 201),
+        (row_customer(101, Some("a"), 41_111_111), 201),
         (row_customer(102, Some("b"), 22_222_222), 1),
     ];
     let failed = uow.import_batch(&batch(rows)).await;

@@ -13,7 +13,7 @@ use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId}
 use cube_domain::ports::{
     ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError, UnitOfWork,
 };
-use cube_domain::values::{Email, Name, PhoneNumber};
+use cube_domain::values::{Email, Name};
 use std::collections::BTreeMap;
 
 /// A customer as typed in or read from a spreadsheet row: text to be parsed.
@@ -97,8 +97,13 @@ pub fn parse_customer(
     let phones = input
         .phones
         .iter()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| PhoneNumber::parse(p))
+        .enumerate()
+        .filter(|(_, p)| !p.trim().is_empty())
+        .map(|(i, p)| {
+            owner
+                .parse_phone(p)
+                .map_err(|e| e.at(format!("phones[{i}]")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let non_empty = |s: &Option<String>| {
         s.as_ref()
@@ -107,9 +112,10 @@ pub fn parse_customer(
     };
     let email = non_empty(&input.email)
         .map(|e| Email::parse(&e))
-        .transpose()?;
+        .transpose()
+        .map_err(|e| e.at("email"))?;
     let details = CustomerDetails {
-        name: Name::parse(&input.name)?,
+        name: Name::parse(&input.name).map_err(|e| e.at("name"))?,
         phones,
         email,
         address: non_empty(&input.address),

@@ -14,8 +14,9 @@ use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
 use cube_domain::reports::SumOverflow;
+use cube_domain::time_bounds::TimeOutOfBounds;
 use cube_domain::time_entry::TimeEntryError;
-use cube_domain::values::ValueError;
+use cube_domain::values::{InvalidInput, ValueError};
 use thiserror::Error;
 
 /// Why a use case did not happen. Nothing was written when one is returned.
@@ -33,6 +34,9 @@ pub enum AppError {
     /// A value is malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
+    /// A value is malformed, and the message names the input field.
+    #[error(transparent)]
+    Input(#[from] InvalidInput),
     /// A typed field is wrong.
     #[error(transparent)]
     Field(#[from] FieldError),
@@ -66,6 +70,9 @@ pub enum AppError {
     /// A bulk selection names something the assignment does not have.
     #[error(transparent)]
     Selection(#[from] SelectionError),
+    /// A time or date outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] TimeOutOfBounds),
     /// A hard-stop activity limit is reached: no more customers are handed out.
     #[error(
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
@@ -142,6 +149,7 @@ impl AppError {
             AppError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
             AppError::Store(StoreError::Corrupt(_)) => ErrorKind::Internal,
             AppError::Value(_)
+            | AppError::Input(_)
             | AppError::Field(_)
             | AppError::Customer(_)
             | AppError::Product(_)
@@ -151,6 +159,7 @@ impl AppError {
             | AppError::TimeEntry(_)
             | AppError::Selection(_)
             | AppError::Sum(_)
+            | AppError::Time(_)
             | AppError::Invalid(_)
             | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,

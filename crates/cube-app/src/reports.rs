@@ -20,6 +20,7 @@ use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
     OutcomeDistribution, PerformanceReport, SalesReport,
 };
+use cube_domain::time_bounds::checked_time;
 use cube_domain::time_entry::hours_of;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -70,8 +71,11 @@ impl Window {
 
     /// Checks the window is not empty or reversed, after truncating both bounds to the
     /// domain's precision (whole microseconds, `cube_domain::instant`), so every store counts
-    /// the same events.
+    /// the same events; both ends must lie in the years Cube accepts
+    /// (`cube_domain::time_bounds`).
     pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> AppResult<Self> {
+        checked_time("from", from)?;
+        checked_time("to", to)?;
         let (from, to) = (instant::truncate(from), instant::truncate(to));
         if to <= from {
             return Err(AppError::Invalid(

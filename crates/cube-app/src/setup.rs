@@ -19,7 +19,7 @@ use cube_domain::ids::{
 use cube_domain::meeting::Calendar;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::product::{Currency, Product};
-use cube_domain::values::Name;
+use cube_domain::values::{Name, PhoneRegion};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -102,13 +102,28 @@ pub(crate) async fn managed_owner(
 }
 
 impl Cube {
-    /// Creates a data owner (admins).
+    /// Creates a data owner (admins) whose customers' phone numbers without a country code
+    /// are Norwegian.
     pub async fn create_data_owner(&self, actor_id: UserId, name: &str) -> AppResult<DataOwner> {
+        self.create_data_owner_in(actor_id, name, PhoneRegion::default())
+            .await
+    }
+
+    /// Creates a data owner (admins) whose customers' phone numbers without a country code
+    /// are read in `region`.
+    pub async fn create_data_owner_in(
+        &self,
+        actor_id: UserId,
+        name: &str,
+        region: PhoneRegion,
+    ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         access::authorize(&user, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
-        let owner = DataOwner::new(self.new_id(), user.organisation, Name::parse(name)?);
+        let name = Name::parse(name).map_err(|e| e.at("name"))?;
+        let mut owner = DataOwner::new(self.new_id(), user.organisation, name);
+        owner.set_phone_region(region);
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;
         Ok(owner)
@@ -128,7 +143,7 @@ impl Cube {
         let user = actor(uow.as_mut(), actor_id).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         expect_revision(expected, &owner, "data owner")?;
-        owner.set_controller(controller);
+        owner.set_controller(controller.cleaned()?);
         owner.set_purposes(purposes);
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;

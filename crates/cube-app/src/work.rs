@@ -15,7 +15,7 @@ use cube_domain::ids::{
 };
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{
-    self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext,
+    self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext, RegistrationError,
 };
 use cube_domain::ports::{
     NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
@@ -327,6 +327,8 @@ impl Cube {
         idempotency_key: Option<&str>,
         now: OffsetDateTime,
     ) -> AppResult<Registered> {
+        // Before any store is asked for meetings around a time it may not represent.
+        command.check_times().map_err(RegistrationError::from)?;
         // The domain's precision first: the overlap query and the stored meeting and
         // follow-up then hold the same times in every store.
         let command = command.truncated();

@@ -240,7 +240,13 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     assert_eq!(report.already_enrolled, 1);
     let rejected: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
     assert_eq!(rejected, vec![2, 3, 5]);
-    assert!(report.rejected[0].reason.contains("E.164"));
+    assert!(
+        report.rejected[0]
+            .reason
+            .starts_with("`phones[0]`: phone number '12345'"),
+        "{}",
+        report.rejected[0].reason
+    );
     assert!(report.rejected[1].reason.contains("row 1"));
     assert!(report.rejected[2].reason.contains("Mining"));
     let status = h

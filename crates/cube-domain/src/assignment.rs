@@ -40,6 +40,9 @@ pub enum AssignmentError {
     /// Something else in the setup is inconsistent; the message says what.
     #[error("{0}")]
     Setup(String),
+    /// A visibility date outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] crate::time_bounds::TimeOutOfBounds),
 }
 
 fn list_ids(ids: &[UserId]) -> String {

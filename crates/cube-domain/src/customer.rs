@@ -6,10 +6,11 @@ use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldValues, check_values};
 use crate::ids::{CustomerId, DataOwnerId};
 use crate::ports::CustomerKey;
-use crate::values::{Email, Name, PhoneNumber};
+use crate::values::{Email, Lines, Name, PhoneNumber, ValueError, clean_text};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
 
 /// Why a customer was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -23,6 +24,14 @@ pub enum CustomerError {
     /// Nothing to call or write to.
     #[error("a customer needs at least one phone number or an e-mail address")]
     NoContact,
+    /// A fixed field's text is refused (control characters, too long).
+    #[error("`{field}`: {error}")]
+    Text {
+        /// The field (`address`, `registry_number`, `external_id`).
+        field: &'static str,
+        /// Why.
+        error: ValueError,
+    },
 }
 
 /// Another customer of the same data owner already has one of this customer's keys. An
@@ -57,6 +66,42 @@ pub struct CustomerDetails {
     pub external_id: Option<String>,
 }
 
+impl CustomerDetails {
+    /// The longest postal address, in characters (line breaks allowed).
+    pub const MAX_ADDRESS: usize = 500;
+    /// The longest organisation or person number, in characters.
+    pub const MAX_REGISTRY_NUMBER: usize = 64;
+    /// The longest external id, in characters.
+    pub const MAX_EXTERNAL_ID: usize = 200;
+
+    /// The details with every free text cleaned (`clean_text`: NFC, trimmed, no control
+    /// characters, at most its maximum); a text empty after trimming becomes `None`.
+    pub fn cleaned(self) -> Result<Self, CustomerError> {
+        let clean = |field, text: Option<String>, max, lines| {
+            text.map(|t| clean_text(field, &t, max, lines))
+                .transpose()
+                .map(|t| t.filter(|t| !t.is_empty()))
+                .map_err(|error| CustomerError::Text { field, error })
+        };
+        Ok(Self {
+            address: clean("address", self.address, Self::MAX_ADDRESS, Lines::Many)?,
+            registry_number: clean(
+                "registry_number",
+                self.registry_number,
+                Self::MAX_REGISTRY_NUMBER,
+                Lines::One,
+            )?,
+            external_id: clean(
+                "external_id",
+                self.external_id,
+                Self::MAX_EXTERNAL_ID,
+                Lines::One,
+            )?,
+            ..self
+        })
+    }
+}
+
 /// A customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
@@ -80,7 +125,8 @@ impl Customer {
             .collect()
     }
 
-    /// Creates a customer, checking the custom fields against the data owner's definitions.
+    /// Creates a customer: the free texts cleaned (`CustomerDetails::cleaned`), the custom
+    /// fields checked against the data owner's definitions.
     pub fn new(
         id: CustomerId,
         owner: &DataOwner,
@@ -91,6 +137,7 @@ impl Customer {
         if details.phones.is_empty() && details.email.is_none() {
             return Err(CustomerError::NoContact);
         }
+        let details = details.cleaned()?;
         check_values(owner.fields(dataset), &fields)?;
         Ok(Self {
             id,
@@ -208,11 +255,12 @@ impl Customer {
     }
 }
 
-/// Folds text for case-insensitive search: Unicode lower case, so "ØDEGÅRD" finds
-/// "Ødegård". Stores never fold themselves (SQLite's `lower` knows ASCII only), so the
-/// customer's search text and the searched words go through this one function.
+/// Folds text for case-insensitive search: NFC, then Unicode lower case, so "ØDEGÅRD"
+/// finds "Ødegård" and "Åse" typed with a combining ring finds "Åse". Stores never fold
+/// themselves (SQLite's `lower` knows ASCII only), so the customer's search text and the
+/// searched words go through this one function.
 pub fn fold_case(text: &str) -> String {
-    text.to_lowercase()
+    text.nfc().collect::<String>().to_lowercase()
 }
 
 /// Why a search text was refused.
@@ -327,6 +375,65 @@ impl CustomerFilter {
 }
 
 #[cfg(test)]
+mod details_tests {
+    use super::*;
+    use crate::ids::OrganisationId;
+    use uuid::Uuid;
+
+    fn customer(details: CustomerDetails) -> Result<Customer, CustomerError> {
+        let owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::nil()),
+            OrganisationId::from_uuid(Uuid::nil()),
+            Name::parse("Acme").expect("valid"),
+        );
+        let id = CustomerId::from_uuid(Uuid::nil());
+        Customer::new(id, &owner, Dataset::B2c, details, FieldValues::new())
+    }
+
+    fn details(address: &str, registry: &str, external: &str) -> CustomerDetails {
+        CustomerDetails {
+            name: Name::parse("Kari").expect("valid"),
+            phones: vec![PhoneNumber::parse("+4791234567").expect("valid")],
+            email: None,
+            address: Some(address.to_owned()),
+            registry_number: Some(registry.to_owned()),
+            external_id: Some(external.to_owned()),
+        }
+    }
+
+    #[test]
+    fn free_texts_are_nfc_trimmed_and_multi_line_only_where_they_may_be() {
+        let kari =
+            customer(details(" Gra\u{30a}sten 1\r\n0155 Oslo ", " 123 ", "  ")).expect("valid");
+        let d = kari.details();
+        assert_eq!(d.address.as_deref(), Some("Gr\u{e5}sten 1\n0155 Oslo"));
+        assert_eq!(d.registry_number.as_deref(), Some("123"));
+        assert_eq!(d.external_id, None, "blank is absent");
+    }
+
+    #[test]
+    fn control_characters_and_oversized_texts_are_refused_naming_the_field() {
+        for (details, field) in [
+            (details("Storgata\0 1", "1", "x"), "address"),
+            (details("Storgata 1", "1\n2", "x"), "registry_number"),
+            (details("Storgata 1", "1", "a\u{7}"), "external_id"),
+            (details(&"x".repeat(1 << 20), "1", "x"), "address"),
+            (details("a", &"1".repeat(65), "x"), "registry_number"),
+            (details("a", "1", &"x".repeat(201)), "external_id"),
+        ] {
+            let err = customer(details).expect_err("refused");
+            assert!(
+                matches!(&err, CustomerError::Text { field: f, .. } if *f == field),
+                "{err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.starts_with(&format!("`{field}`:")), "{text}");
+            assert!(text.len() < 200, "{text}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod search_tests {
     use super::*;
 
@@ -351,6 +458,21 @@ mod search_tests {
         assert!(err.to_string().contains("at most 100 characters"), "{err}");
         let just = "é".repeat(SearchWords::MAX_WORD_CHARS);
         assert!(SearchWords::parse(&just).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn a_search_finds_the_same_letters_however_they_were_composed() {
+        let nfd_stored = fold_case("A\u{30a}se Berg");
+        assert!(
+            SearchWords::parse("åse")
+                .expect("valid")
+                .found_in(&nfd_stored)
+        );
+        assert!(
+            SearchWords::parse("A\u{30a}SE")
+                .expect("valid")
+                .found_in(&fold_case("Åse"))
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use crate::fields::{FieldDefinition, FieldError, check_definitions};
 use crate::ids::{DataOwnerId, OrganisationId};
-use crate::values::{Email, Name};
+use crate::values::{
+    Email, InvalidInput, Lines, Name, PhoneNumber, PhoneRegion, ValueError, clean_text,
+};
 use serde::{Deserialize, Serialize};
 
 /// The two CRM datasets of a data owner.
@@ -30,6 +32,41 @@ pub struct Controller {
     pub contact_email: Option<Email>,
     /// Data-protection contact (name or e-mail).
     pub data_protection_contact: Option<String>,
+}
+
+impl Controller {
+    /// The longest organisation number or data-protection contact, in characters.
+    pub const MAX_LINE: usize = 200;
+    /// The longest address, in characters (line breaks allowed).
+    pub const MAX_ADDRESS: usize = 500;
+
+    /// The details with every free text cleaned (`clean_text`: NFC, trimmed, no control
+    /// characters, at most its maximum); a text empty after trimming becomes `None`. The
+    /// error names the field as `controller.<field>`.
+    pub fn cleaned(self) -> Result<Self, InvalidInput> {
+        let clean = |field: &'static str, text: Option<String>, max, lines| {
+            text.map(|t| clean_text(field, &t, max, lines))
+                .transpose()
+                .map(|t| t.filter(|t| !t.is_empty()))
+                .map_err(|e| e.at(format!("controller.{field}")))
+        };
+        Ok(Self {
+            organisation_number: clean(
+                "organisation_number",
+                self.organisation_number,
+                Self::MAX_LINE,
+                Lines::One,
+            )?,
+            address: clean("address", self.address, Self::MAX_ADDRESS, Lines::Many)?,
+            data_protection_contact: clean(
+                "data_protection_contact",
+                self.data_protection_contact,
+                Self::MAX_LINE,
+                Lines::One,
+            )?,
+            ..self
+        })
+    }
 }
 
 /// The legal basis of a processing purpose (GDPR art. 6).
@@ -68,6 +105,10 @@ pub struct DataOwner {
     purposes: Vec<ProcessingPurpose>,
     b2b_fields: Vec<FieldDefinition>,
     b2c_fields: Vec<FieldDefinition>,
+    /// Where a phone number typed without a country code is read (data owners stored before
+    /// it existed read Norwegian).
+    #[serde(default)]
+    phone_region: PhoneRegion,
 }
 
 /// One missing piece of GDPR information.
@@ -98,7 +139,25 @@ impl DataOwner {
             purposes: Vec::new(),
             b2b_fields: Vec::new(),
             b2c_fields: Vec::new(),
+            phone_region: PhoneRegion::default(),
         }
+    }
+
+    /// The region a phone number without a country code is read in (`91234567` is
+    /// `+4791234567` for a Norwegian data owner). Norway unless set.
+    pub fn phone_region(&self) -> PhoneRegion {
+        self.phone_region
+    }
+
+    /// Sets the region phone numbers without a country code are read in.
+    pub fn set_phone_region(&mut self, region: PhoneRegion) {
+        self.phone_region = region;
+    }
+
+    /// Parses a phone number given for one of this data owner's customers: with a country
+    /// code, or read in the data owner's region.
+    pub fn parse_phone(&self, raw: &str) -> Result<PhoneNumber, ValueError> {
+        PhoneNumber::parse_in(raw, self.phone_region)
     }
 
     /// The id.
@@ -218,6 +277,12 @@ mod tests {
             data_protection_contact: Some("personvern@acme.no".into()),
         });
         assert_eq!(owner.gdpr_gaps(), vec![GdprGap::ProcessingPurpose]);
+        let nul = Controller {
+            address: Some("Storgata\u{0} 1".into()),
+            ..Controller::default()
+        };
+        let err = nul.cleaned().expect_err("a NUL");
+        assert_eq!(err.field, "controller.address");
         owner.set_purposes(vec![ProcessingPurpose {
             description: Name::parse("Telemarketing").expect("valid"),
             legal_basis: LegalBasis::LegitimateInterests,
@@ -254,5 +319,34 @@ mod tests {
             .map(|f| f.key().as_str())
             .collect();
         assert_eq!(keys, ["zone", "industry", "age"]);
+    }
+
+    #[test]
+    fn phone_numbers_without_a_country_code_are_read_in_the_data_owners_region() {
+        let mut owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::nil()),
+            OrganisationId::from_uuid(Uuid::nil()),
+            Name::parse("Acme Energi").expect("valid"),
+        );
+        let phone = |owner: &DataOwner, raw| owner.parse_phone(raw).map(|p| p.to_string());
+        assert_eq!(phone(&owner, "912 34 567").as_deref(), Ok("+4791234567"));
+        assert_eq!(phone(&owner, "004791234567").as_deref(), Ok("+4791234567"));
+        owner.set_phone_region(PhoneRegion::parse("SE").expect("a region"));
+        assert_eq!(
+            phone(&owner, "070-123 45 67").as_deref(),
+            Ok("+46701234567")
+        );
+        assert_eq!(
+            phone(&owner, "+47 912 34 567").as_deref(),
+            Ok("+4791234567")
+        );
+        let mut stored = serde_json::to_value(&owner).expect("json");
+        assert_eq!(stored["phone_region"], "SE");
+        stored
+            .as_object_mut()
+            .expect("an object")
+            .remove("phone_region");
+        let old: DataOwner = serde_json::from_value(stored).expect("stored before regions");
+        assert_eq!(old.phone_region(), PhoneRegion::NORWAY);
     }
 }

@@ -2,12 +2,14 @@
 //! assignment's outcome fields: a definition (key, label, type, required) and values checked
 //! against it. Values are checked once, when they enter, so stored values are always typed.
 
+use crate::values::{Lines, ValueError, clean_text, excerpt};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use thiserror::Error;
 use time::Date;
+use unicode_normalization::UnicodeNormalization;
 
 /// Why a field definition or value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -38,6 +40,14 @@ pub enum FieldError {
         expected: &'static str,
         /// What was given.
         got: String,
+    },
+    /// A text value, label or choice with control characters or too long.
+    #[error("field '{key}': {error}")]
+    Text {
+        /// The field.
+        key: String,
+        /// Why.
+        error: ValueError,
     },
     /// A choice that is not on the list.
     #[error("field '{key}' has no choice '{value}'; choose one of: {choices}")]
@@ -161,6 +171,11 @@ impl FieldValue {
     }
 }
 
+/// The longest text value of a text field, in characters (line breaks allowed).
+pub const MAX_TEXT_VALUE: usize = 1000;
+/// The longest label or choice, in characters (one line).
+pub const MAX_LABEL: usize = 100;
+
 /// A field definition: a CRM field of a data owner, or an outcome field of an assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDefinition {
@@ -171,13 +186,30 @@ pub struct FieldDefinition {
 }
 
 impl FieldDefinition {
-    /// Defines a field; choice fields need at least one distinct, non-empty choice.
+    /// Defines a field; choice fields need at least one distinct, non-empty choice. The label
+    /// and the choices are one-line texts of at most `MAX_LABEL` characters (`clean_text`).
     pub fn new(
         key: FieldKey,
         label: impl Into<String>,
         field_type: FieldType,
         required: bool,
     ) -> Result<Self, FieldError> {
+        let text = |what, raw: &str| {
+            clean_text(what, raw, MAX_LABEL, Lines::One).map_err(|error| FieldError::Text {
+                key: key.0.clone(),
+                error,
+            })
+        };
+        let label = text("the label", &label.into())?;
+        let field_type = match field_type {
+            FieldType::Choice { choices } => FieldType::Choice {
+                choices: choices
+                    .iter()
+                    .map(|c| text("a choice", c))
+                    .collect::<Result<_, _>>()?,
+            },
+            other => other,
+        };
         if let FieldType::Choice { choices } = &field_type {
             let mut seen = std::collections::BTreeSet::new();
             let distinct = choices
@@ -189,7 +221,7 @@ impl FieldDefinition {
         }
         Ok(Self {
             key,
-            label: label.into(),
+            label,
             field_type,
             required,
         })
@@ -227,8 +259,16 @@ impl FieldDefinition {
             return Err(FieldError::WrongType {
                 key: self.key.0.clone(),
                 expected: self.field_type.describe(),
-                got: value.display(),
+                got: excerpt(&value.display()),
             });
+        }
+        if let FieldValue::Text(text) = value {
+            clean_text("the text", text, MAX_TEXT_VALUE, Lines::Many).map_err(|error| {
+                FieldError::Text {
+                    key: self.key.0.clone(),
+                    error,
+                }
+            })?;
         }
         if let (FieldType::Choice { choices }, FieldValue::Choice(v)) = (&self.field_type, value)
             && !choices.contains(v)
@@ -243,15 +283,24 @@ impl FieldDefinition {
     }
 
     /// Parses text (a spreadsheet cell, a form value) into a value of this field's type.
+    /// Text values are cleaned (`clean_text`: NFC, no control characters but line breaks, at
+    /// most `MAX_TEXT_VALUE` characters).
     pub fn parse_text(&self, raw: &str) -> Result<FieldValue, FieldError> {
         let raw = raw.trim();
         let wrong = || FieldError::WrongType {
             key: self.key.0.clone(),
             expected: self.field_type.describe(),
-            got: raw.to_owned(),
+            got: excerpt(raw),
         };
         let value = match &self.field_type {
-            FieldType::Text => FieldValue::Text(raw.to_owned()),
+            FieldType::Text => FieldValue::Text(
+                clean_text("the text", raw, MAX_TEXT_VALUE, Lines::Many).map_err(|error| {
+                    FieldError::Text {
+                        key: self.key.0.clone(),
+                        error,
+                    }
+                })?,
+            ),
             FieldType::Number => FieldValue::Number(raw.parse().map_err(|_| wrong())?),
             FieldType::Decimal => {
                 FieldValue::Decimal(raw.replace(',', ".").parse().map_err(|_| wrong())?)
@@ -265,7 +314,7 @@ impl FieldDefinition {
                 "false" | "no" | "nei" | "0" => FieldValue::Boolean(false),
                 _ => return Err(wrong()),
             },
-            FieldType::Choice { .. } => FieldValue::Choice(raw.to_owned()),
+            FieldType::Choice { .. } => FieldValue::Choice(raw.nfc().collect()),
         };
         self.check(&value)?;
         Ok(value)
@@ -374,6 +423,33 @@ mod tests {
             FieldDefinition::new(key("founded"), "Founded", FieldType::Date, false).expect("ok");
         assert!(founded.parse_text("2024-02-30").is_err());
         assert!(founded.parse_text("2024-02-29").is_ok());
+    }
+
+    #[test]
+    fn text_values_are_clean_and_bounded() {
+        let notes =
+            FieldDefinition::new(key("notes"), "Notes", FieldType::Text, false).expect("ok");
+        assert_eq!(
+            notes.parse_text(" Ga\u{30a}rd\r\nline two "),
+            Ok(FieldValue::Text("Gård\nline two".into()))
+        );
+        for bad in ["nul\0", "bell\u{7}"] {
+            assert!(
+                matches!(notes.parse_text(bad), Err(FieldError::Text { .. })),
+                "{bad:?}"
+            );
+            assert!(
+                notes.check(&FieldValue::Text(bad.into())).is_err(),
+                "{bad:?}"
+            );
+        }
+        let long = "x".repeat(MAX_TEXT_VALUE + 1);
+        assert!(notes.parse_text(&long).is_err());
+        let err = notes.check(&FieldValue::Text(long)).expect_err("too long");
+        assert!(err.to_string().len() < 200, "{err}");
+        assert!(FieldDefinition::new(key("x"), "La\0bel", FieldType::Text, false).is_err());
+        let choices = vec!["A\tB".to_owned()];
+        assert!(FieldDefinition::new(key("x"), "X", FieldType::Choice { choices }, false).is_err());
     }
 
     #[test]

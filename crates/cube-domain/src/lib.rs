@@ -15,6 +15,8 @@
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
 //! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
 //!   precision (whole microseconds) every time is truncated to at the edge.
+//! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`time_bounds`]: the years
+//!   a time given by a user may fall in.
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`access`]: users, roles and the access policy.
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
@@ -38,5 +40,6 @@ pub mod product;
 pub mod queue;
 pub mod reports;
 pub mod sms;
+pub mod time_bounds;
 pub mod time_entry;
 pub mod values;

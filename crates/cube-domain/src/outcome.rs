@@ -14,6 +14,8 @@ use crate::ids::{
 use crate::instant;
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
 use crate::product::{Currency, MAX_QUANTITY, PriceError, Product, check_unit_price};
+use crate::time_bounds::{TimeOutOfBounds, checked_time};
+use crate::values::{InvalidInput, Lines, ValueError, clean_text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -146,6 +148,20 @@ impl RegisterOutcome {
         }
         self.follow_up_at = self.follow_up_at.map(instant::truncate);
         self
+    }
+
+    /// Checks every time the command carries (`follow_up_at`, `meeting.start`,
+    /// `meeting.end`) lies in the accepted window; `register` does it first, and a caller
+    /// that looks up meetings around the requested time does it before asking its store.
+    pub fn check_times(&self) -> Result<(), TimeOutOfBounds> {
+        if let Some(at) = self.follow_up_at {
+            checked_time("follow_up_at", at)?;
+        }
+        if let Some(meeting) = &self.meeting {
+            checked_time("meeting.start", meeting.start)?;
+            checked_time("meeting.end", meeting.end)?;
+        }
+        Ok(())
     }
 }
 
@@ -290,6 +306,12 @@ pub enum RegistrationError {
     /// The note is too long.
     #[error("the note must be at most {MAX_NOTE} characters")]
     NoteTooLong,
+    /// The note holds control characters other than line breaks.
+    #[error(transparent)]
+    Note(InvalidInput),
+    /// A follow-up or meeting time outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] TimeOutOfBounds),
 }
 
 /// What registration reads besides the enrollment.
@@ -343,6 +365,7 @@ pub fn register(
     if enrollment.assignment() != assignment.id() {
         return Err(RegistrationError::WrongAssignment);
     }
+    command.check_times()?;
     check_lease(enrollment, registrar, now)?;
     let outcome_id = command.outcome;
     let outcome = flow
@@ -358,13 +381,16 @@ pub fn register(
             state,
         });
     }
-    if command
+    let note = match command
         .note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE)
+        .as_deref()
+        .map(|n| clean_text("note", n, MAX_NOTE, Lines::Many))
     {
-        return Err(RegistrationError::NoteTooLong);
-    }
+        None => None,
+        Some(Ok(note)) => Some(note).filter(|n| !n.is_empty()),
+        Some(Err(ValueError::TooLong { .. })) => return Err(RegistrationError::NoteTooLong),
+        Some(Err(error)) => return Err(RegistrationError::Note(error.at("note"))),
+    };
     let setup = assignment.setup();
     let option = check_option(
         setup.outcome_options.get(&outcome_id),
@@ -431,7 +457,7 @@ pub fn register(
         meeting: meeting.as_ref().map(|m| m.id),
         follow_up,
         retry_at,
-        note: command.note,
+        note,
     };
     let mut enrollment = enrollment.clone();
     enrollment.apply(&event);

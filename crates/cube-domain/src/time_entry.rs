@@ -2,6 +2,7 @@
 //! registered here.
 
 use crate::ids::{AssignmentId, TimeEntryId, UserId};
+use crate::time_bounds::{TimeOutOfBounds, checked_time};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -42,6 +43,9 @@ pub enum TimeEntryError {
         /// Its start.
         start: OffsetDateTime,
     },
+    /// A start or end outside the years Cube accepts.
+    #[error(transparent)]
+    Time(#[from] TimeOutOfBounds),
 }
 
 /// Hours on an assignment: running (no end yet) or finished.
@@ -76,7 +80,8 @@ impl TimeEntry {
         }
     }
 
-    /// A finished entry registered by hand.
+    /// A finished entry registered by hand; `start` and `end` must lie in the accepted
+    /// window (`time_bounds`).
     pub fn manual(
         id: TimeEntryId,
         user: UserId,
@@ -84,6 +89,8 @@ impl TimeEntry {
         start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<Self, TimeEntryError> {
+        checked_time("start", start)?;
+        checked_time("end", end)?;
         let mut entry = Self::start(id, user, assignment, start);
         entry.stop(end)?;
         Ok(entry)

@@ -108,6 +108,34 @@ fn a_follow_up_time_must_be_in_the_future() {
 }
 
 #[test]
+fn a_follow_up_time_outside_the_accepted_years_names_the_field() {
+    use cube_domain::time_bounds::TimeOutOfBounds;
+    use time::macros::datetime;
+    let world = World::sales();
+    for (at, year) in [
+        (datetime!(9999-12-31 12:00 UTC), 9999),
+        (datetime!(2262-04-12 0:00 UTC), 2262),
+    ] {
+        let err = world
+            .seller_registers(
+                &world.enroll(1),
+                SELLER,
+                with_follow_up(so::CALL_BACK_LATER, at),
+                T0,
+            )
+            .expect_err("refused");
+        assert_eq!(
+            err,
+            RegistrationError::Time(TimeOutOfBounds {
+                field: "follow_up_at",
+                year
+            })
+        );
+        assert!(err.to_string().starts_with("`follow_up_at`"), "{err}");
+    }
+}
+
+#[test]
 fn a_progress_outcome_without_the_follow_up_flag_takes_no_time() {
     let world = World::sales();
     assert_eq!(

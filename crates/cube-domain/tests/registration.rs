@@ -807,3 +807,48 @@ fn a_line_is_bounded_in_quantity_and_price() {
         Err(RegistrationError::Price(_, PriceError::TooPrecise(_)))
     ));
 }
+
+#[test]
+fn a_meeting_outside_the_accepted_years_names_its_field() {
+    use cube_domain::time_bounds::TimeOutOfBounds;
+    let world = World::meetings();
+    let far = time::macros::datetime!(1500-06-01 10:00 UTC);
+    let mut command = booking(Some("Video"), 60, 30);
+    if let Some(meeting) = command.meeting.as_mut() {
+        meeting.start = far;
+    }
+    assert_eq!(
+        seller_registers(&world, command),
+        Err(RegistrationError::Time(TimeOutOfBounds {
+            field: "meeting.start",
+            year: 1500
+        }))
+    );
+    let mut command = booking(Some("Video"), 60, 30);
+    if let Some(meeting) = command.meeting.as_mut() {
+        meeting.end = time::macros::datetime!(9999-01-01 0:00 UTC);
+    }
+    let err = seller_registers(&world, command).expect_err("refused");
+    assert!(
+        err.to_string().starts_with("`meeting.end` must be between"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_note_is_kept_with_its_line_breaks_but_no_other_control_characters() {
+    let world = World::sales();
+    let note = |text: &str| RegisterOutcome {
+        note: Some(text.to_owned()),
+        ..RegisterOutcome::new(so::NO_ANSWER)
+    };
+    let registration =
+        seller_registers(&world, note(" Ring etter kl. 16\r\nspør etter A\u{30a}se "))
+            .expect("a note");
+    assert_eq!(
+        registration.event.note.as_deref(),
+        Some("Ring etter kl. 16\nspør etter Åse")
+    );
+    let err = seller_registers(&world, note("bell\u{7}")).expect_err("a BEL");
+    assert!(err.to_string().starts_with("`note`:"), "{err}");
+}

@@ -91,3 +91,22 @@ fn a_running_entry_counts_up_to_now() {
         Decimal::ZERO
     );
 }
+
+#[test]
+fn hours_by_hand_must_lie_in_the_accepted_years() {
+    use cube_domain::time_bounds::TimeOutOfBounds;
+    let year_one = time::macros::datetime!(0001-01-01 8:00 UTC);
+    assert_eq!(
+        TimeEntry::manual(
+            id(71),
+            SELLER,
+            ASSIGNMENT,
+            year_one,
+            year_one + time::Duration::hours(2)
+        ),
+        Err(TimeEntryError::Time(TimeOutOfBounds {
+            field: "start",
+            year: 1
+        }))
+    );
+}

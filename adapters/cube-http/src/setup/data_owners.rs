@@ -18,7 +18,7 @@ use cube_domain::data_owner::{
     Controller, DataOwner, Dataset, GdprGap, LegalBasis, ProcessingPurpose,
 };
 use cube_domain::ids::DataOwnerId;
-use cube_domain::values::{Email, Name};
+use cube_domain::values::{Email, Name, PhoneRegion};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -29,6 +29,10 @@ use uuid::Uuid;
 pub struct NewDataOwnerRequest {
     /// The name.
     pub name: String,
+    /// Where its customers' phone numbers without a country code are read: a two-letter
+    /// country code such as `NO` or `SE`; default `NO`.
+    #[serde(default)]
+    pub phone_region: Option<String>,
 }
 
 /// The controller's contact details; each is `null` until filled in.
@@ -186,6 +190,8 @@ pub struct DataOwnerDto {
     pub b2b_fields: Vec<FieldDefinitionDto>,
     /// The optional CRM fields of persons.
     pub b2c_fields: Vec<FieldDefinitionDto>,
+    /// Where its customers' phone numbers without a country code are read (`NO`, `SE`...).
+    pub phone_region: String,
 }
 
 impl From<&DataOwner> for DataOwnerDto {
@@ -194,6 +200,7 @@ impl From<&DataOwner> for DataOwnerDto {
         Self {
             id: o.id().as_uuid(),
             name: o.name().to_string(),
+            phone_region: o.phone_region().to_string(),
             controller: o.controller().into(),
             purposes: o
                 .purposes()
@@ -241,7 +248,7 @@ pub struct FieldsRequest {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins create data owners, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or phone region", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -250,9 +257,13 @@ pub async fn create(
     actor: Actor,
     ApiJson(request): ApiJson<NewDataOwnerRequest>,
 ) -> ApiResult<Response> {
+    let region = match filled(request.phone_region) {
+        Some(raw) => PhoneRegion::parse(&raw).map_err(|e| invalid_field("phone_region", e))?,
+        None => PhoneRegion::default(),
+    };
     let owner = state
         .cube
-        .create_data_owner(actor.user.id, &request.name)
+        .create_data_owner_in(actor.user.id, &request.name, region)
         .await?;
     created(
         format!("/api/data-owners/{}", owner.id()),

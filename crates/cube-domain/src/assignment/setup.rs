@@ -5,6 +5,7 @@ use super::AssignmentError;
 use crate::fields::{FieldDefinition, FieldKey, check_definitions};
 use crate::flow::PublishedFlow;
 use crate::ids::{CalendarId, OutcomeId, ProductId, SegmentId, UserId};
+use crate::time_bounds::checked_date;
 use crate::values::{Email, Name, PhoneNumber};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -405,6 +406,12 @@ impl AssignmentSetup {
                     limit.metric
                 )));
             }
+        }
+        if let Some(from) = self.visibility.from {
+            checked_date("visibility.from", from)?;
+        }
+        if let Some(to) = self.visibility.to {
+            checked_date("visibility.to", to)?;
         }
         if let (Some(from), Some(to)) = (self.visibility.from, self.visibility.to)
             && from > to

@@ -178,9 +178,7 @@ impl Sums {
             if hours <= Decimal::ZERO {
                 return None;
             }
-            Decimal::from(actual)
-                .checked_div(hours)
-                .map(two_places)
+            Decimal::from(actual).checked_div(hours).map(two_places)
         };
         let achieved = |actual: u64, expected: Option<Decimal>| {
             expected.and_then(|e| percent_of(Decimal::from(actual), e))
