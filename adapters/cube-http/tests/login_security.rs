@@ -294,6 +294,60 @@ async fn the_session_cookie_is_secure_when_configured_or_forwarded_over_https() 
 }
 
 #[tokio::test]
+async fn login_e_mails_are_compared_without_regard_to_case() {
+    let app = App::new().await;
+    let email = app.world.sellers[0].email.to_string();
+    for variant in [email.to_uppercase(), capitalised(&email)] {
+        let (status, _, body) = app
+            .send(login_from("10.0.0.1:1", &variant, PASSWORD, &[]))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{variant}: {body}");
+        assert_eq!(body["user"]["email"], email.as_str());
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// One address is one user whatever its case, across organisations: another casing of a
+/// taken address is refused like the address itself, and nothing is stored.
+#[tokio::test]
+async fn a_new_user_whose_e_mail_differs_only_by_case_is_a_conflict() {
+    let app = App::new().await;
+    let admin = app.login(&app.other.admin.email.to_string()).await;
+    let taken = app.world.sellers[1].email.to_string().to_uppercase();
+    let (status, body) = app
+        .call(
+            axum::http::Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(json!({
+                "name": "Twin",
+                "email": taken,
+                "role": "admin",
+                "password": "a password for nobody",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _, body) = app
+        .send(login_from(
+            "10.0.0.1:1",
+            &app.world.sellers[1].email.to_string(),
+            PASSWORD,
+            &[],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["id"], app.world.sellers[1].id.to_string());
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_answer_problems() {
     let app = App::new().await;
     let (status, headers, body) = app
