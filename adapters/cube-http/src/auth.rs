@@ -6,7 +6,8 @@
 //! - A token is 256 random bits (getrandom) sent to the client as 64 hex digits; only its
 //!   SHA-256 (hex) is stored, so a leaked database holds no usable token.
 //! - A request authenticates with `Authorization: Bearer <token>` (integrations) or the
-//!   `cube_session` cookie (browsers; HttpOnly, SameSite=Strict).
+//!   `cube_session` cookie (browsers; HttpOnly, SameSite=Strict, and `Secure` when the
+//!   server is configured so or a trusted proxy says the request came over HTTPS).
 //! - **CSRF**: a cookie-authenticated request with an unsafe method (anything but GET, HEAD,
 //!   OPTIONS) must carry `X-Requested-With: cube`. A cross-site form cannot set a custom
 //!   header, and a cross-site script cannot without a CORS preflight, which this server never
@@ -14,13 +15,17 @@
 //!   header: a browser never attaches them by itself.
 //! - An unknown e-mail and a wrong password answer the same 401, after the same work (a
 //!   dummy hash is verified for unknown e-mails).
+//! - Logins pass the [`crate::throttle`] checks first and hash through its gate: a flood of
+//!   wrong passwords neither takes the memory nor locks an owner out.
+//! - The client address ([`Peer`]) is the TCP peer, or with `trust_proxy` the address the
+//!   proxy appended last to `X-Forwarded-For`.
 
 use crate::AppState;
 use crate::dto::UserDto;
 use crate::error::{ApiError, ApiJson, ApiResult, Problem};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,10 +33,9 @@ use cube_domain::access::User;
 use cube_domain::ports::TokenKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::OnceLock;
 use utoipa::ToSchema;
 
 /// The session cookie's name.
@@ -40,27 +44,52 @@ pub const SESSION_COOKIE: &str = "cube_session";
 pub const CSRF_HEADER: (&str, &str) = ("x-requested-with", "cube");
 
 /// Hashes a password with argon2id (default parameters, random salt) on the blocking pool.
+/// For the operator's commands; requests hash through the state's [`HashGate`].
+///
+/// [`HashGate`]: crate::throttle::HashGate
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|e| ApiError::Internal(format!("hashing a password failed: {e}")))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the hashing task failed: {e}")))?
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the hashing task failed: {e}")))?
 }
 
 /// Whether `password` matches the PHC string `hash` (the parameters come from the hash),
 /// verified on the blocking pool. A malformed hash never matches.
 pub async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the verifying task failed: {e}")))
+    tokio::task::spawn_blocking(move || verify_now(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the verifying task failed: {e}")))
+}
+
+fn hash_now(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::Internal(format!("hashing a password failed: {e}")))
+}
+
+fn verify_now(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// Hashes a password through the state's gate (a request's hashing: bounded, see
+/// [`crate::throttle`]).
+pub async fn gated_hash(state: &AppState, password: String) -> Result<String, ApiError> {
+    state.hashing.run(move || hash_now(&password)).await?
+}
+
+/// Verifies a password through the state's gate; without a hash (an unknown e-mail) the
+/// dummy hash is verified instead, so both take the same work.
+async fn gated_verify(state: &AppState, password: String, hash: Option<String>) -> ApiResult<bool> {
+    Ok(state
+        .hashing
+        .run(move || match hash {
+            Some(hash) => verify_now(&password, &hash),
+            None => verify_now(&password, dummy_hash()),
+        })
+        .await?)
 }
 
 /// A hash no password is checked against successfully in practice; verified for unknown
@@ -189,85 +218,69 @@ pub struct LoginResponse {
 
 const BAD_LOGIN: &str = "the e-mail or the password is wrong";
 
-fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiError> {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}"
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
     .map_err(|e| ApiError::Internal(format!("building the cookie failed: {e}")))
 }
 
-/// Failed logins per e-mail: after `max` failures within `window`, further tries for that
-/// e-mail are refused (429, before the password is even checked) until the window since the
-/// first failure has passed; a successful login clears the count. Kept in memory: per
-/// server process, forgotten on restart.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-    max: u32,
-    window: Duration,
+/// Who is on the other end of a request, as far as the server can tell: the client address
+/// the login throttles count by, and whether the request came over HTTPS (the cookie's
+/// `Secure` flag). Without a trusted proxy both come from the connection itself; the
+/// in-process tests, which have no connection, count as `0.0.0.0` over plain HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The client address.
+    pub address: IpAddr,
+    /// Whether the session cookie must be `Secure`.
+    pub https: bool,
 }
 
-/// Entries kept before expired ones are swept.
-const LIMITER_SWEEP_AT: usize = 10_000;
+/// The last comma-separated value of a header (the one the nearest proxy wrote).
+fn last_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|v| !v.is_empty())
+        .map(str::to_owned)
+}
 
-impl LoginLimiter {
-    /// `max` failures per `window`.
-    pub fn new(max: u32, window: Duration) -> Self {
+impl Peer {
+    fn of(parts: &Parts, state: &AppState) -> Self {
+        let connected = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        if !state.trust_proxy {
+            return Self {
+                address: connected,
+                https: state.secure_cookies,
+            };
+        }
+        let forwarded =
+            last_value(&parts.headers, "x-forwarded-for").and_then(|v| v.parse::<IpAddr>().ok());
+        let https = last_value(&parts.headers, "x-forwarded-proto")
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
         Self {
-            failures: Mutex::new(HashMap::new()),
-            max,
-            window,
-        }
-    }
-
-    fn key(email: &str) -> String {
-        email.trim().to_lowercase()
-    }
-
-    /// `Err(seconds to wait)` while the e-mail is locked out.
-    pub fn check(&self, email: &str) -> Result<(), u64> {
-        let Ok(failures) = self.failures.lock() else {
-            return Ok(());
-        };
-        match failures.get(&Self::key(email)) {
-            Some((count, first)) if *count >= self.max && first.elapsed() < self.window => {
-                let wait = self.window.saturating_sub(first.elapsed());
-                Err(wait.as_secs().max(1))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failed login.
-    pub fn failed(&self, email: &str) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        if failures.len() >= LIMITER_SWEEP_AT {
-            let window = self.window;
-            failures.retain(|_, (_, first)| first.elapsed() < window);
-        }
-        let entry = failures
-            .entry(Self::key(email))
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
-        }
-        entry.0 = entry.0.saturating_add(1);
-    }
-
-    /// Clears the count after a successful login.
-    pub fn succeeded(&self, email: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&Self::key(email));
+            address: forwarded.unwrap_or(connected),
+            https: state.secure_cookies || https,
         }
     }
 }
 
-impl Default for LoginLimiter {
-    /// 5 failures per 15 minutes.
-    fn default() -> Self {
-        Self::new(5, Duration::from_secs(15 * 60))
+impl FromRequestParts<AppState> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts, state))
     }
 }
 
@@ -279,32 +292,34 @@ impl Default for LoginLimiter {
         (status = 200, description = "Logged in; the token is also set as the `cube_session` cookie", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins for this e-mail; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this e-mail from this address, from this address, or (for an address that failed) on the server; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many passwords are being checked at once; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     state
-        .login_limiter
-        .check(&request.email)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .login_throttle
+        .check(&request.email, peer.address)
+        .map_err(|refusal| ApiError::TooManyRequests {
+            detail: refusal.why.detail(),
+            retry_after_secs: refusal.retry_after_secs,
+        })?;
     let email = request.email.clone();
     let found = state.cube.login_credentials(&request.email).await?;
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, dummy_hash().to_owned()),
-    };
-    let matches = verify_password(request.password, hash).await?;
+    let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
+    let matches = gated_verify(&state, request.password, hash).await?;
     let user = match user {
         Some(user) if matches => user,
         _ => {
-            state.login_limiter.failed(&email);
+            state.login_throttle.failed(&email, peer.address);
             return Err(ApiError::Unauthenticated(BAD_LOGIN));
         }
     };
-    state.login_limiter.succeeded(&email);
+    state.login_throttle.succeeded(&email, peer.address);
     let (token, hash) = new_token()?;
     let issued = state
         .cube
@@ -319,7 +334,7 @@ pub async fn login(
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, cookie(&token, max_age)?);
+        .insert(header::SET_COOKIE, cookie(&token, max_age, peer.https)?);
     Ok(response)
 }
 
@@ -333,7 +348,11 @@ pub async fn login(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    peer: Peer,
+    actor: Actor,
+) -> ApiResult<Response> {
     state
         .cube
         .revoke_token(actor.user.id, &actor.token_hash)
@@ -341,7 +360,7 @@ pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Re
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, cookie("", 0)?);
+        .insert(header::SET_COOKIE, cookie("", 0, peer.https)?);
     Ok(response)
 }
 

@@ -54,9 +54,16 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     /// A cookie-authenticated unsafe request without the CSRF header.
     CsrfHeaderMissing,
-    /// Too many failed logins for one e-mail; try again after this many seconds.
+    /// A login throttle refused the attempt before any password was checked.
     TooManyRequests {
+        /// Which throttle, in words for the caller.
+        detail: &'static str,
         /// Seconds until a new try is accepted.
+        retry_after_secs: u64,
+    },
+    /// Every password hashing slot is busy; try again after this many seconds.
+    Busy {
+        /// Seconds until a new try is likely to be served.
         retry_after_secs: u64,
     },
     /// A failure inside the adapter (hashing, random source, a panicked blocking task).
@@ -66,6 +73,17 @@ pub enum ApiError {
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         ApiError::App(error)
+    }
+}
+
+impl From<crate::throttle::GateError> for ApiError {
+    fn from(error: crate::throttle::GateError) -> Self {
+        match error {
+            crate::throttle::GateError::Busy(_) => ApiError::Busy {
+                retry_after_secs: 1,
+            },
+            crate::throttle::GateError::Task(cause) => ApiError::Internal(cause),
+        }
     }
 }
 
@@ -165,10 +183,17 @@ impl ApiError {
                  `X-Requested-With: cube`"
                     .to_owned(),
             ),
-            ApiError::TooManyRequests { retry_after_secs } => (
+            ApiError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            } => (
                 StatusCode::TOO_MANY_REQUESTS,
+                format!("{detail}; try again in {retry_after_secs} s"),
+            ),
+            ApiError::Busy { retry_after_secs } => (
+                StatusCode::SERVICE_UNAVAILABLE,
                 format!(
-                    "too many failed logins for this e-mail; try again in {retry_after_secs} s"
+                    "the server is checking too many passwords at once; try again in {retry_after_secs} s"
                 ),
             ),
             ApiError::Internal(cause) => {
@@ -188,6 +213,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             ApiError::CsrfHeaderMissing => ErrorKind::Forbidden,
             ApiError::TooManyRequests { .. } => ErrorKind::Forbidden,
+            ApiError::Busy { .. } => ErrorKind::Unavailable,
             ApiError::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -212,7 +238,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.status_and_detail();
         let mut response = problem(status, detail);
-        if let ApiError::TooManyRequests { retry_after_secs } = &self
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        }
+        | ApiError::Busy { retry_after_secs } = &self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -231,6 +260,23 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The answer to a path no route serves: a 404 problem, like every other refusal.
+pub async fn no_such_route() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no operation lives at this path; the API is described at /api-docs/openapi.json"
+            .to_owned(),
+    )
+}
+
+/// The answer to a method a route does not serve: a 405 problem (axum adds `Allow`).
+pub async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take this method; see the `Allow` header for those it takes".to_owned(),
+    )
 }
 
 /// The result of a handler.

@@ -11,6 +11,7 @@
 //!   reads a struct from an array).
 //! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
 //!   (bearer or cookie, with the CSRF header rule), login and logout.
+//! - [`throttle`]: the bound on concurrent password hashes and the failed-login throttles.
 //! - [`dto`]: the work API's request and response bodies and their conversions.
 //! - [`revisions`]: `ETag` / `If-Match` on the documents edited whole (412 on a stale write).
 //! - [`setup`]: users, API tokens, data owners, products, calendars, flows, assignments.
@@ -36,6 +37,7 @@ pub mod outbox;
 pub mod reports;
 pub mod revisions;
 pub mod setup;
+pub mod throttle;
 pub mod work;
 
 pub use auth::hash_password;
@@ -62,21 +64,31 @@ pub struct AppState {
     pub session_ttl: time::Duration,
     /// How long a request may take before it is answered 503.
     pub request_timeout: std::time::Duration,
-    /// Failed logins per e-mail.
-    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Failed logins per (e-mail, address), per address and per server.
+    pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// The bound on password hashes running at once.
+    pub hashing: Arc<throttle::HashGate>,
+    /// Whether the session cookie is always `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// Whether a proxy in front is trusted: the client address is the last one in
+    /// `X-Forwarded-For`, and `X-Forwarded-Proto: https` makes the cookie `Secure`.
+    pub trust_proxy: bool,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<ops::Metrics>,
 }
 
 impl AppState {
-    /// The state over `cube`: 12-hour sessions, 30-second requests, 5 failed logins per
-    /// e-mail per 15 minutes.
+    /// The state over `cube`: 12-hour sessions, 30-second requests, the default login
+    /// throttles, one password hash per core, cookies without `Secure`, no trusted proxy.
     pub fn new(cube: Cube) -> Self {
         Self {
             cube,
             session_ttl: time::Duration::hours(12),
             request_timeout: std::time::Duration::from_secs(30),
-            login_limiter: Arc::new(auth::LoginLimiter::default()),
+            login_throttle: Arc::new(throttle::LoginThrottle::default()),
+            hashing: Arc::new(throttle::HashGate::default()),
+            secure_cookies: false,
+            trust_proxy: false,
             metrics: Arc::new(ops::Metrics::default()),
         }
     }
@@ -119,9 +131,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     // Layers run outside in, last added first: the request id comes before the log span
     // that shows it, the time limit inside both.
+    // Unknown paths and methods answer problems too (after every route is in: the 405
+    // fallback is given to the routes present when it is set).
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::document()))
+        .fallback(error::no_such_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state, ops::time_limit))
         .layer(TraceLayer::new_for_http().make_span_with(ops::span_for))

@@ -414,54 +414,6 @@ async fn the_openapi_document_lists_every_route() {
 }
 
 #[tokio::test]
-async fn five_failed_logins_lock_the_email_out_with_429() {
-    let app = App::new().await;
-    let email = app.world.sellers[0].email.to_string();
-    let wrong = json!({ "email": email, "password": "wrong" });
-    for _ in 0..5 {
-        let (status, _) = app
-            .call(Method::POST, "/api/login", None, Some(wrong.clone()))
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
-    // Now even the right password is refused, before it is checked.
-    let right = json!({ "email": email.to_uppercase(), "password": PASSWORD });
-    let request = Request::post("/api/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(right.to_string()))
-        .expect("a valid request");
-    let (status, headers, body) = app.send(request).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    assert!(is_problem(&headers));
-    let wait: u64 = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
-    assert!((1..=900).contains(&wait), "{wait}");
-    // Another e-mail is not affected.
-    app.login(&app.world.sellers[1].email.to_string()).await;
-}
-
-#[tokio::test]
-async fn a_successful_login_clears_the_failures() {
-    let app = App::new().await;
-    let email = app.world.sellers[0].email.to_string();
-    let wrong = json!({ "email": email, "password": "wrong" });
-    for _ in 0..4 {
-        app.call(Method::POST, "/api/login", None, Some(wrong.clone()))
-            .await;
-    }
-    app.login(&email).await;
-    for _ in 0..4 {
-        let (status, _) = app
-            .call(Method::POST, "/api/login", None, Some(wrong.clone()))
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
-}
-
-#[tokio::test]
 async fn every_response_has_a_request_id_and_a_sane_one_is_kept() {
     let app = App::new().await;
     let request = Request::get("/healthz")

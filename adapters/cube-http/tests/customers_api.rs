@@ -41,11 +41,13 @@ async fn app_with_clock() -> (App, Arc<FixedClock>) {
             .await
             .expect("the password is set");
     }
+    let state = AppState::new(cube);
     let app = App {
-        router: router(AppState::new(cube)),
+        router: router(state.clone()),
         world,
         other,
         store,
+        state,
     };
     (app, clock)
 }

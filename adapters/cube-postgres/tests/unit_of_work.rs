@@ -107,6 +107,51 @@ async fn a_duplicate_leaves_the_unit_usable() {
     assert_eq!(uow.enrollment(first.id()).await.expect("read"), Some(first));
 }
 
+/// Users stored before migration 0006 whose addresses differ only by case stop it, and it
+/// names them; once one is re-addressed it applies, and either casing finds the user.
+#[tokio::test]
+async fn users_whose_emails_differ_only_by_case_stop_the_migration_by_name() {
+    let database = common::fresh_database().await;
+    let store = common::store_on(database.clone()).await;
+    store.migrate().await.expect("migrates");
+    let (ann, bob) = (user(1, "ann@example.no"), user(2, "bob@example.no"));
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_user(&ann).await.expect("save ann");
+    uow.save_user(&bob).await.expect("save bob");
+    uow.commit().await.expect("commit");
+    for sql in [
+        "DROP INDEX users_email_login_key",
+        "DELETE FROM _sqlx_migrations WHERE version = 6",
+        "UPDATE users SET email = 'ANN@example.no' WHERE email = 'bob@example.no'",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.expect(sql);
+    }
+    let error = store
+        .migrate()
+        .await
+        .expect_err("the clash stops the migration");
+    let text = error.to_string();
+    assert!(
+        text.contains("ANN@example.no, ann@example.no") && text.contains("distinct address"),
+        "{text}"
+    );
+    // sqlx keeps its migration lock on the connection of a failed run: a new process (here,
+    // a new pool) migrates again.
+    store.close().await;
+    let store = common::store_on(database).await;
+    sqlx::query("UPDATE users SET email = 'bob@example.no' WHERE email = 'ANN@example.no'")
+        .execute(store.pool())
+        .await
+        .expect("re-address bob");
+    store
+        .migrate()
+        .await
+        .expect("migrates once the clash is gone");
+    let mut uow = store.begin().await.expect("begin");
+    let shouted = Email::parse("ANN@Example.NO").expect("valid");
+    assert_eq!(uow.user_by_email(&shouted).await.expect("read"), Some(ann));
+}
+
 #[tokio::test]
 async fn a_duplicate_token_hash_leaves_the_unit_usable() {
     let store = common::fresh_store().await;

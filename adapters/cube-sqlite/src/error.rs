@@ -11,6 +11,10 @@ use sqlx::error::ErrorKind;
 const DUPLICATES: &[(&str, &str)] = &[
     ("users.email", "a user with this e-mail address"),
     (
+        "index 'users_email_login_key'",
+        "a user with this e-mail address",
+    ),
+    (
         "products.data_owner_id, products.code",
         "a product with this code",
     ),
@@ -83,6 +87,10 @@ mod tests {
     fn unique_rules_are_named_in_words() {
         assert_eq!(
             duplicate_name("UNIQUE constraint failed: users.email"),
+            "a user with this e-mail address"
+        );
+        assert_eq!(
+            duplicate_name("UNIQUE constraint failed: index 'users_email_login_key'"),
             "a user with this e-mail address"
         );
         assert_eq!(

@@ -100,12 +100,33 @@ impl SqliteStore {
     /// Applies the migrations not yet applied, then fills what a migration added but only
     /// Rust can compute (customers' search text); applying them again changes nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| store_error(sqlx::Error::from(e)))?;
+        if let Err(error) = MIGRATOR.run(&self.pool).await {
+            let error = store_error(sqlx::Error::from(error));
+            return Err(self.email_clashes().await.unwrap_or(error));
+        }
         crate::repos::fill_search_text(&self.pool).await?;
         Ok(())
+    }
+
+    /// Why migration 0005 (one login per address whatever its case) cannot apply, naming
+    /// the users' addresses that differ only by case; `None` when none do (or the table is
+    /// not there yet), so the migration failed for another reason.
+    async fn email_clashes(&self) -> Option<StoreError> {
+        let clashes: Vec<String> = sqlx::query_scalar(
+            "SELECT group_concat(email, ', ') FROM \
+             (SELECT email, lower(email) AS login_key FROM users ORDER BY email) \
+             GROUP BY login_key HAVING count(*) > 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ok()?;
+        (!clashes.is_empty()).then(|| {
+            StoreError::Unavailable(format!(
+                "migrating the database failed: users whose login e-mails differ only by \
+                 case: {}; give each user a distinct address, then migrate again",
+                clashes.join("; ")
+            ))
+        })
     }
 
     /// The connection pool, for operations (backups, `PRAGMA` checks) and tests.

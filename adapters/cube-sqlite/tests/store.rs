@@ -92,6 +92,53 @@ async fn migrations_apply_twice_without_change() {
     seed(&again, &[]).await;
 }
 
+/// Users stored before migration 0005 whose addresses differ only by case stop it, and
+/// `migrate` names them; once one is re-addressed it applies, and either casing finds the
+/// user.
+#[tokio::test]
+async fn users_whose_emails_differ_only_by_case_stop_the_migration_by_name() {
+    let db = TempDb::new("email-case");
+    let store = db.open().await;
+    let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 0)
+        .await
+        .unwrap();
+    let admin = world.admin.email.to_string();
+    let seller = world.sellers[0].id.to_string();
+    sqlx::query("DROP INDEX users_email_login_key")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 5")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET email = upper(?) WHERE id = ?")
+        .bind(&admin)
+        .bind(&seller)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let text = store.migrate().await.unwrap_err().to_string();
+    assert!(
+        text.contains(&format!("{}, {admin}", admin.to_uppercase())) && text.contains("distinct"),
+        "{text}"
+    );
+    sqlx::query("UPDATE users SET email = 'moved@example.no' WHERE id = ?")
+        .bind(&seller)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut uow = store.begin().await.unwrap();
+    let shouted = Email::parse(&admin.to_uppercase()).unwrap();
+    assert_eq!(
+        uow.user_by_email(&shouted).await.unwrap().map(|u| u.id),
+        Some(world.admin.id)
+    );
+}
+
 /// Customers stored before migration 0003 have no search text; `migrate` fills it, so they
 /// are found like customers saved since.
 #[tokio::test]

@@ -100,6 +100,15 @@ struct Cli {
     #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
           hide_env_values = true, global = true)]
     email_webhook: Option<cube_gateways::WebhookUrl>,
+    /// Mark the session cookie `Secure` always: set it when browsers reach the server over
+    /// HTTPS (directly or through a proxy).
+    #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
+    secure_cookies: bool,
+    /// Trust the proxy in front: count logins by the last address in `X-Forwarded-For`, and
+    /// mark the cookie `Secure` when `X-Forwarded-Proto` is `https`. Set it only when every
+    /// request comes through a proxy that writes those headers.
+    #[arg(long, env = "CUBE_TRUST_PROXY", global = true)]
+    trust_proxy: bool,
     /// Log as JSON lines instead of text (the level comes from `RUST_LOG`, default info).
     #[arg(long, env = "CUBE_LOG_JSON", global = true)]
     log_json: bool,
@@ -242,6 +251,8 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let worker = worker::spawn(cube.clone(), gateways, outbox_interval);
     let mut state = cube_http::AppState::new(cube);
     state.request_timeout = Duration::from_secs(cli.request_timeout);
+    state.secure_cookies = cli.secure_cookies;
+    state.trust_proxy = cli.trust_proxy;
     let app = cube_http::router(state);
     println!("Cube is serving on http://{address}");
     println!("  API docs: http://{address}/docs");
@@ -249,9 +260,13 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
         println!("Demo logins:\n{}", demo::logins());
     }
     tracing::info!(%address, "listening");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    // The peer address reaches the handlers (the login throttles count by it).
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     worker.stop(worker::SHUTDOWN_GRACE).await;
     served?;
     tracing::info!("stopped");
@@ -343,6 +358,14 @@ mod tests {
         assert_eq!(cli.request_timeout, 30);
         assert_eq!(cli.outbox_interval, 5);
         assert!(cli.sms_webhook.is_none() && cli.email_webhook.is_none());
+        assert!(!cli.secure_cookies && !cli.trust_proxy);
+    }
+
+    #[test]
+    fn secure_cookies_and_a_trusted_proxy_are_switched_on_by_flag() {
+        let cli = Cli::try_parse_from(["cube-server", "--secure-cookies", "--trust-proxy"])
+            .expect("parses");
+        assert!(cli.secure_cookies && cli.trust_proxy);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::invalid_field;
 use crate::AppState;
-use crate::auth::{Actor, hash_password};
+use crate::auth::{Actor, gated_hash};
 use crate::dto::{RoleDto, UserDto};
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
@@ -95,8 +95,8 @@ fn role_of(role: RoleDto) -> Role {
     }
 }
 
-/// Checks the length and hashes the password.
-async fn checked_hash(field: &str, password: String) -> ApiResult<String> {
+/// Checks the length and hashes the password (through the state's hashing gate).
+async fn checked_hash(state: &AppState, field: &str, password: String) -> ApiResult<String> {
     let len = password.chars().count();
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&len) {
         return Err(invalid_field(
@@ -104,7 +104,7 @@ async fn checked_hash(field: &str, password: String) -> ApiResult<String> {
             format!("a password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters, got {len}"),
         ));
     }
-    hash_password(password).await
+    gated_hash(state, password).await
 }
 
 /// The users of the organisation (admins).
@@ -146,7 +146,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<UserAccountDto>)> {
     // Hashed before the user exists, so a refused password leaves nothing behind.
     let hash = match request.password {
-        Some(password) => Some(checked_hash("password", password).await?),
+        Some(password) => Some(checked_hash(&state, "password", password).await?),
         None => None,
     };
     let new = NewUser {
@@ -224,7 +224,7 @@ pub async fn set_password(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let hash = checked_hash("password", request.password).await?;
+    let hash = checked_hash(&state, "password", request.password).await?;
     state
         .cube
         .set_password(actor.user.id, UserId::from_uuid(id), &hash)

@@ -29,10 +29,17 @@ pub struct App {
     pub other: World,
     /// The store behind the router, for arranging what no endpoint writes.
     pub store: Arc<dyn Store>,
+    /// The state the router was made with (its throttles and hashing gate are shared).
+    pub state: AppState,
 }
 
 impl App {
     pub async fn new() -> Self {
+        Self::configured(|_| {}).await
+    }
+
+    /// The app with its state changed by `configure` before the router is made.
+    pub async fn configured(configure: impl FnOnce(&mut AppState)) -> Self {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let clock = Arc::new(FixedClock::new(T0));
         let ids = Arc::new(SequentialIds::new());
@@ -53,11 +60,14 @@ impl App {
                 .await
                 .expect("the password is set");
         }
+        let mut state = AppState::new(cube);
+        configure(&mut state);
         Self {
-            router: router(AppState::new(cube)),
+            router: router(state.clone()),
             world,
             other,
             store,
+            state,
         }
     }
 

@@ -53,7 +53,8 @@ impl UserRepository for PgUnitOfWork {
     }
 
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        let query = sqlx::query("SELECT data FROM users WHERE email = $1").bind(email.as_str());
+        let query = sqlx::query(r#"SELECT data FROM users WHERE lower(email COLLATE "C") = $1"#)
+            .bind(email.login_key());
         self.fetch_optional(query)
             .await?
             .map(|row| get_json(&row, "data"))

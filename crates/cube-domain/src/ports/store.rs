@@ -202,9 +202,11 @@ pub trait OrganisationRepository: Send {
 pub trait UserRepository: Send {
     /// One user.
     async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The user with this login e-mail (unique across organisations).
+    /// The user with this login e-mail (unique across organisations), compared by
+    /// [`Email::login_key`]: MUST find `kari@x.no` for `Kari@X.no`.
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
-    /// Inserts or updates; MUST return `Duplicate` when another user has the e-mail.
+    /// Inserts or updates; MUST return `Duplicate` when another user has the e-mail, by
+    /// [`Email::login_key`] (`Kari@x.no` and `kari@x.no` are one address).
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError>;
     /// The organisation's users, by name.
     async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError>;

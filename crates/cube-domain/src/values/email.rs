@@ -179,6 +179,18 @@ impl fmt::Display for Email {
     }
 }
 
+/// Login e-mails are compared without regard to case: `Kari@example.no` and
+/// `kari@example.no` are one login, so one user. The domain part is lower-cased when
+/// parsed; the key lower-cases the local part too, ASCII letters only (what SQL's `lower`
+/// does the same way in every store: SQLite's built-in one, PostgreSQL's under the "C"
+/// collation), so a store can index it and the three stores agree to the letter.
+impl Email {
+    /// The address as compared for logins and for the one-user-per-address rule.
+    pub fn login_key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +286,16 @@ mod tests {
         assert!(text.contains("longer than 254"), "{text}");
         let err = Email::parse("a\0b@example.no").expect_err("NUL");
         assert!(!err.to_string().contains('\0'), "{err}");
+    }
+
+    #[test]
+    fn login_keys_ignore_the_case_of_ascii_letters() {
+        let key = |raw: &str| Email::parse(raw).expect("valid").login_key();
+        assert_eq!(key("SELLER1@Demo.Example.com"), "seller1@demo.example.com");
+        assert_eq!(
+            key("Seller1@demo.example.com"),
+            key("seller1@DEMO.example.com")
+        );
+        assert_ne!(key("seller1@example.no"), key("seller2@example.no"));
     }
 }

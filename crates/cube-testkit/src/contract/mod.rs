@@ -70,6 +70,7 @@ macro_rules! store_contract_tests {
                 organisation_round_trip,
                 users_round_trip_by_id_email_and_organisation,
                 user_email_taken_by_another_user_is_duplicate,
+                user_emails_are_one_login_whatever_their_case,
                 data_owners_round_trip_and_list_by_name,
                 customers_round_trip_find_and_page,
                 customer_update_moves_its_lookup_keys,

@@ -69,7 +69,7 @@ impl UserRepository for MemoryUnit {
             .data
             .users
             .values()
-            .find(|u| &u.email == email)
+            .find(|u| u.email.login_key() == email.login_key())
             .cloned())
     }
 
@@ -78,7 +78,7 @@ impl UserRepository for MemoryUnit {
             .data
             .users
             .values()
-            .any(|other| other.email == user.email && other.id != user.id)
+            .any(|other| other.email.login_key() == user.email.login_key() && other.id != user.id)
         {
             return Err(StoreError::Duplicate(format!(
                 "a user with e-mail {}",

@@ -143,6 +143,56 @@ pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     );
 }
 
+/// A login e-mail is one address whatever the case of its letters (`Email::login_key`):
+/// `user_by_email` MUST find the user under any casing, and another user MUST NOT take the
+/// address in another casing (`Duplicate`), in the same organisation or another.
+pub async fn user_emails_are_one_login_whatever_their_case(store: SharedStore) {
+    let s = setup(store.as_ref(), 0).await;
+    let other = World::build(store.as_ref(), &s.clock, &s.ids, 0)
+        .await
+        .expect("a second world");
+    let seller = s.world.sellers[0].clone();
+    let shouted = Email::parse(&seller.email.as_str().to_uppercase()).expect("valid");
+    assert_ne!(shouted, seller.email);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.user_by_email(&shouted).await.expect("read"),
+        Some(seller.clone()),
+        "user_by_email MUST ignore the case of the address"
+    );
+    let mut twin = s.world.sellers[1].clone();
+    twin.id = UserId::from_uuid(s.ids.next_id());
+    twin.email = shouted.clone();
+    duplicate(
+        uow.save_user(&twin).await,
+        "a new user whose e-mail differs from another's only by case",
+    );
+    drop(uow);
+
+    let mut elsewhere = other.admin.clone();
+    elsewhere.email = shouted.clone();
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.save_user(&elsewhere).await,
+        "another organisation's user changing to the address in another case",
+    );
+    drop(uow);
+
+    // The user may change the case of their own address; it is kept as given.
+    let mut recased = seller.clone();
+    recased.email = shouted.clone();
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_user(&recased)
+        .await
+        .expect("a user may re-case their own address");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.user_by_email(&seller.email).await.expect("read"),
+        Some(recased)
+    );
+}
+
 /// Data owners are read back as saved and listed per organisation by name.
 pub async fn data_owners_round_trip_and_list_by_name(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
