@@ -74,8 +74,9 @@ async fn migrations_apply_twice_without_change() {
         .await
         .unwrap();
     assert_eq!(
-        applied.0, 4,
-        "0001_initial, 0002_credentials, 0003_customer_search and 0004_outbox_failures, once each"
+        applied.0, 5,
+        "0001_initial, 0002_credentials, 0003_customer_search, 0004_outbox_failures and \
+         0007_leases_and_retry, once each"
     );
     store.close().await;
     // A second process opening the same file migrates nothing either.
@@ -313,7 +314,7 @@ async fn values_round_trip_exactly() {
     s.last_contact = Some(T0 + time::Duration::nanoseconds(123_456_789));
     s.follow_up = Some(follow_up(-5, Some(seller(1))));
     s.reservation = Some(lease(seller(2), 15));
-    s.retry_at = Some(T0 + time::Duration::hours(2));
+    s.no_answer_at = Some(T0 - time::Duration::hours(2));
     s.attempts = 3;
     s.segment = Some(segment(1));
     let enrollment = Enrollment::from(s);
