@@ -95,6 +95,15 @@ async fn next_hands_the_seller_back_the_customer_they_hold() {
         .expect("a customer");
     assert_ne!(theirs.enrollment.id(), first.enrollment.id());
     assert_eq!(theirs.tier, Some(Tier::Pool));
+    let status = h
+        .cube
+        .customer_status_report(h.world.manager.id, assignment)
+        .await
+        .expect("status");
+    assert_eq!(
+        status.reserved, 2,
+        "the status report shows who is held now"
+    );
 }
 
 /// "Not interested" sent again under the key of a "No answer" is not answered with the first

@@ -427,6 +427,13 @@ impl ReportRepository for Faulty {
     ) -> Result<Vec<SoldProductRow>, StoreError> {
         self.inner.sold_products(assignments, from, to).await
     }
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner.reserved_count(assignment, now).await
+    }
     async fn status_tally(
         &mut self,
         assignment: AssignmentId,

@@ -121,6 +121,7 @@ macro_rules! store_contract_tests {
                 reserve_next_hands_out_due_follow_ups_of_concluded_customers,
                 reserve_next_applies_a_changed_retry_delay_at_once,
                 reserve_next_is_undone_with_its_unit,
+                reserved_count_counts_live_leases,
                 concurrent_sellers_get_each_enrollment_exactly_once,
                 concurrent_release_never_gives_a_customer_to_two_sellers,
             ],
