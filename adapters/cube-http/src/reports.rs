@@ -145,6 +145,10 @@ pub struct StatusReportDto {
     pub attempts_one: u64,
     /// Customers with two or more attempts.
     pub attempts_two_or_more: u64,
+    /// Customers reserved now: handed to a seller whose lease has not run out. A customer
+    /// stuck in a reservation (a seller gone without registering or releasing) counts here
+    /// until the lease ends; they are not handed to anyone else meanwhile.
+    pub reserved: u64,
 }
 
 /// Activity in a window.
@@ -341,6 +345,7 @@ pub async fn status(
         attempts_zero: r.attempts.zero,
         attempts_one: r.attempts.one,
         attempts_two_or_more: r.attempts.two_or_more,
+        reserved: r.reserved,
     }))
 }
 

@@ -152,12 +152,13 @@ pub async fn release(
 }
 
 /// Registers an outcome. With an `Idempotency-Key` header a retried request answers with
-/// the first result instead of counting twice.
+/// the first result instead of counting twice; the key is the caller's own, and the same key
+/// with a different request is refused (422).
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/outcomes", tag = "work",
     params(
         ("id" = Uuid, Path, description = "The enrollment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key; a retry with the same key is answered with the first result"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key, the caller's own; a retry with the same key and the same request is answered with the first result, the same key with a different request is refused (422)"),
     ),
     request_body = RegisterOutcomeRequest,
     responses(
@@ -166,7 +167,7 @@ pub async fn release(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another seller holds the customer, the lease is lost, or the meeting overlaps", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The outcome does not fit the flow, the setup or the fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The outcome does not fit the flow, the setup or the fields, or the Idempotency-Key was used with a different request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

@@ -1655,6 +1655,15 @@ async fn a_bad_setup_is_a_problem_and_changes_nothing() {
             "calendar",
         ),
         (json!({ "lease_seconds": 0 }), "lease"),
+        (json!({ "lease_seconds": 86_401 }), "lease"),
+        (
+            json!({ "retry_delay_seconds": 9_223_372_036_854_775_807_i64 }),
+            "retry_delay",
+        ),
+        (
+            json!({ "retry_delay_seconds": 300_000_000_000_i64 }),
+            "retry_delay",
+        ),
         (
             json!({ "communication": { "caller_id": "call me" } }),
             "communication.caller_id",

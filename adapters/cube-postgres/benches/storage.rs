@@ -52,7 +52,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
-use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement};
+use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement, rested_since};
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, SequentialIds};
 use rust_decimal::Decimal;
@@ -263,7 +263,7 @@ struct Shared {
     sellers: Vec<UserId>,
     /// The assignment's setup with a 1 ms lease (next customer alone).
     short_lease: AssignmentSetup,
-    /// `reserve_statement` for the assignment's setup, and its binds after `$4`.
+    /// `reserve_statement` for the assignment's setup, and its binds after `$5`.
     reserve_sql: Arc<str>,
     reserve_params: Vec<ReserveParam>,
 }
@@ -714,7 +714,7 @@ async fn load(
     let enrollment_id = id_sql(ENROLLMENT_PREFIX, "i");
     let statement = format!(
         "INSERT INTO enrollments (id, assignment_id, customer_id, state_id, category, segment_id,
-             attempts, last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by,
+             attempts, last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by,
              reserved_until, sequence, enrolled_at)
          SELECT e.id, $1, e.customer, ($2::uuid[])[e.s],
                 (ARRAY['available', 'open', 'open', 'open', 'yes', 'no', 'excluded'])[e.s],
@@ -794,7 +794,6 @@ async fn load(
             },
             meeting: None,
             follow_up: None,
-            retry_at: None,
             note: None,
         };
         let mut value = serde_json::to_value(&event)?;
@@ -1340,8 +1339,8 @@ async fn measure(
 async fn reset(shared: &Shared, work: Work) -> BenchResult<()> {
     if work == Work::Cycle {
         sqlx::query(
-            "UPDATE enrollments SET retry_at = NULL
-             WHERE assignment_id = $1 AND retry_at IS NOT NULL",
+            "UPDATE enrollments SET no_answer_at = NULL
+             WHERE assignment_id = $1 AND no_answer_at IS NOT NULL",
         )
         .bind(shared.assignment.id().as_uuid())
         .execute(&shared.pool)
@@ -1410,7 +1409,7 @@ async fn run_slice(
 
 /// The columns the raw path reads (as the adapter's `enrollment_columns!`).
 const ENROLLMENT_COLUMNS: &str = "SELECT id, assignment_id, customer_id, state_id, category, \
-     segment_id, attempts, last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by, \
+     segment_id, attempts, last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by, \
      reserved_until, sequence, enrolled_at, row_version FROM enrollments WHERE id = $1";
 
 /// The adapter's `append_event` statement (`src/repos/events.rs`), for the raw path.
@@ -1437,7 +1436,7 @@ const APPEND_EVENT: &str = "WITH inserted AS (
 /// The adapter's `update_enrollment` statement (`src/repos/enrollments.rs`), for the raw path.
 const UPDATE_ENROLLMENT: &str = "UPDATE enrollments SET assignment_id = $2, customer_id = $3,
      state_id = $4, category = $5, segment_id = $6, attempts = $7, last_contact = $8,
-     follow_up_due = $9, follow_up_owner = $10, retry_at = $11, reserved_by = $12,
+     follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
      reserved_until = $13, sequence = $14, enrolled_at = $15,
      row_version = row_version + 1
  WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
@@ -1464,7 +1463,7 @@ fn enrollment_of_row(row: &PgRow) -> BenchResult<(Enrollment, i64)> {
             due,
             owner: owner.map(UserId::from_uuid),
         }),
-        retry_at: row.try_get("retry_at")?,
+        no_answer_at: row.try_get("no_answer_at")?,
         reservation: match (reserved_by, reserved_until) {
             (Some(seller), Some(until)) => Some(Reservation {
                 seller: UserId::from_uuid(seller),
@@ -1553,7 +1552,8 @@ impl Shared {
             .bind(self.assignment.id().as_uuid())
             .bind(seller.as_uuid())
             .bind(now)
-            .bind(now + lease);
+            .bind(now + lease)
+            .bind(rested_since(now, self.assignment.setup()));
         for param in &self.reserve_params {
             query = match param {
                 ReserveParam::Segments(ids) => query.bind(ids.clone()),
@@ -1617,7 +1617,7 @@ impl Shared {
             .bind(e.last_contact)
             .bind(e.follow_up.map(|f| f.due))
             .bind(e.follow_up.and_then(|f| f.owner).map(|o| o.as_uuid()))
-            .bind(e.retry_at)
+            .bind(e.no_answer_at)
             .bind(e.reservation.map(|r| r.seller.as_uuid()))
             .bind(e.reservation.map(|r| r.until))
             .bind(i64::try_from(e.sequence)?)

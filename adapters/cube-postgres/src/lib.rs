@@ -39,11 +39,11 @@ mod search;
 mod unit;
 mod window;
 
-pub use queue::{Param as ReserveParam, reserve_statement};
+pub use queue::{Param as ReserveParam, reserve_statement, rested_since};
 pub use unit::PgUnitOfWork;
 
 use async_trait::async_trait;
-use cube_domain::ports::{Handout, NextCustomerRequest, Store, StoreError, UnitOfWork};
+use cube_domain::ports::{Store, StoreError, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -136,12 +136,5 @@ impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         let tx = self.pool.begin().await.map_err(error::store_error)?;
         Ok(Box::new(PgUnitOfWork::new(tx)))
-    }
-
-    async fn reserve_next(
-        &self,
-        request: &NextCustomerRequest,
-    ) -> Result<Option<Handout>, StoreError> {
-        queue::reserve_next(&self.pool, request).await
     }
 }

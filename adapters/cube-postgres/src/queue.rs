@@ -1,16 +1,19 @@
-//! "Next customer" in one autocommit statement: `cube_domain::queue`'s order (`tier`, then
-//! `compare`) written in SQL, with `FOR UPDATE SKIP LOCKED` so concurrent sellers, also in
-//! other server processes, each lock a different row, and the reservation written by the
-//! same statement.
+//! "Next customer" in one statement of the caller's unit of work: `cube_domain::queue`'s
+//! order (`tier`, then `compare`) written in SQL, with `FOR UPDATE SKIP LOCKED` so
+//! concurrent sellers, also in other server processes, each lock a different row, and the
+//! reservation written by the same statement (and undone if the unit rolls back).
 //!
-//! The statement has three candidate branches, one per tier, each taking at most one row:
-//! the seller's due personal follow-ups (by due time), then due shared follow-ups (by due
-//! time), then the ready pool (available, no pending follow-up, retry time passed) by the
+//! The statement has four candidate branches, one per tier, each taking at most one row: a
+//! customer the seller holds a live lease on (the lease ending soonest first, from the
+//! `enrollments_reserved` index; handed back with the lease renewed), the seller's due
+//! personal follow-ups (by due time), then due shared follow-ups (by due time), whatever the
+//! category, then the ready pool (available, no pending follow-up, the last NoAnswer at
+//! least the setup's retry delay ago: `no_answer_at <= $5`, now less the delay) by the
 //! setup's priority rules. A branch runs only if the ones before it found nothing (an
 //! uncorrelated `NOT EXISTS` is a one-time filter), so no row is locked needlessly. Every
-//! branch refuses closed categories and live leases (the seller's own included, as
-//! `queue::tier` does), and breaks ties by import order, then by id: `select_next` keeps the
-//! first of equal candidates, and candidates come in (sequence, id) order.
+//! branch refuses excluded customers and the other branches live leases, and breaks ties by
+//! import order, then by id: `select_next` keeps the first of equal candidates, and
+//! candidates come in (sequence, id) order.
 //!
 //! # The pool, fast
 //! `LockRows` sits between `LIMIT` and `ORDER BY`, so a sorted pool would be sorted whole
@@ -28,35 +31,43 @@
 //! is this file's own fragments.
 
 use crate::codec::get;
-use crate::error::{corrupt, store_error};
+use crate::error::corrupt;
 use crate::repos::enrollment_from_row;
+use crate::unit::PgUnitOfWork;
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
 use cube_domain::ports::{Handout, NextCustomerRequest, StoreError};
 use cube_domain::queue::Tier;
 use sqlx::AssertSqlSafe;
-use sqlx::postgres::PgPool;
 use std::fmt::Write;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The follow-up branches. `$1` assignment, `$2` seller, `$3` now, `$4` the lease's end;
-/// later parameters belong to the pool's plan.
+/// The held and follow-up branches. `$1` assignment, `$2` seller, `$3` now, `$4` the
+/// lease's end, `$5` now less the retry delay; later parameters belong to the pool's plan.
 const FOLLOW_UPS: &str = "
-WITH personal AS (
+WITH held AS (
+    SELECT e.id, -1 AS tier FROM enrollments e
+    WHERE e.assignment_id = $1 AND e.reserved_by = $2 AND e.reserved_until > $3
+      AND e.category <> 'excluded'
+    ORDER BY e.reserved_until, e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), personal AS (
     SELECT e.id, 0 AS tier FROM enrollments e
-    WHERE e.assignment_id = $1 AND e.follow_up_owner = $2
+    WHERE NOT EXISTS (SELECT FROM held)
+      AND e.assignment_id = $1 AND e.follow_up_owner = $2
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
-      AND e.category IN ('available', 'open')
+      AND e.category <> 'excluded'
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
     ORDER BY e.follow_up_due, e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 ), shared AS (
     SELECT e.id, 1 AS tier FROM enrollments e
-    WHERE NOT EXISTS (SELECT FROM personal)
+    WHERE NOT EXISTS (SELECT FROM held) AND NOT EXISTS (SELECT FROM personal)
       AND e.assignment_id = $1 AND e.follow_up_owner IS NULL
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
-      AND e.category IN ('available', 'open')
+      AND e.category <> 'excluded'
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
     ORDER BY e.follow_up_due, e.sequence, e.id
     LIMIT 1
@@ -64,17 +75,19 @@ WITH personal AS (
 ), ";
 
 /// Nothing was found in the follow-up branches.
-const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM personal) AND NOT EXISTS (SELECT FROM shared)";
+const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM held) AND NOT EXISTS (SELECT FROM personal) \
+    AND NOT EXISTS (SELECT FROM shared)";
 
 /// A row `e` of the ready pool, spelled so the partial ready indexes apply.
 const READY: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
-      AND (e.retry_at IS NULL OR e.retry_at <= $3)
+      AND (e.no_answer_at IS NULL OR e.no_answer_at <= $5)
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
 
 /// The chosen row reserved, after the `ready` branch.
 const RESERVE: &str = "
 chosen AS (
-    SELECT id, tier FROM personal
+    SELECT id, tier FROM held
+    UNION ALL SELECT id, tier FROM personal
     UNION ALL SELECT id, tier FROM shared
     UNION ALL SELECT id, tier FROM ready
 )
@@ -83,13 +96,13 @@ SET reserved_by = $2, reserved_until = $4, row_version = e.row_version + 1
 FROM chosen
 WHERE e.id = chosen.id
 RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segment_id,
-    e.attempts, e.last_contact, e.follow_up_due, e.follow_up_owner, e.retry_at, e.reserved_by,
+    e.attempts, e.last_contact, e.follow_up_due, e.follow_up_owner, e.no_answer_at, e.reserved_by,
     e.reserved_until, e.sequence, e.enrolled_at, e.row_version, chosen.tier";
 
 /// How many of the best ready rows the general plan looks at before sorting the whole pool.
 const PRESELECT: u32 = 64;
 
-/// What the pool's rules need bound, in parameter order after `$4`.
+/// What the pool's rules need bound, in parameter order after `$5`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Param {
     /// The setup's segment ids in rank order, as `uuid[]`.
@@ -170,7 +183,7 @@ impl Plan {
 }
 
 /// The `ORDER BY` terms of the rules (each followed by ", "), the `LEFT JOIN` of customers
-/// if a rule reads CRM fields, and the parameters the terms bind from `$5` on.
+/// if a rule reads CRM fields, and the parameters the terms bind from `$6` on.
 fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     let mut params = Vec::new();
     let mut order = String::new();
@@ -183,13 +196,13 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
                 // Unknown segments and none: NULL, all equal, last (`segment_rank`).
                 vec![format!(
                     "array_position(${}::uuid[], e.segment_id) NULLS LAST",
-                    params.len() + 4
+                    params.len() + 5
                 )]
             }
             PriorityRule::Field(key, direction) => {
                 params.push(Param::FieldKey(key.as_str().to_owned()));
                 join = " LEFT JOIN customers c ON c.id = e.customer_id";
-                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 4);
+                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 5);
                 field_terms(&v, *direction).into()
             }
             PriorityRule::FewestAttempts => vec!["e.attempts".into()],
@@ -205,7 +218,7 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     (order, join, params)
 }
 
-/// The whole statement for a plan, and the parameters it binds from `$5` on.
+/// The whole statement for a plan, and the parameters it binds from `$6` on.
 fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
     let (ready, params) = match plan {
         Plan::ImportOrder => (
@@ -225,7 +238,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
         Plan::SegmentLadder => (
             format!(
                 "in_segment AS (
-    SELECT picked.id FROM unnest($5::uuid[]) WITH ORDINALITY AS s (id, rank)
+    SELECT picked.id FROM unnest($6::uuid[]) WITH ORDINALITY AS s (id, rank)
     CROSS JOIN LATERAL (
         SELECT e.id FROM enrollments e
         WHERE {READY} AND e.segment_id = s.id
@@ -238,7 +251,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 ), unsegmented AS (
     SELECT e.id FROM enrollments e
     WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {READY}
-      AND (e.segment_id IS NULL OR e.segment_id <> ALL($5::uuid[]))
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($6::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -287,9 +300,10 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 }
 
 /// The statement `reserve_next` runs first for `setup` (the plan its priority rules pick),
-/// and the values it binds from `$5` on. It binds `$1` the assignment, `$2` the seller, `$3`
-/// now and `$4` the lease's end, and returns the reserved enrollment's columns and its
-/// `tier` (0 personal follow-up, 1 shared follow-up, 2 pool).
+/// and the values it binds from `$6` on. It binds `$1` the assignment, `$2` the seller, `$3`
+/// now, `$4` the lease's end and `$5` now less the retry delay ([`rested_since`]), and
+/// returns the reserved enrollment's columns and its `tier` (-1 held, 0 personal follow-up,
+/// 1 shared follow-up, 2 pool).
 ///
 /// Public for the storage benchmark's raw baseline (`benches/storage.rs` runs this same SQL
 /// through sqlx alone, to measure what the port costs on top of it). It is not a way to
@@ -299,9 +313,18 @@ pub fn reserve_statement(setup: &AssignmentSetup) -> (String, Vec<Param>) {
     statement(setup, Plan::of(setup))
 }
 
-/// Runs one plan's statement.
+/// The `$5` of the statement: a customer whose last NoAnswer is at or before it has waited
+/// out the setup's retry delay (the current setting). A delay reaching before the first
+/// representable time (which a checked setup never has) counts from 1970: no clock gives an
+/// earlier NoAnswer.
+pub fn rested_since(now: OffsetDateTime, setup: &AssignmentSetup) -> OffsetDateTime {
+    now.checked_sub(setup.retry_delay)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Runs one plan's statement in the unit.
 async fn reserve_with(
-    pool: &PgPool,
+    uow: &mut PgUnitOfWork,
     request: &NextCustomerRequest,
     until: OffsetDateTime,
     plan: Plan,
@@ -311,18 +334,25 @@ async fn reserve_with(
         .bind(request.assignment.as_uuid())
         .bind(request.seller.as_uuid())
         .bind(request.now)
-        .bind(until);
+        .bind(until)
+        .bind(rested_since(request.now, &request.setup));
     for param in params {
         query = match param {
             Param::Segments(ids) => query.bind(ids),
             Param::FieldKey(key) => query.bind(key),
         };
     }
-    let Some(row) = query.fetch_optional(pool).await.map_err(store_error)? else {
+    let Some(row) = uow.fetch_optional(query).await? else {
         return Ok(None);
     };
-    let (enrollment, _version) = enrollment_from_row(&row)?;
+    let (enrollment, version) = enrollment_from_row(&row)?;
+    // The unit wrote this version: a later `update_enrollment` in it must not conflict.
+    uow.versions.insert(
+        enrollment.id(),
+        (version, enrollment.assignment(), enrollment.customer()),
+    );
     let tier = match get::<i32>(&row, "tier")? {
+        -1 => Tier::Held,
         0 => Tier::PersonalFollowUp,
         1 => Tier::SharedFollowUp,
         _ => Tier::Pool,
@@ -330,9 +360,9 @@ async fn reserve_with(
     Ok(Some(Handout { enrollment, tier }))
 }
 
-/// Picks and reserves the next enrollment for the seller; see the module doc.
+/// Picks and reserves the next enrollment for the seller in the unit; see the module doc.
 pub(crate) async fn reserve_next(
-    pool: &PgPool,
+    uow: &mut PgUnitOfWork,
     request: &NextCustomerRequest,
 ) -> Result<Option<Handout>, StoreError> {
     let until = request
@@ -340,11 +370,11 @@ pub(crate) async fn reserve_next(
         .checked_add(request.setup.lease)
         .ok_or_else(|| corrupt("lease", "the lease ends past the last representable time"))?;
     let plan = Plan::of(&request.setup);
-    let handout = reserve_with(pool, request, until, plan).await?;
+    let handout = reserve_with(uow, request, until, plan).await?;
     if handout.is_none() && plan == (Plan::Sorted { preselect: true }) {
         // Nothing ready, or every preselected row was taken meanwhile: ask the whole pool
         // (cheap when nothing is ready, which is the usual reason).
-        return reserve_with(pool, request, until, Plan::Sorted { preselect: false }).await;
+        return reserve_with(uow, request, until, Plan::Sorted { preselect: false }).await;
     }
     Ok(handout)
 }
@@ -398,8 +428,8 @@ mod tests {
         ]);
         for preselect in [true, false] {
             let (sql, params) = statement(&setup, Plan::Sorted { preselect });
-            assert!(sql.contains("array_position($5::uuid[], e.segment_id) NULLS LAST"));
-            assert!(sql.contains("(c.data -> 'fields' -> $6::text) IS NULL"));
+            assert!(sql.contains("array_position($6::uuid[], e.segment_id) NULLS LAST"));
+            assert!(sql.contains("(c.data -> 'fields' -> $7::text) IS NULL"));
             assert!(sql.contains("LEFT JOIN customers c"));
             assert!(sql.contains("e.last_contact NULLS FIRST, e.sequence, e.id"));
             assert!(!sql.contains("revenue"), "keys are bound, never spliced");

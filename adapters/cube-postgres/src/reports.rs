@@ -246,6 +246,22 @@ impl ReportRepository for PgUnitOfWork {
         Ok(cube_domain::reports::merge_sold_products(rows)?)
     }
 
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // On the `enrollments_reserved` index (migration 0008).
+        let query = sqlx::query(
+            "SELECT count(*) AS held FROM enrollments
+             WHERE assignment_id = $1 AND reserved_by IS NOT NULL AND reserved_until > $2",
+        )
+        .bind(assignment.as_uuid())
+        .bind(now);
+        let row = self.fetch_one(query).await?;
+        from_bigint(get(&row, "held")?, "reserved count")
+    }
+
     async fn status_tally(
         &mut self,
         assignment: AssignmentId,

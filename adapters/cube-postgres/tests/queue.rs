@@ -120,7 +120,7 @@ fn enrollments(
                 };
                 s.attempts = dice.roll(4) as u32;
                 s.last_contact = (dice.roll(3) > 0).then(|| dice.minutes(600));
-                s.retry_at = (dice.roll(4) == 0).then(|| dice.minutes(60));
+                s.no_answer_at = (dice.roll(4) == 0).then(|| dice.minutes(60) - Duration::hours(2));
                 s.follow_up = match dice.roll(6) {
                     0 => Some(FollowUp {
                         due: dice.minutes(120),
@@ -245,10 +245,21 @@ async fn reserve_next_hands_out_in_exactly_the_order_of_select_next() {
                 "rules {:?}, turn {turn}",
                 setup.priority
             );
-            if expected.is_none() {
+            let Some((handed, _)) = expected else {
                 break;
-            }
+            };
             handed_out += 1;
+            // Passed on to a bystander, so the seller is not handed it back as held.
+            let mut uow = store.begin().await.expect("begin");
+            uow.enrollment(handed.id()).await.expect("read");
+            let passed_on = with(&handed, |s| {
+                s.reservation = s.reservation.map(|r| Reservation {
+                    seller: seller(77),
+                    ..r
+                });
+            });
+            uow.update_enrollment(&passed_on).await.expect("pass on");
+            uow.commit().await.expect("commit");
         }
         assert!(
             handed_out > 30,
@@ -363,6 +374,17 @@ async fn thirty_two_sellers_on_two_pools_get_each_enrollment_once_follow_ups_fir
                 {
                     assert_eq!(handout.enrollment.holder(T0), Some(request.seller));
                     got.push((handout.enrollment.id(), handout.tier));
+                    // Passed on to a bystander, so this seller is not handed it back as held.
+                    let mut uow = store.begin().await.expect("begin");
+                    uow.enrollment(handout.enrollment.id()).await.expect("read");
+                    let passed_on = with(&handout.enrollment, |s| {
+                        s.reservation = s.reservation.map(|r| Reservation {
+                            seller: seller(1000),
+                            ..r
+                        });
+                    });
+                    uow.update_enrollment(&passed_on).await.expect("pass on");
+                    uow.commit().await.expect("commit");
                 }
                 (request.seller, got)
             }));

@@ -10,7 +10,9 @@ use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
+use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
@@ -35,6 +37,27 @@ fn user(n: u128, email: &str) -> User {
     }
 }
 
+/// The seller keyed events are registered by.
+fn seller() -> UserId {
+    UserId::from_uuid(uuid(0x0501))
+}
+
+/// `event` registered by [`seller`] (idempotency keys are a user's own).
+fn by_seller(event: OutcomeEvent) -> OutcomeEvent {
+    OutcomeEvent {
+        user: Some(seller()),
+        ..event
+    }
+}
+
+/// An idempotency key with a made-up fingerprint.
+fn key(key: &str) -> IdempotencyKey {
+    IdempotencyKey {
+        key: key.to_owned(),
+        fingerprint: RequestFingerprint::from_stored(format!("fingerprint of {key}")),
+    }
+}
+
 #[tokio::test]
 async fn a_unit_that_fails_halfway_leaves_nothing() {
     let store = common::fresh_store().await;
@@ -45,8 +68,8 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     uow.save_customer(&kari).await.expect("save customer");
     uow.insert_enrollment(&first).await.expect("enroll");
     uow.append_event(
-        &event(1, &first, to_call(), StateCategory::Available, T0),
-        Some("k"),
+        &by_seller(event(1, &first, to_call(), StateCategory::Available, T0)),
+        Some(&key("k")),
     )
     .await
     .expect("append");
@@ -62,7 +85,9 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     assert_eq!(uow.customer(kari.id()).await.expect("read"), None);
     assert_eq!(uow.enrollments(assignment()).await.expect("read"), vec![]);
     assert_eq!(
-        uow.event_by_key(assignment(), "k").await.expect("read"),
+        uow.event_by_key(assignment(), seller(), "k")
+            .await
+            .expect("read"),
         None
     );
     assert!(
@@ -336,19 +361,22 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
     uow.insert_enrollment(&first).await.expect("enroll");
     uow.commit().await.expect("commit");
 
-    let winner = event(1, &first, to_call(), StateCategory::Available, T0);
-    let loser = event(2, &first, to_call(), StateCategory::Available, T0);
+    let winner = by_seller(event(1, &first, to_call(), StateCategory::Available, T0));
+    let loser = by_seller(event(2, &first, to_call(), StateCategory::Available, T0));
     let mut a = store.begin().await.expect("begin a");
-    a.append_event(&winner, Some("retry-7"))
+    a.append_event(&winner, Some(&key("retry-7")))
         .await
         .expect("a appends");
     // B appends with the same key while A is open: it waits for A to decide.
     let racing = store.clone();
     let b = tokio::spawn(async move {
         let mut b = racing.begin().await.expect("begin b");
-        let result = b.append_event(&loser, Some("retry-7")).await;
+        let result = b.append_event(&loser, Some(&key("retry-7"))).await;
         // B's unit stays usable and now sees A's event under the key.
-        let seen = b.event_by_key(assignment(), "retry-7").await.expect("read");
+        let seen = b
+            .event_by_key(assignment(), seller(), "retry-7")
+            .await
+            .expect("read");
         (result, seen)
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -359,21 +387,21 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
         matches!(result, Err(StoreError::Duplicate(_))),
         "{result:?}"
     );
-    assert_eq!(seen, Some(winner.clone()));
+    assert_eq!(seen.map(|k| k.event), Some(winner.clone()));
 
     // A key whose first append rolls back is free again.
     let mut a = store.begin().await.expect("begin");
     a.append_event(
-        &event(3, &first, to_call(), StateCategory::Available, T0),
-        Some("once"),
+        &by_seller(event(3, &first, to_call(), StateCategory::Available, T0)),
+        Some(&key("once")),
     )
     .await
     .expect("append");
     drop(a);
     let mut b = store.begin().await.expect("begin");
     b.append_event(
-        &event(4, &first, to_call(), StateCategory::Available, T0),
-        Some("once"),
+        &by_seller(event(4, &first, to_call(), StateCategory::Available, T0)),
+        Some(&key("once")),
     )
     .await
     .expect("the key is free after the rollback");

@@ -5,11 +5,15 @@
 //! one's write lock and then no longer sees its choice as free.
 //!
 //! The `WHERE` and `ORDER BY` are `cube_domain::queue`'s `tier` and `compare`, written in SQL:
-//! - workable: category Available or Open, and no live lease (anyone's, the asker's too);
+//! - first, in a statement of its own (`HELD`, on the `enrollments_reserved` index): a
+//!   customer the asker holds a live lease on, the lease ending soonest first, handed back
+//!   with the lease renewed;
+//! - otherwise workable: not Excluded, and no live lease;
 //! - tier 0: the asker's own due personal follow-ups; tier 1: due shared follow-ups; both by
-//!   due time; another seller's personal follow-up never;
-//! - tier 2, the pool: Available, no follow-up, retry time passed, by the setup's priority
-//!   rules, each wrapped in `CASE WHEN follow_up_due IS NULL` so it orders the pool only;
+//!   due time, whatever the category; another seller's personal follow-up never;
+//! - tier 2, the pool: Available, no follow-up, the last NoAnswer at least the setup's retry
+//!   delay ago (`no_answer_at <= now - retry_delay`), by the setup's priority rules, each
+//!   wrapped in `CASE WHEN follow_up_due IS NULL` so it orders the pool only;
 //! - import order (`sequence`) breaks every tie.
 //!
 //! A `Field` rule orders by `customer_fields.sort_key`, whose bytes compare like
@@ -26,18 +30,29 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqliteConnection};
 use std::fmt::Write as _;
 
+/// The asker's own live reservation, renewed. Parameters as `HEAD`'s first four.
+const HELD: &str = concat!(
+    "UPDATE enrollments SET reserved_until = ?2 \
+    WHERE id = (\
+      SELECT e.id FROM enrollments AS e \
+      WHERE e.assignment_id = ?3 AND e.reserved_by = ?1 AND e.reserved_until > ?4 \
+        AND e.category <> 'Excluded' \
+      ORDER BY e.reserved_until, e.sequence, e.id LIMIT 1) RETURNING ",
+    enrollment_columns!()
+);
+
 /// The statement up to the pool's priority rules. Parameters: `?1` seller, `?2` lease end,
-/// `?3` assignment, `?4` now.
+/// `?3` assignment, `?4` now, `?5` now less the retry delay.
 const HEAD: &str = "UPDATE enrollments SET reserved_by = ?1, reserved_until = ?2 \
     WHERE id = (\
       SELECT e.id FROM enrollments AS e \
       WHERE e.assignment_id = ?3 \
-        AND e.category IN ('Available', 'Open') \
+        AND e.category <> 'Excluded' \
         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
         AND ((e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
               AND (e.follow_up_owner IS NULL OR e.follow_up_owner = ?1)) \
           OR (e.follow_up_due IS NULL AND e.category = 'Available' \
-              AND (e.retry_at IS NULL OR e.retry_at <= ?4))) \
+              AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5))) \
       ORDER BY \
         CASE WHEN e.follow_up_due IS NULL THEN 2 WHEN e.follow_up_owner IS NULL THEN 1 ELSE 0 END, \
         e.follow_up_due";
@@ -48,21 +63,38 @@ const TAIL: &str = concat!(
     enrollment_columns!()
 );
 
-/// The statement and its arguments for a request.
-fn statement(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
+/// The first four arguments of both statements: seller, lease end, assignment, now.
+fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
     let mut args = SqliteArguments::default();
     let now = time_ns(request.now)?;
-    let until = time_ns(request.now + request.setup.lease)?;
+    let until = request
+        .now
+        .checked_add(request.setup.lease)
+        .ok_or_else(|| StoreError::Unrepresentable("the lease ends too late".into()))?;
     bind(&mut args, Value::Text(id_text(request.seller.as_uuid())))?;
-    bind(&mut args, Value::Int(until))?;
+    bind(&mut args, Value::Int(time_ns(until)?))?;
     bind(
         &mut args,
         Value::Text(id_text(request.assignment.as_uuid())),
     )?;
     bind(&mut args, Value::Int(now))?;
+    Ok(args)
+}
+
+/// The statement and its arguments for a request.
+fn statement(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
+    let mut args = head_args(request)?;
+    // A NoAnswer at or before this time has rested long enough; before any storable time,
+    // none has.
+    let rested = request
+        .now
+        .checked_sub(request.setup.retry_delay)
+        .and_then(|at| time_ns(at).ok())
+        .unwrap_or(i64::MIN);
+    bind(&mut args, Value::Int(rested))?;
 
     let mut sql = String::from(HEAD);
-    let mut next = 5;
+    let mut next = 6;
     for (expr, direction) in rule_terms(&request.setup) {
         let mut text = expr.sql.to_owned();
         for value in expr.params {
@@ -157,6 +189,17 @@ pub(crate) async fn reserve_next(
     conn: &mut SqliteConnection,
     request: &NextCustomerRequest,
 ) -> Result<Option<Handout>, StoreError> {
+    let held = sqlx::query_with(HELD, head_args(request)?)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if let Some(row) = held {
+        let enrollment = enrollment_from_row(&row)?;
+        return Ok(Some(Handout {
+            enrollment,
+            tier: Tier::Held,
+        }));
+    }
     let (sql, args) = statement(request)?;
     let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_optional(conn)

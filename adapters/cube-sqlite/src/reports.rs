@@ -162,6 +162,25 @@ impl ReportRepository for SqliteUnit {
         Ok(cube_domain::reports::merge_sold_products(rows)?)
     }
 
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // On the `enrollments_reserved` index.
+        let query = sqlx::query(
+            "SELECT COUNT(*) AS held FROM enrollments \
+             WHERE assignment_id = ? AND reserved_by IS NOT NULL AND reserved_until > ?",
+        )
+        .bind(id_text(assignment.as_uuid()))
+        .bind(crate::codec::bound_ns(now));
+        let held: i64 = match self.rows(query).await?.first() {
+            Some(row) => col(row, "held")?,
+            None => 0,
+        };
+        u64::try_from(held).map_err(|_| StoreError::Corrupt(format!("reserved count {held}")))
+    }
+
     async fn status_tally(
         &mut self,
         assignment: AssignmentId,

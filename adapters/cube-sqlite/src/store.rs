@@ -3,10 +3,9 @@
 //! atomic "next customer".
 
 use crate::error::store_error;
-use crate::queue;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ports::{Handout, NextCustomerRequest, Store, StoreError, UnitOfWork};
+use cube_domain::ports::{Store, StoreError, UnitOfWork};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -219,15 +218,5 @@ impl Store for SqliteStore {
             .await
             .map_err(store_error)?;
         Ok(Box::new(SqliteUnit::new(tx)))
-    }
-
-    async fn reserve_next(
-        &self,
-        request: &NextCustomerRequest,
-    ) -> Result<Option<Handout>, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN).await.map_err(store_error)?;
-        let handout = queue::reserve_next(&mut tx, request).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(handout)
     }
 }

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use cube_domain::assignment::setup::AssignmentSetup;
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, Reservation};
 use cube_domain::ids::EnrollmentId;
 use cube_domain::ports::{NextCustomerRequest, Store};
 use cube_domain::queue::Tier;
@@ -69,6 +69,17 @@ async fn thirty_two_sellers_on_two_pools_never_share_a_customer() {
             let mut got = Vec::new();
             while let Some(handout) = store.reserve_next(&request).await.unwrap() {
                 got.push((handout.enrollment.id(), handout.tier));
+                // Passed on to a bystander, so this seller is not handed it back as held.
+                let mut passed_on = handout.enrollment.snapshot().clone();
+                passed_on.reservation = passed_on.reservation.map(|r| Reservation {
+                    seller: seller(1000 + n),
+                    ..r
+                });
+                let mut uow = store.begin().await.unwrap();
+                uow.update_enrollment(&Enrollment::from(passed_on))
+                    .await
+                    .unwrap();
+                uow.commit().await.unwrap();
                 tokio::task::yield_now().await;
             }
             (n, got)

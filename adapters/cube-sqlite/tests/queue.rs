@@ -11,7 +11,7 @@ use common::*;
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule, Segment};
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, Reservation};
 use cube_domain::fields::{FieldDefinition, FieldType, FieldValue, FieldValues};
 use cube_domain::ids::UserId;
 use cube_domain::ports::{NextCustomerRequest, Store};
@@ -79,7 +79,9 @@ fn random_enrollment(rng: &mut Rng, n: u128) -> Enrollment {
         s.follow_up = Some(follow_up(due, owner));
     }
     if rng.chance(20) {
-        s.retry_at = Some(T0 + Duration::minutes(i64::try_from(rng.below(60)).unwrap() - 30));
+        // The last NoAnswer, 2 h (the default retry delay) before a time around T0.
+        let minutes = i64::try_from(rng.below(60)).unwrap() - 30 - 120;
+        s.no_answer_at = Some(T0 + Duration::minutes(minutes));
     }
     if rng.chance(15) {
         let holder = seller(u128::from(rng.below(4)));
@@ -222,6 +224,17 @@ async fn drain_and_compare(
         if handout.tier == Tier::Pool {
             assert!(handout.enrollment.follow_up().is_none());
         }
+        // Passed on to a bystander, so the seller is not handed it back as held.
+        let mut passed_on = handout.enrollment.snapshot().clone();
+        passed_on.reservation = Some(Reservation {
+            seller: UserId::from_uuid(uuid::Uuid::from_u128(0xB1_5743_D3E2)),
+            ..reservation
+        });
+        let mut uow = store.begin().await.unwrap();
+        uow.update_enrollment(&Enrollment::from(passed_on))
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
     }
     handed
 }
@@ -250,13 +263,13 @@ async fn reserve_next_hands_out_what_select_next_picks() {
 }
 
 #[tokio::test]
-async fn closed_customers_and_other_sellers_follow_ups_are_never_handed_out() {
+async fn excluded_customers_and_other_sellers_follow_ups_are_never_handed_out() {
     let store = SqliteStore::in_memory().await.unwrap();
     let setup = AssignmentSetup::default();
     seed(&store, &[assignment(1, setup.clone())]).await;
     let mut closed = snapshot(assignment_id(1), 1);
-    closed.state = state(SALE);
-    closed.category = category(SALE);
+    closed.state = state(EXCLUDED);
+    closed.category = category(EXCLUDED);
     closed.follow_up = Some(follow_up(-60, None));
     let mut theirs = snapshot(assignment_id(1), 2);
     theirs.state = state(LEAD);

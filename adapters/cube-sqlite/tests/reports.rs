@@ -74,7 +74,6 @@ fn random_event(rng: &mut Rng, n: u128) -> OutcomeEvent {
         products,
         meeting: rng.chance(20).then(|| MeetingId::from_uuid(uuid(11, n))),
         follow_up: None,
-        retry_at: None,
         note: None,
     }
 }

@@ -369,7 +369,7 @@ async fn values_round_trip_exactly() {
     s.last_contact = Some(T0 + time::Duration::nanoseconds(123_456_789));
     s.follow_up = Some(follow_up(-5, Some(seller(1))));
     s.reservation = Some(lease(seller(2), 15));
-    s.retry_at = Some(T0 + time::Duration::hours(2));
+    s.no_answer_at = Some(T0 - time::Duration::hours(2));
     s.attempts = 3;
     s.segment = Some(segment(1));
     let enrollment = Enrollment::from(s);

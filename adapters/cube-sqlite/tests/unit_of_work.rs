@@ -12,6 +12,7 @@ use common::*;
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, ProductId};
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
@@ -48,7 +49,6 @@ fn sale(enrollment: &Enrollment) -> OutcomeEvent {
         }],
         meeting: Some(MeetingId::from_uuid(uuid(11, 1))),
         follow_up: None,
-        retry_at: None,
         note: Some("three units".into()),
     }
 }
@@ -83,13 +83,21 @@ fn sms(event: &OutcomeEvent) -> OutboxMessage {
 }
 
 /// The registration steps; `fail` makes the last step collide with the first.
+/// The client's key of the registration, with a made-up fingerprint.
+fn request_key() -> IdempotencyKey {
+    IdempotencyKey {
+        key: "request-1".into(),
+        fingerprint: RequestFingerprint::from_stored("fingerprint".into()),
+    }
+}
+
 async fn register(
     uow: &mut dyn UnitOfWork,
     enrollment: &Enrollment,
     fail: bool,
 ) -> Result<(), StoreError> {
     let event = sale(enrollment);
-    uow.append_event(&event, Some("request-1")).await?;
+    uow.append_event(&event, Some(&request_key())).await?;
     let mut after = enrollment.clone();
     after.apply(&event);
     uow.update_enrollment(&after).await?;
@@ -99,7 +107,7 @@ async fn register(
         // A retry of the same request inside the unit: the idempotency key is taken.
         let mut again = event.clone();
         again.id = OutcomeEventId::from_uuid(uuid(10, 2));
-        uow.append_event(&again, Some("request-1")).await?;
+        uow.append_event(&again, Some(&request_key())).await?;
     }
     Ok(())
 }
@@ -181,9 +189,10 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
     assert_eq!(now.state(), state(SALE));
     let mut uow = store.begin().await.unwrap();
     assert_eq!(
-        uow.event_by_key(assignment_id(1), "request-1")
+        uow.event_by_key(assignment_id(1), seller(1), "request-1")
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|keyed| keyed.event),
         Some(sale(&enrollment))
     );
 }

@@ -10,6 +10,7 @@ use cube_domain::customer::{CustomerError, DuplicateCustomer};
 use cube_domain::enrollment::ReservationError;
 use cube_domain::fields::FieldError;
 use cube_domain::flow::FlowError;
+use cube_domain::idempotency::IdempotencyError;
 use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
@@ -61,6 +62,9 @@ pub enum AppError {
     /// A reservation was refused.
     #[error(transparent)]
     Reservation(#[from] ReservationError),
+    /// An idempotency key was reused with a different request.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
     /// A time entry was refused.
     #[error(transparent)]
     TimeEntry(#[from] TimeEntryError),
@@ -156,6 +160,7 @@ impl AppError {
             | AppError::Flow(_)
             | AppError::Assignment(_)
             | AppError::Registration(_)
+            | AppError::Idempotency(_)
             | AppError::TimeEntry(_)
             | AppError::Selection(_)
             | AppError::Sum(_)

@@ -343,12 +343,13 @@ impl Cube {
         actor_id: UserId,
         id: AssignmentId,
     ) -> AppResult<CustomerStatusReport> {
-        let (mut uow, assignment, _) = self
+        let (mut uow, assignment, now) = self
             .open_report(actor_id, id, ReportKind::Customers)
             .await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.status_tally(id).await?;
-        Ok(reports::customer_status(&flow, &tally))
+        let reserved = uow.reserved_count(id, now).await?;
+        Ok(reports::customer_status(&flow, &tally, reserved))
     }
 
     /// The customer-status download ("download all or part"): the assignment's customers in

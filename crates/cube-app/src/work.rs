@@ -10,6 +10,7 @@ use cube_domain::assignment::setup::SmsSender;
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, FollowUp};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
 };
@@ -135,40 +136,40 @@ fn registrar(user: &User) -> Registrar {
 }
 
 impl Cube {
-    /// Hands the seller the next right customer and reserves it for the assignment's lease.
-    /// `Ok(None)` when nobody is ready. Refused when a hard-stop activity limit is reached.
+    /// Hands the seller the next right customer and reserves it for the assignment's lease:
+    /// first a customer the seller already holds (a crashed browser resumes where it was),
+    /// then `queue`'s order. `Ok(None)` when nobody is ready. Refused when a hard-stop
+    /// activity limit is reached. Reserving and reading the customer are one unit of work:
+    /// if the read fails, no reservation is left behind.
     pub async fn next_customer(
         &self,
         actor_id: UserId,
         assignment_id: AssignmentId,
     ) -> AppResult<Option<WorkItem>> {
         let now = self.now();
-        let assignment = {
-            let mut uow = self.begin().await?;
-            let user = actor(uow.as_mut(), actor_id).await?;
-            let assignment =
-                assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
-            if let Some(metric) =
-                crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?
-            {
-                return Err(AppError::LimitReached(metric));
-            }
-            assignment
-        };
+        let mut uow = self.begin().await?;
+        let user = actor(uow.as_mut(), actor_id).await?;
+        let assignment =
+            assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+        if let Some(metric) =
+            crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?
+        {
+            return Err(AppError::LimitReached(metric));
+        }
         let request = NextCustomerRequest {
             assignment: assignment_id,
             seller: actor_id,
             now,
             setup: assignment.setup().clone(),
         };
-        let Some(handout) = self.store.reserve_next(&request).await? else {
+        let Some(handout) = uow.reserve_next(&request).await? else {
             return Ok(None);
         };
-        let mut uow = self.begin().await?;
         let customer = uow
             .customer(handout.enrollment.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
+        uow.commit().await?;
         let view = customer_view(&customer, &assignment.setup().customer_view);
         Ok(Some(WorkItem {
             enrollment: handout.enrollment,
@@ -255,7 +256,9 @@ impl Cube {
 
     /// Registers an outcome: appends the event, updates the enrollment, books the meeting
     /// and queues the SMS flow's message, in one unit of work. With `idempotency_key`, a
-    /// retried request returns the first result instead of counting twice.
+    /// retried request returns the first result instead of counting twice; the key is the
+    /// user's own, and reusing it with a different request (another outcome, another
+    /// customer) is refused.
     pub async fn register_outcome(
         &self,
         actor_id: UserId,
@@ -279,8 +282,13 @@ impl Cube {
         )
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
-        if let Some(key) = idempotency_key
-            && let Some(first) = replay(uow.as_mut(), &assignment, key, &enrollment).await?
+        let key = idempotency_key.map(|key| IdempotencyKey {
+            key: key.to_owned(),
+            fingerprint: RequestFingerprint::of(enrollment_id, &command),
+        });
+        if let Some(key) = &key
+            && let Some(first) =
+                replay(uow.as_mut(), &assignment, user.id, key, &enrollment).await?
         {
             return Ok(first);
         }
@@ -291,7 +299,7 @@ impl Cube {
                 &enrollment,
                 registrar(&user),
                 command,
-                idempotency_key,
+                key.as_ref(),
                 now,
             )
             .await;
@@ -301,11 +309,15 @@ impl Cube {
                 Ok(registered)
             }
             // A concurrent retry with the same key won the race: answer with its result.
-            Err(AppError::Store(StoreError::Duplicate(_))) if idempotency_key.is_some() => {
+            Err(AppError::Store(StoreError::Duplicate(_))) if key.is_some() => {
                 drop(uow);
                 let mut uow = self.begin().await?;
-                let key = idempotency_key.unwrap_or_default();
-                replay(uow.as_mut(), &assignment, key, &enrollment)
+                let Some(key) = &key else {
+                    return Err(AppError::Store(StoreError::Conflict(
+                        "idempotency key raced".into(),
+                    )));
+                };
+                replay(uow.as_mut(), &assignment, user.id, key, &enrollment)
                     .await?
                     .ok_or(AppError::Store(StoreError::Conflict(
                         "idempotency key raced".into(),
@@ -324,7 +336,7 @@ impl Cube {
         enrollment: &Enrollment,
         registrar: Registrar,
         command: RegisterOutcome,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
         now: OffsetDateTime,
     ) -> AppResult<Registered> {
         // Before any store is asked for meetings around a time it may not represent.
@@ -552,21 +564,20 @@ pub enum ExternalOutcome {
     NoSuchState,
 }
 
-/// The earlier registration under `key`, if any, as a replayed result.
+/// The user's earlier registration under `key`, if any, as a replayed result; refused when
+/// that one was a different request.
 async fn replay(
     uow: &mut dyn UnitOfWork,
     assignment: &Assignment,
-    key: &str,
+    user: UserId,
+    key: &IdempotencyKey,
     enrollment: &Enrollment,
 ) -> AppResult<Option<Registered>> {
-    let Some(event) = uow.event_by_key(assignment.id(), key).await? else {
+    let Some(first) = uow.event_by_key(assignment.id(), user, &key.key).await? else {
         return Ok(None);
     };
-    if event.enrollment != enrollment.id() {
-        return Err(AppError::Invalid(
-            "this idempotency key was already used for another customer; use a new key for a new registration".into(),
-        ));
-    }
+    first.check_retry(enrollment.id(), &key.fingerprint)?;
+    let event = first.event;
     let meeting = match event.meeting {
         Some(id) => uow.meeting(id).await?,
         None => None,

@@ -162,9 +162,21 @@ async fn a_sellers_day_follows_the_seed_rules() {
         (due.enrollment.id(), due.tier),
         (third.enrollment.id(), Some(Tier::PersonalFollowUp))
     );
-    let due = h
+    // Asking again resumes with the customer the seller holds; another seller is handed
+    // the due shared follow-up.
+    let again = h
         .cube
         .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    assert_eq!(
+        (again.enrollment.id(), again.tier),
+        (third.enrollment.id(), Some(Tier::Held))
+    );
+    let due = h
+        .cube
+        .next_customer(h.world.seller(1), assignment)
         .await
         .expect("next")
         .expect("a customer");

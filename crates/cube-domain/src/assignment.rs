@@ -37,6 +37,15 @@ pub enum AssignmentError {
     /// A flow switch cannot go ahead as asked.
     #[error(transparent)]
     Switch(#[from] FlowSwitchError),
+    /// A duration or number of the setup is outside the bounds the product accepts (so no
+    /// later arithmetic on it can overflow). `field` is the setup's name for it.
+    #[error("`{field}` must be {bounds}")]
+    OutOfBounds {
+        /// The setup item, e.g. `retry_delay`.
+        field: &'static str,
+        /// The accepted range, in words a user can act on.
+        bounds: &'static str,
+    },
     /// Something else in the setup is inconsistent; the message says what.
     #[error("{0}")]
     Setup(String),

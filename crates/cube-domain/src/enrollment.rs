@@ -7,7 +7,7 @@ use crate::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, Use
 use crate::outcome::{OutcomeClass, OutcomeEvent};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 /// A time to contact the customer again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +47,9 @@ pub enum ReservationError {
     /// The customer is excluded from the work (wrong number, do not call).
     #[error("the customer is excluded and cannot be worked")]
     Excluded,
+    /// The lease would end past the last representable time (a setup out of bounds).
+    #[error("the lease is too long: set the assignment's lease to at most 24 hours")]
+    LeaseOutOfRange,
 }
 
 /// Everything an enrollment holds, as plain data for storage adapters.
@@ -70,8 +73,10 @@ pub struct EnrollmentSnapshot {
     pub last_contact: Option<OffsetDateTime>,
     /// The pending follow-up.
     pub follow_up: Option<FollowUp>,
-    /// Out of the pool until then (after NoAnswer).
-    pub retry_at: Option<OffsetDateTime>,
+    /// The last outcome's time when that outcome was NoAnswer: the retry delay counts from
+    /// it, with the assignment's current setting (`Enrollment::retry_at`). `None` once any
+    /// other outcome follows.
+    pub no_answer_at: Option<OffsetDateTime>,
     /// The live or lapsed reservation.
     pub reservation: Option<Reservation>,
     /// Import order within the assignment.
@@ -118,7 +123,7 @@ impl Enrollment {
             attempts: 0,
             last_contact: None,
             follow_up: None,
-            retry_at: None,
+            no_answer_at: None,
             reservation: None,
             sequence,
             enrolled_at: now,
@@ -165,9 +170,18 @@ impl Enrollment {
     pub fn follow_up(&self) -> Option<FollowUp> {
         self.0.follow_up
     }
-    /// Out of the pool until then.
-    pub fn retry_at(&self) -> Option<OffsetDateTime> {
-        self.0.retry_at
+    /// When the last outcome was NoAnswer, its time.
+    pub fn no_answer_at(&self) -> Option<OffsetDateTime> {
+        self.0.no_answer_at
+    }
+    /// Out of the pool until then: the last NoAnswer plus `retry_delay`, the assignment's
+    /// setting now (a setup change applies at once, also to customers already waiting). A
+    /// time past the last representable one is that last one.
+    pub fn retry_at(&self, retry_delay: Duration) -> Option<OffsetDateTime> {
+        self.0.no_answer_at.map(|at| {
+            at.checked_add(retry_delay)
+                .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+        })
     }
     /// Import order.
     pub fn sequence(&self) -> u64 {
@@ -210,10 +224,10 @@ impl Enrollment {
         if self.0.category == StateCategory::Excluded {
             return Err(ReservationError::Excluded);
         }
-        let reservation = Reservation {
-            seller,
-            until: now + lease,
-        };
+        let until = now
+            .checked_add(lease)
+            .ok_or(ReservationError::LeaseOutOfRange)?;
+        let reservation = Reservation { seller, until };
         self.0.reservation = Some(reservation);
         Ok(reservation)
     }
@@ -254,7 +268,7 @@ impl Enrollment {
             s.last_contact = Some(event.occurred_at);
         }
         s.follow_up = event.follow_up;
-        s.retry_at = event.retry_at;
+        s.no_answer_at = (event.class == OutcomeClass::NoAnswer).then_some(event.occurred_at);
         s.reservation = None;
     }
 

@@ -11,7 +11,8 @@
 //! - [`data_owner`], [`customer`], [`product`]: the CRM side of a data owner.
 //! - [`flow`]: states, outcomes, validation, draft → published versions.
 //! - [`assignment`]: the campaign and its whole setup.
-//! - [`enrollment`], [`outcome`]: a customer in an assignment and outcome registration.
+//! - [`enrollment`], [`outcome`]: a customer in an assignment and outcome registration;
+//!   [`idempotency`]: keys and request fingerprints of retried registrations.
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
 //! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
 //!   precision (whole microseconds) every time is truncated to at the edge.
@@ -31,6 +32,7 @@ pub mod data_owner;
 pub mod enrollment;
 pub mod fields;
 pub mod flow;
+pub mod idempotency;
 pub mod ids;
 pub mod instant;
 pub mod meeting;

@@ -200,8 +200,6 @@ pub struct OutcomeEvent {
     pub meeting: Option<MeetingId>,
     /// The follow-up scheduled (replaces any earlier one).
     pub follow_up: Option<FollowUp>,
-    /// Out of the pool until then (NoAnswer's retry delay).
-    pub retry_at: Option<OffsetDateTime>,
     /// A free-text note.
     pub note: Option<String>,
 }
@@ -437,7 +435,6 @@ pub fn register(
         (false, Some(_)) => return Err(RegistrationError::MeetingNotAllowed(outcome_name)),
         (false, None) => None,
     };
-    let retry_at = (class == OutcomeClass::NoAnswer).then(|| now + setup.retry_delay);
 
     let event = OutcomeEvent {
         id: ids.event,
@@ -456,7 +453,6 @@ pub fn register(
         products,
         meeting: meeting.as_ref().map(|m| m.id),
         follow_up,
-        retry_at,
         note,
     };
     let mut enrollment = enrollment.clone();
@@ -495,7 +491,6 @@ pub fn external_state_change(
         products: Vec::new(),
         meeting: None,
         follow_up: None,
-        retry_at: None,
         note: None,
     };
     let mut next = enrollment.clone();

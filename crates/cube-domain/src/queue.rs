@@ -1,7 +1,11 @@
 //! "Next customer": which enrollment a seller is handed, as a pure function over candidates.
-//! The order (DOMAIN.md): the seller's own due personal follow-ups, then due shared
-//! follow-ups, oldest first; then available enrollments by the assignment's priority rules.
-//! Never one reserved by another seller; never one whose retry delay has not run out.
+//! The order (DOMAIN.md, decision 0003): first a customer the seller already
+//! holds (a live lease: a crashed browser resumes where it was); then the seller's own due
+//! personal follow-ups, then due shared follow-ups, oldest first, whatever the state's
+//! category (a due follow-up is work, also on a Yes customer); then available enrollments by
+//! the assignment's priority rules. Never an excluded customer, never one reserved by
+//! another seller, never one whose retry delay (counted from the last NoAnswer with the
+//! assignment's current setting) has not run out.
 //! Storage adapters implement the same order in their own query language; the contract
 //! suite checks they agree with this module.
 
@@ -17,6 +21,8 @@ use time::OffsetDateTime;
 /// Why an enrollment is handed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Tier {
+    /// The seller already holds a live lease on it: handed back, the lease renewed.
+    Held,
     /// The seller's own personal follow-up is due.
     PersonalFollowUp,
     /// A shared follow-up is due.
@@ -25,16 +31,23 @@ pub enum Tier {
     Pool,
 }
 
-/// The tier of `enrollment` for `seller` at `now`, or `None` if it must not be handed out.
-pub fn tier(enrollment: &Enrollment, seller: UserId, now: OffsetDateTime) -> Option<Tier> {
-    // A concluded or excluded customer cannot be reserved (`Enrollment::reserve` refuses
-    // it), so it is never handed out, even when a follow-up was scheduled on it.
-    let workable = matches!(
-        enrollment.category(),
-        StateCategory::Available | StateCategory::Open
-    );
-    if enrollment.holder(now).is_some() || !workable {
+/// The tier of `enrollment` for `seller` at `now` under `setup`, or `None` if it must not be
+/// handed out.
+pub fn tier(
+    setup: &AssignmentSetup,
+    enrollment: &Enrollment,
+    seller: UserId,
+    now: OffsetDateTime,
+) -> Option<Tier> {
+    // An excluded customer cannot be reserved (`Enrollment::reserve` refuses it), so it is
+    // never handed out, even when a follow-up was scheduled on it.
+    if enrollment.category() == StateCategory::Excluded {
         return None;
+    }
+    match enrollment.holder(now) {
+        Some(holder) if holder == seller => return Some(Tier::Held),
+        Some(_) => return None,
+        None => {}
     }
     match enrollment.follow_up() {
         Some(follow_up) if !follow_up.is_due(now) => None,
@@ -44,7 +57,9 @@ pub fn tier(enrollment: &Enrollment, seller: UserId, now: OffsetDateTime) -> Opt
             None => Some(Tier::SharedFollowUp),
         },
         None => {
-            let ready = enrollment.retry_at().is_none_or(|at| at <= now);
+            let ready = enrollment
+                .retry_at(setup.retry_delay)
+                .is_none_or(|at| at <= now);
             (enrollment.category() == StateCategory::Available && ready).then_some(Tier::Pool)
         }
     }
@@ -59,8 +74,9 @@ pub struct Candidate<'a> {
     pub fields: &'a FieldValues,
 }
 
-/// Orders two candidates of the same tier: follow-ups by due time (oldest first), the pool
-/// by the priority rules; import order, then the enrollment id, break every tie.
+/// Orders two candidates of the same tier: held ones by the end of their lease (soonest
+/// first), follow-ups by due time (oldest first), the pool by the priority rules; import
+/// order, then the enrollment id, break every tie.
 pub fn compare(
     setup: &AssignmentSetup,
     tier: Tier,
@@ -68,6 +84,10 @@ pub fn compare(
     b: &Candidate<'_>,
 ) -> Ordering {
     let by_rules = match tier {
+        Tier::Held => {
+            let until = |c: &Candidate<'_>| c.enrollment.reservation().map(|r| r.until);
+            until(a).cmp(&until(b))
+        }
         Tier::PersonalFollowUp | Tier::SharedFollowUp => {
             let due = |c: &Candidate<'_>| c.enrollment.follow_up().map(|f| f.due);
             due(a).cmp(&due(b))
@@ -121,7 +141,7 @@ pub fn select_next<'a>(
 ) -> Option<(Candidate<'a>, Tier)> {
     let mut best: Option<(Candidate<'a>, Tier)> = None;
     for candidate in candidates {
-        let Some(tier) = tier(candidate.enrollment, seller, now) else {
+        let Some(tier) = tier(setup, candidate.enrollment, seller, now) else {
             continue;
         };
         let better = match &best {

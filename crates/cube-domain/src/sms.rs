@@ -65,7 +65,11 @@ pub fn interpret_reply(
     received_at: OffsetDateTime,
     body: &str,
 ) -> ReplyDecision {
-    if received_at < sent_at || received_at > sent_at + flow.reply_window {
+    // A window ending past the last representable time never closes.
+    let closed = sent_at
+        .checked_add(flow.reply_window)
+        .is_some_and(|end| received_at > end);
+    if received_at < sent_at || closed {
         return ReplyDecision::OutsideWindow;
     }
     flow.outcome_for_reply(body)

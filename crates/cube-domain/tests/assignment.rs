@@ -130,7 +130,7 @@ fn an_sms_reply_window_must_be_positive() {
             },
         );
     });
-    assert!(error.to_string().contains("reply window"), "{error}");
+    assert!(error.to_string().contains("reply_window"), "{error}");
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn the_lease_is_between_a_second_and_a_day() {
 #[test]
 fn the_retry_delay_cannot_be_negative() {
     let error = setup_error(|s| s.retry_delay = Duration::minutes(-1));
-    assert!(error.to_string().contains("retry delay"), "{error}");
+    assert!(error.to_string().contains("retry_delay"), "{error}");
     let world = World::sales().with_setup(|s| s.retry_delay = Duration::ZERO);
     assert_eq!(world.setup().retry_delay, Duration::ZERO);
 }

@@ -22,7 +22,7 @@ fn a_new_enrollment_starts_in_the_initial_available_state() {
     assert_eq!(enrollment.attempts(), 0);
     assert_eq!(enrollment.last_contact(), None);
     assert_eq!(enrollment.follow_up(), None);
-    assert_eq!(enrollment.retry_at(), None);
+    assert_eq!(enrollment.no_answer_at(), None);
     assert_eq!(enrollment.reservation(), None);
     assert_eq!(enrollment.enrolled_at(), T0);
 }

@@ -34,7 +34,7 @@ fn call_back_later_from_an_available_state_is_a_shared_follow_up() {
     assert!(follow_up.is_shared());
     assert_eq!(registration.enrollment.state(), ss::TO_CALL, "still Ledig");
     assert_eq!(registration.enrollment.attempts(), 1);
-    assert_eq!(registration.enrollment.retry_at(), None);
+    assert_eq!(registration.enrollment.no_answer_at(), None);
 }
 
 #[test]

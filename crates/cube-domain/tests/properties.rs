@@ -448,7 +448,7 @@ fn random_enrollment(n: u64) -> impl Strategy<Value = (Enrollment, FieldValues)>
                         due: mins(due),
                         owner,
                     }),
-                    retry_at: retry.map(mins),
+                    no_answer_at: retry.map(mins),
                     reservation: reservation.map(|(until, seller)| Reservation {
                         seller: seller.unwrap_or(MANAGER),
                         until: mins(until),
@@ -514,15 +514,19 @@ proptest! {
         let now: OffsetDateTime = T0;
         let chosen = select_next(&setup, seller, now, candidates(&pool));
         let ready: Vec<_> = candidates(&pool)
-            .filter_map(|c| tier(c.enrollment, seller, now).map(|t| (c, t)))
+            .filter_map(|c| tier(&setup, c.enrollment, seller, now).map(|t| (c, t)))
             .collect();
         let Some((chosen, chosen_tier)) = chosen else {
             prop_assert!(ready.is_empty());
             return Ok(());
         };
         let e = chosen.enrollment;
-        prop_assert!(e.holder(now).is_none(), "not reserved");
-        prop_assert!(matches!(e.category(), StateCategory::Available | StateCategory::Open));
+        prop_assert!(e.category() != StateCategory::Excluded, "never excluded");
+        if let Some(holder) = e.holder(now) {
+            prop_assert_eq!(holder, seller, "never another seller's");
+            prop_assert_eq!(chosen_tier, cube_domain::queue::Tier::Held);
+            return Ok(());
+        }
         match e.follow_up() {
             Some(f) => {
                 prop_assert!(f.is_due(now));
@@ -530,7 +534,7 @@ proptest! {
             }
             None => {
                 prop_assert_eq!(e.category(), StateCategory::Available);
-                prop_assert!(e.retry_at().is_none_or(|at| at <= now), "rested");
+                prop_assert!(e.retry_at(setup.retry_delay).is_none_or(|at| at <= now), "rested");
             }
         }
         for (other, other_tier) in &ready {
@@ -546,16 +550,20 @@ proptest! {
         // Sellers take turns asking; each hand-out is reserved before the next question.
         let setup = queue_setup(rules);
         let mut pool = pool;
-        let mut handed = BTreeSet::new();
+        let mut handed = std::collections::BTreeMap::new();
         let sellers = [SELLER, OTHER_SELLER, id(34)];
         for turn in 0..pool.len() + 2 {
             let seller = sellers[turn % sellers.len()];
             let now = T0 + Duration::seconds(turn as i64);
-            let Some((chosen, _)) = select_next(&setup, seller, now, candidates(&pool)) else {
+            let Some((chosen, tier)) = select_next(&setup, seller, now, candidates(&pool)) else {
                 continue;
             };
             let sequence = chosen.enrollment.sequence();
-            prop_assert!(handed.insert(sequence), "{} handed out twice", sequence);
+            // Handed again only to the seller who holds it (resuming), never to another.
+            if let Some(first) = handed.insert(sequence, seller) {
+                prop_assert_eq!(first, seller, "{} handed to two sellers", sequence);
+                prop_assert_eq!(tier, cube_domain::queue::Tier::Held);
+            }
             let entry = pool
                 .iter_mut()
                 .find(|(e, _)| e.sequence() == sequence)

@@ -145,7 +145,10 @@ fn another_sellers_personal_follow_up_is_never_handed_out() {
         pool.next(&setup, OTHER_SELLER, NOW),
         Some((1, Tier::PersonalFollowUp))
     );
-    assert_eq!(tier(&Enrollment::from(theirs), SELLER, mins(24 * 60)), None);
+    assert_eq!(
+        tier(&setup, &Enrollment::from(theirs), SELLER, mins(24 * 60)),
+        None
+    );
 }
 
 #[test]
@@ -195,10 +198,75 @@ fn the_retry_delay_keeps_a_no_answer_customer_out_until_it_passes() {
         )
         .expect("no answer");
     let enrollment = &no_answer.enrollment;
-    let retry_at = enrollment.retry_at().expect("a retry time");
-    assert_eq!(tier(enrollment, SELLER, mins(1)), None);
-    assert_eq!(tier(enrollment, OTHER_SELLER, mins(119)), None);
-    assert_eq!(tier(enrollment, SELLER, retry_at), Some(Tier::Pool));
+    let setup = world.setup();
+    let retry_at = enrollment
+        .retry_at(setup.retry_delay)
+        .expect("a retry time");
+    assert_eq!(retry_at, mins(120));
+    assert_eq!(tier(setup, enrollment, SELLER, mins(1)), None);
+    assert_eq!(tier(setup, enrollment, OTHER_SELLER, mins(119)), None);
+    assert_eq!(tier(setup, enrollment, SELLER, retry_at), Some(Tier::Pool));
+}
+
+#[test]
+fn a_changed_retry_delay_applies_at_once_to_customers_already_waiting() {
+    let world = World::sales();
+    let no_answer = world
+        .seller_registers(
+            &world.enroll(1),
+            SELLER,
+            RegisterOutcome::new(sales::outcome::NO_ANSWER),
+            T0,
+        )
+        .expect("no answer");
+    let enrollment = &no_answer.enrollment;
+    let shorter = world.with_setup(|s| s.retry_delay = time::Duration::minutes(30));
+    assert_eq!(
+        tier(shorter.setup(), enrollment, SELLER, mins(30)),
+        Some(Tier::Pool),
+        "counted from the NoAnswer with the delay set now"
+    );
+    let longer = shorter.with_setup(|s| s.retry_delay = time::Duration::hours(5));
+    assert_eq!(tier(longer.setup(), enrollment, SELLER, mins(299)), None);
+    assert_eq!(
+        tier(longer.setup(), enrollment, SELLER, mins(300)),
+        Some(Tier::Pool)
+    );
+}
+
+#[test]
+fn the_seller_gets_back_the_customer_they_hold_first() {
+    let held = |n, seller, until| EnrollmentSnapshot {
+        reservation: Some(Reservation { seller, until }),
+        ..snapshot(n)
+    };
+    let setup = AssignmentSetup::default();
+    let pool = Pool::of([
+        follow_up(1, mins(-60), Some(SELLER)),
+        held(2, SELLER, mins(10)),
+        held(3, SELLER, mins(5)),
+        held(4, OTHER_SELLER, mins(5)),
+        EnrollmentSnapshot {
+            category: StateCategory::Yes,
+            ..held(5, SELLER, mins(20))
+        },
+    ]);
+    assert_eq!(
+        pool.next(&setup, SELLER, NOW),
+        Some((3, Tier::Held)),
+        "a live lease of mine first, the one running out soonest"
+    );
+    assert_eq!(pool.next(&setup, OTHER_SELLER, NOW), Some((4, Tier::Held)));
+    assert_eq!(
+        pool.next(&setup, SELLER, mins(10)),
+        Some((5, Tier::Held)),
+        "a customer taken by hand in a Yes state is held too"
+    );
+    assert_eq!(
+        pool.next(&setup, SELLER, mins(20)),
+        Some((1, Tier::PersonalFollowUp)),
+        "a lapsed lease is not held"
+    );
 }
 
 #[test]
@@ -235,15 +303,14 @@ fn an_open_customer_comes_back_through_its_follow_up() {
 }
 
 #[test]
-fn a_concluded_customer_is_never_handed_out_even_with_a_due_follow_up() {
-    // `Enrollment::reserve` refuses closed states, so handing one out would block the queue.
-    for category in [
-        StateCategory::Yes,
-        StateCategory::No,
-        StateCategory::Excluded,
-    ] {
-        for owner in [None, Some(SELLER)] {
-            let closed = EnrollmentSnapshot {
+fn a_due_follow_up_is_work_whatever_the_category_but_excluded() {
+    let setup = AssignmentSetup::default();
+    for category in [StateCategory::Yes, StateCategory::No, StateCategory::Open] {
+        for (owner, want) in [
+            (None, Tier::SharedFollowUp),
+            (Some(SELLER), Tier::PersonalFollowUp),
+        ] {
+            let due = EnrollmentSnapshot {
                 follow_up: Some(FollowUp {
                     due: mins(-1),
                     owner,
@@ -251,11 +318,35 @@ fn a_concluded_customer_is_never_handed_out_even_with_a_due_follow_up() {
                 ..in_category(1, category)
             };
             assert_eq!(
-                tier(&Enrollment::from(closed), SELLER, NOW),
-                None,
+                tier(&setup, &Enrollment::from(due), SELLER, NOW),
+                Some(want),
                 "{category:?} {owner:?}"
             );
         }
+    }
+}
+
+#[test]
+fn an_excluded_customer_is_never_handed_out() {
+    // `Enrollment::reserve` refuses it, so handing one out would block the queue.
+    let setup = AssignmentSetup::default();
+    for owner in [None, Some(SELLER)] {
+        let excluded = EnrollmentSnapshot {
+            follow_up: Some(FollowUp {
+                due: mins(-1),
+                owner,
+            }),
+            reservation: Some(Reservation {
+                seller: SELLER,
+                until: mins(10),
+            }),
+            ..in_category(1, StateCategory::Excluded)
+        };
+        assert_eq!(
+            tier(&setup, &Enrollment::from(excluded), SELLER, NOW),
+            None,
+            "{owner:?}"
+        );
     }
 }
 

@@ -86,7 +86,7 @@ fn apply(enrollment: &Enrollment, shape: &Shape) -> Enrollment {
         due: minutes(due),
         owner: owner.map(seller),
     });
-    s.retry_at = shape.retry_at.map(minutes);
+    s.no_answer_at = shape.retry_at.map(minutes);
     s.reservation = shape.reservation.map(|(who, until)| Reservation {
         seller: seller(who),
         until: minutes(until),

@@ -413,8 +413,9 @@ impl From<&ViewEntry> for ViewEntryDto {
 pub struct WorkItemDto {
     /// The enrollment.
     pub enrollment: EnrollmentDto,
-    /// Why it was handed out: `personal_follow_up`, `shared_follow_up` or `pool`; `null`
-    /// when taken by hand.
+    /// Why it was handed out: `held` (the seller already held it: handed back, the lease
+    /// renewed), `personal_follow_up`, `shared_follow_up` or `pool`; `null` when taken by
+    /// hand.
     pub tier: Option<String>,
     /// The customer.
     pub customer: CustomerDto,
@@ -428,6 +429,7 @@ impl From<&WorkItem> for WorkItemDto {
             enrollment: (&w.enrollment).into(),
             tier: w.tier.map(|t| {
                 match t {
+                    Tier::Held => "held",
                     Tier::PersonalFollowUp => "personal_follow_up",
                     Tier::SharedFollowUp => "shared_follow_up",
                     Tier::Pool => "pool",

@@ -10,7 +10,7 @@ use crate::unit::PgQuery;
 use async_trait::async_trait;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
-use cube_domain::ports::{EnrollmentRepository, StoreError};
+use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 macro_rules! enrollment_columns {
     () => {
         "id, assignment_id, customer_id, state_id, category, segment_id, attempts, \
-         last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by, reserved_until, \
+         last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by, reserved_until, \
          sequence, enrolled_at, row_version"
     };
 }
@@ -52,7 +52,7 @@ pub(crate) fn enrollment_from_row(row: &PgRow) -> Result<(Enrollment, i64), Stor
         attempts: u32_from_bigint(get(row, "attempts")?, "attempts")?,
         last_contact: get(row, "last_contact")?,
         follow_up: follow_up.transpose()?,
-        retry_at: get(row, "retry_at")?,
+        no_answer_at: get(row, "no_answer_at")?,
         reservation,
         sequence: from_bigint(get(row, "sequence")?, "sequence")?,
         enrolled_at: get(row, "enrolled_at")?,
@@ -77,7 +77,7 @@ fn bind_snapshot<'q>(
         .bind(e.last_contact)
         .bind(e.follow_up.map(|f| f.due))
         .bind(e.follow_up.and_then(|f| f.owner).map(|o| o.as_uuid()))
-        .bind(e.retry_at)
+        .bind(e.no_answer_at)
         .bind(e.reservation.map(|r| r.seller.as_uuid()))
         .bind(e.reservation.map(|r| r.until))
         .bind(to_bigint(e.sequence, "sequence")?)
@@ -155,7 +155,7 @@ impl EnrollmentRepository for PgUnitOfWork {
         let query = sqlx::query(
             "UPDATE enrollments SET assignment_id = $2, customer_id = $3, state_id = $4,
                  category = $5, segment_id = $6, attempts = $7, last_contact = $8,
-                 follow_up_due = $9, follow_up_owner = $10, retry_at = $11, reserved_by = $12,
+                 follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
                  reserved_until = $13, sequence = $14, enrolled_at = $15,
                  row_version = row_version + 1
              WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
@@ -251,5 +251,12 @@ impl EnrollmentRepository for PgUnitOfWork {
         .bind(seller.as_uuid())
         .bind(until);
         self.read_enrollments(query).await
+    }
+
+    async fn reserve_next(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        crate::queue::reserve_next(self, request).await
     }
 }

@@ -3,14 +3,16 @@
 //! which is what is read back (exactly as appended). Its product lines go to their own table
 //! in the same statement, in integer minor units, for the sales tallies.
 //!
-//! An idempotency key is unique per assignment: appending a second event with it answers
+//! An idempotency key is unique per assignment and user, and kept with its request's
+//! fingerprint: appending a second event with it answers
 //! `Duplicate` without aborting the transaction, also when the first one is being appended
 //! by a concurrent transaction (the second waits for the first to commit or roll back).
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_units};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{OutcomeLog, StoreError};
 use sqlx::types::Json;
@@ -45,7 +47,7 @@ impl OutcomeLog for PgUnitOfWork {
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
         let lines = lines_of(event)?;
         let line_count = i32::try_from(event.products.len())
@@ -54,8 +56,10 @@ impl OutcomeLog for PgUnitOfWork {
             "WITH inserted AS (
                  INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
                      occurred_at, user_id, outcome_id, class, option, from_state, to_state,
-                     to_category, meeting_id, product_lines, idempotency_key, event)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                     to_category, meeting_id, product_lines, idempotency_key, event,
+                     request_fingerprint)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $22)
                  ON CONFLICT DO NOTHING
                  RETURNING id
              ), lines AS (
@@ -85,19 +89,20 @@ impl OutcomeLog for PgUnitOfWork {
         .bind(category_text(event.to_category))
         .bind(event.meeting.map(|m| m.as_uuid()))
         .bind(line_count)
-        .bind(idempotency_key)
+        .bind(idempotency_key.map(|k| k.key.as_str()))
         .bind(Json(event))
         .bind(lines.products)
         .bind(lines.currencies)
         .bind(lines.quantities)
         .bind(lines.minor_units)
-        .bind(lines.scales);
+        .bind(lines.scales)
+        .bind(idempotency_key.map(|k| k.fingerprint.as_str()));
         let row = self.fetch_one(query).await?;
         if get::<i64>(&row, "appended")? == 0 {
             return Err(StoreError::Duplicate(match idempotency_key {
                 Some(key) => format!(
-                    "an outcome event with idempotency key '{key}' in assignment {} (or event {})",
-                    event.assignment, event.id
+                    "an outcome event with idempotency key '{}' in assignment {} (or event {})",
+                    key.key, event.assignment, event.id
                 ),
                 None => format!("outcome event {}", event.id),
             }));
@@ -108,16 +113,25 @@ impl OutcomeLog for PgUnitOfWork {
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
+        user: UserId,
         idempotency_key: &str,
-    ) -> Result<Option<OutcomeEvent>, StoreError> {
+    ) -> Result<Option<KeyedEvent>, StoreError> {
         let query = sqlx::query(
-            "SELECT event FROM outcome_events WHERE assignment_id = $1 AND idempotency_key = $2",
+            "SELECT event, request_fingerprint FROM outcome_events
+             WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
         )
         .bind(assignment.as_uuid())
+        .bind(user.as_uuid())
         .bind(idempotency_key);
         self.fetch_optional(query)
             .await?
-            .map(|row| get_json(&row, "event"))
+            .map(|row| -> Result<KeyedEvent, StoreError> {
+                Ok(KeyedEvent {
+                    event: get_json(&row, "event")?,
+                    fingerprint: get::<Option<String>>(&row, "request_fingerprint")?
+                        .map(RequestFingerprint::from_stored),
+                })
+            })
             .transpose()
     }
 

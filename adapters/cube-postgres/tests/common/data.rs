@@ -132,7 +132,6 @@ pub fn event(
         products: Vec::new(),
         meeting: None,
         follow_up: None,
-        retry_at: None,
         note: None,
     }
 }

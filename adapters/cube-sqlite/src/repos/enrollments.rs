@@ -13,7 +13,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
-use cube_domain::ports::{EnrollmentRepository, StoreError};
+use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 macro_rules! enrollment_columns {
     () => {
         "id, assignment_id, customer_id, state_id, category, segment_id, attempts, \
-         last_contact, follow_up_due, follow_up_owner, retry_at, reserved_by, \
+         last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by, \
          reserved_until, sequence, enrolled_at"
     };
 }
@@ -36,7 +36,7 @@ const INSERT: &str = concat!(
 
 const UPDATE: &str = "UPDATE enrollments SET assignment_id = ?2, customer_id = ?3, \
     state_id = ?4, category = ?5, segment_id = ?6, attempts = ?7, last_contact = ?8, \
-    follow_up_due = ?9, follow_up_owner = ?10, retry_at = ?11, reserved_by = ?12, \
+    follow_up_due = ?9, follow_up_owner = ?10, no_answer_at = ?11, reserved_by = ?12, \
     reserved_until = ?13, sequence = ?14, enrolled_at = ?15 WHERE id = ?1";
 
 /// Binds every field of the enrollment as `?1`…`?15`, in `enrollment_columns!` order.
@@ -55,7 +55,7 @@ fn bind_enrollment<'q>(query: Query<'q>, enrollment: &Enrollment) -> Result<Quer
         .bind(opt_id_text(
             s.follow_up.and_then(|f| f.owner).map(|id| id.as_uuid()),
         ))
-        .bind(opt_time_ns(s.retry_at)?)
+        .bind(opt_time_ns(s.no_answer_at)?)
         .bind(opt_id_text(s.reservation.map(|r| r.seller.as_uuid())))
         .bind(opt_time_ns(s.reservation.map(|r| r.until))?)
         .bind(to_i64("sequence", s.sequence)?)
@@ -108,7 +108,7 @@ pub(crate) fn enrollment_from_row(row: &SqliteRow) -> Result<Enrollment, StoreEr
             .map_err(|_| StoreError::Corrupt(format!("enrollment attempts {attempts}")))?,
         last_contact: opt_time(row, "last_contact")?,
         follow_up: follow_up.transpose()?,
-        retry_at: opt_time(row, "retry_at")?,
+        no_answer_at: opt_time(row, "no_answer_at")?,
         reservation,
         sequence: u64::try_from(sequence)
             .map_err(|_| StoreError::Corrupt(format!("enrollment sequence {sequence}")))?,
@@ -244,5 +244,12 @@ impl EnrollmentRepository for SqliteUnit {
             .bind(crate::codec::bound_ns(until))
             .bind(id_text(seller.as_uuid()));
         self.fetch_enrollments(query).await
+    }
+
+    async fn reserve_next(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        crate::queue::reserve_next(self.conn(), request).await
     }
 }

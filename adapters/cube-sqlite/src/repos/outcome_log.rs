@@ -5,11 +5,14 @@
 
 use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{
-    bound_ns, category_text, class_text, id_list, id_text, opt_id_text, time_ns, to_doc,
+    bound_ns, category_text, class_text, col, doc_of, id_list, id_text, opt_id_text, time_ns,
+    to_doc,
 };
+use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{OutcomeLog, StoreError};
 use time::OffsetDateTime;
@@ -19,15 +22,16 @@ impl OutcomeLog for SqliteUnit {
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
-        // A key used before in the assignment breaks `UNIQUE (assignment_id,
-        // idempotency_key)` → `Duplicate`; SQLite keeps the transaction usable after it.
+        // A key the user used before in the assignment breaks the unique index
+        // `outcome_events_request_key` → `Duplicate`; SQLite keeps the transaction usable
+        // after it.
         let query = sqlx::query(
             "INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id, \
                 occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
-                to_category, meeting_id, idempotency_key, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                to_category, meeting_id, request_key, request_fingerprint, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id_text(event.id.as_uuid()))
         .bind(id_text(event.assignment.as_uuid()))
@@ -42,7 +46,8 @@ impl OutcomeLog for SqliteUnit {
         .bind(id_text(event.to_state.as_uuid()))
         .bind(category_text(event.to_category))
         .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
-        .bind(idempotency_key.map(str::to_owned))
+        .bind(idempotency_key.map(|k| k.key.clone()))
+        .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
         .bind(to_doc("outcome event", event)?);
         execute(self.conn(), query).await?;
         for (position, line) in (0i64..).zip(&event.products) {
@@ -65,14 +70,28 @@ impl OutcomeLog for SqliteUnit {
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
+        user: UserId,
         idempotency_key: &str,
-    ) -> Result<Option<OutcomeEvent>, StoreError> {
+    ) -> Result<Option<KeyedEvent>, StoreError> {
         let query = sqlx::query(
-            "SELECT doc FROM outcome_events WHERE assignment_id = ? AND idempotency_key = ?",
+            "SELECT doc, request_fingerprint FROM outcome_events \
+             WHERE assignment_id = ? AND user_id = ? AND request_key = ?",
         )
         .bind(id_text(assignment.as_uuid()))
+        .bind(id_text(user.as_uuid()))
         .bind(idempotency_key.to_owned());
-        fetch_doc(self.conn(), query, "outcome event").await
+        let row = query
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        row.map(|row| -> Result<KeyedEvent, StoreError> {
+            Ok(KeyedEvent {
+                event: doc_of(&row, "outcome event")?,
+                fingerprint: col::<Option<String>>(&row, "request_fingerprint")?
+                    .map(RequestFingerprint::from_stored),
+            })
+        })
+        .transpose()
     }
 
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {

@@ -252,7 +252,7 @@ pub fn snapshot(assignment: AssignmentId, n: u128) -> EnrollmentSnapshot {
         attempts: 0,
         last_contact: None,
         follow_up: None,
-        retry_at: None,
+        no_answer_at: None,
         reservation: None,
         sequence: u64::try_from(n).unwrap(),
         enrolled_at: T0,

@@ -1,7 +1,7 @@
 //! A store that fails on demand, for tests of what a failure in the middle of a unit of work
 //! leaves behind. Every method of every repository is passed on to the wrapped store; only
-//! storing a password hash can be made to fail. When a port gains a method, it is passed on
-//! here too.
+//! storing a password hash and reading a customer can be made to fail. When a port gains a
+//! method, it is passed on here too.
 
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
@@ -11,6 +11,7 @@ use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, UserId,
@@ -35,10 +36,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use time::OffsetDateTime;
 
 /// The in-memory store, except that storing a password hash fails while `fail_passwords` is
-/// set: a failure in the middle of a unit of work, after other writes.
+/// set, and reading a customer while `fail_customer_reads` is (a database timing out, a
+/// process killed): failures in the middle of a unit of work, after other writes.
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     pub fail_passwords: AtomicBool,
+    pub fail_customer_reads: AtomicBool,
 }
 
 impl FaultyStore {
@@ -47,6 +50,7 @@ impl FaultyStore {
         Self {
             inner,
             fail_passwords: AtomicBool::new(false),
+            fail_customer_reads: AtomicBool::new(false),
         }
     }
 }
@@ -57,14 +61,8 @@ impl Store for FaultyStore {
         Ok(Box::new(Faulty {
             inner: self.inner.begin().await?,
             fail_passwords: self.fail_passwords.load(Ordering::SeqCst),
+            fail_customer_reads: self.fail_customer_reads.load(Ordering::SeqCst),
         }))
-    }
-
-    async fn reserve_next(
-        &self,
-        request: &NextCustomerRequest,
-    ) -> Result<Option<Handout>, StoreError> {
-        self.inner.reserve_next(request).await
     }
 }
 
@@ -72,6 +70,7 @@ impl Store for FaultyStore {
 struct Faulty {
     inner: Box<dyn UnitOfWork>,
     fail_passwords: bool,
+    fail_customer_reads: bool,
 }
 
 #[async_trait]
@@ -129,6 +128,11 @@ impl DataOwnerRepository for Faulty {
 #[async_trait]
 impl CustomerRepository for Faulty {
     async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        if self.fail_customer_reads {
+            return Err(StoreError::Unavailable(
+                "reading the customer timed out (injected)".into(),
+            ));
+        }
         self.inner.customer(id).await
     }
     async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError> {
@@ -297,6 +301,12 @@ impl EnrollmentRepository for Faulty {
     ) -> Result<Vec<Enrollment>, StoreError> {
         self.inner.follow_ups(assignments, seller, until).await
     }
+    async fn reserve_next(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        self.inner.reserve_next(request).await
+    }
 }
 
 #[async_trait]
@@ -304,16 +314,19 @@ impl OutcomeLog for Faulty {
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
         self.inner.append_event(event, idempotency_key).await
     }
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
+        user: UserId,
         idempotency_key: &str,
-    ) -> Result<Option<OutcomeEvent>, StoreError> {
-        self.inner.event_by_key(assignment, idempotency_key).await
+    ) -> Result<Option<KeyedEvent>, StoreError> {
+        self.inner
+            .event_by_key(assignment, user, idempotency_key)
+            .await
     }
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
         self.inner.event(id).await
@@ -424,6 +437,13 @@ impl ReportRepository for Faulty {
         to: OffsetDateTime,
     ) -> Result<Vec<SoldProductRow>, StoreError> {
         self.inner.sold_products(assignments, from, to).await
+    }
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner.reserved_count(assignment, now).await
     }
     async fn status_tally(
         &mut self,

@@ -336,10 +336,21 @@ impl AssignmentSetup {
     pub const DEFAULT_LEASE: Duration = Duration::minutes(15);
     /// The retry delay after NoAnswer unless set: 2 hours.
     pub const DEFAULT_RETRY_DELAY: Duration = Duration::hours(2);
+    /// The longest lease accepted: a day.
+    pub const MAX_LEASE: Duration = Duration::hours(24);
+    /// The longest retry delay accepted: 30 days.
+    pub const MAX_RETRY_DELAY: Duration = Duration::days(30);
+    /// The longest SMS reply window accepted: 30 days.
+    pub const MAX_REPLY_WINDOW: Duration = Duration::days(30);
+    /// The largest activity limit accepted.
+    pub const MAX_ACTIVITY_LIMIT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+    /// The largest expected result per hour accepted.
+    pub const MAX_PER_HOUR: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
     /// Checks the setup against the flow: every outcome it names exists, options are
     /// distinct, field keys unique, SMS replies register outcomes of the flow, segments and
-    /// limits make sense.
+    /// limits make sense, and every duration and number is within its bounds (`MAX_*`), so
+    /// no time computed from the setup (a lease's end, a retry time) can overflow.
     pub fn check(&self, flow: &PublishedFlow) -> Result<(), AssignmentError> {
         let known = |id: &OutcomeId| {
             flow.outcome(*id)
@@ -370,10 +381,11 @@ impl AssignmentSetup {
             for reply in &sms.replies {
                 known(&reply.registers)?;
             }
-            if sms.reply_window <= Duration::ZERO {
-                return Err(AssignmentError::Setup(
-                    "an SMS reply window must be positive".into(),
-                ));
+            if sms.reply_window <= Duration::ZERO || sms.reply_window > Self::MAX_REPLY_WINDOW {
+                return Err(AssignmentError::OutOfBounds {
+                    field: "sms_flow.reply_window",
+                    bounds: "between 1 second and 30 days (2 592 000 seconds)",
+                });
             }
         }
         if !self.sms_flows.is_empty() && self.communication.sms_sender.is_none() {
@@ -400,11 +412,34 @@ impl AssignmentSetup {
             }
         }
         for limit in &self.activity_limits {
-            if limit.limit <= Decimal::ZERO {
-                return Err(AssignmentError::Setup(format!(
-                    "the activity limit for {:?} must be more than zero",
-                    limit.metric
-                )));
+            if limit.limit <= Decimal::ZERO || limit.limit > Self::MAX_ACTIVITY_LIMIT {
+                return Err(AssignmentError::OutOfBounds {
+                    field: "activity_limits.limit",
+                    bounds: "more than zero and at most 1 000 000 000 000",
+                });
+            }
+        }
+        let performance = &self.performance;
+        for (field, expected) in [
+            (
+                "performance.meetings_per_hour",
+                performance.meetings_per_hour,
+            ),
+            ("performance.yes_per_hour", performance.yes_per_hour),
+            (
+                "performance.products_per_hour",
+                performance.products_per_hour,
+            ),
+            (
+                "performance.conclusions_per_hour",
+                performance.conclusions_per_hour,
+            ),
+        ] {
+            if expected.is_some_and(|e| e < Decimal::ZERO || e > Self::MAX_PER_HOUR) {
+                return Err(AssignmentError::OutOfBounds {
+                    field,
+                    bounds: "between 0 and 10 000 per hour",
+                });
             }
         }
         if let Some(from) = self.visibility.from {
@@ -420,15 +455,17 @@ impl AssignmentSetup {
                 "visibility 'from' is after 'to'".into(),
             ));
         }
-        if self.lease <= Duration::ZERO || self.lease > Duration::hours(24) {
-            return Err(AssignmentError::Setup(
-                "the lease must be between 1 second and 24 hours".into(),
-            ));
+        if self.lease < Duration::SECOND || self.lease > Self::MAX_LEASE {
+            return Err(AssignmentError::OutOfBounds {
+                field: "lease",
+                bounds: "between 1 second and 24 hours (86 400 seconds)",
+            });
         }
-        if self.retry_delay < Duration::ZERO {
-            return Err(AssignmentError::Setup(
-                "the retry delay cannot be negative".into(),
-            ));
+        if self.retry_delay < Duration::ZERO || self.retry_delay > Self::MAX_RETRY_DELAY {
+            return Err(AssignmentError::OutOfBounds {
+                field: "retry_delay",
+                bounds: "between 0 seconds and 30 days (2 592 000 seconds)",
+            });
         }
         Ok(())
     }

@@ -46,6 +46,14 @@ pub trait ReportRepository: Send {
         assignment: AssignmentId,
     ) -> Result<Vec<StatusTallyRow>, StoreError>;
 
+    /// How many of the assignment's enrollments are reserved at `now`: a live lease
+    /// (`Enrollment::holder(now)` is some), whoever holds it.
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
     /// The hit tally for `fields` of the assignment's current enrollments with their
     /// customers' CRM field values: MUST equal `reports::tally_hits(fields, …)` over all of
     /// them (only enrollments in a Yes or No state count).

@@ -1,7 +1,9 @@
 //! Storage. A `Store` opens a `UnitOfWork` (one transaction) that holds every repository, so
 //! a use case reads and writes through one object and commits once: all or nothing. The hot
-//! path "next customer" is a single atomic store operation of its own (`reserve_next`), so a
-//! SQL adapter can do it in one statement with `FOR UPDATE SKIP LOCKED`.
+//! path "next customer" is one atomic step inside a unit (`EnrollmentRepository::
+//! reserve_next`), so a SQL adapter can do it in one statement with `FOR UPDATE SKIP LOCKED`
+//! and the use case reads the customer in the same unit: a failure before the commit leaves
+//! no reservation behind.
 //!
 //! Each method's doc says when it MUST return which `StoreError`; the contract suites in
 //! `cube-testkit` hold every adapter to that.
@@ -13,6 +15,7 @@ use crate::customer::{Customer, CustomerFilter};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
+use crate::idempotency::{IdempotencyKey, KeyedEvent};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutcomeEventId, ProductId, UserId,
@@ -146,14 +149,16 @@ pub trait Store: Send + Sync {
         self.begin().await
     }
 
-    /// Picks the next enrollment for the seller in `crate::queue`'s order and reserves it
-    /// until `now + setup.lease`, atomically: two callers at the same instant, even through
-    /// separate connections or processes, never get the same enrollment. `Ok(None)` when
-    /// nothing is ready.
+    /// `EnrollmentRepository::reserve_next` in a unit of its own, committed at once.
     async fn reserve_next(
         &self,
         request: &NextCustomerRequest,
-    ) -> Result<Option<Handout>, StoreError>;
+    ) -> Result<Option<Handout>, StoreError> {
+        let mut uow = self.begin().await?;
+        let handout = uow.reserve_next(request).await?;
+        uow.commit().await?;
+        Ok(handout)
+    }
 }
 
 /// One transaction over every repository. Dropping it without `commit` rolls back.
@@ -385,24 +390,37 @@ pub trait EnrollmentRepository: Send {
         seller: UserId,
         until: OffsetDateTime,
     ) -> Result<Vec<Enrollment>, StoreError>;
+    /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
+    /// over the assignment's enrollments with `request.setup`) and reserves it until
+    /// `now + setup.lease`, as part of this unit: two units at the same instant, even through
+    /// separate connections or processes, never get the same enrollment, and a unit dropped
+    /// without commit leaves no reservation. `Ok(None)` when nothing is ready.
+    async fn reserve_next(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError>;
 }
 
 /// The append-only outcome log.
 #[async_trait]
 pub trait OutcomeLog: Send {
-    /// Appends an event. With an idempotency key, MUST return `Duplicate` when an event with
-    /// that key exists for the same assignment (`event_by_key` then finds the first one).
+    /// Appends an event. With an idempotency key, stores its fingerprint with it, and MUST
+    /// return `Duplicate` when an event with that key exists for the same assignment and the
+    /// same user (`event.user`, which a keyed event always has; `event_by_key` then finds
+    /// the first one). Another user's event with the same key is no collision.
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError>;
-    /// The event recorded under an idempotency key in an assignment.
+    /// The event `user` recorded under an idempotency key in an assignment, with the
+    /// fingerprint stored with it; never another user's.
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
+        user: UserId,
         idempotency_key: &str,
-    ) -> Result<Option<OutcomeEvent>, StoreError>;
+    ) -> Result<Option<KeyedEvent>, StoreError>;
     /// One event.
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError>;
     /// The enrollment's events, oldest first; events of the same instant in append order.

@@ -95,10 +95,18 @@ pub struct CustomerStatusReport {
     pub utilization: Ratio,
     /// Attempts among `Available` customers.
     pub attempts: AttemptsDistribution,
+    /// Customers reserved now (held by a seller under a live lease): a reservation that is
+    /// stuck (a seller gone without releasing) shows here until its lease runs out.
+    pub reserved: u64,
 }
 
-/// The status report of an assignment's status rows against its flow.
-pub fn customer_status(flow: &PublishedFlow, rows: &[StatusTallyRow]) -> CustomerStatusReport {
+/// The status report of an assignment's status rows against its flow, with the number of
+/// customers reserved now.
+pub fn customer_status(
+    flow: &PublishedFlow,
+    rows: &[StatusTallyRow],
+    reserved: u64,
+) -> CustomerStatusReport {
     let mut per_state: Vec<StateCount> = flow
         .states()
         .iter()
@@ -145,6 +153,7 @@ pub fn customer_status(flow: &PublishedFlow, rows: &[StatusTallyRow]) -> Custome
         total,
         utilization: Ratio::new(used, total),
         attempts,
+        reserved,
     }
 }
 
@@ -167,7 +176,7 @@ mod tests {
     fn seed_003_two_sales_leave_one_customer_in_sale() {
         let events = [event(1, O_SALE, TO_CALL, 1), event(1, O_SALE, SALE, 2)];
         let now = enrollment(1, TO_CALL, 0).replay(&events);
-        let report = customer_status(&flow(), &tally_status([&now]));
+        let report = customer_status(&flow(), &tally_status([&now]), 0);
         assert_eq!(
             counts(&report),
             [
@@ -195,7 +204,7 @@ mod tests {
             enrollment(9, EXCLUDED, 0),
             enrollment(10, SALE, 0),
         ];
-        let report = customer_status(&flow(), &tally_status(&enrollments));
+        let report = customer_status(&flow(), &tally_status(&enrollments), 0);
         assert_eq!(report.total, 10);
         assert_eq!(report.utilization.value(), Some(dec!(0.4)));
         assert_eq!(
@@ -220,7 +229,7 @@ mod tests {
 
     #[test]
     fn an_empty_assignment_lists_every_state_and_has_no_utilization() {
-        let report = customer_status(&flow(), &[]);
+        let report = customer_status(&flow(), &[], 0);
         assert_eq!(report.per_state.len(), 5);
         assert_eq!(report.utilization.value(), None);
     }
@@ -229,7 +238,7 @@ mod tests {
     fn states_unknown_to_the_flow_are_listed_last() {
         let mut stray = enrollment(1, TO_CALL, 0);
         stray.remap_state(state(99), StateCategory::Open);
-        let report = customer_status(&flow(), &tally_status([&stray]));
+        let report = customer_status(&flow(), &tally_status([&stray]), 0);
         assert_eq!(report.per_state.len(), 6);
         assert_eq!(report.per_state[5].state, state(99));
         assert_eq!(report.per_state[5].customers, 1);
@@ -242,7 +251,7 @@ mod tests {
             split in 0usize..80,
         ) {
             let tally = tally_status(&enrollments);
-            let report = customer_status(&flow(), &tally);
+            let report = customer_status(&flow(), &tally, 0);
             prop_assert_eq!(report.total, enrollments.len() as u64);
             prop_assert_eq!(report.per_state.iter().map(|c| c.customers).sum::<u64>(), report.total);
             if let Some(u) = report.utilization.value() {

@@ -179,7 +179,6 @@ pub fn event(enrollment_n: u128, outcome_n: u128, from: u128, minutes: i64) -> O
         products: Vec::new(),
         meeting: None,
         follow_up: None,
-        retry_at: None,
         note: None,
     }
 }
@@ -201,7 +200,7 @@ pub fn enrollment(n: u128, state_n: u128, attempts: u32) -> Enrollment {
         attempts,
         last_contact: None,
         follow_up: None,
-        retry_at: None,
+        no_answer_at: None,
         reservation: None,
         sequence: n as u64,
         enrolled_at: t0(),

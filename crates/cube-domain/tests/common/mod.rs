@@ -494,7 +494,7 @@ pub fn snapshot(n: u64) -> EnrollmentSnapshot {
         attempts: 0,
         last_contact: None,
         follow_up: None,
-        retry_at: None,
+        no_answer_at: None,
         reservation: None,
         sequence: n,
         enrolled_at: T0,

@@ -1,7 +1,9 @@
-//! The queue contract: `Store::reserve_next` hands out exactly what `queue::select_next`
-//! chooses over the assignment's enrollments (own due personal follow-ups, then due shared
-//! ones oldest first, then the pool by the priority rules), reserves it, and never gives one
-//! customer to two sellers — also when many ask at once.
+//! The queue contract: `reserve_next` hands out exactly what `queue::select_next` chooses
+//! over the assignment's enrollments (a customer the seller holds, then own due personal
+//! follow-ups, then due shared ones oldest first, whatever the category but Excluded, then
+//! the pool by the priority rules, after the current retry delay), reserves it as part of
+//! the unit it runs in, and never gives one customer to two sellers — also when many ask at
+//! once.
 
 use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, T0, World, register_outcome, release};
@@ -41,11 +43,30 @@ async fn next_id(store: &dyn Store, request: &NextCustomerRequest) -> Option<(En
         .map(|h| (h.enrollment.id(), h.tier))
 }
 
+/// The next customer, then passed on to a bystander (as if the seller had handed it to a
+/// colleague), so the asker does not get it back as held when asking again.
+async fn next_passed_on(
+    store: &dyn Store,
+    request: &NextCustomerRequest,
+) -> Option<(EnrollmentId, Tier)> {
+    let bystander = UserId::from_uuid(uuid::Uuid::from_u128(0xB1_5743_D3E2));
+    let handout = next(store, request).await?;
+    let passed_on = with(&handout.enrollment, |e| {
+        e.reservation = e.reservation.map(|r| Reservation {
+            seller: bystander,
+            ..r
+        });
+    });
+    write(store, &[passed_on]).await;
+    Some((handout.enrollment.id(), handout.tier))
+}
+
 /// Asks until nothing is ready; a store that hands out more than a few dozen customers in
-/// a row is not storing its reservations, and fails instead of looping forever.
+/// a row is not storing its reservations, and fails instead of looping forever. Each
+/// customer handed out is passed on to a bystander (`next_passed_on`).
 async fn drain(store: &dyn Store, request: &NextCustomerRequest) -> Vec<(EnrollmentId, Tier)> {
     let mut handed = Vec::new();
-    while let Some(found) = next_id(store, request).await {
+    while let Some(found) = next_passed_on(store, request).await {
         handed.push(found);
         assert!(
             handed.len() <= 64,
@@ -120,8 +141,8 @@ pub async fn reserve_next_is_none_when_nothing_is_ready(store: SharedStore) {
         with(e, |e| {
             e.state = *state;
             e.category = *category;
-            if *category == StateCategory::Yes {
-                // A due follow-up does not make a concluded customer workable.
+            if *category == StateCategory::Excluded {
+                // A due follow-up does not make an excluded customer workable.
                 e.follow_up = Some(FollowUp {
                     due: at(-10),
                     owner: None,
@@ -134,7 +155,8 @@ pub async fn reserve_next_is_none_when_nothing_is_ready(store: SharedStore) {
     let r = request(w.assignment.id(), &setup, seller, T0);
     assert!(
         next(store.as_ref(), &r).await.is_none(),
-        "closed customers and open ones without a due follow-up MUST NOT be handed out"
+        "concluded customers and open ones without a due follow-up, and excluded ones, MUST NOT \
+         be handed out"
     );
 }
 
@@ -162,7 +184,8 @@ pub async fn reserve_next_follows_the_queue_order(store: SharedStore) {
         follow(3, now - Duration::minutes(10), Some(me)),
         follow(4, now - Duration::minutes(90), Some(other)),
         follow(5, now + Duration::minutes(10), None),
-        with(&e[6], |e| e.retry_at = Some(now + Duration::hours(1))),
+        // No answer an hour ago: with the 2-hour delay, it rests another hour.
+        with(&e[6], |e| e.no_answer_at = Some(now - Duration::hours(1))),
         with(&e[7], |e| {
             e.reservation = Some(Reservation {
                 seller: other,
@@ -190,7 +213,7 @@ pub async fn reserve_next_follows_the_queue_order(store: SharedStore) {
     );
     let later = now + Duration::minutes(10);
     assert_eq!(
-        next_id(store.as_ref(), &request(a, &setup, me, later)).await,
+        next_passed_on(store.as_ref(), &request(a, &setup, me, later)).await,
         Some((e[5].id(), Tier::SharedFollowUp)),
         "a shared follow-up is handed out once it is due"
     );
@@ -247,6 +270,8 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
             PriorityRule::FewestAttempts,
             PriorityRule::SegmentOrder,
         ],
+        // A shorter retry delay applies at once to customers already waiting.
+        retry_delay: Duration::minutes(30),
         ..first.clone()
     };
     let third = AssignmentSetup {
@@ -315,7 +340,7 @@ fn vary(e: &Enrollment, i: usize, segments: &[Segment], sellers: &[UserId]) -> E
             });
         }
         if i % 7 == 2 {
-            e.retry_at = Some(T0 + Duration::minutes(n * 3));
+            e.no_answer_at = Some(T0 + Duration::minutes(n * 3 - 120));
         }
         if i % 9 == 8 {
             e.reservation = Some(Reservation {
@@ -327,7 +352,7 @@ fn vary(e: &Enrollment, i: usize, segments: &[Segment], sellers: &[UserId]) -> E
 }
 
 /// A customer held by one seller is not handed to another until the lease runs out (a lease
-/// ending at `now` has run out); nor again to its holder while held.
+/// ending at `now` has run out).
 pub async fn reserve_next_skips_customers_held_by_another_seller(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
     let w = &s.world;
@@ -340,11 +365,7 @@ pub async fn reserve_next_skips_customers_held_by_another_seller(store: SharedSt
         next_id(store, &request(a, &setup, me, T0)).await,
         Some((e0, Tier::Pool))
     );
-    for (seller, now) in [
-        (other, T0),
-        (other, T0 + lease - Duration::seconds(1)),
-        (me, T0 + Duration::minutes(1)),
-    ] {
+    for (seller, now) in [(other, T0), (other, T0 + lease - Duration::seconds(1))] {
         assert_eq!(
             next_id(store, &request(a, &setup, seller, now)).await,
             None,
@@ -365,7 +386,9 @@ pub async fn reserve_next_respects_retry_at(store: SharedStore) {
     let w = &s.world;
     let e = &w.enrollments;
     let waiting = vec![
-        with(&e[0], |e| e.retry_at = Some(at(30))),
+        with(&e[0], |e| {
+            e.no_answer_at = Some(at(30) - AssignmentSetup::DEFAULT_RETRY_DELAY);
+        }),
         with(&e[1], |e| {
             e.follow_up = Some(FollowUp {
                 due: at(45),
@@ -378,20 +401,20 @@ pub async fn reserve_next_respects_retry_at(store: SharedStore) {
     let (a, me) = (w.assignment.id(), w.sellers[0].id);
     for now in [T0, at(29)] {
         assert_eq!(
-            next_id(store.as_ref(), &request(a, &setup, me, now)).await,
+            next_passed_on(store.as_ref(), &request(a, &setup, me, now)).await,
             None
         );
     }
     assert_eq!(
-        next_id(store.as_ref(), &request(a, &setup, me, at(30))).await,
+        next_passed_on(store.as_ref(), &request(a, &setup, me, at(30))).await,
         Some((e[0].id(), Tier::Pool))
     );
     assert_eq!(
-        next_id(store.as_ref(), &request(a, &setup, me, at(44))).await,
+        next_passed_on(store.as_ref(), &request(a, &setup, me, at(44))).await,
         None
     );
     assert_eq!(
-        next_id(store.as_ref(), &request(a, &setup, me, at(45))).await,
+        next_passed_on(store.as_ref(), &request(a, &setup, me, at(45))).await,
         Some((e[1].id(), Tier::SharedFollowUp))
     );
 }
@@ -549,4 +572,231 @@ pub async fn concurrent_release_never_gives_a_customer_to_two_sellers(store: Sha
         .filter(|e| e.holder(at(1)).is_some())
         .count();
     assert_eq!(held, 0, "every released customer is free again");
+}
+
+/// The seller is handed back the customer they hold first (the lease ending soonest), the
+/// lease renewed, before any follow-up or pool customer: a crashed browser resumes where it
+/// was. A lapsed lease is not held; an excluded customer never comes back.
+pub async fn reserve_next_hands_the_seller_back_what_they_hold(store: SharedStore) {
+    let s = setup(store.as_ref(), 4).await;
+    let w = &s.world;
+    let (me, other) = (w.sellers[0].id, w.sellers[1].id);
+    let e = &w.enrollments;
+    let held = |i: usize, seller, until| {
+        with(&e[i], |e| {
+            e.reservation = Some(Reservation { seller, until })
+        })
+    };
+    write(
+        store.as_ref(),
+        &[
+            with(&e[0], |e| {
+                e.follow_up = Some(FollowUp {
+                    due: at(-30),
+                    owner: None,
+                });
+            }),
+            held(1, me, at(12)),
+            held(2, me, at(8)),
+            with(&held(3, me, at(20)), |e| {
+                e.state = SalesFlow::EXCLUDED;
+                e.category = StateCategory::Excluded;
+            }),
+        ],
+    )
+    .await;
+    let setup = w.assignment.setup().clone();
+    let a = w.assignment.id();
+    let handout = next(store.as_ref(), &request(a, &setup, me, T0))
+        .await
+        .expect("a customer");
+    assert_eq!(
+        (handout.enrollment.id(), handout.tier),
+        (e[2].id(), Tier::Held)
+    );
+    assert_eq!(
+        handout.enrollment.reservation(),
+        Some(Reservation {
+            seller: me,
+            until: T0 + setup.lease,
+        }),
+        "the lease MUST be renewed"
+    );
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, me, T0)).await,
+        Some((e[1].id(), Tier::Held)),
+        "the lease ending soonest first"
+    );
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &setup, other, T0)).await,
+        Some((e[0].id(), Tier::SharedFollowUp)),
+        "another seller's lease is not theirs"
+    );
+    let mut uow = store.begin().await.expect("begin");
+    let excluded = uow.enrollment(e[3].id()).await.expect("read");
+    drop(uow);
+    assert_eq!(
+        excluded.and_then(|e| e.reservation()).map(|r| r.until),
+        Some(at(20)),
+        "an excluded customer MUST NOT be handed back"
+    );
+}
+
+/// A due follow-up is work whatever the state's category (a call back on a customer in a
+/// Yes state), as `queue::tier` says; an excluded customer is never handed out, and neither
+/// is a concluded one without a due follow-up.
+pub async fn reserve_next_hands_out_due_follow_ups_of_concluded_customers(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let w = &s.world;
+    let me = w.sellers[0].id;
+    let e = &w.enrollments;
+    let in_state = |i: usize, state, category, owner: Option<UserId>| {
+        with(&e[i], |e| {
+            e.state = state;
+            e.category = category;
+            e.follow_up = owner.map(|owner| FollowUp {
+                due: at(-5),
+                owner: Some(owner),
+            });
+        })
+    };
+    write(
+        store.as_ref(),
+        &[
+            in_state(0, SalesFlow::EXCLUDED, StateCategory::Excluded, Some(me)),
+            in_state(1, SalesFlow::SALE, StateCategory::Yes, Some(me)),
+            in_state(2, SalesFlow::SALE, StateCategory::Yes, None),
+        ],
+    )
+    .await;
+    let setup = w.assignment.setup().clone();
+    let r = request(w.assignment.id(), &setup, me, T0);
+    assert_eq!(
+        drain(store.as_ref(), &r).await,
+        vec![(e[1].id(), Tier::PersonalFollowUp)],
+        "a due personal follow-up in a Yes state MUST be handed out; an excluded one never"
+    );
+}
+
+/// The retry delay counts from the last NoAnswer with the setup of the request: a changed
+/// delay applies at once to customers already waiting.
+pub async fn reserve_next_applies_a_changed_retry_delay_at_once(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let w = &s.world;
+    let me = w.sellers[0].id;
+    let e0 = w.enrollments[0].id();
+    write(
+        store.as_ref(),
+        &[with(&w.enrollments[0], |e| {
+            e.attempts = 1;
+            e.last_contact = Some(T0);
+            e.no_answer_at = Some(T0);
+        })],
+    )
+    .await;
+    let a = w.assignment.id();
+    let delay = |minutes| AssignmentSetup {
+        retry_delay: Duration::minutes(minutes),
+        ..w.assignment.setup().clone()
+    };
+    for (minutes, now) in [(120, at(119)), (300, at(299)), (45, at(44))] {
+        assert_eq!(
+            next_id(store.as_ref(), &request(a, &delay(minutes), me, now)).await,
+            None,
+            "a {minutes}-minute delay MUST keep the customer out until T0 + {minutes} min"
+        );
+    }
+    assert_eq!(
+        next_id(store.as_ref(), &request(a, &delay(45), me, at(45))).await,
+        Some((e0, Tier::Pool)),
+        "a delay shortened to 45 minutes MUST free the customer at T0 + 45 min"
+    );
+}
+
+/// `reserve_next` runs in the caller's unit of work: dropped without commit, the unit
+/// leaves no reservation (a "next" whose customer could not be read holds nobody back).
+pub async fn reserve_next_is_undone_with_its_unit(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let w = &s.world;
+    let me = w.sellers[0].id;
+    let r = request(w.assignment.id(), w.assignment.setup(), me, T0);
+    let mut uow = store.begin().await.expect("begin");
+    let handout = uow
+        .reserve_next(&r)
+        .await
+        .expect("reserve_next")
+        .expect("a customer");
+    assert_eq!(
+        uow.enrollment(handout.enrollment.id())
+            .await
+            .expect("read")
+            .and_then(|e| e.holder(T0)),
+        Some(me),
+        "the unit MUST see its own reservation"
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    let after = uow
+        .enrollment(handout.enrollment.id())
+        .await
+        .expect("read")
+        .expect("enrolled");
+    drop(uow);
+    assert_eq!(
+        after.reservation(),
+        None,
+        "a dropped unit MUST leave no reservation"
+    );
+    // PostgreSQL may roll the dropped unit back a moment later (its row lock lasts until
+    // then, and `SKIP LOCKED` passes the row by): ask again briefly.
+    let mut again = None;
+    for _ in 0..50 {
+        again = next_id(store.as_ref(), &r).await;
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        again,
+        Some((handout.enrollment.id(), Tier::Pool)),
+        "the customer is in the pool again"
+    );
+}
+
+/// `reserved_count` counts the assignment's live leases at `now`, whoever holds them: a
+/// lapsed lease or a released one does not count (the status report's "reserved").
+pub async fn reserved_count_counts_live_leases(store: SharedStore) {
+    let s = setup(store.as_ref(), 4).await;
+    let w = &s.world;
+    let (me, other) = (w.sellers[0].id, w.sellers[1].id);
+    let e = &w.enrollments;
+    let lease = |i: usize, seller, until| {
+        with(&e[i], |e| {
+            e.reservation = Some(Reservation { seller, until })
+        })
+    };
+    write(
+        store.as_ref(),
+        &[
+            lease(0, me, at(10)),
+            lease(1, other, at(20)),
+            lease(2, me, at(5)),
+        ],
+    )
+    .await;
+    let a = w.assignment.id();
+    let count = |now| {
+        let store = store.clone();
+        async move {
+            let mut uow = store.begin().await.expect("begin");
+            uow.reserved_count(a, now).await.expect("count")
+        }
+    };
+    assert_eq!(count(T0).await, 3);
+    assert_eq!(count(at(5)).await, 2, "a lease ending at now has run out");
+    assert_eq!(count(at(20)).await, 0);
+    let unknown = AssignmentId::from_uuid(s.ids.next_id());
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.reserved_count(unknown, T0).await.expect("count"), 0);
 }

@@ -38,15 +38,14 @@ use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
+use cube_domain::idempotency::RequestFingerprint;
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{
-    AccessToken, Handout, NextCustomerRequest, OutboxMessage, Store, StoreError, UnitOfWork,
-};
+use cube_domain::ports::{AccessToken, OutboxMessage, Store, StoreError, UnitOfWork};
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
 use rows::EnrollmentRows;
@@ -134,8 +133,9 @@ struct Data {
     assignment_events: BTreeSet<(AssignmentId, OffsetDateTime, usize)>,
     /// (enrollment, occurred at, index).
     enrollment_events: BTreeSet<(EnrollmentId, OffsetDateTime, usize)>,
-    /// Idempotency keys per assignment.
-    event_keys: HashMap<(AssignmentId, String), OutcomeEventId>,
+    /// Idempotency keys per assignment and user, with the request's fingerprint.
+    event_keys:
+        HashMap<(AssignmentId, Option<UserId>, String), (OutcomeEventId, RequestFingerprint)>,
 
     time_entries: HashMap<TimeEntryId, TimeEntry>,
 
@@ -340,41 +340,6 @@ impl Store for MemoryStore {
             data,
             journal: Vec::new(),
         }))
-    }
-
-    async fn reserve_next(
-        &self,
-        request: &NextCustomerRequest,
-    ) -> Result<Option<Handout>, StoreError> {
-        // Holding the lock makes choose-and-reserve one step: nobody else can choose between.
-        let mut data = self.data.lock().await;
-        let data = &mut *data;
-        let customers = &data.customers;
-        let chosen = data.enrollments.select(
-            request.assignment,
-            &request.setup,
-            request.seller,
-            request.now,
-            |enrollment| {
-                customers
-                    .get(&enrollment.customer())
-                    .map_or(&NO_FIELDS, Customer::fields)
-            },
-        );
-        let Some((key, tier)) = chosen else {
-            return Ok(None);
-        };
-        let mut enrollment = data
-            .enrollments
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| StoreError::Corrupt(format!("enrollment {} vanished", key.2)))?;
-        enrollment
-            .reserve(request.seller, request.now, request.setup.lease)
-            .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
-        // Through the table, so the indexes follow; no journal: this is its own transaction.
-        data.enrollments.put(key, enrollment.clone());
-        Ok(Some(Handout { enrollment, tier }))
     }
 }
 

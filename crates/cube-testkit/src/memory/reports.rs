@@ -44,6 +44,19 @@ impl ReportRepository for MemoryUnit {
         Ok(reports::tally_status(self.data.enrollments_of(assignment)))
     }
 
+    async fn reserved_count(
+        &mut self,
+        assignment: AssignmentId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let held = self
+            .data
+            .enrollments_of(assignment)
+            .filter(|e| e.holder(now).is_some())
+            .count();
+        Ok(u64::try_from(held).unwrap_or(u64::MAX))
+    }
+
     async fn hit_tally(
         &mut self,
         assignment: AssignmentId,

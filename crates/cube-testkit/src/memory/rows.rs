@@ -4,12 +4,14 @@
 //! `queue::select_next` is the definition of the answer; scanning a whole assignment with it
 //! costs milliseconds per call at that size, and draining the assignment would cost
 //! minutes. So the table keeps, beside the rows:
+//! - every reservation, live or lapsed, by (assignment, seller, end), always (a seller is
+//!   handed back the customer they hold first);
 //! - every pending follow-up by (assignment, due), always;
 //! - per assignment, once asked for with a setup whose priority rules read no CRM field, a
 //!   *pool index*: the enrollments that can be pool candidates (Available, no follow-up),
 //!   sorted by exactly the key `queue::compare` orders them by, split into `ready` (free at
 //!   the index's watermark time) and `waiting` (reserved or in a retry delay, by the time
-//!   they become free).
+//!   they become free; the retry delay is the setup's, so a new delay builds a new index).
 //!
 //! Every write goes through `put`/`take` (also the journal's undo steps), which move the row
 //! in and out of the indexes, so they never go stale. A rule list that reads CRM fields, or a
@@ -35,6 +37,8 @@ pub(super) struct EnrollmentRows {
     rows: BTreeMap<RowKey, Enrollment>,
     /// (assignment, due, sequence, enrollment) of every pending follow-up.
     follow_ups: BTreeSet<(AssignmentId, OffsetDateTime, u64, EnrollmentId)>,
+    /// (assignment, seller, lease end, sequence, enrollment) of every reservation.
+    reservations: BTreeSet<(AssignmentId, UserId, OffsetDateTime, u64, EnrollmentId)>,
     pools: HashMap<AssignmentId, PoolIndex>,
 }
 
@@ -81,6 +85,9 @@ impl EnrollmentRows {
             self.follow_ups
                 .insert(follow_up_key(enrollment, follow_up.due));
         }
+        if let Some(key) = reservation_key(enrollment) {
+            self.reservations.insert(key);
+        }
         if let Some(pool) = self.pools.get_mut(&enrollment.assignment()) {
             pool.insert(enrollment);
         }
@@ -90,6 +97,9 @@ impl EnrollmentRows {
         if let Some(follow_up) = enrollment.follow_up() {
             self.follow_ups
                 .remove(&follow_up_key(enrollment, follow_up.due));
+        }
+        if let Some(key) = reservation_key(enrollment) {
+            self.reservations.remove(&key);
         }
         if let Some(pool) = self.pools.get_mut(&enrollment.assignment()) {
             pool.remove(enrollment);
@@ -115,6 +125,23 @@ impl EnrollmentRows {
             return queue::select_next(setup, seller, now, candidates)
                 .map(|(c, tier)| (key_of(c.enrollment), tier));
         };
+        // The seller's own live lease beats everything, the one ending soonest first.
+        let mine = (
+            assignment,
+            seller,
+            earliest(),
+            0,
+            EnrollmentId::from_uuid(Uuid::nil()),
+        );
+        let held = self
+            .reservations
+            .range(mine..)
+            .take_while(|(a, s, ..)| *a == assignment && *s == seller)
+            .filter_map(|(a, _, _, sequence, id)| self.rows.get(&(*a, *sequence, *id)))
+            .find(|e| queue::tier(setup, e, seller, now) == Some(Tier::Held));
+        if let Some(enrollment) = held {
+            return Some((key_of(enrollment), Tier::Held));
+        }
         // A follow-up tier beats the pool, so a due follow-up that may be handed out wins.
         let mut due: Vec<&Enrollment> = self
             .follow_ups_before(assignment, now + time::Duration::nanoseconds(1))
@@ -128,12 +155,13 @@ impl EnrollmentRows {
         if let Some((chosen, tier)) = queue::select_next(setup, seller, now, candidates) {
             return Some((key_of(chosen.enrollment), tier));
         }
-        self.pick_from_pool(assignment, spec, seller, now)
+        self.pick_from_pool(assignment, setup, spec, seller, now)
     }
 
     fn pick_from_pool(
         &mut self,
         assignment: AssignmentId,
+        setup: &AssignmentSetup,
         spec: PoolSpec,
         seller: UserId,
         now: OffsetDateTime,
@@ -157,7 +185,8 @@ impl EnrollmentRows {
         pool.ready.iter().find_map(|(_, sequence, id)| {
             let key = (assignment, *sequence, *id);
             let enrollment = rows.get(&key)?;
-            (queue::tier(enrollment, seller, now) == Some(Tier::Pool)).then_some((key, Tier::Pool))
+            (queue::tier(setup, enrollment, seller, now) == Some(Tier::Pool))
+                .then_some((key, Tier::Pool))
         })
     }
 }
@@ -172,6 +201,20 @@ fn follow_up_key(
         enrollment.sequence(),
         enrollment.id(),
     )
+}
+
+fn reservation_key(
+    enrollment: &Enrollment,
+) -> Option<(AssignmentId, UserId, OffsetDateTime, u64, EnrollmentId)> {
+    enrollment.reservation().map(|r| {
+        (
+            enrollment.assignment(),
+            r.seller,
+            r.until,
+            enrollment.sequence(),
+            enrollment.id(),
+        )
+    })
 }
 
 fn key_of(enrollment: &Enrollment) -> RowKey {
@@ -205,11 +248,13 @@ impl Table for EnrollmentRows {
     }
 }
 
-/// What a pool index was built for: the priority rules and the segments' order.
+/// What a pool index was built for: the priority rules, the segments' order and the retry
+/// delay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PoolSpec {
     rules: Vec<PriorityRule>,
     segments: Vec<SegmentId>,
+    retry_delay: time::Duration,
 }
 
 impl PoolSpec {
@@ -223,6 +268,7 @@ impl PoolSpec {
         (!reads_fields).then(|| Self {
             rules: setup.priority.clone(),
             segments: setup.segments.iter().map(|s| s.id).collect(),
+            retry_delay: setup.retry_delay,
         })
     }
 
@@ -293,9 +339,9 @@ impl PoolIndex {
     }
 
     /// When the row is free: after its lease (lapsed or not) and its retry delay.
-    fn free_from(enrollment: &Enrollment) -> Option<OffsetDateTime> {
+    fn free_from(&self, enrollment: &Enrollment) -> Option<OffsetDateTime> {
         let lease = enrollment.reservation().map(|r| r.until);
-        lease.max(enrollment.retry_at())
+        lease.max(enrollment.retry_at(self.spec.retry_delay))
     }
 
     fn insert(&mut self, enrollment: &Enrollment) {
@@ -303,7 +349,7 @@ impl PoolIndex {
             return;
         }
         let key = self.spec.key(enrollment);
-        match Self::free_from(enrollment) {
+        match self.free_from(enrollment) {
             Some(at) if at > self.watermark => {
                 self.waiting.insert((at, key));
             }
@@ -318,7 +364,7 @@ impl PoolIndex {
             return;
         }
         let key = self.spec.key(enrollment);
-        if let Some(at) = Self::free_from(enrollment) {
+        if let Some(at) = self.free_from(enrollment) {
             self.waiting.remove(&(at, key.clone()));
         }
         self.ready.remove(&key);

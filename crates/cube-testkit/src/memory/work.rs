@@ -1,16 +1,18 @@
 //! The fast-moving part of the store: enrollments (the "now" of each customer in each
 //! assignment), the append-only outcome log, time entries and the outbox.
 
-use super::{MAX, MIN, MemoryUnit, distinct, earliest, latest, sorted_by};
+use super::{MAX, MIN, MemoryUnit, NO_FIELDS, distinct, earliest, latest, sorted_by};
 use async_trait::async_trait;
+use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, OutboxMessageId, OutcomeEventId, UserId,
 };
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
-    ClaimedMessage, EnrollmentRepository, FailedMessage, OutboxMessage, OutboxRepository,
-    OutcomeLog, StoreError, TimeEntryRepository,
+    ClaimedMessage, EnrollmentRepository, FailedMessage, Handout, NextCustomerRequest,
+    OutboxMessage, OutboxRepository, OutcomeLog, StoreError, TimeEntryRepository,
 };
 use cube_domain::time_entry::TimeEntry;
 use time::OffsetDateTime;
@@ -222,6 +224,40 @@ impl EnrollmentRepository for MemoryUnit {
         found.sort_by_key(|e| (e.follow_up().map(|f| f.due), e.id()));
         Ok(found.into_iter().cloned().collect())
     }
+
+    async fn reserve_next(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<Handout>, StoreError> {
+        // The unit holds the store's lock, so choosing and reserving are one step: nobody
+        // else can choose in between. The write is journaled: a dropped unit undoes it.
+        let data = &mut *self.data;
+        let customers = &data.customers;
+        let chosen = data.enrollments.select(
+            request.assignment,
+            &request.setup,
+            request.seller,
+            request.now,
+            |enrollment| {
+                customers
+                    .get(&enrollment.customer())
+                    .map_or(&NO_FIELDS, Customer::fields)
+            },
+        );
+        let Some((key, tier)) = chosen else {
+            return Ok(None);
+        };
+        let mut enrollment = data
+            .enrollments
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("enrollment {} vanished", key.2)))?;
+        enrollment
+            .reserve(request.seller, request.now, request.setup.lease)
+            .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
+        self.put(|d| &mut d.enrollments, key, enrollment.clone());
+        Ok(Some(Handout { enrollment, tier }))
+    }
 }
 
 #[async_trait]
@@ -229,7 +265,7 @@ impl OutcomeLog for MemoryUnit {
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
         if self.data.event_index.contains_key(&event.id) {
             return Err(StoreError::Duplicate(format!("outcome event {}", event.id)));
@@ -238,10 +274,11 @@ impl OutcomeLog for MemoryUnit {
             && self
                 .data
                 .event_keys
-                .contains_key(&(event.assignment, key.to_owned()))
+                .contains_key(&(event.assignment, event.user, key.key.clone()))
         {
             return Err(StoreError::Duplicate(format!(
-                "an outcome registered with idempotency key '{key}' in this assignment"
+                "an outcome registered with idempotency key '{}' in this assignment",
+                key.key
             )));
         }
         let position = self.data.events.len();
@@ -263,8 +300,8 @@ impl OutcomeLog for MemoryUnit {
         if let Some(key) = idempotency_key {
             self.put(
                 |d| &mut d.event_keys,
-                (event.assignment, key.to_owned()),
-                event.id,
+                (event.assignment, event.user, key.key.clone()),
+                (event.id, key.fingerprint.clone()),
             );
         }
         Ok(())
@@ -273,17 +310,25 @@ impl OutcomeLog for MemoryUnit {
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
+        user: UserId,
         idempotency_key: &str,
-    ) -> Result<Option<OutcomeEvent>, StoreError> {
-        let id = self
+    ) -> Result<Option<KeyedEvent>, StoreError> {
+        let Some((id, fingerprint)) =
+            self.data
+                .event_keys
+                .get(&(assignment, Some(user), idempotency_key.to_owned()))
+        else {
+            return Ok(None);
+        };
+        Ok(self
             .data
-            .event_keys
-            .get(&(assignment, idempotency_key.to_owned()))
-            .copied();
-        Ok(id
-            .and_then(|id| self.data.event_index.get(&id))
+            .event_index
+            .get(id)
             .and_then(|at| self.data.events.get(*at))
-            .cloned())
+            .map(|event| KeyedEvent {
+                event: event.clone(),
+                fingerprint: Some(fingerprint.clone()),
+            }))
     }
 
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {

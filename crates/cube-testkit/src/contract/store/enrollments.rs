@@ -5,6 +5,7 @@ use crate::fixtures::SalesFlow;
 use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
 use cube_domain::ports::{IdGenerator, StoreError};
@@ -151,7 +152,7 @@ pub async fn enrollments_update_and_delete(store: SharedStore) {
             due: at(24 * 60),
             owner: Some(seller),
         });
-        e.retry_at = Some(at(150));
+        e.no_answer_at = Some(at(150));
         e.reservation = Some(Reservation {
             seller,
             until: at(45),
@@ -272,7 +273,6 @@ fn no_answer(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) ->
         products: Vec::new(),
         meeting: None,
         follow_up: None,
-        retry_at: Some(occurred_at + Duration::hours(2)),
         note: None,
     }
 }
@@ -298,7 +298,6 @@ fn sale(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> Outc
             due: occurred_at + Duration::days(30),
             owner: Some(s.world.sellers[0].id),
         }),
-        retry_at: None,
         note: Some("Kunden ønsker faktura på e-post — «takk»".into()),
         ..no_answer(s, enrollment, occurred_at)
     }
@@ -373,22 +372,34 @@ pub async fn events_window_is_half_open_and_per_assignment(store: SharedStore) {
     assert_eq!(uow.events(&[], at(0), at(500)).await.expect("read"), vec![]);
 }
 
-/// An idempotency key already used in the assignment MUST be `Duplicate`; `event_by_key`
-/// finds the first event; the same key in another assignment is fine.
-pub async fn idempotency_key_is_unique_per_assignment(store: SharedStore) {
+/// The key `key` sent with a request whose fingerprint is `fingerprint`.
+fn keyed(key: &str, fingerprint: &str) -> IdempotencyKey {
+    IdempotencyKey {
+        key: key.to_owned(),
+        fingerprint: RequestFingerprint::from_stored(fingerprint.to_owned()),
+    }
+}
+
+/// An idempotency key the same user already used in the assignment MUST be `Duplicate`;
+/// `event_by_key` finds the first event with the fingerprint stored with it, and only for
+/// that user; the same key of another user, or in another assignment, is no collision.
+pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStore) {
     let s = setup(store.as_ref(), 2).await;
     let a = s.world.assignment.id();
+    let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
     let e0 = &s.world.enrollments[0];
     let first = no_answer(&s, e0, at(10));
     let retry = no_answer(&s, e0, at(11));
     let mut uow = store.begin().await.expect("begin");
-    uow.append_event(&first, Some("click-1"))
+    uow.append_event(&first, Some(&keyed("click-1", "f1")))
         .await
         .expect("append");
     uow.commit().await.expect("commit");
 
     let mut uow = store.begin().await.expect("begin");
-    let result = uow.append_event(&retry, Some("click-1")).await;
+    let result = uow
+        .append_event(&retry, Some(&keyed("click-1", "f2")))
+        .await;
     assert!(
         matches!(result, Err(StoreError::Duplicate(_))),
         "a used idempotency key MUST be Duplicate, got {result:?}"
@@ -398,22 +409,50 @@ pub async fn idempotency_key_is_unique_per_assignment(store: SharedStore) {
     let b = AssignmentId::from_uuid(s.ids.next_id());
     let in_b = no_answer(&s, &enroll(&s, b, 1, 1), at(12));
     let unkeyed = no_answer(&s, e0, at(13));
+    let theirs = OutcomeEvent {
+        user: Some(other),
+        ..no_answer(&s, &s.world.enrollments[1], at(14))
+    };
     let mut uow = store.begin().await.expect("begin");
-    uow.append_event(&in_b, Some("click-1"))
+    uow.append_event(&in_b, Some(&keyed("click-1", "f3")))
         .await
         .expect("the same key in another assignment");
     uow.append_event(&unkeyed, None).await.expect("no key");
+    uow.append_event(&theirs, Some(&keyed("click-1", "f4")))
+        .await
+        .expect("the same key of another user");
     uow.commit().await.expect("commit");
 
     let mut uow = store.begin().await.expect("begin");
+    let found = |event: &OutcomeEvent, fingerprint: &str| {
+        Some(KeyedEvent {
+            event: event.clone(),
+            fingerprint: Some(RequestFingerprint::from_stored(fingerprint.to_owned())),
+        })
+    };
     assert_eq!(
-        uow.event_by_key(a, "click-1").await.expect("read"),
-        Some(first)
+        uow.event_by_key(a, me, "click-1").await.expect("read"),
+        found(&first, "f1")
     );
     assert_eq!(
-        uow.event_by_key(b, "click-1").await.expect("read"),
-        Some(in_b)
+        uow.event_by_key(a, other, "click-1").await.expect("read"),
+        found(&theirs, "f4"),
+        "a key is found only for its own user"
     );
-    assert_eq!(uow.event_by_key(a, "click-2").await.expect("read"), None);
+    assert_eq!(
+        uow.event_by_key(b, me, "click-1").await.expect("read"),
+        found(&in_b, "f3")
+    );
+    assert_eq!(
+        uow.event_by_key(a, me, "click-2").await.expect("read"),
+        None
+    );
+    let stranger = UserId::from_uuid(s.ids.next_id());
+    assert_eq!(
+        uow.event_by_key(a, stranger, "click-1")
+            .await
+            .expect("read"),
+        None
+    );
     assert_eq!(uow.event(retry.id).await.expect("read"), None);
 }

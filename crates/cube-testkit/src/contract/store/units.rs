@@ -10,6 +10,7 @@ use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OrganisationId, OutboxMessageId,
     OutcomeEventId, ProductId, SegmentId, TimeEntryId,
@@ -360,7 +361,6 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
         products: Vec::new(),
         meeting: None,
         follow_up: None,
-        retry_at: None,
         note: None,
     };
     let entry = TimeEntry::start(
@@ -402,9 +402,11 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     uow.delete_enrollment(w.enrollments[1].id())
         .await
         .expect("write");
-    uow.append_event(&event, Some("ghost-key"))
-        .await
-        .expect("write");
+    let ghost = IdempotencyKey {
+        key: "ghost-key".into(),
+        fingerprint: RequestFingerprint::from_stored("f".into()),
+    };
+    uow.append_event(&event, Some(&ghost)).await.expect("write");
     uow.save_time_entry(&entry).await.expect("write");
     uow.insert_meeting(&meeting).await.expect("write");
     uow.save_product(&product).await.expect("write");
@@ -436,7 +438,13 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     assert_eq!(uow.enrollments(a).await.expect("read"), w.enrollments);
     assert_eq!(uow.next_sequence(a).await.expect("read"), 3);
     assert_eq!(uow.event(event.id).await.expect("read"), None);
-    assert_eq!(uow.event_by_key(a, "ghost-key").await.expect("read"), None);
+    let keyed_by = event.user.unwrap_or(w.admin.id);
+    assert_eq!(
+        uow.event_by_key(a, keyed_by, "ghost-key")
+            .await
+            .expect("read"),
+        None
+    );
     assert_eq!(uow.events_of(e0.id()).await.expect("read"), vec![]);
     assert_eq!(
         uow.running_time_entry(w.admin.id).await.expect("read"),

@@ -1,0 +1,100 @@
+//! Idempotency keys of outcome registrations. A client that did not get an answer sends the
+//! same request again with the same `Idempotency-Key`, and must get the first result instead
+//! of a second registration. As payment APIs do, the key is stored with a fingerprint of the
+//! request it came with, so a key reused for another request (another outcome, another
+//! customer) is refused instead of silently answered with the first result; and a key
+//! belongs to the user who sent it, so another user's key is never theirs to replay.
+
+use crate::ids::EnrollmentId;
+use crate::outcome::{OutcomeEvent, RegisterOutcome};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The SHA-256 of a registration request (the enrollment and the whole command), in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestFingerprint(String);
+
+impl RequestFingerprint {
+    /// The fingerprint of registering `command` on `enrollment`: equal for equal requests,
+    /// different when anything in them differs.
+    pub fn of(enrollment: EnrollmentId, command: &RegisterOutcome) -> Self {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            enrollment: EnrollmentId,
+            command: &'a RegisterOutcome,
+        }
+        // Serialising plain data to a `Vec` cannot fail; an empty text would only make
+        // every such request look alike, never panic.
+        let text = serde_json::to_vec(&Request {
+            enrollment,
+            command,
+        })
+        .unwrap_or_default();
+        let digest = Sha256::digest(&text);
+        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// A fingerprint as a store kept it.
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The hex text, for storage.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A client's idempotency key with the fingerprint of the request it came with; it is
+/// stored with the event, scoped to the event's assignment and user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The client's key.
+    pub key: String,
+    /// What it was sent with.
+    pub fingerprint: RequestFingerprint,
+}
+
+/// An event found by its idempotency key, with the fingerprint stored with it (`None` for
+/// events keyed before fingerprints were kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedEvent {
+    /// The first registration under the key.
+    pub event: OutcomeEvent,
+    /// The fingerprint of its request.
+    pub fingerprint: Option<RequestFingerprint>,
+}
+
+/// Why a request with a known key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum IdempotencyError {
+    /// The key was used for another customer.
+    #[error(
+        "this Idempotency-Key was already used for another customer; use a new key for a new registration"
+    )]
+    AnotherCustomer,
+    /// The key was used with another request on this customer.
+    #[error(
+        "this Idempotency-Key was already used with a different request; send the same request to retry it, or use a new key"
+    )]
+    AnotherRequest,
+}
+
+impl KeyedEvent {
+    /// Whether a request on `enrollment` with `fingerprint` is a retry of this one (`Ok`: answer
+    /// with the first result) or a different request under the same key.
+    pub fn check_retry(
+        &self,
+        enrollment: EnrollmentId,
+        fingerprint: &RequestFingerprint,
+    ) -> Result<(), IdempotencyError> {
+        if self.event.enrollment != enrollment {
+            return Err(IdempotencyError::AnotherCustomer);
+        }
+        match &self.fingerprint {
+            Some(first) if first != fingerprint => Err(IdempotencyError::AnotherRequest),
+            _ => Ok(()),
+        }
+    }
+}
