@@ -492,7 +492,7 @@ fn a_meeting_that_has_ended_is_refused() {
     let long_ago = RegisterOutcome {
         meeting: Some(meeting_request(
             CALENDAR,
-            time::macros::datetime!(1677-09-21 00:12:44 UTC),
+            time::macros::datetime!(2020-09-21 00:12:44 UTC),
             60,
             MeetingKind::Physical,
         )),
@@ -501,6 +501,15 @@ fn a_meeting_that_has_ended_is_refused() {
     assert!(matches!(
         seller_registers(&world, long_ago),
         Err(RegistrationError::MeetingInPast(_))
+    ));
+    // Before 1900 the time itself is refused first, naming the field.
+    let mut before_1900 = booking(Some("Physical"), 0, 0);
+    if let Some(meeting) = before_1900.meeting.as_mut() {
+        meeting.start = time::macros::datetime!(1677-09-21 00:12:44 UTC);
+    }
+    assert!(matches!(
+        seller_registers(&world, before_1900),
+        Err(RegistrationError::Time(_))
     ));
     assert!(seller_registers(&world, booking(Some("Physical"), -30, 60)).is_ok());
 }
