@@ -11,14 +11,14 @@ use cube_domain::bulk::Selection;
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldDefinition;
-use cube_domain::flow::State;
-use cube_domain::ids::{AssignmentId, CalendarId, StateId, UserId};
+use cube_domain::flow::{FlowVersion, PublishedFlow, State};
+use cube_domain::ids::{AssignmentId, CalendarId, OutcomeId, StateId, UserId};
 use cube_domain::instant;
 use cube_domain::meeting::Meeting;
 use cube_domain::ports::UnitOfWork;
 use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
-    OutcomeDistribution, PerformanceReport, SalesReport,
+    OutcomeDistribution, OutcomeTallyRow, PerformanceReport, SalesReport,
 };
 use cube_domain::time_bounds::checked_time;
 use cube_domain::time_entry::hours_of;
@@ -242,7 +242,10 @@ impl Cube {
         let (mut uow, assignment, _) = self.open_report(actor_id, id, ReportKind::Outcomes).await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
-        Ok(reports::outcome_distribution(&flow, &tally))
+        let earlier = earlier_flows(uow.as_mut(), &assignment, &flow, &tally).await?;
+        Ok(reports::outcome_distribution_with_history(
+            &flow, &earlier, &tally,
+        ))
     }
 
     /// Sold products in the window, and the open offers now.
@@ -424,4 +427,53 @@ impl Cube {
         let tally = uow.hit_tally(id, &fields).await?;
         Ok(reports::hit_analysis(&fields, &tally))
     }
+}
+
+/// The flows that can name outcomes of `tally` that the assignment's current `flow` lacks
+/// (events registered before a flow switch): the earlier versions of the current flow, newest
+/// first, then the newest version of each other flow of the data owner. Read only when such
+/// outcomes exist, and only until every one of them has a name.
+async fn earlier_flows(
+    uow: &mut dyn UnitOfWork,
+    assignment: &Assignment,
+    flow: &PublishedFlow,
+    tally: &[OutcomeTallyRow],
+) -> AppResult<Vec<PublishedFlow>> {
+    let mut unnamed: BTreeSet<OutcomeId> = tally
+        .iter()
+        .filter_map(|row| row.outcome)
+        .filter(|outcome| flow.outcome(*outcome).is_none())
+        .collect();
+    let mut earlier = Vec::new();
+    if unnamed.is_empty() {
+        return Ok(earlier);
+    }
+    let mut keep = |candidate: PublishedFlow, unnamed: &mut BTreeSet<OutcomeId>| {
+        let before = unnamed.len();
+        unnamed.retain(|outcome| candidate.outcome(*outcome).is_none());
+        if unnamed.len() < before {
+            earlier.push(candidate);
+        }
+    };
+    let current = flow.version();
+    for version in (1..current.version).rev() {
+        if unnamed.is_empty() {
+            break;
+        }
+        let older = FlowVersion {
+            flow: current.flow,
+            version,
+        };
+        if let Some(candidate) = uow.published_flow(older).await? {
+            keep(candidate, &mut unnamed);
+        }
+    }
+    if !unnamed.is_empty() {
+        for candidate in uow.published_flows(assignment.data_owner()).await? {
+            if candidate.id() != current.flow {
+                keep(candidate, &mut unnamed);
+            }
+        }
+    }
+    Ok(earlier)
 }

@@ -172,6 +172,17 @@ async fn switching_flows_keeps_excluded_customers_excluded_and_never_strands_a_s
         2,
         "the lead, placed by hand"
     );
+    // The history keeps its names: outcomes registered under the sales flow are named by it,
+    // not shown as ids, after the assignment moved to the booking flow.
+    let window = Window::new(h.now() - Duration::days(1), h.now() + Duration::days(1))
+        .expect("a window");
+    let report = h
+        .cube
+        .outcome_report(manager, assignment, window)
+        .await
+        .expect("outcomes");
+    let names: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Lead", "Excluded"], "named by the earlier flow");
     // The two callable customers go to two sellers; the excluded one is never handed out.
     for i in 0..2 {
         let item = h

@@ -47,7 +47,8 @@ pub use hits::{FieldHits, HitTallyRow, ValueHits, hit_analysis, tally_hits};
 pub use limits::{LimitProgress, hard_stop_reached, limit_progress};
 pub use meetings::meetings_in_window;
 pub use outcomes::{
-    CategorySplit, NamedOutcome, OutcomeDistribution, OutcomeShare, SplitLine, outcome_distribution,
+    CategorySplit, NamedOutcome, OutcomeDistribution, OutcomeShare, SplitLine,
+    outcome_distribution, outcome_distribution_with_history,
 };
 pub use performance::{
     AssignmentPerformance, Metrics, Performance, PerformanceReport, Results, UserHours,

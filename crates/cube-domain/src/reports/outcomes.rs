@@ -109,11 +109,25 @@ pub struct OutcomeDistribution {
 
 /// The outcome report of some tally rows, naming outcomes from `flow`.
 pub fn outcome_distribution(flow: &PublishedFlow, rows: &[OutcomeTallyRow]) -> OutcomeDistribution {
+    outcome_distribution_with_history(flow, &[], rows)
+}
+
+/// The outcome report of an assignment that has used other flows (or versions) before:
+/// outcomes are ordered by `flow`, and each is named by `flow` or else by the first of
+/// `earlier` that has it, so events registered before a flow switch keep their names
+/// instead of showing an id. An outcome no flow knows shows its id.
+pub fn outcome_distribution_with_history(
+    flow: &PublishedFlow,
+    earlier: &[PublishedFlow],
+    rows: &[OutcomeTallyRow],
+) -> OutcomeDistribution {
     let mut per_outcome: BTreeMap<(usize, OutcomeId, Option<String>), u64> = BTreeMap::new();
     let mut in_other: BTreeMap<(usize, OutcomeId), ()> = BTreeMap::new();
     let (mut yes, mut no, mut excluded, mut other, mut attempts) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let name_of = |outcome: OutcomeId| {
-        flow.outcome(outcome)
+        std::iter::once(flow)
+            .chain(earlier)
+            .find_map(|f| f.outcome(outcome))
             .map_or_else(|| outcome.to_string(), |o| o.name.to_string())
     };
     for row in rows {
