@@ -174,8 +174,8 @@ async fn switching_flows_keeps_excluded_customers_excluded_and_never_strands_a_s
     );
     // The history keeps its names: outcomes registered under the sales flow are named by it,
     // not shown as ids, after the assignment moved to the booking flow.
-    let window = Window::new(h.now() - Duration::days(1), h.now() + Duration::days(1))
-        .expect("a window");
+    let window =
+        Window::new(h.now() - Duration::days(1), h.now() + Duration::days(1)).expect("a window");
     let report = h
         .cube
         .outcome_report(manager, assignment, window)
