@@ -1,8 +1,9 @@
 //! Who is calling: argon2id passwords, opaque tokens, the [`Actor`] extractor, login and
 //! logout. `cube-app` decides who may do what over *hashes*; this module owns the secrets.
 //!
-//! - Passwords are argon2id PHC strings, hashed and verified on the blocking pool
-//!   ([`hash_password`], [`verify_password`]): the work is CPU-heavy by design.
+//! - Passwords are argon2id PHC strings. Requests hash and verify them through the state's
+//!   [`HashGate`](crate::hashing::HashGate) (bounded threads and memory); the operator's
+//!   commands use [`hash_password`] and [`verify_password`] on the blocking pool.
 //! - A token is 256 random bits (getrandom) sent to the client as 64 hex digits; only its
 //!   SHA-256 (hex) is stored, so a leaked database holds no usable token.
 //! - A request authenticates with `Authorization: Bearer <token>` (integrations) or the
@@ -35,7 +36,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::OnceLock;
 use utoipa::ToSchema;
 
 /// The session cookie's name.
@@ -75,34 +75,22 @@ fn verify_now(password: &str, hash: &str) -> bool {
 }
 
 /// Hashes a password through the state's gate (a request's hashing: bounded, see
-/// [`crate::throttle`]).
+/// [`crate::hashing`]).
 pub async fn gated_hash(state: &AppState, password: String) -> Result<String, ApiError> {
-    state.hashing.run(move || hash_now(&password)).await?
+    Ok(state.hashing.hash(password).await?)
 }
 
 /// Verifies a password through the state's gate; without a hash (an unknown e-mail) the
 /// dummy hash is verified instead, so both take the same work.
 async fn gated_verify(state: &AppState, password: String, hash: Option<String>) -> ApiResult<bool> {
-    Ok(state
-        .hashing
-        .run(move || match hash {
-            Some(hash) => verify_now(&password, &hash),
-            None => verify_now(&password, dummy_hash()),
-        })
-        .await?)
+    let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
+    Ok(state.hashing.verify(password, hash).await?)
 }
 
-/// A hash no password is checked against successfully in practice; verified for unknown
-/// e-mails so they take as long as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        Argon2::default()
-            .hash_password(b"cube: no such user")
-            .map(|hash| hash.to_string())
-            .unwrap_or_default()
-    })
-}
+/// A hash no password is checked against successfully in practice, made with argon2's
+/// default parameters like every stored hash; verified for unknown e-mails so they take as
+/// long as a wrong password. A constant, so making it takes no hash and no memory.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$WTD40i0BAPK7eefWP4nmEw$70hwFKVet3S8zMITqv+1rqnDLcbDkGRhpXRvW5wFPPc";
 
 fn hex(bytes: &[u8]) -> String {
     bytes
@@ -390,6 +378,26 @@ mod tests {
         );
         assert_eq!(session_cookie(&headers), Some("abc"));
         assert_eq!(bearer(&headers), Some("xyz"));
+    }
+
+    /// The dummy takes the work of a stored hash: argon2id with the default parameters, and
+    /// a real hash (of a phrase no one logs in with).
+    #[test]
+    fn the_dummy_hash_costs_what_a_stored_hash_costs() {
+        use argon2::password_hash::phc::PasswordHash;
+        let parsed = PasswordHash::new(DUMMY_HASH).expect("a PHC string");
+        assert_eq!(parsed.algorithm, argon2::ARGON2ID_IDENT);
+        let params = argon2::Params::try_from(&parsed).expect("parameters");
+        let default = argon2::Params::default();
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (default.m_cost(), default.t_cost(), default.p_cost())
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"cube: no such user", &parsed)
+                .is_ok()
+        );
     }
 
     #[tokio::test]

@@ -76,13 +76,22 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl From<crate::throttle::GateError> for ApiError {
-    fn from(error: crate::throttle::GateError) -> Self {
+impl From<crate::hashing::GateError> for ApiError {
+    fn from(error: crate::hashing::GateError) -> Self {
         match error {
-            crate::throttle::GateError::Busy(_) => ApiError::Busy {
+            crate::hashing::GateError::Busy(_) => ApiError::Busy {
                 retry_after_secs: 1,
             },
-            crate::throttle::GateError::Task(cause) => ApiError::Internal(cause),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::hashing::HashError> for ApiError {
+    fn from(error: crate::hashing::HashError) -> Self {
+        match error {
+            crate::hashing::HashError::Gate(gate) => gate.into(),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

@@ -11,7 +11,9 @@
 //!   reads a struct from an array).
 //! - [`auth`]: argon2id passwords, opaque tokens stored as SHA-256, the `Actor` extractor
 //!   (bearer or cookie, with the CSRF header rule), login and logout.
-//! - [`throttle`]: the bound on concurrent password hashes and the failed-login throttles.
+//! - [`hashing`]: the password hashes of requests, on a fixed set of threads with one reused
+//!   argon2 buffer each (bounded in number and in memory).
+//! - [`throttle`]: the failed-login throttles (and the hashing gate, re-exported).
 //! - [`dto`]: the work API's request and response bodies and their conversions.
 //! - [`revisions`]: `ETag` / `If-Match` on the documents edited whole (412 on a stale write).
 //! - [`setup`]: users, API tokens, data owners, products, calendars, flows, assignments.
@@ -30,6 +32,7 @@ pub mod body_shape;
 pub mod customers;
 pub mod dto;
 pub mod error;
+pub mod hashing;
 pub mod health;
 pub mod openapi;
 pub mod ops;
@@ -66,8 +69,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Failed logins per (e-mail, address), per address and per server.
     pub login_throttle: Arc<throttle::LoginThrottle>,
-    /// The bound on password hashes running at once.
-    pub hashing: Arc<throttle::HashGate>,
+    /// The bound on password hashes running at once and on their memory.
+    pub hashing: Arc<hashing::HashGate>,
     /// Whether the session cookie is always `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
     /// Whether a proxy in front is trusted: the client address is the last one in
@@ -86,7 +89,7 @@ impl AppState {
             session_ttl: time::Duration::hours(12),
             request_timeout: std::time::Duration::from_secs(30),
             login_throttle: Arc::new(throttle::LoginThrottle::default()),
-            hashing: Arc::new(throttle::HashGate::default()),
+            hashing: Arc::new(hashing::HashGate::default()),
             secure_cookies: false,
             trust_proxy: false,
             metrics: Arc::new(ops::Metrics::default()),

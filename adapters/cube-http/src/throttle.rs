@@ -4,11 +4,10 @@
 //! takes the memory and the cores; and a hard lock per e-mail would let anyone who knows an
 //! address keep its owner out.
 //!
-//! - [`HashGate`]: at most `size` password hashes run at a time (one per core by default),
-//!   each holding its permit until the hash really ends (also when the request was dropped
-//!   meanwhile). A login that cannot get a permit within a short wait is answered 503 with
-//!   `Retry-After`: the peak memory of hashing is `size` × argon2's memory cost, whatever the
-//!   number of callers.
+//! - [`HashGate`] (in [`crate::hashing`], re-exported here): at most `size` password hashes
+//!   run at a time, on as many dedicated threads with one reused argon2 buffer each. A login
+//!   that cannot get a permit within a short wait is answered 503 with `Retry-After`: the
+//!   memory of hashing is `size` × argon2's memory cost, whatever the number of callers.
 //! - [`LoginThrottle`]: failed logins are counted three ways, all before any hash is made:
 //!   per (e-mail, client address) with an exponential back-off after a few free failures
 //!   (so a stranger slows down only their own guesses; the owner, from an address that has
@@ -24,106 +23,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use thiserror::Error;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Why the gate did not run a hash.
-#[derive(Debug, Error)]
-pub enum GateError {
-    /// Every permit stayed taken for the whole wait.
-    #[error("every password hashing slot stayed busy for {0:?}")]
-    Busy(Duration),
-    /// The hashing task panicked or was cancelled.
-    #[error("the hashing task failed: {0}")]
-    Task(String),
-}
-
-/// A bound on the password hashes running at once.
-#[derive(Debug)]
-pub struct HashGate {
-    permits: Arc<Semaphore>,
-    size: usize,
-    wait: Duration,
-    running: Arc<AtomicUsize>,
-    peak: Arc<AtomicUsize>,
-}
-
-/// How long a login waits for a hashing permit before it is answered 503.
-const GATE_WAIT: Duration = Duration::from_secs(3);
-
-impl Default for HashGate {
-    /// One permit per core (as the OS reports them; 1 if it cannot say), 3 seconds' wait.
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self::new(cores, GATE_WAIT)
-    }
-}
-
-/// Counts a running hash from its start to its end, wherever it ends.
-struct Running {
-    running: Arc<AtomicUsize>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.running.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl HashGate {
-    /// At most `size` (at least 1) hashes at once; a caller waits up to `wait` for a permit.
-    pub fn new(size: usize, wait: Duration) -> Self {
-        let size = size.max(1);
-        Self {
-            permits: Arc::new(Semaphore::new(size)),
-            size,
-            wait,
-            running: Arc::new(AtomicUsize::new(0)),
-            peak: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    /// The most hashes that may run at once.
-    pub fn size(&self) -> usize {
-        self.size
-    }
-
-    /// The most hashes that have run at once since the gate was made (for tests and
-    /// operators: it never exceeds [`size`](Self::size)).
-    pub fn peak(&self) -> usize {
-        self.peak.load(Ordering::SeqCst)
-    }
-
-    /// Runs `work` (a hash or a verification) on the blocking pool once a permit is free.
-    /// The permit is held by the blocking task itself, so a request dropped meanwhile does
-    /// not free it before the hash ends.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, GateError>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
-    {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| GateError::Busy(self.wait))?
-            .map_err(|e| GateError::Task(e.to_string()))?;
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        let running = Running {
-            running: self.running.clone(),
-            _permit: permit,
-        };
-        tokio::task::spawn_blocking(move || {
-            let _running = running;
-            work()
-        })
-        .await
-        .map_err(|e| GateError::Task(e.to_string()))
-    }
-}
+pub use crate::hashing::{GateError, HashGate};
 
 /// The limits of the [`LoginThrottle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -562,44 +465,5 @@ mod tests {
         throttle.failed_at("late@example.no", ip(1), later);
         let (pairs, addresses) = throttle.entries();
         assert_eq!((pairs, addresses), (1, 1));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn the_gate_never_runs_more_hashes_than_its_size() {
-        let gate = Arc::new(HashGate::new(2, Duration::from_secs(60)));
-        let tasks: Vec<_> = (0..16)
-            .map(|_| {
-                let gate = gate.clone();
-                tokio::spawn(async move {
-                    gate.run(|| std::thread::sleep(Duration::from_millis(20)))
-                        .await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("joins").expect("runs");
-        }
-        assert_eq!(gate.peak(), 2);
-    }
-
-    #[tokio::test]
-    async fn a_caller_that_waits_too_long_is_told_busy() {
-        let gate = Arc::new(HashGate::new(1, Duration::from_millis(10)));
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let holder = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.run(move || hold.recv()).await })
-        };
-        while gate.peak() == 0 {
-            tokio::task::yield_now().await;
-        }
-        let busy = gate.run(|| ()).await;
-        assert!(matches!(busy, Err(GateError::Busy(_))), "{busy:?}");
-        release.send(()).expect("the holder listens");
-        holder
-            .await
-            .expect("joins")
-            .expect("runs")
-            .expect("released");
     }
 }
