@@ -85,7 +85,8 @@ impl Cube {
         assignment_id: AssignmentId,
         selection: &Selection,
     ) -> AppResult<Vec<ExportRow>> {
-        let mut uow = self.begin().await?;
+        // A preview reads only: a read unit (on SQLite the WAL snapshot, no write lock).
+        let mut uow = self.begin_read().await?;
         let user = actor(uow.as_mut(), actor_id).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
