@@ -31,6 +31,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_domain::access::User;
+use cube_domain::ids::OrganisationId;
 use cube_domain::ports::TokenKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -189,6 +190,10 @@ pub struct LoginRequest {
     pub email: String,
     /// The password.
     pub password: String,
+    /// The organisation to log in to: needed only when the address opens logins in several
+    /// organisations with this password (the login then answers 409 naming them).
+    #[serde(default)]
+    pub organisation: Option<uuid::Uuid>,
 }
 
 /// A successful login: the token (also set as the session cookie) and who logged in.
@@ -280,6 +285,7 @@ impl FromRequestParts<AppState> for Peer {
         (status = 200, description = "Logged in; the token is also set as the `cube_session` cookie", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail and password open logins in several organisations: send `organisation`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins for this e-mail from this address, from this address, or (for an address that failed) on the server; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Too many passwords are being checked at once; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
@@ -297,14 +303,36 @@ pub async fn login(
             retry_after_secs: refusal.retry_after_secs,
         })?;
     let email = request.email.clone();
-    let found = state.cube.login_credentials(&request.email).await?;
-    let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
-    let matches = gated_verify(&state, request.password, hash).await?;
-    let user = match user {
-        Some(user) if matches => user,
-        _ => {
+    let organisation = request.organisation.map(OrganisationId::from_uuid);
+    let candidates = state.cube.login_credentials(&email, organisation).await?;
+    let mut opened = Vec::new();
+    if candidates.is_empty() {
+        // An unknown address takes as long as a wrong password.
+        gated_verify(&state, request.password.clone(), None).await?;
+    }
+    for candidate in candidates {
+        let hash = Some(candidate.password_hash.clone());
+        if gated_verify(&state, request.password.clone(), hash).await? {
+            opened.push(candidate);
+        }
+    }
+    let user = match opened.len() {
+        0 => {
             state.login_throttle.failed(&email, peer.address);
             return Err(ApiError::Unauthenticated(BAD_LOGIN));
+        }
+        1 => opened.remove(0).user,
+        _ => {
+            // The password proved every one of these logins, so naming them reveals nothing.
+            let names: Vec<String> = opened
+                .iter()
+                .map(|c| format!("{} ({})", c.organisation_name, c.user.organisation))
+                .collect();
+            return Err(ApiError::SeveralLogins(format!(
+                "this e-mail and password open logins in several organisations: {}; send \
+                 `organisation` with the id of the one to log in to",
+                names.join(", ")
+            )));
         }
     };
     state.login_throttle.succeeded(&email, peer.address);

@@ -66,6 +66,9 @@ pub enum ApiError {
         /// Seconds until a new try is likely to be served.
         retry_after_secs: u64,
     },
+    /// The e-mail and password open logins in several organisations; the detail names them
+    /// and asks for one.
+    SeveralLogins(String),
     /// A failure inside the adapter (hashing, random source, a panicked blocking task).
     Internal(String),
 }
@@ -205,6 +208,7 @@ impl ApiError {
                     "the server is checking too many passwords at once; try again in {retry_after_secs} s"
                 ),
             ),
+            ApiError::SeveralLogins(detail) => (StatusCode::CONFLICT, detail.clone()),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (
@@ -223,6 +227,7 @@ impl ApiError {
             ApiError::CsrfHeaderMissing => ErrorKind::Forbidden,
             ApiError::TooManyRequests { .. } => ErrorKind::Forbidden,
             ApiError::Busy { .. } => ErrorKind::Unavailable,
+            ApiError::SeveralLogins(_) => ErrorKind::Conflict,
             ApiError::Internal(_) => ErrorKind::Internal,
         }
     }

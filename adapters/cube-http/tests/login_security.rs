@@ -314,37 +314,115 @@ fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// One address is one user whatever its case, across organisations: another casing of a
-/// taken address is refused like the address itself, and nothing is stored.
+/// A login request naming the organisation to log in to.
+fn login_to(email: &str, password: &str, organisation: &str) -> Request<Body> {
+    let mut request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "email": email, "password": password, "organisation": organisation })
+                .to_string(),
+        ))
+        .expect("a valid request");
+    let address: SocketAddr = "10.0.0.1:1".parse().expect("a socket address");
+    request.extensions_mut().insert(ConnectInfo(address));
+    request
+}
+
+/// One address is one user whatever its case within an organisation: another casing of a
+/// taken address is refused there (409). Another organisation's admin creating a user with
+/// that address learns nothing (201, as for any free address), and the address then opens a
+/// login in each organisation: the password picks the user, and when it opens both the login
+/// asks which organisation (409 naming them), then logs in to the one named.
 #[tokio::test]
-async fn a_new_user_whose_e_mail_differs_only_by_case_is_a_conflict() {
+async fn an_address_is_one_user_per_organisation_and_others_learn_nothing() {
     let app = App::new().await;
-    let admin = app.login(&app.other.admin.email.to_string()).await;
-    let taken = app.world.sellers[1].email.to_string().to_uppercase();
+    let seller = app.world.sellers[1].clone();
+    let create = |admin: String, email: String, password: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                axum::http::Method::POST,
+                "/api/users",
+                Some(&admin),
+                Some(json!({
+                    "name": "Twin",
+                    "email": email,
+                    "role": "seller",
+                    "password": password,
+                })),
+            )
+            .await
+        }
+    };
+    let ours = app.login(&app.world.admin.email.to_string()).await;
+    let shouted = seller.email.to_string().to_uppercase();
+    let (status, body) = create(ours, shouted.clone(), "a password for nobody").await;
+    assert_eq!(status, StatusCode::CONFLICT, "same organisation: {body}");
+
+    let theirs = app.login(&app.other.admin.email.to_string()).await;
+    let (status, twin) = create(theirs.clone(), shouted.clone(), "the twin's password").await;
+    assert_eq!(status, StatusCode::CREATED, "another organisation: {twin}");
+    let (status, body) = create(theirs, seller.email.to_string(), "long enough here").await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "twice in that organisation: {body}"
+    );
+
+    let email = seller.email.to_string();
+    let login = |password: &'static str| login_from("10.0.0.1:1", &email, password, &[]);
+    let (status, _, body) = app.send(login(PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["user"]["id"],
+        seller.id.to_string(),
+        "the seller's password"
+    );
+    let (status, _, body) = app.send(login("the twin's password")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["id"], twin["id"], "the twin's password");
+    let (status, _, body) = app.send(login("neither")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // The twin takes the seller's password: the address and password now open both.
+    let twin_id = twin["id"].as_str().expect("an id").to_owned();
+    let twin_session = app.login_with(&shouted, "the twin's password").await;
     let (status, body) = app
         .call(
-            axum::http::Method::POST,
-            "/api/users",
-            Some(&admin),
-            Some(json!({
-                "name": "Twin",
-                "email": taken,
-                "role": "admin",
-                "password": "a password for nobody",
-            })),
+            axum::http::Method::PUT,
+            &format!("/api/users/{twin_id}/password"),
+            Some(&twin_session),
+            Some(json!({ "password": PASSWORD })),
         )
         .await;
+    assert!(status.is_success(), "{status}: {body}");
+    let (status, _, body) = app.send(login(PASSWORD)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let detail = body["detail"].as_str().expect("a detail");
+    for organisation in [&app.world.organisation.id, &app.other.organisation.id] {
+        assert!(
+            detail.contains(&organisation.to_string()),
+            "{detail} names {organisation}"
+        );
+    }
     let (status, _, body) = app
-        .send(login_from(
-            "10.0.0.1:1",
-            &app.world.sellers[1].email.to_string(),
+        .send(login_to(
+            &email,
             PASSWORD,
-            &[],
+            &app.other.organisation.id.to_string(),
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["user"]["id"], app.world.sellers[1].id.to_string());
+    assert_eq!(body["user"]["id"], twin_id.as_str());
+    let (status, _, body) = app
+        .send(login_to(
+            &email,
+            PASSWORD,
+            &app.world.organisation.id.to_string(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["id"], seller.id.to_string());
 }
 
 #[tokio::test]

@@ -16,7 +16,9 @@ pub(crate) const ACCESS_TOKEN: &str = "an access token with this hash";
 /// exists")`. Unknown constraints fall back to their name.
 fn duplicate_of(constraint: &str) -> String {
     match constraint {
-        "users_email_key" | "users_email_login_key" => "a user with this e-mail".into(),
+        "users_email_key" | "users_email_login_key" | "users_organisation_login_key" => {
+            "a user with this e-mail".into()
+        }
         "products_data_owner_id_code_key" => "a product with this code for the data owner".into(),
         "enrollments_assignment_id_customer_id_key" => {
             "an enrollment of this customer in the assignment".into()

@@ -15,6 +15,10 @@ const DUPLICATES: &[(&str, &str)] = &[
         "a user with this e-mail address",
     ),
     (
+        "index 'users_organisation_login_key'",
+        "a user with this e-mail address",
+    ),
+    (
         "products.data_owner_id, products.code",
         "a product with this code",
     ),

@@ -36,8 +36,8 @@ pub const DEMO_MEETING_CUSTOMERS: usize = 200;
 /// Whether the demo is in the store already.
 pub async fn exists(cube: &Cube) -> Result<bool, ServerError> {
     let email = Email::parse(DEMO_ADMIN).map_err(cube_app::AppError::from)?;
-    let mut uow = cube.store().begin().await?;
-    Ok(uow.user_by_email(&email).await?.is_some())
+    let mut uow = cube.store().begin_read().await?;
+    Ok(!uow.users_by_email(&email).await?.is_empty())
 }
 
 /// The logins to print.

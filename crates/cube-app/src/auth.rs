@@ -6,24 +6,67 @@
 
 use crate::{AppError, AppResult, Cube, actor, self_or_administered};
 use cube_domain::access::{self, Permission, User};
-use cube_domain::ids::UserId;
+use cube_domain::ids::{OrganisationId, UserId};
 use cube_domain::ports::{AccessToken, TokenKind};
 use cube_domain::values::Email;
 use time::Duration;
 
+/// How many logins of one e-mail address a login tries (one password check each, so the cost
+/// of a login stays bounded); an address with more logins must name the organisation.
+pub const MAX_LOGINS_PER_EMAIL: usize = 4;
+
+/// One login an e-mail may open: the user, their password hash and their organisation's
+/// name (to tell the person which organisations their address opens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCandidate {
+    /// The active user.
+    pub user: User,
+    /// Their password hash, to verify against.
+    pub password_hash: String,
+    /// Their organisation's name.
+    pub organisation_name: String,
+}
+
 impl Cube {
-    /// The active user with this login e-mail and their password hash, for the adapter to
-    /// verify a password against. `None` for an unknown e-mail, a deactivated user or one
-    /// without a password (the adapter answers all of these the same way).
-    pub async fn login_credentials(&self, email: &str) -> AppResult<Option<(User, String)>> {
+    /// The logins this e-mail may open, for the adapter to verify a password against each:
+    /// the active users with the address (one per organisation at most) that have a
+    /// password, with their organisation's name, by organisation id; only `organisation`'s
+    /// user when one is named. Empty for an unknown or unparsable e-mail, deactivated users
+    /// and users without a password (the adapter answers all of these the same way). At
+    /// most [`MAX_LOGINS_PER_EMAIL`]: an address with more logins must name the organisation.
+    pub async fn login_credentials(
+        &self,
+        email: &str,
+        organisation: Option<OrganisationId>,
+    ) -> AppResult<Vec<LoginCandidate>> {
         let Ok(email) = Email::parse(email) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        let mut uow = self.begin().await?;
-        let Some(user) = uow.user_by_email(&email).await?.filter(|u| u.active) else {
-            return Ok(None);
-        };
-        Ok(uow.password_hash(user.id).await?.map(|hash| (user, hash)))
+        let mut uow = self.begin_read().await?;
+        let users = uow.users_by_email(&email).await?;
+        let mut candidates = Vec::new();
+        for user in users {
+            if !user.active || organisation.is_some_and(|o| o != user.organisation) {
+                continue;
+            }
+            if candidates.len() == MAX_LOGINS_PER_EMAIL {
+                break;
+            }
+            let Some(password_hash) = uow.password_hash(user.id).await? else {
+                continue;
+            };
+            let organisation_name = uow
+                .organisation(user.organisation)
+                .await?
+                .map(|o| o.name.as_str().to_owned())
+                .unwrap_or_default();
+            candidates.push(LoginCandidate {
+                user,
+                password_hash,
+                organisation_name,
+            });
+        }
+        Ok(candidates)
     }
 
     /// Sets a user's password hash: one's own, or anyone's in the organisation as an admin.

@@ -44,17 +44,17 @@ async fn login_credentials_are_only_for_active_users_with_a_password() {
     let email = seller.email.as_str();
 
     assert_eq!(
-        h.cube.login_credentials("nobody@example.no").await,
+        common::sole_login(&h.cube, "nobody@example.no").await,
         Ok(None),
         "an unknown e-mail"
     );
     assert_eq!(
-        h.cube.login_credentials("not an e-mail").await,
+        common::sole_login(&h.cube, "not an e-mail").await,
         Ok(None),
         "a malformed e-mail is unknown too"
     );
     assert_eq!(
-        h.cube.login_credentials(email).await,
+        common::sole_login(&h.cube, email).await,
         Ok(None),
         "a user without a password"
     );
@@ -64,7 +64,7 @@ async fn login_credentials_are_only_for_active_users_with_a_password() {
         .await
         .expect("the first password");
     assert_eq!(
-        h.cube.login_credentials(email).await,
+        common::sole_login(&h.cube, email).await,
         Ok(Some((seller.clone(), "$argon2id$first".to_owned())))
     );
 
@@ -73,7 +73,7 @@ async fn login_credentials_are_only_for_active_users_with_a_password() {
         .await
         .expect("deactivate");
     assert_eq!(
-        h.cube.login_credentials(email).await,
+        common::sole_login(&h.cube, email).await,
         Ok(None),
         "a deactivated user cannot log in"
     );
@@ -94,7 +94,7 @@ async fn the_initial_password_is_set_only_once() {
         .expect_err("a second initial password");
     assert_eq!(again.kind(), ErrorKind::Invalid);
     assert_eq!(
-        h.cube.login_credentials(admin.email.as_str()).await,
+        common::sole_login(&h.cube, admin.email.as_str()).await,
         Ok(Some((admin.clone(), "$argon2id$first".to_owned()))),
         "the refused password changed nothing"
     );
@@ -124,7 +124,7 @@ async fn a_user_changes_their_own_password_and_their_tokens_are_revoked() {
         .await
         .expect("one's own password");
     assert_eq!(
-        h.cube.login_credentials(seller.email.as_str()).await,
+        common::sole_login(&h.cube, seller.email.as_str()).await,
         Ok(Some((seller.clone(), "$argon2id$second".to_owned())))
     );
     assert_eq!(
@@ -171,7 +171,7 @@ async fn only_an_admin_of_the_organisation_sets_another_users_password() {
         "another organisation's user is not found"
     );
     assert_eq!(
-        h.cube.login_credentials(seller.email.as_str()).await,
+        common::sole_login(&h.cube, seller.email.as_str()).await,
         Ok(Some((seller.clone(), "$argon2id$first".to_owned()))),
         "the refusals changed nothing"
     );
@@ -182,7 +182,7 @@ async fn only_an_admin_of_the_organisation_sets_another_users_password() {
         .await
         .expect("an admin resets it");
     assert_eq!(
-        h.cube.login_credentials(seller.email.as_str()).await,
+        common::sole_login(&h.cube, seller.email.as_str()).await,
         Ok(Some((seller.clone(), "$argon2id$reset".to_owned())))
     );
     assert_eq!(

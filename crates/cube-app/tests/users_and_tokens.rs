@@ -60,9 +60,7 @@ async fn a_user_created_with_a_password_can_log_in_at_once() {
         .create_user_with_password(admin, new_user("ivar@acme.example.no"), "$argon2id$hash")
         .await
         .expect("created");
-    let (found, stored) = h
-        .cube
-        .login_credentials("ivar@acme.example.no")
+    let (found, stored) = common::sole_login(&h.cube, "ivar@acme.example.no")
         .await
         .expect("read")
         .expect("the user has a password");
@@ -75,7 +73,7 @@ async fn a_user_created_with_a_password_can_log_in_at_once() {
         .await
         .expect("created");
     assert_eq!(
-        h.cube.login_credentials("per@acme.example.no").await,
+        common::sole_login(&h.cube, "per@acme.example.no").await,
         Ok(None)
     );
 }
@@ -123,6 +121,67 @@ async fn a_refused_user_with_a_password_leaves_nothing() {
     assert_eq!(h.cube.users(admin).await.expect("users").len(), before);
 }
 
+/// An address is unique within an organisation, not across them: another organisation's
+/// admin creates a user with an address taken elsewhere without learning that it is (no
+/// conflict), and a login with that address finds both users, or the one of the named
+/// organisation.
+#[tokio::test]
+async fn an_address_may_log_in_to_several_organisations() {
+    let h = Harness::new(0).await;
+    let seller = h.world.sellers[0].clone();
+    h.cube
+        .set_initial_password(seller.id, "$argon2id$ours")
+        .await
+        .expect("password");
+    let stranger = stranger(&h).await;
+    let shouted = seller.email.as_str().to_uppercase();
+    let theirs = h
+        .cube
+        .create_user_with_password(stranger, new_user(&shouted), "$argon2id$theirs")
+        .await
+        .expect("another organisation's address is no conflict");
+    assert_ne!(theirs.organisation, seller.organisation);
+
+    let again = h
+        .cube
+        .create_user_with_password(stranger, new_user(seller.email.as_str()), "x")
+        .await
+        .expect_err("twice in one organisation");
+    assert_eq!(again.kind(), ErrorKind::Conflict);
+
+    let both = h
+        .cube
+        .login_credentials(seller.email.as_str(), None)
+        .await
+        .expect("read");
+    let mut expected = vec![
+        (seller.organisation, seller.id, "$argon2id$ours"),
+        (theirs.organisation, theirs.id, "$argon2id$theirs"),
+    ];
+    expected.sort();
+    let found: Vec<_> = both
+        .iter()
+        .map(|c| (c.user.organisation, c.user.id, c.password_hash.as_str()))
+        .collect();
+    assert_eq!(found, expected, "both logins, by organisation id");
+    let theirs_named = both
+        .iter()
+        .find(|c| c.user.id == theirs.id)
+        .expect("theirs");
+    assert_eq!(theirs_named.organisation_name, "Other AS");
+
+    let named = h
+        .cube
+        .login_credentials(&shouted, Some(theirs.organisation))
+        .await
+        .expect("read");
+    assert_eq!(
+        named.iter().map(|c| c.user.id).collect::<Vec<_>>(),
+        vec![theirs.id],
+        "the named organisation's login only"
+    );
+}
+
 /// The storage fails while the password is being stored, after the user row was written:
 /// the unit of work is dropped, so the user is not there either, and the e-mail is free.
 #[tokio::test]
@@ -147,7 +206,7 @@ async fn a_failure_storing_the_password_leaves_no_user() {
     assert_eq!(failed.kind(), ErrorKind::Unavailable);
     assert_eq!(cube.users(admin).await.expect("users"), before, "no user");
     assert_eq!(
-        cube.login_credentials("ivar@acme.example.no").await,
+        common::sole_login(&cube, "ivar@acme.example.no").await,
         Ok(None)
     );
 
@@ -161,7 +220,7 @@ async fn a_failure_storing_the_password_leaves_no_user() {
         before.len() + 1
     );
     assert_eq!(
-        cube.login_credentials("ivar@acme.example.no")
+        common::sole_login(&cube, "ivar@acme.example.no")
             .await
             .expect("read")
             .map(|(u, _)| u.id),

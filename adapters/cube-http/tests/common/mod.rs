@@ -118,12 +118,16 @@ impl App {
     }
 
     pub async fn login(&self, email: &str) -> String {
+        self.login_with(email, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> String {
         let (status, body) = self
             .call(
                 Method::POST,
                 "/api/login",
                 None,
-                Some(json!({ "email": email, "password": PASSWORD })),
+                Some(json!({ "email": email, "password": password })),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -1,6 +1,6 @@
-//! Organisations and users. The login e-mail is unique across organisations: saving a user
-//! with another user's e-mail answers `Duplicate` (from the `users_email_key` constraint) and
-//! leaves the unit of work usable.
+//! Organisations and users. The login e-mail is unique within an organisation: saving a user
+//! with the e-mail of another user of the same organisation answers `Duplicate` (from the
+//! `users_organisation_login_key` index) and leaves the unit of work usable.
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get, get_json};
@@ -52,13 +52,13 @@ impl UserRepository for PgUnitOfWork {
             .transpose()
     }
 
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        let query = sqlx::query(r#"SELECT data FROM users WHERE lower(email COLLATE "C") = $1"#)
-            .bind(email.login_key());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
+    async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM users WHERE lower(email COLLATE "C") = $1
+               ORDER BY organisation_id, id"#,
+        )
+        .bind(email.login_key());
+        all_json(&self.fetch_all(query).await?, "data")
     }
 
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {

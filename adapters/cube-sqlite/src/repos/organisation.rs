@@ -1,7 +1,7 @@
 //! Organisations, users and data owners: small aggregates stored as JSON documents, with
 //! the columns their lookups, orderings and unique rules need (the login e-mail is unique
-//! across organisations whatever its case — an index on `lower(email)`, migration 0005 —
-//! so a second user with it is `Duplicate`).
+//! within an organisation whatever its case — an index on `(organisation_id, lower(email))`,
+//! migration 0013 — so a second user of the organisation with it is `Duplicate`).
 
 use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{id_text, to_doc};
@@ -43,15 +43,17 @@ impl UserRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "user").await
     }
 
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        let query =
-            sqlx::query("SELECT doc FROM users WHERE lower(email) = ?").bind(email.login_key());
-        fetch_doc(self.conn(), query, "user").await
+    async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM users WHERE lower(email) = ? ORDER BY organisation_id, id",
+        )
+        .bind(email.login_key());
+        fetch_docs(self.conn(), query, "user").await
     }
 
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
-        // Another user's e-mail (in any case) breaks `users_email_login_key` → `Duplicate`
-        // (crate::error).
+        // Another user's e-mail (in any case) in the same organisation breaks
+        // `users_organisation_login_key` → `Duplicate` (crate::error).
         let query = sqlx::query(
             "INSERT INTO users (id, organisation_id, name, email, doc) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (id) DO UPDATE SET organisation_id = ?2, name = ?3, email = ?4, doc = ?5",

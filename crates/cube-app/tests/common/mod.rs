@@ -91,3 +91,14 @@ pub fn follow_up_at(mut command: RegisterOutcome, at: OffsetDateTime) -> Registe
 pub fn ids(items: &[cube_app::work::WorkItem]) -> Vec<EnrollmentId> {
     items.iter().map(|i| i.enrollment.id()).collect()
 }
+
+/// The one login `email` opens with no organisation named, with its password hash; `None`
+/// when it opens none. Panics if it opens several (the tests that want that ask for them).
+pub async fn sole_login(
+    cube: &Cube,
+    email: &str,
+) -> Result<Option<(User, String)>, cube_app::AppError> {
+    let mut found = cube.login_credentials(email, None).await?;
+    assert!(found.len() <= 1, "{email} opens {} logins", found.len());
+    Ok(found.pop().map(|c| (c.user, c.password_hash)))
+}

@@ -98,8 +98,8 @@ impl UserRepository for Faulty {
     async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
         self.inner.user(id).await
     }
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_email(email).await
+    async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError> {
+        self.inner.users_by_email(email).await
     }
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.inner.save_user(user).await

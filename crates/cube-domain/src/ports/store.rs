@@ -207,11 +207,14 @@ pub trait OrganisationRepository: Send {
 pub trait UserRepository: Send {
     /// One user.
     async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The user with this login e-mail (unique across organisations), compared by
+    /// The users with this login e-mail, at most one per organisation (an address may log in
+    /// to several organisations), ordered by organisation id; compared by
     /// [`Email::login_key`]: MUST find `kari@x.no` for `Kari@X.no`.
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
-    /// Inserts or updates; MUST return `Duplicate` when another user has the e-mail, by
-    /// [`Email::login_key`] (`Kari@x.no` and `kari@x.no` are one address).
+    async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError>;
+    /// Inserts or updates; MUST return `Duplicate` when another user of the same
+    /// organisation has the e-mail, by [`Email::login_key`] (`Kari@x.no` and `kari@x.no` are
+    /// one address). A user of another organisation with the address is no conflict: telling
+    /// one organisation that an address is taken elsewhere would reveal another's users.
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError>;
     /// The organisation's users, by name.
     async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError>;

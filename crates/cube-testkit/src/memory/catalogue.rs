@@ -64,22 +64,24 @@ impl UserRepository for MemoryUnit {
         Ok(self.data.users.get(&id).cloned())
     }
 
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        Ok(self
+    async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError> {
+        let mut users: Vec<User> = self
             .data
             .users
             .values()
-            .find(|u| u.email.login_key() == email.login_key())
-            .cloned())
+            .filter(|u| u.email.login_key() == email.login_key())
+            .cloned()
+            .collect();
+        users.sort_by_key(|u| u.organisation);
+        Ok(users)
     }
 
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
-        if self
-            .data
-            .users
-            .values()
-            .any(|other| other.email.login_key() == user.email.login_key() && other.id != user.id)
-        {
+        if self.data.users.values().any(|other| {
+            other.organisation == user.organisation
+                && other.email.login_key() == user.email.login_key()
+                && other.id != user.id
+        }) {
             return Err(StoreError::Duplicate(format!(
                 "a user with e-mail {}",
                 user.email

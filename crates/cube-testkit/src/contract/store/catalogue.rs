@@ -68,8 +68,8 @@ pub async fn users_round_trip_by_id_email_and_organisation(store: SharedStore) {
     for user in world.users() {
         assert_eq!(uow.user(user.id).await.expect("read").as_ref(), Some(user));
         assert_eq!(
-            uow.user_by_email(&user.email).await.expect("read").as_ref(),
-            Some(user)
+            uow.users_by_email(&user.email).await.expect("read"),
+            vec![user.clone()]
         );
     }
     let mut expected: Vec<_> = world.users().cloned().collect();
@@ -91,7 +91,7 @@ pub async fn users_round_trip_by_id_email_and_organisation(store: SharedStore) {
         "users MUST list one organisation only"
     );
     let nobody = Email::parse("nobody@example.no").expect("valid");
-    assert_eq!(uow.user_by_email(&nobody).await.expect("read"), None);
+    assert_eq!(uow.users_by_email(&nobody).await.expect("read"), vec![]);
     assert_eq!(
         uow.user(UserId::from_uuid(uuid::Uuid::max()))
             .await
@@ -100,8 +100,8 @@ pub async fn users_round_trip_by_id_email_and_organisation(store: SharedStore) {
     );
 }
 
-/// Saving a user whose e-mail another user has MUST be `Duplicate`; saving a user again
-/// with its own e-mail is an update.
+/// Saving a user whose e-mail another user of the organisation has MUST be `Duplicate`;
+/// saving a user again with its own e-mail is an update.
 pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
     let admin = s.world.admin.clone();
@@ -138,14 +138,17 @@ pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     );
     assert_eq!(uow.user(impostor.id).await.expect("read"), None);
     assert_eq!(
-        uow.user_by_email(&admin.email).await.expect("read"),
-        Some(renamed)
+        uow.users_by_email(&admin.email).await.expect("read"),
+        vec![renamed]
     );
 }
 
 /// A login e-mail is one address whatever the case of its letters (`Email::login_key`):
-/// `user_by_email` MUST find the user under any casing, and another user MUST NOT take the
-/// address in another casing (`Duplicate`), in the same organisation or another.
+/// `users_by_email` MUST find the user under any casing, and another user of the same
+/// organisation MUST NOT take the address in another casing (`Duplicate`). Another
+/// organisation's user MAY have it (an address may log in to several organisations; refusing
+/// would tell one organisation about another's users): `users_by_email` then MUST list both,
+/// by organisation id.
 pub async fn user_emails_are_one_login_whatever_their_case(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
     let other = World::build(store.as_ref(), &s.clock, &s.ids, 0)
@@ -156,25 +159,33 @@ pub async fn user_emails_are_one_login_whatever_their_case(store: SharedStore) {
     assert_ne!(shouted, seller.email);
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
-        uow.user_by_email(&shouted).await.expect("read"),
-        Some(seller.clone()),
-        "user_by_email MUST ignore the case of the address"
+        uow.users_by_email(&shouted).await.expect("read"),
+        vec![seller.clone()],
+        "users_by_email MUST ignore the case of the address"
     );
     let mut twin = s.world.sellers[1].clone();
     twin.id = UserId::from_uuid(s.ids.next_id());
     twin.email = shouted.clone();
     duplicate(
         uow.save_user(&twin).await,
-        "a new user whose e-mail differs from another's only by case",
+        "a new user whose e-mail differs from another's of the organisation only by case",
     );
     drop(uow);
 
     let mut elsewhere = other.admin.clone();
     elsewhere.email = shouted.clone();
     let mut uow = store.begin().await.expect("begin");
-    duplicate(
-        uow.save_user(&elsewhere).await,
-        "another organisation's user changing to the address in another case",
+    uow.save_user(&elsewhere)
+        .await
+        .expect("another organisation's user MAY have the address");
+    uow.commit().await.expect("commit");
+    let mut both = vec![seller.clone(), elsewhere.clone()];
+    both.sort_by_key(|u| u.organisation);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.users_by_email(&seller.email).await.expect("read"),
+        both,
+        "users_by_email MUST list every organisation's user, by organisation id"
     );
     drop(uow);
 
@@ -187,10 +198,9 @@ pub async fn user_emails_are_one_login_whatever_their_case(store: SharedStore) {
         .expect("a user may re-case their own address");
     uow.commit().await.expect("commit");
     let mut uow = store.begin().await.expect("begin");
-    assert_eq!(
-        uow.user_by_email(&seller.email).await.expect("read"),
-        Some(recased)
-    );
+    let found = uow.users_by_email(&seller.email).await.expect("read");
+    assert!(found.contains(&recased), "{found:?}");
+    assert_eq!(found.len(), 2);
 }
 
 /// Data owners are read back as saved and listed per organisation by name.
