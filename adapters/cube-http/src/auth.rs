@@ -371,7 +371,7 @@ pub async fn logout(
 ) -> ApiResult<Response> {
     state
         .cube
-        .revoke_token(actor.user.id, &actor.token_hash)
+        .revoke_token(&actor.user, &actor.token_hash)
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response

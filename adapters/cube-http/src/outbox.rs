@@ -105,6 +105,6 @@ pub async fn failed(
             format!("must be between 1 and {MAX_FAILED}, got {limit}"),
         ));
     }
-    let failed = state.cube.failed_messages(actor.user.id, limit).await?;
+    let failed = state.cube.failed_messages(&actor.user, limit).await?;
     Ok(Json(failed.iter().map(FailedMessageDto::from).collect()))
 }

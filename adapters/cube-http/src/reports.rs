@@ -328,7 +328,7 @@ pub async fn status(
 ) -> ApiResult<Json<StatusReportDto>> {
     let r = state
         .cube
-        .customer_status_report(actor.user.id, AssignmentId::from_uuid(id))
+        .customer_status_report(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(Json(StatusReportDto {
         per_state: r
@@ -372,7 +372,7 @@ pub async fn activity(
     let r = state
         .cube
         .activity_report(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             query.window(state.cube.now())?,
         )
@@ -406,7 +406,7 @@ pub async fn outcomes(
     let r = state
         .cube
         .outcome_report(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             query.window(state.cube.now())?,
         )
@@ -468,7 +468,7 @@ pub async fn sales(
     let r = state
         .cube
         .sales_report(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             query.window(state.cube.now())?,
         )

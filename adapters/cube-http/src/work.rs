@@ -29,7 +29,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
     security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<UserDto>> {
-    let user = state.cube.me(actor.user.id).await?;
+    let user = state.cube.me(&actor.user).await?;
     Ok(Json(UserDto::from(&user)))
 }
 
@@ -46,7 +46,7 @@ pub async fn assignments(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<Json<Vec<AssignmentDto>>> {
-    let list = state.cube.assignments(actor.user.id).await?;
+    let list = state.cube.assignments(&actor.user).await?;
     Ok(Json(list.iter().map(AssignmentDto::from).collect()))
 }
 
@@ -69,7 +69,7 @@ pub async fn assignment(
 ) -> ApiResult<Json<AssignmentOverviewDto>> {
     let overview = state
         .cube
-        .assignment_overview(actor.user.id, AssignmentId::from_uuid(id))
+        .assignment_overview(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(Json(AssignmentOverviewDto::from(&overview)))
 }
@@ -95,7 +95,7 @@ pub async fn next_customer(
 ) -> ApiResult<Response> {
     let item = state
         .cube
-        .next_customer(actor.user.id, AssignmentId::from_uuid(id))
+        .next_customer(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(match item {
         Some(item) => Json(WorkItemDto::from(&item)).into_response(),
@@ -123,7 +123,7 @@ pub async fn take(
 ) -> ApiResult<Json<WorkItemDto>> {
     let item = state
         .cube
-        .take_customer(actor.user.id, EnrollmentId::from_uuid(id))
+        .take_customer(&actor.user, EnrollmentId::from_uuid(id))
         .await?;
     Ok(Json(WorkItemDto::from(&item)))
 }
@@ -146,7 +146,7 @@ pub async fn release(
 ) -> ApiResult<Json<EnrollmentDto>> {
     let enrollment = state
         .cube
-        .release_customer(actor.user.id, EnrollmentId::from_uuid(id))
+        .release_customer(&actor.user, EnrollmentId::from_uuid(id))
         .await?;
     Ok(Json(EnrollmentDto::from(&enrollment)))
 }
@@ -199,7 +199,7 @@ pub async fn register_outcome(
     let registered = state
         .cube
         .register_outcome(
-            actor.user.id,
+            &actor.user,
             EnrollmentId::from_uuid(id),
             command,
             key.as_deref(),
@@ -218,6 +218,6 @@ pub async fn register_outcome(
     security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn my_work(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<MyWorkDto>> {
-    let work = state.cube.my_work(actor.user.id).await?;
+    let work = state.cube.my_work(&actor.user).await?;
     Ok(Json(MyWorkDto::from(&work)))
 }

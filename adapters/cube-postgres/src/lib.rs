@@ -137,4 +137,14 @@ impl Store for PgStore {
         let tx = self.pool.begin().await.map_err(error::store_error)?;
         Ok(Box::new(PgUnitOfWork::new(tx)))
     }
+
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        // A write through a read unit is refused by PostgreSQL itself.
+        let tx = self
+            .pool
+            .begin_with("BEGIN READ ONLY")
+            .await
+            .map_err(error::store_error)?;
+        Ok(Box::new(PgUnitOfWork::new(tx)))
+    }
 }

@@ -25,6 +25,10 @@ impl Store for FileStore {
         self.store.begin().await
     }
 
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        self.store.begin_read().await
+    }
+
     async fn reserve_next(
         &self,
         request: &NextCustomerRequest,

@@ -248,6 +248,60 @@ async fn a_read_unit_runs_beside_a_writer() {
     assert_eq!(seen[0], renamed);
 }
 
+/// Authenticating a request and the read-only use cases run beside a unit that holds the
+/// write lock (issue 12: every authenticated request used to take SQLite's write lock for its
+/// token lookup): with a busy timeout of 200 ms, each would otherwise fail `Unavailable`.
+#[tokio::test]
+async fn authentication_and_reads_run_beside_a_writer() {
+    let db = TempDb::new("auth-beside");
+    let options = SqliteOptions {
+        busy_timeout: std::time::Duration::from_millis(200),
+        ..SqliteOptions::default()
+    };
+    let store = std::sync::Arc::new(SqliteStore::connect(&db.url(), options).await.unwrap());
+    let clock = std::sync::Arc::new(cube_testkit::FixedClock::new(cube_testkit::fixtures::T0));
+    let ids = std::sync::Arc::new(cube_testkit::SequentialIds::new());
+    let world =
+        cube_testkit::fixtures::World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 2)
+            .await
+            .unwrap();
+    let cube = cube_app::Cube::new(store.clone(), clock, ids);
+    let admin = world.admin.clone();
+    cube.set_initial_password(admin.id, "$argon2id$hash")
+        .await
+        .unwrap();
+    let token_hash = format!("{:064x}", 7);
+    cube.issue_token(
+        admin.id,
+        &token_hash,
+        cube_domain::ports::TokenKind::Session,
+        None,
+    )
+    .await
+    .unwrap();
+
+    let writer = store.begin().await.unwrap();
+    let (user, _) = cube
+        .authenticate(&token_hash)
+        .await
+        .expect("authenticated beside a writer");
+    assert_eq!(user.id, admin.id);
+    assert_eq!(cube.me(&user).await.unwrap(), admin);
+    assert!(!cube.users(&user).await.unwrap().is_empty());
+    assert_eq!(
+        cube.login_credentials(admin.email.as_str(), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        matches!(store.begin().await, Err(StoreError::Unavailable(_))),
+        "the write lock was held all along"
+    );
+    drop(writer);
+}
+
 #[tokio::test]
 async fn an_in_memory_store_is_one_database() {
     let store = SqliteStore::in_memory().await.unwrap();

@@ -4,7 +4,7 @@
 //! another user of the organisation), and turns a token hash into the acting user. A
 //! deactivated user's tokens stop working at once.
 
-use crate::{AppError, AppResult, Cube, actor, self_or_administered};
+use crate::{Acting, AppError, AppResult, Cube, acting, actor, self_or_administered};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::ids::{OrganisationId, UserId};
 use cube_domain::ports::{AccessToken, TokenKind};
@@ -73,12 +73,12 @@ impl Cube {
     /// Every token of that user is revoked (a changed password ends other sessions).
     pub async fn set_password(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         user_id: UserId,
         hash: &str,
     ) -> AppResult<()> {
         let mut uow = self.begin().await?;
-        let acting = actor(uow.as_mut(), actor_id).await?;
+        let acting = acting(uow.as_mut(), who.into()).await?;
         let target =
             self_or_administered(uow.as_mut(), &acting, user_id, self.now().date()).await?;
         uow.set_password_hash(target.id, hash).await?;
@@ -132,14 +132,14 @@ impl Cube {
     /// not work).
     pub async fn issue_api_token(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         user_id: UserId,
         token_hash: &str,
         ttl: Option<Duration>,
     ) -> AppResult<AccessToken> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let acting = actor(uow.as_mut(), actor_id).await?;
+        let acting = acting(uow.as_mut(), who.into()).await?;
         let target = self_or_administered(uow.as_mut(), &acting, user_id, now.date()).await?;
         if !target.active {
             return Err(AppError::Invalid(format!(
@@ -175,7 +175,7 @@ impl Cube {
     /// revoked token or a deactivated user.
     pub async fn authenticate(&self, token_hash: &str) -> AppResult<(User, AccessToken)> {
         let now = self.now();
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let token = uow
             .token(token_hash)
             .await?
@@ -187,9 +187,13 @@ impl Cube {
 
     /// Revokes one of the acting user's own tokens (logout), or any token of the
     /// organisation as an admin.
-    pub async fn revoke_token(&self, actor_id: UserId, token_hash: &str) -> AppResult<()> {
+    pub async fn revoke_token(
+        &self,
+        who: impl Into<Acting<'_>>,
+        token_hash: &str,
+    ) -> AppResult<()> {
         let mut uow = self.begin().await?;
-        let acting = actor(uow.as_mut(), actor_id).await?;
+        let acting = acting(uow.as_mut(), who.into()).await?;
         let token = uow
             .token(token_hash)
             .await?

@@ -2,13 +2,13 @@
 //! outcome on all, export, or remove. A bulk change is one unit of work: if any selected
 //! enrollment cannot take the action, nothing is changed and the error says how many and why.
 
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
-use cube_domain::ids::{AssignmentId, CustomerId, UserId};
+use cube_domain::ids::{AssignmentId, CustomerId};
 use cube_domain::outcome::Registrar;
 use cube_domain::ports::UnitOfWork;
 use std::collections::BTreeMap;
@@ -81,13 +81,13 @@ impl Cube {
     /// The selected enrollments with their customers (also the export).
     pub async fn select(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
         selection: &Selection,
     ) -> AppResult<Vec<ExportRow>> {
         // A preview reads only: a read unit (on SQLite the WAL snapshot, no write lock).
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
         check_selection(uow.as_mut(), &assignment, selection).await?;
@@ -104,14 +104,14 @@ impl Cube {
     /// Applies `action` to every selected enrollment, all or nothing.
     pub async fn bulk(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
         selection: &Selection,
         action: BulkAction,
     ) -> AppResult<BulkReport> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
         check_selection(uow.as_mut(), &assignment, selection).await?;

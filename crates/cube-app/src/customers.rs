@@ -4,12 +4,12 @@
 //! with a reason each, and writes the good ones in one unit of work: all of them or none.
 
 use crate::setup::{managed_owner, not_found_as};
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter, DuplicateCustomer};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
-use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId, UserId};
+use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{
     ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError, UnitOfWork,
 };
@@ -144,13 +144,13 @@ impl Cube {
     /// Adds one customer to a data owner.
     pub async fn add_customer(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         dataset: Dataset,
         input: CustomerInput,
     ) -> AppResult<Customer> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let customer = parse_customer(self.new_id(), &owner, dataset, &input)?;
         check_unique(uow.as_mut(), &customer).await?;
@@ -162,12 +162,12 @@ impl Cube {
     /// Changes a customer's fixed fields and CRM values.
     pub async fn update_customer(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: CustomerId,
         input: CustomerInput,
     ) -> AppResult<Customer> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut customer = uow
             .customer(id)
             .await?
@@ -189,9 +189,13 @@ impl Cube {
     }
 
     /// One customer of a data owner the user manages.
-    pub async fn customer(&self, actor_id: UserId, id: CustomerId) -> AppResult<Customer> {
+    pub async fn customer(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: CustomerId,
+    ) -> AppResult<Customer> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let customer = uow
             .customer(id)
             .await?
@@ -211,13 +215,13 @@ impl Cube {
     /// default filter lists every customer).
     pub async fn customers(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         filter: &CustomerFilter,
         page: Page,
     ) -> AppResult<Vec<Customer>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.customers(owner_id, filter, page).await?)
     }
@@ -228,7 +232,7 @@ impl Cube {
     /// values, or leaves it as it is, as `on_match` says.
     pub async fn import_customers(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
         dataset: Dataset,
         segment: Option<SegmentId>,
@@ -236,7 +240,7 @@ impl Cube {
         on_match: OnMatch,
     ) -> AppResult<ImportReport> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
@@ -329,13 +333,13 @@ impl Cube {
     /// Enrolls existing customers of the data owner in the assignment.
     pub async fn enroll(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
         customers: &[CustomerId],
         segment: Option<SegmentId>,
     ) -> AppResult<EnrollReport> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;

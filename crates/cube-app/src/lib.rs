@@ -97,6 +97,43 @@ impl Cube {
     }
 }
 
+/// Who acts in a use case. Every use case takes `impl Into<Acting>`: a `&User` from
+/// [`Cube::authenticate`] (an adapter that authenticated the request already: the user is
+/// not loaded again), or a `UserId` that the use case loads in its own unit (operators'
+/// commands, jobs, tests). Either way a deactivated user can do nothing.
+///
+/// A request authenticated just before its user was deactivated may still finish (the
+/// authentication and the use case are two units); the next request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting<'a> {
+    /// A user authenticated for this request.
+    Authenticated(&'a User),
+    /// A user by id, loaded by the use case.
+    Id(UserId),
+}
+
+impl From<UserId> for Acting<'_> {
+    fn from(id: UserId) -> Self {
+        Acting::Id(id)
+    }
+}
+
+impl<'a> From<&'a User> for Acting<'a> {
+    fn from(user: &'a User) -> Self {
+        Acting::Authenticated(user)
+    }
+}
+
+/// The acting user: the authenticated one as given, or loaded by id in `uow`; a missing or
+/// deactivated user can do nothing.
+async fn acting(uow: &mut dyn UnitOfWork, who: Acting<'_>) -> AppResult<User> {
+    match who {
+        Acting::Authenticated(user) if user.active => Ok(user.clone()),
+        Acting::Authenticated(_) => Err(AppError::Unauthenticated),
+        Acting::Id(id) => actor(uow, id).await,
+    }
+}
+
 /// Loads the acting user; a missing or deactivated user can do nothing.
 async fn actor(uow: &mut dyn UnitOfWork, id: UserId) -> AppResult<User> {
     match uow.user(id).await? {

@@ -2,7 +2,7 @@
 //! bootstrap step of a new tenant); after that only admins manage users, adding them with or
 //! without a first password (as a hash: the adapter hashes passwords).
 
-use crate::{AppError, AppResult, Cube, actor, user_of_organisation};
+use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, Role, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use cube_domain::values::{Email, Name};
@@ -54,8 +54,8 @@ impl Cube {
 
     /// Adds a user to the acting admin's organisation. Without a password the user cannot
     /// log in until one is set (`set_password`); `create_user_with_password` does both at once.
-    pub async fn create_user(&self, actor_id: UserId, new: NewUser) -> AppResult<User> {
-        self.add_user(actor_id, new, None).await
+    pub async fn create_user(&self, who: impl Into<Acting<'_>>, new: NewUser) -> AppResult<User> {
+        self.add_user(who, new, None).await
     }
 
     /// Adds a user to the acting admin's organisation with a first password (its hash, as
@@ -63,21 +63,21 @@ impl Cube {
     /// at all.
     pub async fn create_user_with_password(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         new: NewUser,
         password_hash: &str,
     ) -> AppResult<User> {
-        self.add_user(actor_id, new, Some(password_hash)).await
+        self.add_user(who, new, Some(password_hash)).await
     }
 
     async fn add_user(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         new: NewUser,
         password_hash: Option<&str>,
     ) -> AppResult<User> {
         let mut uow = self.begin().await?;
-        let admin = actor(uow.as_mut(), actor_id).await?;
+        let admin = acting(uow.as_mut(), who.into()).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
         let user = User {
@@ -118,12 +118,12 @@ impl Cube {
     /// refused.
     pub async fn set_user_active(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         user_id: UserId,
         active: bool,
     ) -> AppResult<User> {
         let mut uow = self.begin().await?;
-        let admin = actor(uow.as_mut(), actor_id).await?;
+        let admin = acting(uow.as_mut(), who.into()).await?;
         let mut user = user_of_organisation(uow.as_mut(), &admin, user_id).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "user"))?;
@@ -140,18 +140,18 @@ impl Cube {
     }
 
     /// The users of the admin's organisation.
-    pub async fn users(&self, actor_id: UserId) -> AppResult<Vec<User>> {
+    pub async fn users(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<User>> {
         let mut uow = self.begin_read().await?;
-        let admin = actor(uow.as_mut(), actor_id).await?;
+        let admin = acting(uow.as_mut(), who.into()).await?;
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
         Ok(uow.users(admin.organisation).await?)
     }
 
     /// The acting user (who am I).
-    pub async fn me(&self, actor_id: UserId) -> AppResult<User> {
+    pub async fn me(&self, who: impl Into<Acting<'_>>) -> AppResult<User> {
         let mut uow = self.begin_read().await?;
-        actor(uow.as_mut(), actor_id).await
+        acting(uow.as_mut(), who.into()).await
     }
 }
 

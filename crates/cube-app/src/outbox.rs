@@ -39,9 +39,9 @@
 //!   (`OutboxRepository::failed_messages`), apart from the delivered ones, and the worker
 //!   logs each at `warn`.
 
-use crate::{AppError, AppResult, Cube, actor};
+use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::{self, Permission, Role};
-use cube_domain::ids::{AssignmentId, OutboxMessageId, UserId};
+use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::{
     ClaimedMessage, EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
     NO_MOBILE_NUMBER, OutboxPayload, SmsGateway, retry_delay,
@@ -85,11 +85,11 @@ impl Cube {
     /// looks at when customers say an SMS never came. Sellers and clients are refused.
     pub async fn failed_messages(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         limit: u32,
     ) -> AppResult<Vec<FailedMessage>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         if !matches!(user.role, Role::Admin | Role::Manager) {
             return Err(AppError::Forbidden);
         }

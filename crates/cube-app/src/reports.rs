@@ -3,7 +3,7 @@
 //! tallies through the `ReportRepository` port, and lets the domain's pure functions do the
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{LimitMetric, Segment};
@@ -152,13 +152,13 @@ impl Cube {
     /// that kind of report; returns the unit, the assignment and now.
     async fn open_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         kind: ReportKind,
     ) -> AppResult<(Box<dyn UnitOfWork>, Assignment, OffsetDateTime)> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment = assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
         Ok((uow, assignment, now))
     }
@@ -166,12 +166,12 @@ impl Cube {
     /// Activity and Performance of one assignment in a window.
     pub async fn activity_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         window: Window,
     ) -> AppResult<ActivityReport> {
         let (mut uow, assignment, now) = self
-            .open_report(actor_id, id, ReportKind::Performance)
+            .open_report(who.into(), id, ReportKind::Performance)
             .await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let entries = uow.time_entries(&[id], window.from, window.to).await?;
@@ -189,12 +189,12 @@ impl Cube {
     /// (`access::performance_figures`).
     pub async fn performance_across(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         window: Window,
     ) -> AppResult<PerformanceReport> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignments: Vec<(Assignment, Figures)> = uow
             .assignments(user.organisation)
             .await?
@@ -235,11 +235,13 @@ impl Cube {
     /// Outcome counts per outcome and option, with the Yes / No / Excluded / Other split.
     pub async fn outcome_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         window: Window,
     ) -> AppResult<OutcomeDistribution> {
-        let (mut uow, assignment, _) = self.open_report(actor_id, id, ReportKind::Outcomes).await?;
+        let (mut uow, assignment, _) = self
+            .open_report(who.into(), id, ReportKind::Outcomes)
+            .await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let earlier = earlier_flows(uow.as_mut(), &assignment, &flow, &tally).await?;
@@ -251,11 +253,11 @@ impl Cube {
     /// Sold products in the window, and the open offers now.
     pub async fn sales_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         window: Window,
     ) -> AppResult<SalesOverview> {
-        let (mut uow, _, _) = self.open_report(actor_id, id, ReportKind::Sales).await?;
+        let (mut uow, _, _) = self.open_report(who.into(), id, ReportKind::Sales).await?;
         let sold = uow.sold_products(&[id], window.from, window.to).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let open_offers = uow.open_offers(id).await?;
@@ -268,12 +270,14 @@ impl Cube {
     /// Meetings starting in the window, searchable by place.
     pub async fn meeting_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         window: Window,
         search: Option<&str>,
     ) -> AppResult<Vec<Meeting>> {
-        let (mut uow, _, _) = self.open_report(actor_id, id, ReportKind::Meetings).await?;
+        let (mut uow, _, _) = self
+            .open_report(who.into(), id, ReportKind::Meetings)
+            .await?;
         let meetings = uow.meetings(&[id], window.from, window.to).await?;
         Ok(
             reports::meetings_in_window(&meetings, window.from, window.to, search)
@@ -290,13 +294,13 @@ impl Cube {
     /// Another organisation's calendar is not found.
     pub async fn calendar_meetings(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         calendar_id: CalendarId,
         window: Window,
     ) -> AppResult<Vec<Meeting>> {
         let today = self.now().date();
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let calendar = uow
             .calendar(calendar_id)
             .await?
@@ -326,11 +330,11 @@ impl Cube {
     /// Progress towards each activity limit, all to date.
     pub async fn limit_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<Vec<LimitProgress>> {
         let (mut uow, assignment, now) = self
-            .open_report(actor_id, id, ReportKind::ActivityLimits)
+            .open_report(who.into(), id, ReportKind::ActivityLimits)
             .await?;
         let (activity, hours) = to_date(uow.as_mut(), id, now).await?;
         Ok(reports::limit_progress(
@@ -343,11 +347,11 @@ impl Cube {
     /// Customers per state now, utilization, and the attempts distribution.
     pub async fn customer_status_report(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<CustomerStatusReport> {
         let (mut uow, assignment, now) = self
-            .open_report(actor_id, id, ReportKind::Customers)
+            .open_report(who.into(), id, ReportKind::Customers)
             .await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let tally = uow.status_tally(id).await?;
@@ -362,12 +366,12 @@ impl Cube {
     /// by name rather than giving an empty list.
     pub async fn customer_status_export(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         states: Option<BTreeSet<StateId>>,
     ) -> AppResult<StatusExport> {
         let (mut uow, assignment, _) = self
-            .open_report(actor_id, id, ReportKind::Customers)
+            .open_report(who.into(), id, ReportKind::Customers)
             .await?;
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         if let Some(unknown) = states
@@ -417,11 +421,11 @@ impl Cube {
     /// Current yes/no and hitrate per value of each analysis field.
     pub async fn hit_analysis(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<Vec<FieldHits>> {
         let (mut uow, assignment, _) = self
-            .open_report(actor_id, id, ReportKind::Customers)
+            .open_report(who.into(), id, ReportKind::Customers)
             .await?;
         let fields = assignment.setup().analysis_fields.clone();
         let tally = uow.hit_tally(id, &fields).await?;

@@ -4,7 +4,7 @@
 //! assignment's setup) are in `reads`.
 
 use crate::revision::{Revision, expect_revision};
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{AssignmentSetup, Segment};
@@ -104,8 +104,12 @@ pub(crate) async fn managed_owner(
 impl Cube {
     /// Creates a data owner (admins) whose customers' phone numbers without a country code
     /// are Norwegian.
-    pub async fn create_data_owner(&self, actor_id: UserId, name: &str) -> AppResult<DataOwner> {
-        self.create_data_owner_in(actor_id, name, PhoneRegion::default())
+    pub async fn create_data_owner(
+        &self,
+        who: impl Into<Acting<'_>>,
+        name: &str,
+    ) -> AppResult<DataOwner> {
+        self.create_data_owner_in(who, name, PhoneRegion::default())
             .await
     }
 
@@ -113,12 +117,12 @@ impl Cube {
     /// are read in `region`.
     pub async fn create_data_owner_in(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         name: &str,
         region: PhoneRegion,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         access::authorize(&user, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
         let name = Name::parse(name).map_err(|e| e.at("name"))?;
@@ -133,14 +137,14 @@ impl Cube {
     /// owner is still at that revision ([`Revision::of`] the data owner).
     pub async fn set_gdpr_details(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         controller: Controller,
         purposes: Vec<ProcessingPurpose>,
         expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         expect_revision(expected, &owner, "data owner")?;
         owner.set_controller(controller.cleaned()?);
@@ -154,14 +158,14 @@ impl Cube {
     /// owner is still at that revision ([`Revision::of`] the data owner).
     pub async fn set_crm_fields(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         dataset: Dataset,
         fields: Vec<FieldDefinition>,
         expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         expect_revision(expected, &owner, "data owner")?;
         owner.set_fields(dataset, fields)?;
@@ -173,18 +177,18 @@ impl Cube {
     /// One data owner the user may manage.
     pub async fn data_owner(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await
     }
 
     /// The data owners the user may manage.
-    pub async fn data_owners(&self, actor_id: UserId) -> AppResult<Vec<DataOwner>> {
+    pub async fn data_owners(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<DataOwner>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let today = self.now().date();
         let all = uow.data_owners(user.organisation).await?;
         Ok(all
@@ -203,12 +207,12 @@ impl Cube {
     /// Adds a product to the catalogue.
     pub async fn create_product(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         new: NewProduct,
     ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let product = Product::new(
             self.new_id(),
@@ -226,12 +230,12 @@ impl Cube {
     /// Stops or resumes selling a product.
     pub async fn set_product_active(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         product_id: ProductId,
         active: bool,
     ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut product = uow
             .product(product_id)
             .await?
@@ -246,13 +250,13 @@ impl Cube {
     /// Creates a calendar.
     pub async fn create_calendar(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         name: &str,
         allows_overlap: bool,
     ) -> AppResult<Calendar> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let calendar = Calendar {
             id: self.new_id(),
@@ -268,12 +272,12 @@ impl Cube {
     /// Starts a new flow as a draft (version 1).
     pub async fn create_flow(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         content: FlowContent,
     ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let draft = FlowDraft {
             id: self.new_id(),
@@ -293,13 +297,13 @@ impl Cube {
     /// `expected`, only if the draft is still at that revision ([`Revision::of`] the draft).
     pub async fn update_flow_draft(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         flow_id: FlowId,
         content: FlowContent,
         expected: Option<&Revision>,
     ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
         expect_revision(expected, &draft, "flow draft")?;
         draft.name = Name::parse(&content.name)?;
@@ -314,11 +318,11 @@ impl Cube {
     /// The problems that stop a draft from being published (empty: it can be).
     pub async fn check_flow_draft(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         flow_id: FlowId,
     ) -> AppResult<Vec<FlowProblem>> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
         Ok(draft.problems())
     }
@@ -326,11 +330,11 @@ impl Cube {
     /// Publishes the flow's draft as a frozen version.
     pub async fn publish_flow(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         flow_id: FlowId,
     ) -> AppResult<PublishedFlow> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let draft = uow
             .flow_draft(flow_id)
             .await?
@@ -347,12 +351,12 @@ impl Cube {
     /// assignments can be changed for one of them).
     pub async fn copy_flow(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         version: FlowVersion,
         name: &str,
     ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let flow = uow
             .published_flow(version)
             .await?
@@ -369,11 +373,11 @@ impl Cube {
     /// The newest published versions of the data owner's flows.
     pub async fn flows(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<PublishedFlow>> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.published_flows(owner_id).await?)
     }
@@ -402,14 +406,14 @@ impl Cube {
     /// Creates an assignment on a published flow of the data owner.
     pub async fn create_assignment(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         name: &str,
         flow: FlowVersion,
         client: Option<ClientId>,
     ) -> AppResult<Assignment> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let flow = owned_flow(uow.as_mut(), flow, owner.id()).await?;
         let mut assignment = Assignment::new(
@@ -426,9 +430,13 @@ impl Cube {
     }
 
     /// One assignment the user may see.
-    pub async fn assignment(&self, actor_id: UserId, id: AssignmentId) -> AppResult<Assignment> {
+    pub async fn assignment(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: AssignmentId,
+    ) -> AppResult<Assignment> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment = uow
             .assignment(id)
             .await?
@@ -445,11 +453,11 @@ impl Cube {
     /// calendars its meetings are booked in (in setup order).
     pub async fn assignment_overview(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<AssignmentOverview> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment = uow
             .assignment(id)
             .await?
@@ -482,9 +490,9 @@ impl Cube {
     }
 
     /// The assignments the user may see.
-    pub async fn assignments(&self, actor_id: UserId) -> AppResult<Vec<Assignment>> {
+    pub async fn assignments(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<Assignment>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let today = self.now().date();
         Ok(uow
             .assignments(user.organisation)
@@ -498,13 +506,13 @@ impl Cube {
     /// `expected`, only if the setup is still at that revision ([`Revision::of`] the setup).
     pub async fn update_assignment_setup(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         setup: AssignmentSetup,
         expected: Option<&Revision>,
     ) -> AppResult<Assignment> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
         let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
         expect_revision(expected, assignment.setup(), "assignment setup")?;
@@ -558,12 +566,12 @@ impl Cube {
     /// Adds a segment (last in priority order) and returns its id.
     pub async fn add_segment(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         name: &str,
     ) -> AppResult<SegmentId> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut assignment =
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let name = Name::parse(name)?;
@@ -597,13 +605,13 @@ impl Cube {
     /// says where each state went and how many customers each state had.
     pub async fn switch_flow(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
         to: FlowVersion,
         plan: &SwitchPlan,
     ) -> AppResult<FlowSwitch> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut assignment =
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let current = flow_of(uow.as_mut(), &assignment).await?;
@@ -642,9 +650,13 @@ impl Cube {
     }
 
     /// A calendar of a data owner the user may manage.
-    pub async fn calendar(&self, actor_id: UserId, id: CalendarId) -> AppResult<Calendar> {
+    pub async fn calendar(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: CalendarId,
+    ) -> AppResult<Calendar> {
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let calendar = uow
             .calendar(id)
             .await?

@@ -1,7 +1,7 @@
 //! Time tracking: a user's hours on an assignment, started and stopped, or entered by hand.
 //! Performance per hour is measured against these.
 
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::ids::{AssignmentId, UserId};
 use cube_domain::instant;
 use cube_domain::time_entry::TimeEntry;
@@ -11,12 +11,12 @@ impl Cube {
     /// Starts the clock on an assignment; a clock running elsewhere is stopped first.
     pub async fn start_time(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
     ) -> AppResult<TimeEntry> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
         if let Some(mut running) = uow.running_time_entry(user.id).await? {
             if running.assignment == assignment_id {
@@ -36,10 +36,10 @@ impl Cube {
     }
 
     /// Stops the user's running clock.
-    pub async fn stop_time(&self, actor_id: UserId) -> AppResult<TimeEntry> {
+    pub async fn stop_time(&self, who: impl Into<Acting<'_>>) -> AppResult<TimeEntry> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut entry = uow
             .running_time_entry(user.id)
             .await?
@@ -53,7 +53,7 @@ impl Cube {
     /// Registers finished hours by hand (for oneself, or for anyone as a manager).
     pub async fn add_time(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         user_id: UserId,
         assignment_id: AssignmentId,
         start: OffsetDateTime,
@@ -61,7 +61,7 @@ impl Cube {
     ) -> AppResult<TimeEntry> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let permission = if user_id == user.id {
             Need::Work
         } else {

@@ -3,7 +3,7 @@
 //! systems changing a customer's state across assignments.
 
 use crate::setup::not_found_as;
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
@@ -143,12 +143,12 @@ impl Cube {
     /// if the read fails, no reservation is left behind.
     pub async fn next_customer(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
     ) -> AppResult<Option<WorkItem>> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
         if let Some(metric) =
@@ -158,7 +158,7 @@ impl Cube {
         }
         let request = NextCustomerRequest {
             assignment: assignment_id,
-            seller: actor_id,
+            seller: user.id,
             now,
             setup: assignment.setup().clone(),
         };
@@ -182,12 +182,12 @@ impl Cube {
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.
     pub async fn take_customer(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
     ) -> AppResult<WorkItem> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut enrollment = uow
             .enrollment(enrollment_id)
             .await?
@@ -228,12 +228,12 @@ impl Cube {
     /// Gives a reserved customer back before its lease runs out.
     pub async fn release_customer(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
     ) -> AppResult<Enrollment> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let mut enrollment = uow
             .enrollment(enrollment_id)
             .await?
@@ -261,14 +261,14 @@ impl Cube {
     /// customer) is refused.
     pub async fn register_outcome(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
         command: RegisterOutcome,
         idempotency_key: Option<&str>,
     ) -> AppResult<Registered> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let enrollment = uow
             .enrollment(enrollment_id)
             .await?
@@ -436,10 +436,10 @@ impl Cube {
 
     /// My Work: the seller's personal follow-ups and the shared ones due by the end of today
     /// (UTC), in the assignments they may work, overdue ones first.
-    pub async fn my_work(&self, actor_id: UserId) -> AppResult<MyWork> {
+    pub async fn my_work(&self, who: impl Into<Acting<'_>>) -> AppResult<MyWork> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let today = now.date();
         let workable: Vec<AssignmentId> = uow
             .assignments(user.organisation)
@@ -481,13 +481,13 @@ impl Cube {
     /// and the integration is told so). Refused only when no assignment has the state.
     pub async fn external_state_change(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         customer_id: CustomerId,
         state_name: &str,
     ) -> AppResult<Vec<ExternalChange>> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let customer = uow
             .customer(customer_id)
             .await?

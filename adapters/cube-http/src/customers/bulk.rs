@@ -265,7 +265,7 @@ pub async fn preview(
     let selection = request.selection.into_domain()?;
     let rows = state
         .cube
-        .select(actor.user.id, AssignmentId::from_uuid(id), &selection)
+        .select(&actor.user, AssignmentId::from_uuid(id), &selection)
         .await?;
     Ok(Json(SelectionPreviewDto {
         count: rows.len(),
@@ -304,12 +304,7 @@ pub async fn apply(
     })?;
     let report = state
         .cube
-        .bulk(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            &selection,
-            action,
-        )
+        .bulk(&actor.user, AssignmentId::from_uuid(id), &selection, action)
         .await?;
     Ok(Json(BulkReportDto::from(report)))
 }

@@ -120,7 +120,7 @@ pub async fn change_state(
     }
     let changes = state
         .cube
-        .external_state_change(actor.user.id, CustomerId::from_uuid(id), name)
+        .external_state_change(&actor.user, CustomerId::from_uuid(id), name)
         .await?;
     Ok(Json(changes.iter().map(StateChangeDto::from).collect()))
 }

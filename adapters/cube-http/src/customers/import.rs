@@ -232,7 +232,7 @@ pub async fn import(
     // The import use case is keyed by the assignment and writes into *its* data owner; this
     // read makes sure that is the data owner the path names, so a client cannot import into
     // one data owner through another's URL. Access is checked again by the import itself.
-    let assignment = state.cube.assignment(actor.user.id, assignment_id).await?;
+    let assignment = state.cube.assignment(&actor.user, assignment_id).await?;
     if assignment.data_owner().as_uuid() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
@@ -244,7 +244,7 @@ pub async fn import(
     let report = state
         .cube
         .import_customers(
-            actor.user.id,
+            &actor.user,
             assignment_id,
             request.dataset.into(),
             request.segment.map(SegmentId::from_uuid),
@@ -293,7 +293,7 @@ pub async fn enroll(
     let report = state
         .cube
         .enroll(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             &customers,
             request.segment.map(SegmentId::from_uuid),

@@ -296,7 +296,7 @@ pub async fn create(
     let (dataset, input) = request.into_parts();
     let customer = state
         .cube
-        .add_customer(actor.user.id, DataOwnerId::from_uuid(id), dataset, input)
+        .add_customer(&actor.user, DataOwnerId::from_uuid(id), dataset, input)
         .await?;
     let location = format!("/api/customers/{}", customer.id());
     Ok((
@@ -327,7 +327,7 @@ pub async fn get(
 ) -> ApiResult<Json<CustomerRecordDto>> {
     let customer = state
         .cube
-        .customer(actor.user.id, CustomerId::from_uuid(id))
+        .customer(&actor.user, CustomerId::from_uuid(id))
         .await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
@@ -355,11 +355,7 @@ pub async fn update(
 ) -> ApiResult<Json<CustomerRecordDto>> {
     let customer = state
         .cube
-        .update_customer(
-            actor.user.id,
-            CustomerId::from_uuid(id),
-            request.into_input(),
-        )
+        .update_customer(&actor.user, CustomerId::from_uuid(id), request.into_input())
         .await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
@@ -390,7 +386,7 @@ pub async fn list(
     let read = state
         .cube
         .customers(
-            actor.user.id,
+            &actor.user,
             DataOwnerId::from_uuid(id),
             &filter,
             page.with_lookahead(),

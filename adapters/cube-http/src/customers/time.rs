@@ -91,7 +91,7 @@ pub async fn start(
 ) -> ApiResult<Json<TimeEntryDto>> {
     let entry = state
         .cube
-        .start_time(actor.user.id, AssignmentId::from_uuid(id))
+        .start_time(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(Json(TimeEntryDto::from(&entry)))
 }
@@ -107,7 +107,7 @@ pub async fn start(
     security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<TimeEntryDto>> {
-    let entry = state.cube.stop_time(actor.user.id).await?;
+    let entry = state.cube.stop_time(&actor.user).await?;
     Ok(Json(TimeEntryDto::from(&entry)))
 }
 
@@ -138,7 +138,7 @@ pub async fn manual(
     let entry = state
         .cube
         .add_time(
-            actor.user.id,
+            &actor.user,
             user,
             AssignmentId::from_uuid(id),
             request.start,

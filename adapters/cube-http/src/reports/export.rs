@@ -222,7 +222,7 @@ pub async fn status_export(
     let states = query.states()?;
     let export = state
         .cube
-        .customer_status_export(actor.user.id, AssignmentId::from_uuid(id), states)
+        .customer_status_export(&actor.user, AssignmentId::from_uuid(id), states)
         .await?;
     let body = to_csv(&export, query.separator.unwrap_or_default());
     let disposition = format!("attachment; filename=\"customers-{id}.csv\"");

@@ -79,7 +79,7 @@ pub async fn hits(
 ) -> ApiResult<Json<Vec<FieldHitsDto>>> {
     let hits = state
         .cube
-        .hit_analysis(actor.user.id, AssignmentId::from_uuid(id))
+        .hit_analysis(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(Json(hits.iter().map(FieldHitsDto::from).collect()))
 }

@@ -118,7 +118,7 @@ pub async fn meetings(
     let list = state
         .cube
         .meeting_report(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             window,
             query.q.as_deref(),
@@ -192,7 +192,7 @@ pub async fn calendar(
     };
     let list = state
         .cube
-        .calendar_meetings(actor.user.id, CalendarId::from_uuid(id), window)
+        .calendar_meetings(&actor.user, CalendarId::from_uuid(id), window)
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }

@@ -268,7 +268,7 @@ pub async fn performance(
 ) -> ApiResult<Json<PerformanceReportDto>> {
     let report = state
         .cube
-        .performance_across(actor.user.id, query.window(state.cube.now())?)
+        .performance_across(&actor.user, query.window(state.cube.now())?)
         .await?;
     Ok(Json(PerformanceReportDto::from(&report)))
 }
@@ -294,7 +294,7 @@ pub async fn limits(
 ) -> ApiResult<Json<Vec<LimitProgressDto>>> {
     let progress = state
         .cube
-        .limit_report(actor.user.id, AssignmentId::from_uuid(id))
+        .limit_report(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     Ok(Json(progress.iter().map(LimitProgressDto::from).collect()))
 }

@@ -153,7 +153,7 @@ pub async fn create(
     let assignment = state
         .cube
         .create_assignment(
-            actor.user.id,
+            &actor.user,
             DataOwnerId::from_uuid(request.data_owner),
             &request.name,
             flow,
@@ -187,7 +187,7 @@ pub async fn setup(
 ) -> ApiResult<Tagged<AssignmentSetupDto>> {
     let setup = state
         .cube
-        .assignment_setup(actor.user.id, AssignmentId::from_uuid(id))
+        .assignment_setup(&actor.user, AssignmentId::from_uuid(id))
         .await?;
     tagged(&Revision::of(&setup)?, AssignmentSetupDto::from(&setup))
 }
@@ -222,7 +222,7 @@ pub async fn update_setup(
     let assignment = state
         .cube
         .update_assignment_setup(
-            actor.user.id,
+            &actor.user,
             AssignmentId::from_uuid(id),
             setup,
             if_match.revision(),
@@ -257,7 +257,7 @@ pub async fn add_segment(
 ) -> ApiResult<(StatusCode, Json<SegmentDto>)> {
     let segment = state
         .cube
-        .add_segment(actor.user.id, AssignmentId::from_uuid(id), &request.name)
+        .add_segment(&actor.user, AssignmentId::from_uuid(id), &request.name)
         .await?;
     // The use case answers the id; the name is the one it accepted (trimmed, as `Name` keeps it).
     let dto = SegmentDto {
@@ -303,7 +303,7 @@ pub async fn switch_flow(
     };
     let switch = state
         .cube
-        .switch_flow(actor.user.id, AssignmentId::from_uuid(id), to, &plan)
+        .switch_flow(&actor.user, AssignmentId::from_uuid(id), to, &plan)
         .await?;
     let name_in = |flow: &PublishedFlow, state: StateId| {
         flow.state(state)

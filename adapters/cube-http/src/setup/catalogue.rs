@@ -88,7 +88,7 @@ pub async fn products(
 ) -> ApiResult<Json<Vec<ProductDto>>> {
     let products = state
         .cube
-        .products(actor.user.id, DataOwnerId::from_uuid(id))
+        .products(&actor.user, DataOwnerId::from_uuid(id))
         .await?;
     Ok(Json(products.iter().map(ProductDto::from).collect()))
 }
@@ -122,7 +122,7 @@ pub async fn create_product(
     };
     let product = state
         .cube
-        .create_product(actor.user.id, DataOwnerId::from_uuid(id), new)
+        .create_product(&actor.user, DataOwnerId::from_uuid(id), new)
         .await?;
     Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
 }
@@ -149,7 +149,7 @@ pub async fn set_product_active(
 ) -> ApiResult<Json<ProductDto>> {
     let product = state
         .cube
-        .set_product_active(actor.user.id, ProductId::from_uuid(id), request.active)
+        .set_product_active(&actor.user, ProductId::from_uuid(id), request.active)
         .await?;
     Ok(Json(ProductDto::from(&product)))
 }
@@ -209,7 +209,7 @@ pub async fn calendars(
 ) -> ApiResult<Json<Vec<CalendarDto>>> {
     let calendars = state
         .cube
-        .calendars(actor.user.id, DataOwnerId::from_uuid(id))
+        .calendars(&actor.user, DataOwnerId::from_uuid(id))
         .await?;
     Ok(Json(calendars.iter().map(CalendarDto::from).collect()))
 }
@@ -238,7 +238,7 @@ pub async fn create_calendar(
     let calendar = state
         .cube
         .create_calendar(
-            actor.user.id,
+            &actor.user,
             DataOwnerId::from_uuid(id),
             &request.name,
             request.allows_overlap,
@@ -270,7 +270,7 @@ pub async fn calendar(
 ) -> ApiResult<Json<CalendarDto>> {
     let calendar = state
         .cube
-        .calendar(actor.user.id, CalendarId::from_uuid(id))
+        .calendar(&actor.user, CalendarId::from_uuid(id))
         .await?;
     Ok(Json(CalendarDto::from(&calendar)))
 }

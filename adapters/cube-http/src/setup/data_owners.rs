@@ -263,7 +263,7 @@ pub async fn create(
     };
     let owner = state
         .cube
-        .create_data_owner_in(actor.user.id, &request.name, region)
+        .create_data_owner_in(&actor.user, &request.name, region)
         .await?;
     created(
         format!("/api/data-owners/{}", owner.id()),
@@ -285,7 +285,7 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<Json<Vec<DataOwnerDto>>> {
-    let owners = state.cube.data_owners(actor.user.id).await?;
+    let owners = state.cube.data_owners(&actor.user).await?;
     Ok(Json(owners.iter().map(DataOwnerDto::from).collect()))
 }
 
@@ -309,7 +309,7 @@ pub async fn get(
 ) -> ApiResult<Tagged<DataOwnerDto>> {
     let owner = state
         .cube
-        .data_owner(actor.user.id, DataOwnerId::from_uuid(id))
+        .data_owner(&actor.user, DataOwnerId::from_uuid(id))
         .await?;
     tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
@@ -357,7 +357,7 @@ pub async fn set_gdpr(
     let owner = state
         .cube
         .set_gdpr_details(
-            actor.user.id,
+            &actor.user,
             DataOwnerId::from_uuid(id),
             controller,
             purposes,
@@ -397,7 +397,7 @@ pub async fn set_fields(
     let owner = state
         .cube
         .set_crm_fields(
-            actor.user.id,
+            &actor.user,
             DataOwnerId::from_uuid(id),
             request.dataset.into(),
             fields,

@@ -377,7 +377,7 @@ pub async fn create(
     let content = request.into_domain()?;
     let draft = state
         .cube
-        .create_flow(actor.user.id, DataOwnerId::from_uuid(id), content)
+        .create_flow(&actor.user, DataOwnerId::from_uuid(id), content)
         .await?;
     Ok((StatusCode::CREATED, Json(FlowDraftDto::from(&draft))))
 }
@@ -402,7 +402,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<FlowDto>>> {
     let flows = state
         .cube
-        .flows(actor.user.id, DataOwnerId::from_uuid(id))
+        .flows(&actor.user, DataOwnerId::from_uuid(id))
         .await?;
     Ok(Json(flows.iter().map(FlowDto::from).collect()))
 }
@@ -430,7 +430,7 @@ pub async fn draft(
 ) -> ApiResult<Tagged<FlowDraftDto>> {
     let draft = state
         .cube
-        .flow_draft(actor.user.id, FlowId::from_uuid(id))
+        .flow_draft(&actor.user, FlowId::from_uuid(id))
         .await?;
     tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
@@ -460,7 +460,7 @@ pub async fn version(
         flow: FlowId::from_uuid(path.id),
         version: path.version,
     };
-    let flow = state.cube.published_flow(actor.user.id, version).await?;
+    let flow = state.cube.published_flow(&actor.user, version).await?;
     Ok(Json(FlowDto::from(&flow)))
 }
 
@@ -495,7 +495,7 @@ pub async fn update_draft(
     let draft = state
         .cube
         .update_flow_draft(
-            actor.user.id,
+            &actor.user,
             FlowId::from_uuid(id),
             content,
             if_match.revision(),
@@ -525,7 +525,7 @@ pub async fn check(
 ) -> ApiResult<Json<FlowCheckDto>> {
     let problems = state
         .cube
-        .check_flow_draft(actor.user.id, FlowId::from_uuid(id))
+        .check_flow_draft(&actor.user, FlowId::from_uuid(id))
         .await?;
     Ok(Json(FlowCheckDto {
         publishable: problems.is_empty(),
@@ -554,7 +554,7 @@ pub async fn publish(
 ) -> ApiResult<Response> {
     match state
         .cube
-        .publish_flow(actor.user.id, FlowId::from_uuid(id))
+        .publish_flow(&actor.user, FlowId::from_uuid(id))
         .await
     {
         Ok(published) => Ok(Json(FlowDto::from(&published)).into_response()),
@@ -611,7 +611,7 @@ pub async fn copy(
     };
     let draft = state
         .cube
-        .copy_flow(actor.user.id, version, &request.name)
+        .copy_flow(&actor.user, version, &request.name)
         .await?;
     Ok((StatusCode::CREATED, Json(FlowDraftDto::from(&draft))))
 }

@@ -105,7 +105,7 @@ pub async fn issue(
     let (token, hash) = new_token()?;
     let issued = state
         .cube
-        .issue_api_token(actor.user.id, user, &hash, ttl)
+        .issue_api_token(&actor.user, user, &hash, ttl)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -127,7 +127,7 @@ pub async fn issue(
 pub async fn revoke_current(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
     state
         .cube
-        .revoke_token(actor.user.id, &actor.token_hash)
+        .revoke_token(&actor.user, &actor.token_hash)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -149,6 +149,6 @@ pub async fn revoke(
     actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.cube.revoke_token(actor.user.id, &id).await?;
+    state.cube.revoke_token(&actor.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

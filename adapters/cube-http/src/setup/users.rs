@@ -121,7 +121,7 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<Json<Vec<UserAccountDto>>> {
-    let users = state.cube.users(actor.user.id).await?;
+    let users = state.cube.users(&actor.user).await?;
     Ok(Json(users.iter().map(UserAccountDto::from).collect()))
 }
 
@@ -165,10 +165,10 @@ pub async fn create(
         Some(hash) => {
             state
                 .cube
-                .create_user_with_password(actor.user.id, new, &hash)
+                .create_user_with_password(&actor.user, new, &hash)
                 .await?
         }
-        None => state.cube.create_user(actor.user.id, new).await?,
+        None => state.cube.create_user(&actor.user, new).await?,
     };
     Ok((StatusCode::CREATED, Json(UserAccountDto::from(&user))))
 }
@@ -197,7 +197,7 @@ pub async fn set_active(
 ) -> ApiResult<Json<UserAccountDto>> {
     let user = state
         .cube
-        .set_user_active(actor.user.id, UserId::from_uuid(id), request.active)
+        .set_user_active(&actor.user, UserId::from_uuid(id), request.active)
         .await?;
     Ok(Json(UserAccountDto::from(&user)))
 }
@@ -227,7 +227,7 @@ pub async fn set_password(
     let hash = checked_hash(&state, "password", request.password).await?;
     state
         .cube
-        .set_password(actor.user.id, UserId::from_uuid(id), &hash)
+        .set_password(&actor.user, UserId::from_uuid(id), &hash)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

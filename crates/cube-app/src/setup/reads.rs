@@ -5,10 +5,10 @@
 //! exactly like an unknown one.
 
 use super::{flow_not_found, managed_owner};
-use crate::{AppError, AppResult, Cube, Need, actor, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
-use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId, UserId};
+use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId};
 use cube_domain::meeting::Calendar;
 use cube_domain::product::Product;
 
@@ -17,11 +17,11 @@ impl Cube {
     /// (they can be resumed).
     pub async fn products(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<Product>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.products(owner.id()).await?)
     }
@@ -29,11 +29,11 @@ impl Cube {
     /// The data owner's calendars, by name (ties by id).
     pub async fn calendars(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<Calendar>> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         let mut calendars = uow.calendars(owner.id()).await?;
         calendars.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -43,20 +43,24 @@ impl Cube {
     /// The flow's draft as the next edit starts from it: the stored draft, or, for a flow
     /// without one, its next version made from the newest published version (nothing is
     /// stored until the draft is saved). The same draft `check_flow_draft` checks.
-    pub async fn flow_draft(&self, actor_id: UserId, flow_id: FlowId) -> AppResult<FlowDraft> {
+    pub async fn flow_draft(
+        &self,
+        who: impl Into<Acting<'_>>,
+        flow_id: FlowId,
+    ) -> AppResult<FlowDraft> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         self.editable_draft(uow.as_mut(), &user, flow_id).await
     }
 
     /// One published (frozen) version of a flow of a data owner the user may set up.
     pub async fn published_flow(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         version: FlowVersion,
     ) -> AppResult<PublishedFlow> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let flow = uow
             .published_flow(version)
             .await?
@@ -72,11 +76,11 @@ impl Cube {
     /// `update_assignment_setup`.
     pub async fn assignment_setup(
         &self,
-        actor_id: UserId,
+        who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<AssignmentSetup> {
         let mut uow = self.begin_read().await?;
-        let user = actor(uow.as_mut(), actor_id).await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
         let assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         Ok(assignment.setup().clone())
     }

@@ -58,11 +58,21 @@ impl FaultyStore {
 #[async_trait]
 impl Store for FaultyStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        Ok(Box::new(Faulty {
-            inner: self.inner.begin().await?,
+        Ok(self.faulty(self.inner.begin().await?))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        Ok(self.faulty(self.inner.begin_read().await?))
+    }
+}
+
+impl FaultyStore {
+    fn faulty(&self, inner: Box<dyn UnitOfWork>) -> Box<dyn UnitOfWork> {
+        Box::new(Faulty {
+            inner,
             fail_passwords: self.fail_passwords.load(Ordering::SeqCst),
             fail_customer_reads: self.fail_customer_reads.load(Ordering::SeqCst),
-        }))
+        })
     }
 }
 

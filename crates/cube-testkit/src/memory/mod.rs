@@ -341,6 +341,11 @@ impl Store for MemoryStore {
             journal: Vec::new(),
         }))
     }
+
+    /// Units run one at a time here, so a read unit is a unit.
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        self.begin().await
+    }
 }
 
 /// Sorts by a key and returns the values (lists "by name" and the like).
