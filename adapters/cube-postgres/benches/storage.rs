@@ -1412,7 +1412,7 @@ const ENROLLMENT_COLUMNS: &str = "SELECT id, assignment_id, customer_id, state_i
      segment_id, attempts, last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by, \
      reserved_until, sequence, enrolled_at, row_version FROM enrollments WHERE id = $1";
 
-/// The adapter's `append_event` statement (`src/repos/events.rs`), for the raw path.
+/// The adapter's `append_event` statement (`src/repos/outcome_log.rs`), for the raw path.
 const APPEND_EVENT: &str = "WITH inserted AS (
      INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
          occurred_at, user_id, outcome_id, class, option, from_state, to_state,

@@ -17,13 +17,14 @@
 //!   decode failures → `Corrupt`).
 //! - `codec`: enums as text, unsigned integers as `bigint`, money as minor units + scale,
 //!   JSON columns.
-//! - `repos/*`: one file per group of repositories (access, credentials, CRM, flows,
-//!   assignments and calendars, enrollments, the outcome log, time and outbox).
+//! - `repos/*`: one file per repository trait, named as in the other stores (organisations,
+//!   users, data owners, customers, products, flows, assignments, calendars, enrollments,
+//!   the outcome log, imports, time entries, the outbox, credentials, and `repos/reports`:
+//!   the report tallies read from counters kept by triggers (migration 0003: outcome and
+//!   sales rollups per hour and day, status and hit counters), merged by the domain's
+//!   functions).
 //! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL
 //!   ([`reserve_statement`] shows its SQL, for the storage benchmark's raw baseline).
-//! - `reports`: the report tallies read from counters kept by triggers (migration 0003:
-//!   outcome and sales rollups per hour and day, status and hit counters), merged by the
-//!   domain's functions.
 //! - `window`: how a report window splits into rollup days, rollup hours and raw ends.
 //! - `search`: the columns customer search reads, its `LIKE` patterns, and the fill of
 //!   search texts after migration 0004.
@@ -33,7 +34,6 @@
 mod codec;
 mod error;
 mod queue;
-mod reports;
 mod repos;
 mod search;
 mod unit;

@@ -19,10 +19,10 @@
 //! - `store`: opening (WAL, `synchronous = NORMAL`, busy timeout, foreign keys),
 //!   migrations, and the `Store` port: units of work and `reserve_next`.
 //! - `unit`: the unit of work, one transaction begun `IMMEDIATE`.
-//! - `repos/`: the repositories on the unit, one file per concern (credentials included:
-//!   password hashes and access tokens, migration 0002).
+//! - `repos/`: the repositories on the unit, one file per repository trait, named as in the
+//!   other stores (`repos/credentials`: password hashes and access tokens, migration 0002;
+//!   `repos/reports`: the report tallies as `GROUP BY` queries).
 //! - `queue`: "next customer" as one `UPDATE … RETURNING` statement.
-//! - `reports`: the report tallies as `GROUP BY` queries.
 //! - `codec`, `sort_key`, `error`: encodings, the field sort key, and the one mapping of
 //!   sqlx errors to `StoreError`.
 //!
@@ -46,7 +46,7 @@
 //! - **Money** stays exact: a unit price is `Decimal` text (in `outcome_product_lines` and in
 //!   the documents), never REAL and never scaled to minor units (a price may carry more
 //!   decimals than its currency's minor unit, and a scale fixed here could not hold it). SQL
-//!   sums quantities per distinct price; Rust multiplies (see `reports`).
+//!   sums quantities per distinct price; Rust multiplies (see `repos/reports`).
 //! - **Ids** are hyphenated lower-case UUID text: readable with the `sqlite3` shell, and text
 //!   order is `Uuid` order.
 //! - **Uniqueness** is the schema's: `users.email`, products `(data_owner_id, code)`,
@@ -64,7 +64,6 @@
 mod codec;
 mod error;
 mod queue;
-mod reports;
 mod repos;
 mod sort_key;
 mod store;

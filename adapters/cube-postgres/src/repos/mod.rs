@@ -1,15 +1,24 @@
-//! The repository traits of the storage port, implemented on [`crate::PgUnitOfWork`], one
-//! file per group of aggregates. Every method is one or two statements in the unit's
+//! The repository traits of the storage port (and the `ReportRepository`), implemented on
+//! [`crate::PgUnitOfWork`]: one file per trait, named as in the other stores
+//! (`organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
+//! `assignments`, `calendars`, `enrollments`, `outcome_log`, `imports`, `time_entries`,
+//! `outbox`, `credentials`, `reports`). Every method is one or two statements in the unit's
 //! transaction; aggregates read and written whole are `jsonb` beside their lookup columns.
 
-mod access;
 mod assignments;
+mod calendars;
 mod credentials;
-mod crm;
+mod customers;
+mod data_owners;
 mod enrollments;
-mod events;
 mod flows;
-mod import;
-mod time_and_outbox;
+mod imports;
+mod organisations;
+mod outbox;
+mod outcome_log;
+mod products;
+mod reports;
+mod time_entries;
+mod users;
 
 pub(crate) use enrollments::enrollment_from_row;

@@ -1,15 +1,24 @@
-//! The repository traits of the `UnitOfWork` port, implemented on `SqliteUnit`, one file per
-//! concern of the domain, plus the few helpers they share.
+//! The repository traits of the `UnitOfWork` port (and the `ReportRepository`), implemented
+//! on `SqliteUnit`: one file per trait, named as in the other stores (`organisations`,
+//! `users`, `data_owners`, `customers`, `products`, `flows`, `assignments`, `calendars`,
+//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `credentials`,
+//! `reports`), plus the few helpers they share.
 
 mod assignments;
-mod catalogue;
+mod calendars;
 mod credentials;
 mod customers;
+mod data_owners;
 pub(crate) mod enrollments;
-mod hours_outbox;
+mod flows;
 mod imports;
-mod organisation;
+mod organisations;
+mod outbox;
 mod outcome_log;
+mod products;
+mod reports;
+mod time_entries;
+mod users;
 
 pub(crate) use customers::fill_search_text;
 

@@ -13,22 +13,34 @@
 //! drop) one unit before the next.
 //!
 //! # Layout
-//! - here: the store, the unit of work, the journal, and `reserve_next`;
-//! - `catalogue`: organisations, users, data owners, customers, products, flows,
-//!   assignments, calendars and meetings;
-//! - `work`: enrollments, the outcome log, time entries and the outbox;
-//! - `credentials`: password hashes and access tokens;
-//! - `import`: the batched customer import;
-//! - `reports`: the report tallies, folded with the domain's own `tally_*` functions;
+//! - here: the store, the unit of work, the journal, `reserve_next`, and the helpers several
+//!   repositories share (`sorted_by`, `distinct`, `event_positions`);
+//! - one file per repository trait of `cube_domain::ports`, named as in the SQL stores:
+//!   `organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
+//!   `assignments`, `calendars` (calendars and meetings), `enrollments`, `outcome_log`,
+//!   `imports` (the batched customer import), `time_entries`, `outbox`, `credentials`
+//!   (password hashes and access tokens) and `reports` (the report tallies, folded with the
+//!   domain's own `tally_*` functions). Small tables are scanned; customers and meetings,
+//!   which grow with the work, are indexed;
 //! - `rows`: the enrollment table with the follow-up and pool indexes behind
 //!   `reserve_next`.
 
-mod catalogue;
+mod assignments;
+mod calendars;
 mod credentials;
-mod import;
+mod customers;
+mod data_owners;
+mod enrollments;
+mod flows;
+mod imports;
+mod organisations;
+mod outbox;
+mod outcome_log;
+mod products;
 mod reports;
 mod rows;
-mod work;
+mod time_entries;
+mod users;
 
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
@@ -311,6 +323,27 @@ impl MemoryUnit {
         self.journal
             .push(Box::new(move |data| *counter(data) = old));
         old + 1
+    }
+
+    /// Positions of the assignments' events in `[from, to)`, oldest first (append order
+    /// breaks ties): what the outcome log and the reports read.
+    fn event_positions(
+        &self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Vec<usize> {
+        let mut found: Vec<(OffsetDateTime, usize)> = Vec::new();
+        for assignment in distinct(assignments) {
+            found.extend(
+                self.data
+                    .assignment_events
+                    .range((assignment, from, 0)..(assignment, to, 0))
+                    .map(|(_, at, position)| (*at, *position)),
+            );
+        }
+        found.sort_unstable();
+        found.into_iter().map(|(_, position)| position).collect()
     }
 }
 

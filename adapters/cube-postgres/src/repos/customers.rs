@@ -1,64 +1,18 @@
-//! The CRM side of a data owner: the data owner itself, its customers and its product
-//! catalogue. Customers keep their external id and phone numbers in columns (the phones as
-//! a GIN-indexed array) so imports find existing customers without a scan; a product's code
-//! is unique per data owner (`products_data_owner_id_code_key` → `Duplicate`).
+//! Customers of a data owner. They keep their external id and phone numbers in columns
+//! (the phones as a GIN-indexed array) so imports find existing customers without a scan;
+//! searching reads the columns of `crate::search`.
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use crate::search::{contains_pattern, dataset_text};
-use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerFilter};
-use cube_domain::data_owner::DataOwner;
-use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId, ProductId};
-use cube_domain::ports::{
-    CustomerKey, CustomerRepository, DataOwnerRepository, Page, ProductRepository, StoreError,
-};
-use cube_domain::product::Product;
+use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use std::fmt::Write as _;
 use uuid::Uuid;
-
-#[async_trait]
-impl DataOwnerRepository for PgUnitOfWork {
-    async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError> {
-        let query = sqlx::query("SELECT data, xmin::text AS xmin FROM data_owners WHERE id = $1")
-            .bind(id.as_uuid());
-        let row = self.fetch_optional(query).await?;
-        self.note_read(Document::DataOwner, id.as_uuid(), row.as_ref())?;
-        row.map(|row| get_json(&row, "data")).transpose()
-    }
-
-    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
-        let id = owner.id().as_uuid();
-        let query = sqlx::query(
-            "INSERT INTO data_owners (id, organisation_id, name, data) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
-                 name = EXCLUDED.name, data = EXCLUDED.data
-             WHERE $5::text IS NULL OR data_owners.xmin::text = $5
-             RETURNING xmin::text AS xmin",
-        )
-        .bind(id)
-        .bind(owner.organisation().as_uuid())
-        .bind(owner.name().as_str())
-        .bind(Json(owner))
-        .bind(self.read_guard(Document::DataOwner, id));
-        self.write_document(Document::DataOwner, id, query).await
-    }
-
-    async fn data_owners(
-        &mut self,
-        organisation: OrganisationId,
-    ) -> Result<Vec<DataOwner>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM data_owners WHERE organisation_id = $1
-               ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(organisation.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
-    }
-}
 
 #[async_trait]
 impl CustomerRepository for PgUnitOfWork {
@@ -190,41 +144,6 @@ impl CustomerRepository for PgUnitOfWork {
         let query = query
             .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
             .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
-        all_json(&self.fetch_all(query).await?, "data")
-    }
-}
-
-#[async_trait]
-impl ProductRepository for PgUnitOfWork {
-    async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError> {
-        let query = sqlx::query("SELECT data FROM products WHERE id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
-    }
-
-    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO products (id, data_owner_id, code, name, data) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-                 code = EXCLUDED.code, name = EXCLUDED.name, data = EXCLUDED.data",
-        )
-        .bind(product.id().as_uuid())
-        .bind(product.data_owner().as_uuid())
-        .bind(product.code())
-        .bind(product.name().as_str())
-        .bind(Json(product));
-        // Another product of the data owner may have the code: see `execute_guarded`.
-        self.execute_guarded(query).await?;
-        Ok(())
-    }
-
-    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM products WHERE data_owner_id = $1 ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(owner.as_uuid());
         all_json(&self.fetch_all(query).await?, "data")
     }
 }

@@ -8,11 +8,11 @@
 //! price by its quantity. That is exact (no float, no assumed number of decimals) and still
 //! one small row per group and price.
 
+use super::{Query, fetch_docs};
 use crate::codec::{
     bound_ns, col, count, id_list, id_text, parse_category, parse_class, parse_decimal, parse_id,
 };
 use crate::error::store_error;
-use crate::repos::{Query, fetch_docs};
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::assignment::setup::AnalysisField;

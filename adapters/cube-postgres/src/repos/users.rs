@@ -1,46 +1,15 @@
-//! Organisations and users. The login e-mail is unique within an organisation: saving a user
-//! with the e-mail of another user of the same organisation answers `Duplicate` (from the
+//! Users. The login e-mail is unique within an organisation: saving a user with the e-mail
+//! of another user of the same organisation answers `Duplicate` (from the
 //! `users_organisation_login_key` index) and leaves the unit of work usable.
 
 use crate::PgUnitOfWork;
-use crate::codec::{all_json, get, get_json};
+use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
-use cube_domain::access::{Organisation, User};
+use cube_domain::access::User;
 use cube_domain::ids::{OrganisationId, UserId};
-use cube_domain::ports::{OrganisationRepository, StoreError, UserRepository};
-use cube_domain::values::{Email, Name};
+use cube_domain::ports::{StoreError, UserRepository};
+use cube_domain::values::Email;
 use sqlx::types::Json;
-use uuid::Uuid;
-
-#[async_trait]
-impl OrganisationRepository for PgUnitOfWork {
-    async fn organisation(
-        &mut self,
-        id: OrganisationId,
-    ) -> Result<Option<Organisation>, StoreError> {
-        let query =
-            sqlx::query("SELECT id, name FROM organisations WHERE id = $1").bind(id.as_uuid());
-        let Some(row) = self.fetch_optional(query).await? else {
-            return Ok(None);
-        };
-        let name: String = get(&row, "name")?;
-        Ok(Some(Organisation {
-            id: OrganisationId::from_uuid(get::<Uuid>(&row, "id")?),
-            name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
-        }))
-    }
-
-    async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO organisations (id, name) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
-        )
-        .bind(organisation.id.as_uuid())
-        .bind(organisation.name.as_str());
-        self.execute(query).await?;
-        Ok(())
-    }
-}
 
 #[async_trait]
 impl UserRepository for PgUnitOfWork {

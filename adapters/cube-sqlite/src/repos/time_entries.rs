@@ -1,0 +1,104 @@
+//! Time entries: all columns, no document (a time entry is four values). A small
+//! append-mostly table the use cases write beside their main change.
+
+use super::execute;
+use crate::codec::{bound_ns, col, id_list, id_text, opt_time_ns, parse_id, time_from_ns, time_ns};
+use crate::error::store_error;
+use crate::unit::SqliteUnit;
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::{StoreError, TimeEntryRepository};
+use cube_domain::time_entry::TimeEntry;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+
+fn time_entry_from_row(row: &SqliteRow) -> Result<TimeEntry, StoreError> {
+    let id: String = col(row, "id")?;
+    let user: String = col(row, "user_id")?;
+    let assignment: String = col(row, "assignment_id")?;
+    let end: Option<i64> = col(row, "end_at")?;
+    Ok(TimeEntry {
+        id: parse_id(&id)?,
+        user: parse_id(&user)?,
+        assignment: parse_id(&assignment)?,
+        start: time_from_ns(col(row, "start_at")?)?,
+        end: end.map(time_from_ns).transpose()?,
+    })
+}
+
+#[async_trait]
+impl TimeEntryRepository for SqliteUnit {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO time_entries (id, user_id, assignment_id, start_at, end_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (id) DO UPDATE SET user_id = ?2, assignment_id = ?3, start_at = ?4, \
+                end_at = ?5",
+        )
+        .bind(id_text(entry.id.as_uuid()))
+        .bind(id_text(entry.user.as_uuid()))
+        .bind(id_text(entry.assignment.as_uuid()))
+        .bind(time_ns(entry.start)?)
+        .bind(opt_time_ns(entry.end)?);
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
+        // Use cases stop the running entry before starting another; should two run, the
+        // earliest started is the one to stop first.
+        let row = sqlx::query(
+            "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+             WHERE user_id = ? AND end_at IS NULL ORDER BY start_at, id LIMIT 1",
+        )
+        .bind(id_text(user.as_uuid()))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(time_entry_from_row).transpose()
+    }
+
+    async fn time_entries(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        // Overlapping [from, to): starts before `to` and ends after `from` (a running entry
+        // has not ended).
+        let rows = sqlx::query(
+            "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+             WHERE assignment_id IN (SELECT value FROM json_each(?)) \
+               AND start_at < ? AND (end_at IS NULL OR end_at > ?) \
+             ORDER BY start_at, id",
+        )
+        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
+        .bind(bound_ns(to))
+        .bind(bound_ns(from))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(time_entry_from_row).collect()
+    }
+
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        // Starts before `to` (if any) and ends after `from` (a running entry has not ended).
+        let rows = sqlx::query(
+            "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+             WHERE user_id = ?1 AND (?2 IS NULL OR start_at < ?2) \
+               AND (end_at IS NULL OR end_at > ?3) \
+             ORDER BY start_at, id",
+        )
+        .bind(id_text(user.as_uuid()))
+        .bind(to.map(bound_ns))
+        .bind(bound_ns(from))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(time_entry_from_row).collect()
+    }
+}

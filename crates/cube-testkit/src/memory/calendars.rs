@@ -1,0 +1,94 @@
+//! Calendars and meetings. Calendars are few and scanned; meetings, which grow with the
+//! work, are indexed by calendar and by assignment.
+
+use super::{MIN, MemoryUnit, distinct, earliest, sorted_by};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
+use cube_domain::meeting::{Calendar, Meeting};
+use cube_domain::ports::{CalendarRepository, StoreError};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl CalendarRepository for MemoryUnit {
+    async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
+        Ok(self.data.calendars.get(&id).cloned())
+    }
+
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        self.put(|d| &mut d.calendars, calendar.id, calendar.clone());
+        Ok(())
+    }
+
+    async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
+        let calendars = self
+            .data
+            .calendars
+            .values()
+            .filter(|c| c.data_owner == owner)
+            .cloned()
+            .collect();
+        Ok(sorted_by(calendars, |c| (c.name.clone(), c.id)))
+    }
+
+    async fn meetings_in_calendar(
+        &mut self,
+        calendar: CalendarId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        // Every meeting starting before `to`, kept if it ends after `from`.
+        let lower = (calendar, earliest(), MeetingId::from_uuid(MIN));
+        let upper = (calendar, to, MeetingId::from_uuid(MIN));
+        Ok(self
+            .data
+            .calendar_meetings
+            .range(lower..upper)
+            .filter_map(|(_, _, id)| self.data.meetings.get(id))
+            .filter(|m| m.overlaps(from, to))
+            .cloned()
+            .collect())
+    }
+
+    async fn meetings(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let mut found: Vec<&Meeting> = Vec::new();
+        for assignment in distinct(assignments) {
+            let lower = (assignment, from, MeetingId::from_uuid(MIN));
+            let upper = (assignment, to, MeetingId::from_uuid(MIN));
+            found.extend(
+                self.data
+                    .assignment_meetings
+                    .range(lower..upper)
+                    .filter_map(|(_, _, id)| self.data.meetings.get(id)),
+            );
+        }
+        found.sort_by_key(|m| (m.start, m.id));
+        Ok(found.into_iter().cloned().collect())
+    }
+
+    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
+        if self.data.meetings.contains_key(&meeting.id) {
+            return Err(StoreError::Duplicate(format!("meeting {}", meeting.id)));
+        }
+        self.put(
+            |d| &mut d.calendar_meetings,
+            (meeting.calendar, meeting.start, meeting.id),
+            (),
+        );
+        self.put(
+            |d| &mut d.assignment_meetings,
+            (meeting.assignment, meeting.start, meeting.id),
+            (),
+        );
+        self.put(|d| &mut d.meetings, meeting.id, meeting.clone());
+        Ok(())
+    }
+
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
+        Ok(self.data.meetings.get(&id).cloned())
+    }
+}

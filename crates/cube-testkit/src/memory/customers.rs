@@ -1,0 +1,111 @@
+//! Customers: they grow with the work, so they are indexed — by data owner in insertion
+//! order ("oldest first"), and by lookup key (external id, phone numbers) for the import.
+
+use super::{LookupKey, MAX, MIN, MemoryUnit};
+use async_trait::async_trait;
+use cube_domain::customer::{Customer, CustomerFilter};
+use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+
+/// The lookup keys a customer can be found by.
+fn lookup_keys(customer: &Customer) -> Vec<LookupKey> {
+    let details = customer.details();
+    details
+        .external_id
+        .iter()
+        .map(|id| LookupKey::External(id.clone()))
+        .chain(
+            details
+                .phones
+                .iter()
+                .map(|p| LookupKey::Phone(p.as_str().to_owned())),
+        )
+        .collect()
+}
+
+#[async_trait]
+impl CustomerRepository for MemoryUnit {
+    async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        Ok(self.data.customers.get(&id).cloned())
+    }
+
+    async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.data.customers.get(id))
+            .cloned()
+            .collect())
+    }
+
+    async fn find_customer(
+        &mut self,
+        owner: DataOwnerId,
+        key: &CustomerKey,
+        except: Option<CustomerId>,
+    ) -> Result<Option<Customer>, StoreError> {
+        let key = match key {
+            CustomerKey::ExternalId(id) => LookupKey::External(id.clone()),
+            CustomerKey::Phone(phone) => LookupKey::Phone(phone.as_str().to_owned()),
+        };
+        let from = (owner, key.clone(), 0, CustomerId::from_uuid(MIN));
+        let to = (owner, key, u64::MAX, CustomerId::from_uuid(MAX));
+        Ok(self
+            .data
+            .customer_lookup
+            .range(from..=to)
+            .find(|(_, _, _, id)| Some(*id) != except)
+            .and_then(|(_, _, _, id)| self.data.customers.get(id))
+            .cloned())
+    }
+
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let id = customer.id();
+        let rank = match self.data.customer_rank.get(&id).copied() {
+            Some(rank) => {
+                // An update: take the old index entries out before writing the new ones.
+                if let Some(old) = self.data.customers.get(&id) {
+                    let (owner, keys) = (old.data_owner(), lookup_keys(old));
+                    self.take(|d| &mut d.owner_customers, (owner, rank, id));
+                    for key in keys {
+                        self.take(|d| &mut d.customer_lookup, (owner, key, rank, id));
+                    }
+                }
+                rank
+            }
+            None => {
+                let rank = self.bump(|d| &mut d.customer_counter);
+                self.put(|d| &mut d.customer_rank, id, rank);
+                rank
+            }
+        };
+        let owner = customer.data_owner();
+        self.put(|d| &mut d.owner_customers, (owner, rank, id), ());
+        for key in lookup_keys(customer) {
+            self.put(|d| &mut d.customer_lookup, (owner, key, rank, id), ());
+        }
+        self.put(|d| &mut d.customers, id, customer.clone());
+        Ok(())
+    }
+
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        filter: &CustomerFilter,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let from = (owner, 0, CustomerId::from_uuid(MIN));
+        let to = (owner, u64::MAX, CustomerId::from_uuid(MAX));
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .owner_customers
+            .range(from..=to)
+            .filter_map(|(_, _, id)| self.data.customers.get(id))
+            .filter(|customer| filter.matches(customer))
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}

@@ -1,0 +1,120 @@
+//! The transactional outbox: messages enqueued in the unit of work that caused them, with
+//! their delivery bookkeeping (claimed or deferred until due, failed attempts, delivered or
+//! failed with a reason).
+
+use super::MemoryUnit;
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ports::{
+    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl OutboxRepository for MemoryUnit {
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
+        if self.data.outbox_ids.contains_key(&message.id) {
+            return Err(StoreError::Duplicate(format!(
+                "outbox message {}",
+                message.id
+            )));
+        }
+        let number = self.bump(|d| &mut d.outbox_counter);
+        let key = (message.created_at, number);
+        self.put(|d| &mut d.outbox, key, message.clone());
+        self.put(|d| &mut d.outbox_ids, message.id, key);
+        Ok(())
+    }
+
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self.data.outbox.values().take(limit).cloned().collect())
+    }
+
+    async fn claim_messages(
+        &mut self,
+        limit: u32,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let due: Vec<ClaimedMessage> = self
+            .data
+            .outbox
+            .values()
+            .filter_map(|message| match self.data.outbox_retry.get(&message.id) {
+                Some((_, at)) if *at > now => None,
+                Some((attempts, _)) => Some(ClaimedMessage {
+                    message: message.clone(),
+                    attempts: *attempts,
+                }),
+                None => Some(ClaimedMessage {
+                    message: message.clone(),
+                    attempts: 0,
+                }),
+            })
+            .take(limit)
+            .collect();
+        for claimed in &due {
+            let id = claimed.message.id;
+            self.put(|d| &mut d.outbox_retry, id, (claimed.attempts, until));
+        }
+        Ok(due)
+    }
+
+    async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        if let Some(key) = self.data.outbox_ids.get(&id).copied() {
+            self.take(|d| &mut d.outbox, key);
+        }
+        Ok(())
+    }
+
+    async fn defer(
+        &mut self,
+        id: OutboxMessageId,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Ok(());
+        };
+        if self.data.outbox.contains_key(&key) {
+            let attempts = self.data.outbox_retry.get(&id).map_or(0, |(n, _)| *n);
+            self.put(
+                |d| &mut d.outbox_retry,
+                id,
+                (attempts.saturating_add(1), retry_at),
+            );
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Ok(());
+        };
+        if let Some(message) = self.data.outbox.get(&key).cloned() {
+            self.take(|d| &mut d.outbox, key);
+            self.put(|d| &mut d.outbox_failed, key, (message, reason.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .outbox_failed
+            .values()
+            .filter(|(message, _)| assignments.contains(&message.assignment))
+            .take(limit)
+            .map(|(message, reason)| FailedMessage {
+                message: message.clone(),
+                reason: reason.clone(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,60 @@
+//! Time entries: hours per user per assignment.
+
+use super::{MemoryUnit, distinct, sorted_by};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::{StoreError, TimeEntryRepository};
+use cube_domain::time_entry::TimeEntry;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl TimeEntryRepository for MemoryUnit {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        self.put(|d| &mut d.time_entries, entry.id, entry.clone());
+        Ok(())
+    }
+
+    async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
+        Ok(self
+            .data
+            .time_entries
+            .values()
+            .filter(|e| e.user == user && e.end.is_none())
+            .min_by_key(|e| (e.start, e.id))
+            .cloned())
+    }
+
+    async fn time_entries(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let wanted = distinct(assignments);
+        let entries = self
+            .data
+            .time_entries
+            .values()
+            .filter(|e| wanted.contains(&e.assignment))
+            .filter(|e| e.start < to && e.end.is_none_or(|end| end > from))
+            .cloned()
+            .collect();
+        Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+    }
+
+    async fn user_time_entries_overlapping(
+        &mut self,
+        user: UserId,
+        from: OffsetDateTime,
+        to: Option<OffsetDateTime>,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let entries = self
+            .data
+            .time_entries
+            .values()
+            .filter(|e| e.user == user && e.overlaps(from, to))
+            .cloned()
+            .collect();
+        Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+    }
+}
