@@ -43,7 +43,7 @@ pub use queue::{Param as ReserveParam, reserve_statement, rested_since};
 pub use unit::PgUnitOfWork;
 
 use async_trait::async_trait;
-use cube_domain::ports::{Store, StoreError, UnitOfWork};
+use cube_domain::ports::{ReadUnit, Store, StoreError, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -138,7 +138,7 @@ impl Store for PgStore {
         Ok(Box::new(PgUnitOfWork::new(tx)))
     }
 
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
         // A write through a read unit is refused by PostgreSQL itself.
         let tx = self
             .pool

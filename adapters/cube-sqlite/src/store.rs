@@ -5,7 +5,7 @@
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ports::{Store, StoreError, UnitOfWork};
+use cube_domain::ports::{ReadUnit, Store, StoreError, UnitOfWork};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -211,7 +211,7 @@ impl Store for SqliteStore {
 
     /// A deferred transaction: it takes no lock until it reads, then reads its WAL snapshot
     /// while writers go on, so a report never waits for (or holds up) a seller's write.
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
         let tx = self
             .pool
             .begin_with(BEGIN_READ)

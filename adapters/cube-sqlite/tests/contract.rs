@@ -8,7 +8,7 @@ mod common;
 
 use async_trait::async_trait;
 use common::TempDb;
-use cube_domain::ports::{Handout, NextCustomerRequest, Store, StoreError, UnitOfWork};
+use cube_domain::ports::{Handout, NextCustomerRequest, ReadUnit, Store, StoreError, UnitOfWork};
 use cube_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ impl Store for FileStore {
         self.store.begin().await
     }
 
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
         self.store.begin_read().await
     }
 

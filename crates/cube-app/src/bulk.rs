@@ -10,7 +10,7 @@ use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId};
 use cube_domain::outcome::Registrar;
-use cube_domain::ports::UnitOfWork;
+use cube_domain::ports::ReadUnit;
 use std::collections::BTreeMap;
 
 /// What a bulk action did.
@@ -34,7 +34,7 @@ pub struct ExportRow {
 /// Refuses a selection that names a state, segment, CRM field or choice the assignment does
 /// not have (it could only select nobody by mistake).
 async fn check_selection(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: &Assignment,
     selection: &Selection,
 ) -> AppResult<()> {
@@ -53,7 +53,7 @@ async fn check_selection(
 
 /// The assignment's enrollments `selection` matches, in import order, with their customers.
 pub(crate) async fn selected(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: AssignmentId,
     selection: &Selection,
 ) -> AppResult<Vec<(Enrollment, Customer)>> {

@@ -10,9 +10,8 @@ use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
-use cube_domain::ports::{
-    ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError, UnitOfWork,
-};
+use cube_domain::ports::ReadUnit;
+use cube_domain::ports::{ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError};
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeMap;
 
@@ -397,7 +396,7 @@ fn dedup_keys(customer: &Customer) -> Vec<String> {
 /// One rule for a created and an updated customer: no other customer of the data owner has
 /// its external id or any of its phone numbers (the keys an import matches by). The refusal
 /// names the other customer, whom the caller (a manager of the data owner) may see.
-async fn check_unique(uow: &mut dyn UnitOfWork, customer: &Customer) -> AppResult<()> {
+async fn check_unique(uow: &mut dyn ReadUnit, customer: &Customer) -> AppResult<()> {
     for key in customer.identity_keys() {
         if let Some(other) = uow
             .find_customer(customer.data_owner(), &key, Some(customer.id()))

@@ -43,6 +43,7 @@ use cube_domain::access::{self, Permission, ReportKind, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::flow::PublishedFlow;
 use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -92,7 +93,7 @@ impl Cube {
     }
 
     /// A unit for a use case that only reads (lists, reports): see `Store::begin_read`.
-    async fn begin_read(&self) -> AppResult<Box<dyn UnitOfWork>> {
+    async fn begin_read(&self) -> AppResult<Box<dyn ReadUnit>> {
         Ok(self.store.begin_read().await?)
     }
 }
@@ -126,7 +127,7 @@ impl<'a> From<&'a User> for Acting<'a> {
 
 /// The acting user: the authenticated one as given, or loaded by id in `uow`; a missing or
 /// deactivated user can do nothing.
-async fn acting(uow: &mut dyn UnitOfWork, who: Acting<'_>) -> AppResult<User> {
+async fn acting(uow: &mut dyn ReadUnit, who: Acting<'_>) -> AppResult<User> {
     match who {
         Acting::Authenticated(user) if user.active => Ok(user.clone()),
         Acting::Authenticated(_) => Err(AppError::Unauthenticated),
@@ -135,7 +136,7 @@ async fn acting(uow: &mut dyn UnitOfWork, who: Acting<'_>) -> AppResult<User> {
 }
 
 /// Loads the acting user; a missing or deactivated user can do nothing.
-async fn actor(uow: &mut dyn UnitOfWork, id: UserId) -> AppResult<User> {
+async fn actor(uow: &mut dyn ReadUnit, id: UserId) -> AppResult<User> {
     match uow.user(id).await? {
         Some(user) if user.active => Ok(user),
         _ => Err(AppError::Unauthenticated),
@@ -145,7 +146,7 @@ async fn actor(uow: &mut dyn UnitOfWork, id: UserId) -> AppResult<User> {
 /// The user `id` of `acting`'s organisation; another organisation's user is "not found",
 /// like one that does not exist, so it is looked up before any role check.
 async fn user_of_organisation(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     acting: &User,
     id: UserId,
 ) -> AppResult<User> {
@@ -158,7 +159,7 @@ async fn user_of_organisation(
 /// The user `id` that `acting` acts on: themself, or, as an admin, anyone of the
 /// organisation.
 async fn self_or_administered(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     acting: &User,
     id: UserId,
     today: time::Date,
@@ -195,7 +196,7 @@ impl Need {
 /// Loads an assignment and checks `permission` on it; another organisation's assignment is
 /// "not found".
 async fn assignment_for(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     user: &User,
     id: AssignmentId,
     need: Need,
@@ -211,7 +212,7 @@ async fn assignment_for(
 }
 
 /// The published flow an assignment uses.
-async fn flow_of(uow: &mut dyn UnitOfWork, assignment: &Assignment) -> AppResult<PublishedFlow> {
+async fn flow_of(uow: &mut dyn ReadUnit, assignment: &Assignment) -> AppResult<PublishedFlow> {
     uow.published_flow(assignment.flow())
         .await?
         .ok_or(AppError::NotFound("flow"))

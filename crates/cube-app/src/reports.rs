@@ -15,7 +15,7 @@ use cube_domain::flow::{FlowVersion, PublishedFlow, State};
 use cube_domain::ids::{AssignmentId, CalendarId, OutcomeId, StateId, UserId};
 use cube_domain::instant;
 use cube_domain::meeting::Meeting;
-use cube_domain::ports::UnitOfWork;
+use cube_domain::ports::ReadUnit;
 use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
     OutcomeDistribution, OutcomeTallyRow, PerformanceReport, SalesReport,
@@ -116,7 +116,7 @@ pub struct SalesOverview {
 
 /// Activity and hours all to date, and the hours total.
 async fn to_date(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: AssignmentId,
     now: OffsetDateTime,
 ) -> AppResult<(ActivitySummary, Decimal)> {
@@ -132,7 +132,7 @@ async fn to_date(
 
 /// The first hard-stop limit reached, if any ("next customer" refuses then).
 pub(crate) async fn reached_hard_stop(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: &Assignment,
     now: OffsetDateTime,
 ) -> AppResult<Option<LimitMetric>> {
@@ -155,7 +155,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         id: AssignmentId,
         kind: ReportKind,
-    ) -> AppResult<(Box<dyn UnitOfWork>, Assignment, OffsetDateTime)> {
+    ) -> AppResult<(Box<dyn ReadUnit>, Assignment, OffsetDateTime)> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
@@ -438,7 +438,7 @@ impl Cube {
 /// first, then the newest version of each other flow of the data owner. Read only when such
 /// outcomes exist, and only until every one of them has a name.
 async fn earlier_flows(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: &Assignment,
     flow: &PublishedFlow,
     tally: &[OutcomeTallyRow],

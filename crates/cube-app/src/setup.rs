@@ -17,7 +17,7 @@ use cube_domain::ids::{
     AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId,
 };
 use cube_domain::meeting::Calendar;
-use cube_domain::ports::UnitOfWork;
+use cube_domain::ports::ReadUnit;
 use cube_domain::product::{Currency, Product};
 use cube_domain::values::{Name, PhoneRegion};
 use rust_decimal::Decimal;
@@ -83,7 +83,7 @@ pub struct FlowSwitch {
 
 /// Loads a data owner and checks the user may manage it.
 pub(crate) async fn managed_owner(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     user: &User,
     id: DataOwnerId,
     today: time::Date,
@@ -180,7 +180,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<DataOwner> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await
     }
@@ -321,7 +321,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         flow_id: FlowId,
     ) -> AppResult<Vec<FlowProblem>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let draft = self.editable_draft(uow.as_mut(), &user, flow_id).await?;
         Ok(draft.problems())
@@ -376,7 +376,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
     ) -> AppResult<Vec<PublishedFlow>> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         Ok(uow.published_flows(owner_id).await?)
@@ -385,7 +385,7 @@ impl Cube {
     /// The flow's draft; editing a published flow without a draft starts the next version.
     async fn editable_draft(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut dyn ReadUnit,
         user: &User,
         flow_id: FlowId,
     ) -> AppResult<FlowDraft> {
@@ -435,7 +435,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<Assignment> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment = uow
             .assignment(id)
@@ -529,7 +529,7 @@ impl Cube {
     /// visible to must be users of the assignment's organisation.
     async fn check_setup_references(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut dyn ReadUnit,
         assignment: &Assignment,
         setup: &AssignmentSetup,
     ) -> AppResult<()> {
@@ -655,7 +655,7 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         id: CalendarId,
     ) -> AppResult<Calendar> {
-        let mut uow = self.begin().await?;
+        let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let calendar = uow
             .calendar(id)
@@ -686,7 +686,7 @@ pub(crate) fn not_found_as(error: AppError, what: &'static str) -> AppError {
 /// organisation's — is `NotFound`, exactly like a flow that does not exist: its existence
 /// and name are not the caller's to learn.
 async fn owned_flow(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     version: FlowVersion,
     owner: DataOwnerId,
 ) -> AppResult<PublishedFlow> {

@@ -18,6 +18,7 @@ use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{
     self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext, RegistrationError,
 };
+use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
     UnitOfWork,
@@ -567,7 +568,7 @@ pub enum ExternalOutcome {
 /// The user's earlier registration under `key`, if any, as a replayed result; refused when
 /// that one was a different request.
 async fn replay(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut dyn ReadUnit,
     assignment: &Assignment,
     user: UserId,
     key: &IdempotencyKey,

@@ -6,6 +6,7 @@ use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::assignment::Assignment;
 use cube_domain::ids::{AssignmentId, OrganisationId};
+use cube_domain::ports::AssignmentWrites;
 use cube_domain::ports::{AssignmentRepository, StoreError};
 use sqlx::types::Json;
 
@@ -19,6 +20,21 @@ impl AssignmentRepository for PgUnitOfWork {
         row.map(|row| get_json(&row, "data")).transpose()
     }
 
+    async fn assignments(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<Assignment>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM assignments WHERE organisation_id = $1
+               ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(organisation.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl AssignmentWrites for PgUnitOfWork {
     async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
         let id = assignment.id().as_uuid();
         let query = sqlx::query(
@@ -37,17 +53,5 @@ impl AssignmentRepository for PgUnitOfWork {
         .bind(Json(assignment))
         .bind(self.read_guard(Document::Assignment, id));
         self.write_document(Document::Assignment, id, query).await
-    }
-
-    async fn assignments(
-        &mut self,
-        organisation: OrganisationId,
-    ) -> Result<Vec<Assignment>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM assignments WHERE organisation_id = $1
-               ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(organisation.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
     }
 }

@@ -7,6 +7,7 @@ use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
+use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -20,20 +21,6 @@ impl CalendarRepository for PgUnitOfWork {
             .await?
             .map(|row| get_json(&row, "data"))
             .transpose()
-    }
-
-    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO calendars (id, data_owner_id, name, data) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-                 name = EXCLUDED.name, data = EXCLUDED.data",
-        )
-        .bind(calendar.id.as_uuid())
-        .bind(calendar.data_owner.as_uuid())
-        .bind(calendar.name.as_str())
-        .bind(Json(calendar));
-        self.execute(query).await?;
-        Ok(())
     }
 
     async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
@@ -79,6 +66,30 @@ impl CalendarRepository for PgUnitOfWork {
         all_json(&self.fetch_all(query).await?, "data")
     }
 
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
+        let query = sqlx::query("SELECT data FROM meetings WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "data"))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CalendarWrites for PgUnitOfWork {
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO calendars (id, data_owner_id, name, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
+                 name = EXCLUDED.name, data = EXCLUDED.data",
+        )
+        .bind(calendar.id.as_uuid())
+        .bind(calendar.data_owner.as_uuid())
+        .bind(calendar.name.as_str())
+        .bind(Json(calendar));
+        self.execute(query).await?;
+        Ok(())
+    }
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO meetings (id, calendar_id, assignment_id, starts_at, ends_at, data)
@@ -95,13 +106,5 @@ impl CalendarRepository for PgUnitOfWork {
             return Err(StoreError::Duplicate(format!("meeting {}", meeting.id)));
         }
         Ok(())
-    }
-
-    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
-        let query = sqlx::query("SELECT data FROM meetings WHERE id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "data"))
-            .transpose()
     }
 }

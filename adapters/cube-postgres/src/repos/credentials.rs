@@ -9,6 +9,7 @@ use crate::codec::{get, parse_token_kind, token_kind_text};
 use crate::error::ACCESS_TOKEN;
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
+use cube_domain::ports::CredentialWrites;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
 use sqlx::postgres::PgRow;
 
@@ -34,6 +35,22 @@ impl CredentialRepository for PgUnitOfWork {
             .transpose()
     }
 
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
+        // Expired or not: whether it still works is the caller's check.
+        let query = sqlx::query(
+            "SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash);
+        self.fetch_optional(query)
+            .await?
+            .map(|row| token_from_row(&row))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CredentialWrites for PgUnitOfWork {
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO passwords (user_id, hash) VALUES ($1, $2)
@@ -44,7 +61,6 @@ impl CredentialRepository for PgUnitOfWork {
         self.execute(query).await?;
         Ok(())
     }
-
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO access_tokens (token_hash, user_id, kind, created_at, expires_at)
@@ -61,25 +77,10 @@ impl CredentialRepository for PgUnitOfWork {
         }
         Ok(())
     }
-
-    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
-        // Expired or not: whether it still works is the caller's check.
-        let query = sqlx::query(
-            "SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens
-             WHERE token_hash = $1",
-        )
-        .bind(token_hash);
-        self.fetch_optional(query)
-            .await?
-            .map(|row| token_from_row(&row))
-            .transpose()
-    }
-
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         let query = sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1").bind(token_hash);
         Ok(self.execute(query).await? > 0)
     }
-
     async fn delete_tokens_of(&mut self, user: UserId) -> Result<u64, StoreError> {
         let query =
             sqlx::query("DELETE FROM access_tokens WHERE user_id = $1").bind(user.as_uuid());

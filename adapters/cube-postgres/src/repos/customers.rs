@@ -8,6 +8,7 @@ use crate::search::{contains_pattern, dataset_text};
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
@@ -67,29 +68,6 @@ impl CustomerRepository for PgUnitOfWork {
             .transpose()
     }
 
-    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
-        let details = customer.details();
-        let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
-        let query = sqlx::query(
-            "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
-                 search_text)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-                 external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
-                 data = EXCLUDED.data, dataset = EXCLUDED.dataset,
-                 search_text = EXCLUDED.search_text",
-        )
-        .bind(customer.id().as_uuid())
-        .bind(customer.data_owner().as_uuid())
-        .bind(details.external_id.as_deref())
-        .bind(phones)
-        .bind(Json(customer))
-        .bind(dataset_text(customer.dataset()))
-        .bind(customer.search_text());
-        self.execute(query).await?;
-        Ok(())
-    }
-
     async fn customers(
         &mut self,
         owner: DataOwnerId,
@@ -145,5 +123,31 @@ impl CustomerRepository for PgUnitOfWork {
             .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
             .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
         all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl CustomerWrites for PgUnitOfWork {
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let details = customer.details();
+        let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
+        let query = sqlx::query(
+            "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
+                 search_text)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
+                 external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
+                 data = EXCLUDED.data, dataset = EXCLUDED.dataset,
+                 search_text = EXCLUDED.search_text",
+        )
+        .bind(customer.id().as_uuid())
+        .bind(customer.data_owner().as_uuid())
+        .bind(details.external_id.as_deref())
+        .bind(phones)
+        .bind(Json(customer))
+        .bind(dataset_text(customer.dataset()))
+        .bind(customer.search_text());
+        self.execute(query).await?;
+        Ok(())
     }
 }

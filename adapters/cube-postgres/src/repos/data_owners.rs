@@ -7,6 +7,7 @@ use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{DataOwnerId, OrganisationId};
+use cube_domain::ports::DataOwnerWrites;
 use cube_domain::ports::{DataOwnerRepository, StoreError};
 use sqlx::types::Json;
 
@@ -20,6 +21,21 @@ impl DataOwnerRepository for PgUnitOfWork {
         row.map(|row| get_json(&row, "data")).transpose()
     }
 
+    async fn data_owners(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<DataOwner>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM data_owners WHERE organisation_id = $1
+               ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(organisation.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl DataOwnerWrites for PgUnitOfWork {
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
         let id = owner.id().as_uuid();
         let query = sqlx::query(
@@ -35,17 +51,5 @@ impl DataOwnerRepository for PgUnitOfWork {
         .bind(Json(owner))
         .bind(self.read_guard(Document::DataOwner, id));
         self.write_document(Document::DataOwner, id, query).await
-    }
-
-    async fn data_owners(
-        &mut self,
-        organisation: OrganisationId,
-    ) -> Result<Vec<DataOwner>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM data_owners WHERE organisation_id = $1
-               ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(organisation.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
     }
 }

@@ -10,6 +10,7 @@ use crate::unit::PgQuery;
 use async_trait::async_trait;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
+use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
@@ -131,72 +132,6 @@ impl EnrollmentRepository for PgUnitOfWork {
         Ok(self.read_enrollments(query).await?.pop())
     }
 
-    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let e = enrollment.snapshot();
-        let query = sqlx::query(concat!(
-            "INSERT INTO enrollments (",
-            enrollment_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)
-             ON CONFLICT DO NOTHING"
-        ));
-        if self.execute(bind_snapshot(query, e)?).await? == 0 {
-            return Err(StoreError::Duplicate(format!(
-                "an enrollment of customer {} in assignment {} (or enrollment {})",
-                e.customer, e.assignment, e.id
-            )));
-        }
-        self.versions.insert(e.id, (0, e.assignment, e.customer));
-        Ok(())
-    }
-
-    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let e = enrollment.snapshot();
-        let known = self.versions.get(&e.id).copied();
-        let query = sqlx::query(
-            "UPDATE enrollments SET assignment_id = $2, customer_id = $3, state_id = $4,
-                 category = $5, segment_id = $6, attempts = $7, last_contact = $8,
-                 follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
-                 reserved_until = $13, sequence = $14, enrolled_at = $15,
-                 row_version = row_version + 1
-             WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
-             RETURNING row_version",
-        );
-        let query = bind_snapshot(query, e)?.bind(known.map(|(version, _, _)| version));
-        // Moving an enrollment to another (assignment, customer) may hit the unique rule;
-        // only then is the savepoint worth its round trips.
-        let row = match known {
-            Some((_, assignment, customer))
-                if assignment == e.assignment && customer == e.customer =>
-            {
-                self.fetch_optional(query).await?
-            }
-            _ => self.fetch_optional_guarded(query).await?,
-        };
-        match row {
-            Some(row) => {
-                self.versions
-                    .insert(e.id, (get(&row, "row_version")?, e.assignment, e.customer));
-                Ok(())
-            }
-            None if known.is_some() => Err(StoreError::Conflict(format!(
-                "enrollment {} was changed or removed by someone else since it was read; \
-                 read it again",
-                e.id
-            ))),
-            None => Err(StoreError::Conflict(format!(
-                "enrollment {} does not exist",
-                e.id
-            ))),
-        }
-    }
-
-    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
-        let query = sqlx::query("DELETE FROM enrollments WHERE id = $1").bind(id.as_uuid());
-        self.execute(query).await?;
-        self.versions.remove(&id);
-        Ok(())
-    }
-
     async fn enrollments(
         &mut self,
         assignment: AssignmentId,
@@ -252,7 +187,73 @@ impl EnrollmentRepository for PgUnitOfWork {
         .bind(until);
         self.read_enrollments(query).await
     }
+}
 
+#[async_trait]
+impl EnrollmentWrites for PgUnitOfWork {
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let e = enrollment.snapshot();
+        let query = sqlx::query(concat!(
+            "INSERT INTO enrollments (",
+            enrollment_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0)
+             ON CONFLICT DO NOTHING"
+        ));
+        if self.execute(bind_snapshot(query, e)?).await? == 0 {
+            return Err(StoreError::Duplicate(format!(
+                "an enrollment of customer {} in assignment {} (or enrollment {})",
+                e.customer, e.assignment, e.id
+            )));
+        }
+        self.versions.insert(e.id, (0, e.assignment, e.customer));
+        Ok(())
+    }
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let e = enrollment.snapshot();
+        let known = self.versions.get(&e.id).copied();
+        let query = sqlx::query(
+            "UPDATE enrollments SET assignment_id = $2, customer_id = $3, state_id = $4,
+                 category = $5, segment_id = $6, attempts = $7, last_contact = $8,
+                 follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
+                 reserved_until = $13, sequence = $14, enrolled_at = $15,
+                 row_version = row_version + 1
+             WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
+             RETURNING row_version",
+        );
+        let query = bind_snapshot(query, e)?.bind(known.map(|(version, _, _)| version));
+        // Moving an enrollment to another (assignment, customer) may hit the unique rule;
+        // only then is the savepoint worth its round trips.
+        let row = match known {
+            Some((_, assignment, customer))
+                if assignment == e.assignment && customer == e.customer =>
+            {
+                self.fetch_optional(query).await?
+            }
+            _ => self.fetch_optional_guarded(query).await?,
+        };
+        match row {
+            Some(row) => {
+                self.versions
+                    .insert(e.id, (get(&row, "row_version")?, e.assignment, e.customer));
+                Ok(())
+            }
+            None if known.is_some() => Err(StoreError::Conflict(format!(
+                "enrollment {} was changed or removed by someone else since it was read; \
+                 read it again",
+                e.id
+            ))),
+            None => Err(StoreError::Conflict(format!(
+                "enrollment {} does not exist",
+                e.id
+            ))),
+        }
+    }
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM enrollments WHERE id = $1").bind(id.as_uuid());
+        self.execute(query).await?;
+        self.versions.remove(&id);
+        Ok(())
+    }
     async fn reserve_next(
         &mut self,
         request: &NextCustomerRequest,

@@ -8,6 +8,7 @@ use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
+use cube_domain::ports::FlowWrites;
 use cube_domain::ports::{FlowRepository, StoreError};
 use sqlx::types::Json;
 
@@ -20,29 +21,6 @@ impl FlowRepository for PgUnitOfWork {
         let row = self.fetch_optional(query).await?;
         self.note_read(Document::FlowDraft, id.as_uuid(), row.as_ref())?;
         row.map(|row| get_json(&row, "data")).transpose()
-    }
-
-    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
-        let id = draft.id.as_uuid();
-        let query = sqlx::query(
-            "INSERT INTO flow_drafts (flow_id, data_owner_id, data) VALUES ($1, $2, $3)
-             ON CONFLICT (flow_id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
-                 data = EXCLUDED.data
-             WHERE $4::text IS NULL OR flow_drafts.xmin::text = $4
-             RETURNING xmin::text AS xmin",
-        )
-        .bind(id)
-        .bind(draft.data_owner.as_uuid())
-        .bind(Json(draft))
-        .bind(self.read_guard(Document::FlowDraft, id));
-        self.write_document(Document::FlowDraft, id, query).await
-    }
-
-    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
-        let query = sqlx::query("DELETE FROM flow_drafts WHERE flow_id = $1").bind(id.as_uuid());
-        self.execute(query).await?;
-        self.note_deleted(Document::FlowDraft, id.as_uuid());
-        Ok(())
     }
 
     async fn published_flow(
@@ -73,6 +51,45 @@ impl FlowRepository for PgUnitOfWork {
             .transpose()
     }
 
+    async fn published_flows(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<PublishedFlow>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM (
+                   SELECT DISTINCT ON (flow_id) flow_id, name, data FROM published_flows
+                   WHERE data_owner_id = $1 ORDER BY flow_id, version DESC
+               ) latest
+               ORDER BY name COLLATE "C", flow_id"#,
+        )
+        .bind(owner.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl FlowWrites for PgUnitOfWork {
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        let id = draft.id.as_uuid();
+        let query = sqlx::query(
+            "INSERT INTO flow_drafts (flow_id, data_owner_id, data) VALUES ($1, $2, $3)
+             ON CONFLICT (flow_id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
+                 data = EXCLUDED.data
+             WHERE $4::text IS NULL OR flow_drafts.xmin::text = $4
+             RETURNING xmin::text AS xmin",
+        )
+        .bind(id)
+        .bind(draft.data_owner.as_uuid())
+        .bind(Json(draft))
+        .bind(self.read_guard(Document::FlowDraft, id));
+        self.write_document(Document::FlowDraft, id, query).await
+    }
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM flow_drafts WHERE flow_id = $1").bind(id.as_uuid());
+        self.execute(query).await?;
+        self.note_deleted(Document::FlowDraft, id.as_uuid());
+        Ok(())
+    }
     async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
         let version = flow.version();
         let query = sqlx::query(
@@ -89,20 +106,5 @@ impl FlowRepository for PgUnitOfWork {
             return Err(StoreError::Duplicate(format!("published flow {version}")));
         }
         Ok(())
-    }
-
-    async fn published_flows(
-        &mut self,
-        owner: DataOwnerId,
-    ) -> Result<Vec<PublishedFlow>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM (
-                   SELECT DISTINCT ON (flow_id) flow_id, name, data FROM published_flows
-                   WHERE data_owner_id = $1 ORDER BY flow_id, version DESC
-               ) latest
-               ORDER BY name COLLATE "C", flow_id"#,
-        )
-        .bind(owner.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
     }
 }

@@ -5,6 +5,7 @@ use crate::codec::get;
 use async_trait::async_trait;
 use cube_domain::access::Organisation;
 use cube_domain::ids::OrganisationId;
+use cube_domain::ports::OrganisationWrites;
 use cube_domain::ports::{OrganisationRepository, StoreError};
 use cube_domain::values::Name;
 use uuid::Uuid;
@@ -26,7 +27,10 @@ impl OrganisationRepository for PgUnitOfWork {
             name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
         }))
     }
+}
 
+#[async_trait]
+impl OrganisationWrites for PgUnitOfWork {
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO organisations (id, name) VALUES ($1, $2)

@@ -7,6 +7,7 @@ use crate::PgUnitOfWork;
 use crate::codec::{all_json, get, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
 };
@@ -16,6 +17,42 @@ use uuid::Uuid;
 
 #[async_trait]
 impl OutboxRepository for PgUnitOfWork {
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let query = sqlx::query(
+            "SELECT message FROM outbox WHERE delivered_at IS NULL AND failed_reason IS NULL
+             ORDER BY created_at, seq LIMIT $1",
+        )
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "message")
+    }
+
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        let ids: Vec<Uuid> = assignments.iter().map(|a| a.as_uuid()).collect();
+        let query = sqlx::query(
+            "SELECT message, failed_reason FROM outbox
+             WHERE failed_reason IS NOT NULL AND assignment_id = ANY($1)
+             ORDER BY created_at, seq LIMIT $2",
+        )
+        .bind(ids)
+        .bind(i64::from(limit));
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedMessage {
+                    message: get_json(row, "message")?,
+                    reason: get(row, "failed_reason")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OutboxWrites for PgUnitOfWork {
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO outbox (id, assignment_id, created_at, message) VALUES ($1, $2, $3, $4)
@@ -33,16 +70,6 @@ impl OutboxRepository for PgUnitOfWork {
         }
         Ok(())
     }
-
-    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
-        let query = sqlx::query(
-            "SELECT message FROM outbox WHERE delivered_at IS NULL AND failed_reason IS NULL
-             ORDER BY created_at, seq LIMIT $1",
-        )
-        .bind(i64::from(limit));
-        all_json(&self.fetch_all(query).await?, "message")
-    }
-
     async fn claim_messages(
         &mut self,
         limit: u32,
@@ -83,7 +110,6 @@ impl OutboxRepository for PgUnitOfWork {
         claimed.sort_by_key(|(key, _)| *key);
         Ok(claimed.into_iter().map(|(_, c)| c).collect())
     }
-
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         // The delivery time is the store's bookkeeping, not a domain value: the database's
         // clock is good enough here.
@@ -95,7 +121,6 @@ impl OutboxRepository for PgUnitOfWork {
         self.execute(query).await?;
         Ok(())
     }
-
     async fn defer(
         &mut self,
         id: OutboxMessageId,
@@ -110,7 +135,6 @@ impl OutboxRepository for PgUnitOfWork {
         self.execute(query).await?;
         Ok(())
     }
-
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         let query = sqlx::query(
             "UPDATE outbox SET failed_reason = $2, failed_at = now()
@@ -120,29 +144,5 @@ impl OutboxRepository for PgUnitOfWork {
         .bind(reason);
         self.execute(query).await?;
         Ok(())
-    }
-
-    async fn failed_messages(
-        &mut self,
-        assignments: &[AssignmentId],
-        limit: u32,
-    ) -> Result<Vec<FailedMessage>, StoreError> {
-        let ids: Vec<Uuid> = assignments.iter().map(|a| a.as_uuid()).collect();
-        let query = sqlx::query(
-            "SELECT message, failed_reason FROM outbox
-             WHERE failed_reason IS NOT NULL AND assignment_id = ANY($1)
-             ORDER BY created_at, seq LIMIT $2",
-        )
-        .bind(ids)
-        .bind(i64::from(limit));
-        let rows = self.fetch_all(query).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(FailedMessage {
-                    message: get_json(row, "message")?,
-                    reason: get(row, "failed_reason")?,
-                })
-            })
-            .collect()
     }
 }

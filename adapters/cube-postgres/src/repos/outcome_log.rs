@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{OutcomeLog, StoreError};
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -44,6 +45,72 @@ fn lines_of(event: &OutcomeEvent) -> Result<Lines, StoreError> {
 
 #[async_trait]
 impl OutcomeLog for PgUnitOfWork {
+    async fn event_by_key(
+        &mut self,
+        assignment: AssignmentId,
+        user: UserId,
+        idempotency_key: &str,
+    ) -> Result<Option<KeyedEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT event, request_fingerprint FROM outcome_events
+             WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
+        )
+        .bind(assignment.as_uuid())
+        .bind(user.as_uuid())
+        .bind(idempotency_key);
+        self.fetch_optional(query)
+            .await?
+            .map(|row| -> Result<KeyedEvent, StoreError> {
+                Ok(KeyedEvent {
+                    event: get_json(&row, "event")?,
+                    fingerprint: get::<Option<String>>(&row, "request_fingerprint")?
+                        .map(RequestFingerprint::from_stored),
+                })
+            })
+            .transpose()
+    }
+
+    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
+        let query =
+            sqlx::query("SELECT event FROM outcome_events WHERE id = $1").bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "event"))
+            .transpose()
+    }
+
+    async fn events_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events WHERE enrollment_id = $1 ORDER BY occurred_at, seq",
+        )
+        .bind(enrollment.as_uuid());
+        all_json(&self.fetch_all(query).await?, "event")
+    }
+
+    async fn events(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let assignments: Vec<Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events
+             WHERE assignment_id = ANY($1) AND occurred_at >= $2 AND occurred_at < $3
+             ORDER BY occurred_at, seq",
+        )
+        .bind(assignments)
+        .bind(from)
+        .bind(to);
+        all_json(&self.fetch_all(query).await?, "event")
+    }
+}
+
+#[async_trait]
+impl OutcomeLogWrites for PgUnitOfWork {
     async fn append_event(
         &mut self,
         event: &OutcomeEvent,
@@ -108,68 +175,5 @@ impl OutcomeLog for PgUnitOfWork {
             }));
         }
         Ok(())
-    }
-
-    async fn event_by_key(
-        &mut self,
-        assignment: AssignmentId,
-        user: UserId,
-        idempotency_key: &str,
-    ) -> Result<Option<KeyedEvent>, StoreError> {
-        let query = sqlx::query(
-            "SELECT event, request_fingerprint FROM outcome_events
-             WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
-        )
-        .bind(assignment.as_uuid())
-        .bind(user.as_uuid())
-        .bind(idempotency_key);
-        self.fetch_optional(query)
-            .await?
-            .map(|row| -> Result<KeyedEvent, StoreError> {
-                Ok(KeyedEvent {
-                    event: get_json(&row, "event")?,
-                    fingerprint: get::<Option<String>>(&row, "request_fingerprint")?
-                        .map(RequestFingerprint::from_stored),
-                })
-            })
-            .transpose()
-    }
-
-    async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError> {
-        let query =
-            sqlx::query("SELECT event FROM outcome_events WHERE id = $1").bind(id.as_uuid());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "event"))
-            .transpose()
-    }
-
-    async fn events_of(
-        &mut self,
-        enrollment: EnrollmentId,
-    ) -> Result<Vec<OutcomeEvent>, StoreError> {
-        let query = sqlx::query(
-            "SELECT event FROM outcome_events WHERE enrollment_id = $1 ORDER BY occurred_at, seq",
-        )
-        .bind(enrollment.as_uuid());
-        all_json(&self.fetch_all(query).await?, "event")
-    }
-
-    async fn events(
-        &mut self,
-        assignments: &[AssignmentId],
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Vec<OutcomeEvent>, StoreError> {
-        let assignments: Vec<Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
-        let query = sqlx::query(
-            "SELECT event FROM outcome_events
-             WHERE assignment_id = ANY($1) AND occurred_at >= $2 AND occurred_at < $3
-             ORDER BY occurred_at, seq",
-        )
-        .bind(assignments)
-        .bind(from)
-        .bind(to);
-        all_json(&self.fetch_all(query).await?, "event")
     }
 }

@@ -5,6 +5,7 @@ use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{DataOwnerId, ProductId};
+use cube_domain::ports::ProductWrites;
 use cube_domain::ports::{ProductRepository, StoreError};
 use cube_domain::product::Product;
 use sqlx::types::Json;
@@ -19,6 +20,17 @@ impl ProductRepository for PgUnitOfWork {
             .transpose()
     }
 
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM products WHERE data_owner_id = $1 ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(owner.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl ProductWrites for PgUnitOfWork {
     async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO products (id, data_owner_id, code, name, data) VALUES ($1, $2, $3, $4, $5)
@@ -33,13 +45,5 @@ impl ProductRepository for PgUnitOfWork {
         // Another product of the data owner may have the code: see `execute_guarded`.
         self.execute_guarded(query).await?;
         Ok(())
-    }
-
-    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM products WHERE data_owner_id = $1 ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(owner.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
     }
 }

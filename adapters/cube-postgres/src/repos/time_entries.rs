@@ -4,6 +4,7 @@ use crate::PgUnitOfWork;
 use crate::codec::get;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, TimeEntryId, UserId};
+use cube_domain::ports::TimeEntryWrites;
 use cube_domain::ports::{StoreError, TimeEntryRepository};
 use cube_domain::time_entry::TimeEntry;
 use sqlx::postgres::PgRow;
@@ -22,23 +23,6 @@ fn time_entry_from_row(row: &PgRow) -> Result<TimeEntry, StoreError> {
 
 #[async_trait]
 impl TimeEntryRepository for PgUnitOfWork {
-    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO time_entries (id, user_id, assignment_id, starts_at, ends_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
-                 assignment_id = EXCLUDED.assignment_id, starts_at = EXCLUDED.starts_at,
-                 ends_at = EXCLUDED.ends_at",
-        )
-        .bind(entry.id.as_uuid())
-        .bind(entry.user.as_uuid())
-        .bind(entry.assignment.as_uuid())
-        .bind(entry.start)
-        .bind(entry.end);
-        self.execute(query).await?;
-        Ok(())
-    }
-
     async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
         let query = sqlx::query(
             "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
@@ -97,5 +81,25 @@ impl TimeEntryRepository for PgUnitOfWork {
             .iter()
             .map(time_entry_from_row)
             .collect()
+    }
+}
+
+#[async_trait]
+impl TimeEntryWrites for PgUnitOfWork {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO time_entries (id, user_id, assignment_id, starts_at, ends_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
+                 assignment_id = EXCLUDED.assignment_id, starts_at = EXCLUDED.starts_at,
+                 ends_at = EXCLUDED.ends_at",
+        )
+        .bind(entry.id.as_uuid())
+        .bind(entry.user.as_uuid())
+        .bind(entry.assignment.as_uuid())
+        .bind(entry.start)
+        .bind(entry.end);
+        self.execute(query).await?;
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
 use cube_domain::access::User;
 use cube_domain::ids::{OrganisationId, UserId};
+use cube_domain::ports::UserWrites;
 use cube_domain::ports::{StoreError, UserRepository};
 use cube_domain::values::Email;
 use sqlx::types::Json;
@@ -30,6 +31,17 @@ impl UserRepository for PgUnitOfWork {
         all_json(&self.fetch_all(query).await?, "data")
     }
 
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT data FROM users WHERE organisation_id = $1 ORDER BY name COLLATE "C", id"#,
+        )
+        .bind(organisation.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+}
+
+#[async_trait]
+impl UserWrites for PgUnitOfWork {
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO users (id, organisation_id, name, email, data) VALUES ($1, $2, $3, $4, $5)
@@ -45,13 +57,5 @@ impl UserRepository for PgUnitOfWork {
         // the conflict target, so it runs in a savepoint.
         self.execute_guarded(query).await?;
         Ok(())
-    }
-
-    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
-        let query = sqlx::query(
-            r#"SELECT data FROM users WHERE organisation_id = $1 ORDER BY name COLLATE "C", id"#,
-        )
-        .bind(organisation.as_uuid());
-        all_json(&self.fetch_all(query).await?, "data")
     }
 }

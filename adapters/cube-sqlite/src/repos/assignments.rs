@@ -6,6 +6,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::assignment::Assignment;
 use cube_domain::ids::{AssignmentId, OrganisationId};
+use cube_domain::ports::AssignmentWrites;
 use cube_domain::ports::{AssignmentRepository, StoreError};
 
 #[async_trait]
@@ -16,6 +17,21 @@ impl AssignmentRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "assignment").await
     }
 
+    async fn assignments(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<Assignment>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM assignments WHERE organisation_id = ? \
+             ORDER BY name COLLATE BINARY, id",
+        )
+        .bind(id_text(organisation.as_uuid()));
+        fetch_docs(self.conn(), query, "assignment").await
+    }
+}
+
+#[async_trait]
+impl AssignmentWrites for SqliteUnit {
     async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO assignments (id, organisation_id, data_owner_id, name, doc) \
@@ -29,17 +45,5 @@ impl AssignmentRepository for SqliteUnit {
         .bind(assignment.name().as_str().to_owned())
         .bind(to_doc("assignment", assignment)?);
         execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn assignments(
-        &mut self,
-        organisation: OrganisationId,
-    ) -> Result<Vec<Assignment>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM assignments WHERE organisation_id = ? \
-             ORDER BY name COLLATE BINARY, id",
-        )
-        .bind(id_text(organisation.as_uuid()));
-        fetch_docs(self.conn(), query, "assignment").await
     }
 }

@@ -8,6 +8,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
+use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
 use time::OffsetDateTime;
 
@@ -17,18 +18,6 @@ impl CalendarRepository for SqliteUnit {
         let query =
             sqlx::query("SELECT doc FROM calendars WHERE id = ?").bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "calendar").await
-    }
-
-    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO calendars (id, data_owner_id, name, doc) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, name = ?3, doc = ?4",
-        )
-        .bind(id_text(calendar.id.as_uuid()))
-        .bind(id_text(calendar.data_owner.as_uuid()))
-        .bind(calendar.name.as_str().to_owned())
-        .bind(to_doc("calendar", calendar)?);
-        execute(self.conn(), query).await.map(drop)
     }
 
     async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
@@ -74,6 +63,26 @@ impl CalendarRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "meeting").await
     }
 
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
+        let query =
+            sqlx::query("SELECT doc FROM meetings WHERE id = ?").bind(id_text(id.as_uuid()));
+        fetch_doc(self.conn(), query, "meeting").await
+    }
+}
+
+#[async_trait]
+impl CalendarWrites for SqliteUnit {
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO calendars (id, data_owner_id, name, doc) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, name = ?3, doc = ?4",
+        )
+        .bind(id_text(calendar.id.as_uuid()))
+        .bind(id_text(calendar.data_owner.as_uuid()))
+        .bind(calendar.name.as_str().to_owned())
+        .bind(to_doc("calendar", calendar)?);
+        execute(self.conn(), query).await.map(drop)
+    }
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
         // A plain INSERT: an existing id breaks the primary key → `Duplicate`.
         let query = sqlx::query(
@@ -90,11 +99,5 @@ impl CalendarRepository for SqliteUnit {
         .bind(time_ns(meeting.end)?)
         .bind(to_doc("meeting", meeting)?);
         execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
-        let query =
-            sqlx::query("SELECT doc FROM meetings WHERE id = ?").bind(id_text(id.as_uuid()));
-        fetch_doc(self.conn(), query, "meeting").await
     }
 }

@@ -11,6 +11,7 @@ use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
+use cube_domain::ports::CredentialWrites;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
 use sqlx::sqlite::SqliteRow;
 
@@ -38,6 +39,22 @@ impl CredentialRepository for SqliteUnit {
         row.map(|row| col(&row, "hash")).transpose()
     }
 
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
+        // Expired or not: whether it still works is the caller's check.
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens \
+             WHERE token_hash = ?",
+        )
+        .bind(token_hash.to_owned())
+        .fetch_optional(self.conn())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl CredentialWrites for SqliteUnit {
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO passwords (user_id, hash) VALUES (?1, ?2) \
@@ -47,7 +64,6 @@ impl CredentialRepository for SqliteUnit {
         .bind(hash.to_owned());
         execute(self.conn(), query).await.map(drop)
     }
-
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
         // A hash that exists breaks `access_tokens.token_hash` → `Duplicate` (crate::error).
         let query = sqlx::query(
@@ -61,26 +77,11 @@ impl CredentialRepository for SqliteUnit {
         .bind(opt_time_ns(token.expires_at)?);
         execute(self.conn(), query).await.map(drop)
     }
-
-    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
-        // Expired or not: whether it still works is the caller's check.
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens \
-             WHERE token_hash = ?",
-        )
-        .bind(token_hash.to_owned())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(store_error)?;
-        row.as_ref().map(token_from_row).transpose()
-    }
-
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         let query = sqlx::query("DELETE FROM access_tokens WHERE token_hash = ?")
             .bind(token_hash.to_owned());
         Ok(execute(self.conn(), query).await? > 0)
     }
-
     async fn delete_tokens_of(&mut self, user: UserId) -> Result<u64, StoreError> {
         let query = sqlx::query("DELETE FROM access_tokens WHERE user_id = ?")
             .bind(id_text(user.as_uuid()));

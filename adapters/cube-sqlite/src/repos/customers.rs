@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use sqlx::SqlitePool;
 
@@ -107,6 +108,53 @@ impl CustomerRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "customer").await
     }
 
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        filter: &CustomerFilter,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // Only the conditions given, so an exact external id or phone uses its index.
+        let mut sql = String::from("SELECT c.doc FROM customers AS c WHERE c.data_owner_id = ?");
+        if filter.dataset.is_some() {
+            sql.push_str(" AND c.dataset = ?");
+        }
+        if filter.external_id.is_some() {
+            sql.push_str(" AND c.external_id = ?");
+        }
+        if filter.phone.is_some() {
+            sql.push_str(
+                " AND c.id IN (SELECT p.customer_id FROM customer_phones AS p \
+                 WHERE p.data_owner_id = c.data_owner_id AND p.phone = ?)",
+            );
+        }
+        for _ in filter.words.words() {
+            sql.push_str(" AND instr(c.search_text, ?) > 0");
+        }
+        sql.push_str(" ORDER BY c.seq LIMIT ? OFFSET ?");
+
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_text(owner.as_uuid()));
+        if let Some(dataset) = filter.dataset {
+            query = query.bind(dataset_text(dataset));
+        }
+        if let Some(external_id) = &filter.external_id {
+            query = query.bind(external_id.clone());
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.bind(phone.as_str().to_owned());
+        }
+        for word in filter.words.words() {
+            query = query.bind(word.clone());
+        }
+        let query = query
+            .bind(page_bound(page.limit))
+            .bind(page_bound(page.offset));
+        fetch_docs(self.conn(), query, "customer").await
+    }
+}
+
+#[async_trait]
+impl CustomerWrites for SqliteUnit {
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let id = id_text(customer.id().as_uuid());
         let owner = id_text(customer.data_owner().as_uuid());
@@ -155,49 +203,5 @@ impl CustomerRepository for SqliteUnit {
             execute(self.conn(), query).await?;
         }
         Ok(())
-    }
-
-    async fn customers(
-        &mut self,
-        owner: DataOwnerId,
-        filter: &CustomerFilter,
-        page: Page,
-    ) -> Result<Vec<Customer>, StoreError> {
-        // Only the conditions given, so an exact external id or phone uses its index.
-        let mut sql = String::from("SELECT c.doc FROM customers AS c WHERE c.data_owner_id = ?");
-        if filter.dataset.is_some() {
-            sql.push_str(" AND c.dataset = ?");
-        }
-        if filter.external_id.is_some() {
-            sql.push_str(" AND c.external_id = ?");
-        }
-        if filter.phone.is_some() {
-            sql.push_str(
-                " AND c.id IN (SELECT p.customer_id FROM customer_phones AS p \
-                 WHERE p.data_owner_id = c.data_owner_id AND p.phone = ?)",
-            );
-        }
-        for _ in filter.words.words() {
-            sql.push_str(" AND instr(c.search_text, ?) > 0");
-        }
-        sql.push_str(" ORDER BY c.seq LIMIT ? OFFSET ?");
-
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_text(owner.as_uuid()));
-        if let Some(dataset) = filter.dataset {
-            query = query.bind(dataset_text(dataset));
-        }
-        if let Some(external_id) = &filter.external_id {
-            query = query.bind(external_id.clone());
-        }
-        if let Some(phone) = &filter.phone {
-            query = query.bind(phone.as_str().to_owned());
-        }
-        for word in filter.words.words() {
-            query = query.bind(word.clone());
-        }
-        let query = query
-            .bind(page_bound(page.limit))
-            .bind(page_bound(page.offset));
-        fetch_docs(self.conn(), query, "customer").await
     }
 }

@@ -6,6 +6,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{DataOwnerId, OrganisationId};
+use cube_domain::ports::DataOwnerWrites;
 use cube_domain::ports::{DataOwnerRepository, StoreError};
 
 #[async_trait]
@@ -14,18 +15,6 @@ impl DataOwnerRepository for SqliteUnit {
         let query =
             sqlx::query("SELECT doc FROM data_owners WHERE id = ?").bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "data owner").await
-    }
-
-    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO data_owners (id, organisation_id, name, doc) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO UPDATE SET organisation_id = ?2, name = ?3, doc = ?4",
-        )
-        .bind(id_text(owner.id().as_uuid()))
-        .bind(id_text(owner.organisation().as_uuid()))
-        .bind(owner.name().as_str().to_owned())
-        .bind(to_doc("data owner", owner)?);
-        execute(self.conn(), query).await.map(drop)
     }
 
     async fn data_owners(
@@ -38,5 +27,20 @@ impl DataOwnerRepository for SqliteUnit {
         )
         .bind(id_text(organisation.as_uuid()));
         fetch_docs(self.conn(), query, "data owner").await
+    }
+}
+
+#[async_trait]
+impl DataOwnerWrites for SqliteUnit {
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO data_owners (id, organisation_id, name, doc) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET organisation_id = ?2, name = ?3, doc = ?4",
+        )
+        .bind(id_text(owner.id().as_uuid()))
+        .bind(id_text(owner.organisation().as_uuid()))
+        .bind(owner.name().as_str().to_owned())
+        .bind(to_doc("data owner", owner)?);
+        execute(self.conn(), query).await.map(drop)
     }
 }

@@ -13,6 +13,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
@@ -162,27 +163,6 @@ impl EnrollmentRepository for SqliteUnit {
         self.fetch_enrollment(query).await
     }
 
-    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let query = bind_enrollment(sqlx::query(INSERT), enrollment)?;
-        execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let query = bind_enrollment(sqlx::query(UPDATE), enrollment)?;
-        match execute(self.conn(), query).await? {
-            0 => Err(StoreError::Conflict(format!(
-                "enrollment {} does not exist (it was removed meanwhile)",
-                enrollment.id()
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
-        let query = sqlx::query("DELETE FROM enrollments WHERE id = ?").bind(id_text(id.as_uuid()));
-        execute(self.conn(), query).await.map(drop)
-    }
-
     async fn enrollments(
         &mut self,
         assignment: AssignmentId,
@@ -245,7 +225,28 @@ impl EnrollmentRepository for SqliteUnit {
             .bind(id_text(seller.as_uuid()));
         self.fetch_enrollments(query).await
     }
+}
 
+#[async_trait]
+impl EnrollmentWrites for SqliteUnit {
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let query = bind_enrollment(sqlx::query(INSERT), enrollment)?;
+        execute(self.conn(), query).await.map(drop)
+    }
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let query = bind_enrollment(sqlx::query(UPDATE), enrollment)?;
+        match execute(self.conn(), query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "enrollment {} does not exist (it was removed meanwhile)",
+                enrollment.id()
+            ))),
+            _ => Ok(()),
+        }
+    }
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM enrollments WHERE id = ?").bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
     async fn reserve_next(
         &mut self,
         request: &NextCustomerRequest,

@@ -7,6 +7,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
+use cube_domain::ports::FlowWrites;
 use cube_domain::ports::{FlowRepository, StoreError};
 
 #[async_trait]
@@ -15,23 +16,6 @@ impl FlowRepository for SqliteUnit {
         let query = sqlx::query("SELECT doc FROM flow_drafts WHERE flow_id = ?")
             .bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "flow draft").await
-    }
-
-    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO flow_drafts (flow_id, data_owner_id, doc) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (flow_id) DO UPDATE SET data_owner_id = ?2, doc = ?3",
-        )
-        .bind(id_text(draft.id.as_uuid()))
-        .bind(id_text(draft.data_owner.as_uuid()))
-        .bind(to_doc("flow draft", draft)?);
-        execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
-        let query =
-            sqlx::query("DELETE FROM flow_drafts WHERE flow_id = ?").bind(id_text(id.as_uuid()));
-        execute(self.conn(), query).await.map(drop)
     }
 
     async fn published_flow(
@@ -56,21 +40,6 @@ impl FlowRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "published flow").await
     }
 
-    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
-        // A plain INSERT: an existing version breaks the primary key → `Duplicate`.
-        let version = flow.version();
-        let query = sqlx::query(
-            "INSERT INTO published_flows (flow_id, version, data_owner_id, name, doc) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id_text(version.flow.as_uuid()))
-        .bind(i64::from(version.version))
-        .bind(id_text(flow.data_owner().as_uuid()))
-        .bind(flow.name().as_str().to_owned())
-        .bind(to_doc("published flow", flow)?);
-        execute(self.conn(), query).await.map(drop)
-    }
-
     async fn published_flows(
         &mut self,
         owner: DataOwnerId,
@@ -84,5 +53,38 @@ impl FlowRepository for SqliteUnit {
         )
         .bind(id_text(owner.as_uuid()));
         fetch_docs(self.conn(), query, "published flow").await
+    }
+}
+
+#[async_trait]
+impl FlowWrites for SqliteUnit {
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO flow_drafts (flow_id, data_owner_id, doc) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (flow_id) DO UPDATE SET data_owner_id = ?2, doc = ?3",
+        )
+        .bind(id_text(draft.id.as_uuid()))
+        .bind(id_text(draft.data_owner.as_uuid()))
+        .bind(to_doc("flow draft", draft)?);
+        execute(self.conn(), query).await.map(drop)
+    }
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
+        let query =
+            sqlx::query("DELETE FROM flow_drafts WHERE flow_id = ?").bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
+        // A plain INSERT: an existing version breaks the primary key → `Duplicate`.
+        let version = flow.version();
+        let query = sqlx::query(
+            "INSERT INTO published_flows (flow_id, version, data_owner_id, name, doc) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id_text(version.flow.as_uuid()))
+        .bind(i64::from(version.version))
+        .bind(id_text(flow.data_owner().as_uuid()))
+        .bind(flow.name().as_str().to_owned())
+        .bind(to_doc("published flow", flow)?);
+        execute(self.conn(), query).await.map(drop)
     }
 }

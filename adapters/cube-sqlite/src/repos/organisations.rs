@@ -7,6 +7,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::access::Organisation;
 use cube_domain::ids::OrganisationId;
+use cube_domain::ports::OrganisationWrites;
 use cube_domain::ports::{OrganisationRepository, StoreError};
 
 #[async_trait]
@@ -19,7 +20,10 @@ impl OrganisationRepository for SqliteUnit {
             sqlx::query("SELECT doc FROM organisations WHERE id = ?").bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "organisation").await
     }
+}
 
+#[async_trait]
+impl OrganisationWrites for SqliteUnit {
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO organisations (id, name, doc) VALUES (?1, ?2, ?3) \

@@ -8,6 +8,7 @@ use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
 };
@@ -15,6 +16,43 @@ use time::OffsetDateTime;
 
 #[async_trait]
 impl OutboxRepository for SqliteUnit {
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM outbox WHERE delivered = 0 AND failed_reason IS NULL \
+             ORDER BY created_at, seq LIMIT ?",
+        )
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "outbox message").await
+    }
+
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc, failed_reason FROM outbox WHERE failed_reason IS NOT NULL \
+             AND assignment_id IN (SELECT value FROM json_each(?)) \
+             ORDER BY created_at, seq LIMIT ?",
+        )
+        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedMessage {
+                    message: doc_of(row, "outbox message")?,
+                    reason: col(row, "failed_reason")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OutboxWrites for SqliteUnit {
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO outbox (id, assignment_id, enrollment_id, created_at, doc) \
@@ -27,16 +65,6 @@ impl OutboxRepository for SqliteUnit {
         .bind(to_doc("outbox message", message)?);
         execute(self.conn(), query).await.map(drop)
     }
-
-    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM outbox WHERE delivered = 0 AND failed_reason IS NULL \
-             ORDER BY created_at, seq LIMIT ?",
-        )
-        .bind(i64::from(limit));
-        fetch_docs(self.conn(), query, "outbox message").await
-    }
-
     async fn claim_messages(
         &mut self,
         limit: u32,
@@ -71,14 +99,12 @@ impl OutboxRepository for SqliteUnit {
         execute(self.conn(), query).await?;
         Ok(claimed)
     }
-
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         let query =
             sqlx::query("UPDATE outbox SET delivered = 1 WHERE id = ? AND failed_reason IS NULL")
                 .bind(id_text(id.as_uuid()));
         execute(self.conn(), query).await.map(drop)
     }
-
     async fn defer(
         &mut self,
         id: OutboxMessageId,
@@ -92,7 +118,6 @@ impl OutboxRepository for SqliteUnit {
         .bind(id_text(id.as_uuid()));
         execute(self.conn(), query).await.map(drop)
     }
-
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         let query = sqlx::query(
             "UPDATE outbox SET failed_reason = ? \
@@ -101,30 +126,5 @@ impl OutboxRepository for SqliteUnit {
         .bind(reason.to_owned())
         .bind(id_text(id.as_uuid()));
         execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn failed_messages(
-        &mut self,
-        assignments: &[AssignmentId],
-        limit: u32,
-    ) -> Result<Vec<FailedMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT doc, failed_reason FROM outbox WHERE failed_reason IS NOT NULL \
-             AND assignment_id IN (SELECT value FROM json_each(?)) \
-             ORDER BY created_at, seq LIMIT ?",
-        )
-        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
-        .bind(i64::from(limit))
-        .fetch_all(self.conn())
-        .await
-        .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(FailedMessage {
-                    message: doc_of(row, "outbox message")?,
-                    reason: col(row, "failed_reason")?,
-                })
-            })
-            .collect()
     }
 }

@@ -14,59 +14,12 @@ use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{OutcomeLog, StoreError};
 use time::OffsetDateTime;
 
 #[async_trait]
 impl OutcomeLog for SqliteUnit {
-    async fn append_event(
-        &mut self,
-        event: &OutcomeEvent,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<(), StoreError> {
-        // A key the user used before in the assignment breaks the unique index
-        // `outcome_events_request_key` → `Duplicate`; SQLite keeps the transaction usable
-        // after it.
-        let query = sqlx::query(
-            "INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id, \
-                occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
-                to_category, meeting_id, request_key, request_fingerprint, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id_text(event.id.as_uuid()))
-        .bind(id_text(event.assignment.as_uuid()))
-        .bind(id_text(event.enrollment.as_uuid()))
-        .bind(id_text(event.customer.as_uuid()))
-        .bind(time_ns(event.occurred_at)?)
-        .bind(opt_id_text(event.user.map(|u| u.as_uuid())))
-        .bind(opt_id_text(event.outcome.map(|o| o.as_uuid())))
-        .bind(class_text(event.class))
-        .bind(event.option.clone())
-        .bind(id_text(event.from_state.as_uuid()))
-        .bind(id_text(event.to_state.as_uuid()))
-        .bind(category_text(event.to_category))
-        .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
-        .bind(idempotency_key.map(|k| k.key.clone()))
-        .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
-        .bind(to_doc("outcome event", event)?);
-        execute(self.conn(), query).await?;
-        for (position, line) in (0i64..).zip(&event.products) {
-            let query = sqlx::query(
-                "INSERT INTO outcome_product_lines \
-                    (event_id, position, product_id, quantity, unit_price, currency) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id_text(event.id.as_uuid()))
-            .bind(position)
-            .bind(id_text(line.product.as_uuid()))
-            .bind(i64::from(line.quantity))
-            .bind(line.unit_price.to_string())
-            .bind(line.currency.as_str().to_owned());
-            execute(self.conn(), query).await?;
-        }
-        Ok(())
-    }
-
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
@@ -127,5 +80,56 @@ impl OutcomeLog for SqliteUnit {
         .bind(bound_ns(from))
         .bind(bound_ns(to));
         fetch_docs(self.conn(), query, "outcome event").await
+    }
+}
+
+#[async_trait]
+impl OutcomeLogWrites for SqliteUnit {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        // A key the user used before in the assignment breaks the unique index
+        // `outcome_events_request_key` → `Duplicate`; SQLite keeps the transaction usable
+        // after it.
+        let query = sqlx::query(
+            "INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id, \
+                occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
+                to_category, meeting_id, request_key, request_fingerprint, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id_text(event.id.as_uuid()))
+        .bind(id_text(event.assignment.as_uuid()))
+        .bind(id_text(event.enrollment.as_uuid()))
+        .bind(id_text(event.customer.as_uuid()))
+        .bind(time_ns(event.occurred_at)?)
+        .bind(opt_id_text(event.user.map(|u| u.as_uuid())))
+        .bind(opt_id_text(event.outcome.map(|o| o.as_uuid())))
+        .bind(class_text(event.class))
+        .bind(event.option.clone())
+        .bind(id_text(event.from_state.as_uuid()))
+        .bind(id_text(event.to_state.as_uuid()))
+        .bind(category_text(event.to_category))
+        .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
+        .bind(idempotency_key.map(|k| k.key.clone()))
+        .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
+        .bind(to_doc("outcome event", event)?);
+        execute(self.conn(), query).await?;
+        for (position, line) in (0i64..).zip(&event.products) {
+            let query = sqlx::query(
+                "INSERT INTO outcome_product_lines \
+                    (event_id, position, product_id, quantity, unit_price, currency) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id_text(event.id.as_uuid()))
+            .bind(position)
+            .bind(id_text(line.product.as_uuid()))
+            .bind(i64::from(line.quantity))
+            .bind(line.unit_price.to_string())
+            .bind(line.currency.as_str().to_owned());
+            execute(self.conn(), query).await?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@ use crate::codec::{id_text, to_doc};
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{DataOwnerId, ProductId};
+use cube_domain::ports::ProductWrites;
 use cube_domain::ports::{ProductRepository, StoreError};
 use cube_domain::product::Product;
 
@@ -17,6 +18,17 @@ impl ProductRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "product").await
     }
 
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM products WHERE data_owner_id = ? ORDER BY name COLLATE BINARY, id",
+        )
+        .bind(id_text(owner.as_uuid()));
+        fetch_docs(self.conn(), query, "product").await
+    }
+}
+
+#[async_trait]
+impl ProductWrites for SqliteUnit {
     async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
         // Another product's code breaks `UNIQUE (data_owner_id, code)` → `Duplicate`.
         let query = sqlx::query(
@@ -29,13 +41,5 @@ impl ProductRepository for SqliteUnit {
         .bind(product.code().to_owned())
         .bind(to_doc("product", product)?);
         execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM products WHERE data_owner_id = ? ORDER BY name COLLATE BINARY, id",
-        )
-        .bind(id_text(owner.as_uuid()));
-        fetch_docs(self.conn(), query, "product").await
     }
 }

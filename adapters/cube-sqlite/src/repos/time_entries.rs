@@ -7,6 +7,7 @@ use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::TimeEntryWrites;
 use cube_domain::ports::{StoreError, TimeEntryRepository};
 use cube_domain::time_entry::TimeEntry;
 use sqlx::sqlite::SqliteRow;
@@ -28,21 +29,6 @@ fn time_entry_from_row(row: &SqliteRow) -> Result<TimeEntry, StoreError> {
 
 #[async_trait]
 impl TimeEntryRepository for SqliteUnit {
-    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO time_entries (id, user_id, assignment_id, start_at, end_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (id) DO UPDATE SET user_id = ?2, assignment_id = ?3, start_at = ?4, \
-                end_at = ?5",
-        )
-        .bind(id_text(entry.id.as_uuid()))
-        .bind(id_text(entry.user.as_uuid()))
-        .bind(id_text(entry.assignment.as_uuid()))
-        .bind(time_ns(entry.start)?)
-        .bind(opt_time_ns(entry.end)?);
-        execute(self.conn(), query).await.map(drop)
-    }
-
     async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
         // Use cases stop the running entry before starting another; should two run, the
         // earliest started is the one to stop first.
@@ -100,5 +86,23 @@ impl TimeEntryRepository for SqliteUnit {
         .await
         .map_err(store_error)?;
         rows.iter().map(time_entry_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl TimeEntryWrites for SqliteUnit {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO time_entries (id, user_id, assignment_id, start_at, end_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (id) DO UPDATE SET user_id = ?2, assignment_id = ?3, start_at = ?4, \
+                end_at = ?5",
+        )
+        .bind(id_text(entry.id.as_uuid()))
+        .bind(id_text(entry.user.as_uuid()))
+        .bind(id_text(entry.assignment.as_uuid()))
+        .bind(time_ns(entry.start)?)
+        .bind(opt_time_ns(entry.end)?);
+        execute(self.conn(), query).await.map(drop)
     }
 }

@@ -9,6 +9,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::access::User;
 use cube_domain::ids::{OrganisationId, UserId};
+use cube_domain::ports::UserWrites;
 use cube_domain::ports::{StoreError, UserRepository};
 use cube_domain::values::Email;
 
@@ -27,6 +28,17 @@ impl UserRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "user").await
     }
 
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM users WHERE organisation_id = ? ORDER BY name COLLATE BINARY, id",
+        )
+        .bind(id_text(organisation.as_uuid()));
+        fetch_docs(self.conn(), query, "user").await
+    }
+}
+
+#[async_trait]
+impl UserWrites for SqliteUnit {
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
         // Another user's e-mail (in any case) in the same organisation breaks
         // `users_organisation_login_key` → `Duplicate` (crate::error).
@@ -40,13 +52,5 @@ impl UserRepository for SqliteUnit {
         .bind(user.email.as_str().to_owned())
         .bind(to_doc("user", user)?);
         execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM users WHERE organisation_id = ? ORDER BY name COLLATE BINARY, id",
-        )
-        .bind(id_text(organisation.as_uuid()));
-        fetch_docs(self.conn(), query, "user").await
     }
 }

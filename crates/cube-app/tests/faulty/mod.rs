@@ -25,6 +25,11 @@ use cube_domain::ports::{
     OrganisationRepository, OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository,
     ReportRepository, Store, StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
 };
+use cube_domain::ports::{
+    AssignmentWrites, CalendarWrites, CredentialWrites, CustomerWrites, DataOwnerWrites,
+    EnrollmentWrites, FlowWrites, OrganisationWrites, OutboxWrites, OutcomeLogWrites,
+    ProductWrites, ReadUnit, TimeEntryWrites, UserWrites,
+};
 use cube_domain::product::Product;
 use cube_domain::reports::{
     HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow,
@@ -61,8 +66,10 @@ impl Store for FaultyStore {
         Ok(self.faulty(self.inner.begin().await?))
     }
 
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        Ok(self.faulty(self.inner.begin_read().await?))
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
+        // Faults are injected into write units' reads as well, so a read unit is one.
+        let unit: Box<dyn UnitOfWork> = self.faulty(self.inner.begin().await?);
+        Ok(unit)
     }
 }
 
@@ -98,6 +105,10 @@ impl OrganisationRepository for Faulty {
     ) -> Result<Option<Organisation>, StoreError> {
         self.inner.organisation(id).await
     }
+}
+
+#[async_trait]
+impl OrganisationWrites for Faulty {
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
         self.inner.save_organisation(organisation).await
     }
@@ -111,11 +122,15 @@ impl UserRepository for Faulty {
     async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError> {
         self.inner.users_by_email(email).await
     }
-    async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
-        self.inner.save_user(user).await
-    }
     async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
         self.inner.users(organisation).await
+    }
+}
+
+#[async_trait]
+impl UserWrites for Faulty {
+    async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.inner.save_user(user).await
     }
 }
 
@@ -124,14 +139,18 @@ impl DataOwnerRepository for Faulty {
     async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError> {
         self.inner.data_owner(id).await
     }
-    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
-        self.inner.save_data_owner(owner).await
-    }
     async fn data_owners(
         &mut self,
         organisation: OrganisationId,
     ) -> Result<Vec<DataOwner>, StoreError> {
         self.inner.data_owners(organisation).await
+    }
+}
+
+#[async_trait]
+impl DataOwnerWrites for Faulty {
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        self.inner.save_data_owner(owner).await
     }
 }
 
@@ -156,9 +175,6 @@ impl CustomerRepository for Faulty {
     ) -> Result<Option<Customer>, StoreError> {
         self.inner.find_customer(owner, key, except).await
     }
-    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
-        self.inner.save_customer(customer).await
-    }
     async fn customers(
         &mut self,
         owner: DataOwnerId,
@@ -170,12 +186,16 @@ impl CustomerRepository for Faulty {
 }
 
 #[async_trait]
+impl CustomerWrites for Faulty {
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        self.inner.save_customer(customer).await
+    }
+}
+
+#[async_trait]
 impl ProductRepository for Faulty {
     async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError> {
         self.inner.product(id).await
-    }
-    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
-        self.inner.save_product(product).await
     }
     async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
         self.inner.products(owner).await
@@ -183,15 +203,16 @@ impl ProductRepository for Faulty {
 }
 
 #[async_trait]
+impl ProductWrites for Faulty {
+    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
+        self.inner.save_product(product).await
+    }
+}
+
+#[async_trait]
 impl FlowRepository for Faulty {
     async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError> {
         self.inner.flow_draft(id).await
-    }
-    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
-        self.inner.save_flow_draft(draft).await
-    }
-    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
-        self.inner.delete_flow_draft(id).await
     }
     async fn published_flow(
         &mut self,
@@ -205,9 +226,6 @@ impl FlowRepository for Faulty {
     ) -> Result<Option<PublishedFlow>, StoreError> {
         self.inner.latest_published_flow(id).await
     }
-    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
-        self.inner.save_published_flow(flow).await
-    }
     async fn published_flows(
         &mut self,
         owner: DataOwnerId,
@@ -217,12 +235,22 @@ impl FlowRepository for Faulty {
 }
 
 #[async_trait]
+impl FlowWrites for Faulty {
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        self.inner.save_flow_draft(draft).await
+    }
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
+        self.inner.delete_flow_draft(id).await
+    }
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
+        self.inner.save_published_flow(flow).await
+    }
+}
+
+#[async_trait]
 impl AssignmentRepository for Faulty {
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError> {
         self.inner.assignment(id).await
-    }
-    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
-        self.inner.save_assignment(assignment).await
     }
     async fn assignments(
         &mut self,
@@ -233,12 +261,16 @@ impl AssignmentRepository for Faulty {
 }
 
 #[async_trait]
+impl AssignmentWrites for Faulty {
+    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
+        self.inner.save_assignment(assignment).await
+    }
+}
+
+#[async_trait]
 impl CalendarRepository for Faulty {
     async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
         self.inner.calendar(id).await
-    }
-    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
-        self.inner.save_calendar(calendar).await
     }
     async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
         self.inner.calendars(owner).await
@@ -259,11 +291,18 @@ impl CalendarRepository for Faulty {
     ) -> Result<Vec<Meeting>, StoreError> {
         self.inner.meetings(assignments, from, to).await
     }
-    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
-        self.inner.insert_meeting(meeting).await
-    }
     async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
         self.inner.meeting(id).await
+    }
+}
+
+#[async_trait]
+impl CalendarWrites for Faulty {
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        self.inner.save_calendar(calendar).await
+    }
+    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
+        self.inner.insert_meeting(meeting).await
     }
 }
 
@@ -278,15 +317,6 @@ impl EnrollmentRepository for Faulty {
         customer: CustomerId,
     ) -> Result<Option<Enrollment>, StoreError> {
         self.inner.enrollment_of(assignment, customer).await
-    }
-    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        self.inner.insert_enrollment(enrollment).await
-    }
-    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        self.inner.update_enrollment(enrollment).await
-    }
-    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
-        self.inner.delete_enrollment(id).await
     }
     async fn enrollments(
         &mut self,
@@ -311,6 +341,19 @@ impl EnrollmentRepository for Faulty {
     ) -> Result<Vec<Enrollment>, StoreError> {
         self.inner.follow_ups(assignments, seller, until).await
     }
+}
+
+#[async_trait]
+impl EnrollmentWrites for Faulty {
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        self.inner.insert_enrollment(enrollment).await
+    }
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        self.inner.update_enrollment(enrollment).await
+    }
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        self.inner.delete_enrollment(id).await
+    }
     async fn reserve_next(
         &mut self,
         request: &NextCustomerRequest,
@@ -321,13 +364,6 @@ impl EnrollmentRepository for Faulty {
 
 #[async_trait]
 impl OutcomeLog for Faulty {
-    async fn append_event(
-        &mut self,
-        event: &OutcomeEvent,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<(), StoreError> {
-        self.inner.append_event(event, idempotency_key).await
-    }
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
@@ -358,6 +394,17 @@ impl OutcomeLog for Faulty {
 }
 
 #[async_trait]
+impl OutcomeLogWrites for Faulty {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        self.inner.append_event(event, idempotency_key).await
+    }
+}
+
+#[async_trait]
 impl ImportRepository for Faulty {
     async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         self.inner.import_batch(batch).await
@@ -366,9 +413,6 @@ impl ImportRepository for Faulty {
 
 #[async_trait]
 impl TimeEntryRepository for Faulty {
-    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
-        self.inner.save_time_entry(entry).await
-    }
     async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
         self.inner.running_time_entry(user).await
     }
@@ -393,12 +437,30 @@ impl TimeEntryRepository for Faulty {
 }
 
 #[async_trait]
-impl OutboxRepository for Faulty {
-    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
-        self.inner.enqueue(message).await
+impl TimeEntryWrites for Faulty {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        self.inner.save_time_entry(entry).await
     }
+}
+
+#[async_trait]
+impl OutboxRepository for Faulty {
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         self.inner.pending_messages(limit).await
+    }
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        self.inner.failed_messages(assignments, limit).await
+    }
+}
+
+#[async_trait]
+impl OutboxWrites for Faulty {
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
+        self.inner.enqueue(message).await
     }
     async fn claim_messages(
         &mut self,
@@ -420,13 +482,6 @@ impl OutboxRepository for Faulty {
     }
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         self.inner.mark_failed(id, reason).await
-    }
-    async fn failed_messages(
-        &mut self,
-        assignments: &[AssignmentId],
-        limit: u32,
-    ) -> Result<Vec<FailedMessage>, StoreError> {
-        self.inner.failed_messages(assignments, limit).await
     }
 }
 
@@ -481,6 +536,13 @@ impl CredentialRepository for Faulty {
     async fn password_hash(&mut self, user: UserId) -> Result<Option<String>, StoreError> {
         self.inner.password_hash(user).await
     }
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
+        self.inner.token(token_hash).await
+    }
+}
+
+#[async_trait]
+impl CredentialWrites for Faulty {
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError> {
         if self.fail_passwords {
             return Err(StoreError::Unavailable("the password table is down".into()));
@@ -489,9 +551,6 @@ impl CredentialRepository for Faulty {
     }
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
         self.inner.insert_token(token).await
-    }
-    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
-        self.inner.token(token_hash).await
     }
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         self.inner.delete_token(token_hash).await

@@ -45,12 +45,18 @@ impl AccessToken {
 pub trait CredentialRepository: Send {
     /// The user's password hash (PHC string), if a password is set.
     async fn password_hash(&mut self, user: UserId) -> Result<Option<String>, StoreError>;
+    /// The token with this hash, expired or not.
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError>;
+}
+
+/// The writes of [`CredentialRepository`]: only a [`UnitOfWork`] has them.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CredentialWrites: Send {
     /// Sets or replaces the user's password hash.
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError>;
     /// Stores a new token; MUST return `Duplicate` if the hash exists.
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError>;
-    /// The token with this hash, expired or not.
-    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError>;
     /// Revokes one token; returns whether it existed.
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError>;
     /// Revokes every token of a user (deactivation, password change); returns how many.

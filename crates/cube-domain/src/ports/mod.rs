@@ -10,16 +10,18 @@ mod reports;
 mod store;
 
 pub use clock::{Clock, IdGenerator};
-pub use credentials::{AccessToken, CredentialRepository, TokenKind};
+pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
 pub use gateways::{
     ClaimedMessage, EmailGateway, EmailMessage, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
     NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage, Telephony, retry_delay,
 };
 pub use reports::ReportRepository;
 pub use store::{
-    AssignmentRepository, CalendarRepository, CustomerKey, CustomerRepository, DataOwnerRepository,
-    EnrollmentRepository, FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository,
-    ImportRow, ImportedRow, NextCustomerRequest, OnMatch, OrganisationRepository, OutboxRepository,
-    OutcomeLog, Page, ProductRepository, RowCustomer, Store, StoreError, TimeEntryRepository,
-    UnitOfWork, UserRepository,
+    AssignmentRepository, AssignmentWrites, CalendarRepository, CalendarWrites, CustomerKey,
+    CustomerRepository, CustomerWrites, DataOwnerRepository, DataOwnerWrites, EnrollmentRepository,
+    EnrollmentWrites, FlowRepository, FlowWrites, Handout, ImportBatch, ImportCounts,
+    ImportRepository, ImportRow, ImportedRow, NextCustomerRequest, OnMatch, OrganisationRepository,
+    OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog, OutcomeLogWrites, Page,
+    ProductRepository, ProductWrites, ReadUnit, RowCustomer, Store, StoreError,
+    TimeEntryRepository, TimeEntryWrites, UnitOfWork, UserRepository, UserWrites,
 };

@@ -147,7 +147,7 @@ pub trait Store: Send + Sync {
     /// PostgreSQL: a `READ ONLY` transaction). Writing through it may fail. There is no
     /// default: a store that wraps another MUST forward it, or every read of the wrapped
     /// store would silently take the write path.
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError>;
 
     /// `EnrollmentRepository::reserve_next` in a unit of its own, committed at once.
     async fn reserve_next(
@@ -161,14 +161,12 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// One transaction over every repository. Dropping it without `commit` rolls back.
-///
-/// How to use one: after any error, drop it (PostgreSQL refuses further statements in a
-/// failed transaction); never call `Store::begin` or `Store::reserve_next` while holding one
-/// in the same task (the in-memory store serializes units and would wait for itself).
-/// Lists said to be "by name" are in byte order of the name, ties by id.
-#[async_trait]
-pub trait UnitOfWork:
+/// A transaction that only reads: every lookup, list and tally, and nothing that writes.
+/// [`Store::begin_read`] opens one; a [`UnitOfWork`] is one too, so a function that only
+/// reads takes `&mut dyn ReadUnit` and is handed either. A read-only use case cannot write
+/// by mistake, and the compiler — not the call site — picks the lock (SQLite: no write lock).
+/// Dropping it ends it.
+pub trait ReadUnit:
     OrganisationRepository
     + UserRepository
     + DataOwnerRepository
@@ -182,9 +180,55 @@ pub trait UnitOfWork:
     + TimeEntryRepository
     + OutboxRepository
     + crate::ports::ReportRepository
-    + ImportRepository
     + crate::ports::CredentialRepository
     + Send
+{
+}
+
+impl<T> ReadUnit for T where
+    T: OrganisationRepository
+        + UserRepository
+        + DataOwnerRepository
+        + CustomerRepository
+        + ProductRepository
+        + FlowRepository
+        + AssignmentRepository
+        + CalendarRepository
+        + EnrollmentRepository
+        + OutcomeLog
+        + TimeEntryRepository
+        + OutboxRepository
+        + crate::ports::ReportRepository
+        + crate::ports::CredentialRepository
+        + Send
+        + ?Sized
+{
+}
+
+/// One transaction over every repository, reads and writes. Dropping it without `commit`
+/// rolls back.
+///
+/// How to use one: after any error, drop it (PostgreSQL refuses further statements in a
+/// failed transaction); never call `Store::begin` or `Store::reserve_next` while holding one
+/// in the same task (the in-memory store serializes units and would wait for itself).
+/// Lists said to be "by name" are in byte order of the name, ties by id.
+#[async_trait]
+pub trait UnitOfWork:
+    ReadUnit
+    + OrganisationWrites
+    + UserWrites
+    + DataOwnerWrites
+    + CustomerWrites
+    + ProductWrites
+    + FlowWrites
+    + AssignmentWrites
+    + CalendarWrites
+    + EnrollmentWrites
+    + OutcomeLogWrites
+    + TimeEntryWrites
+    + OutboxWrites
+    + ImportRepository
+    + crate::ports::CredentialWrites
 {
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -198,6 +242,11 @@ pub trait OrganisationRepository: Send {
         &mut self,
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError>;
+}
+
+/// The writes of [`OrganisationRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait OrganisationWrites: Send {
     /// Inserts or updates.
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError>;
 }
@@ -211,13 +260,18 @@ pub trait UserRepository: Send {
     /// to several organisations), ordered by organisation id; compared by
     /// [`Email::login_key`]: MUST find `kari@x.no` for `Kari@X.no`.
     async fn users_by_email(&mut self, email: &Email) -> Result<Vec<User>, StoreError>;
+    /// The organisation's users, by name.
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError>;
+}
+
+/// The writes of [`UserRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait UserWrites: Send {
     /// Inserts or updates; MUST return `Duplicate` when another user of the same
     /// organisation has the e-mail, by [`Email::login_key`] (`Kari@x.no` and `kari@x.no` are
     /// one address). A user of another organisation with the address is no conflict: telling
     /// one organisation that an address is taken elsewhere would reveal another's users.
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError>;
-    /// The organisation's users, by name.
-    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError>;
 }
 
 /// Data owners.
@@ -225,16 +279,21 @@ pub trait UserRepository: Send {
 pub trait DataOwnerRepository: Send {
     /// One data owner.
     async fn data_owner(&mut self, id: DataOwnerId) -> Result<Option<DataOwner>, StoreError>;
-    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
-    /// created) it since this unit read it, so a write checked against what was read (a
-    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
-    /// run one at a time never sees this).
-    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
     /// The organisation's data owners, by name.
     async fn data_owners(
         &mut self,
         organisation: OrganisationId,
     ) -> Result<Vec<DataOwner>, StoreError>;
+}
+
+/// The writes of [`DataOwnerRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait DataOwnerWrites: Send {
+    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
+    async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
 }
 
 /// Customers.
@@ -253,8 +312,6 @@ pub trait CustomerRepository: Send {
         key: &CustomerKey,
         except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError>;
-    /// Inserts or updates.
-    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// A page of the data owner's customers that `filter` matches
     /// (`CustomerFilter::matches`, exactly), oldest first; the page counts matches only.
     async fn customers(
@@ -265,15 +322,27 @@ pub trait CustomerRepository: Send {
     ) -> Result<Vec<Customer>, StoreError>;
 }
 
+/// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait CustomerWrites: Send {
+    /// Inserts or updates.
+    async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+}
+
 /// The product catalogue.
 #[async_trait]
 pub trait ProductRepository: Send {
     /// One product.
     async fn product(&mut self, id: ProductId) -> Result<Option<Product>, StoreError>;
-    /// Inserts or updates; MUST return `Duplicate` when the data owner has the code already.
-    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError>;
     /// The data owner's products, by name.
     async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError>;
+}
+
+/// The writes of [`ProductRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait ProductWrites: Send {
+    /// Inserts or updates; MUST return `Duplicate` when the data owner has the code already.
+    async fn save_product(&mut self, product: &Product) -> Result<(), StoreError>;
 }
 
 /// Flows: at most one draft per flow, and its frozen published versions.
@@ -281,13 +350,6 @@ pub trait ProductRepository: Send {
 pub trait FlowRepository: Send {
     /// The flow's current draft.
     async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError>;
-    /// Inserts or replaces the flow's draft; MUST return `Conflict` if another unit changed (or
-    /// created) it since this unit read it, so a write checked against what was read (a
-    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
-    /// run one at a time never sees this).
-    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError>;
-    /// Removes the flow's draft (after publishing it).
-    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError>;
     /// One published version.
     async fn published_flow(
         &mut self,
@@ -298,9 +360,6 @@ pub trait FlowRepository: Send {
         &mut self,
         id: FlowId,
     ) -> Result<Option<PublishedFlow>, StoreError>;
-    /// Stores a published version; MUST return `Duplicate` if that version exists (versions
-    /// are frozen).
-    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError>;
     /// The newest published version of each of the data owner's flows, by name.
     async fn published_flows(
         &mut self,
@@ -308,16 +367,26 @@ pub trait FlowRepository: Send {
     ) -> Result<Vec<PublishedFlow>, StoreError>;
 }
 
+/// The writes of [`FlowRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait FlowWrites: Send {
+    /// Inserts or replaces the flow's draft; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError>;
+    /// Removes the flow's draft (after publishing it).
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError>;
+    /// Stores a published version; MUST return `Duplicate` if that version exists (versions
+    /// are frozen).
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError>;
+}
+
 /// Assignments.
 #[async_trait]
 pub trait AssignmentRepository: Send {
     /// One assignment.
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError>;
-    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
-    /// created) it since this unit read it, so a write checked against what was read (a
-    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
-    /// run one at a time never sees this).
-    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError>;
     /// The organisation's assignments, by name.
     async fn assignments(
         &mut self,
@@ -325,13 +394,21 @@ pub trait AssignmentRepository: Send {
     ) -> Result<Vec<Assignment>, StoreError>;
 }
 
+/// The writes of [`AssignmentRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait AssignmentWrites: Send {
+    /// Inserts or updates; MUST return `Conflict` if another unit changed (or
+    /// created) it since this unit read it, so a write checked against what was read (a
+    /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
+    /// run one at a time never sees this).
+    async fn save_assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError>;
+}
+
 /// Calendars and meetings.
 #[async_trait]
 pub trait CalendarRepository: Send {
     /// One calendar.
     async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError>;
-    /// Inserts or updates.
-    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError>;
     /// The data owner's calendars.
     async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError>;
     /// The calendar's meetings that overlap `[from, to)`, by start.
@@ -348,10 +425,17 @@ pub trait CalendarRepository: Send {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<Meeting>, StoreError>;
-    /// Books a meeting; MUST return `Duplicate` if the id exists.
-    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError>;
     /// One meeting.
     async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError>;
+}
+
+/// The writes of [`CalendarRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait CalendarWrites: Send {
+    /// Inserts or updates.
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError>;
+    /// Books a meeting; MUST return `Duplicate` if the id exists.
+    async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError>;
 }
 
 /// Enrollments: the "now" of each customer in each assignment.
@@ -365,13 +449,6 @@ pub trait EnrollmentRepository: Send {
         assignment: AssignmentId,
         customer: CustomerId,
     ) -> Result<Option<Enrollment>, StoreError>;
-    /// Enrolls; MUST return `Duplicate` when the customer is already in the assignment.
-    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
-    /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist, or
-    /// if it was changed by another unit of work since this one read it (no lost updates).
-    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
-    /// Takes it out of the assignment.
-    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
     /// All of the assignment's enrollments, in import order (bulk work, current reports).
     async fn enrollments(
         &mut self,
@@ -393,6 +470,18 @@ pub trait EnrollmentRepository: Send {
         seller: UserId,
         until: OffsetDateTime,
     ) -> Result<Vec<Enrollment>, StoreError>;
+}
+
+/// The writes of [`EnrollmentRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait EnrollmentWrites: Send {
+    /// Enrolls; MUST return `Duplicate` when the customer is already in the assignment.
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
+    /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist, or
+    /// if it was changed by another unit of work since this one read it (no lost updates).
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
+    /// Takes it out of the assignment.
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
     /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
     /// over the assignment's enrollments with `request.setup`) and reserves it until
     /// `now + setup.lease`, as part of this unit: two units at the same instant, even through
@@ -407,15 +496,6 @@ pub trait EnrollmentRepository: Send {
 /// The append-only outcome log.
 #[async_trait]
 pub trait OutcomeLog: Send {
-    /// Appends an event. With an idempotency key, stores its fingerprint with it, and MUST
-    /// return `Duplicate` when an event with that key exists for the same assignment and the
-    /// same user (`event.user`, which a keyed event always has; `event_by_key` then finds
-    /// the first one). Another user's event with the same key is no collision.
-    async fn append_event(
-        &mut self,
-        event: &OutcomeEvent,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<(), StoreError>;
     /// The event `user` recorded under an idempotency key in an assignment, with the
     /// fingerprint stored with it; never another user's.
     async fn event_by_key(
@@ -438,6 +518,20 @@ pub trait OutcomeLog: Send {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeEvent>, StoreError>;
+}
+
+/// The writes of [`OutcomeLog`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait OutcomeLogWrites: Send {
+    /// Appends an event. With an idempotency key, stores its fingerprint with it, and MUST
+    /// return `Duplicate` when an event with that key exists for the same assignment and the
+    /// same user (`event.user`, which a keyed event always has; `event_by_key` then finds
+    /// the first one). Another user's event with the same key is no collision.
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError>;
 }
 
 /// One customer of an import batch, parsed and checked, with the id its enrollment gets if
@@ -562,8 +656,6 @@ pub trait ImportRepository: Send {
 /// Time entries.
 #[async_trait]
 pub trait TimeEntryRepository: Send {
-    /// Inserts or updates.
-    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError>;
     /// The user's running entry, if the clock runs.
     async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError>;
     /// The assignments' entries overlapping `[from, to)`.
@@ -586,14 +678,33 @@ pub trait TimeEntryRepository: Send {
     ) -> Result<Vec<TimeEntry>, StoreError>;
 }
 
+/// The writes of [`TimeEntryRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait TimeEntryWrites: Send {
+    /// Inserts or updates.
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError>;
+}
+
 /// The transactional outbox.
 #[async_trait]
 pub trait OutboxRepository: Send {
-    /// Enqueues a message, delivered only if this unit of work commits.
-    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
     /// Up to `limit` messages neither delivered nor failed, by creation time then enqueue
     /// order, whether due now or waiting for a retry (what is still to be delivered).
     async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Up to `limit` failed messages of the given assignments with their reasons, by
+    /// creation time then enqueue order.
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError>;
+}
+
+/// The writes of [`OutboxRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait OutboxWrites: Send {
+    /// Enqueues a message, delivered only if this unit of work commits.
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
     /// Claims up to `limit` pending messages that are due at `now` (never tried, or their
     /// retry time or earlier claim has passed), in the order of `pending_messages`, and MUST
     /// make each not due again before `until`, so another round (another server process)
@@ -620,13 +731,6 @@ pub trait OutboxRepository: Send {
         id: crate::ids::OutboxMessageId,
         reason: &str,
     ) -> Result<(), StoreError>;
-    /// Up to `limit` failed messages of the given assignments with their reasons, by
-    /// creation time then enqueue order.
-    async fn failed_messages(
-        &mut self,
-        assignments: &[AssignmentId],
-        limit: u32,
-    ) -> Result<Vec<FailedMessage>, StoreError>;
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::{MIN, MemoryUnit, distinct, earliest, sorted_by};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
+use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
 use time::OffsetDateTime;
 
@@ -12,11 +13,6 @@ use time::OffsetDateTime;
 impl CalendarRepository for MemoryUnit {
     async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
         Ok(self.data.calendars.get(&id).cloned())
-    }
-
-    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
-        self.put(|d| &mut d.calendars, calendar.id, calendar.clone());
-        Ok(())
     }
 
     async fn calendars(&mut self, owner: DataOwnerId) -> Result<Vec<Calendar>, StoreError> {
@@ -70,6 +66,17 @@ impl CalendarRepository for MemoryUnit {
         Ok(found.into_iter().cloned().collect())
     }
 
+    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
+        Ok(self.data.meetings.get(&id).cloned())
+    }
+}
+
+#[async_trait]
+impl CalendarWrites for MemoryUnit {
+    async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError> {
+        self.put(|d| &mut d.calendars, calendar.id, calendar.clone());
+        Ok(())
+    }
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
         if self.data.meetings.contains_key(&meeting.id) {
             return Err(StoreError::Duplicate(format!("meeting {}", meeting.id)));
@@ -86,9 +93,5 @@ impl CalendarRepository for MemoryUnit {
         );
         self.put(|d| &mut d.meetings, meeting.id, meeting.clone());
         Ok(())
-    }
-
-    async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
-        Ok(self.data.meetings.get(&id).cloned())
     }
 }

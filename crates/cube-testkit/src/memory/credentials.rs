@@ -5,6 +5,7 @@
 use super::MemoryUnit;
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
+use cube_domain::ports::CredentialWrites;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
 
 impl MemoryUnit {
@@ -35,11 +36,17 @@ impl CredentialRepository for MemoryUnit {
         Ok(self.data.passwords.get(&user).cloned())
     }
 
+    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
+        Ok(self.data.tokens.get(token_hash).cloned())
+    }
+}
+
+#[async_trait]
+impl CredentialWrites for MemoryUnit {
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError> {
         self.put(|d| &mut d.passwords, user, hash.to_owned());
         Ok(())
     }
-
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
         if self.data.tokens.contains_key(&token.token_hash) {
             return Err(StoreError::Duplicate(
@@ -54,15 +61,9 @@ impl CredentialRepository for MemoryUnit {
         self.put(|d| &mut d.tokens, token.token_hash.clone(), token.clone());
         Ok(())
     }
-
-    async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
-        Ok(self.data.tokens.get(token_hash).cloned())
-    }
-
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
         Ok(self.remove_token(token_hash))
     }
-
     async fn delete_tokens_of(&mut self, user: UserId) -> Result<u64, StoreError> {
         let mut removed = 0;
         for hash in self.token_hashes_of(user) {

@@ -5,6 +5,7 @@ use super::{LookupKey, MAX, MIN, MemoryUnit};
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 
 /// The lookup keys a customer can be found by.
@@ -58,6 +59,31 @@ impl CustomerRepository for MemoryUnit {
             .cloned())
     }
 
+    async fn customers(
+        &mut self,
+        owner: DataOwnerId,
+        filter: &CustomerFilter,
+        page: Page,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let from = (owner, 0, CustomerId::from_uuid(MIN));
+        let to = (owner, u64::MAX, CustomerId::from_uuid(MAX));
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .owner_customers
+            .range(from..=to)
+            .filter_map(|(_, _, id)| self.data.customers.get(id))
+            .filter(|customer| filter.matches(customer))
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl CustomerWrites for MemoryUnit {
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let id = customer.id();
         let rank = match self.data.customer_rank.get(&id).copied() {
@@ -85,27 +111,5 @@ impl CustomerRepository for MemoryUnit {
         }
         self.put(|d| &mut d.customers, id, customer.clone());
         Ok(())
-    }
-
-    async fn customers(
-        &mut self,
-        owner: DataOwnerId,
-        filter: &CustomerFilter,
-        page: Page,
-    ) -> Result<Vec<Customer>, StoreError> {
-        let from = (owner, 0, CustomerId::from_uuid(MIN));
-        let to = (owner, u64::MAX, CustomerId::from_uuid(MAX));
-        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        Ok(self
-            .data
-            .owner_customers
-            .range(from..=to)
-            .filter_map(|(_, _, id)| self.data.customers.get(id))
-            .filter(|customer| filter.matches(customer))
-            .skip(offset)
-            .take(limit)
-            .cloned()
-            .collect())
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use time::OffsetDateTime;
 
@@ -77,63 +78,6 @@ impl EnrollmentRepository for MemoryUnit {
             .cloned())
     }
 
-    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let (assignment, customer) = (enrollment.assignment(), enrollment.customer());
-        if self
-            .data
-            .enrollment_of
-            .contains_key(&(assignment, customer))
-        {
-            return Err(Self::duplicate_enrollment(assignment, customer));
-        }
-        if self.data.enrollment_keys.contains_key(&enrollment.id()) {
-            return Err(StoreError::Duplicate(format!(
-                "enrollment {}",
-                enrollment.id()
-            )));
-        }
-        self.index_enrollment(enrollment);
-        Ok(())
-    }
-
-    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let id = enrollment.id();
-        let Some(old) = self.stored_enrollment(id) else {
-            return Err(StoreError::Conflict(format!(
-                "enrollment {id} does not exist (it was removed from the assignment)"
-            )));
-        };
-        let same_place = old.assignment() == enrollment.assignment()
-            && old.sequence() == enrollment.sequence()
-            && old.customer() == enrollment.customer();
-        if same_place {
-            // The hot path: only the value changes.
-            self.put(
-                |d| &mut d.enrollments,
-                (enrollment.assignment(), enrollment.sequence(), id),
-                enrollment.clone(),
-            );
-            return Ok(());
-        }
-        let key = (enrollment.assignment(), enrollment.customer());
-        if self
-            .data
-            .enrollment_of
-            .get(&key)
-            .is_some_and(|other| *other != id)
-        {
-            return Err(Self::duplicate_enrollment(key.0, key.1));
-        }
-        self.unindex_enrollment(id);
-        self.index_enrollment(enrollment);
-        Ok(())
-    }
-
-    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
-        self.unindex_enrollment(id);
-        Ok(())
-    }
-
     async fn enrollments(
         &mut self,
         assignment: AssignmentId,
@@ -186,7 +130,64 @@ impl EnrollmentRepository for MemoryUnit {
         found.sort_by_key(|e| (e.follow_up().map(|f| f.due), e.id()));
         Ok(found.into_iter().cloned().collect())
     }
+}
 
+#[async_trait]
+impl EnrollmentWrites for MemoryUnit {
+    async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let (assignment, customer) = (enrollment.assignment(), enrollment.customer());
+        if self
+            .data
+            .enrollment_of
+            .contains_key(&(assignment, customer))
+        {
+            return Err(Self::duplicate_enrollment(assignment, customer));
+        }
+        if self.data.enrollment_keys.contains_key(&enrollment.id()) {
+            return Err(StoreError::Duplicate(format!(
+                "enrollment {}",
+                enrollment.id()
+            )));
+        }
+        self.index_enrollment(enrollment);
+        Ok(())
+    }
+    async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
+        let id = enrollment.id();
+        let Some(old) = self.stored_enrollment(id) else {
+            return Err(StoreError::Conflict(format!(
+                "enrollment {id} does not exist (it was removed from the assignment)"
+            )));
+        };
+        let same_place = old.assignment() == enrollment.assignment()
+            && old.sequence() == enrollment.sequence()
+            && old.customer() == enrollment.customer();
+        if same_place {
+            // The hot path: only the value changes.
+            self.put(
+                |d| &mut d.enrollments,
+                (enrollment.assignment(), enrollment.sequence(), id),
+                enrollment.clone(),
+            );
+            return Ok(());
+        }
+        let key = (enrollment.assignment(), enrollment.customer());
+        if self
+            .data
+            .enrollment_of
+            .get(&key)
+            .is_some_and(|other| *other != id)
+        {
+            return Err(Self::duplicate_enrollment(key.0, key.1));
+        }
+        self.unindex_enrollment(id);
+        self.index_enrollment(enrollment);
+        Ok(())
+    }
+    async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
+        self.unindex_enrollment(id);
+        Ok(())
+    }
     async fn reserve_next(
         &mut self,
         request: &NextCustomerRequest,

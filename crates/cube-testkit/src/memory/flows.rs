@@ -4,6 +4,7 @@ use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
+use cube_domain::ports::FlowWrites;
 use cube_domain::ports::{FlowRepository, StoreError};
 use std::collections::BTreeMap;
 
@@ -11,16 +12,6 @@ use std::collections::BTreeMap;
 impl FlowRepository for MemoryUnit {
     async fn flow_draft(&mut self, id: FlowId) -> Result<Option<FlowDraft>, StoreError> {
         Ok(self.data.flow_drafts.get(&id).cloned())
-    }
-
-    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
-        self.put(|d| &mut d.flow_drafts, draft.id, draft.clone());
-        Ok(())
-    }
-
-    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
-        self.take(|d| &mut d.flow_drafts, id);
-        Ok(())
     }
 
     async fn published_flow(
@@ -50,17 +41,6 @@ impl FlowRepository for MemoryUnit {
             .map(|(_, flow)| flow.clone()))
     }
 
-    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
-        if self.data.published_flows.contains_key(&flow.version()) {
-            return Err(StoreError::Duplicate(format!(
-                "published flow version {}",
-                flow.version()
-            )));
-        }
-        self.put(|d| &mut d.published_flows, flow.version(), flow.clone());
-        Ok(())
-    }
-
     async fn published_flows(
         &mut self,
         owner: DataOwnerId,
@@ -76,5 +56,27 @@ impl FlowRepository for MemoryUnit {
         Ok(sorted_by(flows, |f: &PublishedFlow| {
             (f.name().clone(), f.id())
         }))
+    }
+}
+
+#[async_trait]
+impl FlowWrites for MemoryUnit {
+    async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError> {
+        self.put(|d| &mut d.flow_drafts, draft.id, draft.clone());
+        Ok(())
+    }
+    async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError> {
+        self.take(|d| &mut d.flow_drafts, id);
+        Ok(())
+    }
+    async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
+        if self.data.published_flows.contains_key(&flow.version()) {
+            return Err(StoreError::Duplicate(format!(
+                "published flow version {}",
+                flow.version()
+            )));
+        }
+        self.put(|d| &mut d.published_flows, flow.version(), flow.clone());
+        Ok(())
     }
 }

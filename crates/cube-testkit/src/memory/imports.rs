@@ -8,8 +8,8 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::{
-    CustomerRepository, EnrollmentRepository, ImportBatch, ImportCounts, ImportRepository,
-    ImportedRow, OnMatch, RowCustomer, StoreError,
+    CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch, ImportCounts,
+    ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
 };
 
 impl MemoryUnit {

@@ -57,7 +57,7 @@ use cube_domain::ids::{
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{AccessToken, OutboxMessage, Store, StoreError, UnitOfWork};
+use cube_domain::ports::{AccessToken, OutboxMessage, ReadUnit, Store, StoreError, UnitOfWork};
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
 use rows::EnrollmentRows;
@@ -376,8 +376,9 @@ impl Store for MemoryStore {
     }
 
     /// Units run one at a time here, so a read unit is a unit.
-    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        self.begin().await
+    async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
+        let unit: Box<dyn UnitOfWork> = self.begin().await?;
+        Ok(unit)
     }
 }
 

@@ -4,6 +4,7 @@ use super::MemoryUnit;
 use async_trait::async_trait;
 use cube_domain::access::Organisation;
 use cube_domain::ids::OrganisationId;
+use cube_domain::ports::OrganisationWrites;
 use cube_domain::ports::{OrganisationRepository, StoreError};
 
 #[async_trait]
@@ -14,7 +15,10 @@ impl OrganisationRepository for MemoryUnit {
     ) -> Result<Option<Organisation>, StoreError> {
         Ok(self.data.organisations.get(&id).cloned())
     }
+}
 
+#[async_trait]
+impl OrganisationWrites for MemoryUnit {
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
         self.put(
             |d| &mut d.organisations,

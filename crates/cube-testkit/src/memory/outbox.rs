@@ -5,6 +5,7 @@
 use super::MemoryUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
 };
@@ -12,6 +13,33 @@ use time::OffsetDateTime;
 
 #[async_trait]
 impl OutboxRepository for MemoryUnit {
+    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self.data.outbox.values().take(limit).cloned().collect())
+    }
+
+    async fn failed_messages(
+        &mut self,
+        assignments: &[AssignmentId],
+        limit: u32,
+    ) -> Result<Vec<FailedMessage>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .outbox_failed
+            .values()
+            .filter(|(message, _)| assignments.contains(&message.assignment))
+            .take(limit)
+            .map(|(message, reason)| FailedMessage {
+                message: message.clone(),
+                reason: reason.clone(),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl OutboxWrites for MemoryUnit {
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
         if self.data.outbox_ids.contains_key(&message.id) {
             return Err(StoreError::Duplicate(format!(
@@ -25,12 +53,6 @@ impl OutboxRepository for MemoryUnit {
         self.put(|d| &mut d.outbox_ids, message.id, key);
         Ok(())
     }
-
-    async fn pending_messages(&mut self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(self.data.outbox.values().take(limit).cloned().collect())
-    }
-
     async fn claim_messages(
         &mut self,
         limit: u32,
@@ -61,14 +83,12 @@ impl OutboxRepository for MemoryUnit {
         }
         Ok(due)
     }
-
     async fn mark_delivered(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
         if let Some(key) = self.data.outbox_ids.get(&id).copied() {
             self.take(|d| &mut d.outbox, key);
         }
         Ok(())
     }
-
     async fn defer(
         &mut self,
         id: OutboxMessageId,
@@ -87,7 +107,6 @@ impl OutboxRepository for MemoryUnit {
         }
         Ok(())
     }
-
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         let Some(key) = self.data.outbox_ids.get(&id).copied() else {
             return Ok(());
@@ -97,24 +116,5 @@ impl OutboxRepository for MemoryUnit {
             self.put(|d| &mut d.outbox_failed, key, (message, reason.to_owned()));
         }
         Ok(())
-    }
-
-    async fn failed_messages(
-        &mut self,
-        assignments: &[AssignmentId],
-        limit: u32,
-    ) -> Result<Vec<FailedMessage>, StoreError> {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(self
-            .data
-            .outbox_failed
-            .values()
-            .filter(|(message, _)| assignments.contains(&message.assignment))
-            .take(limit)
-            .map(|(message, reason)| FailedMessage {
-                message: message.clone(),
-                reason: reason.clone(),
-            })
-            .collect())
     }
 }

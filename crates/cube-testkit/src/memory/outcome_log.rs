@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
+use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{OutcomeLog, StoreError};
 use time::OffsetDateTime;
 
@@ -22,51 +23,6 @@ impl MemoryUnit {
 
 #[async_trait]
 impl OutcomeLog for MemoryUnit {
-    async fn append_event(
-        &mut self,
-        event: &OutcomeEvent,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<(), StoreError> {
-        if self.data.event_index.contains_key(&event.id) {
-            return Err(StoreError::Duplicate(format!("outcome event {}", event.id)));
-        }
-        if let Some(key) = idempotency_key
-            && self
-                .data
-                .event_keys
-                .contains_key(&(event.assignment, event.user, key.key.clone()))
-        {
-            return Err(StoreError::Duplicate(format!(
-                "an outcome registered with idempotency key '{}' in this assignment",
-                key.key
-            )));
-        }
-        let position = self.data.events.len();
-        self.data.events.push(event.clone());
-        self.journal.push(Box::new(|data| {
-            data.events.pop();
-        }));
-        self.put(|d| &mut d.event_index, event.id, position);
-        self.put(
-            |d| &mut d.assignment_events,
-            (event.assignment, event.occurred_at, position),
-            (),
-        );
-        self.put(
-            |d| &mut d.enrollment_events,
-            (event.enrollment, event.occurred_at, position),
-            (),
-        );
-        if let Some(key) = idempotency_key {
-            self.put(
-                |d| &mut d.event_keys,
-                (event.assignment, event.user, key.key.clone()),
-                (event.id, key.fingerprint.clone()),
-            );
-        }
-        Ok(())
-    }
-
     async fn event_by_key(
         &mut self,
         assignment: AssignmentId,
@@ -123,5 +79,53 @@ impl OutcomeLog for MemoryUnit {
     ) -> Result<Vec<OutcomeEvent>, StoreError> {
         let positions = self.event_positions(assignments, from, to);
         Ok(self.events_at(positions))
+    }
+}
+
+#[async_trait]
+impl OutcomeLogWrites for MemoryUnit {
+    async fn append_event(
+        &mut self,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        if self.data.event_index.contains_key(&event.id) {
+            return Err(StoreError::Duplicate(format!("outcome event {}", event.id)));
+        }
+        if let Some(key) = idempotency_key
+            && self
+                .data
+                .event_keys
+                .contains_key(&(event.assignment, event.user, key.key.clone()))
+        {
+            return Err(StoreError::Duplicate(format!(
+                "an outcome registered with idempotency key '{}' in this assignment",
+                key.key
+            )));
+        }
+        let position = self.data.events.len();
+        self.data.events.push(event.clone());
+        self.journal.push(Box::new(|data| {
+            data.events.pop();
+        }));
+        self.put(|d| &mut d.event_index, event.id, position);
+        self.put(
+            |d| &mut d.assignment_events,
+            (event.assignment, event.occurred_at, position),
+            (),
+        );
+        self.put(
+            |d| &mut d.enrollment_events,
+            (event.enrollment, event.occurred_at, position),
+            (),
+        );
+        if let Some(key) = idempotency_key {
+            self.put(
+                |d| &mut d.event_keys,
+                (event.assignment, event.user, key.key.clone()),
+                (event.id, key.fingerprint.clone()),
+            );
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::ids::{DataOwnerId, ProductId};
+use cube_domain::ports::ProductWrites;
 use cube_domain::ports::{ProductRepository, StoreError};
 use cube_domain::product::Product;
 
@@ -13,6 +14,20 @@ impl ProductRepository for MemoryUnit {
         Ok(self.data.products.get(&id).cloned())
     }
 
+    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
+        let products = self
+            .data
+            .products
+            .values()
+            .filter(|p| p.data_owner() == owner)
+            .cloned()
+            .collect();
+        Ok(sorted_by(products, |p| (p.name().clone(), p.id())))
+    }
+}
+
+#[async_trait]
+impl ProductWrites for MemoryUnit {
     async fn save_product(&mut self, product: &Product) -> Result<(), StoreError> {
         if self.data.products.values().any(|other| {
             other.id() != product.id()
@@ -26,16 +41,5 @@ impl ProductRepository for MemoryUnit {
         }
         self.put(|d| &mut d.products, product.id(), product.clone());
         Ok(())
-    }
-
-    async fn products(&mut self, owner: DataOwnerId) -> Result<Vec<Product>, StoreError> {
-        let products = self
-            .data
-            .products
-            .values()
-            .filter(|p| p.data_owner() == owner)
-            .cloned()
-            .collect();
-        Ok(sorted_by(products, |p| (p.name().clone(), p.id())))
     }
 }

@@ -3,17 +3,13 @@
 use super::{MemoryUnit, distinct, sorted_by};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ports::TimeEntryWrites;
 use cube_domain::ports::{StoreError, TimeEntryRepository};
 use cube_domain::time_entry::TimeEntry;
 use time::OffsetDateTime;
 
 #[async_trait]
 impl TimeEntryRepository for MemoryUnit {
-    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
-        self.put(|d| &mut d.time_entries, entry.id, entry.clone());
-        Ok(())
-    }
-
     async fn running_time_entry(&mut self, user: UserId) -> Result<Option<TimeEntry>, StoreError> {
         Ok(self
             .data
@@ -56,5 +52,13 @@ impl TimeEntryRepository for MemoryUnit {
             .cloned()
             .collect();
         Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+    }
+}
+
+#[async_trait]
+impl TimeEntryWrites for MemoryUnit {
+    async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
+        self.put(|d| &mut d.time_entries, entry.id, entry.clone());
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@ use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::access::User;
 use cube_domain::ids::{OrganisationId, UserId};
+use cube_domain::ports::UserWrites;
 use cube_domain::ports::{StoreError, UserRepository};
 use cube_domain::values::Email;
 
@@ -26,6 +27,20 @@ impl UserRepository for MemoryUnit {
         Ok(users)
     }
 
+    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
+        let users = self
+            .data
+            .users
+            .values()
+            .filter(|u| u.organisation == organisation)
+            .cloned()
+            .collect();
+        Ok(sorted_by(users, |u| (u.name.clone(), u.id)))
+    }
+}
+
+#[async_trait]
+impl UserWrites for MemoryUnit {
     async fn save_user(&mut self, user: &User) -> Result<(), StoreError> {
         if self.data.users.values().any(|other| {
             other.organisation == user.organisation
@@ -39,16 +54,5 @@ impl UserRepository for MemoryUnit {
         }
         self.put(|d| &mut d.users, user.id, user.clone());
         Ok(())
-    }
-
-    async fn users(&mut self, organisation: OrganisationId) -> Result<Vec<User>, StoreError> {
-        let users = self
-            .data
-            .users
-            .values()
-            .filter(|u| u.organisation == organisation)
-            .cloned()
-            .collect();
-        Ok(sorted_by(users, |u| (u.name.clone(), u.id)))
     }
 }
