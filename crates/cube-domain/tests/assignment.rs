@@ -156,6 +156,44 @@ fn a_segment_cannot_be_listed_twice() {
 }
 
 #[test]
+fn segment_names_are_distinct_ignoring_case_in_every_script() {
+    let segment = |n, raw| Segment {
+        id: id(n),
+        name: name(raw),
+    };
+    // A setup stored before the rule reached `check` (only adding a segment compared names,
+    // and in ASCII only) is refused now, naming both segments.
+    for (a, b) in [
+        ("North", "NORTH"),
+        ("Østlandet", "østlandet"),
+        ("ÆRLIG", "ærlig"),
+        ("Δέλτα", "ΔΈΛΤΑ"),
+    ] {
+        let error = setup_error(|s| {
+            s.segments = vec![segment(61, a), segment(62, "South"), segment(63, b)]
+        });
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("'{a}'")) && message.contains(&format!("'{b}'")),
+            "{message}"
+        );
+    }
+    let world = World::sales();
+    let mut setup = world.setup().clone();
+    setup.segments = vec![segment(61, "Øst"), segment(62, "Ost"), segment(63, "Öst")];
+    assert_eq!(
+        setup.check(&world.flow),
+        Ok(()),
+        "different letters are different names"
+    );
+    assert_eq!(
+        setup.segment_named(&name("ØST")).map(|s| s.id),
+        Some(id(61))
+    );
+    assert_eq!(setup.segment_named(&name("West")), None);
+}
+
+#[test]
 fn an_activity_limit_must_be_more_than_zero() {
     let error = setup_error(|s| {
         s.activity_limits.push(ActivityLimit {
