@@ -46,7 +46,7 @@ fn an_assignment_uses_a_published_flow_of_its_own_data_owner() {
     assert_eq!(assignment.client(), None);
     assert_eq!(
         Assignment::new(ASSIGNMENT, ORG, OTHER_DATA_OWNER, name("Autumn"), &flow),
-        Err(AssignmentError::FlowOfAnotherDataOwner("Sales".into()))
+        Err(AssignmentError::FlowOfAnotherDataOwner("Salg".into()))
     );
 }
 
@@ -377,7 +377,7 @@ fn switching_to_another_data_owners_flow_is_refused() {
             &SwitchPlan::default(),
             &BTreeSet::new()
         ),
-        Err(AssignmentError::FlowOfAnotherDataOwner("Sales".into()))
+        Err(AssignmentError::FlowOfAnotherDataOwner("Salg".into()))
     );
     assert_eq!(world.assignment, before);
 }
