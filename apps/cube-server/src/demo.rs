@@ -1,19 +1,20 @@
 //! The demo organisation the first `cargo run` loads into an empty store, through the use
 //! cases only (so it is valid by the same rules as anything a user makes): an admin, two
 //! sellers, a client user, a data owner with controller details and a purpose, both seed
-//! flows, two products, a calendar, an assignment on the sales flow with 1,000 generated
+//! flows (`cube_domain::flow::seeds`, the flows the tests use), two products, a calendar, an assignment on the sales flow with 1,000 generated
 //! customers, and a meeting-booking assignment with the first 200 of them. It is recognised on the next start by its admin's e-mail.
 
 use crate::ServerError;
-use crate::flows;
 use cube_app::Cube;
 use cube_app::customers::CustomerInput;
 use cube_app::organisation::NewUser;
-use cube_app::setup::NewProduct;
+use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::system::UuidV7;
 use cube_domain::access::Role;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
-use cube_domain::ids::ClientId;
+use cube_domain::flow::FlowDraft;
+use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
+use cube_domain::ids::{ClientId, DataOwnerId};
 use cube_domain::ports::{IdGenerator, OnMatch};
 use cube_domain::values::{Email, Name};
 use rust_decimal::Decimal;
@@ -63,6 +64,25 @@ fn user(name: &str, email: &str, role: Role, client: Option<ClientId>) -> NewUse
         data_owners: BTreeSet::new(),
         client,
     }
+}
+
+/// A seed flow as the content `create_flow` takes: the demo makes its flows through the use
+/// cases like any user (the flow id is the store's; state and outcome ids are the seed's).
+fn seed_content(draft: FlowDraft) -> FlowContent {
+    FlowContent {
+        name: draft.name.to_string(),
+        initial: draft.initial,
+        states: draft.states,
+        outcomes: draft.outcomes,
+    }
+}
+
+/// The demo's two flows for `owner`: meeting booking (seed 000), then sales (seed 003).
+fn seed_flows(owner: DataOwnerId) -> [FlowContent; 2] {
+    [
+        seed_content(MeetingFlow::draft(MeetingFlow::FLOW, owner)),
+        seed_content(SalesFlow::draft(SalesFlow::FLOW, owner)),
+    ]
 }
 
 /// Customer number `i` (from 1).
@@ -185,10 +205,9 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         .create_calendar(admin.id, owner.id(), "Salgsmøter", false)
         .await?;
 
-    let meeting = flows::meeting_flow(&ids).map_err(cube_app::AppError::from)?;
+    let [meeting, sales] = seed_flows(owner.id());
     let draft = cube.create_flow(admin.id, owner.id(), meeting).await?;
     let meeting = cube.publish_flow(admin.id, draft.id).await?;
-    let sales = flows::sales_flow(&ids).map_err(cube_app::AppError::from)?;
     let draft = cube.create_flow(admin.id, owner.id(), sales).await?;
     let sales = cube.publish_flow(admin.id, draft.id).await?;
 
@@ -263,4 +282,34 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         "demo meeting-booking customers enrolled"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cube_domain::ids::FlowId;
+
+    #[test]
+    fn the_demo_flows_are_the_seed_flows_and_publish() {
+        let ids = UuidV7;
+        let owner = DataOwnerId::from_uuid(ids.next_id());
+        let [meeting, sales] = seed_flows(owner);
+        assert_eq!(
+            (meeting.name.as_str(), sales.name.as_str()),
+            ("Møtebooking", "Salg")
+        );
+        assert_eq!(sales.initial, SalesFlow::TO_CALL);
+        for content in [meeting, sales] {
+            let draft = FlowDraft {
+                id: FlowId::from_uuid(ids.next_id()),
+                data_owner: owner,
+                version: 1,
+                name: cube_domain::values::Name::parse(&content.name).expect("a name"),
+                initial: content.initial,
+                states: content.states,
+                outcomes: content.outcomes,
+            };
+            assert_eq!(draft.problems(), []);
+        }
+    }
 }

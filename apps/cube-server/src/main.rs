@@ -13,7 +13,6 @@
 #![forbid(unsafe_code)]
 
 mod demo;
-mod flows;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -398,27 +397,5 @@ mod tests {
         let error = Cli::try_parse_from(["cube-server", "--request-timeout", "0"])
             .expect_err("zero is refused");
         assert!(error.to_string().contains("1..=3600"), "{error}");
-    }
-
-    #[test]
-    fn the_demo_flows_publish() {
-        use cube_domain::flow::FlowDraft;
-        use cube_domain::ids::{DataOwnerId, FlowId};
-        use cube_domain::ports::IdGenerator;
-        use cube_domain::values::Name;
-        let ids = UuidV7;
-        for content in [flows::meeting_flow(&ids), flows::sales_flow(&ids)] {
-            let content = content.expect("valid names");
-            let draft = FlowDraft {
-                id: FlowId::from_uuid(ids.next_id()),
-                data_owner: DataOwnerId::from_uuid(ids.next_id()),
-                version: 1,
-                name: Name::parse(&content.name).expect("a name"),
-                initial: content.initial,
-                states: content.states,
-                outcomes: content.outcomes,
-            };
-            assert_eq!(draft.problems(), []);
-        }
     }
 }

@@ -575,12 +575,7 @@ impl Cube {
         let mut assignment =
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let name = Name::parse(name)?;
-        if assignment
-            .setup()
-            .segments
-            .iter()
-            .any(|s| s.name.as_str().eq_ignore_ascii_case(name.as_str()))
-        {
+        if assignment.setup().segment_named(&name).is_some() {
             return Err(AppError::Invalid(format!(
                 "the assignment already has a segment named '{name}'"
             )));

@@ -7,14 +7,15 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flo
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
-use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
-use cube_domain::enrollment::{Enrollment, FollowUp};
+pub use cube_domain::customer_view::{ViewEntry, customer_view};
+use cube_domain::enrollment::Enrollment;
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
 };
 use cube_domain::meeting::Meeting;
+pub use cube_domain::my_work::{MyWork, MyWorkItem};
 use cube_domain::outcome::{
     self, NewIds, OutcomeEvent, RegisterOutcome, Registrar, RegistrationContext, RegistrationError,
 };
@@ -24,8 +25,8 @@ use cube_domain::ports::{
     UnitOfWork,
 };
 use cube_domain::queue::Tier;
-use cube_domain::{access, sms};
-use time::{Duration, OffsetDateTime, Time};
+use cube_domain::{access, my_work, sms};
+use time::OffsetDateTime;
 
 /// A customer handed to a seller, with what the assignment's customer view shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,15 +41,6 @@ pub struct WorkItem {
     pub view: Vec<ViewEntry>,
 }
 
-/// One field of the customer view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewEntry {
-    /// Which field.
-    pub field: ViewField,
-    /// Its value as text (`None`: empty).
-    pub value: Option<String>,
-}
-
 /// The result of registering an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registered {
@@ -61,72 +53,6 @@ pub struct Registered {
     /// True when the idempotency key matched an earlier registration and nothing new was
     /// written.
     pub replayed: bool,
-}
-
-/// One line of My Work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MyWorkItem {
-    /// The assignment.
-    pub assignment: AssignmentId,
-    /// The enrollment.
-    pub enrollment: EnrollmentId,
-    /// The customer.
-    pub customer: CustomerId,
-    /// The follow-up.
-    pub follow_up: FollowUp,
-    /// Past due and not followed up.
-    pub overdue: bool,
-}
-
-/// A seller's list for today: personal and shared follow-ups, overdue ones first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MyWork {
-    /// My personal follow-ups (overdue and due later today).
-    pub personal: Vec<MyWorkItem>,
-    /// Shared follow-ups (overdue and due later today).
-    pub shared: Vec<MyWorkItem>,
-}
-
-impl MyWork {
-    /// The side panel: personal follow-ups, overdue personal and overdue shared.
-    pub fn side_panel(&self) -> Vec<&MyWorkItem> {
-        self.personal
-            .iter()
-            .chain(self.shared.iter().filter(|i| i.overdue))
-            .collect()
-    }
-}
-
-/// The customer view: the assignment's chosen fields of `customer`, in order.
-pub fn customer_view(customer: &Customer, fields: &[ViewField]) -> Vec<ViewEntry> {
-    let details = customer.details();
-    fields
-        .iter()
-        .map(|field| {
-            let value = match field {
-                ViewField::Fixed(FixedField::Name) => Some(details.name.to_string()),
-                ViewField::Fixed(FixedField::Phones) => (!details.phones.is_empty()).then(|| {
-                    details
-                        .phones
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }),
-                ViewField::Fixed(FixedField::Email) => {
-                    details.email.as_ref().map(ToString::to_string)
-                }
-                ViewField::Fixed(FixedField::Address) => details.address.clone(),
-                ViewField::Fixed(FixedField::RegistryNumber) => details.registry_number.clone(),
-                ViewField::Fixed(FixedField::ExternalId) => details.external_id.clone(),
-                ViewField::Custom(key) => customer.fields().get(key).map(|v| v.display()),
-            };
-            ViewEntry {
-                field: field.clone(),
-                value,
-            }
-        })
-        .collect()
 }
 
 fn registrar(user: &User) -> Registrar {
@@ -202,14 +128,7 @@ impl Cube {
         )
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
-        if let Some(follow_up) = enrollment.follow_up()
-            && follow_up.owner.is_some_and(|owner| owner != user.id)
-            && user.role == Role::Seller
-        {
-            return Err(AppError::Invalid(
-                "this customer is another seller's personal follow-up".into(),
-            ));
-        }
+        my_work::check_take(&user, &enrollment).map_err(|e| AppError::Invalid(e.to_string()))?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
         let customer = uow
@@ -449,29 +368,10 @@ impl Cube {
             .filter(|a| access::authorize(&user, Permission::WorkAssignment(a), today).is_ok())
             .map(Assignment::id)
             .collect();
-        let end_of_today = today.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1);
-        let mut work = MyWork::default();
-        for enrollment in uow.follow_ups(&workable, user.id, end_of_today).await? {
-            let Some(follow_up) = enrollment.follow_up() else {
-                continue;
-            };
-            let item = MyWorkItem {
-                assignment: enrollment.assignment(),
-                enrollment: enrollment.id(),
-                customer: enrollment.customer(),
-                follow_up,
-                overdue: follow_up.due <= now,
-            };
-            match follow_up.owner {
-                Some(owner) if owner == user.id => work.personal.push(item),
-                Some(_) => {}
-                None => work.shared.push(item),
-            }
-        }
-        for list in [&mut work.personal, &mut work.shared] {
-            list.sort_by_key(|i| (i.follow_up.due, i.enrollment));
-        }
-        Ok(work)
+        let follow_ups = uow
+            .follow_ups(&workable, user.id, MyWork::until(now))
+            .await?;
+        Ok(MyWork::of(user.id, now, &follow_ups))
     }
 
     /// An external system (e.g. a CRM) moves a customer to the state named `state_name` in

@@ -310,6 +310,48 @@ async fn bulk_actions_are_all_or_nothing() {
         .add_segment(manager, assignment, "Second round")
         .await
         .expect("segment");
+    // Segment names are distinct ignoring case in every script, however a segment comes in.
+    for same in ["SECOND ROUND", "second Round"] {
+        let error = h
+            .cube
+            .add_segment(manager, assignment, same)
+            .await
+            .expect_err("the same name");
+        assert!(matches!(error, AppError::Invalid(_)), "{error}");
+    }
+    h.cube
+        .add_segment(manager, assignment, "Østlandet")
+        .await
+        .expect("segment");
+    h.cube
+        .add_segment(manager, assignment, "ØSTLANDET")
+        .await
+        .expect_err("not ASCII, and still the same name");
+    let mut setup = h
+        .cube
+        .assignment_setup(manager, assignment)
+        .await
+        .expect("setup");
+    let mut twin = setup
+        .segments
+        .iter()
+        .find(|s| s.id == segment)
+        .cloned()
+        .expect("the segment added");
+    twin.id = cube_domain::ids::SegmentId::from_uuid(uuid::Uuid::from_u128(0x5E6));
+    twin.name = cube_domain::values::Name::parse("SECOND round").expect("a name");
+    setup.segments.push(twin);
+    let error = h
+        .cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect_err("two segments of one name");
+    assert!(
+        matches!(error, AppError::Assignment(_))
+            && error.to_string().contains("'Second round'")
+            && error.to_string().contains("'SECOND round'"),
+        "{error}"
+    );
     let moved = h
         .cube
         .bulk(

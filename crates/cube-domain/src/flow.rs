@@ -1,7 +1,8 @@
 //! Flows: the state machine a customer moves through in an assignment. A flow is drafted,
 //! checked and published; a published version is frozen (`PublishedFlow`) and is the only
 //! kind an assignment can use. Editing a published flow starts a new draft version, and a
-//! flow can be copied into a new, independent draft.
+//! flow can be copied into a new, independent draft. The two flows of the help articles are
+//! in [`seeds`].
 
 use crate::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
 use crate::values::Name;
@@ -10,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use thiserror::Error;
 
+pub mod seeds;
 mod switch;
 pub use switch::{FlowSwitchError, Placement, StateMapping, SwitchPlan};
 

@@ -9,10 +9,13 @@
 //! - [`values`], [`fields`]: parsed small values (names, E.164 phones, e-mails) and typed
 //!   fields (CRM fields, outcome fields).
 //! - [`data_owner`], [`customer`], [`product`]: the CRM side of a data owner.
+//!   [`customer_view`]: the fields a seller sees while working a customer.
 //! - [`flow`]: states, outcomes, validation, draft → published versions.
 //! - [`assignment`]: the campaign and its whole setup.
 //! - [`enrollment`], [`outcome`]: a customer in an assignment and outcome registration;
 //!   [`idempotency`]: keys and request fingerprints of retried registrations.
+//! - [`my_work`]: a seller's follow-ups of today, the side panel, and who may take a
+//!   follow-up by hand.
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
 //! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
 //!   precision (whole microseconds) every time is truncated to at the edge.
@@ -28,6 +31,7 @@ pub mod access;
 pub mod assignment;
 pub mod bulk;
 pub mod customer;
+pub mod customer_view;
 pub mod data_owner;
 pub mod enrollment;
 pub mod fields;
@@ -36,6 +40,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod instant;
 pub mod meeting;
+pub mod my_work;
 pub mod outcome;
 pub mod ports;
 pub mod product;

@@ -179,6 +179,15 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether two names are the same ignoring case, in every script, not ASCII only: both
+    /// are NFC (see `parse`) and compared case-folded — Unicode upper case, then lower case,
+    /// so "ÆRLIG" is "ærlig", "ΔΈΛΤΑ" is "δέλτα", "Straße" is "STRASSE" and a Greek final
+    /// sigma is a sigma. How names that must be distinct (segments) are compared.
+    pub fn same_as(&self, other: &Name) -> bool {
+        let fold = |s: &str| s.to_uppercase().to_lowercase();
+        self.0 == other.0 || fold(&self.0) == fold(&other.0)
+    }
 }
 
 impl TryFrom<String> for Name {
@@ -214,6 +223,37 @@ mod tests {
             Name::parse(&"é".repeat(200)).is_ok(),
             "characters, not bytes"
         );
+    }
+
+    #[test]
+    fn names_are_the_same_ignoring_case_in_every_script() {
+        let same = |a: &str, b: &str| {
+            Name::parse(a)
+                .expect("valid")
+                .same_as(&Name::parse(b).expect("valid"))
+        };
+        assert!(same("Oslo", "OSLO"));
+        assert!(same("Ærlig Østkant", "ærlig østKANT"));
+        assert!(same("ΔΈΛΤΑ", "δέλτα"));
+        assert!(same("Москва", "МОСКВА"));
+        // NFD and NFC spellings are one name (`parse` makes both NFC).
+        assert!(same("A\u{030a}SE", "åse"));
+        assert!(same("Straße", "STRASSE"));
+        assert!(same("ΟΔΟΣ", "οδος"));
+        assert!(!same("Oslo", "Oslo 2"));
+        assert!(!same("Ære", "Aere"));
+    }
+
+    proptest! {
+        #[test]
+        fn a_name_is_the_same_as_itself_in_any_case(raw in "[a-zA-ZæøåÆØÅα-ωΑ-Ωа-яА-Я ]{0,30}x") {
+            let name = Name::parse(&raw).expect("valid");
+            for other in [raw.to_lowercase(), raw.to_uppercase()] {
+                let other = Name::parse(&other).expect("valid");
+                prop_assert!(name.same_as(&other));
+                prop_assert!(other.same_as(&name));
+            }
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn an_assignment_uses_a_published_flow_of_its_own_data_owner() {
     assert_eq!(assignment.client(), None);
     assert_eq!(
         Assignment::new(ASSIGNMENT, ORG, OTHER_DATA_OWNER, name("Autumn"), &flow),
-        Err(AssignmentError::FlowOfAnotherDataOwner("Sales".into()))
+        Err(AssignmentError::FlowOfAnotherDataOwner("Salg".into()))
     );
 }
 
@@ -153,6 +153,44 @@ fn a_segment_cannot_be_listed_twice() {
         error,
         AssignmentError::Setup("segment 'North' is listed twice".into())
     );
+}
+
+#[test]
+fn segment_names_are_distinct_ignoring_case_in_every_script() {
+    let segment = |n, raw| Segment {
+        id: id(n),
+        name: name(raw),
+    };
+    // A setup stored before the rule reached `check` (only adding a segment compared names,
+    // and in ASCII only) is refused now, naming both segments.
+    for (a, b) in [
+        ("North", "NORTH"),
+        ("Østlandet", "østlandet"),
+        ("ÆRLIG", "ærlig"),
+        ("Δέλτα", "ΔΈΛΤΑ"),
+    ] {
+        let error = setup_error(|s| {
+            s.segments = vec![segment(61, a), segment(62, "South"), segment(63, b)]
+        });
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("'{a}'")) && message.contains(&format!("'{b}'")),
+            "{message}"
+        );
+    }
+    let world = World::sales();
+    let mut setup = world.setup().clone();
+    setup.segments = vec![segment(61, "Øst"), segment(62, "Ost"), segment(63, "Öst")];
+    assert_eq!(
+        setup.check(&world.flow),
+        Ok(()),
+        "different letters are different names"
+    );
+    assert_eq!(
+        setup.segment_named(&name("ØST")).map(|s| s.id),
+        Some(id(61))
+    );
+    assert_eq!(setup.segment_named(&name("West")), None);
 }
 
 #[test]
@@ -339,7 +377,7 @@ fn switching_to_another_data_owners_flow_is_refused() {
             &SwitchPlan::default(),
             &BTreeSet::new()
         ),
-        Err(AssignmentError::FlowOfAnotherDataOwner("Sales".into()))
+        Err(AssignmentError::FlowOfAnotherDataOwner("Salg".into()))
     );
     assert_eq!(world.assignment, before);
 }

@@ -142,10 +142,10 @@ fn a_progress_outcome_without_the_follow_up_flag_takes_no_time() {
         world.seller_registers(
             &world.enroll(1),
             SELLER,
-            with_follow_up(so::LEAD, mins(60)),
+            with_follow_up(so::NO_SALE, mins(60)),
             T0
         ),
-        Err(RegistrationError::FollowUpNotAllowed("Lead".into()))
+        Err(RegistrationError::FollowUpNotAllowed("No sale".into()))
     );
 }
 

@@ -348,8 +348,9 @@ impl AssignmentSetup {
     pub const MAX_PER_HOUR: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
     /// Checks the setup against the flow: every outcome it names exists, options are
-    /// distinct, field keys unique, SMS replies register outcomes of the flow, segments and
-    /// limits make sense, and every duration and number is within its bounds (`MAX_*`), so
+    /// distinct, field keys unique, SMS replies register outcomes of the flow, segments are
+    /// listed once and their names distinct ignoring case ([`Name::same_as`]), limits make
+    /// sense, and every duration and number is within its bounds (`MAX_*`), so
     /// no time computed from the setup (a lease's end, a retry time) can overflow.
     pub fn check(&self, flow: &PublishedFlow) -> Result<(), AssignmentError> {
         let known = |id: &OutcomeId| {
@@ -403,11 +404,20 @@ impl AssignmentSetup {
             )));
         }
         let mut segment_ids = BTreeSet::new();
-        for segment in &self.segments {
+        for (i, segment) in self.segments.iter().enumerate() {
             if !segment_ids.insert(segment.id) {
                 return Err(AssignmentError::Setup(format!(
                     "segment '{}' is listed twice",
                     segment.name
+                )));
+            }
+            if let Some(earlier) = self.segments[..i]
+                .iter()
+                .find(|s| s.name.same_as(&segment.name))
+            {
+                return Err(AssignmentError::Setup(format!(
+                    "segments '{}' and '{}' have the same name (names are compared ignoring case); give each segment its own name",
+                    earlier.name, segment.name
                 )));
             }
         }
@@ -475,6 +485,12 @@ impl AssignmentSetup {
         segment
             .and_then(|id| self.segments.iter().position(|s| s.id == id))
             .unwrap_or(self.segments.len())
+    }
+
+    /// The segment called `name`, compared as segment names are kept distinct
+    /// ([`Name::same_as`]: ignoring case, in every script).
+    pub fn segment_named(&self, name: &Name) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.name.same_as(name))
     }
 
     /// Whether the assignment has a segment.

@@ -1,5 +1,5 @@
-//! Shared builders for the domain's integration tests: the seed-003 sales flow, the seed-000
-//! meeting-booking flow, an assignment around each (`World`), people, products, calendars
+//! Shared builders for the domain's integration tests: the seed-003 sales flow and the
+//! seed-000 meeting-booking flow (from `cube_domain::flow::seeds`), an assignment around each (`World`), people, products, calendars
 //! and times. Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
@@ -7,12 +7,10 @@ use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot};
 use cube_domain::fields::{FieldKey, FieldValues};
-use cube_domain::flow::{
-    AttemptKind, FlowDraft, Outcome, OutcomeKind, PublishedFlow, State, StateCategory,
-};
+use cube_domain::flow::{Outcome, OutcomeKind, PublishedFlow, State, StateCategory};
 use cube_domain::ids::{
-    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, OrganisationId,
-    OutcomeId, ProductId, StateId, UserId,
+    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, OrganisationId, OutcomeId,
+    ProductId, StateId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind, MeetingRequest};
 use cube_domain::outcome::{
@@ -74,14 +72,6 @@ pub const SHARED_CALENDAR: CalendarId = CalendarId::from_uuid(Uuid::from_u128(52
 /// A calendar of the data owner that the assignment does not offer.
 pub const FOREIGN_CALENDAR: CalendarId = CalendarId::from_uuid(Uuid::from_u128(53));
 
-const fn state_id(n: u128) -> StateId {
-    StateId::from_uuid(Uuid::from_u128(n))
-}
-
-const fn outcome_id(n: u128) -> OutcomeId {
-    OutcomeId::from_uuid(Uuid::from_u128(n))
-}
-
 pub fn state(id: StateId, raw: &str, category: StateCategory) -> State {
     State {
         id,
@@ -107,187 +97,86 @@ pub fn progress(target: StateId) -> OutcomeKind {
     OutcomeKind::Progress { target }
 }
 
-/// The seed-003 sales flow.
+/// Seed 003's sales flow (`cube_domain::flow::seeds::SalesFlow`) for `DATA_OWNER`, its ids
+/// under the short names the tests use (`sales::state::LEAD`, `sales::outcome::SALE`).
 pub mod sales {
-    use super::*;
+    use super::DATA_OWNER;
+    use cube_domain::flow::seeds::SalesFlow;
+    use cube_domain::flow::{FlowDraft, PublishedFlow};
+    use cube_domain::ids::FlowId;
 
-    pub const FLOW: FlowId = FlowId::from_uuid(Uuid::from_u128(100));
+    pub const FLOW: FlowId = SalesFlow::FLOW;
 
     pub mod state {
-        use super::super::state_id;
+        use cube_domain::flow::seeds::SalesFlow;
         use cube_domain::ids::StateId;
-        pub const TO_CALL: StateId = state_id(101);
-        pub const LEAD: StateId = state_id(102);
-        pub const OFFER: StateId = state_id(103);
-        pub const SALE_TO_FOLLOWUP: StateId = state_id(104);
-        pub const SALE: StateId = state_id(105);
-        pub const NO_SALE: StateId = state_id(106);
-        pub const EXCLUDED: StateId = state_id(107);
+        pub const TO_CALL: StateId = SalesFlow::TO_CALL;
+        pub const LEAD: StateId = SalesFlow::LEAD;
+        pub const OFFER: StateId = SalesFlow::OFFER;
+        pub const SALE_TO_FOLLOWUP: StateId = SalesFlow::SALE_TO_FOLLOWUP;
+        pub const SALE: StateId = SalesFlow::SALE;
+        pub const NO_SALE: StateId = SalesFlow::NO_SALE;
+        pub const EXCLUDED: StateId = SalesFlow::EXCLUDED;
     }
 
     pub mod outcome {
-        use super::super::outcome_id;
+        use cube_domain::flow::seeds::SalesFlow;
         use cube_domain::ids::OutcomeId;
-        pub const NO_ANSWER: OutcomeId = outcome_id(201);
-        pub const CALL_BACK_LATER: OutcomeId = outcome_id(202);
-        pub const LEAD: OutcomeId = outcome_id(203);
-        pub const OFFER: OutcomeId = outcome_id(204);
-        pub const SALE_TO_FOLLOWUP: OutcomeId = outcome_id(205);
-        pub const SALE: OutcomeId = outcome_id(206);
-        pub const NO_SALE: OutcomeId = outcome_id(207);
-        pub const EXCLUDED: OutcomeId = outcome_id(208);
+        pub const NO_ANSWER: OutcomeId = SalesFlow::O_NO_ANSWER;
+        pub const CALL_BACK_LATER: OutcomeId = SalesFlow::O_CALL_BACK_LATER;
+        pub const LEAD: OutcomeId = SalesFlow::O_LEAD;
+        pub const OFFER: OutcomeId = SalesFlow::O_OFFER;
+        pub const SALE_TO_FOLLOWUP: OutcomeId = SalesFlow::O_SALE_TO_FOLLOWUP;
+        pub const SALE: OutcomeId = SalesFlow::O_SALE;
+        pub const NO_SALE: OutcomeId = SalesFlow::O_NO_SALE;
+        pub const EXCLUDED: OutcomeId = SalesFlow::O_EXCLUDED;
     }
 
-    /// To Call [Available, initial], Lead, Offer, Sale to followup [Open], Sale [Yes],
-    /// No sale [No], Excluded [Excluded]; attempts and conclusions from every working state.
     pub fn draft() -> FlowDraft {
-        use self::outcome as o;
-        use self::state as s;
-        let working = [s::TO_CALL, s::LEAD, s::OFFER, s::SALE_TO_FOLLOWUP];
-        let mut call_back = super::outcome(
-            o::CALL_BACK_LATER,
-            "Call back later",
-            OutcomeKind::Attempt(AttemptKind::CallBackLater),
-            &working,
-        );
-        call_back.schedules_follow_up = true;
-        let mut offer = super::outcome(
-            o::OFFER,
-            "Offer",
-            progress(s::OFFER),
-            &[s::TO_CALL, s::LEAD],
-        );
-        offer.carries_products = true;
-        offer.schedules_follow_up = true;
-        let mut sale_to_followup = super::outcome(
-            o::SALE_TO_FOLLOWUP,
-            "Sale to followup",
-            progress(s::SALE_TO_FOLLOWUP),
-            &[s::TO_CALL, s::LEAD, s::OFFER],
-        );
-        sale_to_followup.carries_products = true;
-        sale_to_followup.schedules_follow_up = true;
-        let mut sale = super::outcome(o::SALE, "Sale", progress(s::SALE), &working);
-        sale.carries_products = true;
-        FlowDraft {
-            id: FLOW,
-            data_owner: DATA_OWNER,
-            version: 1,
-            name: name("Sales"),
-            initial: s::TO_CALL,
-            states: vec![
-                super::state(s::TO_CALL, "To Call", StateCategory::Available),
-                super::state(s::LEAD, "Lead", StateCategory::Open),
-                super::state(s::OFFER, "Offer", StateCategory::Open),
-                super::state(s::SALE_TO_FOLLOWUP, "Sale to followup", StateCategory::Open),
-                super::state(s::SALE, "Sale", StateCategory::Yes),
-                super::state(s::NO_SALE, "No sale", StateCategory::No),
-                super::state(s::EXCLUDED, "Excluded", StateCategory::Excluded),
-            ],
-            outcomes: vec![
-                super::outcome(
-                    o::NO_ANSWER,
-                    "No answer",
-                    OutcomeKind::Attempt(AttemptKind::NoAnswer),
-                    &working,
-                ),
-                call_back,
-                super::outcome(o::LEAD, "Lead", progress(s::LEAD), &[s::TO_CALL]),
-                offer,
-                sale_to_followup,
-                sale,
-                super::outcome(o::NO_SALE, "No sale", progress(s::NO_SALE), &working),
-                super::outcome(o::EXCLUDED, "Excluded", progress(s::EXCLUDED), &working),
-            ],
-        }
+        SalesFlow::draft(FLOW, DATA_OWNER)
     }
 
     pub fn flow() -> PublishedFlow {
-        draft().publish().expect("the sales flow is valid")
+        SalesFlow::published(DATA_OWNER)
     }
 }
 
-/// The seed-000 meeting-booking flow ("Møtebooking").
+/// Seed 000's meeting-booking flow (`cube_domain::flow::seeds::MeetingFlow`) for
+/// `DATA_OWNER`, its ids under the short names the tests use.
 pub mod meetings {
-    use super::*;
+    use super::DATA_OWNER;
+    use cube_domain::flow::seeds::MeetingFlow;
+    use cube_domain::flow::{FlowDraft, PublishedFlow};
+    use cube_domain::ids::FlowId;
 
-    pub const FLOW: FlowId = FlowId::from_uuid(Uuid::from_u128(300));
+    pub const FLOW: FlowId = MeetingFlow::FLOW;
 
     pub mod state {
-        use super::super::state_id;
+        use cube_domain::flow::seeds::MeetingFlow;
         use cube_domain::ids::StateId;
-        pub const TO_CALL: StateId = state_id(301);
-        pub const MEETING_BOOKED: StateId = state_id(302);
-        pub const NOT_INTERESTED: StateId = state_id(303);
-        pub const EXCLUDED: StateId = state_id(304);
+        pub const TO_CALL: StateId = MeetingFlow::TO_CALL;
+        pub const MEETING_BOOKED: StateId = MeetingFlow::MEETING_BOOKED;
+        pub const NOT_INTERESTED: StateId = MeetingFlow::NOT_INTERESTED;
+        pub const EXCLUDED: StateId = MeetingFlow::EXCLUDED;
     }
 
     pub mod outcome {
-        use super::super::outcome_id;
+        use cube_domain::flow::seeds::MeetingFlow;
         use cube_domain::ids::OutcomeId;
-        pub const NO_ANSWER: OutcomeId = outcome_id(401);
-        pub const CALL_BACK_LATER: OutcomeId = outcome_id(402);
-        pub const MEETING_BOOKED: OutcomeId = outcome_id(403);
-        pub const NOT_INTERESTED: OutcomeId = outcome_id(404);
-        pub const EXCLUDED: OutcomeId = outcome_id(405);
+        pub const NO_ANSWER: OutcomeId = MeetingFlow::O_NO_ANSWER;
+        pub const CALL_BACK_LATER: OutcomeId = MeetingFlow::O_CALL_BACK_LATER;
+        pub const MEETING_BOOKED: OutcomeId = MeetingFlow::O_MEETING_BOOKED;
+        pub const NOT_INTERESTED: OutcomeId = MeetingFlow::O_NOT_INTERESTED;
+        /// "Wrong number": to Excluded.
+        pub const EXCLUDED: OutcomeId = MeetingFlow::O_WRONG_NUMBER;
     }
 
     pub fn draft() -> FlowDraft {
-        use self::outcome as o;
-        use self::state as s;
-        let mut call_back = super::outcome(
-            o::CALL_BACK_LATER,
-            "Call back later",
-            OutcomeKind::Attempt(AttemptKind::CallBackLater),
-            &[s::TO_CALL],
-        );
-        call_back.schedules_follow_up = true;
-        let mut booked = super::outcome(
-            o::MEETING_BOOKED,
-            "Meeting booked",
-            progress(s::MEETING_BOOKED),
-            &[s::TO_CALL],
-        );
-        booked.books_meeting = true;
-        FlowDraft {
-            id: FLOW,
-            data_owner: DATA_OWNER,
-            version: 1,
-            name: name("Møtebooking"),
-            initial: s::TO_CALL,
-            states: vec![
-                super::state(s::TO_CALL, "To Call", StateCategory::Available),
-                super::state(s::MEETING_BOOKED, "Meeting booked", StateCategory::Yes),
-                super::state(s::NOT_INTERESTED, "Not interested", StateCategory::No),
-                super::state(s::EXCLUDED, "Excluded", StateCategory::Excluded),
-            ],
-            outcomes: vec![
-                super::outcome(
-                    o::NO_ANSWER,
-                    "No answer",
-                    OutcomeKind::Attempt(AttemptKind::NoAnswer),
-                    &[s::TO_CALL],
-                ),
-                call_back,
-                booked,
-                super::outcome(
-                    o::NOT_INTERESTED,
-                    "Not interested",
-                    progress(s::NOT_INTERESTED),
-                    &[s::TO_CALL],
-                ),
-                super::outcome(
-                    o::EXCLUDED,
-                    "Excluded",
-                    progress(s::EXCLUDED),
-                    &[s::TO_CALL],
-                ),
-            ],
-        }
+        MeetingFlow::draft(FLOW, DATA_OWNER)
     }
 
     pub fn flow() -> PublishedFlow {
-        draft().publish().expect("the meeting flow is valid")
+        MeetingFlow::published(DATA_OWNER)
     }
 }
 

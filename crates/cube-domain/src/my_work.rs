@@ -1,0 +1,269 @@
+//! My Work (seed 004, "Mitt Arbeid"): the customers a seller must work with today — their
+//! own personal follow-ups and the shared ones, due by the end of the day, overdue ones
+//! (due and not followed up) marked — and the side panel drawn from it. Also the rule that
+//! goes with taking a customer from that list: another seller's personal follow-up is never
+//! taken. Pure functions over enrollments; the use case loads the follow-ups and checks
+//! which assignments the seller may work.
+
+use crate::access::{Role, User};
+use crate::enrollment::{Enrollment, FollowUp};
+use crate::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+use thiserror::Error;
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
+
+/// One line of My Work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyWorkItem {
+    /// The assignment.
+    pub assignment: AssignmentId,
+    /// The enrollment.
+    pub enrollment: EnrollmentId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The follow-up.
+    pub follow_up: FollowUp,
+    /// Past due and not followed up.
+    pub overdue: bool,
+}
+
+/// A seller's list for today: personal and shared follow-ups, overdue ones first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MyWork {
+    /// My personal follow-ups (overdue and due later today).
+    pub personal: Vec<MyWorkItem>,
+    /// Shared follow-ups (overdue and due later today).
+    pub shared: Vec<MyWorkItem>,
+}
+
+impl MyWork {
+    /// The end of the day My Work covers at `now`: the next midnight (UTC). A follow-up due
+    /// at or after it is not today's work.
+    pub fn until(now: OffsetDateTime) -> OffsetDateTime {
+        let midnight = now.date().with_time(Time::MIDNIGHT).assume_utc();
+        midnight
+            .checked_add(Duration::days(1))
+            .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+    }
+
+    /// `seller`'s My Work at `now` from `enrollments` (the follow-ups of the assignments
+    /// they may work): their own personal follow-ups and every shared one due before
+    /// [`MyWork::until`], each list by due time (ties by enrollment), overdue ones — due at
+    /// or before `now` — first. Another seller's personal follow-up is never listed.
+    pub fn of<'a>(
+        seller: UserId,
+        now: OffsetDateTime,
+        enrollments: impl IntoIterator<Item = &'a Enrollment>,
+    ) -> Self {
+        let until = Self::until(now);
+        let mut work = Self::default();
+        for enrollment in enrollments {
+            let Some(follow_up) = enrollment.follow_up() else {
+                continue;
+            };
+            if follow_up.due >= until {
+                continue;
+            }
+            let item = MyWorkItem {
+                assignment: enrollment.assignment(),
+                enrollment: enrollment.id(),
+                customer: enrollment.customer(),
+                follow_up,
+                overdue: follow_up.is_due(now),
+            };
+            match follow_up.owner {
+                Some(owner) if owner == seller => work.personal.push(item),
+                Some(_) => {}
+                None => work.shared.push(item),
+            }
+        }
+        for list in [&mut work.personal, &mut work.shared] {
+            list.sort_by_key(|i| (i.follow_up.due, i.enrollment));
+        }
+        work
+    }
+
+    /// The side panel: personal follow-ups, overdue personal and overdue shared.
+    pub fn side_panel(&self) -> Vec<&MyWorkItem> {
+        self.personal
+            .iter()
+            .chain(self.shared.iter().filter(|i| i.overdue))
+            .collect()
+    }
+}
+
+/// Why a customer could not be taken by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TakeRefused {
+    /// The customer is another seller's personal follow-up.
+    #[error("this customer is another seller's personal follow-up")]
+    AnothersPersonalFollowUp,
+}
+
+/// Whether `user` may take `enrollment` by hand (from My Work or a search): another
+/// seller's personal follow-up is never taken by a seller. Managers and admins may take it
+/// (to cover for a seller who is away); a shared follow-up is anybody's.
+pub fn check_take(user: &User, enrollment: &Enrollment) -> Result<(), TakeRefused> {
+    match enrollment.follow_up().and_then(|f| f.owner) {
+        Some(owner) if owner != user.id && user.role == Role::Seller => {
+            Err(TakeRefused::AnothersPersonalFollowUp)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrollment::EnrollmentSnapshot;
+    use crate::flow::StateCategory;
+    use crate::ids::{OrganisationId, StateId};
+    use crate::values::{Email, Name};
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-28 09:00 UTC);
+
+    fn id<T: From<Uuid>>(n: u128) -> T {
+        T::from(Uuid::from_u128(n))
+    }
+
+    fn enrollment(n: u128, follow_up: Option<FollowUp>) -> Enrollment {
+        Enrollment::from(EnrollmentSnapshot {
+            id: id(n),
+            assignment: id(1),
+            customer: id(1000 + n),
+            state: id::<StateId>(5),
+            category: StateCategory::Open,
+            segment: None,
+            attempts: 0,
+            last_contact: None,
+            follow_up,
+            no_answer_at: None,
+            reservation: None,
+            sequence: u64::try_from(n).unwrap_or(0),
+            enrolled_at: NOW - Duration::days(1),
+        })
+    }
+
+    fn follow_up(minutes: i64, owner: Option<u128>) -> Option<FollowUp> {
+        Some(FollowUp {
+            due: NOW + Duration::minutes(minutes),
+            owner: owner.map(id),
+        })
+    }
+
+    fn user(n: u128, role: Role) -> User {
+        User {
+            id: id(n),
+            organisation: id::<OrganisationId>(1),
+            name: Name::parse("Kari").expect("a name"),
+            email: Email::parse("kari@example.com").expect("an e-mail"),
+            role,
+            data_owners: BTreeSet::new(),
+            client: None,
+            active: true,
+        }
+    }
+
+    const SELLER: u128 = 31;
+    const OTHER: u128 = 32;
+
+    #[test]
+    fn my_work_is_my_personal_and_the_shared_follow_ups_of_today() {
+        let list = [
+            enrollment(1, follow_up(30, Some(SELLER))),
+            enrollment(2, follow_up(-30, Some(SELLER))),
+            enrollment(3, follow_up(-60, None)),
+            enrollment(4, follow_up(60, None)),
+            enrollment(5, follow_up(-90, Some(OTHER))),
+            enrollment(6, None),
+            // Tomorrow: not today's work.
+            enrollment(7, follow_up(15 * 60, Some(SELLER))),
+            enrollment(8, follow_up(15 * 60, None)),
+        ];
+        let work = MyWork::of(id(SELLER), NOW, &list);
+        let ids = |items: &[MyWorkItem]| -> Vec<(EnrollmentId, bool)> {
+            items.iter().map(|i| (i.enrollment, i.overdue)).collect()
+        };
+        assert_eq!(ids(&work.personal), [(id(2), true), (id(1), false)]);
+        assert_eq!(ids(&work.shared), [(id(3), true), (id(4), false)]);
+        let panel: Vec<EnrollmentId> = work.side_panel().iter().map(|i| i.enrollment).collect();
+        assert_eq!(panel, [id(2), id(1), id(3)]);
+    }
+
+    #[test]
+    fn a_follow_up_due_now_is_overdue() {
+        let list = [enrollment(1, follow_up(0, None))];
+        assert!(MyWork::of(id(SELLER), NOW, &list).shared[0].overdue);
+    }
+
+    #[test]
+    fn the_day_ends_at_the_next_midnight() {
+        assert_eq!(MyWork::until(NOW), datetime!(2026-11-29 00:00 UTC));
+        assert_eq!(
+            MyWork::until(datetime!(2026-11-28 00:00 UTC)),
+            datetime!(2026-11-29 00:00 UTC)
+        );
+    }
+
+    #[test]
+    fn another_sellers_personal_follow_up_is_never_taken_by_a_seller() {
+        let theirs = enrollment(1, follow_up(-5, Some(OTHER)));
+        assert_eq!(
+            check_take(&user(SELLER, Role::Seller), &theirs),
+            Err(TakeRefused::AnothersPersonalFollowUp)
+        );
+        assert_eq!(check_take(&user(OTHER, Role::Seller), &theirs), Ok(()));
+        assert_eq!(check_take(&user(SELLER, Role::Manager), &theirs), Ok(()));
+        assert_eq!(check_take(&user(SELLER, Role::Admin), &theirs), Ok(()));
+        let shared = enrollment(2, follow_up(-5, None));
+        assert_eq!(check_take(&user(SELLER, Role::Seller), &shared), Ok(()));
+        let none = enrollment(3, None);
+        assert_eq!(check_take(&user(SELLER, Role::Seller), &none), Ok(()));
+    }
+
+    proptest! {
+        /// Whatever the follow-ups: every line is mine or shared and due today, overdue
+        /// exactly when due, each list in due order, and the side panel holds every
+        /// personal line and only overdue shared ones.
+        #[test]
+        fn my_work_lists_only_todays_mine_and_shared(
+            follow_ups in proptest::collection::vec(
+                proptest::option::of((-3_000_i64..3_000, proptest::option::of(30_u128..34))),
+                0..40,
+            )
+        ) {
+            let list: Vec<Enrollment> = follow_ups
+                .iter()
+                .enumerate()
+                .map(|(n, f)| {
+                    let n = u128::try_from(n).unwrap_or(0) + 1;
+                    enrollment(n, f.and_then(|(minutes, owner)| follow_up(minutes, owner)))
+                })
+                .collect();
+            let seller: UserId = id(SELLER);
+            let work = MyWork::of(seller, NOW, &list);
+            let until = MyWork::until(NOW);
+            for item in work.personal.iter().chain(&work.shared) {
+                prop_assert!(item.follow_up.due < until);
+                prop_assert_eq!(item.overdue, item.follow_up.due <= NOW);
+            }
+            prop_assert!(work.personal.iter().all(|i| i.follow_up.owner == Some(seller)));
+            prop_assert!(work.shared.iter().all(|i| i.follow_up.is_shared()));
+            for list in [&work.personal, &work.shared] {
+                prop_assert!(list.windows(2).all(|w| w[0].follow_up.due <= w[1].follow_up.due));
+            }
+            let expected = list
+                .iter()
+                .filter_map(Enrollment::follow_up)
+                .filter(|f| f.due < until && (f.owner.is_none() || f.owner == Some(seller)))
+                .count();
+            prop_assert_eq!(work.personal.len() + work.shared.len(), expected);
+            let panel = work.side_panel();
+            let overdue_shared = work.shared.iter().filter(|i| i.overdue).count();
+            prop_assert_eq!(panel.len(), work.personal.len() + overdue_shared);
+        }
+    }
+}
