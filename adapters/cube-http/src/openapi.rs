@@ -11,10 +11,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(setup::SetupApi::openapi());
     doc.merge(customers::CustomersApi::openapi());
+    doc.merge(reports::ReportsApi::openapi());
     doc
 }
 
-/// The core of the API's document (auth, work, reports, operations).
+/// The core of the API's document (auth, work, operations, outbox).
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
@@ -28,7 +29,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
         auth::login, auth::logout,
         work::me, work::assignments, work::assignment, work::next_customer, work::take,
         work::release, work::register_outcome, work::my_work,
-        reports::status, reports::activity, reports::outcomes, reports::sales,
         health::healthz, health::readyz, ops::metrics, outbox::failed,
     ),
     components(schemas(
@@ -39,17 +39,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
         dto::MeetingKindDto, dto::MeetingRequestDto, dto::RegisterOutcomeRequest,
         dto::MeetingDto, dto::OutcomeEventDto, dto::RegisteredDto, dto::MyWorkItemDto,
         dto::MyWorkDto,
-        reports::StateCountDto, reports::StatusReportDto, reports::ActivityReportDto,
-        reports::OutcomeShareDto, reports::OutcomeReportDto, reports::ProductSalesDto,
-        reports::OpenOfferDto, reports::SalesReportDto, reports::Percent,
-        reports::OutcomeNameDto, reports::CurrencyTotalDto,
         outbox::ChannelDto, outbox::FailedMessageDto,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Log in and out"),
         (name = "work", description = "A seller's work"),
-        (name = "reports", description = "Reports of one assignment"),
         (name = "operations", description = "Health checks and metrics"),
         (name = "outbox", description = "Messages that were not delivered"),
     )

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::customers::invalid_field;
+use crate::error::invalid_field;
 use crate::error::{ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;

@@ -6,8 +6,9 @@
 //! decimal string in its currency's scale (`"1497.00"` NOK). Every report refuses a query
 //! parameter it does not know (400, naming it), as the customer list does.
 //!
-//! The remaining reports live in submodules, routed and documented from
-//! [`crate::customers`]:
+//! This file holds the pieces every report shares ([`Percent`], [`WindowQuery`],
+//! [`NoQuery`]), the four reports above, and the group's router and OpenAPI part. The
+//! remaining reports live in submodules:
 //! - [`performance`]: performance across every assignment the user may read, and progress
 //!   towards an assignment's activity limits.
 //! - [`meetings`]: the meetings booked in an assignment, in a window.
@@ -21,10 +22,12 @@ pub mod performance;
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::dto::MeetingKindDto;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
 use cube_app::reports::Window;
 use cube_domain::ids::AssignmentId;
 use cube_domain::reports::{ActivitySummary, Ratio};
@@ -32,8 +35,55 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
+
+/// The report endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/assignments/{id}/reports/status", get(status))
+        .route(
+            "/api/assignments/{id}/reports/status/export",
+            get(export::status_export),
+        )
+        .route("/api/assignments/{id}/reports/activity", get(activity))
+        .route("/api/assignments/{id}/reports/outcomes", get(outcomes))
+        .route("/api/assignments/{id}/reports/sales", get(sales))
+        .route(
+            "/api/assignments/{id}/reports/meetings",
+            get(meetings::meetings),
+        )
+        .route(
+            "/api/assignments/{id}/reports/limits",
+            get(performance::limits),
+        )
+        .route("/api/assignments/{id}/reports/hits", get(hits::hits))
+        .route("/api/calendars/{id}/meetings", get(meetings::calendar))
+        .route("/api/reports/performance", get(performance::performance))
+}
+
+/// The report endpoints' part of the OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(
+        status, activity, outcomes, sales, export::status_export,
+        performance::performance, performance::limits,
+        meetings::meetings, meetings::calendar, hits::hits,
+    ),
+    components(schemas(
+        Problem, Percent, MeetingKindDto,
+        StateCountDto, StatusReportDto, ActivityReportDto, OutcomeShareDto, OutcomeReportDto,
+        ProductSalesDto, OpenOfferDto, SalesReportDto, OutcomeNameDto, CurrencyTotalDto,
+        export::Separator,
+        performance::ResultsDto, performance::RatesDto, performance::AchievementDto,
+        performance::PerformanceDto, performance::UserPerformanceDto,
+        performance::AssignmentPerformanceDto, performance::PerformanceReportDto,
+        performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
+        meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
+    )),
+    tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
+)]
+pub struct ReportsApi;
 
 /// A percent on the wire: a JSON string holding a decimal with exactly two places —
 /// `"75.00"`, `"100.00"`, `"120.00"` (achievement and limit progress may pass 100).

@@ -4,10 +4,10 @@
 //! or nothing: if one selected customer cannot take it, nothing changes and the problem says
 //! how many failed and why.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{CategoryDto, FieldValueDto, RegisterOutcomeRequest};
+use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -91,7 +91,7 @@ impl SelectionDto {
         let mut fields = Vec::with_capacity(self.fields.len());
         for (i, condition) in self.fields.into_iter().enumerate() {
             let key = FieldKey::parse(&condition.key)
-                .map_err(|e| invalid_field(&format!("selection.fields[{i}].key"), e))?;
+                .map_err(|e| invalid_field(format!("selection.fields[{i}].key"), e))?;
             let name = format!("selection.fields[{i}].values");
             let values = condition
                 .values

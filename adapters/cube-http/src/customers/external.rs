@@ -5,10 +5,10 @@
 //! assignment the customer is in — moved, already there, or no such state — so an
 //! integration sees where the customer stays callable, and may retry safely.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::CategoryDto;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;

@@ -10,10 +10,10 @@
 //! the row's values by default (`on_match: "update"`), or leaves it as it is
 //! (`on_match: "skip"`); the answer says per row what happened.
 
-use super::invalid_field;
 use super::records::{CustomerRequest, DatasetDto};
 use crate::AppState;
 use crate::auth::Actor;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;

@@ -3,9 +3,9 @@
 //! has), parsed by the use case against the data owner's field definitions, so what a `GET`
 //! answers can be sent back unchanged in a `PUT`.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;

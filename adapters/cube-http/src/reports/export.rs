@@ -19,7 +19,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::customers::invalid_field;
+use crate::error::invalid_field;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use axum::extract::State;
 use axum::http::header;

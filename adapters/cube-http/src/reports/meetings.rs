@@ -8,7 +8,7 @@ use super::WindowQuery;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::MeetingKindDto;
-use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
+use crate::error::{ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
 use axum::Json;
 use axum::extract::State;
 use cube_domain::ids::{AssignmentId, CalendarId};
@@ -110,7 +110,7 @@ pub async fn meetings(
         .as_ref()
         .is_some_and(|q| q.chars().count() > MAX_SEARCH)
     {
-        return Err(crate::customers::invalid_field(
+        return Err(invalid_field(
             "q",
             format!("at most {MAX_SEARCH} characters"),
         ));
@@ -173,13 +173,13 @@ pub async fn calendar(
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
     let window = match (&query.week, &query.from, &query.to) {
         (Some(week), None, None) => week_window(week).ok_or_else(|| {
-            crate::customers::invalid_field(
+            invalid_field(
                 "week",
                 "give an ISO week such as 2026-W49 (weeks 1 to 52 or 53)",
             )
         })?,
         (Some(_), _, _) => {
-            return Err(crate::customers::invalid_field(
+            return Err(invalid_field(
                 "week",
                 "give either a week or `from`/`to`, not both",
             ));

@@ -17,8 +17,8 @@
 //!   is the whole setup: send back what was read, changed.
 
 use super::outcome_setup::{OutcomeSetupDto, PerOutcome, outcome_entries};
-use super::{filled, invalid_field};
-use crate::error::ApiResult;
+use super::{filled, name_at};
+use crate::error::{ApiResult, invalid_field};
 use crate::reports::performance::{LimitMetricDto, LimitModeDto};
 use cube_domain::assignment::setup::{
     ActivityLimit, AnalysisField, AssignmentSetup, CallerId, Communication, Direction, FixedField,
@@ -27,7 +27,7 @@ use cube_domain::assignment::setup::{
 };
 use cube_domain::fields::FieldKey;
 use cube_domain::ids::{CalendarId, ProductId, SegmentId, UserId};
-use cube_domain::values::{Email, Name, PhoneNumber};
+use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -352,10 +352,6 @@ fn mode_of(mode: LimitModeDto) -> LimitMode {
 
 fn key_at(at: String, raw: &str) -> ApiResult<FieldKey> {
     FieldKey::parse(raw).map_err(|e| invalid_field(at, e))
-}
-
-pub(super) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
-    Name::parse(raw).map_err(|e| invalid_field(at, e))
 }
 
 fn phone_at(at: &str, raw: &str) -> ApiResult<PhoneNumber> {

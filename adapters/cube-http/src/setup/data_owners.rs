@@ -4,10 +4,11 @@
 //! [`super::catalogue`].
 
 use super::field_definitions::{FieldDefinitionDto, definitions};
-use super::{created, filled, invalid_field};
+use super::{created, filled};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::customers::records::DatasetDto;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;

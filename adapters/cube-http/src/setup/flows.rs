@@ -10,10 +10,10 @@
 //! Publishing an invalid draft answers 422 with every problem, both in `detail` and as a
 //! `problems` list (an RFC 9457 extension member) a client can show next to the inputs.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{CategoryDto, StateDto};
+use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, PROBLEM_JSON, Problem};
 use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;

@@ -2,10 +2,9 @@
 //! its fields, who owns the follow-ups it schedules and the SMS flow it starts. The domain
 //! keeps these as four maps by outcome; the wire has one entry an outcome.
 
-use super::assignment_setup::name_at;
 use super::field_definitions::{FieldDefinitionDto, definitions};
-use super::invalid_field;
-use crate::error::ApiResult;
+use super::name_at;
+use crate::error::{ApiResult, invalid_field};
 use cube_domain::assignment::setup::{AssignmentSetup, FollowUpOwnership, SmsFlow, SmsReplyRule};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::ids::OutcomeId;

@@ -8,9 +8,9 @@
 //! Revoking: the token the request came with (`/api/tokens/current`), or a token by id —
 //! one's own, or any of the organisation's as an admin.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::{Actor, new_token};
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;

@@ -3,10 +3,10 @@
 //! their own password. Passwords are hashed here (argon2id) and only the hash reaches the
 //! use case.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::{Actor, gated_hash};
 use crate::dto::{RoleDto, UserDto};
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
