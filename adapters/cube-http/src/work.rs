@@ -24,9 +24,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
     get, path = "/api/me", tag = "work",
     responses(
         (status = 200, description = "The logged-in user", body = UserDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<UserDto>> {
     let user = state.cube.me(actor.user.id).await?;
@@ -38,9 +36,7 @@ pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<U
     get, path = "/api/assignments", tag = "work",
     responses(
         (status = 200, description = "The visible assignments", body = Vec<AssignmentDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn assignments(
     State(state): State<AppState>,
@@ -56,11 +52,8 @@ pub async fn assignments(
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "The assignment with its flow, products and calendars", body = AssignmentOverviewDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn assignment(
     State(state): State<AppState>,
@@ -81,12 +74,10 @@ pub async fn assignment(
     responses(
         (status = 200, description = "The next customer, reserved for the caller", body = WorkItemDto),
         (status = 204, description = "Nobody is ready to be called now"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A hard-stop activity limit is reached", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn next_customer(
     State(state): State<AppState>,
@@ -109,12 +100,10 @@ pub async fn next_customer(
     params(("id" = Uuid, Path, description = "The enrollment")),
     responses(
         (status = 200, description = "The customer, reserved for the caller", body = WorkItemDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another seller holds the customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Another seller's personal follow-up", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn take(
     State(state): State<AppState>,
@@ -134,10 +123,8 @@ pub async fn take(
     params(("id" = Uuid, Path, description = "The enrollment")),
     responses(
         (status = 200, description = "The customer, released if the caller held it", body = EnrollmentDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn release(
     State(state): State<AppState>,
@@ -163,13 +150,10 @@ pub async fn release(
     request_body = RegisterOutcomeRequest,
     responses(
         (status = 200, description = "Registered (or replayed)", body = RegisteredDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another seller holds the customer, the lease is lost, or the meeting overlaps", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The outcome does not fit the flow, the setup or the fields, or the Idempotency-Key was used with a different request", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn register_outcome(
     State(state): State<AppState>,
@@ -213,9 +197,7 @@ pub async fn register_outcome(
     get, path = "/api/my-work", tag = "work",
     responses(
         (status = 200, description = "The caller's follow-ups", body = MyWorkDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn my_work(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<MyWorkDto>> {
     let work = state.cube.my_work(actor.user.id).await?;

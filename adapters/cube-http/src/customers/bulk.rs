@@ -241,13 +241,10 @@ impl From<BulkReport> for BulkReportDto {
     request_body = SelectionRequest,
     responses(
         (status = 200, description = "The selection", body = SelectionPreviewDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field key, date, attempts range or limit", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn preview(
     State(state): State<AppState>,
@@ -281,14 +278,11 @@ pub async fn preview(
     request_body = BulkRequest,
     responses(
         (status = 200, description = "Done for every selected customer", body = BulkReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment or segment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The data changed meanwhile; nothing was changed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad selection, or some selected customers cannot take the action (nothing was changed)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn apply(
     State(state): State<AppState>,

@@ -96,14 +96,11 @@ impl From<&ExternalChange> for StateChangeDto {
     request_body = ExternalStateRequest,
     responses(
         (status = 200, description = "One entry per assignment the customer is in: moved, already there (a retry changes nothing), or no such state there", body = Vec<StateChangeDto>),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The data changed meanwhile; nothing was changed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No assignment of the customer has a state of that name to move to", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn change_state(
     State(state): State<AppState>,

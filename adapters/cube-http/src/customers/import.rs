@@ -201,14 +201,11 @@ impl From<EnrollReport> for EnrollReportDto {
     request_body(content = ImportRequest, description = "Up to 32 MiB of JSON"),
     responses(
         (status = 200, description = "Imported; bad rows listed with their numbers (nothing of them written)", body = ImportReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No rows, too many rows, or a row of the wrong shape", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn import(
     State(state): State<AppState>,
@@ -262,13 +259,10 @@ pub async fn import(
     request_body = EnrollRequest,
     responses(
         (status = 200, description = "Enrolled (customers already in the assignment are counted, not changed)", body = EnrollReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment, segment, or customer of its data owner (nothing enrolled)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No customers, or too many", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn enroll(
     State(state): State<AppState>,

@@ -278,14 +278,11 @@ pub struct CustomerPageDto {
     request_body = NewCustomerRequest,
     responses(
         (status = 201, description = "Created; `Location` names the new customer", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A customer with the same external id or phone exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -313,12 +310,9 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The customer")),
     responses(
         (status = 200, description = "The customer", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -339,13 +333,10 @@ pub async fn get(
     request_body = CustomerRequest,
     responses(
         (status = 200, description = "The customer now", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -371,13 +362,10 @@ pub async fn update(
     params(("id" = Uuid, Path, description = "The data owner"), CustomerPageQuery),
     responses(
         (status = 200, description = "One page of the matching customers", body = CustomerPageDto),
-        (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` out of range, too many or too long words in `q`, or `phone` not a phone number", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,

@@ -65,11 +65,9 @@ impl From<&FieldHits> for FieldHitsDto {
     responses(
         (status = 200, description = "One entry per analysis field, in the assignment's order", body = Vec<FieldHitsDto>),
         (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn hits(
     State(state): State<AppState>,

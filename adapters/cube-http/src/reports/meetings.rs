@@ -86,13 +86,10 @@ impl From<&Meeting> for MeetingRowDto {
     params(("id" = Uuid, Path, description = "The assignment"), MeetingQuery),
     responses(
         (status = 200, description = "The meetings, by start", body = Vec<MeetingRowDto>),
-        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts, or the search text is too long", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn meetings(
     State(state): State<AppState>,
@@ -157,13 +154,10 @@ fn week_window(raw: &str) -> Option<cube_app::reports::Window> {
     params(("id" = Uuid, Path, description = "The calendar"), CalendarQuery),
     responses(
         (status = 200, description = "The meetings overlapping the window, by start", body = Vec<MeetingRowDto>),
-        (status = 400, description = "Malformed id or time", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, a manager of the calendar's data owner, or a seller of an assignment that books in it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such calendar", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad week, a week given with `from`/`to`, or a window that ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendar(
     State(state): State<AppState>,

@@ -255,11 +255,8 @@ impl From<&LimitProgress> for LimitProgressDto {
     params(WindowQuery),
     responses(
         (status = 200, description = "Performance in the window: every user's figures of the assignments whose Performance report the caller may read, a seller's own of the assignments they work (empty when none)", body = PerformanceReportDto),
-        (status = 400, description = "Malformed time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn performance(
     State(state): State<AppState>,
@@ -280,11 +277,9 @@ pub async fn performance(
     responses(
         (status = 200, description = "One entry per limit set", body = Vec<LimitProgressDto>),
         (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn limits(
     State(state): State<AppState>,

@@ -133,13 +133,10 @@ pub struct FlowSwitchDto {
     request_body = NewAssignmentRequest,
     responses(
         (status = 201, description = "The assignment and its (default) setup", body = ManagedAssignmentDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, or no such published flow version of it (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -173,12 +170,9 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "The setup, as `PUT …/setup` takes it", body = AssignmentSetupDto, headers(("ETag" = String, description = "The revision of the setup: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's, or one the caller does not see)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn setup(
     State(state): State<AppState>,
@@ -202,14 +196,11 @@ pub async fn setup(
     request_body = AssignmentSetupDto,
     responses(
         (status = 200, description = "The assignment and its new setup", body = ManagedAssignmentDto, headers(("ETag" = String, description = "The new revision of the setup"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The setup changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The setup does not fit the flow or the data owner, or a value is malformed", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update_setup(
     State(state): State<AppState>,
@@ -241,13 +232,10 @@ pub async fn update_setup(
     request_body = NewSegmentRequest,
     responses(
         (status = 201, description = "The segment", body = SegmentDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad or taken name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn add_segment(
     State(state): State<AppState>,
@@ -275,13 +263,10 @@ pub async fn add_segment(
     request_body = SwitchFlowRequest,
     responses(
         (status = 200, description = "Switched; where each state's customers went", body = FlowSwitchDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment, or no such published flow version of its data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A body field of the wrong type; customers in states with no place in the new flow (the message names them: send a `mapping`); a `mapping` naming states the flows lack, one state twice, or a category change without `confirm_category_changes`", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn switch_flow(
     State(state): State<AppState>,

@@ -74,12 +74,9 @@ impl From<&Product> for ProductDto {
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "Every product of the catalogue, by name", body = Vec<ProductDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn products(
     State(state): State<AppState>,
@@ -100,13 +97,10 @@ pub async fn products(
     request_body = NewProductRequest,
     responses(
         (status = 201, description = "The product, active", body = ProductDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, code, price or currency", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create_product(
     State(state): State<AppState>,
@@ -134,12 +128,9 @@ pub async fn create_product(
     request_body = ActiveRequest,
     responses(
         (status = 200, description = "The product", body = ProductDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the product's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_product_active(
     State(state): State<AppState>,
@@ -195,12 +186,9 @@ impl From<&Calendar> for CalendarDto {
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "Every calendar of the data owner, by name", body = Vec<CalendarDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendars(
     State(state): State<AppState>,
@@ -221,13 +209,10 @@ pub async fn calendars(
     request_body = NewCalendarRequest,
     responses(
         (status = 201, description = "The calendar; `Location` is its address", body = CalendarDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create_calendar(
     State(state): State<AppState>,
@@ -256,12 +241,9 @@ pub async fn create_calendar(
     params(("id" = Uuid, Path, description = "The calendar")),
     responses(
         (status = 200, description = "The calendar", body = CalendarDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the calendar's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such calendar (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendar(
     State(state): State<AppState>,

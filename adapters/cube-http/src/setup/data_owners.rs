@@ -246,12 +246,9 @@ pub struct FieldsRequest {
     request_body = NewDataOwnerRequest,
     responses(
         (status = 201, description = "The data owner; its GDPR details are still to be filled in. `Location` is its address", body = DataOwnerDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins create data owners, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name or phone region", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -278,9 +275,7 @@ pub async fn create(
     get, path = "/api/data-owners", tag = "setup",
     responses(
         (status = 200, description = "The data owners", body = Vec<DataOwnerDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -296,12 +291,9 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "The data owner", body = DataOwnerDto, headers(("ETag" = String, description = "The revision of the data owner: send it back in `If-Match` to change it (`PUT …/gdpr`, `PUT …/fields`) only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -325,14 +317,11 @@ pub async fn get(
     request_body = GdprRequest,
     responses(
         (status = 200, description = "The data owner, with what is still missing in `gdpr_gaps`", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad company name, e-mail, purpose or legal basis", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_gdpr(
     State(state): State<AppState>,
@@ -378,14 +367,11 @@ pub async fn set_gdpr(
     request_body = FieldsRequest,
     responses(
         (status = 200, description = "The data owner with its new fields", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad key, duplicate keys, or bad choices", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_fields(
     State(state): State<AppState>,

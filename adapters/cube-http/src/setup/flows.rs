@@ -360,13 +360,10 @@ pub struct CopyFlowRequest {
     request_body = FlowContentRequest,
     responses(
         (status = 201, description = "The draft, with what stops it from being published", body = FlowDraftDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, or a target that does not fit the kind", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     AxumState(state): AxumState<AppState>,
@@ -388,12 +385,9 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "The published flows", body = Vec<FlowDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     AxumState(state): AxumState<AppState>,
@@ -416,12 +410,9 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The revision of the draft: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn draft(
     AxumState(state): AxumState<AppState>,
@@ -444,12 +435,9 @@ pub async fn draft(
     ),
     responses(
         (status = 200, description = "The published version", body = FlowDto),
-        (status = 400, description = "Malformed id or version", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow or published version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn version(
     AxumState(state): AxumState<AppState>,
@@ -475,14 +463,11 @@ pub async fn version(
     request_body = FlowContentRequest,
     responses(
         (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The new revision of the draft"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The draft changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, or a target that does not fit the kind", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update_draft(
     AxumState(state): AxumState<AppState>,
@@ -511,12 +496,9 @@ pub async fn update_draft(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The problems; none: it can be published", body = FlowCheckDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn check(
     AxumState(state): AxumState<AppState>,
@@ -539,13 +521,10 @@ pub async fn check(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The published version", body = FlowDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The flow has no draft to publish (or is another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The draft has problems; every one is listed", body = FlowRejectionDto, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn publish(
     AxumState(state): AxumState<AppState>,
@@ -591,13 +570,10 @@ fn rejection(error: &FlowError) -> Response {
     request_body = CopyFlowRequest,
     responses(
         (status = 201, description = "The new draft", body = FlowDraftDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn copy(
     AxumState(state): AxumState<AppState>,

@@ -112,10 +112,8 @@ async fn checked_hash(state: &AppState, field: &str, password: String) -> ApiRes
     get, path = "/api/users", tag = "setup",
     responses(
         (status = 200, description = "Every user of the organisation", body = Vec<UserAccountDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins manage users", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -131,13 +129,10 @@ pub async fn list(
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "The user", body = UserAccountDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins add users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, e-mail, role, scope or password", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -181,13 +176,10 @@ pub async fn create(
     request_body = ActiveRequest,
     responses(
         (status = 200, description = "The user", body = UserAccountDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins manage users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Deactivating oneself", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_active(
     State(state): State<AppState>,
@@ -210,13 +202,10 @@ pub async fn set_active(
     request_body = PasswordRequest,
     responses(
         (status = 204, description = "The password is set; the user's tokens are revoked"),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins set other users' passwords, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The password is too short or too long", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_password(
     State(state): State<AppState>,
