@@ -371,13 +371,10 @@ pub struct SalesReportDto {
 pub async fn status(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<StatusReportDto>> {
-    let r = state
-        .cube
-        .customer_status_report(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let r = state.cube.customer_status_report(actor.user.id, id).await?;
     Ok(Json(StatusReportDto {
         per_state: r
             .per_state
@@ -411,16 +408,12 @@ pub async fn status(
 pub async fn activity(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<ActivityReportDto>> {
     let r = state
         .cube
-        .activity_report(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .activity_report(actor.user.id, id, query.window(state.cube.now())?)
         .await?;
     Ok(Json(ActivityReportDto::new(
         &r.activity,
@@ -442,16 +435,12 @@ pub async fn activity(
 pub async fn outcomes(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<OutcomeReportDto>> {
     let r = state
         .cube
-        .outcome_report(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .outcome_report(actor.user.id, id, query.window(state.cube.now())?)
         .await?;
     Ok(Json(OutcomeReportDto {
         rows: r
@@ -501,16 +490,12 @@ pub async fn outcomes(
 pub async fn sales(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<SalesReportDto>> {
     let r = state
         .cube
-        .sales_report(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .sales_report(actor.user.id, id, query.window(state.cube.now())?)
         .await?;
     Ok(Json(SalesReportDto {
         sales: r.sold.sales,

@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cube_domain::ids::{AssignmentId, EnrollmentId};
-use uuid::Uuid;
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
@@ -58,12 +57,9 @@ pub async fn assignments(
 pub async fn assignment(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Json<AssignmentOverviewDto>> {
-    let overview = state
-        .cube
-        .assignment_overview(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let overview = state.cube.assignment_overview(actor.user.id, id).await?;
     Ok(Json(AssignmentOverviewDto::from(&overview)))
 }
 
@@ -82,12 +78,9 @@ pub async fn assignment(
 pub async fn next_customer(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Response> {
-    let item = state
-        .cube
-        .next_customer(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let item = state.cube.next_customer(actor.user.id, id).await?;
     Ok(match item {
         Some(item) => Json(WorkItemDto::from(&item)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
@@ -108,12 +101,9 @@ pub async fn next_customer(
 pub async fn take(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
 ) -> ApiResult<Json<WorkItemDto>> {
-    let item = state
-        .cube
-        .take_customer(actor.user.id, EnrollmentId::from_uuid(id))
-        .await?;
+    let item = state.cube.take_customer(actor.user.id, id).await?;
     Ok(Json(WorkItemDto::from(&item)))
 }
 
@@ -129,12 +119,9 @@ pub async fn take(
 pub async fn release(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
 ) -> ApiResult<Json<EnrollmentDto>> {
-    let enrollment = state
-        .cube
-        .release_customer(actor.user.id, EnrollmentId::from_uuid(id))
-        .await?;
+    let enrollment = state.cube.release_customer(actor.user.id, id).await?;
     Ok(Json(EnrollmentDto::from(&enrollment)))
 }
 
@@ -158,7 +145,7 @@ pub async fn release(
 pub async fn register_outcome(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RegisterOutcomeRequest>,
 ) -> ApiResult<Json<RegisteredDto>> {
@@ -182,12 +169,7 @@ pub async fn register_outcome(
     let command = request.into_domain()?;
     let registered = state
         .cube
-        .register_outcome(
-            actor.user.id,
-            EnrollmentId::from_uuid(id),
-            command,
-            key.as_deref(),
-        )
+        .register_outcome(actor.user.id, id, command, key.as_deref())
         .await?;
     Ok(Json(RegisteredDto::from(&registered)))
 }

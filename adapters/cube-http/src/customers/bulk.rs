@@ -249,7 +249,7 @@ impl From<BulkReport> for BulkReportDto {
 pub async fn preview(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<SelectionRequest>,
 ) -> ApiResult<Json<SelectionPreviewDto>> {
     let limit = request.limit.unwrap_or(DEFAULT_PREVIEW);
@@ -260,10 +260,7 @@ pub async fn preview(
         ));
     }
     let selection = request.selection.into_domain()?;
-    let rows = state
-        .cube
-        .select(actor.user.id, AssignmentId::from_uuid(id), &selection)
-        .await?;
+    let rows = state.cube.select(actor.user.id, id, &selection).await?;
     Ok(Json(SelectionPreviewDto {
         count: rows.len(),
         items: rows.iter().take(limit).map(SelectedDto::from).collect(),
@@ -287,7 +284,7 @@ pub async fn preview(
 pub async fn apply(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkReportDto>> {
     let selection = request.selection.into_domain()?;
@@ -298,12 +295,7 @@ pub async fn apply(
     })?;
     let report = state
         .cube
-        .bulk(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            &selection,
-            action,
-        )
+        .bulk(actor.user.id, id, &selection, action)
         .await?;
     Ok(Json(BulkReportDto::from(report)))
 }

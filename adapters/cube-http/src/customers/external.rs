@@ -105,7 +105,7 @@ impl From<&ExternalChange> for StateChangeDto {
 pub async fn change_state(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
     ApiJson(request): ApiJson<ExternalStateRequest>,
 ) -> ApiResult<Json<Vec<StateChangeDto>>> {
     let name = request.state.trim();
@@ -117,7 +117,7 @@ pub async fn change_state(
     }
     let changes = state
         .cube
-        .external_state_change(actor.user.id, CustomerId::from_uuid(id), name)
+        .external_state_change(actor.user.id, id, name)
         .await?;
     Ok(Json(changes.iter().map(StateChangeDto::from).collect()))
 }

@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportReport};
-use cube_domain::ids::{AssignmentId, CustomerId, SegmentId};
+use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -210,7 +210,7 @@ impl From<EnrollReport> for EnrollReportDto {
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<ImportRequest>,
 ) -> ApiResult<Json<ImportReportDto>> {
     if request.rows.is_empty() {
@@ -230,7 +230,7 @@ pub async fn import(
     // read makes sure that is the data owner the path names, so a client cannot import into
     // one data owner through another's URL. Access is checked again by the import itself.
     let assignment = state.cube.assignment(actor.user.id, assignment_id).await?;
-    if assignment.data_owner().as_uuid() != id {
+    if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
     let rows = request
@@ -267,7 +267,7 @@ pub async fn import(
 pub async fn enroll(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> ApiResult<Json<EnrollReportDto>> {
     if request.customers.is_empty() || request.customers.len() > MAX_ENROLL {
@@ -288,7 +288,7 @@ pub async fn enroll(
         .cube
         .enroll(
             actor.user.id,
-            AssignmentId::from_uuid(id),
+            id,
             &customers,
             request.segment.map(SegmentId::from_uuid),
         )

@@ -287,13 +287,13 @@ pub struct CustomerPageDto {
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewCustomerRequest>,
 ) -> ApiResult<Response> {
     let (dataset, input) = request.into_parts();
     let customer = state
         .cube
-        .add_customer(actor.user.id, DataOwnerId::from_uuid(id), dataset, input)
+        .add_customer(actor.user.id, id, dataset, input)
         .await?;
     let location = format!("/api/customers/{}", customer.id());
     Ok((
@@ -317,12 +317,9 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
 ) -> ApiResult<Json<CustomerRecordDto>> {
-    let customer = state
-        .cube
-        .customer(actor.user.id, CustomerId::from_uuid(id))
-        .await?;
+    let customer = state.cube.customer(actor.user.id, id).await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
 
@@ -341,16 +338,12 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
     ApiJson(request): ApiJson<CustomerRequest>,
 ) -> ApiResult<Json<CustomerRecordDto>> {
     let customer = state
         .cube
-        .update_customer(
-            actor.user.id,
-            CustomerId::from_uuid(id),
-            request.into_input(),
-        )
+        .update_customer(actor.user.id, id, request.into_input())
         .await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
@@ -370,19 +363,14 @@ pub async fn update(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<CustomerPageQuery>,
 ) -> ApiResult<Json<CustomerPageDto>> {
     let page = query.page()?;
     let filter = query.filter()?;
     let read = state
         .cube
-        .customers(
-            actor.user.id,
-            DataOwnerId::from_uuid(id),
-            &filter,
-            page.with_lookahead(),
-        )
+        .customers(actor.user.id, id, &filter, page.with_lookahead())
         .await?;
     let (customers, next_offset) = page.split(read);
     Ok(Json(CustomerPageDto {

@@ -84,12 +84,9 @@ pub struct ManualTimeRequest {
 pub async fn start(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Json<TimeEntryDto>> {
-    let entry = state
-        .cube
-        .start_time(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let entry = state.cube.start_time(actor.user.id, id).await?;
     Ok(Json(TimeEntryDto::from(&entry)))
 }
 
@@ -123,19 +120,13 @@ pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
 pub async fn manual(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<ManualTimeRequest>,
 ) -> ApiResult<(StatusCode, Json<TimeEntryDto>)> {
     let user = request.user.map_or(actor.user.id, UserId::from_uuid);
     let entry = state
         .cube
-        .add_time(
-            actor.user.id,
-            user,
-            AssignmentId::from_uuid(id),
-            request.start,
-            request.end,
-        )
+        .add_time(actor.user.id, user, id, request.start, request.end)
         .await?;
     Ok((StatusCode::CREATED, Json(TimeEntryDto::from(&entry))))
 }

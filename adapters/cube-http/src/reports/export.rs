@@ -213,13 +213,13 @@ pub fn to_csv(export: &StatusExport, separator: Separator) -> String {
 pub async fn status_export(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let states = query.states()?;
     let export = state
         .cube
-        .customer_status_export(actor.user.id, AssignmentId::from_uuid(id), states)
+        .customer_status_export(actor.user.id, id, states)
         .await?;
     let body = to_csv(&export, query.separator.unwrap_or_default());
     let disposition = format!("attachment; filename=\"customers-{id}.csv\"");

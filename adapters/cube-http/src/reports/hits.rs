@@ -13,7 +13,6 @@ use cube_domain::ids::AssignmentId;
 use cube_domain::reports::FieldHits;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Yes, no and hitrate of one value.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -72,12 +71,9 @@ impl From<&FieldHits> for FieldHitsDto {
 pub async fn hits(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<FieldHitsDto>>> {
-    let hits = state
-        .cube
-        .hit_analysis(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let hits = state.cube.hit_analysis(actor.user.id, id).await?;
     Ok(Json(hits.iter().map(FieldHitsDto::from).collect()))
 }

@@ -94,7 +94,7 @@ impl From<&Meeting> for MeetingRowDto {
 pub async fn meetings(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<MeetingQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
     let window = WindowQuery {
@@ -114,12 +114,7 @@ pub async fn meetings(
     }
     let list = state
         .cube
-        .meeting_report(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            window,
-            query.q.as_deref(),
-        )
+        .meeting_report(actor.user.id, id, window, query.q.as_deref())
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }
@@ -162,7 +157,7 @@ fn week_window(raw: &str) -> Option<cube_app::reports::Window> {
 pub async fn calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CalendarId>,
     ApiQuery(query): ApiQuery<CalendarQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
     let window = match (&query.week, &query.from, &query.to) {
@@ -186,7 +181,7 @@ pub async fn calendar(
     };
     let list = state
         .cube
-        .calendar_meetings(actor.user.id, CalendarId::from_uuid(id), window)
+        .calendar_meetings(actor.user.id, id, window)
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }

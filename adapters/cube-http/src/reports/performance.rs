@@ -284,12 +284,9 @@ pub async fn performance(
 pub async fn limits(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<LimitProgressDto>>> {
-    let progress = state
-        .cube
-        .limit_report(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let progress = state.cube.limit_report(actor.user.id, id).await?;
     Ok(Json(progress.iter().map(LimitProgressDto::from).collect()))
 }

@@ -177,12 +177,9 @@ pub async fn create(
 pub async fn setup(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Tagged<AssignmentSetupDto>> {
-    let setup = state
-        .cube
-        .assignment_setup(actor.user.id, AssignmentId::from_uuid(id))
-        .await?;
+    let setup = state.cube.assignment_setup(actor.user.id, id).await?;
     tagged(&Revision::of(&setup)?, AssignmentSetupDto::from(&setup))
 }
 
@@ -205,19 +202,14 @@ pub async fn setup(
 pub async fn update_setup(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<AssignmentSetupDto>,
 ) -> ApiResult<Tagged<ManagedAssignmentDto>> {
     let setup = request.into_domain()?;
     let assignment = state
         .cube
-        .update_assignment_setup(
-            actor.user.id,
-            AssignmentId::from_uuid(id),
-            setup,
-            if_match.revision(),
-        )
+        .update_assignment_setup(actor.user.id, id, setup, if_match.revision())
         .await?;
     tagged(
         &Revision::of(assignment.setup())?,
@@ -240,12 +232,12 @@ pub async fn update_setup(
 pub async fn add_segment(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<NewSegmentRequest>,
 ) -> ApiResult<(StatusCode, Json<SegmentDto>)> {
     let segment = state
         .cube
-        .add_segment(actor.user.id, AssignmentId::from_uuid(id), &request.name)
+        .add_segment(actor.user.id, id, &request.name)
         .await?;
     // The use case answers the id; the name is the one it accepted (trimmed, as `Name` keeps it).
     let dto = SegmentDto {
@@ -271,7 +263,7 @@ pub async fn add_segment(
 pub async fn switch_flow(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<SwitchFlowRequest>,
 ) -> ApiResult<Json<FlowSwitchDto>> {
     let to = FlowVersion {
@@ -286,10 +278,7 @@ pub async fn switch_flow(
             .collect(),
         confirm_category_changes: request.confirm_category_changes,
     };
-    let switch = state
-        .cube
-        .switch_flow(actor.user.id, AssignmentId::from_uuid(id), to, &plan)
-        .await?;
+    let switch = state.cube.switch_flow(actor.user.id, id, to, &plan).await?;
     let name_in = |flow: &PublishedFlow, state: StateId| {
         flow.state(state)
             .map_or_else(|| state.to_string(), |s| s.name.to_string())

@@ -81,12 +81,9 @@ impl From<&Product> for ProductDto {
 pub async fn products(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<ProductDto>>> {
-    let products = state
-        .cube
-        .products(actor.user.id, DataOwnerId::from_uuid(id))
-        .await?;
+    let products = state.cube.products(actor.user.id, id).await?;
     Ok(Json(products.iter().map(ProductDto::from).collect()))
 }
 
@@ -105,7 +102,7 @@ pub async fn products(
 pub async fn create_product(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewProductRequest>,
 ) -> ApiResult<(StatusCode, Json<ProductDto>)> {
     let new = NewProduct {
@@ -114,10 +111,7 @@ pub async fn create_product(
         unit_price: request.unit_price,
         currency: request.currency,
     };
-    let product = state
-        .cube
-        .create_product(actor.user.id, DataOwnerId::from_uuid(id), new)
-        .await?;
+    let product = state.cube.create_product(actor.user.id, id, new).await?;
     Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
 }
 
@@ -135,12 +129,12 @@ pub async fn create_product(
 pub async fn set_product_active(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ProductId>,
     ApiJson(request): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<ProductDto>> {
     let product = state
         .cube
-        .set_product_active(actor.user.id, ProductId::from_uuid(id), request.active)
+        .set_product_active(actor.user.id, id, request.active)
         .await?;
     Ok(Json(ProductDto::from(&product)))
 }
@@ -193,12 +187,9 @@ impl From<&Calendar> for CalendarDto {
 pub async fn calendars(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<CalendarDto>>> {
-    let calendars = state
-        .cube
-        .calendars(actor.user.id, DataOwnerId::from_uuid(id))
-        .await?;
+    let calendars = state.cube.calendars(actor.user.id, id).await?;
     Ok(Json(calendars.iter().map(CalendarDto::from).collect()))
 }
 
@@ -217,17 +208,12 @@ pub async fn calendars(
 pub async fn create_calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewCalendarRequest>,
 ) -> ApiResult<Response> {
     let calendar = state
         .cube
-        .create_calendar(
-            actor.user.id,
-            DataOwnerId::from_uuid(id),
-            &request.name,
-            request.allows_overlap,
-        )
+        .create_calendar(actor.user.id, id, &request.name, request.allows_overlap)
         .await?;
     created(
         format!("/api/calendars/{}", calendar.id),
@@ -248,11 +234,8 @@ pub async fn create_calendar(
 pub async fn calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CalendarId>,
 ) -> ApiResult<Json<CalendarDto>> {
-    let calendar = state
-        .cube
-        .calendar(actor.user.id, CalendarId::from_uuid(id))
-        .await?;
+    let calendar = state.cube.calendar(actor.user.id, id).await?;
     Ok(Json(CalendarDto::from(&calendar)))
 }

@@ -298,12 +298,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
-    let owner = state
-        .cube
-        .data_owner(actor.user.id, DataOwnerId::from_uuid(id))
-        .await?;
+    let owner = state.cube.data_owner(actor.user.id, id).await?;
     tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
 
@@ -326,7 +323,7 @@ pub async fn get(
 pub async fn set_gdpr(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<GdprRequest>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
@@ -346,13 +343,7 @@ pub async fn set_gdpr(
         .collect::<ApiResult<Vec<_>>>()?;
     let owner = state
         .cube
-        .set_gdpr_details(
-            actor.user.id,
-            DataOwnerId::from_uuid(id),
-            controller,
-            purposes,
-            if_match.revision(),
-        )
+        .set_gdpr_details(actor.user.id, id, controller, purposes, if_match.revision())
         .await?;
     tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
@@ -376,7 +367,7 @@ pub async fn set_gdpr(
 pub async fn set_fields(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<FieldsRequest>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
@@ -385,7 +376,7 @@ pub async fn set_fields(
         .cube
         .set_crm_fields(
             actor.user.id,
-            DataOwnerId::from_uuid(id),
+            id,
             request.dataset.into(),
             fields,
             if_match.revision(),

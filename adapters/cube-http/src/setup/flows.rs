@@ -338,7 +338,7 @@ pub struct FlowRejectionDto {
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct VersionPath {
     /// The flow.
-    pub id: Uuid,
+    pub id: FlowId,
     /// The version number, from 1.
     pub version: u32,
 }
@@ -368,14 +368,11 @@ pub struct CopyFlowRequest {
 pub async fn create(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<FlowContentRequest>,
 ) -> ApiResult<(StatusCode, Json<FlowDraftDto>)> {
     let content = request.into_domain()?;
-    let draft = state
-        .cube
-        .create_flow(actor.user.id, DataOwnerId::from_uuid(id), content)
-        .await?;
+    let draft = state.cube.create_flow(actor.user.id, id, content).await?;
     Ok((StatusCode::CREATED, Json(FlowDraftDto::from(&draft))))
 }
 
@@ -392,12 +389,9 @@ pub async fn create(
 pub async fn list(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<FlowDto>>> {
-    let flows = state
-        .cube
-        .flows(actor.user.id, DataOwnerId::from_uuid(id))
-        .await?;
+    let flows = state.cube.flows(actor.user.id, id).await?;
     Ok(Json(flows.iter().map(FlowDto::from).collect()))
 }
 
@@ -417,12 +411,9 @@ pub async fn list(
 pub async fn draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Tagged<FlowDraftDto>> {
-    let draft = state
-        .cube
-        .flow_draft(actor.user.id, FlowId::from_uuid(id))
-        .await?;
+    let draft = state.cube.flow_draft(actor.user.id, id).await?;
     tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
 
@@ -445,7 +436,7 @@ pub async fn version(
     ApiPath(path): ApiPath<VersionPath>,
 ) -> ApiResult<Json<FlowDto>> {
     let version = FlowVersion {
-        flow: FlowId::from_uuid(path.id),
+        flow: path.id,
         version: path.version,
     };
     let flow = state.cube.published_flow(actor.user.id, version).await?;
@@ -472,19 +463,14 @@ pub async fn version(
 pub async fn update_draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<FlowContentRequest>,
 ) -> ApiResult<Tagged<FlowDraftDto>> {
     let content = request.into_domain()?;
     let draft = state
         .cube
-        .update_flow_draft(
-            actor.user.id,
-            FlowId::from_uuid(id),
-            content,
-            if_match.revision(),
-        )
+        .update_flow_draft(actor.user.id, id, content, if_match.revision())
         .await?;
     tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
@@ -503,12 +489,9 @@ pub async fn update_draft(
 pub async fn check(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Json<FlowCheckDto>> {
-    let problems = state
-        .cube
-        .check_flow_draft(actor.user.id, FlowId::from_uuid(id))
-        .await?;
+    let problems = state.cube.check_flow_draft(actor.user.id, id).await?;
     Ok(Json(FlowCheckDto {
         publishable: problems.is_empty(),
         problems: problems.iter().map(Into::into).collect(),
@@ -529,13 +512,9 @@ pub async fn check(
 pub async fn publish(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Response> {
-    match state
-        .cube
-        .publish_flow(actor.user.id, FlowId::from_uuid(id))
-        .await
-    {
+    match state.cube.publish_flow(actor.user.id, id).await {
         Ok(published) => Ok(Json(FlowDto::from(&published)).into_response()),
         Err(AppError::Flow(error @ FlowError::Invalid(_))) => Ok(rejection(&error)),
         Err(other) => Err(ApiError::from(other)),
@@ -578,11 +557,11 @@ fn rejection(error: &FlowError) -> Response {
 pub async fn copy(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
     ApiJson(request): ApiJson<CopyFlowRequest>,
 ) -> ApiResult<(StatusCode, Json<FlowDraftDto>)> {
     let version = FlowVersion {
-        flow: FlowId::from_uuid(id),
+        flow: id,
         version: request.version,
     };
     let draft = state

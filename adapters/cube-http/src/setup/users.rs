@@ -184,12 +184,12 @@ pub async fn create(
 pub async fn set_active(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<UserAccountDto>> {
     let user = state
         .cube
-        .set_user_active(actor.user.id, UserId::from_uuid(id), request.active)
+        .set_user_active(actor.user.id, id, request.active)
         .await?;
     Ok(Json(UserAccountDto::from(&user)))
 }
@@ -210,13 +210,10 @@ pub async fn set_active(
 pub async fn set_password(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let hash = checked_hash(&state, "password", request.password).await?;
-    state
-        .cube
-        .set_password(actor.user.id, UserId::from_uuid(id), &hash)
-        .await?;
+    state.cube.set_password(actor.user.id, id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
