@@ -28,9 +28,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use cube_app::reports::Window;
+use cube_app::reports::{SalesOverview, Window};
 use cube_domain::ids::AssignmentId;
-use cube_domain::reports::{ActivitySummary, Ratio};
+use cube_domain::reports::{ActivitySummary, CustomerStatusReport, OutcomeDistribution, Ratio};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -201,6 +201,28 @@ pub struct StatusReportDto {
     pub reserved: u64,
 }
 
+impl From<&CustomerStatusReport> for StatusReportDto {
+    fn from(r: &CustomerStatusReport) -> Self {
+        Self {
+            per_state: r
+                .per_state
+                .iter()
+                .map(|s| StateCountDto {
+                    state: s.state.as_uuid(),
+                    name: s.name.clone(),
+                    customers: s.customers,
+                })
+                .collect(),
+            total: r.total,
+            utilization_percent: percent(r.utilization),
+            attempts_zero: r.attempts.zero,
+            attempts_one: r.attempts.one,
+            attempts_two_or_more: r.attempts.two_or_more,
+            reserved: r.reserved,
+        }
+    }
+}
+
 /// Activity in a window.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivityReportDto {
@@ -303,6 +325,43 @@ pub struct OutcomeReportDto {
     pub attempts_percent: Option<Percent>,
 }
 
+impl From<&OutcomeDistribution> for OutcomeReportDto {
+    fn from(r: &OutcomeDistribution) -> Self {
+        Self {
+            rows: r
+                .rows
+                .iter()
+                .map(|s| OutcomeShareDto {
+                    outcome: s.outcome.as_uuid(),
+                    name: s.name.clone(),
+                    option: s.option.clone(),
+                    events: s.events,
+                    share_percent: percent(s.share),
+                })
+                .collect(),
+            total: r.total,
+            yes: r.categories.yes.numerator(),
+            yes_percent: percent(r.categories.yes),
+            no: r.categories.no.numerator(),
+            no_percent: percent(r.categories.no),
+            excluded: r.categories.excluded.numerator(),
+            excluded_percent: percent(r.categories.excluded),
+            other: r.categories.other.numerator(),
+            other_percent: percent(r.categories.other),
+            other_outcomes: r
+                .other_outcomes
+                .iter()
+                .map(|o| OutcomeNameDto {
+                    outcome: o.outcome.as_uuid(),
+                    name: o.name.clone(),
+                })
+                .collect(),
+            attempts: r.categories.attempts.numerator(),
+            attempts_percent: percent(r.categories.attempts),
+        }
+    }
+}
+
 /// Sales of one product.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductSalesDto {
@@ -357,6 +416,46 @@ pub struct SalesReportDto {
     pub open_offers: Vec<OpenOfferDto>,
 }
 
+impl From<&SalesOverview> for SalesReportDto {
+    fn from(r: &SalesOverview) -> Self {
+        Self {
+            sales: r.sold.sales,
+            totals: r
+                .sold
+                .totals
+                .iter()
+                .map(|t| CurrencyTotalDto {
+                    currency: t.currency.as_str().to_owned(),
+                    units: t.units,
+                    value: t.value,
+                })
+                .collect(),
+            products: r
+                .sold
+                .products
+                .iter()
+                .map(|p| ProductSalesDto {
+                    product: p.product.as_uuid(),
+                    currency: p.currency.as_str().to_owned(),
+                    units: p.units,
+                    value: p.value,
+                })
+                .collect(),
+            total_units: r.sold.total_units,
+            open_offers: r
+                .open_offers
+                .iter()
+                .map(|o| OpenOfferDto {
+                    enrollment: o.enrollment.as_uuid(),
+                    customer: o.customer.as_uuid(),
+                    since: o.since,
+                    value: o.value,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Customer status of an assignment now.
 #[utoipa::path(
     get, path = "/api/assignments/{id}/reports/status", tag = "reports",
@@ -375,23 +474,7 @@ pub async fn status(
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<StatusReportDto>> {
     let r = state.cube.customer_status_report(actor.user.id, id).await?;
-    Ok(Json(StatusReportDto {
-        per_state: r
-            .per_state
-            .iter()
-            .map(|s| StateCountDto {
-                state: s.state.as_uuid(),
-                name: s.name.clone(),
-                customers: s.customers,
-            })
-            .collect(),
-        total: r.total,
-        utilization_percent: percent(r.utilization),
-        attempts_zero: r.attempts.zero,
-        attempts_one: r.attempts.one,
-        attempts_two_or_more: r.attempts.two_or_more,
-        reserved: r.reserved,
-    }))
+    Ok(Json(StatusReportDto::from(&r)))
 }
 
 /// Activity of an assignment in a window.
@@ -442,38 +525,7 @@ pub async fn outcomes(
         .cube
         .outcome_report(actor.user.id, id, query.window(state.cube.now())?)
         .await?;
-    Ok(Json(OutcomeReportDto {
-        rows: r
-            .rows
-            .iter()
-            .map(|s| OutcomeShareDto {
-                outcome: s.outcome.as_uuid(),
-                name: s.name.clone(),
-                option: s.option.clone(),
-                events: s.events,
-                share_percent: percent(s.share),
-            })
-            .collect(),
-        total: r.total,
-        yes: r.categories.yes.numerator(),
-        yes_percent: percent(r.categories.yes),
-        no: r.categories.no.numerator(),
-        no_percent: percent(r.categories.no),
-        excluded: r.categories.excluded.numerator(),
-        excluded_percent: percent(r.categories.excluded),
-        other: r.categories.other.numerator(),
-        other_percent: percent(r.categories.other),
-        other_outcomes: r
-            .other_outcomes
-            .iter()
-            .map(|o| OutcomeNameDto {
-                outcome: o.outcome.as_uuid(),
-                name: o.name.clone(),
-            })
-            .collect(),
-        attempts: r.categories.attempts.numerator(),
-        attempts_percent: percent(r.categories.attempts),
-    }))
+    Ok(Json(OutcomeReportDto::from(&r)))
 }
 
 /// Sales of an assignment in a window, and its open offers now.
@@ -497,39 +549,5 @@ pub async fn sales(
         .cube
         .sales_report(actor.user.id, id, query.window(state.cube.now())?)
         .await?;
-    Ok(Json(SalesReportDto {
-        sales: r.sold.sales,
-        totals: r
-            .sold
-            .totals
-            .iter()
-            .map(|t| CurrencyTotalDto {
-                currency: t.currency.as_str().to_owned(),
-                units: t.units,
-                value: t.value,
-            })
-            .collect(),
-        products: r
-            .sold
-            .products
-            .iter()
-            .map(|p| ProductSalesDto {
-                product: p.product.as_uuid(),
-                currency: p.currency.as_str().to_owned(),
-                units: p.units,
-                value: p.value,
-            })
-            .collect(),
-        total_units: r.sold.total_units,
-        open_offers: r
-            .open_offers
-            .iter()
-            .map(|o| OpenOfferDto {
-                enrollment: o.enrollment.as_uuid(),
-                customer: o.customer.as_uuid(),
-                since: o.since,
-                value: o.value,
-            })
-            .collect(),
-    }))
+    Ok(Json(SalesReportDto::from(&r)))
 }

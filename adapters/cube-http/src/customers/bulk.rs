@@ -17,7 +17,6 @@ use cube_domain::bulk::{BulkAction, FieldCondition, Selection};
 use cube_domain::fields::{FieldKey, FieldValue};
 use cube_domain::ids::{AssignmentId, SegmentId, StateId};
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -62,21 +61,6 @@ pub struct SelectionDto {
     pub max_attempts: Option<u32>,
 }
 
-fn field_value(field: &str, value: FieldValueDto) -> ApiResult<FieldValue> {
-    Ok(match value {
-        FieldValueDto::Text(s) => FieldValue::Text(s),
-        FieldValueDto::Number(n) => FieldValue::Number(n),
-        FieldValueDto::Decimal(d) => FieldValue::Decimal(d),
-        FieldValueDto::Date(s) => {
-            let date = time::Date::parse(&s, format_description!("[year]-[month]-[day]"))
-                .map_err(|_| invalid_field(field, format!("'{s}' is not a date (YYYY-MM-DD)")))?;
-            FieldValue::Date(date)
-        }
-        FieldValueDto::Boolean(b) => FieldValue::Boolean(b),
-        FieldValueDto::Choice(s) => FieldValue::Choice(s),
-    })
-}
-
 impl SelectionDto {
     /// The domain's selection; a bad field key, date or attempts range names the field.
     pub fn into_domain(self) -> ApiResult<Selection> {
@@ -96,7 +80,7 @@ impl SelectionDto {
             let values = condition
                 .values
                 .into_iter()
-                .map(|v| field_value(&name, v))
+                .map(|v| FieldValue::try_from(v).map_err(|e| invalid_field(&name, e)))
                 .collect::<ApiResult<_>>()?;
             fields.push(FieldCondition {
                 key,

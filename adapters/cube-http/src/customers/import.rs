@@ -84,6 +84,16 @@ pub enum RowOutcomeDto {
     Skipped,
 }
 
+impl From<RowCustomer> for RowOutcomeDto {
+    fn from(outcome: RowCustomer) -> Self {
+        match outcome {
+            RowCustomer::Created => RowOutcomeDto::Imported,
+            RowCustomer::Updated => RowOutcomeDto::Updated,
+            RowCustomer::Skipped => RowOutcomeDto::Skipped,
+        }
+    }
+}
+
 /// A row the import took.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportedRowDto {
@@ -153,11 +163,7 @@ impl From<ImportReport> for ImportReportDto {
                 .map(|r| ImportedRowDto {
                     row: r.row,
                     customer: r.customer.as_uuid(),
-                    result: match r.outcome {
-                        RowCustomer::Created => RowOutcomeDto::Imported,
-                        RowCustomer::Updated => RowOutcomeDto::Updated,
-                        RowCustomer::Skipped => RowOutcomeDto::Skipped,
-                    },
+                    result: r.outcome.into(),
                     enrolled: r.enrolled,
                 })
                 .collect(),

@@ -12,7 +12,7 @@ use crate::error::{ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
 use axum::Json;
 use axum::extract::State;
 use cube_domain::ids::{AssignmentId, CalendarId};
-use cube_domain::meeting::{Meeting, MeetingKind};
+use cube_domain::meeting::Meeting;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -71,10 +71,7 @@ impl From<&Meeting> for MeetingRowDto {
             booked_by: m.booked_by.map(|u| u.as_uuid()),
             start: m.start,
             end: m.end,
-            kind: match m.kind {
-                MeetingKind::Physical => MeetingKindDto::Physical,
-                MeetingKind::Video => MeetingKindDto::Video,
-            },
+            kind: m.kind.into(),
             place: m.place.clone(),
         }
     }

@@ -200,6 +200,18 @@ impl From<LimitMetric> for LimitMetricDto {
     }
 }
 
+impl From<LimitMetricDto> for LimitMetric {
+    fn from(m: LimitMetricDto) -> Self {
+        match m {
+            LimitMetricDto::Hours => LimitMetric::Hours,
+            LimitMetricDto::Yes => LimitMetric::Yes,
+            LimitMetricDto::Conclusions => LimitMetric::Conclusions,
+            LimitMetricDto::ProductsSold => LimitMetric::ProductsSold,
+            LimitMetricDto::Meetings => LimitMetric::Meetings,
+        }
+    }
+}
+
 /// What happens when a limit is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +227,15 @@ impl From<LimitMode> for LimitModeDto {
         match m {
             LimitMode::Indicator => LimitModeDto::Indicator,
             LimitMode::HardStop => LimitModeDto::HardStop,
+        }
+    }
+}
+
+impl From<LimitModeDto> for LimitMode {
+    fn from(m: LimitModeDto) -> Self {
+        match m {
+            LimitModeDto::Indicator => LimitMode::Indicator,
+            LimitModeDto::HardStop => LimitMode::HardStop,
         }
     }
 }

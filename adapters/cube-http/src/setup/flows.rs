@@ -12,7 +12,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::dto::{CategoryDto, StateDto};
+use crate::dto::StateDto;
 use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, PROBLEM_JSON, Problem};
 use crate::revisions::{IfMatch, Tagged, tagged};
@@ -24,7 +24,7 @@ use cube_app::setup::FlowContent;
 use cube_app::{AppError, Revision};
 use cube_domain::flow::{
     AttemptKind, FlowDraft, FlowError, FlowProblem, FlowVersion, Outcome, OutcomeKind,
-    PublishedFlow, State, StateCategory,
+    PublishedFlow, State,
 };
 use cube_domain::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
 use cube_domain::values::Name;
@@ -128,24 +128,6 @@ impl FlowOutcomeDto {
     }
 }
 
-fn category_of(category: CategoryDto) -> StateCategory {
-    match category {
-        CategoryDto::Available => StateCategory::Available,
-        CategoryDto::Open => StateCategory::Open,
-        CategoryDto::Yes => StateCategory::Yes,
-        CategoryDto::No => StateCategory::No,
-        CategoryDto::Excluded => StateCategory::Excluded,
-    }
-}
-
-fn state_dto(s: &State) -> StateDto {
-    StateDto {
-        id: s.id.as_uuid(),
-        name: s.name.to_string(),
-        category: s.category.into(),
-    }
-}
-
 /// A flow's content, as created or edited.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,7 +155,7 @@ impl FlowContentRequest {
                 Ok(State {
                     id: StateId::from_uuid(s.id),
                     name,
-                    category: category_of(s.category),
+                    category: s.category.into(),
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
@@ -219,7 +201,7 @@ impl From<&FlowDraft> for FlowDto {
             version: d.version,
             name: d.name.to_string(),
             initial: d.initial.as_uuid(),
-            states: d.states.iter().map(state_dto).collect(),
+            states: d.states.iter().map(StateDto::from).collect(),
             outcomes: d.outcomes.iter().map(Into::into).collect(),
         }
     }

@@ -25,6 +25,24 @@ pub enum FollowUpOwnershipDto {
     Shared,
 }
 
+impl From<FollowUpOwnership> for FollowUpOwnershipDto {
+    fn from(ownership: FollowUpOwnership) -> Self {
+        match ownership {
+            FollowUpOwnership::Personal => FollowUpOwnershipDto::Personal,
+            FollowUpOwnership::Shared => FollowUpOwnershipDto::Shared,
+        }
+    }
+}
+
+impl From<FollowUpOwnershipDto> for FollowUpOwnership {
+    fn from(ownership: FollowUpOwnershipDto) -> Self {
+        match ownership {
+            FollowUpOwnershipDto::Personal => FollowUpOwnership::Personal,
+            FollowUpOwnershipDto::Shared => FollowUpOwnership::Shared,
+        }
+    }
+}
+
 /// A keyword reply that registers an outcome.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,10 +110,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
                 .get(&id)
                 .map(|f| f.iter().map(Into::into).collect())
                 .unwrap_or_default(),
-            follow_up: s.follow_up_ownership.get(&id).map(|o| match o {
-                FollowUpOwnership::Personal => FollowUpOwnershipDto::Personal,
-                FollowUpOwnership::Shared => FollowUpOwnershipDto::Shared,
-            }),
+            follow_up: s.follow_up_ownership.get(&id).copied().map(Into::into),
             sms: s.sms_flows.get(&id).map(|sms| SmsFlowDto {
                 template: sms.template.clone(),
                 reply_window_seconds: sms.reply_window.whole_seconds(),
@@ -149,11 +164,7 @@ impl PerOutcome {
                     .insert(id, definitions(&format!("{at}.fields"), entry.fields)?);
             }
             if let Some(ownership) = entry.follow_up {
-                let ownership = match ownership {
-                    FollowUpOwnershipDto::Personal => FollowUpOwnership::Personal,
-                    FollowUpOwnershipDto::Shared => FollowUpOwnership::Shared,
-                };
-                maps.follow_up.insert(id, ownership);
+                maps.follow_up.insert(id, ownership.into());
             }
             if let Some(sms) = entry.sms {
                 maps.sms.insert(

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cube_app::organisation::NewUser;
-use cube_domain::access::{Role, User};
+use cube_domain::access::User;
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,15 +86,6 @@ pub struct PasswordRequest {
     pub password: String,
 }
 
-fn role_of(role: RoleDto) -> Role {
-    match role {
-        RoleDto::Admin => Role::Admin,
-        RoleDto::Manager => Role::Manager,
-        RoleDto::Seller => Role::Seller,
-        RoleDto::Client => Role::Client,
-    }
-}
-
 /// Checks the length and hashes the password (through the state's hashing gate).
 async fn checked_hash(state: &AppState, field: &str, password: String) -> ApiResult<String> {
     let len = password.chars().count();
@@ -147,7 +138,7 @@ pub async fn create(
     let new = NewUser {
         name: request.name,
         email: request.email,
-        role: role_of(request.role),
+        role: request.role.into(),
         data_owners: request
             .data_owners
             .into_iter()
