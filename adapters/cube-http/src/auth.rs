@@ -283,7 +283,6 @@ impl FromRequestParts<AppState> for Peer {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; the token is also set as the `cube_session` cookie", body = LoginResponse),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail and password open logins in several organisations: send `organisation`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins for this e-mail from this address, from this address, or (for an address that failed) on the server; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -359,10 +358,7 @@ pub async fn login(
     post, path = "/api/logout", tag = "auth",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn logout(
     State(state): State<AppState>,

@@ -293,6 +293,15 @@ pub async fn method_not_allowed() -> Response {
     )
 }
 
+/// A 422 problem about one field of the request, named by its path in the body or query
+/// (`` `states[1].name`: name must not be empty ``), so a client can point at the input to fix.
+pub fn invalid_field(field: impl std::fmt::Display, detail: impl std::fmt::Display) -> ApiError {
+    ApiError::Malformed {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: format!("`{field}`: {detail}"),
+    }
+}
+
 /// The result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -19,7 +19,9 @@
 //! - [`setup`]: users, API tokens, data owners, products, calendars, flows, assignments.
 //! - [`customers`]: customers, import, enrolling, bulk, time entries, external changes.
 //! - [`work`]: me, assignments, next customer, take, release, outcomes, My Work.
-//! - [`reports`]: status, activity, outcomes and sales of one assignment.
+//! - [`reports`]: the reports of one assignment (status, activity, outcomes, sales,
+//!   meetings, limits, hits, the status export), the calendar view and performance across
+//!   assignments.
 //! - [`health`]: `/healthz`, `/readyz`.
 //! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
 //! - [`outbox`]: the messages that were not delivered, for admins and managers.
@@ -107,16 +109,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assignments", get(work::assignments))
         .route("/api/assignments/{id}", get(work::assignment))
         .route("/api/assignments/{id}/next", post(work::next_customer))
-        .route("/api/assignments/{id}/reports/status", get(reports::status))
-        .route(
-            "/api/assignments/{id}/reports/activity",
-            get(reports::activity),
-        )
-        .route(
-            "/api/assignments/{id}/reports/outcomes",
-            get(reports::outcomes),
-        )
-        .route("/api/assignments/{id}/reports/sales", get(reports::sales))
         .route("/api/enrollments/{id}/take", post(work::take))
         .route("/api/enrollments/{id}/release", post(work::release))
         .route(
@@ -129,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())
         .merge(customers::routes())
+        .merge(reports::routes())
         .route("/metrics", get(ops::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), ops::measure))
         .with_state(state.clone());

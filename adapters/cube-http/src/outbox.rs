@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::customers::invalid_field;
+use crate::error::invalid_field;
 use crate::error::{ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -86,12 +86,9 @@ impl From<&FailedMessage> for FailedMessageDto {
     params(FailedQuery),
     responses(
         (status = 200, description = "Failed messages of the assignments the caller manages, oldest first", body = Vec<FailedMessageDto>),
-        (status = 400, description = "An unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins and managers see the outbox", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn failed(
     State(state): State<AppState>,

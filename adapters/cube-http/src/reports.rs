@@ -6,8 +6,9 @@
 //! decimal string in its currency's scale (`"1497.00"` NOK). Every report refuses a query
 //! parameter it does not know (400, naming it), as the customer list does.
 //!
-//! The remaining reports live in submodules, routed and documented from
-//! [`crate::customers`]:
+//! This file holds the pieces every report shares ([`Percent`], [`WindowQuery`],
+//! [`NoQuery`]), the four reports above, and the group's router and OpenAPI part. The
+//! remaining reports live in submodules:
 //! - [`performance`]: performance across every assignment the user may read, and progress
 //!   towards an assignment's activity limits.
 //! - [`meetings`]: the meetings booked in an assignment, in a window.
@@ -21,19 +22,68 @@ pub mod performance;
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::dto::MeetingKindDto;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use cube_app::reports::Window;
+use axum::routing::get;
+use axum::{Json, Router};
+use cube_app::reports::{SalesOverview, Window};
 use cube_domain::ids::AssignmentId;
-use cube_domain::reports::{ActivitySummary, Ratio};
+use cube_domain::reports::{ActivitySummary, CustomerStatusReport, OutcomeDistribution, Ratio};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
+
+/// The report endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/assignments/{id}/reports/status", get(status))
+        .route(
+            "/api/assignments/{id}/reports/status/export",
+            get(export::status_export),
+        )
+        .route("/api/assignments/{id}/reports/activity", get(activity))
+        .route("/api/assignments/{id}/reports/outcomes", get(outcomes))
+        .route("/api/assignments/{id}/reports/sales", get(sales))
+        .route(
+            "/api/assignments/{id}/reports/meetings",
+            get(meetings::meetings),
+        )
+        .route(
+            "/api/assignments/{id}/reports/limits",
+            get(performance::limits),
+        )
+        .route("/api/assignments/{id}/reports/hits", get(hits::hits))
+        .route("/api/calendars/{id}/meetings", get(meetings::calendar))
+        .route("/api/reports/performance", get(performance::performance))
+}
+
+/// The report endpoints' part of the OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(
+        status, activity, outcomes, sales, export::status_export,
+        performance::performance, performance::limits,
+        meetings::meetings, meetings::calendar, hits::hits,
+    ),
+    components(schemas(
+        Problem, Percent, MeetingKindDto,
+        StateCountDto, StatusReportDto, ActivityReportDto, OutcomeShareDto, OutcomeReportDto,
+        ProductSalesDto, OpenOfferDto, SalesReportDto, OutcomeNameDto, CurrencyTotalDto,
+        export::Separator,
+        performance::ResultsDto, performance::RatesDto, performance::AchievementDto,
+        performance::PerformanceDto, performance::UserPerformanceDto,
+        performance::AssignmentPerformanceDto, performance::PerformanceReportDto,
+        performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
+        meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
+    )),
+    tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
+)]
+pub struct ReportsApi;
 
 /// A percent on the wire: a JSON string holding a decimal with exactly two places —
 /// `"75.00"`, `"100.00"`, `"120.00"` (achievement and limit progress may pass 100).
@@ -151,6 +201,28 @@ pub struct StatusReportDto {
     pub reserved: u64,
 }
 
+impl From<&CustomerStatusReport> for StatusReportDto {
+    fn from(r: &CustomerStatusReport) -> Self {
+        Self {
+            per_state: r
+                .per_state
+                .iter()
+                .map(|s| StateCountDto {
+                    state: s.state.as_uuid(),
+                    name: s.name.clone(),
+                    customers: s.customers,
+                })
+                .collect(),
+            total: r.total,
+            utilization_percent: percent(r.utilization),
+            attempts_zero: r.attempts.zero,
+            attempts_one: r.attempts.one,
+            attempts_two_or_more: r.attempts.two_or_more,
+            reserved: r.reserved,
+        }
+    }
+}
+
 /// Activity in a window.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivityReportDto {
@@ -253,6 +325,43 @@ pub struct OutcomeReportDto {
     pub attempts_percent: Option<Percent>,
 }
 
+impl From<&OutcomeDistribution> for OutcomeReportDto {
+    fn from(r: &OutcomeDistribution) -> Self {
+        Self {
+            rows: r
+                .rows
+                .iter()
+                .map(|s| OutcomeShareDto {
+                    outcome: s.outcome.as_uuid(),
+                    name: s.name.clone(),
+                    option: s.option.clone(),
+                    events: s.events,
+                    share_percent: percent(s.share),
+                })
+                .collect(),
+            total: r.total,
+            yes: r.categories.yes.numerator(),
+            yes_percent: percent(r.categories.yes),
+            no: r.categories.no.numerator(),
+            no_percent: percent(r.categories.no),
+            excluded: r.categories.excluded.numerator(),
+            excluded_percent: percent(r.categories.excluded),
+            other: r.categories.other.numerator(),
+            other_percent: percent(r.categories.other),
+            other_outcomes: r
+                .other_outcomes
+                .iter()
+                .map(|o| OutcomeNameDto {
+                    outcome: o.outcome.as_uuid(),
+                    name: o.name.clone(),
+                })
+                .collect(),
+            attempts: r.categories.attempts.numerator(),
+            attempts_percent: percent(r.categories.attempts),
+        }
+    }
+}
+
 /// Sales of one product.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductSalesDto {
@@ -307,6 +416,46 @@ pub struct SalesReportDto {
     pub open_offers: Vec<OpenOfferDto>,
 }
 
+impl From<&SalesOverview> for SalesReportDto {
+    fn from(r: &SalesOverview) -> Self {
+        Self {
+            sales: r.sold.sales,
+            totals: r
+                .sold
+                .totals
+                .iter()
+                .map(|t| CurrencyTotalDto {
+                    currency: t.currency.as_str().to_owned(),
+                    units: t.units,
+                    value: t.value,
+                })
+                .collect(),
+            products: r
+                .sold
+                .products
+                .iter()
+                .map(|p| ProductSalesDto {
+                    product: p.product.as_uuid(),
+                    currency: p.currency.as_str().to_owned(),
+                    units: p.units,
+                    value: p.value,
+                })
+                .collect(),
+            total_units: r.sold.total_units,
+            open_offers: r
+                .open_offers
+                .iter()
+                .map(|o| OpenOfferDto {
+                    enrollment: o.enrollment.as_uuid(),
+                    customer: o.customer.as_uuid(),
+                    since: o.since,
+                    value: o.value,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Customer status of an assignment now.
 #[utoipa::path(
     get, path = "/api/assignments/{id}/reports/status", tag = "reports",
@@ -314,39 +463,18 @@ pub struct SalesReportDto {
     responses(
         (status = 200, description = "Customers per state now", body = StatusReportDto),
         (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn status(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<StatusReportDto>> {
-    let r = state
-        .cube
-        .customer_status_report(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
-    Ok(Json(StatusReportDto {
-        per_state: r
-            .per_state
-            .iter()
-            .map(|s| StateCountDto {
-                state: s.state.as_uuid(),
-                name: s.name.clone(),
-                customers: s.customers,
-            })
-            .collect(),
-        total: r.total,
-        utilization_percent: percent(r.utilization),
-        attempts_zero: r.attempts.zero,
-        attempts_one: r.attempts.one,
-        attempts_two_or_more: r.attempts.two_or_more,
-        reserved: r.reserved,
-    }))
+    let r = state.cube.customer_status_report(&actor.user, id).await?;
+    Ok(Json(StatusReportDto::from(&r)))
 }
 
 /// Activity of an assignment in a window.
@@ -355,27 +483,20 @@ pub async fn status(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Activity in the window", body = ActivityReportDto),
-        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn activity(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<ActivityReportDto>> {
     let r = state
         .cube
-        .activity_report(
-            &actor.user,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .activity_report(&actor.user, id, query.window(state.cube.now())?)
         .await?;
     Ok(Json(ActivityReportDto::new(
         &r.activity,
@@ -389,60 +510,22 @@ pub async fn activity(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Outcomes in the window", body = OutcomeReportDto),
-        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn outcomes(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<OutcomeReportDto>> {
     let r = state
         .cube
-        .outcome_report(
-            &actor.user,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .outcome_report(&actor.user, id, query.window(state.cube.now())?)
         .await?;
-    Ok(Json(OutcomeReportDto {
-        rows: r
-            .rows
-            .iter()
-            .map(|s| OutcomeShareDto {
-                outcome: s.outcome.as_uuid(),
-                name: s.name.clone(),
-                option: s.option.clone(),
-                events: s.events,
-                share_percent: percent(s.share),
-            })
-            .collect(),
-        total: r.total,
-        yes: r.categories.yes.numerator(),
-        yes_percent: percent(r.categories.yes),
-        no: r.categories.no.numerator(),
-        no_percent: percent(r.categories.no),
-        excluded: r.categories.excluded.numerator(),
-        excluded_percent: percent(r.categories.excluded),
-        other: r.categories.other.numerator(),
-        other_percent: percent(r.categories.other),
-        other_outcomes: r
-            .other_outcomes
-            .iter()
-            .map(|o| OutcomeNameDto {
-                outcome: o.outcome.as_uuid(),
-                name: o.name.clone(),
-            })
-            .collect(),
-        attempts: r.categories.attempts.numerator(),
-        attempts_percent: percent(r.categories.attempts),
-    }))
+    Ok(Json(OutcomeReportDto::from(&r)))
 }
 
 /// Sales of an assignment in a window, and its open offers now.
@@ -451,61 +534,20 @@ pub async fn outcomes(
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),
     responses(
         (status = 200, description = "Sales in the window", body = SalesReportDto),
-        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn sales(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<SalesReportDto>> {
     let r = state
         .cube
-        .sales_report(
-            &actor.user,
-            AssignmentId::from_uuid(id),
-            query.window(state.cube.now())?,
-        )
+        .sales_report(&actor.user, id, query.window(state.cube.now())?)
         .await?;
-    Ok(Json(SalesReportDto {
-        sales: r.sold.sales,
-        totals: r
-            .sold
-            .totals
-            .iter()
-            .map(|t| CurrencyTotalDto {
-                currency: t.currency.as_str().to_owned(),
-                units: t.units,
-                value: t.value,
-            })
-            .collect(),
-        products: r
-            .sold
-            .products
-            .iter()
-            .map(|p| ProductSalesDto {
-                product: p.product.as_uuid(),
-                currency: p.currency.as_str().to_owned(),
-                units: p.units,
-                value: p.value,
-            })
-            .collect(),
-        total_units: r.sold.total_units,
-        open_offers: r
-            .open_offers
-            .iter()
-            .map(|o| OpenOfferDto {
-                enrollment: o.enrollment.as_uuid(),
-                customer: o.customer.as_uuid(),
-                since: o.since,
-                value: o.value,
-            })
-            .collect(),
-    }))
+    Ok(Json(SalesReportDto::from(&r)))
 }

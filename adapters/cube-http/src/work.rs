@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cube_domain::ids::{AssignmentId, EnrollmentId};
-use uuid::Uuid;
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
@@ -24,9 +23,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
     get, path = "/api/me", tag = "work",
     responses(
         (status = 200, description = "The logged-in user", body = UserDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<UserDto>> {
     let user = state.cube.me(&actor.user).await?;
@@ -38,9 +35,7 @@ pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<U
     get, path = "/api/assignments", tag = "work",
     responses(
         (status = 200, description = "The visible assignments", body = Vec<AssignmentDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn assignments(
     State(state): State<AppState>,
@@ -56,21 +51,15 @@ pub async fn assignments(
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "The assignment with its flow, products and calendars", body = AssignmentOverviewDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn assignment(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Json<AssignmentOverviewDto>> {
-    let overview = state
-        .cube
-        .assignment_overview(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let overview = state.cube.assignment_overview(&actor.user, id).await?;
     Ok(Json(AssignmentOverviewDto::from(&overview)))
 }
 
@@ -81,22 +70,17 @@ pub async fn assignment(
     responses(
         (status = 200, description = "The next customer, reserved for the caller", body = WorkItemDto),
         (status = 204, description = "Nobody is ready to be called now"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A hard-stop activity limit is reached", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn next_customer(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Response> {
-    let item = state
-        .cube
-        .next_customer(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let item = state.cube.next_customer(&actor.user, id).await?;
     Ok(match item {
         Some(item) => Json(WorkItemDto::from(&item)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
@@ -109,22 +93,17 @@ pub async fn next_customer(
     params(("id" = Uuid, Path, description = "The enrollment")),
     responses(
         (status = 200, description = "The customer, reserved for the caller", body = WorkItemDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another seller holds the customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Another seller's personal follow-up", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn take(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
 ) -> ApiResult<Json<WorkItemDto>> {
-    let item = state
-        .cube
-        .take_customer(&actor.user, EnrollmentId::from_uuid(id))
-        .await?;
+    let item = state.cube.take_customer(&actor.user, id).await?;
     Ok(Json(WorkItemDto::from(&item)))
 }
 
@@ -134,20 +113,15 @@ pub async fn take(
     params(("id" = Uuid, Path, description = "The enrollment")),
     responses(
         (status = 200, description = "The customer, released if the caller held it", body = EnrollmentDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn release(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
 ) -> ApiResult<Json<EnrollmentDto>> {
-    let enrollment = state
-        .cube
-        .release_customer(&actor.user, EnrollmentId::from_uuid(id))
-        .await?;
+    let enrollment = state.cube.release_customer(&actor.user, id).await?;
     Ok(Json(EnrollmentDto::from(&enrollment)))
 }
 
@@ -163,18 +137,15 @@ pub async fn release(
     request_body = RegisterOutcomeRequest,
     responses(
         (status = 200, description = "Registered (or replayed)", body = RegisteredDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another seller holds the customer, the lease is lost, or the meeting overlaps", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The outcome does not fit the flow, the setup or the fields, or the Idempotency-Key was used with a different request", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn register_outcome(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<EnrollmentId>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RegisterOutcomeRequest>,
 ) -> ApiResult<Json<RegisteredDto>> {
@@ -198,12 +169,7 @@ pub async fn register_outcome(
     let command = request.into_domain()?;
     let registered = state
         .cube
-        .register_outcome(
-            &actor.user,
-            EnrollmentId::from_uuid(id),
-            command,
-            key.as_deref(),
-        )
+        .register_outcome(&actor.user, id, command, key.as_deref())
         .await?;
     Ok(Json(RegisteredDto::from(&registered)))
 }
@@ -213,9 +179,7 @@ pub async fn register_outcome(
     get, path = "/api/my-work", tag = "work",
     responses(
         (status = 200, description = "The caller's follow-ups", body = MyWorkDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn my_work(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<MyWorkDto>> {
     let work = state.cube.my_work(&actor.user).await?;

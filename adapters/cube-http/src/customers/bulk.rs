@@ -4,10 +4,10 @@
 //! or nothing: if one selected customer cannot take it, nothing changes and the problem says
 //! how many failed and why.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{CategoryDto, FieldValueDto, RegisterOutcomeRequest};
+use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +17,6 @@ use cube_domain::bulk::{BulkAction, FieldCondition, Selection};
 use cube_domain::fields::{FieldKey, FieldValue};
 use cube_domain::ids::{AssignmentId, SegmentId, StateId};
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -62,21 +61,6 @@ pub struct SelectionDto {
     pub max_attempts: Option<u32>,
 }
 
-fn field_value(field: &str, value: FieldValueDto) -> ApiResult<FieldValue> {
-    Ok(match value {
-        FieldValueDto::Text(s) => FieldValue::Text(s),
-        FieldValueDto::Number(n) => FieldValue::Number(n),
-        FieldValueDto::Decimal(d) => FieldValue::Decimal(d),
-        FieldValueDto::Date(s) => {
-            let date = time::Date::parse(&s, format_description!("[year]-[month]-[day]"))
-                .map_err(|_| invalid_field(field, format!("'{s}' is not a date (YYYY-MM-DD)")))?;
-            FieldValue::Date(date)
-        }
-        FieldValueDto::Boolean(b) => FieldValue::Boolean(b),
-        FieldValueDto::Choice(s) => FieldValue::Choice(s),
-    })
-}
-
 impl SelectionDto {
     /// The domain's selection; a bad field key, date or attempts range names the field.
     pub fn into_domain(self) -> ApiResult<Selection> {
@@ -91,12 +75,12 @@ impl SelectionDto {
         let mut fields = Vec::with_capacity(self.fields.len());
         for (i, condition) in self.fields.into_iter().enumerate() {
             let key = FieldKey::parse(&condition.key)
-                .map_err(|e| invalid_field(&format!("selection.fields[{i}].key"), e))?;
+                .map_err(|e| invalid_field(format!("selection.fields[{i}].key"), e))?;
             let name = format!("selection.fields[{i}].values");
             let values = condition
                 .values
                 .into_iter()
-                .map(|v| field_value(&name, v))
+                .map(|v| FieldValue::try_from(v).map_err(|e| invalid_field(&name, e)))
                 .collect::<ApiResult<_>>()?;
             fields.push(FieldCondition {
                 key,
@@ -241,18 +225,15 @@ impl From<BulkReport> for BulkReportDto {
     request_body = SelectionRequest,
     responses(
         (status = 200, description = "The selection", body = SelectionPreviewDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field key, date, attempts range or limit", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn preview(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<SelectionRequest>,
 ) -> ApiResult<Json<SelectionPreviewDto>> {
     let limit = request.limit.unwrap_or(DEFAULT_PREVIEW);
@@ -263,10 +244,7 @@ pub async fn preview(
         ));
     }
     let selection = request.selection.into_domain()?;
-    let rows = state
-        .cube
-        .select(&actor.user, AssignmentId::from_uuid(id), &selection)
-        .await?;
+    let rows = state.cube.select(&actor.user, id, &selection).await?;
     Ok(Json(SelectionPreviewDto {
         count: rows.len(),
         items: rows.iter().take(limit).map(SelectedDto::from).collect(),
@@ -281,19 +259,16 @@ pub async fn preview(
     request_body = BulkRequest,
     responses(
         (status = 200, description = "Done for every selected customer", body = BulkReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment or segment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The data changed meanwhile; nothing was changed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad selection, or some selected customers cannot take the action (nothing was changed)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn apply(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkReportDto>> {
     let selection = request.selection.into_domain()?;
@@ -302,9 +277,6 @@ pub async fn apply(
         ApiError::App(AppError::Field(error)) => invalid_field("action.fields", error),
         other => other,
     })?;
-    let report = state
-        .cube
-        .bulk(&actor.user, AssignmentId::from_uuid(id), &selection, action)
-        .await?;
+    let report = state.cube.bulk(&actor.user, id, &selection, action).await?;
     Ok(Json(BulkReportDto::from(report)))
 }

@@ -5,10 +5,10 @@
 //! assignment the customer is in — moved, already there, or no such state — so an
 //! integration sees where the customer stays callable, and may retry safely.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::CategoryDto;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -96,19 +96,16 @@ impl From<&ExternalChange> for StateChangeDto {
     request_body = ExternalStateRequest,
     responses(
         (status = 200, description = "One entry per assignment the customer is in: moved, already there (a retry changes nothing), or no such state there", body = Vec<StateChangeDto>),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The data changed meanwhile; nothing was changed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No assignment of the customer has a state of that name to move to", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn change_state(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
     ApiJson(request): ApiJson<ExternalStateRequest>,
 ) -> ApiResult<Json<Vec<StateChangeDto>>> {
     let name = request.state.trim();
@@ -120,7 +117,7 @@ pub async fn change_state(
     }
     let changes = state
         .cube
-        .external_state_change(&actor.user, CustomerId::from_uuid(id), name)
+        .external_state_change(&actor.user, id, name)
         .await?;
     Ok(Json(changes.iter().map(StateChangeDto::from).collect()))
 }

@@ -10,16 +10,16 @@
 //! the row's values by default (`on_match: "update"`), or leaves it as it is
 //! (`on_match: "skip"`); the answer says per row what happened.
 
-use super::invalid_field;
 use super::records::{CustomerRequest, DatasetDto};
 use crate::AppState;
 use crate::auth::Actor;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportReport};
-use cube_domain::ids::{AssignmentId, CustomerId, SegmentId};
+use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -82,6 +82,16 @@ pub enum RowOutcomeDto {
     Updated,
     /// An existing customer, left as it was (`on_match: "skip"`).
     Skipped,
+}
+
+impl From<RowCustomer> for RowOutcomeDto {
+    fn from(outcome: RowCustomer) -> Self {
+        match outcome {
+            RowCustomer::Created => RowOutcomeDto::Imported,
+            RowCustomer::Updated => RowOutcomeDto::Updated,
+            RowCustomer::Skipped => RowOutcomeDto::Skipped,
+        }
+    }
 }
 
 /// A row the import took.
@@ -153,11 +163,7 @@ impl From<ImportReport> for ImportReportDto {
                 .map(|r| ImportedRowDto {
                     row: r.row,
                     customer: r.customer.as_uuid(),
-                    result: match r.outcome {
-                        RowCustomer::Created => RowOutcomeDto::Imported,
-                        RowCustomer::Updated => RowOutcomeDto::Updated,
-                        RowCustomer::Skipped => RowOutcomeDto::Skipped,
-                    },
+                    result: r.outcome.into(),
                     enrolled: r.enrolled,
                 })
                 .collect(),
@@ -201,19 +207,16 @@ impl From<EnrollReport> for EnrollReportDto {
     request_body(content = ImportRequest, description = "Up to 32 MiB of JSON"),
     responses(
         (status = 200, description = "Imported; bad rows listed with their numbers (nothing of them written)", body = ImportReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No rows, too many rows, or a row of the wrong shape", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<ImportRequest>,
 ) -> ApiResult<Json<ImportReportDto>> {
     if request.rows.is_empty() {
@@ -233,7 +236,7 @@ pub async fn import(
     // read makes sure that is the data owner the path names, so a client cannot import into
     // one data owner through another's URL. Access is checked again by the import itself.
     let assignment = state.cube.assignment(&actor.user, assignment_id).await?;
-    if assignment.data_owner().as_uuid() != id {
+    if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
     let rows = request
@@ -262,18 +265,15 @@ pub async fn import(
     request_body = EnrollRequest,
     responses(
         (status = 200, description = "Enrolled (customers already in the assignment are counted, not changed)", body = EnrollReportDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment, segment, or customer of its data owner (nothing enrolled)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No customers, or too many", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn enroll(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> ApiResult<Json<EnrollReportDto>> {
     if request.customers.is_empty() || request.customers.len() > MAX_ENROLL {
@@ -294,7 +294,7 @@ pub async fn enroll(
         .cube
         .enroll(
             &actor.user,
-            AssignmentId::from_uuid(id),
+            id,
             &customers,
             request.segment.map(SegmentId::from_uuid),
         )

@@ -3,9 +3,9 @@
 //! has), parsed by the use case against the data owner's field definitions, so what a `GET`
 //! answers can be sent back unchanged in a `PUT`.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -278,25 +278,22 @@ pub struct CustomerPageDto {
     request_body = NewCustomerRequest,
     responses(
         (status = 201, description = "Created; `Location` names the new customer", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A customer with the same external id or phone exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewCustomerRequest>,
 ) -> ApiResult<Response> {
     let (dataset, input) = request.into_parts();
     let customer = state
         .cube
-        .add_customer(&actor.user, DataOwnerId::from_uuid(id), dataset, input)
+        .add_customer(&actor.user, id, dataset, input)
         .await?;
     let location = format!("/api/customers/{}", customer.id());
     Ok((
@@ -313,22 +310,16 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The customer")),
     responses(
         (status = 200, description = "The customer", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
 ) -> ApiResult<Json<CustomerRecordDto>> {
-    let customer = state
-        .cube
-        .customer(&actor.user, CustomerId::from_uuid(id))
-        .await?;
+    let customer = state.cube.customer(&actor.user, id).await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
 
@@ -339,23 +330,20 @@ pub async fn get(
     request_body = CustomerRequest,
     responses(
         (status = 200, description = "The customer now", body = CustomerRecordDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CustomerId>,
     ApiJson(request): ApiJson<CustomerRequest>,
 ) -> ApiResult<Json<CustomerRecordDto>> {
     let customer = state
         .cube
-        .update_customer(&actor.user, CustomerId::from_uuid(id), request.into_input())
+        .update_customer(&actor.user, id, request.into_input())
         .await?;
     Ok(Json(CustomerRecordDto::from(&customer)))
 }
@@ -367,30 +355,22 @@ pub async fn update(
     params(("id" = Uuid, Path, description = "The data owner"), CustomerPageQuery),
     responses(
         (status = 200, description = "One page of the matching customers", body = CustomerPageDto),
-        (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` out of range, too many or too long words in `q`, or `phone` not a phone number", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<CustomerPageQuery>,
 ) -> ApiResult<Json<CustomerPageDto>> {
     let page = query.page()?;
     let filter = query.filter()?;
     let read = state
         .cube
-        .customers(
-            &actor.user,
-            DataOwnerId::from_uuid(id),
-            &filter,
-            page.with_lookahead(),
-        )
+        .customers(&actor.user, id, &filter, page.with_lookahead())
         .await?;
     let (customers, next_offset) = page.split(read);
     Ok(Json(CustomerPageDto {

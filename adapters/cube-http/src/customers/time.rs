@@ -75,24 +75,18 @@ pub struct ManualTimeRequest {
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "The running entry", body = TimeEntryDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller has hours registered after now (the problem names the entry)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The clock on another assignment could not be stopped (longer than 24 hours)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn start(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Json<TimeEntryDto>> {
-    let entry = state
-        .cube
-        .start_time(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let entry = state.cube.start_time(&actor.user, id).await?;
     Ok(Json(TimeEntryDto::from(&entry)))
 }
 
@@ -101,10 +95,8 @@ pub async fn start(
     post, path = "/api/time/stop", tag = "time",
     responses(
         (status = 200, description = "The finished entry", body = TimeEntryDto),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No clock is running, or it ran too short or longer than 24 hours", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<TimeEntryDto>> {
     let entry = state.cube.stop_time(&actor.user).await?;
@@ -119,31 +111,22 @@ pub async fn stop(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
     request_body = ManualTimeRequest,
     responses(
         (status = 201, description = "Registered", body = TimeEntryDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not work the assignment, or not register another user's hours", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment or user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The user has hours in that time already, or a clock running since before its end (the problem names the entry); nothing was written", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad time: end not after start, longer than 24 hours, or in the future", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn manual(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<ManualTimeRequest>,
 ) -> ApiResult<(StatusCode, Json<TimeEntryDto>)> {
     let user = request.user.map_or(actor.user.id, UserId::from_uuid);
     let entry = state
         .cube
-        .add_time(
-            &actor.user,
-            user,
-            AssignmentId::from_uuid(id),
-            request.start,
-            request.end,
-        )
+        .add_time(&actor.user, user, id, request.start, request.end)
         .await?;
     Ok((StatusCode::CREATED, Json(TimeEntryDto::from(&entry))))
 }

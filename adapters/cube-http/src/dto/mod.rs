@@ -16,7 +16,7 @@ use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, FollowUp};
-use cube_domain::flow::{OutcomeKind, PublishedFlow, StateCategory};
+use cube_domain::flow::{OutcomeKind, PublishedFlow, State, StateCategory};
 use cube_domain::queue::Tier;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,17 @@ impl From<Role> for RoleDto {
             Role::Manager => RoleDto::Manager,
             Role::Seller => RoleDto::Seller,
             Role::Client => RoleDto::Client,
+        }
+    }
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Manager => Role::Manager,
+            RoleDto::Seller => Role::Seller,
+            RoleDto::Client => Role::Client,
         }
     }
 }
@@ -104,6 +115,18 @@ impl From<StateCategory> for CategoryDto {
     }
 }
 
+impl From<CategoryDto> for StateCategory {
+    fn from(category: CategoryDto) -> Self {
+        match category {
+            CategoryDto::Available => StateCategory::Available,
+            CategoryDto::Open => StateCategory::Open,
+            CategoryDto::Yes => StateCategory::Yes,
+            CategoryDto::No => StateCategory::No,
+            CategoryDto::Excluded => StateCategory::Excluded,
+        }
+    }
+}
+
 /// An assignment (campaign).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentDto {
@@ -145,6 +168,16 @@ pub struct StateDto {
     pub category: CategoryDto,
 }
 
+impl From<&State> for StateDto {
+    fn from(s: &State) -> Self {
+        Self {
+            id: s.id.as_uuid(),
+            name: s.name.to_string(),
+            category: s.category.into(),
+        }
+    }
+}
+
 /// An outcome a seller can register.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeDto {
@@ -184,15 +217,7 @@ impl AssignmentDetailDto {
         let options = &assignment.setup().outcome_options;
         Self {
             assignment: assignment.into(),
-            states: flow
-                .states()
-                .iter()
-                .map(|s| StateDto {
-                    id: s.id.as_uuid(),
-                    name: s.name.to_string(),
-                    category: s.category.into(),
-                })
-                .collect(),
+            states: flow.states().iter().map(StateDto::from).collect(),
             outcomes: flow
                 .outcomes()
                 .iter()

@@ -36,25 +36,25 @@ pub enum FieldValueDto {
     Choice(String),
 }
 
-impl FieldValueDto {
-    fn into_domain(self) -> Result<FieldValue, ApiError> {
-        Ok(match self {
+/// The one reading of a typed value from the wire; the error says what is wrong with it
+/// (the caller names the field).
+impl TryFrom<FieldValueDto> for FieldValue {
+    type Error = String;
+
+    fn try_from(value: FieldValueDto) -> Result<Self, String> {
+        Ok(match value {
             FieldValueDto::Text(s) => FieldValue::Text(s),
             FieldValueDto::Number(n) => FieldValue::Number(n),
             FieldValueDto::Decimal(d) => FieldValue::Decimal(d),
             FieldValueDto::Date(s) => {
                 let date = time::Date::parse(&s, format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| invalid(format!("'{s}' is not a date (YYYY-MM-DD)")))?;
+                    .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
                 FieldValue::Date(date)
             }
             FieldValueDto::Boolean(b) => FieldValue::Boolean(b),
             FieldValueDto::Choice(s) => FieldValue::Choice(s),
         })
     }
-}
-
-fn invalid(detail: String) -> ApiError {
-    ApiError::App(cube_app::AppError::Invalid(detail))
 }
 
 /// A product line to register.
@@ -78,6 +78,24 @@ pub enum MeetingKindDto {
     Physical,
     /// On video.
     Video,
+}
+
+impl From<MeetingKind> for MeetingKindDto {
+    fn from(kind: MeetingKind) -> Self {
+        match kind {
+            MeetingKind::Physical => MeetingKindDto::Physical,
+            MeetingKind::Video => MeetingKindDto::Video,
+        }
+    }
+}
+
+impl From<MeetingKindDto> for MeetingKind {
+    fn from(kind: MeetingKindDto) -> Self {
+        match kind {
+            MeetingKindDto::Physical => MeetingKind::Physical,
+            MeetingKindDto::Video => MeetingKind::Video,
+        }
+    }
 }
 
 /// A meeting to book.
@@ -131,7 +149,9 @@ impl RegisterOutcomeRequest {
         let mut fields = FieldValues::new();
         for (key, value) in self.fields {
             let key = FieldKey::parse(&key).map_err(|e| ApiError::App(e.into()))?;
-            fields.insert(key, value.into_domain()?);
+            let value = FieldValue::try_from(value)
+                .map_err(|detail| ApiError::App(cube_app::AppError::Invalid(detail)))?;
+            fields.insert(key, value);
         }
         Ok(RegisterOutcome {
             outcome: OutcomeId::from_uuid(self.outcome),
@@ -150,10 +170,7 @@ impl RegisterOutcomeRequest {
                 calendar: CalendarId::from_uuid(m.calendar),
                 start: m.start,
                 end: m.end,
-                kind: match m.kind {
-                    MeetingKindDto::Physical => MeetingKind::Physical,
-                    MeetingKindDto::Video => MeetingKind::Video,
-                },
+                kind: m.kind.into(),
                 place: m.place,
             }),
             follow_up_at: self.follow_up_at,
@@ -190,10 +207,7 @@ impl From<&Meeting> for MeetingDto {
             calendar: m.calendar.as_uuid(),
             start: m.start,
             end: m.end,
-            kind: match m.kind {
-                MeetingKind::Physical => MeetingKindDto::Physical,
-                MeetingKind::Video => MeetingKindDto::Video,
-            },
+            kind: m.kind.into(),
             place: m.place.clone(),
         }
     }

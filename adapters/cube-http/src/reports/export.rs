@@ -19,7 +19,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::customers::invalid_field;
+use crate::error::invalid_field;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use axum::extract::State;
 use axum::http::header;
@@ -205,24 +205,21 @@ pub fn to_csv(export: &StatusExport, separator: Separator) -> String {
     params(("id" = Uuid, Path, description = "The assignment"), ExportQuery),
     responses(
         (status = 200, description = "CSV (UTF-8 with a byte-order mark, every cell quoted): a header row — the fixed columns, then one per CRM field of the data owner whatever the rows hold (`crm.<key>` where a key is a fixed column's name) — then one row per customer in import order", body = String, content_type = "text/csv"),
-        (status = 400, description = "Malformed id, or an unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A state id that is malformed or not in the assignment's flow", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn status_export(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let states = query.states()?;
     let export = state
         .cube
-        .customer_status_export(&actor.user, AssignmentId::from_uuid(id), states)
+        .customer_status_export(&actor.user, id, states)
         .await?;
     let body = to_csv(&export, query.separator.unwrap_or_default());
     let disposition = format!("attachment; filename=\"customers-{id}.csv\"");

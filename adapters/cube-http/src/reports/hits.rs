@@ -13,7 +13,6 @@ use cube_domain::ids::AssignmentId;
 use cube_domain::reports::FieldHits;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Yes, no and hitrate of one value.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -65,21 +64,16 @@ impl From<&FieldHits> for FieldHitsDto {
     responses(
         (status = 200, description = "One entry per analysis field, in the assignment's order", body = Vec<FieldHitsDto>),
         (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn hits(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<FieldHitsDto>>> {
-    let hits = state
-        .cube
-        .hit_analysis(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let hits = state.cube.hit_analysis(&actor.user, id).await?;
     Ok(Json(hits.iter().map(FieldHitsDto::from).collect()))
 }

@@ -8,11 +8,11 @@ use super::WindowQuery;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::MeetingKindDto;
-use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
+use crate::error::{ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
 use axum::Json;
 use axum::extract::State;
 use cube_domain::ids::{AssignmentId, CalendarId};
-use cube_domain::meeting::{Meeting, MeetingKind};
+use cube_domain::meeting::Meeting;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -71,10 +71,7 @@ impl From<&Meeting> for MeetingRowDto {
             booked_by: m.booked_by.map(|u| u.as_uuid()),
             start: m.start,
             end: m.end,
-            kind: match m.kind {
-                MeetingKind::Physical => MeetingKindDto::Physical,
-                MeetingKind::Video => MeetingKindDto::Video,
-            },
+            kind: m.kind.into(),
             place: m.place.clone(),
         }
     }
@@ -86,18 +83,15 @@ impl From<&Meeting> for MeetingRowDto {
     params(("id" = Uuid, Path, description = "The assignment"), MeetingQuery),
     responses(
         (status = 200, description = "The meetings, by start", body = Vec<MeetingRowDto>),
-        (status = 400, description = "Malformed id or time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts, or the search text is too long", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn meetings(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<MeetingQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
     let window = WindowQuery {
@@ -110,19 +104,14 @@ pub async fn meetings(
         .as_ref()
         .is_some_and(|q| q.chars().count() > MAX_SEARCH)
     {
-        return Err(crate::customers::invalid_field(
+        return Err(invalid_field(
             "q",
             format!("at most {MAX_SEARCH} characters"),
         ));
     }
     let list = state
         .cube
-        .meeting_report(
-            &actor.user,
-            AssignmentId::from_uuid(id),
-            window,
-            query.q.as_deref(),
-        )
+        .meeting_report(&actor.user, id, window, query.q.as_deref())
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }
@@ -157,29 +146,26 @@ fn week_window(raw: &str) -> Option<cube_app::reports::Window> {
     params(("id" = Uuid, Path, description = "The calendar"), CalendarQuery),
     responses(
         (status = 200, description = "The meetings overlapping the window, by start", body = Vec<MeetingRowDto>),
-        (status = 400, description = "Malformed id or time", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, a manager of the calendar's data owner, or a seller of an assignment that books in it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such calendar", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad week, a week given with `from`/`to`, or a window that ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CalendarId>,
     ApiQuery(query): ApiQuery<CalendarQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
     let window = match (&query.week, &query.from, &query.to) {
         (Some(week), None, None) => week_window(week).ok_or_else(|| {
-            crate::customers::invalid_field(
+            invalid_field(
                 "week",
                 "give an ISO week such as 2026-W49 (weeks 1 to 52 or 53)",
             )
         })?,
         (Some(_), _, _) => {
-            return Err(crate::customers::invalid_field(
+            return Err(invalid_field(
                 "week",
                 "give either a week or `from`/`to`, not both",
             ));
@@ -192,7 +178,7 @@ pub async fn calendar(
     };
     let list = state
         .cube
-        .calendar_meetings(&actor.user, CalendarId::from_uuid(id), window)
+        .calendar_meetings(&actor.user, id, window)
         .await?;
     Ok(Json(list.iter().map(MeetingRowDto::from).collect()))
 }

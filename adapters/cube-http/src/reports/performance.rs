@@ -200,6 +200,18 @@ impl From<LimitMetric> for LimitMetricDto {
     }
 }
 
+impl From<LimitMetricDto> for LimitMetric {
+    fn from(m: LimitMetricDto) -> Self {
+        match m {
+            LimitMetricDto::Hours => LimitMetric::Hours,
+            LimitMetricDto::Yes => LimitMetric::Yes,
+            LimitMetricDto::Conclusions => LimitMetric::Conclusions,
+            LimitMetricDto::ProductsSold => LimitMetric::ProductsSold,
+            LimitMetricDto::Meetings => LimitMetric::Meetings,
+        }
+    }
+}
+
 /// What happens when a limit is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +227,15 @@ impl From<LimitMode> for LimitModeDto {
         match m {
             LimitMode::Indicator => LimitModeDto::Indicator,
             LimitMode::HardStop => LimitModeDto::HardStop,
+        }
+    }
+}
+
+impl From<LimitModeDto> for LimitMode {
+    fn from(m: LimitModeDto) -> Self {
+        match m {
+            LimitModeDto::Indicator => LimitMode::Indicator,
+            LimitModeDto::HardStop => LimitMode::HardStop,
         }
     }
 }
@@ -255,11 +276,8 @@ impl From<&LimitProgress> for LimitProgressDto {
     params(WindowQuery),
     responses(
         (status = 200, description = "Performance in the window: every user's figures of the assignments whose Performance report the caller may read, a seller's own of the assignments they work (empty when none)", body = PerformanceReportDto),
-        (status = 400, description = "Malformed time, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The window ends before it starts", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn performance(
     State(state): State<AppState>,
@@ -280,21 +298,16 @@ pub async fn performance(
     responses(
         (status = 200, description = "One entry per limit set", body = Vec<LimitProgressDto>),
         (status = 400, description = "Malformed id, or a query parameter (this report takes none)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read this report", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn limits(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> ApiResult<Json<Vec<LimitProgressDto>>> {
-    let progress = state
-        .cube
-        .limit_report(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let progress = state.cube.limit_report(&actor.user, id).await?;
     Ok(Json(progress.iter().map(LimitProgressDto::from).collect()))
 }

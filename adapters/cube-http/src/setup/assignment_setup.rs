@@ -17,17 +17,17 @@
 //!   is the whole setup: send back what was read, changed.
 
 use super::outcome_setup::{OutcomeSetupDto, PerOutcome, outcome_entries};
-use super::{filled, invalid_field};
-use crate::error::ApiResult;
+use super::{filled, name_at};
+use crate::error::{ApiResult, invalid_field};
 use crate::reports::performance::{LimitMetricDto, LimitModeDto};
 use cube_domain::assignment::setup::{
     ActivityLimit, AnalysisField, AssignmentSetup, CallerId, Communication, Direction, FixedField,
-    LimitMetric, LimitMode, PerformanceCriteria, PriorityRule, ProductSettings, Segment, SmsSender,
-    Template, ViewField, Visibility,
+    PerformanceCriteria, PriorityRule, ProductSettings, Segment, SmsSender, Template, ViewField,
+    Visibility,
 };
 use cube_domain::fields::FieldKey;
 use cube_domain::ids::{CalendarId, ProductId, SegmentId, UserId};
-use cube_domain::values::{Email, Name, PhoneNumber};
+use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -152,6 +152,24 @@ pub enum DirectionDto {
     Descending,
 }
 
+impl From<Direction> for DirectionDto {
+    fn from(direction: Direction) -> Self {
+        match direction {
+            Direction::Ascending => DirectionDto::Ascending,
+            Direction::Descending => DirectionDto::Descending,
+        }
+    }
+}
+
+impl From<DirectionDto> for Direction {
+    fn from(direction: DirectionDto) -> Self {
+        match direction {
+            DirectionDto::Ascending => Direction::Ascending,
+            DirectionDto::Descending => Direction::Descending,
+        }
+    }
+}
+
 /// One rule of the order in which available customers are handed out; rules apply in turn,
 /// and a tie on all of them falls back to import order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -172,6 +190,21 @@ pub enum PriorityRuleDto {
     LongestSinceLastContact,
     /// The order customers were enrolled in.
     ImportOrder,
+}
+
+impl From<&PriorityRule> for PriorityRuleDto {
+    fn from(rule: &PriorityRule) -> Self {
+        match rule {
+            PriorityRule::SegmentOrder => PriorityRuleDto::SegmentOrder,
+            PriorityRule::Field(key, direction) => PriorityRuleDto::Field {
+                key: key.to_string(),
+                direction: (*direction).into(),
+            },
+            PriorityRule::FewestAttempts => PriorityRuleDto::FewestAttempts,
+            PriorityRule::LongestSinceLastContact => PriorityRuleDto::LongestSinceLastContact,
+            PriorityRule::ImportOrder => PriorityRuleDto::ImportOrder,
+        }
+    }
 }
 
 /// An assignment's whole setup.
@@ -308,54 +341,15 @@ impl From<&AssignmentSetup> for AssignmentSetupDto {
                     name: seg.name.to_string(),
                 })
                 .collect(),
-            priority: s
-                .priority
-                .iter()
-                .map(|rule| match rule {
-                    PriorityRule::SegmentOrder => PriorityRuleDto::SegmentOrder,
-                    PriorityRule::Field(key, direction) => PriorityRuleDto::Field {
-                        key: key.to_string(),
-                        direction: match direction {
-                            Direction::Ascending => DirectionDto::Ascending,
-                            Direction::Descending => DirectionDto::Descending,
-                        },
-                    },
-                    PriorityRule::FewestAttempts => PriorityRuleDto::FewestAttempts,
-                    PriorityRule::LongestSinceLastContact => {
-                        PriorityRuleDto::LongestSinceLastContact
-                    }
-                    PriorityRule::ImportOrder => PriorityRuleDto::ImportOrder,
-                })
-                .collect(),
+            priority: s.priority.iter().map(PriorityRuleDto::from).collect(),
             lease_seconds: s.lease.whole_seconds(),
             retry_delay_seconds: s.retry_delay.whole_seconds(),
         }
     }
 }
 
-fn metric_of(metric: LimitMetricDto) -> LimitMetric {
-    match metric {
-        LimitMetricDto::Hours => LimitMetric::Hours,
-        LimitMetricDto::Yes => LimitMetric::Yes,
-        LimitMetricDto::Conclusions => LimitMetric::Conclusions,
-        LimitMetricDto::ProductsSold => LimitMetric::ProductsSold,
-        LimitMetricDto::Meetings => LimitMetric::Meetings,
-    }
-}
-
-fn mode_of(mode: LimitModeDto) -> LimitMode {
-    match mode {
-        LimitModeDto::Indicator => LimitMode::Indicator,
-        LimitModeDto::HardStop => LimitMode::HardStop,
-    }
-}
-
 fn key_at(at: String, raw: &str) -> ApiResult<FieldKey> {
     FieldKey::parse(raw).map_err(|e| invalid_field(at, e))
-}
-
-pub(super) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
-    Name::parse(raw).map_err(|e| invalid_field(at, e))
 }
 
 fn phone_at(at: &str, raw: &str) -> ApiResult<PhoneNumber> {
@@ -458,10 +452,7 @@ impl AssignmentSetupDto {
                     PriorityRuleDto::SegmentOrder => PriorityRule::SegmentOrder,
                     PriorityRuleDto::Field { key, direction } => PriorityRule::Field(
                         key_at(format!("priority[{i}].key"), &key)?,
-                        match direction {
-                            DirectionDto::Ascending => Direction::Ascending,
-                            DirectionDto::Descending => Direction::Descending,
-                        },
+                        direction.into(),
                     ),
                     PriorityRuleDto::FewestAttempts => PriorityRule::FewestAttempts,
                     PriorityRuleDto::LongestSinceLastContact => {
@@ -502,9 +493,9 @@ impl AssignmentSetupDto {
                 .activity_limits
                 .into_iter()
                 .map(|l| ActivityLimit {
-                    metric: metric_of(l.metric),
+                    metric: l.metric.into(),
                     limit: l.limit,
-                    mode: mode_of(l.mode),
+                    mode: l.mode.into(),
                 })
                 .collect(),
             analysis_fields,

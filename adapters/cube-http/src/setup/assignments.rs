@@ -133,13 +133,10 @@ pub struct FlowSwitchDto {
     request_body = NewAssignmentRequest,
     responses(
         (status = 201, description = "The assignment and its (default) setup", body = ManagedAssignmentDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, or no such published flow version of it (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -173,22 +170,16 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The assignment")),
     responses(
         (status = 200, description = "The setup, as `PUT …/setup` takes it", body = AssignmentSetupDto, headers(("ETag" = String, description = "The revision of the setup: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's, or one the caller does not see)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn setup(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
 ) -> ApiResult<Tagged<AssignmentSetupDto>> {
-    let setup = state
-        .cube
-        .assignment_setup(&actor.user, AssignmentId::from_uuid(id))
-        .await?;
+    let setup = state.cube.assignment_setup(&actor.user, id).await?;
     tagged(&Revision::of(&setup)?, AssignmentSetupDto::from(&setup))
 }
 
@@ -202,31 +193,23 @@ pub async fn setup(
     request_body = AssignmentSetupDto,
     responses(
         (status = 200, description = "The assignment and its new setup", body = ManagedAssignmentDto, headers(("ETag" = String, description = "The new revision of the setup"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The setup changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The setup does not fit the flow or the data owner, or a value is malformed", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update_setup(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<AssignmentSetupDto>,
 ) -> ApiResult<Tagged<ManagedAssignmentDto>> {
     let setup = request.into_domain()?;
     let assignment = state
         .cube
-        .update_assignment_setup(
-            &actor.user,
-            AssignmentId::from_uuid(id),
-            setup,
-            if_match.revision(),
-        )
+        .update_assignment_setup(&actor.user, id, setup, if_match.revision())
         .await?;
     tagged(
         &Revision::of(assignment.setup())?,
@@ -241,23 +224,20 @@ pub async fn update_setup(
     request_body = NewSegmentRequest,
     responses(
         (status = 201, description = "The segment", body = SegmentDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad or taken name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn add_segment(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<NewSegmentRequest>,
 ) -> ApiResult<(StatusCode, Json<SegmentDto>)> {
     let segment = state
         .cube
-        .add_segment(&actor.user, AssignmentId::from_uuid(id), &request.name)
+        .add_segment(&actor.user, id, &request.name)
         .await?;
     // The use case answers the id; the name is the one it accepted (trimmed, as `Name` keeps it).
     let dto = SegmentDto {
@@ -275,18 +255,15 @@ pub async fn add_segment(
     request_body = SwitchFlowRequest,
     responses(
         (status = 200, description = "Switched; where each state's customers went", body = FlowSwitchDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this assignment, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment, or no such published flow version of its data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A body field of the wrong type; customers in states with no place in the new flow (the message names them: send a `mapping`); a `mapping` naming states the flows lack, one state twice, or a category change without `confirm_category_changes`", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn switch_flow(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<AssignmentId>,
     ApiJson(request): ApiJson<SwitchFlowRequest>,
 ) -> ApiResult<Json<FlowSwitchDto>> {
     let to = FlowVersion {
@@ -301,10 +278,7 @@ pub async fn switch_flow(
             .collect(),
         confirm_category_changes: request.confirm_category_changes,
     };
-    let switch = state
-        .cube
-        .switch_flow(&actor.user, AssignmentId::from_uuid(id), to, &plan)
-        .await?;
+    let switch = state.cube.switch_flow(&actor.user, id, to, &plan).await?;
     let name_in = |flow: &PublishedFlow, state: StateId| {
         flow.state(state)
             .map_or_else(|| state.to_string(), |s| s.name.to_string())

@@ -74,22 +74,16 @@ impl From<&Product> for ProductDto {
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "Every product of the catalogue, by name", body = Vec<ProductDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn products(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<ProductDto>>> {
-    let products = state
-        .cube
-        .products(&actor.user, DataOwnerId::from_uuid(id))
-        .await?;
+    let products = state.cube.products(&actor.user, id).await?;
     Ok(Json(products.iter().map(ProductDto::from).collect()))
 }
 
@@ -100,18 +94,15 @@ pub async fn products(
     request_body = NewProductRequest,
     responses(
         (status = 201, description = "The product, active", body = ProductDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, code, price or currency", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create_product(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewProductRequest>,
 ) -> ApiResult<(StatusCode, Json<ProductDto>)> {
     let new = NewProduct {
@@ -120,10 +111,7 @@ pub async fn create_product(
         unit_price: request.unit_price,
         currency: request.currency,
     };
-    let product = state
-        .cube
-        .create_product(&actor.user, DataOwnerId::from_uuid(id), new)
-        .await?;
+    let product = state.cube.create_product(&actor.user, id, new).await?;
     Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
 }
 
@@ -134,22 +122,19 @@ pub async fn create_product(
     request_body = ActiveRequest,
     responses(
         (status = 200, description = "The product", body = ProductDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the product's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_product_active(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ProductId>,
     ApiJson(request): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<ProductDto>> {
     let product = state
         .cube
-        .set_product_active(&actor.user, ProductId::from_uuid(id), request.active)
+        .set_product_active(&actor.user, id, request.active)
         .await?;
     Ok(Json(ProductDto::from(&product)))
 }
@@ -195,22 +180,16 @@ impl From<&Calendar> for CalendarDto {
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "Every calendar of the data owner, by name", body = Vec<CalendarDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendars(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<CalendarDto>>> {
-    let calendars = state
-        .cube
-        .calendars(&actor.user, DataOwnerId::from_uuid(id))
-        .await?;
+    let calendars = state.cube.calendars(&actor.user, id).await?;
     Ok(Json(calendars.iter().map(CalendarDto::from).collect()))
 }
 
@@ -221,28 +200,20 @@ pub async fn calendars(
     request_body = NewCalendarRequest,
     responses(
         (status = 201, description = "The calendar; `Location` is its address", body = CalendarDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create_calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<NewCalendarRequest>,
 ) -> ApiResult<Response> {
     let calendar = state
         .cube
-        .create_calendar(
-            &actor.user,
-            DataOwnerId::from_uuid(id),
-            &request.name,
-            request.allows_overlap,
-        )
+        .create_calendar(&actor.user, id, &request.name, request.allows_overlap)
         .await?;
     created(
         format!("/api/calendars/{}", calendar.id),
@@ -256,21 +227,15 @@ pub async fn create_calendar(
     params(("id" = Uuid, Path, description = "The calendar")),
     responses(
         (status = 200, description = "The calendar", body = CalendarDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the calendar's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such calendar (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn calendar(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<CalendarId>,
 ) -> ApiResult<Json<CalendarDto>> {
-    let calendar = state
-        .cube
-        .calendar(&actor.user, CalendarId::from_uuid(id))
-        .await?;
+    let calendar = state.cube.calendar(&actor.user, id).await?;
     Ok(Json(CalendarDto::from(&calendar)))
 }

@@ -4,10 +4,11 @@
 //! [`super::catalogue`].
 
 use super::field_definitions::{FieldDefinitionDto, definitions};
-use super::{created, filled, invalid_field};
+use super::{created, filled};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::customers::records::DatasetDto;
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;
@@ -245,12 +246,9 @@ pub struct FieldsRequest {
     request_body = NewDataOwnerRequest,
     responses(
         (status = 201, description = "The data owner; its GDPR details are still to be filled in. `Location` is its address", body = DataOwnerDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins create data owners, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name or phone region", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -277,9 +275,7 @@ pub async fn create(
     get, path = "/api/data-owners", tag = "setup",
     responses(
         (status = 200, description = "The data owners", body = Vec<DataOwnerDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -295,22 +291,16 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "The data owner", body = DataOwnerDto, headers(("ETag" = String, description = "The revision of the data owner: send it back in `If-Match` to change it (`PUT …/gdpr`, `PUT …/fields`) only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
-    let owner = state
-        .cube
-        .data_owner(&actor.user, DataOwnerId::from_uuid(id))
-        .await?;
+    let owner = state.cube.data_owner(&actor.user, id).await?;
     tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
 
@@ -324,19 +314,16 @@ pub async fn get(
     request_body = GdprRequest,
     responses(
         (status = 200, description = "The data owner, with what is still missing in `gdpr_gaps`", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad company name, e-mail, purpose or legal basis", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_gdpr(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<GdprRequest>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
@@ -356,13 +343,7 @@ pub async fn set_gdpr(
         .collect::<ApiResult<Vec<_>>>()?;
     let owner = state
         .cube
-        .set_gdpr_details(
-            &actor.user,
-            DataOwnerId::from_uuid(id),
-            controller,
-            purposes,
-            if_match.revision(),
-        )
+        .set_gdpr_details(&actor.user, id, controller, purposes, if_match.revision())
         .await?;
     tagged(&Revision::of(&owner)?, DataOwnerDto::from(&owner))
 }
@@ -377,19 +358,16 @@ pub async fn set_gdpr(
     request_body = FieldsRequest,
     responses(
         (status = 200, description = "The data owner with its new fields", body = DataOwnerDto, headers(("ETag" = String, description = "The new revision of the data owner"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The data owner changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad key, duplicate keys, or bad choices", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_fields(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<FieldsRequest>,
 ) -> ApiResult<Tagged<DataOwnerDto>> {
@@ -398,7 +376,7 @@ pub async fn set_fields(
         .cube
         .set_crm_fields(
             &actor.user,
-            DataOwnerId::from_uuid(id),
+            id,
             request.dataset.into(),
             fields,
             if_match.revision(),

@@ -2,8 +2,8 @@
 //! assignment's outcome fields are both a key, a label, a type (with choices for `choice`)
 //! and whether a value is required.
 
-use super::invalid_field;
 use crate::error::ApiResult;
+use crate::error::invalid_field;
 use cube_domain::fields::{FieldDefinition, FieldKey, FieldType};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -10,10 +10,10 @@
 //! Publishing an invalid draft answers 422 with every problem, both in `detail` and as a
 //! `problems` list (an RFC 9457 extension member) a client can show next to the inputs.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::Actor;
-use crate::dto::{CategoryDto, StateDto};
+use crate::dto::StateDto;
+use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, PROBLEM_JSON, Problem};
 use crate::revisions::{IfMatch, Tagged, tagged};
 use axum::Json;
@@ -24,7 +24,7 @@ use cube_app::setup::FlowContent;
 use cube_app::{AppError, Revision};
 use cube_domain::flow::{
     AttemptKind, FlowDraft, FlowError, FlowProblem, FlowVersion, Outcome, OutcomeKind,
-    PublishedFlow, State, StateCategory,
+    PublishedFlow, State,
 };
 use cube_domain::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
 use cube_domain::values::Name;
@@ -128,24 +128,6 @@ impl FlowOutcomeDto {
     }
 }
 
-fn category_of(category: CategoryDto) -> StateCategory {
-    match category {
-        CategoryDto::Available => StateCategory::Available,
-        CategoryDto::Open => StateCategory::Open,
-        CategoryDto::Yes => StateCategory::Yes,
-        CategoryDto::No => StateCategory::No,
-        CategoryDto::Excluded => StateCategory::Excluded,
-    }
-}
-
-fn state_dto(s: &State) -> StateDto {
-    StateDto {
-        id: s.id.as_uuid(),
-        name: s.name.to_string(),
-        category: s.category.into(),
-    }
-}
-
 /// A flow's content, as created or edited.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,7 +155,7 @@ impl FlowContentRequest {
                 Ok(State {
                     id: StateId::from_uuid(s.id),
                     name,
-                    category: category_of(s.category),
+                    category: s.category.into(),
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
@@ -219,7 +201,7 @@ impl From<&FlowDraft> for FlowDto {
             version: d.version,
             name: d.name.to_string(),
             initial: d.initial.as_uuid(),
-            states: d.states.iter().map(state_dto).collect(),
+            states: d.states.iter().map(StateDto::from).collect(),
             outcomes: d.outcomes.iter().map(Into::into).collect(),
         }
     }
@@ -338,7 +320,7 @@ pub struct FlowRejectionDto {
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct VersionPath {
     /// The flow.
-    pub id: Uuid,
+    pub id: FlowId,
     /// The version number, from 1.
     pub version: u32,
 }
@@ -360,25 +342,19 @@ pub struct CopyFlowRequest {
     request_body = FlowContentRequest,
     responses(
         (status = 201, description = "The draft, with what stops it from being published", body = FlowDraftDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, or a target that does not fit the kind", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<FlowContentRequest>,
 ) -> ApiResult<(StatusCode, Json<FlowDraftDto>)> {
     let content = request.into_domain()?;
-    let draft = state
-        .cube
-        .create_flow(&actor.user, DataOwnerId::from_uuid(id), content)
-        .await?;
+    let draft = state.cube.create_flow(&actor.user, id, content).await?;
     Ok((StatusCode::CREATED, Json(FlowDraftDto::from(&draft))))
 }
 
@@ -388,22 +364,16 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The data owner")),
     responses(
         (status = 200, description = "The published flows", body = Vec<FlowDto>),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up this data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DataOwnerId>,
 ) -> ApiResult<Json<Vec<FlowDto>>> {
-    let flows = state
-        .cube
-        .flows(&actor.user, DataOwnerId::from_uuid(id))
-        .await?;
+    let flows = state.cube.flows(&actor.user, id).await?;
     Ok(Json(flows.iter().map(FlowDto::from).collect()))
 }
 
@@ -416,22 +386,16 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The revision of the draft: send it back in `If-Match` to change it only if nobody changed it meanwhile"))),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Tagged<FlowDraftDto>> {
-    let draft = state
-        .cube
-        .flow_draft(&actor.user, FlowId::from_uuid(id))
-        .await?;
+    let draft = state.cube.flow_draft(&actor.user, id).await?;
     tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
 
@@ -444,12 +408,9 @@ pub async fn draft(
     ),
     responses(
         (status = 200, description = "The published version", body = FlowDto),
-        (status = 400, description = "Malformed id or version", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow or published version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn version(
     AxumState(state): AxumState<AppState>,
@@ -457,7 +418,7 @@ pub async fn version(
     ApiPath(path): ApiPath<VersionPath>,
 ) -> ApiResult<Json<FlowDto>> {
     let version = FlowVersion {
-        flow: FlowId::from_uuid(path.id),
+        flow: path.id,
         version: path.version,
     };
     let flow = state.cube.published_flow(&actor.user, version).await?;
@@ -475,31 +436,23 @@ pub async fn version(
     request_body = FlowContentRequest,
     responses(
         (status = 200, description = "The draft, with what stops it from being published", body = FlowDraftDto, headers(("ETag" = String, description = "The new revision of the draft"))),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The draft changed since the revision in `If-Match` was read; nothing was written. Read it again and redo the change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, or a target that does not fit the kind", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn update_draft(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
     if_match: IfMatch,
     ApiJson(request): ApiJson<FlowContentRequest>,
 ) -> ApiResult<Tagged<FlowDraftDto>> {
     let content = request.into_domain()?;
     let draft = state
         .cube
-        .update_flow_draft(
-            &actor.user,
-            FlowId::from_uuid(id),
-            content,
-            if_match.revision(),
-        )
+        .update_flow_draft(&actor.user, id, content, if_match.revision())
         .await?;
     tagged(&Revision::of(&draft)?, FlowDraftDto::from(&draft))
 }
@@ -511,22 +464,16 @@ pub async fn update_draft(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The problems; none: it can be published", body = FlowCheckDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such flow (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn check(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Json<FlowCheckDto>> {
-    let problems = state
-        .cube
-        .check_flow_draft(&actor.user, FlowId::from_uuid(id))
-        .await?;
+    let problems = state.cube.check_flow_draft(&actor.user, id).await?;
     Ok(Json(FlowCheckDto {
         publishable: problems.is_empty(),
         problems: problems.iter().map(Into::into).collect(),
@@ -539,24 +486,17 @@ pub async fn check(
     params(("id" = Uuid, Path, description = "The flow")),
     responses(
         (status = 200, description = "The published version", body = FlowDto),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The flow has no draft to publish (or is another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The draft has problems; every one is listed", body = FlowRejectionDto, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn publish(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
 ) -> ApiResult<Response> {
-    match state
-        .cube
-        .publish_flow(&actor.user, FlowId::from_uuid(id))
-        .await
-    {
+    match state.cube.publish_flow(&actor.user, id).await {
         Ok(published) => Ok(Json(FlowDto::from(&published)).into_response()),
         Err(AppError::Flow(error @ FlowError::Invalid(_))) => Ok(rejection(&error)),
         Err(other) => Err(ApiError::from(other)),
@@ -591,22 +531,19 @@ fn rejection(error: &FlowError) -> Response {
     request_body = CopyFlowRequest,
     responses(
         (status = 201, description = "The new draft", body = FlowDraftDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not set up the flow's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published version (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn copy(
     AxumState(state): AxumState<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<FlowId>,
     ApiJson(request): ApiJson<CopyFlowRequest>,
 ) -> ApiResult<(StatusCode, Json<FlowDraftDto>)> {
     let version = FlowVersion {
-        flow: FlowId::from_uuid(id),
+        flow: id,
         version: request.version,
     };
     let draft = state

@@ -33,13 +33,13 @@ pub mod outcome_setup;
 pub mod tokens;
 pub mod users;
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem, invalid_field};
 use crate::{AppState, customers, dto, reports};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use std::fmt::Display;
+use cube_domain::values::Name;
 use utoipa::OpenApi;
 
 /// The set-up endpoints.
@@ -112,12 +112,9 @@ pub(crate) fn filled(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// A 422 problem about one field of the request, named by its path in the body.
-pub(crate) fn invalid_field(field: impl Display, detail: impl Display) -> ApiError {
-    ApiError::Malformed {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        detail: format!("`{field}`: {detail}"),
-    }
+/// A name from the request; a bad one is a 422 naming the field at `at`.
+pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
+    Name::parse(raw).map_err(|e| invalid_field(at, e))
 }
 
 /// The set-up endpoints' part of the OpenAPI document.

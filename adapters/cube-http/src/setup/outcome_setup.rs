@@ -2,10 +2,9 @@
 //! its fields, who owns the follow-ups it schedules and the SMS flow it starts. The domain
 //! keeps these as four maps by outcome; the wire has one entry an outcome.
 
-use super::assignment_setup::name_at;
 use super::field_definitions::{FieldDefinitionDto, definitions};
-use super::invalid_field;
-use crate::error::ApiResult;
+use super::name_at;
+use crate::error::{ApiResult, invalid_field};
 use cube_domain::assignment::setup::{AssignmentSetup, FollowUpOwnership, SmsFlow, SmsReplyRule};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::ids::OutcomeId;
@@ -24,6 +23,24 @@ pub enum FollowUpOwnershipDto {
     Personal,
     /// Nobody: whoever works the assignment when it is due.
     Shared,
+}
+
+impl From<FollowUpOwnership> for FollowUpOwnershipDto {
+    fn from(ownership: FollowUpOwnership) -> Self {
+        match ownership {
+            FollowUpOwnership::Personal => FollowUpOwnershipDto::Personal,
+            FollowUpOwnership::Shared => FollowUpOwnershipDto::Shared,
+        }
+    }
+}
+
+impl From<FollowUpOwnershipDto> for FollowUpOwnership {
+    fn from(ownership: FollowUpOwnershipDto) -> Self {
+        match ownership {
+            FollowUpOwnershipDto::Personal => FollowUpOwnership::Personal,
+            FollowUpOwnershipDto::Shared => FollowUpOwnership::Shared,
+        }
+    }
 }
 
 /// A keyword reply that registers an outcome.
@@ -93,10 +110,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
                 .get(&id)
                 .map(|f| f.iter().map(Into::into).collect())
                 .unwrap_or_default(),
-            follow_up: s.follow_up_ownership.get(&id).map(|o| match o {
-                FollowUpOwnership::Personal => FollowUpOwnershipDto::Personal,
-                FollowUpOwnership::Shared => FollowUpOwnershipDto::Shared,
-            }),
+            follow_up: s.follow_up_ownership.get(&id).copied().map(Into::into),
             sms: s.sms_flows.get(&id).map(|sms| SmsFlowDto {
                 template: sms.template.clone(),
                 reply_window_seconds: sms.reply_window.whole_seconds(),
@@ -150,11 +164,7 @@ impl PerOutcome {
                     .insert(id, definitions(&format!("{at}.fields"), entry.fields)?);
             }
             if let Some(ownership) = entry.follow_up {
-                let ownership = match ownership {
-                    FollowUpOwnershipDto::Personal => FollowUpOwnership::Personal,
-                    FollowUpOwnershipDto::Shared => FollowUpOwnership::Shared,
-                };
-                maps.follow_up.insert(id, ownership);
+                maps.follow_up.insert(id, ownership.into());
             }
             if let Some(sms) = entry.sms {
                 maps.sms.insert(

@@ -8,9 +8,9 @@
 //! Revoking: the token the request came with (`/api/tokens/current`), or a token by id —
 //! one's own, or any of the organisation's as an admin.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::{Actor, new_token};
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -76,13 +76,10 @@ impl IssuedTokenDto {
     request_body(content = Option<IssueTokenRequest>, description = "How long the token lives and whose it is; an empty body: the caller's own, until revoked"),
     responses(
         (status = 201, description = "The token, shown this once", body = IssuedTokenDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Another user's token and the caller is no admin, or a cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A lifetime out of range, a malformed `user`, or a deactivated user", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn issue(
     State(state): State<AppState>,
@@ -119,10 +116,7 @@ pub async fn issue(
     delete, path = "/api/tokens/current", tag = "setup",
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Cookie without the CSRF header", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn revoke_current(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
     state
@@ -138,11 +132,9 @@ pub async fn revoke_current(State(state): State<AppState>, actor: Actor) -> ApiR
     params(("id" = String, Path, description = "The token's id (its SHA-256, 64 hex digits), as answered when it was issued")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Another user's token and the caller is no admin, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token (or another organisation's)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn revoke(
     State(state): State<AppState>,

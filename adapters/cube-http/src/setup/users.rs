@@ -3,16 +3,16 @@
 //! their own password. Passwords are hashed here (argon2id) and only the hash reaches the
 //! use case.
 
-use super::invalid_field;
 use crate::AppState;
 use crate::auth::{Actor, gated_hash};
 use crate::dto::{RoleDto, UserDto};
+use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cube_app::organisation::NewUser;
-use cube_domain::access::{Role, User};
+use cube_domain::access::User;
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,15 +86,6 @@ pub struct PasswordRequest {
     pub password: String,
 }
 
-fn role_of(role: RoleDto) -> Role {
-    match role {
-        RoleDto::Admin => Role::Admin,
-        RoleDto::Manager => Role::Manager,
-        RoleDto::Seller => Role::Seller,
-        RoleDto::Client => Role::Client,
-    }
-}
-
 /// Checks the length and hashes the password (through the state's hashing gate).
 async fn checked_hash(state: &AppState, field: &str, password: String) -> ApiResult<String> {
     let len = password.chars().count();
@@ -112,10 +103,8 @@ async fn checked_hash(state: &AppState, field: &str, password: String) -> ApiRes
     get, path = "/api/users", tag = "setup",
     responses(
         (status = 200, description = "Every user of the organisation", body = Vec<UserAccountDto>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins manage users", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -131,13 +120,10 @@ pub async fn list(
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "The user", body = UserAccountDto),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins add users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, e-mail, role, scope or password", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -152,7 +138,7 @@ pub async fn create(
     let new = NewUser {
         name: request.name,
         email: request.email,
-        role: role_of(request.role),
+        role: request.role.into(),
         data_owners: request
             .data_owners
             .into_iter()
@@ -181,23 +167,20 @@ pub async fn create(
     request_body = ActiveRequest,
     responses(
         (status = 200, description = "The user", body = UserAccountDto),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins manage users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Deactivating oneself", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_active(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<UserAccountDto>> {
     let user = state
         .cube
-        .set_user_active(&actor.user, UserId::from_uuid(id), request.active)
+        .set_user_active(&actor.user, id, request.active)
         .await?;
     Ok(Json(UserAccountDto::from(&user)))
 }
@@ -210,24 +193,18 @@ pub async fn set_active(
     request_body = PasswordRequest,
     responses(
         (status = 204, description = "The password is set; the user's tokens are revoked"),
-        (status = 400, description = "Malformed id or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins set other users' passwords, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The password is too short or too long", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn set_password(
     State(state): State<AppState>,
     actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let hash = checked_hash(&state, "password", request.password).await?;
-    state
-        .cube
-        .set_password(&actor.user, UserId::from_uuid(id), &hash)
-        .await?;
+    state.cube.set_password(&actor.user, id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
