@@ -157,7 +157,11 @@ fn start(work: &Path) -> Result<Server, Failure> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let port = free_port()?;
-    let binary = repo_root().join("target").join("debug").join("cube-server");
+    // The binary `cargo build` just made: under CARGO_TARGET_DIR when it is set.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let binary = target.join("debug").join("cube-server");
     let log = std::fs::File::create(dir.join("server.log"))
         .map_err(|e| format!("cannot create the server log: {e}"))?;
     let child = Command::new(&binary)

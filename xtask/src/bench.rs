@@ -6,9 +6,10 @@
 //!   the way `cargo xtask test` does (`DATABASE_URL`, a server on 127.0.0.1:5432, or a
 //!   throwaway cluster), passes it as `DATABASE_URL`, and takes a quarter of an hour or more:
 //!   it loads 1M enrollments and 10M outcome events into a database of its own.
-//! - `http`: the release server on PostgreSQL under wrk (`cube-server`'s `http` bench): the
-//!   next-customer → register-outcome cycle at 8 and 32 sellers and an authenticated read.
-//!   Needs wrk (Debian: `apt-get install wrk`).
+//! - `http [--store postgres|sqlite]`: the release server under wrk (`cube-server`'s `http`
+//!   bench) on PostgreSQL (the default) or on the embedded SQLite default (a database file in
+//!   a temporary folder): the next-customer → register-outcome cycle at 8 and 32 sellers and
+//!   an authenticated read. Needs wrk (Debian: `apt-get install wrk`).
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
@@ -22,8 +23,17 @@ enum Suite {
     HotPaths,
     /// The PostgreSQL store under load.
     Storage,
-    /// The release server under wrk.
-    Http,
+    /// The release server under wrk, on one store.
+    Http(HttpStore),
+}
+
+/// The store the http bench runs the server on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HttpStore {
+    /// PostgreSQL, found like `cargo xtask test` finds it.
+    Postgres,
+    /// The embedded SQLite default, a file of its own.
+    Sqlite,
 }
 
 /// The suite the arguments name.
@@ -32,12 +42,21 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [] => Ok(Suite::HotPaths),
         [name] if name == "hot_paths" => Ok(Suite::HotPaths),
         [name] if name == "storage" => Ok(Suite::Storage),
-        [name] if name == "http" => Ok(Suite::Http),
+        [name] if name == "http" => Ok(Suite::Http(HttpStore::Postgres)),
+        [name, flag, store] if name == "http" && flag == "--store" => match store.as_str() {
+            "postgres" => Ok(Suite::Http(HttpStore::Postgres)),
+            "sqlite" => Ok(Suite::Http(HttpStore::Sqlite)),
+            other => Err(Failure::usage(format!(
+                "unknown store `{other}` for `bench http --store` (postgres or sqlite)"
+            ))),
+        },
         [name] => Err(Failure::usage(format!(
             "unknown benchmark `{name}` (available: {})",
             BUILT.join(", ")
         ))),
-        _ => Err(Failure::usage("`bench` takes at most one NAME")),
+        _ => Err(Failure::usage(
+            "`bench` takes one NAME (and for http, `--store postgres|sqlite`)",
+        )),
     }
 }
 
@@ -68,7 +87,7 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
-        Suite::Http => {
+        Suite::Http(store) => {
             if std::process::Command::new("wrk")
                 .arg("--version")
                 .output()
@@ -78,16 +97,31 @@ pub fn run(args: &[String]) -> Outcome {
                     "the http bench needs wrk on PATH (Debian: apt-get install wrk)".to_owned(),
                 ));
             }
-            println!("==> postgres");
-            let database = postgres::discover()?;
             let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "http"]);
-            command.env("DATABASE_URL", database.url());
+            let database = match store {
+                HttpStore::Postgres => {
+                    println!("==> postgres");
+                    let database = postgres::discover()?;
+                    command.env("DATABASE_URL", database.url());
+                    command.env("CUBE_BENCH_STORE", "postgres");
+                    Some(database)
+                }
+                HttpStore::Sqlite => {
+                    command.env("CUBE_BENCH_STORE", "sqlite");
+                    None
+                }
+            };
             run_step("bench", &mut command)?;
             drop(database);
+            let flag = match store {
+                HttpStore::Postgres => "",
+                HttpStore::Sqlite => " --store sqlite",
+            };
             println!();
             println!(
-                "Recorded with: `cargo xtask bench http` (it runs `{}` with DATABASE_URL set) — \
-                 put the table above in docs/performance.md together with this command.",
+                "Recorded with: `cargo xtask bench http{flag}` (it runs `{}` with \
+                 CUBE_BENCH_STORE set) — put the table above in docs/performance.md together \
+                 with this command.",
                 describe(&command)
             );
         }
@@ -112,7 +146,15 @@ mod tests {
     #[test]
     fn storage_and_http_are_built() {
         assert_eq!(suite(&args(&["storage"])).ok(), Some(Suite::Storage));
-        assert_eq!(suite(&args(&["http"])).ok(), Some(Suite::Http));
+        assert_eq!(
+            suite(&args(&["http"])).ok(),
+            Some(Suite::Http(HttpStore::Postgres))
+        );
+        assert_eq!(
+            suite(&args(&["http", "--store", "sqlite"])).ok(),
+            Some(Suite::Http(HttpStore::Sqlite))
+        );
+        assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! `cargo xtask bench http`: the release server over real HTTP on PostgreSQL, loaded by wrk.
+//! `cargo xtask bench http [--store sqlite]`: the release server over real HTTP on PostgreSQL
+//! (or the embedded SQLite default), loaded by wrk.
 //!
-//! In a database of its own (`cube_bench_http_<pid>_<ns>`, dropped at the end) it loads a
+//! In a database of its own (PostgreSQL: `cube_bench_http_<pid>_<ns>`, dropped at the end;
+//! SQLite: a file in a temporary folder, removed at the end) it loads a
 //! demo organisation sized for load (`cube-server demo --customers 30000 --sellers 32`), starts
 //! `cube-server serve` (this package's release binary) on a free loopback port, logs the
 //! sellers in, and runs wrk (Debian's package) with a Lua script:
@@ -15,8 +17,9 @@
 //!   products and calendars) with a seller's token, 2 threads × 32 connections.
 //!
 //! It prints a markdown table; the ratio to the storage bench's raw-SQL cycle is made in
-//! `docs/performance.md`, beside that figure. Environment: `DATABASE_URL` (required; the xtask
-//! sets it), `CUBE_BENCH_SECS` (per measurement, default 10).
+//! `docs/performance.md`, beside that figure. Environment: `CUBE_BENCH_STORE` (`postgres`, the
+//! default, or `sqlite`), `DATABASE_URL` (required for PostgreSQL; the xtask sets it),
+//! `CUBE_BENCH_SECS` (per measurement, default 10).
 
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -229,8 +232,6 @@ async fn log_in(client: &reqwest::Client, base: &str, email: &str) -> BenchResul
 
 #[tokio::main]
 async fn main() -> BenchResult<()> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| "DATABASE_URL is not set: run `cargo xtask bench http`")?;
     let secs: u64 = std::env::var("CUBE_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -238,19 +239,35 @@ async fn main() -> BenchResult<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         return Err("wrk is not installed (Debian: apt-get install wrk)".into());
     }
-    let admin = PgConnectOptions::from_str(&url)?;
-    let name = format!("cube_bench_http_{}", unique());
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await?;
-    let database = admin.clone().database(&name).to_url_lossy().to_string();
-    let result = measure(&database, secs).await;
-    let drop_db = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(drop_db))
-        .execute(&mut conn)
-        .await;
-    let table = result?;
+    let store = std::env::var("CUBE_BENCH_STORE").unwrap_or_else(|_| "postgres".to_owned());
+    let table = match store.as_str() {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("cube-bench-http-db-{}", unique()));
+            std::fs::create_dir_all(&dir)?;
+            let database = format!("sqlite://{}", dir.join("cube.db").display());
+            let result = measure(&database, secs).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            format!("Store: SQLite (a file)\n\n{}", result?)
+        }
+        "postgres" => {
+            let url = std::env::var("DATABASE_URL")
+                .map_err(|_| "DATABASE_URL is not set: run `cargo xtask bench http`")?;
+            let admin = PgConnectOptions::from_str(&url)?;
+            let name = format!("cube_bench_http_{}", unique());
+            let mut conn = PgConnection::connect_with(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut conn)
+                .await?;
+            let database = admin.clone().database(&name).to_url_lossy().to_string();
+            let result = measure(&database, secs).await;
+            let drop_db = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop_db))
+                .execute(&mut conn)
+                .await;
+            format!("Store: PostgreSQL\n\n{}", result?)
+        }
+        other => return Err(format!("CUBE_BENCH_STORE `{other}`: postgres or sqlite").into()),
+    };
     println!("{table}");
     Ok(())
 }
