@@ -1,24 +1,32 @@
-//! "Next customer" in one statement: `UPDATE enrollments SET reserved_by, reserved_until
-//! WHERE id = (SELECT … ORDER BY … LIMIT 1) RETURNING …`, run inside a `BEGIN IMMEDIATE`
-//! transaction, so choosing and reserving are one atomic step and two callers — through two
-//! pools or two processes — never get the same enrollment: the second waits for the first
-//! one's write lock and then no longer sees its choice as free.
+//! "Next customer": `cube_domain::queue`'s order (`tier`, then `compare`) written in SQL,
+//! one tier at a time, each read from an index already in its order (migration 0015), run in
+//! the caller's unit (`BEGIN IMMEDIATE`), so choosing and reserving are one atomic step and
+//! two callers — through two pools or two processes — never get the same enrollment: the
+//! second waits for the first one's write lock and then no longer sees its choice as free.
 //!
-//! The `WHERE` and `ORDER BY` are `cube_domain::queue`'s `tier` and `compare`, written in SQL:
-//! - first, in a statement of its own (`HELD`, on the `enrollments_reserved` index): a
-//!   customer the asker holds a live lease on, the lease ending soonest first, handed back
-//!   with the lease renewed;
-//! - otherwise workable: not Excluded, and no live lease;
-//! - tier 0: the asker's own due personal follow-ups; tier 1: due shared follow-ups; both by
-//!   due time, whatever the category; another seller's personal follow-up never;
-//! - tier 2, the pool: Available, no follow-up, the last NoAnswer at least the setup's retry
-//!   delay ago (`no_answer_at <= now - retry_delay`), by the setup's priority rules, each
-//!   wrapped in `CASE WHEN follow_up_due IS NULL` so it orders the pool only;
-//! - import order (`sequence`) breaks every tie.
+//! The tiers, in order; the first that finds a row wins, and the row is reserved by id:
+//! - `HELD` (index `enrollments_reserved`): a customer the asker holds a live lease on, the
+//!   lease ending soonest first, handed back with the lease renewed;
+//! - `PERSONAL` (`enrollments_personal_due`): the asker's own due follow-ups, by due time;
+//! - `SHARED` (`enrollments_shared_due`): due shared follow-ups, by due time — both whatever
+//!   the category but Excluded, and without another seller's live lease; another seller's
+//!   personal follow-up never;
+//! - the pool: Available, no follow-up, no live lease, the last NoAnswer at least the setup's
+//!   retry delay ago (`no_answer_at <= now - retry_delay`), by the setup's priority rules
+//!   (`Plan`):
+//!   - import order (also segment order without segments, which ranks all alike): the first
+//!     ready row of `enrollments_ready`;
+//!   - segment order, then import order (the default setup): the segments in rank order,
+//!     each the first ready row of `enrollments_ready_by_segment`, then the customers in no
+//!     segment of the setup, from `enrollments_ready`;
+//!   - any other rules: the ready rows sorted by the rules (a temporary B-tree over the
+//!     ready pool; what that costs is in `docs/performance.md`).
+//! - import order (`sequence`, then the id) breaks every tie.
 //!
 //! A `Field` rule orders by `customer_fields.sort_key`, whose bytes compare like
 //! `FieldValue`'s `Ord` (`crate::sort_key`); customers without the value come last in either
-//! direction.
+//! direction. Segment ids and field keys are bound parameters; the only text spliced into a
+//! statement is this file's own fragments.
 
 use crate::codec::{id_list, id_text, time_ns};
 use crate::error::store_error;
@@ -30,7 +38,7 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqliteConnection};
 use std::fmt::Write as _;
 
-/// The asker's own live reservation, renewed. Parameters as `HEAD`'s first four.
+/// The asker's own live reservation, renewed. Parameters as `head_args`.
 const HELD: &str = concat!(
     "UPDATE enrollments SET reserved_until = ?2 \
     WHERE id = (\
@@ -41,48 +49,97 @@ const HELD: &str = concat!(
     enrollment_columns!()
 );
 
-/// The statement up to the pool's priority rules. Parameters: `?1` seller, `?2` lease end,
-/// `?3` assignment, `?4` now, `?5` now less the retry delay.
-const HEAD: &str = "UPDATE enrollments SET reserved_by = ?1, reserved_until = ?2 \
-    WHERE id = (\
-      SELECT e.id FROM enrollments AS e \
-      WHERE e.assignment_id = ?3 \
-        AND e.category <> 'Excluded' \
-        AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
-        AND ((e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
-              AND (e.follow_up_owner IS NULL OR e.follow_up_owner = ?1)) \
-          OR (e.follow_up_due IS NULL AND e.category = 'Available' \
-              AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5))) \
-      ORDER BY \
-        CASE WHEN e.follow_up_due IS NULL THEN 2 WHEN e.follow_up_owner IS NULL THEN 1 ELSE 0 END, \
-        e.follow_up_due";
-
-/// After the rules: import order, then the id so the choice is deterministic.
-const TAIL: &str = concat!(
-    ", e.sequence, e.id LIMIT 1) RETURNING ",
-    enrollment_columns!()
-);
-
-/// The first four arguments of both statements: seller, lease end, assignment, now.
-fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
-    let mut args = SqliteArguments::default();
-    let now = time_ns(request.now)?;
-    let until = request
+/// The end of the lease a reservation gets now.
+fn lease_end(request: &NextCustomerRequest) -> Result<time::OffsetDateTime, StoreError> {
+    request
         .now
         .checked_add(request.setup.lease)
-        .ok_or_else(|| StoreError::Unrepresentable("the lease ends too late".into()))?;
+        .ok_or_else(|| StoreError::Unrepresentable("the lease ends too late".into()))
+}
+
+/// The arguments of `HELD`, `PERSONAL` and `SHARED`: `?1` seller, `?2` lease end, `?3`
+/// assignment, `?4` now.
+fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
+    let mut args = SqliteArguments::default();
     bind(&mut args, Value::Text(id_text(request.seller.as_uuid())))?;
-    bind(&mut args, Value::Int(time_ns(until)?))?;
+    bind(&mut args, Value::Int(time_ns(lease_end(request)?)?))?;
     bind(
         &mut args,
         Value::Text(id_text(request.assignment.as_uuid())),
     )?;
-    bind(&mut args, Value::Int(now))?;
+    bind(&mut args, Value::Int(time_ns(request.now)?))?;
     Ok(args)
 }
 
-/// The statement and its arguments for a request.
-fn statement(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
+/// The asker's own due personal follow-up. Parameters as `HELD`.
+const PERSONAL: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_personal_due \
+    WHERE e.assignment_id = ?3 AND e.follow_up_owner = ?1 \
+      AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
+      AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
+    ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
+
+/// The first due shared follow-up. Parameters as `HELD`.
+const SHARED: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_shared_due \
+    WHERE e.assignment_id = ?3 AND e.follow_up_owner IS NULL \
+      AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
+      AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
+    ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
+
+/// A ready row `e` of the pool, spelled so the partial ready indexes apply. Parameters as
+/// `HELD`, and `?5` now less the retry delay.
+const READY: &str = "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+      AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
+      AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)";
+
+/// Reserves the chosen row. `?1` seller, `?2` lease end, `?3` the enrollment.
+const RESERVE: &str = concat!(
+    "UPDATE enrollments SET reserved_by = ?1, reserved_until = ?2 WHERE id = ?3 RETURNING ",
+    enrollment_columns!()
+);
+
+/// How the pool is read for a setup's priority rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    /// Import order: the ready index as it is.
+    Sequence,
+    /// The segments in rank order (ids, first occurrence each), each in import order, then
+    /// the customers in none of them.
+    Segments(Vec<String>),
+    /// Sorted by the rules.
+    Sorted,
+}
+
+/// The plan for a setup: the rules up to the first that orders every ready row differently
+/// (import order does: `sequence` is unique in an assignment, so rules after it never
+/// decide); a segment order without segments ranks all alike and is skipped.
+fn plan(setup: &AssignmentSetup) -> Plan {
+    let mut segments: Option<Vec<String>> = None;
+    for rule in &setup.priority {
+        match rule {
+            PriorityRule::ImportOrder => {
+                return segments.map_or(Plan::Sequence, Plan::Segments);
+            }
+            PriorityRule::SegmentOrder if setup.segments.is_empty() => {}
+            // A second segment order after the first ranks nothing differently.
+            PriorityRule::SegmentOrder if segments.is_some() => {}
+            PriorityRule::SegmentOrder => {
+                let mut ids: Vec<String> = Vec::new();
+                for segment in &setup.segments {
+                    let id = id_text(segment.id.as_uuid());
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                segments = Some(ids);
+            }
+            _ => return Plan::Sorted,
+        }
+    }
+    segments.map_or(Plan::Sequence, Plan::Segments)
+}
+
+/// The pool arguments: `HELD`'s four, then `?5` now less the retry delay.
+fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
     let mut args = head_args(request)?;
     // A NoAnswer at or before this time has rested long enough; before any storable time,
     // none has.
@@ -92,8 +149,13 @@ fn statement(request: &NextCustomerRequest) -> Result<(String, SqliteArguments),
         .and_then(|at| time_ns(at).ok())
         .unwrap_or(i64::MIN);
     bind(&mut args, Value::Int(rested))?;
+    Ok(args)
+}
 
-    let mut sql = String::from(HEAD);
+/// The pool sorted by the setup's rules: the statement and its arguments.
+fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
+    let mut args = pool_args(request)?;
+    let mut sql = format!("SELECT e.id FROM enrollments AS e WHERE {READY} ORDER BY ");
     let mut next = 6;
     for (expr, direction) in rule_terms(&request.setup) {
         let mut text = expr.sql.to_owned();
@@ -107,15 +169,70 @@ fn statement(request: &NextCustomerRequest) -> Result<(String, SqliteArguments),
             Direction::Descending => "DESC",
         };
         // `NULLS LAST` only matters for field rules (missing values last either way); the
-        // other terms are never NULL in the pool, and NULL for follow-ups, which are ordered
-        // by tier and due time before these terms.
-        let _ = write!(
-            sql,
-            ", CASE WHEN e.follow_up_due IS NULL THEN {text} END {order} NULLS LAST"
-        );
+        // other terms are never NULL.
+        let _ = write!(sql, "{text} {order} NULLS LAST, ");
     }
-    sql.push_str(TAIL);
+    sql.push_str("e.sequence, e.id LIMIT 1");
     Ok((sql, args))
+}
+
+/// The first ready row of the pool by the setup's plan, if any.
+async fn pool(
+    conn: &mut SqliteConnection,
+    request: &NextCustomerRequest,
+) -> Result<Option<String>, StoreError> {
+    match plan(&request.setup) {
+        Plan::Sequence => {
+            let sql = format!(
+                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
+                 WHERE {READY} ORDER BY e.sequence, e.id LIMIT 1"
+            );
+            first_id(conn, &sql, pool_args(request)?).await
+        }
+        Plan::Segments(segments) => {
+            let sql = format!(
+                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment \
+                 WHERE {READY} AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
+            );
+            for segment in &segments {
+                let mut args = pool_args(request)?;
+                bind(&mut args, Value::Text(segment.clone()))?;
+                if let Some(id) = first_id(conn, &sql, args).await? {
+                    return Ok(Some(id));
+                }
+            }
+            let sql = format!(
+                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
+                 WHERE {READY} AND (e.segment_id IS NULL \
+                   OR e.segment_id NOT IN (SELECT j.value FROM json_each(?6) AS j)) \
+                 ORDER BY e.sequence, e.id LIMIT 1"
+            );
+            let mut args = pool_args(request)?;
+            bind(&mut args, Value::Text(id_list_of(&segments)))?;
+            first_id(conn, &sql, args).await
+        }
+        Plan::Sorted => {
+            let (sql, args) = sorted_pool(request)?;
+            first_id(conn, &sql, args).await
+        }
+    }
+}
+
+/// A JSON array of id texts, for `json_each`.
+fn id_list_of(ids: &[String]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The id the statement finds, if any.
+async fn first_id(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    args: SqliteArguments,
+) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.to_owned()), args)
+        .fetch_optional(conn)
+        .await
+        .map_err(store_error)
 }
 
 /// A bound value.
@@ -200,19 +317,164 @@ pub(crate) async fn reserve_next(
             tier: Tier::Held,
         }));
     }
-    let (sql, args) = statement(request)?;
-    let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
-        .fetch_optional(conn)
-        .await
-        .map_err(store_error)?;
-    let Some(row) = row else {
+    let mut chosen = None;
+    for (sql, tier) in [
+        (PERSONAL, Tier::PersonalFollowUp),
+        (SHARED, Tier::SharedFollowUp),
+    ] {
+        if let Some(id) = first_id(conn, sql, head_args(request)?).await? {
+            chosen = Some((id, tier));
+            break;
+        }
+    }
+    if chosen.is_none() {
+        chosen = pool(conn, request).await?.map(|id| (id, Tier::Pool));
+    }
+    let Some((id, tier)) = chosen else {
         return Ok(None);
     };
+    let mut args = SqliteArguments::default();
+    bind(&mut args, Value::Text(id_text(request.seller.as_uuid())))?;
+    bind(&mut args, Value::Int(time_ns(lease_end(request)?)?))?;
+    bind(&mut args, Value::Text(id))?;
+    let row = sqlx::query_with(RESERVE, args)
+        .fetch_one(conn)
+        .await
+        .map_err(store_error)?;
     let enrollment = enrollment_from_row(&row)?;
-    let tier = match enrollment.follow_up() {
-        Some(follow_up) if follow_up.owner.is_some() => Tier::PersonalFollowUp,
-        Some(_) => Tier::SharedFollowUp,
-        None => Tier::Pool,
-    };
     Ok(Some(Handout { enrollment, tier }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cube_domain::assignment::setup::Segment;
+
+    fn setup(priority: Vec<PriorityRule>, segments: usize) -> AssignmentSetup {
+        let mut setup = AssignmentSetup {
+            priority,
+            ..AssignmentSetup::default()
+        };
+        setup.segments = (0..segments)
+            .map(|n| Segment {
+                id: cube_domain::ids::SegmentId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1)),
+                name: cube_domain::values::Name::parse(&format!("Segment {n}")).expect("a name"),
+            })
+            .collect();
+        setup
+    }
+
+    #[test]
+    fn plans_follow_the_first_deciding_rule() {
+        use PriorityRule::*;
+        assert_eq!(plan(&setup(vec![], 0)), Plan::Sequence);
+        assert_eq!(
+            plan(&setup(vec![ImportOrder, FewestAttempts], 2)),
+            Plan::Sequence
+        );
+        assert_eq!(
+            plan(&setup(vec![SegmentOrder, ImportOrder], 0)),
+            Plan::Sequence
+        );
+        assert!(matches!(
+            plan(&setup(vec![SegmentOrder, ImportOrder], 2)),
+            Plan::Segments(ids) if ids.len() == 2
+        ));
+        assert!(matches!(
+            plan(&setup(vec![SegmentOrder], 1)),
+            Plan::Segments(_)
+        ));
+        assert_eq!(
+            plan(&setup(vec![SegmentOrder, FewestAttempts], 2)),
+            Plan::Sorted
+        );
+        assert_eq!(
+            plan(&setup(vec![FewestAttempts, ImportOrder], 0)),
+            Plan::Sorted
+        );
+        assert_eq!(
+            plan(&setup(vec![SegmentOrder, LongestSinceLastContact], 0)),
+            Plan::Sorted
+        );
+    }
+
+    fn request(setup: AssignmentSetup) -> NextCustomerRequest {
+        NextCustomerRequest {
+            assignment: cube_domain::ids::AssignmentId::from_uuid(uuid::Uuid::from_u128(9)),
+            seller: cube_domain::ids::UserId::from_uuid(uuid::Uuid::from_u128(8)),
+            now: time::macros::datetime!(2026-12-05 10:00 UTC),
+            setup,
+        }
+    }
+
+    /// What SQLite plans for a statement: the `detail` column of `EXPLAIN QUERY PLAN`.
+    async fn query_plan(conn: &mut SqliteConnection, sql: &str, args: SqliteArguments) -> String {
+        use sqlx::Row as _;
+        let rows = sqlx::query_with(
+            sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")),
+            args,
+        )
+        .fetch_all(conn)
+        .await
+        .expect("a plan");
+        rows.iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Each tier and each pool plan but the sorted one walks an index in its order and stops
+    /// at the first row: no temporary B-tree (a sort of every candidate), whatever the size.
+    #[tokio::test]
+    async fn the_tiers_read_indexes_in_order_without_sorting() {
+        use PriorityRule::*;
+        let store = crate::SqliteStore::in_memory().await.expect("a store");
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        let plain = request(setup(vec![ImportOrder], 0));
+        let segmented = request(setup(vec![SegmentOrder, ImportOrder], 2));
+        let Plan::Segments(segments) = plan(&segmented.setup) else {
+            panic!("the default setup reads segments");
+        };
+        let by_segment = format!(
+            "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment \
+             WHERE {READY} AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
+        );
+        let mut segment_args = pool_args(&segmented).expect("args");
+        bind(&mut segment_args, Value::Text(segments[0].clone())).expect("bind");
+        let sequence = format!(
+            "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
+             WHERE {READY} ORDER BY e.sequence, e.id LIMIT 1"
+        );
+        let cases = [
+            (
+                "personal",
+                PERSONAL.to_owned(),
+                head_args(&plain).expect("args"),
+                "enrollments_personal_due",
+            ),
+            (
+                "shared",
+                SHARED.to_owned(),
+                head_args(&plain).expect("args"),
+                "enrollments_shared_due",
+            ),
+            (
+                "import order",
+                sequence,
+                pool_args(&plain).expect("args"),
+                "enrollments_ready",
+            ),
+            (
+                "a segment",
+                by_segment,
+                segment_args,
+                "enrollments_ready_by_segment",
+            ),
+        ];
+        for (what, sql, args, index) in cases {
+            let plan = query_plan(&mut conn, &sql, args).await;
+            assert!(plan.contains(index), "{what}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{what} sorts: {plan}");
+        }
+    }
 }
