@@ -11,7 +11,9 @@ use sqlx::sqlite::{
 };
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The migrations in `adapters/cube-sqlite/migrations/`, embedded at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -53,10 +55,21 @@ impl Default for SqliteOptions {
 }
 
 /// The embedded Cube store: one SQLite database, in WAL mode, behind a connection pool.
-/// Cloning shares the pool.
+/// Cloning shares the pool and the writer's turn.
+///
+/// SQLite lets one writer in at a time. Left to SQLite, writers that find the lock taken
+/// poll for it with growing sleeps, in no order, and under load some wait out the busy
+/// timeout and fail "database is locked" while others go first. So the store gives the
+/// write lock out itself: `begin` waits for the writer's turn (a one-permit semaphore, first
+/// come first served) before `BEGIN IMMEDIATE`, the unit holds the turn until it commits or
+/// is dropped, and only a writer that has waited the whole busy timeout answers
+/// `Unavailable` (503 with `Retry-After` over HTTP). Read units take no turn. Another
+/// process on the same file still meets SQLite's own busy timeout.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: Arc<Semaphore>,
+    busy_timeout: Duration,
 }
 
 impl SqliteStore {
@@ -177,7 +190,11 @@ impl SqliteStore {
     }
 
     async fn ready(pool: SqlitePool, options: &SqliteOptions) -> Result<Self, StoreError> {
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            writer: Arc::new(Semaphore::new(1)),
+            busy_timeout: options.busy_timeout,
+        };
         if options.migrate {
             store.migrate().await?;
         }
@@ -205,8 +222,17 @@ fn create_parent(path: &Path) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        let turn = tokio::time::timeout(self.busy_timeout, self.writer.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "the database was busy with other writes for {} ms; try again",
+                    self.busy_timeout.as_millis()
+                ))
+            })?
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
         let tx = self.pool.begin_with(BEGIN).await.map_err(store_error)?;
-        Ok(Box::new(SqliteUnit::new(tx)))
+        Ok(Box::new(SqliteUnit::new(tx).holding(turn)))
     }
 
     /// A deferred transaction: it takes no lock until it reads, then reads its WAL snapshot

@@ -8,16 +8,28 @@ use async_trait::async_trait;
 use cube_domain::ports::{StoreError, UnitOfWork};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 use std::fmt;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// One open transaction.
 pub(crate) struct SqliteUnit {
     tx: Transaction<'static, Sqlite>,
+    /// A write unit's turn as the store's one writer (`SqliteStore`), given back when the
+    /// unit commits or is dropped; `None` for a read unit.
+    _turn: Option<OwnedSemaphorePermit>,
 }
 
 impl SqliteUnit {
     /// Wraps a transaction that has begun.
     pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        Self { tx }
+        Self { tx, _turn: None }
+    }
+
+    /// The unit holds the writer's turn until it ends.
+    pub(crate) fn holding(self, turn: OwnedSemaphorePermit) -> Self {
+        Self {
+            _turn: Some(turn),
+            ..self
+        }
     }
 
     /// The transaction's connection, to run statements on.
