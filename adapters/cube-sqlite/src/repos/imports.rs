@@ -17,6 +17,15 @@ use cube_domain::ports::{
     ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
 };
 
+/// The oldest customer of owner `?1` with the first of the phone numbers `?2` (a JSON array)
+/// that any customer has. `CROSS JOIN` keeps the imported phones the outer loop, so each is
+/// one probe of `customer_phones_lookup` (owner, phone); left to choose, SQLite walked every
+/// phone of the owner for each imported row (30,000 rows took minutes: quadratic).
+const EXISTING_BY_PHONE: &str = "SELECT c.id FROM json_each(?2) AS j \
+     CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = j.value \
+     JOIN customers AS c ON c.id = p.customer_id \
+     ORDER BY j.key, c.seq LIMIT 1";
+
 impl SqliteUnit {
     async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         let owner = id_text(batch.data_owner.as_uuid());
@@ -104,17 +113,12 @@ impl SqliteUnit {
         let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
         let phones = serde_json::to_string(&phones)
             .map_err(|e| crate::error::json_error("phone numbers", &e))?;
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT c.id FROM json_each(?2) AS j \
-             JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = j.value \
-             JOIN customers AS c ON c.id = p.customer_id \
-             ORDER BY j.key, c.seq LIMIT 1",
-        )
-        .bind(owner.to_owned())
-        .bind(phones)
-        .fetch_optional(self.conn())
-        .await
-        .map_err(store_error)?;
+        let found: Option<String> = sqlx::query_scalar(EXISTING_BY_PHONE)
+            .bind(owner.to_owned())
+            .bind(phones)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
         found.as_deref().map(parse_id).transpose()
     }
 }
@@ -131,5 +135,32 @@ impl ImportRepository for SqliteUnit {
         }
         execute(self.conn(), sqlx::query("RELEASE import_batch")).await?;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EXISTING_BY_PHONE;
+    use sqlx::Row as _;
+
+    /// Each imported phone is one index probe by (owner, phone), whatever the register's size.
+    #[tokio::test]
+    async fn a_phone_is_looked_up_by_owner_and_number() {
+        let store = crate::SqliteStore::in_memory().await.expect("a store");
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {EXISTING_BY_PHONE}"
+        )))
+        .bind("owner")
+        .bind("[\"+4712345678\"]")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("a plan");
+        let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>("detail")).collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("customer_phones_lookup (data_owner_id=? AND phone=?)")),
+            "{plan:?}"
+        );
     }
 }
