@@ -17,7 +17,8 @@
 //! - **next customer → register outcome**: `reserve_next`, then one unit of work doing what
 //!   the register-outcome use case does (read the enrollment, `outcome::register` with the
 //!   assignment, flow and catalogue loaded once, update the enrollment, append the event,
-//!   commit), against the same statements run raw in one sqlx transaction (the domain's
+//!   commit), against the same statements ([`cube_postgres::statements`], taken from the
+//!   adapter so they cannot drift from it) run raw in one sqlx transaction (the domain's
 //!   `register` runs in both). Outcomes rotate: 50% NoAnswer, 20% No sale, 20% Lead with a
 //!   follow-up, 10% Sale with a product line. NoAnswer customers wait out their retry delay at
 //!   the front of the ready index, as they would in production; between slices their retry
@@ -52,6 +53,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
+use cube_postgres::statements::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement, rested_since};
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, SequentialIds};
@@ -1407,41 +1409,6 @@ async fn run_slice(
     total
 }
 
-/// The columns the raw path reads (as the adapter's `enrollment_columns!`).
-const ENROLLMENT_COLUMNS: &str = "SELECT id, assignment_id, customer_id, state_id, category, \
-     segment_id, attempts, last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by, \
-     reserved_until, sequence, enrolled_at, row_version FROM enrollments WHERE id = $1";
-
-/// The adapter's `append_event` statement (`src/repos/outcome_log.rs`), for the raw path.
-const APPEND_EVENT: &str = "WITH inserted AS (
-     INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
-         occurred_at, user_id, outcome_id, class, option, from_state, to_state,
-         to_category, meeting_id, product_lines, idempotency_key, event)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ON CONFLICT DO NOTHING
-     RETURNING id
- ), lines AS (
-     INSERT INTO event_product_lines (event_id, line_no, assignment_id, occurred_at,
-         to_category, product_id, currency, quantity, unit_price_minor,
-         unit_price_scale)
-     SELECT inserted.id, line.n - 1, $2, $5, $12, line.product, line.currency,
-            line.quantity, line.minor, line.scale
-     FROM inserted
-     CROSS JOIN unnest($17::uuid[], $18::text[], $19::bigint[], $20::bigint[],
-                       $21::smallint[])
-         WITH ORDINALITY AS line (product, currency, quantity, minor, scale, n)
- )
- SELECT count(*) AS appended FROM inserted";
-
-/// The adapter's `update_enrollment` statement (`src/repos/enrollments.rs`), for the raw path.
-const UPDATE_ENROLLMENT: &str = "UPDATE enrollments SET assignment_id = $2, customer_id = $3,
-     state_id = $4, category = $5, segment_id = $6, attempts = $7, last_contact = $8,
-     follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
-     reserved_until = $13, sequence = $14, enrolled_at = $15,
-     row_version = row_version + 1
- WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
- RETURNING row_version";
-
 /// An enrollment and its version from a raw row (as the adapter decodes one).
 fn enrollment_of_row(row: &PgRow) -> BenchResult<(Enrollment, i64)> {
     let due: Option<OffsetDateTime> = row.try_get("follow_up_due")?;
@@ -1598,7 +1565,7 @@ impl Shared {
             .await?;
         let id: Uuid = reserved.try_get("id")?;
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(ENROLLMENT_COLUMNS)
+        let row = sqlx::query(ENROLLMENT_BY_ID)
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -1665,6 +1632,7 @@ impl Shared {
             .bind(quantities)
             .bind(minors)
             .bind(scales)
+            .bind(None::<&str>) // no request fingerprint without an idempotency key
             .fetch_one(&mut *tx)
             .await?;
         if appended != 1 {

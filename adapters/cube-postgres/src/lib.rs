@@ -25,6 +25,8 @@
 //!   functions).
 //! - `queue`: `reserve_next`, the next-customer order of `cube_domain::queue` in SQL
 //!   ([`reserve_statement`] shows its SQL, for the storage benchmark's raw baseline).
+//! - [`statements`]: the other statements of the register-outcome path, shown for the same
+//!   baseline.
 //! - `window`: how a report window splits into rollup days, rollup hours and raw ends.
 //! - `search`: the columns customer search reads, its `LIKE` patterns, and the fill of
 //!   search texts after migration 0004.
@@ -40,6 +42,16 @@ mod unit;
 mod window;
 
 pub use queue::{Param as ReserveParam, reserve_statement, rested_since};
+
+pub mod statements {
+    //! The statements the register-outcome unit of work runs, exactly as the adapter runs
+    //! them (each constant's documentation lists what it binds). Public, like
+    //! [`reserve_statement`](crate::reserve_statement), for the storage benchmark's raw
+    //! baseline (`benches/storage.rs` runs them through sqlx alone), so that baseline cannot
+    //! drift from the adapter. They are not a way to write: use the port, which also keeps
+    //! row versions and turns results into errors.
+    pub use crate::repos::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+}
 pub use unit::PgUnitOfWork;
 
 use async_trait::async_trait;

@@ -212,16 +212,6 @@ impl PgUnitOfWork {
         self.end_savepoint(result).await
     }
 
-    /// `fetch_optional` inside a savepoint; see `execute_guarded`.
-    pub(crate) async fn fetch_optional_guarded(
-        &mut self,
-        query: PgQuery<'_>,
-    ) -> Result<Option<PgRow>, StoreError> {
-        self.savepoint().await?;
-        let result = self.fetch_optional(query).await;
-        self.end_savepoint(result).await
-    }
-
     /// Releases the last savepoint after a success, rolls back to it after a failure (and
     /// returns the failure).
     pub(crate) async fn end_savepoint<T>(

@@ -359,7 +359,8 @@ async fn counters_follow_every_change_to_enrollments_and_customers() {
             people[n] = customer(n as u128, values);
             uow.save_customer(&people[n]).await.expect("save customer");
         }
-        // Enrollments change state and attempts; one moves to the other assignment.
+        // Enrollments change state and attempts; one moves to the other assignment (an
+        // update cannot move one: it is removed and enrolled there).
         for _ in 0..15 {
             let n = dice.roll(enrollments.len() as u64) as usize;
             let (state, category) = state(dice.roll(10));
@@ -383,8 +384,11 @@ async fn counters_follow_every_change_to_enrollments_and_customers() {
             .iter()
             .any(|e| e.assignment() == other && e.customer() == enrollments[n].customer())
         {
+            uow.delete_enrollment(enrollments[n].id())
+                .await
+                .expect("remove");
             enrollments[n] = with(&enrollments[n], |s| s.assignment = other);
-            uow.update_enrollment(&enrollments[n]).await.expect("move");
+            uow.insert_enrollment(&enrollments[n]).await.expect("move");
         }
         // One is removed.
         let gone = enrollments.remove(dice.roll(enrollments.len() as u64) as usize);

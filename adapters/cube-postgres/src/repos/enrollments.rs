@@ -25,6 +25,35 @@ macro_rules! enrollment_columns {
     };
 }
 
+/// The statement `enrollment` runs: the [`enrollment_columns`] of the enrollment `$1`.
+pub const ENROLLMENT_BY_ID: &str = concat!(
+    "SELECT ",
+    enrollment_columns!(),
+    " FROM enrollments WHERE id = $1"
+);
+
+/// The statement `update_enrollment` runs. It binds the snapshot as an insert does (`$1`…`$15`
+/// in [`enrollment_columns`] order: id, assignment, customer, state, category, segment,
+/// attempts, last contact, follow-up due and owner, NoAnswer time, reserved by and until,
+/// sequence, enrolment time), then `$16` the `row_version` the unit read (NULL: not read in
+/// this unit), and returns the new `row_version`; no row when the version moved on or the
+/// enrollment is gone.
+///
+/// It writes only what can change after the insert (`Enrollment` changes its state and
+/// category, segment, attempts, last contact, follow-up, NoAnswer time and reservation):
+/// the id, assignment, customer, import order and enrolment time are fixed, so they are
+/// matched, never written. An update of an enrollment that differs in them finds no row
+/// (`Conflict`), and no unique rule can be hit. The report counters' trigger
+/// (`enrollments_count_changed`, migration 0003) still fires on `state_id`, `category` and
+/// `attempts` and reads the rest from the row.
+pub const UPDATE_ENROLLMENT: &str = "UPDATE enrollments SET state_id = $4, category = $5,
+         segment_id = $6, attempts = $7, last_contact = $8, follow_up_due = $9,
+         follow_up_owner = $10, no_answer_at = $11, reserved_by = $12, reserved_until = $13,
+         row_version = row_version + 1
+     WHERE id = $1 AND assignment_id = $2 AND customer_id = $3 AND sequence = $14
+       AND enrolled_at = $15 AND ($16::bigint IS NULL OR row_version = $16)
+     RETURNING row_version";
+
 /// An enrollment and its `row_version` from a row with [`enrollment_columns`].
 pub(crate) fn enrollment_from_row(row: &PgRow) -> Result<(Enrollment, i64), StoreError> {
     let category: String = get(row, "category")?;
@@ -108,12 +137,7 @@ impl PgUnitOfWork {
 #[async_trait]
 impl EnrollmentRepository for PgUnitOfWork {
     async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
-        let query = sqlx::query(concat!(
-            "SELECT ",
-            enrollment_columns!(),
-            " FROM enrollments WHERE id = $1"
-        ))
-        .bind(id.as_uuid());
+        let query = sqlx::query(ENROLLMENT_BY_ID).bind(id.as_uuid());
         Ok(self.read_enrollments(query).await?.pop())
     }
 
@@ -211,27 +235,19 @@ impl EnrollmentWrites for PgUnitOfWork {
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
         let e = enrollment.snapshot();
         let known = self.versions.get(&e.id).copied();
-        let query = sqlx::query(
-            "UPDATE enrollments SET assignment_id = $2, customer_id = $3, state_id = $4,
-                 category = $5, segment_id = $6, attempts = $7, last_contact = $8,
-                 follow_up_due = $9, follow_up_owner = $10, no_answer_at = $11, reserved_by = $12,
-                 reserved_until = $13, sequence = $14, enrolled_at = $15,
-                 row_version = row_version + 1
-             WHERE id = $1 AND ($16::bigint IS NULL OR row_version = $16)
-             RETURNING row_version",
-        );
+        if let Some((_, assignment, customer)) = known
+            && (assignment, customer) != (e.assignment, e.customer)
+        {
+            return Err(StoreError::Conflict(format!(
+                "enrollment {} is customer {customer} in assignment {assignment}: an update \
+                 cannot move it",
+                e.id
+            )));
+        }
+        let query = sqlx::query(UPDATE_ENROLLMENT);
         let query = bind_snapshot(query, e)?.bind(known.map(|(version, _, _)| version));
-        // Moving an enrollment to another (assignment, customer) may hit the unique rule;
-        // only then is the savepoint worth its round trips.
-        let row = match known {
-            Some((_, assignment, customer))
-                if assignment == e.assignment && customer == e.customer =>
-            {
-                self.fetch_optional(query).await?
-            }
-            _ => self.fetch_optional_guarded(query).await?,
-        };
-        match row {
+        // Nothing unique is written, so no savepoint is needed.
+        match self.fetch_optional(query).await? {
             Some(row) => {
                 self.versions
                     .insert(e.id, (get(&row, "row_version")?, e.assignment, e.customer));
@@ -243,7 +259,8 @@ impl EnrollmentWrites for PgUnitOfWork {
                 e.id
             ))),
             None => Err(StoreError::Conflict(format!(
-                "enrollment {} does not exist",
+                "enrollment {} does not exist (not with that assignment, customer, import \
+                 order and enrolment time: an update cannot move it)",
                 e.id
             ))),
         }

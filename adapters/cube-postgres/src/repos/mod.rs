@@ -22,3 +22,5 @@ mod time_entries;
 mod users;
 
 pub(crate) use enrollments::enrollment_from_row;
+pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+pub use outcome_log::APPEND_EVENT;

@@ -20,6 +20,35 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The statement `append_event` runs: the event's row and its product lines in one
+/// statement. It binds `$1` the id, `$2` the assignment, `$3` the enrollment, `$4` the
+/// customer, `$5` the time, `$6` the user, `$7` the outcome, `$8` the class, `$9` the option,
+/// `$10` the from state, `$11` the to state, `$12` its category, `$13` the meeting, `$14` the
+/// number of product lines, `$15` the idempotency key, `$16` the whole event (`jsonb`),
+/// `$17`…`$21` the product lines as arrays (products, currencies, quantities, unit prices
+/// in minor units and their scales) and `$22` the request fingerprint; it returns
+/// `appended`, 0 when the id or the idempotency key is already taken.
+pub const APPEND_EVENT: &str = "WITH inserted AS (
+         INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
+             occurred_at, user_id, outcome_id, class, option, from_state, to_state,
+             to_category, meeting_id, product_lines, idempotency_key, event,
+             request_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $22)
+         ON CONFLICT DO NOTHING
+         RETURNING id
+     ), lines AS (
+         INSERT INTO event_product_lines (event_id, line_no, assignment_id, occurred_at,
+             to_category, product_id, currency, quantity, unit_price_minor,
+             unit_price_scale)
+         SELECT inserted.id, line.n - 1, $2, $5, $12, line.product, line.currency,
+                line.quantity, line.minor, line.scale
+         FROM inserted
+         CROSS JOIN unnest($17::uuid[], $18::text[], $19::bigint[], $20::bigint[],
+                           $21::smallint[])
+             WITH ORDINALITY AS line (product, currency, quantity, minor, scale, n)
+     )
+     SELECT count(*) AS appended FROM inserted";
+
 /// The product lines of an event as columns, for `unnest`.
 #[derive(Default)]
 struct Lines {
@@ -119,51 +148,29 @@ impl OutcomeLogWrites for PgUnitOfWork {
         let lines = lines_of(event)?;
         let line_count = i32::try_from(event.products.len())
             .map_err(|_| StoreError::Corrupt("too many product lines on one event".into()))?;
-        let query = sqlx::query(
-            "WITH inserted AS (
-                 INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id,
-                     occurred_at, user_id, outcome_id, class, option, from_state, to_state,
-                     to_category, meeting_id, product_lines, idempotency_key, event,
-                     request_fingerprint)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $22)
-                 ON CONFLICT DO NOTHING
-                 RETURNING id
-             ), lines AS (
-                 INSERT INTO event_product_lines (event_id, line_no, assignment_id, occurred_at,
-                     to_category, product_id, currency, quantity, unit_price_minor,
-                     unit_price_scale)
-                 SELECT inserted.id, line.n - 1, $2, $5, $12, line.product, line.currency,
-                        line.quantity, line.minor, line.scale
-                 FROM inserted
-                 CROSS JOIN unnest($17::uuid[], $18::text[], $19::bigint[], $20::bigint[],
-                                   $21::smallint[])
-                     WITH ORDINALITY AS line (product, currency, quantity, minor, scale, n)
-             )
-             SELECT count(*) AS appended FROM inserted",
-        )
-        .bind(event.id.as_uuid())
-        .bind(event.assignment.as_uuid())
-        .bind(event.enrollment.as_uuid())
-        .bind(event.customer.as_uuid())
-        .bind(event.occurred_at)
-        .bind(event.user.map(|u| u.as_uuid()))
-        .bind(event.outcome.map(|o| o.as_uuid()))
-        .bind(class_text(event.class))
-        .bind(event.option.as_deref())
-        .bind(event.from_state.as_uuid())
-        .bind(event.to_state.as_uuid())
-        .bind(category_text(event.to_category))
-        .bind(event.meeting.map(|m| m.as_uuid()))
-        .bind(line_count)
-        .bind(idempotency_key.map(|k| k.key.as_str()))
-        .bind(Json(event))
-        .bind(lines.products)
-        .bind(lines.currencies)
-        .bind(lines.quantities)
-        .bind(lines.minor_units)
-        .bind(lines.scales)
-        .bind(idempotency_key.map(|k| k.fingerprint.as_str()));
+        let query = sqlx::query(APPEND_EVENT)
+            .bind(event.id.as_uuid())
+            .bind(event.assignment.as_uuid())
+            .bind(event.enrollment.as_uuid())
+            .bind(event.customer.as_uuid())
+            .bind(event.occurred_at)
+            .bind(event.user.map(|u| u.as_uuid()))
+            .bind(event.outcome.map(|o| o.as_uuid()))
+            .bind(class_text(event.class))
+            .bind(event.option.as_deref())
+            .bind(event.from_state.as_uuid())
+            .bind(event.to_state.as_uuid())
+            .bind(category_text(event.to_category))
+            .bind(event.meeting.map(|m| m.as_uuid()))
+            .bind(line_count)
+            .bind(idempotency_key.map(|k| k.key.as_str()))
+            .bind(Json(event))
+            .bind(lines.products)
+            .bind(lines.currencies)
+            .bind(lines.quantities)
+            .bind(lines.minor_units)
+            .bind(lines.scales)
+            .bind(idempotency_key.map(|k| k.fingerprint.as_str()));
         let row = self.fetch_one(query).await?;
         if get::<i64>(&row, "appended")? == 0 {
             return Err(StoreError::Duplicate(match idempotency_key {

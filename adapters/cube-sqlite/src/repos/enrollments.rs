@@ -35,10 +35,16 @@ const INSERT: &str = concat!(
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 );
 
-const UPDATE: &str = "UPDATE enrollments SET assignment_id = ?2, customer_id = ?3, \
-    state_id = ?4, category = ?5, segment_id = ?6, attempts = ?7, last_contact = ?8, \
-    follow_up_due = ?9, follow_up_owner = ?10, no_answer_at = ?11, reserved_by = ?12, \
-    reserved_until = ?13, sequence = ?14, enrolled_at = ?15 WHERE id = ?1";
+/// Binds as `INSERT` does (`bind_enrollment`) but writes only what can change after the
+/// insert (state and category, segment, attempts, last contact, follow-up, NoAnswer time,
+/// reservation). The id, assignment, customer, import order and enrolment time are fixed:
+/// they are matched, never written, so an update of an enrollment that differs in them finds
+/// no row (`Conflict`) and cannot hit the (assignment, customer) unique rule.
+const UPDATE: &str = "UPDATE enrollments SET state_id = ?4, category = ?5, segment_id = ?6, \
+    attempts = ?7, last_contact = ?8, follow_up_due = ?9, follow_up_owner = ?10, \
+    no_answer_at = ?11, reserved_by = ?12, reserved_until = ?13 \
+    WHERE id = ?1 AND assignment_id = ?2 AND customer_id = ?3 AND sequence = ?14 \
+    AND enrolled_at = ?15";
 
 /// Binds every field of the enrollment as `?1`…`?15`, in `enrollment_columns!` order.
 fn bind_enrollment<'q>(query: Query<'q>, enrollment: &Enrollment) -> Result<Query<'q>, StoreError> {
@@ -237,7 +243,9 @@ impl EnrollmentWrites for SqliteUnit {
         let query = bind_enrollment(sqlx::query(UPDATE), enrollment)?;
         match execute(self.conn(), query).await? {
             0 => Err(StoreError::Conflict(format!(
-                "enrollment {} does not exist (it was removed meanwhile)",
+                "enrollment {} does not exist (it was removed meanwhile, or is not there with \
+                 that assignment, customer, import order and enrolment time: an update cannot \
+                 move it)",
                 enrollment.id()
             ))),
             _ => Ok(()),

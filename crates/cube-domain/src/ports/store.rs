@@ -479,6 +479,8 @@ pub trait EnrollmentWrites: Send {
     async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
     /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist, or
     /// if it was changed by another unit of work since this one read it (no lost updates).
+    /// Its assignment, customer, sequence and enrolment time are fixed at the insert: an
+    /// update never moves an enrollment, and one that differs in them is `Conflict` too.
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
     /// Takes it out of the assignment.
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;

@@ -89,6 +89,7 @@ macro_rules! store_contract_tests {
                 enrollments_round_trip_and_lookups,
                 enrollment_is_unique_per_assignment,
                 updating_a_missing_enrollment_is_conflict,
+                an_update_never_moves_an_enrollment,
                 enrollments_update_and_delete,
                 next_sequence_is_one_more_than_the_highest,
                 follow_ups_are_mine_and_shared_due_before_until,

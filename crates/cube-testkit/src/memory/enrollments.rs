@@ -159,29 +159,21 @@ impl EnrollmentWrites for MemoryUnit {
                 "enrollment {id} does not exist (it was removed from the assignment)"
             )));
         };
-        let same_place = old.assignment() == enrollment.assignment()
-            && old.sequence() == enrollment.sequence()
-            && old.customer() == enrollment.customer();
-        if same_place {
-            // The hot path: only the value changes.
-            self.put(
-                |d| &mut d.enrollments,
-                (enrollment.assignment(), enrollment.sequence(), id),
-                enrollment.clone(),
-            );
-            return Ok(());
+        // The id, assignment, customer, import order and enrolment time are fixed at the
+        // insert: an update never moves an enrollment (the SQL stores match them, never
+        // write them).
+        let fixed = |e: &Enrollment| (e.assignment(), e.customer(), e.sequence(), e.enrolled_at());
+        if fixed(old) != fixed(enrollment) {
+            return Err(StoreError::Conflict(format!(
+                "enrollment {id} is not there with that assignment, customer, import order and \
+                 enrolment time: an update cannot move it"
+            )));
         }
-        let key = (enrollment.assignment(), enrollment.customer());
-        if self
-            .data
-            .enrollment_of
-            .get(&key)
-            .is_some_and(|other| *other != id)
-        {
-            return Err(Self::duplicate_enrollment(key.0, key.1));
-        }
-        self.unindex_enrollment(id);
-        self.index_enrollment(enrollment);
+        self.put(
+            |d| &mut d.enrollments,
+            (enrollment.assignment(), enrollment.sequence(), id),
+            enrollment.clone(),
+        );
         Ok(())
     }
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {

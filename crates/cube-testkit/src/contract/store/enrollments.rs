@@ -136,6 +136,52 @@ pub async fn updating_a_missing_enrollment_is_conflict(store: SharedStore) {
     );
 }
 
+/// An update never moves an enrollment: one that differs from the stored one in its
+/// assignment, customer, sequence or enrolment time MUST be `Conflict` (whether or not the
+/// unit read it first), and changes nothing; the unit goes on.
+pub async fn an_update_never_moves_an_enrollment(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let original = s.world.enrollments[0].clone();
+    let elsewhere = AssignmentId::from_uuid(s.ids.next_id());
+    let other_customer = s.world.customers[1].id();
+    let moves = [
+        with(&original, |e| e.assignment = elsewhere),
+        with(&original, |e| e.customer = other_customer),
+        with(&original, |e| e.sequence += 100),
+        with(&original, |e| e.enrolled_at += Duration::days(1)),
+    ];
+    for read_first in [false, true] {
+        for moved in &moves {
+            let moved = with(moved, |e| e.attempts = 7);
+            let mut uow = store.begin().await.expect("begin");
+            if read_first {
+                uow.enrollment(original.id()).await.expect("read");
+            }
+            let result = uow.update_enrollment(&moved).await;
+            assert!(
+                matches!(result, Err(StoreError::Conflict(_))),
+                "an update that moves an enrollment MUST be Conflict, got {result:?}"
+            );
+            let fine = with(&original, |e| e.attempts = 1);
+            uow.update_enrollment(&fine)
+                .await
+                .expect("the unit goes on after the refused update");
+            drop(uow);
+        }
+    }
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(original.id()).await.expect("read"),
+        Some(original.clone())
+    );
+    assert_eq!(
+        uow.enrollment_of(elsewhere, original.customer())
+            .await
+            .expect("read"),
+        None
+    );
+}
+
 /// An update writes every field of the enrollment; a delete takes it out of every lookup and
 /// lets the customer be enrolled again; deleting a missing one is not an error.
 pub async fn enrollments_update_and_delete(store: SharedStore) {
