@@ -16,7 +16,6 @@ use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
-use std::collections::BTreeSet;
 use time::Duration;
 use time::macros::datetime;
 
@@ -31,8 +30,6 @@ fn user(n: u128, email: &str) -> User {
         name: Name::parse(&format!("User {n}")).expect("valid name"),
         email: Email::parse(email).expect("valid e-mail"),
         role: Role::Seller,
-        data_owners: BTreeSet::new(),
-        client: None,
         active: true,
     }
 }

@@ -17,7 +17,6 @@ use cube_domain::product::{Currency, Product};
 use cube_domain::values::Email;
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use rust_decimal::Decimal;
-use std::collections::BTreeSet;
 use uuid::Uuid;
 
 async fn pragma_text(store: &SqliteStore, pragma: &'static str) -> String {
@@ -317,8 +316,6 @@ fn user(n: u128, email: &str) -> User {
         name: name(&format!("User {n}")),
         email: Email::parse(email).unwrap(),
         role: Role::Seller,
-        data_owners: BTreeSet::new(),
-        client: None,
         active: true,
     }
 }
