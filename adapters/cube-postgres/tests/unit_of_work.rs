@@ -220,13 +220,12 @@ async fn a_server_side_failure_makes_commit_fail_instead_of_silently_rolling_bac
     // PostgreSQL keeps no timestamps before 4713 BC: the server refuses the row, which
     // aborts the transaction.
     let ancient = datetime!(-9000-01-01 00:00 UTC);
-    let entry = TimeEntry {
-        id: TimeEntryId::from_uuid(uuid(0x7E)),
-        user: UserId::from_uuid(uuid(0x0501)),
-        assignment: assignment(),
-        start: ancient,
-        end: None,
-    };
+    let entry = TimeEntry::start(
+        TimeEntryId::from_uuid(uuid(0x7E)),
+        UserId::from_uuid(uuid(0x0501)),
+        assignment(),
+        ancient,
+    );
     assert!(uow.save_time_entry(&entry).await.is_err());
     assert!(
         uow.customer(kari.id()).await.is_err(),

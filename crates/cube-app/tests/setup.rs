@@ -500,7 +500,7 @@ async fn performance_is_measured_per_hour_registered() {
     }
     h.clock.advance(Duration::hours(1));
     let entry = h.cube.stop_time(seller).await.expect("stop");
-    assert_eq!(entry.end, Some(start + Duration::hours(1)));
+    assert_eq!(entry.ends_at(), Some(start + Duration::hours(1)));
     let report = h
         .cube
         .activity_report(
