@@ -160,6 +160,15 @@ async fn bad_user_input_is_a_problem_that_names_the_field() {
         (json!({ "password": "short" }), "password"),
         (json!({ "role": "manager" }), "data owner"),
         (json!({ "role": "client" }), "client"),
+        // A scope only fits its role: a seller has no client, an admin no data owners.
+        (
+            json!({ "client": app.world.client.to_string() }),
+            "only client users",
+        ),
+        (
+            json!({ "role": "admin", "data_owners": [owner(&app)] }),
+            "only managers",
+        ),
         (json!({ "colour": "red" }), "colour"),
     ];
     for (patch, needle) in cases {

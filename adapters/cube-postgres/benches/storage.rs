@@ -344,8 +344,6 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
                 name: Name::parse(&format!("Bench Seller {:02}", i + 1))?,
                 email: Email::parse(&format!("bench-seller{}@{domain}.example.no", i + 1))?,
                 role: Role::Seller,
-                data_owners: Default::default(),
-                client: None,
                 active: true,
             };
             uow.save_user(&user).await?;

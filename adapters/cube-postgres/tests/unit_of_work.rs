@@ -16,7 +16,6 @@ use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
-use std::collections::BTreeSet;
 use time::Duration;
 use time::macros::datetime;
 
@@ -31,8 +30,6 @@ fn user(n: u128, email: &str) -> User {
         name: Name::parse(&format!("User {n}")).expect("valid name"),
         email: Email::parse(email).expect("valid e-mail"),
         role: Role::Seller,
-        data_owners: BTreeSet::new(),
-        client: None,
         active: true,
     }
 }
@@ -223,13 +220,12 @@ async fn a_server_side_failure_makes_commit_fail_instead_of_silently_rolling_bac
     // PostgreSQL keeps no timestamps before 4713 BC: the server refuses the row, which
     // aborts the transaction.
     let ancient = datetime!(-9000-01-01 00:00 UTC);
-    let entry = TimeEntry {
-        id: TimeEntryId::from_uuid(uuid(0x7E)),
-        user: UserId::from_uuid(uuid(0x0501)),
-        assignment: assignment(),
-        start: ancient,
-        end: None,
-    };
+    let entry = TimeEntry::start(
+        TimeEntryId::from_uuid(uuid(0x7E)),
+        UserId::from_uuid(uuid(0x0501)),
+        assignment(),
+        ancient,
+    );
     assert!(uow.save_time_entry(&entry).await.is_err());
     assert!(
         uow.customer(kari.id()).await.is_err(),

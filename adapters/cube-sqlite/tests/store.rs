@@ -11,13 +11,14 @@ use cube_domain::access::{Role, User};
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
-use cube_domain::ids::ProductId;
+use cube_domain::ids::{ProductId, TimeEntryId};
 use cube_domain::ports::{Store, StoreError};
 use cube_domain::product::{Currency, Product};
+use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::Email;
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use rust_decimal::Decimal;
-use std::collections::BTreeSet;
+use time::Duration;
 use uuid::Uuid;
 
 async fn pragma_text(store: &SqliteStore, pragma: &'static str) -> String {
@@ -317,9 +318,56 @@ fn user(n: u128, email: &str) -> User {
         name: name(&format!("User {n}")),
         email: Email::parse(email).unwrap(),
         role: Role::Seller,
-        data_owners: BTreeSet::new(),
-        client: None,
         active: true,
+    }
+}
+
+/// A hand-edited row that breaks a rule the domain keeps is `Corrupt`, naming what is
+/// wrong: a client user without a client, a time entry that ends before it starts.
+#[tokio::test]
+async fn rows_that_break_a_domain_rule_read_as_corrupt() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    seed(&store, &[assignment(1, AssignmentSetup::default())]).await;
+    let kari = user(1, "kari@example.no");
+    let entry = TimeEntry::manual(
+        TimeEntryId::from_uuid(uuid(7, 1)),
+        kari.id,
+        assignment_id(1),
+        T0,
+        T0 + Duration::hours(1),
+    )
+    .unwrap();
+    let mut uow = store.begin().await.unwrap();
+    uow.save_user(&kari).await.unwrap();
+    uow.save_time_entry(&entry).await.unwrap();
+    uow.commit().await.unwrap();
+    sqlx::query("UPDATE users SET doc = json_set(doc, '$.role', 'Client')")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE time_entries SET end_at = start_at - 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let mut uow = store.begin_read().await.unwrap();
+    match uow.user(kari.id).await {
+        Err(StoreError::Corrupt(message)) => assert!(
+            message.contains("a client user needs the client it represents"),
+            "{message}"
+        ),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    match uow
+        .user_time_entries_overlapping(kari.id, T0 - Duration::days(1), None)
+        .await
+    {
+        Err(StoreError::Corrupt(message)) => assert!(
+            message.contains(&entry.id().to_string())
+                && message.contains("must end after it starts"),
+            "{message}"
+        ),
+        other => panic!("expected Corrupt, got {other:?}"),
     }
 }
 

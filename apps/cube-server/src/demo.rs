@@ -10,7 +10,7 @@ use cube_app::customers::CustomerInput;
 use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::system::UuidV7;
-use cube_domain::access::Role;
+use cube_domain::access::RoleKind;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::flow::FlowDraft;
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
@@ -56,7 +56,7 @@ fn name(raw: &str) -> Result<Name, ServerError> {
     Ok(Name::parse(raw).map_err(cube_app::AppError::from)?)
 }
 
-fn user(name: &str, email: &str, role: Role, client: Option<ClientId>) -> NewUser {
+fn user(name: &str, email: &str, role: RoleKind, client: Option<ClientId>) -> NewUser {
     NewUser {
         name: name.to_owned(),
         email: email.to_owned(),
@@ -142,7 +142,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let (_, admin) = cube
         .create_organisation(
             "Cube Demo AS",
-            user("Ada Admin", DEMO_ADMIN, Role::Admin, None),
+            user("Ada Admin", DEMO_ADMIN, RoleKind::Admin, None),
         )
         .await?;
     let client = ClientId::from_uuid(ids.next_id());
@@ -152,7 +152,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
         let seller = cube
             .create_user(
                 admin.id,
-                user(&format!("Sam Seller {n}"), &email, Role::Seller, None),
+                user(&format!("Sam Seller {n}"), &email, RoleKind::Seller, None),
             )
             .await?;
         logins.push(seller.id);
@@ -160,7 +160,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let client_user = cube
         .create_user(
             admin.id,
-            user("Clara Client", DEMO_CLIENT, Role::Client, Some(client)),
+            user("Clara Client", DEMO_CLIENT, RoleKind::Client, Some(client)),
         )
         .await?;
     logins.push(client_user.id);

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use cube_app::Cube;
 use cube_app::organisation::NewUser;
 use cube_app::system::{SystemClock, UuidV7};
-use cube_domain::access::Role;
+use cube_domain::access::RoleKind;
 use cube_domain::ports::{Store, StoreError};
 use cube_postgres::PgStore;
 use cube_sqlite::{SqliteOptions, SqliteStore};
@@ -301,7 +301,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             let admin = NewUser {
                 name: name.clone(),
                 email: email.clone(),
-                role: Role::Admin,
+                role: RoleKind::Admin,
                 data_owners: BTreeSet::new(),
                 client: None,
             };

@@ -3,12 +3,13 @@
 //! without a first password (as a hash: the adapter hashes passwords).
 
 use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
-use cube_domain::access::{self, Organisation, Permission, Role, User};
+use cube_domain::access::{self, Organisation, Permission, Role, RoleKind, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeSet;
 
-/// A new user as asked for.
+/// A new user as asked for: raw values, checked by the use case (the role and its scope
+/// become a [`Role`] only when they go together, `Role::scoped`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
     /// The name.
@@ -16,10 +17,10 @@ pub struct NewUser {
     /// The login e-mail.
     pub email: String,
     /// The role.
-    pub role: Role,
-    /// For managers: the data owners they manage.
+    pub role: RoleKind,
+    /// For managers (at least one), nothing else: the data owners they manage.
     pub data_owners: BTreeSet<DataOwnerId>,
-    /// For client users: their client.
+    /// For client users (required), nothing else: their client.
     pub client: Option<ClientId>,
 }
 
@@ -41,8 +42,6 @@ impl Cube {
             name: Name::parse(&admin.name)?,
             email: Email::parse(&admin.email)?,
             role: Role::Admin,
-            data_owners: BTreeSet::new(),
-            client: None,
             active: true,
         };
         let mut uow = self.begin().await?;
@@ -85,15 +84,13 @@ impl Cube {
             organisation: admin.organisation,
             name: Name::parse(&new.name)?,
             email: Email::parse(&new.email)?,
-            role: new.role,
-            data_owners: new.data_owners,
-            client: new.client,
+            role: Role::scoped(new.role, new.data_owners, new.client)
+                .map_err(|e| AppError::Invalid(e.to_string()))?,
             active: true,
         };
-        check_role_scope(&user)?;
         // The data owners a manager is given must be this organisation's: another
         // organisation's id answers like one that does not exist.
-        for owner in &user.data_owners {
+        for owner in user.role.data_owners().into_iter().flatten() {
             uow.data_owner(*owner)
                 .await?
                 .filter(|o| o.organisation() == admin.organisation)
@@ -152,17 +149,5 @@ impl Cube {
     pub async fn me(&self, who: impl Into<Acting<'_>>) -> AppResult<User> {
         let mut uow = self.begin_read().await?;
         acting(uow.as_mut(), who.into()).await
-    }
-}
-
-fn check_role_scope(user: &User) -> AppResult<()> {
-    match user.role {
-        Role::Client if user.client.is_none() => Err(AppError::Invalid(
-            "a client user needs the client it represents".into(),
-        )),
-        Role::Manager if user.data_owners.is_empty() => Err(AppError::Invalid(
-            "a manager needs at least one data owner to manage".into(),
-        )),
-        _ => Ok(()),
     }
 }

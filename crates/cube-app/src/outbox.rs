@@ -90,7 +90,7 @@ impl Cube {
     ) -> AppResult<Vec<FailedMessage>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        if !matches!(user.role, Role::Admin | Role::Manager) {
+        if !matches!(user.role, Role::Admin | Role::Manager { .. }) {
             return Err(AppError::Forbidden);
         }
         let today = self.now().date();

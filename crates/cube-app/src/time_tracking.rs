@@ -19,7 +19,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
         if let Some(mut running) = uow.running_time_entry(user.id).await? {
-            if running.assignment == assignment_id {
+            if running.assignment() == assignment_id {
                 return Ok(running);
             }
             running.stop(now)?;
@@ -27,7 +27,7 @@ impl Cube {
         }
         let entry = TimeEntry::start(self.new_id(), user.id, assignment_id, now);
         let others = uow
-            .user_time_entries_overlapping(user.id, entry.start, entry.end)
+            .user_time_entries_overlapping(user.id, entry.starts_at(), entry.ends_at())
             .await?;
         entry.check_no_overlap(&others)?;
         uow.save_time_entry(&entry).await?;
@@ -84,7 +84,7 @@ impl Cube {
         // One user's hours never overlap (issue 21: 14:05–16:05 and 14:05–15:05 counted 3
         // hours), read in this unit of work, which writes the entry.
         let others = uow
-            .user_time_entries_overlapping(worker.id, entry.start, entry.end)
+            .user_time_entries_overlapping(worker.id, entry.starts_at(), entry.ends_at())
             .await?;
         entry.check_no_overlap(&others)?;
         uow.save_time_entry(&entry).await?;

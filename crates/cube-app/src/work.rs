@@ -58,7 +58,7 @@ pub struct Registered {
 fn registrar(user: &User) -> Registrar {
     match user.role {
         Role::Seller => Registrar::Seller(user.id),
-        Role::Admin | Role::Manager | Role::Client => Registrar::Manager(user.id),
+        Role::Admin | Role::Manager { .. } | Role::Client { .. } => Registrar::Manager(user.id),
     }
 }
 

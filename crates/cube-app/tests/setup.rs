@@ -10,7 +10,7 @@ use cube_app::organisation::NewUser;
 use cube_app::reports::Window;
 use cube_app::setup::FlowContent;
 use cube_app::{AppError, ErrorKind};
-use cube_domain::access::Role;
+use cube_domain::access::RoleKind;
 use cube_domain::assignment::setup::{PerformanceCriteria, Visibility};
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::data_owner::Dataset;
@@ -500,7 +500,7 @@ async fn performance_is_measured_per_hour_registered() {
     }
     h.clock.advance(Duration::hours(1));
     let entry = h.cube.stop_time(seller).await.expect("stop");
-    assert_eq!(entry.end, Some(start + Duration::hours(1)));
+    assert_eq!(entry.ends_at(), Some(start + Duration::hours(1)));
     let report = h
         .cube
         .activity_report(
@@ -624,7 +624,7 @@ async fn access_is_checked_in_every_use_case() {
 
     // A manager needs a data owner; a client user needs a client.
     let orphan = NewUser {
-        role: Role::Manager,
+        role: RoleKind::Manager,
         email: "m2@acme.example.no".into(),
         ..new_user()
     };
@@ -664,7 +664,7 @@ fn new_user() -> NewUser {
     NewUser {
         name: "New Seller".into(),
         email: "new.seller@acme.example.no".into(),
-        role: Role::Seller,
+        role: RoleKind::Seller,
         data_owners: BTreeSet::new(),
         client: None,
     }

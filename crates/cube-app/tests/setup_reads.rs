@@ -10,7 +10,7 @@ use common::Harness;
 use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::{AppError, Revision};
-use cube_domain::access::Role;
+use cube_domain::access::RoleKind;
 use cube_domain::assignment::setup::Visibility;
 use cube_domain::data_owner::Dataset;
 use cube_domain::flow::FlowVersion;
@@ -63,7 +63,7 @@ async fn other_manager(h: &Harness) -> UserId {
     let manager = NewUser {
         name: "Otto Manager".into(),
         email: "otto@acme.example.no".into(),
-        role: Role::Manager,
+        role: RoleKind::Manager,
         data_owners: BTreeSet::from([owner]),
         client: None,
     };

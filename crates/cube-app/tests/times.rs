@@ -172,7 +172,7 @@ async fn a_users_time_entries_never_overlap() {
         .expect_err("an overlapping entry is refused");
     assert_eq!(refused.kind(), ErrorKind::Conflict);
     assert!(
-        refused.to_string().contains(&first.id.to_string()),
+        refused.to_string().contains(&first.id().to_string()),
         "the problem names the entry overlapped: {refused}"
     );
     let inside = h
@@ -273,10 +273,10 @@ async fn a_running_clock_is_stopped_before_another_starts_and_blocks_overlaps() 
         .expect("the entries");
     let stopped = entries
         .iter()
-        .find(|e| e.id == running.id)
+        .find(|e| e.id() == running.id())
         .expect("the first entry");
     assert_eq!(
-        stopped.end,
+        stopped.ends_at(),
         Some(h.now()),
         "stopped when the second started"
     );
@@ -284,7 +284,7 @@ async fn a_running_clock_is_stopped_before_another_starts_and_blocks_overlaps() 
         uow.running_time_entry(seller)
             .await
             .expect("read")
-            .map(|e| e.id),
-        Some(second.id)
+            .map(|e| e.id()),
+        Some(second.id())
     );
 }

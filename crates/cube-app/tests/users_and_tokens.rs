@@ -9,7 +9,7 @@ mod faulty;
 use common::Harness;
 use cube_app::organisation::NewUser;
 use cube_app::{AppError, Cube, ErrorKind};
-use cube_domain::access::Role;
+use cube_domain::access::RoleKind;
 use cube_domain::ids::UserId;
 use cube_domain::ports::{Store, TokenKind};
 use cube_testkit::fixtures::World;
@@ -29,7 +29,7 @@ fn new_user(email: &str) -> NewUser {
     NewUser {
         name: "Ivar Integrasjon".into(),
         email: email.into(),
-        role: Role::Seller,
+        role: RoleKind::Seller,
         data_owners: BTreeSet::new(),
         client: None,
     }
@@ -38,7 +38,7 @@ fn new_user(email: &str) -> NewUser {
 /// The admin of a second organisation.
 async fn stranger(h: &Harness) -> UserId {
     let admin = NewUser {
-        role: Role::Admin,
+        role: RoleKind::Admin,
         ..new_user("admin@other.example.no")
     };
     let (_, stranger) = h
@@ -95,7 +95,7 @@ async fn a_refused_user_with_a_password_leaves_nothing() {
         (
             admin,
             NewUser {
-                role: Role::Manager,
+                role: RoleKind::Manager,
                 ..new_user("b@acme.example.no")
             },
             "x",
@@ -105,6 +105,16 @@ async fn a_refused_user_with_a_password_leaves_nothing() {
             admin,
             new_user("c@acme.example.no"),
             "  ",
+            ErrorKind::Invalid,
+        ),
+        // A seller represents no client: the scope must fit the role.
+        (
+            admin,
+            NewUser {
+                client: Some(h.world.client),
+                ..new_user("d@acme.example.no")
+            },
+            "x",
             ErrorKind::Invalid,
         ),
         (admin, new_user(&taken), "x", ErrorKind::Conflict),

@@ -21,21 +21,126 @@ pub struct Organisation {
     pub name: Name,
 }
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A user's role, with the scope it needs: a manager's data owners, a client user's
+/// client. Admins and sellers have neither, so a seller linked to a client or a client user
+/// without one cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Everything in the organisation.
     Admin,
-    /// Setup and reports of the data owners in `User::data_owners`.
-    Manager,
+    /// Setup and reports of the given data owners.
+    Manager {
+        /// The data owners they manage (a new manager needs at least one).
+        data_owners: BTreeSet<DataOwnerId>,
+    },
     /// Works the assignments visible to them.
     Seller,
-    /// Read-only reports and exports of the assignments of `User::client`.
+    /// Read-only reports and exports of the assignments of their client.
+    Client {
+        /// The client they represent.
+        client: ClientId,
+    },
+}
+
+/// A role without its scope: the name stored and asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RoleKind {
+    /// [`Role::Admin`].
+    Admin,
+    /// [`Role::Manager`].
+    Manager,
+    /// [`Role::Seller`].
+    Seller,
+    /// [`Role::Client`].
     Client,
 }
 
-/// A user.
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RoleKind::Admin => "an admin",
+            RoleKind::Manager => "a manager",
+            RoleKind::Seller => "a seller",
+            RoleKind::Client => "a client user",
+        })
+    }
+}
+
+/// Why a role and its scope do not go together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum RoleScopeError {
+    /// A client user without a client.
+    #[error("a client user needs the client it represents")]
+    ClientWithoutClient,
+    /// A manager without data owners.
+    #[error("a manager needs at least one data owner to manage")]
+    ManagerWithoutDataOwners,
+    /// Data owners given to a role other than manager.
+    #[error("only managers have data owners; {0} has none")]
+    DataOwnersOutsideManager(RoleKind),
+    /// A client given to a role other than client user.
+    #[error("only client users represent a client; {0} does not")]
+    ClientOutsideClientUser(RoleKind),
+}
+
+impl Role {
+    /// The role of `kind` with the scope given, when they go together: a manager with at
+    /// least one data owner and no client, a client user with a client and no data owners,
+    /// an admin or seller with neither.
+    pub fn scoped(
+        kind: RoleKind,
+        data_owners: BTreeSet<DataOwnerId>,
+        client: Option<ClientId>,
+    ) -> Result<Self, RoleScopeError> {
+        if kind != RoleKind::Manager && !data_owners.is_empty() {
+            return Err(RoleScopeError::DataOwnersOutsideManager(kind));
+        }
+        if kind != RoleKind::Client && client.is_some() {
+            return Err(RoleScopeError::ClientOutsideClientUser(kind));
+        }
+        match kind {
+            RoleKind::Admin => Ok(Role::Admin),
+            RoleKind::Seller => Ok(Role::Seller),
+            RoleKind::Manager if data_owners.is_empty() => {
+                Err(RoleScopeError::ManagerWithoutDataOwners)
+            }
+            RoleKind::Manager => Ok(Role::Manager { data_owners }),
+            RoleKind::Client => client
+                .map(|client| Role::Client { client })
+                .ok_or(RoleScopeError::ClientWithoutClient),
+        }
+    }
+
+    /// The role without its scope.
+    pub fn kind(&self) -> RoleKind {
+        match self {
+            Role::Admin => RoleKind::Admin,
+            Role::Manager { .. } => RoleKind::Manager,
+            Role::Seller => RoleKind::Seller,
+            Role::Client { .. } => RoleKind::Client,
+        }
+    }
+
+    /// A manager's data owners; `None` for the other roles.
+    pub fn data_owners(&self) -> Option<&BTreeSet<DataOwnerId>> {
+        match self {
+            Role::Manager { data_owners } => Some(data_owners),
+            _ => None,
+        }
+    }
+
+    /// A client user's client; `None` for the other roles.
+    pub fn client(&self) -> Option<ClientId> {
+        match self {
+            Role::Client { client } => Some(*client),
+            _ => None,
+        }
+    }
+}
+
+/// A user. Stored as [`UserRecord`]'s JSON, the shape users have always been stored in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UserRecord", into = "UserRecord")]
 pub struct User {
     /// The id.
     pub id: UserId,
@@ -45,14 +150,96 @@ pub struct User {
     pub name: Name,
     /// The login e-mail.
     pub email: Email,
-    /// The role.
+    /// The role, with its scope.
     pub role: Role,
-    /// For managers: the data owners they manage.
+    /// Deactivated users can do nothing.
+    pub active: bool,
+}
+
+/// A user as stored: the role's name beside a data owner list and an optional client, as
+/// before the role carried its scope. Only [`User`]'s serde goes through it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The id.
+    pub id: UserId,
+    /// The organisation.
+    pub organisation: OrganisationId,
+    /// The name.
+    pub name: Name,
+    /// The login e-mail.
+    pub email: Email,
+    /// The role's name.
+    pub role: RoleKind,
+    /// A manager's data owners; empty for the other roles.
     pub data_owners: BTreeSet<DataOwnerId>,
-    /// For client users: the client they represent.
+    /// A client user's client; `null` for the other roles.
     pub client: Option<ClientId>,
     /// Deactivated users can do nothing.
     pub active: bool,
+}
+
+/// Why a stored user could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("stored user {user} is unreadable: {reason}")]
+pub struct UnreadableUser {
+    /// The user.
+    pub user: UserId,
+    /// What is wrong with its role.
+    pub reason: RoleScopeError,
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = UnreadableUser;
+
+    /// Reads a stored user. A client user without a client is refused (it could never be
+    /// created). Data owners or a client stored beside a role that has no use for them
+    /// (users added before the role carried its scope could have them) are dropped: the
+    /// access policy never read them, so the user keeps exactly the access they had. A
+    /// manager stored without data owners reads as one who manages none.
+    fn try_from(record: UserRecord) -> Result<Self, Self::Error> {
+        let role = match record.role {
+            RoleKind::Admin => Role::Admin,
+            RoleKind::Seller => Role::Seller,
+            RoleKind::Manager => Role::Manager {
+                data_owners: record.data_owners,
+            },
+            RoleKind::Client => Role::Client {
+                client: record.client.ok_or(UnreadableUser {
+                    user: record.id,
+                    reason: RoleScopeError::ClientWithoutClient,
+                })?,
+            },
+        };
+        Ok(User {
+            id: record.id,
+            organisation: record.organisation,
+            name: record.name,
+            email: record.email,
+            role,
+            active: record.active,
+        })
+    }
+}
+
+impl From<User> for UserRecord {
+    fn from(user: User) -> Self {
+        let kind = user.role.kind();
+        let (data_owners, client) = match user.role {
+            Role::Manager { data_owners } => (data_owners, None),
+            Role::Client { client } => (BTreeSet::new(), Some(client)),
+            Role::Admin | Role::Seller => (BTreeSet::new(), None),
+        };
+        UserRecord {
+            id: user.id,
+            organisation: user.organisation,
+            name: user.name,
+            email: user.email,
+            role: kind,
+            data_owners,
+            client,
+            active: user.active,
+        }
+    }
 }
 
 /// A report a user may ask for.
@@ -126,16 +313,18 @@ pub fn authorize(user: &User, permission: Permission<'_>, today: Date) -> Result
     if !user.active {
         return Err(AccessError::Forbidden);
     }
-    let allowed = match (user.role, permission) {
+    let allowed = match (&user.role, permission) {
         (Role::Admin, _) => true,
-        (Role::Manager, Permission::ManageOrganisation) => false,
-        (Role::Manager, Permission::ManageDataOwner(_, owner)) => user.data_owners.contains(&owner),
+        (Role::Manager { .. }, Permission::ManageOrganisation) => false,
+        (Role::Manager { data_owners }, Permission::ManageDataOwner(_, owner)) => {
+            data_owners.contains(&owner)
+        }
         (
-            Role::Manager,
+            Role::Manager { data_owners },
             Permission::ManageAssignment(a)
             | Permission::WorkAssignment(a)
             | Permission::ViewReport(a, _),
-        ) => user.data_owners.contains(&a.data_owner()),
+        ) => data_owners.contains(&a.data_owner()),
         // A seller who cannot see the assignment learns nothing about it.
         (
             Role::Seller,
@@ -147,18 +336,17 @@ pub fn authorize(user: &User, permission: Permission<'_>, today: Date) -> Result
         }
         (Role::Seller, Permission::WorkAssignment(_)) => true,
         (Role::Seller, _) => false,
-        (Role::Client, Permission::ViewReport(a, kind)) => {
-            if user.client.is_none() || a.client() != user.client {
-                return Err(AccessError::NotFound);
-            }
-            kind.open_to_clients()
-        }
-        (Role::Client, Permission::ManageAssignment(a) | Permission::WorkAssignment(a))
-            if user.client.is_none() || a.client() != user.client =>
-        {
+        // Another client's assignment (or one for no client) does not exist for a client.
+        (
+            Role::Client { client },
+            Permission::ManageAssignment(a)
+            | Permission::WorkAssignment(a)
+            | Permission::ViewReport(a, _),
+        ) if a.client() != Some(*client) => {
             return Err(AccessError::NotFound);
         }
-        (Role::Client, _) => false,
+        (Role::Client { .. }, Permission::ViewReport(_, kind)) => kind.open_to_clients(),
+        (Role::Client { .. }, _) => false,
     };
     if allowed {
         Ok(())
@@ -208,9 +396,9 @@ pub fn performance_figures(user: &User, assignment: &Assignment, today: Date) ->
 /// Whether `user` sees `assignment` in lists at all (the assignment list filters with this).
 pub fn can_see(user: &User, assignment: &Assignment, today: Date) -> bool {
     let probe = match user.role {
-        Role::Admin | Role::Manager => Permission::ManageAssignment(assignment),
+        Role::Admin | Role::Manager { .. } => Permission::ManageAssignment(assignment),
         Role::Seller => Permission::WorkAssignment(assignment),
-        Role::Client => Permission::ViewReport(assignment, ReportKind::Performance),
+        Role::Client { .. } => Permission::ViewReport(assignment, ReportKind::Performance),
     };
     authorize(user, probe, today).is_ok()
 }

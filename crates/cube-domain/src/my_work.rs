@@ -161,9 +161,13 @@ mod tests {
             name: Name::parse("Kari").expect("a name"),
             email: Email::parse("kari@example.com").expect("an e-mail"),
             role,
-            data_owners: BTreeSet::new(),
-            client: None,
             active: true,
+        }
+    }
+
+    fn manager() -> Role {
+        Role::Manager {
+            data_owners: BTreeSet::from([id(41)]),
         }
     }
 
@@ -216,7 +220,7 @@ mod tests {
             Err(TakeRefused::AnothersPersonalFollowUp)
         );
         assert_eq!(check_take(&user(OTHER, Role::Seller), &theirs), Ok(()));
-        assert_eq!(check_take(&user(SELLER, Role::Manager), &theirs), Ok(()));
+        assert_eq!(check_take(&user(SELLER, manager()), &theirs), Ok(()));
         assert_eq!(check_take(&user(SELLER, Role::Admin), &theirs), Ok(()));
         let shared = enrollment(2, follow_up(-5, None));
         assert_eq!(check_take(&user(SELLER, Role::Seller), &shared), Ok(()));

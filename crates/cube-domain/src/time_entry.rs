@@ -1,5 +1,7 @@
 //! Time tracking: hours of one user on one assignment. Performance is measured per hour
-//! registered here.
+//! registered here. An entry is started ([`TimeEntry::start`]) and ends only through
+//! [`TimeEntry::stop`] (or is registered finished, [`TimeEntry::manual`]); stores rebuild
+//! one with [`TimeEntry::restore`].
 
 use crate::ids::{AssignmentId, TimeEntryId, UserId};
 use crate::time_bounds::{TimeOutOfBounds, checked_time};
@@ -48,22 +50,95 @@ pub enum TimeEntryError {
     Time(#[from] TimeOutOfBounds),
 }
 
-/// Hours on an assignment: running (no end yet) or finished.
+/// Hours on an assignment: running (no end yet) or finished. Serialized with the field
+/// names below; reading one back checks it like [`TimeEntry::restore`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TimeEntryRecord")]
 pub struct TimeEntry {
-    /// The id.
-    pub id: TimeEntryId,
-    /// The user.
-    pub user: UserId,
-    /// The assignment.
-    pub assignment: AssignmentId,
-    /// Start.
-    pub start: OffsetDateTime,
-    /// End; `None` while the clock runs.
-    pub end: Option<OffsetDateTime>,
+    id: TimeEntryId,
+    user: UserId,
+    assignment: AssignmentId,
+    start: OffsetDateTime,
+    end: Option<OffsetDateTime>,
+}
+
+/// A time entry's serialized fields, read back through [`TimeEntry::restore`].
+#[derive(Deserialize)]
+struct TimeEntryRecord {
+    id: TimeEntryId,
+    user: UserId,
+    assignment: AssignmentId,
+    start: OffsetDateTime,
+    end: Option<OffsetDateTime>,
+}
+
+impl TryFrom<TimeEntryRecord> for TimeEntry {
+    type Error = TimeEntryError;
+
+    fn try_from(record: TimeEntryRecord) -> Result<Self, Self::Error> {
+        Self::restore(
+            record.id,
+            record.user,
+            record.assignment,
+            record.start,
+            record.end,
+        )
+    }
 }
 
 impl TimeEntry {
+    /// Rebuilds an entry as a store kept it: running (`end` `None`) or finished. Only for
+    /// stores: it checks no more than that the entry does not end before it starts (the
+    /// length and the years were checked when it was stopped).
+    pub fn restore(
+        id: TimeEntryId,
+        user: UserId,
+        assignment: AssignmentId,
+        start: OffsetDateTime,
+        end: Option<OffsetDateTime>,
+    ) -> Result<Self, TimeEntryError> {
+        if end.is_some_and(|end| end < start) {
+            return Err(TimeEntryError::EndsBeforeStart);
+        }
+        Ok(Self {
+            id,
+            user,
+            assignment,
+            start,
+            end,
+        })
+    }
+
+    /// The id.
+    pub fn id(&self) -> TimeEntryId {
+        self.id
+    }
+
+    /// The user whose hours these are.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// The assignment worked.
+    pub fn assignment(&self) -> AssignmentId {
+        self.assignment
+    }
+
+    /// When the clock started.
+    pub fn starts_at(&self) -> OffsetDateTime {
+        self.start
+    }
+
+    /// When it stopped; `None` while it runs.
+    pub fn ends_at(&self) -> Option<OffsetDateTime> {
+        self.end
+    }
+
+    /// Whether the clock still runs.
+    pub fn is_running(&self) -> bool {
+        self.end.is_none()
+    }
+
     /// Starts the clock.
     pub fn start(
         id: TimeEntryId,

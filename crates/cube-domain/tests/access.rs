@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use cube_domain::access::{
-    AccessError, Figures, Permission, ReportKind, Role, User, authorize, can_see,
-    performance_figures,
+    AccessError, Figures, Permission, ReportKind, Role, RoleKind, RoleScopeError, User, authorize,
+    can_see, performance_figures,
 };
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::Visibility;
@@ -35,8 +35,6 @@ fn user(n: u128, role: Role) -> User {
         name: name("Kari Nordmann"),
         email: Email::parse("kari@example.no").expect("valid e-mail"),
         role,
-        data_owners: BTreeSet::new(),
-        client: None,
         active: true,
     }
 }
@@ -51,16 +49,17 @@ fn seller() -> User {
 fn manager_of(owners: &[DataOwnerId]) -> User {
     User {
         id: MANAGER,
-        data_owners: owners.iter().copied().collect(),
-        ..user(0, Role::Manager)
+        ..user(
+            0,
+            Role::Manager {
+                data_owners: owners.iter().copied().collect(),
+            },
+        )
     }
 }
 
-fn client_user(client: Option<ClientId>) -> User {
-    User {
-        client,
-        ..user(80, Role::Client)
-    }
+fn client_user(client: ClientId) -> User {
+    user(80, Role::Client { client })
 }
 
 fn assignment() -> Assignment {
@@ -221,7 +220,7 @@ fn a_seller_neither_manages_nor_reads_reports() {
 #[test]
 fn a_client_reads_the_four_client_reports_of_its_own_assignments() {
     let ours = for_client(CLIENT);
-    let client = client_user(Some(CLIENT));
+    let client = client_user(CLIENT);
     for kind in ALL_REPORTS {
         let expected = match kind {
             ReportKind::Performance
@@ -241,7 +240,7 @@ fn a_client_reads_the_four_client_reports_of_its_own_assignments() {
 
 #[test]
 fn a_client_sees_nothing_of_another_clients_assignment() {
-    let client = client_user(Some(CLIENT));
+    let client = client_user(CLIENT);
     for assignment in [for_client(OTHER_CLIENT), assignment()] {
         for permission in every_permission(&assignment) {
             assert_eq!(
@@ -255,22 +254,9 @@ fn a_client_sees_nothing_of_another_clients_assignment() {
 }
 
 #[test]
-fn a_client_user_without_a_client_sees_no_assignment() {
-    let client = client_user(None);
-    let unassigned = assignment();
-    for permission in every_permission(&unassigned) {
-        assert_eq!(
-            authorize(&client, permission, TODAY),
-            Err(AccessError::NotFound),
-            "{permission:?}"
-        );
-    }
-}
-
-#[test]
 fn a_client_never_manages_or_works_its_assignments() {
     let ours = for_client(CLIENT);
-    let client = client_user(Some(CLIENT));
+    let client = client_user(CLIENT);
     for permission in [
         Permission::ManageAssignment(&ours),
         Permission::WorkAssignment(&ours),
@@ -349,13 +335,11 @@ fn an_admin_does_everything_in_the_organisation() {
 #[test]
 fn another_organisations_user_always_gets_not_found() {
     let theirs = of_other_organisation();
-    let mut admin = user(90, Role::Admin);
-    admin.data_owners.insert(DATA_OWNER);
     let users = [
-        admin,
+        user(90, Role::Admin),
         manager_of(&[DATA_OWNER]),
         seller(),
-        client_user(Some(CLIENT)),
+        client_user(CLIENT),
     ];
     let mut theirs_for_client = of_other_organisation();
     theirs_for_client.set_client(Some(CLIENT));
@@ -389,7 +373,7 @@ fn an_inactive_user_is_forbidden_everything() {
         user(90, Role::Admin),
         manager_of(&[DATA_OWNER]),
         seller(),
-        client_user(Some(CLIENT)),
+        client_user(CLIENT),
     ];
     for mut user in users {
         user.active = false;
@@ -452,4 +436,125 @@ fn user_ids_in_visibility_are_per_user() {
     };
     assert!(can_see(&seller(), &only_me, TODAY));
     assert!(!can_see(&other, &only_me, TODAY));
+}
+
+// --- roles and their scope; the stored shape --------------------------------------------
+
+/// A manager as users have always been stored (sqlite and postgres `users.doc`): the role's
+/// name beside a data owner list and an optional client.
+const STORED_MANAGER: &str = r#"{"id":"00000000-0000-0000-0000-000000000021","organisation":"00000000-0000-0000-0000-000000000001","name":"Mona Manager","email":"kari@example.no","role":"Manager","data_owners":["00000000-0000-0000-0000-000000000029","00000000-0000-0000-0000-00000000002a"],"client":null,"active":true}"#;
+/// A client user, stored.
+const STORED_CLIENT: &str = r#"{"id":"00000000-0000-0000-0000-000000000050","organisation":"00000000-0000-0000-0000-000000000001","name":"Kari Nordmann","email":"kari@example.no","role":"Client","data_owners":[],"client":"00000000-0000-0000-0000-000000000047","active":true}"#;
+/// A deactivated seller, stored.
+const STORED_SELLER: &str = r#"{"id":"00000000-0000-0000-0000-00000000001f","organisation":"00000000-0000-0000-0000-000000000001","name":"Kari Nordmann","email":"kari@example.no","role":"Seller","data_owners":[],"client":null,"active":false}"#;
+
+fn data_owner(n: u128) -> DataOwnerId {
+    DataOwnerId::from_uuid(uuid::Uuid::from_u128(n))
+}
+
+#[test]
+fn users_read_and_write_the_stored_shape_unchanged() {
+    let manager = User {
+        name: name("Mona Manager"),
+        ..manager_of(&[data_owner(41), data_owner(42)])
+    };
+    let inactive_seller = User {
+        active: false,
+        ..seller()
+    };
+    for (stored, expected) in [
+        (STORED_MANAGER, manager),
+        (STORED_CLIENT, client_user(CLIENT)),
+        (STORED_SELLER, inactive_seller),
+    ] {
+        let read: User = serde_json::from_str(stored).expect("a stored user reads back");
+        assert_eq!(read, expected);
+        assert_eq!(serde_json::to_string(&read).expect("serializes"), stored);
+    }
+}
+
+#[test]
+fn a_stored_client_user_without_a_client_is_refused_clearly() {
+    let stored = STORED_CLIENT.replace(r#""00000000-0000-0000-0000-000000000047""#, "null");
+    let error = serde_json::from_str::<User>(&stored).expect_err("no client");
+    let message = error.to_string();
+    assert!(
+        message.contains("00000000-0000-0000-0000-000000000050")
+            && message.contains("a client user needs the client it represents"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_scope_stored_beside_a_role_without_one_is_dropped_on_reading() {
+    // Users added before the role carried its scope could have them; access never read them.
+    let stored = STORED_SELLER
+        .replace(
+            r#""data_owners":[]"#,
+            r#""data_owners":["00000000-0000-0000-0000-000000000029"]"#,
+        )
+        .replace(
+            r#""client":null"#,
+            r#""client":"00000000-0000-0000-0000-000000000047""#,
+        );
+    let read: User = serde_json::from_str(&stored).expect("reads");
+    assert_eq!(read.role, Role::Seller);
+    assert_eq!(
+        serde_json::to_string(&read).expect("serializes"),
+        STORED_SELLER
+    );
+}
+
+#[test]
+fn a_role_is_built_only_with_the_scope_it_needs() {
+    let owners = BTreeSet::from([DATA_OWNER]);
+    assert_eq!(
+        Role::scoped(RoleKind::Manager, owners.clone(), None),
+        Ok(Role::Manager {
+            data_owners: owners.clone()
+        })
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Client, BTreeSet::new(), Some(CLIENT)),
+        Ok(Role::Client { client: CLIENT })
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Seller, BTreeSet::new(), None),
+        Ok(Role::Seller)
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Admin, BTreeSet::new(), None),
+        Ok(Role::Admin)
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Manager, BTreeSet::new(), None),
+        Err(RoleScopeError::ManagerWithoutDataOwners)
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Client, BTreeSet::new(), None),
+        Err(RoleScopeError::ClientWithoutClient)
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Admin, owners.clone(), None),
+        Err(RoleScopeError::DataOwnersOutsideManager(RoleKind::Admin))
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Manager, owners, Some(CLIENT)),
+        Err(RoleScopeError::ClientOutsideClientUser(RoleKind::Manager))
+    );
+    assert_eq!(
+        Role::scoped(RoleKind::Seller, BTreeSet::new(), Some(CLIENT))
+            .expect_err("a seller has no client")
+            .to_string(),
+        "only client users represent a client; a seller does not"
+    );
+    let manager = manager_of(&[DATA_OWNER]);
+    assert_eq!(manager.role.kind(), RoleKind::Manager);
+    assert_eq!(
+        manager.role.data_owners(),
+        Some(&BTreeSet::from([DATA_OWNER]))
+    );
+    assert_eq!(manager.role.client(), None);
+    assert_eq!(client_user(CLIENT).role.client(), Some(CLIENT));
+    assert_eq!(client_user(CLIENT).role.data_owners(), None);
 }

@@ -18,9 +18,9 @@ fn running() -> TimeEntry {
 #[test]
 fn a_started_entry_runs_until_stopped() {
     let mut entry = running();
-    assert_eq!(entry.end, None);
+    assert_eq!(entry.ends_at(), None);
     entry.stop(mins(90)).expect("after the start");
-    assert_eq!(entry.end, Some(mins(90)));
+    assert_eq!(entry.ends_at(), Some(mins(90)));
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn an_entry_cannot_be_stopped_twice() {
     let mut entry = running();
     entry.stop(mins(60)).expect("first stop");
     assert_eq!(entry.stop(mins(90)), Err(TimeEntryError::AlreadyStopped));
-    assert_eq!(entry.end, Some(mins(60)));
+    assert_eq!(entry.ends_at(), Some(mins(60)));
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn an_entry_must_end_after_it_starts() {
     let mut entry = running();
     assert_eq!(entry.stop(T0), Err(TimeEntryError::EndsBeforeStart));
     assert_eq!(entry.stop(mins(-1)), Err(TimeEntryError::EndsBeforeStart));
-    assert_eq!(entry.end, None, "a refused stop leaves it running");
+    assert_eq!(entry.ends_at(), None, "a refused stop leaves it running");
     assert_eq!(
         TimeEntry::manual(id(71), SELLER, ASSIGNMENT, mins(60), mins(30)),
         Err(TimeEntryError::EndsBeforeStart)
@@ -108,5 +108,53 @@ fn hours_by_hand_must_lie_in_the_accepted_years() {
             field: "start",
             year: 1
         }))
+    );
+}
+
+#[test]
+fn a_store_restores_an_entry_running_or_finished_but_never_ending_before_it_starts() {
+    let running = TimeEntry::restore(id(72), SELLER, ASSIGNMENT, T0, None).expect("running");
+    assert_eq!(running, TimeEntry::start(id(72), SELLER, ASSIGNMENT, T0));
+    assert!(running.is_running());
+    let finished =
+        TimeEntry::restore(id(72), SELLER, ASSIGNMENT, T0, Some(mins(90))).expect("finished");
+    assert_eq!(
+        (
+            finished.id(),
+            finished.user(),
+            finished.assignment(),
+            finished.starts_at(),
+            finished.ends_at()
+        ),
+        (id(72), SELLER, ASSIGNMENT, T0, Some(mins(90)))
+    );
+    assert!(!finished.is_running());
+    // A stored entry that ends as it starts counts no hours but reads back.
+    assert!(TimeEntry::restore(id(72), SELLER, ASSIGNMENT, T0, Some(T0)).is_ok());
+    assert_eq!(
+        TimeEntry::restore(id(72), SELLER, ASSIGNMENT, T0, Some(mins(-1))),
+        Err(TimeEntryError::EndsBeforeStart)
+    );
+}
+
+#[test]
+fn an_entry_serializes_as_its_five_fields_and_is_checked_reading_back() {
+    let entry = TimeEntry::manual(id(71), SELLER, ASSIGNMENT, T0, mins(90)).expect("valid");
+    let json = serde_json::to_value(&entry).expect("serializes");
+    let keys: Vec<&str> = json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["assignment", "end", "id", "start", "user"]);
+    let back: TimeEntry = serde_json::from_value(json.clone()).expect("reads back");
+    assert_eq!(back, entry);
+    let mut backwards = json;
+    backwards["end"] = serde_json::to_value(mins(-1)).expect("serializes");
+    let error = serde_json::from_value::<TimeEntry>(backwards).expect_err("ends before it starts");
+    assert!(
+        error.to_string().contains("must end after it starts"),
+        "{error}"
     );
 }

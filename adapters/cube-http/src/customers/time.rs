@@ -39,14 +39,14 @@ pub struct TimeEntryDto {
 impl From<&TimeEntry> for TimeEntryDto {
     fn from(e: &TimeEntry) -> Self {
         Self {
-            id: e.id.as_uuid(),
-            user: e.user.as_uuid(),
-            assignment: e.assignment.as_uuid(),
-            start: e.start,
-            end: e.end,
+            id: e.id().as_uuid(),
+            user: e.user().as_uuid(),
+            assignment: e.assignment().as_uuid(),
+            start: e.starts_at(),
+            end: e.ends_at(),
             hours: e
-                .end
-                .map(|end| e.hours_within(end, e.start, end).normalize()),
+                .ends_at()
+                .map(|end| e.hours_within(end, e.starts_at(), end).normalize()),
         }
     }
 }

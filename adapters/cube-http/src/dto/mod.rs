@@ -11,7 +11,7 @@ pub use outcome::{
 };
 
 use cube_app::work::{MyWork, MyWorkItem, ViewEntry, WorkItem};
-use cube_domain::access::{Role, User};
+use cube_domain::access::{RoleKind, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::customer::Customer;
@@ -38,24 +38,24 @@ pub enum RoleDto {
     Client,
 }
 
-impl From<Role> for RoleDto {
-    fn from(role: Role) -> Self {
+impl From<RoleKind> for RoleDto {
+    fn from(role: RoleKind) -> Self {
         match role {
-            Role::Admin => RoleDto::Admin,
-            Role::Manager => RoleDto::Manager,
-            Role::Seller => RoleDto::Seller,
-            Role::Client => RoleDto::Client,
+            RoleKind::Admin => RoleDto::Admin,
+            RoleKind::Manager => RoleDto::Manager,
+            RoleKind::Seller => RoleDto::Seller,
+            RoleKind::Client => RoleDto::Client,
         }
     }
 }
 
-impl From<RoleDto> for Role {
+impl From<RoleDto> for RoleKind {
     fn from(role: RoleDto) -> Self {
         match role {
-            RoleDto::Admin => Role::Admin,
-            RoleDto::Manager => Role::Manager,
-            RoleDto::Seller => Role::Seller,
-            RoleDto::Client => Role::Client,
+            RoleDto::Admin => RoleKind::Admin,
+            RoleDto::Manager => RoleKind::Manager,
+            RoleDto::Seller => RoleKind::Seller,
+            RoleDto::Client => RoleKind::Client,
         }
     }
 }
@@ -82,7 +82,7 @@ impl From<&User> for UserDto {
             organisation: user.organisation.as_uuid(),
             name: user.name.to_string(),
             email: user.email.to_string(),
-            role: user.role.into(),
+            role: user.role.kind().into(),
         }
     }
 }

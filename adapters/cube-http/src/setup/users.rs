@@ -42,8 +42,10 @@ impl From<&User> for UserAccountDto {
         Self {
             user: user.into(),
             active: user.active,
-            data_owners: user.data_owners.iter().map(|d| d.as_uuid()).collect(),
-            client: user.client.map(|c| c.as_uuid()),
+            data_owners: (user.role.data_owners().into_iter().flatten())
+                .map(|d| d.as_uuid())
+                .collect(),
+            client: user.role.client().map(|c| c.as_uuid()),
         }
     }
 }
@@ -58,10 +60,10 @@ pub struct NewUserRequest {
     pub email: String,
     /// `admin`, `manager`, `seller` or `client`.
     pub role: RoleDto,
-    /// For managers (at least one): the data owners they manage.
+    /// For managers (at least one), nobody else: the data owners they manage.
     #[serde(default)]
     pub data_owners: Vec<Uuid>,
-    /// For client users (required): the client they represent.
+    /// For client users (required), nobody else: the client they represent.
     #[serde(default)]
     pub client: Option<Uuid>,
     /// A first password (10 to 256 characters); without one the user cannot log in until an

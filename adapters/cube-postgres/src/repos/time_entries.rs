@@ -12,13 +12,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 fn time_entry_from_row(row: &PgRow) -> Result<TimeEntry, StoreError> {
-    Ok(TimeEntry {
-        id: TimeEntryId::from_uuid(get(row, "id")?),
-        user: UserId::from_uuid(get(row, "user_id")?),
-        assignment: AssignmentId::from_uuid(get(row, "assignment_id")?),
-        start: get(row, "starts_at")?,
-        end: get(row, "ends_at")?,
-    })
+    let id = TimeEntryId::from_uuid(get(row, "id")?);
+    TimeEntry::restore(
+        id,
+        UserId::from_uuid(get(row, "user_id")?),
+        AssignmentId::from_uuid(get(row, "assignment_id")?),
+        get(row, "starts_at")?,
+        get(row, "ends_at")?,
+    )
+    .map_err(|e| StoreError::Corrupt(format!("time entry {id}: {e}")))
 }
 
 #[async_trait]
@@ -94,11 +96,11 @@ impl TimeEntryWrites for PgUnitOfWork {
                  assignment_id = EXCLUDED.assignment_id, starts_at = EXCLUDED.starts_at,
                  ends_at = EXCLUDED.ends_at",
         )
-        .bind(entry.id.as_uuid())
-        .bind(entry.user.as_uuid())
-        .bind(entry.assignment.as_uuid())
-        .bind(entry.start)
-        .bind(entry.end);
+        .bind(entry.id().as_uuid())
+        .bind(entry.user().as_uuid())
+        .bind(entry.assignment().as_uuid())
+        .bind(entry.starts_at())
+        .bind(entry.ends_at());
         self.execute(query).await?;
         Ok(())
     }

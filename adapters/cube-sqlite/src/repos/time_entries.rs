@@ -6,7 +6,7 @@ use crate::codec::{bound_ns, col, id_list, id_text, opt_time_ns, parse_id, time_
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ids::{AssignmentId, TimeEntryId, UserId};
 use cube_domain::ports::TimeEntryWrites;
 use cube_domain::ports::{StoreError, TimeEntryRepository};
 use cube_domain::time_entry::TimeEntry;
@@ -18,13 +18,15 @@ fn time_entry_from_row(row: &SqliteRow) -> Result<TimeEntry, StoreError> {
     let user: String = col(row, "user_id")?;
     let assignment: String = col(row, "assignment_id")?;
     let end: Option<i64> = col(row, "end_at")?;
-    Ok(TimeEntry {
-        id: parse_id(&id)?,
-        user: parse_id(&user)?,
-        assignment: parse_id(&assignment)?,
-        start: time_from_ns(col(row, "start_at")?)?,
-        end: end.map(time_from_ns).transpose()?,
-    })
+    let id: TimeEntryId = parse_id(&id)?;
+    TimeEntry::restore(
+        id,
+        parse_id(&user)?,
+        parse_id(&assignment)?,
+        time_from_ns(col(row, "start_at")?)?,
+        end.map(time_from_ns).transpose()?,
+    )
+    .map_err(|e| StoreError::Corrupt(format!("time entry {id}: {e}")))
 }
 
 #[async_trait]
@@ -98,11 +100,11 @@ impl TimeEntryWrites for SqliteUnit {
              ON CONFLICT (id) DO UPDATE SET user_id = ?2, assignment_id = ?3, start_at = ?4, \
                 end_at = ?5",
         )
-        .bind(id_text(entry.id.as_uuid()))
-        .bind(id_text(entry.user.as_uuid()))
-        .bind(id_text(entry.assignment.as_uuid()))
-        .bind(time_ns(entry.start)?)
-        .bind(opt_time_ns(entry.end)?);
+        .bind(id_text(entry.id().as_uuid()))
+        .bind(id_text(entry.user().as_uuid()))
+        .bind(id_text(entry.assignment().as_uuid()))
+        .bind(time_ns(entry.starts_at())?)
+        .bind(opt_time_ns(entry.ends_at())?);
         execute(self.conn(), query).await.map(drop)
     }
 }

@@ -4,7 +4,7 @@
 
 use cube_app::Cube;
 use cube_app::organisation::NewUser;
-use cube_domain::access::{Role, User};
+use cube_domain::access::{RoleKind, User};
 use cube_domain::ids::{EnrollmentId, ProductId};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
 use cube_domain::ports::Store;
@@ -53,7 +53,7 @@ impl Harness {
         let admin = NewUser {
             name: "Other Admin".into(),
             email: "admin@other.example.no".into(),
-            role: Role::Admin,
+            role: RoleKind::Admin,
             data_owners: BTreeSet::new(),
             client: None,
         };

@@ -51,7 +51,7 @@ pub fn hours_by_user<'a>(
     for entry in entries {
         let worked = entry.worked_within(now, from, to);
         if worked > Duration::ZERO {
-            let sum = sums.entry((entry.assignment, entry.user)).or_default();
+            let sum = sums.entry((entry.assignment(), entry.user())).or_default();
             *sum = sum.saturating_add(worked);
         }
     }

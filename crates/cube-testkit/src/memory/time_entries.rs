@@ -15,8 +15,8 @@ impl TimeEntryRepository for MemoryUnit {
             .data
             .time_entries
             .values()
-            .filter(|e| e.user == user && e.end.is_none())
-            .min_by_key(|e| (e.start, e.id))
+            .filter(|e| e.user() == user && e.is_running())
+            .min_by_key(|e| (e.starts_at(), e.id()))
             .cloned())
     }
 
@@ -31,11 +31,11 @@ impl TimeEntryRepository for MemoryUnit {
             .data
             .time_entries
             .values()
-            .filter(|e| wanted.contains(&e.assignment))
-            .filter(|e| e.start < to && e.end.is_none_or(|end| end > from))
+            .filter(|e| wanted.contains(&e.assignment()))
+            .filter(|e| e.starts_at() < to && e.ends_at().is_none_or(|end| end > from))
             .cloned()
             .collect();
-        Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+        Ok(sorted_by(entries, |e: &TimeEntry| (e.starts_at(), e.id())))
     }
 
     async fn user_time_entries_overlapping(
@@ -48,17 +48,17 @@ impl TimeEntryRepository for MemoryUnit {
             .data
             .time_entries
             .values()
-            .filter(|e| e.user == user && e.overlaps(from, to))
+            .filter(|e| e.user() == user && e.overlaps(from, to))
             .cloned()
             .collect();
-        Ok(sorted_by(entries, |e: &TimeEntry| (e.start, e.id)))
+        Ok(sorted_by(entries, |e: &TimeEntry| (e.starts_at(), e.id())))
     }
 }
 
 #[async_trait]
 impl TimeEntryWrites for MemoryUnit {
     async fn save_time_entry(&mut self, entry: &TimeEntry) -> Result<(), StoreError> {
-        self.put(|d| &mut d.time_entries, entry.id, entry.clone());
+        self.put(|d| &mut d.time_entries, entry.id(), entry.clone());
         Ok(())
     }
 }

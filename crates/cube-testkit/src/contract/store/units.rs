@@ -29,7 +29,7 @@ use std::time::Duration as StdDuration;
 use time::OffsetDateTime;
 
 fn by_id(mut entries: Vec<TimeEntry>) -> Vec<TimeEntry> {
-    entries.sort_by_key(|e| e.id);
+    entries.sort_by_key(|e| e.id());
     entries
 }
 
