@@ -211,25 +211,30 @@ fn organisation() {
 
 #[test]
 fn user_of_every_role() {
-    let user = |n, raw: &str, role, data_owners: &[DataOwnerId], client| User {
+    let user = |n, raw: &str, role| User {
         id: id(n),
         organisation: ORG,
         name: name(raw),
         email: email(&format!("{}@cube.example", raw.to_lowercase())),
         role,
-        data_owners: data_owners.iter().copied().collect(),
-        client,
         active: true,
     };
-    let mut inactive_seller = user(0x53, "Sigrid", Role::Seller, &[], None);
+    let mut inactive_seller = user(0x53, "Sigrid", Role::Seller);
     inactive_seller.active = false;
+    let managed: std::collections::BTreeSet<DataOwnerId> = [OWNER, id(0xD1)].into_iter().collect();
     golden(
         "user",
         &vec![
-            user(0x50, "Ada", Role::Admin, &[], None),
-            user(0x52, "Magnus", Role::Manager, &[OWNER, id(0xD1)], None),
+            user(0x50, "Ada", Role::Admin),
+            user(
+                0x52,
+                "Magnus",
+                Role::Manager {
+                    data_owners: managed,
+                },
+            ),
             inactive_seller,
-            user(0x54, "Clara", Role::Client, &[], Some(CLIENT)),
+            user(0x54, "Clara", Role::Client { client: CLIENT }),
         ],
     );
 }
