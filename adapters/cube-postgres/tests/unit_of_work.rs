@@ -13,7 +13,9 @@ use cube_domain::flow::StateCategory;
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
+use cube_domain::ports::{
+    AccessToken, NextCustomerRequest, Store, StoreError, TokenKind, UniqueRule,
+};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeSet;
@@ -77,7 +79,7 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     let again = enrollment(assignment(), 2, 1, 2);
     assert!(matches!(
         uow.insert_enrollment(&again).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::CustomerInAssignment))
     ));
     drop(uow);
 
@@ -112,14 +114,14 @@ async fn a_duplicate_leaves_the_unit_usable() {
     };
     assert!(matches!(
         uow.save_user(&stolen).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::UserEmail))
     ));
     // The unit goes on and commits everything but the refused write.
     let first = enrollment(assignment(), 1, 1, 1);
     uow.insert_enrollment(&first).await.expect("enroll");
     assert!(matches!(
         uow.insert_enrollment(&first).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::CustomerInAssignment))
     ));
     uow.commit().await.expect("commit");
 
@@ -195,7 +197,7 @@ async fn a_duplicate_token_hash_leaves_the_unit_usable() {
     uow.insert_token(&token(ann.id)).await.expect("insert");
     assert!(matches!(
         uow.insert_token(&token(bob.id)).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::AccessTokenHash))
     ));
     // The unit goes on and commits everything but the refused token.
     uow.set_password_hash(bob.id, "$argon2id$bob")
@@ -387,8 +389,8 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
     a.commit().await.expect("commit a");
     let (result, seen) = b.await.expect("b finishes");
     assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "{result:?}"
+        result == Err(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
+        "the loser of the race MUST be told it lost to the same key: {result:?}"
     );
     assert_eq!(seen.map(|k| k.event), Some(winner.clone()));
 

@@ -17,7 +17,8 @@ use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, P
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
 use cube_domain::ports::{
-    AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind, UnitOfWork,
+    AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind,
+    UniqueRule, UnitOfWork,
 };
 use cube_domain::product::Currency;
 use cube_domain::values::PhoneNumber;
@@ -171,7 +172,7 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
     let mut uow = store.begin().await.unwrap();
     let failed = register(uow.as_mut(), &enrollment, true).await;
     assert!(
-        matches!(failed, Err(StoreError::Duplicate(_))),
+        failed == Err(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
         "{failed:?}"
     );
     drop(uow);
@@ -212,9 +213,7 @@ async fn a_duplicate_token_hash_leaves_the_unit_usable() {
     uow.insert_token(&token(1)).await.unwrap();
     assert_eq!(
         uow.insert_token(&token(2)).await,
-        Err(StoreError::Duplicate(
-            "an access token with this hash".into()
-        ))
+        Err(StoreError::Duplicate(UniqueRule::AccessTokenHash))
     );
     uow.set_password_hash(seller(2), "$argon2id$two")
         .await

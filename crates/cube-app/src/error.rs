@@ -185,12 +185,20 @@ impl AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cube_domain::ports::UniqueRule;
 
     #[test]
     fn store_errors_map_to_what_the_caller_can_do() {
         let kind = |e: StoreError| AppError::Store(e).kind();
         assert_eq!(kind(StoreError::Conflict("x".into())), ErrorKind::Conflict);
-        assert_eq!(kind(StoreError::Duplicate("x".into())), ErrorKind::Conflict);
+        assert_eq!(
+            kind(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            kind(StoreError::Duplicate(UniqueRule::UserEmail)),
+            ErrorKind::Conflict
+        );
         // A value too large for the store is the caller's to fix, not a failure of ours.
         assert_eq!(
             kind(StoreError::Unrepresentable("x".into())),

@@ -22,7 +22,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
-    UnitOfWork,
+    UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, my_work, sms};
@@ -228,8 +228,11 @@ impl Cube {
                 uow.commit().await?;
                 Ok(registered)
             }
-            // A concurrent retry with the same key won the race: answer with its result.
-            Err(AppError::Store(StoreError::Duplicate(_))) if key.is_some() => {
+            // A concurrent retry with the same key won the race: answer with its result. Only
+            // that rule: another duplicate (a taken event or meeting id) is no retry of ours.
+            Err(AppError::Store(StoreError::Duplicate(UniqueRule::IdempotencyKey)))
+                if key.is_some() =>
+            {
                 drop(uow);
                 let mut uow = self.begin().await?;
                 let Some(key) = &key else {

@@ -8,6 +8,7 @@ use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{OutcomeLog, StoreError};
+use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
 impl MemoryUnit {
@@ -89,18 +90,19 @@ impl OutcomeLogWrites for MemoryUnit {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
-        if self.data.event_index.contains_key(&event.id) {
-            return Err(StoreError::Duplicate(format!("outcome event {}", event.id)));
-        }
+        // The key first: a retry that raced its first request must be told apart from an
+        // id collision.
         if let Some(key) = idempotency_key
             && self
                 .data
                 .event_keys
                 .contains_key(&(event.assignment, event.user, key.key.clone()))
         {
-            return Err(StoreError::Duplicate(format!(
-                "an outcome registered with idempotency key '{}' in this assignment",
-                key.key
+            return Err(StoreError::Duplicate(UniqueRule::IdempotencyKey));
+        }
+        if self.data.event_index.contains_key(&event.id) {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutcomeEvent,
             )));
         }
         let position = self.data.events.len();

@@ -2,6 +2,7 @@
 //! a unit that rolls back) and for the ports written alongside the work: time entries, the
 //! outbox and batched imports.
 
+use super::duplicate;
 use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, World, name};
 use cube_domain::access::Organisation;
@@ -19,7 +20,7 @@ use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
 use cube_domain::ports::{
     ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, ImportedRow,
-    OnMatch, OutboxMessage, OutboxPayload, Page, RowCustomer, SmsMessage,
+    OnMatch, OutboxMessage, OutboxPayload, Page, RecordKind, RowCustomer, SmsMessage, UniqueRule,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -298,6 +299,37 @@ pub async fn read_unit_sees_committed_work(store: SharedStore) {
     assert_eq!(
         uow.enrollments(w.assignment.id()).await.expect("read"),
         w.enrollments
+    );
+}
+
+/// Enqueueing a message whose id exists MUST be `Duplicate(Id(OutboxMessage))`, and the
+/// first message stays as it was.
+pub async fn outbox_message_id_taken_is_duplicate(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let first = sms(&s, at(1), "first");
+    let mut uow = store.begin().await.expect("begin");
+    uow.enqueue(&first).await.expect("enqueue");
+    uow.commit().await.expect("commit");
+    let again = OutboxMessage {
+        created_at: at(2),
+        ..sms(&s, at(2), "again")
+    };
+    let again = OutboxMessage {
+        id: first.id,
+        ..again
+    };
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.enqueue(&again).await,
+        UniqueRule::Id(RecordKind::OutboxMessage),
+        "an outbox message id that exists",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![first],
+        "a refused message MUST leave the first one as it was"
     );
 }
 
