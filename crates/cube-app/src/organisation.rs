@@ -2,6 +2,7 @@
 //! bootstrap step of a new tenant); after that only admins manage users, adding them with or
 //! without a first password (as a hash: the adapter hashes passwords).
 
+use crate::error::{AccountError, RoleScopeError};
 use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, Role, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
@@ -100,9 +101,7 @@ impl Cube {
                 .ok_or(AppError::NotFound("data owner"))?;
         }
         if password_hash.is_some_and(|hash| hash.trim().is_empty()) {
-            return Err(AppError::Invalid(
-                "a password hash must not be empty".into(),
-            ));
+            return Err(AccountError::EmptyPasswordHash.into());
         }
         uow.save_user(&user).await?;
         if let Some(hash) = password_hash {
@@ -128,7 +127,7 @@ impl Cube {
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "user"))?;
         if user.id == admin.id && !active {
-            return Err(AppError::Invalid("you cannot deactivate yourself".into()));
+            return Err(AccountError::DeactivateSelf.into());
         }
         user.active = active;
         uow.save_user(&user).await?;
@@ -155,14 +154,12 @@ impl Cube {
     }
 }
 
-fn check_role_scope(user: &User) -> AppResult<()> {
+fn check_role_scope(user: &User) -> Result<(), RoleScopeError> {
     match user.role {
-        Role::Client if user.client.is_none() => Err(AppError::Invalid(
-            "a client user needs the client it represents".into(),
-        )),
-        Role::Manager if user.data_owners.is_empty() => Err(AppError::Invalid(
-            "a manager needs at least one data owner to manage".into(),
-        )),
+        Role::Client if user.client.is_none() => Err(RoleScopeError::ClientWithoutClient),
+        Role::Manager if user.data_owners.is_empty() => {
+            Err(RoleScopeError::ManagerWithoutDataOwner)
+        }
         _ => Ok(()),
     }
 }

@@ -2,6 +2,7 @@
 //! registering outcomes (idempotent with a client key), My Work itself, and external
 //! systems changing a customer's state across assignments.
 
+use crate::error::WorkError;
 use crate::setup::not_found_as;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{Permission, Role, User};
@@ -128,7 +129,7 @@ impl Cube {
         )
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
-        my_work::check_take(&user, &enrollment).map_err(|e| AppError::Invalid(e.to_string()))?;
+        my_work::check_take(&user, &enrollment)?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
         let customer = uow
@@ -435,9 +436,10 @@ impl Cube {
             .iter()
             .all(|c| c.outcome == ExternalOutcome::NoSuchState)
         {
-            return Err(AppError::Invalid(format!(
-                "no assignment of this customer has a state named '{state_name}' to move to"
-            )));
+            return Err(WorkError::NoStateNamed {
+                state: state_name.to_owned(),
+            }
+            .into());
         }
         uow.commit().await?;
         Ok(changes)

@@ -7,7 +7,7 @@ mod common;
 use common::{Harness, command, follow_up_at, with_product};
 use cube_app::reports::Window;
 use cube_app::work::ExternalOutcome;
-use cube_app::{AppError, ErrorKind};
+use cube_app::{AppError, ErrorKind, WorkError};
 use cube_domain::assignment::setup::{
     ActivityLimit, LimitMetric, LimitMode, SmsFlow, SmsReplyRule, SmsSender,
 };
@@ -630,8 +630,12 @@ async fn an_external_system_excludes_a_customer_everywhere() {
         .cube
         .external_state_change(h.world.admin.id, customer, "No such state")
         .await;
+    let unknown = unknown.expect_err("no such state");
     assert_eq!(
-        unknown.expect_err("no such state").kind(),
-        ErrorKind::Invalid
+        unknown,
+        AppError::Work(WorkError::NoStateNamed {
+            state: "No such state".into()
+        })
     );
+    assert_eq!(unknown.kind(), ErrorKind::Invalid);
 }
