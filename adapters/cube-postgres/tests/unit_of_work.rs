@@ -10,7 +10,7 @@ use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
@@ -55,7 +55,7 @@ fn by_seller(event: OutcomeEvent) -> OutcomeEvent {
 /// An idempotency key with a made-up fingerprint.
 fn key(key: &str) -> IdempotencyKey {
     IdempotencyKey {
-        key: key.to_owned(),
+        key: RequestKey::parse(key).expect("valid"),
         fingerprint: RequestFingerprint::from_stored(format!("fingerprint of {key}")),
     }
 }
@@ -87,7 +87,7 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     assert_eq!(uow.customer(kari.id()).await.expect("read"), None);
     assert_eq!(uow.enrollments(assignment()).await.expect("read"), vec![]);
     assert_eq!(
-        uow.event_by_key(assignment(), seller(), "k")
+        uow.event_by_key(assignment(), seller(), &key("k").key)
             .await
             .expect("read"),
         None
@@ -379,7 +379,7 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
         let result = b.append_event(&loser, Some(&key("retry-7"))).await;
         // B's unit stays usable and now sees A's event under the key.
         let seen = b
-            .event_by_key(assignment(), seller(), "retry-7")
+            .event_by_key(assignment(), seller(), &key("retry-7").key)
             .await
             .expect("read");
         (result, seen)

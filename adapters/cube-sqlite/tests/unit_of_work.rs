@@ -12,7 +12,7 @@ use common::*;
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, ProductId};
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
@@ -87,7 +87,7 @@ fn sms(event: &OutcomeEvent) -> OutboxMessage {
 /// The client's key of the registration, with a made-up fingerprint.
 fn request_key() -> IdempotencyKey {
     IdempotencyKey {
-        key: "request-1".into(),
+        key: RequestKey::parse("request-1").expect("valid"),
         fingerprint: RequestFingerprint::from_stored("fingerprint".into()),
     }
 }
@@ -190,7 +190,7 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
     assert_eq!(now.state(), state(SALE));
     let mut uow = store.begin().await.unwrap();
     assert_eq!(
-        uow.event_by_key(assignment_id(1), seller(1), "request-1")
+        uow.event_by_key(assignment_id(1), seller(1), &request_key().key)
             .await
             .unwrap()
             .map(|keyed| keyed.event),

@@ -11,7 +11,7 @@ use cube_domain::assignment::setup::SmsSender;
 use cube_domain::customer::Customer;
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::Enrollment;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
 };
@@ -179,13 +179,13 @@ impl Cube {
     /// and queues the SMS flow's message, in one unit of work. With `idempotency_key`, a
     /// retried request returns the first result instead of counting twice; the key is the
     /// user's own, and reusing it with a different request (another outcome, another
-    /// customer) is refused.
+    /// customer) is refused. The key comes checked (`RequestKey::parse`, where it came in).
     pub async fn register_outcome(
         &self,
         who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
         command: RegisterOutcome,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<RequestKey>,
     ) -> AppResult<Registered> {
         let now = self.now();
         let mut uow = self.begin().await?;
@@ -204,7 +204,7 @@ impl Cube {
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
         let key = idempotency_key.map(|key| IdempotencyKey {
-            key: key.to_owned(),
+            key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),
         });
         if let Some(key) = &key

@@ -7,7 +7,7 @@
 mod common;
 mod faulty;
 
-use common::{Harness, command};
+use common::{Harness, command, request_key};
 use cube_app::{AppError, Cube, ErrorKind};
 use cube_domain::ports::{RecordKind, Store, StoreError, UniqueRule};
 use cube_domain::queue::Tier;
@@ -122,13 +122,23 @@ async fn a_reused_key_with_a_different_request_is_refused() {
     let id = item.enrollment.id();
     let first = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("first");
     h.cube.take_customer(seller, id).await.expect("take again");
     let refused = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_SALE), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_SALE),
+            Some(request_key("req-1")),
+        )
         .await
         .expect_err("another request under the same key");
     assert_eq!(refused.kind(), ErrorKind::Invalid);
@@ -143,7 +153,12 @@ async fn a_reused_key_with_a_different_request_is_refused() {
 
     let retry = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("the same request is a retry");
     assert!(retry.replayed);
@@ -169,7 +184,7 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
             a,
             mine.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("a registers");
@@ -185,7 +200,7 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
             b,
             theirs.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("b's own key");
@@ -222,14 +237,24 @@ async fn a_race_lost_to_the_same_key_is_answered_with_the_first_result() {
         .expect("a customer");
     let id = item.enrollment.id();
     let first = cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("the winner");
     cube.take_customer(seller, id).await.expect("take again");
 
     faulty.hide_keys_once.store(true, Ordering::SeqCst);
     let loser = cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("the loser of the race gets the first result");
     assert!(loser.replayed);
@@ -253,7 +278,7 @@ async fn a_duplicate_other_than_the_key_is_not_taken_for_a_race() {
             seller,
             item.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect_err("the event id is taken");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Harness, command, follow_up_at, with_product};
+use common::{Harness, command, follow_up_at, request_key, with_product};
 use cube_app::reports::Window;
 use cube_app::work::ExternalOutcome;
 use cube_app::{AppError, ErrorKind, WorkError};
@@ -285,7 +285,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             item.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("first");
@@ -295,7 +295,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             item.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("the retry answers with the first result");
@@ -310,7 +310,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             other,
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect_err("a key belongs to one registration");

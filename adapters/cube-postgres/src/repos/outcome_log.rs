@@ -11,7 +11,7 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_units};
 use async_trait::async_trait;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
@@ -49,7 +49,7 @@ impl OutcomeLog for PgUnitOfWork {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
         let query = sqlx::query(
             "SELECT event, request_fingerprint FROM outcome_events
@@ -57,7 +57,7 @@ impl OutcomeLog for PgUnitOfWork {
         )
         .bind(assignment.as_uuid())
         .bind(user.as_uuid())
-        .bind(idempotency_key);
+        .bind(idempotency_key.as_str());
         self.fetch_optional(query)
             .await?
             .map(|row| -> Result<KeyedEvent, StoreError> {

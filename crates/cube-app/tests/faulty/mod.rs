@@ -12,7 +12,7 @@ use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, UserId,
@@ -381,7 +381,7 @@ impl OutcomeLog for Faulty {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
         if self.hide_keys {
             return Ok(None);

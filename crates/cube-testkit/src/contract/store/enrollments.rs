@@ -6,7 +6,7 @@ use crate::fixtures::SalesFlow;
 use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
 use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
@@ -394,9 +394,13 @@ pub async fn events_window_is_half_open_and_per_assignment(store: SharedStore) {
 }
 
 /// The key `key` sent with a request whose fingerprint is `fingerprint`.
+fn request_key(key: &str) -> RequestKey {
+    RequestKey::parse(key).expect("a valid key")
+}
+
 fn keyed(key: &str, fingerprint: &str) -> IdempotencyKey {
     IdempotencyKey {
-        key: key.to_owned(),
+        key: request_key(key),
         fingerprint: RequestFingerprint::from_stored(fingerprint.to_owned()),
     }
 }
@@ -450,25 +454,33 @@ pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStor
         })
     };
     assert_eq!(
-        uow.event_by_key(a, me, "click-1").await.expect("read"),
+        uow.event_by_key(a, me, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&first, "f1")
     );
     assert_eq!(
-        uow.event_by_key(a, other, "click-1").await.expect("read"),
+        uow.event_by_key(a, other, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&theirs, "f4"),
         "a key is found only for its own user"
     );
     assert_eq!(
-        uow.event_by_key(b, me, "click-1").await.expect("read"),
+        uow.event_by_key(b, me, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&in_b, "f3")
     );
     assert_eq!(
-        uow.event_by_key(a, me, "click-2").await.expect("read"),
+        uow.event_by_key(a, me, &request_key("click-2"))
+            .await
+            .expect("read"),
         None
     );
     let stranger = UserId::from_uuid(s.ids.next_id());
     assert_eq!(
-        uow.event_by_key(a, stranger, "click-1")
+        uow.event_by_key(a, stranger, &request_key("click-1"))
             .await
             .expect("read"),
         None

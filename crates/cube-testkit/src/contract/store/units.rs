@@ -11,7 +11,7 @@ use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OrganisationId, OutboxMessageId,
     OutcomeEventId, ProductId, SegmentId, TimeEntryId,
@@ -435,7 +435,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
         .await
         .expect("write");
     let ghost = IdempotencyKey {
-        key: "ghost-key".into(),
+        key: RequestKey::parse("ghost-key").expect("valid"),
         fingerprint: RequestFingerprint::from_stored("f".into()),
     };
     uow.append_event(&event, Some(&ghost)).await.expect("write");
@@ -472,7 +472,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     assert_eq!(uow.event(event.id).await.expect("read"), None);
     let keyed_by = event.user.unwrap_or(w.admin.id);
     assert_eq!(
-        uow.event_by_key(a, keyed_by, "ghost-key")
+        uow.event_by_key(a, keyed_by, &ghost.key)
             .await
             .expect("read"),
         None
