@@ -20,6 +20,7 @@ use cube_domain::bulk::{BulkAction, FieldCondition, Selection};
 use cube_domain::customer::CustomerFilter;
 use cube_domain::fields::FieldValue;
 use cube_domain::flow::SwitchPlan;
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::OutcomeId;
 use cube_domain::meeting::{MeetingKind, MeetingRequest};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
@@ -88,13 +89,18 @@ async fn workload(store: Arc<dyn Store>) -> Snapshot {
             .expect("next")
             .expect("a customer to call");
         let command = sales_command(i, clock.as_ref(), &world);
-        let key = format!("call-{i}");
-        cube.register_outcome(seller, item.enrollment.id(), command.clone(), Some(&key))
-            .await
-            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+        let key = RequestKey::parse(&format!("call-{i}")).expect("a valid key");
+        cube.register_outcome(
+            seller,
+            item.enrollment.id(),
+            command.clone(),
+            Some(key.clone()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("call {i}: {e}"));
         if i == 4 {
             // The browser retried: the same key gives back the same event.
-            cube.register_outcome(seller, item.enrollment.id(), command, Some(&key))
+            cube.register_outcome(seller, item.enrollment.id(), command, Some(key))
                 .await
                 .expect("an idempotent retry");
         }

@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::{AppError, ErrorKind};
-use cube_domain::ports::StoreError;
+use cube_domain::ports::{StoreError, UniqueRule};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -165,6 +165,12 @@ impl ApiError {
             ApiError::App(AppError::Store(store)) => {
                 let status = status_of(self.kind());
                 let detail = match store {
+                    // A rule of the port names what exists already in the user's words; a
+                    // rule the store knows no name for would name a database constraint.
+                    StoreError::Duplicate(rule) if !matches!(rule, UniqueRule::Other(_)) => {
+                        tracing::warn!(error = %store, "storage conflict");
+                        format!("{store}; read it again and retry")
+                    }
                     StoreError::Conflict(_) | StoreError::Duplicate(_) => {
                         tracing::warn!(error = %store, "storage conflict");
                         "the data changed meanwhile or exists already; read it again and retry"
@@ -431,8 +437,21 @@ mod tests {
             "internals are logged, not sent: {detail}"
         );
 
-        let (status, _, detail) = answer(StoreError::Duplicate("meeting".into()));
+        let (status, _, detail) = answer(StoreError::Duplicate(UniqueRule::UserEmail));
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(
+            detail,
+            "a user with this e-mail address already exists; read it again and retry"
+        );
+
+        let (status, _, detail) = answer(StoreError::Duplicate(UniqueRule::Other(
+            "users_secret_key".into(),
+        )));
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(detail.contains("read it again"), "{detail}");
+        assert!(
+            !detail.contains("users_secret_key"),
+            "a constraint's name is logged, not sent: {detail}"
+        );
     }
 }

@@ -13,10 +13,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cube_domain::idempotency::{RequestKey, RequestKeyError};
 use cube_domain::ids::{AssignmentId, EnrollmentId};
-
-/// The longest `Idempotency-Key` accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 /// The acting user.
 #[utoipa::path(
@@ -149,27 +147,24 @@ pub async fn register_outcome(
     headers: HeaderMap,
     ApiJson(request): ApiJson<RegisterOutcomeRequest>,
 ) -> ApiResult<Json<RegisteredDto>> {
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            let key = value
+    // The one check of the key: the use case takes it typed.
+    let key = headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
                 .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
-                .ok_or(ApiError::Malformed {
+                .map_err(|_| RequestKeyError)
+                .and_then(RequestKey::parse)
+                .map_err(|error| ApiError::Malformed {
                     status: StatusCode::BAD_REQUEST,
-                    detail: format!(
-                        "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
-                    ),
-                })?;
-            Some(key.to_owned())
-        }
-    };
+                    detail: error.to_string(),
+                })
+        })
+        .transpose()?;
     let command = request.into_domain()?;
     let registered = state
         .cube
-        .register_outcome(&actor.user, id, command, key.as_deref())
+        .register_outcome(&actor.user, id, command, key)
         .await?;
     Ok(Json(RegisteredDto::from(&registered)))
 }

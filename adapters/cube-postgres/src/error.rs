@@ -1,37 +1,32 @@
 //! The one place where database errors become the domain's `StoreError`: unique violations
-//! by constraint name → `Duplicate`, lost races (serialization failures, deadlocks, lock
+//! by constraint name → `Duplicate` with the port's `UniqueRule`, lost races (serialization failures, deadlocks, lock
 //! timeouts) → `Conflict`, everything that means "the database is not there or not well" →
 //! `Unavailable`, and rows that cannot be read back → `Corrupt`.
 
-use cube_domain::ports::StoreError;
+use cube_domain::ports::{RecordKind, StoreError, UniqueRule};
 
 /// SQLSTATE `unique_violation`.
 const UNIQUE_VIOLATION: &str = "23505";
 
-/// What `access_tokens_pkey` protects; also what `insert_token` says when `ON CONFLICT DO
-/// NOTHING` skipped the row.
-pub(crate) const ACCESS_TOKEN: &str = "an access token with this hash";
-
-/// What a unique constraint protects, in words for `StoreError::Duplicate("… already
-/// exists")`. Unknown constraints fall back to their name.
-fn duplicate_of(constraint: &str) -> String {
+/// The port's unique rule each unique constraint of the schema keeps. A primary key of
+/// another table is `Other` with the constraint's name, as is a constraint newer than this
+/// code.
+fn unique_rule(constraint: &str) -> UniqueRule {
     match constraint {
         "users_email_key" | "users_email_login_key" | "users_organisation_login_key" => {
-            "a user with this e-mail".into()
+            UniqueRule::UserEmail
         }
-        "products_data_owner_id_code_key" => "a product with this code for the data owner".into(),
-        "enrollments_assignment_id_customer_id_key" => {
-            "an enrollment of this customer in the assignment".into()
-        }
-        "outcome_events_idempotency_key" => {
-            "an outcome event with this idempotency key in the assignment".into()
-        }
-        "published_flows_pkey" => "this published flow version".into(),
-        "access_tokens_pkey" => ACCESS_TOKEN.into(),
-        other => match other.strip_suffix("_pkey") {
-            Some(table) => format!("a row of {table} with this id"),
-            None => format!("a row violating {other}"),
-        },
+        "products_data_owner_id_code_key" => UniqueRule::ProductCode,
+        "enrollments_assignment_id_customer_id_key" => UniqueRule::CustomerInAssignment,
+        "outcome_events_idempotency_key" => UniqueRule::IdempotencyKey,
+        "published_flows_pkey" => UniqueRule::PublishedFlowVersion,
+        "access_tokens_pkey" => UniqueRule::AccessTokenHash,
+        "customers_pkey" => UniqueRule::Id(RecordKind::Customer),
+        "enrollments_pkey" => UniqueRule::Id(RecordKind::Enrollment),
+        "meetings_pkey" => UniqueRule::Id(RecordKind::Meeting),
+        "outcome_events_pkey" => UniqueRule::Id(RecordKind::OutcomeEvent),
+        "outbox_pkey" => UniqueRule::Id(RecordKind::OutboxMessage),
+        other => UniqueRule::Other(other.to_owned()),
     }
 }
 
@@ -41,9 +36,9 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             match code.as_str() {
-                UNIQUE_VIOLATION => StoreError::Duplicate(duplicate_of(
-                    db.constraint().unwrap_or("a unique constraint"),
-                )),
+                UNIQUE_VIOLATION => {
+                    StoreError::Duplicate(unique_rule(db.constraint().unwrap_or("(unnamed)")))
+                }
                 // serialization_failure, deadlock_detected, lock_not_available
                 "40001" | "40P01" | "55P03" => StoreError::Conflict(db.message().to_owned()),
                 // character_not_in_repertoire (a NUL in text), untranslatable_character: a
@@ -99,19 +94,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constraints_read_as_what_already_exists() {
-        assert_eq!(duplicate_of("users_email_key"), "a user with this e-mail");
+    fn constraints_are_the_ports_rules() {
+        assert_eq!(unique_rule("users_email_key"), UniqueRule::UserEmail);
         assert_eq!(
-            duplicate_of("meetings_pkey"),
-            "a row of meetings with this id"
+            unique_rule("users_organisation_login_key"),
+            UniqueRule::UserEmail
         );
         assert_eq!(
-            duplicate_of("access_tokens_pkey"),
-            "an access token with this hash"
+            unique_rule("meetings_pkey"),
+            UniqueRule::Id(RecordKind::Meeting)
         );
         assert_eq!(
-            StoreError::Duplicate(duplicate_of("outcome_events_idempotency_key")).to_string(),
-            "an outcome event with this idempotency key in the assignment already exists"
+            unique_rule("access_tokens_pkey"),
+            UniqueRule::AccessTokenHash
+        );
+        assert_eq!(
+            unique_rule("outcome_events_idempotency_key"),
+            UniqueRule::IdempotencyKey
+        );
+        assert_eq!(
+            unique_rule("sales_rollups_key"),
+            UniqueRule::Other("sales_rollups_key".into())
+        );
+        assert_eq!(
+            StoreError::Duplicate(unique_rule("outcome_events_idempotency_key")).to_string(),
+            "an outcome registered with this idempotency key in the assignment already exists"
         );
     }
 

@@ -72,7 +72,8 @@ impl fmt::Debug for PgUnitOfWork {
 fn after_failure(error: &StoreError) -> StoreError {
     let why = |m: &str| format!("the unit of work was rolled back after an earlier error: {m}");
     match error {
-        StoreError::Duplicate(m) | StoreError::Conflict(m) => StoreError::Conflict(why(m)),
+        StoreError::Duplicate(rule) => StoreError::Conflict(why(&format!("{rule} already exists"))),
+        StoreError::Conflict(m) => StoreError::Conflict(why(m)),
         StoreError::Unavailable(m) => StoreError::Unavailable(why(m)),
         StoreError::Corrupt(m) => StoreError::Corrupt(why(m)),
         StoreError::Unrepresentable(m) => StoreError::Unrepresentable(why(m)),

@@ -10,10 +10,12 @@ use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{AccessToken, NextCustomerRequest, Store, StoreError, TokenKind};
+use cube_domain::ports::{
+    AccessToken, NextCustomerRequest, Store, StoreError, TokenKind, UniqueRule,
+};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name};
 use time::Duration;
@@ -50,7 +52,7 @@ fn by_seller(event: OutcomeEvent) -> OutcomeEvent {
 /// An idempotency key with a made-up fingerprint.
 fn key(key: &str) -> IdempotencyKey {
     IdempotencyKey {
-        key: key.to_owned(),
+        key: RequestKey::parse(key).expect("valid"),
         fingerprint: RequestFingerprint::from_stored(format!("fingerprint of {key}")),
     }
 }
@@ -74,7 +76,7 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     let again = enrollment(assignment(), 2, 1, 2);
     assert!(matches!(
         uow.insert_enrollment(&again).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::CustomerInAssignment))
     ));
     drop(uow);
 
@@ -82,7 +84,7 @@ async fn a_unit_that_fails_halfway_leaves_nothing() {
     assert_eq!(uow.customer(kari.id()).await.expect("read"), None);
     assert_eq!(uow.enrollments(assignment()).await.expect("read"), vec![]);
     assert_eq!(
-        uow.event_by_key(assignment(), seller(), "k")
+        uow.event_by_key(assignment(), seller(), &key("k").key)
             .await
             .expect("read"),
         None
@@ -109,14 +111,14 @@ async fn a_duplicate_leaves_the_unit_usable() {
     };
     assert!(matches!(
         uow.save_user(&stolen).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::UserEmail))
     ));
     // The unit goes on and commits everything but the refused write.
     let first = enrollment(assignment(), 1, 1, 1);
     uow.insert_enrollment(&first).await.expect("enroll");
     assert!(matches!(
         uow.insert_enrollment(&first).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::CustomerInAssignment))
     ));
     uow.commit().await.expect("commit");
 
@@ -192,7 +194,7 @@ async fn a_duplicate_token_hash_leaves_the_unit_usable() {
     uow.insert_token(&token(ann.id)).await.expect("insert");
     assert!(matches!(
         uow.insert_token(&token(bob.id)).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(UniqueRule::AccessTokenHash))
     ));
     // The unit goes on and commits everything but the refused token.
     uow.set_password_hash(bob.id, "$argon2id$bob")
@@ -373,7 +375,7 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
         let result = b.append_event(&loser, Some(&key("retry-7"))).await;
         // B's unit stays usable and now sees A's event under the key.
         let seen = b
-            .event_by_key(assignment(), seller(), "retry-7")
+            .event_by_key(assignment(), seller(), &key("retry-7").key)
             .await
             .expect("read");
         (result, seen)
@@ -383,8 +385,8 @@ async fn two_transactions_racing_for_one_idempotency_key_give_one_duplicate() {
     a.commit().await.expect("commit a");
     let (result, seen) = b.await.expect("b finishes");
     assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "{result:?}"
+        result == Err(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
+        "the loser of the race MUST be told it lost to the same key: {result:?}"
     );
     assert_eq!(seen.map(|k| k.event), Some(winner.clone()));
 

@@ -1,45 +1,51 @@
 //! The one place where SQLite and sqlx errors become the domain's `StoreError`: a unique
-//! rule becomes `Duplicate` (named in words, from the table and columns SQLite reports), a
-//! row that cannot be read back becomes `Corrupt`, everything else (busy, I/O, pool) becomes
-//! `Unavailable`. Repositories never inspect a `sqlx::Error` themselves.
+//! rule becomes `Duplicate` with the port's `UniqueRule` (found from the table and columns
+//! SQLite reports), a row that cannot be read back becomes `Corrupt`, everything else (busy,
+//! I/O, pool) becomes `Unavailable`. Repositories never inspect a `sqlx::Error` themselves.
 
-use cube_domain::ports::StoreError;
+use cube_domain::ports::{RecordKind, StoreError, UniqueRule};
 use sqlx::error::ErrorKind;
 
-/// What the user should read for each unique rule of the schema. SQLite names a violated
-/// rule by its columns ("UNIQUE constraint failed: users.email"), so the columns are the key.
-const DUPLICATES: &[(&str, &str)] = &[
-    ("users.email", "a user with this e-mail address"),
-    (
-        "index 'users_email_login_key'",
-        "a user with this e-mail address",
-    ),
+/// The unique rule of the port each unique rule of the schema keeps. SQLite names a violated
+/// rule by its columns ("UNIQUE constraint failed: users.email"), or by its index when the
+/// index is on an expression, so those words are the key.
+const DUPLICATES: &[(&str, UniqueRule)] = &[
+    ("users.email", UniqueRule::UserEmail),
+    ("index 'users_email_login_key'", UniqueRule::UserEmail),
     (
         "index 'users_organisation_login_key'",
-        "a user with this e-mail address",
+        UniqueRule::UserEmail,
     ),
     (
         "products.data_owner_id, products.code",
-        "a product with this code",
+        UniqueRule::ProductCode,
     ),
     (
         "enrollments.assignment_id, enrollments.customer_id",
-        "this customer's enrollment in the assignment",
+        UniqueRule::CustomerInAssignment,
+    ),
+    // `outcome_events_request_key` (0007); the 0001 rule is kept but no longer written.
+    (
+        "outcome_events.assignment_id, outcome_events.user_id, outcome_events.request_key",
+        UniqueRule::IdempotencyKey,
     ),
     (
         "outcome_events.assignment_id, outcome_events.idempotency_key",
-        "an outcome event with this idempotency key",
+        UniqueRule::IdempotencyKey,
     ),
     (
         "published_flows.flow_id, published_flows.version",
-        "this published flow version",
+        UniqueRule::PublishedFlowVersion,
     ),
-    ("outcome_events.id", "an outcome event with this id"),
-    ("enrollments.id", "an enrollment with this id"),
-    ("meetings.id", "a meeting with this id"),
-    ("outbox.id", "an outbox message with this id"),
-    ("customers.id", "a customer with this id"),
-    ("access_tokens.token_hash", "an access token with this hash"),
+    ("access_tokens.token_hash", UniqueRule::AccessTokenHash),
+    (
+        "outcome_events.id",
+        UniqueRule::Id(RecordKind::OutcomeEvent),
+    ),
+    ("enrollments.id", UniqueRule::Id(RecordKind::Enrollment)),
+    ("meetings.id", UniqueRule::Id(RecordKind::Meeting)),
+    ("outbox.id", UniqueRule::Id(RecordKind::OutboxMessage)),
+    ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 
 /// Converts a sqlx error into the domain's storage error.
@@ -48,7 +54,7 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) => {
             let message = db.message().to_owned();
             match db.kind() {
-                ErrorKind::UniqueViolation => StoreError::Duplicate(duplicate_name(&message)),
+                ErrorKind::UniqueViolation => StoreError::Duplicate(unique_rule(&message)),
                 // The schema's other rules (NOT NULL, CHECK, foreign keys of child rows) hold
                 // for every value the domain can make: breaking one means the row or the
                 // code is wrong, not that the caller should retry.
@@ -67,15 +73,19 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-/// The words for a violated unique rule; the rule itself when it is not in the table.
-fn duplicate_name(message: &str) -> String {
+/// The port's rule for a violated unique rule of the schema; `Other` (SQLite's words) when it
+/// is not in the table.
+fn unique_rule(message: &str) -> UniqueRule {
     let columns = message
         .split_once(": ")
         .map_or(message, |(_, columns)| columns);
     DUPLICATES
         .iter()
         .find(|(rule, _)| *rule == columns)
-        .map_or_else(|| columns.to_owned(), |(_, name)| (*name).to_owned())
+        .map_or_else(
+            || UniqueRule::Other(columns.to_owned()),
+            |(_, rule)| rule.clone(),
+        )
 }
 
 /// A JSON document that could not be written or read back.
@@ -88,26 +98,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unique_rules_are_named_in_words() {
+    fn unique_rules_are_the_ports_rules() {
+        let rule = |columns: &str| unique_rule(&format!("UNIQUE constraint failed: {columns}"));
+        assert_eq!(rule("users.email"), UniqueRule::UserEmail);
         assert_eq!(
-            duplicate_name("UNIQUE constraint failed: users.email"),
-            "a user with this e-mail address"
+            rule("index 'users_organisation_login_key'"),
+            UniqueRule::UserEmail
         );
         assert_eq!(
-            duplicate_name("UNIQUE constraint failed: index 'users_email_login_key'"),
-            "a user with this e-mail address"
+            rule("products.data_owner_id, products.code"),
+            UniqueRule::ProductCode
         );
         assert_eq!(
-            duplicate_name("UNIQUE constraint failed: products.data_owner_id, products.code"),
-            "a product with this code"
+            rule(
+                "outcome_events.assignment_id, outcome_events.user_id, outcome_events.request_key"
+            ),
+            UniqueRule::IdempotencyKey
         );
         assert_eq!(
-            duplicate_name("UNIQUE constraint failed: access_tokens.token_hash"),
-            "an access token with this hash"
+            rule("outcome_events.id"),
+            UniqueRule::Id(RecordKind::OutcomeEvent)
         );
         assert_eq!(
-            duplicate_name("UNIQUE constraint failed: other.thing"),
-            "other.thing"
+            rule("access_tokens.token_hash"),
+            UniqueRule::AccessTokenHash
+        );
+        assert_eq!(rule("other.thing"), UniqueRule::Other("other.thing".into()));
+        // The words the user reads stay those of before the rules were typed.
+        assert_eq!(
+            StoreError::Duplicate(rule("users.email")).to_string(),
+            "a user with this e-mail address already exists"
         );
     }
 }

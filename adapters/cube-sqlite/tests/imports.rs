@@ -12,7 +12,9 @@ use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
-use cube_domain::ports::{ImportBatch, ImportRow, OnMatch, Store, StoreError};
+use cube_domain::ports::{
+    ImportBatch, ImportRow, OnMatch, RecordKind, Store, StoreError, UniqueRule,
+};
 use cube_domain::values::PhoneNumber;
 use cube_sqlite::SqliteStore;
 
@@ -137,7 +139,10 @@ async fn a_failing_batch_leaves_the_unit_as_it_was() {
     ];
     let failed = uow.import_batch(&batch(rows)).await;
     assert!(
-        matches!(failed, Err(StoreError::Duplicate(_))),
+        failed
+            == Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::Enrollment
+            ))),
         "{failed:?}"
     );
     uow.commit().await.unwrap();

@@ -12,7 +12,7 @@ use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::ids::{ProductId, TimeEntryId};
-use cube_domain::ports::{Store, StoreError};
+use cube_domain::ports::{RecordKind, Store, StoreError, UniqueRule};
 use cube_domain::product::{Currency, Product};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::Email;
@@ -383,8 +383,11 @@ fn product(n: u128, code: &str, price: Decimal) -> Product {
     .unwrap()
 }
 
-fn is_duplicate(result: Result<(), StoreError>) -> bool {
-    matches!(result, Err(StoreError::Duplicate(_)))
+fn duplicate_of(result: Result<(), StoreError>) -> Option<UniqueRule> {
+    match result {
+        Err(StoreError::Duplicate(rule)) => Some(rule),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -396,31 +399,46 @@ async fn every_unique_rule_answers_duplicate() {
     uow.save_user(&user(1, "kari@example.no")).await.unwrap();
     uow.save_user(&user(1, "kari@example.no")).await.unwrap();
     let taken = uow.save_user(&user(2, "kari@example.no")).await;
+    assert_eq!(taken, Err(StoreError::Duplicate(UniqueRule::UserEmail)));
     assert_eq!(
-        taken,
-        Err(StoreError::Duplicate(
-            "a user with this e-mail address".into()
-        ))
+        taken.unwrap_err().to_string(),
+        "a user with this e-mail address already exists"
     );
 
     uow.save_product(&product(1, "P-1", Decimal::new(1999, 2)))
         .await
         .unwrap();
-    assert!(is_duplicate(
-        uow.save_product(&product(2, "P-1", Decimal::ONE)).await
-    ));
+    assert_eq!(
+        duplicate_of(uow.save_product(&product(2, "P-1", Decimal::ONE)).await),
+        Some(UniqueRule::ProductCode)
+    );
 
-    assert!(is_duplicate(uow.save_published_flow(&flow()).await));
+    assert_eq!(
+        duplicate_of(uow.save_published_flow(&flow()).await),
+        Some(UniqueRule::PublishedFlowVersion)
+    );
 
     let first = Enrollment::from(snapshot(assignment_id(1), 1));
     uow.insert_enrollment(&first).await.unwrap();
     let mut same_customer = snapshot(assignment_id(1), 2);
     same_customer.customer = customer_id(1);
-    assert!(is_duplicate(
-        uow.insert_enrollment(&Enrollment::from(same_customer))
-            .await
-    ));
-    assert!(is_duplicate(uow.insert_enrollment(&first).await));
+    assert_eq!(
+        duplicate_of(
+            uow.insert_enrollment(&Enrollment::from(same_customer))
+                .await
+        ),
+        Some(UniqueRule::CustomerInAssignment)
+    );
+    let mut same_id = snapshot(assignment_id(1), 1);
+    same_id.customer = customer_id(2);
+    assert_eq!(
+        duplicate_of(uow.insert_enrollment(&Enrollment::from(same_id)).await),
+        Some(UniqueRule::Id(RecordKind::Enrollment))
+    );
+    assert_eq!(
+        duplicate_of(uow.insert_enrollment(&first).await),
+        Some(UniqueRule::CustomerInAssignment)
+    );
 
     // The unit is still usable after refused statements, and commits the rest.
     uow.commit().await.unwrap();

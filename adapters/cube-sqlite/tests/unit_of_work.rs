@@ -12,12 +12,13 @@ use common::*;
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, ProductId};
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
 use cube_domain::ports::{
-    AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind, UnitOfWork,
+    AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind,
+    UniqueRule, UnitOfWork,
 };
 use cube_domain::product::Currency;
 use cube_domain::values::PhoneNumber;
@@ -86,7 +87,7 @@ fn sms(event: &OutcomeEvent) -> OutboxMessage {
 /// The client's key of the registration, with a made-up fingerprint.
 fn request_key() -> IdempotencyKey {
     IdempotencyKey {
-        key: "request-1".into(),
+        key: RequestKey::parse("request-1").expect("valid"),
         fingerprint: RequestFingerprint::from_stored("fingerprint".into()),
     }
 }
@@ -171,7 +172,7 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
     let mut uow = store.begin().await.unwrap();
     let failed = register(uow.as_mut(), &enrollment, true).await;
     assert!(
-        matches!(failed, Err(StoreError::Duplicate(_))),
+        failed == Err(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
         "{failed:?}"
     );
     drop(uow);
@@ -189,7 +190,7 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
     assert_eq!(now.state(), state(SALE));
     let mut uow = store.begin().await.unwrap();
     assert_eq!(
-        uow.event_by_key(assignment_id(1), seller(1), "request-1")
+        uow.event_by_key(assignment_id(1), seller(1), &request_key().key)
             .await
             .unwrap()
             .map(|keyed| keyed.event),
@@ -212,9 +213,7 @@ async fn a_duplicate_token_hash_leaves_the_unit_usable() {
     uow.insert_token(&token(1)).await.unwrap();
     assert_eq!(
         uow.insert_token(&token(2)).await,
-        Err(StoreError::Duplicate(
-            "an access token with this hash".into()
-        ))
+        Err(StoreError::Duplicate(UniqueRule::AccessTokenHash))
     );
     uow.set_password_hash(seller(2), "$argon2id$two")
         .await

@@ -4,6 +4,7 @@
 //! another user of the organisation), and turns a token hash into the acting user. A
 //! deactivated user's tokens stop working at once.
 
+use crate::error::AccountError;
 use crate::{Acting, AppError, AppResult, Cube, acting, actor, self_or_administered};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::ids::{OrganisationId, UserId};
@@ -93,9 +94,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         actor(uow.as_mut(), user_id).await?;
         if uow.password_hash(user_id).await?.is_some() {
-            return Err(AppError::Invalid(
-                "the user has a password already; change it as the user or an admin".into(),
-            ));
+            return Err(AccountError::PasswordAlreadySet.into());
         }
         uow.set_password_hash(user_id, hash).await?;
         uow.commit().await?;
@@ -142,21 +141,19 @@ impl Cube {
         let acting = acting(uow.as_mut(), who.into()).await?;
         let target = self_or_administered(uow.as_mut(), &acting, user_id, now.date()).await?;
         if !target.active {
-            return Err(AppError::Invalid(format!(
-                "user '{}' is deactivated; reactivate them before issuing a token",
-                target.name
-            )));
+            return Err(AccountError::UserDeactivated {
+                name: target.name.to_string(),
+            }
+            .into());
         }
         let expires_at = match ttl {
             None => None,
             Some(ttl) if ttl.is_positive() => Some(
                 now.checked_add(ttl)
-                    .ok_or_else(|| AppError::Invalid("the token's lifetime is too long".into()))?,
+                    .ok_or(AccountError::TokenLifetimeTooLong)?,
             ),
             Some(_) => {
-                return Err(AppError::Invalid(
-                    "a token's lifetime must be more than zero".into(),
-                ));
+                return Err(AccountError::TokenLifetimeNotPositive.into());
             }
         };
         let token = AccessToken {

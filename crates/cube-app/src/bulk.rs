@@ -2,6 +2,7 @@
 //! outcome on all, export, or remove. A bulk change is one unit of work: if any selected
 //! enrollment cannot take the action, nothing is changed and the error says how many and why.
 
+use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
@@ -138,9 +139,7 @@ impl Cube {
             }
             BulkAction::RegisterOutcome(command) => {
                 if !command.products.is_empty() || command.meeting.is_some() {
-                    return Err(AppError::Invalid(
-                        "bulk registration cannot carry products or book meetings; register those one by one".into(),
-                    ));
+                    return Err(WorkError::BulkWithProductsOrMeeting.into());
                 }
                 for (enrollment, _) in rows {
                     let registrar = Registrar::Manager(user.id);

@@ -5,7 +5,9 @@
 
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
-use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter, DuplicateCustomer};
+use cube_domain::customer::{
+    Customer, CustomerDetails, CustomerError, CustomerFilter, DuplicateCustomer,
+};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
@@ -131,8 +133,9 @@ pub fn parse_customer(
         let definition = definitions
             .iter()
             .find(|d| d.key() == &key)
-            .ok_or_else(|| {
-                AppError::Invalid(format!("the data owner has no {dataset:?} field '{key}'"))
+            .ok_or_else(|| CustomerError::UnknownField {
+                dataset,
+                key: key.clone(),
             })?;
         fields.insert(key, definition.parse_text(raw)?);
     }

@@ -1,6 +1,9 @@
 //! The one error type of the use cases. It keeps the domain's typed errors (their messages
 //! say what to fix) and sorts them into kinds an adapter maps to its own codes (HTTP status,
-//! CLI exit code) in one place.
+//! CLI exit code) in one place. The refusals that are the use cases' own (they need the
+//! store, or belong to no domain rule) are typed here too, one enum per concern, so no
+//! refusal is a bare string: a caller can match the rule, and the message names the field
+//! or the rule and what to do.
 
 use cube_domain::access::AccessError;
 use cube_domain::assignment::AssignmentError;
@@ -11,6 +14,8 @@ use cube_domain::enrollment::ReservationError;
 use cube_domain::fields::FieldError;
 use cube_domain::flow::FlowError;
 use cube_domain::idempotency::IdempotencyError;
+use cube_domain::ids::StateId;
+use cube_domain::my_work::TakeRefused;
 use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::StoreError;
 use cube_domain::product::ProductError;
@@ -82,9 +87,24 @@ pub enum AppError {
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
     )]
     LimitReached(LimitMetric),
-    /// Bad input that is not one of the above; the message says what to fix.
-    #[error("{0}")]
-    Invalid(String),
+    /// A change to users, passwords or tokens was refused.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// A user's role lacks the scope it needs.
+    #[error(transparent)]
+    RoleScope(#[from] RoleScopeError),
+    /// Clocking or registering hours was refused.
+    #[error(transparent)]
+    TimeTracking(#[from] TimeTrackingError),
+    /// A report was asked for with a window or states it cannot have.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// A customer could not be taken by hand.
+    #[error(transparent)]
+    Take(#[from] TakeRefused),
+    /// A work action (an external state change, a bulk registration) was refused.
+    #[error(transparent)]
+    Work(#[from] WorkError),
     /// A bulk action failed for some enrollments; nothing was changed.
     #[error(
         "{failed} of {selected} selected customers cannot take this action (nothing was changed); first: {first}"
@@ -105,6 +125,72 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a change to users, passwords or tokens was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AccountError {
+    /// `set_initial_password` on a user who has a password.
+    #[error("the user has a password already; change it as the user or an admin")]
+    PasswordAlreadySet,
+    /// A new user's password hash is blank.
+    #[error("a password hash must not be empty")]
+    EmptyPasswordHash,
+    /// An API token for a deactivated user (it would not work).
+    #[error("user '{name}' is deactivated; reactivate them before issuing a token")]
+    UserDeactivated {
+        /// The user's name.
+        name: String,
+    },
+    /// An admin deactivating themselves (the organisation could be left without one).
+    #[error("you cannot deactivate yourself")]
+    DeactivateSelf,
+    /// A token's lifetime is zero or negative.
+    #[error("a token's lifetime must be more than zero")]
+    TokenLifetimeNotPositive,
+    /// A token's lifetime ends past the times Cube can represent.
+    #[error("the token's lifetime is too long")]
+    TokenLifetimeTooLong,
+}
+
+/// A user's role lacks the scope it needs (checked when a user is created): the domain's
+/// rule, re-exported here beside the other use-case errors.
+pub use cube_domain::access::RoleScopeError;
+
+/// Why clocking or registering hours was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TimeTrackingError {
+    /// Stopping the clock when none runs.
+    #[error("no clock is running")]
+    NoClockRunning,
+    /// Hours by hand that end after now.
+    #[error("hours cannot be registered for the future")]
+    InTheFuture,
+}
+
+/// Why a report cannot be made as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum ReportError {
+    /// The window is empty or reversed.
+    #[error("the report window must end after it starts")]
+    EmptyWindow,
+    /// A state filter names a state the assignment's flow does not have.
+    #[error("state {0} is not in the assignment's flow")]
+    StateNotInFlow(StateId),
+}
+
+/// Why a work action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WorkError {
+    /// An external state change names a state none of the customer's assignments has.
+    #[error("no assignment of this customer has a state named '{state}' to move to")]
+    NoStateNamed {
+        /// The state name asked for.
+        state: String,
+    },
+    /// A bulk registration with product lines or a meeting (those are per customer).
+    #[error("bulk registration cannot carry products or book meetings; register those one by one")]
+    BulkWithProductsOrMeeting,
 }
 
 /// The kind of an error, for adapters to map to their own codes.
@@ -165,7 +251,12 @@ impl AppError {
             | AppError::Selection(_)
             | AppError::Sum(_)
             | AppError::Time(_)
-            | AppError::Invalid(_)
+            | AppError::Account(_)
+            | AppError::RoleScope(_)
+            | AppError::TimeTracking(_)
+            | AppError::Report(_)
+            | AppError::Take(_)
+            | AppError::Work(_)
             | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,
         }
@@ -185,12 +276,20 @@ impl AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cube_domain::ports::UniqueRule;
 
     #[test]
     fn store_errors_map_to_what_the_caller_can_do() {
         let kind = |e: StoreError| AppError::Store(e).kind();
         assert_eq!(kind(StoreError::Conflict("x".into())), ErrorKind::Conflict);
-        assert_eq!(kind(StoreError::Duplicate("x".into())), ErrorKind::Conflict);
+        assert_eq!(
+            kind(StoreError::Duplicate(UniqueRule::IdempotencyKey)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            kind(StoreError::Duplicate(UniqueRule::UserEmail)),
+            ErrorKind::Conflict
+        );
         // A value too large for the store is the caller's to fix, not a failure of ours.
         assert_eq!(
             kind(StoreError::Unrepresentable("x".into())),

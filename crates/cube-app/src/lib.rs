@@ -36,7 +36,9 @@ pub mod system;
 pub mod time_tracking;
 pub mod work;
 
-pub use error::{AppError, ErrorKind};
+pub use error::{
+    AccountError, AppError, ErrorKind, ReportError, RoleScopeError, TimeTrackingError, WorkError,
+};
 pub use revision::Revision;
 
 use cube_domain::access::{self, Permission, ReportKind, User};

@@ -2,6 +2,7 @@
 //! bootstrap step of a new tenant); after that only admins manage users, adding them with or
 //! without a first password (as a hash: the adapter hashes passwords).
 
+use crate::error::AccountError;
 use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, Role, RoleKind, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
@@ -84,8 +85,7 @@ impl Cube {
             organisation: admin.organisation,
             name: Name::parse(&new.name)?,
             email: Email::parse(&new.email)?,
-            role: Role::scoped(new.role, new.data_owners, new.client)
-                .map_err(|e| AppError::Invalid(e.to_string()))?,
+            role: Role::scoped(new.role, new.data_owners, new.client)?,
             active: true,
         };
         // The data owners a manager is given must be this organisation's: another
@@ -97,9 +97,7 @@ impl Cube {
                 .ok_or(AppError::NotFound("data owner"))?;
         }
         if password_hash.is_some_and(|hash| hash.trim().is_empty()) {
-            return Err(AppError::Invalid(
-                "a password hash must not be empty".into(),
-            ));
+            return Err(AccountError::EmptyPasswordHash.into());
         }
         uow.save_user(&user).await?;
         if let Some(hash) = password_hash {
@@ -125,7 +123,7 @@ impl Cube {
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "user"))?;
         if user.id == admin.id && !active {
-            return Err(AppError::Invalid("you cannot deactivate yourself".into()));
+            return Err(AccountError::DeactivateSelf.into());
         }
         user.active = active;
         uow.save_user(&user).await?;

@@ -3,6 +3,7 @@
 //! tallies through the `ReportRepository` port, and lets the domain's pure functions do the
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
+use crate::error::ReportError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
@@ -78,9 +79,7 @@ impl Window {
         checked_time("to", to)?;
         let (from, to) = (instant::truncate(from), instant::truncate(to));
         if to <= from {
-            return Err(AppError::Invalid(
-                "the report window must end after it starts".into(),
-            ));
+            return Err(ReportError::EmptyWindow.into());
         }
         Ok(Self { from, to })
     }
@@ -379,9 +378,7 @@ impl Cube {
             .flatten()
             .find(|state| flow.state(**state).is_none())
         {
-            return Err(AppError::Invalid(format!(
-                "state {unknown} is not in the assignment's flow"
-            )));
+            return Err(ReportError::StateNotInFlow(*unknown).into());
         }
         let owner = uow
             .data_owner(assignment.data_owner())

@@ -6,8 +6,8 @@
 use crate::revision::{Revision, expect_revision};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{self, Permission, User};
-use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{AssignmentSetup, Segment};
+use cube_domain::assignment::{Assignment, AssignmentError};
 use cube_domain::data_owner::{Controller, DataOwner, Dataset, ProcessingPurpose};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{
@@ -547,17 +547,13 @@ impl Cube {
         for product_id in &setup.products.available {
             let product = uow.product(*product_id).await?;
             if product.is_none_or(|p| p.data_owner() != assignment.data_owner()) {
-                return Err(AppError::Invalid(format!(
-                    "product {product_id} is not in the data owner's catalogue"
-                )));
+                return Err(AssignmentError::ProductNotInCatalogue(*product_id).into());
             }
         }
         for calendar_id in &setup.calendars {
             let calendar: Option<Calendar> = uow.calendar(*calendar_id).await?;
             if calendar.is_none_or(|c| c.data_owner != assignment.data_owner()) {
-                return Err(AppError::Invalid(format!(
-                    "calendar {calendar_id} is not one of the data owner's"
-                )));
+                return Err(AssignmentError::CalendarOfAnotherDataOwner(*calendar_id).into());
             }
         }
         Ok(())
@@ -576,9 +572,7 @@ impl Cube {
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let name = Name::parse(name)?;
         if assignment.setup().segment_named(&name).is_some() {
-            return Err(AppError::Invalid(format!(
-                "the assignment already has a segment named '{name}'"
-            )));
+            return Err(AssignmentError::SegmentNameTaken(name).into());
         }
         let flow = flow_of(uow.as_mut(), &assignment).await?;
         let segment = Segment {

@@ -1,6 +1,7 @@
 //! Time tracking: a user's hours on an assignment, started and stopped, or entered by hand.
 //! Performance per hour is measured against these.
 
+use crate::error::TimeTrackingError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::ids::{AssignmentId, UserId};
 use cube_domain::instant;
@@ -43,7 +44,7 @@ impl Cube {
         let mut entry = uow
             .running_time_entry(user.id)
             .await?
-            .ok_or_else(|| AppError::Invalid("no clock is running".into()))?;
+            .ok_or(TimeTrackingError::NoClockRunning)?;
         entry.stop(now)?;
         uow.save_time_entry(&entry).await?;
         uow.commit().await?;
@@ -74,9 +75,7 @@ impl Cube {
             .filter(|u| u.organisation == user.organisation)
             .ok_or(AppError::NotFound("user"))?;
         if end > now {
-            return Err(AppError::Invalid(
-                "hours cannot be registered for the future".into(),
-            ));
+            return Err(TimeTrackingError::InTheFuture.into());
         }
         // The domain's precision (whole microseconds), so every store holds the same times.
         let (start, end) = (instant::truncate(start), instant::truncate(end));

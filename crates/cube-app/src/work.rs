@@ -2,6 +2,7 @@
 //! registering outcomes (idempotent with a client key), My Work itself, and external
 //! systems changing a customer's state across assignments.
 
+use crate::error::WorkError;
 use crate::setup::not_found_as;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
 use cube_domain::access::{Permission, Role, User};
@@ -10,7 +11,7 @@ use cube_domain::assignment::setup::SmsSender;
 use cube_domain::customer::Customer;
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::Enrollment;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
 };
@@ -22,7 +23,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
-    UnitOfWork,
+    UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, my_work, sms};
@@ -128,7 +129,7 @@ impl Cube {
         )
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
-        my_work::check_take(&user, &enrollment).map_err(|e| AppError::Invalid(e.to_string()))?;
+        my_work::check_take(&user, &enrollment)?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
         let customer = uow
@@ -178,13 +179,13 @@ impl Cube {
     /// and queues the SMS flow's message, in one unit of work. With `idempotency_key`, a
     /// retried request returns the first result instead of counting twice; the key is the
     /// user's own, and reusing it with a different request (another outcome, another
-    /// customer) is refused.
+    /// customer) is refused. The key comes checked (`RequestKey::parse`, where it came in).
     pub async fn register_outcome(
         &self,
         who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
         command: RegisterOutcome,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<RequestKey>,
     ) -> AppResult<Registered> {
         let now = self.now();
         let mut uow = self.begin().await?;
@@ -203,7 +204,7 @@ impl Cube {
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
         let key = idempotency_key.map(|key| IdempotencyKey {
-            key: key.to_owned(),
+            key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),
         });
         if let Some(key) = &key
@@ -228,8 +229,11 @@ impl Cube {
                 uow.commit().await?;
                 Ok(registered)
             }
-            // A concurrent retry with the same key won the race: answer with its result.
-            Err(AppError::Store(StoreError::Duplicate(_))) if key.is_some() => {
+            // A concurrent retry with the same key won the race: answer with its result. Only
+            // that rule: another duplicate (a taken event or meeting id) is no retry of ours.
+            Err(AppError::Store(StoreError::Duplicate(UniqueRule::IdempotencyKey)))
+                if key.is_some() =>
+            {
                 drop(uow);
                 let mut uow = self.begin().await?;
                 let Some(key) = &key else {
@@ -432,9 +436,10 @@ impl Cube {
             .iter()
             .all(|c| c.outcome == ExternalOutcome::NoSuchState)
         {
-            return Err(AppError::Invalid(format!(
-                "no assignment of this customer has a state named '{state_name}' to move to"
-            )));
+            return Err(WorkError::NoStateNamed {
+                state: state_name.to_owned(),
+            }
+            .into());
         }
         uow.commit().await?;
         Ok(changes)

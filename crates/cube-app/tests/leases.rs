@@ -1,14 +1,15 @@
 //! Issue 11, "Idempotency and leases", through the use cases: "next customer" reserves and
 //! reads the customer in one unit of work (a failed read leaves no reservation), and hands a
 //! seller back the customer they already hold; a reused idempotency key with another request
-//! is refused, and keys belong to the user who sent them.
+//! is refused, and keys belong to the user who sent them; a request that lost a race to the
+//! same key gets the first result, and no other duplicate is taken for such a race.
 
 mod common;
 mod faulty;
 
-use common::{Harness, command};
-use cube_app::{Cube, ErrorKind};
-use cube_domain::ports::Store;
+use common::{Harness, command, request_key};
+use cube_app::{AppError, Cube, ErrorKind};
+use cube_domain::ports::{RecordKind, Store, StoreError, UniqueRule};
 use cube_domain::queue::Tier;
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
@@ -121,13 +122,23 @@ async fn a_reused_key_with_a_different_request_is_refused() {
     let id = item.enrollment.id();
     let first = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("first");
     h.cube.take_customer(seller, id).await.expect("take again");
     let refused = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_SALE), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_SALE),
+            Some(request_key("req-1")),
+        )
         .await
         .expect_err("another request under the same key");
     assert_eq!(refused.kind(), ErrorKind::Invalid);
@@ -142,7 +153,12 @@ async fn a_reused_key_with_a_different_request_is_refused() {
 
     let retry = h
         .cube
-        .register_outcome(seller, id, command(SalesFlow::O_NO_ANSWER), Some("req-1"))
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
         .await
         .expect("the same request is a retry");
     assert!(retry.replayed);
@@ -168,7 +184,7 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
             a,
             mine.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("a registers");
@@ -184,7 +200,7 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
             b,
             theirs.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("b's own key");
@@ -192,4 +208,86 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
     assert_ne!(second.event.id, first.event.id);
     assert_eq!(second.event.user, Some(b));
     assert_eq!(second.event.enrollment, theirs.enrollment.id());
+}
+
+/// A faulty store over a world with two sellers and customers, and the use cases on it.
+async fn faulty_world() -> (Arc<FaultyStore>, Cube, World) {
+    let memory = MemoryStore::new();
+    let faulty = Arc::new(FaultyStore::over(memory.shared()));
+    let clock = Arc::new(FixedClock::new(cube_testkit::fixtures::T0));
+    let ids = Arc::new(SequentialIds::new());
+    let world = World::build(&memory, clock.as_ref(), ids.as_ref(), 2)
+        .await
+        .expect("the world");
+    let store: Arc<dyn Store> = faulty.clone();
+    (faulty, Cube::new(store, clock, ids), world)
+}
+
+/// Two requests with the same key race: the loser read before the winner committed, so it
+/// finds no first registration and its append breaks the key's unique rule. It is answered
+/// with the winner's registration, not an error.
+#[tokio::test]
+async fn a_race_lost_to_the_same_key_is_answered_with_the_first_result() {
+    let (faulty, cube, world) = faulty_world().await;
+    let seller = world.seller(0);
+    let item = cube
+        .next_customer(seller, world.assignment.id())
+        .await
+        .expect("next")
+        .expect("a customer");
+    let id = item.enrollment.id();
+    let first = cube
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
+        .await
+        .expect("the winner");
+    cube.take_customer(seller, id).await.expect("take again");
+
+    faulty.hide_keys_once.store(true, Ordering::SeqCst);
+    let loser = cube
+        .register_outcome(
+            seller,
+            id,
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
+        .await
+        .expect("the loser of the race gets the first result");
+    assert!(loser.replayed);
+    assert_eq!(loser.event.id, first.event.id);
+}
+
+/// Another unique rule broken under a key (the event's id is taken) is no race of the key:
+/// it is not answered by looking for a first registration, but reported as what it is.
+#[tokio::test]
+async fn a_duplicate_other_than_the_key_is_not_taken_for_a_race() {
+    let (faulty, cube, world) = faulty_world().await;
+    let seller = world.seller(0);
+    let item = cube
+        .next_customer(seller, world.assignment.id())
+        .await
+        .expect("next")
+        .expect("a customer");
+    faulty.duplicate_event_ids.store(true, Ordering::SeqCst);
+    let failed = cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            Some(request_key("req-1")),
+        )
+        .await
+        .expect_err("the event id is taken");
+    assert_eq!(
+        failed,
+        AppError::Store(StoreError::Duplicate(UniqueRule::Id(
+            RecordKind::OutcomeEvent
+        ))),
+        "a taken event id MUST NOT be answered as an idempotency race"
+    );
+    assert_eq!(failed.kind(), ErrorKind::Conflict);
 }

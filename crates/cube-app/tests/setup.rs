@@ -11,6 +11,7 @@ use cube_app::reports::Window;
 use cube_app::setup::FlowContent;
 use cube_app::{AppError, ErrorKind};
 use cube_domain::access::RoleKind;
+use cube_domain::assignment::AssignmentError;
 use cube_domain::assignment::setup::{PerformanceCriteria, Visibility};
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::data_owner::Dataset;
@@ -317,7 +318,14 @@ async fn bulk_actions_are_all_or_nothing() {
             .add_segment(manager, assignment, same)
             .await
             .expect_err("the same name");
-        assert!(matches!(error, AppError::Invalid(_)), "{error}");
+        assert!(
+            matches!(
+                error,
+                AppError::Assignment(AssignmentError::SegmentNameTaken(_))
+            ),
+            "{error}"
+        );
+        assert_eq!(error.kind(), ErrorKind::Invalid);
     }
     h.cube
         .add_segment(manager, assignment, "Østlandet")

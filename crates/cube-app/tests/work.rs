@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{Harness, command, follow_up_at, with_product};
+use common::{Harness, command, follow_up_at, request_key, with_product};
 use cube_app::reports::Window;
 use cube_app::work::ExternalOutcome;
-use cube_app::{AppError, ErrorKind};
+use cube_app::{AppError, ErrorKind, WorkError};
 use cube_domain::assignment::setup::{
     ActivityLimit, LimitMetric, LimitMode, SmsFlow, SmsReplyRule, SmsSender,
 };
@@ -285,7 +285,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             item.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("first");
@@ -295,7 +295,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             item.enrollment.id(),
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect("the retry answers with the first result");
@@ -310,7 +310,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
             seller,
             other,
             command(SalesFlow::O_NO_ANSWER),
-            Some("req-1"),
+            Some(request_key("req-1")),
         )
         .await
         .expect_err("a key belongs to one registration");
@@ -630,8 +630,12 @@ async fn an_external_system_excludes_a_customer_everywhere() {
         .cube
         .external_state_change(h.world.admin.id, customer, "No such state")
         .await;
+    let unknown = unknown.expect_err("no such state");
     assert_eq!(
-        unknown.expect_err("no such state").kind(),
-        ErrorKind::Invalid
+        unknown,
+        AppError::Work(WorkError::NoStateNamed {
+            state: "No such state".into()
+        })
     );
+    assert_eq!(unknown.kind(), ErrorKind::Invalid);
 }

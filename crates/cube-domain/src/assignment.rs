@@ -6,7 +6,8 @@ pub mod setup;
 
 use crate::flow::{FlowSwitchError, FlowVersion, PublishedFlow, StateMapping, SwitchPlan};
 use crate::ids::{
-    AssignmentId, ClientId, DataOwnerId, OrganisationId, OutcomeId, SegmentId, StateId, UserId,
+    AssignmentId, CalendarId, ClientId, DataOwnerId, OrganisationId, OutcomeId, ProductId,
+    SegmentId, StateId, UserId,
 };
 use crate::values::Name;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,17 @@ pub enum AssignmentError {
         /// The accepted range, in words a user can act on.
         bounds: &'static str,
     },
+    /// The setup offers a product that is not in the data owner's catalogue (another data
+    /// owner's, or none at all: never told apart).
+    #[error("product {0} is not in the data owner's catalogue")]
+    ProductNotInCatalogue(ProductId),
+    /// The setup names a calendar that is not the data owner's (another's, or none at all).
+    #[error("calendar {0} is not one of the data owner's")]
+    CalendarOfAnotherDataOwner(CalendarId),
+    /// A segment is added under a name the assignment has already (ignoring case, as
+    /// `AssignmentSetup::segment_named` compares).
+    #[error("the assignment already has a segment named '{0}'")]
+    SegmentNameTaken(Name),
     /// Something else in the setup is inconsistent; the message says what.
     #[error("{0}")]
     Setup(String),

@@ -3,7 +3,7 @@
 //! Also what a customer is found by in the data owner's register: `CustomerFilter`.
 
 use crate::data_owner::{DataOwner, Dataset};
-use crate::fields::{FieldError, FieldValues, check_values};
+use crate::fields::{FieldError, FieldKey, FieldValues, check_values};
 use crate::ids::{CustomerId, DataOwnerId};
 use crate::ports::CustomerKey;
 use crate::values::{Email, Lines, Name, PhoneNumber, ValueError, clean_text};
@@ -18,6 +18,14 @@ pub enum CustomerError {
     /// A custom field value does not fit its definition.
     #[error(transparent)]
     Field(#[from] FieldError),
+    /// A value is given for a CRM field the data owner does not define for the dataset.
+    #[error("the data owner has no {dataset:?} field '{key}'")]
+    UnknownField {
+        /// The customer's dataset.
+        dataset: Dataset,
+        /// The key given.
+        key: FieldKey,
+    },
     /// The customer belongs to another data owner.
     #[error("the customer belongs to another data owner")]
     WrongDataOwner,

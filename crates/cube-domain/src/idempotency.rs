@@ -4,12 +4,54 @@
 //! request it came with, so a key reused for another request (another outcome, another
 //! customer) is refused instead of silently answered with the first result; and a key
 //! belongs to the user who sent it, so another user's key is never theirs to replay.
+//!
+//! The client's key is a [`RequestKey`], checked once where it comes in (the HTTP adapter
+//! parses the header) and passed typed through the use case to the store.
 
 use crate::ids::EnrollmentId;
 use crate::outcome::{OutcomeEvent, RegisterOutcome};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+/// A client's `Idempotency-Key` as sent: 1 to [`RequestKey::MAX_LEN`] visible ASCII
+/// characters (spaces inside allowed, around trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestKey(String);
+
+/// A key that is empty, too long or not visible ASCII.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error(
+    "the Idempotency-Key header must be 1 to {} visible ASCII characters",
+    RequestKey::MAX_LEN
+)]
+pub struct RequestKeyError;
+
+impl RequestKey {
+    /// The longest key, in characters (bytes: they are ASCII).
+    pub const MAX_LEN: usize = 200;
+
+    /// Checks a key as the client sent it; surrounding spaces are not part of it.
+    pub fn parse(text: &str) -> Result<Self, RequestKeyError> {
+        let key = text.trim();
+        let visible = key.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+        if key.is_empty() || key.len() > Self::MAX_LEN || !visible {
+            return Err(RequestKeyError);
+        }
+        Ok(Self(key.to_owned()))
+    }
+
+    /// The key's text, for storage.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RequestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The SHA-256 of a registration request (the enrollment and the whole command), in hex.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -51,7 +93,7 @@ impl RequestFingerprint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey {
     /// The client's key.
-    pub key: String,
+    pub key: RequestKey,
     /// What it was sent with.
     pub fingerprint: RequestFingerprint,
 }
@@ -96,5 +138,30 @@ impl KeyedEvent {
             Some(first) if first != fingerprint => Err(IdempotencyError::AnotherRequest),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_key_is_1_to_200_visible_ascii_characters() {
+        assert_eq!(
+            RequestKey::parse(" click-1 ").map(|k| k.0),
+            Ok("click-1".into())
+        );
+        assert_eq!(RequestKey::parse("a b").map(|k| k.0), Ok("a b".into()));
+        assert_eq!(
+            RequestKey::parse(&"k".repeat(200)).map(|k| k.0.len()),
+            Ok(200)
+        );
+        for bad in ["", "   ", &"k".repeat(201), "nøkkel", "tab\there", "nul\0"] {
+            assert_eq!(RequestKey::parse(bad), Err(RequestKeyError), "{bad:?}");
+        }
+        assert_eq!(
+            RequestKeyError.to_string(),
+            "the Idempotency-Key header must be 1 to 200 visible ASCII characters"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! command alone has as many types as everything else.
 
 use super::EnrollmentDto;
-use crate::error::ApiError;
+use crate::error::{ApiError, invalid_field};
 use cube_app::work::Registered;
 use cube_domain::fields::{FieldKey, FieldValue, FieldValues};
 use cube_domain::ids::{CalendarId, OutcomeId, ProductId};
@@ -144,13 +144,13 @@ pub struct RegisterOutcomeRequest {
 }
 
 impl RegisterOutcomeRequest {
-    /// The domain command; a bad field key or date is a 422.
+    /// The domain command; a bad field key or date is a 422 (a date names its field).
     pub fn into_domain(self) -> Result<RegisterOutcome, ApiError> {
         let mut fields = FieldValues::new();
         for (key, value) in self.fields {
             let key = FieldKey::parse(&key).map_err(|e| ApiError::App(e.into()))?;
             let value = FieldValue::try_from(value)
-                .map_err(|detail| ApiError::App(cube_app::AppError::Invalid(detail)))?;
+                .map_err(|detail| invalid_field(format_args!("fields.{key}"), detail))?;
             fields.insert(key, value);
         }
         Ok(RegisterOutcome {

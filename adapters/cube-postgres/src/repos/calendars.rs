@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
-use cube_domain::ports::{CalendarRepository, StoreError};
+use cube_domain::ports::{CalendarRepository, RecordKind, StoreError, UniqueRule};
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -103,7 +103,7 @@ impl CalendarWrites for PgUnitOfWork {
         .bind(meeting.end)
         .bind(Json(meeting));
         if self.execute(query).await? == 0 {
-            return Err(StoreError::Duplicate(format!("meeting {}", meeting.id)));
+            return Err(StoreError::Duplicate(UniqueRule::Id(RecordKind::Meeting)));
         }
         Ok(())
     }

@@ -6,11 +6,10 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{get, parse_token_kind, token_kind_text};
-use crate::error::ACCESS_TOKEN;
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
 use cube_domain::ports::CredentialWrites;
-use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
+use cube_domain::ports::{AccessToken, CredentialRepository, StoreError, UniqueRule};
 use sqlx::postgres::PgRow;
 
 fn token_from_row(row: &PgRow) -> Result<AccessToken, StoreError> {
@@ -73,7 +72,7 @@ impl CredentialWrites for PgUnitOfWork {
         .bind(token.created_at)
         .bind(token.expires_at);
         if self.execute(query).await? == 0 {
-            return Err(StoreError::Duplicate(ACCESS_TOKEN.into()));
+            return Err(StoreError::Duplicate(UniqueRule::AccessTokenHash));
         }
         Ok(())
     }

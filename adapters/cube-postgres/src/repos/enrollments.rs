@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
 use cube_domain::ports::EnrollmentWrites;
-use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
+use cube_domain::ports::{
+    EnrollmentRepository, Handout, NextCustomerRequest, RecordKind, StoreError, UniqueRule,
+};
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -224,10 +226,19 @@ impl EnrollmentWrites for PgUnitOfWork {
              ON CONFLICT DO NOTHING"
         ));
         if self.execute(bind_snapshot(query, e)?).await? == 0 {
-            return Err(StoreError::Duplicate(format!(
-                "an enrollment of customer {} in assignment {} (or enrollment {})",
-                e.customer, e.assignment, e.id
-            )));
+            // `ON CONFLICT DO NOTHING` does not say which rule the row broke: ask.
+            let customer_enrolled = sqlx::query(
+                "SELECT 1 FROM enrollments WHERE assignment_id = $1 AND customer_id = $2",
+            )
+            .bind(e.assignment.as_uuid())
+            .bind(e.customer.as_uuid());
+            return Err(StoreError::Duplicate(
+                if self.fetch_optional(customer_enrolled).await?.is_some() {
+                    UniqueRule::CustomerInAssignment
+                } else {
+                    UniqueRule::Id(RecordKind::Enrollment)
+                },
+            ));
         }
         self.versions.insert(e.id, (0, e.assignment, e.customer));
         Ok(())

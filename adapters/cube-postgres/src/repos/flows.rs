@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
 use cube_domain::ports::FlowWrites;
-use cube_domain::ports::{FlowRepository, StoreError};
+use cube_domain::ports::{FlowRepository, StoreError, UniqueRule};
 use sqlx::types::Json;
 
 #[async_trait]
@@ -103,7 +103,7 @@ impl FlowWrites for PgUnitOfWork {
         .bind(flow.name().as_str())
         .bind(Json(flow));
         if self.execute(query).await? == 0 {
-            return Err(StoreError::Duplicate(format!("published flow {version}")));
+            return Err(StoreError::Duplicate(UniqueRule::PublishedFlowVersion));
         }
         Ok(())
     }

@@ -18,7 +18,8 @@ use cube_domain::customer::Customer;
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::CustomerId;
 use cube_domain::ports::{
-    ImportBatch, ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
+    ImportBatch, ImportCounts, ImportRepository, ImportedRow, OnMatch, RecordKind, RowCustomer,
+    StoreError, UniqueRule,
 };
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -259,9 +260,9 @@ impl PgUnitOfWork {
                 .bind(&enrolled_customers)
                 .bind(sequences);
             if self.execute(query).await? != expected {
-                return Err(StoreError::Duplicate(
-                    "an enrollment with one of the batch's enrollment ids".into(),
-                ));
+                return Err(StoreError::Duplicate(UniqueRule::Id(
+                    RecordKind::Enrollment,
+                )));
             }
         }
         Ok(counts)

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, RecordKind, StoreError,
+    UniqueRule,
 };
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -63,9 +64,8 @@ impl OutboxWrites for PgUnitOfWork {
         .bind(message.created_at)
         .bind(Json(message));
         if self.execute(query).await? == 0 {
-            return Err(StoreError::Duplicate(format!(
-                "outbox message {}",
-                message.id
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutboxMessage,
             )));
         }
         Ok(())

@@ -11,11 +11,11 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_units};
 use async_trait::async_trait;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
-use cube_domain::ports::{OutcomeLog, StoreError};
+use cube_domain::ports::{OutcomeLog, RecordKind, StoreError, UniqueRule};
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -78,7 +78,7 @@ impl OutcomeLog for PgUnitOfWork {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
         let query = sqlx::query(
             "SELECT event, request_fingerprint FROM outcome_events
@@ -86,7 +86,7 @@ impl OutcomeLog for PgUnitOfWork {
         )
         .bind(assignment.as_uuid())
         .bind(user.as_uuid())
-        .bind(idempotency_key);
+        .bind(idempotency_key.as_str());
         self.fetch_optional(query)
             .await?
             .map(|row| -> Result<KeyedEvent, StoreError> {
@@ -173,12 +173,25 @@ impl OutcomeLogWrites for PgUnitOfWork {
             .bind(idempotency_key.map(|k| k.fingerprint.as_str()));
         let row = self.fetch_one(query).await?;
         if get::<i64>(&row, "appended")? == 0 {
-            return Err(StoreError::Duplicate(match idempotency_key {
-                Some(key) => format!(
-                    "an outcome event with idempotency key '{}' in assignment {} (or event {})",
-                    key.key, event.assignment, event.id
-                ),
-                None => format!("outcome event {}", event.id),
+            // `ON CONFLICT DO NOTHING` does not say which rule the row broke: a used key (a
+            // retry that raced its first request) must be told apart from a taken id.
+            let key_used = match idempotency_key {
+                Some(key) => {
+                    let query = sqlx::query(
+                        "SELECT 1 FROM outcome_events
+                         WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
+                    )
+                    .bind(event.assignment.as_uuid())
+                    .bind(event.user.map(|u| u.as_uuid()))
+                    .bind(key.key.as_str());
+                    self.fetch_optional(query).await?.is_some()
+                }
+                None => false,
+            };
+            return Err(StoreError::Duplicate(if key_used {
+                UniqueRule::IdempotencyKey
+            } else {
+                UniqueRule::Id(RecordKind::OutcomeEvent)
             }));
         }
         Ok(())

@@ -11,7 +11,7 @@ use crate::codec::{
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
@@ -24,7 +24,7 @@ impl OutcomeLog for SqliteUnit {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
         let query = sqlx::query(
             "SELECT doc, request_fingerprint FROM outcome_events \
@@ -32,7 +32,7 @@ impl OutcomeLog for SqliteUnit {
         )
         .bind(id_text(assignment.as_uuid()))
         .bind(id_text(user.as_uuid()))
-        .bind(idempotency_key.to_owned());
+        .bind(idempotency_key.as_str().to_owned());
         let row = query
             .fetch_optional(self.conn())
             .await
@@ -112,7 +112,7 @@ impl OutcomeLogWrites for SqliteUnit {
         .bind(id_text(event.to_state.as_uuid()))
         .bind(category_text(event.to_category))
         .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
-        .bind(idempotency_key.map(|k| k.key.clone()))
+        .bind(idempotency_key.map(|k| k.key.as_str().to_owned()))
         .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
         .bind(to_doc("outcome event", event)?);
         execute(self.conn(), query).await?;

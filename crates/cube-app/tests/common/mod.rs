@@ -66,6 +66,11 @@ impl Harness {
     }
 }
 
+/// A client's idempotency key, as the HTTP adapter parses it.
+pub fn request_key(text: &str) -> cube_domain::idempotency::RequestKey {
+    cube_domain::idempotency::RequestKey::parse(text).expect("a valid key")
+}
+
 pub fn command(outcome: cube_domain::ids::OutcomeId) -> RegisterOutcome {
     RegisterOutcome::new(outcome)
 }

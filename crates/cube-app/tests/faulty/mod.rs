@@ -1,7 +1,8 @@
 //! A store that fails on demand, for tests of what a failure in the middle of a unit of work
 //! leaves behind. Every method of every repository is passed on to the wrapped store; only
-//! storing a password hash and reading a customer can be made to fail. When a port gains a
-//! method, it is passed on here too.
+//! storing a password hash and reading a customer can be made to fail, an event's id made
+//! to collide, and a unit made blind to idempotency keys (the loser of a race read before the
+//! winner committed). When a port gains a method, it is passed on here too.
 
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
@@ -11,7 +12,7 @@ use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, UserId,
@@ -23,7 +24,8 @@ use cube_domain::ports::{
     CustomerKey, CustomerRepository, DataOwnerRepository, EnrollmentRepository, FailedMessage,
     FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository, NextCustomerRequest,
     OrganisationRepository, OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository,
-    ReportRepository, Store, StoreError, TimeEntryRepository, UnitOfWork, UserRepository,
+    RecordKind, ReportRepository, Store, StoreError, TimeEntryRepository, UniqueRule, UnitOfWork,
+    UserRepository,
 };
 use cube_domain::ports::{
     AssignmentWrites, CalendarWrites, CredentialWrites, CustomerWrites, DataOwnerWrites,
@@ -47,6 +49,11 @@ pub struct FaultyStore {
     inner: Arc<dyn Store>,
     pub fail_passwords: AtomicBool,
     pub fail_customer_reads: AtomicBool,
+    /// Appending an event answers `Duplicate(Id(OutcomeEvent))`: its id is taken.
+    pub duplicate_event_ids: AtomicBool,
+    /// The next unit begun finds no event by its key (then the flag clears itself): a
+    /// request that read before a concurrent one with the same key committed.
+    pub hide_keys_once: AtomicBool,
 }
 
 impl FaultyStore {
@@ -56,6 +63,8 @@ impl FaultyStore {
             inner,
             fail_passwords: AtomicBool::new(false),
             fail_customer_reads: AtomicBool::new(false),
+            duplicate_event_ids: AtomicBool::new(false),
+            hide_keys_once: AtomicBool::new(false),
         }
     }
 }
@@ -79,6 +88,8 @@ impl FaultyStore {
             inner,
             fail_passwords: self.fail_passwords.load(Ordering::SeqCst),
             fail_customer_reads: self.fail_customer_reads.load(Ordering::SeqCst),
+            duplicate_event_ids: self.duplicate_event_ids.load(Ordering::SeqCst),
+            hide_keys: self.hide_keys_once.swap(false, Ordering::SeqCst),
         })
     }
 }
@@ -88,6 +99,8 @@ struct Faulty {
     inner: Box<dyn UnitOfWork>,
     fail_passwords: bool,
     fail_customer_reads: bool,
+    duplicate_event_ids: bool,
+    hide_keys: bool,
 }
 
 #[async_trait]
@@ -368,8 +381,11 @@ impl OutcomeLog for Faulty {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
+        if self.hide_keys {
+            return Ok(None);
+        }
         self.inner
             .event_by_key(assignment, user, idempotency_key)
             .await
@@ -400,6 +416,11 @@ impl OutcomeLogWrites for Faulty {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
+        if self.duplicate_event_ids {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutcomeEvent,
+            )));
+        }
         self.inner.append_event(event, idempotency_key).await
     }
 }

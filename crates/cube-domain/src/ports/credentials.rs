@@ -55,7 +55,7 @@ pub trait CredentialRepository: Send {
 pub trait CredentialWrites: Send {
     /// Sets or replaces the user's password hash.
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError>;
-    /// Stores a new token; MUST return `Duplicate` if the hash exists.
+    /// Stores a new token; MUST return `Duplicate(AccessTokenHash)` if the hash exists.
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError>;
     /// Revokes one token; returns whether it existed.
     async fn delete_token(&mut self, token_hash: &str) -> Result<bool, StoreError>;

@@ -22,6 +22,6 @@ pub use store::{
     EnrollmentWrites, FlowRepository, FlowWrites, Handout, ImportBatch, ImportCounts,
     ImportRepository, ImportRow, ImportedRow, NextCustomerRequest, OnMatch, OrganisationRepository,
     OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog, OutcomeLogWrites, Page,
-    ProductRepository, ProductWrites, ReadUnit, RowCustomer, Store, StoreError,
-    TimeEntryRepository, TimeEntryWrites, UnitOfWork, UserRepository, UserWrites,
+    ProductRepository, ProductWrites, ReadUnit, RecordKind, RowCustomer, Store, StoreError,
+    TimeEntryRepository, TimeEntryWrites, UniqueRule, UnitOfWork, UserRepository, UserWrites,
 };

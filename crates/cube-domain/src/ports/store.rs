@@ -15,7 +15,7 @@ use crate::customer::{Customer, CustomerFilter};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
-use crate::idempotency::{IdempotencyKey, KeyedEvent};
+use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutcomeEventId, ProductId, UserId,
@@ -34,9 +34,11 @@ use time::OffsetDateTime;
 /// Why storage failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
-    /// An insert collided with a unique rule (the message names which).
+    /// An insert collided with a unique rule, named so a use case can tell the rules apart
+    /// (an idempotency-key race is answered with the first result; a duplicate meeting is
+    /// not).
     #[error("{0} already exists")]
-    Duplicate(String),
+    Duplicate(UniqueRule),
     /// A write lost a race (stale version, lease taken meanwhile): read again and retry.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -50,6 +52,61 @@ pub enum StoreError {
     /// Stored data could not be read back into the domain (a bug or a hand-edited row).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+}
+
+/// The unique rules every store keeps: which one an insert broke. Its words name what exists
+/// already ("a user with this e-mail address already exists"). Each write's doc says which
+/// rule it MUST answer, and the contract suites check the rule, not only that it is a
+/// `Duplicate`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Error)]
+pub enum UniqueRule {
+    /// Another user of the organisation has the e-mail address (by [`Email::login_key`]).
+    #[error("a user with this e-mail address")]
+    UserEmail,
+    /// The data owner has a product with the code.
+    #[error("a product with this code for the data owner")]
+    ProductCode,
+    /// The customer is enrolled in the assignment already.
+    #[error("an enrollment of this customer in the assignment")]
+    CustomerInAssignment,
+    /// The user registered an outcome in the assignment with the idempotency key already:
+    /// a retry raced the first request.
+    #[error("an outcome registered with this idempotency key in the assignment")]
+    IdempotencyKey,
+    /// The flow version is published already (versions are frozen).
+    #[error("this published flow version")]
+    PublishedFlowVersion,
+    /// An access token has the hash.
+    #[error("an access token with this hash")]
+    AccessTokenHash,
+    /// A record with the id exists (ids are made by the application, so this is a retried
+    /// insert or a bug, never the user's to fix).
+    #[error("{0} with this id")]
+    Id(RecordKind),
+    /// A rule the store knows no name for (a constraint newer than this code), in the store's
+    /// own words.
+    #[error("a row breaking the unique rule {0}")]
+    Other(String),
+}
+
+/// The records whose id is their only unique rule, for [`UniqueRule::Id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+pub enum RecordKind {
+    /// A customer.
+    #[error("a customer")]
+    Customer,
+    /// An enrollment.
+    #[error("an enrollment")]
+    Enrollment,
+    /// A meeting.
+    #[error("a meeting")]
+    Meeting,
+    /// An outcome event.
+    #[error("an outcome event")]
+    OutcomeEvent,
+    /// An outbox message.
+    #[error("an outbox message")]
+    OutboxMessage,
 }
 
 /// A page of a list.
@@ -267,7 +324,7 @@ pub trait UserRepository: Send {
 /// The writes of [`UserRepository`]: only a [`UnitOfWork`] has them.
 #[async_trait]
 pub trait UserWrites: Send {
-    /// Inserts or updates; MUST return `Duplicate` when another user of the same
+    /// Inserts or updates; MUST return `Duplicate(UserEmail)` when another user of the same
     /// organisation has the e-mail, by [`Email::login_key`] (`Kari@x.no` and `kari@x.no` are
     /// one address). A user of another organisation with the address is no conflict: telling
     /// one organisation that an address is taken elsewhere would reveal another's users.
@@ -341,7 +398,8 @@ pub trait ProductRepository: Send {
 /// The writes of [`ProductRepository`]: only a [`UnitOfWork`] has them.
 #[async_trait]
 pub trait ProductWrites: Send {
-    /// Inserts or updates; MUST return `Duplicate` when the data owner has the code already.
+    /// Inserts or updates; MUST return `Duplicate(ProductCode)` when the data owner has the code
+    /// already.
     async fn save_product(&mut self, product: &Product) -> Result<(), StoreError>;
 }
 
@@ -377,8 +435,8 @@ pub trait FlowWrites: Send {
     async fn save_flow_draft(&mut self, draft: &FlowDraft) -> Result<(), StoreError>;
     /// Removes the flow's draft (after publishing it).
     async fn delete_flow_draft(&mut self, id: FlowId) -> Result<(), StoreError>;
-    /// Stores a published version; MUST return `Duplicate` if that version exists (versions
-    /// are frozen).
+    /// Stores a published version; MUST return `Duplicate(PublishedFlowVersion)` if that
+    /// version exists (versions are frozen).
     async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError>;
 }
 
@@ -434,7 +492,7 @@ pub trait CalendarRepository: Send {
 pub trait CalendarWrites: Send {
     /// Inserts or updates.
     async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError>;
-    /// Books a meeting; MUST return `Duplicate` if the id exists.
+    /// Books a meeting; MUST return `Duplicate(Id(Meeting))` if the id exists.
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError>;
 }
 
@@ -475,7 +533,9 @@ pub trait EnrollmentRepository: Send {
 /// The writes of [`EnrollmentRepository`]: only a [`UnitOfWork`] has them.
 #[async_trait]
 pub trait EnrollmentWrites: Send {
-    /// Enrolls; MUST return `Duplicate` when the customer is already in the assignment.
+    /// Enrolls; MUST return `Duplicate(CustomerInAssignment)` when the customer is already in
+    /// the assignment (checked before the id), `Duplicate(Id(Enrollment))` when only the id
+    /// exists.
     async fn insert_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
     /// Writes the enrollment's new "now"; MUST return `Conflict` if it does not exist, or
     /// if it was changed by another unit of work since this one read it (no lost updates).
@@ -504,7 +564,7 @@ pub trait OutcomeLog: Send {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError>;
     /// One event.
     async fn event(&mut self, id: OutcomeEventId) -> Result<Option<OutcomeEvent>, StoreError>;
@@ -526,8 +586,9 @@ pub trait OutcomeLog: Send {
 #[async_trait]
 pub trait OutcomeLogWrites: Send {
     /// Appends an event. With an idempotency key, stores its fingerprint with it, and MUST
-    /// return `Duplicate` when an event with that key exists for the same assignment and the
-    /// same user (`event.user`, which a keyed event always has; `event_by_key` then finds
+    /// return `Duplicate(IdempotencyKey)` when an event with that key exists for the same
+    /// assignment and the same user (checked before the id; `Duplicate(Id(OutcomeEvent))`
+    /// when only the id exists) (`event.user`, which a keyed event always has; `event_by_key` then finds
     /// the first one). Another user's event with the same key is no collision.
     async fn append_event(
         &mut self,
@@ -705,7 +766,8 @@ pub trait OutboxRepository: Send {
 /// The writes of [`OutboxRepository`]: only a [`UnitOfWork`] has them.
 #[async_trait]
 pub trait OutboxWrites: Send {
-    /// Enqueues a message, delivered only if this unit of work commits.
+    /// Enqueues a message, delivered only if this unit of work commits; MUST return
+    /// `Duplicate(Id(OutboxMessage))` if the id exists.
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
     /// Claims up to `limit` pending messages that are due at `now` (never tried, or their
     /// retry time or earlier claim has passed), in the order of `pending_messages`, and MUST

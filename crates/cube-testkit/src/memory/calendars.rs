@@ -7,6 +7,7 @@ use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
+use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -79,7 +80,7 @@ impl CalendarWrites for MemoryUnit {
     }
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
         if self.data.meetings.contains_key(&meeting.id) {
-            return Err(StoreError::Duplicate(format!("meeting {}", meeting.id)));
+            return Err(StoreError::Duplicate(UniqueRule::Id(RecordKind::Meeting)));
         }
         self.put(
             |d| &mut d.calendar_meetings,

@@ -6,6 +6,7 @@ use super::MemoryUnit;
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
 use cube_domain::ports::CredentialWrites;
+use cube_domain::ports::UniqueRule;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
 
 impl MemoryUnit {
@@ -49,9 +50,7 @@ impl CredentialWrites for MemoryUnit {
     }
     async fn insert_token(&mut self, token: &AccessToken) -> Result<(), StoreError> {
         if self.data.tokens.contains_key(&token.token_hash) {
-            return Err(StoreError::Duplicate(
-                "an access token with this hash".into(),
-            ));
+            return Err(StoreError::Duplicate(UniqueRule::AccessTokenHash));
         }
         self.put(
             |d| &mut d.user_tokens,

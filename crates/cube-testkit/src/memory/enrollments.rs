@@ -8,6 +8,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
+use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
 impl MemoryUnit {
@@ -52,10 +53,8 @@ impl MemoryUnit {
         self.data.enrollments.get(&(*assignment, *sequence, id))
     }
 
-    fn duplicate_enrollment(assignment: AssignmentId, customer: CustomerId) -> StoreError {
-        StoreError::Duplicate(format!(
-            "an enrollment of customer {customer} in assignment {assignment}"
-        ))
+    fn duplicate_enrollment() -> StoreError {
+        StoreError::Duplicate(UniqueRule::CustomerInAssignment)
     }
 }
 
@@ -141,12 +140,11 @@ impl EnrollmentWrites for MemoryUnit {
             .enrollment_of
             .contains_key(&(assignment, customer))
         {
-            return Err(Self::duplicate_enrollment(assignment, customer));
+            return Err(Self::duplicate_enrollment());
         }
         if self.data.enrollment_keys.contains_key(&enrollment.id()) {
-            return Err(StoreError::Duplicate(format!(
-                "enrollment {}",
-                enrollment.id()
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::Enrollment,
             )));
         }
         self.index_enrollment(enrollment);

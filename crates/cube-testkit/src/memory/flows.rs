@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{DataOwnerId, FlowId};
 use cube_domain::ports::FlowWrites;
+use cube_domain::ports::UniqueRule;
 use cube_domain::ports::{FlowRepository, StoreError};
 use std::collections::BTreeMap;
 
@@ -71,10 +72,7 @@ impl FlowWrites for MemoryUnit {
     }
     async fn save_published_flow(&mut self, flow: &PublishedFlow) -> Result<(), StoreError> {
         if self.data.published_flows.contains_key(&flow.version()) {
-            return Err(StoreError::Duplicate(format!(
-                "published flow version {}",
-                flow.version()
-            )));
+            return Err(StoreError::Duplicate(UniqueRule::PublishedFlowVersion));
         }
         self.put(|d| &mut d.published_flows, flow.version(), flow.clone());
         Ok(())

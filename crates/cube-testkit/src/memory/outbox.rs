@@ -9,6 +9,7 @@ use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
 };
+use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -42,9 +43,8 @@ impl OutboxRepository for MemoryUnit {
 impl OutboxWrites for MemoryUnit {
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
         if self.data.outbox_ids.contains_key(&message.id) {
-            return Err(StoreError::Duplicate(format!(
-                "outbox message {}",
-                message.id
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutboxMessage,
             )));
         }
         let number = self.bump(|d| &mut d.outbox_counter);

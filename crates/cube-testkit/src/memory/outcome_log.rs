@@ -3,11 +3,12 @@
 
 use super::{MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{OutcomeLog, StoreError};
+use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
 impl MemoryUnit {
@@ -27,13 +28,13 @@ impl OutcomeLog for MemoryUnit {
         &mut self,
         assignment: AssignmentId,
         user: UserId,
-        idempotency_key: &str,
+        idempotency_key: &RequestKey,
     ) -> Result<Option<KeyedEvent>, StoreError> {
-        let Some((id, fingerprint)) =
-            self.data
-                .event_keys
-                .get(&(assignment, Some(user), idempotency_key.to_owned()))
-        else {
+        let Some((id, fingerprint)) = self.data.event_keys.get(&(
+            assignment,
+            Some(user),
+            idempotency_key.as_str().to_owned(),
+        )) else {
             return Ok(None);
         };
         Ok(self
@@ -89,18 +90,20 @@ impl OutcomeLogWrites for MemoryUnit {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
-        if self.data.event_index.contains_key(&event.id) {
-            return Err(StoreError::Duplicate(format!("outcome event {}", event.id)));
-        }
+        // The key first: a retry that raced its first request must be told apart from an
+        // id collision.
         if let Some(key) = idempotency_key
-            && self
-                .data
-                .event_keys
-                .contains_key(&(event.assignment, event.user, key.key.clone()))
+            && self.data.event_keys.contains_key(&(
+                event.assignment,
+                event.user,
+                key.key.as_str().to_owned(),
+            ))
         {
-            return Err(StoreError::Duplicate(format!(
-                "an outcome registered with idempotency key '{}' in this assignment",
-                key.key
+            return Err(StoreError::Duplicate(UniqueRule::IdempotencyKey));
+        }
+        if self.data.event_index.contains_key(&event.id) {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutcomeEvent,
             )));
         }
         let position = self.data.events.len();
@@ -122,7 +125,7 @@ impl OutcomeLogWrites for MemoryUnit {
         if let Some(key) = idempotency_key {
             self.put(
                 |d| &mut d.event_keys,
-                (event.assignment, event.user, key.key.clone()),
+                (event.assignment, event.user, key.key.as_str().to_owned()),
                 (event.id, key.fingerprint.clone()),
             );
         }

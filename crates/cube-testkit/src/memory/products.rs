@@ -5,6 +5,7 @@ use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::ids::{DataOwnerId, ProductId};
 use cube_domain::ports::ProductWrites;
+use cube_domain::ports::UniqueRule;
 use cube_domain::ports::{ProductRepository, StoreError};
 use cube_domain::product::Product;
 
@@ -34,10 +35,7 @@ impl ProductWrites for MemoryUnit {
                 && other.data_owner() == product.data_owner()
                 && other.code() == product.code()
         }) {
-            return Err(StoreError::Duplicate(format!(
-                "a product with code '{}' in this data owner",
-                product.code()
-            )));
+            return Err(StoreError::Duplicate(UniqueRule::ProductCode));
         }
         self.put(|d| &mut d.products, product.id(), product.clone());
         Ok(())

@@ -5,6 +5,7 @@ use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::access::User;
 use cube_domain::ids::{OrganisationId, UserId};
+use cube_domain::ports::UniqueRule;
 use cube_domain::ports::UserWrites;
 use cube_domain::ports::{StoreError, UserRepository};
 use cube_domain::values::Email;
@@ -47,10 +48,7 @@ impl UserWrites for MemoryUnit {
                 && other.email.login_key() == user.email.login_key()
                 && other.id != user.id
         }) {
-            return Err(StoreError::Duplicate(format!(
-                "a user with e-mail {}",
-                user.email
-            )));
+            return Err(StoreError::Duplicate(UniqueRule::UserEmail));
         }
         self.put(|d| &mut d.users, user.id, user.clone());
         Ok(())

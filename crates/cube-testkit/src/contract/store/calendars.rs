@@ -1,21 +1,15 @@
 //! Contract cases for calendars and meetings: round trips, the unique meeting id, and the
 //! two time windows (overlapping a calendar's window, starting in an assignment's window).
 
+use super::duplicate;
 use crate::contract::{Setup, SharedStore, at, setup};
 use crate::fixtures::name;
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, MeetingId,
 };
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
-use cube_domain::ports::{IdGenerator, StoreError};
+use cube_domain::ports::{IdGenerator, RecordKind, UniqueRule};
 use time::OffsetDateTime;
-
-fn duplicate<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
-    assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "{what} MUST be refused with StoreError::Duplicate, got {result:?}"
-    );
-}
 
 /// Calendars are read back as saved and listed per data owner.
 pub async fn calendars_round_trip_and_list(store: SharedStore) {
@@ -66,7 +60,8 @@ fn meeting(
     }
 }
 
-/// A meeting is read back as booked; booking an existing id MUST be `Duplicate`.
+/// A meeting is read back as booked; booking an existing id MUST be
+/// `Duplicate(Id(Meeting))`.
 pub async fn meetings_round_trip_and_duplicate_id(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
     let booked = meeting(
@@ -89,7 +84,11 @@ pub async fn meetings_round_trip_and_duplicate_id(store: SharedStore) {
         end: at(150),
         ..booked.clone()
     };
-    duplicate(uow.insert_meeting(&again).await, "a meeting id that exists");
+    duplicate(
+        uow.insert_meeting(&again).await,
+        UniqueRule::Id(RecordKind::Meeting),
+        "a meeting id that exists",
+    );
     drop(uow);
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.meeting(booked.id).await.expect("read"), Some(booked));

@@ -1,6 +1,7 @@
 //! Contract cases for the catalogue side: organisations, users, data owners, customers,
 //! products, flows and assignments.
 
+use super::duplicate;
 use crate::contract::{SharedStore, setup};
 use crate::fixtures::World;
 use crate::fixtures::name;
@@ -12,17 +13,10 @@ use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
     AssignmentId, CustomerId, DataOwnerId, FlowId, OrganisationId, ProductId, UserId,
 };
-use cube_domain::ports::{CustomerKey, IdGenerator, Page, StoreError};
+use cube_domain::ports::{CustomerKey, IdGenerator, Page, UniqueRule};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
-
-fn duplicate<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
-    assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "{what} MUST be refused with StoreError::Duplicate, got {result:?}"
-    );
-}
 
 /// An organisation is read back as saved, in the same unit and after commit; saving again
 /// updates it; an unknown id is `None`.
@@ -100,7 +94,8 @@ pub async fn users_round_trip_by_id_email_and_organisation(store: SharedStore) {
     );
 }
 
-/// Saving a user whose e-mail another user of the organisation has MUST be `Duplicate`;
+/// Saving a user whose e-mail another user of the organisation has MUST be
+/// `Duplicate(UserEmail)`;
 /// saving a user again with its own e-mail is an update.
 pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
@@ -111,6 +106,7 @@ pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     duplicate(
         uow.save_user(&impostor).await,
+        UniqueRule::UserEmail,
         "a new user with a taken e-mail",
     );
     drop(uow);
@@ -120,6 +116,7 @@ pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     duplicate(
         uow.save_user(&moved).await,
+        UniqueRule::UserEmail,
         "an existing user changing to a taken e-mail",
     );
     drop(uow);
@@ -145,7 +142,7 @@ pub async fn user_email_taken_by_another_user_is_duplicate(store: SharedStore) {
 
 /// A login e-mail is one address whatever the case of its letters (`Email::login_key`):
 /// `users_by_email` MUST find the user under any casing, and another user of the same
-/// organisation MUST NOT take the address in another casing (`Duplicate`). Another
+/// organisation MUST NOT take the address in another casing (`Duplicate(UserEmail)`). Another
 /// organisation's user MAY have it (an address may log in to several organisations; refusing
 /// would tell one organisation about another's users): `users_by_email` then MUST list both,
 /// by organisation id.
@@ -168,6 +165,7 @@ pub async fn user_emails_are_one_login_whatever_their_case(store: SharedStore) {
     twin.email = shouted.clone();
     duplicate(
         uow.save_user(&twin).await,
+        UniqueRule::UserEmail,
         "a new user whose e-mail differs from another's of the organisation only by case",
     );
     drop(uow);
@@ -463,7 +461,7 @@ pub async fn products_round_trip_and_list_by_name(store: SharedStore) {
     assert_eq!(uow.products(elsewhere).await.expect("list"), vec![]);
 }
 
-/// A product code the data owner has already MUST be `Duplicate`; the same code in another
+/// A product code the data owner has already MUST be `Duplicate(ProductCode)`; the same code in another
 /// data owner, and saving a product again, are fine.
 pub async fn product_code_taken_in_the_data_owner_is_duplicate(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
@@ -483,6 +481,7 @@ pub async fn product_code_taken_in_the_data_owner_is_duplicate(store: SharedStor
     let mut uow = store.begin().await.expect("begin");
     duplicate(
         uow.save_product(&same_owner).await,
+        UniqueRule::ProductCode,
         "a product code taken in the data owner",
     );
     drop(uow);
@@ -575,7 +574,8 @@ pub async fn published_flows_round_trip_latest_and_list(store: SharedStore) {
     );
 }
 
-/// Saving a published version that exists MUST be `Duplicate`: versions are frozen.
+/// Saving a published version that exists MUST be `Duplicate(PublishedFlowVersion)`:
+/// versions are frozen.
 pub async fn published_flow_version_is_frozen(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
     let mut draft = s.world.sales_flow.as_draft().clone();
@@ -584,6 +584,7 @@ pub async fn published_flow_version_is_frozen(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     duplicate(
         uow.save_published_flow(&rewritten).await,
+        UniqueRule::PublishedFlowVersion,
         "an existing published version",
     );
     drop(uow);

@@ -3,9 +3,10 @@
 //! time or all of a user's at once). The store keeps expired tokens: whether a token still
 //! works is the caller's check (`AccessToken::is_valid_at`).
 
+use super::duplicate;
 use crate::contract::{SharedStore, at, setup};
 use cube_domain::ids::UserId;
-use cube_domain::ports::{AccessToken, StoreError, TokenKind};
+use cube_domain::ports::{AccessToken, TokenKind, UniqueRule};
 use time::OffsetDateTime;
 
 /// A token hash as the HTTP adapter makes them: 64 lower-case hex digits (SHA-256).
@@ -71,7 +72,7 @@ pub async fn password_hash_is_set_replaced_and_read(store: SharedStore) {
 }
 
 /// Tokens are read back whole by their hash (both kinds, with and without an expiry); an
-/// unknown hash is `None`; inserting a hash that exists MUST be `Duplicate` and leaves the
+/// unknown hash is `None`; inserting a hash that exists MUST be `Duplicate(AccessTokenHash)` and leaves the
 /// stored token as it was.
 pub async fn tokens_round_trip_and_a_taken_hash_is_duplicate(store: SharedStore) {
     let s = setup(store.as_ref(), 0).await;
@@ -101,9 +102,10 @@ pub async fn tokens_round_trip_and_a_taken_hash_is_duplicate(store: SharedStore)
     assert_eq!(uow.token(&hash(3)).await.expect("read"), None);
     let taken = token(1, other, TokenKind::Api, at(10), None);
     let result = uow.insert_token(&taken).await;
-    assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "a token hash that exists MUST be refused with StoreError::Duplicate, got {result:?}"
+    duplicate(
+        result,
+        UniqueRule::AccessTokenHash,
+        "a token hash that exists",
     );
     drop(uow);
 

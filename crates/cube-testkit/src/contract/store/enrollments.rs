@@ -1,14 +1,15 @@
 //! Contract cases for the working side: enrollments, follow-ups and the outcome log.
 
+use super::duplicate;
 use crate::contract::{Setup, SharedStore, at, setup, with};
 use crate::fixtures::SalesFlow;
 use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
-use cube_domain::ports::{IdGenerator, StoreError};
+use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
 use time::{Duration, OffsetDateTime};
 
 fn by_id(mut enrollments: Vec<Enrollment>) -> Vec<Enrollment> {
@@ -88,17 +89,37 @@ pub async fn enrollments_round_trip_and_lookups(store: SharedStore) {
     assert_eq!(uow.enrollment(nowhere).await.expect("read"), None);
 }
 
-/// A second enrollment of a customer in an assignment MUST be `Duplicate`; the same customer
-/// in another assignment is fine.
+/// A second enrollment of a customer in an assignment MUST be
+/// `Duplicate(CustomerInAssignment)`, a taken id elsewhere `Duplicate(Id(Enrollment))`; the
+/// same customer in another assignment is fine.
 pub async fn enrollment_is_unique_per_assignment(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
     let a = s.world.assignment.id();
     let again = enroll(&s, a, 0, 2);
     let mut uow = store.begin().await.expect("begin");
-    let result = uow.insert_enrollment(&again).await;
-    assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "a second enrollment of a customer in an assignment MUST be Duplicate, got {result:?}"
+    duplicate(
+        uow.insert_enrollment(&again).await,
+        UniqueRule::CustomerInAssignment,
+        "a second enrollment of a customer in an assignment",
+    );
+    drop(uow);
+
+    // Only the id is taken (another assignment): a different rule, told apart.
+    let taken = s.world.enrollments[0].id();
+    let same_id = Enrollment::new(
+        taken,
+        AssignmentId::from_uuid(s.ids.next_id()),
+        s.world.customers[0].id(),
+        SalesFlow::TO_CALL,
+        None,
+        1,
+        at(0),
+    );
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.insert_enrollment(&same_id).await,
+        UniqueRule::Id(RecordKind::Enrollment),
+        "an enrollment id that exists",
     );
     drop(uow);
 
@@ -419,14 +440,19 @@ pub async fn events_window_is_half_open_and_per_assignment(store: SharedStore) {
 }
 
 /// The key `key` sent with a request whose fingerprint is `fingerprint`.
+fn request_key(key: &str) -> RequestKey {
+    RequestKey::parse(key).expect("a valid key")
+}
+
 fn keyed(key: &str, fingerprint: &str) -> IdempotencyKey {
     IdempotencyKey {
-        key: key.to_owned(),
+        key: request_key(key),
         fingerprint: RequestFingerprint::from_stored(fingerprint.to_owned()),
     }
 }
 
-/// An idempotency key the same user already used in the assignment MUST be `Duplicate`;
+/// An idempotency key the same user already used in the assignment MUST be
+/// `Duplicate(IdempotencyKey)`;
 /// `event_by_key` finds the first event with the fingerprint stored with it, and only for
 /// that user; the same key of another user, or in another assignment, is no collision.
 pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStore) {
@@ -446,10 +472,7 @@ pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStor
     let result = uow
         .append_event(&retry, Some(&keyed("click-1", "f2")))
         .await;
-    assert!(
-        matches!(result, Err(StoreError::Duplicate(_))),
-        "a used idempotency key MUST be Duplicate, got {result:?}"
-    );
+    duplicate(result, UniqueRule::IdempotencyKey, "a used idempotency key");
     drop(uow);
 
     let b = AssignmentId::from_uuid(s.ids.next_id());
@@ -477,28 +500,78 @@ pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStor
         })
     };
     assert_eq!(
-        uow.event_by_key(a, me, "click-1").await.expect("read"),
+        uow.event_by_key(a, me, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&first, "f1")
     );
     assert_eq!(
-        uow.event_by_key(a, other, "click-1").await.expect("read"),
+        uow.event_by_key(a, other, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&theirs, "f4"),
         "a key is found only for its own user"
     );
     assert_eq!(
-        uow.event_by_key(b, me, "click-1").await.expect("read"),
+        uow.event_by_key(b, me, &request_key("click-1"))
+            .await
+            .expect("read"),
         found(&in_b, "f3")
     );
     assert_eq!(
-        uow.event_by_key(a, me, "click-2").await.expect("read"),
+        uow.event_by_key(a, me, &request_key("click-2"))
+            .await
+            .expect("read"),
         None
     );
     let stranger = UserId::from_uuid(s.ids.next_id());
     assert_eq!(
-        uow.event_by_key(a, stranger, "click-1")
+        uow.event_by_key(a, stranger, &request_key("click-1"))
             .await
             .expect("read"),
         None
     );
     assert_eq!(uow.event(retry.id).await.expect("read"), None);
+}
+
+/// An outcome event whose id exists MUST be `Duplicate(Id(OutcomeEvent))`, keyed with a new
+/// key or not keyed, and a new event under a used key `Duplicate(IdempotencyKey)`: the use
+/// case answers only the second with the first registration's result, so a store that
+/// names one for the other would replay a stranger's registration or refuse a retry.
+pub async fn outcome_event_id_taken_is_told_apart_from_a_used_key(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let e0 = &s.world.enrollments[0];
+    let first = no_answer(&s, e0, at(10));
+    let mut uow = store.begin().await.expect("begin");
+    uow.append_event(&first, Some(&keyed("click-1", "f1")))
+        .await
+        .expect("append");
+    uow.commit().await.expect("commit");
+
+    let same_id = OutcomeEvent {
+        occurred_at: at(11),
+        ..first.clone()
+    };
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.append_event(&same_id, Some(&keyed("click-2", "f2")))
+            .await,
+        UniqueRule::Id(RecordKind::OutcomeEvent),
+        "an event id that exists, under a new key",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.append_event(&same_id, None).await,
+        UniqueRule::Id(RecordKind::OutcomeEvent),
+        "an event id that exists, with no key",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.append_event(&no_answer(&s, e0, at(12)), Some(&keyed("click-1", "f3")))
+            .await,
+        UniqueRule::IdempotencyKey,
+        "a new event under a used key",
+    );
 }

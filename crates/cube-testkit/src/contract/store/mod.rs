@@ -17,3 +17,19 @@ pub use enrollments::*;
 pub use search::*;
 pub use times::*;
 pub use units::*;
+
+use cube_domain::ports::{StoreError, UniqueRule};
+
+/// Asserts that `what` was refused as a duplicate of exactly `rule`: a store naming another
+/// rule would make a use case mistake, say, a duplicate meeting for an idempotency race.
+fn duplicate<T: std::fmt::Debug>(result: Result<T, StoreError>, rule: UniqueRule, what: &str) {
+    match result {
+        Err(StoreError::Duplicate(got)) => assert_eq!(
+            got, rule,
+            "{what} MUST be refused with StoreError::Duplicate({rule:?}), got Duplicate({got:?})"
+        ),
+        other => {
+            panic!("{what} MUST be refused with StoreError::Duplicate({rule:?}), got {other:?}")
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! a unit that rolls back) and for the ports written alongside the work: time entries, the
 //! outbox and batched imports.
 
+use super::duplicate;
 use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, World, name};
 use cube_domain::access::Organisation;
@@ -10,7 +11,7 @@ use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
-use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OrganisationId, OutboxMessageId,
     OutcomeEventId, ProductId, SegmentId, TimeEntryId,
@@ -19,7 +20,7 @@ use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
 use cube_domain::ports::{
     ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, ImportedRow,
-    OnMatch, OutboxMessage, OutboxPayload, Page, RowCustomer, SmsMessage,
+    OnMatch, OutboxMessage, OutboxPayload, Page, RecordKind, RowCustomer, SmsMessage, UniqueRule,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -301,6 +302,37 @@ pub async fn read_unit_sees_committed_work(store: SharedStore) {
     );
 }
 
+/// Enqueueing a message whose id exists MUST be `Duplicate(Id(OutboxMessage))`, and the
+/// first message stays as it was.
+pub async fn outbox_message_id_taken_is_duplicate(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let first = sms(&s, at(1), "first");
+    let mut uow = store.begin().await.expect("begin");
+    uow.enqueue(&first).await.expect("enqueue");
+    uow.commit().await.expect("commit");
+    let again = OutboxMessage {
+        created_at: at(2),
+        ..sms(&s, at(2), "again")
+    };
+    let again = OutboxMessage {
+        id: first.id,
+        ..again
+    };
+    let mut uow = store.begin().await.expect("begin");
+    duplicate(
+        uow.enqueue(&again).await,
+        UniqueRule::Id(RecordKind::OutboxMessage),
+        "an outbox message id that exists",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("read"),
+        vec![first],
+        "a refused message MUST leave the first one as it was"
+    );
+}
+
 /// A message enqueued in a unit that is dropped is never pending.
 pub async fn rolled_back_enqueue_is_never_pending(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
@@ -403,7 +435,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
         .await
         .expect("write");
     let ghost = IdempotencyKey {
-        key: "ghost-key".into(),
+        key: RequestKey::parse("ghost-key").expect("valid"),
         fingerprint: RequestFingerprint::from_stored("f".into()),
     };
     uow.append_event(&event, Some(&ghost)).await.expect("write");
@@ -440,7 +472,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     assert_eq!(uow.event(event.id).await.expect("read"), None);
     let keyed_by = event.user.unwrap_or(w.admin.id);
     assert_eq!(
-        uow.event_by_key(a, keyed_by, "ghost-key")
+        uow.event_by_key(a, keyed_by, &ghost.key)
             .await
             .expect("read"),
         None
