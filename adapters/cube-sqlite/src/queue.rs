@@ -37,6 +37,7 @@ use cube_domain::queue::Tier;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqliteConnection};
 use std::fmt::Write as _;
+use uuid::Uuid;
 
 /// The asker's own live reservation, renewed. Parameters as `head_args`.
 const HELD: &str = concat!(
@@ -86,10 +87,37 @@ const SHARED: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_s
     ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
 
 /// A ready row `e` of the pool, spelled so the partial ready indexes apply. Parameters as
-/// `HELD`, and `?5` now less the retry delay.
-const READY: &str = "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
-      AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
-      AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)";
+/// `HELD`, and `?5` now less the retry delay. A macro so the statements below are constants.
+macro_rules! ready {
+    () => {
+        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+         AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
+         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)"
+    };
+}
+
+/// The first ready row in import order.
+const POOL_BY_SEQUENCE: &str = concat!(
+    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+    ready!(),
+    " ORDER BY e.sequence, e.id LIMIT 1"
+);
+
+/// The first ready row of segment `?6` in import order.
+const POOL_OF_SEGMENT: &str = concat!(
+    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment WHERE ",
+    ready!(),
+    " AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
+);
+
+/// The first ready row in none of the segments `?6` (a JSON array), in import order.
+const POOL_OUTSIDE_SEGMENTS: &str = concat!(
+    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+    ready!(),
+    " AND (e.segment_id IS NULL \
+       OR e.segment_id NOT IN (SELECT j.value FROM json_each(?6) AS j)) \
+     ORDER BY e.sequence, e.id LIMIT 1"
+);
 
 /// Reserves the chosen row. `?1` seller, `?2` lease end, `?3` the enrollment.
 const RESERVE: &str = concat!(
@@ -104,7 +132,7 @@ enum Plan {
     Sequence,
     /// The segments in rank order (ids, first occurrence each), each in import order, then
     /// the customers in none of them.
-    Segments(Vec<String>),
+    Segments(Vec<Uuid>),
     /// Sorted by the rules.
     Sorted,
 }
@@ -113,7 +141,7 @@ enum Plan {
 /// (import order does: `sequence` is unique in an assignment, so rules after it never
 /// decide); a segment order without segments ranks all alike and is skipped.
 fn plan(setup: &AssignmentSetup) -> Plan {
-    let mut segments: Option<Vec<String>> = None;
+    let mut segments: Option<Vec<Uuid>> = None;
     for rule in &setup.priority {
         match rule {
             PriorityRule::ImportOrder => {
@@ -123,9 +151,9 @@ fn plan(setup: &AssignmentSetup) -> Plan {
             // A second segment order after the first ranks nothing differently.
             PriorityRule::SegmentOrder if segments.is_some() => {}
             PriorityRule::SegmentOrder => {
-                let mut ids: Vec<String> = Vec::new();
+                let mut ids: Vec<Uuid> = Vec::new();
                 for segment in &setup.segments {
-                    let id = id_text(segment.id.as_uuid());
+                    let id = segment.id.as_uuid();
                     if !ids.contains(&id) {
                         ids.push(id);
                     }
@@ -155,7 +183,11 @@ fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
 /// The pool sorted by the setup's rules: the statement and its arguments.
 fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
     let mut args = pool_args(request)?;
-    let mut sql = format!("SELECT e.id FROM enrollments AS e WHERE {READY} ORDER BY ");
+    let mut sql = String::from(concat!(
+        "SELECT e.id FROM enrollments AS e WHERE ",
+        ready!(),
+        " ORDER BY "
+    ));
     let mut next = 6;
     for (expr, direction) in rule_terms(&request.setup) {
         let mut text = expr.sql.to_owned();
@@ -182,45 +214,24 @@ async fn pool(
     request: &NextCustomerRequest,
 ) -> Result<Option<String>, StoreError> {
     match plan(&request.setup) {
-        Plan::Sequence => {
-            let sql = format!(
-                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
-                 WHERE {READY} ORDER BY e.sequence, e.id LIMIT 1"
-            );
-            first_id(conn, &sql, pool_args(request)?).await
-        }
+        Plan::Sequence => first_id(conn, POOL_BY_SEQUENCE, pool_args(request)?).await,
         Plan::Segments(segments) => {
-            let sql = format!(
-                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment \
-                 WHERE {READY} AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
-            );
             for segment in &segments {
                 let mut args = pool_args(request)?;
-                bind(&mut args, Value::Text(segment.clone()))?;
-                if let Some(id) = first_id(conn, &sql, args).await? {
+                bind(&mut args, Value::Text(id_text(*segment)))?;
+                if let Some(id) = first_id(conn, POOL_OF_SEGMENT, args).await? {
                     return Ok(Some(id));
                 }
             }
-            let sql = format!(
-                "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
-                 WHERE {READY} AND (e.segment_id IS NULL \
-                   OR e.segment_id NOT IN (SELECT j.value FROM json_each(?6) AS j)) \
-                 ORDER BY e.sequence, e.id LIMIT 1"
-            );
             let mut args = pool_args(request)?;
-            bind(&mut args, Value::Text(id_list_of(&segments)))?;
-            first_id(conn, &sql, args).await
+            bind(&mut args, Value::Text(id_list(segments.iter().copied())))?;
+            first_id(conn, POOL_OUTSIDE_SEGMENTS, args).await
         }
         Plan::Sorted => {
             let (sql, args) = sorted_pool(request)?;
             first_id(conn, &sql, args).await
         }
     }
-}
-
-/// A JSON array of id texts, for `json_each`.
-fn id_list_of(ids: &[String]) -> String {
-    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// The id the statement finds, if any.
@@ -435,44 +446,36 @@ mod tests {
         let Plan::Segments(segments) = plan(&segmented.setup) else {
             panic!("the default setup reads segments");
         };
-        let by_segment = format!(
-            "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment \
-             WHERE {READY} AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
-        );
         let mut segment_args = pool_args(&segmented).expect("args");
-        bind(&mut segment_args, Value::Text(segments[0].clone())).expect("bind");
-        let sequence = format!(
-            "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready \
-             WHERE {READY} ORDER BY e.sequence, e.id LIMIT 1"
-        );
+        bind(&mut segment_args, Value::Text(id_text(segments[0]))).expect("bind");
         let cases = [
             (
                 "personal",
-                PERSONAL.to_owned(),
+                PERSONAL,
                 head_args(&plain).expect("args"),
                 "enrollments_personal_due",
             ),
             (
                 "shared",
-                SHARED.to_owned(),
+                SHARED,
                 head_args(&plain).expect("args"),
                 "enrollments_shared_due",
             ),
             (
                 "import order",
-                sequence,
+                POOL_BY_SEQUENCE,
                 pool_args(&plain).expect("args"),
                 "enrollments_ready",
             ),
             (
                 "a segment",
-                by_segment,
+                POOL_OF_SEGMENT,
                 segment_args,
                 "enrollments_ready_by_segment",
             ),
         ];
         for (what, sql, args, index) in cases {
-            let plan = query_plan(&mut conn, &sql, args).await;
+            let plan = query_plan(&mut conn, sql, args).await;
             assert!(plan.contains(index), "{what}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{what} sorts: {plan}");
         }
