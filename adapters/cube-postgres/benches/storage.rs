@@ -47,8 +47,8 @@ use cube_domain::ids::{
     StateId, UserId,
 };
 use cube_domain::outcome::{
-    self, NewIds, OutcomeClass, OutcomeEvent, ProductLine, ProductLineRequest, RegisterOutcome,
-    Registrar, RegistrationContext,
+    self, NewIds, OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine, ProductLineRequest,
+    RegisterOutcome, Registrar, RegistrationContext,
 };
 use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
@@ -773,7 +773,7 @@ async fn load(
     };
     let mut templates = Vec::new();
     for kind in &kinds {
-        let event = OutcomeEvent {
+        let event = OutcomeEvent::from(OutcomeEventRecord {
             id: OutcomeEventId::from_uuid(Uuid::nil()),
             assignment: world.assignment.id(),
             enrollment: EnrollmentId::from_uuid(Uuid::nil()),
@@ -795,7 +795,7 @@ async fn load(
             meeting: None,
             follow_up: None,
             note: None,
-        };
+        });
         let mut value = serde_json::to_value(&event)?;
         if let Value::Object(map) = &mut value {
             map.retain(|_, v| !v.is_null());
@@ -994,11 +994,11 @@ async fn check_events(
             .ok_or(format!("loaded event {g} not found"))?;
         let m = (g * 7919) % loader.enrollments;
         let at = loader.start + time::Duration::seconds_f64(g as f64 * loader.step);
-        let off = (event.occurred_at - at).abs();
-        if event.id != id
-            || event.assignment != world.assignment.id()
-            || event.enrollment.as_uuid() != patterned_id(ENROLLMENT_PREFIX, m)
-            || event.customer.as_uuid() != patterned_id(CUSTOMER_PREFIX, m)
+        let off = (event.occurred_at() - at).abs();
+        if event.id() != id
+            || event.assignment() != world.assignment.id()
+            || event.enrollment().as_uuid() != patterned_id(ENROLLMENT_PREFIX, m)
+            || event.customer().as_uuid() != patterned_id(CUSTOMER_PREFIX, m)
             || off > time::Duration::milliseconds(1)
         {
             return Err(format!("loaded event {g} reads back as {event:?}").into());
@@ -1600,7 +1600,7 @@ impl Shared {
         let mut quantities = Vec::new();
         let mut minors = Vec::new();
         let mut scales = Vec::new();
-        for line in &event.products {
+        for line in event.products() {
             let (minor, scale) = minor_units(line.unit_price)?;
             products.push(line.product.as_uuid());
             currencies.push(line.currency.as_str().to_owned());
@@ -1609,20 +1609,20 @@ impl Shared {
             scales.push(scale);
         }
         let appended: i64 = sqlx::query_scalar(APPEND_EVENT)
-            .bind(event.id.as_uuid())
-            .bind(event.assignment.as_uuid())
-            .bind(event.enrollment.as_uuid())
-            .bind(event.customer.as_uuid())
-            .bind(event.occurred_at)
-            .bind(event.user.map(|u| u.as_uuid()))
-            .bind(event.outcome.map(|o| o.as_uuid()))
-            .bind(class_text(event.class))
-            .bind(event.option.as_deref())
-            .bind(event.from_state.as_uuid())
-            .bind(event.to_state.as_uuid())
-            .bind(category_text(event.to_category))
-            .bind(event.meeting.map(|m| m.as_uuid()))
-            .bind(i32::try_from(event.products.len())?)
+            .bind(event.id().as_uuid())
+            .bind(event.assignment().as_uuid())
+            .bind(event.enrollment().as_uuid())
+            .bind(event.customer().as_uuid())
+            .bind(event.occurred_at())
+            .bind(event.user().map(|u| u.as_uuid()))
+            .bind(event.outcome().map(|o| o.as_uuid()))
+            .bind(class_text(event.class()))
+            .bind(event.option().as_deref())
+            .bind(event.from_state().as_uuid())
+            .bind(event.to_state().as_uuid())
+            .bind(category_text(event.to_category()))
+            .bind(event.meeting().map(|m| m.as_uuid()))
+            .bind(i32::try_from(event.products().len())?)
             .bind(None::<&str>)
             .bind(Json(event))
             .bind(products)

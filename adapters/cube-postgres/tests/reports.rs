@@ -12,7 +12,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, MeetingId, OutcomeId, ProductId, StateId, UserId};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::Store;
 use cube_domain::product::Currency;
 use cube_domain::reports;
@@ -102,7 +102,7 @@ fn random_event(dice: &mut Dice, n: u128, on: &Enrollment) -> OutcomeEvent {
     let (to, category) = state(dice.roll(10));
     // Over three days, at any second: windows cut rollup hours and days anywhere.
     let at = T0 + Duration::seconds(dice.roll(3 * 86_400) as i64);
-    let mut e = event(n, on, to, category, at);
+    let mut e = OutcomeEventRecord::from(event(n, on, to, category, at));
     e.class = [
         OutcomeClass::Progress,
         OutcomeClass::NoAnswer,
@@ -121,7 +121,7 @@ fn random_event(dice: &mut Dice, n: u128, on: &Enrollment) -> OutcomeEvent {
         e.meeting = (dice.roll(4) == 0).then(|| MeetingId::from_uuid(uuid(0x3000 + n)));
         e.products = (0..dice.roll(4)).map(|_| line(dice)).collect();
     }
-    e
+    e.into()
 }
 
 #[tokio::test]
@@ -162,7 +162,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
 
     // The log in the order the in-memory store keeps it: by time, append order for ties.
     let mut log = events.clone();
-    log.sort_by_key(|e| e.occurred_at);
+    log.sort_by_key(|e| e.occurred_at());
     let [a1, a2, a3] = assignments();
     let mut uow = store.begin().await.expect("begin");
     let windows: [(&[AssignmentId], OffsetDateTime, OffsetDateTime); 4] = [
@@ -195,7 +195,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
         let chosen: Vec<&OutcomeEvent> = log
             .iter()
             .filter(|e| {
-                wanted.contains(&e.assignment) && e.occurred_at >= from && e.occurred_at < to
+                wanted.contains(&e.assignment()) && e.occurred_at() >= from && e.occurred_at() < to
             })
             .collect();
         let tally = uow
@@ -258,7 +258,7 @@ async fn sql_tallies_equal_the_domain_tallies() {
             "hits of {assignment}"
         );
         hits_seen += hits.len();
-        let own_events = log.iter().filter(|e| e.assignment == assignment);
+        let own_events = log.iter().filter(|e| e.assignment() == assignment);
         let offers = reports::open_offers(&mine, own_events).expect("sums");
         assert_eq!(uow.open_offers(assignment).await.expect("offers"), offers);
         offers_seen += offers.len();

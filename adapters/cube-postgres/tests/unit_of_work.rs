@@ -12,7 +12,7 @@ use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, DataOwnerId, OrganisationId, TimeEntryId, UserId};
-use cube_domain::outcome::OutcomeEvent;
+use cube_domain::outcome::{OutcomeEvent, OutcomeEventRecord};
 use cube_domain::ports::{
     AccessToken, NextCustomerRequest, Store, StoreError, TokenKind, UniqueRule,
 };
@@ -43,10 +43,10 @@ fn seller() -> UserId {
 
 /// `event` registered by [`seller`] (idempotency keys are a user's own).
 fn by_seller(event: OutcomeEvent) -> OutcomeEvent {
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         user: Some(seller()),
-        ..event
-    }
+        ..OutcomeEventRecord::from(event)
+    })
 }
 
 /// An idempotency key with a made-up fingerprint.
@@ -472,14 +472,14 @@ async fn values_beyond_the_schema_are_unrepresentable_and_nothing_is_written() {
     let mut uow = store.begin().await.expect("begin");
     uow.save_customer(&kari).await.expect("save customer");
     uow.insert_enrollment(&enrolled).await.expect("enroll");
-    let mut sale = event(1, &enrolled, to_call(), StateCategory::Yes, T0);
+    let mut sale = OutcomeEventRecord::from(event(1, &enrolled, to_call(), StateCategory::Yes, T0));
     sale.products = vec![ProductLine {
         product: ProductId::from_uuid(uuid(0x9000)),
         quantity: 1,
         unit_price: Decimal::from_i128_with_scale(99_999_999_999_999_999_999, 2),
         currency: Currency::parse("NOK").expect("valid"),
     }];
-    let result = uow.append_event(&sale, None).await;
+    let result = uow.append_event(&sale.clone().into(), None).await;
     assert!(
         matches!(&result, Err(StoreError::Unrepresentable(m)) if m.contains("unit price")),
         "{result:?}"

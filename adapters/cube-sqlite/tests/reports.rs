@@ -13,7 +13,7 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::ids::{AssignmentId, MeetingId, OutcomeEventId, ProductId};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::Store;
 use cube_domain::product::Currency;
 use cube_domain::reports;
@@ -54,7 +54,7 @@ fn random_event(rng: &mut Rng, n: u128) -> OutcomeEvent {
             currency: Currency::parse(rng.pick(&["NOK", "NOK", "EUR"])).unwrap(),
         })
         .collect();
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(uuid(10, n)),
         assignment: assignment_id(enrollment % 2),
         enrollment: enrollment_id(enrollment),
@@ -75,7 +75,7 @@ fn random_event(rng: &mut Rng, n: u128) -> OutcomeEvent {
         meeting: rng.chance(20).then(|| MeetingId::from_uuid(uuid(11, n))),
         follow_up: None,
         note: None,
-    }
+    })
 }
 
 fn random_customer(rng: &mut Rng, n: u128) -> Customer {
@@ -118,7 +118,7 @@ fn in_window<'a>(
 ) -> impl Iterator<Item = &'a OutcomeEvent> {
     let wanted: Vec<AssignmentId> = assignments.to_vec();
     events.iter().filter(move |e| {
-        wanted.contains(&e.assignment) && e.occurred_at >= from && e.occurred_at < to
+        wanted.contains(&e.assignment()) && e.occurred_at() >= from && e.occurred_at() < to
     })
 }
 
@@ -142,7 +142,7 @@ async fn check_seed(seed: u64) {
     uow.commit().await.unwrap();
     // The log's order: by time, append order breaking ties.
     let mut log = appended.clone();
-    log.sort_by_key(|e| e.occurred_at);
+    log.sort_by_key(|e| e.occurred_at());
 
     let (a0, a1) = (assignment_id(0), assignment_id(1));
     let windows = [
@@ -190,7 +190,7 @@ async fn check_seed(seed: u64) {
         assert_eq!(got, expected, "hits, seed {seed}");
         let owned: Vec<Enrollment> = mine.iter().map(|e| (*e).clone()).collect();
         let expected =
-            reports::open_offers(&owned, log.iter().filter(|e| e.assignment == assignment))
+            reports::open_offers(&owned, log.iter().filter(|e| e.assignment() == assignment))
                 .expect("sums");
         let got = uow.open_offers(assignment).await.unwrap();
         assert_eq!(got, expected, "open offers, seed {seed}");

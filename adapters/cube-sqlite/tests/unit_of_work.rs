@@ -15,7 +15,7 @@ use cube_domain::fields::FieldValues;
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{CalendarId, MeetingId, OutboxMessageId, OutcomeEventId, ProductId};
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::{
     AccessToken, OutboxMessage, OutboxPayload, SmsMessage, Store, StoreError, TokenKind,
     UniqueRule, UnitOfWork,
@@ -28,7 +28,7 @@ use time::{Duration, OffsetDateTime};
 const CALENDAR: CalendarId = CalendarId::from_uuid(uuid::Uuid::from_u128(0xCA1));
 
 fn sale(enrollment: &Enrollment) -> OutcomeEvent {
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(uuid(10, 1)),
         assignment: enrollment.assignment(),
         enrollment: enrollment.id(),
@@ -51,17 +51,17 @@ fn sale(enrollment: &Enrollment) -> OutcomeEvent {
         meeting: Some(MeetingId::from_uuid(uuid(11, 1))),
         follow_up: None,
         note: Some("three units".into()),
-    }
+    })
 }
 
 fn meeting(event: &OutcomeEvent) -> Meeting {
     Meeting {
         id: MeetingId::from_uuid(uuid(11, 1)),
         calendar: CALENDAR,
-        assignment: event.assignment,
-        enrollment: event.enrollment,
-        customer: event.customer,
-        booked_by: event.user,
+        assignment: event.assignment(),
+        enrollment: event.enrollment(),
+        customer: event.customer(),
+        booked_by: event.user(),
         start: T0 + Duration::days(1),
         end: T0 + Duration::days(1) + Duration::hours(1),
         kind: MeetingKind::Video,
@@ -72,8 +72,8 @@ fn meeting(event: &OutcomeEvent) -> Meeting {
 fn sms(event: &OutcomeEvent) -> OutboxMessage {
     OutboxMessage {
         id: OutboxMessageId::from_uuid(uuid(12, 1)),
-        assignment: event.assignment,
-        enrollment: Some(event.enrollment),
+        assignment: event.assignment(),
+        enrollment: Some(event.enrollment()),
         payload: OutboxPayload::Sms(SmsMessage {
             from: "Acme".into(),
             to: PhoneNumber::parse("+4790000001").unwrap(),
@@ -106,9 +106,10 @@ async fn register(
     uow.enqueue(&sms(&event)).await?;
     if fail {
         // A retry of the same request inside the unit: the idempotency key is taken.
-        let mut again = event.clone();
+        let mut again = OutcomeEventRecord::from(event.clone());
         again.id = OutcomeEventId::from_uuid(uuid(10, 2));
-        uow.append_event(&again, Some(&request_key())).await?;
+        uow.append_event(&again.into(), Some(&request_key()))
+            .await?;
     }
     Ok(())
 }

@@ -324,14 +324,14 @@ impl Cube {
         now: OffsetDateTime,
     ) -> AppResult<()> {
         let setup = assignment.setup();
-        let Some(sms_flow) = event.outcome.and_then(|o| setup.sms_flows.get(&o)) else {
+        let Some(sms_flow) = event.outcome().and_then(|o| setup.sms_flows.get(&o)) else {
             return Ok(());
         };
         let Some(sender) = &setup.communication.sms_sender else {
             return Ok(());
         };
         let customer = uow
-            .customer(event.customer)
+            .customer(event.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         let from = match sender {
@@ -347,7 +347,7 @@ impl Cube {
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),
-            enrollment: Some(event.enrollment),
+            enrollment: Some(event.enrollment()),
             payload,
             created_at: now,
         };
@@ -484,7 +484,7 @@ async fn replay(
     };
     first.check_retry(enrollment.id(), &key.fingerprint)?;
     let event = first.event;
-    let meeting = match event.meeting {
+    let meeting = match event.meeting() {
         Some(id) => uow.meeting(id).await?,
         None => None,
     };

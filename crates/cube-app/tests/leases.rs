@@ -162,7 +162,7 @@ async fn a_reused_key_with_a_different_request_is_refused() {
         .await
         .expect("the same request is a retry");
     assert!(retry.replayed);
-    assert_eq!(retry.event.id, first.event.id);
+    assert_eq!(retry.event.id(), first.event.id());
 }
 
 /// Another seller sending the same key gets a registration of their own, never the first
@@ -205,9 +205,9 @@ async fn a_key_belongs_to_the_user_who_sent_it() {
         .await
         .expect("b's own key");
     assert!(!second.replayed);
-    assert_ne!(second.event.id, first.event.id);
-    assert_eq!(second.event.user, Some(b));
-    assert_eq!(second.event.enrollment, theirs.enrollment.id());
+    assert_ne!(second.event.id(), first.event.id());
+    assert_eq!(second.event.user(), Some(b));
+    assert_eq!(second.event.enrollment(), theirs.enrollment.id());
 }
 
 /// A faulty store over a world with two sellers and customers, and the use cases on it.
@@ -258,7 +258,7 @@ async fn a_race_lost_to_the_same_key_is_answered_with_the_first_result() {
         .await
         .expect("the loser of the race gets the first result");
     assert!(loser.replayed);
-    assert_eq!(loser.event.id, first.event.id);
+    assert_eq!(loser.event.id(), first.event.id());
 }
 
 /// Another unique rule broken under a key (the event's id is taken) is no race of the key:

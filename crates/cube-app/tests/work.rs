@@ -132,9 +132,9 @@ async fn a_sellers_day_follows_the_seed_rules() {
         )
         .await
         .expect("sale");
-    assert_eq!(sale.event.to_category, StateCategory::Yes);
+    assert_eq!(sale.event.to_category(), StateCategory::Yes);
     assert_eq!(
-        sale.event.products[0].value(),
+        sale.event.products()[0].value(),
         Some(Decimal::new(99_800, 2))
     );
 
@@ -300,7 +300,7 @@ async fn a_retried_registration_with_the_same_key_counts_once() {
         .await
         .expect("the retry answers with the first result");
     assert!(retry.replayed);
-    assert_eq!(retry.event.id, first.event.id);
+    assert_eq!(retry.event.id(), first.event.id());
     assert_eq!(retry.enrollment.attempts(), 1);
     let other = h.world.enrollments[1].id();
     h.cube.take_customer(seller, other).await.expect("take");

@@ -259,16 +259,16 @@ impl Enrollment {
     /// registered), and the reservation is released.
     pub fn apply(&mut self, event: &OutcomeEvent) {
         let s = &mut self.0;
-        s.state = event.to_state;
-        s.category = event.to_category;
-        if event.class.is_attempt() {
+        s.state = event.to_state();
+        s.category = event.to_category();
+        if event.class().is_attempt() {
             s.attempts = s.attempts.saturating_add(1);
         }
-        if event.class != OutcomeClass::External {
-            s.last_contact = Some(event.occurred_at);
+        if event.class() != OutcomeClass::External {
+            s.last_contact = Some(event.occurred_at());
         }
-        s.follow_up = event.follow_up;
-        s.no_answer_at = (event.class == OutcomeClass::NoAnswer).then_some(event.occurred_at);
+        s.follow_up = event.follow_up();
+        s.no_answer_at = (event.class() == OutcomeClass::NoAnswer).then_some(event.occurred_at());
         s.reservation = None;
     }
 

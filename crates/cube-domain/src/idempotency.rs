@@ -131,7 +131,7 @@ impl KeyedEvent {
         enrollment: EnrollmentId,
         fingerprint: &RequestFingerprint,
     ) -> Result<(), IdempotencyError> {
-        if self.event.enrollment != enrollment {
+        if self.event.enrollment() != enrollment {
             return Err(IdempotencyError::AnotherCustomer);
         }
         match &self.fingerprint {

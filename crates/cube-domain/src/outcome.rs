@@ -165,9 +165,11 @@ impl RegisterOutcome {
     }
 }
 
-/// One entry of the append-only outcome log.
+/// Everything an outcome event holds, as plain data: what a storage adapter writes and
+/// reads back ([`OutcomeEvent::from`] restores the event). Only the domain's functions
+/// (`register`, `external_state_change`) make a new event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutcomeEvent {
+pub struct OutcomeEventRecord {
     /// The id.
     pub id: OutcomeEventId,
     /// The assignment.
@@ -202,6 +204,122 @@ pub struct OutcomeEvent {
     pub follow_up: Option<FollowUp>,
     /// A free-text note.
     pub note: Option<String>,
+}
+
+/// One entry of the append-only outcome log. Made only by the domain's functions
+/// ([`register`], [`external_state_change`]) and read through its accessors; a store
+/// restores it from its [`OutcomeEventRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "OutcomeEventRecord", into = "OutcomeEventRecord")]
+pub struct OutcomeEvent(OutcomeEventRecord);
+
+impl From<OutcomeEventRecord> for OutcomeEvent {
+    fn from(record: OutcomeEventRecord) -> Self {
+        Self(record)
+    }
+}
+
+impl From<OutcomeEvent> for OutcomeEventRecord {
+    fn from(event: OutcomeEvent) -> Self {
+        event.0
+    }
+}
+
+impl OutcomeEvent {
+    /// The plain data, for a storage adapter writing it.
+    pub fn record(&self) -> &OutcomeEventRecord {
+        &self.0
+    }
+
+    /// The plain data to shape, for the domain's own tests.
+    #[cfg(test)]
+    pub(crate) fn record_mut(&mut self) -> &mut OutcomeEventRecord {
+        &mut self.0
+    }
+    /// The id.
+    pub fn id(&self) -> OutcomeEventId {
+        self.0.id
+    }
+
+    /// The assignment.
+    pub fn assignment(&self) -> AssignmentId {
+        self.0.assignment
+    }
+
+    /// The enrollment.
+    pub fn enrollment(&self) -> EnrollmentId {
+        self.0.enrollment
+    }
+
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.0.customer
+    }
+
+    /// When it was registered.
+    pub fn occurred_at(&self) -> OffsetDateTime {
+        self.0.occurred_at
+    }
+
+    /// Who registered it, if a person.
+    pub fn user(&self) -> Option<UserId> {
+        self.0.user
+    }
+
+    /// The outcome (`None` for an external state change).
+    pub fn outcome(&self) -> Option<OutcomeId> {
+        self.0.outcome
+    }
+
+    /// Progress, attempt or external.
+    pub fn class(&self) -> OutcomeClass {
+        self.0.class
+    }
+
+    /// The chosen option.
+    pub fn option(&self) -> Option<&str> {
+        self.0.option.as_deref()
+    }
+
+    /// The state before.
+    pub fn from_state(&self) -> StateId {
+        self.0.from_state
+    }
+
+    /// The state after.
+    pub fn to_state(&self) -> StateId {
+        self.0.to_state
+    }
+
+    /// The category of the state after (reports count conclusions from it).
+    pub fn to_category(&self) -> StateCategory {
+        self.0.to_category
+    }
+
+    /// Outcome field values.
+    pub fn fields(&self) -> &FieldValues {
+        &self.0.fields
+    }
+
+    /// Product lines.
+    pub fn products(&self) -> &[ProductLine] {
+        &self.0.products
+    }
+
+    /// The meeting booked.
+    pub fn meeting(&self) -> Option<MeetingId> {
+        self.0.meeting
+    }
+
+    /// The follow-up scheduled (replaces any earlier one).
+    pub fn follow_up(&self) -> Option<FollowUp> {
+        self.0.follow_up
+    }
+
+    /// A free-text note.
+    pub fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
 }
 
 /// The longest note accepted.
@@ -436,7 +554,7 @@ pub fn register(
         (false, None) => None,
     };
 
-    let event = OutcomeEvent {
+    let event = OutcomeEvent(OutcomeEventRecord {
         id: ids.event,
         assignment: assignment.id(),
         enrollment: enrollment.id(),
@@ -454,7 +572,7 @@ pub fn register(
         meeting: meeting.as_ref().map(|m| m.id),
         follow_up,
         note,
-    };
+    });
     let mut enrollment = enrollment.clone();
     enrollment.apply(&event);
     Ok(Registration {
@@ -474,7 +592,7 @@ pub fn external_state_change(
     id: OutcomeEventId,
 ) -> Option<(OutcomeEvent, Enrollment)> {
     let to_category = flow.state(to_state)?.category;
-    let event = OutcomeEvent {
+    let event = OutcomeEvent(OutcomeEventRecord {
         id,
         assignment: enrollment.assignment(),
         enrollment: enrollment.id(),
@@ -492,7 +610,7 @@ pub fn external_state_change(
         meeting: None,
         follow_up: None,
         note: None,
-    };
+    });
     let mut next = enrollment.clone();
     next.apply(&event);
     Some((event, next))

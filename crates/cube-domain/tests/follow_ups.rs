@@ -277,7 +277,7 @@ fn a_new_follow_up_replaces_the_earlier_one() {
             owner: Some(OTHER_SELLER)
         })
     );
-    assert_eq!(offer.event.follow_up, offer.enrollment.follow_up());
+    assert_eq!(offer.event.follow_up(), offer.enrollment.follow_up());
 }
 
 #[test]

@@ -147,8 +147,8 @@ proptest! {
         let run = work(&world, &steps)?;
         let before = std::iter::once(&run.fresh).chain(&run.after);
         for ((event, before), after) in run.events.iter().zip(before).zip(&run.after) {
-            if event.class.is_attempt() {
-                prop_assert_eq!(event.from_state, event.to_state);
+            if event.class().is_attempt() {
+                prop_assert_eq!(event.from_state(), event.to_state());
                 prop_assert_eq!(before.state(), after.state());
                 prop_assert_eq!(before.category(), after.category());
             }
@@ -162,7 +162,7 @@ proptest! {
         let attempts = run
             .events
             .iter()
-            .filter(|e| matches!(e.class, OutcomeClass::NoAnswer | OutcomeClass::CallBackLater))
+            .filter(|e| matches!(e.class(), OutcomeClass::NoAnswer | OutcomeClass::CallBackLater))
             .count();
         prop_assert_eq!(run.last().attempts() as usize, attempts);
     }
@@ -174,11 +174,11 @@ proptest! {
         let mut state = world.flow.initial_state();
         let mut last_time = None;
         for event in &run.events {
-            prop_assert_eq!(event.from_state, state);
-            prop_assert_eq!(event.to_category, world.flow.category(event.to_state));
-            prop_assert!(last_time < Some(event.occurred_at));
-            state = event.to_state;
-            last_time = Some(event.occurred_at);
+            prop_assert_eq!(event.from_state(), state);
+            prop_assert_eq!(event.to_category(), world.flow.category(event.to_state()));
+            prop_assert!(last_time < Some(event.occurred_at()));
+            state = event.to_state();
+            last_time = Some(event.occurred_at());
         }
     }
 }

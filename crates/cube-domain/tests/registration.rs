@@ -187,7 +187,7 @@ fn an_option_is_matched_ignoring_case_and_stored_as_configured() {
     let world = World::meetings();
     let registration =
         seller_registers(&world, booking(Some(" video "), 60, 30)).expect("a configured option");
-    assert_eq!(registration.event.option.as_deref(), Some("Video"));
+    assert_eq!(registration.event.option().as_deref(), Some("Video"));
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn an_option_with_norwegian_letters_is_matched_ignoring_case() {
     });
     let registration = seller_registers(&world, booking(Some("VIDEOMØTE"), 60, 30))
         .expect("the same option in capitals");
-    assert_eq!(registration.event.option.as_deref(), Some("Videomøte"));
+    assert_eq!(registration.event.option().as_deref(), Some("Videomøte"));
 }
 
 #[test]
@@ -265,7 +265,7 @@ fn outcome_fields_are_typed() {
         .insert(key("attendees"), FieldValue::Number(3));
     let registration = seller_registers(&world, command).expect("typed values");
     assert_eq!(
-        registration.event.fields.get(&key("platform")),
+        registration.event.fields().get(&key("platform")),
         Some(&FieldValue::Choice("Zoom".into()))
     );
 }
@@ -305,7 +305,7 @@ fn a_sale_takes_product_lines_at_the_list_price() {
     let world = World::sales();
     let registration =
         seller_registers(&world, sale_with(vec![product_line(PRODUCT, 3)])).expect("valid sale");
-    let line = &registration.event.products[0];
+    let line = &registration.event.products()[0];
     assert_eq!(line.product, PRODUCT);
     assert_eq!(line.unit_price, Decimal::from(499));
     assert_eq!(line.currency.as_str(), "NOK");
@@ -362,7 +362,7 @@ fn the_price_cannot_be_changed_unless_the_assignment_allows_it() {
     let editable = World::sales().with_setup(|setup| setup.products.price_editable = true);
     let registration = seller_registers(&editable, discounted()).expect("price editable");
     assert_eq!(
-        registration.event.products[0].unit_price,
+        registration.event.products()[0].unit_price,
         Decimal::from(399)
     );
 }
@@ -417,7 +417,7 @@ fn meeting_booked_books_a_meeting_in_the_chosen_calendar() {
     assert_eq!(meeting.customer, enrollment.customer());
     assert_eq!(meeting.booked_by, Some(SELLER));
     assert_eq!(meeting.end - meeting.start, Duration::minutes(45));
-    assert_eq!(registration.event.meeting, Some(meeting.id));
+    assert_eq!(registration.event.meeting(), Some(meeting.id));
     assert_eq!(registration.enrollment.category(), StateCategory::Yes);
 }
 
@@ -637,7 +637,7 @@ fn a_manager_may_register_when_nobody_holds_the_customer() {
             T0,
         )
         .expect("nobody holds it");
-    assert_eq!(registration.event.user, Some(MANAGER));
+    assert_eq!(registration.event.user(), Some(MANAGER));
 }
 
 #[test]
@@ -663,7 +663,7 @@ fn sms_replies_and_integrations_register_through_any_lease() {
         let registration = world
             .register(&leased, registrar, RegisterOutcome::new(so::LEAD), mins(1))
             .expect("the system is not stopped by a lease");
-        assert_eq!(registration.event.user, None);
+        assert_eq!(registration.event.user(), None);
         assert_eq!(registration.enrollment.holder(mins(1)), None);
     }
 }
@@ -707,8 +707,11 @@ fn no_answer_keeps_the_state_counts_an_attempt_and_sets_the_retry_time() {
     );
     assert_eq!(enrollment.last_contact(), Some(T0));
     assert_eq!(enrollment.holder(T0), None, "the outcome ends the lease");
-    assert_eq!(registration.event.class, OutcomeClass::NoAnswer);
-    assert_eq!(registration.event.from_state, registration.event.to_state);
+    assert_eq!(registration.event.class(), OutcomeClass::NoAnswer);
+    assert_eq!(
+        registration.event.from_state(),
+        registration.event.to_state()
+    );
     assert_eq!(
         enrollment.no_answer_at(),
         Some(T0),
@@ -743,11 +746,11 @@ fn a_progress_outcome_moves_the_state_and_category() {
     assert_eq!(lead.enrollment.state(), ss::LEAD);
     assert_eq!(lead.enrollment.category(), StateCategory::Open);
     assert_eq!(lead.enrollment.attempts(), 0);
-    assert_eq!(lead.event.class, OutcomeClass::Progress);
-    assert_eq!(lead.event.from_state, ss::TO_CALL);
-    assert_eq!(lead.event.to_state, ss::LEAD);
-    assert_eq!(lead.event.customer, enrollment.customer());
-    assert_eq!(lead.event.user, Some(SELLER));
+    assert_eq!(lead.event.class(), OutcomeClass::Progress);
+    assert_eq!(lead.event.from_state(), ss::TO_CALL);
+    assert_eq!(lead.event.to_state(), ss::LEAD);
+    assert_eq!(lead.event.customer(), enrollment.customer());
+    assert_eq!(lead.event.user(), Some(SELLER));
 
     let sale = world
         .seller_registers(
@@ -759,7 +762,7 @@ fn a_progress_outcome_moves_the_state_and_category() {
         .expect("Sale from Lead");
     assert_eq!(sale.enrollment.state(), ss::SALE);
     assert_eq!(sale.enrollment.category(), StateCategory::Yes);
-    assert_eq!(sale.event.to_category, StateCategory::Yes);
+    assert_eq!(sale.event.to_category(), StateCategory::Yes);
     assert_eq!(sale.enrollment.last_contact(), Some(mins(10)));
 }
 
@@ -862,7 +865,7 @@ fn a_note_is_kept_with_its_line_breaks_but_no_other_control_characters() {
         seller_registers(&world, note(" Ring etter kl. 16\r\nspør etter A\u{30a}se "))
             .expect("a note");
     assert_eq!(
-        registration.event.note.as_deref(),
+        registration.event.note().as_deref(),
         Some("Ring etter kl. 16\nspør etter Åse")
     );
     let err = seller_registers(&world, note("bell\u{7}")).expect_err("a BEL");

@@ -35,7 +35,7 @@ use cube_domain::ids::{
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SegmentId, TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::{EmailMessage, OutboxMessage, OutboxPayload, SmsMessage};
 use cube_domain::product::{Currency, Product};
 use cube_domain::time_entry::TimeEntry;
@@ -507,7 +507,7 @@ fn meeting_of_each_kind() {
 /// A sale with every optional part, and an external state change with none.
 #[test]
 fn outcome_event() {
-    let sale = OutcomeEvent {
+    let sale = OutcomeEvent::from(OutcomeEventRecord {
         id: id(0xEE1),
         assignment: ASSIGNMENT,
         enrollment: ENROLLMENT,
@@ -547,8 +547,8 @@ fn outcome_event() {
             owner: Some(SELLER),
         }),
         note: Some("Ring etter lønning".into()),
-    };
-    let external = OutcomeEvent {
+    });
+    let external = OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(Uuid::from_u128(0xEE2)),
         occurred_at: T0 + Duration::hours(1),
         user: None,
@@ -563,14 +563,14 @@ fn outcome_event() {
         meeting: None,
         follow_up: None,
         note: None,
-        ..sale.clone()
-    };
+        ..OutcomeEventRecord::from(sale.clone())
+    });
     let mut classes = vec![sale, external];
     for (n, class) in [
         (0xEE3, OutcomeClass::NoAnswer),
         (0xEE4, OutcomeClass::CallBackLater),
     ] {
-        classes.push(OutcomeEvent {
+        classes.push(OutcomeEvent::from(OutcomeEventRecord {
             id: id(n),
             class,
             outcome: Some(SalesFlow::O_NO_ANSWER),
@@ -581,8 +581,8 @@ fn outcome_event() {
                 due: T0 + Duration::hours(2),
                 owner: None,
             }),
-            ..classes[1].clone()
-        });
+            ..OutcomeEventRecord::from(classes[1].clone())
+        }));
     }
     golden("outcome_event", &classes);
 }

@@ -237,7 +237,7 @@ async fn run_schedule(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 {
                     Ok(registration) => {
                         prop_assert!(live, "registered on {} without a live lease", id);
-                        if let Some(follow_up) = registration.event.follow_up {
+                        if let Some(follow_up) = registration.event.follow_up() {
                             prop_assert!(
                                 follow_up.is_shared(),
                                 "from To Call the follow-up is shared"

@@ -80,11 +80,11 @@ impl From<&ExternalChange> for StateChangeDto {
             },
             assignment: c.assignment.as_uuid(),
             enrollment: c.enrollment.as_uuid(),
-            event: moved.map(|e| e.id.as_uuid()),
-            occurred_at: moved.map(|e| e.occurred_at),
-            from_state: moved.map(|e| e.from_state.as_uuid()),
+            event: moved.map(|e| e.id().as_uuid()),
+            occurred_at: moved.map(|e| e.occurred_at()),
+            from_state: moved.map(|e| e.from_state().as_uuid()),
             to_state: c.state.as_uuid(),
-            category: moved.map(|e| e.to_category.into()),
+            category: moved.map(|e| e.to_category().into()),
         }
     }
 }

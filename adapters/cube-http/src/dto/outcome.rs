@@ -237,13 +237,13 @@ pub struct OutcomeEventDto {
 impl From<&OutcomeEvent> for OutcomeEventDto {
     fn from(e: &OutcomeEvent) -> Self {
         Self {
-            id: e.id.as_uuid(),
-            occurred_at: e.occurred_at,
-            outcome: e.outcome.map(|o| o.as_uuid()),
-            option: e.option.clone(),
-            from_state: e.from_state.as_uuid(),
-            to_state: e.to_state.as_uuid(),
-            note: e.note.clone(),
+            id: e.id().as_uuid(),
+            occurred_at: e.occurred_at(),
+            outcome: e.outcome().map(|o| o.as_uuid()),
+            option: e.option().map(str::to_owned),
+            from_state: e.from_state().as_uuid(),
+            to_state: e.to_state().as_uuid(),
+            note: e.note().map(str::to_owned),
         }
     }
 }

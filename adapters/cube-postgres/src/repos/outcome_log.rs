@@ -61,7 +61,7 @@ struct Lines {
 
 fn lines_of(event: &OutcomeEvent) -> Result<Lines, StoreError> {
     let mut lines = Lines::default();
-    for line in &event.products {
+    for line in event.products() {
         let (minor, scale) = to_minor_units(line.unit_price)?;
         lines.products.push(line.product.as_uuid());
         lines.currencies.push(line.currency.as_str().to_owned());
@@ -146,22 +146,22 @@ impl OutcomeLogWrites for PgUnitOfWork {
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
         let lines = lines_of(event)?;
-        let line_count = i32::try_from(event.products.len())
+        let line_count = i32::try_from(event.products().len())
             .map_err(|_| StoreError::Corrupt("too many product lines on one event".into()))?;
         let query = sqlx::query(APPEND_EVENT)
-            .bind(event.id.as_uuid())
-            .bind(event.assignment.as_uuid())
-            .bind(event.enrollment.as_uuid())
-            .bind(event.customer.as_uuid())
-            .bind(event.occurred_at)
-            .bind(event.user.map(|u| u.as_uuid()))
-            .bind(event.outcome.map(|o| o.as_uuid()))
-            .bind(class_text(event.class))
-            .bind(event.option.as_deref())
-            .bind(event.from_state.as_uuid())
-            .bind(event.to_state.as_uuid())
-            .bind(category_text(event.to_category))
-            .bind(event.meeting.map(|m| m.as_uuid()))
+            .bind(event.id().as_uuid())
+            .bind(event.assignment().as_uuid())
+            .bind(event.enrollment().as_uuid())
+            .bind(event.customer().as_uuid())
+            .bind(event.occurred_at())
+            .bind(event.user().map(|u| u.as_uuid()))
+            .bind(event.outcome().map(|o| o.as_uuid()))
+            .bind(class_text(event.class()))
+            .bind(event.option().as_deref())
+            .bind(event.from_state().as_uuid())
+            .bind(event.to_state().as_uuid())
+            .bind(category_text(event.to_category()))
+            .bind(event.meeting().map(|m| m.as_uuid()))
             .bind(line_count)
             .bind(idempotency_key.map(|k| k.key.as_str()))
             .bind(Json(event))
@@ -181,8 +181,8 @@ impl OutcomeLogWrites for PgUnitOfWork {
                         "SELECT 1 FROM outcome_events
                          WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
                     )
-                    .bind(event.assignment.as_uuid())
-                    .bind(event.user.map(|u| u.as_uuid()))
+                    .bind(event.assignment().as_uuid())
+                    .bind(event.user().map(|u| u.as_uuid()))
                     .bind(key.key.as_str());
                     self.fetch_optional(query).await?.is_some()
                 }

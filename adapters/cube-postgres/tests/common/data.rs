@@ -9,7 +9,7 @@ use cube_domain::flow::StateCategory;
 use cube_domain::ids::{
     AssignmentId, CustomerId, DataOwnerId, EnrollmentId, OrganisationId, OutcomeEventId, StateId,
 };
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord};
 use cube_domain::values::{Name, PhoneNumber};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -115,7 +115,7 @@ pub fn event(
     category: StateCategory,
     at: OffsetDateTime,
 ) -> OutcomeEvent {
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(uuid(0xEE00_0000 + n)),
         assignment: enrollment.assignment(),
         enrollment: enrollment.id(),
@@ -133,5 +133,5 @@ pub fn event(
         meeting: None,
         follow_up: None,
         note: None,
-    }
+    })
 }

@@ -99,30 +99,30 @@ impl OutcomeLogWrites for SqliteUnit {
                 to_category, meeting_id, request_key, request_fingerprint, doc) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(id_text(event.id.as_uuid()))
-        .bind(id_text(event.assignment.as_uuid()))
-        .bind(id_text(event.enrollment.as_uuid()))
-        .bind(id_text(event.customer.as_uuid()))
-        .bind(time_ns(event.occurred_at)?)
-        .bind(opt_id_text(event.user.map(|u| u.as_uuid())))
-        .bind(opt_id_text(event.outcome.map(|o| o.as_uuid())))
-        .bind(class_text(event.class))
-        .bind(event.option.clone())
-        .bind(id_text(event.from_state.as_uuid()))
-        .bind(id_text(event.to_state.as_uuid()))
-        .bind(category_text(event.to_category))
-        .bind(opt_id_text(event.meeting.map(|m| m.as_uuid())))
+        .bind(id_text(event.id().as_uuid()))
+        .bind(id_text(event.assignment().as_uuid()))
+        .bind(id_text(event.enrollment().as_uuid()))
+        .bind(id_text(event.customer().as_uuid()))
+        .bind(time_ns(event.occurred_at())?)
+        .bind(opt_id_text(event.user().map(|u| u.as_uuid())))
+        .bind(opt_id_text(event.outcome().map(|o| o.as_uuid())))
+        .bind(class_text(event.class()))
+        .bind(event.option().clone())
+        .bind(id_text(event.from_state().as_uuid()))
+        .bind(id_text(event.to_state().as_uuid()))
+        .bind(category_text(event.to_category()))
+        .bind(opt_id_text(event.meeting().map(|m| m.as_uuid())))
         .bind(idempotency_key.map(|k| k.key.as_str().to_owned()))
         .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
         .bind(to_doc("outcome event", event)?);
         execute(self.conn(), query).await?;
-        for (position, line) in (0i64..).zip(&event.products) {
+        for (position, line) in (0i64..).zip(event.products()) {
             let query = sqlx::query(
                 "INSERT INTO outcome_product_lines \
                     (event_id, position, product_id, quantity, unit_price, currency) \
                  VALUES (?, ?, ?, ?, ?, ?)",
             )
-            .bind(id_text(event.id.as_uuid()))
+            .bind(id_text(event.id().as_uuid()))
             .bind(position)
             .bind(id_text(line.product.as_uuid()))
             .bind(i64::from(line.quantity))

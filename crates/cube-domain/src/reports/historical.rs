@@ -71,10 +71,10 @@ pub fn tally_outcomes<'a>(
     events: impl IntoIterator<Item = &'a OutcomeEvent>,
 ) -> Vec<OutcomeTallyRow> {
     let rows = events.into_iter().map(|event| {
-        let sold = event.to_category == StateCategory::Yes;
+        let sold = event.to_category() == StateCategory::Yes;
         let (units, value) = if sold {
             event
-                .products
+                .products()
                 .iter()
                 .fold((0u64, Decimal::ZERO), |(u, v), line| {
                     (
@@ -88,17 +88,17 @@ pub fn tally_outcomes<'a>(
             (0, Decimal::ZERO)
         };
         OutcomeTallyRow {
-            assignment: event.assignment,
-            user: event.user,
-            outcome: event.outcome,
-            option: event.option.clone(),
-            class: event.class,
-            to_category: event.to_category,
-            to_state: event.to_state,
+            assignment: event.assignment(),
+            user: event.user(),
+            outcome: event.outcome(),
+            option: event.option().map(str::to_owned),
+            class: event.class(),
+            to_category: event.to_category(),
+            to_state: event.to_state(),
             events: 1,
             product_units: units,
             product_value: value,
-            meetings: u64::from(event.meeting.is_some()),
+            meetings: u64::from(event.meeting().is_some()),
         }
     });
     merge_outcome_tallies(rows)
@@ -237,9 +237,9 @@ mod tests {
     fn hitrate_and_progress_rate_by_hand() {
         // 3 yes, 1 no, 1 lead, 1 exclude = 6 progress; 2 attempts; 1 external change.
         let mut sold = event(1, O_SALE, LEAD, 1);
-        sold.products = vec![line(1, 2, dec!(100)), line(2, 1, dec!(50.50))];
+        sold.record_mut().products = vec![line(1, 2, dec!(100)), line(2, 1, dec!(50.50))];
         let mut unsold_lines = event(6, O_LEAD, TO_CALL, 9);
-        unsold_lines.products = vec![line(1, 5, dec!(100))];
+        unsold_lines.record_mut().products = vec![line(1, 5, dec!(100))];
         let events = [
             sold,
             event(2, O_SALE, LEAD, 2),
@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn activity_is_split_per_user_and_assignment() {
         let mut other = event(2, O_SALE, LEAD, 2);
-        other.user = Some(user(2));
+        other.record_mut().user = Some(user(2));
         let per_user = activity_per_user(&tally_outcomes(&[event(1, O_SALE, LEAD, 1), other]));
         assert_eq!(per_user.len(), 2);
         assert!(per_user.iter().all(|u| u.summary.yes == 1));
@@ -323,7 +323,7 @@ mod tests {
             let counted: u64 = tally.iter().map(|r| r.events).sum();
             prop_assert_eq!(counted, events.len() as u64);
             let s = activity(&tally);
-            let seller_events = events.iter().filter(|e| e.class != OutcomeClass::External).count();
+            let seller_events = events.iter().filter(|e| e.class() != OutcomeClass::External).count();
             prop_assert_eq!(s.progress + s.attempts, seller_events as u64);
             for rate in [s.hitrate, s.progress_rate] {
                 if let Some(v) = rate.value() {

@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn rows_follow_the_flow_and_options_split_them() {
         let mut video = event(2, O_LEAD, TO_CALL, 2);
-        video.option = Some("Video".into());
+        video.record_mut().option = Some("Video".into());
         let events = [
             event(1, O_NO_ANSWER, TO_CALL, 1),
             video,
@@ -293,14 +293,14 @@ mod tests {
         #[test]
         fn shares_are_rates_and_add_up(events in prop::collection::vec(any_event(), 0..60)) {
             let report = outcome_distribution(&flow(), &tally_outcomes(&events));
-            let outcome_events = events.iter().filter(|e| e.class != OutcomeClass::External).count();
+            let outcome_events = events.iter().filter(|e| e.class() != OutcomeClass::External).count();
             prop_assert_eq!(report.total, outcome_events as u64);
             prop_assert_eq!(report.rows.iter().map(|r| r.events).sum::<u64>(), report.total);
             let c = report.categories;
             let split = c.yes.numerator() + c.no.numerator() + c.excluded.numerator()
                 + c.other.numerator() + c.attempts.numerator();
             prop_assert_eq!(split, report.total);
-            let attempts = events.iter().filter(|e| matches!(e.class, OutcomeClass::NoAnswer | OutcomeClass::CallBackLater)).count();
+            let attempts = events.iter().filter(|e| matches!(e.class(), OutcomeClass::NoAnswer | OutcomeClass::CallBackLater)).count();
             prop_assert_eq!(c.attempts.numerator(), attempts as u64);
             for share in report.rows.iter().map(|r| r.share).chain([c.yes, c.no, c.excluded, c.other, c.attempts]) {
                 if let Some(v) = share.value() {

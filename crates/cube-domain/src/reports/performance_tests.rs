@@ -28,8 +28,8 @@ fn work(user_n: u128, assignment_n: u128, n: u128, yes: u128) -> Vec<OutcomeEven
     meetings
         .chain(sales)
         .map(|mut e| {
-            e.user = Some(user(user_n));
-            e.assignment = assignment(assignment_n);
+            e.record_mut().user = Some(user(user_n));
+            e.record_mut().assignment = assignment(assignment_n);
             e
         })
         .collect()
@@ -132,7 +132,7 @@ fn achievement_across_assignments_is_weighted_by_hours() {
 #[test]
 fn results_without_hours_have_no_rates() {
     let mut by_sms = event(1, O_SALE, LEAD, 1);
-    by_sms.user = None;
+    by_sms.record_mut().user = None;
     let criteria = criteria_a();
     let report = performance_report(
         &[(assignment(1), &criteria)],

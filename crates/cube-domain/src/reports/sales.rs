@@ -81,11 +81,11 @@ pub fn tally_sold_products<'a>(
     let mut rows = Vec::new();
     for event in events
         .into_iter()
-        .filter(|event| event.to_category == StateCategory::Yes)
+        .filter(|event| event.to_category() == StateCategory::Yes)
     {
-        for line in &event.products {
+        for line in event.products() {
             rows.push(SoldProductRow {
-                assignment: event.assignment,
+                assignment: event.assignment(),
                 product: line.product,
                 currency: line.currency.clone(),
                 units: u64::from(line.quantity),
@@ -231,17 +231,17 @@ impl OpenOffer {
     /// when they share one (`998.00` NOK) — every store builds its offers here, so the value
     /// reads the same from each.
     pub fn of(event: &OutcomeEvent) -> Result<Self, SumOverflow> {
-        let value = lines_value(&event.products)?;
-        let currency = event.products.first().map(|l| &l.currency);
+        let value = lines_value(event.products())?;
+        let currency = event.products().first().map(|l| &l.currency);
         let value = match currency {
-            Some(c) if event.products.iter().all(|l| &l.currency == c) => c.amount(value),
+            Some(c) if event.products().iter().all(|l| &l.currency == c) => c.amount(value),
             _ => value,
         };
         Ok(Self {
-            enrollment: event.enrollment,
-            customer: event.customer,
-            since: event.occurred_at,
-            lines: event.products.clone(),
+            enrollment: event.enrollment(),
+            customer: event.customer(),
+            since: event.occurred_at(),
+            lines: event.products().to_vec(),
             value,
         })
     }
@@ -258,11 +258,11 @@ pub fn open_offers<'a>(
     events: impl IntoIterator<Item = &'a OutcomeEvent>,
 ) -> Result<Vec<OpenOffer>, SumOverflow> {
     let mut latest: BTreeMap<EnrollmentId, &OutcomeEvent> = BTreeMap::new();
-    for event in events.into_iter().filter(|e| !e.products.is_empty()) {
-        match latest.get(&event.enrollment) {
-            Some(seen) if seen.occurred_at > event.occurred_at => {}
+    for event in events.into_iter().filter(|e| !e.products().is_empty()) {
+        match latest.get(&event.enrollment()) {
+            Some(seen) if seen.occurred_at() > event.occurred_at() => {}
             _ => {
-                latest.insert(event.enrollment, event);
+                latest.insert(event.enrollment(), event);
             }
         }
     }
@@ -270,7 +270,7 @@ pub fn open_offers<'a>(
         .iter()
         .filter(|e| e.category() == StateCategory::Open)
         .filter_map(|e| latest.get(&e.id()))
-        .filter(|event| event.to_category == StateCategory::Open)
+        .filter(|event| event.to_category() == StateCategory::Open)
         .map(|event| OpenOffer::of(event))
         .collect::<Result<_, SumOverflow>>()?;
     offers.sort_by_key(|o| (o.since, o.enrollment));
@@ -292,16 +292,16 @@ mod tests {
     #[test]
     fn sold_products_are_lines_landing_in_yes() {
         let mut sale = event(1, O_SALE, LEAD, 1);
-        sale.products = vec![line(1, 2, dec!(100)), line(2, 1, dec!(10))];
+        sale.record_mut().products = vec![line(1, 2, dec!(100)), line(2, 1, dec!(10))];
         let mut again = event(2, O_SALE, LEAD, 2);
-        again.products = vec![line(1, 1, dec!(90))];
+        again.record_mut().products = vec![line(1, 1, dec!(90))];
         let mut in_euro = event(3, O_SALE, LEAD, 3);
-        in_euro.products = vec![ProductLine {
+        in_euro.record_mut().products = vec![ProductLine {
             currency: eur(),
             ..line(1, 1, dec!(9))
         }];
         let mut offered = event(4, O_LEAD, TO_CALL, 4);
-        offered.products = vec![line(1, 7, dec!(100))];
+        offered.record_mut().products = vec![line(1, 7, dec!(100))];
         let events = [sale, again, in_euro, offered];
         let report = sales_report(
             &tally_sold_products(&events).expect("sums"),
@@ -368,15 +368,15 @@ mod tests {
     #[test]
     fn open_offers_are_unconcluded_lines_of_open_customers() {
         let mut offer = event(1, O_LEAD, TO_CALL, 1);
-        offer.products = vec![line(1, 2, dec!(100))];
+        offer.record_mut().products = vec![line(1, 2, dec!(100))];
         let mut sold_offer = event(2, O_LEAD, TO_CALL, 1);
-        sold_offer.products = vec![line(1, 1, dec!(100))];
+        sold_offer.record_mut().products = vec![line(1, 1, dec!(100))];
         let mut sold = event(2, O_SALE, LEAD, 5);
-        sold.products = vec![line(1, 1, dec!(100))];
+        sold.record_mut().products = vec![line(1, 1, dec!(100))];
         let mut old = event(3, O_LEAD, TO_CALL, 1);
-        old.products = vec![line(1, 1, dec!(100))];
+        old.record_mut().products = vec![line(1, 1, dec!(100))];
         let mut newer = event(3, O_LEAD, TO_CALL, 9);
-        newer.products = vec![line(2, 3, dec!(5))];
+        newer.record_mut().products = vec![line(2, 3, dec!(5))];
         let enrollments = [
             enrollment(1, LEAD, 0),
             enrollment(2, LEAD, 0), // back in Lead after a sale: nothing open
@@ -404,7 +404,7 @@ mod tests {
     #[test]
     fn concluded_customers_have_no_open_offer() {
         let mut offer = event(1, O_LEAD, TO_CALL, 1);
-        offer.products = vec![line(1, 2, dec!(100))];
+        offer.record_mut().products = vec![line(1, 2, dec!(100))];
         assert!(
             open_offers(&[enrollment(1, NO_SALE, 0)], &[offer])
                 .expect("sums")
@@ -430,7 +430,7 @@ mod tests {
             Err(SumOverflow("value"))
         );
         let mut sale = event(1, O_SALE, LEAD, 1);
-        sale.products = vec![line(1, u32::MAX, Decimal::MAX)];
+        sale.record_mut().products = vec![line(1, u32::MAX, Decimal::MAX)];
         assert_eq!(tally_sold_products(&[sale]), Err(SumOverflow("value")));
     }
 
@@ -440,7 +440,7 @@ mod tests {
             let tally = crate::reports::historical::tally_outcomes(&events);
             let report = sales_report(&tally_sold_products(&events).expect("sums"), &tally).expect("sums");
             prop_assert_eq!(report.total_units, tally.iter().map(|r| r.product_units).sum::<u64>());
-            let yes = events.iter().filter(|e| e.class == OutcomeClass::Progress && e.to_category == StateCategory::Yes).count();
+            let yes = events.iter().filter(|e| e.class() == OutcomeClass::Progress && e.to_category() == StateCategory::Yes).count();
             prop_assert_eq!(report.sales, yes as u64);
         }
     }

@@ -9,7 +9,7 @@ use crate::ids::{
     AssignmentId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId, OutcomeEventId,
     OutcomeId, ProductId, StateId, UserId,
 };
-use crate::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use crate::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use crate::product::Currency;
 use crate::values::Name;
 use proptest::prelude::*;
@@ -153,6 +153,11 @@ pub fn line(product_n: u128, quantity: u32, unit_price: Decimal) -> ProductLine 
 /// An event of outcome `outcome_n` on enrollment `enrollment_n`, `minutes` after `t0`,
 /// moving from `from` to the outcome's target (attempts stay in `from`).
 pub fn event(enrollment_n: u128, outcome_n: u128, from: u128, minutes: i64) -> OutcomeEvent {
+    record(enrollment_n, outcome_n, from, minutes).into()
+}
+
+/// The stored form of [`event`], for a test that shapes it further.
+pub fn record(enrollment_n: u128, outcome_n: u128, from: u128, minutes: i64) -> OutcomeEventRecord {
     let (class, to) = match outcome_n {
         O_LEAD => (OutcomeClass::Progress, LEAD),
         O_SALE => (OutcomeClass::Progress, SALE),
@@ -162,7 +167,7 @@ pub fn event(enrollment_n: u128, outcome_n: u128, from: u128, minutes: i64) -> O
         O_CALL_BACK => (OutcomeClass::CallBackLater, from),
         _ => (OutcomeClass::External, EXCLUDED),
     };
-    OutcomeEvent {
+    OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(uuid(0xE000_0000 + enrollment_n * 1000 + minutes as u128)),
         assignment: assignment(1),
         enrollment: enrollment_id(enrollment_n),
@@ -183,9 +188,10 @@ pub fn event(enrollment_n: u128, outcome_n: u128, from: u128, minutes: i64) -> O
     }
 }
 
-pub fn with_meeting(mut event: OutcomeEvent, n: u128) -> OutcomeEvent {
-    event.meeting = Some(MeetingId::from_uuid(uuid(0x7000 + n)));
-    event
+pub fn with_meeting(event: OutcomeEvent, n: u128) -> OutcomeEvent {
+    let mut record = OutcomeEventRecord::from(event);
+    record.meeting = Some(MeetingId::from_uuid(uuid(0x7000 + n)));
+    record.into()
 }
 
 /// An enrollment of the test flow in `state_n` with `attempts`.
@@ -229,7 +235,7 @@ pub fn any_event() -> impl Strategy<Value = OutcomeEvent> {
         0u128..2,
     )
         .prop_map(|(enr, out, from, minutes, who, lines, meeting, asg)| {
-            let mut e = event(enr, out, from, minutes);
+            let mut e = record(enr, out, from, minutes);
             if e.user.is_some() {
                 e.user = Some(user(who));
             }
@@ -238,10 +244,8 @@ pub fn any_event() -> impl Strategy<Value = OutcomeEvent> {
                 .into_iter()
                 .map(|(p, q, cents)| line(p, q, Decimal::new(cents, 2)))
                 .collect();
-            if meeting {
-                e = with_meeting(e, enr);
-            }
-            e
+            let e = OutcomeEvent::from(e);
+            if meeting { with_meeting(e, enr) } else { e }
         })
 }
 

@@ -134,7 +134,7 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     for (from, to) in [(at(0), at(24 * 60)), (at(120), at(240)), (at(61), at(119))] {
         let window: Vec<&OutcomeEvent> = events
             .iter()
-            .filter(|e| e.occurred_at >= from && e.occurred_at < to)
+            .filter(|e| e.occurred_at() >= from && e.occurred_at() < to)
             .collect();
         assert_eq!(
             uow.outcome_tally(&[a, b], from, to).await.expect("tally"),

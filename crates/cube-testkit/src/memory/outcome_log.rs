@@ -94,14 +94,14 @@ impl OutcomeLogWrites for MemoryUnit {
         // id collision.
         if let Some(key) = idempotency_key
             && self.data.event_keys.contains_key(&(
-                event.assignment,
-                event.user,
+                event.assignment(),
+                event.user(),
                 key.key.as_str().to_owned(),
             ))
         {
             return Err(StoreError::Duplicate(UniqueRule::IdempotencyKey));
         }
-        if self.data.event_index.contains_key(&event.id) {
+        if self.data.event_index.contains_key(&event.id()) {
             return Err(StoreError::Duplicate(UniqueRule::Id(
                 RecordKind::OutcomeEvent,
             )));
@@ -111,22 +111,26 @@ impl OutcomeLogWrites for MemoryUnit {
         self.journal.push(Box::new(|data| {
             data.events.pop();
         }));
-        self.put(|d| &mut d.event_index, event.id, position);
+        self.put(|d| &mut d.event_index, event.id(), position);
         self.put(
             |d| &mut d.assignment_events,
-            (event.assignment, event.occurred_at, position),
+            (event.assignment(), event.occurred_at(), position),
             (),
         );
         self.put(
             |d| &mut d.enrollment_events,
-            (event.enrollment, event.occurred_at, position),
+            (event.enrollment(), event.occurred_at(), position),
             (),
         );
         if let Some(key) = idempotency_key {
             self.put(
                 |d| &mut d.event_keys,
-                (event.assignment, event.user, key.key.as_str().to_owned()),
-                (event.id, key.fingerprint.clone()),
+                (
+                    event.assignment(),
+                    event.user(),
+                    key.key.as_str().to_owned(),
+                ),
+                (event.id(), key.fingerprint.clone()),
             );
         }
         Ok(())

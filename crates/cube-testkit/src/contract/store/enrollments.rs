@@ -8,7 +8,7 @@ use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, ProductLine};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
 use time::{Duration, OffsetDateTime};
 
@@ -323,7 +323,7 @@ pub async fn follow_ups_are_mine_and_shared_due_before_until(store: SharedStore)
 
 /// A No answer event on the enrollment at a time.
 fn no_answer(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> OutcomeEvent {
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(s.ids.next_id()),
         assignment: enrollment.assignment(),
         enrollment: enrollment.id(),
@@ -341,14 +341,14 @@ fn no_answer(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) ->
         meeting: None,
         follow_up: None,
         note: None,
-    }
+    })
 }
 
 /// A Sale event with a product line, an option, a field, a follow-up and a note: every
 /// column of the log.
 fn sale(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> OutcomeEvent {
     let product = &s.world.products[0];
-    OutcomeEvent {
+    OutcomeEvent::from(OutcomeEventRecord {
         outcome: Some(SalesFlow::O_SALE),
         class: OutcomeClass::Progress,
         option: Some("Fastpris".into()),
@@ -366,8 +366,8 @@ fn sale(s: &Setup, enrollment: &Enrollment, occurred_at: OffsetDateTime) -> Outc
             owner: Some(s.world.sellers[0].id),
         }),
         note: Some("Kunden ønsker faktura på e-post — «takk»".into()),
-        ..no_answer(s, enrollment, occurred_at)
-    }
+        ..OutcomeEventRecord::from(no_answer(s, enrollment, occurred_at))
+    })
 }
 
 /// Events are read back by id, and per enrollment oldest first whatever order they were
@@ -388,7 +388,7 @@ pub async fn events_round_trip_oldest_first(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     for event in [&first, &second, &third, &elsewhere] {
         assert_eq!(
-            uow.event(event.id).await.expect("read").as_ref(),
+            uow.event(event.id()).await.expect("read").as_ref(),
             Some(event)
         );
     }
@@ -478,10 +478,10 @@ pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStor
     let b = AssignmentId::from_uuid(s.ids.next_id());
     let in_b = no_answer(&s, &enroll(&s, b, 1, 1), at(12));
     let unkeyed = no_answer(&s, e0, at(13));
-    let theirs = OutcomeEvent {
+    let theirs = OutcomeEvent::from(OutcomeEventRecord {
         user: Some(other),
-        ..no_answer(&s, &s.world.enrollments[1], at(14))
-    };
+        ..OutcomeEventRecord::from(no_answer(&s, &s.world.enrollments[1], at(14)))
+    });
     let mut uow = store.begin().await.expect("begin");
     uow.append_event(&in_b, Some(&keyed("click-1", "f3")))
         .await
@@ -531,7 +531,7 @@ pub async fn idempotency_key_is_unique_per_assignment_and_user(store: SharedStor
             .expect("read"),
         None
     );
-    assert_eq!(uow.event(retry.id).await.expect("read"), None);
+    assert_eq!(uow.event(retry.id()).await.expect("read"), None);
 }
 
 /// An outcome event whose id exists MUST be `Duplicate(Id(OutcomeEvent))`, keyed with a new
@@ -548,10 +548,10 @@ pub async fn outcome_event_id_taken_is_told_apart_from_a_used_key(store: SharedS
         .expect("append");
     uow.commit().await.expect("commit");
 
-    let same_id = OutcomeEvent {
+    let same_id = OutcomeEvent::from(OutcomeEventRecord {
         occurred_at: at(11),
-        ..first.clone()
-    };
+        ..OutcomeEventRecord::from(first.clone())
+    });
     let mut uow = store.begin().await.expect("begin");
     duplicate(
         uow.append_event(&same_id, Some(&keyed("click-2", "f2")))

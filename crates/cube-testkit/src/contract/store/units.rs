@@ -17,7 +17,7 @@ use cube_domain::ids::{
     OutcomeEventId, ProductId, SegmentId, TimeEntryId,
 };
 use cube_domain::meeting::{Meeting, MeetingKind};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent};
+use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord};
 use cube_domain::ports::{
     ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, ImportedRow,
     OnMatch, OutboxMessage, OutboxPayload, Page, RecordKind, RowCustomer, SmsMessage, UniqueRule,
@@ -376,7 +376,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
         at(0),
     );
     let reserved = with(e0, |e| e.attempts = 9);
-    let event = OutcomeEvent {
+    let event = OutcomeEvent::from(OutcomeEventRecord {
         id: OutcomeEventId::from_uuid(s.ids.next_id()),
         assignment: a,
         enrollment: e0.id(),
@@ -394,7 +394,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
         meeting: None,
         follow_up: None,
         note: None,
-    };
+    });
     let entry = TimeEntry::start(
         TimeEntryId::from_uuid(s.ids.next_id()),
         w.admin.id,
@@ -469,8 +469,8 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     assert_eq!(listed, w.customers);
     assert_eq!(uow.enrollments(a).await.expect("read"), w.enrollments);
     assert_eq!(uow.next_sequence(a).await.expect("read"), 3);
-    assert_eq!(uow.event(event.id).await.expect("read"), None);
-    let keyed_by = event.user.unwrap_or(w.admin.id);
+    assert_eq!(uow.event(event.id()).await.expect("read"), None);
+    let keyed_by = event.user().unwrap_or(w.admin.id);
     assert_eq!(
         uow.event_by_key(a, keyed_by, &ghost.key)
             .await
