@@ -58,9 +58,40 @@ pub enum AssignmentError {
     /// `AssignmentSetup::segment_named` compares).
     #[error("the assignment already has a segment named '{0}'")]
     SegmentNameTaken(Name),
-    /// Something else in the setup is inconsistent; the message says what.
-    #[error("{0}")]
-    Setup(String),
+    /// An outcome offers the same option twice (ignoring case).
+    #[error("outcome '{0}' has the same option twice: give each option its own name")]
+    OptionTwice(String),
+    /// An outcome's field definitions are inconsistent (a key used twice, a choice with no
+    /// choices, …).
+    #[error("the fields of outcome '{outcome}': {error}")]
+    OutcomeFields {
+        /// The outcome's name.
+        outcome: String,
+        /// What is wrong with its fields.
+        error: crate::fields::FieldError,
+    },
+    /// SMS flows are set up but no sender is.
+    #[error("SMS flows need an SMS sender: set communication.sms_sender")]
+    SmsSenderMissing,
+    /// A text SMS sender breaks the operators' rule (1 to 11 ASCII letters or digits).
+    #[error("SMS sender '{0}' must be 1 to 11 letters or digits")]
+    SmsSenderInvalid(String),
+    /// A segment (by id) is listed twice.
+    #[error("segment '{0}' is listed twice")]
+    SegmentListedTwice(Name),
+    /// Two segments have the same name ignoring case ([`Name::same_as`]).
+    #[error(
+        "segments '{0}' and '{1}' have the same name (names are compared ignoring case); give each segment its own name"
+    )]
+    SegmentNamesAlike(Name, Name),
+    /// The visibility window ends before it starts.
+    #[error("visibility 'from' ({from}) is after 'to' ({to}): set 'from' on or before 'to'")]
+    VisibilityReversed {
+        /// The first visible day.
+        from: time::Date,
+        /// The last visible day.
+        to: time::Date,
+    },
     /// A visibility date outside the years Cube accepts.
     #[error(transparent)]
     Time(#[from] crate::time_bounds::TimeOutOfBounds),

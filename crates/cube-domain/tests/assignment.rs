@@ -90,10 +90,7 @@ fn an_outcome_cannot_have_the_same_option_twice() {
         s.outcome_options
             .insert(so::SALE, vec![name("Móbil"), name("MÓBIL")]);
     });
-    assert_eq!(
-        error,
-        AssignmentError::Setup("outcome 'Sale' has the same option twice".into())
-    );
+    assert_eq!(error, AssignmentError::OptionTwice("Sale".into()));
 }
 
 #[test]
@@ -101,11 +98,16 @@ fn sms_flows_need_a_sender_of_at_most_eleven_letters_or_digits() {
     let error = setup_error(|s| {
         s.sms_flows.insert(so::OFFER, sms_flow(so::SALE));
     });
-    assert!(error.to_string().contains("need an SMS sender"), "{error}");
+    assert_eq!(error, AssignmentError::SmsSenderMissing);
     for bad in ["", "CubeSalesTeam", "Cube Sales"] {
         let error = setup_error(|s| {
             s.communication.sms_sender = Some(SmsSender::Text(bad.into()));
         });
+        assert_eq!(
+            error,
+            AssignmentError::SmsSenderInvalid(bad.into()),
+            "{bad}"
+        );
         assert!(
             error.to_string().contains("1 to 11 letters"),
             "{bad}: {error}"
@@ -151,7 +153,7 @@ fn a_segment_cannot_be_listed_twice() {
     let error = setup_error(|s| s.segments = vec![segment.clone(), segment.clone()]);
     assert_eq!(
         error,
-        AssignmentError::Setup("segment 'North' is listed twice".into())
+        AssignmentError::SegmentListedTwice(segment.name.clone())
     );
 }
 
@@ -172,6 +174,7 @@ fn segment_names_are_distinct_ignoring_case_in_every_script() {
         let error = setup_error(|s| {
             s.segments = vec![segment(61, a), segment(62, "South"), segment(63, b)]
         });
+        assert_eq!(error, AssignmentError::SegmentNamesAlike(name(a), name(b)));
         let message = error.to_string();
         assert!(
             message.contains(&format!("'{a}'")) && message.contains(&format!("'{b}'")),
@@ -230,7 +233,14 @@ fn visibility_must_start_before_it_ends() {
     });
     assert_eq!(
         error,
-        AssignmentError::Setup("visibility 'from' is after 'to'".into())
+        AssignmentError::VisibilityReversed {
+            from: time::macros::date!(2026 - 12 - 02),
+            to: time::macros::date!(2026 - 12 - 01),
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "visibility 'from' (2026-12-02) is after 'to' (2026-12-01): set 'from' on or before 'to'"
     );
 }
 
@@ -389,4 +399,29 @@ fn an_assignment_can_be_renamed_and_given_a_client() {
     assignment.set_client(Some(id(71)));
     assert_eq!(assignment.name(), &name("Winter campaign"));
     assert_eq!(assignment.client(), Some(id(71)));
+}
+
+#[test]
+fn an_outcomes_fields_are_checked_and_the_error_names_the_outcome() {
+    use cube_domain::fields::{FieldDefinition, FieldError, FieldType};
+    let field = |label| {
+        FieldDefinition::new(key("region"), label, FieldType::Text, false).expect("a definition")
+    };
+    let error = setup_error(|s| {
+        s.outcome_fields
+            .insert(so::SALE, vec![field("Region"), field("Område")]);
+    });
+    assert_eq!(
+        error,
+        AssignmentError::OutcomeFields {
+            outcome: "Sale".into(),
+            error: FieldError::DuplicateKey("region".into()),
+        }
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("the fields of outcome 'Sale': "),
+        "{error}"
+    );
 }

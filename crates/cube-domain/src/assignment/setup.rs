@@ -365,14 +365,17 @@ impl AssignmentSetup {
                 let name = flow
                     .outcome(*outcome)
                     .map_or_else(String::new, |o| o.name.to_string());
-                return Err(AssignmentError::Setup(format!(
-                    "outcome '{name}' has the same option twice"
-                )));
+                return Err(AssignmentError::OptionTwice(name));
             }
         }
         for (outcome, fields) in &self.outcome_fields {
             known(outcome)?;
-            check_definitions(fields).map_err(|e| AssignmentError::Setup(e.to_string()))?;
+            check_definitions(fields).map_err(|error| AssignmentError::OutcomeFields {
+                outcome: flow
+                    .outcome(*outcome)
+                    .map_or_else(|| outcome.to_string(), |o| o.name.to_string()),
+                error,
+            })?;
         }
         for outcome in self.follow_up_ownership.keys() {
             known(outcome)?;
@@ -390,35 +393,28 @@ impl AssignmentSetup {
             }
         }
         if !self.sms_flows.is_empty() && self.communication.sms_sender.is_none() {
-            return Err(AssignmentError::Setup(
-                "SMS flows need an SMS sender: set communication.sms_sender".into(),
-            ));
+            return Err(AssignmentError::SmsSenderMissing);
         }
         if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
             && (text.is_empty()
                 || text.len() > 11
                 || !text.chars().all(|c| c.is_ascii_alphanumeric()))
         {
-            return Err(AssignmentError::Setup(format!(
-                "SMS sender '{text}' must be 1 to 11 letters or digits"
-            )));
+            return Err(AssignmentError::SmsSenderInvalid(text.clone()));
         }
         let mut segment_ids = BTreeSet::new();
         for (i, segment) in self.segments.iter().enumerate() {
             if !segment_ids.insert(segment.id) {
-                return Err(AssignmentError::Setup(format!(
-                    "segment '{}' is listed twice",
-                    segment.name
-                )));
+                return Err(AssignmentError::SegmentListedTwice(segment.name.clone()));
             }
             if let Some(earlier) = self.segments[..i]
                 .iter()
                 .find(|s| s.name.same_as(&segment.name))
             {
-                return Err(AssignmentError::Setup(format!(
-                    "segments '{}' and '{}' have the same name (names are compared ignoring case); give each segment its own name",
-                    earlier.name, segment.name
-                )));
+                return Err(AssignmentError::SegmentNamesAlike(
+                    earlier.name.clone(),
+                    segment.name.clone(),
+                ));
             }
         }
         for limit in &self.activity_limits {
@@ -461,9 +457,7 @@ impl AssignmentSetup {
         if let (Some(from), Some(to)) = (self.visibility.from, self.visibility.to)
             && from > to
         {
-            return Err(AssignmentError::Setup(
-                "visibility 'from' is after 'to'".into(),
-            ));
+            return Err(AssignmentError::VisibilityReversed { from, to });
         }
         if self.lease < Duration::SECOND || self.lease > Self::MAX_LEASE {
             return Err(AssignmentError::OutOfBounds {
