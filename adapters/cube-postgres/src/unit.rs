@@ -19,7 +19,7 @@ use crate::codec::get;
 use crate::error::{aborts_transaction, store_error};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
-use cube_domain::ports::{StoreError, UnitOfWork};
+use cube_domain::ports::{ReadUnit, StoreError, UnitOfWork};
 use sqlx::Transaction;
 use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use std::collections::HashMap;
@@ -264,6 +264,8 @@ impl PgUnitOfWork {
         }
     }
 }
+
+impl ReadUnit for PgUnitOfWork {}
 
 #[async_trait]
 impl UnitOfWork for PgUnitOfWork {

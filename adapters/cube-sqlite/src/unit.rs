@@ -5,7 +5,7 @@
 
 use crate::error::store_error;
 use async_trait::async_trait;
-use cube_domain::ports::{StoreError, UnitOfWork};
+use cube_domain::ports::{ReadUnit, StoreError, UnitOfWork};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 use std::fmt;
 use tokio::sync::OwnedSemaphorePermit;
@@ -43,6 +43,8 @@ impl fmt::Debug for SqliteUnit {
         f.debug_struct("SqliteUnit").finish_non_exhaustive()
     }
 }
+
+impl ReadUnit for SqliteUnit {}
 
 #[async_trait]
 impl UnitOfWork for SqliteUnit {

@@ -103,6 +103,8 @@ struct Faulty {
     hide_keys: bool,
 }
 
+impl ReadUnit for Faulty {}
+
 #[async_trait]
 impl UnitOfWork for Faulty {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

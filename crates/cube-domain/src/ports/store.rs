@@ -222,7 +222,8 @@ pub trait Store: Send + Sync {
 /// [`Store::begin_read`] opens one; a [`UnitOfWork`] is one too, so a function that only
 /// reads takes `&mut dyn ReadUnit` and is handed either. A read-only use case cannot write
 /// by mistake, and the compiler — not the call site — picks the lock (SQLite: no write lock).
-/// Dropping it ends it.
+/// Dropping it ends it. A store's unit type says it is one with an empty
+/// `impl ReadUnit for MyUnit {}` once it implements every repository listed here.
 pub trait ReadUnit:
     OrganisationRepository
     + UserRepository
@@ -239,26 +240,6 @@ pub trait ReadUnit:
     + crate::ports::ReportRepository
     + crate::ports::CredentialRepository
     + Send
-{
-}
-
-impl<T> ReadUnit for T where
-    T: OrganisationRepository
-        + UserRepository
-        + DataOwnerRepository
-        + CustomerRepository
-        + ProductRepository
-        + FlowRepository
-        + AssignmentRepository
-        + CalendarRepository
-        + EnrollmentRepository
-        + OutcomeLog
-        + TimeEntryRepository
-        + OutboxRepository
-        + crate::ports::ReportRepository
-        + crate::ports::CredentialRepository
-        + Send
-        + ?Sized
 {
 }
 

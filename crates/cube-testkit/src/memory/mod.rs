@@ -357,6 +357,8 @@ impl Drop for MemoryUnit {
     }
 }
 
+impl ReadUnit for MemoryUnit {}
+
 #[async_trait]
 impl UnitOfWork for MemoryUnit {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
