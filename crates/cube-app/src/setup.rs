@@ -101,6 +101,24 @@ pub(crate) async fn managed_owner(
     Ok(owner)
 }
 
+/// A published flow of a data owner the user may manage; "flow not found" otherwise, word
+/// for word what a missing one gets.
+pub(crate) async fn managed_flow(
+    uow: &mut dyn ReadUnit,
+    user: &User,
+    version: FlowVersion,
+    today: time::Date,
+) -> AppResult<PublishedFlow> {
+    let flow = uow
+        .published_flow(version)
+        .await?
+        .ok_or(AppError::NotFound("flow"))?;
+    managed_owner(uow, user, flow.data_owner(), today)
+        .await
+        .map_err(flow_not_found)?;
+    Ok(flow)
+}
+
 impl Cube {
     /// Creates a data owner (admins) whose customers' phone numbers without a country code
     /// are Norwegian.
@@ -143,15 +161,12 @@ impl Cube {
         purposes: Vec<ProcessingPurpose>,
         expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
-        let mut uow = self.begin().await?;
-        let user = acting(uow.as_mut(), who.into()).await?;
-        let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        expect_revision(expected, &owner, "data owner")?;
-        owner.set_controller(controller.cleaned()?);
-        owner.set_purposes(purposes);
-        uow.save_data_owner(&owner).await?;
-        uow.commit().await?;
-        Ok(owner)
+        self.change_data_owner(who, owner_id, expected, |owner| {
+            owner.set_controller(controller.cleaned()?);
+            owner.set_purposes(purposes);
+            Ok(())
+        })
+        .await
     }
 
     /// Replaces a dataset's optional CRM field definitions. With `expected`, only if the data
@@ -164,11 +179,28 @@ impl Cube {
         fields: Vec<FieldDefinition>,
         expected: Option<&Revision>,
     ) -> AppResult<DataOwner> {
+        self.change_data_owner(who, owner_id, expected, |owner| {
+            owner.set_fields(dataset, fields)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Changes a data owner the user may manage, in one unit: `change` edits it, and the
+    /// result is saved only if `change` succeeds (and, with `expected`, only if the data
+    /// owner is still at that revision).
+    async fn change_data_owner(
+        &self,
+        who: impl Into<Acting<'_>>,
+        owner_id: DataOwnerId,
+        expected: Option<&Revision>,
+        change: impl FnOnce(&mut DataOwner) -> AppResult<()>,
+    ) -> AppResult<DataOwner> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
         expect_revision(expected, &owner, "data owner")?;
-        owner.set_fields(dataset, fields)?;
+        change(&mut owner)?;
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;
         Ok(owner)
@@ -357,13 +389,7 @@ impl Cube {
     ) -> AppResult<FlowDraft> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let flow = uow
-            .published_flow(version)
-            .await?
-            .ok_or(AppError::NotFound("flow"))?;
-        managed_owner(uow.as_mut(), &user, flow.data_owner(), self.now().date())
-            .await
-            .map_err(flow_not_found)?;
+        let flow = managed_flow(uow.as_mut(), &user, version, self.now().date()).await?;
         let copy = flow.copy(self.new_id(), Name::parse(name)?);
         uow.save_flow_draft(&copy).await?;
         uow.commit().await?;

@@ -4,8 +4,8 @@
 //! can fetch a thing, edit it and send it back; another organisation's id is "not found"
 //! exactly like an unknown one.
 
-use super::{flow_not_found, managed_owner};
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use super::{managed_flow, managed_owner};
+use crate::{Acting, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId};
@@ -61,14 +61,7 @@ impl Cube {
     ) -> AppResult<PublishedFlow> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let flow = uow
-            .published_flow(version)
-            .await?
-            .ok_or(AppError::NotFound("flow"))?;
-        managed_owner(uow.as_mut(), &user, flow.data_owner(), self.now().date())
-            .await
-            .map_err(flow_not_found)?;
-        Ok(flow)
+        managed_flow(uow.as_mut(), &user, version, self.now().date()).await
     }
 
     /// The assignment's whole setup, for those who may change it (sellers and clients use
