@@ -1617,7 +1617,7 @@ impl Shared {
             .bind(event.user().map(|u| u.as_uuid()))
             .bind(event.outcome().map(|o| o.as_uuid()))
             .bind(class_text(event.class()))
-            .bind(event.option().as_deref())
+            .bind(event.option())
             .bind(event.from_state().as_uuid())
             .bind(event.to_state().as_uuid())
             .bind(category_text(event.to_category()))

@@ -107,7 +107,7 @@ impl OutcomeLogWrites for SqliteUnit {
         .bind(opt_id_text(event.user().map(|u| u.as_uuid())))
         .bind(opt_id_text(event.outcome().map(|o| o.as_uuid())))
         .bind(class_text(event.class()))
-        .bind(event.option().clone())
+        .bind(event.option())
         .bind(id_text(event.from_state().as_uuid()))
         .bind(id_text(event.to_state().as_uuid()))
         .bind(category_text(event.to_category()))
