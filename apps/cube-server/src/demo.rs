@@ -6,7 +6,7 @@
 
 use crate::ServerError;
 use cube_app::Cube;
-use cube_app::customers::CustomerInput;
+use cube_app::customers::{CustomerInput, ImportCommand};
 use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::system::UuidV7;
@@ -230,11 +230,13 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let report = cube
         .import_customers(
             admin.id,
-            assignment.id(),
-            Dataset::B2b,
-            None,
-            rows,
-            OnMatch::Update,
+            ImportCommand {
+                assignment: assignment.id(),
+                dataset: Dataset::B2b,
+                segment: None,
+                rows: rows,
+                on_match: OnMatch::Update,
+            },
         )
         .await?;
     tracing::info!(
@@ -269,11 +271,13 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let report = cube
         .import_customers(
             admin.id,
-            booking.id(),
-            Dataset::B2b,
-            None,
-            rows,
-            OnMatch::Update,
+            ImportCommand {
+                assignment: booking.id(),
+                dataset: Dataset::B2b,
+                segment: None,
+                rows: rows,
+                on_match: OnMatch::Update,
+            },
         )
         .await?;
     tracing::info!(

@@ -1,7 +1,9 @@
 //! Customers: added one by one or imported in batches (deduplicated by external id, then by
 //! phone; a matching row updates the customer or is skipped, as the caller chooses), and
 //! enrolled in assignments. An import checks every row, rejects the bad ones
-//! with a reason each, and writes the good ones in one unit of work: all of them or none.
+//! with a reason each, and writes the good ones in chunks of [`IMPORT_CHUNK_ROWS`], a unit
+//! of work each (all of them or none up to a chunk; a larger import that stops part-way
+//! says how many rows went in, and sending the file again finishes it without duplicates).
 
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
@@ -13,7 +15,9 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::ReadUnit;
-use cube_domain::ports::{ImportBatch, ImportRow, OnMatch, Page, RowCustomer, StoreError};
+use cube_domain::ports::{
+    ImportBatch, ImportCounts, ImportRow, OnMatch, Page, RowCustomer, StoreError,
+};
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeMap;
 
@@ -230,32 +234,89 @@ impl Cube {
 
     /// Imports rows into the assignment's data owner and enrolls them in the assignment
     /// (in `segment`, if given). Bad rows are rejected with a reason; the rest are written
-    /// in one unit of work. A row matching an existing customer updates it with the row's
-    /// values, or leaves it as it is, as `on_match` says.
+    /// in chunks of [`IMPORT_CHUNK_ROWS`], each chunk one unit of work, so a large file does
+    /// not hold the store's write lock while other users work. Up to a chunk, the import is
+    /// all or nothing; a larger one that fails part-way answers [`AppError::ImportStopped`]
+    /// with how many rows went in. A row matching an existing customer updates it with the
+    /// row's values, or leaves it as it is, as `on_match` says.
     pub async fn import_customers(
         &self,
         who: impl Into<Acting<'_>>,
-        assignment_id: AssignmentId,
-        dataset: Dataset,
-        segment: Option<SegmentId>,
-        rows: Vec<CustomerInput>,
-        on_match: OnMatch,
+        command: ImportCommand,
     ) -> AppResult<ImportReport> {
-        let mut uow = self.begin().await?;
-        let user = acting(uow.as_mut(), who.into()).await?;
-        let now = self.now();
-        let assignment =
-            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
-        if let Some(segment) = segment
-            && !assignment.setup().has_segment(segment)
-        {
-            return Err(AppError::NotFound("segment"));
+        self.import_customers_with_progress(who, command, &mut |_| {})
+            .await
+    }
+
+    /// [`Cube::import_customers`], telling `progress` after each chunk is committed (an
+    /// import job shows it).
+    pub async fn import_customers_with_progress(
+        &self,
+        who: impl Into<Acting<'_>>,
+        command: ImportCommand,
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+    ) -> AppResult<ImportReport> {
+        let who = who.into();
+        let plan = self.plan_import(who, command).await?;
+        let total = plan.rows.len();
+        let mut counts = ImportCounts::default();
+        let mut rows = plan.rows.into_iter();
+        loop {
+            let chunk: Vec<ImportRow> = rows.by_ref().take(IMPORT_CHUNK_ROWS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let done = counts.rows.len();
+            let written = self.import_chunk(who, &plan.batch, chunk).await;
+            match written {
+                Ok(chunk_counts) => counts.add(chunk_counts),
+                Err(error) if done == 0 => return Err(error),
+                Err(error) => {
+                    return Err(AppError::ImportStopped {
+                        imported: done,
+                        total,
+                        cause: Box::new(error),
+                    });
+                }
+            }
+            progress(ImportProgress {
+                rows_done: counts.rows.len(),
+                rows_total: total,
+            });
         }
-        let owner = uow
-            .data_owner(assignment.data_owner())
-            .await?
-            .ok_or(AppError::NotFound("data owner"))?;
-        let initial_state = flow_of(uow.as_mut(), &assignment).await?.initial_state();
+        report(counts, plan.row_numbers, plan.rejected)
+    }
+
+    /// Checks the import in a read unit: the user may manage the assignment, the segment is
+    /// the assignment's; then parses and deduplicates every row.
+    async fn plan_import(&self, who: Acting<'_>, command: ImportCommand) -> AppResult<ImportPlan> {
+        let now = self.now();
+        let ImportCommand {
+            assignment: assignment_id,
+            dataset,
+            segment,
+            rows,
+            on_match,
+        } = command;
+        let (owner, initial_state) = {
+            let mut uow = self.begin_read().await?;
+            let user = acting(uow.as_mut(), who).await?;
+            let assignment =
+                assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+            if let Some(segment) = segment
+                && !assignment.setup().has_segment(segment)
+            {
+                return Err(AppError::NotFound("segment"));
+            }
+            let owner = uow
+                .data_owner(assignment.data_owner())
+                .await?
+                .ok_or(AppError::NotFound("data owner"))?;
+            (
+                owner,
+                flow_of(uow.as_mut(), &assignment).await?.initial_state(),
+            )
+        };
         let mut rejected = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut batch_rows = Vec::with_capacity(rows.len());
@@ -291,45 +352,54 @@ impl Cube {
             });
             row_numbers.push(row);
         }
-        let batch = ImportBatch {
-            data_owner: owner.id(),
-            assignment: assignment_id,
-            initial_state,
-            segment,
-            enrolled_at: now,
+        Ok(ImportPlan {
+            batch: ImportBatch {
+                data_owner: owner.id(),
+                assignment: assignment_id,
+                initial_state,
+                segment,
+                enrolled_at: now,
+                rows: Vec::new(),
+                on_match,
+            },
             rows: batch_rows,
-            on_match,
+            row_numbers,
+            rejected,
+        })
+    }
+
+    /// Writes one chunk in a unit of its own, checking again that the user may still manage
+    /// the assignment (a role can be taken away while a large file goes in).
+    async fn import_chunk(
+        &self,
+        who: Acting<'_>,
+        batch: &ImportBatch,
+        rows: Vec<ImportRow>,
+    ) -> AppResult<ImportCounts> {
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who).await?;
+        assignment_for(
+            uow.as_mut(),
+            &user,
+            batch.assignment,
+            Need::Manage,
+            self.now(),
+        )
+        .await?;
+        let expected = rows.len();
+        let chunk = ImportBatch {
+            rows,
+            ..batch.clone()
         };
-        let counts = uow.import_batch(&batch).await?;
-        uow.commit().await?;
-        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        if counts.rows.len() != row_numbers.len() {
+        let counts = uow.import_batch(&chunk).await?;
+        if counts.rows.len() != expected {
             return Err(AppError::Store(StoreError::Corrupt(format!(
-                "the import reported {} of {} rows",
+                "the import reported {} of {expected} rows",
                 counts.rows.len(),
-                row_numbers.len()
             ))));
         }
-        let rows = row_numbers
-            .into_iter()
-            .zip(&counts.rows)
-            .map(|(row, imported)| ImportedRowReport {
-                row,
-                customer: imported.customer,
-                outcome: imported.outcome,
-                enrolled: imported.enrolled,
-            })
-            .collect();
-        Ok(ImportReport {
-            created: count(counts.created),
-            matched: count(counts.matched),
-            updated: count(counts.updated),
-            skipped: count(counts.skipped),
-            enrolled: count(counts.enrolled),
-            already_enrolled: count(counts.already_enrolled),
-            rejected,
-            rows,
-        })
+        uow.commit().await?;
+        Ok(counts)
     }
 
     /// Enrolls existing customers of the data owner in the assignment.
@@ -413,4 +483,80 @@ async fn check_unique(uow: &mut dyn ReadUnit, customer: &Customer) -> AppResult<
         }
     }
     Ok(())
+}
+
+/// The most rows written in one unit of work by an import: a chunk holds the write lock for
+/// well under a second (SQLite's single writer), so sellers keep working while a large file
+/// goes in.
+pub const IMPORT_CHUNK_ROWS: usize = 2_000;
+
+/// Rows to import into an assignment's data owner and enroll in the assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportCommand {
+    /// The assignment (its data owner receives the customers).
+    pub assignment: AssignmentId,
+    /// Companies or persons: every row's dataset.
+    pub dataset: Dataset,
+    /// A segment of the assignment for the new enrollments.
+    pub segment: Option<SegmentId>,
+    /// The rows, in file order (row 1 first).
+    pub rows: Vec<CustomerInput>,
+    /// What a row matching an existing customer does to it.
+    pub on_match: OnMatch,
+}
+
+/// How far an import has come: rows written (committed) of the rows taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Rows committed so far.
+    pub rows_done: usize,
+    /// Rows to write (the rows taken: the file's rows less the rejected ones).
+    pub rows_total: usize,
+}
+
+/// An import checked and parsed, ready to write.
+struct ImportPlan {
+    /// Everything of the batch but its rows.
+    batch: ImportBatch,
+    /// The rows taken, in file order.
+    rows: Vec<ImportRow>,
+    /// Each taken row's number in the file.
+    row_numbers: Vec<usize>,
+    /// The rows not taken.
+    rejected: Vec<RejectedRow>,
+}
+
+fn report(
+    counts: ImportCounts,
+    row_numbers: Vec<usize>,
+    rejected: Vec<RejectedRow>,
+) -> AppResult<ImportReport> {
+    if counts.rows.len() != row_numbers.len() {
+        return Err(AppError::Store(StoreError::Corrupt(format!(
+            "the import reported {} of {} rows",
+            counts.rows.len(),
+            row_numbers.len()
+        ))));
+    }
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let rows = row_numbers
+        .into_iter()
+        .zip(&counts.rows)
+        .map(|(row, imported)| ImportedRowReport {
+            row,
+            customer: imported.customer,
+            outcome: imported.outcome,
+            enrolled: imported.enrolled,
+        })
+        .collect();
+    Ok(ImportReport {
+        created: count(counts.created),
+        matched: count(counts.matched),
+        updated: count(counts.updated),
+        skipped: count(counts.skipped),
+        enrolled: count(counts.enrolled),
+        already_enrolled: count(counts.already_enrolled),
+        rejected,
+        rows,
+    })
 }

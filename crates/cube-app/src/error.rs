@@ -25,7 +25,8 @@ use cube_domain::time_entry::TimeEntryError;
 use cube_domain::values::{InvalidInput, ValueError};
 use thiserror::Error;
 
-/// Why a use case did not happen. Nothing was written when one is returned.
+/// Why a use case did not happen. Nothing was written when one is returned, with one
+/// exception that says so: [`AppError::ImportStopped`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AppError {
     /// The thing does not exist, or belongs to another organisation (never told apart).
@@ -125,6 +126,21 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An import larger than one chunk stopped part-way: the first `imported` of the
+    /// `total` rows it took are written (whole chunks, in file order), the rest are not.
+    /// Sending the same file again finishes it: the rows already in match their customers
+    /// (by external id or phone) and are not duplicated.
+    #[error(
+        "the import stopped after {imported} of {total} rows were written: {cause}; the rows written stay, and sending the same file again finishes the import without duplicates"
+    )]
+    ImportStopped {
+        /// Rows written.
+        imported: usize,
+        /// Rows the import took.
+        total: usize,
+        /// Why the next chunk failed.
+        cause: Box<AppError>,
+    },
 }
 
 /// Why a change to users, passwords or tokens was refused.
@@ -219,6 +235,7 @@ impl AppError {
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
         match self {
+            AppError::ImportStopped { cause, .. } => cause.kind(),
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Forbidden => ErrorKind::Forbidden,
             AppError::Unauthenticated => ErrorKind::Unauthenticated,

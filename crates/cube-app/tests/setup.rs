@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Harness, command};
-use cube_app::customers::CustomerInput;
+use cube_app::customers::{CustomerInput, ImportCommand};
 use cube_app::organisation::NewUser;
 use cube_app::reports::Window;
 use cube_app::setup::FlowContent;
@@ -238,11 +238,13 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
         .cube
         .import_customers(
             manager,
-            assignment,
-            Dataset::B2b,
-            None,
-            rows,
-            OnMatch::Update,
+            ImportCommand {
+                assignment: assignment,
+                dataset: Dataset::B2b,
+                segment: None,
+                rows: rows,
+                on_match: OnMatch::Update,
+            },
         )
         .await
         .expect("import");

@@ -18,7 +18,7 @@ use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use cube_app::AppError;
-use cube_app::customers::{EnrollReport, ImportReport};
+use cube_app::customers::{EnrollReport, ImportCommand, ImportReport};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,23 @@ pub struct ImportRequest {
     /// `skip` leaves the customer as it is.
     #[serde(default)]
     pub on_match: OnMatchDto,
+}
+
+impl ImportRequest {
+    /// The use case's command.
+    pub fn into_command(self) -> ImportCommand {
+        ImportCommand {
+            assignment: AssignmentId::from_uuid(self.assignment),
+            dataset: self.dataset.into(),
+            segment: self.segment.map(SegmentId::from_uuid),
+            rows: self
+                .rows
+                .into_iter()
+                .map(CustomerRequest::into_input)
+                .collect(),
+            on_match: self.on_match.into(),
+        }
+    }
 }
 
 /// What a row matching an existing customer does to it.
@@ -239,21 +256,9 @@ pub async fn import(
     if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
-    let rows = request
-        .rows
-        .into_iter()
-        .map(CustomerRequest::into_input)
-        .collect();
     let report = state
         .cube
-        .import_customers(
-            &actor.user,
-            assignment_id,
-            request.dataset.into(),
-            request.segment.map(SegmentId::from_uuid),
-            rows,
-            request.on_match.into(),
-        )
+        .import_customers(&actor.user, request.into_command())
         .await?;
     Ok(Json(ImportReportDto::from(report)))
 }

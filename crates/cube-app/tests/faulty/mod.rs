@@ -1,8 +1,8 @@
 //! A store that fails on demand, for tests of what a failure in the middle of a unit of work
 //! leaves behind. Every method of every repository is passed on to the wrapped store; only
 //! storing a password hash and reading a customer can be made to fail, an event's id made
-//! to collide, and a unit made blind to idempotency keys (the loser of a race read before the
-//! winner committed). When a port gains a method, it is passed on here too.
+//! to collide, a unit made blind to idempotency keys (the loser of a race read before the
+//! winner committed), and an import batch made to fail after a number of good ones. When a port gains a method, it is passed on here too.
 
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
@@ -39,7 +39,7 @@ use cube_domain::reports::{
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::Email;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use time::OffsetDateTime;
 
 /// The in-memory store, except that storing a password hash fails while `fail_passwords` is
@@ -54,6 +54,9 @@ pub struct FaultyStore {
     /// The next unit begun finds no event by its key (then the flag clears itself): a
     /// request that read before a concurrent one with the same key committed.
     pub hide_keys_once: AtomicBool,
+    /// How many more import batches succeed; the one after fails as if the database went
+    /// away (`usize::MAX`: never).
+    pub import_batches_left: Arc<AtomicUsize>,
 }
 
 impl FaultyStore {
@@ -65,6 +68,7 @@ impl FaultyStore {
             fail_customer_reads: AtomicBool::new(false),
             duplicate_event_ids: AtomicBool::new(false),
             hide_keys_once: AtomicBool::new(false),
+            import_batches_left: Arc::new(AtomicUsize::new(usize::MAX)),
         }
     }
 }
@@ -90,6 +94,7 @@ impl FaultyStore {
             fail_customer_reads: self.fail_customer_reads.load(Ordering::SeqCst),
             duplicate_event_ids: self.duplicate_event_ids.load(Ordering::SeqCst),
             hide_keys: self.hide_keys_once.swap(false, Ordering::SeqCst),
+            import_batches_left: self.import_batches_left.clone(),
         })
     }
 }
@@ -101,6 +106,7 @@ struct Faulty {
     fail_customer_reads: bool,
     duplicate_event_ids: bool,
     hide_keys: bool,
+    import_batches_left: Arc<AtomicUsize>,
 }
 
 impl ReadUnit for Faulty {}
@@ -430,6 +436,12 @@ impl OutcomeLogWrites for Faulty {
 #[async_trait]
 impl ImportRepository for Faulty {
     async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
+        let left = self
+            .import_batches_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if left.is_err() {
+            return Err(StoreError::Unavailable("the database went away".into()));
+        }
         self.inner.import_batch(batch).await
     }
 }

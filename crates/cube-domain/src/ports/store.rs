@@ -680,6 +680,13 @@ impl ImportCounts {
         }
         self.rows.push(row);
     }
+
+    /// Adds a later batch's counts (its rows after these).
+    pub fn add(&mut self, later: ImportCounts) {
+        for row in later.rows {
+            self.record(row);
+        }
+    }
 }
 
 /// Batched imports: the one storage operation for large customer lists.
