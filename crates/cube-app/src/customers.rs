@@ -258,6 +258,18 @@ impl Cube {
     ) -> AppResult<ImportReport> {
         let who = who.into();
         let plan = self.plan_import(who, command).await?;
+        self.write_import(who, plan, progress).await
+    }
+
+    /// Writes a checked import chunk by chunk (see [`Cube::import_customers`]), telling
+    /// `progress` after each chunk is committed.
+    pub async fn write_import(
+        &self,
+        who: impl Into<Acting<'_>>,
+        plan: ImportPlan,
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+    ) -> AppResult<ImportReport> {
+        let who = who.into();
         let total = plan.rows.len();
         let mut counts = ImportCounts::default();
         let mut rows = plan.rows.into_iter();
@@ -287,9 +299,15 @@ impl Cube {
         report(counts, plan.row_numbers, plan.rejected)
     }
 
-    /// Checks the import in a read unit: the user may manage the assignment, the segment is
-    /// the assignment's; then parses and deduplicates every row.
-    async fn plan_import(&self, who: Acting<'_>, command: ImportCommand) -> AppResult<ImportPlan> {
+    /// Checks an import without writing: the user may manage the assignment, the segment is
+    /// the assignment's; then parses and deduplicates every row. [`Cube::write_import`]
+    /// writes the plan (an import job checks first, answers, then writes).
+    pub async fn plan_import(
+        &self,
+        who: impl Into<Acting<'_>>,
+        command: ImportCommand,
+    ) -> AppResult<ImportPlan> {
+        let who = who.into();
         let now = self.now();
         let ImportCommand {
             assignment: assignment_id,
@@ -514,8 +532,9 @@ pub struct ImportProgress {
     pub rows_total: usize,
 }
 
-/// An import checked and parsed, ready to write.
-struct ImportPlan {
+/// An import checked and parsed, ready to write ([`Cube::plan_import`]).
+#[derive(Debug)]
+pub struct ImportPlan {
     /// Everything of the batch but its rows.
     batch: ImportBatch,
     /// The rows taken, in file order.
@@ -524,6 +543,21 @@ struct ImportPlan {
     row_numbers: Vec<usize>,
     /// The rows not taken.
     rejected: Vec<RejectedRow>,
+}
+
+impl ImportPlan {
+    /// The assignment the rows go into.
+    pub fn assignment(&self) -> AssignmentId {
+        self.batch.assignment
+    }
+    /// How many rows will be written (the file's rows less the rejected ones).
+    pub fn rows_to_write(&self) -> usize {
+        self.rows.len()
+    }
+    /// The rows not taken, with reasons.
+    pub fn rejected(&self) -> &[RejectedRow] {
+        &self.rejected
+    }
 }
 
 fn report(

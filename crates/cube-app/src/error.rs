@@ -123,6 +123,9 @@ pub enum AppError {
         "the {0} changed since it was read (the revision sent is not the current one); read it again and redo the change"
     )]
     Stale(&'static str),
+    /// An import job was not started.
+    #[error(transparent)]
+    ImportJob(#[from] crate::import_jobs::ImportJobError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -249,6 +252,7 @@ impl AppError {
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
             | AppError::DuplicateCustomer(_)
+            | AppError::ImportJob(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
                 ErrorKind::Conflict
             }

@@ -27,6 +27,7 @@ pub mod auth;
 pub mod bulk;
 pub mod customers;
 pub mod error;
+pub mod import_jobs;
 pub mod organisation;
 pub mod outbox;
 pub mod reports;

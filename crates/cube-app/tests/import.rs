@@ -6,6 +6,10 @@
 mod faulty;
 
 use cube_app::customers::{CustomerInput, IMPORT_CHUNK_ROWS, ImportCommand, ImportProgress};
+use cube_app::import_jobs::{
+    FINISHED_KEPT_FOR, ImportJobError, ImportJobState, ImportJobs, MAX_FINISHED_PER_ORGANISATION,
+    MAX_RUNNING_PER_ORGANISATION,
+};
 use cube_app::{AppError, Cube, ErrorKind};
 use cube_domain::customer::CustomerFilter;
 use cube_domain::data_owner::Dataset;
@@ -20,6 +24,7 @@ struct Setup {
     cube: Cube,
     world: World,
     faulty: Arc<FaultyStore>,
+    clock: Arc<FixedClock>,
 }
 
 async fn setup() -> Setup {
@@ -32,9 +37,10 @@ async fn setup() -> Setup {
         .expect("the world");
     let store: Arc<dyn Store> = faulty.clone();
     Setup {
-        cube: Cube::new(store, clock, ids),
+        cube: Cube::new(store, clock.clone(), ids),
         world,
         faulty,
+        clock,
     }
 }
 
@@ -187,4 +193,143 @@ async fn a_seller_cannot_import() {
         .expect_err("sellers do not import");
     assert_eq!(refused.kind(), ErrorKind::Forbidden);
     assert_eq!(customer_count(&s).await, 0);
+}
+
+#[tokio::test]
+async fn an_import_job_answers_at_once_then_writes_and_keeps_its_report() {
+    let s = setup().await;
+    let jobs = ImportJobs::new();
+    let total = IMPORT_CHUNK_ROWS + 20;
+    let mut file = rows(total);
+    file[0].name = String::new();
+    let (job, run) = jobs
+        .start(&s.cube, &s.world.manager, command(&s, file))
+        .await
+        .expect("started");
+    assert_eq!(job.started_by, s.world.manager.id);
+    assert_eq!(job.rejected, 1);
+    assert_eq!(
+        job.state,
+        ImportJobState::Running(ImportProgress {
+            rows_done: 0,
+            rows_total: total - 1
+        })
+    );
+    assert_eq!(
+        customer_count(&s).await,
+        0,
+        "nothing is written before it runs"
+    );
+    assert_eq!(
+        jobs.job(&s.world.manager, job.id).expect("seen").state,
+        job.state
+    );
+
+    let end = run.run().await;
+    let ImportJobState::Done(report) = &end else {
+        panic!("not done: {end:?}")
+    };
+    assert_eq!(report.created, total - 1);
+    assert_eq!(report.rejected[0].row, 1);
+    let read = jobs.job(&s.world.manager, job.id).expect("kept");
+    assert_eq!(read.state, end);
+    assert_eq!(read.finished_at, Some(T0));
+    // The organisation's admin sees it; a seller, even of the organisation, does not.
+    assert!(jobs.job(&s.world.admin, job.id).is_ok());
+    assert_eq!(
+        jobs.job(&s.world.sellers[0], job.id),
+        Err(AppError::NotFound("import job"))
+    );
+    assert_eq!(customer_count(&s).await, total - 1);
+}
+
+#[tokio::test]
+async fn an_import_job_checks_before_it_answers_and_reports_a_stop() {
+    let s = setup().await;
+    let jobs = ImportJobs::new();
+    let refused = jobs
+        .start(&s.cube, &s.world.sellers[0], command(&s, rows(3)))
+        .await
+        .expect_err("sellers do not import");
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+
+    s.faulty.import_batches_left.store(1, Ordering::SeqCst);
+    let total = IMPORT_CHUNK_ROWS + 1;
+    let (job, run) = jobs
+        .start(&s.cube, &s.world.admin, command(&s, rows(total)))
+        .await
+        .expect("started");
+    let end = run.run().await;
+    assert!(
+        matches!(
+            &end,
+            ImportJobState::Failed(AppError::ImportStopped { imported, total: t, .. })
+                if *imported == IMPORT_CHUNK_ROWS && *t == total
+        ),
+        "{end:?}"
+    );
+    assert_eq!(jobs.job(&s.world.admin, job.id).expect("kept").state, end);
+}
+
+#[tokio::test]
+async fn an_organisation_runs_a_bounded_number_of_jobs_and_keeps_a_bounded_history() {
+    let s = setup().await;
+    let jobs = ImportJobs::new();
+    let mut runs = Vec::new();
+    for _ in 0..MAX_RUNNING_PER_ORGANISATION {
+        runs.push(
+            jobs.start(&s.cube, &s.world.admin, command(&s, rows(2)))
+                .await
+                .expect("started"),
+        );
+    }
+    let refused = jobs
+        .start(&s.cube, &s.world.admin, command(&s, rows(2)))
+        .await
+        .expect_err("too many running");
+    assert_eq!(
+        refused,
+        AppError::ImportJob(ImportJobError::TooManyRunning(MAX_RUNNING_PER_ORGANISATION))
+    );
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    let mut finished = Vec::new();
+    for (job, run) in runs {
+        run.run().await;
+        finished.push(job.id);
+    }
+    // Once they end, more may start; the finished ones are kept up to a number…
+    for _ in 0..MAX_FINISHED_PER_ORGANISATION {
+        s.clock.advance(time::Duration::seconds(1));
+        let (job, run) = jobs
+            .start(&s.cube, &s.world.admin, command(&s, rows(2)))
+            .await
+            .expect("started");
+        run.run().await;
+        finished.push(job.id);
+    }
+    s.clock.advance(time::Duration::seconds(1));
+    let (last, run) = jobs
+        .start(&s.cube, &s.world.admin, command(&s, rows(2)))
+        .await
+        .expect("started");
+    run.run().await;
+    let kept: Vec<bool> = finished
+        .iter()
+        .map(|id| jobs.job(&s.world.admin, *id).is_ok())
+        .collect();
+    let forgotten = kept.iter().filter(|k| !**k).count();
+    assert_eq!(forgotten, MAX_RUNNING_PER_ORGANISATION, "{kept:?}");
+    assert!(kept[MAX_RUNNING_PER_ORGANISATION..].iter().all(|k| *k));
+    // …and for a time.
+    s.clock
+        .advance(FINISHED_KEPT_FOR + time::Duration::seconds(1));
+    let (_, run) = jobs
+        .start(&s.cube, &s.world.admin, command(&s, rows(2)))
+        .await
+        .expect("started");
+    run.run().await;
+    assert_eq!(
+        jobs.job(&s.world.admin, last.id),
+        Err(AppError::NotFound("import job"))
+    );
 }

@@ -1,0 +1,255 @@
+//! Import jobs: a large file imported in the background. Starting one checks the import (the
+//! user may manage the assignment, every row parsed) and answers at once; the rows are then
+//! written chunk by chunk ([`Cube::write_import`]) while the job tells how far it has come,
+//! and when it ends, its report or why it stopped. An HTTP request has a time limit; a
+//! 100,000-row file should not have to fit in it.
+//!
+//! Jobs live in this process's memory: a restart forgets them (the chunks already written
+//! stay, and sending the file again finishes the import without duplicates). A job is seen
+//! by the user who started it and by the organisation's admins. Each organisation runs at
+//! most [`MAX_RUNNING_PER_ORGANISATION`] at once and keeps its last
+//! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
+
+use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport};
+use crate::{AppError, AppResult, Cube};
+use cube_domain::access::{RoleKind, User};
+use cube_domain::ids::{AssignmentId, OrganisationId, UserId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use thiserror::Error;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Import jobs running at once in one organisation.
+pub const MAX_RUNNING_PER_ORGANISATION: usize = 2;
+/// Finished jobs an organisation keeps (the oldest goes first).
+pub const MAX_FINISHED_PER_ORGANISATION: usize = 10;
+/// How long a finished job is kept.
+pub const FINISHED_KEPT_FOR: Duration = Duration::hours(1);
+
+/// An import job's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImportJobId(Uuid);
+
+impl ImportJobId {
+    /// From its UUID.
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+    /// Its UUID.
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl From<Uuid> for ImportJobId {
+    fn from(id: Uuid) -> Self {
+        Self(id)
+    }
+}
+
+impl fmt::Display for ImportJobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why an import job was not started.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ImportJobError {
+    /// The organisation runs as many imports as it may at once.
+    #[error(
+        "{0} imports are running in this organisation already; wait for one to finish (GET its job) and start this one again"
+    )]
+    TooManyRunning(usize),
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportJobState {
+    /// Writing: how far it has come.
+    Running(ImportProgress),
+    /// Every row written: the report.
+    Done(Arc<ImportReport>),
+    /// It stopped: why (an [`AppError::ImportStopped`] says how many rows went in).
+    Failed(AppError),
+}
+
+/// An import job as its readers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportJob {
+    /// The id.
+    pub id: ImportJobId,
+    /// The organisation.
+    pub organisation: OrganisationId,
+    /// Who started it.
+    pub started_by: UserId,
+    /// The assignment the rows go into.
+    pub assignment: AssignmentId,
+    /// When it started.
+    pub started_at: OffsetDateTime,
+    /// When it ended, if it has.
+    pub finished_at: Option<OffsetDateTime>,
+    /// Rows in the file that were not taken (their reasons come with the report).
+    pub rejected: usize,
+    /// Where it is.
+    pub state: ImportJobState,
+}
+
+impl ImportJob {
+    fn is_running(&self) -> bool {
+        matches!(self.state, ImportJobState::Running(_))
+    }
+}
+
+/// The jobs of this process. Cheap to clone (one shared registry).
+#[derive(Debug, Clone, Default)]
+pub struct ImportJobs {
+    jobs: Arc<Mutex<HashMap<ImportJobId, ImportJob>>>,
+}
+
+impl ImportJobs {
+    /// No jobs yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks the import (as [`Cube::plan_import`]) and registers the job, running; the
+    /// returned [`ImportJobRun`] writes it, and the caller runs that in the background (the
+    /// HTTP adapter spawns it on its runtime), answering with the job at once.
+    pub async fn start(
+        &self,
+        cube: &Cube,
+        user: &User,
+        command: ImportCommand,
+    ) -> AppResult<(ImportJob, ImportJobRun)> {
+        let plan = cube.plan_import(user, command).await?;
+        let now = cube.now();
+        let job = ImportJob {
+            id: cube.new_id(),
+            organisation: user.organisation,
+            started_by: user.id,
+            assignment: plan.assignment(),
+            started_at: now,
+            finished_at: None,
+            rejected: plan.rejected().len(),
+            state: ImportJobState::Running(ImportProgress {
+                rows_done: 0,
+                rows_total: plan.rows_to_write(),
+            }),
+        };
+        {
+            let mut jobs = self.lock();
+            forget_old(&mut jobs, user.organisation, now);
+            let running = jobs
+                .values()
+                .filter(|j| j.organisation == user.organisation && j.is_running())
+                .count();
+            if running >= MAX_RUNNING_PER_ORGANISATION {
+                return Err(ImportJobError::TooManyRunning(running).into());
+            }
+            jobs.insert(job.id, job.clone());
+        }
+        let run = ImportJobRun {
+            registry: self.clone(),
+            cube: cube.clone(),
+            user: user.clone(),
+            id: job.id,
+            plan,
+        };
+        Ok((job, run))
+    }
+
+    /// A job the user may see: the one who started it, or an admin of its organisation.
+    /// Another organisation's job and one forgotten are "import job not found" alike.
+    pub fn job(&self, user: &User, id: ImportJobId) -> AppResult<ImportJob> {
+        let jobs = self.lock();
+        match jobs.get(&id) {
+            Some(job)
+                if job.organisation == user.organisation
+                    && (job.started_by == user.id || user.role.kind() == RoleKind::Admin) =>
+            {
+                Ok(job.clone())
+            }
+            _ => Err(AppError::NotFound("import job")),
+        }
+    }
+
+    fn set(&self, id: ImportJobId, state: ImportJobState, finished_at: Option<OffsetDateTime>) {
+        if let Some(job) = self.lock().get_mut(&id) {
+            job.state = state;
+            job.finished_at = finished_at;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ImportJobId, ImportJob>> {
+        // A panic while holding the lock leaves the map whole (every write is one insert
+        // or one field set), so a poisoned lock is still good to use.
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The writing of a started job: run it to its end (in the background).
+#[derive(Debug)]
+pub struct ImportJobRun {
+    registry: ImportJobs,
+    cube: Cube,
+    user: User,
+    id: ImportJobId,
+    plan: ImportPlan,
+}
+
+impl ImportJobRun {
+    /// The job's id.
+    pub fn id(&self) -> ImportJobId {
+        self.id
+    }
+
+    /// Writes the rows chunk by chunk, keeping the job's progress, and ends the job with
+    /// its report or the reason it stopped (also returned, for the caller's log).
+    pub async fn run(self) -> ImportJobState {
+        let ImportJobRun {
+            registry,
+            cube,
+            user,
+            id,
+            plan,
+        } = self;
+        let mut progress = |p: ImportProgress| registry.set(id, ImportJobState::Running(p), None);
+        let result = cube.write_import(&user, plan, &mut progress).await;
+        let state = match result {
+            Ok(report) => ImportJobState::Done(Arc::new(report)),
+            Err(error) => ImportJobState::Failed(error),
+        };
+        registry.set(id, state.clone(), Some(cube.now()));
+        state
+    }
+}
+
+/// Drops the organisation's finished jobs past [`FINISHED_KEPT_FOR`], then all but the
+/// newest [`MAX_FINISHED_PER_ORGANISATION`].
+fn forget_old(
+    jobs: &mut HashMap<ImportJobId, ImportJob>,
+    organisation: OrganisationId,
+    now: OffsetDateTime,
+) {
+    jobs.retain(|_, job| {
+        job.organisation != organisation
+            || job
+                .finished_at
+                .is_none_or(|at| now - at < FINISHED_KEPT_FOR)
+    });
+    let mut finished: Vec<(OffsetDateTime, ImportJobId)> = jobs
+        .values()
+        .filter(|j| j.organisation == organisation)
+        .filter_map(|j| j.finished_at.map(|at| (at, j.id)))
+        .collect();
+    if finished.len() > MAX_FINISHED_PER_ORGANISATION {
+        finished.sort_unstable();
+        let excess = finished.len() - MAX_FINISHED_PER_ORGANISATION;
+        for (_, id) in finished.into_iter().take(excess) {
+            jobs.remove(&id);
+        }
+    }
+}
