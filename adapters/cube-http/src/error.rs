@@ -160,8 +160,25 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl ApiError {
     /// The status and the detail sent to the client; internals are logged here, not sent.
-    fn status_and_detail(&self) -> (StatusCode, String) {
+    pub(crate) fn status_and_detail(&self) -> (StatusCode, String) {
         match self {
+            // The cause is told as its own error would be (a storage failure's internals are
+            // logged, not sent).
+            ApiError::App(AppError::ImportStopped {
+                imported,
+                total,
+                cause,
+            }) => {
+                let (status, cause) = ApiError::App((**cause).clone()).status_and_detail();
+                (
+                    status,
+                    format!(
+                        "the import stopped after {imported} of {total} rows were written: \
+                         {cause}; the rows written stay, and sending the same file again \
+                         finishes the import without duplicates"
+                    ),
+                )
+            }
             ApiError::App(AppError::Store(store)) => {
                 let status = status_of(self.kind());
                 let detail = match store {
@@ -410,6 +427,28 @@ mod tests {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         (status, retry_after, detail)
+    }
+
+    /// An import that stopped part-way says how far it came, and its cause as that error
+    /// would be told: a storage failure's internals stay in the log.
+    #[test]
+    fn a_stopped_import_tells_its_cause_without_internals() {
+        let stopped = AppError::ImportStopped {
+            imported: 2_000,
+            total: 4_500,
+            cause: Box::new(AppError::Store(StoreError::Unavailable(
+                "connection refused by 10.0.0.3:5432".into(),
+            ))),
+        };
+        let (status, detail) = ApiError::App(stopped).status_and_detail();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            detail.starts_with("the import stopped after 2000 of 4500 rows were written: "),
+            "{detail}"
+        );
+        assert!(detail.contains("try again later"), "{detail}");
+        assert!(detail.contains("sending the same file again"), "{detail}");
+        assert!(!detail.contains("10.0.0.3"), "{detail}");
     }
 
     /// Only a refusal that retrying can mend says "try again"; the others say what to do.

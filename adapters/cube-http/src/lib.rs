@@ -80,6 +80,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<ops::Metrics>,
+    /// The import jobs running and recently finished.
+    pub import_jobs: cube_app::import_jobs::ImportJobs,
 }
 
 impl AppState {
@@ -95,6 +97,7 @@ impl AppState {
             secure_cookies: false,
             trust_proxy: false,
             metrics: Arc::new(ops::Metrics::default()),
+            import_jobs: cube_app::import_jobs::ImportJobs::new(),
         }
     }
 }

@@ -237,6 +237,9 @@ const TABLE: &[Row] = &[
     row("customers", "POST /api/customers/{id}/external-state",     "",                          SETUP),
     // The import names an assignment in its body and enrolls into it: set-up of that assignment.
     row("customers", "POST /api/data-owners/{id}/customers/import", "",                          MANAGE),
+    row("customers", "POST /api/data-owners/{id}/customers/import-jobs", "",                     MANAGE),
+    // A job is seen by the one who started it (the manager here) and the organisation's admins.
+    row("customers", "GET /api/import-jobs/{id}",                   "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "POST /api/assignments/{id}/enrollments",      "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/selection",        "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/bulk",             "",                          MANAGE),
@@ -266,6 +269,8 @@ struct Stage {
     admin: String,
     victim: String,
     caller: Option<Caller>,
+    /// An import job the first organisation's manager ran.
+    import_job: String,
 }
 
 fn email(user: &cube_domain::access::User) -> String {
@@ -282,12 +287,38 @@ async fn stage(who: Option<Who>) -> Stage {
         None => None,
         Some(who) => Some(caller(&app, &admin, who).await),
     };
+    let import_job = managers_import_job(&app).await;
     Stage {
         app,
         admin,
         victim,
         caller,
+        import_job,
     }
+}
+
+/// An import job of one row, started by the first organisation's manager and run to its end.
+async fn managers_import_job(app: &App) -> String {
+    use cube_app::customers::{CustomerInput, ImportCommand};
+    let command = ImportCommand {
+        assignment: app.world.assignment.id(),
+        dataset: cube_domain::data_owner::Dataset::B2b,
+        segment: None,
+        rows: vec![CustomerInput {
+            name: "Matrix Job AS".into(),
+            phones: vec!["+4791234399".into()],
+            ..CustomerInput::default()
+        }],
+        on_match: cube_domain::ports::OnMatch::Update,
+    };
+    let (job, run) = app
+        .state
+        .import_jobs
+        .start(&app.state.cube, &app.world.manager, command)
+        .await
+        .expect("the manager starts an import job");
+    run.run().await;
+    job.id.to_string()
 }
 
 async fn caller(app: &App, admin: &str, who: Who) -> Caller {
@@ -358,6 +389,7 @@ fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
             .map_or_else(|| w.admin.id.to_string(), |c| c.id.clone()),
         "users" => w.sellers[1].id.to_string(),
         "tokens" => cube_http::auth::token_hash(&stage.victim),
+        "import-jobs" => stage.import_job.clone(),
         other => panic!("no id of the first organisation for `{{id}}` after `{other}`"),
     }
 }
@@ -538,7 +570,11 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             "phones": ["+4790000000"],
         })),
         ("POST /api/customers/{id}/external-state", _) => Some(json!({ "state": "Excluded" })),
-        ("POST /api/data-owners/{id}/customers/import", _) => Some(json!({
+        (
+            "POST /api/data-owners/{id}/customers/import"
+            | "POST /api/data-owners/{id}/customers/import-jobs",
+            _,
+        ) => Some(json!({
             "assignment": w.assignment.id().to_string(),
             "dataset": "b2b",
             "rows": [{ "name": "Matrix Import AS", "phones": ["+4791234322"] }],

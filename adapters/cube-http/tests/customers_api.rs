@@ -823,6 +823,113 @@ async fn an_import_takes_the_good_rows_and_numbers_the_bad_ones() {
     assert_eq!(status_report["total"], 23, "{status_report}");
 }
 
+/// A large file as a job: checked and answered at once (202, `Location`), written in the
+/// background chunk by chunk, then the same report as the direct import; the job is the
+/// starter's and the admins', and is checked like the import before it starts.
+#[tokio::test]
+async fn an_import_job_answers_at_once_and_its_report_follows() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/data-owners/{}/customers/import-jobs", owner(&app));
+    let rows: Vec<Value> = (0..4_100)
+        .map(|n| json!({ "name": format!("Jobb {n} AS"), "phones": [format!("+4793{n:06}")] }))
+        .chain([json!({ "name": "Bad Phone AS", "phones": ["call me"] })])
+        .collect();
+    let body = json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": rows });
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(&uri)
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("a request");
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .expect("a location")
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    let started: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(
+        location,
+        format!("/api/import-jobs/{}", text(&started["id"]))
+    );
+    assert_eq!(started["status"], "running", "{started}");
+    assert_eq!(started["rows_total"], 4_100, "{started}");
+    assert_eq!(started["rejected"], 1, "{started}");
+
+    let mut job = started;
+    for _ in 0..500 {
+        let (status, read) = app
+            .call(Method::GET, &location, Some(&t.manager), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        job = read;
+        if job["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["rows_done"], 4_100);
+    assert_eq!(job["report"]["created"], 4_100);
+    assert_eq!(job["report"]["rejected"][0]["row"], 4_101);
+    assert_eq!(job["report"]["rows"].as_array().map(Vec::len), Some(4_100));
+    assert!(job["finished_at"].is_string(), "{job}");
+    assert_eq!(enrolled_count(&app, &t.admin).await, 20 + 4_100);
+
+    let (status, _) = app.call(Method::GET, &location, Some(&t.admin), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an admin of the organisation sees it"
+    );
+    let (status, problem) = app
+        .call(Method::GET, &location, Some(&t.seller), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(detail(&problem), "import job not found");
+
+    // Checked before it is started: a seller may not, no rows is a 422, nothing written.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.seller),
+            Some(json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [{ "name": "X", "phones": ["+4799999999"] }] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &uri,
+            Some(&t.manager),
+            Some(json!({ "assignment": app.assignment(), "dataset": "b2b", "rows": [] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("at least one row"), "{problem}");
+    assert_eq!(enrolled_count(&app, &t.admin).await, 20 + 4_100);
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// How many customers the assignment has, by its status report.
+async fn enrolled_count(app: &App, token: &str) -> u64 {
+    let uri = format!("/api/assignments/{}/reports/status", app.assignment());
+    let (status, report) = app.call(Method::GET, &uri, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report["total"].as_u64().expect("a total")
+}
+
 #[tokio::test]
 async fn a_re_import_updates_matched_customers_or_skips_them_as_asked() {
     let app = App::new().await;
@@ -1752,6 +1859,8 @@ async fn the_openapi_document_lists_the_customer_endpoints() {
         ("/api/data-owners/{id}/customers", "post"),
         ("/api/data-owners/{id}/customers", "get"),
         ("/api/data-owners/{id}/customers/import", "post"),
+        ("/api/data-owners/{id}/customers/import-jobs", "post"),
+        ("/api/import-jobs/{id}", "get"),
         ("/api/customers/{id}", "get"),
         ("/api/customers/{id}", "put"),
         ("/api/customers/{id}/external-state", "post"),
@@ -1789,6 +1898,7 @@ async fn the_openapi_document_lists_the_customer_endpoints() {
         "NewCustomerRequest",
         "ImportRequest",
         "ImportReportDto",
+        "ImportJobDto",
         "BulkActionDto",
         "SelectionDto",
         "TimeEntryDto",

@@ -2,9 +2,17 @@
 //! owner and one of its assignments, and enrolling existing customers in an assignment.
 //!
 //! An import checks every row; bad rows come back with their row number (1 = the first
-//! row sent) and reason, and the good ones are written in one unit of work: all of them or
-//! none. A row whose *shape* is wrong (an unknown key, a missing `name`) is a malformed
-//! request instead, refused as a whole with the row's index in the message.
+//! row sent) and reason, and the good ones are written in chunks of 2,000 rows, a unit of
+//! work each, so other users keep working while a large file goes in: up to a chunk, all of
+//! them or none; a larger import that stops part-way says how many rows went in (sending the
+//! file again finishes it). A row whose *shape* is wrong (an unknown key, a missing `name`)
+//! is a malformed request instead, refused as a whole with the row's index in the message.
+//!
+//! `POST …/customers/import` answers when every row is written. For a large file,
+//! `POST …/customers/import-jobs` checks the same request, answers `202 Accepted` at once
+//! with the job (`Location: /api/import-jobs/{id}`), and writes in the background; `GET` the
+//! job for its progress and, once done, the same report (jobs are kept in the server's
+//! memory for an hour).
 //!
 //! A row matching an existing customer (same external id, else same phone) updates it with
 //! the row's values by default (`on_match: "update"`), or leaves it as it is
@@ -14,19 +22,25 @@ use super::records::{CustomerRequest, DatasetDto};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::invalid_field;
-use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportCommand, ImportReport};
+use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The most rows one import request may carry.
 pub const MAX_IMPORT_ROWS: usize = 50_000;
+/// The most rows one import job may carry (its body is bounded at 32 MiB as well).
+pub const MAX_IMPORT_JOB_ROWS: usize = 200_000;
 /// The most customers one enroll request may name.
 pub const MAX_ENROLL: usize = 10_000;
 
@@ -236,14 +250,28 @@ pub async fn import(
     ApiPath(id): ApiPath<DataOwnerId>,
     ApiJson(request): ApiJson<ImportRequest>,
 ) -> ApiResult<Json<ImportReportDto>> {
+    let command = checked_command(&state, &actor, id, request, MAX_IMPORT_ROWS).await?;
+    let report = state.cube.import_customers(&actor.user, command).await?;
+    Ok(Json(ImportReportDto::from(report)))
+}
+
+/// The request as the use case's command, once its size is within `max_rows` and its
+/// assignment is one of the data owner the path names.
+async fn checked_command(
+    state: &AppState,
+    actor: &Actor,
+    id: DataOwnerId,
+    request: ImportRequest,
+    max_rows: usize,
+) -> ApiResult<ImportCommand> {
     if request.rows.is_empty() {
         return Err(invalid_field("rows", "send at least one row"));
     }
-    if request.rows.len() > MAX_IMPORT_ROWS {
+    if request.rows.len() > max_rows {
         return Err(invalid_field(
             "rows",
             format!(
-                "at most {MAX_IMPORT_ROWS} rows per request, got {}; split the file",
+                "at most {max_rows} rows per request, got {}; split the file",
                 request.rows.len()
             ),
         ));
@@ -256,11 +284,171 @@ pub async fn import(
     if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
-    let report = state
-        .cube
-        .import_customers(&actor.user, request.into_command())
+    Ok(request.into_command())
+}
+
+/// Where an import job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportJobStatusDto {
+    /// Writing.
+    Running,
+    /// Every row written; `report` says what became of each.
+    Done,
+    /// Stopped; `error` says why and how many rows went in.
+    Failed,
+}
+
+/// Why a job stopped: the problem its request would have got.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobErrorDto {
+    /// The HTTP status the same import would have answered.
+    pub status: u16,
+    /// What went wrong and what to do.
+    pub detail: String,
+}
+
+/// An import job.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportJobDto {
+    /// The id (`GET /api/import-jobs/{id}`).
+    pub id: Uuid,
+    /// The assignment the rows go into.
+    pub assignment: Uuid,
+    /// Who started it.
+    pub started_by: Uuid,
+    /// When it started (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: OffsetDateTime,
+    /// When it ended (RFC 3339); `null` while running.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Running, done or failed.
+    pub status: ImportJobStatusDto,
+    /// Rows written so far (whole chunks).
+    pub rows_done: usize,
+    /// Rows to write: the rows sent less the rejected ones.
+    pub rows_total: usize,
+    /// Rows not taken; their numbers and reasons are in the report.
+    pub rejected: usize,
+    /// Once done: what the import did, as `POST …/customers/import` answers it.
+    pub report: Option<ImportReportDto>,
+    /// Once failed: why.
+    pub error: Option<JobErrorDto>,
+}
+
+impl From<ImportJob> for ImportJobDto {
+    fn from(job: ImportJob) -> Self {
+        let (status, rows_done, rows_total, report, error) = match job.state {
+            ImportJobState::Running(p) => (
+                ImportJobStatusDto::Running,
+                p.rows_done,
+                p.rows_total,
+                None,
+                None,
+            ),
+            ImportJobState::Done(report) => {
+                let rows = report.rows.len();
+                let report = ImportReportDto::from((*report).clone());
+                (ImportJobStatusDto::Done, rows, rows, Some(report), None)
+            }
+            ImportJobState::Failed(error) => {
+                let done = match &error {
+                    AppError::ImportStopped { imported, .. } => *imported,
+                    _ => 0,
+                };
+                let total = match &error {
+                    AppError::ImportStopped { total, .. } => *total,
+                    _ => 0,
+                };
+                let (status, detail) = ApiError::App(error).status_and_detail();
+                let error = JobErrorDto {
+                    status: status.as_u16(),
+                    detail,
+                };
+                (ImportJobStatusDto::Failed, done, total, None, Some(error))
+            }
+        };
+        Self {
+            id: job.id.as_uuid(),
+            assignment: job.assignment.as_uuid(),
+            started_by: job.started_by.as_uuid(),
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            status,
+            rows_done,
+            rows_total,
+            rejected: job.rejected,
+            report,
+            error,
+        }
+    }
+}
+
+/// Starts importing a large file in the background: the request is checked as
+/// `POST …/customers/import` checks it (access, every row), the answer comes at once, and
+/// the rows are written chunk by chunk while other users keep working.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/customers/import-jobs", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    request_body(content = ImportRequest, description = "Up to 32 MiB of JSON, up to 200 000 rows"),
+    responses(
+        (status = 202, description = "Started; `Location` names the job to follow", body = ImportJobDto),
+        (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation runs two imports already", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No rows, too many rows, or a row of the wrong shape", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn start_job(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<DataOwnerId>,
+    ApiJson(request): ApiJson<ImportRequest>,
+) -> ApiResult<Response> {
+    let command = checked_command(&state, &actor, id, request, MAX_IMPORT_JOB_ROWS).await?;
+    let (job, run) = state
+        .import_jobs
+        .start(&state.cube, &actor.user, command)
         .await?;
-    Ok(Json(ImportReportDto::from(report)))
+    // Not under the request's time limit: the job outlives the request.
+    tokio::spawn(async move {
+        let id = run.id();
+        if let ImportJobState::Failed(error) = run.run().await {
+            tracing::warn!(job = %id, %error, "an import job stopped");
+        }
+    });
+    let location = format!("/api/import-jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(ImportJobDto::from(job)),
+    )
+        .into_response())
+}
+
+/// An import job: its progress, and once it ends, its report or why it stopped. Seen by
+/// the user who started it and by the organisation's admins.
+#[utoipa::path(
+    get, path = "/api/import-jobs/{id}", tag = "customers",
+    params(("id" = Uuid, Path, description = "The import job")),
+    responses(
+        (status = 200, description = "The job", body = ImportJobDto),
+        (status = 404, description = "No such job (or another's, or older than an hour, or from before the server restarted)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn job(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ImportJobDto>> {
+    let job = state
+        .import_jobs
+        .job(&actor.user, ImportJobId::from_uuid(id))?;
+    Ok(Json(ImportJobDto::from(job)))
 }
 
 /// Enrolls existing customers of the data owner in an assignment (its initial state).

@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //! - [`records`]: one customer (create, read, update) and a data owner's customers, paged.
-//! - [`import`]: importing rows into a data owner (and an assignment), enrolling customers.
+//! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
+//!   for a large file; enrolling customers.
 //! - [`bulk`]: previewing a selection of an assignment's customers and acting on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
 //! - [`external`]: a state change pushed by an external system.
@@ -37,6 +38,11 @@ pub fn routes() -> Router<AppState> {
             post(import::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route(
+            "/api/data-owners/{id}/customers/import-jobs",
+            post(import::start_job).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/import-jobs/{id}", get(import::job))
+        .route(
             "/api/customers/{id}",
             get(records::get).put(records::update),
         )
@@ -57,7 +63,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(
         records::create, records::list, records::get, records::update,
-        import::import, import::enroll,
+        import::import, import::start_job, import::job, import::enroll,
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,
         external::change_state,
@@ -69,7 +75,8 @@ pub fn routes() -> Router<AppState> {
         records::CustomerRecordDto, records::CustomerPageDto,
         import::ImportRequest, import::ImportReportDto, import::RejectedRowDto,
         import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
-        import::EnrollRequest, import::EnrollReportDto,
+        import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
+        import::ImportJobStatusDto, import::JobErrorDto,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
         bulk::BulkReportDto,
