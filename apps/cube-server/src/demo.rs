@@ -234,7 +234,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 assignment: assignment.id(),
                 dataset: Dataset::B2b,
                 segment: None,
-                rows: rows,
+                rows,
                 on_match: OnMatch::Update,
             },
         )
@@ -275,7 +275,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 assignment: booking.id(),
                 dataset: Dataset::B2b,
                 segment: None,
-                rows: rows,
+                rows,
                 on_match: OnMatch::Update,
             },
         )

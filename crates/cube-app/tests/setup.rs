@@ -239,10 +239,10 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
         .import_customers(
             manager,
             ImportCommand {
-                assignment: assignment,
+                assignment,
                 dataset: Dataset::B2b,
                 segment: None,
-                rows: rows,
+                rows,
                 on_match: OnMatch::Update,
             },
         )
