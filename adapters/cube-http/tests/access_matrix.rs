@@ -287,7 +287,7 @@ async fn stage(who: Option<Who>) -> Stage {
         None => None,
         Some(who) => Some(caller(&app, &admin, who).await),
     };
-    let import_job = managers_import_job(&app).await;
+    let import_job = common::managers_import_job(&app).await;
     Stage {
         app,
         admin,
@@ -295,30 +295,6 @@ async fn stage(who: Option<Who>) -> Stage {
         caller,
         import_job,
     }
-}
-
-/// An import job of one row, started by the first organisation's manager and run to its end.
-async fn managers_import_job(app: &App) -> String {
-    use cube_app::customers::{CustomerInput, ImportCommand};
-    let command = ImportCommand {
-        assignment: app.world.assignment.id(),
-        dataset: cube_domain::data_owner::Dataset::B2b,
-        segment: None,
-        rows: vec![CustomerInput {
-            name: "Matrix Job AS".into(),
-            phones: vec!["+4791234399".into()],
-            ..CustomerInput::default()
-        }],
-        on_match: cube_domain::ports::OnMatch::Update,
-    };
-    let (job, run) = app
-        .state
-        .import_jobs
-        .start(&app.state.cube, &app.world.manager, command)
-        .await
-        .expect("the manager starts an import job");
-    run.run().await;
-    job.id.to_string()
 }
 
 async fn caller(app: &App, admin: &str, who: Who) -> Caller {

@@ -21,6 +21,8 @@ fn first_org_id(app: &App, collection: &str) -> String {
     match collection {
         "users" => app.world.sellers[0].id.to_string(),
         "tokens" => "ab".repeat(32),
+        // Only read (GET): no body to send it, so any id serves.
+        "import-jobs" => "00000000-0000-7000-8000-00000000dead".to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 const NOWHERE: &str = "00000000-0000-7000-8000-00000000dead";
 
 /// The first organisation's id for a path parameter, by the collection it follows.
-fn first_org_id(app: &App, collection: &str) -> String {
+fn first_org_id(app: &App, collection: &str, import_job: &str) -> String {
     let w = &app.world;
     if let Some(id) = common::world_id(w, collection) {
         return id;
@@ -25,6 +25,7 @@ fn first_org_id(app: &App, collection: &str) -> String {
         // A token id is the hash of a token of the first organisation's seller; any hash
         // the second organisation does not hold behaves alike, so a made-up one serves.
         "tokens" => "ab".repeat(32),
+        "import-jobs" => import_job.to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
     }
 }
@@ -69,6 +70,7 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
     let (_, doc) = app
         .call(Method::GET, "/api-docs/openapi.json", None, None)
         .await;
+    let import_job = common::managers_import_job(&app).await;
     let before = app
         .call(
             Method::GET,
@@ -85,7 +87,7 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         }
         for method in operations.as_object().expect("operations").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let foreign = filled(path, |c| first_org_id(&app, c));
+            let foreign = filled(path, |c| first_org_id(&app, c, &import_job));
             let missing = filled(path, |c| {
                 if c == "versions" {
                     "1".to_owned()

@@ -185,3 +185,27 @@ impl Tokens {
         }
     }
 }
+
+/// An import job of one row, started by the first organisation's manager and run to its end.
+pub async fn managers_import_job(app: &App) -> String {
+    use cube_app::customers::{CustomerInput, ImportCommand};
+    let command = ImportCommand {
+        assignment: app.world.assignment.id(),
+        dataset: cube_domain::data_owner::Dataset::B2b,
+        segment: None,
+        rows: vec![CustomerInput {
+            name: "Matrix Job AS".into(),
+            phones: vec!["+4791234399".into()],
+            ..CustomerInput::default()
+        }],
+        on_match: cube_domain::ports::OnMatch::Update,
+    };
+    let (job, run) = app
+        .state
+        .import_jobs
+        .start(&app.state.cube, &app.world.manager, command)
+        .await
+        .expect("the manager starts an import job");
+    run.run().await;
+    job.id.to_string()
+}
