@@ -25,7 +25,7 @@ fn page_bound(n: u64) -> i64 {
 
 /// The `dataset` column's text: the dataset as serialised in the customer's `doc` (so the
 /// migration could fill it from there).
-fn dataset_text(dataset: Dataset) -> &'static str {
+pub(crate) fn dataset_text(dataset: Dataset) -> &'static str {
     match dataset {
         Dataset::B2b => "B2b",
         Dataset::B2c => "B2c",

@@ -29,7 +29,7 @@ macro_rules! enrollment_columns {
 }
 pub(crate) use enrollment_columns;
 
-const INSERT: &str = concat!(
+pub(crate) const INSERT: &str = concat!(
     "INSERT INTO enrollments (",
     enrollment_columns!(),
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
@@ -67,6 +67,29 @@ fn bind_enrollment<'q>(query: Query<'q>, enrollment: &Enrollment) -> Result<Quer
         .bind(opt_time_ns(s.reservation.map(|r| r.until))?)
         .bind(to_i64("sequence", s.sequence)?)
         .bind(time_ns(s.enrolled_at)?))
+}
+
+/// The columns `bind_enrollment` binds, in the same order and encoding, as a JSON array (for
+/// the set-based import's `INSERT … SELECT FROM json_each`).
+pub(crate) fn enrollment_json(enrollment: &Enrollment) -> Result<serde_json::Value, StoreError> {
+    let s = enrollment.snapshot();
+    Ok(serde_json::json!([
+        id_text(s.id.as_uuid()),
+        id_text(s.assignment.as_uuid()),
+        id_text(s.customer.as_uuid()),
+        id_text(s.state.as_uuid()),
+        category_text(s.category),
+        opt_id_text(s.segment.map(|id| id.as_uuid())),
+        i64::from(s.attempts),
+        opt_time_ns(s.last_contact)?,
+        opt_time_ns(s.follow_up.map(|f| f.due))?,
+        opt_id_text(s.follow_up.and_then(|f| f.owner).map(|id| id.as_uuid())),
+        opt_time_ns(s.no_answer_at)?,
+        opt_id_text(s.reservation.map(|r| r.seller.as_uuid())),
+        opt_time_ns(s.reservation.map(|r| r.until))?,
+        to_i64("sequence", s.sequence)?,
+        time_ns(s.enrolled_at)?,
+    ]))
 }
 
 fn opt_id<T: From<uuid::Uuid>>(row: &SqliteRow, name: &str) -> Result<Option<T>, StoreError> {

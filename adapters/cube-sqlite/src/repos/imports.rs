@@ -1,12 +1,24 @@
 //! Batched imports: a customer list added to a data owner and enrolled in an assignment
-//! inside the caller's unit of work. Each row is a handful of indexed statements on the one
-//! transaction's connection (prepared once, from sqlx's statement cache), so a list of
-//! thousands commits with the unit, or not at all; a batch that fails half-way is rolled
-//! back to a savepoint, leaving the unit as it was before the call.
+//! inside the caller's unit of work, so a list of thousands commits with the unit, or not at
+//! all; a batch that fails half-way is rolled back to a savepoint, leaving the unit as it was
+//! before the call.
+//!
+//! A batch is written set-based when it can be: one statement finds every row's existing
+//! customer, and the new customers, their phones and fields, and the enrollments go in with
+//! one statement each (`json_each` over the rows), about ten statements for 2,000 rows. Each
+//! statement is a round trip to sqlx's SQLite worker thread (~20 µs), so row by row a first
+//! import of 100,000 customers took 20 s; set-based it takes a fraction of that. The rows must
+//! then not depend on each other: no two rows share an external id or a phone number (the
+//! import use case rejects such rows before the store), and no row updates an existing
+//! customer (`OnMatch::Update` with a match: the update may change what later rows match).
+//! Any other batch is written row by row, in order, with the same result.
 
+use super::customers::dataset_text;
+use super::enrollments::{enrollment_columns, enrollment_json};
 use super::execute;
-use crate::codec::{id_text, parse_id};
+use crate::codec::{col, id_text, parse_id, to_doc};
 use crate::error::store_error;
+use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
@@ -16,6 +28,7 @@ use cube_domain::ports::{
     CustomerRepository, CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch,
     ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
 };
+use std::collections::HashSet;
 
 /// The oldest customer of owner `?1` with the first of the phone numbers `?2` (a JSON array)
 /// that any customer has. `CROSS JOIN` keeps the imported phones the outer loop, so each is
@@ -26,7 +39,239 @@ const EXISTING_BY_PHONE: &str = "SELECT c.id FROM json_each(?2) AS j \
      JOIN customers AS c ON c.id = p.customer_id \
      ORDER BY j.key, c.seq LIMIT 1";
 
+/// Per row of a batch (`?2`, a JSON array of `{"x": external id or null, "p": [phones]}`):
+/// the data owner's (`?1`) oldest customer with the external id, and the oldest with the
+/// first of the phones that any customer has: what [`EXISTING_BY_PHONE`] finds, for every
+/// row in one statement.
+const EXISTING_FOR_ROWS: &str = "SELECT j.key AS row, \
+     (SELECT c.id FROM customers AS c \
+        WHERE c.data_owner_id = ?1 AND c.external_id = json_extract(j.value, '$.x') \
+        ORDER BY c.seq LIMIT 1) AS by_external_id, \
+     (SELECT c.id FROM json_each(json_extract(j.value, '$.p')) AS ph \
+        CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = ph.value \
+        JOIN customers AS c ON c.id = p.customer_id \
+        ORDER BY ph.key, c.seq LIMIT 1) AS by_phone \
+     FROM json_each(?2) AS j ORDER BY j.key";
+
+/// Which of the ids `?1` (a JSON array) a customer has already (a batch reusing a customer
+/// id overwrites that customer, as `save_customer` does: row by row).
+const CUSTOMER_IDS_TAKEN: &str = "SELECT c.id FROM json_each(?1) AS j \
+     CROSS JOIN customers AS c ON c.id = j.value LIMIT 1";
+
+/// The customers of `?2` (a JSON array of ids) enrolled in assignment `?1`.
+const ENROLLED_OF: &str = "SELECT e.customer_id FROM json_each(?2) AS j \
+     CROSS JOIN enrollments AS e ON e.assignment_id = ?1 AND e.customer_id = j.value";
+
+/// New customers from a JSON array in row order (`seq` follows it): what `save_customer`
+/// writes for a customer that does not exist yet.
+const INSERT_CUSTOMERS: &str = "INSERT INTO customers \
+     (id, data_owner_id, external_id, doc, dataset, search_text) \
+     SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.x'), \
+            json_extract(value, '$.doc'), json_extract(value, '$.dataset'), \
+            json_extract(value, '$.search') \
+     FROM json_each(?2) ORDER BY key";
+
+/// Their phone numbers (`[customer id, position, phone]` triples).
+const INSERT_PHONES: &str = "INSERT INTO customer_phones \
+     (customer_id, position, data_owner_id, phone) \
+     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?1, \
+            json_extract(value, '$[2]') \
+     FROM json_each(?2)";
+
+/// Their CRM values (`[customer id, key, value JSON, sort key as hex]`).
+const INSERT_FIELDS: &str = "INSERT INTO customer_fields (customer_id, field_key, value, sort_key) \
+     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+            json_extract(value, '$[2]'), unhex(json_extract(value, '$[3]')) \
+     FROM json_each(?1)";
+
+/// New enrollments from a JSON array of their columns in [`enrollment_columns`] order, as
+/// `bind_enrollment` binds them.
+const INSERT_ENROLLMENTS: &str = concat!(
+    "INSERT INTO enrollments (",
+    enrollment_columns!(),
+    ") SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+     json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), \
+     json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'), \
+     json_extract(value, '$[8]'), json_extract(value, '$[9]'), json_extract(value, '$[10]'), \
+     json_extract(value, '$[11]'), json_extract(value, '$[12]'), json_extract(value, '$[13]'), \
+     json_extract(value, '$[14]') FROM json_each(?1) ORDER BY key"
+);
+
+/// Whether the rows of a batch share no external id and no phone number (then no row can
+/// match a customer another row of the batch creates).
+fn rows_independent(batch: &ImportBatch) -> bool {
+    let mut external_ids = HashSet::new();
+    let mut phones = HashSet::new();
+    batch.rows.iter().all(|row| {
+        let details = row.customer.details();
+        let external = details
+            .external_id
+            .as_deref()
+            .is_none_or(|id| external_ids.insert(id));
+        // A row may list one number twice; only another row's matters.
+        let own: HashSet<&str> = details.phones.iter().map(|p| p.as_str()).collect();
+        external && own.into_iter().all(|phone| phones.insert(phone))
+    })
+}
+
 impl SqliteUnit {
+    /// The batch set-based, or `None` (nothing written) when its rows depend on each other
+    /// or it updates a matched customer: then it must go row by row.
+    async fn import_set_based(
+        &mut self,
+        batch: &ImportBatch,
+    ) -> Result<Option<ImportCounts>, StoreError> {
+        if !rows_independent(batch) {
+            return Ok(None);
+        }
+        let owner = id_text(batch.data_owner.as_uuid());
+        let lookups: Vec<serde_json::Value> = batch
+            .rows
+            .iter()
+            .map(|row| {
+                let details = row.customer.details();
+                let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
+                serde_json::json!({ "x": details.external_id, "p": phones })
+            })
+            .collect();
+        let found = sqlx::query(EXISTING_FOR_ROWS)
+            .bind(owner.clone())
+            .bind(json_text("import rows", &lookups)?)
+            .fetch_all(self.conn())
+            .await
+            .map_err(store_error)?;
+        let mut existing: Vec<Option<CustomerId>> = Vec::with_capacity(found.len());
+        for row in &found {
+            let id = col::<Option<String>>(row, "by_external_id")?
+                .or(col::<Option<String>>(row, "by_phone")?);
+            existing.push(id.as_deref().map(parse_id).transpose()?);
+        }
+        if existing.len() != batch.rows.len() {
+            return Err(StoreError::Corrupt(format!(
+                "the import lookup answered {} of {} rows",
+                existing.len(),
+                batch.rows.len()
+            )));
+        }
+        if batch.on_match == OnMatch::Update && existing.iter().any(Option::is_some) {
+            return Ok(None);
+        }
+        let new_ids: Vec<String> = batch
+            .rows
+            .iter()
+            .zip(&existing)
+            .filter(|(_, existing)| existing.is_none())
+            .map(|(row, _)| id_text(row.customer.id().as_uuid()))
+            .collect();
+        let taken: Option<String> = sqlx::query_scalar(CUSTOMER_IDS_TAKEN)
+            .bind(json_text("customer ids", &new_ids)?)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+
+        let matched: Vec<String> = existing
+            .iter()
+            .flatten()
+            .map(|id| id_text(id.as_uuid()))
+            .collect();
+        let mut enrolled: HashSet<CustomerId> = HashSet::new();
+        if !matched.is_empty() {
+            let rows: Vec<String> = sqlx::query_scalar(ENROLLED_OF)
+                .bind(id_text(batch.assignment.as_uuid()))
+                .bind(json_text("customer ids", &matched)?)
+                .fetch_all(self.conn())
+                .await
+                .map_err(store_error)?;
+            for id in rows {
+                enrolled.insert(parse_id(&id)?);
+            }
+        }
+
+        let mut customers = Vec::new();
+        let mut phones = Vec::new();
+        let mut fields = Vec::new();
+        let mut enrollments = Vec::new();
+        let mut counts = ImportCounts::default();
+        let mut sequence = self.next_sequence(batch.assignment).await?;
+        for (row, existing) in batch.rows.iter().zip(existing) {
+            let (customer, outcome) = match existing {
+                Some(id) => (id, RowCustomer::Skipped),
+                None => {
+                    let c = &row.customer;
+                    let id = id_text(c.id().as_uuid());
+                    customers.push(serde_json::json!({
+                        "id": id,
+                        "x": c.details().external_id,
+                        "doc": to_doc("customer", c)?,
+                        "dataset": dataset_text(c.dataset()),
+                        "search": c.search_text(),
+                    }));
+                    for (position, phone) in c.details().phones.iter().enumerate() {
+                        phones.push(serde_json::json!([id, position, phone.as_str()]));
+                    }
+                    for (key, value) in c.fields() {
+                        fields.push(serde_json::json!([
+                            id,
+                            key.as_str(),
+                            to_doc("customer field value", value)?,
+                            hex(&sort_key(value)),
+                        ]));
+                    }
+                    (c.id(), RowCustomer::Created)
+                }
+            };
+            if !enrolled.insert(customer) {
+                counts.record(ImportedRow {
+                    customer,
+                    outcome,
+                    enrolled: false,
+                });
+                continue;
+            }
+            let enrollment = Enrollment::new(
+                row.enrollment,
+                batch.assignment,
+                customer,
+                batch.initial_state,
+                batch.segment,
+                sequence,
+                batch.enrolled_at,
+            );
+            enrollments.push(enrollment_json(&enrollment)?);
+            sequence = sequence.saturating_add(1);
+            counts.record(ImportedRow {
+                customer,
+                outcome,
+                enrolled: true,
+            });
+        }
+        if !customers.is_empty() {
+            let insert = sqlx::query(INSERT_CUSTOMERS)
+                .bind(owner.clone())
+                .bind(json_text("customers", &customers)?);
+            execute(self.conn(), insert).await?;
+        }
+        if !phones.is_empty() {
+            let insert = sqlx::query(INSERT_PHONES)
+                .bind(owner)
+                .bind(json_text("phone numbers", &phones)?);
+            execute(self.conn(), insert).await?;
+        }
+        if !fields.is_empty() {
+            let insert = sqlx::query(INSERT_FIELDS).bind(json_text("field values", &fields)?);
+            execute(self.conn(), insert).await?;
+        }
+        if !enrollments.is_empty() {
+            let insert =
+                sqlx::query(INSERT_ENROLLMENTS).bind(json_text("enrollments", &enrollments)?);
+            execute(self.conn(), insert).await?;
+        }
+        Ok(Some(counts))
+    }
+
     async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         let owner = id_text(batch.data_owner.as_uuid());
         let mut counts = ImportCounts::default();
@@ -128,7 +373,11 @@ impl ImportRepository for SqliteUnit {
     async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         // A failing row undoes the whole batch but not the rest of the unit: a savepoint.
         execute(self.conn(), sqlx::query("SAVEPOINT import_batch")).await?;
-        let result = self.import_rows(batch).await;
+        let result = match self.import_set_based(batch).await {
+            Ok(Some(counts)) => Ok(counts),
+            Ok(None) => self.import_rows(batch).await,
+            Err(error) => Err(error),
+        };
         if result.is_err() {
             // If even this fails the connection is gone, and so is the transaction.
             let _ = execute(self.conn(), sqlx::query("ROLLBACK TO import_batch")).await;
@@ -138,10 +387,64 @@ impl ImportRepository for SqliteUnit {
     }
 }
 
+/// `value` as JSON text for a statement's `json_each`.
+fn json_text<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| crate::error::json_error(what, &e))
+}
+
+/// Lower-case hex of `bytes`, for `unhex` in SQL.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::EXISTING_BY_PHONE;
+    use super::{EXISTING_BY_PHONE, EXISTING_FOR_ROWS, hex};
     use sqlx::Row as _;
+
+    async fn plan(statement: &str, binds: &[&str]) -> Vec<String> {
+        let store = crate::SqliteStore::in_memory().await.expect("a store");
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {statement}"
+        )));
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.fetch_all(&mut *conn).await.expect("a plan");
+        rows.iter().map(|r| r.get::<String, _>("detail")).collect()
+    }
+
+    /// The set-based lookup probes the indexes per row, like the row-by-row one.
+    #[tokio::test]
+    async fn every_rows_lookup_is_index_probes() {
+        let plan = plan(
+            EXISTING_FOR_ROWS,
+            &["owner", r#"[{"x":"a","p":["+4712345678"]}]"#],
+        )
+        .await;
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("customer_phones_lookup (data_owner_id=? AND phone=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter().any(|step| step
+                .contains("customers_by_external_id (data_owner_id=? AND external_id=?)")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     /// Each imported phone is one index probe by (owner, phone), whatever the register's size.
     #[tokio::test]

@@ -108,6 +108,7 @@ macro_rules! store_contract_tests {
                 committed_writes_are_visible_to_later_units,
                 read_unit_sees_committed_work,
                 import_batch_creates_matches_and_enrolls,
+                import_batch_of_independent_rows,
                 import_batch_updates_matched_customers,
                 import_batch_keeps_awkward_text_exactly,
                 import_batch_is_undone_with_its_unit,

@@ -666,6 +666,106 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
     );
 }
 
+/// A batch whose rows share no external id and no phone (what the import use case sends,
+/// and what a store may write set-based): each row is matched against the register alone,
+/// new customers keep their CRM values and phones exactly (a later batch finds them by
+/// phone), and enrollments take consecutive import-order numbers in row order.
+pub async fn import_batch_of_independent_rows(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let w = &s.world;
+    let solo = row_customer(&s, Some("solo-1"), "+4742000001");
+    let by_phone = row_customer(&s, Some("solo-2"), "+4742000002");
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_customer(&solo).await.expect("save");
+    uow.save_customer(&by_phone).await.expect("save");
+    uow.commit().await.expect("commit");
+
+    let rows = vec![
+        // New, with CRM values.
+        row(
+            &s,
+            World::customer(CustomerId::from_uuid(s.ids.next_id()), &w.data_owner, 50),
+        ),
+        // Customer 1 by external id and phone: enrolled already.
+        row(
+            &s,
+            World::customer(CustomerId::from_uuid(s.ids.next_id()), &w.data_owner, 1),
+        ),
+        row(&s, row_customer(&s, Some("solo-1"), "+4741000009")),
+        row(&s, row_customer(&s, None, "+4742000002")),
+        row(&s, row_customer(&s, None, "+4741000005")),
+    ];
+    let batch = |rows: Vec<ImportRow>| ImportBatch {
+        data_owner: w.data_owner.id(),
+        assignment: w.assignment.id(),
+        initial_state: SalesFlow::TO_CALL,
+        segment: None,
+        enrolled_at: at(30),
+        on_match: OnMatch::Skip,
+        rows,
+    };
+    let mut uow = store.begin().await.expect("begin");
+    let counts = uow
+        .import_batch(&batch(rows.clone()))
+        .await
+        .expect("import");
+    uow.commit().await.expect("commit");
+    let imported = |customer: CustomerId, outcome, enrolled| ImportedRow {
+        customer,
+        outcome,
+        enrolled,
+    };
+    assert_eq!(
+        counts.rows,
+        vec![
+            imported(rows[0].customer.id(), RowCustomer::Created, true),
+            imported(w.customers[1].id(), RowCustomer::Skipped, false),
+            imported(solo.id(), RowCustomer::Skipped, true),
+            imported(by_phone.id(), RowCustomer::Skipped, true),
+            imported(rows[4].customer.id(), RowCustomer::Created, true),
+        ]
+    );
+    assert_eq!((counts.created, counts.skipped), (2, 3));
+    assert_eq!((counts.enrolled, counts.already_enrolled), (4, 1));
+
+    let mut uow = store.begin().await.expect("begin");
+    for new in [&rows[0], &rows[4]] {
+        assert_eq!(
+            uow.customer(new.customer.id()).await.expect("read"),
+            Some(new.customer.clone()),
+            "a new customer MUST read back exactly, CRM values included"
+        );
+    }
+    let sequences: Vec<(CustomerId, u64)> = uow
+        .enrollments(w.assignment.id())
+        .await
+        .expect("read")
+        .split_off(3)
+        .iter()
+        .map(|e| (e.customer(), e.sequence()))
+        .collect();
+    assert_eq!(
+        sequences,
+        vec![
+            (rows[0].customer.id(), 4),
+            (solo.id(), 5),
+            (by_phone.id(), 6),
+            (rows[4].customer.id(), 7),
+        ]
+    );
+    drop(uow);
+
+    // The new customers' phones are in the register: a later batch matches them by phone.
+    let again = vec![row(&s, row_customer(&s, None, "+4741000005"))];
+    let mut uow = store.begin().await.expect("begin");
+    let counts = uow.import_batch(&batch(again)).await.expect("import");
+    uow.commit().await.expect("commit");
+    assert_eq!(
+        counts.rows,
+        vec![imported(rows[4].customer.id(), RowCustomer::Skipped, false)]
+    );
+}
+
 /// A re-import (the default, `OnMatch::Update`) updates each matched customer with its row:
 /// name, e-mail, phones, address and CRM values the row gives replace the customer's; what
 /// the row leaves empty stays; the customer keeps its id and place. Two rows matching one
