@@ -3,7 +3,8 @@
 //! enrollment cannot take the action, nothing is changed and the error says how many and why.
 
 use crate::error::WorkError;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
+use crate::flows::flow_of;
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
@@ -35,11 +36,12 @@ pub struct ExportRow {
 /// Refuses a selection that names a state, segment, CRM field or choice the assignment does
 /// not have (it could only select nobody by mistake).
 async fn check_selection(
+    flows: &crate::flows::Flows,
     uow: &mut dyn ReadUnit,
     assignment: &Assignment,
     selection: &Selection,
 ) -> AppResult<()> {
-    let flow = flow_of(uow, assignment).await?;
+    let flow = flow_of(flows, uow, assignment).await?;
     let owner = uow
         .data_owner(assignment.data_owner())
         .await?
@@ -91,7 +93,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
-        check_selection(uow.as_mut(), &assignment, selection).await?;
+        check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         Ok(selected(uow.as_mut(), assignment_id, selection)
             .await?
             .into_iter()
@@ -115,7 +117,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
             assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
-        check_selection(uow.as_mut(), &assignment, selection).await?;
+        check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         let rows = selected(uow.as_mut(), assignment_id, selection).await?;
         let mut report = BulkReport {
             selected: rows.len(),

@@ -5,8 +5,9 @@
 //! of work each (all of them or none up to a chunk; a larger import that stops part-way
 //! says how many rows went in, and sending the file again finishes it without duplicates).
 
+use crate::flows::flow_of;
 use crate::setup::{managed_owner, not_found_as};
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::customer::{
     Customer, CustomerDetails, CustomerError, CustomerFilter, DuplicateCustomer,
 };
@@ -332,7 +333,9 @@ impl Cube {
                 .ok_or(AppError::NotFound("data owner"))?;
             (
                 owner,
-                flow_of(uow.as_mut(), &assignment).await?.initial_state(),
+                flow_of(&self.flows, uow.as_mut(), &assignment)
+                    .await?
+                    .initial_state(),
             )
         };
         let mut rejected = Vec::new();
@@ -438,7 +441,9 @@ impl Cube {
         {
             return Err(AppError::NotFound("segment"));
         }
-        let initial = flow_of(uow.as_mut(), &assignment).await?.initial_state();
+        let initial = flow_of(&self.flows, uow.as_mut(), &assignment)
+            .await?
+            .initial_state();
         let mut sequence = uow.next_sequence(assignment_id).await?;
         let mut report = EnrollReport::default();
         for customer_id in customers {

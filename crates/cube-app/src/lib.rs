@@ -27,6 +27,7 @@ pub mod auth;
 pub mod bulk;
 pub mod customers;
 pub mod error;
+pub mod flows;
 pub mod import_jobs;
 pub mod organisation;
 pub mod outbox;
@@ -44,7 +45,6 @@ pub use revision::Revision;
 
 use cube_domain::access::{self, Permission, ReportKind, User};
 use cube_domain::assignment::Assignment;
-use cube_domain::flow::PublishedFlow;
 use cube_domain::ids::{AssignmentId, UserId};
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
@@ -57,6 +57,7 @@ pub struct Cube {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    flows: flows::Flows,
 }
 
 impl std::fmt::Debug for Cube {
@@ -71,7 +72,12 @@ pub type AppResult<T> = Result<T, AppError>;
 impl Cube {
     /// Wires the use cases to their ports.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { store, clock, ids }
+        Self {
+            store,
+            clock,
+            ids,
+            flows: flows::Flows::default(),
+        }
     }
 
     /// The store (for adapters that need it directly, e.g. health checks).
@@ -212,11 +218,4 @@ async fn assignment_for(
     access::authorize(user, need.on(&assignment), now.date())
         .map_err(|e| AppError::access(e, "assignment"))?;
     Ok(assignment)
-}
-
-/// The published flow an assignment uses.
-async fn flow_of(uow: &mut dyn ReadUnit, assignment: &Assignment) -> AppResult<PublishedFlow> {
-    uow.published_flow(assignment.flow())
-        .await?
-        .ok_or(AppError::NotFound("flow"))
 }

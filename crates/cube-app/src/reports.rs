@@ -4,7 +4,8 @@
 //! arithmetic. Historical reports take a window `[from, to)`; `today` gives the default.
 
 use crate::error::ReportError;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
+use crate::flows::flow_of;
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{LimitMetric, Segment};
@@ -241,7 +242,7 @@ impl Cube {
         let (mut uow, assignment, _) = self
             .open_report(who.into(), id, ReportKind::Outcomes)
             .await?;
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let earlier = earlier_flows(uow.as_mut(), &assignment, &flow, &tally).await?;
         Ok(reports::outcome_distribution_with_history(
@@ -352,7 +353,7 @@ impl Cube {
         let (mut uow, assignment, now) = self
             .open_report(who.into(), id, ReportKind::Customers)
             .await?;
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let tally = uow.status_tally(id).await?;
         let reserved = uow.reserved_count(id, now).await?;
         Ok(reports::customer_status(&flow, &tally, reserved))
@@ -372,7 +373,7 @@ impl Cube {
         let (mut uow, assignment, _) = self
             .open_report(who.into(), id, ReportKind::Customers)
             .await?;
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         if let Some(unknown) = states
             .iter()
             .flatten()

@@ -3,8 +3,9 @@
 //! reads that serve these edits (catalogue, calendars, a flow's draft and versions, an
 //! assignment's setup) are in `reads`.
 
+use crate::flows::flow_of;
 use crate::revision::{Revision, expect_revision};
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::assignment::{Assignment, AssignmentError};
@@ -491,15 +492,15 @@ impl Cube {
         if !access::can_see(&user, &assignment, self.now().date()) {
             return Err(AppError::NotFound("assignment"));
         }
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
-        let mut products = Vec::new();
-        for product in &assignment.setup().products.available {
-            if let Some(product) = uow.product(*product).await?
-                && product.active()
-            {
-                products.push(product);
-            }
-        }
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
+        // The data owner's catalogue in one read (not one read per offered product).
+        let offered = &assignment.setup().products.available;
+        let mut products: Vec<_> = uow
+            .products(assignment.data_owner())
+            .await?
+            .into_iter()
+            .filter(|p| p.active() && offered.contains(&p.id()))
+            .collect();
         products.sort_by(|a, b| a.name().cmp(b.name()).then(a.id().cmp(&b.id())));
         let mut calendars = Vec::new();
         for calendar in &assignment.setup().calendars {
@@ -509,7 +510,7 @@ impl Cube {
         }
         Ok(AssignmentOverview {
             assignment,
-            flow,
+            flow: PublishedFlow::clone(&flow),
             products,
             calendars,
         })
@@ -542,7 +543,7 @@ impl Cube {
         let now = self.now();
         let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
         expect_revision(expected, assignment.setup(), "assignment setup")?;
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
             .await?;
         assignment.set_setup(setup, &flow)?;
@@ -600,7 +601,7 @@ impl Cube {
         if assignment.setup().segment_named(&name).is_some() {
             return Err(AssignmentError::SegmentNameTaken(name).into());
         }
-        let flow = flow_of(uow.as_mut(), &assignment).await?;
+        let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let segment = Segment {
             id: self.new_id(),
             name,
@@ -629,7 +630,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let mut assignment =
             assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
-        let current = flow_of(uow.as_mut(), &assignment).await?;
+        let current = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let target = owned_flow(uow.as_mut(), to, assignment.data_owner()).await?;
         let enrollments = uow.enrollments(id).await?;
         let mut customers: BTreeMap<StateId, usize> = BTreeMap::new();
@@ -656,7 +657,7 @@ impl Cube {
         uow.commit().await?;
         Ok(FlowSwitch {
             assignment,
-            from: current,
+            from: PublishedFlow::clone(&current),
             to: target,
             mapping,
             customers,

@@ -3,8 +3,9 @@
 //! systems changing a customer's state across assignments.
 
 use crate::error::WorkError;
+use crate::flows::flow_of;
 use crate::setup::not_found_as;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for, flow_of};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
@@ -268,7 +269,7 @@ impl Cube {
         // The domain's precision first: the overlap query and the stored meeting and
         // follow-up then hold the same times in every store.
         let command = command.truncated();
-        let flow = flow_of(uow, assignment).await?;
+        let flow = flow_of(&self.flows, uow, assignment).await?;
         let mut catalogue = Vec::new();
         for line in &command.products {
             if let Some(product) = uow.product(line.product).await? {
@@ -404,7 +405,7 @@ impl Cube {
                 .assignment(enrollment.assignment())
                 .await?
                 .ok_or(AppError::NotFound("assignment"))?;
-            let flow = flow_of(uow.as_mut(), &assignment).await?;
+            let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
             let unchanged = |outcome| ExternalChange {
                 assignment: enrollment.assignment(),
                 enrollment: enrollment.id(),
