@@ -206,8 +206,8 @@ impl Default for CopyOptions {
 /// How far a copy is, told after each commit to the target.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress<'a> {
-    /// The kind being copied when the chunk was committed.
-    pub copying: Kind,
+    /// The kind being copied when the chunk was committed; `None` once everything is.
+    pub copying: Option<Kind>,
     /// Everything committed to the target so far.
     pub committed: &'a CopyCounts,
 }
@@ -306,6 +306,7 @@ pub async fn copy_store(
             pending: CopyCounts::default(),
             committed: CopyCounts::default(),
             copying: Kind::Organisations,
+            done: false,
             progress,
         },
         page: options.page.max(1),
@@ -351,6 +352,8 @@ struct Target<'a> {
     pending: CopyCounts,
     committed: CopyCounts,
     copying: Kind,
+    /// Everything is written: the next commit is the last.
+    done: bool,
     progress: &'a mut (dyn FnMut(Progress<'_>) + Send),
 }
 
@@ -390,7 +393,7 @@ impl Target<'_> {
         let pending = std::mem::take(&mut self.pending);
         self.committed.add_all(&pending);
         (self.progress)(Progress {
-            copying: self.copying,
+            copying: (!self.done).then_some(self.copying),
             committed: &self.committed,
         });
         Ok(())
@@ -427,6 +430,7 @@ impl Copying<'_> {
         self.events().await?;
         self.target.copying = Kind::OutboxMessages;
         self.outbox().await?;
+        self.target.done = true;
         self.target.commit().await
     }
 
