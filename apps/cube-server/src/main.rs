@@ -257,7 +257,11 @@ async fn copy_from(
     let options = cube_app::copy::CopyOptions { page, chunk };
     let mut report = |progress: cube_app::copy::Progress<'_>| {
         if let Some(kind) = progress.copying {
-            println!("  ... {kind}: {} so far", progress.committed.get(kind));
+            println!(
+                "  ... {kind}: {} so far ({:.1} s)",
+                progress.committed.get(kind),
+                started.elapsed().as_secs_f64()
+            );
         }
     };
     let counts = cube_app::copy::copy_store(source.as_ref(), target.as_ref(), options, &mut report)
