@@ -1,6 +1,7 @@
 //! Starting the real `cube-server` binary for the end-to-end suites: on a free loopback port,
 //! over a fresh SQLite file or a fresh PostgreSQL database, killed (and its data removed) when
-//! the test ends, pass or fail; plus a small JSON client.
+//! the test ends, pass or fail, or over a database the test holds; running one of its
+//! commands to the end; plus a small JSON client.
 #![allow(dead_code)]
 
 use serde_json::Value;
@@ -21,6 +22,8 @@ enum Data {
     Dir(PathBuf),
     /// A database on the PostgreSQL server of `DATABASE_URL`.
     Postgres(Box<PgDatabase>),
+    /// A database the test made and removes itself.
+    Kept,
 }
 
 /// A fresh database on the PostgreSQL server of `DATABASE_URL` (which `cargo xtask test`
@@ -146,6 +149,50 @@ pub fn on_sqlite() -> Server {
 pub async fn on_postgres() -> Server {
     let database = PgDatabase::create().await;
     spawn(&database.url.clone(), Data::Postgres(Box::new(database)))
+}
+
+/// The server over a database the test holds (a SQLite URL, or a `PgDatabase`'s URL); the
+/// data stays when the server stops.
+pub fn on_database(database: &str) -> Server {
+    spawn(database, Data::Kept)
+}
+
+/// A fresh temporary directory, for SQLite files the test makes; removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates it.
+    pub fn new(what: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("cube-{what}-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        Self(dir)
+    }
+
+    /// The `sqlite://` URL of a file in it.
+    pub fn sqlite_url(&self, file: &str) -> String {
+        format!("sqlite://{}", self.0.join(file).display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the binary with `args` to its end (a command such as `demo` or `copy-from`):
+/// whether it succeeded, and what it printed to stdout and stderr.
+pub fn run_command(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cube-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 impl Server {

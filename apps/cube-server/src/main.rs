@@ -6,7 +6,8 @@
 //! and serves until Ctrl-C or SIGTERM.
 //!
 //! # Layout
-//! - here: the command line, logging, store selection and the subcommands.
+//! - here: the command line, logging, store selection and the subcommands (`copy-from`
+//!   runs `cube_app::copy` between two stores).
 //! - `demo`: the demo organisation an empty store gets on `serve`.
 //! - `flows`: the two seed flows the demo publishes.
 //! - `worker`: the outbox worker (delivers queued SMS and e-mail; log or webhook gateways).
@@ -49,6 +50,15 @@ pub enum ServerError {
     /// An outgoing-message gateway could not be set up.
     #[error(transparent)]
     Gateway(#[from] cube_gateways::WebhookSetupError),
+    /// Copying a store into another stopped (boxed: it carries what was copied).
+    #[error(transparent)]
+    Copy(#[from] Box<cube_app::copy::CopyError>),
+    /// `copy-from` names a SQLite file that does not exist (it would be created empty).
+    #[error("no SQLite database at {0}: give the path of the existing database file to copy")]
+    NoSource(String),
+    /// `copy-from` names the database it would copy into.
+    #[error("the source and the target are the same database: give --database-url the new one")]
+    SameDatabase,
 }
 
 /// Cube: the outbound sales platform's server.
@@ -140,6 +150,22 @@ enum Command {
         #[arg(long, env = "CUBE_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Copy everything from another store into this one (`--database-url`), which is
+    /// migrated first and must be empty: how to move from SQLite to PostgreSQL. Stop the
+    /// server on the source first; it is migrated to this version too, then only read.
+    CopyFrom {
+        /// The store to copy from: `sqlite://path/to/cube.db` (an existing file) or
+        /// `postgres://user:password@host/database`.
+        source: String,
+        /// Rows read from the source at a time.
+        #[arg(long, default_value_t = 1_000,
+              value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        page: u32,
+        /// Rows written to the target in one transaction.
+        #[arg(long, default_value_t = 5_000,
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        chunk: u32,
+    },
     /// Load the demo organisation (unless it is there) and exit.
     Demo {
         /// Customers in the demo sales assignment.
@@ -187,6 +213,65 @@ async fn open_store(url: &str) -> Result<Arc<dyn Store>, ServerError> {
             SqliteStore::connect(url, SqliteOptions::default()).await?,
         ))
     }
+}
+
+/// The SQLite file a `sqlite:` URL or plain path names; `None` for PostgreSQL and for an
+/// in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// `copy-from`: migrates the target, refuses a target with data, copies, and prints the
+/// progress and what was copied.
+async fn copy_from(
+    target_url: &str,
+    source_url: &str,
+    page: u32,
+    chunk: u32,
+) -> Result<(), ServerError> {
+    if source_url.trim() == target_url.trim() {
+        return Err(ServerError::SameDatabase);
+    }
+    match sqlite_file(source_url) {
+        Some(file) if !file.is_file() => {
+            return Err(ServerError::NoSource(file.display().to_string()));
+        }
+        _ => {}
+    }
+    let source = open_store(source_url).await?;
+    let target = open_store(target_url).await?;
+    println!(
+        "Copying {} into {} (migrated) ...",
+        redacted(source_url),
+        redacted(target_url)
+    );
+    let started = std::time::Instant::now();
+    let options = cube_app::copy::CopyOptions { page, chunk };
+    let mut report = |progress: cube_app::copy::Progress<'_>| {
+        if let Some(kind) = progress.copying {
+            println!(
+                "  ... {kind}: {} so far ({:.1} s)",
+                progress.committed.get(kind),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let counts = cube_app::copy::copy_store(source.as_ref(), target.as_ref(), options, &mut report)
+        .await
+        .map_err(Box::new)?;
+    println!(
+        "Copied in {:.1} s:\n{counts}\nUsers log in again on the new server (sessions are not copied).",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn cube_over(store: Arc<dyn Store>) -> Cube {
@@ -281,6 +366,11 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             println!("The database is migrated.");
             Ok(())
         }
+        Some(Command::CopyFrom {
+            source,
+            page,
+            chunk,
+        }) => copy_from(&cli.database_url, source, *page, *chunk).await,
         Some(Command::Demo { customers, sellers }) => {
             let cube = cube_over(open_store(&cli.database_url).await?);
             let size = demo::DemoSize {
@@ -390,6 +480,63 @@ mod tests {
         assert_eq!(customers as usize, default.customers);
         assert_eq!(sellers as usize, default.sellers);
         assert!(Cli::try_parse_from(["cube-server", "demo", "--customers", "0"]).is_err());
+    }
+
+    #[test]
+    fn copy_from_takes_the_source_and_copies_into_the_database_url() {
+        let cli = Cli::try_parse_from([
+            "cube-server",
+            "--database-url",
+            "postgres://cube@db/cube",
+            "copy-from",
+            "sqlite://./data/cube.db",
+        ])
+        .expect("parses");
+        assert_eq!(cli.database_url, "postgres://cube@db/cube");
+        let Some(Command::CopyFrom {
+            source,
+            page,
+            chunk,
+        }) = cli.command
+        else {
+            panic!("the copy command");
+        };
+        assert_eq!(source, "sqlite://./data/cube.db");
+        assert_eq!((page, chunk), (1_000, 5_000));
+        assert!(Cli::try_parse_from(["cube-server", "copy-from"]).is_err());
+        assert!(Cli::try_parse_from(["cube-server", "copy-from", "x.db", "--chunk", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_sqlite_file_of_a_source_url() {
+        let file = |url| sqlite_file(url).map(|p| p.display().to_string());
+        assert_eq!(
+            file("sqlite://./data/cube.db"),
+            Some("./data/cube.db".into())
+        );
+        assert_eq!(
+            file("sqlite:///tmp/x/cube.db?mode=rwc"),
+            Some("/tmp/x/cube.db".into())
+        );
+        assert_eq!(file("data/cube.db"), Some("data/cube.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("postgres://cube@db/cube"), None);
+    }
+
+    #[tokio::test]
+    async fn copy_from_refuses_a_missing_sqlite_file_and_the_same_database() {
+        let missing = std::env::temp_dir().join(format!("cube-missing-{}.db", std::process::id()));
+        let url = format!("sqlite://{}", missing.display());
+        let target = format!("sqlite://{}.target", missing.display());
+        let error = copy_from(&target, &url, 10, 10)
+            .await
+            .expect_err("no such file");
+        assert!(matches!(error, ServerError::NoSource(_)), "{error}");
+        assert!(!missing.exists(), "a missing source is not created");
+        let error = copy_from(&url, &url, 10, 10)
+            .await
+            .expect_err("the same database");
+        assert!(matches!(error, ServerError::SameDatabase), "{error}");
     }
 
     #[test]

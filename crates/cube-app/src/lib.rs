@@ -18,6 +18,8 @@
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
 //!   external state changes.
 //! - [`bulk`]: selections and bulk actions.
+//! - [`copy`]: copying a whole store into another (moving from SQLite to PostgreSQL): an
+//!   operator's task in units of its own, committed a chunk at a time.
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`time_tracking`]: time entries.
 #![forbid(unsafe_code)]
@@ -25,6 +27,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod copy;
 pub mod customers;
 pub mod error;
 pub mod flows;

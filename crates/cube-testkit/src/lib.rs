@@ -13,6 +13,8 @@
 //!   sent and fail on demand.
 //! - [`contract`]: the storage contract, written once as `pub async fn` cases, and the
 //!   [`store_contract_tests!`] macro that turns them into named tests for any adapter.
+//! - [`dump`]: `StoreDump`, everything a store holds read back through its ports, to compare
+//!   a copy with its source.
 //! - [`fixtures`]: the seed flows (`MeetingFlow`, `SalesFlow`) with stable ids, and `World`.
 //! - [`strategies`]: proptest strategies for publishable flows and walks through them.
 #![forbid(unsafe_code)]
@@ -20,11 +22,13 @@
 
 pub mod clock;
 pub mod contract;
+pub mod dump;
 pub mod fixtures;
 pub mod gateways;
 pub mod memory;
 pub mod strategies;
 
 pub use clock::{FixedClock, SequentialIds};
+pub use dump::StoreDump;
 pub use gateways::{RecordingEmail, RecordingSms, RecordingTelephony};
 pub use memory::MemoryStore;

@@ -3,7 +3,7 @@
 //! `jsonb`.
 
 use crate::PgUnitOfWork;
-use crate::codec::{all_json, get_json};
+use crate::codec::{all_json, get, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
@@ -72,6 +72,42 @@ impl CalendarRepository for PgUnitOfWork {
             .await?
             .map(|row| get_json(&row, "data"))
             .transpose()
+    }
+
+    async fn meetings_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<MeetingId>,
+        limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let Some(after) = after else {
+            let query = sqlx::query(
+                "SELECT data FROM meetings WHERE assignment_id = $1
+                 ORDER BY starts_at, id LIMIT $2",
+            )
+            .bind(assignment.as_uuid())
+            .bind(i64::from(limit));
+            return all_json(&self.fetch_all(query).await?, "data");
+        };
+        let query =
+            sqlx::query("SELECT starts_at FROM meetings WHERE id = $1 AND assignment_id = $2")
+                .bind(after.as_uuid())
+                .bind(assignment.as_uuid());
+        let Some(cursor) = self.fetch_optional(query).await? else {
+            return Ok(Vec::new());
+        };
+        let start: OffsetDateTime = get(&cursor, "starts_at")?;
+        // `starts_at >= $2` alone bounds the range of `meetings_assignment`.
+        let query = sqlx::query(
+            "SELECT data FROM meetings WHERE assignment_id = $1 AND starts_at >= $2
+               AND (starts_at > $2 OR id > $3)
+             ORDER BY starts_at, id LIMIT $4",
+        )
+        .bind(assignment.as_uuid())
+        .bind(start)
+        .bind(after.as_uuid())
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "data")
     }
 }
 

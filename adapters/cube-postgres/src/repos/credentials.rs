@@ -46,6 +46,19 @@ impl CredentialRepository for PgUnitOfWork {
             .map(|row| token_from_row(&row))
             .transpose()
     }
+
+    async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError> {
+        let query = sqlx::query(
+            r#"SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens
+               WHERE user_id = $1 ORDER BY token_hash COLLATE "C""#,
+        )
+        .bind(user.as_uuid());
+        self.fetch_all(query)
+            .await?
+            .iter()
+            .map(token_from_row)
+            .collect()
+    }
 }
 
 #[async_trait]

@@ -17,6 +17,26 @@ use uuid::Uuid;
 
 #[async_trait]
 impl CustomerRepository for PgUnitOfWork {
+    async fn customers_after(
+        &mut self,
+        owner: DataOwnerId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // From the first without `after`; after its `seq` with it, none when it is not the
+        // owner's (the subquery is NULL). One range of `customers_owner` a page.
+        let query = sqlx::query(
+            "SELECT data FROM customers WHERE data_owner_id = $1 AND seq >
+                 CASE WHEN $2::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM customers WHERE id = $2 AND data_owner_id = $1) END
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(owner.as_uuid())
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+
     async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let query = sqlx::query("SELECT data FROM customers WHERE id = $1").bind(id.as_uuid());
         self.fetch_optional(query)

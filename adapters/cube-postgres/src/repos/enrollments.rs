@@ -171,6 +171,44 @@ impl EnrollmentRepository for PgUnitOfWork {
         self.read_enrollments(query).await
     }
 
+    async fn enrollments_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<EnrollmentId>,
+        limit: u32,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let Some(after) = after else {
+            let query = sqlx::query(concat!(
+                "SELECT ",
+                enrollment_columns!(),
+                " FROM enrollments WHERE assignment_id = $1 ORDER BY sequence, id LIMIT $2"
+            ))
+            .bind(assignment.as_uuid())
+            .bind(i64::from(limit));
+            return self.read_enrollments(query).await;
+        };
+        let query =
+            sqlx::query("SELECT sequence FROM enrollments WHERE id = $1 AND assignment_id = $2")
+                .bind(after.as_uuid())
+                .bind(assignment.as_uuid());
+        let Some(cursor) = self.fetch_optional(query).await? else {
+            return Ok(Vec::new());
+        };
+        let sequence: i64 = get(&cursor, "sequence")?;
+        // `sequence >= $2` alone bounds the range of `enrollments_assignment_sequence`.
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = $1 AND sequence >= $2
+                AND (sequence > $2 OR id > $3) ORDER BY sequence, id LIMIT $4"
+        ))
+        .bind(assignment.as_uuid())
+        .bind(sequence)
+        .bind(after.as_uuid())
+        .bind(i64::from(limit));
+        self.read_enrollments(query).await
+    }
+
     async fn enrollments_of_customer(
         &mut self,
         customer: CustomerId,

@@ -65,6 +65,15 @@ impl FlowRepository for PgUnitOfWork {
         .bind(owner.as_uuid());
         all_json(&self.fetch_all(query).await?, "data")
     }
+
+    async fn flow_drafts(&mut self, owner: DataOwnerId) -> Result<Vec<FlowDraft>, StoreError> {
+        // A list, like `data_owners`: the drafts' rows are not noted as read, so a write of
+        // one after it is not guarded by this read.
+        let query =
+            sqlx::query("SELECT data FROM flow_drafts WHERE data_owner_id = $1 ORDER BY flow_id")
+                .bind(owner.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
 }
 
 #[async_trait]

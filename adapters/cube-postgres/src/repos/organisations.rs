@@ -27,6 +27,21 @@ impl OrganisationRepository for PgUnitOfWork {
             name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
         }))
     }
+
+    async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        let query = sqlx::query("SELECT id, name FROM organisations ORDER BY id");
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                let name: String = get(row, "name")?;
+                Ok(Organisation {
+                    id: OrganisationId::from_uuid(get::<Uuid>(row, "id")?),
+                    name: Name::parse(&name)
+                        .map_err(|e| crate::error::corrupt("organisation name", e))?,
+                })
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

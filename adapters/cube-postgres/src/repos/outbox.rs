@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, RecordKind, StoreError,
-    UniqueRule,
+    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, RecordKind,
+    StoreError, StoredMessage, UniqueRule,
 };
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -46,6 +46,43 @@ impl OutboxRepository for PgUnitOfWork {
                 Ok(FailedMessage {
                     message: get_json(row, "message")?,
                     reason: get(row, "failed_reason")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn messages_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        // `seq` is the enqueue order (`outbox_seq`, migration 0016), one range a page.
+        // Without `after` from the first; with an unknown one, none (NULL subquery).
+        let query = sqlx::query(
+            "SELECT message, attempts, due_at, delivered_at IS NOT NULL AS delivered,
+                    failed_reason
+             FROM outbox WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM outbox WHERE id = $1) END
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                let attempts: i32 = get(row, "attempts")?;
+                let state = match get::<Option<String>>(row, "failed_reason")? {
+                    Some(reason) => DeliveryState::Failed { reason },
+                    None if get::<bool>(row, "delivered")? => DeliveryState::Delivered,
+                    None => DeliveryState::Pending {
+                        due_at: get(row, "due_at")?,
+                    },
+                };
+                Ok(StoredMessage {
+                    message: get_json(row, "message")?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    state,
                 })
             })
             .collect()

@@ -15,7 +15,7 @@ use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, R
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
-use cube_domain::ports::{OutcomeLog, RecordKind, StoreError, UniqueRule};
+use cube_domain::ports::{LoggedEvent, OutcomeLog, RecordKind, StoreError, UniqueRule};
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -135,6 +135,42 @@ impl OutcomeLog for PgUnitOfWork {
         .bind(from)
         .bind(to);
         all_json(&self.fetch_all(query).await?, "event")
+    }
+
+    async fn events_after(
+        &mut self,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        // `seq` is the append order (`outcome_events_seq`, migration 0016), one range a
+        // page. Without `after` from the first; with an unknown one, none (NULL subquery).
+        let query = sqlx::query(
+            "SELECT event, idempotency_key, request_fingerprint FROM outcome_events WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM outcome_events WHERE id = $1) END
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                let key: Option<String> = get(row, "idempotency_key")?;
+                let fingerprint: Option<String> = get(row, "request_fingerprint")?;
+                let key = match (key, fingerprint) {
+                    (Some(key), Some(fingerprint)) => Some(IdempotencyKey {
+                        key: RequestKey::parse(&key)
+                            .map_err(|e| crate::error::corrupt("idempotency key", e))?,
+                        fingerprint: RequestFingerprint::from_stored(fingerprint),
+                    }),
+                    _ => None,
+                };
+                Ok(LoggedEvent {
+                    event: get_json(row, "event")?,
+                    key,
+                })
+            })
+            .collect()
     }
 }
 

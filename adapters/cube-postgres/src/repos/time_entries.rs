@@ -84,6 +84,49 @@ impl TimeEntryRepository for PgUnitOfWork {
             .map(time_entry_from_row)
             .collect()
     }
+
+    async fn time_entries_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<TimeEntryId>,
+        limit: u32,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let rows = match after {
+            None => {
+                let query = sqlx::query(
+                    "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
+                     WHERE assignment_id = $1 ORDER BY starts_at, id LIMIT $2",
+                )
+                .bind(assignment.as_uuid())
+                .bind(i64::from(limit));
+                self.fetch_all(query).await?
+            }
+            Some(after) => {
+                let query = sqlx::query(
+                    "SELECT starts_at FROM time_entries WHERE id = $1 AND assignment_id = $2",
+                )
+                .bind(after.as_uuid())
+                .bind(assignment.as_uuid());
+                let Some(cursor) = self.fetch_optional(query).await? else {
+                    return Ok(Vec::new());
+                };
+                let start: OffsetDateTime = get(&cursor, "starts_at")?;
+                // `starts_at >= $2` alone bounds the range of `time_entries_assignment`.
+                let query = sqlx::query(
+                    "SELECT id, user_id, assignment_id, starts_at, ends_at FROM time_entries
+                     WHERE assignment_id = $1 AND starts_at >= $2
+                       AND (starts_at > $2 OR id > $3)
+                     ORDER BY starts_at, id LIMIT $4",
+                )
+                .bind(assignment.as_uuid())
+                .bind(start)
+                .bind(after.as_uuid())
+                .bind(i64::from(limit));
+                self.fetch_all(query).await?
+            }
+        };
+        rows.iter().map(time_entry_from_row).collect()
+    }
 }
 
 #[async_trait]

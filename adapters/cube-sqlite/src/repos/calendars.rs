@@ -4,6 +4,7 @@
 
 use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{bound_ns, id_list, id_text, opt_id_text, time_ns, to_doc};
+use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
@@ -67,6 +68,43 @@ impl CalendarRepository for SqliteUnit {
         let query =
             sqlx::query("SELECT doc FROM meetings WHERE id = ?").bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "meeting").await
+    }
+
+    async fn meetings_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<MeetingId>,
+        limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let assignment = id_text(assignment.as_uuid());
+        let Some(after) = after else {
+            let query = sqlx::query(
+                "SELECT doc FROM meetings WHERE assignment_id = ? ORDER BY start_at, id LIMIT ?",
+            )
+            .bind(assignment)
+            .bind(i64::from(limit));
+            return fetch_docs(self.conn(), query, "meeting").await;
+        };
+        let cursor: Option<(i64, String)> =
+            sqlx::query_as("SELECT start_at, id FROM meetings WHERE id = ? AND assignment_id = ?")
+                .bind(id_text(after.as_uuid()))
+                .bind(assignment.clone())
+                .fetch_optional(self.conn())
+                .await
+                .map_err(store_error)?;
+        let Some((start, id)) = cursor else {
+            return Ok(Vec::new());
+        };
+        // `start_at >= ?` alone bounds the range of `meetings_by_assignment`.
+        let query = sqlx::query(
+            "SELECT doc FROM meetings WHERE assignment_id = ?1 AND start_at >= ?2 \
+               AND (start_at > ?2 OR id > ?3) ORDER BY start_at, id LIMIT ?4",
+        )
+        .bind(assignment)
+        .bind(start)
+        .bind(id)
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "meeting").await
     }
 }
 

@@ -51,6 +51,18 @@ impl CredentialRepository for SqliteUnit {
         .map_err(store_error)?;
         row.as_ref().map(token_from_row).transpose()
     }
+
+    async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT token_hash, user_id, kind, created_at, expires_at FROM access_tokens \
+             WHERE user_id = ? ORDER BY token_hash",
+        )
+        .bind(id_text(user.as_uuid()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(token_from_row).collect()
+    }
 }
 
 #[async_trait]

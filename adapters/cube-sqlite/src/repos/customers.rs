@@ -64,6 +64,26 @@ pub(crate) async fn fill_search_text(pool: &SqlitePool) -> Result<u64, StoreErro
 
 #[async_trait]
 impl CustomerRepository for SqliteUnit {
+    async fn customers_after(
+        &mut self,
+        owner: DataOwnerId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // From the first without `after`; after its `seq` with it, none when it is not the
+        // owner's (the subquery is NULL). One range of `customers_by_owner` a page.
+        let query = sqlx::query(
+            "SELECT doc FROM customers WHERE data_owner_id = ?1 AND seq > \
+               CASE WHEN ?2 IS NULL THEN -1 \
+               ELSE (SELECT seq FROM customers WHERE id = ?2 AND data_owner_id = ?1) END \
+             ORDER BY seq LIMIT ?3",
+        )
+        .bind(id_text(owner.as_uuid()))
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "customer").await
+    }
+
     async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let query =
             sqlx::query("SELECT doc FROM customers WHERE id = ?").bind(id_text(id.as_uuid()));

@@ -205,6 +205,48 @@ impl EnrollmentRepository for SqliteUnit {
         self.fetch_enrollments(query).await
     }
 
+    async fn enrollments_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<EnrollmentId>,
+        limit: u32,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let assignment = id_text(assignment.as_uuid());
+        let Some(after) = after else {
+            let sql = concat!(
+                "SELECT ",
+                enrollment_columns!(),
+                " FROM enrollments WHERE assignment_id = ? ORDER BY sequence, id LIMIT ?"
+            );
+            let query = sqlx::query(sql).bind(assignment).bind(i64::from(limit));
+            return self.fetch_enrollments(query).await;
+        };
+        let cursor: Option<(i64, String)> = sqlx::query_as(
+            "SELECT sequence, id FROM enrollments WHERE id = ? AND assignment_id = ?",
+        )
+        .bind(id_text(after.as_uuid()))
+        .bind(assignment.clone())
+        .fetch_optional(self.conn())
+        .await
+        .map_err(store_error)?;
+        let Some((sequence, id)) = cursor else {
+            return Ok(Vec::new());
+        };
+        // `sequence >= ?` alone bounds the range of `enrollments_by_sequence`.
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = ?1 AND sequence >= ?2 \
+              AND (sequence > ?2 OR id > ?3) ORDER BY sequence, id LIMIT ?4"
+        );
+        let query = sqlx::query(sql)
+            .bind(assignment)
+            .bind(sequence)
+            .bind(id)
+            .bind(i64::from(limit));
+        self.fetch_enrollments(query).await
+    }
+
     async fn enrollments_of_customer(
         &mut self,
         customer: CustomerId,

@@ -54,6 +54,13 @@ impl FlowRepository for SqliteUnit {
         .bind(id_text(owner.as_uuid()));
         fetch_docs(self.conn(), query, "published flow").await
     }
+
+    async fn flow_drafts(&mut self, owner: DataOwnerId) -> Result<Vec<FlowDraft>, StoreError> {
+        let query =
+            sqlx::query("SELECT doc FROM flow_drafts WHERE data_owner_id = ? ORDER BY flow_id")
+                .bind(id_text(owner.as_uuid()));
+        fetch_docs(self.conn(), query, "flow draft").await
+    }
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 //! Organisations: a small aggregate stored as a JSON document, with the columns its lookups
 //! need.
 
-use super::{execute, fetch_doc};
+use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{id_text, to_doc};
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
@@ -19,6 +19,11 @@ impl OrganisationRepository for SqliteUnit {
         let query =
             sqlx::query("SELECT doc FROM organisations WHERE id = ?").bind(id_text(id.as_uuid()));
         fetch_doc(self.conn(), query, "organisation").await
+    }
+
+    async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        let query = sqlx::query("SELECT doc FROM organisations ORDER BY id");
+        fetch_docs(self.conn(), query, "organisation").await
     }
 }
 

@@ -3,14 +3,15 @@
 //! append-mostly table the use cases write beside their main change.
 
 use super::{execute, fetch_docs};
-use crate::codec::{col, doc_of, id_list, id_text, opt_id_text, time_ns, to_doc};
+use crate::codec::{col, doc_of, id_list, id_text, opt_id_text, time_from_ns, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+    StoredMessage,
 };
 use time::OffsetDateTime;
 
@@ -45,6 +46,45 @@ impl OutboxRepository for SqliteUnit {
                 Ok(FailedMessage {
                     message: doc_of(row, "outbox message")?,
                     reason: col(row, "failed_reason")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn messages_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        // `seq` is the rowid: the enqueue order, one range a page. Without `after` from the
+        // first; with an unknown one, none (the subquery is NULL).
+        let rows = sqlx::query(
+            "SELECT doc, attempts, due_at, delivered, failed_reason FROM outbox WHERE seq > \
+               CASE WHEN ?1 IS NULL THEN -1 ELSE (SELECT seq FROM outbox WHERE id = ?1) END \
+             ORDER BY seq LIMIT ?2",
+        )
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let attempts: i64 = col(row, "attempts")?;
+                let due_at: Option<i64> = col(row, "due_at")?;
+                let delivered: i64 = col(row, "delivered")?;
+                let failed: Option<String> = col(row, "failed_reason")?;
+                let state = match failed {
+                    Some(reason) => DeliveryState::Failed { reason },
+                    None if delivered != 0 => DeliveryState::Delivered,
+                    None => DeliveryState::Pending {
+                        due_at: due_at.map(time_from_ns).transpose()?,
+                    },
+                };
+                Ok(StoredMessage {
+                    message: doc_of(row, "outbox message")?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    state,
                 })
             })
             .collect()

@@ -15,7 +15,7 @@ use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, R
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
-use cube_domain::ports::{OutcomeLog, StoreError};
+use cube_domain::ports::{LoggedEvent, OutcomeLog, StoreError};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -80,6 +80,45 @@ impl OutcomeLog for SqliteUnit {
         .bind(bound_ns(from))
         .bind(bound_ns(to));
         fetch_docs(self.conn(), query, "outcome event").await
+    }
+
+    async fn events_after(
+        &mut self,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        // `seq` is the rowid: the append order, one range a page. Without `after` from the
+        // first; with an unknown one, none (the subquery is NULL).
+        let rows = sqlx::query(
+            "SELECT doc, request_key, request_fingerprint FROM outcome_events WHERE seq > \
+               CASE WHEN ?1 IS NULL THEN -1 \
+               ELSE (SELECT seq FROM outcome_events WHERE id = ?1) END \
+             ORDER BY seq LIMIT ?2",
+        )
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let key: Option<String> = col(row, "request_key")?;
+                let fingerprint: Option<String> = col(row, "request_fingerprint")?;
+                let key = match (key, fingerprint) {
+                    (Some(key), Some(fingerprint)) => Some(IdempotencyKey {
+                        key: RequestKey::parse(&key).map_err(|e| {
+                            StoreError::Corrupt(format!("idempotency key {key:?}: {e}"))
+                        })?,
+                        fingerprint: RequestFingerprint::from_stored(fingerprint),
+                    }),
+                    _ => None,
+                };
+                Ok(LoggedEvent {
+                    event: doc_of(row, "outcome event")?,
+                    key,
+                })
+            })
+            .collect()
     }
 }
 

@@ -68,6 +68,53 @@ impl TimeEntryRepository for SqliteUnit {
         rows.iter().map(time_entry_from_row).collect()
     }
 
+    async fn time_entries_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<TimeEntryId>,
+        limit: u32,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        let assignment = id_text(assignment.as_uuid());
+        let rows = match after {
+            None => sqlx::query(
+                "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+                 WHERE assignment_id = ? ORDER BY start_at, id LIMIT ?",
+            )
+            .bind(assignment)
+            .bind(i64::from(limit))
+            .fetch_all(self.conn())
+            .await
+            .map_err(store_error)?,
+            Some(after) => {
+                let cursor: Option<(i64, String)> = sqlx::query_as(
+                    "SELECT start_at, id FROM time_entries WHERE id = ? AND assignment_id = ?",
+                )
+                .bind(id_text(after.as_uuid()))
+                .bind(assignment.clone())
+                .fetch_optional(self.conn())
+                .await
+                .map_err(store_error)?;
+                let Some((start, id)) = cursor else {
+                    return Ok(Vec::new());
+                };
+                // `start_at >= ?` alone bounds the range of `time_entries_by_assignment`.
+                sqlx::query(
+                    "SELECT id, user_id, assignment_id, start_at, end_at FROM time_entries \
+                     WHERE assignment_id = ?1 AND start_at >= ?2 \
+                       AND (start_at > ?2 OR id > ?3) ORDER BY start_at, id LIMIT ?4",
+                )
+                .bind(assignment)
+                .bind(start)
+                .bind(id)
+                .bind(i64::from(limit))
+                .fetch_all(self.conn())
+                .await
+                .map_err(store_error)?
+            }
+        };
+        rows.iter().map(time_entry_from_row).collect()
+    }
+
     async fn user_time_entries_overlapping(
         &mut self,
         user: UserId,

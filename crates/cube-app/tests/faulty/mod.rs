@@ -15,17 +15,17 @@ use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{
     AccessToken, AssignmentRepository, CalendarRepository, ClaimedMessage, CredentialRepository,
     CustomerKey, CustomerRepository, DataOwnerRepository, EnrollmentRepository, FailedMessage,
-    FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository, NextCustomerRequest,
-    OrganisationRepository, OutboxMessage, OutboxRepository, OutcomeLog, Page, ProductRepository,
-    RecordKind, ReportRepository, Store, StoreError, TimeEntryRepository, UniqueRule, UnitOfWork,
-    UserRepository,
+    FlowRepository, Handout, ImportBatch, ImportCounts, ImportRepository, LoggedEvent,
+    NextCustomerRequest, OrganisationRepository, OutboxMessage, OutboxRepository, OutcomeLog, Page,
+    ProductRepository, RecordKind, ReportRepository, Store, StoreError, StoredMessage,
+    TimeEntryRepository, UniqueRule, UnitOfWork, UserRepository,
 };
 use cube_domain::ports::{
     AssignmentWrites, CalendarWrites, CredentialWrites, CustomerWrites, DataOwnerWrites,
@@ -126,6 +126,9 @@ impl OrganisationRepository for Faulty {
     ) -> Result<Option<Organisation>, StoreError> {
         self.inner.organisation(id).await
     }
+    async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        self.inner.organisations().await
+    }
 }
 
 #[async_trait]
@@ -204,6 +207,14 @@ impl CustomerRepository for Faulty {
     ) -> Result<Vec<Customer>, StoreError> {
         self.inner.customers(owner, filter, page).await
     }
+    async fn customers_after(
+        &mut self,
+        owner: DataOwnerId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_after(owner, after, limit).await
+    }
 }
 
 #[async_trait]
@@ -252,6 +263,9 @@ impl FlowRepository for Faulty {
         owner: DataOwnerId,
     ) -> Result<Vec<PublishedFlow>, StoreError> {
         self.inner.published_flows(owner).await
+    }
+    async fn flow_drafts(&mut self, owner: DataOwnerId) -> Result<Vec<FlowDraft>, StoreError> {
+        self.inner.flow_drafts(owner).await
     }
 }
 
@@ -315,6 +329,14 @@ impl CalendarRepository for Faulty {
     async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
         self.inner.meeting(id).await
     }
+    async fn meetings_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<MeetingId>,
+        limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        self.inner.meetings_after(assignment, after, limit).await
+    }
 }
 
 #[async_trait]
@@ -361,6 +383,14 @@ impl EnrollmentRepository for Faulty {
         until: OffsetDateTime,
     ) -> Result<Vec<Enrollment>, StoreError> {
         self.inner.follow_ups(assignments, seller, until).await
+    }
+    async fn enrollments_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<EnrollmentId>,
+        limit: u32,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.inner.enrollments_after(assignment, after, limit).await
     }
 }
 
@@ -414,6 +444,13 @@ impl OutcomeLog for Faulty {
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeEvent>, StoreError> {
         self.inner.events(assignments, from, to).await
+    }
+    async fn events_after(
+        &mut self,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.inner.events_after(after, limit).await
     }
 }
 
@@ -469,6 +506,16 @@ impl TimeEntryRepository for Faulty {
             .user_time_entries_overlapping(user, from, to)
             .await
     }
+    async fn time_entries_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<TimeEntryId>,
+        limit: u32,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        self.inner
+            .time_entries_after(assignment, after, limit)
+            .await
+    }
 }
 
 #[async_trait]
@@ -489,6 +536,13 @@ impl OutboxRepository for Faulty {
         limit: u32,
     ) -> Result<Vec<FailedMessage>, StoreError> {
         self.inner.failed_messages(assignments, limit).await
+    }
+    async fn messages_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.inner.messages_after(after, limit).await
     }
 }
 
@@ -573,6 +627,9 @@ impl CredentialRepository for Faulty {
     }
     async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
         self.inner.token(token_hash).await
+    }
+    async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError> {
+        self.inner.tokens_of(user).await
     }
 }
 

@@ -47,6 +47,8 @@ pub trait CredentialRepository: Send {
     async fn password_hash(&mut self, user: UserId) -> Result<Option<String>, StoreError>;
     /// The token with this hash, expired or not.
     async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError>;
+    /// Every token of the user, sessions and API tokens, expired or not, by hash.
+    async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError>;
 }
 
 /// The writes of [`CredentialRepository`]: only a [`UnitOfWork`] has them.

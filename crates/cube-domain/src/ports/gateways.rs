@@ -149,6 +149,37 @@ pub struct FailedMessage {
     pub reason: String,
 }
 
+/// Where a stored message is in its delivery, as `OutboxRepository::messages_after` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Still to be delivered: due at once (`None`), or not before `due_at` (waiting for a
+    /// retry after failed attempts, or claimed by a delivery round until then).
+    Pending {
+        /// When it is due again, if not at once.
+        due_at: Option<OffsetDateTime>,
+    },
+    /// Delivered: never pending again.
+    Delivered,
+    /// Refused for good or given up on, with the reason (`failed_messages` lists it).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A message as the outbox keeps it: the message, its failed attempts and its delivery
+/// state. Enqueueing the message, deferring it `attempts` times and then marking it
+/// delivered or failed gives it back as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// The message.
+    pub message: OutboxMessage,
+    /// Attempts that failed with the provider unavailable (`ClaimedMessage::attempts`).
+    pub attempts: u32,
+    /// Pending, delivered or failed.
+    pub state: DeliveryState,
+}
+
 /// How long a message the provider could not take waits before its next try, after
 /// `attempts` failed tries (1 = the first failure): 30 seconds, doubling each time, at most
 /// an hour. `None` once `MAX_DELIVERY_ATTEMPTS` tries failed: the message is given up on

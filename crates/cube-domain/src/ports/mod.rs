@@ -12,16 +12,18 @@ mod store;
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
 pub use gateways::{
-    ClaimedMessage, EmailGateway, EmailMessage, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
-    NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage, Telephony, retry_delay,
+    ClaimedMessage, DeliveryState, EmailGateway, EmailMessage, FailedMessage, GatewayError,
+    MAX_DELIVERY_ATTEMPTS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, SmsGateway, SmsMessage,
+    StoredMessage, Telephony, retry_delay,
 };
 pub use reports::ReportRepository;
 pub use store::{
     AssignmentRepository, AssignmentWrites, CalendarRepository, CalendarWrites, CustomerKey,
     CustomerRepository, CustomerWrites, DataOwnerRepository, DataOwnerWrites, EnrollmentRepository,
     EnrollmentWrites, FlowRepository, FlowWrites, Handout, ImportBatch, ImportCounts,
-    ImportRepository, ImportRow, ImportedRow, NextCustomerRequest, OnMatch, OrganisationRepository,
-    OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog, OutcomeLogWrites, Page,
-    ProductRepository, ProductWrites, ReadUnit, RecordKind, RowCustomer, Store, StoreError,
-    TimeEntryRepository, TimeEntryWrites, UniqueRule, UnitOfWork, UserRepository, UserWrites,
+    ImportRepository, ImportRow, ImportedRow, LoggedEvent, NextCustomerRequest, OnMatch,
+    OrganisationRepository, OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog,
+    OutcomeLogWrites, Page, ProductRepository, ProductWrites, ReadUnit, RecordKind, RowCustomer,
+    Store, StoreError, TimeEntryRepository, TimeEntryWrites, UniqueRule, UnitOfWork,
+    UserRepository, UserWrites,
 };

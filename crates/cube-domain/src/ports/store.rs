@@ -18,11 +18,11 @@ use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutcomeEventId, ProductId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::OutcomeEvent;
-use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage};
+use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
 use crate::product::Product;
 use crate::queue::Tier;
 use crate::time_entry::TimeEntry;
@@ -139,6 +139,18 @@ impl Page {
             (rows, None)
         }
     }
+}
+
+/// An event of the outcome log with the idempotency key it was appended with, as
+/// [`OutcomeLog::events_after`] reads the whole log back (to copy a store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// The event.
+    pub event: OutcomeEvent,
+    /// The key and its request's fingerprint, when it was appended with one. A key stored
+    /// before fingerprints were kept (no fingerprint) is left out: it cannot be appended
+    /// again as it was.
+    pub key: Option<IdempotencyKey>,
 }
 
 /// How an import finds a customer that already exists.
@@ -280,6 +292,9 @@ pub trait OrganisationRepository: Send {
         &mut self,
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError>;
+    /// Every organisation of the store, by id: the tenants, few (an empty list is an empty
+    /// store: copying a store into another refuses a target that has one).
+    async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError>;
 }
 
 /// The writes of [`OrganisationRepository`]: only a [`UnitOfWork`] has them.
@@ -358,6 +373,17 @@ pub trait CustomerRepository: Send {
         filter: &CustomerFilter,
         page: Page,
     ) -> Result<Vec<Customer>, StoreError>;
+    /// Up to `limit` of the data owner's customers, oldest first (creation order, as
+    /// `customers`), starting after the customer `after` (the last one of the previous
+    /// page; `None`: from the first). Paging by the last row instead of an offset, each
+    /// page costs the same however deep it is: this reads every customer of a large owner
+    /// (copying a store). An `after` that is not the data owner's customer gives no rows.
+    async fn customers_after(
+        &mut self,
+        owner: DataOwnerId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -404,6 +430,8 @@ pub trait FlowRepository: Send {
         &mut self,
         owner: DataOwnerId,
     ) -> Result<Vec<PublishedFlow>, StoreError>;
+    /// The data owner's flow drafts (at most one a flow), by flow id.
+    async fn flow_drafts(&mut self, owner: DataOwnerId) -> Result<Vec<FlowDraft>, StoreError>;
 }
 
 /// The writes of [`FlowRepository`]: only a [`UnitOfWork`] has them.
@@ -466,6 +494,15 @@ pub trait CalendarRepository: Send {
     ) -> Result<Vec<Meeting>, StoreError>;
     /// One meeting.
     async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError>;
+    /// Up to `limit` of the assignment's meetings, by start then id, starting after the
+    /// meeting `after` (the last one of the previous page; `None`: from the first). An
+    /// `after` that is not the assignment's meeting gives no rows.
+    async fn meetings_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<MeetingId>,
+        limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError>;
 }
 
 /// The writes of [`CalendarRepository`]: only a [`UnitOfWork`] has them.
@@ -492,6 +529,16 @@ pub trait EnrollmentRepository: Send {
     async fn enrollments(
         &mut self,
         assignment: AssignmentId,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+    /// Up to `limit` of the assignment's enrollments in import order (sequence, then id, as
+    /// `enrollments`), starting after the enrollment `after` (the last one of the previous
+    /// page; `None`: from the first). An `after` that is not the assignment's enrollment
+    /// gives no rows.
+    async fn enrollments_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<EnrollmentId>,
+        limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError>;
     /// Every enrollment of a customer (external state changes act on all of them).
     async fn enrollments_of_customer(
@@ -561,6 +608,16 @@ pub trait OutcomeLog: Send {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeEvent>, StoreError>;
+    /// Up to `limit` events of the whole log (every assignment of every organisation) in
+    /// append order, with the idempotency key each was appended with, starting after the
+    /// event `after` (the last one of the previous page; `None`: from the first). Appending
+    /// them to an empty log in this order gives a log whose every list above is the same,
+    /// ties included. An unknown `after` gives no rows.
+    async fn events_after(
+        &mut self,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
 }
 
 /// The writes of [`OutcomeLog`]: only a [`UnitOfWork`] has them.
@@ -727,6 +784,15 @@ pub trait TimeEntryRepository: Send {
         from: OffsetDateTime,
         to: Option<OffsetDateTime>,
     ) -> Result<Vec<TimeEntry>, StoreError>;
+    /// Up to `limit` of the assignment's entries, by start then id, starting after the entry
+    /// `after` (the last one of the previous page; `None`: from the first). An `after` that
+    /// is not the assignment's entry gives no rows.
+    async fn time_entries_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<TimeEntryId>,
+        limit: u32,
+    ) -> Result<Vec<TimeEntry>, StoreError>;
 }
 
 /// The writes of [`TimeEntryRepository`]: only a [`UnitOfWork`] has them.
@@ -749,6 +815,15 @@ pub trait OutboxRepository: Send {
         assignments: &[AssignmentId],
         limit: u32,
     ) -> Result<Vec<FailedMessage>, StoreError>;
+    /// Up to `limit` messages of the whole outbox — pending, delivered and failed — in
+    /// enqueue order, each with its delivery state, starting after the message `after` (the
+    /// last one of the previous page; `None`: from the first). An unknown `after` gives no
+    /// rows.
+    async fn messages_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
 }
 
 /// The writes of [`OutboxRepository`]: only a [`UnitOfWork`] has them.

@@ -16,7 +16,7 @@
 //! # Layout
 //! - [`store`]: every repository: round trips, list orders, each "MUST return", rollback on
 //!   drop, commit visibility, follow-ups, the outcome log, time entries, the outbox, imports,
-//!   password hashes and access tokens.
+//!   password hashes and access tokens, and the paged lists that read a whole store back.
 //! - [`queue`]: `reserve_next` against `queue::select_next`, leases, retry delays, and
 //!   32 sellers draining an assignment at once.
 //! - [`reports`]: the report tallies against the domain's `tally_*` functions.
@@ -118,6 +118,15 @@ macro_rules! store_contract_tests {
                 delete_tokens_of_counts_and_spares_other_users,
                 dropped_unit_of_work_rolls_back_credentials,
                 expired_tokens_are_still_returned,
+                organisations_are_listed_by_id,
+                flow_drafts_are_listed_per_data_owner,
+                customers_after_pages_oldest_first,
+                enrollments_after_pages_in_import_order,
+                meetings_after_pages_by_start,
+                time_entries_after_pages_by_start,
+                events_after_reads_the_whole_log_in_append_order,
+                messages_after_lists_every_message_with_its_state,
+                tokens_of_lists_a_users_tokens_by_hash,
             ],
             queue: [
                 reserve_next_is_none_when_nothing_is_ready,

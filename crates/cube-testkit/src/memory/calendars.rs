@@ -1,13 +1,14 @@
 //! Calendars and meetings. Calendars are few and scanned; meetings, which grow with the
 //! work, are indexed by calendar and by assignment.
 
-use super::{MIN, MemoryUnit, distinct, earliest, sorted_by};
+use super::{MAX, MIN, MemoryUnit, distinct, earliest, latest, sorted_by};
 use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
 use cube_domain::ports::{RecordKind, UniqueRule};
+use std::ops::Bound;
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -69,6 +70,31 @@ impl CalendarRepository for MemoryUnit {
 
     async fn meeting(&mut self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
         Ok(self.data.meetings.get(&id).cloned())
+    }
+
+    async fn meetings_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<MeetingId>,
+        limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let from = match after.map(|id| self.data.meetings.get(&id)) {
+            None => Bound::Included((assignment, earliest(), MeetingId::from_uuid(MIN))),
+            Some(Some(m)) if m.assignment == assignment => {
+                Bound::Excluded((assignment, m.start, m.id))
+            }
+            Some(_) => return Ok(Vec::new()),
+        };
+        let to = Bound::Included((assignment, latest(), MeetingId::from_uuid(MAX)));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .assignment_meetings
+            .range((from, to))
+            .filter_map(|(_, _, id)| self.data.meetings.get(id))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
 

@@ -40,6 +40,15 @@ impl CredentialRepository for MemoryUnit {
     async fn token(&mut self, token_hash: &str) -> Result<Option<AccessToken>, StoreError> {
         Ok(self.data.tokens.get(token_hash).cloned())
     }
+
+    async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError> {
+        Ok(self
+            .token_hashes_of(user)
+            .iter()
+            .filter_map(|hash| self.data.tokens.get(hash))
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@ use cube_domain::customer::{Customer, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+use std::ops::Bound;
 
 /// The lookup keys a customer can be found by.
 fn lookup_keys(customer: &Customer) -> Vec<LookupKey> {
@@ -76,6 +77,39 @@ impl CustomerRepository for MemoryUnit {
             .filter_map(|(_, _, id)| self.data.customers.get(id))
             .filter(|customer| filter.matches(customer))
             .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn customers_after(
+        &mut self,
+        owner: DataOwnerId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let from = match after {
+            None => Bound::Included((owner, 0, CustomerId::from_uuid(MIN))),
+            Some(id) => {
+                let rank = self.data.customer_rank.get(&id).copied();
+                let owned = self
+                    .data
+                    .customers
+                    .get(&id)
+                    .is_some_and(|c| c.data_owner() == owner);
+                match rank {
+                    Some(rank) if owned => Bound::Excluded((owner, rank, id)),
+                    _ => return Ok(Vec::new()),
+                }
+            }
+        };
+        let to = Bound::Included((owner, u64::MAX, CustomerId::from_uuid(MAX)));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .owner_customers
+            .range((from, to))
+            .filter_map(|(_, _, id)| self.data.customers.get(id))
             .take(limit)
             .cloned()
             .collect())

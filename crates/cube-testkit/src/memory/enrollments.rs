@@ -84,6 +84,33 @@ impl EnrollmentRepository for MemoryUnit {
         Ok(self.data.enrollments_of(assignment).cloned().collect())
     }
 
+    async fn enrollments_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<EnrollmentId>,
+        limit: u32,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let Some(after) = after else {
+            return Ok(self
+                .data
+                .enrollments_of(assignment)
+                .take(limit)
+                .cloned()
+                .collect());
+        };
+        match self.data.enrollment_keys.get(&after).copied() {
+            Some((of, sequence)) if of == assignment => Ok(self
+                .data
+                .enrollments
+                .after((assignment, sequence, after))
+                .take(limit)
+                .cloned()
+                .collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     async fn enrollments_of_customer(
         &mut self,
         customer: CustomerId,

@@ -58,6 +58,17 @@ impl FlowRepository for MemoryUnit {
             (f.name().clone(), f.id())
         }))
     }
+
+    async fn flow_drafts(&mut self, owner: DataOwnerId) -> Result<Vec<FlowDraft>, StoreError> {
+        let drafts = self
+            .data
+            .flow_drafts
+            .values()
+            .filter(|draft| draft.data_owner == owner)
+            .cloned()
+            .collect();
+        Ok(sorted_by(drafts, |draft: &FlowDraft| draft.id))
+    }
 }
 
 #[async_trait]

@@ -50,7 +50,7 @@ use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
-use cube_domain::idempotency::RequestFingerprint;
+use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
@@ -148,6 +148,8 @@ struct Data {
     /// Idempotency keys per assignment and user, with the request's fingerprint.
     event_keys:
         HashMap<(AssignmentId, Option<UserId>, String), (OutcomeEventId, RequestFingerprint)>,
+    /// The key each keyed event was appended with (`events_after` reads it back).
+    keys_of_events: HashMap<OutcomeEventId, IdempotencyKey>,
 
     time_entries: HashMap<TimeEntryId, TimeEntry>,
 
@@ -156,6 +158,9 @@ struct Data {
     /// Every message ever enqueued, delivered or not, and its key in `outbox`.
     outbox_ids: HashMap<OutboxMessageId, (OffsetDateTime, u64)>,
     outbox_counter: u64,
+    /// Every message ever enqueued by enqueue number, whatever became of it
+    /// (`messages_after`).
+    outbox_log: BTreeMap<u64, OutboxMessage>,
     /// Pending messages tried or claimed before: failed attempts, and when due again.
     outbox_retry: HashMap<OutboxMessageId, (u32, OffsetDateTime)>,
     /// Failed messages by the same key as `outbox`, with the reason.

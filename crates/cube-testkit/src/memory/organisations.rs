@@ -1,6 +1,6 @@
 //! Organisations: a small table, scanned.
 
-use super::MemoryUnit;
+use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::access::Organisation;
 use cube_domain::ids::OrganisationId;
@@ -14,6 +14,11 @@ impl OrganisationRepository for MemoryUnit {
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
         Ok(self.data.organisations.get(&id).cloned())
+    }
+
+    async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        let organisations = self.data.organisations.values().cloned().collect();
+        Ok(sorted_by(organisations, |o: &Organisation| o.id))
     }
 }
 

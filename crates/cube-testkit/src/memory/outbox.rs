@@ -7,9 +7,11 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
+    StoredMessage,
 };
 use cube_domain::ports::{RecordKind, UniqueRule};
+use std::ops::Bound;
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -37,6 +39,47 @@ impl OutboxRepository for MemoryUnit {
             })
             .collect())
     }
+
+    async fn messages_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let from = match after {
+            None => Bound::Unbounded,
+            Some(id) => match self.data.outbox_ids.get(&id) {
+                Some((_, number)) => Bound::Excluded(*number),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .outbox_log
+            .range((from, Bound::Unbounded))
+            .take(limit)
+            .map(|(number, message)| {
+                let key = (message.created_at, *number);
+                let retry = self.data.outbox_retry.get(&message.id);
+                let state = if self.data.outbox.contains_key(&key) {
+                    DeliveryState::Pending {
+                        due_at: retry.map(|(_, at)| *at),
+                    }
+                } else if let Some((_, reason)) = self.data.outbox_failed.get(&key) {
+                    DeliveryState::Failed {
+                        reason: reason.clone(),
+                    }
+                } else {
+                    DeliveryState::Delivered
+                };
+                StoredMessage {
+                    message: message.clone(),
+                    attempts: retry.map_or(0, |(attempts, _)| *attempts),
+                    state,
+                }
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -51,6 +94,7 @@ impl OutboxWrites for MemoryUnit {
         let key = (message.created_at, number);
         self.put(|d| &mut d.outbox, key, message.clone());
         self.put(|d| &mut d.outbox_ids, message.id, key);
+        self.put(|d| &mut d.outbox_log, number, message.clone());
         Ok(())
     }
     async fn claim_messages(

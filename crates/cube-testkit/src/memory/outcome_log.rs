@@ -7,7 +7,7 @@ use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::OutcomeLogWrites;
-use cube_domain::ports::{OutcomeLog, StoreError};
+use cube_domain::ports::{LoggedEvent, OutcomeLog, StoreError};
 use cube_domain::ports::{RecordKind, UniqueRule};
 use time::OffsetDateTime;
 
@@ -81,6 +81,32 @@ impl OutcomeLog for MemoryUnit {
         let positions = self.event_positions(assignments, from, to);
         Ok(self.events_at(positions))
     }
+
+    async fn events_after(
+        &mut self,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let start = match after {
+            None => 0,
+            Some(id) => match self.data.event_index.get(&id) {
+                Some(at) => at + 1,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .events
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|event| LoggedEvent {
+                event: event.clone(),
+                key: self.data.keys_of_events.get(&event.id()).cloned(),
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -132,6 +158,7 @@ impl OutcomeLogWrites for MemoryUnit {
                 ),
                 (event.id(), key.fingerprint.clone()),
             );
+            self.put(|d| &mut d.keys_of_events, event.id(), key.clone());
         }
         Ok(())
     }

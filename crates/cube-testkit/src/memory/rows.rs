@@ -62,6 +62,17 @@ impl EnrollmentRows {
         self.rows.range(from..=to).map(|(_, e)| e)
     }
 
+    /// The assignment's rows after `key` (one of its rows), in import order.
+    pub(super) fn after(&self, key: RowKey) -> impl Iterator<Item = &Enrollment> {
+        let to = (key.0, u64::MAX, EnrollmentId::from_uuid(Uuid::max()));
+        self.rows
+            .range((
+                std::ops::Bound::Excluded(key),
+                std::ops::Bound::Included(to),
+            ))
+            .map(|(_, e)| e)
+    }
+
     /// The assignment's rows with a follow-up due before `until`, by due time.
     pub(super) fn follow_ups_before(
         &self,

@@ -2,7 +2,7 @@
 
 use super::{MemoryUnit, distinct, sorted_by};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, UserId};
+use cube_domain::ids::{AssignmentId, TimeEntryId, UserId};
 use cube_domain::ports::TimeEntryWrites;
 use cube_domain::ports::{StoreError, TimeEntryRepository};
 use cube_domain::time_entry::TimeEntry;
@@ -52,6 +52,34 @@ impl TimeEntryRepository for MemoryUnit {
             .cloned()
             .collect();
         Ok(sorted_by(entries, |e: &TimeEntry| (e.starts_at(), e.id())))
+    }
+
+    async fn time_entries_after(
+        &mut self,
+        assignment: AssignmentId,
+        after: Option<TimeEntryId>,
+        limit: u32,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        // A small table, scanned and sorted.
+        let cursor = match after.map(|id| self.data.time_entries.get(&id)) {
+            None => None,
+            Some(Some(entry)) if entry.assignment() == assignment => {
+                Some((entry.starts_at(), entry.id()))
+            }
+            Some(_) => return Ok(Vec::new()),
+        };
+        let entries = self
+            .data
+            .time_entries
+            .values()
+            .filter(|e| e.assignment() == assignment)
+            .filter(|e| cursor.is_none_or(|cursor| (e.starts_at(), e.id()) > cursor))
+            .cloned()
+            .collect();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut entries = sorted_by(entries, |e: &TimeEntry| (e.starts_at(), e.id()));
+        entries.truncate(limit);
+        Ok(entries)
     }
 }
 
