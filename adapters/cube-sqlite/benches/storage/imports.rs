@@ -1,7 +1,7 @@
 //! The 100,000-row imports through the port: alone, and while sellers run the cycle.
 
 use crate::markdown::Imported;
-use crate::paths::{Sample, Shared, Side, Until, Work, run_slice_timed};
+use crate::paths::{Sample, Shared, Side, Until, Window, Work, run_slice_timed};
 use crate::{BenchResult, IMPORT_LEAD, IMPORT_SELLERS, ms, now_us};
 use cube_domain::assignment::Assignment;
 use cube_domain::ids::{CustomerId, EnrollmentId};
@@ -97,7 +97,7 @@ pub(crate) async fn import_beside_sellers(
     limit: Duration,
 ) -> (Imported, Sample) {
     let stop = Arc::new(AtomicBool::new(false));
-    let window = Arc::new(std::sync::Mutex::new(None));
+    let window: Window = Arc::new(std::sync::Mutex::new(None));
     let sellers = {
         let shared = Arc::clone(shared);
         let stop = Arc::clone(&stop);

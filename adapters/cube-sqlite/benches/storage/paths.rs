@@ -224,6 +224,9 @@ pub(crate) async fn run_slice(
     run_slice_timed(shared, work, side, sellers, until, None).await
 }
 
+/// The window `[from, to)` of a slice's operations to keep, set while the slice runs.
+pub(crate) type Window = Arc<std::sync::Mutex<Option<(Instant, Instant)>>>;
+
 /// [`run_slice`], keeping only the operations that overlap the window `[from, to)` given
 /// through `window` when it is set at the end (used for the import beside the sellers).
 pub(crate) async fn run_slice_timed(
@@ -232,7 +235,7 @@ pub(crate) async fn run_slice_timed(
     side: Side,
     sellers: usize,
     until: Until,
-    window: Option<Arc<std::sync::Mutex<Option<(Instant, Instant)>>>>,
+    window: Option<Window>,
 ) -> Sample {
     let started = Instant::now();
     let mut tasks = JoinSet::new();
