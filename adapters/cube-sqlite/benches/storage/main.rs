@@ -435,6 +435,15 @@ fn now_us() -> OffsetDateTime {
         .unwrap_or(now)
 }
 
+/// `n` and the noun, plural unless `n` is 1.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A time as the adapter stores it: unix nanoseconds.
 fn ns(time: OffsetDateTime) -> BenchResult<i64> {
     Ok(i64::try_from(time.unix_timestamp_nanos())?)

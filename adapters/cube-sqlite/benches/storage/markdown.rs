@@ -4,7 +4,7 @@
 use crate::paths::{Sample, Work};
 use crate::{
     BenchResult, Config, IMPORT_SELLERS, TARGET_IMPORT, TARGET_NEXT_P99_MS, TARGET_RATIO,
-    TARGET_REPORT_MS, WARM_UP, count_text, met, ms,
+    TARGET_REPORT_MS, WARM_UP, count_text, met, ms, plural,
 };
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use sqlx::{AssertSqlSafe, Row};
@@ -198,9 +198,9 @@ impl Report {
                 if let Some(error) = &sample.first_error {
                     let _ = writeln!(
                         out,
-                        "\nErrors in {} at {} sellers ({name}): {} (first: {error})",
+                        "\nErrors in {} at {} ({name}): {} (first: {error})",
                         row.work.label(),
-                        row.sellers,
+                        plural(row.sellers, "seller"),
                         sample.errors()
                     );
                 }
@@ -307,8 +307,8 @@ impl Report {
             let ratio = row.ours.throughput() / row.raw.throughput();
             let _ = writeln!(
                 out,
-                "| The cycle ≥ 80% of the raw SQL at {} sellers | {:.0}% ({:.0} / {:.0} per s) | {} |",
-                row.sellers,
+                "| The cycle ≥ 80% of the raw SQL at {} | {:.0}% ({:.0} / {:.0} per s) | {} |",
+                plural(row.sellers, "seller"),
                 100.0 * ratio,
                 row.ours.throughput(),
                 row.raw.throughput(),

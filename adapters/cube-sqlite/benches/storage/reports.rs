@@ -3,7 +3,7 @@
 
 use crate::load::patterned_id;
 use crate::markdown::{Report, Timed};
-use crate::{BenchResult, CUSTOMER_PREFIX, REPORT_RUNS, count_text, id_text, ns};
+use crate::{BenchResult, CUSTOMER_PREFIX, REPORT_RUNS, count_text, id_text, ns, plural};
 use cube_domain::assignment::setup::AnalysisField;
 use cube_domain::customer::{CustomerFilter, SearchWords};
 use cube_domain::ids::CustomerId;
@@ -123,7 +123,12 @@ pub(crate) async fn time_reports(
             })
         })
         .await?;
-        push_timed(report, name.into(), format!("{input} → {rows} rows"), times);
+        push_timed(
+            report,
+            name.into(),
+            format!("{input} → {}", plural(rows, "row")),
+            times,
+        );
     }
     Ok(())
 }
