@@ -78,7 +78,7 @@ pub mod statements {
     //! the adapter runs them (each constant's documentation lists what it binds; ids are
     //! hyphenated lower-case UUID text, times unix nanoseconds, categories and classes their
     //! variant names). Public, like `cube_postgres::statements`, for the storage benchmark's
-    //! raw baseline (`benches/storage.rs` runs them through sqlx alone), so that baseline
+    //! raw baseline (`benches/storage/` runs them through sqlx alone), so that baseline
     //! cannot drift from the adapter. They are not a way to write: use the port, which also
     //! takes the writer's turn and turns results into errors.
     //!

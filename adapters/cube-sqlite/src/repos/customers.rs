@@ -69,7 +69,7 @@ pub(crate) async fn fill_search_text(pool: &SqlitePool) -> Result<u64, StoreErro
 /// the owner term is then written `+c.data_owner_id` (no index for it) and the phone
 /// subquery names the owner itself. Left to choose, SQLite walked the owner's customers in
 /// `seq` order (the index that also gives the page its order) and probed the phones for
-/// each: 123 ms at 100,000 customers against 0.2 ms (`docs/performance.md`).
+/// each: 123 ms at 100,000 customers against 0.1 ms (`docs/performance.md`).
 fn search_sql(filter: &CustomerFilter) -> String {
     let mut sql = String::from(if filter.phone.is_some() {
         "SELECT c.doc FROM customers AS c WHERE +c.data_owner_id = ?"
