@@ -31,9 +31,10 @@
 //!   follow-up, 10% Sale with a product line. Between slices the enrollments the bench
 //!   touched are put back as loaded, so every slice starts with the same pool.
 //!
-//! *Raw* has what SQLite needs and no more: its own pool of **one** connection (same pragmas),
-//! which is how a plain sqlx program lets one writer in at a time; *ours* is the store as the
-//! server opens it (8 connections, writers taking turns through the store's semaphore).
+//! *Raw* has what SQLite needs and no more: one connection of its own (same pragmas, no
+//! pool), taken in turn through a fair mutex, which is how a plain sqlx program lets one
+//! writer in at a time; *ours* is the store as the server opens it (8 connections, writers
+//! taking turns through the store's semaphore).
 //!
 //! Each pair is measured in slices in the order ours, raw, raw, ours (so a drift of the
 //! machine's load cancels), after a warm-up of each. Before them, every report tally of the
@@ -59,7 +60,7 @@ mod reports;
 use crate::imports::{import_batch, import_beside_sellers, timed_import};
 use crate::load::load;
 use crate::markdown::{Report, machine_facts};
-use crate::paths::{Shared, Work, measure, raw_pool, reset};
+use crate::paths::{Shared, Work, measure, raw_connection, reset};
 use crate::reports::{time_reports, time_searches};
 use cube_domain::access::{Role, User};
 use cube_domain::assignment::Assignment;
@@ -350,7 +351,7 @@ async fn bench(config: Config, path: &Path) -> BenchResult<()> {
     short_lease.lease = time::Duration::microseconds(1);
     let shared = Arc::new(Shared {
         store: store.clone(),
-        raw: raw_pool(path).await?,
+        raw: raw_connection(path).await?,
         assignment: world.assignment.clone(),
         flow: world.sales_flow.clone(),
         catalogue: world.products.clone(),
@@ -397,7 +398,6 @@ async fn bench(config: Config, path: &Path) -> BenchResult<()> {
         size as f64 / f64::from(1u32 << 30)
     ));
     println!("{}", report.markdown(config));
-    shared.raw.close().await;
     store.close().await;
     Ok(())
 }

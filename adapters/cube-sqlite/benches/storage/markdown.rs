@@ -137,7 +137,7 @@ pub(crate) async fn machine_facts(
     ));
     facts.push((
         "Raw side".into(),
-        "its own pool of 1 connection, the same pragmas".into(),
+        "one connection of its own (no pool), taken in turn; the same pragmas".into(),
     ));
     Ok(facts)
 }

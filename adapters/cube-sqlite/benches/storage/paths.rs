@@ -25,23 +25,24 @@ use cube_sqlite::statements::{
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use cube_testkit::fixtures::SalesFlow;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
+    SqliteSynchronous,
 };
-use sqlx::{Arguments, Row};
+use sqlx::{Arguments, ConnectOptions, Connection, Row};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 /// Everything the measured paths share.
 pub(crate) struct Shared {
     pub(crate) store: SqliteStore,
-    /// The raw side's pool: one connection, the adapter's pragmas.
-    pub(crate) raw: SqlitePool,
+    /// The raw side: one connection, the adapter's pragmas, taken in turn (a fair mutex).
+    pub(crate) raw: Mutex<SqliteConnection>,
     pub(crate) assignment: Assignment,
     pub(crate) flow: PublishedFlow,
     pub(crate) catalogue: Vec<Product>,
@@ -52,20 +53,19 @@ pub(crate) struct Shared {
     pub(crate) since: OffsetDateTime,
 }
 
-/// The raw side's pool: one connection (one writer at a time, as SQLite needs), opened with
-/// the adapter's pragmas (WAL, `synchronous = NORMAL`, busy timeout, foreign keys).
-pub(crate) async fn raw_pool(path: &Path) -> BenchResult<SqlitePool> {
-    let options = SqliteConnectOptions::new()
+/// The raw side's connection: one (one writer at a time, as SQLite needs; no pool, so
+/// nothing but the SQL and sqlx's channel to the connection's thread), opened with the
+/// adapter's pragmas (WAL, `synchronous = NORMAL`, busy timeout, foreign keys).
+pub(crate) async fn raw_connection(path: &Path) -> BenchResult<Mutex<SqliteConnection>> {
+    let conn = SqliteConnectOptions::new()
         .filename(path)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SqliteOptions::default().busy_timeout)
-        .foreign_keys(true);
-    Ok(SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_with(options)
-        .await?)
+        .foreign_keys(true)
+        .connect()
+        .await?;
+    Ok(Mutex::new(conn))
 }
 
 /// What is measured.
@@ -198,7 +198,7 @@ pub(crate) async fn reset(shared: &Shared) -> BenchResult<()> {
     .bind(ns(shared.since)?)
     .bind(id_text(to_call.as_uuid()))
     .bind(category_text(shared.flow.category(to_call)))
-    .execute(&shared.raw)
+    .execute(shared.store.pool())
     .await?;
     Ok(())
 }
@@ -508,7 +508,8 @@ impl Shared {
             args.add(ns(now)?)?;
             Ok(args)
         };
-        let mut tx = self.raw.begin_with(BEGIN).await?;
+        let mut conn = self.raw.lock().await;
+        let mut tx = conn.begin_with(BEGIN).await?;
         if let Some(row) = sqlx::query_with(HELD, head()?)
             .fetch_optional(&mut *tx)
             .await?
@@ -577,7 +578,8 @@ impl Shared {
         let id = self
             .reserve_row(seller, self.assignment.setup().lease)
             .await?;
-        let mut tx = self.raw.begin_with(BEGIN).await?;
+        let mut conn = self.raw.lock().await;
+        let mut tx = conn.begin_with(BEGIN).await?;
         let row = sqlx::query(ENROLLMENT_BY_ID)
             .bind(id)
             .fetch_one(&mut *tx)
