@@ -2,10 +2,13 @@
 //! figures recorded in `docs/performance.md` always come with the command that produced them.
 //!
 //! - `hot_paths` (the default): the in-memory hot paths (`cube-app`, divan), seconds.
-//! - `storage`: PostgreSQL under load (`cube-postgres`'s `storage` bench). It finds the server
-//!   the way `cargo xtask test` does (`DATABASE_URL`, a server on 127.0.0.1:5432, or a
-//!   throwaway cluster), passes it as `DATABASE_URL`, and takes a quarter of an hour or more:
-//!   it loads 1M enrollments and 10M outcome events into a database of its own.
+//! - `storage [--store postgres|sqlite]`: a store under load, beside the same SQL run raw.
+//!   PostgreSQL (the default, `cube-postgres`'s `storage` bench): it finds the server the way
+//!   `cargo xtask test` does (`DATABASE_URL`, a server on 127.0.0.1:5432, or a throwaway
+//!   cluster), passes it as `DATABASE_URL`, and takes a quarter of an hour or more: it loads
+//!   1M enrollments and 10M outcome events into a database of its own. SQLite
+//!   (`cube-sqlite`'s `storage` bench): a database file in a temporary folder, 100k
+//!   customers enrolled and 1M outcome events, a few minutes; no server needed.
 //! - `http [--store postgres|sqlite]`: the release server under wrk (`cube-server`'s `http`
 //!   bench) on PostgreSQL (the default) or on the embedded SQLite default (a database file in
 //!   a temporary folder): the next-customer → register-outcome cycle at 8 and 32 sellers and
@@ -21,19 +24,40 @@ const BUILT: &[&str] = &["hot_paths", "storage", "http"];
 enum Suite {
     /// The in-memory hot paths.
     HotPaths,
-    /// The PostgreSQL store under load.
-    Storage,
+    /// A store under load, beside its SQL run raw.
+    Storage(BenchStore),
     /// The release server under wrk, on one store.
-    Http(HttpStore),
+    Http(BenchStore),
 }
 
-/// The store the http bench runs the server on.
+/// The store a suite runs on (`--store`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HttpStore {
+enum BenchStore {
     /// PostgreSQL, found like `cargo xtask test` finds it.
     Postgres,
     /// The embedded SQLite default, a file of its own.
     Sqlite,
+}
+
+impl BenchStore {
+    /// The `--store` flag that names it on the command line, empty for the default.
+    fn flag(self) -> &'static str {
+        match self {
+            BenchStore::Postgres => "",
+            BenchStore::Sqlite => " --store sqlite",
+        }
+    }
+}
+
+/// The store `--store VALUE` names, for the suite `name`.
+fn store(name: &str, value: &str) -> Result<BenchStore, Failure> {
+    match value {
+        "postgres" => Ok(BenchStore::Postgres),
+        "sqlite" => Ok(BenchStore::Sqlite),
+        other => Err(Failure::usage(format!(
+            "unknown store `{other}` for `bench {name} --store` (postgres or sqlite)"
+        ))),
+    }
 }
 
 /// The suite the arguments name.
@@ -41,21 +65,20 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
     match args {
         [] => Ok(Suite::HotPaths),
         [name] if name == "hot_paths" => Ok(Suite::HotPaths),
-        [name] if name == "storage" => Ok(Suite::Storage),
-        [name] if name == "http" => Ok(Suite::Http(HttpStore::Postgres)),
-        [name, flag, store] if name == "http" && flag == "--store" => match store.as_str() {
-            "postgres" => Ok(Suite::Http(HttpStore::Postgres)),
-            "sqlite" => Ok(Suite::Http(HttpStore::Sqlite)),
-            other => Err(Failure::usage(format!(
-                "unknown store `{other}` for `bench http --store` (postgres or sqlite)"
-            ))),
-        },
+        [name] if name == "storage" => Ok(Suite::Storage(BenchStore::Postgres)),
+        [name] if name == "http" => Ok(Suite::Http(BenchStore::Postgres)),
+        [name, flag, value] if name == "storage" && flag == "--store" => {
+            store(name, value).map(Suite::Storage)
+        }
+        [name, flag, value] if name == "http" && flag == "--store" => {
+            store(name, value).map(Suite::Http)
+        }
         [name] => Err(Failure::usage(format!(
             "unknown benchmark `{name}` (available: {})",
             BUILT.join(", ")
         ))),
         _ => Err(Failure::usage(
-            "`bench` takes one NAME (and for http, `--store postgres|sqlite`)",
+            "`bench` takes one NAME (and for storage and http, `--store postgres|sqlite`)",
         )),
     }
 }
@@ -72,7 +95,7 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
-        Suite::Storage => {
+        Suite::Storage(BenchStore::Postgres) => {
             println!("==> postgres");
             // Dropped at the end of this arm: a throwaway cluster is stopped, also on failure.
             let database = postgres::discover()?;
@@ -84,6 +107,16 @@ pub fn run(args: &[String]) -> Outcome {
             println!(
                 "Recorded with: `cargo xtask bench storage` (it runs `{}` with DATABASE_URL \
                  set) — put the tables above in docs/performance.md together with this command.",
+                describe(&command)
+            );
+        }
+        Suite::Storage(BenchStore::Sqlite) => {
+            let mut command = cargo(&["bench", "-p", "cube-sqlite", "--bench", "storage"]);
+            run_step("bench", &mut command)?;
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench storage --store sqlite` (it runs `{}`) — put \
+                 the tables above in docs/performance.md together with this command.",
                 describe(&command)
             );
         }
@@ -99,24 +132,21 @@ pub fn run(args: &[String]) -> Outcome {
             }
             let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "http"]);
             let database = match store {
-                HttpStore::Postgres => {
+                BenchStore::Postgres => {
                     println!("==> postgres");
                     let database = postgres::discover()?;
                     command.env("DATABASE_URL", database.url());
                     command.env("CUBE_BENCH_STORE", "postgres");
                     Some(database)
                 }
-                HttpStore::Sqlite => {
+                BenchStore::Sqlite => {
                     command.env("CUBE_BENCH_STORE", "sqlite");
                     None
                 }
             };
             run_step("bench", &mut command)?;
             drop(database);
-            let flag = match store {
-                HttpStore::Postgres => "",
-                HttpStore::Sqlite => " --store sqlite",
-            };
+            let flag = store.flag();
             println!();
             println!(
                 "Recorded with: `cargo xtask bench http{flag}` (it runs `{}` with \
@@ -145,16 +175,50 @@ mod tests {
 
     #[test]
     fn storage_and_http_are_built() {
-        assert_eq!(suite(&args(&["storage"])).ok(), Some(Suite::Storage));
+        assert_eq!(
+            suite(&args(&["storage"])).ok(),
+            Some(Suite::Storage(BenchStore::Postgres))
+        );
         assert_eq!(
             suite(&args(&["http"])).ok(),
-            Some(Suite::Http(HttpStore::Postgres))
+            Some(Suite::Http(BenchStore::Postgres))
         );
         assert_eq!(
             suite(&args(&["http", "--store", "sqlite"])).ok(),
-            Some(Suite::Http(HttpStore::Sqlite))
+            Some(Suite::Http(BenchStore::Sqlite))
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
+    }
+
+    #[test]
+    fn storage_runs_on_either_store_postgres_by_default() {
+        assert_eq!(
+            suite(&args(&["storage", "--store", "postgres"])).ok(),
+            Some(Suite::Storage(BenchStore::Postgres))
+        );
+        assert_eq!(
+            suite(&args(&["storage", "--store", "sqlite"])).ok(),
+            Some(Suite::Storage(BenchStore::Sqlite))
+        );
+        let unknown = suite(&args(&["storage", "--store", "oracle"]))
+            .err()
+            .map(|f| f.message);
+        assert!(unknown.is_some_and(|m| m.contains("unknown store `oracle` for `bench storage")));
+        // The flag is spelled out, and takes a value.
+        assert!(suite(&args(&["storage", "--stor", "sqlite"])).is_err());
+        assert!(suite(&args(&["storage", "--store"])).is_err());
+        assert!(suite(&args(&["storage", "sqlite"])).is_err());
+    }
+
+    #[test]
+    fn the_recorded_command_names_a_store_other_than_the_default() {
+        assert_eq!(BenchStore::Postgres.flag(), "");
+        assert_eq!(BenchStore::Sqlite.flag(), " --store sqlite");
+    }
+
+    #[test]
+    fn hot_paths_take_no_store() {
+        assert!(suite(&args(&["hot_paths", "--store", "sqlite"])).is_err());
     }
 
     #[test]

@@ -31,8 +31,9 @@ commands:
                    (e.g. `-- -p cube-domain`)
   api-fuzz         schemathesis (from PyPI, in target/api-fuzz/venv) against the running
                    server's OpenAPI document: no server errors, no responses off the schema
-  bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage and http need
-                   PostgreSQL; http needs wrk)
+  bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage and http take
+                   `--store postgres|sqlite`, postgres the default and needing PostgreSQL;
+                   http needs wrk)
   walls            check the architecture rules between workspace crates
   pg               find or start a throwaway PostgreSQL, print DATABASE_URL, wait for Enter";
 

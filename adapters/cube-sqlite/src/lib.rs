@@ -22,7 +22,9 @@
 //! - `repos/`: the repositories on the unit, one file per repository trait, named as in the
 //!   other stores (`repos/credentials`: password hashes and access tokens, migration 0002;
 //!   `repos/reports`: the report tallies as `GROUP BY` queries).
-//! - `queue`: "next customer" as one `UPDATE … RETURNING` statement.
+//! - `queue`: "next customer", one tier at a time from indexes in its order, then one
+//!   `UPDATE … RETURNING` of the row found; [`statements`] shows its SQL and the
+//!   register-outcome unit's, for the storage benchmark's raw baseline.
 //! - `codec`, `sort_key`, `error`: encodings, the field sort key, and the one mapping of
 //!   sqlx errors to `StoreError`.
 //!
@@ -70,3 +72,26 @@ mod store;
 mod unit;
 
 pub use store::{SqliteOptions, SqliteStore};
+
+pub mod statements {
+    //! The statements "next customer" and the register-outcome unit of work run, exactly as
+    //! the adapter runs them (each constant's documentation lists what it binds; ids are
+    //! hyphenated lower-case UUID text, times unix nanoseconds, categories and classes their
+    //! variant names). Public, like `cube_postgres::statements`, for the storage benchmark's
+    //! raw baseline (`benches/storage/` runs them through sqlx alone), so that baseline
+    //! cannot drift from the adapter. They are not a way to write: use the port, which also
+    //! takes the writer's turn and turns results into errors.
+    //!
+    //! "Next customer" is, in one transaction begun with [`BEGIN`]: [`HELD`] (a row: done),
+    //! else the first id of [`PERSONAL`], [`SHARED`], then the pool as the setup's priority
+    //! rules read it ([`POOL_BY_SEQUENCE`] for import order; [`POOL_OF_SEGMENT`] for each
+    //! segment in rank order then [`POOL_OUTSIDE_SEGMENTS`] for segment order; a statement
+    //! built for the rules otherwise), and [`RESERVE`] of the id found.
+    pub use crate::queue::{
+        HELD, PERSONAL, POOL_BY_SEQUENCE, POOL_OF_SEGMENT, POOL_OUTSIDE_SEGMENTS, RESERVE, SHARED,
+    };
+    pub use crate::repos::{
+        APPEND_EVENT, APPEND_PRODUCT_LINE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT,
+    };
+    pub use crate::store::BEGIN;
+}

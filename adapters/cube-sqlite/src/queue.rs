@@ -39,8 +39,9 @@ use sqlx::{Arguments, SqliteConnection};
 use std::fmt::Write as _;
 use uuid::Uuid;
 
-/// The asker's own live reservation, renewed. Parameters as `head_args`.
-const HELD: &str = concat!(
+/// The asker's own live reservation, renewed: `?1` the seller, `?2` the new lease end, `?3`
+/// the assignment, `?4` now; returns the enrollment's columns.
+pub const HELD: &str = concat!(
     "UPDATE enrollments SET reserved_until = ?2 \
     WHERE id = (\
       SELECT e.id FROM enrollments AS e \
@@ -72,15 +73,15 @@ fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
     Ok(args)
 }
 
-/// The asker's own due personal follow-up. Parameters as `HELD`.
-const PERSONAL: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_personal_due \
+/// The asker's own due personal follow-up: the id, with parameters as [`HELD`].
+pub const PERSONAL: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_personal_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner = ?1 \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
     ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
 
-/// The first due shared follow-up. Parameters as `HELD`.
-const SHARED: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_shared_due \
+/// The first due shared follow-up: the id, with parameters as [`HELD`].
+pub const SHARED: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_shared_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner IS NULL \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
@@ -96,22 +97,25 @@ macro_rules! ready {
     };
 }
 
-/// The first ready row in import order.
-const POOL_BY_SEQUENCE: &str = concat!(
+/// The first ready row in import order: the id, with parameters as [`HELD`] and `?5` now
+/// less the retry delay.
+pub const POOL_BY_SEQUENCE: &str = concat!(
     "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
     ready!(),
     " ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// The first ready row of segment `?6` in import order.
-const POOL_OF_SEGMENT: &str = concat!(
+/// The first ready row of segment `?6` in import order: the id, with parameters as
+/// [`POOL_BY_SEQUENCE`].
+pub const POOL_OF_SEGMENT: &str = concat!(
     "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment WHERE ",
     ready!(),
     " AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// The first ready row in none of the segments `?6` (a JSON array), in import order.
-const POOL_OUTSIDE_SEGMENTS: &str = concat!(
+/// The first ready row in none of the segments `?6` (a JSON array), in import order: the id,
+/// with parameters as [`POOL_BY_SEQUENCE`].
+pub const POOL_OUTSIDE_SEGMENTS: &str = concat!(
     "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
     ready!(),
     " AND (e.segment_id IS NULL \
@@ -119,8 +123,9 @@ const POOL_OUTSIDE_SEGMENTS: &str = concat!(
      ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// Reserves the chosen row. `?1` seller, `?2` lease end, `?3` the enrollment.
-const RESERVE: &str = concat!(
+/// Reserves the chosen row: `?1` the seller, `?2` the lease end, `?3` the enrollment's id;
+/// returns the enrollment's columns.
+pub const RESERVE: &str = concat!(
     "UPDATE enrollments SET reserved_by = ?1, reserved_until = ?2 WHERE id = ?3 RETURNING ",
     enrollment_columns!()
 );

@@ -22,7 +22,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 /// write lock up front (waiting up to the busy timeout for another writer), so a unit that
 /// reads and then writes never fails on a lock upgrade, and a read inside it sees the latest
 /// committed data.
-const BEGIN: &str = "BEGIN IMMEDIATE";
+pub const BEGIN: &str = "BEGIN IMMEDIATE";
 
 /// The statement a unit that only reads begins with (`Store::begin_read`).
 const BEGIN_READ: &str = "BEGIN DEFERRED";

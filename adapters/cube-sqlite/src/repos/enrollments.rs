@@ -35,12 +35,22 @@ pub(crate) const INSERT: &str = concat!(
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 );
 
-/// Binds as `INSERT` does (`bind_enrollment`) but writes only what can change after the
+/// The statement `enrollment` runs: the enrollment columns of the enrollment `?1`.
+pub const ENROLLMENT_BY_ID: &str = concat!(
+    "SELECT ",
+    enrollment_columns!(),
+    " FROM enrollments WHERE id = ?1"
+);
+
+/// The statement `update_enrollment` runs. Binds as `INSERT` does (`bind_enrollment`: `?1`…`?15`
+/// in column order: id, assignment, customer, state, category, segment, attempts, last
+/// contact, follow-up due and owner, NoAnswer time, reserved by and until, sequence,
+/// enrolment time) but writes only what can change after the
 /// insert (state and category, segment, attempts, last contact, follow-up, NoAnswer time,
 /// reservation). The id, assignment, customer, import order and enrolment time are fixed:
 /// they are matched, never written, so an update of an enrollment that differs in them finds
 /// no row (`Conflict`) and cannot hit the (assignment, customer) unique rule.
-const UPDATE: &str = "UPDATE enrollments SET state_id = ?4, category = ?5, segment_id = ?6, \
+pub const UPDATE_ENROLLMENT: &str = "UPDATE enrollments SET state_id = ?4, category = ?5, segment_id = ?6, \
     attempts = ?7, last_contact = ?8, follow_up_due = ?9, follow_up_owner = ?10, \
     no_answer_at = ?11, reserved_by = ?12, reserved_until = ?13 \
     WHERE id = ?1 AND assignment_id = ?2 AND customer_id = ?3 AND sequence = ?14 \
@@ -167,12 +177,7 @@ impl SqliteUnit {
 #[async_trait]
 impl EnrollmentRepository for SqliteUnit {
     async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            enrollment_columns!(),
-            " FROM enrollments WHERE id = ?"
-        );
-        self.fetch_enrollment(sqlx::query(sql).bind(id_text(id.as_uuid())))
+        self.fetch_enrollment(sqlx::query(ENROLLMENT_BY_ID).bind(id_text(id.as_uuid())))
             .await
     }
 
@@ -305,7 +310,7 @@ impl EnrollmentWrites for SqliteUnit {
         execute(self.conn(), query).await.map(drop)
     }
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let query = bind_enrollment(sqlx::query(UPDATE), enrollment)?;
+        let query = bind_enrollment(sqlx::query(UPDATE_ENROLLMENT), enrollment)?;
         match execute(self.conn(), query).await? {
             0 => Err(StoreError::Conflict(format!(
                 "enrollment {} does not exist (it was removed meanwhile, or is not there with \

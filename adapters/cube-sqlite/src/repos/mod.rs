@@ -21,6 +21,8 @@ mod time_entries;
 mod users;
 
 pub(crate) use customers::fill_search_text;
+pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+pub use outcome_log::{APPEND_EVENT, APPEND_PRODUCT_LINE};
 
 use crate::codec::doc_of;
 use crate::error::store_error;

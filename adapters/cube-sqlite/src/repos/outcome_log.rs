@@ -18,6 +18,22 @@ use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{LoggedEvent, OutcomeLog, StoreError};
 use time::OffsetDateTime;
 
+/// The statement `append_event` runs for the event: `?1` id, `?2` assignment, `?3`
+/// enrollment, `?4` customer, `?5` time (unix ns), `?6` user, `?7` outcome, `?8` class,
+/// `?9` option, `?10` from state, `?11` to state, `?12` to category, `?13` meeting, `?14`
+/// idempotency key, `?15` its request fingerprint, `?16` the whole event as JSON.
+pub const APPEND_EVENT: &str = "INSERT INTO outcome_events (id, assignment_id, enrollment_id, \
+        customer_id, occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
+        to_category, meeting_id, request_key, request_fingerprint, doc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+
+/// The statement `append_event` runs for each product line: `?1` the event's id, `?2` the
+/// line's position, `?3` product, `?4` quantity, `?5` unit price (exact `Decimal` text),
+/// `?6` currency code.
+pub const APPEND_PRODUCT_LINE: &str = "INSERT INTO outcome_product_lines \
+        (event_id, position, product_id, quantity, unit_price, currency) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 #[async_trait]
 impl OutcomeLog for SqliteUnit {
     async fn event_by_key(
@@ -132,41 +148,32 @@ impl OutcomeLogWrites for SqliteUnit {
         // A key the user used before in the assignment breaks the unique index
         // `outcome_events_request_key` → `Duplicate`; SQLite keeps the transaction usable
         // after it.
-        let query = sqlx::query(
-            "INSERT INTO outcome_events (id, assignment_id, enrollment_id, customer_id, \
-                occurred_at, user_id, outcome_id, class, option, from_state, to_state, \
-                to_category, meeting_id, request_key, request_fingerprint, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id_text(event.id().as_uuid()))
-        .bind(id_text(event.assignment().as_uuid()))
-        .bind(id_text(event.enrollment().as_uuid()))
-        .bind(id_text(event.customer().as_uuid()))
-        .bind(time_ns(event.occurred_at())?)
-        .bind(opt_id_text(event.user().map(|u| u.as_uuid())))
-        .bind(opt_id_text(event.outcome().map(|o| o.as_uuid())))
-        .bind(class_text(event.class()))
-        .bind(event.option())
-        .bind(id_text(event.from_state().as_uuid()))
-        .bind(id_text(event.to_state().as_uuid()))
-        .bind(category_text(event.to_category()))
-        .bind(opt_id_text(event.meeting().map(|m| m.as_uuid())))
-        .bind(idempotency_key.map(|k| k.key.as_str().to_owned()))
-        .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
-        .bind(to_doc("outcome event", event)?);
+        let query = sqlx::query(APPEND_EVENT)
+            .bind(id_text(event.id().as_uuid()))
+            .bind(id_text(event.assignment().as_uuid()))
+            .bind(id_text(event.enrollment().as_uuid()))
+            .bind(id_text(event.customer().as_uuid()))
+            .bind(time_ns(event.occurred_at())?)
+            .bind(opt_id_text(event.user().map(|u| u.as_uuid())))
+            .bind(opt_id_text(event.outcome().map(|o| o.as_uuid())))
+            .bind(class_text(event.class()))
+            .bind(event.option())
+            .bind(id_text(event.from_state().as_uuid()))
+            .bind(id_text(event.to_state().as_uuid()))
+            .bind(category_text(event.to_category()))
+            .bind(opt_id_text(event.meeting().map(|m| m.as_uuid())))
+            .bind(idempotency_key.map(|k| k.key.as_str().to_owned()))
+            .bind(idempotency_key.map(|k| k.fingerprint.as_str().to_owned()))
+            .bind(to_doc("outcome event", event)?);
         execute(self.conn(), query).await?;
         for (position, line) in (0i64..).zip(event.products()) {
-            let query = sqlx::query(
-                "INSERT INTO outcome_product_lines \
-                    (event_id, position, product_id, quantity, unit_price, currency) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id_text(event.id().as_uuid()))
-            .bind(position)
-            .bind(id_text(line.product.as_uuid()))
-            .bind(i64::from(line.quantity))
-            .bind(line.unit_price.to_string())
-            .bind(line.currency.as_str().to_owned());
+            let query = sqlx::query(APPEND_PRODUCT_LINE)
+                .bind(id_text(event.id().as_uuid()))
+                .bind(position)
+                .bind(id_text(line.product.as_uuid()))
+                .bind(i64::from(line.quantity))
+                .bind(line.unit_price.to_string())
+                .bind(line.currency.as_str().to_owned());
             execute(self.conn(), query).await?;
         }
         Ok(())
