@@ -39,8 +39,9 @@
 //! Each pair is measured in slices in the order ours, raw, raw, ours (so a drift of the
 //! machine's load cancels), after a warm-up of each. Before them, every report tally of the
 //! port (`ReportRepository`) and six customer searches, through read units as the use cases
-//! read, median of several runs. After them, a 100,000-row `import_batch` of fresh customers
-//! into a second assignment, alone, then another while 8 sellers run the cycle through the
+//! read, median of several runs. After them, a 100,000-row import of fresh customers into a
+//! second assignment (`import_batch`, a unit of work per 2,000 rows as the import use case
+//! writes it), alone, then another while 8 sellers run the cycle through the
 //! port (their latencies during the import are reported). Results are printed as markdown on
 //! stdout (each issue-13 target with "met" or "**missed**"), progress on stderr.
 //!

@@ -232,7 +232,7 @@ impl Report {
 
         let _ = writeln!(
             out,
-            "\n### Import (`import_batch` + commit in one unit of work, fresh customers, second \
+            "\n### Import (`import_batch` + commit, a unit of work per 2,000 rows, fresh customers, second \
              assignment)\n\n\
              | Import | Rows → result | Time | Target | Met |\n|---|---|---:|---:|---|"
         );
@@ -343,8 +343,11 @@ impl Report {
                 sample.latencies_us.len(),
                 sample.errors(),
                 ms(sample.percentile_all(99.0)),
-                // "Keep working": they did some cycles during the import and none failed.
-                met(!sample.latencies_us.is_empty() && sample.errors() == 0)
+                // "Keep working": they did cycles during the import, none failed, and none
+                // waited a second (a chunk's unit takes a fraction of one).
+                met(!sample.latencies_us.is_empty()
+                    && sample.errors() == 0
+                    && sample.percentile(99.0) < 1_000.0)
             );
         }
         let slow: Vec<&Timed> = self
