@@ -22,7 +22,6 @@ use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
-use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::CustomerId;
 use cube_domain::ports::{
     CustomerRepository, CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch,
@@ -231,15 +230,7 @@ impl SqliteUnit {
                 });
                 continue;
             }
-            let enrollment = Enrollment::new(
-                row.enrollment,
-                batch.assignment,
-                customer,
-                batch.initial_state,
-                batch.segment,
-                sequence,
-                batch.enrolled_at,
-            );
+            let enrollment = batch.enrollment(row, customer, sequence);
             enrollments.push(enrollment_json(&enrollment)?);
             sequence = sequence.saturating_add(1);
             counts.record(ImportedRow {
@@ -310,15 +301,7 @@ impl SqliteUnit {
                 });
                 continue;
             }
-            let enrollment = Enrollment::new(
-                row.enrollment,
-                batch.assignment,
-                customer,
-                batch.initial_state,
-                batch.segment,
-                sequence,
-                batch.enrolled_at,
-            );
+            let enrollment = batch.enrollment(row, customer, sequence);
             self.insert_enrollment(&enrollment).await?;
             sequence = sequence.saturating_add(1);
             counts.record(ImportedRow {

@@ -716,6 +716,22 @@ pub struct ImportCounts {
     pub rows: Vec<ImportedRow>,
 }
 
+impl ImportBatch {
+    /// The enrollment a row's customer gets: the row's enrollment id, the batch's
+    /// assignment, initial state, segment and time, and import order `sequence`.
+    pub fn enrollment(&self, row: &ImportRow, customer: CustomerId, sequence: u64) -> Enrollment {
+        Enrollment::new(
+            row.enrollment,
+            self.assignment,
+            customer,
+            self.initial_state,
+            self.segment,
+            sequence,
+            self.enrolled_at,
+        )
+    }
+}
+
 impl ImportCounts {
     /// Counts one row's result in.
     pub fn record(&mut self, row: ImportedRow) {

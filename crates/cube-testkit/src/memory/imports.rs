@@ -5,7 +5,6 @@
 use super::{LookupKey, MAX, MIN, MemoryUnit};
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
-use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::{
     CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch, ImportCounts,
@@ -73,15 +72,7 @@ impl MemoryUnit {
                 });
                 continue;
             }
-            let enrollment = Enrollment::new(
-                row.enrollment,
-                batch.assignment,
-                customer,
-                batch.initial_state,
-                batch.segment,
-                sequence,
-                batch.enrolled_at,
-            );
+            let enrollment = batch.enrollment(row, customer, sequence);
             self.insert_enrollment(&enrollment).await?;
             sequence += 1;
             counts.record(ImportedRow {
