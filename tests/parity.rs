@@ -21,9 +21,8 @@ use cube_domain::customer::CustomerFilter;
 use cube_domain::fields::FieldValue;
 use cube_domain::flow::SwitchPlan;
 use cube_domain::idempotency::RequestKey;
-use cube_domain::ids::OutcomeId;
 use cube_domain::meeting::{MeetingKind, MeetingRequest};
-use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
+use cube_domain::outcome::RegisterOutcome;
 use cube_domain::ports::{Page, Store};
 use cube_postgres::PgStore;
 use cube_sqlite::SqliteStore;
@@ -32,7 +31,7 @@ use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 /// Every report of the workload, each rendered as its `Debug` text (one field a line).
 struct Snapshot {
@@ -304,39 +303,9 @@ async fn workload(store: Arc<dyn Store>) -> Snapshot {
     snapshot
 }
 
-/// The outcome of call `i`: a fixed rotation over the sales flow's outcomes.
+/// The outcome of call `i`: the testkit's fixed rotation over the sales flow's outcomes.
 fn sales_command(i: i64, clock: &FixedClock, world: &World) -> RegisterOutcome {
-    let now: OffsetDateTime = cube_domain::ports::Clock::now(clock);
-    let line = |product: usize, quantity: u32| ProductLineRequest {
-        product: world.products[product].id(),
-        quantity,
-        unit_price: None,
-    };
-    let outcome: OutcomeId = match i % 8 {
-        0 => SalesFlow::O_NO_ANSWER,
-        1 => SalesFlow::O_CALL_BACK_LATER,
-        2 => SalesFlow::O_LEAD,
-        3 => SalesFlow::O_OFFER,
-        4 | 7 => SalesFlow::O_SALE,
-        5 => SalesFlow::O_NO_SALE,
-        _ => SalesFlow::O_EXCLUDED,
-    };
-    let mut command = RegisterOutcome::new(outcome);
-    match i % 8 {
-        1 => command.follow_up_at = Some(now + Duration::hours(20)),
-        2 => command.follow_up_at = Some(now + Duration::hours(22)),
-        3 => {
-            command.products.push(line(0, 2));
-            command.follow_up_at = Some(now + Duration::hours(23));
-        }
-        4 => {
-            command.products.push(line(1, 1));
-            command.products.push(line(0, 3));
-        }
-        _ => {}
-    }
-    command.note = Some(format!("call {i}"));
-    command
+    cube_testkit::fixtures::sales_call(i, cube_domain::ports::Clock::now(clock), world)
 }
 
 /// Fails at the first line where `other` differs from the reference, naming the report.

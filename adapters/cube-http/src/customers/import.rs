@@ -355,13 +355,11 @@ impl From<ImportJob> for ImportJobDto {
                 (ImportJobStatusDto::Done, rows, rows, Some(report), None)
             }
             ImportJobState::Failed(error) => {
-                let done = match &error {
-                    AppError::ImportStopped { imported, .. } => *imported,
-                    _ => 0,
-                };
-                let total = match &error {
-                    AppError::ImportStopped { total, .. } => *total,
-                    _ => 0,
+                let (done, total) = match &error {
+                    AppError::ImportStopped {
+                        imported, total, ..
+                    } => (*imported, *total),
+                    _ => (0, 0),
                 };
                 let (status, detail) = ApiError::App(error).status_and_detail();
                 let error = JobErrorDto {
