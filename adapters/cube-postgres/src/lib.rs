@@ -27,7 +27,6 @@
 //!   ([`reserve_statement`] shows its SQL, for the storage benchmark's raw baseline).
 //! - [`statements`]: the other statements of the register-outcome path, shown for the same
 //!   baseline.
-//! - `window`: how a report window splits into rollup days, rollup hours and raw ends.
 //! - `search`: the columns customer search reads, its `LIKE` patterns, and the fill of
 //!   search texts after migration 0004.
 #![forbid(unsafe_code)]
@@ -39,7 +38,6 @@ mod queue;
 mod repos;
 mod search;
 mod unit;
-mod window;
 
 pub use queue::{Param as ReserveParam, reserve_statement, rested_since};
 

@@ -332,4 +332,81 @@ mod tests {
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    /// Migration 0017 counts what a database already holds: a file filled before the report
+    /// counters existed reads, after migrating, the same tallies as the pure functions over
+    /// its events and enrollments.
+    #[tokio::test]
+    async fn the_report_counters_migration_counts_what_is_stored() {
+        use cube_domain::assignment::setup::AnalysisField;
+        use cube_domain::ports::Store;
+        use cube_domain::reports;
+        use cube_testkit::fixtures::World;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(16, &store.pool)
+            .await
+            .expect("migrated to 0016");
+        let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
+        let ids = cube_testkit::SequentialIds::new();
+        let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
+            .await
+            .expect("filled");
+        store.migrate().await.expect("migrated");
+
+        let a = world.assignment.id();
+        let (from, to) = (
+            cube_testkit::fixtures::T0 - time::Duration::days(1),
+            cube_testkit::fixtures::T0 + time::Duration::days(2),
+        );
+        let mut read = store.begin_read().await.expect("a read unit");
+        let events = read.events(&[a], from, to).await.expect("events");
+        assert!(events.len() >= 16, "the fixture's calls are in the log");
+        let enrollments = read.enrollments(a).await.expect("enrollments");
+        assert_eq!(
+            read.outcome_tally(&[a], from, to).await.expect("tally"),
+            reports::tally_outcomes(&events)
+        );
+        assert_eq!(
+            read.sold_products(&[a], from, to).await.expect("tally"),
+            reports::tally_sold_products(&events).expect("sums")
+        );
+        assert_eq!(
+            read.status_tally(a).await.expect("tally"),
+            reports::tally_status(&enrollments)
+        );
+        let fields: Vec<_> = world
+            .customers
+            .iter()
+            .map(|c| (c.id(), c.fields().clone()))
+            .collect();
+        let none = cube_domain::fields::FieldValues::new();
+        let analysis = [
+            AnalysisField::Crm(World::industry()),
+            AnalysisField::Attempts,
+        ];
+        assert_eq!(
+            read.hit_tally(a, &analysis).await.expect("tally"),
+            reports::tally_hits(
+                &analysis,
+                enrollments.iter().map(|e| (
+                    e,
+                    fields
+                        .iter()
+                        .find(|(id, _)| *id == e.customer())
+                        .map_or(&none, |(_, f)| f)
+                ))
+            )
+        );
+        let offers = reports::open_offers(&enrollments, &events).expect("sums");
+        assert!(!offers.is_empty(), "the fixture leaves an open offer");
+        assert_eq!(read.open_offers(a).await.expect("tally"), offers);
+    }
 }

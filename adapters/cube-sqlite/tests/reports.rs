@@ -2,7 +2,9 @@
 //! logs over two assignments (every class, options, users and none, meetings, product lines
 //! in two currencies at several prices, ties in time, appended out of time order) and
 //! random-ish enrollments with CRM values of every type (decimals at several scales, missing
-//! values), for several windows and assignment lists.
+//! values), for several windows and assignment lists. The events span days, so a window is
+//! read from the day and hour counters and the raw events at its ends (migration 0017); the
+//! counters follow every later change to enrollments and customers.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -59,8 +61,9 @@ fn random_event(rng: &mut Rng, n: u128) -> OutcomeEvent {
         assignment: assignment_id(enrollment % 2),
         enrollment: enrollment_id(enrollment),
         customer: customer_id(enrollment),
-        // Few distinct minutes, so one enrollment often has two events at one instant.
-        occurred_at: T0 + Duration::minutes(i64::try_from(rng.below(40)).unwrap()),
+        // Few distinct instants over five days, so one enrollment often has two events at one
+        // instant and a window meets day counters, hour counters and raw events.
+        occurred_at: T0 + Duration::minutes(i64::try_from(rng.below(40)).unwrap() * 173),
         user: person.then(|| seller(u128::from(rng.below(3)))),
         outcome: (class != OutcomeClass::External).then(|| outcome(out)),
         class,
@@ -150,6 +153,16 @@ async fn check_seed(seed: u64) {
         (T0 + Duration::minutes(12), T0 + Duration::minutes(13)),
         (T0 + Duration::minutes(20), T0 + Duration::minutes(35)),
         (T0 + Duration::days(2), T0 + Duration::days(3)),
+        (
+            T0 - Duration::minutes(30),
+            T0 + Duration::days(3) + Duration::minutes(17) + Duration::seconds(5),
+        ),
+        (T0 + Duration::minutes(90), T0 + Duration::hours(26)),
+        (
+            T0 + Duration::minutes(173),
+            T0 + Duration::minutes(173 * 20),
+        ),
+        (T0 + Duration::days(1), T0 + Duration::days(9)),
     ];
     let lists: [&[AssignmentId]; 4] = [&[a0], &[a1], &[a0, a1], &[a1, a0, a1]];
     let mut uow = store.begin().await.unwrap();
@@ -209,5 +222,134 @@ async fn seed_store(store: &dyn Store, setup: &AssignmentSetup) {
 async fn sql_tallies_equal_the_pure_functions() {
     for seed in [1, 2, 3, 0xC0FFEE, 0xBADA55] {
         check_seed(seed).await;
+    }
+}
+
+/// The status and hit tallies equal the pure functions over what is stored after customers
+/// change their CRM values (or lose them all), enrollments move between states and attempts,
+/// are removed or enrolled again in the other assignment, a customer arrives after its
+/// concluded enrollment, and after a unit that changed things rolled back.
+#[tokio::test]
+async fn counters_follow_every_change_to_enrollments_and_customers() {
+    let mut rng = Rng::new(0x5EED5);
+    let store = SqliteStore::in_memory().await.unwrap();
+    seed_store(&store, &AssignmentSetup::default()).await;
+    let (a0, a1) = (assignment_id(0), assignment_id(1));
+    let mut people: Vec<Customer> = (0..40).map(|n| random_customer(&mut rng, n)).collect();
+    // Enrollments 40.. belong to customers saved later.
+    let mut enrollments: Vec<Enrollment> =
+        (0..50).map(|n| random_enrollment(&mut rng, n)).collect();
+    insert(&store, &people, &enrollments).await;
+
+    let analysis = [
+        AnalysisField::Crm(key("industry")),
+        AnalysisField::Crm(key("revenue")),
+        AnalysisField::Crm(key("vip")),
+        AnalysisField::Attempts,
+    ];
+    let check = |people: Vec<Customer>, enrollments: Vec<Enrollment>, when: &'static str| {
+        let (store, analysis) = (&store, &analysis);
+        async move {
+            let fields_of: BTreeMap<_, _> = people
+                .iter()
+                .map(|c| (c.id(), c.fields().clone()))
+                .collect();
+            let none = FieldValues::new();
+            let mut uow = store.begin_read().await.unwrap();
+            for assignment in [a0, a1] {
+                let mine: Vec<&Enrollment> = enrollments
+                    .iter()
+                    .filter(|e| e.assignment() == assignment)
+                    .collect();
+                assert_eq!(
+                    uow.status_tally(assignment).await.unwrap(),
+                    reports::tally_status(mine.iter().copied()),
+                    "status of {assignment} {when}"
+                );
+                let pairs = mine
+                    .iter()
+                    .map(|e| (*e, fields_of.get(&e.customer()).unwrap_or(&none)));
+                assert_eq!(
+                    uow.hit_tally(assignment, analysis).await.unwrap(),
+                    reports::tally_hits(analysis, pairs),
+                    "hits of {assignment} {when}"
+                );
+            }
+        }
+    };
+    check(people.clone(), enrollments.clone(), "after the first load").await;
+
+    for round in 0..4u128 {
+        let mut uow = store.begin().await.unwrap();
+        for _ in 0..10 {
+            let n = usize::try_from(rng.below(people.len() as u64)).unwrap();
+            let mut changed =
+                random_customer(&mut rng, people[n].id().as_uuid().as_u128() & 0xFFFF);
+            if rng.chance(25) {
+                changed = customer(
+                    people[n].id().as_uuid().as_u128() & 0xFFFF,
+                    &owner(),
+                    FieldValues::new(),
+                );
+            }
+            people[n] = changed;
+            uow.save_customer(&people[n]).await.unwrap();
+        }
+        for _ in 0..15 {
+            let n = usize::try_from(rng.below(enrollments.len() as u64)).unwrap();
+            let mut s = enrollments[n].snapshot().clone();
+            let at = rng.pick(&STATES);
+            s.state = state(at);
+            s.category = category(at);
+            s.attempts += u32::try_from(rng.below(2)).unwrap();
+            enrollments[n] = Enrollment::from(s);
+            uow.update_enrollment(&enrollments[n]).await.unwrap();
+        }
+        // One leaves its assignment and is enrolled in the other (the update cannot move it).
+        let n = usize::try_from(rng.below(enrollments.len() as u64)).unwrap();
+        let other = if enrollments[n].assignment() == a0 {
+            a1
+        } else {
+            a0
+        };
+        if !enrollments
+            .iter()
+            .any(|e| e.assignment() == other && e.customer() == enrollments[n].customer())
+        {
+            uow.delete_enrollment(enrollments[n].id()).await.unwrap();
+            let mut s = enrollments[n].snapshot().clone();
+            s.assignment = other;
+            enrollments[n] = Enrollment::from(s);
+            uow.insert_enrollment(&enrollments[n]).await.unwrap();
+        }
+        let gone =
+            enrollments.remove(usize::try_from(rng.below(enrollments.len() as u64)).unwrap());
+        uow.delete_enrollment(gone.id()).await.unwrap();
+        let newcomer = random_customer(&mut rng, 40 + round);
+        uow.save_customer(&newcomer).await.unwrap();
+        people.push(newcomer);
+        uow.commit().await.unwrap();
+        check(
+            people.clone(),
+            enrollments.clone(),
+            "after a round of changes",
+        )
+        .await;
+
+        // A unit that changes things and rolls back leaves the counts as they were.
+        let mut uow = store.begin().await.unwrap();
+        for e in enrollments.iter().take(5) {
+            let mut s = e.snapshot().clone();
+            let at = rng.pick(&STATES);
+            s.state = state(at);
+            s.category = category(at);
+            s.attempts += 1;
+            uow.update_enrollment(&Enrollment::from(s)).await.unwrap();
+        }
+        uow.save_customer(&customer(0, &owner(), FieldValues::new()))
+            .await
+            .unwrap();
+        drop(uow);
+        check(people.clone(), enrollments.clone(), "after a rollback").await;
     }
 }

@@ -18,17 +18,16 @@ use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{ReportRepository, StoreError};
 use cube_domain::product::Currency;
 use cube_domain::reports::{
-    HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow, merge_outcome_tallies,
-    merge_status_tallies,
+    HitCounts, HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow,
+    merge_outcome_tallies, merge_status_tallies,
 };
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The rollup pieces of a planned window (`crate::window`) as one `UNION ALL` over `table`:
+/// The rollup pieces of a planned window (`cube_domain::reports::window`) as one `UNION ALL` over `table`:
 /// whole days ($2, $3), then whole hours before and after them ($4–$7). Each piece is its
 /// own index-only range scan of the rollup's window index (assignment, grain, bucket); a
 /// join against a list of spans would let the planner choose a sequential scan instead.
@@ -139,22 +138,8 @@ SELECT latest.event FROM (
 ) latest
 WHERE latest.to_category = 'open'";
 
-/// Adds yes and no counts to a hit group (a field asked for twice counts twice, as in
-/// `tally_hits`).
-fn add<K: Ord>(groups: &mut BTreeMap<K, (u64, u64)>, key: K, (yes, no): (u64, u64)) {
-    let sum = groups.entry(key).or_default();
-    *sum = (sum.0.saturating_add(yes), sum.1.saturating_add(no));
-}
-
 /// The `hit_counts` field key of the attempts count.
 const ATTEMPTS_KEY: &str = "";
-
-/// A field's values count more concluded enrollments than there are.
-fn over_counted(key: &str) -> StoreError {
-    StoreError::Corrupt(format!(
-        "hit counts of field '{key}' exceed the concluded enrollments"
-    ))
-}
 
 /// Minor units summed at one scale as a `Decimal`; zero when the row has no scale.
 fn scaled_value(row: &PgRow) -> Result<Decimal, StoreError> {
@@ -191,7 +176,7 @@ fn window_query(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let plan = crate::window::plan(from, to);
+    let plan = cube_domain::reports::window::plan(from, to);
     let spans = [
         plan.days,
         plan.hours[0],
@@ -295,56 +280,26 @@ impl ReportRepository for PgUnitOfWork {
             AnalysisField::Crm(key) => Some(key.as_str()),
         }));
         let query = sqlx::query(HIT_TALLY).bind(assignment.as_uuid()).bind(keys);
-        // Counts per field key and displayed value (two stored values may display alike,
-        // e.g. decimals 1.0 and 1.00), and the concluded totals.
-        let mut counts: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
-        let mut total = (0u64, 0u64);
+        let mut counts = HitCounts::default();
         for row in self.fetch_all(query).await? {
             let key: String = get(&row, "field_key")?;
             let Json(value) = get::<Json<serde_json::Value>>(&row, "value")?;
-            let yes = from_bigint(get(&row, "yes")?, "yes count")?;
-            let no = from_bigint(get(&row, "no")?, "no count")?;
-            let shown = if key == ATTEMPTS_KEY {
-                total = (total.0.saturating_add(yes), total.1.saturating_add(no));
-                value
+            let yes_no = (
+                from_bigint(get(&row, "yes")?, "yes count")?,
+                from_bigint(get(&row, "no")?, "no count")?,
+            );
+            if key == ATTEMPTS_KEY {
+                let attempts = value
                     .as_u64()
-                    .ok_or_else(|| crate::error::corrupt("attempts count", &value))?
-                    .to_string()
+                    .ok_or_else(|| crate::error::corrupt("attempts count", &value))?;
+                counts.add_attempts(attempts, yes_no);
             } else {
-                serde_json::from_value::<FieldValue>(value)
-                    .map_err(|e| crate::error::corrupt("CRM field value", e))?
-                    .display()
-            };
-            add(counts.entry(key).or_default(), shown, (yes, no));
-        }
-        // Keyed like `tally_hits`: field, then value; a field's "no value" group is the
-        // concluded enrollments its values do not account for.
-        let mut groups: BTreeMap<(AnalysisField, Option<String>), (u64, u64)> = BTreeMap::new();
-        for field in fields {
-            let key = match field {
-                AnalysisField::Attempts => ATTEMPTS_KEY,
-                AnalysisField::Crm(key) => key.as_str(),
-            };
-            let values = counts.get(key).cloned().unwrap_or_default();
-            let (mut yes, mut no) = total;
-            for (value, (y, n)) in values {
-                yes = yes.checked_sub(y).ok_or_else(|| over_counted(key))?;
-                no = no.checked_sub(n).ok_or_else(|| over_counted(key))?;
-                add(&mut groups, (field.clone(), Some(value)), (y, n));
-            }
-            if yes > 0 || no > 0 {
-                add(&mut groups, (field.clone(), None), (yes, no));
+                let value = serde_json::from_value::<FieldValue>(value)
+                    .map_err(|e| crate::error::corrupt("CRM field value", e))?;
+                counts.add_value(&key, value.display(), yes_no);
             }
         }
-        Ok(groups
-            .into_iter()
-            .map(|((field, value), (yes, no))| HitTallyRow {
-                field,
-                value,
-                yes,
-                no,
-            })
-            .collect())
+        Ok(counts.rows(fields)?)
     }
 
     async fn open_offers(

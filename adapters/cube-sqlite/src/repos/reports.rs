@@ -1,7 +1,11 @@
-//! The report tallies in SQL: each is a `GROUP BY` over the outcome log, its product lines
-//! or the enrollments, so a report reads a few aggregate rows, never every event. The rows
-//! are then passed through the domain's own merge functions (or folded into the same sorted
-//! maps), which makes them equal to the pure `reports::tally_*` functions row for row.
+//! The report tallies, read from the counters migration 0017 keeps (outcome and sales rollups
+//! per UTC hour and day, status and hit counts, the events' product-line counts), so a report
+//! reads a few counter rows, never every event or enrollment. The rows are then passed
+//! through the domain's own merge functions (or folded into the same sorted maps), which makes
+//! them equal to the pure `reports::tally_*` functions row for row.
+//!
+//! A report window is cut by `cube_domain::reports::window::plan`: whole days and edge hours
+//! from the rollups, the partial hours at its ends from the events themselves.
 //!
 //! Money: product lines keep their exact `Decimal` unit price as text, so SQL cannot sum
 //! values; it sums *quantities* per distinct unit price instead, and Rust multiplies each
@@ -22,32 +26,100 @@ use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{ReportRepository, StoreError};
 use cube_domain::product::Currency;
 use cube_domain::reports::{
-    HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow, merge_outcome_tallies,
-    merge_status_tallies,
+    HitCounts, HitTallyRow, OpenOffer, OutcomeTallyRow, SoldProductRow, StatusTallyRow,
+    merge_outcome_tallies, merge_status_tallies,
 };
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
-use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 
-/// The events of the report: `?1` assignments (JSON array), `?2` from, `?3` to.
-const EVENTS_IN_WINDOW: &str = "e.assignment_id IN (SELECT value FROM json_each(?1)) \
-    AND e.occurred_at >= ?2 AND e.occurred_at < ?3";
+/// The outcome tally's grouping key, as columns of `e` (an event or a rollup row; a rollup
+/// writes an absent user, outcome or option as '').
+const TALLY_KEY: &str = "e.assignment_id, nullif(e.user_id, '') AS user_id, \
+    nullif(e.outcome_id, '') AS outcome_id, nullif(e.option, '') AS option, e.class, \
+    e.to_category, e.to_state";
 
-/// The outcome tally's grouping key, as columns of `e`.
-const TALLY_KEY: &str =
-    "e.assignment_id, e.user_id, e.outcome_id, e.option, e.class, e.to_category, e.to_state";
+/// The rows of `table` (a rollup) in the planned window's whole days (`?2`–`?3`) and edge
+/// hours (`?4`–`?7`), for the assignments in `?1` (a JSON array). Each piece is a range of
+/// the rollup's primary key.
+fn rollup_pieces(table: &str) -> String {
+    [("day", 2, 3), ("hour", 4, 5), ("hour", 6, 7)]
+        .iter()
+        .map(|(grain, start, stop)| {
+            format!(
+                "SELECT * FROM {table} WHERE assignment_id IN (SELECT value FROM json_each(?1)) \
+                 AND grain = '{grain}' AND bucket >= ?{start} AND bucket < ?{stop}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
 
-fn window<'q>(
-    sql: String,
+/// The events of the planned window's raw ends (`?8`–`?11`), for the assignments in `?1`.
+const RAW_ENDS: &str = "e.assignment_id IN (SELECT value FROM json_each(?1)) \
+    AND ((e.occurred_at >= ?8 AND e.occurred_at < ?9) \
+      OR (e.occurred_at >= ?10 AND e.occurred_at < ?11))";
+
+/// Events and meetings per tally key: the rollups' days and hours, then the raw ends.
+static OUTCOME_EVENTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {TALLY_KEY}, SUM(e.events) AS events, SUM(e.meetings) AS meetings \
+         FROM ({rollups}) AS e GROUP BY 1, 2, 3, 4, 5, 6, 7 \
+         UNION ALL \
+         SELECT {TALLY_KEY}, COUNT(*), SUM(e.meeting_id IS NOT NULL) \
+         FROM outcome_events AS e WHERE {RAW_ENDS} GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        rollups = rollup_pieces("outcome_rollups"),
+    )
+});
+
+/// Sold units per tally key and unit price: the sales rollups, then the raw ends' lines.
+static OUTCOME_SALES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {TALLY_KEY}, e.unit_price, SUM(e.units) AS units \
+         FROM (SELECT *, 'Yes' AS to_category FROM ({rollups})) AS e \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 \
+         UNION ALL \
+         SELECT {TALLY_KEY}, l.unit_price, SUM(l.quantity) \
+         FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
+         WHERE {RAW_ENDS} AND e.to_category = 'Yes' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+        rollups = rollup_pieces("sales_rollups"),
+    )
+});
+
+/// Sold units per assignment, product, currency and unit price.
+static SOLD_PRODUCTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT assignment_id, product_id, currency, unit_price, SUM(units) AS units \
+         FROM ({rollups}) GROUP BY 1, 2, 3, 4 \
+         UNION ALL \
+         SELECT e.assignment_id, l.product_id, l.currency, l.unit_price, SUM(l.quantity) \
+         FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
+         WHERE {RAW_ENDS} AND e.to_category = 'Yes' GROUP BY 1, 2, 3, 4",
+        rollups = rollup_pieces("sales_rollups"),
+    )
+});
+
+/// Binds `?1` (the assignments) and `?2`–`?11` (the pieces of the planned window).
+fn window(
+    sql: &'static str,
     assignments: &[AssignmentId],
     from: OffsetDateTime,
     to: OffsetDateTime,
-) -> Query<'q> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
-        .bind(bound_ns(from))
-        .bind(bound_ns(to))
+) -> Query<'static> {
+    let plan = cube_domain::reports::window::plan(from, to);
+    let spans = [
+        plan.days,
+        plan.hours[0],
+        plan.hours[1],
+        plan.raw[0],
+        plan.raw[1],
+    ];
+    let mut query = sqlx::query(sql).bind(id_list(assignments.iter().map(|a| a.as_uuid())));
+    for (start, end) in spans {
+        query = query.bind(bound_ns(start)).bind(bound_ns(end));
+    }
+    query
 }
 
 fn opt_id<T: From<uuid::Uuid>>(row: &SqliteRow, name: &str) -> Result<Option<T>, StoreError> {
@@ -88,6 +160,9 @@ fn units_and_value(row: &SqliteRow) -> Result<(u64, Decimal), StoreError> {
     Ok((units, value))
 }
 
+/// The `hit_counts` field key of the attempts count.
+const ATTEMPTS_KEY: &str = "";
+
 impl SqliteUnit {
     async fn rows(&mut self, query: Query<'_>) -> Result<Vec<SqliteRow>, StoreError> {
         query.fetch_all(self.conn()).await.map_err(store_error)
@@ -102,18 +177,11 @@ impl ReportRepository for SqliteUnit {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<OutcomeTallyRow>, StoreError> {
-        let events = format!(
-            "SELECT {TALLY_KEY}, COUNT(*) AS events, SUM(e.meeting_id IS NOT NULL) AS meetings \
-             FROM outcome_events AS e WHERE {EVENTS_IN_WINDOW} GROUP BY {TALLY_KEY}"
-        );
-        let sold = format!(
-            "SELECT {TALLY_KEY}, l.unit_price, SUM(l.quantity) AS units \
-             FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
-             WHERE {EVENTS_IN_WINDOW} AND e.to_category = 'Yes' \
-             GROUP BY {TALLY_KEY}, l.unit_price"
-        );
         let mut rows = Vec::new();
-        for row in self.rows(window(events, assignments, from, to)).await? {
+        for row in self
+            .rows(window(&OUTCOME_EVENTS, assignments, from, to))
+            .await?
+        {
             rows.push(OutcomeTallyRow {
                 events: count(&row, "events")?,
                 meetings: count(&row, "meetings")?,
@@ -121,7 +189,10 @@ impl ReportRepository for SqliteUnit {
             });
         }
         // Every sold group is also an event group, so merging adds units and value to it.
-        for row in self.rows(window(sold, assignments, from, to)).await? {
+        for row in self
+            .rows(window(&OUTCOME_SALES, assignments, from, to))
+            .await?
+        {
             let (product_units, product_value) = units_and_value(&row)?;
             rows.push(OutcomeTallyRow {
                 product_units,
@@ -138,15 +209,11 @@ impl ReportRepository for SqliteUnit {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<SoldProductRow>, StoreError> {
-        let sql = format!(
-            "SELECT e.assignment_id, l.product_id, l.currency, l.unit_price, \
-                SUM(l.quantity) AS units \
-             FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
-             WHERE {EVENTS_IN_WINDOW} AND e.to_category = 'Yes' \
-             GROUP BY e.assignment_id, l.product_id, l.currency, l.unit_price"
-        );
         let mut rows = Vec::new();
-        for row in self.rows(window(sql, assignments, from, to)).await? {
+        for row in self
+            .rows(window(&SOLD_PRODUCTS, assignments, from, to))
+            .await?
+        {
             let code: String = col(&row, "currency")?;
             let (units, value) = units_and_value(&row)?;
             rows.push(SoldProductRow {
@@ -186,8 +253,8 @@ impl ReportRepository for SqliteUnit {
         assignment: AssignmentId,
     ) -> Result<Vec<StatusTallyRow>, StoreError> {
         let query = sqlx::query(
-            "SELECT state_id, category, MIN(attempts, 2) AS bucket, COUNT(*) AS customers \
-             FROM enrollments WHERE assignment_id = ? GROUP BY state_id, category, bucket",
+            "SELECT state_id, category, bucket, customers FROM status_counts \
+             WHERE assignment_id = ? AND customers <> 0",
         )
         .bind(id_text(assignment.as_uuid()));
         let mut rows = Vec::new();
@@ -209,69 +276,51 @@ impl ReportRepository for SqliteUnit {
         assignment: AssignmentId,
         fields: &[AnalysisField],
     ) -> Result<Vec<HitTallyRow>, StoreError> {
-        // Grouped by the stored value; values that display alike (1.0 and 1.00) are merged
-        // below, as `tally_hits` keys by the displayed text. A field listed twice counts
-        // twice, as there.
-        let mut groups: BTreeMap<(AnalysisField, Option<String>), (u64, u64)> = BTreeMap::new();
-        for field in fields {
-            let query = match field {
-                AnalysisField::Attempts => sqlx::query(
-                    "SELECT CAST(e.attempts AS TEXT) AS value, \
-                        SUM(e.category = 'Yes') AS yes, SUM(e.category = 'No') AS no \
-                     FROM enrollments AS e \
-                     WHERE e.assignment_id = ?1 AND e.category IN ('Yes', 'No') \
-                     GROUP BY e.attempts",
-                )
-                .bind(id_text(assignment.as_uuid())),
-                AnalysisField::Crm(key) => sqlx::query(
-                    "SELECT f.value AS value, \
-                        SUM(e.category = 'Yes') AS yes, SUM(e.category = 'No') AS no \
-                     FROM enrollments AS e LEFT JOIN customer_fields AS f \
-                        ON f.customer_id = e.customer_id AND f.field_key = ?2 \
-                     WHERE e.assignment_id = ?1 AND e.category IN ('Yes', 'No') \
-                     GROUP BY f.value",
-                )
-                .bind(id_text(assignment.as_uuid()))
-                .bind(key.as_str().to_owned()),
-            };
-            for row in self.rows(query).await? {
-                let stored: Option<String> = col(&row, "value")?;
-                let value = match (field, stored) {
-                    (_, None) => None,
-                    (AnalysisField::Attempts, Some(text)) => Some(text),
-                    (AnalysisField::Crm(_), Some(json)) => {
-                        let value: FieldValue = crate::codec::from_doc("field value", &json)?;
-                        Some(value.display())
-                    }
-                };
-                let (yes, no) = groups.entry((field.clone(), value)).or_default();
-                *yes = yes.saturating_add(count(&row, "yes")?);
-                *no = no.saturating_add(count(&row, "no")?);
+        // The counts of the attempts (key '') and of every asked field, per stored value.
+        let mut keys = vec![ATTEMPTS_KEY];
+        keys.extend(fields.iter().filter_map(|field| match field {
+            AnalysisField::Attempts => None,
+            AnalysisField::Crm(key) => Some(key.as_str()),
+        }));
+        let keys = serde_json::to_string(&keys)
+            .map_err(|e| StoreError::Corrupt(format!("field keys as JSON: {e}")))?;
+        let query = sqlx::query(
+            "SELECT field_key, value, yes, no FROM hit_counts \
+             WHERE assignment_id = ?1 AND field_key IN (SELECT value FROM json_each(?2)) \
+               AND (yes <> 0 OR no <> 0)",
+        )
+        .bind(id_text(assignment.as_uuid()))
+        .bind(keys);
+        let mut counts = HitCounts::default();
+        for row in self.rows(query).await? {
+            let key: String = col(&row, "field_key")?;
+            let stored: String = col(&row, "value")?;
+            let yes_no = (count(&row, "yes")?, count(&row, "no")?);
+            if key == ATTEMPTS_KEY {
+                let attempts = stored
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("attempts count '{stored}'")))?;
+                counts.add_attempts(attempts, yes_no);
+            } else {
+                let value: FieldValue = crate::codec::from_doc("field value", &stored)?;
+                counts.add_value(&key, value.display(), yes_no);
             }
         }
-        Ok(groups
-            .into_iter()
-            .map(|((field, value), (yes, no))| HitTallyRow {
-                field,
-                value,
-                yes,
-                no,
-            })
-            .collect())
+        Ok(counts.rows(fields)?)
     }
 
     async fn open_offers(
         &mut self,
         assignment: AssignmentId,
     ) -> Result<Vec<OpenOffer>, StoreError> {
-        // Per enrollment in an Open state, its latest event with product lines (latest by
-        // time, then append order), kept when that event landed in an Open state.
+        // Per enrollment in an Open state (`enrollments_open`), its latest event with product
+        // lines, latest by time, then append order (`outcome_events_with_lines`), kept when
+        // that event landed in an Open state.
         let query = sqlx::query(
             "SELECT ev.doc FROM enrollments AS en \
-             JOIN outcome_events AS ev ON ev.id = ( \
-                SELECT x.id FROM outcome_events AS x \
-                WHERE x.enrollment_id = en.id \
-                  AND EXISTS (SELECT 1 FROM outcome_product_lines AS p WHERE p.event_id = x.id) \
+             JOIN outcome_events AS ev ON ev.seq = ( \
+                SELECT x.seq FROM outcome_events AS x \
+                WHERE x.enrollment_id = en.id AND x.product_lines > 0 \
                 ORDER BY x.occurred_at DESC, x.seq DESC LIMIT 1) \
              WHERE en.assignment_id = ? AND en.category = 'Open' AND ev.to_category = 'Open'",
         )

@@ -73,6 +73,91 @@ pub fn tally_hits<'a>(
         .collect()
 }
 
+/// Hit counts as a store keeps them: concluded enrollments per CRM field key and value, and
+/// per attempts count, summed as they change rather than counted at report time. Every
+/// concluded enrollment is counted once under its attempts count, so those sums are the
+/// concluded totals, and a field's "no value" group is what its values leave out.
+/// [`HitCounts::rows`] turns them into the rows [`tally_hits`] gives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HitCounts {
+    /// Per CRM field key, per displayed value: (yes, no).
+    values: BTreeMap<String, BTreeMap<String, (u64, u64)>>,
+    /// Per attempts count (as text): (yes, no).
+    attempts: BTreeMap<String, (u64, u64)>,
+}
+
+/// A field's values count more concluded enrollments than there are: the store's counters
+/// disagree with each other.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hit counts of field '{0}' exceed the concluded enrollments")]
+pub struct OverCounted(pub String);
+
+impl From<OverCounted> for crate::ports::StoreError {
+    fn from(error: OverCounted) -> Self {
+        crate::ports::StoreError::Corrupt(error.to_string())
+    }
+}
+
+fn add_to<K: Ord>(groups: &mut BTreeMap<K, (u64, u64)>, key: K, (yes, no): (u64, u64)) {
+    let sum = groups.entry(key).or_default();
+    *sum = (sum.0.saturating_add(yes), sum.1.saturating_add(no));
+}
+
+impl HitCounts {
+    /// Counts of one stored value of CRM field `key`, shown as `value` (`FieldValue::display`;
+    /// values that display alike, e.g. decimals 1.0 and 1.00, add up).
+    pub fn add_value(&mut self, key: &str, value: String, counts: (u64, u64)) {
+        add_to(
+            self.values.entry(key.to_owned()).or_default(),
+            value,
+            counts,
+        );
+    }
+
+    /// Counts of one attempts count.
+    pub fn add_attempts(&mut self, attempts: u64, counts: (u64, u64)) {
+        add_to(&mut self.attempts, attempts.to_string(), counts);
+    }
+
+    /// The rows for `fields`, sorted by field, then value, as [`tally_hits`] gives them (a
+    /// field asked for twice counts twice).
+    pub fn rows(&self, fields: &[AnalysisField]) -> Result<Vec<HitTallyRow>, OverCounted> {
+        let total = self.attempts.values().fold((0u64, 0u64), |sum, (y, n)| {
+            (sum.0.saturating_add(*y), sum.1.saturating_add(*n))
+        });
+        let empty = BTreeMap::new();
+        let mut groups: BTreeMap<(AnalysisField, Option<String>), (u64, u64)> = BTreeMap::new();
+        for field in fields {
+            let (values, key) = match field {
+                AnalysisField::Attempts => (&self.attempts, ""),
+                AnalysisField::Crm(key) => (
+                    self.values.get(key.as_str()).unwrap_or(&empty),
+                    key.as_str(),
+                ),
+            };
+            let (mut yes, mut no) = total;
+            for (value, (y, n)) in values {
+                let over = || OverCounted(key.to_owned());
+                yes = yes.checked_sub(*y).ok_or_else(over)?;
+                no = no.checked_sub(*n).ok_or_else(over)?;
+                add_to(&mut groups, (field.clone(), Some(value.clone())), (*y, *n));
+            }
+            if yes > 0 || no > 0 {
+                add_to(&mut groups, (field.clone(), None), (yes, no));
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|((field, value), (yes, no))| HitTallyRow {
+                field,
+                value,
+                yes,
+                no,
+            })
+            .collect())
+    }
+}
+
 /// Yes, no and hitrate of one value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValueHits {
@@ -237,6 +322,64 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// What a store's counters hold for `customers`: one count per concluded enrollment
+    /// under its attempts count and under each of its customer's values.
+    fn counts_of(customers: &[(crate::enrollment::Enrollment, FieldValues)]) -> HitCounts {
+        let mut counts = HitCounts::default();
+        for (enrollment, values) in customers {
+            let one = match enrollment.category() {
+                crate::flow::StateCategory::Yes => (1, 0),
+                crate::flow::StateCategory::No => (0, 1),
+                _ => continue,
+            };
+            counts.add_attempts(u64::from(enrollment.attempts()), one);
+            for (key, value) in values.iter() {
+                counts.add_value(key.as_str(), value.display(), one);
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn counts_give_the_tally_with_a_no_value_group_and_fields_asked_twice() {
+        let fields = [industry(), AnalysisField::Attempts, industry()];
+        let customers = customers();
+        assert_eq!(
+            counts_of(&customers).rows(&fields),
+            Ok(tally_hits(&fields, customers.iter().map(|(e, v)| (e, v))))
+        );
+    }
+
+    #[test]
+    fn counts_of_a_value_beyond_the_concluded_are_refused() {
+        let mut counts = HitCounts::default();
+        counts.add_attempts(0, (1, 0));
+        counts.add_value("industry", "Retail".to_owned(), (2, 0));
+        assert_eq!(
+            counts.rows(&[industry()]),
+            Err(OverCounted("industry".to_owned()))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn counts_equal_the_tally(
+            enrollments in prop::collection::vec(any_enrollment(), 0..60),
+            industries in prop::collection::vec(prop::option::of(prop::sample::select(vec!["Bank", "Retail", "bank"])), 60),
+        ) {
+            let customers: Vec<_> = enrollments
+                .into_iter()
+                .zip(industries)
+                .map(|(e, i)| (e, values(i)))
+                .collect();
+            let fields = [AnalysisField::Attempts, industry()];
+            prop_assert_eq!(
+                counts_of(&customers).rows(&fields),
+                Ok(tally_hits(&fields, customers.iter().map(|(e, v)| (e, v))))
+            );
         }
     }
 }

@@ -22,6 +22,7 @@
 //! - [`hits`]: hit analysis per value of each analysis field.
 //! - [`performance`]: hours, results per hour and achievement against the criteria.
 //! - [`limits`]: progress towards activity limits and the hard stop.
+//! - [`window`]: how a store keeping hourly and daily counters cuts a report window.
 
 pub mod current;
 pub mod historical;
@@ -31,6 +32,7 @@ pub mod meetings;
 pub mod outcomes;
 pub mod performance;
 pub mod sales;
+pub mod window;
 
 #[cfg(test)]
 mod testing;
@@ -43,7 +45,9 @@ pub use historical::{
     ActivitySummary, OutcomeTallyRow, UserActivity, activity, activity_per_user,
     merge_outcome_tallies, tally_outcomes,
 };
-pub use hits::{FieldHits, HitTallyRow, ValueHits, hit_analysis, tally_hits};
+pub use hits::{
+    FieldHits, HitCounts, HitTallyRow, OverCounted, ValueHits, hit_analysis, tally_hits,
+};
 pub use limits::{LimitProgress, hard_stop_reached, limit_progress};
 pub use meetings::meetings_in_window;
 pub use outcomes::{

@@ -1,21 +1,26 @@
-//! How a report window `[from, to)` is read from the outcome rollups (migration 0003): its
-//! whole UTC days from the day rollups, the whole hours at its edges from the hour rollups,
-//! and the partial hours at its very ends from the events themselves. The pieces partition
-//! the window exactly, so their tallies merged are the window's tally; a 30-day report reads
-//! about 30 day rows and 46 hour rows per key plus at most two hours of events, whatever the
-//! size of the log.
+//! How a report window `[from, to)` is read from outcome counters kept per UTC hour and per
+//! UTC day (the SQL stores' rollups): its whole UTC days from the day counters, the whole
+//! hours at its edges from the hour counters, and the partial hours at its very ends from the
+//! events themselves. The pieces partition the window exactly, so their tallies merged are the
+//! window's tally; a 30-day report reads about 30 day rows and 46 hour rows per key plus at
+//! most two hours of events, whatever the size of the log.
+//!
+//! It lives in the domain because every store that keeps such counters must cut windows the
+//! same way (PostgreSQL and SQLite both do); it is pure arithmetic on instants.
 
 use time::OffsetDateTime;
 
 /// A half-open span of time `[start, end)`; empty when `end <= start`.
-pub(crate) type Span = (OffsetDateTime, OffsetDateTime);
+pub type Span = (OffsetDateTime, OffsetDateTime);
 
-const HOUR_NS: i128 = 3_600_000_000_000;
-const DAY_NS: i128 = 24 * HOUR_NS;
+/// An hour in nanoseconds: the hour counters' bucket width.
+pub const HOUR_NS: i128 = 3_600_000_000_000;
+/// A UTC day in nanoseconds: the day counters' bucket width.
+pub const DAY_NS: i128 = 24 * HOUR_NS;
 
 /// The pieces of a window. Empty pieces are `(t, t)`, which select nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WindowPlan {
+pub struct WindowPlan {
     /// Whole UTC days.
     pub days: Span,
     /// Whole hours before and after the days.
@@ -42,7 +47,7 @@ fn ceil(t: OffsetDateTime, unit: i128) -> OffsetDateTime {
 }
 
 /// Splits `[from, to)` into days, edge hours and raw ends.
-pub(crate) fn plan(from: OffsetDateTime, to: OffsetDateTime) -> WindowPlan {
+pub fn plan(from: OffsetDateTime, to: OffsetDateTime) -> WindowPlan {
     let none = (from, from);
     let mut plan = WindowPlan {
         days: none,
