@@ -82,13 +82,15 @@ pub mod statements {
     //! cannot drift from the adapter. They are not a way to write: use the port, which also
     //! takes the writer's turn and turns results into errors.
     //!
-    //! "Next customer" is, in one transaction begun with [`BEGIN`]: [`HELD`] (a row: done),
-    //! else the first id of [`PERSONAL`], [`SHARED`], then the pool as the setup's priority
-    //! rules read it ([`POOL_BY_SEQUENCE`] for import order; [`POOL_OF_SEGMENT`] for each
-    //! segment in rank order then [`POOL_OUTSIDE_SEGMENTS`] for segment order; a statement
-    //! built for the rules otherwise), and [`RESERVE`] of the id found.
+    //! "Next customer" is, in one transaction begun with [`BEGIN`], two statements: one that
+    //! chooses the row — [`choose`] builds it: the branches [`HELD`], [`PERSONAL`],
+    //! [`SHARED`], then the pool as the setup's priority rules read it ([`POOL_BY_SEQUENCE`]
+    //! for import order, which makes [`struct@CHOOSE_BY_SEQUENCE`]; [`POOL_OF_SEGMENT`] for
+    //! each segment in rank order then [`POOL_OUTSIDE_SEGMENTS`] for segment order; a branch
+    //! built for the rules otherwise), the first row found — and [`RESERVE`] of its id.
     pub use crate::queue::{
-        HELD, PERSONAL, POOL_BY_SEQUENCE, POOL_OF_SEGMENT, POOL_OUTSIDE_SEGMENTS, RESERVE, SHARED,
+        CHOOSE_BY_SEQUENCE, HELD, PERSONAL, POOL_BY_SEQUENCE, POOL_OF_SEGMENT,
+        POOL_OUTSIDE_SEGMENTS, RESERVE, SHARED, choose,
     };
     pub use crate::repos::{
         APPEND_EVENT, APPEND_PRODUCT_LINE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT,

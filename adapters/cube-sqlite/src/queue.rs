@@ -4,6 +4,11 @@
 //! two callers — through two pools or two processes — never get the same enrollment: the
 //! second waits for the first one's write lock and then no longer sees its choice as free.
 //!
+//! A call is two statements in that unit: [`choose`] the first row of the tiers below — one
+//! `SELECT` whose branches are the tiers in order, each `LIMIT 1` from its index, so SQLite
+//! stops at the first branch that finds a row — then [`RESERVE`] it by id. (Each statement is
+//! a round trip to the connection's thread; one per tier cost a call seven instead of four.)
+//!
 //! The tiers, in order; the first that finds a row wins, and the row is reserved by id:
 //! - `HELD` (index `enrollments_reserved`): a customer the asker holds a live lease on, the
 //!   lease ending soonest first, handed back with the lease renewed;
@@ -37,19 +42,15 @@ use cube_domain::queue::Tier;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqliteConnection};
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// The asker's own live reservation, renewed: `?1` the seller, `?2` the new lease end, `?3`
-/// the assignment, `?4` now; returns the enrollment's columns.
-pub const HELD: &str = concat!(
-    "UPDATE enrollments SET reserved_until = ?2 \
-    WHERE id = (\
-      SELECT e.id FROM enrollments AS e \
-      WHERE e.assignment_id = ?3 AND e.reserved_by = ?1 AND e.reserved_until > ?4 \
-        AND e.category <> 'Excluded' \
-      ORDER BY e.reserved_until, e.sequence, e.id LIMIT 1) RETURNING ",
-    enrollment_columns!()
-);
+/// The asker's own live reservation (renewed by [`RESERVE`]): `?1` the seller, `?3` the
+/// assignment, `?4` now; gives the id and the tier `'held'`.
+pub const HELD: &str = "SELECT e.id, 'held' AS tier FROM enrollments AS e \
+    WHERE e.assignment_id = ?3 AND e.reserved_by = ?1 AND e.reserved_until > ?4 \
+      AND e.category <> 'Excluded' \
+    ORDER BY e.reserved_until, e.sequence, e.id LIMIT 1";
 
 /// The end of the lease a reservation gets now.
 fn lease_end(request: &NextCustomerRequest) -> Result<time::OffsetDateTime, StoreError> {
@@ -73,15 +74,16 @@ fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
     Ok(args)
 }
 
-/// The asker's own due personal follow-up: the id, with parameters as [`HELD`].
-pub const PERSONAL: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_personal_due \
+/// The asker's own due personal follow-up: the id and `'personal'`, with parameters as
+/// [`HELD`].
+pub const PERSONAL: &str = "SELECT e.id, 'personal' AS tier FROM enrollments AS e INDEXED BY enrollments_personal_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner = ?1 \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
     ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
 
-/// The first due shared follow-up: the id, with parameters as [`HELD`].
-pub const SHARED: &str = "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_shared_due \
+/// The first due shared follow-up: the id and `'shared'`, with parameters as [`HELD`].
+pub const SHARED: &str = "SELECT e.id, 'shared' AS tier FROM enrollments AS e INDEXED BY enrollments_shared_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner IS NULL \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
@@ -97,34 +99,35 @@ macro_rules! ready {
     };
 }
 
-/// The first ready row in import order: the id, with parameters as [`HELD`] and `?5` now
-/// less the retry delay.
+/// The first ready row in import order: the id and `'pool'`, with parameters as [`HELD`]
+/// and `?5` now less the retry delay.
 pub const POOL_BY_SEQUENCE: &str = concat!(
-    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+    "SELECT e.id, 'pool' AS tier FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
     ready!(),
     " ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// The first ready row of segment `?6` in import order: the id, with parameters as
-/// [`POOL_BY_SEQUENCE`].
+/// The first ready row of segment `?#` (a placeholder [`choose`] numbers) in import order:
+/// the id and `'pool'`, with parameters as [`POOL_BY_SEQUENCE`].
 pub const POOL_OF_SEGMENT: &str = concat!(
-    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready_by_segment WHERE ",
+    "SELECT e.id, 'pool' AS tier FROM enrollments AS e \
+     INDEXED BY enrollments_ready_by_segment WHERE ",
     ready!(),
-    " AND e.segment_id = ?6 ORDER BY e.sequence, e.id LIMIT 1"
+    " AND e.segment_id = ?# ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// The first ready row in none of the segments `?6` (a JSON array), in import order: the id,
-/// with parameters as [`POOL_BY_SEQUENCE`].
+/// The first ready row in none of the segments `?#` (a JSON array; a placeholder [`choose`]
+/// numbers), in import order: the id and `'pool'`, with parameters as [`POOL_BY_SEQUENCE`].
 pub const POOL_OUTSIDE_SEGMENTS: &str = concat!(
-    "SELECT e.id FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+    "SELECT e.id, 'pool' AS tier FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
     ready!(),
     " AND (e.segment_id IS NULL \
-       OR e.segment_id NOT IN (SELECT j.value FROM json_each(?6) AS j)) \
+       OR e.segment_id NOT IN (SELECT j.value FROM json_each(?#) AS j)) \
      ORDER BY e.sequence, e.id LIMIT 1"
 );
 
-/// Reserves the chosen row: `?1` the seller, `?2` the lease end, `?3` the enrollment's id;
-/// returns the enrollment's columns.
+/// Reserves the chosen row (or renews the asker's lease on a held one): `?1` the seller, `?2`
+/// the lease end, `?3` the enrollment's id; returns the enrollment's columns.
 pub const RESERVE: &str = concat!(
     "UPDATE enrollments SET reserved_by = ?1, reserved_until = ?2 WHERE id = ?3 RETURNING ",
     enrollment_columns!()
@@ -189,7 +192,7 @@ fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
 fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
     let mut args = pool_args(request)?;
     let mut sql = String::from(concat!(
-        "SELECT e.id FROM enrollments AS e WHERE ",
+        "SELECT e.id, 'pool' AS tier FROM enrollments AS e WHERE ",
         ready!(),
         " ORDER BY "
     ));
@@ -213,42 +216,61 @@ fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments
     Ok((sql, args))
 }
 
-/// The first ready row of the pool by the setup's plan, if any.
-async fn pool(
-    conn: &mut SqliteConnection,
-    request: &NextCustomerRequest,
-) -> Result<Option<String>, StoreError> {
+/// The tiers as one statement: each branch (a statement above, `LIMIT 1`) in order, the
+/// first row found.
+fn first_of(branches: &[&str]) -> String {
+    let union = branches
+        .iter()
+        .map(|branch| format!("SELECT * FROM ({branch})"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    format!("SELECT id, tier FROM ({union}) LIMIT 1")
+}
+
+/// The statement "next customer" chooses with under the import-order plan (the tiers, then
+/// [`POOL_BY_SEQUENCE`]): `?1`–`?5` as [`POOL_BY_SEQUENCE`]; gives the id and the tier
+/// (`'held'`, `'personal'`, `'shared'` or `'pool'`). The storage benchmark's raw side runs it.
+pub static CHOOSE_BY_SEQUENCE: LazyLock<String> =
+    LazyLock::new(|| first_of(&[HELD, PERSONAL, SHARED, POOL_BY_SEQUENCE]));
+
+/// The statement that chooses the request's row, and its arguments: the tiers, then the
+/// pool by the setup's plan. `?#` placeholders are numbered from `?6` in order.
+pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
+    let head = [HELD, PERSONAL, SHARED];
     match plan(&request.setup) {
-        Plan::Sequence => first_id(conn, POOL_BY_SEQUENCE, pool_args(request)?).await,
+        Plan::Sequence => Ok((CHOOSE_BY_SEQUENCE.clone(), pool_args(request)?)),
         Plan::Segments(segments) => {
-            for segment in &segments {
-                let mut args = pool_args(request)?;
-                bind(&mut args, Value::Text(id_text(*segment)))?;
-                if let Some(id) = first_id(conn, POOL_OF_SEGMENT, args).await? {
-                    return Ok(Some(id));
-                }
-            }
             let mut args = pool_args(request)?;
+            let mut branches: Vec<String> = head.iter().map(|b| (*b).to_owned()).collect();
+            let mut next = 6;
+            for segment in &segments {
+                branches.push(POOL_OF_SEGMENT.replacen("?#", &format!("?{next}"), 1));
+                bind(&mut args, Value::Text(id_text(*segment)))?;
+                next += 1;
+            }
+            branches.push(POOL_OUTSIDE_SEGMENTS.replacen("?#", &format!("?{next}"), 1));
             bind(&mut args, Value::Text(id_list(segments.iter().copied())))?;
-            first_id(conn, POOL_OUTSIDE_SEGMENTS, args).await
+            let branches: Vec<&str> = branches.iter().map(String::as_str).collect();
+            Ok((first_of(&branches), args))
         }
         Plan::Sorted => {
-            let (sql, args) = sorted_pool(request)?;
-            first_id(conn, &sql, args).await
+            let (pool, args) = sorted_pool(request)?;
+            let mut branches = head.to_vec();
+            branches.push(&pool);
+            Ok((first_of(&branches), args))
         }
     }
 }
 
-/// The id the statement finds, if any.
-async fn first_id(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    args: SqliteArguments,
-) -> Result<Option<String>, StoreError> {
-    sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.to_owned()), args)
-        .fetch_optional(conn)
-        .await
-        .map_err(store_error)
+/// The tier a chosen row was found in.
+fn tier(name: &str) -> Result<Tier, StoreError> {
+    match name {
+        "held" => Ok(Tier::Held),
+        "personal" => Ok(Tier::PersonalFollowUp),
+        "shared" => Ok(Tier::SharedFollowUp),
+        "pool" => Ok(Tier::Pool),
+        other => Err(StoreError::Corrupt(format!("queue tier '{other}'"))),
+    }
 }
 
 /// A bound value.
@@ -322,33 +344,15 @@ pub(crate) async fn reserve_next(
     conn: &mut SqliteConnection,
     request: &NextCustomerRequest,
 ) -> Result<Option<Handout>, StoreError> {
-    let held = sqlx::query_with(HELD, head_args(request)?)
+    let (sql, args) = choose(request)?;
+    let chosen: Option<(String, String)> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_optional(&mut *conn)
         .await
         .map_err(store_error)?;
-    if let Some(row) = held {
-        let enrollment = enrollment_from_row(&row)?;
-        return Ok(Some(Handout {
-            enrollment,
-            tier: Tier::Held,
-        }));
-    }
-    let mut chosen = None;
-    for (sql, tier) in [
-        (PERSONAL, Tier::PersonalFollowUp),
-        (SHARED, Tier::SharedFollowUp),
-    ] {
-        if let Some(id) = first_id(conn, sql, head_args(request)?).await? {
-            chosen = Some((id, tier));
-            break;
-        }
-    }
-    if chosen.is_none() {
-        chosen = pool(conn, request).await?.map(|id| (id, Tier::Pool));
-    }
-    let Some((id, tier)) = chosen else {
+    let Some((id, found_in)) = chosen else {
         return Ok(None);
     };
+    let tier = tier(&found_in)?;
     let mut args = SqliteArguments::default();
     bind(&mut args, Value::Text(id_text(request.seller.as_uuid())))?;
     bind(&mut args, Value::Int(time_ns(lease_end(request)?)?))?;
@@ -448,41 +452,42 @@ mod tests {
         let mut conn = store.pool().acquire().await.expect("a connection");
         let plain = request(setup(vec![ImportOrder], 0));
         let segmented = request(setup(vec![SegmentOrder, ImportOrder], 2));
-        let Plan::Segments(segments) = plan(&segmented.setup) else {
-            panic!("the default setup reads segments");
-        };
-        let mut segment_args = pool_args(&segmented).expect("args");
-        bind(&mut segment_args, Value::Text(id_text(segments[0]))).expect("bind");
-        let cases = [
-            (
-                "personal",
-                PERSONAL,
-                head_args(&plain).expect("args"),
-                "enrollments_personal_due",
-            ),
-            (
-                "shared",
-                SHARED,
-                head_args(&plain).expect("args"),
-                "enrollments_shared_due",
-            ),
+        for (what, request, indexes) in [
             (
                 "import order",
-                POOL_BY_SEQUENCE,
-                pool_args(&plain).expect("args"),
-                "enrollments_ready",
+                plain,
+                &[
+                    "enrollments_personal_due",
+                    "enrollments_shared_due",
+                    "enrollments_ready",
+                ][..],
             ),
             (
-                "a segment",
-                POOL_OF_SEGMENT,
-                segment_args,
-                "enrollments_ready_by_segment",
+                "segments",
+                segmented,
+                &[
+                    "enrollments_personal_due",
+                    "enrollments_shared_due",
+                    "enrollments_ready_by_segment",
+                    "enrollments_ready",
+                ][..],
             ),
-        ];
-        for (what, sql, args, index) in cases {
-            let plan = query_plan(&mut conn, sql, args).await;
-            assert!(plan.contains(index), "{what}: {plan}");
-            assert!(!plan.contains("TEMP B-TREE"), "{what} sorts: {plan}");
+        ] {
+            assert!(matches!(
+                plan(&request.setup),
+                Plan::Sequence | Plan::Segments(_)
+            ));
+            let (sql, args) = choose(&request).expect("a statement");
+            let plan = query_plan(&mut conn, &sql, args).await;
+            for index in indexes {
+                assert!(plan.contains(index), "{what} reads {index}: {plan}");
+            }
+            // Only the held tier sorts: the few rows the asker holds a live lease on.
+            let held = "SEARCH e USING INDEX enrollments_reserved (assignment_id=? AND \
+                reserved_by=? AND reserved_until>?); USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY";
+            assert!(plan.contains(held), "{what}: {plan}");
+            let rest = plan.replace(held, "");
+            assert!(!rest.contains("TEMP B-TREE"), "{what} sorts: {plan}");
         }
     }
 }

@@ -18,8 +18,9 @@
 //!
 //! Then, at 1, 8 and 32 concurrent sellers:
 //! - **next customer**: `Store::reserve_next` against the same statements
-//!   ([`cube_sqlite::statements`]: `HELD`, `PERSONAL`, `SHARED`, `POOL_BY_SEQUENCE`,
-//!   `RESERVE`, in one transaction begun with `BEGIN`) run raw through sqlx. A 1 µs lease makes
+//!   ([`cube_sqlite::statements`]: `CHOOSE_BY_SEQUENCE` — the tiers `HELD`, `PERSONAL`,
+//!   `SHARED`, `POOL_BY_SEQUENCE` as one statement — then `RESERVE`, in one transaction begun
+//!   with `BEGIN`) run raw through sqlx. A 1 µs lease makes
 //!   every call take the whole path (no live lease to hand back, nothing due, the first ready
 //!   row of the pool), and the pool front stays the same on every call;
 //! - **next customer → register outcome**: `reserve_next`, then one unit of work doing what the
@@ -414,7 +415,7 @@ fn file_size(path: &Path) -> u64 {
         .sum()
 }
 
-/// Whether the setup's pool is read by `POOL_BY_SEQUENCE` (the adapter's "import order" plan:
+/// Whether the setup's row is chosen by `CHOOSE_BY_SEQUENCE` (the adapter's "import order" plan:
 /// no segment order with segments before the first rule that orders every ready row, which is
 /// import order).
 fn plain_import_order(setup: &AssignmentSetup) -> bool {

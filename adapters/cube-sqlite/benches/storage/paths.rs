@@ -19,8 +19,8 @@ use cube_domain::outcome::{
 use cube_domain::ports::{NextCustomerRequest, Store};
 use cube_domain::product::Product;
 use cube_sqlite::statements::{
-    APPEND_EVENT, APPEND_PRODUCT_LINE, BEGIN, ENROLLMENT_BY_ID, HELD, PERSONAL, POOL_BY_SEQUENCE,
-    RESERVE, SHARED, UPDATE_ENROLLMENT,
+    APPEND_EVENT, APPEND_PRODUCT_LINE, BEGIN, CHOOSE_BY_SEQUENCE, ENROLLMENT_BY_ID, RESERVE,
+    UPDATE_ENROLLMENT,
 };
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use cube_testkit::fixtures::SalesFlow;
@@ -508,35 +508,16 @@ impl Shared {
             args.add(ns(now)?)?;
             Ok(args)
         };
+        let mut args = head()?;
+        let rested = now
+            .checked_sub(self.assignment.setup().retry_delay)
+            .map_or(Ok(i64::MIN), ns)?;
+        args.add(rested)?;
         let mut conn = self.raw.lock().await;
         let mut tx = conn.begin_with(BEGIN).await?;
-        if let Some(row) = sqlx::query_with(HELD, head()?)
+        let chosen: Option<String> = sqlx::query_scalar_with(CHOOSE_BY_SEQUENCE.as_str(), args)
             .fetch_optional(&mut *tx)
-            .await?
-        {
-            let id: String = row.try_get("id")?;
-            tx.commit().await?;
-            return Ok(id);
-        }
-        let mut chosen: Option<String> = None;
-        for sql in [PERSONAL, SHARED] {
-            chosen = sqlx::query_scalar_with(sql, head()?)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if chosen.is_some() {
-                break;
-            }
-        }
-        if chosen.is_none() {
-            let mut args = head()?;
-            let rested = now
-                .checked_sub(self.assignment.setup().retry_delay)
-                .map_or(Ok(i64::MIN), ns)?;
-            args.add(rested)?;
-            chosen = sqlx::query_scalar_with(POOL_BY_SEQUENCE, args)
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
+            .await?;
         let chosen = chosen.ok_or("nothing ready")?;
         let row = sqlx::query(RESERVE)
             .bind(seller)
