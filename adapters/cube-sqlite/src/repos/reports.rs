@@ -56,10 +56,26 @@ fn rollup_pieces(table: &str) -> String {
         .join(" UNION ALL ")
 }
 
-/// The events of the planned window's raw ends (`?8`–`?11`), for the assignments in `?1`.
-const RAW_ENDS: &str = "e.assignment_id IN (SELECT value FROM json_each(?1)) \
-    AND ((e.occurred_at >= ?8 AND e.occurred_at < ?9) \
-      OR (e.occurred_at >= ?10 AND e.occurred_at < ?11))";
+/// The events `e` of the planned window's raw ends (`?8`–`?11`), for the assignments in `?1`,
+/// with the columns `columns` (a `SELECT` list over `e`), each end its own range of the
+/// `outcome_events_by_time` index: one condition with an `OR` of the two ranges reads every
+/// event of the assignment instead.
+fn raw_ends(columns: &str, join: &str) -> String {
+    [(8, 9), (10, 11)]
+        .iter()
+        .map(|(start, stop)| {
+            format!(
+                "SELECT {columns} FROM outcome_events AS e {join} \
+                 WHERE e.assignment_id IN (SELECT value FROM json_each(?1)) \
+                   AND e.occurred_at >= ?{start} AND e.occurred_at < ?{stop}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// The join of an event's product lines.
+const LINES: &str = "JOIN outcome_product_lines AS l ON l.event_id = e.id";
 
 /// Events and meetings per tally key: the rollups' days and hours, then the raw ends.
 static OUTCOME_EVENTS: LazyLock<String> = LazyLock::new(|| {
@@ -68,8 +84,9 @@ static OUTCOME_EVENTS: LazyLock<String> = LazyLock::new(|| {
          FROM ({rollups}) AS e GROUP BY 1, 2, 3, 4, 5, 6, 7 \
          UNION ALL \
          SELECT {TALLY_KEY}, COUNT(*), SUM(e.meeting_id IS NOT NULL) \
-         FROM outcome_events AS e WHERE {RAW_ENDS} GROUP BY 1, 2, 3, 4, 5, 6, 7",
+         FROM ({raw}) AS e GROUP BY 1, 2, 3, 4, 5, 6, 7",
         rollups = rollup_pieces("outcome_rollups"),
+        raw = raw_ends("e.*", ""),
     )
 });
 
@@ -80,10 +97,10 @@ static OUTCOME_SALES: LazyLock<String> = LazyLock::new(|| {
          FROM (SELECT *, 'Yes' AS to_category FROM ({rollups})) AS e \
          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 \
          UNION ALL \
-         SELECT {TALLY_KEY}, l.unit_price, SUM(l.quantity) \
-         FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
-         WHERE {RAW_ENDS} AND e.to_category = 'Yes' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+         SELECT {TALLY_KEY}, e.unit_price, SUM(e.quantity) \
+         FROM ({raw}) AS e WHERE e.to_category = 'Yes' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
         rollups = rollup_pieces("sales_rollups"),
+        raw = raw_ends("e.*, l.unit_price, l.quantity", LINES),
     )
 });
 
@@ -93,12 +110,26 @@ static SOLD_PRODUCTS: LazyLock<String> = LazyLock::new(|| {
         "SELECT assignment_id, product_id, currency, unit_price, SUM(units) AS units \
          FROM ({rollups}) GROUP BY 1, 2, 3, 4 \
          UNION ALL \
-         SELECT e.assignment_id, l.product_id, l.currency, l.unit_price, SUM(l.quantity) \
-         FROM outcome_events AS e JOIN outcome_product_lines AS l ON l.event_id = e.id \
-         WHERE {RAW_ENDS} AND e.to_category = 'Yes' GROUP BY 1, 2, 3, 4",
+         SELECT e.assignment_id, e.product_id, e.currency, e.unit_price, SUM(e.quantity) \
+         FROM ({raw}) AS e WHERE e.to_category = 'Yes' GROUP BY 1, 2, 3, 4",
         rollups = rollup_pieces("sales_rollups"),
+        raw = raw_ends(
+            "e.assignment_id, e.to_category, l.product_id, l.currency, l.unit_price, l.quantity",
+            LINES
+        ),
     )
 });
+
+/// Per enrollment in an Open state of assignment `?` (`enrollments_open`), its latest event
+/// with product lines, latest by time, then append order (`outcome_events_with_lines`, named:
+/// without it the planner may walk every event of the enrollment), kept when that event
+/// landed in an Open state.
+const OPEN_OFFERS: &str = "SELECT ev.doc FROM enrollments AS en \
+    JOIN outcome_events AS ev ON ev.seq = ( \
+       SELECT x.seq FROM outcome_events AS x INDEXED BY outcome_events_with_lines \
+       WHERE x.enrollment_id = en.id AND x.product_lines > 0 \
+       ORDER BY x.occurred_at DESC, x.seq DESC LIMIT 1) \
+    WHERE en.assignment_id = ? AND en.category = 'Open' AND ev.to_category = 'Open'";
 
 /// Binds `?1` (the assignments) and `?2`–`?11` (the pieces of the planned window).
 fn window(
@@ -313,18 +344,7 @@ impl ReportRepository for SqliteUnit {
         &mut self,
         assignment: AssignmentId,
     ) -> Result<Vec<OpenOffer>, StoreError> {
-        // Per enrollment in an Open state (`enrollments_open`), its latest event with product
-        // lines, latest by time, then append order (`outcome_events_with_lines`), kept when
-        // that event landed in an Open state.
-        let query = sqlx::query(
-            "SELECT ev.doc FROM enrollments AS en \
-             JOIN outcome_events AS ev ON ev.seq = ( \
-                SELECT x.seq FROM outcome_events AS x \
-                WHERE x.enrollment_id = en.id AND x.product_lines > 0 \
-                ORDER BY x.occurred_at DESC, x.seq DESC LIMIT 1) \
-             WHERE en.assignment_id = ? AND en.category = 'Open' AND ev.to_category = 'Open'",
-        )
-        .bind(id_text(assignment.as_uuid()));
+        let query = sqlx::query(OPEN_OFFERS).bind(id_text(assignment.as_uuid()));
         let events: Vec<OutcomeEvent> = fetch_docs(self.conn(), query, "outcome event").await?;
         let mut offers: Vec<OpenOffer> = events
             .into_iter()
@@ -332,5 +352,46 @@ impl ReportRepository for SqliteUnit {
             .collect::<Result<_, _>>()?;
         offers.sort_by_key(|o| (o.since, o.enrollment));
         Ok(offers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row as _;
+
+    async fn plan_of(sql: &str) -> String {
+        let store = crate::SqliteStore::in_memory().await.expect("a store");
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        let mut query =
+            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).bind("[]");
+        for n in 0..10 {
+            query = query.bind(n);
+        }
+        let rows = query.fetch_all(&mut *conn).await.expect("a plan");
+        rows.iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The window's raw ends read two ranges of the time index, the rollups ranges of their
+    /// keys, and open offers one entry of the lines index per open enrollment: none reads
+    /// every event of an assignment (171 ms and 285 ms at 1M events when they did).
+    #[tokio::test]
+    async fn reports_read_ranges_of_their_indexes() {
+        let by_time =
+            "outcome_events_by_time (assignment_id=? AND occurred_at>? AND occurred_at<?)";
+        for sql in [&*OUTCOME_EVENTS, &*OUTCOME_SALES, &*SOLD_PRODUCTS] {
+            let plan = plan_of(sql).await;
+            assert_eq!(plan.matches(by_time).count(), 2, "{sql}: {plan}");
+            assert!(plan.contains("bucket>? AND bucket<?"), "{sql}: {plan}");
+            assert!(!plan.contains("(assignment_id=?)"), "{sql}: {plan}");
+        }
+        let plan = plan_of(OPEN_OFFERS).await;
+        assert!(
+            plan.contains("enrollments_open") && plan.contains("outcome_events_with_lines"),
+            "{plan}"
+        );
     }
 }
