@@ -20,6 +20,7 @@ pub mod hits;
 pub mod meetings;
 pub mod performance;
 
+use cube_domain::time_zone::TimeZone;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::MeetingKindDto;
@@ -128,9 +129,9 @@ pub struct NoQuery {}
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
-    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 
@@ -143,9 +144,9 @@ fn parse_time(name: &str, raw: &str) -> ApiResult<OffsetDateTime> {
 
 impl WindowQuery {
     /// The window asked for; a missing `from` or `to` defaults to the start or end of today
-    /// (UTC) by `now`, the cube's clock.
-    fn window(&self, now: OffsetDateTime) -> ApiResult<Window> {
-        let today = Window::today(now);
+    /// in the organisation's time zone by `now`, the cube's clock.
+    pub(crate) fn window(&self, now: OffsetDateTime, zone: &TimeZone) -> ApiResult<Window> {
+        let today = Window::today(now, zone);
         let from = match &self.from {
             Some(raw) => parse_time("from", raw)?,
             None => today.from,
@@ -496,7 +497,7 @@ pub async fn activity(
 ) -> ApiResult<Json<ActivityReportDto>> {
     let r = state
         .cube
-        .activity_report(&actor.user, id, query.window(state.cube.now())?)
+        .activity_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
         .await?;
     Ok(Json(ActivityReportDto::new(
         &r.activity,
@@ -523,7 +524,7 @@ pub async fn outcomes(
 ) -> ApiResult<Json<OutcomeReportDto>> {
     let r = state
         .cube
-        .outcome_report(&actor.user, id, query.window(state.cube.now())?)
+        .outcome_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
         .await?;
     Ok(Json(OutcomeReportDto::from(&r)))
 }
@@ -547,7 +548,7 @@ pub async fn sales(
 ) -> ApiResult<Json<SalesReportDto>> {
     let r = state
         .cube
-        .sales_report(&actor.user, id, query.window(state.cube.now())?)
+        .sales_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
         .await?;
     Ok(Json(SalesReportDto::from(&r)))
 }

@@ -172,6 +172,8 @@ const TABLE: &[Row] = &[
     row("session",   "POST /api/tokens",                            "for a seller",              ORG_ADMIN_ON_ID),
     row("session",   "DELETE /api/tokens/current",                  "",                          ANYONE),
     row("session",   "DELETE /api/tokens/{id}",                     "",                          ORG_ADMIN_ON_ID),
+    row("setup",     "GET /api/organisation",                       "",                          ANYONE),
+    row("setup",     "PATCH /api/organisation",                     "",                          ORG_ADMIN),
     row("users",     "GET /api/users",                              "",                          ORG_ADMIN),
     row("users",     "POST /api/users",                             "",                          ORG_ADMIN),
     // The second admin names the first organisation's data owner in the new manager's scope:
@@ -441,6 +443,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         ("POST /api/login", _) => Some(json!({ "email": email(&w.admin), "password": PASSWORD })),
         ("POST /api/tokens", "") => Some(json!({})),
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
+        ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
         ("POST /api/users", "") => Some(json!({
             "name": "Mats Matrix",
             "email": "mats@matrix.example.no",

@@ -2260,3 +2260,52 @@ async fn the_openapi_document_lists_the_setup_endpoints() {
     let tags = doc["tags"].as_array().expect("tags");
     assert!(tags.iter().any(|t| t["name"] == "setup"));
 }
+
+/// The organisation's name and time zone: everyone reads them, the admin changes them (an
+/// unknown zone is a 422 naming it, and changes nothing), another organisation's admin
+/// changes only their own; the reports' default window is then the zone's local day.
+#[tokio::test]
+async fn the_organisation_has_a_time_zone_its_admin_sets() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    for token in [&t.admin, &t.manager, &t.seller, &t.client] {
+        let (status, body) = app
+            .call(Method::GET, "/api/organisation", Some(token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["time_zone"], "Europe/Oslo", "{body}");
+    }
+    let change = json!({ "time_zone": "America/New_York" });
+    let (status, _) = app
+        .call(Method::PATCH, "/api/organisation", Some(&t.seller), Some(change.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .call(
+            Method::PATCH,
+            "/api/organisation",
+            Some(&t.admin),
+            Some(json!({ "time_zone": "Europe/Trondheim" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("Europe/Trondheim"), "{problem}");
+    let (status, body) = app
+        .call(Method::PATCH, "/api/organisation", Some(&t.admin), Some(change))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["time_zone"], "America/New_York");
+    let (_, other) = app
+        .call(Method::GET, "/api/organisation", Some(&t.other_admin), None)
+        .await;
+    assert_eq!(other["time_zone"], "Europe/Oslo", "the other organisation is untouched");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            "/api/organisation",
+            Some(&t.admin),
+            Some(json!({ "zone": "UTC" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused");
+}

@@ -307,6 +307,7 @@ mod tests {
         for n in 1..=20u128 {
             let mut uow = store.begin().await.expect("a unit");
             let organisation = Organisation {
+                time_zone: Default::default(),
                 id: OrganisationId::from_uuid(uuid::Uuid::from_u128(n)),
                 name: Name::parse("Writer AS").expect("a name"),
             };

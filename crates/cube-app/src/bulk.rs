@@ -4,7 +4,7 @@
 
 use crate::error::WorkError;
 use crate::flows::flow_of;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
@@ -92,7 +92,7 @@ impl Cube {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
-            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
+            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         Ok(selected(uow.as_mut(), assignment_id, selection)
             .await?
@@ -116,7 +116,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
-            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         let rows = selected(uow.as_mut(), assignment_id, selection).await?;
         let mut report = BulkReport {

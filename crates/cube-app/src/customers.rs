@@ -7,7 +7,7 @@
 
 use crate::flows::flow_of;
 use crate::setup::{managed_owner, not_found_as};
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::{
     Customer, CustomerDetails, CustomerError, CustomerFilter, DuplicateCustomer,
 };
@@ -321,7 +321,7 @@ impl Cube {
             let mut uow = self.begin_read().await?;
             let user = acting(uow.as_mut(), who).await?;
             let assignment =
-                assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+                self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
             if let Some(segment) = segment
                 && !assignment.setup().has_segment(segment)
             {
@@ -399,7 +399,7 @@ impl Cube {
     ) -> AppResult<ImportCounts> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who).await?;
-        assignment_for(
+        self.assignment_for(
             uow.as_mut(),
             &user,
             batch.assignment,
@@ -435,7 +435,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
         let assignment =
-            assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
         if let Some(segment) = segment
             && !assignment.setup().has_segment(segment)
         {

@@ -83,6 +83,9 @@ pub enum AppError {
     /// A time or date outside the years Cube accepts.
     #[error(transparent)]
     Time(#[from] TimeOutOfBounds),
+    /// A time zone name the zone database does not know.
+    #[error(transparent)]
+    TimeZone(#[from] cube_domain::time_zone::UnknownTimeZone),
     /// A hard-stop activity limit is reached: no more customers are handed out.
     #[error(
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
@@ -272,6 +275,7 @@ impl AppError {
             | AppError::Selection(_)
             | AppError::Sum(_)
             | AppError::Time(_)
+            | AppError::TimeZone(_)
             | AppError::Account(_)
             | AppError::RoleScope(_)
             | AppError::TimeTracking(_)

@@ -40,6 +40,7 @@ pub mod setup;
 pub mod system;
 pub mod time_tracking;
 pub mod work;
+pub mod zones;
 
 pub use error::{
     AccountError, AppError, ErrorKind, ReportError, RoleScopeError, TimeTrackingError, WorkError,
@@ -61,6 +62,7 @@ pub struct Cube {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     flows: flows::Flows,
+    zones: zones::Zones,
 }
 
 impl std::fmt::Debug for Cube {
@@ -80,6 +82,7 @@ impl Cube {
             clock,
             ids,
             flows: flows::Flows::default(),
+            zones: zones::Zones::default(),
         }
     }
 
@@ -94,6 +97,26 @@ impl Cube {
     pub fn now(&self) -> OffsetDateTime {
         // The domain's precision, whatever the clock gives (see `cube_domain::instant`).
         cube_domain::instant::truncate(self.clock.now())
+    }
+
+    /// The local date at `now` in the organisation's time zone (`cube_app::zones`).
+    async fn today_of(
+        &self,
+        uow: &mut dyn ReadUnit,
+        organisation: cube_domain::ids::OrganisationId,
+        now: OffsetDateTime,
+    ) -> AppResult<time::Date> {
+        Ok(self.zones.of(uow, organisation).await?.date_of(now))
+    }
+
+    /// The organisation's time zone (cached per process for `zones::ZONE_TTL`): adapters
+    /// use it for what they default to "today", e.g. a report's window.
+    pub async fn time_zone_of(&self, user: &User) -> AppResult<cube_domain::time_zone::TimeZone> {
+        if let Some(zone) = self.zones.fresh(user.organisation) {
+            return Ok(zone);
+        }
+        let mut uow = self.begin_read().await?;
+        self.zones.of(uow.as_mut(), user.organisation).await
     }
 
     fn new_id<T: From<uuid::Uuid>>(&self) -> T {
@@ -205,20 +228,25 @@ impl Need {
     }
 }
 
-/// Loads an assignment and checks `permission` on it; another organisation's assignment is
-/// "not found".
-async fn assignment_for(
-    uow: &mut dyn ReadUnit,
-    user: &User,
-    id: AssignmentId,
-    need: Need,
-    now: OffsetDateTime,
-) -> AppResult<Assignment> {
-    let assignment = uow
-        .assignment(id)
-        .await?
-        .ok_or(AppError::NotFound("assignment"))?;
-    access::authorize(user, need.on(&assignment), now.date())
-        .map_err(|e| AppError::access(e, "assignment"))?;
-    Ok(assignment)
+impl Cube {
+    /// Loads an assignment and checks `permission` on it on the organisation's local date
+    /// (the visibility window's dates are local); another organisation's assignment is "not
+    /// found".
+    async fn assignment_for(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &User,
+        id: AssignmentId,
+        need: Need,
+        now: OffsetDateTime,
+    ) -> AppResult<Assignment> {
+        let assignment = uow
+            .assignment(id)
+            .await?
+            .ok_or(AppError::NotFound("assignment"))?;
+        let today = self.today_of(uow, user.organisation, now).await?;
+        access::authorize(user, need.on(&assignment), today)
+            .map_err(|e| AppError::access(e, "assignment"))?;
+        Ok(assignment)
+    }
 }

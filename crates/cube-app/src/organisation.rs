@@ -6,6 +6,7 @@ use crate::error::AccountError;
 use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, Role, RoleKind, User};
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
+use cube_domain::time_zone::TimeZone;
 use cube_domain::values::{Email, Name};
 use std::collections::BTreeSet;
 
@@ -36,6 +37,7 @@ impl Cube {
         let organisation = Organisation {
             id: self.new_id(),
             name: Name::parse(name)?,
+            time_zone: TimeZone::default(),
         };
         let admin = User {
             id: self.new_id(),
@@ -141,6 +143,46 @@ impl Cube {
         access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
             .map_err(|e| AppError::access(e, "organisation"))?;
         Ok(uow.users(admin.organisation).await?)
+    }
+
+    /// The acting user's organisation: its name and time zone (every user of it may read
+    /// them: the time zone says where their days begin).
+    pub async fn organisation(&self, who: impl Into<Acting<'_>>) -> AppResult<Organisation> {
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        uow.organisation(user.organisation)
+            .await?
+            .ok_or(AppError::NotFound("organisation"))
+    }
+
+    /// Renames the admin's organisation and/or sets its time zone (an IANA name such as
+    /// `Europe/Oslo`); what is not given stays. From then on "today" — My Work, the reports'
+    /// default window, the visibility dates — is that zone's local day.
+    pub async fn update_organisation(
+        &self,
+        who: impl Into<Acting<'_>>,
+        name: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> AppResult<Organisation> {
+        let mut uow = self.begin().await?;
+        let admin = acting(uow.as_mut(), who.into()).await?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "organisation"))?;
+        let mut organisation = uow
+            .organisation(admin.organisation)
+            .await?
+            .ok_or(AppError::NotFound("organisation"))?;
+        if let Some(name) = name {
+            organisation.name = Name::parse(name)?;
+        }
+        if let Some(zone) = time_zone {
+            organisation.time_zone = TimeZone::parse(zone)?;
+        }
+        uow.save_organisation(&organisation).await?;
+        uow.commit().await?;
+        self.zones
+            .remember(organisation.id, organisation.time_zone.clone());
+        Ok(organisation)
     }
 
     /// The acting user (who am I).

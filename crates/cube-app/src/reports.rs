@@ -5,7 +5,7 @@
 
 use crate::error::ReportError;
 use crate::flows::flow_of;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{LimitMetric, Segment};
@@ -62,13 +62,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// The UTC day containing `now` — the reports' default.
-    pub fn today(now: OffsetDateTime) -> Self {
-        let from = now.date().with_time(Time::MIDNIGHT).assume_utc();
-        Self {
-            from,
-            to: from + Duration::days(1),
-        }
+    /// The local day containing `now` in `zone` (the organisation's) — the reports'
+    /// default: 24 hours, or 23 and 25 on the days the clocks change.
+    pub fn today(now: OffsetDateTime, zone: &cube_domain::time_zone::TimeZone) -> Self {
+        let (from, to) = zone.today(now);
+        Self { from, to }
     }
 
     /// Checks the window is not empty or reversed, after truncating both bounds to the
@@ -159,7 +157,7 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment = assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
+        let assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
         Ok((uow, assignment, now))
     }
 
@@ -195,12 +193,13 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
+        let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
         let assignments: Vec<(Assignment, Figures)> = uow
             .assignments(user.organisation)
             .await?
             .into_iter()
             .filter_map(|a| {
-                let figures = access::performance_figures(&user, &a, now.date())?;
+                let figures = access::performance_figures(&user, &a, today)?;
                 Some((a, figures))
             })
             .collect();
@@ -298,9 +297,9 @@ impl Cube {
         calendar_id: CalendarId,
         window: Window,
     ) -> AppResult<Vec<Meeting>> {
-        let today = self.now().date();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
+        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
         let calendar = uow
             .calendar(calendar_id)
             .await?

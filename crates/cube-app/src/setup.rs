@@ -5,7 +5,7 @@
 
 use crate::flows::flow_of;
 use crate::revision::{Revision, expect_revision};
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::assignment::{Assignment, AssignmentError};
@@ -222,7 +222,7 @@ impl Cube {
     pub async fn data_owners(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<DataOwner>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self.now().date();
+        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
         let all = uow.data_owners(user.organisation).await?;
         Ok(all
             .into_iter()
@@ -468,7 +468,8 @@ impl Cube {
             .assignment(id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
-        if access::can_see(&user, &assignment, self.now().date()) {
+        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        if access::can_see(&user, &assignment, today) {
             Ok(assignment)
         } else {
             Err(AppError::NotFound("assignment"))
@@ -489,7 +490,8 @@ impl Cube {
             .assignment(id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
-        if !access::can_see(&user, &assignment, self.now().date()) {
+        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        if !access::can_see(&user, &assignment, today) {
             return Err(AppError::NotFound("assignment"));
         }
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
@@ -520,7 +522,7 @@ impl Cube {
     pub async fn assignments(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<Assignment>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self.now().date();
+        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
         Ok(uow
             .assignments(user.organisation)
             .await?
@@ -541,7 +543,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
-        let mut assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
+        let mut assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
         expect_revision(expected, assignment.setup(), "assignment setup")?;
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
@@ -596,7 +598,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let mut assignment =
-            assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+            self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let name = Name::parse(name)?;
         if assignment.setup().segment_named(&name).is_some() {
             return Err(AssignmentError::SegmentNameTaken(name).into());
@@ -629,7 +631,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let mut assignment =
-            assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+            self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         let current = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let target = owned_flow(uow.as_mut(), to, assignment.data_owner()).await?;
         let enrollments = uow.enrollments(id).await?;

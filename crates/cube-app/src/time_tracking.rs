@@ -2,7 +2,7 @@
 //! Performance per hour is measured against these.
 
 use crate::error::TimeTrackingError;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::ids::{AssignmentId, UserId};
 use cube_domain::instant;
 use cube_domain::time_entry::TimeEntry;
@@ -18,7 +18,7 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+        self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
         if let Some(mut running) = uow.running_time_entry(user.id).await? {
             if running.assignment() == assignment_id {
                 return Ok(running);
@@ -68,7 +68,7 @@ impl Cube {
         } else {
             Need::Manage
         };
-        assignment_for(uow.as_mut(), &user, assignment_id, permission, now).await?;
+        self.assignment_for(uow.as_mut(), &user, assignment_id, permission, now).await?;
         let worker = uow
             .user(user_id)
             .await?

@@ -5,7 +5,7 @@
 use crate::error::WorkError;
 use crate::flows::flow_of;
 use crate::setup::not_found_as;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
@@ -79,7 +79,7 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let assignment =
-            assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
         if let Some(metric) =
             crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?
         {
@@ -121,7 +121,7 @@ impl Cube {
             .enrollment(enrollment_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let assignment = assignment_for(
+        let assignment = self.assignment_for(
             uow.as_mut(),
             &user,
             enrollment.assignment(),
@@ -160,7 +160,7 @@ impl Cube {
             .enrollment(enrollment_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        assignment_for(
+        self.assignment_for(
             uow.as_mut(),
             &user,
             enrollment.assignment(),
@@ -195,7 +195,7 @@ impl Cube {
             .enrollment(enrollment_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let assignment = assignment_for(
+        let assignment = self.assignment_for(
             uow.as_mut(),
             &user,
             enrollment.assignment(),
@@ -360,12 +360,13 @@ impl Cube {
     }
 
     /// My Work: the seller's personal follow-ups and the shared ones due by the end of today
-    /// (UTC), in the assignments they may work, overdue ones first.
+    /// (the organisation's local day), in the assignments they may work, overdue ones first.
     pub async fn my_work(&self, who: impl Into<Acting<'_>>) -> AppResult<MyWork> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = now.date();
+        let zone = self.zones.of(uow.as_mut(), user.organisation).await?;
+        let today = zone.date_of(now);
         let workable: Vec<AssignmentId> = uow
             .assignments(user.organisation)
             .await?
@@ -374,9 +375,9 @@ impl Cube {
             .map(Assignment::id)
             .collect();
         let follow_ups = uow
-            .follow_ups(&workable, user.id, MyWork::until(now))
+            .follow_ups(&workable, user.id, MyWork::until(now, &zone))
             .await?;
-        Ok(MyWork::of(user.id, now, &follow_ups))
+        Ok(MyWork::of(user.id, now, &zone, &follow_ups))
     }
 
     /// An external system (e.g. a CRM) moves a customer to the state named `state_name` in

@@ -639,3 +639,70 @@ async fn an_external_system_excludes_a_customer_everywhere() {
     );
     assert_eq!(unknown.kind(), ErrorKind::Invalid);
 }
+
+/// "Today" is the organisation's local day (issue 14): at 00:30 in Oslo on 4 March (23:30 UTC
+/// on the 3rd) My Work lists a follow-up due at 09:00 Oslo time that day — by a UTC day it was
+/// still tomorrow's. Every user reads the organisation's zone; only its admin changes it, and
+/// an unknown zone is refused naming it, changing nothing.
+#[tokio::test]
+async fn my_work_is_the_organisations_local_day() {
+    let h = Harness::new(3).await;
+    let seller = h.world.seller(0);
+    let admin = h.world.admin.id;
+    let assignment = h.world.assignment.id();
+    let first = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    let nine_oslo = time::macros::datetime!(2025-03-04 08:00 UTC);
+    h.cube
+        .register_outcome(
+            seller,
+            first.enrollment.id(),
+            follow_up_at(command(SalesFlow::O_CALL_BACK_LATER), nine_oslo),
+            None,
+        )
+        .await
+        .expect("call back later");
+
+    assert_eq!(
+        h.cube.organisation(seller).await.expect("read").time_zone.name(),
+        "Europe/Oslo",
+        "an organisation is in Oslo unless its admin says otherwise"
+    );
+    h.clock.set(time::macros::datetime!(2025-03-03 23:30 UTC));
+    let work = h.cube.my_work(seller).await.expect("my work");
+    assert_eq!(
+        ids(&work.shared),
+        vec![first.enrollment.id()],
+        "00:30 in Oslo: the 09:00 follow-up is today's"
+    );
+
+    let refused = h
+        .cube
+        .update_organisation(seller, None, Some("UTC"))
+        .await
+        .expect_err("a seller may not");
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    let unknown = h
+        .cube
+        .update_organisation(admin, None, Some("Europe/Bergen"))
+        .await
+        .expect_err("no such zone");
+    assert_eq!(unknown.kind(), ErrorKind::Invalid);
+    assert!(unknown.to_string().contains("Europe/Bergen"), "{unknown}");
+    let utc = h
+        .cube
+        .update_organisation(admin, None, Some("UTC"))
+        .await
+        .expect("the admin sets the zone");
+    assert_eq!(utc.time_zone.name(), "UTC");
+    assert_eq!(utc.name, h.cube.organisation(admin).await.expect("read").name);
+    let work = h.cube.my_work(seller).await.expect("my work");
+    assert!(
+        work.shared.is_empty(),
+        "23:30 UTC: the follow-up is tomorrow's in UTC"
+    );
+}

@@ -6,6 +6,7 @@
 
 use crate::assignment::Assignment;
 use crate::ids::{ClientId, DataOwnerId, OrganisationId, UserId};
+use crate::time_zone::TimeZone;
 use crate::values::{Email, Name};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -19,6 +20,10 @@ pub struct Organisation {
     pub id: OrganisationId,
     /// The name.
     pub name: Name,
+    /// Where its days begin and end ("today" for My Work, reports, visibility dates).
+    /// Documents stored before it existed read as [`TimeZone::DEFAULT`] (Europe/Oslo).
+    #[serde(default)]
+    pub time_zone: TimeZone,
 }
 
 /// A user's role, with the scope it needs: a manager's data owners, a client user's

@@ -17,6 +17,7 @@
 //! - [`my_work`]: a seller's follow-ups of today, the side panel, and who may take a
 //!   follow-up by hand.
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
+//! - [`time_zone`]: the organisation's time zone and its calendar days ("today").
 //! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
 //!   precision (whole microseconds) every time is truncated to at the edge.
 //! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`time_bounds`]: the years
@@ -49,4 +50,5 @@ pub mod reports;
 pub mod sms;
 pub mod time_bounds;
 pub mod time_entry;
+pub mod time_zone;
 pub mod values;

@@ -9,7 +9,8 @@ use crate::access::{Role, User};
 use crate::enrollment::{Enrollment, FollowUp};
 use crate::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use thiserror::Error;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use crate::time_zone::TimeZone;
+use time::OffsetDateTime;
 
 /// One line of My Work.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,25 +37,24 @@ pub struct MyWork {
 }
 
 impl MyWork {
-    /// The end of the day My Work covers at `now`: the next midnight (UTC). A follow-up due
-    /// at or after it is not today's work.
-    pub fn until(now: OffsetDateTime) -> OffsetDateTime {
-        let midnight = now.date().with_time(Time::MIDNIGHT).assume_utc();
-        midnight
-            .checked_add(Duration::days(1))
-            .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+    /// The end of the day My Work covers at `now`: the next local midnight in the
+    /// organisation's time zone (in Oslo at 00:30 it is already the new day's end). A
+    /// follow-up due at or after it is not today's work.
+    pub fn until(now: OffsetDateTime, zone: &TimeZone) -> OffsetDateTime {
+        zone.today(now).1
     }
 
     /// `seller`'s My Work at `now` from `enrollments` (the follow-ups of the assignments
     /// they may work): their own personal follow-ups and every shared one due before
-    /// [`MyWork::until`], each list by due time (ties by enrollment), overdue ones — due at
+    /// [`MyWork::until`] in `zone`, each list by due time (ties by enrollment), overdue ones — due at
     /// or before `now` — first. Another seller's personal follow-up is never listed.
     pub fn of<'a>(
         seller: UserId,
         now: OffsetDateTime,
+        zone: &TimeZone,
         enrollments: impl IntoIterator<Item = &'a Enrollment>,
     ) -> Self {
-        let until = Self::until(now);
+        let until = Self::until(now, zone);
         let mut work = Self::default();
         for enrollment in enrollments {
             let Some(follow_up) = enrollment.follow_up() else {
@@ -154,6 +154,13 @@ mod tests {
         })
     }
 
+    fn follow_up_at(due: OffsetDateTime, owner: Option<u128>) -> Option<FollowUp> {
+        Some(FollowUp {
+            due,
+            owner: owner.map(id),
+        })
+    }
+
     fn user(n: u128, role: Role) -> User {
         User {
             id: id(n),
@@ -187,7 +194,7 @@ mod tests {
             enrollment(7, follow_up(15 * 60, Some(SELLER))),
             enrollment(8, follow_up(15 * 60, None)),
         ];
-        let work = MyWork::of(id(SELLER), NOW, &list);
+        let work = MyWork::of(id(SELLER), NOW, &TimeZone::utc(), &list);
         let ids = |items: &[MyWorkItem]| -> Vec<(EnrollmentId, bool)> {
             items.iter().map(|i| (i.enrollment, i.overdue)).collect()
         };
@@ -200,15 +207,37 @@ mod tests {
     #[test]
     fn a_follow_up_due_now_is_overdue() {
         let list = [enrollment(1, follow_up(0, None))];
-        assert!(MyWork::of(id(SELLER), NOW, &list).shared[0].overdue);
+        assert!(MyWork::of(id(SELLER), NOW, &TimeZone::utc(), &list).shared[0].overdue);
     }
 
     #[test]
     fn the_day_ends_at_the_next_midnight() {
-        assert_eq!(MyWork::until(NOW), datetime!(2026-11-29 00:00 UTC));
+        let utc = TimeZone::utc();
+        assert_eq!(MyWork::until(NOW, &utc), datetime!(2026-11-29 00:00 UTC));
         assert_eq!(
-            MyWork::until(datetime!(2026-11-28 00:00 UTC)),
+            MyWork::until(datetime!(2026-11-28 00:00 UTC), &utc),
             datetime!(2026-11-29 00:00 UTC)
+        );
+    }
+
+    #[test]
+    fn in_oslo_the_day_ends_at_oslo_midnight() {
+        let oslo = TimeZone::oslo();
+        // 00:30 on 5 December in Oslo (23:30 UTC on the 4th): today is the 5th.
+        let after_midnight = datetime!(2026-12-04 23:30 UTC);
+        assert_eq!(
+            MyWork::until(after_midnight, &oslo),
+            datetime!(2026-12-05 23:00 UTC)
+        );
+        // A follow-up due at 09:00 on the 5th (08:00 UTC) is today's work at 00:30 Oslo
+        // time, and was tomorrow's by a UTC day.
+        let list = [enrollment(1, follow_up_at(datetime!(2026-12-05 08:00 UTC), None))];
+        assert_eq!(MyWork::of(id(SELLER), after_midnight, &oslo, &list).shared.len(), 1);
+        assert!(MyWork::of(id(SELLER), after_midnight, &TimeZone::utc(), &list).shared.is_empty());
+        // The evening of the day the clocks go back has 25 hours: it still ends at midnight.
+        assert_eq!(
+            MyWork::until(datetime!(2026-10-25 21:30 UTC), &oslo),
+            datetime!(2026-10-25 23:00 UTC)
         );
     }
 
@@ -248,8 +277,8 @@ mod tests {
                 })
                 .collect();
             let seller: UserId = id(SELLER);
-            let work = MyWork::of(seller, NOW, &list);
-            let until = MyWork::until(NOW);
+            let work = MyWork::of(seller, NOW, &TimeZone::utc(), &list);
+            let until = MyWork::until(NOW, &TimeZone::utc());
             for item in work.personal.iter().chain(&work.shared) {
                 prop_assert!(item.follow_up.due < until);
                 prop_assert_eq!(item.overdue, item.follow_up.due <= NOW);

@@ -203,10 +203,19 @@ fn organisation() {
     golden(
         "organisation",
         &Organisation {
+            time_zone: Default::default(),
             id: ORG,
             name: name("Cube Demo AS"),
         },
     );
+}
+
+/// An organisation stored before it had a time zone reads as Europe/Oslo.
+#[test]
+fn an_organisation_stored_without_a_time_zone_is_in_oslo() {
+    let old = serde_json::json!({"id": ORG.as_uuid(), "name": "Cube Demo AS"});
+    let organisation: Organisation = serde_json::from_value(old).expect("the old shape reads");
+    assert_eq!(organisation.time_zone.name(), "Europe/Oslo");
 }
 
 #[test]

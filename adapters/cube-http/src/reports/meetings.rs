@@ -4,6 +4,7 @@
 //! across every assignment that books in it. Unknown query parameters are refused (a
 //! `?calendar=` on the report used to be ignored silently).
 
+use cube_domain::time_zone::TimeZone;
 use super::WindowQuery;
 use crate::AppState;
 use crate::auth::Actor;
@@ -26,9 +27,9 @@ const MAX_SEARCH: usize = 200;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingQuery {
-    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
     /// Only meetings whose place (address or video link) contains this, ignoring case.
     pub q: Option<String>,
@@ -94,11 +95,12 @@ pub async fn meetings(
     ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<MeetingQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
+    let zone = state.cube.time_zone_of(&actor.user).await?;
     let window = WindowQuery {
         from: query.from,
         to: query.to,
     }
-    .window(state.cube.now())?;
+    .window(state.cube.now(), &zone)?;
     if query
         .q
         .as_ref()
@@ -121,22 +123,22 @@ pub async fn meetings(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarQuery {
-    /// An ISO week, `2026-W49`: Monday 00:00 UTC to the next Monday. Not with `from`/`to`.
+    /// An ISO week, `2026-W49`: Monday 00:00 to the next Monday, the organisation's local time. Not with `from`/`to`.
     pub week: Option<String>,
-    /// Start, inclusive (RFC 3339); default: today 00:00 UTC.
+    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 UTC.
+    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 
-/// Parses an ISO week `YYYY-Www` into its Monday 00:00 UTC to the next Monday.
-fn week_window(raw: &str) -> Option<cube_app::reports::Window> {
+/// Parses an ISO week `YYYY-Www` into its Monday 00:00 to the next Monday, local time in
+/// the organisation's zone.
+fn week_window(raw: &str, zone: &TimeZone) -> Option<cube_app::reports::Window> {
     let (year, week) = raw.split_once("-W")?;
     let year: i32 = year.parse().ok()?;
     let week: u8 = week.parse().ok()?;
-    let monday = time::Date::from_iso_week_date(year, week, time::Weekday::Monday).ok()?;
-    let from = monday.midnight().assume_utc();
-    cube_app::reports::Window::new(from, from + time::Duration::weeks(1)).ok()
+    let (from, to) = zone.iso_week(year, week)?;
+    cube_app::reports::Window::new(from, to).ok()
 }
 
 /// One calendar's meetings overlapping a week or window, across assignments (the
@@ -157,8 +159,9 @@ pub async fn calendar(
     ApiPath(id): ApiPath<CalendarId>,
     ApiQuery(query): ApiQuery<CalendarQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
+    let zone = state.cube.time_zone_of(&actor.user).await?;
     let window = match (&query.week, &query.from, &query.to) {
-        (Some(week), None, None) => week_window(week).ok_or_else(|| {
+        (Some(week), None, None) => week_window(week, &zone).ok_or_else(|| {
             invalid_field(
                 "week",
                 "give an ISO week such as 2026-W49 (weeks 1 to 52 or 53)",
@@ -174,7 +177,7 @@ pub async fn calendar(
             from: query.from,
             to: query.to,
         }
-        .window(state.cube.now())?,
+        .window(state.cube.now(), &zone)?,
     };
     let list = state
         .cube

@@ -29,6 +29,7 @@ pub mod catalogue;
 pub mod data_owners;
 pub mod field_definitions;
 pub mod flows;
+pub mod organisation;
 pub mod outcome_setup;
 pub mod tokens;
 pub mod users;
@@ -45,6 +46,10 @@ use utoipa::OpenApi;
 /// The set-up endpoints.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/organisation",
+            get(organisation::get).patch(organisation::update),
+        )
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{id}/active", put(users::set_active))
         .route("/api/users/{id}/password", put(users::set_password))
@@ -121,6 +126,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(
+        organisation::get, organisation::update,
         users::list, users::create, users::set_active, users::set_password,
         tokens::issue, tokens::revoke_current, tokens::revoke,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
@@ -136,6 +142,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         Problem, dto::UserDto, dto::RoleDto, dto::AssignmentDto, dto::StateDto, dto::CategoryDto,
         customers::records::DatasetDto,
         reports::performance::LimitMetricDto, reports::performance::LimitModeDto,
+        organisation::OrganisationDto, organisation::OrganisationChangeRequest,
         users::UserAccountDto, users::NewUserRequest, users::ActiveRequest,
         users::PasswordRequest,
         tokens::IssueTokenRequest, tokens::IssuedTokenDto,

@@ -7,8 +7,21 @@ use cube_domain::access::Organisation;
 use cube_domain::ids::OrganisationId;
 use cube_domain::ports::OrganisationWrites;
 use cube_domain::ports::{OrganisationRepository, StoreError};
+use cube_domain::time_zone::TimeZone;
 use cube_domain::values::Name;
 use uuid::Uuid;
+
+/// An organisation from its row.
+fn organisation_from(row: &sqlx::postgres::PgRow) -> Result<Organisation, StoreError> {
+    let name: String = get(row, "name")?;
+    let zone: String = get(row, "time_zone")?;
+    Ok(Organisation {
+        id: OrganisationId::from_uuid(get::<Uuid>(row, "id")?),
+        name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
+        time_zone: TimeZone::parse(&zone)
+            .map_err(|e| crate::error::corrupt("organisation time zone", e))?,
+    })
+}
 
 #[async_trait]
 impl OrganisationRepository for PgUnitOfWork {
@@ -17,30 +30,17 @@ impl OrganisationRepository for PgUnitOfWork {
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
         let query =
-            sqlx::query("SELECT id, name FROM organisations WHERE id = $1").bind(id.as_uuid());
+            sqlx::query("SELECT id, name, time_zone FROM organisations WHERE id = $1").bind(id.as_uuid());
         let Some(row) = self.fetch_optional(query).await? else {
             return Ok(None);
         };
-        let name: String = get(&row, "name")?;
-        Ok(Some(Organisation {
-            id: OrganisationId::from_uuid(get::<Uuid>(&row, "id")?),
-            name: Name::parse(&name).map_err(|e| crate::error::corrupt("organisation name", e))?,
-        }))
+        Ok(Some(organisation_from(&row)?))
     }
 
     async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
-        let query = sqlx::query("SELECT id, name FROM organisations ORDER BY id");
+        let query = sqlx::query("SELECT id, name, time_zone FROM organisations ORDER BY id");
         let rows = self.fetch_all(query).await?;
-        rows.iter()
-            .map(|row| {
-                let name: String = get(row, "name")?;
-                Ok(Organisation {
-                    id: OrganisationId::from_uuid(get::<Uuid>(row, "id")?),
-                    name: Name::parse(&name)
-                        .map_err(|e| crate::error::corrupt("organisation name", e))?,
-                })
-            })
-            .collect()
+        rows.iter().map(organisation_from).collect()
     }
 }
 
@@ -48,11 +48,12 @@ impl OrganisationRepository for PgUnitOfWork {
 impl OrganisationWrites for PgUnitOfWork {
     async fn save_organisation(&mut self, organisation: &Organisation) -> Result<(), StoreError> {
         let query = sqlx::query(
-            "INSERT INTO organisations (id, name) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+            "INSERT INTO organisations (id, name, time_zone) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone",
         )
         .bind(organisation.id.as_uuid())
-        .bind(organisation.name.as_str());
+        .bind(organisation.name.as_str())
+        .bind(organisation.time_zone.name());
         self.execute(query).await?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! exactly like an unknown one.
 
 use super::{managed_flow, managed_owner};
-use crate::{Acting, AppResult, Cube, Need, acting, assignment_for};
+use crate::{Acting, AppResult, Cube, Need, acting};
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::ids::{AssignmentId, DataOwnerId, FlowId};
@@ -74,7 +74,7 @@ impl Cube {
     ) -> AppResult<AssignmentSetup> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment = assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
         Ok(assignment.setup().clone())
     }
 }

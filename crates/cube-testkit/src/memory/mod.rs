@@ -407,6 +407,7 @@ mod tests {
 
     fn organisation(n: u128, name: &str) -> Organisation {
         Organisation {
+            time_zone: Default::default(),
             id: OrganisationId::from_uuid(Uuid::from_u128(n)),
             name: Name::parse(name).expect("valid"),
         }

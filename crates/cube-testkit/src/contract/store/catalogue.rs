@@ -19,9 +19,10 @@ use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 
 /// An organisation is read back as saved, in the same unit and after commit; saving again
-/// updates it; an unknown id is `None`.
+/// updates it (its name and its time zone); an unknown id is `None`.
 pub async fn organisation_round_trip(store: SharedStore) {
     let org = Organisation {
+        time_zone: Default::default(),
         id: OrganisationId::from_uuid(uuid::Uuid::from_u128(7)),
         name: name("Kundesenteret AS"),
     };
@@ -34,6 +35,7 @@ pub async fn organisation_round_trip(store: SharedStore) {
     uow.commit().await.expect("commit");
 
     let renamed = Organisation {
+        time_zone: cube_domain::time_zone::TimeZone::parse("Europe/Stockholm").expect("a zone"),
         name: name("Kundesenteret Nord AS"),
         ..org.clone()
     };

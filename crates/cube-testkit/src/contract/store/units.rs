@@ -360,6 +360,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     let a = w.assignment.id();
     let e0 = &w.enrollments[0];
     let org = Organisation {
+        time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Ghost AS"),
     };
@@ -493,6 +494,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
 pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
     let org = Organisation {
+        time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Synlig AS"),
     };
@@ -510,6 +512,7 @@ pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
 
     // A writer that rolls back, and a reader that starts while it is open.
     let ghost = Organisation {
+        time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Ghost AS"),
     };
