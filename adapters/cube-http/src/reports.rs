@@ -20,7 +20,6 @@ pub mod hits;
 pub mod meetings;
 pub mod performance;
 
-use cube_domain::time_zone::TimeZone;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::MeetingKindDto;
@@ -32,6 +31,7 @@ use axum::{Json, Router};
 use cube_app::reports::{SalesOverview, Window};
 use cube_domain::ids::AssignmentId;
 use cube_domain::reports::{ActivitySummary, CustomerStatusReport, OutcomeDistribution, Ratio};
+use cube_domain::time_zone::TimeZone;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -497,7 +497,14 @@ pub async fn activity(
 ) -> ApiResult<Json<ActivityReportDto>> {
     let r = state
         .cube
-        .activity_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
+        .activity_report(
+            &actor.user,
+            id,
+            query.window(
+                state.cube.now(),
+                &state.cube.time_zone_of(&actor.user).await?,
+            )?,
+        )
         .await?;
     Ok(Json(ActivityReportDto::new(
         &r.activity,
@@ -524,7 +531,14 @@ pub async fn outcomes(
 ) -> ApiResult<Json<OutcomeReportDto>> {
     let r = state
         .cube
-        .outcome_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
+        .outcome_report(
+            &actor.user,
+            id,
+            query.window(
+                state.cube.now(),
+                &state.cube.time_zone_of(&actor.user).await?,
+            )?,
+        )
         .await?;
     Ok(Json(OutcomeReportDto::from(&r)))
 }
@@ -548,7 +562,14 @@ pub async fn sales(
 ) -> ApiResult<Json<SalesReportDto>> {
     let r = state
         .cube
-        .sales_report(&actor.user, id, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
+        .sales_report(
+            &actor.user,
+            id,
+            query.window(
+                state.cube.now(),
+                &state.cube.time_zone_of(&actor.user).await?,
+            )?,
+        )
         .await?;
     Ok(Json(SalesReportDto::from(&r)))
 }

@@ -2277,7 +2277,12 @@ async fn the_organisation_has_a_time_zone_its_admin_sets() {
     }
     let change = json!({ "time_zone": "America/New_York" });
     let (status, _) = app
-        .call(Method::PATCH, "/api/organisation", Some(&t.seller), Some(change.clone()))
+        .call(
+            Method::PATCH,
+            "/api/organisation",
+            Some(&t.seller),
+            Some(change.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, problem) = app
@@ -2291,14 +2296,22 @@ async fn the_organisation_has_a_time_zone_its_admin_sets() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(detail(&problem).contains("Europe/Trondheim"), "{problem}");
     let (status, body) = app
-        .call(Method::PATCH, "/api/organisation", Some(&t.admin), Some(change))
+        .call(
+            Method::PATCH,
+            "/api/organisation",
+            Some(&t.admin),
+            Some(change),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["time_zone"], "America/New_York");
     let (_, other) = app
         .call(Method::GET, "/api/organisation", Some(&t.other_admin), None)
         .await;
-    assert_eq!(other["time_zone"], "Europe/Oslo", "the other organisation is untouched");
+    assert_eq!(
+        other["time_zone"], "Europe/Oslo",
+        "the other organisation is untouched"
+    );
     let (status, _) = app
         .call(
             Method::PATCH,
@@ -2307,5 +2320,9 @@ async fn the_organisation_has_a_time_zone_its_admin_sets() {
             Some(json!({ "zone": "UTC" })),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown field is refused"
+    );
 }

@@ -91,8 +91,9 @@ impl Cube {
         // A preview reads only: a read unit (on SQLite the WAL snapshot, no write lock).
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment =
-            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now())
+            .await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         Ok(selected(uow.as_mut(), assignment_id, selection)
             .await?
@@ -115,8 +116,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment =
-            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now)
+            .await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
         let rows = selected(uow.as_mut(), assignment_id, selection).await?;
         let mut report = BulkReport {

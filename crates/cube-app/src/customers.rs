@@ -320,8 +320,9 @@ impl Cube {
         let (owner, initial_state) = {
             let mut uow = self.begin_read().await?;
             let user = acting(uow.as_mut(), who).await?;
-            let assignment =
-                self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+            let assignment = self
+                .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now)
+                .await?;
             if let Some(segment) = segment
                 && !assignment.setup().has_segment(segment)
             {
@@ -434,8 +435,9 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
-        let assignment =
-            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now)
+            .await?;
         if let Some(segment) = segment
             && !assignment.setup().has_segment(segment)
         {

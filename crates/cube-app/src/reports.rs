@@ -26,7 +26,7 @@ use cube_domain::time_bounds::checked_time;
 use cube_domain::time_entry::hours_of;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
-use time::{Duration, OffsetDateTime, Time};
+use time::{Duration, OffsetDateTime};
 
 /// One customer of the customer-status download: the customer, its enrollment in the
 /// assignment, the state it is in now and its segment.
@@ -157,7 +157,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, id, Need::Report(kind), now)
+            .await?;
         Ok((uow, assignment, now))
     }
 
@@ -299,7 +301,9 @@ impl Cube {
     ) -> AppResult<Vec<Meeting>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        let today = self
+            .today_of(uow.as_mut(), user.organisation, self.now())
+            .await?;
         let calendar = uow
             .calendar(calendar_id)
             .await?

@@ -222,7 +222,9 @@ impl Cube {
     pub async fn data_owners(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<DataOwner>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        let today = self
+            .today_of(uow.as_mut(), user.organisation, self.now())
+            .await?;
         let all = uow.data_owners(user.organisation).await?;
         Ok(all
             .into_iter()
@@ -468,7 +470,9 @@ impl Cube {
             .assignment(id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
-        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        let today = self
+            .today_of(uow.as_mut(), user.organisation, self.now())
+            .await?;
         if access::can_see(&user, &assignment, today) {
             Ok(assignment)
         } else {
@@ -490,7 +494,9 @@ impl Cube {
             .assignment(id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
-        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        let today = self
+            .today_of(uow.as_mut(), user.organisation, self.now())
+            .await?;
         if !access::can_see(&user, &assignment, today) {
             return Err(AppError::NotFound("assignment"));
         }
@@ -522,7 +528,9 @@ impl Cube {
     pub async fn assignments(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<Assignment>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self.today_of(uow.as_mut(), user.organisation, self.now()).await?;
+        let today = self
+            .today_of(uow.as_mut(), user.organisation, self.now())
+            .await?;
         Ok(uow
             .assignments(user.organisation)
             .await?
@@ -543,7 +551,9 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let now = self.now();
-        let mut assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Manage, now).await?;
+        let mut assignment = self
+            .assignment_for(uow.as_mut(), &user, id, Need::Manage, now)
+            .await?;
         expect_revision(expected, assignment.setup(), "assignment setup")?;
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
@@ -597,8 +607,9 @@ impl Cube {
     ) -> AppResult<SegmentId> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut assignment =
-            self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let mut assignment = self
+            .assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now())
+            .await?;
         let name = Name::parse(name)?;
         if assignment.setup().segment_named(&name).is_some() {
             return Err(AssignmentError::SegmentNameTaken(name).into());
@@ -630,8 +641,9 @@ impl Cube {
     ) -> AppResult<FlowSwitch> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut assignment =
-            self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let mut assignment = self
+            .assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now())
+            .await?;
         let current = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let target = owned_flow(uow.as_mut(), to, assignment.data_owner()).await?;
         let enrollments = uow.enrollments(id).await?;

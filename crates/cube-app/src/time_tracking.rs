@@ -18,7 +18,8 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+        self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
+            .await?;
         if let Some(mut running) = uow.running_time_entry(user.id).await? {
             if running.assignment() == assignment_id {
                 return Ok(running);
@@ -68,7 +69,8 @@ impl Cube {
         } else {
             Need::Manage
         };
-        self.assignment_for(uow.as_mut(), &user, assignment_id, permission, now).await?;
+        self.assignment_for(uow.as_mut(), &user, assignment_id, permission, now)
+            .await?;
         let worker = uow
             .user(user_id)
             .await?

@@ -78,8 +78,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment =
-            self.assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
+            .await?;
         if let Some(metric) =
             crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?
         {
@@ -121,15 +122,16 @@ impl Cube {
             .enrollment(enrollment_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let assignment = self.assignment_for(
-            uow.as_mut(),
-            &user,
-            enrollment.assignment(),
-            Need::Work,
-            now,
-        )
-        .await
-        .map_err(|e| not_found_as(e, "customer"))?;
+        let assignment = self
+            .assignment_for(
+                uow.as_mut(),
+                &user,
+                enrollment.assignment(),
+                Need::Work,
+                now,
+            )
+            .await
+            .map_err(|e| not_found_as(e, "customer"))?;
         my_work::check_take(&user, &enrollment)?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
@@ -195,15 +197,16 @@ impl Cube {
             .enrollment(enrollment_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let assignment = self.assignment_for(
-            uow.as_mut(),
-            &user,
-            enrollment.assignment(),
-            Need::Work,
-            now,
-        )
-        .await
-        .map_err(|e| not_found_as(e, "customer"))?;
+        let assignment = self
+            .assignment_for(
+                uow.as_mut(),
+                &user,
+                enrollment.assignment(),
+                Need::Work,
+                now,
+            )
+            .await
+            .map_err(|e| not_found_as(e, "customer"))?;
         let key = idempotency_key.map(|key| IdempotencyKey {
             key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),

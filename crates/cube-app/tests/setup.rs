@@ -455,7 +455,10 @@ async fn a_seller_reads_their_own_performance_only() {
     }
     let mine = h
         .cube
-        .performance_across(me, Window::today(h.now()))
+        .performance_across(
+            me,
+            Window::today(h.now(), &cube_domain::time_zone::TimeZone::oslo()),
+        )
         .await
         .expect("a seller reads their own figures");
     let users: Vec<_> = mine.per_user.iter().map(|u| u.user).collect();
@@ -468,7 +471,10 @@ async fn a_seller_reads_their_own_performance_only() {
     );
     let everyone = h
         .cube
-        .performance_across(h.world.manager.id, Window::today(h.now()))
+        .performance_across(
+            h.world.manager.id,
+            Window::today(h.now(), &cube_domain::time_zone::TimeZone::oslo()),
+        )
         .await
         .expect("the manager reads everyone's");
     assert_eq!(everyone.overall.results.conclusions, 3);
@@ -527,7 +533,10 @@ async fn performance_is_measured_per_hour_registered() {
     );
     let across = h
         .cube
-        .performance_across(manager, Window::today(h.now()))
+        .performance_across(
+            manager,
+            Window::today(h.now(), &cube_domain::time_zone::TimeZone::oslo()),
+        )
         .await
         .expect("across");
     assert_eq!(across.overall.results.yes, 2);
@@ -577,7 +586,7 @@ async fn access_is_checked_in_every_use_case() {
     );
 
     // A client reads its assignment's client reports, nothing else.
-    let window = Window::today(h.now());
+    let window = Window::today(h.now(), &cube_domain::time_zone::TimeZone::oslo());
     assert!(
         h.cube
             .activity_report(client, assignment, window)

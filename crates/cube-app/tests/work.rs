@@ -668,14 +668,19 @@ async fn my_work_is_the_organisations_local_day() {
         .expect("call back later");
 
     assert_eq!(
-        h.cube.organisation(seller).await.expect("read").time_zone.name(),
+        h.cube
+            .organisation(seller)
+            .await
+            .expect("read")
+            .time_zone
+            .name(),
         "Europe/Oslo",
         "an organisation is in Oslo unless its admin says otherwise"
     );
     h.clock.set(time::macros::datetime!(2025-03-03 23:30 UTC));
     let work = h.cube.my_work(seller).await.expect("my work");
     assert_eq!(
-        ids(&work.shared),
+        work.shared.iter().map(|i| i.enrollment).collect::<Vec<_>>(),
         vec![first.enrollment.id()],
         "00:30 in Oslo: the 09:00 follow-up is today's"
     );
@@ -699,7 +704,10 @@ async fn my_work_is_the_organisations_local_day() {
         .await
         .expect("the admin sets the zone");
     assert_eq!(utc.time_zone.name(), "UTC");
-    assert_eq!(utc.name, h.cube.organisation(admin).await.expect("read").name);
+    assert_eq!(
+        utc.name,
+        h.cube.organisation(admin).await.expect("read").name
+    );
     let work = h.cube.my_work(seller).await.expect("my work");
     assert!(
         work.shared.is_empty(),

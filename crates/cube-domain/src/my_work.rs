@@ -8,8 +8,8 @@
 use crate::access::{Role, User};
 use crate::enrollment::{Enrollment, FollowUp};
 use crate::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
-use thiserror::Error;
 use crate::time_zone::TimeZone;
+use thiserror::Error;
 use time::OffsetDateTime;
 
 /// One line of My Work.
@@ -120,6 +120,7 @@ mod tests {
     use crate::values::{Email, Name};
     use proptest::prelude::*;
     use std::collections::BTreeSet;
+    use time::Duration;
     use time::macros::datetime;
     use uuid::Uuid;
 
@@ -231,9 +232,21 @@ mod tests {
         );
         // A follow-up due at 09:00 on the 5th (08:00 UTC) is today's work at 00:30 Oslo
         // time, and was tomorrow's by a UTC day.
-        let list = [enrollment(1, follow_up_at(datetime!(2026-12-05 08:00 UTC), None))];
-        assert_eq!(MyWork::of(id(SELLER), after_midnight, &oslo, &list).shared.len(), 1);
-        assert!(MyWork::of(id(SELLER), after_midnight, &TimeZone::utc(), &list).shared.is_empty());
+        let list = [enrollment(
+            1,
+            follow_up_at(datetime!(2026-12-05 08:00 UTC), None),
+        )];
+        assert_eq!(
+            MyWork::of(id(SELLER), after_midnight, &oslo, &list)
+                .shared
+                .len(),
+            1
+        );
+        assert!(
+            MyWork::of(id(SELLER), after_midnight, &TimeZone::utc(), &list)
+                .shared
+                .is_empty()
+        );
         // The evening of the day the clocks go back has 25 hours: it still ends at midnight.
         assert_eq!(
             MyWork::until(datetime!(2026-10-25 21:30 UTC), &oslo),

@@ -25,9 +25,7 @@ pub struct TimeZone {
 
 /// A time zone name the database does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error(
-    "unknown time zone '{0}': give an IANA name such as Europe/Oslo, Europe/Stockholm or UTC"
-)]
+#[error("unknown time zone '{0}': give an IANA name such as Europe/Oslo, Europe/Stockholm or UTC")]
 pub struct UnknownTimeZone(pub String);
 
 impl TimeZone {
@@ -276,14 +274,20 @@ mod tests {
 
     #[test]
     fn names_are_checked_and_kept_as_the_database_spells_them() {
-        assert_eq!(TimeZone::parse(" Europe/Oslo ").expect("known").name(), "Europe/Oslo");
+        assert_eq!(
+            TimeZone::parse(" Europe/Oslo ").expect("known").name(),
+            "Europe/Oslo"
+        );
         assert_eq!(
             TimeZone::parse("Mars/Olympus"),
             Err(UnknownTimeZone("Mars/Olympus".to_owned()))
         );
         assert!(TimeZone::parse("").is_err());
         let zone: TimeZone = serde_json::from_str("\"Europe/Stockholm\"").expect("a zone");
-        assert_eq!(serde_json::to_string(&zone).expect("json"), "\"Europe/Stockholm\"");
+        assert_eq!(
+            serde_json::to_string(&zone).expect("json"),
+            "\"Europe/Stockholm\""
+        );
         assert!(serde_json::from_str::<TimeZone>("\"Nowhere\"").is_err());
         assert_eq!(TimeZone::default(), TimeZone::oslo());
     }

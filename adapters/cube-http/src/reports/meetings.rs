@@ -4,7 +4,6 @@
 //! across every assignment that books in it. Unknown query parameters are refused (a
 //! `?calendar=` on the report used to be ignored silently).
 
-use cube_domain::time_zone::TimeZone;
 use super::WindowQuery;
 use crate::AppState;
 use crate::auth::Actor;
@@ -14,6 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use cube_domain::ids::{AssignmentId, CalendarId};
 use cube_domain::meeting::Meeting;
+use cube_domain::time_zone::TimeZone;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};

@@ -286,7 +286,13 @@ pub async fn performance(
 ) -> ApiResult<Json<PerformanceReportDto>> {
     let report = state
         .cube
-        .performance_across(&actor.user, query.window(state.cube.now(), &state.cube.time_zone_of(&actor.user).await?)?)
+        .performance_across(
+            &actor.user,
+            query.window(
+                state.cube.now(),
+                &state.cube.time_zone_of(&actor.user).await?,
+            )?,
+        )
         .await?;
     Ok(Json(PerformanceReportDto::from(&report)))
 }

@@ -29,8 +29,8 @@ impl OrganisationRepository for PgUnitOfWork {
         &mut self,
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
-        let query =
-            sqlx::query("SELECT id, name, time_zone FROM organisations WHERE id = $1").bind(id.as_uuid());
+        let query = sqlx::query("SELECT id, name, time_zone FROM organisations WHERE id = $1")
+            .bind(id.as_uuid());
         let Some(row) = self.fetch_optional(query).await? else {
             return Ok(None);
         };

@@ -74,7 +74,9 @@ impl Cube {
     ) -> AppResult<AssignmentSetup> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment = self.assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, id, Need::Manage, self.now())
+            .await?;
         Ok(assignment.setup().clone())
     }
 }
