@@ -28,6 +28,18 @@ pub struct TimeZone {
 #[error("unknown time zone '{0}': give an IANA name such as Europe/Oslo, Europe/Stockholm or UTC")]
 pub struct UnknownTimeZone(pub String);
 
+/// The longest zone name an error repeats: IANA names are short, and an error should not
+/// echo a whole oversized input back.
+const SHOWN_NAME: usize = 64;
+
+/// `name` as an error shows it: whole, or its first [`SHOWN_NAME`] characters and "…".
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(SHOWN_NAME) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_owned(),
+    }
+}
+
 impl TimeZone {
     /// The zone an organisation gets unless it says otherwise.
     pub const DEFAULT: &'static str = "Europe/Oslo";
@@ -35,7 +47,7 @@ impl TimeZone {
     /// The zone named `name` (an IANA name; case as the database spells it is kept).
     pub fn parse(name: &str) -> Result<Self, UnknownTimeZone> {
         let name = name.trim();
-        let zone = jiff::tz::TimeZone::get(name).map_err(|_| UnknownTimeZone(name.to_owned()))?;
+        let zone = jiff::tz::TimeZone::get(name).map_err(|_| UnknownTimeZone(shown(name)))?;
         let name = zone.iana_name().unwrap_or(name).to_owned();
         Ok(Self { name, zone })
     }
@@ -283,6 +295,13 @@ mod tests {
             Err(UnknownTimeZone("Mars/Olympus".to_owned()))
         );
         assert!(TimeZone::parse("").is_err());
+        let long = "A".repeat(5000);
+        assert_eq!(
+            TimeZone::parse(&long),
+            Err(UnknownTimeZone(format!("{}…", "A".repeat(64)))),
+            "an oversized name is not echoed whole"
+        );
+        assert!(TimeZone::parse("../../etc/passwd").is_err());
         let zone: TimeZone = serde_json::from_str("\"Europe/Stockholm\"").expect("a zone");
         assert_eq!(
             serde_json::to_string(&zone).expect("json"),
