@@ -124,22 +124,37 @@ impl ToSchema for Percent {}
 #[serde(deny_unknown_fields)]
 pub struct NoQuery {}
 
-/// A report window.
+/// A report window. Each bound is an instant (RFC 3339) or a date (`YYYY-MM-DD`): a date is
+/// that day's start in the organisation's time zone, so `from=2026-03-01&to=2026-04-01` is
+/// March as the call centre lives it, whatever the clocks did meanwhile.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
-    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
+    /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
+    /// today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default:
+    /// tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 
-fn parse_time(name: &str, raw: &str) -> ApiResult<OffsetDateTime> {
-    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| ApiError::Malformed {
-        status: StatusCode::BAD_REQUEST,
-        detail: format!("`{name}` must be an RFC 3339 time such as 2025-03-03T00:00:00Z"),
-    })
+/// A window bound: an RFC 3339 time, or a date read as its first instant in `zone`.
+fn parse_bound(name: &str, raw: &str, zone: &TimeZone) -> ApiResult<OffsetDateTime> {
+    if let Ok(time) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(time);
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(raw, &date_format) {
+        Ok(date) => Ok(zone.start_of(date)),
+        Err(_) => Err(ApiError::Malformed {
+            status: StatusCode::BAD_REQUEST,
+            detail: format!(
+                "`{name}` must be an RFC 3339 time such as 2025-03-03T00:00:00Z or a date such \
+                 as 2025-03-03 (the day's start in the organisation's time zone)"
+            ),
+        }),
+    }
 }
 
 impl WindowQuery {
@@ -148,11 +163,11 @@ impl WindowQuery {
     pub(crate) fn window(&self, now: OffsetDateTime, zone: &TimeZone) -> ApiResult<Window> {
         let today = Window::today(now, zone);
         let from = match &self.from {
-            Some(raw) => parse_time("from", raw)?,
+            Some(raw) => parse_bound("from", raw, zone)?,
             None => today.from,
         };
         let to = match &self.to {
-            Some(raw) => parse_time("to", raw)?,
+            Some(raw) => parse_bound("to", raw, zone)?,
             None => today.to,
         };
         if to <= from {

@@ -412,3 +412,47 @@ async fn the_status_download_has_every_field_the_segment_name_and_plain_phone_li
     let none = export_lines(&app, &t.client, &format!("?states={}", SalesFlow::SALE)).await;
     assert_eq!(none, [header]);
 }
+
+/// A report window given as dates is the organisation's local days: the day's outcomes (at
+/// 08:00 UTC, 09:00 in Oslo on 3 March) are in Oslo's 3 March; once the admin moves the
+/// organisation to Honolulu (UTC−10) they happened on its 2 March. A bound that is neither a
+/// time nor a date is a 400 that says what to give.
+#[tokio::test]
+async fn a_window_of_dates_is_the_organisations_local_days() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let sales = |query: &'static str| {
+        let (app, admin) = (&app, t.admin.clone());
+        async move {
+            let uri = format!("/api/assignments/{}/reports/sales?{query}", app.assignment());
+            app.call(Method::GET, &uri, Some(&admin), None).await
+        }
+    };
+    let (status, report) = sales("from=2025-03-03&to=2025-03-04").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["sales"], 2, "Oslo's 3 March holds the day's sales");
+    let (_, report) = sales("from=2025-03-02&to=2025-03-03").await;
+    assert_eq!(report["sales"], 0, "{report}");
+
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            "/api/organisation",
+            Some(&t.admin),
+            Some(json!({ "time_zone": "Pacific/Honolulu" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, report) = sales("from=2025-03-02&to=2025-03-03").await;
+    assert_eq!(report["sales"], 2, "08:00 UTC is 22:00 on 2 March in Honolulu");
+    let (_, report) = sales("from=2025-03-03&to=2025-03-04").await;
+    assert_eq!(report["sales"], 0, "{report}");
+
+    let (status, problem) = sales("from=03.03.2025").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or_default().contains("2025-03-03"),
+        "{problem}"
+    );
+}

@@ -205,13 +205,13 @@ impl SqliteStore {
         // The writer's connection is kept for the store's life (opening it again would start
         // with a cold cache), with a page cache of its own large enough for the indexes a
         // chunk of an import or a burst of outcomes touches (SQLite's default is 2 MB).
-        // Its own checkpoints are a backstop only (every 10,000 WAL pages rather than SQLite's
-        // 1,000): the store checkpoints in the background, off the writer's path
+        // Its own checkpoints are a backstop only (every 100,000 WAL pages, 400 MB, rather than
+        // SQLite's 1,000): the store checkpoints in the background, off the writer's path
         // (`checkpoint_in_background`), so no seller's commit pays for copying the WAL.
         let writer_connect = connect
             .clone()
             .pragma("cache_size", WRITER_CACHE)
-            .pragma("wal_autocheckpoint", "10000");
+            .pragma("wal_autocheckpoint", "100000");
         let conn = writer_connect.connect().await.map_err(store_error)?;
         let writer = WriterSide::Owned(Arc::new(Mutex::new(Writer {
             conn,
@@ -277,8 +277,11 @@ impl SqliteStore {
     }
 }
 
-/// How often a file store checkpoints its WAL in the background.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How often a file store checkpoints its WAL in the background: often enough that the WAL
+/// stays small (a second of the busiest writing is tens of megabytes), seldom enough that an
+/// import's index pages, rewritten by every chunk, are copied once a second rather than once
+/// a chunk.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies the WAL into the database file every [`CHECKPOINT_EVERY`] on a reader's connection,
 /// `PASSIVE`ly: it waits for no reader or writer, and writers keep appending meanwhile. Left
@@ -507,7 +510,7 @@ mod tests {
     }
 
     /// The store copies its WAL into the database file in the background: what units commit
-    /// reaches the file without the writer checkpointing (its own checkpoint waits for 10,000
+    /// reaches the file without the writer checkpointing (its own checkpoint waits for 100,000
     /// pages) and without the store being closed.
     #[tokio::test]
     async fn the_wal_is_checkpointed_in_the_background() {
@@ -516,7 +519,7 @@ mod tests {
         let store = SqliteStore::connect(path.to_str().expect("a path"), SqliteOptions::default())
             .await
             .expect("a store");
-        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        tokio::time::sleep(CHECKPOINT_EVERY * 2).await;
         let before = std::fs::metadata(&path).expect("the file").len();
         let mut uow = store.begin().await.expect("a unit");
         for n in 1..=2_000u128 {
@@ -529,7 +532,7 @@ mod tests {
             uow.save_organisation(&organisation).await.expect("saved");
         }
         uow.commit().await.expect("committed");
-        tokio::time::sleep(CHECKPOINT_EVERY * 4).await;
+        tokio::time::sleep(CHECKPOINT_EVERY * 2).await;
         let after = std::fs::metadata(&path).expect("the file").len();
         assert!(
             after > before,

@@ -27,9 +27,11 @@ const MAX_SEARCH: usize = 200;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingQuery {
-    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
+    /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default: today
+    /// 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default: tomorrow
+    /// 00:00 in the organisation's time zone.
     pub to: Option<String>,
     /// Only meetings whose place (address or video link) contains this, ignoring case.
     pub q: Option<String>,
@@ -125,9 +127,11 @@ pub async fn meetings(
 pub struct CalendarQuery {
     /// An ISO week, `2026-W49`: Monday 00:00 to the next Monday, the organisation's local time. Not with `from`/`to`.
     pub week: Option<String>,
-    /// Start, inclusive (RFC 3339); default: today 00:00 in the organisation's time zone.
+    /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default: today
+    /// 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive (RFC 3339); default: tomorrow 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default: tomorrow
+    /// 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 
