@@ -10,7 +10,7 @@ mod support;
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, Server, json};
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, Time};
+use time::{Duration, OffsetDateTime};
 
 const SALES: &str = "Strøm vår 2025";
 const MEETINGS: &str = "Møtebooking høst 2025";
@@ -144,7 +144,14 @@ async fn a_sellers_whole_day(mut server: Server) {
     let second = kari.next(&sales).await;
     assert_ne!(second, first);
     let now = OffsetDateTime::now_utc();
-    let end_of_today = now.date().with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1);
+    // "Today" is the organisation's local day (the demo's is Europe/Oslo): a call-back due
+    // later today must fall before its midnight, not UTC's.
+    let (_, organisation) = kari.get("/api/organisation").await;
+    let zone = cube_domain::time_zone::TimeZone::parse(
+        organisation["time_zone"].as_str().expect("the organisation's time zone"),
+    )
+    .expect("a known zone");
+    let end_of_today = zone.today(now).1;
     let due = (now + Duration::minutes(30)).min(end_of_today - Duration::seconds(1));
     let registered = kari
         .register(

@@ -425,7 +425,10 @@ async fn a_window_of_dates_is_the_organisations_local_days() {
     let sales = |query: &'static str| {
         let (app, admin) = (&app, t.admin.clone());
         async move {
-            let uri = format!("/api/assignments/{}/reports/sales?{query}", app.assignment());
+            let uri = format!(
+                "/api/assignments/{}/reports/sales?{query}",
+                app.assignment()
+            );
             app.call(Method::GET, &uri, Some(&admin), None).await
         }
     };
@@ -445,14 +448,20 @@ async fn a_window_of_dates_is_the_organisations_local_days() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, report) = sales("from=2025-03-02&to=2025-03-03").await;
-    assert_eq!(report["sales"], 2, "08:00 UTC is 22:00 on 2 March in Honolulu");
+    assert_eq!(
+        report["sales"], 2,
+        "08:00 UTC is 22:00 on 2 March in Honolulu"
+    );
     let (_, report) = sales("from=2025-03-03&to=2025-03-04").await;
     assert_eq!(report["sales"], 0, "{report}");
 
     let (status, problem) = sales("from=03.03.2025").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert!(
-        problem["detail"].as_str().unwrap_or_default().contains("2025-03-03"),
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2025-03-03"),
         "{problem}"
     );
 }

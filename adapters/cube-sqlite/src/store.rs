@@ -9,10 +9,10 @@ use cube_domain::ports::{ReadUnit, Store, StoreError, UnitOfWork};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Executor};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use sqlx::{ConnectOptions, Executor};
 use std::time::Duration;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -65,7 +65,10 @@ enum WriterSide {
     Owned(Arc<Mutex<Writer>>),
     /// An in-memory store: its one pooled connection, which readers share, behind a
     /// one-permit turn.
-    Pooled { pool: SqlitePool, turn: Arc<Semaphore> },
+    Pooled {
+        pool: SqlitePool,
+        turn: Arc<Semaphore>,
+    },
 }
 
 /// The embedded Cube store: one SQLite database, in WAL mode, behind a connection pool.
@@ -333,9 +336,10 @@ impl Store for SqliteStore {
         };
         match &self.writer {
             WriterSide::Owned(writer) => {
-                let mut writer = tokio::time::timeout(self.busy_timeout, writer.clone().lock_owned())
-                    .await
-                    .map_err(|_| busy())?;
+                let mut writer =
+                    tokio::time::timeout(self.busy_timeout, writer.clone().lock_owned())
+                        .await
+                        .map_err(|_| busy())?;
                 if writer.closed {
                     return Err(StoreError::Unavailable("the store is closed".into()));
                 }
