@@ -148,7 +148,9 @@ async fn a_sellers_whole_day(mut server: Server) {
     // later today must fall before its midnight, not UTC's.
     let (_, organisation) = kari.get("/api/organisation").await;
     let zone = cube_domain::time_zone::TimeZone::parse(
-        organisation["time_zone"].as_str().expect("the organisation's time zone"),
+        organisation["time_zone"]
+            .as_str()
+            .expect("the organisation's time zone"),
     )
     .expect("a known zone");
     let end_of_today = zone.today(now).1;
