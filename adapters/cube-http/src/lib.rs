@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assignments/{id}", get(work::assignment))
         .route("/api/assignments/{id}/next", post(work::next_customer))
         .route("/api/enrollments/{id}/take", post(work::take))
+        .route("/api/enrollments/{id}/history", get(work::history))
         .route("/api/enrollments/{id}/release", post(work::release))
         .route(
             "/api/enrollments/{id}/outcomes",

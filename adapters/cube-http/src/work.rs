@@ -5,8 +5,8 @@
 use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::{
-    AssignmentDto, AssignmentOverviewDto, EnrollmentDto, MyWorkDto, RegisterOutcomeRequest,
-    RegisteredDto, UserDto, WorkItemDto,
+    AssignmentDto, AssignmentOverviewDto, EnrollmentDto, HistoryEntryDto, MyWorkDto,
+    RegisterOutcomeRequest, RegisteredDto, UserDto, WorkItemDto,
 };
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
@@ -103,6 +103,27 @@ pub async fn take(
 ) -> ApiResult<Json<WorkItemDto>> {
     let item = state.cube.take_customer(&actor.user, id).await?;
     Ok(Json(WorkItemDto::from(&item)))
+}
+
+/// The customer's history in the assignment: every outcome registered on them, oldest first,
+/// with its field values, product lines at the price sold, meeting and follow-up. A seller
+/// reads it for a customer they hold or whose personal follow-up is theirs.
+#[utoipa::path(
+    get, path = "/api/enrollments/{id}/history", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    responses(
+        (status = 200, description = "The history, oldest first", body = Vec<HistoryEntryDto>),
+        (status = 403, description = "A seller who neither holds nor follows up the customer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+) -> ApiResult<Json<Vec<HistoryEntryDto>>> {
+    let events = state.cube.customer_history(&actor.user, id).await?;
+    Ok(Json(events.iter().map(HistoryEntryDto::from).collect()))
 }
 
 /// Gives a reserved customer back before the lease runs out.

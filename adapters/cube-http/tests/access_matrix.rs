@@ -189,6 +189,9 @@ const TABLE: &[Row] = &[
     row("work",      "POST /api/assignments/{id}/next",             "",                          WORK),
     row("work",      "POST /api/enrollments/{id}/take",             "",                          WORK),
     row("work",      "POST /api/enrollments/{id}/release",          "",                          WORK),
+    // A seller reads the history of a customer they hold or follow up; the first enrollment
+    // is neither, so 403 (as the policy lets them see the assignment).
+    row("work",      "GET /api/enrollments/{id}/history",           "",                          [Y, Y, F, F, N, N, N, N]),
     row("work",      "POST /api/enrollments/{id}/outcomes",         "",                          WORK),
     row("work",      "GET /api/my-work",                            "",                          ANYONE),
     row("time",      "POST /api/assignments/{id}/time/start",       "",                          WORK),

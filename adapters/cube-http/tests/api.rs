@@ -566,3 +566,82 @@ async fn failed_messages_are_listed_for_admins_and_managers() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 }
+
+/// A customer's history over HTTP: after a call-back with a note, the seller holding the
+/// customer reads the outcome whole (who, the note, the follow-up); another seller is refused (403 naming what to
+/// do); the manager reads it too; an unknown enrollment is 404.
+#[tokio::test]
+async fn a_customers_history_holds_every_outcome_whole() {
+    let app = App::new().await;
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let other = app.login(&app.world.sellers[1].email.to_string()).await;
+    let manager = app.login(&app.world.manager.email.to_string()).await;
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let history = format!("/api/enrollments/{enrollment}/history");
+    let (status, empty) = app.call(Method::GET, &history, Some(&seller), None).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty, json!([]), "nothing registered yet");
+
+    let call_back = json!({
+        "outcome": SalesFlow::O_CALL_BACK_LATER.as_uuid(),
+        "follow_up_at": "2025-03-04T09:00:00Z",
+        "note": "ring etter lunsj",
+    });
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(&seller),
+            Some(call_back),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Registering gave the customer back; the seller takes it again to read on.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/take"),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, entries) = app.call(Method::GET, &history, Some(&seller), None).await;
+    assert_eq!(status, StatusCode::OK, "{entries}");
+    let entries = entries.as_array().expect("a list").clone();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["note"], "ring etter lunsj");
+    assert_eq!(entries[0]["user"], app.world.sellers[0].id.to_string());
+    assert_eq!(entries[0]["follow_up"]["due"], "2025-03-04T09:00:00Z");
+
+    let (status, problem) = app.call(Method::GET, &history, Some(&other), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("take the customer"),
+        "{problem}"
+    );
+    let (status, entries) = app.call(Method::GET, &history, Some(&manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{entries}");
+    assert_eq!(entries.as_array().map(Vec::len), Some(1));
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/enrollments/00000000-0000-0000-0000-000000000001/history",
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

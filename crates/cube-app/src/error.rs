@@ -106,6 +106,9 @@ pub enum AppError {
     /// A customer could not be taken by hand.
     #[error(transparent)]
     Take(#[from] TakeRefused),
+    /// A seller asked for the history of a customer they neither hold nor follow up.
+    #[error(transparent)]
+    History(#[from] cube_domain::my_work::HistoryRefused),
     /// A work action (an external state change, a bulk registration) was refused.
     #[error(transparent)]
     Work(#[from] WorkError),
@@ -243,7 +246,7 @@ impl AppError {
         match self {
             AppError::ImportStopped { cause, .. } => cause.kind(),
             AppError::NotFound(_) => ErrorKind::NotFound,
-            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::Forbidden | AppError::History(_) => ErrorKind::Forbidden,
             AppError::Unauthenticated => ErrorKind::Unauthenticated,
             AppError::Registration(
                 RegistrationError::HeldByAnother(_) | RegistrationError::LeaseNotHeld,

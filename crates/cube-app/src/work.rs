@@ -109,6 +109,36 @@ impl Cube {
         }))
     }
 
+    /// The history of a customer in an assignment: every outcome registered on the
+    /// enrollment, oldest first (same instant in append order), with the outcome's field
+    /// values, product lines at the price they were sold at, meeting and follow-up. A seller
+    /// reads it for a customer they hold or follow up (`my_work::check_history`); managers
+    /// and admins of the assignment always.
+    pub async fn customer_history(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+    ) -> AppResult<Vec<cube_domain::outcome::OutcomeEvent>> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let enrollment = uow
+            .enrollment(enrollment_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        self.assignment_for(
+            uow.as_mut(),
+            &user,
+            enrollment.assignment(),
+            Need::Work,
+            now,
+        )
+        .await
+        .map_err(|e| not_found_as(e, "customer"))?;
+        my_work::check_history(&user, &enrollment, now)?;
+        Ok(uow.events_of(enrollment_id).await?)
+    }
+
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.
     pub async fn take_customer(
         &self,

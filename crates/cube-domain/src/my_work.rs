@@ -111,6 +111,38 @@ pub fn check_take(user: &User, enrollment: &Enrollment) -> Result<(), TakeRefuse
     }
 }
 
+/// Why a seller may not read a customer's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum HistoryRefused {
+    /// The seller neither holds the customer nor follows it up.
+    #[error(
+        "a seller reads the history of a customer they hold or whose personal follow-up is \
+         theirs; take the customer first"
+    )]
+    NotTheirs,
+}
+
+/// Whether `user` may read `enrollment`'s history at `now` (seed 004's side panel, seed 001's
+/// outcomes): a seller only for a customer they hold (a live lease) or whose personal
+/// follow-up is theirs; managers and admins of the assignment always (the access policy
+/// decides who that is).
+pub fn check_history(
+    user: &User,
+    enrollment: &Enrollment,
+    now: OffsetDateTime,
+) -> Result<(), HistoryRefused> {
+    if user.role != Role::Seller {
+        return Ok(());
+    }
+    let holds = enrollment.holder(now) == Some(user.id);
+    let follows_up = enrollment.follow_up().and_then(|f| f.owner) == Some(user.id);
+    if holds || follows_up {
+        Ok(())
+    } else {
+        Err(HistoryRefused::NotTheirs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +300,40 @@ mod tests {
         assert_eq!(check_take(&user(SELLER, Role::Seller), &shared), Ok(()));
         let none = enrollment(3, None);
         assert_eq!(check_take(&user(SELLER, Role::Seller), &none), Ok(()));
+    }
+
+    #[test]
+    fn a_seller_reads_the_history_of_a_customer_they_hold_or_follow_up() {
+        let seller = user(SELLER, Role::Seller);
+        let mine = enrollment(1, follow_up(-5, Some(SELLER)));
+        assert_eq!(check_history(&seller, &mine, NOW), Ok(()));
+        let theirs = enrollment(2, follow_up(-5, Some(OTHER)));
+        assert_eq!(
+            check_history(&seller, &theirs, NOW),
+            Err(HistoryRefused::NotTheirs)
+        );
+        let shared = enrollment(3, follow_up(-5, None));
+        assert_eq!(
+            check_history(&seller, &shared, NOW),
+            Err(HistoryRefused::NotTheirs)
+        );
+        let mut held = enrollment(4, None);
+        held.reserve(id(SELLER), NOW, Duration::minutes(10))
+            .expect("free");
+        assert_eq!(check_history(&seller, &held, NOW), Ok(()));
+        assert_eq!(
+            check_history(&seller, &held, NOW + Duration::minutes(11)),
+            Err(HistoryRefused::NotTheirs),
+            "a lapsed lease is not holding"
+        );
+        assert_eq!(
+            check_history(&user(SELLER, manager()), &theirs, NOW),
+            Ok(())
+        );
+        assert_eq!(
+            check_history(&user(SELLER, Role::Admin), &shared, NOW),
+            Ok(())
+        );
     }
 
     proptest! {

@@ -6,8 +6,8 @@
 mod outcome;
 
 pub use outcome::{
-    FieldValueDto, MeetingDto, MeetingKindDto, MeetingRequestDto, OutcomeEventDto, ProductLineDto,
-    RegisterOutcomeRequest, RegisteredDto,
+    FieldValueDto, HistoryEntryDto, MeetingDto, MeetingKindDto, MeetingRequestDto, OutcomeEventDto,
+    ProductLineDto, RegisterOutcomeRequest, RegisteredDto, SoldLineDto,
 };
 
 use cube_app::work::{MyWork, MyWorkItem, ViewEntry, WorkItem};

@@ -57,6 +57,19 @@ impl TryFrom<FieldValueDto> for FieldValue {
     }
 }
 
+impl From<&FieldValue> for FieldValueDto {
+    fn from(value: &FieldValue) -> Self {
+        match value {
+            FieldValue::Text(s) => FieldValueDto::Text(s.clone()),
+            FieldValue::Number(n) => FieldValueDto::Number(*n),
+            FieldValue::Decimal(d) => FieldValueDto::Decimal(*d),
+            FieldValue::Date(d) => FieldValueDto::Date(d.to_string()),
+            FieldValue::Boolean(b) => FieldValueDto::Boolean(*b),
+            FieldValue::Choice(s) => FieldValueDto::Choice(s.clone()),
+        }
+    }
+}
+
 /// A product line to register.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductLineDto {
@@ -243,6 +256,83 @@ impl From<&OutcomeEvent> for OutcomeEventDto {
             option: e.option().map(str::to_owned),
             from_state: e.from_state().as_uuid(),
             to_state: e.to_state().as_uuid(),
+            note: e.note().map(str::to_owned),
+        }
+    }
+}
+
+/// A sold or offered product line as registered: the price it was sold at, whatever the
+/// product costs today.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SoldLineDto {
+    /// The product.
+    pub product: Uuid,
+    /// Units.
+    pub quantity: u32,
+    /// The price of one unit when registered.
+    pub unit_price: Decimal,
+    /// Its currency (ISO 4217).
+    pub currency: String,
+}
+
+/// One entry of a customer's history: an outcome registered on them, whole.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntryDto {
+    /// The log entry's id.
+    pub id: Uuid,
+    /// When (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: OffsetDateTime,
+    /// Who registered it; `null` for an SMS reply or an integration.
+    pub user: Option<Uuid>,
+    /// The outcome; `null` for an external state change.
+    pub outcome: Option<Uuid>,
+    /// The option chosen.
+    pub option: Option<String>,
+    /// The state before.
+    pub from_state: Uuid,
+    /// The state after.
+    pub to_state: Uuid,
+    /// The outcome's field values, by field key.
+    pub fields: BTreeMap<String, FieldValueDto>,
+    /// Product lines.
+    pub products: Vec<SoldLineDto>,
+    /// The meeting booked.
+    pub meeting: Option<Uuid>,
+    /// The follow-up set, and whose it is.
+    pub follow_up: Option<crate::dto::FollowUpDto>,
+    /// The note.
+    pub note: Option<String>,
+}
+
+impl From<&OutcomeEvent> for HistoryEntryDto {
+    fn from(e: &OutcomeEvent) -> Self {
+        Self {
+            id: e.id().as_uuid(),
+            occurred_at: e.occurred_at(),
+            user: e.user().map(|u| u.as_uuid()),
+            outcome: e.outcome().map(|o| o.as_uuid()),
+            option: e.option().map(str::to_owned),
+            from_state: e.from_state().as_uuid(),
+            to_state: e.to_state().as_uuid(),
+            fields: e
+                .fields()
+                .iter()
+                .map(|(key, value)| (key.as_str().to_owned(), value.into()))
+                .collect(),
+            products: e
+                .products()
+                .iter()
+                .map(|line| SoldLineDto {
+                    product: line.product.as_uuid(),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    currency: line.currency.as_str().to_owned(),
+                })
+                .collect(),
+            meeting: e.meeting().map(|m| m.as_uuid()),
+            follow_up: e.follow_up().map(Into::into),
             note: e.note().map(str::to_owned),
         }
     }
