@@ -51,7 +51,7 @@ pub use error::{ApiError, Problem};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use cube_app::Cube;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assignments/{id}/next", post(work::next_customer))
         .route("/api/enrollments/{id}/take", post(work::take))
         .route("/api/enrollments/{id}/history", get(work::history))
+        .route("/api/enrollments/{id}/follow-up", put(work::move_follow_up))
         .route("/api/enrollments/{id}/release", post(work::release))
         .route(
             "/api/enrollments/{id}/outcomes",

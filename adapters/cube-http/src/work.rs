@@ -14,7 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cube_domain::idempotency::{RequestKey, RequestKeyError};
-use cube_domain::ids::{AssignmentId, EnrollmentId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, UserId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// The acting user.
 #[utoipa::path(
@@ -124,6 +127,53 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryEntryDto>>> {
     let events = state.cube.customer_history(&actor.user, id).await?;
     Ok(Json(events.iter().map(HistoryEntryDto::from).collect()))
+}
+
+/// A follow-up's new time, and (managers, admins) its new owner.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveFollowUpRequest {
+    /// The new time (RFC 3339), in the future.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub due: time::OffsetDateTime,
+    /// Left out: the owner stays. `null`: shared with every seller. A seller's id: theirs
+    /// (managers and admins only; the seller must work the assignment).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub owner: Option<Option<Uuid>>,
+}
+
+/// A field that is there, even as `null` (`Some(None)`), as against left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    <Option<Uuid> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// Moves a customer's follow-up without a call: a seller their own personal follow-up to a
+/// new time; a manager or admin any follow-up to any time and owner (a seller who is ill).
+#[utoipa::path(
+    put, path = "/api/enrollments/{id}/follow-up", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    request_body = MoveFollowUpRequest,
+    responses(
+        (status = 200, description = "The customer with the moved follow-up", body = EnrollmentDto),
+        (status = 403, description = "A seller moving another's follow-up, or handing theirs on", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer, or no such user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No follow-up to move, a time in the past, or an owner who does not sell in the assignment", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn move_follow_up(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+    ApiJson(request): ApiJson<MoveFollowUpRequest>,
+) -> ApiResult<Json<EnrollmentDto>> {
+    let owner = request.owner.map(|o| o.map(UserId::from_uuid));
+    let enrollment = state
+        .cube
+        .move_follow_up(&actor.user, id, request.due, owner)
+        .await?;
+    Ok(Json(EnrollmentDto::from(&enrollment)))
 }
 
 /// Gives a reserved customer back before the lease runs out.

@@ -192,6 +192,9 @@ const TABLE: &[Row] = &[
     // A seller reads the history of a customer they hold or follow up; the first enrollment
     // is neither, so 403 (as the policy lets them see the assignment).
     row("work",      "GET /api/enrollments/{id}/history",           "",                          [Y, Y, F, F, N, N, N, N]),
+    // The first enrollment has no follow-up: admins and managers get through to a 422 ("no
+    // follow-up to move"), a seller is refused (not their own), as are the others.
+    row("work",      "PUT /api/enrollments/{id}/follow-up",         "",                          [Y, Y, F, F, N, N, N, N]),
     row("work",      "POST /api/enrollments/{id}/outcomes",         "",                          WORK),
     row("work",      "GET /api/my-work",                            "",                          ANYONE),
     row("time",      "POST /api/assignments/{id}/time/start",       "",                          WORK),
@@ -447,6 +450,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         ("POST /api/tokens", "") => Some(json!({})),
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
         ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
+        ("PUT /api/enrollments/{id}/follow-up", "") => Some(json!({"due": "2025-03-05T09:00:00Z"})),
         ("POST /api/users", "") => Some(json!({
             "name": "Mats Matrix",
             "email": "mats@matrix.example.no",

@@ -645,3 +645,127 @@ async fn a_customers_history_holds_every_outcome_whole() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Moving a follow-up without a call: the seller whose personal call-back it is moves it to a
+/// new time (My Work follows), cannot hand it on; the manager gives it to another seller of
+/// the assignment (a seller who is ill), whose My Work then has it; a time in the past and an
+/// owner who is not a seller are 422; the other seller could not move it before.
+#[tokio::test]
+async fn a_follow_up_is_moved_by_its_seller_and_reassigned_by_a_manager() {
+    let app = App::new().await;
+    let kari = app.login(&app.world.sellers[0].email.to_string()).await;
+    let ola = app.login(&app.world.sellers[1].email.to_string()).await;
+    let manager = app.login(&app.world.manager.email.to_string()).await;
+    let (_, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&kari),
+            None,
+        )
+        .await;
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    // A Lead with a follow-up (Kari's own or shared, as the setup says).
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(&kari),
+            Some(json!({
+                "outcome": SalesFlow::O_LEAD.as_uuid(),
+                "follow_up_at": "2025-03-03T14:00:00Z",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let owner = body["enrollment"]["follow_up"]["owner"].clone();
+    let uri = format!("/api/enrollments/{enrollment}/follow-up");
+    let kari_id = app.world.sellers[0].id.to_string();
+    let ola_id = app.world.sellers[1].id.to_string();
+    if owner != json!(kari_id) {
+        // The setup shares follow-ups: the manager makes this one Kari's first.
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &uri,
+                Some(&manager),
+                Some(json!({ "due": "2025-03-03T14:00:00Z", "owner": kari_id })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    {
+        let (status, moved) = app
+            .call(
+                Method::PUT,
+                &uri,
+                Some(&kari),
+                Some(json!({ "due": "2025-03-03T15:30:00Z" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(moved["follow_up"]["due"], "2025-03-03T15:30:00Z");
+        assert_eq!(moved["follow_up"]["owner"], json!(kari_id));
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &uri,
+                Some(&kari),
+                Some(json!({ "due": "2025-03-03T16:00:00Z", "owner": ola_id })),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "a seller does not hand a follow-up on"
+        );
+    }
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&ola),
+            Some(json!({ "due": "2025-03-03T16:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not Ola's follow-up");
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&manager),
+            Some(json!({ "due": "2025-03-01T09:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let manager_id = app.world.manager.id.to_string();
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&manager),
+            Some(json!({ "due": "2025-03-03T16:00:00Z", "owner": manager_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, moved) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&manager),
+            Some(json!({ "due": "2025-03-03T16:00:00Z", "owner": ola_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["follow_up"]["owner"], json!(ola_id));
+    let (_, work) = app
+        .call(Method::GET, "/api/my-work", Some(&ola), None)
+        .await;
+    let personal = work["personal"].as_array().expect("a list");
+    assert!(
+        personal
+            .iter()
+            .any(|i| i["enrollment"] == json!(enrollment)),
+        "Ola's My Work has it now: {work}"
+    );
+}

@@ -109,6 +109,9 @@ pub enum AppError {
     /// A seller asked for the history of a customer they neither hold nor follow up.
     #[error(transparent)]
     History(#[from] cube_domain::my_work::HistoryRefused),
+    /// A follow-up that cannot be moved as asked.
+    #[error(transparent)]
+    FollowUpMove(#[from] cube_domain::my_work::FollowUpMoveRefused),
     /// A work action (an external state change, a bulk registration) was refused.
     #[error(transparent)]
     Work(#[from] WorkError),
@@ -216,6 +219,12 @@ pub enum WorkError {
     /// A bulk registration with product lines or a meeting (those are per customer).
     #[error("bulk registration cannot carry products or book meetings; register those one by one")]
     BulkWithProductsOrMeeting,
+    /// A follow-up handed to a user who is not a seller working the assignment.
+    #[error("a follow-up goes to a seller who works this assignment; '{user}' does not")]
+    OwnerNotASeller {
+        /// The user named.
+        user: String,
+    },
 }
 
 /// The kind of an error, for adapters to map to their own codes.
@@ -246,7 +255,13 @@ impl AppError {
         match self {
             AppError::ImportStopped { cause, .. } => cause.kind(),
             AppError::NotFound(_) => ErrorKind::NotFound,
-            AppError::Forbidden | AppError::History(_) => ErrorKind::Forbidden,
+            AppError::Forbidden
+            | AppError::History(_)
+            | AppError::FollowUpMove(
+                cube_domain::my_work::FollowUpMoveRefused::NotTheirs
+                | cube_domain::my_work::FollowUpMoveRefused::OwnerBySeller,
+            ) => ErrorKind::Forbidden,
+            AppError::FollowUpMove(_) => ErrorKind::Invalid,
             AppError::Unauthenticated => ErrorKind::Unauthenticated,
             AppError::Registration(
                 RegistrationError::HeldByAnother(_) | RegistrationError::LeaseNotHeld,

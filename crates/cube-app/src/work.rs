@@ -139,6 +139,58 @@ impl Cube {
         Ok(uow.events_of(enrollment_id).await?)
     }
 
+    /// Moves a customer's pending follow-up without a call (seed 004): a seller their own
+    /// personal follow-up to a new time; a manager or admin any follow-up to any time, and to
+    /// another seller who works the assignment, or shared. `owner`: `None` keeps the owner,
+    /// `Some(None)` shares it, `Some(Some(seller))` gives it to that seller. My Work and the
+    /// side panel follow the new owner and time.
+    pub async fn move_follow_up(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        due: OffsetDateTime,
+        owner: Option<Option<UserId>>,
+    ) -> AppResult<Enrollment> {
+        let now = self.now();
+        let due =
+            cube_domain::time_bounds::checked_time("due", cube_domain::instant::truncate(due))?;
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let mut enrollment = uow
+            .enrollment(enrollment_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let assignment = self
+            .assignment_for(
+                uow.as_mut(),
+                &user,
+                enrollment.assignment(),
+                Need::Work,
+                now,
+            )
+            .await
+            .map_err(|e| not_found_as(e, "customer"))?;
+        if let Some(Some(owner)) = owner {
+            let named = crate::user_of_organisation(uow.as_mut(), &user, owner).await?;
+            let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
+            let works_it = named.role == Role::Seller
+                && named.active
+                && access::authorize(&named, Permission::WorkAssignment(&assignment), today)
+                    .is_ok();
+            if !works_it {
+                return Err(WorkError::OwnerNotASeller {
+                    user: named.name.to_string(),
+                }
+                .into());
+            }
+        }
+        let owner = owner.unwrap_or_else(|| enrollment.follow_up().and_then(|f| f.owner));
+        my_work::move_follow_up(&user, &mut enrollment, due, owner, now)?;
+        uow.update_enrollment(&enrollment).await?;
+        uow.commit().await?;
+        Ok(enrollment)
+    }
+
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.
     pub async fn take_customer(
         &self,

@@ -242,6 +242,12 @@ impl Enrollment {
         }
     }
 
+    /// Gives the pending follow-up a new time or owner (`crate::my_work::move_follow_up`
+    /// checks who may, and how).
+    pub(crate) fn reschedule(&mut self, follow_up: FollowUp) {
+        self.0.follow_up = Some(follow_up);
+    }
+
     /// Moves the enrollment to a segment (bulk work); `None` takes it out of any segment.
     pub fn move_to_segment(&mut self, segment: Option<SegmentId>) {
         self.0.segment = segment;
@@ -254,7 +260,8 @@ impl Enrollment {
         self.0.category = category;
     }
 
-    /// Applies one outcome event: the only way the state, attempts and follow-up change.
+    /// Applies one outcome event: the only way the state and attempts change, and the way a
+    /// follow-up is set (`crate::my_work::move_follow_up` only moves a pending one).
     /// The new follow-up replaces the old one (a follow-up ends when a new outcome is
     /// registered), and the reservation is released.
     pub fn apply(&mut self, event: &OutcomeEvent) {

@@ -143,6 +143,53 @@ pub fn check_history(
     }
 }
 
+/// Why a follow-up cannot be moved as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum FollowUpMoveRefused {
+    /// Nothing to move.
+    #[error("the customer has no follow-up to move; register an outcome with a follow-up instead")]
+    NoFollowUp,
+    /// A seller asked to move a follow-up that is not their own personal one.
+    #[error("a seller moves only their own personal follow-ups")]
+    NotTheirs,
+    /// A seller asked to give their follow-up to someone else, or to share it.
+    #[error("a seller cannot hand a follow-up on or share it; ask a manager to reassign it")]
+    OwnerBySeller,
+    /// The new time has passed.
+    #[error("the new time of a follow-up must be in the future")]
+    InThePast,
+}
+
+/// Moves `enrollment`'s pending follow-up to `due` and `owner` (`None`: shared) at `now`
+/// without a call (seed 004): a seller their own personal follow-up, to a new time only; a
+/// manager or admin any follow-up, to any time and owner (a seller who is ill). Whether the
+/// new owner is a seller of the assignment is the use case's to check.
+pub fn move_follow_up(
+    user: &User,
+    enrollment: &mut Enrollment,
+    due: OffsetDateTime,
+    owner: Option<UserId>,
+    now: OffsetDateTime,
+) -> Result<FollowUp, FollowUpMoveRefused> {
+    if user.role == Role::Seller {
+        if enrollment.follow_up().and_then(|f| f.owner) != Some(user.id) {
+            return Err(FollowUpMoveRefused::NotTheirs);
+        }
+        if owner != Some(user.id) {
+            return Err(FollowUpMoveRefused::OwnerBySeller);
+        }
+    }
+    if enrollment.follow_up().is_none() {
+        return Err(FollowUpMoveRefused::NoFollowUp);
+    }
+    if due <= now {
+        return Err(FollowUpMoveRefused::InThePast);
+    }
+    let moved = FollowUp { due, owner };
+    enrollment.reschedule(moved);
+    Ok(moved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +347,61 @@ mod tests {
         assert_eq!(check_take(&user(SELLER, Role::Seller), &shared), Ok(()));
         let none = enrollment(3, None);
         assert_eq!(check_take(&user(SELLER, Role::Seller), &none), Ok(()));
+    }
+
+    #[test]
+    fn a_seller_moves_their_own_follow_up_and_a_manager_any() {
+        let seller = user(SELLER, Role::Seller);
+        let later = NOW + Duration::hours(3);
+        let mut mine = enrollment(1, follow_up(30, Some(SELLER)));
+        assert_eq!(
+            move_follow_up(&seller, &mut mine, later, Some(id(SELLER)), NOW),
+            Ok(FollowUp {
+                due: later,
+                owner: Some(id(SELLER))
+            })
+        );
+        assert_eq!(mine.follow_up().map(|f| f.due), Some(later));
+        assert_eq!(
+            move_follow_up(&seller, &mut mine, later, Some(id(OTHER)), NOW),
+            Err(FollowUpMoveRefused::OwnerBySeller)
+        );
+        assert_eq!(
+            move_follow_up(&seller, &mut mine, later, None, NOW),
+            Err(FollowUpMoveRefused::OwnerBySeller)
+        );
+        assert_eq!(
+            move_follow_up(&seller, &mut mine, NOW, Some(id(SELLER)), NOW),
+            Err(FollowUpMoveRefused::InThePast)
+        );
+        let mut theirs = enrollment(2, follow_up(30, Some(OTHER)));
+        let mut shared = enrollment(3, follow_up(30, None));
+        for other in [&mut theirs, &mut shared] {
+            assert_eq!(
+                move_follow_up(&seller, other, later, Some(id(SELLER)), NOW),
+                Err(FollowUpMoveRefused::NotTheirs)
+            );
+        }
+        let mut none = enrollment(4, None);
+        assert_eq!(
+            move_follow_up(&seller, &mut none, later, Some(id(SELLER)), NOW),
+            Err(FollowUpMoveRefused::NotTheirs)
+        );
+        // A manager hands another seller's follow-up to this seller, or shares it.
+        let boss = user(40, manager());
+        assert_eq!(
+            move_follow_up(&boss, &mut none, later, None, NOW),
+            Err(FollowUpMoveRefused::NoFollowUp)
+        );
+        assert_eq!(
+            move_follow_up(&boss, &mut theirs, later, Some(id(SELLER)), NOW).map(|f| f.owner),
+            Ok(Some(id(SELLER)))
+        );
+        assert_eq!(
+            move_follow_up(&boss, &mut theirs, later, None, NOW).map(|f| f.owner),
+            Ok(None)
+        );
+        assert_eq!(theirs.follow_up().and_then(|f| f.owner), None);
     }
 
     #[test]
