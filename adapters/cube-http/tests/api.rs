@@ -768,4 +768,27 @@ async fn a_follow_up_is_moved_by_its_seller_and_reassigned_by_a_manager() {
             .any(|i| i["enrollment"] == json!(enrollment)),
         "Ola's My Work has it now: {work}"
     );
+    // Moved to Thursday: no longer today's, but in Ola's coming week.
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&ola),
+            Some(json!({ "due": "2025-03-06T09:00:00Z" })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "Ola moves a follow-up that is now his own"
+    );
+    let (_, work) = app
+        .call(Method::GET, "/api/my-work", Some(&ola), None)
+        .await;
+    assert_eq!(work["personal"], json!([]), "{work}");
+    assert_eq!(work["coming"][0]["enrollment"], json!(enrollment), "{work}");
+    assert_eq!(
+        work["coming"][0]["follow_up"]["due"],
+        "2025-03-06T09:00:00Z"
+    );
 }

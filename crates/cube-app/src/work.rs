@@ -445,7 +445,8 @@ impl Cube {
     }
 
     /// My Work: the seller's personal follow-ups and the shared ones due by the end of today
-    /// (the organisation's local day), in the assignments they may work, overdue ones first.
+    /// (the organisation's local day), in the assignments they may work, overdue ones first;
+    /// and their own personal follow-ups of the coming week.
     pub async fn my_work(&self, who: impl Into<Acting<'_>>) -> AppResult<MyWork> {
         let now = self.now();
         let mut uow = self.begin_read().await?;
@@ -460,7 +461,7 @@ impl Cube {
             .map(Assignment::id)
             .collect();
         let follow_ups = uow
-            .follow_ups(&workable, user.id, MyWork::until(now, &zone))
+            .follow_ups(&workable, user.id, MyWork::horizon(now, &zone))
             .await?;
         Ok(MyWork::of(user.id, now, &zone, &follow_ups))
     }

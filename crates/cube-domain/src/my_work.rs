@@ -27,16 +27,33 @@ pub struct MyWorkItem {
     pub overdue: bool,
 }
 
-/// A seller's list for today: personal and shared follow-ups, overdue ones first.
+/// A seller's list for today: personal and shared follow-ups, overdue ones first, and their
+/// own personal follow-ups of the coming week.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MyWork {
     /// My personal follow-ups (overdue and due later today).
     pub personal: Vec<MyWorkItem>,
     /// Shared follow-ups (overdue and due later today).
     pub shared: Vec<MyWorkItem>,
+    /// My personal follow-ups after today, up to [`MyWork::COMING_DAYS`] local days ahead,
+    /// by due time (to plan the week, or move one without calling).
+    pub coming: Vec<MyWorkItem>,
 }
 
 impl MyWork {
+    /// How many local days after today the coming list covers.
+    pub const COMING_DAYS: i64 = 7;
+
+    /// The end of what My Work lists at `now`: the end of the [`MyWork::COMING_DAYS`]th
+    /// local day after today. A follow-up due at or after it is not listed.
+    pub fn horizon(now: OffsetDateTime, zone: &TimeZone) -> OffsetDateTime {
+        let today = zone.date_of(now);
+        let last = today
+            .checked_add(time::Duration::days(Self::COMING_DAYS))
+            .unwrap_or(today);
+        zone.days(today, last).1
+    }
+
     /// The end of the day My Work covers at `now`: the next local midnight in the
     /// organisation's time zone (in Oslo at 00:30 it is already the new day's end). A
     /// follow-up due at or after it is not today's work.
@@ -55,12 +72,13 @@ impl MyWork {
         enrollments: impl IntoIterator<Item = &'a Enrollment>,
     ) -> Self {
         let until = Self::until(now, zone);
+        let horizon = Self::horizon(now, zone);
         let mut work = Self::default();
         for enrollment in enrollments {
             let Some(follow_up) = enrollment.follow_up() else {
                 continue;
             };
-            if follow_up.due >= until {
+            if follow_up.due >= horizon {
                 continue;
             }
             let item = MyWorkItem {
@@ -70,13 +88,16 @@ impl MyWork {
                 follow_up,
                 overdue: follow_up.is_due(now),
             };
+            let today = follow_up.due < until;
             match follow_up.owner {
-                Some(owner) if owner == seller => work.personal.push(item),
+                Some(owner) if owner == seller && today => work.personal.push(item),
+                Some(owner) if owner == seller => work.coming.push(item),
                 Some(_) => {}
-                None => work.shared.push(item),
+                None if today => work.shared.push(item),
+                None => {}
             }
         }
-        for list in [&mut work.personal, &mut work.shared] {
+        for list in [&mut work.personal, &mut work.shared, &mut work.coming] {
             list.sort_by_key(|i| (i.follow_up.due, i.enrollment));
         }
         work
@@ -280,8 +301,32 @@ mod tests {
         };
         assert_eq!(ids(&work.personal), [(id(2), true), (id(1), false)]);
         assert_eq!(ids(&work.shared), [(id(3), true), (id(4), false)]);
+        assert_eq!(
+            ids(&work.coming),
+            [(id(7), false)],
+            "tomorrow's own follow-up is coming; a shared one is not listed before its day"
+        );
         let panel: Vec<EnrollmentId> = work.side_panel().iter().map(|i| i.enrollment).collect();
         assert_eq!(panel, [id(2), id(1), id(3)]);
+    }
+
+    #[test]
+    fn the_coming_list_is_my_next_seven_local_days() {
+        let utc = TimeZone::utc();
+        // NOW is 09:00 on 28 November: the week runs to the end of 5 December.
+        assert_eq!(MyWork::horizon(NOW, &utc), datetime!(2026-12-06 00:00 UTC));
+        let list = [
+            enrollment(1, follow_up(7 * 24 * 60, Some(SELLER))),
+            enrollment(2, follow_up(7 * 24 * 60 + 15 * 60, Some(SELLER))),
+            enrollment(3, follow_up(2 * 24 * 60, Some(OTHER))),
+        ];
+        let work = MyWork::of(id(SELLER), NOW, &utc, &list);
+        let coming: Vec<EnrollmentId> = work.coming.iter().map(|i| i.enrollment).collect();
+        assert_eq!(
+            coming,
+            [id(1)],
+            "5 December is in, 6 December and others' are not"
+        );
     }
 
     #[test]
@@ -465,6 +510,12 @@ mod tests {
                 prop_assert_eq!(item.overdue, item.follow_up.due <= NOW);
             }
             prop_assert!(work.personal.iter().all(|i| i.follow_up.owner == Some(seller)));
+            let horizon = MyWork::horizon(NOW, &TimeZone::utc());
+            for item in &work.coming {
+                prop_assert_eq!(item.follow_up.owner, Some(seller));
+                prop_assert!(item.follow_up.due >= until && item.follow_up.due < horizon);
+            }
+            prop_assert!(work.coming.windows(2).all(|w| w[0].follow_up.due <= w[1].follow_up.due));
             prop_assert!(work.shared.iter().all(|i| i.follow_up.is_shared()));
             for list in [&work.personal, &work.shared] {
                 prop_assert!(list.windows(2).all(|w| w[0].follow_up.due <= w[1].follow_up.due));

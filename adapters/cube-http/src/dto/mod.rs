@@ -501,6 +501,8 @@ pub struct MyWorkDto {
     pub personal: Vec<MyWorkItemDto>,
     /// Shared follow-ups.
     pub shared: Vec<MyWorkItemDto>,
+    /// My personal follow-ups of the coming week (after today, up to seven local days).
+    pub coming: Vec<MyWorkItemDto>,
 }
 
 impl From<&MyWork> for MyWorkDto {
@@ -508,6 +510,7 @@ impl From<&MyWork> for MyWorkDto {
         Self {
             personal: w.personal.iter().map(Into::into).collect(),
             shared: w.shared.iter().map(Into::into).collect(),
+            coming: w.coming.iter().map(Into::into).collect(),
         }
     }
 }
