@@ -221,6 +221,7 @@ const TABLE: &[Row] = &[
     row("owners",    "PUT /api/data-owners/{id}/fields",            "",                          SETUP),
     row("catalogue", "GET /api/data-owners/{id}/products",          "",                          SETUP),
     row("catalogue", "POST /api/data-owners/{id}/products",         "",                          SETUP),
+    row("catalogue", "PUT /api/products/{id}",                      "",                          SETUP),
     row("catalogue", "PUT /api/products/{id}/active",               "",                          SETUP),
     row("catalogue", "GET /api/data-owners/{id}/calendars",         "",                          SETUP),
     row("catalogue", "POST /api/data-owners/{id}/calendars",        "",                          SETUP),
@@ -498,6 +499,12 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             "currency": "NOK",
         })),
         ("PUT /api/products/{id}/active", _) => Some(json!({ "active": false })),
+        ("PUT /api/products/{id}", _) => Some(json!({
+            "name": "Matrix Pro",
+            "code": "MATRIX-PRO",
+            "unit_price": "599.00",
+            "currency": "NOK",
+        })),
         ("POST /api/data-owners/{id}/calendars", _) => Some(json!({ "name": "Matrix calendar" })),
         ("POST /api/data-owners/{id}/flows", _) => Some(small_flow()),
         ("PUT /api/flows/{id}/draft", _) => {

@@ -465,3 +465,71 @@ async fn a_window_of_dates_is_the_organisations_local_days() {
         "{problem}"
     );
 }
+
+/// A product is edited without touching what was sold: after a new list price the day's
+/// sales still read 3 × 499.00; another product's code is a 409, a bad price a 422, and a
+/// seller may not edit the catalogue.
+#[tokio::test]
+async fn editing_a_product_keeps_past_sales_at_their_price() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let product = app.world.products[0].id().to_string();
+    let uri = format!("/api/products/{product}");
+    let change = |code: &str, price: &str| json!({ "name": "Kontorpakke Pluss", "code": code, "unit_price": price, "currency": "NOK" });
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.seller),
+            Some(change("KP-2", "599.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, edited) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.manager),
+            Some(change("KP-2", "599.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["unit_price"], "599.00");
+    assert_eq!(edited["name"], "Kontorpakke Pluss");
+    let taken = app.world.products[1].code().to_owned();
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.manager),
+            Some(change(&taken, "599.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.manager),
+            Some(change("KP-2", "-1")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (_, report) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/assignments/{}/reports/sales?{WINDOW}",
+                app.assignment()
+            ),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        report["totals"],
+        json!([{ "currency": "NOK", "units": 3, "value": "1497.00" }]),
+        "sold at 499.00, whatever the list price is now"
+    );
+}

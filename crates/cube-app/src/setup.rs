@@ -262,6 +262,33 @@ impl Cube {
         Ok(product)
     }
 
+    /// Changes a product's name, code and list price (its currency too). What was sold keeps
+    /// the price it was sold at; offers and sales registered from now on take the new one. A
+    /// code another product of the data owner has is a conflict.
+    pub async fn update_product(
+        &self,
+        who: impl Into<Acting<'_>>,
+        product_id: ProductId,
+        change: NewProduct,
+    ) -> AppResult<Product> {
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let mut product = uow
+            .product(product_id)
+            .await?
+            .ok_or(AppError::NotFound("product"))?;
+        managed_owner(uow.as_mut(), &user, product.data_owner(), self.now().date()).await?;
+        product.edit(
+            Name::parse(&change.name)?,
+            &change.code,
+            change.unit_price,
+            Currency::parse(&change.currency)?,
+        )?;
+        uow.save_product(&product).await?;
+        uow.commit().await?;
+        Ok(product)
+    }
+
     /// Stops or resumes selling a product.
     pub async fn set_product_active(
         &self,

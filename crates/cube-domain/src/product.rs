@@ -183,4 +183,20 @@ impl Product {
     pub fn set_active(&mut self, active: bool) {
         self.active = active;
     }
+    /// Changes its name, code and list price under the rules of [`Product::new`]. Past sales
+    /// keep the price they were sold at: an outcome event holds its own copy of each line.
+    pub fn edit(
+        &mut self,
+        name: Name,
+        code: &str,
+        unit_price: Decimal,
+        currency: Currency,
+    ) -> Result<(), ProductError> {
+        let edited = Self::new(self.id, self.data_owner, name, code, unit_price, currency)?;
+        *self = Self {
+            active: self.active,
+            ..edited
+        };
+        Ok(())
+    }
 }

@@ -115,6 +115,36 @@ pub async fn create_product(
     Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
 }
 
+/// Changes a product's name, code and list price. Past sales keep the price they were sold
+/// at.
+#[utoipa::path(
+    put, path = "/api/products/{id}", tag = "setup",
+    params(("id" = Uuid, Path, description = "The product")),
+    request_body = NewProductRequest,
+    responses(
+        (status = 200, description = "The product as changed", body = ProductDto),
+        (status = 403, description = "The role may not set up the product's data owner, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another product of the data owner has the code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, code, price or currency", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn update_product(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ProductId>,
+    ApiJson(request): ApiJson<NewProductRequest>,
+) -> ApiResult<Json<ProductDto>> {
+    let change = NewProduct {
+        name: request.name,
+        code: request.code,
+        unit_price: request.unit_price,
+        currency: request.currency,
+    };
+    let product = state.cube.update_product(&actor.user, id, change).await?;
+    Ok(Json(ProductDto::from(&product)))
+}
+
 /// Stops or resumes selling a product.
 #[utoipa::path(
     put, path = "/api/products/{id}/active", tag = "setup",

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
             "/api/data-owners/{id}/products",
             get(catalogue::products).post(catalogue::create_product),
         )
+        .route("/api/products/{id}", put(catalogue::update_product))
         .route(
             "/api/products/{id}/active",
             put(catalogue::set_product_active),
@@ -131,7 +132,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         tokens::issue, tokens::revoke_current, tokens::revoke,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
         data_owners::set_fields, catalogue::products, catalogue::create_product,
-        catalogue::set_product_active, catalogue::calendars, catalogue::create_calendar,
+        catalogue::set_product_active, catalogue::update_product, catalogue::calendars, catalogue::create_calendar,
         catalogue::calendar,
         flows::create, flows::list, flows::draft, flows::update_draft, flows::version,
         flows::check, flows::publish, flows::copy,
