@@ -51,15 +51,28 @@ fn an_edit_changes_name_code_and_price_under_the_same_rules_and_keeps_it_stopped
     let mut product = product("POWER", 499).expect("valid");
     product.set_active(false);
     product
-        .edit(name("Power plan plus"), " POWER-2 ", Decimal::from(599), nok())
+        .edit(
+            name("Power plan plus"),
+            " POWER-2 ",
+            Decimal::from(599),
+            nok(),
+        )
         .expect("a valid edit");
     assert_eq!(product.code(), "POWER-2");
     assert_eq!(product.unit_price(), Decimal::from(599));
     assert_eq!(product.name().as_str(), "Power plan plus");
     assert!(!product.active(), "an edit does not resume selling");
     let before = product.clone();
-    assert!(product.edit(name("x"), "", Decimal::from(1), nok()).is_err());
-    assert!(product.edit(name("x"), "OK", Decimal::from(-1), nok()).is_err());
+    assert!(
+        product
+            .edit(name("x"), "", Decimal::from(1), nok())
+            .is_err()
+    );
+    assert!(
+        product
+            .edit(name("x"), "OK", Decimal::from(-1), nok())
+            .is_err()
+    );
     assert_eq!(product, before, "a refused edit changes nothing");
 }
 
