@@ -180,6 +180,7 @@ const TABLE: &[Row] = &[
     // not theirs to name, so "data owner not found", as for a data owner that does not exist.
     row("users",     "POST /api/users",                             "manager of the data owner", [Y, F, F, F, F, F, N, F]),
     row("users",     "PUT /api/users/{id}/active",                  "",                          ORG_ADMIN_ON_ID),
+    row("users",     "PUT /api/users/{id}/role",                    "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "own",                       ANYONE),
     // The policy lets managers work their data owners' assignments (DOMAIN.md names only
@@ -464,6 +465,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             "data_owners": [w.data_owner.id().to_string()],
         })),
         ("PUT /api/users/{id}/active", _) => Some(json!({ "active": false })),
+        ("PUT /api/users/{id}/role", _) => Some(json!({ "role": "seller" })),
         ("PUT /api/users/{id}/password", _) => Some(json!({ "password": NEW_PASSWORD })),
         ("POST /api/enrollments/{id}/outcomes", _) => {
             Some(json!({ "outcome": SalesFlow::O_NO_ANSWER.to_string() }))

@@ -2326,3 +2326,81 @@ async fn the_organisation_has_a_time_zone_its_admin_sets() {
         "an unknown field is refused"
     );
 }
+
+/// An admin changes a seller's role: to a manager of the organisation's data owner (who can
+/// then set it up), never without the scope the role needs, never their own role; a manager
+/// may not; another organisation's admin finds no such user.
+#[tokio::test]
+async fn an_admin_changes_a_users_role_with_its_scope() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let seller = &app.world.sellers[1];
+    let uri = format!("/api/users/{}/role", seller.id);
+    let owner = app.world.data_owner.id().to_string();
+    let as_manager = json!({ "role": "manager", "data_owners": [owner] });
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.manager),
+            Some(as_manager.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.other_admin),
+            Some(as_manager.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for (bad, why) in [
+        (
+            json!({ "role": "manager" }),
+            "a manager without data owners",
+        ),
+        (
+            json!({ "role": "client" }),
+            "a client user without a client",
+        ),
+        (
+            json!({ "role": "seller", "data_owners": [owner] }),
+            "a seller with data owners",
+        ),
+    ] {
+        let (status, problem) = app.call(Method::PUT, &uri, Some(&t.admin), Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {problem}");
+    }
+    let own = format!("/api/users/{}/role", app.world.admin.id);
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &own,
+            Some(&t.admin),
+            Some(json!({ "role": "seller" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, user) = app
+        .call(Method::PUT, &uri, Some(&t.admin), Some(as_manager))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["role"], "manager");
+    assert_eq!(user["data_owners"], json!([owner]));
+    let token = app.login(&seller.email.to_string()).await;
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/data-owners/{owner}/products"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the new manager sets up the data owner: {body}"
+    );
+}

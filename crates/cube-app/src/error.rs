@@ -173,6 +173,9 @@ pub enum AccountError {
     /// An admin deactivating themselves (the organisation could be left without one).
     #[error("you cannot deactivate yourself")]
     DeactivateSelf,
+    /// An admin changing their own role (the organisation could be left without one).
+    #[error("you cannot change your own role; ask another admin")]
+    ChangeOwnRole,
     /// A token's lifetime is zero or negative.
     #[error("a token's lifetime must be more than zero")]
     TokenLifetimeNotPositive,

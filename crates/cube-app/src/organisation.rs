@@ -136,6 +136,39 @@ impl Cube {
         Ok(user)
     }
 
+    /// Changes a user's role, with the scope it needs (a manager's data owners, a client
+    /// user's client; `Role::scoped` refuses a scope the role does not take). Admins only, not
+    /// their own role; the data owners must be the organisation's. The user's next request is
+    /// judged by the new role (every request reads the user).
+    pub async fn set_user_role(
+        &self,
+        who: impl Into<Acting<'_>>,
+        user_id: UserId,
+        role: RoleKind,
+        data_owners: BTreeSet<DataOwnerId>,
+        client: Option<ClientId>,
+    ) -> AppResult<User> {
+        let mut uow = self.begin().await?;
+        let admin = acting(uow.as_mut(), who.into()).await?;
+        let mut user = user_of_organisation(uow.as_mut(), &admin, user_id).await?;
+        access::authorize(&admin, Permission::ManageOrganisation, self.now().date())
+            .map_err(|e| AppError::access(e, "user"))?;
+        if user.id == admin.id {
+            return Err(AccountError::ChangeOwnRole.into());
+        }
+        let role = Role::scoped(role, data_owners, client)?;
+        for owner in role.data_owners().into_iter().flatten() {
+            uow.data_owner(*owner)
+                .await?
+                .filter(|o| o.organisation() == admin.organisation)
+                .ok_or(AppError::NotFound("data owner"))?;
+        }
+        user.role = role;
+        uow.save_user(&user).await?;
+        uow.commit().await?;
+        Ok(user)
+    }
+
     /// The users of the admin's organisation.
     pub async fn users(&self, who: impl Into<Acting<'_>>) -> AppResult<Vec<User>> {
         let mut uow = self.begin_read().await?;

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{id}/active", put(users::set_active))
+        .route("/api/users/{id}/role", put(users::set_role))
         .route("/api/users/{id}/password", put(users::set_password))
         .route("/api/tokens", post(tokens::issue))
         .route("/api/tokens/current", delete(tokens::revoke_current))
@@ -128,7 +129,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
 #[openapi(
     paths(
         organisation::get, organisation::update,
-        users::list, users::create, users::set_active, users::set_password,
+        users::list, users::create, users::set_active, users::set_role, users::set_password,
         tokens::issue, tokens::revoke_current, tokens::revoke,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
         data_owners::set_fields, catalogue::products, catalogue::create_product,
@@ -144,7 +145,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         customers::records::DatasetDto,
         reports::performance::LimitMetricDto, reports::performance::LimitModeDto,
         organisation::OrganisationDto, organisation::OrganisationChangeRequest,
-        users::UserAccountDto, users::NewUserRequest, users::ActiveRequest,
+        users::UserAccountDto, users::NewUserRequest, users::ActiveRequest, users::RoleRequest,
         users::PasswordRequest,
         tokens::IssueTokenRequest, tokens::IssuedTokenDto,
         data_owners::NewDataOwnerRequest, data_owners::DataOwnerDto, data_owners::ControllerDto,

@@ -187,6 +187,56 @@ pub async fn set_active(
     Ok(Json(UserAccountDto::from(&user)))
 }
 
+/// A user's new role, with its scope.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    /// `admin`, `manager`, `seller` or `client`.
+    pub role: RoleDto,
+    /// For managers (at least one), nobody else: the data owners they manage.
+    #[serde(default)]
+    pub data_owners: Vec<Uuid>,
+    /// For client users (required), nobody else: the client they represent.
+    #[serde(default)]
+    pub client: Option<Uuid>,
+}
+
+/// Changes a user's role (admins; not their own). A manager needs data owners of the
+/// organisation, a client user a client; no other role takes either.
+#[utoipa::path(
+    put, path = "/api/users/{id}/role", tag = "setup",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = RoleRequest,
+    responses(
+        (status = 200, description = "The user with the new role", body = UserAccountDto),
+        (status = 403, description = "Only admins manage users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user or data owner (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "One's own role, or a scope the role does not take or lacks", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn set_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<UserId>,
+    ApiJson(request): ApiJson<RoleRequest>,
+) -> ApiResult<Json<UserAccountDto>> {
+    let user = state
+        .cube
+        .set_user_role(
+            &actor.user,
+            id,
+            request.role.into(),
+            request
+                .data_owners
+                .into_iter()
+                .map(DataOwnerId::from_uuid)
+                .collect(),
+            request.client.map(ClientId::from_uuid),
+        )
+        .await?;
+    Ok(Json(UserAccountDto::from(&user)))
+}
+
 /// Sets a password: one's own, or any user's of the organisation as an admin. Every token
 /// of that user is revoked, the caller's own included when it is their password.
 #[utoipa::path(
