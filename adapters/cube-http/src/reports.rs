@@ -29,6 +29,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use cube_app::reports::{SalesOverview, Window};
+use cube_domain::access::User;
 use cube_domain::ids::AssignmentId;
 use cube_domain::reports::{ActivitySummary, CustomerStatusReport, OutcomeDistribution, Ratio};
 use cube_domain::time_zone::TimeZone;
@@ -158,6 +159,12 @@ fn parse_bound(name: &str, raw: &str, zone: &TimeZone) -> ApiResult<OffsetDateTi
 }
 
 impl WindowQuery {
+    /// [`WindowQuery::window`] in `user`'s organisation's time zone, by the cube's clock.
+    pub(crate) async fn window_for(&self, cube: &cube_app::Cube, user: &User) -> ApiResult<Window> {
+        let zone = cube.time_zone_of(user).await?;
+        self.window(cube.now(), &zone)
+    }
+
     /// The window asked for; a missing `from` or `to` defaults to the start or end of today
     /// in the organisation's time zone by `now`, the cube's clock.
     pub(crate) fn window(&self, now: OffsetDateTime, zone: &TimeZone) -> ApiResult<Window> {
@@ -515,10 +522,7 @@ pub async fn activity(
         .activity_report(
             &actor.user,
             id,
-            query.window(
-                state.cube.now(),
-                &state.cube.time_zone_of(&actor.user).await?,
-            )?,
+            query.window_for(&state.cube, &actor.user).await?,
         )
         .await?;
     Ok(Json(ActivityReportDto::new(
@@ -549,10 +553,7 @@ pub async fn outcomes(
         .outcome_report(
             &actor.user,
             id,
-            query.window(
-                state.cube.now(),
-                &state.cube.time_zone_of(&actor.user).await?,
-            )?,
+            query.window_for(&state.cube, &actor.user).await?,
         )
         .await?;
     Ok(Json(OutcomeReportDto::from(&r)))
@@ -580,10 +581,7 @@ pub async fn sales(
         .sales_report(
             &actor.user,
             id,
-            query.window(
-                state.cube.now(),
-                &state.cube.time_zone_of(&actor.user).await?,
-            )?,
+            query.window_for(&state.cube, &actor.user).await?,
         )
         .await?;
     Ok(Json(SalesReportDto::from(&r)))

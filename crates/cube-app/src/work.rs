@@ -65,6 +65,27 @@ fn registrar(user: &User) -> Registrar {
 }
 
 impl Cube {
+    /// The enrollment `id` and its assignment, for `user` to work on at `now`: an unknown
+    /// enrollment, another organisation's, or one in an assignment the user may not work
+    /// (hidden from them) is "customer not found".
+    async fn enrollment_to_work(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &User,
+        id: EnrollmentId,
+        now: OffsetDateTime,
+    ) -> AppResult<(Enrollment, Assignment)> {
+        let enrollment = uow
+            .enrollment(id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let assignment = self
+            .assignment_for(uow, user, enrollment.assignment(), Need::Work, now)
+            .await
+            .map_err(|e| not_found_as(e, "customer"))?;
+        Ok((enrollment, assignment))
+    }
+
     /// Hands the seller the next right customer and reserves it for the assignment's lease:
     /// first a customer the seller already holds (a crashed browser resumes where it was),
     /// then `queue`'s order. `Ok(None)` when nobody is ready. Refused when a hard-stop
@@ -122,19 +143,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let enrollment = uow
-            .enrollment(enrollment_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
-        self.assignment_for(
-            uow.as_mut(),
-            &user,
-            enrollment.assignment(),
-            Need::Work,
-            now,
-        )
-        .await
-        .map_err(|e| not_found_as(e, "customer"))?;
+        let (enrollment, _) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
         my_work::check_history(&user, &enrollment, now)?;
         Ok(uow.events_of(enrollment_id).await?)
     }
@@ -156,20 +167,9 @@ impl Cube {
             cube_domain::time_bounds::checked_time("due", cube_domain::instant::truncate(due))?;
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut enrollment = uow
-            .enrollment(enrollment_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
-        let assignment = self
-            .assignment_for(
-                uow.as_mut(),
-                &user,
-                enrollment.assignment(),
-                Need::Work,
-                now,
-            )
-            .await
-            .map_err(|e| not_found_as(e, "customer"))?;
+        let (mut enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
         if let Some(Some(owner)) = owner {
             let named = crate::user_of_organisation(uow.as_mut(), &user, owner).await?;
             let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
@@ -200,20 +200,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut enrollment = uow
-            .enrollment(enrollment_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
-        let assignment = self
-            .assignment_for(
-                uow.as_mut(),
-                &user,
-                enrollment.assignment(),
-                Need::Work,
-                now,
-            )
-            .await
-            .map_err(|e| not_found_as(e, "customer"))?;
+        let (mut enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
         my_work::check_take(&user, &enrollment)?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
@@ -240,19 +229,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut enrollment = uow
-            .enrollment(enrollment_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
-        self.assignment_for(
-            uow.as_mut(),
-            &user,
-            enrollment.assignment(),
-            Need::Work,
-            now,
-        )
-        .await
-        .map_err(|e| not_found_as(e, "customer"))?;
+        let (mut enrollment, _) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
         if enrollment.release(user.id) {
             uow.update_enrollment(&enrollment).await?;
             uow.commit().await?;
@@ -275,20 +254,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let enrollment = uow
-            .enrollment(enrollment_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
-        let assignment = self
-            .assignment_for(
-                uow.as_mut(),
-                &user,
-                enrollment.assignment(),
-                Need::Work,
-                now,
-            )
-            .await
-            .map_err(|e| not_found_as(e, "customer"))?;
+        let (enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
         let key = idempotency_key.map(|key| IdempotencyKey {
             key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),

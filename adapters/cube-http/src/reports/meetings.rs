@@ -97,12 +97,12 @@ pub async fn meetings(
     ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<MeetingQuery>,
 ) -> ApiResult<Json<Vec<MeetingRowDto>>> {
-    let zone = state.cube.time_zone_of(&actor.user).await?;
     let window = WindowQuery {
         from: query.from,
         to: query.to,
     }
-    .window(state.cube.now(), &zone)?;
+    .window_for(&state.cube, &actor.user)
+    .await?;
     if query
         .q
         .as_ref()

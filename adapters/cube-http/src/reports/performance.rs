@@ -288,10 +288,7 @@ pub async fn performance(
         .cube
         .performance_across(
             &actor.user,
-            query.window(
-                state.cube.now(),
-                &state.cube.time_zone_of(&actor.user).await?,
-            )?,
+            query.window_for(&state.cube, &actor.user).await?,
         )
         .await?;
     Ok(Json(PerformanceReportDto::from(&report)))
