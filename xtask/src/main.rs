@@ -8,11 +8,13 @@
 //!   the OpenAPI check).
 //! - `api-fuzz`: the OpenAPI document checked by schemathesis against the running server.
 //! - `bench [NAME]`: the benchmarks whose figures go into `docs/performance.md`.
+//! - `load [FLAGS]`: simulated sellers against one or two server processes.
 //! - `walls`: the architecture rules between workspace crates.
 //! - `pg`: find or start a throwaway PostgreSQL and print its `DATABASE_URL`.
 
 mod api_fuzz;
 mod bench;
+mod load;
 mod postgres;
 mod test;
 mod walls;
@@ -34,6 +36,9 @@ commands:
   bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage and http take
                    `--store postgres|sqlite`, postgres the default and needing PostgreSQL;
                    http needs wrk)
+  load [FLAGS]     simulated sellers at a human pace against one or two server processes
+                   on PostgreSQL: --sellers 1000,2500,5000,10000 --processes 2 --secs 60
+                   --think 20 [--customers N]; prints the largest step with p99 < 100 ms
   walls            check the architecture rules between workspace crates
   pg               find or start a throwaway PostgreSQL, print DATABASE_URL, wait for Enter";
 
@@ -92,6 +97,7 @@ fn dispatch(args: &[String]) -> Outcome {
     match command.as_str() {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "load" => load::run(rest),
         "api-fuzz" => api_fuzz::run(rest),
         "walls" => {
             no_arguments(command, rest)?;

@@ -25,7 +25,9 @@
 //!   time is cleared so every slice starts alike.
 //!
 //! Each pair is measured in slices in the order ours, raw, raw, ours (so a drift of the
-//! machine's load cancels), after a warm-up of each. Then the status report, the 30-day outcome
+//! machine's load cancels), after a warm-up of each. At 8 and 32 sellers the raw cycle runs
+//! again with the report counters' triggers on and off (on, off, off, on): what the counters
+//! cost a cycle. Then the status report, the 30-day outcome
 //! report and hit analysis (on `industry`) through the port, median of several runs, and a
 //! 100,000-row `import_batch` of fresh customers into a second assignment (cancelled, and
 //! reported as not done, after `CUBE_BENCH_IMPORT_LIMIT_SECS`, default 120). The results are
@@ -276,6 +278,8 @@ struct Report {
     machine: Vec<(String, String)>,
     load: Vec<(String, String, Duration)>,
     paths: Vec<PathRow>,
+    /// The raw cycle with the report counters' triggers on and off, per level.
+    counters: Vec<(usize, Sample, Sample)>,
     reports: Vec<Timed>,
     import: Option<Imported>,
     notes: Vec<String>,
@@ -412,6 +416,15 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
             );
             report.paths.push(row);
         }
+    }
+    for sellers in [8, 32] {
+        let (with, without) = counters_share(&shared, sellers, config.slice).await?;
+        eprintln!(
+            "  raw cycle at {sellers} sellers: counters on {:.0}/s, off {:.0}/s",
+            with.throughput(),
+            without.throughput()
+        );
+        report.counters.push((sellers, with, without));
     }
 
     // The import, into the second assignment, within a time limit.
@@ -1334,6 +1347,51 @@ async fn measure(
     })
 }
 
+/// The report counters' triggers a cycle fires (issue 19: "if you keep triggers, show they
+/// cost less than a third of the cycle").
+const COUNTER_TRIGGERS: [(&str, &str); 3] = [
+    ("outcome_events", "outcome_events_roll_up"),
+    ("event_product_lines", "event_product_lines_roll_up"),
+    ("enrollments", "enrollments_count_changed"),
+];
+
+async fn counter_triggers(shared: &Shared, enabled: bool) -> BenchResult<()> {
+    let verb = if enabled { "ENABLE" } else { "DISABLE" };
+    for (table, trigger) in COUNTER_TRIGGERS {
+        sqlx::query(AssertSqlSafe(format!(
+            "ALTER TABLE {table} {verb} TRIGGER {trigger}"
+        )))
+        .execute(&shared.pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The raw cycle at one level with the counters' triggers on and off, in the order on, off,
+/// off, on (a drift of the machine's load cancels). The triggers are on again afterwards,
+/// whatever happened; the counters are then behind the events of the "off" slices, which
+/// nothing later in the bench reads (the reports were timed before).
+async fn counters_share(
+    shared: &Arc<Shared>,
+    sellers: usize,
+    slice: Duration,
+) -> BenchResult<(Sample, Sample)> {
+    let mut with = Sample::default();
+    let mut without = Sample::default();
+    for enabled in [true, false, false, true] {
+        counter_triggers(shared, enabled).await?;
+        let sample = run_slice(shared, Work::Cycle, Path::Raw, sellers, slice).await;
+        reset(shared, Work::Cycle).await?;
+        if enabled {
+            with.merge(sample);
+        } else {
+            without.merge(sample);
+        }
+    }
+    counter_triggers(shared, true).await?;
+    Ok((with, without))
+}
+
 /// After a slice of the cycle: customers who got NoAnswer are ready again, so every slice
 /// starts with the same pool front.
 async fn reset(shared: &Shared, work: Work) -> BenchResult<()> {
@@ -1815,6 +1873,28 @@ impl Report {
                         sample.errors
                     );
                 }
+            }
+        }
+
+        if !self.counters.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### What the report counters cost the cycle (raw, their triggers on and off)\n\n\
+                 | Sellers | Counters on /s | Counters off /s | Share of the cycle | On p99 | Off p99 |\n\
+                 |---:|---:|---:|---:|---:|---:|"
+            );
+            for (sellers, with, without) in &self.counters {
+                // The share of a cycle's time the counters take: 1 - on/off.
+                let share = 1.0 - with.throughput() / without.throughput();
+                let _ = writeln!(
+                    out,
+                    "| {sellers} | {:.0} | {:.0} | {:.0}% | {} | {} |",
+                    with.throughput(),
+                    without.throughput(),
+                    100.0 * share,
+                    ms(with.percentile(99.0)),
+                    ms(without.percentile(99.0)),
+                );
             }
         }
 

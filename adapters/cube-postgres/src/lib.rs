@@ -53,7 +53,8 @@ pub mod statements {
 pub use unit::PgUnitOfWork;
 
 use async_trait::async_trait;
-use cube_domain::ports::{ReadUnit, Store, StoreError, UnitOfWork};
+use cube_domain::access::User;
+use cube_domain::ports::{AccessToken, ReadUnit, Store, StoreError, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -156,5 +157,13 @@ impl Store for PgStore {
             .await
             .map_err(error::store_error)?;
         Ok(Box::new(PgUnitOfWork::new(tx)))
+    }
+
+    /// One statement on the pool, no transaction: authentication is one round trip.
+    async fn token_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, User)>, StoreError> {
+        repos::token_holder(&self.pool, token_hash).await
     }
 }

@@ -5,7 +5,8 @@
 use crate::error::store_error;
 use crate::unit::{SqliteUnit, Writer};
 use async_trait::async_trait;
-use cube_domain::ports::{ReadUnit, Store, StoreError, UnitOfWork};
+use cube_domain::access::User;
+use cube_domain::ports::{AccessToken, ReadUnit, Store, StoreError, UnitOfWork};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -368,6 +369,14 @@ impl Store for SqliteStore {
             .await
             .map_err(store_error)?;
         Ok(Box::new(SqliteUnit::new(tx)))
+    }
+
+    /// One statement on a reader, no transaction: authentication is one round trip.
+    async fn token_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, User)>, StoreError> {
+        crate::repos::token_holder(&self.pool, token_hash).await
     }
 }
 

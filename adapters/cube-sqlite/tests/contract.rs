@@ -8,7 +8,10 @@ mod common;
 
 use async_trait::async_trait;
 use common::TempDb;
-use cube_domain::ports::{Handout, NextCustomerRequest, ReadUnit, Store, StoreError, UnitOfWork};
+use cube_domain::access::User;
+use cube_domain::ports::{
+    AccessToken, Handout, NextCustomerRequest, ReadUnit, Store, StoreError, UnitOfWork,
+};
 use cube_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -34,6 +37,13 @@ impl Store for FileStore {
         request: &NextCustomerRequest,
     ) -> Result<Option<Handout>, StoreError> {
         self.store.reserve_next(request).await
+    }
+
+    async fn token_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, User)>, StoreError> {
+        self.store.token_holder(token_hash).await
     }
 }
 

@@ -172,9 +172,10 @@ enum Command {
         #[arg(long, default_value_t = 1_000,
               value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         customers: u32,
-        /// Demo sellers (`seller1@demo.example.com`, …).
+        /// Demo sellers (`seller1@demo.example.com`, …); `cargo xtask load` asks for
+        /// thousands.
         #[arg(long, default_value_t = 2,
-              value_parser = clap::value_parser!(u32).range(1..=1000))]
+              value_parser = clap::value_parser!(u32).range(1..=20_000))]
         sellers: u32,
     },
 }

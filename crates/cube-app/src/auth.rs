@@ -172,14 +172,10 @@ impl Cube {
     /// revoked token or a deactivated user.
     pub async fn authenticate(&self, token_hash: &str) -> AppResult<(User, AccessToken)> {
         let now = self.now();
-        let mut uow = self.begin_read().await?;
-        let token = uow
-            .token(token_hash)
-            .await?
-            .filter(|t| t.is_valid_at(now))
-            .ok_or(AppError::Unauthenticated)?;
-        let user = actor(uow.as_mut(), token.user).await?;
-        Ok((user, token))
+        match self.store.token_holder(token_hash).await? {
+            Some((token, user)) if token.is_valid_at(now) && user.active => Ok((user, token)),
+            _ => Err(AppError::Unauthenticated),
+        }
     }
 
     /// Revokes one of the acting user's own tokens (logout), or any token of the

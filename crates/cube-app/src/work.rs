@@ -261,12 +261,10 @@ impl Cube {
             key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),
         });
-        if let Some(key) = &key
-            && let Some(first) =
-                replay(uow.as_mut(), &assignment, user.id, key, &enrollment).await?
-        {
-            return Ok(first);
-        }
+        // The key's check is folded into the event's insert (a unique index): a request that
+        // goes through pays no lookup. Only a registration that fails may be the retry of
+        // one that went through (the key taken, or the customer moved on by the first) and
+        // looks for the first result.
         let result = self
             .register_in(
                 uow.as_mut(),
@@ -278,30 +276,32 @@ impl Cube {
                 now,
             )
             .await;
-        match result {
-            Ok(registered) => {
+        match (result, key) {
+            (Ok(registered), _) => {
                 uow.commit().await?;
                 Ok(registered)
             }
-            // A concurrent retry with the same key won the race: answer with its result. Only
-            // that rule: another duplicate (a taken event or meeting id) is no retry of ours.
-            Err(AppError::Store(StoreError::Duplicate(UniqueRule::IdempotencyKey)))
-                if key.is_some() =>
-            {
+            (Err(error), Some(key)) => {
+                // A failed statement may have left the unit unusable: read in a new one.
                 drop(uow);
-                let mut uow = self.begin().await?;
-                let Some(key) = &key else {
-                    return Err(AppError::Store(StoreError::Conflict(
-                        "idempotency key raced".into(),
-                    )));
-                };
-                replay(uow.as_mut(), &assignment, user.id, key, &enrollment)
-                    .await?
-                    .ok_or(AppError::Store(StoreError::Conflict(
-                        "idempotency key raced".into(),
-                    )))
+                let mut read = self.begin_read().await?;
+                match replay(read.as_mut(), &assignment, user.id, &key, &enrollment).await? {
+                    Some(first) => Ok(first),
+                    // The unique index refused the key, yet its event is not there: the
+                    // first registration was rolled back in between. Ask for a retry.
+                    None if matches!(
+                        error,
+                        AppError::Store(StoreError::Duplicate(UniqueRule::IdempotencyKey))
+                    ) =>
+                    {
+                        Err(AppError::Store(StoreError::Conflict(
+                            "idempotency key raced".into(),
+                        )))
+                    }
+                    None => Err(error),
+                }
             }
-            Err(error) => Err(error),
+            (Err(error), None) => Err(error),
         }
     }
 

@@ -5,12 +5,33 @@
 //! the insert waits for it and then skips).
 
 use crate::PgUnitOfWork;
-use crate::codec::{get, parse_token_kind, token_kind_text};
+use crate::codec::{get, get_json, parse_token_kind, token_kind_text};
+use crate::error::store_error;
 use async_trait::async_trait;
+use cube_domain::access::User;
 use cube_domain::ids::UserId;
 use cube_domain::ports::CredentialWrites;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError, UniqueRule};
+use sqlx::PgPool;
 use sqlx::postgres::PgRow;
+
+/// The token and its user in one statement, outside any transaction (`Store::token_holder`).
+pub(crate) async fn token_holder(
+    pool: &PgPool,
+    token_hash: &str,
+) -> Result<Option<(AccessToken, User)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT t.token_hash, t.user_id, t.kind, t.created_at, t.expires_at, u.data
+         FROM access_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    row.map(|row| Ok((token_from_row(&row)?, get_json(&row, "data")?)))
+        .transpose()
+}
 
 fn token_from_row(row: &PgRow) -> Result<AccessToken, StoreError> {
     let kind: String = get(row, "kind")?;

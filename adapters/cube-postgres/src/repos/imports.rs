@@ -42,21 +42,39 @@ CREATE TEMPORARY TABLE cube_import_rows (
 const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text) \
      FROM STDIN (FORMAT csv)";
 
-/// For each staged row, the existing customer it matches, if any.
+/// For each staged row, the existing customer it matches, if any: the oldest of the data
+/// owner's customers with its external id, else with the first of its phones that any has.
+///
+/// Each row probes the indexes (a `LATERAL` per row): right after a large import the
+/// planner's statistics still see the data owner as small, and a join it plans from them
+/// reads every customer of the owner once per chunk (external ids) or once per row (phones:
+/// the owner index `BitmapAnd`ed with the phone index, 3 s a chunk at 30,000 customers). The
+/// phone probe reads the phone index alone (`OFFSET 0` keeps the owner's condition out of
+/// it), then keeps the owner's customers.
 const MATCH: &str = "
 WITH by_external AS (
-    SELECT DISTINCT ON (i.n) i.n, c.id
+    SELECT i.n, c.id
     FROM cube_import_rows i
-    JOIN customers c ON c.data_owner_id = $1 AND c.external_id = i.external_id
-    ORDER BY i.n, c.seq
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM customers c
+        WHERE c.data_owner_id = $1 AND c.external_id = i.external_id
+        ORDER BY c.seq LIMIT 1
+    ) c
+    WHERE i.external_id IS NOT NULL
 ), phones AS (
     SELECT i.n, p.phone, p.pos
     FROM cube_import_rows i CROSS JOIN unnest(i.phones) WITH ORDINALITY AS p (phone, pos)
 ), by_phone AS (
     SELECT DISTINCT ON (p.n) p.n, c.id
     FROM phones p
-    JOIN customers c ON c.data_owner_id = $1 AND c.phones @> ARRAY[p.phone]
-    ORDER BY p.n, p.pos, c.seq
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.seq
+        FROM (SELECT id, seq, data_owner_id FROM customers
+              WHERE phones @> ARRAY[p.phone] OFFSET 0) c
+        WHERE c.data_owner_id = $1
+        ORDER BY c.seq LIMIT 1
+    ) c
+    ORDER BY p.n, p.pos
 )
 SELECT i.n, COALESCE(e.id, ph.id) AS existing
 FROM cube_import_rows i

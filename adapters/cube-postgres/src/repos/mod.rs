@@ -21,6 +21,7 @@ mod reports;
 mod time_entries;
 mod users;
 
+pub(crate) use credentials::token_holder;
 pub(crate) use enrollments::enrollment_from_row;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 pub use outcome_log::APPEND_EVENT;

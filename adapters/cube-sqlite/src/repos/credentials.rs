@@ -5,15 +5,37 @@
 
 use super::execute;
 use crate::codec::{
-    col, id_text, opt_time_ns, parse_id, parse_token_kind, time_from_ns, time_ns, token_kind_text,
+    col, doc_of, id_text, opt_time_ns, parse_id, parse_token_kind, time_from_ns, time_ns,
+    token_kind_text,
 };
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
+use cube_domain::access::User;
 use cube_domain::ids::UserId;
 use cube_domain::ports::CredentialWrites;
 use cube_domain::ports::{AccessToken, CredentialRepository, StoreError};
+use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteRow;
+
+/// The token and its user in one statement on a reader, outside any transaction
+/// (`Store::token_holder`).
+pub(crate) async fn token_holder(
+    pool: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<(AccessToken, User)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT t.token_hash, t.user_id, t.kind, t.created_at, t.expires_at, u.doc \
+         FROM access_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = ?",
+    )
+    .bind(token_hash.to_owned())
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    row.map(|row| Ok((token_from_row(&row)?, doc_of(&row, "user")?)))
+        .transpose()
+}
 
 fn token_from_row(row: &SqliteRow) -> Result<AccessToken, StoreError> {
     let user: String = col(row, "user_id")?;

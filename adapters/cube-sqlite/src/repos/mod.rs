@@ -20,6 +20,7 @@ mod reports;
 mod time_entries;
 mod users;
 
+pub(crate) use credentials::token_holder;
 pub(crate) use customers::fill_search_text;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 pub use outcome_log::{APPEND_EVENT, APPEND_PRODUCT_LINE};

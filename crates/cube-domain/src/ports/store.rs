@@ -22,6 +22,7 @@ use crate::ids::{
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::OutcomeEvent;
+use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
 use crate::product::Product;
 use crate::queue::Tier;
@@ -227,6 +228,22 @@ pub trait Store: Send + Sync {
         let handout = uow.reserve_next(request).await?;
         uow.commit().await?;
         Ok(handout)
+    }
+
+    /// The token `token_hash` and the user it belongs to, as committed: what authentication
+    /// reads on every request. Expired or not, active user or not: the caller checks. The
+    /// default reads both in a read unit; a SQL store answers with one statement outside
+    /// any transaction (one statement reads one snapshot), saving the unit's begin and end
+    /// on every request.
+    async fn token_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, User)>, StoreError> {
+        let mut uow = self.begin_read().await?;
+        let Some(token) = uow.token(token_hash).await? else {
+            return Ok(None);
+        };
+        Ok(uow.user(token.user).await?.map(|user| (token, user)))
     }
 }
 

@@ -118,6 +118,7 @@ macro_rules! store_contract_tests {
                 delete_tokens_of_counts_and_spares_other_users,
                 dropped_unit_of_work_rolls_back_credentials,
                 expired_tokens_are_still_returned,
+                token_holder_reads_the_committed_token_and_its_user,
                 organisations_are_listed_by_id,
                 flow_drafts_are_listed_per_data_owner,
                 customers_after_pages_oldest_first,

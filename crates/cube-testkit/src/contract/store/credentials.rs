@@ -248,3 +248,53 @@ pub async fn expired_tokens_are_still_returned(store: SharedStore) {
     );
     assert!(read.is_some_and(|t| !t.is_valid_at(at(0))));
 }
+
+/// `Store::token_holder` reads a token with its user as committed: the user as stored
+/// (a deactivated one too: the caller checks), an expired token too, `None` for an unknown
+/// hash, and nothing of a unit that was dropped. (Not called while a unit is open: a store
+/// with one connection would wait for it.)
+pub async fn token_holder_reads_the_committed_token_and_its_user(store: SharedStore) {
+    let s = setup(store.as_ref(), 0).await;
+    let (me, other) = (&s.world.sellers[0], &s.world.sellers[1]);
+    let session = token(1, me.id, TokenKind::Session, at(0), Some(at(60)));
+    let expired = token(2, other.id, TokenKind::Api, at(0), Some(at(1)));
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_token(&session).await.expect("insert");
+    uow.insert_token(&expired).await.expect("insert");
+    uow.commit().await.expect("commit");
+
+    assert_eq!(
+        store.token_holder(&session.token_hash).await.expect("read"),
+        Some((session.clone(), me.clone())),
+        "token_holder MUST return the token and the user it belongs to"
+    );
+    assert_eq!(
+        store.token_holder(&expired.token_hash).await.expect("read"),
+        Some((expired.clone(), other.clone())),
+        "token_holder MUST return an expired token too: expiry is the caller's check"
+    );
+    assert_eq!(store.token_holder(&hash(3)).await.expect("read"), None);
+
+    let mut deactivated = other.clone();
+    deactivated.active = false;
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_user(&deactivated).await.expect("save");
+    uow.commit().await.expect("commit");
+    assert_eq!(
+        store.token_holder(&expired.token_hash).await.expect("read"),
+        Some((expired, deactivated)),
+        "token_holder MUST return the user as stored, deactivated or not"
+    );
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_token(&token(4, me.id, TokenKind::Api, at(0), None))
+        .await
+        .expect("insert");
+    drop(uow);
+    assert_eq!(
+        store.token_holder(&hash(4)).await.expect("read"),
+        None,
+        "a dropped unit's token MUST NOT be found"
+    );
+}
