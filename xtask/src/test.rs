@@ -2,7 +2,8 @@
 //!
 //! Steps, in order, stopping at the first failure: fmt, clippy, walls, PostgreSQL, tests
 //! (nextest when installed, else `cargo test`), doc tests, and — when the whole workspace is
-//! tested — the OpenAPI check (`api-fuzz`). A throwaway PostgreSQL cluster
+//! tested — the published crates' checks (every example runs, `cargo doc` without a warning,
+//! `cargo package` offline: issue 20) and the OpenAPI check (`api-fuzz`). A throwaway PostgreSQL cluster
 //! started for the tests is stopped when the gate ends, whether it passed or not.
 
 use crate::{Failure, Outcome, cargo, postgres, run_step, walls};
@@ -64,6 +65,7 @@ pub fn run(args: &[String]) -> Outcome {
 
     drop(database);
     if selection.is_empty() {
+        published_crates()?;
         crate::api_fuzz::run(&[])?;
     }
     println!("==> all checks passed");
@@ -77,6 +79,56 @@ fn nextest_available() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// The crates published for teams that embed Cube: the domain, the use cases, the test kit.
+const PUBLISHED: [&str; 3] = ["cube-domain", "cube-app", "cube-testkit"];
+
+/// What a team that embeds Cube relies on: each published crate's examples run (they use
+/// only public API), its documentation builds without a warning (broken intra-doc links
+/// included), and the three package together, offline.
+fn published_crates() -> Outcome {
+    let root = crate::repo_root();
+    for (package, example) in examples(&root)? {
+        run_step(
+            &format!("example {package}/{example}"),
+            &mut cargo(&["run", "--quiet", "-p", package, "--example", &example]),
+        )?;
+    }
+    let mut doc = cargo(&["doc", "--no-deps"]);
+    for package in PUBLISHED {
+        doc.args(["-p", package]);
+    }
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    run_step("doc", &mut doc)?;
+    let mut package = cargo(&["package", "--no-verify", "--offline", "--allow-dirty"]);
+    for name in PUBLISHED {
+        package.args(["-p", name]);
+    }
+    run_step("package", &mut package)
+}
+
+/// The examples of the published crates, by package, in name order.
+fn examples(root: &std::path::Path) -> Result<Vec<(&'static str, String)>, Failure> {
+    let mut found = Vec::new();
+    for package in PUBLISHED {
+        let folder = root.join("crates").join(package).join("examples");
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let path = entry.path();
+                (path.extension().is_some_and(|ext| ext == "rs"))
+                    .then(|| path.file_stem()?.to_str().map(str::to_owned))
+                    .flatten()
+            })
+            .collect();
+        names.sort();
+        found.extend(names.into_iter().map(|name| (package, name)));
+    }
+    Ok(found)
 }
 
 /// The arguments after `--`, which go to the test runner. Nothing else is accepted.
@@ -168,6 +220,21 @@ mod tests {
                 "-p",
                 "cube-pg"
             ])
+        );
+    }
+
+    #[test]
+    fn every_example_of_the_published_crates_is_found() {
+        let found = examples(&crate::repo_root()).ok().unwrap_or_default();
+        let names: Vec<(&str, &str)> = found.iter().map(|(p, n)| (*p, n.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("cube-domain", "pure_domain"),
+                ("cube-app", "seller_day"),
+                ("cube-app", "walk_property"),
+                ("cube-testkit", "file_sms"),
+            ]
         );
     }
 

@@ -12,7 +12,6 @@ use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::system::UuidV7;
 use cube_domain::access::RoleKind;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
-use cube_domain::flow::FlowDraft;
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::ids::{ClientId, DataOwnerId};
 use cube_domain::ports::{IdGenerator, OnMatch};
@@ -66,22 +65,13 @@ fn user(name: &str, email: &str, role: RoleKind, client: Option<ClientId>) -> Ne
     }
 }
 
-/// A seed flow as the content `create_flow` takes: the demo makes its flows through the use
-/// cases like any user (the flow id is the store's; state and outcome ids are the seed's).
-fn seed_content(draft: FlowDraft) -> FlowContent {
-    FlowContent {
-        name: draft.name.to_string(),
-        initial: draft.initial,
-        states: draft.states,
-        outcomes: draft.outcomes,
-    }
-}
-
-/// The demo's two flows for `owner`: meeting booking (seed 000), then sales (seed 003).
+/// The demo's two flows for `owner`: meeting booking (seed 000), then sales (seed 003), as
+/// the content `create_flow` takes: the demo makes its flows through the use cases like any
+/// user (the flow id is the store's; state and outcome ids are the seed's).
 fn seed_flows(owner: DataOwnerId) -> [FlowContent; 2] {
     [
-        seed_content(MeetingFlow::draft(MeetingFlow::FLOW, owner)),
-        seed_content(SalesFlow::draft(SalesFlow::FLOW, owner)),
+        MeetingFlow::draft(MeetingFlow::FLOW, owner).into(),
+        SalesFlow::draft(SalesFlow::FLOW, owner).into(),
     ]
 }
 
@@ -291,6 +281,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cube_domain::flow::FlowDraft;
     use cube_domain::ids::FlowId;
 
     #[test]

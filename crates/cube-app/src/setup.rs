@@ -52,6 +52,19 @@ pub struct FlowContent {
     pub outcomes: Vec<Outcome>,
 }
 
+impl From<FlowDraft> for FlowContent {
+    /// A draft's content, to create a flow from it (a seed flow, a flow copied from another
+    /// store): its id, data owner and version are the new flow's own.
+    fn from(draft: FlowDraft) -> Self {
+        Self {
+            name: draft.name.to_string(),
+            initial: draft.initial,
+            states: draft.states,
+            outcomes: draft.outcomes,
+        }
+    }
+}
+
 /// A new product as asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProduct {

@@ -91,6 +91,32 @@ impl Cube {
     /// then `queue`'s order. `Ok(None)` when nobody is ready. Refused when a hard-stop
     /// activity limit is reached. Reserving and reading the customer are one unit of work:
     /// if the read fails, no reservation is left behind.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use cube_app::Cube;
+    /// use cube_domain::queue::Tier;
+    /// use cube_testkit::fixtures::{T0, World};
+    /// use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+    /// use std::sync::Arc;
+    ///
+    /// // The test kit's world: an organisation, seed 003's sales flow, an assignment with
+    /// // three customers and three sellers, on the in-memory store.
+    /// let (store, clock, ids) = (Arc::new(MemoryStore::new()), Arc::new(FixedClock::new(T0)), Arc::new(SequentialIds::new()));
+    /// let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 3).await.unwrap();
+    /// let cube = Cube::new(store, clock, ids);
+    /// let (first, second) = (&world.sellers[0], &world.sellers[1]);
+    ///
+    /// let work = cube.next_customer(first, world.assignment.id()).await.unwrap().expect("ready");
+    /// assert_eq!((work.tier, work.enrollment.holder(T0)), (Some(Tier::Pool), Some(first.id)));
+    /// // Another seller gets another customer; the first one gets theirs back.
+    /// let other = cube.next_customer(second, world.assignment.id()).await.unwrap().expect("ready");
+    /// assert_ne!(other.enrollment.id(), work.enrollment.id());
+    /// let again = cube.next_customer(first, world.assignment.id()).await.unwrap().expect("held");
+    /// assert_eq!((again.enrollment.id(), again.tier), (work.enrollment.id(), Some(Tier::Held)));
+    /// # }
+    /// ```
     pub async fn next_customer(
         &self,
         who: impl Into<Acting<'_>>,
@@ -244,6 +270,43 @@ impl Cube {
     /// retried request returns the first result instead of counting twice; the key is the
     /// user's own, and reusing it with a different request (another outcome, another
     /// customer) is refused. The key comes checked (`RequestKey::parse`, where it came in).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use cube_app::Cube;
+    /// use cube_domain::flow::seeds::SalesFlow;
+    /// use cube_domain::idempotency::RequestKey;
+    /// use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
+    /// use cube_testkit::fixtures::{T0, World};
+    /// use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+    /// use std::sync::Arc;
+    ///
+    /// let (store, clock, ids) = (Arc::new(MemoryStore::new()), Arc::new(FixedClock::new(T0)), Arc::new(SequentialIds::new()));
+    /// let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 3).await.unwrap();
+    /// let cube = Cube::new(store, clock, ids);
+    /// let seller = &world.sellers[0];
+    /// let work = cube.next_customer(seller, world.assignment.id()).await.unwrap().expect("ready");
+    ///
+    /// // A sale with one product line at the catalogue's price.
+    /// let mut sale = RegisterOutcome::new(SalesFlow::O_SALE);
+    /// let product = world.products[0].id();
+    /// sale.products = vec![ProductLineRequest { product, quantity: 2, unit_price: None }];
+    /// let key = RequestKey::parse("call-0001").unwrap();
+    /// let done = cube
+    ///     .register_outcome(seller, work.enrollment.id(), sale.clone(), Some(key.clone()))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(done.enrollment.state(), SalesFlow::SALE);
+    /// assert_eq!(done.event.products().len(), 1);
+    ///
+    /// // The browser lost the answer and sends the same request again: the first result,
+    /// // counted once.
+    /// let retry = cube.register_outcome(seller, work.enrollment.id(), sale, Some(key)).await.unwrap();
+    /// assert!(retry.replayed);
+    /// assert_eq!(retry.event.id(), done.event.id());
+    /// # }
+    /// ```
     pub async fn register_outcome(
         &self,
         who: impl Into<Acting<'_>>,

@@ -467,6 +467,52 @@ pub struct Registration {
 
 /// Checks `command` and, if everything holds, returns the event, the new enrollment and the
 /// meeting. The enrollment given is not changed.
+///
+/// ```
+/// use cube_domain::assignment::Assignment;
+/// use cube_domain::enrollment::Enrollment;
+/// use cube_domain::flow::StateCategory;
+/// use cube_domain::flow::seeds::SalesFlow;
+/// use cube_domain::ids::*;
+/// use cube_domain::outcome::{
+///     NewIds, OutcomeClass, RegisterOutcome, Registrar, RegistrationContext, register,
+/// };
+/// use cube_domain::values::Name;
+/// use time::macros::datetime;
+/// use time::Duration;
+/// use uuid::Uuid;
+///
+/// let id = |n: u128| Uuid::from_u128(n);
+/// let owner = DataOwnerId::from_uuid(id(1));
+/// let flow = SalesFlow::published(owner);
+/// let name = Name::parse("Strøm vår").unwrap();
+/// let assignment = Assignment::new(
+///     AssignmentId::from_uuid(id(2)), OrganisationId::from_uuid(id(3)), owner, name, &flow,
+/// ).unwrap();
+/// let now = datetime!(2026-03-02 09:00 UTC);
+/// let mut enrollment = Enrollment::new(
+///     EnrollmentId::from_uuid(id(4)), assignment.id(), CustomerId::from_uuid(id(5)),
+///     flow.initial_state(), None, 1, now,
+/// );
+/// // A seller registers on a customer they hold.
+/// let seller = UserId::from_uuid(id(6));
+/// enrollment.reserve(seller, now, assignment.setup().lease).unwrap();
+///
+/// let ctx = RegistrationContext {
+///     assignment: &assignment, flow: &flow, catalogue: &[], calendar: None,
+///     calendar_meetings: &[],
+/// };
+/// let ids = NewIds { event: OutcomeEventId::from_uuid(id(7)), meeting: MeetingId::from_uuid(id(8)) };
+/// let mut command = RegisterOutcome::new(SalesFlow::O_CALL_BACK_LATER);
+/// command.follow_up_at = Some(now + Duration::days(1));
+/// let registration = register(ctx, &enrollment, Registrar::Seller(seller), command, now, ids).unwrap();
+///
+/// assert_eq!(registration.event.class(), OutcomeClass::CallBackLater);
+/// let after = &registration.enrollment;
+/// assert_eq!((after.attempts(), after.category()), (1, StateCategory::Available));
+/// assert_eq!(after.follow_up().map(|f| f.due), Some(now + Duration::days(1)));
+/// assert_eq!(after.reservation(), None, "registering releases the customer");
+/// ```
 pub fn register(
     ctx: RegistrationContext<'_>,
     enrollment: &Enrollment,

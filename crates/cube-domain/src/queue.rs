@@ -133,6 +133,40 @@ fn compare_by_rule(
 
 /// The enrollment to hand `seller` next, with its tier, or `None` when nothing is ready.
 /// One pass over the candidates; no sorting of the whole pool.
+///
+/// ```
+/// use cube_domain::assignment::setup::AssignmentSetup;
+/// use cube_domain::enrollment::Enrollment;
+/// use cube_domain::fields::FieldValues;
+/// use cube_domain::flow::seeds::SalesFlow;
+/// use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+/// use cube_domain::queue::{Candidate, Tier, select_next};
+/// use time::macros::datetime;
+/// use uuid::Uuid;
+///
+/// let now = datetime!(2026-03-02 09:00 UTC);
+/// let assignment = AssignmentId::from_uuid(Uuid::from_u128(1));
+/// let enrollment = |n: u64| {
+///     let id = EnrollmentId::from_uuid(Uuid::from_u128(100 + u128::from(n)));
+///     let customer = CustomerId::from_uuid(Uuid::from_u128(200 + u128::from(n)));
+///     Enrollment::new(id, assignment, customer, SalesFlow::TO_CALL, None, n, now)
+/// };
+/// let mut enrollments = vec![enrollment(3), enrollment(1), enrollment(2)];
+/// let seller = UserId::from_uuid(Uuid::from_u128(7));
+/// let setup = AssignmentSetup::default();
+///
+/// // The pool in import order (the default rules): the customer imported first.
+/// let fields = FieldValues::new();
+/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields });
+/// let (next, tier) = select_next(&setup, seller, now, candidates).expect("someone is ready");
+/// assert_eq!((next.enrollment.sequence(), tier), (1, Tier::Pool));
+///
+/// // A customer the seller holds comes back first (a crashed browser resumes).
+/// enrollments[2].reserve(seller, now, setup.lease).expect("free to take");
+/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields });
+/// let (next, tier) = select_next(&setup, seller, now, candidates).expect("someone is ready");
+/// assert_eq!((next.enrollment.sequence(), tier), (2, Tier::Held));
+/// ```
 pub fn select_next<'a>(
     setup: &AssignmentSetup,
     seller: UserId,

@@ -23,6 +23,10 @@ struct RecorderState<T> {
     sent: Vec<T>,
     /// The idempotency key of every attempt, failed ones included.
     keys: Vec<String>,
+    /// For each item of `sent`, its key (if the port has keys) and the id it was answered:
+    /// a retry with a key already delivered answers that id again and is not recorded
+    /// twice, as a provider that deduplicates would.
+    delivered: Vec<(Option<String>, String)>,
     attempts: u64,
     failures: Vec<GatewayError>,
 }
@@ -34,6 +38,7 @@ impl<T: Clone> Recorder<T> {
             state: Mutex::new(RecorderState {
                 sent: Vec::new(),
                 keys: Vec::new(),
+                delivered: Vec::new(),
                 attempts: 0,
                 failures: Vec::new(),
             }),
@@ -54,8 +59,17 @@ impl<T: Clone> Recorder<T> {
         if !state.failures.is_empty() {
             return Err(state.failures.remove(0));
         }
+        if let Some((_, id)) = state
+            .delivered
+            .iter()
+            .find(|(k, _)| key.is_some() && k.as_deref() == key)
+        {
+            return Ok(id.clone());
+        }
         state.sent.push(item.clone());
-        Ok(format!("{}-{}", self.prefix, state.sent.len()))
+        let id = format!("{}-{}", self.prefix, state.sent.len());
+        state.delivered.push((key.map(str::to_owned), id.clone()));
+        Ok(id)
     }
 
     fn fail_next(&self, times: usize, error: GatewayError) {
@@ -74,6 +88,16 @@ impl<T: Clone> Recorder<T> {
     fn keys(&self) -> Vec<String> {
         self.state().keys.clone()
     }
+
+    fn sent_with_keys(&self) -> Vec<(String, T)> {
+        let state = self.state();
+        state
+            .delivered
+            .iter()
+            .zip(state.sent.iter())
+            .map(|((key, _), item)| (key.clone().unwrap_or_default(), item.clone()))
+            .collect()
+    }
 }
 
 /// An `SmsGateway` that records messages; provider ids are `sms-1`, `sms-2`, ….
@@ -89,9 +113,14 @@ impl RecordingSms {
     pub fn fail_next(&self, times: usize, error: GatewayError) {
         self.0.fail_next(times, error);
     }
-    /// The messages sent so far, in order.
+    /// The messages sent so far, in order; a retry with a key already delivered is not
+    /// sent again (it answers the first id).
     pub fn sent(&self) -> Vec<SmsMessage> {
         self.0.sent()
+    }
+    /// The messages sent so far with their keys, in order.
+    pub fn sent_with_keys(&self) -> Vec<(String, SmsMessage)> {
+        self.0.sent_with_keys()
     }
     /// The idempotency key of every call to `send`, failed ones included, in order.
     pub fn keys(&self) -> Vec<String> {

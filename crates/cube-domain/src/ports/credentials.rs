@@ -51,7 +51,7 @@ pub trait CredentialRepository: Send {
     async fn tokens_of(&mut self, user: UserId) -> Result<Vec<AccessToken>, StoreError>;
 }
 
-/// The writes of [`CredentialRepository`]: only a [`UnitOfWork`] has them.
+/// The writes of [`CredentialRepository`]: only a [`UnitOfWork`](crate::ports::UnitOfWork) has them.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CredentialWrites: Send {

@@ -157,6 +157,45 @@ pub struct ActivitySummary {
 ///
 /// Decision: only `Progress` events are conclusions. An attempt never moves the customer,
 /// so an attempt registered on a customer already in a Yes state concludes nothing.
+///
+/// A store tallies its events into rows (`tally_outcomes` does it in memory, the SQL stores
+/// from their rollups); the summary reads the rows:
+///
+/// ```
+/// use cube_domain::flow::StateCategory;
+/// use cube_domain::flow::seeds::SalesFlow;
+/// use cube_domain::ids::AssignmentId;
+/// use cube_domain::outcome::OutcomeClass;
+/// use cube_domain::reports::{OutcomeTallyRow, activity};
+/// use rust_decimal::Decimal;
+/// use uuid::Uuid;
+///
+/// let row = |class, to_category, to_state, events| OutcomeTallyRow {
+///     assignment: AssignmentId::from_uuid(Uuid::from_u128(1)),
+///     user: None,
+///     outcome: None,
+///     option: None,
+///     class,
+///     to_category,
+///     to_state,
+///     events,
+///     product_units: 0,
+///     product_value: Decimal::ZERO,
+///     meetings: 0,
+/// };
+/// let rows = [
+///     row(OutcomeClass::NoAnswer, StateCategory::Available, SalesFlow::TO_CALL, 10),
+///     row(OutcomeClass::Progress, StateCategory::Open, SalesFlow::LEAD, 2),
+///     row(OutcomeClass::Progress, StateCategory::Yes, SalesFlow::SALE, 3),
+///     row(OutcomeClass::Progress, StateCategory::No, SalesFlow::NO_SALE, 5),
+/// ];
+/// let summary = activity(&rows);
+/// assert_eq!((summary.conclusions, summary.yes, summary.no, summary.attempts), (8, 3, 5, 10));
+/// // Hitrate: Yes of the conclusions (3 of 8); progress rate: progress of all the calls
+/// // (10 progress events of 20).
+/// assert_eq!(summary.hitrate.percent(), Some(Decimal::new(375, 1)));
+/// assert_eq!(summary.progress_rate.percent(), Some(Decimal::new(50, 0)));
+/// ```
 pub fn activity<'a>(rows: impl IntoIterator<Item = &'a OutcomeTallyRow>) -> ActivitySummary {
     let mut s = ActivitySummary::default();
     for row in rows {

@@ -20,9 +20,12 @@
 //! - [`queue`]: `reserve_next` against `queue::select_next`, leases, retry delays, and
 //!   32 sellers draining an assignment at once.
 //! - [`reports`]: the report tallies against the domain's `tally_*` functions.
+//! - [`sms`]: the contract of an SMS gateway (`sms_gateway_contract_tests!`), for any
+//!   adapter of the `SmsGateway` port.
 
 pub mod queue;
 pub mod reports;
+pub mod sms;
 pub mod store;
 
 use crate::clock::{FixedClock, SequentialIds};

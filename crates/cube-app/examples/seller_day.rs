@@ -1,0 +1,160 @@
+//! A seller's day on the in-memory twin, through the public API only: an organisation, a
+//! data owner with a product, seed 003's sales flow, an assignment with three customers; a
+//! seller asks for the next customer three times and registers No answer, Call back later
+//! and a Sale with a product; then the historical (outcome) and current (status) reports.
+//!
+//! Run it with `cargo run -p cube-app --example seller_day`. Swap `MemoryStore` for
+//! `cube_sqlite::SqliteStore` or `cube_postgres::PgStore` and nothing else changes.
+
+use cube_app::Cube;
+use cube_app::customers::{CustomerInput, ImportCommand};
+use cube_app::organisation::NewUser;
+use cube_app::reports::Window;
+use cube_app::setup::NewProduct;
+use cube_app::system::{SystemClock, UuidV7};
+use cube_domain::access::RoleKind;
+use cube_domain::data_owner::Dataset;
+use cube_domain::flow::seeds::SalesFlow;
+use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
+use cube_domain::ports::OnMatch;
+use cube_domain::reports::Ratio;
+use cube_testkit::MemoryStore;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+type Error = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let cube = Cube::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7),
+    );
+    let (_, admin) = cube
+        .create_organisation("Ringesenteret AS", person("Ada", RoleKind::Admin))
+        .await?;
+    let seller = cube
+        .create_user(admin.id, person("Sam", RoleKind::Seller))
+        .await?;
+    let owner = cube.create_data_owner(admin.id, "Acme Energi").await?.id();
+    let price = Decimal::new(49_900, 2);
+    let fixed = NewProduct {
+        name: "Strøm Fastpris".into(),
+        code: "FAST".into(),
+        unit_price: price,
+        currency: "NOK".into(),
+    };
+    let product = cube.create_product(admin.id, owner, fixed).await?.id();
+    let draft = cube
+        .create_flow(
+            admin.id,
+            owner,
+            SalesFlow::draft(SalesFlow::FLOW, owner).into(),
+        )
+        .await?;
+    let flow = cube.publish_flow(admin.id, draft.id).await?;
+    let assignment = cube
+        .create_assignment(admin.id, owner, "Strøm vår", flow.version(), None)
+        .await?;
+    let mut setup = assignment.setup().clone();
+    setup.products.available = [product].into();
+    let assignment = cube
+        .update_assignment_setup(admin.id, assignment.id(), setup, None)
+        .await?
+        .id();
+    let rows = (1..=3).map(customer).collect();
+    let import = ImportCommand {
+        assignment,
+        dataset: Dataset::B2c,
+        segment: None,
+        rows,
+        on_match: OnMatch::Update,
+    };
+    cube.import_customers(admin.id, import).await?;
+
+    let tomorrow = OffsetDateTime::now_utc() + Duration::days(1);
+    let call_back = RegisterOutcome {
+        follow_up_at: Some(tomorrow),
+        ..RegisterOutcome::new(SalesFlow::O_CALL_BACK_LATER)
+    };
+    let line = ProductLineRequest {
+        product,
+        quantity: 2,
+        unit_price: None,
+    };
+    let sale = RegisterOutcome {
+        products: vec![line],
+        ..RegisterOutcome::new(SalesFlow::O_SALE)
+    };
+    for command in [
+        RegisterOutcome::new(SalesFlow::O_NO_ANSWER),
+        call_back,
+        sale,
+    ] {
+        let work = cube
+            .next_customer(seller.id, assignment)
+            .await?
+            .ok_or("the queue is empty")?;
+        let done = cube
+            .register_outcome(seller.id, work.enrollment.id(), command, None)
+            .await?;
+        println!(
+            "{}: {:?}, now {:?}",
+            work.customer.details().name,
+            done.event.class(),
+            done.enrollment.category()
+        );
+    }
+
+    let outcomes = cube
+        .outcome_report(
+            admin.id,
+            assignment,
+            Window::all_to(OffsetDateTime::now_utc()),
+        )
+        .await?;
+    for row in &outcomes.rows {
+        println!(
+            "outcome {:<16} {} ({}%)",
+            row.name,
+            row.events,
+            percent(row.share)
+        );
+    }
+    let status = cube.customer_status_report(admin.id, assignment).await?;
+    for state in status.per_state.iter().filter(|s| s.customers > 0) {
+        println!("state   {:<16} {}", state.name, state.customers);
+    }
+    println!(
+        "utilization {}% of {} customers",
+        percent(status.utilization),
+        status.total
+    );
+    Ok(())
+}
+
+fn percent(ratio: Ratio) -> Decimal {
+    ratio.percent().unwrap_or_default().round_dp(1)
+}
+
+fn person(name: &str, role: RoleKind) -> NewUser {
+    let email = format!("{}@ringesenteret.example.no", name.to_lowercase());
+    NewUser {
+        name: name.into(),
+        email,
+        role,
+        data_owners: Default::default(),
+        client: None,
+    }
+}
+
+fn customer(n: u32) -> CustomerInput {
+    let phones = vec![format!("+4791{n:06}")];
+    CustomerInput {
+        name: format!("Kunde {n}"),
+        phones,
+        ..CustomerInput::default()
+    }
+}
