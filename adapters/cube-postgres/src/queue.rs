@@ -10,7 +10,8 @@
 //! category, then the ready pool (available, no pending follow-up, the last NoAnswer at
 //! least the setup's retry delay ago: `no_answer_at <= $5`, now less the delay) by the
 //! setup's priority rules. A branch runs only if the ones before it found nothing (an
-//! uncorrelated `NOT EXISTS` is a one-time filter), so no row is locked needlessly. Every
+//! uncorrelated `NOT EXISTS` is a one-time filter), so no follow-up or pool row is locked
+//! needlessly (within the pool, see below). Every
 //! branch refuses excluded customers and the other branches live leases, and breaks ties by
 //! import order, then by id: `select_next` keeps the first of equal candidates, and
 //! candidates come in (sequence, id) order.
@@ -23,6 +24,15 @@
 //! - segment order, then import order (the default setup): the segments in rank order, each
 //!   read in import order from the per-segment ready index, stopping at the first unlocked
 //!   row, then the customers in no (known) segment;
+//!
+//! and in both, the customers resting after a NoAnswer are not in the ready indexes
+//! (migration 0020): half of all calls are NoAnswers, and a resting customer keeps its place
+//! at the front of the import order, so walking past them made every call read one page per
+//! resting customer (found by `cargo xtask load`). The first *fresh* customer comes from the
+//! ready index, the first *rested* one (its delay over) from the resting index in the same
+//! order — read only if any delay is over at all, one probe of the index by NoAnswer time —
+//! and the better of the two is taken; the other stays locked until the unit ends (a moment:
+//! another seller skips it meanwhile);
 //! - any other rules: the best 64 ready rows are picked without locks (a top-N sort), and
 //!   the first of them still ready and unlocked is taken. Only if all 64 were taken
 //!   meanwhile does a second statement sort the whole pool.
@@ -78,10 +88,29 @@ WITH held AS (
 const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM held) AND NOT EXISTS (SELECT FROM personal) \
     AND NOT EXISTS (SELECT FROM shared)";
 
-/// A row `e` of the ready pool, spelled so the partial ready indexes apply.
+/// A row `e` of the ready pool (the sorted plans read it whole).
 const READY: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
       AND (e.no_answer_at IS NULL OR e.no_answer_at <= $5)
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+
+/// A fresh row `e` of the ready pool (no NoAnswer since its last outcome), spelled so the
+/// ready indexes apply (migration 0020).
+const FRESH: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+      AND e.no_answer_at IS NULL
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+
+/// A row `e` of the ready pool whose rest after a NoAnswer has ended, spelled so the resting
+/// indexes apply. Only read when [`ANY_RESTED`] holds: walking the resting customers in
+/// import order while none has rested long enough would read every one of them.
+const RESTED: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+      AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= $5
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+
+/// Whether any customer of the assignment has rested long enough: one probe of
+/// `enrollments_resting_since` (an uncorrelated `EXISTS`, evaluated once).
+const ANY_RESTED: &str = "EXISTS (SELECT FROM enrollments r
+        WHERE r.assignment_id = $1 AND r.category = 'available' AND r.follow_up_due IS NULL
+          AND r.no_answer_at IS NOT NULL AND r.no_answer_at <= $5)";
 
 /// The chosen row reserved, after the `ready` branch.
 const RESERVE: &str = "
@@ -221,43 +250,82 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
 /// The whole statement for a plan, and the parameters it binds from `$6` on.
 fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
     let (ready, params) = match plan {
+        // The first fresh customer and the first rested one, each from its own index, and
+        // the better of the two (the other stays locked until the unit ends: a moment).
         Plan::ImportOrder => (
             format!(
-                "ready AS (
-    SELECT e.id, 2 AS tier FROM enrollments e
-    WHERE {NO_FOLLOW_UP} AND {READY}
+                "fresh AS (
+    SELECT e.id, e.sequence FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND {FRESH}
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
+), rested AS (
+    SELECT e.id, e.sequence FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND {ANY_RESTED} AND {RESTED}
+    ORDER BY e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), ready AS (
+    SELECT id, 2 AS tier FROM (
+        SELECT id, sequence FROM fresh UNION ALL SELECT id, sequence FROM rested
+    ) c
+    ORDER BY sequence, id
+    LIMIT 1
 ), "
             ),
             Vec::new(),
         ),
-        // The nested loop reads the segments in array order and stops at the first row it
-        // locks, so one row is locked and the rank order holds without a sort.
+        // Per segment, as for import order: the first fresh and the first rested customer
+        // of the segment, the better of the two. The nested loop reads the segments in
+        // array order and stops at the first segment with a row, so the rank order holds
+        // without a sort.
         Plan::SegmentLadder => (
             format!(
                 "in_segment AS (
-    SELECT picked.id FROM unnest($6::uuid[]) WITH ORDINALITY AS s (id, rank)
-    CROSS JOIN LATERAL (
-        SELECT e.id FROM enrollments e
-        WHERE {READY} AND e.segment_id = s.id
+    SELECT CASE WHEN r.id IS NULL OR (f.id IS NOT NULL AND (f.sequence, f.id) < (r.sequence, r.id))
+                THEN f.id ELSE r.id END AS id
+    FROM unnest($6::uuid[]) WITH ORDINALITY AS s (id, rank)
+    LEFT JOIN LATERAL (
+        SELECT e.id, e.sequence FROM enrollments e
+        WHERE {FRESH} AND e.segment_id = s.id
         ORDER BY e.sequence, e.id
         LIMIT 1
         FOR UPDATE SKIP LOCKED
-    ) picked
-    WHERE {NO_FOLLOW_UP}
+    ) f ON true
+    LEFT JOIN LATERAL (
+        SELECT e.id, e.sequence FROM enrollments e
+        WHERE {ANY_RESTED} AND {RESTED} AND e.segment_id = s.id
+        ORDER BY e.sequence, e.id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) r ON true
+    WHERE {NO_FOLLOW_UP} AND (f.id IS NOT NULL OR r.id IS NOT NULL)
     LIMIT 1
-), unsegmented AS (
-    SELECT e.id FROM enrollments e
-    WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {READY}
+), unsegmented_fresh AS (
+    SELECT e.id, e.sequence FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {FRESH}
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($6::uuid[]))
+    ORDER BY e.sequence, e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), unsegmented_rested AS (
+    SELECT e.id, e.sequence FROM enrollments e
+    WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {ANY_RESTED} AND {RESTED}
       AND (e.segment_id IS NULL OR e.segment_id <> ALL($6::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 ), ready AS (
     SELECT id, 2 AS tier FROM in_segment
-    UNION ALL SELECT id, 2 AS tier FROM unsegmented
+    UNION ALL (
+        SELECT id, 2 AS tier FROM (
+            SELECT id, sequence FROM unsegmented_fresh
+            UNION ALL SELECT id, sequence FROM unsegmented_rested
+        ) c
+        ORDER BY sequence, id
+        LIMIT 1
+    )
 ), "
             ),
             vec![Param::Segments(

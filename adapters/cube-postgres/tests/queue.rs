@@ -417,3 +417,96 @@ async fn thirty_two_sellers_on_two_pools_get_each_enrollment_once_follow_ups_fir
         );
     }
 }
+
+/// The shared buffers a statement's plan touched (hit or read), from `EXPLAIN (ANALYZE,
+/// BUFFERS, FORMAT JSON)`: a count of pages, the same on every machine, unlike a time.
+fn pages_touched(plan: &serde_json::Value) -> u64 {
+    let node = &plan[0]["Plan"];
+    ["Shared Hit Blocks", "Shared Read Blocks"]
+        .iter()
+        .filter_map(|key| node[*key].as_u64())
+        .sum()
+}
+
+/// "Next customer" does not walk past the customers resting after a NoAnswer (found by
+/// `cargo xtask load`: with 10,000 of them at the front of the ready index every call read
+/// ~800 pages). With 2,500 resting customers ahead of the first fresh one, under the
+/// default rules and under segment order, the statement touches a handful of pages and hands
+/// out the first fresh customer; once their rest has ended, the first of them.
+#[tokio::test]
+async fn next_customer_does_not_walk_past_resting_customers() {
+    let store = common::fresh_store().await;
+    let clock = cube_testkit::FixedClock::new(T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 3_000)
+        .await
+        .expect("world");
+    let assignment = world.assignment.id();
+    sqlx::query(
+        "UPDATE enrollments SET no_answer_at = $2, attempts = 1, last_contact = $2
+         WHERE assignment_id = $1 AND sequence <= (
+             SELECT min(sequence) + 2499 FROM enrollments WHERE assignment_id = $1)",
+    )
+    .bind(assignment.as_uuid())
+    .bind(T0 - Duration::minutes(1))
+    .execute(store.pool())
+    .await
+    .expect("2,500 customers answered nothing a minute ago");
+    // As autovacuum does under a day's updates: the index entries the update left behind go.
+    sqlx::query("VACUUM ANALYZE enrollments")
+        .execute(store.pool())
+        .await
+        .expect("vacuum");
+    let first_sequence: i64 =
+        sqlx::query_scalar("SELECT min(sequence) FROM enrollments WHERE assignment_id = $1")
+            .bind(assignment.as_uuid())
+            .fetch_one(store.pool())
+            .await
+            .expect("the first");
+
+    let mut plain = world.assignment.setup().clone();
+    plain.priority = vec![];
+    plain.retry_delay = Duration::hours(1);
+    let mut ladder = setup_with(vec![PriorityRule::SegmentOrder, PriorityRule::ImportOrder]);
+    ladder.retry_delay = Duration::hours(1);
+    for (what, setup) in [("import order", plain), ("segment order", ladder)] {
+        for (now, expected) in [
+            // Resting: the first fresh customer, 2,500 places back.
+            (T0, first_sequence + 2_500),
+            // Rested: the first of them again.
+            (T0 + Duration::hours(2), first_sequence),
+        ] {
+            let (sql, params) = cube_postgres::reserve_statement(&setup);
+            let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}");
+            let mut query =
+                sqlx::query_scalar::<_, serde_json::Value>(sqlx::AssertSqlSafe(explain))
+                    .bind(assignment.as_uuid())
+                    .bind(world.sellers[0].id.as_uuid())
+                    .bind(now)
+                    .bind(now + Duration::minutes(15))
+                    .bind(cube_postgres::rested_since(now, &setup));
+            for param in params {
+                query = match param {
+                    cube_postgres::ReserveParam::Segments(ids) => query.bind(ids),
+                    cube_postgres::ReserveParam::FieldKey(key) => query.bind(key),
+                };
+            }
+            let mut tx = store.pool().begin().await.expect("begin");
+            let plan = query.fetch_one(&mut *tx).await.expect("explain");
+            let picked: i64 = sqlx::query_scalar(
+                "SELECT sequence FROM enrollments WHERE reserved_by IS NOT NULL AND assignment_id = $1",
+            )
+            .bind(assignment.as_uuid())
+            .fetch_one(&mut *tx)
+            .await
+            .expect("one reserved");
+            drop(tx);
+            assert_eq!(picked, expected, "{what} at {now}: the customer handed out");
+            let pages = pages_touched(&plan);
+            assert!(
+                pages < 100,
+                "{what} at {now}: next customer touched {pages} pages with 2,500 resting customers: {plan:#}"
+            );
+        }
+    }
+}
