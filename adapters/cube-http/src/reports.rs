@@ -14,10 +14,12 @@
 //! - [`meetings`]: the meetings booked in an assignment, in a window.
 //! - [`hits`]: hit analysis — yes, no and hitrate now per value of each analysis field.
 //! - [`export`]: the customer-status download, CSV.
+//! - [`outcome_list`]: the concrete outcomes of an assignment, filtered and paged.
 
 pub mod export;
 pub mod hits;
 pub mod meetings;
+pub mod outcome_list;
 pub mod performance;
 
 use crate::AppState;
@@ -50,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/assignments/{id}/reports/activity", get(activity))
         .route("/api/assignments/{id}/reports/outcomes", get(outcomes))
+        .route(
+            "/api/assignments/{id}/outcome-events",
+            get(outcome_list::outcome_list),
+        )
         .route("/api/assignments/{id}/reports/sales", get(sales))
         .route(
             "/api/assignments/{id}/reports/meetings",
@@ -70,7 +76,7 @@ pub fn routes() -> Router<AppState> {
     paths(
         status, activity, outcomes, sales, export::status_export,
         performance::performance, performance::limits,
-        meetings::meetings, meetings::calendar, hits::hits,
+        meetings::meetings, meetings::calendar, hits::hits, outcome_list::outcome_list,
     ),
     components(schemas(
         Problem, Percent, MeetingKindDto,
@@ -82,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         performance::AssignmentPerformanceDto, performance::PerformanceReportDto,
         performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
         meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
+        outcome_list::OutcomeListItemDto, outcome_list::OutcomeListDto,
     )),
     tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
 )]

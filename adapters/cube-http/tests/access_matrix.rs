@@ -204,6 +204,7 @@ const TABLE: &[Row] = &[
     row("time",      "POST /api/time/stop",                         "",                          ANYONE),
     row("reports",   "GET /api/assignments/{id}/reports/activity",  "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/outcomes",  "",                          CLIENT_REPORT),
+    row("reports",   "GET /api/assignments/{id}/outcome-events",    "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales",     "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status",    "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/hits",      "",                          CLIENT_REPORT),

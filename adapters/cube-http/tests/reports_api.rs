@@ -533,3 +533,109 @@ async fn editing_a_product_keeps_past_sales_at_their_price() {
         "sold at 499.00, whatever the list price is now"
     );
 }
+
+/// The concrete outcomes: every event of the window with its customer and what was
+/// registered, filtered by outcome, seller and state after, a page at a time (`next` until
+/// the last page); a bad page size or parameter is refused saying what to fix.
+#[tokio::test]
+async fn the_outcome_list_filters_and_pages_the_registered_outcomes() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let list = |query: String| {
+        let app = &app;
+        let token = t.client.clone();
+        async move {
+            app.call(
+                Method::GET,
+                &format!(
+                    "/api/assignments/{}/outcome-events?{query}",
+                    app.assignment()
+                ),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+
+    let (status, all) = list(WINDOW.to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let items = all["items"].as_array().expect("items");
+    let outcomes: Vec<&str> = items.iter().filter_map(|i| i["outcome"].as_str()).collect();
+    let (sale, no_answer, lead) = (
+        SalesFlow::O_SALE.to_string(),
+        SalesFlow::O_NO_ANSWER.to_string(),
+        SalesFlow::O_LEAD.to_string(),
+    );
+    assert_eq!(outcomes, [&sale, &sale, &no_answer, &lead], "oldest first");
+    assert_eq!(all["next"], Value::Null, "one page holds them all");
+    let seller = app.world.sellers[0].id.to_string();
+    for item in items {
+        assert_eq!(item["user"], seller.as_str());
+        assert!(
+            item["enrollment"].is_string() && item["customer"].is_string(),
+            "{item}"
+        );
+    }
+    assert_eq!(items[1]["products"][0]["quantity"], 3, "{}", items[1]);
+
+    let (_, sales) = list(format!("{WINDOW}&outcome={sale}")).await;
+    assert_eq!(sales["items"].as_array().map(Vec::len), Some(2), "{sales}");
+    let (_, in_sale) = list(format!("{WINDOW}&state={}", SalesFlow::SALE)).await;
+    assert_eq!(in_sale["items"], sales["items"], "the state after: Sale");
+    let other = app.world.sellers[1].id;
+    let (_, none) = list(format!("{WINDOW}&seller={other}")).await;
+    assert_eq!(
+        none["items"],
+        json!([]),
+        "another seller registered nothing"
+    );
+
+    // Pages of three: the first says where the second starts.
+    let (_, first) = list(format!("{WINDOW}&limit=3")).await;
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(3));
+    let next = first["next"]
+        .as_str()
+        .expect("a full page has a next")
+        .to_owned();
+    assert_eq!(next, items[2]["id"].as_str().expect("an id"));
+    let (_, second) = list(format!("{WINDOW}&limit=3&after={next}")).await;
+    assert_eq!(second["items"], json!([items[3].clone()]));
+    assert_eq!(second["next"], Value::Null);
+
+    for (query, status, says) in [
+        (
+            format!("{WINDOW}&limit=0"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "1 to 1000",
+        ),
+        (
+            format!("{WINDOW}&limit=1001"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "1 to 1000",
+        ),
+        (
+            format!("{WINDOW}&limit=many"),
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            format!("{WINDOW}&seller=sam"),
+            StatusCode::BAD_REQUEST,
+            "seller",
+        ),
+        (
+            format!("{WINDOW}&bogus=1"),
+            StatusCode::BAD_REQUEST,
+            "bogus",
+        ),
+    ] {
+        let (got, body) = list(query.clone()).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap_or_default().contains(says),
+            "{query}: {body}"
+        );
+    }
+}

@@ -208,6 +208,14 @@ pub enum ReportError {
     /// A state filter names a state the assignment's flow does not have.
     #[error("state {0} is not in the assignment's flow")]
     StateNotInFlow(StateId),
+    /// A page of the outcome list asked for too few or too many events.
+    #[error("a page of the outcome list holds 1 to {max} events; {asked} were asked for")]
+    PageSize {
+        /// The events asked for.
+        asked: u32,
+        /// The most a page holds.
+        max: u32,
+    },
 }
 
 /// Why a work action was refused.

@@ -14,9 +14,10 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{FlowVersion, PublishedFlow, State};
-use cube_domain::ids::{AssignmentId, CalendarId, OutcomeId, StateId, UserId};
+use cube_domain::ids::{AssignmentId, CalendarId, OutcomeEventId, OutcomeId, StateId, UserId};
 use cube_domain::instant;
 use cube_domain::meeting::Meeting;
+use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
 use cube_domain::ports::ReadUnit;
 use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
@@ -101,6 +102,19 @@ pub struct ActivityReport {
     pub activity: ActivitySummary,
     /// Hours, results per hour and achievement per user and in total.
     pub performance: PerformanceReport,
+}
+
+/// The most events a page of the outcome list holds.
+pub const OUTCOME_PAGE_MAX: u32 = 1_000;
+
+/// A page of an assignment's outcome list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomePage {
+    /// The events, oldest first.
+    pub events: Vec<OutcomeEvent>,
+    /// The last event of a full page: ask again with it as `after` for the next page.
+    /// `None`: this page is the last.
+    pub next: Option<OutcomeEventId>,
 }
 
 /// The Sales report: sold products in the window and the open offers now.
@@ -249,6 +263,39 @@ impl Cube {
         Ok(reports::outcome_distribution_with_history(
             &flow, &earlier, &tally,
         ))
+    }
+
+    /// The concrete outcomes of an assignment (seed 001: "hente ut de konkrete utfallene"):
+    /// its outcome events in the window that `filter` keeps (outcome, seller, state after),
+    /// oldest first, with everything registered — field values, product lines at the price
+    /// sold, meeting, follow-up, note — a page of `limit` (1 to [`OUTCOME_PAGE_MAX`]) at a
+    /// time after the event `after`. Open to whoever may read the assignment's outcome
+    /// report.
+    pub async fn outcome_list(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: AssignmentId,
+        window: Window,
+        filter: OutcomeFilter,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> AppResult<OutcomePage> {
+        if !(1..=OUTCOME_PAGE_MAX).contains(&limit) {
+            return Err(ReportError::PageSize {
+                asked: limit,
+                max: OUTCOME_PAGE_MAX,
+            }
+            .into());
+        }
+        let (mut uow, _, _) = self
+            .open_report(who.into(), id, ReportKind::Outcomes)
+            .await?;
+        let events = uow
+            .outcome_list(id, window.from, window.to, &filter, after, limit)
+            .await?;
+        let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = events.last().filter(|_| full).map(OutcomeEvent::id);
+        Ok(OutcomePage { events, next })
     }
 
     /// Sold products in the window, and the open offers now.

@@ -454,6 +454,27 @@ pub struct NewIds {
     pub meeting: MeetingId,
 }
 
+/// Which outcome events a list keeps (seed 001's "the concrete outcomes", filtered): each
+/// `Some` must match, `None` keeps any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeFilter {
+    /// Only this outcome.
+    pub outcome: Option<OutcomeId>,
+    /// Only events this user registered.
+    pub user: Option<UserId>,
+    /// Only events that left the customer in this state.
+    pub to_state: Option<StateId>,
+}
+
+impl OutcomeFilter {
+    /// Whether `event` is kept.
+    pub fn matches(&self, event: &OutcomeEvent) -> bool {
+        self.outcome.is_none_or(|o| event.outcome() == Some(o))
+            && self.user.is_none_or(|u| event.user() == Some(u))
+            && self.to_state.is_none_or(|s| event.to_state() == s)
+    }
+}
+
 /// The result of a registration: append `event`, store `enrollment`, and book `meeting`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {

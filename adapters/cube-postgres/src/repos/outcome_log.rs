@@ -13,7 +13,7 @@ use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_
 use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
-use cube_domain::outcome::OutcomeEvent;
+use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
 use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{LoggedEvent, OutcomeLog, RecordKind, StoreError, UniqueRule};
 use sqlx::types::Json;
@@ -134,6 +134,41 @@ impl OutcomeLog for PgUnitOfWork {
         .bind(assignments)
         .bind(from)
         .bind(to);
+        all_json(&self.fetch_all(query).await?, "event")
+    }
+
+    async fn outcome_list(
+        &mut self,
+        assignment: AssignmentId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        filter: &OutcomeFilter,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        // One range of `outcome_events_window`; an `after` outside the window (or unknown)
+        // makes the row comparison NULL: no rows.
+        let query = sqlx::query(
+            "SELECT event FROM outcome_events
+             WHERE assignment_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+               AND ($4::uuid IS NULL OR outcome_id = $4)
+               AND ($5::uuid IS NULL OR user_id = $5)
+               AND ($6::uuid IS NULL OR to_state = $6)
+               AND ($7::uuid IS NULL OR (occurred_at, seq) > (
+                   SELECT a.occurred_at, a.seq FROM outcome_events a
+                   WHERE a.id = $7 AND a.assignment_id = $1
+                     AND a.occurred_at >= $2 AND a.occurred_at < $3))
+             ORDER BY occurred_at, seq
+             LIMIT $8",
+        )
+        .bind(assignment.as_uuid())
+        .bind(from)
+        .bind(to)
+        .bind(filter.outcome.map(|o| o.as_uuid()))
+        .bind(filter.user.map(|u| u.as_uuid()))
+        .bind(filter.to_state.map(|s| s.as_uuid()))
+        .bind(after.map(|a| a.as_uuid()))
+        .bind(i64::from(limit));
         all_json(&self.fetch_all(query).await?, "event")
     }
 

@@ -13,7 +13,7 @@ use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
-use cube_domain::outcome::OutcomeEvent;
+use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
 use cube_domain::ports::OutcomeLogWrites;
 use cube_domain::ports::{LoggedEvent, OutcomeLog, StoreError};
 use time::OffsetDateTime;
@@ -95,6 +95,40 @@ impl OutcomeLog for SqliteUnit {
         .bind(id_list(assignments.iter().map(|a| a.as_uuid())))
         .bind(bound_ns(from))
         .bind(bound_ns(to));
+        fetch_docs(self.conn(), query, "outcome event").await
+    }
+
+    async fn outcome_list(
+        &mut self,
+        assignment: AssignmentId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        filter: &OutcomeFilter,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        // One range of `outcome_events_by_time`; an `after` outside the window (or unknown)
+        // makes the row comparison NULL: no rows.
+        let query = sqlx::query(
+            "SELECT doc FROM outcome_events \
+             WHERE assignment_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3 \
+               AND (?4 IS NULL OR outcome_id = ?4) \
+               AND (?5 IS NULL OR user_id = ?5) \
+               AND (?6 IS NULL OR to_state = ?6) \
+               AND (?7 IS NULL OR (occurred_at, seq) > ( \
+                   SELECT a.occurred_at, a.seq FROM outcome_events AS a \
+                   WHERE a.id = ?7 AND a.assignment_id = ?1 \
+                     AND a.occurred_at >= ?2 AND a.occurred_at < ?3)) \
+             ORDER BY occurred_at, seq LIMIT ?8",
+        )
+        .bind(id_text(assignment.as_uuid()))
+        .bind(bound_ns(from))
+        .bind(bound_ns(to))
+        .bind(filter.outcome.map(|o| id_text(o.as_uuid())))
+        .bind(filter.user.map(|u| id_text(u.as_uuid())))
+        .bind(filter.to_state.map(|s| id_text(s.as_uuid())))
+        .bind(after.map(|a| id_text(a.as_uuid())))
+        .bind(i64::from(limit));
         fetch_docs(self.conn(), query, "outcome event").await
     }
 

@@ -21,7 +21,7 @@ use crate::ids::{
     OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
-use crate::outcome::OutcomeEvent;
+use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
 use crate::product::Product;
@@ -635,6 +635,38 @@ pub trait OutcomeLog: Send {
         after: Option<OutcomeEventId>,
         limit: u32,
     ) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// A page of the assignment's events in `[from, to)` that `filter` keeps, oldest first
+    /// (the same instant in append order): up to `limit` of them after the event `after`
+    /// (the last of the previous page; `None`: from the first). `after` is looked up among
+    /// the assignment's events in the window whatever the filter; one that is not there gives
+    /// no rows. The default reads the window and filters it in memory; a SQL store filters
+    /// and pages in its statement.
+    async fn outcome_list(
+        &mut self,
+        assignment: AssignmentId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        filter: &OutcomeFilter,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> Result<Vec<OutcomeEvent>, StoreError> {
+        let events = self.events(&[assignment], from, to).await?;
+        let start = match after {
+            None => 0,
+            Some(id) => match events.iter().position(|e| e.id() == id) {
+                Some(at) => at + 1,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(events
+            .into_iter()
+            .skip(start)
+            .filter(|e| filter.matches(e))
+            .take(limit)
+            .collect())
+    }
 }
 
 /// The writes of [`OutcomeLog`]: only a [`UnitOfWork`] has them.

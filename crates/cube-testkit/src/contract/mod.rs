@@ -98,6 +98,7 @@ macro_rules! store_contract_tests {
                 follow_ups_are_mine_and_shared_due_before_until,
                 events_round_trip_oldest_first,
                 events_window_is_half_open_and_per_assignment,
+                outcome_list_filters_and_pages_the_window,
                 idempotency_key_is_unique_per_assignment_and_user,
                 outcome_event_id_taken_is_told_apart_from_a_used_key,
                 time_entries_round_trip_running_and_window,

@@ -8,7 +8,9 @@ use cube_domain::fields::{FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, SegmentId, UserId};
-use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
+use cube_domain::outcome::{
+    OutcomeClass, OutcomeEvent, OutcomeEventRecord, OutcomeFilter, ProductLine,
+};
 use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
 use time::{Duration, OffsetDateTime};
 
@@ -573,5 +575,126 @@ pub async fn outcome_event_id_taken_is_told_apart_from_a_used_key(store: SharedS
             .await,
         UniqueRule::IdempotencyKey,
         "a new event under a used key",
+    );
+}
+
+/// `outcome_list` is the window's events that the filter keeps, oldest first (ties at one
+/// instant in append order), a page at a time: concatenating the pages of any size gives
+/// the whole filtered list; each filter keeps exactly its events; an `after` outside the
+/// window, of another assignment or unknown gives no rows.
+pub async fn outcome_list_filters_and_pages_the_window(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let a = s.world.assignment.id();
+    let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let in_b = no_answer(&s, &enroll(&s, b, 2, 1), at(30));
+    let mut log = Vec::new();
+    for i in 0..24i64 {
+        let enrollment = &s.world.enrollments[(i % 3) as usize];
+        // Three events share each instant; every third is a sale, every other by `other`.
+        let when = at(10 * (i / 3));
+        let event = if i % 3 == 2 {
+            sale(&s, enrollment, when)
+        } else {
+            no_answer(&s, enrollment, when)
+        };
+        let mut record = OutcomeEventRecord::from(event);
+        if i % 2 == 1 {
+            record.user = Some(other);
+        }
+        log.push(OutcomeEvent::from(record));
+    }
+    let mut uow = store.begin().await.expect("begin");
+    uow.append_event(&in_b, None).await.expect("append");
+    for event in &log {
+        uow.append_event(event, None).await.expect("append");
+    }
+    uow.commit().await.expect("commit");
+
+    // The window [10, 60): instants 10..=50, 15 events.
+    let (from, to) = (at(10), at(60));
+    let window: Vec<OutcomeEvent> = log
+        .iter()
+        .filter(|e| e.occurred_at() >= from && e.occurred_at() < to)
+        .cloned()
+        .collect();
+    assert_eq!(window.len(), 15);
+    let filters = [
+        OutcomeFilter::default(),
+        OutcomeFilter {
+            outcome: Some(SalesFlow::O_SALE),
+            ..OutcomeFilter::default()
+        },
+        OutcomeFilter {
+            user: Some(other),
+            ..OutcomeFilter::default()
+        },
+        OutcomeFilter {
+            user: Some(me),
+            to_state: Some(SalesFlow::TO_CALL),
+            ..OutcomeFilter::default()
+        },
+        OutcomeFilter {
+            outcome: Some(SalesFlow::O_NO_SALE),
+            ..OutcomeFilter::default()
+        },
+    ];
+    let mut uow = store.begin_read().await.expect("begin");
+    for filter in &filters {
+        let expected: Vec<OutcomeEvent> = window
+            .iter()
+            .filter(|e| filter.matches(e))
+            .cloned()
+            .collect();
+        for limit in [1u32, 2, 4, 100] {
+            let mut pages = Vec::new();
+            let mut after = None;
+            loop {
+                let page = uow
+                    .outcome_list(a, from, to, filter, after, limit)
+                    .await
+                    .expect("a page");
+                assert!(
+                    page.len() <= limit as usize,
+                    "a page MUST hold at most `limit` events"
+                );
+                let Some(last) = page.last() else { break };
+                after = Some(last.id());
+                pages.extend(page);
+            }
+            assert_eq!(
+                pages, expected,
+                "the pages of {filter:?} (limit {limit}) MUST be the window's matching events, \
+                 oldest first, ties in append order, each once"
+            );
+        }
+    }
+    let all = OutcomeFilter::default();
+    let outside = log
+        .iter()
+        .find(|e| e.occurred_at() < from)
+        .expect("an event before");
+    for (after, what) in [
+        (outside.id(), "an event outside the window"),
+        (in_b.id(), "another assignment's event"),
+        (
+            OutcomeEventId::from_uuid(s.ids.next_id()),
+            "an unknown event",
+        ),
+    ] {
+        assert_eq!(
+            uow.outcome_list(a, from, to, &all, Some(after), 10)
+                .await
+                .expect("read"),
+            vec![],
+            "after {what}, outcome_list MUST give no rows"
+        );
+    }
+    assert_eq!(
+        uow.outcome_list(b, from, to, &all, None, 10)
+            .await
+            .expect("read"),
+        vec![in_b],
+        "outcome_list MUST keep to its assignment"
     );
 }
