@@ -21,48 +21,22 @@
 //! default, or `sqlite`), `DATABASE_URL` (required for PostgreSQL; the xtask sets it),
 //! `CUBE_BENCH_SECS` (per measurement, default 10).
 
+mod common;
+
+use common::{SALES, Servers, id_by_name, log_in, server, unique, wait_until_ready};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection};
 use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::str::FromStr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 const SELLERS: usize = 32;
 const CUSTOMERS: u32 = 30_000;
-const PASSWORD: &str = "cube-demo-2025";
-const SALES: &str = "Strøm vår 2025";
-
-/// The server process; killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn unique() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{}_{nanos}", std::process::id())
-}
-
-fn server(database: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cube-server"));
-    command
-        .args(["--database-url", database])
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL");
-    command
-}
 
 /// What one wrk run reported.
 #[derive(Debug, Default)]
@@ -209,27 +183,6 @@ struct Outcomes {
     product: String,
 }
 
-fn id_by_name(list: &Value, name: &str) -> BenchResult<String> {
-    list.as_array()
-        .and_then(|items| items.iter().find(|item| item["name"] == name))
-        .and_then(|item| item["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {name} in {list}").into())
-}
-
-async fn log_in(client: &reqwest::Client, base: &str, email: &str) -> BenchResult<String> {
-    let body = serde_json::json!({ "email": email, "password": PASSWORD });
-    let answer: Value = client
-        .post(format!("{base}/api/login"))
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(answer["token"].as_str().ok_or("no token")?.to_owned())
-}
-
 #[tokio::main]
 async fn main() -> BenchResult<()> {
     let secs: u64 = std::env::var("CUBE_BENCH_SECS")
@@ -286,7 +239,7 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
     let load = started.elapsed();
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(
+    let _server = Servers(vec![
         server(database)
             .args([
                 "--listen",
@@ -296,20 +249,9 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
             ])
             .stdout(Stdio::null())
             .spawn()?,
-    );
+    ]);
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        if Instant::now() > deadline {
-            return Err("the server did not come up".into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_ready(&client, &base).await?;
 
     let mut tokens = Vec::new();
     for n in 1..=SELLERS {

@@ -23,53 +23,25 @@
 //! `CUBE_LOAD_SECS` (default 60), `CUBE_LOAD_THINK_SECS` (default 20), `CUBE_LOAD_CUSTOMERS`
 //! (default: enough for every step's cycles).
 
+mod common;
+
+use common::{SALES, Servers, id_by_name, log_in, server, unique, wait_until_ready};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection};
 use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 type LoadResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const PASSWORD: &str = "cube-demo-2025";
-const SALES: &str = "Strøm vår 2025";
 /// The latency a step must keep at p99 to count as served.
 const P99_TARGET: Duration = Duration::from_millis(100);
 /// Logins in flight at once while the sellers arrive.
 const LOGINS_AT_ONCE: usize = 4;
-
-/// The server processes; killed on drop.
-struct Servers(Vec<Child>);
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn unique() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{}_{nanos}", std::process::id())
-}
-
-fn server(database: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cube-server"));
-    command
-        .args(["--database-url", database])
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL");
-    command
-}
 
 /// What the run is asked to do.
 #[derive(Debug, Clone)]
@@ -404,30 +376,6 @@ fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn log_in(client: &reqwest::Client, base: &str, email: &str) -> LoadResult<String> {
-    let body = serde_json::json!({ "email": email, "password": PASSWORD });
-    loop {
-        let response = client
-            .post(format!("{base}/api/login"))
-            .json(&body)
-            .send()
-            .await?;
-        // The hash gate answers 503 while it is full: wait as asked, then try again.
-        if response.status().as_u16() == 503 {
-            let wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            tokio::time::sleep(Duration::from_secs(wait)).await;
-            continue;
-        }
-        let answer: Value = response.error_for_status()?.json().await?;
-        return Ok(answer["token"].as_str().ok_or("no token")?.to_owned());
-    }
-}
-
 async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> LoadResult<Value> {
     Ok(client
         .get(url)
@@ -437,14 +385,6 @@ async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> LoadResul
         .error_for_status()?
         .json()
         .await?)
-}
-
-fn id_by_name(list: &Value, name: &str) -> LoadResult<String> {
-    list.as_array()
-        .and_then(|items| items.iter().find(|item| item["name"] == name))
-        .and_then(|item| item["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {name} in the demo").into())
 }
 
 #[tokio::main]
@@ -504,19 +444,8 @@ async fn measure(database: &str, config: &Config) -> LoadResult<String> {
     }
     let _servers = Servers(children);
     let setup = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
     for base in &bases {
-        while setup
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map_or(true, |r| !r.status().is_success())
-        {
-            if Instant::now() > deadline {
-                return Err("a server did not come up".into());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_until_ready(&setup, base).await?;
     }
 
     eprintln!("logging {most} sellers in, {LOGINS_AT_ONCE} at a time …");

@@ -1,0 +1,103 @@
+//! What the server's benches share (`http` under wrk, `load` with simulated sellers): the
+//! release server started and stopped, a name for a throwaway database, the demo's logins
+//! and ids.
+
+use serde_json::Value;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The demo's one password.
+pub const PASSWORD: &str = "cube-demo-2025";
+/// The demo's sales assignment.
+pub const SALES: &str = "Strøm vår 2025";
+
+/// Server processes; killed on drop, also when a bench fails half-way.
+pub struct Servers(pub Vec<Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A name no other run of a bench uses: the process id and the time.
+pub fn unique() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{nanos}", std::process::id())
+}
+
+/// This package's release binary on `database`, logging warnings only.
+pub fn server(database: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cube-server"));
+    command
+        .args(["--database-url", database])
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL");
+    command
+}
+
+/// Waits until `base` answers `/readyz` (a minute at most).
+pub async fn wait_until_ready(client: &reqwest::Client, base: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_or(true, |r| !r.status().is_success())
+    {
+        if Instant::now() > deadline {
+            return Err(format!("the server at {base} did not come up"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+/// A demo user's session token. The hash gate answers 503 while it is full: wait as asked,
+/// then try again.
+pub async fn log_in(client: &reqwest::Client, base: &str, email: &str) -> Result<String, String> {
+    let body = serde_json::json!({ "email": email, "password": PASSWORD });
+    loop {
+        let response = client
+            .post(format!("{base}/api/login"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| format!("login of {email}: {e}"))?;
+        if response.status().as_u16() == 503 {
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            continue;
+        }
+        let answer: Value = response
+            .error_for_status()
+            .map_err(|e| format!("login of {email}: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("login of {email}: {e}"))?;
+        return answer["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("login of {email}: no token in {answer}"));
+    }
+}
+
+/// The id of the item named `name` in a JSON list of `{id, name}`.
+pub fn id_by_name(list: &Value, name: &str) -> Result<String, String> {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == name))
+        .and_then(|item| item["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {name} in the demo"))
+}
