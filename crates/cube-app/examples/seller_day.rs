@@ -3,7 +3,8 @@
 //! seller asks for the next customer three times and registers No answer, Call back later
 //! and a Sale with a product; then the historical (outcome) and current (status) reports.
 //!
-//! Run it with `cargo run -p cube-app --example seller_day`. Swap `MemoryStore` for
+//! `main` is the day; the helpers below it only build values. Run it with
+//! `cargo run -p cube-app --example seller_day`. Swap `MemoryStore` for
 //! `cube_sqlite::SqliteStore` or `cube_postgres::PgStore` and nothing else changes.
 
 use cube_app::Cube;
@@ -15,6 +16,7 @@ use cube_app::system::{SystemClock, UuidV7};
 use cube_domain::access::RoleKind;
 use cube_domain::data_owner::Dataset;
 use cube_domain::flow::seeds::SalesFlow;
+use cube_domain::ids::{AssignmentId, ProductId, UserId};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
 use cube_domain::ports::OnMatch;
 use cube_domain::reports::Ratio;
@@ -27,11 +29,9 @@ type Error = Box<dyn std::error::Error>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let cube = Cube::new(
-        Arc::new(MemoryStore::new()),
-        Arc::new(SystemClock),
-        Arc::new(UuidV7),
-    );
+    let store = Arc::new(MemoryStore::new());
+    let cube = Cube::new(store, Arc::new(SystemClock), Arc::new(UuidV7));
+    // The set-up, as an admin: who works, for whom, what is sold, how a call can end.
     let (_, admin) = cube
         .create_organisation("Ringesenteret AS", person("Ada", RoleKind::Admin))
         .await?;
@@ -39,21 +39,12 @@ async fn main() -> Result<(), Error> {
         .create_user(admin.id, person("Sam", RoleKind::Seller))
         .await?;
     let owner = cube.create_data_owner(admin.id, "Acme Energi").await?.id();
-    let price = Decimal::new(49_900, 2);
-    let fixed = NewProduct {
-        name: "Strøm Fastpris".into(),
-        code: "FAST".into(),
-        unit_price: price,
-        currency: "NOK".into(),
-    };
-    let product = cube.create_product(admin.id, owner, fixed).await?.id();
-    let draft = cube
-        .create_flow(
-            admin.id,
-            owner,
-            SalesFlow::draft(SalesFlow::FLOW, owner).into(),
-        )
-        .await?;
+    let product = cube
+        .create_product(admin.id, owner, fixed_price())
+        .await?
+        .id();
+    let sales_flow = SalesFlow::draft(SalesFlow::FLOW, owner).into();
+    let draft = cube.create_flow(admin.id, owner, sales_flow).await?;
     let flow = cube.publish_flow(admin.id, draft.id).await?;
     let assignment = cube
         .create_assignment(admin.id, owner, "Strøm vår", flow.version(), None)
@@ -64,35 +55,11 @@ async fn main() -> Result<(), Error> {
         .update_assignment_setup(admin.id, assignment.id(), setup, None)
         .await?
         .id();
-    let rows = (1..=3).map(customer).collect();
-    let import = ImportCommand {
-        assignment,
-        dataset: Dataset::B2c,
-        segment: None,
-        rows,
-        on_match: OnMatch::Update,
-    };
-    cube.import_customers(admin.id, import).await?;
+    cube.import_customers(admin.id, three_customers(assignment))
+        .await?;
 
-    let tomorrow = OffsetDateTime::now_utc() + Duration::days(1);
-    let call_back = RegisterOutcome {
-        follow_up_at: Some(tomorrow),
-        ..RegisterOutcome::new(SalesFlow::O_CALL_BACK_LATER)
-    };
-    let line = ProductLineRequest {
-        product,
-        quantity: 2,
-        unit_price: None,
-    };
-    let sale = RegisterOutcome {
-        products: vec![line],
-        ..RegisterOutcome::new(SalesFlow::O_SALE)
-    };
-    for command in [
-        RegisterOutcome::new(SalesFlow::O_NO_ANSWER),
-        call_back,
-        sale,
-    ] {
+    // The seller's day: next customer, what happened, next.
+    for command in [no_answer(), call_back_tomorrow(), sale(product, 2)] {
         let work = cube
             .next_customer(seller.id, assignment)
             .await?
@@ -100,21 +67,43 @@ async fn main() -> Result<(), Error> {
         let done = cube
             .register_outcome(seller.id, work.enrollment.id(), command, None)
             .await?;
+        let name = &work.customer.details().name;
         println!(
-            "{}: {:?}, now {:?}",
-            work.customer.details().name,
+            "{name}: {:?}, now {:?}",
             done.event.class(),
             done.enrollment.category()
         );
     }
+    print_reports(&cube, admin.id, assignment).await
+}
 
-    let outcomes = cube
-        .outcome_report(
-            admin.id,
-            assignment,
-            Window::all_to(OffsetDateTime::now_utc()),
-        )
-        .await?;
+fn no_answer() -> RegisterOutcome {
+    RegisterOutcome::new(SalesFlow::O_NO_ANSWER)
+}
+
+fn call_back_tomorrow() -> RegisterOutcome {
+    RegisterOutcome {
+        follow_up_at: Some(OffsetDateTime::now_utc() + Duration::days(1)),
+        ..RegisterOutcome::new(SalesFlow::O_CALL_BACK_LATER)
+    }
+}
+
+fn sale(product: ProductId, quantity: u32) -> RegisterOutcome {
+    let line = ProductLineRequest {
+        product,
+        quantity,
+        unit_price: None,
+    };
+    RegisterOutcome {
+        products: vec![line],
+        ..RegisterOutcome::new(SalesFlow::O_SALE)
+    }
+}
+
+/// The outcome report of everything so far, and the customers per state now.
+async fn print_reports(cube: &Cube, admin: UserId, assignment: AssignmentId) -> Result<(), Error> {
+    let window = Window::all_to(OffsetDateTime::now_utc());
+    let outcomes = cube.outcome_report(admin, assignment, window).await?;
     for row in &outcomes.rows {
         println!(
             "outcome {:<16} {} ({}%)",
@@ -123,7 +112,7 @@ async fn main() -> Result<(), Error> {
             percent(row.share)
         );
     }
-    let status = cube.customer_status_report(admin.id, assignment).await?;
+    let status = cube.customer_status_report(admin, assignment).await?;
     for state in status.per_state.iter().filter(|s| s.customers > 0) {
         println!("state   {:<16} {}", state.name, state.customers);
     }
@@ -150,11 +139,29 @@ fn person(name: &str, role: RoleKind) -> NewUser {
     }
 }
 
-fn customer(n: u32) -> CustomerInput {
-    let phones = vec![format!("+4791{n:06}")];
-    CustomerInput {
-        name: format!("Kunde {n}"),
-        phones,
-        ..CustomerInput::default()
+fn fixed_price() -> NewProduct {
+    NewProduct {
+        name: "Strøm Fastpris".into(),
+        code: "FAST".into(),
+        unit_price: Decimal::new(49_900, 2),
+        currency: "NOK".into(),
+    }
+}
+
+/// Three private customers with Norwegian mobile numbers, enrolled in `assignment`.
+fn three_customers(assignment: AssignmentId) -> ImportCommand {
+    let rows = (1..=3)
+        .map(|n| CustomerInput {
+            name: format!("Kunde {n}"),
+            phones: vec![format!("+4791{n:06}")],
+            ..CustomerInput::default()
+        })
+        .collect();
+    ImportCommand {
+        assignment,
+        dataset: Dataset::B2c,
+        segment: None,
+        rows,
+        on_match: OnMatch::Update,
     }
 }
