@@ -26,6 +26,12 @@
 //!     segment of the setup, from `enrollments_ready`;
 //!   - any other rules: the ready rows sorted by the rules (a temporary B-tree over the
 //!     ready pool; what that costs is in `docs/performance.md`).
+//!
+//!   In the first two, customers resting after a NoAnswer are not in the ready indexes
+//!   (migration 0021): the first fresh customer and the first whose rest has ended (from the
+//!   resting indexes, read only if any rest has ended at all) are read apart, and the one
+//!   first in import order is taken — a call never steps over the resting customers, who
+//!   keep their place at the front of the import order.
 //! - import order (`sequence`, then the id) breaks every tie.
 //!
 //! A `Field` rule orders by `customer_fields.sort_key`, whose bytes compare like
@@ -99,31 +105,100 @@ macro_rules! ready {
     };
 }
 
+/// A fresh ready row `e` (no NoAnswer since its last outcome), spelled so the fresh ready
+/// indexes apply (migration 0021). Parameters as [`HELD`].
+macro_rules! fresh {
+    () => {
+        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+         AND e.no_answer_at IS NULL \
+         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)"
+    };
+}
+
+/// A ready row `e` whose rest after a NoAnswer has ended (`?5`: now less the retry delay),
+/// spelled so the resting indexes apply; only when some rest has ended at all (one probe of
+/// `enrollments_resting_since`, not correlated: evaluated once), so a call never walks the
+/// resting customers while all of them still rest.
+macro_rules! rested {
+    () => {
+        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+         AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= ?5 \
+         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
+         AND EXISTS (SELECT 1 FROM enrollments AS r \
+           WHERE r.assignment_id = ?3 AND r.category = 'Available' \
+             AND r.follow_up_due IS NULL AND r.no_answer_at IS NOT NULL \
+             AND r.no_answer_at <= ?5)"
+    };
+}
+
+/// The pool's row from the first fresh (`$fresh`) and the first rested (`$rested`) candidate
+/// (each `id, sequence`, at most one row): the one first in import order, as `id` and
+/// `'pool'`. Two rows at most, so no sort.
+macro_rules! better_of {
+    ($fresh:expr, $rested:expr) => {
+        concat!(
+            "SELECT CASE WHEN r.id IS NULL OR (f.id IS NOT NULL AND (f.sequence < r.sequence \
+               OR (f.sequence = r.sequence AND f.id < r.id))) THEN f.id ELSE r.id END AS id, \
+               'pool' AS tier \
+             FROM (SELECT 1) AS one LEFT JOIN (",
+            $fresh,
+            ") AS f ON 1 LEFT JOIN (",
+            $rested,
+            ") AS r ON 1 WHERE f.id IS NOT NULL OR r.id IS NOT NULL"
+        )
+    };
+}
+
 /// The first ready row in import order: the id and `'pool'`, with parameters as [`HELD`]
 /// and `?5` now less the retry delay.
-pub const POOL_BY_SEQUENCE: &str = concat!(
-    "SELECT e.id, 'pool' AS tier FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
-    ready!(),
-    " ORDER BY e.sequence, e.id LIMIT 1"
+pub const POOL_BY_SEQUENCE: &str = better_of!(
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+        fresh!(),
+        " ORDER BY e.sequence, e.id LIMIT 1"
+    ),
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_resting WHERE ",
+        rested!(),
+        " ORDER BY e.sequence, e.id LIMIT 1"
+    )
 );
 
-/// The first ready row of segment `?#` (a placeholder [`choose`] numbers) in import order:
-/// the id and `'pool'`, with parameters as [`POOL_BY_SEQUENCE`].
-pub const POOL_OF_SEGMENT: &str = concat!(
-    "SELECT e.id, 'pool' AS tier FROM enrollments AS e \
-     INDEXED BY enrollments_ready_by_segment WHERE ",
-    ready!(),
-    " AND e.segment_id = ?# ORDER BY e.sequence, e.id LIMIT 1"
+/// The first ready row of segment `?#` (a placeholder [`choose`] numbers, every occurrence
+/// the same) in import order: the id and `'pool'`, with parameters as [`POOL_BY_SEQUENCE`].
+pub const POOL_OF_SEGMENT: &str = better_of!(
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e \
+         INDEXED BY enrollments_ready_by_segment WHERE ",
+        fresh!(),
+        " AND e.segment_id = ?# ORDER BY e.sequence, e.id LIMIT 1"
+    ),
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e \
+         INDEXED BY enrollments_resting_by_segment WHERE ",
+        rested!(),
+        " AND e.segment_id = ?# ORDER BY e.sequence, e.id LIMIT 1"
+    )
 );
 
 /// The first ready row in none of the segments `?#` (a JSON array; a placeholder [`choose`]
-/// numbers), in import order: the id and `'pool'`, with parameters as [`POOL_BY_SEQUENCE`].
-pub const POOL_OUTSIDE_SEGMENTS: &str = concat!(
-    "SELECT e.id, 'pool' AS tier FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
-    ready!(),
-    " AND (e.segment_id IS NULL \
-       OR e.segment_id NOT IN (SELECT j.value FROM json_each(?#) AS j)) \
-     ORDER BY e.sequence, e.id LIMIT 1"
+/// numbers, every occurrence the same), in import order: the id and `'pool'`, with
+/// parameters as [`POOL_BY_SEQUENCE`].
+pub const POOL_OUTSIDE_SEGMENTS: &str = better_of!(
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
+        fresh!(),
+        " AND (e.segment_id IS NULL \
+           OR e.segment_id NOT IN (SELECT j.value FROM json_each(?#) AS j)) \
+         ORDER BY e.sequence, e.id LIMIT 1"
+    ),
+    concat!(
+        "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_resting WHERE ",
+        rested!(),
+        " AND (e.segment_id IS NULL \
+           OR e.segment_id NOT IN (SELECT j.value FROM json_each(?#) AS j)) \
+         ORDER BY e.sequence, e.id LIMIT 1"
+    )
 );
 
 /// Reserves the chosen row (or renews the asker's lease on a held one): `?1` the seller, `?2`
@@ -244,11 +319,11 @@ pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments)
             let mut branches: Vec<String> = head.iter().map(|b| (*b).to_owned()).collect();
             let mut next = 6;
             for segment in &segments {
-                branches.push(POOL_OF_SEGMENT.replacen("?#", &format!("?{next}"), 1));
+                branches.push(POOL_OF_SEGMENT.replace("?#", &format!("?{next}")));
                 bind(&mut args, Value::Text(id_text(*segment)))?;
                 next += 1;
             }
-            branches.push(POOL_OUTSIDE_SEGMENTS.replacen("?#", &format!("?{next}"), 1));
+            branches.push(POOL_OUTSIDE_SEGMENTS.replace("?#", &format!("?{next}")));
             bind(&mut args, Value::Text(id_list(segments.iter().copied())))?;
             let branches: Vec<&str> = branches.iter().map(String::as_str).collect();
             Ok((first_of(&branches), args))
@@ -460,6 +535,8 @@ mod tests {
                     "enrollments_personal_due",
                     "enrollments_shared_due",
                     "enrollments_ready",
+                    "enrollments_resting",
+                    "enrollments_resting_since",
                 ][..],
             ),
             (
@@ -469,7 +546,10 @@ mod tests {
                     "enrollments_personal_due",
                     "enrollments_shared_due",
                     "enrollments_ready_by_segment",
+                    "enrollments_resting_by_segment",
                     "enrollments_ready",
+                    "enrollments_resting",
+                    "enrollments_resting_since",
                 ][..],
             ),
         ] {
