@@ -23,14 +23,11 @@
 
 mod common;
 
-use common::{SALES, Servers, id_by_name, log_in, server, unique, wait_until_ready};
+use common::{SALES, Servers, Throwaway, id_by_name, log_in, server, unique, wait_until_ready};
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection};
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::str::FromStr;
 use std::time::Instant;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -203,20 +200,9 @@ async fn main() -> BenchResult<()> {
             format!("Store: SQLite (a file)\n\n{}", result?)
         }
         "postgres" => {
-            let url = std::env::var("DATABASE_URL")
-                .map_err(|_| "DATABASE_URL is not set: run `cargo xtask bench http`")?;
-            let admin = PgConnectOptions::from_str(&url)?;
-            let name = format!("cube_bench_http_{}", unique());
-            let mut conn = PgConnection::connect_with(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .execute(&mut conn)
-                .await?;
-            let database = admin.clone().database(&name).to_url_lossy().to_string();
-            let result = measure(&database, secs).await;
-            let drop_db = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(drop_db))
-                .execute(&mut conn)
-                .await;
+            let database = Throwaway::create("cube_bench_http", "cargo xtask bench http").await?;
+            let result = measure(&database.url, secs).await;
+            database.drop_now().await;
             format!("Store: PostgreSQL\n\n{}", result?)
         }
         other => return Err(format!("CUBE_BENCH_STORE `{other}`: postgres or sqlite").into()),

@@ -25,10 +25,8 @@
 
 mod common;
 
-use common::{SALES, Servers, id_by_name, log_in, server, unique, wait_until_ready};
+use common::{SALES, Servers, Throwaway, id_by_name, log_in, server, wait_until_ready};
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection};
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::process::Stdio;
@@ -390,20 +388,9 @@ async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> LoadResul
 #[tokio::main]
 async fn main() -> LoadResult<()> {
     let config = Config::from_env()?;
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| "DATABASE_URL is not set: run `cargo xtask load`")?;
-    let admin = PgConnectOptions::from_str(&url)?;
-    let name = format!("cube_load_{}", unique());
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await?;
-    let database = admin.clone().database(&name).to_url_lossy().to_string();
-    let result = measure(&database, &config).await;
-    let drop_db = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(drop_db))
-        .execute(&mut conn)
-        .await;
+    let database = Throwaway::create("cube_load", "cargo xtask load").await?;
+    let result = measure(&database.url, &config).await;
+    database.drop_now().await;
     println!("{}", result?);
     Ok(())
 }

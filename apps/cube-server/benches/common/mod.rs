@@ -3,7 +3,10 @@
 //! and ids.
 
 use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
 use std::process::{Child, Command};
+use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The demo's one password.
@@ -100,4 +103,40 @@ pub fn id_by_name(list: &Value, name: &str) -> Result<String, String> {
         .and_then(|item| item["id"].as_str())
         .map(str::to_owned)
         .ok_or_else(|| format!("no {name} in the demo"))
+}
+
+/// A PostgreSQL database of a bench's own on the server `DATABASE_URL` names, dropped by
+/// [`Throwaway::drop_now`] (with `FORCE`: the server processes may still be connected).
+pub struct Throwaway {
+    admin: PgConnection,
+    name: String,
+    /// The database's URL, for the server.
+    pub url: String,
+}
+
+impl Throwaway {
+    /// Creates `<prefix>_<unique>`; `command` is what to run when `DATABASE_URL` is unset.
+    pub async fn create(prefix: &str, command: &str) -> Result<Self, String> {
+        let url = std::env::var("DATABASE_URL")
+            .map_err(|_| format!("DATABASE_URL is not set: run `{command}`"))?;
+        let options = PgConnectOptions::from_str(&url).map_err(|e| e.to_string())?;
+        let name = format!("{prefix}_{}", unique());
+        let mut admin = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = options.database(&name).to_url_lossy().to_string();
+        Ok(Self { admin, name, url })
+    }
+
+    /// Drops the database, whatever is still connected to it.
+    pub async fn drop_now(mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut self.admin)
+            .await;
+    }
 }
