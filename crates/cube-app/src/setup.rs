@@ -115,6 +115,21 @@ pub(crate) async fn managed_owner(
     Ok(owner)
 }
 
+/// A product of a data owner the user may manage.
+async fn managed_product(
+    uow: &mut dyn ReadUnit,
+    user: &User,
+    id: ProductId,
+    today: time::Date,
+) -> AppResult<Product> {
+    let product = uow
+        .product(id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    managed_owner(uow, user, product.data_owner(), today).await?;
+    Ok(product)
+}
+
 /// A published flow of a data owner the user may manage; "flow not found" otherwise, word
 /// for word what a missing one gets.
 pub(crate) async fn managed_flow(
@@ -286,11 +301,8 @@ impl Cube {
     ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut product = uow
-            .product(product_id)
-            .await?
-            .ok_or(AppError::NotFound("product"))?;
-        managed_owner(uow.as_mut(), &user, product.data_owner(), self.now().date()).await?;
+        let mut product =
+            managed_product(uow.as_mut(), &user, product_id, self.now().date()).await?;
         product.edit(
             Name::parse(&change.name)?,
             &change.code,
@@ -311,11 +323,8 @@ impl Cube {
     ) -> AppResult<Product> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut product = uow
-            .product(product_id)
-            .await?
-            .ok_or(AppError::NotFound("product"))?;
-        managed_owner(uow.as_mut(), &user, product.data_owner(), self.now().date()).await?;
+        let mut product =
+            managed_product(uow.as_mut(), &user, product_id, self.now().date()).await?;
         product.set_active(active);
         uow.save_product(&product).await?;
         uow.commit().await?;

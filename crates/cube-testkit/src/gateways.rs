@@ -20,13 +20,13 @@ struct Recorder<T> {
 
 #[derive(Debug)]
 struct RecorderState<T> {
-    sent: Vec<T>,
+    /// What was delivered, in order, each with its key (if the port has keys); item `n`
+    /// (from 0) was answered `<prefix>-<n + 1>`. A retry with a key already delivered
+    /// answers that id again and is not recorded twice, as a provider that deduplicates
+    /// would.
+    sent: Vec<(Option<String>, T)>,
     /// The idempotency key of every attempt, failed ones included.
     keys: Vec<String>,
-    /// For each item of `sent`, its key (if the port has keys) and the id it was answered:
-    /// a retry with a key already delivered answers that id again and is not recorded
-    /// twice, as a provider that deduplicates would.
-    delivered: Vec<(Option<String>, String)>,
     attempts: u64,
     failures: Vec<GatewayError>,
 }
@@ -38,7 +38,6 @@ impl<T: Clone> Recorder<T> {
             state: Mutex::new(RecorderState {
                 sent: Vec::new(),
                 keys: Vec::new(),
-                delivered: Vec::new(),
                 attempts: 0,
                 failures: Vec::new(),
             }),
@@ -59,17 +58,20 @@ impl<T: Clone> Recorder<T> {
         if !state.failures.is_empty() {
             return Err(state.failures.remove(0));
         }
-        if let Some((_, id)) = state
-            .delivered
-            .iter()
-            .find(|(k, _)| key.is_some() && k.as_deref() == key)
-        {
-            return Ok(id.clone());
-        }
-        state.sent.push(item.clone());
-        let id = format!("{}-{}", self.prefix, state.sent.len());
-        state.delivered.push((key.map(str::to_owned), id.clone()));
-        Ok(id)
+        let earlier = key.and_then(|key| {
+            state
+                .sent
+                .iter()
+                .position(|(k, _)| k.as_deref() == Some(key))
+        });
+        let position = match earlier {
+            Some(position) => position,
+            None => {
+                state.sent.push((key.map(str::to_owned), item.clone()));
+                state.sent.len() - 1
+            }
+        };
+        Ok(format!("{}-{}", self.prefix, position + 1))
     }
 
     fn fail_next(&self, times: usize, error: GatewayError) {
@@ -78,7 +80,11 @@ impl<T: Clone> Recorder<T> {
     }
 
     fn sent(&self) -> Vec<T> {
-        self.state().sent.clone()
+        self.state()
+            .sent
+            .iter()
+            .map(|(_, item)| item.clone())
+            .collect()
     }
 
     fn attempts(&self) -> u64 {
@@ -90,12 +96,10 @@ impl<T: Clone> Recorder<T> {
     }
 
     fn sent_with_keys(&self) -> Vec<(String, T)> {
-        let state = self.state();
-        state
-            .delivered
+        self.state()
+            .sent
             .iter()
-            .zip(state.sent.iter())
-            .map(|((key, _), item)| (key.clone().unwrap_or_default(), item.clone()))
+            .map(|(key, item)| (key.clone().unwrap_or_default(), item.clone()))
             .collect()
     }
 }
