@@ -84,6 +84,11 @@ impl SmsGateway for FileSms {
         file.write_all(text.as_bytes())
             .await
             .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        // tokio writes on a blocking thread: a line is delivered once the write has finished,
+        // not when the buffer was handed over (a read right after would not see it).
+        file.flush()
+            .await
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         Ok(line.id)
     }
 }
