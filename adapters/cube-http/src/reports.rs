@@ -206,6 +206,8 @@ pub struct StateCountDto {
     pub state: Uuid,
     /// Its name.
     pub name: String,
+    /// Its colour, `#rrggbb`.
+    pub colour: String,
     /// Customers in it.
     pub customers: u64,
 }
@@ -240,6 +242,7 @@ impl From<&CustomerStatusReport> for StatusReportDto {
                 .map(|s| StateCountDto {
                     state: s.state.as_uuid(),
                     name: s.name.clone(),
+                    colour: s.colour.to_string(),
                     customers: s.customers,
                 })
                 .collect(),
@@ -305,6 +308,8 @@ pub struct OutcomeShareDto {
     pub outcome: Uuid,
     /// Its name.
     pub name: String,
+    /// The colour of the state it leads to (`#rrggbb`); `null` for attempts.
+    pub colour: Option<String>,
     /// The option, if any.
     pub option: Option<String>,
     /// How many times.
@@ -320,6 +325,8 @@ pub struct OutcomeNameDto {
     pub outcome: Uuid,
     /// Its name.
     pub name: String,
+    /// The colour of the state it leads to (`#rrggbb`): how "Other" is drawn.
+    pub colour: Option<String>,
 }
 
 /// Outcome distribution in a window. An outcome counts in the category of the state it
@@ -364,6 +371,7 @@ impl From<&OutcomeDistribution> for OutcomeReportDto {
                 .map(|s| OutcomeShareDto {
                     outcome: s.outcome.as_uuid(),
                     name: s.name.clone(),
+                    colour: s.colour.map(|c| c.to_string()),
                     option: s.option.clone(),
                     events: s.events,
                     share_percent: percent(s.share),
@@ -384,6 +392,7 @@ impl From<&OutcomeDistribution> for OutcomeReportDto {
                 .map(|o| OutcomeNameDto {
                     outcome: o.outcome.as_uuid(),
                     name: o.name.clone(),
+                    colour: o.colour.map(|c| c.to_string()),
                 })
                 .collect(),
             attempts: r.categories.attempts.numerator(),

@@ -183,6 +183,19 @@ async fn a_seller_gets_the_next_customer_registers_and_finds_it_in_my_work() {
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["total"], 20);
     assert_eq!(report["attempts_one"], 1);
+    let colours: Vec<&str> = report["per_state"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["colour"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        colours.len(),
+        report["per_state"].as_array().map_or(0, Vec::len),
+        "every state has its colour: {report}"
+    );
+    assert!(
+        colours.contains(&"#2e7d32"),
+        "Sale (yes) is green: {colours:?}"
+    );
 }
 
 #[tokio::test]

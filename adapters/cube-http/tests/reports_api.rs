@@ -250,8 +250,13 @@ async fn outcomes_count_where_they_led_with_attempts_apart_and_name_other() {
     assert_eq!(report["other_percent"], "25.00");
     assert_eq!(
         report["other_outcomes"],
-        json!([{ "outcome": SalesFlow::O_LEAD.to_string(), "name": "Lead" }])
+        json!([{ "outcome": SalesFlow::O_LEAD.to_string(), "name": "Lead", "colour": "#1565c0" }]),
+        "\"Other\" is drawn in the colour of the state it led to (Lead, open: blue)"
     );
+    for row in report["rows"].as_array().expect("rows") {
+        let attempt = row["outcome"] == SalesFlow::O_NO_ANSWER.to_string();
+        assert_eq!(row["colour"].is_null(), attempt, "{row}");
+    }
 }
 
 #[tokio::test]

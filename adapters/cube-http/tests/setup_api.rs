@@ -1143,7 +1143,7 @@ fn flow(name: &str, reachable: bool) -> Value {
         "initial": uuid_like(1),
         "states": [
             { "id": uuid_like(1), "name": "To call", "category": "available" },
-            { "id": uuid_like(2), "name": "Interested", "category": "yes" },
+            { "id": uuid_like(2), "name": "Interested", "category": "yes", "colour": "#00AA55" },
             { "id": uuid_like(3), "name": "Not now", "category": "no" },
         ],
         "outcomes": outcomes,
@@ -1168,6 +1168,12 @@ async fn a_flow_is_drafted_checked_published_edited_and_copied() {
     assert_eq!(draft["version"], 1);
     assert_eq!(draft["outcomes"][1]["target"], uuid_like(2));
     assert_eq!(draft["outcomes"][0]["target"], Value::Null);
+    // A state's own colour is kept (in lower case); one without has its category's.
+    let colours: Vec<&str> = draft["states"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["colour"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(colours, ["#757575", "#00aa55", "#c62828"]);
     assert_eq!(draft["problems"][0]["code"], "unreachable");
     assert_eq!(draft["problems"][0]["subject"], "Not now");
     let id = draft["id"].as_str().expect("an id").to_owned();
@@ -1394,6 +1400,10 @@ async fn bad_flow_input_is_a_problem_that_names_the_field() {
     bad_category["states"][0]["category"] = json!("maybe");
     let mut bad_id = flow("F", true);
     bad_id["states"][0]["id"] = json!("nope");
+    let mut bad_colour = flow("F", true);
+    bad_colour["states"][1]["colour"] = json!("green");
+    let mut short_colour = flow("F", true);
+    short_colour["states"][2]["colour"] = json!("#fff");
     let mut empty_outcome = flow("F", true);
     empty_outcome["outcomes"][2]["name"] = json!("");
     let cases = [
@@ -1402,6 +1412,11 @@ async fn bad_flow_input_is_a_problem_that_names_the_field() {
         (empty_state, "states[2].name"),
         (bad_category, "category"),
         (bad_id, "states[0].id"),
+        (
+            bad_colour,
+            "`states[1].colour`: colour 'green' is not a hex colour",
+        ),
+        (short_colour, "`states[2].colour`: colour '#fff'"),
         (empty_outcome, "outcomes[2].name"),
         (flow("", true), "name"),
     ];

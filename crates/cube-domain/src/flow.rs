@@ -43,6 +43,18 @@ impl StateCategory {
         }
     }
 
+    /// The colour a state of this category is drawn in when it has none of its own: grey
+    /// for to call, blue for open, green for yes, red for no, brown for excluded.
+    pub fn colour(self) -> Colour {
+        match self {
+            StateCategory::Available => Colour::rgb(0x75, 0x75, 0x75),
+            StateCategory::Open => Colour::rgb(0x15, 0x65, 0xc0),
+            StateCategory::Yes => Colour::rgb(0x2e, 0x7d, 0x32),
+            StateCategory::No => Colour::rgb(0xc6, 0x28, 0x28),
+            StateCategory::Excluded => Colour::rgb(0x6d, 0x4c, 0x41),
+        }
+    }
+
     /// Yes or No: reaching it is a conclusion.
     pub fn is_conclusion(self) -> bool {
         matches!(self, StateCategory::Yes | StateCategory::No)
@@ -58,6 +70,65 @@ pub struct State {
     pub name: Name,
     /// What the state means.
     pub category: StateCategory,
+    /// The colour reports draw the state in (seed 003); `None` draws it in its category's
+    /// colour ([`State::colour`]). Flows stored before states had colours read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<Colour>,
+}
+
+impl State {
+    /// The colour to draw the state in: its own, or its category's.
+    pub fn colour(&self) -> Colour {
+        self.colour.unwrap_or(self.category.colour())
+    }
+}
+
+/// A colour as reports and pages draw it: `#rrggbb`, stored in lower case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Colour([u8; 3]);
+
+/// A colour that is not `#rrggbb`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("colour '{0}' is not a hex colour such as #2e7d32 (a '#' and six hex digits)")]
+pub struct ColourError(String);
+
+impl Colour {
+    /// A colour from its red, green and blue parts.
+    pub const fn rgb(red: u8, green: u8, blue: u8) -> Self {
+        Self([red, green, blue])
+    }
+
+    /// Parses `#rrggbb` (either case; surrounding spaces ignored).
+    pub fn parse(raw: &str) -> Result<Self, ColourError> {
+        let refuse = || ColourError(crate::values::excerpt(raw));
+        let hex = raw.trim().strip_prefix('#').ok_or_else(refuse)?;
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse());
+        }
+        let part = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| refuse());
+        Ok(Self([part(0)?, part(2)?, part(4)?]))
+    }
+}
+
+impl fmt::Display for Colour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+impl TryFrom<String> for Colour {
+    type Error = ColourError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Colour> for String {
+    fn from(value: Colour) -> Self {
+        value.to_string()
+    }
 }
 
 /// The two contact attempts that never move the customer.

@@ -486,3 +486,62 @@ fn attempts_keep_their_kind_through_storage() {
         Some(OutcomeKind::Attempt(AttemptKind::CallBackLater))
     );
 }
+
+#[test]
+fn a_colour_is_six_hex_digits_after_a_hash_and_reads_back_in_lower_case() {
+    use cube_domain::flow::Colour;
+    let colour = Colour::parse(" #2E7D32 ").expect("a colour");
+    assert_eq!(colour, Colour::rgb(0x2e, 0x7d, 0x32));
+    assert_eq!(colour.to_string(), "#2e7d32");
+    for bad in [
+        "2e7d32", "#2e7d3", "#2e7d321", "#gggggg", "", "#", "red", "#2e7d3²",
+    ] {
+        let error = Colour::parse(bad).expect_err(bad).to_string();
+        assert!(error.contains("#2e7d32"), "{bad}: {error} shows the shape");
+    }
+    let long = format!("#{}", "a".repeat(5_000));
+    assert!(
+        Colour::parse(&long)
+            .expect_err("too long")
+            .to_string()
+            .len()
+            < 200
+    );
+}
+
+#[test]
+fn a_state_without_a_colour_is_drawn_in_its_category_colour_and_old_flows_read() {
+    let flow = sales::flow();
+    for state in flow.states() {
+        assert_eq!(state.colour, None);
+        assert_eq!(state.colour(), state.category.colour());
+    }
+    let categories = [
+        StateCategory::Available,
+        StateCategory::Open,
+        StateCategory::Yes,
+        StateCategory::No,
+        StateCategory::Excluded,
+    ];
+    let distinct: std::collections::BTreeSet<String> =
+        categories.iter().map(|c| c.colour().to_string()).collect();
+    assert_eq!(distinct.len(), categories.len(), "one colour per category");
+
+    // A state stored before colours existed reads as having none; one with a colour keeps it.
+    let old: cube_domain::flow::State = serde_json::from_value(serde_json::json!({
+        "id": "00000000-0000-7000-8000-000000000001", "name": "Lead", "category": "Open"
+    }))
+    .expect("an old state reads");
+    assert_eq!(old.colour(), StateCategory::Open.colour());
+    let mut coloured = old.clone();
+    coloured.colour = Some(cube_domain::flow::Colour::rgb(1, 2, 3));
+    let back: cube_domain::flow::State =
+        serde_json::from_value(serde_json::to_value(&coloured).expect("writes")).expect("reads");
+    assert_eq!(back, coloured);
+    assert!(
+        !serde_json::to_string(&old)
+            .expect("writes")
+            .contains("colour"),
+        "no colour written for a state without one, so stored documents keep their shape"
+    );
+}

@@ -129,9 +129,12 @@ fn seconds() -> impl Strategy<Value = i64> {
     ]
 }
 
-/// Any time a clock could give, 1970 to 2200.
+/// Any time a clock could give, 1970 to the start of 2199: the test calls back up to
+/// 100,000 minutes (70 days) later, which must stay inside the domain's bounds (year 2200).
+/// (Up to 2200 itself, a case near the end found a call-back refused as out of bounds —
+/// rightly; the test, not the domain, was wrong.)
 fn now() -> impl Strategy<Value = OffsetDateTime> {
-    (0_i64..7_258_118_400)
+    (0_i64..7_226_582_400)
         .prop_map(|s| OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH))
 }
 

@@ -7,7 +7,7 @@
 //! them, so `FlowDraft::publish` accepts every draft `valid_flow` produces.
 
 use cube_domain::flow::{
-    AttemptKind, FlowDraft, Outcome, OutcomeKind, PublishedFlow, State, StateCategory,
+    AttemptKind, Colour, FlowDraft, Outcome, OutcomeKind, PublishedFlow, State, StateCategory,
 };
 use cube_domain::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
 use cube_domain::values::Name;
@@ -115,6 +115,8 @@ fn build_flow(
             } else {
                 categories[i - 1]
             },
+            // Every third state has a colour of its own, so stores round-trip both kinds.
+            colour: (i % 3 == 1).then(|| Colour::rgb(i as u8, 0x40, 0x80)),
         })
         .collect();
     let mut outcomes = Vec::new();

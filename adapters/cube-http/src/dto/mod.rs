@@ -166,6 +166,12 @@ pub struct StateDto {
     pub name: String,
     /// What it means.
     pub category: CategoryDto,
+    /// The colour reports draw it in, `#rrggbb`. Always given in answers; when a flow is
+    /// written, left out (or `null`) means the category's colour (grey to call, blue open,
+    /// green yes, red no, brown excluded).
+    #[serde(default)]
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$", example = "#2e7d32")]
+    pub colour: Option<String>,
 }
 
 impl From<&State> for StateDto {
@@ -174,6 +180,7 @@ impl From<&State> for StateDto {
             id: s.id.as_uuid(),
             name: s.name.to_string(),
             category: s.category.into(),
+            colour: Some(s.colour().to_string()),
         }
     }
 }

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use cube_app::setup::FlowContent;
 use cube_app::{AppError, Revision};
 use cube_domain::flow::{
-    AttemptKind, FlowDraft, FlowError, FlowProblem, FlowVersion, Outcome, OutcomeKind,
+    AttemptKind, Colour, FlowDraft, FlowError, FlowProblem, FlowVersion, Outcome, OutcomeKind,
     PublishedFlow, State,
 };
 use cube_domain::ids::{DataOwnerId, FlowId, OutcomeId, StateId};
@@ -152,10 +152,17 @@ impl FlowContentRequest {
             .map(|(i, s)| {
                 let name = Name::parse(&s.name)
                     .map_err(|e| invalid_field(format!("states[{i}].name"), e))?;
+                let colour = s
+                    .colour
+                    .as_deref()
+                    .map(Colour::parse)
+                    .transpose()
+                    .map_err(|e| invalid_field(format!("states[{i}].colour"), e))?;
                 Ok(State {
                     id: StateId::from_uuid(s.id),
                     name,
                     category: s.category.into(),
+                    colour,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

@@ -151,6 +151,7 @@ pub fn flow() -> PublishedFlow {
         id: state(n),
         name: name(label),
         category: category(n),
+        colour: None,
     })
     .collect();
     let open: BTreeSet<StateId> = [state(TO_CALL), state(LEAD)].into();

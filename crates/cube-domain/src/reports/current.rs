@@ -4,7 +4,7 @@
 
 use super::Ratio;
 use crate::enrollment::Enrollment;
-use crate::flow::{PublishedFlow, StateCategory};
+use crate::flow::{Colour, PublishedFlow, StateCategory};
 use crate::ids::StateId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -68,6 +68,8 @@ pub struct StateCount {
     pub name: String,
     /// Its category.
     pub category: StateCategory,
+    /// Its colour (its category's when the flow does not have it).
+    pub colour: Colour,
     /// How many customers are in it now.
     pub customers: u64,
 }
@@ -114,6 +116,7 @@ pub fn customer_status(
             state: s.id,
             name: s.name.to_string(),
             category: s.category,
+            colour: s.colour(),
             customers: 0,
         })
         .collect();
@@ -142,6 +145,7 @@ pub fn customer_status(
                 state: row.state,
                 name: row.state.to_string(),
                 category: row.category,
+                colour: row.category.colour(),
                 customers: 0,
             }),
         };

@@ -14,7 +14,7 @@
 
 use super::Ratio;
 use super::historical::OutcomeTallyRow;
-use crate::flow::{PublishedFlow, StateCategory};
+use crate::flow::{Colour, OutcomeKind, PublishedFlow, State, StateCategory};
 use crate::ids::OutcomeId;
 use crate::outcome::OutcomeClass;
 use serde::Serialize;
@@ -27,6 +27,9 @@ pub struct OutcomeShare {
     pub outcome: OutcomeId,
     /// Its name in the flow, or its id when the flow no longer has it.
     pub name: String,
+    /// The colour of the state it leads to (seed 003 colours the report by it); `None` for
+    /// attempts, which lead nowhere, and outcomes no flow knows.
+    pub colour: Option<Colour>,
     /// The option; `None` for events registered without one.
     pub option: Option<String>,
     /// How many events.
@@ -42,6 +45,8 @@ pub struct NamedOutcome {
     pub outcome: OutcomeId,
     /// Its name in the flow, or its id when the flow no longer has it.
     pub name: String,
+    /// The colour of the state it leads to, as in [`OutcomeShare::colour`].
+    pub colour: Option<Colour>,
 }
 
 /// Which line of the split an outcome event counts in.
@@ -130,6 +135,14 @@ pub fn outcome_distribution_with_history(
             .find_map(|f| f.outcome(outcome))
             .map_or_else(|| outcome.to_string(), |o| o.name.to_string())
     };
+    let colour_of = |outcome: OutcomeId| {
+        std::iter::once(flow)
+            .chain(earlier)
+            .find_map(|f| match f.outcome(outcome)?.kind {
+                OutcomeKind::Progress { target } => f.state(target).map(State::colour),
+                OutcomeKind::Attempt(_) => None,
+            })
+    };
     for row in rows {
         let (Some(outcome), Some(line)) = (row.outcome, SplitLine::of(row.class, row.to_category))
         else {
@@ -162,6 +175,7 @@ pub fn outcome_distribution_with_history(
         .map(|((_, outcome, option), events)| OutcomeShare {
             outcome,
             name: name_of(outcome),
+            colour: colour_of(outcome),
             option,
             events,
             share: Ratio::new(events, total),
@@ -181,6 +195,7 @@ pub fn outcome_distribution_with_history(
             .map(|(_, outcome)| NamedOutcome {
                 outcome,
                 name: name_of(outcome),
+                colour: colour_of(outcome),
             })
             .collect(),
         total,

@@ -87,6 +87,7 @@ pub fn flow() -> PublishedFlow {
         id: state(id),
         name: name(n),
         category: category(id),
+        colour: None,
     })
     .collect();
     let open = BTreeSet::from([state(TO_CALL), state(LEAD)]);

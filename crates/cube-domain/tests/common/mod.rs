@@ -77,6 +77,7 @@ pub fn state(id: StateId, raw: &str, category: StateCategory) -> State {
         id,
         name: name(raw),
         category,
+        colour: None,
     }
 }
 
