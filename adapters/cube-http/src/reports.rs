@@ -15,12 +15,14 @@
 //! - [`hits`]: hit analysis — yes, no and hitrate now per value of each analysis field.
 //! - [`export`]: the customer-status download, CSV.
 //! - [`outcome_list`]: the concrete outcomes of an assignment, filtered and paged.
+//! - [`sold_lines`]: the sales report's lines, one per sold product, paged.
 
 pub mod export;
 pub mod hits;
 pub mod meetings;
 pub mod outcome_list;
 pub mod performance;
+pub mod sold_lines;
 
 use crate::AppState;
 use crate::auth::Actor;
@@ -58,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/assignments/{id}/reports/sales", get(sales))
         .route(
+            "/api/assignments/{id}/reports/sales/lines",
+            get(sold_lines::sold_lines),
+        )
+        .route(
             "/api/assignments/{id}/reports/meetings",
             get(meetings::meetings),
         )
@@ -77,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         status, activity, outcomes, sales, export::status_export,
         performance::performance, performance::limits,
         meetings::meetings, meetings::calendar, hits::hits, outcome_list::outcome_list,
+        sold_lines::sold_lines,
     ),
     components(schemas(
         Problem, Percent, MeetingKindDto,
@@ -89,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
         meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
         outcome_list::OutcomeListItemDto, outcome_list::OutcomeListDto,
+        sold_lines::SoldLineDto, sold_lines::SoldLinesDto,
     )),
     tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
 )]
@@ -432,6 +440,8 @@ pub struct OpenOfferDto {
     pub enrollment: Uuid,
     /// The customer.
     pub customer: Uuid,
+    /// Who made the offer (its owner); `null` when the system registered it.
+    pub seller: Option<Uuid>,
     /// Offered since (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -487,6 +497,7 @@ impl From<&SalesOverview> for SalesReportDto {
                 .map(|o| OpenOfferDto {
                     enrollment: o.enrollment.as_uuid(),
                     customer: o.customer.as_uuid(),
+                    seller: o.seller.map(|u| u.as_uuid()),
                     since: o.since,
                     value: o.value,
                 })

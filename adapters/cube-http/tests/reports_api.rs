@@ -539,6 +539,116 @@ async fn editing_a_product_keeps_past_sales_at_their_price() {
     );
 }
 
+/// The sales report's lines: one per sold product of the window's sales (a sale without
+/// lines has none), with the product's name, the price as sold and the seller; paged by
+/// sale, filtered by seller; open offers name who made them.
+#[tokio::test]
+async fn the_sales_report_lists_each_sold_product_as_a_line() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let other = app.login(&app.world.sellers[1].email.to_string()).await;
+    let [first, second] = [0, 1].map(|i| app.world.products[i].id().to_string());
+    register_next(
+        &app,
+        &other,
+        SalesFlow::O_SALE,
+        json!({ "products": [{ "product": first, "quantity": 1 }, { "product": second, "quantity": 2 }] }),
+    )
+    .await;
+    register_next(
+        &app,
+        &other,
+        SalesFlow::O_OFFER,
+        json!({ "products": [{ "product": second, "quantity": 5 }] }),
+    )
+    .await;
+    let uri = format!("/api/assignments/{}/reports/sales/lines", app.assignment());
+    let lines = |query: String| {
+        let (app, uri, token) = (&app, &uri, t.client.clone());
+        async move {
+            app.call(Method::GET, &format!("{uri}?{query}"), Some(&token), None)
+                .await
+        }
+    };
+
+    let (status, all) = lines(WINDOW.to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let rows = all["lines"].as_array().expect("lines");
+    let shape: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|l| {
+            (
+                l["product"].as_str().unwrap_or_default(),
+                l["quantity"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (first.as_str(), 3),
+            (first.as_str(), 1),
+            (second.as_str(), 2)
+        ],
+        "the sale with lines, then the other seller's two lines; no line for the sale \
+         without products nor for the offer: {all}"
+    );
+    let product = &app.world.products[0];
+    assert_eq!(rows[0]["product_name"], product.name().as_str());
+    assert_eq!(rows[0]["product_code"], product.code());
+    assert_eq!(rows[0]["unit_price"], product.unit_price().to_string());
+    assert_eq!(rows[0]["currency"], "NOK");
+    assert_eq!(rows[0]["seller"], app.world.sellers[0].id.to_string());
+    assert_eq!(rows[1]["seller"], app.world.sellers[1].id.to_string());
+    assert_eq!(rows[1]["event"], rows[2]["event"], "one sale, two lines");
+    assert!(rows[0]["customer"].is_string() && rows[0]["occurred_at"].is_string());
+    assert_eq!(all["next"], Value::Null);
+
+    // A page of one sale holds all of that sale's lines.
+    let (_, page) = lines(format!("{WINDOW}&limit=1")).await;
+    assert_eq!(page["lines"], json!([rows[0].clone()]));
+    let next = page["next"].as_str().expect("a full page").to_owned();
+    let (_, rest) = lines(format!("{WINDOW}&limit=1&after={next}")).await;
+    assert_eq!(rest["lines"], json!([rows[1].clone(), rows[2].clone()]));
+    let seller = app.world.sellers[1].id;
+    let (_, theirs) = lines(format!("{WINDOW}&seller={seller}")).await;
+    assert_eq!(theirs["lines"], json!([rows[1].clone(), rows[2].clone()]));
+    for (query, status) in [
+        (
+            format!("{WINDOW}&limit=0"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (format!("{WINDOW}&seller=x"), StatusCode::BAD_REQUEST),
+        (
+            "from=2025-04-01&to=2025-03-01".to_owned(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (got, body) = lines(query.clone()).await;
+        assert_eq!(got, status, "{query}: {body}");
+    }
+
+    let (_, report) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/assignments/{}/reports/sales?{WINDOW}",
+                app.assignment()
+            ),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    let offers = report["open_offers"].as_array().expect("offers");
+    assert_eq!(offers.len(), 1, "{report}");
+    assert_eq!(
+        offers[0]["seller"],
+        seller.to_string(),
+        "who made the offer"
+    );
+}
+
 /// The concrete outcomes: every event of the window with its customer and what was
 /// registered, filtered by outcome, seller and state after, a page at a time (`next` until
 /// the last page); a bad page size or parameter is refused saying what to fix.

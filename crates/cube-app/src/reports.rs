@@ -14,14 +14,17 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{FlowVersion, PublishedFlow, State};
-use cube_domain::ids::{AssignmentId, CalendarId, OutcomeEventId, OutcomeId, StateId, UserId};
+use cube_domain::ids::{
+    AssignmentId, CalendarId, OutcomeEventId, OutcomeId, ProductId, StateId, UserId,
+};
 use cube_domain::instant;
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
 use cube_domain::ports::ReadUnit;
+use cube_domain::product::Product;
 use cube_domain::reports::{
     self, ActivitySummary, CustomerStatusReport, FieldHits, LimitProgress, OpenOffer,
-    OutcomeDistribution, OutcomeTallyRow, PerformanceReport, SalesReport,
+    OutcomeDistribution, OutcomeTallyRow, PerformanceReport, SalesReport, SoldLine,
 };
 use cube_domain::time_bounds::checked_time;
 use cube_domain::time_entry::hours_of;
@@ -115,6 +118,48 @@ pub struct OutcomePage {
     /// The last event of a full page: ask again with it as `after` for the next page.
     /// `None`: this page is the last.
     pub next: Option<OutcomeEventId>,
+}
+
+/// A page of the sales report's sold lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoldLinesPage {
+    /// The lines, oldest sale first, each sale's lines in their order.
+    pub lines: Vec<SoldLine>,
+    /// The products the lines name (from the data owner's catalogue).
+    pub products: Vec<Product>,
+    /// The last sale of a full page: ask again with it as `after` for the next page.
+    /// `None`: this page is the last.
+    pub next: Option<OutcomeEventId>,
+}
+
+/// Refuses a page size outside 1 to [`OUTCOME_PAGE_MAX`].
+fn check_page_size(limit: u32) -> AppResult<()> {
+    if (1..=OUTCOME_PAGE_MAX).contains(&limit) {
+        Ok(())
+    } else {
+        Err(ReportError::PageSize {
+            asked: limit,
+            max: OUTCOME_PAGE_MAX,
+        }
+        .into())
+    }
+}
+
+/// A page of the events of assignment `id` in `window` that `filter` keeps, after `after`.
+async fn outcome_page(
+    uow: &mut dyn ReadUnit,
+    id: AssignmentId,
+    window: Window,
+    filter: &OutcomeFilter,
+    after: Option<OutcomeEventId>,
+    limit: u32,
+) -> AppResult<OutcomePage> {
+    let events = uow
+        .outcome_list(id, window.from, window.to, filter, after, limit)
+        .await?;
+    let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = events.last().filter(|_| full).map(OutcomeEvent::id);
+    Ok(OutcomePage { events, next })
 }
 
 /// The Sales report: sold products in the window and the open offers now.
@@ -280,22 +325,45 @@ impl Cube {
         after: Option<OutcomeEventId>,
         limit: u32,
     ) -> AppResult<OutcomePage> {
-        if !(1..=OUTCOME_PAGE_MAX).contains(&limit) {
-            return Err(ReportError::PageSize {
-                asked: limit,
-                max: OUTCOME_PAGE_MAX,
-            }
-            .into());
-        }
+        check_page_size(limit)?;
         let (mut uow, _, _) = self
             .open_report(who.into(), id, ReportKind::Outcomes)
             .await?;
-        let events = uow
-            .outcome_list(id, window.from, window.to, &filter, after, limit)
-            .await?;
-        let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
-        let next = events.last().filter(|_| full).map(OutcomeEvent::id);
-        Ok(OutcomePage { events, next })
+        outcome_page(uow.as_mut(), id, window, &filter, after, limit).await
+    }
+
+    /// The sales report's lines (seed 001: sold products "lastes ned"): one line per sold
+    /// product — time, customer, seller, product, quantity, price and currency as sold — of
+    /// the sales in the window (outcomes landing in a Yes state with product lines),
+    /// optionally of one seller, oldest first, `limit` sales (1 to [`OUTCOME_PAGE_MAX`]) a
+    /// page after the sale `after`; a sale's lines are never split across pages. With the
+    /// data owner's products the lines name. Open to whoever may read the sales report.
+    pub async fn sold_lines(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: AssignmentId,
+        window: Window,
+        seller: Option<UserId>,
+        after: Option<OutcomeEventId>,
+        limit: u32,
+    ) -> AppResult<SoldLinesPage> {
+        check_page_size(limit)?;
+        let (mut uow, assignment, _) = self.open_report(who.into(), id, ReportKind::Sales).await?;
+        let filter = OutcomeFilter {
+            user: seller,
+            sold: true,
+            ..OutcomeFilter::default()
+        };
+        let page = outcome_page(uow.as_mut(), id, window, &filter, after, limit).await?;
+        let lines = reports::sold_lines(&page.events)?;
+        let named: BTreeSet<ProductId> = lines.iter().map(|l| l.product).collect();
+        let mut products = uow.products(assignment.data_owner()).await?;
+        products.retain(|p| named.contains(&p.id()));
+        Ok(SoldLinesPage {
+            lines,
+            products,
+            next: page.next,
+        })
     }
 
     /// Sold products in the window, and the open offers now.

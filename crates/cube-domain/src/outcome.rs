@@ -464,6 +464,9 @@ pub struct OutcomeFilter {
     pub user: Option<UserId>,
     /// Only events that left the customer in this state.
     pub to_state: Option<StateId>,
+    /// Only sales with products: events that landed in a Yes state with at least one product
+    /// line (the sold lines of the sales report).
+    pub sold: bool,
 }
 
 impl OutcomeFilter {
@@ -472,6 +475,9 @@ impl OutcomeFilter {
         self.outcome.is_none_or(|o| event.outcome() == Some(o))
             && self.user.is_none_or(|u| event.user() == Some(u))
             && self.to_state.is_none_or(|s| event.to_state() == s)
+            && (!self.sold
+                || (event.to_category() == crate::flow::StateCategory::Yes
+                    && !event.products().is_empty()))
     }
 }
 

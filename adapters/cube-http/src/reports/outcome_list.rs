@@ -37,6 +37,9 @@ pub struct OutcomeListQuery {
     pub seller: Option<Uuid>,
     /// Only events that left the customer in this state.
     pub state: Option<Uuid>,
+    /// `true`: only sales with products (outcomes landing in a Yes state with product
+    /// lines); default `false`.
+    pub sold: Option<bool>,
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
     /// Events per page, 1 to 1000 (default 100).
@@ -92,6 +95,7 @@ pub async fn outcome_list(
         outcome: query.outcome.map(OutcomeId::from_uuid),
         user: query.seller.map(UserId::from_uuid),
         to_state: query.state.map(StateId::from_uuid),
+        sold: query.sold.unwrap_or(false),
     };
     let page = state
         .cube

@@ -154,6 +154,7 @@ impl OutcomeLog for PgUnitOfWork {
                AND ($4::uuid IS NULL OR outcome_id = $4)
                AND ($5::uuid IS NULL OR user_id = $5)
                AND ($6::uuid IS NULL OR to_state = $6)
+               AND (NOT $9 OR (to_category = 'yes' AND product_lines > 0))
                AND ($7::uuid IS NULL OR (occurred_at, seq) > (
                    SELECT a.occurred_at, a.seq FROM outcome_events a
                    WHERE a.id = $7 AND a.assignment_id = $1
@@ -168,7 +169,8 @@ impl OutcomeLog for PgUnitOfWork {
         .bind(filter.user.map(|u| u.as_uuid()))
         .bind(filter.to_state.map(|s| s.as_uuid()))
         .bind(after.map(|a| a.as_uuid()))
-        .bind(i64::from(limit));
+        .bind(i64::from(limit))
+        .bind(filter.sold);
         all_json(&self.fetch_all(query).await?, "event")
     }
 

@@ -115,6 +115,8 @@ impl OutcomeLog for SqliteUnit {
                AND (?4 IS NULL OR outcome_id = ?4) \
                AND (?5 IS NULL OR user_id = ?5) \
                AND (?6 IS NULL OR to_state = ?6) \
+               AND (?9 = 0 OR (to_category = 'Yes' AND EXISTS ( \
+                   SELECT 1 FROM outcome_product_lines AS l WHERE l.event_id = outcome_events.id))) \
                AND (?7 IS NULL OR (occurred_at, seq) > ( \
                    SELECT a.occurred_at, a.seq FROM outcome_events AS a \
                    WHERE a.id = ?7 AND a.assignment_id = ?1 \
@@ -128,7 +130,8 @@ impl OutcomeLog for SqliteUnit {
         .bind(filter.user.map(|u| id_text(u.as_uuid())))
         .bind(filter.to_state.map(|s| id_text(s.as_uuid())))
         .bind(after.map(|a| id_text(a.as_uuid())))
-        .bind(i64::from(limit));
+        .bind(i64::from(limit))
+        .bind(filter.sold);
         fetch_docs(self.conn(), query, "outcome event").await
     }
 

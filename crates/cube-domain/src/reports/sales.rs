@@ -12,7 +12,7 @@
 use super::historical::{OutcomeTallyRow, activity};
 use crate::enrollment::Enrollment;
 use crate::flow::StateCategory;
-use crate::ids::{AssignmentId, CustomerId, EnrollmentId, ProductId};
+use crate::ids::{AssignmentId, CustomerId, EnrollmentId, OutcomeEventId, ProductId, UserId};
 use crate::outcome::{OutcomeEvent, ProductLine};
 use crate::product::Currency;
 use rust_decimal::Decimal;
@@ -211,6 +211,60 @@ pub fn sales_report(
     })
 }
 
+/// One sold product line (seed 001: sold products "lastes ned"): a product line of an
+/// outcome event that landed in a Yes state, with when, on whom and by whom it was sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SoldLine {
+    /// The outcome event the line belongs to.
+    pub event: OutcomeEventId,
+    /// When it was sold.
+    pub occurred_at: OffsetDateTime,
+    /// The enrollment (the customer in the assignment).
+    pub enrollment: EnrollmentId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// Who sold it; `None` when the system registered the sale.
+    pub seller: Option<UserId>,
+    /// The product.
+    pub product: ProductId,
+    /// Units.
+    pub quantity: u32,
+    /// The price of one unit when it was sold.
+    pub unit_price: Decimal,
+    /// The currency.
+    pub currency: Currency,
+    /// `quantity × unit_price`, in the currency's scale.
+    pub value: Decimal,
+}
+
+/// The sold lines of `events`, in their order and each event's line order: the lines of
+/// the events that landed in a Yes state (the lines [`tally_sold_products`] adds up).
+pub fn sold_lines<'a>(
+    events: impl IntoIterator<Item = &'a OutcomeEvent>,
+) -> Result<Vec<SoldLine>, SumOverflow> {
+    let mut lines = Vec::new();
+    for event in events
+        .into_iter()
+        .filter(|event| event.to_category() == StateCategory::Yes)
+    {
+        for line in event.products() {
+            lines.push(SoldLine {
+                event: event.id(),
+                occurred_at: event.occurred_at(),
+                enrollment: event.enrollment(),
+                customer: event.customer(),
+                seller: event.user(),
+                product: line.product,
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                currency: line.currency.clone(),
+                value: line.currency.amount(line_value(line)?),
+            });
+        }
+    }
+    Ok(lines)
+}
+
 /// A customer in an Open state with product lines not yet concluded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenOffer {
@@ -218,6 +272,8 @@ pub struct OpenOffer {
     pub enrollment: EnrollmentId,
     /// The customer.
     pub customer: CustomerId,
+    /// Who made the offer (registered the lines); `None` when the system did.
+    pub seller: Option<UserId>,
     /// When the lines were registered.
     pub since: OffsetDateTime,
     /// The offered lines.
@@ -240,6 +296,7 @@ impl OpenOffer {
         Ok(Self {
             enrollment: event.enrollment(),
             customer: event.customer(),
+            seller: event.user(),
             since: event.occurred_at(),
             lines: event.products().to_vec(),
             value,
@@ -287,6 +344,47 @@ mod tests {
 
     fn eur() -> Currency {
         Currency::parse("EUR").expect("valid")
+    }
+
+    #[test]
+    fn the_sold_filter_keeps_the_events_whose_lines_are_sold_products() {
+        use crate::outcome::OutcomeFilter;
+        let mut sale = event(1, O_SALE, LEAD, 1);
+        sale.record_mut().products = vec![line(1, 2, dec!(100))];
+        let bare_sale = event(2, O_SALE, LEAD, 2);
+        let mut offer = event(3, O_LEAD, TO_CALL, 3);
+        offer.record_mut().products = vec![line(1, 1, dec!(100))];
+        let mut lost = event(4, O_NO_SALE, LEAD, 4);
+        lost.record_mut().products = vec![line(2, 1, dec!(10))];
+        let events = [
+            sale.clone(),
+            bare_sale,
+            offer,
+            lost,
+            event(5, O_NO_ANSWER, TO_CALL, 5),
+        ];
+        let sold = OutcomeFilter {
+            sold: true,
+            ..OutcomeFilter::default()
+        };
+        let kept: Vec<&OutcomeEvent> = events.iter().filter(|e| sold.matches(e)).collect();
+        assert_eq!(kept, [&sale], "a sale with lines only");
+        let lines = sold_lines(&events).expect("sums");
+        assert_eq!(lines.len(), 1, "one line per sold product: {lines:?}");
+        assert_eq!(
+            (lines[0].quantity, lines[0].value, lines[0].seller),
+            (2, dec!(200.00), sale.user())
+        );
+        assert_eq!(
+            lines[0].value.to_string(),
+            "200.00",
+            "in the currency's scale"
+        );
+        assert_eq!(
+            tally_sold_products(kept).expect("sums"),
+            tally_sold_products(&events).expect("sums"),
+            "the kept events' lines are exactly the sold products"
+        );
     }
 
     #[test]

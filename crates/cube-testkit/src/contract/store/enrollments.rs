@@ -602,6 +602,22 @@ pub async fn outcome_list_filters_and_pages_the_window(store: SharedStore) {
         if i % 2 == 1 {
             record.user = Some(other);
         }
+        if i % 6 == 5 {
+            // A sale without product lines: a sale, but no sold lines.
+            record.products.clear();
+        }
+        if i % 6 == 4 {
+            // An offer: product lines landing in an Open state are not sold.
+            let lines = OutcomeEventRecord::from(sale(&s, enrollment, when)).products;
+            record = OutcomeEventRecord {
+                outcome: Some(SalesFlow::O_OFFER),
+                class: OutcomeClass::Progress,
+                to_state: SalesFlow::OFFER,
+                to_category: StateCategory::Open,
+                products: lines,
+                ..record
+            };
+        }
         log.push(OutcomeEvent::from(record));
     }
     let mut uow = store.begin().await.expect("begin");
@@ -638,7 +654,24 @@ pub async fn outcome_list_filters_and_pages_the_window(store: SharedStore) {
             outcome: Some(SalesFlow::O_NO_SALE),
             ..OutcomeFilter::default()
         },
+        OutcomeFilter {
+            sold: true,
+            ..OutcomeFilter::default()
+        },
+        OutcomeFilter {
+            sold: true,
+            user: Some(me),
+            ..OutcomeFilter::default()
+        },
     ];
+    let sold = window
+        .iter()
+        .filter(|e| e.to_category() == StateCategory::Yes && !e.products().is_empty())
+        .count();
+    assert!(
+        (1..window.len()).contains(&sold),
+        "the window holds sold and unsold sales"
+    );
     let mut uow = store.begin_read().await.expect("begin");
     for filter in &filters {
         let expected: Vec<OutcomeEvent> = window
