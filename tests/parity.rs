@@ -132,7 +132,7 @@ async fn workload(store: Arc<dyn Store>) -> Snapshot {
         manager,
         assignment,
         &energy_called,
-        BulkAction::RegisterOutcome(RegisterOutcome::new(SalesFlow::O_NO_SALE)),
+        BulkAction::RegisterOutcome(Box::new(RegisterOutcome::new(SalesFlow::O_NO_SALE))),
     )
     .await
     .expect("bulk registration");

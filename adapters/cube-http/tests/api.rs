@@ -805,3 +805,111 @@ async fn a_follow_up_is_moved_by_its_seller_and_reassigned_by_a_manager() {
         "2025-03-06T09:00:00Z"
     );
 }
+
+/// Seed 004: registering a personal follow-up, the seller may give it to a colleague on the
+/// assignment, whose My Work then lists it; a user who is not an active seller of the
+/// assignment is 422, an unknown one 404, and an owner for a shared follow-up 422.
+#[tokio::test]
+async fn a_seller_gives_the_follow_up_to_a_colleague_when_registering() {
+    let app = App::new().await;
+    let kari = app.login(&app.world.sellers[0].email.to_string()).await;
+    let ola = app.login(&app.world.sellers[1].email.to_string()).await;
+    let next = format!("/api/assignments/{}/next", app.assignment());
+    let (_, item) = app.call(Method::POST, &next, Some(&kari), None).await;
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let outcomes = format!("/api/enrollments/{enrollment}/outcomes");
+    let lead = |owner: Value| {
+        json!({
+            "outcome": SalesFlow::O_LEAD.as_uuid(),
+            "follow_up_at": "2025-03-03T14:00:00Z",
+            "follow_up_owner": owner,
+        })
+    };
+    let ola_id = app.world.sellers[1].id.to_string();
+    for (owner, status, says) in [
+        (
+            json!(app.world.manager.id.to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "seller who works this assignment",
+        ),
+        (
+            json!("00000000-0000-0000-0000-00000000abcd"),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (json!("ola"), StatusCode::UNPROCESSABLE_ENTITY, ""),
+    ] {
+        let (got, problem) = app
+            .call(
+                Method::POST,
+                &outcomes,
+                Some(&kari),
+                Some(lead(owner.clone())),
+            )
+            .await;
+        assert_eq!(got, status, "{owner}: {problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(says),
+            "{problem}"
+        );
+    }
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &outcomes,
+            Some(&kari),
+            Some(lead(json!(ola_id))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["enrollment"]["follow_up"]["owner"], json!(ola_id));
+    let (_, work) = app
+        .call(Method::GET, "/api/my-work", Some(&ola), None)
+        .await;
+    assert!(
+        work["personal"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|i| i["enrollment"] == json!(enrollment))),
+        "Ola's My Work lists the follow-up Kari gave him: {work}"
+    );
+    let (_, history) = app
+        .call(
+            Method::GET,
+            &format!("/api/enrollments/{enrollment}/history"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(
+        history[0]["follow_up"]["owner"],
+        json!(ola_id),
+        "the owner reads the history: {history}"
+    );
+
+    // A call-back from To call is shared: no one can be named.
+    let (_, item) = app.call(Method::POST, &next, Some(&kari), None).await;
+    let other = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{other}/outcomes"),
+            Some(&kari),
+            Some(json!({
+                "outcome": SalesFlow::O_CALL_BACK_LATER.as_uuid(),
+                "follow_up_at": "2025-03-03T14:00:00Z",
+                "follow_up_owner": ola_id,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("follow_up_owner"),
+        "{problem}"
+    );
+}

@@ -145,6 +145,10 @@ impl Cube {
                 if !command.products.is_empty() || command.meeting.is_some() {
                     return Err(WorkError::BulkWithProductsOrMeeting.into());
                 }
+                if let Some(owner) = command.follow_up_owner {
+                    self.check_follow_up_owner(uow.as_mut(), &user, owner, &assignment, now)
+                        .await?;
+                }
                 for (enrollment, _) in rows {
                     let registrar = Registrar::Manager(user.id);
                     match self
@@ -153,7 +157,7 @@ impl Cube {
                             &assignment,
                             &enrollment,
                             registrar,
-                            command.clone(),
+                            (*command).clone(),
                             None,
                             now,
                         )

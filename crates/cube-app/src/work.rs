@@ -197,24 +197,40 @@ impl Cube {
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         if let Some(Some(owner)) = owner {
-            let named = crate::user_of_organisation(uow.as_mut(), &user, owner).await?;
-            let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
-            let works_it = named.role == Role::Seller
-                && named.active
-                && access::authorize(&named, Permission::WorkAssignment(&assignment), today)
-                    .is_ok();
-            if !works_it {
-                return Err(WorkError::OwnerNotASeller {
-                    user: named.name.to_string(),
-                }
-                .into());
-            }
+            self.check_follow_up_owner(uow.as_mut(), &user, owner, &assignment, now)
+                .await?;
         }
         let owner = owner.unwrap_or_else(|| enrollment.follow_up().and_then(|f| f.owner));
         my_work::move_follow_up(&user, &mut enrollment, due, owner, now)?;
         uow.update_enrollment(&enrollment).await?;
         uow.commit().await?;
         Ok(enrollment)
+    }
+
+    /// Refuses `owner` as the owner of a follow-up in `assignment` unless they are an active
+    /// seller of `acting`'s organisation who may work it today (seed 004: a follow-up goes
+    /// to a colleague on the assignment).
+    pub(crate) async fn check_follow_up_owner(
+        &self,
+        uow: &mut dyn ReadUnit,
+        acting: &User,
+        owner: UserId,
+        assignment: &Assignment,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let named = crate::user_of_organisation(uow, acting, owner).await?;
+        let today = self.today_of(uow, acting.organisation, now).await?;
+        let works_it = named.role == Role::Seller
+            && named.active
+            && access::authorize(&named, Permission::WorkAssignment(assignment), today).is_ok();
+        if works_it {
+            Ok(())
+        } else {
+            Err(WorkError::OwnerNotASeller {
+                user: named.name.to_string(),
+            }
+            .into())
+        }
     }
 
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.
@@ -320,6 +336,10 @@ impl Cube {
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
+        if let Some(owner) = command.follow_up_owner.filter(|&owner| owner != user.id) {
+            self.check_follow_up_owner(uow.as_mut(), &user, owner, &assignment, now)
+                .await?;
+        }
         let key = idempotency_key.map(|key| IdempotencyKey {
             key,
             fingerprint: RequestFingerprint::of(enrollment_id, &command),

@@ -382,7 +382,7 @@ async fn bulk_actions_are_all_or_nothing() {
             manager,
             assignment,
             &everybody,
-            BulkAction::RegisterOutcome(command(SalesFlow::O_EXCLUDED)),
+            BulkAction::RegisterOutcome(Box::new(command(SalesFlow::O_EXCLUDED))),
         )
         .await
         .expect("exclude all");
@@ -394,7 +394,7 @@ async fn bulk_actions_are_all_or_nothing() {
             manager,
             assignment,
             &everybody,
-            BulkAction::RegisterOutcome(command(SalesFlow::O_LEAD)),
+            BulkAction::RegisterOutcome(Box::new(command(SalesFlow::O_LEAD))),
         )
         .await
         .expect_err("not allowed from Excluded");

@@ -174,7 +174,7 @@ pub enum BulkAction {
     /// Move them to a segment (`None`: out of any segment).
     MoveToSegment(Option<SegmentId>),
     /// Register the same outcome on each (as a manager; products and meetings are refused).
-    RegisterOutcome(RegisterOutcome),
+    RegisterOutcome(Box<RegisterOutcome>),
     /// Take them out of the assignment (the outcome log keeps their history).
     Remove,
 }

@@ -119,6 +119,12 @@ pub struct RegisterOutcome {
     pub meeting: Option<MeetingRequest>,
     /// When to contact again (CallBackLater; progress outcomes that schedule follow-ups).
     pub follow_up_at: Option<OffsetDateTime>,
+    /// Who a personal follow-up is for, when not the seller registering it (seed 004: a
+    /// colleague on the assignment takes the customer's next call). Only for a follow-up
+    /// that is personal; whether the user is a seller of the assignment is the use case's
+    /// to check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_owner: Option<UserId>,
     /// A free-text note.
     pub note: Option<String>,
 }
@@ -133,6 +139,7 @@ impl RegisterOutcome {
             products: Vec::new(),
             meeting: None,
             follow_up_at: None,
+            follow_up_owner: None,
             note: None,
         }
     }
@@ -416,6 +423,12 @@ pub enum RegistrationError {
     /// A follow-up time not in the future.
     #[error("the follow-up time must be in the future")]
     FollowUpInPast,
+    /// An owner chosen for a follow-up that is not personal (shared, or none scheduled).
+    #[error(
+        "outcome '{0}' schedules no personal follow-up here, so it cannot be given to \
+         another seller; leave `follow_up_owner` out"
+    )]
+    FollowUpOwnerNotAllowed(String),
     /// A follow-up time for an outcome that schedules none.
     #[error("outcome '{0}' does not schedule a follow-up; leave the time out")]
     FollowUpNotAllowed(String),
@@ -613,6 +626,20 @@ pub fn register(
         command.follow_up_at,
         now,
     )?;
+    let follow_up = match (follow_up, command.follow_up_owner) {
+        (_, None) => follow_up,
+        (
+            Some(FollowUp {
+                due,
+                owner: Some(_),
+            }),
+            Some(chosen),
+        ) => Some(FollowUp {
+            due,
+            owner: Some(chosen),
+        }),
+        (_, Some(_)) => return Err(RegistrationError::FollowUpOwnerNotAllowed(outcome_name)),
+    };
     let meeting = match (outcome.books_meeting, command.meeting) {
         (true, Some(request)) => Some(book_meeting(
             ctx,

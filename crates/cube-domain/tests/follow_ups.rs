@@ -307,3 +307,57 @@ fn a_follow_up_is_due_from_its_time_on() {
     assert!(follow_up.is_due(mins(60)));
     assert!(follow_up.is_due(mins(600)), "overdue is still due");
 }
+
+#[test]
+fn a_personal_follow_up_may_be_given_to_another_seller_when_registered() {
+    // Seed 004: the follow-up follows its owner; the seller may pick a colleague.
+    let world = World::sales();
+    let mut command = with_follow_up(so::CALL_BACK_LATER, mins(240));
+    command.follow_up_owner = Some(OTHER_SELLER);
+    let registration = world
+        .seller_registers(&world.enroll_in(1, ss::OFFER), SELLER, command, T0)
+        .expect("a personal follow-up for a colleague");
+    assert_eq!(
+        registration.enrollment.follow_up(),
+        Some(FollowUp {
+            due: mins(240),
+            owner: Some(OTHER_SELLER)
+        })
+    );
+    assert_eq!(
+        registration.event.follow_up().and_then(|f| f.owner),
+        Some(OTHER_SELLER),
+        "the history says who owns it"
+    );
+}
+
+#[test]
+fn an_owner_is_refused_for_a_shared_follow_up_and_for_none() {
+    let world = World::sales();
+    let with_owner = |mut command: RegisterOutcome| {
+        command.follow_up_owner = Some(OTHER_SELLER);
+        command
+    };
+    // From To call a call-back is shared: nobody owns it.
+    assert_eq!(
+        world.seller_registers(
+            &world.enroll(1),
+            SELLER,
+            with_owner(with_follow_up(so::CALL_BACK_LATER, mins(60))),
+            T0
+        ),
+        Err(RegistrationError::FollowUpOwnerNotAllowed(
+            "Call back later".into()
+        ))
+    );
+    // No follow-up scheduled at all.
+    let refused = world
+        .seller_registers(
+            &world.enroll(1),
+            SELLER,
+            with_owner(RegisterOutcome::new(so::NO_ANSWER)),
+            T0,
+        )
+        .expect_err("no follow-up to own");
+    assert!(refused.to_string().contains("follow_up_owner"), "{refused}");
+}

@@ -170,7 +170,7 @@ pub enum BulkActionDto {
         segment: Option<Uuid>,
     },
     /// Register the same outcome on each, as the manager (no products or meetings).
-    RegisterOutcome(RegisterOutcomeRequest),
+    RegisterOutcome(Box<RegisterOutcomeRequest>),
     /// Take them out of the assignment (the outcome log keeps their history).
     Remove,
 }
@@ -182,7 +182,7 @@ impl BulkActionDto {
                 BulkAction::MoveToSegment(segment.map(SegmentId::from_uuid))
             }
             BulkActionDto::RegisterOutcome(request) => {
-                BulkAction::RegisterOutcome(request.into_domain()?)
+                BulkAction::RegisterOutcome(Box::new(request.into_domain()?))
             }
             BulkActionDto::Remove => BulkAction::Remove,
         })

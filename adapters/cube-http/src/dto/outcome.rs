@@ -7,7 +7,7 @@ use super::EnrollmentDto;
 use crate::error::{ApiError, invalid_field};
 use cube_app::work::Registered;
 use cube_domain::fields::{FieldKey, FieldValue, FieldValues};
-use cube_domain::ids::{CalendarId, OutcomeId, ProductId};
+use cube_domain::ids::{CalendarId, OutcomeId, ProductId, UserId};
 use cube_domain::meeting::{Meeting, MeetingKind, MeetingRequest};
 use cube_domain::outcome::{OutcomeEvent, ProductLineRequest, RegisterOutcome};
 use rust_decimal::Decimal;
@@ -151,6 +151,11 @@ pub struct RegisterOutcomeRequest {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub follow_up_at: Option<OffsetDateTime>,
+    /// Who a personal follow-up is for, when not you: another active seller of the
+    /// assignment (seed 004). Left out: you. Refused when the follow-up is shared or none is
+    /// scheduled.
+    #[serde(default)]
+    pub follow_up_owner: Option<Uuid>,
     /// A free-text note.
     #[serde(default)]
     pub note: Option<String>,
@@ -187,6 +192,7 @@ impl RegisterOutcomeRequest {
                 place: m.place,
             }),
             follow_up_at: self.follow_up_at,
+            follow_up_owner: self.follow_up_owner.map(UserId::from_uuid),
             note: self.note,
         })
     }
