@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assignments", get(work::assignments))
         .route("/api/assignments/{id}", get(work::assignment))
         .route("/api/assignments/{id}/next", post(work::next_customer))
+        .route("/api/assignments/{id}/customers", get(work::search))
         .route("/api/enrollments/{id}/take", post(work::take))
         .route("/api/enrollments/{id}/history", get(work::history))
         .route("/api/enrollments/{id}/follow-up", put(work::move_follow_up))

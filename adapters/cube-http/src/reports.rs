@@ -96,7 +96,7 @@ pub fn routes() -> Router<AppState> {
         performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
         meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
         outcome_list::OutcomeListItemDto, outcome_list::OutcomeListDto,
-        sold_lines::SoldLineDto, sold_lines::SoldLinesDto,
+        sold_lines::SalesLineDto, sold_lines::SalesLinesDto,
     )),
     tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
 )]

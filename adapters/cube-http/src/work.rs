@@ -4,18 +4,19 @@
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::customers::records::CustomerPageQuery;
 use crate::dto::{
     AssignmentDto, AssignmentOverviewDto, EnrollmentDto, HistoryEntryDto, MyWorkDto,
-    RegisterOutcomeRequest, RegisteredDto, UserDto, WorkItemDto,
+    RegisterOutcomeRequest, RegisteredDto, UserDto, ViewEntryDto, WorkItemDto,
 };
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cube_domain::idempotency::{RequestKey, RequestKeyError};
 use cube_domain::ids::{AssignmentId, EnrollmentId, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -250,4 +251,70 @@ pub async fn register_outcome(
 pub async fn my_work(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<MyWorkDto>> {
     let work = state.cube.my_work(&actor.user).await?;
     Ok(Json(MyWorkDto::from(&work)))
+}
+
+/// A customer found by a seller's search.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FoundCustomerDto {
+    /// The enrollment: take it with `POST /api/enrollments/{id}/take`.
+    pub enrollment: EnrollmentDto,
+    /// The customer's name.
+    pub name: String,
+    /// The fields the assignment shows, in its order.
+    pub view: Vec<ViewEntryDto>,
+    /// Whether taking it now would go through.
+    pub may_take: bool,
+    /// Why not, when it would not (held by another seller until a time, another seller's
+    /// personal follow-up, taken out of the work).
+    pub refused: Option<String>,
+}
+
+/// A page of a seller's search.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FoundPageDto {
+    /// The customers of this page of matches that are in the assignment (a page may hold
+    /// fewer than `limit`).
+    pub customers: Vec<FoundCustomerDto>,
+    /// The `offset` of the next page of matches; `null` on the last page.
+    pub next_offset: Option<u64>,
+}
+
+/// Search and take (seed 004's other work mode): the customers of an assignment the caller
+/// works that match the search, with the fields the assignment shows and whether each may be
+/// taken now. Nothing is reserved; take one with `POST /api/enrollments/{id}/take`.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/customers", tag = "work",
+    params(("id" = Uuid, Path, description = "The assignment"), CustomerPageQuery),
+    responses(
+        (status = 200, description = "The customers found in the assignment", body = FoundPageDto),
+        (status = 400, description = "A parameter is malformed or unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not work this assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A search word, phone number or page size is not valid", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<AssignmentId>,
+    ApiQuery(query): ApiQuery<CustomerPageQuery>,
+) -> ApiResult<Json<FoundPageDto>> {
+    let page = state
+        .cube
+        .search_to_take(&actor.user, id, &query.filter()?, query.page()?)
+        .await?;
+    Ok(Json(FoundPageDto {
+        customers: page
+            .found
+            .iter()
+            .map(|f| FoundCustomerDto {
+                enrollment: (&f.enrollment).into(),
+                name: f.name.clone(),
+                view: f.view.iter().map(Into::into).collect(),
+                may_take: f.refused.is_none(),
+                refused: f.refused.clone(),
+            })
+            .collect(),
+        next_offset: page.next_offset,
+    }))
 }

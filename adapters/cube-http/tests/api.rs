@@ -913,3 +913,107 @@ async fn a_seller_gives_the_follow_up_to_a_colleague_when_registering() {
         "{problem}"
     );
 }
+
+/// Search and take (seed 004): a seller finds a customer of the assignment by name, phone or
+/// external id, sees whether it may be taken, and takes it by hand; a customer another
+/// seller holds is found but marked, and taking it is refused; a bad search is 422.
+#[tokio::test]
+async fn a_seller_searches_the_assignment_and_takes_a_customer_by_hand() {
+    let app = App::new().await;
+    let kari = app.login(&app.world.sellers[0].email.to_string()).await;
+    let ola = app.login(&app.world.sellers[1].email.to_string()).await;
+    let search = format!("/api/assignments/{}/customers", app.assignment());
+    let (status, by_id) = app
+        .call(
+            Method::GET,
+            &format!("{search}?external_id=ext-00003"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{by_id}");
+    let found = by_id["customers"].as_array().expect("customers");
+    assert_eq!(found.len(), 1, "{by_id}");
+    assert_eq!(found[0]["name"], "Customer 00003");
+    assert_eq!(found[0]["may_take"], true);
+    assert!(found[0]["view"].is_array());
+    let enrollment = found[0]["enrollment"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let (_, by_phone) = app
+        .call(
+            Method::GET,
+            &format!("{search}?phone=%2B47%209000%200003"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    assert_eq!(by_phone["customers"], by_id["customers"], "{by_phone}");
+
+    let (status, taken) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/take"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{taken}");
+    let (_, seen_by_ola) = app
+        .call(
+            Method::GET,
+            &format!("{search}?q=customer%2000003"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    let found = &seen_by_ola["customers"][0];
+    assert_eq!(found["may_take"], false, "{seen_by_ola}");
+    assert!(
+        found["refused"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another seller"),
+        "{found}"
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/take"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the same rule as the search said"
+    );
+
+    // Pages of matches: `next_offset` until the last.
+    let (_, first) = app
+        .call(
+            Method::GET,
+            &format!("{search}?q=customer&limit=2"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    assert_eq!(first["customers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(first["next_offset"], 2, "{first}");
+    for query in ["limit=0", "phone=abc", "q=%00"] {
+        let (status, problem) = app
+            .call(Method::GET, &format!("{search}?{query}"), Some(&kari), None)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+    }
+    let (status, _) = app
+        .call(Method::GET, &format!("{search}?bogus=1"), Some(&kari), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

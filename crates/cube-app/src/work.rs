@@ -9,7 +9,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
-use cube_domain::customer::Customer;
+use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
@@ -23,8 +23,8 @@ use cube_domain::outcome::{
 };
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
-    NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, SmsMessage, StoreError,
-    UniqueRule, UnitOfWork,
+    NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, Page, SmsMessage,
+    StoreError, UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, my_work, sms};
@@ -41,6 +41,31 @@ pub struct WorkItem {
     pub customer: Customer,
     /// The fields the assignment shows, in its order.
     pub view: Vec<ViewEntry>,
+}
+
+/// A customer of an assignment found by a seller's search ("search and take", seed 004's
+/// other work mode), with whether the seller may take it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundCustomer {
+    /// The customer's enrollment in the assignment.
+    pub enrollment: Enrollment,
+    /// The customer's name.
+    pub name: String,
+    /// The fields the assignment shows, in its order.
+    pub view: Vec<ViewEntry>,
+    /// Why taking it now would be refused (held by another seller, another seller's
+    /// personal follow-up, taken out of the work); `None`: it may be taken.
+    pub refused: Option<String>,
+}
+
+/// A page of a seller's search: the customers found in the assignment, and where the next
+/// page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPage {
+    /// The customers of this page of matches that are enrolled in the assignment.
+    pub found: Vec<FoundCustomer>,
+    /// The `offset` of the next page of matches; `None` on the last page.
+    pub next_offset: Option<u64>,
 }
 
 /// The result of registering an outcome.
@@ -231,6 +256,55 @@ impl Cube {
             }
             .into())
         }
+    }
+
+    /// Searches the customers of an assignment the user works (seed 004's other work mode:
+    /// find a customer and take them by hand): the data owner's customers `filter` matches
+    /// (name, phone numbers, e-mail, address, registry number, external id), a `page` of
+    /// matches, keeping those enrolled in the assignment (so a page may hold fewer than
+    /// `page.limit`; `next_offset` says whether more matches follow) — each with the fields the
+    /// assignment shows and whether taking it would be refused (the same rules as
+    /// [`Cube::take_customer`]). Nothing is reserved.
+    pub async fn search_to_take(
+        &self,
+        who: impl Into<Acting<'_>>,
+        assignment_id: AssignmentId,
+        filter: &CustomerFilter,
+        page: Page,
+    ) -> AppResult<FoundPage> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
+            .await?;
+        let mut customers = uow
+            .customers(assignment.data_owner(), filter, page.with_lookahead())
+            .await?;
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let next_offset = (customers.len() > limit).then(|| page.offset.saturating_add(page.limit));
+        customers.truncate(limit);
+        let mut found = Vec::new();
+        for customer in customers {
+            let Some(enrollment) = uow.enrollment_of(assignment_id, customer.id()).await? else {
+                continue;
+            };
+            let refused = match my_work::check_take(&user, &enrollment) {
+                Err(refused) => Some(refused.to_string()),
+                Ok(()) => enrollment
+                    .clone()
+                    .reserve(user.id, now, assignment.setup().lease)
+                    .err()
+                    .map(|refused| refused.to_string()),
+            };
+            found.push(FoundCustomer {
+                name: customer.details().name.to_string(),
+                view: customer_view(&customer, &assignment.setup().customer_view),
+                enrollment,
+                refused,
+            });
+        }
+        Ok(FoundPage { found, next_offset })
     }
 
     /// Takes a given customer (from My Work or a search) and reserves it for the seller.

@@ -216,7 +216,7 @@ pub struct CustomerPageQuery {
 
 impl CustomerPageQuery {
     /// The search; a bad word list or phone number names the parameter.
-    fn filter(&self) -> ApiResult<CustomerFilter> {
+    pub(crate) fn filter(&self) -> ApiResult<CustomerFilter> {
         let words = match &self.q {
             Some(q) => SearchWords::parse(q).map_err(|e| invalid_field("q", e))?,
             None => SearchWords::default(),
@@ -243,7 +243,7 @@ impl CustomerPageQuery {
         })
     }
 
-    fn page(&self) -> ApiResult<Page> {
+    pub(crate) fn page(&self) -> ApiResult<Page> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(invalid_field(

@@ -41,7 +41,7 @@ pub struct SoldLinesQuery {
 
 /// One sold product.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SoldLineDto {
+pub struct SalesLineDto {
     /// When it was sold (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -72,9 +72,9 @@ pub struct SoldLineDto {
 
 /// A page of sold lines.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SoldLinesDto {
+pub struct SalesLinesDto {
     /// The lines, oldest sale first, each sale's lines in the order registered.
-    pub lines: Vec<SoldLineDto>,
+    pub lines: Vec<SalesLineDto>,
     /// Pass as `after` for the next page; `null` on the last page.
     pub next: Option<Uuid>,
 }
@@ -84,7 +84,7 @@ pub struct SoldLinesDto {
     get, path = "/api/assignments/{id}/reports/sales/lines", tag = "reports",
     params(("id" = Uuid, Path, description = "The assignment"), SoldLinesQuery),
     responses(
-        (status = 200, description = "A page of sold lines in the window, oldest sale first", body = SoldLinesDto),
+        (status = 200, description = "A page of sold lines in the window, oldest sale first", body = SalesLinesDto),
         (status = 400, description = "A parameter is malformed or unknown", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read the sales of this assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
@@ -96,7 +96,7 @@ pub async fn sold_lines(
     actor: Actor,
     ApiPath(id): ApiPath<AssignmentId>,
     ApiQuery(query): ApiQuery<SoldLinesQuery>,
-) -> ApiResult<Json<SoldLinesDto>> {
+) -> ApiResult<Json<SalesLinesDto>> {
     let window = WindowQuery {
         from: query.from,
         to: query.to,
@@ -115,13 +115,13 @@ pub async fn sold_lines(
         )
         .await?;
     let products: BTreeMap<_, _> = page.products.iter().map(|p| (p.id(), p)).collect();
-    Ok(Json(SoldLinesDto {
+    Ok(Json(SalesLinesDto {
         lines: page
             .lines
             .iter()
             .map(|line| {
                 let product = products.get(&line.product);
-                SoldLineDto {
+                SalesLineDto {
                     occurred_at: line.occurred_at,
                     event: line.event.as_uuid(),
                     enrollment: line.enrollment.as_uuid(),
