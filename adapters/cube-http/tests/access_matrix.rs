@@ -194,6 +194,9 @@ const TABLE: &[Row] = &[
     // A seller reads the history of a customer they hold or follow up; the first enrollment
     // is neither, so 403 (as the policy lets them see the assignment).
     row("work",      "GET /api/enrollments/{id}/history",           "",                          [Y, Y, F, F, N, N, N, N]),
+    // The card while working: as the history (a seller only for a customer they hold).
+    row("work",      "GET /api/enrollments/{id}/customer",          "",                          [Y, Y, F, F, N, N, N, N]),
+    row("work",      "PUT /api/enrollments/{id}/customer",          "",                          [Y, Y, F, F, N, N, N, N]),
     // The first enrollment has no follow-up: admins and managers get through to a 422 ("no
     // follow-up to move"), a seller is refused (not their own), as are the others.
     row("work",      "PUT /api/enrollments/{id}/follow-up",         "",                          [Y, Y, F, F, N, N, N, N]),
@@ -247,6 +250,7 @@ const TABLE: &[Row] = &[
     row("customers", "POST /api/data-owners/{id}/customers",        "",                          SETUP),
     row("customers", "GET /api/customers/{id}",                     "",                          SETUP),
     row("customers", "PUT /api/customers/{id}",                     "",                          SETUP),
+    row("customers", "GET /api/customers/{id}/history",             "",                          SETUP),
     row("customers", "POST /api/customers/{id}/external-state",     "",                          SETUP),
     // The import names an assignment in its body and enrolls into it: set-up of that assignment.
     row("customers", "POST /api/data-owners/{id}/customers/import", "",                          MANAGE),
@@ -563,7 +567,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             "name": "Matrix Customer AS",
             "phones": ["+4791234321"],
         })),
-        ("PUT /api/customers/{id}", _) => Some(json!({
+        ("PUT /api/customers/{id}" | "PUT /api/enrollments/{id}/customer", _) => Some(json!({
             "name": "Customer 00000 (renamed)",
             "phones": ["+4790000000"],
         })),

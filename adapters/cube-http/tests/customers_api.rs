@@ -2041,3 +2041,151 @@ async fn the_customer_status_downloads_as_csv_for_managers_and_the_client() {
     let (status, _, _) = export(&app, &t.other_admin, "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Seed 000 item 7: a seller holding a customer reads every field of the card (the CRM
+/// values too, whatever the assignment's view shows) and edits it under the manager's
+/// validation; each edit that changes something is recorded (who, when, which fields) and
+/// shown on the card and in the customer's history across assignments, which the manager
+/// reads with the outcomes. Another seller is refused; bad input and another customer's
+/// phone are refused and change nothing.
+#[tokio::test]
+async fn a_seller_edits_the_card_of_the_customer_they_hold_and_the_history_says_so() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let ola = app.login(&app.world.sellers[1].email.to_string()).await;
+    let (_, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let customer = item["customer"]["id"].as_str().expect("an id").to_owned();
+    let card_uri = format!("/api/enrollments/{enrollment}/customer");
+    let (status, card) = app
+        .call(Method::GET, &card_uri, Some(&t.seller), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert!(card["customer"]["fields"]["industry"].is_string(), "{card}");
+    assert!(
+        card["customer"]["fields"]["employees"].is_string(),
+        "{card}"
+    );
+    assert_eq!(card["changes"], json!([]));
+
+    let mut edited = card["customer"].clone();
+    for key in ["id", "data_owner", "dataset"] {
+        edited.as_object_mut().map(|o| o.remove(key));
+    }
+    edited["email"] = json!("innkjop@kunde.example.no");
+    edited["fields"]["employees"] = json!("42");
+    let (status, card) = app
+        .call(
+            Method::PUT,
+            &card_uri,
+            Some(&t.seller),
+            Some(edited.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert_eq!(card["customer"]["email"], "innkjop@kunde.example.no");
+    assert_eq!(card["customer"]["fields"]["employees"], "42");
+    let changes = card["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{card}");
+    assert_eq!(changes[0]["fields"], json!(["email", "fields.employees"]));
+    assert_eq!(changes[0]["user"], app.world.sellers[0].id.to_string());
+    // The same card again changes nothing and records nothing.
+    let (_, again) = app
+        .call(
+            Method::PUT,
+            &card_uri,
+            Some(&t.seller),
+            Some(edited.clone()),
+        )
+        .await;
+    assert_eq!(
+        again["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{again}"
+    );
+
+    // Bad input names the field; another customer's phone is a conflict; neither is kept.
+    let mut bad = edited.clone();
+    bad["phones"] = json!(["not a phone"]);
+    let (status, problem) = app
+        .call(Method::PUT, &card_uri, Some(&t.seller), Some(bad))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("phones"), "{problem}");
+    let mut taken = edited.clone();
+    taken["phones"] = json!(["+4790000007"]);
+    let (status, problem) = app
+        .call(Method::PUT, &card_uri, Some(&t.seller), Some(taken))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (status, problem) = app
+        .call(Method::PUT, &card_uri, Some(&ola), Some(edited.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(
+        detail(&problem).contains("take the customer first"),
+        "{problem}"
+    );
+
+    // An outcome, then the manager's view across assignments.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/outcomes"),
+            Some(&t.seller),
+            Some(json!({ "outcome": SalesFlow::O_NO_ANSWER.as_uuid() })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let history_uri = format!("/api/customers/{customer}/history");
+    let (status, history) = app
+        .call(Method::GET, &history_uri, Some(&t.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["customer"]["email"], "innkjop@kunde.example.no");
+    assert_eq!(history["changes"], card["changes"]);
+    let outcomes = history["outcomes"].as_array().expect("outcomes");
+    assert_eq!(outcomes.len(), 1, "{history}");
+    assert_eq!(outcomes[0]["assignment"], app.assignment().to_string());
+    assert_eq!(outcomes[0]["enrollment"], enrollment.as_str());
+    let (status, _) = app
+        .call(Method::GET, &history_uri, Some(&t.seller), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "sellers read the history per enrollment"
+    );
+
+    // The manager's own edit is recorded too.
+    let mut by_manager = edited;
+    by_manager["address"] = json!("Kaigata 3\n5003 Bergen");
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/customers/{customer}"),
+            Some(&t.manager),
+            Some(by_manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, history) = app
+        .call(Method::GET, &history_uri, Some(&t.manager), None)
+        .await;
+    assert_eq!(
+        history["changes"][1]["fields"],
+        json!(["address"]),
+        "{history}"
+    );
+    assert_eq!(
+        history["changes"][1]["user"],
+        app.world.manager.id.to_string()
+    );
+}

@@ -9,7 +9,8 @@
 //! Every organisation with its users and their password hashes (logins keep working with
 //! the same password), API tokens, data owners, products, every published version of every
 //! flow and the flow drafts, calendars, assignments; then, a page at a time, every data
-//! owner's customers (oldest first, so "oldest first" stays true), every assignment's
+//! owner's customers (oldest first, so "oldest first" stays true) with their card changes,
+//! every assignment's
 //! enrollments (state, attempts, follow-up, reservation and import-order number as they
 //! are), meetings and time entries; then the whole outcome log in append order (so events at
 //! one instant keep their order) with the idempotency key each was registered with (a
@@ -69,6 +70,8 @@ pub enum Kind {
     Assignments,
     /// Customers.
     Customers,
+    /// Changes of customers' cards (kept with their customers).
+    CardChanges,
     /// Enrollments.
     Enrollments,
     /// Meetings.
@@ -85,7 +88,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -97,6 +100,7 @@ impl Kind {
         Kind::Calendars,
         Kind::Assignments,
         Kind::Customers,
+        Kind::CardChanges,
         Kind::Enrollments,
         Kind::Meetings,
         Kind::TimeEntries,
@@ -119,6 +123,7 @@ impl Kind {
             Kind::Calendars => "calendars",
             Kind::Assignments => "assignments",
             Kind::Customers => "customers",
+            Kind::CardChanges => "card changes",
             Kind::Enrollments => "enrollments",
             Kind::Meetings => "meetings",
             Kind::TimeEntries => "time entries",
@@ -537,6 +542,11 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.save_customer(customer).await)?;
                 self.target.wrote(Kind::Customers, 1).await?;
+                for change in source(self.source.card_changes(customer.id()).await)? {
+                    let unit = self.target.unit().await?;
+                    target(unit.record_card_change(&change).await)?;
+                    self.target.wrote(Kind::CardChanges, 1).await?;
+                }
             }
         }
     }

@@ -187,10 +187,15 @@ impl Cube {
         )
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
-        let parsed = parse_customer(id, &owner, customer.dataset(), &input)?;
-        customer.update(&owner, parsed.details().clone(), parsed.fields().clone())?;
-        check_unique(uow.as_mut(), &customer).await?;
-        uow.save_customer(&customer).await?;
+        crate::card::edit_card(
+            uow.as_mut(),
+            &user,
+            &owner,
+            &mut customer,
+            &input,
+            self.now(),
+        )
+        .await?;
         uow.commit().await?;
         Ok(customer)
     }
@@ -494,7 +499,7 @@ fn dedup_keys(customer: &Customer) -> Vec<String> {
 /// One rule for a created and an updated customer: no other customer of the data owner has
 /// its external id or any of its phone numbers (the keys an import matches by). The refusal
 /// names the other customer, whom the caller (a manager of the data owner) may see.
-async fn check_unique(uow: &mut dyn ReadUnit, customer: &Customer) -> AppResult<()> {
+pub(crate) async fn check_unique(uow: &mut dyn ReadUnit, customer: &Customer) -> AppResult<()> {
     for key in customer.identity_keys() {
         if let Some(other) = uow
             .find_customer(customer.data_owner(), &key, Some(customer.id()))

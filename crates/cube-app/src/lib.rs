@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod card;
 pub mod copy;
 pub mod customers;
 pub mod error;

@@ -93,7 +93,7 @@ impl Cube {
     /// The enrollment `id` and its assignment, for `user` to work on at `now`: an unknown
     /// enrollment, another organisation's, or one in an assignment the user may not work
     /// (hidden from them) is "customer not found".
-    async fn enrollment_to_work(
+    pub(crate) async fn enrollment_to_work(
         &self,
         uow: &mut dyn ReadUnit,
         user: &User,

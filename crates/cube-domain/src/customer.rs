@@ -4,12 +4,13 @@
 
 use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldKey, FieldValues, check_values};
-use crate::ids::{CustomerId, DataOwnerId};
+use crate::ids::{CustomerId, DataOwnerId, UserId};
 use crate::ports::CustomerKey;
 use crate::values::{Email, Lines, Name, PhoneNumber, ValueError, clean_text};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use thiserror::Error;
+use time::OffsetDateTime;
 use unicode_normalization::UnicodeNormalization;
 
 /// Why a customer was refused.
@@ -263,6 +264,61 @@ impl Customer {
     }
 }
 
+/// A change of a customer's card (seed 000 item 7): who changed which fields, and when. The
+/// customer's history lists these beside the outcomes; the values are not kept here (the
+/// card holds the current ones), only the names of the fields that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardChange {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Who changed it.
+    pub user: UserId,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The fields that changed, contact fields first in the card's order (`name`, `phones`,
+    /// `email`, `address`, `registry_number`, `external_id`), then CRM fields as
+    /// `fields.<key>` in key order.
+    pub fields: Vec<String>,
+}
+
+impl CardChange {
+    /// The change from `before` to `after` by `user` at `at`; `None` when nothing changed.
+    pub fn between(
+        before: &Customer,
+        after: &Customer,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> Option<Self> {
+        let (b, a) = (&before.details, &after.details);
+        let contact = [
+            ("name", b.name != a.name),
+            ("phones", b.phones != a.phones),
+            ("email", b.email != a.email),
+            ("address", b.address != a.address),
+            ("registry_number", b.registry_number != a.registry_number),
+            ("external_id", b.external_id != a.external_id),
+        ];
+        let mut fields: Vec<String> = contact
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let keys: std::collections::BTreeSet<&FieldKey> =
+            before.fields.keys().chain(after.fields.keys()).collect();
+        fields.extend(
+            keys.into_iter()
+                .filter(|key| before.fields.get(*key) != after.fields.get(*key))
+                .map(|key| format!("fields.{key}")),
+        );
+        (!fields.is_empty()).then_some(Self {
+            customer: after.id,
+            user,
+            at,
+            fields,
+        })
+    }
+}
+
 /// Folds text for case-insensitive search: NFC, then Unicode lower case, so "ØDEGÅRD"
 /// finds "Ødegård" and "Åse" typed with a combining ring finds "Åse". Stores never fold
 /// themselves (SQLite's `lower` knows ASCII only), so the customer's search text and the
@@ -438,6 +494,32 @@ mod details_tests {
             assert!(text.starts_with(&format!("`{field}`:")), "{text}");
             assert!(text.len() < 200, "{text}");
         }
+    }
+
+    #[test]
+    fn a_card_change_names_the_fields_that_changed_and_nothing_else() {
+        let user = crate::ids::UserId::from_uuid(Uuid::from_u128(7));
+        let at = time::macros::datetime!(2026-12-06 10:00 UTC);
+        let before = customer(details("Storgata 1", "123", "ext-1")).expect("valid");
+        assert_eq!(CardChange::between(&before, &before, user, at), None);
+
+        let mut moved = details("Storgata 2", "123", "ext-1");
+        moved.email = Some(Email::parse("kari@example.no").expect("valid"));
+        let mut after = customer(moved).expect("valid");
+        let key = FieldKey::parse("industry").expect("valid");
+        after
+            .fields
+            .insert(key, crate::fields::FieldValue::Text("Fisk".into()));
+        let change = CardChange::between(&before, &after, user, at).expect("a change");
+        assert_eq!(change.fields, ["email", "address", "fields.industry"]);
+        assert_eq!(
+            (change.user, change.at, change.customer),
+            (user, at, after.id())
+        );
+
+        // A value taken away is a change too.
+        let back = CardChange::between(&after, &before, user, at).expect("a change");
+        assert_eq!(back.fields, change.fields);
     }
 }
 

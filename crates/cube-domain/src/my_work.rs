@@ -132,7 +132,7 @@ pub fn check_take(user: &User, enrollment: &Enrollment) -> Result<(), TakeRefuse
     }
 }
 
-/// Why a seller may not read a customer's history.
+/// Why a seller may not read a customer's history or card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum HistoryRefused {
     /// The seller neither holds the customer nor follows it up.
@@ -141,6 +141,35 @@ pub enum HistoryRefused {
          theirs; take the customer first"
     )]
     NotTheirs,
+    /// The seller neither holds the customer nor follows it up, and asked for the card.
+    #[error(
+        "a seller reads and edits the card of a customer they hold or whose personal \
+         follow-up is theirs; take the customer first"
+    )]
+    CardNotTheirs,
+}
+
+/// Whether a seller holds `enrollment` at `now` (a live lease) or its personal follow-up
+/// is theirs: the customers a seller may look into beyond the assignment's view.
+fn holds_or_follows_up(user: &User, enrollment: &Enrollment, now: OffsetDateTime) -> bool {
+    enrollment.holder(now) == Some(user.id)
+        || enrollment.follow_up().and_then(|f| f.owner) == Some(user.id)
+}
+
+/// Whether `user` may read every field of `enrollment`'s customer and edit the card at
+/// `now` (seed 000 item 7): a seller for a customer they hold or whose personal follow-up
+/// is theirs — the assignment's customer view decides what is shown while working, not
+/// what may be edited; managers and admins of the assignment always.
+pub fn check_card(
+    user: &User,
+    enrollment: &Enrollment,
+    now: OffsetDateTime,
+) -> Result<(), HistoryRefused> {
+    if user.role != Role::Seller || holds_or_follows_up(user, enrollment, now) {
+        Ok(())
+    } else {
+        Err(HistoryRefused::CardNotTheirs)
+    }
 }
 
 /// Whether `user` may read `enrollment`'s history at `now` (seed 004's side panel, seed 001's
@@ -152,12 +181,7 @@ pub fn check_history(
     enrollment: &Enrollment,
     now: OffsetDateTime,
 ) -> Result<(), HistoryRefused> {
-    if user.role != Role::Seller {
-        return Ok(());
-    }
-    let holds = enrollment.holder(now) == Some(user.id);
-    let follows_up = enrollment.follow_up().and_then(|f| f.owner) == Some(user.id);
-    if holds || follows_up {
+    if user.role != Role::Seller || holds_or_follows_up(user, enrollment, now) {
         Ok(())
     } else {
         Err(HistoryRefused::NotTheirs)

@@ -9,8 +9,11 @@
 //! - [`bulk`]: previewing a selection of an assignment's customers and acting on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
 //! - [`external`]: a state change pushed by an external system.
+//! - [`card`]: the card while working (a seller reads every field and edits it, each edit
+//!   recorded) and a customer's whole history across assignments.
 
 pub mod bulk;
+pub mod card;
 pub mod external;
 pub mod import;
 pub mod records;
@@ -46,6 +49,11 @@ pub fn routes() -> Router<AppState> {
             "/api/customers/{id}",
             get(records::get).put(records::update),
         )
+        .route("/api/customers/{id}/history", get(card::history))
+        .route(
+            "/api/enrollments/{id}/customer",
+            get(card::get).put(card::edit),
+        )
         .route(
             "/api/customers/{id}/external-state",
             post(external::change_state),
@@ -67,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,
         external::change_state,
+        card::get, card::edit, card::history,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -82,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         bulk::BulkReportDto,
         time::TimeEntryDto, time::ManualTimeRequest,
         external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
+        card::CardChangeDto, card::CardDto, card::CustomerHistoryEntryDto, card::CustomerHistoryDto,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

@@ -6,7 +6,7 @@ use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use crate::search::{contains_pattern, dataset_text};
 use async_trait::async_trait;
-use cube_domain::customer::{Customer, CustomerFilter};
+use cube_domain::customer::{CardChange, Customer, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
@@ -144,10 +144,30 @@ impl CustomerRepository for PgUnitOfWork {
             .bind(i64::try_from(page.limit).unwrap_or(i64::MAX));
         all_json(&self.fetch_all(query).await?, "data")
     }
+
+    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data FROM customer_card_changes WHERE customer_id = $1
+             ORDER BY changed_at, seq",
+        )
+        .bind(customer.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
 }
 
 #[async_trait]
 impl CustomerWrites for PgUnitOfWork {
+    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO customer_card_changes (customer_id, changed_at, data) VALUES ($1, $2, $3)",
+        )
+        .bind(change.customer.as_uuid())
+        .bind(change.at)
+        .bind(Json(change));
+        self.execute(query).await?;
+        Ok(())
+    }
+
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let details = customer.details();
         let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();

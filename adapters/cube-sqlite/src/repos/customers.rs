@@ -6,12 +6,12 @@
 //! (`Customer::search_text`, folded in Rust), in which each searched word is an `instr`.
 
 use super::{Query, execute, fetch_doc, fetch_docs};
-use crate::codec::{id_list, id_text, to_doc};
+use crate::codec::{id_list, id_text, time_ns, to_doc};
 use crate::error::store_error;
 use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::customer::{Customer, CustomerFilter};
+use cube_domain::customer::{CardChange, Customer, CustomerFilter};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
@@ -201,10 +201,29 @@ impl CustomerRepository for SqliteUnit {
         );
         fetch_docs(self.conn(), query, "customer").await
     }
+
+    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM customer_card_changes WHERE customer_id = ? ORDER BY changed_at, seq",
+        )
+        .bind(id_text(customer.as_uuid()));
+        fetch_docs(self.conn(), query, "card change").await
+    }
 }
 
 #[async_trait]
 impl CustomerWrites for SqliteUnit {
+    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO customer_card_changes (customer_id, changed_at, doc) VALUES (?, ?, ?)",
+        )
+        .bind(id_text(change.customer.as_uuid()))
+        .bind(time_ns(change.at)?)
+        .bind(to_doc("card change", change)?);
+        execute(self.conn(), query).await?;
+        Ok(())
+    }
+
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let id = id_text(customer.id().as_uuid());
         let owner = id_text(customer.data_owner().as_uuid());

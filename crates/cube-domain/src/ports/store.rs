@@ -11,7 +11,7 @@
 use crate::access::{Organisation, User};
 use crate::assignment::Assignment;
 use crate::assignment::setup::AssignmentSetup;
-use crate::customer::{Customer, CustomerFilter};
+use crate::customer::{CardChange, Customer, CustomerFilter};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -401,6 +401,9 @@ pub trait CustomerRepository: Send {
         after: Option<CustomerId>,
         limit: u32,
     ) -> Result<Vec<Customer>, StoreError>;
+    /// The changes recorded on the customer's card, oldest first (changes at the same
+    /// instant in the order recorded).
+    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -408,6 +411,8 @@ pub trait CustomerRepository: Send {
 pub trait CustomerWrites: Send {
     /// Inserts or updates.
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// Records a change of a saved customer's card (kept as long as the customer).
+    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError>;
 }
 
 /// The product catalogue.

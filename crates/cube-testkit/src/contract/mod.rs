@@ -78,6 +78,7 @@ macro_rules! store_contract_tests {
                 customers_round_trip_find_and_page,
                 customer_update_moves_its_lookup_keys,
                 find_customer_leaves_out_the_customer_being_updated,
+                card_changes_are_kept_per_customer_oldest_first,
                 customer_search_matches_the_filter,
                 products_round_trip_and_list_by_name,
                 product_code_taken_in_the_data_owner_is_duplicate,

@@ -1,9 +1,9 @@
 //! Customers: they grow with the work, so they are indexed — by data owner in insertion
 //! order ("oldest first"), and by lookup key (external id, phone numbers) for the import.
 
-use super::{LookupKey, MAX, MIN, MemoryUnit};
+use super::{LookupKey, MAX, MIN, MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::customer::{Customer, CustomerFilter};
+use cube_domain::customer::{CardChange, Customer, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
@@ -114,10 +114,31 @@ impl CustomerRepository for MemoryUnit {
             .cloned()
             .collect())
     }
+
+    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+        let from = (customer, earliest(), 0);
+        let to = (customer, latest(), u64::MAX);
+        Ok(self
+            .data
+            .card_changes
+            .range(from..=to)
+            .map(|(_, change)| change.clone())
+            .collect())
+    }
 }
 
 #[async_trait]
 impl CustomerWrites for MemoryUnit {
+    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+        let n = self.bump(|d| &mut d.card_change_counter);
+        self.put(
+            |d| &mut d.card_changes,
+            (change.customer, change.at, n),
+            change.clone(),
+        );
+        Ok(())
+    }
+
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let id = customer.id();
         let rank = match self.data.customer_rank.get(&id).copied() {

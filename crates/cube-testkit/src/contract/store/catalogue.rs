@@ -7,7 +7,7 @@ use crate::fixtures::World;
 use crate::fixtures::name;
 use cube_domain::access::Organisation;
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::{Customer, CustomerDetails, CustomerFilter};
+use cube_domain::customer::{CardChange, Customer, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
@@ -360,6 +360,58 @@ pub async fn customer_update_moves_its_lookup_keys(store: SharedStore) {
         all.first(),
         Some(&changed),
         "an update keeps the customer's age"
+    );
+}
+
+/// Card changes are kept per customer, oldest first, changes at one instant in the order
+/// recorded (to the microsecond, as every time); another customer has none; a change
+/// recorded in a unit that is rolled back is not kept.
+pub async fn card_changes_are_kept_per_customer_oldest_first(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let (first, second) = (&s.world.customers[0], &s.world.customers[1]);
+    let seller = s.world.sellers[0].id;
+    let at = |minutes: i64| crate::fixtures::T0 + time::Duration::minutes(minutes);
+    let change = |customer: &Customer, when, fields: &[&str]| CardChange {
+        customer: customer.id(),
+        user: seller,
+        at: when,
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+    };
+    let later = change(first, at(20), &["email"]);
+    let tie_a = change(first, at(10), &["name", "fields.industry"]);
+    let tie_b = change(first, at(10), &["phones"]);
+    let precise = change(
+        second,
+        at(5) + time::Duration::nanoseconds(123_456_000),
+        &["address"],
+    );
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&later, &tie_a, &tie_b, &precise] {
+        uow.record_card_change(c).await.expect("record");
+    }
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    uow.record_card_change(&change(first, at(1), &["external_id"]))
+        .await
+        .expect("record");
+    drop(uow);
+
+    let mut uow = store.begin_read().await.expect("begin");
+    assert_eq!(
+        uow.card_changes(first.id()).await.expect("read"),
+        vec![tie_a, tie_b, later],
+        "card_changes MUST be oldest first, ties in the order recorded, nothing rolled back"
+    );
+    assert_eq!(
+        uow.card_changes(second.id()).await.expect("read"),
+        vec![precise],
+        "card_changes MUST keep to its customer and the microsecond"
+    );
+    assert_eq!(
+        uow.card_changes(s.world.customers[2].id())
+            .await
+            .expect("read"),
+        vec![]
     );
 }
 

@@ -1,0 +1,164 @@
+//! The customer card while working (seed 000 item 7): a seller who holds the customer (or
+//! whose personal follow-up it is) reads every field and edits the card, under the same
+//! validation as a manager's `PUT /api/customers/{id}`; each edit is recorded with who,
+//! when and which fields. And a customer's whole history across the data owner's
+//! assignments, for managers.
+
+use super::records::{CustomerRecordDto, CustomerRequest};
+use crate::AppState;
+use crate::auth::Actor;
+use crate::dto::HistoryEntryDto;
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use cube_app::card::Card;
+use cube_domain::customer::CardChange;
+use cube_domain::ids::{CustomerId, EnrollmentId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A change of the card: who changed which fields, when (the values are on the card).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CardChangeDto {
+    /// When (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Who.
+    pub user: Uuid,
+    /// The fields changed: `name`, `phones`, `email`, `address`, `registry_number`,
+    /// `external_id`, and CRM fields as `fields.<key>`.
+    pub fields: Vec<String>,
+}
+
+impl From<&CardChange> for CardChangeDto {
+    fn from(c: &CardChange) -> Self {
+        Self {
+            at: c.at,
+            user: c.user.as_uuid(),
+            fields: c.fields.clone(),
+        }
+    }
+}
+
+/// The customer's card: every field, and the changes recorded on it, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CardDto {
+    /// The customer, every field.
+    pub customer: CustomerRecordDto,
+    /// Who changed which fields, when; oldest first.
+    pub changes: Vec<CardChangeDto>,
+}
+
+impl From<&Card> for CardDto {
+    fn from(card: &Card) -> Self {
+        Self {
+            customer: CustomerRecordDto::from(&card.customer),
+            changes: card.changes.iter().map(CardChangeDto::from).collect(),
+        }
+    }
+}
+
+/// One outcome in the customer's history across assignments.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomerHistoryEntryDto {
+    /// The assignment it was registered in.
+    pub assignment: Uuid,
+    /// The enrollment (the customer in that assignment).
+    pub enrollment: Uuid,
+    /// The outcome, whole.
+    #[serde(flatten)]
+    pub entry: HistoryEntryDto,
+}
+
+/// A customer's whole history across the data owner's assignments.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomerHistoryDto {
+    /// The customer, every field.
+    pub customer: CustomerRecordDto,
+    /// Every outcome in every assignment, oldest first.
+    pub outcomes: Vec<CustomerHistoryEntryDto>,
+    /// Every change of the card, oldest first.
+    pub changes: Vec<CardChangeDto>,
+}
+
+/// The card of the customer of an enrollment: every field (not only the assignment's view)
+/// and its recorded changes.
+#[utoipa::path(
+    get, path = "/api/enrollments/{id}/customer", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    responses(
+        (status = 200, description = "The card", body = CardDto),
+        (status = 403, description = "A seller who neither holds nor follows up the customer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+) -> ApiResult<Json<CardDto>> {
+    let card = state.cube.customer_card(&actor.user, id).await?;
+    Ok(Json(CardDto::from(&card)))
+}
+
+/// Edits the card of the customer of an enrollment while working: every field is given (one
+/// left out is emptied), checked as a manager's edit; the change is recorded.
+#[utoipa::path(
+    put, path = "/api/enrollments/{id}/customer", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment")),
+    request_body = CustomerRequest,
+    responses(
+        (status = 200, description = "The card now", body = CardDto),
+        (status = 403, description = "A seller who neither holds nor follows up the customer, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another customer of the data owner has this phone number or external id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown or bad field (name, phone, e-mail, CRM value)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn edit(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+    ApiJson(request): ApiJson<CustomerRequest>,
+) -> ApiResult<Json<CardDto>> {
+    let card = state
+        .cube
+        .edit_customer_card(&actor.user, id, request.into_input())
+        .await?;
+    Ok(Json(CardDto::from(&card)))
+}
+
+/// A customer's whole history across the data owner's assignments: every outcome and every
+/// change of the card. For admins and the data owner's managers.
+#[utoipa::path(
+    get, path = "/api/customers/{id}/history", tag = "customers",
+    params(("id" = Uuid, Path, description = "The customer")),
+    responses(
+        (status = 200, description = "The history", body = CustomerHistoryDto),
+        (status = 403, description = "The role may not manage the customer's data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<CustomerId>,
+) -> ApiResult<Json<CustomerHistoryDto>> {
+    let history = state.cube.customer_history_across(&actor.user, id).await?;
+    Ok(Json(CustomerHistoryDto {
+        customer: CustomerRecordDto::from(&history.customer),
+        outcomes: history
+            .events
+            .iter()
+            .map(|event| CustomerHistoryEntryDto {
+                assignment: event.assignment().as_uuid(),
+                enrollment: event.enrollment().as_uuid(),
+                entry: HistoryEntryDto::from(event),
+            })
+            .collect(),
+        changes: history.changes.iter().map(CardChangeDto::from).collect(),
+    }))
+}
