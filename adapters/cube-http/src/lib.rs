@@ -31,6 +31,7 @@
 
 pub mod auth;
 pub mod body_shape;
+pub mod calendars;
 pub mod customers;
 pub mod dto;
 pub mod error;
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::routes())
         .merge(customers::routes())
         .merge(reports::routes())
+        .merge(calendars::routes())
         .route("/metrics", get(ops::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), ops::measure))
         .with_state(state.clone());

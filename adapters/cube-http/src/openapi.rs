@@ -7,7 +7,7 @@
 //! [`CommonResponses`], wherever the handler did not say it itself.
 
 use crate::error::PROBLEM_JSON;
-use crate::{auth, customers, dto, error, health, ops, outbox, reports, setup, work};
+use crate::{auth, calendars, customers, dto, error, health, ops, outbox, reports, setup, work};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -22,6 +22,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(setup::SetupApi::openapi());
     doc.merge(customers::CustomersApi::openapi());
     doc.merge(reports::ReportsApi::openapi());
+    doc.merge(calendars::CalendarsApi::openapi());
     CommonResponses.modify(&mut doc);
     doc
 }

@@ -219,6 +219,11 @@ const TABLE: &[Row] = &[
     // The calendar view: admins, managers of its data owner, and sellers who may work an
     // assignment that books in it (the world's assignment does); clients never.
     row("reports",   "GET /api/calendars/{id}/meetings",            "",                          [Y, Y, Y, F, F, F, N, N]),
+    // A day's free slots: who may read the calendar view.
+    row("work",      "GET /api/calendars/{id}/day",                 "",                          [Y, Y, Y, F, F, F, N, N]),
+    // Moving and cancelling a meeting: whoever works the assignment (the seller booked it).
+    row("work",      "PUT /api/meetings/{id}",                      "",                          WORK),
+    row("work",      "POST /api/meetings/{id}/cancel",              "",                          WORK),
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
     row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
@@ -233,6 +238,7 @@ const TABLE: &[Row] = &[
     row("catalogue", "GET /api/data-owners/{id}/calendars",         "",                          SETUP),
     row("catalogue", "POST /api/data-owners/{id}/calendars",        "",                          SETUP),
     row("catalogue", "GET /api/calendars/{id}",                     "",                          SETUP),
+    row("catalogue", "PUT /api/calendars/{id}",                     "",                          SETUP),
     row("flows",     "GET /api/data-owners/{id}/flows",             "",                          SETUP),
     row("flows",     "POST /api/data-owners/{id}/flows",            "",                          SETUP),
     row("flows",     "GET /api/flows/{id}/draft",                   "",                          SETUP),
@@ -288,6 +294,8 @@ struct Stage {
     caller: Option<Caller>,
     /// An import job the first organisation's manager ran.
     import_job: String,
+    /// A meeting the first organisation's first seller booked.
+    meeting: String,
 }
 
 fn email(user: &cube_domain::access::User) -> String {
@@ -305,12 +313,14 @@ async fn stage(who: Option<Who>) -> Stage {
         Some(who) => Some(caller(&app, &admin, who).await),
     };
     let import_job = common::managers_import_job(&app).await;
+    let meeting = common::sellers_meeting(&app).await;
     Stage {
         app,
         admin,
         victim,
         caller,
         import_job,
+        meeting,
     }
 }
 
@@ -383,6 +393,7 @@ fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
         "users" => w.sellers[1].id.to_string(),
         "tokens" => cube_http::auth::token_hash(&stage.victim),
         "import-jobs" => stage.import_job.clone(),
+        "meetings" => stage.meeting.clone(),
         other => panic!("no id of the first organisation for `{{id}}` after `{other}`"),
     }
 }
@@ -460,6 +471,15 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
         ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
         ("PUT /api/enrollments/{id}/follow-up", "") => Some(json!({"due": "2025-03-05T09:00:00Z"})),
+        ("PUT /api/calendars/{id}", _) => Some(json!({
+            "name": "Salgsmøter",
+            "allows_overlap": false,
+            "opening_hours": [{ "day": "wednesday", "opens": "08:00", "closes": "16:00" }],
+        })),
+        ("PUT /api/meetings/{id}", _) => Some(json!({
+            "start": "2025-03-05T09:00:00Z",
+            "end": "2025-03-05T09:45:00Z",
+        })),
         ("POST /api/users", "") => Some(json!({
             "name": "Mats Matrix",
             "email": "mats@matrix.example.no",

@@ -23,6 +23,8 @@ fn first_org_id(app: &App, collection: &str) -> String {
         "tokens" => "ab".repeat(32),
         // Only read (GET): no body to send it, so any id serves.
         "import-jobs" => "00000000-0000-7000-8000-00000000dead".to_owned(),
+        // A bad body is refused before the meeting is looked up: any id serves.
+        "meetings" => "00000000-0000-7000-8000-00000000beef".to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
     }
 }

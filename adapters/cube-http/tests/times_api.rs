@@ -250,3 +250,233 @@ async fn the_calendar_view_shows_a_weeks_meetings_across_assignments() {
     assert!(status.is_client_error(), "{status} {problem}");
     assert!(detail(&problem).contains("calendar"), "{problem}");
 }
+
+/// Seed 000 item 6 and seed 001 "Møter": a manager gives the calendar opening hours; a seller
+/// reads a day's free slots (opening hours without the meetings); the seller who booked a
+/// meeting moves it (inside the opening hours, not onto another meeting) and cancels it, and
+/// the customer's history keeps both changes; another seller may not; bad hours are 422.
+#[tokio::test]
+async fn a_calendar_has_opening_hours_free_slots_and_meetings_that_move_and_cancel() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let w = &app.world;
+    let ola = app.login(&w.sellers[1].email.to_string()).await;
+    let calendar = format!("/api/calendars/{}", w.calendar.id);
+    // Wednesday 5 March 2025 (T0 is Monday 3 March, 09:00 Oslo).
+    let hours = json!({
+        "name": "Salgsmøter",
+        "allows_overlap": false,
+        "opening_hours": [
+            { "day": "wednesday", "opens": "12:00", "closes": "16:00" },
+            { "day": "wednesday", "opens": "08:00", "closes": "11:30" },
+        ],
+    });
+    let (status, edited) = app
+        .call(
+            Method::PUT,
+            &calendar,
+            Some(&t.manager),
+            Some(hours.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        edited["opening_hours"][0]["opens"], "08:00",
+        "sorted: {edited}"
+    );
+    assert_eq!(edited["active"], true);
+    for (bad, field) in [
+        (
+            json!([{ "day": "wednesday", "opens": "25:00", "closes": "26:00" }]),
+            "opening_hours[0].opens",
+        ),
+        (
+            json!([{ "day": "wednesday", "opens": "12:00", "closes": "08:00" }]),
+            "closes at 08:00",
+        ),
+        (
+            json!([{ "day": "someday", "opens": "08:00", "closes": "09:00" }]),
+            "someday",
+        ),
+        (
+            json!([
+                { "day": "friday", "opens": "08:00", "closes": "12:00" },
+                { "day": "friday", "opens": "11:00", "closes": "13:00" },
+            ]),
+            "overlap",
+        ),
+    ] {
+        let mut body = hours.clone();
+        body["opening_hours"] = bad;
+        let (status, problem) = app
+            .call(Method::PUT, &calendar, Some(&t.manager), Some(body))
+            .await;
+        assert!(status.is_client_error(), "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field),
+            "{field}: {problem}"
+        );
+    }
+    let (status, _) = app
+        .call(Method::PUT, &calendar, Some(&t.seller), Some(hours.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Kari's meeting at 09:00–09:45 Oslo on Wednesday, Ola's at 13:00–14:00 (08:00 and 12:00
+    // UTC).
+    let meeting = common::sellers_meeting(&app).await;
+    let mut uow = app.store.begin().await.expect("begin");
+    let theirs = cube_domain::meeting::Meeting {
+        id: cube_domain::ids::MeetingId::from_uuid(uuid::Uuid::from_u128(0x01a)),
+        booked_by: Some(w.sellers[1].id),
+        start: time::macros::datetime!(2025-03-05 12:00 UTC),
+        end: time::macros::datetime!(2025-03-05 13:00 UTC),
+        ..uow
+            .meeting(
+                meeting
+                    .parse::<uuid::Uuid>()
+                    .map(Into::into)
+                    .expect("an id"),
+            )
+            .await
+            .expect("read")
+            .expect("the meeting")
+    };
+    uow.insert_meeting(&theirs).await.expect("book");
+    uow.commit().await.expect("commit");
+
+    let day = format!("{calendar}/day?date=2025-03-05&minutes=60");
+    let (status, plan) = app.call(Method::GET, &day, Some(&t.seller), None).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let spans = |list: &Value| -> Vec<(String, String)> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| (text(&s["start"]), text(&s["end"])))
+            .collect()
+    };
+    let span = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        spans(&plan["free"]),
+        [
+            span("2025-03-05T07:00:00Z", "2025-03-05T08:00:00Z"),
+            span("2025-03-05T08:45:00Z", "2025-03-05T10:30:00Z"),
+            span("2025-03-05T11:00:00Z", "2025-03-05T12:00:00Z"),
+            span("2025-03-05T13:00:00Z", "2025-03-05T15:00:00Z"),
+        ],
+        "free hours of at least 60 minutes between 08:00–11:30 and 12:00–16:00 Oslo: {plan}"
+    );
+    assert_eq!(spans(&plan["busy"]).len(), 2);
+    let (status, _) = app.call(Method::GET, &day, Some(&t.client), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("{calendar}/day?date=5.3.2025"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Moves: onto Ola's meeting (409), after closing (422), by Ola (403), then fine.
+    let uri = format!("/api/meetings/{meeting}");
+    let to = |start: &str, end: &str| json!({ "start": start, "end": end });
+    for (token, body, status) in [
+        (
+            &t.seller,
+            to("2025-03-05T12:30:00Z", "2025-03-05T13:15:00Z"),
+            StatusCode::CONFLICT,
+        ),
+        (
+            &t.seller,
+            to("2025-03-05T14:30:00Z", "2025-03-05T15:15:00Z"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &ola,
+            to("2025-03-05T13:00:00Z", "2025-03-05T13:45:00Z"),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let (got, problem) = app.call(Method::PUT, &uri, Some(token), Some(body)).await;
+        assert_eq!(got, status, "{problem}");
+    }
+    let (status, moved) = app
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&t.seller),
+            Some(to("2025-03-05T13:00:00Z", "2025-03-05T13:45:00Z")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["start"], "2025-03-05T13:00:00Z");
+    let (status, cancelled) = app
+        .call(
+            Method::POST,
+            &format!("{uri}/cancel"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("{uri}/cancel"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "cancelled once");
+    let (_, plan) = app.call(Method::GET, &day, Some(&t.seller), None).await;
+    assert_eq!(
+        spans(&plan["busy"]).len(),
+        1,
+        "only Ola's meeting left: {plan}"
+    );
+
+    let (_, history) = app
+        .call(
+            Method::GET,
+            &format!("/api/customers/{}/history", w.enrollments[0].customer()),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    let kinds: Vec<String> = history["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| text(&c["kind"]))
+        .collect();
+    assert_eq!(kinds, ["meeting_moved", "meeting_cancelled"], "{history}");
+    assert_eq!(
+        history["changes"][0]["meeting"]["from_start"],
+        "2025-03-05T08:00:00Z"
+    );
+    assert_eq!(
+        history["changes"][0]["meeting"]["to_start"],
+        "2025-03-05T13:00:00Z"
+    );
+    assert_eq!(history["changes"][1]["meeting"]["to_start"], Value::Null);
+
+    // Closed: the calendar keeps its meetings but offers no free time.
+    let mut closed = hours;
+    closed["active"] = json!(false);
+    let (status, _) = app
+        .call(Method::PUT, &calendar, Some(&t.manager), Some(closed))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, plan) = app.call(Method::GET, &day, Some(&t.seller), None).await;
+    assert_eq!(plan["free"], json!([]), "{plan}");
+    assert_eq!(spans(&plan["busy"]).len(), 1);
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}

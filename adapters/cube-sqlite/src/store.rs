@@ -484,11 +484,11 @@ mod tests {
                 .await
                 .expect("a resting index");
         }
-        // The fixture records card changes (migration 0022): their table, from the file.
-        sqlx::raw_sql(include_str!("../migrations/0022_customer_card_changes.sql"))
+        // The fixture records customer changes (migration 0022): their table, from the file.
+        sqlx::raw_sql(include_str!("../migrations/0022_customer_changes.sql"))
             .execute(&store.pool)
             .await
-            .expect("the card changes table");
+            .expect("the customer changes table");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)

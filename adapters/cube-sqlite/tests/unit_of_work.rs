@@ -165,6 +165,8 @@ async fn a_unit_that_fails_half_way_leaves_nothing() {
         data_owner: OWNER,
         name: name("Main"),
         allows_overlap: false,
+        opening_hours: Vec::new(),
+        active: true,
     })
     .await
     .unwrap();

@@ -10,7 +10,7 @@ use crate::customers::{CustomerInput, check_unique, parse_customer};
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
-use cube_domain::customer::{CardChange, Customer};
+use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{CustomerId, EnrollmentId};
 use cube_domain::my_work;
@@ -24,7 +24,7 @@ pub struct Card {
     /// The customer, every field.
     pub customer: Customer,
     /// Who changed which fields, when.
-    pub changes: Vec<CardChange>,
+    pub changes: Vec<CustomerChange>,
 }
 
 /// A customer's history across the data owner's assignments.
@@ -36,7 +36,7 @@ pub struct CustomerHistory {
     /// in each enrollment's append order).
     pub events: Vec<OutcomeEvent>,
     /// The changes of their card, oldest first.
-    pub changes: Vec<CardChange>,
+    pub changes: Vec<CustomerChange>,
 }
 
 /// Applies `input` to `customer` as `user` at `now`: parsed and checked as a new customer
@@ -53,9 +53,9 @@ pub(crate) async fn edit_card(
     let before = customer.clone();
     customer.update(owner, parsed.details().clone(), parsed.fields().clone())?;
     check_unique(uow, customer).await?;
-    if let Some(change) = CardChange::between(&before, customer, user.id, now) {
+    if let Some(change) = CustomerChange::card_edit(&before, customer, user.id, now) {
         uow.save_customer(customer).await?;
-        uow.record_card_change(&change).await?;
+        uow.record_customer_change(&change).await?;
     }
     Ok(())
 }
@@ -80,7 +80,7 @@ impl Cube {
             .customer(enrollment.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let changes = uow.card_changes(customer.id()).await?;
+        let changes = uow.customer_changes(customer.id()).await?;
         Ok(Card { customer, changes })
     }
 
@@ -111,7 +111,7 @@ impl Cube {
             .await?
             .ok_or(AppError::NotFound("data owner"))?;
         edit_card(uow.as_mut(), &user, &owner, &mut customer, &input, now).await?;
-        let changes = uow.card_changes(customer.id()).await?;
+        let changes = uow.customer_changes(customer.id()).await?;
         uow.commit().await?;
         Ok(Card { customer, changes })
     }
@@ -141,7 +141,7 @@ impl Cube {
         }
         // Stable: each enrollment's events keep their append order at one instant.
         events.sort_by_key(OutcomeEvent::occurred_at);
-        let changes = uow.card_changes(customer_id).await?;
+        let changes = uow.customer_changes(customer_id).await?;
         Ok(CustomerHistory {
             customer,
             events,

@@ -9,7 +9,7 @@
 //! Every organisation with its users and their password hashes (logins keep working with
 //! the same password), API tokens, data owners, products, every published version of every
 //! flow and the flow drafts, calendars, assignments; then, a page at a time, every data
-//! owner's customers (oldest first, so "oldest first" stays true) with their card changes,
+//! owner's customers (oldest first, so "oldest first" stays true) with the changes in their history,
 //! every assignment's
 //! enrollments (state, attempts, follow-up, reservation and import-order number as they
 //! are), meetings and time entries; then the whole outcome log in append order (so events at
@@ -70,8 +70,8 @@ pub enum Kind {
     Assignments,
     /// Customers.
     Customers,
-    /// Changes of customers' cards (kept with their customers).
-    CardChanges,
+    /// Changes in customers' histories: card edits, meetings cancelled or moved.
+    CustomerChanges,
     /// Enrollments.
     Enrollments,
     /// Meetings.
@@ -100,7 +100,7 @@ impl Kind {
         Kind::Calendars,
         Kind::Assignments,
         Kind::Customers,
-        Kind::CardChanges,
+        Kind::CustomerChanges,
         Kind::Enrollments,
         Kind::Meetings,
         Kind::TimeEntries,
@@ -123,7 +123,7 @@ impl Kind {
             Kind::Calendars => "calendars",
             Kind::Assignments => "assignments",
             Kind::Customers => "customers",
-            Kind::CardChanges => "card changes",
+            Kind::CustomerChanges => "customer changes",
             Kind::Enrollments => "enrollments",
             Kind::Meetings => "meetings",
             Kind::TimeEntries => "time entries",
@@ -542,10 +542,10 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.save_customer(customer).await)?;
                 self.target.wrote(Kind::Customers, 1).await?;
-                for change in source(self.source.card_changes(customer.id()).await)? {
+                for change in source(self.source.customer_changes(customer.id()).await)? {
                     let unit = self.target.unit().await?;
-                    target(unit.record_card_change(&change).await)?;
-                    self.target.wrote(Kind::CardChanges, 1).await?;
+                    target(unit.record_customer_change(&change).await)?;
+                    self.target.wrote(Kind::CustomerChanges, 1).await?;
                 }
             }
         }

@@ -112,6 +112,12 @@ pub enum AppError {
     /// A follow-up that cannot be moved as asked.
     #[error(transparent)]
     FollowUpMove(#[from] cube_domain::my_work::FollowUpMoveRefused),
+    /// A calendar's set-up (opening hours) or a question about its day was refused.
+    #[error(transparent)]
+    Calendar(#[from] cube_domain::meeting::CalendarError),
+    /// A meeting that cannot be cancelled or moved as asked.
+    #[error(transparent)]
+    MeetingChange(#[from] cube_domain::meeting::MeetingChangeRefused),
     /// A work action (an external state change, a bulk registration) was refused.
     #[error(transparent)]
     Work(#[from] WorkError),
@@ -271,13 +277,17 @@ impl AppError {
             | AppError::FollowUpMove(
                 cube_domain::my_work::FollowUpMoveRefused::NotTheirs
                 | cube_domain::my_work::FollowUpMoveRefused::OwnerBySeller,
-            ) => ErrorKind::Forbidden,
+            )
+            | AppError::MeetingChange(cube_domain::meeting::MeetingChangeRefused::NotTheirs) => {
+                ErrorKind::Forbidden
+            }
             AppError::FollowUpMove(_) => ErrorKind::Invalid,
             AppError::Unauthenticated => ErrorKind::Unauthenticated,
             AppError::Registration(
                 RegistrationError::HeldByAnother(_) | RegistrationError::LeaseNotHeld,
             )
             | AppError::Registration(RegistrationError::MeetingOverlaps(..))
+            | AppError::MeetingChange(cube_domain::meeting::MeetingChangeRefused::Overlaps(..))
             | AppError::TimeEntry(
                 TimeEntryError::Overlaps { .. } | TimeEntryError::OverlapsRunning { .. },
             )
@@ -311,6 +321,8 @@ impl AppError {
             | AppError::Report(_)
             | AppError::Take(_)
             | AppError::Work(_)
+            | AppError::Calendar(_)
+            | AppError::MeetingChange(_)
             | AppError::Store(StoreError::Unrepresentable(_))
             | AppError::Bulk { .. } => ErrorKind::Invalid,
         }

@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod calendars;
 pub mod card;
 pub mod copy;
 pub mod customers;

@@ -6,7 +6,7 @@
 use crate::error::ReportError;
 use crate::flows::flow_of;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
-use cube_domain::access::{self, Figures, Permission, ReportKind, Role};
+use cube_domain::access::{self, Figures, ReportKind};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::{LimitMetric, Segment};
 use cube_domain::bulk::Selection;
@@ -416,30 +416,9 @@ impl Cube {
     ) -> AppResult<Vec<Meeting>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let today = self
-            .today_of(uow.as_mut(), user.organisation, self.now())
+        let calendar = self
+            .calendar_to_book_in(uow.as_mut(), &user, calendar_id, self.now())
             .await?;
-        let calendar = uow
-            .calendar(calendar_id)
-            .await?
-            .ok_or(AppError::NotFound("calendar"))?;
-        match crate::setup::managed_owner(uow.as_mut(), &user, calendar.data_owner, today).await {
-            Ok(_) => {}
-            Err(AppError::Forbidden) if user.role == Role::Seller => {
-                let books_in_it = uow
-                    .assignments(user.organisation)
-                    .await?
-                    .iter()
-                    .filter(|a| a.setup().calendars.contains(&calendar.id))
-                    .any(|a| {
-                        access::authorize(&user, Permission::WorkAssignment(a), today).is_ok()
-                    });
-                if !books_in_it {
-                    return Err(AppError::Forbidden);
-                }
-            }
-            Err(error) => return Err(crate::setup::not_found_as(error, "calendar")),
-        }
         Ok(uow
             .meetings_in_calendar(calendar.id, window.from, window.to)
             .await?)

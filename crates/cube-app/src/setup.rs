@@ -347,6 +347,8 @@ impl Cube {
             data_owner: owner.id(),
             name: Name::parse(name)?,
             allows_overlap,
+            opening_hours: Vec::new(),
+            active: true,
         };
         uow.save_calendar(&calendar).await?;
         uow.commit().await?;

@@ -496,12 +496,16 @@ impl Cube {
             }
             None => (None, Vec::new()),
         };
+        // The opening hours of a calendar are the organisation's local times (kept per
+        // process: no round trip on the hot path).
+        let zone = self.zones.of(uow, assignment.organisation()).await?;
         let ctx = RegistrationContext {
             assignment,
             flow: &flow,
             catalogue: &catalogue,
             calendar: calendar.as_ref(),
             calendar_meetings: &calendar_meetings,
+            zone: &zone,
         };
         let ids = NewIds {
             event: self.new_id::<OutcomeEventId>(),

@@ -62,8 +62,12 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::Passwords, source.passwords.len());
     expect(Kind::ApiTokens, target.tokens.len());
     expect(Kind::Customers, FULL_STORE_CUSTOMERS + 3);
-    expect(Kind::CardChanges, 3);
-    assert_eq!(source.card_changes.len(), 3, "the fixture has card changes");
+    expect(Kind::CustomerChanges, 3);
+    assert_eq!(
+        source.customer_changes.len(),
+        3,
+        "the fixture has customer changes"
+    );
     expect(Kind::Enrollments, source.enrollments.len());
     expect(Kind::PublishedFlows, 5);
     expect(Kind::FlowDrafts, 2);
@@ -151,7 +155,7 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::Calendars,
         Kind::Assignments,
         Kind::Customers,
-        Kind::CardChanges,
+        Kind::CustomerChanges,
         Kind::Enrollments,
         Kind::Meetings,
         Kind::TimeEntries,

@@ -130,6 +130,7 @@ fn register(
         catalogue: &[],
         calendar: None,
         calendar_meetings: &[],
+        zone: &cube_domain::time_zone::TimeZone::oslo(),
     };
     let ids = NewIds {
         event: OutcomeEventId::from_uuid(Uuid::now_v7()),

@@ -4,7 +4,7 @@
 
 use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldKey, FieldValues, check_values};
-use crate::ids::{CustomerId, DataOwnerId, UserId};
+use crate::ids::{CustomerId, DataOwnerId, MeetingId, UserId};
 use crate::ports::CustomerKey;
 use crate::values::{Email, Lines, Name, PhoneNumber, ValueError, clean_text};
 use serde::{Deserialize, Serialize};
@@ -264,26 +264,60 @@ impl Customer {
     }
 }
 
-/// A change of a customer's card (seed 000 item 7): who changed which fields, and when. The
-/// customer's history lists these beside the outcomes; the values are not kept here (the
-/// card holds the current ones), only the names of the fields that changed.
+/// A change recorded in a customer's history beside the outcomes: their card edited (seed
+/// 000 item 7), or a meeting booked with them cancelled or moved (seed 001 "Møter"). Who,
+/// when, and what — for a card, the names of the fields that changed, not the values (the
+/// card holds the current ones).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CardChange {
+pub struct CustomerChange {
     /// The customer.
     pub customer: CustomerId,
     /// Who changed it.
     pub user: UserId,
     /// When.
     pub at: OffsetDateTime,
-    /// The fields that changed, contact fields first in the card's order (`name`, `phones`,
-    /// `email`, `address`, `registry_number`, `external_id`), then CRM fields as
-    /// `fields.<key>` in key order.
-    pub fields: Vec<String>,
+    /// What changed.
+    pub what: Change,
 }
 
-impl CardChange {
-    /// The change from `before` to `after` by `user` at `at`; `None` when nothing changed.
-    pub fn between(
+/// What a [`CustomerChange`] changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// The card was edited.
+    Card {
+        /// The fields that changed, contact fields first in the card's order (`name`,
+        /// `phones`, `email`, `address`, `registry_number`, `external_id`), then CRM fields
+        /// as `fields.<key>` in key order.
+        fields: Vec<String>,
+    },
+    /// A meeting was cancelled; it was booked for `[start, end)`.
+    MeetingCancelled {
+        /// The meeting.
+        meeting: MeetingId,
+        /// Its start.
+        start: OffsetDateTime,
+        /// Its end.
+        end: OffsetDateTime,
+    },
+    /// A meeting was moved from `[from_start, from_end)` to `[to_start, to_end)`.
+    MeetingMoved {
+        /// The meeting.
+        meeting: MeetingId,
+        /// Its start before.
+        from_start: OffsetDateTime,
+        /// Its end before.
+        from_end: OffsetDateTime,
+        /// Its start now.
+        to_start: OffsetDateTime,
+        /// Its end now.
+        to_end: OffsetDateTime,
+    },
+}
+
+impl CustomerChange {
+    /// The edit of the card from `before` to `after` by `user` at `at`; `None` when nothing
+    /// changed.
+    pub fn card_edit(
         before: &Customer,
         after: &Customer,
         user: UserId,
@@ -314,7 +348,7 @@ impl CardChange {
             customer: after.id,
             user,
             at,
-            fields,
+            what: Change::Card { fields },
         })
     }
 }
@@ -501,7 +535,7 @@ mod details_tests {
         let user = crate::ids::UserId::from_uuid(Uuid::from_u128(7));
         let at = time::macros::datetime!(2026-12-06 10:00 UTC);
         let before = customer(details("Storgata 1", "123", "ext-1")).expect("valid");
-        assert_eq!(CardChange::between(&before, &before, user, at), None);
+        assert_eq!(CustomerChange::card_edit(&before, &before, user, at), None);
 
         let mut moved = details("Storgata 2", "123", "ext-1");
         moved.email = Some(Email::parse("kari@example.no").expect("valid"));
@@ -510,16 +544,20 @@ mod details_tests {
         after
             .fields
             .insert(key, crate::fields::FieldValue::Text("Fisk".into()));
-        let change = CardChange::between(&before, &after, user, at).expect("a change");
-        assert_eq!(change.fields, ["email", "address", "fields.industry"]);
+        let change = CustomerChange::card_edit(&before, &after, user, at).expect("a change");
+        let fields = |c: &CustomerChange| match &c.what {
+            Change::Card { fields } => fields.clone(),
+            other => panic!("a card edit, not {other:?}"),
+        };
+        assert_eq!(fields(&change), ["email", "address", "fields.industry"]);
         assert_eq!(
             (change.user, change.at, change.customer),
             (user, at, after.id())
         );
 
         // A value taken away is a change too.
-        let back = CardChange::between(&after, &before, user, at).expect("a change");
-        assert_eq!(back.fields, change.fields);
+        let back = CustomerChange::card_edit(&after, &before, user, at).expect("a change");
+        assert_eq!(fields(&back), fields(&change));
     }
 }
 

@@ -15,6 +15,7 @@ use crate::instant;
 use crate::meeting::{Calendar, Meeting, MeetingRequest};
 use crate::product::{Currency, MAX_QUANTITY, PriceError, Product, check_unit_price};
 use crate::time_bounds::{TimeOutOfBounds, checked_time};
+use crate::time_zone::TimeZone;
 use crate::values::{InvalidInput, Lines, ValueError, clean_text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -411,6 +412,15 @@ pub enum RegistrationError {
     /// End not after start.
     #[error("the meeting must end after it starts")]
     MeetingEndsBeforeStart,
+    /// The calendar takes no new meetings.
+    #[error("calendar '{0}' is closed for new meetings; choose another calendar")]
+    CalendarClosed(String),
+    /// Outside the calendar's opening hours.
+    #[error(
+        "the meeting is outside the opening hours of calendar '{0}'; choose a time among its \
+         free slots"
+    )]
+    MeetingOutsideOpeningHours(String),
     /// A meeting that is over before it is booked.
     #[error("the meeting ends at {0}, which has passed: book a meeting that ends in the future")]
     MeetingInPast(OffsetDateTime),
@@ -456,6 +466,8 @@ pub struct RegistrationContext<'a> {
     pub calendar: Option<&'a Calendar>,
     /// The calendar's meetings around the requested time.
     pub calendar_meetings: &'a [Meeting],
+    /// The organisation's time zone: the calendar's opening hours are its local times.
+    pub zone: &'a TimeZone,
 }
 
 /// Ids for what a registration creates, made by the caller's id generator.
@@ -517,6 +529,7 @@ pub struct Registration {
 /// use cube_domain::outcome::{
 ///     NewIds, OutcomeClass, RegisterOutcome, Registrar, RegistrationContext, register,
 /// };
+/// use cube_domain::time_zone::TimeZone;
 /// use cube_domain::values::Name;
 /// use time::macros::datetime;
 /// use time::Duration;
@@ -540,7 +553,7 @@ pub struct Registration {
 ///
 /// let ctx = RegistrationContext {
 ///     assignment: &assignment, flow: &flow, catalogue: &[], calendar: None,
-///     calendar_meetings: &[],
+///     calendar_meetings: &[], zone: &TimeZone::oslo(),
 /// };
 /// let ids = NewIds { event: OutcomeEventId::from_uuid(id(7)), meeting: MeetingId::from_uuid(id(8)) };
 /// let mut command = RegisterOutcome::new(SalesFlow::O_CALL_BACK_LATER);
@@ -893,6 +906,14 @@ fn book_meeting(
     // under way (started, not ended) may still be noted.
     if request.end <= now {
         return Err(RegistrationError::MeetingInPast(request.end));
+    }
+    if !calendar.active {
+        return Err(RegistrationError::CalendarClosed(calendar.name.to_string()));
+    }
+    if !calendar.takes(request.start, request.end, ctx.zone) {
+        return Err(RegistrationError::MeetingOutsideOpeningHours(
+            calendar.name.to_string(),
+        ));
     }
     if !calendar.allows_overlap
         && let Some(clash) = ctx

@@ -109,6 +109,34 @@ impl TimeZone {
             .unwrap_or(utc_midnight)
     }
 
+    /// The instant of local time `minute` minutes after midnight on local day `day` (1440:
+    /// the start of the next day). A time the clocks skip (02:30 on the day they go forward)
+    /// is the instant after the gap, as the same wall time an hour later; a time that occurs
+    /// twice (02:30 on the day they go back) is the first of the two.
+    pub fn at(&self, day: Date, minute: u16) -> OffsetDateTime {
+        if minute >= 24 * 60 {
+            return match day.next_day() {
+                Some(next) => self.start_of(next),
+                None => day.with_time(time::Time::MAX).assume_utc(),
+            };
+        }
+        let (hour, min) = ((minute / 60) as i8, (minute % 60) as i8);
+        let fallback = self.start_of(day) + time::Duration::minutes(i64::from(minute));
+        jiff::civil::DateTime::new(
+            day.year() as i16,
+            u8::from(day.month()) as i8,
+            day.day() as i8,
+            hour,
+            min,
+            0,
+            0,
+        )
+        .and_then(|local| local.to_zoned(self.zone.clone()))
+        .ok()
+        .and_then(|z| OffsetDateTime::from_unix_timestamp_nanos(z.timestamp().as_nanosecond()).ok())
+        .unwrap_or(fallback)
+    }
+
     /// Local day `day` as the half-open span of instants `[start, start of the next day)`:
     /// 24 hours, or 23 and 25 on the days the clocks change.
     pub fn day(&self, day: Date) -> (OffsetDateTime, OffsetDateTime) {

@@ -871,3 +871,44 @@ fn a_note_is_kept_with_its_line_breaks_but_no_other_control_characters() {
     let err = seller_registers(&world, note("bell\u{7}")).expect_err("a BEL");
     assert!(err.to_string().starts_with("`note`:"), "{err}");
 }
+
+#[test]
+fn a_meeting_outside_the_calendars_opening_hours_or_in_a_closed_calendar_is_refused() {
+    use cube_domain::meeting::{ClockTime, OpeningPeriod};
+    use time::Weekday;
+    // T0 is Saturday 28 November 2026, 10:00 in Oslo; the booking is at 11:30–12:30 Oslo.
+    let hours = |day| OpeningPeriod {
+        day,
+        opens: ClockTime::new(8, 0).expect("a time"),
+        closes: ClockTime::new(16, 0).expect("a time"),
+    };
+    let with = |opening_hours: Vec<OpeningPeriod>, active: bool| {
+        let mut world = World::meetings();
+        for calendar in &mut world.calendars {
+            calendar.opening_hours = opening_hours.clone();
+            calendar.active = active;
+        }
+        world
+    };
+    let weekdays = with(vec![hours(Weekday::Monday), hours(Weekday::Friday)], true);
+    assert_eq!(
+        seller_registers(&weekdays, booking(Some("Physical"), 90, 60)),
+        Err(RegistrationError::MeetingOutsideOpeningHours(
+            "Kari's calendar".into()
+        ))
+    );
+    let saturdays = with(vec![hours(Weekday::Saturday)], true);
+    assert!(seller_registers(&saturdays, booking(Some("Physical"), 90, 60)).is_ok());
+    // 15:30–16:30 Oslo runs past closing.
+    assert_eq!(
+        seller_registers(&saturdays, booking(Some("Physical"), 330, 60)),
+        Err(RegistrationError::MeetingOutsideOpeningHours(
+            "Kari's calendar".into()
+        ))
+    );
+    let closed = with(Vec::new(), false);
+    assert_eq!(
+        seller_registers(&closed, booking(Some("Physical"), 90, 60)),
+        Err(RegistrationError::CalendarClosed("Kari's calendar".into()))
+    );
+}

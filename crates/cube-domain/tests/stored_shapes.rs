@@ -480,6 +480,33 @@ fn calendar() {
             data_owner: OWNER,
             name: name("Salgsmøter Oslo"),
             allows_overlap: true,
+            opening_hours: Vec::new(),
+            active: true,
+        },
+    );
+}
+
+#[test]
+fn calendar_with_opening_hours_closed() {
+    use cube_domain::meeting::{ClockTime, OpeningPeriod};
+    let period = |day, opens: (u8, u8), closes: (u8, u8)| OpeningPeriod {
+        day,
+        opens: ClockTime::new(opens.0, opens.1).expect("a time"),
+        closes: ClockTime::new(closes.0, closes.1).expect("a time"),
+    };
+    golden(
+        "calendar_with_opening_hours_closed",
+        &Calendar {
+            id: CALENDAR,
+            data_owner: OWNER,
+            name: name("Salgsmøter Bergen"),
+            allows_overlap: false,
+            opening_hours: vec![
+                period(time::Weekday::Monday, (8, 0), (11, 30)),
+                period(time::Weekday::Monday, (12, 15), (16, 0)),
+                period(time::Weekday::Friday, (9, 0), (24, 0)),
+            ],
+            active: false,
         },
     );
 }
@@ -702,6 +729,7 @@ fn every_golden_file_has_its_test() {
         "published_flow",
         "assignment",
         "calendar",
+        "calendar_with_opening_hours_closed",
         "meeting",
         "outcome_event",
         "outbox_message",

@@ -7,7 +7,7 @@
 
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::{CardChange, Customer, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -49,8 +49,8 @@ pub struct StoreDump {
     pub assignments: Vec<Assignment>,
     /// Customers, by data owner, oldest first.
     pub customers: Vec<Customer>,
-    /// Card changes, by customer as `customers` lists them, oldest first.
-    pub card_changes: Vec<CardChange>,
+    /// Customer changes, by customer as `customers` lists them, oldest first.
+    pub customer_changes: Vec<CustomerChange>,
     /// Enrollments, by assignment, in import order.
     pub enrollments: Vec<Enrollment>,
     /// Meetings, by assignment, by start.
@@ -116,8 +116,8 @@ impl StoreDump {
                     .customers(id, &CustomerFilter::default(), everyone)
                     .await?;
                 for customer in &customers {
-                    dump.card_changes
-                        .extend(unit.card_changes(customer.id()).await?);
+                    dump.customer_changes
+                        .extend(unit.customer_changes(customer.id()).await?);
                 }
                 dump.customers.extend(customers);
                 dump.data_owners.push(owner);
@@ -182,7 +182,7 @@ impl StoreDump {
             ("calendars", self.calendars.len()),
             ("assignments", self.assignments.len()),
             ("customers", self.customers.len()),
-            ("card changes", self.card_changes.len()),
+            ("customer changes", self.customer_changes.len()),
             ("enrollments", self.enrollments.len()),
             ("meetings", self.meetings.len()),
             ("time entries", self.time_entries.len()),
@@ -227,7 +227,11 @@ impl StoreDump {
         same("calendars", &self.calendars, &other.calendars);
         same("assignments", &self.assignments, &other.assignments);
         same("customers", &self.customers, &other.customers);
-        same("card changes", &self.card_changes, &other.card_changes);
+        same(
+            "customer changes",
+            &self.customer_changes,
+            &other.customer_changes,
+        );
         same("enrollments", &self.enrollments, &other.enrollments);
         same("meetings", &self.meetings, &other.meetings);
         same("time entries", &self.time_entries, &other.time_entries);

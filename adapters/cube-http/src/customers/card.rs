@@ -12,33 +12,98 @@ use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use cube_app::card::Card;
-use cube_domain::customer::CardChange;
+use cube_domain::customer::{Change, CustomerChange};
 use cube_domain::ids::{CustomerId, EnrollmentId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A change of the card: who changed which fields, when (the values are on the card).
+/// A change in the customer's history: the card edited, or a meeting cancelled or moved.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CardChangeDto {
+pub struct CustomerChangeDto {
     /// When (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     /// Who.
     pub user: Uuid,
-    /// The fields changed: `name`, `phones`, `email`, `address`, `registry_number`,
-    /// `external_id`, and CRM fields as `fields.<key>`.
+    /// `card`, `meeting_cancelled` or `meeting_moved`.
+    pub kind: String,
+    /// For `card`: the fields changed — `name`, `phones`, `email`, `address`,
+    /// `registry_number`, `external_id`, and CRM fields as `fields.<key>` (the values are on
+    /// the card). Empty otherwise.
     pub fields: Vec<String>,
+    /// For a meeting: which, and when it was (`from`) and, when moved, is (`to`).
+    pub meeting: Option<MeetingChangeDto>,
 }
 
-impl From<&CardChange> for CardChangeDto {
-    fn from(c: &CardChange) -> Self {
+/// A meeting cancelled or moved.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MeetingChangeDto {
+    /// The meeting.
+    pub id: Uuid,
+    /// Its start before (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from_start: OffsetDateTime,
+    /// Its end before (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from_end: OffsetDateTime,
+    /// Its start now; `null` when cancelled.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub to_start: Option<OffsetDateTime>,
+    /// Its end now; `null` when cancelled.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub to_end: Option<OffsetDateTime>,
+}
+
+impl From<&CustomerChange> for CustomerChangeDto {
+    fn from(c: &CustomerChange) -> Self {
+        let (kind, fields, meeting) = match &c.what {
+            Change::Card { fields } => ("card", fields.clone(), None),
+            Change::MeetingCancelled {
+                meeting,
+                start,
+                end,
+            } => (
+                "meeting_cancelled",
+                Vec::new(),
+                Some(MeetingChangeDto {
+                    id: meeting.as_uuid(),
+                    from_start: *start,
+                    from_end: *end,
+                    to_start: None,
+                    to_end: None,
+                }),
+            ),
+            Change::MeetingMoved {
+                meeting,
+                from_start,
+                from_end,
+                to_start,
+                to_end,
+            } => (
+                "meeting_moved",
+                Vec::new(),
+                Some(MeetingChangeDto {
+                    id: meeting.as_uuid(),
+                    from_start: *from_start,
+                    from_end: *from_end,
+                    to_start: Some(*to_start),
+                    to_end: Some(*to_end),
+                }),
+            ),
+        };
         Self {
             at: c.at,
             user: c.user.as_uuid(),
-            fields: c.fields.clone(),
+            kind: kind.to_owned(),
+            fields,
+            meeting,
         }
     }
 }
@@ -48,15 +113,15 @@ impl From<&CardChange> for CardChangeDto {
 pub struct CardDto {
     /// The customer, every field.
     pub customer: CustomerRecordDto,
-    /// Who changed which fields, when; oldest first.
-    pub changes: Vec<CardChangeDto>,
+    /// Who changed which fields (and meetings), when; oldest first.
+    pub changes: Vec<CustomerChangeDto>,
 }
 
 impl From<&Card> for CardDto {
     fn from(card: &Card) -> Self {
         Self {
             customer: CustomerRecordDto::from(&card.customer),
-            changes: card.changes.iter().map(CardChangeDto::from).collect(),
+            changes: card.changes.iter().map(CustomerChangeDto::from).collect(),
         }
     }
 }
@@ -81,7 +146,7 @@ pub struct CustomerHistoryDto {
     /// Every outcome in every assignment, oldest first.
     pub outcomes: Vec<CustomerHistoryEntryDto>,
     /// Every change of the card, oldest first.
-    pub changes: Vec<CardChangeDto>,
+    pub changes: Vec<CustomerChangeDto>,
 }
 
 /// The card of the customer of an enrollment: every field (not only the assignment's view)
@@ -159,6 +224,10 @@ pub async fn history(
                 entry: HistoryEntryDto::from(event),
             })
             .collect(),
-        changes: history.changes.iter().map(CardChangeDto::from).collect(),
+        changes: history
+            .changes
+            .iter()
+            .map(CustomerChangeDto::from)
+            .collect(),
     }))
 }

@@ -91,7 +91,7 @@ pub fn routes() -> Router<AppState> {
         bulk::BulkReportDto,
         time::TimeEntryDto, time::ManualTimeRequest,
         external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
-        card::CardChangeDto, card::CardDto, card::CustomerHistoryEntryDto, card::CustomerHistoryDto,
+        card::CustomerChangeDto, card::MeetingChangeDto, card::CardDto, card::CustomerHistoryEntryDto, card::CustomerHistoryDto,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

@@ -6,17 +6,18 @@ use super::created;
 use super::users::ActiveRequest;
 use crate::AppState;
 use crate::auth::Actor;
-use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::error::{ApiJson, ApiPath, ApiResult, Problem, invalid_field};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use cube_app::setup::NewProduct;
 use cube_domain::ids::{CalendarId, DataOwnerId, ProductId};
-use cube_domain::meeting::Calendar;
+use cube_domain::meeting::{Calendar, ClockTime, OpeningPeriod};
 use cube_domain::product::Product;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use time::Weekday;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -191,6 +192,11 @@ pub struct CalendarDto {
     pub name: String,
     /// Whether two meetings may overlap.
     pub allows_overlap: bool,
+    /// When it takes meetings, in the organisation's time zone, by weekday and time; empty:
+    /// at any time.
+    pub opening_hours: Vec<OpeningPeriodDto>,
+    /// Whether new meetings may be booked in it (a closed calendar keeps its meetings).
+    pub active: bool,
 }
 
 impl From<&Calendar> for CalendarDto {
@@ -200,7 +206,96 @@ impl From<&Calendar> for CalendarDto {
             data_owner: c.data_owner.as_uuid(),
             name: c.name.to_string(),
             allows_overlap: c.allows_overlap,
+            opening_hours: c.opening_hours.iter().map(OpeningPeriodDto::from).collect(),
+            active: c.active,
         }
+    }
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WeekdayDto {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl From<WeekdayDto> for Weekday {
+    fn from(day: WeekdayDto) -> Self {
+        match day {
+            WeekdayDto::Monday => Weekday::Monday,
+            WeekdayDto::Tuesday => Weekday::Tuesday,
+            WeekdayDto::Wednesday => Weekday::Wednesday,
+            WeekdayDto::Thursday => Weekday::Thursday,
+            WeekdayDto::Friday => Weekday::Friday,
+            WeekdayDto::Saturday => Weekday::Saturday,
+            WeekdayDto::Sunday => Weekday::Sunday,
+        }
+    }
+}
+
+impl From<Weekday> for WeekdayDto {
+    fn from(day: Weekday) -> Self {
+        match day {
+            Weekday::Monday => WeekdayDto::Monday,
+            Weekday::Tuesday => WeekdayDto::Tuesday,
+            Weekday::Wednesday => WeekdayDto::Wednesday,
+            Weekday::Thursday => WeekdayDto::Thursday,
+            Weekday::Friday => WeekdayDto::Friday,
+            Weekday::Saturday => WeekdayDto::Saturday,
+            Weekday::Sunday => WeekdayDto::Sunday,
+        }
+    }
+}
+
+/// One period a calendar takes meetings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningPeriodDto {
+    /// The weekday.
+    pub day: WeekdayDto,
+    /// Opens, local time `HH:MM`.
+    #[schema(example = "08:00")]
+    pub opens: String,
+    /// Closes, local time `HH:MM` (up to `24:00`), after `opens`.
+    #[schema(example = "16:00")]
+    pub closes: String,
+}
+
+impl From<&OpeningPeriod> for OpeningPeriodDto {
+    fn from(p: &OpeningPeriod) -> Self {
+        Self {
+            day: p.day.into(),
+            opens: p.opens.to_string(),
+            closes: p.closes.to_string(),
+        }
+    }
+}
+
+impl OpeningPeriodDto {
+    /// The domain's period; a bad time names its field (`opening_hours[2].closes`).
+    pub fn into_domain(self, at: usize) -> ApiResult<OpeningPeriod> {
+        let time = |raw: &str, field: &str| {
+            ClockTime::parse(raw)
+                .map_err(|e| invalid_field(format!("opening_hours[{at}].{field}"), e))
+        };
+        Ok(OpeningPeriod {
+            day: self.day.into(),
+            opens: time(&self.opens, "opens")?,
+            closes: time(&self.closes, "closes")?,
+        })
     }
 }
 

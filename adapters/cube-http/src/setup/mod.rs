@@ -77,7 +77,10 @@ pub fn routes() -> Router<AppState> {
             "/api/data-owners/{id}/calendars",
             get(catalogue::calendars).post(catalogue::create_calendar),
         )
-        .route("/api/calendars/{id}", get(catalogue::calendar))
+        .route(
+            "/api/calendars/{id}",
+            get(catalogue::calendar).put(crate::calendars::edit),
+        )
         .route(
             "/api/data-owners/{id}/flows",
             get(flows::list).post(flows::create),
@@ -152,7 +155,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         data_owners::LegalBasisDto, data_owners::PurposeDto, data_owners::GdprGapDto,
         data_owners::GdprRequest, field_definitions::FieldTypeDto, field_definitions::FieldDefinitionDto,
         data_owners::FieldsRequest, catalogue::NewProductRequest, catalogue::ProductDto,
-        catalogue::NewCalendarRequest, catalogue::CalendarDto,
+        catalogue::NewCalendarRequest, catalogue::CalendarDto, catalogue::OpeningPeriodDto, catalogue::WeekdayDto,
         flows::OutcomeKindDto, flows::FlowOutcomeDto, flows::FlowContentRequest, flows::FlowDto,
         flows::FlowDraftDto, flows::FlowProblemCode, flows::FlowProblemDto, flows::FlowCheckDto,
         flows::FlowRejectionDto, flows::CopyFlowRequest,

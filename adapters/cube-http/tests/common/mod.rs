@@ -209,3 +209,28 @@ pub async fn managers_import_job(app: &App) -> String {
     run.run().await;
     job.id.to_string()
 }
+
+/// A meeting the first organisation's first seller booked with its first customer, two days
+/// after `T0` (in the world's calendar, which has no opening hours): what the meeting
+/// endpoints act on. Written to the store directly, as a booking would leave it.
+pub async fn sellers_meeting(app: &App) -> String {
+    use cube_domain::meeting::{Meeting, MeetingKind};
+    let w = &app.world;
+    let start = T0 + time::Duration::days(2);
+    let meeting = Meeting {
+        id: cube_domain::ids::MeetingId::from_uuid(uuid::Uuid::from_u128(0x03ee_71a9)),
+        calendar: w.calendar.id,
+        assignment: w.assignment.id(),
+        enrollment: w.enrollments[0].id(),
+        customer: w.enrollments[0].customer(),
+        booked_by: Some(w.sellers[0].id),
+        start,
+        end: start + time::Duration::minutes(45),
+        kind: MeetingKind::Physical,
+        place: Some("Storgata 1".into()),
+    };
+    let mut uow = app.store.begin().await.expect("begin");
+    uow.insert_meeting(&meeting).await.expect("a meeting");
+    uow.commit().await.expect("commit");
+    meeting.id.to_string()
+}

@@ -143,4 +143,11 @@ impl CalendarWrites for PgUnitOfWork {
         }
         Ok(())
     }
+    async fn delete_meeting(&mut self, id: MeetingId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM meetings WHERE id = $1").bind(id.as_uuid());
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Conflict(format!("no meeting {id} to delete")));
+        }
+        Ok(())
+    }
 }

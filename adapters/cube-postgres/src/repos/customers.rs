@@ -6,7 +6,7 @@ use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use crate::search::{contains_pattern, dataset_text};
 use async_trait::async_trait;
-use cube_domain::customer::{CardChange, Customer, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
@@ -145,9 +145,12 @@ impl CustomerRepository for PgUnitOfWork {
         all_json(&self.fetch_all(query).await?, "data")
     }
 
-    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+    async fn customer_changes(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError> {
         let query = sqlx::query(
-            "SELECT data FROM customer_card_changes WHERE customer_id = $1
+            "SELECT data FROM customer_changes WHERE customer_id = $1
              ORDER BY changed_at, seq",
         )
         .bind(customer.as_uuid());
@@ -157,9 +160,9 @@ impl CustomerRepository for PgUnitOfWork {
 
 #[async_trait]
 impl CustomerWrites for PgUnitOfWork {
-    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+    async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
         let query = sqlx::query(
-            "INSERT INTO customer_card_changes (customer_id, changed_at, data) VALUES ($1, $2, $3)",
+            "INSERT INTO customer_changes (customer_id, changed_at, data) VALUES ($1, $2, $3)",
         )
         .bind(change.customer.as_uuid())
         .bind(change.at)

@@ -465,6 +465,7 @@ impl Shared {
             catalogue: &self.catalogue,
             calendar: None,
             calendar_meetings: &[],
+            zone: &cube_domain::time_zone::TimeZone::oslo(),
         };
         let ids = NewIds {
             event: OutcomeEventId::from_uuid(Uuid::now_v7()),

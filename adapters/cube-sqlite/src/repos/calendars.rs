@@ -138,4 +138,11 @@ impl CalendarWrites for SqliteUnit {
         .bind(to_doc("meeting", meeting)?);
         execute(self.conn(), query).await.map(drop)
     }
+    async fn delete_meeting(&mut self, id: MeetingId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id_text(id.as_uuid()));
+        if execute(self.conn(), query).await? == 0 {
+            return Err(StoreError::Conflict(format!("no meeting {id} to delete")));
+        }
+        Ok(())
+    }
 }

@@ -11,7 +11,7 @@ use crate::error::store_error;
 use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::customer::{CardChange, Customer, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
@@ -202,24 +202,27 @@ impl CustomerRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "customer").await
     }
 
-    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+    async fn customer_changes(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError> {
         let query = sqlx::query(
-            "SELECT doc FROM customer_card_changes WHERE customer_id = ? ORDER BY changed_at, seq",
+            "SELECT doc FROM customer_changes WHERE customer_id = ? ORDER BY changed_at, seq",
         )
         .bind(id_text(customer.as_uuid()));
-        fetch_docs(self.conn(), query, "card change").await
+        fetch_docs(self.conn(), query, "customer change").await
     }
 }
 
 #[async_trait]
 impl CustomerWrites for SqliteUnit {
-    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+    async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
         let query = sqlx::query(
-            "INSERT INTO customer_card_changes (customer_id, changed_at, doc) VALUES (?, ?, ?)",
+            "INSERT INTO customer_changes (customer_id, changed_at, doc) VALUES (?, ?, ?)",
         )
         .bind(id_text(change.customer.as_uuid()))
         .bind(time_ns(change.at)?)
-        .bind(to_doc("card change", change)?);
+        .bind(to_doc("customer change", change)?);
         execute(self.conn(), query).await?;
         Ok(())
     }

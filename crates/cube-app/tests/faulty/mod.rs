@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
-use cube_domain::customer::{CardChange, Customer, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -215,8 +215,11 @@ impl CustomerRepository for Faulty {
     ) -> Result<Vec<Customer>, StoreError> {
         self.inner.customers_after(owner, after, limit).await
     }
-    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
-        self.inner.card_changes(customer).await
+    async fn customer_changes(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError> {
+        self.inner.customer_changes(customer).await
     }
 }
 
@@ -225,8 +228,8 @@ impl CustomerWrites for Faulty {
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         self.inner.save_customer(customer).await
     }
-    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
-        self.inner.record_card_change(change).await
+    async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
+        self.inner.record_customer_change(change).await
     }
 }
 
@@ -352,6 +355,9 @@ impl CalendarWrites for Faulty {
     }
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError> {
         self.inner.insert_meeting(meeting).await
+    }
+    async fn delete_meeting(&mut self, id: MeetingId) -> Result<(), StoreError> {
+        self.inner.delete_meeting(id).await
     }
 }
 

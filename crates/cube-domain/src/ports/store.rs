@@ -11,7 +11,7 @@
 use crate::access::{Organisation, User};
 use crate::assignment::Assignment;
 use crate::assignment::setup::AssignmentSetup;
-use crate::customer::{CardChange, Customer, CustomerFilter};
+use crate::customer::{Customer, CustomerChange, CustomerFilter};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -403,7 +403,10 @@ pub trait CustomerRepository: Send {
     ) -> Result<Vec<Customer>, StoreError>;
     /// The changes recorded on the customer's card, oldest first (changes at the same
     /// instant in the order recorded).
-    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError>;
+    async fn customer_changes(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -412,7 +415,7 @@ pub trait CustomerWrites: Send {
     /// Inserts or updates.
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Records a change of a saved customer's card (kept as long as the customer).
-    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError>;
+    async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError>;
 }
 
 /// The product catalogue.
@@ -534,6 +537,10 @@ pub trait CalendarWrites: Send {
     async fn save_calendar(&mut self, calendar: &Calendar) -> Result<(), StoreError>;
     /// Books a meeting; MUST return `Duplicate(Id(Meeting))` if the id exists.
     async fn insert_meeting(&mut self, meeting: &Meeting) -> Result<(), StoreError>;
+    /// Takes a meeting out of its calendar and assignment (cancelled, or moved: deleted and
+    /// inserted again with the same id in one unit); MUST return `Conflict` if there is no
+    /// such meeting.
+    async fn delete_meeting(&mut self, id: MeetingId) -> Result<(), StoreError>;
 }
 
 /// Enrollments: the "now" of each customer in each assignment.

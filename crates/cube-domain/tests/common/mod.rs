@@ -210,6 +210,8 @@ pub fn calendars() -> Vec<Calendar> {
         data_owner: DATA_OWNER,
         name: name(raw),
         allows_overlap,
+        opening_hours: Vec::new(),
+        active: true,
     };
     vec![
         make(CALENDAR, "Kari's calendar", false),
@@ -342,6 +344,7 @@ impl World {
             catalogue: &self.catalogue,
             calendar,
             calendar_meetings: &self.booked,
+            zone: &cube_domain::time_zone::TimeZone::oslo(),
         };
         let ids = NewIds {
             event: id(9000),

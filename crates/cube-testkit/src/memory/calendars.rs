@@ -121,4 +121,19 @@ impl CalendarWrites for MemoryUnit {
         self.put(|d| &mut d.meetings, meeting.id, meeting.clone());
         Ok(())
     }
+    async fn delete_meeting(&mut self, id: MeetingId) -> Result<(), StoreError> {
+        let Some(meeting) = self.data.meetings.get(&id).cloned() else {
+            return Err(StoreError::Conflict(format!("no meeting {id} to delete")));
+        };
+        self.take(
+            |d| &mut d.calendar_meetings,
+            (meeting.calendar, meeting.start, meeting.id),
+        );
+        self.take(
+            |d| &mut d.assignment_meetings,
+            (meeting.assignment, meeting.start, meeting.id),
+        );
+        self.take(|d| &mut d.meetings, meeting.id);
+        Ok(())
+    }
 }

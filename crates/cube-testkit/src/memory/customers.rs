@@ -3,7 +3,7 @@
 
 use super::{LookupKey, MAX, MIN, MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::customer::{CardChange, Customer, CustomerFilter};
+use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
@@ -115,12 +115,15 @@ impl CustomerRepository for MemoryUnit {
             .collect())
     }
 
-    async fn card_changes(&mut self, customer: CustomerId) -> Result<Vec<CardChange>, StoreError> {
+    async fn customer_changes(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError> {
         let from = (customer, earliest(), 0);
         let to = (customer, latest(), u64::MAX);
         Ok(self
             .data
-            .card_changes
+            .customer_changes
             .range(from..=to)
             .map(|(_, change)| change.clone())
             .collect())
@@ -129,10 +132,10 @@ impl CustomerRepository for MemoryUnit {
 
 #[async_trait]
 impl CustomerWrites for MemoryUnit {
-    async fn record_card_change(&mut self, change: &CardChange) -> Result<(), StoreError> {
+    async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
         let n = self.bump(|d| &mut d.card_change_counter);
         self.put(
-            |d| &mut d.card_changes,
+            |d| &mut d.customer_changes,
             (change.customer, change.at, n),
             change.clone(),
         );

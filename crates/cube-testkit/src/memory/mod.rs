@@ -45,7 +45,7 @@ mod users;
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::{CardChange, Customer};
+use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
@@ -116,8 +116,9 @@ struct Data {
     owner_customers: BTreeSet<(DataOwnerId, u64, CustomerId)>,
     /// (owner, external id or phone, rank, customer).
     customer_lookup: BTreeSet<(DataOwnerId, LookupKey, u64, CustomerId)>,
-    /// Card changes by (customer, when, record number).
-    card_changes: BTreeMap<(CustomerId, OffsetDateTime, u64), CardChange>,
+    /// Customer changes (card edits, meetings cancelled or moved) by (customer, when, record
+    /// number).
+    customer_changes: BTreeMap<(CustomerId, OffsetDateTime, u64), CustomerChange>,
     card_change_counter: u64,
 
     products: HashMap<ProductId, Product>,

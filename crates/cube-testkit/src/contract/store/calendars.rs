@@ -7,8 +7,8 @@ use crate::fixtures::name;
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, MeetingId,
 };
-use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
-use cube_domain::ports::{IdGenerator, RecordKind, UniqueRule};
+use cube_domain::meeting::{Calendar, ClockTime, Meeting, MeetingKind, OpeningPeriod};
+use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
 use time::OffsetDateTime;
 
 /// Calendars are read back as saved and listed per data owner.
@@ -20,6 +20,12 @@ pub async fn calendars_round_trip_and_list(store: SharedStore) {
         data_owner: owner,
         name: name("Teams-møter"),
         allows_overlap: true,
+        opening_hours: vec![OpeningPeriod {
+            day: time::Weekday::Tuesday,
+            opens: ClockTime::new(8, 30).expect("a time"),
+            closes: ClockTime::END_OF_DAY,
+        }],
+        active: false,
     };
     let mut uow = store.begin().await.expect("begin");
     uow.save_calendar(&second).await.expect("save");
@@ -162,4 +168,60 @@ pub async fn meetings_of_assignments_start_in_the_window(store: SharedStore) {
         vec![in_a, in_b],
         "meetings MUST start in [from, to), in the given assignments, by start"
     );
+}
+
+/// A deleted meeting is gone from its calendar, its assignment and by id; deleting and
+/// inserting the same id again in one unit moves it (the new time is where the lists find
+/// it); deleting a meeting that is not there is `Conflict` and changes nothing.
+pub async fn meetings_are_deleted_and_moved_by_id(store: SharedStore) {
+    let s = setup(store.as_ref(), 0).await;
+    let (calendar, assignment) = (s.world.calendar.id, s.world.assignment.id());
+    let cancelled = meeting(&s, calendar, assignment, at(60), at(90));
+    let moved = meeting(&s, calendar, assignment, at(120), at(150));
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_meeting(&cancelled).await.expect("book");
+    uow.insert_meeting(&moved).await.expect("book");
+    uow.commit().await.expect("commit");
+
+    let later = Meeting {
+        start: at(600),
+        end: at(630),
+        ..moved.clone()
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.delete_meeting(cancelled.id).await.expect("cancel");
+    uow.delete_meeting(moved.id).await.expect("take out");
+    uow.insert_meeting(&later).await.expect("put back later");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.meeting(cancelled.id).await.expect("read"), None);
+    assert_eq!(
+        uow.meeting(moved.id).await.expect("read"),
+        Some(later.clone())
+    );
+    assert_eq!(
+        uow.meetings_in_calendar(calendar, at(0), at(1000))
+            .await
+            .expect("read"),
+        vec![later.clone()],
+        "the calendar MUST hold the moved meeting at its new time only"
+    );
+    assert_eq!(
+        uow.meetings(&[assignment], at(0), at(300))
+            .await
+            .expect("read"),
+        vec![],
+        "the assignment's meetings MUST no longer start at the old times"
+    );
+    assert!(
+        matches!(
+            uow.delete_meeting(cancelled.id).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "deleting a meeting that is not there MUST be Conflict"
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.meeting(moved.id).await.expect("read"), Some(later));
 }

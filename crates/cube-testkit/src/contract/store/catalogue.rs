@@ -7,11 +7,11 @@ use crate::fixtures::World;
 use crate::fixtures::name;
 use cube_domain::access::Organisation;
 use cube_domain::assignment::Assignment;
-use cube_domain::customer::{CardChange, Customer, CustomerDetails, CustomerFilter};
+use cube_domain::customer::{Change, Customer, CustomerChange, CustomerDetails, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
-    AssignmentId, CustomerId, DataOwnerId, FlowId, OrganisationId, ProductId, UserId,
+    AssignmentId, CustomerId, DataOwnerId, FlowId, MeetingId, OrganisationId, ProductId, UserId,
 };
 use cube_domain::ports::{CustomerKey, IdGenerator, Page, UniqueRule};
 use cube_domain::product::Product;
@@ -363,23 +363,34 @@ pub async fn customer_update_moves_its_lookup_keys(store: SharedStore) {
     );
 }
 
-/// Card changes are kept per customer, oldest first, changes at one instant in the order
-/// recorded (to the microsecond, as every time); another customer has none; a change
-/// recorded in a unit that is rolled back is not kept.
-pub async fn card_changes_are_kept_per_customer_oldest_first(store: SharedStore) {
+/// Customer changes (card edits, meetings cancelled or moved) are kept per customer, oldest
+/// first, changes at one instant in the order recorded (to the microsecond, as every time);
+/// another customer has none; a change recorded in a unit that is rolled back is not kept.
+pub async fn customer_changes_are_kept_per_customer_oldest_first(store: SharedStore) {
     let s = setup(store.as_ref(), 3).await;
     let (first, second) = (&s.world.customers[0], &s.world.customers[1]);
     let seller = s.world.sellers[0].id;
     let at = |minutes: i64| crate::fixtures::T0 + time::Duration::minutes(minutes);
-    let change = |customer: &Customer, when, fields: &[&str]| CardChange {
+    let change = |customer: &Customer, when, fields: &[&str]| CustomerChange {
         customer: customer.id(),
         user: seller,
         at: when,
-        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        what: Change::Card {
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        },
     };
     let later = change(first, at(20), &["email"]);
     let tie_a = change(first, at(10), &["name", "fields.industry"]);
-    let tie_b = change(first, at(10), &["phones"]);
+    let tie_b = CustomerChange {
+        what: Change::MeetingMoved {
+            meeting: MeetingId::from_uuid(s.ids.next_id()),
+            from_start: at(60),
+            from_end: at(90),
+            to_start: at(120),
+            to_end: at(150),
+        },
+        ..change(first, at(10), &[])
+    };
     let precise = change(
         second,
         at(5) + time::Duration::nanoseconds(123_456_000),
@@ -387,28 +398,28 @@ pub async fn card_changes_are_kept_per_customer_oldest_first(store: SharedStore)
     );
     let mut uow = store.begin().await.expect("begin");
     for c in [&later, &tie_a, &tie_b, &precise] {
-        uow.record_card_change(c).await.expect("record");
+        uow.record_customer_change(c).await.expect("record");
     }
     uow.commit().await.expect("commit");
     let mut uow = store.begin().await.expect("begin");
-    uow.record_card_change(&change(first, at(1), &["external_id"]))
+    uow.record_customer_change(&change(first, at(1), &["external_id"]))
         .await
         .expect("record");
     drop(uow);
 
     let mut uow = store.begin_read().await.expect("begin");
     assert_eq!(
-        uow.card_changes(first.id()).await.expect("read"),
+        uow.customer_changes(first.id()).await.expect("read"),
         vec![tie_a, tie_b, later],
-        "card_changes MUST be oldest first, ties in the order recorded, nothing rolled back"
+        "customer_changes MUST be oldest first, ties in the order recorded, nothing rolled back"
     );
     assert_eq!(
-        uow.card_changes(second.id()).await.expect("read"),
+        uow.customer_changes(second.id()).await.expect("read"),
         vec![precise],
-        "card_changes MUST keep to its customer and the microsecond"
+        "customer_changes MUST keep to its customer and the microsecond"
     );
     assert_eq!(
-        uow.card_changes(s.world.customers[2].id())
+        uow.customer_changes(s.world.customers[2].id())
             .await
             .expect("read"),
         vec![]
