@@ -62,6 +62,19 @@ impl Seller {
         json(request.send().await.expect("POST")).await
     }
 
+    async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        let request = self.client.put(format!("{}{path}", self.base));
+        json(
+            request
+                .bearer_auth(&self.token)
+                .json(&body)
+                .send()
+                .await
+                .expect("PUT"),
+        )
+        .await
+    }
+
     /// The next customer of an assignment: its enrollment id.
     async fn next(&self, assignment: &str) -> String {
         let (status, item) = self
@@ -201,6 +214,92 @@ async fn a_sellers_whole_day(mut server: Server) {
         )
         .await;
     assert_eq!(registered["meeting"]["calendar"], calendar.as_str());
+    let meeting = id(&registered["meeting"]);
+    let booked_customer = registered["enrollment"]["customer"]
+        .as_str()
+        .expect("a customer")
+        .to_owned();
+
+    // The calendar's day for the next booking: the meeting takes its hour; then it is moved
+    // an hour later, which the customer's history records.
+    let tomorrow = zone.date_of(start);
+    let (status, day) = kari
+        .get(&format!(
+            "/api/calendars/{calendar}/day?date={tomorrow}&minutes=30"
+        ))
+        .await;
+    assert_eq!(status, 200, "{day}");
+    let busy: Vec<(String, String)> = day["busy"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["start"].as_str().unwrap_or_default().to_owned(),
+                s["end"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let booked_at = (rfc3339(start), rfc3339(start + Duration::hours(1)));
+    assert!(busy.contains(&booked_at), "{day}");
+    let (status, moved) = kari
+        .put(
+            &format!("/api/meetings/{meeting}"),
+            json!({
+                "start": rfc3339(start + Duration::hours(1)),
+                "end": rfc3339(start + Duration::hours(2)),
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+
+    // Search and take: a customer of the sales assignment found by hand, taken, and its card
+    // edited while working it.
+    let (status, found) = kari
+        .get(&format!("/api/assignments/{sales}/customers?limit=20"))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let pick = found["customers"]
+        .as_array()
+        .and_then(|list| list.iter().find(|c| c["may_take"] == true))
+        .unwrap_or_else(|| panic!("a customer to take: {found}"));
+    let picked = id(&pick["enrollment"]);
+    let (status, taken) = kari
+        .post(&format!("/api/enrollments/{picked}/take"), None, None)
+        .await;
+    assert_eq!(status, 200, "{taken}");
+    let (status, card) = kari
+        .get(&format!("/api/enrollments/{picked}/customer"))
+        .await;
+    assert_eq!(status, 200, "{card}");
+    let mut edited = card["customer"].clone();
+    for key in ["id", "data_owner", "dataset"] {
+        edited.as_object_mut().map(|o| o.remove(key));
+    }
+    edited["email"] = json!("innkjop@kunde.example.no");
+    let (status, card) = kari
+        .put(&format!("/api/enrollments/{picked}/customer"), edited)
+        .await;
+    assert_eq!(status, 200, "{card}");
+    // The demo's assignments share their customers: this one may be the meeting's too, so
+    // its history may also hold the moved meeting.
+    let of_kind = |changes: &Value, kind: &str| -> Vec<Value> {
+        changes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["kind"] == kind)
+            .cloned()
+            .collect()
+    };
+    let edits = of_kind(&card["changes"], "card");
+    assert_eq!(edits.len(), 1, "{card}");
+    assert_eq!(edits[0]["fields"], json!(["email"]), "{card}");
+    let edited_customer = id(&card["customer"]);
+    let (status, released) = kari
+        .post(&format!("/api/enrollments/{picked}/release"), None, None)
+        .await;
+    assert_eq!(status, 200, "{released}");
 
     // My Work has the call-back: Kari's own, or shared with every seller of the assignment,
     // as its setup says.
@@ -265,6 +364,36 @@ async fn a_sellers_whole_day(mut server: Server) {
     // Money keeps its currency's scale on every store: two decimals for NOK.
     assert_eq!(line["value"], format!("{:.2}", 2.0 * price), "{sold}");
     assert_eq!(sold["sales"], 1, "{sold}");
+    let (status, lines) = admin
+        .get(&format!("/api/assignments/{sales}/reports/sales/lines"))
+        .await;
+    assert_eq!(status, 200, "{lines}");
+    assert_eq!(lines["lines"].as_array().map(Vec::len), Some(1), "{lines}");
+    assert_eq!(lines["lines"][0]["quantity"], 2);
+    assert_eq!(lines["lines"][0]["unit_price"], product["unit_price"]);
+
+    // The histories across assignments: the card edit, and the moved meeting.
+    let (status, history) = admin
+        .get(&format!("/api/customers/{edited_customer}/history"))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(of_kind(&history["changes"], "card").len(), 1, "{history}");
+    let (status, history) = admin
+        .get(&format!("/api/customers/{booked_customer}/history"))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let moves = of_kind(&history["changes"], "meeting_moved");
+    assert_eq!(moves.len(), 1, "{history}");
+    assert_eq!(
+        moves[0]["meeting"]["to_start"],
+        rfc3339(start + Duration::hours(1))
+    );
+    assert!(
+        history["outcomes"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|e| e["outcome"] == book.as_str())),
+        "the booking is in the history: {history}"
+    );
 
     let (status, activity) = admin
         .get(&format!("/api/assignments/{meetings}/reports/activity"))
