@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use cube_app::calendars::CalendarEdit;
 use cube_domain::ids::{CalendarId, MeetingId};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
@@ -179,10 +179,9 @@ pub async fn day(
             })
         })
         .transpose()?;
-    let minutes = Duration::minutes(query.minutes.unwrap_or(0));
     let (date, plan) = state
         .cube
-        .calendar_day(&actor.user, id, date, minutes)
+        .calendar_day(&actor.user, id, date, query.minutes.unwrap_or(0))
         .await?;
     Ok(Json(CalendarDayDto {
         date: date.format(&format).unwrap_or_default(),

@@ -611,6 +611,9 @@ async fn the_sales_report_lists_each_sold_product_as_a_line() {
     let next = page["next"].as_str().expect("a full page").to_owned();
     let (_, rest) = lines(format!("{WINDOW}&limit=1&after={next}")).await;
     assert_eq!(rest["lines"], json!([rows[1].clone(), rows[2].clone()]));
+    // A last page that is exactly full promises no other.
+    let (_, exact) = lines(format!("{WINDOW}&limit=2")).await;
+    assert_eq!(exact["next"], Value::Null, "{exact}");
     let seller = app.world.sellers[1].id;
     let (_, theirs) = lines(format!("{WINDOW}&seller={seller}")).await;
     assert_eq!(theirs["lines"], json!([rows[1].clone(), rows[2].clone()]));

@@ -62,7 +62,7 @@ impl Cube {
 
     /// A calendar's local day `day` (today in the organisation's time zone when `None`) for
     /// booking: when it is open, when it is taken, and the
-    /// free slots of at least `min_length` (at most [`MAX_SLOT`]). For whoever may read the
+    /// free slots of at least `min_minutes` (0 to [`MAX_SLOT`]). For whoever may read the
     /// calendar view: admins, the data owner's managers, and sellers who may work an
     /// assignment that books in it.
     pub async fn calendar_day(
@@ -70,15 +70,16 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         id: CalendarId,
         day: Option<Date>,
-        min_length: Duration,
+        min_minutes: i64,
     ) -> AppResult<(Date, DayPlan)> {
-        if min_length.is_negative() || min_length > MAX_SLOT {
+        if !(0..=MAX_SLOT.whole_minutes()).contains(&min_minutes) {
             return Err(CalendarError::SlotLength {
                 max: MAX_SLOT.whole_minutes(),
-                got: min_length.whole_minutes(),
+                got: min_minutes,
             }
             .into());
         }
+        let min_length = Duration::minutes(min_minutes);
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
@@ -88,6 +89,10 @@ impl Cube {
         let zone = self.zones.of(uow.as_mut(), user.organisation).await?;
         let day = day.unwrap_or_else(|| zone.date_of(now));
         let (start, end) = zone.day(day);
+        // The years the domain keeps times in (a day in year -1 or 9999 has no meetings
+        // and cannot be written as RFC 3339 everywhere).
+        cube_domain::time_bounds::checked_time("date", start)?;
+        cube_domain::time_bounds::checked_time("date", end)?;
         let meetings = uow.meetings_in_calendar(id, start, end).await?;
         Ok((day, day_plan(&calendar, &meetings, day, &zone, min_length)))
     }
@@ -185,6 +190,10 @@ impl Cube {
         };
         let zone = self.zones.of(uow.as_mut(), user.organisation).await?;
         let moved = meeting::moved(&user, &booked, &calendar, &others, (start, end), &zone, now)?;
+        if (moved.start, moved.end) == (booked.start, booked.end) {
+            // Nothing moves: nothing to write or record.
+            return Ok(booked);
+        }
         uow.delete_meeting(booked.id).await?;
         uow.insert_meeting(&moved).await?;
         uow.record_customer_change(&CustomerChange {

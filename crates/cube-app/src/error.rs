@@ -215,7 +215,9 @@ pub enum ReportError {
     #[error("state {0} is not in the assignment's flow")]
     StateNotInFlow(StateId),
     /// A page of the outcome list asked for too few or too many events.
-    #[error("a page of the outcome list holds 1 to {max} events; {asked} were asked for")]
+    #[error(
+        "`limit`: a page holds 1 to {max} outcomes (sales, for the sold lines); {asked} were asked for"
+    )]
     PageSize {
         /// The events asked for.
         asked: u32,

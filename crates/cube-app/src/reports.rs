@@ -115,8 +115,8 @@ pub const OUTCOME_PAGE_MAX: u32 = 1_000;
 pub struct OutcomePage {
     /// The events, oldest first.
     pub events: Vec<OutcomeEvent>,
-    /// The last event of a full page: ask again with it as `after` for the next page.
-    /// `None`: this page is the last.
+    /// The last event of a page that has more after it: ask again with it as `after` for
+    /// the next page. `None`: this page is the last.
     pub next: Option<OutcomeEventId>,
 }
 
@@ -154,11 +154,22 @@ async fn outcome_page(
     after: Option<OutcomeEventId>,
     limit: u32,
 ) -> AppResult<OutcomePage> {
-    let events = uow
-        .outcome_list(id, window.from, window.to, filter, after, limit)
+    // One event more than the page: whether it comes back tells whether a next page exists,
+    // so a last page that is exactly full does not promise another.
+    let mut events = uow
+        .outcome_list(
+            id,
+            window.from,
+            window.to,
+            filter,
+            after,
+            limit.saturating_add(1),
+        )
         .await?;
-    let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
-    let next = events.last().filter(|_| full).map(OutcomeEvent::id);
+    let page = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = events.len() > page;
+    events.truncate(page);
+    let next = events.last().filter(|_| more).map(OutcomeEvent::id);
     Ok(OutcomePage { events, next })
 }
 

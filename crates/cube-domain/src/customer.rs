@@ -33,6 +33,14 @@ pub enum CustomerError {
     /// Nothing to call or write to.
     #[error("a customer needs at least one phone number or an e-mail address")]
     NoContact,
+    /// More phone numbers than a customer may have.
+    #[error("`phones`: a customer has at most {max} phone numbers, got {got}")]
+    TooManyPhones {
+        /// The most.
+        max: usize,
+        /// Given.
+        got: usize,
+    },
     /// A fixed field's text is refused (control characters, too long).
     #[error("`{field}`: {error}")]
     Text {
@@ -78,6 +86,8 @@ pub struct CustomerDetails {
 impl CustomerDetails {
     /// The longest postal address, in characters (line breaks allowed).
     pub const MAX_ADDRESS: usize = 500;
+    /// The most phone numbers a customer has.
+    pub const MAX_PHONES: usize = 20;
     /// The longest organisation or person number, in characters.
     pub const MAX_REGISTRY_NUMBER: usize = 64;
     /// The longest external id, in characters.
@@ -86,6 +96,16 @@ impl CustomerDetails {
     /// The details with every free text cleaned (`clean_text`: NFC, trimmed, no control
     /// characters, at most its maximum); a text empty after trimming becomes `None`.
     pub fn cleaned(self) -> Result<Self, CustomerError> {
+        if self.phones.len() > Self::MAX_PHONES {
+            return Err(CustomerError::TooManyPhones {
+                max: Self::MAX_PHONES,
+                got: self.phones.len(),
+            });
+        }
+        // The same number twice is one number: the first place it is given is kept.
+        let mut phones = self.phones;
+        let mut seen = std::collections::BTreeSet::new();
+        phones.retain(|p| seen.insert(p.clone()));
         let clean = |field, text: Option<String>, max, lines| {
             text.map(|t| clean_text(field, &t, max, lines))
                 .transpose()
@@ -106,6 +126,7 @@ impl CustomerDetails {
                 Self::MAX_EXTERNAL_ID,
                 Lines::One,
             )?,
+            phones,
             ..self
         })
     }
@@ -528,6 +549,20 @@ mod details_tests {
             assert!(text.starts_with(&format!("`{field}`:")), "{text}");
             assert!(text.len() < 200, "{text}");
         }
+    }
+
+    #[test]
+    fn a_phone_number_given_twice_is_one_and_more_than_twenty_are_refused() {
+        let phone = |n: u32| PhoneNumber::parse(&format!("+479{n:07}")).expect("valid");
+        let mut twice = details("Storgata 1", "123", "ext-1");
+        twice.phones = vec![phone(2), phone(1), phone(2)];
+        let kari = customer(twice).expect("valid");
+        assert_eq!(kari.details().phones, [phone(2), phone(1)]);
+        let mut many = details("Storgata 1", "123", "ext-1");
+        many.phones = (0..21).map(phone).collect();
+        let err = customer(many).expect_err("too many");
+        assert_eq!(err, CustomerError::TooManyPhones { max: 20, got: 21 });
+        assert!(err.to_string().starts_with("`phones`"), "{err}");
     }
 
     #[test]

@@ -4,15 +4,20 @@
 //! only; two meetings 0.4 µs apart were a clash on one and a double booking on the other).
 //! Every time that comes in — the clock's now, a meeting, a follow-up, hours, a report
 //! window — is truncated with [`truncate`] at the edge (the use cases), so every store sees
-//! the same value and every comparison agrees.
+//! the same value and every comparison agrees. It is also put in UTC there: a meeting given
+//! as `…T01:00:00+14:00` is kept and answered as `…T11:00:00Z` the day before, so every list
+//! a client reads has one offset.
 
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// Nanoseconds in a microsecond.
 const NANOS_PER_MICRO: u32 = 1_000;
 
-/// `at` truncated to whole microseconds (towards the past, before 1970 too).
+/// `at` in UTC, truncated to whole microseconds (towards the past, before 1970 too). An
+/// instant that has no UTC date in the representable years keeps its offset (the bounds
+/// checks refuse it after).
 pub fn truncate(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.checked_to_offset(UtcOffset::UTC).unwrap_or(at);
     // `nanosecond()` is the part within the second, never negative, so subtracting its
     // sub-microsecond rest always moves towards the past.
     at - Duration::nanoseconds(i64::from(at.nanosecond() % NANOS_PER_MICRO))
@@ -27,6 +32,14 @@ pub fn is_truncated(at: OffsetDateTime) -> bool {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_time_in_another_offset_comes_out_in_utc() {
+        let given = datetime!(2026-12-09 01:00:00.000_000_7 +14:00);
+        let kept = truncate(given);
+        assert_eq!(kept.offset(), UtcOffset::UTC);
+        assert_eq!(kept, datetime!(2026-12-08 11:00 UTC));
+    }
 
     #[test]
     fn sub_microseconds_are_dropped_towards_the_past() {

@@ -43,6 +43,7 @@ pub struct OutcomeListQuery {
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
     /// Events per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

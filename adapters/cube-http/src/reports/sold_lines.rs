@@ -36,6 +36,7 @@ pub struct SoldLinesQuery {
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
     /// Sales per page, 1 to 1000 (default 100); a sale's lines are never split.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
