@@ -991,6 +991,39 @@ async fn a_seller_searches_the_assignment_and_takes_a_customer_by_hand() {
         "the same rule as the search said"
     );
 
+    // Found from outside: a seller could take customer after customer and sit on them all.
+    // Taking another gives the first back.
+    let (_, other) = app
+        .call(
+            Method::GET,
+            &format!("{search}?external_id=ext-00004"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    let second = other["customers"][0]["enrollment"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{second}/take"),
+            Some(&kari),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, again) = app
+        .call(
+            Method::GET,
+            &format!("{search}?external_id=ext-00003"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(again["customers"][0]["may_take"], true, "{again}");
+
     // Pages of matches: `next_offset` until the last.
     let (_, first) = app
         .call(

@@ -322,6 +322,14 @@ impl Cube {
         my_work::check_take(&user, &enrollment)?;
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
+        // A seller works one customer of an assignment at a time, as "next customer" hands
+        // them out: taking one by hand gives back any other they hold there (it returns to
+        // the queue as a lapsed lease would), so nobody can sit on a pile of customers.
+        for mut other in uow.held_by(assignment.id(), user.id, now).await? {
+            if other.id() != enrollment.id() && other.release(user.id) {
+                uow.update_enrollment(&other).await?;
+            }
+        }
         let customer = uow
             .customer(enrollment.customer())
             .await?

@@ -143,6 +143,25 @@ impl EnrollmentRepository for PgUnitOfWork {
         Ok(self.read_enrollments(query).await?.pop())
     }
 
+    async fn held_by(
+        &mut self,
+        assignment: AssignmentId,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        // One range of `enrollments_reserved` (migration 0008).
+        let query = sqlx::query(concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = $1 AND reserved_by = $2 \
+              AND reserved_until > $3 ORDER BY id"
+        ))
+        .bind(assignment.as_uuid())
+        .bind(seller.as_uuid())
+        .bind(now);
+        self.read_enrollments(query).await
+    }
+
     async fn enrollment_of(
         &mut self,
         assignment: AssignmentId,

@@ -181,6 +181,26 @@ impl EnrollmentRepository for SqliteUnit {
             .await
     }
 
+    async fn held_by(
+        &mut self,
+        assignment: AssignmentId,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        // One range of `enrollments_reserved` (migration 0007).
+        let sql = concat!(
+            "SELECT ",
+            enrollment_columns!(),
+            " FROM enrollments WHERE assignment_id = ? AND reserved_by = ? \
+              AND reserved_until > ? ORDER BY id"
+        );
+        let query = sqlx::query(sql)
+            .bind(id_text(assignment.as_uuid()))
+            .bind(id_text(seller.as_uuid()))
+            .bind(time_ns(now)?);
+        self.fetch_enrollments(query).await
+    }
+
     async fn enrollment_of(
         &mut self,
         assignment: AssignmentId,

@@ -366,6 +366,14 @@ impl EnrollmentRepository for Faulty {
     async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
         self.inner.enrollment(id).await
     }
+    async fn held_by(
+        &mut self,
+        assignment: AssignmentId,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.inner.held_by(assignment, seller, now).await
+    }
     async fn enrollment_of(
         &mut self,
         assignment: AssignmentId,

@@ -577,6 +577,14 @@ pub trait EnrollmentRepository: Send {
     /// The next import-order number of the assignment: one more than the highest so far, 1
     /// for an empty assignment.
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError>;
+    /// The assignment's enrollments `seller` holds at `now` (a lease ending after `now`),
+    /// by id.
+    async fn held_by(
+        &mut self,
+        assignment: AssignmentId,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError>;
     /// Enrollments with a follow-up due strictly before `until` in these assignments: the
     /// seller's personal ones and all shared ones (My Work), by due time then id.
     async fn follow_ups(

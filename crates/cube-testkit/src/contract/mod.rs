@@ -96,6 +96,7 @@ macro_rules! store_contract_tests {
                 updating_a_missing_enrollment_is_conflict,
                 an_update_never_moves_an_enrollment,
                 enrollments_update_and_delete,
+                held_by_is_the_sellers_live_leases_in_the_assignment,
                 next_sequence_is_one_more_than_the_highest,
                 follow_ups_are_mine_and_shared_due_before_until,
                 events_round_trip_oldest_first,

@@ -64,6 +64,23 @@ impl EnrollmentRepository for MemoryUnit {
         Ok(self.stored_enrollment(id).cloned())
     }
 
+    async fn held_by(
+        &mut self,
+        assignment: AssignmentId,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        // A scan of the assignment: only a take by hand asks, never the queue.
+        let mut held: Vec<Enrollment> = self
+            .data
+            .enrollments_of(assignment)
+            .filter(|e| e.holder(now) == Some(seller))
+            .cloned()
+            .collect();
+        held.sort_by_key(Enrollment::id);
+        Ok(held)
+    }
+
     async fn enrollment_of(
         &mut self,
         assignment: AssignmentId,

@@ -731,3 +731,44 @@ pub async fn outcome_list_filters_and_pages_the_window(store: SharedStore) {
         "outcome_list MUST keep to its assignment"
     );
 }
+
+/// `held_by` is the assignment's enrollments whose lease the seller holds after `now`, by
+/// id: not a lapsed lease (nor one ending exactly at `now`), not another seller's, not
+/// another assignment's.
+pub async fn held_by_is_the_sellers_live_leases_in_the_assignment(store: SharedStore) {
+    let s = setup(store.as_ref(), 5).await;
+    let a = s.world.assignment.id();
+    let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
+    let lease = |e: &Enrollment, seller, until| {
+        with(e, |e| {
+            e.reservation = Some(Reservation { seller, until });
+        })
+    };
+    let e = &s.world.enrollments;
+    let mine = [lease(&e[0], me, at(60)), lease(&e[3], me, at(90))];
+    let lapsed = lease(&e[1], me, at(10));
+    let at_now = lease(&e[4], me, at(30));
+    let theirs = lease(&e[2], other, at(60));
+    let b = AssignmentId::from_uuid(s.ids.next_id());
+    let elsewhere = lease(&enroll(&s, b, 0, 1), me, at(60));
+    let mut uow = store.begin().await.expect("begin");
+    for enrollment in mine.iter().chain([&lapsed, &at_now, &theirs]) {
+        uow.update_enrollment(enrollment).await.expect("update");
+    }
+    uow.insert_enrollment(&elsewhere).await.expect("insert");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin_read().await.expect("begin");
+    let mut expected = mine.to_vec();
+    expected.sort_by_key(Enrollment::id);
+    assert_eq!(
+        uow.held_by(a, me, at(30)).await.expect("read"),
+        expected,
+        "held_by MUST be the seller's leases of the assignment live after now, by id"
+    );
+    assert_eq!(
+        uow.held_by(a, other, at(30)).await.expect("read"),
+        vec![theirs]
+    );
+    assert_eq!(uow.held_by(a, me, at(120)).await.expect("read"), vec![]);
+}
