@@ -18,10 +18,12 @@
 //!   follow-up by hand.
 //! - [`queue`]: the "next customer" order. [`bulk`]: selections and bulk actions.
 //! - [`time_zone`]: the organisation's time zone and its calendar days ("today").
-//! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`instant`]: the time
-//!   precision (whole microseconds) every time is truncated to at the edge.
-//! - [`meeting`], [`time_entry`]: calendars, meetings, hours. [`time_bounds`]: the years
-//!   a time given by a user may fall in.
+//! - [`meeting`], [`time_entry`]: calendars (opening hours, free slots), meetings (moved,
+//!   cancelled), hours. [`instant`]: the time precision (whole microseconds, UTC) every time
+//!   is truncated to at the edge. [`time_bounds`]: the years a time given by a user may
+//!   fall in.
+//! - [`contact_policy`]: when a customer may be called (Norway's call windows and public
+//!   holidays for consumers).
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`access`]: users, roles and the access policy.
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
@@ -31,6 +33,7 @@
 pub mod access;
 pub mod assignment;
 pub mod bulk;
+pub mod contact_policy;
 pub mod customer;
 pub mod customer_view;
 pub mod data_owner;
