@@ -16,10 +16,12 @@
 //! - [`export`]: the customer-status download, CSV.
 //! - [`outcome_list`]: the concrete outcomes of an assignment, filtered and paged.
 //! - [`sold_lines`]: the sales report's lines, one per sold product, paged.
+//! - [`outcome_export`]: the concrete outcomes as an Excel workbook or CSV.
 
 pub mod export;
 pub mod hits;
 pub mod meetings;
+pub mod outcome_export;
 pub mod outcome_list;
 pub mod performance;
 pub mod sold_lines;
@@ -58,6 +60,10 @@ pub fn routes() -> Router<AppState> {
             "/api/assignments/{id}/outcome-events",
             get(outcome_list::outcome_list),
         )
+        .route(
+            "/api/assignments/{id}/outcome-events/export",
+            get(outcome_export::outcome_export),
+        )
         .route("/api/assignments/{id}/reports/sales", get(sales))
         .route(
             "/api/assignments/{id}/reports/sales/lines",
@@ -83,7 +89,7 @@ pub fn routes() -> Router<AppState> {
         status, activity, outcomes, sales, export::status_export,
         performance::performance, performance::limits,
         meetings::meetings, meetings::calendar, hits::hits, outcome_list::outcome_list,
-        sold_lines::sold_lines,
+        sold_lines::sold_lines, outcome_export::outcome_export,
     ),
     components(schemas(
         Problem, Percent, MeetingKindDto,
@@ -96,7 +102,7 @@ pub fn routes() -> Router<AppState> {
         performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
         meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
         outcome_list::OutcomeListItemDto, outcome_list::OutcomeListDto,
-        sold_lines::SalesLineDto, sold_lines::SalesLinesDto,
+        sold_lines::SalesLineDto, sold_lines::SalesLinesDto, outcome_export::FileFormat,
     )),
     tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
 )]

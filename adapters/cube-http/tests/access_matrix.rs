@@ -209,6 +209,7 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/reports/activity",  "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/outcomes",  "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/outcome-events",    "",                          CLIENT_REPORT),
+    row("reports",   "GET /api/assignments/{id}/outcome-events/export", "",                      CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales",     "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales/lines", "",                         CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status",    "",                          CLIENT_REPORT),

@@ -652,6 +652,100 @@ async fn the_sales_report_lists_each_sold_product_as_a_line() {
     );
 }
 
+/// Seed 001: "hente ut de konkrete utfallene til Excel". The workbook holds every outcome
+/// of the window with typed cells (local date-times, numbers for units and value) under a
+/// header row; the CSV holds the same rows, with a byte-order mark and `;` when asked; a
+/// filter narrows both; a seller may not download; a bad format is refused.
+#[tokio::test]
+async fn the_concrete_outcomes_download_as_a_workbook_and_as_csv() {
+    use calamine::{Data, Reader, Xlsx};
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let uri = format!(
+        "/api/assignments/{}/outcome-events/export?{WINDOW}",
+        app.assignment()
+    );
+    let (status, headers, bytes) = app.download(&uri, &t.client).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .is_ok_and(|d| d.contains(".xlsx")),
+        "{headers:?}"
+    );
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = workbook.worksheet_range("Utfall").expect("the sheet");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 5, "a header and the day's four outcomes");
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    assert_eq!(&header[..4], ["time", "customer", "customer_id", "seller"]);
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    assert!(
+        matches!(rows[1][column("time")], Data::DateTime(_)),
+        "times are date-time cells: {:?}",
+        rows[1][column("time")]
+    );
+    assert_eq!(rows[1][column("outcome")].to_string(), "Sale");
+    assert_eq!(
+        rows[1][column("seller")].to_string(),
+        app.world.sellers[0].name.to_string()
+    );
+    // The second sale carries 3 × 499.00 NOK.
+    assert_eq!(rows[2][column("units")], Data::Float(3.0));
+    assert_eq!(rows[2][column("value")], Data::Float(1497.0));
+    assert_eq!(rows[2][column("currency")].to_string(), "NOK");
+    assert!(rows[2][column("products")].to_string().starts_with("3 × "));
+    assert_eq!(
+        rows[1][column("units")],
+        Data::Empty,
+        "a sale without products"
+    );
+
+    let (status, headers, csv) = app
+        .download(
+            &format!("{uri}&format=csv&separator=semicolon&sold=true"),
+            &t.client,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/csv")),
+        "{headers:?}"
+    );
+    let text = String::from_utf8(csv).expect("UTF-8");
+    assert!(text.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the header and the one sale with products: {text}"
+    );
+    assert!(
+        lines[0].starts_with("\"time\";\"customer\";"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("\"1497.00\";\"NOK\""), "{}", lines[1]);
+
+    let (status, _, _) = app.download(&uri, &t.seller).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = app.download(&format!("{uri}&format=pdf"), &t.client).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 /// The concrete outcomes: every event of the window with its customer and what was
 /// registered, filtered by outcome, seller and state after, a page at a time (`next` until
 /// the last page); a bad page size or parameter is refused saying what to fix.

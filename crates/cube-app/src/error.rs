@@ -224,6 +224,15 @@ pub enum ReportError {
         /// The most a page holds.
         max: u32,
     },
+    /// An export would hold more outcomes than one file takes.
+    #[error(
+        "the export would hold more than {max} outcomes; choose a shorter window or filter it \
+         (by outcome, seller or state)"
+    )]
+    ExportTooLarge {
+        /// The most one export holds.
+        max: usize,
+    },
 }
 
 /// Why a work action was refused.

@@ -32,6 +32,7 @@ pub mod card;
 pub mod copy;
 pub mod customers;
 pub mod error;
+pub mod exports;
 pub mod flows;
 pub mod import_jobs;
 pub mod organisation;

@@ -218,7 +218,7 @@ pub(crate) async fn reached_hard_stop(
 impl Cube {
     /// Opens the unit of work of a report of one assignment, checking the user may read
     /// that kind of report; returns the unit, the assignment and now.
-    async fn open_report(
+    pub(crate) async fn open_report(
         &self,
         who: impl Into<Acting<'_>>,
         id: AssignmentId,

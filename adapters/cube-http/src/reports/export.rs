@@ -45,7 +45,7 @@ pub enum Separator {
 }
 
 impl Separator {
-    fn char(self) -> char {
+    pub(crate) fn char(self) -> char {
         match self {
             Separator::Comma => ',',
             Separator::Semicolon => ';',
@@ -125,7 +125,11 @@ fn push_cell(out: &mut String, value: &str) {
     out.push('"');
 }
 
-fn push_row<'a>(out: &mut String, separator: char, cells: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn push_row<'a>(
+    out: &mut String,
+    separator: char,
+    cells: impl IntoIterator<Item = &'a str>,
+) {
     for (i, cell) in cells.into_iter().enumerate() {
         if i > 0 {
             out.push(separator);

@@ -95,6 +95,30 @@ impl App {
         (status, headers, body)
     }
 
+    /// A GET with `token`, answered as raw bytes (a file), with the status and headers.
+    pub async fn download(&self, uri: &str, token: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let request = Request::builder()
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("a valid request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body is read")
+            .to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     pub async fn call(
         &self,
         method: Method,
