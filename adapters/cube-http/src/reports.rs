@@ -16,7 +16,8 @@
 //! - [`export`]: the customer-status download, CSV.
 //! - [`outcome_list`]: the concrete outcomes of an assignment, filtered and paged.
 //! - [`sold_lines`]: the sales report's lines, one per sold product, paged.
-//! - [`outcome_export`]: the concrete outcomes as an Excel workbook or CSV.
+//! - [`outcome_export`]: the concrete outcomes and the sold products as an Excel workbook or
+//!   CSV.
 
 pub mod export;
 pub mod hits;
@@ -70,6 +71,10 @@ pub fn routes() -> Router<AppState> {
             get(sold_lines::sold_lines),
         )
         .route(
+            "/api/assignments/{id}/reports/sales/lines/export",
+            get(outcome_export::sales_lines_export),
+        )
+        .route(
             "/api/assignments/{id}/reports/meetings",
             get(meetings::meetings),
         )
@@ -89,7 +94,7 @@ pub fn routes() -> Router<AppState> {
         status, activity, outcomes, sales, export::status_export,
         performance::performance, performance::limits,
         meetings::meetings, meetings::calendar, hits::hits, outcome_list::outcome_list,
-        sold_lines::sold_lines, outcome_export::outcome_export,
+        sold_lines::sold_lines, outcome_export::outcome_export, outcome_export::sales_lines_export,
     ),
     components(schemas(
         Problem, Percent, MeetingKindDto,

@@ -212,6 +212,7 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/outcome-events/export", "",                      CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales",     "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales/lines", "",                         CLIENT_REPORT),
+    row("reports",   "GET /api/assignments/{id}/reports/sales/lines/export", "",                  CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status",    "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/hits",      "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status/export", "",                       CLIENT_REPORT),

@@ -744,6 +744,55 @@ async fn the_concrete_outcomes_download_as_a_workbook_and_as_csv() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = app.download(&format!("{uri}&format=pdf"), &t.client).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The sold products: a row per product line, the price as sold.
+    let lines = format!(
+        "/api/assignments/{}/reports/sales/lines/export?{WINDOW}",
+        app.assignment()
+    );
+    let (status, _, bytes) = app.download(&lines, &t.client).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = workbook
+        .worksheet_range("Solgte produkter")
+        .expect("the sheet");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the one sold line");
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    assert_eq!(
+        header,
+        [
+            "time",
+            "customer",
+            "customer_id",
+            "seller",
+            "product",
+            "quantity",
+            "unit_price",
+            "value",
+            "currency"
+        ]
+    );
+    assert_eq!(
+        rows[1][4].to_string(),
+        app.world.products[0].name().to_string()
+    );
+    assert_eq!(
+        (&rows[1][5], &rows[1][6], &rows[1][7]),
+        (&Data::Float(3.0), &Data::Float(499.0), &Data::Float(1497.0))
+    );
+    let (status, _, csv) = app
+        .download(&format!("{lines}&format=csv"), &t.client)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(csv).expect("UTF-8");
+    assert!(
+        text.contains("\"3\",\"499.00\",\"1497.00\",\"NOK\""),
+        "{text}"
+    );
+    let (status, _, _) = app.download(&lines, &t.seller).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 /// The concrete outcomes: every event of the window with its customer and what was

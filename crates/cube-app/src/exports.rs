@@ -62,9 +62,39 @@ impl Cube {
         window: Window,
         filter: OutcomeFilter,
     ) -> AppResult<OutcomeExport> {
-        let (mut uow, assignment, _) = self
-            .open_report(who.into(), id, ReportKind::Outcomes)
-            .await?;
+        self.export(who.into(), id, window, filter, ReportKind::Outcomes)
+            .await
+    }
+
+    /// The sales of assignment `id` in `window` that carry products (optionally one
+    /// seller's), oldest first, with names, for the sold-products file (seed 001: sold
+    /// products "lastes ned"): one line per product line of each row. Open to whoever may
+    /// read the sales report.
+    pub async fn sales_export(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: cube_domain::ids::AssignmentId,
+        window: Window,
+        seller: Option<UserId>,
+    ) -> AppResult<OutcomeExport> {
+        let filter = OutcomeFilter {
+            user: seller,
+            sold: true,
+            ..OutcomeFilter::default()
+        };
+        self.export(who.into(), id, window, filter, ReportKind::Sales)
+            .await
+    }
+
+    async fn export(
+        &self,
+        who: Acting<'_>,
+        id: cube_domain::ids::AssignmentId,
+        window: Window,
+        filter: OutcomeFilter,
+        kind: ReportKind,
+    ) -> AppResult<OutcomeExport> {
+        let (mut uow, assignment, _) = self.open_report(who, id, kind).await?;
         let mut events: Vec<OutcomeEvent> = Vec::new();
         let mut after: Option<OutcomeEventId> = None;
         loop {

@@ -5,7 +5,11 @@
 //! row, frozen panes and an autofilter. The CSV is UTF-8 with a byte-order mark, every cell
 //! quoted, formula cells defused, as the status download. Columns: time, customer, customer
 //! id, seller, outcome, option, state after, follow-up, follow-up owner, products, units,
-//! value, currency, note, then one per outcome field any row has.
+//! value, currency, note, then one per outcome field any row has. The sold products (seed
+//! 001: "Solgte Produkter … lastes ned") come the same way, a row per product line: time,
+//! customer, customer id, seller, product, quantity, unit price as sold, value, currency.
+//! Both files are a [`Table`] of typed cells, written by one CSV writer and one workbook
+//! writer.
 
 use super::WindowQuery;
 use super::export::{Separator, push_row};
@@ -62,7 +66,30 @@ pub struct OutcomeExportQuery {
     pub separator: Option<Separator>,
 }
 
-const HEADERS: [&str; 14] = [
+/// One cell of a file, typed: the workbook writes each kind as its own cell type, the CSV
+/// as text.
+enum Cell {
+    /// Text.
+    Text(String),
+    /// An instant, shown as the local wall time in the organisation's zone.
+    Time(OffsetDateTime),
+    /// A count.
+    Count(u64),
+    /// Money (in the row's currency, which a column of its own names).
+    Money(Decimal),
+    /// Nothing.
+    Empty,
+}
+
+/// A file's content: a header and rows of cells, in the organisation's time zone.
+struct Table {
+    sheet: &'static str,
+    zone: TimeZone,
+    headers: Vec<String>,
+    rows: Vec<Vec<Cell>>,
+}
+
+const OUTCOME_HEADERS: [&str; 14] = [
     "time",
     "customer",
     "customer_id",
@@ -79,10 +106,20 @@ const HEADERS: [&str; 14] = [
     "note",
 ];
 
-/// Local wall time of `at` in `zone`.
-fn local(at: OffsetDateTime, zone: &TimeZone) -> time::PrimitiveDateTime {
-    let local = at.to_offset(zone.offset_at(at));
-    time::PrimitiveDateTime::new(local.date(), local.time())
+const LINE_HEADERS: [&str; 9] = [
+    "time",
+    "customer",
+    "customer_id",
+    "seller",
+    "product",
+    "quantity",
+    "unit_price",
+    "value",
+    "currency",
+];
+
+fn text(value: impl Into<String>) -> Cell {
+    Cell::Text(value.into())
 }
 
 /// The products of a row as one text (`2 × Strøm Fastpris; 1 × Strøm Spot`), its units
@@ -109,60 +146,115 @@ fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, String) {
     (text, units, value, currency)
 }
 
-fn local_text(at: OffsetDateTime, zone: &TimeZone) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    local(at, zone).format(&format).unwrap_or_default()
+/// One row per outcome, with a column per outcome field.
+fn outcome_table(export: OutcomeExport) -> Table {
+    let headers = OUTCOME_HEADERS
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(export.fields.iter().map(|k| format!("field.{k}")))
+        .collect();
+    let rows = export
+        .rows
+        .iter()
+        .map(|row| {
+            let e = &row.event;
+            let (names, units, value, currency) = products(row);
+            let sold = !e.products().is_empty();
+            let mut cells = vec![
+                Cell::Time(e.occurred_at()),
+                text(&row.customer),
+                text(e.customer().to_string()),
+                text(&row.seller),
+                text(&row.outcome),
+                text(e.option().unwrap_or_default()),
+                text(&row.state),
+                e.follow_up().map_or(Cell::Empty, |f| Cell::Time(f.due)),
+                text(&row.follow_up_owner),
+                text(names),
+                if sold {
+                    Cell::Count(units)
+                } else {
+                    Cell::Empty
+                },
+                if sold {
+                    Cell::Money(value)
+                } else {
+                    Cell::Empty
+                },
+                text(currency),
+                text(e.note().unwrap_or_default()),
+            ];
+            cells.extend(
+                export
+                    .fields
+                    .iter()
+                    .map(|k| e.fields().get(k).map_or(Cell::Empty, |v| text(v.display()))),
+            );
+            cells
+        })
+        .collect();
+    Table {
+        sheet: "Utfall",
+        zone: export.zone,
+        headers,
+        rows,
+    }
 }
 
-/// The export as CSV.
-fn to_csv(export: &OutcomeExport, separator: Separator) -> String {
+/// One row per sold product line.
+fn line_table(export: OutcomeExport) -> Table {
+    let mut rows = Vec::new();
+    for row in &export.rows {
+        let e = &row.event;
+        for (line, name) in e.products().iter().zip(&row.products) {
+            rows.push(vec![
+                Cell::Time(e.occurred_at()),
+                text(&row.customer),
+                text(e.customer().to_string()),
+                text(&row.seller),
+                text(name),
+                Cell::Count(u64::from(line.quantity)),
+                Cell::Money(line.currency.amount(line.unit_price)),
+                line.value()
+                    .map_or(Cell::Empty, |v| Cell::Money(line.currency.amount(v))),
+                text(line.currency.as_str()),
+            ]);
+        }
+    }
+    Table {
+        sheet: "Solgte produkter",
+        zone: export.zone,
+        headers: LINE_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    }
+}
+
+/// Local wall time of `at` in `zone`.
+fn local(at: OffsetDateTime, zone: &TimeZone) -> time::PrimitiveDateTime {
+    let local = at.to_offset(zone.offset_at(at));
+    time::PrimitiveDateTime::new(local.date(), local.time())
+}
+
+/// The table as CSV.
+fn to_csv(table: &Table, separator: Separator) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let mut out = String::from('\u{feff}');
-    let fields: Vec<String> = export.fields.iter().map(|k| format!("field.{k}")).collect();
     push_row(
         &mut out,
         separator.char(),
-        HEADERS
-            .iter()
-            .copied()
-            .chain(fields.iter().map(String::as_str)),
+        table.headers.iter().map(String::as_str),
     );
-    for row in &export.rows {
-        let e = &row.event;
-        let (text, units, value, currency) = products(row);
-        let follow_up = e
-            .follow_up()
-            .map(|f| local_text(f.due, &export.zone))
-            .unwrap_or_default();
-        let mut cells = vec![
-            local_text(e.occurred_at(), &export.zone),
-            row.customer.clone(),
-            e.customer().to_string(),
-            row.seller.clone(),
-            row.outcome.clone(),
-            e.option().unwrap_or_default().to_owned(),
-            row.state.clone(),
-            follow_up,
-            row.follow_up_owner.clone(),
-            text,
-            if e.products().is_empty() {
-                String::new()
-            } else {
-                units.to_string()
-            },
-            if e.products().is_empty() {
-                String::new()
-            } else {
-                value.to_string()
-            },
-            currency,
-            e.note().unwrap_or_default().to_owned(),
-        ];
-        cells.extend(
-            export
-                .fields
-                .iter()
-                .map(|k| e.fields().get(k).map(|v| v.display()).unwrap_or_default()),
-        );
+    for row in &table.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|cell| match cell {
+                Cell::Text(t) => t.clone(),
+                Cell::Time(at) => local(*at, &table.zone).format(&format).unwrap_or_default(),
+                Cell::Count(n) => n.to_string(),
+                Cell::Money(m) => m.to_string(),
+                Cell::Empty => String::new(),
+            })
+            .collect();
         push_row(&mut out, separator.char(), cells.iter().map(String::as_str));
     }
     out
@@ -178,65 +270,96 @@ fn excel_time(at: OffsetDateTime, zone: &TimeZone) -> Result<ExcelDateTime, Xlsx
     )
 }
 
-/// The export as an Excel workbook.
-fn to_xlsx(export: &OutcomeExport) -> Result<Vec<u8>, XlsxError> {
+/// The table as an Excel workbook: typed cells, a bold frozen header, an autofilter.
+fn to_xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name("Utfall")?;
+    sheet.set_name(table.sheet)?;
     let bold = Format::new().set_bold();
     let when = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let money = Format::new().set_num_format("#,##0.00");
-    let headers: Vec<String> = HEADERS
-        .iter()
-        .map(|h| (*h).to_owned())
-        .chain(export.fields.iter().map(|k| format!("field.{k}")))
-        .collect();
-    for (col, header) in (0u16..).zip(&headers) {
+    for (col, header) in (0u16..).zip(&table.headers) {
         sheet.write_string_with_format(0, col, header, &bold)?;
     }
-    for (r, row) in (1u32..).zip(&export.rows) {
-        let e = &row.event;
-        let (text, units, value, currency) = products(row);
-        sheet.write_datetime_with_format(
-            r,
-            0,
-            excel_time(e.occurred_at(), &export.zone)?,
-            &when,
-        )?;
-        sheet.write_string(r, 1, &row.customer)?;
-        sheet.write_string(r, 2, e.customer().to_string())?;
-        sheet.write_string(r, 3, &row.seller)?;
-        sheet.write_string(r, 4, &row.outcome)?;
-        sheet.write_string(r, 5, e.option().unwrap_or_default())?;
-        sheet.write_string(r, 6, &row.state)?;
-        if let Some(follow_up) = e.follow_up() {
-            sheet.write_datetime_with_format(
-                r,
-                7,
-                excel_time(follow_up.due, &export.zone)?,
-                &when,
-            )?;
-        }
-        sheet.write_string(r, 8, &row.follow_up_owner)?;
-        sheet.write_string(r, 9, &text)?;
-        if !e.products().is_empty() {
-            sheet.write_number(r, 10, units as f64)?;
-            sheet.write_number_with_format(r, 11, value.to_f64().unwrap_or(f64::NAN), &money)?;
-        }
-        sheet.write_string(r, 12, &currency)?;
-        sheet.write_string(r, 13, e.note().unwrap_or_default())?;
-        for (col, key) in (14u16..).zip(&export.fields) {
-            if let Some(v) = e.fields().get(key) {
-                sheet.write_string(r, col, v.display())?;
+    for (r, row) in (1u32..).zip(&table.rows) {
+        for (col, cell) in (0u16..).zip(row) {
+            match cell {
+                Cell::Text(t) => {
+                    sheet.write_string(r, col, t)?;
+                }
+                Cell::Time(at) => {
+                    sheet.write_datetime_with_format(
+                        r,
+                        col,
+                        excel_time(*at, &table.zone)?,
+                        &when,
+                    )?;
+                }
+                Cell::Count(n) => {
+                    sheet.write_number(r, col, *n as f64)?;
+                }
+                Cell::Money(m) => {
+                    sheet.write_number_with_format(
+                        r,
+                        col,
+                        m.to_f64().unwrap_or(f64::NAN),
+                        &money,
+                    )?;
+                }
+                Cell::Empty => {}
             }
         }
     }
-    let last_col = u16::try_from(headers.len().saturating_sub(1)).unwrap_or(u16::MAX);
-    let last_row = u32::try_from(export.rows.len()).unwrap_or(u32::MAX);
+    let last_col = u16::try_from(table.headers.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let last_row = u32::try_from(table.rows.len()).unwrap_or(u32::MAX);
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, last_row, last_col)?;
     sheet.autofit();
     workbook.save_to_buffer()
+}
+
+/// `table` as the file asked for: its content type, extension and bytes.
+async fn file(
+    table: Table,
+    format: FileFormat,
+    separator: Separator,
+) -> ApiResult<(&'static str, &'static str, Vec<u8>)> {
+    Ok(match format {
+        FileFormat::Csv => (
+            "text/csv; charset=utf-8",
+            "csv",
+            to_csv(&table, separator).into_bytes(),
+        ),
+        FileFormat::Xlsx => {
+            let failed = |detail: String| ApiError::Malformed {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                detail: format!("the workbook could not be written: {detail}"),
+            };
+            // Writing a large workbook is CPU work: off the async threads.
+            let bytes = tokio::task::spawn_blocking(move || to_xlsx(&table))
+                .await
+                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| failed(e.to_string()))?;
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+                bytes,
+            )
+        }
+    })
+}
+
+/// The file as a download named `name`.
+fn download(name: &str, (content_type, extension, body): (&str, &str, Vec<u8>)) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.{extension}\"");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The concrete outcomes of an assignment in a window, filtered, as an Excel workbook or a
@@ -277,38 +400,71 @@ pub async fn outcome_export(
         .cube
         .outcome_export(&actor.user, id, window, filter)
         .await?;
-    let (content_type, extension, body) = match query.format.unwrap_or_default() {
-        FileFormat::Csv => (
-            "text/csv; charset=utf-8",
-            "csv",
-            to_csv(&export, query.separator.unwrap_or_default()).into_bytes(),
-        ),
-        FileFormat::Xlsx => {
-            // Writing a large workbook is CPU work: off the async threads.
-            let bytes = tokio::task::spawn_blocking(move || to_xlsx(&export))
-                .await
-                .map_err(|e| ApiError::Malformed {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    detail: format!("the workbook could not be written: {e}"),
-                })?
-                .map_err(|e| ApiError::Malformed {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    detail: format!("the workbook could not be written: {e}"),
-                })?;
-            (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-                bytes,
-            )
-        }
-    };
-    let disposition = format!("attachment; filename=\"outcomes-{id}.{extension}\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
+    let file = file(
+        outcome_table(export),
+        query.format.unwrap_or_default(),
+        query.separator.unwrap_or_default(),
     )
-        .into_response())
+    .await?;
+    Ok(download(&format!("outcomes-{id}"), file))
+}
+
+/// The window, the seller and the file.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SalesLinesExportQuery {
+    /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
+    /// today 00:00 in the organisation's time zone.
+    pub from: Option<String>,
+    /// End, exclusive: as `from`; default: tomorrow 00:00 locally.
+    pub to: Option<String>,
+    /// Only what this seller (user) sold.
+    pub seller: Option<Uuid>,
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<FileFormat>,
+    /// For CSV: `comma` (default) or `semicolon` (what Excel expects in Norway).
+    pub separator: Option<Separator>,
+}
+
+/// The sales report's lines as a file (seed 001: sold products "lastes ned"): one row per
+/// sold product — time, customer, seller, product, quantity, unit price as sold, value,
+/// currency — as an Excel workbook or CSV (at most 200,000 sales).
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/reports/sales/lines/export", tag = "reports",
+    params(("id" = Uuid, Path, description = "The assignment"), SalesLinesExportQuery),
+    responses(
+        (status = 200, description = "The file: an Excel workbook (typed cells, header row, frozen panes, autofilter) or CSV (UTF-8 with a byte-order mark, every cell quoted)", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A parameter is malformed or unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not read the sales of this assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts, or the export would hold more than 200,000 sales", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn sales_lines_export(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<AssignmentId>,
+    ApiQuery(query): ApiQuery<SalesLinesExportQuery>,
+) -> ApiResult<Response> {
+    let window = WindowQuery {
+        from: query.from.clone(),
+        to: query.to.clone(),
+    }
+    .window_for(&state.cube, &actor.user)
+    .await?;
+    let export = state
+        .cube
+        .sales_export(&actor.user, id, window, query.seller.map(UserId::from_uuid))
+        .await?;
+    let file = file(
+        line_table(export),
+        query.format.unwrap_or_default(),
+        query.separator.unwrap_or_default(),
+    )
+    .await?;
+    Ok(download(&format!("sold-products-{id}"), file))
 }
