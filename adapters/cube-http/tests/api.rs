@@ -222,6 +222,12 @@ async fn registering_on_another_sellers_customer_is_409() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["status"], 409);
+    // The time in the refusal reads as the API's times do (RFC 3339, UTC).
+    let detail = body["detail"].as_str().unwrap_or_default();
+    let until = item["enrollment"]["reserved_until"]
+        .as_str()
+        .expect("a lease");
+    assert!(detail.contains(until), "{detail} names {until}");
 }
 
 #[tokio::test]

@@ -42,7 +42,10 @@ pub struct Reservation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum ReservationError {
     /// Another seller holds a live lease.
-    #[error("the customer is being worked by another seller until {0}")]
+    #[error(
+        "the customer is being worked by another seller until {}",
+        crate::instant::shown(.0)
+    )]
     HeldByAnother(OffsetDateTime),
     /// The customer is excluded from the work (wrong number, do not call).
     #[error("the customer is excluded and cannot be worked")]

@@ -23,6 +23,16 @@ pub fn truncate(at: OffsetDateTime) -> OffsetDateTime {
     at - Duration::nanoseconds(i64::from(at.nanosecond() % NANOS_PER_MICRO))
 }
 
+/// `at` as an error message shows it: RFC 3339 in UTC (`2026-12-07T09:00:00Z`), the form the
+/// API answers times in, so a client can read the time in a refusal as it reads any other.
+pub fn shown(at: &OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    at.checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(*at)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
 /// Whether `at` is already at the domain's precision.
 pub fn is_truncated(at: OffsetDateTime) -> bool {
     at.nanosecond().is_multiple_of(NANOS_PER_MICRO)
@@ -32,6 +42,18 @@ pub fn is_truncated(at: OffsetDateTime) -> bool {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn an_error_shows_a_time_as_the_api_answers_it() {
+        assert_eq!(
+            shown(&datetime!(2026-12-07 10:00:00.5 +01:00)),
+            "2026-12-07T09:00:00.5Z"
+        );
+        assert_eq!(
+            shown(&datetime!(2026-12-07 09:00 UTC)),
+            "2026-12-07T09:00:00Z"
+        );
+    }
 
     #[test]
     fn a_time_in_another_offset_comes_out_in_utc() {

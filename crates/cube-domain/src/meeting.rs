@@ -340,14 +340,18 @@ pub enum MeetingChangeRefused {
     NotTheirs,
     /// The meeting is over.
     #[error(
-        "the meeting ended at {0}; a meeting that has taken place is neither cancelled nor moved"
+        "the meeting ended at {}; a meeting that has taken place is neither cancelled nor moved",
+        crate::instant::shown(.0)
     )]
     Over(OffsetDateTime),
     /// The new end is not after the new start.
     #[error("the meeting must end after it starts")]
     EndsBeforeStart,
     /// The new time has passed.
-    #[error("the new time ends at {0}, which has passed: move the meeting to the future")]
+    #[error(
+        "the new time ends at {}, which has passed: move the meeting to the future",
+        crate::instant::shown(.0)
+    )]
     InPast(OffsetDateTime),
     /// The calendar takes no new times.
     #[error(
@@ -361,7 +365,11 @@ pub enum MeetingChangeRefused {
     )]
     OutsideOpeningHours(String),
     /// Another meeting of the calendar is there.
-    #[error("the new time overlaps another meeting in the calendar from {0} to {1}")]
+    #[error(
+        "the new time overlaps another meeting in the calendar from {} to {}",
+        crate::instant::shown(.0),
+        crate::instant::shown(.1)
+    )]
     Overlaps(OffsetDateTime, OffsetDateTime),
 }
 

@@ -351,7 +351,10 @@ pub enum RegistrationError {
         state: String,
     },
     /// Another seller holds the customer.
-    #[error("another seller is working this customer until {0}")]
+    #[error(
+        "another seller is working this customer until {}",
+        crate::instant::shown(.0)
+    )]
     HeldByAnother(OffsetDateTime),
     /// The seller's lease ran out or was never taken.
     #[error("your reservation of this customer has run out; ask for the customer again")]
@@ -422,10 +425,17 @@ pub enum RegistrationError {
     )]
     MeetingOutsideOpeningHours(String),
     /// A meeting that is over before it is booked.
-    #[error("the meeting ends at {0}, which has passed: book a meeting that ends in the future")]
+    #[error(
+        "the meeting ends at {}, which has passed: book a meeting that ends in the future",
+        crate::instant::shown(.0)
+    )]
     MeetingInPast(OffsetDateTime),
     /// Overlap in a calendar that refuses it.
-    #[error("the meeting overlaps another meeting in the calendar from {0} to {1}")]
+    #[error(
+        "the meeting overlaps another meeting in the calendar from {} to {}",
+        crate::instant::shown(.0),
+        crate::instant::shown(.1)
+    )]
     MeetingOverlaps(OffsetDateTime, OffsetDateTime),
     /// CallBackLater without a time.
     #[error("outcome '{0}' needs a time to call back")]

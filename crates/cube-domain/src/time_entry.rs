@@ -25,7 +25,9 @@ pub enum TimeEntryError {
     /// The user has hours registered in that time already: one user works one assignment at
     /// a time, so overlapping entries would count the same hours twice.
     #[error(
-        "these hours overlap your time entry {id} from {start} to {end}; correct the times or that entry"
+        "these hours overlap your time entry {id} from {} to {}; correct the times or that entry",
+        crate::instant::shown(.start),
+        crate::instant::shown(.end)
     )]
     Overlaps {
         /// The entry overlapped.
@@ -37,7 +39,8 @@ pub enum TimeEntryError {
     },
     /// The user's clock runs since before the new entry ends.
     #[error(
-        "these hours overlap your running clock (time entry {id}, started {start}); stop it first"
+        "these hours overlap your running clock (time entry {id}, started {}); stop it first",
+        crate::instant::shown(.start)
     )]
     OverlapsRunning {
         /// The running entry.
