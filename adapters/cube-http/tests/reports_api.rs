@@ -683,6 +683,11 @@ async fn the_concrete_outcomes_download_as_a_workbook_and_as_csv() {
             .is_ok_and(|d| d.contains(".xlsx")),
         "{headers:?}"
     );
+    let (_, _, again) = app.download(&uri, &t.client).await;
+    assert!(
+        again == bytes,
+        "the same export at the same moment is the same bytes (its creation time is the clock's)"
+    );
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
     let sheet = workbook.worksheet_range("Utfall").expect("the sheet");

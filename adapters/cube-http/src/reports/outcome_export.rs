@@ -25,7 +25,7 @@ use cube_domain::outcome::OutcomeFilter;
 use cube_domain::time_zone::TimeZone;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -85,6 +85,9 @@ enum Cell {
 struct Table {
     sheet: &'static str,
     zone: TimeZone,
+    /// When the file was made (the cube's clock): the workbook's creation time, so the same
+    /// export at the same moment is the same bytes.
+    made: OffsetDateTime,
     headers: Vec<String>,
     rows: Vec<Vec<Cell>>,
 }
@@ -147,7 +150,7 @@ fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, String) {
 }
 
 /// One row per outcome, with a column per outcome field.
-fn outcome_table(export: OutcomeExport) -> Table {
+fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
     let headers = OUTCOME_HEADERS
         .iter()
         .map(|h| (*h).to_owned())
@@ -196,13 +199,14 @@ fn outcome_table(export: OutcomeExport) -> Table {
     Table {
         sheet: "Utfall",
         zone: export.zone,
+        made,
         headers,
         rows,
     }
 }
 
 /// One row per sold product line.
-fn line_table(export: OutcomeExport) -> Table {
+fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
     let mut rows = Vec::new();
     for row in &export.rows {
         let e = &row.event;
@@ -224,6 +228,7 @@ fn line_table(export: OutcomeExport) -> Table {
     Table {
         sheet: "Solgte produkter",
         zone: export.zone,
+        made,
         headers: LINE_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
         rows,
     }
@@ -273,6 +278,11 @@ fn excel_time(at: OffsetDateTime, zone: &TimeZone) -> Result<ExcelDateTime, Xlsx
 /// The table as an Excel workbook: typed cells, a bold frozen header, an autofilter.
 fn to_xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_author("Cube")
+            .set_creation_datetime(&excel_time(table.made, &TimeZone::utc())?),
+    );
     let sheet = workbook.add_worksheet();
     sheet.set_name(table.sheet)?;
     let bold = Format::new().set_bold();
@@ -401,7 +411,7 @@ pub async fn outcome_export(
         .outcome_export(&actor.user, id, window, filter)
         .await?;
     let file = file(
-        outcome_table(export),
+        outcome_table(export, state.cube.now()),
         query.format.unwrap_or_default(),
         query.separator.unwrap_or_default(),
     )
@@ -461,7 +471,7 @@ pub async fn sales_lines_export(
         .sales_export(&actor.user, id, window, query.seller.map(UserId::from_uuid))
         .await?;
     let file = file(
-        line_table(export),
+        line_table(export, state.cube.now()),
         query.format.unwrap_or_default(),
         query.separator.unwrap_or_default(),
     )
