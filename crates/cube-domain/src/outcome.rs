@@ -357,7 +357,10 @@ pub enum RegistrationError {
     )]
     HeldByAnother(OffsetDateTime),
     /// The seller's lease ran out or was never taken.
-    #[error("your reservation of this customer has run out; ask for the customer again")]
+    #[error(
+        "you do not hold this customer (never taken, or your reservation ran out); take the \
+         customer or ask for the next one, then register"
+    )]
     LeaseNotHeld,
     /// An option must be chosen.
     #[error("outcome '{outcome}' needs one of these options: {options}")]
