@@ -15,7 +15,7 @@ use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{CustomerId, EnrollmentId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::UnitOfWork;
+use cube_domain::ports::{ReadUnit, UnitOfWork};
 use time::OffsetDateTime;
 
 /// A customer's card with the changes recorded on it, oldest first.
@@ -72,14 +72,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let (enrollment, _) = self
-            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+        let customer = self
+            .card_to_open(uow.as_mut(), &user, enrollment_id, now)
             .await?;
-        my_work::check_card(&user, &enrollment, now)?;
-        let customer = uow
-            .customer(enrollment.customer())
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
         let changes = uow.customer_changes(customer.id()).await?;
         Ok(Card { customer, changes })
     }
@@ -98,14 +93,9 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let (enrollment, _) = self
-            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+        let mut customer = self
+            .card_to_open(uow.as_mut(), &user, enrollment_id, now)
             .await?;
-        my_work::check_card(&user, &enrollment, now)?;
-        let mut customer = uow
-            .customer(enrollment.customer())
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
         let owner = uow
             .data_owner(customer.data_owner())
             .await?
@@ -114,6 +104,24 @@ impl Cube {
         let changes = uow.customer_changes(customer.id()).await?;
         uow.commit().await?;
         Ok(Card { customer, changes })
+    }
+
+    /// The customer of enrollment `enrollment_id`, if `user` may open its card at `now`
+    /// (`my_work::check_card`, in an assignment they may work).
+    async fn card_to_open(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &User,
+        enrollment_id: EnrollmentId,
+        now: OffsetDateTime,
+    ) -> AppResult<Customer> {
+        let (enrollment, _) = self
+            .enrollment_to_work(uow, user, enrollment_id, now)
+            .await?;
+        my_work::check_card(user, &enrollment, now)?;
+        uow.customer(enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))
     }
 
     /// A customer's whole history across the data owner's assignments (seed 000 item 5),
