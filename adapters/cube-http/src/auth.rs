@@ -28,21 +28,16 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_domain::access::User;
 use cube_domain::ids::OrganisationId;
 use cube_domain::ports::TokenKind;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use utoipa::ToSchema;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "cube_session";
-/// The CSRF header a cookie-authenticated unsafe request must carry, and its value.
-pub const CSRF_HEADER: (&str, &str) = ("x-requested-with", "cube");
+pub use cube_session::{CSRF_HEADER, SESSION_COOKIE};
 
 /// Hashes a password with argon2id (default parameters, random salt) on the blocking pool.
 /// For the operator's commands; requests hash through the state's [`HashGate`].
@@ -93,29 +88,13 @@ async fn gated_verify(state: &AppState, password: String, hash: Option<String>) 
 /// long as a wrong password. A constant, so making it takes no hash and no memory.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$WTD40i0BAPK7eefWP4nmEw$70hwFKVet3S8zMITqv+1rqnDLcbDkGRhpXRvW5wFPPc";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// A new random token (64 hex digits) and its stored hash.
 pub fn new_token() -> Result<(String, String), ApiError> {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Internal(format!("the random source failed: {e}")))?;
-    let token = hex(&bytes);
-    let hash = token_hash(&token);
-    Ok((token, hash))
+    cube_session::new_token().map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The hex SHA-256 of a token: what the store keeps and looks up.
-pub fn token_hash(token: &str) -> String {
-    hex(Sha256::digest(token.as_bytes()).as_slice())
-}
+pub use cube_session::token_hash;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -136,19 +115,12 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|v| !v.is_empty())
-}
-
-fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    cube_session::session_token(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
 }
 
 impl FromRequestParts<AppState> for Actor {
@@ -161,9 +133,8 @@ impl FromRequestParts<AppState> for Actor {
                 let token = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated(
                     "log in first: send `Authorization: Bearer <token>` or the session cookie",
                 ))?;
-                let (name, value) = CSRF_HEADER;
-                let guarded = parts.headers.get(name).is_some_and(|v| v == value);
-                if !is_safe(&parts.method) && !guarded {
+                let guard = parts.headers.get(CSRF_HEADER.0).map(HeaderValue::as_bytes);
+                if !cube_session::csrf_guard_passes(parts.method.as_str(), guard) {
                     return Err(ApiError::CsrfHeaderMissing);
                 }
                 token
@@ -212,11 +183,8 @@ pub struct LoginResponse {
 const BAD_LOGIN: &str = "the e-mail or the password is wrong";
 
 fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiError> {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
-    ))
-    .map_err(|e| ApiError::Internal(format!("building the cookie failed: {e}")))
+    HeaderValue::from_str(&cube_session::session_cookie_header(value, max_age, secure))
+        .map_err(|e| ApiError::Internal(format!("building the cookie failed: {e}")))
 }
 
 /// Who is on the other end of a request, as far as the server can tell: the client address

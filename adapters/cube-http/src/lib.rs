@@ -106,6 +106,13 @@ impl AppState {
 /// The whole API: `/api/…`, `/healthz`, `/readyz`, `/metrics`, `/api-docs/openapi.json` and
 /// `/docs`.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole API with `pages` beside it (the web app's router): the pages get the API's
+/// request ids, log spans, time limit and answers for unknown paths, and share its port.
+/// `pages` must have no fallback of its own.
+pub fn router_with(state: AppState, pages: Router) -> Router {
     let api = Router::new()
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
@@ -139,6 +146,7 @@ pub fn router(state: AppState) -> Router {
     // fallback is given to the routes present when it is set).
     Router::new()
         .merge(api)
+        .merge(pages)
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::document()))
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -6,6 +6,7 @@
 
 use crate::ServerError;
 use cube_app::Cube;
+use cube_app::calendars::CalendarEdit;
 use cube_app::customers::{CustomerInput, ImportCommand};
 use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
@@ -14,10 +15,12 @@ use cube_domain::access::RoleKind;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::ids::{ClientId, DataOwnerId};
+use cube_domain::meeting::{ClockTime, OpeningPeriod};
 use cube_domain::ports::{IdGenerator, OnMatch};
 use cube_domain::values::{Email, Name};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
+use time::Weekday;
 
 /// The password of every demo login. It is printed at start: the demo is for trying Cube
 /// on one's own machine, never for real data.
@@ -194,6 +197,35 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let calendar = cube
         .create_calendar(admin.id, owner.id(), "Salgsmøter", false)
         .await?;
+    // Meetings 08:00–20:00 local every day (the seller's form offers those times; the
+    // end-to-end test books tomorrow at ten, whatever today is).
+    let at = |clock: &str| ClockTime::parse(clock).map_err(cube_app::AppError::from);
+    let working_day = |day| {
+        Ok::<_, cube_app::AppError>(OpeningPeriod {
+            day,
+            opens: at("08:00")?,
+            closes: at("20:00")?,
+        })
+    };
+    let opening_hours = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ]
+    .into_iter()
+    .map(working_day)
+    .collect::<Result<Vec<_>, _>>()?;
+    let edit = CalendarEdit {
+        name: calendar.name.to_string(),
+        allows_overlap: false,
+        opening_hours,
+        active: true,
+    };
+    let calendar = cube.edit_calendar(admin.id, calendar.id, edit).await?;
 
     let [meeting, sales] = seed_flows(owner.id());
     let draft = cube.create_flow(admin.id, owner.id(), meeting).await?;

@@ -334,12 +334,17 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let address = listener.local_addr()?;
     let outbox_interval = Duration::from_secs(cli.outbox_interval);
     let worker = worker::spawn(cube.clone(), gateways, outbox_interval);
+    let pages = cube_web::router(cube_web::WebState {
+        cube: cube.clone(),
+        secure_cookies: cli.secure_cookies,
+    });
     let mut state = cube_http::AppState::new(cube);
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
-    let app = cube_http::router(state);
+    let app = cube_http::router_with(state, pages);
     println!("Cube is serving on http://{address}");
+    println!("  Web app:  http://{address}/app");
     println!("  API docs: http://{address}/docs");
     if !no_demo {
         println!("Demo logins:\n{}", demo::logins());

@@ -539,18 +539,64 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         id: AssignmentId,
     ) -> AppResult<AssignmentOverview> {
+        self.overview(who.into(), id, None).await
+    }
+
+    /// The overview of an assignment the user may work as a seller (the seller's workspace
+    /// in the web app): refused like "next customer" is for anyone else.
+    pub async fn work_overview(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: AssignmentId,
+    ) -> AppResult<AssignmentOverview> {
+        self.overview(who.into(), id, Some(Need::Work)).await
+    }
+
+    /// The assignments the user may work as a seller today (what "next customer" serves).
+    pub async fn workable_assignments(
+        &self,
+        who: impl Into<Acting<'_>>,
+    ) -> AppResult<Vec<Assignment>> {
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let assignment = uow
-            .assignment(id)
-            .await?
-            .ok_or(AppError::NotFound("assignment"))?;
         let today = self
             .today_of(uow.as_mut(), user.organisation, self.now())
             .await?;
-        if !access::can_see(&user, &assignment, today) {
-            return Err(AppError::NotFound("assignment"));
-        }
+        Ok(uow
+            .assignments(user.organisation)
+            .await?
+            .into_iter()
+            .filter(|a| access::authorize(&user, Need::Work.on(a), today).is_ok())
+            .collect())
+    }
+
+    async fn overview(
+        &self,
+        who: Acting<'_>,
+        id: AssignmentId,
+        need: Option<Need>,
+    ) -> AppResult<AssignmentOverview> {
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who).await?;
+        let assignment = match need {
+            Some(need) => {
+                self.assignment_for(uow.as_mut(), &user, id, need, self.now())
+                    .await?
+            }
+            None => {
+                let assignment = uow
+                    .assignment(id)
+                    .await?
+                    .ok_or(AppError::NotFound("assignment"))?;
+                let today = self
+                    .today_of(uow.as_mut(), user.organisation, self.now())
+                    .await?;
+                if !access::can_see(&user, &assignment, today) {
+                    return Err(AppError::NotFound("assignment"));
+                }
+                assignment
+            }
+        };
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         // The data owner's catalogue in one read (not one read per offered product).
         let offered = &assignment.setup().products.available;

@@ -3,7 +3,7 @@
 //! plus the enrollment's new "now". Nothing is changed when any check fails.
 
 use crate::assignment::Assignment;
-use crate::assignment::setup::FollowUpOwnership;
+use crate::assignment::setup::{AssignmentSetup, FollowUpOwnership};
 use crate::enrollment::{Enrollment, FollowUp};
 use crate::fields::{FieldError, FieldValues, check_values};
 use crate::flow::{AttemptKind, OutcomeKind, PublishedFlow, StateCategory};
@@ -848,6 +848,38 @@ fn product_lines(
         .collect()
 }
 
+/// Whether the follow-up an outcome of `kind` schedules from a customer in a state of
+/// `from` is shared — nobody's: whoever works the assignment when it is due — rather than the
+/// registering seller's own. Seed 004: a call-back from an Available state is shared, from a
+/// progress state personal; a progress outcome's follow-up is as the assignment's setup says
+/// (personal unless set otherwise). What registration does, and what a seller's form shows
+/// before they register.
+pub fn follow_up_is_shared(
+    kind: impl Into<OutcomeClass>,
+    outcome: OutcomeId,
+    from: StateCategory,
+    setup: &AssignmentSetup,
+) -> bool {
+    match kind.into() {
+        OutcomeClass::CallBackLater => from == StateCategory::Available,
+        OutcomeClass::Progress => {
+            setup
+                .follow_up_ownership
+                .get(&outcome)
+                .copied()
+                .unwrap_or_default()
+                == FollowUpOwnership::Shared
+        }
+        OutcomeClass::NoAnswer | OutcomeClass::External => false,
+    }
+}
+
+impl From<OutcomeKind> for OutcomeClass {
+    fn from(kind: OutcomeKind) -> Self {
+        OutcomeClass::of(kind)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn follow_up(
     ctx: RegistrationContext<'_>,
@@ -869,29 +901,26 @@ fn follow_up(
         OutcomeClass::CallBackLater => {
             let due =
                 at.ok_or_else(|| RegistrationError::FollowUpTimeRequired(outcome_name.to_owned()))?;
-            // Seed 004: from an Available state the follow-up is shared (whoever works the
-            // assignment then); from a progress state it is the seller's own.
-            let owner = match enrollment.category() {
-                StateCategory::Available => None,
-                _ => registrar.user(),
-            };
+            let shared = follow_up_is_shared(
+                class,
+                outcome,
+                enrollment.category(),
+                ctx.assignment.setup(),
+            );
+            let owner = if shared { None } else { registrar.user() };
             Ok(Some(FollowUp { due, owner }))
         }
         OutcomeClass::Progress => match at {
             None => Ok(None),
             Some(_) if !schedules => Err(not_allowed()),
             Some(due) => {
-                let ownership = ctx
-                    .assignment
-                    .setup()
-                    .follow_up_ownership
-                    .get(&outcome)
-                    .copied()
-                    .unwrap_or_default();
-                let owner = match ownership {
-                    FollowUpOwnership::Personal => registrar.user(),
-                    FollowUpOwnership::Shared => None,
-                };
+                let shared = follow_up_is_shared(
+                    class,
+                    outcome,
+                    enrollment.category(),
+                    ctx.assignment.setup(),
+                );
+                let owner = if shared { None } else { registrar.user() };
                 Ok(Some(FollowUp { due, owner }))
             }
         },

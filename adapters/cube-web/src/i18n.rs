@@ -1,0 +1,298 @@
+//! The pages' words in Norwegian bokmål and English: one catalogue ([`M`]), never strings in
+//! templates. A message without both languages does not compile (the `match` in
+//! [`M::text`] has no default arm). The seeds' own words are the bokmål ones: Oppdrag,
+//! Kundeflyt, Tilstand, Utfall, Mitt Arbeid, Oppfølging.
+//!
+//! The language is the user's choice, kept in the `cube_lang` cookie of their browser; without
+//! one, the browser's `Accept-Language` decides (bokmål for `nb`, `no` and `nn`, English
+//! otherwise).
+
+use cube_app::ErrorKind;
+
+/// A language the pages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Norwegian bokmål.
+    Nb,
+    /// English.
+    En,
+}
+
+/// The cookie that keeps a browser's language.
+pub const LANG_COOKIE: &str = "cube_lang";
+
+impl Lang {
+    /// The language's tag (`<html lang>`, the cookie's value).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Nb => "nb",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language of a tag as the cookie keeps it.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        match tag {
+            "nb" => Some(Lang::Nb),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language for a request: the cookie's, else the first of `Accept-Language` that
+    /// the pages are written in (q-values ordered), else bokmål (Cube's first users are
+    /// Norwegian call centres).
+    pub fn choose(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
+        if let Some(lang) = cookie.and_then(Lang::from_tag) {
+            return lang;
+        }
+        let mut ranked: Vec<(f32, Lang)> = accept_language
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let primary = tag.split('-').next().unwrap_or("");
+                let lang = match primary {
+                    "nb" | "no" | "nn" => Lang::Nb,
+                    "en" => Lang::En,
+                    _ => return None,
+                };
+                (quality > 0.0).then_some((quality, lang))
+            })
+            .collect();
+        // Stable: of equal weight, the first listed wins.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map_or(Lang::Nb, |(_, lang)| *lang)
+    }
+
+    /// The message `m` in this language.
+    pub fn t(self, m: M) -> &'static str {
+        m.text(self)
+    }
+
+    /// What to say for an error of `kind`, before its detail.
+    pub fn error(self, kind: ErrorKind) -> &'static str {
+        self.t(match kind {
+            ErrorKind::NotFound => M::ErrNotFound,
+            ErrorKind::Forbidden => M::ErrForbidden,
+            ErrorKind::Unauthenticated => M::ErrUnauthenticated,
+            ErrorKind::Invalid => M::ErrInvalid,
+            ErrorKind::Conflict => M::ErrConflict,
+            ErrorKind::Stale => M::ErrStale,
+            ErrorKind::Unavailable => M::ErrUnavailable,
+            ErrorKind::Internal => M::ErrInternal,
+        })
+    }
+}
+
+/// Every message on the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum M {
+    Cube,
+    LogIn,
+    LoggingIn,
+    Email,
+    Password,
+    BadLogin,
+    LogOut,
+    Assignments,
+    NoAssignments,
+    MyWork,
+    NextCustomer,
+    Release,
+    Released,
+    Register,
+    Registered,
+    Outcome,
+    Option,
+    NoOption,
+    FollowUpAt,
+    FollowUpPersonal,
+    FollowUpShared,
+    Product,
+    Quantity,
+    UnitPrice,
+    Meeting,
+    NoFreeSlot,
+    Note,
+    History,
+    NoHistory,
+    State,
+    Customer,
+    QueueEmpty,
+    QueueEmptyNext,
+    Shortcuts,
+    ShortcutsText,
+    Personal,
+    Shared,
+    Coming,
+    Overdue,
+    Due,
+    NothingDue,
+    Call,
+    Assignment,
+    Seller,
+    When,
+    Yes,
+    No,
+    FieldName,
+    FieldPhones,
+    FieldEmail,
+    FieldAddress,
+    FieldRegistryNumber,
+    FieldExternalId,
+    PageNotFound,
+    BackHome,
+    Language,
+    Held,
+    ErrNotFound,
+    ErrForbidden,
+    ErrUnauthenticated,
+    ErrInvalid,
+    ErrConflict,
+    ErrStale,
+    ErrUnavailable,
+    ErrInternal,
+    Skip,
+}
+
+impl M {
+    /// The text in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        let (nb, en) = match self {
+            M::Cube => ("Cube", "Cube"),
+            M::LogIn => ("Logg inn", "Log in"),
+            M::LoggingIn => ("Logger inn …", "Logging in …"),
+            M::Email => ("E-post", "E-mail"),
+            M::Password => ("Passord", "Password"),
+            M::BadLogin => ("Feil e-post eller passord.", "Wrong e-mail or password."),
+            M::LogOut => ("Logg ut", "Log out"),
+            M::Assignments => ("Oppdrag", "Assignments"),
+            M::NoAssignments => (
+                "Du har ingen oppdrag å jobbe med nå.",
+                "You have no assignments to work on now.",
+            ),
+            M::MyWork => ("Mitt Arbeid", "My Work"),
+            M::NextCustomer => ("Neste kunde", "Next customer"),
+            M::Release => ("Frigi kunden", "Release the customer"),
+            M::Released => (
+                "Kunden er frigitt og kan ringes av andre.",
+                "The customer is released and may be called by others.",
+            ),
+            M::Register => ("Registrer", "Register"),
+            M::Registered => ("Registrert", "Registered"),
+            M::Outcome => ("Utfall", "Outcome"),
+            M::Option => ("Valg", "Option"),
+            M::NoOption => ("Velg …", "Choose …"),
+            M::FollowUpAt => ("Oppfølging", "Follow-up"),
+            M::FollowUpPersonal => ("personlig (deg)", "personal (you)"),
+            M::FollowUpShared => ("felles (alle selgere)", "shared (every seller)"),
+            M::Product => ("Produkt", "Product"),
+            M::Quantity => ("Antall", "Quantity"),
+            M::UnitPrice => ("Enhetspris", "Unit price"),
+            M::Meeting => ("Møte", "Meeting"),
+            M::NoFreeSlot => (
+                "Ingen ledige tider de neste dagene.",
+                "No free times in the coming days.",
+            ),
+            M::Note => ("Notat", "Note"),
+            M::History => ("Historikk", "History"),
+            M::NoHistory => ("Ingen utfall ennå.", "No outcomes yet."),
+            M::State => ("Tilstand", "State"),
+            M::Customer => ("Kunde", "Customer"),
+            M::QueueEmpty => (
+                "Ingen kunder er klare akkurat nå.",
+                "No customer is ready right now.",
+            ),
+            M::QueueEmptyNext => (
+                "Se Mitt Arbeid for oppfølginger, eller prøv igjen om litt.",
+                "See My Work for follow-ups, or try again in a while.",
+            ),
+            M::Shortcuts => ("Hurtigtaster", "Shortcuts"),
+            M::ShortcutsText => (
+                "n: neste kunde · 1–9: velg utfall · Enter: registrer · r: frigi · Esc: tilbake til knappene",
+                "n: next customer · 1–9: choose outcome · Enter: register · r: release · Esc: back to the buttons",
+            ),
+            M::Personal => ("Personlige oppfølginger", "Personal follow-ups"),
+            M::Shared => ("Felles oppfølginger", "Shared follow-ups"),
+            M::Coming => ("Kommende uke", "The coming week"),
+            M::Overdue => ("Forfalt", "Overdue"),
+            M::Due => ("Forfaller", "Due"),
+            M::NothingDue => ("Ingenting her.", "Nothing here."),
+            M::Call => ("Ring nå", "Call now"),
+            M::Assignment => ("Oppdrag", "Assignment"),
+            M::Seller => ("Selger", "Seller"),
+            M::When => ("Når", "When"),
+            M::Yes => ("Ja", "Yes"),
+            M::No => ("Nei", "No"),
+            M::FieldName => ("Navn", "Name"),
+            M::FieldPhones => ("Telefon", "Phone"),
+            M::FieldEmail => ("E-post", "E-mail"),
+            M::FieldAddress => ("Adresse", "Address"),
+            M::FieldRegistryNumber => ("Org.nr./fødselsnr.", "Registry number"),
+            M::FieldExternalId => ("Ekstern id", "External id"),
+            M::PageNotFound => (
+                "Denne siden finnes ikke, eller du har ikke tilgang til den.",
+                "This page does not exist, or you have no access to it.",
+            ),
+            M::BackHome => ("Til forsiden", "To the start page"),
+            M::Language => ("Språk", "Language"),
+            M::Held => (
+                "Du har denne kunden fra før.",
+                "You were already holding this customer.",
+            ),
+            M::ErrNotFound => ("Finnes ikke", "Not found"),
+            M::ErrForbidden => ("Ikke tillatt", "Not allowed"),
+            M::ErrUnauthenticated => ("Logg inn på nytt", "Log in again"),
+            M::ErrInvalid => ("Rett dette", "Please fix this"),
+            M::ErrConflict => ("Noe endret seg", "Something changed"),
+            M::ErrStale => ("Noen andre endret dette", "Someone else changed this"),
+            M::ErrUnavailable => (
+                "Tjenesten er opptatt; prøv igjen",
+                "The service is busy; try again",
+            ),
+            M::ErrInternal => ("Noe gikk galt hos oss", "Something went wrong on our side"),
+            M::Skip => ("Hopp til innholdet", "Skip to the content"),
+        };
+        match lang {
+            Lang::Nb => nb,
+            Lang::En => en,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_wins_then_accept_language_by_weight_then_bokmal() {
+        assert_eq!(Lang::choose(Some("en"), Some("nb")), Lang::En);
+        assert_eq!(Lang::choose(Some("xx"), Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::choose(None, Some("nb-NO,nb;q=0.9,en;q=0.8")),
+            Lang::Nb
+        );
+        assert_eq!(Lang::choose(None, Some("de,en;q=0.5,no;q=0.9")), Lang::Nb);
+        assert_eq!(Lang::choose(None, Some("en;q=0, nn")), Lang::Nb);
+        assert_eq!(Lang::choose(None, Some("de-DE")), Lang::Nb);
+        assert_eq!(Lang::choose(None, None), Lang::Nb);
+        assert_eq!(Lang::choose(None, Some("q=;;,")), Lang::Nb);
+    }
+
+    #[test]
+    fn the_seeds_words_are_the_bokmal_ones() {
+        assert_eq!(Lang::Nb.t(M::Assignments), "Oppdrag");
+        assert_eq!(Lang::Nb.t(M::Outcome), "Utfall");
+        assert_eq!(Lang::Nb.t(M::MyWork), "Mitt Arbeid");
+        assert_eq!(Lang::Nb.t(M::State), "Tilstand");
+        assert_eq!(Lang::Nb.t(M::FollowUpAt), "Oppfølging");
+        assert_eq!(Lang::En.t(M::MyWork), "My Work");
+    }
+}

@@ -1,0 +1,72 @@
+//! # cube-web
+//!
+//! Cube's web app: the pages sellers, managers and clients use all day, served by the same
+//! binary, on the same port and with the same login as the JSON API (`cube-http`).
+//!
+//! - Server-rendered pages ([askama](https://docs.rs/askama) templates, checked when the
+//!   crate compiles) with htmx 2 for the partial updates of the seller's cycle. The assets —
+//!   htmx, our own CSS and one small script — are in the binary ([`assets`]): no Node at run
+//!   time, no CDN, works offline.
+//! - The pages call the same use cases ([`cube_app::Cube`]) under the same access policy as
+//!   the API: no business rule lives in a template or a handler. A page only turns what a
+//!   use case answers into HTML, and a form into the use case's command ([`forms`]).
+//! - The session is the API's: the `cube_session` cookie the login sets
+//!   ([`cube_session`]), with the same CSRF rule — every unsafe request carries
+//!   `X-Requested-With: cube`, which htmx sends on every request ([`session`]).
+//! - Every answer has a Content-Security-Policy without `unsafe-inline` and the other
+//!   security headers ([`security`]).
+//! - Words come from a catalogue in Norwegian bokmål and English ([`i18n`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod assets;
+pub mod forms;
+pub mod i18n;
+mod pages;
+pub mod security;
+pub mod session;
+mod views;
+
+use axum::Router;
+use axum::routing::{get, post};
+use cube_app::Cube;
+
+/// What the pages need: the use cases, and whether cookies must be `Secure`.
+#[derive(Clone)]
+pub struct WebState {
+    /// The use cases.
+    pub cube: Cube,
+    /// Whether the server is reached over HTTPS (the language cookie is then `Secure`).
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState")
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The largest form the pages accept (an outcome form with notes and fields is a few KiB).
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The web app's routes: `/` (to `/app`) and everything under `/app`. Merge it with the
+/// API's router; it has no fallback of its own, so unknown paths answer as the API's do.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/app", get(pages::home))
+        .route("/app/login", get(pages::login))
+        .route("/app/lang/{lang}", get(pages::language))
+        .route("/app/my-work", get(pages::my_work))
+        .route("/app/assignments/{id}", get(pages::workspace))
+        .route("/app/assignments/{id}/next", post(pages::next_customer))
+        .route("/app/enrollments/{id}/outcomes", post(pages::register))
+        .route("/app/enrollments/{id}/release", post(pages::release))
+        .route("/app/enrollments/{id}/take", post(pages::take))
+        .route("/app/assets/{name}", get(assets::serve))
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
+}

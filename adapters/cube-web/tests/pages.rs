@@ -1,0 +1,388 @@
+//! The web app in process, on the in-memory store: the session and CSRF rules the API has,
+//! the seller's cycle through the partials htmx asks for, My Work, the client's view, the
+//! language, and what every answer carries (the CSP). The real browser drives the same pages
+//! in `tests/browser` (`cargo xtask browser`).
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use cube_app::Cube;
+use cube_domain::access::User;
+use cube_domain::ports::TokenKind;
+use cube_testkit::fixtures::{T0, World};
+use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
+use cube_web::{WebState, router};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    cube: Cube,
+    world: World,
+}
+
+async fn app() -> App {
+    let (store, clock, ids) = (
+        Arc::new(MemoryStore::new()),
+        Arc::new(FixedClock::new(T0)),
+        Arc::new(SequentialIds::new()),
+    );
+    let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
+        .await
+        .expect("world");
+    let cube = Cube::new(store, clock, ids);
+    let router = router(WebState {
+        cube: cube.clone(),
+        secure_cookies: false,
+    });
+    App {
+        router,
+        cube,
+        world,
+    }
+}
+
+impl App {
+    async fn session(&self, user: &User) -> String {
+        let (token, hash) = cube_session::new_token().expect("token");
+        self.cube
+            .issue_token(user.id, &hash, TokenKind::Session, None)
+            .await
+            .expect("session");
+        format!("cube_session={token}")
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Response<Body>, String) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("answered");
+        let status = response.status();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+        (status, Response::from_parts(parts, Body::empty()), text)
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> (StatusCode, Response<Body>, String) {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// An htmx request as the pages send it: the CSRF header and `HX-Request`.
+    async fn htmx(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &str,
+    ) -> (StatusCode, Response<Body>, String) {
+        let request = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header("x-requested-with", "cube")
+            .header("hx-request", "true")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+}
+
+fn header_of<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The value of `attribute` on the first element with `marker` in its tag.
+fn attribute<'a>(html: &'a str, marker: &str, attribute: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"));
+    let start = html[..at].rfind('<').expect("tag start");
+    let end = at + html[at..].find('>').expect("tag end");
+    let tag = &html[start..end];
+    let key = format!("{attribute}=\"");
+    let from = tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("{attribute} in {tag}"))
+        + key.len();
+    let to = from + tag[from..].find('"').expect("closing quote");
+    &tag[from..to]
+}
+
+#[tokio::test]
+async fn without_a_session_pages_go_to_the_login_and_htmx_is_told_to() {
+    let app = app().await;
+    let (status, response, _) = app.get("/app", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&response, "location"), "/app/login");
+    let (status, response, _) = app.get("/app/my-work", Some("cube_session=forged")).await;
+    assert_eq!(
+        (status, header_of(&response, "location")),
+        (StatusCode::SEE_OTHER, "/app/login")
+    );
+    let path = format!(
+        "/app/assignments/{}/next",
+        app.world.assignment.id().as_uuid()
+    );
+    let (status, response, _) = app.htmx(&path, "cube_session=forged", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(header_of(&response, "hx-redirect"), "/app/login");
+}
+
+#[tokio::test]
+async fn every_answer_has_a_strict_content_security_policy_and_the_login_page_no_inline_code() {
+    let app = app().await;
+    let (status, response, body) = app.get("/app/login", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let policy = header_of(&response, "content-security-policy");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(
+        !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"),
+        "{policy}"
+    );
+    assert_eq!(header_of(&response, "x-frame-options"), "DENY");
+    assert!(body.contains("<form id=\"login\""));
+    assert!(
+        body.contains("<html lang=\"nb\">"),
+        "bokmål without a choice"
+    );
+    let (_, response, _) = app.get("/app/assets/cube.js", None).await;
+    assert!(header_of(&response, "content-type").starts_with("text/javascript"));
+    assert!(!header_of(&response, "content-security-policy").is_empty());
+    let (status, _, _) = app.get("/app/assets/nothing.js", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn no_template_has_inline_script_style_or_event_handlers() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&folder).expect("templates") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("template");
+        let lower = text.to_lowercase();
+        for script in lower.match_indices("<script").map(|(at, _)| &lower[at..]) {
+            let tag = &script[..script.find('>').expect("tag end")];
+            assert!(
+                tag.contains(" src="),
+                "{}: an inline script",
+                path.display()
+            );
+        }
+        assert!(
+            !lower.contains("<style"),
+            "{}: an inline style sheet",
+            path.display()
+        );
+        assert!(
+            !lower.contains(" style="),
+            "{}: a style attribute",
+            path.display()
+        );
+        for handler in [
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            " onchange=",
+            " onkeydown=",
+            "hx-on",
+        ] {
+            assert!(!lower.contains(handler), "{}: {handler}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "found {checked} templates");
+}
+
+#[tokio::test]
+async fn a_cookie_request_that_writes_needs_the_csrf_header() {
+    let app = app().await;
+    let cookie = app.session(&app.world.sellers[0]).await;
+    let path = format!(
+        "/app/assignments/{}/next",
+        app.world.assignment.id().as_uuid()
+    );
+    let request = Request::post(&path)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("X-Requested-With: cube"), "{body}");
+}
+
+#[tokio::test]
+async fn a_seller_works_a_customer_through_the_partials() {
+    let app = app().await;
+    let cookie = app.session(&app.world.sellers[0]).await;
+    let assignment = app.world.assignment.id().as_uuid();
+
+    let (status, _, home) = app.get("/app", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains(&format!("href=\"/app/assignments/{assignment}\"")),
+        "{home}"
+    );
+    let (status, _, page) = app
+        .get(&format!("/app/assignments/{assignment}"), Some(&cookie))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"next\""));
+
+    let (status, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &cookie, "")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    assert!(item.contains("id=\"outcome-form\""));
+    let enrollment = attribute(&item, "id=\"outcome-form\"", "hx-post")
+        .trim_start_matches("/app/enrollments/")
+        .trim_end_matches("/outcomes")
+        .to_owned();
+    // A call-back from a fresh customer is shared (seed 004), a lead's follow-up personal:
+    // the form says which before the seller registers.
+    assert_eq!(
+        attribute(&item, "data-outcome=\"call-back-later\"", "data-follow-up"),
+        "shared"
+    );
+    assert_eq!(
+        attribute(&item, "data-outcome=\"lead\"", "data-follow-up"),
+        "personal"
+    );
+    let lead = attribute(&item, "data-outcome=\"lead\"", "value").to_owned();
+    let key = attribute(&item, "name=\"key\"", "value").to_owned();
+
+    // A wrong time is named, and the form stays (the problem goes to its slot).
+    let bad = format!("assignment={assignment}&key={key}&outcome={lead}&follow_up_at=soon");
+    let (status, response, problem) = app
+        .htmx(
+            &format!("/app/enrollments/{enrollment}/outcomes"),
+            &cookie,
+            &bad,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(header_of(&response, "hx-retarget"), "#problem");
+    assert!(problem.contains("not &#39;soon&#39;"), "{problem}");
+
+    // T0 is 2025-03-03 08:00 UTC, 09:00 in Oslo; the follow-up is typed in local time.
+    let good = format!(
+        "assignment={assignment}&key={key}&outcome={lead}&follow_up_at=2025-03-04T10%3A00&note=Ring+etter+lunsj"
+    );
+    let (status, _, done) = app
+        .htmx(
+            &format!("/app/enrollments/{enrollment}/outcomes"),
+            &cookie,
+            &good,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.contains("class=\"registered\""), "{done}");
+    assert!(
+        done.contains("04.03.2025 10:00"),
+        "local time in the answer: {done}"
+    );
+    // The same form sent again (a double press) is the same registration, not a second.
+    let (status, _, again) = app
+        .htmx(
+            &format!("/app/enrollments/{enrollment}/outcomes"),
+            &cookie,
+            &good,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let history = app
+        .cube
+        .customer_history(
+            &app.world.manager,
+            cube_domain::ids::EnrollmentId::from_uuid(enrollment.parse().expect("id")),
+        )
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1, "registered once");
+    assert_eq!(
+        history[0].follow_up().and_then(|f| f.owner),
+        Some(app.world.sellers[0].id),
+        "personal"
+    );
+    assert_eq!(
+        history[0].follow_up().map(|f| f.due),
+        Some(time::macros::datetime!(2025-03-04 09:00 UTC))
+    );
+
+    // My Work lists the personal follow-up of tomorrow under the coming week, by name.
+    let (status, _, my_work) = app.get("/app/my-work", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let coming = &my_work[my_work.find("id=\"coming\"").expect("coming")..];
+    assert!(coming.contains("04.03.2025 10:00"), "{coming}");
+    assert!(
+        coming.contains(&format!("/app/enrollments/{enrollment}/take")),
+        "{coming}"
+    );
+
+    // The next customer, released: back in the pool.
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &cookie, "")
+        .await;
+    let second = attribute(&item, "id=\"release\"", "hx-post").to_owned();
+    assert_ne!(second, format!("/app/enrollments/{enrollment}/release"));
+    let (status, _, released) = app.htmx(&second, &cookie, "").await;
+    assert_eq!(status, StatusCode::OK, "{released}");
+    assert!(released.contains("frigitt"), "{released}");
+}
+
+#[tokio::test]
+async fn a_client_user_works_nothing_and_the_workspace_is_not_there_for_them() {
+    let app = app().await;
+    let cookie = app.session(&app.world.client_user).await;
+    let (status, _, home) = app.get("/app", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!home.contains("class=\"assignment\""), "{home}");
+    let path = format!("/app/assignments/{}", app.world.assignment.id().as_uuid());
+    let (status, _, page) = app.get(&path, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+    let (status, _, _) = app.htmx(&format!("{path}/next"), &cookie, "").await;
+    assert!(
+        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn the_language_is_the_cookie_then_the_browser_and_never_an_open_redirect() {
+    let app = app().await;
+    let cookie = app.session(&app.world.sellers[0]).await;
+    let (status, response, _) = app.get("/app/lang/en?back=/app/my-work", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&response, "location"), "/app/my-work");
+    assert!(header_of(&response, "set-cookie").starts_with("cube_lang=en;"));
+    let (_, response, _) = app
+        .get("/app/lang/en?back=https://evil.example", None)
+        .await;
+    assert_eq!(header_of(&response, "location"), "/app");
+    let (status, _, _) = app.get("/app/lang/xx", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, _, english) = app
+        .get("/app/my-work", Some(&format!("{cookie}; cube_lang=en")))
+        .await;
+    assert!(english.contains("<h1>My Work</h1>"), "{english}");
+    let request = Request::get("/app/my-work")
+        .header(header::COOKIE, &cookie)
+        .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+        .body(Body::empty())
+        .expect("request");
+    let (_, _, browser) = app.send(request).await;
+    assert!(browser.contains("<html lang=\"en\">"));
+    let (_, _, norsk) = app.get("/app/my-work", Some(&cookie)).await;
+    assert!(norsk.contains("<h1>Mitt Arbeid</h1>"), "{norsk}");
+}
