@@ -75,6 +75,15 @@ impl Lang {
         m.text(self)
     }
 
+    /// A decimal as this language writes it: a comma in bokmål, a point in English.
+    pub fn number(self, value: impl std::fmt::Display) -> String {
+        let text = value.to_string();
+        match self {
+            Lang::Nb => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
     /// What to say for an error of `kind`, before its detail.
     pub fn error(self, kind: ErrorKind) -> &'static str {
         self.t(match kind {
@@ -160,6 +169,42 @@ pub enum M {
     ErrUnavailable,
     ErrInternal,
     Skip,
+    Reports,
+    NoReports,
+    From,
+    To,
+    Show,
+    Activity,
+    Conclusions,
+    Hitrate,
+    ProgressRate,
+    Meetings,
+    ProductsSold,
+    SalesValue,
+    Events,
+    Share,
+    CustomerStatus,
+    Customers,
+    Utilization,
+    AttemptsZero,
+    AttemptsOne,
+    AttemptsMore,
+    ReservedNow,
+    Sales,
+    Units,
+    Value,
+    Downloads,
+    DownloadOutcomes,
+    DownloadSales,
+    DownloadStatus,
+    Total,
+    SplitYes,
+    SplitNo,
+    SplitExcluded,
+    SplitOther,
+    SplitAttempts,
+    WindowInvalid,
+    NoData,
 }
 
 impl M {
@@ -259,6 +304,48 @@ impl M {
             ),
             M::ErrInternal => ("Noe gikk galt hos oss", "Something went wrong on our side"),
             M::Skip => ("Hopp til innholdet", "Skip to the content"),
+            M::Reports => ("Rapporter", "Reports"),
+            M::NoReports => (
+                "Du har ingen oppdrag å se rapporter for.",
+                "You have no assignments to see reports of.",
+            ),
+            M::From => ("Fra", "From"),
+            M::To => ("Til og med", "To (inclusive)"),
+            M::Show => ("Vis", "Show"),
+            M::Activity => ("Aktivitet og resultater", "Activity and results"),
+            M::Conclusions => ("Konklusjoner", "Conclusions"),
+            M::Hitrate => ("Treffprosent", "Hit rate"),
+            M::ProgressRate => ("Fremdriftsrate", "Progress rate"),
+            M::Meetings => ("Møter", "Meetings"),
+            M::ProductsSold => ("Solgte enheter", "Units sold"),
+            M::SalesValue => ("Salgsverdi", "Sales value"),
+            M::Events => ("Antall", "Count"),
+            M::Share => ("Andel", "Share"),
+            M::CustomerStatus => ("Kundestatus nå", "Customer status now"),
+            M::Customers => ("Kunder", "Customers"),
+            M::Utilization => ("Utnyttelse", "Utilization"),
+            M::AttemptsZero => ("Ikke forsøkt", "Not attempted"),
+            M::AttemptsOne => ("Forsøkt én gang", "Attempted once"),
+            M::AttemptsMore => ("Forsøkt to ganger eller mer", "Attempted twice or more"),
+            M::ReservedNow => ("Reservert av selgere nå", "Reserved by sellers now"),
+            M::Sales => ("Salg", "Sales"),
+            M::Units => ("Enheter", "Units"),
+            M::Value => ("Verdi", "Value"),
+            M::Downloads => ("Last ned", "Download"),
+            M::DownloadOutcomes => ("Utfallene (Excel)", "The outcomes (Excel)"),
+            M::DownloadSales => ("Solgte produkter (Excel)", "Products sold (Excel)"),
+            M::DownloadStatus => ("Kundestatus (CSV)", "Customer status (CSV)"),
+            M::Total => ("Totalt", "Total"),
+            M::SplitYes => ("Ja", "Yes"),
+            M::SplitNo => ("Nei", "No"),
+            M::SplitExcluded => ("Ekskludert", "Excluded"),
+            M::SplitOther => ("Annet", "Other"),
+            M::SplitAttempts => ("Forsøk", "Attempts"),
+            M::WindowInvalid => (
+                "Datoene må være på formen 2026-12-01, og «til og med» kan ikke være før «fra».",
+                "The dates must look like 2026-12-01, and «to» cannot be before «from».",
+            ),
+            M::NoData => ("Ingen data i perioden.", "No data in the period."),
         };
         match lang {
             Lang::Nb => nb,

@@ -20,9 +20,11 @@
 #![warn(missing_docs)]
 
 pub mod assets;
+pub mod charts;
 pub mod forms;
 pub mod i18n;
 mod pages;
+mod reports;
 pub mod security;
 pub mod session;
 mod views;
@@ -65,6 +67,8 @@ pub fn router(state: WebState) -> Router {
         .route("/app/enrollments/{id}/outcomes", post(pages::register))
         .route("/app/enrollments/{id}/release", post(pages::release))
         .route("/app/enrollments/{id}/take", post(pages::take))
+        .route("/app/reports", get(reports::index))
+        .route("/app/reports/{id}", get(reports::assignment))
         .route("/app/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn(security::headers))

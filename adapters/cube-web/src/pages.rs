@@ -37,15 +37,6 @@ const MEETING_SLOTS: usize = 40;
 
 type PageResult = Result<Response, WebError>;
 
-fn chrome(viewer: &Viewer, title: &str, path: &str) -> Chrome {
-    Chrome {
-        lang: viewer.lang,
-        title: title.to_owned(),
-        user: Some(viewer.user.name.to_string()),
-        path: path.to_owned(),
-    }
-}
-
 fn id_of(raw: &str) -> Option<uuid::Uuid> {
     raw.parse().ok()
 }
@@ -71,6 +62,7 @@ pub async fn login(PageLang(lang): PageLang) -> Response {
         title: lang.t(M::LogIn).to_owned(),
         user: None,
         path: "/app/login".to_owned(),
+        works: false,
     };
     html(StatusCode::OK, &LoginPage { page })
 }
@@ -132,7 +124,7 @@ pub async fn home(State(state): State<WebState>, viewer: Viewer) -> PageResult {
             text: a.name().to_string(),
         })
         .collect();
-    let page = chrome(&viewer, viewer.lang.t(M::Assignments), "/app");
+    let page = Chrome::of(&viewer, viewer.lang.t(M::Assignments), "/app");
     Ok(html(
         StatusCode::OK,
         &HomePage {
@@ -168,7 +160,7 @@ pub async fn workspace(
     Ok(html(
         StatusCode::OK,
         &WorkspacePage {
-            page: chrome(&viewer, &name, &path),
+            page: Chrome::of(&viewer, &name, &path),
             assignment_id: id.to_string(),
             name,
             resume: resume.resume.is_some(),
@@ -199,7 +191,7 @@ pub async fn next_customer(
         None => Ok(html(
             StatusCode::OK,
             &WorkEmptyView {
-                page: chrome(&viewer, "", ""),
+                page: Chrome::of(&viewer, "", ""),
                 assignment_id: id.as_uuid().to_string(),
             },
         )),
@@ -378,7 +370,7 @@ async fn work_item(
         })
         .collect();
     let view = WorkItemView {
-        page: chrome(viewer, "", ""),
+        page: Chrome::of(viewer, "", ""),
         assignment_id: overview.assignment.id().as_uuid().to_string(),
         enrollment_id: item.enrollment.id().as_uuid().to_string(),
         customer_name: item.customer.details().name.to_string(),
@@ -540,7 +532,7 @@ pub async fn register(
     Ok(html(
         StatusCode::OK,
         &WorkDoneView {
-            page: chrome(&viewer, "", ""),
+            page: Chrome::of(&viewer, "", ""),
             assignment_id: assignment.as_uuid().to_string(),
             message,
         },
@@ -562,7 +554,7 @@ pub async fn release(
     Ok(html(
         StatusCode::OK,
         &WorkDoneView {
-            page: chrome(&viewer, "", ""),
+            page: Chrome::of(&viewer, "", ""),
             assignment_id: released.assignment().as_uuid().to_string(),
             message: viewer.lang.t(M::Released).to_owned(),
         },
@@ -644,7 +636,7 @@ pub async fn my_work(State(state): State<WebState>, viewer: Viewer) -> PageResul
     Ok(html(
         StatusCode::OK,
         &MyWorkPage {
-            page: chrome(&viewer, lang.t(M::MyWork), "/app/my-work"),
+            page: Chrome::of(&viewer, lang.t(M::MyWork), "/app/my-work"),
             sections,
         },
     ))

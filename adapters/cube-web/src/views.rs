@@ -18,9 +18,23 @@ pub struct Chrome {
     pub user: Option<String>,
     /// The page's own path, for the language links to come back to.
     pub path: String,
+    /// Whether the user works assignments (the seller's links are shown): everyone but a
+    /// client user. The use cases decide what each may do; this only picks the links.
+    pub works: bool,
 }
 
 impl Chrome {
+    /// The chrome of a page `viewer` looks at.
+    pub fn of(viewer: &crate::session::Viewer, title: &str, path: &str) -> Self {
+        Chrome {
+            lang: viewer.lang,
+            title: title.to_owned(),
+            user: Some(viewer.user.name.to_string()),
+            path: path.to_owned(),
+            works: !matches!(viewer.user.role, cube_domain::access::Role::Client { .. }),
+        }
+    }
+
     /// The message `m` in the page's language.
     pub fn t(&self, m: M) -> &'static str {
         self.lang.t(m)
@@ -218,6 +232,7 @@ fn bare(lang: Lang, title: &str) -> Chrome {
         title: title.to_owned(),
         user: None,
         path: "/app".to_owned(),
+        works: false,
     }
 }
 

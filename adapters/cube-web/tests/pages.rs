@@ -386,3 +386,95 @@ async fn the_language_is_the_cookie_then_the_browser_and_never_an_open_redirect(
     let (_, _, norsk) = app.get("/app/my-work", Some(&cookie)).await;
     assert!(norsk.contains("<h1>Mitt Arbeid</h1>"), "{norsk}");
 }
+
+#[tokio::test]
+async fn a_client_reads_the_reports_of_their_assignment_with_charts_and_downloads() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    let client = app.session(&app.world.client_user).await;
+    let assignment = app.world.assignment.id().as_uuid();
+
+    // One No answer today, so the outcome report has a row.
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &seller, "")
+        .await;
+    let enrollment = attribute(&item, "id=\"release\"", "hx-post")
+        .trim_start_matches("/app/enrollments/")
+        .trim_end_matches("/release")
+        .to_owned();
+    let no_answer = attribute(&item, "data-outcome=\"no-answer\"", "value").to_owned();
+    let form = format!("assignment={assignment}&outcome={no_answer}");
+    let (status, _, done) = app
+        .htmx(
+            &format!("/app/enrollments/{enrollment}/outcomes"),
+            &seller,
+            &form,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+
+    let (status, _, index) = app.get("/app/reports", Some(&client)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        index.contains(&format!("href=\"/app/reports/{assignment}\"")),
+        "{index}"
+    );
+    assert!(
+        !index.contains("id=\"nav-my-work\""),
+        "a client gets no seller links"
+    );
+
+    let (status, _, page) = app
+        .get(&format!("/app/reports/{assignment}"), Some(&client))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for section in [
+        "report-activity",
+        "report-status",
+        "report-outcomes",
+        "report-downloads",
+    ] {
+        assert!(
+            page.contains(&format!("id=\"{section}\"")),
+            "{section} in {page}"
+        );
+    }
+    let outcomes = &page[page.find("id=\"report-outcomes\"").expect("outcomes")..];
+    assert!(outcomes.contains("No answer"), "{outcomes}");
+    assert!(outcomes.contains("<svg class=\"chart\""), "{outcomes}");
+    let download = &page[page.find("outcome-events/export").expect("download")..];
+    let href = download[..download.find('"').expect("end of href")].replace("&#38;", "&amp;");
+    assert_eq!(
+        href, "outcome-events/export?format=xlsx&amp;from=2025-03-03&amp;to=2025-03-04",
+        "today, local"
+    );
+
+    let (_, _, reversed) = app
+        .get(
+            &format!("/app/reports/{assignment}?from=2025-03-05&to=2025-03-01"),
+            Some(&client),
+        )
+        .await;
+    assert!(reversed.contains("class=\"problem\""), "{reversed}");
+    let (_, _, garbage) = app
+        .get(
+            &format!("/app/reports/{assignment}?from=yesterday"),
+            Some(&client),
+        )
+        .await;
+    assert!(garbage.contains("class=\"problem\""), "{garbage}");
+
+    let (status, _, _) = app
+        .get(
+            &format!("/app/reports/{}", uuid_of_nothing()),
+            Some(&client),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app.get("/app/reports/not-an-id", Some(&client)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+fn uuid_of_nothing() -> String {
+    "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee".to_owned()
+}
