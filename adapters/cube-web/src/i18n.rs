@@ -205,6 +205,15 @@ pub enum M {
     SplitAttempts,
     WindowInvalid,
     NoData,
+    Wallboard,
+    WorkingNow,
+    LastHour,
+    Calls,
+    Limits,
+    Reached,
+    Updated,
+    NobodyLastHour,
+    Hours,
 }
 
 impl M {
@@ -346,6 +355,18 @@ impl M {
                 "The dates must look like 2026-12-01, and «to» cannot be before «from».",
             ),
             M::NoData => ("Ingen data i perioden.", "No data in the period."),
+            M::Wallboard => ("Tavle", "Wallboard"),
+            M::Hours => ("Timer", "Hours"),
+            M::WorkingNow => ("Jobber nå", "Working now"),
+            M::LastHour => ("Siste time", "The last hour"),
+            M::Calls => ("Samtaler", "Calls"),
+            M::Limits => ("Aktivitetsgrenser", "Activity limits"),
+            M::Reached => ("Nådd", "Reached"),
+            M::Updated => ("Oppdatert", "Updated"),
+            M::NobodyLastHour => (
+                "Ingen har registrert utfall den siste timen.",
+                "Nobody registered an outcome in the last hour.",
+            ),
         };
         match lang {
             Lang::Nb => nb,

@@ -28,6 +28,7 @@ mod reports;
 pub mod security;
 pub mod session;
 mod views;
+mod wallboard;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -69,6 +70,8 @@ pub fn router(state: WebState) -> Router {
         .route("/app/enrollments/{id}/take", post(pages::take))
         .route("/app/reports", get(reports::index))
         .route("/app/reports/{id}", get(reports::assignment))
+        .route("/app/wallboard/{id}", get(wallboard::page))
+        .route("/app/wallboard/{id}/board", get(wallboard::board))
         .route("/app/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn(security::headers))

@@ -478,3 +478,56 @@ async fn a_client_reads_the_reports_of_their_assignment_with_charts_and_download
 fn uuid_of_nothing() -> String {
     "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee".to_owned()
 }
+
+#[tokio::test]
+async fn the_wallboard_shows_the_last_hour_per_seller_and_refreshes_itself() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    let manager = app.session(&app.world.manager).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &seller, "")
+        .await;
+    let enrollment = attribute(&item, "id=\"release\"", "hx-post")
+        .trim_start_matches("/app/enrollments/")
+        .trim_end_matches("/release")
+        .to_owned();
+    let no_sale = attribute(&item, "data-outcome=\"no-sale\"", "value").to_owned();
+    let form = format!("assignment={assignment}&outcome={no_sale}");
+    app.htmx(
+        &format!("/app/enrollments/{enrollment}/outcomes"),
+        &seller,
+        &form,
+    )
+    .await;
+
+    let (status, _, page) = app
+        .get(&format!("/app/wallboard/{assignment}"), Some(&manager))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(&format!("hx-get=\"/app/wallboard/{assignment}/board\"")));
+    assert!(page.contains("hx-trigger=\"every 10s\""));
+    let sellers = &page[page.find("id=\"wallboard-sellers\"").expect("sellers")..];
+    assert!(
+        sellers.contains(app.world.sellers[0].name.as_str()),
+        "{sellers}"
+    );
+    let (status, _, board) = app
+        .get(
+            &format!("/app/wallboard/{assignment}/board"),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!board.contains("<html"), "a partial");
+    assert!(board.contains(app.world.sellers[0].name.as_str()));
+
+    let (status, _, _) = app
+        .get(&format!("/app/wallboard/{assignment}"), Some(&seller))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a seller reads only their own figures"
+    );
+}

@@ -98,6 +98,36 @@ impl Window {
     }
 }
 
+/// How recently a seller must have registered an outcome to count as working now on the
+/// wallboard.
+pub const WALLBOARD_NOW: Duration = Duration::minutes(15);
+
+/// An assignment's wallboard ([`Cube::wallboard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wallboard {
+    /// When it was read (the cube's clock).
+    pub at: OffsetDateTime,
+    /// Everyone's outcomes in the last hour.
+    pub last_hour: ActivitySummary,
+    /// The sellers who registered in the last hour, busiest first.
+    pub sellers: Vec<WallboardSeller>,
+    /// The activity limits to date (empty for a user who may not read them).
+    pub limits: Vec<LimitProgress>,
+}
+
+/// One seller on the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WallboardSeller {
+    /// The seller.
+    pub user: UserId,
+    /// Their name.
+    pub name: String,
+    /// Whether they registered an outcome in the last [`WALLBOARD_NOW`].
+    pub working_now: bool,
+    /// Their outcomes in the last hour.
+    pub last_hour: ActivitySummary,
+}
+
 /// The Activity and Performance report of one assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityReport {
@@ -433,6 +463,59 @@ impl Cube {
         Ok(uow
             .meetings_in_calendar(calendar.id, window.from, window.to)
             .await?)
+    }
+
+    /// The wallboard of an assignment at this moment: what happened in the last hour, in
+    /// total and per seller (busiest first; a seller who registered in the last
+    /// [`WALLBOARD_NOW`] counts as working now), and the activity limits to date. For whoever
+    /// may read its Performance report; the limits only for those who may read them.
+    pub async fn wallboard(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: AssignmentId,
+    ) -> AppResult<Wallboard> {
+        let who = who.into();
+        let (mut uow, assignment, now) = self.open_report(who, id, ReportKind::Performance).await?;
+        let hour = uow
+            .outcome_tally(&[id], now - Duration::hours(1), now + Duration::seconds(1))
+            .await?;
+        let recent = uow
+            .outcome_tally(&[id], now - WALLBOARD_NOW, now + Duration::seconds(1))
+            .await?;
+        let users = uow.users(assignment.organisation()).await?;
+        let working: BTreeSet<UserId> = recent.iter().filter_map(|r| r.user).collect();
+        let mut sellers: Vec<WallboardSeller> = reports::activity_per_user(&hour)
+            .into_iter()
+            .filter_map(|a| {
+                let user = a.user?;
+                let name = users
+                    .iter()
+                    .find(|u| u.id == user)
+                    .map_or_else(|| user.to_string(), |u| u.name.to_string());
+                Some(WallboardSeller {
+                    user,
+                    name,
+                    working_now: working.contains(&user),
+                    last_hour: a.summary,
+                })
+            })
+            .collect();
+        sellers.sort_by(|a, b| {
+            let cycles = |s: &WallboardSeller| s.last_hour.progress + s.last_hour.attempts;
+            cycles(b).cmp(&cycles(a)).then_with(|| a.name.cmp(&b.name))
+        });
+        drop(uow);
+        let limits = match self.limit_report(who, id).await {
+            Ok(limits) => limits,
+            Err(error) if error.kind() == crate::ErrorKind::Forbidden => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        Ok(Wallboard {
+            at: now,
+            last_hour: reports::activity(&hour),
+            sellers,
+            limits,
+        })
     }
 
     /// Progress towards each activity limit, all to date.
