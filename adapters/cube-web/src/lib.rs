@@ -21,12 +21,15 @@
 
 pub mod assets;
 pub mod charts;
+pub mod flow_form;
+pub mod flow_graph;
 pub mod forms;
 pub mod i18n;
 mod pages;
 mod reports;
 pub mod security;
 pub mod session;
+mod setup;
 mod views;
 mod wallboard;
 
@@ -70,6 +73,35 @@ pub fn router(state: WebState) -> Router {
         .route("/app/enrollments/{id}/take", post(pages::take))
         .route("/app/reports", get(reports::index))
         .route("/app/reports/{id}", get(reports::assignment))
+        .route("/app/setup", get(setup::index))
+        .route(
+            "/app/setup/owners/{owner}/flows",
+            get(setup::flows).post(setup::create_flow),
+        )
+        .route(
+            "/app/setup/owners/{owner}/products",
+            get(setup::products).post(setup::create_product),
+        )
+        .route(
+            "/app/setup/owners/{owner}/assignments/new",
+            get(setup::new_assignment),
+        )
+        .route(
+            "/app/setup/owners/{owner}/assignments",
+            post(setup::create_assignment),
+        )
+        .route(
+            "/app/setup/flows/{flow}",
+            get(setup::flow).post(setup::edit_flow),
+        )
+        .route(
+            "/app/setup/assignments/{id}",
+            get(setup::assignment).post(setup::save_assignment),
+        )
+        .route(
+            "/app/setup/products/{id}/active",
+            post(setup::product_active),
+        )
         .route("/app/wallboard/{id}", get(wallboard::page))
         .route("/app/wallboard/{id}/board", get(wallboard::board))
         .route("/app/assets/{name}", get(assets::serve))

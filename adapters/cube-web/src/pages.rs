@@ -63,6 +63,7 @@ pub async fn login(PageLang(lang): PageLang) -> Response {
         user: None,
         path: "/app/login".to_owned(),
         works: false,
+        manages: false,
     };
     html(StatusCode::OK, &LoginPage { page })
 }

@@ -21,6 +21,8 @@ pub struct Chrome {
     /// Whether the user works assignments (the seller's links are shown): everyone but a
     /// client user. The use cases decide what each may do; this only picks the links.
     pub works: bool,
+    /// Whether the user sets things up (admins and managers): the set-up link is shown.
+    pub manages: bool,
 }
 
 impl Chrome {
@@ -32,6 +34,10 @@ impl Chrome {
             user: Some(viewer.user.name.to_string()),
             path: path.to_owned(),
             works: !matches!(viewer.user.role, cube_domain::access::Role::Client { .. }),
+            manages: matches!(
+                viewer.user.role,
+                cube_domain::access::Role::Admin | cube_domain::access::Role::Manager { .. }
+            ),
         }
     }
 
@@ -233,6 +239,7 @@ fn bare(lang: Lang, title: &str) -> Chrome {
         user: None,
         path: "/app".to_owned(),
         works: false,
+        manages: false,
     }
 }
 

@@ -531,3 +531,243 @@ async fn the_wallboard_shows_the_last_hour_per_seller_and_refreshes_itself() {
         "a seller reads only their own figures"
     );
 }
+
+/// The form fields of the first `<form id="…">` in `html`, as the browser would post them:
+/// text inputs and hidden fields with their values, checked boxes, selected options.
+fn form_fields(html: &str, form_id: &str) -> Vec<(String, String)> {
+    let start = html.find(&format!("<form id=\"{form_id}\"")).expect("form");
+    let end = start + html[start..].find("</form>").expect("form end");
+    let form = &html[start..end];
+    let value_of = |tag: &str, name: &str| -> Option<String> {
+        let key = format!("{name}=\"");
+        let from = tag.find(&key)? + key.len();
+        Some(
+            tag[from..from + tag[from..].find('"')?]
+                .replace("&#38;", "&")
+                .replace("&amp;", "&"),
+        )
+    };
+    let mut fields = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        if tag.starts_with("<input") {
+            if let Some(name) = value_of(tag, "name") {
+                let kind = value_of(tag, "type").unwrap_or_else(|| "text".into());
+                let checked = tag.contains(" checked");
+                match kind.as_str() {
+                    "checkbox" | "radio" if !checked => {}
+                    "checkbox" | "radio" => {
+                        fields.push((name, value_of(tag, "value").unwrap_or_else(|| "on".into())))
+                    }
+                    _ => fields.push((name, value_of(tag, "value").unwrap_or_default())),
+                }
+            }
+        } else if tag.starts_with("<select") {
+            let name = value_of(tag, "name").expect("select name");
+            let body_end = rest.find("</select>").expect("select end");
+            let body = &rest[..body_end];
+            let chosen = body
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .or_else(|| body.split("<option").nth(1))
+                .and_then(|o| value_of(o, "value"))
+                .unwrap_or_default();
+            fields.push((name, chosen));
+        }
+        rest = &rest[1..];
+    }
+    fields
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn an_admin_builds_a_flow_fixes_its_problem_publishes_it_and_starts_an_assignment() {
+    let app = app().await;
+    let admin = app.session(&app.world.admin).await;
+    let owner = app.world.data_owner.id().as_uuid();
+
+    let (status, _, index) = app.get("/app/setup", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{index}");
+    assert!(index.contains(&format!("/app/setup/owners/{owner}/flows")));
+
+    let (status, response, _) = app
+        .htmx(
+            &format!("/app/setup/owners/{owner}/flows"),
+            &admin,
+            "name=Vinter&template=sales",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let editor_path = header_of(&response, "hx-redirect").to_owned();
+    assert!(
+        editor_path.starts_with("/app/setup/flows/"),
+        "{editor_path}"
+    );
+    let (status, _, page) = app.get(&editor_path, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<svg class=\"flow-graph\""));
+    assert!(
+        !page.contains("class=\"field-problem\""),
+        "the template is valid"
+    );
+
+    // The error: the Sale outcome may no longer be chosen from any state.
+    let mut fields = form_fields(&page, "flow-form");
+    let sale = fields
+        .iter()
+        .find(|(k, v)| k.ends_with(".name") && k.starts_with("outcome.") && v == "Sale")
+        .map(|(k, _)| k.trim_end_matches(".name").to_owned())
+        .expect("the Sale outcome");
+    let from_key = format!("{sale}.from");
+    let kept: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| *k == from_key)
+        .cloned()
+        .collect();
+    fields.retain(|(k, _)| *k != from_key);
+    fields.push(("action".into(), "publish".into()));
+    let (status, _, editor) = app.htmx(&editor_path, &admin, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{editor}");
+    let row = &editor[editor
+        .find(&format!(
+            "id=\"outcome-{}\"",
+            sale.trim_start_matches("outcome.")
+        ))
+        .expect("sale row")..];
+    let row = &row[..row.find("</fieldset>").expect("row end")];
+    assert!(
+        row.contains("class=\"field-problem\""),
+        "the problem is next to the outcome: {row}"
+    );
+    assert!(row.contains("kan ikke velges fra noen tilstand"), "{row}");
+    assert!(!editor.contains("Publisert som versjon"), "not published");
+
+    // Fixed: published as version 1, with a way to start an assignment.
+    fields.retain(|(k, _)| k != "action");
+    fields.extend(kept);
+    fields.push(("action".into(), "publish".into()));
+    let (status, _, published) = app.htmx(&editor_path, &admin, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert!(
+        published.contains("Publisert som versjon 1."),
+        "{published}"
+    );
+    let start = attribute(&published, "id=\"start-assignment\"", "href").replace("&#38;", "&");
+    let (status, _, new_page) = app.get(&start.replace('|', "%7C"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{new_page}");
+    let mut fields = form_fields(&new_page, "new-assignment");
+    fields.retain(|(k, _)| k != "name");
+    fields.push(("name".into(), "Vinterkampanje".into()));
+    let (status, response, body) = app
+        .htmx(
+            &format!("/app/setup/owners/{owner}/assignments"),
+            &admin,
+            &encode(&fields),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let setup_path = header_of(&response, "hx-redirect").to_owned();
+
+    // Its set-up: offer the first product, keep a 20-minute reservation.
+    let (status, _, setup) = app.get(&setup_path, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let mut fields = form_fields(&setup, "assignment-form");
+    fields.push((
+        "product".into(),
+        app.world.products[0].id().as_uuid().to_string(),
+    ));
+    fields.retain(|(k, _)| k != "lease");
+    fields.push(("lease".into(), "20".into()));
+    let (status, _, saved) = app.htmx(&setup_path, &admin, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(
+        saved.contains("Utkastet er lagret.") || saved.contains("class=\"registered\""),
+        "{saved}"
+    );
+    let id = cube_domain::ids::AssignmentId::from_uuid(
+        setup_path
+            .trim_start_matches("/app/setup/assignments/")
+            .parse()
+            .expect("id"),
+    );
+    let stored = app
+        .cube
+        .assignment_setup(&app.world.admin, id)
+        .await
+        .expect("setup");
+    assert_eq!(stored.lease, time::Duration::minutes(20));
+    assert!(
+        stored
+            .products
+            .available
+            .contains(&app.world.products[0].id())
+    );
+    let (_, _, bad) = app
+        .htmx(
+            &setup_path,
+            &admin,
+            &encode(&[
+                ("lease".into(), "soon".into()),
+                ("retry".into(), "5".into()),
+            ]),
+        )
+        .await;
+    assert!(bad.contains("not a whole number of minutes"), "{bad}");
+}
+
+#[tokio::test]
+async fn set_up_pages_are_not_there_for_sellers_and_clients() {
+    let app = app().await;
+    let owner = app.world.data_owner.id().as_uuid();
+    let assignment = app.world.assignment.id().as_uuid();
+    for user in [&app.world.client_user, &app.world.sellers[0]] {
+        let cookie = app.session(user).await;
+        for path in [
+            "/app/setup".to_owned(),
+            format!("/app/setup/owners/{owner}/flows"),
+            format!("/app/setup/owners/{owner}/products"),
+            format!("/app/setup/owners/{owner}/assignments/new"),
+            format!("/app/setup/assignments/{assignment}"),
+            format!("/app/setup/flows/{}", app.world.sales_flow.id().as_uuid()),
+        ] {
+            let (status, _, body) = app.get(&path, Some(&cookie)).await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{path} for {}: {body}",
+                user.name
+            );
+        }
+        let (status, _, _) = app
+            .htmx(
+                &format!("/app/setup/owners/{owner}/flows"),
+                &cookie,
+                "name=X&template=sales",
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

@@ -209,6 +209,37 @@ pub enum FlowProblem {
     Unreachable(String),
 }
 
+/// The part of a flow draft a [`FlowProblem`] is about: where an editor shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemPlace<'a> {
+    /// The flow's initial state (or the flow as a whole: no states at all).
+    Initial,
+    /// The state with this name.
+    State(&'a str),
+    /// The outcome with this name.
+    Outcome(&'a str),
+}
+
+impl FlowProblem {
+    /// Where the problem is: next to which field an editor shows it.
+    pub fn place(&self) -> ProblemPlace<'_> {
+        match self {
+            FlowProblem::NoStates
+            | FlowProblem::UnknownInitialState
+            | FlowProblem::InitialNotAvailable(_) => ProblemPlace::Initial,
+            FlowProblem::DuplicateState(name) | FlowProblem::Unreachable(name) => {
+                ProblemPlace::State(name)
+            }
+            FlowProblem::DuplicateOutcome(name)
+            | FlowProblem::UnknownFromState(name)
+            | FlowProblem::NoFromStates(name)
+            | FlowProblem::UnknownTarget(name)
+            | FlowProblem::AttemptWithEffects(name)
+            | FlowProblem::NoAnswerWithFollowUp(name) => ProblemPlace::Outcome(name),
+        }
+    }
+}
+
 /// Why a flow operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FlowError {
@@ -466,5 +497,31 @@ impl<'de> Deserialize<'de> for PublishedFlow {
         }
         let stored = Stored::deserialize(deserializer)?;
         stored.draft.publish().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod problem_place_tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_names_the_part_of_the_draft_it_is_about() {
+        assert_eq!(FlowProblem::NoStates.place(), ProblemPlace::Initial);
+        assert_eq!(
+            FlowProblem::InitialNotAvailable("Lead".into()).place(),
+            ProblemPlace::Initial
+        );
+        assert_eq!(
+            FlowProblem::Unreachable("Offer".into()).place(),
+            ProblemPlace::State("Offer")
+        );
+        assert_eq!(
+            FlowProblem::NoFromStates("Sale".into()).place(),
+            ProblemPlace::Outcome("Sale")
+        );
+        assert_eq!(
+            FlowProblem::NoAnswerWithFollowUp("No answer".into()).place(),
+            ProblemPlace::Outcome("No answer")
+        );
     }
 }

@@ -53,6 +53,21 @@ impl Cube {
         self.editable_draft(uow.as_mut(), &user, flow_id).await
     }
 
+    /// The data owner's flow drafts (new flows not yet published, and next versions being
+    /// edited), by name.
+    pub async fn flow_drafts(
+        &self,
+        who: impl Into<Acting<'_>>,
+        owner_id: DataOwnerId,
+    ) -> AppResult<Vec<FlowDraft>> {
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
+        let mut drafts = uow.flow_drafts(owner.id()).await?;
+        drafts.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(drafts)
+    }
+
     /// One published (frozen) version of a flow of a data owner the user may set up.
     pub async fn published_flow(
         &self,
