@@ -477,3 +477,54 @@ async fn a_write_based_on_an_old_revision_is_refused_and_writes_nothing() {
     );
     assert_eq!(h.cube.data_owner(first, owner_id).await, Ok(changed));
 }
+
+#[tokio::test]
+async fn flow_drafts_lists_the_owners_drafts_by_name_to_those_who_set_it_up() {
+    let h = Harness::new(1).await;
+    let owner = h.world.data_owner.id();
+    let manager = h.world.manager.id;
+    let b = h
+        .cube
+        .create_flow(manager, owner, sales_content("B winter"))
+        .await
+        .expect("b");
+    let a = h
+        .cube
+        .create_flow(manager, owner, sales_content("A autumn"))
+        .await
+        .expect("a");
+    let listed: Vec<_> = h
+        .cube
+        .flow_drafts(manager, owner)
+        .await
+        .expect("drafts")
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert!(listed.contains(&a.id) && listed.contains(&b.id));
+    let a_at = listed.iter().position(|id| *id == a.id);
+    let b_at = listed.iter().position(|id| *id == b.id);
+    assert!(a_at < b_at, "by name");
+    // Publishing ends a draft.
+    h.cube.publish_flow(manager, a.id).await.expect("published");
+    let after = h.cube.flow_drafts(manager, owner).await.expect("drafts");
+    assert!(after.iter().all(|d| d.id != a.id));
+
+    assert!(
+        h.cube
+            .flow_drafts(h.world.sellers[0].id, owner)
+            .await
+            .is_err()
+    );
+    assert!(
+        h.cube
+            .flow_drafts(h.world.client_user.id, owner)
+            .await
+            .is_err()
+    );
+    let stranger = stranger(&h).await;
+    assert!(matches!(
+        h.cube.flow_drafts(stranger.admin, owner).await,
+        Err(AppError::NotFound(_))
+    ));
+}
