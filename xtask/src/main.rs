@@ -5,8 +5,9 @@
 //!
 //! Subcommands:
 //! - `test [-- ARGS]`: the whole gate (fmt, clippy, walls, PostgreSQL, tests, doc tests,
-//!   the OpenAPI check).
+//!   the OpenAPI check, the browser tests).
 //! - `api-fuzz`: the OpenAPI document checked by schemathesis against the running server.
+//! - `browser`: the web pages under `/app` driven in Chromium (`tests/browser/`).
 //! - `bench [NAME]`: the benchmarks whose figures go into `docs/performance.md`.
 //! - `load [FLAGS]`: simulated sellers against one or two server processes.
 //! - `walls`: the architecture rules between workspace crates.
@@ -14,6 +15,7 @@
 
 mod api_fuzz;
 mod bench;
+mod browser;
 mod load;
 mod postgres;
 mod test;
@@ -29,10 +31,12 @@ usage: cargo xtask <command>
 
 commands:
   test [-- ARGS]   the whole gate: fmt, clippy, walls, PostgreSQL, tests, doc tests and,
-                   without a package selection, api-fuzz; ARGS go to `cargo nextest run`
-                   (e.g. `-- -p cube-domain`)
+                   without a package selection, api-fuzz and browser; ARGS go to
+                   `cargo nextest run` (e.g. `-- -p cube-domain`)
   api-fuzz         schemathesis (from PyPI, in target/api-fuzz/venv) against the running
                    server's OpenAPI document: no server errors, no responses off the schema
+  browser          the /app pages in Debian's Chromium (tests/browser/run.mjs): keyboard
+                   scenarios, axe-core, screenshots in target/screenshots/
   bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage and http take
                    `--store postgres|sqlite`, postgres the default and needing PostgreSQL;
                    http needs wrk)
@@ -99,6 +103,7 @@ fn dispatch(args: &[String]) -> Outcome {
         "bench" => bench::run(rest),
         "load" => load::run(rest),
         "api-fuzz" => api_fuzz::run(rest),
+        "browser" => browser::run(rest),
         "walls" => {
             no_arguments(command, rest)?;
             walls::run(&repo_root())

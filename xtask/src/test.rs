@@ -3,8 +3,9 @@
 //! Steps, in order, stopping at the first failure: fmt, clippy, walls, PostgreSQL, tests
 //! (nextest when installed, else `cargo test`), doc tests, and — when the whole workspace is
 //! tested — the published crates' checks (every example runs, `cargo doc` without a warning,
-//! `cargo package` offline: issue 20) and the OpenAPI check (`api-fuzz`). A throwaway PostgreSQL cluster
-//! started for the tests is stopped when the gate ends, whether it passed or not.
+//! `cargo package` offline: issue 20), the OpenAPI check (`api-fuzz`) and the web pages in a
+//! browser (`browser`). A throwaway PostgreSQL cluster started for the tests is stopped when
+//! the gate ends, whether it passed or not.
 
 use crate::{Failure, Outcome, cargo, postgres, run_step, walls};
 use std::process::Stdio;
@@ -67,6 +68,7 @@ pub fn run(args: &[String]) -> Outcome {
     if selection.is_empty() {
         published_crates()?;
         crate::api_fuzz::run(&[])?;
+        crate::browser::run(&[])?;
     }
     println!("==> all checks passed");
     Ok(())

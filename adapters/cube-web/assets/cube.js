@@ -141,6 +141,8 @@
       if (click("next")) event.preventDefault();
     } else if (event.key === "r") {
       if (click("release")) event.preventDefault();
+    } else if (event.key === "k") {
+      if (click("open-card")) event.preventDefault();
     } else if (form && /^[1-9]$/.test(event.key)) {
       var radio = form.querySelector('input[name=outcome][data-key="' + event.key + '"]');
       if (radio) {

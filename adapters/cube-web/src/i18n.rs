@@ -273,6 +273,9 @@ pub enum M {
     CatNo,
     CatExcluded,
     OutcomeKind,
+    Changes,
+    WholeCard,
+    SaveCard,
 }
 
 impl M {
@@ -329,8 +332,8 @@ impl M {
             ),
             M::Shortcuts => ("Hurtigtaster", "Shortcuts"),
             M::ShortcutsText => (
-                "n: neste kunde · 1–9: velg utfall · Enter: registrer · r: frigi · Esc: tilbake til knappene",
-                "n: next customer · 1–9: choose outcome · Enter: register · r: release · Esc: back to the buttons",
+                "n: neste kunde · 1–9: velg utfall · Enter: registrer · r: frigi · k: hele kundekortet · Esc: tilbake til knappene",
+                "n: next customer · 1–9: choose outcome · Enter: register · r: release · k: the whole card · Esc: back to the buttons",
             ),
             M::Personal => ("Personlige oppfølginger", "Personal follow-ups"),
             M::Shared => ("Felles oppfølginger", "Shared follow-ups"),
@@ -484,6 +487,9 @@ impl M {
             M::CatNo => ("Nei", "No"),
             M::CatExcluded => ("Ekskludert", "Excluded"),
             M::OutcomeKind => ("Type", "Kind"),
+            M::Changes => ("Endringer", "Changes"),
+            M::WholeCard => ("Hele kundekortet", "The whole card"),
+            M::SaveCard => ("Lagre kundekortet", "Save the card"),
 
             M::WorkingNow => ("Jobber nå", "Working now"),
             M::LastHour => ("Siste time", "The last hour"),

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod assets;
+mod card;
 pub mod charts;
 pub mod flow_form;
 pub mod flow_graph;
@@ -71,6 +72,10 @@ pub fn router(state: WebState) -> Router {
         .route("/app/enrollments/{id}/outcomes", post(pages::register))
         .route("/app/enrollments/{id}/release", post(pages::release))
         .route("/app/enrollments/{id}/take", post(pages::take))
+        .route(
+            "/app/enrollments/{id}/card",
+            get(card::show).post(card::save),
+        )
         .route("/app/reports", get(reports::index))
         .route("/app/reports/{id}", get(reports::assignment))
         .route("/app/setup", get(setup::index))

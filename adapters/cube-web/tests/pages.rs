@@ -771,3 +771,39 @@ async fn set_up_pages_are_not_there_for_sellers_and_clients() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_seller_opens_and_edits_the_card_of_the_customer_they_hold() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    let other = app.session(&app.world.sellers[1]).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &seller, "")
+        .await;
+    let card_path = attribute(&item, "id=\"open-card\"", "hx-get").to_owned();
+    let (status, response, card) = app.get(&card_path, Some(&seller)).await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert!(!header_of(&response, "content-security-policy").is_empty());
+    let mut fields = form_fields(&card, "card-form");
+    fields.retain(|(k, _)| k != "email");
+    fields.push(("email".into(), "ny@kunde.example.no".into()));
+    let (status, _, saved) = app.htmx(&card_path, &seller, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(saved.contains("value=\"ny@kunde.example.no\""), "{saved}");
+    assert!(
+        saved.contains("class=\"changes\"") && saved.contains("email"),
+        "{saved}"
+    );
+    // A bad e-mail is named and nothing is saved.
+    fields.retain(|(k, _)| k != "email");
+    fields.push(("email".into(), "not an address".into()));
+    let (status, _, refused) = app.htmx(&card_path, &seller, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    // Another seller does not hold the customer: not theirs to open.
+    let (status, _, _) = app.get(&card_path, Some(&other)).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+}

@@ -1,0 +1,196 @@
+//! The customer card in the seller's workspace (seed 000 item 7): every contact field and
+//! CRM value of the customer being worked, on demand, and the edit under the same
+//! validation as a manager's, with the changes recorded (who, when, which fields) shown
+//! below. Who may open it — a seller holding the customer or following it up — is the use
+//! case's rule.
+
+use crate::WebState;
+use crate::forms::Pairs;
+use crate::i18n::M;
+use crate::session::{Viewer, WebError};
+use crate::views::{Chrome, html};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::card::Card;
+use cube_app::customers::CustomerInput;
+use cube_domain::customer::Change;
+use cube_domain::ids::EnrollmentId;
+use std::collections::BTreeMap;
+
+#[derive(Template)]
+#[template(path = "card.html")]
+struct CardView {
+    page: Chrome,
+    enrollment_id: String,
+    name: String,
+    phones: String,
+    email: String,
+    address: String,
+    registry_number: String,
+    external_id: String,
+    fields: Vec<(String, String)>,
+    changes: Vec<String>,
+    message: String,
+}
+
+async fn view(
+    state: &WebState,
+    viewer: &Viewer,
+    enrollment: EnrollmentId,
+    card: Card,
+    message: String,
+) -> Result<Response, WebError> {
+    let zone = state
+        .cube
+        .time_zone_of(&viewer.user)
+        .await
+        .map_err(|e| WebError::app(e, viewer))?;
+    let details = card.customer.details();
+    let changes = card
+        .changes
+        .iter()
+        .rev()
+        .map(|change| {
+            let local = change.at.to_offset(zone.offset_at(change.at));
+            let what = match &change.what {
+                Change::Card { fields } => fields.join(", "),
+                other => format!("{other:?}"),
+            };
+            let who = if change.user == viewer.user.id {
+                viewer.user.name.to_string()
+            } else {
+                change.user.to_string()
+            };
+            format!(
+                "{:02}.{:02}.{} {:02}:{:02} · {who} · {what}",
+                local.day(),
+                u8::from(local.month()),
+                local.year(),
+                local.hour(),
+                local.minute()
+            )
+        })
+        .collect();
+    let card_view = CardView {
+        page: Chrome::of(viewer, "", ""),
+        enrollment_id: enrollment.as_uuid().to_string(),
+        name: details.name.to_string(),
+        phones: details
+            .phones
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        email: details
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
+        address: details.address.clone().unwrap_or_default(),
+        registry_number: details.registry_number.clone().unwrap_or_default(),
+        external_id: details.external_id.clone().unwrap_or_default(),
+        fields: card
+            .customer
+            .fields()
+            .iter()
+            .map(|(key, value)| (key.as_str().to_owned(), value.display()))
+            .collect(),
+        changes,
+        message,
+    };
+    Ok(html(StatusCode::OK, &card_view))
+}
+
+/// `GET /app/enrollments/{id}/card`: the card (a partial).
+pub async fn show(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let enrollment = EnrollmentId::from_uuid(
+        raw.parse()
+            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
+    );
+    let card = state
+        .cube
+        .customer_card(&viewer.user, enrollment)
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
+    view(&state, &viewer, enrollment, card, String::new()).await
+}
+
+/// `POST /app/enrollments/{id}/card`: saves the card (every field as posted; an emptied
+/// field is emptied).
+pub async fn save(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let enrollment = EnrollmentId::from_uuid(
+        raw.parse()
+            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
+    );
+    let input = input(&Pairs(pairs));
+    let card = state
+        .cube
+        .edit_customer_card(&viewer.user, enrollment, input)
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
+    let message = viewer.lang.t(M::Saved).to_owned();
+    view(&state, &viewer, enrollment, card, message).await
+}
+
+/// The posted card as the use case's input: phones separated by commas, CRM values as
+/// `fields.<key>`, empty optional fields as none.
+fn input(pairs: &Pairs) -> CustomerInput {
+    let optional = |key: &str| pairs.get(key).map(str::to_owned);
+    let mut fields = BTreeMap::new();
+    for (key, value) in &pairs.0 {
+        if let Some(field) = key.strip_prefix("fields.")
+            && !value.trim().is_empty()
+        {
+            fields.insert(field.to_owned(), value.trim().to_owned());
+        }
+    }
+    CustomerInput {
+        name: pairs.get("name").unwrap_or_default().to_owned(),
+        phones: pairs
+            .get("phones")
+            .unwrap_or_default()
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        email: optional("email"),
+        address: optional("address"),
+        registry_number: optional("registry_number"),
+        external_id: optional("external_id"),
+        fields,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_split_on_commas_and_empty_fields_are_none() {
+        let pairs = Pairs(vec![
+            ("name".into(), " Kari AS ".into()),
+            ("phones".into(), "12345678, +4798765432;".into()),
+            ("email".into(), "".into()),
+            ("fields.industry".into(), "Retail".into()),
+            ("fields.size".into(), " ".into()),
+        ]);
+        let input = input(&pairs);
+        assert_eq!(input.name, "Kari AS");
+        assert_eq!(input.phones, vec!["12345678", "+4798765432"]);
+        assert_eq!(input.email, None);
+        assert_eq!(input.fields.len(), 1);
+    }
+}
