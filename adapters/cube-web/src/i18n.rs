@@ -276,6 +276,9 @@ pub enum M {
     Changes,
     WholeCard,
     SaveCard,
+    Move,
+    NewTime,
+    DueToday,
 }
 
 impl M {
@@ -490,6 +493,9 @@ impl M {
             M::Changes => ("Endringer", "Changes"),
             M::WholeCard => ("Hele kundekortet", "The whole card"),
             M::SaveCard => ("Lagre kundekortet", "Save the card"),
+            M::Move => ("Flytt", "Move"),
+            M::NewTime => ("Ny tid", "New time"),
+            M::DueToday => ("Oppfølginger i dag", "Follow-ups today"),
 
             M::WorkingNow => ("Jobber nå", "Working now"),
             M::LastHour => ("Siste time", "The last hour"),

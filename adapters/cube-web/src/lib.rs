@@ -67,6 +67,11 @@ pub fn router(state: WebState) -> Router {
         .route("/app/login", get(pages::login))
         .route("/app/lang/{lang}", get(pages::language))
         .route("/app/my-work", get(pages::my_work))
+        .route("/app/my-work/panel", get(pages::my_work_panel))
+        .route(
+            "/app/enrollments/{id}/follow-up",
+            post(pages::move_follow_up),
+        )
         .route("/app/assignments/{id}", get(pages::workspace))
         .route("/app/assignments/{id}/next", post(pages::next_customer))
         .route("/app/enrollments/{id}/outcomes", post(pages::register))

@@ -7,8 +7,9 @@ use crate::forms::{self, Pairs};
 use crate::i18n::{LANG_COOKIE, Lang, M};
 use crate::session::{PageLang, Viewer, WebError};
 use crate::views::{
-    Choice, Chrome, FieldInput, HistoryLine, HomePage, Link, LoginPage, MyWorkPage, MyWorkRow,
-    MyWorkSection, OutcomeChoice, WorkDoneView, WorkEmptyView, WorkItemView, WorkspacePage, html,
+    Choice, Chrome, FieldInput, HistoryLine, HomePage, Link, LoginPage, MyWorkPage, MyWorkPanel,
+    MyWorkRow, MyWorkSection, OutcomeChoice, WorkDoneView, WorkEmptyView, WorkItemView,
+    WorkspacePage, html,
 };
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -530,14 +531,19 @@ pub async fn register(
             shown(follow_up.due, &zone)
         ));
     }
-    Ok(html(
+    let mut response = html(
         StatusCode::OK,
         &WorkDoneView {
             page: Chrome::of(&viewer, "", ""),
             assignment_id: assignment.as_uuid().to_string(),
             message,
         },
-    ))
+    );
+    // The side panel reloads: a follow-up may have been added or done.
+    response
+        .headers_mut()
+        .insert("hx-trigger", HeaderValue::from_static("registered"));
+    Ok(response)
 }
 
 /// Releases the customer (a partial).
@@ -585,20 +591,24 @@ pub async fn take(
     Ok(response)
 }
 
-/// My Work: personal and shared follow-ups due today (overdue first) and the coming week's.
-pub async fn my_work(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+/// My Work's lists: personal and shared follow-ups due today (overdue first) and the
+/// coming week's personal ones, with the customer's name where the seller may read it.
+async fn my_work_sections(
+    state: &WebState,
+    viewer: &Viewer,
+) -> Result<Vec<MyWorkSection>, WebError> {
     let lang = viewer.lang;
     let work = state
         .cube
         .my_work(&viewer.user)
         .await
-        .map_err(|e| WebError::app(e, &viewer))?;
-    let zone = zone_of(&state, &viewer).await?;
+        .map_err(|e| WebError::app(e, viewer))?;
+    let zone = zone_of(state, viewer).await?;
     let names: BTreeMap<AssignmentId, String> = state
         .cube
         .workable_assignments(&viewer.user)
         .await
-        .map_err(|e| WebError::app(e, &viewer))?
+        .map_err(|e| WebError::app(e, viewer))?
         .iter()
         .map(|a| (a.id(), a.name().to_string()))
         .collect();
@@ -622,7 +632,9 @@ pub async fn my_work(State(state): State<WebState>, viewer: Viewer) -> PageResul
             };
             rows.push(MyWorkRow {
                 due: shown(item.follow_up.due, &zone),
+                due_input: forms::local_input(item.follow_up.due, &zone),
                 overdue: item.overdue,
+                movable: item.follow_up.owner == Some(viewer.user.id),
                 assignment: names.get(&item.assignment).cloned().unwrap_or_default(),
                 customer,
                 enrollment_id: item.enrollment.as_uuid().to_string(),
@@ -634,13 +646,62 @@ pub async fn my_work(State(state): State<WebState>, viewer: Viewer) -> PageResul
             rows,
         });
     }
+    Ok(sections)
+}
+
+/// My Work: personal and shared follow-ups due today (overdue first) and the coming week's;
+/// a personal one can be moved to a new time without calling.
+pub async fn my_work(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    let sections = my_work_sections(&state, &viewer).await?;
     Ok(html(
         StatusCode::OK,
         &MyWorkPage {
-            page: Chrome::of(&viewer, lang.t(M::MyWork), "/app/my-work"),
+            page: Chrome::of(&viewer, viewer.lang.t(M::MyWork), "/app/my-work"),
             sections,
         },
     ))
+}
+
+/// The workspace's side panel (a partial): what is due today and overdue, refreshed after
+/// every registration.
+pub async fn my_work_panel(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    let mut sections = my_work_sections(&state, &viewer).await?;
+    sections.retain(|s| s.id != "coming");
+    Ok(html(
+        StatusCode::OK,
+        &MyWorkPanel {
+            page: Chrome::of(&viewer, "", ""),
+            sections,
+        },
+    ))
+}
+
+/// Moves a follow-up to the time posted (`due`, local), then shows My Work again.
+pub async fn move_follow_up(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let enrollment = EnrollmentId::from_uuid(id_of(&raw).ok_or_else(|| not_found(&viewer))?);
+    let pairs = Pairs(pairs);
+    let zone = zone_of(&state, &viewer).await?;
+    let due = forms::local_time(pairs.get("due").unwrap_or_default(), &zone).map_err(|e| {
+        WebError::Form {
+            detail: e.0,
+            lang: viewer.lang,
+        }
+    })?;
+    state
+        .cube
+        .move_follow_up(&viewer.user, enrollment, due, None)
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert("hx-redirect", HeaderValue::from_static("/app/my-work"));
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -190,6 +190,14 @@ pub struct MyWorkPage {
     pub sections: Vec<MyWorkSection>,
 }
 
+/// My Work's due and overdue lists, as the workspace's side panel.
+#[derive(Template)]
+#[template(path = "my_work_panel.html")]
+pub struct MyWorkPanel {
+    pub page: Chrome,
+    pub sections: Vec<MyWorkSection>,
+}
+
 /// A list of My Work.
 #[derive(Debug, Clone)]
 pub struct MyWorkSection {
@@ -202,7 +210,11 @@ pub struct MyWorkSection {
 #[derive(Debug, Clone)]
 pub struct MyWorkRow {
     pub due: String,
+    /// The due time as a `datetime-local` input shows it.
+    pub due_input: String,
     pub overdue: bool,
+    /// The viewer's own personal follow-up: they may move it.
+    pub movable: bool,
     pub assignment: String,
     pub customer: String,
     pub enrollment_id: String,

@@ -278,7 +278,7 @@ async fn a_seller_works_a_customer_through_the_partials() {
     let good = format!(
         "assignment={assignment}&key={key}&outcome={lead}&follow_up_at=2025-03-04T10%3A00&note=Ring+etter+lunsj"
     );
-    let (status, _, done) = app
+    let (status, response_done, done) = app
         .htmx(
             &format!("/app/enrollments/{enrollment}/outcomes"),
             &cookie,
@@ -287,6 +287,11 @@ async fn a_seller_works_a_customer_through_the_partials() {
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(done.contains("class=\"registered\""), "{done}");
+    assert_eq!(
+        header_of(&response_done, "hx-trigger"),
+        "registered",
+        "the panel reloads"
+    );
     assert!(
         done.contains("04.03.2025 10:00"),
         "local time in the answer: {done}"
@@ -327,6 +332,34 @@ async fn a_seller_works_a_customer_through_the_partials() {
     assert!(
         coming.contains(&format!("/app/enrollments/{enrollment}/take")),
         "{coming}"
+    );
+
+    // Moved without calling, to the day after, at noon local time.
+    let move_path = format!("/app/enrollments/{enrollment}/follow-up");
+    assert!(
+        coming.contains(&format!("hx-post=\"{move_path}\"")),
+        "{coming}"
+    );
+    let (status, response, _) = app
+        .htmx(&move_path, &cookie, "due=2025-03-05T12%3A00")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(header_of(&response, "hx-redirect"), "/app/my-work");
+    let (_, _, moved) = app.get("/app/my-work", Some(&cookie)).await;
+    assert!(moved.contains("05.03.2025 12:00"), "{moved}");
+    let (status, _, refused) = app
+        .htmx(&move_path, &cookie, "due=2020-01-01T12%3A00")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a time in the past: {refused}"
+    );
+    let (status, _, panel) = app.get("/app/my-work/panel", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !panel.contains("<html") && !panel.contains("05.03.2025"),
+        "today only: {panel}"
     );
 
     // The next customer, released: back in the pool.
