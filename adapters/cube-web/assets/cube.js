@@ -152,6 +152,16 @@
     }
   });
 
+  // After a registration, a release or an empty queue the next customer is one key (or
+  // Enter) away: the focus goes back to "next customer".
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "work" &&
+        !document.getElementById("outcome-form")) {
+      var next = document.getElementById("next");
+      if (next) next.focus();
+    }
+  });
+
   // A new problem replaces the old one; a request in flight clears it.
   document.addEventListener("htmx:beforeRequest", function () {
     var slot = document.getElementById("problem");

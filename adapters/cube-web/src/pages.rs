@@ -194,7 +194,6 @@ pub async fn next_customer(
             StatusCode::OK,
             &WorkEmptyView {
                 page: Chrome::of(&viewer, "", ""),
-                assignment_id: id.as_uuid().to_string(),
             },
         )),
     }
@@ -531,14 +530,7 @@ pub async fn register(
             shown(follow_up.due, &zone)
         ));
     }
-    let mut response = html(
-        StatusCode::OK,
-        &WorkDoneView {
-            page: Chrome::of(&viewer, "", ""),
-            assignment_id: assignment.as_uuid().to_string(),
-            message,
-        },
-    );
+    let mut response = html(StatusCode::OK, &WorkDoneView { message });
     // The side panel reloads: a follow-up may have been added or done.
     response
         .headers_mut()
@@ -553,7 +545,7 @@ pub async fn release(
     Path(raw): Path<String>,
 ) -> PageResult {
     let enrollment = EnrollmentId::from_uuid(id_of(&raw).ok_or_else(|| not_found(&viewer))?);
-    let released = state
+    state
         .cube
         .release_customer(&viewer.user, enrollment)
         .await
@@ -561,8 +553,6 @@ pub async fn release(
     Ok(html(
         StatusCode::OK,
         &WorkDoneView {
-            page: Chrome::of(&viewer, "", ""),
-            assignment_id: released.assignment().as_uuid().to_string(),
             message: viewer.lang.t(M::Released).to_owned(),
         },
     ))

@@ -169,8 +169,6 @@ pub struct HistoryLine {
 #[derive(Template)]
 #[template(path = "work_done.html")]
 pub struct WorkDoneView {
-    pub page: Chrome,
-    pub assignment_id: String,
     pub message: String,
 }
 
@@ -179,7 +177,6 @@ pub struct WorkDoneView {
 #[template(path = "work_empty.html")]
 pub struct WorkEmptyView {
     pub page: Chrome,
-    pub assignment_id: String,
 }
 
 /// My Work.
