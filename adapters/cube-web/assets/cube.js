@@ -51,6 +51,47 @@
     });
   }
 
+  // A form that creates something through the JSON API (a new user: the password is hashed
+  // where every password is). Fields become a JSON object; repeated names (checkboxes)
+  // become arrays when the name ends in "s"; empty fields are left out.
+  function setUpApiForms() {
+    document.querySelectorAll("form[data-api]").forEach(function (form) {
+      var error = form.querySelector(".problem");
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var body = {};
+        new FormData(form).forEach(function (value, name) {
+          if (value === "") return;
+          if (/s$/.test(name)) {
+            (body[name] = body[name] || []).push(value);
+          } else {
+            body[name] = value;
+          }
+        });
+        fetch(form.dataset.api, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Requested-With": "cube" },
+          body: JSON.stringify(body),
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            if (response.ok) {
+              window.location.assign(form.dataset.done || window.location.pathname);
+              return null;
+            }
+            return response.json().catch(function () {
+              return { detail: response.statusText };
+            });
+          })
+          .then(function (problem) {
+            if (!problem || !error) return;
+            error.textContent = problem.detail || problem.title || String(problem);
+            error.hidden = false;
+          });
+      });
+    });
+  }
+
   function setUpLogout() {
     var button = document.getElementById("logout");
     if (!button) return;
@@ -171,5 +212,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     setUpLogin();
     setUpLogout();
+    setUpApiForms();
   });
 })();

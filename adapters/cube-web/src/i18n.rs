@@ -279,6 +279,18 @@ pub enum M {
     Move,
     NewTime,
     DueToday,
+    Users,
+    Role,
+    RoleAdmin,
+    RoleManager,
+    RoleSeller,
+    RoleClient,
+    DataOwnersForManagers,
+    ClientForClients,
+    FirstPassword,
+    NewUser,
+    Activate,
+    Deactivate,
 }
 
 impl M {
@@ -496,6 +508,24 @@ impl M {
             M::Move => ("Flytt", "Move"),
             M::NewTime => ("Ny tid", "New time"),
             M::DueToday => ("Oppfølginger i dag", "Follow-ups today"),
+            M::Users => ("Brukere og roller", "Users and roles"),
+            M::Role => ("Rolle", "Role"),
+            M::RoleAdmin => ("Administrator", "Admin"),
+            M::RoleManager => ("Leder", "Manager"),
+            M::RoleSeller => ("Selger", "Seller"),
+            M::RoleClient => ("Oppdragsgiver", "Client"),
+            M::DataOwnersForManagers => ("Dataeiere (for ledere)", "Data owners (for managers)"),
+            M::ClientForClients => (
+                "Oppdragsgiver-id (for oppdragsgivere)",
+                "Client id (for clients)",
+            ),
+            M::FirstPassword => (
+                "Første passord (minst 12 tegn)",
+                "First password (at least 12 characters)",
+            ),
+            M::NewUser => ("Ny bruker", "New user"),
+            M::Activate => ("Aktiver", "Activate"),
+            M::Deactivate => ("Deaktiver", "Deactivate"),
 
             M::WorkingNow => ("Jobber nå", "Working now"),
             M::LastHour => ("Siste time", "The last hour"),

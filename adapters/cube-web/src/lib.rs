@@ -31,6 +31,7 @@ mod reports;
 pub mod security;
 pub mod session;
 mod setup;
+mod users;
 mod views;
 mod wallboard;
 
@@ -112,6 +113,9 @@ pub fn router(state: WebState) -> Router {
             "/app/setup/products/{id}/active",
             post(setup::product_active),
         )
+        .route("/app/setup/users", get(users::list))
+        .route("/app/setup/users/{id}/active", post(users::active))
+        .route("/app/setup/users/{id}/role", post(users::role))
         .route("/app/wallboard/{id}", get(wallboard::page))
         .route("/app/wallboard/{id}/board", get(wallboard::board))
         .route("/app/assets/{name}", get(assets::serve))

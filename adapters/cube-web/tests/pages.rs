@@ -840,3 +840,69 @@ async fn a_seller_opens_and_edits_the_card_of_the_customer_they_hold() {
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn an_admin_changes_roles_and_deactivates_users_and_nobody_else_sees_them() {
+    let app = app().await;
+    let admin = app.session(&app.world.admin).await;
+    let (status, _, page) = app.get("/app/setup/users", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(app.world.sellers[1].email.as_str()));
+    assert!(
+        page.contains("data-api=\"/api/users\""),
+        "new users through the API's hashing"
+    );
+    let target = app.world.sellers[1].id.as_uuid();
+    let owner = app.world.data_owner.id().as_uuid();
+    let (status, response, body) = app
+        .htmx(
+            &format!("/app/setup/users/{target}/role"),
+            &admin,
+            &format!("role=manager&data_owner={owner}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(header_of(&response, "hx-redirect"), "/app/setup/users");
+    let users = app.cube.users(&app.world.admin).await.expect("users");
+    let changed = users
+        .iter()
+        .find(|u| u.id == app.world.sellers[1].id)
+        .expect("user");
+    assert_eq!(changed.role.kind(), cube_domain::access::RoleKind::Manager);
+    let (status, _, _) = app
+        .htmx(
+            &format!("/app/setup/users/{target}/active"),
+            &admin,
+            "active=false",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let users = app.cube.users(&app.world.admin).await.expect("users");
+    assert!(
+        !users
+            .iter()
+            .any(|u| u.id == app.world.sellers[1].id && u.active)
+    );
+    // The admin's own role is not theirs to change.
+    let me = app.world.admin.id.as_uuid();
+    let (status, _, _) = app
+        .htmx(
+            &format!("/app/setup/users/{me}/role"),
+            &admin,
+            "role=seller",
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (status, _, _) = app.get("/app/setup/users", Some(&seller)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app
+        .htmx(
+            &format!("/app/setup/users/{target}/active"),
+            &seller,
+            "active=true",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
