@@ -26,6 +26,7 @@ pub mod flow_form;
 pub mod flow_graph;
 pub mod forms;
 pub mod i18n;
+mod owners;
 mod pages;
 mod reports;
 pub mod security;
@@ -112,6 +113,13 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/app/setup/products/{id}/active",
             post(setup::product_active),
+        )
+        .route("/app/setup/owners", post(owners::create))
+        .route("/app/setup/owners/{owner}", get(owners::show))
+        .route("/app/setup/owners/{owner}/gdpr", post(owners::save_gdpr))
+        .route(
+            "/app/setup/owners/{owner}/fields/{dataset}",
+            post(owners::save_fields),
         )
         .route("/app/setup/users", get(users::list))
         .route("/app/setup/users/{id}/active", post(users::active))

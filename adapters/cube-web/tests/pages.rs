@@ -906,3 +906,51 @@ async fn an_admin_changes_roles_and_deactivates_users_and_nobody_else_sees_them(
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_admin_sets_the_gdpr_details_and_crm_fields_of_a_new_data_owner() {
+    let app = app().await;
+    let admin = app.session(&app.world.admin).await;
+    let (status, response, body) = app
+        .htmx("/app/setup/owners", &admin, "name=Fiber+Nord")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let path = header_of(&response, "hx-redirect").to_owned();
+    let (status, _, page) = app.get(&path, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("class=\"problem\""),
+        "the GDPR banner while details are missing"
+    );
+
+    let gdpr = "company_name=Fiber+Nord+AS&organisation_number=999888777&address=Storgata+1&contact_email=pv%40fiber.example.no&data_protection_contact=Ola&purpose.0.description=Telefonsalg&purpose.0.basis=legitimate-interests";
+    let (status, _, body) = app.htmx(&format!("{path}/gdpr"), &admin, gdpr).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let fields = "field.0.key=industry&field.0.label=Bransje&field.0.type=choice&field.0.choices=Energi%2C+Handel&field.1.key=&field.1.type=text";
+    let (status, _, body) = app
+        .htmx(&format!("{path}/fields/b2b"), &admin, fields)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, _, page) = app.get(&path, Some(&admin)).await;
+    assert!(
+        !page.contains("role=\"alert\">"),
+        "no banner once complete: {page}"
+    );
+    assert!(
+        page.contains("value=\"industry\"") && page.contains("value=\"Energi, Handel\""),
+        "{page}"
+    );
+
+    let (status, _, bad) = app
+        .htmx(&format!("{path}/fields/b2b"), &admin, "field.0.key=Bad+Key")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (status, _, _) = app.htmx(&format!("{path}/fields/b2x"), &admin, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (status, _, _) = app.get(&path, Some(&seller)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app.htmx("/app/setup/owners", &seller, "name=Mine").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
