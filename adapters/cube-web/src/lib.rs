@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod assets;
+mod calendars;
 mod card;
 pub mod charts;
 pub mod flow_form;
@@ -121,6 +122,11 @@ pub fn router(state: WebState) -> Router {
             "/app/setup/owners/{owner}/fields/{dataset}",
             post(owners::save_fields),
         )
+        .route(
+            "/app/setup/owners/{owner}/calendars",
+            get(calendars::list).post(calendars::create),
+        )
+        .route("/app/setup/calendars/{id}", post(calendars::save))
         .route("/app/setup/users", get(users::list))
         .route("/app/setup/users/{id}/active", post(users::active))
         .route("/app/setup/users/{id}/role", post(users::role))

@@ -954,3 +954,54 @@ async fn an_admin_sets_the_gdpr_details_and_crm_fields_of_a_new_data_owner() {
     let (status, _, _) = app.htmx("/app/setup/owners", &seller, "name=Mine").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_manager_sets_a_calendars_opening_hours_and_a_seller_cannot() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let owner = app.world.data_owner.id().as_uuid();
+    let path = format!("/app/setup/owners/{owner}/calendars");
+    let (status, _, page) = app.get(&path, Some(&manager)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let calendar = app.world.calendar.id.as_uuid();
+    let form = "name=Salgsm%C3%B8ter&monday.opens=08%3A00&monday.closes=16%3A00&active=on";
+    let (status, response, body) = app
+        .htmx(&format!("/app/setup/calendars/{calendar}"), &manager, form)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(header_of(&response, "hx-redirect"), path);
+    let stored = app
+        .cube
+        .calendars(&app.world.manager, app.world.data_owner.id())
+        .await
+        .expect("calendars");
+    let stored = stored
+        .iter()
+        .find(|c| c.id == app.world.calendar.id)
+        .expect("calendar");
+    assert_eq!(stored.opening_hours.len(), 1);
+    assert!(stored.active && !stored.allows_overlap);
+    let (_, _, page) = app.get(&path, Some(&manager)).await;
+    assert!(
+        page.contains("name=\"monday.opens\" type=\"time\" value=\"08:00\""),
+        "{page}"
+    );
+    let (status, _, half) = app
+        .htmx(
+            &format!("/app/setup/calendars/{calendar}"),
+            &manager,
+            "name=X&friday.opens=09%3A00",
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{half}");
+    let (status, _, _) = app.htmx(&path, &manager, "name=Rom+2").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (status, _, _) = app.get(&path, Some(&seller)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app
+        .htmx(&format!("/app/setup/calendars/{calendar}"), &seller, form)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
