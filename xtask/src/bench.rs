@@ -13,11 +13,13 @@
 //!   bench) on PostgreSQL (the default) or on the embedded SQLite default (a database file in
 //!   a temporary folder): the next-customer → register-outcome cycle at 8 and 32 sellers and
 //!   an authenticated read. Needs wrk (Debian: `apt-get install wrk`).
+//! - `web [--store postgres|sqlite]`: the web app's pages under wrk with 100 sessions
+//!   (`cube-server`'s `web` bench): the server time of each page, p50 and p99.
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage", "http"];
+const BUILT: &[&str] = &["hot_paths", "storage", "http", "web"];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +28,9 @@ enum Suite {
     HotPaths,
     /// A store under load, beside its SQL run raw.
     Storage(BenchStore),
-    /// The release server under wrk, on one store.
-    Http(BenchStore),
+    /// The release server under wrk, on one store: the API (`http`) or the web app's pages
+    /// (`web`).
+    Server(&'static str, BenchStore),
 }
 
 /// The store a suite runs on (`--store`).
@@ -66,19 +69,23 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [] => Ok(Suite::HotPaths),
         [name] if name == "hot_paths" => Ok(Suite::HotPaths),
         [name] if name == "storage" => Ok(Suite::Storage(BenchStore::Postgres)),
-        [name] if name == "http" => Ok(Suite::Http(BenchStore::Postgres)),
+        [name] if name == "http" => Ok(Suite::Server("http", BenchStore::Postgres)),
+        [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
         }
         [name, flag, value] if name == "http" && flag == "--store" => {
-            store(name, value).map(Suite::Http)
+            store(name, value).map(|s| Suite::Server("http", s))
+        }
+        [name, flag, value] if name == "web" && flag == "--store" => {
+            store(name, value).map(|s| Suite::Server("web", s))
         }
         [name] => Err(Failure::usage(format!(
             "unknown benchmark `{name}` (available: {})",
             BUILT.join(", ")
         ))),
         _ => Err(Failure::usage(
-            "`bench` takes one NAME (and for storage and http, `--store postgres|sqlite`)",
+            "`bench` takes one NAME (and for storage, http and web, `--store postgres|sqlite`)",
         )),
     }
 }
@@ -120,17 +127,17 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
-        Suite::Http(store) => {
+        Suite::Server(bench, store) => {
             if std::process::Command::new("wrk")
                 .arg("--version")
                 .output()
                 .is_err()
             {
-                return Err(Failure::from(
-                    "the http bench needs wrk on PATH (Debian: apt-get install wrk)".to_owned(),
-                ));
+                return Err(Failure::from(format!(
+                    "the {bench} bench needs wrk on PATH (Debian: apt-get install wrk)"
+                )));
             }
-            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "http"]);
+            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", bench]);
             let database = match store {
                 BenchStore::Postgres => {
                     println!("==> postgres");
@@ -149,7 +156,7 @@ pub fn run(args: &[String]) -> Outcome {
             let flag = store.flag();
             println!();
             println!(
-                "Recorded with: `cargo xtask bench http{flag}` (it runs `{}` with \
+                "Recorded with: `cargo xtask bench {bench}{flag}` (it runs `{}` with \
                  CUBE_BENCH_STORE set) — put the table above in docs/performance.md together \
                  with this command.",
                 describe(&command)
@@ -181,13 +188,17 @@ mod tests {
         );
         assert_eq!(
             suite(&args(&["http"])).ok(),
-            Some(Suite::Http(BenchStore::Postgres))
+            Some(Suite::Server("http", BenchStore::Postgres))
         );
         assert_eq!(
             suite(&args(&["http", "--store", "sqlite"])).ok(),
-            Some(Suite::Http(BenchStore::Sqlite))
+            Some(Suite::Server("http", BenchStore::Sqlite))
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
+        assert_eq!(
+            suite(&args(&["web", "--store", "sqlite"])).ok(),
+            Some(Suite::Server("web", BenchStore::Sqlite))
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@
 
 mod common;
 
-use common::{SALES, Servers, Throwaway, id_by_name, log_in, server, unique, wait_until_ready};
+use common::{
+    SALES, Servers, Throwaway, id_by_name, log_in, run_wrk, server, unique, wait_until_ready,
+};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -34,62 +36,6 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 const SELLERS: usize = 32;
 const CUSTOMERS: u32 = 30_000;
-
-/// What one wrk run reported.
-#[derive(Debug, Default)]
-struct Wrk {
-    requests_per_sec: f64,
-    p50: String,
-    p99: String,
-    cycles: u64,
-    errors: u64,
-    non_2xx: u64,
-}
-
-fn parse_wrk(output: &str) -> Wrk {
-    let mut wrk = Wrk::default();
-    for line in output.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["Requests/sec:", value] => wrk.requests_per_sec = value.parse().unwrap_or(0.0),
-            ["50%", value] => wrk.p50 = (*value).to_owned(),
-            ["99%", value] => wrk.p99 = (*value).to_owned(),
-            ["CYCLES", cycles, "ERRORS", errors] => {
-                wrk.cycles = cycles.parse().unwrap_or(0);
-                wrk.errors = errors.parse().unwrap_or(0);
-            }
-            ["Non-2xx", "or", "3xx", "responses:", n] => wrk.non_2xx = n.parse().unwrap_or(0),
-            _ => {}
-        }
-    }
-    wrk
-}
-
-fn run_wrk(args: &[String]) -> BenchResult<Wrk> {
-    // Tokens are secrets even in a throwaway database: not printed.
-    let shown: Vec<&str> = args
-        .iter()
-        .map(|a| {
-            if a.starts_with("Authorization:") {
-                "Authorization: Bearer …"
-            } else {
-                a.as_str()
-            }
-        })
-        .collect();
-    eprintln!("wrk {}", shown.join(" "));
-    let output = Command::new("wrk").args(args).output()?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    if !output.status.success() {
-        return Err(format!(
-            "wrk failed: {}\n{text}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    eprintln!("{text}");
-    Ok(parse_wrk(&text))
-}
 
 /// The cycle script: per-thread state, one seller per thread.
 fn cycle_script(

@@ -1,4 +1,4 @@
-//! What the server's benches share (`http` under wrk, `load` with simulated sellers): the
+//! What the server's benches share (`http` and `web` under wrk, `load` with simulated sellers): the
 //! release server started and stopped, a name for a throwaway database, the demo's logins
 //! and ids.
 
@@ -139,4 +139,65 @@ impl Throwaway {
             .execute(&mut self.admin)
             .await;
     }
+}
+
+// The wrk helpers serve the http and web benches; the load bench, which shares this module,
+// has a client of its own.
+/// What one wrk run reported.
+#[allow(dead_code)]
+#[derive(Debug, Default)]
+pub struct Wrk {
+    pub requests_per_sec: f64,
+    pub p50: String,
+    pub p99: String,
+    pub cycles: u64,
+    pub errors: u64,
+    pub non_2xx: u64,
+}
+
+#[allow(dead_code)]
+pub fn parse_wrk(output: &str) -> Wrk {
+    let mut wrk = Wrk::default();
+    for line in output.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", value] => wrk.requests_per_sec = value.parse().unwrap_or(0.0),
+            ["50%", value] => wrk.p50 = (*value).to_owned(),
+            ["99%", value] => wrk.p99 = (*value).to_owned(),
+            ["CYCLES", cycles, "ERRORS", errors] => {
+                wrk.cycles = cycles.parse().unwrap_or(0);
+                wrk.errors = errors.parse().unwrap_or(0);
+            }
+            ["Non-2xx", "or", "3xx", "responses:", n] => wrk.non_2xx = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    wrk
+}
+
+#[allow(dead_code)]
+pub fn run_wrk(args: &[String]) -> Result<Wrk, Box<dyn std::error::Error>> {
+    // Tokens are secrets even in a throwaway database: not printed.
+    let shown: Vec<&str> = args
+        .iter()
+        .map(|a| {
+            if a.starts_with("Authorization:") {
+                "Authorization: Bearer …"
+            } else {
+                a.as_str()
+            }
+        })
+        .collect();
+    eprintln!("wrk {}", shown.join(" "));
+    let output = Command::new("wrk").args(args).output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed: {}\n{text}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    eprintln!("{text}");
+    Ok(parse_wrk(&text))
 }
