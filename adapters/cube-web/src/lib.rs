@@ -112,6 +112,10 @@ pub fn router(state: WebState) -> Router {
             get(setup::assignment).post(setup::save_assignment),
         )
         .route(
+            "/app/setup/assignments/{id}/segments",
+            post(setup::add_segment),
+        )
+        .route(
             "/app/setup/products/{id}/active",
             post(setup::product_active),
         )

@@ -23,11 +23,16 @@ use axum::response::{IntoResponse, Response};
 use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::{AppError, ErrorKind};
 use cube_domain::access::Role;
-use cube_domain::assignment::setup::{FixedField, ViewField};
+use cube_domain::assignment::setup::{
+    Direction, FixedField, FollowUpOwnership, PriorityRule, ViewField,
+};
 use cube_domain::data_owner::DataOwner;
+use cube_domain::data_owner::Dataset;
+use cube_domain::fields::FieldKey;
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::flow::{FlowDraft, FlowProblem, FlowVersion, StateCategory};
-use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, FlowId, ProductId};
+use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, FlowId, OutcomeId, ProductId};
+use cube_domain::values::Name;
 use rust_decimal::Decimal;
 use time::Duration;
 
@@ -564,7 +569,56 @@ struct AssignmentEditor {
     view: Vec<(String, String, bool)>,
     lease: i64,
     retry: i64,
+    /// `(outcome id, name, options joined by ", ", ownership if it schedules follow-ups)`.
+    outcomes: Vec<(String, String, String, Option<&'static str>)>,
+    visible_from: String,
+    visible_to: String,
+    segments: Vec<String>,
+    /// The rules offered, `(value, text)`, and the chosen ones in order.
+    rules: Vec<(String, String)>,
+    chosen_rules: Vec<String>,
     message: String,
+}
+
+impl AssignmentEditor {
+    /// Whether the rule `value` is the one chosen in priority slot `slot`.
+    fn rule_at(&self, slot: &usize, value: &str) -> bool {
+        self.chosen_rules
+            .get(*slot)
+            .is_some_and(|chosen| chosen == value)
+    }
+}
+
+/// A priority rule as the form names it.
+fn rule_value(rule: &PriorityRule) -> String {
+    match rule {
+        PriorityRule::SegmentOrder => "segment-order".into(),
+        PriorityRule::FewestAttempts => "fewest-attempts".into(),
+        PriorityRule::LongestSinceLastContact => "longest-since-last-contact".into(),
+        PriorityRule::ImportOrder => "import-order".into(),
+        PriorityRule::Field(key, Direction::Ascending) => format!("field:{}:asc", key.as_str()),
+        PriorityRule::Field(key, Direction::Descending) => format!("field:{}:desc", key.as_str()),
+    }
+}
+
+/// The rule a form value names.
+fn rule_of(value: &str) -> Option<PriorityRule> {
+    Some(match value {
+        "segment-order" => PriorityRule::SegmentOrder,
+        "fewest-attempts" => PriorityRule::FewestAttempts,
+        "longest-since-last-contact" => PriorityRule::LongestSinceLastContact,
+        "import-order" => PriorityRule::ImportOrder,
+        other => {
+            let rest = other.strip_prefix("field:")?;
+            let (key, direction) = rest.rsplit_once(':')?;
+            let direction = match direction {
+                "asc" => Direction::Ascending,
+                "desc" => Direction::Descending,
+                _ => return None,
+            };
+            PriorityRule::Field(FieldKey::parse(key).ok()?, direction)
+        }
+    })
 }
 
 const VIEW_FIELDS: [(FixedField, &str, M); 6] = [
@@ -608,6 +662,42 @@ async fn assignment_editor(
         .await
         .map_err(fail(viewer))?;
     let lang = viewer.lang;
+    let flow = state
+        .cube
+        .assignment_overview(&viewer.user, id)
+        .await
+        .map_err(fail(viewer))?
+        .flow;
+    let data_owner = state
+        .cube
+        .data_owner(&viewer.user, owner)
+        .await
+        .map_err(fail(viewer))?;
+    let mut rules: Vec<(String, String)> = [
+        (PriorityRule::SegmentOrder, M::RuleSegmentOrder),
+        (PriorityRule::FewestAttempts, M::RuleFewestAttempts),
+        (
+            PriorityRule::LongestSinceLastContact,
+            M::RuleLongestSinceLastContact,
+        ),
+        (PriorityRule::ImportOrder, M::RuleImportOrder),
+    ]
+    .into_iter()
+    .map(|(rule, m)| (rule_value(&rule), lang.t(m).to_owned()))
+    .collect();
+    for dataset in [Dataset::B2b, Dataset::B2c] {
+        for field in data_owner.fields(dataset) {
+            for (direction, m) in [
+                (Direction::Ascending, M::Ascending),
+                (Direction::Descending, M::Descending),
+            ] {
+                let value = rule_value(&PriorityRule::Field(field.key().clone(), direction));
+                if !rules.iter().any(|(v, _)| *v == value) {
+                    rules.push((value, format!("{} ({})", field.label(), lang.t(m))));
+                }
+            }
+        }
+    }
     let editor = AssignmentEditor {
         id: id.as_uuid().to_string(),
         products: products
@@ -648,6 +738,53 @@ async fn assignment_editor(
             .collect(),
         lease: setup.lease.whole_minutes(),
         retry: setup.retry_delay.whole_minutes(),
+        outcomes: flow
+            .outcomes()
+            .iter()
+            .map(|o| {
+                let options = setup
+                    .outcome_options
+                    .get(&o.id)
+                    .map(|list| {
+                        list.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let progress = matches!(o.kind, cube_domain::flow::OutcomeKind::Progress { .. });
+                let ownership = (progress && o.schedules_follow_up).then(|| {
+                    match setup
+                        .follow_up_ownership
+                        .get(&o.id)
+                        .copied()
+                        .unwrap_or_default()
+                    {
+                        FollowUpOwnership::Personal => "personal",
+                        FollowUpOwnership::Shared => "shared",
+                    }
+                });
+                (
+                    o.id.as_uuid().to_string(),
+                    o.name.to_string(),
+                    options,
+                    ownership,
+                )
+            })
+            .collect(),
+        visible_from: setup
+            .visibility
+            .from
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        visible_to: setup
+            .visibility
+            .to
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        segments: setup.segments.iter().map(|s| s.name.to_string()).collect(),
+        rules,
+        chosen_rules: setup.priority.iter().map(rule_value).collect(),
         message,
     };
     Ok((editor, assignment.name().to_string(), owner))
@@ -737,6 +874,63 @@ pub async fn save_assignment(
     };
     setup.lease = minutes("lease")?;
     setup.retry_delay = minutes("retry")?;
+    // Options and follow-up ownership per outcome, for the outcomes the form shows.
+    let mut options = std::collections::BTreeMap::new();
+    let mut ownership = std::collections::BTreeMap::new();
+    for (key, value) in &pairs.0 {
+        if let Some(outcome) = key.strip_prefix("options.") {
+            let outcome = OutcomeId::from_uuid(
+                outcome
+                    .parse()
+                    .map_err(|_| bad("an outcome lost its id; reload the page".into()))?,
+            );
+            let mut list = Vec::new();
+            for option in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                list.push(Name::parse(option).map_err(|e| bad(format!("option '{option}': {e}")))?);
+            }
+            if !list.is_empty() {
+                options.insert(outcome, list);
+            }
+        } else if let Some(outcome) = key.strip_prefix("ownership.") {
+            let outcome = OutcomeId::from_uuid(
+                outcome
+                    .parse()
+                    .map_err(|_| bad("an outcome lost its id; reload the page".into()))?,
+            );
+            let owner = if value == "shared" {
+                FollowUpOwnership::Shared
+            } else {
+                FollowUpOwnership::Personal
+            };
+            ownership.insert(outcome, owner);
+        }
+    }
+    setup.outcome_options = options;
+    setup.follow_up_ownership = ownership;
+    let date = |key: &str| -> Result<Option<time::Date>, WebError> {
+        pairs
+            .get(key)
+            .map(|raw| {
+                time::Date::parse(
+                    raw,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map_err(|_| bad(format!("'{raw}' is not a date such as 2026-12-01")))
+            })
+            .transpose()
+    };
+    setup.visibility.from = date("visible_from")?;
+    setup.visibility.to = date("visible_to")?;
+    let mut priority = Vec::new();
+    for (key, value) in &pairs.0 {
+        if key == "priority" && !value.is_empty() {
+            let rule = rule_of(value).ok_or_else(|| bad(format!("no priority rule '{value}'")))?;
+            if !priority.contains(&rule) {
+                priority.push(rule);
+            }
+        }
+    }
+    setup.priority = priority;
     state
         .cube
         .update_assignment_setup(&viewer.user, id, setup, None)
@@ -751,6 +945,23 @@ pub async fn save_assignment(
             editor,
         },
     ))
+}
+
+/// Adds a segment (last in the segment order) and shows the set-up again.
+pub async fn add_segment(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let id = id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let pairs = Pairs(pairs);
+    state
+        .cube
+        .add_segment(&viewer.user, id, pairs.get("name").unwrap_or_default())
+        .await
+        .map_err(fail(&viewer))?;
+    Ok(go_to(&format!("/app/setup/assignments/{raw}")))
 }
 
 // ---------------------------------------------------------------- products

@@ -1005,3 +1005,84 @@ async fn a_manager_sets_a_calendars_opening_hours_and_a_seller_cannot() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_manager_sets_options_ownership_visibility_priority_and_segments() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id();
+    let path = format!("/app/setup/assignments/{}", id.as_uuid());
+    let (status, _, page) = app.get(&path, Some(&manager)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let sale = cube_domain::flow::seeds::SalesFlow::O_SALE.as_uuid();
+    let lead = cube_domain::flow::seeds::SalesFlow::O_LEAD.as_uuid();
+    assert!(
+        page.contains(&format!("name=\"ownership.{lead}\"")),
+        "a lead schedules follow-ups"
+    );
+    let mut fields: Vec<(String, String)> = form_fields(&page, "assignment-form")
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with("options.")
+                && !k.starts_with("ownership.")
+                && k != "priority"
+                && !k.starts_with("visible_")
+        })
+        .collect();
+    fields.extend([
+        (format!("options.{sale}"), "Strøm, Fiber".to_owned()),
+        (format!("ownership.{lead}"), "shared".to_owned()),
+        ("visible_from".to_owned(), "2025-03-01".to_owned()),
+        ("visible_to".to_owned(), "2025-06-30".to_owned()),
+        ("priority".to_owned(), "fewest-attempts".to_owned()),
+        ("priority".to_owned(), "".to_owned()),
+        ("priority".to_owned(), "import-order".to_owned()),
+    ]);
+    let (status, _, saved) = app.htmx(&path, &manager, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let setup = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    let options: Vec<String> = setup.outcome_options[&cube_domain::flow::seeds::SalesFlow::O_SALE]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(options, vec!["Strøm", "Fiber"]);
+    assert_eq!(
+        setup
+            .follow_up_ownership
+            .get(&cube_domain::flow::seeds::SalesFlow::O_LEAD),
+        Some(&cube_domain::assignment::setup::FollowUpOwnership::Shared)
+    );
+    assert_eq!(
+        setup.visibility.to,
+        Some(time::macros::date!(2025 - 06 - 30))
+    );
+    assert_eq!(
+        setup.priority,
+        vec![
+            cube_domain::assignment::setup::PriorityRule::FewestAttempts,
+            cube_domain::assignment::setup::PriorityRule::ImportOrder
+        ]
+    );
+    assert!(
+        saved.contains("value=\"Strøm, Fiber\""),
+        "shown back: {saved}"
+    );
+
+    let (status, response, _) = app
+        .htmx(&format!("{path}/segments"), &manager, "name=Oslo")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(header_of(&response, "hx-redirect"), path);
+    let (status, _, taken) = app
+        .htmx(&format!("{path}/segments"), &manager, "name=Oslo")
+        .await;
+    assert!(status.is_client_error(), "a name taken: {taken}");
+    let (_, _, bad) = app
+        .htmx(&path, &manager, "lease=20&retry=5&priority=by-mood")
+        .await;
+    assert!(bad.contains("no priority rule"), "{bad}");
+}
