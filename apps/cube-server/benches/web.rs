@@ -138,9 +138,8 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
         .await?
         .json()
         .await?;
-    let flow = overview["flow"]["id"]
+    let flow = overview["flow"]
         .as_str()
-        .or_else(|| overview["assignment"]["flow"]["flow"].as_str())
         .ok_or_else(|| format!("no flow id in {overview}"))?
         .to_owned();
 
