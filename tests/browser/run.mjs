@@ -1,10 +1,15 @@
 // Cube's browser tests: the server-rendered pages under /app, driven in Debian's Chromium.
 //
-// Three scenarios (see README.md): logging in as each kind of user, a seller's keyboard-only
-// round through the sales and the meeting-booking assignment, and a client kept out of the
-// seller workspace. On every page visited it fails on console errors and uncaught page
-// errors, runs axe-core and fails on `serious` or `critical` violations, and takes
-// screenshots at 1440×900 and 390×844 (`<scenario>-<page>-<width>.png`).
+// Seven scenarios, run in this order (see README.md and SCENARIOS below): logging in as each
+// kind of user; an admin building a flow with an error, fixing and publishing it, starting
+// and setting up an assignment and adding a product; a seller's keyboard-only round through
+// the sales and the meeting-booking assignment; the seller's customer card, release and
+// reports; a client kept out of the seller workspace; the client's reports and wallboard
+// (and every set-up page answering 404); the admin's reports and the self-refreshing
+// wallboard. On every page visited it fails on console errors and uncaught page errors,
+// runs axe-core and fails on `serious` or `critical` violations, and takes screenshots at
+// 1440×900 and 390×844 (`<scenario>-<page>-<width>.png`); a page that scrolls sideways at
+// 390 px is noted.
 //
 // Environment: CUBE_BASE_URL (required, e.g. http://127.0.0.1:8080), CUBE_SCREENSHOTS (the
 // screenshot folder, default target/screenshots under the repository root),
@@ -167,6 +172,12 @@ async function visit(s, name, { allow = [] } = {}) {
     await page.setViewportSize(PHONE);
     try {
       await shoot(page, name, PHONE);
+      const overflow = await sideways(page);
+      if (overflow) {
+        const line = `${scenario}-${name} is ${overflow.scroll} px wide at ${overflow.width} px (too wide: ${overflow.culprits.join(', ')})`;
+        console.log(`    note: ${line}`);
+        notes.add(`scrolls sideways on a phone: ${line}`);
+      }
     } finally {
       await page.setViewportSize(DESKTOP);
     }
@@ -175,6 +186,32 @@ async function visit(s, name, { allow = [] } = {}) {
   const passed = failures.length === before;
   visited.push({ scenario, name, passed });
   if (passed) ok(`${name}: no console errors, no serious axe violations, screenshots taken`);
+}
+
+/**
+ * Whether the page is wider than the viewport (it scrolls sideways): its width, the
+ * viewport's, and the outermost elements that stick out. Null when it fits.
+ */
+async function sideways(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scroll = document.documentElement.scrollWidth;
+    if (scroll <= width) return null;
+    const out = (element) => element && element.getBoundingClientRect().right > width + 0.5;
+    const describe = (element) => {
+      const self =
+        element.tagName.toLowerCase() +
+        (element.id ? `#${element.id}` : '') +
+        [...element.classList].map((name) => `.${name}`).join('');
+      const legend = element.tagName === 'FIELDSET' ? element.querySelector('legend')?.textContent.trim() : '';
+      const within = element.id ? null : element.parentElement?.closest('[id]');
+      return `${self}${legend ? ` "${legend}"` : ''}${within ? ` in #${within.id}` : ''}`;
+    };
+    const culprits = [...document.body.querySelectorAll('*')]
+      .filter((element) => out(element) && !out(element.parentElement))
+      .map(describe);
+    return { width, scroll, culprits: culprits.slice(0, 4) };
+  });
 }
 
 /** Fails `where` with each console or page error collected since the last check. */
@@ -210,16 +247,22 @@ async function axe(page) {
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
 
+// Playwright hides the text caret for a screenshot by styling every input and textarea,
+// and leaves them with an empty `style` attribute. htmx settles `style` when a swap keeps an
+// element's id, and setting that attribute breaks the pages' `style-src 'self'`: a console
+// error of ours, not the page's. So the caret is left as it is.
+const SCREENSHOT = { fullPage: true, caret: 'initial' };
+
 async function shoot(page, name, size) {
   const file = path.join(SHOTS, `${scenario}-${name}-${size.width}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ ...SCREENSHOT, path: file });
   screenshots += 1;
 }
 
 /** A screenshot of where a scenario stopped, to see why. */
 async function shootFailure(page, name) {
   try {
-    await page.screenshot({ path: path.join(SHOTS, `${scenario}-${name}-failure-${DESKTOP.width}.png`), fullPage: true });
+    await page.screenshot({ ...SCREENSHOT, path: path.join(SHOTS, `${scenario}-${name}-failure-${DESKTOP.width}.png`) });
     console.log(`    (screenshot ${scenario}-${name}-failure-${DESKTOP.width}.png)`);
   } catch {
     // The page may be gone; the failure itself is already recorded.
@@ -667,11 +710,596 @@ async function scenarioClient({ open, at }) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Steps of the set-up, card and report scenarios
+
+/** What the admin's set-up scenario saw, for the client's 404 checks and the reports. */
+const seen = {
+  /** The demo data owner's id (the owner of the sales assignment). */
+  owner: null,
+  /** The flow the admin built. */
+  flow: null,
+  /** The assignment the admin started on it. */
+  assignment: null,
+  /** Every `/app/setup/assignments/{id}` the admin's set-up index links to. */
+  setupAssignments: [],
+};
+
+/** A run-unique suffix for the names the scenarios create (the demo has fixed names). */
+const STAMP = Date.now().toString(36).slice(-5);
+
+const ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/** The id in `path` after `prefix` (`/app/setup/owners/` → the owner), or null. */
+function idAfter(path, prefix) {
+  const match = new RegExp(`^${prefix.replace(/[/.]/g, '\\$&')}(${ID})(?:[/?]|$)`).exec(path ?? '');
+  return match ? match[1] : null;
+}
+
+/** GETs `href` and expects 200 (a page to check next). */
+async function open200(page, href) {
+  const response = await page.goto(href);
+  check(response?.status() === 200, `GET ${href} answered ${response?.status()}, not 200`);
+}
+
+/**
+ * Runs `action` (a click or a key that sends an htmx request answered with a swap) and
+ * waits until htmx has settled the swap. A problem htmx put into `#problem` (the pages'
+ * slot for a refused request) stops the scenario.
+ */
+async function htmxSwap(page, action, what) {
+  await page.evaluate(() => {
+    window.__cubeSettled = false;
+    document.addEventListener(
+      'htmx:afterSettle',
+      () => {
+        window.__cubeSettled = true;
+      },
+      { once: true },
+    );
+  });
+  await action();
+  try {
+    await page.waitForFunction(() => window.__cubeSettled === true, undefined, { timeout: STEP_MS });
+  } catch {
+    throw new Stop(`${what}: htmx swapped nothing within ${STEP_MS / 1000} s (focus on ${await activeElement(page)})`);
+  }
+  const problem = await problemText(page);
+  check(!problem, `${what}: the page shows a problem: "${problem}"`);
+}
+
+/** The text of `#problem`, where the pages put a refused request's problem ('' if none). */
+async function problemText(page) {
+  const text = await page.evaluate(() => document.getElementById('problem')?.innerText ?? '');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Runs `action` (submitting a form whose answer is htmx's `HX-Redirect`) and waits until
+ * the browser has loaded a new document at a path `where` accepts (it may be the same
+ * page again); a problem shown instead stops the scenario.
+ */
+async function htmxRedirect(page, action, where, what) {
+  const navigated = page
+    .waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: STEP_MS })
+    .then(() => true)
+    .catch(() => false);
+  await action();
+  if (!(await navigated)) {
+    const problem = await problemText(page).catch(() => '');
+    throw new Stop(`${what}: the browser stayed at ${pathOf(page)}${problem ? `; #problem says "${problem}"` : ''}`);
+  }
+  await page.waitForLoadState('load');
+  check(where(pathOf(page)), `${what}: the browser went to ${pathOf(page)}`);
+}
+
+/** GETs each of `hrefs` and expects 404; the first 404 page is checked as `name`. */
+async function expectNotFound(s, hrefs, who, name) {
+  let first = true;
+  for (const href of hrefs) {
+    const response = await s.page.goto(href);
+    check(response?.status() === 404, `${who}'s GET ${href} answered ${response?.status()}, not 404`);
+    ok(`${who}'s GET ${href} answers 404`);
+    if (first) {
+      // Chromium logs every 404 document as a console error; those are the point here.
+      await visit(s, name, { allow: [/status of 404/] });
+      first = false;
+    }
+  }
+  reportErrors(s, name, [/status of 404/]);
+}
+
+/** The set-up URLs of `seen` (with every id it knows), which only admins and managers may open. */
+function setupUrls() {
+  const urls = ['/app/setup'];
+  if (seen.owner) {
+    urls.push(
+      `/app/setup/owners/${seen.owner}/flows`,
+      `/app/setup/owners/${seen.owner}/products`,
+      `/app/setup/owners/${seen.owner}/assignments/new`,
+    );
+  }
+  if (seen.flow) urls.push(`/app/setup/flows/${seen.flow}`);
+  if (seen.assignment) urls.push(`/app/setup/assignments/${seen.assignment}`);
+  urls.push(...seen.setupAssignments);
+  return [...new Set(urls)];
+}
+
+/** The `a.report-link` links of /app/reports: name and href. */
+async function reportLinks(page) {
+  return page.locator('a.report-link').evaluateAll((links) =>
+    links.map((link) => ({ name: link.textContent.trim(), href: link.getAttribute('href') })),
+  );
+}
+
+/** The demo's sales assignment ("Strøm vår 2025") among the report links. */
+function salesReport(links, who) {
+  const link = links.find((candidate) => /strøm/i.test(candidate.name));
+  check(link, `${who}'s /app/reports has no a.report-link to the sales assignment ("Strøm …"): ${JSON.stringify(links)}`);
+  check(
+    idAfter(link.href, '/app/reports/'),
+    `${who}'s a.report-link "${link.name}" links to ${link.href}, not /app/reports/{uuid}`,
+  );
+  return link;
+}
+
+/** The number of data rows in `#report-outcomes`' table (0 without one). */
+async function outcomeRows(page) {
+  return page.locator('#report-outcomes table tbody tr').count();
+}
+
+/** The text of the first `selector` within `scope` (a page or a locator) on one line, '' if none. */
+async function textOf(scope, selector) {
+  const text = await scope
+    .locator(selector)
+    .first()
+    .innerText({ timeout: 1000 })
+    .catch(() => '');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The outcome row (`div#outcome-N`) of the flow editor whose name input holds `name`. */
+async function outcomeRow(page, name) {
+  const indexes = await page.locator('#flow-form div.outcome-row').evaluateAll(
+    (rows, wanted) =>
+      rows
+        .filter((row) => row.querySelector('input[name$=".name"]')?.value === wanted)
+        .map((row) => /^outcome-(\d+)$/.exec(row.id)?.[1] ?? null),
+    name,
+  );
+  check(indexes.length === 1, `the flow editor has ${indexes.length} outcome rows named "${name}", not 1`);
+  check(indexes[0] !== null, `the outcome row named "${name}" has no id="outcome-N"`);
+  return { index: indexes[0], row: page.locator(`#outcome-${indexes[0]}`) };
+}
+
+/** The states (`outcome.N.from`) an outcome row may be chosen from: label text and checked. */
+async function fromStates(row, index) {
+  return row.locator(`input[type=checkbox][name="outcome.${index}.from"]`).evaluateAll((boxes) =>
+    boxes.map((box) => ({ state: box.closest('label')?.textContent.trim() ?? box.value, checked: box.checked })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// The set-up, card and report scenarios
+
+async function scenarioSetup({ open, at }) {
+  at('login');
+  const s = await open();
+  const { page } = s;
+  await logIn(s, 'admin');
+
+  at('setup-index');
+  const nav = page.locator('a#nav-setup');
+  check(await nav.count(), "the admin's home has no a#nav-setup");
+  await nav.click();
+  await page.waitForURL((url) => url.pathname === '/app/setup');
+  const flowsLinks = await page.locator('a.setup-flows').evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+  check(flowsLinks.length >= 1, '/app/setup has no a.setup-flows (no data owner shown)');
+  // The demo has one data owner, Acme Energi, which owns the sales assignment.
+  const owner = idAfter(flowsLinks[0], '/app/setup/owners/');
+  check(owner, `a.setup-flows links to ${flowsLinks[0]}, not /app/setup/owners/{uuid}/flows`);
+  seen.owner = owner;
+  seen.setupAssignments = (
+    await page.locator('a.setup-assignment').evaluateAll((links) => links.map((link) => link.getAttribute('href')))
+  ).filter((href) => idAfter(href, '/app/setup/assignments/'));
+  check(
+    seen.setupAssignments.length >= 2,
+    `/app/setup lists ${seen.setupAssignments.length} a.setup-assignment link(s) to /app/setup/assignments/{uuid}, not the demo's two`,
+  );
+  ok(`/app/setup shows ${flowsLinks.length} data owner(s) and ${seen.setupAssignments.length} assignment(s)`);
+  await visit(s, 'setup-index');
+
+  at('flows');
+  await page.locator('a.setup-flows').first().click();
+  await page.waitForURL((url) => url.pathname === `/app/setup/owners/${owner}/flows`);
+  check(await page.locator('form#new-flow').count(), `${pathOf(page)} has no form#new-flow`);
+  await visit(s, 'flows');
+
+  at('new-flow');
+  const flowName = `Testflyt ${STAMP}`;
+  await page.locator('form#new-flow #flow-name').fill(flowName);
+  await page.locator('form#new-flow #flow-template').selectOption('sales');
+  await htmxRedirect(
+    page,
+    () => page.locator('form#new-flow [type=submit]').click(),
+    (at) => idAfter(at, '/app/setup/flows/') !== null,
+    'creating a flow from the sales template',
+  );
+  seen.flow = idAfter(pathOf(page), '/app/setup/flows/');
+  check(await page.locator('form#flow-form').count(), `${pathOf(page)} has no form#flow-form`);
+  const shownName = await page.locator('#flow-form #flow-name').inputValue();
+  check(shownName === flowName, `the new flow's editor shows the name "${shownName}", not "${flowName}"`);
+  const clean = await page.locator('#flow-form .field-problem, #flow-problems').count();
+  check(clean === 0, `the sales template's new flow shows ${clean} problem(s): "${await textOf(page, '#flow-problems, #flow-form .field-problem')}"`);
+  ok(`the sales template opened the editor at ${pathOf(page)} without problems`);
+  await visit(s, 'flow-editor');
+
+  // The error: "Sale" may be chosen from no state.
+  at('flow-error');
+  let { index, row } = await outcomeRow(page, 'Sale');
+  const before = await fromStates(row, index);
+  check(before.some((box) => box.checked), `the outcome "Sale" (#outcome-${index}) may be chosen from no state to begin with`);
+  for (const box of await row.locator(`input[type=checkbox][name="outcome.${index}.from"]`).all()) await box.uncheck();
+  await htmxSwap(page, () => page.locator('#publish-flow').click(), 'publishing with "Sale" chosen from no state');
+  ({ index, row } = await outcomeRow(page, 'Sale'));
+  const problem = row.locator('.field-problem');
+  check(await problem.count(), `after publishing, the "Sale" row #outcome-${index} has no .field-problem`);
+  const problemSays = await textOf(row, '.field-problem');
+  check(problemSays, `the "Sale" row's .field-problem is empty`);
+  const invalid = await row.locator(`input[name="outcome.${index}.name"]`).getAttribute('aria-invalid');
+  check(invalid === 'true', `the "Sale" name input has aria-invalid="${invalid}", not "true"`);
+  const describedBy = await row.locator(`input[name="outcome.${index}.name"]`).getAttribute('aria-describedby');
+  const problemId = await problem.first().getAttribute('id');
+  check(
+    describedBy && problemId && describedBy.split(/\s+/).includes(problemId),
+    `the "Sale" name input's aria-describedby="${describedBy}" does not name its .field-problem (id="${problemId}")`,
+  );
+  const published = await page.locator('#editor p.registered').filter({ hasText: /publi/i }).count();
+  check(published === 0, `a flow with a problem was published: "${await textOf(page, '#editor p.registered')}"`);
+  check(!(await page.locator('a#start-assignment').count()), 'a flow with a problem offers a#start-assignment');
+  ok(`the problem is next to the "Sale" row: "${problemSays}" (aria-invalid, no "published")`);
+  await visit(s, 'flow-error');
+
+  at('flow-fixed');
+  for (const state of ['To Call', 'Lead']) {
+    const box = row.getByLabel(state, { exact: true });
+    check((await box.count()) === 1, `the "Sale" row #outcome-${index} has no checkbox labelled "${state}"`);
+    await box.check();
+  }
+  await htmxSwap(page, () => page.locator('#publish-flow').click(), 'publishing the fixed flow');
+  const left = await textOf(page, '#flow-problems, #flow-form .field-problem');
+  check(!left, `the fixed flow still shows a problem: "${left}"`);
+  const registered = await textOf(page, '#editor p.registered');
+  check(registered, 'publishing the fixed flow showed no p.registered');
+  check(/publi/i.test(registered), `publishing the fixed flow said "${registered}", not that it was published`);
+  const start = page.locator('#editor p.registered a#start-assignment');
+  check(await start.count(), 'the published flow offers no a#start-assignment');
+  ({ index, row } = await outcomeRow(page, 'Sale'));
+  const after = (await fromStates(row, index)).filter((box) => box.checked).map((box) => box.state);
+  check(
+    after.length === 2 && after.includes('To Call') && after.includes('Lead'),
+    `after publishing, "Sale" may be chosen from ${JSON.stringify(after)}, not ["To Call","Lead"]`,
+  );
+  ok(`the fixed flow is published: "${registered}"`);
+  await visit(s, 'flow-published');
+
+  at('new-assignment');
+  const startHref = await start.getAttribute('href');
+  await start.click();
+  await page.waitForURL((url) => url.pathname === `/app/setup/owners/${owner}/assignments/new`);
+  const chosen = await page.locator('form#new-assignment #assignment-flow').inputValue();
+  check(
+    chosen.startsWith(`${seen.flow}|`),
+    `a#start-assignment (${startHref}) opened the form with #assignment-flow = "${chosen}", not the new flow`,
+  );
+  ok(`a#start-assignment preselects the published flow (${chosen})`);
+  await visit(s, 'new-assignment');
+
+  at('assignment');
+  const assignmentName = `Testoppdrag ${STAMP}`;
+  await page.locator('form#new-assignment #assignment-name').fill(assignmentName);
+  await htmxRedirect(
+    page,
+    () => page.locator('form#new-assignment [type=submit]').click(),
+    (at) => idAfter(at, '/app/setup/assignments/') !== null,
+    'creating the assignment',
+  );
+  seen.assignment = idAfter(pathOf(page), '/app/setup/assignments/');
+  check(await page.locator('form#assignment-form').count(), `${pathOf(page)} has no form#assignment-form`);
+  const heading = await textOf(page, 'h1');
+  check(heading.includes(assignmentName), `the assignment's set-up is headed "${heading}", not its name`);
+  await visit(s, 'assignment');
+
+  at('assignment-saved');
+  const products = page.locator('#assignment-form input[type=checkbox][name=product]');
+  check(await products.count(), "the assignment's set-up offers no product checkbox");
+  const product = await products.first().getAttribute('value');
+  await products.first().check();
+  await page.locator('#assignment-form #lease').fill('20');
+  await htmxSwap(page, () => page.locator('#save-assignment').click(), "saving the assignment's set-up");
+  const saved = await textOf(page, '#assignment-editor p.registered');
+  check(saved, "saving the assignment's set-up showed no p.registered");
+  ok(`the assignment's set-up is saved: "${saved}"`);
+  if (/utkast|draft/i.test(saved)) notes.add(`saving an assignment's set-up says "${saved}" (it is no draft)`);
+  await visit(s, 'assignment-saved');
+  await open200(page, `/app/setup/assignments/${seen.assignment}`);
+  const lease = await page.locator('#assignment-form #lease').inputValue();
+  check(lease === '20', `after a reload #lease is "${lease}", not the saved 20`);
+  const kept = await page.locator(`#assignment-form input[name=product][value="${product}"]`).isChecked();
+  check(kept, 'after a reload the product checked before is not checked');
+  ok('after a reload the set-up keeps the lease of 20 minutes and the product');
+
+  at('products');
+  await open200(page, `/app/setup/owners/${owner}/products`);
+  check(await page.locator('form#new-product').count(), `${pathOf(page)} has no form#new-product`);
+  await visit(s, 'products');
+
+  at('product-added');
+  const productName = `Strøm Test ${STAMP}`;
+  await page.locator('form#new-product #product-name').fill(productName);
+  await page.locator('form#new-product #product-code').fill(`TEST-${STAMP.toUpperCase()}`);
+  await page.locator('form#new-product #product-price').fill('499,50');
+  await htmxRedirect(
+    page,
+    // The answer sends the browser to this page again.
+    () => page.locator('form#new-product [type=submit]').click(),
+    (at) => at === `/app/setup/owners/${owner}/products`,
+    'adding a product',
+  );
+  const productRow = page.locator('table#products tbody tr').filter({ hasText: productName });
+  try {
+    await productRow.first().waitFor({ state: 'visible' });
+  } catch {
+    const problem = await problemText(page);
+    throw new Stop(`table#products does not list "${productName}"${problem ? `; #problem says "${problem}"` : ''}`);
+  }
+  const rowText = (await productRow.first().innerText()).replace(/\s+/g, ' ').trim();
+  check(/499[,.]50\b/.test(rowText), `the new product's row says "${rowText}", not the price 499,50`);
+  ok(`table#products lists the new product: "${rowText}"`);
+  await visit(s, 'product-added');
+}
+
+async function scenarioSellerCard({ open, at }) {
+  at('login');
+  const s = await open();
+  const { page } = s;
+  await logIn(s, 'seller1');
+  const { sales } = pickAssignments(await assignmentLinks(page));
+
+  at('customer');
+  await open200(page, sales.href);
+  await nextCustomer(page, 'the customer to edit');
+
+  at('card');
+  await htmxSwap(page, () => page.keyboard.press('k'), 'pressing k');
+  const email = page.locator('#card form#card-form input#card-email');
+  check(await email.count(), 'pressing k did not load form#card-form with input#card-email into #card');
+  const name = await page.locator('#card #card-name').inputValue();
+  ok(`k opens the card of "${name}"`);
+  await visit(s, 'card');
+
+  at('card-saved');
+  const address = `kort-${STAMP}@example.com`;
+  await email.fill(address);
+  await htmxSwap(page, () => email.press('Enter'), 'pressing Enter in #card-email');
+  const saved = await textOf(page, '#card p.registered');
+  check(saved, 'saving the card with Enter showed no p.registered in #card');
+  const now = await page.locator('#card input#card-email').inputValue();
+  check(now === address, `after saving, #card-email is "${now}", not "${address}"`);
+  ok(`Enter in #card-email saves the card: "${saved}"`);
+  if (/utkast|draft/i.test(saved)) notes.add(`saving a customer's card says "${saved}" (it is no draft)`);
+  await visit(s, 'card-saved');
+
+  at('released');
+  // The focus is in the card's e-mail field, where r is a letter: Escape leaves it first.
+  await page.keyboard.press('Escape');
+  const shown = await swapWork(page, () => page.keyboard.press('r'), 'pressing r');
+  check(shown.kind !== 'problem', `releasing showed a problem: "${shown.text}"`);
+  check(shown.kind === 'registered', `pressing r showed ${shown.kind}, not p.registered`);
+  ok(`r releases the customer: "${shown.text}"`);
+  await visit(s, 'released');
+
+  at('reports');
+  await open200(page, '/app/reports');
+  const links = await reportLinks(page);
+  ok(`seller1's /app/reports lists ${links.length} assignment(s)${links.length ? `: ${links.map((link) => link.name).join(', ')}` : ''}`);
+  await visit(s, 'reports');
+  const link = links.find((candidate) => /strøm/i.test(candidate.name));
+  if (link) {
+    at('report');
+    await open200(page, link.href);
+    const sections = await page.locator('.report-grid > section[id]').evaluateAll((list) => list.map((section) => section.id));
+    ok(`seller1's report of "${link.name}" shows ${sections.join(', ') || 'no section'}`);
+    if (sections.includes('report-downloads') && !(await page.locator('#report-downloads li').count())) {
+      notes.add(`seller1's report of "${link.name}" (${link.href}) shows #report-downloads with nothing to download`);
+    }
+    const board = await page
+      .locator('a#wallboard-link')
+      .getAttribute('href', { timeout: 1000 })
+      .catch(() => null);
+    if (board) {
+      const status = (await page.request.get(board)).status();
+      if (status !== 200) notes.add(`seller1's report of "${link.name}" links a#wallboard-link to ${board}, which answers seller1 ${status}`);
+    }
+    await visit(s, 'report');
+  }
+
+  at('setup-404');
+  check(!(await page.locator('a#nav-setup').count()), "seller1's pages show a#nav-setup");
+  await expectNotFound(s, ['/app/setup'], 'seller1', 'setup-404');
+}
+
+async function scenarioClientReports({ open, at }) {
+  at('login');
+  const s = await open();
+  const { page } = s;
+  await logIn(s, 'client');
+
+  at('reports');
+  const nav = page.locator('a#nav-reports');
+  check(await nav.count(), "the client's home has no a#nav-reports");
+  check(!(await page.locator('a#nav-setup').count()), "the client's home shows a#nav-setup");
+  await nav.click();
+  await page.waitForURL((url) => url.pathname === '/app/reports');
+  const links = await reportLinks(page);
+  const sales = salesReport(links, 'the client');
+  ok(`the client's /app/reports lists ${links.map((link) => link.name).join(', ')}`);
+  await visit(s, 'reports');
+
+  at('report');
+  await page.locator('a.report-link').filter({ hasText: sales.name }).first().click();
+  await page.waitForURL((url) => url.pathname === sales.href);
+  for (const section of ['#report-status', '#report-outcomes']) {
+    check(await page.locator(section).count(), `the client's report of "${sales.name}" has no ${section}`);
+  }
+  const rows = await outcomeRows(page);
+  check(rows >= 1, `#report-outcomes lists no outcome today after seller1's round: "${await textOf(page, '#report-outcomes')}"`);
+  const sections = await page.locator('.report-grid > section[id]').evaluateAll((list) => list.map((section) => section.id));
+  ok(`the client's report shows ${sections.join(', ')}; ${rows} outcome row(s) today`);
+  await visit(s, 'report');
+
+  at('report-window');
+  const today = await page.locator('form#window #to').inputValue();
+  check(/^\d{4}-\d{2}-\d{2}$/.test(today), `#to holds "${today}", not a date`);
+  const weekAgo = new Date(`${today}T12:00:00Z`);
+  weekAgo.setUTCDate(weekAgo.getUTCDate() - 7);
+  const from = weekAgo.toISOString().slice(0, 10);
+  // A window that ends before it starts is refused on the page.
+  await page.locator('form#window #from').fill(today);
+  await page.locator('form#window #to').fill(from);
+  await page.locator('form#window [type=submit]').click();
+  await page.waitForURL((url) => url.pathname === sales.href && url.searchParams.get('to') === from);
+  const refused = await textOf(page, 'p.problem');
+  check(refused, `the window ${today} – ${from} (ending before it starts) shows no p.problem`);
+  ok(`a window ending before it starts is refused: "${refused}"`);
+  await visit(s, 'report-window-refused');
+  await page.locator('form#window #from').fill(from);
+  await page.locator('form#window #to').fill(today);
+  await page.locator('form#window #to').press('Enter');
+  await page.waitForURL((url) => url.pathname === sales.href && url.searchParams.get('from') === from);
+  const shown = { from: await page.locator('#from').inputValue(), to: await page.locator('#to').inputValue() };
+  check(
+    shown.from === from && shown.to === today,
+    `after choosing ${from} – ${today} the form shows ${shown.from} – ${shown.to}`,
+  );
+  check(!(await page.locator('p.problem').count()), `the window ${from} – ${today} shows p.problem: "${await textOf(page, 'p.problem')}"`);
+  const weekRows = await outcomeRows(page);
+  check(weekRows >= 1, `#report-outcomes lists no outcome for ${from} – ${today}, which includes today`);
+  ok(`the window ${from} – ${today} is shown (${weekRows} outcome row(s))`);
+  await visit(s, 'report-window');
+
+  at('wallboard');
+  const wallboard = page.locator('a#wallboard-link');
+  check(await wallboard.count(), 'the report page has no a#wallboard-link');
+  await wallboard.click();
+  const assignment = idAfter(sales.href, '/app/reports/');
+  await page.waitForURL((url) => url.pathname === `/app/wallboard/${assignment}`);
+  check(await page.locator('#board .tiles').count(), `${pathOf(page)} has no #board with .tiles`);
+  ok(`a#wallboard-link opens ${pathOf(page)}`);
+  await visit(s, 'wallboard');
+
+  at('setup-404');
+  check(seen.owner, "no data owner id from the admin's set-up scenario (it failed before /app/setup)");
+  await expectNotFound(s, setupUrls(), 'the client', 'setup-404');
+}
+
+async function scenarioAdminReports({ open, at }) {
+  at('login');
+  const s = await open();
+  const { page } = s;
+  await logIn(s, 'admin');
+
+  at('reports');
+  await page.locator('a#nav-reports').click();
+  await page.waitForURL((url) => url.pathname === '/app/reports');
+  const links = await reportLinks(page);
+  const sales = salesReport(links, 'the admin');
+  if (seen.assignment) {
+    const mine = links.find((link) => link.href === `/app/reports/${seen.assignment}`);
+    check(mine, "the admin's /app/reports does not list the assignment started in the set-up scenario");
+  }
+  ok(`the admin's /app/reports lists ${links.length} assignment(s)`);
+  await visit(s, 'reports');
+
+  at('report');
+  await open200(page, sales.href);
+  const sections = await page.locator('.report-grid > section[id]').evaluateAll((list) => list.map((section) => section.id));
+  for (const section of ['report-activity', 'report-status', 'report-outcomes', 'report-sales', 'report-downloads']) {
+    check(sections.includes(section), `the admin's report of "${sales.name}" has no #${section} (has ${sections.join(', ')})`);
+  }
+  const rows = await outcomeRows(page);
+  check(rows >= 1, `#report-outcomes lists no outcome today after seller1's round`);
+  const sold = await page.locator('#report-sales table tbody tr').count();
+  check(sold >= 1, `#report-sales lists no product today after seller1's sale: "${await textOf(page, '#report-sales')}"`);
+  ok(`the admin's report shows ${sections.join(', ')}; ${rows} outcome row(s), ${sold} sales row(s)`);
+  await visit(s, 'report');
+
+  at('downloads');
+  const downloads = await page.locator('#report-downloads a').evaluateAll((list) => list.map((link) => link.getAttribute('href')));
+  check(downloads.length >= 1, '#report-downloads has no link');
+  for (const href of downloads) {
+    const response = await page.request.get(href);
+    check(response.status() === 200, `the download ${href} answered ${response.status()}, not 200`);
+  }
+  ok(`the ${downloads.length} download link(s) of #report-downloads answer 200`);
+
+  at('wallboard');
+  const assignment = idAfter(sales.href, '/app/reports/');
+  const board = `/app/wallboard/${assignment}/board`;
+  const polls = [];
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === board) polls.push(response.status());
+  });
+  await page.locator('a#wallboard-link').click();
+  await page.waitForURL((url) => url.pathname === `/app/wallboard/${assignment}`);
+  const loaded = Date.now();
+  check(await page.locator('#board .tiles').count(), `${pathOf(page)} has no #board with .tiles`);
+  const sellers = await page.locator('#wallboard-sellers tbody tr').count();
+  check(sellers >= 1, `the wallboard lists no seller in the last hour after seller1's round: "${await textOf(page, '#board')}"`);
+  ok(`the wallboard shows ${sellers} seller(s) in the last hour`);
+  const updated = await textOf(page, '#board .note');
+  await visit(s, 'wallboard');
+
+  // The board asks for itself every 10 s: 11 s after the page loaded it has done so once.
+  at('wallboard-refreshed');
+  await page.waitForTimeout(Math.max(0, 11_000 - (Date.now() - loaded)));
+  check(polls.length >= 1, `the wallboard did not ask for ${board} within 11 s`);
+  check(polls.every((status) => status === 200), `the wallboard's polls of ${board} answered ${polls.join(', ')}`);
+  // Let htmx swap and settle the answer.
+  await page.waitForTimeout(300);
+  check(await page.locator('#board .tiles').count(), 'after its refresh #board has no .tiles');
+  const now = await textOf(page, '#board .note');
+  check(now !== updated, `after its refresh the board still says "${updated}"`);
+  ok(`the wallboard refreshed itself ("${updated}" → "${now}") and still shows its tiles`);
+  await visit(s, 'wallboard-refreshed');
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The scenarios in the order they run: name (the screenshots' prefix), title, body. Later
+ * ones use what earlier ones did: the client's and the admin's reports need seller1's
+ * outcomes of today, and the client's set-up 404s the ids the admin's set-up saw.
+ */
+const SCENARIOS = [
+  ['login', 'admin, seller1 and client log in; a wrong password is refused', scenarioLogin],
+  [
+    'setup',
+    'the admin builds a flow with an error, fixes it, publishes it, starts and sets up an assignment, adds a product',
+    scenarioSetup,
+  ],
+  ['seller', "seller1's keyboard-only round: five sales outcomes, a meeting, My Work", scenarioSeller],
+  ['seller-card', "seller1 edits a customer's card (k, Enter), releases (r), reads the reports; no set-up", scenarioSellerCard],
+  ['client', "the client is kept out of the sellers' workspaces", scenarioClient],
+  ['client-reports', "the client's reports of the sales assignment, a window, the wallboard; no set-up", scenarioClientReports],
+  ['admin-reports', "the admin's reports of the sales assignment, its downloads, the wallboard refreshing itself", scenarioAdminReports],
+];
 
 async function main() {
   await mkdir(SHOTS, { recursive: true });
   for (const file of await readdir(SHOTS)) {
-    if (/^(login|seller|client)-.*\.png$/.test(file)) await unlink(path.join(SHOTS, file));
+    if (SCENARIOS.some(([name]) => file.startsWith(`${name}-`)) && file.endsWith('.png')) {
+      await unlink(path.join(SHOTS, file));
+    }
   }
   console.log(`Cube browser tests against ${BASE}; screenshots in ${SHOTS}`);
   browser = await chromium.launch({
@@ -691,9 +1319,7 @@ async function main() {
   });
   console.log(`Chromium ${browser.version()}`);
   try {
-    await runScenario('login', 'admin, seller1 and client log in; a wrong password is refused', scenarioLogin);
-    await runScenario('seller', "seller1's keyboard-only round: five sales outcomes, a meeting, My Work", scenarioSeller);
-    await runScenario('client', "the client is kept out of the sellers' workspaces", scenarioClient);
+    for (const [name, title, body] of SCENARIOS) await runScenario(name, title, body);
   } finally {
     await browser.close();
   }

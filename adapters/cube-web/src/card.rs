@@ -140,7 +140,7 @@ pub async fn save(
         .edit_customer_card(&viewer.user, enrollment, input)
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
-    let message = viewer.lang.t(M::Saved).to_owned();
+    let message = viewer.lang.t(M::CardSaved).to_owned();
     view(&state, &viewer, enrollment, card, message).await
 }
 

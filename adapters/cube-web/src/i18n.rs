@@ -84,6 +84,18 @@ impl Lang {
         }
     }
 
+    /// The name of an activity limit's metric.
+    pub fn metric(self, metric: cube_domain::assignment::setup::LimitMetric) -> &'static str {
+        use cube_domain::assignment::setup::LimitMetric;
+        self.t(match metric {
+            LimitMetric::Hours => M::Hours,
+            LimitMetric::Yes => M::SplitYes,
+            LimitMetric::Conclusions => M::Conclusions,
+            LimitMetric::ProductsSold => M::ProductsSold,
+            LimitMetric::Meetings => M::Meetings,
+        })
+    }
+
     /// What to say for an error of `kind`, before its detail.
     pub fn error(self, kind: ErrorKind) -> &'static str {
         self.t(match kind {
@@ -354,6 +366,11 @@ pub enum M {
     FollowUpOwner,
     OwnerPersonal,
     OwnerShared,
+    Physical,
+    Video,
+    HitAnalysis,
+    SetupSaved,
+    CardSaved,
 }
 
 impl M {
@@ -664,6 +681,11 @@ impl M {
             M::FollowUpOwner => ("Oppfølging eies av", "Follow-up belongs to"),
             M::OwnerPersonal => ("selgeren (personlig)", "the seller (personal)"),
             M::OwnerShared => ("alle selgere (felles)", "every seller (shared)"),
+            M::Physical => ("Fysisk", "In person"),
+            M::Video => ("Video", "Video"),
+            M::HitAnalysis => ("Treffanalyse", "Hit analysis"),
+            M::SetupSaved => ("Oppsettet er lagret.", "The set-up is saved."),
+            M::CardSaved => ("Kundekortet er lagret.", "The card is saved."),
 
             M::WorkingNow => ("Jobber nå", "Working now"),
             M::LastHour => ("Siste time", "The last hour"),

@@ -23,6 +23,17 @@ use cube_domain::reports::Ratio;
 use serde::Deserialize;
 use time::Date;
 
+/// The days of a week, Monday first, in the catalogue.
+const WEEKDAYS: [M; 7] = [
+    M::Monday,
+    M::Tuesday,
+    M::Wednesday,
+    M::Thursday,
+    M::Friday,
+    M::Saturday,
+    M::Sunday,
+];
+
 /// The neutral colour of bars without a state colour (attempts, unknown outcomes).
 const NEUTRAL: &str = "#6b7785";
 
@@ -50,6 +61,21 @@ struct ReportsPage {
     outcomes: Option<OutcomesView>,
     sales: Option<SalesView>,
     status: Option<StatusView>,
+    meetings: Option<MeetingsView>,
+    limits: Option<Vec<(String, String, bool)>>,
+    hits: Option<Vec<HitsView>>,
+}
+
+struct MeetingsView {
+    /// The window's first week, Monday to Sunday: the day's name and its meetings.
+    week: Vec<(String, Vec<String>)>,
+    /// Every meeting of the window: when, calendar, kind and place.
+    list: Vec<(String, String, String)>,
+}
+
+struct HitsView {
+    field: String,
+    rows: Vec<(String, u64, u64, String)>,
 }
 
 struct OutcomesView {
@@ -320,6 +346,121 @@ pub async fn assignment(
             ],
         });
 
+    let meetings = section(cube.meeting_report(who, id, window, None).await)
+        .map_err(fail)?
+        .map(|list| {
+            let calendar_name = |id| {
+                overview
+                    .calendars
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(String::new, |c| c.name.to_string())
+            };
+            let local = |at: time::OffsetDateTime| at.to_offset(zone.offset_at(at));
+            let monday =
+                from - time::Duration::days(i64::from(from.weekday().number_days_from_monday()));
+            let week = (0..7)
+                .map(|offset| {
+                    let day = monday + time::Duration::days(offset);
+                    let label = format!(
+                        "{} {:02}.{:02}.",
+                        lang.t(WEEKDAYS[offset as usize]),
+                        day.day(),
+                        u8::from(day.month())
+                    );
+                    let items = list
+                        .iter()
+                        .filter(|m| zone.date_of(m.start) == day)
+                        .map(|m| {
+                            let (start, end) = (local(m.start), local(m.end));
+                            format!(
+                                "{:02}:{:02}–{:02}:{:02} {}",
+                                start.hour(),
+                                start.minute(),
+                                end.hour(),
+                                end.minute(),
+                                calendar_name(m.calendar)
+                            )
+                        })
+                        .collect();
+                    (label, items)
+                })
+                .collect();
+            let list = list
+                .iter()
+                .map(|m| {
+                    let start = local(m.start);
+                    let kind = match m.kind {
+                        cube_domain::meeting::MeetingKind::Physical => lang.t(M::Physical),
+                        cube_domain::meeting::MeetingKind::Video => lang.t(M::Video),
+                    };
+                    (
+                        format!(
+                            "{:02}.{:02}.{} {:02}:{:02}",
+                            start.day(),
+                            u8::from(start.month()),
+                            start.year(),
+                            start.hour(),
+                            start.minute()
+                        ),
+                        calendar_name(m.calendar),
+                        match &m.place {
+                            Some(place) => format!("{kind}: {place}"),
+                            None => kind.to_owned(),
+                        },
+                    )
+                })
+                .collect();
+            MeetingsView { week, list }
+        });
+
+    let limits = section(cube.limit_report(who, id).await)
+        .map_err(fail)?
+        .filter(|limits| !limits.is_empty())
+        .map(|limits| {
+            limits
+                .iter()
+                .map(|l| {
+                    (
+                        lang.metric(l.metric).to_owned(),
+                        format!("{} / {}", lang.number(l.value), lang.number(l.limit)),
+                        l.reached,
+                    )
+                })
+                .collect()
+        });
+
+    let hits = section(cube.hit_analysis(who, id).await)
+        .map_err(fail)?
+        .filter(|fields| !fields.is_empty())
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|f| HitsView {
+                    field: match &f.field {
+                        cube_domain::assignment::setup::AnalysisField::Crm(key) => {
+                            key.as_str().to_owned()
+                        }
+                        cube_domain::assignment::setup::AnalysisField::Attempts => {
+                            lang.t(M::SplitAttempts).to_owned()
+                        }
+                    },
+                    rows: f
+                        .values
+                        .iter()
+                        .map(|v| {
+                            (
+                                v.value.clone().unwrap_or_else(|| "—".to_owned()),
+                                v.yes,
+                                v.no,
+                                percent(&v.hitrate, lang),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect()
+        });
+
     let name = overview.assignment.name().to_string();
     let path = format!("/app/reports/{uuid}");
     Ok(html(
@@ -336,6 +477,9 @@ pub async fn assignment(
             outcomes,
             sales,
             status,
+            meetings,
+            limits,
+            hits,
         },
     ))
 }

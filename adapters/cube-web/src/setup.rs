@@ -937,7 +937,7 @@ pub async fn save_assignment(
         .await
         .map_err(fail(&viewer))?;
     let (editor, _, _) =
-        assignment_editor(&state, &viewer, id, lang.t(M::Saved).to_owned()).await?;
+        assignment_editor(&state, &viewer, id, lang.t(M::SetupSaved).to_owned()).await?;
     Ok(html(
         StatusCode::OK,
         &AssignmentEditorPartial {

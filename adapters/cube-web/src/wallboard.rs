@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use cube_app::reports::Wallboard;
 use cube_app::{AppError, ErrorKind};
-use cube_domain::assignment::setup::LimitMetric;
 use cube_domain::ids::AssignmentId;
 
 #[derive(Template)]
@@ -55,16 +54,6 @@ struct LimitRow {
     reached: bool,
 }
 
-fn metric(metric: LimitMetric, lang: Lang) -> &'static str {
-    lang.t(match metric {
-        LimitMetric::Hours => M::Hours,
-        LimitMetric::Yes => M::SplitYes,
-        LimitMetric::Conclusions => M::Conclusions,
-        LimitMetric::ProductsSold => M::ProductsSold,
-        LimitMetric::Meetings => M::Meetings,
-    })
-}
-
 fn view(board: &Wallboard, zone: &cube_domain::time_zone::TimeZone, lang: Lang) -> BoardView {
     let local = board.at.to_offset(zone.offset_at(board.at));
     BoardView {
@@ -92,7 +81,7 @@ fn view(board: &Wallboard, zone: &cube_domain::time_zone::TimeZone, lang: Lang) 
             .limits
             .iter()
             .map(|l| LimitRow {
-                metric: metric(l.metric, lang),
+                metric: lang.metric(l.metric),
                 value: lang.number(l.value),
                 limit: lang.number(l.limit),
                 reached: l.reached,

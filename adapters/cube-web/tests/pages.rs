@@ -736,10 +736,7 @@ async fn an_admin_builds_a_flow_fixes_its_problem_publishes_it_and_starts_an_ass
     fields.push(("lease".into(), "20".into()));
     let (status, _, saved) = app.htmx(&setup_path, &admin, &encode(&fields)).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
-    assert!(
-        saved.contains("Utkastet er lagret.") || saved.contains("class=\"registered\""),
-        "{saved}"
-    );
+    assert!(saved.contains("Oppsettet er lagret."), "{saved}");
     let id = cube_domain::ids::AssignmentId::from_uuid(
         setup_path
             .trim_start_matches("/app/setup/assignments/")
@@ -1085,4 +1082,49 @@ async fn a_manager_sets_options_ownership_visibility_priority_and_segments() {
         .htmx(&path, &manager, "lease=20&retry=5&priority=by-mood")
         .await;
     assert!(bad.contains("no priority rule"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_manager_reads_meetings_as_a_week_and_the_hit_analysis() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    // T0 is Monday 2025-03-03: the week shown is that one.
+    let (status, _, page) = app
+        .get(
+            &format!("/app/reports/{assignment}?from=2025-03-03&to=2025-03-09"),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let meetings = &page[page.find("id=\"report-meetings\"").expect("meetings")..];
+    assert_eq!(meetings.matches("class=\"week-day\"").count(), 7);
+    assert!(meetings.contains("Mandag 03.03."), "{meetings}");
+    assert!(meetings.contains("Søndag 09.03."), "{meetings}");
+    assert!(
+        page.contains("id=\"report-hits\""),
+        "the world analyses a CRM field: {page}"
+    );
+}
+
+#[tokio::test]
+async fn a_seller_sees_no_wallboard_link_and_no_empty_download_box() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let (status, _, page) = app
+        .get(&format!("/app/reports/{assignment}"), Some(&seller))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (wallboard, _, _) = app
+        .get(&format!("/app/wallboard/{assignment}"), Some(&seller))
+        .await;
+    assert_eq!(
+        page.contains("id=\"wallboard-link\""),
+        wallboard == StatusCode::OK,
+        "the link only where the wallboard opens"
+    );
+    if page.contains("id=\"report-downloads\"") {
+        assert!(page[page.find("id=\"report-downloads\"").expect("downloads")..].contains("<li>"));
+    }
 }
