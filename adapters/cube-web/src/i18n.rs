@@ -371,6 +371,17 @@ pub enum M {
     HitAnalysis,
     SetupSaved,
     CardSaved,
+    MeetingsPerHour,
+    YesPerHour,
+    ProductsPerHour,
+    ConclusionsPerHour,
+    PerformanceCriteria,
+    HardStop,
+    LimitHint,
+    Analysis,
+    ShownToSellers,
+    OutcomeFields,
+    CommunicationHint,
 }
 
 impl M {
@@ -686,6 +697,23 @@ impl M {
             M::HitAnalysis => ("Treffanalyse", "Hit analysis"),
             M::SetupSaved => ("Oppsettet er lagret.", "The set-up is saved."),
             M::CardSaved => ("Kundekortet er lagret.", "The card is saved."),
+            M::MeetingsPerHour => ("Møter per time", "Meetings per hour"),
+            M::YesPerHour => ("Ja per time", "Yes per hour"),
+            M::ProductsPerHour => ("Produkter per time", "Products per hour"),
+            M::ConclusionsPerHour => ("Konklusjoner per time", "Conclusions per hour"),
+            M::PerformanceCriteria => ("Prestasjonskriterier", "Performance criteria"),
+            M::HardStop => ("Stopp ved grensen", "Stop at the limit"),
+            M::LimitHint => (
+                "Tom grense: ingen. «Stopp» gir ingen nye kunder når grensen er nådd.",
+                "Empty limit: none. «Stop» hands out no more customers once it is reached.",
+            ),
+            M::Analysis => ("Treffanalyse av", "Hit analysis by"),
+            M::ShownToSellers => ("Vises selgeren", "Shown to the seller"),
+            M::OutcomeFields => ("Felt på utfallet", "Fields of the outcome"),
+            M::CommunicationHint => (
+                "SMS-flyter og e-postkonto settes foreløpig i API-et (PUT /api/assignments/{id}/setup).",
+                "SMS flows and the e-mail account are set in the API for now (PUT /api/assignments/{id}/setup).",
+            ),
 
             M::WorkingNow => ("Jobber nå", "Working now"),
             M::LastHour => ("Siste time", "The last hour"),

@@ -40,7 +40,7 @@ const BASES: [(LegalBasis, &str, M); 6] = [
     ),
 ];
 
-const TYPES: [(&str, M); 6] = [
+pub(crate) const TYPES: [(&str, M); 6] = [
     ("text", M::TypeText),
     ("number", M::TypeNumber),
     ("decimal", M::TypeDecimal),
@@ -93,7 +93,7 @@ fn owner_id(raw: &str, viewer: &Viewer) -> Result<DataOwnerId, WebError> {
         .map_err(|_| WebError::app(AppError::NotFound("page"), viewer))
 }
 
-fn kind_of(field_type: &FieldType) -> &'static str {
+pub(crate) fn kind_of(field_type: &FieldType) -> &'static str {
     match field_type {
         FieldType::Text => "text",
         FieldType::Number => "number",
@@ -255,19 +255,24 @@ pub async fn save_gdpr(
     Ok(reload(&raw))
 }
 
-/// The CRM field rows as posted (`field.N.key`, `.label`, `.type`, `.required`, `.choices`
-/// separated by commas); rows without a key are left out.
-pub fn fields_of(pairs: &Pairs) -> Result<Vec<FieldDefinition>, FormError> {
+/// The field rows as posted under `prefix` (`<prefix>.N.key`, `.label`, `.type`,
+/// `.required`, `.choices` separated by commas); rows without a key are left out. The CRM
+/// fields' form uses the prefix `field`; an outcome's fields their own.
+pub fn fields_of(pairs: &Pairs, prefix: &str) -> Result<Vec<FieldDefinition>, FormError> {
     let mut fields = Vec::new();
     for i in 0.. {
-        let key_name = format!("field.{i}.key");
+        let key_name = format!("{prefix}.{i}.key");
         if !pairs.0.iter().any(|(k, _)| *k == key_name) {
             break;
         }
         let Some(key) = pairs.get(&key_name) else {
             continue;
         };
-        let get = |name: &str| pairs.get(&format!("field.{i}.{name}")).unwrap_or_default();
+        let get = |name: &str| {
+            pairs
+                .get(&format!("{prefix}.{i}.{name}"))
+                .unwrap_or_default()
+        };
         let what = |e: &dyn std::fmt::Display| FormError(format!("field '{key}': {e}"));
         let field_type = match get("type") {
             "text" | "" => FieldType::Text,
@@ -314,7 +319,7 @@ pub async fn save_fields(
         "b2c" => Dataset::B2c,
         _ => return Err(WebError::app(AppError::NotFound("page"), &viewer)),
     };
-    let fields = fields_of(&Pairs(pairs)).map_err(|e| WebError::Form {
+    let fields = fields_of(&Pairs(pairs), "field").map_err(|e| WebError::Form {
         detail: e.0,
         lang: viewer.lang,
     })?;
@@ -400,7 +405,7 @@ mod tests {
             ("field.2.key", "employees"),
             ("field.2.type", "number"),
         ]);
-        let fields = fields_of(&form).expect("valid");
+        let fields = fields_of(&form, "field").expect("valid");
         assert_eq!(fields.len(), 2);
         assert_eq!(
             fields[0].field_type(),
@@ -416,7 +421,7 @@ mod tests {
         );
         let bad = pairs(&[("field.0.key", "Not a key!"), ("field.0.type", "text")]);
         assert!(
-            fields_of(&bad)
+            fields_of(&bad, "field")
                 .expect_err("bad key")
                 .0
                 .starts_with("field 'Not a key!'")

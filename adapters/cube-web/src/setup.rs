@@ -24,7 +24,8 @@ use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::{AppError, ErrorKind};
 use cube_domain::access::Role;
 use cube_domain::assignment::setup::{
-    Direction, FixedField, FollowUpOwnership, PriorityRule, ViewField,
+    ActivityLimit, AnalysisField, Direction, FixedField, FollowUpOwnership, LimitMetric, LimitMode,
+    PriorityRule, ViewField,
 };
 use cube_domain::data_owner::DataOwner;
 use cube_domain::data_owner::Dataset;
@@ -577,7 +578,26 @@ struct AssignmentEditor {
     /// The rules offered, `(value, text)`, and the chosen ones in order.
     rules: Vec<(String, String)>,
     chosen_rules: Vec<String>,
+    /// Targets per hour: `(key, label, value)`.
+    performance: Vec<(&'static str, &'static str, String)>,
+    /// Activity limits, one row per metric: `(key, label, limit, hard stop)`.
+    limits: Vec<(&'static str, &'static str, String, bool)>,
+    /// Analysis fields and CRM fields of the customer view: `(key, label, analysed, shown)`.
+    crm: Vec<(String, String, bool, bool)>,
+    analyses_attempts: bool,
+    /// Each outcome's own fields: `(outcome id, outcome name, rows)`.
+    outcome_fields: Vec<(String, String, Vec<OutcomeFieldRow>)>,
+    types: Vec<(&'static str, &'static str)>,
     message: String,
+}
+
+/// A field of an outcome, as its row shows it.
+struct OutcomeFieldRow {
+    key: String,
+    label: String,
+    kind: &'static str,
+    required: bool,
+    choices: String,
 }
 
 impl AssignmentEditor {
@@ -620,6 +640,23 @@ fn rule_of(value: &str) -> Option<PriorityRule> {
         }
     })
 }
+
+/// The performance criteria the form edits: `(key, label)`.
+const PERFORMANCE: [(&str, M); 4] = [
+    ("meetings", M::MeetingsPerHour),
+    ("yes", M::YesPerHour),
+    ("products", M::ProductsPerHour),
+    ("conclusions", M::ConclusionsPerHour),
+];
+
+/// The activity limits the form edits, one per metric.
+const LIMITS: [(LimitMetric, &str); 5] = [
+    (LimitMetric::Hours, "hours"),
+    (LimitMetric::Yes, "yes"),
+    (LimitMetric::Conclusions, "conclusions"),
+    (LimitMetric::ProductsSold, "products-sold"),
+    (LimitMetric::Meetings, "meetings"),
+];
 
 const VIEW_FIELDS: [(FixedField, &str, M); 6] = [
     (FixedField::Name, "name", M::FieldName),
@@ -785,6 +822,89 @@ async fn assignment_editor(
         segments: setup.segments.iter().map(|s| s.name.to_string()).collect(),
         rules,
         chosen_rules: setup.priority.iter().map(rule_value).collect(),
+        performance: PERFORMANCE
+            .iter()
+            .map(|(key, m)| {
+                let criteria = &setup.performance;
+                let value = match *key {
+                    "meetings" => criteria.meetings_per_hour,
+                    "yes" => criteria.yes_per_hour,
+                    "products" => criteria.products_per_hour,
+                    _ => criteria.conclusions_per_hour,
+                };
+                (
+                    *key,
+                    lang.t(*m),
+                    value.map(|v| lang.number(v)).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        limits: LIMITS
+            .iter()
+            .map(|(metric, key)| {
+                let limit = setup.activity_limits.iter().find(|l| l.metric == *metric);
+                (
+                    *key,
+                    lang.metric(*metric),
+                    limit.map(|l| lang.number(l.limit)).unwrap_or_default(),
+                    limit.is_some_and(|l| l.mode == LimitMode::HardStop),
+                )
+            })
+            .collect(),
+        crm: {
+            let mut crm: Vec<(String, String, bool, bool)> = Vec::new();
+            for dataset in [Dataset::B2b, Dataset::B2c] {
+                for field in data_owner.fields(dataset) {
+                    if crm.iter().any(|(k, ..)| k == field.key().as_str()) {
+                        continue;
+                    }
+                    crm.push((
+                        field.key().as_str().to_owned(),
+                        field.label().to_owned(),
+                        setup
+                            .analysis_fields
+                            .contains(&AnalysisField::Crm(field.key().clone())),
+                        setup
+                            .customer_view
+                            .contains(&ViewField::Custom(field.key().clone())),
+                    ));
+                }
+            }
+            crm
+        },
+        analyses_attempts: setup.analysis_fields.contains(&AnalysisField::Attempts),
+        outcome_fields: flow
+            .outcomes()
+            .iter()
+            .map(|o| {
+                let rows = setup
+                    .outcome_fields
+                    .get(&o.id)
+                    .map(|fields| {
+                        fields
+                            .iter()
+                            .map(|f| OutcomeFieldRow {
+                                key: f.key().as_str().to_owned(),
+                                label: f.label().to_owned(),
+                                kind: crate::owners::kind_of(f.field_type()),
+                                required: f.required(),
+                                choices: match f.field_type() {
+                                    cube_domain::fields::FieldType::Choice { choices } => {
+                                        choices.join(", ")
+                                    }
+                                    _ => String::new(),
+                                },
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (o.id.as_uuid().to_string(), o.name.to_string(), rows)
+            })
+            .collect(),
+        types: crate::owners::TYPES
+            .iter()
+            .map(|(key, m)| (*key, lang.t(*m)))
+            .collect(),
         message,
     };
     Ok((editor, assignment.name().to_string(), owner))
@@ -931,6 +1051,74 @@ pub async fn save_assignment(
         }
     }
     setup.priority = priority;
+    let decimal = |key: &str| -> Result<Option<Decimal>, WebError> {
+        pairs
+            .get(key)
+            .map(|raw| {
+                raw.replace(' ', "")
+                    .replace(',', ".")
+                    .parse::<Decimal>()
+                    .map_err(|_| bad(format!("'{raw}' is not a number such as 1,5")))
+            })
+            .transpose()
+    };
+    setup.performance.meetings_per_hour = decimal("perf.meetings")?;
+    setup.performance.yes_per_hour = decimal("perf.yes")?;
+    setup.performance.products_per_hour = decimal("perf.products")?;
+    setup.performance.conclusions_per_hour = decimal("perf.conclusions")?;
+    let mut limits = Vec::new();
+    for (metric, key) in LIMITS {
+        if let Some(limit) = decimal(&format!("limit.{key}"))? {
+            let mode = if pairs.get(&format!("hard_stop.{key}")).is_some() {
+                LimitMode::HardStop
+            } else {
+                LimitMode::Indicator
+            };
+            limits.push(ActivityLimit {
+                metric,
+                limit,
+                mode,
+            });
+        }
+    }
+    setup.activity_limits = limits;
+    let mut analysis = Vec::new();
+    if pairs.get("analyse.attempts").is_some() {
+        analysis.push(AnalysisField::Attempts);
+    }
+    let mut custom_view = Vec::new();
+    for (key, value) in &pairs.0 {
+        let field = || FieldKey::parse(value).map_err(|e| bad(e.to_string()));
+        match key.as_str() {
+            "analyse" => analysis.push(AnalysisField::Crm(field()?)),
+            "view_crm" => custom_view.push(ViewField::Custom(field()?)),
+            _ => {}
+        }
+    }
+    setup.analysis_fields = analysis;
+    setup
+        .customer_view
+        .retain(|f| matches!(f, ViewField::Fixed(_)));
+    setup.customer_view.extend(custom_view);
+    let mut outcome_fields = std::collections::BTreeMap::new();
+    let outcomes: std::collections::BTreeSet<&str> = pairs
+        .0
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("ofield.")?.split('.').next())
+        .collect();
+    for outcome in outcomes {
+        let id = OutcomeId::from_uuid(
+            outcome
+                .parse()
+                .map_err(|_| bad("an outcome lost its id; reload the page".into()))?,
+        );
+        let fields =
+            crate::owners::fields_of(&pairs, &format!("ofield.{outcome}")).map_err(|e| bad(e.0))?;
+        if !fields.is_empty() {
+            outcome_fields.insert(id, fields);
+        }
+    }
+    setup.outcome_fields = outcome_fields;
     state
         .cube
         .update_assignment_setup(&viewer.user, id, setup, None)

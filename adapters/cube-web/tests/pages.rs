@@ -1128,3 +1128,88 @@ async fn a_seller_sees_no_wallboard_link_and_no_empty_download_box() {
         assert!(page[page.find("id=\"report-downloads\"").expect("downloads")..].contains("<li>"));
     }
 }
+
+#[tokio::test]
+async fn a_manager_sets_targets_limits_analysis_shown_crm_fields_and_outcome_fields() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id();
+    let path = format!("/app/setup/assignments/{}", id.as_uuid());
+    let (_, _, page) = app.get(&path, Some(&manager)).await;
+    let no_sale = cube_domain::flow::seeds::SalesFlow::O_NO_SALE.as_uuid();
+    // Everything the form shows, as it is, then the changes.
+    let mut fields: Vec<(String, String)> = form_fields(&page, "assignment-form")
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with("perf.")
+                && !k.starts_with("limit.")
+                && !k.starts_with("hard_stop.")
+                && k != "analyse"
+                && k != "analyse.attempts"
+                && k != "view_crm"
+                && !k.starts_with("ofield.")
+        })
+        .collect();
+    fields.extend([
+        ("perf.yes".to_owned(), "1,5".to_owned()),
+        ("limit.conclusions".to_owned(), "40".to_owned()),
+        ("hard_stop.conclusions".to_owned(), "on".to_owned()),
+        ("analyse.attempts".to_owned(), "on".to_owned()),
+        ("view_crm".to_owned(), "industry".to_owned()),
+        (format!("ofield.{no_sale}.0.key"), "reason".to_owned()),
+        (format!("ofield.{no_sale}.0.label"), "Årsak".to_owned()),
+        (format!("ofield.{no_sale}.0.type"), "choice".to_owned()),
+        (
+            format!("ofield.{no_sale}.0.choices"),
+            "Pris, Har avtale".to_owned(),
+        ),
+        (format!("ofield.{no_sale}.0.required"), "on".to_owned()),
+    ]);
+    let (status, _, saved) = app.htmx(&path, &manager, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let setup = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    assert_eq!(
+        setup.performance.yes_per_hour,
+        Some(rust_decimal::Decimal::new(15, 1))
+    );
+    assert_eq!(setup.activity_limits.len(), 1);
+    assert_eq!(
+        setup.activity_limits[0].mode,
+        cube_domain::assignment::setup::LimitMode::HardStop
+    );
+    assert_eq!(
+        setup.analysis_fields,
+        vec![cube_domain::assignment::setup::AnalysisField::Attempts]
+    );
+    assert!(setup.customer_view.iter().any(|f| matches!(
+        f,
+        cube_domain::assignment::setup::ViewField::Custom(k) if k.as_str() == "industry"
+    )));
+    let reason = &setup.outcome_fields[&cube_domain::flow::seeds::SalesFlow::O_NO_SALE];
+    assert_eq!(reason.len(), 1);
+    assert!(reason[0].required());
+
+    // The seller's form now asks for the reason, as a choice.
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (_, _, item) = app
+        .htmx(
+            &format!("/app/assignments/{}/next", id.as_uuid()),
+            &seller,
+            "",
+        )
+        .await;
+    assert!(item.contains("name=\"field.reason\""), "{item}");
+    assert!(item.contains("<option>Har avtale</option>"), "{item}");
+
+    let bad = encode(&[
+        ("lease".to_owned(), "20".to_owned()),
+        ("retry".to_owned(), "5".to_owned()),
+        ("limit.hours".to_owned(), "many".to_owned()),
+    ]);
+    let (_, _, refused) = app.htmx(&path, &manager, &bad).await;
+    assert!(refused.contains("is not a number"), "{refused}");
+}
