@@ -10,6 +10,9 @@
 //! the partial htmx asks for (`HX-Request`, the CSRF header): a seller already holding a
 //! customer gets it back, so after the first round it measures the page, not the queue.
 //!
+//! Each page is also measured for one session alone (one connection, 5 s): the server's own
+//! time, where the 100-session figures add the queue of a saturated 2-core machine.
+//!
 //! It prints a markdown table for `docs/performance.md`. Environment as `bench http`:
 //! `CUBE_BENCH_STORE` (`postgres` or `sqlite`), `DATABASE_URL`, `CUBE_BENCH_SECS`.
 
@@ -190,7 +193,8 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
     let dir = std::env::temp_dir().join(format!("cube-bench-web-{}", unique()));
     std::fs::create_dir_all(&dir)?;
     let mut table = String::from(
-        "| Page (100 connections, 100 sessions) | Requests/s | p50 | p99 | Errors |\n|---|---:|---:|---:|---:|\n",
+        "| Page | One session: p50 | p99 | 100 sessions: requests/s | p50 | p99 | Errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
     );
     for (index, (what, cookies, method, path)) in pages.iter().enumerate() {
         let file = dir.join(format!("page-{index}.lua"));
@@ -216,13 +220,22 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
         .chain([file.display().to_string(), base.clone()])
         .collect();
         let wrk = run_wrk(&args)?;
+        // The same page for one session alone: the server's own time, without a queue.
+        let alone: Vec<String> = ["-t", "1", "-c", "1", "-d", "5s", "--latency", "-s"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain([file.display().to_string(), base.clone()])
+            .collect();
+        let one = run_wrk(&alone)?;
         let _ = writeln!(
             table,
-            "| {what} | {:.0} | {} | {} | {} |",
+            "| {what} | {} | {} | {:.0} | {} | {} | {} |",
+            one.p50,
+            one.p99,
             wrk.requests_per_sec,
             wrk.p50,
             wrk.p99,
-            wrk.errors.max(wrk.non_2xx)
+            wrk.errors.max(wrk.non_2xx).max(one.errors.max(one.non_2xx))
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
