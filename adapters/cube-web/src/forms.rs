@@ -28,6 +28,15 @@ fn bad(text: impl Into<String>) -> FormError {
 pub struct Pairs(pub Vec<(String, String)>);
 
 impl Pairs {
+    /// Every value of `key`, trimmed, in order (empty ones too: positions matter).
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
     /// The first non-empty value of `key`, trimmed.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
@@ -74,10 +83,24 @@ pub fn register_command(
     {
         command.follow_up_at = Some(local_time(raw, zone)?);
     }
-    if let Some(product) = pairs.get("product")
-        && outcome.carries_products
-    {
-        command.products.push(product_line(pairs, product)?);
+    if outcome.carries_products {
+        // Line N is the Nth product, quantity and unit price; a line without a product is
+        // not a line.
+        let (products, quantities, prices) = (
+            pairs.all("product"),
+            pairs.all("quantity"),
+            pairs.all("unit_price"),
+        );
+        for (line, product) in products.iter().enumerate() {
+            if product.is_empty() {
+                continue;
+            }
+            let quantity = quantities.get(line).copied().unwrap_or_default();
+            let price = prices.get(line).copied().unwrap_or_default();
+            command
+                .products
+                .push(product_line(product, quantity, price)?);
+        }
     }
     if let Some(slot) = pairs.get("meeting_slot")
         && outcome.books_meeting
@@ -87,22 +110,26 @@ pub fn register_command(
     Ok(command)
 }
 
-fn product_line(pairs: &Pairs, product: &str) -> Result<ProductLineRequest, FormError> {
+fn product_line(
+    product: &str,
+    quantity: &str,
+    price: &str,
+) -> Result<ProductLineRequest, FormError> {
     let product = product
         .parse::<uuid::Uuid>()
         .map(ProductId::from_uuid)
         .map_err(|_| bad("the chosen product is not one of this form's; reload the page"))?;
-    let quantity = match pairs.get("quantity") {
-        None => 1,
-        Some(raw) => raw.parse::<u32>().ok().filter(|q| *q >= 1).ok_or_else(|| {
+    let quantity = match quantity {
+        "" => 1,
+        raw => raw.parse::<u32>().ok().filter(|q| *q >= 1).ok_or_else(|| {
             bad(format!(
                 "the quantity must be a whole number of at least 1, not '{raw}'"
             ))
         })?,
     };
-    let unit_price = match pairs.get("unit_price") {
-        None => None,
-        Some(raw) => Some(
+    let unit_price = match price {
+        "" => None,
+        raw => Some(
             raw.replace(' ', "")
                 .replace(',', ".")
                 .parse::<Decimal>()
@@ -273,6 +300,24 @@ mod tests {
         let error = register_command(&zero, &outcome(SalesFlow::O_SALE), &[], &oslo())
             .expect_err("zero units");
         assert!(error.0.contains("at least 1"), "{error:?}");
+        // Three lines as the form sends them: the second left empty, the third given.
+        let other = uuid::Uuid::now_v7();
+        let lines = pairs(&[
+            ("product", &product.to_string()),
+            ("quantity", "1"),
+            ("product", ""),
+            ("quantity", ""),
+            ("product", &other.to_string()),
+            ("quantity", "3"),
+        ]);
+        let command =
+            register_command(&lines, &outcome(SalesFlow::O_SALE), &[], &oslo()).expect("valid");
+        let got: Vec<(uuid::Uuid, u32)> = command
+            .products
+            .iter()
+            .map(|l| (l.product.as_uuid(), l.quantity))
+            .collect();
+        assert_eq!(got, vec![(product, 1), (other, 3)]);
     }
 
     #[test]

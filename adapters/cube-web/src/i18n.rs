@@ -382,6 +382,9 @@ pub enum M {
     ShownToSellers,
     OutcomeFields,
     CommunicationHint,
+    AchievementYes,
+    Copy,
+    CopyName,
 }
 
 impl M {
@@ -710,6 +713,9 @@ impl M {
             M::Analysis => ("Treffanalyse av", "Hit analysis by"),
             M::ShownToSellers => ("Vises selgeren", "Shown to the seller"),
             M::OutcomeFields => ("Felt på utfallet", "Fields of the outcome"),
+            M::AchievementYes => ("Måloppnåelse, ja", "Achievement, yes"),
+            M::Copy => ("Kopier", "Copy"),
+            M::CopyName => ("Navn på kopien", "Name of the copy"),
             M::CommunicationHint => (
                 "SMS-flyter og e-postkonto settes foreløpig i API-et (PUT /api/assignments/{id}/setup).",
                 "SMS flows and the e-mail account are set in the API for now (PUT /api/assignments/{id}/setup).",

@@ -111,6 +111,7 @@ pub fn router(state: WebState) -> Router {
             "/app/setup/assignments/{id}",
             get(setup::assignment).post(setup::save_assignment),
         )
+        .route("/app/setup/flows/{flow}/copy", post(setup::copy_flow))
         .route(
             "/app/setup/assignments/{id}/segments",
             post(setup::add_segment),

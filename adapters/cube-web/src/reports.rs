@@ -205,7 +205,24 @@ pub async fn assignment(
         .map_err(fail)?
         .map(|report| {
             let a = report.activity;
+            let p = report.performance.overall;
+            let rate = |value: Option<rust_decimal::Decimal>| {
+                value.map_or_else(|| "—".to_owned(), |v| lang.number(v))
+            };
+            let achieved = |value: Option<rust_decimal::Decimal>| {
+                value.map_or_else(|| "—".to_owned(), |v| format!("{} %", lang.number(v)))
+            };
             vec![
+                (lang.t(M::Hours).to_owned(), lang.number(p.hours)),
+                (lang.t(M::YesPerHour).to_owned(), rate(p.per_hour.yes)),
+                (
+                    lang.t(M::ConclusionsPerHour).to_owned(),
+                    rate(p.per_hour.conclusions),
+                ),
+                (
+                    lang.t(M::AchievementYes).to_owned(),
+                    achieved(p.achievement.yes),
+                ),
                 (lang.t(M::Conclusions).to_owned(), a.conclusions.to_string()),
                 (lang.t(M::SplitYes).to_owned(), a.yes.to_string()),
                 (lang.t(M::SplitNo).to_owned(), a.no.to_string()),

@@ -445,6 +445,31 @@ fn partial(viewer: &Viewer, editor: FlowEditor) -> Response {
     )
 }
 
+/// Copies a published flow into a new, independent draft and opens its editor.
+pub async fn copy_flow(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let flow = id(&raw, &viewer, FlowId::from_uuid)?;
+    let pairs = Pairs(pairs);
+    let version = pairs
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| not_found(&viewer))?;
+    let copy = state
+        .cube
+        .copy_flow(
+            &viewer.user,
+            FlowVersion { flow, version },
+            pairs.get("name").unwrap_or_default(),
+        )
+        .await
+        .map_err(fail(&viewer))?;
+    Ok(go_to(&format!("/app/setup/flows/{}", copy.id.as_uuid())))
+}
+
 // ---------------------------------------------------------------- assignments
 
 #[derive(Template)]

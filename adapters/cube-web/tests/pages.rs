@@ -1213,3 +1213,45 @@ async fn a_manager_sets_targets_limits_analysis_shown_crm_fields_and_outcome_fie
     let (_, _, refused) = app.htmx(&path, &manager, &bad).await;
     assert!(refused.contains("is not a number"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_published_flow_is_copied_into_a_draft_of_its_own() {
+    let app = app().await;
+    let admin = app.session(&app.world.admin).await;
+    let flow = app.world.sales_flow.id().as_uuid();
+    let version = app.world.sales_flow.version().version;
+    let owner = app.world.data_owner.id().as_uuid();
+    let (_, _, page) = app
+        .get(&format!("/app/setup/owners/{owner}/flows"), Some(&admin))
+        .await;
+    assert!(
+        page.contains(&format!("hx-post=\"/app/setup/flows/{flow}/copy\"")),
+        "{page}"
+    );
+    let (status, response, body) = app
+        .htmx(
+            &format!("/app/setup/flows/{flow}/copy"),
+            &admin,
+            &format!("version={version}&name=Salg+for+Nord"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let editor = header_of(&response, "hx-redirect").to_owned();
+    assert_ne!(
+        editor,
+        format!("/app/setup/flows/{flow}"),
+        "a flow of its own"
+    );
+    let (status, _, draft) = app.get(&editor, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(draft.contains("value=\"Salg for Nord\""), "{draft}");
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (status, _, _) = app
+        .htmx(
+            &format!("/app/setup/flows/{flow}/copy"),
+            &seller,
+            &format!("version={version}&name=X"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -56,6 +56,13 @@ function request()
   end
   return wrk.format("{method}", "{path}", headers, "")
 end
+local shown = 0
+function response(status, headers, body)
+  if (status < 200 or status > 299) and shown < 2 then
+    shown = shown + 1
+    io.stderr:write("NOT 2XX " .. status .. " " .. string.sub(body, 1, 300) .. "\n")
+  end
+end
 "#
     );
     lua
