@@ -96,6 +96,58 @@ impl Lang {
         })
     }
 
+    /// The detail of an error as the seller reads it: in bokmål for the refusals a seller
+    /// meets while working (a customer another seller holds, a reservation run out, a
+    /// missing option or time, a meeting that does not fit, an activity limit reached),
+    /// the use case's own English text otherwise.
+    pub fn error_detail(self, error: &cube_app::AppError) -> String {
+        use cube_app::AppError;
+        use cube_domain::outcome::RegistrationError as R;
+        if self == Lang::En {
+            return error.to_string();
+        }
+        let time = |at: &time::OffsetDateTime| format!("{:02}:{:02} (UTC)", at.hour(), at.minute());
+        match error {
+            AppError::Registration(R::HeldByAnother(until)) => format!(
+                "en annen selger jobber med denne kunden til {}; ta neste kunde",
+                time(until)
+            ),
+            AppError::Registration(R::LeaseNotHeld) => "du har ikke lenger denne kunden (reservasjonen gikk ut, eller den ble aldri tatt); trykk n for neste kunde".to_owned(),
+            AppError::Registration(R::NotAllowedFrom { outcome, state }) => format!(
+                "utfallet «{outcome}» kan ikke velges fra tilstanden «{state}»; last inn kunden på nytt"
+            ),
+            AppError::Registration(R::OptionRequired { outcome, options }) => {
+                format!("utfallet «{outcome}» trenger et valg: {options}")
+            }
+            AppError::Registration(R::FollowUpTimeRequired(outcome)) => {
+                format!("utfallet «{outcome}» trenger et tidspunkt for oppfølging")
+            }
+            AppError::Registration(R::FollowUpInPast) => {
+                "oppfølgingen må være fram i tid".to_owned()
+            }
+            AppError::Registration(R::MeetingRequired(outcome)) => {
+                format!("utfallet «{outcome}» booker et møte: velg en ledig tid")
+            }
+            AppError::Registration(R::MeetingOverlaps(..)) => {
+                "møtet overlapper et annet møte i kalenderen; velg en annen ledig tid".to_owned()
+            }
+            AppError::Registration(R::MeetingOutsideOpeningHours(calendar)) => format!(
+                "møtet er utenfor åpningstidene til kalenderen «{calendar}»; velg en ledig tid"
+            ),
+            AppError::Registration(R::MeetingInPast(_)) => {
+                "møtet må slutte fram i tid".to_owned()
+            }
+            AppError::Registration(R::CalendarClosed(calendar)) => format!(
+                "kalenderen «{calendar}» tar ikke imot nye møter; velg en annen kalender"
+            ),
+            AppError::LimitReached(metric) => format!(
+                "oppdragets aktivitetsgrense for {} er nådd; ingen flere kunder deles ut",
+                self.metric(*metric).to_lowercase()
+            ),
+            other => other.to_string(),
+        }
+    }
+
     /// What to say for an error of `kind`, before its detail.
     pub fn error(self, kind: ErrorKind) -> &'static str {
         self.t(match kind {
@@ -756,6 +808,28 @@ mod tests {
         assert_eq!(Lang::choose(None, Some("de-DE")), Lang::Nb);
         assert_eq!(Lang::choose(None, None), Lang::Nb);
         assert_eq!(Lang::choose(None, Some("q=;;,")), Lang::Nb);
+    }
+
+    #[test]
+    fn a_seller_reads_the_common_refusals_in_bokmal_and_the_rest_as_they_are() {
+        use cube_app::AppError;
+        use cube_domain::outcome::RegistrationError;
+        let lost = AppError::Registration(RegistrationError::LeaseNotHeld);
+        assert!(
+            Lang::Nb
+                .error_detail(&lost)
+                .starts_with("du har ikke lenger denne kunden")
+        );
+        assert_eq!(Lang::En.error_detail(&lost), lost.to_string());
+        let other = AppError::NotFound("customer");
+        assert_eq!(Lang::Nb.error_detail(&other), other.to_string());
+        let limit =
+            AppError::LimitReached(cube_domain::assignment::setup::LimitMetric::Conclusions);
+        assert!(
+            Lang::Nb.error_detail(&limit).contains("konklusjoner"),
+            "{}",
+            Lang::Nb.error_detail(&limit)
+        );
     }
 
     #[test]

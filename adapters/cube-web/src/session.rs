@@ -173,7 +173,7 @@ impl IntoResponse for WebError {
                     status_of(kind),
                     lang,
                     lang.error(kind),
-                    &error.to_string(),
+                    &lang.error_detail(&error),
                     htmx,
                 )
             }

@@ -1255,3 +1255,30 @@ async fn a_published_flow_is_copied_into_a_draft_of_its_own() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_customer_another_seller_holds_is_refused_in_plain_bokmal() {
+    let app = app().await;
+    let first = app.session(&app.world.sellers[0]).await;
+    let second = app.session(&app.world.sellers[1]).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &first, "")
+        .await;
+    let register = attribute(&item, "id=\"outcome-form\"", "hx-post").to_owned();
+    let no_answer = attribute(&item, "data-outcome=\"no-answer\"", "value").to_owned();
+    let form = format!("assignment={assignment}&outcome={no_answer}");
+    let (status, response, refused) = app.htmx(&register, &second, &form).await;
+    assert!(status.is_client_error(), "{status}: {refused}");
+    assert_eq!(header_of(&response, "hx-retarget"), "#problem");
+    assert!(
+        refused.contains("en annen selger jobber med denne kunden"),
+        "{refused}"
+    );
+    let english = format!("{second}; cube_lang=en");
+    let (_, _, refused) = app.htmx(&register, &english, &form).await;
+    assert!(
+        refused.contains("another seller is working this customer"),
+        "{refused}"
+    );
+}

@@ -199,5 +199,10 @@ pub fn run_wrk(args: &[String]) -> Result<Wrk, Box<dyn std::error::Error>> {
         .into());
     }
     eprintln!("{text}");
+    // What a script wrote about refused answers (the web bench names the first ones).
+    let said = String::from_utf8_lossy(&output.stderr);
+    if !said.trim().is_empty() {
+        eprintln!("{said}");
+    }
     Ok(parse_wrk(&text))
 }
