@@ -9,6 +9,8 @@
 //! - [`webhook`]: `WebhookSmsGateway` and `WebhookEmailGateway`, which POST each message as
 //!   JSON to an operator's `http://` URL and map the answer to sent / refused for good /
 //!   try again later.
+//! - [`smtp`]: `SmtpEmailGateway`, which sends each e-mail to the operator's mail server
+//!   (implicit TLS, STARTTLS, or plain on loopback), HTML with a plain-text alternative.
 //!
 //! `cube-server` chooses which one delivers its outbox (a webhook when a URL is configured).
 //!
@@ -17,7 +19,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod smtp;
 pub mod webhook;
+
+pub use smtp::{SmtpEmailGateway, SmtpSettings, SmtpSetupError, SmtpTls};
 
 pub use webhook::{WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway, WebhookUrl};
 

@@ -50,6 +50,9 @@ pub enum ServerError {
     /// An outgoing-message gateway could not be set up.
     #[error(transparent)]
     Gateway(#[from] cube_gateways::WebhookSetupError),
+    /// The mail server cannot be used as given.
+    #[error(transparent)]
+    Smtp(#[from] cube_gateways::SmtpSetupError),
     /// Copying a store into another stopped (boxed: it carries what was copied).
     #[error(transparent)]
     Copy(#[from] Box<cube_app::copy::CopyError>),
@@ -109,6 +112,13 @@ struct Cli {
     #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
           hide_env_values = true, global = true)]
     email_webhook: Option<cube_gateways::WebhookUrl>,
+    /// Send e-mail through this mail server: `smtp://user:password@host:587` (STARTTLS),
+    /// `smtps://user:password@host:465` (TLS) or `smtp://127.0.0.1:2525?tls=none` (a local
+    /// test server). Give it in the environment, so the password is not on a command line;
+    /// it is never logged. Takes the place of `--email-webhook`.
+    #[arg(long, env = "CUBE_SMTP_URL", value_parser = cube_gateways::SmtpSettings::parse,
+          hide_env_values = true, global = true, conflicts_with = "email_webhook")]
+    smtp_url: Option<cube_gateways::SmtpSettings>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -325,7 +335,8 @@ async fn shutdown_signal() {
 
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let gateways =
-        worker::Gateways::configured(cli.sms_webhook.as_ref(), cli.email_webhook.as_ref())?;
+        worker::Gateways::configured(cli.sms_webhook.as_ref(), cli.email_webhook.as_ref())?
+            .with_smtp(cli.smtp_url.as_ref())?;
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
@@ -446,6 +457,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mail_server_url_is_checked_and_takes_the_place_of_the_email_webhook() {
+        let cli = Cli::try_parse_from([
+            "cube-server",
+            "--smtp-url",
+            "smtps://kari:pw@mail.example.no",
+        ])
+        .expect("parses");
+        let smtp = cli.smtp_url.expect("a mail server");
+        assert_eq!(smtp.to_string(), "kari@mail.example.no:465 (implicit TLS)");
+        // A password in clear over the network is refused before the server starts.
+        assert!(
+            Cli::try_parse_from(["cube-server", "--smtp-url", "smtp://u:p@host?tls=none"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "cube-server",
+                "--smtp-url",
+                "smtp://127.0.0.1:2525?tls=none",
+                "--email-webhook",
+                "http://127.0.0.1:9/mail",
+            ])
+            .is_err(),
+            "one way to send e-mail"
+        );
+    }
+
+    #[test]
     fn no_subcommand_means_serve_on_the_defaults() {
         let cli = Cli::try_parse_from(["cube-server"]).expect("parses");
         assert!(cli.command.is_none());
@@ -453,6 +491,7 @@ mod tests {
         assert_eq!(cli.request_timeout, 30);
         assert_eq!(cli.outbox_interval, 5);
         assert!(cli.sms_webhook.is_none() && cli.email_webhook.is_none());
+        assert!(cli.smtp_url.is_none());
         assert!(!cli.secure_cookies && !cli.trust_proxy);
     }
 

@@ -74,6 +74,21 @@ impl Gateways {
         };
         Ok(Self { sms, email })
     }
+
+    /// E-mail sent through the mail server `smtp` names, when one is configured.
+    pub fn with_smtp(
+        mut self,
+        smtp: Option<&cube_gateways::SmtpSettings>,
+    ) -> Result<Self, cube_gateways::SmtpSetupError> {
+        if let Some(settings) = smtp {
+            tracing::info!(server = %settings, "e-mails are sent through the mail server");
+            self.email = Arc::new(cube_gateways::SmtpEmailGateway::new(
+                settings,
+                DEFAULT_TIMEOUT,
+            )?);
+        }
+        Ok(self)
+    }
 }
 
 /// The running worker.
@@ -348,5 +363,13 @@ mod tests {
         assert!(Gateways::configured(None, None).is_ok());
         let url = WebhookUrl::parse("http://127.0.0.1:9/sms").expect("valid");
         assert!(Gateways::configured(Some(&url), Some(&url)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_mail_server_takes_the_place_of_the_email_log() {
+        let smtp =
+            cube_gateways::SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none").expect("valid");
+        let gateways = Gateways::configured(None, None).expect("the log gateways");
+        assert!(gateways.with_smtp(Some(&smtp)).is_ok());
     }
 }
