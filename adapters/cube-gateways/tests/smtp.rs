@@ -138,7 +138,8 @@ fn subject_of(raw: &str) -> String {
     for word in header.split_whitespace() {
         let lower = word.to_ascii_lowercase();
         let encoded = lower.starts_with("=?utf-8?b?") && word.ends_with("?=");
-        if !subject.is_empty() && !(encoded && previous_encoded) {
+        let joined = encoded && previous_encoded;
+        if !subject.is_empty() && !joined {
             subject.push(' ');
         }
         if encoded {
