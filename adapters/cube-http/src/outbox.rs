@@ -67,6 +67,7 @@ impl From<&FailedMessage> for FailedMessageDto {
             OutboxPayload::Sms(sms) => (ChannelDto::Sms, Some(sms.to.as_str().to_owned())),
             OutboxPayload::Email(email) => (ChannelDto::Email, Some(email.to.as_str().to_owned())),
             OutboxPayload::UnaddressedSms { .. } => (ChannelDto::Sms, None),
+            OutboxPayload::UnaddressedEmail { .. } => (ChannelDto::Email, None),
         };
         Self {
             id: m.id.as_uuid(),

@@ -1537,6 +1537,7 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
             "outcome": booked,
             "options": ["Physical", "Video"],
             "fields": [{ "key": "platform", "label": "Video platform", "type": "choice", "choices": ["Teams", "Zoom"] }],
+            "email": "Bekreftelse",
         }, {
             "outcome": MeetingFlow::O_CALL_BACK_LATER.to_string(),
             "sms": { "template": "Vi ringer deg {{ time }}", "reply_window_seconds": 3600,
@@ -1579,6 +1580,10 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
         .expect("the meeting outcome's entry");
     assert_eq!(booked_entry["options"], json!(["Physical", "Video"]));
     assert_eq!(booked_entry["fields"][0]["key"], "platform");
+    assert_eq!(
+        booked_entry["email"], "Bekreftelse",
+        "the e-mail the outcome sends"
+    );
     assert_eq!(s["communication"]["caller_id"], "+4722334455");
     assert_eq!(s["communication"]["sms_sender"], "Acme");
     assert_eq!(s["activity_limits"][0]["mode"], "hard_stop");

@@ -434,6 +434,7 @@ pub enum M {
     ShownToSellers,
     OutcomeFields,
     CommunicationHint,
+    EmailOnOutcome,
     AchievementYes,
     Copy,
     CopyName,
@@ -765,12 +766,13 @@ impl M {
             M::Analysis => ("Treffanalyse av", "Hit analysis by"),
             M::ShownToSellers => ("Vises selgeren", "Shown to the seller"),
             M::OutcomeFields => ("Felt på utfallet", "Fields of the outcome"),
+            M::EmailOnOutcome => ("E-post til kunden", "E-mail to the customer"),
             M::AchievementYes => ("Måloppnåelse, ja", "Achievement, yes"),
             M::Copy => ("Kopier", "Copy"),
             M::CopyName => ("Navn på kopien", "Name of the copy"),
             M::CommunicationHint => (
-                "SMS-flyter og e-postkonto settes foreløpig i API-et (PUT /api/assignments/{id}/setup).",
-                "SMS flows and the e-mail account are set in the API for now (PUT /api/assignments/{id}/setup).",
+                "SMS-flyter, avsendere og e-postmaler settes foreløpig i API-et (PUT /api/assignments/{id}/setup); her velges malen et utfall sender.",
+                "SMS flows, senders and e-mail templates are set in the API for now (PUT /api/assignments/{id}/setup); here you choose the template an outcome sends.",
             ),
 
             M::WorkingNow => ("Jobber nå", "Working now"),

@@ -595,8 +595,11 @@ struct AssignmentEditor {
     view: Vec<(String, String, bool)>,
     lease: i64,
     retry: i64,
-    /// `(outcome id, name, options joined by ", ", ownership if it schedules follow-ups)`.
-    outcomes: Vec<(String, String, String, Option<&'static str>)>,
+    /// `(outcome id, name, options joined by ", ", ownership if it schedules follow-ups,
+    /// the e-mail template it sends)`.
+    outcomes: Vec<(String, String, String, Option<&'static str>, String)>,
+    /// The assignment's e-mail templates, by name.
+    email_templates: Vec<String>,
     visible_from: String,
     visible_to: String,
     segments: Vec<String>,
@@ -826,13 +829,25 @@ async fn assignment_editor(
                         FollowUpOwnership::Shared => "shared",
                     }
                 });
+                let email = setup
+                    .email_on_outcome
+                    .get(&o.id)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 (
                     o.id.as_uuid().to_string(),
                     o.name.to_string(),
                     options,
                     ownership,
+                    email,
                 )
             })
+            .collect(),
+        email_templates: setup
+            .communication
+            .email_templates
+            .iter()
+            .map(|t| t.name.to_string())
             .collect(),
         visible_from: setup
             .visibility
@@ -1052,6 +1067,20 @@ pub async fn save_assignment(
     }
     setup.outcome_options = options;
     setup.follow_up_ownership = ownership;
+    let mut emails = std::collections::BTreeMap::new();
+    for (key, value) in &pairs.0 {
+        if let Some(outcome) = key.strip_prefix("email.")
+            && !value.is_empty()
+        {
+            let outcome = OutcomeId::from_uuid(
+                outcome
+                    .parse()
+                    .map_err(|_| bad("an outcome lost its id; reload the page".into()))?,
+            );
+            emails.insert(outcome, Name::parse(value).map_err(|e| bad(e.to_string()))?);
+        }
+    }
+    setup.email_on_outcome = emails;
     let date = |key: &str| -> Result<Option<time::Date>, WebError> {
         pairs
             .get(key)

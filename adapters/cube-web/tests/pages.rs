@@ -1282,3 +1282,47 @@ async fn a_customer_another_seller_holds_is_refused_in_plain_bokmal() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_manager_chooses_the_email_an_outcome_sends() {
+    let app = app().await;
+    let id = app.world.assignment.id();
+    let mut setup = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    setup.communication.mail_from =
+        Some(cube_domain::values::Email::parse("salg@acme.no").expect("from"));
+    setup.communication.email_templates = vec![cube_domain::assignment::setup::Template {
+        name: cube_domain::values::Name::parse("Takk").expect("name"),
+        subject: "Takk".into(),
+        body: "<p>Takk</p>".into(),
+    }];
+    app.cube
+        .update_assignment_setup(&app.world.manager, id, setup, None)
+        .await
+        .expect("templates");
+    let manager = app.session(&app.world.manager).await;
+    let path = format!("/app/setup/assignments/{}", id.as_uuid());
+    let (_, _, page) = app.get(&path, Some(&manager)).await;
+    let lead = cube_domain::flow::seeds::SalesFlow::O_LEAD.as_uuid();
+    assert!(page.contains(&format!("name=\"email.{lead}\"")), "{page}");
+    let mut fields = form_fields(&page, "assignment-form");
+    fields.retain(|(k, _)| !k.starts_with("email."));
+    fields.push((format!("email.{lead}"), "Takk".into()));
+    let (status, _, saved) = app.htmx(&path, &manager, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let stored = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    assert_eq!(
+        stored
+            .email_on_outcome
+            .get(&cube_domain::flow::seeds::SalesFlow::O_LEAD)
+            .map(ToString::to_string),
+        Some("Takk".to_owned())
+    );
+}

@@ -44,7 +44,7 @@ use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::{
     ClaimedMessage, EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
-    NO_MOBILE_NUMBER, OutboxPayload, SmsGateway, retry_delay,
+    NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxPayload, SmsGateway, retry_delay,
 };
 use time::Duration;
 
@@ -156,13 +156,18 @@ impl Cube {
                 OutboxPayload::UnaddressedSms { .. } => {
                     Err(GatewayError::Rejected(NO_MOBILE_NUMBER.into()))
                 }
+                OutboxPayload::UnaddressedEmail { .. } => {
+                    Err(GatewayError::Rejected(NO_EMAIL_ADDRESS.into()))
+                }
             };
             if let Err(GatewayError::Misconfigured(reason)) = &sent {
                 match message.payload {
                     OutboxPayload::Sms(_) | OutboxPayload::UnaddressedSms { .. } => {
                         blocked.sms = true;
                     }
-                    OutboxPayload::Email(_) => blocked.email = true,
+                    OutboxPayload::Email(_) | OutboxPayload::UnaddressedEmail { .. } => {
+                        blocked.email = true;
+                    }
                 }
                 report.blocked.get_or_insert_with(|| reason.clone());
                 continue;

@@ -23,8 +23,8 @@ use cube_domain::outcome::{
 };
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
-    NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage, OutboxPayload, Page, SmsMessage,
-    StoreError, UniqueRule, UnitOfWork,
+    EmailMessage, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, NextCustomerRequest, OutboxMessage,
+    OutboxPayload, Page, SmsMessage, StoreError, UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
 use cube_domain::{access, my_work, sms};
@@ -528,6 +528,8 @@ impl Cube {
         }
         self.queue_sms_flow(uow, assignment, &registration.event, now)
             .await?;
+        self.queue_email(uow, assignment, &registration.event, now)
+            .await?;
         Ok(Registered {
             event: registration.event,
             enrollment: registration.enrollment,
@@ -577,6 +579,61 @@ impl Cube {
         uow.enqueue(&message).await?;
         if to.is_none() {
             uow.mark_failed(message.id, NO_MOBILE_NUMBER).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues the e-mail the outcome sends (seed 000 item 8), if the setup names one: the
+    /// template's subject and HTML body with the customer's merge fields (escaped in the
+    /// HTML), from the assignment's sender. A customer without an e-mail address gets it
+    /// enqueued already failed ("customer has no e-mail address"), as an SMS without a number.
+    async fn queue_email(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        event: &OutcomeEvent,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let setup = assignment.setup();
+        let Some(name) = event.outcome().and_then(|o| setup.email_on_outcome.get(&o)) else {
+            return Ok(());
+        };
+        let communication = &setup.communication;
+        let (Some(from), Some(template)) = (
+            communication.mail_from.clone(),
+            communication
+                .email_templates
+                .iter()
+                .find(|t| t.name == *name),
+        ) else {
+            // The setup's check refuses this; a setup stored before it is sent nothing.
+            return Ok(());
+        };
+        let customer = uow
+            .customer(event.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let subject = sms::render(&template.subject, &customer);
+        let to = customer.details().email.clone();
+        let payload = match to.clone() {
+            Some(to) => OutboxPayload::Email(EmailMessage {
+                from,
+                to,
+                subject,
+                html: sms::render_html(&template.body, &customer),
+            }),
+            None => OutboxPayload::UnaddressedEmail { from, subject },
+        };
+        let message = OutboxMessage {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            enrollment: Some(event.enrollment()),
+            payload,
+            created_at: now,
+        };
+        uow.enqueue(&message).await?;
+        if to.is_none() {
+            uow.mark_failed(message.id, NO_EMAIL_ADDRESS).await?;
         }
         Ok(())
     }

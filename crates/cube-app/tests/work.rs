@@ -8,6 +8,7 @@ use common::{Harness, command, follow_up_at, request_key, with_product};
 use cube_app::reports::Window;
 use cube_app::work::ExternalOutcome;
 use cube_app::{AppError, ErrorKind, WorkError};
+use cube_domain::assignment::setup::Template;
 use cube_domain::assignment::setup::{
     ActivityLimit, LimitMetric, LimitMode, SmsFlow, SmsReplyRule, SmsSender,
 };
@@ -15,6 +16,7 @@ use cube_domain::flow::StateCategory;
 use cube_domain::outcome::RegistrationError;
 use cube_domain::ports::OutboxPayload;
 use cube_domain::queue::Tier;
+use cube_domain::values::{Email, Name};
 use cube_testkit::fixtures::SalesFlow;
 use rust_decimal::Decimal;
 use time::Duration;
@@ -712,5 +714,112 @@ async fn my_work_is_the_organisations_local_day() {
     assert!(
         work.shared.is_empty(),
         "23:30 UTC: the follow-up is tomorrow's in UTC"
+    );
+}
+
+/// Seed 000 item 8: an outcome can send the customer an e-mail from the assignment's
+/// sender, its merge fields filled in (escaped in the HTML). A customer without an address
+/// gets it enqueued failed, as an SMS without a number.
+#[tokio::test]
+async fn an_outcome_sends_its_email_with_the_customers_values_escaped() {
+    let h = Harness::new(2).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.mail_from = Some(Email::parse("salg@acme.no").expect("from"));
+    setup.communication.email_templates = vec![Template {
+        name: Name::parse("Takk").expect("name"),
+        subject: "Takk for praten, {{ name }}".into(),
+        body: "<p>Hei <b>{{ name }}</b>!</p>".into(),
+    }];
+    setup
+        .email_on_outcome
+        .insert(SalesFlow::O_LEAD, Name::parse("Takk").expect("name"));
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("setup");
+    // The first customer has an address and a name with markup in it; the second none.
+    for (i, email) in [(0, Some("kari@kunde.example.no")), (1, None)] {
+        let mut customer = h.world.customers[i].clone();
+        let mut details = customer.details().clone();
+        details.name = Name::parse("Kari <Nordmann> & Co").expect("a name");
+        details.email = email.map(|e| Email::parse(e).expect("an address"));
+        let fields = customer.fields().clone();
+        customer
+            .update(&h.world.data_owner, details, fields)
+            .expect("updated");
+        let mut uow = h.store.begin().await.expect("begin");
+        uow.save_customer(&customer).await.expect("saved");
+        uow.commit().await.expect("commit");
+    }
+    let seller = h.world.seller(0);
+    for _ in 0..2 {
+        let item = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("customer");
+        let mut lead = command(SalesFlow::O_LEAD);
+        lead.follow_up_at = Some(h.now() + Duration::days(1));
+        h.cube
+            .register_outcome(seller, item.enrollment.id(), lead, None)
+            .await
+            .expect("lead");
+    }
+    let mut uow = h.store.begin().await.expect("begin");
+    let pending = uow.pending_messages(10).await.expect("outbox");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let OutboxPayload::Email(mail) = &pending[0].payload else {
+        panic!("an e-mail was queued: {pending:?}")
+    };
+    assert_eq!(mail.from.as_str(), "salg@acme.no");
+    assert_eq!(mail.to.as_str(), "kari@kunde.example.no");
+    assert_eq!(mail.subject, "Takk for praten, Kari <Nordmann> & Co");
+    assert_eq!(
+        mail.html,
+        "<p>Hei <b>Kari &lt;Nordmann&gt; &amp; Co</b>!</p>"
+    );
+    drop(uow);
+    let failed = h.cube.failed_messages(manager, 10).await.expect("failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].reason, "customer has no e-mail address");
+}
+
+#[tokio::test]
+async fn an_outcomes_email_needs_a_template_of_the_setup_and_a_sender() {
+    let h = Harness::new(1).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup
+        .email_on_outcome
+        .insert(SalesFlow::O_LEAD, Name::parse("Missing").expect("name"));
+    let refused = h
+        .cube
+        .update_assignment_setup(manager, assignment, setup.clone(), None)
+        .await
+        .expect_err("no such template");
+    assert!(
+        refused
+            .to_string()
+            .contains("no e-mail template is named 'Missing'"),
+        "{refused}"
+    );
+    setup.communication.email_templates = vec![Template {
+        name: Name::parse("Missing").expect("name"),
+        subject: "S".into(),
+        body: "B".into(),
+    }];
+    setup.communication.mail_from = None;
+    let refused = h
+        .cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect_err("no sender");
+    assert!(
+        refused.to_string().contains("communication.mail_from"),
+        "{refused}"
     );
 }

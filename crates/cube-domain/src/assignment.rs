@@ -70,6 +70,12 @@ pub enum AssignmentError {
         /// What is wrong with its fields.
         error: crate::fields::FieldError,
     },
+    /// An outcome sends an e-mail template the setup does not have.
+    #[error("no e-mail template is named '{0}': add it to communication.email_templates first")]
+    UnknownEmailTemplate(String),
+    /// Outcomes send e-mail but no sender address is set.
+    #[error("outcomes that send e-mail need a sender: set communication.mail_from")]
+    MailFromMissing,
     /// SMS flows are set up but no sender is.
     #[error("SMS flows need an SMS sender: set communication.sms_sender")]
     SmsSenderMissing,

@@ -1,4 +1,5 @@
-//! SMS flows: the message an outcome sends, with merge fields filled in from the customer,
+//! SMS flows: the message an outcome sends, with merge fields filled in from the customer
+//! (the same merge fields an outcome's e-mail uses, escaped for HTML: [`render_html`]),
 //! and what to do with a reply. A reply registers the flow's outcome only when it is an
 //! approved keyword inside the reply window; anything else is stored and shown, never acted
 //! on.
@@ -12,6 +13,32 @@ use time::OffsetDateTime;
 /// Fills `{{ key }}` merge fields: `name`, `phone`, `email`, `address` and the customer's
 /// CRM field keys. Unknown keys are left as written so a typo is visible, not silently empty.
 pub fn render(template: &str, customer: &Customer) -> String {
+    render_with(template, customer, str::to_owned)
+}
+
+/// [`render`] for an HTML template (an e-mail's body): the customer's values are escaped,
+/// so a name like `<b>Kari</b> & Co` shows as written and never as markup.
+pub fn render_html(template: &str, customer: &Customer) -> String {
+    render_with(template, customer, escape_html)
+}
+
+/// `text` with the five characters HTML gives meaning escaped.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn render_with(template: &str, customer: &Customer, value: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -23,7 +50,7 @@ pub fn render(template: &str, customer: &Customer) -> String {
         };
         let key = after[..end].trim();
         match merge_value(key, customer) {
-            Some(value) => out.push_str(&value),
+            Some(merged) => out.push_str(&value(&merged)),
             None => out.push_str(&rest[start..start + 2 + end + 2]),
         }
         rest = &after[end + 2..];
@@ -122,6 +149,18 @@ mod tests {
         assert_eq!(
             text,
             "Hei Kari Nordmann, svar JA til +4791234567. {{ nope }} {{"
+        );
+    }
+
+    #[test]
+    fn an_html_template_gets_the_values_escaped_and_keeps_its_own_markup() {
+        assert_eq!(
+            render_html("<p>Hei <b>{{ name }}</b></p>", &customer()),
+            "<p>Hei <b>Kari Nordmann</b></p>"
+        );
+        assert_eq!(
+            escape_html(r#"<b>K&Co</b> "x" 'y'"#),
+            "&lt;b&gt;K&amp;Co&lt;/b&gt; &quot;x&quot; &#39;y&#39;"
         );
     }
 

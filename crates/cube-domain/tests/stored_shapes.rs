@@ -324,7 +324,7 @@ fn published_flow() {
     golden::<PublishedFlow>("published_flow", &MeetingFlow::published(OWNER));
 }
 
-/// Every setup item set: both follow-up ownerships, an SMS flow, outcome options and
+/// Every setup item set: both follow-up ownerships, an SMS flow, an outcome's e-mail, outcome options and
 /// fields, every view field, priority rule, analysis field and limit mode. The second
 /// assignment has the other SMS sender and caller id variants.
 #[test]
@@ -369,6 +369,7 @@ fn assignment_with_its_setup() {
                 ],
             },
         )]),
+        email_on_outcome: BTreeMap::from([(SalesFlow::O_OFFER, name("Offer"))]),
         products: ProductSettings {
             available: BTreeSet::from([PRODUCT, id(0x91)]),
             price_editable: true,
@@ -661,6 +662,14 @@ fn outbox_message_of_every_payload() {
                 OutboxPayload::UnaddressedSms {
                     from: "Acme".into(),
                     body: "Hei Kari".into(),
+                },
+            ),
+            message(
+                0x0B4,
+                Some(ENROLLMENT),
+                OutboxPayload::UnaddressedEmail {
+                    from: email("salg@acme.no"),
+                    subject: "Tilbud".into(),
                 },
             ),
         ],

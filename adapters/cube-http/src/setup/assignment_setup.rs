@@ -467,6 +467,7 @@ impl AssignmentSetupDto {
             outcome_fields: per_outcome.fields,
             follow_up_ownership: per_outcome.follow_up,
             sms_flows: per_outcome.sms,
+            email_on_outcome: per_outcome.email,
             products: ProductSettings {
                 available: self
                     .products

@@ -1,6 +1,6 @@
 //! The per-outcome part of an assignment's setup: for one outcome of the flow, its options,
-//! its fields, who owns the follow-ups it schedules and the SMS flow it starts. The domain
-//! keeps these as four maps by outcome; the wire has one entry an outcome.
+//! its fields, who owns the follow-ups it schedules, the SMS flow it starts and the e-mail it
+//! sends. The domain keeps these as five maps by outcome; the wire has one entry an outcome.
 
 use super::field_definitions::{FieldDefinitionDto, definitions};
 use super::name_at;
@@ -84,6 +84,10 @@ pub struct OutcomeSetupDto {
     /// The SMS flow registering the outcome starts.
     #[serde(default)]
     pub sms: Option<SmsFlowDto>,
+    /// The e-mail registering the outcome sends the customer: the name of one of
+    /// `communication.email_templates` (needs `communication.mail_from`).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// One entry for every outcome the setup configures anything for, in id order.
@@ -94,6 +98,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
         .chain(s.outcome_fields.keys())
         .chain(s.follow_up_ownership.keys())
         .chain(s.sms_flows.keys())
+        .chain(s.email_on_outcome.keys())
         .copied()
         .collect();
     outcomes
@@ -123,6 +128,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
                     })
                     .collect(),
             }),
+            email: s.email_on_outcome.get(&id).map(ToString::to_string),
         })
         .collect()
 }
@@ -134,6 +140,7 @@ pub(super) struct PerOutcome {
     pub(super) fields: BTreeMap<OutcomeId, Vec<FieldDefinition>>,
     pub(super) follow_up: BTreeMap<OutcomeId, FollowUpOwnership>,
     pub(super) sms: BTreeMap<OutcomeId, SmsFlow>,
+    pub(super) email: BTreeMap<OutcomeId, Name>,
 }
 
 impl PerOutcome {
@@ -182,6 +189,10 @@ impl PerOutcome {
                             .collect(),
                     },
                 );
+            }
+            if let Some(template) = entry.email {
+                maps.email
+                    .insert(id, name_at(format!("{at}.email"), &template)?);
             }
         }
         Ok(maps)

@@ -278,6 +278,11 @@ pub struct AssignmentSetup {
     pub follow_up_ownership: BTreeMap<OutcomeId, FollowUpOwnership>,
     /// SMS flows per outcome.
     pub sms_flows: BTreeMap<OutcomeId, SmsFlow>,
+    /// The e-mail an outcome sends to the customer (seed 000 item 8): the name of one of
+    /// `communication.email_templates`, sent from `communication.mail_from`. Setups stored
+    /// before it existed read as none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub email_on_outcome: BTreeMap<OutcomeId, Name>,
     /// Products offered and the price rule.
     pub products: ProductSettings,
     /// Calendars shown for meeting booking.
@@ -311,6 +316,7 @@ impl Default for AssignmentSetup {
             outcome_fields: BTreeMap::new(),
             follow_up_ownership: BTreeMap::new(),
             sms_flows: BTreeMap::new(),
+            email_on_outcome: BTreeMap::new(),
             products: ProductSettings::default(),
             calendars: Vec::new(),
             customer_view: vec![
@@ -394,6 +400,20 @@ impl AssignmentSetup {
         }
         if !self.sms_flows.is_empty() && self.communication.sms_sender.is_none() {
             return Err(AssignmentError::SmsSenderMissing);
+        }
+        for (outcome, template) in &self.email_on_outcome {
+            known(outcome)?;
+            if !self
+                .communication
+                .email_templates
+                .iter()
+                .any(|t| t.name == *template)
+            {
+                return Err(AssignmentError::UnknownEmailTemplate(template.to_string()));
+            }
+        }
+        if !self.email_on_outcome.is_empty() && self.communication.mail_from.is_none() {
+            return Err(AssignmentError::MailFromMissing);
         }
         if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
             && (text.is_empty()
@@ -508,5 +528,6 @@ impl AssignmentSetup {
             sms.replies.retain(|r| keep(r.registers));
             keep(*id)
         });
+        self.email_on_outcome.retain(|id, _| keep(*id));
     }
 }

@@ -108,10 +108,21 @@ pub enum OutboxPayload {
         /// The text, merge fields already filled in.
         body: String,
     },
+    /// An e-mail that could not be addressed (the customer has no e-mail address): enqueued
+    /// already failed, like [`OutboxPayload::UnaddressedSms`].
+    UnaddressedEmail {
+        /// The sender.
+        from: Email,
+        /// The subject, merge fields already filled in.
+        subject: String,
+    },
 }
 
 /// Why an SMS flow's message was never sent: the customer has no number to send it to.
 pub const NO_MOBILE_NUMBER: &str = "customer has no mobile number";
+
+/// Why an outcome's e-mail was never sent: the customer has no e-mail address.
+pub const NO_EMAIL_ADDRESS: &str = "customer has no e-mail address";
 
 /// A message waiting to be delivered, written in the same transaction as the change that
 /// caused it, so it is sent if and only if that change was committed.
