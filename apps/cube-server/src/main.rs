@@ -334,9 +334,11 @@ async fn shutdown_signal() {
 }
 
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
-    let gateways =
-        worker::Gateways::configured(cli.sms_webhook.as_ref(), cli.email_webhook.as_ref())?
-            .with_smtp(cli.smtp_url.as_ref())?;
+    let gateways = worker::Gateways::for_flags(
+        cli.sms_webhook.as_ref(),
+        cli.email_webhook.as_ref(),
+        cli.smtp_url.as_ref(),
+    )?;
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;

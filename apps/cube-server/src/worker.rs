@@ -47,10 +47,12 @@ impl std::fmt::Debug for Gateways {
 }
 
 impl Gateways {
-    /// A webhook gateway for each kind with a URL, the log gateway for the others.
-    pub fn configured(
+    /// A webhook gateway for each kind with a URL, the log gateway for the others (for
+    /// e-mail, a placeholder when a mail server will take its place).
+    fn configured(
         sms_webhook: Option<&WebhookUrl>,
         email_webhook: Option<&WebhookUrl>,
+        smtp_configured: bool,
     ) -> Result<Self, WebhookSetupError> {
         let sms: Arc<dyn SmsGateway> = match sms_webhook {
             Some(url) => {
@@ -63,6 +65,8 @@ impl Gateways {
             }
         };
         let email: Arc<dyn EmailGateway> = match email_webhook {
+            // A mail server, when one is configured, takes its place (`with_smtp`).
+            _ if smtp_configured => Arc::new(LogEmailGateway::new()),
             Some(url) => {
                 tracing::info!(%url, "e-mails are posted to a webhook");
                 Arc::new(WebhookEmailGateway::new(url.clone(), DEFAULT_TIMEOUT)?)
@@ -75,8 +79,18 @@ impl Gateways {
         Ok(Self { sms, email })
     }
 
+    /// The gateways for the server's flags: a webhook for each kind with a URL, e-mail
+    /// through the mail server `smtp` names when one is configured, the log otherwise.
+    pub fn for_flags(
+        sms_webhook: Option<&WebhookUrl>,
+        email_webhook: Option<&WebhookUrl>,
+        smtp: Option<&cube_gateways::SmtpSettings>,
+    ) -> Result<Self, crate::ServerError> {
+        Ok(Self::configured(sms_webhook, email_webhook, smtp.is_some())?.with_smtp(smtp)?)
+    }
+
     /// E-mail sent through the mail server `smtp` names, when one is configured.
-    pub fn with_smtp(
+    fn with_smtp(
         mut self,
         smtp: Option<&cube_gateways::SmtpSettings>,
     ) -> Result<Self, cube_gateways::SmtpSetupError> {
@@ -360,16 +374,15 @@ mod tests {
 
     #[test]
     fn without_urls_the_log_gateways_deliver() {
-        assert!(Gateways::configured(None, None).is_ok());
+        assert!(Gateways::for_flags(None, None, None).is_ok());
         let url = WebhookUrl::parse("http://127.0.0.1:9/sms").expect("valid");
-        assert!(Gateways::configured(Some(&url), Some(&url)).is_ok());
+        assert!(Gateways::for_flags(Some(&url), Some(&url), None).is_ok());
     }
 
     #[tokio::test]
     async fn a_mail_server_takes_the_place_of_the_email_log() {
         let smtp =
             cube_gateways::SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none").expect("valid");
-        let gateways = Gateways::configured(None, None).expect("the log gateways");
-        assert!(gateways.with_smtp(Some(&smtp)).is_ok());
+        assert!(Gateways::for_flags(None, None, Some(&smtp)).is_ok());
     }
 }
