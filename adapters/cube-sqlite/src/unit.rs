@@ -36,21 +36,46 @@ impl fmt::Debug for Writer {
 }
 
 impl Writer {
-    /// Rolls back a transaction left open (a unit dropped without committing). The
-    /// connection counts as settled afterwards even if the `ROLLBACK` failed: a transaction
-    /// still open then makes the next `BEGIN` fail with SQLite's own error, never a silent
-    /// mix of two units.
+    /// Rolls back a transaction that may be left open (a unit dropped without committing,
+    /// or a request cancelled while its `BEGIN` or `COMMIT` ran). `open` is set *before*
+    /// `BEGIN` runs and cleared only after `COMMIT` succeeds, so it errs on the side of "may
+    /// be open": a `ROLLBACK` that finds no transaction (the statement never ran, or the
+    /// commit went through) is what settled looks like, not an error. The connection counts
+    /// as settled afterwards even if the `ROLLBACK` failed otherwise: a transaction still
+    /// open then makes the next `BEGIN` fail with SQLite's own error, never a silent mix of
+    /// two units.
     pub(crate) async fn settle(&mut self) -> Result<(), StoreError> {
         if !self.open {
             return Ok(());
         }
         self.open = false;
-        self.conn
-            .execute("ROLLBACK")
-            .await
-            .map(drop)
-            .map_err(store_error)
+        match self.conn.execute("ROLLBACK").await {
+            Ok(_) => Ok(()),
+            Err(error) if no_transaction(&error) => Ok(()),
+            Err(error) => Err(store_error(error)),
+        }
     }
+
+    /// Begins a write transaction on the writer connection. `open` is set first: should the
+    /// caller be cancelled while `BEGIN` runs, the transaction SQLite may have opened is
+    /// rolled back by the next [`Writer::settle`] instead of making every later `BEGIN` fail
+    /// ("cannot start a transaction within a transaction").
+    pub(crate) async fn begin(&mut self, statement: &'static str) -> Result<(), StoreError> {
+        self.settle().await?;
+        self.open = true;
+        if let Err(error) = self.conn.execute(statement).await {
+            let _ = self.settle().await;
+            return Err(store_error(error));
+        }
+        Ok(())
+    }
+}
+
+/// Whether SQLite said there is no transaction to end.
+fn no_transaction(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.message().contains("no transaction is active"))
 }
 
 /// Where a unit's transaction runs.

@@ -11,10 +11,10 @@ use crate::views::{Chrome, html};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::AppError;
 use cube_app::calendars::CalendarEdit;
-use cube_app::{AppError, ErrorKind};
 use cube_domain::ids::{CalendarId, DataOwnerId};
 use cube_domain::meeting::{ClockTime, OpeningPeriod};
 use time::Weekday;
@@ -45,16 +45,6 @@ struct CalendarView {
     active: bool,
     /// `(key, day's name, opens, closes)`: empty times for a closed day.
     days: Vec<(&'static str, &'static str, String, String)>,
-}
-
-fn fail(viewer: &Viewer) -> impl Fn(AppError) -> WebError + '_ {
-    move |error| {
-        if error.kind() == ErrorKind::Forbidden {
-            WebError::app(AppError::NotFound("page"), viewer)
-        } else {
-            WebError::app(error, viewer)
-        }
-    }
 }
 
 fn parse_id<T>(raw: &str, viewer: &Viewer, make: fn(uuid::Uuid) -> T) -> Result<T, WebError> {
@@ -91,12 +81,12 @@ pub async fn list(
         .cube
         .data_owner(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let calendars = state
         .cube
         .calendars(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let lang = viewer.lang;
     let title = format!("{}: {}", lang.t(M::Calendars), owner.name());
     Ok(html(
@@ -124,11 +114,7 @@ pub async fn list(
 }
 
 fn reload(owner: &str) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("/app/setup/owners/{owner}/calendars")) {
-        response.headers_mut().insert("hx-redirect", value);
-    }
-    response
+    crate::views::redirect(&format!("/app/setup/owners/{owner}/calendars"))
 }
 
 /// Creates a calendar (open at any time until its hours are set).
@@ -149,7 +135,7 @@ pub async fn create(
             pairs.get("allows_overlap").is_some(),
         )
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload(&raw))
 }
 
@@ -201,7 +187,7 @@ pub async fn save(
         .cube
         .edit_calendar(&viewer.user, id, edit)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload(&calendar.data_owner.as_uuid().to_string()))
 }
 

@@ -11,9 +11,9 @@ use crate::views::{Chrome, html};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use cube_app::{AppError, ErrorKind};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::AppError;
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::fields::{FieldDefinition, FieldKey, FieldType};
 use cube_domain::ids::DataOwnerId;
@@ -77,16 +77,6 @@ struct FieldRow {
     choices: String,
 }
 
-fn fail(viewer: &Viewer) -> impl Fn(AppError) -> WebError + '_ {
-    move |error| {
-        if error.kind() == ErrorKind::Forbidden {
-            WebError::app(AppError::NotFound("page"), viewer)
-        } else {
-            WebError::app(error, viewer)
-        }
-    }
-}
-
 fn owner_id(raw: &str, viewer: &Viewer) -> Result<DataOwnerId, WebError> {
     raw.parse::<uuid::Uuid>()
         .map(DataOwnerId::from_uuid)
@@ -111,7 +101,7 @@ async fn page(state: &WebState, viewer: &Viewer, raw: &str) -> Result<Response, 
         .cube
         .data_owner(&viewer.user, id)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let c = owner.controller();
     let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
     let dataset = |dataset, key, title| DatasetView {
@@ -251,7 +241,7 @@ pub async fn save_gdpr(
         .cube
         .set_gdpr_details(&viewer.user, id, controller, purposes, None)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload(&raw))
 }
 
@@ -327,7 +317,7 @@ pub async fn save_fields(
         .cube
         .set_crm_fields(&viewer.user, id, dataset, fields, None)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload(&raw))
 }
 
@@ -342,16 +332,12 @@ pub async fn create(
         .cube
         .create_data_owner(&viewer.user, pairs.get("name").unwrap_or_default())
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload(&owner.id().as_uuid().to_string()))
 }
 
 fn reload(raw: &str) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("/app/setup/owners/{raw}")) {
-        response.headers_mut().insert("hx-redirect", value);
-    }
-    response
+    crate::views::redirect(&format!("/app/setup/owners/{raw}"))
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use cube_app::AppError;
 use cube_app::setup::AssignmentOverview;
 use cube_app::work::WorkItem;
-use cube_app::{AppError, ErrorKind};
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::fields::{FieldDefinition, FieldType};
 use cube_domain::idempotency::RequestKey;
@@ -40,15 +40,6 @@ type PageResult = Result<Response, WebError>;
 
 fn id_of(raw: &str) -> Option<uuid::Uuid> {
     raw.parse().ok()
-}
-
-/// Any use-case error on a full page; "not yours" reads as "not there" (a page never says
-/// an assignment exists to someone who may not work it).
-fn page_error(error: AppError, viewer: &Viewer) -> WebError {
-    if error.kind() == ErrorKind::Forbidden {
-        return WebError::app(AppError::NotFound("assignment"), viewer);
-    }
-    WebError::app(error, viewer)
 }
 
 /// `/`: to the app.
@@ -156,7 +147,7 @@ pub async fn workspace(
         .cube
         .work_overview(&viewer.user, AssignmentId::from_uuid(id))
         .await
-        .map_err(|e| page_error(e, &viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let name = overview.assignment.name().to_string();
     let path = format!("/app/assignments/{id}");
     Ok(html(
@@ -574,11 +565,7 @@ pub async fn take(
         "/app/assignments/{}?resume=1",
         item.enrollment.assignment().as_uuid()
     );
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&target) {
-        response.headers_mut().insert("hx-redirect", value);
-    }
-    Ok(response)
+    Ok(crate::views::redirect(&target))
 }
 
 /// My Work's lists: personal and shared follow-ups due today (overdue first) and the
@@ -687,11 +674,7 @@ pub async fn move_follow_up(
         .move_follow_up(&viewer.user, enrollment, due, None)
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert("hx-redirect", HeaderValue::from_static("/app/my-work"));
-    Ok(response)
+    Ok(crate::views::redirect("/app/my-work"))
 }
 
 #[cfg(test)]

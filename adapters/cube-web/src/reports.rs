@@ -169,19 +169,13 @@ pub async fn assignment(
         return Ok(crate::views::not_found(lang));
     };
     let id = AssignmentId::from_uuid(uuid);
-    let fail = |e: AppError| {
-        if e.kind() == ErrorKind::Forbidden {
-            WebError::app(AppError::NotFound("assignment"), &viewer)
-        } else {
-            WebError::app(e, &viewer)
-        }
-    };
+    let fail = WebError::hidden(&viewer);
     let overview = state
         .cube
         .assignment_overview(&viewer.user, id)
         .await
-        .map_err(fail)?;
-    let zone = state.cube.time_zone_of(&viewer.user).await.map_err(fail)?;
+        .map_err(&fail)?;
+    let zone = state.cube.time_zone_of(&viewer.user).await.map_err(&fail)?;
     let today = zone.date_of(state.cube.now());
     let (from, to, window_problem) = match (date(dates.from.as_deref()), date(dates.to.as_deref()))
     {
@@ -197,12 +191,12 @@ pub async fn assignment(
         _ => (today, today, true),
     };
     let end = to.next_day().unwrap_or(to);
-    let window = Window::new(zone.start_of(from), zone.start_of(end)).map_err(fail)?;
+    let window = Window::new(zone.start_of(from), zone.start_of(end)).map_err(&fail)?;
     let cube = &state.cube;
     let who = &viewer.user;
 
     let activity = section(cube.activity_report(who, id, window).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .map(|report| {
             let a = report.activity;
             let p = report.performance.overall;
@@ -242,7 +236,7 @@ pub async fn assignment(
         });
 
     let outcomes = section(cube.outcome_report(who, id, window).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .map(|report| {
             let name = |row: &cube_domain::reports::OutcomeShare| match &row.option {
                 Some(option) => format!("{} — {option}", row.name),
@@ -291,7 +285,7 @@ pub async fn assignment(
         });
 
     let sales = section(cube.sales_report(who, id, window).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .map(|overview_of_sales| {
             let sold = overview_of_sales.sold;
             let product_name = |product| {
@@ -328,7 +322,7 @@ pub async fn assignment(
         });
 
     let status = section(cube.customer_status_report(who, id).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .map(|report| StatusView {
             chart: BarChart::new(
                 lang.t(M::CustomerStatus),
@@ -364,7 +358,7 @@ pub async fn assignment(
         });
 
     let meetings = section(cube.meeting_report(who, id, window, None).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .map(|list| {
             let calendar_name = |id| {
                 overview
@@ -432,7 +426,7 @@ pub async fn assignment(
         });
 
     let limits = section(cube.limit_report(who, id).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .filter(|limits| !limits.is_empty())
         .map(|limits| {
             limits
@@ -448,7 +442,7 @@ pub async fn assignment(
         });
 
     let hits = section(cube.hit_analysis(who, id).await)
-        .map_err(fail)?
+        .map_err(&fail)?
         .filter(|fields| !fields.is_empty())
         .map(|fields| {
             fields

@@ -118,6 +118,18 @@ pub enum WebError {
 }
 
 impl WebError {
+    /// A use case's error on a page a user may not use: "not yours" reads as "not there"
+    /// (a page never says a thing exists to someone who may not see it).
+    pub fn hidden(viewer: &Viewer) -> impl Fn(AppError) -> WebError + '_ {
+        move |error| {
+            if error.kind() == ErrorKind::Forbidden {
+                WebError::app(AppError::NotFound("page"), viewer)
+            } else {
+                WebError::app(error, viewer)
+            }
+        }
+    }
+
     /// A use case's error, for `viewer`.
     pub fn app(error: AppError, viewer: &Viewer) -> Self {
         WebError::App {

@@ -18,10 +18,10 @@ use crate::views::{Chrome, html};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::AppError;
 use cube_app::setup::{FlowContent, NewProduct};
-use cube_app::{AppError, ErrorKind};
 use cube_domain::access::Role;
 use cube_domain::assignment::setup::{
     ActivityLimit, AnalysisField, Direction, FixedField, FollowUpOwnership, LimitMetric, LimitMode,
@@ -39,17 +39,6 @@ use time::Duration;
 
 type PageResult = Result<Response, WebError>;
 
-/// "Not yours" reads as "not there" on every set-up page.
-fn fail(viewer: &Viewer) -> impl Fn(AppError) -> WebError + '_ {
-    move |error| {
-        if error.kind() == ErrorKind::Forbidden {
-            WebError::app(AppError::NotFound("page"), viewer)
-        } else {
-            WebError::app(error, viewer)
-        }
-    }
-}
-
 fn not_found(viewer: &Viewer) -> WebError {
     WebError::app(AppError::NotFound("page"), viewer)
 }
@@ -65,15 +54,6 @@ fn form_error(viewer: &Viewer) -> impl Fn(FormError) -> WebError + '_ {
         detail: e.0,
         lang: viewer.lang,
     }
-}
-
-/// Sends htmx (or a browser) to `path`.
-fn go_to(path: &str) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(path) {
-        response.headers_mut().insert("hx-redirect", value);
-    }
-    response
 }
 
 fn category_text(category: StateCategory, lang: Lang) -> &'static str {
@@ -145,12 +125,12 @@ pub async fn index(State(state): State<WebState>, viewer: Viewer) -> PageResult 
         .cube
         .data_owners(&viewer.user)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let assignments = state
         .cube
         .assignments(&viewer.user)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let owners = owners
         .iter()
         .map(|owner: &DataOwner| OwnerView {
@@ -199,17 +179,17 @@ pub async fn flows(
         .cube
         .data_owner(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let published = state
         .cube
         .flows(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let drafts = state
         .cube
         .flow_drafts(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let title = format!("{}: {}", viewer.lang.t(M::Flows), owner.name());
     Ok(html(
         StatusCode::OK,
@@ -269,8 +249,11 @@ pub async fn create_flow(
         .cube
         .create_flow(&viewer.user, owner_id, content)
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!("/app/setup/flows/{}", draft.id.as_uuid())))
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
+        "/app/setup/flows/{}",
+        draft.id.as_uuid()
+    )))
 }
 
 /// The draft with new ids for its states and outcomes (references kept).
@@ -364,7 +347,7 @@ pub async fn flow(
         .cube
         .flow_draft(&viewer.user, flow_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let mut form = FlowForm::of(&draft);
     let lang = viewer.lang;
     form.show_problems(&draft.problems(), |p| problem_text(p, lang));
@@ -397,7 +380,7 @@ pub async fn edit_flow(
             .cube
             .flow_draft(&viewer.user, flow_id)
             .await
-            .map_err(fail(&viewer))?;
+            .map_err(WebError::hidden(&viewer))?;
         if action == "add-state" {
             form.add_state();
         } else {
@@ -411,7 +394,7 @@ pub async fn edit_flow(
         .cube
         .update_flow_draft(&viewer.user, flow_id, content, None)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let problems = draft.problems();
     let mut form = FlowForm::of(&draft);
     form.show_problems(&problems, |p| problem_text(p, lang));
@@ -420,7 +403,7 @@ pub async fn edit_flow(
             .cube
             .publish_flow(&viewer.user, flow_id)
             .await
-            .map_err(fail(&viewer))?;
+            .map_err(WebError::hidden(&viewer))?;
         let version = published.version().version;
         let message = format!("{} {version}.", lang.t(M::PublishedVersion));
         let view = editor(&viewer, &draft, form, message, Some(version));
@@ -466,8 +449,11 @@ pub async fn copy_flow(
             pairs.get("name").unwrap_or_default(),
         )
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!("/app/setup/flows/{}", copy.id.as_uuid())))
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
+        "/app/setup/flows/{}",
+        copy.id.as_uuid()
+    )))
 }
 
 // ---------------------------------------------------------------- assignments
@@ -495,12 +481,12 @@ pub async fn new_assignment(
         .cube
         .data_owner(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let flows = state
         .cube
         .flows(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let title = viewer.lang.t(M::NewAssignment);
     Ok(html(
         StatusCode::OK,
@@ -562,8 +548,8 @@ pub async fn create_assignment(
             None,
         )
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!(
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
         "/app/setup/assignments/{}",
         assignment.id().as_uuid()
     )))
@@ -709,35 +695,35 @@ async fn assignment_editor(
         .cube
         .assignment(&viewer.user, id)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let setup = state
         .cube
         .assignment_setup(&viewer.user, id)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let owner = assignment.data_owner();
     let products = state
         .cube
         .products(&viewer.user, owner)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let calendars = state
         .cube
         .calendars(&viewer.user, owner)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let lang = viewer.lang;
     let flow = state
         .cube
         .assignment_overview(&viewer.user, id)
         .await
-        .map_err(fail(viewer))?
+        .map_err(WebError::hidden(viewer))?
         .flow;
     let data_owner = state
         .cube
         .data_owner(&viewer.user, owner)
         .await
-        .map_err(fail(viewer))?;
+        .map_err(WebError::hidden(viewer))?;
     let mut rules: Vec<(String, String)> = [
         (PriorityRule::SegmentOrder, M::RuleSegmentOrder),
         (PriorityRule::FewestAttempts, M::RuleFewestAttempts),
@@ -985,7 +971,7 @@ pub async fn save_assignment(
         .cube
         .assignment_setup(&viewer.user, id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let all = |key: &str| -> Vec<&str> {
         pairs
             .0
@@ -1177,7 +1163,7 @@ pub async fn save_assignment(
         .cube
         .update_assignment_setup(&viewer.user, id, setup, None)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let (editor, _, _) =
         assignment_editor(&state, &viewer, id, lang.t(M::SetupSaved).to_owned()).await?;
     Ok(html(
@@ -1202,8 +1188,10 @@ pub async fn add_segment(
         .cube
         .add_segment(&viewer.user, id, pairs.get("name").unwrap_or_default())
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!("/app/setup/assignments/{raw}")))
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
+        "/app/setup/assignments/{raw}"
+    )))
 }
 
 // ---------------------------------------------------------------- products
@@ -1236,12 +1224,12 @@ pub async fn products(
         .cube
         .data_owner(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let products = state
         .cube
         .products(&viewer.user, owner_id)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let lang = viewer.lang;
     let title = format!("{}: {}", lang.t(M::Products), owner.name());
     Ok(html(
@@ -1296,8 +1284,10 @@ pub async fn create_product(
         .cube
         .create_product(&viewer.user, owner_id, new)
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!("/app/setup/owners/{raw}/products")))
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
+        "/app/setup/owners/{raw}/products"
+    )))
 }
 
 /// Stops or resumes selling a product.
@@ -1314,8 +1304,8 @@ pub async fn product_active(
         .cube
         .set_product_active(&viewer.user, product, active)
         .await
-        .map_err(fail(&viewer))?;
-    Ok(go_to(&format!(
+        .map_err(WebError::hidden(&viewer))?;
+    Ok(crate::views::redirect(&format!(
         "/app/setup/owners/{}/products",
         product.data_owner().as_uuid()
     )))

@@ -11,9 +11,9 @@ use crate::views::{Chrome, html};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use cube_app::{AppError, ErrorKind};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::AppError;
 use cube_domain::access::RoleKind;
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use std::collections::BTreeSet;
@@ -56,16 +56,6 @@ fn role_texts(lang: Lang) -> Vec<(&'static str, &'static str)> {
     ROLES.iter().map(|(_, key, m)| (*key, lang.t(*m))).collect()
 }
 
-fn fail(viewer: &Viewer) -> impl Fn(AppError) -> WebError + '_ {
-    move |error| {
-        if error.kind() == ErrorKind::Forbidden {
-            WebError::app(AppError::NotFound("page"), viewer)
-        } else {
-            WebError::app(error, viewer)
-        }
-    }
-}
-
 /// `/app/setup/users`: every user of the organisation (admins).
 pub async fn list(State(state): State<WebState>, viewer: Viewer) -> Result<Response, WebError> {
     let lang = viewer.lang;
@@ -73,13 +63,13 @@ pub async fn list(State(state): State<WebState>, viewer: Viewer) -> Result<Respo
         .cube
         .users(&viewer.user)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     users.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
     let owners = state
         .cube
         .data_owners(&viewer.user)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     let rows = users
         .iter()
         .map(|u| {
@@ -125,11 +115,7 @@ pub async fn list(State(state): State<WebState>, viewer: Viewer) -> Result<Respo
 }
 
 fn reload() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert("hx-redirect", HeaderValue::from_static("/app/setup/users"));
-    response
+    crate::views::redirect("/app/setup/users")
 }
 
 fn user_id(raw: &str, viewer: &Viewer) -> Result<UserId, WebError> {
@@ -151,7 +137,7 @@ pub async fn active(
         .cube
         .set_user_active(&viewer.user, id, active)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload())
 }
 
@@ -198,6 +184,6 @@ pub async fn role(
         .cube
         .set_user_role(&viewer.user, id, role, owners, client)
         .await
-        .map_err(fail(&viewer))?;
+        .map_err(WebError::hidden(&viewer))?;
     Ok(reload())
 }

@@ -280,6 +280,15 @@ pub fn problem(status: StatusCode, lang: Lang, title: &str, detail: &str, htmx: 
     response
 }
 
+/// Sends htmx to `path` (`HX-Redirect`): after a form that changes what the page shows.
+pub fn redirect(path: &str) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(path) {
+        response.headers_mut().insert("hx-redirect", value);
+    }
+    response
+}
+
 /// The 404 page.
 pub fn not_found(lang: Lang) -> Response {
     html(

@@ -10,8 +10,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use cube_app::AppError;
 use cube_app::reports::Wallboard;
-use cube_app::{AppError, ErrorKind};
 use cube_domain::ids::AssignmentId;
 
 #[derive(Template)]
@@ -97,15 +97,13 @@ async fn read(
 ) -> Result<(AssignmentId, Wallboard, BoardView), WebError> {
     let not_found = || WebError::app(AppError::NotFound("assignment"), viewer);
     let id = AssignmentId::from_uuid(raw.parse().map_err(|_| not_found())?);
-    let fail = |e: AppError| {
-        if e.kind() == ErrorKind::Forbidden {
-            not_found()
-        } else {
-            WebError::app(e, viewer)
-        }
-    };
-    let board = state.cube.wallboard(&viewer.user, id).await.map_err(fail)?;
-    let zone = state.cube.time_zone_of(&viewer.user).await.map_err(fail)?;
+    let fail = WebError::hidden(viewer);
+    let board = state
+        .cube
+        .wallboard(&viewer.user, id)
+        .await
+        .map_err(&fail)?;
+    let zone = state.cube.time_zone_of(&viewer.user).await.map_err(&fail)?;
     let view = view(&board, &zone, viewer.lang);
     Ok((id, board, view))
 }

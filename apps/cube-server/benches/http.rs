@@ -23,13 +23,11 @@
 
 mod common;
 
-use common::{
-    SALES, Servers, Throwaway, id_by_name, log_in, run_wrk, server, unique, wait_until_ready,
-};
+use common::{SALES, Servers, id_by_name, log_in, run_wrk, server, unique, wait_until_ready};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -128,33 +126,10 @@ struct Outcomes {
 
 #[tokio::main]
 async fn main() -> BenchResult<()> {
-    let secs: u64 = std::env::var("CUBE_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    if Command::new("wrk").arg("--version").output().is_err() {
-        return Err("wrk is not installed (Debian: apt-get install wrk)".into());
-    }
-    let store = std::env::var("CUBE_BENCH_STORE").unwrap_or_else(|_| "postgres".to_owned());
-    let table = match store.as_str() {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("cube-bench-http-db-{}", unique()));
-            std::fs::create_dir_all(&dir)?;
-            let database = format!("sqlite://{}", dir.join("cube.db").display());
-            let result = measure(&database, secs).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            format!("Store: SQLite (a file)\n\n{}", result?)
-        }
-        "postgres" => {
-            let database = Throwaway::create("cube_bench_http", "cargo xtask bench http").await?;
-            let result = measure(&database.url, secs).await;
-            database.drop_now().await;
-            format!("Store: PostgreSQL\n\n{}", result?)
-        }
-        other => return Err(format!("CUBE_BENCH_STORE `{other}`: postgres or sqlite").into()),
-    };
-    println!("{table}");
-    Ok(())
+    common::wrk_bench_main("http", |database, secs| async move {
+        measure(&database, secs).await
+    })
+    .await
 }
 
 async fn measure(database: &str, secs: u64) -> BenchResult<String> {

@@ -565,10 +565,29 @@ impl Cube {
         };
         let body = sms::render(&sms_flow.template, &customer);
         let to = customer.details().phones.first().cloned();
-        let payload = match to.clone() {
-            Some(to) => OutboxPayload::Sms(SmsMessage { from, to, body }),
-            None => OutboxPayload::UnaddressedSms { from, body },
+        let (payload, failed) = match to {
+            Some(to) => (OutboxPayload::Sms(SmsMessage { from, to, body }), None),
+            None => (
+                OutboxPayload::UnaddressedSms { from, body },
+                Some(NO_MOBILE_NUMBER),
+            ),
         };
+        self.enqueue_for(uow, assignment, event, payload, failed, now)
+            .await
+    }
+
+    /// Enqueues a message an outcome sends, in the registration's unit; one that cannot be
+    /// addressed is enqueued already failed with `failed` as the reason, so the failed
+    /// messages show what was not sent and to whom.
+    async fn enqueue_for(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        event: &OutcomeEvent,
+        payload: OutboxPayload,
+        failed: Option<&'static str>,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),
@@ -577,8 +596,8 @@ impl Cube {
             created_at: now,
         };
         uow.enqueue(&message).await?;
-        if to.is_none() {
-            uow.mark_failed(message.id, NO_MOBILE_NUMBER).await?;
+        if let Some(reason) = failed {
+            uow.mark_failed(message.id, reason).await?;
         }
         Ok(())
     }
@@ -614,28 +633,23 @@ impl Cube {
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         let subject = sms::render(&template.subject, &customer);
-        let to = customer.details().email.clone();
-        let payload = match to.clone() {
-            Some(to) => OutboxPayload::Email(EmailMessage {
-                from,
-                to,
-                subject,
-                html: sms::render_html(&template.body, &customer),
-            }),
-            None => OutboxPayload::UnaddressedEmail { from, subject },
+        let (payload, failed) = match customer.details().email.clone() {
+            Some(to) => (
+                OutboxPayload::Email(EmailMessage {
+                    from,
+                    to,
+                    subject,
+                    html: sms::render_html(&template.body, &customer),
+                }),
+                None,
+            ),
+            None => (
+                OutboxPayload::UnaddressedEmail { from, subject },
+                Some(NO_EMAIL_ADDRESS),
+            ),
         };
-        let message = OutboxMessage {
-            id: self.new_id(),
-            assignment: assignment.id(),
-            enrollment: Some(event.enrollment()),
-            payload,
-            created_at: now,
-        };
-        uow.enqueue(&message).await?;
-        if to.is_none() {
-            uow.mark_failed(message.id, NO_EMAIL_ADDRESS).await?;
-        }
-        Ok(())
+        self.enqueue_for(uow, assignment, event, payload, failed, now)
+            .await
     }
 
     /// My Work: the seller's personal follow-ups and the shared ones due by the end of today

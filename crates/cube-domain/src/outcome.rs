@@ -896,36 +896,26 @@ fn follow_up(
         return Err(RegistrationError::FollowUpInPast);
     }
     let not_allowed = || RegistrationError::FollowUpNotAllowed(outcome_name.to_owned());
-    match class {
-        OutcomeClass::NoAnswer => at.map_or(Ok(None), |_| Err(not_allowed())),
+    let due = match class {
+        OutcomeClass::NoAnswer => return at.map_or(Ok(None), |_| Err(not_allowed())),
+        OutcomeClass::External => return Ok(None),
         OutcomeClass::CallBackLater => {
-            let due =
-                at.ok_or_else(|| RegistrationError::FollowUpTimeRequired(outcome_name.to_owned()))?;
-            let shared = follow_up_is_shared(
-                class,
-                outcome,
-                enrollment.category(),
-                ctx.assignment.setup(),
-            );
-            let owner = if shared { None } else { registrar.user() };
-            Ok(Some(FollowUp { due, owner }))
+            at.ok_or_else(|| RegistrationError::FollowUpTimeRequired(outcome_name.to_owned()))?
         }
         OutcomeClass::Progress => match at {
-            None => Ok(None),
-            Some(_) if !schedules => Err(not_allowed()),
-            Some(due) => {
-                let shared = follow_up_is_shared(
-                    class,
-                    outcome,
-                    enrollment.category(),
-                    ctx.assignment.setup(),
-                );
-                let owner = if shared { None } else { registrar.user() };
-                Ok(Some(FollowUp { due, owner }))
-            }
+            None => return Ok(None),
+            Some(_) if !schedules => return Err(not_allowed()),
+            Some(due) => due,
         },
-        OutcomeClass::External => Ok(None),
-    }
+    };
+    let shared = follow_up_is_shared(
+        class,
+        outcome,
+        enrollment.category(),
+        ctx.assignment.setup(),
+    );
+    let owner = if shared { None } else { registrar.user() };
+    Ok(Some(FollowUp { due, owner }))
 }
 
 fn book_meeting(

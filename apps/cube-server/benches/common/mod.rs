@@ -206,3 +206,49 @@ pub fn run_wrk(args: &[String]) -> Result<Wrk, Box<dyn std::error::Error>> {
     }
     Ok(parse_wrk(&text))
 }
+
+/// The wrk benches' `main`: reads `CUBE_BENCH_SECS` (default 10) and `CUBE_BENCH_STORE`
+/// (`postgres`, the default, or `sqlite`), checks wrk is installed, makes a database of its
+/// own (a throwaway PostgreSQL database named after `name`, or a SQLite file in a temporary
+/// folder), runs `measure(database URL, seconds)` on it, removes it, and prints the table.
+#[allow(dead_code)]
+pub async fn wrk_bench_main<F, Fut>(
+    name: &str,
+    measure: F,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    F: Fn(String, u64) -> Fut,
+    Fut: std::future::Future<Output = Result<String, Box<dyn std::error::Error>>>,
+{
+    let secs: u64 = std::env::var("CUBE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    if Command::new("wrk").arg("--version").output().is_err() {
+        return Err("wrk is not installed (Debian: apt-get install wrk)".into());
+    }
+    let store = std::env::var("CUBE_BENCH_STORE").unwrap_or_else(|_| "postgres".to_owned());
+    let table = match store.as_str() {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("cube-bench-{name}-db-{}", unique()));
+            std::fs::create_dir_all(&dir)?;
+            let database = format!("sqlite://{}", dir.join("cube.db").display());
+            let result = measure(database, secs).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            format!("Store: SQLite (a file)\n\n{}", result?)
+        }
+        "postgres" => {
+            let database = Throwaway::create(
+                &format!("cube_bench_{name}"),
+                &format!("cargo xtask bench {name}"),
+            )
+            .await?;
+            let result = measure(database.url.clone(), secs).await;
+            database.drop_now().await;
+            format!("Store: PostgreSQL\n\n{}", result?)
+        }
+        other => return Err(format!("CUBE_BENCH_STORE `{other}`: postgres or sqlite").into()),
+    };
+    println!("{table}");
+    Ok(())
+}
