@@ -182,8 +182,9 @@ pub async fn move_follow_up(
     post, path = "/api/enrollments/{id}/release", tag = "work",
     params(("id" = Uuid, Path, description = "The enrollment")),
     responses(
-        (status = 200, description = "The customer, released if the caller held it", body = EnrollmentDto),
+        (status = 200, description = "The customer, released if the caller held it (nothing to do when nobody did)", body = EnrollmentDto),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another seller holds the customer: theirs to give back", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn release(

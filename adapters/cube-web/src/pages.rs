@@ -15,9 +15,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use cube_app::AppError;
 use cube_app::setup::AssignmentOverview;
 use cube_app::work::WorkItem;
+use cube_app::{AppError, ErrorKind};
 use cube_domain::assignment::setup::{FixedField, ViewField};
 use cube_domain::fields::{FieldDefinition, FieldType};
 use cube_domain::idempotency::RequestKey;
@@ -56,6 +56,7 @@ pub async fn login(PageLang(lang): PageLang) -> Response {
         path: "/app/login".to_owned(),
         works: false,
         manages: false,
+        reads_reports: false,
     };
     html(StatusCode::OK, &LoginPage { page })
 }
@@ -102,8 +103,12 @@ pub async fn language(
     response
 }
 
-/// The start page: the assignments the user may work, by name.
+/// The start page: the assignments the user may work, by name. A client user works none:
+/// their start page is the reports.
 pub async fn home(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    if matches!(viewer.user.role, cube_domain::access::Role::Client { .. }) {
+        return Ok(Redirect::to("/app/reports").into_response());
+    }
     let mut assignments = state
         .cube
         .workable_assignments(&viewer.user)
@@ -309,11 +314,20 @@ async fn work_item(
     } else {
         Vec::new()
     };
-    let history = state
+    // The history is read in a unit of its own: should the customer be registered from
+    // another tab in between, the seller sees the form without it (registering then says
+    // plainly the customer is no longer theirs) rather than a refused page.
+    let history = match state
         .cube
         .customer_history(&viewer.user, item.enrollment.id())
         .await
-        .map_err(|e| WebError::app(e, viewer))?;
+    {
+        Ok(history) => history,
+        Err(error) if matches!(error.kind(), ErrorKind::Forbidden | ErrorKind::NotFound) => {
+            Vec::new()
+        }
+        Err(error) => return Err(WebError::app(error, viewer)),
+    };
     let state_name = |id| {
         flow.state(id)
             .map_or_else(|| "?".to_owned(), |s| s.name.to_string())

@@ -23,6 +23,9 @@ pub struct Chrome {
     pub works: bool,
     /// Whether the user sets things up (admins and managers): the set-up link is shown.
     pub manages: bool,
+    /// Whether the user reads reports (everyone but a seller, whose figures are their own
+    /// and not on these pages).
+    pub reads_reports: bool,
 }
 
 impl Chrome {
@@ -38,6 +41,7 @@ impl Chrome {
                 viewer.user.role,
                 cube_domain::access::Role::Admin | cube_domain::access::Role::Manager { .. }
             ),
+            reads_reports: !matches!(viewer.user.role, cube_domain::access::Role::Seller),
         }
     }
 
@@ -249,6 +253,7 @@ fn bare(lang: Lang, title: &str) -> Chrome {
         path: "/app".to_owned(),
         works: false,
         manages: false,
+        reads_reports: false,
     }
 }
 

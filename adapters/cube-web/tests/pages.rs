@@ -377,9 +377,12 @@ async fn a_seller_works_a_customer_through_the_partials() {
 async fn a_client_user_works_nothing_and_the_workspace_is_not_there_for_them() {
     let app = app().await;
     let cookie = app.session(&app.world.client_user).await;
-    let (status, _, home) = app.get("/app", Some(&cookie)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(!home.contains("class=\"assignment\""), "{home}");
+    // A client works nothing: their start page is the reports.
+    let (status, response, _) = app.get("/app", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&response, "location"), "/app/reports");
+    let (_, _, reports) = app.get("/app/reports", Some(&cookie)).await;
+    assert!(!reports.contains("id=\"nav-my-work\""), "{reports}");
     let path = format!("/app/assignments/{}", app.world.assignment.id().as_uuid());
     let (status, _, page) = app.get(&path, Some(&cookie)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
@@ -1105,6 +1108,33 @@ async fn a_manager_reads_meetings_as_a_week_and_the_hit_analysis() {
         page.contains("id=\"report-hits\""),
         "the world analyses a CRM field: {page}"
     );
+}
+
+#[tokio::test]
+async fn a_form_over_the_limit_is_a_problem_in_the_slot_and_a_seller_has_no_reports_link() {
+    let app = app().await;
+    let cookie = app.session(&app.world.sellers[0]).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let (_, _, item) = app
+        .htmx(&format!("/app/assignments/{assignment}/next"), &cookie, "")
+        .await;
+    let register = attribute(&item, "id=\"outcome-form\"", "hx-post").to_owned();
+    assert!(
+        item.contains("maxlength=\"4000\""),
+        "the note says its limit"
+    );
+    let huge = format!("note={}", "x".repeat(70_000));
+    let (status, response, body) = app.htmx(&register, &cookie, &huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        header_of(&response, "hx-retarget"),
+        "#problem",
+        "the form stays"
+    );
+    assert!(body.contains("for stort"), "{body}");
+    assert!(!header_of(&response, "content-security-policy").is_empty());
+    let (_, _, home) = app.get("/app", Some(&cookie)).await;
+    assert!(!home.contains("id=\"nav-reports\""), "{home}");
 }
 
 #[tokio::test]

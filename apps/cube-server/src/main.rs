@@ -355,7 +355,11 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
-    let app = cube_http::router_with(state, pages);
+    // Answers under /app from outside the pages' router (unknown paths, wrong methods) get
+    // the pages' security headers too.
+    let app = cube_http::router_with(state, pages).layer(axum::middleware::from_fn(
+        cube_web::security::headers_under_app,
+    ));
     println!("Cube is serving on http://{address}");
     println!("  Web app:  http://{address}/app");
     println!("  API docs: http://{address}/docs");

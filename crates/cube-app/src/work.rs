@@ -11,7 +11,7 @@ use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
 use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, ReservationError};
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
     AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
@@ -356,6 +356,14 @@ impl Cube {
         let (mut enrollment, _) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
+        // Another seller's live reservation is theirs to give back: refused as a take is,
+        // never answered "released" while it still holds.
+        if let Some(reservation) = enrollment.reservation()
+            && reservation.until > now
+            && reservation.seller != user.id
+        {
+            return Err(ReservationError::HeldByAnother(reservation.until).into());
+        }
         if enrollment.release(user.id) {
             uow.update_enrollment(&enrollment).await?;
             uow.commit().await?;

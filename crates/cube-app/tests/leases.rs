@@ -291,3 +291,40 @@ async fn a_duplicate_other_than_the_key_is_not_taken_for_a_race() {
     );
     assert_eq!(failed.kind(), ErrorKind::Conflict);
 }
+
+/// Releasing a customer another seller holds is refused as taking it is: never answered as
+/// released while the other seller's reservation stands.
+#[tokio::test]
+async fn another_sellers_customer_is_not_released_by_you() {
+    let h = Harness::new(2).await;
+    let assignment = h.world.assignment.id();
+    let (first, second) = (h.world.seller(0), h.world.seller(1));
+    let held = h
+        .cube
+        .next_customer(first, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    let refused = h
+        .cube
+        .release_customer(second, held.enrollment.id())
+        .await
+        .expect_err("not theirs");
+    assert!(refused.to_string().contains("another seller"), "{refused}");
+    let again = h
+        .cube
+        .next_customer(first, assignment)
+        .await
+        .expect("next")
+        .expect("still held");
+    assert_eq!(again.enrollment.id(), held.enrollment.id());
+    // Their own, and one nobody holds, release as before.
+    h.cube
+        .release_customer(first, held.enrollment.id())
+        .await
+        .expect("released");
+    h.cube
+        .release_customer(second, held.enrollment.id())
+        .await
+        .expect("nobody holds it: nothing to do");
+}
