@@ -353,7 +353,7 @@ async fn work_item(
                 details.push(format!(
                     "{} × {product} à {} {}",
                     line.quantity,
-                    line.unit_price,
+                    lang.number(line.unit_price),
                     line.currency.as_str()
                 ));
             }
@@ -404,7 +404,7 @@ async fn work_item(
                 text: format!(
                     "{} — {} {}",
                     p.name(),
-                    p.unit_price(),
+                    lang.number(p.unit_price()),
                     p.currency().as_str()
                 ),
             })
