@@ -277,7 +277,8 @@ function pathOf(page) {
 // ---------------------------------------------------------------------------------------
 // Steps shared by the scenarios
 
-/** Fills the login form and submits it with Enter; the page is then at /app or failing. */
+/** Fills the login form and submits it with Enter; the page is then at the user's start
+ * page (/app; a client's is /app/reports) or failing. */
 async function submitLogin(page, email, password) {
   const response = await page.goto('/app/login');
   check(response?.status() === 200, `GET /app/login answered ${response?.status()}`);
@@ -290,14 +291,15 @@ async function logIn(s, who) {
   const { page } = s;
   await submitLogin(page, USERS[who], PASSWORD);
   try {
-    await page.waitForURL((url) => url.pathname === '/app' || url.pathname === '/app/', { timeout: STEP_MS });
+    const start = who === 'client' ? ['/app/reports'] : ['/app', '/app/'];
+    await page.waitForURL((url) => start.includes(url.pathname), { timeout: STEP_MS });
   } catch {
     const error = await page
       .locator('#login-error')
       .textContent({ timeout: 1000 })
       .catch(() => null);
     throw new Stop(
-      `logging in as ${USERS[who]} did not reach /app (still at ${pathOf(page)}` +
+      `logging in as ${USERS[who]} did not reach the start page (still at ${pathOf(page)}` +
         `${error?.trim() ? `; #login-error says "${error.trim()}"` : ''})`,
     );
   }
@@ -565,8 +567,9 @@ async function scenarioLogin({ open, part }) {
         ok(`seller1 sees ${links.length} assignment(s): ${links.map((link) => link.name).join(', ')}`);
       }
       if (who === 'client') {
-        check(links.length === 0, `the client's home lists assignments to work: ${JSON.stringify(links)}`);
-        ok('the client sees no assignment to work');
+        check(links.length === 0, `the client's start page lists assignments to work: ${JSON.stringify(links)}`);
+        check(!(await page.locator('a#nav-my-work').count()), "the client's start page links to My Work");
+        ok('the client starts on the reports, with no assignment to work');
       }
       await visit(s, `${who}-home`);
       home = s;
@@ -1136,8 +1139,8 @@ async function scenarioClientReports({ open, at }) {
 
   at('reports');
   const nav = page.locator('a#nav-reports');
-  check(await nav.count(), "the client's home has no a#nav-reports");
-  check(!(await page.locator('a#nav-setup').count()), "the client's home shows a#nav-setup");
+  check(await nav.count(), "the client's start page has no a#nav-reports");
+  check(!(await page.locator('a#nav-setup').count()), "the client's start page shows a#nav-setup");
   await nav.click();
   await page.waitForURL((url) => url.pathname === '/app/reports');
   const links = await reportLinks(page);
