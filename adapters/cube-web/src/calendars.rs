@@ -13,7 +13,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use cube_app::AppError;
 use cube_app::calendars::CalendarEdit;
 use cube_domain::ids::{CalendarId, DataOwnerId};
 use cube_domain::meeting::{ClockTime, OpeningPeriod};
@@ -47,12 +46,6 @@ struct CalendarView {
     days: Vec<(&'static str, &'static str, String, String)>,
 }
 
-fn parse_id<T>(raw: &str, viewer: &Viewer, make: fn(uuid::Uuid) -> T) -> Result<T, WebError> {
-    raw.parse::<uuid::Uuid>()
-        .map(make)
-        .map_err(|_| WebError::app(AppError::NotFound("page"), viewer))
-}
-
 fn days_of(
     calendar: &cube_domain::meeting::Calendar,
     lang: Lang,
@@ -76,7 +69,7 @@ pub async fn list(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
-    let owner_id = parse_id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let owner = state
         .cube
         .data_owner(&viewer.user, owner_id)
@@ -124,7 +117,7 @@ pub async fn create(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let owner_id = parse_id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let pairs = Pairs(pairs);
     state
         .cube
@@ -171,7 +164,7 @@ pub async fn save(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let id = parse_id(&raw, &viewer, CalendarId::from_uuid)?;
+    let id = WebError::path_id(&raw, &viewer, CalendarId::from_uuid)?;
     let pairs = Pairs(pairs);
     let opening_hours = hours_of(&pairs).map_err(|e| WebError::Form {
         detail: e.0,

@@ -54,7 +54,6 @@ async fn view(
         .iter()
         .rev()
         .map(|change| {
-            let local = change.at.to_offset(zone.offset_at(change.at));
             let what = match &change.what {
                 Change::Card { fields } => fields.join(", "),
                 other => format!("{other:?}"),
@@ -65,12 +64,8 @@ async fn view(
                 change.user.to_string()
             };
             format!(
-                "{:02}.{:02}.{} {:02}:{:02} · {who} · {what}",
-                local.day(),
-                u8::from(local.month()),
-                local.year(),
-                local.hour(),
-                local.minute()
+                "{} · {who} · {what}",
+                crate::views::local_time(change.at, &zone)
             )
         })
         .collect();

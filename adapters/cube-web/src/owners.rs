@@ -69,21 +69,33 @@ struct DatasetView {
     fields: Vec<FieldRow>,
 }
 
-struct FieldRow {
-    key: String,
-    label: String,
-    kind: &'static str,
-    required: bool,
-    choices: String,
+/// A field definition as an editor's row shows it (CRM fields here, an outcome's own fields
+/// on the assignment's set-up).
+pub(crate) struct FieldRow {
+    pub(crate) key: String,
+    pub(crate) label: String,
+    pub(crate) kind: &'static str,
+    pub(crate) required: bool,
+    pub(crate) choices: String,
 }
 
-fn owner_id(raw: &str, viewer: &Viewer) -> Result<DataOwnerId, WebError> {
-    raw.parse::<uuid::Uuid>()
-        .map(DataOwnerId::from_uuid)
-        .map_err(|_| WebError::app(AppError::NotFound("page"), viewer))
+impl FieldRow {
+    /// The row of `definition`.
+    pub(crate) fn of(definition: &FieldDefinition) -> Self {
+        Self {
+            key: definition.key().as_str().to_owned(),
+            label: definition.label().to_owned(),
+            kind: kind_of(definition.field_type()),
+            required: definition.required(),
+            choices: match definition.field_type() {
+                FieldType::Choice { choices } => choices.join(", "),
+                _ => String::new(),
+            },
+        }
+    }
 }
 
-pub(crate) fn kind_of(field_type: &FieldType) -> &'static str {
+fn kind_of(field_type: &FieldType) -> &'static str {
     match field_type {
         FieldType::Text => "text",
         FieldType::Number => "number",
@@ -96,7 +108,7 @@ pub(crate) fn kind_of(field_type: &FieldType) -> &'static str {
 
 async fn page(state: &WebState, viewer: &Viewer, raw: &str) -> Result<Response, WebError> {
     let lang = viewer.lang;
-    let id = owner_id(raw, viewer)?;
+    let id = WebError::path_id(raw, viewer, DataOwnerId::from_uuid)?;
     let owner = state
         .cube
         .data_owner(&viewer.user, id)
@@ -107,20 +119,7 @@ async fn page(state: &WebState, viewer: &Viewer, raw: &str) -> Result<Response, 
     let dataset = |dataset, key, title| DatasetView {
         key,
         title: lang.t(title),
-        fields: owner
-            .fields(dataset)
-            .iter()
-            .map(|f| FieldRow {
-                key: f.key().as_str().to_owned(),
-                label: f.label().to_owned(),
-                kind: kind_of(f.field_type()),
-                required: f.required(),
-                choices: match f.field_type() {
-                    FieldType::Choice { choices } => choices.join(", "),
-                    _ => String::new(),
-                },
-            })
-            .collect(),
+        fields: owner.fields(dataset).iter().map(FieldRow::of).collect(),
     };
     let name = owner.name().to_string();
     let view = OwnerPage {
@@ -232,7 +231,7 @@ pub async fn save_gdpr(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let id = owner_id(&raw, &viewer)?;
+    let id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let (controller, purposes) = gdpr_of(&Pairs(pairs)).map_err(|e| WebError::Form {
         detail: e.0,
         lang: viewer.lang,
@@ -303,7 +302,7 @@ pub async fn save_fields(
     Path((raw, dataset)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let id = owner_id(&raw, &viewer)?;
+    let id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let dataset = match dataset.as_str() {
         "b2b" => Dataset::B2b,
         "b2c" => Dataset::B2c,

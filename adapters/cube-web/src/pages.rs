@@ -243,26 +243,13 @@ fn field_input(definition: &FieldDefinition) -> FieldInput {
     }
 }
 
-/// `at` in the organisation's zone, as a seller reads it: `07.12.2026 10:00`.
-fn shown(at: OffsetDateTime, zone: &TimeZone) -> String {
-    let local = at.to_offset(zone.offset_at(at));
-    format!(
-        "{:02}.{:02}.{} {:02}:{:02}",
-        local.day(),
-        u8::from(local.month()),
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
-}
-
 async fn zone_of(state: &WebState, viewer: &Viewer) -> Result<TimeZone, WebError> {
-    Ok(state
+    // Cached per organisation by the use cases: no read on the seller's hot path.
+    state
         .cube
-        .organisation(&viewer.user)
+        .time_zone_of(&viewer.user)
         .await
-        .map_err(|e| WebError::app(e, viewer))?
-        .time_zone)
+        .map_err(|e| WebError::app(e, viewer))
 }
 
 async fn work_item(
@@ -361,14 +348,14 @@ async fn work_item(
                 details.push(format!(
                     "{} {}",
                     lang.t(M::FollowUpAt),
-                    shown(follow_up.due, &zone)
+                    crate::views::local_time(follow_up.due, &zone)
                 ));
             }
             if let Some(note) = event.note() {
                 details.push(note.to_owned());
             }
             HistoryLine {
-                when: shown(event.occurred_at(), &zone),
+                when: crate::views::local_time(event.occurred_at(), &zone),
                 outcome,
                 state: state_name(event.to_state()),
                 details: details.join(" · "),
@@ -455,7 +442,11 @@ async fn meeting_slots(
         .take(MEETING_SLOTS)
         .map(|(start, calendar)| Choice {
             value: forms::slot_value(calendar.id, start, start + MEETING_LENGTH),
-            text: format!("{} — {}", shown(start, zone), calendar.name),
+            text: format!(
+                "{} — {}",
+                crate::views::local_time(start, zone),
+                calendar.name
+            ),
         })
         .collect())
 }
@@ -532,7 +523,7 @@ pub async fn register(
         message.push_str(&format!(
             " · {} {}",
             viewer.lang.t(M::FollowUpAt),
-            shown(follow_up.due, &zone)
+            crate::views::local_time(follow_up.due, &zone)
         ));
     }
     let mut response = html(StatusCode::OK, &WorkDoneView { message });
@@ -622,7 +613,7 @@ async fn my_work_sections(
                 Err(_) => "—".to_owned(),
             };
             rows.push(MyWorkRow {
-                due: shown(item.follow_up.due, &zone),
+                due: crate::views::local_time(item.follow_up.due, &zone),
                 due_input: forms::local_input(item.follow_up.due, &zone),
                 overdue: item.overdue,
                 movable: item.follow_up.owner == Some(viewer.user.id),

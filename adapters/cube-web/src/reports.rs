@@ -400,20 +400,12 @@ pub async fn assignment(
             let list = list
                 .iter()
                 .map(|m| {
-                    let start = local(m.start);
                     let kind = match m.kind {
                         cube_domain::meeting::MeetingKind::Physical => lang.t(M::Physical),
                         cube_domain::meeting::MeetingKind::Video => lang.t(M::Video),
                     };
                     (
-                        format!(
-                            "{:02}.{:02}.{} {:02}:{:02}",
-                            start.day(),
-                            u8::from(start.month()),
-                            start.year(),
-                            start.hour(),
-                            start.minute()
-                        ),
+                        crate::views::local_time(m.start, &zone),
                         calendar_name(m.calendar),
                         match &m.place {
                             Some(place) => format!("{kind}: {place}"),

@@ -130,6 +130,17 @@ impl WebError {
         }
     }
 
+    /// The id in a path segment, or the page for a path that is not there.
+    pub fn path_id<T>(
+        raw: &str,
+        viewer: &Viewer,
+        make: fn(uuid::Uuid) -> T,
+    ) -> Result<T, WebError> {
+        raw.parse::<uuid::Uuid>()
+            .map(make)
+            .map_err(|_| WebError::app(AppError::NotFound("page"), viewer))
+    }
+
     /// A use case's error, for `viewer`.
     pub fn app(error: AppError, viewer: &Viewer) -> Self {
         WebError::App {

@@ -43,12 +43,6 @@ fn not_found(viewer: &Viewer) -> WebError {
     WebError::app(AppError::NotFound("page"), viewer)
 }
 
-fn id<T>(raw: &str, viewer: &Viewer, make: fn(uuid::Uuid) -> T) -> Result<T, WebError> {
-    raw.parse::<uuid::Uuid>()
-        .map(make)
-        .map_err(|_| not_found(viewer))
-}
-
 fn form_error(viewer: &Viewer) -> impl Fn(FormError) -> WebError + '_ {
     move |e| WebError::Form {
         detail: e.0,
@@ -174,7 +168,7 @@ pub async fn flows(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let owner = state
         .cube
         .data_owner(&viewer.user, owner_id)
@@ -223,7 +217,7 @@ pub async fn create_flow(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let pairs = Pairs(pairs);
     let name = pairs.get("name").unwrap_or_default();
     // A template's ids are fresh for every flow made from it.
@@ -342,7 +336,7 @@ pub async fn flow(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> PageResult {
-    let flow_id = id(&raw, &viewer, FlowId::from_uuid)?;
+    let flow_id = WebError::path_id(&raw, &viewer, FlowId::from_uuid)?;
     let draft = state
         .cube
         .flow_draft(&viewer.user, flow_id)
@@ -370,7 +364,7 @@ pub async fn edit_flow(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let flow_id = id(&raw, &viewer, FlowId::from_uuid)?;
+    let flow_id = WebError::path_id(&raw, &viewer, FlowId::from_uuid)?;
     let lang = viewer.lang;
     let pairs = Pairs(pairs);
     let mut form = FlowForm::posted(&pairs);
@@ -435,7 +429,7 @@ pub async fn copy_flow(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let flow = id(&raw, &viewer, FlowId::from_uuid)?;
+    let flow = WebError::path_id(&raw, &viewer, FlowId::from_uuid)?;
     let pairs = Pairs(pairs);
     let version = pairs
         .get("version")
@@ -476,7 +470,7 @@ pub async fn new_assignment(
     Path(raw): Path<String>,
     axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let owner = state
         .cube
         .data_owner(&viewer.user, owner_id)
@@ -519,7 +513,7 @@ pub async fn create_assignment(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let pairs = Pairs(pairs);
     let bad = |text: &str| WebError::Form {
         detail: text.to_owned(),
@@ -600,18 +594,9 @@ struct AssignmentEditor {
     crm: Vec<(String, String, bool, bool)>,
     analyses_attempts: bool,
     /// Each outcome's own fields: `(outcome id, outcome name, rows)`.
-    outcome_fields: Vec<(String, String, Vec<OutcomeFieldRow>)>,
+    outcome_fields: Vec<(String, String, Vec<crate::owners::FieldRow>)>,
     types: Vec<(&'static str, &'static str)>,
     message: String,
-}
-
-/// A field of an outcome, as its row shows it.
-struct OutcomeFieldRow {
-    key: String,
-    label: String,
-    kind: &'static str,
-    required: bool,
-    choices: String,
 }
 
 impl AssignmentEditor {
@@ -906,23 +891,7 @@ async fn assignment_editor(
                 let rows = setup
                     .outcome_fields
                     .get(&o.id)
-                    .map(|fields| {
-                        fields
-                            .iter()
-                            .map(|f| OutcomeFieldRow {
-                                key: f.key().as_str().to_owned(),
-                                label: f.label().to_owned(),
-                                kind: crate::owners::kind_of(f.field_type()),
-                                required: f.required(),
-                                choices: match f.field_type() {
-                                    cube_domain::fields::FieldType::Choice { choices } => {
-                                        choices.join(", ")
-                                    }
-                                    _ => String::new(),
-                                },
-                            })
-                            .collect()
-                    })
+                    .map(|fields| fields.iter().map(crate::owners::FieldRow::of).collect())
                     .unwrap_or_default();
                 (o.id.as_uuid().to_string(), o.name.to_string(), rows)
             })
@@ -942,7 +911,7 @@ pub async fn assignment(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> PageResult {
-    let id = id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
     let (editor, name, owner) = assignment_editor(&state, &viewer, id, String::new()).await?;
     Ok(html(
         StatusCode::OK,
@@ -963,7 +932,7 @@ pub async fn save_assignment(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let id = id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
     let pairs = Pairs(pairs);
     let lang = viewer.lang;
     let bad = |text: String| WebError::Form { detail: text, lang };
@@ -1182,7 +1151,7 @@ pub async fn add_segment(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let id = id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
     let pairs = Pairs(pairs);
     state
         .cube
@@ -1219,7 +1188,7 @@ pub async fn products(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let owner = state
         .cube
         .data_owner(&viewer.user, owner_id)
@@ -1263,7 +1232,7 @@ pub async fn create_product(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let owner_id = id(&raw, &viewer, DataOwnerId::from_uuid)?;
+    let owner_id = WebError::path_id(&raw, &viewer, DataOwnerId::from_uuid)?;
     let pairs = Pairs(pairs);
     let price_raw = pairs.get("price").unwrap_or_default();
     let unit_price = price_raw
@@ -1297,7 +1266,7 @@ pub async fn product_active(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let product = id(&raw, &viewer, ProductId::from_uuid)?;
+    let product = WebError::path_id(&raw, &viewer, ProductId::from_uuid)?;
     let pairs = Pairs(pairs);
     let active = pairs.get("active") == Some("true");
     let product = state

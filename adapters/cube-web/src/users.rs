@@ -13,7 +13,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use cube_app::AppError;
 use cube_domain::access::RoleKind;
 use cube_domain::ids::{ClientId, DataOwnerId, UserId};
 use std::collections::BTreeSet;
@@ -118,12 +117,6 @@ fn reload() -> Response {
     crate::views::redirect("/app/setup/users")
 }
 
-fn user_id(raw: &str, viewer: &Viewer) -> Result<UserId, WebError> {
-    raw.parse::<uuid::Uuid>()
-        .map(UserId::from_uuid)
-        .map_err(|_| WebError::app(AppError::NotFound("user"), viewer))
-}
-
 /// Deactivates or reactivates a user.
 pub async fn active(
     State(state): State<WebState>,
@@ -131,7 +124,7 @@ pub async fn active(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let id = user_id(&raw, &viewer)?;
+    let id = WebError::path_id(&raw, &viewer, UserId::from_uuid)?;
     let active = Pairs(pairs).get("active") == Some("true");
     state
         .cube
@@ -148,7 +141,7 @@ pub async fn role(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let id = user_id(&raw, &viewer)?;
+    let id = WebError::path_id(&raw, &viewer, UserId::from_uuid)?;
     let pairs = Pairs(pairs);
     let bad = |text: &str| WebError::Form {
         detail: text.to_owned(),

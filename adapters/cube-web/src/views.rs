@@ -285,6 +285,19 @@ pub fn problem(status: StatusCode, lang: Lang, title: &str, detail: &str, htmx: 
     response
 }
 
+/// `at` in the organisation's zone as a seller reads it: `07.12.2026 10:00`.
+pub fn local_time(at: time::OffsetDateTime, zone: &cube_domain::time_zone::TimeZone) -> String {
+    let local = at.to_offset(zone.offset_at(at));
+    format!(
+        "{:02}.{:02}.{} {:02}:{:02}",
+        local.day(),
+        u8::from(local.month()),
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// Sends htmx to `path` (`HX-Redirect`): after a form that changes what the page shows.
 pub fn redirect(path: &str) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
