@@ -258,6 +258,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 segment: None,
                 rows,
                 on_match: OnMatch::Update,
+                row_numbers: Vec::new(),
             },
         )
         .await?;
@@ -299,6 +300,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 segment: None,
                 rows,
                 on_match: OnMatch::Update,
+                row_numbers: Vec::new(),
             },
         )
         .await?;

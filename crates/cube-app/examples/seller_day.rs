@@ -163,5 +163,6 @@ fn three_customers(assignment: AssignmentId) -> ImportCommand {
         segment: None,
         rows,
         on_match: OnMatch::Update,
+        row_numbers: Vec::new(),
     }
 }

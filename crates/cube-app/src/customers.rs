@@ -321,6 +321,7 @@ impl Cube {
             segment,
             rows,
             on_match,
+            row_numbers: numbers_in_file,
         } = command;
         let (owner, initial_state) = {
             let mut uow = self.begin_read().await?;
@@ -349,7 +350,7 @@ impl Cube {
         let mut batch_rows = Vec::with_capacity(rows.len());
         let mut row_numbers = Vec::with_capacity(rows.len());
         for (index, input) in rows.iter().enumerate() {
-            let row = index + 1;
+            let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
             let customer = match parse_customer(self.new_id(), &owner, dataset, input) {
                 Ok(customer) => customer,
                 Err(error) => {
@@ -533,6 +534,9 @@ pub struct ImportCommand {
     pub rows: Vec<CustomerInput>,
     /// What a row matching an existing customer does to it.
     pub on_match: OnMatch,
+    /// Each row's number as the user knows it (a spreadsheet's row, below its header), for
+    /// the report; empty numbers the rows 1, 2, 3….
+    pub row_numbers: Vec<usize>,
 }
 
 /// How far an import has come: rows written (committed) of the rows taken.
@@ -569,6 +573,12 @@ impl ImportPlan {
     /// The rows not taken, with reasons.
     pub fn rejected(&self) -> &[RejectedRow] {
         &self.rejected
+    }
+    /// Adds rows refused before the rows were parsed (a file's broken rows), so the report
+    /// lists every row not taken, in row order.
+    pub fn reject_also(&mut self, rows: impl IntoIterator<Item = RejectedRow>) {
+        self.rejected.extend(rows);
+        self.rejected.sort_by_key(|r| r.row);
     }
 }
 

@@ -125,6 +125,17 @@ impl ImportJobs {
         command: ImportCommand,
     ) -> AppResult<(ImportJob, ImportJobRun)> {
         let plan = cube.plan_import(user, command).await?;
+        self.start_planned(cube, user, plan)
+    }
+
+    /// Registers a job for an import already checked ([`Cube::plan_import`]), as
+    /// [`ImportJobs::start`] does.
+    pub fn start_planned(
+        &self,
+        cube: &Cube,
+        user: &User,
+        plan: ImportPlan,
+    ) -> AppResult<(ImportJob, ImportJobRun)> {
         let now = cube.now();
         let job = ImportJob {
             id: cube.new_id(),

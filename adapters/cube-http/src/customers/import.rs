@@ -79,6 +79,7 @@ impl ImportRequest {
                 .map(CustomerRequest::into_input)
                 .collect(),
             on_match: self.on_match.into(),
+            row_numbers: Vec::new(),
         }
     }
 }

@@ -223,6 +223,7 @@ pub async fn managers_import_job(app: &App) -> String {
             ..CustomerInput::default()
         }],
         on_match: cube_domain::ports::OnMatch::Update,
+        row_numbers: Vec::new(),
     };
     let (job, run) = app
         .state

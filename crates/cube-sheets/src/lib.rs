@@ -1,0 +1,236 @@
+//! # cube-sheets
+//!
+//! Customer files in: what a Norwegian office has — an `.xlsx` from the client, an `.ods`
+//! from LibreOffice, an old `.xls`, or a `;`-separated Windows-1252 CSV that Excel wrote —
+//! read into rows, mapped column by column onto contact and CRM fields, and handed to the
+//! import use case ([`cube_app::Cube::plan_import`]) with each row's number as the user sees
+//! it in the sheet.
+//!
+//! Both HTTP faces use it (the JSON API's file import and the web app's import page), so it
+//! lives here among the inner crates rather than in either adapter (the walls).
+//!
+//! - [`read`]: bytes → sheets of typed cells (format told by the bytes, zip checked before
+//!   unpacking, CSV encoding and separator found, broken CSV rows reported).
+//! - [`mapping`]: the header's suggested targets, the checked mapping, rows → inputs.
+//! - [`prepare`] and [`plan`]: the two steps a preview and an import share.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod mapping;
+pub mod read;
+
+use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};
+use cube_app::{Acting, AppResult, Cube};
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::ids::{AssignmentId, SegmentId};
+use cube_domain::ports::OnMatch;
+use mapping::{Column, MappedRows, MappingError, Target};
+use read::{CsvOptions, CsvShape, FileError, Format, Limits};
+use thiserror::Error;
+
+/// What the user chose about a file; everything left out is found or suggested.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileChoices {
+    /// The sheet to import (by name); else the first sheet that holds rows.
+    pub sheet: Option<String>,
+    /// The header row's number; else the first row with two or more filled cells.
+    pub header_row: Option<usize>,
+    /// A CSV's separator; else sniffed.
+    pub delimiter: Option<u8>,
+    /// The mapping, column index → target; else the header's suggestions.
+    pub columns: Option<Vec<(usize, Target)>>,
+}
+
+/// Why a file cannot be imported as it stands; each says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ImportFileError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The mapping does not fit the sheet or the dataset.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// The sheet asked for is not in the file.
+    #[error("the file has no sheet named \"{asked}\"; its sheets are: {sheets}")]
+    NoSuchSheet {
+        /// The name asked for.
+        asked: String,
+        /// The file's sheets, comma-separated.
+        sheets: String,
+    },
+    /// No sheet holds any row.
+    #[error("every sheet of the file is empty")]
+    NothingInFile,
+    /// The header is the sheet's last row.
+    #[error("the sheet has a header row but no rows below it")]
+    NoDataRows,
+}
+
+/// A sheet as the preview lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SheetSummary {
+    /// Its name.
+    pub name: String,
+    /// Rows holding something, the header included.
+    pub rows: usize,
+}
+
+/// A file read and mapped: what a preview shows and an import writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedFile {
+    /// What the file was.
+    pub format: Format,
+    /// For a CSV, its separator and encoding.
+    pub csv: Option<CsvShape>,
+    /// Every sheet.
+    pub sheets: Vec<SheetSummary>,
+    /// The sheet used.
+    pub sheet: String,
+    /// The header row's number.
+    pub header_row: usize,
+    /// The header's columns with the target each one has (the choice, or the suggestion).
+    pub columns: Vec<Column>,
+    /// The rows below the header as inputs, and the rows refused while reading.
+    pub rows: MappedRows,
+}
+
+/// Reads a file and maps its rows, for the data owner's `dataset`.
+pub fn prepare(
+    file_name: &str,
+    bytes: &[u8],
+    choices: &FileChoices,
+    owner: &DataOwner,
+    dataset: Dataset,
+    limits: &Limits,
+) -> Result<PreparedFile, ImportFileError> {
+    let workbook = read::read(
+        file_name,
+        bytes,
+        CsvOptions {
+            delimiter: choices.delimiter,
+        },
+        limits,
+    )?;
+    let sheets: Vec<SheetSummary> = workbook
+        .sheets
+        .iter()
+        .map(|s| SheetSummary {
+            name: s.name.clone(),
+            rows: s.rows.len(),
+        })
+        .collect();
+    let sheet = match &choices.sheet {
+        Some(asked) => workbook
+            .sheets
+            .iter()
+            .find(|s| &s.name == asked)
+            .ok_or_else(|| ImportFileError::NoSuchSheet {
+                asked: asked.clone(),
+                sheets: sheets
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
+        None => workbook
+            .sheets
+            .iter()
+            .find(|s| !s.rows.is_empty())
+            .ok_or(ImportFileError::NothingInFile)?,
+    };
+    let header_number = match choices.header_row {
+        Some(number) => number,
+        None => mapping::header_row(sheet).ok_or(MappingError::EmptySheet)?,
+    };
+    let header = sheet
+        .rows
+        .iter()
+        .find(|r| r.number == header_number)
+        .ok_or(MappingError::NoSuchHeaderRow(header_number))?;
+    let fields = owner.fields(dataset);
+    let mut columns = mapping::suggest_columns(header, fields);
+    let width = sheet.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    while columns.len() < width {
+        columns.push(Column {
+            index: columns.len(),
+            letter: mapping::column_letter(columns.len()),
+            header: String::new(),
+            target: None,
+        });
+    }
+    if let Some(chosen) = &choices.columns {
+        for column in &mut columns {
+            column.target = chosen
+                .iter()
+                .find(|(index, _)| *index == column.index)
+                .map(|(_, target)| target.clone());
+        }
+    }
+    let mapped: Vec<(usize, Target)> = match &choices.columns {
+        Some(chosen) => chosen.clone(),
+        None => columns
+            .iter()
+            .filter_map(|c| c.target.clone().map(|t| (c.index, t)))
+            .collect(),
+    };
+    mapping::check_mapping(&mapped, width, owner, dataset)?;
+    if !sheet.rows.iter().any(|r| r.number > header_number)
+        && !sheet.broken_rows.iter().any(|(n, _)| *n > header_number)
+    {
+        return Err(ImportFileError::NoDataRows);
+    }
+    let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
+    Ok(PreparedFile {
+        format: workbook.format,
+        csv: workbook.csv,
+        sheets,
+        sheet: sheet.name.clone(),
+        header_row: header_number,
+        columns,
+        rows,
+    })
+}
+
+/// Where a file's rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Destination {
+    /// The assignment (its data owner receives the customers).
+    pub assignment: AssignmentId,
+    /// Companies or persons.
+    pub dataset: Dataset,
+    /// A segment of the assignment.
+    pub segment: Option<SegmentId>,
+    /// What a row matching an existing customer does to it.
+    pub on_match: OnMatch,
+}
+
+/// Checks a prepared file's rows as the import use case does (access, every row parsed and
+/// deduplicated), without writing; the plan's rejected rows include the rows refused while
+/// reading, by their sheet row numbers. A preview shows the plan; an import writes it.
+pub async fn plan(
+    cube: &Cube,
+    who: impl Into<Acting<'_>>,
+    destination: Destination,
+    prepared: &PreparedFile,
+) -> AppResult<ImportPlan> {
+    let command = ImportCommand {
+        assignment: destination.assignment,
+        dataset: destination.dataset,
+        segment: destination.segment,
+        rows: prepared.rows.inputs.clone(),
+        on_match: destination.on_match,
+        row_numbers: prepared.rows.numbers.clone(),
+    };
+    let mut plan = cube.plan_import(who, command).await?;
+    plan.reject_also(
+        prepared
+            .rows
+            .refused
+            .iter()
+            .map(|(row, reason)| RejectedRow {
+                row: *row,
+                reason: reason.clone(),
+            }),
+    );
+    Ok(plan)
+}

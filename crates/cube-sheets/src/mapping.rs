@@ -1,0 +1,641 @@
+//! From a sheet's columns to customers: which column is which contact or CRM field (a
+//! suggestion from the header's words, Norwegian and English, that the user confirms or
+//! changes), and each row as the import's [`CustomerInput`], with its row number in the
+//! sheet.
+//!
+//! The cells are turned into the text the use case parses, the way the office meant them: a
+//! phone number Excel stored as a number (`4791234567`, its `00` lost) gets its `+` back
+//! when that is what makes it valid in the data owner's region; a postal code stored as a
+//! number gets its leading zero back; date cells, Excel serial numbers and `15.03.2024` become
+//! dates; `1 234` and `1 234,50` become numbers. Validation itself (a valid phone, e-mail,
+//! a CRM field's type and choices) is the use case's, so a file and the JSON import refuse a
+//! row for the same reasons.
+
+use crate::read::{Cell, Row, Sheet, date_text};
+use cube_app::customers::CustomerInput;
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::fields::{FieldDefinition, FieldType};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use thiserror::Error;
+use time::{Date, Duration, Month};
+
+/// Where a column's values go.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// The name (several columns, such as first and last name, are joined with a space).
+    Name,
+    /// A phone number (several columns give several numbers).
+    Phone,
+    /// The e-mail address.
+    Email,
+    /// The street address.
+    Address,
+    /// The postal code (joined into the address).
+    PostalCode,
+    /// The postal town (joined into the address).
+    City,
+    /// The organisation or person number.
+    RegistryNumber,
+    /// The id in the source system.
+    ExternalId,
+    /// A CRM field of the dataset, by key.
+    Field(String),
+}
+
+impl Target {
+    /// The name the API uses: `name`, `phone`, …, `field:<key>`.
+    pub fn key(&self) -> String {
+        match self {
+            Target::Name => "name".into(),
+            Target::Phone => "phone".into(),
+            Target::Email => "email".into(),
+            Target::Address => "address".into(),
+            Target::PostalCode => "postal_code".into(),
+            Target::City => "city".into(),
+            Target::RegistryNumber => "registry_number".into(),
+            Target::ExternalId => "external_id".into(),
+            Target::Field(key) => format!("field:{key}"),
+        }
+    }
+
+    /// Reads [`Target::key`]'s form.
+    pub fn parse(raw: &str) -> Result<Self, MappingError> {
+        Ok(match raw.trim() {
+            "name" => Target::Name,
+            "phone" => Target::Phone,
+            "email" => Target::Email,
+            "address" => Target::Address,
+            "postal_code" => Target::PostalCode,
+            "city" => Target::City,
+            "registry_number" => Target::RegistryNumber,
+            "external_id" => Target::ExternalId,
+            other => match other.strip_prefix("field:") {
+                Some(key) if !key.is_empty() => Target::Field(key.to_owned()),
+                _ => return Err(MappingError::UnknownTarget(other.to_owned())),
+            },
+        })
+    }
+
+    /// True for targets several columns may share.
+    fn takes_many(&self) -> bool {
+        matches!(self, Target::Name | Target::Phone)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Target::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a mapping cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MappingError {
+    /// Not a target name.
+    #[error(
+        "`{0}` is not a field to import into; use name, phone, email, address, postal_code, city, registry_number, external_id or field:<key>"
+    )]
+    UnknownTarget(String),
+    /// A CRM field the dataset does not have.
+    #[error("the {dataset} fields of this data owner have no field `{key}`")]
+    UnknownField {
+        /// The dataset.
+        dataset: &'static str,
+        /// The key asked for.
+        key: String,
+    },
+    /// No column gives the name.
+    #[error("no column is mapped to the name; choose the column that holds the customer's name")]
+    NoName,
+    /// A column the sheet does not have.
+    #[error("the sheet has no column {0}")]
+    NoSuchColumn(String),
+    /// A one-value target given twice.
+    #[error("columns {first} and {second} are both mapped to {target}; map one of them")]
+    Twice {
+        /// The target.
+        target: String,
+        /// One column.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// The sheet holds no header row.
+    #[error("the sheet is empty; choose the sheet with the customers")]
+    EmptySheet,
+    /// The header row asked for is not in the sheet.
+    #[error("row {0} holds nothing; give the row with the column headers")]
+    NoSuchHeaderRow(usize),
+}
+
+/// A column of the sheet, as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// 0 = column A.
+    pub index: usize,
+    /// The column's letter(s) as the spreadsheet shows them.
+    pub letter: String,
+    /// The header cell's text.
+    pub header: String,
+    /// Where its values go; `None` leaves the column out.
+    pub target: Option<Target>,
+}
+
+/// The letters of a column: 0 → `A`, 25 → `Z`, 26 → `AA`.
+pub fn column_letter(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        let rest = (n - 1) % 26;
+        letters.push(char::from(b'A' + rest as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
+/// The header row: the first row with two or more filled cells (a title row above the table,
+/// often a merged cell, is passed over), or the first row when no row has two.
+pub fn header_row(sheet: &Sheet) -> Option<usize> {
+    sheet
+        .rows
+        .iter()
+        .find(|row| row.cells.iter().filter(|c| !c.is_blank()).count() >= 2)
+        .or_else(|| sheet.rows.first())
+        .map(|row| row.number)
+}
+
+/// The columns of a header row with the target each header suggests. A one-value target
+/// (e-mail, address…) is suggested for its first column only.
+pub fn suggest_columns(header: &Row, fields: &[FieldDefinition]) -> Vec<Column> {
+    let mut taken: Vec<Target> = Vec::new();
+    header
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(index, cell)| {
+            let text = cell.text();
+            let target = suggest(&text, fields)
+                .filter(|t| t.takes_many() || !taken.contains(t))
+                .inspect(|t| taken.push(t.clone()));
+            Column {
+                index,
+                letter: column_letter(index),
+                header: text,
+                target,
+            }
+        })
+        .collect()
+}
+
+/// The target a header's words suggest: the dataset's CRM fields first (by key or label),
+/// then the contact fields' Norwegian and English names.
+pub fn suggest(header: &str, fields: &[FieldDefinition]) -> Option<Target> {
+    let word = normalise(header);
+    if word.is_empty() {
+        return None;
+    }
+    if let Some(field) = fields
+        .iter()
+        .find(|f| normalise(f.key().as_str()) == word || normalise(f.label()) == word)
+    {
+        return Some(Target::Field(field.key().as_str().to_owned()));
+    }
+    let bare = word.trim_end_matches(|c: char| c.is_ascii_digit());
+    SYNONYMS
+        .iter()
+        .find(|(_, words)| words.contains(&bare))
+        .map(|(target, _)| target())
+}
+
+/// Lower case, letters and digits only: `E-post` → `epost`, `Org.nr.` → `orgnr`.
+fn normalise(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+type Synonyms = (fn() -> Target, &'static [&'static str]);
+
+/// Header words per contact field, normalised ([`normalise`]).
+const SYNONYMS: &[Synonyms] = &[
+    (
+        || Target::Name,
+        &[
+            "navn",
+            "kundenavn",
+            "firmanavn",
+            "firma",
+            "bedrift",
+            "bedriftsnavn",
+            "selskap",
+            "foretak",
+            "foretaksnavn",
+            "fulltnavn",
+            "fornavn",
+            "etternavn",
+            "kunde",
+            "name",
+            "company",
+            "companyname",
+            "customer",
+            "customername",
+            "fullname",
+            "firstname",
+            "lastname",
+        ],
+    ),
+    (
+        || Target::Phone,
+        &[
+            "telefon",
+            "tlf",
+            "tlfnr",
+            "telefonnummer",
+            "telefonnr",
+            "mobil",
+            "mobilnummer",
+            "mobilnr",
+            "mobiltelefon",
+            "mobiltlf",
+            "nummer",
+            "phone",
+            "phonenumber",
+            "telephone",
+            "tel",
+            "mobile",
+            "mobilephone",
+            "cell",
+            "cellphone",
+        ],
+    ),
+    (
+        || Target::Email,
+        &[
+            "epost",
+            "epostadresse",
+            "mail",
+            "email",
+            "emailaddress",
+            "epostadr",
+        ],
+    ),
+    (
+        || Target::Address,
+        &[
+            "adresse",
+            "gateadresse",
+            "besøksadresse",
+            "postadresse",
+            "adr",
+            "address",
+            "street",
+            "streetaddress",
+        ],
+    ),
+    (
+        || Target::PostalCode,
+        &[
+            "postnr",
+            "postnummer",
+            "pnr",
+            "zip",
+            "zipcode",
+            "postcode",
+            "postalcode",
+        ],
+    ),
+    (
+        || Target::City,
+        &["poststed", "sted", "by", "postort", "city", "town"],
+    ),
+    (
+        || Target::RegistryNumber,
+        &[
+            "orgnr",
+            "organisasjonsnummer",
+            "orgnummer",
+            "foretaksnummer",
+            "organisationnumber",
+            "organizationnumber",
+            "registrynumber",
+            "companynumber",
+            "vatnumber",
+        ],
+    ),
+    (
+        || Target::ExternalId,
+        &[
+            "kundenr",
+            "kundenummer",
+            "kundeid",
+            "id",
+            "eksternid",
+            "externalid",
+            "customerid",
+            "customernumber",
+            "ref",
+            "referanse",
+            "reference",
+        ],
+    ),
+];
+
+/// The rows of a sheet as customers to import, with their sheet row numbers, and the rows
+/// refused before parsing (a spreadsheet error in a mapped cell, a broken CSV row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappedRows {
+    /// The rows as the import's inputs, in sheet order.
+    pub inputs: Vec<CustomerInput>,
+    /// Each input's row number in the sheet.
+    pub numbers: Vec<usize>,
+    /// Rows refused here: row number and reason.
+    pub refused: Vec<(usize, String)>,
+}
+
+/// Checks a mapping against the sheet's columns and the dataset's fields.
+pub fn check_mapping(
+    columns: &[(usize, Target)],
+    width: usize,
+    owner: &DataOwner,
+    dataset: Dataset,
+) -> Result<(), MappingError> {
+    let fields = owner.fields(dataset);
+    for (index, (column, target)) in columns.iter().enumerate() {
+        if *column >= width {
+            return Err(MappingError::NoSuchColumn(column_letter(*column)));
+        }
+        if let Target::Field(key) = target
+            && !fields.iter().any(|f| f.key().as_str() == key)
+        {
+            return Err(MappingError::UnknownField {
+                dataset: dataset_name(dataset),
+                key: key.clone(),
+            });
+        }
+        if !target.takes_many()
+            && let Some((other, _)) = columns[..index].iter().find(|(_, t)| t == target)
+        {
+            return Err(MappingError::Twice {
+                target: target.key(),
+                first: column_letter(*other),
+                second: column_letter(*column),
+            });
+        }
+    }
+    if !columns.iter().any(|(_, t)| *t == Target::Name) {
+        return Err(MappingError::NoName);
+    }
+    Ok(())
+}
+
+fn dataset_name(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::B2b => "B2B",
+        Dataset::B2c => "B2C",
+    }
+}
+
+/// Every data row below `header` (a row number) as a customer input, by the checked
+/// `columns` ([`check_mapping`]).
+pub fn map_rows(
+    sheet: &Sheet,
+    header: usize,
+    columns: &[(usize, Target)],
+    owner: &DataOwner,
+    dataset: Dataset,
+) -> MappedRows {
+    let fields = owner.fields(dataset);
+    let mut mapped = MappedRows {
+        refused: sheet
+            .broken_rows
+            .iter()
+            .filter(|(n, _)| *n > header)
+            .cloned()
+            .collect(),
+        ..MappedRows::default()
+    };
+    for row in sheet.rows.iter().filter(|r| r.number > header) {
+        match map_row(row, columns, owner, fields) {
+            Ok(input) => {
+                mapped.inputs.push(input);
+                mapped.numbers.push(row.number);
+            }
+            Err(reason) => mapped.refused.push((row.number, reason)),
+        }
+    }
+    mapped.refused.sort_by_key(|(n, _)| *n);
+    mapped
+}
+
+fn map_row(
+    row: &Row,
+    columns: &[(usize, Target)],
+    owner: &DataOwner,
+    fields: &[FieldDefinition],
+) -> Result<CustomerInput, String> {
+    let mut input = CustomerInput::default();
+    let mut names = Vec::new();
+    let (mut street, mut postal, mut city) = (None, None, None);
+    for (column, target) in columns {
+        let cell = row.cells.get(*column).unwrap_or(&Cell::Empty);
+        if let Cell::Error(error) = cell {
+            return Err(format!(
+                "cell {}{} holds the spreadsheet error {error}; correct it in the file",
+                column_letter(*column),
+                row.number
+            ));
+        }
+        if cell.is_blank() {
+            continue;
+        }
+        match target {
+            Target::Name => names.push(cell.text()),
+            Target::Phone => input.phones.push(phone_text(cell, owner)),
+            Target::Email => input.email = Some(cell.text()),
+            Target::Address => street = Some(cell.text()),
+            Target::PostalCode => postal = Some(postal_text(cell, owner)),
+            Target::City => city = Some(cell.text()),
+            Target::RegistryNumber => input.registry_number = Some(cell.text()),
+            Target::ExternalId => input.external_id = Some(cell.text()),
+            Target::Field(key) => {
+                let text = match fields.iter().find(|f| f.key().as_str() == key) {
+                    Some(field) => field_text(cell, field.field_type()),
+                    None => cell.text(),
+                };
+                input.fields.insert(key.clone(), text);
+            }
+        }
+    }
+    input.name = names.join(" ");
+    let town = [postal, city].into_iter().flatten().collect::<Vec<_>>();
+    let parts: Vec<String> = street
+        .into_iter()
+        .chain((!town.is_empty()).then(|| town.join(" ")))
+        .collect();
+    if !parts.is_empty() {
+        input.address = Some(parts.join(", "));
+    }
+    Ok(input)
+}
+
+/// A phone cell's text. A number cell has lost a leading `+` or `00`: when its digits are not
+/// a valid number of the region but are one with `+` in front, the `+` goes back.
+fn phone_text(cell: &Cell, owner: &DataOwner) -> String {
+    let text = cell.text();
+    if let Cell::Number(_) = cell
+        && owner.parse_phone(&text).is_err()
+        && owner.parse_phone(&format!("+{text}")).is_ok()
+    {
+        return format!("+{text}");
+    }
+    text
+}
+
+/// A postal code cell's text; a number cell gets the leading zeros its region's codes have
+/// (Norway's and Denmark's four digits, five in Sweden, Finland and Germany).
+fn postal_text(cell: &Cell, owner: &DataOwner) -> String {
+    let text = cell.text();
+    let digits = match owner.phone_region().as_str() {
+        "NO" | "DK" => 4,
+        "SE" | "FI" | "DE" => 5,
+        _ => 0,
+    };
+    match cell {
+        Cell::Number(_) if text.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{text:0>digits$}")
+        }
+        _ => text,
+    }
+}
+
+/// A CRM field cell as the text its type parses.
+fn field_text(cell: &Cell, field_type: &FieldType) -> String {
+    match (field_type, cell) {
+        (FieldType::Date, Cell::Date(date)) => date_text(*date),
+        (FieldType::Date, Cell::DateTime(at)) => date_text(at.date()),
+        (FieldType::Date, Cell::Number(serial)) => {
+            excel_serial_date(*serial).map_or_else(|| cell.text(), date_text)
+        }
+        (FieldType::Date, Cell::Text(text)) => {
+            norwegian_date(text.trim()).map_or_else(|| cell.text(), date_text)
+        }
+        (FieldType::Number | FieldType::Decimal, Cell::Text(text)) => text
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+            .collect(),
+        (FieldType::Boolean, Cell::Number(n)) => (*n != 0.0).to_string(),
+        _ => cell.text(),
+    }
+}
+
+/// An Excel serial day number (1900 date system) as a date: day 1 is 1900-01-01, and Excel
+/// counts a 29 February 1900 that never was, so days from 61 on are one behind.
+pub fn excel_serial_date(serial: f64) -> Option<Date> {
+    if !(1.0..2_958_466.0).contains(&serial) || serial.fract() != 0.0 {
+        return None;
+    }
+    let day = serial as i64;
+    let epoch = Date::from_calendar_date(1899, Month::December, 31).ok()?;
+    let shift = if day >= 61 { day - 1 } else { day };
+    epoch.checked_add(Duration::days(shift))
+}
+
+/// `15.03.2024`, `15.3.2024` or `15/03/2024` (day first, as written in Norway), or
+/// `2024-03-15`.
+fn norwegian_date(text: &str) -> Option<Date> {
+    let parts: Vec<&str> = text.split(['.', '/', '-']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let (year, month, day) = if a.len() == 4 { (a, b, c) } else { (c, b, a) };
+    if year.len() != 4 {
+        return None;
+    }
+    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_are_the_spreadsheets() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn norwegian_and_english_headers_are_suggested() {
+        let cases = [
+            ("Navn", Some(Target::Name)),
+            ("Telefon", Some(Target::Phone)),
+            ("Mobil", Some(Target::Phone)),
+            ("Telefon 2", Some(Target::Phone)),
+            ("E-post", Some(Target::Email)),
+            ("Postnr.", Some(Target::PostalCode)),
+            ("Poststed", Some(Target::City)),
+            ("Org.nr", Some(Target::RegistryNumber)),
+            ("Kundenr", Some(Target::ExternalId)),
+            ("Company name", Some(Target::Name)),
+            ("Phone number", Some(Target::Phone)),
+            ("Besøksadresse", Some(Target::Address)),
+            ("Kommentar", None),
+            ("", None),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(suggest(header, &[]), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn serial_numbers_and_day_first_dates_are_dates() {
+        let date = |y, m, d| Date::from_calendar_date(y, m, d).ok();
+        assert_eq!(excel_serial_date(45366.0), date(2024, Month::March, 15));
+        assert_eq!(excel_serial_date(1.0), date(1900, Month::January, 1));
+        assert_eq!(excel_serial_date(61.0), date(1900, Month::March, 1));
+        assert_eq!(excel_serial_date(0.5), None);
+        assert_eq!(norwegian_date("15.03.2024"), date(2024, Month::March, 15));
+        assert_eq!(norwegian_date("5.3.2024"), date(2024, Month::March, 5));
+        assert_eq!(norwegian_date("2024-03-15"), date(2024, Month::March, 15));
+        assert_eq!(norwegian_date("31.02.2024"), None);
+        assert_eq!(norwegian_date("15.03.24"), None);
+    }
+
+    #[test]
+    fn targets_read_back_their_keys() {
+        for target in [
+            Target::Name,
+            Target::Phone,
+            Target::Email,
+            Target::Address,
+            Target::PostalCode,
+            Target::City,
+            Target::RegistryNumber,
+            Target::ExternalId,
+            Target::Field("bransje".into()),
+        ] {
+            assert_eq!(Target::parse(&target.key()), Ok(target));
+        }
+        assert!(Target::parse("field:").is_err());
+        assert!(Target::parse("telefon").is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Real files, written by LibreOffice and by the shapes Norwegian Excel writes (see
+//! `tests/files/README.md` for how each was made), read and mapped as the import reads them:
+//! the same six customers whatever the format, every broken file a clear error, every bad
+//! row a rejected row with its sheet row number.
+
+use cube_app::customers::{CustomerInput, parse_customer};
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::fields::{FieldDefinition, FieldKey, FieldType};
+use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId};
+use cube_domain::values::Name;
+use cube_sheets::mapping::Target;
+use cube_sheets::read::{self, Cell, CsvOptions, FileError, Format, Limits};
+use cube_sheets::{FileChoices, ImportFileError, PreparedFile, prepare};
+use std::path::PathBuf;
+use uuid::Uuid;
+
+fn file(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/files")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn owner() -> DataOwner {
+    let field = |key: &str, label: &str, field_type| {
+        FieldDefinition::new(FieldKey::parse(key).expect("key"), label, field_type, false)
+            .expect("field")
+    };
+    let mut owner = DataOwner::new(
+        DataOwnerId::from_uuid(Uuid::nil()),
+        OrganisationId::from_uuid(Uuid::nil()),
+        Name::parse("Kunde AS").expect("name"),
+    );
+    owner
+        .set_fields(
+            Dataset::B2b,
+            vec![
+                field("bransje", "Bransje", FieldType::Text),
+                field("ansatte", "Ansatte", FieldType::Number),
+                field("startdato", "Startdato", FieldType::Date),
+                field("omsetning", "Omsetning", FieldType::Decimal),
+            ],
+        )
+        .expect("fields");
+    owner
+}
+
+fn prepared(name: &str) -> Result<PreparedFile, ImportFileError> {
+    prepare(
+        name,
+        &file(name),
+        &FileChoices::default(),
+        &owner(),
+        Dataset::B2b,
+        &Limits::default(),
+    )
+}
+
+/// A customer as the use case parses it, in a form easy to compare.
+fn parsed(input: &CustomerInput) -> Result<String, String> {
+    let customer = parse_customer(
+        CustomerId::from_uuid(Uuid::nil()),
+        &owner(),
+        Dataset::B2b,
+        input,
+    )
+    .map_err(|e| e.to_string())?;
+    let d = customer.details();
+    let fields: Vec<String> = customer
+        .fields()
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.as_str(), v.display()))
+        .collect();
+    Ok(format!(
+        "{} | {} | {} | {} | {} | {} | {}",
+        d.name.as_str(),
+        d.phones
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        d.email.as_ref().map_or("", |e| e.as_str()),
+        d.address.as_deref().unwrap_or(""),
+        d.registry_number.as_deref().unwrap_or(""),
+        d.external_id.as_deref().unwrap_or(""),
+        fields.join(" "),
+    ))
+}
+
+fn customers(prepared: &PreparedFile) -> Vec<String> {
+    prepared
+        .rows
+        .inputs
+        .iter()
+        .map(|input| parsed(input).unwrap_or_else(|e| panic!("{input:?}: {e}")))
+        .collect()
+}
+
+const SIX: [&str; 6] = [
+    "Bær & Sønn AS | +4791234567 +4798765432 | post@baer-sonn.no | Storgata 1, 0150 Oslo | 987654325 | K-1001 | ansatte=12 bransje=Bygg startdato=2024-03-15",
+    "Østlandske Rør AS | +4791234568 | kontakt@ostlandske-ror.no | Rørleggerveien 7, 0468 Oslo | 923456783 | K-1002 | ansatte=34 bransje=Rørlegger startdato=2023-11-01",
+    "Ærlige Åse ENK | +4791234569 +4741234567 | ase@aerlige-ase.no | Åsveien 3, 5003 Bergen | 812345672 | K-1003 | ansatte=1 bransje=Regnskap startdato=2025-01-02",
+    "Kvalitet Bygg AS | +4791234570 |  | Kirkegata 15, 7010 Trondheim | 975312461 | K-1004 | ansatte=8 bransje=Bygg startdato=2022-06-30",
+    "Blåbær Bakeri AS | +4722334455 +4745678901 | bestilling@blabaer.no | Bakkegata 22, 4006 Stavanger | 998877660 | K-1005 | ansatte=23 bransje=Bakeri startdato=2021-09-09",
+    "Tromsø Isfiske AS | +4741234571 +4798765433 | firma@tromso-isfiske.no | Havnegata 5, 9008 Tromsø | 918273646 | K-1006 | ansatte=57 bransje=Fiske startdato=2020-12-31",
+];
+
+#[test]
+fn the_same_six_customers_from_csv_xlsx_ods_and_xls() {
+    for (name, format) in [
+        ("customers.csv", Format::Csv),
+        ("customers.xlsx", Format::Xlsx),
+        ("customers.ods", Format::Ods),
+        ("customers.xls", Format::Xls),
+        ("customers-bom-semicolon.csv", Format::Csv),
+        ("customers-utf16-tab.txt", Format::Csv),
+    ] {
+        let prepared = prepared(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(prepared.format, format, "{name}");
+        assert_eq!(prepared.header_row, 1, "{name}");
+        assert_eq!(prepared.rows.numbers, vec![2, 3, 4, 5, 6, 7], "{name}");
+        assert!(prepared.rows.refused.is_empty(), "{name}");
+        assert_eq!(customers(&prepared), SIX, "{name}");
+    }
+}
+
+#[test]
+fn headers_suggest_the_contact_and_crm_fields() {
+    let prepared = prepared("customers.xlsx").expect("reads");
+    let targets: Vec<(String, Option<String>)> = prepared
+        .columns
+        .iter()
+        .map(|c| (c.header.clone(), c.target.as_ref().map(Target::key)))
+        .collect();
+    let expected = [
+        ("Navn", Some("name")),
+        ("Telefon", Some("phone")),
+        ("Mobil", Some("phone")),
+        ("E-post", Some("email")),
+        ("Adresse", Some("address")),
+        ("Postnr", Some("postal_code")),
+        ("Poststed", Some("city")),
+        ("Orgnr", Some("registry_number")),
+        ("Kundenr", Some("external_id")),
+        ("Bransje", Some("field:bransje")),
+        ("Ansatte", Some("field:ansatte")),
+        ("Startdato", Some("field:startdato")),
+    ]
+    .map(|(h, t)| (h.to_owned(), t.map(str::to_owned)));
+    assert_eq!(targets, expected);
+}
+
+#[test]
+fn norwegian_excel_csv_in_windows_1252_with_quotes_and_comma_decimals() {
+    let prepared = prepared("customers-semicolon-cp1252.csv").expect("reads");
+    let shape = prepared.csv.expect("a CSV");
+    assert_eq!((shape.delimiter, shape.encoding), (';', "windows-1252"));
+    let got = customers(&prepared);
+    assert!(got[0].starts_with("Bær & Sønn AS |"), "{}", got[0]);
+    assert!(
+        got[0].contains("Storgata 1\r\nBakgården, 0150 Oslo")
+            || got[0].contains("Storgata 1\nBakgården, 0150 Oslo"),
+        "{}",
+        got[0]
+    );
+    assert!(got[0].contains("omsetning=1234.5 "), "{}", got[0]);
+    assert!(got[3].starts_with("\"Kvalitet\" Bygg AS |"), "{}", got[3]);
+    assert_eq!(prepared.rows.numbers, vec![2, 3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn empty_rows_in_the_middle_keep_the_sheet_row_numbers() {
+    let prepared = prepared("empty-rows.xlsx").expect("reads");
+    assert_eq!(prepared.rows.numbers, vec![2, 3, 6, 7, 8, 9]);
+    assert_eq!(customers(&prepared), SIX);
+}
+
+#[test]
+fn a_title_row_above_the_header_is_passed_over() {
+    let prepared = prepared("merged-header.xlsx").expect("reads");
+    assert_eq!(prepared.header_row, 2);
+    assert_eq!(prepared.rows.numbers, vec![3, 4, 5, 6, 7, 8]);
+    assert_eq!(customers(&prepared), SIX);
+}
+
+#[test]
+fn wrong_cell_types_are_rejected_rows_with_their_numbers() {
+    let prepared = prepared("wrong-types.xlsx").expect("reads");
+    let results: Vec<(usize, Result<String, String>)> = prepared
+        .rows
+        .numbers
+        .iter()
+        .zip(&prepared.rows.inputs)
+        .map(|(n, input)| (*n, parsed(input)))
+        .collect();
+    let good: Vec<usize> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(good, vec![2, 7], "{results:#?}");
+    let reasons: Vec<String> = results
+        .into_iter()
+        .filter_map(|(n, r)| r.err().map(|e| format!("{n}: {e}")))
+        .collect();
+    assert_eq!(reasons.len(), 4, "{reasons:#?}");
+    assert!(
+        reasons[0].starts_with("3: ") && reasons[0].contains("ring meg"),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons[1].starts_with("4: ") && reasons[1].contains("ikke en adresse"),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons[2].starts_with("5: ") && reasons[2].contains("mange"),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons[3].starts_with("6: ") && reasons[3].contains("name"),
+        "{reasons:#?}"
+    );
+}
+
+#[test]
+fn the_first_sheet_is_used_and_another_can_be_chosen() {
+    for name in ["two-sheets.xlsx", "two-sheets.ods"] {
+        let prepared = prepared(name).expect("reads");
+        let sheets: Vec<&str> = prepared.sheets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(sheets, ["Kunder", "Notater"], "{name}");
+        assert_eq!(prepared.sheet, "Kunder");
+        assert_eq!(customers(&prepared), SIX, "{name}");
+        let notes = prepare(
+            name,
+            &file(name),
+            &FileChoices {
+                sheet: Some("Notater".into()),
+                ..FileChoices::default()
+            },
+            &owner(),
+            Dataset::B2b,
+            &Limits::default(),
+        );
+        assert_eq!(
+            notes.map(|p| p.sheet).map_err(|e| e.to_string()),
+            Err(
+                "no column is mapped to the name; choose the column that holds the customer's name"
+                    .into()
+            ),
+            "{name}"
+        );
+        let missing = prepare(
+            name,
+            &file(name),
+            &FileChoices {
+                sheet: Some("Ark1".into()),
+                ..FileChoices::default()
+            },
+            &owner(),
+            Dataset::B2b,
+            &Limits::default(),
+        )
+        .expect_err("no such sheet");
+        assert!(missing.to_string().contains("Kunder, Notater"), "{missing}");
+    }
+}
+
+#[test]
+fn broken_files_are_clear_errors() {
+    let error = |name: &str| {
+        read::read(name, &file(name), CsvOptions::default(), &Limits::default()).expect_err(name)
+    };
+    assert!(
+        matches!(error("truncated.xlsx"), FileError::BrokenZip(_)),
+        "{}",
+        error("truncated.xlsx")
+    );
+    assert_eq!(
+        error("bomb.xlsx"),
+        FileError::TooLargeUnpacked { limit_mb: 512 }
+    );
+    assert!(matches!(
+        error("many-entries.xlsx"),
+        FileError::TooManyEntries { limit: 10_000, .. }
+    ));
+    assert_eq!(error("not-a-sheet.xlsx"), FileError::NotText);
+    for name in [
+        "truncated.xlsx",
+        "bomb.xlsx",
+        "many-entries.xlsx",
+        "not-a-sheet.xlsx",
+    ] {
+        let message = error(name).to_string();
+        assert!(message.len() > 40, "{name}: {message}");
+    }
+}
+
+#[test]
+fn the_csv_edge_cases_parse_field_for_field() {
+    let book = read::read(
+        "edge.csv",
+        &file("edge.csv"),
+        CsvOptions::default(),
+        &Limits::default(),
+    )
+    .expect("reads");
+    let expected: Vec<Vec<String>> =
+        serde_json::from_slice(&file("edge.expected.json")).expect("json");
+    let got: Vec<Vec<String>> = book.sheets[0]
+        .rows
+        .iter()
+        .map(|row| {
+            row.cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(text) => text.clone(),
+                    other => panic!("a CSV cell is text: {other:?}"),
+                })
+                .collect()
+        })
+        .collect();
+    // A row of empty fields is an empty row: left out, as a spreadsheet shows nothing there.
+    let expected: Vec<Vec<String>> = expected
+        .into_iter()
+        .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(book.sheets[0].broken_rows.is_empty());
+}
+
+#[test]
+fn ragged_rows_are_reported_not_guessed() {
+    let prepared = prepared("ragged.csv").expect("reads");
+    assert_eq!(prepared.rows.numbers, vec![2, 4, 6]);
+    let refused: Vec<usize> = prepared.rows.refused.iter().map(|(n, _)| *n).collect();
+    assert_eq!(refused, vec![3, 5]);
+    assert!(
+        prepared.rows.refused[0]
+            .1
+            .contains("3 fields, the header row has 4")
+    );
+}
