@@ -263,6 +263,9 @@ const TABLE: &[Row] = &[
     // The import names an assignment in its body and enrolls into it: set-up of that assignment.
     row("customers", "POST /api/data-owners/{id}/customers/import", "",                          MANAGE),
     row("customers", "POST /api/data-owners/{id}/customers/import-jobs", "",                     MANAGE),
+    // A file as the body, its assignment in the query: set-up of that assignment.
+    row("customers", "POST /api/data-owners/{id}/customers/import-file", "",                     MANAGE),
+    row("customers", "POST /api/data-owners/{id}/customers/import-file/preview", "",             MANAGE),
     // A job is seen by the one who started it (the manager here) and the organisation's admins.
     row("customers", "GET /api/import-jobs/{id}",                   "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "POST /api/assignments/{id}/enrollments",      "",                          MANAGE),
@@ -466,7 +469,11 @@ async fn draft_content(stage: &Stage) -> Value {
 async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
     let (method, path) = split(op);
     let w = &stage.app.world;
-    let uri = fill(stage, path, variant);
+    let mut uri = fill(stage, path, variant);
+    // The file endpoints take their choices as query parameters (the body is the file).
+    if path.contains("/customers/import-file") {
+        uri = format!("{uri}?assignment={}&dataset=b2b", w.assignment.id());
+    }
     let body = match (op, variant) {
         ("POST /api/login", _) => Some(json!({ "email": email(&w.admin), "password": PASSWORD })),
         ("POST /api/tokens", "") => Some(json!({})),

@@ -1860,6 +1860,11 @@ async fn the_openapi_document_lists_the_customer_endpoints() {
         ("/api/data-owners/{id}/customers", "get"),
         ("/api/data-owners/{id}/customers/import", "post"),
         ("/api/data-owners/{id}/customers/import-jobs", "post"),
+        ("/api/data-owners/{id}/customers/import-file", "post"),
+        (
+            "/api/data-owners/{id}/customers/import-file/preview",
+            "post",
+        ),
         ("/api/import-jobs/{id}", "get"),
         ("/api/customers/{id}", "get"),
         ("/api/customers/{id}", "put"),

@@ -90,6 +90,8 @@ pub struct PreparedFile {
     pub header_row: usize,
     /// The header's columns with the target each one has (the choice, or the suggestion).
     pub columns: Vec<Column>,
+    /// Per column, up to [`SAMPLES`] filled values from the rows below the header.
+    pub samples: Vec<Vec<String>>,
     /// The rows below the header as inputs, and the rows refused while reading.
     pub rows: MappedRows,
 }
@@ -186,9 +188,32 @@ pub fn prepare(
         sheets,
         sheet: sheet.name.clone(),
         header_row: header_number,
+        samples: samples(sheet, header_number, columns.len()),
         columns,
         rows,
     })
+}
+
+/// The values per column a preview shows.
+pub const SAMPLES: usize = 3;
+
+/// Per column, the first [`SAMPLES`] filled values below the header.
+fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>> {
+    let mut samples = vec![Vec::new(); width];
+    for row in sheet.rows.iter().filter(|r| r.number > header) {
+        for (index, cell) in row.cells.iter().enumerate() {
+            if let Some(values) = samples.get_mut(index)
+                && values.len() < SAMPLES
+                && !cell.is_blank()
+            {
+                values.push(cell.text());
+            }
+        }
+        if samples.iter().all(|v| v.len() >= SAMPLES) {
+            break;
+        }
+    }
+    samples
 }
 
 /// Where a file's rows go.

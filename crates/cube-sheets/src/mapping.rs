@@ -137,6 +137,11 @@ pub enum MappingError {
     /// The sheet holds no header row.
     #[error("the sheet is empty; choose the sheet with the customers")]
     EmptySheet,
+    /// A mapping entry not of the form `A=name`.
+    #[error(
+        "`{0}` is not a column mapping; write the column's letters, `=` and the field, as in `A=name,B=phone`"
+    )]
+    BadColumnSpec(String),
     /// The header row asked for is not in the sheet.
     #[error("row {0} holds nothing; give the row with the column headers")]
     NoSuchHeaderRow(usize),
@@ -165,6 +170,46 @@ pub fn column_letter(index: usize) -> String {
         n = (n - 1) / 26;
     }
     letters.iter().rev().collect()
+}
+
+/// A column's index from its letters: `A` → 0, `AA` → 26 (case-insensitive).
+pub fn column_index(letters: &str) -> Option<usize> {
+    let letters = letters.trim();
+    if letters.is_empty() || letters.len() > 3 || !letters.chars().all(|c| c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    letters
+        .chars()
+        .try_fold(0usize, |n, c| {
+            let digit = usize::from(c.to_ascii_uppercase() as u8 - b'A') + 1;
+            Some(n * 26 + digit)
+        })
+        .map(|n| n - 1)
+}
+
+/// A mapping written as `A=name,B=phone,J=field:bransje` (the API's query form).
+pub fn parse_columns(spec: &str) -> Result<Vec<(usize, Target)>, MappingError> {
+    spec.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (letters, target) = part
+                .split_once('=')
+                .ok_or_else(|| MappingError::BadColumnSpec(part.trim().to_owned()))?;
+            let index = column_index(letters)
+                .ok_or_else(|| MappingError::BadColumnSpec(part.trim().to_owned()))?;
+            Ok((index, Target::parse(target)?))
+        })
+        .collect()
+}
+
+/// A mapping in [`parse_columns`]'s form.
+pub fn columns_spec(columns: &[Column]) -> String {
+    columns
+        .iter()
+        .filter_map(|c| c.target.as_ref().map(|t| format!("{}={t}", c.letter)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The header row: the first row with two or more filled cells (a title row above the table,
@@ -618,6 +663,39 @@ mod tests {
         assert_eq!(norwegian_date("2024-03-15"), date(2024, Month::March, 15));
         assert_eq!(norwegian_date("31.02.2024"), None);
         assert_eq!(norwegian_date("15.03.24"), None);
+    }
+
+    #[test]
+    fn a_mapping_reads_from_its_query_form() {
+        assert_eq!(column_index("A"), Some(0));
+        assert_eq!(column_index("z"), Some(25));
+        assert_eq!(column_index("AA"), Some(26));
+        assert_eq!(column_index("ZZ"), Some(701));
+        assert_eq!(column_index(""), None);
+        assert_eq!(column_index("A1"), None);
+        assert_eq!(column_index("ABCD"), None);
+        assert_eq!(
+            parse_columns("A=name, B=phone,C=phone,J=field:bransje,"),
+            Ok(vec![
+                (0, Target::Name),
+                (1, Target::Phone),
+                (2, Target::Phone),
+                (9, Target::Field("bransje".into())),
+            ])
+        );
+        assert!(matches!(
+            parse_columns("A:name"),
+            Err(MappingError::BadColumnSpec(_))
+        ));
+        assert!(matches!(
+            parse_columns("1=name"),
+            Err(MappingError::BadColumnSpec(_))
+        ));
+        assert!(matches!(
+            parse_columns("A=navn"),
+            Err(MappingError::UnknownTarget(_))
+        ));
+        assert_eq!(parse_columns(""), Ok(vec![]));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`records`]: one customer (create, read, update) and a data owner's customers, paged.
 //! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
 //!   for a large file; enrolling customers.
+//! - [`files`]: importing a spreadsheet or CSV file as it is, with a preview first.
 //! - [`bulk`]: previewing a selection of an assignment's customers and acting on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
 //! - [`external`]: a state change pushed by an external system.
@@ -15,6 +16,7 @@
 pub mod bulk;
 pub mod card;
 pub mod external;
+pub mod files;
 pub mod import;
 pub mod records;
 pub mod time;
@@ -44,6 +46,14 @@ pub fn routes() -> Router<AppState> {
             "/api/data-owners/{id}/customers/import-jobs",
             post(import::start_job).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
+        .route(
+            "/api/data-owners/{id}/customers/import-file/preview",
+            post(files::preview).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/api/data-owners/{id}/customers/import-file",
+            post(files::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
         .route("/api/import-jobs/{id}", get(import::job))
         .route(
             "/api/customers/{id}",
@@ -72,6 +82,7 @@ pub fn routes() -> Router<AppState> {
     paths(
         records::create, records::list, records::get, records::update,
         import::import, import::start_job, import::job, import::enroll,
+        files::preview, files::import,
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,
         external::change_state,
@@ -86,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
         import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
         import::ImportJobStatusDto, import::JobErrorDto,
+        files::SheetDto, files::ColumnDto, files::PreviewRowDto, files::FilePreviewDto,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
         bulk::BulkReportDto,

@@ -1,0 +1,401 @@
+//! Customers from a file as the office has it: the body is the file itself (`.xlsx`, `.xls`,
+//! `.ods`, or a `.csv`/`.txt` in UTF-8, UTF-16 or Windows-1252 with `,` `;` or tab), and
+//! the choices are query parameters, so `curl --data-binary @kunder.xlsx` is the whole
+//! client.
+//!
+//! `POST …/customers/import-file/preview` reads the file and answers what an import would do,
+//! writing nothing: the sheets, the header row, each column with the field it is mapped to
+//! (the header's suggestion — Navn, Telefon, Mobil, E-post, Postnr, Orgnr… — or the
+//! `columns` given), the first rows as they will be read, and every row that would be
+//! rejected with its row number in the sheet and the reason.
+//!
+//! `POST …/customers/import-file` imports with the same choices as an import job (`202`,
+//! `Location: /api/import-jobs/{id}`). All or nothing: if any row would be rejected, nothing
+//! is imported and the answer says which rows and why, unless `keep_good_rows=true`. Sending
+//! the same file again creates nothing new (rows match by external id, then phone).
+
+use super::import::{ImportJobDto, OnMatchDto, RejectedRowDto};
+use super::records::DatasetDto;
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cube_app::AppError;
+use cube_app::customers::{ImportPlan, RejectedRow};
+use cube_domain::data_owner::DataOwner;
+use cube_domain::ids::{AssignmentId, DataOwnerId, SegmentId};
+use cube_sheets::mapping::{MappingError, parse_columns};
+use cube_sheets::read::{Format, Limits};
+use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The rows a preview shows as they will be read.
+pub const PREVIEW_ROWS: usize = 20;
+
+/// The rejected rows an import's refusal names in its message (the preview lists all).
+const REFUSAL_ROWS_NAMED: usize = 5;
+
+/// The choices about a file, as query parameters.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FileImportQuery {
+    /// The assignment of this data owner to enroll the customers in.
+    pub assignment: Uuid,
+    /// Companies (`b2b`) or persons (`b2c`).
+    pub dataset: DatasetDto,
+    /// The file's name, as the user knows it (a CSV's sheet is named after it).
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The sheet to import; the first sheet holding rows if left out.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// The header row's number; the first row with two or more filled cells if left out.
+    #[serde(default)]
+    pub header_row: Option<usize>,
+    /// A CSV's separator: `,` `;` or `tab`; found from the first rows if left out.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// The mapping, as `A=name,B=phone,C=phone,J=field:<key>` (targets: name, phone, email,
+    /// address, postal_code, city, registry_number, external_id, field:<key>); the
+    /// headers' suggestions if left out.
+    #[serde(default)]
+    pub columns: Option<String>,
+    /// A segment of the assignment for the new enrollments.
+    #[serde(default)]
+    pub segment: Option<Uuid>,
+    /// What a row matching an existing customer does: `update` (default) or `skip`.
+    #[serde(default)]
+    pub on_match: OnMatchDto,
+    /// Import the good rows even when some are rejected (default: nothing unless every
+    /// row is good).
+    #[serde(default)]
+    pub keep_good_rows: bool,
+}
+
+/// A sheet of the file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SheetDto {
+    /// Its name.
+    pub name: String,
+    /// Rows holding something, the header included.
+    pub rows: usize,
+}
+
+/// A column of the chosen sheet.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ColumnDto {
+    /// Its letters (`A`, `B`, … `AA`).
+    pub column: String,
+    /// The header cell's text.
+    pub header: String,
+    /// Where its values go (`name`, `phone`, …, `field:<key>`); `null`: left out.
+    pub target: Option<String>,
+    /// Up to three values from the rows below the header.
+    pub samples: Vec<String>,
+}
+
+/// A row as it will be read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PreviewRowDto {
+    /// Its row number in the sheet.
+    pub row: usize,
+    /// The name.
+    pub name: String,
+    /// The phone numbers, E.164 as they will be stored (as in the file where they are not
+    /// valid numbers: the row is then rejected).
+    pub phones: Vec<String>,
+    /// The e-mail.
+    pub email: Option<String>,
+    /// The address (street, postal code and town joined).
+    pub address: Option<String>,
+    /// The organisation or person number.
+    pub registry_number: Option<String>,
+    /// The id in the source system.
+    pub external_id: Option<String>,
+    /// CRM field values, by key.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// What importing the file would do.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FilePreviewDto {
+    /// `xlsx`, `xls`, `ods` or `csv`.
+    pub format: String,
+    /// A CSV's separator as read.
+    pub delimiter: Option<String>,
+    /// A CSV's text encoding as read.
+    pub encoding: Option<String>,
+    /// The file's sheets.
+    pub sheets: Vec<SheetDto>,
+    /// The sheet read.
+    pub sheet: String,
+    /// The header row's number.
+    pub header_row: usize,
+    /// The columns and where each goes.
+    pub columns: Vec<ColumnDto>,
+    /// The mapping in the `columns` parameter's form, to send back with the import.
+    pub columns_param: String,
+    /// Data rows in the sheet (below the header).
+    pub rows_in_file: usize,
+    /// Rows that would be imported.
+    pub rows_good: usize,
+    /// Every row that would be rejected, with its row number and reason.
+    pub rejected: Vec<RejectedRowDto>,
+    /// The first rows as they will be read.
+    pub first_rows: Vec<PreviewRowDto>,
+}
+
+/// Reads a customer file and answers what importing it would do, writing nothing.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/customers/import-file/preview", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .xls, .ods, .csv, .txt), up to 32 MiB"),
+    responses(
+        (status = 200, description = "What the import would do", body = FilePreviewDto),
+        (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file cannot be read, or the mapping does not fit it", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn preview(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<DataOwnerId>,
+    ApiQuery(query): ApiQuery<FileImportQuery>,
+    body: Bytes,
+) -> ApiResult<Json<FilePreviewDto>> {
+    let (prepared, plan, owner) = read_and_plan(&state, &actor, id, &query, &body).await?;
+    Ok(Json(preview_dto(&prepared, &plan, &owner)))
+}
+
+/// Imports a customer file as a job: all rows or, if any would be rejected, none (unless
+/// `keep_good_rows=true`).
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/customers/import-file", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .xls, .ods, .csv, .txt), up to 32 MiB"),
+    responses(
+        (status = 202, description = "Started; `Location` names the job to follow", body = ImportJobDto),
+        (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation runs two imports already", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file cannot be read, the mapping does not fit it, or rows would be rejected (nothing imported)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<DataOwnerId>,
+    ApiQuery(query): ApiQuery<FileImportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let (prepared, plan, _) = read_and_plan(&state, &actor, id, &query, &body).await?;
+    if !query.keep_good_rows && !plan.rejected().is_empty() {
+        return Err(refusal(
+            prepared.rows.numbers.len() + prepared.rows.refused.len(),
+            &plan,
+        ));
+    }
+    if plan.rows_to_write() == 0 {
+        return Err(invalid_field(
+            "file",
+            "no row of the file can be imported; the preview lists why",
+        ));
+    }
+    let (job, run) = state
+        .import_jobs
+        .start_planned(&state.cube, &actor.user, plan)?;
+    tokio::spawn(async move {
+        let id = run.id();
+        if let cube_app::import_jobs::ImportJobState::Failed(error) = run.run().await {
+            tracing::warn!(job = %id, %error, "a file import job stopped");
+        }
+    });
+    let location = format!("/api/import-jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(ImportJobDto::from(job)),
+    )
+        .into_response())
+}
+
+/// Access first (the assignment visible to the caller and the data owner's, the data owner
+/// managed by the caller), then the file read and mapped, then every row checked by the
+/// import use case.
+async fn read_and_plan(
+    state: &AppState,
+    actor: &Actor,
+    id: DataOwnerId,
+    query: &FileImportQuery,
+    body: &[u8],
+) -> ApiResult<(PreparedFile, ImportPlan, DataOwner)> {
+    // As the JSON import: an assignment the caller cannot see is not found (404) before a
+    // role that may see but not manage it is refused (403).
+    let assignment_id = AssignmentId::from_uuid(query.assignment);
+    let assignment = state.cube.assignment(&actor.user, assignment_id).await?;
+    if assignment.data_owner() != id {
+        return Err(AppError::NotFound("assignment of this data owner").into());
+    }
+    let owner: DataOwner = state.cube.data_owner(&actor.user, id).await?;
+    let choices = choices(query)?;
+    let dataset = query.dataset.into();
+    let file_name = query.file_name.as_deref().unwrap_or("file");
+    let prepared = cube_sheets::prepare(
+        file_name,
+        body,
+        &choices,
+        &owner,
+        dataset,
+        &Limits::default(),
+    )
+    .map_err(file_problem)?;
+    let destination = Destination {
+        assignment: assignment_id,
+        dataset,
+        segment: query.segment.map(SegmentId::from_uuid),
+        on_match: query.on_match.into(),
+    };
+    let plan = cube_sheets::plan(&state.cube, &actor.user, destination, &prepared).await?;
+    Ok((prepared, plan, owner))
+}
+
+fn choices(query: &FileImportQuery) -> ApiResult<FileChoices> {
+    let delimiter = match query.delimiter.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(",") => Some(b','),
+        Some(";") => Some(b';'),
+        Some("tab" | "\t") => Some(b'\t'),
+        Some(other) => {
+            return Err(invalid_field(
+                "delimiter",
+                format!("`{other}` is not a separator; use `,` `;` or `tab`"),
+            ));
+        }
+    };
+    let columns = query
+        .columns
+        .as_deref()
+        .map(parse_columns)
+        .transpose()
+        .map_err(|e: MappingError| invalid_field("columns", e))?;
+    Ok(FileChoices {
+        sheet: query.sheet.clone(),
+        header_row: query.header_row,
+        delimiter,
+        columns,
+    })
+}
+
+fn file_problem(error: ImportFileError) -> ApiError {
+    invalid_field("file", error)
+}
+
+/// Nothing imported because some rows would be rejected: which, and what to do.
+fn refusal(rows: usize, plan: &ImportPlan) -> ApiError {
+    let rejected = plan.rejected();
+    let named: Vec<String> = rejected
+        .iter()
+        .take(REFUSAL_ROWS_NAMED)
+        .map(|r: &RejectedRow| format!("row {}: {}", r.row, r.reason))
+        .collect();
+    let more = rejected.len().saturating_sub(REFUSAL_ROWS_NAMED);
+    let more = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    invalid_field(
+        "file",
+        format!(
+            "{} of {rows} rows cannot be imported, so nothing was imported ({}{more}). Correct them in the file, or send keep_good_rows=true to import the other {} rows; the preview lists every rejected row",
+            rejected.len(),
+            named.join("; "),
+            plan.rows_to_write(),
+        ),
+    )
+}
+
+fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) -> FilePreviewDto {
+    // As they will be stored (E.164) where they parse; as in the file where they do not (the
+    // rejected rows say why).
+    let phone = |raw: &String| {
+        owner
+            .parse_phone(raw)
+            .map_or_else(|_| raw.clone(), |p| p.as_str().to_owned())
+    };
+    FilePreviewDto {
+        format: match prepared.format {
+            Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
+            Format::Ods => "ods",
+            Format::Csv => "csv",
+        }
+        .to_owned(),
+        delimiter: prepared.csv.map(|c| match c.delimiter {
+            '\t' => "tab".to_owned(),
+            other => other.to_string(),
+        }),
+        encoding: prepared.csv.map(|c| c.encoding.to_owned()),
+        sheets: prepared
+            .sheets
+            .iter()
+            .map(|s| SheetDto {
+                name: s.name.clone(),
+                rows: s.rows,
+            })
+            .collect(),
+        sheet: prepared.sheet.clone(),
+        header_row: prepared.header_row,
+        columns: prepared
+            .columns
+            .iter()
+            .map(|c| ColumnDto {
+                column: c.letter.clone(),
+                header: c.header.clone(),
+                target: c.target.as_ref().map(|t| t.key()),
+                samples: prepared.samples.get(c.index).cloned().unwrap_or_default(),
+            })
+            .collect(),
+        columns_param: cube_sheets::mapping::columns_spec(&prepared.columns),
+        rows_in_file: prepared.rows.numbers.len() + prepared.rows.refused.len(),
+        rows_good: plan.rows_to_write(),
+        rejected: plan
+            .rejected()
+            .iter()
+            .map(|r| RejectedRowDto {
+                row: r.row,
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        first_rows: prepared
+            .rows
+            .numbers
+            .iter()
+            .zip(&prepared.rows.inputs)
+            .take(PREVIEW_ROWS)
+            .map(|(row, input)| PreviewRowDto {
+                row: *row,
+                name: input.name.clone(),
+                phones: input.phones.iter().map(phone).collect(),
+                email: input.email.clone(),
+                address: input.address.clone(),
+                registry_number: input.registry_number.clone(),
+                external_id: input.external_id.clone(),
+                fields: input.fields.clone().into_iter().collect(),
+            })
+            .collect(),
+    }
+}

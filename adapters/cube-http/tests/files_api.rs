@@ -1,0 +1,345 @@
+//! Customer files over the API as an office sends them: the file as the body, the choices as
+//! query parameters. Files written by LibreOffice and shaped as Norwegian Excel writes them
+//! (`crates/cube-sheets/tests/files`): preview, import as a job, all or nothing, the rejected
+//! rows by their sheet row numbers, a second import creating nothing new, broken files and
+//! foreign callers refused with nothing written.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{App, Tokens, is_problem};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn file(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/cube-sheets/tests/files")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn uri(app: &App, action: &str, query: &str) -> String {
+    format!(
+        "/api/data-owners/{}/customers/{action}?assignment={}&dataset=b2b{query}",
+        app.world.data_owner.id(),
+        app.assignment()
+    )
+}
+
+/// POSTs `body` as the file, answered with status, `Location` and JSON.
+async fn send(
+    app: &App,
+    token: &str,
+    uri: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Option<String>, Value) {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(body))
+        .expect("a request");
+    let (status, headers, body) = app.send(request).await;
+    if !status.is_success() {
+        assert!(is_problem(&headers), "{status}: {body}");
+    }
+    let location = headers
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    (status, location, body)
+}
+
+/// Polls a job until it ends.
+async fn finished(app: &App, token: &str, location: &str) -> Value {
+    for _ in 0..500 {
+        let (status, job) = app.call(Method::GET, location, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        if job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the job did not finish");
+}
+
+async fn customer_count(app: &App, token: &str) -> usize {
+    let uri = format!(
+        "/api/data-owners/{}/customers?limit=500",
+        app.world.data_owner.id()
+    );
+    let (status, page) = app.call(Method::GET, &uri, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().map_or(0, Vec::len)
+}
+
+fn detail(problem: &Value) -> &str {
+    problem["detail"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_xlsx_is_previewed_then_imported_and_importing_it_again_creates_nothing() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let before = customer_count(&app, &t.manager).await;
+
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", ""),
+        file("customers.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["format"], "xlsx");
+    assert_eq!(preview["sheet"], "customers");
+    assert_eq!(preview["header_row"], 1);
+    assert_eq!(preview["rows_in_file"], 6);
+    assert_eq!(preview["rows_good"], 6, "{preview}");
+    assert_eq!(preview["rejected"], Value::Array(vec![]));
+    assert_eq!(preview["columns"][0]["header"], "Navn");
+    assert_eq!(preview["columns"][0]["target"], "name");
+    assert_eq!(preview["columns"][0]["samples"][0], "Bær & Sønn AS");
+    assert_eq!(preview["columns"][2]["target"], "phone");
+    // The world's data owner has no `bransje` field: the column is left out.
+    assert_eq!(preview["columns"][9]["target"], Value::Null);
+    assert_eq!(
+        preview["columns_param"],
+        "A=name,B=phone,C=phone,D=email,E=address,F=postal_code,G=city,H=registry_number,I=external_id"
+    );
+    // A number cell that lost its `00` gets its `+` back; a postal code its leading zero.
+    assert_eq!(preview["first_rows"][2]["phones"][0], "+4791234569");
+    assert_eq!(preview["first_rows"][0]["address"], "Storgata 1, 0150 Oslo");
+    assert_eq!(
+        customer_count(&app, &t.manager).await,
+        before,
+        "a preview writes nothing"
+    );
+
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", ""),
+        file("customers.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let location = location.expect("a Location");
+    let job = finished(&app, &t.manager, &location).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["report"]["created"], 6, "{job}");
+    assert_eq!(job["report"]["enrolled"], 6, "{job}");
+    let rows: Vec<u64> = job["report"]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(rows, [2, 3, 4, 5, 6, 7], "sheet row numbers");
+    assert_eq!(customer_count(&app, &t.manager).await, before + 6);
+
+    // The same customers as an .ods: matched by phone, nothing new.
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&on_match=skip"),
+        file("customers.ods"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["report"]["created"], 0, "{job}");
+    assert_eq!(job["report"]["matched"], 6, "{job}");
+    assert_eq!(customer_count(&app, &t.manager).await, before + 6);
+}
+
+#[tokio::test]
+async fn bad_rows_stop_the_whole_file_unless_the_good_rows_are_wanted() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let before = customer_count(&app, &t.manager).await;
+
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", ""),
+        file("wrong-types.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let rejected: Vec<u64> = preview["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(rejected, [3, 4, 6], "{preview}");
+    assert!(
+        preview["rejected"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ring meg")
+    );
+    assert_eq!(preview["rows_good"], 3);
+
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", ""),
+        file("wrong-types.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let said = detail(&problem);
+    assert!(
+        said.contains("3 of 6 rows cannot be imported, so nothing was imported"),
+        "{said}"
+    );
+    assert!(said.contains("row 3:") && said.contains("row 6:"), "{said}");
+    assert!(said.contains("keep_good_rows=true"), "{said}");
+    assert_eq!(
+        customer_count(&app, &t.manager).await,
+        before,
+        "nothing written"
+    );
+
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&keep_good_rows=true"),
+        file("wrong-types.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["report"]["created"], 3, "{job}");
+    assert_eq!(job["report"]["rejected"][2]["row"], 6, "{job}");
+    assert_eq!(customer_count(&app, &t.manager).await, before + 3);
+}
+
+#[tokio::test]
+async fn a_norwegian_excel_csv_and_a_chosen_mapping() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    // Only the name and the mobile column: the other phone column left out.
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(
+            &app,
+            "import-file/preview",
+            "&columns=A%3Dname,C%3Dphone&file_name=kunder.csv",
+        ),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["format"], "csv");
+    assert_eq!(preview["delimiter"], ";");
+    assert_eq!(preview["encoding"], "windows-1252");
+    assert_eq!(preview["sheet"], "kunder.csv");
+    assert_eq!(preview["columns"][1]["target"], Value::Null);
+    assert_eq!(preview["first_rows"][0]["name"], "Bær & Sønn AS");
+    assert_eq!(preview["first_rows"][0]["phones"][0], "+4798765432");
+    assert_eq!(preview["first_rows"][3]["name"], "\"Kvalitet\" Bygg AS");
+    assert_eq!(preview["first_rows"][5]["phones"][0], "+4798765433");
+    // Rows 3 and 5 have no mobile, and their e-mail column is not mapped: no way to reach them.
+    assert_eq!(preview["rows_good"], 4, "{preview}");
+    let rejected: Vec<u64> = preview["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(rejected, [3, 5], "{preview}");
+    assert!(
+        preview["rejected"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at least one phone number or an e-mail address"),
+        "{preview}"
+    );
+}
+
+#[tokio::test]
+async fn broken_files_and_bad_choices_are_clear_refusals() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let before = customer_count(&app, &t.manager).await;
+    let cases: [(&str, &str, &str); 6] = [
+        ("bomb.xlsx", "", "zip bomb"),
+        ("truncated.xlsx", "", "cut short"),
+        ("not-a-sheet.xlsx", "", "neither a spreadsheet"),
+        (
+            "customers.xlsx",
+            "&columns=A%3Dnavn",
+            "`navn` is not a field to import into",
+        ),
+        (
+            "customers.xlsx",
+            "&columns=B%3Dphone",
+            "no column is mapped to the name",
+        ),
+        ("customers.xlsx", "&sheet=Ark1", "no sheet named \"Ark1\""),
+    ];
+    for (name, query, expected) in cases {
+        for action in ["import-file/preview", "import-file"] {
+            let (status, _, problem) =
+                send(&app, &t.manager, &uri(&app, action, query), file(name)).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name} {query}: {problem}"
+            );
+            assert!(
+                detail(&problem).contains(expected),
+                "{name} {query}: {problem}"
+            );
+        }
+    }
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&delimiter=%7C"),
+        file("customers.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("`delimiter`"), "{problem}");
+    let (status, _, problem) =
+        send(&app, &t.manager, &uri(&app, "import-file", ""), Vec::new()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("the file is empty"), "{problem}");
+    assert_eq!(
+        customer_count(&app, &t.manager).await,
+        before,
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn only_those_managing_the_data_owner_may_send_a_file() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    for token in [&t.seller, &t.client, &t.other_admin, &t.other_manager] {
+        for action in ["import-file/preview", "import-file"] {
+            let (status, _, problem) =
+                send(&app, token, &uri(&app, action, ""), file("customers.csv")).await;
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{status}: {problem}"
+            );
+        }
+    }
+    // Another organisation's assignment through this data owner's URL.
+    let foreign = format!(
+        "/api/data-owners/{}/customers/import-file?assignment={}&dataset=b2b",
+        app.world.data_owner.id(),
+        app.other.assignment.id()
+    );
+    let (status, _, problem) = send(&app, &t.manager, &foreign, file("customers.csv")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+}
