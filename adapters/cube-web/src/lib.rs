@@ -27,6 +27,7 @@ pub mod flow_form;
 pub mod flow_graph;
 pub mod forms;
 pub mod i18n;
+mod imports;
 mod owners;
 mod pages;
 mod reports;
@@ -38,6 +39,7 @@ mod views;
 mod wallboard;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use cube_app::Cube;
 
@@ -48,6 +50,9 @@ pub struct WebState {
     pub cube: Cube,
     /// Whether the server is reached over HTTPS (the language cookie is then `Secure`).
     pub secure_cookies: bool,
+    /// The import jobs of this process, shared with the API (`GET /api/import-jobs/{id}`
+    /// shows a job the pages started).
+    pub import_jobs: cube_app::import_jobs::ImportJobs,
 }
 
 impl std::fmt::Debug for WebState {
@@ -120,6 +125,17 @@ pub fn router(state: WebState) -> Router {
             "/app/setup/products/{id}/active",
             post(setup::product_active),
         )
+        .route(
+            "/app/setup/assignments/{id}/import",
+            get(imports::page)
+                .post(imports::start)
+                .layer(DefaultBodyLimit::max(imports::FILE_LIMIT)),
+        )
+        .route(
+            "/app/setup/assignments/{id}/import/preview",
+            post(imports::preview).layer(DefaultBodyLimit::max(imports::FILE_LIMIT)),
+        )
+        .route("/app/import-jobs/{id}", get(imports::job))
         .route("/app/setup/owners", post(owners::create))
         .route("/app/setup/owners/{owner}", get(owners::show))
         .route("/app/setup/owners/{owner}/gdpr", post(owners::save_gdpr))

@@ -35,6 +35,7 @@ async fn app() -> App {
     let router = router(WebState {
         cube: cube.clone(),
         secure_cookies: false,
+        import_jobs: cube_app::import_jobs::ImportJobs::new(),
     });
     App {
         router,
@@ -1355,4 +1356,202 @@ async fn a_manager_chooses_the_email_an_outcome_sends() {
             .map(ToString::to_string),
         Some("Takk".to_owned())
     );
+}
+
+/// A multipart form as the import page sends it: the file, then the other fields.
+fn multipart(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----cube-test-boundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(b"\r\n");
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/cube-sheets/tests/files")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+impl App {
+    async fn upload(
+        &self,
+        path: &str,
+        cookie: &str,
+        file_name: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Response<Body>, String) {
+        let (content_type, body) = multipart(file_name, bytes, fields);
+        let request = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header("x-requested-with", "cube")
+            .header("hx-request", "true")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_manager_previews_a_file_changes_the_mapping_and_imports_it() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id().as_uuid();
+    let (status, _, page) = app
+        .get(&format!("/app/setup/assignments/{id}"), Some(&manager))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        attribute(&page, "id=\"import-link\"", "href"),
+        format!("/app/setup/assignments/{id}/import")
+    );
+    let (status, _, page) = app
+        .get(
+            &format!("/app/setup/assignments/{id}/import"),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("hx-encoding=\"multipart/form-data\""),
+        "{page}"
+    );
+
+    let file = fixture("wrong-types.xlsx");
+    let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let base = [("dataset", "b2b"), ("on_match", "update")];
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "kunder.xlsx", &file, &base)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert!(shown.contains("<strong>6</strong> rader i fila"), "{shown}");
+    assert!(
+        shown.contains("<strong>3</strong> kan importeres"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("ring meg"),
+        "the rejected rows and why: {shown}"
+    );
+    assert!(
+        shown.contains("<option value=\"name\" selected>Navn</option>"),
+        "the suggestion is chosen: {shown}"
+    );
+    let key = attribute(&shown, "name=\"file_key\"", "value").to_owned();
+
+    // All or nothing: the import refuses while rows are wrong, into the problem slot.
+    let import = format!("/app/setup/assignments/{id}/import");
+    let (status, response, refused) = app
+        .upload(&import, &manager, "kunder.xlsx", &file, &base)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(header_of(&response, "hx-retarget"), "#problem");
+    assert!(refused.contains("3 avvises"), "{refused}");
+
+    // The user leaves the phone column out: every row without a phone or e-mail is
+    // rejected now (the e-mail column stays mapped), so the mapping was used.
+    let mapped: Vec<(String, String)> = vec![
+        ("file_key".into(), key.clone()),
+        ("sheet".into(), "Kunder".into()),
+        ("header_row".into(), "1".into()),
+        ("col.0".into(), "name".into()),
+        ("col.3".into(), "email".into()),
+    ];
+    let fields: Vec<(&str, &str)> = base
+        .iter()
+        .copied()
+        .chain(mapped.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "kunder.xlsx", &file, &fields)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert!(
+        shown.contains("<select name=\"col.1\"")
+            && !shown.contains("<option value=\"phone\" selected>"),
+        "the phone column is left out: {shown}"
+    );
+
+    // With the good rows wanted: a job, polled to its report.
+    let keep: Vec<(&str, &str)> = base
+        .iter()
+        .copied()
+        .chain([("keep_good_rows", "on")])
+        .collect();
+    let (status, _, job) = app
+        .upload(&import, &manager, "kunder.xlsx", &file, &keep)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let mut job = job;
+    for _ in 0..200 {
+        if !job.contains("hx-trigger=\"load delay:1s\"") {
+            break;
+        }
+        let poll = attribute(&job, "id=\"import-job\"", "hx-get").to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        job = app.get(&poll, Some(&manager)).await.2;
+    }
+    assert!(job.contains("Importen er ferdig"), "{job}");
+    assert!(job.contains("<strong>3</strong> nye kunder"), "{job}");
+    assert!(
+        job.contains("<td>6</td>"),
+        "row 6 among the rejected: {job}"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_file_is_a_problem_in_bokmal_and_sellers_have_no_import_page() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id().as_uuid();
+    let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let (status, response, problem) = app
+        .upload(
+            &preview,
+            &manager,
+            "bomb.xlsx",
+            &fixture("bomb.xlsx"),
+            &[("dataset", "b2b")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(header_of(&response, "hx-retarget"), "#problem");
+    assert!(problem.contains("zip-bombe"), "{problem}");
+
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (status, _, _) = app
+        .get(
+            &format!("/app/setup/assignments/{id}/import"),
+            Some(&seller),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app
+        .upload(
+            &preview,
+            &seller,
+            "customers.csv",
+            &fixture("customers.csv"),
+            &[],
+        )
+        .await;
+    assert!(status == StatusCode::NOT_FOUND, "{status}");
 }

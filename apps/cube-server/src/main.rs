@@ -347,11 +347,15 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let address = listener.local_addr()?;
     let outbox_interval = Duration::from_secs(cli.outbox_interval);
     let worker = worker::spawn(cube.clone(), gateways, outbox_interval);
+    // One registry of import jobs: a job the pages start is followed through the API too.
+    let import_jobs = cube_app::import_jobs::ImportJobs::new();
     let pages = cube_web::router(cube_web::WebState {
         cube: cube.clone(),
         secure_cookies: cli.secure_cookies,
+        import_jobs: import_jobs.clone(),
     });
     let mut state = cube_http::AppState::new(cube);
+    state.import_jobs = import_jobs;
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;

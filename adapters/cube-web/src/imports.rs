@@ -1,0 +1,543 @@
+//! Importing customers from a file into an assignment, as an office user does it: choose the
+//! file, see what Cube makes of it (sheet, header row, which column goes where, every row
+//! that would be rejected and why, the first rows as they will be stored), change the
+//! mapping where the suggestion is wrong, then import — all or nothing unless the user asks
+//! for the good rows — and follow the job to its report.
+//!
+//! The file stays in the browser's form between the preview and the import (each request
+//! sends it again), so nothing is kept on the server between the two and a second server
+//! process serves either. Reading and mapping the file is `cube_sheets`'s, checking the rows
+//! the import use case's: this module only turns forms into choices and answers into HTML.
+
+use crate::WebState;
+use crate::i18n::{Lang, M};
+use crate::session::{Viewer, WebError};
+use crate::views::{Chrome, html};
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cube_app::AppError;
+use cube_app::customers::{ImportPlan, ImportReport};
+use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::ids::AssignmentId;
+use cube_domain::ports::OnMatch;
+use cube_sheets::mapping::Target;
+use cube_sheets::read::Limits;
+use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
+
+/// The largest file the page takes (the API's import limit).
+pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Rejected rows a preview lists (the count says how many more).
+const REJECTED_SHOWN: usize = 200;
+/// Rows a preview shows as they will be read.
+const FIRST_ROWS: usize = 10;
+
+#[derive(Template)]
+#[template(path = "setup_import.html")]
+struct ImportPage {
+    page: Chrome,
+    id: String,
+    name: String,
+}
+
+/// What the preview shows.
+#[derive(Template)]
+#[template(path = "import_preview.html")]
+struct PreviewView {
+    page: Chrome,
+    file_key: String,
+    assignment_id: String,
+    sheets: Vec<(String, bool)>,
+    header_row: usize,
+    rows_in_file: usize,
+    rows_good: usize,
+    rejected_count: usize,
+    columns: Vec<ColumnView>,
+    rejected: Vec<(usize, String)>,
+    more_rejected: usize,
+    first_rows: Vec<Vec<String>>,
+}
+
+struct ColumnView {
+    index: usize,
+    letter: String,
+    header: String,
+    samples: String,
+    /// `(value, label, selected)` per target.
+    options: Vec<(String, String, bool)>,
+}
+
+/// A job's progress or its end.
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobView {
+    page: Chrome,
+    id: String,
+    running: bool,
+    rows_done: usize,
+    rows_total: usize,
+    report: Option<ReportView>,
+    failure: Option<String>,
+}
+
+struct ReportView {
+    created: usize,
+    updated: usize,
+    skipped: usize,
+    enrolled: usize,
+    rejected: Vec<(usize, String)>,
+}
+
+/// `/app/setup/assignments/{id}/import`.
+pub async fn page(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let (assignment, _) = owner_of(&state, &viewer, id).await?;
+    let title = format!(
+        "{}: {}",
+        viewer.lang.t(M::ImportCustomers),
+        assignment.name()
+    );
+    Ok(html(
+        StatusCode::OK,
+        &ImportPage {
+            page: Chrome::of(
+                &viewer,
+                &title,
+                &format!("/app/setup/assignments/{raw}/import"),
+            ),
+            id: raw,
+            name: assignment.name().to_string(),
+        },
+    ))
+}
+
+/// The assignment (one the viewer manages) and its data owner.
+async fn owner_of(
+    state: &WebState,
+    viewer: &Viewer,
+    id: AssignmentId,
+) -> Result<(cube_domain::assignment::Assignment, DataOwner), WebError> {
+    let assignment = state
+        .cube
+        .assignment(&viewer.user, id)
+        .await
+        .map_err(WebError::hidden(viewer))?;
+    let owner = state
+        .cube
+        .data_owner(&viewer.user, assignment.data_owner())
+        .await
+        .map_err(WebError::hidden(viewer))?;
+    Ok((assignment, owner))
+}
+
+/// The form as sent: the file and the other fields.
+struct Upload {
+    file_name: String,
+    bytes: Vec<u8>,
+    fields: Vec<(String, String)>,
+}
+
+impl Upload {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Identifies the file a preview was made for: the sheet, header row and mapping of a
+    /// preview of another file are not used.
+    fn file(&self) -> String {
+        format!("{}:{}", self.file_name, self.bytes.len())
+    }
+}
+
+async fn upload(mut multipart: Multipart, lang: Lang) -> Result<Upload, WebError> {
+    let form_error = |detail: String| WebError::Form { detail, lang };
+    let mut upload = Upload {
+        file_name: String::new(),
+        bytes: Vec::new(),
+        fields: Vec::new(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| form_error(e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            upload.file_name = field.file_name().unwrap_or_default().to_owned();
+            upload.bytes = field
+                .bytes()
+                .await
+                .map_err(|e| form_error(e.body_text()))?
+                .to_vec();
+        } else {
+            let value = field.text().await.map_err(|e| form_error(e.body_text()))?;
+            upload.fields.push((name, value));
+        }
+    }
+    if upload.bytes.is_empty() {
+        return Err(form_error(lang.t(M::ImportFile).to_owned()));
+    }
+    Ok(upload)
+}
+
+/// The choices in the form: the dataset, and, once a preview of this same file has been
+/// shown, the sheet, header row and mapping the user left or changed there.
+fn choices(upload: &Upload, lang: Lang) -> Result<(Dataset, FileChoices), WebError> {
+    let dataset = match upload.field("dataset") {
+        Some("b2c") => Dataset::B2c,
+        _ => Dataset::B2b,
+    };
+    // The form's key names the file, sheet and header row its mapping was shown for.
+    let key = upload.field("file_key").unwrap_or_default();
+    if !key.starts_with(&format!("{}|", upload.file())) {
+        return Ok((dataset, FileChoices::default()));
+    }
+    let sheet = upload.field("sheet").map(str::to_owned);
+    let header_row = upload
+        .field("header_row")
+        .and_then(|r| r.trim().parse().ok());
+    let mut choices = FileChoices {
+        sheet,
+        header_row,
+        delimiter: None,
+        columns: None,
+    };
+    if key == preview_key(upload, choices.sheet.as_deref(), choices.header_row) {
+        let mut columns = Vec::new();
+        for (name, value) in &upload.fields {
+            let Some(index) = name
+                .strip_prefix("col.")
+                .and_then(|i| i.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let target = Target::parse(value).map_err(|e| WebError::Form {
+                detail: e.to_string(),
+                lang,
+            })?;
+            columns.push((index, target));
+        }
+        choices.columns = Some(columns);
+    }
+    Ok((dataset, choices))
+}
+
+/// The key a preview puts in the form: the file, the sheet and the header row it shows.
+fn preview_key(upload: &Upload, sheet: Option<&str>, header_row: Option<usize>) -> String {
+    format!(
+        "{}|{}|{}",
+        upload.file(),
+        sheet.unwrap_or_default(),
+        header_row.map(|r| r.to_string()).unwrap_or_default()
+    )
+}
+
+/// Reads the file and checks every row with the import use case.
+async fn read_and_plan(
+    state: &WebState,
+    viewer: &Viewer,
+    id: AssignmentId,
+    upload: &Upload,
+) -> Result<(PreparedFile, ImportPlan, DataOwner, Dataset), WebError> {
+    let (_, owner) = owner_of(state, viewer, id).await?;
+    let (dataset, choices) = choices(upload, viewer.lang)?;
+    let prepared = cube_sheets::prepare(
+        &upload.file_name,
+        &upload.bytes,
+        &choices,
+        &owner,
+        dataset,
+        &Limits::default(),
+    )
+    .map_err(|e| WebError::Form {
+        detail: file_error(viewer.lang, &e),
+        lang: viewer.lang,
+    })?;
+    let destination = Destination {
+        assignment: id,
+        dataset,
+        segment: None,
+        on_match: match upload.field("on_match") {
+            Some("skip") => OnMatch::Skip,
+            _ => OnMatch::Update,
+        },
+    };
+    let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &prepared)
+        .await
+        .map_err(|e| WebError::app(e, viewer))?;
+    Ok((prepared, plan, owner, dataset))
+}
+
+/// `POST /app/setup/assignments/{id}/import/preview`: what the import would do.
+pub async fn preview(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let upload = upload(multipart, viewer.lang).await?;
+    let (prepared, plan, owner, dataset) = read_and_plan(&state, &viewer, id, &upload).await?;
+    let lang = viewer.lang;
+    let targets = targets(&owner, dataset, lang);
+    let rejected = plan.rejected();
+    let view = PreviewView {
+        page: Chrome::of(&viewer, "", ""),
+        file_key: preview_key(&upload, Some(&prepared.sheet), Some(prepared.header_row)),
+        assignment_id: raw.clone(),
+        sheets: prepared
+            .sheets
+            .iter()
+            .map(|s| (s.name.clone(), s.name == prepared.sheet))
+            .collect(),
+        header_row: prepared.header_row,
+        rows_in_file: prepared.rows.numbers.len() + prepared.rows.refused.len(),
+        rows_good: plan.rows_to_write(),
+        rejected_count: rejected.len(),
+        columns: prepared
+            .columns
+            .iter()
+            .map(|c| {
+                let chosen = c.target.as_ref().map(Target::key).unwrap_or_default();
+                ColumnView {
+                    index: c.index,
+                    letter: c.letter.clone(),
+                    header: c.header.clone(),
+                    samples: prepared
+                        .samples
+                        .get(c.index)
+                        .map(|s| s.join(" · "))
+                        .unwrap_or_default(),
+                    options: std::iter::once((String::new(), lang.t(M::LeftOut).to_owned()))
+                        .chain(targets.iter().cloned())
+                        .map(|(value, label)| {
+                            let selected = value == chosen;
+                            (value, label, selected)
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        rejected: rejected
+            .iter()
+            .take(REJECTED_SHOWN)
+            .map(|r| (r.row, r.reason.clone()))
+            .collect(),
+        more_rejected: rejected.len().saturating_sub(REJECTED_SHOWN),
+        first_rows: prepared
+            .rows
+            .numbers
+            .iter()
+            .zip(&prepared.rows.inputs)
+            .take(FIRST_ROWS)
+            .map(|(row, input)| {
+                let phones: Vec<String> = input
+                    .phones
+                    .iter()
+                    .map(|p| {
+                        owner
+                            .parse_phone(p)
+                            .map_or_else(|_| p.clone(), |n| n.as_str().to_owned())
+                    })
+                    .collect();
+                vec![
+                    row.to_string(),
+                    input.name.clone(),
+                    phones.join(", "),
+                    input.email.clone().unwrap_or_default(),
+                    input.address.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(html(StatusCode::OK, &view))
+}
+
+/// Every target a column may go to, with its label: the contact fields, then the dataset's
+/// CRM fields by label.
+fn targets(owner: &DataOwner, dataset: Dataset, lang: Lang) -> Vec<(String, String)> {
+    let contact = [
+        (Target::Name, M::TargetName),
+        (Target::Phone, M::TargetPhone),
+        (Target::Email, M::TargetEmail),
+        (Target::Address, M::TargetAddress),
+        (Target::PostalCode, M::TargetPostalCode),
+        (Target::City, M::TargetCity),
+        (Target::RegistryNumber, M::TargetRegistryNumber),
+        (Target::ExternalId, M::TargetExternalId),
+    ];
+    contact
+        .into_iter()
+        .map(|(t, m)| (t.key(), lang.t(m).to_owned()))
+        .chain(owner.fields(dataset).iter().map(|f| {
+            (
+                Target::Field(f.key().as_str().to_owned()).key(),
+                f.label().to_owned(),
+            )
+        }))
+        .collect()
+}
+
+/// `POST /app/setup/assignments/{id}/import`: starts the import as a job (all or nothing,
+/// unless the good rows are wanted) and answers its progress.
+pub async fn start(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
+    let upload = upload(multipart, viewer.lang).await?;
+    let (_, plan, _, _) = read_and_plan(&state, &viewer, id, &upload).await?;
+    let lang = viewer.lang;
+    let keep_good_rows = upload.field("keep_good_rows").is_some();
+    if (!keep_good_rows && !plan.rejected().is_empty()) || plan.rows_to_write() == 0 {
+        let detail = format!(
+            "{} {} · {} {}. {}",
+            plan.rejected().len(),
+            lang.t(M::RowsRejected),
+            plan.rows_to_write(),
+            lang.t(M::RowsGood),
+            lang.t(M::AllOrNothingHint)
+        );
+        return Err(WebError::Form { detail, lang });
+    }
+    let (job, run) = state
+        .import_jobs
+        .start_planned(&state.cube, &viewer.user, plan)
+        .map_err(|e| WebError::app(e, &viewer))?;
+    tokio::spawn(async move {
+        let id = run.id();
+        if let ImportJobState::Failed(error) = run.run().await {
+            tracing::warn!(job = %id, %error, "an import job from the web app stopped");
+        }
+    });
+    Ok(html(StatusCode::OK, &job_view(&viewer, job)))
+}
+
+/// `/app/import-jobs/{id}`: a job's progress (polled while it runs) or its report.
+pub async fn job(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = WebError::path_id(&raw, &viewer, ImportJobId::from_uuid)?;
+    let job = state
+        .import_jobs
+        .job(&viewer.user, id)
+        .map_err(|e| WebError::app(e, &viewer))?;
+    Ok(html(StatusCode::OK, &job_view(&viewer, job)))
+}
+
+fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
+    let (running, rows_done, rows_total, report, failure) = match job.state {
+        ImportJobState::Running(p) => (true, p.rows_done, p.rows_total, None, None),
+        ImportJobState::Done(report) => {
+            let rows = report.rows.len();
+            (false, rows, rows, Some(report_view(&report)), None)
+        }
+        ImportJobState::Failed(error) => {
+            let (done, total) = match &error {
+                AppError::ImportStopped {
+                    imported, total, ..
+                } => (*imported, *total),
+                _ => (0, 0),
+            };
+            (
+                false,
+                done,
+                total,
+                None,
+                Some(viewer.lang.error_detail(&error)),
+            )
+        }
+    };
+    JobView {
+        page: Chrome::of(viewer, "", ""),
+        id: job.id.to_string(),
+        running,
+        rows_done,
+        rows_total,
+        report,
+        failure,
+    }
+}
+
+fn report_view(report: &ImportReport) -> ReportView {
+    ReportView {
+        created: report.created,
+        updated: report.updated,
+        skipped: report.skipped,
+        enrolled: report.enrolled,
+        rejected: report
+            .rejected
+            .iter()
+            .take(REJECTED_SHOWN)
+            .map(|r| (r.row, r.reason.clone()))
+            .collect(),
+    }
+}
+
+/// A file's problem as the user reads it: in bokmål for the ones an office user meets,
+/// `cube_sheets`'s English otherwise.
+fn file_error(lang: Lang, error: &ImportFileError) -> String {
+    use cube_sheets::mapping::MappingError as Map;
+    use cube_sheets::read::FileError as File;
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    match error {
+        ImportFileError::File(File::Empty) => "fila er tom; velg fila på nytt".to_owned(),
+        ImportFileError::File(File::BrokenZip(_)) => {
+            "fila ser ut som en Excel- eller OpenDocument-fil, men kan ikke åpnes; den kan være avkuttet. Lagre den på nytt og send hele fila".to_owned()
+        }
+        ImportFileError::File(File::TooLargeUnpacked { limit_mb }) => format!(
+            "fila pakker seg ut til mer enn {limit_mb} MB og avvises som en mulig zip-bombe; del arket i mindre filer, eller lagre det som CSV"
+        ),
+        ImportFileError::File(File::TooManyEntries { .. }) => {
+            "fila har flere pakkede deler enn et regneark har, og avvises som en mulig zip-bombe".to_owned()
+        }
+        ImportFileError::File(File::NotASpreadsheet | File::NotText) => {
+            "fila er verken et regneark (.xlsx, .xls, .ods) eller tekst (.csv, .txt); velg kundefila".to_owned()
+        }
+        ImportFileError::File(File::Unreadable(why)) => {
+            format!("regnearket kan ikke leses ({why}); åpne det i Excel eller LibreOffice og lagre det på nytt")
+        }
+        ImportFileError::File(File::TooManyRows { sheet, limit }) => {
+            format!("arket «{sheet}» har mer enn {limit} rader; del det i filer på høyst {limit} rader")
+        }
+        ImportFileError::Mapping(Map::NoName) => {
+            "ingen kolonne går til navnet; velg kolonnen med kundens navn".to_owned()
+        }
+        ImportFileError::Mapping(Map::Twice { target, first, second }) => format!(
+            "kolonnene {first} og {second} går begge til «{target}»; velg én av dem"
+        ),
+        ImportFileError::Mapping(Map::EmptySheet) | ImportFileError::NothingInFile => {
+            "arket er tomt; velg arket med kundene".to_owned()
+        }
+        ImportFileError::Mapping(Map::NoSuchHeaderRow(row)) => {
+            format!("rad {row} er tom; oppgi raden med kolonneoverskriftene")
+        }
+        ImportFileError::NoSuchSheet { asked, sheets } => {
+            format!("fila har ikke noe ark som heter «{asked}»; arkene er: {sheets}")
+        }
+        ImportFileError::NoDataRows => {
+            "arket har en overskriftsrad, men ingen rader under den".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
