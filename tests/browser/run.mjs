@@ -1,15 +1,15 @@
 // Cube's browser tests: the server-rendered pages under /app, driven in Debian's Chromium.
 //
-// Seven scenarios, run in this order (see README.md and SCENARIOS below): logging in as each
+// Eight scenarios, run in this order (see README.md and SCENARIOS below): logging in as each
 // kind of user; an admin building a flow with an error, fixing and publishing it, starting
 // and setting up an assignment and adding a product; a seller's keyboard-only round through
 // the sales and the meeting-booking assignment; the seller's customer card, release and
 // reports; a client kept out of the seller workspace; the client's reports and wallboard
 // (and every set-up page answering 404); the admin's reports and the self-refreshing
-// wallboard. On every page visited it fails on console errors and uncaught page errors,
-// runs axe-core and fails on `serious` or `critical` violations, and takes screenshots at
-// 1440×900 and 390×844 (`<scenario>-<page>-<width>.png`); a page that scrolls sideways at
-// 390 px is noted.
+// wallboard; the admin importing a customer file through its preview. On every page visited
+// it fails on console errors and uncaught page errors, runs axe-core and fails on `serious`
+// or `critical` violations, and takes screenshots at 1440×900 and 390×844
+// (`<scenario>-<page>-<width>.png`); a page that scrolls sideways at 390 px is noted.
 //
 // Environment: CUBE_BASE_URL (required, e.g. http://127.0.0.1:8080), CUBE_SCREENSHOTS (the
 // screenshot folder, default target/screenshots under the repository root),
@@ -1283,6 +1283,52 @@ async function scenarioAdminReports({ open, at }) {
  * ones use what earlier ones did: the client's and the admin's reports need seller1's
  * outcomes of today, and the client's set-up 404s the ids the admin's set-up saw.
  */
+// The admin imports a Norwegian Excel CSV (semicolons, Windows-1252) into the assignment the
+// set-up scenario started, through the preview, and follows the job to its report. Last, so
+// the customers it adds change no other scenario's queue.
+async function scenarioImport({ open, at }) {
+  at('login');
+  const s = await open();
+  const { page } = s;
+  await logIn(s, 'admin');
+
+  at('import-page');
+  const assignment = seen.assignment ?? (seen.setupAssignments?.[0] && idAfter(seen.setupAssignments[0], '/app/setup/assignments/'));
+  check(assignment, 'no assignment to import into (the set-up scenario failed)');
+  await page.goto(`${BASE}/app/setup/assignments/${assignment}`);
+  const link = page.locator('a#import-link');
+  check(await link.count(), `${pathOf(page)} has no a#import-link`);
+  await link.click();
+  await page.waitForURL((url) => url.pathname === `/app/setup/assignments/${assignment}/import`);
+  check(await page.locator('form#import-form input[type=file]#import-file').count(), `${pathOf(page)} has no file input #import-file`);
+  await visit(s, 'import-page');
+
+  at('import-preview');
+  await page.locator('#import-file').setInputFiles(path.join(REPO, 'crates/cube-sheets/tests/files/customers-semicolon-cp1252.csv'));
+  await htmxSwap(page, () => page.locator('#import-preview-button').click(), 'previewing the file');
+  check(await page.locator('#import-columns').count(), 'the preview has no #import-columns table');
+  const summary = await textOf(page, '#import-summary');
+  check(/^6 /.test(summary), `the preview's summary says "${summary}", not 6 rows`);
+  const name = await page.locator('select[name="col.0"]').inputValue();
+  check(name === 'name', `column A (Navn) goes to "${name}", not name`);
+  const firstName = await textOf(page, '#import-first-rows tbody tr:first-child td:nth-child(2)');
+  check(firstName === 'Bær & Sønn AS', `the first row reads "${firstName}", not "Bær & Sønn AS" (Windows-1252 decoded)`);
+  ok(`the preview: "${summary}", column A → name, "${firstName}"`);
+  await visit(s, 'import-preview');
+
+  at('import-job');
+  await htmxSwap(page, () => page.locator('#import-start').click(), 'starting the import');
+  try {
+    await page.locator('#import-job h2').waitFor({ timeout: STEP_MS });
+  } catch {
+    throw new Stop(`the import job showed no result within ${STEP_MS / 1000} s: "${await textOf(page, '#import-job')}"`);
+  }
+  const done = await textOf(page, '#import-job');
+  check(/ferdig|done/i.test(done), `the import job ended as "${done}"`);
+  ok(`the import job: "${done}"`);
+  await visit(s, 'import-done');
+}
+
 const SCENARIOS = [
   ['login', 'admin, seller1 and client log in; a wrong password is refused', scenarioLogin],
   [
@@ -1295,6 +1341,7 @@ const SCENARIOS = [
   ['client', "the client is kept out of the sellers' workspaces", scenarioClient],
   ['client-reports', "the client's reports of the sales assignment, a window, the wallboard; no set-up", scenarioClientReports],
   ['admin-reports', "the admin's reports of the sales assignment, its downloads, the wallboard refreshing itself", scenarioAdminReports],
+  ['import', 'the admin previews a Norwegian Excel CSV, imports it and follows the job to its report', scenarioImport],
 ];
 
 async function main() {
