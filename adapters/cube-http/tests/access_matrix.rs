@@ -268,6 +268,7 @@ const TABLE: &[Row] = &[
     row("customers", "POST /api/data-owners/{id}/customers/import-file/preview", "",             MANAGE),
     // A job is seen by the one who started it (the manager here) and the organisation's admins.
     row("customers", "GET /api/import-jobs/{id}",                   "",                          [Y, Y, N, N, N, N, N, N]),
+    row("customers", "GET /api/import-jobs/{id}/rejected",          "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "POST /api/assignments/{id}/enrollments",      "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/selection",        "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/bulk",             "",                          MANAGE),

@@ -1866,6 +1866,7 @@ async fn the_openapi_document_lists_the_customer_endpoints() {
             "post",
         ),
         ("/api/import-jobs/{id}", "get"),
+        ("/api/import-jobs/{id}/rejected", "get"),
         ("/api/customers/{id}", "get"),
         ("/api/customers/{id}", "put"),
         ("/api/customers/{id}/external-state", "post"),

@@ -218,6 +218,30 @@ async fn bad_rows_stop_the_whole_file_unless_the_good_rows_are_wanted() {
     assert_eq!(job["report"]["created"], 3, "{job}");
     assert_eq!(job["report"]["rejected"][2]["row"], 6, "{job}");
     assert_eq!(customer_count(&app, &t.manager).await, before + 3);
+
+    // The rejected rows as a file the office opens in Excel.
+    let report = format!(
+        "/api/import-jobs/{}/rejected",
+        job["id"].as_str().unwrap_or_default()
+    );
+    let (status, headers, bytes) = app.download(&report, &t.manager).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], "\"row\";\"reason\"");
+    assert!(
+        lines[1].starts_with("\"3\";") && lines[1].contains("ring meg"),
+        "{text}"
+    );
+    assert!(lines[3].starts_with("\"6\";"), "{text}");
+    let (status, _, _) = app.download(&report, &t.seller).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only its starter and the admins"
+    );
 }
 
 #[tokio::test]

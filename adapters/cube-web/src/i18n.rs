@@ -482,6 +482,8 @@ pub enum M {
     TargetCity,
     TargetRegistryNumber,
     TargetExternalId,
+    RejectedFileName,
+    DownloadRejected,
 }
 
 impl M {
@@ -882,6 +884,11 @@ impl M {
             M::TargetCity => ("Poststed", "Town"),
             M::TargetRegistryNumber => ("Org.nr. / personnr.", "Organisation / person number"),
             M::TargetExternalId => ("Kundenr. (ekstern id)", "Customer no. (external id)"),
+            M::RejectedFileName => ("avviste-rader", "rejected-rows"),
+            M::DownloadRejected => (
+                "Last ned de avviste radene (CSV)",
+                "Download the rejected rows (CSV)",
+            ),
             M::CommunicationHint => (
                 "SMS-flyter, avsendere og e-postmaler settes foreløpig i API-et (PUT /api/assignments/{id}/setup); her velges malen et utfall sender.",
                 "SMS flows, senders and e-mail templates are set in the API for now (PUT /api/assignments/{id}/setup); here you choose the template an outcome sends.",

@@ -15,8 +15,8 @@ use crate::session::{Viewer, WebError};
 use crate::views::{Chrome, html};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
 use cube_app::customers::{ImportPlan, ImportReport};
 use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
@@ -76,6 +76,7 @@ struct ColumnView {
 struct JobView {
     page: Chrome,
     id: String,
+    has_rejected: bool,
     running: bool,
     rows_done: usize,
     rows_total: usize,
@@ -443,6 +444,36 @@ pub async fn job(
     Ok(html(StatusCode::OK, &job_view(&viewer, job)))
 }
 
+/// `/app/import-jobs/{id}/rejected.csv`: the rows the job did not take, as a file.
+pub async fn rejected_rows(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = WebError::path_id(&raw, &viewer, ImportJobId::from_uuid)?;
+    let job = state
+        .import_jobs
+        .job(&viewer.user, id)
+        .map_err(|e| WebError::app(e, &viewer))?;
+    let lang = viewer.lang;
+    let body = cube_sheets::write::rejected_rows_csv(
+        &job.rejected_rows,
+        [lang.t(M::Row), lang.t(M::Reason)],
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}-{raw}.csv\"",
+        lang.t(M::RejectedFileName)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
     let (running, rows_done, rows_total, report, failure) = match job.state {
         ImportJobState::Running(p) => (true, p.rows_done, p.rows_total, None, None),
@@ -468,6 +499,7 @@ fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
     };
     JobView {
         page: Chrome::of(viewer, "", ""),
+        has_rejected: job.rejected > 0,
         id: job.id.to_string(),
         running,
         rows_done,

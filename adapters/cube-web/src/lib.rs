@@ -136,6 +136,10 @@ pub fn router(state: WebState) -> Router {
             post(imports::preview).layer(DefaultBodyLimit::max(imports::FILE_LIMIT)),
         )
         .route("/app/import-jobs/{id}", get(imports::job))
+        .route(
+            "/app/import-jobs/{id}/rejected.csv",
+            get(imports::rejected_rows),
+        )
         .route("/app/setup/owners", post(owners::create))
         .route("/app/setup/owners/{owner}", get(owners::show))
         .route("/app/setup/owners/{owner}/gdpr", post(owners::save_gdpr))

@@ -1515,6 +1515,14 @@ async fn a_manager_previews_a_file_changes_the_mapping_and_imports_it() {
         job.contains("<td>6</td>"),
         "row 6 among the rejected: {job}"
     );
+    let download = attribute(&job, "id=\"import-rejected-download\"", "href").to_owned();
+    let (status, response, csv) = app.get(&download, Some(&manager)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header_of(&response, "content-disposition").contains("avviste-rader-"));
+    assert!(
+        csv.starts_with("\u{feff}\"Rad\";\"Årsak\"\r\n\"3\";"),
+        "{csv}"
+    );
 }
 
 #[tokio::test]

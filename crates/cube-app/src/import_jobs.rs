@@ -10,7 +10,7 @@
 //! most [`MAX_RUNNING_PER_ORGANISATION`] at once and keeps its last
 //! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
 
-use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport};
+use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport, RejectedRow};
 use crate::{AppError, AppResult, Cube};
 use cube_domain::access::{RoleKind, User};
 use cube_domain::ids::{AssignmentId, OrganisationId, UserId};
@@ -93,6 +93,9 @@ pub struct ImportJob {
     pub finished_at: Option<OffsetDateTime>,
     /// Rows in the file that were not taken (their reasons come with the report).
     pub rejected: usize,
+    /// Those rows with their numbers and reasons, from the start (a report of them can be
+    /// downloaded while the job runs, and after it stopped).
+    pub rejected_rows: Arc<[RejectedRow]>,
     /// Where it is.
     pub state: ImportJobState,
 }
@@ -145,6 +148,7 @@ impl ImportJobs {
             started_at: now,
             finished_at: None,
             rejected: plan.rejected().len(),
+            rejected_rows: plan.rejected().into(),
             state: ImportJobState::Running(ImportProgress {
                 rows_done: 0,
                 rows_total: plan.rows_to_write(),

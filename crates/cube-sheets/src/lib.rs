@@ -1,6 +1,6 @@
 //! # cube-sheets
 //!
-//! Customer files in: what a Norwegian office has — an `.xlsx` from the client, an `.ods`
+//! Customer files in (and the CSV an office opens): what a Norwegian office has — an `.xlsx` from the client, an `.ods`
 //! from LibreOffice, an old `.xls`, or a `;`-separated Windows-1252 CSV that Excel wrote —
 //! read into rows, mapped column by column onto contact and CRM fields, and handed to the
 //! import use case ([`cube_app::Cube::plan_import`]) with each row's number as the user sees
@@ -13,11 +13,13 @@
 //!   unpacking, CSV encoding and separator found, broken CSV rows reported).
 //! - [`mapping`]: the header's suggested targets, the checked mapping, rows → inputs.
 //! - [`prepare`] and [`plan`]: the two steps a preview and an import share.
+//! - [`write`]: CSV as Excel opens it, formulas defused; the report of rejected rows.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod mapping;
 pub mod read;
+pub mod write;
 
 use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};
 use cube_app::{Acting, AppResult, Cube};

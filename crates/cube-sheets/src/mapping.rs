@@ -510,7 +510,7 @@ fn map_row(
         }
         match target {
             Target::Name => names.push(cell.text()),
-            Target::Phone => input.phones.push(phone_text(cell, owner)),
+            Target::Phone => input.phones.extend(phone_texts(cell, owner)),
             Target::Email => input.email = Some(cell.text()),
             Target::Address => street = Some(cell.text()),
             Target::PostalCode => postal = Some(postal_text(cell, owner)),
@@ -536,6 +536,32 @@ fn map_row(
         input.address = Some(parts.join(", "));
     }
     Ok(input)
+}
+
+/// A phone cell's numbers: one, or several written in one cell (`+4791234567 +4798765432`,
+/// `91234567 / 98765432`, `91234567; 98765432`), as Cube's own exports and many CRMs write
+/// them.
+fn phone_texts(cell: &Cell, owner: &DataOwner) -> Vec<String> {
+    let Cell::Text(text) = cell else {
+        return vec![phone_text(cell, owner)];
+    };
+    text.split([',', ';', '/', '|', '\n'])
+        .flat_map(|part| {
+            // A second `+` starts a second number: "+47 912 34 567 +46 70 123 45 67".
+            let mut numbers = Vec::new();
+            let mut current = String::new();
+            for c in part.chars() {
+                if c == '+' && current.chars().any(|d| d.is_ascii_digit()) {
+                    numbers.push(std::mem::take(&mut current));
+                }
+                current.push(c);
+            }
+            numbers.push(current);
+            numbers
+        })
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 /// A phone cell's text. A number cell has lost a leading `+` or `00`: when its digits are not
@@ -696,6 +722,28 @@ mod tests {
             Err(MappingError::UnknownTarget(_))
         ));
         assert_eq!(parse_columns(""), Ok(vec![]));
+    }
+
+    #[test]
+    fn several_numbers_in_one_cell_are_several_phones() {
+        let owner = DataOwner::new(
+            cube_domain::ids::DataOwnerId::from_uuid(uuid::Uuid::nil()),
+            cube_domain::ids::OrganisationId::from_uuid(uuid::Uuid::nil()),
+            cube_domain::values::Name::parse("Eier").expect("name"),
+        );
+        let phones = |text: &str| phone_texts(&Cell::Text(text.into()), &owner);
+        assert_eq!(
+            phones("+4791234567 +4798765432"),
+            ["+4791234567", "+4798765432"]
+        );
+        assert_eq!(phones("+47 912 34 567"), ["+47 912 34 567"]);
+        assert_eq!(phones("91234567 / 98765432"), ["91234567", "98765432"]);
+        assert_eq!(
+            phones("91234567;98765432, 22334455"),
+            ["91234567", "98765432", "22334455"]
+        );
+        assert_eq!(phones(" "), Vec::<String>::new());
+        assert_eq!(phone_texts(&Cell::Number(91234567.0), &owner), ["91234567"]);
     }
 
     #[test]

@@ -450,6 +450,36 @@ pub async fn job(
     Ok(Json(ImportJobDto::from(job)))
 }
 
+/// The rows an import job did not take, as a CSV file (`;`, UTF-8 with BOM, as Excel in
+/// Norway opens it): each row's number as the user sees it in the file, and the reason.
+#[utoipa::path(
+    get, path = "/api/import-jobs/{id}/rejected", tag = "customers",
+    params(("id" = Uuid, Path, description = "The import job")),
+    responses(
+        (status = 200, description = "CSV: a header (`row;reason`), then a line per rejected row in row order (none if every row was taken)", body = String, content_type = "text/csv"),
+        (status = 404, description = "No such job (or another's, or older than an hour, or from before the server restarted)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn rejected_rows(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let job = state
+        .import_jobs
+        .job(&actor.user, ImportJobId::from_uuid(id))?;
+    let body = cube_sheets::write::rejected_rows_csv(&job.rejected_rows, ["row", "reason"]);
+    let disposition = format!("attachment; filename=\"rejected-rows-{id}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Enrolls existing customers of the data owner in an assignment (its initial state).
 #[utoipa::path(
     post, path = "/api/assignments/{id}/enrollments", tag = "customers",

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
             post(files::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/api/import-jobs/{id}", get(import::job))
+        .route("/api/import-jobs/{id}/rejected", get(import::rejected_rows))
         .route(
             "/api/customers/{id}",
             get(records::get).put(records::update),
@@ -81,7 +82,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(
         records::create, records::list, records::get, records::update,
-        import::import, import::start_job, import::job, import::enroll,
+        import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
         files::preview, files::import,
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,

@@ -28,6 +28,7 @@ use cube_app::reports::StatusExport;
 use cube_domain::data_owner::Dataset;
 use cube_domain::fields::FieldKey;
 use cube_domain::ids::{AssignmentId, StateId};
+use cube_sheets::write::push_row;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
@@ -97,47 +98,6 @@ const COLUMNS: [&str; 11] = [
     "attempts",
     "segment",
 ];
-
-/// Whether `token` is one whole number, maybe signed (`+4791234567`, `-12`, `7`).
-fn is_whole_number(token: &str) -> bool {
-    let digits = token.strip_prefix(['+', '-']).unwrap_or(token);
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Whether a spreadsheet would take `value` for a formula: it starts with a formula
-/// character and is not simply whole numbers separated by single spaces (`+4791234567`,
-/// `+4791234567 +4722334455`, `-12`).
-fn looks_like_formula(value: &str) -> bool {
-    match value.chars().next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !value.split(' ').all(is_whole_number),
-        _ => false,
-    }
-}
-
-/// Appends `value` as one quoted cell.
-fn push_cell(out: &mut String, value: &str) {
-    out.push('"');
-    if looks_like_formula(value) {
-        out.push('\'');
-    }
-    out.push_str(&value.replace('"', "\"\""));
-    out.push('"');
-}
-
-pub(crate) fn push_row<'a>(
-    out: &mut String,
-    separator: char,
-    cells: impl IntoIterator<Item = &'a str>,
-) {
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(separator);
-        }
-        push_cell(out, cell);
-    }
-    out.push_str("\r\n");
-}
 
 /// The header of a CRM field's column: its key, or `crm.<key>` when a fixed column has that
 /// name.
@@ -235,50 +195,4 @@ pub async fn status_export(
         body,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused_and_phone_numbers_kept() {
-        for formula in [
-            "=SUM(A1)",
-            "@cmd",
-            "+cmd",
-            "-cmd",
-            "\tx",
-            "-",
-            "+",
-            "-1+cmd|' /C calc'!A0",
-            "+1+HYPERLINK(\"http://evil/\")",
-            "+4791234567  +4722334455",
-            "+4791234567 +47cmd",
-            "+4791234567 ",
-        ] {
-            assert!(looks_like_formula(formula), "{formula:?}");
-        }
-        for plain in [
-            "+4791234567",
-            "-12",
-            "Solberg",
-            "",
-            "a=b",
-            "+4791234567 +4722334455",
-            "+4791234567 +4722334455 +4790000000",
-        ] {
-            assert!(!looks_like_formula(plain), "{plain:?}");
-        }
-        let mut out = String::new();
-        push_row(
-            &mut out,
-            ';',
-            ["=1+1", "say \"hi\"", "a;b\nc", "+4791234567"],
-        );
-        assert_eq!(
-            out,
-            "\"'=1+1\";\"say \"\"hi\"\"\";\"a;b\nc\";\"+4791234567\"\r\n"
-        );
-    }
 }

@@ -12,7 +12,7 @@
 //! writer.
 
 use super::WindowQuery;
-use super::export::{Separator, push_row};
+use super::export::Separator;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem};
@@ -23,6 +23,7 @@ use cube_app::exports::{OutcomeExport, OutcomeExportRow};
 use cube_domain::ids::{AssignmentId, OutcomeId, StateId, UserId};
 use cube_domain::outcome::OutcomeFilter;
 use cube_domain::time_zone::TimeZone;
+use cube_sheets::write::push_row;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
