@@ -367,3 +367,114 @@ async fn only_those_managing_the_data_owner_may_send_a_file() {
     let (status, _, problem) = send(&app, &t.manager, &foreign, file("customers.csv")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
 }
+
+/// The customer fields an export and an import both carry, per customer.
+async fn customers(app: &App, token: &str) -> Vec<Value> {
+    let uri = format!(
+        "/api/data-owners/{}/customers?limit=500",
+        app.world.data_owner.id()
+    );
+    let (status, page) = app.call(Method::GET, &uri, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mut rows: Vec<Value> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c["id"], "name": c["name"], "phones": c["phones"], "email": c["email"],
+                "address": c["address"], "registry_number": c["registry_number"],
+                "external_id": c["external_id"], "fields": c["fields"],
+            })
+        })
+        .collect();
+    rows.sort_by_key(|c| c["id"].as_str().unwrap_or_default().to_owned());
+    rows
+}
+
+/// Round trip: the customer-status download (both separators) imported again changes no
+/// customer and creates none, æøå and several phone numbers included.
+#[tokio::test]
+async fn the_customer_download_imports_back_to_the_same_customers() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let first = app.world.enrollments[0].customer();
+    let (status, changed) = app
+        .call(
+            Method::PUT,
+            &format!("/api/customers/{first}"),
+            Some(&t.manager),
+            Some(serde_json::json!({
+                "name": "Ærlige Åse Ølberg AS",
+                "phones": ["+4791234321", "+4798765432"],
+                "email": "ase@olberg.no",
+                "address": "Ørneveien 5, 0150 Oslo",
+                "registry_number": "987654325",
+                "external_id": "K-ÆØÅ-1",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let before = customers(&app, &t.manager).await;
+    assert!(before.len() >= 20, "{}", before.len());
+
+    for separator in ["semicolon", "comma"] {
+        let export = format!(
+            "/api/assignments/{}/reports/status/export?separator={separator}",
+            app.assignment()
+        );
+        let (status, _, file) = app.download(&export, &t.manager).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (status, _, preview) = send(
+            &app,
+            &t.manager,
+            &uri(&app, "import-file/preview", "&file_name=customers.csv"),
+            file.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["rejected"], Value::Array(vec![]), "{preview}");
+        let mapped: Vec<(String, Value)> = preview["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .map(|c| {
+                (
+                    c["header"].as_str().unwrap_or_default().to_owned(),
+                    c["target"].clone(),
+                )
+            })
+            .collect();
+        for (header, target) in [
+            ("external_id", "external_id"),
+            ("name", "name"),
+            ("phones", "phone"),
+            ("email", "email"),
+            ("address", "address"),
+            ("registry_number", "registry_number"),
+        ] {
+            assert!(
+                mapped.contains(&(header.to_owned(), Value::from(target))),
+                "{header} → {target}: {mapped:?}"
+            );
+        }
+
+        let (status, location, job) = send(
+            &app,
+            &t.manager,
+            &uri(&app, "import-file", "&file_name=customers.csv"),
+            file,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+        assert_eq!(job["report"]["created"], 0, "{separator}: {job}");
+        assert_eq!(job["report"]["matched"], before.len(), "{separator}: {job}");
+        assert_eq!(
+            customers(&app, &t.manager).await,
+            before,
+            "{separator}: unchanged"
+        );
+    }
+}
