@@ -15,11 +15,14 @@
 //!   an authenticated read. Needs wrk (Debian: `apt-get install wrk`).
 //! - `web [--store postgres|sqlite]`: the web app's pages under wrk with 100 sessions
 //!   (`cube-server`'s `web` bench): the server time of each page, p50 and p99.
+//! - `import`: customer files (`.csv`, `.xlsx`, 100,000 rows each) through the release
+//!   server's file import on SQLite and on PostgreSQL in one run, rows/s and the server's
+//!   memory, beside PostgreSQL's `COPY` of the same rows (`cube-server`'s `import` bench).
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage", "http", "web"];
+const BUILT: &[&str] = &["hot_paths", "storage", "http", "web", "import"];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +34,8 @@ enum Suite {
     /// The release server under wrk, on one store: the API (`http`) or the web app's pages
     /// (`web`).
     Server(&'static str, BenchStore),
+    /// Customer files through the release server on both stores, beside `COPY`.
+    Import,
 }
 
 /// The store a suite runs on (`--store`).
@@ -71,6 +76,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "storage" => Ok(Suite::Storage(BenchStore::Postgres)),
         [name] if name == "http" => Ok(Suite::Server("http", BenchStore::Postgres)),
         [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
+        [name] if name == "import" => Ok(Suite::Import),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
         }
@@ -124,6 +130,21 @@ pub fn run(args: &[String]) -> Outcome {
             println!(
                 "Recorded with: `cargo xtask bench storage --store sqlite` (it runs `{}`) — put \
                  the tables above in docs/performance.md together with this command.",
+                describe(&command)
+            );
+        }
+        Suite::Import => {
+            println!("==> postgres");
+            let database = postgres::discover()?;
+            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "import"]);
+            command.env("DATABASE_URL", database.url());
+            run_step("bench", &mut command)?;
+            drop(database);
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench import` (it runs `{}` with DATABASE_URL \
+                 set; CUBE_BENCH_ROWS sets the rows per file) — put the table above in \
+                 docs/performance.md together with this command.",
                 describe(&command)
             );
         }
@@ -195,6 +216,7 @@ mod tests {
             Some(Suite::Server("http", BenchStore::Sqlite))
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
+        assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
         assert_eq!(
             suite(&args(&["web", "--store", "sqlite"])).ok(),
             Some(Suite::Server("web", BenchStore::Sqlite))
