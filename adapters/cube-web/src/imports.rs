@@ -142,6 +142,8 @@ async fn owner_of(
 struct Upload {
     file_name: String,
     bytes: Vec<u8>,
+    /// The file's size (its bytes are let go once read).
+    size: usize,
     fields: Vec<(String, String)>,
 }
 
@@ -157,7 +159,7 @@ impl Upload {
     /// Identifies the file a preview was made for: the sheet, header row and mapping of a
     /// preview of another file are not used.
     fn file(&self) -> String {
-        format!("{}:{}", self.file_name, self.bytes.len())
+        format!("{}:{}", self.file_name, self.size)
     }
 }
 
@@ -166,6 +168,7 @@ async fn upload(mut multipart: Multipart, lang: Lang) -> Result<Upload, WebError
     let mut upload = Upload {
         file_name: String::new(),
         bytes: Vec::new(),
+        size: 0,
         fields: Vec::new(),
     };
     while let Some(field) = multipart
@@ -181,6 +184,7 @@ async fn upload(mut multipart: Multipart, lang: Lang) -> Result<Upload, WebError
                 .await
                 .map_err(|e| form_error(e.body_text()))?
                 .to_vec();
+            upload.size = upload.bytes.len();
         } else {
             let value = field.text().await.map_err(|e| form_error(e.body_text()))?;
             upload.fields.push((name, value));
@@ -252,11 +256,11 @@ async fn read_and_plan(
     state: &WebState,
     viewer: &Viewer,
     id: AssignmentId,
-    upload: &Upload,
+    upload: &mut Upload,
 ) -> Result<(PreparedFile, ImportPlan, DataOwner, Dataset), WebError> {
     let (_, owner) = owner_of(state, viewer, id).await?;
     let (dataset, choices) = choices(upload, viewer.lang)?;
-    let prepared = cube_sheets::prepare(
+    let mut prepared = cube_sheets::prepare(
         &upload.file_name,
         &upload.bytes,
         &choices,
@@ -268,6 +272,7 @@ async fn read_and_plan(
         detail: file_error(viewer.lang, &e),
         lang: viewer.lang,
     })?;
+    upload.bytes = Vec::new();
     let destination = Destination {
         assignment: id,
         dataset,
@@ -277,7 +282,7 @@ async fn read_and_plan(
             _ => OnMatch::Update,
         },
     };
-    let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &prepared)
+    let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &mut prepared)
         .await
         .map_err(|e| WebError::app(e, viewer))?;
     Ok((prepared, plan, owner, dataset))
@@ -291,8 +296,8 @@ pub async fn preview(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
-    let upload = upload(multipart, viewer.lang).await?;
-    let (prepared, plan, owner, dataset) = read_and_plan(&state, &viewer, id, &upload).await?;
+    let mut upload = upload(multipart, viewer.lang).await?;
+    let (prepared, plan, owner, dataset) = read_and_plan(&state, &viewer, id, &mut upload).await?;
     let lang = viewer.lang;
     let targets = targets(&owner, dataset, lang);
     let rejected = plan.rejected();
@@ -306,7 +311,7 @@ pub async fn preview(
             .map(|s| (s.name.clone(), s.name == prepared.sheet))
             .collect(),
         header_row: prepared.header_row,
-        rows_in_file: prepared.rows.numbers.len() + prepared.rows.refused.len(),
+        rows_in_file: prepared.rows_in_file,
         rows_good: plan.rows_to_write(),
         rejected_count: rejected.len(),
         columns: prepared
@@ -340,10 +345,8 @@ pub async fn preview(
             .collect(),
         more_rejected: rejected.len().saturating_sub(REJECTED_SHOWN),
         first_rows: prepared
-            .rows
-            .numbers
+            .first_rows
             .iter()
-            .zip(&prepared.rows.inputs)
             .take(FIRST_ROWS)
             .map(|(row, input)| {
                 let phones: Vec<String> = input
@@ -402,8 +405,8 @@ pub async fn start(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
-    let upload = upload(multipart, viewer.lang).await?;
-    let (_, plan, _, _) = read_and_plan(&state, &viewer, id, &upload).await?;
+    let mut upload = upload(multipart, viewer.lang).await?;
+    let (_, plan, _, _) = read_and_plan(&state, &viewer, id, &mut upload).await?;
     let lang = viewer.lang;
     let keep_good_rows = upload.field("keep_good_rows").is_some();
     if (!keep_good_rows && !plan.rejected().is_empty()) || plan.rows_to_write() == 0 {

@@ -94,9 +94,17 @@ pub struct PreparedFile {
     pub columns: Vec<Column>,
     /// Per column, up to [`SAMPLES`] filled values from the rows below the header.
     pub samples: Vec<Vec<String>>,
-    /// The rows below the header as inputs, and the rows refused while reading.
+    /// The rows below the header as inputs, and the rows refused while reading; [`plan`]
+    /// takes the inputs (a file's rows are held once).
     pub rows: MappedRows,
+    /// Rows below the header: inputs and refused ones.
+    pub rows_in_file: usize,
+    /// The first [`FIRST_ROWS`] inputs with their row numbers, for a preview.
+    pub first_rows: Vec<(usize, cube_app::customers::CustomerInput)>,
 }
+
+/// The rows a preview may show as they will be read.
+pub const FIRST_ROWS: usize = 20;
 
 /// Reads a file and maps its rows, for the data owner's `dataset`.
 pub fn prepare(
@@ -184,7 +192,16 @@ pub fn prepare(
         return Err(ImportFileError::NoDataRows);
     }
     let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
+    let first_rows = rows
+        .numbers
+        .iter()
+        .copied()
+        .zip(rows.inputs.iter().cloned())
+        .take(FIRST_ROWS)
+        .collect();
     Ok(PreparedFile {
+        rows_in_file: rows.numbers.len() + rows.refused.len(),
+        first_rows,
         format: workbook.format,
         csv: workbook.csv,
         sheets,
@@ -233,31 +250,32 @@ pub struct Destination {
 
 /// Checks a prepared file's rows as the import use case does (access, every row parsed and
 /// deduplicated), without writing; the plan's rejected rows include the rows refused while
-/// reading, by their sheet row numbers. A preview shows the plan; an import writes it.
+/// reading, by their sheet row numbers. A preview shows the plan; an import writes it. The
+/// rows move into the plan (`prepared.rows` is left empty; its counts and first rows stay).
 pub async fn plan(
     cube: &Cube,
     who: impl Into<Acting<'_>>,
     destination: Destination,
-    prepared: &PreparedFile,
+    prepared: &mut PreparedFile,
 ) -> AppResult<ImportPlan> {
+    let MappedRows {
+        inputs,
+        numbers,
+        refused,
+    } = std::mem::take(&mut prepared.rows);
     let command = ImportCommand {
         assignment: destination.assignment,
         dataset: destination.dataset,
         segment: destination.segment,
-        rows: prepared.rows.inputs.clone(),
+        rows: inputs,
         on_match: destination.on_match,
-        row_numbers: prepared.rows.numbers.clone(),
+        row_numbers: numbers,
     };
     let mut plan = cube.plan_import(who, command).await?;
     plan.reject_also(
-        prepared
-            .rows
-            .refused
-            .iter()
-            .map(|(row, reason)| RejectedRow {
-                row: *row,
-                reason: reason.clone(),
-            }),
+        refused
+            .into_iter()
+            .map(|(row, reason)| RejectedRow { row, reason }),
     );
     Ok(plan)
 }

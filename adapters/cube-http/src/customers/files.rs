@@ -36,9 +36,6 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// The rows a preview shows as they will be read.
-pub const PREVIEW_ROWS: usize = 20;
-
 /// The rejected rows an import's refusal names in its message (the preview lists all).
 const REFUSAL_ROWS_NAMED: usize = 5;
 
@@ -174,7 +171,7 @@ pub async fn preview(
     ApiQuery(query): ApiQuery<FileImportQuery>,
     body: Bytes,
 ) -> ApiResult<Json<FilePreviewDto>> {
-    let (prepared, plan, owner) = read_and_plan(&state, &actor, id, &query, &body).await?;
+    let (prepared, plan, owner) = read_and_plan(&state, &actor, id, &query, body).await?;
     Ok(Json(preview_dto(&prepared, &plan, &owner)))
 }
 
@@ -201,12 +198,9 @@ pub async fn import(
     ApiQuery(query): ApiQuery<FileImportQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (prepared, plan, _) = read_and_plan(&state, &actor, id, &query, &body).await?;
+    let (prepared, plan, _) = read_and_plan(&state, &actor, id, &query, body).await?;
     if !query.keep_good_rows && !plan.rejected().is_empty() {
-        return Err(refusal(
-            prepared.rows.numbers.len() + prepared.rows.refused.len(),
-            &plan,
-        ));
+        return Err(refusal(prepared.rows_in_file, &plan));
     }
     if plan.rows_to_write() == 0 {
         return Err(invalid_field(
@@ -240,7 +234,7 @@ async fn read_and_plan(
     actor: &Actor,
     id: DataOwnerId,
     query: &FileImportQuery,
-    body: &[u8],
+    body: Bytes,
 ) -> ApiResult<(PreparedFile, ImportPlan, DataOwner)> {
     // As the JSON import: an assignment the caller cannot see is not found (404) before a
     // role that may see but not manage it is refused (403).
@@ -253,22 +247,23 @@ async fn read_and_plan(
     let choices = choices(query)?;
     let dataset = query.dataset.into();
     let file_name = query.file_name.as_deref().unwrap_or("file");
-    let prepared = cube_sheets::prepare(
+    let mut prepared = cube_sheets::prepare(
         file_name,
-        body,
+        &body,
         &choices,
         &owner,
         dataset,
         &Limits::default(),
     )
     .map_err(file_problem)?;
+    drop(body);
     let destination = Destination {
         assignment: assignment_id,
         dataset,
         segment: query.segment.map(SegmentId::from_uuid),
         on_match: query.on_match.into(),
     };
-    let plan = cube_sheets::plan(&state.cube, &actor.user, destination, &prepared).await?;
+    let plan = cube_sheets::plan(&state.cube, &actor.user, destination, &mut prepared).await?;
     Ok((prepared, plan, owner))
 }
 
@@ -370,7 +365,7 @@ fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) ->
             })
             .collect(),
         columns_param: cube_sheets::mapping::columns_spec(&prepared.columns),
-        rows_in_file: prepared.rows.numbers.len() + prepared.rows.refused.len(),
+        rows_in_file: prepared.rows_in_file,
         rows_good: plan.rows_to_write(),
         rejected: plan
             .rejected()
@@ -381,11 +376,8 @@ fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) ->
             })
             .collect(),
         first_rows: prepared
-            .rows
-            .numbers
+            .first_rows
             .iter()
-            .zip(&prepared.rows.inputs)
-            .take(PREVIEW_ROWS)
             .map(|(row, input)| PreviewRowDto {
                 row: *row,
                 name: input.name.clone(),
