@@ -120,6 +120,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/assignments", get(work::assignments))
         .route("/api/assignments/{id}", get(work::assignment))
         .route("/api/assignments/{id}/next", post(work::next_customer))
+        .route("/api/assignments/{id}/queue", get(work::queue))
         .route("/api/assignments/{id}/customers", get(work::search))
         .route("/api/enrollments/{id}/take", post(work::take))
         .route("/api/enrollments/{id}/history", get(work::history))

@@ -89,6 +89,89 @@ pub async fn next_customer(
     })
 }
 
+/// Some customers, and the earliest instant one of them is the caller's again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WaitingDto {
+    /// How many.
+    pub count: u64,
+    /// When the first of them comes back (RFC 3339); `null` when there are none.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first: Option<time::OffsetDateTime>,
+}
+
+impl From<cube_domain::queue::census::Waiting> for WaitingDto {
+    fn from(w: cube_domain::queue::census::Waiting) -> Self {
+        Self {
+            count: w.count,
+            first: w.first,
+        }
+    }
+}
+
+/// Why the caller's queue is what it is: the assignment's customers counted by why each is
+/// or is not the caller's to take now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueDto {
+    /// The instant counted at (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: time::OffsetDateTime,
+    /// The caller's to take now (one they hold, due follow-ups, the ready pool).
+    pub ready: u64,
+    /// Held by other sellers; `first`: the earliest end of their leases.
+    pub held_by_others: WaitingDto,
+    /// Resting after a No answer (the assignment's retry delay); `first`: the earliest end.
+    pub resting: WaitingDto,
+    /// Follow-ups the caller may take that are not due yet (their own and shared ones);
+    /// `first`: the earliest due.
+    pub follow_ups_later: WaitingDto,
+    /// Other sellers' personal follow-ups.
+    pub others_follow_ups: u64,
+    /// In an open, yes or no state without a pending follow-up.
+    pub concluded: u64,
+    /// Excluded (never called).
+    pub excluded: u64,
+    /// The earliest instant a customer not ready now becomes the caller's (RFC 3339).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_at: Option<time::OffsetDateTime>,
+    /// The activity limit set as a hard stop that is reached (nobody is handed out), if any.
+    pub hard_stop: Option<crate::reports::performance::LimitMetricDto>,
+}
+
+/// Why the caller's queue in the assignment is empty or short: counts per reason and when
+/// the waiting customers come back.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/queue", tag = "work",
+    params(("id" = Uuid, Path, description = "The assignment")),
+    responses(
+        (status = 200, description = "The assignment's customers by why each is or is not the caller's to take now", body = QueueDto),
+        (status = 403, description = "The role may not work this assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn queue(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<AssignmentId>,
+) -> ApiResult<Json<QueueDto>> {
+    let why = state.cube.queue_explanation(&actor.user, id).await?;
+    let c = why.census;
+    Ok(Json(QueueDto {
+        at: why.at,
+        ready: c.ready,
+        held_by_others: c.held_by_others.into(),
+        resting: c.resting.into(),
+        follow_ups_later: c.follow_ups_later.into(),
+        others_follow_ups: c.others_follow_ups,
+        concluded: c.concluded,
+        excluded: c.excluded,
+        next_at: c.next_at(),
+        hard_stop: why.hard_stop.map(Into::into),
+    }))
+}
+
 /// Takes a given customer (from My Work or a search) and reserves it.
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/take", tag = "work",

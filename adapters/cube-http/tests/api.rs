@@ -1056,3 +1056,40 @@ async fn a_seller_searches_the_assignment_and_takes_a_customer_by_hand() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// "Why is my queue empty?" over the API: counts per reason and when the waiting customers
+/// come back; a caller who may not work the assignment is not told.
+#[tokio::test]
+async fn the_queue_says_who_is_ready_and_who_comes_back_when() {
+    let app = App::new().await;
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let uri = format!("/api/assignments/{}/queue", app.assignment());
+    let (status, queue) = app.call(Method::GET, &uri, Some(&seller), None).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let total = app.world.enrollments.len() as u64;
+    assert_eq!(queue["ready"], total, "{queue}");
+    assert_eq!(queue["resting"]["count"], 0);
+    assert_eq!(queue["next_at"], Value::Null);
+    assert_eq!(queue["hard_stop"], Value::Null);
+
+    // Another seller takes one: it is held by another until the lease ends.
+    let other = app.login(&app.world.sellers[1].email.to_string()).await;
+    let next = format!("/api/assignments/{}/next", app.assignment());
+    let (status, taken) = app.call(Method::POST, &next, Some(&other), None).await;
+    assert_eq!(status, StatusCode::OK, "{taken}");
+    let (_, queue) = app.call(Method::GET, &uri, Some(&seller), None).await;
+    assert_eq!(queue["ready"], total - 1, "{queue}");
+    assert_eq!(queue["held_by_others"]["count"], 1, "{queue}");
+    assert_eq!(
+        queue["held_by_others"]["first"], taken["enrollment"]["reserved_until"],
+        "{queue}"
+    );
+    assert_eq!(queue["next_at"], queue["held_by_others"]["first"]);
+
+    let client = app.login(&app.world.client_user.email.to_string()).await;
+    let (status, _) = app.call(Method::GET, &uri, Some(&client), None).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+}

@@ -484,6 +484,14 @@ pub enum M {
     TargetExternalId,
     RejectedFileName,
     DownloadRejected,
+    NextCustomerAt,
+    FirstFrom,
+    WhyHeld,
+    WhyResting,
+    WhyFollowUpsLater,
+    WhyOthersFollowUps,
+    WhyConcluded,
+    WhyExcluded,
 }
 
 impl M {
@@ -885,6 +893,14 @@ impl M {
             M::TargetRegistryNumber => ("Org.nr. / personnr.", "Organisation / person number"),
             M::TargetExternalId => ("Kundenr. (ekstern id)", "Customer no. (external id)"),
             M::RejectedFileName => ("avviste-rader", "rejected-rows"),
+            M::NextCustomerAt => ("Neste kunde blir klar", "The next customer is ready at"),
+            M::FirstFrom => ("første", "first"),
+            M::WhyHeld => ("holdes av andre selgere", "held by other sellers"),
+            M::WhyResting => ("hviler etter «ikke svar»", "resting after a No answer"),
+            M::WhyFollowUpsLater => ("oppfølginger som forfaller senere", "follow-ups due later"),
+            M::WhyOthersFollowUps => ("andre selgeres oppfølginger", "other sellers' follow-ups"),
+            M::WhyConcluded => ("ferdig behandlet", "concluded"),
+            M::WhyExcluded => ("utelatt", "excluded"),
             M::DownloadRejected => (
                 "Last ned de avviste radene (CSV)",
                 "Download the rejected rows (CSV)",

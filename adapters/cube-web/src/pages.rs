@@ -186,13 +186,53 @@ pub async fn next_customer(
         .map_err(|e| WebError::app(e, &viewer))?;
     match item {
         Some(item) => work_item(&state, &viewer, &overview, item).await,
-        None => Ok(html(
-            StatusCode::OK,
-            &WorkEmptyView {
-                page: Chrome::of(&viewer, "", ""),
-            },
-        )),
+        None => empty_queue(&state, &viewer, id).await,
     }
+}
+
+/// Nobody ready: why, counted (who is held by others, resting, following up later), and
+/// when the next customer is ready.
+async fn empty_queue(state: &WebState, viewer: &Viewer, id: AssignmentId) -> PageResult {
+    let why = state
+        .cube
+        .queue_explanation(&viewer.user, id)
+        .await
+        .map_err(|e| WebError::app(e, viewer))?;
+    let zone = zone_of(state, viewer).await?;
+    let lang = viewer.lang;
+    let when = |at: Option<time::OffsetDateTime>| {
+        at.map(|at| crate::views::local_time(at, &zone))
+            .unwrap_or_default()
+    };
+    let c = why.census;
+    let reasons: Vec<(u64, &'static str, String)> = [
+        (
+            c.held_by_others.count,
+            M::WhyHeld,
+            when(c.held_by_others.first),
+        ),
+        (c.resting.count, M::WhyResting, when(c.resting.first)),
+        (
+            c.follow_ups_later.count,
+            M::WhyFollowUpsLater,
+            when(c.follow_ups_later.first),
+        ),
+        (c.others_follow_ups, M::WhyOthersFollowUps, String::new()),
+        (c.concluded, M::WhyConcluded, String::new()),
+        (c.excluded, M::WhyExcluded, String::new()),
+    ]
+    .into_iter()
+    .filter(|(count, _, _)| *count > 0)
+    .map(|(count, m, first)| (count, lang.t(m), first))
+    .collect();
+    Ok(html(
+        StatusCode::OK,
+        &WorkEmptyView {
+            page: Chrome::of(viewer, "", ""),
+            next_at: when(c.next_at()),
+            reasons,
+        },
+    ))
 }
 
 fn not_found(viewer: &Viewer) -> WebError {

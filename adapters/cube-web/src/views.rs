@@ -181,6 +181,10 @@ pub struct WorkDoneView {
 #[template(path = "work_empty.html")]
 pub struct WorkEmptyView {
     pub page: Chrome,
+    /// When the next customer is ready (local time), or empty.
+    pub next_at: String,
+    /// `(count, why, first back at)` for each reason that counts someone.
+    pub reasons: Vec<(u64, &'static str, String)>,
 }
 
 /// My Work.

@@ -1563,3 +1563,42 @@ async fn a_broken_file_is_a_problem_in_bokmal_and_sellers_have_no_import_page() 
         .await;
     assert!(status == StatusCode::NOT_FOUND, "{status}");
 }
+
+#[tokio::test]
+async fn an_empty_queue_tells_the_seller_who_comes_back_when() {
+    let app = app().await;
+    let first = app.world.sellers[0].id;
+    let assignment = app.world.assignment.id();
+    // The first seller calls everyone without an answer: all rest for the retry delay.
+    while let Some(item) = app
+        .cube
+        .next_customer(first, assignment)
+        .await
+        .expect("next")
+    {
+        app.cube
+            .register_outcome(
+                first,
+                item.enrollment.id(),
+                cube_domain::outcome::RegisterOutcome::new(
+                    cube_domain::flow::seeds::SalesFlow::O_NO_ANSWER,
+                ),
+                None,
+            )
+            .await
+            .expect("no answer");
+    }
+    let second = app.session(&app.world.sellers[1]).await;
+    let path = format!("/app/assignments/{}/next", assignment.as_uuid());
+    let (status, _, empty) = app.htmx(&path, &second, "").await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert!(
+        empty.contains("Ingen kunder er klare akkurat nå."),
+        "{empty}"
+    );
+    assert!(
+        empty.contains("<strong>5</strong> hviler etter «ikke svar»"),
+        "{empty}"
+    );
+    assert!(empty.contains("id=\"queue-next\""), "{empty}");
+}

@@ -181,6 +181,38 @@ impl Cube {
         }))
     }
 
+    /// Why the seller's queue in the assignment is what it is (issue: "why is my queue
+    /// empty?"): the assignment's customers counted by why each is or is not the seller's
+    /// to take now — ready, held by other sellers (until when), resting after a No answer
+    /// (until when), follow-ups falling due later (from when), other sellers' follow-ups,
+    /// concluded, excluded — and the activity limit that stops the handing out, if one
+    /// does. For those who may work the assignment; reads only.
+    pub async fn queue_explanation(
+        &self,
+        who: impl Into<Acting<'_>>,
+        assignment_id: AssignmentId,
+    ) -> AppResult<QueueExplanation> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
+            .await?;
+        let hard_stop = crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?;
+        let request = NextCustomerRequest {
+            assignment: assignment_id,
+            seller: user.id,
+            now,
+            setup: assignment.setup().clone(),
+        };
+        let census = uow.queue_census(&request).await?;
+        Ok(QueueExplanation {
+            at: now,
+            census,
+            hard_stop,
+        })
+    }
+
     /// The history of a customer in an assignment: every outcome registered on the
     /// enrollment, oldest first (same instant in append order), with the outcome's field
     /// values, product lines at the price they were sold at, meeting and follow-up. A seller
@@ -802,4 +834,15 @@ async fn replay(
         meeting,
         replayed: true,
     }))
+}
+
+/// Why a seller's queue is what it is ([`Cube::queue_explanation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueExplanation {
+    /// The instant counted at.
+    pub at: time::OffsetDateTime,
+    /// The assignment's customers by why each is or is not the seller's to take now.
+    pub census: cube_domain::queue::census::QueueCensus,
+    /// The activity limit set as a hard stop that is reached: nobody is handed out.
+    pub hard_stop: Option<cube_domain::assignment::setup::LimitMetric>,
 }

@@ -823,3 +823,106 @@ async fn an_outcomes_email_needs_a_template_of_the_setup_and_a_sender() {
         "{refused}"
     );
 }
+
+/// "Why is my queue empty?": with three customers — one held by another seller, one resting
+/// after a No answer, one with a shared call-back this afternoon — the seller is told who
+/// comes back when, and the earliest of them.
+#[tokio::test]
+async fn an_empty_queue_is_explained_by_who_comes_back_when() {
+    let h = Harness::new(3).await;
+    let (first, second) = (h.world.seller(0), h.world.seller(1));
+    let assignment = h.world.assignment.id();
+    let now = h.now();
+
+    let before = h
+        .cube
+        .queue_explanation(second, assignment)
+        .await
+        .expect("explained");
+    assert_eq!(before.census.ready, 3);
+    assert_eq!(before.census.next_at(), None);
+
+    // The first seller: a No answer, a call-back at 14:00 (shared), and one held.
+    let cube = &h.cube;
+    let take = |n: u32| async move {
+        cube.next_customer(first, assignment)
+            .await
+            .expect("next")
+            .unwrap_or_else(|| panic!("customer {n}"))
+    };
+    let a = take(1).await;
+    h.cube
+        .register_outcome(
+            first,
+            a.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            None,
+        )
+        .await
+        .expect("no answer");
+    let b = take(2).await;
+    let later = now + Duration::hours(4);
+    h.cube
+        .register_outcome(
+            first,
+            b.enrollment.id(),
+            follow_up_at(command(SalesFlow::O_CALL_BACK_LATER), later),
+            None,
+        )
+        .await
+        .expect("call back later");
+    let c = take(3).await;
+
+    assert_eq!(
+        h.cube
+            .next_customer(second, assignment)
+            .await
+            .expect("next")
+            .map(|w| w.enrollment.id()),
+        None,
+        "the second seller's queue is empty"
+    );
+    let why = h
+        .cube
+        .queue_explanation(second, assignment)
+        .await
+        .expect("explained");
+    let census = why.census;
+    assert_eq!(census.ready, 0);
+    assert_eq!(census.held_by_others.count, 1);
+    assert_eq!(
+        census.held_by_others.first,
+        c.enrollment.reservation().map(|r| r.until)
+    );
+    assert_eq!(census.resting.count, 1);
+    let setup = h.world.assignment.setup();
+    assert_eq!(census.resting.first, Some(now + setup.retry_delay));
+    assert_eq!(census.follow_ups_later.count, 1);
+    assert_eq!(census.follow_ups_later.first, Some(later));
+    assert_eq!(census.total(), 3);
+    assert_eq!(
+        census.next_at(),
+        [
+            census.held_by_others.first,
+            census.resting.first,
+            Some(later)
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    );
+    assert_eq!(why.hard_stop, None);
+
+    // The holder sees their own customer as ready (handed back).
+    let mine = h
+        .cube
+        .queue_explanation(first, assignment)
+        .await
+        .expect("explained");
+    assert_eq!(mine.census.ready, 1);
+    assert_eq!(mine.census.held_by_others.count, 0);
+
+    // Someone who may not work the assignment is not told.
+    let client = &h.world.client_user;
+    assert!(h.cube.queue_explanation(client, assignment).await.is_err());
+}

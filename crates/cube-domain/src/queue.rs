@@ -7,7 +7,9 @@
 //! another seller, never one whose retry delay (counted from the last NoAnswer with the
 //! assignment's current setting) has not run out.
 //! Storage adapters implement the same order in their own query language; the contract
-//! suite checks they agree with this module.
+//! suite checks they agree with this module. [`census`] tells why the others are not next.
+
+pub mod census;
 
 use crate::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
 use crate::enrollment::Enrollment;

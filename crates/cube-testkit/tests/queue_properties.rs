@@ -3,7 +3,9 @@
 //! registrations of No answer or Call back later (a shared follow-up, the customers being in
 //! an Available state) runs against `MemoryStore` without a customer ever held by two
 //! sellers at once, and without a shared follow-up or a retry delay handed out early. Every
-//! single request is also checked against `queue::select_next` over the stored enrollments.
+//! single request is also checked against `queue::select_next` over the stored enrollments,
+//! and against the queue's census (`queue_census`: someone ready exactly when someone is
+//! handed out).
 
 use cube_domain::assignment::setup::AssignmentSetup;
 use cube_domain::enrollment::Enrollment;
@@ -161,6 +163,14 @@ async fn run_schedule(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Ask(seller) => {
                 let r = request(seller, model.now);
                 let want = oracle(store.as_ref(), &r).await;
+                // The census explains the same queue: someone is ready exactly when someone
+                // is handed out, and every enrollment is counted once.
+                let census = {
+                    let mut uow = store.begin_read().await.expect("begin");
+                    uow.queue_census(&r).await.expect("census")
+                };
+                prop_assert_eq!(census.ready > 0, want.is_some(), "{:?}", census);
+                prop_assert_eq!(census.total(), CUSTOMERS as u64, "{:?}", census);
                 let got = store.reserve_next(&r).await.expect("reserve_next");
                 prop_assert_eq!(got.as_ref().map(|h| h.enrollment.id()), want);
                 if let Some(handout) = got {

@@ -577,6 +577,22 @@ pub trait EnrollmentRepository: Send {
     /// The next import-order number of the assignment: one more than the highest so far, 1
     /// for an empty assignment.
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError>;
+    /// The assignment's enrollments counted by why each is or is not `request.seller`'s to
+    /// take at `request.now` under `request.setup` (`queue::census::QueueCensus::of`): what an
+    /// empty queue is explained with. The default reads `enrollments` and counts them; a
+    /// store may count in its own query language, to the same function.
+    async fn queue_census(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<crate::queue::census::QueueCensus, StoreError> {
+        let enrollments = self.enrollments(request.assignment).await?;
+        Ok(crate::queue::census::QueueCensus::of(
+            &request.setup,
+            &enrollments,
+            request.seller,
+            request.now,
+        ))
+    }
     /// The assignment's enrollments `seller` holds at `now` (a lease ending after `now`),
     /// by id.
     async fn held_by(

@@ -1,0 +1,163 @@
+//! "Why is my queue empty?": for a seller in an assignment at an instant, why each
+//! enrollment is or is not theirs to take next ([`reason`], the same rules as
+//! [`super::tier`]), and the assignment counted by those reasons with the earliest instant
+//! each waiting group comes back ([`QueueCensus`]). A seller told "nobody now" learns that
+//! twelve customers rest after a No answer until 10:15 and three follow-ups fall due from
+//! 13:00, instead of a bare empty answer.
+
+use super::{Tier, tier};
+use crate::assignment::setup::AssignmentSetup;
+use crate::enrollment::Enrollment;
+use crate::flow::StateCategory;
+use crate::ids::UserId;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Why an enrollment is or is not the seller's to take now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reason {
+    /// Theirs to take now, in this tier.
+    Ready(Tier),
+    /// Another seller holds it until then.
+    HeldByAnother {
+        /// When the other seller's lease ends.
+        until: OffsetDateTime,
+    },
+    /// It rests after a No answer until then (the assignment's retry delay).
+    Resting {
+        /// When the rest ends.
+        until: OffsetDateTime,
+    },
+    /// A follow-up the seller may take falls due then (their own, or a shared one).
+    FollowUpLater {
+        /// When it is due.
+        due: OffsetDateTime,
+    },
+    /// Another seller's personal follow-up: theirs to call.
+    AnothersFollowUp,
+    /// Its state is not one to call from (open, yes or no) and no follow-up is pending.
+    Concluded(StateCategory),
+    /// Excluded (a do-not-call state): never handed out.
+    Excluded,
+}
+
+/// Why `enrollment` is or is not `seller`'s to take at `now` under `setup`. Ready exactly
+/// when [`super::tier`] gives a tier.
+pub fn reason(
+    setup: &AssignmentSetup,
+    enrollment: &Enrollment,
+    seller: UserId,
+    now: OffsetDateTime,
+) -> Reason {
+    if let Some(tier) = tier(setup, enrollment, seller, now) {
+        return Reason::Ready(tier);
+    }
+    if enrollment.category() == StateCategory::Excluded {
+        return Reason::Excluded;
+    }
+    if let (Some(holder), Some(lease)) = (enrollment.holder(now), enrollment.reservation())
+        && holder != seller
+    {
+        return Reason::HeldByAnother { until: lease.until };
+    }
+    match enrollment.follow_up() {
+        Some(follow_up) if follow_up.owner.is_some_and(|owner| owner != seller) => {
+            Reason::AnothersFollowUp
+        }
+        Some(follow_up) => Reason::FollowUpLater { due: follow_up.due },
+        None => match enrollment.retry_at(setup.retry_delay) {
+            Some(until) if until > now && enrollment.category() == StateCategory::Available => {
+                Reason::Resting { until }
+            }
+            _ => Reason::Concluded(enrollment.category()),
+        },
+    }
+}
+
+/// A count, and the earliest instant one of them comes back (for the waiting groups).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// How many.
+    pub count: u64,
+    /// The earliest instant one of them is the seller's again.
+    pub first: Option<OffsetDateTime>,
+}
+
+impl Waiting {
+    fn add(&mut self, at: OffsetDateTime) {
+        self.count += 1;
+        self.first = Some(self.first.map_or(at, |first| first.min(at)));
+    }
+}
+
+/// An assignment's enrollments counted by [`reason`] for one seller at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCensus {
+    /// The seller's to take now (held, due follow-ups, the ready pool).
+    pub ready: u64,
+    /// Held by other sellers; `first`: the earliest lease end.
+    pub held_by_others: Waiting,
+    /// Resting after a No answer; `first`: the earliest end of a rest.
+    pub resting: Waiting,
+    /// Follow-ups the seller may take, not yet due; `first`: the earliest due.
+    pub follow_ups_later: Waiting,
+    /// Other sellers' personal follow-ups.
+    pub others_follow_ups: u64,
+    /// In an open, yes or no state without a pending follow-up.
+    pub concluded: u64,
+    /// Excluded.
+    pub excluded: u64,
+}
+
+impl QueueCensus {
+    /// Counts `enrollments` for `seller` at `now`.
+    pub fn of<'a>(
+        setup: &AssignmentSetup,
+        enrollments: impl IntoIterator<Item = &'a Enrollment>,
+        seller: UserId,
+        now: OffsetDateTime,
+    ) -> Self {
+        let mut census = QueueCensus::default();
+        for enrollment in enrollments {
+            census.count(reason(setup, enrollment, seller, now));
+        }
+        census
+    }
+
+    /// Adds one enrollment's reason.
+    pub fn count(&mut self, reason: Reason) {
+        match reason {
+            Reason::Ready(_) => self.ready += 1,
+            Reason::HeldByAnother { until } => self.held_by_others.add(until),
+            Reason::Resting { until } => self.resting.add(until),
+            Reason::FollowUpLater { due } => self.follow_ups_later.add(due),
+            Reason::AnothersFollowUp => self.others_follow_ups += 1,
+            Reason::Concluded(_) => self.concluded += 1,
+            Reason::Excluded => self.excluded += 1,
+        }
+    }
+
+    /// The earliest instant a customer who is not ready now becomes the seller's to take
+    /// (a lease ending, a rest ending, a follow-up falling due), if any will.
+    pub fn next_at(&self) -> Option<OffsetDateTime> {
+        [
+            self.held_by_others.first,
+            self.resting.first,
+            self.follow_ups_later.first,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Every enrollment counted.
+    pub fn total(&self) -> u64 {
+        self.ready
+            + self.held_by_others.count
+            + self.resting.count
+            + self.follow_ups_later.count
+            + self.others_follow_ups
+            + self.concluded
+            + self.excluded
+    }
+}
