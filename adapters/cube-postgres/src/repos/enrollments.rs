@@ -14,6 +14,7 @@ use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{
     EnrollmentRepository, Handout, NextCustomerRequest, RecordKind, StoreError, UniqueRule,
 };
+use cube_domain::queue::census::{QueueCensus, Waiting};
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -136,6 +137,38 @@ impl PgUnitOfWork {
     }
 }
 
+/// The queue's census (`EnrollmentRepository::queue_census`): `$1` the assignment, `$2` the
+/// seller, `$3` now, `$4` now less the retry delay (`queue::rested_since`). The `CASE` is
+/// `queue::census::reason` in its order; a rest ends at its NoAnswer plus the delay.
+const QUEUE_CENSUS: &str = "
+WITH r AS (
+    SELECT CASE
+               WHEN category = 'excluded' THEN 'excluded'
+               WHEN reserved_until > $3 AND reserved_by = $2 THEN 'ready'
+               WHEN reserved_until > $3 THEN 'held'
+               WHEN follow_up_due IS NOT NULL AND follow_up_owner IS NOT NULL
+                    AND follow_up_owner <> $2 THEN 'others'
+               WHEN follow_up_due IS NOT NULL AND follow_up_due <= $3 THEN 'ready'
+               WHEN follow_up_due IS NOT NULL THEN 'later'
+               WHEN category <> 'available' THEN 'concluded'
+               WHEN no_answer_at IS NOT NULL AND no_answer_at > $4 THEN 'resting'
+               ELSE 'ready'
+           END AS why,
+           reserved_until, follow_up_due, no_answer_at
+    FROM enrollments WHERE assignment_id = $1
+)
+SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
+       count(*) FILTER (WHERE why = 'held') AS held,
+       min(reserved_until) FILTER (WHERE why = 'held') AS held_first,
+       count(*) FILTER (WHERE why = 'resting') AS resting,
+       min(no_answer_at) FILTER (WHERE why = 'resting') AS resting_first,
+       count(*) FILTER (WHERE why = 'later') AS later,
+       min(follow_up_due) FILTER (WHERE why = 'later') AS later_first,
+       count(*) FILTER (WHERE why = 'others') AS others,
+       count(*) FILTER (WHERE why = 'concluded') AS concluded,
+       count(*) FILTER (WHERE why = 'excluded') AS excluded
+FROM r";
+
 #[async_trait]
 impl EnrollmentRepository for PgUnitOfWork {
     async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
@@ -239,6 +272,46 @@ impl EnrollmentRepository for PgUnitOfWork {
         ))
         .bind(customer.as_uuid());
         self.read_enrollments(query).await
+    }
+
+    async fn queue_census(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<QueueCensus, StoreError> {
+        // One pass over the assignment's enrollments, each classified as
+        // `queue::census::reason` does (the contract holds the two together).
+        let query = sqlx::query(QUEUE_CENSUS)
+            .bind(request.assignment.as_uuid())
+            .bind(request.seller.as_uuid())
+            .bind(request.now)
+            .bind(crate::queue::rested_since(request.now, &request.setup));
+        let row = self.fetch_one(query).await?;
+        let count = |column: &str| -> Result<u64, StoreError> {
+            let n: i64 = get(&row, column)?;
+            u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a negative {column}")))
+        };
+        let resting_since: Option<OffsetDateTime> = get(&row, "resting_first")?;
+        Ok(QueueCensus {
+            ready: count("ready")?,
+            held_by_others: Waiting {
+                count: count("held")?,
+                first: get(&row, "held_first")?,
+            },
+            resting: Waiting {
+                count: count("resting")?,
+                first: resting_since.map(|at| {
+                    at.checked_add(request.setup.retry_delay)
+                        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
+                }),
+            },
+            follow_ups_later: Waiting {
+                count: count("later")?,
+                first: get(&row, "later_first")?,
+            },
+            others_follow_ups: count("others")?,
+            concluded: count("concluded")?,
+            excluded: count("excluded")?,
+        })
     }
 
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {

@@ -5,8 +5,8 @@
 
 use super::{Query, execute};
 use crate::codec::{
-    category_text, col, id_list, id_text, opt_id_text, opt_time_ns, parse_category, parse_id,
-    time_from_ns, time_ns, to_i64,
+    category_text, col, count, id_list, id_text, opt_id_text, opt_time_ns, parse_category,
+    parse_id, time_from_ns, time_ns, to_i64,
 };
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
@@ -15,6 +15,7 @@ use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservat
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
+use cube_domain::queue::census::{QueueCensus, Waiting};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
@@ -174,6 +175,38 @@ impl SqliteUnit {
     }
 }
 
+/// The queue's census (`EnrollmentRepository::queue_census`): `?1` the assignment, `?2` the
+/// seller, `?3` now, `?4` now less the retry delay. The `CASE` is `queue::census::reason` in
+/// its order; a rest ends at its NoAnswer plus the delay.
+const QUEUE_CENSUS: &str = "
+WITH r AS (
+    SELECT CASE
+               WHEN category = 'Excluded' THEN 'excluded'
+               WHEN reserved_until > ?3 AND reserved_by = ?2 THEN 'ready'
+               WHEN reserved_until > ?3 THEN 'held'
+               WHEN follow_up_due IS NOT NULL AND follow_up_owner IS NOT NULL
+                    AND follow_up_owner <> ?2 THEN 'others'
+               WHEN follow_up_due IS NOT NULL AND follow_up_due <= ?3 THEN 'ready'
+               WHEN follow_up_due IS NOT NULL THEN 'later'
+               WHEN category <> 'Available' THEN 'concluded'
+               WHEN no_answer_at IS NOT NULL AND no_answer_at > ?4 THEN 'resting'
+               ELSE 'ready'
+           END AS why,
+           reserved_until, follow_up_due, no_answer_at
+    FROM enrollments WHERE assignment_id = ?1
+)
+SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
+       count(*) FILTER (WHERE why = 'held') AS held,
+       min(reserved_until) FILTER (WHERE why = 'held') AS held_first,
+       count(*) FILTER (WHERE why = 'resting') AS resting,
+       min(no_answer_at) FILTER (WHERE why = 'resting') AS resting_first,
+       count(*) FILTER (WHERE why = 'later') AS later,
+       min(follow_up_due) FILTER (WHERE why = 'later') AS later_first,
+       count(*) FILTER (WHERE why = 'others') AS others,
+       count(*) FILTER (WHERE why = 'concluded') AS concluded,
+       count(*) FILTER (WHERE why = 'excluded') AS excluded
+FROM r";
+
 #[async_trait]
 impl EnrollmentRepository for SqliteUnit {
     async fn enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
@@ -283,6 +316,54 @@ impl EnrollmentRepository for SqliteUnit {
         );
         let query = sqlx::query(sql).bind(id_text(customer.as_uuid()));
         self.fetch_enrollments(query).await
+    }
+
+    async fn queue_census(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<QueueCensus, StoreError> {
+        // One pass over the assignment's enrollments, each classified as
+        // `queue::census::reason` does (the contract holds the two together). A NoAnswer at
+        // or before `rested` has rested long enough.
+        let rested = request
+            .now
+            .checked_sub(request.setup.retry_delay)
+            .and_then(|at| time_ns(at).ok())
+            .unwrap_or(i64::MIN);
+        let row = sqlx::query(QUEUE_CENSUS)
+            .bind(id_text(request.assignment.as_uuid()))
+            .bind(id_text(request.seller.as_uuid()))
+            .bind(time_ns(request.now)?)
+            .bind(rested)
+            .fetch_one(self.conn())
+            .await
+            .map_err(store_error)?;
+        let time = |column: &str| -> Result<Option<OffsetDateTime>, StoreError> {
+            col::<Option<i64>>(&row, column)?
+                .map(time_from_ns)
+                .transpose()
+        };
+        Ok(QueueCensus {
+            ready: count(&row, "ready")?,
+            held_by_others: Waiting {
+                count: count(&row, "held")?,
+                first: time("held_first")?,
+            },
+            resting: Waiting {
+                count: count(&row, "resting")?,
+                first: time("resting_first")?.map(|at| {
+                    at.checked_add(request.setup.retry_delay)
+                        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
+                }),
+            },
+            follow_ups_later: Waiting {
+                count: count(&row, "later")?,
+                first: time("later_first")?,
+            },
+            others_follow_ups: count(&row, "others")?,
+            concluded: count(&row, "concluded")?,
+            excluded: count(&row, "excluded")?,
+        })
     }
 
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {

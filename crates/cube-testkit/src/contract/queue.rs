@@ -14,6 +14,7 @@ use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, UserId};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{Handout, IdGenerator, NextCustomerRequest, Store};
+use cube_domain::queue::census::QueueCensus;
 use cube_domain::queue::{self, Candidate, Tier};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -233,7 +234,8 @@ pub async fn reserve_next_follows_the_queue_order(store: SharedStore) {
 
 /// Over a varied assignment (segments, field rules, attempts, last contacts, follow-ups,
 /// retry delays, leases) and three sellers taking turns while time passes, every handout
-/// equals what `queue::select_next` picks over the stored enrollments, reservation included.
+/// equals what `queue::select_next` picks over the stored enrollments, reservation included;
+/// and before each, `queue_census` counts as `QueueCensus::of` does over them.
 pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
     let s = setup(store.as_ref(), 24).await;
     let w = &s.world;
@@ -298,6 +300,16 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
             let now = start + Duration::minutes(turn / 4 * 7);
             let seller = sellers[usize::try_from(turn).unwrap_or(0) % sellers.len()];
             let r = request(a, setup, seller, now);
+            let census = {
+                let mut uow = store.begin_read().await.expect("begin");
+                let stored = uow.enrollments(a).await.expect("read");
+                let counted = uow.queue_census(&r).await.expect("census");
+                (counted, QueueCensus::of(setup, &stored, seller, now))
+            };
+            assert_eq!(
+                census.0, census.1,
+                "phase {phase}, turn {turn}: queue_census MUST count as queue::census::reason does"
+            );
             let want = expected(store.as_ref(), &r).await;
             let got = next(store.as_ref(), &r).await;
             assert_eq!(
