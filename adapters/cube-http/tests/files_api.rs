@@ -478,3 +478,48 @@ async fn the_customer_download_imports_back_to_the_same_customers() {
         );
     }
 }
+
+/// What the outside test found: a form instead of the file, a file over the limit and a
+/// column mapped twice are each a problem document saying what to do.
+#[tokio::test]
+async fn a_form_a_file_too_large_and_a_column_mapped_twice_are_clear_refusals() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri(&app, "import-file/preview", ""))
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from(
+            "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nNavn\r\n--x--\r\n",
+        ))
+        .expect("a request");
+    let (status, headers, problem) = app.send(request).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    assert!(is_problem(&headers));
+    assert!(detail(&problem).contains("--data-binary"), "{problem}");
+
+    let too_large = vec![b'a'; 32 * 1024 * 1024 + 1];
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", ""),
+        too_large,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert!(detail(&problem).contains("32 MiB"), "{problem}");
+
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&columns=A%3Dname,A%3Dphone"),
+        file("customers.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        detail(&problem).contains("column A is mapped twice"),
+        "{problem}"
+    );
+}

@@ -492,6 +492,8 @@ pub enum M {
     WhyOthersFollowUps,
     WhyConcluded,
     WhyExcluded,
+    ChooseFile,
+    FileTooLarge,
 }
 
 impl M {
@@ -901,6 +903,14 @@ impl M {
             M::WhyOthersFollowUps => ("andre selgeres oppfølginger", "other sellers' follow-ups"),
             M::WhyConcluded => ("ferdig behandlet", "concluded"),
             M::WhyExcluded => ("utelatt", "excluded"),
+            M::ChooseFile => (
+                "Velg fila med kundene først (fila var tom eller manglet).",
+                "Choose the file with the customers first (it was empty or missing).",
+            ),
+            M::FileTooLarge => (
+                "Fila er større enn 32 MB. Del den i mindre filer, eller lagre den som .xlsx (den pakkes).",
+                "The file is larger than 32 MB. Split it into smaller files, or save it as .xlsx (which is packed).",
+            ),
             M::DownloadRejected => (
                 "Last ned de avviste radene (CSV)",
                 "Download the rejected rows (CSV)",

@@ -171,27 +171,27 @@ async fn upload(mut multipart: Multipart, lang: Lang) -> Result<Upload, WebError
         size: 0,
         fields: Vec::new(),
     };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| form_error(e.body_text()))?
-    {
+    // A body past the limit is cut off while it is read: said with the limit, in words.
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            form_error(lang.t(M::FileTooLarge).to_owned())
+        } else {
+            form_error(e.body_text())
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(refused)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             upload.file_name = field.file_name().unwrap_or_default().to_owned();
-            upload.bytes = field
-                .bytes()
-                .await
-                .map_err(|e| form_error(e.body_text()))?
-                .to_vec();
+            upload.bytes = field.bytes().await.map_err(refused)?.to_vec();
             upload.size = upload.bytes.len();
         } else {
-            let value = field.text().await.map_err(|e| form_error(e.body_text()))?;
+            let value = field.text().await.map_err(refused)?;
             upload.fields.push((name, value));
         }
     }
     if upload.bytes.is_empty() {
-        return Err(form_error(lang.t(M::ImportFile).to_owned()));
+        return Err(form_error(lang.t(M::ChooseFile).to_owned()));
     }
     Ok(upload)
 }
@@ -260,19 +260,19 @@ async fn read_and_plan(
 ) -> Result<(PreparedFile, ImportPlan, DataOwner, Dataset), WebError> {
     let (_, owner) = owner_of(state, viewer, id).await?;
     let (dataset, choices) = choices(upload, viewer.lang)?;
-    let mut prepared = cube_sheets::prepare(
-        &upload.file_name,
-        &upload.bytes,
-        &choices,
-        &owner,
+    let mut prepared = cube_sheets::prepare_apart(
+        upload.file_name.clone(),
+        std::mem::take(&mut upload.bytes),
+        choices,
+        owner.clone(),
         dataset,
-        &Limits::default(),
+        Limits::default(),
     )
+    .await
     .map_err(|e| WebError::Form {
         detail: file_error(viewer.lang, &e),
         lang: viewer.lang,
     })?;
-    upload.bytes = Vec::new();
     let destination = Destination {
         assignment: id,
         dataset,
@@ -551,6 +551,15 @@ fn file_error(lang: Lang, error: &ImportFileError) -> String {
         }
         ImportFileError::File(File::Unreadable(why)) => {
             format!("regnearket kan ikke leses ({why}); åpne det i Excel eller LibreOffice og lagre det på nytt")
+        }
+        ImportFileError::File(File::OldExcel) => {
+            "gamle Excel-filer (.xls) leses ikke; åpne fila i Excel eller LibreOffice og lagre den som Excel-arbeidsbok (.xlsx) eller CSV".to_owned()
+        }
+        ImportFileError::File(File::TooManyColumns { sheet, column, limit }) => format!(
+            "arket «{sheet}» har en verdi i kolonne {column}; høyst {limit} kolonner leses. Slett det som står langt til høyre, eller kopier kolonnene du trenger til et nytt ark"
+        ),
+        ImportFileError::File(File::Oversized(_)) => {
+            "regnearket sier at det har mer innhold enn en kundefil kan ha (det kan være skadet); åpne det i Excel eller LibreOffice og lagre det på nytt".to_owned()
         }
         ImportFileError::File(File::TooManyRows { sheet, limit }) => {
             format!("arket «{sheet}» har mer enn {limit} rader; del det i filer på høyst {limit} rader")

@@ -196,7 +196,7 @@ pub fn prepare(
         .numbers
         .iter()
         .copied()
-        .zip(rows.inputs.iter().cloned())
+        .zip(rows.inputs.iter().map(shown_input))
         .take(FIRST_ROWS)
         .collect();
     Ok(PreparedFile {
@@ -213,6 +213,74 @@ pub fn prepare(
     })
 }
 
+/// Files read at once in this process: reading a large workbook takes a core for seconds,
+/// so more requests wait their turn instead of taking the cores the sellers' requests need.
+pub const READS_AT_ONCE: usize = 2;
+
+static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(READS_AT_ONCE);
+
+/// [`prepare`] on a thread of its own, at most [`READS_AT_ONCE`] at a time: the async
+/// workers keep answering other requests (a health check, a seller's next customer) while
+/// a file is read, and a panic in a spreadsheet library is a refusal of the file, not a
+/// request left unanswered.
+pub async fn prepare_apart<B>(
+    file_name: String,
+    bytes: B,
+    choices: FileChoices,
+    owner: DataOwner,
+    dataset: Dataset,
+    limits: Limits,
+) -> Result<PreparedFile, ImportFileError>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let failed = |why: &str| ImportFileError::File(FileError::Unreadable(why.to_owned()));
+    let _turn = READS
+        .acquire()
+        .await
+        .map_err(|_| failed("the server is stopping"))?;
+    tokio::task::spawn_blocking(move || {
+        prepare(
+            &file_name,
+            bytes.as_ref(),
+            &choices,
+            &owner,
+            dataset,
+            &limits,
+        )
+    })
+    .await
+    .unwrap_or_else(|_| Err(failed("the file reader failed on it")))
+}
+
+/// The characters of a value a preview shows (a 20 MB cell is not echoed back).
+pub const SHOWN_CHARS: usize = 200;
+
+/// `text` as a preview shows it: at most [`SHOWN_CHARS`] characters, `…` where cut.
+pub fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn shown_input(input: &cube_app::customers::CustomerInput) -> cube_app::customers::CustomerInput {
+    let opt = |v: &Option<String>| v.as_deref().map(shown);
+    cube_app::customers::CustomerInput {
+        name: shown(&input.name),
+        phones: input.phones.iter().map(|p| shown(p)).collect(),
+        email: opt(&input.email),
+        address: opt(&input.address),
+        registry_number: opt(&input.registry_number),
+        external_id: opt(&input.external_id),
+        fields: input
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), shown(v)))
+            .collect(),
+    }
+}
+
 /// The values per column a preview shows.
 pub const SAMPLES: usize = 3;
 
@@ -225,7 +293,7 @@ fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>>
                 && values.len() < SAMPLES
                 && !cell.is_blank()
             {
-                values.push(cell.text());
+                values.push(shown(&cell.text()));
             }
         }
         if samples.iter().all(|v| v.len() >= SAMPLES) {
@@ -278,4 +346,18 @@ pub async fn plan(
             .map(|(row, reason)| RejectedRow { row, reason }),
     );
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_shows_at_most_two_hundred_characters_of_a_value() {
+        assert_eq!(shown("Bær"), "Bær");
+        let long = "æ".repeat(SHOWN_CHARS + 5);
+        let cut = shown(&long);
+        assert_eq!(cut.chars().count(), SHOWN_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
 }

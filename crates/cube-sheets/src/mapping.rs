@@ -137,6 +137,9 @@ pub enum MappingError {
     /// The sheet holds no header row.
     #[error("the sheet is empty; choose the sheet with the customers")]
     EmptySheet,
+    /// One column given two targets.
+    #[error("column {0} is mapped twice; give each column one field (or none)")]
+    ColumnTwice(String),
     /// A mapping entry not of the form `A=name`.
     #[error(
         "`{0}` is not a column mapping; write the column's letters, `=` and the field, as in `A=name,B=phone`"
@@ -427,6 +430,9 @@ pub fn check_mapping(
     for (index, (column, target)) in columns.iter().enumerate() {
         if *column >= width {
             return Err(MappingError::NoSuchColumn(column_letter(*column)));
+        }
+        if columns[..index].iter().any(|(other, _)| other == column) {
+            return Err(MappingError::ColumnTwice(column_letter(*column)));
         }
         if let Target::Field(key) = target
             && !fields.iter().any(|f| f.key().as_str() == key)

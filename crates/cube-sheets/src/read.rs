@@ -9,28 +9,38 @@
 //! row number, never guessed at. Row numbers are the ones the user sees in the sheet
 //! (1 = the first row), also in a CSV whose quoted fields hold line breaks.
 
-use calamine::{Data, Ods, Reader, Xls, Xlsx};
+use calamine::{Data, Ods, Reader, Xlsx};
 use std::io::{Cursor, Read};
 use thiserror::Error;
 use time::{Date, Month, PrimitiveDateTime, Time};
 
-/// How large a file may be, and what it may unpack to.
+/// How large a file may be, and what it may unpack to. Every limit is checked before the
+/// memory it guards is taken: a small file must not make the server allocate gigabytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Data rows a sheet may hold (the header not counted).
     pub max_rows: usize,
+    /// Columns a row may use (a cell beyond is refused, not read).
+    pub max_columns: usize,
+    /// Cells the rows of all sheets may span, empty ones between filled ones included.
+    pub max_cells: u64,
     /// Bytes a spreadsheet's zip may unpack to, all entries together.
     pub max_unpacked_bytes: u64,
     /// Entries a spreadsheet's zip may hold.
     pub max_zip_entries: usize,
+    /// Distinct texts an `.xlsx` may declare in its shared-strings table.
+    pub max_shared_strings: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_rows: 200_000,
-            max_unpacked_bytes: 512 * 1024 * 1024,
+            max_columns: 1_024,
+            max_cells: 10_000_000,
+            max_unpacked_bytes: 256 * 1024 * 1024,
             max_zip_entries: 10_000,
+            max_shared_strings: 4_000_000,
         }
     }
 }
@@ -220,6 +230,28 @@ pub enum FileError {
         /// What is wrong.
         reason: String,
     },
+    /// An Excel 97–2003 workbook: not read (its reader cannot be kept within bounds).
+    #[error(
+        "Excel 97–2003 workbooks (.xls) are not read; open the file in Excel or LibreOffice and save it as an Excel workbook (.xlsx) or CSV"
+    )]
+    OldExcel,
+    /// A cell beyond the columns a customer file has.
+    #[error(
+        "the sheet \"{sheet}\" has a value in column {column}; at most {limit} columns are read. Delete what stands far to the right, or copy the columns to keep into a new sheet"
+    )]
+    TooManyColumns {
+        /// The sheet.
+        sheet: String,
+        /// The column's letters.
+        column: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A file that declares more than it can hold, or spans more cells than allowed.
+    #[error(
+        "the spreadsheet cannot be read: {0}. Open it in Excel or LibreOffice and save it again"
+    )]
+    Oversized(String),
     /// More rows than allowed.
     #[error(
         "the sheet \"{sheet}\" has more than {limit} rows; split it into files of at most {limit} rows"
@@ -247,11 +279,22 @@ pub fn read(
         return read_zip(bytes, limits);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        let workbook: Xls<_> =
-            calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
-        return read_sheets(workbook, Format::Xls, limits);
+        // calamine's BIFF reader trusts the sizes a damaged or crafted file declares (an
+        // 11-byte change made it ask for terabytes, which aborts the process): refused.
+        return Err(FileError::OldExcel);
     }
     read_csv(name, bytes, csv, limits)
+}
+
+/// A spreadsheet library's panic on a malformed file, as a refusal of that file (the
+/// checks keep it from allocating without bound; this keeps a bug in it from taking the
+/// request down unanswered).
+fn guarded<T>(read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(FileError::Unreadable(
+            "the spreadsheet reader failed on it".to_owned(),
+        ))
+    })
 }
 
 /// An `.xlsx` or `.ods`, once its directory says it is safe to unpack.
@@ -291,19 +334,207 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
                 is_ods = kind.trim() == "application/vnd.oasis.opendocument.spreadsheet";
             }
             "xl/workbook.xml" => is_xlsx = true,
+            "xl/sharedStrings.xml" => check_shared_strings(&mut entry, limits)?,
             _ => {}
         }
     }
-    let cursor = Cursor::new(bytes);
     if is_xlsx {
-        let workbook: Xlsx<_> = calamine::open_workbook_from_rs(cursor).map_err(unreadable)?;
-        read_sheets(workbook, Format::Xlsx, limits)
+        guarded(|| read_xlsx(bytes, limits))
     } else if is_ods {
-        let workbook: Ods<_> = calamine::open_workbook_from_rs(cursor).map_err(unreadable)?;
-        read_sheets(workbook, Format::Ods, limits)
+        check_ods(&mut archive, limits)?;
+        guarded(|| {
+            let workbook: Ods<_> =
+                calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+            read_sheets(workbook, Format::Ods, limits)
+        })
     } else {
         Err(FileError::NotASpreadsheet)
     }
+}
+
+/// The shared-strings table's declared size, checked before calamine reserves room for it.
+fn check_shared_strings(entry: &mut impl Read, limits: &Limits) -> Result<(), FileError> {
+    let mut head = Vec::new();
+    entry
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(|e| FileError::BrokenZip(e.to_string()))?;
+    let head = String::from_utf8_lossy(&head);
+    for attribute in ["uniqueCount=\"", " count=\""] {
+        let Some(at) = head.find(attribute) else {
+            continue;
+        };
+        let digits: String = head[at + attribute.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let declared: u64 = digits.parse().unwrap_or(u64::MAX);
+        if declared > limits.max_shared_strings {
+            return Err(FileError::Oversized(format!(
+                "it declares {digits} distinct texts, more than the {} a customer file may have",
+                limits.max_shared_strings
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An `.xlsx` read cell by cell (calamine's cell reader: no grid is allocated for the
+/// sheet's span), the rows, columns and cells held to the limits as they come.
+fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut sheets = Vec::new();
+    let mut spanned: u64 = 0;
+    for name in workbook.sheet_names() {
+        let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut rows: std::collections::BTreeMap<u32, Vec<Cell>> = Default::default();
+        while let Some(found) = reader.next_cell().map_err(unreadable)? {
+            let value = data_ref_cell(found.get_value());
+            if value.is_blank() {
+                continue;
+            }
+            let (row, column) = found.get_position();
+            let column = column as usize;
+            if column >= limits.max_columns {
+                return Err(FileError::TooManyColumns {
+                    sheet: name.clone(),
+                    column: crate::mapping::column_letter(column),
+                    limit: limits.max_columns,
+                });
+            }
+            if !rows.contains_key(&row) && rows.len() > limits.max_rows {
+                return Err(FileError::TooManyRows {
+                    sheet: name.clone(),
+                    limit: limits.max_rows,
+                });
+            }
+            let cells = rows.entry(row).or_default();
+            if cells.len() <= column {
+                spanned += (column + 1 - cells.len()) as u64;
+                if spanned > limits.max_cells {
+                    return Err(FileError::Oversized(format!(
+                        "its rows span more than {} cells",
+                        limits.max_cells
+                    )));
+                }
+                cells.resize(column + 1, Cell::Empty);
+            }
+            cells[column] = value;
+        }
+        sheets.push(Sheet {
+            name,
+            rows: rows
+                .into_iter()
+                .map(|(row, cells)| Row {
+                    number: row as usize + 1,
+                    cells,
+                })
+                .collect(),
+            broken_rows: Vec::new(),
+        });
+    }
+    Ok(Workbook {
+        format: Format::Xlsx,
+        csv: None,
+        sheets,
+    })
+}
+
+/// An `.ods`'s rows and cells counted from its `content.xml` before calamine unpacks them:
+/// a row or cell repeated a million times is one element in the file and a million in
+/// memory. Rows holding a value, the columns up to a row's last value, and the cells those
+/// span are held to the limits (repeated empty rows and cells, which LibreOffice writes to
+/// the sheet's end, count nothing).
+fn check_ods(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    limits: &Limits,
+) -> Result<(), FileError> {
+    use quick_xml::events::{BytesStart, Event};
+    let entry = archive
+        .by_name("content.xml")
+        .map_err(|e| FileError::BrokenZip(e.to_string()))?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let mut buf = Vec::new();
+    let repeated = |e: &BytesStart<'_>, name: &str| -> u64 {
+        e.try_get_attribute(name)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+    };
+    let (mut rows_repeated, mut column, mut last_value) = (1u64, 0u64, 0u64);
+    let (mut value_rows, mut spanned) = (0u64, 0u64);
+    loop {
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => match e.local_name().as_ref() {
+                "table" => value_rows = 0,
+                "table-row" => {
+                    rows_repeated = repeated(e, "table:number-rows-repeated");
+                    (column, last_value) = (0, 0);
+                }
+                "table-cell" | "covered-table-cell" => {
+                    column = column.saturating_add(repeated(e, "table:number-columns-repeated"));
+                    if e.try_get_attribute("office:value-type")
+                        .ok()
+                        .flatten()
+                        .is_some()
+                    {
+                        last_value = column;
+                    }
+                }
+                _ => {}
+            },
+            Event::End(ref e) if e.local_name().as_ref() == "table-row" && last_value > 0 => {
+                if last_value > limits.max_columns as u64 {
+                    return Err(FileError::Oversized(format!(
+                        "a row has values past column {}",
+                        limits.max_columns
+                    )));
+                }
+                value_rows = value_rows.saturating_add(rows_repeated);
+                spanned = spanned.saturating_add(rows_repeated.saturating_mul(last_value));
+                if value_rows > limits.max_rows as u64 + 1 || spanned > limits.max_cells {
+                    return Err(FileError::Oversized(format!(
+                        "its rows with values repeat past {} rows or {} cells",
+                        limits.max_rows, limits.max_cells
+                    )));
+                }
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// A calamine value met by the cell reader, as our cell.
+fn data_ref_cell(data: &calamine::DataRef<'_>) -> Cell {
+    use calamine::DataRef;
+    match data {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::DateTimeIso(s) => iso_cell(s),
+        DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
+        DataRef::DateTime(at) => date_time_cell(at),
+    }
+}
+
+/// An Excel date-time value: a date (and time) cell, or the number it is when its format
+/// is a duration.
+fn date_time_cell(at: &calamine::ExcelDateTime) -> Cell {
+    if !at.is_datetime() {
+        return Cell::Number(at.as_f64());
+    }
+    let (y, mo, d, h, mi, s, _) = at.to_ymd_hms_milli();
+    datetime_cell(i32::from(y), mo, d, h, mi, s).unwrap_or_else(|| Cell::Number(at.as_f64()))
 }
 
 fn unreadable(error: impl std::fmt::Display) -> FileError {
@@ -375,12 +606,7 @@ fn cell(data: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
         Data::Error(e) => Cell::Error(e.to_string()),
-        Data::DateTime(at) if at.is_datetime() => {
-            let (y, mo, d, h, mi, s, _) = at.to_ymd_hms_milli();
-            datetime_cell(i32::from(y), mo, d, h, mi, s)
-                .unwrap_or_else(|| Cell::Number(at.as_f64()))
-        }
-        Data::DateTime(at) => Cell::Number(at.as_f64()),
+        Data::DateTime(at) => date_time_cell(at),
         Data::DateTimeIso(text) => iso_cell(text),
         Data::DurationIso(text) => Cell::Text(text.clone()),
     }
@@ -469,6 +695,13 @@ fn read_csv(
             .map_or(0, |skipped| skipped.iter().filter(|&&b| b == b'\n').count());
         counted_to = counted_to.max(start);
         let number = (breaks_before + 1).saturating_sub(embedded_breaks);
+        if record.len() > limits.max_columns {
+            return Err(FileError::TooManyColumns {
+                sheet: name.to_owned(),
+                column: crate::mapping::column_letter(record.len() - 1),
+                limit: limits.max_columns,
+            });
+        }
         embedded_breaks += record
             .iter()
             .map(|f| f.matches('\n').count())

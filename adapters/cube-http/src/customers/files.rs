@@ -22,6 +22,8 @@ use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_fiel
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
@@ -161,6 +163,7 @@ pub struct FilePreviewDto {
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A form (multipart) was sent instead of the file itself", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file cannot be read, or the mapping does not fit it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -169,8 +172,10 @@ pub async fn preview(
     actor: Actor,
     ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<FileImportQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<FilePreviewDto>> {
+    let body = file_body(&headers, body)?;
     let (prepared, plan, owner) = read_and_plan(&state, &actor, id, &query, body).await?;
     Ok(Json(preview_dto(&prepared, &plan, &owner)))
 }
@@ -188,6 +193,7 @@ pub async fn preview(
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The organisation runs two imports already", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A form (multipart) was sent instead of the file itself", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file cannot be read, the mapping does not fit it, or rows would be rejected (nothing imported)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -196,8 +202,10 @@ pub async fn import(
     actor: Actor,
     ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<FileImportQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = file_body(&headers, body)?;
     let (prepared, plan, _) = read_and_plan(&state, &actor, id, &query, body).await?;
     if !query.keep_good_rows && !plan.rejected().is_empty() {
         return Err(refusal(prepared.rows_in_file, &plan));
@@ -226,6 +234,29 @@ pub async fn import(
         .into_response())
 }
 
+/// The file as sent: the body itself, not a form around it, within the limit.
+fn file_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/"));
+    if form {
+        return Err(ApiError::Malformed {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            detail: "send the file itself as the body (`curl --data-binary @kunder.xlsx`), not a form (`-F`)".to_owned(),
+        });
+    }
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the file is larger than 32 MiB; split it into smaller files, or send it as .xlsx (which is packed)".to_owned()
+        } else {
+            rejection.body_text()
+        };
+        ApiError::Malformed { status, detail }
+    })
+}
+
 /// Access first (the assignment visible to the caller and the data owner's, the data owner
 /// managed by the caller), then the file read and mapped, then every row checked by the
 /// import use case.
@@ -247,16 +278,16 @@ async fn read_and_plan(
     let choices = choices(query)?;
     let dataset = query.dataset.into();
     let file_name = query.file_name.as_deref().unwrap_or("file");
-    let mut prepared = cube_sheets::prepare(
-        file_name,
-        &body,
-        &choices,
-        &owner,
+    let mut prepared = cube_sheets::prepare_apart(
+        file_name.to_owned(),
+        body,
+        choices,
+        owner.clone(),
         dataset,
-        &Limits::default(),
+        Limits::default(),
     )
+    .await
     .map_err(file_problem)?;
-    drop(body);
     let destination = Destination {
         assignment: assignment_id,
         dataset,
