@@ -123,6 +123,10 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/assignments/{id}/queue", get(work::queue))
         .route("/api/assignments/{id}/customers", get(work::search))
         .route("/api/enrollments/{id}/take", post(work::take))
+        .route(
+            "/api/enrollments/{id}/queue-reason",
+            get(work::queue_reason),
+        )
         .route("/api/enrollments/{id}/history", get(work::history))
         .route("/api/enrollments/{id}/follow-up", put(work::move_follow_up))
         .route("/api/enrollments/{id}/release", post(work::release))

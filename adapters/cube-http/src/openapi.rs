@@ -180,7 +180,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
     ),
     paths(
         auth::login, auth::logout,
-        work::me, work::assignments, work::assignment, work::next_customer, work::queue, work::take,
+        work::me, work::assignments, work::assignment, work::next_customer, work::queue, work::queue_reason, work::take,
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
         health::healthz, health::readyz, ops::metrics, outbox::failed,
@@ -189,7 +189,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         error::Problem, auth::LoginRequest, auth::LoginResponse,
         dto::UserDto, dto::RoleDto, dto::CategoryDto, dto::AssignmentDto, dto::AssignmentDetailDto, dto::AssignmentOverviewDto, dto::OfferedProductDto, dto::BookingCalendarDto,
         dto::StateDto, dto::OutcomeDto, dto::FollowUpDto, dto::EnrollmentDto, dto::CustomerDto,
-        dto::ViewEntryDto, dto::WorkItemDto, dto::FieldValueDto, dto::ProductLineDto, dto::HistoryEntryDto, dto::SoldLineDto, work::MoveFollowUpRequest, work::FoundCustomerDto, work::FoundPageDto, work::QueueDto, work::WaitingDto,
+        dto::ViewEntryDto, dto::WorkItemDto, dto::FieldValueDto, dto::ProductLineDto, dto::HistoryEntryDto, dto::SoldLineDto, work::MoveFollowUpRequest, work::FoundCustomerDto, work::FoundPageDto, work::QueueDto, work::WaitingDto, work::QueueReasonDto,
         dto::MeetingKindDto, dto::MeetingRequestDto, dto::RegisterOutcomeRequest,
         dto::MeetingDto, dto::OutcomeEventDto, dto::RegisteredDto, dto::MyWorkItemDto,
         dto::MyWorkDto,

@@ -172,6 +172,92 @@ pub async fn queue(
     }))
 }
 
+/// Why one customer is or is not the caller's to take next.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum QueueReasonDto {
+    /// The caller's to take now: `tier` is `held`, `personal_follow_up`, `shared_follow_up`
+    /// or `pool`.
+    Ready {
+        /// Why it comes first.
+        tier: String,
+    },
+    /// Another seller holds it until then.
+    HeldByAnother {
+        /// When the lease ends (RFC 3339).
+        #[serde(with = "time::serde::rfc3339")]
+        #[schema(value_type = String, format = DateTime)]
+        until: time::OffsetDateTime,
+    },
+    /// It rests after a No answer until then.
+    Resting {
+        /// When the rest ends (RFC 3339).
+        #[serde(with = "time::serde::rfc3339")]
+        #[schema(value_type = String, format = DateTime)]
+        until: time::OffsetDateTime,
+    },
+    /// A follow-up the caller may take falls due then.
+    FollowUpLater {
+        /// When it is due (RFC 3339).
+        #[serde(with = "time::serde::rfc3339")]
+        #[schema(value_type = String, format = DateTime)]
+        due: time::OffsetDateTime,
+    },
+    /// Another seller's personal follow-up.
+    AnothersFollowUp,
+    /// In an open, yes or no state without a pending follow-up.
+    Concluded {
+        /// The state's category.
+        category: crate::dto::CategoryDto,
+    },
+    /// Excluded: never handed out.
+    Excluded,
+}
+
+impl From<cube_domain::queue::census::Reason> for QueueReasonDto {
+    fn from(reason: cube_domain::queue::census::Reason) -> Self {
+        use cube_domain::queue::Tier;
+        use cube_domain::queue::census::Reason;
+        match reason {
+            Reason::Ready(tier) => QueueReasonDto::Ready {
+                tier: match tier {
+                    Tier::Held => "held",
+                    Tier::PersonalFollowUp => "personal_follow_up",
+                    Tier::SharedFollowUp => "shared_follow_up",
+                    Tier::Pool => "pool",
+                }
+                .to_owned(),
+            },
+            Reason::HeldByAnother { until } => QueueReasonDto::HeldByAnother { until },
+            Reason::Resting { until } => QueueReasonDto::Resting { until },
+            Reason::FollowUpLater { due } => QueueReasonDto::FollowUpLater { due },
+            Reason::AnothersFollowUp => QueueReasonDto::AnothersFollowUp,
+            Reason::Concluded(category) => QueueReasonDto::Concluded {
+                category: category.into(),
+            },
+            Reason::Excluded => QueueReasonDto::Excluded,
+        }
+    }
+}
+
+/// Why one customer is or is not the caller's to take next, now.
+#[utoipa::path(
+    get, path = "/api/enrollments/{id}/queue-reason", tag = "work",
+    params(("id" = Uuid, Path, description = "The enrollment (a customer in an assignment)")),
+    responses(
+        (status = 200, description = "The reason, and until when where it passes", body = QueueReasonDto),
+        (status = 404, description = "No such customer in an assignment the caller works", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn queue_reason(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+) -> ApiResult<Json<QueueReasonDto>> {
+    let reason = state.cube.queue_reason(&actor.user, id).await?;
+    Ok(Json(reason.into()))
+}
+
 /// Takes a given customer (from My Work or a search) and reserves it.
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/take", tag = "work",

@@ -189,6 +189,7 @@ const TABLE: &[Row] = &[
     row("work",      "GET /api/assignments/{id}",                   "",                          SEE),
     row("work",      "POST /api/assignments/{id}/next",             "",                          WORK),
     row("work",      "GET /api/assignments/{id}/queue",             "",                          WORK),
+    row("work",      "GET /api/enrollments/{id}/queue-reason",      "",                          WORK),
     row("work",      "GET /api/assignments/{id}/customers",         "",                          WORK),
     row("work",      "POST /api/enrollments/{id}/take",             "",                          WORK),
     row("work",      "POST /api/enrollments/{id}/release",          "",                          WORK),

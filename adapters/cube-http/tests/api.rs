@@ -1086,6 +1086,32 @@ async fn the_queue_says_who_is_ready_and_who_comes_back_when() {
     );
     assert_eq!(queue["next_at"], queue["held_by_others"]["first"]);
 
+    // One customer: held by another until the lease ends; another is ready in the pool.
+    let held = taken["enrollment"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, why) = app
+        .call(
+            Method::GET,
+            &format!("/api/enrollments/{held}/queue-reason"),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{why}");
+    assert_eq!(why["reason"], "held_by_another", "{why}");
+    assert_eq!(why["until"], taken["enrollment"]["reserved_until"], "{why}");
+    let (_, mine) = app
+        .call(
+            Method::GET,
+            &format!("/api/enrollments/{held}/queue-reason"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(mine, json!({ "reason": "ready", "tier": "held" }));
+
     let client = app.login(&app.world.client_user.email.to_string()).await;
     let (status, _) = app.call(Method::GET, &uri, Some(&client), None).await;
     assert!(

@@ -213,6 +213,29 @@ impl Cube {
         })
     }
 
+    /// Why one customer is or is not the seller's to take next, now (`queue::census::reason`):
+    /// ready (in which tier), held by another seller until when, resting until when, a
+    /// follow-up due later, another seller's follow-up, concluded, excluded. For those who may
+    /// work the customer's assignment; reads only; the answer holds no personal data.
+    pub async fn queue_reason(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+    ) -> AppResult<cube_domain::queue::census::Reason> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let (enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
+        Ok(cube_domain::queue::census::reason(
+            assignment.setup(),
+            &enrollment,
+            user.id,
+            now,
+        ))
+    }
+
     /// The history of a customer in an assignment: every outcome registered on the
     /// enrollment, oldest first (same instant in append order), with the outcome's field
     /// values, product lines at the price they were sold at, meeting and follow-up. A seller

@@ -912,6 +912,27 @@ async fn an_empty_queue_is_explained_by_who_comes_back_when() {
         .min()
     );
     assert_eq!(why.hard_stop, None);
+    use cube_domain::queue::census::Reason;
+    assert_eq!(
+        h.cube
+            .queue_reason(second, a.enrollment.id())
+            .await
+            .expect("reason"),
+        Reason::Resting {
+            until: now + setup.retry_delay
+        }
+    );
+    assert_eq!(
+        h.cube
+            .queue_reason(second, b.enrollment.id())
+            .await
+            .expect("reason"),
+        Reason::FollowUpLater { due: later }
+    );
+    assert!(matches!(
+        h.cube.queue_reason(second, c.enrollment.id()).await,
+        Ok(Reason::HeldByAnother { .. })
+    ));
 
     // The holder sees their own customer as ready (handed back).
     let mine = h
