@@ -547,7 +547,7 @@ fn file_error(lang: Lang, error: &ImportFileError) -> String {
             "fila har flere pakkede deler enn et regneark har, og avvises som en mulig zip-bombe".to_owned()
         }
         ImportFileError::File(File::NotASpreadsheet | File::NotText) => {
-            "fila er verken et regneark (.xlsx, .xls, .ods) eller tekst (.csv, .txt); velg kundefila".to_owned()
+            "fila er verken et regneark (.xlsx, .ods) eller tekst (.csv, .txt); velg kundefila".to_owned()
         }
         ImportFileError::File(File::Unreadable(why)) => {
             format!("regnearket kan ikke leses ({why}); åpne det i Excel eller LibreOffice og lagre det på nytt")

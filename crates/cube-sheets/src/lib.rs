@@ -1,7 +1,7 @@
 //! # cube-sheets
 //!
 //! Customer files in (and the CSV an office opens): what a Norwegian office has — an `.xlsx` from the client, an `.ods`
-//! from LibreOffice, an old `.xls`, or a `;`-separated Windows-1252 CSV that Excel wrote —
+//! from LibreOffice, or a `;`-separated Windows-1252 CSV that Excel wrote —
 //! read into rows, mapped column by column onto contact and CRM fields, and handed to the
 //! import use case ([`cube_app::Cube::plan_import`]) with each row's number as the user sees
 //! it in the sheet.
@@ -217,12 +217,18 @@ pub fn prepare(
 /// so more requests wait their turn instead of taking the cores the sellers' requests need.
 pub const READS_AT_ONCE: usize = 2;
 
-static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(READS_AT_ONCE);
+static READS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(READS_AT_ONCE)));
+
+/// Plans checked at once in this process (parsing every row's phone numbers takes a core):
+/// one, so the other async worker keeps answering.
+static PLANS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// [`prepare`] on a thread of its own, at most [`READS_AT_ONCE`] at a time: the async
 /// workers keep answering other requests (a health check, a seller's next customer) while
 /// a file is read, and a panic in a spreadsheet library is a refusal of the file, not a
-/// request left unanswered.
+/// request left unanswered. The turn is held by the reading thread itself, so a client that
+/// goes away does not free it while its file is still being read.
 pub async fn prepare_apart<B>(
     file_name: String,
     bytes: B,
@@ -235,19 +241,22 @@ where
     B: AsRef<[u8]> + Send + 'static,
 {
     let failed = |why: &str| ImportFileError::File(FileError::Unreadable(why.to_owned()));
-    let _turn = READS
-        .acquire()
+    let turn = READS
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|_| failed("the server is stopping"))?;
     tokio::task::spawn_blocking(move || {
-        prepare(
+        let read = prepare(
             &file_name,
             bytes.as_ref(),
             &choices,
             &owner,
             dataset,
             &limits,
-        )
+        );
+        drop(turn);
+        read
     })
     .await
     .unwrap_or_else(|_| Err(failed("the file reader failed on it")))
@@ -339,7 +348,10 @@ pub async fn plan(
         on_match: destination.on_match,
         row_numbers: numbers,
     };
-    let mut plan = cube.plan_import(who, command).await?;
+    let mut plan = {
+        let _turn = PLANS.acquire().await;
+        cube.plan_import(who, command).await?
+    };
     plan.reject_also(
         refused
             .into_iter()

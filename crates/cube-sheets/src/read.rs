@@ -1,6 +1,12 @@
-//! Reading a file into sheets of cells, whatever an office sent: `.xlsx`, `.xls`, `.ods`
-//! (calamine) or a CSV/TXT export (`,` `;` or tab; UTF-8 with or without BOM, UTF-16 with
-//! BOM, or Windows-1252 as Norwegian Excel writes it).
+//! Reading a file into sheets of cells, whatever an office sent: `.xlsx` and `.ods`
+//! (calamine; `.xls` is refused) or a CSV/TXT export (`,` `;` or tab; UTF-8 with or
+//! without BOM, UTF-16 with BOM, or Windows-1252 as Norwegian Excel writes it).
+//!
+//! Every size a file declares or repeats is checked before the memory it would take is
+//! taken (a 2 KB workbook once made the server abort asking for 96 GB): shared strings are
+//! counted, an `.xlsx` is read cell by cell, an `.ods`'s repeated rows, cells and texts are
+//! counted from its XML, and columns, spanned cells, text bytes and sheets have limits
+//! ([`Limits`]). The files that found each gap are fixtures (`tests/files/crafted*`).
 //!
 //! The format is told by the bytes, not the name (a renamed file is read for what it is). A
 //! zip (`.xlsx`, `.ods`) has its directory read before anything is unpacked: too many
@@ -28,8 +34,11 @@ pub struct Limits {
     pub max_unpacked_bytes: u64,
     /// Entries a spreadsheet's zip may hold.
     pub max_zip_entries: usize,
-    /// Distinct texts an `.xlsx` may declare in its shared-strings table.
+    /// Distinct texts an `.xlsx` may declare or hold in its shared-strings table.
     pub max_shared_strings: u64,
+    /// Bytes of text all cells may hold together, each cell's text counted where it is
+    /// (a shared or repeated text counts once per cell showing it).
+    pub max_text_bytes: u64,
 }
 
 impl Default for Limits {
@@ -37,10 +46,11 @@ impl Default for Limits {
         Self {
             max_rows: 200_000,
             max_columns: 1_024,
-            max_cells: 10_000_000,
+            max_cells: 4_000_000,
             max_unpacked_bytes: 256 * 1024 * 1024,
             max_zip_entries: 10_000,
             max_shared_strings: 4_000_000,
+            max_text_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -219,7 +229,7 @@ pub enum FileError {
     Unreadable(String),
     /// Binary data that is no spreadsheet.
     #[error(
-        "the file is neither a spreadsheet (.xlsx, .xls, .ods) nor text (.csv, .txt); choose the customer file"
+        "the file is neither a spreadsheet (.xlsx, .ods) nor text (.csv, .txt); choose the customer file"
     )]
     NotText,
     /// A CSV the csv reader refuses.
@@ -334,7 +344,10 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
                 is_ods = kind.trim() == "application/vnd.oasis.opendocument.spreadsheet";
             }
             "xl/workbook.xml" => is_xlsx = true,
-            "xl/sharedStrings.xml" => check_shared_strings(&mut entry, limits)?,
+            // Whatever path calamine takes the table from (it finds names in any case).
+            other if other.to_ascii_lowercase().ends_with("sharedstrings.xml") => {
+                check_shared_strings(&mut entry, limits)?;
+            }
             _ => {}
         }
     }
@@ -352,31 +365,69 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     }
 }
 
-/// The shared-strings table's declared size, checked before calamine reserves room for it.
+/// The most sheets a workbook may have (a customer file has one or a few).
+pub const MAX_SHEETS: usize = 16;
+
+/// The most characters a cell holds (Excel's own limit): a longer text is a crafted file.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// The shared-strings table read through with quick-xml before calamine reserves room for
+/// it: the declared `uniqueCount` (however quoted or escaped), the texts really there, and
+/// each text's length, against the limits.
 fn check_shared_strings(entry: &mut impl Read, limits: &Limits) -> Result<(), FileError> {
-    let mut head = Vec::new();
-    entry
-        .take(4096)
-        .read_to_end(&mut head)
-        .map_err(|e| FileError::BrokenZip(e.to_string()))?;
-    let head = String::from_utf8_lossy(&head);
-    for attribute in ["uniqueCount=\"", " count=\""] {
-        let Some(at) = head.find(attribute) else {
-            continue;
-        };
-        let digits: String = head[at + attribute.len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let declared: u64 = digits.parse().unwrap_or(u64::MAX);
-        if declared > limits.max_shared_strings {
-            return Err(FileError::Oversized(format!(
-                "it declares {digits} distinct texts, more than the {} a customer file may have",
-                limits.max_shared_strings
-            )));
+    use quick_xml::events::Event;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let mut buf = Vec::new();
+    let (mut strings, mut text, mut this) = (0u64, 0u64, 0usize);
+    let too_many = |what: String| Err(FileError::Oversized(what));
+    loop {
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => match e.local_name().as_ref() {
+                "sst" => {
+                    let declared = e.try_get_attribute("uniqueCount").ok().flatten().map(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map(|v| v.trim().to_owned())
+                    });
+                    if let Some(Ok(value)) = declared {
+                        let n: u64 = value.parse().unwrap_or(u64::MAX);
+                        if n > limits.max_shared_strings {
+                            return too_many(format!(
+                                "it declares {value} distinct texts, more than the {} a customer file may have",
+                                limits.max_shared_strings
+                            ));
+                        }
+                    }
+                }
+                "si" => {
+                    strings += 1;
+                    this = 0;
+                    if strings > limits.max_shared_strings {
+                        return too_many(format!(
+                            "it holds more than {} distinct texts",
+                            limits.max_shared_strings
+                        ));
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(ref t) => {
+                let len = t.len();
+                this = this.saturating_add(len);
+                text = text.saturating_add(len as u64);
+                if this > MAX_CELL_CHARS * 4 || text > limits.max_text_bytes {
+                    return too_many(
+                        "its texts are longer than a spreadsheet's cells hold".to_owned(),
+                    );
+                }
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
         }
+        buf.clear();
     }
-    Ok(())
 }
 
 /// An `.xlsx` read cell by cell (calamine's cell reader: no grid is allocated for the
@@ -386,13 +437,40 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let mut sheets = Vec::new();
     let mut spanned: u64 = 0;
-    for name in workbook.sheet_names() {
+    let mut text: u64 = 0;
+    // Every cell element met, empty ones included: bounds the time (and calamine's work)
+    // of a sheet of millions of `<c/>`, and of many sheets that name one worksheet file.
+    let mut seen: u64 = 0;
+    let names = workbook.sheet_names();
+    if names.len() > MAX_SHEETS {
+        return Err(FileError::Oversized(format!(
+            "it has {} sheets; a customer file has at most {MAX_SHEETS}",
+            names.len()
+        )));
+    }
+    for name in names {
         let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
         let mut rows: std::collections::BTreeMap<u32, Vec<Cell>> = Default::default();
         while let Some(found) = reader.next_cell().map_err(unreadable)? {
+            seen += 1;
+            if seen > limits.max_cells.saturating_mul(4) {
+                return Err(FileError::Oversized(format!(
+                    "it has more than {} cells, empty ones included",
+                    limits.max_cells.saturating_mul(4)
+                )));
+            }
             let value = data_ref_cell(found.get_value());
             if value.is_blank() {
                 continue;
+            }
+            if let Cell::Text(t) = &value {
+                text = text.saturating_add(t.len() as u64);
+                if text > limits.max_text_bytes {
+                    return Err(FileError::Oversized(format!(
+                        "its cells hold more than {} MB of text",
+                        limits.max_text_bytes / (1024 * 1024)
+                    )));
+                }
             }
             let (row, column) = found.get_position();
             let column = column as usize;
@@ -456,54 +534,95 @@ fn check_ods(
         .map_err(|e| FileError::BrokenZip(e.to_string()))?;
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
     let mut buf = Vec::new();
-    let repeated = |e: &BytesStart<'_>, name: &str| -> u64 {
+    // A count as calamine reads it: entities decoded, then a number (1 if none or not one).
+    let number = |e: &BytesStart<'_>, name: &str, default: u64| -> u64 {
         e.try_get_attribute(name)
             .ok()
             .flatten()
-            .and_then(|a| a.value.trim().parse::<u64>().ok())
-            .unwrap_or(1)
+            .and_then(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .ok()
+                    .map(|v| v.trim().to_owned())
+            })
+            .map_or(default, |v| v.parse::<u64>().unwrap_or(u64::MAX))
     };
+    // A cell holds something when it is not an empty element, or carries any `office:`
+    // value attribute (calamine reads `office:value` without a type too).
+    let valued = |e: &BytesStart<'_>| {
+        e.attributes()
+            .with_checks(false)
+            .flatten()
+            .any(|a| a.key.as_ref().starts_with("office:"))
+    };
+    let too_much = |what: String| Err(FileError::Oversized(what));
     let (mut rows_repeated, mut column, mut last_value) = (1u64, 0u64, 0u64);
-    let (mut value_rows, mut spanned) = (0u64, 0u64);
+    let (mut cell_columns, mut cell_text, mut row_text) = (1u64, 0u64, 0u64);
+    let (mut value_rows, mut spanned, mut text) = (0u64, 0u64, 0u64);
+    let mut in_cell = false;
     loop {
         let event = xml
             .read_event_into(&mut buf)
             .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        let empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => match e.local_name().as_ref() {
                 "table" => value_rows = 0,
                 "table-row" => {
-                    rows_repeated = repeated(e, "table:number-rows-repeated");
-                    (column, last_value) = (0, 0);
+                    rows_repeated = number(e, "table:number-rows-repeated", 1);
+                    (column, last_value, row_text) = (0, 0, 0);
                 }
                 "table-cell" | "covered-table-cell" => {
-                    column = column.saturating_add(repeated(e, "table:number-columns-repeated"));
-                    if e.try_get_attribute("office:value-type")
-                        .ok()
-                        .flatten()
-                        .is_some()
-                    {
+                    cell_columns = number(e, "table:number-columns-repeated", 1);
+                    column = column.saturating_add(cell_columns);
+                    cell_text = e.len() as u64;
+                    if valued(e) || !empty {
                         last_value = column;
+                    }
+                    if empty {
+                        row_text = row_text.saturating_add(cell_text.saturating_mul(cell_columns));
+                    } else {
+                        in_cell = true;
+                    }
+                }
+                // `<text:s text:c="N"/>`: N spaces.
+                "s" if in_cell => {
+                    cell_text = cell_text.saturating_add(number(e, "text:c", 1));
+                }
+                _ if in_cell => cell_text = cell_text.saturating_add(1),
+                _ => {}
+            },
+            Event::Text(ref t) if in_cell => {
+                cell_text = cell_text.saturating_add(t.len() as u64);
+            }
+            Event::End(ref e) => match e.local_name().as_ref() {
+                "table-cell" | "covered-table-cell" => {
+                    in_cell = false;
+                    row_text = row_text.saturating_add(cell_text.saturating_mul(cell_columns));
+                }
+                "table-row" if last_value > 0 => {
+                    if last_value > limits.max_columns as u64 {
+                        return too_much(format!(
+                            "a row has values past column {}",
+                            limits.max_columns
+                        ));
+                    }
+                    value_rows = value_rows.saturating_add(rows_repeated);
+                    spanned = spanned.saturating_add(rows_repeated.saturating_mul(last_value));
+                    text = text.saturating_add(rows_repeated.saturating_mul(row_text));
+                    if value_rows > limits.max_rows as u64 + 1
+                        || spanned > limits.max_cells
+                        || text > limits.max_text_bytes
+                    {
+                        return too_much(format!(
+                            "its rows with values repeat past {} rows, {} cells or {} MB of text",
+                            limits.max_rows,
+                            limits.max_cells,
+                            limits.max_text_bytes / (1024 * 1024)
+                        ));
                     }
                 }
                 _ => {}
             },
-            Event::End(ref e) if e.local_name().as_ref() == "table-row" && last_value > 0 => {
-                if last_value > limits.max_columns as u64 {
-                    return Err(FileError::Oversized(format!(
-                        "a row has values past column {}",
-                        limits.max_columns
-                    )));
-                }
-                value_rows = value_rows.saturating_add(rows_repeated);
-                spanned = spanned.saturating_add(rows_repeated.saturating_mul(last_value));
-                if value_rows > limits.max_rows as u64 + 1 || spanned > limits.max_cells {
-                    return Err(FileError::Oversized(format!(
-                        "its rows with values repeat past {} rows or {} cells",
-                        limits.max_rows, limits.max_cells
-                    )));
-                }
-            }
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -713,6 +832,12 @@ fn read_csv(
         match header_len {
             None => header_len = Some(cells.len()),
             Some(expected) if cells.len() != expected => {
+                if rows.len() + broken_rows.len() > limits.max_rows {
+                    return Err(FileError::TooManyRows {
+                        sheet: name.to_owned(),
+                        limit: limits.max_rows,
+                    });
+                }
                 broken_rows.push((
                     number,
                     format!(
@@ -934,6 +1059,17 @@ mod tests {
         let refused = read("t.csv", b"a\n1\n2\n3\n4\n", CsvOptions::default(), &limits);
         assert!(matches!(
             refused,
+            Err(FileError::TooManyRows { limit: 2, .. })
+        ));
+        // Rows with a wrong field count are rows too.
+        let ragged = read(
+            "t.csv",
+            b"a,b\n1\n2\n3\n4\n",
+            CsvOptions::default(),
+            &limits,
+        );
+        assert!(matches!(
+            ragged,
             Err(FileError::TooManyRows { limit: 2, .. })
         ));
     }

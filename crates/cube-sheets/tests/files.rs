@@ -398,3 +398,39 @@ fn a_csv_row_wider_than_the_column_limit_is_refused() {
         "{refused:?}"
     );
 }
+
+/// The second outside test's files: ways around the first checks (a decoy comment, padding,
+/// single quotes, another case or folder for the shared strings; one long text shown by many
+/// cells; many sheets naming one worksheet; `.ods` values without a type, escaped repeat
+/// counts, a billion spaces, a long text repeated). Each is refused before it costs memory.
+#[test]
+fn ways_around_the_first_checks_are_refused_too() {
+    let read = |name: &str| {
+        read::read(name, &file(name), CsvOptions::default(), &Limits::default()).map(|_| ())
+    };
+    for name in [
+        "crafted2-sst-comment-decoy.xlsx",
+        "crafted2-sst-padded.xlsx",
+        "crafted2-sst-squote.xlsx",
+        "crafted2-sst-case.xlsx",
+        "crafted2-sst-otherdir.xlsx",
+        "crafted2-sst-amp-40MBx10.xlsx",
+        "crafted2-multisheet-100MBx30.xlsx",
+        "crafted2-ods-novt-20M.ods",
+        "crafted2-ods-entity-20M.ods",
+        "crafted2-ods-plain-20M.ods",
+        "crafted2-ods-texts-1G.ods",
+        "crafted2-ods-valrep-10KBx200k.ods",
+        "crafted2-ods-25tables.ods",
+    ] {
+        assert!(
+            matches!(read(name), Err(FileError::Oversized(_))),
+            "{name}: {:?}",
+            read(name)
+        );
+    }
+    // `count` is every reference to a shared text, not distinct ones: not a reason to refuse.
+    assert_eq!(read("crafted2-sst-count-5M.xlsx"), Ok(()));
+    assert_eq!(read("crafted2-sst-control.xlsx"), Ok(()));
+    assert_eq!(read("crafted2-ods-control.ods"), Ok(()));
+}

@@ -1,4 +1,4 @@
-//! Customers from a file as the office has it: the body is the file itself (`.xlsx`, `.xls`,
+//! Customers from a file as the office has it: the body is the file itself (`.xlsx`,
 //! `.ods`, or a `.csv`/`.txt` in UTF-8, UTF-16 or Windows-1252 with `,` `;` or tab), and
 //! the choices are query parameters, so `curl --data-binary @kunder.xlsx` is the whole
 //! client.
@@ -38,7 +38,10 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// The rejected rows an import's refusal names in its message (the preview lists all).
+/// The rejected rows a preview lists.
+const PREVIEW_REJECTED: usize = 1_000;
+
+/// The rejected rows an import's refusal names in its message.
 const REFUSAL_ROWS_NAMED: usize = 5;
 
 /// The choices about a file, as query parameters.
@@ -146,7 +149,10 @@ pub struct FilePreviewDto {
     pub rows_in_file: usize,
     /// Rows that would be imported.
     pub rows_good: usize,
-    /// Every row that would be rejected, with its row number and reason.
+    /// Rows that would be rejected.
+    pub rejected_count: usize,
+    /// The first 1,000 of them, with their row numbers and reasons (an import job's
+    /// `GET /api/import-jobs/{id}/rejected` lists every one).
     pub rejected: Vec<RejectedRowDto>,
     /// The first rows as they will be read.
     pub first_rows: Vec<PreviewRowDto>,
@@ -156,7 +162,7 @@ pub struct FilePreviewDto {
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file/preview", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .xls, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
     responses(
         (status = 200, description = "What the import would do", body = FilePreviewDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
@@ -185,7 +191,7 @@ pub async fn preview(
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .xls, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
     responses(
         (status = 202, description = "Started; `Location` names the job to follow", body = ImportJobDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
@@ -398,9 +404,11 @@ fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) ->
         columns_param: cube_sheets::mapping::columns_spec(&prepared.columns),
         rows_in_file: prepared.rows_in_file,
         rows_good: plan.rows_to_write(),
+        rejected_count: plan.rejected().len(),
         rejected: plan
             .rejected()
             .iter()
+            .take(PREVIEW_REJECTED)
             .map(|r| RejectedRowDto {
                 row: r.row,
                 reason: r.reason.clone(),
