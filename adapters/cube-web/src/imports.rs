@@ -439,12 +439,17 @@ pub async fn job(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = WebError::path_id(&raw, &viewer, ImportJobId::from_uuid)?;
-    let job = state
+    let job = visible_job(&state, &viewer, &raw)?;
+    Ok(html(StatusCode::OK, &job_view(&viewer, job)))
+}
+
+/// The job a path names, if the viewer may see it (its starter or an admin).
+fn visible_job(state: &WebState, viewer: &Viewer, raw: &str) -> Result<ImportJob, WebError> {
+    let id = WebError::path_id(raw, viewer, ImportJobId::from_uuid)?;
+    state
         .import_jobs
         .job(&viewer.user, id)
-        .map_err(|e| WebError::app(e, &viewer))?;
-    Ok(html(StatusCode::OK, &job_view(&viewer, job)))
+        .map_err(|e| WebError::app(e, viewer))
 }
 
 /// `/app/import-jobs/{id}/rejected.csv`: the rows the job did not take, as a file.
@@ -453,11 +458,7 @@ pub async fn rejected_rows(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = WebError::path_id(&raw, &viewer, ImportJobId::from_uuid)?;
-    let job = state
-        .import_jobs
-        .job(&viewer.user, id)
-        .map_err(|e| WebError::app(e, &viewer))?;
+    let job = visible_job(&state, &viewer, &raw)?;
     let lang = viewer.lang;
     let body = cube_sheets::write::rejected_rows_csv(
         &job.rejected_rows,

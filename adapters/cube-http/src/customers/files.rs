@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use cube_app::AppError;
 use cube_app::customers::{ImportPlan, RejectedRow};
 use cube_domain::data_owner::DataOwner;
@@ -225,19 +225,7 @@ pub async fn import(
     let (job, run) = state
         .import_jobs
         .start_planned(&state.cube, &actor.user, plan)?;
-    tokio::spawn(async move {
-        let id = run.id();
-        if let cube_app::import_jobs::ImportJobState::Failed(error) = run.run().await {
-            tracing::warn!(job = %id, %error, "a file import job stopped");
-        }
-    });
-    let location = format!("/api/import-jobs/{}", job.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(ImportJobDto::from(job)),
-    )
-        .into_response())
+    Ok(super::import::started(job, run))
 }
 
 /// The file as sent: the body itself, not a form around it, within the limit.

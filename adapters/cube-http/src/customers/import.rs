@@ -413,6 +413,12 @@ pub async fn start_job(
         .import_jobs
         .start(&state.cube, &actor.user, command)
         .await?;
+    Ok(started(job, run))
+}
+
+/// Runs a started job in the background and answers `202 Accepted` with the job and its
+/// `Location` (the JSON import's jobs and the file import's).
+pub(crate) fn started(job: ImportJob, run: cube_app::import_jobs::ImportJobRun) -> Response {
     // Not under the request's time limit: the job outlives the request.
     tokio::spawn(async move {
         let id = run.id();
@@ -421,12 +427,12 @@ pub async fn start_job(
         }
     });
     let location = format!("/api/import-jobs/{}", job.id);
-    Ok((
+    (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
         Json(ImportJobDto::from(job)),
     )
-        .into_response())
+        .into_response()
 }
 
 /// An import job: its progress, and once it ends, its report or why it stopped. Seen by
