@@ -349,19 +349,10 @@ pub async fn preview(
             .iter()
             .take(FIRST_ROWS)
             .map(|(row, input)| {
-                let phones: Vec<String> = input
-                    .phones
-                    .iter()
-                    .map(|p| {
-                        owner
-                            .parse_phone(p)
-                            .map_or_else(|_| p.clone(), |n| n.as_str().to_owned())
-                    })
-                    .collect();
                 vec![
                     row.to_string(),
                     input.name.clone(),
-                    phones.join(", "),
+                    input.phones.join(", "),
                     input.email.clone().unwrap_or_default(),
                     input.address.clone().unwrap_or_default(),
                 ]

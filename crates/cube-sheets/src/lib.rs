@@ -1,8 +1,8 @@
 //! # cube-sheets
 //!
-//! Customer files in (and the CSV an office opens): what a Norwegian office has — an `.xlsx` from the client, an `.ods`
-//! from LibreOffice, or a `;`-separated Windows-1252 CSV that Excel wrote —
-//! read into rows, mapped column by column onto contact and CRM fields, and handed to the
+//! Customer files in (and the CSV an office opens): what a Norwegian office has — an
+//! `.xlsx` from the client, an `.ods` from LibreOffice, or a `;`-separated Windows-1252 CSV
+//! that Excel wrote — read into rows, mapped column by column onto contact and CRM fields, and handed to the
 //! import use case ([`cube_app::Cube::plan_import`]) with each row's number as the user sees
 //! it in the sheet.
 //!
@@ -99,7 +99,8 @@ pub struct PreparedFile {
     pub rows: MappedRows,
     /// Rows below the header: inputs and refused ones.
     pub rows_in_file: usize,
-    /// The first [`FIRST_ROWS`] inputs with their row numbers, for a preview.
+    /// The first [`FIRST_ROWS`] inputs with their row numbers, for a preview: values cut to
+    /// [`SHOWN_CHARS`], phone numbers as they will be stored (E.164) where they parse.
     pub first_rows: Vec<(usize, cube_app::customers::CustomerInput)>,
 }
 
@@ -196,7 +197,7 @@ pub fn prepare(
         .numbers
         .iter()
         .copied()
-        .zip(rows.inputs.iter().map(shown_input))
+        .zip(rows.inputs.iter().map(|input| shown_input(input, owner)))
         .take(FIRST_ROWS)
         .collect();
     Ok(PreparedFile {
@@ -273,11 +274,20 @@ pub fn shown(text: &str) -> String {
     }
 }
 
-fn shown_input(input: &cube_app::customers::CustomerInput) -> cube_app::customers::CustomerInput {
+fn shown_input(
+    input: &cube_app::customers::CustomerInput,
+    owner: &DataOwner,
+) -> cube_app::customers::CustomerInput {
     let opt = |v: &Option<String>| v.as_deref().map(shown);
+    // As stored where a number parses; as in the file where not (its row says why).
+    let phone = |raw: &String| {
+        owner
+            .parse_phone(raw)
+            .map_or_else(|_| shown(raw), |p| p.as_str().to_owned())
+    };
     cube_app::customers::CustomerInput {
         name: shown(&input.name),
-        phones: input.phones.iter().map(|p| shown(p)).collect(),
+        phones: input.phones.iter().map(phone).collect(),
         email: opt(&input.email),
         address: opt(&input.address),
         registry_number: opt(&input.registry_number),

@@ -61,8 +61,6 @@ impl Default for Limits {
 pub enum Format {
     /// Office Open XML workbook (Excel 2007 and later).
     Xlsx,
-    /// Excel 97–2003 workbook.
-    Xls,
     /// OpenDocument spreadsheet (LibreOffice).
     Ods,
     /// Delimited text.
@@ -459,7 +457,7 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
                     limits.max_cells.saturating_mul(4)
                 )));
             }
-            let value = data_ref_cell(found.get_value());
+            let value = cell(Data::from(found.get_value().clone()));
             if value.is_blank() {
                 continue;
             }
@@ -630,22 +628,6 @@ fn check_ods(
     }
 }
 
-/// A calamine value met by the cell reader, as our cell.
-fn data_ref_cell(data: &calamine::DataRef<'_>) -> Cell {
-    use calamine::DataRef;
-    match data {
-        DataRef::Empty => Cell::Empty,
-        DataRef::String(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
-        DataRef::DateTimeIso(s) => iso_cell(s),
-        DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
-        DataRef::Int(i) => Cell::Number(*i as f64),
-        DataRef::Float(f) => Cell::Number(*f),
-        DataRef::Bool(b) => Cell::Bool(*b),
-        DataRef::Error(e) => Cell::Error(e.to_string()),
-        DataRef::DateTime(at) => date_time_cell(at),
-    }
-}
-
 /// An Excel date-time value: a date (and time) cell, or the number it is when its format
 /// is a duration.
 fn date_time_cell(at: &calamine::ExcelDateTime) -> Cell {
@@ -685,7 +667,7 @@ where
         let mut rows = Vec::new();
         for (index, cells) in range.rows().enumerate() {
             let mut row: Vec<Cell> = vec![Cell::Empty; first_column as usize];
-            row.extend(cells.iter().map(cell));
+            row.extend(cells.iter().cloned().map(cell));
             while row.last().is_some_and(Cell::is_blank) {
                 row.pop();
             }
@@ -717,17 +699,16 @@ where
 }
 
 /// A calamine value as our cell.
-fn cell(data: &Data) -> Cell {
+fn cell(data: Data) -> Cell {
     match data {
         Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Float(f) => Cell::Number(*f),
-        Data::Bool(b) => Cell::Bool(*b),
+        Data::String(s) | Data::DurationIso(s) => Cell::Text(s),
+        Data::Int(i) => Cell::Number(i as f64),
+        Data::Float(f) => Cell::Number(f),
+        Data::Bool(b) => Cell::Bool(b),
         Data::Error(e) => Cell::Error(e.to_string()),
-        Data::DateTime(at) => date_time_cell(at),
-        Data::DateTimeIso(text) => iso_cell(text),
-        Data::DurationIso(text) => Cell::Text(text.clone()),
+        Data::DateTime(at) => date_time_cell(&at),
+        Data::DateTimeIso(text) => iso_cell(&text),
     }
 }
 

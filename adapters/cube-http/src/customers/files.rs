@@ -182,8 +182,8 @@ pub async fn preview(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<FilePreviewDto>> {
     let body = file_body(&headers, body)?;
-    let (prepared, plan, owner) = read_and_plan(&state, &actor, id, &query, body).await?;
-    Ok(Json(preview_dto(&prepared, &plan, &owner)))
+    let (prepared, plan) = read_and_plan(&state, &actor, id, &query, body).await?;
+    Ok(Json(preview_dto(&prepared, &plan)))
 }
 
 /// Imports a customer file as a job: all rows or, if any would be rejected, none (unless
@@ -212,7 +212,7 @@ pub async fn import(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = file_body(&headers, body)?;
-    let (prepared, plan, _) = read_and_plan(&state, &actor, id, &query, body).await?;
+    let (prepared, plan) = read_and_plan(&state, &actor, id, &query, body).await?;
     if !query.keep_good_rows && !plan.rejected().is_empty() {
         return Err(refusal(prepared.rows_in_file, &plan));
     }
@@ -260,7 +260,7 @@ async fn read_and_plan(
     id: DataOwnerId,
     query: &FileImportQuery,
     body: Bytes,
-) -> ApiResult<(PreparedFile, ImportPlan, DataOwner)> {
+) -> ApiResult<(PreparedFile, ImportPlan)> {
     // As the JSON import: an assignment the caller cannot see is not found (404) before a
     // role that may see but not manage it is refused (403).
     let assignment_id = AssignmentId::from_uuid(query.assignment);
@@ -276,7 +276,7 @@ async fn read_and_plan(
         file_name.to_owned(),
         body,
         choices,
-        owner.clone(),
+        owner,
         dataset,
         Limits::default(),
     )
@@ -289,7 +289,7 @@ async fn read_and_plan(
         on_match: query.on_match.into(),
     };
     let plan = cube_sheets::plan(&state.cube, &actor.user, destination, &mut prepared).await?;
-    Ok((prepared, plan, owner))
+    Ok((prepared, plan))
 }
 
 fn choices(query: &FileImportQuery) -> ApiResult<FileChoices> {
@@ -348,18 +348,10 @@ fn refusal(rows: usize, plan: &ImportPlan) -> ApiError {
     )
 }
 
-fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) -> FilePreviewDto {
-    // As they will be stored (E.164) where they parse; as in the file where they do not (the
-    // rejected rows say why).
-    let phone = |raw: &String| {
-        owner
-            .parse_phone(raw)
-            .map_or_else(|_| raw.clone(), |p| p.as_str().to_owned())
-    };
+fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan) -> FilePreviewDto {
     FilePreviewDto {
         format: match prepared.format {
             Format::Xlsx => "xlsx",
-            Format::Xls => "xls",
             Format::Ods => "ods",
             Format::Csv => "csv",
         }
@@ -408,7 +400,7 @@ fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan, owner: &DataOwner) ->
             .map(|(row, input)| PreviewRowDto {
                 row: *row,
                 name: input.name.clone(),
-                phones: input.phones.iter().map(phone).collect(),
+                phones: input.phones.clone(),
                 email: input.email.clone(),
                 address: input.address.clone(),
                 registry_number: input.registry_number.clone(),
