@@ -132,6 +132,20 @@ pub struct QueueDto {
     pub concluded: u64,
     /// Excluded (never called).
     pub excluded: u64,
+    /// Otherwise the caller's, but on the data owner's do-not-call list.
+    pub do_not_call: u64,
+    /// Otherwise the caller's: consumers reserved in the reservation register without an
+    /// exemption.
+    pub reserved: u64,
+    /// Otherwise the caller's: consumers no consumer may be called now (`consumers` says
+    /// why); `first`: when the call window opens.
+    pub consumers_closed: WaitingDto,
+    /// Otherwise the caller's: consumers not checked against the reservation register this
+    /// month (imported or given a new number after the last wash).
+    pub not_checked: u64,
+    /// Why no consumer (B2C customer) may be called now, if so: outside the call windows,
+    /// or the data owner's consumers not washed against the register this month.
+    pub consumers: Option<BarredDto>,
     /// The earliest instant a customer not ready now becomes the caller's (RFC 3339).
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -167,6 +181,11 @@ pub async fn queue(
         others_follow_ups: c.others_follow_ups,
         concluded: c.concluded,
         excluded: c.excluded,
+        do_not_call: c.do_not_call,
+        reserved: c.reserved,
+        consumers_closed: c.consumers_closed.into(),
+        not_checked: c.not_checked,
+        consumers: why.consumers.map(Into::into),
         next_at: c.next_at(),
         hard_stop: why.hard_stop.map(Into::into),
     }))
@@ -212,6 +231,71 @@ pub enum QueueReasonDto {
     },
     /// Excluded: never handed out.
     Excluded,
+    /// The assignment's rules would hand it out, but the contact policy forbids calling
+    /// the customer now.
+    Barred {
+        /// Why.
+        policy: BarredDto,
+    },
+}
+
+/// Why the contact policy forbids calling a customer now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BarredDto {
+    /// On the data owner's do-not-call list.
+    DoNotCall,
+    /// A consumer reserved in the reservation register (Reservasjonsregisteret), without an
+    /// exemption.
+    Reserved,
+    /// A consumer, outside the call windows (weekdays 09:00–21:00 in the organisation's time
+    /// zone, not on public holidays).
+    CallWindow {
+        /// `holiday`, `weekday` (no calling on this weekday) or `outside_hours`.
+        closed: String,
+        /// The holiday's name in English, when `closed` is `holiday`.
+        holiday: Option<String>,
+        /// When calling consumers opens again (RFC 3339); none within a year when absent.
+        #[serde(with = "time::serde::rfc3339::option")]
+        #[schema(value_type = Option<String>, format = DateTime)]
+        opens: Option<time::OffsetDateTime>,
+    },
+    /// A consumer of a data owner whose consumers were not washed against the register this
+    /// month.
+    RegisterStale {
+        /// The day of the last wash, if there was one (`YYYY-MM-DD`).
+        #[schema(value_type = Option<String>, format = Date)]
+        last_wash: Option<time::Date>,
+    },
+    /// A consumer not checked against the register this month (imported, or given a new
+    /// number, after the last wash).
+    NotChecked,
+}
+
+impl From<cube_domain::contact_policy::standing::Barred> for BarredDto {
+    fn from(barred: cube_domain::contact_policy::standing::Barred) -> Self {
+        use cube_domain::contact_policy::Closed;
+        use cube_domain::contact_policy::standing::Barred;
+        match barred {
+            Barred::DoNotCall => BarredDto::DoNotCall,
+            Barred::Reserved => BarredDto::Reserved,
+            Barred::CallWindow { closed, opens } => BarredDto::CallWindow {
+                closed: match closed {
+                    Closed::Holiday(_) => "holiday",
+                    Closed::Weekday(_) => "weekday",
+                    Closed::OutsideHours => "outside_hours",
+                }
+                .to_owned(),
+                holiday: match closed {
+                    Closed::Holiday(holiday) => Some(holiday.name_en.to_owned()),
+                    _ => None,
+                },
+                opens,
+            },
+            Barred::RegisterStale { last_wash } => BarredDto::RegisterStale { last_wash },
+            Barred::NotChecked => BarredDto::NotChecked,
+        }
+    }
 }
 
 impl From<cube_domain::queue::census::Reason> for QueueReasonDto {
@@ -236,6 +320,9 @@ impl From<cube_domain::queue::census::Reason> for QueueReasonDto {
                 category: category.into(),
             },
             Reason::Excluded => QueueReasonDto::Excluded,
+            Reason::Barred(barred) => QueueReasonDto::Barred {
+                policy: barred.into(),
+            },
         }
     }
 }
@@ -265,7 +352,7 @@ pub async fn queue_reason(
     responses(
         (status = 200, description = "The customer, reserved for the caller", body = WorkItemDto),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another seller holds the customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another seller holds the customer, or the contact policy forbids calling them now (the do-not-call list, the reservation register, a consumer outside the call windows)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Another seller's personal follow-up", body = Problem, content_type = "application/problem+json"),
     ),
 )]

@@ -262,6 +262,15 @@ const TABLE: &[Row] = &[
     row("customers", "PUT /api/customers/{id}",                     "",                          SETUP),
     row("customers", "GET /api/customers/{id}/history",             "",                          SETUP),
     row("customers", "POST /api/customers/{id}/external-state",     "",                          SETUP),
+    // The contact policy: set-up of the data owner (a wash without a file gets through to a
+    // 422 "no numbers").
+    row("customers", "PUT /api/customers/{id}/do-not-call",         "",                          SETUP),
+    row("customers", "DELETE /api/customers/{id}/do-not-call",      "",                          SETUP),
+    row("customers", "PUT /api/customers/{id}/register-exemption",  "",                          SETUP),
+    row("customers", "DELETE /api/customers/{id}/register-exemption", "",                        SETUP),
+    row("owners",    "GET /api/data-owners/{id}/contact-policy",    "",                          SETUP),
+    row("owners",    "PUT /api/data-owners/{id}/contact-policy",    "",                          SETUP),
+    row("owners",    "POST /api/data-owners/{id}/reservation-register/wash", "",                 SETUP),
     // The import names an assignment in its body and enrolls into it: set-up of that assignment.
     row("customers", "POST /api/data-owners/{id}/customers/import", "",                          MANAGE),
     row("customers", "POST /api/data-owners/{id}/customers/import-jobs", "",                     MANAGE),
@@ -604,6 +613,16 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             "phones": ["+4790000000"],
         })),
         ("POST /api/customers/{id}/external-state", _) => Some(json!({ "state": "Excluded" })),
+        ("PUT /api/customers/{id}/do-not-call", _) => Some(json!({ "reason": "matrix" })),
+        ("PUT /api/customers/{id}/register-exemption", _) => Some(json!({
+            "kind": "asked_to_be_called",
+            "at": "2025-03-01T10:00:00Z",
+            "source": "matrix",
+        })),
+        ("PUT /api/data-owners/{id}/contact-policy", _) => Some(json!({
+            "consumer_call_windows": true,
+            "reservation_register": false,
+        })),
         (
             "POST /api/data-owners/{id}/customers/import"
             | "POST /api/data-owners/{id}/customers/import-jobs",

@@ -1507,6 +1507,7 @@ impl Shared {
             seller,
             now: now_us(),
             setup: setup.clone(),
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
         }
     }
 
@@ -1577,7 +1578,10 @@ impl Shared {
             .bind(seller.as_uuid())
             .bind(now)
             .bind(now + lease)
-            .bind(rested_since(now, self.assignment.setup()));
+            .bind(rested_since(now, self.assignment.setup()))
+            // The contact gate (`$6`, `$7`): consumers may be called, no register in use.
+            .bind(true)
+            .bind(None::<time::Date>);
         for param in &self.reserve_params {
             query = match param {
                 ReserveParam::Segments(ids) => query.bind(ids.clone()),

@@ -45,6 +45,7 @@ use crate::error::corrupt;
 use crate::repos::enrollment_from_row;
 use crate::unit::PgUnitOfWork;
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
+use cube_domain::contact_policy::standing::ContactGate;
 use cube_domain::ports::{Handout, NextCustomerRequest, StoreError};
 use cube_domain::queue::Tier;
 use sqlx::AssertSqlSafe;
@@ -52,13 +53,41 @@ use std::fmt::Write;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not
+/// on the do-not-call list, not reserved, and — a consumer — may be called now (`$6`) and
+/// was checked against the register on or after `$7` (NULL: the register is not used); a
+/// customer not found is let through, as `ContactFacts::FREE`.
+///
+/// A scalar subquery, not `NOT EXISTS`: the planner turns `NOT EXISTS` into an anti-join and,
+/// on a small table, hashes every customer of every data owner before the first candidate
+/// is read (found by `next_customer_does_not_walk_past_resting_customers`). A scalar
+/// subquery stays a probe of the customer's primary key per candidate row the index scan
+/// reaches, and the scan stops at the first row let through.
+macro_rules! allowed {
+    () => {
+        "COALESCE((SELECT NOT (c.contact_block IS NOT NULL
+                OR (c.dataset = 'B2c' AND (NOT $6::boolean
+                    OR ($7::date IS NOT NULL
+                        AND (c.register_checked IS NULL OR c.register_checked < $7::date)))))
+            FROM customers c WHERE c.id = e.customer_id), true)"
+    };
+}
+
+/// [`allowed!`] as a constant, for the plans written with `format!`.
+const ALLOWED: &str = allowed!();
+
 /// The held and follow-up branches. `$1` assignment, `$2` seller, `$3` now, `$4` the
-/// lease's end, `$5` now less the retry delay; later parameters belong to the pool's plan.
-const FOLLOW_UPS: &str = "
+/// lease's end, `$5` now less the retry delay, `$6` and `$7` the contact gate
+/// ([`allowed!`]); later parameters belong to the pool's plan.
+const FOLLOW_UPS: &str = concat!(
+    "
 WITH held AS (
     SELECT e.id, -1 AS tier FROM enrollments e
     WHERE e.assignment_id = $1 AND e.reserved_by = $2 AND e.reserved_until > $3
       AND e.category <> 'excluded'
+      AND ",
+    allowed!(),
+    "
     ORDER BY e.reserved_until, e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -69,6 +98,9 @@ WITH held AS (
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
       AND e.category <> 'excluded'
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+      AND ",
+    allowed!(),
+    "
     ORDER BY e.follow_up_due, e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -79,10 +111,14 @@ WITH held AS (
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3
       AND e.category <> 'excluded'
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+      AND ",
+    allowed!(),
+    "
     ORDER BY e.follow_up_due, e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
-), ";
+), "
+);
 
 /// Nothing was found in the follow-up branches.
 const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM held) AND NOT EXISTS (SELECT FROM personal) \
@@ -95,16 +131,24 @@ const READY: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.fol
 
 /// A fresh row `e` of the ready pool (no NoAnswer since its last outcome), spelled so the
 /// ready indexes apply (migration 0020).
-const FRESH: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+const FRESH: &str = concat!(
+    "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
       AND e.no_answer_at IS NULL
-      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+      AND ",
+    allowed!()
+);
 
 /// A row `e` of the ready pool whose rest after a NoAnswer has ended, spelled so the resting
 /// indexes apply. Only read when [`ANY_RESTED`] holds: walking the resting customers in
 /// import order while none has rested long enough would read every one of them.
-const RESTED: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+const RESTED: &str = concat!(
+    "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
       AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= $5
-      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+      AND ",
+    allowed!()
+);
 
 /// Whether any customer of the assignment has rested long enough: one probe of
 /// `enrollments_resting_since` (an uncorrelated `EXISTS`, evaluated once).
@@ -131,7 +175,7 @@ RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segmen
 /// How many of the best ready rows the general plan looks at before sorting the whole pool.
 const PRESELECT: u32 = 64;
 
-/// What the pool's rules need bound, in parameter order after `$5`.
+/// What the pool's rules need bound, in parameter order after `$7`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Param {
     /// The setup's segment ids in rank order, as `uuid[]`.
@@ -212,7 +256,7 @@ impl Plan {
 }
 
 /// The `ORDER BY` terms of the rules (each followed by ", "), the `LEFT JOIN` of customers
-/// if a rule reads CRM fields, and the parameters the terms bind from `$6` on.
+/// if a rule reads CRM fields, and the parameters the terms bind from `$8` on.
 fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     let mut params = Vec::new();
     let mut order = String::new();
@@ -225,13 +269,13 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
                 // Unknown segments and none: NULL, all equal, last (`segment_rank`).
                 vec![format!(
                     "array_position(${}::uuid[], e.segment_id) NULLS LAST",
-                    params.len() + 5
+                    params.len() + 7
                 )]
             }
             PriorityRule::Field(key, direction) => {
                 params.push(Param::FieldKey(key.as_str().to_owned()));
                 join = " LEFT JOIN customers c ON c.id = e.customer_id";
-                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 5);
+                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 7);
                 field_terms(&v, *direction).into()
             }
             PriorityRule::FewestAttempts => vec!["e.attempts".into()],
@@ -247,7 +291,7 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     (order, join, params)
 }
 
-/// The whole statement for a plan, and the parameters it binds from `$6` on.
+/// The whole statement for a plan, and the parameters it binds from `$8` on.
 fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
     let (ready, params) = match plan {
         // The first fresh customer and the first rested one, each from its own index, and
@@ -285,7 +329,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
                 "in_segment AS (
     SELECT CASE WHEN r.id IS NULL OR (f.id IS NOT NULL AND (f.sequence, f.id) < (r.sequence, r.id))
                 THEN f.id ELSE r.id END AS id
-    FROM unnest($6::uuid[]) WITH ORDINALITY AS s (id, rank)
+    FROM unnest($8::uuid[]) WITH ORDINALITY AS s (id, rank)
     LEFT JOIN LATERAL (
         SELECT e.id, e.sequence FROM enrollments e
         WHERE {FRESH} AND e.segment_id = s.id
@@ -305,14 +349,14 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 ), unsegmented_fresh AS (
     SELECT e.id, e.sequence FROM enrollments e
     WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {FRESH}
-      AND (e.segment_id IS NULL OR e.segment_id <> ALL($6::uuid[]))
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($8::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 ), unsegmented_rested AS (
     SELECT e.id, e.sequence FROM enrollments e
     WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {ANY_RESTED} AND {RESTED}
-      AND (e.segment_id IS NULL OR e.segment_id <> ALL($6::uuid[]))
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($8::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -342,7 +386,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
     LIMIT {PRESELECT}
 ), ready AS (
     SELECT e.id, 2 AS tier FROM preselected p JOIN enrollments e ON e.id = p.id{join}
-    WHERE {READY}
+    WHERE {READY} AND {ALLOWED}
     ORDER BY {order}e.sequence, e.id
     LIMIT 1
     FOR UPDATE OF e SKIP LOCKED
@@ -355,7 +399,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
             let ready = format!(
                 "ready AS (
     SELECT e.id, 2 AS tier FROM enrollments e{join}
-    WHERE {NO_FOLLOW_UP} AND {READY}
+    WHERE {NO_FOLLOW_UP} AND {READY} AND {ALLOWED}
     ORDER BY {order}e.sequence, e.id
     LIMIT 1
     FOR UPDATE OF e SKIP LOCKED
@@ -368,8 +412,10 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 }
 
 /// The statement `reserve_next` runs first for `setup` (the plan its priority rules pick),
-/// and the values it binds from `$6` on. It binds `$1` the assignment, `$2` the seller, `$3`
-/// now, `$4` the lease's end and `$5` now less the retry delay ([`rested_since`]), and
+/// and the values it binds from `$8` on. It binds `$1` the assignment, `$2` the seller, `$3`
+/// now, `$4` the lease's end, `$5` now less the retry delay ([`rested_since`]), `$6`
+/// whether consumers may be called now and `$7` the first day a register check counts from
+/// ([`gate_params`]), and
 /// returns the reserved enrollment's columns and its `tier` (-1 held, 0 personal follow-up,
 /// 1 shared follow-up, 2 pool).
 ///
@@ -390,6 +436,12 @@ pub fn rested_since(now: OffsetDateTime, setup: &AssignmentSetup) -> OffsetDateT
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The gate's `$6` (whether consumers may be called now) and `$7` (the first day a
+/// consumer's register check counts from; `None` when the register is not used).
+pub fn gate_params(gate: &ContactGate) -> (bool, Option<time::Date>) {
+    (gate.consumers.is_none(), gate.checked_since)
+}
+
 /// Runs one plan's statement in the unit.
 async fn reserve_with(
     uow: &mut PgUnitOfWork,
@@ -398,12 +450,14 @@ async fn reserve_with(
     plan: Plan,
 ) -> Result<Option<Handout>, StoreError> {
     let (sql, params) = statement(&request.setup, plan);
-    let mut query = sqlx::query(AssertSqlSafe(sql))
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(request.assignment.as_uuid())
         .bind(request.seller.as_uuid())
         .bind(request.now)
         .bind(until)
         .bind(rested_since(request.now, &request.setup));
+    let (consumers_open, checked_since) = gate_params(&request.gate);
+    let mut query = query.bind(consumers_open).bind(checked_since);
     for param in params {
         query = match param {
             Param::Segments(ids) => query.bind(ids),
@@ -496,8 +550,8 @@ mod tests {
         ]);
         for preselect in [true, false] {
             let (sql, params) = statement(&setup, Plan::Sorted { preselect });
-            assert!(sql.contains("array_position($6::uuid[], e.segment_id) NULLS LAST"));
-            assert!(sql.contains("(c.data -> 'fields' -> $7::text) IS NULL"));
+            assert!(sql.contains("array_position($8::uuid[], e.segment_id) NULLS LAST"));
+            assert!(sql.contains("(c.data -> 'fields' -> $9::text) IS NULL"));
             assert!(sql.contains("LEFT JOIN customers c"));
             assert!(sql.contains("e.last_contact NULLS FIRST, e.sequence, e.id"));
             assert!(!sql.contains("revenue"), "keys are bound, never spliced");

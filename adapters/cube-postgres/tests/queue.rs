@@ -178,6 +178,7 @@ async fn reference_pick(
         fields: customers
             .get(&e.customer())
             .map_or(&empty, Customer::fields),
+        barred: None,
     });
     select_next(setup, seller, now, candidates).map(|(c, tier)| (c.enrollment.clone(), tier))
 }
@@ -232,6 +233,7 @@ async fn reserve_next_hands_out_in_exactly_the_order_of_select_next() {
                 seller: who,
                 now,
                 setup: setup.clone(),
+                gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
             };
             let got = store.reserve_next(&request).await.expect("reserve_next");
             let expected = expected.map(|(mut e, tier)| {
@@ -367,6 +369,7 @@ async fn thirty_two_sellers_on_two_pools_get_each_enrollment_once_follow_ups_fir
                 seller: seller(n),
                 now: T0,
                 setup: setup.clone(),
+                gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
             };
             sellers.push(tokio::spawn(async move {
                 let mut got = Vec::new();
@@ -485,6 +488,10 @@ async fn next_customer_does_not_walk_past_resting_customers() {
                     .bind(now)
                     .bind(now + Duration::minutes(15))
                     .bind(cube_postgres::rested_since(now, &setup));
+            let (open, since) = cube_postgres::gate_params(
+                &cube_domain::contact_policy::standing::ContactGate::OPEN,
+            );
+            query = query.bind(open).bind(since);
             for param in params {
                 query = match param {
                     cube_postgres::ReserveParam::Segments(ids) => query.bind(ids),

@@ -264,6 +264,7 @@ async fn an_update_after_someone_else_changed_the_enrollment_is_a_conflict() {
         seller,
         now: T0,
         setup: AssignmentSetup::default(),
+        gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
     };
     let handout = store
         .reserve_next(&request)

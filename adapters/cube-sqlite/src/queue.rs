@@ -43,6 +43,7 @@ use crate::codec::{id_list, id_text, time_ns};
 use crate::error::store_error;
 use crate::repos::enrollments::{enrollment_columns, enrollment_from_row};
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
+use cube_domain::contact_policy::standing::ContactGate;
 use cube_domain::ports::{Handout, NextCustomerRequest, StoreError};
 use cube_domain::queue::Tier;
 use sqlx::sqlite::SqliteArguments;
@@ -51,12 +52,30 @@ use std::fmt::Write as _;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
+/// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not on
+/// the do-not-call list, not reserved, and — a consumer — may be called now (`?6` is 1) and
+/// was checked against the register on or after `?7` (a `YYYY-MM-DD` text; NULL: the
+/// register is not used). One probe of the customer's primary key per candidate row.
+macro_rules! allowed {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = e.customer_id \
+           AND (c.contact_block IS NOT NULL \
+                OR (c.dataset = 'B2c' AND (?6 = 0 \
+                    OR (?7 IS NOT NULL \
+                        AND (c.register_checked IS NULL OR c.register_checked < ?7))))))"
+    };
+}
+
 /// The asker's own live reservation (renewed by [`RESERVE`]): `?1` the seller, `?3` the
-/// assignment, `?4` now; gives the id and the tier `'held'`.
-pub const HELD: &str = "SELECT e.id, 'held' AS tier FROM enrollments AS e \
+/// assignment, `?4` now, `?6`–`?7` the gate ([`allowed!`]); gives the id and the tier
+/// `'held'`.
+pub const HELD: &str = concat!(
+    "SELECT e.id, 'held' AS tier FROM enrollments AS e \
     WHERE e.assignment_id = ?3 AND e.reserved_by = ?1 AND e.reserved_until > ?4 \
-      AND e.category <> 'Excluded' \
-    ORDER BY e.reserved_until, e.sequence, e.id LIMIT 1";
+      AND e.category <> 'Excluded' AND ",
+    allowed!(),
+    " ORDER BY e.reserved_until, e.sequence, e.id LIMIT 1"
+);
 
 /// The end of the lease a reservation gets now.
 fn lease_end(request: &NextCustomerRequest) -> Result<time::OffsetDateTime, StoreError> {
@@ -82,26 +101,37 @@ fn head_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
 
 /// The asker's own due personal follow-up: the id and `'personal'`, with parameters as
 /// [`HELD`].
-pub const PERSONAL: &str = "SELECT e.id, 'personal' AS tier FROM enrollments AS e INDEXED BY enrollments_personal_due \
+pub const PERSONAL: &str = concat!(
+    "SELECT e.id, 'personal' AS tier FROM enrollments AS e INDEXED BY enrollments_personal_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner = ?1 \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
-    ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
+      AND ",
+    allowed!(),
+    " ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1"
+);
 
 /// The first due shared follow-up: the id and `'shared'`, with parameters as [`HELD`].
-pub const SHARED: &str = "SELECT e.id, 'shared' AS tier FROM enrollments AS e INDEXED BY enrollments_shared_due \
+pub const SHARED: &str = concat!(
+    "SELECT e.id, 'shared' AS tier FROM enrollments AS e INDEXED BY enrollments_shared_due \
     WHERE e.assignment_id = ?3 AND e.follow_up_owner IS NULL \
       AND e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?4 \
       AND e.category <> 'Excluded' AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
-    ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1";
+      AND ",
+    allowed!(),
+    " ORDER BY e.follow_up_due, e.sequence, e.id LIMIT 1"
+);
 
 /// A ready row `e` of the pool, spelled so the partial ready indexes apply. Parameters as
 /// `HELD`, and `?5` now less the retry delay. A macro so the statements below are constants.
 macro_rules! ready {
     () => {
-        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
-         AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
-         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)"
+        concat!(
+            "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+             AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
+             AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) AND ",
+            allowed!()
+        )
     };
 }
 
@@ -109,9 +139,12 @@ macro_rules! ready {
 /// indexes apply (migration 0021). Parameters as [`HELD`].
 macro_rules! fresh {
     () => {
-        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
-         AND e.no_answer_at IS NULL \
-         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4)"
+        concat!(
+            "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+             AND e.no_answer_at IS NULL \
+             AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) AND ",
+            allowed!()
+        )
     };
 }
 
@@ -121,13 +154,16 @@ macro_rules! fresh {
 /// resting customers while all of them still rest.
 macro_rules! rested {
     () => {
-        "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
-         AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= ?5 \
-         AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
-         AND EXISTS (SELECT 1 FROM enrollments AS r \
-           WHERE r.assignment_id = ?3 AND r.category = 'Available' \
-             AND r.follow_up_due IS NULL AND r.no_answer_at IS NOT NULL \
-             AND r.no_answer_at <= ?5)"
+        concat!(
+            "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
+             AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= ?5 \
+             AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) \
+             AND EXISTS (SELECT 1 FROM enrollments AS r \
+               WHERE r.assignment_id = ?3 AND r.category = 'Available' \
+                 AND r.follow_up_due IS NULL AND r.no_answer_at IS NOT NULL \
+                 AND r.no_answer_at <= ?5) AND ",
+            allowed!()
+        )
     };
 }
 
@@ -150,7 +186,7 @@ macro_rules! better_of {
 }
 
 /// The first ready row in import order: the id and `'pool'`, with parameters as [`HELD`]
-/// and `?5` now less the retry delay.
+/// and `?5` now less the retry delay (`?6`–`?7` the gate, as everywhere).
 pub const POOL_BY_SEQUENCE: &str = better_of!(
     concat!(
         "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
@@ -249,7 +285,18 @@ fn plan(setup: &AssignmentSetup) -> Plan {
     segments.map_or(Plan::Sequence, Plan::Segments)
 }
 
-/// The pool arguments: `HELD`'s four, then `?5` now less the retry delay.
+/// The gate's `?6` (1 when consumers may be called now, else 0) and `?7` (the first day a
+/// consumer's register check counts from, `YYYY-MM-DD`; `None` when the register is not
+/// used). Public for the storage benchmark's raw side.
+pub fn gate_args(gate: &ContactGate) -> (i64, Option<String>) {
+    (
+        i64::from(gate.consumers.is_none()),
+        gate.checked_since.map(|day| day.to_string()),
+    )
+}
+
+/// The pool arguments: `HELD`'s four, `?5` now less the retry delay, then the gate's `?6`
+/// and `?7` ([`gate_args`]).
 fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
     let mut args = head_args(request)?;
     // A NoAnswer at or before this time has rested long enough; before any storable time,
@@ -260,6 +307,9 @@ fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
         .and_then(|at| time_ns(at).ok())
         .unwrap_or(i64::MIN);
     bind(&mut args, Value::Int(rested))?;
+    let (consumers_open, checked_since) = gate_args(&request.gate);
+    bind(&mut args, Value::Int(consumers_open))?;
+    bind(&mut args, Value::Null(checked_since))?;
     Ok(args)
 }
 
@@ -271,7 +321,7 @@ fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments
         ready!(),
         " ORDER BY "
     ));
-    let mut next = 6;
+    let mut next = 8;
     for (expr, direction) in rule_terms(&request.setup) {
         let mut text = expr.sql.to_owned();
         for value in expr.params {
@@ -303,13 +353,13 @@ fn first_of(branches: &[&str]) -> String {
 }
 
 /// The statement "next customer" chooses with under the import-order plan (the tiers, then
-/// [`POOL_BY_SEQUENCE`]): `?1`–`?5` as [`POOL_BY_SEQUENCE`]; gives the id and the tier
+/// [`POOL_BY_SEQUENCE`]): `?1`–`?7` as [`POOL_BY_SEQUENCE`]; gives the id and the tier
 /// (`'held'`, `'personal'`, `'shared'` or `'pool'`). The storage benchmark's raw side runs it.
 pub static CHOOSE_BY_SEQUENCE: LazyLock<String> =
     LazyLock::new(|| first_of(&[HELD, PERSONAL, SHARED, POOL_BY_SEQUENCE]));
 
 /// The statement that chooses the request's row, and its arguments: the tiers, then the
-/// pool by the setup's plan. `?#` placeholders are numbered from `?6` in order.
+/// pool by the setup's plan. `?#` placeholders are numbered from `?8` in order.
 pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
     let head = [HELD, PERSONAL, SHARED];
     match plan(&request.setup) {
@@ -317,7 +367,7 @@ pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments)
         Plan::Segments(segments) => {
             let mut args = pool_args(request)?;
             let mut branches: Vec<String> = head.iter().map(|b| (*b).to_owned()).collect();
-            let mut next = 6;
+            let mut next = 8;
             for segment in &segments {
                 branches.push(POOL_OF_SEGMENT.replace("?#", &format!("?{next}")));
                 bind(&mut args, Value::Text(id_text(*segment)))?;
@@ -352,12 +402,15 @@ fn tier(name: &str) -> Result<Tier, StoreError> {
 enum Value {
     Text(String),
     Int(i64),
+    /// A text or NULL.
+    Null(Option<String>),
 }
 
 fn bind(args: &mut SqliteArguments, value: Value) -> Result<(), StoreError> {
     match value {
         Value::Text(text) => args.add(text),
         Value::Int(n) => args.add(n),
+        Value::Null(text) => args.add(text),
     }
     .map_err(|e| StoreError::Unavailable(format!("binding a query argument: {e}")))
 }
@@ -499,6 +552,7 @@ mod tests {
             seller: cube_domain::ids::UserId::from_uuid(uuid::Uuid::from_u128(8)),
             now: time::macros::datetime!(2026-12-05 10:00 UTC),
             setup,
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
         }
     }
 
@@ -559,6 +613,19 @@ mod tests {
             ));
             let (sql, args) = choose(&request).expect("a statement");
             let plan = query_plan(&mut conn, &sql, args).await;
+            // The contact gate probes the candidate's customer by its primary key, and
+            // nothing else; the rest of the plan is the tiers' (read without the probes).
+            let probe = "SEARCH c USING INDEX sqlite_autoindex_customers_1 (id=?)";
+            assert!(plan.contains(probe), "{what} probes the customer: {plan}");
+            let plan = plan
+                .split("; ")
+                .filter(|step| *step != probe && !step.starts_with("CORRELATED SCALAR SUBQUERY"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            assert!(
+                !plan.contains("SEARCH c") && !plan.contains("SCAN c"),
+                "{what}: {plan}"
+            );
             for index in indexes {
                 assert!(plan.contains(index), "{what} reads {index}: {plan}");
             }

@@ -525,11 +525,29 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the customer changes table");
+        // And writes the customers' contact columns (migration 0023): added by hand for the
+        // fill and dropped again before migrating (no customer of the world has a standing,
+        // so nothing is lost), as `ADD COLUMN` cannot be run twice.
+        let contact_columns = ["contact_block", "register_checked"];
+        for column in contact_columns {
+            let sql = format!("ALTER TABLE customers ADD COLUMN {column} TEXT");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&store.pool)
+                .await
+                .expect("a contact column");
+        }
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
             .await
             .expect("filled");
+        for column in contact_columns {
+            let sql = format!("ALTER TABLE customers DROP COLUMN {column}");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&store.pool)
+                .await
+                .expect("the column dropped again");
+        }
         store.migrate().await.expect("migrated");
 
         let a = world.assignment.id();

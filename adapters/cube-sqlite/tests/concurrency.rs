@@ -65,6 +65,7 @@ async fn thirty_two_sellers_on_two_pools_never_share_a_customer() {
                 seller: seller(n),
                 now: T0,
                 setup,
+                gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
             };
             let mut got = Vec::new();
             while let Some(handout) = store.reserve_next(&request).await.unwrap() {

@@ -193,6 +193,7 @@ async fn drain_and_compare(
             before.iter().map(|enrollment| Candidate {
                 enrollment,
                 fields: fields.get(&enrollment.customer()).unwrap_or(&empty),
+                barred: None,
             }),
         )
         .map(|(candidate, tier)| (candidate.enrollment.id(), tier));
@@ -201,6 +202,7 @@ async fn drain_and_compare(
             seller,
             now,
             setup: setup.clone(),
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
         };
         let got = store.reserve_next(&request).await.unwrap();
         let got_id = got.as_ref().map(|h| (h.enrollment.id(), h.tier));
@@ -284,6 +286,7 @@ async fn excluded_customers_and_other_sellers_follow_ups_are_never_handed_out() 
         seller: seller(1),
         now: T0,
         setup,
+        gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
     };
     assert_eq!(store.reserve_next(&request).await.unwrap(), None);
     let handout = store

@@ -140,6 +140,27 @@ impl Lang {
             AppError::Registration(R::CalendarClosed(calendar)) => format!(
                 "kalenderen «{calendar}» tar ikke imot nye møter; velg en annen kalender"
             ),
+            AppError::ContactBarred(barred) => {
+                use cube_domain::contact_policy::standing::Barred;
+                match barred {
+                    Barred::DoNotCall => {
+                        "kunden står på oppdragsgivers «ikke ring»-liste".to_owned()
+                    }
+                    Barred::Reserved => "kunden er reservert i Reservasjonsregisteret og har \
+                                         ikke unntak"
+                        .to_owned(),
+                    Barred::CallWindow { .. } => "privatpersoner kan ikke ringes nå: lovlig \
+                                                  ringetid er hverdager 09–21, ikke helligdager"
+                        .to_owned(),
+                    Barred::RegisterStale { .. } => "privatpersoner kan ikke ringes før \
+                                                     oppdragsgiverens kunder er vasket mot \
+                                                     Reservasjonsregisteret denne måneden"
+                        .to_owned(),
+                    Barred::NotChecked => "kunden er ikke sjekket mot Reservasjonsregisteret \
+                                           denne måneden; kjør en ny vask"
+                        .to_owned(),
+                }
+            }
             AppError::LimitReached(metric) => format!(
                 "oppdragets aktivitetsgrense for {} er nådd; ingen flere kunder deles ut",
                 self.metric(*metric).to_lowercase()
@@ -492,6 +513,11 @@ pub enum M {
     WhyOthersFollowUps,
     WhyConcluded,
     WhyExcluded,
+    WhyDoNotCall,
+    WhyReserved,
+    WhyCallWindow,
+    WhyRegisterStale,
+    WhyNotChecked,
     ChooseFile,
     FileTooLarge,
 }
@@ -903,6 +929,26 @@ impl M {
             M::WhyOthersFollowUps => ("andre selgeres oppfølginger", "other sellers' follow-ups"),
             M::WhyConcluded => ("ferdig behandlet", "concluded"),
             M::WhyExcluded => ("utelatt", "excluded"),
+            M::WhyDoNotCall => (
+                "på oppdragsgivers «ikke ring»-liste",
+                "on the data owner's do-not-call list",
+            ),
+            M::WhyReserved => (
+                "reservert i Reservasjonsregisteret",
+                "reserved in the reservation register",
+            ),
+            M::WhyCallWindow => (
+                "privatpersoner utenfor lovlig ringetid",
+                "consumers outside the legal call window",
+            ),
+            M::WhyRegisterStale => (
+                "privatpersoner: ikke vasket mot Reservasjonsregisteret denne måneden",
+                "consumers: not washed against the reservation register this month",
+            ),
+            M::WhyNotChecked => (
+                "privatpersoner lagt til etter siste vask mot Reservasjonsregisteret",
+                "consumers added after the last wash against the reservation register",
+            ),
             M::ChooseFile => (
                 "Velg fila med kundene først (fila var tom eller manglet).",
                 "Choose the file with the customers first (it was empty or missing).",

@@ -19,6 +19,7 @@ use cube_app::setup::AssignmentOverview;
 use cube_app::work::WorkItem;
 use cube_app::{AppError, ErrorKind};
 use cube_domain::assignment::setup::{FixedField, ViewField};
+use cube_domain::contact_policy::standing::Barred;
 use cube_domain::fields::{FieldDefinition, FieldType};
 use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{AssignmentId, EnrollmentId};
@@ -190,8 +191,8 @@ pub async fn next_customer(
     }
 }
 
-/// Nobody ready: why, counted (who is held by others, resting, following up later), and
-/// when the next customer is ready.
+/// Nobody ready: why, counted (who is held by others, resting, following up later, barred by
+/// the contact policy), and when the next customer is ready.
 async fn empty_queue(state: &WebState, viewer: &Viewer, id: AssignmentId) -> PageResult {
     let why = state
         .cube
@@ -220,6 +221,17 @@ async fn empty_queue(state: &WebState, viewer: &Viewer, id: AssignmentId) -> Pag
         (c.others_follow_ups, M::WhyOthersFollowUps, String::new()),
         (c.concluded, M::WhyConcluded, String::new()),
         (c.excluded, M::WhyExcluded, String::new()),
+        (c.do_not_call, M::WhyDoNotCall, String::new()),
+        (c.reserved, M::WhyReserved, String::new()),
+        (
+            c.consumers_closed.count,
+            match why.consumers {
+                Some(Barred::RegisterStale { .. }) => M::WhyRegisterStale,
+                _ => M::WhyCallWindow,
+            },
+            when(c.consumers_closed.first),
+        ),
+        (c.not_checked, M::WhyNotChecked, String::new()),
     ]
     .into_iter()
     .filter(|(count, _, _)| *count > 0)

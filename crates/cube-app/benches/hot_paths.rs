@@ -69,6 +69,7 @@ fn select_next_pure_100k(bencher: divan::Bencher) {
             .map(|enrollment: &Enrollment| Candidate {
                 enrollment,
                 fields: &no_fields,
+                barred: None,
             });
         divan::black_box(
             queue::select_next(setup, seller, T0, candidates).map(|(c, _)| c.enrollment.id()),

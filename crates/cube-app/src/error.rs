@@ -91,6 +91,9 @@ pub enum AppError {
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
     )]
     LimitReached(LimitMetric),
+    /// The contact policy forbids calling the customer now.
+    #[error("the contact policy forbids calling this customer now: {0}")]
+    ContactBarred(cube_domain::contact_policy::standing::Barred),
     /// A change to users, passwords or tokens was refused.
     #[error(transparent)]
     Account(#[from] AccountError),
@@ -304,6 +307,7 @@ impl AppError {
             )
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
+            | AppError::ContactBarred(_)
             | AppError::DuplicateCustomer(_)
             | AppError::ImportJob(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {

@@ -15,6 +15,8 @@
 //! - [`outbox`]: delivering enqueued SMS and e-mail through the gateways (a worker calls it).
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers.
+//! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
+//!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
 //!   external state changes.
 //! - [`bulk`]: selections and bulk actions.
@@ -29,6 +31,7 @@ pub mod auth;
 pub mod bulk;
 pub mod calendars;
 pub mod card;
+pub mod contact;
 pub mod copy;
 pub mod customers;
 pub mod error;
@@ -66,6 +69,7 @@ pub struct Cube {
     ids: Arc<dyn IdGenerator>,
     flows: flows::Flows,
     zones: zones::Zones,
+    standings: contact::OwnerStandings,
 }
 
 impl std::fmt::Debug for Cube {
@@ -86,6 +90,7 @@ impl Cube {
             ids,
             flows: flows::Flows::default(),
             zones: zones::Zones::default(),
+            standings: contact::OwnerStandings::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
+use cube_domain::contact_policy::standing::ContactFacts;
 use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::{Enrollment, ReservationError};
@@ -158,11 +159,20 @@ impl Cube {
         {
             return Err(AppError::LimitReached(metric));
         }
+        let gate = self
+            .contact_gate(
+                uow.as_mut(),
+                user.organisation,
+                assignment.data_owner(),
+                now,
+            )
+            .await?;
         let request = NextCustomerRequest {
             assignment: assignment_id,
             seller: user.id,
             now,
             setup: assignment.setup().clone(),
+            gate,
         };
         let Some(handout) = uow.reserve_next(&request).await? else {
             return Ok(None);
@@ -185,8 +195,10 @@ impl Cube {
     /// empty?"): the assignment's customers counted by why each is or is not the seller's
     /// to take now — ready, held by other sellers (until when), resting after a No answer
     /// (until when), follow-ups falling due later (from when), other sellers' follow-ups,
-    /// concluded, excluded — and the activity limit that stops the handing out, if one
-    /// does. For those who may work the assignment; reads only.
+    /// concluded, excluded; and those the contact policy bars now (the do-not-call list, the
+    /// reservation register, consumers outside the call windows or not washed this month) —
+    /// and the activity limit that stops the handing out, if one does. For those who may
+    /// work the assignment; reads only.
     pub async fn queue_explanation(
         &self,
         who: impl Into<Acting<'_>>,
@@ -199,23 +211,34 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
             .await?;
         let hard_stop = crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?;
+        let gate = self
+            .contact_gate(
+                uow.as_mut(),
+                user.organisation,
+                assignment.data_owner(),
+                now,
+            )
+            .await?;
         let request = NextCustomerRequest {
             assignment: assignment_id,
             seller: user.id,
             now,
             setup: assignment.setup().clone(),
+            gate,
         };
         let census = uow.queue_census(&request).await?;
         Ok(QueueExplanation {
             at: now,
             census,
             hard_stop,
+            consumers: gate.consumers,
         })
     }
 
     /// Why one customer is or is not the seller's to take next, now (`queue::census::reason`):
-    /// ready (in which tier), held by another seller until when, resting until when, a
-    /// follow-up due later, another seller's follow-up, concluded, excluded. For those who may
+    /// ready (in which tier), barred by the contact policy (why), held by another seller until
+    /// when, resting until when, a follow-up due later, another seller's follow-up, concluded,
+    /// excluded. For those who may
     /// work the customer's assignment; reads only; the answer holds no personal data.
     pub async fn queue_reason(
         &self,
@@ -228,9 +251,22 @@ impl Cube {
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
+        let gate = self
+            .contact_gate(
+                uow.as_mut(),
+                user.organisation,
+                assignment.data_owner(),
+                now,
+            )
+            .await?;
+        let facts = uow
+            .customer(enrollment.customer())
+            .await?
+            .map_or(ContactFacts::FREE, |c| c.contact_facts());
         Ok(cube_domain::queue::census::reason(
             assignment.setup(),
             &enrollment,
+            gate.barred(&facts),
             user.id,
             now,
         ))
@@ -362,7 +398,8 @@ impl Cube {
         Ok(FoundPage { found, next_offset })
     }
 
-    /// Takes a given customer (from My Work or a search) and reserves it for the seller.
+    /// Takes a given customer (from My Work or a search) and reserves it for the seller;
+    /// refused (`ContactBarred`) when the contact policy forbids calling them now.
     pub async fn take_customer(
         &self,
         who: impl Into<Acting<'_>>,
@@ -375,6 +412,21 @@ impl Cube {
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         my_work::check_take(&user, &enrollment)?;
+        let gate = self
+            .contact_gate(
+                uow.as_mut(),
+                user.organisation,
+                assignment.data_owner(),
+                now,
+            )
+            .await?;
+        let customer = uow
+            .customer(enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        if let Some(barred) = gate.barred(&customer.contact_facts()) {
+            return Err(AppError::ContactBarred(barred));
+        }
         enrollment.reserve(user.id, now, assignment.setup().lease)?;
         uow.update_enrollment(&enrollment).await?;
         // A seller works one customer of an assignment at a time, as "next customer" hands
@@ -385,10 +437,6 @@ impl Cube {
                 uow.update_enrollment(&other).await?;
             }
         }
-        let customer = uow
-            .customer(enrollment.customer())
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
         uow.commit().await?;
         let view = customer_view(&customer, &assignment.setup().customer_view);
         Ok(WorkItem {
@@ -868,4 +916,7 @@ pub struct QueueExplanation {
     pub census: cube_domain::queue::census::QueueCensus,
     /// The activity limit set as a hard stop that is reached: nobody is handed out.
     pub hard_stop: Option<cube_domain::assignment::setup::LimitMetric>,
+    /// Why no consumer (B2C customer) may be called now: outside the call windows (until
+    /// when), or the data owner's register not washed this month; `None` when they may.
+    pub consumers: Option<cube_domain::contact_policy::standing::Barred>,
 }

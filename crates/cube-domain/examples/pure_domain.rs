@@ -69,6 +69,7 @@ fn main() -> Result<(), Error> {
         let candidates = enrollments.iter().map(|enrollment| Candidate {
             enrollment,
             fields: &no_fields,
+            barred: None,
         });
         let (next, tier) = queue::select_next(assignment.setup(), seller, at, candidates)
             .ok_or("nobody is ready")?;

@@ -5,12 +5,13 @@
 //! dataset, an instant and the organisation's time zone, [`ContactPolicy::decide`] says "may
 //! be contacted" or why not and the next instant it may.
 //!
-//! Built so far: the call windows per weekday in the organisation's zone with a holiday
-//! calendar (Norway's built in: [`holidays`]), applied to consumers (B2C); companies (B2B)
-//! are not bound by them. The reservation register, the do-not-call list, attempt caps and
-//! the stores' queue applying the same rules come next (issue 18).
+//! Here: the call windows per weekday in the organisation's zone with a holiday calendar
+//! (Norway's built in: [`holidays`]), applied to consumers (B2C); companies (B2B) are not
+//! bound by them. [`standing`]: the do-not-call list, the reservation register and its
+//! exemptions kept on the customer, and the gate "next customer" applies per request.
 
 pub mod holidays;
+pub mod standing;
 
 use crate::data_owner::Dataset;
 use crate::meeting::{CalendarError, ClockTime, OpeningPeriod, check_opening_hours};
@@ -33,7 +34,8 @@ pub struct CallWindows {
 }
 
 /// Why calling is closed at an instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Closed {
     /// A public holiday (or a day of the calendar's own).
     Holiday(Holiday),
@@ -41,6 +43,16 @@ pub enum Closed {
     Weekday(Weekday),
     /// Before the day's first window, between windows, or after the last.
     OutsideHours,
+}
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Closed::Holiday(holiday) => write!(f, "a public holiday: {}", holiday.name_en),
+            Closed::Weekday(day) => write!(f, "no calling on {day}s"),
+            Closed::OutsideHours => f.write_str("outside the call window's hours"),
+        }
+    }
 }
 
 impl CallWindows {

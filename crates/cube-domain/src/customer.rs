@@ -2,6 +2,9 @@
 //! fields and the optional CRM field values checked against the data owner's definitions.
 //! Also what a customer is found by in the data owner's register: `CustomerFilter`.
 
+use crate::contact_policy::standing::{
+    ContactFacts, ContactStatus, DoNotCall, Exemption, RegisterCheck,
+};
 use crate::data_owner::{DataOwner, Dataset};
 use crate::fields::{FieldError, FieldKey, FieldValues, check_values};
 use crate::ids::{CustomerId, DataOwnerId, MeetingId, UserId};
@@ -140,6 +143,10 @@ pub struct Customer {
     dataset: Dataset,
     details: CustomerDetails,
     fields: FieldValues,
+    /// The do-not-call list, the register check and an exemption (customers stored before
+    /// the contact policy read as having none).
+    #[serde(default, skip_serializing_if = "ContactStatus::is_empty")]
+    contact: ContactStatus,
 }
 
 impl Customer {
@@ -175,6 +182,7 @@ impl Customer {
             dataset,
             details,
             fields,
+            contact: ContactStatus::default(),
         })
     }
 
@@ -188,7 +196,8 @@ impl Customer {
         if owner.id() != self.data_owner {
             return Err(CustomerError::WrongDataOwner);
         }
-        let updated = Self::new(self.id, owner, self.dataset, details, fields)?;
+        let mut updated = Self::new(self.id, owner, self.dataset, details, fields)?;
+        updated.contact = self.contact_after(&updated.details.phones);
         *self = updated;
         Ok(())
     }
@@ -227,13 +236,51 @@ impl Customer {
         } else {
             row.fields.clone()
         };
+        let contact = self.contact_after(&details.phones);
         Customer {
             id: self.id,
             data_owner: self.data_owner,
             dataset: row.dataset,
             details,
             fields,
+            contact,
         }
+    }
+
+    /// The standing kept when the phone numbers become `phones`: all of it, except that a
+    /// register check of other numbers no longer holds (a new number must be checked before
+    /// it is called).
+    fn contact_after(&self, phones: &[PhoneNumber]) -> ContactStatus {
+        let mut contact = self.contact.clone();
+        if phones != self.details.phones.as_slice() {
+            contact.register = None;
+        }
+        contact
+    }
+
+    /// The customer's standing with the contact policy.
+    pub fn contact(&self) -> &ContactStatus {
+        &self.contact
+    }
+
+    /// What the contact gate decides this customer on.
+    pub fn contact_facts(&self) -> ContactFacts {
+        ContactFacts::of(self.dataset, &self.contact)
+    }
+
+    /// Puts the customer on the data owner's do-not-call list, or (`None`) takes them off.
+    pub fn set_do_not_call(&mut self, entry: Option<DoNotCall>) {
+        self.contact.do_not_call = entry;
+    }
+
+    /// Records a check of the customer's numbers against the reservation register.
+    pub fn set_register_check(&mut self, check: RegisterCheck) {
+        self.contact.register = Some(check);
+    }
+
+    /// Records why a reservation does not stop calling, or (`None`) removes it.
+    pub fn set_exemption(&mut self, exemption: Option<Exemption>) {
+        self.contact.exemption = exemption;
     }
 
     /// The id.

@@ -3,6 +3,7 @@
 //! datasets. The product nags until the GDPR details are complete; `gdpr_gaps` says what is
 //! missing.
 
+use crate::contact_policy::standing::{ContactRules, Wash};
 use crate::fields::{FieldDefinition, FieldError, check_definitions};
 use crate::ids::{DataOwnerId, OrganisationId};
 use crate::values::{
@@ -109,6 +110,12 @@ pub struct DataOwner {
     /// it existed read Norwegian).
     #[serde(default)]
     phone_region: PhoneRegion,
+    /// What its consumers are held to (data owners stored before read as the law: both on).
+    #[serde(default)]
+    contact_rules: ContactRules,
+    /// The last wash of its consumers against the reservation register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_wash: Option<Wash>,
 }
 
 /// One missing piece of GDPR information.
@@ -140,7 +147,30 @@ impl DataOwner {
             b2b_fields: Vec::new(),
             b2c_fields: Vec::new(),
             phone_region: PhoneRegion::default(),
+            contact_rules: ContactRules::default(),
+            last_wash: None,
         }
+    }
+
+    /// What its consumers are held to: the call windows and the reservation register (both
+    /// on unless turned off).
+    pub fn contact_rules(&self) -> ContactRules {
+        self.contact_rules
+    }
+
+    /// Sets what its consumers are held to.
+    pub fn set_contact_rules(&mut self, rules: ContactRules) {
+        self.contact_rules = rules;
+    }
+
+    /// The last wash of its consumers against the reservation register.
+    pub fn last_wash(&self) -> Option<&Wash> {
+        self.last_wash.as_ref()
+    }
+
+    /// Records a finished wash.
+    pub fn record_wash(&mut self, wash: Wash) {
+        self.last_wash = Some(wash);
     }
 
     /// The region a phone number without a country code is read in (`91234567` is

@@ -5,13 +5,16 @@
 //! category (a due follow-up is work, also on a Yes customer); then available enrollments by
 //! the assignment's priority rules. Never an excluded customer, never one reserved by
 //! another seller, never one whose retry delay (counted from the last NoAnswer with the
-//! assignment's current setting) has not run out.
+//! assignment's current setting) has not run out, never one the contact policy bars now
+//! (`contact_policy::standing::ContactGate`: the do-not-call list, the reservation register,
+//! consumers outside the call windows).
 //! Storage adapters implement the same order in their own query language; the contract
 //! suite checks they agree with this module. [`census`] tells why the others are not next.
 
 pub mod census;
 
 use crate::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
+use crate::contact_policy::standing::Barred;
 use crate::enrollment::Enrollment;
 use crate::fields::FieldValues;
 use crate::flow::StateCategory;
@@ -67,13 +70,16 @@ pub fn tier(
     }
 }
 
-/// A candidate: an enrollment and its customer's CRM field values (for field rules).
+/// A candidate: an enrollment, its customer's CRM field values (for field rules), and what
+/// the contact policy says of calling its customer now (`ContactGate::barred`).
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
     /// The enrollment.
     pub enrollment: &'a Enrollment,
     /// The customer's custom field values.
     pub fields: &'a FieldValues,
+    /// Why the contact policy forbids calling the customer now; `None` when it allows it.
+    pub barred: Option<Barred>,
 }
 
 /// Orders two candidates of the same tier: held ones by the end of their lease (soonest
@@ -134,7 +140,9 @@ fn compare_by_rule(
 }
 
 /// The enrollment to hand `seller` next, with its tier, or `None` when nothing is ready.
-/// One pass over the candidates; no sorting of the whole pool.
+/// Never a candidate the contact policy bars, in any tier (a held customer is not handed
+/// back after the call window closed). One pass over the candidates; no sorting of the
+/// whole pool.
 ///
 /// ```
 /// use cube_domain::assignment::setup::AssignmentSetup;
@@ -159,13 +167,13 @@ fn compare_by_rule(
 ///
 /// // The pool in import order (the default rules): the customer imported first.
 /// let fields = FieldValues::new();
-/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields });
+/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields, barred: None });
 /// let (next, tier) = select_next(&setup, seller, now, candidates).expect("someone is ready");
 /// assert_eq!((next.enrollment.sequence(), tier), (1, Tier::Pool));
 ///
 /// // A customer the seller holds comes back first (a crashed browser resumes).
 /// enrollments[2].reserve(seller, now, setup.lease).expect("free to take");
-/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields });
+/// let candidates = enrollments.iter().map(|enrollment| Candidate { enrollment, fields: &fields, barred: None });
 /// let (next, tier) = select_next(&setup, seller, now, candidates).expect("someone is ready");
 /// assert_eq!((next.enrollment.sequence(), tier), (2, Tier::Held));
 /// ```
@@ -180,6 +188,9 @@ pub fn select_next<'a>(
         let Some(tier) = tier(setup, candidate.enrollment, seller, now) else {
             continue;
         };
+        if candidate.barred.is_some() {
+            continue;
+        }
         let better = match &best {
             None => true,
             Some((current, current_tier)) => tier

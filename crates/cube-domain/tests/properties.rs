@@ -496,8 +496,11 @@ fn queue_setup(priority: Vec<PriorityRule>) -> AssignmentSetup {
 }
 
 fn candidates(pool: &[(Enrollment, FieldValues)]) -> impl Iterator<Item = Candidate<'_>> {
-    pool.iter()
-        .map(|(enrollment, fields)| Candidate { enrollment, fields })
+    pool.iter().map(|(enrollment, fields)| Candidate {
+        enrollment,
+        fields,
+        barred: None,
+    })
 }
 
 proptest! {

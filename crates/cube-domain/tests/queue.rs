@@ -38,9 +38,11 @@ impl Pool {
     }
 
     fn candidates(&self) -> impl Iterator<Item = Candidate<'_>> {
-        self.0
-            .iter()
-            .map(|(enrollment, fields)| Candidate { enrollment, fields })
+        self.0.iter().map(|(enrollment, fields)| Candidate {
+            enrollment,
+            fields,
+            barred: None,
+        })
     }
 
     /// The sequence number and tier of the customer handed to `seller` at `now`.

@@ -24,6 +24,9 @@ use cube_domain::assignment::setup::{
     FollowUpOwnership, LimitMetric, LimitMode, PerformanceCriteria, PriorityRule, ProductSettings,
     Segment, SmsFlow, SmsReplyRule, SmsSender, Template, ViewField, Visibility,
 };
+use cube_domain::contact_policy::standing::{
+    ContactRules, DoNotCall, Exemption, RegisterCheck, Wash,
+};
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::{Controller, DataOwner, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::enrollment::{EnrollmentSnapshot, FollowUp, Reservation};
@@ -251,6 +254,75 @@ fn user_of_every_role() {
 #[test]
 fn data_owner_with_controller_purposes_and_every_field_type() {
     golden("data_owner", &data_owner());
+}
+
+#[test]
+fn data_owner_with_contact_rules_and_a_wash() {
+    let mut owner = data_owner();
+    owner.set_contact_rules(ContactRules {
+        consumer_call_windows: true,
+        reservation_register: false,
+    });
+    owner.record_wash(Wash {
+        at: T0,
+        by: id(0x52),
+        register_numbers: 2_400_000,
+        checked: 120,
+        reserved: 31,
+        exempted: 2,
+    });
+    golden("data_owner_with_contact_rules", &owner);
+}
+
+/// A data owner stored before the contact policy (issue 18) reads as held to the law: both
+/// rules on, never washed.
+#[test]
+fn a_data_owner_stored_before_the_contact_policy_is_held_to_the_law() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/data_owner_before_contact_policy.json");
+    let text = std::fs::read_to_string(path).expect("the old shape is kept");
+    let read: DataOwner = serde_json::from_str(&text).expect("an old data owner reads");
+    assert_eq!(read.contact_rules(), ContactRules::default());
+    assert_eq!(read.last_wash(), None);
+    assert_eq!(read, data_owner(), "and is otherwise the same data owner");
+}
+
+#[test]
+fn customer_with_a_contact_standing() {
+    let owner = data_owner();
+    let mut customer = Customer::new(
+        id(0xC3),
+        &owner,
+        Dataset::B2c,
+        CustomerDetails {
+            name: name("Ola Nordmann"),
+            phones: vec![phone("+4791234567")],
+            email: None,
+            address: None,
+            registry_number: None,
+            external_id: None,
+        },
+        FieldValues::new(),
+    )
+    .expect("a valid customer");
+    customer.set_do_not_call(Some(
+        DoNotCall::new(T0, id(0x52), "asked on the phone").expect("a valid entry"),
+    ));
+    customer.set_register_check(RegisterCheck {
+        checked_on: time::macros::date!(2026 - 11 - 02),
+        reserved: true,
+    });
+    customer.set_exemption(Some(Exemption::ExistingCustomer {
+        since: time::macros::date!(2024 - 05 - 01),
+        product_area: "strøm".into(),
+    }));
+    let mut asked = customer.clone();
+    asked.set_do_not_call(None);
+    asked.set_exemption(Some(Exemption::AskedToBeCalled {
+        at: T0,
+        source: "web form".into(),
+    }));
+    golden("customer_with_contact_standing", &vec![customer, asked]);
 }
 
 #[test]
@@ -744,6 +816,9 @@ fn every_golden_file_has_its_test() {
         "outbox_message",
         "time_entry",
         "enrollment",
+        "customer_with_contact_standing",
+        "data_owner_with_contact_rules",
+        "data_owner_before_contact_policy",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

@@ -14,11 +14,14 @@
 //! - [`mapping`]: the header's suggested targets, the checked mapping, rows → inputs.
 //! - [`prepare`] and [`plan`]: the two steps a preview and an import share.
 //! - [`write`]: CSV as Excel opens it, formulas defused; the report of rejected rows.
+//! - [`register`]: the reservation register's export (reserved phone numbers) read for a
+//!   wash — the `ReservationRegister` port's file adapter.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod mapping;
 pub mod read;
+pub mod register;
 pub mod write;
 
 use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};

@@ -134,6 +134,7 @@ async fn oracle(store: &dyn Store, request: &NextCustomerRequest) -> Option<(Enr
     let candidates = enrollments.iter().map(|enrollment| Candidate {
         enrollment,
         fields: fields.get(&enrollment.customer()).copied().unwrap_or(&none),
+        barred: None,
     });
     let (chosen, tier) =
         queue::select_next(&request.setup, request.seller, request.now, candidates)?;
@@ -207,6 +208,7 @@ async fn check(
                     seller: seller(who),
                     now: minutes(at),
                     setup: setups[rules % setups.len()].clone(),
+                    gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
                 };
                 let want = oracle(&store, &request).await;
                 let got = store

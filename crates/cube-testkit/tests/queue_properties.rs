@@ -119,6 +119,7 @@ async fn oracle(store: &dyn Store, request: &NextCustomerRequest) -> Option<Enro
     let candidates = enrollments.iter().map(|enrollment| Candidate {
         enrollment,
         fields: fields.get(&enrollment.customer()).copied().unwrap_or(&none),
+        barred: None,
     });
     queue::select_next(&request.setup, request.seller, request.now, candidates)
         .map(|(candidate, _)| candidate.enrollment.id())
@@ -150,6 +151,7 @@ async fn run_schedule(ops: Vec<Op>) -> Result<(), TestCaseError> {
         seller: sellers[seller],
         now,
         setup: setup.clone(),
+        gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
     };
     let mut model = Model {
         now: T0,

@@ -12,9 +12,12 @@
 //! - [`external`]: a state change pushed by an external system.
 //! - [`card`]: the card while working (a seller reads every field and edits it, each edit
 //!   recorded) and a customer's whole history across assignments.
+//! - [`contact`]: the contact policy — the do-not-call list, register exemptions, a data
+//!   owner's rules and the wash against the reservation register.
 
 pub mod bulk;
 pub mod card;
+pub mod contact;
 pub mod external;
 pub mod files;
 pub mod import;
@@ -24,7 +27,7 @@ pub mod time;
 use crate::{AppState, dto, error};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 
 /// The largest import body accepted: far above the API's default, because a spreadsheet of
@@ -62,6 +65,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/customers/{id}/history", get(card::history))
         .route(
+            "/api/customers/{id}/do-not-call",
+            put(contact::put_do_not_call).delete(contact::delete_do_not_call),
+        )
+        .route(
+            "/api/customers/{id}/register-exemption",
+            put(contact::put_exemption).delete(contact::delete_exemption),
+        )
+        .route(
+            "/api/data-owners/{id}/contact-policy",
+            get(contact::get_policy).put(contact::put_policy),
+        )
+        .route(
+            "/api/data-owners/{id}/reservation-register/wash",
+            post(contact::wash).layer(DefaultBodyLimit::max(contact::REGISTER_BODY_LIMIT)),
+        )
+        .route(
             "/api/enrollments/{id}/customer",
             get(card::get).put(card::edit),
         )
@@ -88,6 +107,9 @@ pub fn routes() -> Router<AppState> {
         time::start, time::stop, time::manual,
         external::change_state,
         card::get, card::edit, card::history,
+        contact::put_do_not_call, contact::delete_do_not_call,
+        contact::put_exemption, contact::delete_exemption,
+        contact::get_policy, contact::put_policy, contact::wash,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -105,6 +127,9 @@ pub fn routes() -> Router<AppState> {
         time::TimeEntryDto, time::ManualTimeRequest,
         external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
         card::CustomerChangeDto, card::MeetingChangeDto, card::CardDto, card::CustomerHistoryEntryDto, card::CustomerHistoryDto,
+        contact::DoNotCallDto, contact::RegisterCheckDto, contact::ExemptionDto,
+        contact::ContactStandingDto, contact::DoNotCallRequest, contact::WashDto,
+        contact::ContactPolicyDto, contact::ContactRulesRequest, crate::work::BarredDto,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

@@ -165,6 +165,10 @@ pub struct CustomerRecordDto {
     pub external_id: Option<String>,
     /// CRM field values as text by field key (the form accepted on input).
     pub fields: BTreeMap<String, String>,
+    /// The customer's standing with the contact policy (the do-not-call list, the register
+    /// check, an exemption); absent when nothing is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<super::contact::ContactStandingDto>,
 }
 
 impl From<&Customer> for CustomerRecordDto {
@@ -185,6 +189,7 @@ impl From<&Customer> for CustomerRecordDto {
                 .iter()
                 .map(|(key, value)| (key.to_string(), value.display()))
                 .collect(),
+            contact: super::contact::standing(c.contact()),
         }
     }
 }

@@ -173,15 +173,17 @@ impl CustomerWrites for PgUnitOfWork {
 
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let details = customer.details();
+        let facts = customer.contact_facts();
         let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
         let query = sqlx::query(
             "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
-                 search_text)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 search_text, contact_block, register_checked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
                  external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
                  data = EXCLUDED.data, dataset = EXCLUDED.dataset,
-                 search_text = EXCLUDED.search_text",
+                 search_text = EXCLUDED.search_text, contact_block = EXCLUDED.contact_block,
+                 register_checked = EXCLUDED.register_checked",
         )
         .bind(customer.id().as_uuid())
         .bind(customer.data_owner().as_uuid())
@@ -189,7 +191,9 @@ impl CustomerWrites for PgUnitOfWork {
         .bind(phones)
         .bind(Json(customer))
         .bind(dataset_text(customer.dataset()))
-        .bind(customer.search_text());
+        .bind(customer.search_text())
+        .bind(facts.block.map(|b| b.as_str()))
+        .bind(facts.register_checked);
         self.execute(query).await?;
         Ok(())
     }

@@ -138,26 +138,37 @@ impl PgUnitOfWork {
 }
 
 /// The queue's census (`EnrollmentRepository::queue_census`): `$1` the assignment, `$2` the
-/// seller, `$3` now, `$4` now less the retry delay (`queue::rested_since`). The `CASE` is
-/// `queue::census::reason` in its order; a rest ends at its NoAnswer plus the delay.
+/// seller, `$3` now, `$4` now less the retry delay (`queue::rested_since`), `$5` whether
+/// consumers may be called now and `$6` the first day a register check counts from (the
+/// contact gate, as `queue::gate_params`). The `CASE` is `queue::census::reason` in its
+/// order — an enrollment ready by the assignment's rules is then classified by the gate, as
+/// `ContactGate::barred`; a rest ends at its NoAnswer plus the delay.
 const QUEUE_CENSUS: &str = "
 WITH r AS (
     SELECT CASE
-               WHEN category = 'excluded' THEN 'excluded'
-               WHEN reserved_until > $3 AND reserved_by = $2 THEN 'ready'
-               WHEN reserved_until > $3 THEN 'held'
-               WHEN follow_up_due IS NOT NULL AND follow_up_owner IS NOT NULL
-                    AND follow_up_owner <> $2 THEN 'others'
-               WHEN follow_up_due IS NOT NULL AND follow_up_due <= $3 THEN 'ready'
-               WHEN follow_up_due IS NOT NULL THEN 'later'
-               WHEN category <> 'available' THEN 'concluded'
-               WHEN no_answer_at IS NOT NULL AND no_answer_at > $4 THEN 'resting'
+               WHEN e.category = 'excluded' THEN 'excluded'
+               WHEN e.reserved_until > $3 AND e.reserved_by = $2 THEN 'ready'
+               WHEN e.reserved_until > $3 THEN 'held'
+               WHEN e.follow_up_due IS NOT NULL AND e.follow_up_owner IS NOT NULL
+                    AND e.follow_up_owner <> $2 THEN 'others'
+               WHEN e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3 THEN 'ready'
+               WHEN e.follow_up_due IS NOT NULL THEN 'later'
+               WHEN e.category <> 'available' THEN 'concluded'
+               WHEN e.no_answer_at IS NOT NULL AND e.no_answer_at > $4 THEN 'resting'
                ELSE 'ready'
            END AS why,
-           reserved_until, follow_up_due, no_answer_at
-    FROM enrollments WHERE assignment_id = $1
+           CASE
+               WHEN c.contact_block IS NOT NULL THEN c.contact_block
+               WHEN c.dataset = 'B2c' AND NOT $5::boolean THEN 'closed'
+               WHEN c.dataset = 'B2c' AND $6::date IS NOT NULL
+                    AND (c.register_checked IS NULL OR c.register_checked < $6::date)
+                   THEN 'not_checked'
+           END AS barred,
+           e.reserved_until, e.follow_up_due, e.no_answer_at
+    FROM enrollments e LEFT JOIN customers c ON c.id = e.customer_id
+    WHERE e.assignment_id = $1
 )
-SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
+SELECT count(*) FILTER (WHERE why = 'ready' AND barred IS NULL) AS ready,
        count(*) FILTER (WHERE why = 'held') AS held,
        min(reserved_until) FILTER (WHERE why = 'held') AS held_first,
        count(*) FILTER (WHERE why = 'resting') AS resting,
@@ -166,7 +177,11 @@ SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
        min(follow_up_due) FILTER (WHERE why = 'later') AS later_first,
        count(*) FILTER (WHERE why = 'others') AS others,
        count(*) FILTER (WHERE why = 'concluded') AS concluded,
-       count(*) FILTER (WHERE why = 'excluded') AS excluded
+       count(*) FILTER (WHERE why = 'excluded') AS excluded,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'do_not_call') AS do_not_call,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'reserved') AS reserved,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'closed') AS closed,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'not_checked') AS not_checked
 FROM r";
 
 #[async_trait]
@@ -285,6 +300,8 @@ impl EnrollmentRepository for PgUnitOfWork {
             .bind(request.seller.as_uuid())
             .bind(request.now)
             .bind(crate::queue::rested_since(request.now, &request.setup));
+        let (consumers_open, checked_since) = crate::queue::gate_params(&request.gate);
+        let query = query.bind(consumers_open).bind(checked_since);
         let row = self.fetch_one(query).await?;
         let count = |column: &str| -> Result<u64, StoreError> {
             let n: i64 = get(&row, column)?;
@@ -311,6 +328,10 @@ impl EnrollmentRepository for PgUnitOfWork {
             others_follow_ups: count("others")?,
             concluded: count("concluded")?,
             excluded: count("excluded")?,
+            do_not_call: count("do_not_call")?,
+            reserved: count("reserved")?,
+            consumers_closed: QueueCensus::consumers_closed(count("closed")?, &request.gate),
+            not_checked: count("not_checked")?,
         })
     }
 

@@ -35,12 +35,14 @@ CREATE TEMPORARY TABLE cube_import_rows (
     phones      text[] NOT NULL,
     data        jsonb NOT NULL,
     dataset     text NOT NULL,
-    search_text text NOT NULL
+    search_text text NOT NULL,
+    contact_block text,
+    register_checked date
 ) ON COMMIT DROP";
 
 /// How the batch is copied in: CSV, every value quoted, an unquoted empty field is NULL.
-const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text) \
-     FROM STDIN (FORMAT csv)";
+const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text, \
+     contact_block, register_checked) FROM STDIN (FORMAT csv)";
 
 /// For each staged row, the existing customer it matches, if any: the oldest of the data
 /// owner's customers with its external id, else with the first of its phones that any has.
@@ -85,14 +87,17 @@ ORDER BY i.n";
 /// Inserts the staged rows `$1` as new customers, in row order (their insertion order is
 /// "oldest first").
 const INSERT_CUSTOMERS: &str = "
-INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset, search_text)
-SELECT i.id, i.owner, i.external_id, i.phones, i.data, i.dataset, i.search_text
+INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset, search_text,
+    contact_block, register_checked)
+SELECT i.id, i.owner, i.external_id, i.phones, i.data, i.dataset, i.search_text,
+    i.contact_block, i.register_checked
 FROM cube_import_rows i
 WHERE i.n = ANY($1)
 ORDER BY i.n
 ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
     external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data,
-    dataset = EXCLUDED.dataset, search_text = EXCLUDED.search_text";
+    dataset = EXCLUDED.dataset, search_text = EXCLUDED.search_text,
+    contact_block = EXCLUDED.contact_block, register_checked = EXCLUDED.register_checked";
 
 /// A value as a quoted CSV field (quotes doubled).
 fn quoted(out: &mut String, value: &str) {
@@ -128,6 +133,16 @@ fn staged_rows<'a>(customers: impl Iterator<Item = &'a Customer>) -> Result<Vec<
         quoted(&mut out, dataset_text(customer.dataset()));
         out.push(',');
         quoted(&mut out, &customer.search_text());
+        // The contact columns (migration 0023): unquoted empty fields are NULL.
+        let facts = customer.contact_facts();
+        out.push(',');
+        if let Some(block) = facts.block {
+            out.push_str(block.as_str());
+        }
+        out.push(',');
+        if let Some(day) = facts.register_checked {
+            let _ = write!(out, "{day}");
+        }
         out.push('\n');
     }
     Ok(out.into_bytes())

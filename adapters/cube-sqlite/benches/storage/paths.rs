@@ -428,6 +428,7 @@ impl Shared {
             seller,
             now: now_us(),
             setup: setup.clone(),
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
         }
     }
 
@@ -514,6 +515,9 @@ impl Shared {
             .checked_sub(self.assignment.setup().retry_delay)
             .map_or(Ok(i64::MIN), ns)?;
         args.add(rested)?;
+        // The contact gate (`?6`, `?7`): consumers may be called, no register in use.
+        args.add(1_i64)?;
+        args.add(None::<String>)?;
         let mut conn = self.raw.lock().await;
         let mut tx = conn.begin_with(BEGIN).await?;
         let chosen: Option<String> = sqlx::query_scalar_with(CHOOSE_BY_SEQUENCE.as_str(), args)

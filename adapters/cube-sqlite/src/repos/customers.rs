@@ -231,18 +231,23 @@ impl CustomerWrites for SqliteUnit {
         let id = id_text(customer.id().as_uuid());
         let owner = id_text(customer.data_owner().as_uuid());
         let details = customer.details();
+        // The contact columns (migration 0023), as the queue's gate reads them.
+        let facts = customer.contact_facts();
         let query = sqlx::query(
-            "INSERT INTO customers (id, data_owner_id, external_id, doc, dataset, search_text) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+            "INSERT INTO customers (id, data_owner_id, external_id, doc, dataset, search_text, \
+                 contact_block, register_checked) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, external_id = ?3, doc = ?4, \
-                 dataset = ?5, search_text = ?6",
+                 dataset = ?5, search_text = ?6, contact_block = ?7, register_checked = ?8",
         )
         .bind(id.clone())
         .bind(owner.clone())
         .bind(details.external_id.clone())
         .bind(to_doc("customer", customer)?)
         .bind(dataset_text(customer.dataset()))
-        .bind(customer.search_text());
+        .bind(customer.search_text())
+        .bind(facts.block.map(|b| b.as_str()))
+        .bind(facts.register_checked.map(|day| day.to_string()));
         execute(self.conn(), query).await?;
 
         let clear =

@@ -176,26 +176,37 @@ impl SqliteUnit {
 }
 
 /// The queue's census (`EnrollmentRepository::queue_census`): `?1` the assignment, `?2` the
-/// seller, `?3` now, `?4` now less the retry delay. The `CASE` is `queue::census::reason` in
-/// its order; a rest ends at its NoAnswer plus the delay.
+/// seller, `?3` now, `?4` now less the retry delay, `?5`–`?6` the contact gate (as
+/// `queue::gate_args`: 1 when consumers may be called now; the first day a register check
+/// counts from). The `CASE` is `queue::census::reason` in its order — an enrollment ready by
+/// the assignment's rules is then classified by the gate, as `ContactGate::barred`; a rest
+/// ends at its NoAnswer plus the delay.
 const QUEUE_CENSUS: &str = "
 WITH r AS (
     SELECT CASE
-               WHEN category = 'Excluded' THEN 'excluded'
-               WHEN reserved_until > ?3 AND reserved_by = ?2 THEN 'ready'
-               WHEN reserved_until > ?3 THEN 'held'
-               WHEN follow_up_due IS NOT NULL AND follow_up_owner IS NOT NULL
-                    AND follow_up_owner <> ?2 THEN 'others'
-               WHEN follow_up_due IS NOT NULL AND follow_up_due <= ?3 THEN 'ready'
-               WHEN follow_up_due IS NOT NULL THEN 'later'
-               WHEN category <> 'Available' THEN 'concluded'
-               WHEN no_answer_at IS NOT NULL AND no_answer_at > ?4 THEN 'resting'
+               WHEN e.category = 'Excluded' THEN 'excluded'
+               WHEN e.reserved_until > ?3 AND e.reserved_by = ?2 THEN 'ready'
+               WHEN e.reserved_until > ?3 THEN 'held'
+               WHEN e.follow_up_due IS NOT NULL AND e.follow_up_owner IS NOT NULL
+                    AND e.follow_up_owner <> ?2 THEN 'others'
+               WHEN e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?3 THEN 'ready'
+               WHEN e.follow_up_due IS NOT NULL THEN 'later'
+               WHEN e.category <> 'Available' THEN 'concluded'
+               WHEN e.no_answer_at IS NOT NULL AND e.no_answer_at > ?4 THEN 'resting'
                ELSE 'ready'
            END AS why,
-           reserved_until, follow_up_due, no_answer_at
-    FROM enrollments WHERE assignment_id = ?1
+           CASE
+               WHEN c.contact_block IS NOT NULL THEN c.contact_block
+               WHEN c.dataset = 'B2c' AND ?5 = 0 THEN 'closed'
+               WHEN c.dataset = 'B2c' AND ?6 IS NOT NULL
+                    AND (c.register_checked IS NULL OR c.register_checked < ?6)
+                   THEN 'not_checked'
+           END AS barred,
+           e.reserved_until, e.follow_up_due, e.no_answer_at
+    FROM enrollments AS e LEFT JOIN customers AS c ON c.id = e.customer_id
+    WHERE e.assignment_id = ?1
 )
-SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
+SELECT count(*) FILTER (WHERE why = 'ready' AND barred IS NULL) AS ready,
        count(*) FILTER (WHERE why = 'held') AS held,
        min(reserved_until) FILTER (WHERE why = 'held') AS held_first,
        count(*) FILTER (WHERE why = 'resting') AS resting,
@@ -204,7 +215,11 @@ SELECT count(*) FILTER (WHERE why = 'ready') AS ready,
        min(follow_up_due) FILTER (WHERE why = 'later') AS later_first,
        count(*) FILTER (WHERE why = 'others') AS others,
        count(*) FILTER (WHERE why = 'concluded') AS concluded,
-       count(*) FILTER (WHERE why = 'excluded') AS excluded
+       count(*) FILTER (WHERE why = 'excluded') AS excluded,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'do_not_call') AS do_not_call,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'reserved') AS reserved,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'closed') AS closed,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'not_checked') AS not_checked
 FROM r";
 
 #[async_trait]
@@ -330,11 +345,14 @@ impl EnrollmentRepository for SqliteUnit {
             .checked_sub(request.setup.retry_delay)
             .and_then(|at| time_ns(at).ok())
             .unwrap_or(i64::MIN);
+        let (consumers_open, checked_since) = crate::queue::gate_args(&request.gate);
         let row = sqlx::query(QUEUE_CENSUS)
             .bind(id_text(request.assignment.as_uuid()))
             .bind(id_text(request.seller.as_uuid()))
             .bind(time_ns(request.now)?)
             .bind(rested)
+            .bind(consumers_open)
+            .bind(checked_since)
             .fetch_one(self.conn())
             .await
             .map_err(store_error)?;
@@ -363,6 +381,10 @@ impl EnrollmentRepository for SqliteUnit {
             others_follow_ups: count(&row, "others")?,
             concluded: count(&row, "concluded")?,
             excluded: count(&row, "excluded")?,
+            do_not_call: count(&row, "do_not_call")?,
+            reserved: count(&row, "reserved")?,
+            consumers_closed: QueueCensus::consumers_closed(count(&row, "closed")?, &request.gate),
+            not_checked: count(&row, "not_checked")?,
         })
     }
 

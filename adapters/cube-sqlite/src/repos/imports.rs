@@ -62,7 +62,8 @@ const ENROLLED_OF: &str = "SELECT e.customer_id FROM json_each(?2) AS j \
      CROSS JOIN enrollments AS e ON e.assignment_id = ?1 AND e.customer_id = j.value";
 
 /// New customers from a JSON array in row order (`seq` follows it): what `save_customer`
-/// writes for a customer that does not exist yet.
+/// writes for a customer that does not exist yet. A new customer has no contact standing,
+/// so its contact columns (migration 0023) stay NULL.
 const INSERT_CUSTOMERS: &str = "INSERT INTO customers \
      (id, data_owner_id, external_id, doc, dataset, search_text) \
      SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.x'), \

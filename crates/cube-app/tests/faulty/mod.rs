@@ -396,6 +396,12 @@ impl EnrollmentRepository for Faulty {
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {
         self.inner.next_sequence(assignment).await
     }
+    async fn queue_census(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<cube_domain::queue::census::QueueCensus, StoreError> {
+        self.inner.queue_census(request).await
+    }
     async fn follow_ups(
         &mut self,
         assignments: &[AssignmentId],

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use time::{Date, Duration, Month};
 
 /// A public holiday: its date and its name in bokmål and English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Holiday {
     /// The date.
     pub date: Date,

@@ -6,6 +6,7 @@
 mod clock;
 mod credentials;
 mod gateways;
+mod register;
 mod reports;
 mod store;
 
@@ -16,6 +17,7 @@ pub use gateways::{
     MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload,
     SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
 };
+pub use register::ReservationRegister;
 pub use reports::ReportRepository;
 pub use store::{
     AssignmentRepository, AssignmentWrites, CalendarRepository, CalendarWrites, CustomerKey,

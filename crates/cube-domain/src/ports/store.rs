@@ -193,6 +193,9 @@ pub struct NextCustomerRequest {
     pub now: OffsetDateTime,
     /// The assignment's setup (priority rules, segments, lease length).
     pub setup: AssignmentSetup,
+    /// The contact policy of the assignment's data owner at `now`: a customer it bars
+    /// (`ContactGate::barred` on the customer's `contact_facts`) is never handed out.
+    pub gate: crate::contact_policy::standing::ContactGate,
 }
 
 /// A customer handed out: the enrollment, already reserved for the seller, and why.
@@ -578,21 +581,12 @@ pub trait EnrollmentRepository: Send {
     /// for an empty assignment.
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError>;
     /// The assignment's enrollments counted by why each is or is not `request.seller`'s to
-    /// take at `request.now` under `request.setup` (`queue::census::QueueCensus::of`): what an
-    /// empty queue is explained with. The default reads `enrollments` and counts them; a
-    /// store may count in its own query language, to the same function.
+    /// take at `request.now` under `request.setup` and `request.gate`
+    /// (`queue::census::QueueCensus::of`): what an empty queue is explained with.
     async fn queue_census(
         &mut self,
         request: &NextCustomerRequest,
-    ) -> Result<crate::queue::census::QueueCensus, StoreError> {
-        let enrollments = self.enrollments(request.assignment).await?;
-        Ok(crate::queue::census::QueueCensus::of(
-            &request.setup,
-            &enrollments,
-            request.seller,
-            request.now,
-        ))
-    }
+    ) -> Result<crate::queue::census::QueueCensus, StoreError>;
     /// The assignment's enrollments `seller` holds at `now` (a lease ending after `now`),
     /// by id.
     async fn held_by(
@@ -626,7 +620,8 @@ pub trait EnrollmentWrites: Send {
     /// Takes it out of the assignment.
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
     /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
-    /// over the assignment's enrollments with `request.setup`) and reserves it until
+    /// over the assignment's enrollments with `request.setup`, each candidate's `barred`
+    /// being `request.gate.barred` of its customer's `contact_facts`) and reserves it until
     /// `now + setup.lease`, as part of this unit: two units at the same instant, even through
     /// separate connections or processes, never get the same enrollment, and a unit dropped
     /// without commit leaves no reservation. `Ok(None)` when nothing is ready.

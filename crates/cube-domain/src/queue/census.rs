@@ -7,6 +7,7 @@
 
 use super::{Tier, tier};
 use crate::assignment::setup::AssignmentSetup;
+use crate::contact_policy::standing::{Barred, ContactGate};
 use crate::enrollment::Enrollment;
 use crate::flow::StateCategory;
 use crate::ids::UserId;
@@ -14,10 +15,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Why an enrollment is or is not the seller's to take now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Reason {
     /// Theirs to take now, in this tier.
     Ready(Tier),
+    /// Theirs by the assignment's rules, but the contact policy forbids calling the
+    /// customer now.
+    Barred(Barred),
     /// Another seller holds it until then.
     HeldByAnother {
         /// When the other seller's lease ends.
@@ -41,16 +45,23 @@ pub enum Reason {
     Excluded,
 }
 
-/// Why `enrollment` is or is not `seller`'s to take at `now` under `setup`. Ready exactly
-/// when [`super::tier`] gives a tier.
+/// Why `enrollment` is or is not `seller`'s to take at `now` under `setup`, its customer
+/// `barred` or not by the contact policy. Ready exactly when [`super::tier`] gives a tier and
+/// the policy bars nothing; barred when the tier is given but the policy bars the customer
+/// (the assignment's own reasons come first: a resting customer is resting, whatever the
+/// hour).
 pub fn reason(
     setup: &AssignmentSetup,
     enrollment: &Enrollment,
+    barred: Option<Barred>,
     seller: UserId,
     now: OffsetDateTime,
 ) -> Reason {
     if let Some(tier) = tier(setup, enrollment, seller, now) {
-        return Reason::Ready(tier);
+        return match barred {
+            Some(barred) => Reason::Barred(barred),
+            None => Reason::Ready(tier),
+        };
     }
     if enrollment.category() == StateCategory::Excluded {
         return Reason::Excluded;
@@ -107,19 +118,29 @@ pub struct QueueCensus {
     pub concluded: u64,
     /// Excluded.
     pub excluded: u64,
+    /// Otherwise ready, but on the data owner's do-not-call list.
+    pub do_not_call: u64,
+    /// Otherwise ready consumers, reserved in the register without an exemption.
+    pub reserved: u64,
+    /// Otherwise ready consumers no consumer may be called now (outside the call windows:
+    /// `first` is when they open; or the register not washed this month: no `first`).
+    pub consumers_closed: Waiting,
+    /// Otherwise ready consumers not checked against the register this month.
+    pub not_checked: u64,
 }
 
 impl QueueCensus {
-    /// Counts `enrollments` for `seller` at `now`.
+    /// Counts `enrollments`, each with what the contact policy says of its customer, for
+    /// `seller` at `now`.
     pub fn of<'a>(
         setup: &AssignmentSetup,
-        enrollments: impl IntoIterator<Item = &'a Enrollment>,
+        enrollments: impl IntoIterator<Item = (&'a Enrollment, Option<Barred>)>,
         seller: UserId,
         now: OffsetDateTime,
     ) -> Self {
         let mut census = QueueCensus::default();
-        for enrollment in enrollments {
-            census.count(reason(setup, enrollment, seller, now));
+        for (enrollment, barred) in enrollments {
+            census.count(reason(setup, enrollment, barred, seller, now));
         }
         census
     }
@@ -134,16 +155,36 @@ impl QueueCensus {
             Reason::AnothersFollowUp => self.others_follow_ups += 1,
             Reason::Concluded(_) => self.concluded += 1,
             Reason::Excluded => self.excluded += 1,
+            Reason::Barred(Barred::DoNotCall) => self.do_not_call += 1,
+            Reason::Barred(Barred::Reserved) => self.reserved += 1,
+            Reason::Barred(Barred::CallWindow { opens, .. }) => match opens {
+                Some(opens) => self.consumers_closed.add(opens),
+                None => self.consumers_closed.count += 1,
+            },
+            Reason::Barred(Barred::RegisterStale { .. }) => self.consumers_closed.count += 1,
+            Reason::Barred(Barred::NotChecked) => self.not_checked += 1,
         }
     }
 
+    /// The `consumers_closed` group a store counted in its own query language: `count`
+    /// customers, coming back when `gate` says calling consumers opens.
+    pub fn consumers_closed(count: u64, gate: &ContactGate) -> Waiting {
+        let first = match gate.consumers {
+            Some(Barred::CallWindow { opens, .. }) if count > 0 => opens,
+            _ => None,
+        };
+        Waiting { count, first }
+    }
+
     /// The earliest instant a customer who is not ready now becomes the seller's to take
-    /// (a lease ending, a rest ending, a follow-up falling due), if any will.
+    /// (a lease ending, a rest ending, a follow-up falling due, the call window opening),
+    /// if any will.
     pub fn next_at(&self) -> Option<OffsetDateTime> {
         [
             self.held_by_others.first,
             self.resting.first,
             self.follow_ups_later.first,
+            self.consumers_closed.first,
         ]
         .into_iter()
         .flatten()
@@ -159,5 +200,9 @@ impl QueueCensus {
             + self.others_follow_ups
             + self.concluded
             + self.excluded
+            + self.do_not_call
+            + self.reserved
+            + self.consumers_closed.count
+            + self.not_checked
     }
 }

@@ -8,12 +8,18 @@
 use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, T0, World, register_outcome, release};
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule, Segment};
+use cube_domain::contact_policy::Closed;
+use cube_domain::contact_policy::standing::{
+    Barred, ContactFacts, ContactGate, DoNotCall, Exemption, RegisterCheck,
+};
+use cube_domain::customer::Customer;
+use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::{Enrollment, FollowUp, Reservation};
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, UserId};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
-use cube_domain::ports::{Handout, IdGenerator, NextCustomerRequest, Store};
+use cube_domain::ports::{Handout, IdGenerator, NextCustomerRequest, ReadUnit, Store};
 use cube_domain::queue::census::QueueCensus;
 use cube_domain::queue::{self, Candidate, Tier};
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +37,7 @@ fn request(
         seller,
         now,
         setup: setup.clone(),
+        gate: ContactGate::OPEN,
     }
 }
 
@@ -85,22 +92,44 @@ async fn write(store: &dyn Store, enrollments: &[Enrollment]) {
     uow.commit().await.expect("commit");
 }
 
+/// The stored customers of `enrollments`, by id.
+async fn customers_of(
+    uow: &mut dyn ReadUnit,
+    enrollments: &[Enrollment],
+) -> HashMap<CustomerId, Customer> {
+    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
+    uow.customers_by_id(&ids)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|c| (c.id(), c))
+        .collect()
+}
+
+/// What `gate` says of calling the customer of `enrollment`.
+fn barred_by(
+    gate: &ContactGate,
+    customers: &HashMap<CustomerId, Customer>,
+    enrollment: &Enrollment,
+) -> Option<Barred> {
+    let facts = customers
+        .get(&enrollment.customer())
+        .map_or(ContactFacts::FREE, Customer::contact_facts);
+    gate.barred(&facts)
+}
+
 /// What `queue::select_next` hands out over the stored enrollments, already reserved.
 async fn expected(store: &dyn Store, request: &NextCustomerRequest) -> Option<Handout> {
     let mut uow = store.begin().await.expect("begin");
     let enrollments = uow.enrollments(request.assignment).await.expect("read");
-    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
-    let fields: HashMap<CustomerId, FieldValues> = uow
-        .customers_by_id(&ids)
-        .await
-        .expect("read")
-        .into_iter()
-        .map(|c| (c.id(), c.fields().clone()))
-        .collect();
+    let customers = customers_of(uow.as_mut(), &enrollments).await;
     let none = FieldValues::new();
     let candidates = enrollments.iter().map(|enrollment| Candidate {
         enrollment,
-        fields: fields.get(&enrollment.customer()).unwrap_or(&none),
+        fields: customers
+            .get(&enrollment.customer())
+            .map_or(&none, Customer::fields),
+        barred: barred_by(&request.gate, &customers, enrollment),
     });
     let (chosen, tier) =
         queue::select_next(&request.setup, request.seller, request.now, candidates)?;
@@ -233,9 +262,13 @@ pub async fn reserve_next_follows_the_queue_order(store: SharedStore) {
 }
 
 /// Over a varied assignment (segments, field rules, attempts, last contacts, follow-ups,
-/// retry delays, leases) and three sellers taking turns while time passes, every handout
-/// equals what `queue::select_next` picks over the stored enrollments, reservation included;
-/// and before each, `queue_census` counts as `QueueCensus::of` does over them.
+/// retry delays, leases; companies and consumers, on the do-not-call list, reserved with
+/// and without an exemption, checked against the register this month, last month or
+/// never) and three sellers taking turns while time passes under changing contact gates
+/// (open, the register required, consumers outside the call window, a stale wash), every
+/// handout equals what `queue::select_next` picks over the stored enrollments, reservation
+/// included, and is never a customer the gate bars; and before each, `queue_census` counts
+/// as `QueueCensus::of` does over them.
 pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
     let s = setup(store.as_ref(), 24).await;
     let w = &s.world;
@@ -254,6 +287,30 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
         .map(|(i, e)| vary(e, i, &segments, &sellers))
         .collect();
     write(store.as_ref(), &varied).await;
+    vary_standings(store.as_ref(), w).await;
+    let month = Some(time::macros::date!(2025 - 03 - 01));
+    let gates = [
+        ContactGate::OPEN,
+        ContactGate {
+            consumers: None,
+            checked_since: month,
+        },
+        ContactGate {
+            consumers: Some(Barred::CallWindow {
+                closed: Closed::OutsideHours,
+                opens: Some(T0 + Duration::hours(25)),
+            }),
+            checked_since: month,
+        },
+        ContactGate {
+            consumers: Some(Barred::RegisterStale { last_wash: None }),
+            checked_since: month,
+        },
+        ContactGate {
+            consumers: None,
+            checked_since: Some(time::macros::date!(2025 - 02 - 01)),
+        },
+    ];
 
     let first = AssignmentSetup {
         segments: segments.clone(),
@@ -299,12 +356,17 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
         for turn in 0..36_i64 {
             let now = start + Duration::minutes(turn / 4 * 7);
             let seller = sellers[usize::try_from(turn).unwrap_or(0) % sellers.len()];
-            let r = request(a, setup, seller, now);
-            let census = {
+            let mut r = request(a, setup, seller, now);
+            r.gate = gates[usize::try_from(turn).unwrap_or(0) % gates.len()];
+            let (census, customers) = {
                 let mut uow = store.begin_read().await.expect("begin");
                 let stored = uow.enrollments(a).await.expect("read");
+                let customers = customers_of(uow.as_mut(), &stored).await;
                 let counted = uow.queue_census(&r).await.expect("census");
-                (counted, QueueCensus::of(setup, &stored, seller, now))
+                let barred = |e| barred_by(&r.gate, &customers, e);
+                let want =
+                    QueueCensus::of(setup, stored.iter().map(|e| (e, barred(e))), seller, now);
+                ((counted, want), customers)
             };
             assert_eq!(
                 census.0, census.1,
@@ -316,8 +378,61 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
                 got, want,
                 "phase {phase}, turn {turn}: reserve_next MUST hand out what select_next picks"
             );
+            if let Some(handout) = &got {
+                assert_eq!(
+                    barred_by(&r.gate, &customers, &handout.enrollment),
+                    None,
+                    "phase {phase}, turn {turn}: never a customer the contact gate bars"
+                );
+            }
         }
     }
+}
+
+/// The world's customers given varied standings with the contact policy, by index: some
+/// made consumers (checked this month, last month, never; reserved with and without an
+/// exemption), some companies on the do-not-call list.
+async fn vary_standings(store: &dyn Store, w: &World) {
+    let this_month = time::macros::date!(2025 - 03 - 02);
+    let last_month = time::macros::date!(2025 - 02 - 20);
+    let mut uow = store.begin().await.expect("begin");
+    for (i, customer) in w.customers.iter().enumerate() {
+        let mut changed = match i % 6 {
+            0 | 1 | 2 | 4 => Customer::new(
+                customer.id(),
+                &w.data_owner,
+                Dataset::B2c,
+                customer.details().clone(),
+                FieldValues::new(),
+            )
+            .expect("a consumer"),
+            _ => customer.clone(),
+        };
+        let check = |checked_on, reserved| RegisterCheck {
+            checked_on,
+            reserved,
+        };
+        match i % 6 {
+            0 => changed.set_register_check(check(this_month, false)),
+            1 => changed.set_register_check(check(this_month, true)),
+            2 => {
+                changed.set_register_check(check(this_month, i % 12 == 2));
+                if i % 4 == 2 {
+                    changed.set_exemption(Some(Exemption::AskedToBeCalled {
+                        at: T0 - Duration::days(3),
+                        source: "web form".into(),
+                    }));
+                }
+            }
+            3 if i % 4 == 3 => changed.set_do_not_call(Some(
+                DoNotCall::new(T0, w.manager.id, "asked on the phone").expect("valid"),
+            )),
+            4 if i % 12 == 4 => changed.set_register_check(check(last_month, false)),
+            _ => {}
+        }
+        uow.save_customer(&changed).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
 }
 
 /// Enrollment `i` of the agreement case, with attributes spread by `i`.

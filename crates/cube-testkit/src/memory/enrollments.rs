@@ -3,13 +3,29 @@
 
 use super::{MAX, MIN, MemoryUnit, NO_FIELDS, distinct};
 use async_trait::async_trait;
+use cube_domain::contact_policy::standing::{Barred, ContactFacts, ContactGate};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use cube_domain::ports::{RecordKind, UniqueRule};
+use cube_domain::queue::census::QueueCensus;
+use std::collections::HashMap;
 use time::OffsetDateTime;
+
+/// What `gate` says of calling the customer of `enrollment` (a customer not found is
+/// decided as one nothing stops).
+fn barred(
+    customers: &HashMap<CustomerId, Customer>,
+    gate: &ContactGate,
+    enrollment: &Enrollment,
+) -> Option<Barred> {
+    let facts = customers
+        .get(&enrollment.customer())
+        .map_or(ContactFacts::FREE, Customer::contact_facts);
+    gate.barred(&facts)
+}
 
 impl MemoryUnit {
     /// Writes an enrollment and its index entries; the caller has checked the unique rules.
@@ -143,6 +159,21 @@ impl EnrollmentRepository for MemoryUnit {
             .collect())
     }
 
+    async fn queue_census(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<QueueCensus, StoreError> {
+        let customers = &self.data.customers;
+        Ok(QueueCensus::of(
+            &request.setup,
+            self.data
+                .enrollments_of(request.assignment)
+                .map(|e| (e, barred(customers, &request.gate, e))),
+            request.seller,
+            request.now,
+        ))
+    }
+
     async fn next_sequence(&mut self, assignment: AssignmentId) -> Result<u64, StoreError> {
         let highest = self
             .data
@@ -240,6 +271,7 @@ impl EnrollmentWrites for MemoryUnit {
                     .get(&enrollment.customer())
                     .map_or(&NO_FIELDS, Customer::fields)
             },
+            |enrollment| barred(customers, &request.gate, enrollment),
         );
         let Some((key, tier)) = chosen else {
             return Ok(None);

@@ -20,6 +20,7 @@
 
 use super::Table;
 use cube_domain::assignment::setup::{AssignmentSetup, PriorityRule};
+use cube_domain::contact_policy::standing::Barred;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, EnrollmentId, SegmentId, UserId};
@@ -119,7 +120,8 @@ impl EnrollmentRows {
 
     /// The key of the enrollment `queue::select_next` picks for the request, read from the
     /// indexes where the setup allows and by a scan of the assignment where it does not.
-    /// `fields_of` gives a row's CRM field values (only read by the scan).
+    /// `fields_of` gives a row's CRM field values (only read by the scan), `barred_of` what
+    /// the contact policy says of calling its customer now (every path asks it).
     pub(super) fn select<'a>(
         &mut self,
         assignment: AssignmentId,
@@ -127,11 +129,13 @@ impl EnrollmentRows {
         seller: UserId,
         now: OffsetDateTime,
         fields_of: impl Fn(&Enrollment) -> &'a cube_domain::fields::FieldValues,
+        barred_of: impl Fn(&Enrollment) -> Option<Barred>,
     ) -> Option<(RowKey, Tier)> {
         let Some(spec) = PoolSpec::of(setup) else {
             let candidates = self.of(assignment).map(|enrollment| Candidate {
                 enrollment,
                 fields: fields_of(enrollment),
+                barred: barred_of(enrollment),
             });
             return queue::select_next(setup, seller, now, candidates)
                 .map(|(c, tier)| (key_of(c.enrollment), tier));
@@ -149,7 +153,9 @@ impl EnrollmentRows {
             .range(mine..)
             .take_while(|(a, s, ..)| *a == assignment && *s == seller)
             .filter_map(|(a, _, _, sequence, id)| self.rows.get(&(*a, *sequence, *id)))
-            .find(|e| queue::tier(setup, e, seller, now) == Some(Tier::Held));
+            .find(|e| {
+                queue::tier(setup, e, seller, now) == Some(Tier::Held) && barred_of(e).is_none()
+            });
         if let Some(enrollment) = held {
             return Some((key_of(enrollment), Tier::Held));
         }
@@ -162,11 +168,12 @@ impl EnrollmentRows {
         let candidates = due.into_iter().map(|enrollment| Candidate {
             enrollment,
             fields: &none,
+            barred: barred_of(enrollment),
         });
         if let Some((chosen, tier)) = queue::select_next(setup, seller, now, candidates) {
             return Some((key_of(chosen.enrollment), tier));
         }
-        self.pick_from_pool(assignment, setup, spec, seller, now)
+        self.pick_from_pool(assignment, setup, spec, seller, now, barred_of)
     }
 
     fn pick_from_pool(
@@ -176,6 +183,7 @@ impl EnrollmentRows {
         spec: PoolSpec,
         seller: UserId,
         now: OffsetDateTime,
+        barred_of: impl Fn(&Enrollment) -> Option<Barred>,
     ) -> Option<(RowKey, Tier)> {
         let stale = self
             .pools
@@ -196,8 +204,9 @@ impl EnrollmentRows {
         pool.ready.iter().find_map(|(_, sequence, id)| {
             let key = (assignment, *sequence, *id);
             let enrollment = rows.get(&key)?;
-            (queue::tier(setup, enrollment, seller, now) == Some(Tier::Pool))
-                .then_some((key, Tier::Pool))
+            (queue::tier(setup, enrollment, seller, now) == Some(Tier::Pool)
+                && barred_of(enrollment).is_none())
+            .then_some((key, Tier::Pool))
         })
     }
 }

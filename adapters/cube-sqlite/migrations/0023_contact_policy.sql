@@ -1,0 +1,11 @@
+-- The contact policy (issue 18): what "next customer" needs of a customer beside its
+-- enrollment, kept in columns so the queue's statement can test them with one probe of the
+-- customer's primary key. Both are written by the adapter from the customer's `contact`
+-- standing (`Customer::contact_facts`): `contact_block` is 'do_not_call' (the data owner's
+-- own list) or 'reserved' (a consumer reserved in the register without an exemption), and
+-- `register_checked` the day of the last check against the reservation register as
+-- 'YYYY-MM-DD' text (which sorts as the days do). Customers stored before have no
+-- standing: both NULL.
+ALTER TABLE customers ADD COLUMN contact_block TEXT
+    CHECK (contact_block IN ('do_not_call', 'reserved'));
+ALTER TABLE customers ADD COLUMN register_checked TEXT;

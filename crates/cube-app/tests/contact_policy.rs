@@ -1,0 +1,318 @@
+//! The contact policy through the use cases (issue 18): consumers are handed out only
+//! inside the call windows and after a wash this month, never when reserved without an
+//! exemption or on the do-not-call list; companies only the list stops; taking a barred
+//! customer by hand is refused; the queue's explanation counts them by reason.
+
+mod common;
+
+use common::Harness;
+use cube_app::AppError;
+use cube_domain::contact_policy::Closed;
+use cube_domain::contact_policy::standing::{Barred, ContactRules, Exemption};
+use cube_domain::customer::Customer;
+use cube_domain::data_owner::Dataset;
+use cube_domain::fields::FieldValues;
+use cube_domain::ids::CustomerId;
+use cube_domain::ports::ReservationRegister;
+use cube_domain::values::PhoneNumber;
+use std::collections::HashSet;
+use time::macros::{date, datetime};
+
+/// A register holding the given numbers.
+struct Listed(HashSet<String>);
+
+impl ReservationRegister for Listed {
+    fn is_reserved(&self, phone: &PhoneNumber) -> bool {
+        self.0.contains(phone.as_str())
+    }
+    fn numbers(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
+/// The world's customers 0..consumers made persons (B2C); the rest stay companies.
+async fn make_consumers(h: &Harness, consumers: usize) {
+    let mut uow = h.store.begin().await.expect("begin");
+    for customer in h.world.customers.iter().take(consumers) {
+        let person = Customer::new(
+            customer.id(),
+            &h.world.data_owner,
+            Dataset::B2c,
+            customer.details().clone(),
+            FieldValues::new(),
+        )
+        .expect("a person");
+        uow.save_customer(&person).await.expect("saved");
+    }
+    uow.commit().await.expect("commit");
+}
+
+fn customer_of(h: &Harness, i: usize) -> CustomerId {
+    h.world.customers[i].id()
+}
+
+/// Asks for the next customer as seller `s`; the customer handed out, if any, is released
+/// again so the next question starts from the same queue.
+async fn next_of(h: &Harness, s: usize) -> Option<CustomerId> {
+    let work = h
+        .cube
+        .next_customer(h.world.seller(s), h.world.assignment.id())
+        .await
+        .expect("next")?;
+    h.cube
+        .release_customer(h.world.seller(s), work.enrollment.id())
+        .await
+        .expect("released");
+    Some(work.customer.id())
+}
+
+#[tokio::test]
+async fn consumers_wait_for_a_wash_the_register_and_the_window_companies_do_not() {
+    // T0 is Monday 3 March 2025, 08:00 UTC: 09:00 in Oslo, the window just opened.
+    let h = Harness::new(4).await;
+    make_consumers(&h, 3).await;
+    let assignment = h.world.assignment.id();
+    let manager = &h.world.manager;
+
+    // Never washed: only the company (customer 3) is handed out; the three consumers wait
+    // for a wash, and the explanation says so.
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 3)));
+    let why = h
+        .cube
+        .queue_explanation(h.world.seller(0), assignment)
+        .await
+        .expect("explained");
+    assert_eq!(
+        why.consumers,
+        Some(Barred::RegisterStale { last_wash: None })
+    );
+    assert_eq!(
+        (why.census.ready, why.census.consumers_closed.count),
+        (1, 3)
+    );
+
+    // The wash: customer 1's number is reserved.
+    let reserved = h.world.customers[1].details().phones[0].as_str().to_owned();
+    let register = Listed(HashSet::from([reserved, "+4700000000".to_owned()]));
+    let wash = h
+        .cube
+        .wash(manager, h.world.data_owner.id(), &register)
+        .await
+        .expect("washed");
+    assert_eq!(
+        (
+            wash.register_numbers,
+            wash.checked,
+            wash.reserved,
+            wash.exempted
+        ),
+        (2, 3, 1, 0)
+    );
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 0)));
+    let why = h
+        .cube
+        .queue_explanation(h.world.seller(0), assignment)
+        .await
+        .expect("explained");
+    assert_eq!(why.consumers, None);
+    assert_eq!((why.census.ready, why.census.reserved), (3, 1));
+
+    // A reserved consumer is never handed out, also not by hand; an exemption lets them
+    // through.
+    let reserved_one = h.world.enrollments[1].id();
+    assert_eq!(
+        h.cube
+            .queue_reason(h.world.seller(0), reserved_one)
+            .await
+            .expect("reason"),
+        cube_domain::queue::census::Reason::Barred(Barred::Reserved)
+    );
+    let refused = h
+        .cube
+        .take_customer(h.world.seller(0), reserved_one)
+        .await
+        .expect_err("reserved");
+    assert!(
+        matches!(refused, AppError::ContactBarred(Barred::Reserved)),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("reservation register"),
+        "{refused}"
+    );
+    h.cube
+        .set_register_exemption(
+            manager,
+            customer_of(&h, 1),
+            Some(Exemption::ExistingCustomer {
+                since: date!(2024 - 01 - 15),
+                product_area: "strøm".into(),
+            }),
+        )
+        .await
+        .expect("exempted");
+    h.cube
+        .take_customer(h.world.seller(0), reserved_one)
+        .await
+        .expect("taken with the exemption");
+    h.cube
+        .release_customer(h.world.seller(0), reserved_one)
+        .await
+        .expect("released");
+
+    // The do-not-call list stops consumers and companies alike, in every way.
+    for i in [0, 3] {
+        h.cube
+            .set_do_not_call(manager, customer_of(&h, i), Some("asked on the phone"))
+            .await
+            .expect("listed");
+    }
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 1)));
+    let refused = h
+        .cube
+        .take_customer(h.world.seller(0), h.world.enrollments[3].id())
+        .await
+        .expect_err("listed");
+    assert!(matches!(
+        refused,
+        AppError::ContactBarred(Barred::DoNotCall)
+    ));
+    let changes = h
+        .cube
+        .customer_history_across(manager, customer_of(&h, 3))
+        .await
+        .expect("history")
+        .changes;
+    assert!(
+        changes.iter().any(|c| matches!(&c.what,
+            cube_domain::customer::Change::Card { fields } if fields == &["do_not_call"])),
+        "{changes:?}"
+    );
+    h.cube
+        .set_do_not_call(manager, customer_of(&h, 3), None)
+        .await
+        .expect("taken off");
+
+    // 21:00 in Oslo: consumers wait until Tuesday 09:00; the company is still called.
+    h.clock.set(datetime!(2025-03-03 20:00 UTC));
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 3)));
+    let why = h
+        .cube
+        .queue_explanation(h.world.seller(0), assignment)
+        .await
+        .expect("explained");
+    let opens = datetime!(2025-03-04 08:00 UTC);
+    assert_eq!(
+        why.consumers,
+        Some(Barred::CallWindow {
+            closed: Closed::OutsideHours,
+            opens: Some(opens)
+        })
+    );
+    assert_eq!(why.census.consumers_closed.first, Some(opens));
+
+    // A new month: March's wash no longer counts.
+    h.clock.set(datetime!(2025-04-01 08:00 UTC));
+    let why = h
+        .cube
+        .queue_explanation(h.world.seller(0), assignment)
+        .await
+        .expect("explained");
+    assert_eq!(
+        why.consumers,
+        Some(Barred::RegisterStale {
+            last_wash: Some(date!(2025 - 03 - 03))
+        })
+    );
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 3)));
+}
+
+#[tokio::test]
+async fn a_consumer_added_after_the_wash_waits_for_the_next_one_and_rules_can_be_turned_off() {
+    let h = Harness::new(1).await;
+    make_consumers(&h, 1).await;
+    let manager = &h.world.manager;
+    let owner = h.world.data_owner.id();
+    h.cube
+        .wash(manager, owner, &Listed(HashSet::new()))
+        .await
+        .expect("washed");
+    // The washed consumer is handed out; a number changed since is not checked any more.
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 0)));
+    let input = cube_app::customers::CustomerInput {
+        name: "Kari Nordmann".into(),
+        phones: vec!["+4791112233".into()],
+        ..cube_app::customers::CustomerInput::default()
+    };
+    h.cube
+        .update_customer(manager, customer_of(&h, 0), input)
+        .await
+        .expect("updated");
+    assert_eq!(next_of(&h, 0).await, None);
+    assert_eq!(
+        h.cube
+            .queue_reason(h.world.seller(0), h.world.enrollments[0].id())
+            .await
+            .expect("reason"),
+        cube_domain::queue::census::Reason::Barred(Barred::NotChecked)
+    );
+    // A data owner that turns the register off calls them (inside the window).
+    let policy = h
+        .cube
+        .set_contact_rules(
+            manager,
+            owner,
+            ContactRules {
+                consumer_call_windows: true,
+                reservation_register: false,
+            },
+        )
+        .await
+        .expect("set");
+    assert!(!policy.contact_rules().reservation_register);
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 0)));
+    let view = h.cube.contact_policy(manager, owner).await.expect("policy");
+    assert_eq!(view.consumers_now, None);
+    assert_eq!(view.last_wash.map(|w| w.checked), Some(1));
+}
+
+#[tokio::test]
+async fn only_managers_of_the_data_owner_change_the_policy_or_wash() {
+    let h = Harness::new(1).await;
+    let seller = h.world.seller(0);
+    let owner = h.world.data_owner.id();
+    let customer = customer_of(&h, 0);
+    let forbidden = |e: AppError| matches!(e, AppError::Forbidden | AppError::NotFound(_));
+    assert!(forbidden(
+        h.cube
+            .wash(seller, owner, &Listed(HashSet::new()))
+            .await
+            .expect_err("a seller may not wash")
+    ));
+    assert!(forbidden(
+        h.cube
+            .set_do_not_call(seller, customer, Some("x"))
+            .await
+            .expect_err("a seller may not list")
+    ));
+    assert!(forbidden(
+        h.cube
+            .set_contact_rules(seller, owner, ContactRules::default())
+            .await
+            .expect_err("a seller may not set rules")
+    ));
+    let other = h.other_admin().await;
+    assert!(forbidden(
+        h.cube
+            .contact_policy(&other, owner)
+            .await
+            .expect_err("another organisation's admin sees nothing")
+    ));
+    // Bad input is refused with the field named.
+    let refused = h
+        .cube
+        .set_do_not_call(&h.world.manager, customer, Some("two\nlines"))
+        .await
+        .expect_err("one line");
+    assert!(refused.to_string().contains("reason"), "{refused}");
+}
