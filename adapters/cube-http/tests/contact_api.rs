@@ -311,6 +311,33 @@ async fn the_do_not_call_list_stops_handing_out_and_taking_and_is_recorded() {
 }
 
 #[tokio::test]
+async fn an_outcome_is_set_up_to_put_the_customer_on_the_do_not_call_list() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let uri = format!("/api/assignments/{}/setup", app.assignment());
+    let (status, mut setup) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let excluded = cube_testkit::fixtures::SalesFlow::O_EXCLUDED.to_string();
+    setup["outcomes"]
+        .as_array_mut()
+        .expect("a list")
+        .push(json!({ "outcome": excluded, "do_not_call": true }));
+    let (status, saved) = app
+        .call(Method::PUT, &uri, Some(&t.manager), Some(setup))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, read) = app.call(Method::GET, &uri, Some(&t.manager), None).await;
+    let entry = read["outcomes"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|o| o["outcome"] == json!(excluded))
+        .cloned()
+        .expect("the entry");
+    assert_eq!(entry["do_not_call"], true, "{read}");
+}
+
+#[tokio::test]
 async fn rules_are_set_and_the_document_lists_the_endpoints() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;

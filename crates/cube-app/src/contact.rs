@@ -123,7 +123,11 @@ impl Cube {
         reason: Option<&str>,
     ) -> AppResult<Customer> {
         let now = self.now();
-        let entry = |user| reason.map(|r| DoNotCall::new(now, user, r)).transpose();
+        let entry = |user| {
+            reason
+                .map(|r| DoNotCall::new(now, Some(user), r))
+                .transpose()
+        };
         self.change_standing(who, id, "do_not_call", |customer, user| {
             customer.set_do_not_call(entry(user)?);
             Ok(())

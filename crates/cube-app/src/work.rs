@@ -641,6 +641,7 @@ impl Cube {
             .await?;
         self.queue_email(uow, assignment, &registration.event, now)
             .await?;
+        list_do_not_call(uow, assignment, &flow, &registration.event, now).await?;
         Ok(Registered {
             event: registration.event,
             enrollment: registration.enrollment,
@@ -905,6 +906,54 @@ async fn replay(
         meeting,
         replayed: true,
     }))
+}
+
+/// Puts the customer on the data owner's do-not-call list when the outcome is one the setup
+/// says does (`AssignmentSetup::do_not_call_on`: "never call me again"), in the
+/// registration's unit, recorded in the customer's changes; a customer already on the list
+/// keeps the first entry.
+async fn list_do_not_call(
+    uow: &mut dyn UnitOfWork,
+    assignment: &Assignment,
+    flow: &cube_domain::flow::PublishedFlow,
+    event: &OutcomeEvent,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let Some(outcome) = event
+        .outcome()
+        .filter(|o| assignment.setup().do_not_call_on.contains(o))
+    else {
+        return Ok(());
+    };
+    let mut customer = uow
+        .customer(event.customer())
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    if customer.contact().do_not_call.is_some() {
+        return Ok(());
+    }
+    let name = flow
+        .outcome(outcome)
+        .map_or_else(|| outcome.to_string(), |o| o.name.to_string());
+    let entry = cube_domain::contact_policy::standing::DoNotCall::new(
+        now,
+        event.user(),
+        &format!("outcome «{name}»"),
+    )?;
+    customer.set_do_not_call(Some(entry));
+    uow.save_customer(&customer).await?;
+    if let Some(user) = event.user() {
+        uow.record_customer_change(&cube_domain::customer::CustomerChange {
+            customer: customer.id(),
+            user,
+            at: now,
+            what: cube_domain::customer::Change::Card {
+                fields: vec!["do_not_call".to_owned()],
+            },
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Why a seller's queue is what it is ([`Cube::queue_explanation`]).

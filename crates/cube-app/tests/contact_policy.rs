@@ -316,3 +316,79 @@ async fn only_managers_of_the_data_owner_change_the_policy_or_wash() {
         .expect_err("one line");
     assert!(refused.to_string().contains("reason"), "{refused}");
 }
+
+#[tokio::test]
+async fn an_outcome_set_up_to_do_so_puts_the_customer_on_the_do_not_call_list() {
+    use cube_domain::flow::seeds::SalesFlow;
+    let h = Harness::new(2).await;
+    let assignment = h.world.assignment.id();
+    let manager = &h.world.manager;
+    let mut setup = h.world.assignment.setup().clone();
+    setup.do_not_call_on.insert(SalesFlow::O_EXCLUDED);
+    h.cube
+        .update_assignment_setup(manager, assignment, setup.clone(), None)
+        .await
+        .expect("set up");
+    // An outcome not in the flow is refused with the setup.
+    let mut wrong = setup;
+    wrong
+        .do_not_call_on
+        .insert(cube_domain::ids::OutcomeId::from_uuid(
+            uuid::Uuid::from_u128(7),
+        ));
+    h.cube
+        .update_assignment_setup(manager, assignment, wrong, None)
+        .await
+        .expect_err("an unknown outcome");
+
+    let seller = h.world.seller(0);
+    let work = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("someone");
+    h.cube
+        .register_outcome(
+            seller,
+            work.enrollment.id(),
+            common::command(SalesFlow::O_EXCLUDED),
+            None,
+        )
+        .await
+        .expect("registered");
+    let customer = h
+        .cube
+        .customer(manager, work.customer.id())
+        .await
+        .expect("read");
+    let entry = customer
+        .contact()
+        .do_not_call
+        .clone()
+        .expect("on the do-not-call list");
+    assert_eq!(entry.by, Some(seller));
+    assert!(entry.reason.starts_with("outcome «"), "{}", entry.reason);
+    // Another outcome puts nobody on the list.
+    let other = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("the second customer");
+    h.cube
+        .register_outcome(
+            seller,
+            other.enrollment.id(),
+            common::command(SalesFlow::O_NO_SALE),
+            None,
+        )
+        .await
+        .expect("registered");
+    let customer = h
+        .cube
+        .customer(manager, other.customer.id())
+        .await
+        .expect("read");
+    assert_eq!(customer.contact().do_not_call, None);
+}

@@ -237,7 +237,7 @@ fn a_reservation_bars_a_consumer_unless_an_exemption_lets_them_through() {
     };
     assert_eq!(exempt.block(true), None);
     let listed = ContactStatus {
-        do_not_call: Some(DoNotCall::new(WASHED, MANAGER, "asked").expect("valid")),
+        do_not_call: Some(DoNotCall::new(WASHED, Some(MANAGER), "asked").expect("valid")),
         ..exempt
     };
     assert_eq!(
@@ -249,9 +249,9 @@ fn a_reservation_bars_a_consumer_unless_an_exemption_lets_them_through() {
 
 #[test]
 fn entries_are_cleaned_and_checked() {
-    let entry = DoNotCall::new(WASHED, MANAGER, "  asked on the phone ").expect("valid");
+    let entry = DoNotCall::new(WASHED, Some(MANAGER), "  asked on the phone ").expect("valid");
     assert_eq!(entry.reason, "asked on the phone");
-    assert!(DoNotCall::new(WASHED, MANAGER, "two\nlines").is_err());
+    assert!(DoNotCall::new(WASHED, Some(MANAGER), "two\nlines").is_err());
     let empty = Exemption::AskedToBeCalled {
         at: WASHED,
         source: "   ".into(),
@@ -297,7 +297,7 @@ fn a_new_number_must_be_checked_again_and_the_rest_of_the_standing_stays() {
         reserved: false,
     });
     customer.set_do_not_call(Some(
-        DoNotCall::new(WASHED, MANAGER, "asked").expect("valid"),
+        DoNotCall::new(WASHED, Some(MANAGER), "asked").expect("valid"),
     ));
     // The same numbers, another name: the check holds.
     let mut details = customer.details().clone();

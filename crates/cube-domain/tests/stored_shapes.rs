@@ -306,7 +306,7 @@ fn customer_with_a_contact_standing() {
     )
     .expect("a valid customer");
     customer.set_do_not_call(Some(
-        DoNotCall::new(T0, id(0x52), "asked on the phone").expect("a valid entry"),
+        DoNotCall::new(T0, Some(id(0x52)), "asked on the phone").expect("a valid entry"),
     ));
     customer.set_register_check(RegisterCheck {
         checked_on: time::macros::date!(2026 - 11 - 02),
@@ -442,6 +442,7 @@ fn assignment_with_its_setup() {
             },
         )]),
         email_on_outcome: BTreeMap::from([(SalesFlow::O_OFFER, name("Offer"))]),
+        do_not_call_on: std::collections::BTreeSet::new(),
         products: ProductSettings {
             available: BTreeSet::from([PRODUCT, id(0x91)]),
             price_editable: true,

@@ -33,8 +33,8 @@ pub struct DoNotCallDto {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub since: time::OffsetDateTime,
-    /// Who put them there.
-    pub by: Uuid,
+    /// Who put them there (absent: an SMS reply or an integration).
+    pub by: Option<Uuid>,
     /// Why.
     pub reason: String,
 }
@@ -125,7 +125,7 @@ impl From<&ContactStatus> for ContactStandingDto {
                 .as_ref()
                 .map(|entry: &DoNotCall| DoNotCallDto {
                     since: entry.since,
-                    by: entry.by.as_uuid(),
+                    by: entry.by.map(|u| u.as_uuid()),
                     reason: entry.reason.clone(),
                 }),
             register: status

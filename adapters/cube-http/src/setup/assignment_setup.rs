@@ -468,6 +468,7 @@ impl AssignmentSetupDto {
             follow_up_ownership: per_outcome.follow_up,
             sms_flows: per_outcome.sms,
             email_on_outcome: per_outcome.email,
+            do_not_call_on: per_outcome.do_not_call,
             products: ProductSettings {
                 available: self
                     .products

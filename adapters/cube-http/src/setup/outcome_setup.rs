@@ -1,6 +1,7 @@
 //! The per-outcome part of an assignment's setup: for one outcome of the flow, its options,
-//! its fields, who owns the follow-ups it schedules, the SMS flow it starts and the e-mail it
-//! sends. The domain keeps these as five maps by outcome; the wire has one entry an outcome.
+//! its fields, who owns the follow-ups it schedules, the SMS flow it starts, the e-mail it
+//! sends and whether it puts the customer on the do-not-call list. The domain keeps these as
+//! maps and a set by outcome; the wire has one entry an outcome.
 
 use super::field_definitions::{FieldDefinitionDto, definitions};
 use super::name_at;
@@ -88,6 +89,10 @@ pub struct OutcomeSetupDto {
     /// `communication.email_templates` (needs `communication.mail_from`).
     #[serde(default)]
     pub email: Option<String>,
+    /// Registering the outcome puts the customer on the data owner's do-not-call list ("never
+    /// call me again"): no assignment hands them out after.
+    #[serde(default)]
+    pub do_not_call: bool,
 }
 
 /// One entry for every outcome the setup configures anything for, in id order.
@@ -99,6 +104,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
         .chain(s.follow_up_ownership.keys())
         .chain(s.sms_flows.keys())
         .chain(s.email_on_outcome.keys())
+        .chain(s.do_not_call_on.iter())
         .copied()
         .collect();
     outcomes
@@ -129,6 +135,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
                     .collect(),
             }),
             email: s.email_on_outcome.get(&id).map(ToString::to_string),
+            do_not_call: s.do_not_call_on.contains(&id),
         })
         .collect()
 }
@@ -141,6 +148,7 @@ pub(super) struct PerOutcome {
     pub(super) follow_up: BTreeMap<OutcomeId, FollowUpOwnership>,
     pub(super) sms: BTreeMap<OutcomeId, SmsFlow>,
     pub(super) email: BTreeMap<OutcomeId, Name>,
+    pub(super) do_not_call: BTreeSet<OutcomeId>,
 }
 
 impl PerOutcome {
@@ -193,6 +201,9 @@ impl PerOutcome {
             if let Some(template) = entry.email {
                 maps.email
                     .insert(id, name_at(format!("{at}.email"), &template)?);
+            }
+            if entry.do_not_call {
+                maps.do_not_call.insert(id);
             }
         }
         Ok(maps)

@@ -283,6 +283,11 @@ pub struct AssignmentSetup {
     /// before it existed read as none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub email_on_outcome: BTreeMap<OutcomeId, Name>,
+    /// The outcomes that put the customer on the data owner's do-not-call list (the
+    /// customer said "never call me again": markedsføringsloven § 12). Setups stored before
+    /// it existed read as none.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub do_not_call_on: BTreeSet<OutcomeId>,
     /// Products offered and the price rule.
     pub products: ProductSettings,
     /// Calendars shown for meeting booking.
@@ -317,6 +322,7 @@ impl Default for AssignmentSetup {
             follow_up_ownership: BTreeMap::new(),
             sms_flows: BTreeMap::new(),
             email_on_outcome: BTreeMap::new(),
+            do_not_call_on: BTreeSet::new(),
             products: ProductSettings::default(),
             calendars: Vec::new(),
             customer_view: vec![
@@ -414,6 +420,9 @@ impl AssignmentSetup {
         }
         if !self.email_on_outcome.is_empty() && self.communication.mail_from.is_none() {
             return Err(AssignmentError::MailFromMissing);
+        }
+        for outcome in &self.do_not_call_on {
+            known(outcome)?;
         }
         if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
             && (text.is_empty()
@@ -529,5 +538,6 @@ impl AssignmentSetup {
             keep(*id)
         });
         self.email_on_outcome.retain(|id, _| keep(*id));
+        self.do_not_call_on.retain(|id| keep(*id));
     }
 }

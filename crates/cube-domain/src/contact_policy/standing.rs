@@ -31,8 +31,9 @@ use time::{Date, OffsetDateTime};
 pub struct DoNotCall {
     /// Since when.
     pub since: OffsetDateTime,
-    /// Who put them there (the seller who registered the outcome, or a manager).
-    pub by: UserId,
+    /// Who put them there (the seller who registered the outcome, or a manager); `None` for
+    /// an SMS reply or an integration.
+    pub by: Option<UserId>,
     /// Why, in a few words ("asked on the phone", the outcome's name).
     pub reason: String,
 }
@@ -43,7 +44,11 @@ impl DoNotCall {
 
     /// An entry with its reason cleaned (`clean_text`, one line, at most
     /// [`Self::MAX_REASON`]).
-    pub fn new(since: OffsetDateTime, by: UserId, reason: &str) -> Result<Self, InvalidInput> {
+    pub fn new(
+        since: OffsetDateTime,
+        by: Option<UserId>,
+        reason: &str,
+    ) -> Result<Self, InvalidInput> {
         Ok(Self {
             since,
             by,

@@ -425,7 +425,7 @@ async fn vary_standings(store: &dyn Store, w: &World) {
                 }
             }
             3 if i % 4 == 3 => changed.set_do_not_call(Some(
-                DoNotCall::new(T0, w.manager.id, "asked on the phone").expect("valid"),
+                DoNotCall::new(T0, Some(w.manager.id), "asked on the phone").expect("valid"),
             )),
             4 if i % 12 == 4 => changed.set_register_check(check(last_month, false)),
             _ => {}
