@@ -132,6 +132,11 @@ pub struct QueueDto {
     pub concluded: u64,
     /// Excluded (never called).
     pub excluded: u64,
+    /// Available, but they have had the assignment's most call attempts.
+    pub attempts_used: u64,
+    /// Otherwise the caller's, but called as often today as the data owner allows a
+    /// customer in a day; `first`: when the next day starts.
+    pub daily_cap: WaitingDto,
     /// Otherwise the caller's, but on the data owner's do-not-call list.
     pub do_not_call: u64,
     /// Otherwise the caller's: consumers reserved in the reservation register without an
@@ -181,6 +186,8 @@ pub async fn queue(
         others_follow_ups: c.others_follow_ups,
         concluded: c.concluded,
         excluded: c.excluded,
+        attempts_used: c.attempts_used,
+        daily_cap: c.daily_cap.into(),
         do_not_call: c.do_not_call,
         reserved: c.reserved,
         consumers_closed: c.consumers_closed.into(),
@@ -231,6 +238,8 @@ pub enum QueueReasonDto {
     },
     /// Excluded: never handed out.
     Excluded,
+    /// It has had the assignment's most call attempts.
+    AttemptsUsed,
     /// The assignment's rules would hand it out, but the contact policy forbids calling
     /// the customer now.
     Barred {
@@ -270,6 +279,15 @@ pub enum BarredDto {
     /// A consumer not checked against the register this month (imported, or given a new
     /// number, after the last wash).
     NotChecked,
+    /// Called as often today as the data owner allows a customer in a day.
+    DailyCap {
+        /// The cap.
+        calls: u32,
+        /// When the next day starts (RFC 3339).
+        #[serde(with = "time::serde::rfc3339")]
+        #[schema(value_type = String, format = DateTime)]
+        until: time::OffsetDateTime,
+    },
 }
 
 impl From<cube_domain::contact_policy::standing::Barred> for BarredDto {
@@ -294,6 +312,7 @@ impl From<cube_domain::contact_policy::standing::Barred> for BarredDto {
             },
             Barred::RegisterStale { last_wash } => BarredDto::RegisterStale { last_wash },
             Barred::NotChecked => BarredDto::NotChecked,
+            Barred::DailyCap { calls, until } => BarredDto::DailyCap { calls, until },
         }
     }
 }
@@ -320,6 +339,7 @@ impl From<cube_domain::queue::census::Reason> for QueueReasonDto {
                 category: category.into(),
             },
             Reason::Excluded => QueueReasonDto::Excluded,
+            Reason::AttemptsUsed => QueueReasonDto::AttemptsUsed,
             Reason::Barred(barred) => QueueReasonDto::Barred {
                 policy: barred.into(),
             },

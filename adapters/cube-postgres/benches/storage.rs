@@ -1579,9 +1579,13 @@ impl Shared {
             .bind(now)
             .bind(now + lease)
             .bind(rested_since(now, self.assignment.setup()))
-            // The contact gate (`$6`, `$7`): consumers may be called, no register in use.
+            // The contact gate and the attempt cap (`$6`–`$10`): consumers may be called,
+            // no register, no caps.
             .bind(true)
-            .bind(None::<time::Date>);
+            .bind(None::<time::Date>)
+            .bind(None::<i32>)
+            .bind(None::<i32>)
+            .bind(None::<time::OffsetDateTime>);
         for param in &self.reserve_params {
             query = match param {
                 ReserveParam::Segments(ids) => query.bind(ids.clone()),

@@ -39,7 +39,7 @@ mod repos;
 mod search;
 mod unit;
 
-pub use queue::{Param as ReserveParam, gate_params, reserve_statement, rested_since};
+pub use queue::{GateParams, Param as ReserveParam, gate_params, reserve_statement, rested_since};
 
 pub mod statements {
     //! The statements the register-outcome unit of work runs, exactly as the adapter runs

@@ -56,9 +56,11 @@ use uuid::Uuid;
 /// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not
 /// on the do-not-call list, not reserved, and — a consumer — may be called now (`$6`) and
 /// was checked against the register on or after `$7` (NULL: the register is not used); a
-/// customer not found is let through, as `ContactFacts::FREE`.
+/// customer not found is let through, as `ContactFacts::FREE`. With a daily cap (`$9`
+/// calls; NULL: none) the customer has had fewer outcomes registered by a person since `$10`
+/// (the start of today), in any assignment (`outcome_events_by_customer`).
 ///
-/// A scalar subquery, not `NOT EXISTS`: the planner turns `NOT EXISTS` into an anti-join and,
+/// Scalar subqueries, not `NOT EXISTS`: the planner turns `NOT EXISTS` into an anti-join and,
 /// on a small table, hashes every customer of every data owner before the first candidate
 /// is read (found by `next_customer_does_not_walk_past_resting_customers`). A scalar
 /// subquery stays a probe of the customer's primary key per candidate row the index scan
@@ -69,7 +71,18 @@ macro_rules! allowed {
                 OR (c.dataset = 'B2c' AND (NOT $6::boolean
                     OR ($7::date IS NOT NULL
                         AND (c.register_checked IS NULL OR c.register_checked < $7::date)))))
-            FROM customers c WHERE c.id = e.customer_id), true)"
+            FROM customers c WHERE c.id = e.customer_id), true)
+        AND ($9::int IS NULL OR (SELECT count(*) FROM outcome_events ev
+            WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= $10::timestamptz
+              AND ev.user_id IS NOT NULL) < $9::int)"
+    };
+}
+
+/// A pool row `e` with attempts left: fewer than the setup's `max_attempts` (`$8`; NULL:
+/// no cap).
+macro_rules! attempts_left {
+    () => {
+        "($8::int IS NULL OR e.attempts < $8::int)"
     };
 }
 
@@ -77,8 +90,9 @@ macro_rules! allowed {
 const ALLOWED: &str = allowed!();
 
 /// The held and follow-up branches. `$1` assignment, `$2` seller, `$3` now, `$4` the
-/// lease's end, `$5` now less the retry delay, `$6` and `$7` the contact gate
-/// ([`allowed!`]); later parameters belong to the pool's plan.
+/// lease's end, `$5` now less the retry delay, `$6`, `$7`, `$9` and `$10` the contact gate
+/// ([`allowed!`]), `$8` the attempt cap ([`attempts_left!`]); later parameters belong to the
+/// pool's plan.
 const FOLLOW_UPS: &str = concat!(
     "
 WITH held AS (
@@ -125,9 +139,13 @@ const NO_FOLLOW_UP: &str = "NOT EXISTS (SELECT FROM held) AND NOT EXISTS (SELECT
     AND NOT EXISTS (SELECT FROM shared)";
 
 /// A row `e` of the ready pool (the sorted plans read it whole).
-const READY: &str = "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
+const READY: &str = concat!(
+    "e.assignment_id = $1 AND e.category = 'available' AND e.follow_up_due IS NULL
       AND (e.no_answer_at IS NULL OR e.no_answer_at <= $5)
-      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)";
+      AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
+      AND ",
+    attempts_left!()
+);
 
 /// A fresh row `e` of the ready pool (no NoAnswer since its last outcome), spelled so the
 /// ready indexes apply (migration 0020).
@@ -136,6 +154,8 @@ const FRESH: &str = concat!(
       AND e.no_answer_at IS NULL
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
       AND ",
+    attempts_left!(),
+    " AND ",
     allowed!()
 );
 
@@ -147,6 +167,8 @@ const RESTED: &str = concat!(
       AND e.no_answer_at IS NOT NULL AND e.no_answer_at <= $5
       AND (e.reserved_until IS NULL OR e.reserved_until <= $3)
       AND ",
+    attempts_left!(),
+    " AND ",
     allowed!()
 );
 
@@ -175,7 +197,7 @@ RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segmen
 /// How many of the best ready rows the general plan looks at before sorting the whole pool.
 const PRESELECT: u32 = 64;
 
-/// What the pool's rules need bound, in parameter order after `$7`.
+/// What the pool's rules need bound, in parameter order after `$10`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Param {
     /// The setup's segment ids in rank order, as `uuid[]`.
@@ -256,7 +278,7 @@ impl Plan {
 }
 
 /// The `ORDER BY` terms of the rules (each followed by ", "), the `LEFT JOIN` of customers
-/// if a rule reads CRM fields, and the parameters the terms bind from `$8` on.
+/// if a rule reads CRM fields, and the parameters the terms bind from `$11` on.
 fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     let mut params = Vec::new();
     let mut order = String::new();
@@ -269,13 +291,13 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
                 // Unknown segments and none: NULL, all equal, last (`segment_rank`).
                 vec![format!(
                     "array_position(${}::uuid[], e.segment_id) NULLS LAST",
-                    params.len() + 7
+                    params.len() + 10
                 )]
             }
             PriorityRule::Field(key, direction) => {
                 params.push(Param::FieldKey(key.as_str().to_owned()));
                 join = " LEFT JOIN customers c ON c.id = e.customer_id";
-                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 7);
+                let v = format!("(c.data -> 'fields' -> ${}::text)", params.len() + 10);
                 field_terms(&v, *direction).into()
             }
             PriorityRule::FewestAttempts => vec!["e.attempts".into()],
@@ -291,7 +313,7 @@ fn order_terms(setup: &AssignmentSetup) -> (String, &'static str, Vec<Param>) {
     (order, join, params)
 }
 
-/// The whole statement for a plan, and the parameters it binds from `$8` on.
+/// The whole statement for a plan, and the parameters it binds from `$11` on.
 fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
     let (ready, params) = match plan {
         // The first fresh customer and the first rested one, each from its own index, and
@@ -329,7 +351,7 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
                 "in_segment AS (
     SELECT CASE WHEN r.id IS NULL OR (f.id IS NOT NULL AND (f.sequence, f.id) < (r.sequence, r.id))
                 THEN f.id ELSE r.id END AS id
-    FROM unnest($8::uuid[]) WITH ORDINALITY AS s (id, rank)
+    FROM unnest($11::uuid[]) WITH ORDINALITY AS s (id, rank)
     LEFT JOIN LATERAL (
         SELECT e.id, e.sequence FROM enrollments e
         WHERE {FRESH} AND e.segment_id = s.id
@@ -349,14 +371,14 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 ), unsegmented_fresh AS (
     SELECT e.id, e.sequence FROM enrollments e
     WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {FRESH}
-      AND (e.segment_id IS NULL OR e.segment_id <> ALL($8::uuid[]))
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($11::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 ), unsegmented_rested AS (
     SELECT e.id, e.sequence FROM enrollments e
     WHERE {NO_FOLLOW_UP} AND NOT EXISTS (SELECT FROM in_segment) AND {ANY_RESTED} AND {RESTED}
-      AND (e.segment_id IS NULL OR e.segment_id <> ALL($8::uuid[]))
+      AND (e.segment_id IS NULL OR e.segment_id <> ALL($11::uuid[]))
     ORDER BY e.sequence, e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -412,10 +434,9 @@ fn statement(setup: &AssignmentSetup, plan: Plan) -> (String, Vec<Param>) {
 }
 
 /// The statement `reserve_next` runs first for `setup` (the plan its priority rules pick),
-/// and the values it binds from `$8` on. It binds `$1` the assignment, `$2` the seller, `$3`
-/// now, `$4` the lease's end, `$5` now less the retry delay ([`rested_since`]), `$6`
-/// whether consumers may be called now and `$7` the first day a register check counts from
-/// ([`gate_params`]), and
+/// and the values it binds from `$11` on. It binds `$1` the assignment, `$2` the seller, `$3`
+/// now, `$4` the lease's end, `$5` now less the retry delay ([`rested_since`]), `$6`–`$10`
+/// the contact gate and the attempt cap ([`gate_params`], in [`GateParams`]' order), and
 /// returns the reserved enrollment's columns and its `tier` (-1 held, 0 personal follow-up,
 /// 1 shared follow-up, 2 pool).
 ///
@@ -436,10 +457,48 @@ pub fn rested_since(now: OffsetDateTime, setup: &AssignmentSetup) -> OffsetDateT
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The gate's `$6` (whether consumers may be called now) and `$7` (the first day a
-/// consumer's register check counts from; `None` when the register is not used).
-pub fn gate_params(gate: &ContactGate) -> (bool, Option<time::Date>) {
-    (gate.consumers.is_none(), gate.checked_since)
+/// What the contact gate and the attempt cap bind, in order (`$6`–`$10` of the reserve
+/// statement; the census binds the same values from `$5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateParams {
+    /// Whether consumers may be called now.
+    pub consumers_open: bool,
+    /// The first day a consumer's register check counts from (`None`: no register).
+    pub checked_since: Option<time::Date>,
+    /// The setup's attempt cap.
+    pub max_attempts: Option<i32>,
+    /// The data owner's daily cap on calls to a customer.
+    pub daily_cap: Option<i32>,
+    /// The start of today, for the daily cap.
+    pub day_since: Option<OffsetDateTime>,
+}
+
+/// The values the gate and the attempt cap bind (a cap beyond `i32` cannot be set up).
+pub fn gate_params(gate: &ContactGate, setup: &AssignmentSetup) -> GateParams {
+    GateParams {
+        consumers_open: gate.consumers.is_none(),
+        checked_since: gate.checked_since,
+        max_attempts: setup
+            .max_attempts
+            .map(|cap| i32::try_from(cap).unwrap_or(i32::MAX)),
+        daily_cap: gate
+            .daily_cap
+            .map(|cap| i32::try_from(cap.calls).unwrap_or(i32::MAX)),
+        day_since: gate.daily_cap.map(|cap| cap.since),
+    }
+}
+
+/// Binds [`GateParams`] in order.
+pub(crate) fn bind_gate<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    gate: GateParams,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(gate.consumers_open)
+        .bind(gate.checked_since)
+        .bind(gate.max_attempts)
+        .bind(gate.daily_cap)
+        .bind(gate.day_since)
 }
 
 /// Runs one plan's statement in the unit.
@@ -456,8 +515,7 @@ async fn reserve_with(
         .bind(request.now)
         .bind(until)
         .bind(rested_since(request.now, &request.setup));
-    let (consumers_open, checked_since) = gate_params(&request.gate);
-    let mut query = query.bind(consumers_open).bind(checked_since);
+    let mut query = bind_gate(query, gate_params(&request.gate, &request.setup));
     for param in params {
         query = match param {
             Param::Segments(ids) => query.bind(ids),
@@ -550,8 +608,8 @@ mod tests {
         ]);
         for preselect in [true, false] {
             let (sql, params) = statement(&setup, Plan::Sorted { preselect });
-            assert!(sql.contains("array_position($8::uuid[], e.segment_id) NULLS LAST"));
-            assert!(sql.contains("(c.data -> 'fields' -> $9::text) IS NULL"));
+            assert!(sql.contains("array_position($11::uuid[], e.segment_id) NULLS LAST"));
+            assert!(sql.contains("(c.data -> 'fields' -> $12::text) IS NULL"));
             assert!(sql.contains("LEFT JOIN customers c"));
             assert!(sql.contains("e.last_contact NULLS FIRST, e.sequence, e.id"));
             assert!(!sql.contains("revenue"), "keys are bound, never spliced");

@@ -488,10 +488,16 @@ async fn next_customer_does_not_walk_past_resting_customers() {
                     .bind(now)
                     .bind(now + Duration::minutes(15))
                     .bind(cube_postgres::rested_since(now, &setup));
-            let (open, since) = cube_postgres::gate_params(
+            let gate = cube_postgres::gate_params(
                 &cube_domain::contact_policy::standing::ContactGate::OPEN,
+                &setup,
             );
-            query = query.bind(open).bind(since);
+            query = query
+                .bind(gate.consumers_open)
+                .bind(gate.checked_since)
+                .bind(gate.max_attempts)
+                .bind(gate.daily_cap)
+                .bind(gate.day_since);
             for param in params {
                 query = match param {
                     cube_postgres::ReserveParam::Segments(ids) => query.bind(ids),

@@ -9,3 +9,8 @@
 ALTER TABLE customers ADD COLUMN contact_block TEXT
     CHECK (contact_block IN ('do_not_call', 'reserved'));
 ALTER TABLE customers ADD COLUMN register_checked TEXT;
+-- A data owner may cap the calls to one customer in a day across its assignments: "next
+-- customer" counts the customer's outcomes registered by a person since the start of the
+-- day, a range of this index per candidate.
+CREATE INDEX outcome_events_by_customer ON outcome_events (customer_id, occurred_at)
+    WHERE user_id IS NOT NULL;

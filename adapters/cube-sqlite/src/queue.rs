@@ -55,20 +55,34 @@ use uuid::Uuid;
 /// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not on
 /// the do-not-call list, not reserved, and — a consumer — may be called now (`?6` is 1) and
 /// was checked against the register on or after `?7` (a `YYYY-MM-DD` text; NULL: the
-/// register is not used). One probe of the customer's primary key per candidate row.
+/// register is not used); with a daily cap (`?9` calls; NULL: none), the customer has had
+/// fewer outcomes registered by a person since `?10` (the start of today, unix ns), in any
+/// assignment (`outcome_events_by_customer`). One probe of the customer's primary key, and
+/// one range of that index under a cap, per candidate row.
 macro_rules! allowed {
     () => {
         "NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = e.customer_id \
            AND (c.contact_block IS NOT NULL \
                 OR (c.dataset = 'B2c' AND (?6 = 0 \
                     OR (?7 IS NOT NULL \
-                        AND (c.register_checked IS NULL OR c.register_checked < ?7))))))"
+                        AND (c.register_checked IS NULL OR c.register_checked < ?7)))))) \
+         AND (?9 IS NULL OR (SELECT count(*) FROM outcome_events AS ev \
+           WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= ?10 \
+             AND ev.user_id IS NOT NULL) < ?9)"
+    };
+}
+
+/// A pool row `e` with attempts left: fewer than the setup's `max_attempts` (`?8`; NULL: no
+/// cap).
+macro_rules! attempts_left {
+    () => {
+        "(?8 IS NULL OR e.attempts < ?8)"
     };
 }
 
 /// The asker's own live reservation (renewed by [`RESERVE`]): `?1` the seller, `?3` the
-/// assignment, `?4` now, `?6`–`?7` the gate ([`allowed!`]); gives the id and the tier
-/// `'held'`.
+/// assignment, `?4` now, `?6`, `?7`, `?9`, `?10` the gate ([`allowed!`]); gives the id and
+/// the tier `'held'`.
 pub const HELD: &str = concat!(
     "SELECT e.id, 'held' AS tier FROM enrollments AS e \
     WHERE e.assignment_id = ?3 AND e.reserved_by = ?1 AND e.reserved_until > ?4 \
@@ -130,6 +144,8 @@ macro_rules! ready {
             "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
              AND (e.no_answer_at IS NULL OR e.no_answer_at <= ?5) \
              AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) AND ",
+            attempts_left!(),
+            " AND ",
             allowed!()
         )
     };
@@ -143,6 +159,8 @@ macro_rules! fresh {
             "e.assignment_id = ?3 AND e.category = 'Available' AND e.follow_up_due IS NULL \
              AND e.no_answer_at IS NULL \
              AND (e.reserved_until IS NULL OR e.reserved_until <= ?4) AND ",
+            attempts_left!(),
+            " AND ",
             allowed!()
         )
     };
@@ -162,6 +180,8 @@ macro_rules! rested {
                WHERE r.assignment_id = ?3 AND r.category = 'Available' \
                  AND r.follow_up_due IS NULL AND r.no_answer_at IS NOT NULL \
                  AND r.no_answer_at <= ?5) AND ",
+            attempts_left!(),
+            " AND ",
             allowed!()
         )
     };
@@ -186,7 +206,8 @@ macro_rules! better_of {
 }
 
 /// The first ready row in import order: the id and `'pool'`, with parameters as [`HELD`]
-/// and `?5` now less the retry delay (`?6`–`?7` the gate, as everywhere).
+/// and `?5` now less the retry delay (`?6`–`?10` the gate and the attempt cap, as
+/// everywhere).
 pub const POOL_BY_SEQUENCE: &str = better_of!(
     concat!(
         "SELECT e.id, e.sequence FROM enrollments AS e INDEXED BY enrollments_ready WHERE ",
@@ -285,18 +306,45 @@ fn plan(setup: &AssignmentSetup) -> Plan {
     segments.map_or(Plan::Sequence, Plan::Segments)
 }
 
-/// The gate's `?6` (1 when consumers may be called now, else 0) and `?7` (the first day a
-/// consumer's register check counts from, `YYYY-MM-DD`; `None` when the register is not
-/// used). Public for the storage benchmark's raw side.
-pub fn gate_args(gate: &ContactGate) -> (i64, Option<String>) {
-    (
-        i64::from(gate.consumers.is_none()),
-        gate.checked_since.map(|day| day.to_string()),
-    )
+/// What the contact gate and the attempt cap bind, in order (`?6`–`?10` of the statements
+/// here; the census binds the same values from `?5`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateArgs {
+    /// 1 when consumers may be called now, else 0.
+    pub consumers_open: i64,
+    /// The first day a consumer's register check counts from, `YYYY-MM-DD` (`None`: no
+    /// register).
+    pub checked_since: Option<String>,
+    /// The setup's attempt cap.
+    pub max_attempts: Option<i64>,
+    /// The data owner's daily cap on calls to a customer.
+    pub daily_cap: Option<i64>,
+    /// The start of today, unix ns, for the daily cap.
+    pub day_since: Option<i64>,
 }
 
-/// The pool arguments: `HELD`'s four, `?5` now less the retry delay, then the gate's `?6`
-/// and `?7` ([`gate_args`]).
+/// The values the gate and the attempt cap bind. Public for the storage benchmark's raw side.
+pub fn gate_args(gate: &ContactGate, setup: &AssignmentSetup) -> Result<GateArgs, StoreError> {
+    Ok(GateArgs {
+        consumers_open: i64::from(gate.consumers.is_none()),
+        checked_since: gate.checked_since.map(|day| day.to_string()),
+        max_attempts: setup.max_attempts.map(i64::from),
+        daily_cap: gate.daily_cap.map(|cap| i64::from(cap.calls)),
+        day_since: gate.daily_cap.map(|cap| time_ns(cap.since)).transpose()?,
+    })
+}
+
+/// Binds [`GateArgs`] in order.
+fn bind_gate(args: &mut SqliteArguments, gate: GateArgs) -> Result<(), StoreError> {
+    bind(args, Value::Int(gate.consumers_open))?;
+    bind(args, Value::Null(gate.checked_since))?;
+    bind(args, Value::MaybeInt(gate.max_attempts))?;
+    bind(args, Value::MaybeInt(gate.daily_cap))?;
+    bind(args, Value::MaybeInt(gate.day_since))
+}
+
+/// The pool arguments: `HELD`'s four, `?5` now less the retry delay, then the gate's and the
+/// attempt cap's `?6`–`?10` ([`gate_args`]).
 fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreError> {
     let mut args = head_args(request)?;
     // A NoAnswer at or before this time has rested long enough; before any storable time,
@@ -307,9 +355,7 @@ fn pool_args(request: &NextCustomerRequest) -> Result<SqliteArguments, StoreErro
         .and_then(|at| time_ns(at).ok())
         .unwrap_or(i64::MIN);
     bind(&mut args, Value::Int(rested))?;
-    let (consumers_open, checked_since) = gate_args(&request.gate);
-    bind(&mut args, Value::Int(consumers_open))?;
-    bind(&mut args, Value::Null(checked_since))?;
+    bind_gate(&mut args, gate_args(&request.gate, &request.setup)?)?;
     Ok(args)
 }
 
@@ -321,7 +367,7 @@ fn sorted_pool(request: &NextCustomerRequest) -> Result<(String, SqliteArguments
         ready!(),
         " ORDER BY "
     ));
-    let mut next = 8;
+    let mut next = 11;
     for (expr, direction) in rule_terms(&request.setup) {
         let mut text = expr.sql.to_owned();
         for value in expr.params {
@@ -353,13 +399,13 @@ fn first_of(branches: &[&str]) -> String {
 }
 
 /// The statement "next customer" chooses with under the import-order plan (the tiers, then
-/// [`POOL_BY_SEQUENCE`]): `?1`–`?7` as [`POOL_BY_SEQUENCE`]; gives the id and the tier
+/// [`POOL_BY_SEQUENCE`]): `?1`–`?10` as [`POOL_BY_SEQUENCE`]; gives the id and the tier
 /// (`'held'`, `'personal'`, `'shared'` or `'pool'`). The storage benchmark's raw side runs it.
 pub static CHOOSE_BY_SEQUENCE: LazyLock<String> =
     LazyLock::new(|| first_of(&[HELD, PERSONAL, SHARED, POOL_BY_SEQUENCE]));
 
 /// The statement that chooses the request's row, and its arguments: the tiers, then the
-/// pool by the setup's plan. `?#` placeholders are numbered from `?8` in order.
+/// pool by the setup's plan. `?#` placeholders are numbered from `?11` in order.
 pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments), StoreError> {
     let head = [HELD, PERSONAL, SHARED];
     match plan(&request.setup) {
@@ -367,7 +413,7 @@ pub fn choose(request: &NextCustomerRequest) -> Result<(String, SqliteArguments)
         Plan::Segments(segments) => {
             let mut args = pool_args(request)?;
             let mut branches: Vec<String> = head.iter().map(|b| (*b).to_owned()).collect();
-            let mut next = 8;
+            let mut next = 11;
             for segment in &segments {
                 branches.push(POOL_OF_SEGMENT.replace("?#", &format!("?{next}")));
                 bind(&mut args, Value::Text(id_text(*segment)))?;
@@ -404,6 +450,8 @@ enum Value {
     Int(i64),
     /// A text or NULL.
     Null(Option<String>),
+    /// An integer or NULL.
+    MaybeInt(Option<i64>),
 }
 
 fn bind(args: &mut SqliteArguments, value: Value) -> Result<(), StoreError> {
@@ -411,6 +459,7 @@ fn bind(args: &mut SqliteArguments, value: Value) -> Result<(), StoreError> {
         Value::Text(text) => args.add(text),
         Value::Int(n) => args.add(n),
         Value::Null(text) => args.add(text),
+        Value::MaybeInt(n) => args.add(n),
     }
     .map_err(|e| StoreError::Unavailable(format!("binding a query argument: {e}")))
 }
@@ -613,13 +662,22 @@ mod tests {
             ));
             let (sql, args) = choose(&request).expect("a statement");
             let plan = query_plan(&mut conn, &sql, args).await;
-            // The contact gate probes the candidate's customer by its primary key, and
-            // nothing else; the rest of the plan is the tiers' (read without the probes).
+            // The contact gate probes the candidate's customer by its primary key and, for a
+            // daily cap, a range of its calls today, and nothing else; the rest of the plan
+            // is the tiers' (read without the probes).
             let probe = "SEARCH c USING INDEX sqlite_autoindex_customers_1 (id=?)";
             assert!(plan.contains(probe), "{what} probes the customer: {plan}");
+            // Under a daily cap, a range of the customer's calls today.
+            let calls = "SEARCH ev USING INDEX outcome_events_by_customer (customer_id=? AND \
+                occurred_at>?)";
+            assert!(plan.contains(calls), "{what} counts by index: {plan}");
             let plan = plan
                 .split("; ")
-                .filter(|step| *step != probe && !step.starts_with("CORRELATED SCALAR SUBQUERY"))
+                .filter(|step| {
+                    *step != probe
+                        && *step != calls
+                        && !step.starts_with("CORRELATED SCALAR SUBQUERY")
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             assert!(

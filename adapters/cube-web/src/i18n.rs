@@ -159,6 +159,10 @@ impl Lang {
                     Barred::NotChecked => "kunden er ikke sjekket mot Reservasjonsregisteret \
                                            denne måneden; kjør en ny vask"
                         .to_owned(),
+                    Barred::DailyCap { calls, .. } => format!(
+                        "kunden er allerede ringt {calls} gang(er) i dag, så mange som \
+                         oppdragsgiver tillater; prøv igjen i morgen"
+                    ),
                 }
             }
             AppError::LimitReached(metric) => format!(
@@ -518,6 +522,8 @@ pub enum M {
     WhyCallWindow,
     WhyRegisterStale,
     WhyNotChecked,
+    WhyAttemptsUsed,
+    WhyDailyCap,
     ChooseFile,
     FileTooLarge,
 }
@@ -944,6 +950,14 @@ impl M {
             M::WhyRegisterStale => (
                 "privatpersoner: ikke vasket mot Reservasjonsregisteret denne måneden",
                 "consumers: not washed against the reservation register this month",
+            ),
+            M::WhyAttemptsUsed => (
+                "har fått oppdragets maksimale antall forsøk",
+                "have had the assignment's most attempts",
+            ),
+            M::WhyDailyCap => (
+                "ringt så mange ganger i dag som oppdragsgiver tillater",
+                "called as often today as the data owner allows",
             ),
             M::WhyNotChecked => (
                 "privatpersoner lagt til etter siste vask mot Reservasjonsregisteret",

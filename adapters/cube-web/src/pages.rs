@@ -232,6 +232,8 @@ async fn empty_queue(state: &WebState, viewer: &Viewer, id: AssignmentId) -> Pag
             when(c.consumers_closed.first),
         ),
         (c.not_checked, M::WhyNotChecked, String::new()),
+        (c.attempts_used, M::WhyAttemptsUsed, String::new()),
+        (c.daily_cap.count, M::WhyDailyCap, when(c.daily_cap.first)),
     ]
     .into_iter()
     .filter(|(count, _, _)| *count > 0)

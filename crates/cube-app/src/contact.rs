@@ -15,7 +15,7 @@ use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::contact_policy::ContactPolicy;
 use cube_domain::contact_policy::standing::{
-    Barred, ContactGate, ContactRules, DoNotCall, Exemption, RegisterCheck, Wash,
+    Barred, ContactFacts, ContactGate, ContactRules, DoNotCall, Exemption, RegisterCheck, Wash,
 };
 use cube_domain::customer::{Change, Customer, CustomerChange};
 use cube_domain::data_owner::{DataOwner, Dataset};
@@ -110,6 +110,32 @@ impl Cube {
             now,
             &zone,
         ))
+    }
+
+    /// What the gate decides `customer` on: their standing and, under a daily cap, the
+    /// outcomes registered by a person on them today in any assignment (read from the log:
+    /// taking one customer by hand, or explaining one, is rare beside "next").
+    pub(crate) async fn contact_facts(
+        &self,
+        uow: &mut dyn ReadUnit,
+        customer: &Customer,
+        gate: &ContactGate,
+    ) -> AppResult<ContactFacts> {
+        let facts = customer.contact_facts();
+        let Some(cap) = gate.daily_cap else {
+            return Ok(facts);
+        };
+        let mut calls = 0_u32;
+        for enrollment in uow.enrollments_of_customer(customer.id()).await? {
+            let today = uow
+                .events_of(enrollment.id())
+                .await?
+                .iter()
+                .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
+                .count();
+            calls = calls.saturating_add(u32::try_from(today).unwrap_or(u32::MAX));
+        }
+        Ok(facts.called(calls))
     }
 
     /// Puts a customer on their data owner's do-not-call list (`Some(reason)`), or takes
@@ -229,7 +255,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
         let mut owner = managed_owner(uow.as_mut(), &user, owner, today).await?;
-        owner.set_contact_rules(rules);
+        owner.set_contact_rules(rules.checked()?);
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;
         self.standings.remember(&owner);

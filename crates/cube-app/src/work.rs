@@ -259,10 +259,10 @@ impl Cube {
                 now,
             )
             .await?;
-        let facts = uow
-            .customer(enrollment.customer())
-            .await?
-            .map_or(ContactFacts::FREE, |c| c.contact_facts());
+        let facts = match uow.customer(enrollment.customer()).await? {
+            Some(customer) => self.contact_facts(uow.as_mut(), &customer, &gate).await?,
+            None => ContactFacts::FREE,
+        };
         Ok(cube_domain::queue::census::reason(
             assignment.setup(),
             &enrollment,
@@ -424,7 +424,8 @@ impl Cube {
             .customer(enrollment.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        if let Some(barred) = gate.barred(&customer.contact_facts()) {
+        let facts = self.contact_facts(uow.as_mut(), &customer, &gate).await?;
+        if let Some(barred) = gate.barred(&facts) {
             return Err(AppError::ContactBarred(barred));
         }
         enrollment.reserve(user.id, now, assignment.setup().lease)?;

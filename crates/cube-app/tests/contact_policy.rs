@@ -265,6 +265,7 @@ async fn a_consumer_added_after_the_wash_waits_for_the_next_one_and_rules_can_be
             ContactRules {
                 consumer_call_windows: true,
                 reservation_register: false,
+                max_calls_per_day: None,
             },
         )
         .await
@@ -391,4 +392,123 @@ async fn an_outcome_set_up_to_do_so_puts_the_customer_on_the_do_not_call_list() 
         .await
         .expect("read");
     assert_eq!(customer.contact().do_not_call, None);
+}
+
+#[tokio::test]
+async fn attempt_caps_per_assignment_and_per_customer_and_day() {
+    use cube_domain::flow::seeds::SalesFlow;
+    let h = Harness::new(2).await;
+    let assignment = h.world.assignment.id();
+    let manager = &h.world.manager;
+    let seller = h.world.seller(0);
+    // At most one attempt per customer in the assignment, no rest after a No answer.
+    let mut setup = h.world.assignment.setup().clone();
+    setup.max_attempts = Some(1);
+    setup.retry_delay = time::Duration::ZERO;
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("set up");
+    for _ in 0..2 {
+        let work = h
+            .cube
+            .next_customer(seller, assignment)
+            .await
+            .expect("next")
+            .expect("someone");
+        h.cube
+            .register_outcome(
+                seller,
+                work.enrollment.id(),
+                common::command(SalesFlow::O_NO_ANSWER),
+                None,
+            )
+            .await
+            .expect("no answer");
+    }
+    assert_eq!(next_of(&h, 0).await, None, "both had their one attempt");
+    let why = h
+        .cube
+        .queue_explanation(seller, assignment)
+        .await
+        .expect("explained");
+    assert_eq!(why.census.attempts_used, 2);
+    assert_eq!(
+        h.cube
+            .queue_reason(seller, h.world.enrollments[0].id())
+            .await
+            .expect("reason"),
+        cube_domain::queue::census::Reason::AttemptsUsed
+    );
+
+    // Lift the assignment's cap; the data owner allows one call a day per customer: both
+    // were called today, so nobody is handed out or taken until tomorrow.
+    let mut setup = h
+        .cube
+        .assignment(manager, assignment)
+        .await
+        .expect("read")
+        .setup()
+        .clone();
+    setup.max_attempts = None;
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("set up");
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 0)));
+    h.cube
+        .set_contact_rules(
+            manager,
+            h.world.data_owner.id(),
+            ContactRules {
+                max_calls_per_day: Some(1),
+                ..ContactRules::default()
+            },
+        )
+        .await
+        .expect("set");
+    assert_eq!(next_of(&h, 0).await, None);
+    let refused = h
+        .cube
+        .take_customer(seller, h.world.enrollments[1].id())
+        .await
+        .expect_err("called today");
+    assert!(
+        matches!(
+            refused,
+            AppError::ContactBarred(Barred::DailyCap { calls: 1, .. })
+        ),
+        "{refused}"
+    );
+    let why = h
+        .cube
+        .queue_explanation(seller, assignment)
+        .await
+        .expect("explained");
+    // Tomorrow starts at midnight in Oslo (23:00 UTC in March).
+    assert_eq!(why.census.daily_cap.count, 2);
+    assert_eq!(
+        why.census.daily_cap.first,
+        Some(datetime!(2025-03-03 23:00 UTC))
+    );
+    // The next morning they may be called again.
+    h.clock.set(datetime!(2025-03-04 08:00 UTC));
+    assert_eq!(next_of(&h, 0).await, Some(customer_of(&h, 0)));
+    // A cap out of its range is refused, naming it.
+    let refused = h
+        .cube
+        .set_contact_rules(
+            manager,
+            h.world.data_owner.id(),
+            ContactRules {
+                max_calls_per_day: Some(0),
+                ..ContactRules::default()
+            },
+        )
+        .await
+        .expect_err("out of range");
+    assert!(
+        refused.to_string().contains("max_calls_per_day"),
+        "{refused}"
+    );
 }

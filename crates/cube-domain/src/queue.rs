@@ -5,7 +5,8 @@
 //! category (a due follow-up is work, also on a Yes customer); then available enrollments by
 //! the assignment's priority rules. Never an excluded customer, never one reserved by
 //! another seller, never one whose retry delay (counted from the last NoAnswer with the
-//! assignment's current setting) has not run out, never one the contact policy bars now
+//! assignment's current setting) has not run out, never one from the pool who has had the
+//! setup's most attempts, never one the contact policy bars now
 //! (`contact_policy::standing::ContactGate`: the do-not-call list, the reservation register,
 //! consumers outside the call windows).
 //! Storage adapters implement the same order in their own query language; the contract
@@ -65,7 +66,10 @@ pub fn tier(
             let ready = enrollment
                 .retry_at(setup.retry_delay)
                 .is_none_or(|at| at <= now);
-            (enrollment.category() == StateCategory::Available && ready).then_some(Tier::Pool)
+            (enrollment.category() == StateCategory::Available
+                && ready
+                && setup.attempts_left(enrollment.attempts()))
+            .then_some(Tier::Pool)
         }
     }
 }

@@ -40,6 +40,18 @@ pub enum ValueError {
         /// The length given.
         len: usize,
     },
+    /// A number outside its range.
+    #[error("{what} must be between {min} and {max}, got {got}")]
+    OutOfRange {
+        /// Which value.
+        what: &'static str,
+        /// The smallest allowed.
+        min: u64,
+        /// The largest allowed.
+        max: u64,
+        /// What was given.
+        got: u64,
+    },
     /// A control character (NUL, a tab, a line break in a one-line text...).
     #[error("{what} may not hold control characters such as {found}; remove it")]
     ControlCharacter {

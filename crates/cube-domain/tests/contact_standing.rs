@@ -60,6 +60,7 @@ fn consumer(checked: Option<Date>, block: Option<ContactBlock>) -> ContactFacts 
         consumer: true,
         block,
         register_checked: checked,
+        calls_today: 0,
     }
 }
 
@@ -197,11 +198,57 @@ fn a_stale_wash_blocks_consumers_with_a_clear_reason() {
 }
 
 #[test]
+fn the_daily_cap_counts_calls_in_every_assignment_and_lifts_at_midnight_oslo_time() {
+    let rules = ContactRules {
+        max_calls_per_day: Some(2),
+        ..ContactRules::default()
+    };
+    // Tuesday 3 March 2026, 15:00 in Oslo.
+    let now = datetime!(2026-03-03 14:00 UTC);
+    let wash = wash_on(WASHED);
+    let gate = ContactGate::of(&ContactPolicy::norway(), rules, Some(&wash), now, &oslo());
+    let cap = gate.daily_cap.expect("a cap");
+    assert_eq!(
+        (cap.since, cap.until),
+        (
+            datetime!(2026-03-02 23:00 UTC),
+            datetime!(2026-03-03 23:00 UTC)
+        )
+    );
+    let company = ContactFacts::FREE;
+    assert_eq!(gate.barred(&company.called(1)), None);
+    assert_eq!(
+        gate.barred(&company.called(2)),
+        Some(Barred::DailyCap {
+            calls: 2,
+            until: datetime!(2026-03-03 23:00 UTC)
+        })
+    );
+    let text = gate
+        .barred(&company.called(3))
+        .map(|b| b.to_string())
+        .unwrap_or_default();
+    assert!(text.contains("called 2 time(s) today"), "{text}");
+    // Bounds.
+    for bad in [0, 101] {
+        let error = ContactRules {
+            max_calls_per_day: Some(bad),
+            ..ContactRules::default()
+        }
+        .checked()
+        .expect_err("out of range");
+        assert_eq!(error.field, "max_calls_per_day");
+        assert!(error.to_string().contains("between 1 and 100"), "{error}");
+    }
+}
+
+#[test]
 fn rules_turned_off_let_consumers_through() {
     let night = datetime!(2026-03-07 23:00 UTC);
     let rules = ContactRules {
         consumer_call_windows: false,
         reservation_register: false,
+        max_calls_per_day: None,
     };
     let open = ContactGate::of(&ContactPolicy::norway(), rules, None, night, &oslo());
     assert_eq!(open, ContactGate::OPEN);
@@ -398,13 +445,18 @@ proptest! {
         checked_days_ago in proptest::option::of(0_i64..70),
         consumer in any::<bool>(),
         block in proptest::option::of(prop_oneof![Just(ContactBlock::DoNotCall), Just(ContactBlock::Reserved)]),
+        cap in proptest::option::of(1_u32..4),
+        calls_today in 0_u32..5,
     ) {
         let now = OffsetDateTime::from_unix_timestamp(seconds).expect("in range");
         let zone = oslo();
         let washed = washed_days_ago.map(|d| now - time::Duration::days(d));
         let checked = checked_days_ago.map(|d| zone.date_of(now - time::Duration::days(d)));
-        let facts = ContactFacts { consumer, block, register_checked: checked };
-        let barred = gate(washed, now).barred(&facts);
+        let facts = ContactFacts { consumer, block, register_checked: checked, calls_today };
+        let rules = ContactRules { max_calls_per_day: cap, ..ContactRules::default() };
+        let wash = washed.map(wash_on);
+        let barred = ContactGate::of(&ContactPolicy::norway(), rules, wash.as_ref(), now, &zone)
+            .barred(&facts);
         let month = |at: OffsetDateTime| {
             let day = zone.date_of(at);
             (day.year(), day.month())
@@ -415,6 +467,7 @@ proptest! {
             .closed_at(now, &zone)
             .is_none();
         let expected_barred = block.is_some()
+            || cap.is_some_and(|cap| calls_today >= cap)
             || (consumer
                 && (!window_open
                     || washed.is_none_or(|w| month(w) != this_month)

@@ -262,6 +262,7 @@ fn data_owner_with_contact_rules_and_a_wash() {
     owner.set_contact_rules(ContactRules {
         consumer_call_windows: true,
         reservation_register: false,
+        max_calls_per_day: Some(2),
     });
     owner.record_wash(Wash {
         at: T0,
@@ -443,6 +444,7 @@ fn assignment_with_its_setup() {
         )]),
         email_on_outcome: BTreeMap::from([(SalesFlow::O_OFFER, name("Offer"))]),
         do_not_call_on: std::collections::BTreeSet::new(),
+        max_attempts: None,
         products: ProductSettings {
             available: BTreeSet::from([PRODUCT, id(0x91)]),
             price_editable: true,

@@ -282,6 +282,10 @@ pub struct ContactPolicyDto {
     /// month of calling, and never when reserved without an exemption. On unless turned
     /// off.
     pub reservation_register: bool,
+    /// The most calls to one customer in a day across the data owner's assignments (1 to
+    /// 100; an outcome registered by a person is a call). Absent: no cap.
+    #[serde(default)]
+    pub max_calls_per_day: Option<u32>,
     /// The last wash (read only).
     #[serde(default)]
     pub last_wash: Option<WashDto>,
@@ -298,6 +302,9 @@ pub struct ContactRulesRequest {
     pub consumer_call_windows: bool,
     /// See [`ContactPolicyDto::reservation_register`].
     pub reservation_register: bool,
+    /// See [`ContactPolicyDto::max_calls_per_day`].
+    #[serde(default)]
+    pub max_calls_per_day: Option<u32>,
 }
 
 /// A data owner's contact policy: its rules, its last wash, and whether its consumers may be
@@ -329,6 +336,7 @@ pub async fn get_policy(
         (status = 200, description = "The rules, the last wash and now", body = ContactPolicyDto),
         (status = 403, description = "The role may not manage the data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A daily cap out of its range", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn put_policy(
@@ -340,6 +348,7 @@ pub async fn put_policy(
     let rules = ContactRules {
         consumer_call_windows: request.consumer_call_windows,
         reservation_register: request.reservation_register,
+        max_calls_per_day: request.max_calls_per_day,
     };
     state.cube.set_contact_rules(&actor.user, id, rules).await?;
     let policy = state.cube.contact_policy(&actor.user, id).await?;
@@ -350,6 +359,7 @@ fn policy_dto(policy: &cube_app::contact::ContactPolicyView) -> ContactPolicyDto
     ContactPolicyDto {
         consumer_call_windows: policy.rules.consumer_call_windows,
         reservation_register: policy.rules.reservation_register,
+        max_calls_per_day: policy.rules.max_calls_per_day,
         last_wash: policy.last_wash.as_ref().map(WashDto::from),
         consumers_now: policy.consumers_now.map(Into::into),
     }

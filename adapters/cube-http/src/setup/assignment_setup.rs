@@ -239,6 +239,11 @@ pub struct AssignmentSetupDto {
     /// How long a customer stays out of the pool after "no answer", in seconds (default
     /// 7 200).
     pub retry_delay_seconds: i64,
+    /// The most call attempts on a customer in this assignment (1 to 1 000): one who has had
+    /// them is no longer handed out from the pool (an agreed follow-up still is). Absent:
+    /// no cap.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for AssignmentSetupDto {
@@ -344,6 +349,7 @@ impl From<&AssignmentSetup> for AssignmentSetupDto {
             priority: s.priority.iter().map(PriorityRuleDto::from).collect(),
             lease_seconds: s.lease.whole_seconds(),
             retry_delay_seconds: s.retry_delay.whole_seconds(),
+            max_attempts: s.max_attempts,
         }
     }
 }
@@ -513,6 +519,7 @@ impl AssignmentSetupDto {
             priority,
             lease: Duration::seconds(self.lease_seconds),
             retry_delay: Duration::seconds(self.retry_delay_seconds),
+            max_attempts: self.max_attempts,
         })
     }
 }

@@ -138,11 +138,12 @@ impl PgUnitOfWork {
 }
 
 /// The queue's census (`EnrollmentRepository::queue_census`): `$1` the assignment, `$2` the
-/// seller, `$3` now, `$4` now less the retry delay (`queue::rested_since`), `$5` whether
-/// consumers may be called now and `$6` the first day a register check counts from (the
-/// contact gate, as `queue::gate_params`). The `CASE` is `queue::census::reason` in its
-/// order — an enrollment ready by the assignment's rules is then classified by the gate, as
-/// `ContactGate::barred`; a rest ends at its NoAnswer plus the delay.
+/// seller, `$3` now, `$4` now less the retry delay (`queue::rested_since`), `$5`–`$9` the
+/// contact gate and the attempt cap as `queue::GateParams` binds them (consumers may be
+/// called now; the first day a register check counts from; the attempt cap; the daily cap;
+/// the start of today). The `CASE` is `queue::census::reason` in its order — an enrollment
+/// ready by the assignment's rules is then classified by the gate, as `ContactGate::barred`;
+/// a rest ends at its NoAnswer plus the delay.
 const QUEUE_CENSUS: &str = "
 WITH r AS (
     SELECT CASE
@@ -154,11 +155,15 @@ WITH r AS (
                WHEN e.follow_up_due IS NOT NULL AND e.follow_up_due <= $3 THEN 'ready'
                WHEN e.follow_up_due IS NOT NULL THEN 'later'
                WHEN e.category <> 'available' THEN 'concluded'
+               WHEN $7::int IS NOT NULL AND e.attempts >= $7::int THEN 'attempts_used'
                WHEN e.no_answer_at IS NOT NULL AND e.no_answer_at > $4 THEN 'resting'
                ELSE 'ready'
            END AS why,
            CASE
                WHEN c.contact_block IS NOT NULL THEN c.contact_block
+               WHEN $8::int IS NOT NULL AND (SELECT count(*) FROM outcome_events ev
+                        WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= $9::timestamptz
+                          AND ev.user_id IS NOT NULL) >= $8::int THEN 'daily_cap'
                WHEN c.dataset = 'B2c' AND NOT $5::boolean THEN 'closed'
                WHEN c.dataset = 'B2c' AND $6::date IS NOT NULL
                     AND (c.register_checked IS NULL OR c.register_checked < $6::date)
@@ -178,8 +183,10 @@ SELECT count(*) FILTER (WHERE why = 'ready' AND barred IS NULL) AS ready,
        count(*) FILTER (WHERE why = 'others') AS others,
        count(*) FILTER (WHERE why = 'concluded') AS concluded,
        count(*) FILTER (WHERE why = 'excluded') AS excluded,
+       count(*) FILTER (WHERE why = 'attempts_used') AS attempts_used,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'do_not_call') AS do_not_call,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'reserved') AS reserved,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'daily_cap') AS daily_cap,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'closed') AS closed,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'not_checked') AS not_checked
 FROM r";
@@ -300,8 +307,10 @@ impl EnrollmentRepository for PgUnitOfWork {
             .bind(request.seller.as_uuid())
             .bind(request.now)
             .bind(crate::queue::rested_since(request.now, &request.setup));
-        let (consumers_open, checked_since) = crate::queue::gate_params(&request.gate);
-        let query = query.bind(consumers_open).bind(checked_since);
+        let query = crate::queue::bind_gate(
+            query,
+            crate::queue::gate_params(&request.gate, &request.setup),
+        );
         let row = self.fetch_one(query).await?;
         let count = |column: &str| -> Result<u64, StoreError> {
             let n: i64 = get(&row, column)?;
@@ -328,10 +337,12 @@ impl EnrollmentRepository for PgUnitOfWork {
             others_follow_ups: count("others")?,
             concluded: count("concluded")?,
             excluded: count("excluded")?,
+            attempts_used: count("attempts_used")?,
             do_not_call: count("do_not_call")?,
             reserved: count("reserved")?,
             consumers_closed: QueueCensus::consumers_closed(count("closed")?, &request.gate),
             not_checked: count("not_checked")?,
+            daily_cap: QueueCensus::daily_capped(count("daily_cap")?, &request.gate),
         })
     }
 

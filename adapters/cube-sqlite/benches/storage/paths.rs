@@ -515,9 +515,13 @@ impl Shared {
             .checked_sub(self.assignment.setup().retry_delay)
             .map_or(Ok(i64::MIN), ns)?;
         args.add(rested)?;
-        // The contact gate (`?6`, `?7`): consumers may be called, no register in use.
+        // The contact gate and the attempt cap (`?6`–`?10`): consumers may be called, no
+        // register, no caps.
         args.add(1_i64)?;
         args.add(None::<String>)?;
+        args.add(None::<i64>)?;
+        args.add(None::<i64>)?;
+        args.add(None::<i64>)?;
         let mut conn = self.raw.lock().await;
         let mut tx = conn.begin_with(BEGIN).await?;
         let chosen: Option<String> = sqlx::query_scalar_with(CHOOSE_BY_SEQUENCE.as_str(), args)

@@ -176,9 +176,9 @@ impl SqliteUnit {
 }
 
 /// The queue's census (`EnrollmentRepository::queue_census`): `?1` the assignment, `?2` the
-/// seller, `?3` now, `?4` now less the retry delay, `?5`–`?6` the contact gate (as
-/// `queue::gate_args`: 1 when consumers may be called now; the first day a register check
-/// counts from). The `CASE` is `queue::census::reason` in its order — an enrollment ready by
+/// seller, `?3` now, `?4` now less the retry delay, `?5`–`?9` the contact gate and the
+/// attempt cap (as `queue::GateArgs`: 1 when consumers may be called now; the first day a
+/// register check counts from; the attempt cap; the daily cap; the start of today). The `CASE` is `queue::census::reason` in its order — an enrollment ready by
 /// the assignment's rules is then classified by the gate, as `ContactGate::barred`; a rest
 /// ends at its NoAnswer plus the delay.
 const QUEUE_CENSUS: &str = "
@@ -192,11 +192,15 @@ WITH r AS (
                WHEN e.follow_up_due IS NOT NULL AND e.follow_up_due <= ?3 THEN 'ready'
                WHEN e.follow_up_due IS NOT NULL THEN 'later'
                WHEN e.category <> 'Available' THEN 'concluded'
+               WHEN ?7 IS NOT NULL AND e.attempts >= ?7 THEN 'attempts_used'
                WHEN e.no_answer_at IS NOT NULL AND e.no_answer_at > ?4 THEN 'resting'
                ELSE 'ready'
            END AS why,
            CASE
                WHEN c.contact_block IS NOT NULL THEN c.contact_block
+               WHEN ?8 IS NOT NULL AND (SELECT count(*) FROM outcome_events AS ev
+                        WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= ?9
+                          AND ev.user_id IS NOT NULL) >= ?8 THEN 'daily_cap'
                WHEN c.dataset = 'B2c' AND ?5 = 0 THEN 'closed'
                WHEN c.dataset = 'B2c' AND ?6 IS NOT NULL
                     AND (c.register_checked IS NULL OR c.register_checked < ?6)
@@ -216,8 +220,10 @@ SELECT count(*) FILTER (WHERE why = 'ready' AND barred IS NULL) AS ready,
        count(*) FILTER (WHERE why = 'others') AS others,
        count(*) FILTER (WHERE why = 'concluded') AS concluded,
        count(*) FILTER (WHERE why = 'excluded') AS excluded,
+       count(*) FILTER (WHERE why = 'attempts_used') AS attempts_used,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'do_not_call') AS do_not_call,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'reserved') AS reserved,
+       count(*) FILTER (WHERE why = 'ready' AND barred = 'daily_cap') AS daily_cap,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'closed') AS closed,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'not_checked') AS not_checked
 FROM r";
@@ -345,14 +351,17 @@ impl EnrollmentRepository for SqliteUnit {
             .checked_sub(request.setup.retry_delay)
             .and_then(|at| time_ns(at).ok())
             .unwrap_or(i64::MIN);
-        let (consumers_open, checked_since) = crate::queue::gate_args(&request.gate);
+        let gate = crate::queue::gate_args(&request.gate, &request.setup)?;
         let row = sqlx::query(QUEUE_CENSUS)
             .bind(id_text(request.assignment.as_uuid()))
             .bind(id_text(request.seller.as_uuid()))
             .bind(time_ns(request.now)?)
             .bind(rested)
-            .bind(consumers_open)
-            .bind(checked_since)
+            .bind(gate.consumers_open)
+            .bind(gate.checked_since)
+            .bind(gate.max_attempts)
+            .bind(gate.daily_cap)
+            .bind(gate.day_since)
             .fetch_one(self.conn())
             .await
             .map_err(store_error)?;
@@ -381,10 +390,12 @@ impl EnrollmentRepository for SqliteUnit {
             others_follow_ups: count(&row, "others")?,
             concluded: count(&row, "concluded")?,
             excluded: count(&row, "excluded")?,
+            attempts_used: count(&row, "attempts_used")?,
             do_not_call: count(&row, "do_not_call")?,
             reserved: count(&row, "reserved")?,
             consumers_closed: QueueCensus::consumers_closed(count(&row, "closed")?, &request.gate),
             not_checked: count(&row, "not_checked")?,
+            daily_cap: QueueCensus::daily_capped(count(&row, "daily_cap")?, &request.gate),
         })
     }
 

@@ -312,6 +312,11 @@ pub struct AssignmentSetup {
     pub lease: Duration,
     /// How long a customer stays out of the pool after NoAnswer.
     pub retry_delay: Duration,
+    /// The most call attempts on a customer in this assignment: one who has had this many
+    /// is no longer handed out from the pool (a follow-up agreed with them still is). `None`:
+    /// no cap. Setups stored before it existed read as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for AssignmentSetup {
@@ -339,6 +344,7 @@ impl Default for AssignmentSetup {
             priority: vec![PriorityRule::SegmentOrder, PriorityRule::ImportOrder],
             lease: Self::DEFAULT_LEASE,
             retry_delay: Self::DEFAULT_RETRY_DELAY,
+            max_attempts: None,
         }
     }
 }
@@ -352,6 +358,8 @@ impl AssignmentSetup {
     pub const MAX_LEASE: Duration = Duration::hours(24);
     /// The longest retry delay accepted: 30 days.
     pub const MAX_RETRY_DELAY: Duration = Duration::days(30);
+    /// The largest attempt cap accepted.
+    pub const MAX_ATTEMPTS: u32 = 1000;
     /// The longest SMS reply window accepted: 30 days.
     pub const MAX_REPLY_WINDOW: Duration = Duration::days(30);
     /// The largest activity limit accepted.
@@ -500,7 +508,22 @@ impl AssignmentSetup {
                 bounds: "between 0 seconds and 30 days (2 592 000 seconds)",
             });
         }
+        if self
+            .max_attempts
+            .is_some_and(|cap| cap == 0 || cap > Self::MAX_ATTEMPTS)
+        {
+            return Err(AssignmentError::OutOfBounds {
+                field: "max_attempts",
+                bounds: "between 1 and 1000",
+            });
+        }
         Ok(())
+    }
+
+    /// Whether a customer who has had `attempts` call attempts may still be handed out from
+    /// the pool (`max_attempts`).
+    pub fn attempts_left(&self, attempts: u32) -> bool {
+        self.max_attempts.is_none_or(|cap| attempts < cap)
     }
 
     /// The segment's position in priority order; customers in no segment come last.

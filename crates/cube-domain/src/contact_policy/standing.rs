@@ -169,7 +169,8 @@ impl ContactBlock {
     }
 }
 
-/// The three facts of a customer the gate decides on.
+/// The facts of a customer the gate decides on: three kept with the customer, and how often
+/// they were called today (counted from the outcome log when the gate has a daily cap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContactFacts {
     /// A consumer (B2C): bound by the call windows and the register.
@@ -178,23 +179,36 @@ pub struct ContactFacts {
     pub block: Option<ContactBlock>,
     /// The day of the last register check.
     pub register_checked: Option<Date>,
+    /// Outcomes registered by a person on the customer since the gate's `daily_cap.since`,
+    /// in every assignment (0 when the gate has no daily cap).
+    pub calls_today: u32,
 }
 
 impl ContactFacts {
-    /// A customer nothing stops (a company never checked, on no list).
+    /// A customer nothing stops (a company never checked, on no list, not called today).
     pub const FREE: ContactFacts = ContactFacts {
         consumer: false,
         block: None,
         register_checked: None,
+        calls_today: 0,
     };
 
-    /// The facts of a customer of `dataset` with `status`.
+    /// The facts of a customer of `dataset` with `status`, not called today.
     pub fn of(dataset: Dataset, status: &ContactStatus) -> Self {
         let consumer = dataset == Dataset::B2c;
         Self {
             consumer,
             block: status.block(consumer),
             register_checked: status.register.map(|check| check.checked_on),
+            calls_today: 0,
+        }
+    }
+
+    /// These facts, called `calls` times today.
+    pub fn called(self, calls: u32) -> Self {
+        Self {
+            calls_today: calls,
+            ..self
         }
     }
 }
@@ -212,6 +226,29 @@ pub struct ContactRules {
     /// in the month of calling, and never when reserved without an exemption.
     #[serde(default = "yes")]
     pub reservation_register: bool,
+    /// The most calls to one customer in a day, across all the data owner's assignments (an
+    /// outcome registered by a person is a call). `None`: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_calls_per_day: Option<u32>,
+}
+
+impl ContactRules {
+    /// The largest daily cap accepted.
+    pub const MAX_CALLS_PER_DAY: u32 = 100;
+
+    /// The rules if valid: a daily cap between 1 and [`Self::MAX_CALLS_PER_DAY`].
+    pub fn checked(self) -> Result<Self, InvalidInput> {
+        match self.max_calls_per_day {
+            Some(cap) if cap == 0 || cap > Self::MAX_CALLS_PER_DAY => Err(ValueError::OutOfRange {
+                what: "max_calls_per_day",
+                min: 1,
+                max: u64::from(Self::MAX_CALLS_PER_DAY),
+                got: u64::from(cap),
+            }
+            .at("max_calls_per_day")),
+            _ => Ok(self),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -223,6 +260,7 @@ impl Default for ContactRules {
         Self {
             consumer_call_windows: true,
             reservation_register: true,
+            max_calls_per_day: None,
         }
     }
 }
@@ -267,6 +305,13 @@ pub enum Barred {
     /// A consumer not checked against the register this month (imported, or given a new
     /// number, after the last wash).
     NotChecked,
+    /// Called as often today as the data owner allows a customer to be called in a day.
+    DailyCap {
+        /// The cap.
+        calls: u32,
+        /// When the next day starts.
+        until: OffsetDateTime,
+    },
 }
 
 impl std::fmt::Display for Barred {
@@ -297,8 +342,25 @@ impl std::fmt::Display for Barred {
                 "the customer has not been checked against the reservation register this month \
                  (imported, or given a new number, after the last wash); run a wash",
             ),
+            Barred::DailyCap { calls, .. } => write!(
+                f,
+                "the customer has been called {calls} time(s) today, as often as the data \
+                 owner allows in a day; try again tomorrow"
+            ),
         }
     }
+}
+
+/// The daily cap of a gate: at most `calls` calls to a customer from `since` (the start of
+/// today in the organisation's zone) to `until` (the start of tomorrow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyCap {
+    /// The most calls a day.
+    pub calls: u32,
+    /// The start of today.
+    pub since: OffsetDateTime,
+    /// The start of tomorrow.
+    pub until: OffsetDateTime,
 }
 
 /// The policy for one data owner at one instant.
@@ -310,6 +372,8 @@ pub struct ContactGate {
     /// A consumer's register check must be on or after this day (the first of the month);
     /// `None` when the data owner does not use the register.
     pub checked_since: Option<Date>,
+    /// The most calls a customer may have today, if the data owner caps them.
+    pub daily_cap: Option<DailyCap>,
 }
 
 impl ContactGate {
@@ -317,6 +381,7 @@ impl ContactGate {
     pub const OPEN: ContactGate = ContactGate {
         consumers: None,
         checked_since: None,
+        daily_cap: None,
     };
 
     /// The gate of a data owner with `rules` and its last wash at `now`, in the
@@ -345,20 +410,37 @@ impl ContactGate {
             .then_some(Barred::RegisterStale {
                 last_wash: last_wash_day,
             });
+        let daily_cap = rules.max_calls_per_day.map(|calls| {
+            let (since, until) = zone.day(today);
+            DailyCap {
+                calls,
+                since,
+                until,
+            }
+        });
         Self {
             consumers: window.or(stale),
             checked_since: rules.reservation_register.then_some(month_start),
+            daily_cap,
         }
     }
 
     /// Why the customer with `facts` may not be called now, or `None` when they may: the
-    /// do-not-call list, a reservation, then (for consumers) the gate's closed window or
-    /// stale wash, then a check older than this month.
+    /// do-not-call list, a reservation, the daily cap, then (for consumers) the gate's closed
+    /// window or stale wash, then a check older than this month.
     pub fn barred(&self, facts: &ContactFacts) -> Option<Barred> {
         match facts.block {
             Some(ContactBlock::DoNotCall) => return Some(Barred::DoNotCall),
             Some(ContactBlock::Reserved) => return Some(Barred::Reserved),
             None => {}
+        }
+        if let Some(cap) = self.daily_cap
+            && facts.calls_today >= cap.calls
+        {
+            return Some(Barred::DailyCap {
+                calls: cap.calls,
+                until: cap.until,
+            });
         }
         if !facts.consumer {
             return None;

@@ -39,6 +39,8 @@ pub enum Reason {
     },
     /// Another seller's personal follow-up: theirs to call.
     AnothersFollowUp,
+    /// It has had the assignment's most call attempts (`max_attempts`).
+    AttemptsUsed,
     /// Its state is not one to call from (open, yes or no) and no follow-up is pending.
     Concluded(StateCategory),
     /// Excluded (a do-not-call state): never handed out.
@@ -76,6 +78,11 @@ pub fn reason(
             Reason::AnothersFollowUp
         }
         Some(follow_up) => Reason::FollowUpLater { due: follow_up.due },
+        None if enrollment.category() == StateCategory::Available
+            && !setup.attempts_left(enrollment.attempts()) =>
+        {
+            Reason::AttemptsUsed
+        }
         None => match enrollment.retry_at(setup.retry_delay) {
             Some(until) if until > now && enrollment.category() == StateCategory::Available => {
                 Reason::Resting { until }
@@ -118,6 +125,8 @@ pub struct QueueCensus {
     pub concluded: u64,
     /// Excluded.
     pub excluded: u64,
+    /// Available, but they have had the assignment's most call attempts.
+    pub attempts_used: u64,
     /// Otherwise ready, but on the data owner's do-not-call list.
     pub do_not_call: u64,
     /// Otherwise ready consumers, reserved in the register without an exemption.
@@ -127,6 +136,9 @@ pub struct QueueCensus {
     pub consumers_closed: Waiting,
     /// Otherwise ready consumers not checked against the register this month.
     pub not_checked: u64,
+    /// Otherwise ready, but called as often today as the data owner allows; `first`: when
+    /// the next day starts.
+    pub daily_cap: Waiting,
 }
 
 impl QueueCensus {
@@ -155,6 +167,7 @@ impl QueueCensus {
             Reason::AnothersFollowUp => self.others_follow_ups += 1,
             Reason::Concluded(_) => self.concluded += 1,
             Reason::Excluded => self.excluded += 1,
+            Reason::AttemptsUsed => self.attempts_used += 1,
             Reason::Barred(Barred::DoNotCall) => self.do_not_call += 1,
             Reason::Barred(Barred::Reserved) => self.reserved += 1,
             Reason::Barred(Barred::CallWindow { opens, .. }) => match opens {
@@ -163,6 +176,16 @@ impl QueueCensus {
             },
             Reason::Barred(Barred::RegisterStale { .. }) => self.consumers_closed.count += 1,
             Reason::Barred(Barred::NotChecked) => self.not_checked += 1,
+            Reason::Barred(Barred::DailyCap { until, .. }) => self.daily_cap.add(until),
+        }
+    }
+
+    /// The `daily_cap` group a store counted in its own query language: `count` customers,
+    /// coming back when the gate's day ends.
+    pub fn daily_capped(count: u64, gate: &ContactGate) -> Waiting {
+        Waiting {
+            count,
+            first: gate.daily_cap.filter(|_| count > 0).map(|cap| cap.until),
         }
     }
 
@@ -185,6 +208,7 @@ impl QueueCensus {
             self.resting.first,
             self.follow_ups_later.first,
             self.consumers_closed.first,
+            self.daily_cap.first,
         ]
         .into_iter()
         .flatten()
@@ -200,9 +224,11 @@ impl QueueCensus {
             + self.others_follow_ups
             + self.concluded
             + self.excluded
+            + self.attempts_used
             + self.do_not_call
             + self.reserved
             + self.consumers_closed.count
             + self.not_checked
+            + self.daily_cap.count
     }
 }

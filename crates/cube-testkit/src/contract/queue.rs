@@ -10,7 +10,7 @@ use crate::fixtures::{SalesFlow, T0, World, register_outcome, release};
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule, Segment};
 use cube_domain::contact_policy::Closed;
 use cube_domain::contact_policy::standing::{
-    Barred, ContactFacts, ContactGate, DoNotCall, Exemption, RegisterCheck,
+    Barred, ContactFacts, ContactGate, DailyCap, DoNotCall, Exemption, RegisterCheck,
 };
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
@@ -106,15 +106,48 @@ async fn customers_of(
         .collect()
 }
 
-/// What `gate` says of calling the customer of `enrollment`.
+/// The calls (outcomes registered by a person) to each customer of `enrollments` since the
+/// gate's day began, in any assignment; empty without a daily cap.
+async fn calls_today(
+    uow: &mut dyn ReadUnit,
+    gate: &ContactGate,
+    enrollments: &[Enrollment],
+) -> HashMap<CustomerId, u32> {
+    let mut calls = HashMap::new();
+    let Some(cap) = gate.daily_cap else {
+        return calls;
+    };
+    for enrollment in enrollments {
+        let customer = enrollment.customer();
+        if calls.contains_key(&customer) {
+            continue;
+        }
+        let mut count = 0;
+        for theirs in uow.enrollments_of_customer(customer).await.expect("read") {
+            count += uow
+                .events_of(theirs.id())
+                .await
+                .expect("read")
+                .iter()
+                .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
+                .count();
+        }
+        calls.insert(customer, u32::try_from(count).unwrap_or(u32::MAX));
+    }
+    calls
+}
+
+/// What `gate` says of calling the customer of `enrollment`, called `calls` times today.
 fn barred_by(
     gate: &ContactGate,
     customers: &HashMap<CustomerId, Customer>,
+    calls: &HashMap<CustomerId, u32>,
     enrollment: &Enrollment,
 ) -> Option<Barred> {
     let facts = customers
         .get(&enrollment.customer())
-        .map_or(ContactFacts::FREE, Customer::contact_facts);
+        .map_or(ContactFacts::FREE, Customer::contact_facts)
+        .called(calls.get(&enrollment.customer()).copied().unwrap_or(0));
     gate.barred(&facts)
 }
 
@@ -123,13 +156,14 @@ async fn expected(store: &dyn Store, request: &NextCustomerRequest) -> Option<Ha
     let mut uow = store.begin().await.expect("begin");
     let enrollments = uow.enrollments(request.assignment).await.expect("read");
     let customers = customers_of(uow.as_mut(), &enrollments).await;
+    let calls = calls_today(uow.as_mut(), &request.gate, &enrollments).await;
     let none = FieldValues::new();
     let candidates = enrollments.iter().map(|enrollment| Candidate {
         enrollment,
         fields: customers
             .get(&enrollment.customer())
             .map_or(&none, Customer::fields),
-        barred: barred_by(&request.gate, &customers, enrollment),
+        barred: barred_by(&request.gate, &customers, &calls, enrollment),
     });
     let (chosen, tier) =
         queue::select_next(&request.setup, request.seller, request.now, candidates)?;
@@ -288,12 +322,14 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
         .collect();
     write(store.as_ref(), &varied).await;
     vary_standings(store.as_ref(), w).await;
+    call_some_today(store.as_ref(), &s, &varied).await;
     let month = Some(time::macros::date!(2025 - 03 - 01));
     let gates = [
         ContactGate::OPEN,
         ContactGate {
             consumers: None,
             checked_since: month,
+            daily_cap: None,
         },
         ContactGate {
             consumers: Some(Barred::CallWindow {
@@ -301,14 +337,30 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
                 opens: Some(T0 + Duration::hours(25)),
             }),
             checked_since: month,
+            daily_cap: None,
         },
         ContactGate {
             consumers: Some(Barred::RegisterStale { last_wash: None }),
             checked_since: month,
+            daily_cap: None,
         },
         ContactGate {
             consumers: None,
             checked_since: Some(time::macros::date!(2025 - 02 - 01)),
+            daily_cap: Some(DailyCap {
+                calls: 1,
+                since: T0 - Duration::hours(2),
+                until: T0 + Duration::hours(22),
+            }),
+        },
+        ContactGate {
+            consumers: None,
+            checked_since: None,
+            daily_cap: Some(DailyCap {
+                calls: 2,
+                since: T0 - Duration::hours(2),
+                until: T0 + Duration::hours(22),
+            }),
         },
     ];
 
@@ -331,6 +383,8 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
         ],
         // A shorter retry delay applies at once to customers already waiting.
         retry_delay: Duration::minutes(30),
+        // And an attempt cap takes customers who had two out of the pool.
+        max_attempts: Some(2),
         ..first.clone()
     };
     let third = AssignmentSetup {
@@ -358,15 +412,16 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
             let seller = sellers[usize::try_from(turn).unwrap_or(0) % sellers.len()];
             let mut r = request(a, setup, seller, now);
             r.gate = gates[usize::try_from(turn).unwrap_or(0) % gates.len()];
-            let (census, customers) = {
+            let (census, customers, calls) = {
                 let mut uow = store.begin_read().await.expect("begin");
                 let stored = uow.enrollments(a).await.expect("read");
                 let customers = customers_of(uow.as_mut(), &stored).await;
+                let calls = calls_today(uow.as_mut(), &r.gate, &stored).await;
                 let counted = uow.queue_census(&r).await.expect("census");
-                let barred = |e| barred_by(&r.gate, &customers, e);
+                let barred = |e| barred_by(&r.gate, &customers, &calls, e);
                 let want =
                     QueueCensus::of(setup, stored.iter().map(|e| (e, barred(e))), seller, now);
-                ((counted, want), customers)
+                ((counted, want), customers, calls)
             };
             assert_eq!(
                 census.0, census.1,
@@ -380,11 +435,39 @@ pub async fn reserve_next_agrees_with_select_next(store: SharedStore) {
             );
             if let Some(handout) = &got {
                 assert_eq!(
-                    barred_by(&r.gate, &customers, &handout.enrollment),
+                    barred_by(&r.gate, &customers, &calls, &handout.enrollment),
                     None,
                     "phase {phase}, turn {turn}: never a customer the contact gate bars"
                 );
             }
+        }
+    }
+}
+
+/// Some of the world's customers called this morning (a No answer registered by a manager,
+/// an hour before `T0`), a few twice: what a daily cap counts.
+async fn call_some_today(store: &dyn Store, s: &crate::contract::Setup, varied: &[Enrollment]) {
+    let manager = s.world.manager.id;
+    for (i, enrollment) in varied.iter().enumerate() {
+        let free = enrollment.reservation().is_none()
+            && enrollment.category() == StateCategory::Available
+            && enrollment.follow_up().is_none();
+        if !free || i % 4 != 0 {
+            continue;
+        }
+        let times = if i % 8 == 0 { 2 } else { 1 };
+        for n in 0..times {
+            let at = T0 - Duration::minutes(60 - 10 * n);
+            register_outcome(
+                store,
+                Registrar::Manager(manager),
+                enrollment.id(),
+                RegisterOutcome::new(SalesFlow::O_NO_ANSWER),
+                at,
+                &s.ids,
+            )
+            .await
+            .expect("a No answer");
         }
     }
 }

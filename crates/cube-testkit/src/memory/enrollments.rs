@@ -7,6 +7,7 @@ use cube_domain::contact_policy::standing::{Barred, ContactFacts, ContactGate};
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
+use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
 use cube_domain::ports::{RecordKind, UniqueRule};
@@ -14,17 +15,35 @@ use cube_domain::queue::census::QueueCensus;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
-/// What `gate` says of calling the customer of `enrollment` (a customer not found is
-/// decided as one nothing stops).
+/// What `gate` says of calling the customer of `enrollment`, with `calls` (from
+/// [`calls_today`]; a customer not found is decided as one nothing stops).
 fn barred(
     customers: &HashMap<CustomerId, Customer>,
+    calls: &HashMap<CustomerId, u32>,
     gate: &ContactGate,
     enrollment: &Enrollment,
 ) -> Option<Barred> {
+    let customer = enrollment.customer();
     let facts = customers
-        .get(&enrollment.customer())
-        .map_or(ContactFacts::FREE, Customer::contact_facts);
+        .get(&customer)
+        .map_or(ContactFacts::FREE, Customer::contact_facts)
+        .called(calls.get(&customer).copied().unwrap_or(0));
     gate.barred(&facts)
+}
+
+/// Outcomes registered by a person since the gate's day began, by customer (every
+/// assignment); empty when the gate has no daily cap. One pass over the log.
+fn calls_today(events: &[OutcomeEvent], gate: &ContactGate) -> HashMap<CustomerId, u32> {
+    let mut calls = HashMap::new();
+    if let Some(cap) = gate.daily_cap {
+        for event in events
+            .iter()
+            .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
+        {
+            *calls.entry(event.customer()).or_insert(0) += 1;
+        }
+    }
+    calls
 }
 
 impl MemoryUnit {
@@ -164,11 +183,12 @@ impl EnrollmentRepository for MemoryUnit {
         request: &NextCustomerRequest,
     ) -> Result<QueueCensus, StoreError> {
         let customers = &self.data.customers;
+        let calls = calls_today(&self.data.events, &request.gate);
         Ok(QueueCensus::of(
             &request.setup,
             self.data
                 .enrollments_of(request.assignment)
-                .map(|e| (e, barred(customers, &request.gate, e))),
+                .map(|e| (e, barred(customers, &calls, &request.gate, e))),
             request.seller,
             request.now,
         ))
@@ -261,6 +281,7 @@ impl EnrollmentWrites for MemoryUnit {
         // else can choose in between. The write is journaled: a dropped unit undoes it.
         let data = &mut *self.data;
         let customers = &data.customers;
+        let calls = calls_today(&data.events, &request.gate);
         let chosen = data.enrollments.select(
             request.assignment,
             &request.setup,
@@ -271,7 +292,7 @@ impl EnrollmentWrites for MemoryUnit {
                     .get(&enrollment.customer())
                     .map_or(&NO_FIELDS, Customer::fields)
             },
-            |enrollment| barred(customers, &request.gate, enrollment),
+            |enrollment| barred(customers, &calls, &request.gate, enrollment),
         );
         let Some((key, tier)) = chosen else {
             return Ok(None);
