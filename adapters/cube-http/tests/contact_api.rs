@@ -279,6 +279,10 @@ async fn the_do_not_call_list_stops_handing_out_and_taking_and_is_recorded() {
         )
         .await;
     assert!(history.to_string().contains("do_not_call"), "{history}");
+    assert!(
+        history.to_string().contains("ba om å ikke bli ringt"),
+        "{history}"
+    );
     let (status, record) = app
         .call(
             Method::DELETE,
@@ -338,6 +342,62 @@ async fn an_outcome_is_set_up_to_put_the_customer_on_the_do_not_call_list() {
 }
 
 #[tokio::test]
+async fn who_may_wash_is_checked_before_the_file_and_one_wash_runs_at_a_time() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    // A seller is refused before the file is read: a form or a file, 403 either way.
+    let (status, _) = wash(
+        &app,
+        &t.seller,
+        "--x\r\n",
+        "multipart/form-data; boundary=x",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = wash(&app, &t.seller, "91234567\n", "text/csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = wash(&app, &t.other_manager, "91234567\n", "text/csv").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A declared length over the limit is refused before reading.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(wash_uri(&app))
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .header(header::CONTENT_LENGTH, "300000000")
+        .body(Body::from("91234567\n"))
+        .expect("a request");
+    let (status, _, problem) = app.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    // A spreadsheet is refused with what to do.
+    let (status, problem) = wash(&app, &t.manager, "PK\u{3}\u{4}rest", "text/csv").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        detail(&problem).contains("export the register as CSV"),
+        "{problem}"
+    );
+    // Two washes of one data owner at once: the second is refused while the first runs.
+    let big: String = (0..200_000).map(|n| format!("+479{n:07}\n")).collect();
+    let (first, second) = tokio::join!(
+        wash(&app, &t.manager, &big, "text/csv"),
+        wash(&app, &t.admin, &big, "text/csv")
+    );
+    let statuses = [first.0, second.0];
+    assert!(
+        statuses.contains(&StatusCode::OK),
+        "one wash runs: {statuses:?} {} {}",
+        first.1,
+        second.1
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
 async fn rules_are_set_and_the_document_lists_the_endpoints() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;
@@ -380,4 +440,11 @@ async fn rules_are_set_and_the_document_lists_the_endpoints() {
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
+    let body =
+        &doc["paths"]["/api/data-owners/{id}/reservation-register/wash"]["post"]["requestBody"];
+    assert_eq!(
+        body["content"]["text/csv"]["schema"]["$ref"], "#/components/schemas/FileBody",
+        "{body}"
+    );
+    assert_eq!(doc["components"]["schemas"]["FileBody"]["format"], "binary");
 }

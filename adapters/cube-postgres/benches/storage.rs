@@ -27,7 +27,8 @@
 //! Each pair is measured in slices in the order ours, raw, raw, ours (so a drift of the
 //! machine's load cancels), after a warm-up of each. At 8 and 32 sellers the raw cycle runs
 //! again with the report counters' triggers on and off (on, off, off, on): what the counters
-//! cost a cycle. Then the status report, the 30-day outcome
+//! cost a cycle; and raw next customer without the contact gate, with it and with a daily
+//! cap (none, law, capped, capped, law, none): what the policy costs. Then the status report, the 30-day outcome
 //! report and hit analysis (on `industry`) through the port, median of several runs, and a
 //! 100,000-row `import_batch` of fresh customers into a second assignment (cancelled, and
 //! reported as not done, after `CUBE_BENCH_IMPORT_LIMIT_SECS`, default 120). The results are
@@ -55,7 +56,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
-use cube_postgres::statements::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+use cube_postgres::statements::{APPEND_EVENT, CONTACT_GATE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement, rested_since};
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, SequentialIds};
@@ -270,6 +271,9 @@ struct Shared {
     /// `reserve_statement` for the assignment's setup, and its binds after `$5`.
     reserve_sql: Arc<str>,
     reserve_params: Vec<ReserveParam>,
+    /// The same statement with the contact gate taken out (every `allowed!` made `true`):
+    /// what next customer cost before the policy.
+    reserve_sql_no_gate: Arc<str>,
 }
 
 /// The markdown report, filled as the bench goes.
@@ -280,6 +284,9 @@ struct Report {
     paths: Vec<PathRow>,
     /// The raw cycle with the report counters' triggers on and off, per level.
     counters: Vec<(usize, Sample, Sample)>,
+    /// Raw next customer without the contact gate, with it, and with it and a daily cap,
+    /// per level.
+    policy: Vec<(usize, Sample, Sample, Sample)>,
     reports: Vec<Timed>,
     import: Option<Imported>,
     notes: Vec<String>,
@@ -401,9 +408,15 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
         catalogue: world.products.clone(),
         sellers,
         short_lease,
+        reserve_sql_no_gate: Arc::from(sql.replace(CONTACT_GATE, "true")),
         reserve_sql: Arc::from(sql),
         reserve_params: params,
     });
+    if shared.reserve_sql_no_gate.contains("contact_block")
+        || !shared.reserve_sql.contains(CONTACT_GATE)
+    {
+        return Err("the contact gate was not found in the reserve statement".into());
+    }
     for work in [Work::Reserve, Work::Cycle] {
         for sellers in LEVELS {
             let row = measure(&shared, work, sellers, config.slice).await?;
@@ -425,6 +438,16 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
             without.throughput()
         );
         report.counters.push((sellers, with, without));
+    }
+    for sellers in [8, 32] {
+        let (none, law, capped) = policy_share(&shared, sellers, config.slice).await?;
+        eprintln!(
+            "  raw next customer at {sellers} sellers: no gate {:.0}/s, gate {:.0}/s, gate and daily cap {:.0}/s",
+            none.throughput(),
+            law.throughput(),
+            capped.throughput()
+        );
+        report.policy.push((sellers, none, law, capped));
     }
 
     // The import, into the second assignment, within a time limit.
@@ -1271,6 +1294,21 @@ impl Work {
 enum Path {
     Ours,
     Raw,
+    /// Raw, the statement without the contact gate.
+    RawNoGate,
+    /// Raw, the gate with a daily cap (its count read for every candidate).
+    RawCapped,
+}
+
+/// How the raw next customer applies the contact gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Not at all: the statement before the policy.
+    None,
+    /// As the law has it (the adapter's statement).
+    Law,
+    /// As the law has it, with a daily cap.
+    Capped,
 }
 
 /// Latencies of one path and how long the slices took.
@@ -1326,7 +1364,7 @@ async fn measure(
         reset(shared, work).await?;
         match path {
             Path::Ours => ours.merge(sample),
-            Path::Raw => raw.merge(sample),
+            _ => raw.merge(sample),
         }
     }
     for (name, sample) in [("ours", &ours), ("raw", &raw)] {
@@ -1392,6 +1430,36 @@ async fn counters_share(
     Ok((with, without))
 }
 
+/// Raw next customer at one level without the contact gate, with it (the law: consumers may
+/// be called, checked this month) and with it and a daily cap, in the order none, law,
+/// capped, capped, law, none (a drift of the machine's load cancels).
+async fn policy_share(
+    shared: &Arc<Shared>,
+    sellers: usize,
+    slice: Duration,
+) -> BenchResult<(Sample, Sample, Sample)> {
+    let (mut none, mut law, mut capped) = (Sample::default(), Sample::default(), Sample::default());
+    for path in [Path::RawNoGate, Path::Raw, Path::RawCapped] {
+        run_slice(shared, Work::Reserve, path, sellers, WARM_UP).await;
+    }
+    for path in [
+        Path::RawNoGate,
+        Path::Raw,
+        Path::RawCapped,
+        Path::RawCapped,
+        Path::Raw,
+        Path::RawNoGate,
+    ] {
+        let sample = run_slice(shared, Work::Reserve, path, sellers, slice).await;
+        match path {
+            Path::RawNoGate => none.merge(sample),
+            Path::RawCapped => capped.merge(sample),
+            _ => law.merge(sample),
+        }
+    }
+    Ok((none, law, capped))
+}
+
 /// After a slice of the cycle: customers who got NoAnswer are ready again, so every slice
 /// starts with the same pool front.
 async fn reset(shared: &Shared, work: Work) -> BenchResult<()> {
@@ -1429,8 +1497,14 @@ async fn run_slice(
                 let result = match (work, path) {
                     (Work::Reserve, Path::Ours) => shared.reserve_ours(seller).await,
                     (Work::Reserve, Path::Raw) => shared.reserve_raw(seller).await,
+                    (Work::Reserve, Path::RawNoGate) => {
+                        shared.reserve_gated(seller, Gate::None).await
+                    }
+                    (Work::Reserve, Path::RawCapped) => {
+                        shared.reserve_gated(seller, Gate::Capped).await
+                    }
                     (Work::Cycle, Path::Ours) => shared.cycle_ours(seller, n).await,
-                    (Work::Cycle, Path::Raw) => shared.cycle_raw(seller, n).await,
+                    (Work::Cycle, _) => shared.cycle_raw(seller, n).await,
                 };
                 match result {
                     Ok(()) => sample
@@ -1572,20 +1646,39 @@ impl Shared {
 
     /// The reserve statement raw; returns the reserved row.
     async fn reserve_row(&self, seller: UserId, lease: time::Duration) -> BenchResult<PgRow> {
+        self.reserve_row_gated(seller, lease, Gate::Law).await
+    }
+
+    /// The reserve statement raw with the gate as `gate` says; returns the reserved row.
+    async fn reserve_row_gated(
+        &self,
+        seller: UserId,
+        lease: time::Duration,
+        gate: Gate,
+    ) -> BenchResult<PgRow> {
         let now = now_us();
-        let mut query = sqlx::query(AssertSqlSafe(Arc::clone(&self.reserve_sql)))
+        let sql = match gate {
+            Gate::None => Arc::clone(&self.reserve_sql_no_gate),
+            Gate::Law | Gate::Capped => Arc::clone(&self.reserve_sql),
+        };
+        // The contact gate and the attempt cap (`$6`–`$10`): consumers may be called and
+        // were checked this month; a daily cap of 1,000 calls (never reached, always
+        // counted) from eight hours ago when capped.
+        let (cap, since) = match gate {
+            Gate::Capped => (Some(1_000_i32), Some(now - time::Duration::hours(8))),
+            Gate::None | Gate::Law => (None, None),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(self.assignment.id().as_uuid())
             .bind(seller.as_uuid())
             .bind(now)
             .bind(now + lease)
             .bind(rested_since(now, self.assignment.setup()))
-            // The contact gate and the attempt cap (`$6`–`$10`): consumers may be called,
-            // no register, no caps.
             .bind(true)
-            .bind(None::<time::Date>)
+            .bind(Some(now.date().replace_day(1).unwrap_or(now.date())))
             .bind(None::<i32>)
-            .bind(None::<i32>)
-            .bind(None::<time::OffsetDateTime>);
+            .bind(cap)
+            .bind(since);
         for param in &self.reserve_params {
             query = match param {
                 ReserveParam::Segments(ids) => query.bind(ids.clone()),
@@ -1596,6 +1689,12 @@ impl Shared {
             .fetch_optional(&self.pool)
             .await?
             .ok_or("nothing ready")?)
+    }
+
+    async fn reserve_gated(&self, seller: UserId, gate: Gate) -> BenchResult<()> {
+        self.reserve_row_gated(seller, self.short_lease.lease, gate)
+            .await?;
+        Ok(())
     }
 
     async fn reserve_raw(&self, seller: UserId) -> BenchResult<()> {
@@ -1882,6 +1981,30 @@ impl Report {
                         sample.errors
                     );
                 }
+            }
+        }
+
+        if !self.policy.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### What the contact policy costs next customer (raw: without the gate, with it, with it and a daily cap)\n\n\
+                 | Sellers | No gate /s | Gate /s | Gate + daily cap /s | Gate's cost | With the cap | No gate p99 | Gate p99 | Capped p99 |\n\
+                 |---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
+            for (sellers, none, law, capped) in &self.policy {
+                let cost = |s: &Sample| 100.0 * (1.0 - s.throughput() / none.throughput());
+                let _ = writeln!(
+                    out,
+                    "| {sellers} | {:.0} | {:.0} | {:.0} | {:.0}% | {:.0}% | {} | {} | {} |",
+                    none.throughput(),
+                    law.throughput(),
+                    capped.throughput(),
+                    cost(law),
+                    cost(capped),
+                    ms(none.percentile(99.0)),
+                    ms(law.percentile(99.0)),
+                    ms(capped.percentile(99.0)),
+                );
             }
         }
 

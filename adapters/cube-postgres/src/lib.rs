@@ -48,6 +48,7 @@ pub mod statements {
     //! baseline (`benches/storage.rs` runs them through sqlx alone), so that baseline cannot
     //! drift from the adapter. They are not a way to write: use the port, which also keeps
     //! row versions and turns results into errors.
+    pub use crate::queue::ALLOWED as CONTACT_GATE;
     pub use crate::repos::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 }
 pub use unit::PgUnitOfWork;

@@ -53,7 +53,8 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not on
-/// the do-not-call list, not reserved, and — a consumer — may be called now (`?6` is 1) and
+/// the do-not-call list, not reserved while the register is used (`?7` set), and — a
+/// consumer — may be called now (`?6` is 1) and
 /// was checked against the register on or after `?7` (a `YYYY-MM-DD` text; NULL: the
 /// register is not used); with a daily cap (`?9` calls; NULL: none), the customer has had
 /// fewer outcomes registered by a person since `?10` (the start of today, unix ns), in any
@@ -62,7 +63,8 @@ use uuid::Uuid;
 macro_rules! allowed {
     () => {
         "NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = e.customer_id \
-           AND (c.contact_block IS NOT NULL \
+           AND (c.contact_block = 'do_not_call' \
+                OR (c.contact_block = 'reserved' AND ?7 IS NOT NULL) \
                 OR (c.dataset = 'B2c' AND (?6 = 0 \
                     OR (?7 IS NOT NULL \
                         AND (c.register_checked IS NULL OR c.register_checked < ?7)))))) \

@@ -48,6 +48,7 @@ async fn view(
         .time_zone_of(&viewer.user)
         .await
         .map_err(|e| WebError::app(e, viewer))?;
+    let lang = viewer.lang;
     let details = card.customer.details();
     let changes = card
         .changes
@@ -56,6 +57,19 @@ async fn view(
         .map(|change| {
             let what = match &change.what {
                 Change::Card { fields } => fields.join(", "),
+                Change::DoNotCall {
+                    reason: Some(reason),
+                } => {
+                    format!("{}: {reason}", lang.t(M::ChangeDoNotCall))
+                }
+                Change::DoNotCall { reason: None } => lang.t(M::ChangeDoNotCallLifted).to_owned(),
+                Change::RegisterExemption { recorded } => lang
+                    .t(if *recorded {
+                        M::ChangeExemptionRecorded
+                    } else {
+                        M::ChangeExemptionRemoved
+                    })
+                    .to_owned(),
                 other => format!("{other:?}"),
             };
             let who = if change.user == viewer.user.id {

@@ -523,6 +523,10 @@ pub enum M {
     WhyRegisterStale,
     WhyNotChecked,
     WhyAttemptsUsed,
+    ChangeDoNotCall,
+    ChangeDoNotCallLifted,
+    ChangeExemptionRecorded,
+    ChangeExemptionRemoved,
     WhyDailyCap,
     ChooseFile,
     FileTooLarge,
@@ -950,6 +954,19 @@ impl M {
             M::WhyRegisterStale => (
                 "privatpersoner: ikke vasket mot Reservasjonsregisteret denne måneden",
                 "consumers: not washed against the reservation register this month",
+            ),
+            M::ChangeDoNotCall => ("satt på «ikke ring»-listen", "put on the do-not-call list"),
+            M::ChangeDoNotCallLifted => (
+                "tatt av «ikke ring»-listen",
+                "taken off the do-not-call list",
+            ),
+            M::ChangeExemptionRecorded => (
+                "unntak fra Reservasjonsregisteret registrert",
+                "exemption from the reservation register recorded",
+            ),
+            M::ChangeExemptionRemoved => (
+                "unntak fra Reservasjonsregisteret fjernet",
+                "exemption from the reservation register removed",
             ),
             M::WhyAttemptsUsed => (
                 "har fått oppdragets maksimale antall forsøk",

@@ -32,6 +32,41 @@ pub const STANDING_TTL: Duration = Duration::from_secs(60);
 /// How many customers a wash checks and writes per unit of work.
 const WASH_PAGE: u32 = 500;
 
+/// The data owners whose wash runs in this process (one at a time each). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Washing {
+    running: Arc<Mutex<std::collections::HashSet<DataOwnerId>>>,
+}
+
+/// A wash's claim on its data owner, let go when dropped (also if the wash fails).
+struct WashClaim {
+    washing: Washing,
+    owner: DataOwnerId,
+}
+
+impl Washing {
+    fn claim(&self, owner: DataOwnerId) -> AppResult<WashClaim> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if !running.insert(owner) {
+            return Err(AppError::WashRunning);
+        }
+        Ok(WashClaim {
+            washing: self.clone(),
+            owner,
+        })
+    }
+}
+
+impl Drop for WashClaim {
+    fn drop(&mut self) {
+        self.washing
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.owner);
+    }
+}
+
 /// The data owners' rules and last washes read so far, with when. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OwnerStandings {
@@ -112,6 +147,15 @@ impl Cube {
         ))
     }
 
+    /// A data owner's rules (cached for [`STANDING_TTL`]).
+    pub(crate) async fn contact_rules_of(
+        &self,
+        uow: &mut dyn ReadUnit,
+        owner: DataOwnerId,
+    ) -> AppResult<ContactRules> {
+        Ok(self.standings.of(uow, owner).await?.0)
+    }
+
     /// What the gate decides `customer` on: their standing and, under a daily cap, the
     /// outcomes registered by a person on them today in any assignment (read from the log:
     /// taking one customer by hand, or explaining one, is rare beside "next").
@@ -138,10 +182,11 @@ impl Cube {
         Ok(facts.called(calls))
     }
 
-    /// Puts a customer on their data owner's do-not-call list (`Some(reason)`), or takes
-    /// them off (`None`). For managers and admins of the data owner; recorded in the
-    /// customer's changes. From then on "next customer" never hands them out, in any
-    /// assignment of the data owner.
+    /// Puts a customer on their data owner's do-not-call list (`Some(reason)`: a non-empty
+    /// line), or takes them off (`None`). For managers and admins of the data owner;
+    /// recorded in the customer's changes with the reason. From then on "next customer" never
+    /// hands them out, in any assignment of the data owner. A customer already on the list
+    /// keeps their first entry (when and why).
     pub async fn set_do_not_call(
         &self,
         who: impl Into<Acting<'_>>,
@@ -154,38 +199,47 @@ impl Cube {
                 .map(|r| DoNotCall::new(now, Some(user), r))
                 .transpose()
         };
-        self.change_standing(who, id, "do_not_call", |customer, user| {
-            customer.set_do_not_call(entry(user)?);
-            Ok(())
+        self.change_standing(who, id, |customer, user| {
+            let entry = entry(user)?;
+            if entry.is_some() && customer.contact().do_not_call.is_some() {
+                return Ok(None);
+            }
+            let change = Change::DoNotCall {
+                reason: entry.as_ref().map(|e| e.reason.clone()),
+            };
+            customer.set_do_not_call(entry);
+            Ok(Some(change))
         })
         .await
     }
 
     /// Records why a consumer reserved in the register may still be called (an existing
-    /// customer relationship, or their own request), or (`None`) removes it. For managers
-    /// and admins of the data owner; recorded in the customer's changes.
+    /// customer relationship, or their own request — neither in the future), or (`None`)
+    /// removes it. For managers and admins of the data owner; recorded in the customer's
+    /// changes.
     pub async fn set_register_exemption(
         &self,
         who: impl Into<Acting<'_>>,
         id: CustomerId,
         exemption: Option<Exemption>,
     ) -> AppResult<Customer> {
-        let exemption = exemption.map(Exemption::cleaned).transpose()?;
-        self.change_standing(who, id, "register_exemption", move |customer, _| {
+        let now = self.now();
+        let exemption = exemption.map(|e| e.checked(now)).transpose()?;
+        self.change_standing(who, id, move |customer, _| {
+            let recorded = exemption.is_some();
             customer.set_exemption(exemption.clone());
-            Ok(())
+            Ok(Some(Change::RegisterExemption { recorded }))
         })
         .await
     }
 
-    /// One change of a customer's standing, by a manager of its data owner, recorded as
-    /// `what` in the customer's changes.
+    /// One change of a customer's standing, by a manager of its data owner: `change` edits
+    /// the customer and says what to record in its changes (`None`: nothing to do).
     async fn change_standing(
         &self,
         who: impl Into<Acting<'_>>,
         id: CustomerId,
-        what: &str,
-        change: impl FnOnce(&mut Customer, cube_domain::ids::UserId) -> AppResult<()>,
+        change: impl FnOnce(&mut Customer, cube_domain::ids::UserId) -> AppResult<Option<Change>>,
     ) -> AppResult<Customer> {
         let now = self.now();
         let mut uow = self.begin().await?;
@@ -199,16 +253,16 @@ impl Cube {
             .await
             .map_err(|e| not_found_as(e, "customer"))?;
         let before = customer.contact().clone();
-        change(&mut customer, user.id)?;
-        if *customer.contact() != before {
+        let what = change(&mut customer, user.id)?;
+        if let Some(what) = what
+            && *customer.contact() != before
+        {
             uow.save_customer(&customer).await?;
             uow.record_customer_change(&CustomerChange {
                 customer: id,
                 user: user.id,
                 at: now,
-                what: Change::Card {
-                    fields: vec![what.to_owned()],
-                },
+                what,
             })
             .await?;
         }
@@ -271,7 +325,8 @@ impl Cube {
     /// It writes [`WASH_PAGE`] customers per unit of work, each page re-read in its unit (a
     /// card edited meanwhile is not overwritten). If it stops half-way, the customers
     /// checked so far keep their check and the data owner's last wash is unchanged: calling
-    /// its consumers stays blocked until a wash runs to the end.
+    /// its consumers stays blocked until a wash runs to the end. One wash of a data owner at a
+    /// time in this process: a second is refused (`WashRunning`) while the first runs.
     pub async fn wash(
         &self,
         who: impl Into<Acting<'_>>,
@@ -286,6 +341,7 @@ impl Cube {
             managed_owner(uow.as_mut(), &user, owner, today).await?;
             (user, today)
         };
+        let _claim = self.washing.claim(owner)?;
         let mut wash = Wash {
             at: now,
             by: user.id,
@@ -345,5 +401,24 @@ impl Cube {
         uow.commit().await?;
         self.standings.remember(&found);
         Ok(wash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_wash_of_a_data_owner_at_a_time_and_the_claim_is_let_go_when_dropped() {
+        let washing = Washing::default();
+        let owner = DataOwnerId::from_uuid(uuid::Uuid::from_u128(1));
+        let other = DataOwnerId::from_uuid(uuid::Uuid::from_u128(2));
+        let first = washing.claim(owner).expect("free");
+        assert!(matches!(washing.claim(owner), Err(AppError::WashRunning)));
+        let _beside = washing
+            .claim(other)
+            .expect("another data owner washes beside it");
+        drop(first);
+        washing.claim(owner).expect("free again");
     }
 }

@@ -91,6 +91,12 @@ pub enum AppError {
         "the assignment's activity limit for {0:?} is reached; no more customers are handed out"
     )]
     LimitReached(LimitMetric),
+    /// A wash of the data owner is already running in this process.
+    #[error(
+        "a wash of this data owner against the reservation register is running; wait for it to \
+         finish (the data owner's contact policy shows the last wash)"
+    )]
+    WashRunning,
     /// The contact policy forbids calling the customer now.
     #[error("the contact policy forbids calling this customer now: {0}")]
     ContactBarred(cube_domain::contact_policy::standing::Barred),
@@ -308,6 +314,7 @@ impl AppError {
             | AppError::Reservation(_)
             | AppError::LimitReached(_)
             | AppError::ContactBarred(_)
+            | AppError::WashRunning
             | AppError::DuplicateCustomer(_)
             | AppError::ImportJob(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {

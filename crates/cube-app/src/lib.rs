@@ -70,6 +70,7 @@ pub struct Cube {
     flows: flows::Flows,
     zones: zones::Zones,
     standings: contact::OwnerStandings,
+    washing: contact::Washing,
 }
 
 impl std::fmt::Debug for Cube {
@@ -91,6 +92,7 @@ impl Cube {
             flows: flows::Flows::default(),
             zones: zones::Zones::default(),
             standings: contact::OwnerStandings::default(),
+            washing: contact::Washing::default(),
         }
     }
 

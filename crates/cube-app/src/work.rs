@@ -9,7 +9,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
-use cube_domain::contact_policy::standing::ContactFacts;
+use cube_domain::contact_policy::standing::{ContactBlock, ContactFacts};
 use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::{Enrollment, ReservationError};
@@ -355,7 +355,7 @@ impl Cube {
     /// matches, keeping those enrolled in the assignment (so a page may hold fewer than
     /// `page.limit`; `next_offset` says whether more matches follow) — each with the fields the
     /// assignment shows and whether taking it would be refused (the same rules as
-    /// [`Cube::take_customer`]). Nothing is reserved.
+    /// [`Cube::take_customer`], the contact policy's included). Nothing is reserved.
     pub async fn search_to_take(
         &self,
         who: impl Into<Acting<'_>>,
@@ -375,18 +375,30 @@ impl Cube {
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
         let next_offset = (customers.len() > limit).then(|| page.offset.saturating_add(page.limit));
         customers.truncate(limit);
+        let gate = self
+            .contact_gate(
+                uow.as_mut(),
+                user.organisation,
+                assignment.data_owner(),
+                now,
+            )
+            .await?;
         let mut found = Vec::new();
         for customer in customers {
             let Some(enrollment) = uow.enrollment_of(assignment_id, customer.id()).await? else {
                 continue;
             };
+            let facts = self.contact_facts(uow.as_mut(), &customer, &gate).await?;
             let refused = match my_work::check_take(&user, &enrollment) {
                 Err(refused) => Some(refused.to_string()),
-                Ok(()) => enrollment
-                    .clone()
-                    .reserve(user.id, now, assignment.setup().lease)
-                    .err()
-                    .map(|refused| refused.to_string()),
+                Ok(()) => match gate.barred(&facts) {
+                    Some(barred) => Some(AppError::ContactBarred(barred).to_string()),
+                    None => enrollment
+                        .clone()
+                        .reserve(user.id, now, assignment.setup().lease)
+                        .err()
+                        .map(|refused| refused.to_string()),
+                },
             };
             found.push(FoundCustomer {
                 name: customer.details().name.to_string(),
@@ -784,7 +796,37 @@ impl Cube {
         let follow_ups = uow
             .follow_ups(&workable, user.id, MyWork::horizon(now, &zone))
             .await?;
+        let follow_ups = self.without_lasting_bars(uow.as_mut(), follow_ups).await?;
         Ok(MyWork::of(user.id, now, &zone, &follow_ups))
+    }
+
+    /// `follow_ups` without the customers a lasting bar of the contact policy keeps from
+    /// ever being called (the do-not-call list, a reservation while their data owner uses the
+    /// register): My Work does not offer a call that would be refused.
+    async fn without_lasting_bars(
+        &self,
+        uow: &mut dyn ReadUnit,
+        follow_ups: Vec<Enrollment>,
+    ) -> AppResult<Vec<Enrollment>> {
+        let ids: Vec<CustomerId> = follow_ups.iter().map(Enrollment::customer).collect();
+        let mut barred = std::collections::HashSet::new();
+        for customer in uow.customers_by_id(&ids).await? {
+            let Some(block) = customer.contact_facts().block else {
+                continue;
+            };
+            let rules = self.contact_rules_of(uow, customer.data_owner()).await?;
+            let lasting = match block {
+                ContactBlock::DoNotCall => true,
+                ContactBlock::Reserved => rules.reservation_register,
+            };
+            if lasting {
+                barred.insert(customer.id());
+            }
+        }
+        Ok(follow_ups
+            .into_iter()
+            .filter(|e| !barred.contains(&e.customer()))
+            .collect())
     }
 
     /// An external system (e.g. a CRM) moves a customer to the state named `state_name` in
@@ -948,8 +990,12 @@ async fn list_do_not_call(
             customer: customer.id(),
             user,
             at: now,
-            what: cube_domain::customer::Change::Card {
-                fields: vec!["do_not_call".to_owned()],
+            what: cube_domain::customer::Change::DoNotCall {
+                reason: customer
+                    .contact()
+                    .do_not_call
+                    .as_ref()
+                    .map(|e| e.reason.clone()),
             },
         })
         .await?;

@@ -185,7 +185,7 @@ async fn consumers_wait_for_a_wash_the_register_and_the_window_companies_do_not(
         .changes;
     assert!(
         changes.iter().any(|c| matches!(&c.what,
-            cube_domain::customer::Change::Card { fields } if fields == &["do_not_call"])),
+            cube_domain::customer::Change::DoNotCall { reason: Some(r) } if r == "asked on the phone")),
         "{changes:?}"
     );
     h.cube
@@ -511,4 +511,124 @@ async fn attempt_caps_per_assignment_and_per_customer_and_day() {
         refused.to_string().contains("max_calls_per_day"),
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn lasting_bars_leave_my_work_searches_say_why_and_the_first_entry_is_kept() {
+    use cube_domain::flow::seeds::SalesFlow;
+    let h = Harness::new(2).await;
+    let seller = h.world.seller(0);
+    let manager = &h.world.manager;
+    let assignment = h.world.assignment.id();
+    let work = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("someone");
+    let later = h.now() + time::Duration::hours(1);
+    h.cube
+        .register_outcome(
+            seller,
+            work.enrollment.id(),
+            common::follow_up_at(common::command(SalesFlow::O_CALL_BACK_LATER), later),
+            None,
+        )
+        .await
+        .expect("call back later");
+    let listed = |w: &cube_domain::my_work::MyWork| {
+        w.personal
+            .iter()
+            .chain(&w.shared)
+            .chain(&w.coming)
+            .any(|item| item.customer == work.customer.id())
+    };
+    assert!(listed(&h.cube.my_work(seller).await.expect("my work")));
+
+    h.cube
+        .set_do_not_call(manager, work.customer.id(), Some("ba om å slippe"))
+        .await
+        .expect("listed");
+    // Listing again keeps the first entry (when and why), and records nothing new.
+    h.clock.set(h.now() + time::Duration::minutes(5));
+    let again = h
+        .cube
+        .set_do_not_call(manager, work.customer.id(), Some("second time"))
+        .await
+        .expect("listed again");
+    let entry = again.contact().do_not_call.clone().expect("on the list");
+    assert_eq!(entry.reason, "ba om å slippe");
+    let history = h
+        .cube
+        .customer_history_across(manager, work.customer.id())
+        .await
+        .expect("history");
+    assert_eq!(history.changes.len(), 1, "{:?}", history.changes);
+    // An empty reason is refused, naming it.
+    let refused = h
+        .cube
+        .set_do_not_call(manager, customer_of(&h, 1), Some("  "))
+        .await
+        .expect_err("a reason is needed");
+    assert!(refused.to_string().contains("reason"), "{refused}");
+
+    // My Work no longer offers the follow-up; the reason names the list, not the call-back.
+    assert!(!listed(&h.cube.my_work(seller).await.expect("my work")));
+    assert_eq!(
+        h.cube
+            .queue_reason(seller, work.enrollment.id())
+            .await
+            .expect("reason"),
+        cube_domain::queue::census::Reason::Barred(Barred::DoNotCall)
+    );
+    let why = h
+        .cube
+        .queue_explanation(seller, assignment)
+        .await
+        .expect("explained");
+    assert_eq!(
+        (why.census.do_not_call, why.census.follow_ups_later.count),
+        (1, 0)
+    );
+    // A search finds them, and says taking them would be refused, and why.
+    let found = h
+        .cube
+        .search_to_take(
+            seller,
+            assignment,
+            &cube_domain::customer::CustomerFilter::default(),
+            cube_domain::ports::Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("found");
+    let theirs = found
+        .found
+        .iter()
+        .find(|f| f.enrollment.id() == work.enrollment.id())
+        .expect("found them");
+    assert!(
+        theirs
+            .refused
+            .as_deref()
+            .is_some_and(|r| r.contains("do-not-call")),
+        "{:?}",
+        theirs.refused
+    );
+    // An exemption from the future is refused.
+    let refused = h
+        .cube
+        .set_register_exemption(
+            manager,
+            customer_of(&h, 1),
+            Some(Exemption::AskedToBeCalled {
+                at: h.now() + time::Duration::days(1),
+                source: "web".into(),
+            }),
+        )
+        .await
+        .expect_err("not yet");
+    assert!(refused.to_string().contains("at"), "{refused}");
 }

@@ -358,6 +358,17 @@ pub enum Change {
         /// as `fields.<key>` in key order.
         fields: Vec<String>,
     },
+    /// The customer was put on the data owner's do-not-call list (`reason`), or taken off
+    /// it (`None`).
+    DoNotCall {
+        /// Why they were put on it; `None` when taken off.
+        reason: Option<String>,
+    },
+    /// An exemption from the reservation register was recorded (`true`) or removed.
+    RegisterExemption {
+        /// Whether one is recorded now.
+        recorded: bool,
+    },
     /// A meeting was cancelled; it was booked for `[start, end)`.
     MeetingCancelled {
         /// The meeting.

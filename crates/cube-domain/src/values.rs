@@ -40,6 +40,12 @@ pub enum ValueError {
         /// The length given.
         len: usize,
     },
+    /// A time in the future, or before 1900, where only a past time makes sense.
+    #[error("{what} must be a time that has passed (not in the future, not before 1900)")]
+    NotNow {
+        /// Which value.
+        what: &'static str,
+    },
     /// A number outside its range.
     #[error("{what} must be between {min} and {max}, got {got}")]
     OutOfRange {

@@ -185,11 +185,11 @@ fn a_stale_wash_blocks_consumers_with_a_clear_reason() {
     let april_in_oslo = datetime!(2026-03-31 22:30 UTC);
     assert_eq!(
         gate(Some(datetime!(2026-03-10 09:00 UTC)), april_in_oslo).consumers,
-        Some(Barred::CallWindow {
-            closed: Closed::OutsideHours,
-            opens: Some(datetime!(2026-04-01 07:00 UTC)),
+        Some(Barred::RegisterStale {
+            last_wash: Some(date!(2026 - 03 - 10))
         }),
-        "the window is closed at 00:30 local; the wash is stale too, the window says so first"
+        "the window is closed at 00:30 local too, but the stale wash is named first: it needs \
+         someone to act, the window opens by itself"
     );
     assert_eq!(
         gate(Some(datetime!(2026-03-10 09:00 UTC)), april_in_oslo).checked_since,
@@ -253,10 +253,15 @@ fn rules_turned_off_let_consumers_through() {
     let open = ContactGate::of(&ContactPolicy::norway(), rules, None, night, &oslo());
     assert_eq!(open, ContactGate::OPEN);
     assert_eq!(open.barred(&consumer(None, None)), None);
-    // A reservation recorded earlier still bars: the register was checked and said so.
+    // A reservation found by an earlier wash no longer bars: the register is not used.
     assert_eq!(
         open.barred(&consumer(None, Some(ContactBlock::Reserved))),
-        Some(Barred::Reserved)
+        None
+    );
+    // The do-not-call list always does.
+    assert_eq!(
+        open.barred(&consumer(None, Some(ContactBlock::DoNotCall))),
+        Some(Barred::DoNotCall)
     );
 }
 
@@ -299,6 +304,39 @@ fn entries_are_cleaned_and_checked() {
     let entry = DoNotCall::new(WASHED, Some(MANAGER), "  asked on the phone ").expect("valid");
     assert_eq!(entry.reason, "asked on the phone");
     assert!(DoNotCall::new(WASHED, Some(MANAGER), "two\nlines").is_err());
+    assert_eq!(
+        DoNotCall::new(WASHED, Some(MANAGER), "   ")
+            .expect_err("a reason is needed")
+            .field,
+        "reason"
+    );
+    // An exemption from the future, or from before 1900, is refused naming its time.
+    let future = Exemption::ExistingCustomer {
+        since: date!(2099 - 01 - 15),
+        product_area: "strøm".into(),
+    };
+    assert_eq!(future.checked(WASHED).expect_err("future").field, "since");
+    let asked_later = Exemption::AskedToBeCalled {
+        at: WASHED + time::Duration::minutes(1),
+        source: "web".into(),
+    };
+    assert_eq!(asked_later.checked(WASHED).expect_err("future").field, "at");
+    let ancient = Exemption::ExistingCustomer {
+        since: date!(1800 - 01 - 01),
+        product_area: "strøm".into(),
+    };
+    assert!(ancient.checked(WASHED).is_err());
+    let fine = Exemption::ExistingCustomer {
+        since: date!(2026 - 03 - 02),
+        product_area: " strøm ".into(),
+    };
+    assert_eq!(
+        fine.checked(WASHED).expect("today is fine"),
+        Exemption::ExistingCustomer {
+            since: date!(2026 - 03 - 02),
+            product_area: "strøm".into(),
+        }
+    );
     let empty = Exemption::AskedToBeCalled {
         at: WASHED,
         source: "   ".into(),
@@ -419,6 +457,19 @@ fn next_customer_skips_a_barred_customer_in_every_tier_and_the_census_says_why()
         Reason::Barred(window),
         "a held customer is not handed back outside the window"
     );
+    // A lasting bar is named before a reason that passes with time; a passing one is not.
+    let mut later = enrollment(4, now);
+    later
+        .reserve(UserId::from_uuid(Uuid::from_u128(8)), now, setup.lease)
+        .expect("free");
+    assert_eq!(
+        reason(&setup, &later, Some(Barred::DoNotCall), seller, now),
+        Reason::Barred(Barred::DoNotCall)
+    );
+    assert!(matches!(
+        reason(&setup, &later, Some(window), seller, now),
+        Reason::HeldByAnother { .. }
+    ));
     let census = QueueCensus::of(
         &setup,
         candidates.iter().map(|(e, b)| (*e, *b)),

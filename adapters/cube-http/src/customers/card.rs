@@ -28,7 +28,9 @@ pub struct CustomerChangeDto {
     pub at: OffsetDateTime,
     /// Who.
     pub user: Uuid,
-    /// `card`, `meeting_cancelled` or `meeting_moved`.
+    /// `card`, `meeting_cancelled`, `meeting_moved`, `do_not_call` (put on the data owner's
+    /// do-not-call list, `note` the reason), `do_not_call_lifted`,
+    /// `register_exemption_recorded` or `register_exemption_removed`.
     pub kind: String,
     /// For `card`: the fields changed — `name`, `phones`, `email`, `address`,
     /// `registry_number`, `external_id`, and CRM fields as `fields.<key>` (the values are on
@@ -36,6 +38,9 @@ pub struct CustomerChangeDto {
     pub fields: Vec<String>,
     /// For a meeting: which, and when it was (`from`) and, when moved, is (`to`).
     pub meeting: Option<MeetingChangeDto>,
+    /// For `do_not_call`: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A meeting cancelled or moved.
@@ -63,8 +68,20 @@ pub struct MeetingChangeDto {
 
 impl From<&CustomerChange> for CustomerChangeDto {
     fn from(c: &CustomerChange) -> Self {
+        let note = match &c.what {
+            Change::DoNotCall { reason } => reason.clone(),
+            _ => None,
+        };
         let (kind, fields, meeting) = match &c.what {
             Change::Card { fields } => ("card", fields.clone(), None),
+            Change::DoNotCall { reason: Some(_) } => ("do_not_call", Vec::new(), None),
+            Change::DoNotCall { reason: None } => ("do_not_call_lifted", Vec::new(), None),
+            Change::RegisterExemption { recorded: true } => {
+                ("register_exemption_recorded", Vec::new(), None)
+            }
+            Change::RegisterExemption { recorded: false } => {
+                ("register_exemption_removed", Vec::new(), None)
+            }
             Change::MeetingCancelled {
                 meeting,
                 start,
@@ -104,6 +121,7 @@ impl From<&CustomerChange> for CustomerChangeDto {
             kind: kind.to_owned(),
             fields,
             meeting,
+            note,
         }
     }
 }

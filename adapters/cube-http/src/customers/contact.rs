@@ -9,10 +9,10 @@ use crate::customers::records::CustomerRecordDto;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem, invalid_field};
 use crate::work::BarredDto;
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use cube_domain::contact_policy::standing::{
     ContactRules, ContactStatus, DoNotCall, Exemption, RegisterCheck, Wash,
 };
@@ -365,21 +365,36 @@ fn policy_dto(policy: &cube_app::contact::ContactPolicyView) -> ContactPolicyDto
     }
 }
 
+/// How long the request waits for a wash to end before answering `202` (the wash goes on).
+const WASH_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A wash that goes on after its request answered.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WashStartedDto {
+    /// `running`.
+    pub status: String,
+    /// Where to see it when it is done (`GET`, its `last_wash`).
+    pub location: String,
+}
+
 /// Washes the data owner's consumers against the reservation register: the body is the
 /// register's export (one number per line, optionally `;` and the date of the reservation,
 /// optionally a header line). Every consumer's numbers are looked up and the check recorded;
 /// then the wash is recorded, and the data owner's consumers may be called this month (the
 /// reserved ones only with an exemption). A file with a line that is not a phone number is
-/// refused whole, naming the lines. A wash that outlasts the request's time limit goes on
-/// to the end; `GET …/contact-policy` shows it when done.
+/// refused whole, naming the lines. Who may wash is checked before the file is read. A wash
+/// that takes longer than 20 seconds goes on after `202` answers; `GET …/contact-policy`
+/// shows it when done. One wash of a data owner at a time.
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/reservation-register/wash", tag = "setup",
     params(("id" = Uuid, Path, description = "The data owner")),
-    request_body(content = Vec<u8>, content_type = "text/csv", description = "The register's export, up to 256 MiB"),
+    request_body(content = crate::dto::FileBody, content_type = "text/csv", description = "The register's export, up to 256 MiB"),
     responses(
         (status = 200, description = "The wash", body = WashDto),
+        (status = 202, description = "The wash goes on; `Location` shows it when done", body = WashStartedDto),
         (status = 403, description = "The role may not manage the data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A wash of this data owner is running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than 256 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A form (multipart) was sent instead of the file itself", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file is not text, holds no number, or has lines that are not phone numbers (nothing washed)", body = Problem, content_type = "application/problem+json"),
@@ -390,33 +405,48 @@ pub async fn wash(
     actor: Actor,
     ApiPath(id): ApiPath<DataOwnerId>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<WashDto>> {
-    let body = register_body(&headers, body)?;
-    // Access first: a caller who may not manage the data owner learns nothing of the file.
+    body: Body,
+) -> ApiResult<Response> {
+    // Access first: a caller who may not manage the data owner learns nothing of the file
+    // and makes the server buffer none of it.
     let owner = state.cube.data_owner(&actor.user, id).await?;
+    let body = register_body(&headers, body).await?;
     let region = owner.phone_region();
     let register = tokio::task::spawn_blocking(move || RegisterFile::parse(&body, region))
         .await
         .map_err(|_| ApiError::Malformed {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            detail: "reading the register file failed".to_owned(),
+            detail: "reading the register file failed; send it again".to_owned(),
         })?
         .map_err(|e| invalid_field("file", e))?;
-    // The wash runs to its end even if this request is cut off (its time limit, the
-    // client leaving): a half-done wash would only keep consumers blocked.
+    // The wash runs to its end even if this request is cut off (its time limit, the client
+    // leaving): a half-done wash would only keep consumers blocked.
     let cube = state.cube.clone();
     let user = actor.user.clone();
-    let done = tokio::spawn(async move { cube.wash(&user, id, &register).await });
-    let wash = done.await.map_err(|_| ApiError::Malformed {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        detail: "the wash stopped; run it again".to_owned(),
-    })??;
-    Ok(Json(WashDto::from(&wash)))
+    let mut done = tokio::spawn(async move { cube.wash(&user, id, &register).await });
+    let location = format!("/api/data-owners/{id}/contact-policy");
+    match tokio::time::timeout(WASH_WAIT, &mut done).await {
+        Ok(finished) => {
+            let wash = finished.map_err(|_| ApiError::Malformed {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                detail: "the wash stopped; run it again".to_owned(),
+            })??;
+            Ok(Json(WashDto::from(&wash)).into_response())
+        }
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, location.clone())],
+            Json(WashStartedDto {
+                status: "running".to_owned(),
+                location,
+            }),
+        )
+            .into_response()),
+    }
 }
 
 /// The register file as sent: the body itself, not a form around it, within the limit.
-fn register_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+async fn register_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -427,16 +457,34 @@ fn register_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Ap
             detail: "send the file itself as the body (`curl --data-binary @reservasjoner.csv`), not a form (`-F`)".to_owned(),
         });
     }
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the register file is larger than 256 MiB; check that it is the register's export"
-                .to_owned()
-        } else {
-            rejection.body_text()
-        };
-        ApiError::Malformed { status, detail }
-    })
+    let too_large = || ApiError::Malformed {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        detail: "the register file is larger than 256 MiB; check that it is the register's export"
+            .to_owned(),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > REGISTER_BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, REGISTER_BODY_LIMIT)
+        .await
+        .map_err(|error| {
+            let error = error.into_inner();
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large()
+            } else {
+                ApiError::Malformed {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: format!("the register file could not be read: {error}"),
+                }
+            }
+        })
 }
 
 /// The standing shown with a customer record.

@@ -162,7 +162,7 @@ pub struct FilePreviewDto {
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file/preview", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
     responses(
         (status = 200, description = "What the import would do", body = FilePreviewDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
@@ -191,7 +191,7 @@ pub async fn preview(
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
     responses(
         (status = 202, description = "Started; `Location` names the job to follow", body = ImportJobDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),

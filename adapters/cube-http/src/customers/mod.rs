@@ -130,6 +130,7 @@ pub fn routes() -> Router<AppState> {
         contact::DoNotCallDto, contact::RegisterCheckDto, contact::ExemptionDto,
         contact::ContactStandingDto, contact::DoNotCallRequest, contact::WashDto,
         contact::ContactPolicyDto, contact::ContactRulesRequest, crate::work::BarredDto,
+        contact::WashStartedDto, dto::FileBody,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

@@ -60,6 +60,11 @@ impl From<RoleDto> for RoleKind {
     }
 }
 
+/// A file sent as the request body itself (`curl --data-binary @file`), not a form.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBody(pub Vec<u8>);
+
 /// A user.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserDto {

@@ -182,7 +182,7 @@ impl SqliteUnit {
 /// the assignment's rules is then classified by the gate, as `ContactGate::barred`; a rest
 /// ends at its NoAnswer plus the delay.
 const QUEUE_CENSUS: &str = "
-WITH r AS (
+WITH classified AS (
     SELECT CASE
                WHEN e.category = 'Excluded' THEN 'excluded'
                WHEN e.reserved_until > ?3 AND e.reserved_by = ?2 THEN 'ready'
@@ -197,7 +197,8 @@ WITH r AS (
                ELSE 'ready'
            END AS why,
            CASE
-               WHEN c.contact_block IS NOT NULL THEN c.contact_block
+               WHEN c.contact_block = 'do_not_call' THEN 'do_not_call'
+               WHEN c.contact_block = 'reserved' AND ?6 IS NOT NULL THEN 'reserved'
                WHEN ?8 IS NOT NULL AND (SELECT count(*) FROM outcome_events AS ev
                         WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= ?9
                           AND ev.user_id IS NOT NULL) >= ?8 THEN 'daily_cap'
@@ -209,20 +210,24 @@ WITH r AS (
            e.reserved_until, e.follow_up_due, e.no_answer_at
     FROM enrollments AS e LEFT JOIN customers AS c ON c.id = e.customer_id
     WHERE e.assignment_id = ?1
+), r AS (
+    SELECT c.*, COALESCE(barred IN ('do_not_call', 'reserved'), 0) AS lasting FROM classified AS c
 )
 SELECT count(*) FILTER (WHERE why = 'ready' AND barred IS NULL) AS ready,
-       count(*) FILTER (WHERE why = 'held') AS held,
-       min(reserved_until) FILTER (WHERE why = 'held') AS held_first,
-       count(*) FILTER (WHERE why = 'resting') AS resting,
-       min(no_answer_at) FILTER (WHERE why = 'resting') AS resting_first,
-       count(*) FILTER (WHERE why = 'later') AS later,
-       min(follow_up_due) FILTER (WHERE why = 'later') AS later_first,
-       count(*) FILTER (WHERE why = 'others') AS others,
+       count(*) FILTER (WHERE why = 'held' AND NOT lasting) AS held,
+       min(reserved_until) FILTER (WHERE why = 'held' AND NOT lasting) AS held_first,
+       count(*) FILTER (WHERE why = 'resting' AND NOT lasting) AS resting,
+       min(no_answer_at) FILTER (WHERE why = 'resting' AND NOT lasting) AS resting_first,
+       count(*) FILTER (WHERE why = 'later' AND NOT lasting) AS later,
+       min(follow_up_due) FILTER (WHERE why = 'later' AND NOT lasting) AS later_first,
+       count(*) FILTER (WHERE why = 'others' AND NOT lasting) AS others,
        count(*) FILTER (WHERE why = 'concluded') AS concluded,
        count(*) FILTER (WHERE why = 'excluded') AS excluded,
-       count(*) FILTER (WHERE why = 'attempts_used') AS attempts_used,
-       count(*) FILTER (WHERE why = 'ready' AND barred = 'do_not_call') AS do_not_call,
-       count(*) FILTER (WHERE why = 'ready' AND barred = 'reserved') AS reserved,
+       count(*) FILTER (WHERE why = 'attempts_used' AND NOT lasting) AS attempts_used,
+       count(*) FILTER (WHERE barred = 'do_not_call'
+                          AND why NOT IN ('concluded', 'excluded')) AS do_not_call,
+       count(*) FILTER (WHERE barred = 'reserved'
+                          AND why NOT IN ('concluded', 'excluded')) AS reserved,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'daily_cap') AS daily_cap,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'closed') AS closed,
        count(*) FILTER (WHERE why = 'ready' AND barred = 'not_checked') AS not_checked

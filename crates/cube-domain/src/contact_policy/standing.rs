@@ -42,19 +42,19 @@ impl DoNotCall {
     /// The longest reason, in characters.
     pub const MAX_REASON: usize = 200;
 
-    /// An entry with its reason cleaned (`clean_text`, one line, at most
+    /// An entry with its reason cleaned (`clean_text`, one line, not empty, at most
     /// [`Self::MAX_REASON`]).
     pub fn new(
         since: OffsetDateTime,
         by: Option<UserId>,
         reason: &str,
     ) -> Result<Self, InvalidInput> {
-        Ok(Self {
-            since,
-            by,
-            reason: clean_text("reason", reason, Self::MAX_REASON, Lines::One)
-                .map_err(|e| e.at("reason"))?,
-        })
+        let reason = clean_text("reason", reason, Self::MAX_REASON, Lines::One)
+            .map_err(|e| e.at("reason"))?;
+        if reason.is_empty() {
+            return Err(ValueError::Empty { what: "reason" }.at("reason"));
+        }
+        Ok(Self { since, by, reason })
     }
 }
 
@@ -91,6 +91,21 @@ pub enum Exemption {
 impl Exemption {
     /// The longest product area or source, in characters.
     pub const MAX_TEXT: usize = 200;
+
+    /// The exemption with its text cleaned (`clean_text`, one line, not empty) and its time
+    /// checked: not after `now` (a relationship or a request that has not happened yet
+    /// exempts nobody), not before 1900.
+    pub fn checked(self, now: OffsetDateTime) -> Result<Self, InvalidInput> {
+        let earliest = time::macros::datetime!(1900-01-01 00:00 UTC);
+        let (field, at) = match &self {
+            Exemption::ExistingCustomer { since, .. } => ("since", since.midnight().assume_utc()),
+            Exemption::AskedToBeCalled { at, .. } => ("at", *at),
+        };
+        if at > now || at < earliest {
+            return Err(ValueError::NotNow { what: field }.at(field));
+        }
+        self.cleaned()
+    }
 
     /// The exemption with its text cleaned (`clean_text`, one line, not empty).
     pub fn cleaned(self) -> Result<Self, InvalidInput> {
@@ -282,7 +297,8 @@ pub struct Wash {
     pub exempted: u64,
 }
 
-/// Why a customer may not be called now.
+/// Why a customer may not be called now. [`Barred::is_lasting`] tells the bars that last
+/// (the do-not-call list, a reservation) from those that pass with time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Barred {
@@ -312,6 +328,14 @@ pub enum Barred {
         /// When the next day starts.
         until: OffsetDateTime,
     },
+}
+
+impl Barred {
+    /// Whether it lasts until someone acts (the do-not-call list, a reservation), rather than
+    /// passing with time (a window, a wash, a check, the day's cap).
+    pub fn is_lasting(self) -> bool {
+        matches!(self, Barred::DoNotCall | Barred::Reserved)
+    }
 }
 
 impl std::fmt::Display for Barred {
@@ -366,8 +390,9 @@ pub struct DailyCap {
 /// The policy for one data owner at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContactGate {
-    /// Why no consumer may be called now (outside the call windows, or the register not
-    /// washed this month); `None` when consumers may be.
+    /// Why no consumer may be called now (the register not washed this month, or outside the
+    /// call windows — the stale wash named first, as it needs someone to act); `None` when
+    /// consumers may be.
     pub consumers: Option<Barred>,
     /// A consumer's register check must be on or after this day (the first of the month);
     /// `None` when the data owner does not use the register.
@@ -418,21 +443,27 @@ impl ContactGate {
                 until,
             }
         });
+        // A stale wash first: it needs someone to act (run a wash); the window opens by
+        // itself, and would only hide that nobody is called when it does.
         Self {
-            consumers: window.or(stale),
+            consumers: stale.or(window),
             checked_since: rules.reservation_register.then_some(month_start),
             daily_cap,
         }
     }
 
     /// Why the customer with `facts` may not be called now, or `None` when they may: the
-    /// do-not-call list, a reservation, the daily cap, then (for consumers) the gate's closed
-    /// window or stale wash, then a check older than this month.
+    /// do-not-call list, a reservation (while the register is used), the daily cap, then (for
+    /// consumers) the gate's stale wash or closed window, then a check older than this month.
     pub fn barred(&self, facts: &ContactFacts) -> Option<Barred> {
         match facts.block {
             Some(ContactBlock::DoNotCall) => return Some(Barred::DoNotCall),
-            Some(ContactBlock::Reserved) => return Some(Barred::Reserved),
-            None => {}
+            // A reservation found by an earlier wash bars only while the data owner uses the
+            // register.
+            Some(ContactBlock::Reserved) if self.checked_since.is_some() => {
+                return Some(Barred::Reserved);
+            }
+            Some(ContactBlock::Reserved) | None => {}
         }
         if let Some(cap) = self.daily_cap
             && facts.calls_today >= cap.calls

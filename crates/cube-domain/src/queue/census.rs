@@ -49,9 +49,10 @@ pub enum Reason {
 
 /// Why `enrollment` is or is not `seller`'s to take at `now` under `setup`, its customer
 /// `barred` or not by the contact policy. Ready exactly when [`super::tier`] gives a tier and
-/// the policy bars nothing; barred when the tier is given but the policy bars the customer
-/// (the assignment's own reasons come first: a resting customer is resting, whatever the
-/// hour).
+/// the policy bars nothing; barred when the tier is given but the policy bars the customer.
+/// Otherwise the assignment's own reason (held by another, resting, a follow-up later…),
+/// except that a lasting bar (the do-not-call list, a reservation) is named instead of one
+/// that passes with time: that customer will not be called when it does.
 pub fn reason(
     setup: &AssignmentSetup,
     enrollment: &Enrollment,
@@ -68,6 +69,23 @@ pub fn reason(
     if enrollment.category() == StateCategory::Excluded {
         return Reason::Excluded;
     }
+    match waiting(setup, enrollment, seller, now) {
+        Reason::Concluded(category) => Reason::Concluded(category),
+        waiting => match barred {
+            Some(lasting) if lasting.is_lasting() => Reason::Barred(lasting),
+            _ => waiting,
+        },
+    }
+}
+
+/// Why an enrollment the assignment's rules do not hand to `seller` now waits (or is
+/// concluded).
+fn waiting(
+    setup: &AssignmentSetup,
+    enrollment: &Enrollment,
+    seller: UserId,
+    now: OffsetDateTime,
+) -> Reason {
     if let (Some(holder), Some(lease)) = (enrollment.holder(now), enrollment.reservation())
         && holder != seller
     {
@@ -127,9 +145,10 @@ pub struct QueueCensus {
     pub excluded: u64,
     /// Available, but they have had the assignment's most call attempts.
     pub attempts_used: u64,
-    /// Otherwise ready, but on the data owner's do-not-call list.
+    /// On the data owner's do-not-call list (and not concluded or excluded).
     pub do_not_call: u64,
-    /// Otherwise ready consumers, reserved in the register without an exemption.
+    /// Consumers reserved in the register without an exemption (and not concluded or
+    /// excluded).
     pub reserved: u64,
     /// Otherwise ready consumers no consumer may be called now (outside the call windows:
     /// `first` is when they open; or the register not washed this month: no `first`).

@@ -57,6 +57,13 @@ impl PhoneRegion {
         Ok(Self(id))
     }
 
+    /// The country calling code of the region (47 for Norway).
+    pub fn calling_code(&self) -> Option<u16> {
+        phonenumber::metadata::DATABASE
+            .by_id(self.as_str())
+            .map(|metadata| metadata.country_code())
+    }
+
     /// The two-letter code.
     pub fn as_str(&self) -> &str {
         self.0.as_ref()
