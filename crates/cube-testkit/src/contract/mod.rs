@@ -140,6 +140,7 @@ macro_rules! store_contract_tests {
                 reserve_next_is_none_when_nothing_is_ready,
                 reserve_next_follows_the_queue_order,
                 reserve_next_agrees_with_select_next,
+                reserve_next_obeys_the_gate_at_random_instants,
                 reserve_next_skips_customers_held_by_another_seller,
                 reserve_next_respects_retry_at,
                 reserve_next_stores_the_reservation,

@@ -1010,3 +1010,171 @@ pub async fn reserved_count_counts_live_leases(store: SharedStore) {
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.reserved_count(unknown, T0).await.expect("count"), 0);
 }
+
+/// A small deterministic generator (xorshift64*), so a failing round can be replayed from
+/// its number.
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True one time in `n`.
+    fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+}
+
+/// At random instants from 2020 to 2040 (Norway's call windows and holidays in Oslo time,
+/// the data owner's rules, a wash this month, last month or never, a daily cap) and over
+/// random standings (companies and consumers, on the do-not-call list, reserved with and
+/// without an exemption, checked this month, before or never, some called already), every
+/// handout equals what `queue::select_next` picks with the gate `ContactGate::of` builds,
+/// is never a customer the gate bars, and the census counts as `QueueCensus::of` does.
+pub async fn reserve_next_obeys_the_gate_at_random_instants(store: SharedStore) {
+    use cube_domain::contact_policy::ContactPolicy;
+    use cube_domain::contact_policy::standing::{ContactRules, Wash};
+    use cube_domain::time_zone::TimeZone;
+
+    let s = setup(store.as_ref(), 24).await;
+    let w = &s.world;
+    let a = w.assignment.id();
+    let zone = TimeZone::oslo();
+    let policy = ContactPolicy::norway();
+    let setup = AssignmentSetup {
+        max_attempts: Some(3),
+        ..AssignmentSetup::default()
+    };
+    let mut draws = Draws(0x5EED_C0DE_F00D);
+    for round in 0..160_u64 {
+        // 2020-01-01 to 2040-12-31, to the minute; every other round in daytime (07:00 to
+        // 21:00 UTC), where the call window is open on working days.
+        let minutes = i64::try_from(draws.below(21 * 366 * 24 * 60)).unwrap_or(0);
+        let mut now = time::macros::datetime!(2020-01-01 00:00 UTC) + Duration::minutes(minutes);
+        if round % 2 == 0 {
+            let minute_of_day = i64::try_from(draws.below(14 * 60)).unwrap_or(0);
+            now =
+                now.replace_time(time::Time::MIDNIGHT) + Duration::minutes(7 * 60 + minute_of_day);
+        }
+        let days_ago =
+            |draws: &mut Draws| Duration::days(i64::try_from(draws.below(70)).unwrap_or(0));
+
+        // The customers' standings.
+        {
+            let mut uow = store.begin().await.expect("begin");
+            for customer in &w.customers {
+                let dataset = if draws.one_in(3) {
+                    Dataset::B2b
+                } else {
+                    Dataset::B2c
+                };
+                let mut changed = Customer::new(
+                    customer.id(),
+                    &w.data_owner,
+                    dataset,
+                    customer.details().clone(),
+                    if dataset == Dataset::B2b {
+                        customer.fields().clone()
+                    } else {
+                        FieldValues::new()
+                    },
+                )
+                .expect("a customer");
+                if draws.one_in(8) {
+                    changed.set_do_not_call(Some(
+                        DoNotCall::new(now, Some(w.manager.id), "random").expect("valid"),
+                    ));
+                }
+                if !draws.one_in(4) {
+                    changed.set_register_check(RegisterCheck {
+                        checked_on: zone.date_of(now - days_ago(&mut draws)),
+                        reserved: draws.one_in(3),
+                    });
+                }
+                if draws.one_in(4) {
+                    changed.set_exemption(Some(Exemption::AskedToBeCalled {
+                        at: now - Duration::days(1),
+                        source: "random".into(),
+                    }));
+                }
+                uow.save_customer(&changed).await.expect("save");
+            }
+            uow.commit().await.expect("commit");
+        }
+        // Some called a moment ago (a No answer by the manager), if free to.
+        if draws.one_in(2) {
+            let i = usize::try_from(draws.below(24)).unwrap_or(0);
+            let _ = register_outcome(
+                store.as_ref(),
+                Registrar::Manager(w.manager.id),
+                w.enrollments[i].id(),
+                RegisterOutcome::new(SalesFlow::O_NO_ANSWER),
+                now - Duration::minutes(30),
+                &s.ids,
+            )
+            .await;
+        }
+
+        let rules = ContactRules {
+            consumer_call_windows: !draws.one_in(5),
+            reservation_register: !draws.one_in(5),
+            max_calls_per_day: (draws.one_in(3))
+                .then(|| u32::try_from(draws.below(2) + 1).unwrap_or(1)),
+        };
+        let wash = (!draws.one_in(4)).then(|| Wash {
+            at: now - days_ago(&mut draws),
+            by: w.manager.id,
+            register_numbers: 1,
+            checked: 1,
+            reserved: 0,
+            exempted: 0,
+        });
+        let gate = ContactGate::of(&policy, rules, wash.as_ref(), now, &zone);
+        let seller = w.sellers[usize::try_from(draws.below(3)).unwrap_or(0)].id;
+        let mut r = request(a, &setup, seller, now);
+        r.gate = gate;
+
+        let (counted, want_census, customers, calls) = {
+            let mut uow = store.begin_read().await.expect("begin");
+            let stored = uow.enrollments(a).await.expect("read");
+            let customers = customers_of(uow.as_mut(), &stored).await;
+            let calls = calls_today(uow.as_mut(), &r.gate, &stored).await;
+            let counted = uow.queue_census(&r).await.expect("census");
+            let barred = |e| barred_by(&r.gate, &customers, &calls, e);
+            let want = QueueCensus::of(&setup, stored.iter().map(|e| (e, barred(e))), seller, now);
+            (counted, want, customers, calls)
+        };
+        assert_eq!(
+            counted, want_census,
+            "round {round} at {now} with {gate:?}: queue_census MUST count as QueueCensus::of"
+        );
+        let want = expected(store.as_ref(), &r).await;
+        let got = next(store.as_ref(), &r).await;
+        assert_eq!(
+            got, want,
+            "round {round} at {now} with {gate:?}: reserve_next MUST hand out what select_next picks"
+        );
+        if let Some(handout) = got {
+            assert_eq!(
+                barred_by(&r.gate, &customers, &calls, &handout.enrollment),
+                None,
+                "round {round}: never a customer the gate bars"
+            );
+            // Given back, so the next round starts from a free pool.
+            let mut released = handout.enrollment.clone();
+            released.release(seller);
+            write(store.as_ref(), &[released]).await;
+        }
+    }
+}
