@@ -7,6 +7,7 @@
 //! - `test [-- ARGS]`: the whole gate (fmt, clippy, walls, PostgreSQL, tests, doc tests,
 //!   the OpenAPI check, the browser tests).
 //! - `api-fuzz`: the OpenAPI document checked by schemathesis against the running server.
+//! - `oracle`: Norway's holidays from python-holidays, compared with the committed oracle.
 //! - `browser`: the web pages under `/app` driven in Chromium (`tests/browser/`).
 //! - `bench [NAME]`: the benchmarks whose figures go into `docs/performance.md`.
 //! - `load [FLAGS]`: simulated sellers against one or two server processes.
@@ -17,6 +18,7 @@ mod api_fuzz;
 mod bench;
 mod browser;
 mod load;
+mod oracle;
 mod postgres;
 mod test;
 mod walls;
@@ -35,6 +37,8 @@ commands:
                    `cargo nextest run` (e.g. `-- -p cube-domain`)
   api-fuzz         schemathesis (from PyPI, in target/api-fuzz/venv) against the running
                    server's OpenAPI document: no server errors, no responses off the schema
+  oracle           Norway's public holidays from python-holidays (PyPI, in target/oracle/venv)
+                   compared with the oracle the domain's calendar is tested against
   browser          the /app pages in Debian's Chromium (tests/browser/run.mjs): keyboard
                    scenarios, axe-core, screenshots in target/screenshots/
   bench [NAME]     run the benchmarks (NAME: hot_paths, the default; storage and http take
@@ -103,6 +107,7 @@ fn dispatch(args: &[String]) -> Outcome {
         "bench" => bench::run(rest),
         "load" => load::run(rest),
         "api-fuzz" => api_fuzz::run(rest),
+        "oracle" => oracle::run(rest),
         "browser" => browser::run(rest),
         "walls" => {
             no_arguments(command, rest)?;

@@ -3,8 +3,8 @@
 //! Steps, in order, stopping at the first failure: fmt, clippy, walls, PostgreSQL, tests
 //! (nextest when installed, else `cargo test`), doc tests, and — when the whole workspace is
 //! tested — the published crates' checks (every example runs, `cargo doc` without a warning,
-//! `cargo package` offline: issue 20), the OpenAPI check (`api-fuzz`) and the web pages in a
-//! browser (`browser`). A throwaway PostgreSQL cluster started for the tests is stopped when
+//! `cargo package` offline: issue 20), the OpenAPI check (`api-fuzz`), the holiday oracle
+//! (`oracle`) and the web pages in a browser (`browser`). A throwaway PostgreSQL cluster started for the tests is stopped when
 //! the gate ends, whether it passed or not.
 
 use crate::{Failure, Outcome, cargo, postgres, run_step, walls};
@@ -68,6 +68,7 @@ pub fn run(args: &[String]) -> Outcome {
     if selection.is_empty() {
         published_crates()?;
         crate::api_fuzz::run(&[])?;
+        crate::oracle::run(&[])?;
         crate::browser::run(&[])?;
     }
     println!("==> all checks passed");

@@ -52,22 +52,21 @@ use std::fmt::Write as _;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// The contact gate (`ContactGate::barred`, migration 0023): the customer of `e` is not on
-/// the do-not-call list, not reserved while the register is used (`?7` set), and — a
-/// consumer — may be called now (`?6` is 1) and
-/// was checked against the register on or after `?7` (a `YYYY-MM-DD` text; NULL: the
-/// register is not used); with a daily cap (`?9` calls; NULL: none), the customer has had
-/// fewer outcomes registered by a person since `?10` (the start of today, unix ns), in any
-/// assignment (`outcome_events_by_customer`). One probe of the customer's primary key, and
-/// one range of that index under a cap, per candidate row.
+/// The contact gate (`ContactGate::barred`, migration 0023), on the candidate row's own copy
+/// of its customer's facts (kept by triggers): the customer is not on the do-not-call list,
+/// not reserved while the register is used (`?7` set), and — a consumer — may be called now
+/// (`?6` is 1) and was checked against the register on or after `?7` (a `YYYY-MM-DD` text;
+/// NULL: the register is not used); with a daily cap (`?9` calls; NULL: none), the customer
+/// has had fewer outcomes registered by a person since `?10` (the start of today, unix ns),
+/// in any assignment (`outcome_events_by_customer`: one range of it per candidate row, and
+/// only under a cap).
 macro_rules! allowed {
     () => {
-        "NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = e.customer_id \
-           AND (c.contact_block = 'do_not_call' \
-                OR (c.contact_block = 'reserved' AND ?7 IS NOT NULL) \
-                OR (c.dataset = 'B2c' AND (?6 = 0 \
-                    OR (?7 IS NOT NULL \
-                        AND (c.register_checked IS NULL OR c.register_checked < ?7)))))) \
+        "NOT (COALESCE(e.contact_block = 'do_not_call', 0) \
+              OR COALESCE(e.contact_block = 'reserved' AND ?7 IS NOT NULL, 0) \
+              OR (e.consumer = 1 AND (?6 = 0 \
+                  OR (?7 IS NOT NULL \
+                      AND (e.register_checked IS NULL OR e.register_checked < ?7))))) \
          AND (?9 IS NULL OR (SELECT count(*) FROM outcome_events AS ev \
            WHERE ev.customer_id = e.customer_id AND ev.occurred_at >= ?10 \
              AND ev.user_id IS NOT NULL) < ?9)"
@@ -664,11 +663,11 @@ mod tests {
             ));
             let (sql, args) = choose(&request).expect("a statement");
             let plan = query_plan(&mut conn, &sql, args).await;
-            // The contact gate probes the candidate's customer by its primary key and, for a
-            // daily cap, a range of its calls today, and nothing else; the rest of the plan
-            // is the tiers' (read without the probes).
+            // The contact gate reads the candidate row itself and, for a daily cap, a range
+            // of the customer's calls today, and nothing else; the rest of the plan is the
+            // tiers' (read without that range).
             let probe = "SEARCH c USING INDEX sqlite_autoindex_customers_1 (id=?)";
-            assert!(plan.contains(probe), "{what} probes the customer: {plan}");
+            assert!(!plan.contains(probe), "{what} probes the customer: {plan}");
             // Under a daily cap, a range of the customer's calls today.
             let calls = "SEARCH ev USING INDEX outcome_events_by_customer (customer_id=? AND \
                 occurred_at>?)";

@@ -525,12 +525,18 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the customer changes table");
-        // And writes the customers' contact columns (migration 0023): added by hand for the
-        // fill and dropped again before migrating (no customer of the world has a standing,
-        // so nothing is lost), as `ADD COLUMN` cannot be run twice.
-        let contact_columns = ["contact_block", "register_checked"];
-        for column in contact_columns {
-            let sql = format!("ALTER TABLE customers ADD COLUMN {column} TEXT");
+        // And writes and reads the contact columns of customers and enrollments (migration
+        // 0023): added by hand for the fill and dropped again before migrating (no customer of
+        // the world has a standing, so nothing is lost), as `ADD COLUMN` cannot be run twice.
+        let contact_columns = [
+            ("customers", "contact_block TEXT"),
+            ("customers", "register_checked TEXT"),
+            ("enrollments", "consumer INTEGER NOT NULL DEFAULT 0"),
+            ("enrollments", "contact_block TEXT"),
+            ("enrollments", "register_checked TEXT"),
+        ];
+        for (table, column) in contact_columns {
+            let sql = format!("ALTER TABLE {table} ADD COLUMN {column}");
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&store.pool)
                 .await
@@ -541,8 +547,9 @@ mod tests {
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
             .await
             .expect("filled");
-        for column in contact_columns {
-            let sql = format!("ALTER TABLE customers DROP COLUMN {column}");
+        for (table, column) in contact_columns {
+            let name = column.split(' ').next().unwrap_or(column);
+            let sql = format!("ALTER TABLE {table} DROP COLUMN {name}");
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&store.pool)
                 .await
