@@ -1,7 +1,8 @@
 //! A seller's day on the in-memory twin, through the public API only: an organisation, a
-//! data owner with a product, seed 003's sales flow, an assignment with three customers; a
-//! seller asks for the next customer three times and registers No answer, Call back later
-//! and a Sale with a product; then the historical (outcome) and current (status) reports.
+//! data owner with a product, seed 003's sales flow, an assignment with three customers,
+//! washed against the reservation register; a seller asks for the next customer three times
+//! and registers No answer, Call back later and a Sale with a product; then the historical
+//! (outcome) and current (status) reports.
 //!
 //! `main` is the day; the helpers below it only build values. Run it with
 //! `cargo run -p cube-app --example seller_day`. Swap `MemoryStore` for
@@ -14,12 +15,14 @@ use cube_app::reports::Window;
 use cube_app::setup::NewProduct;
 use cube_app::system::{SystemClock, UuidV7};
 use cube_domain::access::RoleKind;
+use cube_domain::contact_policy::standing::ContactRules;
 use cube_domain::data_owner::Dataset;
 use cube_domain::flow::seeds::SalesFlow;
 use cube_domain::ids::{AssignmentId, ProductId, UserId};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome};
-use cube_domain::ports::OnMatch;
+use cube_domain::ports::{OnMatch, ReservationRegister};
 use cube_domain::reports::Ratio;
+use cube_domain::values::PhoneNumber;
 use cube_testkit::MemoryStore;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -57,6 +60,20 @@ async fn main() -> Result<(), Error> {
         .id();
     cube.import_customers(admin.id, three_customers(assignment))
         .await?;
+    // Norway's law for calling consumers: washed against the reservation register in the
+    // month of calling (here against a register where none of them is reserved), and only on
+    // weekdays 09:00–21:00. This example runs at any hour on the real clock, so its data owner
+    // turns the call windows off; a real one keeps them on.
+    let wash = cube.wash(admin.id, owner, &NobodyReserved).await?;
+    println!(
+        "washed: {} consumers checked, {} reserved",
+        wash.checked, wash.reserved
+    );
+    let rules = ContactRules {
+        consumer_call_windows: false,
+        ..ContactRules::default()
+    };
+    cube.set_contact_rules(admin.id, owner, rules).await?;
 
     // The seller's day: next customer, what happened, next.
     for command in [no_answer(), call_back_tomorrow(), sale(product, 2)] {
@@ -136,6 +153,19 @@ fn person(name: &str, role: RoleKind) -> NewUser {
         role,
         data_owners: Default::default(),
         client: None,
+    }
+}
+
+/// A reservation register in which nobody is reserved (a data owner loads the register's
+/// export instead: `cube_sheets::register::RegisterFile`).
+struct NobodyReserved;
+
+impl ReservationRegister for NobodyReserved {
+    fn is_reserved(&self, _phone: &PhoneNumber) -> bool {
+        false
+    }
+    fn numbers(&self) -> u64 {
+        0
     }
 }
 

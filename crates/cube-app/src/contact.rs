@@ -147,6 +147,18 @@ impl Cube {
         ))
     }
 
+    /// The contact gate of `assignment`'s customers for `user` at `now`.
+    pub(crate) async fn gate_for(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &cube_domain::access::User,
+        assignment: &cube_domain::assignment::Assignment,
+        now: OffsetDateTime,
+    ) -> AppResult<ContactGate> {
+        self.contact_gate(uow, user.organisation, assignment.data_owner(), now)
+            .await
+    }
+
     /// A data owner's rules (cached for [`STANDING_TTL`]).
     pub(crate) async fn contact_rules_of(
         &self,

@@ -159,14 +159,7 @@ impl Cube {
         {
             return Err(AppError::LimitReached(metric));
         }
-        let gate = self
-            .contact_gate(
-                uow.as_mut(),
-                user.organisation,
-                assignment.data_owner(),
-                now,
-            )
-            .await?;
+        let gate = self.gate_for(uow.as_mut(), &user, &assignment, now).await?;
         let request = NextCustomerRequest {
             assignment: assignment_id,
             seller: user.id,
@@ -211,14 +204,7 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, assignment_id, Need::Work, now)
             .await?;
         let hard_stop = crate::reports::reached_hard_stop(uow.as_mut(), &assignment, now).await?;
-        let gate = self
-            .contact_gate(
-                uow.as_mut(),
-                user.organisation,
-                assignment.data_owner(),
-                now,
-            )
-            .await?;
+        let gate = self.gate_for(uow.as_mut(), &user, &assignment, now).await?;
         let request = NextCustomerRequest {
             assignment: assignment_id,
             seller: user.id,
@@ -251,14 +237,7 @@ impl Cube {
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
-        let gate = self
-            .contact_gate(
-                uow.as_mut(),
-                user.organisation,
-                assignment.data_owner(),
-                now,
-            )
-            .await?;
+        let gate = self.gate_for(uow.as_mut(), &user, &assignment, now).await?;
         let facts = match uow.customer(enrollment.customer()).await? {
             Some(customer) => self.contact_facts(uow.as_mut(), &customer, &gate).await?,
             None => ContactFacts::FREE,
@@ -375,14 +354,7 @@ impl Cube {
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
         let next_offset = (customers.len() > limit).then(|| page.offset.saturating_add(page.limit));
         customers.truncate(limit);
-        let gate = self
-            .contact_gate(
-                uow.as_mut(),
-                user.organisation,
-                assignment.data_owner(),
-                now,
-            )
-            .await?;
+        let gate = self.gate_for(uow.as_mut(), &user, &assignment, now).await?;
         let mut found = Vec::new();
         for customer in customers {
             let Some(enrollment) = uow.enrollment_of(assignment_id, customer.id()).await? else {
@@ -424,14 +396,7 @@ impl Cube {
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         my_work::check_take(&user, &enrollment)?;
-        let gate = self
-            .contact_gate(
-                uow.as_mut(),
-                user.organisation,
-                assignment.data_owner(),
-                now,
-            )
-            .await?;
+        let gate = self.gate_for(uow.as_mut(), &user, &assignment, now).await?;
         let customer = uow
             .customer(enrollment.customer())
             .await?

@@ -447,16 +447,7 @@ pub async fn wash(
 
 /// The register file as sent: the body itself, not a form around it, within the limit.
 async fn register_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("multipart/"));
-    if form {
-        return Err(ApiError::Malformed {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            detail: "send the file itself as the body (`curl --data-binary @reservasjoner.csv`), not a form (`-F`)".to_owned(),
-        });
-    }
+    super::files::refuse_form(headers, "reservasjoner.csv")?;
     let too_large = || ApiError::Malformed {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         detail: "the register file is larger than 256 MiB; check that it is the register's export"

@@ -228,8 +228,9 @@ pub async fn import(
     Ok(super::import::started(job, run))
 }
 
-/// The file as sent: the body itself, not a form around it, within the limit.
-fn file_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+/// Refuses a form (multipart) sent where the file itself is the body, naming an example
+/// file for the `curl` that does it right.
+pub(crate) fn refuse_form(headers: &HeaderMap, example: &str) -> ApiResult<()> {
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -237,9 +238,17 @@ fn file_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiRes
     if form {
         return Err(ApiError::Malformed {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            detail: "send the file itself as the body (`curl --data-binary @kunder.xlsx`), not a form (`-F`)".to_owned(),
+            detail: format!(
+                "send the file itself as the body (`curl --data-binary @{example}`), not a form (`-F`)"
+            ),
         });
     }
+    Ok(())
+}
+
+/// The file as sent: the body itself, not a form around it, within the limit.
+fn file_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    refuse_form(headers, "kunder.xlsx")?;
     body.map_err(|rejection| {
         let status = rejection.status();
         let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
