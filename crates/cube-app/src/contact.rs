@@ -334,7 +334,7 @@ impl Cube {
     /// consumers may be called this month (those reserved only with an exemption). For
     /// managers and admins of the data owner.
     ///
-    /// It writes [`WASH_PAGE`] customers per unit of work, each page re-read in its unit (a
+    /// It writes 500 customers per unit of work, each page re-read in its unit (a
     /// card edited meanwhile is not overwritten). If it stops half-way, the customers
     /// checked so far keep their check and the data owner's last wash is unchanged: calling
     /// its consumers stays blocked until a wash runs to the end. One wash of a data owner at a
