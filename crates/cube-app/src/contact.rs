@@ -19,7 +19,7 @@ use cube_domain::contact_policy::standing::{
 };
 use cube_domain::customer::{Change, Customer, CustomerChange};
 use cube_domain::data_owner::{DataOwner, Dataset};
-use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId};
+use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::{ReadUnit, ReservationRegister};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -127,27 +127,8 @@ pub struct ContactPolicyView {
 }
 
 impl Cube {
-    /// The contact gate of `owner`'s customers at `now`: Norway's call windows in the
-    /// organisation's time zone, the data owner's rules and last wash.
-    pub(crate) async fn contact_gate(
-        &self,
-        uow: &mut dyn ReadUnit,
-        organisation: OrganisationId,
-        owner: DataOwnerId,
-        now: OffsetDateTime,
-    ) -> AppResult<ContactGate> {
-        let zone = self.zones.of(uow, organisation).await?;
-        let (rules, wash) = self.standings.of(uow, owner).await?;
-        Ok(ContactGate::of(
-            &ContactPolicy::norway(),
-            rules,
-            wash.as_ref(),
-            now,
-            &zone,
-        ))
-    }
-
-    /// The contact gate of `assignment`'s customers for `user` at `now`.
+    /// The contact gate of `assignment`'s customers for `user` at `now`: Norway's call
+    /// windows in the organisation's time zone, the data owner's rules and last wash.
     pub(crate) async fn gate_for(
         &self,
         uow: &mut dyn ReadUnit,
@@ -155,8 +136,15 @@ impl Cube {
         assignment: &cube_domain::assignment::Assignment,
         now: OffsetDateTime,
     ) -> AppResult<ContactGate> {
-        self.contact_gate(uow, user.organisation, assignment.data_owner(), now)
-            .await
+        let zone = self.zones.of(uow, user.organisation).await?;
+        let (rules, wash) = self.standings.of(uow, assignment.data_owner()).await?;
+        Ok(ContactGate::of(
+            &ContactPolicy::norway(),
+            rules,
+            wash.as_ref(),
+            now,
+            &zone,
+        ))
     }
 
     /// A data owner's rules (cached for [`STANDING_TTL`]).
@@ -187,7 +175,7 @@ impl Cube {
                 .events_of(enrollment.id())
                 .await?
                 .iter()
-                .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
+                .filter(|e| cap.counts(e))
                 .count();
             calls = calls.saturating_add(u32::try_from(today).unwrap_or(u32::MAX));
         }

@@ -9,7 +9,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::SmsSender;
-use cube_domain::contact_policy::standing::{ContactBlock, ContactFacts};
+use cube_domain::contact_policy::standing::ContactFacts;
 use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::{Enrollment, ReservationError};
@@ -776,15 +776,12 @@ impl Cube {
         let ids: Vec<CustomerId> = follow_ups.iter().map(Enrollment::customer).collect();
         let mut barred = std::collections::HashSet::new();
         for customer in uow.customers_by_id(&ids).await? {
-            let Some(block) = customer.contact_facts().block else {
+            let facts = customer.contact_facts();
+            if facts.block.is_none() {
                 continue;
-            };
+            }
             let rules = self.contact_rules_of(uow, customer.data_owner()).await?;
-            let lasting = match block {
-                ContactBlock::DoNotCall => true,
-                ContactBlock::Reserved => rules.reservation_register,
-            };
-            if lasting {
+            if facts.lasting_bar(rules.reservation_register).is_some() {
                 barred.insert(customer.id());
             }
         }

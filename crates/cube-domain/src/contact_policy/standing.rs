@@ -219,6 +219,16 @@ impl ContactFacts {
         }
     }
 
+    /// What bars this customer whatever the time: the do-not-call list; a reservation while
+    /// the data owner uses the register (`register_used`).
+    pub fn lasting_bar(&self, register_used: bool) -> Option<Barred> {
+        match self.block {
+            Some(ContactBlock::DoNotCall) => Some(Barred::DoNotCall),
+            Some(ContactBlock::Reserved) if register_used => Some(Barred::Reserved),
+            Some(ContactBlock::Reserved) | None => None,
+        }
+    }
+
     /// These facts, called `calls` times today.
     pub fn called(self, calls: u32) -> Self {
         Self {
@@ -387,6 +397,14 @@ pub struct DailyCap {
     pub until: OffsetDateTime,
 }
 
+impl DailyCap {
+    /// Whether `event` counts as a call today: an outcome registered by a person (not an
+    /// SMS reply or an integration) since the start of today.
+    pub fn counts(&self, event: &crate::outcome::OutcomeEvent) -> bool {
+        event.user().is_some() && event.occurred_at() >= self.since
+    }
+}
+
 /// The policy for one data owner at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContactGate {
@@ -456,14 +474,10 @@ impl ContactGate {
     /// do-not-call list, a reservation (while the register is used), the daily cap, then (for
     /// consumers) the gate's stale wash or closed window, then a check older than this month.
     pub fn barred(&self, facts: &ContactFacts) -> Option<Barred> {
-        match facts.block {
-            Some(ContactBlock::DoNotCall) => return Some(Barred::DoNotCall),
-            // A reservation found by an earlier wash bars only while the data owner uses the
-            // register.
-            Some(ContactBlock::Reserved) if self.checked_since.is_some() => {
-                return Some(Barred::Reserved);
-            }
-            Some(ContactBlock::Reserved) | None => {}
+        // A reservation found by an earlier wash bars only while the data owner uses the
+        // register.
+        if let Some(lasting) = facts.lasting_bar(self.checked_since.is_some()) {
+            return Some(lasting);
         }
         if let Some(cap) = self.daily_cap
             && facts.calls_today >= cap.calls

@@ -129,7 +129,7 @@ async fn calls_today(
                 .await
                 .expect("read")
                 .iter()
-                .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
+                .filter(|e| cap.counts(e))
                 .count();
         }
         calls.insert(customer, u32::try_from(count).unwrap_or(u32::MAX));

@@ -36,10 +36,7 @@ fn barred(
 fn calls_today(events: &[OutcomeEvent], gate: &ContactGate) -> HashMap<CustomerId, u32> {
     let mut calls = HashMap::new();
     if let Some(cap) = gate.daily_cap {
-        for event in events
-            .iter()
-            .filter(|e| e.user().is_some() && e.occurred_at() >= cap.since)
-        {
+        for event in events.iter().filter(|e| cap.counts(e)) {
             *calls.entry(event.customer()).or_insert(0) += 1;
         }
     }
