@@ -18,11 +18,14 @@
 //! - `import`: customer files (`.csv`, `.xlsx`, 100,000 rows each) through the release
 //!   server's file import on SQLite and on PostgreSQL in one run, rows/s and the server's
 //!   memory, beside PostgreSQL's `COPY` of the same rows (`cube-server`'s `import` bench).
+//! - `cycle`: the seller's cycle in one run beside the least SQL it needs — pgbench's raw
+//!   cycle, our storage cycle, our HTTP cycle and an authenticated read, with the ratios and
+//!   issue 19's targets (see `cycle.rs`). Needs wrk.
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage", "http", "web", "import"];
+const BUILT: &[&str] = &["hot_paths", "storage", "http", "web", "import", "cycle"];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,8 @@ enum Suite {
     Server(&'static str, BenchStore),
     /// Customer files through the release server on both stores, beside `COPY`.
     Import,
+    /// The seller's cycle beside the raw cycle, storage and HTTP in one run.
+    Cycle,
 }
 
 /// The store a suite runs on (`--store`).
@@ -77,6 +82,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "http" => Ok(Suite::Server("http", BenchStore::Postgres)),
         [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
         [name] if name == "import" => Ok(Suite::Import),
+        [name] if name == "cycle" => Ok(Suite::Cycle),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
         }
@@ -133,6 +139,7 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
+        Suite::Cycle => crate::cycle::run()?,
         Suite::Import => {
             println!("==> postgres");
             let database = postgres::discover()?;
@@ -217,6 +224,7 @@ mod tests {
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
         assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
+        assert_eq!(suite(&args(&["cycle"])).ok(), Some(Suite::Cycle));
         assert_eq!(
             suite(&args(&["web", "--store", "sqlite"])).ok(),
             Some(Suite::Server("web", BenchStore::Sqlite))

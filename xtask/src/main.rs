@@ -17,6 +17,7 @@
 mod api_fuzz;
 mod bench;
 mod browser;
+mod cycle;
 mod load;
 mod oracle;
 mod postgres;

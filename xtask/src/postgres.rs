@@ -276,6 +276,11 @@ fn running_as_root() -> bool {
         .is_ok_and(|output| output.status.success() && output.stdout.trim_ascii() == b"0")
 }
 
+/// The distro's server binaries (pgbench and psql are there too), if installed.
+pub fn bin_dir() -> Option<PathBuf> {
+    find_bin_dir()
+}
+
 /// `$PGBIN` if it holds `initdb`, else the highest version under `/usr/lib/postgresql`.
 fn find_bin_dir() -> Option<PathBuf> {
     if let Some(bin) = std::env::var_os("PGBIN").map(PathBuf::from)

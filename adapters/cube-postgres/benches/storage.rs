@@ -36,7 +36,10 @@
 //!
 //! Environment: `DATABASE_URL` (required; the xtask sets it), `CUBE_BENCH_SCALE` (a fraction of
 //! the data, default 1, for trying the bench out), `CUBE_BENCH_SLICE_SECS` (default 5),
-//! `CUBE_BENCH_KEEP=1` (keep the database for inspection instead of dropping it).
+//! `CUBE_BENCH_KEEP=1` (keep the database for inspection instead of dropping it),
+//! `CUBE_BENCH_ONLY=cycle` (the cycle and the counters' share only, at 8 and 32 sellers: what
+//! `cargo xtask bench cycle` runs beside the raw cycle), `CUBE_BENCH_RECORD=<file>` (append the
+//! cycle's figures to that file as `key<TAB>value` lines, for `cargo xtask bench cycle`).
 
 use cube_domain::access::{Role, User};
 use cube_domain::assignment::Assignment;
@@ -134,6 +137,8 @@ struct Config {
     keep: bool,
     /// How long the import may take before it is cancelled (and reported as such).
     import_limit: Duration,
+    /// The cycle and the counters' share only (`CUBE_BENCH_ONLY=cycle`).
+    only_cycle: bool,
 }
 
 impl Config {
@@ -165,11 +170,22 @@ impl Config {
             ),
             Err(_) => Duration::from_secs(120),
         };
+        let only_cycle = match std::env::var("CUBE_BENCH_ONLY") {
+            Ok(raw) if raw == "cycle" => true,
+            Ok(raw) => {
+                return Err(format!(
+                    "CUBE_BENCH_ONLY={raw}: the one part that runs alone is `cycle`"
+                )
+                .into());
+            }
+            Err(_) => false,
+        };
         Ok(Self {
             scale,
             slice,
             keep,
             import_limit,
+            only_cycle,
         })
     }
 
@@ -392,8 +408,10 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
     .await?;
 
     // The reports, on the freshly loaded (and vacuumed) data.
-    time_reports(&store, &world, &mut report).await?;
-    time_searches(&store, &world, enrollments, &mut report).await?;
+    if !config.only_cycle {
+        time_reports(&store, &world, &mut report).await?;
+        time_searches(&store, &world, enrollments, &mut report).await?;
+    }
 
     // The hot paths.
     let setup = world.assignment.setup().clone();
@@ -417,9 +435,22 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
     {
         return Err("the contact gate was not found in the reserve statement".into());
     }
-    for work in [Work::Reserve, Work::Cycle] {
-        for sellers in LEVELS {
+    let (works, levels): (&[Work], &[usize]) = if config.only_cycle {
+        (&[Work::Cycle], &[8, 32])
+    } else {
+        (&[Work::Reserve, Work::Cycle], &LEVELS)
+    };
+    for &work in works {
+        for &sellers in levels {
             let row = measure(&shared, work, sellers, config.slice).await?;
+            if work == Work::Cycle {
+                record(&format!("storage.ours.{sellers}"), row.ours.throughput());
+                record(
+                    &format!("storage.ours.{sellers}.p99_ms"),
+                    row.ours.percentile(99.0),
+                );
+                record(&format!("storage.raw.{sellers}"), row.raw.throughput());
+            }
             eprintln!(
                 "  {} at {sellers} sellers: ours {:.0}/s, raw {:.0}/s ({:.0}%)",
                 work.label(),
@@ -437,7 +468,16 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
             with.throughput(),
             without.throughput()
         );
+        record(
+            &format!("storage.counters_share.{sellers}"),
+            100.0 * (1.0 - with.throughput() / without.throughput()),
+        );
         report.counters.push((sellers, with, without));
+    }
+    if config.only_cycle {
+        println!("{}", report.markdown(config));
+        store.close().await;
+        return Ok(());
     }
     for sellers in [8, 32] {
         let (none, law, capped) = policy_share(&shared, sellers, config.slice).await?;
@@ -479,6 +519,25 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
 }
 
 /// Now, truncated to the microsecond as the database keeps it.
+/// Appends `key<TAB>value` to the file `CUBE_BENCH_RECORD` names, if it names one (the figures
+/// `cargo xtask bench cycle` sets beside the raw cycle's).
+fn record(key: &str, value: f64) {
+    let Ok(path) = std::env::var("CUBE_BENCH_RECORD") else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| {
+            use std::io::Write as _;
+            writeln!(file, "{key}\t{value:.3}")
+        });
+    if let Err(error) = written {
+        eprintln!("storage bench: could not record {key} in {path}: {error}");
+    }
+}
+
 fn now_us() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
@@ -2030,12 +2089,14 @@ impl Report {
             }
         }
 
-        let _ = writeln!(
-            out,
-            "\n### Reports, customer search and import (through the port)\n\n\
-             | Operation | Input → output | Median | Runs (ms) | Target | Met |\n\
-             |---|---|---:|---|---:|---|"
-        );
+        if !self.reports.is_empty() || self.import.is_some() {
+            let _ = writeln!(
+                out,
+                "\n### Reports, customer search and import (through the port)\n\n\
+                 | Operation | Input → output | Median | Runs (ms) | Target | Met |\n\
+                 |---|---|---:|---|---:|---|"
+            );
+        }
         for timed in &self.reports {
             let runs: Vec<String> = timed.runs_ms.iter().map(|r| format!("{r:.0}")).collect();
             let met = if timed.median_ms < TARGET_REPORT_MS {

@@ -23,7 +23,9 @@
 
 mod common;
 
-use common::{SALES, Servers, id_by_name, log_in, run_wrk, server, unique, wait_until_ready};
+use common::{
+    SALES, Servers, id_by_name, log_in, record, run_wrk, server, unique, wait_until_ready,
+};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -214,6 +216,15 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
             .collect();
         args.extend(["-s".to_owned(), script.display().to_string(), base.clone()]);
         let wrk = run_wrk(&args)?;
+        record(
+            &format!("http.cycle.{sellers}"),
+            &format!("{:.3}", wrk.cycles as f64 / secs as f64),
+        );
+        record(&format!("http.cycle.{sellers}.p99"), &wrk.p99);
+        record(
+            &format!("http.cycle.{sellers}.errors"),
+            &wrk.errors.max(wrk.non_2xx).to_string(),
+        );
         rows.push((
             format!("Next customer → register outcome, {sellers} sellers"),
             wrk,
@@ -237,6 +248,9 @@ async fn measure(database: &str, secs: u64) -> BenchResult<String> {
     .map(|s| (*s).to_owned())
     .collect();
     let wrk = run_wrk(&args)?;
+    record("http.read", &format!("{:.3}", wrk.requests_per_sec));
+    record("http.read.p99", &wrk.p99);
+    record("http.read.errors", &wrk.errors.max(wrk.non_2xx).to_string());
     rows.push((
         "Authenticated read `GET /api/assignments/{id}`, 32 connections".to_owned(),
         wrk,

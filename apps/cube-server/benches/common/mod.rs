@@ -155,6 +155,26 @@ pub struct Wrk {
     pub non_2xx: u64,
 }
 
+/// Appends `key<TAB>value` to the file `CUBE_BENCH_RECORD` names, if it names one (the figures
+/// `cargo xtask bench cycle` sets beside the raw cycle's).
+#[allow(dead_code)]
+pub fn record(key: &str, value: &str) {
+    let Ok(path) = std::env::var("CUBE_BENCH_RECORD") else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| {
+            use std::io::Write as _;
+            writeln!(file, "{key}\t{value}")
+        });
+    if let Err(error) = written {
+        eprintln!("bench: could not record {key} in {path}: {error}");
+    }
+}
+
 #[allow(dead_code)]
 pub fn parse_wrk(output: &str) -> Wrk {
     let mut wrk = Wrk::default();
