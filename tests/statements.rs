@@ -77,7 +77,7 @@ const OPERATIONS: [&str; 5] = [
 ];
 
 /// The most statements each operation may take, per store (SQLite, PostgreSQL).
-const BOUNDS: [(usize, usize); 5] = [(1, 1), (4, 4), (5, 5), (5, 6), (7, 7)];
+const BOUNDS: [(usize, usize); 5] = [(1, 1), (4, 4), (5, 4), (5, 5), (7, 6)];
 
 /// Runs each operation on `store` (a world of 30 customers) and returns the statements of
 /// each, once the process has read what it keeps.

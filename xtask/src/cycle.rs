@@ -360,6 +360,15 @@ fn summary(before: &[Raw], after: &[Raw], record: &BTreeMap<String, String>) -> 
             shares.join(" | ")
         );
     }
+    if let (Some(hot), Some(indexes)) = (
+        number("storage.enrollments.hot_percent"),
+        number("storage.enrollments.indexes"),
+    ) {
+        let _ = write!(
+            out,
+            "\n| Enrollment updates of the storage run written HOT (no index entry) | {hot:.0}% ({indexes:.0} indexes on enrollments) | |"
+        );
+    }
     let errors: Vec<String> = [
         "http.cycle.8.errors",
         "http.cycle.32.errors",
@@ -439,7 +448,8 @@ mod tests {
             "storage.ours.8\t750.000\nstorage.ours.8.p99_ms\t20.5\nstorage.ours.32\t700\n\
              http.cycle.8\t500\nhttp.cycle.8.p99\t15.81ms\nhttp.cycle.32\t400\n\
              http.cycle.32.p99\t60.50ms\nhttp.cycle.32.errors\t3\nhttp.read\t5100\n\
-             http.read.p99\t9.00ms\nstorage.counters_share.8\t21.4\nstorage.counters_share.32\t24\n",
+             http.read.p99\t9.00ms\nstorage.counters_share.8\t21.4\nstorage.counters_share.32\t24\n\
+             storage.enrollments.hot_percent\t12.4\nstorage.enrollments.indexes\t13\n",
         );
         let table = summary(
             &[raw(8, 900.0), raw(32, 1000.0)],
@@ -461,5 +471,9 @@ mod tests {
         assert!(table.contains("≥ 5000 requests/s: met"), "{table}");
         assert!(table.contains("| 21% | 24% |"), "{table}");
         assert!(table.contains("http.cycle.32.errors 3"), "{table}");
+        assert!(
+            table.contains("| 12% (13 indexes on enrollments) |"),
+            "{table}"
+        );
     }
 }

@@ -435,6 +435,7 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
     {
         return Err("the contact gate was not found in the reserve statement".into());
     }
+    let updates_before = enrollment_updates(&shared.pool).await?;
     let (works, levels): (&[Work], &[usize]) = if config.only_cycle {
         (&[Work::Cycle], &[8, 32])
     } else {
@@ -461,6 +462,28 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
             report.paths.push(row);
         }
     }
+    // How the cycle's enrollment updates were written: a HOT update (no indexed column
+    // changed, room on the page) writes no index entry; any other writes one in every index.
+    tokio::time::sleep(Duration::from_secs(2)).await; // the backends' statistics are flushed
+    let updates_after = enrollment_updates(&shared.pool).await?;
+    let updated = (updates_after.0 - updates_before.0).max(1);
+    let hot = updates_after.1 - updates_before.1;
+    let indexes = updates_after.2;
+    eprintln!(
+        "  enrollment updates during the hot paths: {updated}, HOT {hot} ({:.0}%); {indexes} indexes on enrollments",
+        100.0 * hot as f64 / updated as f64
+    );
+    record(
+        "storage.enrollments.hot_percent",
+        100.0 * hot as f64 / updated as f64,
+    );
+    record("storage.enrollments.indexes", indexes as f64);
+    report.notes.push(format!(
+        "Enrollment updates while the hot paths ran: {updated}, of which HOT (no index \
+         entry written) {hot} ({:.0}%); enrollments has {indexes} indexes, each written on \
+         every other update.",
+        100.0 * hot as f64 / updated as f64
+    ));
     for sellers in [8, 32] {
         let (with, without) = counters_share(&shared, sellers, config.slice).await?;
         eprintln!(
@@ -519,6 +542,22 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
 }
 
 /// Now, truncated to the microsecond as the database keeps it.
+/// The enrollments table's updates so far, how many of them were HOT, and its indexes.
+async fn enrollment_updates(pool: &PgPool) -> BenchResult<(i64, i64, i64)> {
+    let row = sqlx::query(
+        "SELECT n_tup_upd, n_tup_hot_upd,
+                (SELECT count(*) FROM pg_indexes WHERE tablename = 'enrollments') AS indexes
+         FROM pg_stat_user_tables WHERE relname = 'enrollments'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        row.try_get("n_tup_upd")?,
+        row.try_get("n_tup_hot_upd")?,
+        row.try_get("indexes")?,
+    ))
+}
+
 /// Appends `key<TAB>value` to the file `CUBE_BENCH_RECORD` names, if it names one (the figures
 /// `cargo xtask bench cycle` sets beside the raw cycle's).
 fn record(key: &str, value: f64) {

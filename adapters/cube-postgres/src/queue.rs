@@ -46,9 +46,11 @@ use crate::repos::enrollment_from_row;
 use crate::unit::PgUnitOfWork;
 use cube_domain::assignment::setup::{AssignmentSetup, Direction, PriorityRule};
 use cube_domain::contact_policy::standing::ContactGate;
+use cube_domain::customer::Customer;
 use cube_domain::ports::{Handout, NextCustomerRequest, StoreError};
 use cube_domain::queue::Tier;
 use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
 use std::fmt::Write;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -192,7 +194,8 @@ FROM chosen
 WHERE e.id = chosen.id
 RETURNING e.id, e.assignment_id, e.customer_id, e.state_id, e.category, e.segment_id,
     e.attempts, e.last_contact, e.follow_up_due, e.follow_up_owner, e.no_answer_at, e.reserved_by,
-    e.reserved_until, e.sequence, e.enrolled_at, e.row_version, chosen.tier";
+    e.reserved_until, e.sequence, e.enrolled_at, e.row_version, chosen.tier,
+    (SELECT c.data FROM customers c WHERE c.id = e.customer_id) AS customer_data";
 
 /// How many of the best ready rows the general plan looks at before sorting the whole pool.
 const PRESELECT: u32 = 64;
@@ -507,7 +510,7 @@ async fn reserve_with(
     request: &NextCustomerRequest,
     until: OffsetDateTime,
     plan: Plan,
-) -> Result<Option<Handout>, StoreError> {
+) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
     let (sql, params) = statement(&request.setup, plan);
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(request.assignment.as_uuid())
@@ -537,7 +540,11 @@ async fn reserve_with(
         1 => Tier::SharedFollowUp,
         _ => Tier::Pool,
     };
-    Ok(Some(Handout { enrollment, tier }))
+    let customer: Option<Json<Customer>> = get(&row, "customer_data")?;
+    Ok(Some((
+        Handout { enrollment, tier },
+        customer.map(|Json(c)| c),
+    )))
 }
 
 /// Picks and reserves the next enrollment for the seller in the unit; see the module doc.
@@ -545,6 +552,17 @@ pub(crate) async fn reserve_next(
     uow: &mut PgUnitOfWork,
     request: &NextCustomerRequest,
 ) -> Result<Option<Handout>, StoreError> {
+    Ok(reserve_next_with_customer(uow, request)
+        .await?
+        .map(|(handout, _)| handout))
+}
+
+/// [`reserve_next`] with the handed-out enrollment's customer, which the reserve statement
+/// returns beside it (`customer_data`): one round trip where two were (issue 19).
+pub(crate) async fn reserve_next_with_customer(
+    uow: &mut PgUnitOfWork,
+    request: &NextCustomerRequest,
+) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
     let until = request
         .now
         .checked_add(request.setup.lease)

@@ -18,8 +18,11 @@
 use crate::codec::get;
 use crate::error::{aborts_transaction, store_error};
 use async_trait::async_trait;
+use cube_domain::assignment::Assignment;
+use cube_domain::customer::Customer;
+use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
-use cube_domain::ports::{ReadUnit, StoreError, UnitOfWork};
+use cube_domain::ports::{Handout, NextCustomerRequest, ReadUnit, StoreError, UnitOfWork};
 use sqlx::Transaction;
 use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use std::collections::HashMap;
@@ -265,7 +268,15 @@ impl PgUnitOfWork {
     }
 }
 
-impl ReadUnit for PgUnitOfWork {}
+#[async_trait]
+impl ReadUnit for PgUnitOfWork {
+    async fn enrollment_and_assignment(
+        &mut self,
+        id: EnrollmentId,
+    ) -> Result<Option<(Enrollment, Option<Assignment>)>, StoreError> {
+        crate::repos::enrollment_and_assignment(self, id).await
+    }
+}
 
 #[async_trait]
 impl UnitOfWork for PgUnitOfWork {
@@ -276,5 +287,12 @@ impl UnitOfWork for PgUnitOfWork {
             return Err(after_failure(error));
         }
         unit.tx.commit().await.map_err(store_error)
+    }
+
+    async fn reserve_next_with_customer(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
+        crate::queue::reserve_next_with_customer(self, request).await
     }
 }

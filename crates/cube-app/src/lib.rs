@@ -254,6 +254,19 @@ impl Cube {
             .assignment(id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
+        self.authorize_on(uow, user, assignment, need, now).await
+    }
+
+    /// An assignment already read, if `user` may use it for `need` at `now` (as
+    /// `assignment_for`).
+    async fn authorize_on(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &User,
+        assignment: Assignment,
+        need: Need,
+        now: OffsetDateTime,
+    ) -> AppResult<Assignment> {
         let today = self.today_of(uow, user.organisation, now).await?;
         access::authorize(user, need.on(&assignment), today)
             .map_err(|e| AppError::access(e, "assignment"))?;

@@ -101,12 +101,14 @@ impl Cube {
         id: EnrollmentId,
         now: OffsetDateTime,
     ) -> AppResult<(Enrollment, Assignment)> {
-        let enrollment = uow
-            .enrollment(id)
+        // One round trip where the store can (issue 19: the reads of a registration).
+        let (enrollment, assignment) = uow
+            .enrollment_and_assignment(id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
+        let assignment = assignment.ok_or(AppError::NotFound("customer"))?;
         let assignment = self
-            .assignment_for(uow, user, enrollment.assignment(), Need::Work, now)
+            .authorize_on(uow, user, assignment, Need::Work, now)
             .await
             .map_err(|e| not_found_as(e, "customer"))?;
         Ok((enrollment, assignment))
@@ -167,13 +169,11 @@ impl Cube {
             setup: assignment.setup().clone(),
             gate,
         };
-        let Some(handout) = uow.reserve_next(&request).await? else {
+        // The customer comes with the reservation where the store can (issue 19).
+        let Some((handout, customer)) = uow.reserve_next_with_customer(&request).await? else {
             return Ok(None);
         };
-        let customer = uow
-            .customer(handout.enrollment.customer())
-            .await?
-            .ok_or(AppError::NotFound("customer"))?;
+        let customer = customer.ok_or(AppError::NotFound("customer"))?;
         uow.commit().await?;
         let view = customer_view(&customer, &assignment.setup().customer_view);
         Ok(Some(WorkItem {

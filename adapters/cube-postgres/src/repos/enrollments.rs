@@ -6,8 +6,9 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{category_text, from_bigint, get, parse_category, to_bigint, u32_from_bigint};
-use crate::unit::PgQuery;
+use crate::unit::{Document, PgQuery};
 use async_trait::async_trait;
+use cube_domain::assignment::Assignment;
 use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
 use cube_domain::ports::EnrollmentWrites;
@@ -16,6 +17,7 @@ use cube_domain::ports::{
 };
 use cube_domain::queue::census::{QueueCensus, Waiting};
 use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -34,6 +36,41 @@ pub const ENROLLMENT_BY_ID: &str = concat!(
     enrollment_columns!(),
     " FROM enrollments WHERE id = $1"
 );
+
+/// The statement `enrollment_and_assignment` runs: the [`enrollment_columns`] of the
+/// enrollment `$1`, with its assignment's document (`data`, NULL when missing) and version
+/// (`xmin`), one round trip where two reads were (issue 19).
+const ENROLLMENT_AND_ASSIGNMENT: &str = concat!(
+    "SELECT en.*, a.data, a.xmin::text AS xmin FROM (SELECT ",
+    enrollment_columns!(),
+    " FROM enrollments WHERE id = $1) en LEFT JOIN assignments a ON a.id = en.assignment_id"
+);
+
+/// `ReadUnit::enrollment_and_assignment` in one statement: both reads are noted as
+/// `enrollment` and `assignment` note them (the enrollment's version, the assignment's read
+/// guard), so later writes in the unit check them the same way.
+pub(crate) async fn enrollment_and_assignment(
+    uow: &mut PgUnitOfWork,
+    id: EnrollmentId,
+) -> Result<Option<(Enrollment, Option<Assignment>)>, StoreError> {
+    let query = sqlx::query(ENROLLMENT_AND_ASSIGNMENT).bind(id.as_uuid());
+    let Some(row) = uow.fetch_optional(query).await? else {
+        return Ok(None);
+    };
+    let (enrollment, version) = enrollment_from_row(&row)?;
+    uow.versions.insert(
+        enrollment.id(),
+        (version, enrollment.assignment(), enrollment.customer()),
+    );
+    let assignment: Option<Json<Assignment>> = get(&row, "data")?;
+    let found = assignment.as_ref().map(|_| &row);
+    uow.note_read(
+        Document::Assignment,
+        enrollment.assignment().as_uuid(),
+        found,
+    )?;
+    Ok(Some((enrollment, assignment.map(|Json(a)| a))))
+}
 
 /// The statement `update_enrollment` runs. It binds the snapshot as an insert does (`$1`…`$15`
 /// in [`enrollment_columns`] order: id, assignment, customer, state, category, segment,

@@ -22,6 +22,6 @@ mod time_entries;
 mod users;
 
 pub(crate) use credentials::token_holder;
-pub(crate) use enrollments::enrollment_from_row;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+pub(crate) use enrollments::{enrollment_and_assignment, enrollment_from_row};
 pub use outcome_log::APPEND_EVENT;

@@ -256,6 +256,7 @@ pub trait Store: Send + Sync {
 /// by mistake, and the compiler — not the call site — picks the lock (SQLite: no write lock).
 /// Dropping it ends it. A store's unit type says it is one with an empty
 /// `impl ReadUnit for MyUnit {}` once it implements every repository listed here.
+#[async_trait]
 pub trait ReadUnit:
     OrganisationRepository
     + UserRepository
@@ -273,6 +274,20 @@ pub trait ReadUnit:
     + crate::ports::CredentialRepository
     + Send
 {
+    /// One enrollment and its assignment (`None` beside the enrollment when the assignment
+    /// is missing): what registering an outcome reads first. The same as `enrollment`, then
+    /// `assignment` of its assignment, in this unit; a store may answer both with one round
+    /// trip (PostgreSQL does), the default asks twice.
+    async fn enrollment_and_assignment(
+        &mut self,
+        id: EnrollmentId,
+    ) -> Result<Option<(Enrollment, Option<Assignment>)>, StoreError> {
+        let Some(enrollment) = self.enrollment(id).await? else {
+            return Ok(None);
+        };
+        let assignment = self.assignment(enrollment.assignment()).await?;
+        Ok(Some((enrollment, assignment)))
+    }
 }
 
 /// One transaction over every repository, reads and writes. Dropping it without `commit`
@@ -302,6 +317,21 @@ pub trait UnitOfWork:
 {
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// `reserve_next`, then the handed-out enrollment's customer (`None` beside the handout
+    /// when the customer is missing): what "next customer" shows. The same as the two calls
+    /// in this unit; a store may answer both with one round trip (PostgreSQL does), the
+    /// default asks twice.
+    async fn reserve_next_with_customer(
+        &mut self,
+        request: &NextCustomerRequest,
+    ) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
+        let Some(handout) = self.reserve_next(request).await? else {
+            return Ok(None);
+        };
+        let customer = self.customer(handout.enrollment.customer()).await?;
+        Ok(Some((handout, customer)))
+    }
 }
 
 /// Organisations.

@@ -1178,3 +1178,82 @@ pub async fn reserve_next_obeys_the_gate_at_random_instants(store: SharedStore) 
         }
     }
 }
+
+/// `reserve_next_with_customer` is `reserve_next` and then the customer of what it handed out,
+/// in the same unit: the same handout (the reservation stored when the unit commits, none
+/// when it is dropped), the enrollment's own customer beside it, and `None` when nothing is
+/// ready.
+pub async fn reserve_next_with_customer_hands_out_the_customer_too(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let setup = w.assignment.setup().clone();
+    let me = w.sellers[0].id;
+    let r = request(w.assignment.id(), &setup, me, at(1));
+
+    let mut uow = store.begin().await.expect("begin");
+    let (dropped, _) = uow
+        .reserve_next_with_customer(&r)
+        .await
+        .expect("reserve")
+        .expect("a customer is ready");
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    let (handout, customer) = uow
+        .reserve_next_with_customer(&r)
+        .await
+        .expect("reserve")
+        .expect("a customer is ready");
+    uow.commit().await.expect("commit");
+    assert_eq!(
+        handout.enrollment.id(),
+        dropped.enrollment.id(),
+        "a dropped unit MUST leave no reservation behind"
+    );
+    assert_eq!(handout.tier, Tier::Pool);
+    assert_eq!(
+        handout.enrollment.reservation(),
+        Some(Reservation {
+            seller: me,
+            until: at(1) + setup.lease,
+        })
+    );
+    let own = w
+        .customers
+        .iter()
+        .find(|c| c.id() == handout.enrollment.customer())
+        .expect("a world customer");
+    assert_eq!(
+        customer.as_ref(),
+        Some(own),
+        "the handed-out enrollment's own customer"
+    );
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(handout.enrollment.id()).await.expect("read"),
+        Some(handout.enrollment.clone()),
+        "the reservation MUST be stored"
+    );
+    drop(uow);
+
+    // The other customer, then nobody: `None`.
+    let other = request(w.assignment.id(), &setup, w.sellers[1].id, at(1));
+    let mut uow = store.begin().await.expect("begin");
+    let (second, customer) = uow
+        .reserve_next_with_customer(&other)
+        .await
+        .expect("reserve")
+        .expect("the second customer");
+    assert_ne!(second.enrollment.id(), handout.enrollment.id());
+    assert_eq!(customer.map(|c| c.id()), Some(second.enrollment.customer()));
+    uow.commit().await.expect("commit");
+    let third = request(w.assignment.id(), &setup, w.sellers[2].id, at(1));
+    let mut uow = store.begin().await.expect("begin");
+    assert!(
+        uow.reserve_next_with_customer(&third)
+            .await
+            .expect("reserve")
+            .is_none(),
+        "nobody is ready"
+    );
+}

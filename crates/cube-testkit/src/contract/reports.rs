@@ -2,7 +2,7 @@
 //! function over the same events or enrollments (`report(tally(events)) ==
 //! report(store_tally)`), whatever the adapter computes it with.
 
-use crate::contract::{SharedStore, at, setup};
+use crate::contract::{SharedStore, at, setup, with};
 use crate::fixtures::{SalesFlow, World, register_outcome};
 use cube_domain::assignment::setup::{AnalysisField, AssignmentSetup};
 use cube_domain::enrollment::Enrollment;
@@ -46,7 +46,8 @@ fn lines(products: &[(ProductId, u32)]) -> Vec<ProductLineRequest> {
 }
 
 /// After a day of varied outcomes (two Sales on one customer, offers, a sale to follow up,
-/// No sale, attempts, an exclusion), each tally equals the domain's fold over the same data,
+/// No sale, attempts — also past the status report's "2+" and on a concluded customer —,
+/// an exclusion), each tally equals the domain's fold over the same data,
 /// for the whole day and for a window inside it.
 pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     let s = setup(store.as_ref(), 10).await;
@@ -105,6 +106,19 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
             command(SalesFlow::O_SALE, &[(p0, 5)], None),
         ),
         (8, Some(1), 200, command(SalesFlow::O_NO_SALE, &[], None)),
+        // Three No answers (the status bucket stays "2+" after the second: the counters
+        // need not move), then a Sale on the fourth attempt, and another by the manager on
+        // the fifth: a concluded customer whose attempts move in the hit analysis.
+        (9, Some(0), 10, command(SalesFlow::O_NO_ANSWER, &[], None)),
+        (9, Some(0), 100, command(SalesFlow::O_NO_ANSWER, &[], None)),
+        (9, Some(0), 190, command(SalesFlow::O_NO_ANSWER, &[], None)),
+        (
+            9,
+            Some(0),
+            280,
+            command(SalesFlow::O_SALE, &[(p1, 1)], None),
+        ),
+        (9, None, 310, command(SalesFlow::O_SALE, &[(p1, 1)], None)),
     ];
     let mut events: Vec<OutcomeEvent> = Vec::new();
     for (i, seller, minutes, command) in script {
@@ -172,7 +186,7 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         "reports from the store's tallies MUST read like those from the events"
     );
     let sales = reports::sales_report(&store_sold, &store_tally).expect("sums");
-    assert_eq!(sales.sales, 3, "three outcomes landed in Sale");
+    assert_eq!(sales.sales, 5, "five outcomes landed in Sale");
     assert!(
         sales.totals.iter().all(|t| t.value.scale() == 2),
         "NOK values have two decimals: {:?}",
@@ -205,6 +219,39 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         ),
         "hit_tally MUST equal tally_hits over the enrollments and their customers"
     );
+    // Attempts written by hand (an import or a correction, not an outcome): a concluded
+    // customer's count moves in the hit analysis, an open one's status bucket moves; the
+    // counters follow whichever statement writes.
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    for (i, attempts) in [(9, 7), (5, 6)] {
+        let current = uow
+            .enrollment(e[i].id())
+            .await
+            .expect("read")
+            .expect("enrolled");
+        uow.update_enrollment(&with(&current, |s| s.attempts = attempts))
+            .await
+            .expect("update");
+    }
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    let enrollments = uow.enrollments(a).await.expect("read");
+    assert_eq!(
+        uow.status_tally(a).await.expect("tally"),
+        reports::tally_status(&enrollments),
+        "status_tally MUST follow attempts written by hand"
+    );
+    assert_eq!(
+        uow.hit_tally(a, &analysis).await.expect("tally"),
+        reports::tally_hits(
+            &analysis,
+            enrollments
+                .iter()
+                .map(|e| (e, fields.get(&e.customer()).unwrap_or(&none)))
+        ),
+        "hit_tally MUST follow attempts written by hand"
+    );
     let offers = reports::open_offers(&enrollments, &events).expect("sums");
     assert_eq!(offers.len(), 2, "the script leaves two open offers");
     let stored_offers = uow.open_offers(a).await.expect("tally");
@@ -224,7 +271,7 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         .await
         .expect("tally");
     let units: u64 = sold.iter().map(|row| row.units).sum();
-    assert_eq!(units, 8, "2 + 1 + 5 units landed in Sale");
+    assert_eq!(units, 10, "2 + 1 + 5 + 1 + 1 units landed in Sale");
 }
 
 /// Every tally of an assignment with no data is empty.

@@ -772,3 +772,41 @@ pub async fn held_by_is_the_sellers_live_leases_in_the_assignment(store: SharedS
     );
     assert_eq!(uow.held_by(a, me, at(120)).await.expect("read"), vec![]);
 }
+
+/// `enrollment_and_assignment` reads what `enrollment` and then `assignment` read, and notes
+/// the enrollment as read: an update of it in the same unit goes through (its version is the
+/// one read). An unknown enrollment is `None`.
+pub async fn enrollment_and_assignment_reads_both(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let enrollment = s.world.enrollments[1].clone();
+    let mut uow = store.begin().await.expect("begin");
+    let (read, assignment) = uow
+        .enrollment_and_assignment(enrollment.id())
+        .await
+        .expect("read")
+        .expect("the enrollment");
+    assert_eq!(read, enrollment);
+    assert_eq!(assignment.as_ref(), Some(&s.world.assignment));
+    assert_eq!(
+        assignment,
+        uow.assignment(enrollment.assignment()).await.expect("read")
+    );
+    let unknown = EnrollmentId::from_uuid(s.ids.next_id());
+    assert_eq!(
+        uow.enrollment_and_assignment(unknown).await.expect("read"),
+        None
+    );
+    let changed = with(&read, |e| {
+        e.attempts = 4;
+        e.last_contact = Some(at(5));
+    });
+    uow.update_enrollment(&changed)
+        .await
+        .expect("an update after the combined read MUST go through");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(enrollment.id()).await.expect("read"),
+        Some(changed)
+    );
+}
