@@ -151,13 +151,10 @@ impl Store for PgStore {
     }
 
     async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
-        // A write through a read unit is refused by PostgreSQL itself.
-        let tx = self
-            .pool
-            .begin_with("BEGIN READ ONLY")
-            .await
-            .map_err(error::store_error)?;
-        Ok(Box::new(PgUnitOfWork::new(tx)))
+        // No transaction: at READ COMMITTED it would give each statement its own snapshot
+        // anyway (see `unit`), and a `ReadUnit` has no write method.
+        let connection = self.pool.acquire().await.map_err(error::store_error)?;
+        Ok(Box::new(PgUnitOfWork::reads(connection)))
     }
 
     /// One statement on the pool, no transaction: authentication is one round trip.

@@ -217,7 +217,8 @@ pub trait Store: Send + Sync {
     /// Begins a transaction the caller only reads through: it MUST see everything committed
     /// before it began, and a store may run it beside writers instead of after them (SQLite:
     /// a deferred read transaction on its WAL snapshot, where `begin` takes the write lock;
-    /// PostgreSQL: a `READ ONLY` transaction). Writing through it may fail. There is no
+    /// PostgreSQL: statements on one pooled connection, each seeing what was committed
+    /// before it, as `READ COMMITTED` would). Writing through it may fail. There is no
     /// default: a store that wraps another MUST forward it, or every read of the wrapped
     /// store would silently take the write path.
     async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError>;
