@@ -271,9 +271,12 @@ const TABLE: &[Row] = &[
     row("owners",    "GET /api/data-owners/{id}/contact-policy",    "",                          SETUP),
     row("owners",    "PUT /api/data-owners/{id}/contact-policy",    "",                          SETUP),
     row("owners",    "POST /api/data-owners/{id}/reservation-register/wash", "",                 SETUP),
-    // The import names an assignment in its body and enrolls into it: set-up of that assignment.
-    row("customers", "POST /api/data-owners/{id}/customers/import", "",                          MANAGE),
-    row("customers", "POST /api/data-owners/{id}/customers/import-jobs", "",                     MANAGE),
+    // The import names an assignment in its body and enrolls into it: set-up of that
+    // assignment. Who may manage the data owner is checked before the body is read (up to
+    // 32 MiB a caller without the role makes the server buffer none of), so a seller or a
+    // client is refused as at the data owner's set-up, whatever assignment the body names.
+    row("customers", "POST /api/data-owners/{id}/customers/import", "",                          SETUP),
+    row("customers", "POST /api/data-owners/{id}/customers/import-jobs", "",                     SETUP),
     // A file as the body, its assignment in the query: set-up of that assignment.
     row("customers", "POST /api/data-owners/{id}/customers/import-file", "",                     MANAGE),
     row("customers", "POST /api/data-owners/{id}/customers/import-file/preview", "",             MANAGE),

@@ -523,3 +523,56 @@ async fn a_form_a_file_too_large_and_a_column_mapped_twice_are_clear_refusals() 
         "{problem}"
     );
 }
+
+/// A body that sends its first bytes and then never ends: a handler that reads the body
+/// before checking who sends it waits forever (and a real server buffers up to the limit).
+fn endless_body() -> Body {
+    use futures::StreamExt as _;
+    let first = futures::stream::once(async {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"Navn;Telefon\n"))
+    });
+    Body::from_stream(first.chain(futures::stream::pending()))
+}
+
+#[tokio::test]
+async fn who_may_import_is_checked_before_the_body_is_read() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let owner = app.world.data_owner.id();
+    let uris = [
+        (
+            uri(&app, "import-file/preview", ""),
+            "application/octet-stream",
+        ),
+        (uri(&app, "import-file", ""), "application/octet-stream"),
+        (
+            format!("/api/data-owners/{owner}/customers/import"),
+            "application/json",
+        ),
+        (
+            format!("/api/data-owners/{owner}/customers/import-jobs"),
+            "application/json",
+        ),
+    ];
+    for token in [&t.seller, &t.client] {
+        for (uri, content_type) in &uris {
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, *content_type)
+                .body(endless_body())
+                .expect("a request");
+            let answered =
+                tokio::time::timeout(std::time::Duration::from_secs(10), app.send(request))
+                    .await
+                    .unwrap_or_else(|_| panic!("{uri}: the body was read before the role check"));
+            let (status, headers, problem) = answered;
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{uri}: {status} {problem}"
+            );
+            assert!(is_problem(&headers), "{uri}");
+        }
+    }
+}

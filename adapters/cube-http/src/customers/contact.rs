@@ -447,35 +447,14 @@ pub async fn wash(
 
 /// The register file as sent: the body itself, not a form around it, within the limit.
 async fn register_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
-    super::files::refuse_form(headers, "reservasjoner.csv")?;
-    let too_large = || ApiError::Malformed {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        detail: "the register file is larger than 256 MiB; check that it is the register's export"
-            .to_owned(),
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > REGISTER_BODY_LIMIT as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, REGISTER_BODY_LIMIT)
-        .await
-        .map_err(|error| {
-            let error = error.into_inner();
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large()
-            } else {
-                ApiError::Malformed {
-                    status: StatusCode::BAD_REQUEST,
-                    detail: format!("the register file could not be read: {error}"),
-                }
-            }
-        })
+    super::files::read_body(
+        headers,
+        body,
+        REGISTER_BODY_LIMIT,
+        "reservasjoner.csv",
+        "the register file is larger than 256 MiB; check that it is the register's export",
+    )
+    .await
 }
 
 /// The standing shown with a customer record.

@@ -14,15 +14,15 @@
 //! is imported and the answer says which rows and why, unless `keep_good_rows=true`. Sending
 //! the same file again creates nothing new (rows match by external id, then phone).
 
+use super::IMPORT_BODY_LIMIT;
 use super::import::{ImportJobDto, OnMatchDto, RejectedRowDto};
 use super::records::DatasetDto;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -179,10 +179,11 @@ pub async fn preview(
     ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<FileImportQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<Json<FilePreviewDto>> {
-    let body = file_body(&headers, body)?;
-    let (prepared, plan) = read_and_plan(&state, &actor, id, &query, body).await?;
+    let owner = access(&state, &actor, id, &query).await?;
+    let body = file_body(&headers, body).await?;
+    let (prepared, plan) = read_and_plan(&state, &actor, owner, &query, body).await?;
     Ok(Json(preview_dto(&prepared, &plan)))
 }
 
@@ -209,10 +210,11 @@ pub async fn import(
     ApiPath(id): ApiPath<DataOwnerId>,
     ApiQuery(query): ApiQuery<FileImportQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<Response> {
-    let body = file_body(&headers, body)?;
-    let (prepared, plan) = read_and_plan(&state, &actor, id, &query, body).await?;
+    let owner = access(&state, &actor, id, &query).await?;
+    let body = file_body(&headers, body).await?;
+    let (prepared, plan) = read_and_plan(&state, &actor, owner, &query, body).await?;
     if !query.keep_good_rows && !plan.rejected().is_empty() {
         return Err(refusal(prepared.rows_in_file, &plan));
     }
@@ -247,37 +249,84 @@ pub(crate) fn refuse_form(headers: &HeaderMap, example: &str) -> ApiResult<()> {
 }
 
 /// The file as sent: the body itself, not a form around it, within the limit.
-fn file_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
-    refuse_form(headers, "kunder.xlsx")?;
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the file is larger than 32 MiB; split it into smaller files, or send it as .xlsx (which is packed)".to_owned()
+async fn file_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
+    read_body(
+        headers,
+        body,
+        IMPORT_BODY_LIMIT,
+        "kunder.xlsx",
+        "the file is larger than 32 MiB; split it into smaller files, or send it as .xlsx (which is packed)",
+    )
+    .await
+}
+
+/// A file sent as the request's body, read only when called — after the caller's access
+/// was checked, so a caller who may not send it makes the server buffer none of it: a form
+/// (multipart) is refused naming `example`, a declared length over `limit` is refused before
+/// reading, and reading stops at `limit` (`too_large` says what to do).
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    example: &str,
+    too_large: &str,
+) -> ApiResult<Bytes> {
+    refuse_form(headers, example)?;
+    let refusal = || ApiError::Malformed {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        detail: too_large.to_owned(),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(refusal());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let error = error.into_inner();
+        if error
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            refusal()
         } else {
-            rejection.body_text()
-        };
-        ApiError::Malformed { status, detail }
+            ApiError::Malformed {
+                status: StatusCode::BAD_REQUEST,
+                detail: format!("the file could not be read: {error}"),
+            }
+        }
     })
 }
 
-/// Access first (the assignment visible to the caller and the data owner's, the data owner
-/// managed by the caller), then the file read and mapped, then every row checked by the
-/// import use case.
-async fn read_and_plan(
+/// Who may send the file, checked before it is read: the assignment visible to the caller
+/// and the data owner's (an assignment the caller cannot see is not found (404) before a
+/// role that may see but not manage it is refused (403), as in the JSON import), and the
+/// data owner managed by the caller.
+async fn access(
     state: &AppState,
     actor: &Actor,
     id: DataOwnerId,
     query: &FileImportQuery,
-    body: Bytes,
-) -> ApiResult<(PreparedFile, ImportPlan)> {
-    // As the JSON import: an assignment the caller cannot see is not found (404) before a
-    // role that may see but not manage it is refused (403).
+) -> ApiResult<DataOwner> {
     let assignment_id = AssignmentId::from_uuid(query.assignment);
     let assignment = state.cube.assignment(&actor.user, assignment_id).await?;
     if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
-    let owner: DataOwner = state.cube.data_owner(&actor.user, id).await?;
+    Ok(state.cube.data_owner(&actor.user, id).await?)
+}
+
+/// The file read and mapped, then every row checked by the import use case (access was
+/// checked before the file was read: [`access`]).
+async fn read_and_plan(
+    state: &AppState,
+    actor: &Actor,
+    owner: DataOwner,
+    query: &FileImportQuery,
+    body: Bytes,
+) -> ApiResult<(PreparedFile, ImportPlan)> {
+    let assignment_id = AssignmentId::from_uuid(query.assignment);
     let choices = choices(query)?;
     let dataset = query.dataset.into();
     let file_name = query.file_name.as_deref().unwrap_or("file");

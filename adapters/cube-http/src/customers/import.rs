@@ -24,7 +24,7 @@ use crate::auth::Actor;
 use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
@@ -249,11 +249,26 @@ pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<DataOwnerId>,
-    ApiJson(request): ApiJson<ImportRequest>,
+    request: Request,
 ) -> ApiResult<Json<ImportReportDto>> {
+    let request = body_after_access(&state, &actor, id, request).await?;
     let command = checked_command(&state, &actor, id, request, MAX_IMPORT_ROWS).await?;
     let report = state.cube.import_customers(&actor.user, command).await?;
     Ok(Json(ImportReportDto::from(report)))
+}
+
+/// The import's JSON body, read only once the caller may manage the data owner the path
+/// names: a caller who may not import makes the server buffer and parse none of the (up to
+/// 32 MiB) body. Which assignment it names is checked after (it is in the body).
+async fn body_after_access(
+    state: &AppState,
+    actor: &Actor,
+    id: DataOwnerId,
+    request: Request,
+) -> ApiResult<ImportRequest> {
+    state.cube.data_owner(&actor.user, id).await?;
+    let ApiJson(body) = ApiJson::<ImportRequest>::from_request(request, state).await?;
+    Ok(body)
 }
 
 /// The request as the use case's command, once its size is within `max_rows` and its
@@ -406,8 +421,9 @@ pub async fn start_job(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<DataOwnerId>,
-    ApiJson(request): ApiJson<ImportRequest>,
+    request: Request,
 ) -> ApiResult<Response> {
+    let request = body_after_access(&state, &actor, id, request).await?;
     let command = checked_command(&state, &actor, id, request, MAX_IMPORT_JOB_ROWS).await?;
     let (job, run) = state
         .import_jobs
