@@ -271,6 +271,9 @@ const TABLE: &[Row] = &[
     row("owners",    "GET /api/data-owners/{id}/contact-policy",    "",                          SETUP),
     row("owners",    "PUT /api/data-owners/{id}/contact-policy",    "",                          SETUP),
     row("owners",    "POST /api/data-owners/{id}/reservation-register/wash", "",                 SETUP),
+    row("owners",    "GET /api/data-owners/{id}/import-mappings",   "",                          SETUP),
+    row("owners",    "PUT /api/data-owners/{id}/import-mappings/{name}", "",                     SETUP),
+    row("owners",    "DELETE /api/data-owners/{id}/import-mappings/{name}", "",                  SETUP),
     // The import names an assignment in its body and enrolls into it: set-up of that
     // assignment. Who may manage the data owner is checked before the body is read (up to
     // 32 MiB a caller without the role makes the server buffer none of), so a seller or a
@@ -414,6 +417,7 @@ fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
         "tokens" => cube_http::auth::token_hash(&stage.victim),
         "import-jobs" => stage.import_job.clone(),
         "meetings" => stage.meeting.clone(),
+        "import-mappings" => "Matrix".to_owned(),
         other => panic!("no id of the first organisation for `{{id}}` after `{other}`"),
     }
 }
@@ -645,6 +649,23 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{customer}");
             Some(json!({ "customers": [customer["id"]] }))
+        }
+        ("PUT /api/data-owners/{id}/import-mappings/{name}", _) => {
+            Some(json!({ "columns": "A=name,B=phone" }))
+        }
+        ("DELETE /api/data-owners/{id}/import-mappings/{name}", _) => {
+            // The mapping to delete: the first admin saves it.
+            let (status, saved) = stage
+                .app
+                .call(
+                    Method::PUT,
+                    &uri,
+                    Some(&stage.admin),
+                    Some(json!({ "columns": "A=name,B=phone" })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{saved}");
+            None
         }
         ("POST /api/assignments/{id}/selection", _) => Some(json!({})),
         ("POST /api/assignments/{id}/bulk", _) => Some(json!({

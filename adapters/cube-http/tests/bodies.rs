@@ -25,6 +25,8 @@ fn first_org_id(app: &App, collection: &str) -> String {
         "import-jobs" => "00000000-0000-7000-8000-00000000dead".to_owned(),
         // A bad body is refused before the meeting is looked up: any id serves.
         "meetings" => "00000000-0000-7000-8000-00000000beef".to_owned(),
+        // A saved mapping's name: a bad body is refused before it is looked up.
+        "import-mappings" => "Matrix".to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
     }
 }

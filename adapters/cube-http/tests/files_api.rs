@@ -576,3 +576,124 @@ async fn who_may_import_is_checked_before_the_body_is_read() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_mapping_is_saved_by_name_and_used_again() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let owner = app.world.data_owner.id();
+    let mappings = format!("/api/data-owners/{owner}/import-mappings");
+    let named = format!("{mappings}/Kunder%20fra%20Bergen");
+    let saved = serde_json::json!({"columns": "A=name,C=phone", "delimiter": ";"});
+
+    // Who may: those who manage the data owner.
+    for token in [&t.seller, &t.client] {
+        let (status, problem) = app
+            .call(
+                Method::PUT,
+                &named,
+                Some(token.as_str()),
+                Some(saved.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    }
+    // Columns the import could not use are refused when saved, naming the field.
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &named,
+            Some(&t.manager),
+            Some(serde_json::json!({"columns": "A=name,A=phone"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("`columns`"), "{problem}");
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &named,
+            Some(&t.manager),
+            Some(serde_json::json!({"columns": "A=name", "delimiter": "|"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("`delimiter`"), "{problem}");
+
+    let (status, list) = app
+        .call(Method::PUT, &named, Some(&t.manager), Some(saved))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["name"], "Kunder fra Bergen", "{list}");
+    let (status, read) = app
+        .call(Method::GET, &mappings, Some(&t.manager), None)
+        .await;
+    assert_eq!((status, &read), (StatusCode::OK, &list));
+
+    // The file read with the saved mapping reads as with the same columns in the query.
+    let with_columns = send(
+        &app,
+        &t.manager,
+        &uri(
+            &app,
+            "import-file/preview",
+            "&columns=A%3Dname,C%3Dphone&file_name=kunder.csv",
+        ),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    let with_mapping = send(
+        &app,
+        &t.manager,
+        &uri(
+            &app,
+            "import-file/preview",
+            "&mapping=Kunder%20fra%20Bergen&file_name=kunder.csv",
+        ),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    assert_eq!(with_mapping.0, StatusCode::OK, "{}", with_mapping.2);
+    assert_eq!(with_mapping.2, with_columns.2);
+    assert_eq!(with_mapping.2["rows_good"], 4);
+    // What the query says wins over the saved mapping.
+    let (status, _, overridden) = send(
+        &app,
+        &t.manager,
+        &uri(
+            &app,
+            "import-file/preview",
+            "&mapping=Kunder%20fra%20Bergen&columns=A%3Dname,B%3Demail&file_name=kunder.csv",
+        ),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{overridden}");
+    assert_ne!(overridden["rows_good"], 4, "{overridden}");
+    // An unknown name is refused, naming those saved.
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&mapping=Oslo"),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        detail(&problem).contains("no saved mapping is called `Oslo` (saved: Kunder fra Bergen)"),
+        "{problem}"
+    );
+
+    let (status, _) = app
+        .call(Method::DELETE, &named, Some(&t.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::DELETE, &named, Some(&t.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, read) = app
+        .call(Method::GET, &mappings, Some(&t.manager), None)
+        .await;
+    assert_eq!((status, read), (StatusCode::OK, serde_json::json!([])));
+}

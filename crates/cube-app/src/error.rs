@@ -50,6 +50,9 @@ pub enum AppError {
     /// A customer is invalid.
     #[error(transparent)]
     Customer(#[from] CustomerError),
+    /// A customer-file mapping that cannot be saved.
+    #[error(transparent)]
+    ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
     /// Another customer of the data owner has the same external id or phone number.
     #[error(transparent)]
     DuplicateCustomer(#[from] DuplicateCustomer),
@@ -327,6 +330,7 @@ impl AppError {
             | AppError::Input(_)
             | AppError::Field(_)
             | AppError::Customer(_)
+            | AppError::ImportMapping(_)
             | AppError::Product(_)
             | AppError::Flow(_)
             | AppError::Assignment(_)

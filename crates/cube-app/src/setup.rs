@@ -9,7 +9,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{self, Permission, User};
 use cube_domain::assignment::setup::{AssignmentSetup, Segment};
 use cube_domain::assignment::{Assignment, AssignmentError};
-use cube_domain::data_owner::{Controller, DataOwner, Dataset, ProcessingPurpose};
+use cube_domain::data_owner::{Controller, DataOwner, Dataset, ImportMapping, ProcessingPurpose};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{
     FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping, SwitchPlan,
@@ -233,6 +233,41 @@ impl Cube {
         uow.save_data_owner(&owner).await?;
         uow.commit().await?;
         Ok(owner)
+    }
+
+    /// Saves a customer file's choices under `name` for a data owner the user may manage,
+    /// replacing one of that name (issue 16). The columns are kept as written: the file
+    /// reader (`cube_sheets`) checks them before this is called and when a file is read.
+    pub async fn save_import_mapping(
+        &self,
+        who: impl Into<Acting<'_>>,
+        owner_id: DataOwnerId,
+        name: Name,
+        mapping: ImportMapping,
+    ) -> AppResult<DataOwner> {
+        self.change_data_owner(who, owner_id, None, |owner| {
+            owner.save_import_mapping(name, mapping)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes the saved mapping `name` of a data owner the user may manage; not found when
+    /// there is none of that name.
+    pub async fn delete_import_mapping(
+        &self,
+        who: impl Into<Acting<'_>>,
+        owner_id: DataOwnerId,
+        name: &Name,
+    ) -> AppResult<DataOwner> {
+        self.change_data_owner(who, owner_id, None, |owner| {
+            if owner.delete_import_mapping(name) {
+                Ok(())
+            } else {
+                Err(AppError::NotFound("saved mapping"))
+            }
+        })
+        .await
     }
 
     /// One data owner the user may manage.

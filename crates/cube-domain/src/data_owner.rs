@@ -10,6 +10,8 @@ use crate::values::{
     Email, InvalidInput, Lines, Name, PhoneNumber, PhoneRegion, ValueError, clean_text,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
 
 /// The two CRM datasets of a data owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -116,6 +118,58 @@ pub struct DataOwner {
     /// The last wash of its consumers against the reservation register.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_wash: Option<Wash>,
+    /// Customer files' column choices saved by name (data owners stored before have none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    import_mappings: BTreeMap<Name, ImportMapping>,
+}
+
+/// A customer file's choices saved under a name, to be used again for the next file from the
+/// same source (issue 16: "a mapping can be saved and reused per data owner"): the columns
+/// as the file import takes them (`A=name,B=phone,J=field:industry`), and the sheet, header
+/// row and separator when they were chosen. Kept as written: the file reader checks them
+/// when they are saved and again when a file is read with them (the file may differ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportMapping {
+    /// The columns and what each becomes.
+    pub columns: String,
+    /// The sheet to read, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The header row's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u32>,
+    /// A CSV's separator (`,` `;` or `tab`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+}
+
+impl ImportMapping {
+    /// The most characters of its columns text.
+    pub const MAX_COLUMNS_CHARS: usize = 4_000;
+    /// The most characters of a sheet name or separator.
+    pub const MAX_NAME_CHARS: usize = 200;
+}
+
+/// Why a mapping cannot be saved.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ImportMappingError {
+    /// The data owner has as many as it may keep.
+    #[error("a data owner keeps at most {limit} saved mappings; delete one first")]
+    TooMany {
+        /// The limit.
+        limit: usize,
+    },
+    /// Nothing to save.
+    #[error("`columns`: give the columns, as `A=name,B=phone`")]
+    NoColumns,
+    /// A text too long to be a mapping.
+    #[error("`{field}`: at most {limit} characters")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit.
+        limit: usize,
+    },
 }
 
 /// One missing piece of GDPR information.
@@ -149,7 +203,64 @@ impl DataOwner {
             phone_region: PhoneRegion::default(),
             contact_rules: ContactRules::default(),
             last_wash: None,
+            import_mappings: BTreeMap::new(),
         }
+    }
+
+    /// The most mappings a data owner keeps.
+    pub const MAX_IMPORT_MAPPINGS: usize = 100;
+
+    /// Its saved customer-file mappings, by name.
+    pub fn import_mappings(&self) -> &BTreeMap<Name, ImportMapping> {
+        &self.import_mappings
+    }
+
+    /// The saved mapping called `name`.
+    pub fn import_mapping(&self, name: &Name) -> Option<&ImportMapping> {
+        self.import_mappings.get(name)
+    }
+
+    /// Saves `mapping` as `name`, replacing one of that name.
+    pub fn save_import_mapping(
+        &mut self,
+        name: Name,
+        mapping: ImportMapping,
+    ) -> Result<(), ImportMappingError> {
+        if mapping.columns.trim().is_empty() {
+            return Err(ImportMappingError::NoColumns);
+        }
+        let long = |field, text: &Option<String>| {
+            text.as_ref()
+                .is_some_and(|t| t.chars().count() > ImportMapping::MAX_NAME_CHARS)
+                .then_some(ImportMappingError::TooLong {
+                    field,
+                    limit: ImportMapping::MAX_NAME_CHARS,
+                })
+        };
+        if mapping.columns.chars().count() > ImportMapping::MAX_COLUMNS_CHARS {
+            return Err(ImportMappingError::TooLong {
+                field: "columns",
+                limit: ImportMapping::MAX_COLUMNS_CHARS,
+            });
+        }
+        if let Some(error) = long("sheet", &mapping.sheet).or(long("delimiter", &mapping.delimiter))
+        {
+            return Err(error);
+        }
+        if !self.import_mappings.contains_key(&name)
+            && self.import_mappings.len() >= Self::MAX_IMPORT_MAPPINGS
+        {
+            return Err(ImportMappingError::TooMany {
+                limit: Self::MAX_IMPORT_MAPPINGS,
+            });
+        }
+        self.import_mappings.insert(name, mapping);
+        Ok(())
+    }
+
+    /// Deletes the mapping called `name`; whether there was one.
+    pub fn delete_import_mapping(&mut self, name: &Name) -> bool {
+        self.import_mappings.remove(name).is_some()
     }
 
     /// What its consumers are held to: the call windows and the reservation register (both
@@ -378,5 +489,70 @@ mod tests {
             .remove("phone_region");
         let old: DataOwner = serde_json::from_value(stored).expect("stored before regions");
         assert_eq!(old.phone_region(), PhoneRegion::NORWAY);
+    }
+
+    #[test]
+    fn import_mappings_are_saved_replaced_bounded_and_deleted_by_name() {
+        let mut owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::nil()),
+            OrganisationId::from_uuid(Uuid::nil()),
+            Name::parse("Acme Energi").expect("valid"),
+        );
+        let mapping = |columns: &str| ImportMapping {
+            columns: columns.to_owned(),
+            sheet: None,
+            header_row: None,
+            delimiter: None,
+        };
+        let name = |n: &str| Name::parse(n).expect("valid");
+        owner
+            .save_import_mapping(name("Bergen"), mapping("A=name"))
+            .expect("saved");
+        owner
+            .save_import_mapping(name("Bergen"), mapping("A=name,B=phone"))
+            .expect("replaced");
+        assert_eq!(owner.import_mappings().len(), 1);
+        assert_eq!(
+            owner
+                .import_mapping(&name("Bergen"))
+                .map(|m| m.columns.as_str()),
+            Some("A=name,B=phone")
+        );
+        assert_eq!(
+            owner.save_import_mapping(name("Tom"), mapping("  ")),
+            Err(ImportMappingError::NoColumns)
+        );
+        let long = ImportMapping {
+            sheet: Some("x".repeat(ImportMapping::MAX_NAME_CHARS + 1)),
+            ..mapping("A=name")
+        };
+        assert_eq!(
+            owner.save_import_mapping(name("Lang"), long),
+            Err(ImportMappingError::TooLong {
+                field: "sheet",
+                limit: ImportMapping::MAX_NAME_CHARS
+            })
+        );
+        for n in 1..DataOwner::MAX_IMPORT_MAPPINGS {
+            owner
+                .save_import_mapping(name(&format!("M{n}")), mapping("A=name"))
+                .expect("within the limit");
+        }
+        assert_eq!(
+            owner.save_import_mapping(name("One too many"), mapping("A=name")),
+            Err(ImportMappingError::TooMany {
+                limit: DataOwner::MAX_IMPORT_MAPPINGS
+            })
+        );
+        // Replacing one at the limit is no new one.
+        owner
+            .save_import_mapping(name("Bergen"), mapping("A=name"))
+            .expect("replaced at the limit");
+        assert!(owner.delete_import_mapping(&name("Bergen")));
+        assert!(!owner.delete_import_mapping(&name("Bergen")));
+        assert_eq!(
+            owner.import_mappings().len(),
+            DataOwner::MAX_IMPORT_MAPPINGS - 1
+        );
     }
 }

@@ -28,7 +28,9 @@ use cube_domain::contact_policy::standing::{
     ContactRules, DoNotCall, Exemption, RegisterCheck, Wash,
 };
 use cube_domain::customer::{Customer, CustomerDetails};
-use cube_domain::data_owner::{Controller, DataOwner, Dataset, LegalBasis, ProcessingPurpose};
+use cube_domain::data_owner::{
+    Controller, DataOwner, Dataset, ImportMapping, LegalBasis, ProcessingPurpose,
+};
 use cube_domain::enrollment::{EnrollmentSnapshot, FollowUp, Reservation};
 use cube_domain::fields::{FieldDefinition, FieldKey, FieldType, FieldValue, FieldValues};
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
@@ -273,6 +275,30 @@ fn data_owner_with_contact_rules_and_a_wash() {
         exempted: 2,
     });
     golden("data_owner_with_contact_rules", &owner);
+}
+
+#[test]
+fn data_owner_with_saved_import_mappings() {
+    let mut owner = data_owner();
+    let mapping = ImportMapping {
+        columns: "A=name,C=phone,J=field:industry".to_owned(),
+        sheet: Some("Kunder".to_owned()),
+        header_row: Some(2),
+        delimiter: Some(";".to_owned()),
+    };
+    owner
+        .save_import_mapping(Name::parse("Kunder fra Bergen").expect("a name"), mapping)
+        .expect("saved");
+    let bare = ImportMapping {
+        columns: "A=name,B=phone".to_owned(),
+        sheet: None,
+        header_row: None,
+        delimiter: None,
+    };
+    owner
+        .save_import_mapping(Name::parse("Enkel").expect("a name"), bare)
+        .expect("saved");
+    golden("data_owner_with_import_mappings", &owner);
 }
 
 /// A data owner stored before the contact policy (issue 18) reads as held to the law: both
@@ -822,6 +848,7 @@ fn every_golden_file_has_its_test() {
         "customer_with_contact_standing",
         "data_owner_with_contact_rules",
         "data_owner_before_contact_policy",
+        "data_owner_with_import_mappings",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

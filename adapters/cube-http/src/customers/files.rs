@@ -28,8 +28,9 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use cube_app::AppError;
 use cube_app::customers::{ImportPlan, RejectedRow};
-use cube_domain::data_owner::DataOwner;
+use cube_domain::data_owner::{DataOwner, ImportMapping};
 use cube_domain::ids::{AssignmentId, DataOwnerId, SegmentId};
+use cube_domain::values::Name;
 use cube_sheets::mapping::{MappingError, parse_columns};
 use cube_sheets::read::{Format, Limits};
 use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
@@ -70,6 +71,10 @@ pub struct FileImportQuery {
     /// headers' suggestions if left out.
     #[serde(default)]
     pub columns: Option<String>,
+    /// A saved mapping of the data owner, by name (`GET …/import-mappings`): its columns,
+    /// sheet, header row and separator, each where this query leaves it out.
+    #[serde(default)]
+    pub mapping: Option<String>,
     /// A segment of the assignment for the new enrollments.
     #[serde(default)]
     pub segment: Option<Uuid>,
@@ -327,7 +332,7 @@ async fn read_and_plan(
     body: Bytes,
 ) -> ApiResult<(PreparedFile, ImportPlan)> {
     let assignment_id = AssignmentId::from_uuid(query.assignment);
-    let choices = choices(query)?;
+    let choices = choices(query, &owner)?;
     let dataset = query.dataset.into();
     let file_name = query.file_name.as_deref().unwrap_or("file");
     let mut prepared = cube_sheets::prepare_apart(
@@ -350,31 +355,68 @@ async fn read_and_plan(
     Ok((prepared, plan))
 }
 
-fn choices(query: &FileImportQuery) -> ApiResult<FileChoices> {
-    let delimiter = match query.delimiter.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(",") => Some(b','),
-        Some(";") => Some(b';'),
-        Some("tab" | "\t") => Some(b'\t'),
-        Some(other) => {
-            return Err(invalid_field(
-                "delimiter",
-                format!("`{other}` is not a separator; use `,` `;` or `tab`"),
-            ));
-        }
+/// The choices of the query, with a saved mapping's (`mapping=`) for those the query leaves
+/// out: what the query says wins.
+fn choices(query: &FileImportQuery, owner: &DataOwner) -> ApiResult<FileChoices> {
+    let saved = match query.mapping.as_deref() {
+        None => None,
+        Some(name) => Some(saved_mapping(owner, name)?),
     };
+    let delimiter = query
+        .delimiter
+        .as_deref()
+        .or(saved.and_then(|m| m.delimiter.as_deref()));
     let columns = query
         .columns
         .as_deref()
+        .or(saved.map(|m| m.columns.as_str()))
         .map(parse_columns)
         .transpose()
         .map_err(|e: MappingError| invalid_field("columns", e))?;
     Ok(FileChoices {
-        sheet: query.sheet.clone(),
-        header_row: query.header_row,
-        delimiter,
+        sheet: query
+            .sheet
+            .clone()
+            .or_else(|| saved.and_then(|m| m.sheet.clone())),
+        header_row: query.header_row.or(saved
+            .and_then(|m| m.header_row)
+            .and_then(|row| usize::try_from(row).ok())),
+        delimiter: parse_delimiter(delimiter)?,
         columns,
     })
+}
+
+/// The data owner's mapping called `name`, or a refusal naming those it has.
+fn saved_mapping<'a>(owner: &'a DataOwner, name: &str) -> ApiResult<&'a ImportMapping> {
+    let found = Name::parse(name)
+        .ok()
+        .and_then(|name| owner.import_mapping(&name));
+    found.ok_or_else(|| {
+        let saved: Vec<&str> = owner.import_mappings().keys().map(Name::as_str).collect();
+        let known = if saved.is_empty() {
+            "the data owner has none saved".to_owned()
+        } else {
+            format!("saved: {}", saved.join(", "))
+        };
+        invalid_field(
+            "mapping",
+            format!("no saved mapping is called `{name}` ({known})"),
+        )
+    })
+}
+
+/// A CSV's separator as the API names it: `,` `;` or `tab`.
+pub(crate) fn parse_delimiter(text: Option<&str>) -> ApiResult<Option<u8>> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(",") => Ok(Some(b',')),
+        Some(";") => Ok(Some(b';')),
+        Some("tab" | "\t") => Ok(Some(b'\t')),
+        Some(other) => Err(invalid_field(
+            "delimiter",
+            format!("`{other}` is not a separator; use `,` `;` or `tab`"),
+        )),
+    }
 }
 
 fn file_problem(error: ImportFileError) -> ApiError {

@@ -21,6 +21,7 @@ pub mod contact;
 pub mod external;
 pub mod files;
 pub mod import;
+pub mod mappings;
 pub mod records;
 pub mod time;
 
@@ -56,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/data-owners/{id}/customers/import-file",
             post(files::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/data-owners/{id}/import-mappings", get(mappings::list))
+        .route(
+            "/api/data-owners/{id}/import-mappings/{name}",
+            put(mappings::save).delete(mappings::delete),
         )
         .route("/api/import-jobs/{id}", get(import::job))
         .route("/api/import-jobs/{id}/rejected", get(import::rejected_rows))
@@ -103,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         records::create, records::list, records::get, records::update,
         import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
         files::preview, files::import,
+        mappings::list, mappings::save, mappings::delete,
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,
         external::change_state,
@@ -121,6 +128,7 @@ pub fn routes() -> Router<AppState> {
         import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
         import::ImportJobStatusDto, import::JobErrorDto,
         files::SheetDto, files::ColumnDto, files::PreviewRowDto, files::FilePreviewDto,
+        mappings::ImportMappingDto, mappings::ImportMappingRequest,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
         bulk::BulkReportDto,
