@@ -530,10 +530,7 @@ async fn reserve_with(
     };
     let (enrollment, version) = enrollment_from_row(&row)?;
     // The unit wrote this version: a later `update_enrollment` in it must not conflict.
-    uow.versions.insert(
-        enrollment.id(),
-        (version, enrollment.assignment(), enrollment.customer()),
-    );
+    uow.note_enrollment(&enrollment, version);
     let tier = match get::<i32>(&row, "tier")? {
         -1 => Tier::Held,
         0 => Tier::PersonalFollowUp,

@@ -117,6 +117,15 @@ impl PgUnitOfWork {
         }
     }
 
+    /// Notes an enrollment this unit read or wrote at `version`: a later update of it in the
+    /// unit writes only if the row is still at that version.
+    pub(crate) fn note_enrollment(&mut self, enrollment: &Enrollment, version: i64) {
+        self.versions.insert(
+            enrollment.id(),
+            (version, enrollment.assignment(), enrollment.customer()),
+        );
+    }
+
     /// The connection the unit's statements run on.
     fn connection(&mut self) -> &mut PgConnection {
         match &mut self.connection {

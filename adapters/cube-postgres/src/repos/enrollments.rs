@@ -58,10 +58,7 @@ pub(crate) async fn enrollment_and_assignment(
         return Ok(None);
     };
     let (enrollment, version) = enrollment_from_row(&row)?;
-    uow.versions.insert(
-        enrollment.id(),
-        (version, enrollment.assignment(), enrollment.customer()),
-    );
+    uow.note_enrollment(&enrollment, version);
     let assignment: Option<Json<Assignment>> = get(&row, "data")?;
     let found = assignment.as_ref().map(|_| &row);
     uow.note_read(
@@ -164,10 +161,7 @@ impl PgUnitOfWork {
         let mut enrollments = Vec::with_capacity(rows.len());
         for row in &rows {
             let (enrollment, version) = enrollment_from_row(row)?;
-            self.versions.insert(
-                enrollment.id(),
-                (version, enrollment.assignment(), enrollment.customer()),
-            );
+            self.note_enrollment(&enrollment, version);
             enrollments.push(enrollment);
         }
         Ok(enrollments)

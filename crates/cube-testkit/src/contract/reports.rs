@@ -9,7 +9,7 @@ use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::ids::{AssignmentId, CustomerId, OutcomeId, ProductId};
 use cube_domain::outcome::{OutcomeEvent, ProductLineRequest, RegisterOutcome, Registrar};
-use cube_domain::ports::{IdGenerator, Store};
+use cube_domain::ports::{IdGenerator, Store, UnitOfWork};
 use cube_domain::reports;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -43,6 +43,40 @@ fn lines(products: &[(ProductId, u32)]) -> Vec<ProductLineRequest> {
             unit_price: None,
         })
         .collect()
+}
+
+/// The assignment's status and hit tallies as the store reads them in `uow`, against the
+/// domain's folds over its enrollments and their customers' `fields`; `when` names the moment
+/// in the messages. The enrollments read.
+async fn current_tallies_hold(
+    uow: &mut dyn UnitOfWork,
+    a: AssignmentId,
+    fields: &HashMap<CustomerId, FieldValues>,
+    when: &str,
+) -> Vec<Enrollment> {
+    let enrollments = uow.enrollments(a).await.expect("read");
+    assert_eq!(
+        uow.status_tally(a).await.expect("tally"),
+        reports::tally_status(&enrollments),
+        "status_tally MUST equal tally_status over the enrollments {when}"
+    );
+    let none = FieldValues::new();
+    let analysis = [
+        AnalysisField::Crm(World::industry()),
+        AnalysisField::Crm(World::employees()),
+        AnalysisField::Attempts,
+    ];
+    assert_eq!(
+        uow.hit_tally(a, &analysis).await.expect("tally"),
+        reports::tally_hits(
+            &analysis,
+            enrollments
+                .iter()
+                .map(|e| (e, fields.get(&e.customer()).unwrap_or(&none)))
+        ),
+        "hit_tally MUST equal tally_hits over the enrollments and their customers {when}"
+    );
+    enrollments
 }
 
 /// After a day of varied outcomes (two Sales on one customer, offers, a sale to follow up,
@@ -192,33 +226,12 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
         "NOK values have two decimals: {:?}",
         sales.totals
     );
-    let enrollments = uow.enrollments(a).await.expect("read");
-    assert_eq!(
-        uow.status_tally(a).await.expect("tally"),
-        reports::tally_status(&enrollments),
-        "status_tally MUST equal tally_status over the enrollments"
-    );
     let fields: HashMap<CustomerId, FieldValues> = w
         .customers
         .iter()
         .map(|c| (c.id(), c.fields().clone()))
         .collect();
-    let none = FieldValues::new();
-    let analysis = [
-        AnalysisField::Crm(World::industry()),
-        AnalysisField::Crm(World::employees()),
-        AnalysisField::Attempts,
-    ];
-    assert_eq!(
-        uow.hit_tally(a, &analysis).await.expect("tally"),
-        reports::tally_hits(
-            &analysis,
-            enrollments
-                .iter()
-                .map(|e| (e, fields.get(&e.customer()).unwrap_or(&none)))
-        ),
-        "hit_tally MUST equal tally_hits over the enrollments and their customers"
-    );
+    current_tallies_hold(uow.as_mut(), a, &fields, "after the day's outcomes").await;
     // Attempts written by hand (an import or a correction, not an outcome): a concluded
     // customer's count moves in the hit analysis, an open one's status bucket moves; the
     // counters follow whichever statement writes.
@@ -236,22 +249,8 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     }
     uow.commit().await.expect("commit");
     let mut uow = store.begin().await.expect("begin");
-    let enrollments = uow.enrollments(a).await.expect("read");
-    assert_eq!(
-        uow.status_tally(a).await.expect("tally"),
-        reports::tally_status(&enrollments),
-        "status_tally MUST follow attempts written by hand"
-    );
-    assert_eq!(
-        uow.hit_tally(a, &analysis).await.expect("tally"),
-        reports::tally_hits(
-            &analysis,
-            enrollments
-                .iter()
-                .map(|e| (e, fields.get(&e.customer()).unwrap_or(&none)))
-        ),
-        "hit_tally MUST follow attempts written by hand"
-    );
+    let enrollments =
+        current_tallies_hold(uow.as_mut(), a, &fields, "after attempts written by hand").await;
     let offers = reports::open_offers(&enrollments, &events).expect("sums");
     assert_eq!(offers.len(), 2, "the script leaves two open offers");
     let stored_offers = uow.open_offers(a).await.expect("tally");
