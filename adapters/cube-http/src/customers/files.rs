@@ -306,7 +306,7 @@ pub(crate) async fn read_body(
 
 /// Who may send the file, checked before it is read: the assignment visible to the caller
 /// and the data owner's (an assignment the caller cannot see is not found (404) before a
-/// role that may see but not manage it is refused (403), as in the JSON import), and the
+/// role that may see but not manage it is refused (403)), and the
 /// data owner managed by the caller.
 async fn access(
     state: &AppState,
