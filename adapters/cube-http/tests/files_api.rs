@@ -535,6 +535,46 @@ fn endless_body() -> Body {
 }
 
 #[tokio::test]
+async fn a_json_import_declared_over_the_limit_is_refused_before_it_is_read() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let owner = app.world.data_owner.id();
+    for path in ["import", "import-jobs"] {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/data-owners/{owner}/customers/{path}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, (32 * 1024 * 1024 + 1).to_string())
+            .body(endless_body())
+            .expect("a request");
+        let (status, headers, problem) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), app.send(request))
+                .await
+                .unwrap_or_else(|_| panic!("{path}: the body was read before its length"));
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+        assert!(is_problem(&headers));
+        assert!(detail(&problem).contains("32 MiB"), "{problem}");
+    }
+    // Sent whole past the limit: the same clear refusal.
+    let big = format!(
+        "{{\"assignment\":\"{}\",\"dataset\":\"b2b\",\"rows\":[],\"pad\":\"{}\"}}",
+        app.assignment(),
+        "x".repeat(32 * 1024 * 1024)
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/data-owners/{owner}/customers/import"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.manager))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(big))
+        .expect("a request");
+    let (status, _, problem) = app.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert!(detail(&problem).contains("32 MiB"), "{problem}");
+}
+
+#[tokio::test]
 async fn who_may_import_is_checked_before_the_body_is_read() {
     let app = App::new().await;
     let t = Tokens::of(&app).await;
@@ -586,18 +626,51 @@ async fn a_mapping_is_saved_by_name_and_used_again() {
     let named = format!("{mappings}/Kunder%20fra%20Bergen");
     let saved = serde_json::json!({"columns": "A=name,C=phone", "delimiter": ";"});
 
-    // Who may: those who manage the data owner.
+    // Who may: those who manage the data owner — asked before the name or the body is
+    // looked at.
+    let bad_name = format!("{mappings}/a%01b");
     for token in [&t.seller, &t.client] {
+        for (uri, body) in [
+            (&named, saved.clone()),
+            (&bad_name, saved.clone()),
+            (&named, serde_json::json!({"columns": 7})),
+        ] {
+            let (status, problem) = app
+                .call(Method::PUT, uri, Some(token.as_str()), Some(body))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {problem}");
+        }
         let (status, problem) = app
-            .call(
-                Method::PUT,
-                &named,
-                Some(token.as_str()),
-                Some(saved.clone()),
-            )
+            .call(Method::DELETE, &bad_name, Some(token.as_str()), None)
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     }
+    // A tab is a separator (kept as `tab`); a sheet name holds no control characters.
+    let tabbed = format!("{mappings}/Tabulator");
+    let (status, list) = app
+        .call(
+            Method::PUT,
+            &tabbed,
+            Some(&t.manager),
+            Some(serde_json::json!({"columns": "A=name", "delimiter": "\t"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["delimiter"], "tab", "{list}");
+    let (status, _) = app
+        .call(Method::DELETE, &tabbed, Some(&t.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &tabbed,
+            Some(&t.manager),
+            Some(serde_json::json!({"columns": "A=name", "sheet": "Ark\u{0}"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("`sheet`"), "{problem}");
     // Columns the import could not use are refused when saved, naming the field.
     let (status, problem) = app
         .call(
@@ -684,8 +757,25 @@ async fn a_mapping_is_saved_by_name_and_used_again() {
         "{problem}"
     );
 
+    // A long unknown name is repeated only in part.
+    let long = "x".repeat(5_000);
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", &format!("&mapping={long}")),
+        file("customers-semicolon-cp1252.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).len() < 300, "{problem}");
+    // Names are one in any case: `KUNDER FRA BERGEN` is the saved mapping.
     let (status, _) = app
-        .call(Method::DELETE, &named, Some(&t.manager), None)
+        .call(
+            Method::DELETE,
+            &format!("{mappings}/KUNDER%20FRA%20BERGEN"),
+            Some(&t.manager),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app

@@ -18,7 +18,7 @@ use cube_domain::ids::{
     AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId,
 };
 use cube_domain::meeting::Calendar;
-use cube_domain::ports::ReadUnit;
+use cube_domain::ports::{ReadUnit, StoreError};
 use cube_domain::product::{Currency, Product};
 use cube_domain::values::{Name, PhoneRegion};
 use rust_decimal::Decimal;
@@ -236,8 +236,10 @@ impl Cube {
     }
 
     /// Saves a customer file's choices under `name` for a data owner the user may manage,
-    /// replacing one of that name (issue 16). The columns are kept as written: the file
-    /// reader (`cube_sheets`) checks them before this is called and when a file is read.
+    /// replacing one of that name in any case (issue 16). The columns are kept as written:
+    /// the file reader (`cube_sheets`) checks them before this is called and when a file is
+    /// read. The caller sends no revision, so a data owner changed meanwhile by another unit
+    /// is read again and the mapping saved on it (a few times, then `Conflict`).
     pub async fn save_import_mapping(
         &self,
         who: impl Into<Acting<'_>>,
@@ -245,29 +247,52 @@ impl Cube {
         name: Name,
         mapping: ImportMapping,
     ) -> AppResult<DataOwner> {
-        self.change_data_owner(who, owner_id, None, |owner| {
-            owner.save_import_mapping(name, mapping)?;
-            Ok(())
+        let who = who.into();
+        self.on_the_latest_data_owner(|| {
+            self.change_data_owner(who, owner_id, None, |owner| {
+                owner.save_import_mapping(name.clone(), mapping.clone())?;
+                Ok(())
+            })
         })
         .await
     }
 
-    /// Deletes the saved mapping `name` of a data owner the user may manage; not found when
-    /// there is none of that name.
+    /// Deletes the saved mapping `name` (in any case) of a data owner the user may manage;
+    /// not found when there is none of that name. Retried on a concurrent change, as a save.
     pub async fn delete_import_mapping(
         &self,
         who: impl Into<Acting<'_>>,
         owner_id: DataOwnerId,
         name: &Name,
     ) -> AppResult<DataOwner> {
-        self.change_data_owner(who, owner_id, None, |owner| {
-            if owner.delete_import_mapping(name) {
-                Ok(())
-            } else {
-                Err(AppError::NotFound("saved mapping"))
-            }
+        let who = who.into();
+        self.on_the_latest_data_owner(|| {
+            self.change_data_owner(who, owner_id, None, |owner| {
+                if owner.delete_import_mapping(name) {
+                    Ok(())
+                } else {
+                    Err(AppError::NotFound("saved mapping"))
+                }
+            })
         })
         .await
+    }
+
+    /// Runs a change of a data owner that names no revision again while another unit's
+    /// change got there first (the store's `Conflict`), at most five times.
+    async fn on_the_latest_data_owner<F, Fut>(&self, change: F) -> AppResult<DataOwner>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = AppResult<DataOwner>>,
+    {
+        const TRIES: usize = 5;
+        let mut tried = 1;
+        loop {
+            match change().await {
+                Err(AppError::Store(StoreError::Conflict(_))) if tried < TRIES => tried += 1,
+                done => return done,
+            }
+        }
     }
 
     /// One data owner the user may manage.

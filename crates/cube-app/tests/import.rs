@@ -334,3 +334,50 @@ async fn an_organisation_runs_a_bounded_number_of_jobs_and_keeps_a_bounded_histo
         Err(AppError::NotFound("import job"))
     );
 }
+
+/// Saving a mapping names no revision: when another unit changed the data owner meanwhile
+/// (a colleague saving another mapping), the save is made again on the data owner as it is
+/// now — a few times, then the conflict is told.
+#[tokio::test]
+async fn a_mapping_saved_while_the_data_owner_changes_is_saved_on_the_latest() {
+    use cube_domain::data_owner::ImportMapping;
+    use cube_domain::values::Name;
+    let s = setup().await;
+    let owner = s.world.data_owner.id();
+    let mapping = ImportMapping {
+        columns: "A=name,B=phone".to_owned(),
+        sheet: None,
+        header_row: None,
+        delimiter: None,
+    };
+    let name = Name::parse("Bergen").expect("a name");
+    s.faulty.data_owner_conflicts.store(3, Ordering::SeqCst);
+    let saved = s
+        .cube
+        .save_import_mapping(&s.world.manager, owner, name.clone(), mapping.clone())
+        .await
+        .expect("saved on the fourth try");
+    assert_eq!(saved.import_mapping(&name), Some(&mapping));
+    assert_eq!(s.faulty.data_owner_conflicts.load(Ordering::SeqCst), 0);
+
+    s.faulty.data_owner_conflicts.store(5, Ordering::SeqCst);
+    let refused = s
+        .cube
+        .delete_import_mapping(&s.world.manager, owner, &name)
+        .await;
+    assert!(
+        matches!(&refused, Err(e) if e.kind() == ErrorKind::Conflict),
+        "{refused:?}"
+    );
+    s.faulty.data_owner_conflicts.store(0, Ordering::SeqCst);
+    let kept = s
+        .cube
+        .data_owner(&s.world.manager, owner)
+        .await
+        .expect("read");
+    assert_eq!(
+        kept.import_mapping(&name),
+        Some(&mapping),
+        "nothing was deleted"
+    );
+}

@@ -162,6 +162,12 @@ pub enum ImportMappingError {
     /// Nothing to save.
     #[error("`columns`: give the columns, as `A=name,B=phone`")]
     NoColumns,
+    /// A text with control characters (a sheet name cannot hold them).
+    #[error("`{field}`: may not hold control characters")]
+    ControlCharacters {
+        /// The field.
+        field: &'static str,
+    },
     /// A text too long to be a mapping.
     #[error("`{field}`: at most {limit} characters")]
     TooLong {
@@ -215,9 +221,22 @@ impl DataOwner {
         &self.import_mappings
     }
 
-    /// The saved mapping called `name`.
+    /// The saved mapping called `name`, in any case (`Bergen` is `bergen`).
     pub fn import_mapping(&self, name: &Name) -> Option<&ImportMapping> {
-        self.import_mappings.get(name)
+        self.import_mappings.get(name).or_else(|| {
+            self.import_mappings
+                .iter()
+                .find(|(saved, _)| saved.same_as(name))
+                .map(|(_, mapping)| mapping)
+        })
+    }
+
+    /// The name a mapping called `name` (in any case) is saved under.
+    fn saved_name(&self, name: &Name) -> Option<Name> {
+        self.import_mappings
+            .keys()
+            .find(|saved| saved.same_as(name))
+            .cloned()
     }
 
     /// Saves `mapping` as `name`, replacing one of that name.
@@ -247,20 +266,33 @@ impl DataOwner {
         {
             return Err(error);
         }
-        if !self.import_mappings.contains_key(&name)
-            && self.import_mappings.len() >= Self::MAX_IMPORT_MAPPINGS
+        if mapping
+            .sheet
+            .as_deref()
+            .is_some_and(|sheet| sheet.chars().any(char::is_control))
         {
+            return Err(ImportMappingError::ControlCharacters { field: "sheet" });
+        }
+        // One name in any case: `bergen` replaces `Bergen`, under the spelling given last.
+        let replaced = self.saved_name(&name);
+        if replaced.is_none() && self.import_mappings.len() >= Self::MAX_IMPORT_MAPPINGS {
             return Err(ImportMappingError::TooMany {
                 limit: Self::MAX_IMPORT_MAPPINGS,
             });
+        }
+        if let Some(old) = replaced {
+            self.import_mappings.remove(&old);
         }
         self.import_mappings.insert(name, mapping);
         Ok(())
     }
 
-    /// Deletes the mapping called `name`; whether there was one.
+    /// Deletes the mapping called `name` (in any case); whether there was one.
     pub fn delete_import_mapping(&mut self, name: &Name) -> bool {
-        self.import_mappings.remove(name).is_some()
+        match self.saved_name(name) {
+            Some(saved) => self.import_mappings.remove(&saved).is_some(),
+            None => false,
+        }
     }
 
     /// What its consumers are held to: the call windows and the reservation register (both
@@ -550,6 +582,29 @@ mod tests {
             .expect("replaced at the limit");
         assert!(owner.delete_import_mapping(&name("Bergen")));
         assert!(!owner.delete_import_mapping(&name("Bergen")));
+        // One name in any case.
+        owner
+            .save_import_mapping(name("Bergen"), mapping("A=name"))
+            .expect("saved");
+        owner
+            .save_import_mapping(name("BERGEN"), mapping("A=name,C=phone"))
+            .expect("the same name");
+        assert_eq!(
+            owner
+                .import_mapping(&name("bergen"))
+                .map(|m| m.columns.as_str()),
+            Some("A=name,C=phone")
+        );
+        assert!(owner.import_mappings().contains_key(&name("BERGEN")));
+        assert!(owner.delete_import_mapping(&name("bErGeN")));
+        let control = ImportMapping {
+            sheet: Some("Ark\u{0}1".to_owned()),
+            ..mapping("A=name")
+        };
+        assert_eq!(
+            owner.save_import_mapping(name("Kontroll"), control),
+            Err(ImportMappingError::ControlCharacters { field: "sheet" })
+        );
         assert_eq!(
             owner.import_mappings().len(),
             DataOwner::MAX_IMPORT_MAPPINGS - 1

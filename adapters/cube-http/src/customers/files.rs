@@ -344,7 +344,13 @@ async fn read_and_plan(
         Limits::default(),
     )
     .await
-    .map_err(file_problem)?;
+    .map_err(|error| match query.mapping.as_deref() {
+        Some(name) => invalid_field(
+            "file",
+            format!("{error} (read with the saved mapping `{}`)", excerpt(name)),
+        ),
+        None => file_problem(error),
+    })?;
     let destination = Destination {
         assignment: assignment_id,
         dataset,
@@ -392,21 +398,44 @@ fn saved_mapping<'a>(owner: &'a DataOwner, name: &str) -> ApiResult<&'a ImportMa
         .ok()
         .and_then(|name| owner.import_mapping(&name));
     found.ok_or_else(|| {
-        let saved: Vec<&str> = owner.import_mappings().keys().map(Name::as_str).collect();
-        let known = if saved.is_empty() {
+        const NAMED: usize = 10;
+        let saved = owner.import_mappings();
+        let mut known: Vec<String> = saved
+            .keys()
+            .take(NAMED)
+            .map(|n| excerpt(n.as_str()))
+            .collect();
+        if saved.len() > NAMED {
+            known.push(format!("and {} more", saved.len() - NAMED));
+        }
+        let known = if known.is_empty() {
             "the data owner has none saved".to_owned()
         } else {
-            format!("saved: {}", saved.join(", "))
+            format!("saved: {}", known.join(", "))
         };
         invalid_field(
             "mapping",
-            format!("no saved mapping is called `{name}` ({known})"),
+            format!("no saved mapping is called `{}` ({known})", excerpt(name)),
         )
     })
 }
 
+/// At most 40 characters of a name to repeat in a message, `…` when cut.
+fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let mut shown: String = text.chars().take(SHOWN).collect();
+    if text.chars().nth(SHOWN).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// A CSV's separator as the API names it: `,` `;` or `tab`.
 pub(crate) fn parse_delimiter(text: Option<&str>) -> ApiResult<Option<u8>> {
+    // A tab itself is a separator, not blank space to trim away.
+    if text == Some("\t") {
+        return Ok(Some(b'\t'));
+    }
     match text.map(str::trim) {
         None | Some("") => Ok(None),
         Some(",") => Ok(Some(b',')),

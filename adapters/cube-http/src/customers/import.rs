@@ -267,8 +267,28 @@ async fn body_after_access(
     request: Request,
 ) -> ApiResult<ImportRequest> {
     state.cube.data_owner(&actor.user, id).await?;
-    let ApiJson(body) = ApiJson::<ImportRequest>::from_request(request, state).await?;
-    Ok(body)
+    let too_large = || ApiError::Malformed {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        detail: "the import is larger than 32 MiB; send its rows in several requests, or send \
+                 the spreadsheet itself to `…/customers/import-file`"
+            .to_owned(),
+    };
+    // A declared length over the limit is refused before a byte is read.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > super::IMPORT_BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    match ApiJson::<ImportRequest>::from_request(request, state).await {
+        Ok(ApiJson(body)) => Ok(body),
+        Err(ApiError::Malformed { status, .. }) if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(too_large())
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// The request as the use case's command, once its size is within `max_rows` and its

@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem, invalid_field};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use cube_domain::data_owner::{DataOwner, Dataset, ImportMapping};
 use cube_domain::ids::DataOwnerId;
@@ -103,19 +103,22 @@ pub async fn list(
         (status = 200, description = "Saved; the data owner's mappings, by name", body = [ImportMappingDto]),
         (status = 403, description = "The role may not manage the data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A name, columns, header row or separator that cannot be used, or too many mappings", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The data owner kept changing meanwhile; send it again", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A name, columns, sheet, header row or separator that cannot be used, or too many mappings", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn save(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath((id, name)): ApiPath<(DataOwnerId, String)>,
-    ApiJson(request): ApiJson<ImportMappingRequest>,
+    request: Request,
 ) -> ApiResult<Json<Vec<ImportMappingDto>>> {
+    // Who may, before the name and the body are looked at.
+    let owner = state.cube.data_owner(&actor.user, id).await?;
     let name = mapping_name(&name)?;
+    let ApiJson(request) = ApiJson::<ImportMappingRequest>::from_request(request, &state).await?;
     // Checked as a file import checks them, against the data owner's fields (of either
     // dataset) and with no sheet yet: every column letter is possible.
-    let owner = state.cube.data_owner(&actor.user, id).await?;
     let columns =
         parse_columns(&request.columns).map_err(|e: MappingError| invalid_field("columns", e))?;
     check_mapping(&columns, usize::MAX, &owner, Dataset::B2b)
@@ -123,7 +126,11 @@ pub async fn save(
             check_mapping(&columns, usize::MAX, &owner, Dataset::B2c).map_err(|_| first)
         })
         .map_err(|e| invalid_field("columns", e))?;
-    parse_delimiter(request.delimiter.as_deref())?;
+    // Kept by the name the API gives it (`,` `;` `tab`), whatever spelling came in.
+    let delimiter = parse_delimiter(request.delimiter.as_deref())?.map(|d| match d {
+        b'\t' => "tab".to_owned(),
+        other => char::from(other).to_string(),
+    });
     if request.header_row == Some(0) {
         return Err(invalid_field(
             "header_row",
@@ -134,7 +141,7 @@ pub async fn save(
         columns: request.columns.trim().to_owned(),
         sheet: request.sheet.filter(|s| !s.trim().is_empty()),
         header_row: request.header_row,
-        delimiter: request.delimiter.filter(|d| !d.trim().is_empty()),
+        delimiter,
     };
     let owner = state
         .cube
@@ -154,6 +161,7 @@ pub async fn save(
         (status = 204, description = "Deleted"),
         (status = 403, description = "The role may not manage the data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, or no mapping of that name", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The data owner kept changing meanwhile; send it again", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A name that cannot be a mapping's", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -162,6 +170,8 @@ pub async fn delete(
     actor: Actor,
     ApiPath((id, name)): ApiPath<(DataOwnerId, String)>,
 ) -> ApiResult<StatusCode> {
+    // Who may, before the name is looked at.
+    state.cube.data_owner(&actor.user, id).await?;
     let name = mapping_name(&name)?;
     state
         .cube

@@ -1,6 +1,7 @@
 //! A store that fails on demand, for tests of what a failure in the middle of a unit of work
 //! leaves behind. Every method of every repository is passed on to the wrapped store; only
-//! storing a password hash and reading a customer can be made to fail, an event's id made
+//! storing a password hash and reading a customer can be made to fail, a data owner's save made to
+//! conflict, an event's id made
 //! to collide, a unit made blind to idempotency keys (the loser of a race read before the
 //! winner committed), and an import batch made to fail after a number of good ones. When a port gains a method, it is passed on here too.
 
@@ -57,6 +58,9 @@ pub struct FaultyStore {
     /// How many more import batches succeed; the one after fails as if the database went
     /// away (`usize::MAX`: never).
     pub import_batches_left: Arc<AtomicUsize>,
+    /// How many more saves of a data owner answer `Conflict` (another unit changed it
+    /// meanwhile) before they go through.
+    pub data_owner_conflicts: Arc<AtomicUsize>,
 }
 
 impl FaultyStore {
@@ -69,6 +73,7 @@ impl FaultyStore {
             duplicate_event_ids: AtomicBool::new(false),
             hide_keys_once: AtomicBool::new(false),
             import_batches_left: Arc::new(AtomicUsize::new(usize::MAX)),
+            data_owner_conflicts: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -95,6 +100,7 @@ impl FaultyStore {
             duplicate_event_ids: self.duplicate_event_ids.load(Ordering::SeqCst),
             hide_keys: self.hide_keys_once.swap(false, Ordering::SeqCst),
             import_batches_left: self.import_batches_left.clone(),
+            data_owner_conflicts: self.data_owner_conflicts.clone(),
         })
     }
 }
@@ -107,6 +113,7 @@ struct Faulty {
     duplicate_event_ids: bool,
     hide_keys: bool,
     import_batches_left: Arc<AtomicUsize>,
+    data_owner_conflicts: Arc<AtomicUsize>,
 }
 
 impl ReadUnit for Faulty {}
@@ -174,6 +181,15 @@ impl DataOwnerRepository for Faulty {
 #[async_trait]
 impl DataOwnerWrites for Faulty {
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
+        let conflicted = self
+            .data_owner_conflicts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if conflicted {
+            return Err(StoreError::Conflict(
+                "the data owner changed meanwhile".into(),
+            ));
+        }
         self.inner.save_data_owner(owner).await
     }
 }
