@@ -140,7 +140,7 @@ fn raw_cycle(admin: &str, schema: &Path, script: &Path, secs: u32) -> Result<Vec
     let _ = psql(admin)
         .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
         .output();
-    run_quiet(
+    postgres::run_quietly(
         psql(admin).args(["-c", &format!("CREATE DATABASE {name}")]),
         "create the raw cycle's database",
     )?;
@@ -149,7 +149,7 @@ fn raw_cycle(admin: &str, schema: &Path, script: &Path, secs: u32) -> Result<Vec
         name,
     };
     let url = with_database(admin, &database.name);
-    run_quiet(
+    postgres::run_quietly(
         psql(&url)
             .args(["-v", &format!("rows={RAW_ROWS}"), "-f"])
             .arg(schema),
@@ -195,21 +195,6 @@ fn tool(name: &str) -> PathBuf {
         .map(|bin| bin.join(name))
         .filter(|path| path.is_file())
         .unwrap_or_else(|| PathBuf::from(name))
-}
-
-fn run_quiet(command: &mut Command, what: &str) -> Outcome {
-    let output = command
-        .output()
-        .map_err(|error| format!("could not {what}: {error}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(Failure::from(format!(
-            "could not {what} ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )))
-    }
 }
 
 /// The URL with its database replaced (the part after the last `/`, before any `?`).

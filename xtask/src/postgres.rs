@@ -313,7 +313,7 @@ fn version_key(name: &str) -> Option<Vec<u64>> {
 }
 
 /// Runs a tool with its output captured, shown only if it fails.
-fn run_quietly(command: &mut Command, what: &str) -> Outcome {
+pub(crate) fn run_quietly(command: &mut Command, what: &str) -> Outcome {
     let output = command.stdin(Stdio::null()).output().map_err(|error| {
         format!(
             "{what}: could not run {}: {error}",

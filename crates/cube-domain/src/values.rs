@@ -113,7 +113,7 @@ pub const EXCERPT_CHARS: usize = 40;
 
 /// The start of `raw` to show in an error: at most [`EXCERPT_CHARS`] characters, control
 /// characters escaped, `…` when cut.
-pub(crate) fn excerpt(raw: &str) -> String {
+pub fn excerpt(raw: &str) -> String {
     let mut shown: String = raw
         .chars()
         .take(EXCERPT_CHARS)

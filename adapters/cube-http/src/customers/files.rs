@@ -30,7 +30,7 @@ use cube_app::AppError;
 use cube_app::customers::{ImportPlan, RejectedRow};
 use cube_domain::data_owner::{DataOwner, ImportMapping};
 use cube_domain::ids::{AssignmentId, DataOwnerId, SegmentId};
-use cube_domain::values::Name;
+use cube_domain::values::{Name, excerpt};
 use cube_sheets::mapping::{MappingError, parse_columns};
 use cube_sheets::read::{Format, Limits};
 use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
@@ -418,16 +418,6 @@ fn saved_mapping<'a>(owner: &'a DataOwner, name: &str) -> ApiResult<&'a ImportMa
             format!("no saved mapping is called `{}` ({known})", excerpt(name)),
         )
     })
-}
-
-/// At most 40 characters of a name to repeat in a message, `…` when cut.
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 40;
-    let mut shown: String = text.chars().take(SHOWN).collect();
-    if text.chars().nth(SHOWN).is_some() {
-        shown.push('…');
-    }
-    shown
 }
 
 /// A CSV's separator as the API names it: `,` `;` or `tab`.
