@@ -79,6 +79,18 @@ pub enum AssignmentError {
     /// SMS flows are set up but no sender is.
     #[error("SMS flows need an SMS sender: set communication.sms_sender")]
     SmsSenderMissing,
+    /// An SMS flow's reply keyword is empty, or the same as another of that flow as replies
+    /// are compared (case, spaces and a closing `.` or `!` ignored).
+    #[error(
+        "the SMS flow of outcome '{outcome}' has an empty keyword or the same keyword twice \
+         ('{keyword}'; case, spaces and a closing . or ! do not count): give each reply its own word"
+    )]
+    SmsKeyword {
+        /// The outcome whose flow it is (its name).
+        outcome: String,
+        /// The keyword as written.
+        keyword: String,
+    },
     /// A text SMS sender breaks the operators' rule (1 to 11 ASCII letters or digits).
     #[error("SMS sender '{0}' must be 1 to 11 letters or digits")]
     SmsSenderInvalid(String),

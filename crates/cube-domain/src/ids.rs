@@ -107,3 +107,7 @@ id_type!(
     /// A message waiting in the outbox.
     OutboxMessageId
 );
+id_type!(
+    /// A text message received from a customer (a reply to an SMS flow, or not).
+    SmsReplyId
+);

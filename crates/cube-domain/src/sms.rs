@@ -3,11 +3,23 @@
 //! and what to do with a reply. A reply registers the flow's outcome only when it is an
 //! approved keyword inside the reply window; anything else is stored and shown, never acted
 //! on.
+//!
+//! # A flow that listens
+//! Registering an outcome with an SMS flow enqueues the message and records a
+//! [`SentSmsFlow`]: to whom, when, which outcome's flow, and the state the outcome left
+//! the customer in. A reply ([`InboundSms`]) is matched to the latest flow sent to its
+//! number and judged by [`judge_reply`]: an approved keyword inside the window, on a flow
+//! not answered yet, while the customer is still where the flow left them, registers the
+//! keyword's outcome; anything else is kept with its [`ReplyFate`] and never acted on.
 
 use crate::assignment::setup::SmsFlow;
 use crate::customer::Customer;
-use crate::ids::OutcomeId;
+use crate::ids::{
+    AssignmentId, EnrollmentId, OutboxMessageId, OutcomeEventId, OutcomeId, SmsReplyId, StateId,
+};
+use crate::values::PhoneNumber;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 use time::OffsetDateTime;
 
 /// Fills `{{ key }}` merge fields: `name`, `phone`, `email`, `address` and the customer's
@@ -103,6 +115,172 @@ pub fn interpret_reply(
         .map_or(ReplyDecision::UnknownKeyword, ReplyDecision::Register)
 }
 
+/// An SMS an outcome's flow sent, listening for replies: recorded in the unit of work that
+/// registered the outcome and enqueued the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentSmsFlow {
+    /// The outbox message that carries the SMS (also this flow's id).
+    pub message: OutboxMessageId,
+    /// The assignment whose setup holds the flow.
+    pub assignment: AssignmentId,
+    /// The customer's enrollment in it.
+    pub enrollment: EnrollmentId,
+    /// The outcome event that started the flow.
+    pub event: OutcomeEventId,
+    /// The outcome whose SMS flow it is (the key of `AssignmentSetup::sms_flows`).
+    pub outcome: OutcomeId,
+    /// The state the outcome left the customer in: a reply acts only while they are there.
+    pub state: StateId,
+    /// The number the SMS went to (and replies come from).
+    pub to: PhoneNumber,
+    /// When the SMS was enqueued: the reply window counts from here.
+    pub sent_at: OffsetDateTime,
+}
+
+/// The longest provider message id kept.
+pub const MAX_PROVIDER_ID: usize = 200;
+
+/// The longest reply text kept (ten concatenated SMS of 160 characters).
+pub const MAX_REPLY_TEXT: usize = 1_600;
+
+/// Why an inbound SMS cannot be taken in: said to the provider, which must fix its call.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InboundError {
+    /// The provider's message id is missing, too long or holds control characters.
+    #[error("the message id must be 1 to {MAX_PROVIDER_ID} characters without control characters")]
+    ProviderId,
+    /// The text is longer than [`MAX_REPLY_TEXT`] characters.
+    #[error("the text is longer than {MAX_REPLY_TEXT} characters")]
+    TextTooLong,
+}
+
+/// A text message a customer sent to us, as the provider reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundSms {
+    /// The provider's id of the message: the same message posted twice is taken in once.
+    pub provider_id: String,
+    /// The sender.
+    pub from: PhoneNumber,
+    /// The text as written.
+    pub text: String,
+}
+
+impl InboundSms {
+    /// Checks the provider's fields.
+    pub fn new(provider_id: &str, from: PhoneNumber, text: &str) -> Result<Self, InboundError> {
+        let provider_id = provider_id.trim();
+        if provider_id.is_empty()
+            || provider_id.chars().count() > MAX_PROVIDER_ID
+            || provider_id.chars().any(char::is_control)
+        {
+            return Err(InboundError::ProviderId);
+        }
+        if text.chars().count() > MAX_REPLY_TEXT {
+            return Err(InboundError::TextTooLong);
+        }
+        Ok(Self {
+            provider_id: provider_id.to_owned(),
+            from,
+            text: text.to_owned(),
+        })
+    }
+}
+
+/// What a received SMS did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fate", rename_all = "snake_case")]
+pub enum ReplyFate {
+    /// An approved keyword in time: the outcome was registered (the event appended).
+    Registered {
+        /// The outcome the keyword maps to.
+        outcome: OutcomeId,
+        /// The event it appended.
+        event: OutcomeEventId,
+    },
+    /// Not an approved keyword of the flow.
+    UnknownKeyword,
+    /// It came after the reply window closed.
+    OutsideWindow,
+    /// No SMS flow was ever sent to the number.
+    UnknownNumber,
+    /// The flow was answered already by an earlier reply: one answer acts.
+    AlreadyAnswered,
+    /// The customer was moved on (by a seller, a manager, an integration) after the flow's
+    /// SMS: a late "yes" does not undo that.
+    CustomerMovedOn,
+    /// The keyword's outcome could not be registered; why, in the domain's words.
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ReplyFate {
+    /// Whether the reply moved the customer on.
+    pub fn acted(&self) -> bool {
+        matches!(self, ReplyFate::Registered { .. })
+    }
+}
+
+/// A received SMS as it is kept, with what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsReply {
+    /// The id.
+    pub id: SmsReplyId,
+    /// The message.
+    pub inbound: InboundSms,
+    /// When it was received.
+    pub received_at: OffsetDateTime,
+    /// The flow it was matched to (the latest sent to its number), if any.
+    pub flow: Option<SentSmsFlow>,
+    /// What it did.
+    pub fate: ReplyFate,
+}
+
+/// The next step for a reply matched to `sent` (see [`judge_reply`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyStep {
+    /// Register this outcome on the flow's enrollment, as the system.
+    Register(OutcomeId),
+    /// Keep the reply with this fate; nothing else happens.
+    Keep(ReplyFate),
+}
+
+/// Judges a reply matched to the flow `sent`, received at `received_at`. `flow` is the
+/// assignment's SMS flow on the sent outcome now (`None`: removed from the setup since);
+/// `answered` whether an earlier reply to this flow registered its outcome; `state_now`
+/// where the customer is now (`None`: no longer enrolled). In this order: a flow already
+/// answered, a flow no longer set up, outside the window, an unknown keyword, a customer no
+/// longer enrolled or moved on; else the keyword's outcome is registered.
+pub fn judge_reply(
+    sent: &SentSmsFlow,
+    flow: Option<&SmsFlow>,
+    answered: bool,
+    state_now: Option<StateId>,
+    received_at: OffsetDateTime,
+    text: &str,
+) -> ReplyStep {
+    if answered {
+        return ReplyStep::Keep(ReplyFate::AlreadyAnswered);
+    }
+    let Some(flow) = flow else {
+        return ReplyStep::Keep(ReplyFate::Refused {
+            reason: "the assignment no longer has an SMS flow on this outcome".into(),
+        });
+    };
+    match interpret_reply(flow, sent.sent_at, received_at, text) {
+        ReplyDecision::OutsideWindow => ReplyStep::Keep(ReplyFate::OutsideWindow),
+        ReplyDecision::UnknownKeyword => ReplyStep::Keep(ReplyFate::UnknownKeyword),
+        ReplyDecision::Register(outcome) => match state_now {
+            None => ReplyStep::Keep(ReplyFate::Refused {
+                reason: "the customer is no longer enrolled in the assignment".into(),
+            }),
+            Some(state) if state != sent.state => ReplyStep::Keep(ReplyFate::CustomerMovedOn),
+            Some(_) => ReplyStep::Register(outcome),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +365,149 @@ mod tests {
         assert_eq!(
             interpret_reply(&flow, sent, sent + Duration::hours(49), "JA"),
             ReplyDecision::OutsideWindow
+        );
+    }
+
+    fn sent_flow(sent_at: OffsetDateTime) -> SentSmsFlow {
+        SentSmsFlow {
+            message: OutboxMessageId::from_uuid(Uuid::from_u128(20)),
+            assignment: AssignmentId::from_uuid(Uuid::from_u128(21)),
+            enrollment: EnrollmentId::from_uuid(Uuid::from_u128(22)),
+            event: OutcomeEventId::from_uuid(Uuid::from_u128(23)),
+            outcome: OutcomeId::from_uuid(Uuid::from_u128(24)),
+            state: StateId::from_uuid(Uuid::from_u128(25)),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            sent_at,
+        }
+    }
+
+    fn yes_no_flow() -> (SmsFlow, OutcomeId, OutcomeId) {
+        let yes = OutcomeId::from_uuid(Uuid::from_u128(30));
+        let no = OutcomeId::from_uuid(Uuid::from_u128(31));
+        let flow = SmsFlow {
+            template: String::new(),
+            reply_window: Duration::hours(48),
+            replies: vec![
+                SmsReplyRule {
+                    keyword: "JA".into(),
+                    registers: yes,
+                },
+                SmsReplyRule {
+                    keyword: " Nei takk ".into(),
+                    registers: no,
+                },
+                SmsReplyRule {
+                    keyword: "ÅPEN".into(),
+                    registers: no,
+                },
+            ],
+        };
+        (flow, yes, no)
+    }
+
+    #[test]
+    fn keywords_match_in_any_case_with_spaces_and_a_closing_mark_ignored() {
+        let (flow, yes, no) = yes_no_flow();
+        for reply in ["ja", "Ja", " JA ", "J A", "ja!", "Ja.", "ja\n"] {
+            assert_eq!(flow.outcome_for_reply(reply), Some(yes), "{reply:?}");
+        }
+        for reply in ["nei takk", "NEITAKK", "Nei Takk!"] {
+            assert_eq!(flow.outcome_for_reply(reply), Some(no), "{reply:?}");
+        }
+        assert_eq!(flow.outcome_for_reply("åpen"), Some(no));
+        for reply in ["", "   ", "!", "jaa", "ja takk", "nei", "j4"] {
+            assert_eq!(flow.outcome_for_reply(reply), None, "{reply:?}");
+        }
+    }
+
+    #[test]
+    fn a_reply_registers_only_on_an_open_unanswered_flow_with_the_customer_still_there() {
+        let (flow, yes, _) = yes_no_flow();
+        let sent_at = datetime!(2026-11-28 09:00 UTC);
+        let sent = sent_flow(sent_at);
+        let soon = sent_at + Duration::hours(1);
+        let judge = |flow: Option<&SmsFlow>, answered, state, at, text| {
+            judge_reply(&sent, flow, answered, state, at, text)
+        };
+        assert_eq!(
+            judge(Some(&flow), false, Some(sent.state), soon, "Ja"),
+            ReplyStep::Register(yes)
+        );
+        assert_eq!(
+            judge(Some(&flow), true, Some(sent.state), soon, "Ja"),
+            ReplyStep::Keep(ReplyFate::AlreadyAnswered)
+        );
+        assert!(matches!(
+            judge(None, false, Some(sent.state), soon, "Ja"),
+            ReplyStep::Keep(ReplyFate::Refused { .. })
+        ));
+        assert_eq!(
+            judge(
+                Some(&flow),
+                false,
+                Some(sent.state),
+                sent_at + Duration::hours(49),
+                "Ja"
+            ),
+            ReplyStep::Keep(ReplyFate::OutsideWindow)
+        );
+        assert_eq!(
+            judge(Some(&flow), false, Some(sent.state), soon, "kanskje"),
+            ReplyStep::Keep(ReplyFate::UnknownKeyword)
+        );
+        let elsewhere = StateId::from_uuid(Uuid::from_u128(99));
+        assert_eq!(
+            judge(Some(&flow), false, Some(elsewhere), soon, "Ja"),
+            ReplyStep::Keep(ReplyFate::CustomerMovedOn)
+        );
+        // An unknown keyword is said so even when the customer moved on: nothing to act on.
+        assert_eq!(
+            judge(Some(&flow), false, Some(elsewhere), soon, "kanskje"),
+            ReplyStep::Keep(ReplyFate::UnknownKeyword)
+        );
+        assert!(matches!(
+            judge(Some(&flow), false, None, soon, "Ja"),
+            ReplyStep::Keep(ReplyFate::Refused { .. })
+        ));
+        // The window's last instant still counts; a reply stamped before the SMS does not.
+        assert_eq!(
+            judge(
+                Some(&flow),
+                false,
+                Some(sent.state),
+                sent_at + Duration::hours(48),
+                "ja"
+            ),
+            ReplyStep::Register(yes)
+        );
+        assert_eq!(
+            judge(
+                Some(&flow),
+                false,
+                Some(sent.state),
+                sent_at - Duration::seconds(1),
+                "ja"
+            ),
+            ReplyStep::Keep(ReplyFate::OutsideWindow)
+        );
+    }
+
+    #[test]
+    fn an_inbound_sms_needs_a_provider_id_and_a_bounded_text() {
+        let from = PhoneNumber::parse("+4791234567").expect("valid");
+        let ok = InboundSms::new(" SM123 ", from.clone(), "Ja").expect("valid");
+        assert_eq!(ok.provider_id, "SM123");
+        for id in ["", "  ", "a\u{0}b", &"x".repeat(MAX_PROVIDER_ID + 1)] {
+            assert_eq!(
+                InboundSms::new(id, from.clone(), "Ja"),
+                Err(InboundError::ProviderId),
+                "{id:?}"
+            );
+        }
+        assert!(InboundSms::new("id", from.clone(), &"æ".repeat(MAX_REPLY_TEXT)).is_ok());
+        assert_eq!(
+            InboundSms::new("id", from, &"æ".repeat(MAX_REPLY_TEXT + 1)),
+            Err(InboundError::TextTooLong)
         );
     }
 }

@@ -145,6 +145,32 @@ fn an_sms_reply_matches_its_keyword_ignoring_case_and_spaces() {
 }
 
 #[test]
+fn an_sms_flow_refuses_an_empty_keyword_and_one_written_twice_as_replies_compare() {
+    for (first, second) in [("JA", " ja! "), ("Nei takk", "NEITAKK"), ("ja", "  ")] {
+        let error = setup_error(|s| {
+            s.communication.sms_sender = Some(SmsSender::Text("Cube".into()));
+            let mut flow = sms_flow(so::SALE);
+            flow.replies = vec![
+                SmsReplyRule {
+                    keyword: first.into(),
+                    registers: so::SALE,
+                },
+                SmsReplyRule {
+                    keyword: second.into(),
+                    registers: so::NO_SALE,
+                },
+            ];
+            s.sms_flows.insert(so::SALE, flow);
+        });
+        assert!(
+            matches!(&error, AssignmentError::SmsKeyword { keyword, .. } if keyword == second.trim() || keyword.trim() == second.trim()),
+            "{first:?} / {second:?}: {error}"
+        );
+        assert!(error.to_string().contains("own word"), "{error}");
+    }
+}
+
+#[test]
 fn a_segment_cannot_be_listed_twice() {
     let segment = Segment {
         id: id(61),

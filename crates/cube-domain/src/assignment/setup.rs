@@ -46,14 +46,30 @@ pub struct SmsFlow {
 }
 
 impl SmsFlow {
-    /// The outcome a reply registers, if it is an approved keyword.
+    /// The outcome a reply registers, if it is an approved keyword. Compared as people
+    /// type on a phone: any case (`ja`, `Ja`, `JA`; `nei`, `NEI`; `å`, `Å`), spaces
+    /// anywhere ignored (` J A `), and a closing `.` or `!` ignored (`Ja!`).
     pub fn outcome_for_reply(&self, reply: &str) -> Option<OutcomeId> {
-        let reply = reply.trim();
+        let reply = keyword_form(reply);
+        if reply.is_empty() {
+            return None;
+        }
         self.replies
             .iter()
-            .find(|r| r.keyword.trim().eq_ignore_ascii_case(reply))
+            .find(|r| keyword_form(&r.keyword) == reply)
             .map(|r| r.registers)
     }
+}
+
+/// A reply or keyword as [`SmsFlow::outcome_for_reply`] compares them: lower case, no
+/// whitespace, no closing `.` or `!`.
+fn keyword_form(text: &str) -> String {
+    let squeezed: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    squeezed.trim_end_matches(['.', '!']).to_owned()
 }
 
 /// Which products may be sold in this assignment, and whether sellers may change the price.
@@ -402,8 +418,18 @@ impl AssignmentSetup {
         }
         for (outcome, sms) in &self.sms_flows {
             known(outcome)?;
+            let mut keywords = std::collections::BTreeSet::new();
             for reply in &sms.replies {
                 known(&reply.registers)?;
+                let form = keyword_form(&reply.keyword);
+                if form.is_empty() || !keywords.insert(form) {
+                    return Err(AssignmentError::SmsKeyword {
+                        outcome: flow
+                            .outcome(*outcome)
+                            .map_or_else(|| outcome.to_string(), |o| o.name.to_string()),
+                        keyword: crate::values::excerpt(&reply.keyword),
+                    });
+                }
             }
             if sms.reply_window <= Duration::ZERO || sms.reply_window > Self::MAX_REPLY_WINDOW {
                 return Err(AssignmentError::OutOfBounds {
