@@ -26,6 +26,9 @@ fn unique_rule(constraint: &str) -> UniqueRule {
         "meetings_pkey" => UniqueRule::Id(RecordKind::Meeting),
         "outcome_events_pkey" => UniqueRule::Id(RecordKind::OutcomeEvent),
         "outbox_pkey" => UniqueRule::Id(RecordKind::OutboxMessage),
+        "sms_flows_pkey" => UniqueRule::Id(RecordKind::SmsFlow),
+        "sms_replies_pkey" => UniqueRule::Id(RecordKind::SmsReply),
+        "sms_replies_provider_id_key" => UniqueRule::SmsProviderId,
         other => UniqueRule::Other(other.to_owned()),
     }
 }

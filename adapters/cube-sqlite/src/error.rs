@@ -45,6 +45,9 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
     ("enrollments.id", UniqueRule::Id(RecordKind::Enrollment)),
     ("meetings.id", UniqueRule::Id(RecordKind::Meeting)),
     ("outbox.id", UniqueRule::Id(RecordKind::OutboxMessage)),
+    ("sms_flows.message_id", UniqueRule::Id(RecordKind::SmsFlow)),
+    ("sms_replies.id", UniqueRule::Id(RecordKind::SmsReply)),
+    ("sms_replies.provider_id", UniqueRule::SmsProviderId),
     ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 

@@ -16,7 +16,8 @@
 //! one instant keep their order) with the idempotency key each was registered with (a
 //! request retried after the move still gets its first answer), and the whole outbox in
 //! enqueue order, each message pending, delivered or failed as it was, with its failed
-//! attempts and retry time.
+//! attempts and retry time; then every SMS flow sent and every text received, with what
+//! it did.
 //!
 //! Not copied: browser sessions (users log in again after the move; a session is a
 //! short-lived login, and copying it would only keep a stolen cookie working on the new
@@ -84,11 +85,15 @@ pub enum Kind {
     IdempotencyKeys,
     /// Outbox messages.
     OutboxMessages,
+    /// SMS flows sent (listening for replies).
+    SmsFlows,
+    /// Texts received from customers.
+    SmsReplies,
 }
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -107,6 +112,8 @@ impl Kind {
         Kind::OutcomeEvents,
         Kind::IdempotencyKeys,
         Kind::OutboxMessages,
+        Kind::SmsFlows,
+        Kind::SmsReplies,
     ];
 
     /// The kind in words, plural.
@@ -130,6 +137,8 @@ impl Kind {
             Kind::OutcomeEvents => "outcome events",
             Kind::IdempotencyKeys => "idempotency keys",
             Kind::OutboxMessages => "outbox messages",
+            Kind::SmsFlows => "SMS flows",
+            Kind::SmsReplies => "texts received",
         }
     }
 
@@ -435,6 +444,10 @@ impl Copying<'_> {
         self.events().await?;
         self.target.copying = Kind::OutboxMessages;
         self.outbox().await?;
+        self.target.copying = Kind::SmsFlows;
+        self.sms_flows().await?;
+        self.target.copying = Kind::SmsReplies;
+        self.sms_replies().await?;
         self.target.done = true;
         self.target.commit().await
     }
@@ -648,6 +661,42 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 restore_message(unit, stored).await?;
                 self.target.wrote(Kind::OutboxMessages, 1).await?;
+            }
+        }
+    }
+}
+
+impl Copying<'_> {
+    /// Every SMS flow sent, in the order recorded.
+    async fn sms_flows(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.sms_flows_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.message);
+            for flow in &page {
+                let unit = self.target.unit().await?;
+                target(unit.record_sms_flow(flow).await)?;
+                self.target.wrote(Kind::SmsFlows, 1).await?;
+            }
+        }
+    }
+
+    /// Every text received, in the order kept, with what it did.
+    async fn sms_replies(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.sms_replies_after(None, after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for reply in &page {
+                let unit = self.target.unit().await?;
+                target(unit.save_sms_reply(reply).await)?;
+                self.target.wrote(Kind::SmsReplies, 1).await?;
             }
         }
     }

@@ -76,6 +76,8 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::OutcomeEvents, FULL_STORE_CALLS as usize);
     expect(Kind::IdempotencyKeys, 6);
     expect(Kind::OutboxMessages, 5);
+    expect(Kind::SmsFlows, 1);
+    expect(Kind::SmsReplies, 2);
     assert_eq!(
         counts.sessions_not_copied as usize,
         source.tokens.len() - target.tokens.len()
@@ -161,6 +163,8 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::TimeEntries,
         Kind::OutcomeEvents,
         Kind::OutboxMessages,
+        Kind::SmsFlows,
+        Kind::SmsReplies,
     ]
     .into_iter()
     .map(|kind| counts.get(kind))

@@ -19,6 +19,7 @@ use cube_domain::ports::{
     StoredMessage, TokenKind,
 };
 use cube_domain::product::Product;
+use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_entry::TimeEntry;
 use std::fmt::Debug;
 use time::OffsetDateTime;
@@ -67,6 +68,10 @@ pub struct StoreDump {
     pub failed: Vec<FailedMessage>,
     /// The whole outbox with delivery states (`messages_after`).
     pub outbox: Vec<StoredMessage>,
+    /// Every SMS flow sent, in the order recorded (`sms_flows_after`).
+    pub sms_flows: Vec<SentSmsFlow>,
+    /// Every text received, in the order kept (`sms_replies_after`).
+    pub sms_replies: Vec<SmsReply>,
 }
 
 /// The widest window times are kept in (`cube_domain::time_bounds`: 1900–2199).
@@ -149,6 +154,20 @@ impl StoreDump {
             after = Some(last.message.id);
             dump.outbox.extend(page);
         }
+        let mut after = None;
+        loop {
+            let page = unit.sms_flows_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.message);
+            dump.sms_flows.extend(page);
+        }
+        let mut after = None;
+        loop {
+            let page = unit.sms_replies_after(None, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            dump.sms_replies.extend(page);
+        }
         Ok(dump)
     }
 
@@ -191,6 +210,8 @@ impl StoreDump {
             ("pending messages", self.pending.len()),
             ("failed messages", self.failed.len()),
             ("outbox", self.outbox.len()),
+            ("SMS flows", self.sms_flows.len()),
+            ("texts received", self.sms_replies.len()),
         ]
     }
 
@@ -240,6 +261,8 @@ impl StoreDump {
         same("pending messages", &self.pending, &other.pending);
         same("failed messages", &self.failed, &other.failed);
         same("outbox messages", &self.outbox, &other.outbox);
+        same("SMS flows", &self.sms_flows, &other.sms_flows);
+        same("texts received", &self.sms_replies, &other.sms_replies);
         assert_eq!(self, other);
     }
 }

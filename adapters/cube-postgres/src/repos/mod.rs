@@ -2,7 +2,7 @@
 //! [`crate::PgUnitOfWork`]: one file per trait, named as in the other stores
 //! (`organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
 //! `assignments`, `calendars`, `enrollments`, `outcome_log`, `imports`, `time_entries`,
-//! `outbox`, `credentials`, `reports`). Every method is one or two statements in the unit's
+//! `outbox`, `sms`, `credentials`, `reports`). Every method is one or two statements in the unit's
 //! transaction; aggregates read and written whole are `jsonb` beside their lookup columns.
 
 mod assignments;
@@ -18,6 +18,7 @@ mod outbox;
 mod outcome_log;
 mod products;
 mod reports;
+mod sms;
 mod time_entries;
 mod users;
 

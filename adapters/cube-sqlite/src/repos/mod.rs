@@ -1,7 +1,7 @@
 //! The repository traits of the `UnitOfWork` port (and the `ReportRepository`), implemented
 //! on `SqliteUnit`: one file per trait, named as in the other stores (`organisations`,
 //! `users`, `data_owners`, `customers`, `products`, `flows`, `assignments`, `calendars`,
-//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `credentials`,
+//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `sms`, `credentials`,
 //! `reports`), plus the few helpers they share.
 
 mod assignments;
@@ -17,6 +17,7 @@ mod outbox;
 mod outcome_log;
 mod products;
 mod reports;
+mod sms;
 mod time_entries;
 mod users;
 

@@ -617,6 +617,56 @@ impl OutboxWrites for Faulty {
 }
 
 #[async_trait]
+impl cube_domain::ports::SmsReplyRepository for Faulty {
+    async fn latest_sms_flow_to(
+        &mut self,
+        to: &cube_domain::values::PhoneNumber,
+    ) -> Result<Option<cube_domain::sms::SentSmsFlow>, StoreError> {
+        self.inner.latest_sms_flow_to(to).await
+    }
+    async fn sms_reply_by_provider_id(
+        &mut self,
+        provider_id: &str,
+    ) -> Result<Option<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.sms_reply_by_provider_id(provider_id).await
+    }
+    async fn sms_flow_answered(&mut self, flow: OutboxMessageId) -> Result<bool, StoreError> {
+        self.inner.sms_flow_answered(flow).await
+    }
+    async fn sms_replies_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<cube_domain::ids::SmsReplyId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.sms_replies_after(assignment, after, limit).await
+    }
+    async fn sms_flows_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
+        self.inner.sms_flows_after(after, limit).await
+    }
+}
+
+#[async_trait]
+impl cube_domain::ports::SmsReplyWrites for Faulty {
+    async fn record_sms_flow(
+        &mut self,
+        flow: &cube_domain::sms::SentSmsFlow,
+    ) -> Result<(), StoreError> {
+        self.inner.record_sms_flow(flow).await
+    }
+    async fn save_sms_reply(
+        &mut self,
+        reply: &cube_domain::sms::SmsReply,
+    ) -> Result<(), StoreError> {
+        self.inner.save_sms_reply(reply).await
+    }
+}
+
+#[async_trait]
 impl ReportRepository for Faulty {
     async fn outcome_tally(
         &mut self,

@@ -26,6 +26,6 @@ pub use store::{
     ImportRepository, ImportRow, ImportedRow, LoggedEvent, NextCustomerRequest, OnMatch,
     OrganisationRepository, OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog,
     OutcomeLogWrites, Page, ProductRepository, ProductWrites, ReadUnit, RecordKind, RowCustomer,
-    Store, StoreError, TimeEntryRepository, TimeEntryWrites, UniqueRule, UnitOfWork,
-    UserRepository, UserWrites,
+    SmsReplyRepository, SmsReplyWrites, Store, StoreError, TimeEntryRepository, TimeEntryWrites,
+    UniqueRule, UnitOfWork, UserRepository, UserWrites,
 };

@@ -18,7 +18,7 @@ use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SmsReplyId, TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
@@ -26,6 +26,7 @@ use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
 use crate::product::Product;
 use crate::queue::Tier;
+use crate::sms::{SentSmsFlow, SmsReply};
 use crate::time_entry::TimeEntry;
 use crate::values::{Email, PhoneNumber};
 use async_trait::async_trait;
@@ -80,6 +81,10 @@ pub enum UniqueRule {
     /// An access token has the hash.
     #[error("an access token with this hash")]
     AccessTokenHash,
+    /// A received SMS with the provider's message id is kept already: the provider posted
+    /// the same message twice.
+    #[error("a received SMS with this provider message id")]
+    SmsProviderId,
     /// A record with the id exists (ids are made by the application, so this is a retried
     /// insert or a bug, never the user's to fix).
     #[error("{0} with this id")]
@@ -108,6 +113,12 @@ pub enum RecordKind {
     /// An outbox message.
     #[error("an outbox message")]
     OutboxMessage,
+    /// An SMS flow sent (by its outbox message).
+    #[error("an SMS flow")]
+    SmsFlow,
+    /// A received SMS.
+    #[error("a received SMS")]
+    SmsReply,
 }
 
 /// A page of a list.
@@ -271,6 +282,7 @@ pub trait ReadUnit:
     + OutcomeLog
     + TimeEntryRepository
     + OutboxRepository
+    + SmsReplyRepository
     + crate::ports::ReportRepository
     + crate::ports::CredentialRepository
     + Send
@@ -313,6 +325,7 @@ pub trait UnitOfWork:
     + OutcomeLogWrites
     + TimeEntryWrites
     + OutboxWrites
+    + SmsReplyWrites
     + ImportRepository
     + crate::ports::CredentialWrites
 {
@@ -985,6 +998,51 @@ pub trait OutboxWrites: Send {
         id: crate::ids::OutboxMessageId,
         reason: &str,
     ) -> Result<(), StoreError>;
+}
+
+/// SMS flows that listen, and the texts customers send (`crate::sms`).
+#[async_trait]
+pub trait SmsReplyRepository: Send {
+    /// The latest SMS flow sent to `to` (by `sent_at`, ties by the order recorded), if any.
+    async fn latest_sms_flow_to(
+        &mut self,
+        to: &PhoneNumber,
+    ) -> Result<Option<SentSmsFlow>, StoreError>;
+    /// The received SMS kept under the provider's message id, if any.
+    async fn sms_reply_by_provider_id(
+        &mut self,
+        provider_id: &str,
+    ) -> Result<Option<SmsReply>, StoreError>;
+    /// Whether a reply to the flow (by its outbox message) registered the flow's outcome.
+    async fn sms_flow_answered(&mut self, flow: OutboxMessageId) -> Result<bool, StoreError>;
+    /// Up to `limit` received SMS in the order kept, starting after `after` (the last one
+    /// of the previous page; `None`: from the first); with `assignment`, only those matched
+    /// to a flow of that assignment. An unknown `after` gives no rows.
+    async fn sms_replies_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SmsReplyId>,
+        limit: u32,
+    ) -> Result<Vec<SmsReply>, StoreError>;
+    /// Up to `limit` SMS flows in the order recorded, starting after the flow of the outbox
+    /// message `after` (`None`: from the first). An unknown `after` gives no rows.
+    async fn sms_flows_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError>;
+}
+
+/// The writes of [`SmsReplyRepository`]: only a [`UnitOfWork`] has them.
+#[async_trait]
+pub trait SmsReplyWrites: Send {
+    /// Records an SMS flow sent; MUST return `Duplicate(Id(SmsFlow))` if its outbox message
+    /// has one.
+    async fn record_sms_flow(&mut self, flow: &SentSmsFlow) -> Result<(), StoreError>;
+    /// Keeps a received SMS with its fate; MUST return `Duplicate(SmsProviderId)` if one
+    /// with the same provider message id is kept (the provider posted it twice), and
+    /// `Duplicate(Id(SmsReply))` if the id exists.
+    async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@
 //! - one file per repository trait of `cube_domain::ports`, named as in the SQL stores:
 //!   `organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
 //!   `assignments`, `calendars` (calendars and meetings), `enrollments`, `outcome_log`,
-//!   `imports` (the batched customer import), `time_entries`, `outbox`, `credentials`
+//!   `imports` (the batched customer import), `time_entries`, `outbox`, `sms` (SMS flows
+//!   sent and the texts received), `credentials`
 //!   (password hashes and access tokens) and `reports` (the report tallies, folded with the
 //!   domain's own `tally_*` functions). Small tables are scanned; customers and meetings,
 //!   which grow with the work, are indexed;
@@ -39,6 +40,7 @@ mod outcome_log;
 mod products;
 mod reports;
 mod rows;
+mod sms;
 mod time_entries;
 mod users;
 
@@ -53,12 +55,13 @@ use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SmsReplyId, TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, OutboxMessage, ReadUnit, Store, StoreError, UnitOfWork};
 use cube_domain::product::Product;
+use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_entry::TimeEntry;
 use rows::EnrollmentRows;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -169,6 +172,22 @@ struct Data {
     outbox_retry: HashMap<OutboxMessageId, (u32, OffsetDateTime)>,
     /// Failed messages by the same key as `outbox`, with the reason.
     outbox_failed: BTreeMap<(OffsetDateTime, u64), (OutboxMessage, String)>,
+
+    /// SMS flows sent, by record number.
+    sms_flows: BTreeMap<u64, SentSmsFlow>,
+    /// The record number of each flow, by its outbox message.
+    sms_flow_ids: HashMap<OutboxMessageId, u64>,
+    /// (number sent to, sent at, record number).
+    sms_flows_to: BTreeSet<(String, OffsetDateTime, u64)>,
+    sms_flow_counter: u64,
+    /// Received SMS, by record number.
+    sms_replies: BTreeMap<u64, SmsReply>,
+    /// The record number of each received SMS, by id and by provider message id.
+    sms_reply_ids: HashMap<SmsReplyId, u64>,
+    sms_reply_providers: HashMap<String, u64>,
+    /// Flows a reply registered the outcome of.
+    sms_answered: BTreeSet<OutboxMessageId>,
+    sms_reply_counter: u64,
 
     /// Password hashes (PHC strings) by user.
     passwords: HashMap<UserId, String>,

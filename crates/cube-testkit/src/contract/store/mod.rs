@@ -8,6 +8,7 @@ mod credentials;
 mod enrollments;
 mod listings;
 mod search;
+mod sms;
 mod times;
 mod units;
 
@@ -17,6 +18,7 @@ pub use credentials::*;
 pub use enrollments::*;
 pub use listings::*;
 pub use search::*;
+pub use sms::*;
 pub use times::*;
 pub use units::*;
 

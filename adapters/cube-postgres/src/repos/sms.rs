@@ -1,0 +1,134 @@
+//! SMS flows sent and the texts customers send back (migration 0025): each whole as `jsonb`
+//! beside the columns its lookups need — the number a flow went to, a text's provider
+//! message id (unique: a text posted twice is kept once), the matched flow and whether the
+//! text registered its outcome.
+
+use crate::PgUnitOfWork;
+use crate::codec::{all_json, get_json};
+use async_trait::async_trait;
+use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
+use cube_domain::sms::{SentSmsFlow, SmsReply};
+use cube_domain::values::PhoneNumber;
+use sqlx::types::Json;
+
+#[async_trait]
+impl SmsReplyRepository for PgUnitOfWork {
+    async fn latest_sms_flow_to(
+        &mut self,
+        to: &PhoneNumber,
+    ) -> Result<Option<SentSmsFlow>, StoreError> {
+        let query = sqlx::query(
+            "SELECT flow FROM sms_flows WHERE to_phone = $1
+             ORDER BY sent_at DESC, seq DESC LIMIT 1",
+        )
+        .bind(to.as_str().to_owned());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "flow"))
+            .transpose()
+    }
+
+    async fn sms_reply_by_provider_id(
+        &mut self,
+        provider_id: &str,
+    ) -> Result<Option<SmsReply>, StoreError> {
+        let query = sqlx::query("SELECT reply FROM sms_replies WHERE provider_id = $1")
+            .bind(provider_id.to_owned());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "reply"))
+            .transpose()
+    }
+
+    async fn sms_flow_answered(&mut self, flow: OutboxMessageId) -> Result<bool, StoreError> {
+        let query = sqlx::query(
+            "SELECT 1 AS answered FROM sms_replies WHERE flow_message_id = $1 AND acted LIMIT 1",
+        )
+        .bind(flow.as_uuid());
+        Ok(self.fetch_optional(query).await?.is_some())
+    }
+
+    async fn sms_replies_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SmsReplyId>,
+        limit: u32,
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // Without `after` from the first; with an unknown one, none (NULL subquery).
+        let query = sqlx::query(
+            "SELECT reply FROM sms_replies WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM sms_replies WHERE id = $1) END
+               AND ($2::uuid IS NULL OR assignment_id = $2)
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(assignment.map(|a| a.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "reply")
+    }
+
+    async fn sms_flows_after(
+        &mut self,
+        after: Option<OutboxMessageId>,
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        let query = sqlx::query(
+            "SELECT flow FROM sms_flows WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM sms_flows WHERE message_id = $1) END
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "flow")
+    }
+}
+
+#[async_trait]
+impl SmsReplyWrites for PgUnitOfWork {
+    async fn record_sms_flow(&mut self, flow: &SentSmsFlow) -> Result<(), StoreError> {
+        // `ON CONFLICT DO NOTHING`: a duplicate is answered without failing the transaction.
+        let query = sqlx::query(
+            "INSERT INTO sms_flows (message_id, to_phone, sent_at, flow) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(flow.message.as_uuid())
+        .bind(flow.to.as_str().to_owned())
+        .bind(flow.sent_at)
+        .bind(Json(flow));
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Duplicate(UniqueRule::Id(RecordKind::SmsFlow)));
+        }
+        Ok(())
+    }
+
+    async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO sms_replies
+                 (id, provider_id, assignment_id, flow_message_id, acted, reply)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(reply.id.as_uuid())
+        .bind(reply.inbound.provider_id.clone())
+        .bind(reply.flow.as_ref().map(|f| f.assignment.as_uuid()))
+        .bind(reply.flow.as_ref().map(|f| f.message.as_uuid()))
+        .bind(reply.fate.acted())
+        .bind(Json(reply));
+        if self.execute(query).await? > 0 {
+            return Ok(());
+        }
+        // Which rule refused it: the provider's id (posted twice) or ours (a retried insert).
+        let query = sqlx::query("SELECT 1 AS taken FROM sms_replies WHERE provider_id = $1")
+            .bind(reply.inbound.provider_id.clone());
+        Err(StoreError::Duplicate(
+            if self.fetch_optional(query).await?.is_some() {
+                UniqueRule::SmsProviderId
+            } else {
+                UniqueRule::Id(RecordKind::SmsReply)
+            },
+        ))
+    }
+}

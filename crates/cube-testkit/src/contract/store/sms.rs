@@ -1,0 +1,233 @@
+//! SMS flows sent and the texts customers send back (`SmsReplyRepository`): what the
+//! inbound SMS relies on to match a text to its flow, take a text posted twice once, and
+//! act on one answer only.
+
+use super::duplicate;
+use crate::contract::{SharedStore, at};
+use cube_domain::ids::{
+    AssignmentId, EnrollmentId, OutboxMessageId, OutcomeEventId, OutcomeId, SmsReplyId, StateId,
+};
+use cube_domain::ports::{RecordKind, UniqueRule};
+use cube_domain::sms::{InboundSms, ReplyFate, SentSmsFlow, SmsReply};
+use cube_domain::values::PhoneNumber;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn phone(raw: &str) -> PhoneNumber {
+    PhoneNumber::parse(raw).expect("valid number")
+}
+
+fn flow(n: u128, assignment: u128, to: &str, sent_at: OffsetDateTime) -> SentSmsFlow {
+    SentSmsFlow {
+        message: OutboxMessageId::from_uuid(Uuid::from_u128(0x5000 + n)),
+        assignment: AssignmentId::from_uuid(Uuid::from_u128(0x6000 + assignment)),
+        enrollment: EnrollmentId::from_uuid(Uuid::from_u128(0x7000 + n)),
+        event: OutcomeEventId::from_uuid(Uuid::from_u128(0x8000 + n)),
+        outcome: OutcomeId::from_uuid(Uuid::from_u128(0x9000)),
+        state: StateId::from_uuid(Uuid::from_u128(0xa000)),
+        to: phone(to),
+        sent_at,
+    }
+}
+
+fn reply(n: u128, provider_id: &str, flow: Option<&SentSmsFlow>, fate: ReplyFate) -> SmsReply {
+    SmsReply {
+        id: SmsReplyId::from_uuid(Uuid::from_u128(0xb000 + n)),
+        inbound: InboundSms::new(
+            provider_id,
+            flow.map_or_else(|| phone("+4790000000"), |f| f.to.clone()),
+            "Ja, gjerne – æøå 👍",
+        )
+        .expect("valid text"),
+        received_at: at(100 + i64::try_from(n).expect("small")),
+        flow: flow.cloned(),
+        fate,
+    }
+}
+
+/// The latest flow sent to a number is found by its time (not the order recorded); flows
+/// are listed whole in the order recorded, a page at a time; a flow's message recorded twice
+/// is `Duplicate(Id(SmsFlow))`; a dropped unit records nothing.
+pub async fn sms_flows_are_found_by_number_and_listed_in_order(store: SharedStore) {
+    let later = flow(1, 1, "+4791111111", at(30));
+    let earlier = flow(2, 1, "+4791111111", at(10));
+    let other = flow(3, 2, "+4792222222", at(20));
+    let mut uow = store.begin().await.expect("begin");
+    for f in [&later, &earlier, &other] {
+        uow.record_sms_flow(f).await.expect("record");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.latest_sms_flow_to(&phone("+4791111111"))
+            .await
+            .expect("read"),
+        Some(later.clone()),
+        "latest_sms_flow_to MUST give the flow sent last to the number, whole"
+    );
+    assert_eq!(
+        uow.latest_sms_flow_to(&phone("+4792222222"))
+            .await
+            .expect("read"),
+        Some(other.clone())
+    );
+    assert_eq!(
+        uow.latest_sms_flow_to(&phone("+4793333333"))
+            .await
+            .expect("read"),
+        None,
+        "a number no flow went to MUST have none"
+    );
+    assert_eq!(
+        uow.sms_flows_after(None, 10).await.expect("page"),
+        vec![later.clone(), earlier.clone(), other.clone()],
+        "sms_flows_after MUST list every flow in the order recorded"
+    );
+    assert_eq!(
+        uow.sms_flows_after(Some(later.message), 1)
+            .await
+            .expect("page"),
+        vec![earlier.clone()]
+    );
+    assert_eq!(
+        uow.sms_flows_after(Some(OutboxMessageId::from_uuid(Uuid::from_u128(1))), 10)
+            .await
+            .expect("page"),
+        Vec::new(),
+        "an unknown `after` MUST give no rows"
+    );
+    duplicate(
+        uow.record_sms_flow(&flow(1, 9, "+4794444444", at(40)))
+            .await,
+        UniqueRule::Id(RecordKind::SmsFlow),
+        "a flow whose message has one already",
+    );
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.record_sms_flow(&flow(4, 1, "+4791111111", at(50)))
+        .await
+        .expect("record");
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.latest_sms_flow_to(&phone("+4791111111"))
+            .await
+            .expect("read"),
+        Some(later),
+        "a flow recorded in a dropped unit MUST not be found"
+    );
+    assert_eq!(uow.sms_flows_after(None, 10).await.expect("page").len(), 3);
+}
+
+/// Received texts are kept whole once per provider message id (`Duplicate(SmsProviderId)`
+/// for the second, the first kept as it was; `Duplicate(Id(SmsReply))` for an id taken),
+/// found by that id, listed in the order kept — all, or those matched to one assignment's
+/// flows — and a flow counts as answered only once a text registered its outcome.
+pub async fn sms_replies_are_kept_once_and_listed_per_assignment(store: SharedStore) {
+    let first = flow(1, 1, "+4791111111", at(10));
+    let second = flow(2, 2, "+4792222222", at(10));
+    let registered = reply(
+        1,
+        "SM-1",
+        Some(&first),
+        ReplyFate::Registered {
+            outcome: first.outcome,
+            event: OutcomeEventId::from_uuid(Uuid::from_u128(0xc001)),
+        },
+    );
+    let unknown_number = reply(2, "SM-2", None, ReplyFate::UnknownNumber);
+    let unknown_keyword = reply(3, "SM-3", Some(&second), ReplyFate::UnknownKeyword);
+    let late = reply(4, "SM-4", Some(&first), ReplyFate::AlreadyAnswered);
+    let mut uow = store.begin().await.expect("begin");
+    for r in [&registered, &unknown_number, &unknown_keyword, &late] {
+        uow.save_sms_reply(r).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.sms_reply_by_provider_id("SM-3").await.expect("read"),
+        Some(unknown_keyword.clone()),
+        "a text MUST be found whole by its provider message id"
+    );
+    assert_eq!(
+        uow.sms_reply_by_provider_id("SM-9").await.expect("read"),
+        None
+    );
+    assert!(
+        uow.sms_flow_answered(first.message).await.expect("read"),
+        "a flow a text registered the outcome of MUST be answered"
+    );
+    assert!(
+        !uow.sms_flow_answered(second.message).await.expect("read"),
+        "a flow whose texts did not act MUST not be answered"
+    );
+    assert_eq!(
+        uow.sms_replies_after(None, None, 10).await.expect("page"),
+        vec![
+            registered.clone(),
+            unknown_number.clone(),
+            unknown_keyword.clone(),
+            late.clone()
+        ],
+        "sms_replies_after MUST list every text in the order kept"
+    );
+    assert_eq!(
+        uow.sms_replies_after(Some(first.assignment), None, 10)
+            .await
+            .expect("page"),
+        vec![registered.clone(), late.clone()],
+        "with an assignment, only the texts matched to its flows"
+    );
+    assert_eq!(
+        uow.sms_replies_after(None, Some(unknown_number.id), 1)
+            .await
+            .expect("page"),
+        vec![unknown_keyword.clone()]
+    );
+    assert_eq!(
+        uow.sms_replies_after(None, Some(SmsReplyId::from_uuid(Uuid::from_u128(1))), 10)
+            .await
+            .expect("page"),
+        Vec::new(),
+        "an unknown `after` MUST give no rows"
+    );
+
+    let posted_twice = SmsReply {
+        id: SmsReplyId::from_uuid(Uuid::from_u128(0xbfff)),
+        fate: ReplyFate::UnknownKeyword,
+        ..registered.clone()
+    };
+    duplicate(
+        uow.save_sms_reply(&posted_twice).await,
+        UniqueRule::SmsProviderId,
+        "a text whose provider message id is kept",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    let id_taken = SmsReply {
+        inbound: InboundSms::new("SM-new", first.to.clone(), "ja").expect("valid"),
+        ..registered.clone()
+    };
+    duplicate(
+        uow.save_sms_reply(&id_taken).await,
+        UniqueRule::Id(RecordKind::SmsReply),
+        "a text whose id is taken",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.sms_reply_by_provider_id("SM-1").await.expect("read"),
+        Some(registered),
+        "a refused text MUST leave the first one as it was"
+    );
+    assert_eq!(
+        uow.sms_replies_after(None, None, 10)
+            .await
+            .expect("page")
+            .len(),
+        4
+    );
+}
