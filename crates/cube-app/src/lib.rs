@@ -13,6 +13,7 @@
 //! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
 //! - [`organisation`]: organisations and users.
 //! - [`outbox`]: delivering enqueued SMS and e-mail through the gateways (a worker calls it).
+//! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
@@ -43,6 +44,7 @@ pub mod outbox;
 pub mod reports;
 pub mod revision;
 pub mod setup;
+pub mod sms_replies;
 pub mod system;
 pub mod time_tracking;
 pub mod work;

@@ -15,7 +15,8 @@ pub use cube_domain::customer_view::{ViewEntry, customer_view};
 use cube_domain::enrollment::{Enrollment, ReservationError};
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint, RequestKey};
 use cube_domain::ids::{
-    AssignmentId, CustomerId, EnrollmentId, MeetingId, OutcomeEventId, StateId, UserId,
+    AssignmentId, CustomerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId, StateId,
+    UserId,
 };
 use cube_domain::meeting::Meeting;
 pub use cube_domain::my_work::{MyWork, MyWorkItem};
@@ -28,6 +29,7 @@ use cube_domain::ports::{
     OutboxPayload, Page, SmsMessage, StoreError, UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
+use cube_domain::sms::SentSmsFlow;
 use cube_domain::{access, my_work, sms};
 use time::OffsetDateTime;
 
@@ -639,7 +641,10 @@ impl Cube {
         now: OffsetDateTime,
     ) -> AppResult<()> {
         let setup = assignment.setup();
-        let Some(sms_flow) = event.outcome().and_then(|o| setup.sms_flows.get(&o)) else {
+        let Some((outcome, sms_flow)) = event
+            .outcome()
+            .and_then(|o| setup.sms_flows.get(&o).map(|flow| (o, flow)))
+        else {
             return Ok(());
         };
         let Some(sender) = &setup.communication.sms_sender else {
@@ -655,15 +660,33 @@ impl Cube {
         };
         let body = sms::render(&sms_flow.template, &customer);
         let to = customer.details().phones.first().cloned();
-        let (payload, failed) = match to {
-            Some(to) => (OutboxPayload::Sms(SmsMessage { from, to, body }), None),
-            None => (
-                OutboxPayload::UnaddressedSms { from, body },
-                Some(NO_MOBILE_NUMBER),
-            ),
+        let Some(to) = to else {
+            let payload = OutboxPayload::UnaddressedSms { from, body };
+            self.enqueue_for(uow, assignment, event, payload, Some(NO_MOBILE_NUMBER), now)
+                .await?;
+            return Ok(());
         };
-        self.enqueue_for(uow, assignment, event, payload, failed, now)
-            .await
+        let payload = OutboxPayload::Sms(SmsMessage {
+            from,
+            to: to.clone(),
+            body,
+        });
+        let message = self
+            .enqueue_for(uow, assignment, event, payload, None, now)
+            .await?;
+        // The flow listens for replies from the number it went to (`crate::sms_replies`).
+        uow.record_sms_flow(&SentSmsFlow {
+            message,
+            assignment: assignment.id(),
+            enrollment: event.enrollment(),
+            event: event.id(),
+            outcome,
+            state: event.to_state(),
+            to,
+            sent_at: now,
+        })
+        .await?;
+        Ok(())
     }
 
     /// Enqueues a message an outcome sends, in the registration's unit; one that cannot be
@@ -677,7 +700,7 @@ impl Cube {
         payload: OutboxPayload,
         failed: Option<&'static str>,
         now: OffsetDateTime,
-    ) -> AppResult<()> {
+    ) -> AppResult<OutboxMessageId> {
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),
@@ -689,7 +712,7 @@ impl Cube {
         if let Some(reason) = failed {
             uow.mark_failed(message.id, reason).await?;
         }
-        Ok(())
+        Ok(message.id)
     }
 
     /// Queues the e-mail the outcome sends (seed 000 item 8), if the setup names one: the
@@ -740,6 +763,7 @@ impl Cube {
         };
         self.enqueue_for(uow, assignment, event, payload, failed, now)
             .await
+            .map(drop)
     }
 
     /// My Work: the seller's personal follow-ups and the shared ones due by the end of today

@@ -1,0 +1,145 @@
+//! Texts customers send back (seed 000 item 4, issue 17): the SMS provider's callback hands
+//! a received text to [`Cube::receive_sms`], which matches it to the latest SMS flow sent to
+//! its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
+//! an approved keyword in time, registers the keyword's outcome as the system
+//! (`Registrar::SmsReply`) — in the same unit of work that keeps the text, so a text is
+//! acted on if and only if it is kept. Everything else is kept with its fate and shown
+//! ([`Cube::sms_replies`]), never acted on.
+//!
+//! Taking a text in is a system task, like delivering the outbox: no acting user (the HTTP
+//! adapter checks the provider's shared secret). The provider's message id makes it
+//! idempotent: a text posted twice (the provider did not hear our answer) is answered with
+//! what the first did, and acts once.
+
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
+use cube_domain::ids::{AssignmentId, SmsReplyId};
+use cube_domain::outcome::{RegisterOutcome, Registrar};
+use cube_domain::ports::{StoreError, UniqueRule, UnitOfWork};
+use cube_domain::sms::{InboundSms, ReplyFate, ReplyStep, SentSmsFlow, SmsReply, judge_reply};
+use time::OffsetDateTime;
+
+/// The most texts one page of [`Cube::sms_replies`] gives.
+pub const MAX_REPLIES_PAGE: u32 = 500;
+
+impl Cube {
+    /// Takes in a text a customer sent: matched, judged, acted on when it should be, and
+    /// kept with what it did (see the module doc). A text whose provider message id was
+    /// taken in before is answered with that first result and changes nothing.
+    pub async fn receive_sms(&self, inbound: InboundSms) -> AppResult<SmsReply> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        if let Some(kept) = uow.sms_reply_by_provider_id(&inbound.provider_id).await? {
+            return Ok(kept);
+        }
+        let flow = uow.latest_sms_flow_to(&inbound.from).await?;
+        let fate = match &flow {
+            None => ReplyFate::UnknownNumber,
+            Some(sent) => self.answer(uow.as_mut(), sent, &inbound.text, now).await?,
+        };
+        let reply = SmsReply {
+            id: self.new_id(),
+            inbound,
+            received_at: now,
+            flow,
+            fate,
+        };
+        match uow.save_sms_reply(&reply).await {
+            Ok(()) => {
+                uow.commit().await?;
+                Ok(reply)
+            }
+            // The same text, posted again while the first was being taken in: the first
+            // committed, this unit (and anything it registered) is dropped.
+            Err(StoreError::Duplicate(UniqueRule::SmsProviderId)) => {
+                drop(uow);
+                let mut read = self.begin_read().await?;
+                read.sms_reply_by_provider_id(&reply.inbound.provider_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Store(StoreError::Conflict("received SMS raced".into()))
+                    })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// What a text matched to `sent` does: kept as it is, or the keyword's outcome
+    /// registered on the flow's enrollment in `uow`. A registration the domain refuses (the
+    /// outcome needs an option or fields, the flow no longer allows it) is kept as refused
+    /// with the domain's reason; a store failure fails the whole text (the provider retries).
+    async fn answer(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        sent: &SentSmsFlow,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> AppResult<ReplyFate> {
+        let Some(assignment) = uow.assignment(sent.assignment).await? else {
+            return Ok(ReplyFate::Refused {
+                reason: "the assignment no longer exists".into(),
+            });
+        };
+        let answered = uow.sms_flow_answered(sent.message).await?;
+        let enrollment = uow.enrollment(sent.enrollment).await?;
+        let step = judge_reply(
+            sent,
+            assignment.setup().sms_flows.get(&sent.outcome),
+            answered,
+            enrollment.as_ref().map(|e| e.state()),
+            now,
+            text,
+        );
+        let (outcome, enrollment) = match (step, enrollment) {
+            (ReplyStep::Keep(fate), _) => return Ok(fate),
+            (ReplyStep::Register(outcome), Some(enrollment)) => (outcome, enrollment),
+            // `judge_reply` keeps a text for a customer no longer enrolled.
+            (ReplyStep::Register(_), None) => {
+                return Ok(ReplyFate::Refused {
+                    reason: "the customer is no longer enrolled in the assignment".into(),
+                });
+            }
+        };
+        let registered = self
+            .register_in(
+                uow,
+                &assignment,
+                &enrollment,
+                Registrar::SmsReply,
+                RegisterOutcome::new(outcome),
+                None,
+                now,
+            )
+            .await;
+        match registered {
+            Ok(registered) => Ok(ReplyFate::Registered {
+                outcome,
+                event: registered.event.id(),
+            }),
+            Err(AppError::Store(error)) => Err(AppError::Store(error)),
+            Err(refused) => Ok(ReplyFate::Refused {
+                reason: refused.to_string(),
+            }),
+        }
+    }
+
+    /// Up to `limit` (at most [`MAX_REPLIES_PAGE`]) texts received on the assignment's SMS
+    /// flows, in the order received, after the text `after` (`None`: from the first): what
+    /// a manager reads to see the answers, the unknown words and the late ones. Texts from
+    /// numbers no flow went to belong to no assignment and are not listed here.
+    pub async fn sms_replies(
+        &self,
+        who: impl Into<Acting<'_>>,
+        assignment: AssignmentId,
+        after: Option<SmsReplyId>,
+        limit: u32,
+    ) -> AppResult<Vec<SmsReply>> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        self.assignment_for(uow.as_mut(), &user, assignment, Need::Manage, now)
+            .await?;
+        Ok(uow
+            .sms_replies_after(Some(assignment), after, limit.min(MAX_REPLIES_PAGE))
+            .await?)
+    }
+}

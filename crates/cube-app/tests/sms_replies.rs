@@ -1,0 +1,252 @@
+//! Texts customers send back to an SMS flow (`cube_app::sms_replies`, issue 17): an
+//! approved keyword in time moves the customer on once, as the system; everything else is
+//! kept, listed for the managers, and never acted on.
+
+mod common;
+
+use common::*;
+use cube_app::AppError;
+use cube_domain::assignment::setup::{SmsFlow, SmsReplyRule, SmsSender};
+use cube_domain::ids::EnrollmentId;
+use cube_domain::ports::Store;
+use cube_domain::sms::{InboundSms, ReplyFate};
+use cube_domain::values::PhoneNumber;
+use cube_testkit::fixtures::SalesFlow;
+use time::Duration;
+
+/// A harness whose assignment's Offer sends an SMS listening for JA (→ Sale) and NEI
+/// (→ No sale) for 48 hours, and a seller's Offer registered on the first customer: the
+/// enrollment and the number the SMS went to.
+async fn offer_sent() -> (Harness, EnrollmentId, PhoneNumber) {
+    let h = Harness::new(2).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+    setup.sms_flows.insert(
+        SalesFlow::O_OFFER,
+        SmsFlow {
+            template: "Hei {{ name }}! Svar JA for å takke ja til tilbudet, NEI om ikke.".into(),
+            reply_window: Duration::hours(48),
+            replies: vec![
+                SmsReplyRule {
+                    keyword: "JA".into(),
+                    registers: SalesFlow::O_SALE,
+                },
+                SmsReplyRule {
+                    keyword: "NEI".into(),
+                    registers: SalesFlow::O_NO_SALE,
+                },
+            ],
+        },
+    );
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("setup");
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    h.cube
+        .register_outcome(
+            seller,
+            item.enrollment.id(),
+            with_product(command(SalesFlow::O_OFFER), h.product(0), 1),
+            None,
+        )
+        .await
+        .expect("offer");
+    let phone = item.customer.details().phones[0].clone();
+    (h, item.enrollment.id(), phone)
+}
+
+fn text(id: &str, from: &PhoneNumber, body: &str) -> InboundSms {
+    InboundSms::new(id, from.clone(), body).expect("a valid text")
+}
+
+async fn state_of(h: &Harness, enrollment: EnrollmentId) -> cube_domain::ids::StateId {
+    let mut uow = h.store.begin_read().await.expect("read");
+    uow.enrollment(enrollment)
+        .await
+        .expect("read")
+        .expect("enrolled")
+        .state()
+}
+
+async fn event_count(h: &Harness) -> usize {
+    let mut uow = h.store.begin_read().await.expect("read");
+    uow.events_after(None, 1_000).await.expect("log").len()
+}
+
+#[tokio::test]
+async fn a_yes_to_the_offer_moves_the_customer_on_once_as_the_system() {
+    let (h, enrollment, phone) = offer_sent().await;
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::OFFER);
+    let events = event_count(&h).await;
+    h.clock.advance(Duration::hours(3));
+
+    let reply = h
+        .cube
+        .receive_sms(text("SM-1", &phone, " ja! "))
+        .await
+        .expect("taken in");
+    let ReplyFate::Registered { outcome, event } = reply.fate.clone() else {
+        panic!("an approved keyword in time registers its outcome: {reply:?}")
+    };
+    assert_eq!(outcome, SalesFlow::O_SALE);
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
+    assert_eq!(event_count(&h).await, events + 1);
+    let mut uow = h.store.begin_read().await.expect("read");
+    let logged = uow.events_after(None, 1_000).await.expect("log");
+    let last = &logged.last().expect("an event").event;
+    assert_eq!(last.id(), event);
+    assert_eq!(last.user(), None, "registered by the system, not a user");
+    assert_eq!(last.outcome(), Some(SalesFlow::O_SALE));
+    drop(uow);
+
+    // The provider posts the same text again: the first answer, nothing new.
+    let again = h
+        .cube
+        .receive_sms(text("SM-1", &phone, " ja! "))
+        .await
+        .expect("taken in");
+    assert_eq!(again, reply);
+    assert_eq!(event_count(&h).await, events + 1);
+
+    // A second answer to the same flow is kept, not acted on.
+    let second = h
+        .cube
+        .receive_sms(text("SM-2", &phone, "NEI"))
+        .await
+        .expect("taken in");
+    assert_eq!(second.fate, ReplyFate::AlreadyAnswered);
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
+    assert_eq!(event_count(&h).await, events + 1);
+
+    // The manager reads both, in the order received; a seller may not.
+    let listed = h
+        .cube
+        .sms_replies(h.world.manager.id, h.world.assignment.id(), None, 100)
+        .await
+        .expect("listed");
+    assert_eq!(listed, vec![reply.clone(), second.clone()]);
+    let page = h
+        .cube
+        .sms_replies(
+            h.world.manager.id,
+            h.world.assignment.id(),
+            Some(reply.id),
+            100,
+        )
+        .await
+        .expect("listed");
+    assert_eq!(page, vec![second]);
+    let refused = h
+        .cube
+        .sms_replies(h.world.seller(0), h.world.assignment.id(), None, 100)
+        .await
+        .expect_err("a seller does not manage the assignment");
+    assert!(
+        matches!(refused, AppError::Forbidden | AppError::NotFound(_)),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_words_late_answers_and_strangers_are_kept_and_never_acted_on() {
+    let (h, enrollment, phone) = offer_sent().await;
+    let events = event_count(&h).await;
+
+    let unknown = h
+        .cube
+        .receive_sms(text("SM-1", &phone, "Kanskje, ring meg i morgen"))
+        .await
+        .expect("taken in");
+    assert_eq!(unknown.fate, ReplyFate::UnknownKeyword);
+    assert_eq!(
+        unknown.flow.as_ref().map(|f| f.enrollment),
+        Some(enrollment),
+        "matched to the flow sent to the number"
+    );
+
+    let stranger = h
+        .cube
+        .receive_sms(text(
+            "SM-2",
+            &PhoneNumber::parse("+4740000001").expect("valid"),
+            "JA",
+        ))
+        .await
+        .expect("taken in");
+    assert_eq!(stranger.fate, ReplyFate::UnknownNumber);
+    assert_eq!(stranger.flow, None);
+
+    h.clock.advance(Duration::hours(48) + Duration::seconds(1));
+    let late = h
+        .cube
+        .receive_sms(text("SM-3", &phone, "JA"))
+        .await
+        .expect("taken in");
+    assert_eq!(late.fate, ReplyFate::OutsideWindow);
+
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::OFFER);
+    assert_eq!(event_count(&h).await, events, "nothing was registered");
+    let listed = h
+        .cube
+        .sms_replies(h.world.manager.id, h.world.assignment.id(), None, 100)
+        .await
+        .expect("listed");
+    assert_eq!(
+        listed,
+        vec![unknown, late],
+        "the assignment lists its own texts; a stranger's belongs to none"
+    );
+}
+
+#[tokio::test]
+async fn a_late_yes_does_not_undo_a_move_made_since_and_a_removed_flow_acts_no_more() {
+    let (h, enrollment, phone) = offer_sent().await;
+    let customer = h.world.customers[0].id();
+    h.cube
+        .external_state_change(h.world.admin.id, customer, "No sale")
+        .await
+        .expect("moved by the CRM");
+    let events = event_count(&h).await;
+    let moved_on = h
+        .cube
+        .receive_sms(text("SM-1", &phone, "ja"))
+        .await
+        .expect("taken in");
+    assert_eq!(moved_on.fate, ReplyFate::CustomerMovedOn);
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::NO_SALE);
+    assert_eq!(event_count(&h).await, events);
+
+    // A fresh offer on the second customer, then the flow is taken out of the setup.
+    let (h, enrollment, phone) = offer_sent().await;
+    let mut setup = h
+        .cube
+        .assignment(h.world.manager.id, h.world.assignment.id())
+        .await
+        .expect("read")
+        .setup()
+        .clone();
+    setup.sms_flows.clear();
+    h.cube
+        .update_assignment_setup(h.world.manager.id, h.world.assignment.id(), setup, None)
+        .await
+        .expect("setup");
+    let removed = h
+        .cube
+        .receive_sms(text("SM-1", &phone, "ja"))
+        .await
+        .expect("taken in");
+    assert!(
+        matches!(&removed.fate, ReplyFate::Refused { reason } if reason.contains("no longer")),
+        "{removed:?}"
+    );
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::OFFER);
+}
