@@ -8,7 +8,6 @@ use common::*;
 use cube_app::AppError;
 use cube_domain::assignment::setup::{SmsFlow, SmsReplyRule, SmsSender};
 use cube_domain::ids::EnrollmentId;
-use cube_domain::ports::Store;
 use cube_domain::sms::{InboundSms, ReplyFate};
 use cube_domain::values::PhoneNumber;
 use cube_testkit::fixtures::SalesFlow;
