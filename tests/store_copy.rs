@@ -142,9 +142,11 @@ async fn a_days_work(store: Arc<dyn Store>) -> usize {
         .await
         .expect("next")
         .expect("a customer to book");
-    let start = (now + Duration::days(1))
-        .replace_nanosecond(0)
-        .expect("valid");
+    // At 09:00 UTC tomorrow (10:00 or 11:00 in Oslo): inside the demo calendar's 08–20
+    // whatever the hour the test runs at (tomorrow at this hour was past 20:00 in Oslo when
+    // the test ran in the evening).
+    let start =
+        (now + Duration::days(1)).replace_time(time::Time::from_hms(9, 0, 0).expect("valid"));
     let mut command = RegisterOutcome::new(MeetingFlow::O_MEETING_BOOKED);
     command.meeting = Some(MeetingRequest {
         calendar: d.meetings.setup().calendars[0],

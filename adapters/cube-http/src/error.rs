@@ -336,7 +336,7 @@ pub struct ApiJson<T>(pub T);
 
 /// Whether the request says its body is JSON (`application/json` or `application/*+json`),
 /// as `axum::Json` asks.
-fn json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(content_type) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -351,7 +351,7 @@ fn json_content_type(headers: &HeaderMap) -> bool {
     kind.eq_ignore_ascii_case("application") && (subtype == "json" || subtype.ends_with("+json"))
 }
 
-fn not_json() -> ApiError {
+pub(crate) fn not_json() -> ApiError {
     ApiError::Malformed {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         detail: "Expected request with `Content-Type: application/json`".to_owned(),
@@ -361,7 +361,7 @@ fn not_json() -> ApiError {
 impl<T: DeserializeOwned + ToSchema + 'static> ApiJson<T> {
     /// Parses the body (400 when it is no JSON), checks its objects against `T`'s schema
     /// (422), then reads `T` with axum's own messages (422).
-    fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
         let axum::Json(value) = axum::Json::<serde_json::Value>::from_bytes(bytes)?;
         body_shape::check::<T>(&value)?;
         let axum::Json(body) = axum::Json::<T>::from_bytes(bytes)?;

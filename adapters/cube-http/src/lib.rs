@@ -25,6 +25,7 @@
 //! - [`health`]: `/healthz`, `/readyz`.
 //! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
 //! - [`outbox`]: the messages that were not delivered, for admins and managers.
+//! - [`sms`]: the SMS provider's callback for texts customers send, and an assignment's texts.
 //! - [`openapi`]: the document and Swagger UI.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,6 +44,7 @@ pub mod outbox;
 pub mod reports;
 pub mod revisions;
 pub mod setup;
+pub mod sms;
 pub mod throttle;
 pub mod work;
 
@@ -83,6 +85,9 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// The import jobs running and recently finished.
     pub import_jobs: cube_app::import_jobs::ImportJobs,
+    /// The secret the SMS provider's callback must send (`sms::inbound`); `None`: the
+    /// endpoint is off.
+    pub sms_inbound_secret: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -99,6 +104,7 @@ impl AppState {
             trust_proxy: false,
             metrics: Arc::new(ops::Metrics::default()),
             import_jobs: cube_app::import_jobs::ImportJobs::new(),
+            sms_inbound_secret: None,
         }
     }
 }
@@ -136,6 +142,8 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         )
         .route("/api/my-work", get(work::my_work))
         .route("/api/outbox/failed", get(outbox::failed))
+        .route("/api/sms/inbound", post(sms::inbound))
+        .route("/api/assignments/{id}/sms-replies", get(sms::replies))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())

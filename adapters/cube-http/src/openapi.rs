@@ -7,7 +7,9 @@
 //! [`CommonResponses`], wherever the handler did not say it itself.
 
 use crate::error::PROBLEM_JSON;
-use crate::{auth, calendars, customers, dto, error, health, ops, outbox, reports, setup, work};
+use crate::{
+    auth, calendars, customers, dto, error, health, ops, outbox, reports, setup, sms, work,
+};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -183,7 +185,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::me, work::assignments, work::assignment, work::next_customer, work::queue, work::queue_reason, work::take,
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
-        health::healthz, health::readyz, ops::metrics, outbox::failed,
+        health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::replies,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -193,7 +195,8 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         dto::MeetingKindDto, dto::MeetingRequestDto, dto::RegisterOutcomeRequest,
         dto::MeetingDto, dto::OutcomeEventDto, dto::RegisteredDto, dto::MyWorkItemDto,
         dto::MyWorkDto,
-        outbox::ChannelDto, outbox::FailedMessageDto,
+        outbox::ChannelDto, outbox::FailedMessageDto, sms::InboundSmsBody, sms::ReplyFateDto,
+        sms::SmsReplyDto,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -201,6 +204,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         (name = "work", description = "A seller's work"),
         (name = "operations", description = "Health checks and metrics"),
         (name = "outbox", description = "Messages that were not delivered"),
+        (name = "sms", description = "Texts customers send back to SMS flows"),
     )
 )]
 pub struct ApiDoc;

@@ -161,6 +161,11 @@ const PUBLIC: [&str; 4] = [
     "GET /metrics",
 ];
 
+/// Operations a provider calls with a shared secret of its own, not a user's token: no
+/// caller of the matrix, with a token or without, ever gets through (the matrix's server has
+/// no secret set: 404; with one set and not sent it is 401, see `tests/sms_api.rs`).
+const PROVIDER: [&str; 1] = ["POST /api/sms/inbound"];
+
 /// Every operation of the document but [`PUBLIC`], with the expected answer per caller (in
 /// [`WHO`] order: admin, manager, seller, client, hidden seller, other client, second
 /// organisation's admin and manager). A variant is another body or path of the operation.
@@ -230,6 +235,7 @@ const TABLE: &[Row] = &[
     row("work",      "POST /api/meetings/{id}/cancel",              "",                          WORK),
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
     row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
+    row("sms",       "GET /api/assignments/{id}/sms-replies",       "",                          MANAGE),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
     row("owners",    "POST /api/data-owners",                       "",                          ORG_ADMIN),
     row("owners",    "GET /api/data-owners/{id}",                   "",                          SETUP),
@@ -495,6 +501,9 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
     }
     let body = match (op, variant) {
         ("POST /api/login", _) => Some(json!({ "email": email(&w.admin), "password": PASSWORD })),
+        ("POST /api/sms/inbound", _) => {
+            Some(json!({ "id": "SM-matrix", "from": "+4791234567", "text": "JA" }))
+        }
         ("POST /api/tokens", "") => Some(json!({})),
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
         ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
@@ -925,6 +934,29 @@ async fn open_cells(public: Vec<String>) -> Vec<(String, u16, Vec<String>)> {
     open
 }
 
+/// Every caller, with its token and without one, on the [`PROVIDER`] operations: refused,
+/// never let through.
+async fn provider_cells() -> Vec<String> {
+    let stage = stage(None).await;
+    let mut problems = Vec::new();
+    for op in PROVIDER {
+        let (method, uri, body) = request(&stage, op, "").await;
+        for token in [None, Some(stage.admin.clone())] {
+            let (status, answer) = stage
+                .app
+                .call(method.clone(), &uri, token.as_deref(), body.clone())
+                .await;
+            if status != StatusCode::NOT_FOUND && status != StatusCode::UNAUTHORIZED {
+                problems.push(format!(
+                    "{op} with a user's token ({}): expected 404 or 401, got {status}: {answer}",
+                    token.is_some()
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// The operations of the OpenAPI document, as `METHOD /path`.
 async fn documented() -> BTreeSet<String> {
     let app = App::new().await;
@@ -951,6 +983,7 @@ async fn every_caller_gets_exactly_its_answer_on_every_operation() {
         .iter()
         .map(|r| r.op.to_owned())
         .chain(PUBLIC.iter().map(|p| (*p).to_owned()))
+        .chain(PROVIDER.iter().map(|p| (*p).to_owned()))
         .collect();
     for op in documented.difference(&classified) {
         problems.push(format!(
@@ -989,6 +1022,7 @@ async fn every_caller_gets_exactly_its_answer_on_every_operation() {
         }
     }
     let open = open.await.expect("the open operations were asked");
+    problems.extend(provider_cells().await);
 
     // 3. The matrix.
     let width = TABLE.iter().map(|r| label(r).len()).max().unwrap_or(0);

@@ -119,6 +119,13 @@ struct Cli {
     #[arg(long, env = "CUBE_SMTP_URL", value_parser = cube_gateways::SmtpSettings::parse,
           hide_env_values = true, global = true, conflicts_with = "email_webhook")]
     smtp_url: Option<cube_gateways::SmtpSettings>,
+    /// Take in the texts customers send back to SMS flows at `POST /api/sms/inbound`: the
+    /// SMS provider's callback must send this secret (at least 16 characters) in the header
+    /// `X-Cube-Sms-Secret`. Give it in the environment; it is never logged. Without it the
+    /// endpoint answers 404.
+    #[arg(long, env = "CUBE_SMS_INBOUND_SECRET", value_parser = parse_inbound_secret,
+          hide_env_values = true, global = true)]
+    sms_inbound_secret: Option<String>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -213,6 +220,23 @@ fn redacted(url: &str) -> String {
 }
 
 /// Opens (and migrates) the store the URL names.
+/// The inbound SMS secret: long enough not to be guessed, and sendable as a header.
+fn parse_inbound_secret(raw: &str) -> Result<String, String> {
+    let min = cube_http::sms::MIN_SECRET_LEN;
+    if raw.chars().count() < min {
+        return Err(format!(
+            "the inbound SMS secret must be at least {min} characters (a random string)"
+        ));
+    }
+    if !raw.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(
+            "the inbound SMS secret must be printable ASCII without spaces (it is sent as a header)"
+                .into(),
+        );
+    }
+    Ok(raw.to_owned())
+}
+
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, ServerError> {
     tracing::info!(database = %redacted(url), "opening the store");
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -359,6 +383,7 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
+    state.sms_inbound_secret = cli.sms_inbound_secret.as_deref().map(Arc::from);
     // Answers under /app from outside the pages' router (unknown paths, wrong methods) get
     // the pages' security headers too.
     let app = cube_http::router_with(state, pages).layer(axum::middleware::from_fn(
@@ -464,6 +489,19 @@ mod tests {
             redacted("sqlite://./data/cube.db"),
             "sqlite://./data/cube.db"
         );
+    }
+
+    #[test]
+    fn the_inbound_sms_secret_is_long_and_sendable_as_a_header() {
+        let cli = Cli::try_parse_from(["cube-server", "--sms-inbound-secret", "k3Jq9-LmZ2x_Vb7Ta"])
+            .expect("parses");
+        assert_eq!(cli.sms_inbound_secret.as_deref(), Some("k3Jq9-LmZ2x_Vb7Ta"));
+        for bad in ["short", "sixteen chars   ", "æøå-not-ascii-secret"] {
+            assert!(
+                Cli::try_parse_from(["cube-server", "--sms-inbound-secret", bad]).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,266 @@
+//! Texts customers send back (issue 17): the SMS provider's callback, and the texts an
+//! assignment received, for its managers.
+//!
+//! `POST /api/sms/inbound` is called by the provider, not by a user: it is authenticated by
+//! the shared secret the operator set (`CUBE_SMS_INBOUND_SECRET`), sent in the header
+//! `X-Cube-Sms-Secret` and compared in constant time. A user's token does not open it. The
+//! secret is checked before a byte of the body is read, and the body is read up to 64 KiB:
+//! a caller without the secret costs nothing. Without a configured secret the endpoint does
+//! not exist (404). The body is the generic JSON every provider's callback can be mapped to
+//! (`{"id": …, "from": …, "text": …}`); the answer is what the text did, the same for a
+//! text posted twice.
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem, invalid_field, json_content_type,
+    not_json,
+};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use cube_app::AppError;
+use cube_app::sms_replies::MAX_REPLIES_PAGE;
+use cube_domain::ids::{AssignmentId, SmsReplyId};
+use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
+use cube_domain::values::PhoneNumber;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The header the provider sends the shared secret in.
+pub const SECRET_HEADER: &str = "x-cube-sms-secret";
+
+/// The largest inbound body read.
+pub const MAX_INBOUND_BODY: usize = 64 * 1024;
+
+/// The shortest shared secret the server accepts.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// A text as the provider posts it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSmsBody {
+    /// The provider's id of the message (1–200 characters): the same text posted twice is
+    /// taken in once.
+    pub id: String,
+    /// The sender's number, with its country code (`+4791234567`; a Norwegian number may
+    /// come without it).
+    pub from: String,
+    /// The number or name it was sent to (ours); kept by the provider, not used to match.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The text as written (at most 1,600 characters).
+    pub text: String,
+}
+
+/// What a received text did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyFateDto {
+    /// An approved keyword in time: the keyword's outcome was registered.
+    Registered,
+    /// Not one of the flow's keywords: kept and shown.
+    UnknownKeyword,
+    /// After the flow's reply window: kept and shown.
+    OutsideWindow,
+    /// No SMS flow went to the number: kept.
+    UnknownNumber,
+    /// An earlier text answered the flow already: kept and shown.
+    AlreadyAnswered,
+    /// The customer was moved on since the SMS: kept and shown.
+    CustomerMovedOn,
+    /// The keyword's outcome could not be registered (`reason` says why): kept and shown.
+    Refused,
+}
+
+/// A received text and what it did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SmsReplyDto {
+    /// The id.
+    pub id: Uuid,
+    /// The provider's message id.
+    pub provider_id: String,
+    /// The sender (E.164).
+    pub from: String,
+    /// The text as written.
+    pub text: String,
+    /// When it was received (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// The assignment of the SMS flow it was matched to; `null` when none was.
+    pub assignment: Option<Uuid>,
+    /// The customer's enrollment in it.
+    pub enrollment: Option<Uuid>,
+    /// The flow's SMS (its outbox message id).
+    pub flow_message: Option<Uuid>,
+    /// When the flow's SMS was sent (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub flow_sent_at: Option<OffsetDateTime>,
+    /// What it did.
+    pub fate: ReplyFateDto,
+    /// The outcome registered (`registered` only).
+    pub outcome: Option<Uuid>,
+    /// The outcome event appended (`registered` only).
+    pub event: Option<Uuid>,
+    /// Why the outcome was not registered (`refused` only).
+    pub reason: Option<String>,
+}
+
+impl From<&SmsReply> for SmsReplyDto {
+    fn from(reply: &SmsReply) -> Self {
+        let (fate, outcome, event, reason) = match &reply.fate {
+            ReplyFate::Registered { outcome, event } => (
+                ReplyFateDto::Registered,
+                Some(outcome.as_uuid()),
+                Some(event.as_uuid()),
+                None,
+            ),
+            ReplyFate::UnknownKeyword => (ReplyFateDto::UnknownKeyword, None, None, None),
+            ReplyFate::OutsideWindow => (ReplyFateDto::OutsideWindow, None, None, None),
+            ReplyFate::UnknownNumber => (ReplyFateDto::UnknownNumber, None, None, None),
+            ReplyFate::AlreadyAnswered => (ReplyFateDto::AlreadyAnswered, None, None, None),
+            ReplyFate::CustomerMovedOn => (ReplyFateDto::CustomerMovedOn, None, None, None),
+            ReplyFate::Refused { reason } => {
+                (ReplyFateDto::Refused, None, None, Some(reason.clone()))
+            }
+        };
+        let flow = reply.flow.as_ref();
+        Self {
+            id: reply.id.as_uuid(),
+            provider_id: reply.inbound.provider_id.clone(),
+            from: reply.inbound.from.as_str().to_owned(),
+            text: reply.inbound.text.clone(),
+            received_at: reply.received_at,
+            assignment: flow.map(|f| f.assignment.as_uuid()),
+            enrollment: flow.map(|f| f.enrollment.as_uuid()),
+            flow_message: flow.map(|f| f.message.as_uuid()),
+            flow_sent_at: flow.map(|f| f.sent_at),
+            fate,
+            outcome,
+            event,
+            reason,
+        }
+    }
+}
+
+/// Whether `given` is the secret, compared in time that does not depend on where they
+/// differ (both hashed first, so their lengths do not show either).
+fn same_secret(given: &[u8], secret: &str) -> bool {
+    let given = Sha256::digest(given);
+    let secret = Sha256::digest(secret.as_bytes());
+    given
+        .iter()
+        .zip(secret.iter())
+        .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+        == 0
+}
+
+/// Takes in a text a customer sent: matched to the latest SMS flow sent to its number, acted
+/// on when it is an approved keyword in time, kept with what it did either way.
+#[utoipa::path(
+    post, path = "/api/sms/inbound", tag = "sms",
+    request_body = InboundSmsBody,
+    params(("X-Cube-Sms-Secret" = String, Header, description = "The shared secret the operator set (`CUBE_SMS_INBOUND_SECRET`)")),
+    responses(
+        (status = 200, description = "Taken in (or taken in before: the first result); what it did", body = SmsReplyDto),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The shared secret is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Inbound SMS is not configured on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid: the id, the sender's number, the text's length", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+pub async fn inbound(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<SmsReplyDto>> {
+    let Some(secret) = state.sms_inbound_secret.as_deref() else {
+        return Err(ApiError::App(AppError::NotFound(
+            "inbound SMS endpoint (the operator has not set CUBE_SMS_INBOUND_SECRET)",
+        )));
+    };
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(axum::http::HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !same_secret(given, secret) {
+        return Err(ApiError::Unauthenticated(
+            "send the shared secret the operator set in the header `X-Cube-Sms-Secret`",
+        ));
+    }
+    if !json_content_type(&headers) {
+        return Err(not_json());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_INBOUND_BODY)
+        .await
+        .map_err(|_| ApiError::Malformed {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            detail: format!(
+                "the body is larger than {} KiB: a text message's callback is far smaller",
+                MAX_INBOUND_BODY / 1024
+            ),
+        })?;
+    let ApiJson(posted) = ApiJson::<InboundSmsBody>::from_bytes(&bytes)?;
+    let from = PhoneNumber::parse(&posted.from).map_err(|e| invalid_field("from", e))?;
+    let text = InboundSms::new(&posted.id, from, &posted.text).map_err(|e| {
+        let field = match e {
+            cube_domain::sms::InboundError::ProviderId => "id",
+            cube_domain::sms::InboundError::TextTooLong => "text",
+        };
+        invalid_field(field, e)
+    })?;
+    let reply = state.cube.receive_sms(text).await?;
+    Ok(Json(SmsReplyDto::from(&reply)))
+}
+
+/// A page of received texts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RepliesQuery {
+    /// The texts after this one (the last of the previous page); from the first without it.
+    pub after: Option<Uuid>,
+    /// At most this many, 1 to 500; default 100.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+/// The texts received on the assignment's SMS flows, in the order received: answers, unknown
+/// words, late ones.
+#[utoipa::path(
+    get, path = "/api/assignments/{id}/sms-replies", tag = "sms",
+    params(("id" = Uuid, Path, description = "The assignment"), RepliesQuery),
+    responses(
+        (status = 200, description = "The texts, oldest first", body = Vec<SmsReplyDto>),
+        (status = 403, description = "Only those who manage the assignment read its texts", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn replies(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<AssignmentId>,
+    ApiQuery(query): ApiQuery<RepliesQuery>,
+) -> ApiResult<Json<Vec<SmsReplyDto>>> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_REPLIES_PAGE).contains(&limit) {
+        return Err(invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_REPLIES_PAGE}, got {limit}"),
+        ));
+    }
+    let after = query.after.map(SmsReplyId::from_uuid);
+    let replies = state
+        .cube
+        .sms_replies(&actor.user, id, after, limit)
+        .await?;
+    Ok(Json(replies.iter().map(SmsReplyDto::from).collect()))
+}
