@@ -119,12 +119,17 @@ fn unique() -> String {
 }
 
 fn spawn(database: &str, data: Data) -> Server {
+    spawn_with(database, data, &[])
+}
+
+fn spawn_with(database: &str, data: Data, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_cube-server"))
         .args(["--database-url", database])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("serve")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -142,6 +147,24 @@ pub fn on_sqlite() -> Server {
     std::fs::create_dir_all(&dir).expect("a temp dir");
     let database = format!("sqlite://{}", dir.join("cube.db").display());
     spawn(&database, Data::Dir(dir))
+}
+
+/// The server over a fresh SQLite file with `env` set (its gateways, secrets).
+pub fn on_sqlite_with(env: &[(&str, &str)]) -> Server {
+    let dir = std::env::temp_dir().join(format!("cube-e2e-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let database = format!("sqlite://{}", dir.join("cube.db").display());
+    spawn_with(&database, Data::Dir(dir), env)
+}
+
+/// The server over a fresh PostgreSQL database (as [`on_postgres`]) with `env` set.
+pub async fn on_postgres_with(env: &[(&str, &str)]) -> Server {
+    let database = PgDatabase::create().await;
+    spawn_with(
+        &database.url.clone(),
+        Data::Postgres(Box::new(database)),
+        env,
+    )
 }
 
 /// The server over a fresh database on the PostgreSQL server of `DATABASE_URL` (which

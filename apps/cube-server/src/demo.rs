@@ -12,6 +12,7 @@ use cube_app::organisation::NewUser;
 use cube_app::setup::{FlowContent, NewProduct};
 use cube_app::system::UuidV7;
 use cube_domain::access::RoleKind;
+use cube_domain::assignment::setup::{SmsFlow, SmsReplyRule, SmsSender};
 use cube_domain::data_owner::{Controller, Dataset, LegalBasis, ProcessingPurpose};
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::ids::{ClientId, DataOwnerId};
@@ -245,6 +246,28 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     let mut setup = assignment.setup().clone();
     setup.products.available = products.into_iter().collect();
     setup.calendars = vec![calendar.id];
+    // An Offer sends the customer an SMS that listens for the answer for three days (seed 000
+    // item 4): JA registers the Sale, NEI No sale; any other text is kept and shown.
+    setup.communication.sms_sender = Some(SmsSender::Text("CubeDemo".into()));
+    setup.sms_flows.insert(
+        SalesFlow::O_OFFER,
+        SmsFlow {
+            template: "Hei {{ name }}! Takk for praten. Svar JA for å bestille tilbudet vi \
+                       snakket om, eller NEI om du ikke ønsker det."
+                .into(),
+            reply_window: time::Duration::days(3),
+            replies: vec![
+                SmsReplyRule {
+                    keyword: "JA".into(),
+                    registers: SalesFlow::O_SALE,
+                },
+                SmsReplyRule {
+                    keyword: "NEI".into(),
+                    registers: SalesFlow::O_NO_SALE,
+                },
+            ],
+        },
+    );
     let assignment = cube
         .update_assignment_setup(admin.id, assignment.id(), setup, None)
         .await?;

@@ -1,0 +1,245 @@
+//! An SMS flow end to end, against the real `cube-server` binary over real HTTP, on the
+//! embedded SQLite default and on PostgreSQL (issue 17): the demo's Offer sends an SMS that
+//! listens for the answer. A seller registers an Offer; the server's outbox worker delivers
+//! the SMS to a local provider stand-in (the generic JSON webhook); the provider posts the
+//! customer's "JA" back to `POST /api/sms/inbound` with the shared secret — twice, as a
+//! provider that missed our answer does; the customer is then in Sale, the outcome report
+//! counts one Sale, and the assignment's texts list the answer once.
+
+mod support;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{DEMO_PASSWORD, Server, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const SALES: &str = "Strøm vår 2025";
+const SECRET: &str = "the-providers-shared-secret-1";
+
+/// The SMS the stand-in provider received, as the webhook gateway posts them.
+type Received = Arc<Mutex<Vec<Value>>>;
+
+/// A local SMS provider: takes each SMS posted as JSON, answers with a message id.
+async fn provider() -> (String, Received) {
+    let received: Received = Arc::default();
+    let app = Router::new()
+        .route(
+            "/sms",
+            post(
+                |State(received): State<Received>, axum::Json(sms): axum::Json<Value>| async move {
+                    let mut all = received.lock().expect("not poisoned");
+                    all.push(sms);
+                    axum::Json(json!({ "id": format!("out-{}", all.len()) }))
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port for the provider");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{address}/sms"), received)
+}
+
+fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+async fn call(client: &reqwest::Client, request: reqwest::RequestBuilder) -> (u16, Value) {
+    let _ = client;
+    json(request.send().await.expect("the server answers")).await
+}
+
+async fn an_answered_offer(mut server: Server, received: Received) {
+    let client = reqwest::Client::new();
+    server.wait_until_healthy(&client).await;
+    let base = server.base.clone();
+    let login = |email: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let (status, body) = call(
+                &client,
+                client
+                    .post(format!("{base}/api/login"))
+                    .json(&json!({ "email": email, "password": DEMO_PASSWORD })),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["token"].as_str().expect("a token").to_owned()
+        }
+    };
+    let seller = login("seller1@demo.example.com").await;
+    let admin = login("admin@demo.example.com").await;
+    let get = |token: String, path: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            call(
+                &client,
+                client.get(format!("{base}{path}")).bearer_auth(token),
+            )
+            .await
+        }
+    };
+
+    let (_, assignments) = get(seller.clone(), "/api/assignments".into()).await;
+    let sales = id(by_name(&assignments, SALES));
+    let (_, overview) = get(seller.clone(), format!("/api/assignments/{sales}")).await;
+    let offer = id(by_name(&overview["outcomes"], "Offer"));
+    let product = id(&overview["products"][0]);
+
+    // The seller makes an offer; the Offer's SMS flow queues its message.
+    let (status, item) = call(
+        &client,
+        client
+            .post(format!("{base}/api/assignments/{sales}/next"))
+            .bearer_auth(&seller),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    let enrollment = id(&item["enrollment"]);
+    let follow_up = (OffsetDateTime::now_utc() + time::Duration::days(1))
+        .format(&Rfc3339)
+        .expect("formats");
+    let (status, registered) = call(
+        &client,
+        client
+            .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
+            .bearer_auth(&seller)
+            .json(&json!({
+                "outcome": offer,
+                "products": [{ "product": product, "quantity": 1 }],
+                "follow_up_at": follow_up,
+            })),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+
+    // The worker delivers it to the provider (every second here).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sms = loop {
+        if let Some(sms) = received.lock().expect("not poisoned").first().cloned() {
+            break sms;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the SMS never reached the provider"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(sms["from"], "CubeDemo");
+    let body = sms["body"].as_str().expect("a text");
+    assert!(body.contains("Svar JA"), "{body}");
+    let number = sms["to"].as_str().expect("a number").to_owned();
+
+    // The customer answers "Ja" — and the provider posts it twice.
+    let answer = json!({ "id": "SMx-answer-1", "from": number, "to": "CubeDemo", "text": "Ja" });
+    let post_answer = || {
+        client
+            .post(format!("{base}/api/sms/inbound"))
+            .header("X-Cube-Sms-Secret", SECRET)
+            .json(&answer)
+    };
+    let (status, first) = call(&client, post_answer()).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["fate"], "registered", "{first}");
+    assert_eq!(first["enrollment"], enrollment.as_str());
+    let (status, again) = call(&client, post_answer()).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again, first,
+        "a text posted twice is answered alike and acts once"
+    );
+
+    // Without the secret, nothing.
+    let (status, _) = call(
+        &client,
+        client
+            .post(format!("{base}/api/sms/inbound"))
+            .bearer_auth(&admin)
+            .json(&answer),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // The customer is in Sale; the outcome report counts the Offer and one Sale.
+    let (status, history) = get(
+        admin.clone(),
+        format!("/api/enrollments/{enrollment}/history"),
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    let from = (OffsetDateTime::now_utc() - time::Duration::days(1))
+        .format(&Rfc3339)
+        .expect("formats");
+    let to = (OffsetDateTime::now_utc() + time::Duration::days(1))
+        .format(&Rfc3339)
+        .expect("formats");
+    let (status, report) = call(
+        &client,
+        client
+            .get(format!(
+                "{base}/api/assignments/{sales}/reports/outcomes?from={from}&to={to}"
+            ))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["total"], 2, "{report}");
+    assert_eq!(report["yes"], 1, "{report}");
+    let (status, texts) = get(
+        admin.clone(),
+        format!("/api/assignments/{sales}/sms-replies"),
+    )
+    .await;
+    assert_eq!(status, 200, "{texts}");
+    assert_eq!(texts, json!([first]));
+    let (_, status_report) = get(
+        admin.clone(),
+        format!("/api/assignments/{sales}/reports/status"),
+    )
+    .await;
+    assert!(
+        status_report.to_string().contains("Sale"),
+        "the status report shows the customer in Sale: {status_report}"
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_on_sqlite() {
+    let (url, received) = provider().await;
+    let server = support::on_sqlite_with(&[
+        ("CUBE_SMS_WEBHOOK", &url),
+        ("CUBE_SMS_INBOUND_SECRET", SECRET),
+        ("CUBE_OUTBOX_INTERVAL", "1"),
+    ]);
+    an_answered_offer(server, received).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_on_postgresql() {
+    let (url, received) = provider().await;
+    let server = support::on_postgres_with(&[
+        ("CUBE_SMS_WEBHOOK", &url),
+        ("CUBE_SMS_INBOUND_SECRET", SECRET),
+        ("CUBE_OUTBOX_INTERVAL", "1"),
+    ])
+    .await;
+    an_answered_offer(server, received).await;
+}
