@@ -1540,7 +1540,7 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
             "email": "Bekreftelse",
         }, {
             "outcome": MeetingFlow::O_CALL_BACK_LATER.to_string(),
-            "sms": { "template": "Vi ringer deg {{ time }}", "reply_window_seconds": 3600,
+            "sms": { "template": "Hei {{ name }}, vi ringer deg i morgen ({{ industry }})", "reply_window_seconds": 3600,
                      "replies": [{ "keyword": "NEI", "registers": MeetingFlow::O_NOT_INTERESTED.to_string() }] },
         }],
         "products": { "available": [app.world.products[0].id().to_string()], "price_editable": true },
@@ -1594,6 +1594,27 @@ async fn an_assignment_is_created_and_its_whole_setup_replaced() {
     );
     assert_eq!(s["customer_view"], json!(["name", "phones", "industry"]));
     assert_eq!(s["lease_seconds"], 600);
+    // The SMS flow measured as the network counts it: the fixed text, its merge fields apart.
+    let fixed = "Hei , vi ringer deg i morgen ()";
+    assert_eq!(
+        updated["sms_lengths"],
+        json!([{
+            "kind": "sms_flow", "outcome": MeetingFlow::O_CALL_BACK_LATER.to_string(), "name": null,
+            "encoding": "gsm7", "units": fixed.chars().count(), "segments": 1, "merge_fields": 2,
+        }])
+    );
+    // A merge field no customer has is refused when the setup is saved, named.
+    let mut typo = setup.clone();
+    typo["outcomes"][1]["sms"]["template"] = json!("Vi ringer deg {{ time }}");
+    let (status, problem) = app
+        .call(Method::PUT, &uri, Some(&t.manager), Some(typo))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("{{ time }}") && detail.contains("Call back later"),
+        "{problem}"
+    );
 
     // What was answered or read can be sent back unchanged.
     let (status, again) = app

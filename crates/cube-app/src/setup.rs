@@ -715,6 +715,7 @@ impl Cube {
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
             .await?;
+        check_templates(uow.as_mut(), &assignment, &flow, &setup).await?;
         assignment.set_setup(setup, &flow)?;
         uow.save_assignment(&assignment).await?;
         uow.commit().await?;
@@ -881,4 +882,50 @@ async fn owned_flow(
         Some(flow) if flow.data_owner() == owner => Ok(flow),
         _ => Err(AppError::NotFound("flow")),
     }
+}
+
+/// Every template of a setup — the SMS flows', the SMS and e-mail templates (subject and
+/// body) — may only use merge fields a customer of the data owner has: the contact fields
+/// and the data owner's CRM field keys (of either dataset). Checked when the setup is saved,
+/// so a typo is refused here instead of sent as `{{ navn }}` to customers.
+async fn check_templates(
+    uow: &mut dyn ReadUnit,
+    assignment: &Assignment,
+    flow: &PublishedFlow,
+    setup: &AssignmentSetup,
+) -> AppResult<()> {
+    let owner = uow
+        .data_owner(assignment.data_owner())
+        .await?
+        .ok_or(AppError::NotFound("data owner"))?;
+    let crm: BTreeSet<String> = [Dataset::B2b, Dataset::B2c]
+        .into_iter()
+        .flat_map(|dataset| owner.fields(dataset).iter())
+        .map(|field| field.key().to_string())
+        .collect();
+    let check = |template: &str, which: String| {
+        cube_domain::sms::check_template(template, |key| crm.contains(key)).map_err(|error| {
+            AppError::from(AssignmentError::Template {
+                template: which,
+                error,
+            })
+        })
+    };
+    for (outcome, sms_flow) in &setup.sms_flows {
+        let name = flow
+            .outcome(*outcome)
+            .map_or_else(|| outcome.to_string(), |o| o.name.to_string());
+        check(&sms_flow.template, format!("of the SMS flow on '{name}'"))?;
+    }
+    for template in &setup.communication.sms_templates {
+        check(&template.body, format!("'{}'", template.name))?;
+    }
+    for template in &setup.communication.email_templates {
+        check(
+            &template.subject,
+            format!("'{}' (its subject)", template.name),
+        )?;
+        check(&template.body, format!("'{}'", template.name))?;
+    }
+    Ok(())
 }

@@ -249,3 +249,74 @@ async fn a_late_yes_does_not_undo_a_move_made_since_and_a_removed_flow_acts_no_m
     );
     assert_eq!(state_of(&h, enrollment).await, SalesFlow::OFFER);
 }
+
+#[tokio::test]
+async fn every_template_of_a_setup_may_only_use_merge_fields_a_customer_has() {
+    use cube_domain::assignment::AssignmentError;
+    use cube_domain::assignment::setup::Template;
+    use cube_domain::sms::TemplateError;
+    use cube_domain::values::{Email, Name};
+    let h = Harness::new(1).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let base = h.world.assignment.setup().clone();
+    let template = |name: &str, subject: &str, body: &str| Template {
+        name: Name::parse(name).expect("a name"),
+        subject: subject.into(),
+        body: body.into(),
+    };
+    let try_setup = |change: Box<
+        dyn FnOnce(&mut cube_domain::assignment::setup::AssignmentSetup),
+    >| {
+        let mut setup = base.clone();
+        setup.communication.mail_from = Some(Email::parse("salg@acme.example.no").expect("valid"));
+        change(&mut setup);
+        let cube = &h.cube;
+        async move {
+            cube.update_assignment_setup(manager, assignment, setup, None)
+                .await
+        }
+    };
+    // The contact fields and the data owner's CRM keys are known.
+    try_setup(Box::new(move |s| {
+        s.communication.sms_templates = vec![template(
+            "Påminnelse",
+            "",
+            "Hei {{ name }} ({{ industry }}), vi ringer {{ phone }}.",
+        )];
+        s.communication.email_templates = vec![template(
+            "Tilbud",
+            "Til {{ name }}",
+            "<p>{{ address }} {{ email }}</p>",
+        )];
+    }))
+    .await
+    .expect("known merge fields are accepted");
+    for (change, named) in [
+        (
+            Box::new(|s: &mut cube_domain::assignment::setup::AssignmentSetup| {
+                s.communication.sms_templates = vec![template("Påminnelse", "", "Hei {{ navn }}")];
+            }) as Box<dyn FnOnce(&mut _)>,
+            "navn",
+        ),
+        (
+            Box::new(|s: &mut cube_domain::assignment::setup::AssignmentSetup| {
+                s.communication.email_templates =
+                    vec![template("Tilbud", "Til {{ firma }}", "<p>Hei</p>")];
+            }),
+            "firma",
+        ),
+    ] {
+        let refused = try_setup(change).await.expect_err("an unknown merge field");
+        let AppError::Assignment(AssignmentError::Template { error, .. }) = &refused else {
+            panic!("{refused:?}")
+        };
+        assert_eq!(error, &TemplateError::UnknownField(named.into()));
+    }
+    let refused = try_setup(Box::new(|s| {
+        s.communication.sms_templates = vec![template("Påminnelse", "", "Hei {{ name")];
+    }))
+    .await
+    .expect_err("an open merge field");
+    assert!(refused.to_string().contains("never closed"), "{refused}");
+}

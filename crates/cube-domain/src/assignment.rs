@@ -79,6 +79,15 @@ pub enum AssignmentError {
     /// SMS flows are set up but no sender is.
     #[error("SMS flows need an SMS sender: set communication.sms_sender")]
     SmsSenderMissing,
+    /// A template (an SMS flow's, an SMS or e-mail template) names a merge field no
+    /// customer of the data owner has, or leaves one open.
+    #[error("the template {template}: {error}")]
+    Template {
+        /// Which template, in words (`of the SMS flow on 'Offer'`, `'Velkommen'`).
+        template: String,
+        /// What is wrong.
+        error: crate::sms::TemplateError,
+    },
     /// An SMS flow's reply keyword is empty, or the same as another of that flow as replies
     /// are compared (case, spaces and a closing `.` or `!` ignored).
     #[error(

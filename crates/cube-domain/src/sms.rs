@@ -115,6 +115,146 @@ pub fn interpret_reply(
         .map_or(ReplyDecision::UnknownKeyword, ReplyDecision::Register)
 }
 
+/// The merge fields every template may use, whatever the data owner's CRM fields.
+pub const CONTACT_MERGE_FIELDS: [&str; 4] = ["name", "phone", "email", "address"];
+
+/// Why a template cannot be saved.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TemplateError {
+    /// A `{{` without its `}}`.
+    #[error("a merge field is opened with {{{{ and never closed with }}}}: \"{0}\"")]
+    Unclosed(String),
+    /// A merge field no customer has.
+    #[error(
+        "the merge field {{{{ {0} }}}} is not known: use name, phone, email, address or a CRM \
+         field key of the data owner"
+    )]
+    UnknownField(String),
+}
+
+/// The merge fields of a template in order of appearance (`{{ key }}`, spaces trimmed).
+pub fn merge_fields(template: &str) -> Result<Vec<String>, TemplateError> {
+    let mut keys = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            let opened: String = rest[start..].chars().take(24).collect();
+            return Err(TemplateError::Unclosed(crate::values::excerpt(&opened)));
+        };
+        keys.push(after[..end].trim().to_owned());
+        rest = &after[end + 2..];
+    }
+    Ok(keys)
+}
+
+/// Checks that every merge field of `template` is one a customer has: the contact fields
+/// ([`CONTACT_MERGE_FIELDS`]) or a key `crm_field` knows. What [`render`] would leave as
+/// written is refused here, when the template is saved, not found in a sent message.
+pub fn check_template(
+    template: &str,
+    crm_field: impl Fn(&str) -> bool,
+) -> Result<(), TemplateError> {
+    for key in merge_fields(template)? {
+        if !CONTACT_MERGE_FIELDS.contains(&key.as_str()) && !crm_field(&key) {
+            return Err(TemplateError::UnknownField(crate::values::excerpt(&key)));
+        }
+    }
+    Ok(())
+}
+
+/// How a text message is encoded: the GSM 03.38 alphabet (7 bits a character; Norwegian
+/// letters æ, ø, å are in it) when every character is, else UCS-2 (16 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsEncoding {
+    /// GSM 03.38: 160 characters in one SMS, 153 in each part of a longer one.
+    Gsm7,
+    /// UCS-2: 70 characters in one SMS, 67 in each part.
+    Ucs2,
+}
+
+/// A text's size as a phone network counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsLength {
+    /// The encoding the whole text needs.
+    pub encoding: SmsEncoding,
+    /// Its size in the encoding's units: septets (an extension character such as `€` or
+    /// `{` takes two) or UTF-16 units (an emoji takes two).
+    pub units: u32,
+    /// How many SMS it is sent as (each billed): 0 for an empty text.
+    pub segments: u32,
+}
+
+/// The GSM 03.38 basic alphabet (one septet each).
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+    ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+
+/// The GSM 03.38 extension table (two septets each: an escape, then the character).
+const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{0C}";
+
+/// The size of `text` as sent: its encoding, units and segments. A character is never split
+/// between two segments (an extension character or an emoji that does not fit starts the
+/// next one).
+pub fn length(text: &str) -> SmsLength {
+    let gsm = text
+        .chars()
+        .all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c));
+    let (encoding, single, part) = if gsm {
+        (SmsEncoding::Gsm7, 160, 153)
+    } else {
+        (SmsEncoding::Ucs2, 70, 67)
+    };
+    let cost = |c: char| -> u32 {
+        match encoding {
+            SmsEncoding::Gsm7 if GSM7_EXTENSION.contains(c) => 2,
+            SmsEncoding::Gsm7 => 1,
+            SmsEncoding::Ucs2 => u32::try_from(c.len_utf16()).unwrap_or(2),
+        }
+    };
+    let units: u32 = text.chars().map(cost).sum();
+    let segments = if units == 0 {
+        0
+    } else if units <= single {
+        1
+    } else {
+        let (mut segments, mut used) = (1, 0);
+        for c in text.chars() {
+            let c = cost(c);
+            if used + c > part {
+                segments += 1;
+                used = 0;
+            }
+            used += c;
+        }
+        segments
+    };
+    SmsLength {
+        encoding,
+        units,
+        segments,
+    }
+}
+
+/// The text of a template with its merge fields left out: what [`length`] measures when a
+/// template is saved (each merge field then adds its value).
+pub fn fixed_text(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find("}}") {
+            Some(end) => rest = &rest[start + 2 + end + 2..],
+            None => {
+                out.push_str(&rest[start..]);
+                return out;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An SMS an outcome's flow sent, listening for replies: recorded in the unit of work that
 /// registered the outcome and enqueued the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -509,5 +649,70 @@ mod tests {
             InboundSms::new("id", from, &"æ".repeat(MAX_REPLY_TEXT + 1)),
             Err(InboundError::TextTooLong)
         );
+    }
+
+    #[test]
+    fn norwegian_text_is_gsm_7_and_an_emoji_makes_it_ucs_2() {
+        let norwegian = "Hei Kari! Svar JA for å bestille, eller NEI. Æ Ø Å æ ø å.";
+        let l = length(norwegian);
+        assert_eq!(l.encoding, SmsEncoding::Gsm7);
+        assert_eq!(
+            l.units,
+            u32::try_from(norwegian.chars().count()).expect("small")
+        );
+        assert_eq!(l.segments, 1);
+        assert_eq!(length("").segments, 0);
+        assert_eq!(length(&"a".repeat(160)).segments, 1);
+        assert_eq!(length(&"a".repeat(161)).segments, 2);
+        assert_eq!(length(&"a".repeat(306)).segments, 2);
+        assert_eq!(length(&"a".repeat(307)).segments, 3);
+        // An extension character takes two septets, and is never split between parts.
+        let euro = length("Pris: 100 €");
+        assert_eq!((euro.encoding, euro.units), (SmsEncoding::Gsm7, 12));
+        assert_eq!(length(&"€".repeat(80)).segments, 1);
+        assert_eq!(length(&"€".repeat(81)).segments, 2);
+        let split = format!("{}€", "a".repeat(152));
+        assert_eq!(length(&split).units, 154);
+        assert_eq!(length(&split).segments, 1, "154 septets fit one SMS of 160");
+        let split = format!("{}€{}", "a".repeat(152), "a".repeat(10));
+        assert_eq!(length(&split).segments, 2);
+        // Outside the GSM alphabet: UCS-2, 70 a message, 67 a part; an emoji is two units.
+        let smile = length("Takk 😊");
+        assert_eq!(
+            (smile.encoding, smile.units, smile.segments),
+            (SmsEncoding::Ucs2, 7, 1)
+        );
+        assert_eq!(length(&"ŝ".repeat(70)).segments, 1);
+        assert_eq!(length(&"ŝ".repeat(71)).segments, 2);
+        assert_eq!(length(&"ŝ".repeat(134)).segments, 2);
+        assert_eq!(length(&"ŝ".repeat(135)).segments, 3);
+        // 66 units then an emoji: it does not fit the first part's 67, so it starts the second.
+        let text = format!("{}😊{}", "ŝ".repeat(66), "ŝ".repeat(10));
+        assert_eq!(length(&text).segments, 2);
+    }
+
+    #[test]
+    fn a_template_may_only_use_merge_fields_a_customer_has() {
+        let crm = |key: &str| key == "bransje";
+        assert_eq!(
+            merge_fields("Hei {{ name }}, {{bransje}}!").expect("closed"),
+            vec!["name".to_owned(), "bransje".to_owned()]
+        );
+        assert!(check_template("Hei {{ name }} på {{ phone }} ({{ bransje }})", crm).is_ok());
+        assert_eq!(
+            check_template("Hei {{ navn }}", crm),
+            Err(TemplateError::UnknownField("navn".into()))
+        );
+        assert!(matches!(
+            check_template("Hei {{ name ", crm),
+            Err(TemplateError::Unclosed(_))
+        ));
+        let error = check_template("Hei {{ navn }}", crm).expect_err("unknown");
+        assert!(error.to_string().contains("{{ navn }}"), "{error}");
+        assert_eq!(
+            fixed_text("Hei {{ name }}, ring {{phone}}."),
+            "Hei , ring ."
+        );
+        assert_eq!(fixed_text("Hei {{ name"), "Hei {{ name");
     }
 }

@@ -18,6 +18,7 @@ use cube_app::Revision;
 use cube_domain::assignment::Assignment;
 use cube_domain::flow::{FlowVersion, PublishedFlow, SwitchPlan};
 use cube_domain::ids::{AssignmentId, ClientId, DataOwnerId, FlowId, StateId};
+use cube_domain::sms;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -47,13 +48,85 @@ pub struct ManagedAssignmentDto {
     pub assignment: AssignmentDto,
     /// Its setup.
     pub setup: AssignmentSetupDto,
+    /// How long each SMS of the setup is as a phone network counts it (its SMS flows, then its
+    /// SMS templates): what a send costs, before the merge fields are filled in.
+    pub sms_lengths: Vec<SmsLengthDto>,
 }
 
 impl From<&Assignment> for ManagedAssignmentDto {
     fn from(a: &Assignment) -> Self {
+        let setup = a.setup();
+        let flows = setup.sms_flows.iter().map(|(outcome, flow)| {
+            SmsLengthDto::of(
+                SmsKindDto::SmsFlow,
+                Some(outcome.as_uuid()),
+                None,
+                &flow.template,
+            )
+        });
+        let templates = setup.communication.sms_templates.iter().map(|template| {
+            SmsLengthDto::of(
+                SmsKindDto::SmsTemplate,
+                None,
+                Some(template.name.to_string()),
+                &template.body,
+            )
+        });
         Self {
             assignment: a.into(),
-            setup: a.setup().into(),
+            setup: setup.into(),
+            sms_lengths: flows.chain(templates).collect(),
+        }
+    }
+}
+
+/// Which SMS of a setup.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsKindDto {
+    /// An outcome's SMS flow (`outcome` names it).
+    SmsFlow,
+    /// An SMS template (`name` names it).
+    SmsTemplate,
+}
+
+/// One SMS of a setup, measured.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SmsLengthDto {
+    /// An SMS flow or a template.
+    pub kind: SmsKindDto,
+    /// The outcome of an SMS flow.
+    pub outcome: Option<Uuid>,
+    /// The name of a template.
+    pub name: Option<String>,
+    /// `gsm7` (160 characters an SMS, 153 a part; æ, ø, å included) or `ucs2` (70 and 67:
+    /// any character outside the GSM alphabet, such as an emoji, makes the whole text so).
+    pub encoding: String,
+    /// The fixed text's size in the encoding's units (an extension character like `€`, or an
+    /// emoji, counts two).
+    pub units: u32,
+    /// SMS sent for the fixed text alone.
+    pub segments: u32,
+    /// Merge fields in the text: each adds its value's length when sent.
+    pub merge_fields: u32,
+}
+
+impl SmsLengthDto {
+    fn of(kind: SmsKindDto, outcome: Option<Uuid>, name: Option<String>, template: &str) -> Self {
+        let length = sms::length(&sms::fixed_text(template));
+        let merge_fields = sms::merge_fields(template).map_or(0, |keys| keys.len());
+        Self {
+            kind,
+            outcome,
+            name,
+            encoding: match length.encoding {
+                sms::SmsEncoding::Gsm7 => "gsm7",
+                sms::SmsEncoding::Ucs2 => "ucs2",
+            }
+            .to_owned(),
+            units: length.units,
+            segments: length.segments,
+            merge_fields: u32::try_from(merge_fields).unwrap_or(u32::MAX),
         }
     }
 }

@@ -160,6 +160,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         flows::FlowDraftDto, flows::FlowProblemCode, flows::FlowProblemDto, flows::FlowCheckDto,
         flows::FlowRejectionDto, flows::CopyFlowRequest,
         assignments::NewAssignmentRequest, assignments::ManagedAssignmentDto,
+        assignments::SmsLengthDto, assignments::SmsKindDto,
         assignments::NewSegmentRequest, assignments::SwitchFlowRequest,
         assignments::StateMoveDto, assignments::StateMoveRequest, assignments::FlowSwitchDto,
         assignment_setup::AssignmentSetupDto, outcome_setup::OutcomeSetupDto,
