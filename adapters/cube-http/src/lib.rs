@@ -144,6 +144,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/outbox/failed", get(outbox::failed))
         .route("/api/sms/inbound", post(sms::inbound))
         .route("/api/assignments/{id}/sms-replies", get(sms::replies))
+        .route("/api/enrollments/{id}/sms", post(sms::send))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())

@@ -1,5 +1,6 @@
-//! Texts customers send back (issue 17): the SMS provider's callback, and the texts an
-//! assignment received, for its managers.
+//! Texts to and from customers (issue 17): an SMS from the customer card, the SMS
+//! provider's callback for the texts customers send, and the texts an assignment received,
+//! for its managers.
 //!
 //! `POST /api/sms/inbound` is called by the provider, not by a user: it is authenticated by
 //! the shared secret the operator set (`CUBE_SMS_INBOUND_SECRET`), sent in the header
@@ -22,7 +23,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use cube_app::AppError;
 use cube_app::sms_replies::MAX_REPLIES_PAGE;
-use cube_domain::ids::{AssignmentId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, SmsReplyId};
 use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
 use cube_domain::values::PhoneNumber;
 use serde::{Deserialize, Serialize};
@@ -263,4 +264,69 @@ pub async fn replies(
         .sms_replies(&actor.user, id, after, limit)
         .await?;
     Ok(Json(replies.iter().map(SmsReplyDto::from).collect()))
+}
+
+/// The SMS template to send.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendSmsRequest {
+    /// The name of one of the assignment's SMS templates (`communication.sms_templates`).
+    pub template: String,
+}
+
+/// An SMS queued for the customer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SentSmsDto {
+    /// The outbox message carrying it (`GET /api/outbox/failed` lists it if it fails).
+    pub message: Uuid,
+    /// The number it goes to (E.164).
+    pub to: String,
+    /// The text, merge fields filled in.
+    pub body: String,
+    /// `gsm7` or `ucs2`.
+    pub encoding: String,
+    /// Its size in the encoding's units.
+    pub units: u32,
+    /// How many SMS it is sent as.
+    pub segments: u32,
+}
+
+/// Sends the customer one of the assignment's SMS templates, from the customer card: the
+/// worker delivers it.
+#[utoipa::path(
+    post, path = "/api/enrollments/{id}/sms", tag = "sms",
+    params(("id" = Uuid, Path, description = "The enrollment (the customer being worked)")),
+    request_body = SendSmsRequest,
+    responses(
+        (status = 202, description = "Queued: the worker sends it", body = SentSmsDto),
+        (status = 403, description = "Not the caller's customer to work (a seller holds or follows them up), or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enrollment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such template, no sender, no mobile number, or the customer is on the do-not-call list", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn send(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<EnrollmentId>,
+    ApiJson(request): ApiJson<SendSmsRequest>,
+) -> ApiResult<(StatusCode, Json<SentSmsDto>)> {
+    let sent = state
+        .cube
+        .send_sms(&actor.user, id, &request.template)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SentSmsDto {
+            message: sent.message.as_uuid(),
+            to: sent.to.as_str().to_owned(),
+            body: sent.body,
+            encoding: match sent.length.encoding {
+                cube_domain::sms::SmsEncoding::Gsm7 => "gsm7",
+                cube_domain::sms::SmsEncoding::Ucs2 => "ucs2",
+            }
+            .to_owned(),
+            units: sent.length.units,
+            segments: sent.length.segments,
+        }),
+    ))
 }

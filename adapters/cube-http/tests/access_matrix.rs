@@ -236,6 +236,8 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
     row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
     row("sms",       "GET /api/assignments/{id}/sms-replies",       "",                          MANAGE),
+    // From the customer card: as the card (a seller only for a customer they hold).
+    row("sms",       "POST /api/enrollments/{id}/sms",              "",                          [Y, Y, F, F, N, N, N, N]),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
     row("owners",    "POST /api/data-owners",                       "",                          ORG_ADMIN),
     row("owners",    "GET /api/data-owners/{id}",                   "",                          SETUP),
@@ -501,6 +503,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
     }
     let body = match (op, variant) {
         ("POST /api/login", _) => Some(json!({ "email": email(&w.admin), "password": PASSWORD })),
+        ("POST /api/enrollments/{id}/sms", _) => Some(json!({ "template": "Påminnelse" })),
         ("POST /api/sms/inbound", _) => {
             Some(json!({ "id": "SM-matrix", "from": "+4791234567", "text": "JA" }))
         }

@@ -311,3 +311,58 @@ async fn bad_bodies_get_a_problem_naming_what_to_fix_and_change_nothing() {
         .await;
     assert_eq!(listed, json!([]), "no refused text was kept");
 }
+
+#[tokio::test]
+async fn a_seller_sends_a_template_from_the_card_and_gets_its_length() {
+    use cube_domain::assignment::setup::Template;
+    let (app, phone) = offer_sent().await;
+    let mut setup = app.world.assignment.setup().clone();
+    setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+    setup.communication.sms_templates = vec![Template {
+        name: cube_domain::values::Name::parse("Påminnelse").expect("a name"),
+        subject: String::new(),
+        body: "Hei {{ name }}! Ring oss på 22 33 44 55 😊".into(),
+    }];
+    app.state
+        .cube
+        .update_assignment_setup(app.world.manager.id, app.world.assignment.id(), setup, None)
+        .await
+        .expect("setup");
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let (status, sent) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/sms"),
+            Some(&seller),
+            Some(json!({ "template": "Påminnelse" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert_eq!(sent["encoding"], "ucs2", "the emoji makes it UCS-2: {sent}");
+    assert_eq!(sent["segments"], 1);
+    assert!(sent["body"].as_str().unwrap_or("").starts_with("Hei Customer"), "{sent}");
+    assert_ne!(sent["to"], phone, "the SMS goes to the customer being worked");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/sms"),
+            Some(&seller),
+            Some(json!({ "template": "Velkommen" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("Velkommen"),
+        "{problem}"
+    );
+}

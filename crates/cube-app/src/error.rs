@@ -265,6 +265,18 @@ pub enum WorkError {
         /// The user named.
         user: String,
     },
+    /// A manual SMS names a template the assignment does not have.
+    #[error("the assignment has no SMS template named '{0}': add it under communication.sms_templates")]
+    NoSmsTemplate(String),
+    /// A manual SMS from an assignment without a sender.
+    #[error("the assignment has no SMS sender: set communication.sms_sender")]
+    NoSmsSender,
+    /// A manual SMS to a customer with no mobile number.
+    #[error("the customer has no mobile number to send an SMS to")]
+    NoMobileNumber,
+    /// A manual SMS to a customer on the data owner's do-not-call list.
+    #[error("the customer is on the do-not-call list: no SMS is sent")]
+    OnDoNotCallList,
 }
 
 /// The kind of an error, for adapters to map to their own codes.

@@ -1,4 +1,8 @@
-//! Texts customers send back (seed 000 item 4, issue 17): the SMS provider's callback hands
+//! Texts to and from customers outside the outbox's automatic messages (seed 000 items 4
+//! and 8, issue 17): a seller's SMS from the customer card ([`Cube::send_sms`]), and the
+//! texts customers send back.
+//!
+//! The SMS provider's callback hands
 //! a received text to [`Cube::receive_sms`], which matches it to the latest SMS flow sent to
 //! its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
 //! an approved keyword in time, registers the keyword's outcome as the system
@@ -11,11 +15,19 @@
 //! idempotent: a text posted twice (the provider did not hear our answer) is answered with
 //! what the first did, and acts once.
 
+use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
-use cube_domain::ids::{AssignmentId, SmsReplyId};
+use cube_domain::assignment::setup::SmsSender;
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::my_work;
 use cube_domain::outcome::{RegisterOutcome, Registrar};
-use cube_domain::ports::{StoreError, UniqueRule, UnitOfWork};
-use cube_domain::sms::{InboundSms, ReplyFate, ReplyStep, SentSmsFlow, SmsReply, judge_reply};
+use cube_domain::ports::{
+    OutboxMessage, OutboxPayload, SmsMessage, StoreError, UniqueRule, UnitOfWork,
+};
+use cube_domain::sms::{
+    self, InboundSms, ReplyFate, ReplyStep, SentSmsFlow, SmsLength, SmsReply, judge_reply,
+};
+use cube_domain::values::{PhoneNumber, excerpt};
 use time::OffsetDateTime;
 
 /// The most texts one page of [`Cube::sms_replies`] gives.
@@ -141,5 +153,84 @@ impl Cube {
         Ok(uow
             .sms_replies_after(Some(assignment), after, limit.min(MAX_REPLIES_PAGE))
             .await?)
+    }
+}
+
+/// An SMS a user sent from the customer card, as queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSms {
+    /// The outbox message carrying it (delivered by the worker).
+    pub message: OutboxMessageId,
+    /// The number it goes to.
+    pub to: PhoneNumber,
+    /// The text, merge fields filled in.
+    pub body: String,
+    /// Its size as the network counts it.
+    pub length: SmsLength,
+}
+
+impl Cube {
+    /// Sends the customer of `enrollment_id` the assignment's SMS template `template` (merge
+    /// fields filled in from the customer), from the assignment's sender, through the outbox:
+    /// what a seller does from the customer card while working them (who may open the card
+    /// may send: a seller holding or following up the customer, a manager, an admin). A
+    /// customer on the do-not-call list, or without a mobile number, is refused.
+    pub async fn send_sms(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        template: &str,
+    ) -> AppResult<SentSms> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let (enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
+        my_work::check_card(&user, &enrollment, now)?;
+        let communication = &assignment.setup().communication;
+        let chosen = communication
+            .sms_templates
+            .iter()
+            .find(|t| t.name.as_str().eq_ignore_ascii_case(template.trim()))
+            .ok_or_else(|| WorkError::NoSmsTemplate(excerpt(template)))?;
+        let from = match &communication.sms_sender {
+            Some(SmsSender::Text(text)) => text.clone(),
+            Some(SmsSender::Number(number)) => number.to_string(),
+            None => return Err(WorkError::NoSmsSender.into()),
+        };
+        let customer = uow
+            .customer(enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        if customer.contact().do_not_call.is_some() {
+            return Err(WorkError::OnDoNotCallList.into());
+        }
+        let to = customer
+            .details()
+            .phones
+            .first()
+            .cloned()
+            .ok_or(WorkError::NoMobileNumber)?;
+        let body = sms::render(&chosen.body, &customer);
+        let message = OutboxMessage {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            enrollment: Some(enrollment.id()),
+            payload: OutboxPayload::Sms(SmsMessage {
+                from,
+                to: to.clone(),
+                body: body.clone(),
+            }),
+            created_at: now,
+        };
+        uow.enqueue(&message).await?;
+        uow.commit().await?;
+        Ok(SentSms {
+            message: message.id,
+            to,
+            length: sms::length(&body),
+            body,
+        })
     }
 }

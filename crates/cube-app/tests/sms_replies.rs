@@ -320,3 +320,106 @@ async fn every_template_of_a_setup_may_only_use_merge_fields_a_customer_has() {
     .expect_err("an open merge field");
     assert!(refused.to_string().contains("never closed"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
+    use cube_app::error::WorkError;
+    use cube_domain::assignment::setup::Template;
+    use cube_domain::ports::OutboxPayload;
+    use cube_domain::values::Name;
+    let h = Harness::new(2).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+    setup.communication.sms_templates = vec![Template {
+        name: Name::parse("Påminnelse").expect("a name"),
+        subject: String::new(),
+        body: "Hei {{ name }}! Vi ringte deg i dag – ring oss gjerne tilbake.".into(),
+    }];
+    h.cube
+        .update_assignment_setup(manager, assignment, setup.clone(), None)
+        .await
+        .expect("setup");
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    let enrollment = item.enrollment.id();
+
+    let sent = h
+        .cube
+        .send_sms(seller, enrollment, "påminnelse")
+        .await
+        .expect("the seller holds the customer");
+    assert_eq!(sent.to, item.customer.details().phones[0]);
+    assert_eq!(
+        sent.body,
+        format!(
+            "Hei {}! Vi ringte deg i dag – ring oss gjerne tilbake.",
+            item.customer.details().name
+        )
+    );
+    assert_eq!(sent.length.segments, 1);
+    let mut uow = h.store.begin_read().await.expect("read");
+    let pending = uow.pending_messages(10).await.expect("outbox");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, sent.message);
+    assert_eq!(pending[0].enrollment, Some(enrollment));
+    let OutboxPayload::Sms(queued) = &pending[0].payload else {
+        panic!("an SMS")
+    };
+    assert_eq!((queued.from.as_str(), &queued.body), ("AcmeEnergi", &sent.body));
+    drop(uow);
+
+    // Another seller does not hold the customer; an unknown template is named.
+    let other = h
+        .cube
+        .send_sms(h.world.seller(1), enrollment, "Påminnelse")
+        .await
+        .expect_err("not their customer");
+    assert_eq!(
+        other.kind(),
+        cube_app::error::ErrorKind::Forbidden,
+        "{other:?}"
+    );
+    let unknown = h
+        .cube
+        .send_sms(seller, enrollment, "Velkommen")
+        .await
+        .expect_err("no such template");
+    assert_eq!(
+        unknown,
+        AppError::Work(WorkError::NoSmsTemplate("Velkommen".into()))
+    );
+
+    // On the do-not-call list: refused, nothing queued.
+    h.cube
+        .set_do_not_call(manager, item.customer.id(), Some("ba om å ikke bli kontaktet"))
+        .await
+        .expect("listed");
+    let barred = h
+        .cube
+        .send_sms(seller, enrollment, "Påminnelse")
+        .await
+        .expect_err("on the list");
+    assert_eq!(barred, AppError::Work(WorkError::OnDoNotCallList));
+
+    // Without a sender: refused.
+    setup.communication.sms_sender = None;
+    h.cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("setup");
+    let no_sender = h
+        .cube
+        .send_sms(manager, enrollment, "Påminnelse")
+        .await
+        .expect_err("no sender");
+    assert_eq!(no_sender, AppError::Work(WorkError::NoSmsSender));
+    let mut uow = h.store.begin_read().await.expect("read");
+    assert_eq!(uow.pending_messages(10).await.expect("outbox").len(), 1);
+}
