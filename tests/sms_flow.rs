@@ -218,6 +218,69 @@ async fn an_answered_offer(mut server: Server, received: Received) {
         status_report.to_string().contains("Sale"),
         "the status report shows the customer in Sale: {status_report}"
     );
+
+    // A second offer, answered by a dozen texts at once (different ids: the customer wrote
+    // "JA" again and again): one registers, the others are already answered — on PostgreSQL
+    // too, where they are taken in side by side.
+    let (status, item) = call(
+        &client,
+        client
+            .post(format!("{base}/api/assignments/{sales}/next"))
+            .bearer_auth(&seller),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    let second = id(&item["enrollment"]);
+    let (status, registered) = call(
+        &client,
+        client
+            .post(format!("{base}/api/enrollments/{second}/outcomes"))
+            .bearer_auth(&seller)
+            .json(&json!({
+                "outcome": offer,
+                "products": [{ "product": product, "quantity": 1 }],
+                "follow_up_at": follow_up,
+            })),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let number = loop {
+        if let Some(sms) = received.lock().expect("not poisoned").get(1).cloned() {
+            break sms["to"].as_str().expect("a number").to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second SMS never reached the provider"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut texts = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let client = client.clone();
+        let url = format!("{base}/api/sms/inbound");
+        let body = json!({ "id": format!("SMx-burst-{n}"), "from": number, "text": "JA" });
+        texts.spawn(async move {
+            let response = client
+                .post(url)
+                .header("X-Cube-Sms-Secret", SECRET)
+                .json(&body)
+                .send()
+                .await
+                .expect("the server answers");
+            json(response).await
+        });
+    }
+    let mut fates = Vec::new();
+    while let Some(done) = texts.join_next().await {
+        let (status, reply) = done.expect("a text was posted");
+        assert_eq!(status, 200, "{reply}");
+        fates.push(reply["fate"].as_str().unwrap_or_default().to_owned());
+    }
+    fates.sort();
+    let registered = fates.iter().filter(|f| *f == "registered").count();
+    let answered = fates.iter().filter(|f| *f == "already_answered").count();
+    assert_eq!((registered, answered), (1, 11), "{fates:?}");
     drop(server);
 }
 

@@ -24,8 +24,7 @@ use axum::http::{HeaderMap, StatusCode};
 use cube_app::AppError;
 use cube_app::sms_replies::MAX_REPLIES_PAGE;
 use cube_domain::ids::{AssignmentId, EnrollmentId, SmsReplyId};
-use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
-use cube_domain::values::PhoneNumber;
+use cube_domain::sms::{self, InboundSms, ReplyFate, SmsReply};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -48,10 +47,12 @@ pub struct InboundSmsBody {
     /// The provider's id of the message (1–200 characters): the same text posted twice is
     /// taken in once.
     pub id: String,
-    /// The sender's number, with its country code (`+4791234567`; a Norwegian number may
-    /// come without it).
+    /// The sender's number: with its country code (`+4791234567`, `004791234567`), as an
+    /// international number without the `+` (`4791234567`), or a Norwegian number without
+    /// a country code (`91234567`).
     pub from: String,
-    /// The number or name it was sent to (ours); kept by the provider, not used to match.
+    /// The number or name it was sent to (our sender), when the provider says: a text is
+    /// matched to the latest flow sent to its number as that sender, else to the latest.
     #[serde(default)]
     pub to: Option<String>,
     /// The text as written (at most 1,600 characters).
@@ -209,14 +210,17 @@ pub async fn inbound(
             ),
         })?;
     let ApiJson(posted) = ApiJson::<InboundSmsBody>::from_bytes(&bytes)?;
-    let from = PhoneNumber::parse(&posted.from).map_err(|e| invalid_field("from", e))?;
-    let text = InboundSms::new(&posted.id, from, &posted.text).map_err(|e| {
-        let field = match e {
-            cube_domain::sms::InboundError::ProviderId => "id",
-            cube_domain::sms::InboundError::TextTooLong => "text",
-        };
-        invalid_field(field, e)
-    })?;
+    let from = sms::sender_number(&posted.from).map_err(|e| invalid_field("from", e))?;
+    let text = InboundSms::new(&posted.id, from, &posted.text)
+        .and_then(|text| text.sent_to(posted.to.as_deref()))
+        .map_err(|e| {
+            let field = match e {
+                sms::InboundError::ProviderId => "id",
+                sms::InboundError::TextTooLong => "text",
+                sms::InboundError::To => "to",
+            };
+            invalid_field(field, e)
+        })?;
     let reply = state.cube.receive_sms(text).await?;
     Ok(Json(SmsReplyDto::from(&reply)))
 }

@@ -350,8 +350,17 @@ async fn a_seller_sends_a_template_from_the_card_and_gets_its_length() {
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     assert_eq!(sent["encoding"], "ucs2", "the emoji makes it UCS-2: {sent}");
     assert_eq!(sent["segments"], 1);
-    assert!(sent["body"].as_str().unwrap_or("").starts_with("Hei Customer"), "{sent}");
-    assert_ne!(sent["to"], phone, "the SMS goes to the customer being worked");
+    assert!(
+        sent["body"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Hei Customer"),
+        "{sent}"
+    );
+    assert_ne!(
+        sent["to"], phone,
+        "the SMS goes to the customer being worked"
+    );
     let (status, problem) = app
         .call(
             Method::POST,
@@ -362,7 +371,10 @@ async fn a_seller_sends_a_template_from_the_card_and_gets_its_length() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(
-        problem["detail"].as_str().unwrap_or("").contains("Velkommen"),
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Velkommen"),
         "{problem}"
     );
 }

@@ -62,6 +62,9 @@ pub enum ServerError {
     /// `copy-from` names the database it would copy into.
     #[error("the source and the target are the same database: give --database-url the new one")]
     SameDatabase,
+    /// A setting cannot be used as given (the reason never repeats a secret).
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Cube: the outbound sales platform's server.
@@ -123,8 +126,12 @@ struct Cli {
     /// SMS provider's callback must send this secret (at least 16 characters) in the header
     /// `X-Cube-Sms-Secret`. Give it in the environment; it is never logged. Without it the
     /// endpoint answers 404.
-    #[arg(long, env = "CUBE_SMS_INBOUND_SECRET", value_parser = parse_inbound_secret,
-          hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "CUBE_SMS_INBOUND_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     sms_inbound_secret: Option<String>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
@@ -220,21 +227,28 @@ fn redacted(url: &str) -> String {
 }
 
 /// Opens (and migrates) the store the URL names.
-/// The inbound SMS secret: long enough not to be guessed, and sendable as a header.
-fn parse_inbound_secret(raw: &str) -> Result<String, String> {
+/// The inbound SMS secret, if set (an empty value is not set): long enough not to be
+/// guessed, and sendable as a header. Checked after the command line is read, so a refusal
+/// never repeats the value (clap's own error would print it).
+fn inbound_secret(raw: Option<&str>) -> Result<Option<Arc<str>>, String> {
+    let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
+        return Ok(None);
+    };
     let min = cube_http::sms::MIN_SECRET_LEN;
     if raw.chars().count() < min {
         return Err(format!(
-            "the inbound SMS secret must be at least {min} characters (a random string)"
+            "CUBE_SMS_INBOUND_SECRET (--sms-inbound-secret) must be at least {min} characters: \
+             a random string"
         ));
     }
     if !raw.chars().all(|c| c.is_ascii_graphic()) {
         return Err(
-            "the inbound SMS secret must be printable ASCII without spaces (it is sent as a header)"
+            "CUBE_SMS_INBOUND_SECRET (--sms-inbound-secret) must be printable ASCII without \
+             spaces: it is sent as a header"
                 .into(),
         );
     }
-    Ok(raw.to_owned())
+    Ok(Some(Arc::from(raw)))
 }
 
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, ServerError> {
@@ -363,6 +377,8 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
         cli.email_webhook.as_ref(),
         cli.smtp_url.as_ref(),
     )?;
+    let sms_inbound_secret =
+        inbound_secret(cli.sms_inbound_secret.as_deref()).map_err(ServerError::Config)?;
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
@@ -383,7 +399,7 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
-    state.sms_inbound_secret = cli.sms_inbound_secret.as_deref().map(Arc::from);
+    state.sms_inbound_secret = sms_inbound_secret;
     // Answers under /app from outside the pages' router (unknown paths, wrong methods) get
     // the pages' security headers too.
     let app = cube_http::router_with(state, pages).layer(axum::middleware::from_fn(
@@ -492,14 +508,21 @@ mod tests {
     }
 
     #[test]
-    fn the_inbound_sms_secret_is_long_and_sendable_as_a_header() {
+    fn the_inbound_sms_secret_is_long_and_sendable_as_a_header_and_never_repeated() {
         let cli = Cli::try_parse_from(["cube-server", "--sms-inbound-secret", "k3Jq9-LmZ2x_Vb7Ta"])
             .expect("parses");
-        assert_eq!(cli.sms_inbound_secret.as_deref(), Some("k3Jq9-LmZ2x_Vb7Ta"));
-        for bad in ["short", "sixteen chars   ", "æøå-not-ascii-secret"] {
+        assert_eq!(
+            inbound_secret(cli.sms_inbound_secret.as_deref()).expect("long enough"),
+            Some(Arc::from("k3Jq9-LmZ2x_Vb7Ta"))
+        );
+        assert_eq!(inbound_secret(None), Ok(None));
+        assert_eq!(inbound_secret(Some("")), Ok(None), "empty is not set");
+        for bad in ["short-secret", "sixteen chars   ", "æøå-not-ascii-secret"] {
+            let refused = inbound_secret(Some(bad)).expect_err("refused");
+            assert!(refused.contains("CUBE_SMS_INBOUND_SECRET"), "{refused}");
             assert!(
-                Cli::try_parse_from(["cube-server", "--sms-inbound-secret", bad]).is_err(),
-                "{bad:?}"
+                !refused.contains(bad),
+                "the refusal repeats the secret: {refused}"
             );
         }
     }

@@ -266,7 +266,9 @@ pub enum WorkError {
         user: String,
     },
     /// A manual SMS names a template the assignment does not have.
-    #[error("the assignment has no SMS template named '{0}': add it under communication.sms_templates")]
+    #[error(
+        "the assignment has no SMS template named '{0}': add it under communication.sms_templates"
+    )]
     NoSmsTemplate(String),
     /// A manual SMS from an assignment without a sender.
     #[error("the assignment has no SMS sender: set communication.sms_sender")]

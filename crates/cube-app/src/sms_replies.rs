@@ -33,17 +33,43 @@ use time::OffsetDateTime;
 /// The most texts one page of [`Cube::sms_replies`] gives.
 pub const MAX_REPLIES_PAGE: u32 = 500;
 
+/// How many tries [`Cube::receive_sms`] gives a text that meets a concurrent answer.
+pub const RECEIVE_ATTEMPTS: u32 = 4;
+
+/// How many of the latest flows sent to a number a text is matched among (by its sender).
+const FLOWS_CONSIDERED: u32 = 20;
+
 impl Cube {
     /// Takes in a text a customer sent: matched, judged, acted on when it should be, and
     /// kept with what it did (see the module doc). A text whose provider message id was
     /// taken in before is answered with that first result and changes nothing.
+    ///
+    /// Two texts answering one flow at once (a PostgreSQL store runs them side by side) are
+    /// decided one after the other: the second's registration meets the first's change of
+    /// the enrollment and is refused as a conflict, and the text is taken in again, in a new
+    /// unit that sees the first answer (`already_answered`). At most
+    /// [`RECEIVE_ATTEMPTS`] tries; the provider retries after that.
     pub async fn receive_sms(&self, inbound: InboundSms) -> AppResult<SmsReply> {
+        let mut attempt = 1;
+        loop {
+            match self.receive_once(inbound.clone()).await {
+                Err(AppError::Store(StoreError::Conflict(_))) if attempt < RECEIVE_ATTEMPTS => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One try of [`Cube::receive_sms`], in one unit of work.
+    async fn receive_once(&self, inbound: InboundSms) -> AppResult<SmsReply> {
         let now = self.now();
         let mut uow = self.begin().await?;
         if let Some(kept) = uow.sms_reply_by_provider_id(&inbound.provider_id).await? {
             return Ok(kept);
         }
-        let flow = uow.latest_sms_flow_to(&inbound.from).await?;
+        let flows = uow.sms_flows_to(&inbound.from, FLOWS_CONSIDERED).await?;
+        let flow = sms::flow_answered(&flows, inbound.to.as_deref()).cloned();
         let fate = match &flow {
             None => ReplyFate::UnknownNumber,
             Some(sent) => self.answer(uow.as_mut(), sent, &inbound.text, now).await?,
@@ -91,8 +117,10 @@ impl Cube {
                 reason: "the assignment no longer exists".into(),
             });
         };
-        let answered = uow.sms_flow_answered(sent.message).await?;
+        // The enrollment first, then whether the flow was answered: an answer committed in
+        // between is then seen as such (the flow answered), not as the customer moved on.
         let enrollment = uow.enrollment(sent.enrollment).await?;
+        let answered = uow.sms_flow_answered(sent.message).await?;
         let step = judge_reply(
             sent,
             assignment.setup().sms_flows.get(&sent.outcome),

@@ -667,7 +667,7 @@ impl Cube {
             return Ok(());
         };
         let payload = OutboxPayload::Sms(SmsMessage {
-            from,
+            from: from.clone(),
             to: to.clone(),
             body,
         });
@@ -683,6 +683,7 @@ impl Cube {
             outcome,
             state: event.to_state(),
             to,
+            sender: from,
             sent_at: now,
         })
         .await?;

@@ -372,7 +372,10 @@ async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
     let OutboxPayload::Sms(queued) = &pending[0].payload else {
         panic!("an SMS")
     };
-    assert_eq!((queued.from.as_str(), &queued.body), ("AcmeEnergi", &sent.body));
+    assert_eq!(
+        (queued.from.as_str(), &queued.body),
+        ("AcmeEnergi", &sent.body)
+    );
     drop(uow);
 
     // Another seller does not hold the customer; an unknown template is named.
@@ -398,7 +401,11 @@ async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
 
     // On the do-not-call list: refused, nothing queued.
     h.cube
-        .set_do_not_call(manager, item.customer.id(), Some("ba om å ikke bli kontaktet"))
+        .set_do_not_call(
+            manager,
+            item.customer.id(),
+            Some("ba om å ikke bli kontaktet"),
+        )
         .await
         .expect("listed");
     let barred = h
@@ -422,4 +429,49 @@ async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
     assert_eq!(no_sender, AppError::Work(WorkError::NoSmsSender));
     let mut uow = h.store.begin_read().await.expect("read");
     assert_eq!(uow.pending_messages(10).await.expect("outbox").len(), 1);
+}
+
+#[tokio::test]
+async fn a_text_sent_to_our_sender_answers_our_flow_even_when_another_came_later() {
+    use cube_domain::ids::{AssignmentId, OutboxMessageId, OutcomeEventId, OutcomeId, StateId};
+    use cube_domain::sms::SentSmsFlow;
+    let (h, enrollment, phone) = offer_sent().await;
+    // Another organisation's flow to the same person, an hour later, from its own sender.
+    h.clock.advance(Duration::hours(1));
+    let theirs = SentSmsFlow {
+        message: OutboxMessageId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        assignment: AssignmentId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        enrollment: EnrollmentId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        event: OutcomeEventId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        outcome: OutcomeId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        state: StateId::from_uuid(uuid::Uuid::from_u128(0xfeed)),
+        to: phone.clone(),
+        sender: "OtherCo".into(),
+        sent_at: h.now(),
+    };
+    let mut uow = h.store.begin().await.expect("begin");
+    uow.record_sms_flow(&theirs).await.expect("recorded");
+    uow.commit().await.expect("commit");
+
+    let ours = h
+        .cube
+        .receive_sms(
+            text("SM-1", &phone, "JA")
+                .sent_to(Some("acmeenergi"))
+                .expect("a recipient"),
+        )
+        .await
+        .expect("taken in");
+    assert!(ours.fate.acted(), "{ours:?}");
+    assert_eq!(ours.flow.as_ref().map(|f| f.enrollment), Some(enrollment));
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
+
+    // Without a recipient the latest flow to the number is the one answered: theirs.
+    let unsaid = h
+        .cube
+        .receive_sms(text("SM-2", &phone, "JA"))
+        .await
+        .expect("taken in");
+    assert_eq!(unsaid.flow, Some(theirs));
+    assert!(!unsaid.fate.acted(), "{unsaid:?}");
 }

@@ -273,6 +273,9 @@ pub struct SentSmsFlow {
     pub state: StateId,
     /// The number the SMS went to (and replies come from).
     pub to: PhoneNumber,
+    /// Who it was sent as (the assignment's sender: a name or a number), to tell one
+    /// organisation's flow from another's when a provider says which sender a text answers.
+    pub sender: String,
     /// When the SMS was enqueued: the reply window counts from here.
     pub sent_at: OffsetDateTime,
 }
@@ -283,6 +286,22 @@ pub const MAX_PROVIDER_ID: usize = 200;
 /// The longest reply text kept (ten concatenated SMS of 160 characters).
 pub const MAX_REPLY_TEXT: usize = 1_600;
 
+/// The sender's number of a text as SMS providers write it: with its country code
+/// (`+4791234567`, `+47 912 34 567`, `004791234567`), as an international number without
+/// the `+` (`4791234567`: how many providers write an MSISDN), or a Norwegian number without
+/// a country code (`91234567`).
+pub fn sender_number(raw: &str) -> Result<PhoneNumber, crate::values::ValueError> {
+    let national = PhoneNumber::parse_in(raw, crate::values::PhoneRegion::NORWAY);
+    let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    match national {
+        Ok(number) => Ok(number),
+        Err(error) if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) => {
+            PhoneNumber::parse(&format!("+{digits}")).map_err(|_| error)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Why an inbound SMS cannot be taken in: said to the provider, which must fix its call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InboundError {
@@ -292,6 +311,9 @@ pub enum InboundError {
     /// The text is longer than [`MAX_REPLY_TEXT`] characters.
     #[error("the text is longer than {MAX_REPLY_TEXT} characters")]
     TextTooLong,
+    /// The recipient (our sender) is longer than 64 characters or holds control characters.
+    #[error("the recipient must be at most 64 characters without control characters")]
+    To,
 }
 
 /// A text message a customer sent to us, as the provider reported it.
@@ -303,9 +325,24 @@ pub struct InboundSms {
     pub from: PhoneNumber,
     /// The text as written.
     pub text: String,
+    /// Whom it was sent to (our sender's number or name), when the provider says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 impl InboundSms {
+    /// The same text, sent to `to` (our sender, as the provider reports it; blank: not said).
+    pub fn sent_to(mut self, to: Option<&str>) -> Result<Self, InboundError> {
+        let to = to.map(str::trim).filter(|t| !t.is_empty());
+        if let Some(to) = to
+            && (to.chars().count() > 64 || to.chars().any(char::is_control))
+        {
+            return Err(InboundError::To);
+        }
+        self.to = to.map(str::to_owned);
+        Ok(self)
+    }
+
     /// Checks the provider's fields.
     pub fn new(provider_id: &str, from: PhoneNumber, text: &str) -> Result<Self, InboundError> {
         let provider_id = provider_id.trim();
@@ -322,6 +359,7 @@ impl InboundSms {
             provider_id: provider_id.to_owned(),
             from,
             text: text.to_owned(),
+            to: None,
         })
     }
 }
@@ -375,6 +413,30 @@ pub struct SmsReply {
     pub flow: Option<SentSmsFlow>,
     /// What it did.
     pub fate: ReplyFate,
+}
+
+/// The flow a text answers, of the flows sent to its number (`flows`, the latest first):
+/// when the provider says whom the text was sent to (`to`), the latest flow sent as that
+/// sender — so two organisations texting one person each get their own answers —; when it
+/// does not say, or no flow was sent as that sender (a provider reporting its own inbound
+/// number for an alphanumeric sender), the latest flow.
+pub fn flow_answered<'a>(flows: &'a [SentSmsFlow], to: Option<&str>) -> Option<&'a SentSmsFlow> {
+    let same = |sender: &str, to: &str| sender_form(sender) == sender_form(to);
+    to.and_then(|to| flows.iter().find(|flow| same(&flow.sender, to)))
+        .or_else(|| flows.first())
+}
+
+/// A sender as compared: lower case, no spaces, no leading `+` or `00`.
+fn sender_form(sender: &str) -> String {
+    let squeezed: String = sender
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let number = squeezed
+        .strip_prefix('+')
+        .or_else(|| squeezed.strip_prefix("00"));
+    number.unwrap_or(&squeezed).to_owned()
 }
 
 /// The next step for a reply matched to `sent` (see [`judge_reply`]).
@@ -517,8 +579,36 @@ mod tests {
             outcome: OutcomeId::from_uuid(Uuid::from_u128(24)),
             state: StateId::from_uuid(Uuid::from_u128(25)),
             to: PhoneNumber::parse("+4791234567").expect("valid"),
+            sender: "AcmeEnergi".into(),
             sent_at,
         }
+    }
+
+    #[test]
+    fn a_text_answers_the_latest_flow_of_the_sender_it_was_sent_to() {
+        let at = datetime!(2026-11-28 09:00 UTC);
+        let mut ours = sent_flow(at);
+        ours.sender = "+47 22 33 44 55".into();
+        let mut theirs = sent_flow(at + Duration::hours(1));
+        theirs.sender = "OtherCo".into();
+        theirs.message = OutboxMessageId::from_uuid(Uuid::from_u128(77));
+        let flows = vec![theirs.clone(), ours.clone()];
+        assert_eq!(flow_answered(&flows, None), Some(&theirs), "the latest");
+        assert_eq!(flow_answered(&flows, Some("otherco")), Some(&theirs));
+        for to in [
+            "+4722334455",
+            "004722334455",
+            "4722334455",
+            " +47 22 33 44 55 ",
+        ] {
+            assert_eq!(flow_answered(&flows, Some(to)), Some(&ours), "{to:?}");
+        }
+        assert_eq!(
+            flow_answered(&flows, Some("+4799999999")),
+            Some(&theirs),
+            "no flow from that sender: the latest"
+        );
+        assert_eq!(flow_answered(&[], Some("OtherCo")), None);
     }
 
     fn yes_no_flow() -> (SmsFlow, OutcomeId, OutcomeId) {
@@ -714,5 +804,28 @@ mod tests {
             "Hei , ring ."
         );
         assert_eq!(fixed_text("Hei {{ name"), "Hei {{ name");
+    }
+
+    #[test]
+    fn a_senders_number_is_read_as_providers_write_it() {
+        let expected = PhoneNumber::parse("+4790000006").expect("valid");
+        for raw in [
+            "+4790000006",
+            "+47 900 00 006",
+            "004790000006",
+            "4790000006",
+            "90000006",
+            " 900 00 006 ",
+        ] {
+            assert_eq!(sender_number(raw).as_ref(), Ok(&expected), "{raw:?}");
+        }
+        assert_eq!(
+            sender_number("46701234567").map(|n| n.as_str().to_owned()),
+            Ok("+46701234567".to_owned()),
+            "a Swedish number without its +"
+        );
+        for raw in ["", "hei", "+00000000000", "12", "<script>"] {
+            assert!(sender_number(raw).is_err(), "{raw:?}");
+        }
     }
 }

@@ -14,19 +14,18 @@ use sqlx::types::Json;
 
 #[async_trait]
 impl SmsReplyRepository for PgUnitOfWork {
-    async fn latest_sms_flow_to(
+    async fn sms_flows_to(
         &mut self,
         to: &PhoneNumber,
-    ) -> Result<Option<SentSmsFlow>, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
         let query = sqlx::query(
             "SELECT flow FROM sms_flows WHERE to_phone = $1
-             ORDER BY sent_at DESC, seq DESC LIMIT 1",
+             ORDER BY sent_at DESC, seq DESC LIMIT $2",
         )
-        .bind(to.as_str().to_owned());
-        self.fetch_optional(query)
-            .await?
-            .map(|row| get_json(&row, "flow"))
-            .transpose()
+        .bind(to.as_str().to_owned())
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "flow")
     }
 
     async fn sms_reply_by_provider_id(

@@ -15,15 +15,17 @@ use cube_domain::values::PhoneNumber;
 
 #[async_trait]
 impl SmsReplyRepository for SqliteUnit {
-    async fn latest_sms_flow_to(
+    async fn sms_flows_to(
         &mut self,
         to: &PhoneNumber,
-    ) -> Result<Option<SentSmsFlow>, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
         let query = sqlx::query(
-            "SELECT doc FROM sms_flows WHERE to_phone = ? ORDER BY sent_at DESC, seq DESC LIMIT 1",
+            "SELECT doc FROM sms_flows WHERE to_phone = ? ORDER BY sent_at DESC, seq DESC LIMIT ?",
         )
-        .bind(to.as_str().to_owned());
-        fetch_doc(self.conn(), query, "SMS flow").await
+        .bind(to.as_str().to_owned())
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "SMS flow").await
     }
 
     async fn sms_reply_by_provider_id(

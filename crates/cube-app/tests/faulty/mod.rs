@@ -618,11 +618,12 @@ impl OutboxWrites for Faulty {
 
 #[async_trait]
 impl cube_domain::ports::SmsReplyRepository for Faulty {
-    async fn latest_sms_flow_to(
+    async fn sms_flows_to(
         &mut self,
         to: &cube_domain::values::PhoneNumber,
-    ) -> Result<Option<cube_domain::sms::SentSmsFlow>, StoreError> {
-        self.inner.latest_sms_flow_to(to).await
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
+        self.inner.sms_flows_to(to, limit).await
     }
     async fn sms_reply_by_provider_id(
         &mut self,

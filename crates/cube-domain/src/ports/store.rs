@@ -1003,11 +1003,13 @@ pub trait OutboxWrites: Send {
 /// SMS flows that listen, and the texts customers send (`crate::sms`).
 #[async_trait]
 pub trait SmsReplyRepository: Send {
-    /// The latest SMS flow sent to `to` (by `sent_at`, ties by the order recorded), if any.
-    async fn latest_sms_flow_to(
+    /// Up to `limit` SMS flows sent to `to`, the latest first (by `sent_at`, ties by the
+    /// order recorded, later first).
+    async fn sms_flows_to(
         &mut self,
         to: &PhoneNumber,
-    ) -> Result<Option<SentSmsFlow>, StoreError>;
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError>;
     /// The received SMS kept under the provider's message id, if any.
     async fn sms_reply_by_provider_id(
         &mut self,

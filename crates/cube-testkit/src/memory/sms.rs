@@ -12,20 +12,24 @@ use std::ops::Bound;
 
 #[async_trait]
 impl SmsReplyRepository for MemoryUnit {
-    async fn latest_sms_flow_to(
+    async fn sms_flows_to(
         &mut self,
         to: &PhoneNumber,
-    ) -> Result<Option<SentSmsFlow>, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
         let number = to.as_str().to_owned();
         let from = (number.clone(), earliest(), 0);
         let until = (number, latest(), u64::MAX);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(self
             .data
             .sms_flows_to
             .range(from..=until)
-            .next_back()
-            .and_then(|(_, _, record)| self.data.sms_flows.get(record))
-            .cloned())
+            .rev()
+            .take(limit)
+            .filter_map(|(_, _, record)| self.data.sms_flows.get(record))
+            .cloned()
+            .collect())
     }
 
     async fn sms_reply_by_provider_id(

@@ -26,6 +26,7 @@ fn flow(n: u128, assignment: u128, to: &str, sent_at: OffsetDateTime) -> SentSms
         outcome: OutcomeId::from_uuid(Uuid::from_u128(0x9000)),
         state: StateId::from_uuid(Uuid::from_u128(0xa000)),
         to: phone(to),
+        sender: format!("Sender{assignment}"),
         sent_at,
     }
 }
@@ -45,7 +46,7 @@ fn reply(n: u128, provider_id: &str, flow: Option<&SentSmsFlow>, fate: ReplyFate
     }
 }
 
-/// The latest flow sent to a number is found by its time (not the order recorded); flows
+/// The flows sent to a number are found latest first by their time (not the order recorded); flows
 /// are listed whole in the order recorded, a page at a time; a flow's message recorded twice
 /// is `Duplicate(Id(SmsFlow))`; a dropped unit records nothing.
 pub async fn sms_flows_are_found_by_number_and_listed_in_order(store: SharedStore) {
@@ -60,23 +61,30 @@ pub async fn sms_flows_are_found_by_number_and_listed_in_order(store: SharedStor
 
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
-        uow.latest_sms_flow_to(&phone("+4791111111"))
+        uow.sms_flows_to(&phone("+4791111111"), 10)
             .await
             .expect("read"),
-        Some(later.clone()),
-        "latest_sms_flow_to MUST give the flow sent last to the number, whole"
+        vec![later.clone(), earlier.clone()],
+        "sms_flows_to MUST give the flows sent to the number, whole, the latest first"
     );
     assert_eq!(
-        uow.latest_sms_flow_to(&phone("+4792222222"))
+        uow.sms_flows_to(&phone("+4791111111"), 1)
             .await
             .expect("read"),
-        Some(other.clone())
+        vec![later.clone()],
+        "at most `limit`"
     );
     assert_eq!(
-        uow.latest_sms_flow_to(&phone("+4793333333"))
+        uow.sms_flows_to(&phone("+4792222222"), 10)
             .await
             .expect("read"),
-        None,
+        vec![other.clone()]
+    );
+    assert_eq!(
+        uow.sms_flows_to(&phone("+4793333333"), 10)
+            .await
+            .expect("read"),
+        Vec::new(),
         "a number no flow went to MUST have none"
     );
     assert_eq!(
@@ -112,10 +120,10 @@ pub async fn sms_flows_are_found_by_number_and_listed_in_order(store: SharedStor
     drop(uow);
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
-        uow.latest_sms_flow_to(&phone("+4791111111"))
+        uow.sms_flows_to(&phone("+4791111111"), 10)
             .await
             .expect("read"),
-        Some(later),
+        vec![later, earlier],
         "a flow recorded in a dropped unit MUST not be found"
     );
     assert_eq!(uow.sms_flows_after(None, 10).await.expect("page").len(), 3);
