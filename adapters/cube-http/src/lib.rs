@@ -143,6 +143,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/my-work", get(work::my_work))
         .route("/api/outbox/failed", get(outbox::failed))
         .route("/api/sms/inbound", post(sms::inbound))
+        .route("/api/sms/receipts", post(sms::receipt))
         .route("/api/assignments/{id}/sms-replies", get(sms::replies))
         .route("/api/enrollments/{id}/sms", post(sms::send))
         .route("/healthz", get(health::healthz))

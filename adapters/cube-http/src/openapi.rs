@@ -185,7 +185,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::me, work::assignments, work::assignment, work::next_customer, work::queue, work::queue_reason, work::take,
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
-        health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::replies, sms::send,
+        health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -196,7 +196,8 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         dto::MeetingDto, dto::OutcomeEventDto, dto::RegisteredDto, dto::MyWorkItemDto,
         dto::MyWorkDto,
         outbox::ChannelDto, outbox::FailedMessageDto, sms::InboundSmsBody, sms::ReplyFateDto,
-        sms::SmsReplyDto, sms::SendSmsRequest, sms::SentSmsDto,
+        sms::SmsReplyDto, sms::SendSmsRequest, sms::SentSmsDto, sms::DeliveryReceiptBody,
+        sms::ReceiptStatusDto,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -1,8 +1,9 @@
 //! Texts to and from customers (issue 17): an SMS from the customer card, the SMS
-//! provider's callback for the texts customers send, and the texts an assignment received,
-//! for its managers.
+//! provider's callbacks — the texts customers send, and the delivery receipts of the
+//! messages it was given — and the texts an assignment received, for its managers.
 //!
-//! `POST /api/sms/inbound` is called by the provider, not by a user: it is authenticated by
+//! `POST /api/sms/inbound` and `POST /api/sms/receipts` are called by the provider, not by a
+//! user: each is authenticated by
 //! the shared secret the operator set (`CUBE_SMS_INBOUND_SECRET`), sent in the header
 //! `X-Cube-Sms-Secret` and compared in constant time. A user's token does not open it. The
 //! secret is checked before a byte of the body is read, and the body is read up to 64 KiB:
@@ -23,7 +24,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use cube_app::AppError;
 use cube_app::sms_replies::MAX_REPLIES_PAGE;
-use cube_domain::ids::{AssignmentId, EnrollmentId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ports::DeliveryReceipt;
 use cube_domain::sms::{self, InboundSms, ReplyFate, SmsReply};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -161,6 +163,120 @@ fn same_secret(given: &[u8], secret: &str) -> bool {
         == 0
 }
 
+/// The body of a provider's call, once its shared secret is checked: first the secret (404
+/// when none is set, 401 when it is missing or wrong), then the content type, then at most
+/// [`MAX_INBOUND_BODY`] bytes of JSON read as `T`.
+async fn provider_json<T: serde::de::DeserializeOwned + ToSchema + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let Some(secret) = state.sms_inbound_secret.as_deref() else {
+        return Err(ApiError::App(AppError::NotFound(
+            "SMS provider endpoint (the operator has not set CUBE_SMS_INBOUND_SECRET)",
+        )));
+    };
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(axum::http::HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !same_secret(given, secret) {
+        return Err(ApiError::Unauthenticated(
+            "send the shared secret the operator set in the header `X-Cube-Sms-Secret`",
+        ));
+    }
+    if !json_content_type(headers) {
+        return Err(not_json());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_INBOUND_BODY)
+        .await
+        .map_err(|_| ApiError::Malformed {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            detail: format!(
+                "the body is larger than {} KiB: a provider's callback is far smaller",
+                MAX_INBOUND_BODY / 1024
+            ),
+        })?;
+    let ApiJson(posted) = ApiJson::<T>::from_bytes(&bytes)?;
+    Ok(posted)
+}
+
+/// What a delivery receipt says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatusDto {
+    /// The message reached the phone.
+    Delivered,
+    /// It never will (`reason` says why).
+    Failed,
+}
+
+/// A provider's delivery receipt.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryReceiptBody {
+    /// The message: the `Idempotency-Key` it was sent with (the outbox message id).
+    pub message: Uuid,
+    /// Delivered or failed.
+    pub status: ReceiptStatusDto,
+    /// Why it failed (at most 500 characters); ignored for `delivered`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The longest failure reason kept from a receipt.
+pub const MAX_RECEIPT_REASON: usize = 500;
+
+/// Records the provider's delivery receipt for a message it was given: a failed one is then
+/// listed with the failed messages (`GET /api/outbox/failed`) with the provider's reason.
+#[utoipa::path(
+    post, path = "/api/sms/receipts", tag = "sms",
+    request_body = DeliveryReceiptBody,
+    params(("X-Cube-Sms-Secret" = String, Header, description = "The shared secret the operator set (`CUBE_SMS_INBOUND_SECRET`)")),
+    responses(
+        (status = 204, description = "Recorded (a failed message keeps its first reason)"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The shared secret is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message, or the endpoint is not configured on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+pub async fn receipt(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<StatusCode> {
+    let posted: DeliveryReceiptBody = provider_json(&state, &headers, body).await?;
+    let receipt = match posted.status {
+        ReceiptStatusDto::Delivered => DeliveryReceipt::Delivered,
+        ReceiptStatusDto::Failed => {
+            let reason = posted
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .unwrap_or("the provider reported it undelivered");
+            if reason.chars().count() > MAX_RECEIPT_REASON || reason.chars().any(char::is_control) {
+                return Err(invalid_field(
+                    "reason",
+                    format!(
+                        "must be at most {MAX_RECEIPT_REASON} characters without control characters"
+                    ),
+                ));
+            }
+            DeliveryReceipt::Failed(reason.to_owned())
+        }
+    };
+    state
+        .cube
+        .record_delivery_receipt(OutboxMessageId::from_uuid(posted.message), receipt)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Takes in a text a customer sent: matched to the latest SMS flow sent to its number, acted
 /// on when it is an approved keyword in time, kept with what it did either way.
 #[utoipa::path(
@@ -183,33 +299,7 @@ pub async fn inbound(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SmsReplyDto>> {
-    let Some(secret) = state.sms_inbound_secret.as_deref() else {
-        return Err(ApiError::App(AppError::NotFound(
-            "inbound SMS endpoint (the operator has not set CUBE_SMS_INBOUND_SECRET)",
-        )));
-    };
-    let given = headers
-        .get(SECRET_HEADER)
-        .map(axum::http::HeaderValue::as_bytes)
-        .unwrap_or_default();
-    if !same_secret(given, secret) {
-        return Err(ApiError::Unauthenticated(
-            "send the shared secret the operator set in the header `X-Cube-Sms-Secret`",
-        ));
-    }
-    if !json_content_type(&headers) {
-        return Err(not_json());
-    }
-    let bytes = axum::body::to_bytes(body, MAX_INBOUND_BODY)
-        .await
-        .map_err(|_| ApiError::Malformed {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            detail: format!(
-                "the body is larger than {} KiB: a text message's callback is far smaller",
-                MAX_INBOUND_BODY / 1024
-            ),
-        })?;
-    let ApiJson(posted) = ApiJson::<InboundSmsBody>::from_bytes(&bytes)?;
+    let posted: InboundSmsBody = provider_json(&state, &headers, body).await?;
     let from = sms::sender_number(&posted.from).map_err(|e| invalid_field("from", e))?;
     let text = InboundSms::new(&posted.id, from, &posted.text)
         .and_then(|text| text.sent_to(posted.to.as_deref()))

@@ -164,7 +164,7 @@ const PUBLIC: [&str; 4] = [
 /// Operations a provider calls with a shared secret of its own, not a user's token: no
 /// caller of the matrix, with a token or without, ever gets through (the matrix's server has
 /// no secret set: 404; with one set and not sent it is 401, see `tests/sms_api.rs`).
-const PROVIDER: [&str; 1] = ["POST /api/sms/inbound"];
+const PROVIDER: [&str; 2] = ["POST /api/sms/inbound", "POST /api/sms/receipts"];
 
 /// Every operation of the document but [`PUBLIC`], with the expected answer per caller (in
 /// [`WHO`] order: admin, manager, seller, client, hidden seller, other client, second
@@ -503,6 +503,9 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
     }
     let body = match (op, variant) {
         ("POST /api/login", _) => Some(json!({ "email": email(&w.admin), "password": PASSWORD })),
+        ("POST /api/sms/receipts", _) => Some(
+            json!({ "message": "00000000-0000-7000-8000-00000000dead", "status": "delivered" }),
+        ),
         ("POST /api/enrollments/{id}/sms", _) => Some(json!({ "template": "Påminnelse" })),
         ("POST /api/sms/inbound", _) => {
             Some(json!({ "id": "SM-matrix", "from": "+4791234567", "text": "JA" }))

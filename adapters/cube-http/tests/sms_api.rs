@@ -378,3 +378,93 @@ async fn a_seller_sends_a_template_from_the_card_and_gets_its_length() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn a_failed_receipt_lists_the_message_with_the_providers_reason() {
+    use cube_domain::ports::Store;
+    let (app, _) = offer_sent().await;
+    let message = {
+        let mut uow = app.store.begin_read().await.expect("read");
+        let pending = uow.pending_messages(10).await.expect("outbox");
+        assert_eq!(pending.len(), 1, "the Offer's SMS");
+        pending[0].id.to_string()
+    };
+    let receipt = |status: &str, reason: Option<String>| {
+        json!({ "message": message, "status": status, "reason": reason }).to_string()
+    };
+    let (status, _) = post_inbound_to(
+        &app,
+        "/api/sms/receipts",
+        Some(SECRET),
+        receipt("delivered", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post_inbound_to(
+        &app,
+        "/api/sms/receipts",
+        Some(SECRET),
+        receipt("failed", Some("the handset was off for 72 hours".into())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let admin = app.login(&app.world.admin.email.to_string()).await;
+    let (status, failed) = app
+        .call(Method::GET, "/api/outbox/failed", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{failed}");
+    assert_eq!(failed[0]["id"], message.as_str(), "{failed}");
+    assert_eq!(failed[0]["reason"], "the handset was off for 72 hours");
+
+    // Refusals: no secret, an unknown message, a reason too long, an unknown status.
+    let (status, _) =
+        post_inbound_to(&app, "/api/sms/receipts", None, receipt("delivered", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let unknown =
+        json!({ "message": "00000000-0000-7000-8000-00000000dead", "status": "delivered" });
+    let (status, problem) =
+        post_inbound_to(&app, "/api/sms/receipts", Some(SECRET), unknown.to_string()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    let (status, problem) = post_inbound_to(
+        &app,
+        "/api/sms/receipts",
+        Some(SECRET),
+        receipt("failed", Some("x".repeat(501))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("reason"),
+        "{problem}"
+    );
+    let (status, _) = post_inbound_to(
+        &app,
+        "/api/sms/receipts",
+        Some(SECRET),
+        json!({ "message": message, "status": "read" }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn post_inbound_to(
+    app: &App,
+    uri: &str,
+    secret: Option<&str>,
+    body: String,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(secret) = secret {
+        request = request.header("X-Cube-Sms-Secret", secret);
+    }
+    let (status, headers, body) = app
+        .send(request.body(Body::from(body)).expect("a request"))
+        .await;
+    if !status.is_success() {
+        assert!(common::is_problem(&headers), "{status}: {body}");
+    }
+    (status, body)
+}

@@ -43,8 +43,9 @@ use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::{
-    ClaimedMessage, EmailGateway, FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS,
-    NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxPayload, SmsGateway, retry_delay,
+    ClaimedMessage, DeliveryReceipt, EmailGateway, FailedMessage, GatewayError,
+    MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxPayload, SmsGateway,
+    retry_delay,
 };
 use time::Duration;
 
@@ -102,6 +103,23 @@ impl Cube {
             .map(|a| a.id())
             .collect();
         Ok(uow.failed_messages(&managed, limit).await?)
+    }
+
+    /// Records the SMS provider's delivery receipt for the message it was given under
+    /// `message` (the outbox message id, sent as the idempotency key): delivered, or failed
+    /// with the provider's reason — then listed with the failed messages. A system task
+    /// called by the provider's callback; an unknown message is "not found".
+    pub async fn record_delivery_receipt(
+        &self,
+        message: OutboxMessageId,
+        receipt: DeliveryReceipt,
+    ) -> AppResult<()> {
+        let mut uow = self.begin().await?;
+        if !uow.record_receipt(message, &receipt).await? {
+            return Err(AppError::NotFound("outbox message"));
+        }
+        uow.commit().await?;
+        Ok(())
     }
 
     /// Sends up to `limit` due outbox messages; see the module doc.

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, RecordKind,
-    StoreError, StoredMessage, UniqueRule,
+    ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
+    RecordKind, StoreError, StoredMessage, UniqueRule,
 };
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -181,5 +181,30 @@ impl OutboxWrites for PgUnitOfWork {
         .bind(reason);
         self.execute(query).await?;
         Ok(())
+    }
+    async fn record_receipt(
+        &mut self,
+        id: OutboxMessageId,
+        receipt: &DeliveryReceipt,
+    ) -> Result<bool, StoreError> {
+        // A failed message keeps its first reason; `failed_reason` wins over `delivered_at`.
+        let query = match receipt {
+            DeliveryReceipt::Delivered => sqlx::query(
+                "UPDATE outbox SET delivered_at = COALESCE(delivered_at, now())
+                 WHERE id = $1 AND failed_reason IS NULL",
+            )
+            .bind(id.as_uuid()),
+            DeliveryReceipt::Failed(reason) => sqlx::query(
+                "UPDATE outbox SET failed_reason = $2, failed_at = now()
+                 WHERE id = $1 AND failed_reason IS NULL",
+            )
+            .bind(id.as_uuid())
+            .bind(reason.clone()),
+        };
+        if self.execute(query).await? > 0 {
+            return Ok(true);
+        }
+        let query = sqlx::query("SELECT 1 AS found FROM outbox WHERE id = $1").bind(id.as_uuid());
+        Ok(self.fetch_optional(query).await?.is_some())
     }
 }

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
-    StoredMessage,
+    ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
+    StoreError, StoredMessage,
 };
 use time::OffsetDateTime;
 
@@ -166,5 +166,32 @@ impl OutboxWrites for SqliteUnit {
         .bind(reason.to_owned())
         .bind(id_text(id.as_uuid()));
         execute(self.conn(), query).await.map(drop)
+    }
+    async fn record_receipt(
+        &mut self,
+        id: OutboxMessageId,
+        receipt: &DeliveryReceipt,
+    ) -> Result<bool, StoreError> {
+        // A failed message keeps its first reason; `failed_reason` wins over `delivered`.
+        let query = match receipt {
+            DeliveryReceipt::Delivered => sqlx::query(
+                "UPDATE outbox SET delivered = 1 WHERE id = ? AND failed_reason IS NULL",
+            )
+            .bind(id_text(id.as_uuid())),
+            DeliveryReceipt::Failed(reason) => sqlx::query(
+                "UPDATE outbox SET failed_reason = ? WHERE id = ? AND failed_reason IS NULL",
+            )
+            .bind(reason.clone())
+            .bind(id_text(id.as_uuid())),
+        };
+        if execute(self.conn(), query).await? > 0 {
+            return Ok(true);
+        }
+        let row = sqlx::query("SELECT 1 FROM outbox WHERE id = ?")
+            .bind(id_text(id.as_uuid()))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        Ok(row.is_some())
     }
 }

@@ -614,6 +614,13 @@ impl OutboxWrites for Faulty {
     async fn mark_failed(&mut self, id: OutboxMessageId, reason: &str) -> Result<(), StoreError> {
         self.inner.mark_failed(id, reason).await
     }
+    async fn record_receipt(
+        &mut self,
+        id: OutboxMessageId,
+        receipt: &cube_domain::ports::DeliveryReceipt,
+    ) -> Result<bool, StoreError> {
+        self.inner.record_receipt(id, receipt).await
+    }
 }
 
 #[async_trait]

@@ -118,6 +118,18 @@ pub enum OutboxPayload {
     },
 }
 
+/// What a provider's delivery receipt says of a message it took: whether it reached the
+/// phone. A provider that took a message may still fail to deliver it (the phone was off
+/// for days, the number is no longer in use); its receipt says so after the outbox marked
+/// the message delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryReceipt {
+    /// It reached the phone.
+    Delivered,
+    /// It never will, with the provider's reason.
+    Failed(String),
+}
+
 /// Why an SMS flow's message was never sent: the customer has no number to send it to.
 pub const NO_MOBILE_NUMBER: &str = "customer has no mobile number";
 

@@ -13,9 +13,9 @@ mod store;
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
 pub use gateways::{
-    ClaimedMessage, DeliveryState, EmailGateway, EmailMessage, FailedMessage, GatewayError,
-    MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload,
-    SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
+    ClaimedMessage, DeliveryReceipt, DeliveryState, EmailGateway, EmailMessage, FailedMessage,
+    GatewayError, MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage,
+    OutboxPayload, SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
 };
 pub use register::ReservationRegister;
 pub use reports::ReportRepository;

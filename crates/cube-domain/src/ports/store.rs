@@ -998,6 +998,16 @@ pub trait OutboxWrites: Send {
         id: crate::ids::OutboxMessageId,
         reason: &str,
     ) -> Result<(), StoreError>;
+    /// Records a provider's delivery receipt for a message; `false` if there is no such
+    /// message. `Delivered` marks a pending message delivered (a receipt may come before the
+    /// delivery round marks it) and leaves any other as it is; `Failed(reason)` marks a
+    /// pending or delivered message failed with the reason (listed by `failed_messages`). A
+    /// failed message stays as it failed first.
+    async fn record_receipt(
+        &mut self,
+        id: crate::ids::OutboxMessageId,
+        receipt: &crate::ports::gateways::DeliveryReceipt,
+    ) -> Result<bool, StoreError>;
 }
 
 /// SMS flows that listen, and the texts customers send (`crate::sms`).

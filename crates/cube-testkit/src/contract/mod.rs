@@ -111,6 +111,7 @@ macro_rules! store_contract_tests {
                 outbox_hands_out_pending_oldest_first,
                 outbox_claims_defers_and_keeps_failures,
                 outbox_message_id_taken_is_duplicate,
+                outbox_receipts_mark_delivered_and_failed,
                 sms_flows_are_found_by_number_and_listed_in_order,
                 sms_replies_are_kept_once_and_listed_per_assignment,
                 rolled_back_enqueue_is_never_pending,

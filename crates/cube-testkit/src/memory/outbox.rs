@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
-    ClaimedMessage, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository, StoreError,
-    StoredMessage,
+    ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
+    StoreError, StoredMessage,
 };
 use cube_domain::ports::{RecordKind, UniqueRule};
 use std::ops::Bound;
@@ -160,5 +160,35 @@ impl OutboxWrites for MemoryUnit {
             self.put(|d| &mut d.outbox_failed, key, (message, reason.to_owned()));
         }
         Ok(())
+    }
+    async fn record_receipt(
+        &mut self,
+        id: OutboxMessageId,
+        receipt: &DeliveryReceipt,
+    ) -> Result<bool, StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Ok(false);
+        };
+        if self.data.outbox_failed.contains_key(&key) {
+            return Ok(true);
+        }
+        let pending = self.data.outbox.contains_key(&key);
+        match receipt {
+            DeliveryReceipt::Delivered if pending => {
+                self.take(|d| &mut d.outbox, key);
+            }
+            DeliveryReceipt::Delivered => {}
+            DeliveryReceipt::Failed(reason) => {
+                if pending {
+                    self.take(|d| &mut d.outbox, key);
+                }
+                let message =
+                    self.data.outbox_log.get(&key.1).cloned().ok_or_else(|| {
+                        StoreError::Corrupt("an outbox message lost its log".into())
+                    })?;
+                self.put(|d| &mut d.outbox_failed, key, (message, reason.clone()));
+            }
+        }
+        Ok(true)
     }
 }

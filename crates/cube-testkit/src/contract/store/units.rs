@@ -19,8 +19,9 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord};
 use cube_domain::ports::{
-    ClaimedMessage, CustomerKey, IdGenerator, ImportBatch, ImportCounts, ImportRow, ImportedRow,
-    OnMatch, OutboxMessage, OutboxPayload, Page, RecordKind, RowCustomer, SmsMessage, UniqueRule,
+    ClaimedMessage, CustomerKey, DeliveryReceipt, DeliveryState, IdGenerator, ImportBatch,
+    ImportCounts, ImportRow, ImportedRow, OnMatch, OutboxMessage, OutboxPayload, Page, RecordKind,
+    RowCustomer, SmsMessage, UniqueRule,
 };
 use cube_domain::product::Product;
 use cube_domain::time_entry::TimeEntry;
@@ -330,6 +331,100 @@ pub async fn outbox_message_id_taken_is_duplicate(store: SharedStore) {
         uow.pending_messages(10).await.expect("read"),
         vec![first],
         "a refused message MUST leave the first one as it was"
+    );
+}
+
+/// A provider's delivery receipt: `Delivered` marks a pending message delivered and leaves
+/// others as they are; `Failed` marks a pending or delivered message failed (listed by
+/// `failed_messages`); a failed message keeps its first reason; an unknown message is
+/// `false`.
+pub async fn outbox_receipts_mark_delivered_and_failed(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let pending = sms(&s, at(1), "pending");
+    let delivered = sms(&s, at(2), "delivered");
+    let refused = sms(&s, at(3), "refused later");
+    let failed = sms(&s, at(4), "failed first");
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&pending, &delivered, &refused, &failed] {
+        uow.enqueue(m).await.expect("enqueue");
+    }
+    uow.mark_delivered(delivered.id).await.expect("delivered");
+    uow.mark_failed(failed.id, "first reason")
+        .await
+        .expect("failed");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let receipts = [
+        (pending.id, DeliveryReceipt::Delivered),
+        (
+            delivered.id,
+            DeliveryReceipt::Failed("the phone was off for 3 days".into()),
+        ),
+        (refused.id, DeliveryReceipt::Failed("no such number".into())),
+        (failed.id, DeliveryReceipt::Delivered),
+        (failed.id, DeliveryReceipt::Failed("a later reason".into())),
+    ];
+    for (id, receipt) in &receipts {
+        assert!(
+            uow.record_receipt(*id, receipt).await.expect("recorded"),
+            "a receipt for a message that exists MUST answer true"
+        );
+    }
+    assert!(
+        !uow.record_receipt(
+            OutboxMessageId::from_uuid(uuid::Uuid::from_u128(0xdead)),
+            &DeliveryReceipt::Delivered
+        )
+        .await
+        .expect("answered"),
+        "a receipt for no message MUST answer false"
+    );
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let states: Vec<(String, DeliveryState)> = uow
+        .messages_after(None, 10)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|m| match m.message.payload {
+            OutboxPayload::Sms(sms) => (sms.body, m.state),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let failed_with = |reason: &str| DeliveryState::Failed {
+        reason: reason.into(),
+    };
+    assert_eq!(
+        states,
+        vec![
+            ("pending".into(), DeliveryState::Delivered),
+            (
+                "delivered".into(),
+                failed_with("the phone was off for 3 days")
+            ),
+            ("refused later".into(), failed_with("no such number")),
+            ("failed first".into(), failed_with("first reason")),
+        ],
+        "receipts MUST move messages as the port says"
+    );
+    assert!(uow.pending_messages(10).await.expect("read").is_empty());
+    let listed: Vec<String> = uow
+        .failed_messages(&[s.world.assignment.id()], 10)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|f| f.reason)
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            "the phone was off for 3 days".to_owned(),
+            "no such number".to_owned(),
+            "first reason".to_owned()
+        ],
+        "a message failed by its receipt MUST be listed with the failed ones"
     );
 }
 
