@@ -381,7 +381,6 @@ async fn a_seller_sends_a_template_from_the_card_and_gets_its_length() {
 
 #[tokio::test]
 async fn a_failed_receipt_lists_the_message_with_the_providers_reason() {
-    use cube_domain::ports::Store;
     let (app, _) = offer_sent().await;
     let message = {
         let mut uow = app.store.begin_read().await.expect("read");
