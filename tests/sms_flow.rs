@@ -64,6 +64,57 @@ async fn call(client: &reqwest::Client, request: reqwest::RequestBuilder) -> (u1
     json(request.send().await.expect("the server answers")).await
 }
 
+/// The seller takes the next customer of `sales` and registers an Offer with a product and a
+/// follow-up; returns the enrollment.
+async fn make_offer(
+    client: &reqwest::Client,
+    base: &str,
+    seller: &str,
+    sales: &str,
+    offer: &str,
+    product: &str,
+    follow_up: &str,
+) -> String {
+    let (status, item) = call(
+        client,
+        client
+            .post(format!("{base}/api/assignments/{sales}/next"))
+            .bearer_auth(seller),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    let enrollment = id(&item["enrollment"]);
+    let (status, registered) = call(
+        client,
+        client
+            .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
+            .bearer_auth(seller)
+            .json(&json!({
+                "outcome": offer,
+                "products": [{ "product": product, "quantity": 1 }],
+                "follow_up_at": follow_up,
+            })),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+    enrollment
+}
+
+/// The `index`th SMS the provider received, once it has (within 30 seconds).
+async fn delivered_sms(received: &Received, index: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(sms) = received.lock().expect("not poisoned").get(index).cloned() {
+            return sms;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "SMS {index} never reached the provider"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn an_answered_offer(mut server: Server, received: Received) {
     let client = reqwest::Client::new();
     server.wait_until_healthy(&client).await;
@@ -103,45 +154,18 @@ async fn an_answered_offer(mut server: Server, received: Received) {
     let offer = id(by_name(&overview["outcomes"], "Offer"));
     let product = id(&overview["products"][0]);
 
-    // The seller makes an offer; the Offer's SMS flow queues its message.
-    let (status, item) = call(
-        &client,
-        client
-            .post(format!("{base}/api/assignments/{sales}/next"))
-            .bearer_auth(&seller),
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
-    let enrollment = id(&item["enrollment"]);
+    // The seller makes an offer; the Offer's SMS flow queues its message, and the worker
+    // delivers it to the provider (every second here).
     let follow_up = (OffsetDateTime::now_utc() + time::Duration::days(1))
         .format(&Rfc3339)
         .expect("formats");
-    let (status, registered) = call(
-        &client,
-        client
-            .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
-            .bearer_auth(&seller)
-            .json(&json!({
-                "outcome": offer,
-                "products": [{ "product": product, "quantity": 1 }],
-                "follow_up_at": follow_up,
-            })),
-    )
-    .await;
-    assert_eq!(status, 200, "{registered}");
-
-    // The worker delivers it to the provider (every second here).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let sms = loop {
-        if let Some(sms) = received.lock().expect("not poisoned").first().cloned() {
-            break sms;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the SMS never reached the provider"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let offer_next = || {
+        make_offer(
+            &client, &base, &seller, &sales, &offer, &product, &follow_up,
+        )
     };
+    let enrollment = offer_next().await;
+    let sms = delivered_sms(&received, 0).await;
     assert_eq!(sms["from"], "CubeDemo");
     let body = sms["body"].as_str().expect("a text");
     assert!(body.contains("Svar JA"), "{body}");
@@ -222,39 +246,11 @@ async fn an_answered_offer(mut server: Server, received: Received) {
     // A second offer, answered by a dozen texts at once (different ids: the customer wrote
     // "JA" again and again): one registers, the others are already answered — on PostgreSQL
     // too, where they are taken in side by side.
-    let (status, item) = call(
-        &client,
-        client
-            .post(format!("{base}/api/assignments/{sales}/next"))
-            .bearer_auth(&seller),
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
-    let second = id(&item["enrollment"]);
-    let (status, registered) = call(
-        &client,
-        client
-            .post(format!("{base}/api/enrollments/{second}/outcomes"))
-            .bearer_auth(&seller)
-            .json(&json!({
-                "outcome": offer,
-                "products": [{ "product": product, "quantity": 1 }],
-                "follow_up_at": follow_up,
-            })),
-    )
-    .await;
-    assert_eq!(status, 200, "{registered}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let number = loop {
-        if let Some(sms) = received.lock().expect("not poisoned").get(1).cloned() {
-            break sms["to"].as_str().expect("a number").to_owned();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the second SMS never reached the provider"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    offer_next().await;
+    let number = delivered_sms(&received, 1).await["to"]
+        .as_str()
+        .expect("a number")
+        .to_owned();
     let mut texts = tokio::task::JoinSet::new();
     for n in 0..12 {
         let client = client.clone();

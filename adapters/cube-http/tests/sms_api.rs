@@ -92,9 +92,21 @@ async fn post_inbound(
     content_type: &str,
     body: String,
 ) -> (StatusCode, Value) {
+    post_provider(app, "/api/sms/inbound", secret, token, content_type, body).await
+}
+
+/// A provider's call to `uri`: with the shared secret if given, a user's token if given.
+async fn post_provider(
+    app: &App,
+    uri: &str,
+    secret: Option<&str>,
+    token: Option<&str>,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, Value) {
     let mut request = Request::builder()
         .method(Method::POST)
-        .uri("/api/sms/inbound")
+        .uri(uri)
         .header(header::CONTENT_TYPE, content_type);
     if let Some(secret) = secret {
         request = request.header("X-Cube-Sms-Secret", secret);
@@ -391,17 +403,10 @@ async fn a_failed_receipt_lists_the_message_with_the_providers_reason() {
     let receipt = |status: &str, reason: Option<String>| {
         json!({ "message": message, "status": status, "reason": reason }).to_string()
     };
-    let (status, _) = post_inbound_to(
-        &app,
-        "/api/sms/receipts",
-        Some(SECRET),
-        receipt("delivered", None),
-    )
-    .await;
+    let (status, _) = post_receipt(&app, Some(SECRET), receipt("delivered", None)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = post_inbound_to(
+    let (status, _) = post_receipt(
         &app,
-        "/api/sms/receipts",
         Some(SECRET),
         receipt("failed", Some("the handset was off for 72 hours".into())),
     )
@@ -416,29 +421,21 @@ async fn a_failed_receipt_lists_the_message_with_the_providers_reason() {
     assert_eq!(failed[0]["reason"], "the handset was off for 72 hours");
 
     // Refusals: no secret, an unknown message, a reason too long, an unknown status.
-    let (status, _) =
-        post_inbound_to(&app, "/api/sms/receipts", None, receipt("delivered", None)).await;
+    let (status, _) = post_receipt(&app, None, receipt("delivered", None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let unknown =
         json!({ "message": "00000000-0000-7000-8000-00000000dead", "status": "delivered" });
-    let (status, problem) =
-        post_inbound_to(&app, "/api/sms/receipts", Some(SECRET), unknown.to_string()).await;
+    let (status, problem) = post_receipt(&app, Some(SECRET), unknown.to_string()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
-    let (status, problem) = post_inbound_to(
-        &app,
-        "/api/sms/receipts",
-        Some(SECRET),
-        receipt("failed", Some("x".repeat(501))),
-    )
-    .await;
+    let (status, problem) =
+        post_receipt(&app, Some(SECRET), receipt("failed", Some("x".repeat(501)))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(
         problem["detail"].as_str().unwrap_or("").contains("reason"),
         "{problem}"
     );
-    let (status, _) = post_inbound_to(
+    let (status, _) = post_receipt(
         &app,
-        "/api/sms/receipts",
         Some(SECRET),
         json!({ "message": message, "status": "read" }).to_string(),
     )
@@ -446,24 +443,14 @@ async fn a_failed_receipt_lists_the_message_with_the_providers_reason() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn post_inbound_to(
-    app: &App,
-    uri: &str,
-    secret: Option<&str>,
-    body: String,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(secret) = secret {
-        request = request.header("X-Cube-Sms-Secret", secret);
-    }
-    let (status, headers, body) = app
-        .send(request.body(Body::from(body)).expect("a request"))
-        .await;
-    if !status.is_success() {
-        assert!(common::is_problem(&headers), "{status}: {body}");
-    }
-    (status, body)
+async fn post_receipt(app: &App, secret: Option<&str>, body: String) -> (StatusCode, Value) {
+    post_provider(
+        app,
+        "/api/sms/receipts",
+        secret,
+        None,
+        "application/json",
+        body,
+    )
+    .await
 }
