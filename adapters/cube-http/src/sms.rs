@@ -188,15 +188,18 @@ async fn provider_json<T: serde::de::DeserializeOwned + ToSchema + 'static>(
     if !json_content_type(headers) {
         return Err(not_json());
     }
-    let bytes = axum::body::to_bytes(body, MAX_INBOUND_BODY)
-        .await
-        .map_err(|_| ApiError::Malformed {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            detail: format!(
-                "the body is larger than {} KiB: a provider's callback is far smaller",
-                MAX_INBOUND_BODY / 1024
-            ),
-        })?;
+    let too_large = format!(
+        "the body is larger than {} KiB: a provider's callback is far smaller",
+        MAX_INBOUND_BODY / 1024
+    );
+    let bytes = crate::customers::files::read_body(
+        headers,
+        body,
+        MAX_INBOUND_BODY,
+        "a JSON body with `Content-Type: application/json`",
+        &too_large,
+    )
+    .await?;
     let ApiJson(posted) = ApiJson::<T>::from_bytes(&bytes)?;
     Ok(posted)
 }
@@ -414,11 +417,7 @@ pub async fn send(
             message: sent.message.as_uuid(),
             to: sent.to.as_str().to_owned(),
             body: sent.body,
-            encoding: match sent.length.encoding {
-                cube_domain::sms::SmsEncoding::Gsm7 => "gsm7",
-                cube_domain::sms::SmsEncoding::Ucs2 => "ucs2",
-            }
-            .to_owned(),
+            encoding: sent.length.encoding.as_str().to_owned(),
             units: sent.length.units,
             segments: sent.length.segments,
         }),

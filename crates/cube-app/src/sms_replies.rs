@@ -17,7 +17,6 @@
 
 use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
-use cube_domain::assignment::setup::SmsSender;
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::my_work;
 use cube_domain::outcome::{RegisterOutcome, Registrar};
@@ -135,7 +134,7 @@ impl Cube {
             // `judge_reply` keeps a text for a customer no longer enrolled.
             (ReplyStep::Register(_), None) => {
                 return Ok(ReplyFate::Refused {
-                    reason: "the customer is no longer enrolled in the assignment".into(),
+                    reason: sms::NOT_ENROLLED.into(),
                 });
             }
         };
@@ -222,11 +221,12 @@ impl Cube {
             .iter()
             .find(|t| t.name.as_str().eq_ignore_ascii_case(template.trim()))
             .ok_or_else(|| WorkError::NoSmsTemplate(excerpt(template)))?;
-        let from = match &communication.sms_sender {
-            Some(SmsSender::Text(text)) => text.clone(),
-            Some(SmsSender::Number(number)) => number.to_string(),
-            None => return Err(WorkError::NoSmsSender.into()),
-        };
+        let from = communication
+            .sms_sender
+            .as_ref()
+            .ok_or(WorkError::NoSmsSender)?
+            .as_str()
+            .to_owned();
         let customer = uow
             .customer(enrollment.customer())
             .await?

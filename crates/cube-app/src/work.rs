@@ -8,7 +8,6 @@ use crate::setup::not_found_as;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::access::{Permission, Role, User};
 use cube_domain::assignment::Assignment;
-use cube_domain::assignment::setup::SmsSender;
 use cube_domain::contact_policy::standing::ContactFacts;
 use cube_domain::customer::{Customer, CustomerFilter};
 pub use cube_domain::customer_view::{ViewEntry, customer_view};
@@ -654,10 +653,7 @@ impl Cube {
             .customer(event.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let from = match sender {
-            SmsSender::Text(text) => text.clone(),
-            SmsSender::Number(number) => number.to_string(),
-        };
+        let from = sender.as_str().to_owned();
         let body = sms::render(&sms_flow.template, &customer);
         let to = customer.details().phones.first().cloned();
         let Some(to) = to else {

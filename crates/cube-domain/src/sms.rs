@@ -50,24 +50,51 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-fn render_with(template: &str, customer: &Customer, value: impl Fn(&str) -> String) -> String {
-    let mut out = String::with_capacity(template.len());
+/// One piece of a template, in order: text as written, a merge field (`{{ key }}`: its key
+/// trimmed, and the field as written), or a `{{` never closed (the rest, as written).
+enum Piece<'a> {
+    Text(&'a str),
+    Field { key: &'a str, written: &'a str },
+    Unclosed(&'a str),
+}
+
+/// The pieces of `template`: the one reading of `{{ … }}` that rendering, checking and
+/// measuring share.
+fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        if start > 0 {
+            pieces.push(Piece::Text(&rest[..start]));
+        }
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
+            pieces.push(Piece::Unclosed(&rest[start..]));
+            return pieces;
         };
-        let key = after[..end].trim();
-        match merge_value(key, customer) {
-            Some(merged) => out.push_str(&value(&merged)),
-            None => out.push_str(&rest[start..start + 2 + end + 2]),
-        }
+        pieces.push(Piece::Field {
+            key: after[..end].trim(),
+            written: &rest[start..start + 2 + end + 2],
+        });
         rest = &after[end + 2..];
     }
-    out.push_str(rest);
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    pieces
+}
+
+fn render_with(template: &str, customer: &Customer, value: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(template.len());
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(text) | Piece::Unclosed(text) => out.push_str(text),
+            Piece::Field { key, written } => match merge_value(key, customer) {
+                Some(merged) => out.push_str(&value(&merged)),
+                None => out.push_str(written),
+            },
+        }
+    }
     out
 }
 
@@ -135,15 +162,15 @@ pub enum TemplateError {
 /// The merge fields of a template in order of appearance (`{{ key }}`, spaces trimmed).
 pub fn merge_fields(template: &str) -> Result<Vec<String>, TemplateError> {
     let mut keys = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            let opened: String = rest[start..].chars().take(24).collect();
-            return Err(TemplateError::Unclosed(crate::values::excerpt(&opened)));
-        };
-        keys.push(after[..end].trim().to_owned());
-        rest = &after[end + 2..];
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(_) => {}
+            Piece::Field { key, .. } => keys.push(key.to_owned()),
+            Piece::Unclosed(rest) => {
+                let opened: String = rest.chars().take(24).collect();
+                return Err(TemplateError::Unclosed(crate::values::excerpt(&opened)));
+            }
+        }
     }
     Ok(keys)
 }
@@ -172,6 +199,16 @@ pub enum SmsEncoding {
     Gsm7,
     /// UCS-2: 70 characters in one SMS, 67 in each part.
     Ucs2,
+}
+
+impl SmsEncoding {
+    /// `gsm7` or `ucs2`, as the API and the stored documents spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsEncoding::Gsm7 => "gsm7",
+            SmsEncoding::Ucs2 => "ucs2",
+        }
+    }
 }
 
 /// A text's size as a phone network counts it.
@@ -239,20 +276,13 @@ pub fn length(text: &str) -> SmsLength {
 /// The text of a template with its merge fields left out: what [`length`] measures when a
 /// template is saved (each merge field then adds its value).
 pub fn fixed_text(template: &str) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        match rest[start + 2..].find("}}") {
-            Some(end) => rest = &rest[start + 2 + end + 2..],
-            None => {
-                out.push_str(&rest[start..]);
-                return out;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    pieces(template)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Text(text) | Piece::Unclosed(text) => Some(text),
+            Piece::Field { .. } => None,
+        })
+        .collect()
 }
 
 /// An SMS an outcome's flow sent, listening for replies: recorded in the unit of work that
@@ -439,6 +469,9 @@ fn sender_form(sender: &str) -> String {
     number.unwrap_or(&squeezed).to_owned()
 }
 
+/// Why an answer was not acted on when its customer left the assignment since the SMS.
+pub const NOT_ENROLLED: &str = "the customer is no longer enrolled in the assignment";
+
 /// The next step for a reply matched to `sent` (see [`judge_reply`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyStep {
@@ -475,7 +508,7 @@ pub fn judge_reply(
         ReplyDecision::UnknownKeyword => ReplyStep::Keep(ReplyFate::UnknownKeyword),
         ReplyDecision::Register(outcome) => match state_now {
             None => ReplyStep::Keep(ReplyFate::Refused {
-                reason: "the customer is no longer enrolled in the assignment".into(),
+                reason: NOT_ENROLLED.into(),
             }),
             Some(state) if state != sent.state => ReplyStep::Keep(ReplyFate::CustomerMovedOn),
             Some(_) => ReplyStep::Register(outcome),

@@ -294,10 +294,7 @@ impl From<&AssignmentSetup> for AssignmentSetupDto {
             calendars: s.calendars.iter().map(|c| c.as_uuid()).collect(),
             customer_view: s.customer_view.iter().map(view_field_name).collect(),
             communication: CommunicationDto {
-                sms_sender: c.sms_sender.as_ref().map(|sender| match sender {
-                    SmsSender::Text(text) => text.clone(),
-                    SmsSender::Number(number) => number.to_string(),
-                }),
+                sms_sender: c.sms_sender.as_ref().map(|s| s.as_str().to_owned()),
                 sms_templates: c.sms_templates.iter().map(template).collect(),
                 email_templates: c.email_templates.iter().map(template).collect(),
                 mail_from: c.mail_from.as_ref().map(ToString::to_string),

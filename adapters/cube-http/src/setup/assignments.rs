@@ -119,11 +119,7 @@ impl SmsLengthDto {
             kind,
             outcome,
             name,
-            encoding: match length.encoding {
-                sms::SmsEncoding::Gsm7 => "gsm7",
-                sms::SmsEncoding::Ucs2 => "ucs2",
-            }
-            .to_owned(),
+            encoding: length.encoding.as_str().to_owned(),
             units: length.units,
             segments: length.segments,
             merge_fields: u32::try_from(merge_fields).unwrap_or(u32::MAX),

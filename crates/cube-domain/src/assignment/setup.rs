@@ -116,6 +116,16 @@ pub enum SmsSender {
     Number(PhoneNumber),
 }
 
+impl SmsSender {
+    /// The sender as an SMS carries it: the name, or the number in E.164.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SmsSender::Text(text) => text,
+            SmsSender::Number(number) => number.as_str(),
+        }
+    }
+}
+
 /// A named message template with merge fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
