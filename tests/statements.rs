@@ -76,8 +76,10 @@ const OPERATIONS: [&str; 5] = [
     "register outcome: Sale with a product line (authenticated)",
 ];
 
-/// The most statements each operation may take, per store (SQLite, PostgreSQL).
-const BOUNDS: [(usize, usize); 5] = [(1, 1), (4, 4), (5, 4), (5, 5), (7, 6)];
+/// The most statements each operation may take, per store (SQLite, PostgreSQL). Next
+/// customer on PostgreSQL went from 4 to 5 with the reserve statement's generic plan (its
+/// `SET LOCAL`): one round trip of microseconds for 1.7 ms of planning a call.
+const BOUNDS: [(usize, usize); 5] = [(1, 1), (4, 4), (5, 5), (5, 5), (7, 6)];
 
 /// Runs each operation on `store` (a world of 30 customers) and returns the statements of
 /// each, once the process has read what it keeps.

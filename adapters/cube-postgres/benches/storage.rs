@@ -60,7 +60,9 @@ use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, P
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
 use cube_postgres::statements::{APPEND_EVENT, CONTACT_GATE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
-use cube_postgres::{PgConfig, PgStore, ReserveParam, reserve_statement, rested_since};
+use cube_postgres::{
+    GENERIC_PLAN, PgConfig, PgStore, ReserveParam, reserve_statement, rested_since,
+};
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, SequentialIds};
 use rust_decimal::Decimal;
@@ -1783,10 +1785,12 @@ impl Shared {
                 ReserveParam::FieldKey(key) => query.bind(key.clone()),
             };
         }
-        Ok(query
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or("nothing ready")?)
+        // As the store runs it: in a transaction, on its generic plan.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(GENERIC_PLAN).execute(&mut *tx).await?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row.ok_or("nothing ready")?)
     }
 
     async fn reserve_gated(&self, seller: UserId, gate: Gate) -> BenchResult<()> {

@@ -423,3 +423,77 @@ async fn counters_follow_every_change_to_enrollments_and_customers() {
         check(people.clone(), enrollments.clone(), "after a rollback").await;
     }
 }
+
+/// The status counters are striped by connection (migration 0026): what one unit moves lands
+/// on its connection's stripe, whatever the enrollments' ids, and the tally of counts written
+/// by several connections at once, some moving what others moved, is still exact.
+#[tokio::test]
+async fn status_counts_written_by_several_connections_add_up() {
+    let store = common::fresh_store().await;
+    let [a1, _, _] = assignments();
+    let (start, _) = state(0);
+    let mut enrollments: Vec<Enrollment> = (0..40u128)
+        .map(|n| with(&enrollment(a1, n, n, n as u64), |s| s.state = start))
+        .collect();
+    let mut uow = store.begin().await.expect("begin");
+    for e in &enrollments {
+        uow.insert_enrollment(e).await.expect("enroll");
+    }
+    uow.commit().await.expect("commit");
+
+    // Three units begun at once (three connections), each moving ten enrollments whose ids
+    // end in ten different bytes to a state of its own, one unit after the other (two
+    // connections whose pids share their low bits would share a stripe, and this one task
+    // must not wait for its own lock).
+    let mut units = Vec::new();
+    for _ in 0..3 {
+        units.push(store.begin().await.expect("begin"));
+    }
+    for (u, mut uow) in units.into_iter().enumerate() {
+        let (to, category) = state([1, 6, 11][u]);
+        for e in enrollments.iter_mut().skip(u * 10).take(10) {
+            *e = with(e, |s| {
+                s.state = to;
+                s.category = category;
+                s.attempts = 1;
+            });
+            uow.update_enrollment(e).await.expect("update");
+        }
+        uow.commit().await.expect("commit");
+    }
+    let stripes: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(DISTINCT stripe) FROM status_counts WHERE state_id = $1 AND customers <> 0",
+    )
+    .bind(state(1).0.as_uuid())
+    .fetch_all(store.pool())
+    .await
+    .expect("stripes");
+    assert_eq!(
+        stripes,
+        vec![1],
+        "one unit's counts land on its connection's stripe"
+    );
+
+    // Then the first ten move back to the start, from another connection than the one
+    // that moved them.
+    let (next, category) = state(0);
+    let held = store.begin().await.expect("begin");
+    let mut other = store.begin().await.expect("begin another");
+    for e in enrollments.iter_mut().take(10) {
+        *e = with(e, |s| {
+            s.state = next;
+            s.category = category;
+            s.attempts = 2;
+        });
+        other.update_enrollment(e).await.expect("update");
+    }
+    other.commit().await.expect("commit");
+    drop(held);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.status_tally(a1).await.expect("status"),
+        reports::tally_status(&enrollments),
+        "the status tally over every connection's stripes"
+    );
+}
