@@ -17,7 +17,7 @@
 //! request retried after the move still gets its first answer), and the whole outbox in
 //! enqueue order, each message pending, delivered or failed as it was, with its failed
 //! attempts and retry time; then every SMS flow sent and every text received, with what
-//! it did.
+//! it did; then every data owner's privacy log.
 //!
 //! Not copied: browser sessions (users log in again after the move; a session is a
 //! short-lived login, and copying it would only keep a stolen cookie working on the new
@@ -89,11 +89,13 @@ pub enum Kind {
     SmsFlows,
     /// Texts received from customers.
     SmsReplies,
+    /// Entries of the data owners' privacy logs (a person's rights exercised).
+    PrivacyLog,
 }
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -114,6 +116,7 @@ impl Kind {
         Kind::OutboxMessages,
         Kind::SmsFlows,
         Kind::SmsReplies,
+        Kind::PrivacyLog,
     ];
 
     /// The kind in words, plural.
@@ -139,6 +142,7 @@ impl Kind {
             Kind::OutboxMessages => "outbox messages",
             Kind::SmsFlows => "SMS flows",
             Kind::SmsReplies => "texts received",
+            Kind::PrivacyLog => "privacy log entries",
         }
     }
 
@@ -448,6 +452,8 @@ impl Copying<'_> {
         self.sms_flows().await?;
         self.target.copying = Kind::SmsReplies;
         self.sms_replies().await?;
+        self.target.copying = Kind::PrivacyLog;
+        self.privacy_log().await?;
         self.target.done = true;
         self.target.commit().await
     }
@@ -697,6 +703,23 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.save_sms_reply(reply).await)?;
                 self.target.wrote(Kind::SmsReplies, 1).await?;
+            }
+        }
+    }
+
+    /// Every data owner's privacy log, in the order recorded.
+    async fn privacy_log(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.privacy_log_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for request in &page {
+                let unit = self.target.unit().await?;
+                target(unit.log_privacy_request(request).await)?;
+                self.target.wrote(Kind::PrivacyLog, 1).await?;
             }
         }
     }

@@ -50,6 +50,9 @@ pub enum AppError {
     /// A customer is invalid.
     #[error(transparent)]
     Customer(#[from] CustomerError),
+    /// A person named for their rights with no key, two keys, or a malformed one.
+    #[error(transparent)]
+    PersonKey(#[from] cube_domain::privacy::PersonKeyError),
     /// A customer-file mapping that cannot be saved.
     #[error(transparent)]
     ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
@@ -345,6 +348,7 @@ impl AppError {
             | AppError::Field(_)
             | AppError::Customer(_)
             | AppError::ImportMapping(_)
+            | AppError::PersonKey(_)
             | AppError::Product(_)
             | AppError::Flow(_)
             | AppError::Assignment(_)

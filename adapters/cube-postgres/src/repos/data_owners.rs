@@ -1,14 +1,16 @@
 //! Data owners: the CRM side's owner of customers and products, `jsonb` beside its lookup
-//! columns.
+//! columns; and their privacy logs (migration 0027), each entry `jsonb` in the order
+//! recorded.
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use crate::unit::Document;
 use async_trait::async_trait;
 use cube_domain::data_owner::DataOwner;
-use cube_domain::ids::{DataOwnerId, OrganisationId};
+use cube_domain::ids::{DataOwnerId, OrganisationId, PrivacyRequestId};
 use cube_domain::ports::DataOwnerWrites;
-use cube_domain::ports::{DataOwnerRepository, StoreError};
+use cube_domain::ports::{DataOwnerRepository, RecordKind, StoreError, UniqueRule};
+use cube_domain::privacy::PrivacyRequest;
 use sqlx::types::Json;
 
 #[async_trait]
@@ -32,6 +34,30 @@ impl DataOwnerRepository for PgUnitOfWork {
         .bind(organisation.as_uuid());
         all_json(&self.fetch_all(query).await?, "data")
     }
+
+    async fn privacy_log(&mut self, owner: DataOwnerId) -> Result<Vec<PrivacyRequest>, StoreError> {
+        let query =
+            sqlx::query("SELECT data FROM privacy_log WHERE data_owner_id = $1 ORDER BY seq")
+                .bind(owner.as_uuid());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<PrivacyRequest>, StoreError> {
+        // Without `after` from the first; with an unknown one, none (NULL subquery).
+        let query = sqlx::query(
+            "SELECT data FROM privacy_log WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM privacy_log WHERE id = $1) END
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "data")
+    }
 }
 
 #[async_trait]
@@ -51,5 +77,23 @@ impl DataOwnerWrites for PgUnitOfWork {
         .bind(Json(owner))
         .bind(self.read_guard(Document::DataOwner, id));
         self.write_document(Document::DataOwner, id, query).await
+    }
+
+    async fn log_privacy_request(&mut self, request: &PrivacyRequest) -> Result<(), StoreError> {
+        // `ON CONFLICT DO NOTHING`: a duplicate is answered without failing the transaction.
+        let query = sqlx::query(
+            "INSERT INTO privacy_log (id, data_owner_id, at, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(request.id.as_uuid())
+        .bind(request.data_owner.as_uuid())
+        .bind(request.at)
+        .bind(Json(request));
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::PrivacyRequest,
+            )));
+        }
+        Ok(())
     }
 }

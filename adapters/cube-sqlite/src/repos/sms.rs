@@ -4,11 +4,11 @@
 //! whether the text registered its outcome.
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{id_text, opt_id_text, time_ns, to_doc};
+use crate::codec::{id_list, id_text, opt_id_text, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::ports::{SmsReplyRepository, SmsReplyWrites, StoreError};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
@@ -80,6 +80,32 @@ impl SmsReplyRepository for SqliteUnit {
         .bind(after.map(|id| id_text(id.as_uuid())))
         .bind(i64::from(limit));
         fetch_docs(self.conn(), query, "SMS flow").await
+    }
+
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        // `sms_flows_by_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT doc FROM sms_flows WHERE json_extract(doc, '$.enrollment') IN \
+               (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
+        fetch_docs(self.conn(), query, "SMS flow").await
+    }
+
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_by_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT doc FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
+               (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
+        fetch_docs(self.conn(), query, "received SMS").await
     }
 }
 

@@ -176,6 +176,19 @@ impl DataOwnerRepository for Faulty {
     ) -> Result<Vec<DataOwner>, StoreError> {
         self.inner.data_owners(organisation).await
     }
+    async fn privacy_log(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<cube_domain::privacy::PrivacyRequest>, StoreError> {
+        self.inner.privacy_log(owner).await
+    }
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<cube_domain::ids::PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::privacy::PrivacyRequest>, StoreError> {
+        self.inner.privacy_log_after(after, limit).await
+    }
 }
 
 #[async_trait]
@@ -191,6 +204,12 @@ impl DataOwnerWrites for Faulty {
             ));
         }
         self.inner.save_data_owner(owner).await
+    }
+    async fn log_privacy_request(
+        &mut self,
+        request: &cube_domain::privacy::PrivacyRequest,
+    ) -> Result<(), StoreError> {
+        self.inner.log_privacy_request(request).await
     }
 }
 
@@ -236,6 +255,13 @@ impl CustomerRepository for Faulty {
         customer: CustomerId,
     ) -> Result<Vec<CustomerChange>, StoreError> {
         self.inner.customer_changes(customer).await
+    }
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &cube_domain::privacy::PersonKey,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_of_person(owner, key).await
     }
 }
 
@@ -361,6 +387,12 @@ impl CalendarRepository for Faulty {
         limit: u32,
     ) -> Result<Vec<Meeting>, StoreError> {
         self.inner.meetings_after(assignment, after, limit).await
+    }
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        self.inner.meetings_of_customer(customer).await
     }
 }
 
@@ -586,6 +618,12 @@ impl OutboxRepository for Faulty {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         self.inner.messages_after(after, limit).await
     }
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.inner.messages_of(enrollments).await
+    }
 }
 
 #[async_trait]
@@ -655,6 +693,18 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
         limit: u32,
     ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
         self.inner.sms_flows_after(after, limit).await
+    }
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
+        self.inner.sms_flows_of(enrollments).await
+    }
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.sms_replies_of(enrollments).await
     }
 }
 

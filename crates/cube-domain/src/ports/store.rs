@@ -18,12 +18,14 @@ use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SmsReplyId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
+    TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
+use crate::privacy::{PersonKey, PrivacyRequest};
 use crate::product::Product;
 use crate::queue::Tier;
 use crate::sms::{SentSmsFlow, SmsReply};
@@ -119,6 +121,9 @@ pub enum RecordKind {
     /// A received SMS.
     #[error("a received SMS")]
     SmsReply,
+    /// An entry of a data owner's privacy log.
+    #[error("a privacy log entry")]
+    PrivacyRequest,
 }
 
 /// A page of a list.
@@ -401,6 +406,16 @@ pub trait DataOwnerRepository: Send {
         &mut self,
         organisation: OrganisationId,
     ) -> Result<Vec<DataOwner>, StoreError>;
+    /// The data owner's privacy log (`crate::privacy`), in the order recorded.
+    async fn privacy_log(&mut self, owner: DataOwnerId) -> Result<Vec<PrivacyRequest>, StoreError>;
+    /// Up to `limit` entries of every data owner's privacy log in the order recorded,
+    /// starting after the entry `after` (`None`: from the first). An unknown `after` gives
+    /// no rows.
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<PrivacyRequest>, StoreError>;
 }
 
 /// The writes of [`DataOwnerRepository`]: only a [`UnitOfWork`] has them.
@@ -411,6 +426,9 @@ pub trait DataOwnerWrites: Send {
     /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
     /// run one at a time never sees this).
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
+    /// Appends an entry to its data owner's privacy log; MUST return
+    /// `Duplicate(Id(PrivacyRequest))` if the id exists.
+    async fn log_privacy_request(&mut self, request: &PrivacyRequest) -> Result<(), StoreError>;
 }
 
 /// Customers.
@@ -454,6 +472,13 @@ pub trait CustomerRepository: Send {
         &mut self,
         customer: CustomerId,
     ) -> Result<Vec<CustomerChange>, StoreError>;
+    /// The data owner's customers that `key` finds (`PersonKey::matches`, exactly), oldest
+    /// first: every record the data owner holds on one person.
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &PersonKey,
+    ) -> Result<Vec<Customer>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -574,6 +599,11 @@ pub trait CalendarRepository: Send {
         assignment: AssignmentId,
         after: Option<MeetingId>,
         limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError>;
+    /// The meetings booked with the customer, in any assignment, by start then id.
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
     ) -> Result<Vec<Meeting>, StoreError>;
 }
 
@@ -964,6 +994,12 @@ pub trait OutboxRepository: Send {
         after: Option<OutboxMessageId>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Every message concerning one of the enrollments — pending, delivered and failed —
+    /// in enqueue order, each with its delivery state as `messages_after` gives it.
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError>;
 }
 
 /// The writes of [`OutboxRepository`]: only a [`UnitOfWork`] has them.
@@ -1043,6 +1079,18 @@ pub trait SmsReplyRepository: Send {
         after: Option<OutboxMessageId>,
         limit: u32,
     ) -> Result<Vec<SentSmsFlow>, StoreError>;
+    /// The SMS flows sent to one of the enrollments' customers (`SentSmsFlow::enrollment`),
+    /// in the order recorded.
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError>;
+    /// The received SMS matched to a flow of one of the enrollments (the flow's
+    /// `enrollment`), in the order kept. A text matched to no flow is no enrollment's.
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError>;
 }
 
 /// The writes of [`SmsReplyRepository`]: only a [`UnitOfWork`] has them.

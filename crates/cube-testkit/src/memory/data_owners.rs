@@ -1,11 +1,14 @@
-//! Data owners: a small table, scanned.
+//! Data owners: a small table, scanned; and their privacy logs, one list in the order
+//! recorded.
 
 use super::{MemoryUnit, sorted_by};
 use async_trait::async_trait;
 use cube_domain::data_owner::DataOwner;
-use cube_domain::ids::{DataOwnerId, OrganisationId};
+use cube_domain::ids::{DataOwnerId, OrganisationId, PrivacyRequestId};
 use cube_domain::ports::DataOwnerWrites;
-use cube_domain::ports::{DataOwnerRepository, StoreError};
+use cube_domain::ports::{DataOwnerRepository, RecordKind, StoreError, UniqueRule};
+use cube_domain::privacy::PrivacyRequest;
+use std::ops::Bound;
 
 #[async_trait]
 impl DataOwnerRepository for MemoryUnit {
@@ -26,12 +29,56 @@ impl DataOwnerRepository for MemoryUnit {
             .collect();
         Ok(sorted_by(owners, |o| (o.name().clone(), o.id())))
     }
+
+    async fn privacy_log(&mut self, owner: DataOwnerId) -> Result<Vec<PrivacyRequest>, StoreError> {
+        Ok(self
+            .data
+            .privacy_log
+            .values()
+            .filter(|r| r.data_owner == owner)
+            .cloned()
+            .collect())
+    }
+
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<PrivacyRequest>, StoreError> {
+        let from = match after {
+            None => Bound::Unbounded,
+            Some(id) => match self.data.privacy_log_ids.get(&id) {
+                Some(record) => Bound::Excluded(*record),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .privacy_log
+            .range((from, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
 }
 
 #[async_trait]
 impl DataOwnerWrites for MemoryUnit {
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError> {
         self.put(|d| &mut d.data_owners, owner.id(), owner.clone());
+        Ok(())
+    }
+
+    async fn log_privacy_request(&mut self, request: &PrivacyRequest) -> Result<(), StoreError> {
+        if self.data.privacy_log_ids.contains_key(&request.id) {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::PrivacyRequest,
+            )));
+        }
+        let record = self.bump(|d| &mut d.privacy_log_counter);
+        self.put(|d| &mut d.privacy_log, record, request.clone());
+        self.put(|d| &mut d.privacy_log_ids, request.id, record);
         Ok(())
     }
 }

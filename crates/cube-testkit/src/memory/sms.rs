@@ -4,7 +4,7 @@
 
 use super::{MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
@@ -95,6 +95,37 @@ impl SmsReplyRepository for MemoryUnit {
             .range((from, Bound::Unbounded))
             .take(limit)
             .map(|(_, flow)| flow.clone())
+            .collect())
+    }
+
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        Ok(self
+            .data
+            .sms_flows
+            .values()
+            .filter(|flow| enrollments.contains(&flow.enrollment))
+            .cloned()
+            .collect())
+    }
+
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        Ok(self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| {
+                reply
+                    .flow
+                    .as_ref()
+                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
+            })
+            .cloned()
             .collect())
     }
 }
