@@ -282,6 +282,7 @@ const TABLE: &[Row] = &[
     row("owners",    "GET /api/data-owners/{id}/import-mappings",   "",                          SETUP),
     // A person's rights: the data owner's controller work, its admins and managers.
     row("owners",    "POST /api/data-owners/{id}/privacy/access",   "",                          SETUP),
+    row("owners",    "POST /api/data-owners/{id}/privacy/erasure",  "",                          SETUP),
     row("owners",    "GET /api/data-owners/{id}/privacy/log",       "",                          SETUP),
     row("owners",    "PUT /api/data-owners/{id}/import-mappings/{name}", "",                     SETUP),
     row("owners",    "DELETE /api/data-owners/{id}/import-mappings/{name}", "",                  SETUP),
@@ -639,7 +640,11 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         })),
         ("POST /api/customers/{id}/external-state", _) => Some(json!({ "state": "Excluded" })),
         ("PUT /api/customers/{id}/do-not-call", _) => Some(json!({ "reason": "matrix" })),
-        ("POST /api/data-owners/{id}/privacy/access", _) => Some(json!({ "phone": "+4790000000" })),
+        (
+            "POST /api/data-owners/{id}/privacy/access"
+            | "POST /api/data-owners/{id}/privacy/erasure",
+            _,
+        ) => Some(json!({ "phone": "+4790000000" })),
         ("PUT /api/customers/{id}/register-exemption", _) => Some(json!({
             "kind": "asked_to_be_called",
             "at": "2025-03-01T10:00:00Z",

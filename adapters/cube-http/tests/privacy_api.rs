@@ -1,8 +1,9 @@
 //! A person's rights over HTTP (issue 16): `POST /api/data-owners/{id}/privacy/access` hands
 //! a data owner's managers everything held on a person named in the body, as JSON or as an
-//! Excel workbook with a sheet per kind of record; `GET …/privacy/log` lists the requests
-//! recorded, with no personal data in them; a bad key is a 422 naming what to fix, and a
-//! refused request records nothing.
+//! Excel workbook with a sheet per kind of record; `POST …/privacy/erasure` erases them, the
+//! reports reading as before; `GET …/privacy/log` lists the requests recorded, with no
+//! personal data in them; a bad key is a 422 naming what to fix, a person not found a 404,
+//! and a refused request records nothing.
 
 mod common;
 
@@ -274,4 +275,106 @@ async fn the_person_is_named_in_the_body_and_the_answers_are_documented() {
         "{content}"
     );
     assert!(doc["paths"]["/api/data-owners/{id}/privacy/log"]["get"].is_object());
+}
+
+#[tokio::test]
+async fn a_person_is_erased_once_the_reports_reading_as_before() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_sale_to_the_first_customer(&app, &t.seller).await;
+    let first = &app.world.customers[0];
+    let reports = [
+        format!("/api/assignments/{}/reports/status", app.assignment()),
+        format!(
+            "/api/assignments/{}/reports/outcomes?from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z",
+            app.assignment()
+        ),
+        format!(
+            "/api/assignments/{}/reports/sales?from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z",
+            app.assignment()
+        ),
+    ];
+    let mut before = Vec::new();
+    for uri in &reports {
+        let (status, body) = app.call(Method::GET, uri, Some(&t.admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        before.push(body);
+    }
+    let erasure = format!(
+        "/api/data-owners/{}/privacy/erasure",
+        app.world.data_owner.id()
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &erasure,
+            Some(&t.seller),
+            Some(json!({ "external_id": "ext-00000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, erased) = app
+        .call(
+            Method::POST,
+            &erasure,
+            Some(&t.manager),
+            Some(json!({ "external_id": "ext-00000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["customers"], json!([first.id().to_string()]));
+    assert_eq!(erased["events"], 1);
+    for (uri, before) in reports.iter().zip(&before) {
+        let (_, after) = app.call(Method::GET, uri, Some(&t.admin), None).await;
+        assert_eq!(&after, before, "{uri} reads as before");
+    }
+    let (status, record) = app
+        .call(
+            Method::GET,
+            &format!("/api/customers/{}", first.id()),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["name"], "[erased]");
+    assert_eq!(record["phones"], json!([]));
+    assert_eq!(record["external_id"], Value::Null);
+    let (_, nothing) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(nothing["customers"], json!([]), "{nothing}");
+
+    // Once: the person is not there to erase again.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &erasure,
+            Some(&t.manager),
+            Some(json!({ "external_id": "ext-00000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing was erased")),
+        "{problem}"
+    );
+    let (_, log) = app
+        .call(Method::GET, &log_uri(&app), Some(&t.admin), None)
+        .await;
+    let rights: Vec<&str> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["right"].as_str())
+        .collect();
+    assert_eq!(rights, ["erasure", "access"], "{log}");
+    assert!(!log.to_string().contains("ext-00000"));
 }

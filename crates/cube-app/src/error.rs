@@ -53,6 +53,9 @@ pub enum AppError {
     /// A person named for their rights with no key, two keys, or a malformed one.
     #[error(transparent)]
     PersonKey(#[from] cube_domain::privacy::PersonKeyError),
+    /// A person's data could not be erased as asked.
+    #[error(transparent)]
+    Erasure(#[from] cube_domain::privacy::ErasureError),
     /// A customer-file mapping that cannot be saved.
     #[error(transparent)]
     ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
@@ -311,7 +314,7 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             AppError::ImportStopped { cause, .. } => cause.kind(),
-            AppError::NotFound(_) => ErrorKind::NotFound,
+            AppError::NotFound(_) | AppError::Erasure(_) => ErrorKind::NotFound,
             AppError::Forbidden
             | AppError::History(_)
             | AppError::FollowUpMove(

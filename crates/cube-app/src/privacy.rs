@@ -1,7 +1,18 @@
 //! A person's rights under the GDPR, carried out for a data owner (issue 16; seed 002: the
 //! data owner is the controller): the access export — everything the data owner holds on a
-//! person, across its assignments — and the data owner's privacy log that records each
-//! request.
+//! person, across its assignments —, erasure, and the data owner's privacy log that records
+//! each request.
+//!
+//! Erasure takes the person out of every record in one unit of work (all of it or none):
+//! the customers become `Customer::erased` (contact data, CRM fields and search text gone;
+//! kept on the do-not-call list so no queue hands them out), the outcome history keeps
+//! every counted fact but loses its notes and field values (`OutcomeEvent::without_texts`),
+//! meetings their place, messages to them their recipient and text (a pending one is never
+//! sent), the SMS flows to them and the texts that answered are forgotten, and so are the
+//! changes of their cards. A person who asked not to be called (on the do-not-call list)
+//! leaves each phone number behind only as a salted hash on the data owner's do-not-contact
+//! list, which bars the number when it is imported or added again
+//! (`Cube::listed_numbers`).
 //!
 //! The person is found by one key (`cube_domain::privacy::PersonKey`) among the data owner's
 //! customers; what is gathered for each customer found is its record (contact and CRM data,
@@ -23,11 +34,15 @@ use cube_domain::flow::PublishedFlow;
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, EnrollmentId, PrivacyRequestId};
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{ReadUnit, StoredMessage};
-use cube_domain::privacy::{KeyKind, PersonKey, PersonalRight, PrivacyRequest};
+use cube_domain::ports::{DeliveryState, RECIPIENT_ERASED, ReadUnit, StoredMessage};
+use cube_domain::privacy::{
+    DoNotContact, ErasureError, KeyKind, PersonKey, PersonalRight, PrivacyRequest, Salt,
+};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_zone::TimeZone;
+use cube_domain::values::PhoneNumber;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -62,6 +77,26 @@ pub struct PersonalData {
     /// nothing on them.
     pub customers: Vec<PersonRecord>,
 }
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    /// The entry of the privacy log that records it: the reference to quote.
+    pub request: PrivacyRequestId,
+    /// The customers erased, oldest first.
+    pub customers: Vec<CustomerId>,
+    /// Outcome events that lost their notes and field values (kept, anonymised).
+    pub events: usize,
+    /// Meetings that lost their place.
+    pub meetings: usize,
+    /// Messages that lost their recipient and text.
+    pub messages: usize,
+    /// Phone numbers put on the do-not-contact list as salted hashes.
+    pub listed: usize,
+}
+
+/// Numbers looked up on the do-not-contact list per statement.
+const LISTED_CHUNK: usize = 1_000;
 
 /// One customer record of the person, with everything held beside it.
 #[derive(Debug, Clone)]
@@ -156,6 +191,142 @@ impl Cube {
             zone,
             customers,
         })
+    }
+
+    /// Erases the person `query` names from the data owner `owner` (GDPR art. 17), for admins
+    /// and the managers of the data owner: every customer the key finds, in one unit of work
+    /// (see the module's doc for what becomes of each record), recorded in the privacy log.
+    /// Refused with `ErasureError::NoSuchPerson` when no customer has the key.
+    pub async fn erase_person(
+        &self,
+        who: impl Into<Acting<'_>>,
+        owner: DataOwnerId,
+        query: &PersonQuery,
+    ) -> AppResult<Erased> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
+        let owner = managed_owner(uow.as_mut(), &user, owner, today).await?;
+        let key = PersonKey::parse(
+            query.phone.as_deref(),
+            query.email.as_deref(),
+            query.external_id.as_deref(),
+            owner.phone_region(),
+        )?;
+        let customers = uow.customers_of_person(owner.id(), &key).await?;
+        if customers.is_empty() {
+            return Err(ErasureError::NoSuchPerson(key.kind()).into());
+        }
+        let mut erased = Erased {
+            request: self.new_id(),
+            customers: customers.iter().map(Customer::id).collect(),
+            events: 0,
+            meetings: 0,
+            messages: 0,
+            listed: 0,
+        };
+        // The list's salt, when someone to list asked not to be called: the one its entries
+        // carry, or a new one for its first entry.
+        let salt = if customers.iter().any(|c| c.contact().do_not_call.is_some()) {
+            Some(match uow.do_not_contact_salt(owner.id()).await? {
+                Some(kept) => kept,
+                None => Salt::from_ids(self.ids.next_id(), self.ids.next_id()),
+            })
+        } else {
+            None
+        };
+        for customer in &customers {
+            let enrollments: Vec<EnrollmentId> = uow
+                .enrollments_of_customer(customer.id())
+                .await?
+                .iter()
+                .map(Enrollment::id)
+                .collect();
+            for enrollment in &enrollments {
+                for event in uow.events_of(*enrollment).await? {
+                    uow.erase_event_texts(event.id()).await?;
+                    erased.events += 1;
+                }
+            }
+            for meeting in uow.meetings_of_customer(customer.id()).await? {
+                if meeting.place.is_some() {
+                    // Taken out and booked again, the same meeting without its place.
+                    uow.delete_meeting(meeting.id).await?;
+                    uow.insert_meeting(&Meeting {
+                        place: None,
+                        ..meeting
+                    })
+                    .await?;
+                    erased.meetings += 1;
+                }
+            }
+            for stored in uow.messages_of(&enrollments).await? {
+                uow.erase_payload(stored.message.id).await?;
+                if let DeliveryState::Pending { .. } = stored.state {
+                    uow.mark_failed(stored.message.id, RECIPIENT_ERASED).await?;
+                }
+                erased.messages += 1;
+            }
+            uow.erase_sms_of(&enrollments).await?;
+            uow.erase_customer_changes(customer.id()).await?;
+            if let (Some(salt), Some(_)) = (&salt, &customer.contact().do_not_call) {
+                for phone in &customer.details().phones {
+                    uow.list_do_not_contact(&DoNotContact {
+                        data_owner: owner.id(),
+                        phone_hash: salt.hash(phone),
+                        salt: salt.clone(),
+                        listed_at: now,
+                    })
+                    .await?;
+                    erased.listed += 1;
+                }
+            }
+            uow.save_customer(&customer.erased(now)).await?;
+        }
+        uow.log_privacy_request(&PrivacyRequest {
+            id: erased.request,
+            data_owner: owner.id(),
+            user: user.id,
+            at: now,
+            right: PersonalRight::Erasure,
+            found_by: key.kind(),
+            customers: erased.customers.clone(),
+        })
+        .await?;
+        uow.commit().await?;
+        Ok(erased)
+    }
+
+    /// Which of `phones` are on the data owner's do-not-contact list (an import or a new
+    /// customer with one of them is put on the do-not-call list). Reads nothing more when the
+    /// list is empty.
+    pub(crate) async fn listed_numbers(
+        &self,
+        uow: &mut dyn ReadUnit,
+        owner: DataOwnerId,
+        phones: &[&PhoneNumber],
+    ) -> AppResult<BTreeSet<PhoneNumber>> {
+        let Some(salt) = uow.do_not_contact_salt(owner).await? else {
+            return Ok(BTreeSet::new());
+        };
+        let mut listed = BTreeSet::new();
+        for chunk in phones.chunks(LISTED_CHUNK) {
+            let hashes: Vec<String> = chunk.iter().map(|p| salt.hash(p)).collect();
+            let found: BTreeSet<String> = uow
+                .do_not_contact_listed(owner, &hashes)
+                .await?
+                .into_iter()
+                .collect();
+            listed.extend(
+                chunk
+                    .iter()
+                    .zip(&hashes)
+                    .filter(|(_, hash)| found.contains(*hash))
+                    .map(|(phone, _)| (*phone).clone()),
+            );
+        }
+        Ok(listed)
     }
 
     /// The data owner's privacy log, in the order recorded: what was done for whom (by

@@ -1,8 +1,10 @@
 //! A person's rights through the use cases (issue 16, seed 002): everything a data owner
 //! holds on a person is gathered across its assignments — the customer records a key finds,
 //! their card changes, enrollments and outcome history with names, meetings, messages, SMS
-//! flows and the texts that answered them — and each request is recorded in the data
-//! owner's privacy log without personal data; a refused request records nothing.
+//! flows and the texts that answered them —; erasure takes all of it out in one unit of work
+//! while the reports add up as before, and a person who asked not to be called stays barred
+//! by a salted hash when imported again; each request is recorded in the data owner's
+//! privacy log without personal data; a refused request records nothing.
 
 mod common;
 
@@ -13,7 +15,7 @@ use cube_app::privacy::PersonQuery;
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
 use cube_domain::ports::Store;
-use cube_domain::privacy::{KeyKind, PersonKeyError, PersonalRight};
+use cube_domain::privacy::{ErasureError, KeyKind, PersonKeyError, PersonalRight};
 use cube_testkit::fixtures::{T0, World, full_store};
 use cube_testkit::{FixedClock, MemoryStore, SequentialIds};
 use std::sync::Arc;
@@ -296,4 +298,237 @@ async fn a_person_is_every_customer_with_the_key_in_the_data_owner_asked_only() 
             .expect_err("a seller may not read it"),
         AppError::Forbidden
     );
+}
+
+/// The assignment's activity, outcome, sales and customer-status reports, as text.
+async fn reports(
+    cube: &cube_app::Cube,
+    world: &World,
+    window: cube_app::reports::Window,
+) -> [String; 4] {
+    let a = world.assignment.id();
+    let admin = &world.admin;
+    [
+        format!("{:?}", cube.activity_report(admin, a, window).await),
+        format!("{:?}", cube.outcome_report(admin, a, window).await),
+        format!("{:?}", cube.sales_report(admin, a, window).await),
+        format!("{:?}", cube.customer_status_report(admin, a).await),
+    ]
+}
+
+#[tokio::test]
+async fn an_erased_person_is_gone_from_every_record_and_the_reports_add_up_as_before() {
+    let (cube, store, world) = full().await;
+    let owner = world.data_owner.id();
+    let first = &world.enrollments[0];
+    let customer = world
+        .customers
+        .iter()
+        .find(|c| c.id() == first.customer())
+        .expect("the first enrollment's customer")
+        .clone();
+    let phone = customer.details().phones[0].to_string();
+    // They asked not to be called.
+    cube.set_do_not_call(&world.manager, customer.id(), Some("asked on the phone"))
+        .await
+        .expect("listed");
+    let window = cube_app::reports::Window {
+        from: T0 - time::Duration::days(1),
+        to: T0 + time::Duration::days(2),
+    };
+    let a = world.assignment.id();
+    let before = reports(&cube, &world, window).await;
+
+    let erased = cube
+        .erase_person(&world.manager, owner, &by_phone(&phone))
+        .await
+        .expect("erased");
+    assert_eq!(erased.customers, vec![customer.id()]);
+    assert!(erased.events > 0 && erased.messages == 3 && erased.meetings == 1);
+    assert_eq!(erased.listed, customer.details().phones.len());
+    assert_eq!(
+        reports(&cube, &world, window).await,
+        before,
+        "the reports add up as before"
+    );
+
+    // Nothing of the person is left to find or hand out.
+    let again = cube
+        .personal_data(&world.manager, owner, &by_phone(&phone))
+        .await
+        .expect("gathered");
+    assert!(again.customers.is_empty(), "not found by their number");
+    let mut read = store.begin_read().await.expect("begin");
+    let kept = read
+        .customer(customer.id())
+        .await
+        .expect("read")
+        .expect("the record stays for the reports");
+    assert_eq!(
+        kept,
+        customer.erased(T0),
+        "kept erased, on the do-not-call list since T0"
+    );
+    for enrollment in read
+        .enrollments_of_customer(customer.id())
+        .await
+        .expect("read")
+    {
+        for event in read.events_of(enrollment.id()).await.expect("read") {
+            assert!(event.note().is_none() && event.fields().is_empty());
+        }
+    }
+    let messages = read.messages_of(&[first.id()]).await.expect("read");
+    assert!(
+        messages
+            .iter()
+            .all(|m| !format!("{:?}", m.message.payload).contains("+47"))
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| !matches!(m.state, cube_domain::ports::DeliveryState::Pending { .. })),
+        "a pending message to them is never sent"
+    );
+    assert!(
+        read.sms_flows_of(&[first.id()])
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    assert!(
+        read.customer_changes(customer.id())
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    let log = read.privacy_log(owner).await.expect("read");
+    // The erasure, then the access that found nobody.
+    assert_eq!(log.len(), 3, "the fixture's entry, the erasure, the access");
+    let entry = &log[1];
+    assert_eq!(
+        (
+            entry.id,
+            entry.right,
+            entry.found_by,
+            entry.customers.clone()
+        ),
+        (
+            erased.request,
+            PersonalRight::Erasure,
+            KeyKind::Phone,
+            vec![customer.id()]
+        )
+    );
+    assert!(!format!("{entry:?}").contains(&phone));
+    drop(read);
+
+    // Erasing again finds nobody: refused, and nothing is recorded.
+    let refused = cube
+        .erase_person(&world.manager, owner, &by_phone(&phone))
+        .await
+        .expect_err("nobody left");
+    assert_eq!(
+        refused,
+        AppError::Erasure(ErasureError::NoSuchPerson(KeyKind::Phone))
+    );
+    assert!(
+        refused.to_string().contains("nothing was erased"),
+        "{refused}"
+    );
+    assert_eq!(
+        cube.privacy_log(&world.manager, owner)
+            .await
+            .expect("log")
+            .len(),
+        log.len()
+    );
+
+    // Their number comes back in a list: barred by the do-not-contact list.
+    let report = cube
+        .import_customers(
+            &world.manager,
+            cube_app::customers::ImportCommand {
+                assignment: a,
+                dataset: Dataset::B2b,
+                segment: None,
+                rows: vec![
+                    CustomerInput {
+                        name: "Kari igjen".into(),
+                        phones: vec![phone.clone()],
+                        ..CustomerInput::default()
+                    },
+                    CustomerInput {
+                        name: "Noen andre".into(),
+                        phones: vec!["+4741999998".into()],
+                        ..CustomerInput::default()
+                    },
+                ],
+                on_match: Default::default(),
+                row_numbers: Vec::new(),
+            },
+        )
+        .await
+        .expect("imported");
+    let mut read = store.begin_read().await.expect("begin");
+    let ids: Vec<_> = report.rows.iter().map(|r| r.customer).collect();
+    assert_eq!(ids.len(), 2);
+    let mut reasons = Vec::new();
+    for id in ids {
+        let back = read.customer(id).await.expect("read").expect("imported");
+        reasons.push(
+            back.contact()
+                .do_not_call
+                .as_ref()
+                .map(|d| d.reason.clone()),
+        );
+    }
+    assert_eq!(
+        reasons,
+        vec![Some(cube_domain::privacy::LISTED_REASON.to_owned()), None],
+        "the listed number is barred, another is not"
+    );
+    drop(read);
+    // And added by hand, the same.
+    let added = cube
+        .add_customer(
+            &world.admin,
+            owner,
+            Dataset::B2b,
+            CustomerInput {
+                name: "Kari AS".into(),
+                phones: vec!["+4798765432".into()],
+                ..CustomerInput::default()
+            },
+        )
+        .await
+        .expect("added");
+    assert!(
+        added.contact().do_not_call.is_some(),
+        "the fixture's listed number is barred when added"
+    );
+}
+
+#[tokio::test]
+async fn an_erasure_is_refused_whole_for_a_bad_key_a_seller_or_another_organisation() {
+    let h = Harness::new(3).await;
+    let owner = h.world.data_owner.id();
+    let phone = h.world.customers[0].details().phones[0].to_string();
+    for (who, query) in [
+        (h.world.manager.clone(), PersonQuery::default()),
+        (h.world.sellers[0].clone(), by_phone(&phone)),
+        (h.other_admin().await, by_phone(&phone)),
+    ] {
+        assert!(h.cube.erase_person(&who, owner, &query).await.is_err());
+    }
+    let mut read = h.store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.customer(h.world.customers[0].id())
+            .await
+            .expect("read")
+            .as_ref(),
+        Some(&h.world.customers[0]),
+        "nothing was erased"
+    );
+    assert!(read.privacy_log(owner).await.expect("read").is_empty());
 }

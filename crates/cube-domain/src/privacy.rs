@@ -10,12 +10,20 @@
 //! and how they were found (phone, e-mail or external id) — never the phone, the address or
 //! anything else of the person, so the log can be kept as long as the controller must show
 //! what it did.
+//!
+//! Erasure (art. 17) takes the person out of every record while keeping what the reports
+//! count: `Customer::erased`, `OutcomeEvent::without_texts`, `OutboxPayload::erased`. A
+//! person who asked not to be called stays barred: each of their phone numbers is kept only
+//! as a salted hash on the data owner's do-not-contact list ([`DoNotContact`]), which bars
+//! the number when it is imported or added again.
 
 use crate::customer::{Customer, CustomerDetails};
 use crate::ids::{CustomerId, DataOwnerId, PrivacyRequestId, UserId};
 use crate::values::{Email, InvalidInput, Lines, PhoneNumber, PhoneRegion, ValueError, clean_text};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
+use std::fmt::Write as _;
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -151,7 +159,79 @@ fn given(text: Option<&str>) -> Option<&str> {
 pub enum PersonalRight {
     /// Access (GDPR art. 15): everything held on them was handed out.
     Access,
+    /// Erasure (GDPR art. 17): their personal data was removed; the outcome history kept,
+    /// anonymised.
+    Erasure,
 }
+
+/// Why a person's data cannot be erased as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum ErasureError {
+    /// No customer of the data owner has the key: nothing to erase.
+    #[error("no customer of this data owner has this {0}; nothing was erased")]
+    NoSuchPerson(KeyKind),
+}
+
+/// The salt of a data owner's do-not-contact list: 32 random bytes as hex, made once, when
+/// the first number is listed, and kept beside the hashes (every entry of the data owner
+/// carries it), so a number imported later is hashed the same way and looked up by its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Salt(String);
+
+impl Salt {
+    /// A salt from two ids of the `IdGenerator` (the domain has no random source of its own;
+    /// a UUID v7 carries 74 random bits, two of them well over a hundred).
+    pub fn from_ids(first: uuid::Uuid, second: uuid::Uuid) -> Self {
+        let mut hex = String::with_capacity(64);
+        for byte in first.as_bytes().iter().chain(second.as_bytes()) {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        Self(hex)
+    }
+
+    /// A stored salt.
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hash a phone number is kept as: SHA-256 over the salt, a zero byte and the number
+    /// in E.164, in hex. The same number and salt give the same hash; the hash alone does not
+    /// give the number back.
+    pub fn hash(&self, phone: &PhoneNumber) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.0.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(phone.as_str().as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in hasher.finalize() {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        hex
+    }
+}
+
+/// A phone number on a data owner's do-not-contact list, kept only as a salted hash: a
+/// person whose data was erased after they asked not to be called.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoNotContact {
+    /// The data owner whose list it is.
+    pub data_owner: DataOwnerId,
+    /// The list's salt.
+    pub salt: Salt,
+    /// `salt.hash(phone)`.
+    pub phone_hash: String,
+    /// When it was listed.
+    pub listed_at: OffsetDateTime,
+}
+
+/// Why a customer imported or added is on the do-not-call list.
+pub const LISTED_REASON: &str = "on the data owner's do-not-contact list";
 
 /// An entry of a data owner's privacy log: who exercised which right for a person, when,
 /// and which customers the person was found as. No personal data: the customers by id, the
@@ -247,6 +327,46 @@ mod tests {
         }
         let long = "x".repeat(CustomerDetails::MAX_EXTERNAL_ID + 1);
         assert!(PersonKey::parse(None, None, Some(&long), PhoneRegion::NORWAY).is_err());
+    }
+
+    #[test]
+    fn a_number_is_kept_as_a_salted_hash_that_only_the_same_salt_and_number_give() {
+        let salt = Salt::from_ids(Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(salt.as_str().len(), 64);
+        let other = Salt::from_ids(Uuid::from_u128(1), Uuid::from_u128(3));
+        let kari = PhoneNumber::parse("+4791234567").expect("valid");
+        let ola = PhoneNumber::parse("+4791234568").expect("valid");
+        let hash = salt.hash(&kari);
+        assert_eq!(hash.len(), 64);
+        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(hash, salt.hash(&kari), "the same number, the same hash");
+        assert_ne!(hash, salt.hash(&ola));
+        assert_ne!(hash, other.hash(&kari), "another salt, another hash");
+        assert!(!hash.contains("91234567"));
+    }
+
+    #[test]
+    fn an_erased_customer_keeps_nothing_of_the_person_and_stays_barred() {
+        let at = time::macros::datetime!(2026-12-06 10:00 UTC);
+        let kari = customer(&["+4791234567"], Some("kari@example.no"), Some("CRM-1"));
+        let erased = kari.erased(at);
+        assert_eq!(erased.id(), kari.id());
+        assert_eq!(erased.dataset(), kari.dataset());
+        let d = erased.details();
+        assert_eq!(d.name.as_str(), crate::values::ERASED_NAME);
+        assert!(d.phones.is_empty() && d.email.is_none() && d.external_id.is_none());
+        assert!(erased.fields().is_empty());
+        assert_eq!(erased.search_text(), "[erased]");
+        let barred = erased.contact().do_not_call.as_ref().expect("on the list");
+        assert_eq!((barred.since, barred.by), (at, None));
+        assert!(erased.contact_facts().block.is_some(), "never handed out");
+        for key in [
+            key(Some("+4791234567"), None, None),
+            key(None, Some("kari@example.no"), None),
+            key(None, None, Some("CRM-1")),
+        ] {
+            assert!(key.matches(&kari) && !key.matches(&erased));
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::{EmailMessage, OutboxMessage, OutboxPayload, SmsMessage};
-use cube_domain::privacy::{KeyKind, PersonalRight, PrivacyRequest};
+use cube_domain::privacy::{DoNotContact, KeyKind, PersonalRight, PrivacyRequest, Salt};
 use cube_domain::product::{Currency, Product};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name, PhoneNumber, PhoneRegion};
@@ -839,6 +839,32 @@ fn privacy_request() {
             customers: vec![CUSTOMER],
         },
     );
+    golden(
+        "privacy_request_erasure",
+        &PrivacyRequest {
+            id: PrivacyRequestId::from_uuid(Uuid::from_u128(0x9f)),
+            data_owner: OWNER,
+            user: MANAGER,
+            at: T0,
+            right: PersonalRight::Erasure,
+            found_by: KeyKind::Phone,
+            customers: vec![CUSTOMER],
+        },
+    );
+}
+
+#[test]
+fn do_not_contact() {
+    let salt = Salt::from_ids(Uuid::from_u128(0x5a1), Uuid::from_u128(0x5a2));
+    golden(
+        "do_not_contact",
+        &DoNotContact {
+            data_owner: OWNER,
+            phone_hash: salt.hash(&PhoneNumber::parse("+4791234567").expect("valid")),
+            salt,
+            listed_at: T0,
+        },
+    );
 }
 
 #[test]
@@ -868,6 +894,8 @@ fn every_golden_file_has_its_test() {
         "data_owner_before_contact_policy",
         "data_owner_with_import_mappings",
         "privacy_request",
+        "privacy_request_erasure",
+        "do_not_contact",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

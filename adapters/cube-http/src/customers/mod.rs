@@ -15,7 +15,7 @@
 //! - [`contact`]: the contact policy — the do-not-call list, register exemptions, a data
 //!   owner's rules and the wash against the reservation register.
 //! - [`privacy`]: a person's rights under the GDPR — everything a data owner holds on them
-//!   (JSON or a workbook) — and the data owner's privacy log.
+//!   (JSON or a workbook), erasure — and the data owner's privacy log.
 
 pub mod bulk;
 pub mod card;
@@ -101,6 +101,10 @@ pub fn routes() -> Router<AppState> {
             "/api/data-owners/{id}/privacy/access",
             post(privacy::access),
         )
+        .route(
+            "/api/data-owners/{id}/privacy/erasure",
+            post(privacy::erasure),
+        )
         .route("/api/data-owners/{id}/privacy/log", get(privacy::log))
         .route("/api/assignments/{id}/enrollments", post(import::enroll))
         .route("/api/assignments/{id}/selection", post(bulk::preview))
@@ -125,7 +129,7 @@ pub fn routes() -> Router<AppState> {
         contact::put_do_not_call, contact::delete_do_not_call,
         contact::put_exemption, contact::delete_exemption,
         contact::get_policy, contact::put_policy, contact::wash,
-        privacy::access, privacy::log,
+        privacy::access, privacy::erasure, privacy::log,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -152,6 +156,7 @@ pub fn routes() -> Router<AppState> {
         privacy::PersonalRightDto, privacy::DeliveryDto, privacy::PersonMessageDto,
         privacy::SmsFlowDto, privacy::PersonEventDto, privacy::PersonEnrollmentDto,
         privacy::PersonRecordDto, privacy::PersonalDataDto, privacy::PrivacyRequestDto,
+        privacy::ErasedDto,
         crate::sms::SmsReplyDto, crate::outbox::ChannelDto, dto::EnrollmentDto,
         dto::HistoryEntryDto, dto::MeetingDto,
     )),

@@ -1,8 +1,8 @@
 //! A person's rights under the GDPR over HTTP (issue 16; seed 002: the data owner is the
 //! controller): everything a data owner holds on a person, as JSON or as an Excel workbook
 //! (one sheet per kind of record: customers, enrollments, outcomes, meetings, messages, SMS
-//! flows, texts received, card changes), and the data owner's privacy log that records
-//! each request.
+//! flows, texts received, card changes), erasure of the person, and the data owner's
+//! privacy log that records each request.
 //!
 //! The person is named in a POST body, never in the URL: a phone number or an e-mail
 //! address in a query string would land in access logs and proxies, the very places a
@@ -107,14 +107,35 @@ impl From<KeyKind> for KeyKindDto {
 pub enum PersonalRightDto {
     /// Access: everything held was handed out.
     Access,
+    /// Erasure: the personal data was removed, the outcome history kept anonymised.
+    Erasure,
 }
 
 impl From<PersonalRight> for PersonalRightDto {
     fn from(right: PersonalRight) -> Self {
         match right {
             PersonalRight::Access => PersonalRightDto::Access,
+            PersonalRight::Erasure => PersonalRightDto::Erasure,
         }
     }
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErasedDto {
+    /// The privacy log entry recording it: the reference to quote.
+    pub reference: Uuid,
+    /// The customers erased.
+    pub customers: Vec<Uuid>,
+    /// Outcomes kept, without their notes and field values.
+    pub events: usize,
+    /// Meetings kept, without their place.
+    pub meetings: usize,
+    /// Messages kept, without their recipient and text (a pending one is never sent).
+    pub messages: usize,
+    /// Phone numbers kept only as salted hashes on the do-not-contact list (the person had
+    /// asked not to be called).
+    pub listed: usize,
 }
 
 /// Where a message is in its delivery.
@@ -422,6 +443,41 @@ pub async fn access(
             ))
         }
     }
+}
+
+/// Erases the person from the data owner: their customers' contact and CRM data, the
+/// texts of their outcomes, meetings, messages and SMS, their card changes — in one unit of
+/// work —, the outcome history kept anonymised so the reports still add up; a person on the
+/// do-not-call list stays barred by a salted hash of each number. Recorded in the privacy log.
+#[utoipa::path(
+    post, path = "/api/data-owners/{id}/privacy/erasure", tag = "customers",
+    params(("id" = Uuid, Path, description = "The data owner")),
+    request_body = PersonRequest,
+    responses(
+        (status = 200, description = "Erased: what became of the records", body = ErasedDto),
+        (status = 403, description = "The role may not manage this data owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such data owner, or no customer of it has the key (nothing was erased)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No key, more than one, or a malformed one", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn erasure(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<DataOwnerId>,
+    ApiJson(request): ApiJson<PersonRequest>,
+) -> ApiResult<Json<ErasedDto>> {
+    let erased = state
+        .cube
+        .erase_person(&actor.user, id, &request.into_query())
+        .await?;
+    Ok(Json(ErasedDto {
+        reference: erased.request.as_uuid(),
+        customers: erased.customers.iter().map(|c| c.as_uuid()).collect(),
+        events: erased.events,
+        meetings: erased.meetings,
+        messages: erased.messages,
+        listed: erased.listed,
+    }))
 }
 
 /// The data owner's privacy log, in the order recorded.

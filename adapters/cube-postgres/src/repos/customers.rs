@@ -229,4 +229,10 @@ impl CustomerWrites for PgUnitOfWork {
         self.execute(query).await?;
         Ok(())
     }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM customer_changes WHERE customer_id = $1")
+            .bind(customer.as_uuid());
+        self.execute(query).await.map(drop)
+    }
 }

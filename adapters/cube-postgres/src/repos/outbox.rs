@@ -228,4 +228,20 @@ impl OutboxWrites for PgUnitOfWork {
         let query = sqlx::query("SELECT 1 AS found FROM outbox WHERE id = $1").bind(id.as_uuid());
         Ok(self.fetch_optional(query).await?.is_some())
     }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let query = sqlx::query("SELECT message FROM outbox WHERE id = $1").bind(id.as_uuid());
+        let Some(row) = self.fetch_optional(query).await? else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let message: OutboxMessage = get_json(&row, "message")?;
+        let erased = OutboxMessage {
+            payload: message.payload.erased(),
+            ..message
+        };
+        let query = sqlx::query("UPDATE outbox SET message = $2 WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(Json(erased));
+        self.execute(query).await.map(drop)
+    }
 }

@@ -156,6 +156,18 @@ impl SmsReplyWrites for PgUnitOfWork {
             },
         ))
     }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])",
+        )
+        .bind(id_texts(enrollments));
+        self.execute(query).await?;
+        let query =
+            sqlx::query("DELETE FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])")
+                .bind(id_texts(enrollments));
+        self.execute(query).await.map(drop)
+    }
 }
 
 /// Enrollment ids as the text their documents hold them in.

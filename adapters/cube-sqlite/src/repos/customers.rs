@@ -314,6 +314,12 @@ impl CustomerWrites for SqliteUnit {
         }
         Ok(())
     }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM customer_changes WHERE customer_id = ?")
+            .bind(id_text(customer.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
 }
 
 #[cfg(test)]

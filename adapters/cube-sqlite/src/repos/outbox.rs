@@ -2,7 +2,7 @@
 //! deferred until `due_at`, failed attempts, delivered or failed with a reason). A small
 //! append-mostly table the use cases write beside their main change.
 
-use super::{execute, fetch_docs};
+use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{col, doc_of, id_list, id_text, opt_id_text, time_from_ns, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
@@ -209,5 +209,22 @@ impl OutboxWrites for SqliteUnit {
             .await
             .map_err(store_error)?;
         Ok(row.is_some())
+    }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let query = sqlx::query("SELECT doc FROM outbox WHERE id = ?").bind(id_text(id.as_uuid()));
+        let Some(message) =
+            fetch_doc::<OutboxMessage>(self.conn(), query, "outbox message").await?
+        else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let erased = OutboxMessage {
+            payload: message.payload.erased(),
+            ..message
+        };
+        let query = sqlx::query("UPDATE outbox SET doc = ? WHERE id = ?")
+            .bind(to_doc("outbox message", &erased)?)
+            .bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
     }
 }

@@ -140,4 +140,20 @@ impl SmsReplyWrites for SqliteUnit {
         .bind(to_doc("received SMS", reply)?);
         execute(self.conn(), query).await.map(drop)
     }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let ids = id_list(enrollments.iter().map(EnrollmentId::as_uuid));
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
+               (SELECT value FROM json_each(?))",
+        )
+        .bind(ids.clone());
+        execute(self.conn(), query).await?;
+        let query = sqlx::query(
+            "DELETE FROM sms_flows WHERE json_extract(doc, '$.enrollment') IN \
+               (SELECT value FROM json_each(?))",
+        )
+        .bind(ids);
+        execute(self.conn(), query).await.map(drop)
+    }
 }

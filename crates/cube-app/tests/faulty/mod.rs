@@ -189,6 +189,26 @@ impl DataOwnerRepository for Faulty {
     ) -> Result<Vec<cube_domain::privacy::PrivacyRequest>, StoreError> {
         self.inner.privacy_log_after(after, limit).await
     }
+    async fn do_not_contact_salt(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Option<cube_domain::privacy::Salt>, StoreError> {
+        self.inner.do_not_contact_salt(owner).await
+    }
+    async fn do_not_contact_listed(
+        &mut self,
+        owner: DataOwnerId,
+        hashes: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.do_not_contact_listed(owner, hashes).await
+    }
+    async fn do_not_contact_after(
+        &mut self,
+        after: Option<(DataOwnerId, String)>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::privacy::DoNotContact>, StoreError> {
+        self.inner.do_not_contact_after(after, limit).await
+    }
 }
 
 #[async_trait]
@@ -210,6 +230,12 @@ impl DataOwnerWrites for Faulty {
         request: &cube_domain::privacy::PrivacyRequest,
     ) -> Result<(), StoreError> {
         self.inner.log_privacy_request(request).await
+    }
+    async fn list_do_not_contact(
+        &mut self,
+        entry: &cube_domain::privacy::DoNotContact,
+    ) -> Result<(), StoreError> {
+        self.inner.list_do_not_contact(entry).await
     }
 }
 
@@ -272,6 +298,9 @@ impl CustomerWrites for Faulty {
     }
     async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
         self.inner.record_customer_change(change).await
+    }
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        self.inner.erase_customer_changes(customer).await
     }
 }
 
@@ -542,6 +571,9 @@ impl OutcomeLogWrites for Faulty {
         }
         self.inner.append_event(event, idempotency_key).await
     }
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError> {
+        self.inner.erase_event_texts(id).await
+    }
 }
 
 #[async_trait]
@@ -659,6 +691,9 @@ impl OutboxWrites for Faulty {
     ) -> Result<bool, StoreError> {
         self.inner.record_receipt(id, receipt).await
     }
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        self.inner.erase_payload(id).await
+    }
 }
 
 #[async_trait]
@@ -721,6 +756,9 @@ impl cube_domain::ports::SmsReplyWrites for Faulty {
         reply: &cube_domain::sms::SmsReply,
     ) -> Result<(), StoreError> {
         self.inner.save_sms_reply(reply).await
+    }
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        self.inner.erase_sms_of(enrollments).await
     }
 }
 

@@ -25,7 +25,7 @@ use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
-use crate::privacy::{PersonKey, PrivacyRequest};
+use crate::privacy::{DoNotContact, PersonKey, PrivacyRequest, Salt};
 use crate::product::Product;
 use crate::queue::Tier;
 use crate::sms::{SentSmsFlow, SmsReply};
@@ -416,6 +416,24 @@ pub trait DataOwnerRepository: Send {
         after: Option<PrivacyRequestId>,
         limit: u32,
     ) -> Result<Vec<PrivacyRequest>, StoreError>;
+    /// The salt of the data owner's do-not-contact list; `None` while nothing is listed.
+    async fn do_not_contact_salt(&mut self, owner: DataOwnerId)
+    -> Result<Option<Salt>, StoreError>;
+    /// Which of `hashes` are on the data owner's do-not-contact list (each once, in any
+    /// order).
+    async fn do_not_contact_listed(
+        &mut self,
+        owner: DataOwnerId,
+        hashes: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+    /// Up to `limit` entries of every data owner's do-not-contact list, by data owner then
+    /// hash, starting after the entry `after` (its data owner and hash; `None`: from the
+    /// first).
+    async fn do_not_contact_after(
+        &mut self,
+        after: Option<(DataOwnerId, String)>,
+        limit: u32,
+    ) -> Result<Vec<DoNotContact>, StoreError>;
 }
 
 /// The writes of [`DataOwnerRepository`]: only a [`UnitOfWork`] has them.
@@ -429,6 +447,9 @@ pub trait DataOwnerWrites: Send {
     /// Appends an entry to its data owner's privacy log; MUST return
     /// `Duplicate(Id(PrivacyRequest))` if the id exists.
     async fn log_privacy_request(&mut self, request: &PrivacyRequest) -> Result<(), StoreError>;
+    /// Puts a hashed number on its data owner's do-not-contact list; one listed already is
+    /// left as it was (listing is idempotent).
+    async fn list_do_not_contact(&mut self, entry: &DoNotContact) -> Result<(), StoreError>;
 }
 
 /// Customers.
@@ -488,6 +509,9 @@ pub trait CustomerWrites: Send {
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Records a change of a saved customer's card (kept as long as the customer).
     async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError>;
+    /// Forgets every change recorded on the customer's card (an erasure: a do-not-call
+    /// reason is free text).
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError>;
 }
 
 /// The product catalogue.
@@ -787,6 +811,10 @@ pub trait OutcomeLogWrites: Send {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError>;
+    /// Replaces the stored event by `OutcomeEvent::without_texts` of it (an erasure): its
+    /// place in the log, its idempotency key and everything a report counts stay. MUST
+    /// return `Conflict` when there is no such event.
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError>;
 }
 
 /// One customer of an import batch, parsed and checked, with the id its enrollment gets if
@@ -1044,6 +1072,9 @@ pub trait OutboxWrites: Send {
         id: crate::ids::OutboxMessageId,
         receipt: &crate::ports::gateways::DeliveryReceipt,
     ) -> Result<bool, StoreError>;
+    /// Replaces a message's payload by `OutboxPayload::erased` of it (an erasure); its
+    /// delivery state stays as it is. MUST return `Conflict` when there is no such message.
+    async fn erase_payload(&mut self, id: crate::ids::OutboxMessageId) -> Result<(), StoreError>;
 }
 
 /// SMS flows that listen, and the texts customers send (`crate::sms`).
@@ -1103,6 +1134,10 @@ pub trait SmsReplyWrites: Send {
     /// with the same provider message id is kept (the provider posted it twice), and
     /// `Duplicate(Id(SmsReply))` if the id exists.
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError>;
+    /// Forgets the SMS flows sent to the enrollments and the texts matched to them (an
+    /// erasure: the numbers and the texts); `sms_flows_of` and `sms_replies_of` find none of
+    /// them after, nor `sms_flows_to` their number.
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

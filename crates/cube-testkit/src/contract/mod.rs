@@ -117,6 +117,8 @@ macro_rules! store_contract_tests {
                 customers_of_a_person_are_found_by_each_key_within_the_data_owner,
                 meetings_messages_and_texts_of_a_person_are_found,
                 privacy_log_is_kept_per_data_owner_in_order,
+                erasure_writes_keep_the_tallies_and_forget_the_person,
+                do_not_contact_lists_are_per_data_owner_and_listed_once,
                 rolled_back_enqueue_is_never_pending,
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,

@@ -189,4 +189,19 @@ impl CustomerWrites for MemoryUnit {
         self.put(|d| &mut d.customers, id, customer.clone());
         Ok(())
     }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let from = (customer, earliest(), 0);
+        let to = (customer, latest(), u64::MAX);
+        let keys: Vec<_> = self
+            .data
+            .customer_changes
+            .range(from..=to)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in keys {
+            self.take(|d| &mut d.customer_changes, key);
+        }
+        Ok(())
+    }
 }

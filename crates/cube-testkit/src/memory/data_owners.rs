@@ -7,7 +7,7 @@ use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{DataOwnerId, OrganisationId, PrivacyRequestId};
 use cube_domain::ports::DataOwnerWrites;
 use cube_domain::ports::{DataOwnerRepository, RecordKind, StoreError, UniqueRule};
-use cube_domain::privacy::PrivacyRequest;
+use cube_domain::privacy::{DoNotContact, PrivacyRequest, Salt};
 use std::ops::Bound;
 
 #[async_trait]
@@ -61,6 +61,54 @@ impl DataOwnerRepository for MemoryUnit {
             .map(|(_, r)| r.clone())
             .collect())
     }
+
+    async fn do_not_contact_salt(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Option<Salt>, StoreError> {
+        Ok(self
+            .data
+            .do_not_contact
+            .range((owner, String::new())..)
+            .next()
+            .filter(|((o, _), _)| *o == owner)
+            .map(|(_, entry)| entry.salt.clone()))
+    }
+
+    async fn do_not_contact_listed(
+        &mut self,
+        owner: DataOwnerId,
+        hashes: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut listed: Vec<String> = hashes
+            .iter()
+            .filter(|h| {
+                self.data
+                    .do_not_contact
+                    .contains_key(&(owner, (*h).clone()))
+            })
+            .cloned()
+            .collect();
+        listed.sort();
+        listed.dedup();
+        Ok(listed)
+    }
+
+    async fn do_not_contact_after(
+        &mut self,
+        after: Option<(DataOwnerId, String)>,
+        limit: u32,
+    ) -> Result<Vec<DoNotContact>, StoreError> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .do_not_contact
+            .range((from, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, entry)| entry.clone())
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -79,6 +127,14 @@ impl DataOwnerWrites for MemoryUnit {
         let record = self.bump(|d| &mut d.privacy_log_counter);
         self.put(|d| &mut d.privacy_log, record, request.clone());
         self.put(|d| &mut d.privacy_log_ids, request.id, record);
+        Ok(())
+    }
+
+    async fn list_do_not_contact(&mut self, entry: &DoNotContact) -> Result<(), StoreError> {
+        let key = (entry.data_owner, entry.phone_hash.clone());
+        if !self.data.do_not_contact.contains_key(&key) {
+            self.put(|d| &mut d.do_not_contact, key, entry.clone());
+        }
         Ok(())
     }
 }

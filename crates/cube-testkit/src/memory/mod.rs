@@ -61,7 +61,7 @@ use cube_domain::ids::{
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, OutboxMessage, ReadUnit, Store, StoreError, UnitOfWork};
-use cube_domain::privacy::PrivacyRequest;
+use cube_domain::privacy::{DoNotContact, PrivacyRequest};
 use cube_domain::product::Product;
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_entry::TimeEntry;
@@ -117,6 +117,8 @@ struct Data {
     /// The record number of each entry, by id.
     privacy_log_ids: HashMap<PrivacyRequestId, u64>,
     privacy_log_counter: u64,
+    /// Every data owner's do-not-contact list, by (data owner, hash).
+    do_not_contact: BTreeMap<(DataOwnerId, String), DoNotContact>,
 
     customers: HashMap<CustomerId, Customer>,
     /// Insertion rank of each customer ("oldest first").

@@ -210,4 +210,24 @@ impl OutboxWrites for MemoryUnit {
         }
         Ok(true)
     }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let erase = |message: &OutboxMessage| OutboxMessage {
+            payload: message.payload.erased(),
+            ..message.clone()
+        };
+        if let Some(message) = self.data.outbox_log.get(&key.1).map(erase) {
+            self.put(|d| &mut d.outbox_log, key.1, message);
+        }
+        if let Some(message) = self.data.outbox.get(&key).map(erase) {
+            self.put(|d| &mut d.outbox, key, message);
+        }
+        if let Some((message, reason)) = self.data.outbox_failed.get(&key).cloned() {
+            self.put(|d| &mut d.outbox_failed, key, (erase(&message), reason));
+        }
+        Ok(())
+    }
 }

@@ -171,4 +171,41 @@ impl SmsReplyWrites for MemoryUnit {
         }
         Ok(())
     }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let flows: Vec<(u64, SentSmsFlow)> = self
+            .data
+            .sms_flows
+            .iter()
+            .filter(|(_, flow)| enrollments.contains(&flow.enrollment))
+            .map(|(record, flow)| (*record, flow.clone()))
+            .collect();
+        for (record, flow) in flows {
+            self.take(|d| &mut d.sms_flows, record);
+            self.take(|d| &mut d.sms_flow_ids, flow.message);
+            self.take(
+                |d| &mut d.sms_flows_to,
+                (flow.to.as_str().to_owned(), flow.sent_at, record),
+            );
+            self.take(|d| &mut d.sms_answered, flow.message);
+        }
+        let replies: Vec<(u64, SmsReply)> = self
+            .data
+            .sms_replies
+            .iter()
+            .filter(|(_, reply)| {
+                reply
+                    .flow
+                    .as_ref()
+                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
+            })
+            .map(|(record, reply)| (*record, reply.clone()))
+            .collect();
+        for (record, reply) in replies {
+            self.take(|d| &mut d.sms_replies, record);
+            self.take(|d| &mut d.sms_reply_ids, reply.id);
+            self.take(|d| &mut d.sms_reply_providers, reply.inbound.provider_id);
+        }
+        Ok(())
+    }
 }

@@ -1,9 +1,15 @@
 //! What a person's rights read and write (`cube_domain::privacy`): the data owner's customers
 //! a key finds — exactly `PersonKey::matches`, never another data owner's —, their meetings,
-//! the messages, SMS flows and texts of their enrollments, and the data owner's privacy log.
+//! the messages, SMS flows and texts of their enrollments, the data owner's privacy log; and
+//! an erasure's writes, which forget the person and leave every report tally as it was, and
+//! the do-not-contact list of salted hashes.
 
 use super::duplicate;
+use crate::contract::reports::take;
 use crate::contract::{Setup, SharedStore, at, setup};
+use crate::fixtures::{SalesFlow, register_outcome};
+use cube_domain::assignment::setup::AnalysisField;
+use cube_domain::customer::{Change, CustomerChange};
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
@@ -13,10 +19,13 @@ use cube_domain::ids::{
     PrivacyRequestId, SmsReplyId,
 };
 use cube_domain::meeting::{Meeting, MeetingKind};
+use cube_domain::outcome::{ProductLineRequest, RegisterOutcome, Registrar};
+use cube_domain::ports::StoreError;
 use cube_domain::ports::{
     DeliveryState, IdGenerator, OutboxMessage, OutboxPayload, ReadUnit, RecordKind, SmsMessage,
     StoredMessage, UniqueRule,
 };
+use cube_domain::privacy::{DoNotContact, Salt};
 use cube_domain::privacy::{KeyKind, PersonKey, PersonalRight, PrivacyRequest};
 use cube_domain::sms::{InboundSms, ReplyFate, SentSmsFlow, SmsReply};
 use cube_domain::values::{Email, Name, PhoneNumber, PhoneRegion};
@@ -406,5 +415,298 @@ pub async fn privacy_log_is_kept_per_data_owner_in_order(store: SharedStore) {
             .expect("read"),
         Vec::<PrivacyRequest>::new(),
         "an unknown `after` gives no rows"
+    );
+}
+
+/// An erasure's writes on one customer — the customer saved erased, its events without
+/// texts, its messages' payloads erased, its SMS and card changes forgotten — leave every
+/// tally a report reads as it was (outcomes, sold products, status, open offers, the hit
+/// analysis by attempts), take the person's texts out, and leave every other customer's
+/// records as they were.
+pub async fn erasure_writes_keep_the_tallies_and_forget_the_person(store: SharedStore) {
+    let s = setup(store.as_ref(), 4).await;
+    let w = &s.world;
+    let e = &w.enrollments;
+    let a = w.assignment.id();
+    let noted = |outcome, product: usize, quantity: u32, note: &str| RegisterOutcome {
+        products: (quantity > 0)
+            .then(|| ProductLineRequest {
+                product: w.products[product].id(),
+                quantity,
+                unit_price: None,
+            })
+            .into_iter()
+            .collect(),
+        note: Some(note.to_owned()),
+        ..RegisterOutcome::new(outcome)
+    };
+    for (i, seller, minutes, command) in [
+        (
+            0,
+            0,
+            60,
+            noted(SalesFlow::O_OFFER, 0, 2, "Kari vil ha tilbud"),
+        ),
+        (1, 1, 60, noted(SalesFlow::O_OFFER, 1, 1, "Ola vil tenke")),
+        (0, 0, 120, noted(SalesFlow::O_SALE, 1, 1, "Kari sa ja")),
+        (2, 1, 90, noted(SalesFlow::O_NO_ANSWER, 0, 0, "ingen svar")),
+    ] {
+        let seller = w.sellers[seller].id;
+        take(store.as_ref(), &e[i], seller, at(minutes)).await;
+        register_outcome(
+            store.as_ref(),
+            Registrar::Seller(seller),
+            e[i].id(),
+            command,
+            at(minutes),
+            &s.ids,
+        )
+        .await
+        .expect("a valid registration");
+    }
+    let to_kari = message(&s, Some(&e[0]), 130);
+    let to_ola = message(&s, Some(&e[1]), 131);
+    let kari_flow = flow(&s, &to_kari, &e[0]);
+    let kari_answer = reply(&s, Some(&kari_flow), "SM-kari");
+    let kari = w.customers[0].clone();
+    let mut uow = store.begin().await.expect("begin");
+    uow.enqueue(&to_kari).await.expect("enqueue");
+    uow.enqueue(&to_ola).await.expect("enqueue");
+    uow.record_sms_flow(&kari_flow).await.expect("record");
+    uow.save_sms_reply(&kari_answer).await.expect("save");
+    uow.record_customer_change(&CustomerChange {
+        customer: kari.id(),
+        user: w.manager.id,
+        at: at(140),
+        what: Change::DoNotCall {
+            reason: Some("Kari ba om det".into()),
+        },
+    })
+    .await
+    .expect("record");
+    uow.commit().await.expect("commit");
+
+    let analysis = [AnalysisField::Attempts];
+    let (from, to) = (at(0), at(24 * 60));
+    let mut read = store.begin_read().await.expect("begin");
+    let before = (
+        read.outcome_tally(&[a], from, to).await.expect("tally"),
+        read.sold_products(&[a], from, to).await.expect("tally"),
+        read.status_tally(a).await.expect("tally"),
+        read.open_offers(a).await.expect("tally"),
+        read.hit_tally(a, &analysis).await.expect("tally"),
+    );
+    let kari_events = read.events_of(e[0].id()).await.expect("read");
+    let ola_events = read.events_of(e[1].id()).await.expect("read");
+    drop(read);
+    assert_eq!(kari_events.len(), 2);
+
+    let mut uow = store.begin().await.expect("begin");
+    for event in &kari_events {
+        uow.erase_event_texts(event.id()).await.expect("erase");
+    }
+    uow.erase_payload(to_kari.id).await.expect("erase");
+    uow.erase_sms_of(&[e[0].id()]).await.expect("erase");
+    uow.erase_customer_changes(kari.id()).await.expect("erase");
+    uow.save_customer(&kari.erased(at(200)))
+        .await
+        .expect("save");
+    let missing = OutcomeEventId::from_uuid(s.ids.next_id());
+    assert!(
+        matches!(
+            uow.erase_event_texts(missing).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "erase_event_texts of no event MUST be Conflict"
+    );
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert!(
+        matches!(
+            uow.erase_payload(OutboxMessageId::from_uuid(s.ids.next_id()))
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "erase_payload of no message MUST be Conflict"
+    );
+    drop(uow);
+
+    let mut read = store.begin_read().await.expect("begin");
+    let after = (
+        read.outcome_tally(&[a], from, to).await.expect("tally"),
+        read.sold_products(&[a], from, to).await.expect("tally"),
+        read.status_tally(a).await.expect("tally"),
+        read.open_offers(a).await.expect("tally"),
+        read.hit_tally(a, &analysis).await.expect("tally"),
+    );
+    assert_eq!(
+        after, before,
+        "an erasure MUST leave every report tally as it was"
+    );
+    let erased_events = read.events_of(e[0].id()).await.expect("read");
+    assert_eq!(
+        erased_events,
+        kari_events
+            .iter()
+            .map(|e| e.without_texts())
+            .collect::<Vec<_>>(),
+        "erase_event_texts MUST keep the event in its place, without its texts"
+    );
+    assert!(erased_events.iter().all(|e| e.note().is_none()));
+    assert_eq!(
+        read.events_of(e[1].id()).await.expect("read"),
+        ola_events,
+        "another customer's events stay"
+    );
+    let messages = read
+        .messages_of(&[e[0].id(), e[1].id()])
+        .await
+        .expect("read");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].message.payload, to_kari.payload.erased());
+    assert_eq!(
+        messages[0].state,
+        DeliveryState::Pending { due_at: None },
+        "erase_payload MUST leave the delivery state"
+    );
+    assert_eq!(
+        messages[1].message, to_ola,
+        "another customer's message stays"
+    );
+    let all = read.messages_after(None, 100).await.expect("read");
+    assert!(
+        all.iter()
+            .any(|m| m.message.payload == to_kari.payload.erased())
+    );
+    assert_eq!(
+        read.sms_flows_of(&[e[0].id()]).await.expect("read"),
+        Vec::<SentSmsFlow>::new()
+    );
+    assert_eq!(
+        read.sms_replies_of(&[e[0].id()]).await.expect("read"),
+        Vec::<SmsReply>::new()
+    );
+    assert!(
+        read.sms_flows_to(&kari_flow.to, 10)
+            .await
+            .expect("read")
+            .iter()
+            .all(|f| f.enrollment != e[0].id()),
+        "an erased flow MUST NOT be found by its number"
+    );
+    assert!(
+        read.sms_reply_by_provider_id("SM-kari")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(
+        read.customer_changes(kari.id()).await.expect("read"),
+        Vec::<CustomerChange>::new()
+    );
+    let old_phone = key(Some(kari.details().phones[0].as_str()), None, None);
+    assert!(
+        found(read.as_mut(), w.data_owner.id(), &old_phone)
+            .await
+            .is_empty(),
+        "an erased customer MUST NOT be found by its old number"
+    );
+    let search = cube_domain::customer::CustomerFilter {
+        words: cube_domain::customer::SearchWords::parse(kari.details().name.as_str())
+            .expect("words"),
+        ..Default::default()
+    };
+    let page = cube_domain::ports::Page {
+        offset: 0,
+        limit: 100,
+    };
+    assert!(
+        read.customers(w.data_owner.id(), &search, page)
+            .await
+            .expect("search")
+            .iter()
+            .all(|c| c.id() != kari.id()),
+        "an erased customer MUST NOT be found by its old name"
+    );
+}
+
+/// The do-not-contact list: its salt is the one its entries carry (none while it is empty),
+/// a hash is found only in its data owner's list, listing a hash twice keeps the first
+/// entry, and the whole store's lists page by data owner then hash.
+pub async fn do_not_contact_lists_are_per_data_owner_and_listed_once(store: SharedStore) {
+    let s = setup(store.as_ref(), 1).await;
+    let owner = s.world.data_owner.id();
+    let other = DataOwnerId::from_uuid(s.ids.next_id());
+    let salt = Salt::from_ids(s.ids.next_id(), s.ids.next_id());
+    let kari = salt.hash(&phone("+4791000001"));
+    let ola = salt.hash(&phone("+4791000002"));
+    let entry = |data_owner, phone_hash: &str, minutes| DoNotContact {
+        data_owner,
+        salt: salt.clone(),
+        phone_hash: phone_hash.to_owned(),
+        listed_at: at(minutes),
+    };
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(read.do_not_contact_salt(owner).await.expect("read"), None);
+    drop(read);
+    let mut uow = store.begin().await.expect("begin");
+    uow.list_do_not_contact(&entry(owner, &kari, 1))
+        .await
+        .expect("list");
+    uow.list_do_not_contact(&entry(owner, &ola, 2))
+        .await
+        .expect("list");
+    uow.list_do_not_contact(&entry(other, &kari, 3))
+        .await
+        .expect("list");
+    uow.list_do_not_contact(&entry(owner, &kari, 4))
+        .await
+        .expect("listing again is no error");
+    uow.commit().await.expect("commit");
+
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.do_not_contact_salt(owner).await.expect("read"),
+        Some(salt.clone())
+    );
+    let unknown = salt.hash(&phone("+4791000003"));
+    let mut listed = read
+        .do_not_contact_listed(
+            owner,
+            &[unknown.clone(), ola.clone(), kari.clone(), ola.clone()],
+        )
+        .await
+        .expect("read");
+    listed.sort();
+    let mut expected = vec![kari.clone(), ola.clone()];
+    expected.sort();
+    assert_eq!(
+        listed, expected,
+        "do_not_contact_listed MUST give the listed hashes among those asked, each once"
+    );
+    assert_eq!(
+        read.do_not_contact_listed(other, std::slice::from_ref(&ola))
+            .await
+            .expect("read"),
+        Vec::<String>::new(),
+        "another data owner's list MUST NOT bar the number"
+    );
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read.do_not_contact_after(after, 2).await.expect("read");
+        let Some(last) = page.last() else { break };
+        after = Some((last.data_owner, last.phone_hash.clone()));
+        all.extend(page);
+    }
+    let mut expected = vec![
+        entry(owner, &kari, 1),
+        entry(owner, &ola, 2),
+        entry(other, &kari, 3),
+    ];
+    expected.sort_by(|x, y| (x.data_owner, &x.phone_hash).cmp(&(y.data_owner, &y.phone_hash)));
+    assert_eq!(
+        all, expected,
+        "do_not_contact_after MUST page every list by data owner then hash, the first entry of a hash kept"
     );
 }
