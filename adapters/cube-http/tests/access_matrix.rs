@@ -280,6 +280,10 @@ const TABLE: &[Row] = &[
     row("owners",    "PUT /api/data-owners/{id}/contact-policy",    "",                          SETUP),
     row("owners",    "POST /api/data-owners/{id}/reservation-register/wash", "",                 SETUP),
     row("owners",    "GET /api/data-owners/{id}/import-mappings",   "",                          SETUP),
+    // A person's rights: the data owner's controller work, its admins and managers.
+    row("owners",    "POST /api/data-owners/{id}/privacy/access",   "",                          SETUP),
+    row("owners",    "POST /api/data-owners/{id}/privacy/erasure",  "",                          SETUP),
+    row("owners",    "GET /api/data-owners/{id}/privacy/log",       "",                          SETUP),
     row("owners",    "PUT /api/data-owners/{id}/import-mappings/{name}", "",                     SETUP),
     row("owners",    "DELETE /api/data-owners/{id}/import-mappings/{name}", "",                  SETUP),
     // The import names an assignment in its body and enrolls into it: set-up of that
@@ -636,6 +640,11 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         })),
         ("POST /api/customers/{id}/external-state", _) => Some(json!({ "state": "Excluded" })),
         ("PUT /api/customers/{id}/do-not-call", _) => Some(json!({ "reason": "matrix" })),
+        (
+            "POST /api/data-owners/{id}/privacy/access"
+            | "POST /api/data-owners/{id}/privacy/erasure",
+            _,
+        ) => Some(json!({ "phone": "+4790000000" })),
         ("PUT /api/customers/{id}/register-exemption", _) => Some(json!({
             "kind": "asked_to_be_called",
             "at": "2025-03-01T10:00:00Z",

@@ -45,6 +45,7 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
     ("enrollments.id", UniqueRule::Id(RecordKind::Enrollment)),
     ("meetings.id", UniqueRule::Id(RecordKind::Meeting)),
     ("outbox.id", UniqueRule::Id(RecordKind::OutboxMessage)),
+    ("privacy_log.id", UniqueRule::Id(RecordKind::PrivacyRequest)),
     ("sms_flows.message_id", UniqueRule::Id(RecordKind::SmsFlow)),
     ("sms_replies.id", UniqueRule::Id(RecordKind::SmsReply)),
     ("sms_replies.provider_id", UniqueRule::SmsProviderId),

@@ -548,15 +548,29 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the SMS tables");
+        // And the privacy log (migration 0027), the same way: its table and indexes from the
+        // file, dropped again before migrating.
+        sqlx::raw_sql(include_str!("../migrations/0027_privacy.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the privacy log");
+        sqlx::raw_sql(include_str!("../migrations/0028_do_not_contact.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the do-not-contact list");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
             .await
             .expect("filled");
-        sqlx::raw_sql("DROP TABLE sms_flows; DROP TABLE sms_replies;")
-            .execute(&store.pool)
-            .await
-            .expect("the SMS tables dropped again");
+        sqlx::raw_sql(
+            "DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
+             DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \
+             DROP TABLE sms_flows; DROP TABLE sms_replies;",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("the SMS tables dropped again");
         for (table, column) in contact_columns {
             let name = column.split(' ').next().unwrap_or(column);
             let sql = format!("ALTER TABLE {table} DROP COLUMN {name}");

@@ -17,7 +17,7 @@
 //! request retried after the move still gets its first answer), and the whole outbox in
 //! enqueue order, each message pending, delivered or failed as it was, with its failed
 //! attempts and retry time; then every SMS flow sent and every text received, with what
-//! it did.
+//! it did; then every data owner's privacy log and do-not-contact list.
 //!
 //! Not copied: browser sessions (users log in again after the move; a session is a
 //! short-lived login, and copying it would only keep a stolen cookie working on the new
@@ -89,11 +89,15 @@ pub enum Kind {
     SmsFlows,
     /// Texts received from customers.
     SmsReplies,
+    /// Entries of the data owners' privacy logs (a person's rights exercised).
+    PrivacyLog,
+    /// Hashed numbers on the data owners' do-not-contact lists.
+    DoNotContact,
 }
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -114,6 +118,8 @@ impl Kind {
         Kind::OutboxMessages,
         Kind::SmsFlows,
         Kind::SmsReplies,
+        Kind::PrivacyLog,
+        Kind::DoNotContact,
     ];
 
     /// The kind in words, plural.
@@ -139,6 +145,8 @@ impl Kind {
             Kind::OutboxMessages => "outbox messages",
             Kind::SmsFlows => "SMS flows",
             Kind::SmsReplies => "texts received",
+            Kind::PrivacyLog => "privacy log entries",
+            Kind::DoNotContact => "do-not-contact entries",
         }
     }
 
@@ -448,6 +456,10 @@ impl Copying<'_> {
         self.sms_flows().await?;
         self.target.copying = Kind::SmsReplies;
         self.sms_replies().await?;
+        self.target.copying = Kind::PrivacyLog;
+        self.privacy_log().await?;
+        self.target.copying = Kind::DoNotContact;
+        self.do_not_contact().await?;
         self.target.done = true;
         self.target.commit().await
     }
@@ -697,6 +709,40 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.save_sms_reply(reply).await)?;
                 self.target.wrote(Kind::SmsReplies, 1).await?;
+            }
+        }
+    }
+
+    /// Every data owner's privacy log, in the order recorded.
+    async fn privacy_log(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.privacy_log_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for request in &page {
+                let unit = self.target.unit().await?;
+                target(unit.log_privacy_request(request).await)?;
+                self.target.wrote(Kind::PrivacyLog, 1).await?;
+            }
+        }
+    }
+
+    /// Every data owner's do-not-contact list, hashes and salts as they are.
+    async fn do_not_contact(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.do_not_contact_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some((last.data_owner, last.phone_hash.clone()));
+            for entry in &page {
+                let unit = self.target.unit().await?;
+                target(unit.list_do_not_contact(entry).await)?;
+                self.target.wrote(Kind::DoNotContact, 1).await?;
             }
         }
     }

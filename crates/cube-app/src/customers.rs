@@ -147,8 +147,20 @@ pub fn parse_customer(
     Ok(Customer::new(id, owner, dataset, details, fields)?)
 }
 
+/// The do-not-call entry of a customer whose number is on the do-not-contact list.
+fn listed_entry(
+    now: time::OffsetDateTime,
+) -> AppResult<cube_domain::contact_policy::standing::DoNotCall> {
+    Ok(cube_domain::contact_policy::standing::DoNotCall::new(
+        now,
+        None,
+        cube_domain::privacy::LISTED_REASON,
+    )?)
+}
+
 impl Cube {
-    /// Adds one customer to a data owner.
+    /// Adds one customer to a data owner (on the do-not-call list when one of its numbers is
+    /// on the data owner's do-not-contact list).
     pub async fn add_customer(
         &self,
         who: impl Into<Acting<'_>>,
@@ -159,8 +171,17 @@ impl Cube {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner_id, self.now().date()).await?;
-        let customer = parse_customer(self.new_id(), &owner, dataset, &input)?;
+        let mut customer = parse_customer(self.new_id(), &owner, dataset, &input)?;
         check_unique(uow.as_mut(), &customer).await?;
+        let phones: Vec<&cube_domain::values::PhoneNumber> =
+            customer.details().phones.iter().collect();
+        if !self
+            .listed_numbers(uow.as_mut(), owner_id, &phones)
+            .await?
+            .is_empty()
+        {
+            customer.set_do_not_call(Some(listed_entry(self.now())?));
+        }
         uow.save_customer(&customer).await?;
         uow.commit().await?;
         Ok(customer)
@@ -379,6 +400,30 @@ impl Cube {
                 enrollment: self.new_id(),
             });
             row_numbers.push(row);
+        }
+        // A number on the data owner's do-not-contact list bars its row's customer.
+        let phones: Vec<&cube_domain::values::PhoneNumber> = batch_rows
+            .iter()
+            .flat_map(|r| r.customer.details().phones.iter())
+            .collect();
+        let listed = {
+            let mut uow = self.begin_read().await?;
+            self.listed_numbers(uow.as_mut(), owner.id(), &phones)
+                .await?
+        };
+        if !listed.is_empty() {
+            let entry = listed_entry(now)?;
+            for row in &mut batch_rows {
+                if row
+                    .customer
+                    .details()
+                    .phones
+                    .iter()
+                    .any(|p| listed.contains(p))
+                {
+                    row.customer.set_do_not_call(Some(entry.clone()));
+                }
+            }
         }
         Ok(ImportPlan {
             batch: ImportBatch {

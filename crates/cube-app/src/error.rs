@@ -50,6 +50,12 @@ pub enum AppError {
     /// A customer is invalid.
     #[error(transparent)]
     Customer(#[from] CustomerError),
+    /// A person named for their rights with no key, two keys, or a malformed one.
+    #[error(transparent)]
+    PersonKey(#[from] cube_domain::privacy::PersonKeyError),
+    /// A person's data could not be erased as asked.
+    #[error(transparent)]
+    Erasure(#[from] cube_domain::privacy::ErasureError),
     /// A customer-file mapping that cannot be saved.
     #[error(transparent)]
     ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
@@ -308,7 +314,7 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             AppError::ImportStopped { cause, .. } => cause.kind(),
-            AppError::NotFound(_) => ErrorKind::NotFound,
+            AppError::NotFound(_) | AppError::Erasure(_) => ErrorKind::NotFound,
             AppError::Forbidden
             | AppError::History(_)
             | AppError::FollowUpMove(
@@ -345,6 +351,7 @@ impl AppError {
             | AppError::Field(_)
             | AppError::Customer(_)
             | AppError::ImportMapping(_)
+            | AppError::PersonKey(_)
             | AppError::Product(_)
             | AppError::Flow(_)
             | AppError::Assignment(_)

@@ -21,6 +21,8 @@
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
 //!   external state changes.
 //! - [`bulk`]: selections and bulk actions.
+//! - [`privacy`]: a person's rights under the GDPR: everything a data owner holds on them,
+//!   and the data owner's privacy log.
 //! - [`copy`]: copying a whole store into another (moving from SQLite to PostgreSQL): an
 //!   operator's task in units of its own, committed a chunk at a time.
 //! - [`reports`]: historical and current reports, performance, activity limits.
@@ -41,6 +43,7 @@ pub mod flows;
 pub mod import_jobs;
 pub mod organisation;
 pub mod outbox;
+pub mod privacy;
 pub mod reports;
 pub mod revision;
 pub mod setup;

@@ -78,6 +78,8 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::OutboxMessages, 5);
     expect(Kind::SmsFlows, 1);
     expect(Kind::SmsReplies, 2);
+    expect(Kind::PrivacyLog, 1);
+    expect(Kind::DoNotContact, 1);
     assert_eq!(
         counts.sessions_not_copied as usize,
         source.tokens.len() - target.tokens.len()
@@ -165,6 +167,8 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::OutboxMessages,
         Kind::SmsFlows,
         Kind::SmsReplies,
+        Kind::PrivacyLog,
+        Kind::DoNotContact,
     ]
     .into_iter()
     .map(|kind| counts.get(kind))

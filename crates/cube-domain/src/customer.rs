@@ -16,6 +16,9 @@ use thiserror::Error;
 use time::OffsetDateTime;
 use unicode_normalization::UnicodeNormalization;
 
+/// Why an erased customer is on the do-not-call list ([`Customer::erased`]).
+pub const ERASED_REASON: &str = "personal data erased";
+
 /// Why a customer was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CustomerError {
@@ -236,7 +239,11 @@ impl Customer {
         } else {
             row.fields.clone()
         };
-        let contact = self.contact_after(&details.phones);
+        let mut contact = self.contact_after(&details.phones);
+        // A row barred by the data owner's do-not-contact list bars the customer it matches.
+        if contact.do_not_call.is_none() {
+            contact.do_not_call.clone_from(&row.contact.do_not_call);
+        }
         Customer {
             id: self.id,
             data_owner: self.data_owner,
@@ -244,6 +251,40 @@ impl Customer {
             details,
             fields,
             contact,
+        }
+    }
+
+    /// This customer with its personal data erased (GDPR art. 17): the name is
+    /// [`Name::erased`], no phone number, e-mail, address, registry number, external id or CRM
+    /// field is left, nor an exemption's text or a register check of numbers that are gone.
+    /// What stays is what the reports count — the id, the data owner, the dataset — and a
+    /// place on the do-not-call list ("personal data erased", since `at`, or since the
+    /// customer was first put there), so "next customer" never hands out a record with
+    /// nothing to call.
+    pub fn erased(&self, at: OffsetDateTime) -> Customer {
+        let since = self.contact.do_not_call.as_ref().map_or(at, |d| d.since);
+        Customer {
+            id: self.id,
+            data_owner: self.data_owner,
+            dataset: self.dataset,
+            details: CustomerDetails {
+                name: Name::erased(),
+                phones: Vec::new(),
+                email: None,
+                address: None,
+                registry_number: None,
+                external_id: None,
+            },
+            fields: FieldValues::new(),
+            contact: ContactStatus {
+                do_not_call: Some(DoNotCall {
+                    since,
+                    by: None,
+                    reason: ERASED_REASON.to_owned(),
+                }),
+                register: None,
+                exemption: None,
+            },
         }
     }
 

@@ -111,3 +111,8 @@ id_type!(
     /// A text message received from a customer (a reply to an SMS flow, or not).
     SmsReplyId
 );
+id_type!(
+    /// An entry of a data owner's privacy log: one exercise of a person's rights (an access
+    /// export).
+    PrivacyRequestId
+);

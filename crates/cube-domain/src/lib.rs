@@ -25,7 +25,8 @@
 //! - [`contact_policy`]: when a customer may be called (Norway's call windows and public
 //!   holidays for consumers).
 //! - [`reports`]: historical and current reports, performance, activity limits.
-//! - [`access`]: users, roles and the access policy.
+//! - [`access`]: users, roles and the access policy. [`privacy`]: a person's rights under
+//!   the GDPR (found by phone, e-mail or external id within a data owner; the privacy log).
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -47,6 +48,7 @@ pub mod meeting;
 pub mod my_work;
 pub mod outcome;
 pub mod ports;
+pub mod privacy;
 pub mod product;
 pub mod queue;
 pub mod reports;

@@ -234,6 +234,18 @@ impl From<OutcomeEvent> for OutcomeEventRecord {
 }
 
 impl OutcomeEvent {
+    /// The event with what may hold personal data taken out (GDPR art. 17): the outcome
+    /// field values and the note. Everything a report counts stays as it was — the
+    /// assignment, enrollment and customer ids, the time, the user, the outcome and its
+    /// option, the states, the product lines, the meeting and the follow-up — so the
+    /// history still adds up once the person is erased.
+    pub fn without_texts(&self) -> OutcomeEvent {
+        let mut record = self.0.clone();
+        record.fields = FieldValues::new();
+        record.note = None;
+        OutcomeEvent(record)
+    }
+
     /// The plain data, for a storage adapter writing it.
     pub fn record(&self) -> &OutcomeEventRecord {
         &self.0

@@ -108,6 +108,9 @@ pub struct InvalidInput {
     pub error: ValueError,
 }
 
+/// The name of a customer whose personal data was erased ([`Name::erased`]).
+pub const ERASED_NAME: &str = "[erased]";
+
 /// The most characters of a refused input an error repeats.
 pub const EXCERPT_CHARS: usize = 40;
 
@@ -196,6 +199,12 @@ impl Name {
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name a customer keeps once their personal data is erased (GDPR art. 17): a
+    /// customer has a name, and this one is nobody's.
+    pub fn erased() -> Self {
+        Self(ERASED_NAME.to_owned())
     }
 
     /// Whether two names are the same ignoring case, in every script, not ASCII only: both

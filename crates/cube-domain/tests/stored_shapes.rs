@@ -37,11 +37,13 @@ use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::flow::{PublishedFlow, StateCategory};
 use cube_domain::ids::{
     AssignmentId, CalendarId, ClientId, CustomerId, DataOwnerId, EnrollmentId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SegmentId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SegmentId,
+    TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting, MeetingKind};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, OutcomeEventRecord, ProductLine};
 use cube_domain::ports::{EmailMessage, OutboxMessage, OutboxPayload, SmsMessage};
+use cube_domain::privacy::{DoNotContact, KeyKind, PersonalRight, PrivacyRequest, Salt};
 use cube_domain::product::{Currency, Product};
 use cube_domain::time_entry::TimeEntry;
 use cube_domain::values::{Email, Name, PhoneNumber, PhoneRegion};
@@ -824,6 +826,48 @@ fn enrollment_snapshot() {
 /// The golden files are exactly the shapes above: a file left behind by a removed test is
 /// reported rather than silently kept.
 #[test]
+fn privacy_request() {
+    golden(
+        "privacy_request",
+        &PrivacyRequest {
+            id: PrivacyRequestId::from_uuid(Uuid::from_u128(0x9e)),
+            data_owner: OWNER,
+            user: MANAGER,
+            at: T0,
+            right: PersonalRight::Access,
+            found_by: KeyKind::ExternalId,
+            customers: vec![CUSTOMER],
+        },
+    );
+    golden(
+        "privacy_request_erasure",
+        &PrivacyRequest {
+            id: PrivacyRequestId::from_uuid(Uuid::from_u128(0x9f)),
+            data_owner: OWNER,
+            user: MANAGER,
+            at: T0,
+            right: PersonalRight::Erasure,
+            found_by: KeyKind::Phone,
+            customers: vec![CUSTOMER],
+        },
+    );
+}
+
+#[test]
+fn do_not_contact() {
+    let salt = Salt::from_ids(Uuid::from_u128(0x5a1), Uuid::from_u128(0x5a2));
+    golden(
+        "do_not_contact",
+        &DoNotContact {
+            data_owner: OWNER,
+            phone_hash: salt.hash(&PhoneNumber::parse("+4791234567").expect("valid")),
+            salt,
+            listed_at: T0,
+        },
+    );
+}
+
+#[test]
 fn every_golden_file_has_its_test() {
     if blessing() {
         return; // the other tests are writing the files
@@ -849,6 +893,9 @@ fn every_golden_file_has_its_test() {
         "data_owner_with_contact_rules",
         "data_owner_before_contact_policy",
         "data_owner_with_import_mappings",
+        "privacy_request",
+        "privacy_request_erasure",
+        "do_not_contact",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

@@ -18,6 +18,7 @@ use cube_domain::ports::{
     AccessToken, DeliveryState, FailedMessage, LoggedEvent, OutboxMessage, Page, Store, StoreError,
     StoredMessage, TokenKind,
 };
+use cube_domain::privacy::{DoNotContact, PrivacyRequest};
 use cube_domain::product::Product;
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_entry::TimeEntry;
@@ -72,6 +73,11 @@ pub struct StoreDump {
     pub sms_flows: Vec<SentSmsFlow>,
     /// Every text received, in the order kept (`sms_replies_after`).
     pub sms_replies: Vec<SmsReply>,
+    /// Every data owner's privacy log, in the order recorded (`privacy_log_after`).
+    pub privacy_log: Vec<PrivacyRequest>,
+    /// Every data owner's do-not-contact list, by data owner then hash
+    /// (`do_not_contact_after`).
+    pub do_not_contact: Vec<DoNotContact>,
 }
 
 /// The widest window times are kept in (`cube_domain::time_bounds`: 1900–2199).
@@ -168,6 +174,20 @@ impl StoreDump {
             after = Some(last.id);
             dump.sms_replies.extend(page);
         }
+        let mut after = None;
+        loop {
+            let page = unit.privacy_log_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            dump.privacy_log.extend(page);
+        }
+        let mut after = None;
+        loop {
+            let page = unit.do_not_contact_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.data_owner, last.phone_hash.clone()));
+            dump.do_not_contact.extend(page);
+        }
         Ok(dump)
     }
 
@@ -212,6 +232,8 @@ impl StoreDump {
             ("outbox", self.outbox.len()),
             ("SMS flows", self.sms_flows.len()),
             ("texts received", self.sms_replies.len()),
+            ("privacy log entries", self.privacy_log.len()),
+            ("do-not-contact entries", self.do_not_contact.len()),
         ]
     }
 
@@ -263,6 +285,12 @@ impl StoreDump {
         same("outbox messages", &self.outbox, &other.outbox);
         same("SMS flows", &self.sms_flows, &other.sms_flows);
         same("texts received", &self.sms_replies, &other.sms_replies);
+        same("privacy log entries", &self.privacy_log, &other.privacy_log);
+        same(
+            "do-not-contact entries",
+            &self.do_not_contact,
+            &other.do_not_contact,
+        );
         assert_eq!(self, other);
     }
 }

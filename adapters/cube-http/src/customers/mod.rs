@@ -14,6 +14,8 @@
 //!   recorded) and a customer's whole history across assignments.
 //! - [`contact`]: the contact policy — the do-not-call list, register exemptions, a data
 //!   owner's rules and the wash against the reservation register.
+//! - [`privacy`]: a person's rights under the GDPR — everything a data owner holds on them
+//!   (JSON or a workbook), erasure — and the data owner's privacy log.
 
 pub mod bulk;
 pub mod card;
@@ -22,6 +24,7 @@ pub mod external;
 pub mod files;
 pub mod import;
 pub mod mappings;
+pub mod privacy;
 pub mod records;
 pub mod time;
 
@@ -94,6 +97,15 @@ pub fn routes() -> Router<AppState> {
             "/api/customers/{id}/external-state",
             post(external::change_state),
         )
+        .route(
+            "/api/data-owners/{id}/privacy/access",
+            post(privacy::access),
+        )
+        .route(
+            "/api/data-owners/{id}/privacy/erasure",
+            post(privacy::erasure),
+        )
+        .route("/api/data-owners/{id}/privacy/log", get(privacy::log))
         .route("/api/assignments/{id}/enrollments", post(import::enroll))
         .route("/api/assignments/{id}/selection", post(bulk::preview))
         .route("/api/assignments/{id}/bulk", post(bulk::apply))
@@ -117,6 +129,7 @@ pub fn routes() -> Router<AppState> {
         contact::put_do_not_call, contact::delete_do_not_call,
         contact::put_exemption, contact::delete_exemption,
         contact::get_policy, contact::put_policy, contact::wash,
+        privacy::access, privacy::erasure, privacy::log,
     ),
     components(schemas(
         error::Problem, dto::FieldValueDto, dto::RegisterOutcomeRequest, dto::ProductLineDto,
@@ -139,6 +152,13 @@ pub fn routes() -> Router<AppState> {
         contact::ContactStandingDto, contact::DoNotCallRequest, contact::WashDto,
         contact::ContactPolicyDto, contact::ContactRulesRequest, crate::work::BarredDto,
         contact::WashStartedDto, dto::FileBody,
+        privacy::PersonRequest, privacy::AccessFormat, privacy::KeyKindDto,
+        privacy::PersonalRightDto, privacy::DeliveryDto, privacy::PersonMessageDto,
+        privacy::SmsFlowDto, privacy::PersonEventDto, privacy::PersonEnrollmentDto,
+        privacy::PersonRecordDto, privacy::PersonalDataDto, privacy::PrivacyRequestDto,
+        privacy::ErasedDto,
+        crate::sms::SmsReplyDto, crate::outbox::ChannelDto, dto::EnrollmentDto,
+        dto::HistoryEntryDto, dto::MeetingDto,
     )),
     tags(
         (name = "customers", description = "Customers of a data owner: records, import, enrolling, bulk work, external state changes"),

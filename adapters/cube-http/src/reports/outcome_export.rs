@@ -267,7 +267,7 @@ fn to_csv(table: &Table, separator: Separator) -> String {
 }
 
 /// An Excel date-time of the local wall time of `at`.
-fn excel_time(at: OffsetDateTime, zone: &TimeZone) -> Result<ExcelDateTime, XlsxError> {
+pub(crate) fn excel_time(at: OffsetDateTime, zone: &TimeZone) -> Result<ExcelDateTime, XlsxError> {
     let t = local(at, zone);
     ExcelDateTime::from_ymd(t.year() as u16, u8::from(t.month()), t.day())?.and_hms(
         t.hour() as u16,
@@ -361,7 +361,10 @@ async fn file(
 }
 
 /// The file as a download named `name`.
-fn download(name: &str, (content_type, extension, body): (&str, &str, Vec<u8>)) -> Response {
+pub(crate) fn download(
+    name: &str,
+    (content_type, extension, body): (&str, &str, Vec<u8>),
+) -> Response {
     let disposition = format!("attachment; filename=\"{name}.{extension}\"");
     (
         [

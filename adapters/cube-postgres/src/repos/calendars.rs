@@ -5,7 +5,7 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get, get_json};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
+use cube_domain::ids::{AssignmentId, CalendarId, CustomerId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, RecordKind, StoreError, UniqueRule};
@@ -15,6 +15,18 @@ use uuid::Uuid;
 
 #[async_trait]
 impl CalendarRepository for PgUnitOfWork {
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        // `meetings_customer` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT data FROM meetings WHERE data ->> 'customer' = $1 ORDER BY starts_at, id",
+        )
+        .bind(customer.as_uuid().to_string());
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+
     async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
         let query = sqlx::query("SELECT data FROM calendars WHERE id = $1").bind(id.as_uuid());
         self.fetch_optional(query)

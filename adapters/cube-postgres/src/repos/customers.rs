@@ -10,6 +10,7 @@ use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+use cube_domain::privacy::PersonKey;
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use std::fmt::Write as _;
@@ -17,6 +18,37 @@ use uuid::Uuid;
 
 #[async_trait]
 impl CustomerRepository for PgUnitOfWork {
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &PersonKey,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // Each through its index: the phones' GIN, the external id, and the e-mail's
+        // expression (`customers_email`, migration 0027: the same expression here).
+        let query = match key {
+            PersonKey::Phone(phone) => sqlx::query(
+                "SELECT data FROM customers WHERE data_owner_id = $1 AND phones @> ARRAY[$2::text]
+                 ORDER BY seq",
+            )
+            .bind(owner.as_uuid())
+            .bind(phone.as_str().to_owned()),
+            PersonKey::Email(email) => sqlx::query(
+                r#"SELECT data FROM customers WHERE data_owner_id = $1
+                     AND lower((data -> 'details' ->> 'email') COLLATE "C") = $2
+                   ORDER BY seq"#,
+            )
+            .bind(owner.as_uuid())
+            .bind(email.login_key()),
+            PersonKey::ExternalId(external) => sqlx::query(
+                "SELECT data FROM customers WHERE data_owner_id = $1 AND external_id = $2
+                 ORDER BY seq",
+            )
+            .bind(owner.as_uuid())
+            .bind(external.clone()),
+        };
+        all_json(&self.fetch_all(query).await?, "data")
+    }
+
     async fn customers_after(
         &mut self,
         owner: DataOwnerId,
@@ -196,5 +228,11 @@ impl CustomerWrites for PgUnitOfWork {
         .bind(facts.register_checked);
         self.execute(query).await?;
         Ok(())
+    }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM customer_changes WHERE customer_id = $1")
+            .bind(customer.as_uuid());
+        self.execute(query).await.map(drop)
     }
 }

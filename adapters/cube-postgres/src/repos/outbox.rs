@@ -6,7 +6,7 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get, get_json};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
@@ -69,24 +69,45 @@ impl OutboxRepository for PgUnitOfWork {
         .bind(after.map(|id| id.as_uuid()))
         .bind(i64::from(limit));
         let rows = self.fetch_all(query).await?;
-        rows.iter()
-            .map(|row| {
-                let attempts: i32 = get(row, "attempts")?;
-                let state = match get::<Option<String>>(row, "failed_reason")? {
-                    Some(reason) => DeliveryState::Failed { reason },
-                    None if get::<bool>(row, "delivered")? => DeliveryState::Delivered,
-                    None => DeliveryState::Pending {
-                        due_at: get(row, "due_at")?,
-                    },
-                };
-                Ok(StoredMessage {
-                    message: get_json(row, "message")?,
-                    attempts: u32::try_from(attempts).unwrap_or(0),
-                    state,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_message).collect()
     }
+
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        // `outbox_enrollment` (migration 0027) is on this very expression.
+        let ids: Vec<String> = enrollments
+            .iter()
+            .map(|e| e.as_uuid().to_string())
+            .collect();
+        let query = sqlx::query(
+            "SELECT message, attempts, due_at, delivered_at IS NOT NULL AS delivered,
+                    failed_reason
+             FROM outbox WHERE message ->> 'enrollment' = ANY($1::text[])
+             ORDER BY seq",
+        )
+        .bind(ids);
+        let rows = self.fetch_all(query).await?;
+        rows.iter().map(stored_message).collect()
+    }
+}
+
+/// A row of `message, attempts, due_at, delivered, failed_reason` as the message it keeps.
+fn stored_message(row: &sqlx::postgres::PgRow) -> Result<StoredMessage, StoreError> {
+    let attempts: i32 = get(row, "attempts")?;
+    let state = match get::<Option<String>>(row, "failed_reason")? {
+        Some(reason) => DeliveryState::Failed { reason },
+        None if get::<bool>(row, "delivered")? => DeliveryState::Delivered,
+        None => DeliveryState::Pending {
+            due_at: get(row, "due_at")?,
+        },
+    };
+    Ok(StoredMessage {
+        message: get_json(row, "message")?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        state,
+    })
 }
 
 #[async_trait]
@@ -206,5 +227,21 @@ impl OutboxWrites for PgUnitOfWork {
         }
         let query = sqlx::query("SELECT 1 AS found FROM outbox WHERE id = $1").bind(id.as_uuid());
         Ok(self.fetch_optional(query).await?.is_some())
+    }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let query = sqlx::query("SELECT message FROM outbox WHERE id = $1").bind(id.as_uuid());
+        let Some(row) = self.fetch_optional(query).await? else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let message: OutboxMessage = get_json(&row, "message")?;
+        let erased = OutboxMessage {
+            payload: message.payload.erased(),
+            ..message
+        };
+        let query = sqlx::query("UPDATE outbox SET message = $2 WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(Json(erased));
+        self.execute(query).await.map(drop)
     }
 }

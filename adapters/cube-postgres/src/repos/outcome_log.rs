@@ -269,4 +269,16 @@ impl OutcomeLogWrites for PgUnitOfWork {
         }
         Ok(())
     }
+
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError> {
+        // Only the document changes: the columns, product lines and rollups stay (no
+        // trigger runs on an update of `event`).
+        let Some(event) = self.event(id).await? else {
+            return Err(StoreError::Conflict(format!("no outcome event {id}")));
+        };
+        let query = sqlx::query("UPDATE outcome_events SET event = $2 WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(Json(event.without_texts()));
+        self.execute(query).await.map(drop)
+    }
 }

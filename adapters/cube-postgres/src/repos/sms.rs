@@ -6,7 +6,7 @@
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
@@ -83,6 +83,32 @@ impl SmsReplyRepository for PgUnitOfWork {
         .bind(i64::from(limit));
         all_json(&self.fetch_all(query).await?, "flow")
     }
+
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        // `sms_flows_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT flow FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])
+             ORDER BY seq",
+        )
+        .bind(id_texts(enrollments));
+        all_json(&self.fetch_all(query).await?, "flow")
+    }
+
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT reply FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])
+             ORDER BY seq",
+        )
+        .bind(id_texts(enrollments));
+        all_json(&self.fetch_all(query).await?, "reply")
+    }
 }
 
 #[async_trait]
@@ -130,4 +156,24 @@ impl SmsReplyWrites for PgUnitOfWork {
             },
         ))
     }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])",
+        )
+        .bind(id_texts(enrollments));
+        self.execute(query).await?;
+        let query =
+            sqlx::query("DELETE FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])")
+                .bind(id_texts(enrollments));
+        self.execute(query).await.map(drop)
+    }
+}
+
+/// Enrollment ids as the text their documents hold them in.
+fn id_texts(enrollments: &[EnrollmentId]) -> Vec<String> {
+    enrollments
+        .iter()
+        .map(|e| e.as_uuid().to_string())
+        .collect()
 }

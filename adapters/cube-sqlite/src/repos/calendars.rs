@@ -7,7 +7,7 @@ use crate::codec::{bound_ns, id_list, id_text, opt_id_text, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
+use cube_domain::ids::{AssignmentId, CalendarId, CustomerId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
@@ -15,6 +15,16 @@ use time::OffsetDateTime;
 
 #[async_trait]
 impl CalendarRepository for SqliteUnit {
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let query =
+            sqlx::query("SELECT doc FROM meetings WHERE customer_id = ? ORDER BY start_at, id")
+                .bind(id_text(customer.as_uuid()));
+        fetch_docs(self.conn(), query, "meeting").await
+    }
+
     async fn calendar(&mut self, id: CalendarId) -> Result<Option<Calendar>, StoreError> {
         let query =
             sqlx::query("SELECT doc FROM calendars WHERE id = ?").bind(id_text(id.as_uuid()));

@@ -16,6 +16,7 @@ use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+use cube_domain::privacy::PersonKey;
 use sqlx::SqlitePool;
 
 /// `u64` page bounds as SQLite integers (anything larger means "all").
@@ -123,6 +124,38 @@ fn bind_search<'q>(
 
 #[async_trait]
 impl CustomerRepository for SqliteUnit {
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &PersonKey,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let owner = id_text(owner.as_uuid());
+        // Each through its index: the phones' rows, the external id, and the e-mail's
+        // expression (`customers_by_email`, migration 0027: the same expression here).
+        let query = match key {
+            PersonKey::Phone(phone) => sqlx::query(
+                "SELECT doc FROM customers WHERE id IN \
+                   (SELECT customer_id FROM customer_phones WHERE data_owner_id = ?1 AND phone = ?2) \
+                 ORDER BY seq",
+            )
+            .bind(owner)
+            .bind(phone.as_str().to_owned()),
+            PersonKey::Email(email) => sqlx::query(
+                "SELECT doc FROM customers WHERE data_owner_id = ? \
+                   AND lower(json_extract(doc, '$.details.email')) = ? ORDER BY seq",
+            )
+            .bind(owner)
+            .bind(email.login_key()),
+            PersonKey::ExternalId(external) => sqlx::query(
+                "SELECT doc FROM customers WHERE data_owner_id = ? AND external_id = ? \
+                 ORDER BY seq",
+            )
+            .bind(owner)
+            .bind(external.clone()),
+        };
+        fetch_docs(self.conn(), query, "customer").await
+    }
+
     async fn customers_after(
         &mut self,
         owner: DataOwnerId,
@@ -280,6 +313,12 @@ impl CustomerWrites for SqliteUnit {
             execute(self.conn(), query).await?;
         }
         Ok(())
+    }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM customer_changes WHERE customer_id = ?")
+            .bind(id_text(customer.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
     }
 }
 

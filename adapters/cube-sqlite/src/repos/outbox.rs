@@ -2,12 +2,12 @@
 //! deferred until `due_at`, failed attempts, delivered or failed with a reason). A small
 //! append-mostly table the use cases write beside their main change.
 
-use super::{execute, fetch_docs};
+use super::{execute, fetch_doc, fetch_docs};
 use crate::codec::{col, doc_of, id_list, id_text, opt_id_text, time_from_ns, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
@@ -68,27 +68,43 @@ impl OutboxRepository for SqliteUnit {
         .fetch_all(self.conn())
         .await
         .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                let attempts: i64 = col(row, "attempts")?;
-                let due_at: Option<i64> = col(row, "due_at")?;
-                let delivered: i64 = col(row, "delivered")?;
-                let failed: Option<String> = col(row, "failed_reason")?;
-                let state = match failed {
-                    Some(reason) => DeliveryState::Failed { reason },
-                    None if delivered != 0 => DeliveryState::Delivered,
-                    None => DeliveryState::Pending {
-                        due_at: due_at.map(time_from_ns).transpose()?,
-                    },
-                };
-                Ok(StoredMessage {
-                    message: doc_of(row, "outbox message")?,
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    state,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_message).collect()
     }
+
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc, attempts, due_at, delivered, failed_reason FROM outbox \
+             WHERE enrollment_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(stored_message).collect()
+    }
+}
+
+/// A row of `doc, attempts, due_at, delivered, failed_reason` as the message it keeps.
+fn stored_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
+    let attempts: i64 = col(row, "attempts")?;
+    let due_at: Option<i64> = col(row, "due_at")?;
+    let delivered: i64 = col(row, "delivered")?;
+    let failed: Option<String> = col(row, "failed_reason")?;
+    let state = match failed {
+        Some(reason) => DeliveryState::Failed { reason },
+        None if delivered != 0 => DeliveryState::Delivered,
+        None => DeliveryState::Pending {
+            due_at: due_at.map(time_from_ns).transpose()?,
+        },
+    };
+    Ok(StoredMessage {
+        message: doc_of(row, "outbox message")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        state,
+    })
 }
 
 #[async_trait]
@@ -193,5 +209,22 @@ impl OutboxWrites for SqliteUnit {
             .await
             .map_err(store_error)?;
         Ok(row.is_some())
+    }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let query = sqlx::query("SELECT doc FROM outbox WHERE id = ?").bind(id_text(id.as_uuid()));
+        let Some(message) =
+            fetch_doc::<OutboxMessage>(self.conn(), query, "outbox message").await?
+        else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let erased = OutboxMessage {
+            payload: message.payload.erased(),
+            ..message
+        };
+        let query = sqlx::query("UPDATE outbox SET doc = ? WHERE id = ?")
+            .bind(to_doc("outbox message", &erased)?)
+            .bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
     }
 }

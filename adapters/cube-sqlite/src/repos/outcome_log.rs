@@ -215,4 +215,15 @@ impl OutcomeLogWrites for SqliteUnit {
         }
         Ok(())
     }
+
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError> {
+        // Only the document changes: the columns the reports and their counters read stay.
+        let Some(event) = self.event(id).await? else {
+            return Err(StoreError::Conflict(format!("no outcome event {id}")));
+        };
+        let query = sqlx::query("UPDATE outcome_events SET doc = ? WHERE id = ?")
+            .bind(to_doc("outcome event", &event.without_texts())?)
+            .bind(id_text(id.as_uuid()));
+        execute(self.conn(), query).await.map(drop)
+    }
 }

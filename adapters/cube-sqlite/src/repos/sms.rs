@@ -4,11 +4,11 @@
 //! whether the text registered its outcome.
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{id_text, opt_id_text, time_ns, to_doc};
+use crate::codec::{id_list, id_text, opt_id_text, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::ports::{SmsReplyRepository, SmsReplyWrites, StoreError};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
@@ -81,6 +81,32 @@ impl SmsReplyRepository for SqliteUnit {
         .bind(i64::from(limit));
         fetch_docs(self.conn(), query, "SMS flow").await
     }
+
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        // `sms_flows_by_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT doc FROM sms_flows WHERE json_extract(doc, '$.enrollment') IN \
+               (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
+        fetch_docs(self.conn(), query, "SMS flow").await
+    }
+
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_by_enrollment` (migration 0027) is on this very expression.
+        let query = sqlx::query(
+            "SELECT doc FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
+               (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
+        fetch_docs(self.conn(), query, "received SMS").await
+    }
 }
 
 #[async_trait]
@@ -112,6 +138,22 @@ impl SmsReplyWrites for SqliteUnit {
         ))
         .bind(i64::from(reply.fate.acted()))
         .bind(to_doc("received SMS", reply)?);
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let ids = id_list(enrollments.iter().map(EnrollmentId::as_uuid));
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
+               (SELECT value FROM json_each(?))",
+        )
+        .bind(ids.clone());
+        execute(self.conn(), query).await?;
+        let query = sqlx::query(
+            "DELETE FROM sms_flows WHERE json_extract(doc, '$.enrollment') IN \
+               (SELECT value FROM json_each(?))",
+        )
+        .bind(ids);
         execute(self.conn(), query).await.map(drop)
     }
 }

@@ -176,6 +176,39 @@ impl DataOwnerRepository for Faulty {
     ) -> Result<Vec<DataOwner>, StoreError> {
         self.inner.data_owners(organisation).await
     }
+    async fn privacy_log(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<cube_domain::privacy::PrivacyRequest>, StoreError> {
+        self.inner.privacy_log(owner).await
+    }
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<cube_domain::ids::PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::privacy::PrivacyRequest>, StoreError> {
+        self.inner.privacy_log_after(after, limit).await
+    }
+    async fn do_not_contact_salt(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Option<cube_domain::privacy::Salt>, StoreError> {
+        self.inner.do_not_contact_salt(owner).await
+    }
+    async fn do_not_contact_listed(
+        &mut self,
+        owner: DataOwnerId,
+        hashes: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.do_not_contact_listed(owner, hashes).await
+    }
+    async fn do_not_contact_after(
+        &mut self,
+        after: Option<(DataOwnerId, String)>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::privacy::DoNotContact>, StoreError> {
+        self.inner.do_not_contact_after(after, limit).await
+    }
 }
 
 #[async_trait]
@@ -191,6 +224,18 @@ impl DataOwnerWrites for Faulty {
             ));
         }
         self.inner.save_data_owner(owner).await
+    }
+    async fn log_privacy_request(
+        &mut self,
+        request: &cube_domain::privacy::PrivacyRequest,
+    ) -> Result<(), StoreError> {
+        self.inner.log_privacy_request(request).await
+    }
+    async fn list_do_not_contact(
+        &mut self,
+        entry: &cube_domain::privacy::DoNotContact,
+    ) -> Result<(), StoreError> {
+        self.inner.list_do_not_contact(entry).await
     }
 }
 
@@ -237,6 +282,13 @@ impl CustomerRepository for Faulty {
     ) -> Result<Vec<CustomerChange>, StoreError> {
         self.inner.customer_changes(customer).await
     }
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &cube_domain::privacy::PersonKey,
+    ) -> Result<Vec<Customer>, StoreError> {
+        self.inner.customers_of_person(owner, key).await
+    }
 }
 
 #[async_trait]
@@ -246,6 +298,9 @@ impl CustomerWrites for Faulty {
     }
     async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
         self.inner.record_customer_change(change).await
+    }
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        self.inner.erase_customer_changes(customer).await
     }
 }
 
@@ -361,6 +416,12 @@ impl CalendarRepository for Faulty {
         limit: u32,
     ) -> Result<Vec<Meeting>, StoreError> {
         self.inner.meetings_after(assignment, after, limit).await
+    }
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        self.inner.meetings_of_customer(customer).await
     }
 }
 
@@ -510,6 +571,9 @@ impl OutcomeLogWrites for Faulty {
         }
         self.inner.append_event(event, idempotency_key).await
     }
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError> {
+        self.inner.erase_event_texts(id).await
+    }
 }
 
 #[async_trait]
@@ -586,6 +650,12 @@ impl OutboxRepository for Faulty {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         self.inner.messages_after(after, limit).await
     }
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.inner.messages_of(enrollments).await
+    }
 }
 
 #[async_trait]
@@ -620,6 +690,9 @@ impl OutboxWrites for Faulty {
         receipt: &cube_domain::ports::DeliveryReceipt,
     ) -> Result<bool, StoreError> {
         self.inner.record_receipt(id, receipt).await
+    }
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        self.inner.erase_payload(id).await
     }
 }
 
@@ -656,6 +729,18 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
         self.inner.sms_flows_after(after, limit).await
     }
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<cube_domain::sms::SentSmsFlow>, StoreError> {
+        self.inner.sms_flows_of(enrollments).await
+    }
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.sms_replies_of(enrollments).await
+    }
 }
 
 #[async_trait]
@@ -671,6 +756,9 @@ impl cube_domain::ports::SmsReplyWrites for Faulty {
         reply: &cube_domain::sms::SmsReply,
     ) -> Result<(), StoreError> {
         self.inner.save_sms_reply(reply).await
+    }
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        self.inner.erase_sms_of(enrollments).await
     }
 }
 

@@ -118,6 +118,29 @@ pub enum OutboxPayload {
     },
 }
 
+impl OutboxPayload {
+    /// The payload with the recipient and every text erased (GDPR art. 17): the channel and
+    /// our sender stay, so the outbox still tells an SMS from an e-mail; an erased message
+    /// has nobody to go to, like one that could not be addressed.
+    pub fn erased(&self) -> OutboxPayload {
+        match self {
+            OutboxPayload::Sms(SmsMessage { from, .. })
+            | OutboxPayload::UnaddressedSms { from, .. } => OutboxPayload::UnaddressedSms {
+                from: from.clone(),
+                body: String::new(),
+            },
+            OutboxPayload::Email(EmailMessage { from, .. })
+            | OutboxPayload::UnaddressedEmail { from, .. } => OutboxPayload::UnaddressedEmail {
+                from: from.clone(),
+                subject: String::new(),
+            },
+        }
+    }
+}
+
+/// Why a pending message to a person whose data was erased is never sent.
+pub const RECIPIENT_ERASED: &str = "the recipient's personal data was erased";
+
 /// What a provider's delivery receipt says of a message it took: whether it reached the
 /// phone. A provider that took a message may still fail to deliver it (the phone was off
 /// for days, the number is no longer in use); its receipt says so after the outbox marked

@@ -15,7 +15,7 @@ pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, Token
 pub use gateways::{
     ClaimedMessage, DeliveryReceipt, DeliveryState, EmailGateway, EmailMessage, FailedMessage,
     GatewayError, MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage,
-    OutboxPayload, SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
+    OutboxPayload, RECIPIENT_ERASED, SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
 };
 pub use register::ReservationRegister;
 pub use reports::ReportRepository;

@@ -18,12 +18,14 @@ use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SmsReplyId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
+    TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
 use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, StoredMessage};
+use crate::privacy::{DoNotContact, PersonKey, PrivacyRequest, Salt};
 use crate::product::Product;
 use crate::queue::Tier;
 use crate::sms::{SentSmsFlow, SmsReply};
@@ -119,6 +121,9 @@ pub enum RecordKind {
     /// A received SMS.
     #[error("a received SMS")]
     SmsReply,
+    /// An entry of a data owner's privacy log.
+    #[error("a privacy log entry")]
+    PrivacyRequest,
 }
 
 /// A page of a list.
@@ -401,6 +406,34 @@ pub trait DataOwnerRepository: Send {
         &mut self,
         organisation: OrganisationId,
     ) -> Result<Vec<DataOwner>, StoreError>;
+    /// The data owner's privacy log (`crate::privacy`), in the order recorded.
+    async fn privacy_log(&mut self, owner: DataOwnerId) -> Result<Vec<PrivacyRequest>, StoreError>;
+    /// Up to `limit` entries of every data owner's privacy log in the order recorded,
+    /// starting after the entry `after` (`None`: from the first). An unknown `after` gives
+    /// no rows.
+    async fn privacy_log_after(
+        &mut self,
+        after: Option<PrivacyRequestId>,
+        limit: u32,
+    ) -> Result<Vec<PrivacyRequest>, StoreError>;
+    /// The salt of the data owner's do-not-contact list; `None` while nothing is listed.
+    async fn do_not_contact_salt(&mut self, owner: DataOwnerId)
+    -> Result<Option<Salt>, StoreError>;
+    /// Which of `hashes` are on the data owner's do-not-contact list (each once, in any
+    /// order).
+    async fn do_not_contact_listed(
+        &mut self,
+        owner: DataOwnerId,
+        hashes: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+    /// Up to `limit` entries of every data owner's do-not-contact list, by data owner then
+    /// hash, starting after the entry `after` (its data owner and hash; `None`: from the
+    /// first).
+    async fn do_not_contact_after(
+        &mut self,
+        after: Option<(DataOwnerId, String)>,
+        limit: u32,
+    ) -> Result<Vec<DoNotContact>, StoreError>;
 }
 
 /// The writes of [`DataOwnerRepository`]: only a [`UnitOfWork`] has them.
@@ -411,6 +444,12 @@ pub trait DataOwnerWrites: Send {
     /// revision in `If-Match`) cannot overwrite a change made meanwhile (a store whose units
     /// run one at a time never sees this).
     async fn save_data_owner(&mut self, owner: &DataOwner) -> Result<(), StoreError>;
+    /// Appends an entry to its data owner's privacy log; MUST return
+    /// `Duplicate(Id(PrivacyRequest))` if the id exists.
+    async fn log_privacy_request(&mut self, request: &PrivacyRequest) -> Result<(), StoreError>;
+    /// Puts a hashed number on its data owner's do-not-contact list; one listed already is
+    /// left as it was (listing is idempotent).
+    async fn list_do_not_contact(&mut self, entry: &DoNotContact) -> Result<(), StoreError>;
 }
 
 /// Customers.
@@ -454,6 +493,13 @@ pub trait CustomerRepository: Send {
         &mut self,
         customer: CustomerId,
     ) -> Result<Vec<CustomerChange>, StoreError>;
+    /// The data owner's customers that `key` finds (`PersonKey::matches`, exactly), oldest
+    /// first: every record the data owner holds on one person.
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &PersonKey,
+    ) -> Result<Vec<Customer>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -463,6 +509,9 @@ pub trait CustomerWrites: Send {
     async fn save_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Records a change of a saved customer's card (kept as long as the customer).
     async fn record_customer_change(&mut self, change: &CustomerChange) -> Result<(), StoreError>;
+    /// Forgets every change recorded on the customer's card (an erasure: a do-not-call
+    /// reason is free text).
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError>;
 }
 
 /// The product catalogue.
@@ -574,6 +623,11 @@ pub trait CalendarRepository: Send {
         assignment: AssignmentId,
         after: Option<MeetingId>,
         limit: u32,
+    ) -> Result<Vec<Meeting>, StoreError>;
+    /// The meetings booked with the customer, in any assignment, by start then id.
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
     ) -> Result<Vec<Meeting>, StoreError>;
 }
 
@@ -757,6 +811,10 @@ pub trait OutcomeLogWrites: Send {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError>;
+    /// Replaces the stored event by `OutcomeEvent::without_texts` of it (an erasure): its
+    /// place in the log, its idempotency key and everything a report counts stay. MUST
+    /// return `Conflict` when there is no such event.
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError>;
 }
 
 /// One customer of an import batch, parsed and checked, with the id its enrollment gets if
@@ -964,6 +1022,12 @@ pub trait OutboxRepository: Send {
         after: Option<OutboxMessageId>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Every message concerning one of the enrollments — pending, delivered and failed —
+    /// in enqueue order, each with its delivery state as `messages_after` gives it.
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError>;
 }
 
 /// The writes of [`OutboxRepository`]: only a [`UnitOfWork`] has them.
@@ -1008,6 +1072,9 @@ pub trait OutboxWrites: Send {
         id: crate::ids::OutboxMessageId,
         receipt: &crate::ports::gateways::DeliveryReceipt,
     ) -> Result<bool, StoreError>;
+    /// Replaces a message's payload by `OutboxPayload::erased` of it (an erasure); its
+    /// delivery state stays as it is. MUST return `Conflict` when there is no such message.
+    async fn erase_payload(&mut self, id: crate::ids::OutboxMessageId) -> Result<(), StoreError>;
 }
 
 /// SMS flows that listen, and the texts customers send (`crate::sms`).
@@ -1043,6 +1110,18 @@ pub trait SmsReplyRepository: Send {
         after: Option<OutboxMessageId>,
         limit: u32,
     ) -> Result<Vec<SentSmsFlow>, StoreError>;
+    /// The SMS flows sent to one of the enrollments' customers (`SentSmsFlow::enrollment`),
+    /// in the order recorded.
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError>;
+    /// The received SMS matched to a flow of one of the enrollments (the flow's
+    /// `enrollment`), in the order kept. A text matched to no flow is no enrollment's.
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError>;
 }
 
 /// The writes of [`SmsReplyRepository`]: only a [`UnitOfWork`] has them.
@@ -1055,6 +1134,10 @@ pub trait SmsReplyWrites: Send {
     /// with the same provider message id is kept (the provider posted it twice), and
     /// `Duplicate(Id(SmsReply))` if the id exists.
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError>;
+    /// Forgets the SMS flows sent to the enrollments and the texts matched to them (an
+    /// erasure: the numbers and the texts); `sms_flows_of` and `sms_replies_of` find none of
+    /// them after, nor `sms_flows_to` their number.
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

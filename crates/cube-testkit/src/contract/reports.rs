@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// Reserves the enrollment for `seller` at `now` (as taking a customer from a list does).
-async fn take(
+pub(crate) async fn take(
     store: &dyn Store,
     enrollment: &Enrollment,
     seller: cube_domain::ids::UserId,

@@ -3,7 +3,7 @@
 
 use super::{MAX, MIN, MemoryUnit, distinct, earliest, latest, sorted_by};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, CalendarId, DataOwnerId, MeetingId};
+use cube_domain::ids::{AssignmentId, CalendarId, CustomerId, DataOwnerId, MeetingId};
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::ports::CalendarWrites;
 use cube_domain::ports::{CalendarRepository, StoreError};
@@ -95,6 +95,20 @@ impl CalendarRepository for MemoryUnit {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    async fn meetings_of_customer(
+        &mut self,
+        customer: CustomerId,
+    ) -> Result<Vec<Meeting>, StoreError> {
+        let meetings = self
+            .data
+            .meetings
+            .values()
+            .filter(|m| m.customer == customer)
+            .cloned()
+            .collect();
+        Ok(sorted_by(meetings, |m| (m.start, m.id)))
     }
 }
 

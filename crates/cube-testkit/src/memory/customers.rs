@@ -7,6 +7,7 @@ use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::ids::{CustomerId, DataOwnerId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
+use cube_domain::privacy::PersonKey;
 use std::ops::Bound;
 
 /// The lookup keys a customer can be found by.
@@ -128,6 +129,24 @@ impl CustomerRepository for MemoryUnit {
             .map(|(_, change)| change.clone())
             .collect())
     }
+
+    async fn customers_of_person(
+        &mut self,
+        owner: DataOwnerId,
+        key: &PersonKey,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // A person is asked for rarely: the owner's customers are scanned in their order.
+        let from = (owner, 0, CustomerId::from_uuid(MIN));
+        let to = (owner, u64::MAX, CustomerId::from_uuid(MAX));
+        Ok(self
+            .data
+            .owner_customers
+            .range(from..=to)
+            .filter_map(|(_, _, id)| self.data.customers.get(id))
+            .filter(|c| key.matches(c))
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -168,6 +187,21 @@ impl CustomerWrites for MemoryUnit {
             self.put(|d| &mut d.customer_lookup, (owner, key, rank, id), ());
         }
         self.put(|d| &mut d.customers, id, customer.clone());
+        Ok(())
+    }
+
+    async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
+        let from = (customer, earliest(), 0);
+        let to = (customer, latest(), u64::MAX);
+        let keys: Vec<_> = self
+            .data
+            .customer_changes
+            .range(from..=to)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in keys {
+            self.take(|d| &mut d.customer_changes, key);
+        }
         Ok(())
     }
 }

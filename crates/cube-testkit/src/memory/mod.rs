@@ -55,11 +55,13 @@ use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, ProductId, SmsReplyId, TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
+    TimeEntryId, UserId,
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{AccessToken, OutboxMessage, ReadUnit, Store, StoreError, UnitOfWork};
+use cube_domain::privacy::{DoNotContact, PrivacyRequest};
 use cube_domain::product::Product;
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_entry::TimeEntry;
@@ -110,6 +112,13 @@ struct Data {
     organisations: HashMap<OrganisationId, Organisation>,
     users: HashMap<UserId, User>,
     data_owners: HashMap<DataOwnerId, DataOwner>,
+    /// Every data owner's privacy log entries, by record number.
+    privacy_log: BTreeMap<u64, PrivacyRequest>,
+    /// The record number of each entry, by id.
+    privacy_log_ids: HashMap<PrivacyRequestId, u64>,
+    privacy_log_counter: u64,
+    /// Every data owner's do-not-contact list, by (data owner, hash).
+    do_not_contact: BTreeMap<(DataOwnerId, String), DoNotContact>,
 
     customers: HashMap<CustomerId, Customer>,
     /// Insertion rank of each customer ("oldest first").

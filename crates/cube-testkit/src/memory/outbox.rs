@@ -4,7 +4,7 @@
 
 use super::MemoryUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId};
 use cube_domain::ports::OutboxWrites;
 use cube_domain::ports::{
     ClaimedMessage, DeliveryReceipt, DeliveryState, FailedMessage, OutboxMessage, OutboxRepository,
@@ -58,27 +58,46 @@ impl OutboxRepository for MemoryUnit {
             .outbox_log
             .range((from, Bound::Unbounded))
             .take(limit)
-            .map(|(number, message)| {
-                let key = (message.created_at, *number);
-                let retry = self.data.outbox_retry.get(&message.id);
-                let state = if self.data.outbox.contains_key(&key) {
-                    DeliveryState::Pending {
-                        due_at: retry.map(|(_, at)| *at),
-                    }
-                } else if let Some((_, reason)) = self.data.outbox_failed.get(&key) {
-                    DeliveryState::Failed {
-                        reason: reason.clone(),
-                    }
-                } else {
-                    DeliveryState::Delivered
-                };
-                StoredMessage {
-                    message: message.clone(),
-                    attempts: retry.map_or(0, |(attempts, _)| *attempts),
-                    state,
-                }
-            })
+            .map(|(number, message)| self.stored(*number, message))
             .collect())
+    }
+
+    async fn messages_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        // Asked for one person at a time, rarely: the log is scanned.
+        Ok(self
+            .data
+            .outbox_log
+            .iter()
+            .filter(|(_, m)| m.enrollment.is_some_and(|e| enrollments.contains(&e)))
+            .map(|(number, message)| self.stored(*number, message))
+            .collect())
+    }
+}
+
+impl MemoryUnit {
+    /// A message of the log (enqueue number `number`) with its delivery state.
+    fn stored(&self, number: u64, message: &OutboxMessage) -> StoredMessage {
+        let key = (message.created_at, number);
+        let retry = self.data.outbox_retry.get(&message.id);
+        let state = if self.data.outbox.contains_key(&key) {
+            DeliveryState::Pending {
+                due_at: retry.map(|(_, at)| *at),
+            }
+        } else if let Some((_, reason)) = self.data.outbox_failed.get(&key) {
+            DeliveryState::Failed {
+                reason: reason.clone(),
+            }
+        } else {
+            DeliveryState::Delivered
+        };
+        StoredMessage {
+            message: message.clone(),
+            attempts: retry.map_or(0, |(attempts, _)| *attempts),
+            state,
+        }
     }
 }
 
@@ -190,5 +209,25 @@ impl OutboxWrites for MemoryUnit {
             }
         }
         Ok(true)
+    }
+
+    async fn erase_payload(&mut self, id: OutboxMessageId) -> Result<(), StoreError> {
+        let Some(key) = self.data.outbox_ids.get(&id).copied() else {
+            return Err(StoreError::Conflict(format!("no outbox message {id}")));
+        };
+        let erase = |message: &OutboxMessage| OutboxMessage {
+            payload: message.payload.erased(),
+            ..message.clone()
+        };
+        if let Some(message) = self.data.outbox_log.get(&key.1).map(erase) {
+            self.put(|d| &mut d.outbox_log, key.1, message);
+        }
+        if let Some(message) = self.data.outbox.get(&key).map(erase) {
+            self.put(|d| &mut d.outbox, key, message);
+        }
+        if let Some((message, reason)) = self.data.outbox_failed.get(&key).cloned() {
+            self.put(|d| &mut d.outbox_failed, key, (erase(&message), reason));
+        }
+        Ok(())
     }
 }

@@ -162,4 +162,21 @@ impl OutcomeLogWrites for MemoryUnit {
         }
         Ok(())
     }
+
+    async fn erase_event_texts(&mut self, id: OutcomeEventId) -> Result<(), StoreError> {
+        let Some(position) = self.data.event_index.get(&id).copied() else {
+            return Err(StoreError::Conflict(format!("no outcome event {id}")));
+        };
+        let Some(slot) = self.data.events.get_mut(position) else {
+            return Err(StoreError::Conflict(format!("no outcome event {id}")));
+        };
+        let erased = slot.without_texts();
+        let old = std::mem::replace(slot, erased);
+        self.journal.push(Box::new(move |data| {
+            if let Some(slot) = data.events.get_mut(position) {
+                *slot = old;
+            }
+        }));
+        Ok(())
+    }
 }

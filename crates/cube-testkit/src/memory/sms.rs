@@ -4,7 +4,7 @@
 
 use super::{MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
@@ -97,6 +97,37 @@ impl SmsReplyRepository for MemoryUnit {
             .map(|(_, flow)| flow.clone())
             .collect())
     }
+
+    async fn sms_flows_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentSmsFlow>, StoreError> {
+        Ok(self
+            .data
+            .sms_flows
+            .values()
+            .filter(|flow| enrollments.contains(&flow.enrollment))
+            .cloned()
+            .collect())
+    }
+
+    async fn sms_replies_of(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        Ok(self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| {
+                reply
+                    .flow
+                    .as_ref()
+                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
+            })
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -137,6 +168,43 @@ impl SmsReplyWrites for MemoryUnit {
         );
         if let (true, Some(flow)) = (reply.fate.acted(), &reply.flow) {
             self.put(|d| &mut d.sms_answered, flow.message, ());
+        }
+        Ok(())
+    }
+
+    async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        let flows: Vec<(u64, SentSmsFlow)> = self
+            .data
+            .sms_flows
+            .iter()
+            .filter(|(_, flow)| enrollments.contains(&flow.enrollment))
+            .map(|(record, flow)| (*record, flow.clone()))
+            .collect();
+        for (record, flow) in flows {
+            self.take(|d| &mut d.sms_flows, record);
+            self.take(|d| &mut d.sms_flow_ids, flow.message);
+            self.take(
+                |d| &mut d.sms_flows_to,
+                (flow.to.as_str().to_owned(), flow.sent_at, record),
+            );
+            self.take(|d| &mut d.sms_answered, flow.message);
+        }
+        let replies: Vec<(u64, SmsReply)> = self
+            .data
+            .sms_replies
+            .iter()
+            .filter(|(_, reply)| {
+                reply
+                    .flow
+                    .as_ref()
+                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
+            })
+            .map(|(record, reply)| (*record, reply.clone()))
+            .collect();
+        for (record, reply) in replies {
+            self.take(|d| &mut d.sms_replies, record);
+            self.take(|d| &mut d.sms_reply_ids, reply.id);
+            self.take(|d| &mut d.sms_reply_providers, reply.inbound.provider_id);
         }
         Ok(())
     }
