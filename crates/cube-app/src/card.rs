@@ -10,12 +10,15 @@ use crate::customers::{CustomerInput, check_unique, parse_customer};
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
+use cube_domain::contact_policy::standing::DoNotCall;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{CustomerId, EnrollmentId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{ReadUnit, UnitOfWork};
+use cube_domain::privacy::{ErasureError, LISTED_REASON};
+use cube_domain::values::PhoneNumber;
 use time::OffsetDateTime;
 
 /// A customer's card with the changes recorded on it, oldest first.
@@ -42,6 +45,7 @@ pub struct CustomerHistory {
 /// Applies `input` to `customer` as `user` at `now`: parsed and checked as a new customer
 /// would be, unique keys checked, saved, and the change recorded when anything changed.
 pub(crate) async fn edit_card(
+    cube: &Cube,
     uow: &mut dyn UnitOfWork,
     user: &User,
     owner: &DataOwner,
@@ -49,10 +53,30 @@ pub(crate) async fn edit_card(
     input: &CustomerInput,
     now: OffsetDateTime,
 ) -> AppResult<()> {
+    if customer.is_erased() {
+        return Err(ErasureError::Erased.into());
+    }
     let parsed = parse_customer(customer.id(), owner, customer.dataset(), input)?;
     let before = customer.clone();
     customer.update(owner, parsed.details().clone(), parsed.fields().clone())?;
     check_unique(uow, customer).await?;
+    // A number new on the card that is on the data owner's do-not-contact list (a person
+    // who asked not to be called, then was erased) bars the customer, as it does an import.
+    let added: Vec<&PhoneNumber> = customer
+        .details()
+        .phones
+        .iter()
+        .filter(|p| !before.details().phones.contains(p))
+        .collect();
+    if customer.contact().do_not_call.is_none()
+        && !added.is_empty()
+        && !cube
+            .listed_numbers(&mut *uow, owner.id(), &added)
+            .await?
+            .is_empty()
+    {
+        customer.set_do_not_call(Some(DoNotCall::new(now, None, LISTED_REASON)?));
+    }
     if let Some(change) = CustomerChange::card_edit(&before, customer, user.id, now) {
         uow.save_customer(customer).await?;
         uow.record_customer_change(&change).await?;
@@ -100,7 +124,16 @@ impl Cube {
             .data_owner(customer.data_owner())
             .await?
             .ok_or(AppError::NotFound("data owner"))?;
-        edit_card(uow.as_mut(), &user, &owner, &mut customer, &input, now).await?;
+        edit_card(
+            self,
+            uow.as_mut(),
+            &user,
+            &owner,
+            &mut customer,
+            &input,
+            now,
+        )
+        .await?;
         let changes = uow.customer_changes(customer.id()).await?;
         uow.commit().await?;
         Ok(Card { customer, changes })

@@ -209,6 +209,7 @@ impl Cube {
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
         crate::card::edit_card(
+            self,
             uow.as_mut(),
             &user,
             &owner,

@@ -314,7 +314,11 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             AppError::ImportStopped { cause, .. } => cause.kind(),
-            AppError::NotFound(_) | AppError::Erasure(_) => ErrorKind::NotFound,
+            AppError::NotFound(_)
+            | AppError::Erasure(cube_domain::privacy::ErasureError::NoSuchPerson(_)) => {
+                ErrorKind::NotFound
+            }
+            AppError::Erasure(cube_domain::privacy::ErasureError::Erased) => ErrorKind::Conflict,
             AppError::Forbidden
             | AppError::History(_)
             | AppError::FollowUpMove(

@@ -237,12 +237,19 @@ impl Cube {
             None
         };
         for customer in &customers {
-            let enrollments: Vec<EnrollmentId> = uow
-                .enrollments_of_customer(customer.id())
-                .await?
-                .iter()
-                .map(Enrollment::id)
-                .collect();
+            let mut enrollments = Vec::new();
+            for mut enrollment in uow.enrollments_of_customer(customer.id()).await? {
+                // A seller who holds the customer lets go of them now: the card is nobody's,
+                // and an outcome or an edit from a screen still open must not bring the
+                // person back (they can no longer be taken: the customer is on the
+                // do-not-call list).
+                if let Some(reservation) = enrollment.reservation()
+                    && enrollment.release(reservation.seller)
+                {
+                    uow.update_enrollment(&enrollment).await?;
+                }
+                enrollments.push(enrollment.id());
+            }
             for enrollment in &enrollments {
                 for event in uow.events_of(*enrollment).await? {
                     uow.erase_event_texts(event.id()).await?;

@@ -532,3 +532,112 @@ async fn an_erasure_is_refused_whole_for_a_bad_key_a_seller_or_another_organisat
     );
     assert!(read.privacy_log(owner).await.expect("read").is_empty());
 }
+
+/// An erasure ends a seller's hold on the customer, the erased card is nobody's (an edit from
+/// a screen still open is refused, so the person is not typed back in), and a number on the
+/// do-not-contact list put on another customer's card bars that customer, as an import does.
+#[tokio::test]
+async fn an_erased_card_is_nobodys_and_a_listed_number_bars_an_edited_card() {
+    let (cube, store, world) = full().await;
+    let owner = world.data_owner.id();
+    let seller = &world.sellers[0];
+    // The seller holds a customer (the first one the seller may take).
+    let mut held = None;
+    for enrollment in &world.enrollments {
+        if let Ok(work) = cube.take_customer(seller, enrollment.id()).await {
+            held = Some(work);
+            break;
+        }
+    }
+    let work = held.expect("the seller takes someone");
+    let customer = work.customer.clone();
+    let phone = customer.details().phones[0].to_string();
+    cube.set_do_not_call(&world.manager, customer.id(), Some("asked on the phone"))
+        .await
+        .expect("listed");
+    cube.erase_person(&world.manager, owner, &by_phone(&phone))
+        .await
+        .expect("erased");
+
+    let mut read = store.begin_read().await.expect("begin");
+    let after = read
+        .enrollment(work.enrollment.id())
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(after.reservation(), None, "the seller's hold ended");
+    drop(read);
+    let person = CustomerInput {
+        name: "Kari Nordmann".into(),
+        phones: vec![phone.clone()],
+        email: Some("kari@example.com".into()),
+        ..CustomerInput::default()
+    };
+    assert!(
+        cube.edit_customer_card(seller, work.enrollment.id(), person.clone())
+            .await
+            .is_err(),
+        "the seller no longer has the card"
+    );
+    assert_eq!(
+        cube.edit_customer_card(&world.manager, work.enrollment.id(), person.clone())
+            .await
+            .expect_err("erased"),
+        AppError::Erasure(ErasureError::Erased)
+    );
+    let refused = cube
+        .update_customer(&world.manager, customer.id(), person)
+        .await
+        .expect_err("erased");
+    assert_eq!(refused, AppError::Erasure(ErasureError::Erased));
+    assert_eq!(refused.kind(), cube_app::ErrorKind::Conflict);
+    let outcome = cube
+        .register_outcome(
+            seller,
+            work.enrollment.id(),
+            cube_domain::outcome::RegisterOutcome::new(
+                cube_domain::flow::seeds::SalesFlow::O_NO_ANSWER,
+            ),
+            None,
+        )
+        .await;
+    assert!(
+        outcome.is_err(),
+        "nothing is registered from the open screen"
+    );
+
+    // The listed number typed onto another customer's card bars that customer.
+    let other = world
+        .customers
+        .iter()
+        .find(|c| c.id() != customer.id() && c.contact().do_not_call.is_none())
+        .expect("another customer");
+    let mut phones: Vec<String> = other
+        .details()
+        .phones
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    phones.push(phone);
+    let edited = cube
+        .update_customer(
+            &world.manager,
+            other.id(),
+            CustomerInput {
+                name: other.details().name.to_string(),
+                phones,
+                ..CustomerInput::default()
+            },
+        )
+        .await
+        .expect("edited");
+    assert_eq!(
+        edited
+            .contact()
+            .do_not_call
+            .as_ref()
+            .map(|d| d.reason.as_str()),
+        Some(cube_domain::privacy::LISTED_REASON),
+        "barred by the do-not-contact list"
+    );
+}

@@ -288,6 +288,18 @@ impl Customer {
         }
     }
 
+    /// Whether this is a customer whose personal data was erased ([`Self::erased`]): its card
+    /// is nobody's any more, so nothing may be written on it again (a seller who still had
+    /// it open could otherwise type the person back in).
+    pub fn is_erased(&self) -> bool {
+        self.details.name == Name::erased()
+            && self
+                .contact
+                .do_not_call
+                .as_ref()
+                .is_some_and(|d| d.by.is_none() && d.reason == ERASED_REASON)
+    }
+
     /// The standing kept when the phone numbers become `phones`: all of it, except that a
     /// register check of other numbers no longer holds (a new number must be checked before
     /// it is called).

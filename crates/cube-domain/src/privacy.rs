@@ -170,6 +170,10 @@ pub enum ErasureError {
     /// No customer of the data owner has the key: nothing to erase.
     #[error("no customer of this data owner has this {0}; nothing was erased")]
     NoSuchPerson(KeyKind),
+    /// The customer's personal data was erased: their card is nobody's, and is not written
+    /// again (a seller who still had it open cannot type the person back in).
+    #[error("this customer's personal data was erased; the card can no longer be changed")]
+    Erased,
 }
 
 /// The salt of a data owner's do-not-contact list: 32 random bytes as hex, made once, when
