@@ -6,18 +6,17 @@
 //! shown in the customer's history. Managers also read a customer's whole history across
 //! the data owner's assignments.
 
-use crate::customers::{CustomerInput, check_unique, parse_customer};
+use crate::customers::{CustomerInput, check_unique, listed_entry, parse_customer};
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
-use cube_domain::contact_policy::standing::DoNotCall;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::ids::{CustomerId, EnrollmentId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{ReadUnit, UnitOfWork};
-use cube_domain::privacy::{ErasureError, LISTED_REASON};
+use cube_domain::privacy::ErasureError;
 use cube_domain::values::PhoneNumber;
 use time::OffsetDateTime;
 
@@ -45,7 +44,6 @@ pub struct CustomerHistory {
 /// Applies `input` to `customer` as `user` at `now`: parsed and checked as a new customer
 /// would be, unique keys checked, saved, and the change recorded when anything changed.
 pub(crate) async fn edit_card(
-    cube: &Cube,
     uow: &mut dyn UnitOfWork,
     user: &User,
     owner: &DataOwner,
@@ -70,12 +68,11 @@ pub(crate) async fn edit_card(
         .collect();
     if customer.contact().do_not_call.is_none()
         && !added.is_empty()
-        && !cube
-            .listed_numbers(&mut *uow, owner.id(), &added)
+        && !crate::privacy::listed_numbers(&mut *uow, owner.id(), &added)
             .await?
             .is_empty()
     {
-        customer.set_do_not_call(Some(DoNotCall::new(now, None, LISTED_REASON)?));
+        customer.set_do_not_call(Some(listed_entry(now)?));
     }
     if let Some(change) = CustomerChange::card_edit(&before, customer, user.id, now) {
         uow.save_customer(customer).await?;
@@ -124,16 +121,7 @@ impl Cube {
             .data_owner(customer.data_owner())
             .await?
             .ok_or(AppError::NotFound("data owner"))?;
-        edit_card(
-            self,
-            uow.as_mut(),
-            &user,
-            &owner,
-            &mut customer,
-            &input,
-            now,
-        )
-        .await?;
+        edit_card(uow.as_mut(), &user, &owner, &mut customer, &input, now).await?;
         let changes = uow.customer_changes(customer.id()).await?;
         uow.commit().await?;
         Ok(Card { customer, changes })

@@ -148,7 +148,7 @@ pub fn parse_customer(
 }
 
 /// The do-not-call entry of a customer whose number is on the do-not-contact list.
-fn listed_entry(
+pub(crate) fn listed_entry(
     now: time::OffsetDateTime,
 ) -> AppResult<cube_domain::contact_policy::standing::DoNotCall> {
     Ok(cube_domain::contact_policy::standing::DoNotCall::new(
@@ -175,8 +175,7 @@ impl Cube {
         check_unique(uow.as_mut(), &customer).await?;
         let phones: Vec<&cube_domain::values::PhoneNumber> =
             customer.details().phones.iter().collect();
-        if !self
-            .listed_numbers(uow.as_mut(), owner_id, &phones)
+        if !crate::privacy::listed_numbers(uow.as_mut(), owner_id, &phones)
             .await?
             .is_empty()
         {
@@ -209,7 +208,6 @@ impl Cube {
         .await
         .map_err(|e| not_found_as(e, "customer"))?;
         crate::card::edit_card(
-            self,
             uow.as_mut(),
             &user,
             &owner,
@@ -409,8 +407,7 @@ impl Cube {
             .collect();
         let listed = {
             let mut uow = self.begin_read().await?;
-            self.listed_numbers(uow.as_mut(), owner.id(), &phones)
-                .await?
+            crate::privacy::listed_numbers(uow.as_mut(), owner.id(), &phones).await?
         };
         if !listed.is_empty() {
             let entry = listed_entry(now)?;

@@ -36,11 +36,12 @@ use cube_domain::meeting::Meeting;
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{DeliveryState, RECIPIENT_ERASED, ReadUnit, StoredMessage};
 use cube_domain::privacy::{
-    DoNotContact, ErasureError, KeyKind, PersonKey, PersonalRight, PrivacyRequest, Salt,
+    DoNotContact, ErasureError, KeyKind, PersonKey, PersonKeyError, PersonalRight, PrivacyRequest,
+    Salt,
 };
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::time_zone::TimeZone;
-use cube_domain::values::PhoneNumber;
+use cube_domain::values::{PhoneNumber, PhoneRegion};
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -56,6 +57,18 @@ pub struct PersonQuery {
     pub email: Option<String>,
     /// An id in the source system.
     pub external_id: Option<String>,
+}
+
+impl PersonQuery {
+    /// The one key the query gives, read in `region` ([`PersonKey::parse`]).
+    fn key(&self, region: PhoneRegion) -> Result<PersonKey, PersonKeyError> {
+        PersonKey::parse(
+            self.phone.as_deref(),
+            self.email.as_deref(),
+            self.external_id.as_deref(),
+            region,
+        )
+    }
 }
 
 /// Everything a data owner holds on a person (GDPR art. 15), as handed out.
@@ -159,12 +172,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let zone = self.zones.of(uow.as_mut(), user.organisation).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner, zone.date_of(now)).await?;
-        let key = PersonKey::parse(
-            query.phone.as_deref(),
-            query.email.as_deref(),
-            query.external_id.as_deref(),
-            owner.phone_region(),
-        )?;
+        let key = query.key(owner.phone_region())?;
         let found = uow.customers_of_person(owner.id(), &key).await?;
         let mut names = Names::default();
         let mut customers = Vec::with_capacity(found.len());
@@ -208,12 +216,7 @@ impl Cube {
         let user = acting(uow.as_mut(), who.into()).await?;
         let today = self.today_of(uow.as_mut(), user.organisation, now).await?;
         let owner = managed_owner(uow.as_mut(), &user, owner, today).await?;
-        let key = PersonKey::parse(
-            query.phone.as_deref(),
-            query.email.as_deref(),
-            query.external_id.as_deref(),
-            owner.phone_region(),
-        )?;
+        let key = query.key(owner.phone_region())?;
         let customers = uow.customers_of_person(owner.id(), &key).await?;
         if customers.is_empty() {
             return Err(ErasureError::NoSuchPerson(key.kind()).into());
@@ -303,37 +306,6 @@ impl Cube {
         .await?;
         uow.commit().await?;
         Ok(erased)
-    }
-
-    /// Which of `phones` are on the data owner's do-not-contact list (an import or a new
-    /// customer with one of them is put on the do-not-call list). Reads nothing more when the
-    /// list is empty.
-    pub(crate) async fn listed_numbers(
-        &self,
-        uow: &mut dyn ReadUnit,
-        owner: DataOwnerId,
-        phones: &[&PhoneNumber],
-    ) -> AppResult<BTreeSet<PhoneNumber>> {
-        let Some(salt) = uow.do_not_contact_salt(owner).await? else {
-            return Ok(BTreeSet::new());
-        };
-        let mut listed = BTreeSet::new();
-        for chunk in phones.chunks(LISTED_CHUNK) {
-            let hashes: Vec<String> = chunk.iter().map(|p| salt.hash(p)).collect();
-            let found: BTreeSet<String> = uow
-                .do_not_contact_listed(owner, &hashes)
-                .await?
-                .into_iter()
-                .collect();
-            listed.extend(
-                chunk
-                    .iter()
-                    .zip(&hashes)
-                    .filter(|(_, hash)| found.contains(*hash))
-                    .map(|(phone, _)| (*phone).clone()),
-            );
-        }
-        Ok(listed)
     }
 
     /// The data owner's privacy log, in the order recorded: what was done for whom (by
@@ -430,4 +402,34 @@ impl Names {
         self.read.insert(id, named.clone());
         Ok(named)
     }
+}
+
+/// Which of `phones` are on the data owner's do-not-contact list (an import or a new
+/// customer with one of them is put on the do-not-call list). Reads nothing more when the
+/// list is empty.
+pub(crate) async fn listed_numbers(
+    uow: &mut dyn ReadUnit,
+    owner: DataOwnerId,
+    phones: &[&PhoneNumber],
+) -> AppResult<BTreeSet<PhoneNumber>> {
+    let Some(salt) = uow.do_not_contact_salt(owner).await? else {
+        return Ok(BTreeSet::new());
+    };
+    let mut listed = BTreeSet::new();
+    for chunk in phones.chunks(LISTED_CHUNK) {
+        let hashes: Vec<String> = chunk.iter().map(|p| salt.hash(p)).collect();
+        let found: BTreeSet<String> = uow
+            .do_not_contact_listed(owner, &hashes)
+            .await?
+            .into_iter()
+            .collect();
+        listed.extend(
+            chunk
+                .iter()
+                .zip(&hashes)
+                .filter(|(_, hash)| found.contains(*hash))
+                .map(|(phone, _)| (*phone).clone()),
+        );
+    }
+    Ok(listed)
 }
