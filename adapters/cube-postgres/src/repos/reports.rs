@@ -29,8 +29,9 @@ use uuid::Uuid;
 
 /// The rollup pieces of a planned window (`cube_domain::reports::window`) as one `UNION ALL` over `table`:
 /// whole days ($2, $3), then whole hours before and after them ($4–$7). Each piece is its
-/// own index-only range scan of the rollup's window index (assignment, grain, bucket); a
-/// join against a list of spans would let the planner choose a sequential scan instead.
+/// own range scan of the rollup's unique key, which starts (assignment, grain, bucket); the
+/// counts come from the heap (no index holds them, so an upsert is a HOT update: migration
+/// 0029). A join against a list of spans would let the planner choose a sequential scan.
 fn rollup_pieces(table: &str) -> String {
     [("day", 2, 3), ("hour", 4, 5), ("hour", 6, 7)]
         .iter()
