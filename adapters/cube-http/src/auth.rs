@@ -123,34 +123,71 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     )
 }
 
+/// The token of a request: the bearer, else the session cookie with its CSRF guard.
+fn request_token(parts: &Parts) -> ApiResult<&str> {
+    match bearer(&parts.headers) {
+        Some(token) => Ok(token),
+        None => {
+            let token = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated(
+                "log in first: send `Authorization: Bearer <token>` or the session cookie",
+            ))?;
+            let guard = parts.headers.get(CSRF_HEADER.0).map(HeaderValue::as_bytes);
+            if !cube_session::csrf_guard_passes(parts.method.as_str(), guard) {
+                return Err(ApiError::CsrfHeaderMissing);
+            }
+            Ok(token)
+        }
+    }
+}
+
+/// An unknown, expired or revoked token, said the same way by every extractor.
+fn unauthenticated(error: cube_app::AppError) -> ApiError {
+    match error {
+        cube_app::AppError::Unauthenticated => {
+            ApiError::Unauthenticated("the token is unknown, expired or revoked; log in again")
+        }
+        other => ApiError::App(other),
+    }
+}
+
 impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
+    /// Any working session or API token; a token scoped to one operation is refused (403)
+    /// everywhere but that operation.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let token = match bearer(&parts.headers) {
-            Some(token) => token,
-            None => {
-                let token = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated(
-                    "log in first: send `Authorization: Bearer <token>` or the session cookie",
-                ))?;
-                let guard = parts.headers.get(CSRF_HEADER.0).map(HeaderValue::as_bytes);
-                if !cube_session::csrf_guard_passes(parts.method.as_str(), guard) {
-                    return Err(ApiError::CsrfHeaderMissing);
-                }
-                token
-            }
-        };
-        let hash = token_hash(token);
-        let (user, _) = state.cube.authenticate(&hash).await.map_err(|e| match e {
-            cube_app::AppError::Unauthenticated => {
-                ApiError::Unauthenticated("the token is unknown, expired or revoked; log in again")
-            }
-            other => ApiError::App(other),
-        })?;
+        let hash = token_hash(request_token(parts)?);
+        let (user, _) = state
+            .cube
+            .authenticate(&hash)
+            .await
+            .map_err(unauthenticated)?;
         Ok(Actor {
             user,
             token_hash: hash,
         })
+    }
+}
+
+/// The caller of an external state change (seed 003's trigger): any working token, the one
+/// scoped to this operation too.
+#[derive(Debug, Clone)]
+pub struct ExternalTriggerActor(pub Actor);
+
+impl FromRequestParts<AppState> for ExternalTriggerActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let hash = token_hash(request_token(parts)?);
+        let (user, _) = state
+            .cube
+            .authenticate_external_trigger(&hash)
+            .await
+            .map_err(unauthenticated)?;
+        Ok(ExternalTriggerActor(Actor {
+            user,
+            token_hash: hash,
+        }))
     }
 }
 

@@ -1632,6 +1632,110 @@ async fn bad_time_entries_and_roles_are_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// Issue 17: a web shop is given a token that pushes external state changes and opens
+/// nothing else — not the customer register, not its own user's other operations, not
+/// another token.
+#[tokio::test]
+async fn a_token_scoped_to_the_external_trigger_opens_that_and_nothing_else() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let (status, issued) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "scope": "external_trigger", "expires_in_days": 365 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["scope"], "external_trigger", "{issued}");
+    let shop = issued["token"].as_str().expect("a token").to_owned();
+
+    let customer = app.world.customers[0].id();
+    let (status, changes) = app
+        .call(
+            Method::POST,
+            &format!("/api/customers/{customer}/external-state"),
+            Some(&shop),
+            Some(json!({ "state": "Excluded" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changes}");
+    assert_eq!(changes[0]["result"], "moved", "{changes}");
+
+    let refused = [
+        (Method::GET, "/api/me".to_owned(), None),
+        (Method::GET, format!("/api/customers/{customer}"), None),
+        (Method::GET, "/api/users".to_owned(), None),
+        (Method::POST, "/api/tokens".to_owned(), None),
+        (
+            Method::POST,
+            format!("/api/assignments/{}/next", app.assignment()),
+            None,
+        ),
+        (Method::DELETE, "/api/tokens/current".to_owned(), None),
+    ];
+    for (method, uri, body) in refused {
+        let (status, problem) = app.call(method.clone(), &uri, Some(&shop), body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {problem}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("external state changes only"), "{problem}");
+    }
+
+    // The admin's full tokens still open everything, the trigger included; an API token
+    // issued without a scope says it opens everything.
+    let (status, _) = app.call(Method::GET, "/api/users", Some(&t.admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, full) = app
+        .call(Method::POST, "/api/tokens", Some(&t.admin), None)
+        .await;
+    assert_eq!(full["scope"], "everything", "{full}");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.admin),
+            Some(json!({ "scope": "read_only" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+
+    // The scoped token acts as its user: a seller's cannot move a customer (the role), and
+    // revoking it by id (as its issuer) ends it.
+    let (_, seller_scoped) = app
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(&t.seller),
+            Some(json!({ "scope": "external_trigger" })),
+        )
+        .await;
+    let seller_shop = seller_scoped["token"].as_str().expect("a token").to_owned();
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/customers/{customer}/external-state"),
+            Some(&seller_shop),
+            Some(json!({ "state": "Excluded" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let id = issued["id"].as_str().expect("an id");
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/tokens/{id}"), Some(&t.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/customers/{customer}/external-state"),
+            Some(&shop),
+            Some(json!({ "state": "Excluded" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+}
+
 #[tokio::test]
 async fn an_external_system_excludes_a_customer_everywhere() {
     let app = App::new().await;

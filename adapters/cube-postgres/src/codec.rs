@@ -57,6 +57,7 @@ pub(crate) fn token_kind_text(kind: TokenKind) -> &'static str {
     match kind {
         TokenKind::Session => "session",
         TokenKind::Api => "api",
+        TokenKind::ExternalTrigger => "external_trigger",
     }
 }
 
@@ -65,6 +66,7 @@ pub(crate) fn parse_token_kind(text: &str) -> Result<TokenKind, StoreError> {
     Ok(match text {
         "session" => TokenKind::Session,
         "api" => TokenKind::Api,
+        "external_trigger" => TokenKind::ExternalTrigger,
         other => return Err(corrupt("token kind", other)),
     })
 }

@@ -123,6 +123,7 @@ pub(crate) fn token_kind_text(kind: TokenKind) -> &'static str {
     match kind {
         TokenKind::Session => "Session",
         TokenKind::Api => "Api",
+        TokenKind::ExternalTrigger => "ExternalTrigger",
     }
 }
 
@@ -131,6 +132,7 @@ pub(crate) fn parse_token_kind(text: &str) -> Result<TokenKind, StoreError> {
     Ok(match text {
         "Session" => TokenKind::Session,
         "Api" => TokenKind::Api,
+        "ExternalTrigger" => TokenKind::ExternalTrigger,
         other => return Err(StoreError::Corrupt(format!("token kind '{other}'"))),
     })
 }

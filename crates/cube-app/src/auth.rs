@@ -136,9 +136,38 @@ impl Cube {
         token_hash: &str,
         ttl: Option<Duration>,
     ) -> AppResult<AccessToken> {
+        self.issue_integration_token(who.into(), user_id, token_hash, ttl, TokenKind::Api)
+            .await
+    }
+
+    /// Issues a token that opens external state changes only (seed 003's trigger), on the
+    /// terms of [`Cube::issue_api_token`]: what a web shop or a CRM is given, so a leaked
+    /// credential cannot read customers or register outcomes. It acts as `user_id`, whose
+    /// role must allow the change when the token is used.
+    pub async fn issue_external_trigger_token(
+        &self,
+        who: impl Into<Acting<'_>>,
+        user_id: UserId,
+        token_hash: &str,
+        ttl: Option<Duration>,
+    ) -> AppResult<AccessToken> {
+        let kind = TokenKind::ExternalTrigger;
+        self.issue_integration_token(who.into(), user_id, token_hash, ttl, kind)
+            .await
+    }
+
+    /// An integration's token of `kind`, issued by `who` for `user_id`.
+    async fn issue_integration_token(
+        &self,
+        who: Acting<'_>,
+        user_id: UserId,
+        token_hash: &str,
+        ttl: Option<Duration>,
+        kind: TokenKind,
+    ) -> AppResult<AccessToken> {
         let now = self.now();
         let mut uow = self.begin().await?;
-        let acting = acting(uow.as_mut(), who.into()).await?;
+        let acting = acting(uow.as_mut(), who).await?;
         let target = self_or_administered(uow.as_mut(), &acting, user_id, now.date()).await?;
         if !target.active {
             return Err(AccountError::UserDeactivated {
@@ -159,7 +188,7 @@ impl Cube {
         let token = AccessToken {
             token_hash: token_hash.to_owned(),
             user: target.id,
-            kind: TokenKind::Api,
+            kind,
             created_at: now,
             expires_at,
         };
@@ -169,8 +198,27 @@ impl Cube {
     }
 
     /// The active user behind a token hash; `Unauthenticated` for an unknown, expired or
-    /// revoked token or a deactivated user.
+    /// revoked token or a deactivated user, `TokenScope` for a token scoped to one operation
+    /// (it opens that operation only: [`Cube::authenticate_external_trigger`]).
     pub async fn authenticate(&self, token_hash: &str) -> AppResult<(User, AccessToken)> {
+        let (user, token) = self.token_holder(token_hash).await?;
+        if !token.kind.opens_everything() {
+            return Err(AppError::TokenScope);
+        }
+        Ok((user, token))
+    }
+
+    /// The active user behind a token hash, for an external state change (seed 003's
+    /// trigger): any working token opens it, the one scoped to it too.
+    pub async fn authenticate_external_trigger(
+        &self,
+        token_hash: &str,
+    ) -> AppResult<(User, AccessToken)> {
+        self.token_holder(token_hash).await
+    }
+
+    /// The active user behind a working token, whatever the token opens.
+    async fn token_holder(&self, token_hash: &str) -> AppResult<(User, AccessToken)> {
         let now = self.now();
         match self.store.token_holder(token_hash).await? {
             Some((token, user)) if token.is_valid_at(now) && user.active => Ok((user, token)),

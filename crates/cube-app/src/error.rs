@@ -38,6 +38,12 @@ pub enum AppError {
     /// The acting user does not exist or is deactivated.
     #[error("unknown or deactivated user")]
     Unauthenticated,
+    /// The token is scoped to one operation, and this is another.
+    #[error(
+        "this token opens external state changes only (`POST /api/customers/{{id}}/external-state`); \
+         use a session or an API token for anything else"
+    )]
+    TokenScope,
     /// A value is malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -320,6 +326,7 @@ impl AppError {
             }
             AppError::Erasure(cube_domain::privacy::ErasureError::Erased) => ErrorKind::Conflict,
             AppError::Forbidden
+            | AppError::TokenScope
             | AppError::History(_)
             | AppError::FollowUpMove(
                 cube_domain::my_work::FollowUpMoveRefused::NotTheirs

@@ -289,6 +289,63 @@ async fn an_admin_issues_an_api_token_for_another_user_of_the_organisation() {
     );
 }
 
+/// Issue 17: the external trigger's token opens external state changes and nothing else,
+/// and is issued on the same terms as any API token (oneself, or another user as an admin).
+#[tokio::test]
+async fn a_token_scoped_to_the_external_trigger_authenticates_for_that_alone() {
+    let h = Harness::new(0).await;
+    let admin = h.world.admin.id;
+    let shop = h
+        .cube
+        .create_user(admin, new_user("shop@acme.example.no"))
+        .await
+        .expect("the shop's user");
+    let token = h
+        .cube
+        .issue_external_trigger_token(admin, shop.id, &hash(1), None)
+        .await
+        .expect("issued");
+    assert_eq!(token.kind, TokenKind::ExternalTrigger);
+    assert_eq!(token.user, shop.id);
+    assert_eq!(
+        h.cube.authenticate(&hash(1)).await.map(|_| ()),
+        Err(AppError::TokenScope),
+        "it opens no ordinary request"
+    );
+    assert_eq!(AppError::TokenScope.kind(), ErrorKind::Forbidden);
+    let (user, _) = h
+        .cube
+        .authenticate_external_trigger(&hash(1))
+        .await
+        .expect("it opens the trigger");
+    assert_eq!(user.id, shop.id);
+
+    // Any working token opens the trigger; an unknown or revoked one does not.
+    h.cube
+        .issue_api_token(admin, admin, &hash(2), None)
+        .await
+        .expect("issued");
+    assert!(h.cube.authenticate_external_trigger(&hash(2)).await.is_ok());
+    assert_eq!(
+        h.cube.authenticate_external_trigger(&hash(3)).await.map(|_| ()),
+        Err(AppError::Unauthenticated)
+    );
+    h.cube.revoke_token(admin, &hash(1)).await.expect("revoked");
+    assert_eq!(
+        h.cube.authenticate_external_trigger(&hash(1)).await.map(|_| ()),
+        Err(AppError::Unauthenticated)
+    );
+
+    // Another user's scoped token is an admin's to issue, as any API token.
+    assert_eq!(
+        h.cube
+            .issue_external_trigger_token(h.world.manager.id, shop.id, &hash(4), None)
+            .await
+            .map(|_| ()),
+        Err(AppError::Forbidden)
+    );
+}
+
 #[tokio::test]
 async fn only_admins_issue_tokens_for_others_and_only_in_their_organisation() {
     let h = Harness::new(0).await;

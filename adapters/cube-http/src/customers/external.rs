@@ -6,7 +6,7 @@
 //! integration sees where the customer stays callable, and may retry safely.
 
 use crate::AppState;
-use crate::auth::Actor;
+use crate::auth::ExternalTriggerActor;
 use crate::dto::CategoryDto;
 use crate::error::invalid_field;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
@@ -89,7 +89,9 @@ impl From<&ExternalChange> for StateChangeDto {
     }
 }
 
-/// Moves a customer to the named state in every assignment it is in (integrations).
+/// Moves a customer to the named state in every assignment it is in (integrations). Any
+/// working token opens it, and a token scoped to this operation alone (`"scope":
+/// "external_trigger"` when issued) opens nothing else.
 #[utoipa::path(
     post, path = "/api/customers/{id}/external-state", tag = "customers",
     params(("id" = Uuid, Path, description = "The customer")),
@@ -104,7 +106,7 @@ impl From<&ExternalChange> for StateChangeDto {
 )]
 pub async fn change_state(
     State(state): State<AppState>,
-    actor: Actor,
+    ExternalTriggerActor(actor): ExternalTriggerActor,
     ApiPath(id): ApiPath<CustomerId>,
     ApiJson(request): ApiJson<ExternalStateRequest>,
 ) -> ApiResult<Json<Vec<StateChangeDto>>> {

@@ -150,7 +150,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         organisation::OrganisationDto, organisation::OrganisationChangeRequest,
         users::UserAccountDto, users::NewUserRequest, users::ActiveRequest, users::RoleRequest,
         users::PasswordRequest,
-        tokens::IssueTokenRequest, tokens::IssuedTokenDto,
+        tokens::IssueTokenRequest, tokens::IssuedTokenDto, tokens::TokenScope,
         data_owners::NewDataOwnerRequest, data_owners::DataOwnerDto, data_owners::ControllerDto,
         data_owners::LegalBasisDto, data_owners::PurposeDto, data_owners::GdprGapDto,
         data_owners::GdprRequest, field_definitions::FieldTypeDto, field_definitions::FieldDefinitionDto,

@@ -16,7 +16,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cube_domain::ids::UserId;
-use cube_domain::ports::AccessToken;
+use cube_domain::ports::{AccessToken, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -36,6 +36,32 @@ pub struct IssueTokenRequest {
     /// out: the caller's own.
     #[serde(default)]
     pub user: Option<Uuid>,
+    /// What the token opens; left out: everything its user's role allows.
+    #[serde(default)]
+    pub scope: TokenScope,
+}
+
+/// What an API token opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Every operation its user's role allows.
+    #[default]
+    Everything,
+    /// External state changes only (`POST /api/customers/{id}/external-state`): what a web
+    /// shop or a CRM pushing "this customer ordered" is given. Every other request with it
+    /// is refused (403).
+    ExternalTrigger,
+}
+
+impl TokenScope {
+    fn of(kind: TokenKind) -> Self {
+        if kind.opens_everything() {
+            TokenScope::Everything
+        } else {
+            TokenScope::ExternalTrigger
+        }
+    }
 }
 
 /// A newly issued API token. The token itself is shown this once.
@@ -47,6 +73,8 @@ pub struct IssuedTokenDto {
     pub id: String,
     /// Whose token it is.
     pub user: Uuid,
+    /// What it opens.
+    pub scope: TokenScope,
     /// When it was issued (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -63,6 +91,7 @@ impl IssuedTokenDto {
             token,
             id: issued.token_hash.clone(),
             user: issued.user.as_uuid(),
+            scope: TokenScope::of(issued.kind),
             created_at: issued.created_at,
             expires_at: issued.expires_at,
         }
@@ -100,10 +129,20 @@ pub async fn issue(
     };
     let user = request.user.map_or(actor.user.id, UserId::from_uuid);
     let (token, hash) = new_token()?;
-    let issued = state
-        .cube
-        .issue_api_token(&actor.user, user, &hash, ttl)
-        .await?;
+    let issued = match request.scope {
+        TokenScope::Everything => {
+            state
+                .cube
+                .issue_api_token(&actor.user, user, &hash, ttl)
+                .await?
+        }
+        TokenScope::ExternalTrigger => {
+            state
+                .cube
+                .issue_external_trigger_token(&actor.user, user, &hash, ttl)
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(IssuedTokenDto::new(token, &issued)),

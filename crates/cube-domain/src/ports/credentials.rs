@@ -15,6 +15,21 @@ pub enum TokenKind {
     Session,
     /// An API token for integrations (sent as `Authorization: Bearer`).
     Api,
+    /// An API token scoped to one operation: pushing a customer's external state change
+    /// (seed 003's trigger from a web shop or a CRM). It opens nothing else, so a leaked
+    /// shop credential cannot read the customer register or register outcomes.
+    ExternalTrigger,
+}
+
+impl TokenKind {
+    /// Whether a token of this kind opens every operation its user's role allows (sessions
+    /// and API tokens), rather than one operation only.
+    pub fn opens_everything(self) -> bool {
+        match self {
+            TokenKind::Session | TokenKind::Api => true,
+            TokenKind::ExternalTrigger => false,
+        }
+    }
 }
 
 /// A stored access token: only its hash is kept.

@@ -71,7 +71,7 @@ pub async fn password_hash_is_set_replaced_and_read(store: SharedStore) {
     );
 }
 
-/// Tokens are read back whole by their hash (both kinds, with and without an expiry); an
+/// Tokens are read back whole by their hash (every kind, with and without an expiry); an
 /// unknown hash is `None`; inserting a hash that exists MUST be `Duplicate(AccessTokenHash)` and leaves the
 /// stored token as it was.
 pub async fn tokens_round_trip_and_a_taken_hash_is_duplicate(store: SharedStore) {
@@ -79,10 +79,12 @@ pub async fn tokens_round_trip_and_a_taken_hash_is_duplicate(store: SharedStore)
     let (me, other) = (s.world.sellers[0].id, s.world.sellers[1].id);
     let session = token(1, me, TokenKind::Session, at(0), Some(at(60)));
     let api = token(2, me, TokenKind::Api, at(5), None);
+    let trigger = token(4, me, TokenKind::ExternalTrigger, at(6), Some(at(90)));
 
     let mut uow = store.begin().await.expect("begin");
     uow.insert_token(&session).await.expect("insert");
     uow.insert_token(&api).await.expect("insert");
+    uow.insert_token(&trigger).await.expect("insert");
     assert_eq!(
         uow.token(&session.token_hash).await.expect("read"),
         Some(session.clone()),
@@ -98,6 +100,11 @@ pub async fn tokens_round_trip_and_a_taken_hash_is_duplicate(store: SharedStore)
     assert_eq!(
         uow.token(&api.token_hash).await.expect("read"),
         Some(api.clone())
+    );
+    assert_eq!(
+        uow.token(&trigger.token_hash).await.expect("read"),
+        Some(trigger),
+        "a token scoped to the external trigger MUST keep its kind"
     );
     assert_eq!(uow.token(&hash(3)).await.expect("read"), None);
     let taken = token(1, other, TokenKind::Api, at(10), None);
