@@ -1,5 +1,5 @@
 //! Every download of a report or a selection is a [`Table`] — a header and rows of typed
-//! cells — written by one of two writers: [`to_csv`] or [`to_xlsx`]. The exports (the
+//! cells — written by one of two writers: [`csv_chunks`] or [`to_xlsx`]. The exports (the
 //! concrete outcomes, the sold products, the open offers, the meetings, the customer status
 //! and a bulk selection) only lay out cells; how a time, an amount of money or a formula-like
 //! text reaches the file is decided here, once. It sits at the crate's root, not under
@@ -13,9 +13,11 @@
 //!   text cell, never a formula.
 //! - The CSV is UTF-8 with a byte-order mark (so Excel reads "Ødegård" right), every cell
 //!   quoted, a comma or — `separator=semicolon`, what Excel expects in Norwegian settings — a
-//!   semicolon between cells, and formula cells defused (`cube_sheets::write`).
+//!   semicolon between cells, and formula cells defused (`cube_sheets::write`); it is
+//!   streamed a thousand rows at a time, each row dropped once written.
 
 use crate::error::{ApiError, ApiResult};
+use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_domain::fields::FieldValue;
@@ -27,6 +29,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
@@ -142,19 +145,38 @@ fn csv_text(cell: &Cell, zone: &TimeZone) -> String {
     }
 }
 
-/// The table as CSV.
-pub(crate) fn to_csv(table: &Table, separator: Separator) -> String {
-    let mut out = String::from('\u{feff}');
-    push_row(
-        &mut out,
-        separator.char(),
-        table.headers.iter().map(String::as_str),
-    );
-    for row in &table.rows {
-        let cells: Vec<String> = row.iter().map(|c| csv_text(c, &table.zone)).collect();
-        push_row(&mut out, separator.char(), cells.iter().map(String::as_str));
-    }
-    out
+/// Rows written into one chunk of a streamed CSV file.
+const CSV_CHUNK_ROWS: usize = 1_000;
+
+/// The table as CSV, a chunk at a time: the byte-order mark and the header first, then
+/// [`CSV_CHUNK_ROWS`] rows a chunk. Each row is dropped once written, so a large download
+/// never holds its rows and its whole text at once.
+pub(crate) fn csv_chunks(table: Table, separator: Separator) -> impl Iterator<Item = String> {
+    let Table {
+        zone,
+        headers,
+        rows,
+        ..
+    } = table;
+    let separator = separator.char();
+    let mut head = String::from('\u{feff}');
+    push_row(&mut head, separator, headers.iter().map(String::as_str));
+    let mut rows = rows.into_iter();
+    std::iter::once(head).chain(std::iter::from_fn(move || {
+        let mut out = String::new();
+        for row in rows.by_ref().take(CSV_CHUNK_ROWS) {
+            let cells: Vec<String> = row.iter().map(|c| csv_text(c, &zone)).collect();
+            push_row(&mut out, separator, cells.iter().map(String::as_str));
+        }
+        // Every row ends with CRLF: an empty chunk means no rows were left.
+        (!out.is_empty()).then_some(out)
+    }))
+}
+
+/// The table as one CSV text.
+#[cfg(test)]
+fn to_csv(table: Table, separator: Separator) -> String {
+    csv_chunks(table, separator).collect()
 }
 
 /// An Excel date-time of the local wall time of `at`.
@@ -252,21 +274,25 @@ pub(crate) fn to_xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
     workbook.save_to_buffer()
 }
 
-/// A file's content type, extension and bytes.
-pub(crate) type File = (&'static str, &'static str, Vec<u8>);
+/// A file's content type, extension and body.
+pub(crate) type File = (&'static str, &'static str, Body);
 
-/// `table` as the file asked for.
+/// `table` as the file asked for: a CSV streamed a chunk of rows at a time, or a workbook
+/// written whole (the xlsx format is a zip whose directory comes last).
 pub(crate) async fn file(
     table: Table,
     format: FileFormat,
     separator: Separator,
 ) -> ApiResult<File> {
     Ok(match format {
-        FileFormat::Csv => (
-            "text/csv; charset=utf-8",
-            "csv",
-            to_csv(&table, separator).into_bytes(),
-        ),
+        FileFormat::Csv => {
+            let chunks = csv_chunks(table, separator).map(Ok::<_, Infallible>);
+            (
+                "text/csv; charset=utf-8",
+                "csv",
+                Body::from_stream(futures::stream::iter(chunks)),
+            )
+        }
         FileFormat::Xlsx => {
             let failed = |detail: String| ApiError::Malformed {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -280,21 +306,24 @@ pub(crate) async fn file(
             (
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "xlsx",
-                bytes,
+                Body::from(bytes),
             )
         }
     })
 }
 
 /// The file as a download named `name` (and the file's extension).
-pub(crate) fn download(name: &str, (content_type, extension, body): File) -> Response {
+pub(crate) fn download(
+    name: &str,
+    (content_type, extension, body): (&str, &str, impl Into<Body>),
+) -> Response {
     let disposition = format!("attachment; filename=\"{name}.{extension}\"");
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -328,7 +357,7 @@ mod tests {
     #[test]
     fn csv_has_a_bom_the_separator_local_times_and_defused_formulas() {
         let csv = to_csv(
-            &table(vec![
+            table(vec![
                 vec![
                     Cell::Time(time::macros::datetime!(2025-07-01 08:30 UTC)),
                     text("=HYPERLINK(\"x\")"),
@@ -346,6 +375,22 @@ mod tests {
             "\u{feff}\"a\";\"b\"\r\n\"2025-07-01 10:30:00\";\"'=HYPERLINK(\"\"x\"\")\"\r\n\
              \"1497.00\";\"yes\"\r\n\"15\";\"\"\r\n"
         );
+    }
+
+    #[test]
+    fn a_long_csv_comes_in_chunks_of_rows_that_add_up_to_the_whole() {
+        let rows = (0..2_500u64)
+            .map(|n| vec![Cell::Count(n), text("Ødegård")])
+            .collect::<Vec<_>>();
+        let chunks: Vec<String> = csv_chunks(table(rows.clone()), Separator::Comma).collect();
+        assert_eq!(chunks.len(), 4, "the header, then 1,000 + 1,000 + 500 rows");
+        assert_eq!(chunks[0], "\u{feff}\"a\",\"b\"\r\n");
+        assert_eq!(chunks[3].matches("\r\n").count(), 500);
+        assert!(chunks[1].starts_with("\"0\",\"Ødegård\"\r\n"));
+        assert!(chunks[3].ends_with("\"2499\",\"Ødegård\"\r\n"));
+        assert_eq!(chunks.concat(), to_csv(table(rows), Separator::Comma));
+        let empty: Vec<String> = csv_chunks(table(Vec::new()), Separator::Comma).collect();
+        assert_eq!(empty, ["\u{feff}\"a\",\"b\"\r\n"], "a header alone");
     }
 
     #[test]
