@@ -104,18 +104,19 @@ fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, Option<Currency>) 
     (text, units, value, currency)
 }
 
-/// One row per outcome, with a column per outcome field.
+/// One row per outcome, with a column per outcome field. Each outcome is dropped once laid
+/// out, so the export and its table are not held whole at once.
 fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
+    let OutcomeExport { zone, fields, rows } = export;
     let headers = headers(&OUTCOME_HEADERS)
         .into_iter()
-        .chain(export.fields.iter().map(|k| format!("field.{k}")))
+        .chain(fields.iter().map(|k| format!("field.{k}")))
         .collect();
-    let rows = export
-        .rows
-        .iter()
+    let rows = rows
+        .into_iter()
         .map(|row| {
             let e = &row.event;
-            let (names, units, value, currency) = products(row);
+            let (names, units, value, currency) = products(&row);
             let sold = !e.products().is_empty();
             let mut cells = vec![
                 Cell::Time(e.occurred_at()),
@@ -142,8 +143,7 @@ fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
                 text(e.note().unwrap_or_default()),
             ];
             cells.extend(
-                export
-                    .fields
+                fields
                     .iter()
                     .map(|k| e.fields().get(k).map_or(Cell::Empty, field_cell)),
             );
@@ -152,17 +152,17 @@ fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
         .collect();
     Table {
         sheet: "Utfall",
-        zone: export.zone,
+        zone,
         made,
         headers,
         rows,
     }
 }
 
-/// One row per sold product line.
+/// One row per sold product line; each sale is dropped once laid out.
 fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
     let mut rows = Vec::new();
-    for row in &export.rows {
+    for row in export.rows {
         let e = &row.event;
         for (line, name) in e.products().iter().zip(&row.products) {
             rows.push(vec![
