@@ -523,3 +523,67 @@ async fn a_selection_downloads_with_the_status_columns() {
         post_download(&app, &uri, &t.client, json!({ "selection": selection })).await;
     assert_problem(status, &headers, &bytes, StatusCode::FORBIDDEN);
 }
+
+/// Every export the document lists (a path ending in `/export`) writes both files: its 200
+/// offers the workbook and CSV, it takes a `format` (a query parameter, or a field of its
+/// body) and `separator`, and a bad one is a documented problem. A new export that writes
+/// only one kind fails here.
+#[tokio::test]
+async fn every_export_offers_a_workbook_and_csv() {
+    let app = App::new().await;
+    let (status, doc) = app
+        .call(Method::GET, "/api-docs/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut exports = Vec::new();
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        if !path.ends_with("/export") {
+            continue;
+        }
+        for (method, operation) in operations.as_object().expect("operations") {
+            let name = format!("{method} {path}");
+            let files = &operation["responses"]["200"]["content"];
+            assert!(
+                files.get(XLSX).is_some() && files.get("text/csv").is_some(),
+                "{name} must offer both files: {files}"
+            );
+            let query: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let body_fields: Vec<String> = match body["$ref"].as_str() {
+                Some(reference) => {
+                    let schema = reference.trim_start_matches("#/components/schemas/");
+                    doc["components"]["schemas"][schema]["properties"]
+                        .as_object()
+                        .map(|p| p.keys().cloned().collect())
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            for parameter in ["format", "separator"] {
+                assert!(
+                    query.contains(&parameter) || body_fields.iter().any(|f| f == parameter),
+                    "{name} takes no `{parameter}`"
+                );
+            }
+            let refused = ["400", "422"].iter().any(|s| {
+                operation["responses"][s]["content"]["application/problem+json"].is_object()
+            });
+            assert!(refused, "{name} documents no problem for a bad parameter");
+            exports.push(name);
+        }
+    }
+    assert!(
+        exports.len() >= 6,
+        "the outcomes, sold products, open offers, meetings, status and selection: {exports:?}"
+    );
+    // The selection's body comes with an example a client can send as it is.
+    let example = &doc["paths"]["/api/assignments/{id}/selection/export"]["post"]["requestBody"]["content"]
+        ["application/json"]["example"];
+    assert_eq!(example["format"], "csv", "{example}");
+}
