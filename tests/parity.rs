@@ -279,6 +279,27 @@ async fn workload(store: Arc<dyn Store>) -> Snapshot {
             .await
             .expect("selection"),
     );
+    snapshot.add(
+        "open offers export",
+        &cube
+            .open_offer_export(manager, assignment)
+            .await
+            .expect("open offers export"),
+    );
+    snapshot.add(
+        "meetings export",
+        &cube
+            .meeting_export(manager, assignment, window, None)
+            .await
+            .expect("meetings export"),
+    );
+    snapshot.add(
+        "selection export",
+        &cube
+            .export_selection(manager, assignment, &retail)
+            .await
+            .expect("selection export"),
+    );
     for i in 0..World::SELLERS {
         snapshot.add(
             "my work",

@@ -22,6 +22,8 @@
 //! - [`reports`]: the reports of one assignment (status, activity, outcomes, sales,
 //!   meetings, limits, hits, the status export), the calendar view and performance across
 //!   assignments.
+//! - [`table`]: a download as a table of typed cells, and its two writers (CSV, an Excel
+//!   workbook) that every report export and a bulk selection's export share.
 //! - [`health`]: `/healthz`, `/readyz`.
 //! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
 //! - [`outbox`]: the messages that were not delivered, for admins and managers.
@@ -45,6 +47,7 @@ pub mod reports;
 pub mod revisions;
 pub mod setup;
 pub mod sms;
+pub mod table;
 pub mod throttle;
 pub mod work;
 

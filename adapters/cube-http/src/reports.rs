@@ -13,15 +13,20 @@
 //!   towards an assignment's activity limits.
 //! - [`meetings`]: the meetings booked in an assignment, in a window.
 //! - [`hits`]: hit analysis — yes, no and hitrate now per value of each analysis field.
-//! - [`export`]: the customer-status download, CSV.
+//! - [`export`]: the customer-status download, CSV or an Excel workbook.
 //! - [`outcome_list`]: the concrete outcomes of an assignment, filtered and paged.
 //! - [`sold_lines`]: the sales report's lines, one per sold product, paged.
 //! - [`outcome_export`]: the concrete outcomes and the sold products as an Excel workbook or
 //!   CSV.
+//! - [`offer_export`]: the open offers now as an Excel workbook or CSV.
+//!
+//! Every file is written by [`crate::table`]; the meetings file lives beside its report in
+//! [`meetings`].
 
 pub mod export;
 pub mod hits;
 pub mod meetings;
+pub mod offer_export;
 pub mod outcome_export;
 pub mod outcome_list;
 pub mod performance;
@@ -75,8 +80,16 @@ pub fn routes() -> Router<AppState> {
             get(outcome_export::sales_lines_export),
         )
         .route(
+            "/api/assignments/{id}/reports/sales/open-offers/export",
+            get(offer_export::open_offers_export),
+        )
+        .route(
             "/api/assignments/{id}/reports/meetings",
             get(meetings::meetings),
+        )
+        .route(
+            "/api/assignments/{id}/reports/meetings/export",
+            get(meetings::meetings_export),
         )
         .route(
             "/api/assignments/{id}/reports/limits",
@@ -95,19 +108,20 @@ pub fn routes() -> Router<AppState> {
         performance::performance, performance::limits,
         meetings::meetings, meetings::calendar, hits::hits, outcome_list::outcome_list,
         sold_lines::sold_lines, outcome_export::outcome_export, outcome_export::sales_lines_export,
+        offer_export::open_offers_export, meetings::meetings_export,
     ),
     components(schemas(
         Problem, Percent, MeetingKindDto,
         StateCountDto, StatusReportDto, ActivityReportDto, OutcomeShareDto, OutcomeReportDto,
         ProductSalesDto, OpenOfferDto, SalesReportDto, OutcomeNameDto, CurrencyTotalDto,
-        export::Separator,
+        crate::table::Separator,
         performance::ResultsDto, performance::RatesDto, performance::AchievementDto,
         performance::PerformanceDto, performance::UserPerformanceDto,
         performance::AssignmentPerformanceDto, performance::PerformanceReportDto,
         performance::LimitMetricDto, performance::LimitModeDto, performance::LimitProgressDto,
         meetings::MeetingRowDto, hits::ValueHitsDto, hits::FieldHitsDto,
         outcome_list::OutcomeListItemDto, outcome_list::OutcomeListDto,
-        sold_lines::SalesLineDto, sold_lines::SalesLinesDto, outcome_export::FileFormat,
+        sold_lines::SalesLineDto, sold_lines::SalesLinesDto, crate::table::FileFormat,
     )),
     tags((name = "reports", description = "Reports of one assignment, and performance across assignments")),
 )]

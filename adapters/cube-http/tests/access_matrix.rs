@@ -220,11 +220,15 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/assignments/{id}/reports/sales",     "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales/lines", "",                         CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/sales/lines/export", "",                  CLIENT_REPORT),
+    // The open offers are the sales report's: its readers, the client included.
+    row("reports",   "GET /api/assignments/{id}/reports/sales/open-offers/export", "",            CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status",    "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/hits",      "",                          CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/status/export", "",                       CLIENT_REPORT),
     row("reports",   "GET /api/assignments/{id}/reports/limits",    "",                          MANAGE),
     row("reports",   "GET /api/assignments/{id}/reports/meetings",  "",                          MANAGE),
+    // The meetings file is the meetings report's: not the client's.
+    row("reports",   "GET /api/assignments/{id}/reports/meetings/export", "",                    MANAGE),
     // The calendar view: admins, managers of its data owner, and sellers who may work an
     // assignment that books in it (the world's assignment does); clients never.
     row("reports",   "GET /api/calendars/{id}/meetings",            "",                          [Y, Y, Y, F, F, F, N, N]),
@@ -300,6 +304,8 @@ const TABLE: &[Row] = &[
     row("customers", "GET /api/import-jobs/{id}/rejected",          "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "POST /api/assignments/{id}/enrollments",      "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/selection",        "",                          MANAGE),
+    // Exporting a selection is bulk work, as its preview: not the client's.
+    row("bulk",      "POST /api/assignments/{id}/selection/export", "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/bulk",             "",                          MANAGE),
 ];
 
@@ -692,6 +698,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             None
         }
         ("POST /api/assignments/{id}/selection", _) => Some(json!({})),
+        ("POST /api/assignments/{id}/selection/export", _) => Some(json!({ "format": "csv" })),
         ("POST /api/assignments/{id}/bulk", _) => Some(json!({
             "action": { "type": "remove" },
         })),

@@ -485,6 +485,17 @@ async fn a_client_reads_the_reports_of_their_assignment_with_charts_and_download
         href, "outcome-events/export?format=xlsx&amp;from=2025-03-03&amp;to=2025-03-04",
         "today, local"
     );
+    let downloads = &page[page.find("id=\"report-downloads\"").expect("downloads")..];
+    for file in [
+        "reports/sales/open-offers/export?format=xlsx",
+        "reports/status/export?format=xlsx",
+    ] {
+        assert!(downloads.contains(file), "{file} in {downloads}");
+    }
+    assert!(
+        !downloads.contains("reports/meetings/export"),
+        "the meetings report is not the client's, nor its file: {downloads}"
+    );
 
     let (_, _, reversed) = app
         .get(
@@ -1105,6 +1116,11 @@ async fn a_manager_reads_meetings_as_a_week_and_the_hit_analysis() {
     assert_eq!(meetings.matches("class=\"week-day\"").count(), 7);
     assert!(meetings.contains("Mandag 03.03."), "{meetings}");
     assert!(meetings.contains("Søndag 09.03."), "{meetings}");
+    assert!(
+        page.replace("&#38;", "&amp;")
+            .contains("reports/meetings/export?format=xlsx&amp;from=2025-03-03&amp;to=2025-03-10"),
+        "the week's meetings as a file: {page}"
+    );
     assert!(
         page.contains("id=\"report-hits\""),
         "the world analyses a CRM field: {page}"

@@ -4,6 +4,7 @@
 
 use crate::error::WorkError;
 use crate::flows::flow_of;
+use crate::reports::StatusExport;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
@@ -103,6 +104,26 @@ impl Cube {
                 customer,
             })
             .collect())
+    }
+
+    /// The selected enrollments as a file's rows (seed 001's "Kontroller": export a
+    /// selection): laid out as the customer-status download — customer, state now, segment
+    /// and every CRM field of the data owner —, in import order. For whoever may do bulk
+    /// work on the assignment, as the preview.
+    pub async fn export_selection(
+        &self,
+        who: impl Into<Acting<'_>>,
+        assignment_id: AssignmentId,
+        selection: &Selection,
+    ) -> AppResult<StatusExport> {
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now())
+            .await?;
+        check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
+        self.status_export_of(uow.as_mut(), &assignment, selection)
+            .await
     }
 
     /// Applies `action` to every selected enrollment, all or nothing.

@@ -1,8 +1,13 @@
-//! The concrete outcomes as a file (seed 001: "hente ut de konkrete utfallene til Excel"):
-//! every outcome of an assignment in a window that a filter keeps — the rows of the outcome
-//! list, all of them — with the names a spreadsheet reader needs (customer, seller,
-//! outcome, state, products) resolved here, once, so the file writers in the adapters only
-//! lay out cells.
+//! The reports as files, with the names a spreadsheet reader needs resolved here, once, so
+//! the file writers in the adapters only lay out cells:
+//! - the concrete outcomes (seed 001: "hente ut de konkrete utfallene til Excel"): every
+//!   outcome of an assignment in a window that a filter keeps — the rows of the outcome
+//!   list, all of them — with customer, seller, outcome, state and products named; the sold
+//!   products are the sales among them;
+//! - the open offers now (the sales report's list) with customer, seller and products named;
+//! - the meetings of a window (the meetings report) with calendar, customer and booker named.
+//!
+//! Each is open to exactly who may read the report it exports.
 
 use crate::error::ReportError;
 use crate::flows::flow_of;
@@ -10,8 +15,11 @@ use crate::reports::Window;
 use crate::{Acting, AppResult, Cube};
 use cube_domain::access::ReportKind;
 use cube_domain::fields::FieldKey;
-use cube_domain::ids::{CustomerId, OutcomeEventId, ProductId, UserId};
+use cube_domain::ids::{CalendarId, CustomerId, OutcomeEventId, ProductId, UserId};
+use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
+use cube_domain::ports::ReadUnit;
+use cube_domain::reports::{self, OpenOffer};
 use cube_domain::time_zone::TimeZone;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,7 +59,178 @@ pub struct OutcomeExportRow {
     pub products: Vec<String>,
 }
 
+/// The open offers of an assignment now, as the sales report lists them, with names.
+#[derive(Debug, Clone)]
+pub struct OpenOfferExport {
+    /// The organisation's time zone: the file shows local times.
+    pub zone: TimeZone,
+    /// The offers, by `since` then enrollment (the report's order).
+    pub rows: Vec<OpenOfferExportRow>,
+}
+
+/// One open offer of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOfferExportRow {
+    /// The offer, whole: its lines at the price offered.
+    pub offer: OpenOffer,
+    /// The customer's name (empty if the customer is gone).
+    pub customer: String,
+    /// Who made the offer (empty when the system did).
+    pub seller: String,
+    /// The name of each line's product, in line order.
+    pub products: Vec<String>,
+}
+
+/// The meetings of an assignment starting in a window, as the meetings report lists them,
+/// with names.
+#[derive(Debug, Clone)]
+pub struct MeetingExport {
+    /// The organisation's time zone: the file shows local times.
+    pub zone: TimeZone,
+    /// The meetings, by start.
+    pub rows: Vec<MeetingExportRow>,
+}
+
+/// One meeting of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingExportRow {
+    /// The meeting, whole.
+    pub meeting: Meeting,
+    /// The calendar's name.
+    pub calendar: String,
+    /// The customer's name (empty if the customer is gone).
+    pub customer: String,
+    /// Who booked it (empty when the system did).
+    pub booked_by: String,
+}
+
+/// The names of `ids`' customers, read a round at a time.
+async fn customer_names(
+    uow: &mut dyn ReadUnit,
+    ids: impl IntoIterator<Item = CustomerId>,
+) -> AppResult<BTreeMap<CustomerId, String>> {
+    let wanted: BTreeSet<CustomerId> = ids.into_iter().collect();
+    let wanted: Vec<CustomerId> = wanted.into_iter().collect();
+    let mut names = BTreeMap::new();
+    for chunk in wanted.chunks(ROUND as usize) {
+        for customer in uow.customers_by_id(chunk).await? {
+            names.insert(customer.id(), customer.details().name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// The names of the organisation's users.
+async fn user_names(
+    uow: &mut dyn ReadUnit,
+    organisation: cube_domain::ids::OrganisationId,
+) -> AppResult<BTreeMap<UserId, String>> {
+    Ok(uow
+        .users(organisation)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name.to_string()))
+        .collect())
+}
+
+/// The name of `user` in `names`; empty for none (the system) or a user who is gone.
+fn name_of(names: &BTreeMap<UserId, String>, user: Option<UserId>) -> String {
+    user.and_then(|u| names.get(&u).cloned())
+        .unwrap_or_default()
+}
+
 impl Cube {
+    /// The open offers of assignment `id` now — the sales report's list, every one — with
+    /// names, for a file. Open to whoever may read the sales report.
+    pub async fn open_offer_export(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: cube_domain::ids::AssignmentId,
+    ) -> AppResult<OpenOfferExport> {
+        let (mut uow, assignment, _) = self.open_report(who.into(), id, ReportKind::Sales).await?;
+        let offers = uow.open_offers(id).await?;
+        let zone = self
+            .zones
+            .of(uow.as_mut(), assignment.organisation())
+            .await?;
+        let users = user_names(uow.as_mut(), assignment.organisation()).await?;
+        let products: BTreeMap<ProductId, String> = uow
+            .products(assignment.data_owner())
+            .await?
+            .into_iter()
+            .map(|p| (p.id(), p.name().to_string()))
+            .collect();
+        let customers = customer_names(uow.as_mut(), offers.iter().map(|o| o.customer)).await?;
+        let rows = offers
+            .into_iter()
+            .map(|offer| OpenOfferExportRow {
+                customer: customers.get(&offer.customer).cloned().unwrap_or_default(),
+                seller: name_of(&users, offer.seller),
+                products: offer
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        products
+                            .get(&line.product)
+                            .cloned()
+                            .unwrap_or_else(|| line.product.to_string())
+                    })
+                    .collect(),
+                offer,
+            })
+            .collect();
+        Ok(OpenOfferExport { zone, rows })
+    }
+
+    /// The meetings of assignment `id` starting in `window` whose place contains `search` —
+    /// the meetings report's list, every one — with names, for a file. Open to whoever may
+    /// read the meetings report.
+    pub async fn meeting_export(
+        &self,
+        who: impl Into<Acting<'_>>,
+        id: cube_domain::ids::AssignmentId,
+        window: Window,
+        search: Option<&str>,
+    ) -> AppResult<MeetingExport> {
+        let (mut uow, assignment, _) = self
+            .open_report(who.into(), id, ReportKind::Meetings)
+            .await?;
+        let meetings = uow.meetings(&[id], window.from, window.to).await?;
+        let meetings: Vec<Meeting> =
+            reports::meetings_in_window(&meetings, window.from, window.to, search)
+                .into_iter()
+                .cloned()
+                .collect();
+        let zone = self
+            .zones
+            .of(uow.as_mut(), assignment.organisation())
+            .await?;
+        let users = user_names(uow.as_mut(), assignment.organisation()).await?;
+        let calendars: BTreeMap<CalendarId, String> = uow
+            .calendars(assignment.data_owner())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name.to_string()))
+            .collect();
+        let customers = customer_names(uow.as_mut(), meetings.iter().map(|m| m.customer)).await?;
+        let rows = meetings
+            .into_iter()
+            .map(|meeting| MeetingExportRow {
+                calendar: calendars
+                    .get(&meeting.calendar)
+                    .cloned()
+                    .unwrap_or_else(|| meeting.calendar.to_string()),
+                customer: customers
+                    .get(&meeting.customer)
+                    .cloned()
+                    .unwrap_or_default(),
+                booked_by: name_of(&users, meeting.booked_by),
+                meeting,
+            })
+            .collect();
+        Ok(MeetingExport { zone, rows })
+    }
+
     /// Every outcome of assignment `id` in `window` that `filter` keeps, oldest first, with
     /// names, for a file (at most [`OUTCOME_EXPORT_MAX`]). Open to whoever may read the
     /// outcome report.
@@ -119,30 +298,16 @@ impl Cube {
             .zones
             .of(uow.as_mut(), assignment.organisation())
             .await?;
-        let users: BTreeMap<UserId, String> = uow
-            .users(assignment.organisation())
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name.to_string()))
-            .collect();
+        let users = user_names(uow.as_mut(), assignment.organisation()).await?;
         let products: BTreeMap<ProductId, String> = uow
             .products(assignment.data_owner())
             .await?
             .into_iter()
             .map(|p| (p.id(), p.name().to_string()))
             .collect();
-        let wanted: BTreeSet<CustomerId> = events.iter().map(OutcomeEvent::customer).collect();
-        let wanted: Vec<CustomerId> = wanted.into_iter().collect();
-        let mut customers: BTreeMap<CustomerId, String> = BTreeMap::new();
-        for chunk in wanted.chunks(ROUND as usize) {
-            for customer in uow.customers_by_id(chunk).await? {
-                customers.insert(customer.id(), customer.details().name.to_string());
-            }
-        }
-        let user_name = |user: Option<UserId>| {
-            user.and_then(|u| users.get(&u).cloned())
-                .unwrap_or_default()
-        };
+        let customers =
+            customer_names(uow.as_mut(), events.iter().map(OutcomeEvent::customer)).await?;
+        let user_name = |user: Option<UserId>| name_of(&users, user);
         let fields: BTreeSet<FieldKey> = events
             .iter()
             .flat_map(|e| e.fields().keys().cloned())

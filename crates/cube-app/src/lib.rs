@@ -20,12 +20,14 @@
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
 //!   external state changes.
-//! - [`bulk`]: selections and bulk actions.
+//! - [`bulk`]: selections, their export, and bulk actions.
 //! - [`privacy`]: a person's rights under the GDPR: everything a data owner holds on them,
 //!   and the data owner's privacy log.
 //! - [`copy`]: copying a whole store into another (moving from SQLite to PostgreSQL): an
 //!   operator's task in units of its own, committed a chunk at a time.
 //! - [`reports`]: historical and current reports, performance, activity limits.
+//! - [`exports`]: the reports as files' rows, names resolved: the concrete outcomes, the sold
+//!   products, the open offers and the meetings.
 //! - [`time_tracking`]: time entries.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

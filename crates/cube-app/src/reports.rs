@@ -572,16 +572,31 @@ impl Cube {
         {
             return Err(ReportError::StateNotInFlow(*unknown).into());
         }
-        let owner = uow
-            .data_owner(assignment.data_owner())
-            .await?
-            .ok_or(AppError::NotFound("data owner"))?;
         let selection = Selection {
             states,
             ..Selection::default()
         };
+        self.status_export_of(uow.as_mut(), &assignment, &selection)
+            .await
+    }
+
+    /// The enrollments of `assignment` that `selection` keeps, in import order, laid out as
+    /// the customer-status download: each with its customer, state now and segment, and
+    /// every CRM field of the data owner. What the status download and a bulk selection's
+    /// export share; the caller has checked access and the selection.
+    pub(crate) async fn status_export_of(
+        &self,
+        uow: &mut dyn ReadUnit,
+        assignment: &Assignment,
+        selection: &Selection,
+    ) -> AppResult<StatusExport> {
+        let flow = flow_of(&self.flows, uow, assignment).await?;
+        let owner = uow
+            .data_owner(assignment.data_owner())
+            .await?
+            .ok_or(AppError::NotFound("data owner"))?;
         let segments = &assignment.setup().segments;
-        let rows = crate::bulk::selected(uow.as_mut(), id, &selection).await?;
+        let rows = crate::bulk::selected(uow, assignment.id(), selection).await?;
         let rows = rows
             .into_iter()
             .map(|(enrollment, customer)| {

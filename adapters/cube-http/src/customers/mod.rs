@@ -7,7 +7,8 @@
 //! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
 //!   for a large file; enrolling customers.
 //! - [`files`]: importing a spreadsheet or CSV file as it is, with a preview first.
-//! - [`bulk`]: previewing a selection of an assignment's customers and acting on all of it.
+//! - [`bulk`]: previewing a selection of an assignment's customers, exporting it, and acting
+//!   on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
 //! - [`external`]: a state change pushed by an external system.
 //! - [`card`]: the card while working (a seller reads every field and edits it, each edit
@@ -108,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/data-owners/{id}/privacy/log", get(privacy::log))
         .route("/api/assignments/{id}/enrollments", post(import::enroll))
         .route("/api/assignments/{id}/selection", post(bulk::preview))
+        .route("/api/assignments/{id}/selection/export", post(bulk::export))
         .route("/api/assignments/{id}/bulk", post(bulk::apply))
         .route("/api/assignments/{id}/time", post(time::manual))
         .route("/api/assignments/{id}/time/start", post(time::start))
@@ -122,7 +124,7 @@ pub fn routes() -> Router<AppState> {
         import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
         files::preview, files::import,
         mappings::list, mappings::save, mappings::delete,
-        bulk::preview, bulk::apply,
+        bulk::preview, bulk::export, bulk::apply,
         time::start, time::stop, time::manual,
         external::change_state,
         card::get, card::edit, card::history,
@@ -144,7 +146,8 @@ pub fn routes() -> Router<AppState> {
         mappings::ImportMappingDto, mappings::ImportMappingRequest,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
         bulk::SelectedDto, bulk::SelectionPreviewDto, bulk::BulkActionDto, bulk::BulkRequest,
-        bulk::BulkReportDto,
+        bulk::BulkReportDto, bulk::SelectionExportRequest, crate::table::FileFormat,
+        crate::table::Separator,
         time::TimeEntryDto, time::ManualTimeRequest,
         external::ExternalStateRequest, external::StateChangeDto, external::StateChangeResult,
         card::CustomerChangeDto, card::MeetingChangeDto, card::CardDto, card::CustomerHistoryEntryDto, card::CustomerHistoryDto,

@@ -1,47 +1,31 @@
 //! The concrete outcomes as a file (seed 001: "hente ut de konkrete utfallene til Excel"):
 //! the rows of `GET …/outcome-events`, all of them, as an Excel workbook or a CSV file. The
 //! workbook has typed cells — times as date-times in the organisation's time zone, money as
-//! numbers with two decimals beside its currency code, quantities as numbers — a bold header
+//! numbers in its currency's format (and a currency column), quantities as numbers — a bold header
 //! row, frozen panes and an autofilter. The CSV is UTF-8 with a byte-order mark, every cell
 //! quoted, formula cells defused, as the status download. Columns: time, customer, customer
 //! id, seller, outcome, option, state after, follow-up, follow-up owner, products, units,
 //! value, currency, note, then one per outcome field any row has. The sold products (seed
 //! 001: "Solgte Produkter … lastes ned") come the same way, a row per product line: time,
 //! customer, customer id, seller, product, quantity, unit price as sold, value, currency.
-//! Both files are a [`Table`] of typed cells, written by one CSV writer and one workbook
-//! writer.
+//! Both files are a [`Table`] of typed cells, written by the writers of [`crate::table`].
 
 use super::WindowQuery;
-use super::export::Separator;
 use crate::AppState;
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem};
+use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
+use crate::table::{Cell, FileFormat, Separator, Table, download, field_cell, file, headers, text};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use cube_app::exports::{OutcomeExport, OutcomeExportRow};
 use cube_domain::ids::{AssignmentId, OutcomeId, StateId, UserId};
 use cube_domain::outcome::OutcomeFilter;
-use cube_domain::time_zone::TimeZone;
-use cube_sheets::write::push_row;
+use cube_domain::product::Currency;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
-
-/// The kind of file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FileFormat {
-    /// An Excel workbook (`.xlsx`).
-    #[default]
-    Xlsx,
-    /// CSV (`.csv`).
-    Csv,
-}
 
 /// The window, the filters and the file.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -65,32 +49,6 @@ pub struct OutcomeExportQuery {
     pub format: Option<FileFormat>,
     /// For CSV: `comma` (default) or `semicolon` (what Excel expects in Norway).
     pub separator: Option<Separator>,
-}
-
-/// One cell of a file, typed: the workbook writes each kind as its own cell type, the CSV
-/// as text.
-enum Cell {
-    /// Text.
-    Text(String),
-    /// An instant, shown as the local wall time in the organisation's zone.
-    Time(OffsetDateTime),
-    /// A count.
-    Count(u64),
-    /// Money (in the row's currency, which a column of its own names).
-    Money(Decimal),
-    /// Nothing.
-    Empty,
-}
-
-/// A file's content: a header and rows of cells, in the organisation's time zone.
-struct Table {
-    sheet: &'static str,
-    zone: TimeZone,
-    /// When the file was made (the cube's clock): the workbook's creation time, so the same
-    /// export at the same moment is the same bytes.
-    made: OffsetDateTime,
-    headers: Vec<String>,
-    rows: Vec<Vec<Cell>>,
 }
 
 const OUTCOME_HEADERS: [&str; 14] = [
@@ -122,13 +80,9 @@ const LINE_HEADERS: [&str; 9] = [
     "currency",
 ];
 
-fn text(value: impl Into<String>) -> Cell {
-    Cell::Text(value.into())
-}
-
 /// The products of a row as one text (`2 × Strøm Fastpris; 1 × Strøm Spot`), its units
 /// and its value, with the currency when the lines share one.
-fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, String) {
+fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, Option<Currency>) {
     let lines = row.event.products();
     let text = lines
         .iter()
@@ -143,26 +97,26 @@ fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, String) {
         .fold(Decimal::ZERO, |sum, v| sum.saturating_add(v));
     let currency = match lines.first() {
         Some(first) if lines.iter().all(|l| l.currency == first.currency) => {
-            first.currency.as_str().to_owned()
+            Some(first.currency.clone())
         }
-        _ => String::new(),
+        _ => None,
     };
     (text, units, value, currency)
 }
 
-/// One row per outcome, with a column per outcome field.
+/// One row per outcome, with a column per outcome field. Each outcome is dropped once laid
+/// out, so the export and its table are not held whole at once.
 fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
-    let headers = OUTCOME_HEADERS
-        .iter()
-        .map(|h| (*h).to_owned())
-        .chain(export.fields.iter().map(|k| format!("field.{k}")))
+    let OutcomeExport { zone, fields, rows } = export;
+    let headers = headers(&OUTCOME_HEADERS)
+        .into_iter()
+        .chain(fields.iter().map(|k| format!("field.{k}")))
         .collect();
-    let rows = export
-        .rows
-        .iter()
+    let rows = rows
+        .into_iter()
         .map(|row| {
             let e = &row.event;
-            let (names, units, value, currency) = products(row);
+            let (names, units, value, currency) = products(&row);
             let sold = !e.products().is_empty();
             let mut cells = vec![
                 Cell::Time(e.occurred_at()),
@@ -181,35 +135,34 @@ fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
                     Cell::Empty
                 },
                 if sold {
-                    Cell::Money(value)
+                    Cell::Money(value, currency.clone())
                 } else {
                     Cell::Empty
                 },
-                text(currency),
+                text(currency.as_ref().map(Currency::as_str).unwrap_or_default()),
                 text(e.note().unwrap_or_default()),
             ];
             cells.extend(
-                export
-                    .fields
+                fields
                     .iter()
-                    .map(|k| e.fields().get(k).map_or(Cell::Empty, |v| text(v.display()))),
+                    .map(|k| e.fields().get(k).map_or(Cell::Empty, field_cell)),
             );
             cells
         })
         .collect();
     Table {
         sheet: "Utfall",
-        zone: export.zone,
+        zone,
         made,
         headers,
         rows,
     }
 }
 
-/// One row per sold product line.
+/// One row per sold product line; each sale is dropped once laid out.
 fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
     let mut rows = Vec::new();
-    for row in &export.rows {
+    for row in export.rows {
         let e = &row.event;
         for (line, name) in e.products().iter().zip(&row.products) {
             rows.push(vec![
@@ -219,9 +172,13 @@ fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
                 text(&row.seller),
                 text(name),
                 Cell::Count(u64::from(line.quantity)),
-                Cell::Money(line.currency.amount(line.unit_price)),
-                line.value()
-                    .map_or(Cell::Empty, |v| Cell::Money(line.currency.amount(v))),
+                Cell::Money(
+                    line.currency.amount(line.unit_price),
+                    Some(line.currency.clone()),
+                ),
+                line.value().map_or(Cell::Empty, |v| {
+                    Cell::Money(line.currency.amount(v), Some(line.currency.clone()))
+                }),
                 text(line.currency.as_str()),
             ]);
         }
@@ -230,150 +187,9 @@ fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
         sheet: "Solgte produkter",
         zone: export.zone,
         made,
-        headers: LINE_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        headers: headers(&LINE_HEADERS),
         rows,
     }
-}
-
-/// Local wall time of `at` in `zone`.
-fn local(at: OffsetDateTime, zone: &TimeZone) -> time::PrimitiveDateTime {
-    let local = at.to_offset(zone.offset_at(at));
-    time::PrimitiveDateTime::new(local.date(), local.time())
-}
-
-/// The table as CSV.
-fn to_csv(table: &Table, separator: Separator) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let mut out = String::from('\u{feff}');
-    push_row(
-        &mut out,
-        separator.char(),
-        table.headers.iter().map(String::as_str),
-    );
-    for row in &table.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|cell| match cell {
-                Cell::Text(t) => t.clone(),
-                Cell::Time(at) => local(*at, &table.zone).format(&format).unwrap_or_default(),
-                Cell::Count(n) => n.to_string(),
-                Cell::Money(m) => m.to_string(),
-                Cell::Empty => String::new(),
-            })
-            .collect();
-        push_row(&mut out, separator.char(), cells.iter().map(String::as_str));
-    }
-    out
-}
-
-/// An Excel date-time of the local wall time of `at`.
-pub(crate) fn excel_time(at: OffsetDateTime, zone: &TimeZone) -> Result<ExcelDateTime, XlsxError> {
-    let t = local(at, zone);
-    ExcelDateTime::from_ymd(t.year() as u16, u8::from(t.month()), t.day())?.and_hms(
-        t.hour() as u16,
-        t.minute(),
-        f64::from(t.second()),
-    )
-}
-
-/// The table as an Excel workbook: typed cells, a bold frozen header, an autofilter.
-fn to_xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
-    let mut workbook = Workbook::new();
-    workbook.set_properties(
-        &DocProperties::new()
-            .set_author("Cube")
-            .set_creation_datetime(&excel_time(table.made, &TimeZone::utc())?),
-    );
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(table.sheet)?;
-    let bold = Format::new().set_bold();
-    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm");
-    let money = Format::new().set_num_format("#,##0.00");
-    for (col, header) in (0u16..).zip(&table.headers) {
-        sheet.write_string_with_format(0, col, header, &bold)?;
-    }
-    for (r, row) in (1u32..).zip(&table.rows) {
-        for (col, cell) in (0u16..).zip(row) {
-            match cell {
-                Cell::Text(t) => {
-                    sheet.write_string(r, col, t)?;
-                }
-                Cell::Time(at) => {
-                    sheet.write_datetime_with_format(
-                        r,
-                        col,
-                        excel_time(*at, &table.zone)?,
-                        &when,
-                    )?;
-                }
-                Cell::Count(n) => {
-                    sheet.write_number(r, col, *n as f64)?;
-                }
-                Cell::Money(m) => {
-                    sheet.write_number_with_format(
-                        r,
-                        col,
-                        m.to_f64().unwrap_or(f64::NAN),
-                        &money,
-                    )?;
-                }
-                Cell::Empty => {}
-            }
-        }
-    }
-    let last_col = u16::try_from(table.headers.len().saturating_sub(1)).unwrap_or(u16::MAX);
-    let last_row = u32::try_from(table.rows.len()).unwrap_or(u32::MAX);
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, last_row, last_col)?;
-    sheet.autofit();
-    workbook.save_to_buffer()
-}
-
-/// `table` as the file asked for: its content type, extension and bytes.
-async fn file(
-    table: Table,
-    format: FileFormat,
-    separator: Separator,
-) -> ApiResult<(&'static str, &'static str, Vec<u8>)> {
-    Ok(match format {
-        FileFormat::Csv => (
-            "text/csv; charset=utf-8",
-            "csv",
-            to_csv(&table, separator).into_bytes(),
-        ),
-        FileFormat::Xlsx => {
-            let failed = |detail: String| ApiError::Malformed {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                detail: format!("the workbook could not be written: {detail}"),
-            };
-            // Writing a large workbook is CPU work: off the async threads.
-            let bytes = tokio::task::spawn_blocking(move || to_xlsx(&table))
-                .await
-                .map_err(|e| failed(e.to_string()))?
-                .map_err(|e| failed(e.to_string()))?;
-            (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-                bytes,
-            )
-        }
-    })
-}
-
-/// The file as a download named `name`.
-pub(crate) fn download(
-    name: &str,
-    (content_type, extension, body): (&str, &str, Vec<u8>),
-) -> Response {
-    let disposition = format!("attachment; filename=\"{name}.{extension}\"");
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The concrete outcomes of an assignment in a window, filtered, as an Excel workbook or a
