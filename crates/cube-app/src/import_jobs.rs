@@ -13,7 +13,7 @@
 use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport, RejectedRow};
 use crate::{AppError, AppResult, Cube};
 use cube_domain::access::{RoleKind, User};
-use cube_domain::ids::{AssignmentId, OrganisationId, UserId};
+use cube_domain::ids::{AssignmentId, ImportId, OrganisationId, UserId};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,6 +87,9 @@ pub struct ImportJob {
     pub started_by: UserId,
     /// The assignment the rows go into.
     pub assignment: AssignmentId,
+    /// The import's record, to undo it by (`Cube::undo_import`): recorded with the first
+    /// chunk written, so also a job that stopped part-way can be undone.
+    pub import: ImportId,
     /// When it started.
     pub started_at: OffsetDateTime,
     /// When it ended, if it has.
@@ -145,6 +148,7 @@ impl ImportJobs {
             organisation: user.organisation,
             started_by: user.id,
             assignment: plan.assignment(),
+            import: plan.import(),
             started_at: now,
             finished_at: None,
             rejected: plan.rejected().len(),
