@@ -7,6 +7,7 @@
 //! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
 //!   for a large file; enrolling customers.
 //! - [`files`]: importing a spreadsheet or CSV file as it is, with a preview first.
+//! - [`undo`]: a data owner's imports, and undoing one nobody has worked on yet.
 //! - [`bulk`]: previewing a selection of an assignment's customers and acting on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
 //! - [`external`]: a state change pushed by an external system.
@@ -27,6 +28,7 @@ pub mod mappings;
 pub mod privacy;
 pub mod records;
 pub mod time;
+pub mod undo;
 
 use crate::{AppState, dto, error};
 use axum::Router;
@@ -68,6 +70,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/import-jobs/{id}", get(import::job))
         .route("/api/import-jobs/{id}/rejected", get(import::rejected_rows))
+        .route("/api/data-owners/{id}/imports", get(undo::list))
+        .route("/api/imports/{id}/undo", post(undo::undo))
         .route(
             "/api/customers/{id}",
             get(records::get).put(records::update),
@@ -121,6 +125,7 @@ pub fn routes() -> Router<AppState> {
         records::create, records::list, records::get, records::update,
         import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
         files::preview, files::import,
+        undo::list, undo::undo,
         mappings::list, mappings::save, mappings::delete,
         bulk::preview, bulk::apply,
         time::start, time::stop, time::manual,
@@ -140,6 +145,7 @@ pub fn routes() -> Router<AppState> {
         import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
         import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
         import::ImportJobStatusDto, import::JobErrorDto,
+        undo::CustomerImportDto, undo::UndoneImportDto,
         files::SheetDto, files::ColumnDto, files::PreviewRowDto, files::FilePreviewDto,
         mappings::ImportMappingDto, mappings::ImportMappingRequest,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,
