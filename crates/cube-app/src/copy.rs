@@ -282,8 +282,8 @@ pub enum CopyError {
         kind: Kind,
         /// The store's error.
         source: StoreError,
-        /// What the target holds.
-        committed: CopyCounts,
+        /// What the target holds (boxed: a count per kind is most of the error's size).
+        committed: Box<CopyCounts>,
     },
 }
 
@@ -310,7 +310,7 @@ pub async fn copy_store(
         side,
         kind,
         source,
-        committed: committed.clone(),
+        committed: Box::new(committed.clone()),
     };
     let empty = CopyCounts::default();
     if let Some(what) = target_content(to)

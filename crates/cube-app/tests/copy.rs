@@ -239,7 +239,7 @@ async fn a_failed_copy_says_what_it_committed_and_the_next_one_is_refused() {
     assert!(matches!(source, StoreError::Unavailable(_)), "{source}");
     assert_eq!(committed.get(Kind::Organisations), 1);
     assert_eq!(committed.get(Kind::Users), 0);
-    assert_eq!(reports.last(), Some(committed));
+    assert_eq!(reports.last(), Some(&**committed));
     let message = error.to_string();
     for words in ["writing the target", "users", "organisations", "empty it"] {
         assert!(message.contains(words), "{words:?} in {message}");

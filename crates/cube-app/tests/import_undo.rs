@@ -156,7 +156,7 @@ async fn an_untouched_import_is_undone_whole_and_the_reports_count_as_before() {
             at: marked.at
         }))
     );
-    assert_eq!(again.unwrap_err().kind(), ErrorKind::Conflict);
+    assert_eq!(again.expect_err("refused").kind(), ErrorKind::Conflict);
 }
 
 #[tokio::test]
@@ -194,7 +194,7 @@ async fn a_worked_import_is_refused_naming_how_many_and_nothing_is_removed() {
         customers: 3,
     };
     assert_eq!(refused, Err(AppError::UndoImport(expected.clone())));
-    let message = refused.unwrap_err().to_string();
+    let message = refused.expect_err("refused").to_string();
     assert!(message.starts_with("1 of the 3 customers"), "{message}");
     assert!(message.contains("nothing was removed"), "{message}");
 

@@ -164,7 +164,7 @@ mod tests {
         let again = import.undo(datetime!(2026-12-07 11:00 UTC), by);
         assert_eq!(again, Err(UndoRefused::AlreadyUndone { at }));
         assert_eq!(
-            again.unwrap_err().to_string(),
+            again.expect_err("refused").to_string(),
             "this import was undone already, at 2026-12-07T10:30:00Z"
         );
         assert_eq!(

@@ -154,7 +154,7 @@ impl CustomerRepository for MemoryUnit {
             .filter(|i| i.data_owner == owner)
             .cloned()
             .collect();
-        imports.sort_by(|a, b| (b.imported_at, b.id).cmp(&(a.imported_at, a.id)));
+        imports.sort_by_key(|i| std::cmp::Reverse((i.imported_at, i.id)));
         Ok(imports)
     }
 
