@@ -113,13 +113,16 @@ impl Removal {
                 enrollments.insert(enrollment.id(), enrollment);
             }
         }
-        let mut customers = Vec::new();
+        // The customers it created still there (one read), each with every enrollment of
+        // theirs: a customer goes only with all of them.
+        let customers: Vec<CustomerId> = unit
+            .customers_by_id(&import.customers)
+            .await?
+            .iter()
+            .map(|c| c.id())
+            .collect();
         let mut traces: BTreeMap<CustomerId, Traces> = BTreeMap::new();
-        for id in &import.customers {
-            if unit.customer(*id).await?.is_none() {
-                continue;
-            }
-            customers.push(*id);
+        for id in &customers {
             for enrollment in unit.enrollments_of_customer(*id).await? {
                 enrollments.insert(enrollment.id(), enrollment);
             }
@@ -128,11 +131,21 @@ impl Removal {
             entry.card_changes = unit.customer_changes(*id).await?.len();
         }
         for enrollment in enrollments.values() {
-            let customer = enrollment.customer();
-            let entry = traces.entry(customer).or_default();
+            let entry = traces.entry(enrollment.customer()).or_default();
             entry.outcome_events += unit.events_of(enrollment.id()).await?.len();
-            entry.messages += unit.messages_of(&[enrollment.id()]).await?.len();
             entry.held_now |= enrollment.holder(now).is_some();
+        }
+        // The messages of every enrollment concerned, in one read.
+        let ids: Vec<_> = enrollments.keys().copied().collect();
+        for stored in unit.messages_of(&ids).await? {
+            let customer = stored
+                .message
+                .enrollment
+                .and_then(|id| enrollments.get(&id))
+                .map(Enrollment::customer);
+            if let Some(customer) = customer {
+                traces.entry(customer).or_default().messages += 1;
+            }
         }
         Ok(Self {
             enrollments: enrollments.into_values().collect(),

@@ -293,3 +293,73 @@ async fn an_import_job_names_its_import_which_can_be_undone() {
         .expect("undone");
     assert_eq!(undone.customers_removed, 2);
 }
+
+#[tokio::test]
+async fn a_message_or_a_meeting_on_what_it_created_is_work_too() {
+    use cube_domain::ids::{MeetingId, OutboxMessageId};
+    use cube_domain::meeting::{Meeting, MeetingKind};
+    use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage};
+    use cube_domain::values::PhoneNumber;
+
+    let h = Harness::new(0).await;
+    let (w, a) = (&h.world, h.world.assignment.id());
+    let report = h
+        .cube
+        .import_customers(
+            &w.manager,
+            command(
+                &h,
+                vec![
+                    row("Melding AS", "+4798880001"),
+                    row("Møte AS", "+4798880002"),
+                    row("Urørt AS", "+4798880003"),
+                ],
+            ),
+        )
+        .await
+        .expect("imported");
+    let import = report.import.expect("recorded");
+    let mut read = h.store.begin_read().await.expect("begin");
+    let enrollments = read.enrollments(a).await.expect("read");
+    drop(read);
+    assert_eq!(enrollments.len(), 3);
+    // Written as the outbox and a booking would leave them (no outcome event).
+    let mut uow = h.store.begin().await.expect("begin");
+    uow.enqueue(&OutboxMessage {
+        id: OutboxMessageId::from_uuid(uuid::Uuid::from_u128(0x5e5)),
+        assignment: a,
+        enrollment: Some(enrollments[0].id()),
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "Acme".into(),
+            to: PhoneNumber::parse("+4798880001").expect("valid"),
+            body: "Hei!".into(),
+        }),
+        created_at: h.now(),
+    })
+    .await
+    .expect("enqueued");
+    let start = h.now() + Duration::days(2);
+    uow.insert_meeting(&Meeting {
+        id: MeetingId::from_uuid(uuid::Uuid::from_u128(0x3ee)),
+        calendar: w.calendar.id,
+        assignment: a,
+        enrollment: enrollments[1].id(),
+        customer: enrollments[1].customer(),
+        booked_by: Some(w.sellers[0].id),
+        start,
+        end: start + Duration::minutes(45),
+        kind: MeetingKind::Physical,
+        place: None,
+    })
+    .await
+    .expect("booked");
+    uow.commit().await.expect("commit");
+
+    assert_eq!(
+        h.cube.undo_import(&w.manager, import).await,
+        Err(AppError::UndoImport(UndoRefused::Worked {
+            worked: 2,
+            customers: 3,
+        }))
+    );
+}
