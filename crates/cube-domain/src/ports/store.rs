@@ -742,7 +742,9 @@ pub trait EnrollmentWrites: Send {
     /// Its assignment, customer, sequence and enrolment time are fixed at the insert: an
     /// update never moves an enrollment, and one that differs in them is `Conflict` too.
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
-    /// Takes it out of the assignment.
+    /// Takes it out of the assignment (a missing one is no error). MUST return `Conflict`
+    /// when this unit read it and another unit of work changed or removed it since (as
+    /// `update_enrollment`: a seller who took the customer meanwhile is not overruled).
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
     /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
     /// over the assignment's enrollments with `request.setup`, each candidate's `barred`
