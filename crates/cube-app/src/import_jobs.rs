@@ -5,7 +5,9 @@
 //! 100,000-row file should not have to fit in it.
 //!
 //! Jobs live in this process's memory: a restart forgets them (the chunks already written
-//! stay, and sending the file again finishes the import without duplicates). A job is seen
+//! stay, and sending the file again finishes the import without duplicates). What a job
+//! wrote does not depend on the job: its import's record (`ImportJob::import`) is kept by the
+//! store with each chunk, so the import can be undone (`Cube::undo_import`) after a restart. A job is seen
 //! by the user who started it and by the organisation's admins. Each organisation runs at
 //! most [`MAX_RUNNING_PER_ORGANISATION`] at once and keeps its last
 //! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
