@@ -302,6 +302,10 @@ const TABLE: &[Row] = &[
     // A job is seen by the one who started it (the manager here) and the organisation's admins.
     row("customers", "GET /api/import-jobs/{id}",                   "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "GET /api/import-jobs/{id}/rejected",          "",                          [Y, Y, N, N, N, N, N, N]),
+    // A data owner's imports and undoing one: as importing into the data owner, its admins
+    // and managers (the import nobody has worked on is removed: 200).
+    row("customers", "GET /api/data-owners/{id}/imports",           "",                          SETUP),
+    row("customers", "POST /api/imports/{id}/undo",                 "",                          SETUP),
     row("customers", "POST /api/assignments/{id}/enrollments",      "",                          MANAGE),
     row("bulk",      "POST /api/assignments/{id}/selection",        "",                          MANAGE),
     // Exporting a selection is bulk work, as its preview: not the client's.
@@ -335,6 +339,8 @@ struct Stage {
     caller: Option<Caller>,
     /// An import job the first organisation's manager ran.
     import_job: String,
+    /// An import the first organisation's manager ran, nobody working it.
+    import: String,
     /// A meeting the first organisation's first seller booked.
     meeting: String,
 }
@@ -354,6 +360,7 @@ async fn stage(who: Option<Who>) -> Stage {
         Some(who) => Some(caller(&app, &admin, who).await),
     };
     let import_job = common::managers_import_job(&app).await;
+    let import = common::managers_import(&app).await;
     let meeting = common::sellers_meeting(&app).await;
     Stage {
         app,
@@ -361,6 +368,7 @@ async fn stage(who: Option<Who>) -> Stage {
         victim,
         caller,
         import_job,
+        import,
         meeting,
     }
 }
@@ -434,6 +442,7 @@ fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
         "users" => w.sellers[1].id.to_string(),
         "tokens" => cube_http::auth::token_hash(&stage.victim),
         "import-jobs" => stage.import_job.clone(),
+        "imports" => stage.import.clone(),
         "meetings" => stage.meeting.clone(),
         "import-mappings" => "Matrix".to_owned(),
         other => panic!("no id of the first organisation for `{{id}}` after `{other}`"),

@@ -15,7 +15,13 @@ use serde_json::Value;
 const NOWHERE: &str = "00000000-0000-7000-8000-00000000dead";
 
 /// The first organisation's id for a path parameter, by the collection it follows.
-fn first_org_id(app: &App, collection: &str, import_job: &str, meeting: &str) -> String {
+fn first_org_id(
+    app: &App,
+    collection: &str,
+    import_job: &str,
+    import: &str,
+    meeting: &str,
+) -> String {
     let w = &app.world;
     if let Some(id) = common::world_id(w, collection) {
         return id;
@@ -26,6 +32,7 @@ fn first_org_id(app: &App, collection: &str, import_job: &str, meeting: &str) ->
         // the second organisation does not hold behaves alike, so a made-up one serves.
         "tokens" => "ab".repeat(32),
         "import-jobs" => import_job.to_owned(),
+        "imports" => import.to_owned(),
         "meetings" => meeting.to_owned(),
         // A saved mapping's name, under the data owner's id.
         "import-mappings" => "Matrix".to_owned(),
@@ -74,6 +81,7 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         .call(Method::GET, "/api-docs/openapi.json", None, None)
         .await;
     let import_job = common::managers_import_job(&app).await;
+    let import = common::managers_import(&app).await;
     let meeting = common::sellers_meeting(&app).await;
     let before = app
         .call(
@@ -91,7 +99,9 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         }
         for method in operations.as_object().expect("operations").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let foreign = filled(path, |c| first_org_id(&app, c, &import_job, &meeting));
+            let foreign = filled(path, |c| {
+                first_org_id(&app, c, &import_job, &import, &meeting)
+            });
             let missing = filled(path, |c| {
                 if c == "versions" {
                     "1".to_owned()

@@ -27,6 +27,7 @@ fn unique_rule(constraint: &str) -> UniqueRule {
         "outcome_events_pkey" => UniqueRule::Id(RecordKind::OutcomeEvent),
         "outbox_pkey" => UniqueRule::Id(RecordKind::OutboxMessage),
         "privacy_log_pkey" => UniqueRule::Id(RecordKind::PrivacyRequest),
+        "customer_imports_pkey" => UniqueRule::Id(RecordKind::CustomerImport),
         "sms_flows_pkey" => UniqueRule::Id(RecordKind::SmsFlow),
         "sms_replies_pkey" => UniqueRule::Id(RecordKind::SmsReply),
         "sms_replies_provider_id_key" => UniqueRule::SmsProviderId,

@@ -526,3 +526,55 @@ async fn text_with_a_nul_is_unrepresentable() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn a_delete_after_someone_else_changed_the_enrollment_is_a_conflict() {
+    let store = common::fresh_store().await;
+    let first = enrollment(assignment(), 1, 1, 1);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&first).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    // An import's undo reads the enrollment (nobody holds it) …
+    let mut undo = store.begin().await.expect("begin");
+    let read = undo
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(read.holder(T0), None);
+    // … meanwhile a seller is handed it …
+    let seller = UserId::from_uuid(uuid(0x0501));
+    let request = NextCustomerRequest {
+        assignment: assignment(),
+        seller,
+        now: T0,
+        setup: AssignmentSetup::default(),
+        gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
+    };
+    let handout = store
+        .reserve_next(&request)
+        .await
+        .expect("reserve")
+        .expect("ready");
+    assert_eq!(handout.enrollment.id(), first.id());
+    // … so removing it from the stale read is refused, and the seller keeps it.
+    assert!(matches!(
+        undo.delete_enrollment(first.id()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(undo);
+    let mut uow = store.begin().await.expect("begin");
+    let now = uow
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!(now.holder(T0), Some(seller));
+    // Read again, it goes (and a second delete of what is gone is no error).
+    uow.delete_enrollment(first.id()).await.expect("delete");
+    uow.delete_enrollment(first.id())
+        .await
+        .expect("gone already");
+    uow.commit().await.expect("commit");
+}

@@ -46,6 +46,10 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
     ("meetings.id", UniqueRule::Id(RecordKind::Meeting)),
     ("outbox.id", UniqueRule::Id(RecordKind::OutboxMessage)),
     ("privacy_log.id", UniqueRule::Id(RecordKind::PrivacyRequest)),
+    (
+        "customer_imports.id",
+        UniqueRule::Id(RecordKind::CustomerImport),
+    ),
     ("sms_flows.message_id", UniqueRule::Id(RecordKind::SmsFlow)),
     ("sms_replies.id", UniqueRule::Id(RecordKind::SmsReply)),
     ("sms_replies.provider_id", UniqueRule::SmsProviderId),

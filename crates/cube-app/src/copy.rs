@@ -17,7 +17,8 @@
 //! request retried after the move still gets its first answer), and the whole outbox in
 //! enqueue order, each message pending, delivered or failed as it was, with its failed
 //! attempts and retry time; then every SMS flow sent and every text received, with what
-//! it did; then every data owner's privacy log and do-not-contact list.
+//! it did; then every data owner's privacy log and do-not-contact list, and every customer
+//! import's record with what it created (so an import can be undone on the new store).
 //!
 //! Not copied: browser sessions (users log in again after the move; a session is a
 //! short-lived login, and copying it would only keep a stolen cookie working on the new
@@ -93,11 +94,13 @@ pub enum Kind {
     PrivacyLog,
     /// Hashed numbers on the data owners' do-not-contact lists.
     DoNotContact,
+    /// Customer imports' records (what each created, whether it was undone).
+    CustomerImports,
 }
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -120,6 +123,7 @@ impl Kind {
         Kind::SmsReplies,
         Kind::PrivacyLog,
         Kind::DoNotContact,
+        Kind::CustomerImports,
     ];
 
     /// The kind in words, plural.
@@ -147,6 +151,7 @@ impl Kind {
             Kind::SmsReplies => "texts received",
             Kind::PrivacyLog => "privacy log entries",
             Kind::DoNotContact => "do-not-contact entries",
+            Kind::CustomerImports => "customer imports",
         }
     }
 
@@ -277,8 +282,8 @@ pub enum CopyError {
         kind: Kind,
         /// The store's error.
         source: StoreError,
-        /// What the target holds.
-        committed: CopyCounts,
+        /// What the target holds (boxed: a count per kind is most of the error's size).
+        committed: Box<CopyCounts>,
     },
 }
 
@@ -305,7 +310,7 @@ pub async fn copy_store(
         side,
         kind,
         source,
-        committed: committed.clone(),
+        committed: Box::new(committed.clone()),
     };
     let empty = CopyCounts::default();
     if let Some(what) = target_content(to)
@@ -460,6 +465,8 @@ impl Copying<'_> {
         self.privacy_log().await?;
         self.target.copying = Kind::DoNotContact;
         self.do_not_contact().await?;
+        self.target.copying = Kind::CustomerImports;
+        self.customer_imports().await?;
         self.target.done = true;
         self.target.commit().await
     }
@@ -743,6 +750,23 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.list_do_not_contact(entry).await)?;
                 self.target.wrote(Kind::DoNotContact, 1).await?;
+            }
+        }
+    }
+
+    /// Every customer import's record, with what it created and whether it was undone.
+    async fn customer_imports(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.customer_imports_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for import in &page {
+                let unit = self.target.unit().await?;
+                target(unit.record_import(import).await)?;
+                self.target.wrote(Kind::CustomerImports, 1).await?;
             }
         }
     }

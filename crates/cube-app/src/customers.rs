@@ -4,6 +4,11 @@
 //! with a reason each, and writes the good ones in chunks of [`IMPORT_CHUNK_ROWS`], a unit
 //! of work each (all of them or none up to a chunk; a larger import that stops part-way
 //! says how many rows went in, and sending the file again finishes it without duplicates).
+//!
+//! Each chunk also records, in its own unit of work, the customers and enrollments it
+//! CREATED (`cube_domain::customer_import`), so the record names exactly what was committed
+//! and the import can be undone (`crate::imports`); customers it only updated are not
+//! recorded, and are not undone.
 
 use crate::flows::flow_of;
 use crate::setup::{managed_owner, not_found_as};
@@ -11,10 +16,11 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::{
     Customer, CustomerDetails, CustomerError, CustomerFilter, DuplicateCustomer,
 };
+use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
-use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
+use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, EnrollmentId, ImportId, SegmentId};
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRow, OnMatch, Page, RowCustomer, StoreError,
@@ -82,6 +88,8 @@ pub struct ImportReport {
     pub rejected: Vec<RejectedRow>,
     /// The rows taken, in file order: what became of each.
     pub rows: Vec<ImportedRowReport>,
+    /// The import's record (what it created, for an undo); `None` when no row was written.
+    pub import: Option<ImportId>,
 }
 
 /// What enrolling a list of customers did.
@@ -305,7 +313,9 @@ impl Cube {
                 break;
             }
             let done = counts.rows.len();
-            let written = self.import_chunk(who, &plan.batch, chunk).await;
+            let written = self
+                .import_chunk(who, &plan.batch, &plan.record, chunk, done == 0)
+                .await;
             match written {
                 Ok(chunk_counts) => counts.add(chunk_counts),
                 Err(error) if done == 0 => return Err(error),
@@ -322,7 +332,10 @@ impl Cube {
                 rows_total: total,
             });
         }
-        Ok(report(counts, plan.row_numbers, plan.rejected))
+        let written = !counts.rows.is_empty();
+        let mut report = report(counts, plan.row_numbers, plan.rejected);
+        report.import = written.then_some(plan.record.id);
+        Ok(report)
     }
 
     /// Checks an import without writing: the user may manage the assignment, the segment is
@@ -343,7 +356,7 @@ impl Cube {
             on_match,
             row_numbers: numbers_in_file,
         } = command;
-        let (owner, initial_state) = {
+        let (owner, initial_state, imported_by) = {
             let mut uow = self.begin_read().await?;
             let user = acting(uow.as_mut(), who).await?;
             let assignment = self
@@ -363,6 +376,7 @@ impl Cube {
                 flow_of(&self.flows, uow.as_mut(), &assignment)
                     .await?
                     .initial_state(),
+                user.id,
             )
         };
         let mut rejected = Vec::new();
@@ -424,6 +438,7 @@ impl Cube {
             }
         }
         Ok(ImportPlan {
+            record: CustomerImport::new(self.new_id(), owner.id(), assignment_id, imported_by, now),
             batch: ImportBatch {
                 data_owner: owner.id(),
                 assignment: assignment_id,
@@ -440,12 +455,16 @@ impl Cube {
     }
 
     /// Writes one chunk in a unit of its own, checking again that the user may still manage
-    /// the assignment (a role can be taken away while a large file goes in).
+    /// the assignment (a role can be taken away while a large file goes in), and records what
+    /// it created in the import's record in the same unit (the `first` chunk records the
+    /// import itself).
     async fn import_chunk(
         &self,
         who: Acting<'_>,
         batch: &ImportBatch,
+        record: &CustomerImport,
         rows: Vec<ImportRow>,
+        first: bool,
     ) -> AppResult<ImportCounts> {
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who).await?;
@@ -458,6 +477,7 @@ impl Cube {
         )
         .await?;
         let expected = rows.len();
+        let enrollment_ids: Vec<EnrollmentId> = rows.iter().map(|r| r.enrollment).collect();
         let chunk = ImportBatch {
             rows,
             ..batch.clone()
@@ -468,6 +488,24 @@ impl Cube {
                 "the import reported {} of {expected} rows",
                 counts.rows.len(),
             ))));
+        }
+        let (mut customers, mut enrollments) = (Vec::new(), Vec::new());
+        for (row, enrollment) in counts.rows.iter().zip(enrollment_ids) {
+            if row.outcome == RowCustomer::Created {
+                customers.push(row.customer);
+            }
+            if row.enrolled {
+                enrollments.push(enrollment);
+            }
+        }
+        if first {
+            let mut record = record.clone();
+            record.customers = customers;
+            record.enrollments = enrollments;
+            uow.record_import(&record).await?;
+        } else {
+            uow.add_to_import(record.id, &customers, &enrollments)
+                .await?;
         }
         uow.commit().await?;
         Ok(counts)
@@ -594,6 +632,8 @@ pub struct ImportProgress {
 /// An import checked and parsed, ready to write ([`Cube::plan_import`]).
 #[derive(Debug)]
 pub struct ImportPlan {
+    /// The import's record, without what it created yet.
+    record: CustomerImport,
     /// Everything of the batch but its rows.
     batch: ImportBatch,
     /// The rows taken, in file order.
@@ -605,6 +645,10 @@ pub struct ImportPlan {
 }
 
 impl ImportPlan {
+    /// The id the import is recorded under (with its first chunk), to undo it by.
+    pub fn import(&self) -> ImportId {
+        self.record.id
+    }
     /// The assignment the rows go into.
     pub fn assignment(&self) -> AssignmentId {
         self.batch.assignment
@@ -652,5 +696,6 @@ fn report(
         already_enrolled: count(counts.already_enrolled),
         rejected,
         rows,
+        import: None,
     }
 }

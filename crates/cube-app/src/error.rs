@@ -62,6 +62,9 @@ pub enum AppError {
     /// A person's data could not be erased as asked.
     #[error(transparent)]
     Erasure(#[from] cube_domain::privacy::ErasureError),
+    /// An import was not undone: some of it was worked on, or it was undone already.
+    #[error(transparent)]
+    UndoImport(#[from] cube_domain::customer_import::UndoRefused),
     /// A customer-file mapping that cannot be saved.
     #[error(transparent)]
     ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
@@ -349,6 +352,7 @@ impl AppError {
             | AppError::LimitReached(_)
             | AppError::ContactBarred(_)
             | AppError::WashRunning
+            | AppError::UndoImport(_)
             | AppError::DuplicateCustomer(_)
             | AppError::ImportJob(_)
             | AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {

@@ -5,7 +5,9 @@
 //! 100,000-row file should not have to fit in it.
 //!
 //! Jobs live in this process's memory: a restart forgets them (the chunks already written
-//! stay, and sending the file again finishes the import without duplicates). A job is seen
+//! stay, and sending the file again finishes the import without duplicates). What a job
+//! wrote does not depend on the job: its import's record (`ImportJob::import`) is kept by the
+//! store with each chunk, so the import can be undone (`Cube::undo_import`) after a restart. A job is seen
 //! by the user who started it and by the organisation's admins. Each organisation runs at
 //! most [`MAX_RUNNING_PER_ORGANISATION`] at once and keeps its last
 //! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
@@ -13,7 +15,7 @@
 use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport, RejectedRow};
 use crate::{AppError, AppResult, Cube};
 use cube_domain::access::{RoleKind, User};
-use cube_domain::ids::{AssignmentId, OrganisationId, UserId};
+use cube_domain::ids::{AssignmentId, ImportId, OrganisationId, UserId};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,6 +89,9 @@ pub struct ImportJob {
     pub started_by: UserId,
     /// The assignment the rows go into.
     pub assignment: AssignmentId,
+    /// The import's record, to undo it by (`Cube::undo_import`): recorded with the first
+    /// chunk written, so also a job that stopped part-way can be undone.
+    pub import: ImportId,
     /// When it started.
     pub started_at: OffsetDateTime,
     /// When it ended, if it has.
@@ -145,6 +150,7 @@ impl ImportJobs {
             organisation: user.organisation,
             started_by: user.id,
             assignment: plan.assignment(),
+            import: plan.import(),
             started_at: now,
             finished_at: None,
             rejected: plan.rejected().len(),

@@ -16,6 +16,7 @@
 //! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers.
+//! - [`imports`]: a data owner's imports, and undoing one that nobody has worked on yet.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
 //! - [`work`]: next customer, taking and releasing a customer, registering outcomes, My Work,
@@ -43,6 +44,7 @@ pub mod error;
 pub mod exports;
 pub mod flows;
 pub mod import_jobs;
+pub mod imports;
 pub mod organisation;
 pub mod outbox;
 pub mod privacy;

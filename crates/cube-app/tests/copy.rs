@@ -80,6 +80,7 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::SmsReplies, 2);
     expect(Kind::PrivacyLog, 1);
     expect(Kind::DoNotContact, 1);
+    expect(Kind::CustomerImports, 2);
     assert_eq!(
         counts.sessions_not_copied as usize,
         source.tokens.len() - target.tokens.len()
@@ -169,6 +170,7 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::SmsReplies,
         Kind::PrivacyLog,
         Kind::DoNotContact,
+        Kind::CustomerImports,
     ]
     .into_iter()
     .map(|kind| counts.get(kind))
@@ -237,7 +239,7 @@ async fn a_failed_copy_says_what_it_committed_and_the_next_one_is_refused() {
     assert!(matches!(source, StoreError::Unavailable(_)), "{source}");
     assert_eq!(committed.get(Kind::Organisations), 1);
     assert_eq!(committed.get(Kind::Users), 0);
-    assert_eq!(reports.last(), Some(committed));
+    assert_eq!(reports.last(), Some(&**committed));
     let message = error.to_string();
     for words in ["writing the target", "users", "organisations", "empty it"] {
         assert!(message.contains(words), "{words:?} in {message}");

@@ -381,3 +381,33 @@ async fn a_mapping_saved_while_the_data_owner_changes_is_saved_on_the_latest() {
         "nothing was deleted"
     );
 }
+
+/// An import that stopped part-way recorded what its written chunks created, chunk by chunk
+/// in their own units: listed with the data owner's imports, it is undone whole.
+#[tokio::test]
+async fn an_import_stopping_part_way_recorded_what_it_wrote_and_can_be_undone() {
+    let s = setup().await;
+    let total = 2 * IMPORT_CHUNK_ROWS + 10;
+    s.faulty.import_batches_left.store(2, Ordering::SeqCst);
+    s.cube
+        .import_customers(&s.world.admin, command(&s, rows(total)))
+        .await
+        .expect_err("the third chunk fails");
+    assert_eq!(customer_count(&s).await, 2 * IMPORT_CHUNK_ROWS);
+    let imports = s
+        .cube
+        .customer_imports(&s.world.admin, s.world.data_owner.id())
+        .await
+        .expect("listed");
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].customers.len(), 2 * IMPORT_CHUNK_ROWS);
+    assert_eq!(imports[0].enrollments.len(), 2 * IMPORT_CHUNK_ROWS);
+
+    let undone = s
+        .cube
+        .undo_import(&s.world.admin, imports[0].id)
+        .await
+        .expect("undone");
+    assert_eq!(undone.customers_removed, 2 * IMPORT_CHUNK_ROWS);
+    assert_eq!(customer_count(&s).await, 0);
+}

@@ -116,3 +116,7 @@ id_type!(
     /// export).
     PrivacyRequestId
 );
+id_type!(
+    /// A customer import: the record of what one import created, so it can be undone.
+    ImportId
+);

@@ -9,6 +9,7 @@
 //! - [`values`], [`fields`]: parsed small values (names, E.164 phones, e-mails) and typed
 //!   fields (CRM fields, outcome fields).
 //! - [`data_owner`], [`customer`], [`product`]: the CRM side of a data owner.
+//!   [`customer_import`]: what an import created, kept so the import can be undone.
 //!   [`customer_view`]: the fields a seller sees while working a customer.
 //! - [`flow`]: states, outcomes, validation, draft → published versions.
 //! - [`assignment`]: the campaign and its whole setup.
@@ -36,6 +37,7 @@ pub mod assignment;
 pub mod bulk;
 pub mod contact_policy;
 pub mod customer;
+pub mod customer_import;
 pub mod customer_view;
 pub mod data_owner;
 pub mod enrollment;

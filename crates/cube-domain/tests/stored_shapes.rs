@@ -28,6 +28,7 @@ use cube_domain::contact_policy::standing::{
     ContactRules, DoNotCall, Exemption, RegisterCheck, Wash,
 };
 use cube_domain::customer::{Customer, CustomerDetails};
+use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{
     Controller, DataOwner, Dataset, ImportMapping, LegalBasis, ProcessingPurpose,
 };
@@ -36,7 +37,7 @@ use cube_domain::fields::{FieldDefinition, FieldKey, FieldType, FieldValue, Fiel
 use cube_domain::flow::seeds::{MeetingFlow, SalesFlow};
 use cube_domain::flow::{PublishedFlow, StateCategory};
 use cube_domain::ids::{
-    AssignmentId, CalendarId, ClientId, CustomerId, DataOwnerId, EnrollmentId, MeetingId,
+    AssignmentId, CalendarId, ClientId, CustomerId, DataOwnerId, EnrollmentId, ImportId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SegmentId,
     TimeEntryId, UserId,
 };
@@ -867,6 +868,23 @@ fn do_not_contact() {
     );
 }
 
+/// An import's record as stored: without its id lists (kept beside it, a row an id), with
+/// its undo.
+#[test]
+fn customer_import() {
+    let mut import = CustomerImport::new(
+        ImportId::from_uuid(Uuid::from_u128(0x1a)),
+        OWNER,
+        id(0xA5),
+        MANAGER,
+        T0,
+    );
+    import
+        .undo(T0 + Duration::hours(1), MANAGER)
+        .expect("not undone yet");
+    golden("customer_import", &import);
+}
+
 #[test]
 fn every_golden_file_has_its_test() {
     if blessing() {
@@ -896,6 +914,7 @@ fn every_golden_file_has_its_test() {
         "privacy_request",
         "privacy_request_erasure",
         "do_not_contact",
+        "customer_import",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

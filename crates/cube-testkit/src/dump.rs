@@ -8,6 +8,7 @@
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
+use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
@@ -78,6 +79,8 @@ pub struct StoreDump {
     /// Every data owner's do-not-contact list, by data owner then hash
     /// (`do_not_contact_after`).
     pub do_not_contact: Vec<DoNotContact>,
+    /// Every customer import's record, in the order recorded (`customer_imports_after`).
+    pub customer_imports: Vec<CustomerImport>,
 }
 
 /// The widest window times are kept in (`cube_domain::time_bounds`: 1900–2199).
@@ -188,6 +191,13 @@ impl StoreDump {
             after = Some((last.data_owner, last.phone_hash.clone()));
             dump.do_not_contact.extend(page);
         }
+        let mut after = None;
+        loop {
+            let page = unit.customer_imports_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            dump.customer_imports.extend(page);
+        }
         Ok(dump)
     }
 
@@ -234,6 +244,7 @@ impl StoreDump {
             ("texts received", self.sms_replies.len()),
             ("privacy log entries", self.privacy_log.len()),
             ("do-not-contact entries", self.do_not_contact.len()),
+            ("customer imports", self.customer_imports.len()),
         ]
     }
 
@@ -290,6 +301,11 @@ impl StoreDump {
             "do-not-contact entries",
             &self.do_not_contact,
             &other.do_not_contact,
+        );
+        same(
+            "customer imports",
+            &self.customer_imports,
+            &other.customer_imports,
         );
         assert_eq!(self, other);
     }

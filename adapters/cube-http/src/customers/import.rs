@@ -169,6 +169,9 @@ pub struct ImportReportDto {
     pub rejected: Vec<RejectedRowDto>,
     /// Rows taken, in row order, with what became of each.
     pub rows: Vec<ImportedRowDto>,
+    /// The import's record, to undo it by (`POST /api/imports/{id}/undo`); `null` when no
+    /// row was written.
+    pub import: Option<Uuid>,
 }
 
 impl From<ImportReport> for ImportReportDto {
@@ -199,6 +202,7 @@ impl From<ImportReport> for ImportReportDto {
                     enrolled: r.enrolled,
                 })
                 .collect(),
+            import: r.import.map(|id| id.as_uuid()),
         }
     }
 }
@@ -351,6 +355,9 @@ pub struct ImportJobDto {
     pub id: Uuid,
     /// The assignment the rows go into.
     pub assignment: Uuid,
+    /// The import's record, to undo it by (`POST /api/imports/{id}/undo`) once the job
+    /// ended — also one that stopped part-way: what it wrote is recorded.
+    pub import: Uuid,
     /// Who started it.
     pub started_by: Uuid,
     /// When it started (RFC 3339).
@@ -408,6 +415,7 @@ impl From<ImportJob> for ImportJobDto {
         Self {
             id: job.id.as_uuid(),
             assignment: job.assignment.as_uuid(),
+            import: job.import.as_uuid(),
             started_by: job.started_by.as_uuid(),
             started_at: job.started_at,
             finished_at: job.finished_at,

@@ -7,6 +7,7 @@
 //! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
 //!   for a large file; enrolling customers.
 //! - [`files`]: importing a spreadsheet or CSV file as it is, with a preview first.
+//! - [`undo`]: a data owner's imports, and undoing one nobody has worked on yet.
 //! - [`bulk`]: previewing a selection of an assignment's customers, exporting it, and acting
 //!   on all of it.
 //! - [`time`]: starting and stopping the clock, hours entered by hand.
@@ -28,6 +29,7 @@ pub mod mappings;
 pub mod privacy;
 pub mod records;
 pub mod time;
+pub mod undo;
 
 use crate::{AppState, dto, error};
 use axum::Router;
@@ -69,6 +71,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/import-jobs/{id}", get(import::job))
         .route("/api/import-jobs/{id}/rejected", get(import::rejected_rows))
+        .route("/api/data-owners/{id}/imports", get(undo::list))
+        .route("/api/imports/{id}/undo", post(undo::undo))
         .route(
             "/api/customers/{id}",
             get(records::get).put(records::update),
@@ -123,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         records::create, records::list, records::get, records::update,
         import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
         files::preview, files::import,
+        undo::list, undo::undo,
         mappings::list, mappings::save, mappings::delete,
         bulk::preview, bulk::export, bulk::apply,
         time::start, time::stop, time::manual,
@@ -142,6 +147,7 @@ pub fn routes() -> Router<AppState> {
         import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
         import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
         import::ImportJobStatusDto, import::JobErrorDto,
+        undo::CustomerImportDto, undo::UndoneImportDto,
         files::SheetDto, files::ColumnDto, files::PreviewRowDto, files::FilePreviewDto,
         mappings::ImportMappingDto, mappings::ImportMappingRequest,
         bulk::SelectionDto, bulk::FieldConditionDto, bulk::SelectionRequest,

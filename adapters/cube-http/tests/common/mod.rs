@@ -235,6 +235,31 @@ pub async fn managers_import_job(app: &App) -> String {
     job.id.to_string()
 }
 
+/// An import the first organisation's manager ran (one new customer, enrolled in the
+/// assignment, nobody working it): what undoing an import acts on. Its id.
+pub async fn managers_import(app: &App) -> String {
+    use cube_app::customers::{CustomerInput, ImportCommand};
+    let command = ImportCommand {
+        assignment: app.world.assignment.id(),
+        dataset: cube_domain::data_owner::Dataset::B2b,
+        segment: None,
+        rows: vec![CustomerInput {
+            name: "Matrix Import AS".into(),
+            phones: vec!["+4791234388".into()],
+            ..CustomerInput::default()
+        }],
+        on_match: cube_domain::ports::OnMatch::Update,
+        row_numbers: Vec::new(),
+    };
+    let report = app
+        .state
+        .cube
+        .import_customers(&app.world.manager, command)
+        .await
+        .expect("the manager imports");
+    report.import.expect("the import is recorded").to_string()
+}
+
 /// A meeting the first organisation's first seller booked with its first customer, two days
 /// after `T0` (in the world's calendar, which has no opening hours): what the meeting
 /// endpoints act on. Written to the store directly, as a booking would leave it.

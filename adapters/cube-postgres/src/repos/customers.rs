@@ -3,11 +3,12 @@
 //! searching reads the columns of `crate::search`.
 
 use crate::PgUnitOfWork;
-use crate::codec::{all_json, get_json};
+use crate::codec::{all_json, get, get_json};
 use crate::search::{contains_pattern, dataset_text};
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
-use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::customer_import::CustomerImport;
+use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -16,8 +17,77 @@ use sqlx::types::Json;
 use std::fmt::Write as _;
 use uuid::Uuid;
 
+impl PgUnitOfWork {
+    /// The import records of `query` (rows with `data`), each with what it created
+    /// (`customer_import_created`, by kind then id: the ids ascending).
+    async fn imports_with_lists(
+        &mut self,
+        query: crate::unit::PgQuery<'_>,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        let mut imports: Vec<CustomerImport> = all_json(&self.fetch_all(query).await?, "data")?;
+        for import in &mut imports {
+            let query = sqlx::query(
+                "SELECT kind, record_id FROM customer_import_created WHERE import_id = $1
+                 ORDER BY kind, record_id",
+            )
+            .bind(import.id.as_uuid());
+            for row in self.fetch_all(query).await? {
+                let id: Uuid = get(&row, "record_id")?;
+                match get::<String>(&row, "kind")?.as_str() {
+                    "customer" => import.customers.push(CustomerId::from_uuid(id)),
+                    "enrollment" => import.enrollments.push(EnrollmentId::from_uuid(id)),
+                    other => {
+                        return Err(StoreError::Corrupt(format!(
+                            "an import's created record of kind '{other}'"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(imports)
+    }
+}
+
 #[async_trait]
 impl CustomerRepository for PgUnitOfWork {
+    async fn customer_import(
+        &mut self,
+        id: ImportId,
+    ) -> Result<Option<CustomerImport>, StoreError> {
+        let query =
+            sqlx::query("SELECT data FROM customer_imports WHERE id = $1").bind(id.as_uuid());
+        Ok(self.imports_with_lists(query).await?.pop())
+    }
+
+    async fn customer_imports(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data FROM customer_imports WHERE data_owner_id = $1
+             ORDER BY imported_at DESC, id DESC",
+        )
+        .bind(owner.as_uuid());
+        self.imports_with_lists(query).await
+    }
+
+    async fn customer_imports_after(
+        &mut self,
+        after: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        // Without `after` from the first; with an unknown one, none (NULL subquery).
+        let query = sqlx::query(
+            "SELECT data FROM customer_imports WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM customer_imports WHERE id = $1) END
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        self.imports_with_lists(query).await
+    }
+
     async fn customers_of_person(
         &mut self,
         owner: DataOwnerId,
@@ -228,6 +298,22 @@ impl CustomerWrites for PgUnitOfWork {
         .bind(facts.register_checked);
         self.execute(query).await?;
         Ok(())
+    }
+
+    async fn delete_customer(&mut self, id: CustomerId) -> Result<(), StoreError> {
+        // Its card changes go with it (`ON DELETE CASCADE`); the customers' counter trigger
+        // finds no enrollment left to count.
+        let query = sqlx::query(
+            "DELETE FROM customers WHERE id = $1
+               AND NOT EXISTS (SELECT 1 FROM enrollments WHERE customer_id = $1)",
+        )
+        .bind(id.as_uuid());
+        match self.execute(query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "customer {id} does not exist, or is still enrolled (remove its enrollments first)"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {

@@ -475,9 +475,26 @@ impl EnrollmentWrites for PgUnitOfWork {
         }
     }
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {
-        let query = sqlx::query("DELETE FROM enrollments WHERE id = $1").bind(id.as_uuid());
-        self.execute(query).await?;
+        // Read in this unit: only the version read is removed, as `update_enrollment` only
+        // writes over it (an import's undo checked that nobody works the customer; a seller
+        // who took it meanwhile wins, and the undo is told to read again).
+        let known = self.versions.get(&id).map(|(version, _, _)| *version);
+        let query = match known {
+            Some(version) => {
+                sqlx::query("DELETE FROM enrollments WHERE id = $1 AND row_version = $2")
+                    .bind(id.as_uuid())
+                    .bind(version)
+            }
+            None => sqlx::query("DELETE FROM enrollments WHERE id = $1").bind(id.as_uuid()),
+        };
+        let deleted = self.execute(query).await?;
         self.versions.remove(&id);
+        if known.is_some() && deleted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "enrollment {id} was changed or removed by someone else since it was read; \
+                 read it again"
+            )));
+        }
         Ok(())
     }
     async fn reserve_next(

@@ -9,18 +9,24 @@
 //! the same existing customer; the first enrolls it and the second counts as already
 //! enrolled. Matched customers to update are read once, re-imported in row order
 //! (`Customer::reimported`), staged again and written with the same upsert as new ones.
+//!
+//! Each import's record (migration 0030): `customer_imports` holds it without its id lists,
+//! `customer_import_created` a row for each customer and enrollment it created, written a
+//! chunk at a time with one statement a kind (`unnest`).
 
 use crate::PgUnitOfWork;
 use crate::codec::{category_text, get, get_json, to_bigint};
 use crate::search::dataset_text;
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
+use cube_domain::customer_import::{CustomerImport, ImportUndone};
 use cube_domain::flow::StateCategory;
-use cube_domain::ids::CustomerId;
+use cube_domain::ids::{CustomerId, EnrollmentId, ImportId};
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRepository, ImportedRow, OnMatch, RecordKind, RowCustomer,
     StoreError, UniqueRule,
 };
+use sqlx::types::Json;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use uuid::Uuid;
@@ -308,5 +314,88 @@ impl ImportRepository for PgUnitOfWork {
         self.savepoint().await?;
         let result = self.import_rows(batch).await;
         self.end_savepoint(result).await
+    }
+
+    async fn record_import(&mut self, import: &CustomerImport) -> Result<(), StoreError> {
+        // `ON CONFLICT DO NOTHING`: a unique violation would fail the whole transaction.
+        let query = sqlx::query(
+            "INSERT INTO customer_imports (id, data_owner_id, imported_at, data)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(import.id.as_uuid())
+        .bind(import.data_owner.as_uuid())
+        .bind(import.imported_at)
+        .bind(Json(import));
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::CustomerImport,
+            )));
+        }
+        self.list_created(import.id, &import.customers, &import.enrollments)
+            .await
+    }
+
+    async fn add_to_import(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query("SELECT 1 FROM customer_imports WHERE id = $1").bind(id.as_uuid());
+        if self.fetch_optional(query).await?.is_none() {
+            return Err(StoreError::Conflict(format!("import {id} does not exist")));
+        }
+        self.list_created(id, customers, enrollments).await
+    }
+
+    async fn mark_import_undone(
+        &mut self,
+        id: ImportId,
+        undone: ImportUndone,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE customer_imports SET data = jsonb_set(data, '{undone}', $2)
+             WHERE id = $1 AND COALESCE(data -> 'undone', 'null'::jsonb) = 'null'::jsonb",
+        )
+        .bind(id.as_uuid())
+        .bind(Json(undone));
+        match self.execute(query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "import {id} does not exist or is undone already"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl PgUnitOfWork {
+    /// Lists what an import created: one row an id, each kind in one statement.
+    async fn list_created(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        let lists: [(&str, Vec<Uuid>); 2] = [
+            ("customer", customers.iter().map(|c| c.as_uuid()).collect()),
+            (
+                "enrollment",
+                enrollments.iter().map(|e| e.as_uuid()).collect(),
+            ),
+        ];
+        for (kind, ids) in lists {
+            if ids.is_empty() {
+                continue;
+            }
+            let query = sqlx::query(
+                "INSERT INTO customer_import_created (import_id, kind, record_id)
+                 SELECT $1, $2, unnest($3::uuid[])",
+            )
+            .bind(id.as_uuid())
+            .bind(kind)
+            .bind(ids);
+            self.execute(query).await?;
+        }
+        Ok(())
     }
 }

@@ -6,14 +6,15 @@
 //! (`Customer::search_text`, folded in Rust), in which each searched word is an `instr`.
 
 use super::{Query, execute, fetch_doc, fetch_docs};
-use crate::codec::{id_list, id_text, time_ns, to_doc};
+use crate::codec::{id_list, id_text, parse_id, time_ns, to_doc};
 use crate::error::store_error;
 use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
+use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::Dataset;
-use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::ids::{CustomerId, DataOwnerId, ImportId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -122,8 +123,76 @@ fn bind_search<'q>(
         .bind(page_bound(page.offset))
 }
 
+/// The import records of `query` (rows with a `doc`), each with what it created
+/// (`customer_import_created`, by kind then id: the ids ascending).
+async fn imports_with_lists(
+    conn: &mut sqlx::SqliteConnection,
+    query: Query<'_>,
+) -> Result<Vec<CustomerImport>, StoreError> {
+    let mut imports: Vec<CustomerImport> = fetch_docs(&mut *conn, query, "customer import").await?;
+    for import in &mut imports {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, record_id FROM customer_import_created WHERE import_id = ? \
+             ORDER BY kind, record_id",
+        )
+        .bind(id_text(import.id.as_uuid()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(store_error)?;
+        for (kind, id) in rows {
+            match kind.as_str() {
+                "customer" => import.customers.push(parse_id(&id)?),
+                "enrollment" => import.enrollments.push(parse_id(&id)?),
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "an import's created record of kind '{other}'"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(imports)
+}
+
 #[async_trait]
 impl CustomerRepository for SqliteUnit {
+    async fn customer_import(
+        &mut self,
+        id: ImportId,
+    ) -> Result<Option<CustomerImport>, StoreError> {
+        let query = sqlx::query("SELECT doc FROM customer_imports WHERE id = ?")
+            .bind(id_text(id.as_uuid()));
+        Ok(imports_with_lists(self.conn(), query).await?.pop())
+    }
+
+    async fn customer_imports(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM customer_imports WHERE data_owner_id = ? \
+             ORDER BY imported_at DESC, id DESC",
+        )
+        .bind(id_text(owner.as_uuid()));
+        imports_with_lists(self.conn(), query).await
+    }
+
+    async fn customer_imports_after(
+        &mut self,
+        after: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        // Without `after` from the first; with an unknown one, none (the subquery is NULL).
+        let query = sqlx::query(
+            "SELECT doc FROM customer_imports WHERE seq > \
+               CASE WHEN ?1 IS NULL THEN -1 ELSE (SELECT seq FROM customer_imports WHERE id = ?1) END \
+             ORDER BY seq LIMIT ?2",
+        )
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(i64::from(limit));
+        imports_with_lists(self.conn(), query).await
+    }
+
     async fn customers_of_person(
         &mut self,
         owner: DataOwnerId,
@@ -313,6 +382,22 @@ impl CustomerWrites for SqliteUnit {
             execute(self.conn(), query).await?;
         }
         Ok(())
+    }
+
+    async fn delete_customer(&mut self, id: CustomerId) -> Result<(), StoreError> {
+        // Its phones, fields and card changes go with it (`ON DELETE CASCADE`); the hit
+        // counters' triggers on `customer_fields` find no enrollment left to count.
+        let query = sqlx::query(
+            "DELETE FROM customers WHERE id = ?1 \
+               AND NOT EXISTS (SELECT 1 FROM enrollments WHERE customer_id = ?1)",
+        )
+        .bind(id_text(id.as_uuid()));
+        match execute(self.conn(), query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "customer {id} does not exist, or is still enrolled (remove its enrollments first)"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {

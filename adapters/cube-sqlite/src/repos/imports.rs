@@ -12,17 +12,22 @@
 //! import use case rejects such rows before the store), and no row updates an existing
 //! customer (`OnMatch::Update` with a match: the update may change what later rows match).
 //! Any other batch is written row by row, in order, with the same result.
+//!
+//! Each import's record (migration 0030): `customer_imports` holds it without its id lists,
+//! `customer_import_created` a row for each customer and enrollment it created, written a
+//! chunk at a time with one statement a kind (`json_each`).
 
 use super::customers::dataset_text;
 use super::enrollments::{enrollment_columns, enrollment_json};
 use super::execute;
-use crate::codec::{col, id_text, parse_id, to_doc};
+use crate::codec::{col, id_list, id_text, parse_id, time_ns, to_doc};
 use crate::error::store_error;
 use crate::sort_key::sort_key;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
-use cube_domain::ids::CustomerId;
+use cube_domain::customer_import::{CustomerImport, ImportUndone};
+use cube_domain::ids::{CustomerId, EnrollmentId, ImportId};
 use cube_domain::ports::{
     CustomerRepository, CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch,
     ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
@@ -368,6 +373,88 @@ impl ImportRepository for SqliteUnit {
         }
         execute(self.conn(), sqlx::query("RELEASE import_batch")).await?;
         result
+    }
+
+    async fn record_import(&mut self, import: &CustomerImport) -> Result<(), StoreError> {
+        // A taken id breaks `customer_imports.id`: `Duplicate` (crate::error).
+        let query = sqlx::query(
+            "INSERT INTO customer_imports (id, data_owner_id, imported_at, doc) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(id_text(import.id.as_uuid()))
+        .bind(id_text(import.data_owner.as_uuid()))
+        .bind(time_ns(import.imported_at)?)
+        .bind(to_doc("customer import", import)?);
+        execute(self.conn(), query).await?;
+        self.list_created(import.id, &import.customers, &import.enrollments)
+            .await
+    }
+
+    async fn add_to_import(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        let query =
+            sqlx::query("SELECT 1 FROM customer_imports WHERE id = ?").bind(id_text(id.as_uuid()));
+        if query
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?
+            .is_none()
+        {
+            return Err(StoreError::Conflict(format!("import {id} does not exist")));
+        }
+        self.list_created(id, customers, enrollments).await
+    }
+
+    async fn mark_import_undone(
+        &mut self,
+        id: ImportId,
+        undone: ImportUndone,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "UPDATE customer_imports SET doc = json_set(doc, '$.undone', json(?)) \
+             WHERE id = ? AND json_extract(doc, '$.undone') IS NULL",
+        )
+        .bind(json_text("import undone", &undone)?)
+        .bind(id_text(id.as_uuid()));
+        match execute(self.conn(), query).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "import {id} does not exist or is undone already"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl SqliteUnit {
+    /// Lists what an import created: one row an id, each kind in one statement.
+    async fn list_created(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        let lists = [
+            ("customer", id_list(customers.iter().map(|c| c.as_uuid()))),
+            (
+                "enrollment",
+                id_list(enrollments.iter().map(|e| e.as_uuid())),
+            ),
+        ];
+        for (kind, ids) in lists {
+            let query = sqlx::query(
+                "INSERT INTO customer_import_created (import_id, kind, record_id) \
+                 SELECT ?1, ?2, value FROM json_each(?3)",
+            )
+            .bind(id_text(id.as_uuid()))
+            .bind(kind)
+            .bind(ids);
+            execute(self.conn(), query).await?;
+        }
+        Ok(())
     }
 }
 

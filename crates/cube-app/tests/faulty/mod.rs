@@ -289,6 +289,25 @@ impl CustomerRepository for Faulty {
     ) -> Result<Vec<Customer>, StoreError> {
         self.inner.customers_of_person(owner, key).await
     }
+    async fn customer_import(
+        &mut self,
+        id: cube_domain::ids::ImportId,
+    ) -> Result<Option<cube_domain::customer_import::CustomerImport>, StoreError> {
+        self.inner.customer_import(id).await
+    }
+    async fn customer_imports(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<cube_domain::customer_import::CustomerImport>, StoreError> {
+        self.inner.customer_imports(owner).await
+    }
+    async fn customer_imports_after(
+        &mut self,
+        after: Option<cube_domain::ids::ImportId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::customer_import::CustomerImport>, StoreError> {
+        self.inner.customer_imports_after(after, limit).await
+    }
 }
 
 #[async_trait]
@@ -301,6 +320,9 @@ impl CustomerWrites for Faulty {
     }
     async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError> {
         self.inner.erase_customer_changes(customer).await
+    }
+    async fn delete_customer(&mut self, id: CustomerId) -> Result<(), StoreError> {
+        self.inner.delete_customer(id).await
     }
 }
 
@@ -586,6 +608,27 @@ impl ImportRepository for Faulty {
             return Err(StoreError::Unavailable("the database went away".into()));
         }
         self.inner.import_batch(batch).await
+    }
+    async fn record_import(
+        &mut self,
+        import: &cube_domain::customer_import::CustomerImport,
+    ) -> Result<(), StoreError> {
+        self.inner.record_import(import).await
+    }
+    async fn add_to_import(
+        &mut self,
+        id: cube_domain::ids::ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        self.inner.add_to_import(id, customers, enrollments).await
+    }
+    async fn mark_import_undone(
+        &mut self,
+        id: cube_domain::ids::ImportId,
+        undone: cube_domain::customer_import::ImportUndone,
+    ) -> Result<(), StoreError> {
+        self.inner.mark_import_undone(id, undone).await
     }
 }
 

@@ -12,12 +12,13 @@ use crate::access::{Organisation, User};
 use crate::assignment::Assignment;
 use crate::assignment::setup::AssignmentSetup;
 use crate::customer::{Customer, CustomerChange, CustomerFilter};
+use crate::customer_import::{CustomerImport, ImportUndone};
 use crate::data_owner::DataOwner;
 use crate::enrollment::Enrollment;
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
-    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
+    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, ImportId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
     TimeEntryId, UserId,
 };
@@ -124,6 +125,9 @@ pub enum RecordKind {
     /// An entry of a data owner's privacy log.
     #[error("a privacy log entry")]
     PrivacyRequest,
+    /// A customer import's record.
+    #[error("a customer import")]
+    CustomerImport,
 }
 
 /// A page of a list.
@@ -500,6 +504,24 @@ pub trait CustomerRepository: Send {
         owner: DataOwnerId,
         key: &PersonKey,
     ) -> Result<Vec<Customer>, StoreError>;
+    /// One import's record with the customers and enrollments it created, each list by id
+    /// (ascending); `None` when there is no such import.
+    async fn customer_import(&mut self, id: ImportId)
+    -> Result<Option<CustomerImport>, StoreError>;
+    /// The data owner's imports with what each created, newest first (by `imported_at`,
+    /// then id, descending).
+    async fn customer_imports(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<CustomerImport>, StoreError>;
+    /// Up to `limit` imports of every data owner in the order recorded, after the import
+    /// `after` (`None`: from the first; an unknown one: none), each with what it created as
+    /// `customer_import` gives it: what a copy of the store reads.
+    async fn customer_imports_after(
+        &mut self,
+        after: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerImport>, StoreError>;
 }
 
 /// The writes of [`CustomerRepository`]: only a [`UnitOfWork`] has them.
@@ -512,6 +534,11 @@ pub trait CustomerWrites: Send {
     /// Forgets every change recorded on the customer's card (an erasure: a do-not-call
     /// reason is free text).
     async fn erase_customer_changes(&mut self, customer: CustomerId) -> Result<(), StoreError>;
+    /// Removes a customer and the changes recorded on its card (an import undone). MUST
+    /// return `Conflict` when there is no such customer, or while it is still enrolled
+    /// anywhere: its enrollments go first (`delete_enrollment`), so the status and hit
+    /// counters follow them as for any enrollment removed.
+    async fn delete_customer(&mut self, id: CustomerId) -> Result<(), StoreError>;
 }
 
 /// The product catalogue.
@@ -715,7 +742,9 @@ pub trait EnrollmentWrites: Send {
     /// Its assignment, customer, sequence and enrolment time are fixed at the insert: an
     /// update never moves an enrollment, and one that differs in them is `Conflict` too.
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError>;
-    /// Takes it out of the assignment.
+    /// Takes it out of the assignment (a missing one is no error). MUST return `Conflict`
+    /// when this unit read it and another unit of work changed or removed it since (as
+    /// `update_enrollment`: a seller who took the customer meanwhile is not overruled).
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
     /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
     /// over the assignment's enrollments with `request.setup`, each candidate's `barred`
@@ -944,7 +973,8 @@ impl ImportCounts {
     }
 }
 
-/// Batched imports: the one storage operation for large customer lists.
+/// Batched imports (the one storage operation for large customer lists) and the record of
+/// what each import created (`CustomerRepository::customer_import` reads it back).
 #[async_trait]
 pub trait ImportRepository: Send {
     /// For each row in order: the data owner's existing customer with the row's external id,
@@ -957,6 +987,24 @@ pub trait ImportRepository: Send {
     /// (`already_enrolled`). Part of the unit of work: nothing is visible before commit, and
     /// a failed batch undoes itself entirely (as a savepoint would).
     async fn import_batch(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError>;
+    /// Records an import with the customers and enrollments in `import` (an import's first
+    /// chunk, or a copy). MUST return `Duplicate(Id(CustomerImport))` when the id is taken.
+    async fn record_import(&mut self, import: &CustomerImport) -> Result<(), StoreError>;
+    /// Adds what a later chunk of the import created (ids not listed yet). MUST return
+    /// `Conflict` when there is no such import.
+    async fn add_to_import(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError>;
+    /// Marks the import undone; its lists stay, as history. MUST return `Conflict` when
+    /// there is no such import or it is undone already.
+    async fn mark_import_undone(
+        &mut self,
+        id: ImportId,
+        undone: ImportUndone,
+    ) -> Result<(), StoreError>;
 }
 
 /// Time entries.

@@ -119,6 +119,8 @@ macro_rules! store_contract_tests {
                 privacy_log_is_kept_per_data_owner_in_order,
                 erasure_writes_keep_the_tallies_and_forget_the_person,
                 do_not_contact_lists_are_per_data_owner_and_listed_once,
+                customer_imports_are_recorded_listed_and_undone_once,
+                a_customer_is_removed_after_its_enrollments_and_the_tallies_follow,
                 rolled_back_enqueue_is_never_pending,
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,

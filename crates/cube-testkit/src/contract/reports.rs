@@ -48,7 +48,7 @@ fn lines(products: &[(ProductId, u32)]) -> Vec<ProductLineRequest> {
 /// The assignment's status and hit tallies as the store reads them in `uow`, against the
 /// domain's folds over its enrollments and their customers' `fields`; `when` names the moment
 /// in the messages. The enrollments read.
-async fn current_tallies_hold(
+pub(crate) async fn current_tallies_hold(
     uow: &mut dyn UnitOfWork,
     a: AssignmentId,
     fields: &HashMap<CustomerId, FieldValues>,

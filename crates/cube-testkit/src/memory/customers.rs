@@ -4,7 +4,8 @@
 use super::{LookupKey, MAX, MIN, MemoryUnit, earliest, latest};
 use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
-use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::customer_import::CustomerImport;
+use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -130,6 +131,55 @@ impl CustomerRepository for MemoryUnit {
             .collect())
     }
 
+    async fn customer_import(
+        &mut self,
+        id: ImportId,
+    ) -> Result<Option<CustomerImport>, StoreError> {
+        Ok(self
+            .data
+            .customer_import_ids
+            .get(&id)
+            .and_then(|n| self.data.customer_imports.get(n))
+            .cloned())
+    }
+
+    async fn customer_imports(
+        &mut self,
+        owner: DataOwnerId,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        let mut imports: Vec<CustomerImport> = self
+            .data
+            .customer_imports
+            .values()
+            .filter(|i| i.data_owner == owner)
+            .cloned()
+            .collect();
+        imports.sort_by_key(|i| std::cmp::Reverse((i.imported_at, i.id)));
+        Ok(imports)
+    }
+
+    async fn customer_imports_after(
+        &mut self,
+        after: Option<ImportId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerImport>, StoreError> {
+        let from = match after {
+            None => Bound::Unbounded,
+            Some(id) => match self.data.customer_import_ids.get(&id) {
+                Some(n) => Bound::Excluded(*n),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .customer_imports
+            .range((from, Bound::Unbounded))
+            .map(|(_, import)| import.clone())
+            .take(limit)
+            .collect())
+    }
+
     async fn customers_of_person(
         &mut self,
         owner: DataOwnerId,
@@ -187,6 +237,36 @@ impl CustomerWrites for MemoryUnit {
             self.put(|d| &mut d.customer_lookup, (owner, key, rank, id), ());
         }
         self.put(|d| &mut d.customers, id, customer.clone());
+        Ok(())
+    }
+
+    async fn delete_customer(&mut self, id: CustomerId) -> Result<(), StoreError> {
+        let Some(customer) = self.data.customers.get(&id).cloned() else {
+            return Err(StoreError::Conflict(format!(
+                "customer {id} does not exist"
+            )));
+        };
+        let enrolled = self
+            .data
+            .customer_enrollments
+            .range((id, EnrollmentId::from_uuid(MIN))..=(id, EnrollmentId::from_uuid(MAX)))
+            .next()
+            .is_some();
+        if enrolled {
+            return Err(StoreError::Conflict(format!(
+                "customer {id} is still enrolled; remove its enrollments first"
+            )));
+        }
+        self.erase_customer_changes(id).await?;
+        let owner = customer.data_owner();
+        if let Some(rank) = self.data.customer_rank.get(&id).copied() {
+            self.take(|d| &mut d.owner_customers, (owner, rank, id));
+            for key in lookup_keys(&customer) {
+                self.take(|d| &mut d.customer_lookup, (owner, key, rank, id));
+            }
+            self.take(|d| &mut d.customer_rank, id);
+        }
+        self.take(|d| &mut d.customers, id);
         Ok(())
     }
 

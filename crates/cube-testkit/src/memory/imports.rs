@@ -1,14 +1,18 @@
 //! The batched import: find or create each row's customer, then enroll it, all inside the
 //! unit of work. A failing row undoes the whole batch (a savepoint), so the unit stays as it
 //! was before the call.
+//!
+//! Also each import's record of what it created (`record_import`, `add_to_import`,
+//! `mark_import_undone`), kept whole with its id lists sorted, so an import can be undone.
 
 use super::{LookupKey, MAX, MIN, MemoryUnit};
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
-use cube_domain::ids::{CustomerId, DataOwnerId};
+use cube_domain::customer_import::{CustomerImport, ImportUndone};
+use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
 use cube_domain::ports::{
     CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch, ImportCounts,
-    ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
+    ImportRepository, ImportedRow, OnMatch, RecordKind, RowCustomer, StoreError, UniqueRule,
 };
 
 impl MemoryUnit {
@@ -94,5 +98,62 @@ impl ImportRepository for MemoryUnit {
             self.roll_back_to(savepoint);
         }
         result
+    }
+
+    async fn record_import(&mut self, import: &CustomerImport) -> Result<(), StoreError> {
+        if self.data.customer_import_ids.contains_key(&import.id) {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::CustomerImport,
+            )));
+        }
+        let mut import = import.clone();
+        import.customers.sort_unstable();
+        import.enrollments.sort_unstable();
+        let n = self.bump(|d| &mut d.customer_import_counter);
+        self.put(|d| &mut d.customer_import_ids, import.id, n);
+        self.put(|d| &mut d.customer_imports, n, import);
+        Ok(())
+    }
+
+    async fn add_to_import(
+        &mut self,
+        id: ImportId,
+        customers: &[CustomerId],
+        enrollments: &[EnrollmentId],
+    ) -> Result<(), StoreError> {
+        let (n, mut import) = self.import_record(id)?;
+        import.customers.extend_from_slice(customers);
+        import.customers.sort_unstable();
+        import.enrollments.extend_from_slice(enrollments);
+        import.enrollments.sort_unstable();
+        self.put(|d| &mut d.customer_imports, n, import);
+        Ok(())
+    }
+
+    async fn mark_import_undone(
+        &mut self,
+        id: ImportId,
+        undone: ImportUndone,
+    ) -> Result<(), StoreError> {
+        let (n, mut import) = self.import_record(id)?;
+        if import.undone.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "import {id} is undone already"
+            )));
+        }
+        import.undone = Some(undone);
+        self.put(|d| &mut d.customer_imports, n, import);
+        Ok(())
+    }
+}
+
+impl MemoryUnit {
+    /// An import's record number and record; `Conflict` when there is none.
+    fn import_record(&self, id: ImportId) -> Result<(u64, CustomerImport), StoreError> {
+        self.data
+            .customer_import_ids
+            .get(&id)
+            .and_then(|n| Some((*n, self.data.customer_imports.get(n)?.clone())))
+            .ok_or_else(|| StoreError::Conflict(format!("import {id} does not exist")))
     }
 }

@@ -48,13 +48,14 @@ use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
 use cube_domain::assignment::Assignment;
 use cube_domain::customer::{Customer, CustomerChange};
+use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::DataOwner;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
-    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, MeetingId,
+    AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, ImportId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
     TimeEntryId, UserId,
 };
@@ -132,6 +133,11 @@ struct Data {
     /// number).
     customer_changes: BTreeMap<(CustomerId, OffsetDateTime, u64), CustomerChange>,
     card_change_counter: u64,
+    /// Customer imports by record number, each with what it created.
+    customer_imports: BTreeMap<u64, CustomerImport>,
+    /// The record number of each import, by id.
+    customer_import_ids: HashMap<ImportId, u64>,
+    customer_import_counter: u64,
 
     products: HashMap<ProductId, Product>,
     flow_drafts: HashMap<FlowId, FlowDraft>,

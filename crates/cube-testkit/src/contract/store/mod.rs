@@ -5,6 +5,7 @@
 mod calendars;
 mod catalogue;
 mod credentials;
+mod customer_imports;
 mod enrollments;
 mod listings;
 mod privacy;
@@ -16,6 +17,7 @@ mod units;
 pub use calendars::*;
 pub use catalogue::*;
 pub use credentials::*;
+pub use customer_imports::*;
 pub use enrollments::*;
 pub use listings::*;
 pub use privacy::*;
