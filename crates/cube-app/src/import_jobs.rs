@@ -204,6 +204,14 @@ impl ImportJobs {
         }
     }
 
+    /// Whether a job of this process is still writing the import `import` (an undo waits
+    /// for it: `UndoRefused::StillRunning`).
+    pub fn is_writing(&self, import: ImportId) -> bool {
+        self.lock()
+            .values()
+            .any(|job| job.import == import && job.is_running())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ImportJobId, ImportJob>> {
         // A panic while holding the lock leaves the map whole (every write is one insert
         // or one field set), so a poisoned lock is still good to use.

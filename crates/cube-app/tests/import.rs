@@ -225,8 +225,13 @@ async fn an_import_job_answers_at_once_then_writes_and_keeps_its_report() {
         jobs.job(&s.world.manager, job.id).expect("seen").state,
         job.state
     );
+    assert!(
+        jobs.is_writing(job.import),
+        "an undo waits while the job writes"
+    );
 
     let end = run.run().await;
+    assert!(!jobs.is_writing(job.import), "the job has ended");
     let ImportJobState::Done(report) = &end else {
         panic!("not done: {end:?}")
     };

@@ -76,6 +76,12 @@ pub enum UndoRefused {
         /// When it was undone.
         at: OffsetDateTime,
     },
+    /// The import's job is still writing rows: an undo now would miss the rows still to
+    /// come (and every chunk written after an undo is refused).
+    #[error(
+        "this import is still running; wait until its job has ended (or cancel it), then undo it"
+    )]
+    StillRunning,
 }
 
 impl CustomerImport {

@@ -10,7 +10,8 @@ use crate::auth::Actor;
 use crate::error::{ApiPath, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
-use cube_domain::customer_import::CustomerImport;
+use cube_app::AppError;
+use cube_domain::customer_import::{CustomerImport, UndoRefused};
 use cube_domain::ids::{DataOwnerId, ImportId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -98,7 +99,7 @@ pub async fn list(
         (status = 200, description = "Undone: what was removed", body = UndoneImportDto),
         (status = 403, description = "The role may not manage the import's data owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Some of its customers were worked on (the detail says how many), or it was undone already (the detail says when); nothing was removed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Some of its customers were worked on (the detail says how many), it was undone already (the detail says when), or its job is still writing rows; nothing was removed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn undo(
@@ -106,6 +107,9 @@ pub async fn undo(
     actor: Actor,
     ApiPath(id): ApiPath<ImportId>,
 ) -> ApiResult<Json<UndoneImportDto>> {
+    if state.import_jobs.is_writing(id) {
+        return Err(AppError::from(UndoRefused::StillRunning).into());
+    }
     let undone = state.cube.undo_import(&actor.user, id).await?;
     Ok(Json(UndoneImportDto {
         import: CustomerImportDto::from(&undone.import),

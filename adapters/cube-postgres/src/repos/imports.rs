@@ -341,9 +341,18 @@ impl ImportRepository for PgUnitOfWork {
         customers: &[CustomerId],
         enrollments: &[EnrollmentId],
     ) -> Result<(), StoreError> {
-        let query = sqlx::query("SELECT 1 FROM customer_imports WHERE id = $1").bind(id.as_uuid());
-        if self.fetch_optional(query).await?.is_none() {
-            return Err(StoreError::Conflict(format!("import {id} does not exist")));
+        // An UPDATE, not a read: it takes the record's row lock, so a chunk and an undo of
+        // the same import are decided one after the other, and a chunk after an undo (the
+        // undo's `mark_import_undone` committed) finds the record undone and is refused.
+        let query = sqlx::query(
+            "UPDATE customer_imports SET data = data
+             WHERE id = $1 AND COALESCE(data -> 'undone', 'null'::jsonb) = 'null'::jsonb",
+        )
+        .bind(id.as_uuid());
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "import {id} does not exist or was undone while it ran"
+            )));
         }
         self.list_created(id, customers, enrollments).await
     }

@@ -396,15 +396,19 @@ impl ImportRepository for SqliteUnit {
         customers: &[CustomerId],
         enrollments: &[EnrollmentId],
     ) -> Result<(), StoreError> {
-        let query =
-            sqlx::query("SELECT 1 FROM customer_imports WHERE id = ?").bind(id_text(id.as_uuid()));
+        let query = sqlx::query(
+            "SELECT 1 FROM customer_imports WHERE id = ? AND json_extract(doc, '$.undone') IS NULL",
+        )
+        .bind(id_text(id.as_uuid()));
         if query
             .fetch_optional(self.conn())
             .await
             .map_err(store_error)?
             .is_none()
         {
-            return Err(StoreError::Conflict(format!("import {id} does not exist")));
+            return Err(StoreError::Conflict(format!(
+                "import {id} does not exist or was undone while it ran"
+            )));
         }
         self.list_created(id, customers, enrollments).await
     }

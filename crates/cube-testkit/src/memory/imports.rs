@@ -122,6 +122,11 @@ impl ImportRepository for MemoryUnit {
         enrollments: &[EnrollmentId],
     ) -> Result<(), StoreError> {
         let (n, mut import) = self.import_record(id)?;
+        if import.undone.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "import {id} does not exist or was undone while it ran"
+            )));
+        }
         import.customers.extend_from_slice(customers);
         import.customers.sort_unstable();
         import.enrollments.extend_from_slice(enrollments);

@@ -118,6 +118,18 @@ pub async fn customer_imports_are_recorded_listed_and_undone_once(store: SharedS
     );
     uow.commit().await.expect("commit");
 
+    // A chunk of an import undone while its job ran is refused, so nothing it writes
+    // escapes the undo (found from outside: the job went on writing after the undo).
+    let mut uow = store.begin().await.expect("begin");
+    assert!(
+        matches!(
+            uow.add_to_import(first.id, &[c[3]], &[]).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "add_to_import of an undone import MUST be Conflict"
+    );
+    drop(uow);
+
     let mut expected_first = first.clone();
     expected_first.customers = sorted(vec![c[0], c[1], c[2]]);
     expected_first.enrollments = sorted(vec![e[0], e[1], e[2]]);
