@@ -116,3 +116,7 @@ id_type!(
     /// export).
     PrivacyRequestId
 );
+id_type!(
+    /// An organisation's outbound webhook endpoint.
+    WebhookEndpointId
+);
