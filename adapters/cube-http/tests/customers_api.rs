@@ -1684,7 +1684,9 @@ async fn a_token_scoped_to_the_external_trigger_opens_that_and_nothing_else() {
 
     // The admin's full tokens still open everything, the trigger included; an API token
     // issued without a scope says it opens everything.
-    let (status, _) = app.call(Method::GET, "/api/users", Some(&t.admin), None).await;
+    let (status, _) = app
+        .call(Method::GET, "/api/users", Some(&t.admin), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, full) = app
         .call(Method::POST, "/api/tokens", Some(&t.admin), None)
@@ -1722,7 +1724,12 @@ async fn a_token_scoped_to_the_external_trigger_opens_that_and_nothing_else() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     let id = issued["id"].as_str().expect("an id");
     let (status, _) = app
-        .call(Method::DELETE, &format!("/api/tokens/{id}"), Some(&t.admin), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/tokens/{id}"),
+            Some(&t.admin),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app

@@ -327,12 +327,18 @@ async fn a_token_scoped_to_the_external_trigger_authenticates_for_that_alone() {
         .expect("issued");
     assert!(h.cube.authenticate_external_trigger(&hash(2)).await.is_ok());
     assert_eq!(
-        h.cube.authenticate_external_trigger(&hash(3)).await.map(|_| ()),
+        h.cube
+            .authenticate_external_trigger(&hash(3))
+            .await
+            .map(|_| ()),
         Err(AppError::Unauthenticated)
     );
     h.cube.revoke_token(admin, &hash(1)).await.expect("revoked");
     assert_eq!(
-        h.cube.authenticate_external_trigger(&hash(1)).await.map(|_| ()),
+        h.cube
+            .authenticate_external_trigger(&hash(1))
+            .await
+            .map(|_| ()),
         Err(AppError::Unauthenticated)
     );
 

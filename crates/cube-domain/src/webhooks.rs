@@ -228,6 +228,21 @@ pub fn parse_events(raw: &[String]) -> Result<Vec<WebhookEvent>, WebhookError> {
     Ok(events)
 }
 
+/// Events as one text, wire names comma-separated (how the SQL stores keep them).
+pub fn events_text(events: &[WebhookEvent]) -> String {
+    events
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Events read back from [`events_text`].
+pub fn parse_events_text(text: &str) -> Result<Vec<WebhookEvent>, WebhookError> {
+    let raw: Vec<String> = text.split(',').map(str::to_owned).collect();
+    parse_events(&raw)
+}
+
 const BLOCK: usize = 64;
 
 /// HMAC-SHA256 (RFC 2104): `H((K ^ opad) || H((K ^ ipad) || message))`, a key longer than a
