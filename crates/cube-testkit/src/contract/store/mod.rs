@@ -12,6 +12,7 @@ mod search;
 mod sms;
 mod times;
 mod units;
+mod webhooks;
 
 pub use calendars::*;
 pub use catalogue::*;
@@ -23,6 +24,7 @@ pub use search::*;
 pub use sms::*;
 pub use times::*;
 pub use units::*;
+pub use webhooks::*;
 
 use cube_domain::ports::{StoreError, UniqueRule};
 
