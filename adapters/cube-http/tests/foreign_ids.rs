@@ -15,7 +15,13 @@ use serde_json::Value;
 const NOWHERE: &str = "00000000-0000-7000-8000-00000000dead";
 
 /// The first organisation's id for a path parameter, by the collection it follows.
-fn first_org_id(app: &App, collection: &str, import_job: &str, meeting: &str) -> String {
+fn first_org_id(
+    app: &App,
+    collection: &str,
+    import_job: &str,
+    meeting: &str,
+    webhook: &str,
+) -> String {
     let w = &app.world;
     if let Some(id) = common::world_id(w, collection) {
         return id;
@@ -27,6 +33,7 @@ fn first_org_id(app: &App, collection: &str, import_job: &str, meeting: &str) ->
         "tokens" => "ab".repeat(32),
         "import-jobs" => import_job.to_owned(),
         "meetings" => meeting.to_owned(),
+        "webhooks" => webhook.to_owned(),
         // A saved mapping's name, under the data owner's id.
         "import-mappings" => "Matrix".to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
@@ -75,6 +82,16 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         .await;
     let import_job = common::managers_import_job(&app).await;
     let meeting = common::sellers_meeting(&app).await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/webhooks",
+            Some(&first_admin),
+            Some(serde_json::json!({ "url": "http://127.0.0.1:9/hook", "events": ["state_changed"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let webhook = created["id"].as_str().unwrap_or_default().to_owned();
     let before = app
         .call(
             Method::GET,
@@ -91,7 +108,9 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         }
         for method in operations.as_object().expect("operations").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let foreign = filled(path, |c| first_org_id(&app, c, &import_job, &meeting));
+            let foreign = filled(path, |c| {
+                first_org_id(&app, c, &import_job, &meeting, &webhook)
+            });
             let missing = filled(path, |c| {
                 if c == "versions" {
                     "1".to_owned()

@@ -219,6 +219,9 @@ fn log_round(report: &DeliveryReport) {
 }
 
 #[cfg(test)]
+mod webhook_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use async_trait::async_trait;

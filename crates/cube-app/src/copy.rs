@@ -57,6 +57,8 @@ pub enum Kind {
     Passwords,
     /// API tokens (sessions are not copied).
     ApiTokens,
+    /// Organisations' webhook endpoints, secrets included.
+    WebhookEndpoints,
     /// Data owners.
     DataOwners,
     /// Products.
@@ -97,11 +99,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
         Kind::ApiTokens,
+        Kind::WebhookEndpoints,
         Kind::DataOwners,
         Kind::Products,
         Kind::PublishedFlows,
@@ -129,6 +132,7 @@ impl Kind {
             Kind::Users => "users",
             Kind::Passwords => "password hashes",
             Kind::ApiTokens => "API tokens",
+            Kind::WebhookEndpoints => "webhook endpoints",
             Kind::DataOwners => "data owners",
             Kind::Products => "products",
             Kind::PublishedFlows => "published flow versions",
@@ -492,6 +496,12 @@ impl Copying<'_> {
                 pending.add(Kind::ApiTokens, api.len() as u64);
                 pending.sessions_not_copied += sessions.len() as u64;
                 self.target.wrote(Kind::Users, 1).await?;
+            }
+            self.target.copying = Kind::WebhookEndpoints;
+            for endpoint in source(self.source.webhook_endpoints(organisation.id).await)? {
+                let unit = self.target.unit().await?;
+                target(unit.save_webhook_endpoint(&endpoint).await)?;
+                self.target.wrote(Kind::WebhookEndpoints, 1).await?;
             }
             for owner in source(self.source.data_owners(organisation.id).await)? {
                 self.data_owner(&owner).await?;

@@ -19,6 +19,7 @@
 //! it is tested against the RFC 4231 vectors below.
 
 use crate::ids::{OrganisationId, WebhookEndpointId};
+use crate::outcome::OutcomeEvent;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -241,6 +242,51 @@ pub fn events_text(events: &[WebhookEvent]) -> String {
 pub fn parse_events_text(text: &str) -> Result<Vec<WebhookEvent>, WebhookError> {
     let raw: Vec<String> = text.split(',').map(str::to_owned).collect();
     parse_events(&raw)
+}
+
+/// What an event in the outcome log (an outcome registered, or an external state change)
+/// tells webhooks: `outcome_registered` when it has an outcome, `state_changed` when the
+/// state moved, `meeting_booked` when it booked one — each with its JSON body. The body holds
+/// ids only (no name, number or note: nothing personal beyond the customer's id):
+/// `{"event", "event_id", "occurred_at", "organisation", "assignment", "enrollment",
+/// "customer", "outcome", "from_state", "state", "meeting"}`.
+pub fn bodies_of(
+    organisation: OrganisationId,
+    event: &OutcomeEvent,
+) -> Vec<(WebhookEvent, String)> {
+    let mut events = Vec::new();
+    if event.outcome().is_some() {
+        events.push(WebhookEvent::OutcomeRegistered);
+    }
+    if event.from_state() != event.to_state() {
+        events.push(WebhookEvent::StateChanged);
+    }
+    if event.meeting().is_some() {
+        events.push(WebhookEvent::MeetingBooked);
+    }
+    let occurred_at = event
+        .occurred_at()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    events
+        .into_iter()
+        .map(|kind| {
+            let body = serde_json::json!({
+                "event": kind.as_str(),
+                "event_id": event.id(),
+                "occurred_at": occurred_at,
+                "organisation": organisation,
+                "assignment": event.assignment(),
+                "enrollment": event.enrollment(),
+                "customer": event.customer(),
+                "outcome": event.outcome(),
+                "from_state": event.from_state(),
+                "state": event.to_state(),
+                "meeting": event.meeting(),
+            });
+            (kind, body.to_string())
+        })
+        .collect()
 }
 
 const BLOCK: usize = 64;
