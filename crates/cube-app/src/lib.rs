@@ -79,6 +79,7 @@ pub struct Cube {
     ids: Arc<dyn IdGenerator>,
     flows: flows::Flows,
     zones: zones::Zones,
+    webhooks: webhooks::EndpointCache,
     standings: contact::OwnerStandings,
     washing: contact::Washing,
 }
@@ -101,6 +102,7 @@ impl Cube {
             ids,
             flows: flows::Flows::default(),
             zones: zones::Zones::default(),
+            webhooks: webhooks::EndpointCache::default(),
             standings: contact::OwnerStandings::default(),
             washing: contact::Washing::default(),
         }

@@ -15,6 +15,45 @@ use cube_domain::ids::{OrganisationId, WebhookEndpointId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{OutboxMessage, OutboxPayload, UnitOfWork};
 use cube_domain::webhooks::{EndpointUrl, WebhookEndpoint, WebhookSecret, bodies_of, parse_events};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long a process trusts the endpoints it read of an organisation.
+pub const ENDPOINTS_TTL: Duration = Duration::from_secs(60);
+
+/// Each organisation's endpoints as last read, with when (as `crate::zones` keeps time
+/// zones): registering an outcome is the sellers' hot path, and reading the endpoints on
+/// every call would cost each a statement. A change made through this process is seen at
+/// once (it clears the organisation's entry); one made through another process within
+/// [`ENDPOINTS_TTL`]: an endpoint created there gets this process's events a minute late, and
+/// one deleted there still gets messages enqueued here, which fail at sending ("the webhook
+/// endpoint was deleted").
+#[derive(Debug, Clone, Default)]
+pub struct EndpointCache {
+    read: Arc<Mutex<HashMap<OrganisationId, (Arc<Vec<WebhookEndpoint>>, Instant)>>>,
+}
+
+impl EndpointCache {
+    fn fresh(&self, organisation: OrganisationId) -> Option<Arc<Vec<WebhookEndpoint>>> {
+        // A std `Mutex`, held for a lookup or an insert, never across an `.await`; every
+        // update is one insert or removal, so a poisoned map is consistent.
+        let read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        read.get(&organisation)
+            .filter(|(_, at)| at.elapsed() < ENDPOINTS_TTL)
+            .map(|(endpoints, _)| endpoints.clone())
+    }
+
+    fn keep(&self, organisation: OrganisationId, endpoints: Arc<Vec<WebhookEndpoint>>) {
+        let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        read.insert(organisation, (endpoints, Instant::now()));
+    }
+
+    fn forget(&self, organisation: OrganisationId) {
+        let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        read.remove(&organisation);
+    }
+}
 
 /// An endpoint to create: what the admin gave, and the secret's random bytes (the HTTP
 /// adapter reads them from the OS; the app never reads a random source).
@@ -66,6 +105,7 @@ impl Cube {
         };
         uow.save_webhook_endpoint(&endpoint).await?;
         uow.commit().await?;
+        self.webhooks.forget(user.organisation);
         Ok(endpoint)
     }
 
@@ -88,15 +128,17 @@ impl Cube {
             _ => return Err(AppError::NotFound("webhook endpoint")),
         }
         uow.commit().await?;
+        self.webhooks.forget(user.organisation);
         Ok(())
     }
 
     /// Enqueues, in `uow` (the change's own unit), one webhook per endpoint of the
     /// organisation subscribed to what `event` tells (`bodies_of`).
     ///
-    /// Cost on the hot path: one indexed read of the organisation's endpoints
-    /// (`webhook_endpoints_by_organisation`, a handful of rows at most) per change; with no
-    /// endpoint nothing else happens — no body is built and nothing is written.
+    /// Cost on the hot path: none while the organisation's endpoints are cached
+    /// ([`EndpointCache`]), else one indexed read (`webhook_endpoints_by_organisation`, a
+    /// handful of rows at most) a minute per process; with no endpoint nothing else happens —
+    /// no body is built and nothing is written.
     pub(crate) async fn enqueue_webhooks(
         &self,
         uow: &mut dyn UnitOfWork,
@@ -104,7 +146,14 @@ impl Cube {
         assignment: &Assignment,
         event: &OutcomeEvent,
     ) -> AppResult<()> {
-        let endpoints = uow.webhook_endpoints(organisation).await?;
+        let endpoints = match self.webhooks.fresh(organisation) {
+            Some(endpoints) => endpoints,
+            None => {
+                let endpoints = Arc::new(uow.webhook_endpoints(organisation).await?);
+                self.webhooks.keep(organisation, endpoints.clone());
+                endpoints
+            }
+        };
         if !endpoints.iter().any(|e| e.enabled) {
             return Ok(());
         }
