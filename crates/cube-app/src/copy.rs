@@ -258,6 +258,10 @@ impl fmt::Display for Side {
 
 /// Why a copy stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned at most once per copy; the counts are read by the caller"
+)]
 pub enum CopyError {
     /// The target has data already: nothing was written.
     #[error(

@@ -31,8 +31,11 @@ pub const ENDPOINTS_TTL: Duration = Duration::from_secs(60);
 /// endpoint was deleted").
 #[derive(Debug, Clone, Default)]
 pub struct EndpointCache {
-    read: Arc<Mutex<HashMap<OrganisationId, (Arc<Vec<WebhookEndpoint>>, Instant)>>>,
+    read: Arc<Mutex<HashMap<OrganisationId, Kept>>>,
 }
+
+/// An organisation's endpoints and when they were read.
+type Kept = (Arc<Vec<WebhookEndpoint>>, Instant);
 
 impl EndpointCache {
     fn fresh(&self, organisation: OrganisationId) -> Option<Arc<Vec<WebhookEndpoint>>> {
