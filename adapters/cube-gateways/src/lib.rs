@@ -9,6 +9,8 @@
 //! - [`webhook`]: `WebhookSmsGateway` and `WebhookEmailGateway`, which POST each message as
 //!   JSON to an operator's `http://` URL and map the answer to sent / refused for good /
 //!   try again later.
+//! - [`outbound`]: `SignedWebhookGateway`, which POSTs an organisation's events to its own
+//!   endpoints, signed (`X-Cube-Signature`) with the endpoint's secret.
 //! - [`smtp`]: `SmtpEmailGateway`, which sends each e-mail to the operator's mail server
 //!   (implicit TLS, STARTTLS, or plain on loopback), HTML with a plain-text alternative.
 //!
@@ -19,9 +21,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod outbound;
 pub mod smtp;
 pub mod webhook;
 
+pub use outbound::SignedWebhookGateway;
 pub use smtp::{SmtpEmailGateway, SmtpSettings, SmtpSetupError, SmtpTls};
 
 pub use webhook::{WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway, WebhookUrl};

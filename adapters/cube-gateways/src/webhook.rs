@@ -119,13 +119,7 @@ struct Webhook {
 
 impl Webhook {
     fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cube/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| WebhookSetupError::Client(e.to_string()))?;
+        let client = http_client(timeout)?;
         Ok(Self { client, url })
     }
 
@@ -149,26 +143,47 @@ impl Webhook {
                 ))),
             };
         }
-        // The provider's explanation, shortened: it goes into the log and the report.
-        let detail: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect();
-        let reason = if detail.trim().is_empty() {
-            format!("{} answered HTTP {status}", self.url)
-        } else {
-            format!("{} answered HTTP {status}: {}", self.url, detail.trim())
-        };
-        if is_misconfigured(status) {
-            Err(GatewayError::Misconfigured(reason))
-        } else if refuses_the_message(status) {
-            Err(GatewayError::Rejected(reason))
-        } else {
-            Err(GatewayError::Unavailable(reason))
-        }
+        Err(refusal(&self.url, response).await)
+    }
+}
+
+/// The HTTP client every webhook gateway uses: `timeout` for one send, connecting included;
+/// redirects not followed (a POST must not turn into a GET).
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, WebhookSetupError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("cube/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| WebhookSetupError::Client(e.to_string()))
+}
+
+/// What a non-success answer means (see the module doc), with the receiver's explanation,
+/// shortened: it goes into the log and the report.
+pub(crate) async fn refusal(
+    url: &(dyn fmt::Display + Sync),
+    response: reqwest::Response,
+) -> GatewayError {
+    let status = response.status();
+    let detail: String = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    let reason = if detail.trim().is_empty() {
+        format!("{url} answered HTTP {status}")
+    } else {
+        format!("{url} answered HTTP {status}: {}", detail.trim())
+    };
+    if is_misconfigured(status) {
+        GatewayError::Misconfigured(reason)
+    } else if refuses_the_message(status) {
+        GatewayError::Rejected(reason)
+    } else {
+        GatewayError::Unavailable(reason)
     }
 }
 
@@ -195,7 +210,7 @@ fn refuses_the_message(status: StatusCode) -> bool {
         )
 }
 
-fn unavailable(url: &WebhookUrl, error: &reqwest::Error) -> GatewayError {
+pub(crate) fn unavailable(url: &dyn fmt::Display, error: &reqwest::Error) -> GatewayError {
     let what = if error.is_timeout() {
         "did not answer in time"
     } else if error.is_connect() {

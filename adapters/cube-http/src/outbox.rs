@@ -36,6 +36,8 @@ pub enum ChannelDto {
     Sms,
     /// An e-mail.
     Email,
+    /// A webhook to one of the organisation's endpoints.
+    Webhook,
 }
 
 /// A message that was not delivered, and why.
@@ -68,6 +70,7 @@ impl From<&FailedMessage> for FailedMessageDto {
             OutboxPayload::Email(email) => (ChannelDto::Email, Some(email.to.as_str().to_owned())),
             OutboxPayload::UnaddressedSms { .. } => (ChannelDto::Sms, None),
             OutboxPayload::UnaddressedEmail { .. } => (ChannelDto::Email, None),
+            OutboxPayload::Webhook { .. } => (ChannelDto::Webhook, None),
         };
         Self {
             id: m.id.as_uuid(),

@@ -177,6 +177,10 @@ const TABLE: &[Row] = &[
     row("session",   "POST /api/tokens",                            "for a seller",              ORG_ADMIN_ON_ID),
     row("session",   "DELETE /api/tokens/current",                  "",                          ANYONE),
     row("session",   "DELETE /api/tokens/{id}",                     "",                          ORG_ADMIN_ON_ID),
+    row("setup",     "GET /api/webhooks",                           "",                          ORG_ADMIN),
+    row("setup",     "POST /api/webhooks",                          "",                          ORG_ADMIN),
+    // The second organisation's manager may not manage webhooks anywhere: 403 before any lookup.
+    row("setup",     "DELETE /api/webhooks/{id}",                   "",                          [Y, F, F, F, F, F, N, F]),
     row("setup",     "GET /api/organisation",                       "",                          ANYONE),
     row("setup",     "PATCH /api/organisation",                     "",                          ORG_ADMIN),
     row("users",     "GET /api/users",                              "",                          ORG_ADMIN),
@@ -343,6 +347,8 @@ struct Stage {
     import: String,
     /// A meeting the first organisation's first seller booked.
     meeting: String,
+    /// A webhook endpoint the first organisation's admin registered.
+    webhook: String,
 }
 
 fn email(user: &cube_domain::access::User) -> String {
@@ -362,6 +368,16 @@ async fn stage(who: Option<Who>) -> Stage {
     let import_job = common::managers_import_job(&app).await;
     let import = common::managers_import(&app).await;
     let meeting = common::sellers_meeting(&app).await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/webhooks",
+            Some(&admin),
+            Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["outcome_registered"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let webhook = text(&created["id"]);
     Stage {
         app,
         admin,
@@ -370,6 +386,7 @@ async fn stage(who: Option<Who>) -> Stage {
         import_job,
         import,
         meeting,
+        webhook,
     }
 }
 
@@ -444,6 +461,7 @@ fn path_id(stage: &Stage, collection: &str, variant: &str) -> String {
         "import-jobs" => stage.import_job.clone(),
         "imports" => stage.import.clone(),
         "meetings" => stage.meeting.clone(),
+        "webhooks" => stage.webhook.clone(),
         "import-mappings" => "Matrix".to_owned(),
         other => panic!("no id of the first organisation for `{{id}}` after `{other}`"),
     }
@@ -530,6 +548,9 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             Some(json!({ "id": "SM-matrix", "from": "+4791234567", "text": "JA" }))
         }
         ("POST /api/tokens", "") => Some(json!({})),
+        ("POST /api/webhooks", _) => Some(
+            json!({ "url": "http://127.0.0.1:9/hook", "events": ["outcome_registered", "state_changed"] }),
+        ),
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
         ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
         ("PUT /api/enrollments/{id}/follow-up", "") => Some(json!({"due": "2025-03-05T09:00:00Z"})),

@@ -21,6 +21,7 @@ fn first_org_id(
     import_job: &str,
     import: &str,
     meeting: &str,
+    webhook: &str,
 ) -> String {
     let w = &app.world;
     if let Some(id) = common::world_id(w, collection) {
@@ -34,6 +35,7 @@ fn first_org_id(
         "import-jobs" => import_job.to_owned(),
         "imports" => import.to_owned(),
         "meetings" => meeting.to_owned(),
+        "webhooks" => webhook.to_owned(),
         // A saved mapping's name, under the data owner's id.
         "import-mappings" => "Matrix".to_owned(),
         other => panic!("no first-organisation id for `{other}`: classify it here"),
@@ -83,6 +85,16 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
     let import_job = common::managers_import_job(&app).await;
     let import = common::managers_import(&app).await;
     let meeting = common::sellers_meeting(&app).await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/webhooks",
+            Some(&first_admin),
+            Some(serde_json::json!({ "url": "http://127.0.0.1:9/hook", "events": ["state_changed"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let webhook = created["id"].as_str().unwrap_or_default().to_owned();
     let before = app
         .call(
             Method::GET,
@@ -100,7 +112,7 @@ async fn the_second_organisation_gets_what_a_missing_id_gets_on_every_operation(
         for method in operations.as_object().expect("operations").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let foreign = filled(path, |c| {
-                first_org_id(&app, c, &import_job, &import, &meeting)
+                first_org_id(&app, c, &import_job, &import, &meeting, &webhook)
             });
             let missing = filled(path, |c| {
                 if c == "versions" {

@@ -1,6 +1,6 @@
 //! The outbox worker: a background task that, every `interval`, asks
 //! `Cube::deliver_outbox` to send what the use cases enqueued (SMS started by outcomes,
-//! e-mail) through the server's gateways, and logs what could not be sent.
+//! e-mail, organisations' webhooks) through the server's gateways, and logs what could not be sent.
 //!
 //! - The gateways are the webhook ones when `--sms-webhook` / `--email-webhook` give a URL,
 //!   else the log gateways (the development default: nothing leaves the machine).
@@ -16,11 +16,11 @@
 
 use cube_app::Cube;
 use cube_app::outbox::DeliveryReport;
-use cube_domain::ports::{EmailGateway, SmsGateway};
+use cube_domain::ports::{EmailGateway, SmsGateway, WebhookGateway};
 use cube_gateways::webhook::DEFAULT_TIMEOUT;
 use cube_gateways::{
-    LogEmailGateway, LogSmsGateway, WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway,
-    WebhookUrl,
+    LogEmailGateway, LogSmsGateway, SignedWebhookGateway, WebhookEmailGateway, WebhookSetupError,
+    WebhookSmsGateway, WebhookUrl,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,8 @@ pub const SHUTDOWN_GRACE: Duration = DEFAULT_TIMEOUT.saturating_add(Duration::fr
 pub struct Gateways {
     sms: Arc<dyn SmsGateway>,
     email: Arc<dyn EmailGateway>,
+    /// Organisations' own webhooks, always on: an organisation without endpoints has none.
+    webhooks: Arc<dyn WebhookGateway>,
 }
 
 impl std::fmt::Debug for Gateways {
@@ -76,7 +78,13 @@ impl Gateways {
                 Arc::new(LogEmailGateway::new())
             }
         };
-        Ok(Self { sms, email })
+        let webhooks: Arc<dyn WebhookGateway> =
+            Arc::new(SignedWebhookGateway::new(DEFAULT_TIMEOUT)?);
+        Ok(Self {
+            sms,
+            email,
+            webhooks,
+        })
     }
 
     /// The gateways for the server's flags: a webhook for each kind with a URL, e-mail
@@ -149,7 +157,12 @@ async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch
                 return;
             }
             match cube
-                .deliver_outbox(gateways.sms.as_ref(), gateways.email.as_ref(), BATCH)
+                .deliver_outbox(
+                    gateways.sms.as_ref(),
+                    gateways.email.as_ref(),
+                    gateways.webhooks.as_ref(),
+                    BATCH,
+                )
                 .await
             {
                 Ok(report) => {
@@ -204,6 +217,9 @@ fn log_round(report: &DeliveryReport) {
         );
     }
 }
+
+#[cfg(test)]
+mod webhook_tests;
 
 #[cfg(test)]
 mod tests {
@@ -264,6 +280,7 @@ mod tests {
         Gateways {
             sms,
             email: Arc::new(RecordingEmail::new()),
+            webhooks: Arc::new(cube_testkit::RecordingWebhooks::new()),
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Kind {
     Passwords,
     /// API tokens (sessions are not copied).
     ApiTokens,
+    /// Organisations' webhook endpoints, secrets included.
+    WebhookEndpoints,
     /// Data owners.
     DataOwners,
     /// Products.
@@ -105,6 +107,7 @@ impl Kind {
         Kind::Users,
         Kind::Passwords,
         Kind::ApiTokens,
+        Kind::WebhookEndpoints,
         Kind::DataOwners,
         Kind::Products,
         Kind::PublishedFlows,
@@ -133,6 +136,7 @@ impl Kind {
             Kind::Users => "users",
             Kind::Passwords => "password hashes",
             Kind::ApiTokens => "API tokens",
+            Kind::WebhookEndpoints => "webhook endpoints",
             Kind::DataOwners => "data owners",
             Kind::Products => "products",
             Kind::PublishedFlows => "published flow versions",
@@ -259,6 +263,10 @@ impl fmt::Display for Side {
 
 /// Why a copy stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned at most once per copy; the counts are read by the caller"
+)]
 pub enum CopyError {
     /// The target has data already: nothing was written.
     #[error(
@@ -499,6 +507,12 @@ impl Copying<'_> {
                 pending.add(Kind::ApiTokens, api.len() as u64);
                 pending.sessions_not_copied += sessions.len() as u64;
                 self.target.wrote(Kind::Users, 1).await?;
+            }
+            self.target.copying = Kind::WebhookEndpoints;
+            for endpoint in source(self.source.webhook_endpoints(organisation.id).await)? {
+                let unit = self.target.unit().await?;
+                target(unit.save_webhook_endpoint(&endpoint).await)?;
+                self.target.wrote(Kind::WebhookEndpoints, 1).await?;
             }
             for owner in source(self.source.data_owners(organisation.id).await)? {
                 self.data_owner(&owner).await?;

@@ -121,6 +121,9 @@ pub enum AppError {
     /// A change to users, passwords or tokens was refused.
     #[error(transparent)]
     Account(#[from] AccountError),
+    /// A webhook endpoint's URL or events are refused.
+    #[error(transparent)]
+    Webhook(#[from] cube_domain::webhooks::WebhookError),
     /// A user's role lacks the scope it needs.
     #[error(transparent)]
     RoleScope(#[from] RoleScopeError),
@@ -378,6 +381,7 @@ impl AppError {
             | AppError::Time(_)
             | AppError::TimeZone(_)
             | AppError::Account(_)
+            | AppError::Webhook(_)
             | AppError::RoleScope(_)
             | AppError::TimeTracking(_)
             | AppError::Report(_)

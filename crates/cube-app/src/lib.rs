@@ -13,6 +13,8 @@
 //! - [`system`]: the production `Clock` and `IdGenerator` (system time, UUID v7).
 //! - [`organisation`]: organisations and users.
 //! - [`outbox`]: delivering enqueued SMS and e-mail through the gateways (a worker calls it).
+//! - [`webhooks`]: an organisation's outbound webhook endpoints (admins manage them), and the
+//!   webhooks a change enqueues in its own unit of work.
 //! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers.
@@ -54,6 +56,7 @@ pub mod setup;
 pub mod sms_replies;
 pub mod system;
 pub mod time_tracking;
+pub mod webhooks;
 pub mod work;
 pub mod zones;
 
@@ -78,6 +81,7 @@ pub struct Cube {
     ids: Arc<dyn IdGenerator>,
     flows: flows::Flows,
     zones: zones::Zones,
+    webhooks: webhooks::EndpointCache,
     standings: contact::OwnerStandings,
     washing: contact::Washing,
 }
@@ -100,6 +104,7 @@ impl Cube {
             ids,
             flows: flows::Flows::default(),
             zones: zones::Zones::default(),
+            webhooks: webhooks::EndpointCache::default(),
             standings: contact::OwnerStandings::default(),
             washing: contact::Washing::default(),
         }

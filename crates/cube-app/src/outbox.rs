@@ -44,8 +44,8 @@ use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::{
     ClaimedMessage, DeliveryReceipt, EmailGateway, FailedMessage, GatewayError,
-    MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxPayload, SmsGateway,
-    retry_delay,
+    MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload,
+    SmsGateway, WebhookGateway, retry_delay,
 };
 use time::Duration;
 
@@ -127,6 +127,7 @@ impl Cube {
         &self,
         sms: &dyn SmsGateway,
         email: &dyn EmailGateway,
+        webhooks: &dyn WebhookGateway,
         limit: u32,
     ) -> AppResult<DeliveryReport> {
         let mut report = DeliveryReport::default();
@@ -146,7 +147,12 @@ impl Cube {
                 break;
             }
             left = left.saturating_sub(u32::try_from(claimed.len()).unwrap_or(u32::MAX));
-            self.deliver_claimed(sms, email, claimed, &mut blocked, &mut report)
+            let gateways = Gateways {
+                sms,
+                email,
+                webhooks,
+            };
+            self.deliver_claimed(&gateways, claimed, &mut blocked, &mut report)
                 .await?;
         }
         Ok(report)
@@ -155,8 +161,7 @@ impl Cube {
     /// Sends each claimed message and writes its fate.
     async fn deliver_claimed(
         &self,
-        sms: &dyn SmsGateway,
-        email: &dyn EmailGateway,
+        gateways: &Gateways<'_>,
         claimed: Vec<ClaimedMessage>,
         blocked: &mut Blocked,
         report: &mut DeliveryReport,
@@ -168,8 +173,11 @@ impl Cube {
                 // A misconfigured gateway's messages stay claimed, unsent and uncounted.
                 OutboxPayload::Sms(_) if blocked.sms => continue,
                 OutboxPayload::Email(_) if blocked.email => continue,
-                OutboxPayload::Sms(m) => sms.send(&key, m).await,
-                OutboxPayload::Email(m) => email.send(&key, m).await,
+                OutboxPayload::Sms(m) => gateways.sms.send(&key, m).await,
+                OutboxPayload::Email(m) => gateways.email.send(&key, m).await,
+                OutboxPayload::Webhook { .. } => {
+                    self.send_webhook(gateways.webhooks, message).await?
+                }
                 // Enqueued failed, so never claimed; should one be, it fails for good.
                 OutboxPayload::UnaddressedSms { .. } => {
                     Err(GatewayError::Rejected(NO_MOBILE_NUMBER.into()))
@@ -186,6 +194,9 @@ impl Cube {
                     OutboxPayload::Email(_) | OutboxPayload::UnaddressedEmail { .. } => {
                         blocked.email = true;
                     }
+                    // The webhook gateway never answers `Misconfigured` (an endpoint is one
+                    // organisation's, not the channel's): counted like any failure.
+                    OutboxPayload::Webhook { .. } => {}
                 }
                 report.blocked.get_or_insert_with(|| reason.clone());
                 continue;
@@ -222,4 +233,48 @@ impl Cube {
         }
         Ok(())
     }
+
+    /// Sends one webhook: its endpoint's URL and secret are read now (a small read unit), so
+    /// the secret is never in the outbox; an endpoint deleted or switched off since the
+    /// message was enqueued refuses it for good.
+    async fn send_webhook(
+        &self,
+        gateway: &dyn WebhookGateway,
+        message: &OutboxMessage,
+    ) -> AppResult<Result<String, GatewayError>> {
+        let OutboxPayload::Webhook {
+            endpoint,
+            event,
+            body,
+        } = &message.payload
+        else {
+            return Ok(Err(GatewayError::Rejected("not a webhook".into())));
+        };
+        let found = {
+            let mut uow = self.begin_read().await?;
+            uow.webhook_endpoint(*endpoint).await?
+        };
+        let Some(found) = found else {
+            return Ok(Err(GatewayError::Rejected(
+                "the webhook endpoint was deleted".into(),
+            )));
+        };
+        if !found.enabled {
+            return Ok(Err(GatewayError::Rejected(
+                "the webhook endpoint is switched off".into(),
+            )));
+        }
+        let key = message.id.to_string();
+        Ok(gateway
+            .deliver(&key, &found.url, &found.secret, *event, body)
+            .await
+            .map(|()| key))
+    }
+}
+
+/// The gateways a round sends through, one a channel.
+struct Gateways<'a> {
+    sms: &'a dyn SmsGateway,
+    email: &'a dyn EmailGateway,
+    webhooks: &'a dyn WebhookGateway,
 }

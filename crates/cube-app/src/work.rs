@@ -621,6 +621,13 @@ impl Cube {
         self.queue_email(uow, assignment, &registration.event, now)
             .await?;
         list_do_not_call(uow, assignment, &flow, &registration.event, now).await?;
+        self.enqueue_webhooks(
+            uow,
+            assignment.organisation(),
+            assignment,
+            &registration.event,
+        )
+        .await?;
         Ok(Registered {
             event: registration.event,
             enrollment: registration.enrollment,
@@ -858,6 +865,8 @@ impl Cube {
             {
                 uow.append_event(&event, None).await?;
                 uow.update_enrollment(&next).await?;
+                self.enqueue_webhooks(uow.as_mut(), user.organisation, &assignment, &event)
+                    .await?;
                 changes.push(ExternalChange {
                     assignment: enrollment.assignment(),
                     enrollment: enrollment.id(),

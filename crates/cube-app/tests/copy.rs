@@ -61,6 +61,8 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::Users, source.users.len());
     expect(Kind::Passwords, source.passwords.len());
     expect(Kind::ApiTokens, target.tokens.len());
+    expect(Kind::WebhookEndpoints, 1);
+    assert_eq!(target.webhook_endpoints.len(), 1, "the endpoint is copied");
     expect(Kind::Customers, FULL_STORE_CUSTOMERS + 3);
     expect(Kind::CustomerChanges, 3);
     assert_eq!(

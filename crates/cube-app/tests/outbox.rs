@@ -10,7 +10,7 @@ use cube_app::outbox::DeliveryReport;
 use cube_domain::ids::OutboxMessageId;
 use cube_domain::ports::{EmailMessage, GatewayError, OutboxMessage, OutboxPayload, SmsMessage};
 use cube_domain::values::{Email, PhoneNumber};
-use cube_testkit::{RecordingEmail, RecordingSms};
+use cube_testkit::{RecordingEmail, RecordingSms, RecordingWebhooks};
 
 fn sms(h: &Harness, n: u128, to: &str) -> OutboxMessage {
     OutboxMessage {
@@ -52,7 +52,7 @@ async fn enqueue(h: &Harness, messages: &[OutboxMessage]) {
 /// One delivery round of up to 100 messages.
 async fn round(h: &Harness, sms: &RecordingSms, email: &RecordingEmail) -> DeliveryReport {
     h.cube
-        .deliver_outbox(sms, email, 100)
+        .deliver_outbox(sms, email, &RecordingWebhooks::new(), 100)
         .await
         .expect("a delivery round")
 }
@@ -124,7 +124,12 @@ async fn a_refused_message_is_taken_out_and_reported() {
     gateway.fail_next(1, GatewayError::Rejected("unknown number".into()));
     let report = h
         .cube
-        .deliver_outbox(&gateway, &RecordingEmail::new(), 100)
+        .deliver_outbox(
+            &gateway,
+            &RecordingEmail::new(),
+            &RecordingWebhooks::new(),
+            100,
+        )
         .await
         .expect("a round");
     assert_eq!(report.delivered, 0);
@@ -237,7 +242,12 @@ async fn a_round_takes_at_most_its_limit_oldest_first() {
     let gateway = RecordingSms::new();
     let report = h
         .cube
-        .deliver_outbox(&gateway, &RecordingEmail::new(), 2)
+        .deliver_outbox(
+            &gateway,
+            &RecordingEmail::new(),
+            &RecordingWebhooks::new(),
+            2,
+        )
         .await
         .expect("a round");
     assert_eq!(report.delivered, 2);
@@ -252,7 +262,12 @@ async fn a_round_takes_at_most_its_limit_oldest_first() {
     enqueue(&h, &more).await;
     let report = h
         .cube
-        .deliver_outbox(&gateway, &RecordingEmail::new(), 24)
+        .deliver_outbox(
+            &gateway,
+            &RecordingEmail::new(),
+            &RecordingWebhooks::new(),
+            24,
+        )
         .await
         .expect("a round");
     assert_eq!(report.delivered, 24, "3 + 21 of the 25 new ones");

@@ -120,3 +120,7 @@ id_type!(
     /// A customer import: the record of what one import created, so it can be undone.
     ImportId
 );
+id_type!(
+    /// An organisation's outbound webhook endpoint.
+    WebhookEndpointId
+);

@@ -29,6 +29,7 @@
 //! - [`access`]: users, roles and the access policy. [`privacy`]: a person's rights under
 //!   the GDPR (found by phone, e-mail or external id within a data owner; the privacy log).
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
+//! - [`webhooks`]: an organisation's outbound webhook endpoints and their signature.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -59,3 +60,4 @@ pub mod time_bounds;
 pub mod time_entry;
 pub mod time_zone;
 pub mod values;
+pub mod webhooks;

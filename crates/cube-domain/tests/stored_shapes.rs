@@ -776,6 +776,17 @@ fn outbox_message_of_every_payload() {
                     subject: "Tilbud".into(),
                 },
             ),
+            message(
+                0x0B5,
+                None,
+                OutboxPayload::Webhook {
+                    endpoint: cube_domain::ids::WebhookEndpointId::from_uuid(Uuid::from_u128(
+                        0x4E1,
+                    )),
+                    event: cube_domain::webhooks::WebhookEvent::OutcomeRegistered,
+                    body: r#"{"event":"outcome_registered"}"#.into(),
+                },
+            ),
         ],
     );
 }

@@ -38,6 +38,8 @@ pub struct StoreDump {
     pub passwords: Vec<(UserId, String)>,
     /// The users' tokens, by user then hash.
     pub tokens: Vec<AccessToken>,
+    /// Webhook endpoints, by organisation, oldest first.
+    pub webhook_endpoints: Vec<cube_domain::webhooks::WebhookEndpoint>,
     /// Data owners, by organisation, then by name.
     pub data_owners: Vec<DataOwner>,
     /// Products, by data owner.
@@ -107,6 +109,8 @@ impl StoreDump {
                 dump.tokens.extend(unit.tokens_of(user.id).await?);
                 dump.users.push(user);
             }
+            dump.webhook_endpoints
+                .extend(unit.webhook_endpoints(organisation.id).await?);
             for owner in unit.data_owners(organisation.id).await? {
                 let id = owner.id();
                 dump.products.extend(unit.products(id).await?);
@@ -224,6 +228,7 @@ impl StoreDump {
             ("users", self.users.len()),
             ("passwords", self.passwords.len()),
             ("tokens", self.tokens.len()),
+            ("webhook endpoints", self.webhook_endpoints.len()),
             ("data owners", self.data_owners.len()),
             ("products", self.products.len()),
             ("published flows", self.published_flows.len()),
@@ -270,6 +275,11 @@ impl StoreDump {
         same("users", &self.users, &other.users);
         same("password hashes", &self.passwords, &other.passwords);
         same("tokens", &self.tokens, &other.tokens);
+        same(
+            "webhook endpoints",
+            &self.webhook_endpoints,
+            &other.webhook_endpoints,
+        );
         same("data owners", &self.data_owners, &other.data_owners);
         same("products", &self.products, &other.products);
         same(

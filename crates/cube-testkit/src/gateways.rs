@@ -5,9 +5,10 @@
 use async_trait::async_trait;
 use cube_domain::ids::UserId;
 use cube_domain::ports::{
-    EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage, Telephony,
+    EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage, Telephony, WebhookGateway,
 };
 use cube_domain::values::PhoneNumber;
+use cube_domain::webhooks::{EndpointUrl, WebhookEvent, WebhookSecret};
 use std::sync::{Mutex, PoisonError};
 
 /// What every recorder shares: what was sent, and the failures still to hand out.
@@ -186,6 +187,68 @@ impl Default for RecordingEmail {
 impl EmailGateway for RecordingEmail {
     async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError> {
         self.0.record(Some(key), message)
+    }
+}
+
+/// One webhook delivered through [`RecordingWebhooks`]: the delivery id, where, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredWebhook {
+    /// The delivery id (the outbox message id).
+    pub key: String,
+    /// The endpoint's URL.
+    pub url: EndpointUrl,
+    /// The event.
+    pub event: WebhookEvent,
+    /// The JSON body.
+    pub body: String,
+}
+
+/// A `WebhookGateway` that records deliveries (the secret is not kept).
+#[derive(Debug)]
+pub struct RecordingWebhooks(Recorder<DeliveredWebhook>);
+
+impl RecordingWebhooks {
+    /// A gateway that accepts everything.
+    pub fn new() -> Self {
+        Self(Recorder::new("webhook"))
+    }
+    /// The next `times` deliveries fail with `error` (and are not recorded as sent).
+    pub fn fail_next(&self, times: usize, error: GatewayError) {
+        self.0.fail_next(times, error);
+    }
+    /// The deliveries so far, in order.
+    pub fn sent(&self) -> Vec<DeliveredWebhook> {
+        self.0.sent()
+    }
+    /// Every call to `deliver`, failed ones included.
+    pub fn attempts(&self) -> u64 {
+        self.0.attempts()
+    }
+}
+
+impl Default for RecordingWebhooks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl WebhookGateway for RecordingWebhooks {
+    async fn deliver(
+        &self,
+        key: &str,
+        url: &EndpointUrl,
+        _secret: &WebhookSecret,
+        event: WebhookEvent,
+        body: &str,
+    ) -> Result<(), GatewayError> {
+        let delivered = DeliveredWebhook {
+            key: key.to_owned(),
+            url: url.clone(),
+            event,
+            body: body.to_owned(),
+        };
+        self.0.record(Some(key), &delivered).map(drop)
     }
 }
 

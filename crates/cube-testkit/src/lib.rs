@@ -30,5 +30,7 @@ pub mod strategies;
 
 pub use clock::{FixedClock, SequentialIds};
 pub use dump::StoreDump;
-pub use gateways::{RecordingEmail, RecordingSms, RecordingTelephony};
+pub use gateways::{
+    DeliveredWebhook, RecordingEmail, RecordingSms, RecordingTelephony, RecordingWebhooks,
+};
 pub use memory::MemoryStore;

@@ -199,6 +199,9 @@ impl From<&StoredMessage> for PersonMessageDto {
             OutboxPayload::UnaddressedEmail { subject, .. } => {
                 (ChannelDto::Email, None, Some(subject.clone()), None)
             }
+            OutboxPayload::Webhook { body, .. } => {
+                (ChannelDto::Webhook, None, None, Some(body.clone()))
+            }
         };
         let (delivery, reason) = match &stored.state {
             DeliveryState::Pending { .. } => (DeliveryDto::Pending, None),
@@ -731,6 +734,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 text(match m.channel {
                     ChannelDto::Sms => "sms",
                     ChannelDto::Email => "email",
+                    ChannelDto::Webhook => "webhook",
                 }),
                 text(m.to.unwrap_or_default()),
                 text(m.subject.unwrap_or_default()),

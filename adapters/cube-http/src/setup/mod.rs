@@ -13,6 +13,7 @@
 //! - [`users`]: the organisation's users, their activation and passwords.
 //! - [`tokens`]: long-lived API tokens for integrations (an admin's for another user too),
 //!   and revoking tokens.
+//! - [`webhooks`]: the organisation's outbound webhook endpoints (secret shown once).
 //! - [`data_owners`]: data owners, GDPR details, CRM fields.
 //! - [`catalogue`]: a data owner's products and calendars, listed and changed.
 //! - [`field_definitions`]: typed field definitions (CRM fields and outcome fields).
@@ -33,6 +34,7 @@ pub mod organisation;
 pub mod outcome_setup;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::{ApiError, ApiResult, Problem, invalid_field};
 use crate::{AppState, customers, dto, reports};
@@ -57,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tokens", post(tokens::issue))
         .route("/api/tokens/current", delete(tokens::revoke_current))
         .route("/api/tokens/{id}", delete(tokens::revoke))
+        .route("/api/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/webhooks/{id}", delete(webhooks::delete))
         .route(
             "/api/data-owners",
             get(data_owners::list).post(data_owners::create),
@@ -134,6 +138,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         organisation::get, organisation::update,
         users::list, users::create, users::set_active, users::set_role, users::set_password,
         tokens::issue, tokens::revoke_current, tokens::revoke,
+        webhooks::create, webhooks::list, webhooks::delete,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
         data_owners::set_fields, catalogue::products, catalogue::create_product,
         catalogue::set_product_active, catalogue::update_product, catalogue::calendars, catalogue::create_calendar,
@@ -151,6 +156,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         users::UserAccountDto, users::NewUserRequest, users::ActiveRequest, users::RoleRequest,
         users::PasswordRequest,
         tokens::IssueTokenRequest, tokens::IssuedTokenDto, tokens::TokenScope,
+        webhooks::NewWebhookRequest, webhooks::WebhookDto, webhooks::CreatedWebhookDto,
         data_owners::NewDataOwnerRequest, data_owners::DataOwnerDto, data_owners::ControllerDto,
         data_owners::LegalBasisDto, data_owners::PurposeDto, data_owners::GdprGapDto,
         data_owners::GdprRequest, field_definitions::FieldTypeDto, field_definitions::FieldDefinitionDto,

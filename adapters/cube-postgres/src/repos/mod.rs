@@ -2,7 +2,7 @@
 //! [`crate::PgUnitOfWork`]: one file per trait, named as in the other stores
 //! (`organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
 //! `assignments`, `calendars`, `enrollments`, `outcome_log`, `imports`, `time_entries`,
-//! `outbox`, `sms`, `credentials`, `reports`). Every method is one or two statements in the unit's
+//! `outbox`, `sms`, `credentials`, `webhooks`, `reports`). Every method is one or two statements in the unit's
 //! transaction; aggregates read and written whole are `jsonb` beside their lookup columns.
 
 mod assignments;
@@ -21,6 +21,7 @@ mod reports;
 mod sms;
 mod time_entries;
 mod users;
+mod webhooks;
 
 pub(crate) use credentials::token_holder;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};

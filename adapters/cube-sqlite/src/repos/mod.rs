@@ -1,7 +1,7 @@
 //! The repository traits of the `UnitOfWork` port (and the `ReportRepository`), implemented
 //! on `SqliteUnit`: one file per trait, named as in the other stores (`organisations`,
 //! `users`, `data_owners`, `customers`, `products`, `flows`, `assignments`, `calendars`,
-//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `sms`, `credentials`,
+//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `sms`, `credentials`, `webhooks`,
 //! `reports`), plus the few helpers they share.
 
 mod assignments;
@@ -20,6 +20,7 @@ mod reports;
 mod sms;
 mod time_entries;
 mod users;
+mod webhooks;
 
 pub(crate) use credentials::token_holder;
 pub(crate) use customers::fill_search_text;

@@ -882,3 +882,35 @@ impl CredentialWrites for Faulty {
         self.inner.delete_tokens_of(user).await
     }
 }
+
+#[async_trait]
+impl cube_domain::ports::WebhookRepository for Faulty {
+    async fn webhook_endpoints(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<cube_domain::webhooks::WebhookEndpoint>, StoreError> {
+        self.inner.webhook_endpoints(organisation).await
+    }
+    async fn webhook_endpoint(
+        &mut self,
+        id: cube_domain::ids::WebhookEndpointId,
+    ) -> Result<Option<cube_domain::webhooks::WebhookEndpoint>, StoreError> {
+        self.inner.webhook_endpoint(id).await
+    }
+}
+
+#[async_trait]
+impl cube_domain::ports::WebhookWrites for Faulty {
+    async fn save_webhook_endpoint(
+        &mut self,
+        endpoint: &cube_domain::webhooks::WebhookEndpoint,
+    ) -> Result<(), StoreError> {
+        self.inner.save_webhook_endpoint(endpoint).await
+    }
+    async fn delete_webhook_endpoint(
+        &mut self,
+        id: cube_domain::ids::WebhookEndpointId,
+    ) -> Result<bool, StoreError> {
+        self.inner.delete_webhook_endpoint(id).await
+    }
+}

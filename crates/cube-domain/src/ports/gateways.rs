@@ -2,8 +2,9 @@
 //! use cases hand messages to them. A use case never calls a gateway inside its transaction;
 //! it enqueues an `OutboxMessage` in the same unit of work, and a worker delivers it.
 
-use crate::ids::{AssignmentId, EnrollmentId, OutboxMessageId, UserId};
+use crate::ids::{AssignmentId, EnrollmentId, OutboxMessageId, UserId, WebhookEndpointId};
 use crate::values::{Email, PhoneNumber};
+use crate::webhooks::WebhookEvent;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -116,6 +117,16 @@ pub enum OutboxPayload {
         /// The subject, merge fields already filled in.
         subject: String,
     },
+    /// A webhook to an organisation's endpoint: its URL and secret are read from the store
+    /// when it is sent (never copied here, so the secret is not in the outbox).
+    Webhook {
+        /// The endpoint.
+        endpoint: WebhookEndpointId,
+        /// What happened.
+        event: WebhookEvent,
+        /// The JSON body, ids only: no personal data.
+        body: String,
+    },
 }
 
 impl OutboxPayload {
@@ -134,6 +145,8 @@ impl OutboxPayload {
                 from: from.clone(),
                 subject: String::new(),
             },
+            // Ids only: nothing personal to erase.
+            OutboxPayload::Webhook { .. } => self.clone(),
         }
     }
 }

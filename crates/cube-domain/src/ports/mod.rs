@@ -9,6 +9,7 @@ mod gateways;
 mod register;
 mod reports;
 mod store;
+mod webhooks;
 
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
@@ -29,3 +30,4 @@ pub use store::{
     SmsReplyRepository, SmsReplyWrites, Store, StoreError, TimeEntryRepository, TimeEntryWrites,
     UniqueRule, UnitOfWork, UserRepository, UserWrites,
 };
+pub use webhooks::{WebhookGateway, WebhookRepository, WebhookWrites};

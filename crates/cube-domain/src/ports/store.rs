@@ -294,6 +294,7 @@ pub trait ReadUnit:
     + SmsReplyRepository
     + crate::ports::ReportRepository
     + crate::ports::CredentialRepository
+    + crate::ports::WebhookRepository
     + Send
 {
     /// One enrollment and its assignment (`None` beside the enrollment when the assignment
@@ -337,6 +338,7 @@ pub trait UnitOfWork:
     + SmsReplyWrites
     + ImportRepository
     + crate::ports::CredentialWrites
+    + crate::ports::WebhookWrites
 {
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

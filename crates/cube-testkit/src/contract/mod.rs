@@ -146,6 +146,7 @@ macro_rules! store_contract_tests {
                 events_after_reads_the_whole_log_in_append_order,
                 messages_after_lists_every_message_with_its_state,
                 tokens_of_lists_a_users_tokens_by_hash,
+                webhook_endpoints_round_trip_per_organisation,
             ],
             queue: [
                 reserve_next_is_none_when_nothing_is_ready,

@@ -20,7 +20,7 @@
 //!   `assignments`, `calendars` (calendars and meetings), `enrollments`, `outcome_log`,
 //!   `imports` (the batched customer import), `time_entries`, `outbox`, `sms` (SMS flows
 //!   sent and the texts received), `credentials`
-//!   (password hashes and access tokens) and `reports` (the report tallies, folded with the
+//!   (password hashes and access tokens), `webhooks` (webhook endpoints) and `reports` (the report tallies, folded with the
 //!   domain's own `tally_*` functions). Small tables are scanned; customers and meetings,
 //!   which grow with the work, are indexed;
 //! - `rows`: the enrollment table with the follow-up and pool indexes behind
@@ -43,6 +43,7 @@ mod rows;
 mod sms;
 mod time_entries;
 mod users;
+mod webhooks;
 
 use async_trait::async_trait;
 use cube_domain::access::{Organisation, User};
@@ -57,7 +58,7 @@ use cube_domain::idempotency::{IdempotencyKey, RequestFingerprint};
 use cube_domain::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, ImportId, MeetingId,
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
-    TimeEntryId, UserId,
+    TimeEntryId, UserId, WebhookEndpointId,
 };
 use cube_domain::meeting::{Calendar, Meeting};
 use cube_domain::outcome::OutcomeEvent;
@@ -210,6 +211,9 @@ struct Data {
     tokens: HashMap<String, AccessToken>,
     /// (user, token hash): a user's tokens, for revoking them all.
     user_tokens: BTreeSet<(UserId, String)>,
+
+    /// Webhook endpoints (few per organisation: scanned).
+    webhooks: HashMap<WebhookEndpointId, cube_domain::webhooks::WebhookEndpoint>,
 }
 
 /// The smallest and largest UUID, to bound a range over a tuple prefix.

@@ -13,6 +13,7 @@ mod search;
 mod sms;
 mod times;
 mod units;
+mod webhooks;
 
 pub use calendars::*;
 pub use catalogue::*;
@@ -25,6 +26,7 @@ pub use search::*;
 pub use sms::*;
 pub use times::*;
 pub use units::*;
+pub use webhooks::*;
 
 use cube_domain::ports::{StoreError, UniqueRule};
 
