@@ -173,6 +173,7 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::PrivacyLog,
         Kind::DoNotContact,
         Kind::CustomerImports,
+        Kind::WebhookEndpoints,
     ]
     .into_iter()
     .map(|kind| counts.get(kind))
