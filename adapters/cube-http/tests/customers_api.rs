@@ -722,6 +722,27 @@ async fn another_organisations_admin_and_manager_get_404_on_every_id_of_the_firs
             .map(|a| &a["assignment"])
             .collect();
         assert!(!assignments.contains(&&json!(assignment)), "{report}");
+        // And word for word what an unknown id gets: the answer does not tell that the
+        // customer exists elsewhere (found from outside: it named the data owner).
+        let state = Some(json!({ "state": "Excluded" }));
+        let (_, foreign) = app
+            .call(
+                Method::POST,
+                &format!("/api/customers/{customer}/external-state"),
+                Some(token),
+                state.clone(),
+            )
+            .await;
+        let unknown = uuid::Uuid::nil();
+        let (_, missing) = app
+            .call(
+                Method::POST,
+                &format!("/api/customers/{unknown}/external-state"),
+                Some(token),
+                state,
+            )
+            .await;
+        assert_eq!(foreign["detail"], missing["detail"], "{foreign}");
     }
     // Nothing of the first organisation changed.
     assert_eq!(customer_count(&app, &t.admin).await, 20);

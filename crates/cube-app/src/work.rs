@@ -838,7 +838,11 @@ impl Cube {
             .customer(customer_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        crate::setup::managed_owner(uow.as_mut(), &user, customer.data_owner(), now.date()).await?;
+        // Another organisation's customer is "customer not found", word for word what an
+        // unknown id gets (found from outside: "data owner not found" told that it exists).
+        crate::setup::managed_owner(uow.as_mut(), &user, customer.data_owner(), now.date())
+            .await
+            .map_err(|e| crate::setup::not_found_as(e, "customer"))?;
         let mut changes = Vec::new();
         for enrollment in uow.enrollments_of_customer(customer_id).await? {
             let assignment = uow
