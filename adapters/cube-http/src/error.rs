@@ -8,6 +8,7 @@
 //! [`ApiJson`] also refuses a body that is not an object where its schema says object
 //! ([`crate::body_shape`]): serde alone would read a struct from a JSON array.
 
+use crate::body_limit::refuse_declared_oversize;
 use crate::body_shape;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
@@ -380,6 +381,7 @@ where
         if !json_content_type(request.headers()) {
             return Err(not_json());
         }
+        refuse_declared_oversize(request.headers(), request.extensions().get().copied())?;
         let bytes = Bytes::from_request(request, state).await?;
         Self::from_bytes(&bytes)
     }
@@ -399,6 +401,7 @@ where
         if !json_content_type(request.headers()) {
             return Err(not_json());
         }
+        refuse_declared_oversize(request.headers(), request.extensions().get().copied())?;
         let bytes = Bytes::from_request(request, state).await?;
         Self::from_bytes(&bytes).map(Some)
     }

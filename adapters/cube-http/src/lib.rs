@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod body_limit;
 pub mod body_shape;
 pub mod calendars;
 pub mod customers;
@@ -55,7 +56,6 @@ pub use auth::hash_password;
 pub use error::{ApiError, Problem};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 use cube_app::Cube;
@@ -168,7 +168,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi::document()))
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(body_limit::layer(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state, ops::time_limit))
         .layer(TraceLayer::new_for_http().make_span_with(ops::span_for))
         .layer(middleware::from_fn(ops::request_id))

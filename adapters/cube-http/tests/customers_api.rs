@@ -1156,6 +1156,49 @@ async fn an_import_may_be_larger_than_the_default_body_limit() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
 }
 
+/// A body declared larger than its route takes is refused at once, before a byte of it is
+/// read: it used to hold the connection until the request's time limit and answer 503. The
+/// body here never arrives, so without the check the request would not be answered at all.
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let routes = [
+        // The default limit (256 KiB) …
+        (
+            format!("/api/data-owners/{}/customers", owner(&app)),
+            300 * 1024,
+            "the request body is 307200 bytes; this endpoint takes at most 262144 bytes",
+        ),
+        // … and a route with its own (the JSON import, 32 MiB), which says what to do instead.
+        (
+            format!("/api/data-owners/{}/customers/import", owner(&app)),
+            33 * 1024 * 1024,
+            "the import is larger than 32 MiB",
+        ),
+    ];
+    for (uri, declared, says) in routes {
+        let never =
+            Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(&uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.admin))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, declared.to_string())
+            .body(never)
+            .expect("a request");
+        let (status, headers, problem) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), app.send(request))
+                .await
+                .expect("answered without waiting for the body");
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}: {problem}");
+        assert!(is_problem(&headers), "{uri}: a problem document");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(says), "{uri}: {detail}");
+    }
+}
+
 #[tokio::test]
 async fn customers_are_enrolled_once_and_only_from_the_same_data_owner() {
     let app = App::new().await;

@@ -33,7 +33,6 @@ pub mod undo;
 
 use crate::{AppState, dto, error};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 
@@ -50,19 +49,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/data-owners/{id}/customers/import",
-            post(import::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            post(import::import).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
         )
         .route(
             "/api/data-owners/{id}/customers/import-jobs",
-            post(import::start_job).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            post(import::start_job).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
         )
         .route(
             "/api/data-owners/{id}/customers/import-file/preview",
-            post(files::preview).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            post(files::preview).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
         )
         .route(
             "/api/data-owners/{id}/customers/import-file",
-            post(files::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            post(files::import).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
         )
         .route("/api/data-owners/{id}/import-mappings", get(mappings::list))
         .route(
@@ -92,7 +91,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/data-owners/{id}/reservation-register/wash",
-            post(contact::wash).layer(DefaultBodyLimit::max(contact::REGISTER_BODY_LIMIT)),
+            post(contact::wash).layer(crate::body_limit::layer(contact::REGISTER_BODY_LIMIT)),
         )
         .route(
             "/api/enrollments/{id}/customer",
