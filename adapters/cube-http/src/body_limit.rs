@@ -55,7 +55,10 @@ mod tests {
 
     fn headers(length: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_LENGTH, length.parse().unwrap());
+        headers.insert(
+            header::CONTENT_LENGTH,
+            length.parse().expect("a header value"),
+        );
         headers
     }
 
