@@ -14,7 +14,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{DEMO_PASSWORD, Server, json};
+use support::{DEMO_PASSWORD, Server, by_name, call, id, json, make_offer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -47,57 +47,6 @@ async fn provider() -> (String, Received) {
         let _ = axum::serve(listener, app).await;
     });
     (format!("http://{address}/sms"), received)
-}
-
-fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array()
-        .and_then(|items| items.iter().find(|item| item["name"] == name))
-        .unwrap_or_else(|| panic!("no {name} in {list}"))
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().expect("an id").to_owned()
-}
-
-async fn call(client: &reqwest::Client, request: reqwest::RequestBuilder) -> (u16, Value) {
-    let _ = client;
-    json(request.send().await.expect("the server answers")).await
-}
-
-/// The seller takes the next customer of `sales` and registers an Offer with a product and a
-/// follow-up; returns the enrollment.
-async fn make_offer(
-    client: &reqwest::Client,
-    base: &str,
-    seller: &str,
-    sales: &str,
-    offer: &str,
-    product: &str,
-    follow_up: &str,
-) -> String {
-    let (status, item) = call(
-        client,
-        client
-            .post(format!("{base}/api/assignments/{sales}/next"))
-            .bearer_auth(seller),
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
-    let enrollment = id(&item["enrollment"]);
-    let (status, registered) = call(
-        client,
-        client
-            .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
-            .bearer_auth(seller)
-            .json(&json!({
-                "outcome": offer,
-                "products": [{ "product": product, "quantity": 1 }],
-                "follow_up_at": follow_up,
-            })),
-    )
-    .await;
-    assert_eq!(status, 200, "{registered}");
-    enrollment
 }
 
 /// The `index`th SMS the provider received, once it has (within 30 seconds).

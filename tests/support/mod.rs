@@ -180,6 +180,21 @@ pub fn on_database(database: &str) -> Server {
     spawn(database, Data::Kept)
 }
 
+/// As [`on_database`], with `env` set (its gateways, the outbox's timing): a test that
+/// kills the server and starts another on the same data.
+pub fn on_database_with(database: &str, env: &[(&str, &str)]) -> Server {
+    spawn_with(database, Data::Kept, env)
+}
+
+impl Server {
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would (no shutdown, no
+    /// drain), and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A fresh temporary directory, for SQLite files the test makes; removed when dropped.
 pub struct TempDir(pub PathBuf);
 
@@ -242,4 +257,58 @@ pub async fn json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
+}
+
+/// The item of a JSON list named `name`.
+pub fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+/// A JSON object's `id`.
+pub fn id(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+/// Sends `request` and reads the answer (`client` is the one that built it).
+pub async fn call(client: &reqwest::Client, request: reqwest::RequestBuilder) -> (u16, Value) {
+    let _ = client;
+    json(request.send().await.expect("the server answers")).await
+}
+
+/// The seller takes the next customer of `sales` and registers an Offer with a product and a
+/// follow-up; returns the enrollment.
+pub async fn make_offer(
+    client: &reqwest::Client,
+    base: &str,
+    seller: &str,
+    sales: &str,
+    offer: &str,
+    product: &str,
+    follow_up: &str,
+) -> String {
+    let (status, item) = call(
+        client,
+        client
+            .post(format!("{base}/api/assignments/{sales}/next"))
+            .bearer_auth(seller),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    let enrollment = id(&item["enrollment"]);
+    let (status, registered) = call(
+        client,
+        client
+            .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
+            .bearer_auth(seller)
+            .json(&serde_json::json!({
+                "outcome": offer,
+                "products": [{ "product": product, "quantity": 1 }],
+                "follow_up_at": follow_up,
+            })),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+    enrollment
 }

@@ -107,6 +107,27 @@ struct Cli {
         global = true
     )]
     outbox_interval: u64,
+    /// Seconds a delivery round's claim keeps its messages from other rounds and processes:
+    /// after a crash, how long until another round sends what the dead one had claimed.
+    /// Keep it longer than ten sends can take (a slow provider's timeouts).
+    #[arg(
+        long,
+        env = "CUBE_OUTBOX_CLAIM",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(2..=3600),
+        global = true
+    )]
+    outbox_claim: u64,
+    /// Seconds before a message whose provider was unavailable is tried again; the delay
+    /// doubles with each failed try, to at most an hour.
+    #[arg(
+        long,
+        env = "CUBE_OUTBOX_FIRST_RETRY",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    outbox_first_retry: u64,
     /// Send SMS by POSTing them as JSON to this `http://` URL (default: write them to the log).
     #[arg(long, env = "CUBE_SMS_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
           hide_env_values = true, global = true)]
@@ -323,6 +344,11 @@ async fn copy_from(
     Ok(())
 }
 
+/// A number of seconds the command line bounded (at most an hour) as `i64`.
+fn seconds(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 fn cube_over(store: Arc<dyn Store>) -> Cube {
     Cube::new(store, Arc::new(SystemClock), Arc::new(UuidV7))
 }
@@ -379,7 +405,12 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     )?;
     let sms_inbound_secret =
         inbound_secret(cli.sms_inbound_secret.as_deref()).map_err(ServerError::Config)?;
-    let cube = cube_over(open_store(&cli.database_url).await?);
+    let cube = cube_over(open_store(&cli.database_url).await?).with_outbox_timing(
+        cube_app::outbox::OutboxTiming {
+            claim: time::Duration::seconds(seconds(cli.outbox_claim)),
+            first_retry: time::Duration::seconds(seconds(cli.outbox_first_retry)),
+        },
+    );
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
     }
@@ -561,6 +592,7 @@ mod tests {
         assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.request_timeout, 30);
         assert_eq!(cli.outbox_interval, 5);
+        assert_eq!((cli.outbox_claim, cli.outbox_first_retry), (300, 30));
         assert!(cli.sms_webhook.is_none() && cli.email_webhook.is_none());
         assert!(cli.smtp_url.is_none());
         assert!(!cli.secure_cookies && !cli.trust_proxy);

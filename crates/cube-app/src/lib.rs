@@ -84,6 +84,7 @@ pub struct Cube {
     webhooks: webhooks::EndpointCache,
     standings: contact::OwnerStandings,
     washing: contact::Washing,
+    outbox_timing: outbox::OutboxTiming,
 }
 
 impl std::fmt::Debug for Cube {
@@ -107,7 +108,15 @@ impl Cube {
             webhooks: webhooks::EndpointCache::default(),
             standings: contact::OwnerStandings::default(),
             washing: contact::Washing::default(),
+            outbox_timing: outbox::OutboxTiming::default(),
         }
+    }
+
+    /// The same use cases with the outbox's claim and first retry delay set
+    /// ([`outbox::OutboxTiming`]; the defaults are 5 minutes and 30 seconds).
+    pub fn with_outbox_timing(mut self, timing: outbox::OutboxTiming) -> Self {
+        self.outbox_timing = timing;
+        self
     }
 
     /// The store (for adapters that need it directly, e.g. health checks).

@@ -5,7 +5,7 @@
 //! # A round
 //! One round handles up to `limit` due messages (oldest first), `CLAIM_CHUNK` (10) at a
 //! time: it **claims** a chunk in a unit of its own — the store makes those messages not due
-//! again for `CLAIM` (5 minutes), so a second server process on the same database does not
+//! again for the claim (`CLAIM`, 5 minutes, unless [`OutboxTiming`] says otherwise), so a second server process on the same database does not
 //! send them too — sends it, then claims the next. A chunk takes at most ten sends, well
 //! inside the claim even at the webhook gateways' 10 s timeout, so a claim does not run out
 //! while its round is still sending. Each is sent outside any transaction (a
@@ -25,7 +25,8 @@
 //! # Fates
 //! - Sent: marked delivered.
 //! - `GatewayError::Unavailable` (provider down, timeout, 5xx): one more attempt counted and
-//!   the message deferred by `retry_delay` (30 s doubling to an hour). After
+//!   the message deferred by `retry_delay_from` (30 s, or [`OutboxTiming`]'s first retry,
+//!   doubling to an hour). After
 //!   `MAX_DELIVERY_ATTEMPTS` (about a day) it is given up on: marked failed with the last
 //!   error.
 //! - `GatewayError::Misconfigured` (the gateway's URL or credentials are refused): nothing
@@ -43,9 +44,9 @@ use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::{self, Permission, Role};
 use cube_domain::ids::{AssignmentId, OutboxMessageId};
 use cube_domain::ports::{
-    ClaimedMessage, DeliveryReceipt, EmailGateway, FailedMessage, GatewayError,
+    ClaimedMessage, DeliveryReceipt, EmailGateway, FIRST_RETRY_DELAY, FailedMessage, GatewayError,
     MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload,
-    SmsGateway, WebhookGateway, retry_delay,
+    SmsGateway, WebhookGateway, retry_delay_from,
 };
 use time::Duration;
 
@@ -54,6 +55,29 @@ pub const CLAIM: Duration = Duration::minutes(5);
 
 /// How many messages one claim takes: few enough that sending them all fits in `CLAIM`.
 pub const CLAIM_CHUNK: u32 = 10;
+
+/// How long the outbox waits: the claim that keeps a round's messages from other rounds,
+/// and the delay before a failed message's first retry (then doubling to an hour). The
+/// defaults are [`CLAIM`] and 30 seconds; an operator may shorten both (a provider that
+/// recovers in seconds, a process restarted after a crash whose claims should run out
+/// soon), and tests do. A claim shorter than a chunk's sends risks a message sent twice by
+/// two rounds (the idempotency key still lets the provider drop the copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxTiming {
+    /// How long a claim keeps its messages from other rounds.
+    pub claim: Duration,
+    /// The delay before the first retry of a message whose provider was unavailable.
+    pub first_retry: Duration,
+}
+
+impl Default for OutboxTiming {
+    fn default() -> Self {
+        Self {
+            claim: CLAIM,
+            first_retry: FIRST_RETRY_DELAY,
+        }
+    }
+}
 
 /// The channels whose gateway said it is misconfigured during this round.
 #[derive(Debug, Default)]
@@ -138,7 +162,7 @@ impl Cube {
             let claimed = {
                 let mut uow = self.begin().await?;
                 let claimed = uow
-                    .claim_messages(left.min(CLAIM_CHUNK), now, now + CLAIM)
+                    .claim_messages(left.min(CLAIM_CHUNK), now, now + self.outbox_timing.claim)
                     .await?;
                 uow.commit().await?;
                 claimed
@@ -214,7 +238,7 @@ impl Cube {
                 }
                 Err(error) => {
                     let attempts = claim.attempts.saturating_add(1);
-                    match retry_delay(attempts) {
+                    match retry_delay_from(self.outbox_timing.first_retry, attempts) {
                         Some(delay) => {
                             uow.defer(message.id, self.now() + delay).await?;
                             report.retry.push((message.id, error.to_string(), attempts));

@@ -314,3 +314,63 @@ async fn a_misconfigured_gateway_holds_its_channel_and_loses_nothing() {
     assert_eq!(report.delivered, 3);
     assert!(pending(&h).await.is_empty());
 }
+
+/// An operator's shorter timing: a failed message is retried after the first delay set (not
+/// 30 s), and a dead round's claim runs out after the claim set (not 5 minutes).
+#[tokio::test]
+async fn the_outbox_keeps_the_timing_it_is_given() {
+    use cube_app::outbox::OutboxTiming;
+    let h = Harness::new(1).await;
+    let cube = h.cube.clone().with_outbox_timing(OutboxTiming {
+        claim: time::Duration::seconds(4),
+        first_retry: time::Duration::seconds(2),
+    });
+    let (failing, claimed) = (sms(&h, 7, "+4791234567"), sms(&h, 8, "+4791234568"));
+    enqueue(&h, std::slice::from_ref(&failing)).await;
+    let gateway = RecordingSms::new();
+    let mailer = RecordingEmail::new();
+    let round = |cube: &cube_app::Cube| {
+        let cube = cube.clone();
+        let (gateway, mailer) = (&gateway, &mailer);
+        async move {
+            cube.deliver_outbox(gateway, mailer, &RecordingWebhooks::new(), 100)
+                .await
+                .expect("a delivery round")
+        }
+    };
+    gateway.fail_next(1, GatewayError::Unavailable("timeout".into()));
+    assert_eq!(round(&cube).await.retry.len(), 1);
+    h.clock.advance(time::Duration::seconds(1));
+    assert_eq!(
+        round(&cube).await,
+        Default::default(),
+        "the retry waits 2 s"
+    );
+    h.clock.advance(time::Duration::seconds(1));
+    assert_eq!(round(&cube).await.delivered, 1, "and is sent after them");
+
+    // A round that claimed a message and died: the claim it took with this timing runs
+    // out after 4 s.
+    enqueue(&h, std::slice::from_ref(&claimed)).await;
+    let dead = cube.clone();
+    let blocked = RecordingSms::new();
+    blocked.fail_next(
+        1,
+        GatewayError::Misconfigured("the provider's key is wrong".into()),
+    );
+    let report = dead
+        .deliver_outbox(&blocked, &mailer, &RecordingWebhooks::new(), 100)
+        .await
+        .expect("a round");
+    assert!(report.blocked.is_some(), "left claimed: {report:?}");
+    h.clock.advance(time::Duration::seconds(3));
+    assert_eq!(round(&cube).await, Default::default(), "still claimed");
+    h.clock.advance(time::Duration::seconds(1));
+    assert_eq!(round(&cube).await.delivered, 1, "the claim ran out");
+    let (failing, claimed) = (failing.id.to_string(), claimed.id.to_string());
+    assert_eq!(
+        gateway.keys(),
+        [failing.clone(), failing, claimed],
+        "each sent once more"
+    );
+}

@@ -244,12 +244,23 @@ pub struct StoredMessage {
 /// an hour. `None` once `MAX_DELIVERY_ATTEMPTS` tries failed: the message is given up on
 /// (about a day of trying).
 pub fn retry_delay(attempts: u32) -> Option<time::Duration> {
+    retry_delay_from(FIRST_RETRY_DELAY, attempts)
+}
+
+/// The first retry's delay by default.
+pub const FIRST_RETRY_DELAY: time::Duration = time::Duration::seconds(30);
+
+/// As [`retry_delay`], starting from `first` instead of 30 seconds (an operator's shorter
+/// setting for a provider that recovers fast, or a test's): `first`, doubling each time, at
+/// most an hour (or `first`, if that is longer). `None` once `MAX_DELIVERY_ATTEMPTS` tries
+/// failed.
+pub fn retry_delay_from(first: time::Duration, attempts: u32) -> Option<time::Duration> {
     if attempts >= MAX_DELIVERY_ATTEMPTS {
         return None;
     }
-    let doublings = attempts.saturating_sub(1).min(7);
-    let seconds = (30_i64 << doublings).min(3_600);
-    Some(time::Duration::seconds(seconds))
+    let doublings = attempts.saturating_sub(1).min(20);
+    let cap = time::Duration::hours(1).max(first);
+    Some(first.saturating_mul(1_i32 << doublings).min(cap))
 }
 
 /// Tries of one message before it is given up on (marked failed).
@@ -274,5 +285,20 @@ mod retry_tests {
             (20 * 3_600..30 * 3_600).contains(&total),
             "about a day: {total} s"
         );
+    }
+
+    #[test]
+    fn a_shorter_first_delay_doubles_to_the_same_hour() {
+        let secs = |n| retry_delay_from(time::Duration::seconds(1), n).map(|d| d.whole_seconds());
+        assert_eq!(secs(1), Some(1));
+        assert_eq!(secs(2), Some(2));
+        assert_eq!(secs(12), Some(2_048));
+        assert_eq!(secs(13), Some(3_600));
+        assert_eq!(secs(MAX_DELIVERY_ATTEMPTS), None);
+        // The default is the 30 s start.
+        assert_eq!(retry_delay_from(FIRST_RETRY_DELAY, 4), retry_delay(4));
+        // A first delay over an hour is kept, not cut to the cap.
+        let long = time::Duration::hours(2);
+        assert_eq!(retry_delay_from(long, 3), Some(long));
     }
 }

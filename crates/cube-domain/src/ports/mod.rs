@@ -14,9 +14,10 @@ mod webhooks;
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
 pub use gateways::{
-    ClaimedMessage, DeliveryReceipt, DeliveryState, EmailGateway, EmailMessage, FailedMessage,
-    GatewayError, MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage,
-    OutboxPayload, RECIPIENT_ERASED, SmsGateway, SmsMessage, StoredMessage, Telephony, retry_delay,
+    ClaimedMessage, DeliveryReceipt, DeliveryState, EmailGateway, EmailMessage, FIRST_RETRY_DELAY,
+    FailedMessage, GatewayError, MAX_DELIVERY_ATTEMPTS, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER,
+    OutboxMessage, OutboxPayload, RECIPIENT_ERASED, SmsGateway, SmsMessage, StoredMessage,
+    Telephony, retry_delay, retry_delay_from,
 };
 pub use register::ReservationRegister;
 pub use reports::ReportRepository;
