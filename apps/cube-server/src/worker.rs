@@ -257,6 +257,8 @@ fn log_round(report: &DeliveryReport) {
 }
 
 #[cfg(test)]
+mod twilio_tests;
+#[cfg(test)]
 mod webhook_tests;
 
 #[cfg(test)]
@@ -271,7 +273,7 @@ mod tests {
 
     /// A cube over the in-memory store with the testkit's world, whose sales assignment
     /// sends an SMS with "No sale".
-    async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>, Arc<FixedClock>) {
+    pub(super) async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>, Arc<FixedClock>) {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let clock = Arc::new(FixedClock::new(T0));
         let ids = Arc::new(SequentialIds::new());
@@ -296,7 +298,7 @@ mod tests {
     }
 
     /// A seller takes the next customer and registers "No sale", which queues the SMS.
-    async fn register_no_sale(cube: &Cube, world: &World) {
+    pub(super) async fn register_no_sale(cube: &Cube, world: &World) {
         let seller = world.seller(0);
         let item = cube
             .next_customer(seller, world.assignment.id())
@@ -322,7 +324,7 @@ mod tests {
         }
     }
 
-    async fn pending(store: &dyn Store) -> usize {
+    pub(super) async fn pending(store: &dyn Store) -> usize {
         let mut uow = store.begin().await.expect("begin");
         uow.pending_messages(100).await.expect("pending").len()
     }
