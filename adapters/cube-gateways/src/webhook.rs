@@ -82,9 +82,16 @@ pub enum WebhookSetupError {
     Account(String),
 }
 
-/// A parsed webhook URL: `https://` or `http://`, with a host. The only way in is [`WebhookUrl::parse`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed webhook URL: `https://` or `http://`, with a host. The only way in is
+/// [`WebhookUrl::parse`]. `Debug` and `Display` mask a password in it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl(Url);
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({self})")
+    }
+}
 
 impl WebhookUrl {
     /// Parses and checks a webhook URL.
@@ -355,6 +362,7 @@ mod tests {
     fn a_password_in_the_url_is_never_shown() {
         let url = WebhookUrl::parse("http://cube:s3cret@10.0.0.5/sms").expect("valid");
         assert_eq!(url.to_string(), "http://cube:***@10.0.0.5/sms");
+        assert!(!format!("{url:?}").contains("s3cret"), "{url:?}");
     }
 
     #[test]
@@ -371,5 +379,62 @@ mod tests {
         ] {
             check(code, false);
         }
+    }
+
+    #[tokio::test]
+    async fn an_sms_is_posted_over_https_with_the_urls_login_as_basic_auth() {
+        use crate::client::CaFile;
+        use crate::testing::{TestCa, serve_https};
+        use axum::http::HeaderMap;
+        use cube_domain::values::PhoneNumber;
+        use std::sync::{Arc, Mutex};
+        type Seen = Arc<Mutex<Vec<(HeaderMap, serde_json::Value)>>>;
+        let ca = TestCa::new("Cube test CA");
+        let seen: Seen = Arc::default();
+        let kept = seen.clone();
+        let app = axum::Router::new().route(
+            "/sms",
+            axum::routing::post(
+                move |headers: HeaderMap, axum::Json(body): axum::Json<serde_json::Value>| {
+                    let kept = kept.clone();
+                    async move {
+                        kept.lock().expect("lock").push((headers, body));
+                        axum::Json(serde_json::json!({ "id": "p-1" }))
+                    }
+                },
+            ),
+        );
+        let base = serve_https(&ca, app).await;
+        let url = WebhookUrl::parse(&format!(
+            "{}/sms",
+            base.replace("https://", "https://cube:s3cret@")
+        ))
+        .expect("valid");
+        let message = SmsMessage {
+            from: "AcmeEnergi".into(),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            body: "Hei".into(),
+        };
+        let ca_file = CaFile::from_pem("ca.pem", ca.pem().as_bytes()).expect("the CA reads");
+        let trusting = HttpSettings::default().trusting(ca_file);
+        let gateway = WebhookSmsGateway::new(url.clone(), &trusting).expect("client");
+        assert_eq!(gateway.send("m-1", &message).await, Ok("p-1".into()));
+        // The system's roots do not vouch for the test CA: nothing is sent.
+        let untrusting = WebhookSmsGateway::new(url, &HttpSettings::default()).expect("client");
+        let refused = untrusting.send("m-2", &message).await;
+        assert!(
+            matches!(&refused, Err(GatewayError::Unavailable(r)) if !r.contains("s3cret")),
+            "{refused:?}"
+        );
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 1);
+        let (headers, body) = &seen[0];
+        // `Basic base64("cube:s3cret")`
+        assert_eq!(headers["authorization"], "Basic Y3ViZTpzM2NyZXQ=");
+        assert_eq!(headers[IDEMPOTENCY_KEY], "m-1");
+        assert_eq!(
+            body,
+            &serde_json::json!({"from": "AcmeEnergi", "to": "+4791234567", "body": "Hei"})
+        );
     }
 }

@@ -138,7 +138,7 @@ struct Cli {
         hide_env_values = true,
         global = true
     )]
-    twilio_auth_token: Option<String>,
+    twilio_auth_token: Option<Hidden>,
     /// The SMS provider's send rate, in messages a second (0.1 to 1000; e.g. `1` for one
     /// Twilio long code): a burst in the outbox is spread out to it. Default: no limit.
     #[arg(long, env = "CUBE_SMS_RATE", value_parser = cube_gateways::SendRate::parse, global = true)]
@@ -178,7 +178,7 @@ struct Cli {
         hide_env_values = true,
         global = true
     )]
-    sms_inbound_secret: Option<String>,
+    sms_inbound_secret: Option<Hidden>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -272,6 +272,30 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// A secret from the command line or the environment (a token, a shared secret): `Debug`
+/// never shows it, so printing the configuration cannot leak it.
+#[derive(Clone)]
+struct Hidden(String);
+
+impl Hidden {
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hidden(…)")
+    }
+}
+
+impl std::str::FromStr for Hidden {
+    type Err = std::convert::Infallible;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(Self(raw.to_owned()))
+    }
+}
+
 /// Which SMS provider (`--sms-provider`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum SmsProviderKind {
@@ -308,7 +332,7 @@ fn gateway_config(cli: &Cli) -> Result<worker::GatewayConfig, ServerError> {
                     "--sms-provider twilio sends through the Twilio-style API: unset CUBE_SMS_WEBHOOK (--sms-webhook), or choose --sms-provider webhook".into(),
                 ));
             }
-            let (Some(sid), Some(token)) = (&cli.twilio_account_sid, &cli.twilio_auth_token) else {
+            let (Some(sid), Some(Hidden(token))) = (&cli.twilio_account_sid, &cli.twilio_auth_token) else {
                 return Err(ServerError::Config(
                     "--sms-provider twilio needs the account: set CUBE_TWILIO_ACCOUNT_SID and CUBE_TWILIO_AUTH_TOKEN".into(),
                 ));
@@ -482,8 +506,8 @@ async fn shutdown_signal() {
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let gateway_config = gateway_config(cli)?;
     let gateways = worker::Gateways::for_config(&gateway_config)?;
-    let sms_inbound_secret =
-        inbound_secret(cli.sms_inbound_secret.as_deref()).map_err(ServerError::Config)?;
+    let sms_inbound_secret = inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
+        .map_err(ServerError::Config)?;
     let cube = cube_over(open_store(&cli.database_url).await?);
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
@@ -619,7 +643,8 @@ mod tests {
         let cli = Cli::try_parse_from(["cube-server", "--sms-inbound-secret", "k3Jq9-LmZ2x_Vb7Ta"])
             .expect("parses");
         assert_eq!(
-            inbound_secret(cli.sms_inbound_secret.as_deref()).expect("long enough"),
+            inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
+                .expect("long enough"),
             Some(Arc::from("k3Jq9-LmZ2x_Vb7Ta"))
         );
         assert_eq!(inbound_secret(None), Ok(None));
@@ -735,6 +760,11 @@ mod tests {
         );
         let no_url = provider(&["cube-server", "--sms-provider", "webhook"]).expect_err("no URL");
         assert!(no_url.to_string().contains("CUBE_SMS_WEBHOOK"), "{no_url}");
+        let cli = Cli::try_parse_from(twilio).expect("parses");
+        assert!(
+            !format!("{cli:?}").contains("tok-3n9x"),
+            "the token is not in Debug"
+        );
         let mut bad_token = twilio;
         bad_token[6] = "has a space";
         let refused = provider(&bad_token).expect_err("a bad token");
