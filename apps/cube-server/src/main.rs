@@ -143,8 +143,9 @@ struct Cli {
     /// Twilio long code): a burst in the outbox is spread out to it. Default: no limit.
     #[arg(long, env = "CUBE_SMS_RATE", value_parser = cube_gateways::SendRate::parse, global = true)]
     sms_rate: Option<cube_gateways::SendRate>,
-    /// A PEM file with the CA certificate(s) the SMS and e-mail providers' certificates are
-    /// issued by: the HTTP gateways then trust only these, not the system's roots.
+    /// A PEM file with the CA certificate(s) the providers' certificates are issued by: the
+    /// SMS provider and the SMS and e-mail webhooks then trust only these, not the system's
+    /// roots (organisations' webhooks and the mail server keep the system's roots).
     #[arg(long, env = "CUBE_GATEWAY_CA_FILE", value_parser = ca_file, global = true)]
     gateway_ca_file: Option<cube_gateways::CaFile>,
     /// The longest one send to a provider may take, connecting included, in seconds.
