@@ -42,7 +42,7 @@
 
 use crate::WebhookSetupError;
 use crate::client::HttpSettings;
-use crate::webhook::{IDEMPOTENCY_KEY, fate, unavailable};
+use crate::webhook::{IDEMPOTENCY_KEY, WebhookUrl, answered, fate, unavailable};
 use async_trait::async_trait;
 use cube_domain::ports::{GatewayError, SmsGateway, SmsMessage};
 use reqwest::Url;
@@ -80,16 +80,11 @@ impl TwilioSettings {
             url: base.to_owned(),
             reason: reason.to_owned(),
         };
-        let url = Url::parse(base.trim()).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(url.scheme(), "https" | "http") {
-            return Err(WebhookSetupError::UnsupportedScheme(base.to_owned()));
-        }
-        if url.host().is_none() {
-            return Err(invalid("it has no host"));
-        }
+        let url = WebhookUrl::parse(base)?.0;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(
-                "it holds a login; give the AccountSid and AuthToken on their own",
+            // Not repeated: the login may hold the token.
+            return Err(WebhookSetupError::Account(
+                "the Twilio base URL holds a login; give the base alone (https://api.twilio.com) and the AccountSid and AuthToken on their own".into(),
             ));
         }
         if url.path() != "/" || url.query().is_some() {
@@ -185,10 +180,10 @@ struct TwilioError {
     message: Option<String>,
 }
 
-/// The reason of an error answer: Twilio's code and message when the body has them, else
-/// the body's start.
-fn reason_of(shown: &str, status: reqwest::StatusCode, body: &str) -> String {
-    let detail = match serde_json::from_str::<TwilioError>(body) {
+/// What an error answer says: Twilio's code and message when the body has them, else the
+/// body as it is.
+fn detail_of(body: &str) -> String {
+    match serde_json::from_str::<TwilioError>(body) {
         Ok(TwilioError {
             code: Some(code),
             message: Some(message),
@@ -197,12 +192,7 @@ fn reason_of(shown: &str, status: reqwest::StatusCode, body: &str) -> String {
             message: Some(message),
             ..
         }) => message,
-        _ => body.trim().chars().take(200).collect(),
-    };
-    if detail.trim().is_empty() {
-        format!("{shown} answered HTTP {status}")
-    } else {
-        format!("{shown} answered HTTP {status}: {}", detail.trim())
+        _ => body.to_owned(),
     }
 }
 
@@ -237,7 +227,7 @@ impl SmsGateway for TwilioSmsGateway {
             };
         }
         let body = response.text().await.unwrap_or_default();
-        Err(fate(status, reason_of(shown, status, &body)))
+        Err(fate(status, answered(&shown, status, &detail_of(&body))))
     }
 }
 

@@ -85,7 +85,7 @@ pub enum WebhookSetupError {
 /// A parsed webhook URL: `https://` or `http://`, with a host. The only way in is
 /// [`WebhookUrl::parse`]. `Debug` and `Display` mask a password in it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(Url);
+pub struct WebhookUrl(pub(crate) Url);
 
 impl fmt::Debug for WebhookUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -173,19 +173,23 @@ pub(crate) async fn refusal(
     response: reqwest::Response,
 ) -> GatewayError {
     let status = response.status();
-    let detail: String = response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
-    let reason = if detail.trim().is_empty() {
+    let detail = response.text().await.unwrap_or_default();
+    fate(status, answered(url, status, &detail))
+}
+
+/// The reason of a non-success answer: who answered what, with the receiver's explanation
+/// shortened to 200 characters (it goes into the log and the report).
+pub(crate) fn answered(
+    url: &(dyn fmt::Display + Sync),
+    status: StatusCode,
+    detail: &str,
+) -> String {
+    let detail: String = detail.trim().chars().take(200).collect();
+    if detail.is_empty() {
         format!("{url} answered HTTP {status}")
     } else {
-        format!("{url} answered HTTP {status}: {}", detail.trim())
-    };
-    fate(status, reason)
+        format!("{url} answered HTTP {status}: {}", detail.trim_end())
+    }
 }
 
 /// The fate of a message answered with a non-success `status` (see the module doc).

@@ -263,7 +263,7 @@ fn settings_are_checked_and_the_token_is_never_shown() {
     for (base, sid, token) in [
         ("ftp://api.twilio.com", SID, TOKEN),
         ("https://api.twilio.com/2010-04-01", SID, TOKEN),
-        ("https://AC1:tok@api.twilio.com", SID, TOKEN),
+        ("https://AC1:s3cret-token@api.twilio.com", SID, TOKEN),
         ("https://api.twilio.com", "AC/../x", TOKEN),
         ("https://api.twilio.com", "", TOKEN),
         ("https://api.twilio.com", SID, ""),
