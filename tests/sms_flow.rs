@@ -358,23 +358,23 @@ async fn an_offer_answered_by_sms_on_postgresql() {
     an_answered_offer(server, received).await;
 }
 
-/// The same flow with the SMS sent over HTTPS to a Twilio-style provider (the server trusts
-/// the test's CA file only), paced to 5 a second.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_offer_answered_by_sms_through_a_twilio_style_provider_over_https() {
-    let (base, ca_file, received) = twilio_provider().await;
-    let ca_path = ca_file.to_str().expect("a UTF-8 path").to_owned();
-    let server = support::on_sqlite_with(&[
+/// The server's settings for a Twilio-style provider at `base`, trusted by `ca_path` only,
+/// paced to 5 SMS a second.
+fn twilio_settings<'a>(base: &'a str, ca_path: &'a str) -> [(&'a str, &'a str); 8] {
+    [
         ("CUBE_SMS_PROVIDER", "twilio"),
-        ("CUBE_TWILIO_BASE_URL", &base),
+        ("CUBE_TWILIO_BASE_URL", base),
         ("CUBE_TWILIO_ACCOUNT_SID", ACCOUNT_SID),
         ("CUBE_TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("CUBE_GATEWAY_CA_FILE", &ca_path),
+        ("CUBE_GATEWAY_CA_FILE", ca_path),
         ("CUBE_SMS_RATE", "5"),
         ("CUBE_SMS_INBOUND_SECRET", SECRET),
         ("CUBE_OUTBOX_INTERVAL", "1"),
-    ]);
-    an_answered_offer(server, received.clone()).await;
+    ]
+}
+
+/// After the flow: each SMS reached the provider once, with its own idempotency key.
+fn each_sms_sent_once(received: &Received) {
     let keys: Vec<Value> = received
         .lock()
         .expect("not poisoned")
@@ -386,5 +386,26 @@ async fn an_offer_answered_by_sms_through_a_twilio_style_provider_over_https() {
         keys.iter().all(Value::is_string) && keys[0] != keys[1],
         "{keys:?}"
     );
+}
+
+/// The same flow with the SMS sent over HTTPS to a Twilio-style provider (the server trusts
+/// the test's CA file only), paced to 5 a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_through_a_twilio_style_provider_on_sqlite() {
+    let (base, ca_file, received) = twilio_provider().await;
+    let ca_path = ca_file.to_str().expect("a UTF-8 path").to_owned();
+    let server = support::on_sqlite_with(&twilio_settings(&base, &ca_path));
+    an_answered_offer(server, received.clone()).await;
+    each_sms_sent_once(&received);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_through_a_twilio_style_provider_on_postgresql() {
+    let (base, ca_file, received) = twilio_provider().await;
+    let ca_path = ca_file.to_str().expect("a UTF-8 path").to_owned();
+    let server = support::on_postgres_with(&twilio_settings(&base, &ca_path)).await;
+    an_answered_offer(server, received.clone()).await;
+    each_sms_sent_once(&received);
     let _ = std::fs::remove_file(ca_file);
 }
