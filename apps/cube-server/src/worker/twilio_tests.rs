@@ -22,8 +22,8 @@ const TOKEN: &str = "the-auth-token";
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, HashMap<String, String>)>>>;
 
-/// A Twilio-style provider: 500 to the first request, silence (5 s) to the second, then
-/// `201` with a sid.
+/// A Twilio-style provider: 500 to the first request, silence (10 s, the gateway waits 2) to
+/// the second, then `201` with a sid.
 async fn provider(ca: &TestCa) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let kept = seen.clone();
@@ -41,7 +41,7 @@ async fn provider(ca: &TestCa) -> (String, Seen) {
                     match n {
                         1 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
                         2 => {
-                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            tokio::time::sleep(Duration::from_secs(10)).await;
                             StatusCode::INTERNAL_SERVER_ERROR.into_response()
                         }
                         _ => (
@@ -59,7 +59,7 @@ async fn provider(ca: &TestCa) -> (String, Seen) {
 
 fn gateway(ca: &TestCa, base: &str, token: &str) -> TwilioSmsGateway {
     let ca = CaFile::from_pem("ca.pem", ca.pem().as_bytes()).expect("the CA reads");
-    let http = HttpSettings::new(Duration::from_millis(500)).trusting(ca);
+    let http = HttpSettings::new(Duration::from_secs(2)).trusting(ca);
     TwilioSmsGateway::new(
         TwilioSettings::new(base, SID, token).expect("settings"),
         &http,
