@@ -143,11 +143,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_ca_file_without_certificates_is_refused_with_its_path() {
+    fn a_ca_file_without_usable_certificates_is_refused_with_its_path() {
         let error = CaFile::from_pem("/etc/cube/ca.pem", b"not a certificate").expect_err("no");
         let text = error.to_string();
         assert!(text.contains("/etc/cube/ca.pem"), "{text}");
         assert!(text.contains("BEGIN CERTIFICATE"), "{text}");
+        let broken = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let error = CaFile::from_pem("/etc/cube/ca.pem", broken).expect_err("not a certificate");
+        assert!(error.to_string().contains("/etc/cube/ca.pem"), "{error}");
         let missing = CaFile::read("/nonexistent/cube-ca.pem").expect_err("no file");
         assert!(missing.to_string().contains("cannot be read"), "{missing}");
     }
