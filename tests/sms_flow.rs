@@ -4,7 +4,9 @@
 //! the SMS to a local provider stand-in (the generic JSON webhook); the provider posts the
 //! customer's "JA" back to `POST /api/sms/inbound` with the shared secret — twice, as a
 //! provider that missed our answer does; the customer is then in Sale, the outcome report
-//! counts one Sale, and the assignment's texts list the answer once.
+//! counts one Sale, and the assignment's texts list the answer once. The same again with the
+//! SMS sent over HTTPS to a Twilio-style provider stand-in (form POST, basic auth, the
+//! server trusting only the test's CA file).
 
 mod support;
 
@@ -47,6 +49,59 @@ async fn provider() -> (String, Received) {
         let _ = axum::serve(listener, app).await;
     });
     (format!("http://{address}/sms"), received)
+}
+
+const ACCOUNT_SID: &str = "AC0000000000000000000000000000e2e1";
+const AUTH_TOKEN: &str = "e2e-auth-token";
+
+/// A local Twilio-style provider over HTTPS (a CA made for the test, which the server is
+/// given as its CA file): takes each SMS form-posted with the account's basic auth to the
+/// Messages resource, keeps it in the webhook's JSON shape, answers `201` with a sid.
+/// Returns its base URL, the CA file, and what it received.
+async fn twilio_provider() -> (String, std::path::PathBuf, Received) {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    let received: Received = Arc::default();
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            post(
+                |State(received): State<Received>,
+                 axum::extract::Path(account): axum::extract::Path<String>,
+                 headers: HeaderMap,
+                 axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| async move {
+                    // `Basic base64("AC…e2e1:e2e-auth-token")`
+                    let expected = "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwZTJlMTplMmUtYXV0aC10b2tlbg==";
+                    let authorized = headers.get("authorization").and_then(|h| h.to_str().ok())
+                        == Some(expected);
+                    if account != ACCOUNT_SID || !authorized {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    let mut all = received.lock().expect("not poisoned");
+                    all.push(json!({
+                        "from": form.get("From"),
+                        "to": form.get("To"),
+                        "body": form.get("Body"),
+                        "key": headers.get("idempotency-key").and_then(|h| h.to_str().ok()),
+                    }));
+                    (
+                        StatusCode::CREATED,
+                        axum::Json(json!({ "sid": format!("SM{:032}", all.len()) })),
+                    )
+                        .into_response()
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let ca = cube_gateways::testing::TestCa::new("Cube e2e CA");
+    let base = cube_gateways::testing::serve_https(&ca, app).await;
+    let ca_file = std::env::temp_dir().join(format!(
+        "cube-e2e-ca-{}-{}.pem",
+        std::process::id(),
+        base.rsplit(':').next().unwrap_or_default()
+    ));
+    std::fs::write(&ca_file, ca.pem()).expect("the CA file is written");
+    (base, ca_file, received)
 }
 
 /// The `index`th SMS the provider received, once it has (within 30 seconds).
@@ -250,4 +305,56 @@ async fn an_offer_answered_by_sms_on_postgresql() {
     ])
     .await;
     an_answered_offer(server, received).await;
+}
+
+/// The server's settings for a Twilio-style provider at `base`, trusted by `ca_path` only,
+/// paced to 5 SMS a second.
+fn twilio_settings<'a>(base: &'a str, ca_path: &'a str) -> [(&'a str, &'a str); 8] {
+    [
+        ("CUBE_SMS_PROVIDER", "twilio"),
+        ("CUBE_TWILIO_BASE_URL", base),
+        ("CUBE_TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("CUBE_TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("CUBE_GATEWAY_CA_FILE", ca_path),
+        ("CUBE_SMS_RATE", "5"),
+        ("CUBE_SMS_INBOUND_SECRET", SECRET),
+        ("CUBE_OUTBOX_INTERVAL", "1"),
+    ]
+}
+
+/// After the flow: each SMS reached the provider once, with its own idempotency key.
+fn each_sms_sent_once(received: &Received) {
+    let keys: Vec<Value> = received
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|sms| sms["key"].clone())
+        .collect();
+    assert_eq!(keys.len(), 2, "each SMS sent once: {keys:?}");
+    assert!(
+        keys.iter().all(Value::is_string) && keys[0] != keys[1],
+        "{keys:?}"
+    );
+}
+
+/// The same flow with the SMS sent over HTTPS to a Twilio-style provider (the server trusts
+/// the test's CA file only), paced to 5 a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_through_a_twilio_style_provider_on_sqlite() {
+    let (base, ca_file, received) = twilio_provider().await;
+    let ca_path = ca_file.to_str().expect("a UTF-8 path").to_owned();
+    let server = support::on_sqlite_with(&twilio_settings(&base, &ca_path));
+    an_answered_offer(server, received.clone()).await;
+    each_sms_sent_once(&received);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_answered_by_sms_through_a_twilio_style_provider_on_postgresql() {
+    let (base, ca_file, received) = twilio_provider().await;
+    let ca_path = ca_file.to_str().expect("a UTF-8 path").to_owned();
+    let server = support::on_postgres_with(&twilio_settings(&base, &ca_path)).await;
+    an_answered_offer(server, received.clone()).await;
+    each_sms_sent_once(&received);
+    let _ = std::fs::remove_file(ca_file);
 }

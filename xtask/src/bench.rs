@@ -21,11 +21,23 @@
 //! - `cycle`: the seller's cycle in one run beside the least SQL it needs — pgbench's raw
 //!   cycle, our storage cycle, our HTTP cycle and an authenticated read, with the ratios and
 //!   issue 19's targets (see `cycle.rs`). Needs wrk.
+//! - `gateways`: one SMS through each HTTP gateway to a local provider stand-in, one after
+//!   another as the outbox sends them — the JSON webhook over http:// and https://, the
+//!   Twilio-style gateway over https:// — and `Paced` holding a rate (`cube-gateways`'s
+//!   `gateways` bench). Seconds; no server or database.
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage", "http", "web", "import", "cycle"];
+const BUILT: &[&str] = &[
+    "hot_paths",
+    "storage",
+    "http",
+    "web",
+    "import",
+    "cycle",
+    "gateways",
+];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +53,8 @@ enum Suite {
     Import,
     /// The seller's cycle beside the raw cycle, storage and HTTP in one run.
     Cycle,
+    /// One SMS through each HTTP gateway to a local provider.
+    Gateways,
 }
 
 /// The store a suite runs on (`--store`).
@@ -83,6 +97,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
         [name] if name == "import" => Ok(Suite::Import),
         [name] if name == "cycle" => Ok(Suite::Cycle),
+        [name] if name == "gateways" => Ok(Suite::Gateways),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
         }
@@ -140,6 +155,25 @@ pub fn run(args: &[String]) -> Outcome {
             );
         }
         Suite::Cycle => crate::cycle::run()?,
+        Suite::Gateways => {
+            let mut command = cargo(&[
+                "bench",
+                "-p",
+                "cube-gateways",
+                "--features",
+                "testing",
+                "--bench",
+                "gateways",
+            ]);
+            run_step("bench", &mut command)?;
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench gateways` (it runs `{}`; CUBE_BENCH_MESSAGES \
+                 sets the messages a gateway) — put the table above in docs/performance.md \
+                 together with this command.",
+                describe(&command)
+            );
+        }
         Suite::Import => {
             println!("==> postgres");
             let database = postgres::discover()?;
@@ -225,6 +259,7 @@ mod tests {
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
         assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
         assert_eq!(suite(&args(&["cycle"])).ok(), Some(Suite::Cycle));
+        assert_eq!(suite(&args(&["gateways"])).ok(), Some(Suite::Gateways));
         assert_eq!(
             suite(&args(&["web", "--store", "sqlite"])).ok(),
             Some(Suite::Server("web", BenchStore::Sqlite))

@@ -6,27 +6,43 @@
 //! - here: the **log gateways**, which "deliver" each message by writing it to the log —
 //!   what a development or demo server uses, so the outbox empties and every message can be
 //!   read, without any provider account or network.
+//! - [`client`]: the HTTP client the HTTP gateways share: TLS (rustls; the system's roots or
+//!   the operator's CA file), the timeout, no redirects.
 //! - [`webhook`]: `WebhookSmsGateway` and `WebhookEmailGateway`, which POST each message as
-//!   JSON to an operator's `http://` URL and map the answer to sent / refused for good /
-//!   try again later.
+//!   JSON to an operator's `https://` (or `http://`) URL and map the answer to sent /
+//!   refused for good / try again later / misconfigured.
+//! - [`twilio`]: `TwilioSmsGateway`, which sends each SMS through a Twilio-style Messages
+//!   API (form POST, basic auth): a real provider without a bridge.
+//! - [`pace`]: `Paced`, which holds any SMS gateway to the provider's send rate.
 //! - [`outbound`]: `SignedWebhookGateway`, which POSTs an organisation's events to its own
 //!   endpoints, signed (`X-Cube-Signature`) with the endpoint's secret.
 //! - [`smtp`]: `SmtpEmailGateway`, which sends each e-mail to the operator's mail server
 //!   (implicit TLS, STARTTLS, or plain on loopback), HTML with a plain-text alternative.
 //!
-//! `cube-server` chooses which one delivers its outbox (a webhook when a URL is configured).
+//! - `testing` (feature `testing`, and in this crate's tests): a local HTTPS server with a
+//!   certificate made at run time, for tests against a provider over TLS.
+//!
+//! `cube-server` chooses which one delivers its outbox (`--sms-provider log|webhook|twilio`).
 //!
 //! Message bodies are personal data: the log gateways write the recipient and the length of
 //! the text at `info`, and the text itself only at `debug`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod outbound;
+pub mod pace;
 pub mod smtp;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod twilio;
 pub mod webhook;
 
+pub use client::{CaFile, HttpSettings};
 pub use outbound::SignedWebhookGateway;
+pub use pace::{Paced, SendRate};
 pub use smtp::{SmtpEmailGateway, SmtpSettings, SmtpSetupError, SmtpTls};
+pub use twilio::{TwilioSettings, TwilioSmsGateway};
 
 pub use webhook::{WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway, WebhookUrl};
 

@@ -19,12 +19,13 @@
 //!   so its mistakes must not hold back every other organisation's webhooks; they are
 //!   retried with the outbox's back-off and given up on after about a day.
 //!
-//! An `https://` endpoint cannot be reached by this build (no TLS backend, see
-//! `crate::webhook`): its deliveries are refused for good with that reason, which the failed
-//! messages show.
+//! An endpoint may be `https://` (its certificate checked as `crate::client` says; a
+//! certificate that does not check out is **unavailable**, retried like a refused
+//! connection, so an endpoint whose certificate is being renewed loses nothing) or `http://`.
 
 use crate::WebhookSetupError;
-use crate::webhook::{http_client, refusal, unavailable};
+use crate::client::HttpSettings;
+use crate::webhook::{refusal, unavailable};
 use async_trait::async_trait;
 use cube_domain::ports::{GatewayError, WebhookGateway};
 use cube_domain::webhooks::{
@@ -33,7 +34,7 @@ use cube_domain::webhooks::{
 };
 use reqwest::Url;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Sends organisations' webhooks (see the module doc).
 #[derive(Debug, Clone)]
@@ -42,10 +43,10 @@ pub struct SignedWebhookGateway {
 }
 
 impl SignedWebhookGateway {
-    /// A gateway whose sends (connecting included) give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, WebhookSetupError> {
+    /// A gateway with the client `http` sets up (timeout, trusted roots).
+    pub fn new(http: &HttpSettings) -> Result<Self, WebhookSetupError> {
         Ok(Self {
-            client: http_client(timeout)?,
+            client: http.client()?,
         })
     }
 }
@@ -76,9 +77,9 @@ impl WebhookGateway for SignedWebhookGateway {
     ) -> Result<(), GatewayError> {
         let url = Url::parse(url.as_str())
             .map_err(|e| GatewayError::Rejected(format!("the endpoint URL is not valid: {e}")))?;
-        if url.scheme() != "http" {
+        if !matches!(url.scheme(), "https" | "http") {
             return Err(GatewayError::Rejected(format!(
-                "{} cannot be reached: this server is built without TLS, so webhook endpoints must be http://",
+                "{} is neither https:// nor http://",
                 Shown(&url)
             )));
         }
@@ -156,7 +157,7 @@ mod tests {
     #[tokio::test]
     async fn the_body_arrives_signed_with_the_delivery_id() {
         let (url, seen) = receiver(StatusCode::NO_CONTENT).await;
-        let gateway = SignedWebhookGateway::new(Duration::from_secs(5)).expect("client");
+        let gateway = SignedWebhookGateway::new(&HttpSettings::default()).expect("client");
         let secret = WebhookSecret::from_random([3; 32]);
         let body = r#"{"event":"outcome_registered"}"#;
         let url = EndpointUrl::parse(&url).expect("url");
@@ -184,7 +185,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_map_to_retry_or_refusal() {
-        let gateway = SignedWebhookGateway::new(Duration::from_secs(5)).expect("client");
+        let gateway = SignedWebhookGateway::new(&HttpSettings::default()).expect("client");
         let secret = WebhookSecret::from_random([3; 32]);
         let send = |url: String| {
             let gateway = gateway.clone();
@@ -218,10 +219,43 @@ mod tests {
                 "{status}: never misconfigured"
             );
         }
-        let refused = send("https://hooks.example.com/cube".into()).await;
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_is_reached_when_its_certificate_checks_out() {
+        use crate::testing::{TestCa, serve_https};
+        let ca = TestCa::new("Cube test CA");
+        let seen: Seen = Arc::default();
+        let kept = seen.clone();
+        let app = Router::new().route(
+            "/hook",
+            post(move |body: String| {
+                let kept = kept.clone();
+                async move {
+                    kept.lock().expect("lock").push((HeaderMap::new(), body));
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let url =
+            EndpointUrl::parse(&format!("{}/hook", serve_https(&ca, app).await)).expect("url");
+        let secret = WebhookSecret::from_random([3; 32]);
+        let ca_file = crate::CaFile::from_pem("ca.pem", ca.pem().as_bytes()).expect("the CA reads");
+        let trusting =
+            SignedWebhookGateway::new(&HttpSettings::default().trusting(ca_file)).expect("client");
+        let sent = trusting
+            .deliver("m-3", &url, &secret, WebhookEvent::StateChanged, "{}")
+            .await;
+        assert_eq!(sent, Ok(()));
+        // The system's roots do not know the test CA: retried later, never refused for good.
+        let system = SignedWebhookGateway::new(&HttpSettings::default()).expect("client");
+        let refused = system
+            .deliver("m-4", &url, &secret, WebhookEvent::StateChanged, "{}")
+            .await;
         assert!(
-            matches!(&refused, Err(GatewayError::Rejected(r)) if r.contains("TLS")),
+            matches!(refused, Err(GatewayError::Unavailable(_))),
             "{refused:?}"
         );
+        assert_eq!(seen.lock().expect("lock").len(), 1, "delivered once");
     }
 }

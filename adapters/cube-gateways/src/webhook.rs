@@ -29,27 +29,26 @@
 //!   timeout, a refused connection: **unavailable**; the message is tried again after a
 //!   back-off.
 //!
-//! # No TLS
-//! The workspace builds `reqwest` without a TLS backend (none is available offline), so a
-//! webhook URL must be `http://`: a bridge on loopback or on a private network. An
-//! `https://` URL is refused when the gateway is built, not at the first send.
+//! # TLS
+//! A webhook URL may be `https://` (checked against the system's roots or the operator's CA
+//! file, see `crate::client`) or `http://` (a bridge on loopback or a private network).
+//! Credentials in the URL (`https://user:secret@host/`) are sent as HTTP basic auth by the
+//! client and masked wherever the URL is shown.
 
+use crate::client::HttpSettings;
 use async_trait::async_trait;
 use cube_domain::ports::{EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage};
 use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::Duration;
 use thiserror::Error;
 
 /// The request header carrying the message's idempotency key (the outbox message id, the
 /// same on every attempt of one message).
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
-/// How long one send may take, connection included, when nothing else is configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Why a webhook gateway could not be built.
+/// Why an HTTP gateway (a webhook, the Twilio-style provider, the outbound webhooks) could
+/// not be built.
 #[derive(Debug, Error)]
 pub enum WebhookSetupError {
     /// The URL does not parse.
@@ -60,19 +59,39 @@ pub enum WebhookSetupError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The URL is not `http://` (this build has no TLS).
+    /// The URL is neither `https://` nor `http://`.
     #[error(
-        "the webhook URL '{0}' must start with http:// (this build has no TLS; put a bridge on loopback or a private network in front of an https provider)"
+        "the URL '{0}' must start with https:// (or http:// for a bridge on loopback or a private network)"
     )]
     UnsupportedScheme(String),
     /// The HTTP client could not be built.
-    #[error("the HTTP client for the webhook could not be built: {0}")]
+    #[error("the HTTP client for the gateway could not be built: {0}")]
     Client(String),
+    /// The CA file cannot be used.
+    #[error(
+        "the CA file {path} cannot be used: {reason}; give a PEM file with the CA certificate(s) the provider's certificate is issued by"
+    )]
+    CaFile {
+        /// The file as given.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A provider's account setting is missing or cannot be used.
+    #[error("{0}")]
+    Account(String),
 }
 
-/// A parsed webhook URL: `http://` with a host. The only way in is [`WebhookUrl::parse`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookUrl(Url);
+/// A parsed webhook URL: `https://` or `http://`, with a host. The only way in is
+/// [`WebhookUrl::parse`]. `Debug` and `Display` mask a password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(pub(crate) Url);
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({self})")
+    }
+}
 
 impl WebhookUrl {
     /// Parses and checks a webhook URL.
@@ -81,7 +100,7 @@ impl WebhookUrl {
             url: raw.to_owned(),
             reason: e.to_string(),
         })?;
-        if url.scheme() != "http" {
+        if !matches!(url.scheme(), "https" | "http") {
             return Err(WebhookSetupError::UnsupportedScheme(raw.to_owned()));
         }
         if url.host().is_none() {
@@ -118,8 +137,8 @@ struct Webhook {
 }
 
 impl Webhook {
-    fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
-        let client = http_client(timeout)?;
+    fn new(url: WebhookUrl, http: &HttpSettings) -> Result<Self, WebhookSetupError> {
+        let client = http.client()?;
         Ok(Self { client, url })
     }
 
@@ -147,18 +166,6 @@ impl Webhook {
     }
 }
 
-/// The HTTP client every webhook gateway uses: `timeout` for one send, connecting included;
-/// redirects not followed (a POST must not turn into a GET).
-pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, WebhookSetupError> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("cube/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| WebhookSetupError::Client(e.to_string()))
-}
-
 /// What a non-success answer means (see the module doc), with the receiver's explanation,
 /// shortened: it goes into the log and the report.
 pub(crate) async fn refusal(
@@ -166,18 +173,27 @@ pub(crate) async fn refusal(
     response: reqwest::Response,
 ) -> GatewayError {
     let status = response.status();
-    let detail: String = response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
-    let reason = if detail.trim().is_empty() {
+    let detail = response.text().await.unwrap_or_default();
+    fate(status, answered(url, status, &detail))
+}
+
+/// The reason of a non-success answer: who answered what, with the receiver's explanation
+/// shortened to 200 characters (it goes into the log and the report).
+pub(crate) fn answered(
+    url: &(dyn fmt::Display + Sync),
+    status: StatusCode,
+    detail: &str,
+) -> String {
+    let detail: String = detail.trim().chars().take(200).collect();
+    if detail.is_empty() {
         format!("{url} answered HTTP {status}")
     } else {
-        format!("{url} answered HTTP {status}: {}", detail.trim())
-    };
+        format!("{url} answered HTTP {status}: {}", detail.trim_end())
+    }
+}
+
+/// The fate of a message answered with a non-success `status` (see the module doc).
+pub(crate) fn fate(status: StatusCode, reason: String) -> GatewayError {
     if is_misconfigured(status) {
         GatewayError::Misconfigured(reason)
     } else if refuses_the_message(status) {
@@ -271,14 +287,14 @@ struct EmailBody<'a> {
     html: &'a str,
 }
 
-/// Sends each SMS as a JSON POST to a configured `http://` URL (see the module doc).
+/// Sends each SMS as a JSON POST to a configured URL (see the module doc).
 #[derive(Debug, Clone)]
 pub struct WebhookSmsGateway(Webhook);
 
 impl WebhookSmsGateway {
-    /// A gateway posting to `url`; one send (connecting included) gives up after `timeout`.
-    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
-        Webhook::new(url, timeout).map(Self)
+    /// A gateway posting to `url` with the client `http` sets up (timeout, trusted roots).
+    pub fn new(url: WebhookUrl, http: &HttpSettings) -> Result<Self, WebhookSetupError> {
+        Webhook::new(url, http).map(Self)
     }
 }
 
@@ -299,14 +315,14 @@ impl SmsGateway for WebhookSmsGateway {
     }
 }
 
-/// Sends each e-mail as a JSON POST to a configured `http://` URL (see the module doc).
+/// Sends each e-mail as a JSON POST to a configured URL (see the module doc).
 #[derive(Debug, Clone)]
 pub struct WebhookEmailGateway(Webhook);
 
 impl WebhookEmailGateway {
-    /// A gateway posting to `url`; one send (connecting included) gives up after `timeout`.
-    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, WebhookSetupError> {
-        Webhook::new(url, timeout).map(Self)
+    /// A gateway posting to `url` with the client `http` sets up (timeout, trusted roots).
+    pub fn new(url: WebhookUrl, http: &HttpSettings) -> Result<Self, WebhookSetupError> {
+        Webhook::new(url, http).map(Self)
     }
 }
 
@@ -333,12 +349,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_http_urls_with_a_host_are_taken() {
+    fn only_https_and_http_urls_with_a_host_are_taken() {
         assert!(WebhookUrl::parse("http://127.0.0.1:9000/sms").is_ok());
-        assert!(matches!(
-            WebhookUrl::parse("https://api.example.com/sms"),
-            Err(WebhookSetupError::UnsupportedScheme(_))
-        ));
+        assert!(WebhookUrl::parse("https://api.example.com/sms").is_ok());
         assert!(matches!(
             WebhookUrl::parse("not a url"),
             Err(WebhookSetupError::InvalidUrl { .. })
@@ -353,6 +366,7 @@ mod tests {
     fn a_password_in_the_url_is_never_shown() {
         let url = WebhookUrl::parse("http://cube:s3cret@10.0.0.5/sms").expect("valid");
         assert_eq!(url.to_string(), "http://cube:***@10.0.0.5/sms");
+        assert!(!format!("{url:?}").contains("s3cret"), "{url:?}");
     }
 
     #[test]
@@ -369,5 +383,62 @@ mod tests {
         ] {
             check(code, false);
         }
+    }
+
+    #[tokio::test]
+    async fn an_sms_is_posted_over_https_with_the_urls_login_as_basic_auth() {
+        use crate::client::CaFile;
+        use crate::testing::{TestCa, serve_https};
+        use axum::http::HeaderMap;
+        use cube_domain::values::PhoneNumber;
+        use std::sync::{Arc, Mutex};
+        type Seen = Arc<Mutex<Vec<(HeaderMap, serde_json::Value)>>>;
+        let ca = TestCa::new("Cube test CA");
+        let seen: Seen = Arc::default();
+        let kept = seen.clone();
+        let app = axum::Router::new().route(
+            "/sms",
+            axum::routing::post(
+                move |headers: HeaderMap, axum::Json(body): axum::Json<serde_json::Value>| {
+                    let kept = kept.clone();
+                    async move {
+                        kept.lock().expect("lock").push((headers, body));
+                        axum::Json(serde_json::json!({ "id": "p-1" }))
+                    }
+                },
+            ),
+        );
+        let base = serve_https(&ca, app).await;
+        let url = WebhookUrl::parse(&format!(
+            "{}/sms",
+            base.replace("https://", "https://cube:s3cret@")
+        ))
+        .expect("valid");
+        let message = SmsMessage {
+            from: "AcmeEnergi".into(),
+            to: PhoneNumber::parse("+4791234567").expect("valid"),
+            body: "Hei".into(),
+        };
+        let ca_file = CaFile::from_pem("ca.pem", ca.pem().as_bytes()).expect("the CA reads");
+        let trusting = HttpSettings::default().trusting(ca_file);
+        let gateway = WebhookSmsGateway::new(url.clone(), &trusting).expect("client");
+        assert_eq!(gateway.send("m-1", &message).await, Ok("p-1".into()));
+        // The system's roots do not vouch for the test CA: nothing is sent.
+        let untrusting = WebhookSmsGateway::new(url, &HttpSettings::default()).expect("client");
+        let refused = untrusting.send("m-2", &message).await;
+        assert!(
+            matches!(&refused, Err(GatewayError::Unavailable(r)) if !r.contains("s3cret")),
+            "{refused:?}"
+        );
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 1);
+        let (headers, body) = &seen[0];
+        // `Basic base64("cube:s3cret")`
+        assert_eq!(headers["authorization"], "Basic Y3ViZTpzM2NyZXQ=");
+        assert_eq!(headers[IDEMPOTENCY_KEY], "m-1");
+        assert_eq!(
+            body,
+            &serde_json::json!({"from": "AcmeEnergi", "to": "+4791234567", "body": "Hei"})
+        );
     }
 }

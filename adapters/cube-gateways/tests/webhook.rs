@@ -124,7 +124,11 @@ fn outcome(result: Result<String, GatewayError>) -> Outcome {
 /// Sends one SMS to a provider answering `answer` and checks the outcome.
 async fn check_sms(answer: Answer, expected: Outcome) -> Result<String, GatewayError> {
     let (url, _provider) = provider(answer).await;
-    let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
+    let gateway = WebhookSmsGateway::new(
+        url,
+        &cube_gateways::HttpSettings::new(Duration::from_secs(5)),
+    )
+    .expect("a gateway");
     let result = gateway.send("0b0c-1", &sms()).await;
     assert_eq!(outcome(result.clone()), expected, "{result:?}");
     result
@@ -133,7 +137,11 @@ async fn check_sms(answer: Answer, expected: Outcome) -> Result<String, GatewayE
 #[tokio::test]
 async fn an_sms_is_posted_as_json_and_the_provider_id_comes_back() {
     let (url, provider) = provider(answer(200, r#"{"id": "msg-42"}"#)).await;
-    let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
+    let gateway = WebhookSmsGateway::new(
+        url,
+        &cube_gateways::HttpSettings::new(Duration::from_secs(5)),
+    )
+    .expect("a gateway");
     assert_eq!(gateway.send("0b0c-1", &sms()).await, Ok("msg-42".into()));
     assert_eq!(
         provider.received(),
@@ -153,7 +161,11 @@ async fn an_sms_is_posted_as_json_and_the_provider_id_comes_back() {
 #[tokio::test]
 async fn an_email_is_posted_as_json_and_the_provider_id_comes_back() {
     let (url, provider) = provider(answer(202, r#"{"id": 7}"#)).await;
-    let gateway = WebhookEmailGateway::new(url, Duration::from_secs(5)).expect("a gateway");
+    let gateway = WebhookEmailGateway::new(
+        url,
+        &cube_gateways::HttpSettings::new(Duration::from_secs(5)),
+    )
+    .expect("a gateway");
     assert_eq!(gateway.send("0b0c-2", &email()).await, Ok("7".into()));
     assert_eq!(
         provider.received(),
@@ -218,7 +230,11 @@ async fn a_provider_that_does_not_answer_in_time_is_temporarily_unavailable() {
         delay: Duration::from_secs(30),
     })
     .await;
-    let gateway = WebhookSmsGateway::new(url, Duration::from_millis(300)).expect("a gateway");
+    let gateway = WebhookSmsGateway::new(
+        url,
+        &cube_gateways::HttpSettings::new(Duration::from_millis(300)),
+    )
+    .expect("a gateway");
     let result = gateway.send("0b0c-1", &sms()).await;
     assert_eq!(outcome(result.clone()), Outcome::Unavailable, "{result:?}");
     assert!(
@@ -237,7 +253,11 @@ async fn a_provider_that_cannot_be_reached_is_temporarily_unavailable() {
     let address = listener.local_addr().expect("bound");
     drop(listener);
     let url = WebhookUrl::parse(&format!("http://{address}/messages")).expect("valid");
-    let gateway = WebhookSmsGateway::new(url, Duration::from_secs(5)).expect("a gateway");
+    let gateway = WebhookSmsGateway::new(
+        url,
+        &cube_gateways::HttpSettings::new(Duration::from_secs(5)),
+    )
+    .expect("a gateway");
     assert_eq!(
         outcome(gateway.send("0b0c-1", &sms()).await),
         Outcome::Unavailable

@@ -128,11 +128,58 @@ struct Cli {
         global = true
     )]
     outbox_first_retry: u64,
-    /// Send SMS by POSTing them as JSON to this `http://` URL (default: write them to the log).
+    /// Which SMS provider the outbox sends through: `log` (write them to the log, for
+    /// development), `webhook` (POST each as JSON to `--sms-webhook`) or `twilio` (a
+    /// Twilio-style Messages API: `--twilio-base-url`, `CUBE_TWILIO_ACCOUNT_SID`,
+    /// `CUBE_TWILIO_AUTH_TOKEN`). Default: `webhook` when `--sms-webhook` is given, else `log`.
+    #[arg(long, env = "CUBE_SMS_PROVIDER", value_enum, global = true)]
+    sms_provider: Option<SmsProviderKind>,
+    /// Send SMS by POSTing them as JSON to this `https://` (or `http://`) URL.
     #[arg(long, env = "CUBE_SMS_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
           hide_env_values = true, global = true)]
     sms_webhook: Option<cube_gateways::WebhookUrl>,
-    /// Send e-mail by POSTing it as JSON to this `http://` URL (default: write it to the log).
+    /// The Twilio-style provider's base URL (`--sms-provider twilio`): Twilio's own, or a
+    /// Twilio-compatible provider's.
+    #[arg(long, env = "CUBE_TWILIO_BASE_URL", default_value = cube_gateways::twilio::TWILIO_BASE_URL,
+          global = true)]
+    twilio_base_url: String,
+    /// The Twilio-style account's AccountSid (`--sms-provider twilio`).
+    #[arg(
+        long,
+        env = "CUBE_TWILIO_ACCOUNT_SID",
+        hide_env_values = true,
+        global = true
+    )]
+    twilio_account_sid: Option<String>,
+    /// The Twilio-style account's AuthToken (`--sms-provider twilio`). Give it in the
+    /// environment, so it is not on a command line; it is never logged.
+    #[arg(
+        long,
+        env = "CUBE_TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    twilio_auth_token: Option<Hidden>,
+    /// The SMS provider's send rate, in messages a second (0.1 to 1000; e.g. `1` for one
+    /// Twilio long code): a burst in the outbox is spread out to it. Default: no limit.
+    #[arg(long, env = "CUBE_SMS_RATE", value_parser = cube_gateways::SendRate::parse, global = true)]
+    sms_rate: Option<cube_gateways::SendRate>,
+    /// A PEM file with the CA certificate(s) the providers' certificates are issued by: the
+    /// SMS provider and the SMS and e-mail webhooks then trust only these, not the system's
+    /// roots (organisations' webhooks and the mail server keep the system's roots).
+    #[arg(long, env = "CUBE_GATEWAY_CA_FILE", value_parser = ca_file, global = true)]
+    gateway_ca_file: Option<cube_gateways::CaFile>,
+    /// The longest one send to a provider may take, connecting included, in seconds.
+    #[arg(
+        long,
+        env = "CUBE_GATEWAY_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=120),
+        global = true
+    )]
+    gateway_timeout: u64,
+    /// Send e-mail by POSTing it as JSON to this `https://` (or `http://`) URL (default:
+    /// write it to the log).
     #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
           hide_env_values = true, global = true)]
     email_webhook: Option<cube_gateways::WebhookUrl>,
@@ -153,7 +200,7 @@ struct Cli {
         hide_env_values = true,
         global = true
     )]
-    sms_inbound_secret: Option<String>,
+    sms_inbound_secret: Option<Hidden>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -247,7 +294,92 @@ fn redacted(url: &str) -> String {
     }
 }
 
-/// Opens (and migrates) the store the URL names.
+/// A secret from the command line or the environment (a token, a shared secret): `Debug`
+/// never shows it, so printing the configuration cannot leak it.
+#[derive(Clone)]
+struct Hidden(String);
+
+impl Hidden {
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hidden(…)")
+    }
+}
+
+impl std::str::FromStr for Hidden {
+    type Err = std::convert::Infallible;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// Which SMS provider (`--sms-provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SmsProviderKind {
+    /// Write each SMS to the log.
+    Log,
+    /// POST each SMS as JSON to `--sms-webhook`.
+    Webhook,
+    /// A Twilio-style Messages API.
+    Twilio,
+}
+
+fn ca_file(raw: &str) -> Result<cube_gateways::CaFile, cube_gateways::WebhookSetupError> {
+    cube_gateways::CaFile::read(raw)
+}
+
+/// The outgoing-message configuration the flags describe. Checked after the command line
+/// is read, so a refusal never repeats a secret.
+fn gateway_config(cli: &Cli) -> Result<worker::GatewayConfig, ServerError> {
+    let kind = cli.sms_provider.unwrap_or(if cli.sms_webhook.is_some() {
+        SmsProviderKind::Webhook
+    } else {
+        SmsProviderKind::Log
+    });
+    let sms = match kind {
+        SmsProviderKind::Log => worker::SmsProvider::Log,
+        SmsProviderKind::Webhook => worker::SmsProvider::Webhook(cli.sms_webhook.clone().ok_or_else(|| {
+            ServerError::Config(
+                "--sms-provider webhook needs the URL to post to: set CUBE_SMS_WEBHOOK (--sms-webhook)".into(),
+            )
+        })?),
+        SmsProviderKind::Twilio => {
+            if cli.sms_webhook.is_some() {
+                return Err(ServerError::Config(
+                    "--sms-provider twilio sends through the Twilio-style API: unset CUBE_SMS_WEBHOOK (--sms-webhook), or choose --sms-provider webhook".into(),
+                ));
+            }
+            let (Some(sid), Some(Hidden(token))) = (&cli.twilio_account_sid, &cli.twilio_auth_token) else {
+                return Err(ServerError::Config(
+                    "--sms-provider twilio needs the account: set CUBE_TWILIO_ACCOUNT_SID and CUBE_TWILIO_AUTH_TOKEN".into(),
+                ));
+            };
+            worker::SmsProvider::Twilio(cube_gateways::TwilioSettings::new(
+                &cli.twilio_base_url,
+                sid,
+                token,
+            )?)
+        }
+    };
+    let mut http = cube_gateways::HttpSettings::new(Duration::from_secs(cli.gateway_timeout));
+    if let Some(ca) = &cli.gateway_ca_file {
+        tracing::info!(path = %ca.path().display(), "the HTTP gateways trust only the CA file's certificates");
+        http = http.trusting(ca.clone());
+    }
+    Ok(worker::GatewayConfig {
+        sms,
+        sms_rate: cli.sms_rate,
+        email_webhook: cli.email_webhook.clone(),
+        smtp: cli.smtp_url.clone(),
+        http,
+    })
+}
+
 /// The inbound SMS secret, if set (an empty value is not set): long enough not to be
 /// guessed, and sendable as a header. Checked after the command line is read, so a refusal
 /// never repeats the value (clap's own error would print it).
@@ -272,6 +404,7 @@ fn inbound_secret(raw: Option<&str>) -> Result<Option<Arc<str>>, String> {
     Ok(Some(Arc::from(raw)))
 }
 
+/// Opens (and migrates) the store the URL names.
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, ServerError> {
     tracing::info!(database = %redacted(url), "opening the store");
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -398,13 +531,10 @@ async fn shutdown_signal() {
 }
 
 async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
-    let gateways = worker::Gateways::for_flags(
-        cli.sms_webhook.as_ref(),
-        cli.email_webhook.as_ref(),
-        cli.smtp_url.as_ref(),
-    )?;
-    let sms_inbound_secret =
-        inbound_secret(cli.sms_inbound_secret.as_deref()).map_err(ServerError::Config)?;
+    let gateway_config = gateway_config(cli)?;
+    let gateways = worker::Gateways::for_config(&gateway_config)?;
+    let sms_inbound_secret = inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
+        .map_err(ServerError::Config)?;
     let cube = cube_over(open_store(&cli.database_url).await?).with_outbox_timing(
         cube_app::outbox::OutboxTiming {
             claim: time::Duration::seconds(seconds(cli.outbox_claim)),
@@ -450,7 +580,9 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await;
-    worker.stop(worker::SHUTDOWN_GRACE).await;
+    worker
+        .stop(worker::shutdown_grace(gateway_config.http.timeout()))
+        .await;
     served?;
     tracing::info!("stopped");
     Ok(())
@@ -543,7 +675,8 @@ mod tests {
         let cli = Cli::try_parse_from(["cube-server", "--sms-inbound-secret", "k3Jq9-LmZ2x_Vb7Ta"])
             .expect("parses");
         assert_eq!(
-            inbound_secret(cli.sms_inbound_secret.as_deref()).expect("long enough"),
+            inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
+                .expect("long enough"),
             Some(Arc::from("k3Jq9-LmZ2x_Vb7Ta"))
         );
         assert_eq!(inbound_secret(None), Ok(None));
@@ -606,16 +739,86 @@ mod tests {
     }
 
     #[test]
-    fn webhooks_take_http_urls_only() {
+    fn webhooks_take_https_and_http_urls() {
         let cli = Cli::try_parse_from(["cube-server", "--sms-webhook", "http://10.0.0.5/sms"])
             .expect("parses");
         assert_eq!(
             cli.sms_webhook.map(|u| u.to_string()),
             Some("http://10.0.0.5/sms".to_owned())
         );
-        let error = Cli::try_parse_from(["cube-server", "--email-webhook", "https://x.example"])
-            .expect_err("no TLS in this build");
-        assert!(error.to_string().contains("http://"), "{error}");
+        let cli = Cli::try_parse_from(["cube-server", "--email-webhook", "https://x.example"])
+            .expect("https is taken");
+        assert!(cli.email_webhook.is_some());
+        let error = Cli::try_parse_from(["cube-server", "--email-webhook", "ftp://x.example"])
+            .expect_err("neither https nor http");
+        assert!(error.to_string().contains("https://"), "{error}");
+    }
+
+    #[test]
+    fn the_sms_provider_is_chosen_by_flag_and_checked_without_repeating_the_token() {
+        let provider = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            gateway_config(&cli).map(|config| config.sms)
+        };
+        assert!(matches!(
+            provider(&["cube-server"]),
+            Ok(worker::SmsProvider::Log)
+        ));
+        assert!(matches!(
+            provider(&["cube-server", "--sms-webhook", "https://sms.example/send"]),
+            Ok(worker::SmsProvider::Webhook(_))
+        ));
+        let twilio = [
+            "cube-server",
+            "--sms-provider",
+            "twilio",
+            "--twilio-account-sid",
+            "AC0123456789abcdef0123456789abcdef",
+            "--twilio-auth-token",
+            "tok-3n9x",
+        ];
+        let Ok(worker::SmsProvider::Twilio(settings)) = provider(&twilio) else {
+            panic!("a Twilio-style provider");
+        };
+        assert_eq!(
+            settings.to_string(),
+            "https://api.twilio.com (account AC0123456789abcdef0123456789abcdef)"
+        );
+        assert!(!format!("{settings:?}").contains("tok-3n9x"));
+        let missing =
+            provider(&["cube-server", "--sms-provider", "twilio"]).expect_err("no account");
+        assert!(
+            missing.to_string().contains("CUBE_TWILIO_AUTH_TOKEN"),
+            "{missing}"
+        );
+        let no_url = provider(&["cube-server", "--sms-provider", "webhook"]).expect_err("no URL");
+        assert!(no_url.to_string().contains("CUBE_SMS_WEBHOOK"), "{no_url}");
+        let cli = Cli::try_parse_from(twilio).expect("parses");
+        assert!(
+            !format!("{cli:?}").contains("tok-3n9x"),
+            "the token is not in Debug"
+        );
+        let mut bad_token = twilio;
+        bad_token[6] = "has a space";
+        let refused = provider(&bad_token).expect_err("a bad token");
+        assert!(!refused.to_string().contains("has a space"), "{refused}");
+    }
+
+    #[test]
+    fn the_send_rate_timeout_and_ca_file_are_checked() {
+        let cli = Cli::try_parse_from(["cube-server", "--sms-rate", "2", "--gateway-timeout", "3"])
+            .expect("parses");
+        assert_eq!(
+            cli.sms_rate.map(|r| r.interval()),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(cli.gateway_timeout, 3);
+        assert!(Cli::try_parse_from(["cube-server", "--sms-rate", "0"]).is_err());
+        assert!(Cli::try_parse_from(["cube-server", "--gateway-timeout", "0"]).is_err());
+        let error =
+            Cli::try_parse_from(["cube-server", "--gateway-ca-file", "/nonexistent/ca.pem"])
+                .expect_err("no such file");
+        assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
     }
 
     #[test]

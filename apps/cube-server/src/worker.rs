@@ -2,8 +2,9 @@
 //! `Cube::deliver_outbox` to send what the use cases enqueued (SMS started by outcomes,
 //! e-mail, organisations' webhooks) through the server's gateways, and logs what could not be sent.
 //!
-//! - The gateways are the webhook ones when `--sms-webhook` / `--email-webhook` give a URL,
-//!   else the log gateways (the development default: nothing leaves the machine).
+//! - The gateways are the ones the configuration names ([`GatewayConfig`]): SMS to the log,
+//!   a JSON webhook or a Twilio-style provider, paced to `--sms-rate`; e-mail to a mail
+//!   server, a webhook or the log (the development default: nothing leaves the machine).
 //! - A round that finds a full batch is followed by the next one at once; otherwise the
 //!   worker sleeps `interval`. A failed round (the store is down) is logged and tried again
 //!   after the interval.
@@ -17,10 +18,10 @@
 use cube_app::Cube;
 use cube_app::outbox::DeliveryReport;
 use cube_domain::ports::{EmailGateway, SmsGateway, WebhookGateway};
-use cube_gateways::webhook::DEFAULT_TIMEOUT;
 use cube_gateways::{
-    LogEmailGateway, LogSmsGateway, SignedWebhookGateway, WebhookEmailGateway, WebhookSetupError,
-    WebhookSmsGateway, WebhookUrl,
+    HttpSettings, LogEmailGateway, LogSmsGateway, Paced, SendRate, SignedWebhookGateway,
+    TwilioSettings, TwilioSmsGateway, WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway,
+    WebhookUrl,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +31,52 @@ use tokio::task::JoinHandle;
 /// Messages per round.
 const BATCH: u32 = 100;
 
-/// How long a stopping server waits for the round in progress: one slow send, and a margin.
-pub const SHUTDOWN_GRACE: Duration = DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(5));
+/// How long a stopping server waits for the round in progress: one slow send (the
+/// gateways' `timeout`), and a margin.
+pub fn shutdown_grace(timeout: Duration) -> Duration {
+    timeout.saturating_add(Duration::from_secs(5))
+}
+
+/// Which SMS provider the outbox sends through (`--sms-provider`).
+#[derive(Debug, Clone)]
+pub enum SmsProvider {
+    /// The log (development: nothing leaves the machine).
+    Log,
+    /// JSON POSTs to this URL (`cube_gateways::webhook`).
+    Webhook(WebhookUrl),
+    /// A Twilio-style Messages API (`cube_gateways::twilio`).
+    Twilio(TwilioSettings),
+}
+
+/// The outgoing-message configuration the gateways are built from.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The SMS provider.
+    pub sms: SmsProvider,
+    /// The SMS provider's send rate, if limited.
+    pub sms_rate: Option<SendRate>,
+    /// E-mail as JSON POSTs to this URL, if given (and no mail server).
+    pub email_webhook: Option<WebhookUrl>,
+    /// E-mail through this mail server, if given.
+    pub smtp: Option<cube_gateways::SmtpSettings>,
+    /// The HTTP gateways' client: timeout and trusted roots. Organisations' own webhooks
+    /// use the timeout with the system's roots (their endpoints are on the public
+    /// internet, not the operator's private CA).
+    pub http: HttpSettings,
+}
+
+impl Default for GatewayConfig {
+    /// The development default: SMS and e-mail to the log.
+    fn default() -> Self {
+        Self {
+            sms: SmsProvider::Log,
+            sms_rate: None,
+            email_webhook: None,
+            smtp: None,
+            http: HttpSettings::default(),
+        }
+    }
+}
 
 /// The gateways the outbox is delivered through.
 #[derive(Clone)]
@@ -49,67 +94,60 @@ impl std::fmt::Debug for Gateways {
 }
 
 impl Gateways {
-    /// A webhook gateway for each kind with a URL, the log gateway for the others (for
-    /// e-mail, a placeholder when a mail server will take its place).
-    fn configured(
-        sms_webhook: Option<&WebhookUrl>,
-        email_webhook: Option<&WebhookUrl>,
-        smtp_configured: bool,
-    ) -> Result<Self, WebhookSetupError> {
-        let sms: Arc<dyn SmsGateway> = match sms_webhook {
-            Some(url) => {
-                tracing::info!(%url, "SMS are posted to a webhook");
-                Arc::new(WebhookSmsGateway::new(url.clone(), DEFAULT_TIMEOUT)?)
+    /// The SMS gateway the configuration names, paced to its rate.
+    fn sms(config: &GatewayConfig) -> Result<Arc<dyn SmsGateway>, WebhookSetupError> {
+        let sms: Arc<dyn SmsGateway> = match &config.sms {
+            SmsProvider::Log => {
+                tracing::info!("SMS are written to the log (--sms-provider log)");
+                return Ok(Arc::new(LogSmsGateway::new()));
             }
-            None => {
-                tracing::info!("SMS are written to the log (no --sms-webhook)");
-                Arc::new(LogSmsGateway::new())
+            SmsProvider::Webhook(url) => {
+                tracing::info!(%url, "SMS are posted to a webhook");
+                Arc::new(WebhookSmsGateway::new(url.clone(), &config.http)?)
+            }
+            SmsProvider::Twilio(settings) => {
+                tracing::info!(account = %settings, "SMS are sent through a Twilio-style Messages API");
+                Arc::new(TwilioSmsGateway::new(settings.clone(), &config.http)?)
             }
         };
-        let email: Arc<dyn EmailGateway> = match email_webhook {
-            // A mail server, when one is configured, takes its place (`with_smtp`).
-            _ if smtp_configured => Arc::new(LogEmailGateway::new()),
-            Some(url) => {
-                tracing::info!(%url, "e-mails are posted to a webhook");
-                Arc::new(WebhookEmailGateway::new(url.clone(), DEFAULT_TIMEOUT)?)
+        Ok(match config.sms_rate {
+            Some(rate) => {
+                tracing::info!(%rate, "SMS are paced to the provider's send rate");
+                Arc::new(Paced::new(sms, rate))
             }
-            None => {
+            None => sms,
+        })
+    }
+
+    /// The gateways for the configuration: the SMS provider it names; e-mail through the
+    /// mail server when one is configured, else the e-mail webhook, else the log.
+    pub fn for_config(config: &GatewayConfig) -> Result<Self, crate::ServerError> {
+        let sms = Self::sms(config)?;
+        let email: Arc<dyn EmailGateway> = match (&config.smtp, &config.email_webhook) {
+            (Some(settings), _) => {
+                tracing::info!(server = %settings, "e-mails are sent through the mail server");
+                Arc::new(cube_gateways::SmtpEmailGateway::new(
+                    settings,
+                    config.http.timeout(),
+                )?)
+            }
+            (None, Some(url)) => {
+                tracing::info!(%url, "e-mails are posted to a webhook");
+                Arc::new(WebhookEmailGateway::new(url.clone(), &config.http)?)
+            }
+            (None, None) => {
                 tracing::info!("e-mails are written to the log (no --email-webhook)");
                 Arc::new(LogEmailGateway::new())
             }
         };
-        let webhooks: Arc<dyn WebhookGateway> =
-            Arc::new(SignedWebhookGateway::new(DEFAULT_TIMEOUT)?);
+        let webhooks: Arc<dyn WebhookGateway> = Arc::new(SignedWebhookGateway::new(
+            &HttpSettings::new(config.http.timeout()),
+        )?);
         Ok(Self {
             sms,
             email,
             webhooks,
         })
-    }
-
-    /// The gateways for the server's flags: a webhook for each kind with a URL, e-mail
-    /// through the mail server `smtp` names when one is configured, the log otherwise.
-    pub fn for_flags(
-        sms_webhook: Option<&WebhookUrl>,
-        email_webhook: Option<&WebhookUrl>,
-        smtp: Option<&cube_gateways::SmtpSettings>,
-    ) -> Result<Self, crate::ServerError> {
-        Ok(Self::configured(sms_webhook, email_webhook, smtp.is_some())?.with_smtp(smtp)?)
-    }
-
-    /// E-mail sent through the mail server `smtp` names, when one is configured.
-    fn with_smtp(
-        mut self,
-        smtp: Option<&cube_gateways::SmtpSettings>,
-    ) -> Result<Self, cube_gateways::SmtpSetupError> {
-        if let Some(settings) = smtp {
-            tracing::info!(server = %settings, "e-mails are sent through the mail server");
-            self.email = Arc::new(cube_gateways::SmtpEmailGateway::new(
-                settings,
-                DEFAULT_TIMEOUT,
-            )?);
-        }
-        Ok(self)
     }
 }
 
@@ -219,6 +257,8 @@ fn log_round(report: &DeliveryReport) {
 }
 
 #[cfg(test)]
+mod twilio_tests;
+#[cfg(test)]
 mod webhook_tests;
 
 #[cfg(test)]
@@ -233,7 +273,7 @@ mod tests {
 
     /// A cube over the in-memory store with the testkit's world, whose sales assignment
     /// sends an SMS with "No sale".
-    async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>, Arc<FixedClock>) {
+    pub(super) async fn cube_with_an_sms_flow() -> (Cube, World, Arc<dyn Store>, Arc<FixedClock>) {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let clock = Arc::new(FixedClock::new(T0));
         let ids = Arc::new(SequentialIds::new());
@@ -258,7 +298,7 @@ mod tests {
     }
 
     /// A seller takes the next customer and registers "No sale", which queues the SMS.
-    async fn register_no_sale(cube: &Cube, world: &World) {
+    pub(super) async fn register_no_sale(cube: &Cube, world: &World) {
         let seller = world.seller(0);
         let item = cube
             .next_customer(seller, world.assignment.id())
@@ -284,7 +324,7 @@ mod tests {
         }
     }
 
-    async fn pending(store: &dyn Store) -> usize {
+    pub(super) async fn pending(store: &dyn Store) -> usize {
         let mut uow = store.begin().await.expect("begin");
         uow.pending_messages(100).await.expect("pending").len()
     }
@@ -391,15 +431,24 @@ mod tests {
 
     #[test]
     fn without_urls_the_log_gateways_deliver() {
-        assert!(Gateways::for_flags(None, None, None).is_ok());
+        assert!(Gateways::for_config(&GatewayConfig::default()).is_ok());
         let url = WebhookUrl::parse("http://127.0.0.1:9/sms").expect("valid");
-        assert!(Gateways::for_flags(Some(&url), Some(&url), None).is_ok());
+        let config = GatewayConfig {
+            sms: SmsProvider::Webhook(url.clone()),
+            email_webhook: Some(url),
+            ..GatewayConfig::default()
+        };
+        assert!(Gateways::for_config(&config).is_ok());
     }
 
     #[tokio::test]
     async fn a_mail_server_takes_the_place_of_the_email_log() {
         let smtp =
             cube_gateways::SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none").expect("valid");
-        assert!(Gateways::for_flags(None, None, Some(&smtp)).is_ok());
+        let config = GatewayConfig {
+            smtp: Some(smtp),
+            ..GatewayConfig::default()
+        };
+        assert!(Gateways::for_config(&config).is_ok());
     }
 }

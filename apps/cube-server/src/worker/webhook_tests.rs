@@ -86,7 +86,9 @@ async fn an_outcome_is_posted_signed_and_a_500_is_retried_then_delivered_once() 
     .await
     .expect("registered");
 
-    let gateway = SignedWebhookGateway::new(Duration::from_secs(5)).expect("a client");
+    let gateway =
+        SignedWebhookGateway::new(&cube_gateways::HttpSettings::new(Duration::from_secs(5)))
+            .expect("a client");
     let (sms, email) = (RecordingSms::new(), RecordingEmail::new());
     let round = || cube.deliver_outbox(&sms, &email, &gateway, 100);
 
