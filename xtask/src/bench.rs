@@ -25,6 +25,9 @@
 //!   another as the outbox sends them — the JSON webhook over http:// and https://, the
 //!   Twilio-style gateway over https:// — and `Paced` holding a rate (`cube-gateways`'s
 //!   `gateways` bench). Seconds; no server or database.
+//! - `outbox`: messages a second through the outbox of one and of two release server
+//!   processes on one PostgreSQL to a local provider stand-in (`cube-server`'s `outbox`
+//!   bench; CUBE_BENCH_MESSAGES sets how many, 10,000 by default).
 
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
@@ -37,6 +40,7 @@ const BUILT: &[&str] = &[
     "import",
     "cycle",
     "gateways",
+    "outbox",
 ];
 
 /// A suite to run.
@@ -55,6 +59,8 @@ enum Suite {
     Cycle,
     /// One SMS through each HTTP gateway to a local provider.
     Gateways,
+    /// The outbox of one and two release server processes to a local provider.
+    Outbox,
 }
 
 /// The store a suite runs on (`--store`).
@@ -98,6 +104,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "import" => Ok(Suite::Import),
         [name] if name == "cycle" => Ok(Suite::Cycle),
         [name] if name == "gateways" => Ok(Suite::Gateways),
+        [name] if name == "outbox" => Ok(Suite::Outbox),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
         }
@@ -115,6 +122,24 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
             "`bench` takes one NAME (and for storage, http and web, `--store postgres|sqlite`)",
         )),
     }
+}
+
+/// Runs `cube-server`'s bench `name` with `DATABASE_URL` set to the PostgreSQL server found
+/// as `cargo xtask test` finds it, then prints the command to record with the figures.
+fn on_postgres(name: &str, knob: &str) -> Result<(), Failure> {
+    println!("==> postgres");
+    let database = postgres::discover()?;
+    let mut command = cargo(&["bench", "-p", "cube-server", "--bench", name]);
+    command.env("DATABASE_URL", database.url());
+    run_step("bench", &mut command)?;
+    drop(database);
+    println!();
+    println!(
+        "Recorded with: `cargo xtask bench {name}` (it runs `{}` with DATABASE_URL set; \
+         {knob}) — put the table above in docs/performance.md together with this command.",
+        describe(&command)
+    );
+    Ok(())
 }
 
 pub fn run(args: &[String]) -> Outcome {
@@ -174,21 +199,8 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
-        Suite::Import => {
-            println!("==> postgres");
-            let database = postgres::discover()?;
-            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "import"]);
-            command.env("DATABASE_URL", database.url());
-            run_step("bench", &mut command)?;
-            drop(database);
-            println!();
-            println!(
-                "Recorded with: `cargo xtask bench import` (it runs `{}` with DATABASE_URL \
-                 set; CUBE_BENCH_ROWS sets the rows per file) — put the table above in \
-                 docs/performance.md together with this command.",
-                describe(&command)
-            );
-        }
+        Suite::Import => on_postgres("import", "CUBE_BENCH_ROWS sets the rows per file")?,
+        Suite::Outbox => on_postgres("outbox", "CUBE_BENCH_MESSAGES sets the messages")?,
         Suite::Server(bench, store) => {
             if std::process::Command::new("wrk")
                 .arg("--version")
@@ -258,6 +270,7 @@ mod tests {
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
         assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
+        assert_eq!(suite(&args(&["outbox"])).ok(), Some(Suite::Outbox));
         assert_eq!(suite(&args(&["cycle"])).ok(), Some(Suite::Cycle));
         assert_eq!(suite(&args(&["gateways"])).ok(), Some(Suite::Gateways));
         assert_eq!(
