@@ -11,6 +11,14 @@
 //! the first round. Sent twice = requests beyond one per message (the claims keep two
 //! processes apart, so 0 is expected).
 //!
+//! Then what queuing the SMS adds to a registration: one server process (its worker asleep,
+//! `CUBE_OUTBOX_INTERVAL=3600`, so no sending competes), a seller takes the next customer and
+//! registers the demo's Offer (a product line and a follow-up), whose setup starts an SMS
+//! flow; in four slices of `CUBE_BENCH_REGISTRATIONS` (default 300) the Offer's SMS flow is
+//! on, off, off, on (the admin's `PUT …/setup` between slices). The registration request's
+//! latency is reported per arm: the difference is the outbox row (and the SMS flow's record)
+//! written in the registration's unit of work.
+//!
 //! The provider, the servers and PostgreSQL share the machine's cores: on this 2-core machine
 //! the second process competes with the first for the same CPU.
 
@@ -184,5 +192,127 @@ async fn run(url: &str, messages: u32) -> BenchResult<()> {
         );
         drop(servers);
     }
+    let registrations: usize = match std::env::var("CUBE_BENCH_REGISTRATIONS") {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("CUBE_BENCH_REGISTRATIONS=`{text}` is not a count"))?,
+        Err(_) => 300,
+    };
+    registration_cost(url, &provider_url, registrations).await
+}
+
+/// One arm's registration latencies, in milliseconds.
+#[derive(Default)]
+struct Arm(Vec<f64>);
+
+impl Arm {
+    fn row(&mut self, name: &str) -> String {
+        self.0.sort_by(f64::total_cmp);
+        let at = |q: f64| self.0[((self.0.len() as f64 - 1.0) * q).round() as usize];
+        let mean = self.0.iter().sum::<f64>() / self.0.len() as f64;
+        format!(
+            "| {name} | {} | {mean:.2} | {:.2} | {:.2} |",
+            self.0.len(),
+            at(0.5),
+            at(0.99)
+        )
+    }
+}
+
+async fn registration_cost(url: &str, provider_url: &str, per_slice: usize) -> BenchResult<()> {
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let _servers = Servers(vec![
+        server(url)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--no-demo"])
+            .env("CUBE_SMS_WEBHOOK", provider_url)
+            .env("CUBE_OUTBOX_INTERVAL", "3600")
+            .stdout(Stdio::null())
+            .spawn()?,
+    ]);
+    let client = reqwest::Client::new();
+    wait_until_ready(&client, &base).await?;
+    let admin = common::log_in(&client, &base, "admin@demo.example.com").await?;
+    let seller = common::log_in(&client, &base, "seller1@demo.example.com").await?;
+    let assignment = sales_assignment(&client, &base).await?.to_string();
+    let overview: serde_json::Value = client
+        .get(format!("{base}/api/assignments/{assignment}"))
+        .bearer_auth(&seller)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let offer = id_by_name(&overview["outcomes"], "Offer")?;
+    let product = overview["products"][0]["id"]
+        .as_str()
+        .ok_or("the demo's assignment has no product")?
+        .to_owned();
+    let setup_url = format!("{base}/api/assignments/{assignment}/setup");
+    let with_sms: serde_json::Value = client
+        .get(&setup_url)
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let mut without_sms = with_sms.clone();
+    let entry = without_sms["outcomes"]
+        .as_array_mut()
+        .and_then(|all| all.iter_mut().find(|o| o["outcome"] == offer.as_str()))
+        .filter(|o| !o["sms"].is_null())
+        .ok_or("the demo's Offer has no SMS flow")?;
+    entry["sms"] = serde_json::Value::Null;
+    let follow_up = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)?;
+    let body = serde_json::json!({
+        "outcome": offer,
+        "products": [{ "product": product, "quantity": 1 }],
+        "follow_up_at": follow_up,
+    });
+    let (mut on, mut off) = (Arm::default(), Arm::default());
+    for sms in [true, false, false, true] {
+        let setup = if sms { &with_sms } else { &without_sms };
+        client
+            .put(&setup_url)
+            .bearer_auth(&admin)
+            .json(setup)
+            .send()
+            .await?
+            .error_for_status()?;
+        let arm = if sms { &mut on } else { &mut off };
+        for _ in 0..per_slice {
+            let item: serde_json::Value = client
+                .post(format!("{base}/api/assignments/{assignment}/next"))
+                .bearer_auth(&seller)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let enrollment = item["enrollment"]["id"]
+                .as_str()
+                .ok_or("next customer gave no enrollment")?;
+            let started = Instant::now();
+            client
+                .post(format!("{base}/api/enrollments/{enrollment}/outcomes"))
+                .bearer_auth(&seller)
+                .json(&body)
+                .send()
+                .await?
+                .error_for_status()?;
+            arm.0.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    println!();
+    println!(
+        "| Offer registered (one seller, over HTTP) | Registrations | Mean ms | p50 ms | p99 ms |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    println!("{}", on.row("with its SMS flow (an outbox row)"));
+    println!("{}", off.row("without"));
     Ok(())
 }
