@@ -2,7 +2,7 @@
 //! with one and with two release server processes on one PostgreSQL database (issue 17).
 //!
 //! In a database of its own (`cube_outbox_<pid>_<ns>`, dropped at the end) it loads the demo
-//! (`cube-server demo`), starts a local provider stand-in (the generic JSON webhook on a
+//! (`cube-server demo --customers 10000`), starts a local provider stand-in (the generic JSON webhook on a
 //! loopback port, answering at once and counting each message by its `Idempotency-Key`), then
 //! per step starts that many `cube-server serve` processes sending to it
 //! (`CUBE_OUTBOX_INTERVAL=1`), waits until they are ready, and enqueues `CUBE_BENCH_MESSAGES`
@@ -130,7 +130,11 @@ async fn main() -> BenchResult<()> {
 }
 
 async fn run(url: &str, messages: u32) -> BenchResult<()> {
-    let loaded = server(url).arg("demo").stdout(Stdio::null()).status()?;
+    // Enough customers for every registration the second part makes (the demo has 1,000).
+    let loaded = server(url)
+        .args(["demo", "--customers", "10000"])
+        .stdout(Stdio::null())
+        .status()?;
     if !loaded.success() {
         return Err("cube-server demo failed".into());
     }
@@ -285,14 +289,16 @@ async fn registration_cost(url: &str, provider_url: &str, per_slice: usize) -> B
             .error_for_status()?;
         let arm = if sms { &mut on } else { &mut off };
         for _ in 0..per_slice {
-            let item: serde_json::Value = client
+            let next = client
                 .post(format!("{base}/api/assignments/{assignment}/next"))
                 .bearer_auth(&seller)
                 .send()
                 .await?
-                .error_for_status()?
-                .json()
-                .await?;
+                .error_for_status()?;
+            if next.status() == reqwest::StatusCode::NO_CONTENT {
+                return Err("the seller's queue ran empty: lower CUBE_BENCH_REGISTRATIONS".into());
+            }
+            let item: serde_json::Value = next.json().await?;
             let enrollment = item["enrollment"]["id"]
                 .as_str()
                 .ok_or("next customer gave no enrollment")?;
