@@ -84,6 +84,7 @@ pub struct Cube {
     webhooks: webhooks::EndpointCache,
     standings: contact::OwnerStandings,
     washing: contact::Washing,
+    export_page: u32,
 }
 
 impl std::fmt::Debug for Cube {
@@ -107,7 +108,16 @@ impl Cube {
             webhooks: webhooks::EndpointCache::default(),
             standings: contact::OwnerStandings::default(),
             washing: contact::Washing::default(),
+            export_page: exports::EXPORT_PAGE,
         }
+    }
+
+    /// The same Cube reading an export's outcomes `rows` at a time (default
+    /// [`exports::EXPORT_PAGE`]): tests give a small page so a few rows span several pages.
+    #[must_use]
+    pub fn with_export_page(mut self, rows: std::num::NonZeroU32) -> Self {
+        self.export_page = rows.get();
+        self
     }
 
     /// The store (for adapters that need it directly, e.g. health checks).
