@@ -18,6 +18,9 @@
 //! - `import`: customer files (`.csv`, `.xlsx`, 100,000 rows each) through the release
 //!   server's file import on SQLite and on PostgreSQL in one run, rows/s and the server's
 //!   memory, beside PostgreSQL's `COPY` of the same rows (`cube-server`'s `import` bench).
+//! - `export`: the concrete-outcomes export of 1,000,000 outcomes as `.xlsx` and `.csv`
+//!   through the release server on SQLite and on PostgreSQL, seconds and the server's memory
+//!   before and at its peak (`cube-server`'s `export` bench).
 //! - `cycle`: the seller's cycle in one run beside the least SQL it needs — pgbench's raw
 //!   cycle, our storage cycle, our HTTP cycle and an authenticated read, with the ratios and
 //!   issue 19's targets (see `cycle.rs`). Needs wrk.
@@ -25,7 +28,15 @@
 use crate::{Failure, Outcome, cargo, describe, postgres, run_step};
 
 /// Benchmark suites that exist today.
-const BUILT: &[&str] = &["hot_paths", "storage", "http", "web", "import", "cycle"];
+const BUILT: &[&str] = &[
+    "hot_paths",
+    "storage",
+    "http",
+    "web",
+    "import",
+    "export",
+    "cycle",
+];
 
 /// A suite to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +50,8 @@ enum Suite {
     Server(&'static str, BenchStore),
     /// Customer files through the release server on both stores, beside `COPY`.
     Import,
+    /// A million-outcome export through the release server on both stores.
+    Export,
     /// The seller's cycle beside the raw cycle, storage and HTTP in one run.
     Cycle,
 }
@@ -82,6 +95,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "http" => Ok(Suite::Server("http", BenchStore::Postgres)),
         [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
         [name] if name == "import" => Ok(Suite::Import),
+        [name] if name == "export" => Ok(Suite::Export),
         [name] if name == "cycle" => Ok(Suite::Cycle),
         [name, flag, value] if name == "storage" && flag == "--store" => {
             store(name, value).map(Suite::Storage)
@@ -155,6 +169,21 @@ pub fn run(args: &[String]) -> Outcome {
                 describe(&command)
             );
         }
+        Suite::Export => {
+            println!("==> postgres");
+            let database = postgres::discover()?;
+            let mut command = cargo(&["bench", "-p", "cube-server", "--bench", "export"]);
+            command.env("DATABASE_URL", database.url());
+            run_step("bench", &mut command)?;
+            drop(database);
+            println!();
+            println!(
+                "Recorded with: `cargo xtask bench export` (it runs `{}` with DATABASE_URL \
+                 set; CUBE_BENCH_EXPORT_ROWS sets the outcomes) — put the table above in \
+                 docs/performance.md together with this command.",
+                describe(&command)
+            );
+        }
         Suite::Server(bench, store) => {
             if std::process::Command::new("wrk")
                 .arg("--version")
@@ -224,6 +253,7 @@ mod tests {
         );
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
         assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
+        assert_eq!(suite(&args(&["export"])).ok(), Some(Suite::Export));
         assert_eq!(suite(&args(&["cycle"])).ok(), Some(Suite::Cycle));
         assert_eq!(
             suite(&args(&["web", "--store", "sqlite"])).ok(),
