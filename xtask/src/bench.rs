@@ -18,6 +18,9 @@
 //! - `import`: customer files (`.csv`, `.xlsx`, 100,000 rows each) through the release
 //!   server's file import on SQLite and on PostgreSQL in one run, rows/s and the server's
 //!   memory, beside PostgreSQL's `COPY` of the same rows (`cube-server`'s `import` bench).
+//! - `export`: the concrete-outcomes export of 1,000,000 outcomes as `.xlsx` and `.csv`
+//!   through the release server on SQLite and on PostgreSQL, seconds and the server's memory
+//!   before and at its peak (`cube-server`'s `export` bench).
 //! - `cycle`: the seller's cycle in one run beside the least SQL it needs — pgbench's raw
 //!   cycle, our storage cycle, our HTTP cycle and an authenticated read, with the ratios and
 //!   issue 19's targets (see `cycle.rs`). Needs wrk.
@@ -38,6 +41,7 @@ const BUILT: &[&str] = &[
     "http",
     "web",
     "import",
+    "export",
     "cycle",
     "gateways",
     "outbox",
@@ -55,6 +59,8 @@ enum Suite {
     Server(&'static str, BenchStore),
     /// Customer files through the release server on both stores, beside `COPY`.
     Import,
+    /// A million-outcome export through the release server on both stores.
+    Export,
     /// The seller's cycle beside the raw cycle, storage and HTTP in one run.
     Cycle,
     /// One SMS through each HTTP gateway to a local provider.
@@ -102,6 +108,7 @@ fn suite(args: &[String]) -> Result<Suite, Failure> {
         [name] if name == "http" => Ok(Suite::Server("http", BenchStore::Postgres)),
         [name] if name == "web" => Ok(Suite::Server("web", BenchStore::Postgres)),
         [name] if name == "import" => Ok(Suite::Import),
+        [name] if name == "export" => Ok(Suite::Export),
         [name] if name == "cycle" => Ok(Suite::Cycle),
         [name] if name == "gateways" => Ok(Suite::Gateways),
         [name] if name == "outbox" => Ok(Suite::Outbox),
@@ -201,6 +208,7 @@ pub fn run(args: &[String]) -> Outcome {
         }
         Suite::Import => on_postgres("import", "CUBE_BENCH_ROWS sets the rows per file")?,
         Suite::Outbox => on_postgres("outbox", "CUBE_BENCH_MESSAGES sets the messages")?,
+        Suite::Export => on_postgres("export", "CUBE_BENCH_EXPORT_ROWS sets the outcomes")?,
         Suite::Server(bench, store) => {
             if std::process::Command::new("wrk")
                 .arg("--version")
@@ -271,6 +279,7 @@ mod tests {
         assert!(suite(&args(&["http", "--store", "oracle"])).is_err());
         assert_eq!(suite(&args(&["import"])).ok(), Some(Suite::Import));
         assert_eq!(suite(&args(&["outbox"])).ok(), Some(Suite::Outbox));
+        assert_eq!(suite(&args(&["export"])).ok(), Some(Suite::Export));
         assert_eq!(suite(&args(&["cycle"])).ok(), Some(Suite::Cycle));
         assert_eq!(suite(&args(&["gateways"])).ok(), Some(Suite::Gateways));
         assert_eq!(

@@ -8,6 +8,13 @@
 //! - the meetings of a window (the meetings report) with calendar, customer and booker named.
 //!
 //! Each is open to exactly who may read the report it exports.
+//!
+//! The outcomes are the one export that grows without bound (a million a window is a busy
+//! call centre's month), so they are not gathered: [`Cube::outcome_export`] checks access,
+//! counts them and finds their field columns, and hands back [`OutcomePages`], which reads
+//! the rows a page of [`EXPORT_PAGE`] at a time — each page its own read unit, for the
+//! reasons on the type — while the adapter writes the file. Open offers and meetings are
+//! bounded by what is open or booked, and are read whole.
 
 use crate::error::ReportError;
 use crate::flows::flow_of;
@@ -15,29 +22,42 @@ use crate::reports::Window;
 use crate::{Acting, AppResult, Cube};
 use cube_domain::access::ReportKind;
 use cube_domain::fields::FieldKey;
+use cube_domain::flow::PublishedFlow;
 use cube_domain::ids::{CalendarId, CustomerId, OutcomeEventId, ProductId, UserId};
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::{OutcomeEvent, OutcomeFilter};
-use cube_domain::ports::ReadUnit;
+use cube_domain::ports::{ReadUnit, Store};
 use cube_domain::reports::{self, OpenOffer};
 use cube_domain::time_zone::TimeZone;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-/// The most outcomes one export holds; a larger one is refused, naming how to narrow it.
-pub const OUTCOME_EXPORT_MAX: usize = 200_000;
+/// The most outcomes one export holds; a larger one is refused before anything is written,
+/// naming how to narrow it. The rows stream a page at a time, so this bounds the work of one
+/// request, not its memory. (A workbook holds fewer: a sheet has 1,048,576 rows.)
+pub const OUTCOME_EXPORT_MAX: usize = 5_000_000;
 
-/// Outcomes read from the store per round while an export is gathered.
+/// Outcomes read from the store per page while an export is written, unless the Cube is
+/// given another (`Cube::with_export_page`).
+pub const EXPORT_PAGE: u32 = 2_000;
+
+/// Customers whose names are read in one statement.
 const ROUND: u32 = 1_000;
 
-/// The outcomes of an export, oldest first, with their names resolved.
-#[derive(Debug, Clone)]
+/// The outcomes of an export, oldest first, with their names resolved: what the file's
+/// header needs, known before the first row, and the rows a page at a time.
+#[derive(Debug)]
 pub struct OutcomeExport {
     /// The organisation's time zone: the file shows local times.
     pub zone: TimeZone,
     /// Every outcome field key any row has a value for, sorted: one column each.
     pub fields: Vec<FieldKey>,
-    /// The rows.
-    pub rows: Vec<OutcomeExportRow>,
+    /// How many outcomes the export holds.
+    pub outcomes: usize,
+    /// How many product lines those outcomes carry (the rows of the sold-products file).
+    pub lines: usize,
+    /// The rows, a page at a time.
+    pub rows: OutcomePages,
 }
 
 /// One outcome of an export.
@@ -232,8 +252,9 @@ impl Cube {
     }
 
     /// Every outcome of assignment `id` in `window` that `filter` keeps, oldest first, with
-    /// names, for a file (at most [`OUTCOME_EXPORT_MAX`]). Open to whoever may read the
-    /// outcome report.
+    /// names, for a file (at most [`OUTCOME_EXPORT_MAX`]): counted and its field columns
+    /// found now, its rows read a page at a time by [`OutcomePages::next_page`]. Open to
+    /// whoever may read the outcome report.
     pub async fn outcome_export(
         &self,
         who: impl Into<Acting<'_>>,
@@ -273,26 +294,7 @@ impl Cube {
         filter: OutcomeFilter,
         kind: ReportKind,
     ) -> AppResult<OutcomeExport> {
-        let (mut uow, assignment, _) = self.open_report(who, id, kind).await?;
-        let mut events: Vec<OutcomeEvent> = Vec::new();
-        let mut after: Option<OutcomeEventId> = None;
-        loop {
-            let round = uow
-                .outcome_list(id, window.from, window.to, &filter, after, ROUND)
-                .await?;
-            let full = round.len() == ROUND as usize;
-            after = round.last().map(OutcomeEvent::id);
-            events.extend(round);
-            if events.len() > OUTCOME_EXPORT_MAX {
-                return Err(ReportError::ExportTooLarge {
-                    max: OUTCOME_EXPORT_MAX,
-                }
-                .into());
-            }
-            if !full {
-                break;
-            }
-        }
+        let (mut uow, assignment, now) = self.open_report(who, id, kind).await?;
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         let zone = self
             .zones
@@ -305,13 +307,123 @@ impl Cube {
             .into_iter()
             .map(|p| (p.id(), p.name().to_string()))
             .collect();
+        drop(uow);
+        // Events are appended at the clock's now: ending the window just past it keeps out
+        // what is registered while the file is written, so the count and the columns found
+        // below hold for every page read after.
+        let end = now + time::Duration::microseconds(1);
+        let window = Window {
+            from: window.from,
+            to: window.to.min(end),
+        };
+        let mut pages = OutcomePages {
+            store: self.store.clone(),
+            assignment: id,
+            window,
+            filter,
+            page: self.export_page,
+            after: None,
+            done: false,
+            flow,
+            users,
+            products,
+        };
+        let (mut outcomes, mut lines) = (0, 0);
+        let mut fields: BTreeSet<FieldKey> = BTreeSet::new();
+        while let Some(events) = pages.next_events().await? {
+            outcomes += events.len();
+            if outcomes > OUTCOME_EXPORT_MAX {
+                return Err(ReportError::ExportTooLarge {
+                    max: OUTCOME_EXPORT_MAX,
+                }
+                .into());
+            }
+            for event in &events {
+                lines += event.products().len();
+                fields.extend(event.fields().keys().cloned());
+            }
+        }
+        pages.after = None;
+        pages.done = false;
+        Ok(OutcomeExport {
+            zone,
+            fields: fields.into_iter().collect(),
+            outcomes,
+            lines,
+            rows: pages,
+        })
+    }
+}
+
+/// The rows of an [`OutcomeExport`], read from the store a page at a time.
+///
+/// Each page is its own read unit, not one read held for the whole export: the pages are
+/// read at the pace the file is written — for a streamed CSV, the pace of the client's
+/// download — and a unit held that long would hold a pooled connection, and PostgreSQL's
+/// oldest snapshot (vacuum) or SQLite's WAL checkpoint, hostage to a slow client. The pages
+/// still add up to one consistent list: they follow the outcome log's stable order (time,
+/// then append order) by keyset from the last event of the page before, the log is only
+/// appended to, and the export's window ends when it started (see `Cube::export`), so no
+/// outcome is skipped or repeated and none appears that was not counted. (An outcome whose
+/// registration began before the export and committed during its first pass is the one
+/// exception: it is written, but its fields are in the columns only if another outcome has
+/// them.)
+pub struct OutcomePages {
+    store: Arc<dyn Store>,
+    assignment: cube_domain::ids::AssignmentId,
+    window: Window,
+    filter: OutcomeFilter,
+    page: u32,
+    after: Option<OutcomeEventId>,
+    done: bool,
+    flow: Arc<PublishedFlow>,
+    users: BTreeMap<UserId, String>,
+    products: BTreeMap<ProductId, String>,
+}
+
+impl std::fmt::Debug for OutcomePages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutcomePages")
+            .field("assignment", &self.assignment)
+            .field("window", &self.window)
+            .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutcomePages {
+    /// The next page of events in its own read unit; `None` after the last.
+    async fn next_events(&mut self) -> AppResult<Option<Vec<OutcomeEvent>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut uow = self.store.begin_read().await?;
+        let events = uow
+            .outcome_list(
+                self.assignment,
+                self.window.from,
+                self.window.to,
+                &self.filter,
+                self.after,
+                self.page,
+            )
+            .await?;
+        self.done = events.len() < self.page as usize;
+        self.after = events.last().map(OutcomeEvent::id).or(self.after);
+        Ok((!events.is_empty()).then_some(events))
+    }
+
+    /// The next page of rows (up to the Cube's export page of outcomes, names resolved in
+    /// the page's own read unit), oldest first; `None` after the last.
+    pub async fn next_page(&mut self) -> AppResult<Option<Vec<OutcomeExportRow>>> {
+        let Some(events) = self.next_events().await? else {
+            return Ok(None);
+        };
+        let mut uow = self.store.begin_read().await?;
         let customers =
             customer_names(uow.as_mut(), events.iter().map(OutcomeEvent::customer)).await?;
-        let user_name = |user: Option<UserId>| name_of(&users, user);
-        let fields: BTreeSet<FieldKey> = events
-            .iter()
-            .flat_map(|e| e.fields().keys().cloned())
-            .collect();
+        drop(uow);
+        let user_name = |user: Option<UserId>| name_of(&self.users, user);
         let rows = events
             .into_iter()
             .map(|event| OutcomeExportRow {
@@ -321,10 +433,12 @@ impl Cube {
                     .unwrap_or_default(),
                 seller: user_name(event.user()),
                 outcome: event.outcome().map_or_else(String::new, |o| {
-                    flow.outcome(o)
+                    self.flow
+                        .outcome(o)
                         .map_or_else(|| o.to_string(), |o| o.name.to_string())
                 }),
-                state: flow
+                state: self
+                    .flow
                     .state(event.to_state())
                     .map_or_else(|| event.to_state().to_string(), |s| s.name.to_string()),
                 follow_up_owner: user_name(event.follow_up().and_then(|f| f.owner)),
@@ -332,7 +446,7 @@ impl Cube {
                     .products()
                     .iter()
                     .map(|line| {
-                        products
+                        self.products
                             .get(&line.product)
                             .cloned()
                             .unwrap_or_else(|| line.product.to_string())
@@ -341,10 +455,6 @@ impl Cube {
                 event,
             })
             .collect();
-        Ok(OutcomeExport {
-            zone,
-            fields: fields.into_iter().collect(),
-            rows,
-        })
+        Ok(Some(rows))
     }
 }

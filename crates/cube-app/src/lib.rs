@@ -85,6 +85,7 @@ pub struct Cube {
     standings: contact::OwnerStandings,
     washing: contact::Washing,
     outbox_timing: outbox::OutboxTiming,
+    export_page: u32,
 }
 
 impl std::fmt::Debug for Cube {
@@ -109,13 +110,23 @@ impl Cube {
             standings: contact::OwnerStandings::default(),
             washing: contact::Washing::default(),
             outbox_timing: outbox::OutboxTiming::default(),
+            export_page: exports::EXPORT_PAGE,
         }
     }
 
     /// The same use cases with the outbox's claim and first retry delay set
     /// ([`outbox::OutboxTiming`]; the defaults are 5 minutes and 30 seconds).
+    #[must_use]
     pub fn with_outbox_timing(mut self, timing: outbox::OutboxTiming) -> Self {
         self.outbox_timing = timing;
+        self
+    }
+
+    /// The same Cube reading an export's outcomes `rows` at a time (default
+    /// [`exports::EXPORT_PAGE`]): tests give a small page so a few rows span several pages.
+    #[must_use]
+    pub fn with_export_page(mut self, rows: std::num::NonZeroU32) -> Self {
+        self.export_page = rows.get();
         self
     }
 

@@ -11,7 +11,7 @@ use crate::dto::{CategoryDto, FieldValueDto, RegisterOutcomeRequest};
 use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
 use crate::reports::export::status_table;
-use crate::table::{FileFormat, Separator, download, file};
+use crate::table::{FileFormat, Separator, download, file, fits};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -307,12 +307,13 @@ pub async fn export(
         .cube
         .export_selection(&actor.user, id, &selection)
         .await?;
+    let format = request.format.unwrap_or_default();
+    fits(format, export.rows.len())?;
     let file = file(
         status_table(export, "Utvalg", state.cube.now()),
-        request.format.unwrap_or_default(),
+        format,
         request.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("selection-{id}"), file))
 }
 

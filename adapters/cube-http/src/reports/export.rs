@@ -22,7 +22,9 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::error::invalid_field;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
-use crate::table::{Cell, FileFormat, Separator, Table, download, field_cell, file, text};
+use crate::table::{
+    Cell, FileFormat, Separator, Table, download, field_cell, file, fits, pages_of, text,
+};
 use axum::extract::State;
 use axum::response::Response;
 use cube_app::reports::StatusExport;
@@ -150,7 +152,7 @@ pub(crate) fn status_table(
         zone: TimeZone::utc(),
         made,
         headers,
-        rows,
+        rows: pages_of(rows),
     }
 }
 
@@ -180,11 +182,12 @@ pub async fn status_export(
         .cube
         .customer_status_export(&actor.user, id, states)
         .await?;
+    let format = query.format.unwrap_or(FileFormat::Csv);
+    fits(format, export.rows.len())?;
     let file = file(
         status_table(export, "Kunder", state.cube.now()),
-        query.format.unwrap_or(FileFormat::Csv),
+        format,
         query.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("customers-{id}"), file))
 }

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::dto::MeetingKindDto;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
-use crate::table::{Cell, FileFormat, Separator, Table, download, file, headers, text};
+use crate::table::{Cell, FileFormat, Separator, Table, download, file, headers, pages_of, text};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -185,7 +185,7 @@ pub(crate) fn meeting_table(export: MeetingExport, made: OffsetDateTime) -> Tabl
         zone: export.zone,
         made,
         headers: headers(&MEETING_HEADERS),
-        rows,
+        rows: pages_of(rows),
     }
 }
 
@@ -227,8 +227,7 @@ pub async fn meetings_export(
         meeting_table(export, state.cube.now()),
         query.format.unwrap_or_default(),
         query.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("meetings-{id}"), file))
 }
 

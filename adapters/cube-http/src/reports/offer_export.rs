@@ -11,10 +11,11 @@
 //! Columns: since, customer, customer_id, seller, product, quantity, unit_price, value,
 //! currency, offer.
 
+use super::outcome_export::product_line_cells;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
-use crate::table::{Cell, FileFormat, Separator, Table, download, file, headers, text};
+use crate::table::{Cell, FileFormat, Separator, Table, download, file, headers, pages_of, text};
 use axum::extract::State;
 use axum::response::Response;
 use cube_app::exports::OpenOfferExport;
@@ -53,21 +54,15 @@ pub(crate) fn offer_table(export: OpenOfferExport, made: OffsetDateTime) -> Tabl
     for row in &export.rows {
         let offer = &row.offer;
         for (line, name) in offer.lines.iter().zip(&row.products) {
-            let currency = Some(line.currency.clone());
-            rows.push(vec![
+            let mut cells = vec![
                 Cell::Time(offer.since),
                 text(&row.customer),
                 text(offer.customer.to_string()),
                 text(&row.seller),
-                text(name),
-                Cell::Count(u64::from(line.quantity)),
-                Cell::Money(line.currency.amount(line.unit_price), currency.clone()),
-                line.value().map_or(Cell::Empty, |v| {
-                    Cell::Money(line.currency.amount(v), currency.clone())
-                }),
-                text(line.currency.as_str()),
-                text(offer.enrollment.to_string()),
-            ]);
+            ];
+            cells.extend(product_line_cells(line, name));
+            cells.push(text(offer.enrollment.to_string()));
+            rows.push(cells);
         }
     }
     Table {
@@ -75,7 +70,7 @@ pub(crate) fn offer_table(export: OpenOfferExport, made: OffsetDateTime) -> Tabl
         zone: export.zone,
         made,
         headers: headers(&OFFER_HEADERS),
-        rows,
+        rows: pages_of(rows),
     }
 }
 
@@ -106,7 +101,6 @@ pub async fn open_offers_export(
         offer_table(export, state.cube.now()),
         query.format.unwrap_or_default(),
         query.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("open-offers-{id}"), file))
 }

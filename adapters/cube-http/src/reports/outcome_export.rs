@@ -8,19 +8,26 @@
 //! value, currency, note, then one per outcome field any row has. The sold products (seed
 //! 001: "Solgte Produkter … lastes ned") come the same way, a row per product line: time,
 //! customer, customer id, seller, product, quantity, unit price as sold, value, currency.
-//! Both files are a [`Table`] of typed cells, written by the writers of [`crate::table`].
+//! Both files are a [`Table`] of typed cells, written by the writers of [`crate::table`] a
+//! page of outcomes at a time as [`OutcomePages`] reads them from the store: neither the
+//! outcomes nor the file are ever held whole.
 
 use super::WindowQuery;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
-use crate::table::{Cell, FileFormat, Separator, Table, download, field_cell, file, headers, text};
+use crate::table::{
+    Cell, FileFormat, Page, Pages, Separator, Table, download, field_cell, file, fits, headers,
+    text,
+};
 use axum::extract::State;
 use axum::response::Response;
-use cube_app::exports::{OutcomeExport, OutcomeExportRow};
+use cube_app::exports::{OutcomeExport, OutcomeExportRow, OutcomePages};
+use cube_domain::fields::FieldKey;
 use cube_domain::ids::{AssignmentId, OutcomeId, StateId, UserId};
-use cube_domain::outcome::OutcomeFilter;
+use cube_domain::outcome::{OutcomeFilter, ProductLine};
 use cube_domain::product::Currency;
+use futures::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -104,96 +111,121 @@ fn products(row: &OutcomeExportRow) -> (String, u64, Decimal, Option<Currency>) 
     (text, units, value, currency)
 }
 
-/// One row per outcome, with a column per outcome field. Each outcome is dropped once laid
-/// out, so the export and its table are not held whole at once.
+/// The cells of an outcome's row: the fixed columns, then one per field of `fields`.
+fn outcome_cells(row: &OutcomeExportRow, fields: &[FieldKey]) -> Vec<Cell> {
+    let e = &row.event;
+    let (names, units, value, currency) = products(row);
+    let sold = !e.products().is_empty();
+    let mut cells = vec![
+        Cell::Time(e.occurred_at()),
+        text(&row.customer),
+        text(e.customer().to_string()),
+        text(&row.seller),
+        text(&row.outcome),
+        text(e.option().unwrap_or_default()),
+        text(&row.state),
+        e.follow_up().map_or(Cell::Empty, |f| Cell::Time(f.due)),
+        text(&row.follow_up_owner),
+        text(names),
+        if sold {
+            Cell::Count(units)
+        } else {
+            Cell::Empty
+        },
+        if sold {
+            Cell::Money(value, currency.clone())
+        } else {
+            Cell::Empty
+        },
+        text(currency.as_ref().map(Currency::as_str).unwrap_or_default()),
+        text(e.note().unwrap_or_default()),
+    ];
+    cells.extend(
+        fields
+            .iter()
+            .map(|k| e.fields().get(k).map_or(Cell::Empty, field_cell)),
+    );
+    cells
+}
+
+/// A product line's own cells, as the sold-products and the open-offers files both lay
+/// them out: product, quantity, unit price (as sold or offered), value, currency — money
+/// typed in the line's own currency.
+pub(super) fn product_line_cells(line: &ProductLine, name: &str) -> [Cell; 5] {
+    let currency = Some(line.currency.clone());
+    [
+        text(name),
+        Cell::Count(u64::from(line.quantity)),
+        Cell::Money(line.currency.amount(line.unit_price), currency.clone()),
+        line.value().map_or(Cell::Empty, |v| {
+            Cell::Money(line.currency.amount(v), currency)
+        }),
+        text(line.currency.as_str()),
+    ]
+}
+
+/// The export's rows as pages of cells, each page laid out by `lay_out` as it is read.
+fn pages(
+    rows: OutcomePages,
+    lay_out: impl Fn(Vec<OutcomeExportRow>) -> Page + Send + 'static,
+) -> Pages {
+    futures::stream::try_unfold(rows, move |mut rows| async move {
+        Ok(rows.next_page().await?.map(|page| (page, rows)))
+    })
+    .map_ok(lay_out)
+    .boxed()
+}
+
+/// One row per outcome, with a column per outcome field, a page at a time.
 fn outcome_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
-    let OutcomeExport { zone, fields, rows } = export;
+    let OutcomeExport {
+        zone, fields, rows, ..
+    } = export;
     let headers = headers(&OUTCOME_HEADERS)
         .into_iter()
         .chain(fields.iter().map(|k| format!("field.{k}")))
-        .collect();
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            let e = &row.event;
-            let (names, units, value, currency) = products(&row);
-            let sold = !e.products().is_empty();
-            let mut cells = vec![
-                Cell::Time(e.occurred_at()),
-                text(&row.customer),
-                text(e.customer().to_string()),
-                text(&row.seller),
-                text(&row.outcome),
-                text(e.option().unwrap_or_default()),
-                text(&row.state),
-                e.follow_up().map_or(Cell::Empty, |f| Cell::Time(f.due)),
-                text(&row.follow_up_owner),
-                text(names),
-                if sold {
-                    Cell::Count(units)
-                } else {
-                    Cell::Empty
-                },
-                if sold {
-                    Cell::Money(value, currency.clone())
-                } else {
-                    Cell::Empty
-                },
-                text(currency.as_ref().map(Currency::as_str).unwrap_or_default()),
-                text(e.note().unwrap_or_default()),
-            ];
-            cells.extend(
-                fields
-                    .iter()
-                    .map(|k| e.fields().get(k).map_or(Cell::Empty, field_cell)),
-            );
-            cells
-        })
         .collect();
     Table {
         sheet: "Utfall",
         zone,
         made,
         headers,
-        rows,
+        rows: pages(rows, move |page| {
+            page.iter().map(|row| outcome_cells(row, &fields)).collect()
+        }),
     }
 }
 
-/// One row per sold product line; each sale is dropped once laid out.
+/// One row per sold product line, a page of sales at a time.
 fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
-    let mut rows = Vec::new();
-    for row in export.rows {
-        let e = &row.event;
-        for (line, name) in e.products().iter().zip(&row.products) {
-            rows.push(vec![
-                Cell::Time(e.occurred_at()),
-                text(&row.customer),
-                text(e.customer().to_string()),
-                text(&row.seller),
-                text(name),
-                Cell::Count(u64::from(line.quantity)),
-                Cell::Money(
-                    line.currency.amount(line.unit_price),
-                    Some(line.currency.clone()),
-                ),
-                line.value().map_or(Cell::Empty, |v| {
-                    Cell::Money(line.currency.amount(v), Some(line.currency.clone()))
-                }),
-                text(line.currency.as_str()),
-            ]);
-        }
-    }
     Table {
         sheet: "Solgte produkter",
         zone: export.zone,
         made,
         headers: headers(&LINE_HEADERS),
-        rows,
+        rows: pages(export.rows, |page| {
+            let mut rows = Vec::new();
+            for row in &page {
+                let e = &row.event;
+                for (line, name) in e.products().iter().zip(&row.products) {
+                    let mut cells = vec![
+                        Cell::Time(e.occurred_at()),
+                        text(&row.customer),
+                        text(e.customer().to_string()),
+                        text(&row.seller),
+                    ];
+                    cells.extend(product_line_cells(line, name));
+                    rows.push(cells);
+                }
+            }
+            rows
+        }),
     }
 }
 
 /// The concrete outcomes of an assignment in a window, filtered, as an Excel workbook or a
-/// CSV file: every outcome, not a page (at most 200,000; narrow the window beyond that).
+/// CSV file: every outcome, not a page, streamed (at most 5,000,000, and a workbook at most
+/// 1,048,575 rows; narrow the window beyond that).
 #[utoipa::path(
     get, path = "/api/assignments/{id}/outcome-events/export", tag = "reports",
     params(("id" = Uuid, Path, description = "The assignment"), OutcomeExportQuery),
@@ -205,7 +237,7 @@ fn line_table(export: OutcomeExport, made: OffsetDateTime) -> Table {
         (status = 400, description = "A parameter is malformed or unknown", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read the outcomes of this assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The window ends before it starts, or the export would hold more than 200,000 outcomes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts, or the export would hold more than 5,000,000 outcomes (a workbook: more than 1,048,575)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn outcome_export(
@@ -230,12 +262,13 @@ pub async fn outcome_export(
         .cube
         .outcome_export(&actor.user, id, window, filter)
         .await?;
+    let format = query.format.unwrap_or_default();
+    fits(format, export.outcomes)?;
     let file = file(
         outcome_table(export, state.cube.now()),
-        query.format.unwrap_or_default(),
+        format,
         query.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("outcomes-{id}"), file))
 }
 
@@ -259,7 +292,8 @@ pub struct SalesLinesExportQuery {
 
 /// The sales report's lines as a file (seed 001: sold products "lastes ned"): one row per
 /// sold product — time, customer, seller, product, quantity, unit price as sold, value,
-/// currency — as an Excel workbook or CSV (at most 200,000 sales).
+/// currency — as an Excel workbook (at most 1,048,575 lines) or CSV (at most 5,000,000
+/// sales), streamed.
 #[utoipa::path(
     get, path = "/api/assignments/{id}/reports/sales/lines/export", tag = "reports",
     params(("id" = Uuid, Path, description = "The assignment"), SalesLinesExportQuery),
@@ -271,7 +305,7 @@ pub struct SalesLinesExportQuery {
         (status = 400, description = "A parameter is malformed or unknown", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read the sales of this assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The window ends before it starts, or the export would hold more than 200,000 sales", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The window ends before it starts, or the export would hold more than 5,000,000 sales (a workbook: more than 1,048,575 lines)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn sales_lines_export(
@@ -290,11 +324,12 @@ pub async fn sales_lines_export(
         .cube
         .sales_export(&actor.user, id, window, query.seller.map(UserId::from_uuid))
         .await?;
+    let format = query.format.unwrap_or_default();
+    fits(format, export.lines)?;
     let file = file(
         line_table(export, state.cube.now()),
-        query.format.unwrap_or_default(),
+        format,
         query.separator.unwrap_or_default(),
-    )
-    .await?;
+    );
     Ok(download(&format!("sold-products-{id}"), file))
 }
