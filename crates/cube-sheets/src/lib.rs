@@ -22,6 +22,8 @@
 pub mod mapping;
 pub mod read;
 pub mod register;
+pub mod stream;
+pub mod streamed;
 pub mod write;
 
 use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};
@@ -154,6 +156,54 @@ pub fn prepare(
             .find(|s| !s.rows.is_empty())
             .ok_or(ImportFileError::NothingInFile)?,
     };
+    let Layout {
+        header_row: header_number,
+        columns,
+        mapped,
+    } = lay_out(sheet, choices, owner, dataset)?;
+    if !sheet.rows.iter().any(|r| r.number > header_number)
+        && !sheet.broken_rows.iter().any(|(n, _)| *n > header_number)
+    {
+        return Err(ImportFileError::NoDataRows);
+    }
+    let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
+    let first_rows = rows
+        .numbers
+        .iter()
+        .copied()
+        .zip(rows.inputs.iter().map(|input| shown_input(input, owner)))
+        .take(FIRST_ROWS)
+        .collect();
+    Ok(PreparedFile {
+        rows_in_file: rows.numbers.len() + rows.refused.len(),
+        first_rows,
+        format: workbook.format,
+        csv: workbook.csv,
+        sheets,
+        sheet: sheet.name.clone(),
+        header_row: header_number,
+        samples: samples(sheet, header_number, columns.len()),
+        columns,
+        rows,
+    })
+}
+
+/// How a sheet is read: its header row, its columns with their targets, and the mapping
+/// (column index → target), checked against the sheet and the dataset.
+pub(crate) struct Layout {
+    pub(crate) header_row: usize,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) mapped: Vec<(usize, Target)>,
+}
+
+/// The layout of `sheet` (all of it, or its first rows: a CSV's rows all have the header's
+/// width) as the choices say, else as suggested.
+pub(crate) fn lay_out(
+    sheet: &read::Sheet,
+    choices: &FileChoices,
+    owner: &DataOwner,
+    dataset: Dataset,
+) -> Result<Layout, ImportFileError> {
     let header_number = match choices.header_row {
         Some(number) => number,
         None => mapping::header_row(sheet).ok_or(MappingError::EmptySheet)?,
@@ -190,30 +240,10 @@ pub fn prepare(
             .collect(),
     };
     mapping::check_mapping(&mapped, width, owner, dataset)?;
-    if !sheet.rows.iter().any(|r| r.number > header_number)
-        && !sheet.broken_rows.iter().any(|(n, _)| *n > header_number)
-    {
-        return Err(ImportFileError::NoDataRows);
-    }
-    let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
-    let first_rows = rows
-        .numbers
-        .iter()
-        .copied()
-        .zip(rows.inputs.iter().map(|input| shown_input(input, owner)))
-        .take(FIRST_ROWS)
-        .collect();
-    Ok(PreparedFile {
-        rows_in_file: rows.numbers.len() + rows.refused.len(),
-        first_rows,
-        format: workbook.format,
-        csv: workbook.csv,
-        sheets,
-        sheet: sheet.name.clone(),
+    Ok(Layout {
         header_row: header_number,
-        samples: samples(sheet, header_number, columns.len()),
         columns,
-        rows,
+        mapped,
     })
 }
 
@@ -221,12 +251,12 @@ pub fn prepare(
 /// so more requests wait their turn instead of taking the cores the sellers' requests need.
 pub const READS_AT_ONCE: usize = 2;
 
-static READS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+pub(crate) static READS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(READS_AT_ONCE)));
 
 /// Plans checked at once in this process (parsing every row's phone numbers takes a core):
 /// one, so the other async worker keeps answering.
-static PLANS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+pub(crate) static PLANS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// [`prepare`] on a thread of its own, at most [`READS_AT_ONCE`] at a time: the async
 /// workers keep answering other requests (a health check, a seller's next customer) while
@@ -277,7 +307,7 @@ pub fn shown(text: &str) -> String {
     }
 }
 
-fn shown_input(
+pub(crate) fn shown_input(
     input: &cube_app::customers::CustomerInput,
     owner: &DataOwner,
 ) -> cube_app::customers::CustomerInput {
@@ -307,7 +337,7 @@ fn shown_input(
 pub const SAMPLES: usize = 3;
 
 /// Per column, the first [`SAMPLES`] filled values below the header.
-fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>> {
+pub(crate) fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>> {
     let mut samples = vec![Vec::new(); width];
     for row in sheet.rows.iter().filter(|r| r.number > header) {
         for (index, cell) in row.cells.iter().enumerate() {

@@ -497,7 +497,8 @@ pub fn map_rows(
     mapped
 }
 
-fn map_row(
+/// One row as a customer's fields, or why it cannot be one ([`map_rows`] maps a sheet).
+pub(crate) fn map_row(
     row: &Row,
     columns: &[(usize, Target)],
     owner: &DataOwner,
