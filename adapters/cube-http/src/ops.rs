@@ -70,17 +70,27 @@ pub fn span_for(request: &Request) -> tracing::Span {
 
 /// Answers 503 (a problem, with `Retry-After`) when the handler takes longer than the
 /// state's `request_timeout`; the handler's work is dropped (a unit of work that did not
-/// commit rolls back).
+/// commit rolls back). A customer file's upload and preview or import have the longer
+/// `file_imports.request_timeout`: receiving a few hundred MB and checking every one of a
+/// million rows takes longer than any click.
 pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+    let path = request.uri().path();
+    let limit = if path.ends_with("/customers/import-file")
+        || path.ends_with("/customers/import-file/preview")
+    {
+        state.file_imports.request_timeout
+    } else {
+        state.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(limit = ?state.request_timeout, "request timed out");
+            tracing::warn!(?limit, "request timed out");
             let mut response = problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "the request took longer than {} s and was stopped; try again",
-                    state.request_timeout.as_secs_f64()
+                    limit.as_secs_f64()
                 ),
             );
             response

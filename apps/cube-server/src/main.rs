@@ -419,6 +419,10 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     state.import_jobs = import_jobs;
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.file_imports.upload_limit = cli.import_upload_limit_mb * 1024 * 1024;
+    state.file_imports.request_timeout = state
+        .file_imports
+        .request_timeout
+        .max(state.request_timeout);
     state.file_imports.max_csv_rows =
         usize::try_from(cli.import_max_csv_rows).unwrap_or(usize::MAX);
     state.secure_cookies = cli.secure_cookies;

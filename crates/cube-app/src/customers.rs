@@ -383,9 +383,11 @@ impl Cube {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut batch_rows = Vec::with_capacity(rows.len());
         let mut row_numbers = Vec::with_capacity(rows.len());
-        for (index, input) in rows.iter().enumerate() {
+        // Each input goes once it is parsed: the inputs and the customers are not held
+        // whole together.
+        for (index, input) in rows.into_iter().enumerate() {
             let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
-            let customer = match parse_customer(self.new_id(), &owner, dataset, input) {
+            let customer = match parse_customer(self.new_id(), &owner, dataset, &input) {
                 Ok(customer) => customer,
                 Err(error) => {
                     rejected.push(RejectedRow {

@@ -226,6 +226,7 @@ impl ImportJobs {
             id: job.id,
             work: Work::Streamed {
                 opened: Box::new(opened),
+                rejected: job.rejected_rows.clone(),
                 source,
                 chunk_rows,
                 rows_total: rows_to_write,
@@ -321,6 +322,8 @@ enum Work {
     Planned(Box<ImportPlan>),
     Streamed {
         opened: Box<OpenedImport>,
+        /// The rejected rows the first pass listed, for the report.
+        rejected: Arc<[RejectedRow]>,
         source: Box<dyn ImportSource>,
         chunk_rows: usize,
         rows_total: usize,
@@ -357,6 +360,7 @@ impl ImportJobRun {
             Work::Planned(plan) => cube.write_import(&user, *plan, &mut progress).await,
             Work::Streamed {
                 opened,
+                rejected,
                 mut source,
                 chunk_rows,
                 rows_total,
@@ -376,7 +380,10 @@ impl ImportJobRun {
                 // The source (and the file it reads) goes when the job ends.
                 drop(source);
                 registry.cancels_lock().remove(&id);
-                written
+                written.map(|mut report| {
+                    report.rejected = rejected.to_vec();
+                    report
+                })
             }
         };
         let state = match result {

@@ -121,7 +121,7 @@ pub fn prepare(
     dataset: Dataset,
     limits: &Limits,
 ) -> Result<PreparedFile, ImportFileError> {
-    let workbook = read::read(
+    let mut workbook = read::read(
         file_name,
         bytes,
         CsvOptions {
@@ -137,11 +137,11 @@ pub fn prepare(
             rows: s.rows.len(),
         })
         .collect();
-    let sheet = match &choices.sheet {
+    let index = match &choices.sheet {
         Some(asked) => workbook
             .sheets
             .iter()
-            .find(|s| &s.name == asked)
+            .position(|s| &s.name == asked)
             .ok_or_else(|| ImportFileError::NoSuchSheet {
                 asked: asked.clone(),
                 sheets: sheets
@@ -153,9 +153,15 @@ pub fn prepare(
         None => workbook
             .sheets
             .iter()
-            .find(|s| !s.rows.is_empty())
+            .position(|s| !s.rows.is_empty())
             .ok_or(ImportFileError::NothingInFile)?,
     };
+    // The sheet taken out of the workbook (the others go now), so its rows can go one by
+    // one as they are mapped: the cells and the inputs are not held whole together.
+    let (format, csv) = (workbook.format, workbook.csv);
+    let sheet_owned = workbook.sheets.swap_remove(index);
+    drop(workbook);
+    let sheet = &sheet_owned;
     let Layout {
         header_row: header_number,
         columns,
@@ -166,7 +172,9 @@ pub fn prepare(
     {
         return Err(ImportFileError::NoDataRows);
     }
-    let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
+    let samples = samples(sheet, header_number, columns.len());
+    let name = sheet.name.clone();
+    let rows = mapping::map_rows(sheet_owned, header_number, &mapped, owner, dataset);
     let first_rows = rows
         .numbers
         .iter()
@@ -177,12 +185,12 @@ pub fn prepare(
     Ok(PreparedFile {
         rows_in_file: rows.numbers.len() + rows.refused.len(),
         first_rows,
-        format: workbook.format,
-        csv: workbook.csv,
+        format,
+        csv,
         sheets,
-        sheet: sheet.name.clone(),
+        sheet: name,
         header_row: header_number,
-        samples: samples(sheet, header_number, columns.len()),
+        samples,
         columns,
         rows,
     })

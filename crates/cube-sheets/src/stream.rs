@@ -214,6 +214,8 @@ struct Decoded<R> {
     input_at: usize,
     input_end: usize,
     input_done: bool,
+    /// The decoder has taken the last input.
+    finished: bool,
     output: Vec<u8>,
     output_at: usize,
     output_end: usize,
@@ -233,6 +235,7 @@ impl<R: Read> Decoded<R> {
             input_at: 0,
             input_end: 0,
             input_done: false,
+            finished: false,
             output: vec![0; READ_BYTES * 3 + 16],
             output_at: 0,
             output_end: 0,
@@ -243,6 +246,9 @@ impl<R: Read> Decoded<R> {
 
     /// Decodes more text into `output`; false at the end.
     fn fill(&mut self) -> io::Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
         loop {
             if self.input_at == self.input_end && !self.input_done {
                 let n = self.inner.read(&mut self.input)?;
@@ -256,6 +262,9 @@ impl<R: Read> Decoded<R> {
                 self.input_done,
             );
             self.input_at += read;
+            // The decoder is done once it has taken the last input (it must not be asked
+            // again).
+            self.finished = self.input_done && result == encoding_rs::CoderResult::InputEmpty;
             if had_errors && self.strict {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -267,7 +276,7 @@ impl<R: Read> Decoded<R> {
                 self.output_end = written;
                 return Ok(true);
             }
-            if self.input_done && result == encoding_rs::CoderResult::InputEmpty {
+            if self.finished {
                 return Ok(false);
             }
         }
@@ -399,5 +408,158 @@ impl CsvRows {
                 .collect();
             return Ok(Some(CsvItem::Row(Row { number, cells })));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::{Sheet, read};
+
+    /// A file of its own in the temporary folder, removed after the test.
+    struct TempCsv(PathBuf);
+
+    impl TempCsv {
+        fn new(bytes: &[u8]) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "cube-sheets-stream-{}-{:?}.csv",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&path, bytes).expect("written");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempCsv {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// The file read row by row, as the in-memory reader's sheet.
+    fn streamed(bytes: &[u8]) -> (Sheet, CsvShape) {
+        let file = TempCsv::new(bytes);
+        let csv = CsvFile::open(&file.0, "t.csv", CsvOptions::default(), &Limits::default())
+            .expect("opens");
+        let mut rows = csv.rows().expect("reads");
+        let mut sheet = Sheet {
+            name: "t.csv".into(),
+            rows: Vec::new(),
+            broken_rows: Vec::new(),
+        };
+        while let Some(item) = rows.next_item().expect("a row") {
+            match item {
+                CsvItem::Row(row) => sheet.rows.push(row),
+                CsvItem::Broken(n, why) => sheet.broken_rows.push((n, why)),
+            }
+        }
+        (sheet, csv.shape())
+    }
+
+    /// The same bytes read row by row from disk and whole from memory: field for field,
+    /// row number for row number, the same ragged rows and the same shape.
+    fn check_same(bytes: &[u8]) {
+        let whole = read("t.csv", bytes, CsvOptions::default(), &Limits::default())
+            .expect("reads in memory");
+        let (sheet, shape) = streamed(bytes);
+        assert_eq!(Some(shape), whole.csv);
+        assert_eq!(sheet.broken_rows, whole.sheets[0].broken_rows);
+        assert_eq!(sheet.rows.len(), whole.sheets[0].rows.len());
+        for (got, want) in sheet.rows.iter().zip(&whole.sheets[0].rows) {
+            assert_eq!(got, want);
+        }
+    }
+
+    /// Whether byte `at` of `text` is inside a quoted field that holds a line break.
+    fn inside_quoted_break(text: &str, at: usize) -> bool {
+        let bytes = text.as_bytes();
+        let open = bytes[..at].iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        let from = bytes[..at].iter().rposition(|&b| b == b'"').unwrap_or(0);
+        let to = at + bytes[at..].iter().position(|&b| b == b'"').unwrap_or(0);
+        open && bytes[from..to].contains(&b'\n')
+    }
+
+    #[test]
+    fn quoted_line_breaks_across_the_readers_buffers_parse_field_for_field() {
+        // Rows whose quoted notes hold line breaks (LF and CRLF), with blank lines and a
+        // ragged row among them; padded until the csv reader's 8 KiB buffer and this
+        // module's 64 KiB blocks both end inside a quoted line break.
+        let mut padding = 0;
+        let text = loop {
+            let mut text = format!("Navn{};Telefon;Notat\r\n", "x".repeat(padding));
+            for i in 0..2_000 {
+                let note = format!("linje én {i}\nlinje to; «sitat» \"\"her\"\"\r\nslutt");
+                text.push_str(&format!("Firma {i} AS;+47 91{i:06};\"{note}\"\r\n"));
+                if i % 97 == 0 {
+                    text.push_str("\r\n\n");
+                }
+                if i % 501 == 0 {
+                    text.push_str("ragged;row\n");
+                }
+            }
+            if [8 * 1024, READ_BYTES, 2 * READ_BYTES]
+                .iter()
+                .all(|&at| inside_quoted_break(&text, at))
+            {
+                break text;
+            }
+            padding += 1;
+            assert!(
+                padding < 400,
+                "no padding puts the buffers' ends in a field"
+            );
+        };
+        check_same(text.as_bytes());
+        let (sheet, _) = streamed(text.as_bytes());
+        assert_eq!(sheet.rows.len(), 2_001);
+        let last = &sheet.rows[2_000];
+        assert_eq!(
+            last.cells[2].text(),
+            "linje én 1999\nlinje to; «sitat» \"her\"\r\nslutt"
+        );
+        assert!(!sheet.broken_rows.is_empty());
+    }
+
+    #[test]
+    fn the_encodings_read_as_the_whole_file_reader_reads_them() {
+        // Windows-1252 (a byte that is no UTF-8 far into the file), UTF-16 with its BOM,
+        // UTF-8 with a BOM.
+        let mut cp1252 = b"Navn;By\n".to_vec();
+        for _ in 0..20_000 {
+            cp1252.extend_from_slice(b"Ola;Oslo\n");
+        }
+        cp1252.extend_from_slice(b"\xd8ystein;Troms\xf8\n");
+        check_same(&cp1252);
+        assert_eq!(streamed(&cp1252).1.encoding, "windows-1252");
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in "Navn\tBy\n\"Ærlig\nAS\"\tÅs\n".repeat(5_000).encode_utf16() {
+            utf16.extend(unit.to_le_bytes());
+        }
+        check_same(&utf16);
+        let bom = [b"\xef\xbb\xbf".as_slice(), "a;æ\n1;ø\n".as_bytes()].concat();
+        check_same(&bom);
+    }
+
+    #[test]
+    fn too_many_rows_and_binary_are_refused() {
+        let file = TempCsv::new(b"a\n1\n2\n3\n4\n");
+        let limits = Limits {
+            max_rows: 2,
+            ..Limits::default()
+        };
+        let csv = CsvFile::open(&file.0, "t.csv", CsvOptions::default(), &limits).expect("opens");
+        let mut rows = csv.rows().expect("reads");
+        let refused = std::iter::from_fn(|| rows.next_item().transpose()).find_map(Result::err);
+        assert!(matches!(
+            refused,
+            Some(FileError::TooManyRows { limit: 2, .. })
+        ));
+        drop(file);
+        let file = TempCsv::new(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+        assert_eq!(
+            CsvFile::open(&file.0, "x.csv", CsvOptions::default(), &Limits::default()).map(|_| ()),
+            Err(FileError::NotText)
+        );
     }
 }

@@ -25,7 +25,14 @@ pub struct FileImportConfig {
     pub max_csv_rows: usize,
     /// Rows written in one unit of work (`cube_app::customers::IMPORT_CHUNK_ROWS`).
     pub chunk_rows: usize,
+    /// How long a file's upload with its preview or its check may take (the writing runs
+    /// as a job after the answer): [`DEFAULT_FILE_REQUEST_TIMEOUT`].
+    pub request_timeout: std::time::Duration,
 }
+
+/// How long a file request may take unless set otherwise: 10 minutes (a million-row CSV is
+/// checked in well under one on a server core).
+pub const DEFAULT_FILE_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The largest file taken unless the operator says otherwise: 256 MiB.
 pub const DEFAULT_UPLOAD_LIMIT: u64 = 256 * 1024 * 1024;
@@ -39,6 +46,7 @@ impl Default for FileImportConfig {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_csv_rows: DEFAULT_MAX_CSV_ROWS,
             chunk_rows: cube_app::customers::IMPORT_CHUNK_ROWS,
+            request_timeout: DEFAULT_FILE_REQUEST_TIMEOUT,
         }
     }
 }
