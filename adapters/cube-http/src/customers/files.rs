@@ -163,7 +163,7 @@ pub struct FilePreviewDto {
     /// Rows that would be rejected.
     pub rejected_count: usize,
     /// The first 1,000 of them, with their row numbers and reasons (an import job's
-    /// `GET /api/import-jobs/{id}/rejected` lists every one).
+    /// `GET /api/import-jobs/{id}/rejected` lists every one; for a CSV, the first 10,000).
     pub rejected: Vec<RejectedRowDto>,
     /// The first rows as they will be read.
     pub first_rows: Vec<PreviewRowDto>,
