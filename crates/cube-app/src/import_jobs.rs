@@ -76,6 +76,12 @@ pub enum ImportJobError {
     /// The job has ended already: nothing to cancel.
     #[error("the import job has ended already; nothing was cancelled")]
     NotRunning,
+    /// The job writes rows sent as JSON (checked whole before it started): it runs to its
+    /// end.
+    #[error(
+        "an import of rows sent as JSON is not cancelled; it runs to its end, then undo it (POST /api/imports/{{id}}/undo)"
+    )]
+    NotCancellable,
 }
 
 /// Where a job is.
@@ -247,7 +253,7 @@ impl ImportJobs {
         match self.cancels_lock().get(&id) {
             Some(flag) => flag.store(true, Ordering::Relaxed),
             // A job written from rows held in memory writes to its end.
-            None => return Err(ImportJobError::NotRunning.into()),
+            None => return Err(ImportJobError::NotCancellable.into()),
         }
         Ok(job)
     }
