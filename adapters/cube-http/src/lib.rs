@@ -88,6 +88,8 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// The import jobs running and recently finished.
     pub import_jobs: cube_app::import_jobs::ImportJobs,
+    /// How customer files are taken: the upload limit, a CSV's rows, the rows a chunk.
+    pub file_imports: customers::upload::FileImportConfig,
     /// The secret the SMS provider's callback must send (`sms::inbound`); `None`: the
     /// endpoint is off.
     pub sms_inbound_secret: Option<Arc<str>>,
@@ -107,6 +109,7 @@ impl AppState {
             trust_proxy: false,
             metrics: Arc::new(ops::Metrics::default()),
             import_jobs: cube_app::import_jobs::ImportJobs::new(),
+            file_imports: customers::upload::FileImportConfig::default(),
             sms_inbound_secret: None,
         }
     }

@@ -70,25 +70,35 @@ pub fn span_for(request: &Request) -> tracing::Span {
 
 /// Answers 503 (a problem, with `Retry-After`) when the handler takes longer than the
 /// state's `request_timeout`; the handler's work is dropped (a unit of work that did not
-/// commit rolls back).
+/// commit rolls back). A customer file's upload and preview or import have the longer
+/// `file_imports.request_timeout`: receiving a few hundred MB and checking every one of a
+/// million rows takes longer than any click.
 ///
 /// A file download (`GET …/export`) is not limited: counting a million outcomes before the
 /// file starts takes longer than a request should, and the download holds no unit of work
 /// while it waits (each page of an export is its own short read unit), its work is bounded
 /// by the export's own row cap, and a client that gives up drops it.
 pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() == axum::http::Method::GET && request.uri().path().ends_with("/export") {
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::GET && path.ends_with("/export") {
         return next.run(request).await;
     }
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+    let limit = if path.ends_with("/customers/import-file")
+        || path.ends_with("/customers/import-file/preview")
+    {
+        state.file_imports.request_timeout
+    } else {
+        state.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(limit = ?state.request_timeout, "request timed out");
+            tracing::warn!(?limit, "request timed out");
             let mut response = problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "the request took longer than {} s and was stopped; try again",
-                    state.request_timeout.as_secs_f64()
+                    limit.as_secs_f64()
                 ),
             );
             response

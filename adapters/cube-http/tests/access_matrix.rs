@@ -306,6 +306,8 @@ const TABLE: &[Row] = &[
     // A job is seen by the one who started it (the manager here) and the organisation's admins.
     row("customers", "GET /api/import-jobs/{id}",                   "",                          [Y, Y, N, N, N, N, N, N]),
     row("customers", "GET /api/import-jobs/{id}/rejected",          "",                          [Y, Y, N, N, N, N, N, N]),
+    // Cancelling: as seeing the job (it has ended here: 409 to those who may see it).
+    row("customers", "POST /api/import-jobs/{id}/cancel",           "",                          [Y, Y, N, N, N, N, N, N]),
     // A data owner's imports and undoing one: as importing into the data owner, its admins
     // and managers (the import nobody has worked on is removed: 200).
     row("customers", "GET /api/data-owners/{id}/imports",           "",                          SETUP),

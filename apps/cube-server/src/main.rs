@@ -98,6 +98,27 @@ struct Cli {
         global = true
     )]
     request_timeout: u64,
+    /// The largest customer file taken (`…/customers/import-file`), in MiB: a file goes to
+    /// a temporary file as it arrives, so this bounds the disk it takes, not memory. A
+    /// million-row CSV is about 100–300 MiB.
+    #[arg(
+        long,
+        env = "CUBE_IMPORT_UPLOAD_LIMIT_MB",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(1..=65_536),
+        global = true
+    )]
+    import_upload_limit_mb: u64,
+    /// The most data rows a CSV customer file may have (`.xlsx` and `.ods` stay at 200,000:
+    /// their reader holds the workbook whole).
+    #[arg(
+        long,
+        env = "CUBE_IMPORT_MAX_CSV_ROWS",
+        default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(u64).range(1..=100_000_000),
+        global = true
+    )]
+    import_max_csv_rows: u64,
     /// Seconds between two deliveries of the outbox (SMS and e-mail the use cases queued).
     #[arg(
         long,
@@ -558,6 +579,13 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let mut state = cube_http::AppState::new(cube);
     state.import_jobs = import_jobs;
     state.request_timeout = Duration::from_secs(cli.request_timeout);
+    state.file_imports.upload_limit = cli.import_upload_limit_mb * 1024 * 1024;
+    state.file_imports.request_timeout = state
+        .file_imports
+        .request_timeout
+        .max(state.request_timeout);
+    state.file_imports.max_csv_rows =
+        usize::try_from(cli.import_max_csv_rows).unwrap_or(usize::MAX);
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
     state.sms_inbound_secret = sms_inbound_secret;

@@ -383,9 +383,11 @@ impl Cube {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut batch_rows = Vec::with_capacity(rows.len());
         let mut row_numbers = Vec::with_capacity(rows.len());
-        for (index, input) in rows.iter().enumerate() {
+        // Each input goes once it is parsed: the inputs and the customers are not held
+        // whole together.
+        for (index, input) in rows.into_iter().enumerate() {
             let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
-            let customer = match parse_customer(self.new_id(), &owner, dataset, input) {
+            let customer = match parse_customer(self.new_id(), &owner, dataset, &input) {
                 Ok(customer) => customer,
                 Err(error) => {
                     rejected.push(RejectedRow {
@@ -414,29 +416,7 @@ impl Cube {
             });
             row_numbers.push(row);
         }
-        // A number on the data owner's do-not-contact list bars its row's customer.
-        let phones: Vec<&cube_domain::values::PhoneNumber> = batch_rows
-            .iter()
-            .flat_map(|r| r.customer.details().phones.iter())
-            .collect();
-        let listed = {
-            let mut uow = self.begin_read().await?;
-            crate::privacy::listed_numbers(uow.as_mut(), owner.id(), &phones).await?
-        };
-        if !listed.is_empty() {
-            let entry = listed_entry(now)?;
-            for row in &mut batch_rows {
-                if row
-                    .customer
-                    .details()
-                    .phones
-                    .iter()
-                    .any(|p| listed.contains(p))
-                {
-                    row.customer.set_do_not_call(Some(entry.clone()));
-                }
-            }
-        }
+        self.bar_listed(owner.id(), &mut batch_rows).await?;
         Ok(ImportPlan {
             record: CustomerImport::new(self.new_id(), owner.id(), assignment_id, imported_by, now),
             batch: ImportBatch {
@@ -454,11 +434,43 @@ impl Cube {
         })
     }
 
+    /// Marks do-not-call the rows' customers with a number on the data owner's
+    /// do-not-contact list.
+    pub(crate) async fn bar_listed(
+        &self,
+        owner: DataOwnerId,
+        rows: &mut [ImportRow],
+    ) -> AppResult<()> {
+        let phones: Vec<&cube_domain::values::PhoneNumber> = rows
+            .iter()
+            .flat_map(|r| r.customer.details().phones.iter())
+            .collect();
+        let listed = {
+            let mut uow = self.begin_read().await?;
+            crate::privacy::listed_numbers(uow.as_mut(), owner, &phones).await?
+        };
+        if !listed.is_empty() {
+            let entry = listed_entry(self.now())?;
+            for row in rows {
+                if row
+                    .customer
+                    .details()
+                    .phones
+                    .iter()
+                    .any(|p| listed.contains(p))
+                {
+                    row.customer.set_do_not_call(Some(entry.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes one chunk in a unit of its own, checking again that the user may still manage
     /// the assignment (a role can be taken away while a large file goes in), and records what
     /// it created in the import's record in the same unit (the `first` chunk records the
     /// import itself).
-    async fn import_chunk(
+    pub(crate) async fn import_chunk(
         &self,
         who: Acting<'_>,
         batch: &ImportBatch,

@@ -13,11 +13,13 @@
 //! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
 
 use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport, RejectedRow};
+use crate::streamed_imports::{ImportSource, OpenedImport};
 use crate::{AppError, AppResult, Cube};
 use cube_domain::access::{RoleKind, User};
 use cube_domain::ids::{AssignmentId, ImportId, OrganisationId, UserId};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
@@ -65,6 +67,21 @@ pub enum ImportJobError {
         "{0} imports are running in this organisation already; wait for one to finish (GET its job) and start this one again"
     )]
     TooManyRunning(usize),
+    /// The job was cancelled by the user (between two chunks).
+    #[error("the import was cancelled")]
+    Cancelled,
+    /// The file could not be read again while it was being written.
+    #[error("the file could not be read again ({0}); send it again")]
+    SourceFailed(String),
+    /// The job has ended already: nothing to cancel.
+    #[error("the import job has ended already; nothing was cancelled")]
+    NotRunning,
+    /// The job writes rows sent as JSON (checked whole before it started): it runs to its
+    /// end.
+    #[error(
+        "an import of rows sent as JSON is not cancelled; it runs to its end, then undo it (POST /api/imports/{{id}}/undo)"
+    )]
+    NotCancellable,
 }
 
 /// Where a job is.
@@ -115,6 +132,8 @@ impl ImportJob {
 #[derive(Debug, Clone, Default)]
 pub struct ImportJobs {
     jobs: Arc<Mutex<HashMap<ImportJobId, ImportJob>>>,
+    /// Per running job, the flag its writing checks between chunks (`cancel` sets it).
+    cancels: Arc<Mutex<HashMap<ImportJobId, Arc<AtomicBool>>>>,
 }
 
 impl ImportJobs {
@@ -160,26 +179,102 @@ impl ImportJobs {
                 rows_total: plan.rows_to_write(),
             }),
         };
-        {
-            let mut jobs = self.lock();
-            forget_old(&mut jobs, user.organisation, now);
-            let running = jobs
-                .values()
-                .filter(|j| j.organisation == user.organisation && j.is_running())
-                .count();
-            if running >= MAX_RUNNING_PER_ORGANISATION {
-                return Err(ImportJobError::TooManyRunning(running).into());
-            }
-            jobs.insert(job.id, job.clone());
-        }
+        self.register(&job, now)?;
         let run = ImportJobRun {
             registry: self.clone(),
             cube: cube.clone(),
             user: user.clone(),
             id: job.id,
-            plan,
+            work: Work::Planned(Box::new(plan)),
         };
         Ok((job, run))
+    }
+
+    /// Registers a job for a streamed import whose first pass found `rows_to_write` good
+    /// rows and `rejected` rejected ones (`rejected_rows`: the first of them, listed); the
+    /// returned [`ImportJobRun`] reads `source` again and writes it in chunks of
+    /// `chunk_rows` (`Cube::write_streamed`), and can be cancelled ([`ImportJobs::cancel`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_streamed(
+        &self,
+        cube: &Cube,
+        user: &User,
+        opened: OpenedImport,
+        source: Box<dyn ImportSource>,
+        chunk_rows: usize,
+        rows_to_write: usize,
+        rejected: usize,
+        rejected_rows: Vec<RejectedRow>,
+    ) -> AppResult<(ImportJob, ImportJobRun)> {
+        let now = cube.now();
+        let job = ImportJob {
+            id: cube.new_id(),
+            organisation: user.organisation,
+            started_by: user.id,
+            assignment: opened.assignment(),
+            import: opened.import(),
+            started_at: now,
+            finished_at: None,
+            rejected,
+            rejected_rows: rejected_rows.into(),
+            state: ImportJobState::Running(ImportProgress {
+                rows_done: 0,
+                rows_total: rows_to_write,
+            }),
+        };
+        self.register(&job, now)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.cancels_lock().insert(job.id, cancel.clone());
+        let run = ImportJobRun {
+            registry: self.clone(),
+            cube: cube.clone(),
+            user: user.clone(),
+            id: job.id,
+            work: Work::Streamed {
+                opened: Box::new(opened),
+                rejected: job.rejected_rows.clone(),
+                source,
+                chunk_rows,
+                rows_total: rows_to_write,
+                cancel,
+            },
+        };
+        Ok((job, run))
+    }
+
+    /// Cancels a running streamed job the user may see ([`ImportJobs::job`]): it stops
+    /// before its next chunk; the chunks written stay, recorded with the import (undo it
+    /// to take them out). Answers the job as it is now.
+    pub fn cancel(&self, user: &User, id: ImportJobId) -> AppResult<ImportJob> {
+        let job = self.job(user, id)?;
+        if !job.is_running() {
+            return Err(ImportJobError::NotRunning.into());
+        }
+        match self.cancels_lock().get(&id) {
+            Some(flag) => flag.store(true, Ordering::Relaxed),
+            // A job written from rows held in memory writes to its end.
+            None => return Err(ImportJobError::NotCancellable.into()),
+        }
+        Ok(job)
+    }
+
+    fn register(&self, job: &ImportJob, now: OffsetDateTime) -> AppResult<()> {
+        let mut jobs = self.lock();
+        forget_old(&mut jobs, job.organisation, now);
+        let running = jobs
+            .values()
+            .filter(|j| j.organisation == job.organisation && j.is_running())
+            .count();
+        if running >= MAX_RUNNING_PER_ORGANISATION {
+            return Err(ImportJobError::TooManyRunning(running).into());
+        }
+        jobs.insert(job.id, job.clone());
+        Ok(())
+    }
+
+    fn cancels_lock(&self) -> std::sync::MutexGuard<'_, HashMap<ImportJobId, Arc<AtomicBool>>> {
+        // As `lock`: every write is one insert or one remove.
+        self.cancels.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A job the user may see: the one who started it, or an admin of its organisation.
@@ -220,13 +315,34 @@ impl ImportJobs {
 }
 
 /// The writing of a started job: run it to its end (in the background).
-#[derive(Debug)]
 pub struct ImportJobRun {
     registry: ImportJobs,
     cube: Cube,
     user: User,
     id: ImportJobId,
-    plan: ImportPlan,
+    work: Work,
+}
+
+/// What a job writes: a plan held in memory, or a file read again.
+enum Work {
+    Planned(Box<ImportPlan>),
+    Streamed {
+        opened: Box<OpenedImport>,
+        /// The rejected rows the first pass listed, for the report.
+        rejected: Arc<[RejectedRow]>,
+        source: Box<dyn ImportSource>,
+        chunk_rows: usize,
+        rows_total: usize,
+        cancel: Arc<AtomicBool>,
+    },
+}
+
+impl fmt::Debug for ImportJobRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportJobRun")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ImportJobRun {
@@ -243,10 +359,39 @@ impl ImportJobRun {
             cube,
             user,
             id,
-            plan,
+            work,
         } = self;
         let mut progress = |p: ImportProgress| registry.set(id, ImportJobState::Running(p), None);
-        let result = cube.write_import(&user, plan, &mut progress).await;
+        let result = match work {
+            Work::Planned(plan) => cube.write_import(&user, *plan, &mut progress).await,
+            Work::Streamed {
+                opened,
+                rejected,
+                mut source,
+                chunk_rows,
+                rows_total,
+                cancel,
+            } => {
+                let written = cube
+                    .write_streamed(
+                        &user,
+                        &opened,
+                        source.as_mut(),
+                        chunk_rows,
+                        rows_total,
+                        &mut progress,
+                        &cancel,
+                    )
+                    .await;
+                // The source (and the file it reads) goes when the job ends.
+                drop(source);
+                registry.cancels_lock().remove(&id);
+                written.map(|mut report| {
+                    report.rejected = rejected.to_vec();
+                    report
+                })
+            }
+        };
         let state = match result {
             Ok(report) => ImportJobState::Done(Arc::new(report)),
             Err(error) => ImportJobState::Failed(error),

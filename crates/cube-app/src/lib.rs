@@ -54,6 +54,7 @@ pub mod reports;
 pub mod revision;
 pub mod setup;
 pub mod sms_replies;
+pub mod streamed_imports;
 pub mod system;
 pub mod time_tracking;
 pub mod webhooks;

@@ -22,6 +22,8 @@
 pub mod mapping;
 pub mod read;
 pub mod register;
+pub mod stream;
+pub mod streamed;
 pub mod write;
 
 use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};
@@ -119,7 +121,7 @@ pub fn prepare(
     dataset: Dataset,
     limits: &Limits,
 ) -> Result<PreparedFile, ImportFileError> {
-    let workbook = read::read(
+    let mut workbook = read::read(
         file_name,
         bytes,
         CsvOptions {
@@ -135,11 +137,11 @@ pub fn prepare(
             rows: s.rows.len(),
         })
         .collect();
-    let sheet = match &choices.sheet {
+    let index = match &choices.sheet {
         Some(asked) => workbook
             .sheets
             .iter()
-            .find(|s| &s.name == asked)
+            .position(|s| &s.name == asked)
             .ok_or_else(|| ImportFileError::NoSuchSheet {
                 asked: asked.clone(),
                 sheets: sheets
@@ -151,9 +153,65 @@ pub fn prepare(
         None => workbook
             .sheets
             .iter()
-            .find(|s| !s.rows.is_empty())
+            .position(|s| !s.rows.is_empty())
             .ok_or(ImportFileError::NothingInFile)?,
     };
+    // The sheet taken out of the workbook (the others go now), so its rows can go one by
+    // one as they are mapped: the cells and the inputs are not held whole together.
+    let (format, csv) = (workbook.format, workbook.csv);
+    let sheet_owned = workbook.sheets.swap_remove(index);
+    drop(workbook);
+    let sheet = &sheet_owned;
+    let Layout {
+        header_row: header_number,
+        columns,
+        mapped,
+    } = lay_out(sheet, choices, owner, dataset)?;
+    if !sheet.rows.iter().any(|r| r.number > header_number)
+        && !sheet.broken_rows.iter().any(|(n, _)| *n > header_number)
+    {
+        return Err(ImportFileError::NoDataRows);
+    }
+    let samples = samples(sheet, header_number, columns.len());
+    let name = sheet.name.clone();
+    let rows = mapping::map_rows(sheet_owned, header_number, &mapped, owner, dataset);
+    let first_rows = rows
+        .numbers
+        .iter()
+        .copied()
+        .zip(rows.inputs.iter().map(|input| shown_input(input, owner)))
+        .take(FIRST_ROWS)
+        .collect();
+    Ok(PreparedFile {
+        rows_in_file: rows.numbers.len() + rows.refused.len(),
+        first_rows,
+        format,
+        csv,
+        sheets,
+        sheet: name,
+        header_row: header_number,
+        samples,
+        columns,
+        rows,
+    })
+}
+
+/// How a sheet is read: its header row, its columns with their targets, and the mapping
+/// (column index → target), checked against the sheet and the dataset.
+pub(crate) struct Layout {
+    pub(crate) header_row: usize,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) mapped: Vec<(usize, Target)>,
+}
+
+/// The layout of `sheet` (all of it, or its first rows: a CSV's rows all have the header's
+/// width) as the choices say, else as suggested.
+pub(crate) fn lay_out(
+    sheet: &read::Sheet,
+    choices: &FileChoices,
+    owner: &DataOwner,
+    dataset: Dataset,
+) -> Result<Layout, ImportFileError> {
     let header_number = match choices.header_row {
         Some(number) => number,
         None => mapping::header_row(sheet).ok_or(MappingError::EmptySheet)?,
@@ -190,30 +248,10 @@ pub fn prepare(
             .collect(),
     };
     mapping::check_mapping(&mapped, width, owner, dataset)?;
-    if !sheet.rows.iter().any(|r| r.number > header_number)
-        && !sheet.broken_rows.iter().any(|(n, _)| *n > header_number)
-    {
-        return Err(ImportFileError::NoDataRows);
-    }
-    let rows = mapping::map_rows(sheet, header_number, &mapped, owner, dataset);
-    let first_rows = rows
-        .numbers
-        .iter()
-        .copied()
-        .zip(rows.inputs.iter().map(|input| shown_input(input, owner)))
-        .take(FIRST_ROWS)
-        .collect();
-    Ok(PreparedFile {
-        rows_in_file: rows.numbers.len() + rows.refused.len(),
-        first_rows,
-        format: workbook.format,
-        csv: workbook.csv,
-        sheets,
-        sheet: sheet.name.clone(),
+    Ok(Layout {
         header_row: header_number,
-        samples: samples(sheet, header_number, columns.len()),
         columns,
-        rows,
+        mapped,
     })
 }
 
@@ -221,12 +259,12 @@ pub fn prepare(
 /// so more requests wait their turn instead of taking the cores the sellers' requests need.
 pub const READS_AT_ONCE: usize = 2;
 
-static READS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+pub(crate) static READS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(READS_AT_ONCE)));
 
 /// Plans checked at once in this process (parsing every row's phone numbers takes a core):
 /// one, so the other async worker keeps answering.
-static PLANS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+pub(crate) static PLANS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// [`prepare`] on a thread of its own, at most [`READS_AT_ONCE`] at a time: the async
 /// workers keep answering other requests (a health check, a seller's next customer) while
@@ -277,7 +315,7 @@ pub fn shown(text: &str) -> String {
     }
 }
 
-fn shown_input(
+pub(crate) fn shown_input(
     input: &cube_app::customers::CustomerInput,
     owner: &DataOwner,
 ) -> cube_app::customers::CustomerInput {
@@ -307,7 +345,7 @@ fn shown_input(
 pub const SAMPLES: usize = 3;
 
 /// Per column, the first [`SAMPLES`] filled values below the header.
-fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>> {
+pub(crate) fn samples(sheet: &read::Sheet, header: usize, width: usize) -> Vec<Vec<String>> {
     let mut samples = vec![Vec::new(); width];
     for row in sheet.rows.iter().filter(|r| r.number > header) {
         for (index, cell) in row.cells.iter().enumerate() {

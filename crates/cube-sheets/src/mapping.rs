@@ -468,7 +468,7 @@ fn dataset_name(dataset: Dataset) -> &'static str {
 /// Every data row below `header` (a row number) as a customer input, by the checked
 /// `columns` ([`check_mapping`]).
 pub fn map_rows(
-    sheet: &Sheet,
+    sheet: Sheet,
     header: usize,
     columns: &[(usize, Target)],
     owner: &DataOwner,
@@ -478,14 +478,14 @@ pub fn map_rows(
     let mut mapped = MappedRows {
         refused: sheet
             .broken_rows
-            .iter()
+            .into_iter()
             .filter(|(n, _)| *n > header)
-            .cloned()
             .collect(),
         ..MappedRows::default()
     };
-    for row in sheet.rows.iter().filter(|r| r.number > header) {
-        match map_row(row, columns, owner, fields) {
+    // Each row's cells go once it is mapped.
+    for row in sheet.rows.into_iter().filter(|r| r.number > header) {
+        match map_row(&row, columns, owner, fields) {
             Ok(input) => {
                 mapped.inputs.push(input);
                 mapped.numbers.push(row.number);
@@ -497,7 +497,8 @@ pub fn map_rows(
     mapped
 }
 
-fn map_row(
+/// One row as a customer's fields, or why it cannot be one ([`map_rows`] maps a sheet).
+pub(crate) fn map_row(
     row: &Row,
     columns: &[(usize, Target)],
     owner: &DataOwner,

@@ -885,6 +885,12 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileError> {
 /// the most fields while every following row (up to 50) has as many.
 fn sniff_delimiter(text: &str) -> u8 {
     let sample: String = text.chars().take(64 * 1024).collect();
+    let cut = sample.len() < text.len();
+    sniff_delimiter_in(&sample, cut)
+}
+
+/// [`sniff_delimiter`] on the first characters of a text (`cut`: the text goes on past them).
+pub(crate) fn sniff_delimiter_in(sample: &str, cut: bool) -> u8 {
     let mut best = (b',', 0usize, 0usize);
     for delimiter in [b';', b',', b'\t'] {
         let mut reader = csv::ReaderBuilder::new()
@@ -902,7 +908,7 @@ fn sniff_delimiter(text: &str) -> u8 {
             continue;
         };
         // The sample may cut the last row short: do not count it against the separator.
-        let rest = if counts.len() == 51 || sample.len() < text.len() {
+        let rest = if counts.len() == 51 || cut {
             &rest[..rest.len().saturating_sub(1)]
         } else {
             rest

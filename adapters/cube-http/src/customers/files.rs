@@ -14,9 +14,9 @@
 //! is imported and the answer says which rows and why, unless `keep_good_rows=true`. Sending
 //! the same file again creates nothing new (rows match by external id, then phone).
 
-use super::IMPORT_BODY_LIMIT;
 use super::import::{ImportJobDto, OnMatchDto, RejectedRowDto};
 use super::records::DatasetDto;
+use super::upload::Upload;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
@@ -28,11 +28,13 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use cube_app::AppError;
 use cube_app::customers::{ImportPlan, RejectedRow};
+use cube_app::streamed_imports::{ImportTarget, OpenedImport, RowChecker};
 use cube_domain::data_owner::{DataOwner, ImportMapping};
 use cube_domain::ids::{AssignmentId, DataOwnerId, SegmentId};
 use cube_domain::values::{Name, excerpt};
 use cube_sheets::mapping::{MappingError, parse_columns};
 use cube_sheets::read::{Format, Limits};
+use cube_sheets::streamed::CheckedCsv;
 use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -41,6 +43,10 @@ use uuid::Uuid;
 
 /// The rejected rows a preview lists.
 const PREVIEW_REJECTED: usize = 1_000;
+
+/// The rejected rows of a CSV a job lists (`GET /api/import-jobs/{id}/rejected`); all are
+/// counted.
+const JOB_REJECTED_LISTED: usize = 10_000;
 
 /// The rejected rows an import's refusal names in its message.
 const REFUSAL_ROWS_NAMED: usize = 5;
@@ -157,7 +163,7 @@ pub struct FilePreviewDto {
     /// Rows that would be rejected.
     pub rejected_count: usize,
     /// The first 1,000 of them, with their row numbers and reasons (an import job's
-    /// `GET /api/import-jobs/{id}/rejected` lists every one).
+    /// `GET /api/import-jobs/{id}/rejected` lists every one; for a CSV, the first 10,000).
     pub rejected: Vec<RejectedRowDto>,
     /// The first rows as they will be read.
     pub first_rows: Vec<PreviewRowDto>,
@@ -167,13 +173,13 @@ pub struct FilePreviewDto {
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file/preview", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to the server's upload limit (256 MiB unless the operator set another)"),
     responses(
         (status = 200, description = "What the import would do", body = FilePreviewDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than the server's upload limit (the answer says it and how to raise it)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A form (multipart) was sent instead of the file itself", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file cannot be read, or the mapping does not fit it", body = Problem, content_type = "application/problem+json"),
     ),
@@ -187,9 +193,22 @@ pub async fn preview(
     body: Body,
 ) -> ApiResult<Json<FilePreviewDto>> {
     let owner = access(&state, &actor, id, &query).await?;
-    let body = file_body(&headers, body).await?;
-    let (prepared, plan) = read_and_plan(&state, &actor, owner, &query, body).await?;
-    Ok(Json(preview_dto(&prepared, &plan)))
+    let upload = file_body(&state, &headers, body).await?;
+    let dto = match read_upload(&state, &actor, owner, &query, upload).await? {
+        ReadFile::Planned(read) => preview_dto(
+            &read.0,
+            read.1.rows_to_write(),
+            read.1.rejected().len(),
+            read.1.rejected(),
+        ),
+        ReadFile::Streamed { checked, .. } => preview_dto(
+            &checked.prepared,
+            checked.good,
+            checked.rejected_count,
+            &checked.rejected,
+        ),
+    };
+    Ok(Json(dto))
 }
 
 /// Imports a customer file as a job: all rows or, if any would be rejected, none (unless
@@ -197,14 +216,14 @@ pub async fn preview(
 #[utoipa::path(
     post, path = "/api/data-owners/{id}/customers/import-file", tag = "customers",
     params(("id" = Uuid, Path, description = "The data owner"), FileImportQuery),
-    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to 32 MiB"),
+    request_body(content = crate::dto::FileBody, content_type = "application/octet-stream", description = "The file (.xlsx, .ods, .csv, .txt), up to the server's upload limit (256 MiB unless the operator set another)"),
     responses(
         (status = 202, description = "Started; `Location` names the job to follow", body = ImportJobDto),
         (status = 400, description = "A query parameter of the wrong type", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such data owner, assignment of it, or segment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The organisation runs two imports already", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than the server's upload limit (the answer says it and how to raise it)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A form (multipart) was sent instead of the file itself", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file cannot be read, the mapping does not fit it, or rows would be rejected (nothing imported)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -218,21 +237,137 @@ pub async fn import(
     body: Body,
 ) -> ApiResult<Response> {
     let owner = access(&state, &actor, id, &query).await?;
-    let body = file_body(&headers, body).await?;
-    let (prepared, plan) = read_and_plan(&state, &actor, owner, &query, body).await?;
-    if !query.keep_good_rows && !plan.rejected().is_empty() {
-        return Err(refusal(prepared.rows_in_file, &plan));
-    }
-    if plan.rows_to_write() == 0 {
-        return Err(invalid_field(
-            "file",
-            "no row of the file can be imported; the preview lists why",
-        ));
-    }
-    let (job, run) = state
-        .import_jobs
-        .start_planned(&state.cube, &actor.user, plan)?;
+    let upload = file_body(&state, &headers, body).await?;
+    let (job, run) = match read_upload(&state, &actor, owner, &query, upload).await? {
+        ReadFile::Planned(read) => {
+            let (prepared, plan) = *read;
+            let (good, rejected) = (plan.rows_to_write(), plan.rejected());
+            if !query.keep_good_rows && !rejected.is_empty() {
+                return Err(refusal(
+                    prepared.rows_in_file,
+                    rejected.len(),
+                    rejected,
+                    good,
+                ));
+            }
+            if good == 0 {
+                return Err(nothing_to_import());
+            }
+            state
+                .import_jobs
+                .start_planned(&state.cube, &actor.user, plan)?
+        }
+        ReadFile::Streamed {
+            checked,
+            opened,
+            upload,
+        } => {
+            if !query.keep_good_rows && checked.rejected_count > 0 {
+                return Err(refusal(
+                    checked.prepared.rows_in_file,
+                    checked.rejected_count,
+                    &checked.rejected,
+                    checked.good,
+                ));
+            }
+            if checked.good == 0 {
+                return Err(nothing_to_import());
+            }
+            // The job reads the file again, and removes it when it ends.
+            let source = checked.source(Box::new(upload)).map_err(file_problem)?;
+            state.import_jobs.start_streamed(
+                &state.cube,
+                &actor.user,
+                *opened,
+                Box::new(source),
+                state.file_imports.chunk_rows,
+                checked.good,
+                checked.rejected_count,
+                checked.rejected,
+            )?
+        }
+    };
     Ok(super::import::started(job, run))
+}
+
+fn nothing_to_import() -> ApiError {
+    invalid_field(
+        "file",
+        "no row of the file can be imported; the preview lists why",
+    )
+}
+
+/// A file read: a spreadsheet (held in memory: its reader needs the whole zip) read and
+/// planned, or a CSV checked row by row from its temporary file, which stays for the
+/// writing.
+enum ReadFile {
+    Planned(Box<(PreparedFile, ImportPlan)>),
+    Streamed {
+        checked: Box<CheckedCsv>,
+        opened: Box<OpenedImport>,
+        upload: Upload,
+    },
+}
+
+/// The file received read as its bytes say: a CSV/TXT from disk, row by row (at most the
+/// operator's `max_csv_rows`); a spreadsheet whole, as before.
+async fn read_upload(
+    state: &AppState,
+    actor: &Actor,
+    owner: DataOwner,
+    query: &FileImportQuery,
+    upload: Upload,
+) -> ApiResult<ReadFile> {
+    let unreadable = |e: std::io::Error| ApiError::Internal(format!("reading an upload: {e}"));
+    let head = upload.head().await.map_err(unreadable)?;
+    if !cube_sheets::stream::is_text(&head) {
+        let bytes = tokio::fs::read(upload.path()).await.map_err(unreadable)?;
+        drop(upload);
+        let (prepared, plan) = read_and_plan(state, actor, owner, query, bytes).await?;
+        return Ok(ReadFile::Planned(Box::new((prepared, plan))));
+    }
+    let choices = choices(query, &owner)?;
+    let dataset = query.dataset.into();
+    let target = ImportTarget {
+        assignment: AssignmentId::from_uuid(query.assignment),
+        dataset,
+        segment: query.segment.map(SegmentId::from_uuid),
+        on_match: query.on_match.into(),
+    };
+    let opened = state.cube.open_import(&actor.user, target).await?;
+    let checker = RowChecker::new(&state.cube, &opened);
+    let limits = Limits {
+        max_rows: state.file_imports.max_csv_rows,
+        ..Limits::default()
+    };
+    let checked = cube_sheets::streamed::check_csv_apart(
+        upload.path().to_owned(),
+        query.file_name.as_deref().unwrap_or("file").to_owned(),
+        choices,
+        owner,
+        dataset,
+        limits,
+        checker,
+        JOB_REJECTED_LISTED,
+    )
+    .await
+    .map_err(|error| file_error(query, error))?;
+    Ok(ReadFile::Streamed {
+        checked: Box::new(checked),
+        opened: Box::new(opened),
+        upload,
+    })
+}
+
+/// A file that cannot be read, said with the saved mapping it was read with.
+fn file_error(query: &FileImportQuery, error: ImportFileError) -> ApiError {
+    match query.mapping.as_deref() {
+        Some(name) => invalid_field(
+            "file",
+            format!("{error} (read with the saved mapping `{}`)", excerpt(name)),
+        ),
+        None => file_problem(error),
+    }
 }
 
 /// Refuses a form (multipart) sent where the file itself is the body, naming an example
@@ -253,16 +388,11 @@ pub(crate) fn refuse_form(headers: &HeaderMap, example: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The file as sent: the body itself, not a form around it, within the limit.
-async fn file_body(headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
-    read_body(
-        headers,
-        body,
-        IMPORT_BODY_LIMIT,
-        "kunder.xlsx",
-        "the file is larger than 32 MiB; split it into smaller files, or send it as .xlsx (which is packed)",
-    )
-    .await
+/// The file as sent: the body itself, not a form around it, written to a temporary file
+/// within the operator's limit.
+async fn file_body(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Upload> {
+    refuse_form(headers, "kunder.xlsx")?;
+    super::upload::receive(headers, body, state.file_imports.upload_limit).await
 }
 
 /// A file sent as the request's body, read only when called — after the caller's access
@@ -329,7 +459,7 @@ async fn read_and_plan(
     actor: &Actor,
     owner: DataOwner,
     query: &FileImportQuery,
-    body: Bytes,
+    body: Vec<u8>,
 ) -> ApiResult<(PreparedFile, ImportPlan)> {
     let assignment_id = AssignmentId::from_uuid(query.assignment);
     let choices = choices(query, &owner)?;
@@ -344,13 +474,7 @@ async fn read_and_plan(
         Limits::default(),
     )
     .await
-    .map_err(|error| match query.mapping.as_deref() {
-        Some(name) => invalid_field(
-            "file",
-            format!("{error} (read with the saved mapping `{}`)", excerpt(name)),
-        ),
-        None => file_problem(error),
-    })?;
+    .map_err(|error| file_error(query, error))?;
     let destination = Destination {
         assignment: assignment_id,
         dataset,
@@ -442,15 +566,15 @@ fn file_problem(error: ImportFileError) -> ApiError {
     invalid_field("file", error)
 }
 
-/// Nothing imported because some rows would be rejected: which, and what to do.
-fn refusal(rows: usize, plan: &ImportPlan) -> ApiError {
-    let rejected = plan.rejected();
+/// Nothing imported because `count` rows would be rejected (`rejected`: the first of them):
+/// which, and what to do.
+fn refusal(rows: usize, count: usize, rejected: &[RejectedRow], good: usize) -> ApiError {
     let named: Vec<String> = rejected
         .iter()
         .take(REFUSAL_ROWS_NAMED)
         .map(|r: &RejectedRow| format!("row {}: {}", r.row, r.reason))
         .collect();
-    let more = rejected.len().saturating_sub(REFUSAL_ROWS_NAMED);
+    let more = count.saturating_sub(named.len());
     let more = if more > 0 {
         format!("; and {more} more")
     } else {
@@ -459,15 +583,18 @@ fn refusal(rows: usize, plan: &ImportPlan) -> ApiError {
     invalid_field(
         "file",
         format!(
-            "{} of {rows} rows cannot be imported, so nothing was imported ({}{more}). Correct them in the file, or send keep_good_rows=true to import the other {} rows; the preview lists every rejected row",
-            rejected.len(),
+            "{count} of {rows} rows cannot be imported, so nothing was imported ({}{more}). Correct them in the file, or send keep_good_rows=true to import the other {good} rows; the preview lists every rejected row",
             named.join("; "),
-            plan.rows_to_write(),
         ),
     )
 }
 
-fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan) -> FilePreviewDto {
+fn preview_dto(
+    prepared: &PreparedFile,
+    good: usize,
+    rejected_count: usize,
+    rejected: &[RejectedRow],
+) -> FilePreviewDto {
     FilePreviewDto {
         format: match prepared.format {
             Format::Xlsx => "xlsx",
@@ -502,10 +629,9 @@ fn preview_dto(prepared: &PreparedFile, plan: &ImportPlan) -> FilePreviewDto {
             .collect(),
         columns_param: cube_sheets::mapping::columns_spec(&prepared.columns),
         rows_in_file: prepared.rows_in_file,
-        rows_good: plan.rows_to_write(),
-        rejected_count: plan.rejected().len(),
-        rejected: plan
-            .rejected()
+        rows_good: good,
+        rejected_count,
+        rejected: rejected
             .iter()
             .take(PREVIEW_REJECTED)
             .map(|r| RejectedRowDto {

@@ -29,7 +29,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportCommand, ImportReport};
-use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
+use cube_app::import_jobs::{ImportJob, ImportJobError, ImportJobId, ImportJobState};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
@@ -337,6 +337,9 @@ pub enum ImportJobStatusDto {
     Done,
     /// Stopped; `error` says why and how many rows went in.
     Failed,
+    /// Cancelled by a user (`POST /api/import-jobs/{id}/cancel`) between two chunks;
+    /// `rows_done` went in and stay, recorded with `import` (undo it to take them out).
+    Cancelled,
 }
 
 /// Why a job stopped: the problem its request would have got.
@@ -376,7 +379,8 @@ pub struct ImportJobDto {
     pub rows_total: usize,
     /// Rows not taken; their numbers and reasons are in the report.
     pub rejected: usize,
-    /// Once done: what the import did, as `POST …/customers/import` answers it.
+    /// Once done: what the import did, as `POST …/customers/import` answers it (for a CSV
+    /// file, its `rows` lists the first 10,000 rows written; the counts cover all).
     pub report: Option<ImportReportDto>,
     /// Once failed: why.
     pub error: Option<JobErrorDto>,
@@ -404,12 +408,22 @@ impl From<ImportJob> for ImportJobDto {
                     } => (*imported, *total),
                     _ => (0, 0),
                 };
+                let cancelled = matches!(
+                    &error,
+                    AppError::ImportStopped { cause, .. }
+                        if **cause == AppError::ImportJob(ImportJobError::Cancelled)
+                );
                 let (status, detail) = ApiError::App(error).status_and_detail();
                 let error = JobErrorDto {
                     status: status.as_u16(),
                     detail,
                 };
-                (ImportJobStatusDto::Failed, done, total, None, Some(error))
+                let status = if cancelled {
+                    ImportJobStatusDto::Cancelled
+                } else {
+                    ImportJobStatusDto::Failed
+                };
+                (status, done, total, None, Some(error))
             }
         };
         Self {
@@ -498,6 +512,31 @@ pub async fn job(
         .import_jobs
         .job(&actor.user, ImportJobId::from_uuid(id))?;
     Ok(Json(ImportJobDto::from(job)))
+}
+
+/// Cancels a running import job read from a CSV file: it stops before its next chunk (a
+/// chunk of 2,000 rows is written whole or not at all). The rows written stay, recorded with
+/// the job's `import`: `POST /api/imports/{import}/undo` takes them out. Answers the job as it
+/// is now (still `running` until the chunk being written is done; `GET` it to see it
+/// `cancelled`).
+#[utoipa::path(
+    post, path = "/api/import-jobs/{id}/cancel", tag = "customers",
+    params(("id" = Uuid, Path, description = "The import job")),
+    responses(
+        (status = 202, description = "Asked to stop; the job as it is now", body = ImportJobDto),
+        (status = 404, description = "No such job (or another's, or older than an hour, or from before the server restarted)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has ended already, or it writes rows sent as JSON (those are not cancelled)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let job = state
+        .import_jobs
+        .cancel(&actor.user, ImportJobId::from_uuid(id))?;
+    Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
 }
 
 /// The rows an import job did not take, as a CSV file (`;`, UTF-8 with BOM, as Excel in

@@ -7,6 +7,7 @@
 //! - [`import`]: importing rows into a data owner (and an assignment), at once or as a job
 //!   for a large file; enrolling customers.
 //! - [`files`]: importing a spreadsheet or CSV file as it is, with a preview first.
+//! - [`upload`]: a file as it arrives, into a temporary file, within the operator's limit.
 //! - [`undo`]: a data owner's imports, and undoing one nobody has worked on yet.
 //! - [`bulk`]: previewing a selection of an assignment's customers, exporting it, and acting
 //!   on all of it.
@@ -30,6 +31,7 @@ pub mod privacy;
 pub mod records;
 pub mod time;
 pub mod undo;
+pub mod upload;
 
 use crate::{AppState, dto, error};
 use axum::Router;
@@ -57,11 +59,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/data-owners/{id}/customers/import-file/preview",
-            post(files::preview).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
+            post(files::preview).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/api/data-owners/{id}/customers/import-file",
-            post(files::import).layer(crate::body_limit::layer(IMPORT_BODY_LIMIT)),
+            post(files::import).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/data-owners/{id}/import-mappings", get(mappings::list))
         .route(
@@ -70,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/import-jobs/{id}", get(import::job))
         .route("/api/import-jobs/{id}/rejected", get(import::rejected_rows))
+        .route("/api/import-jobs/{id}/cancel", post(import::cancel))
         .route("/api/data-owners/{id}/imports", get(undo::list))
         .route("/api/imports/{id}/undo", post(undo::undo))
         .route(
@@ -124,7 +127,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(
         records::create, records::list, records::get, records::update,
-        import::import, import::start_job, import::job, import::rejected_rows, import::enroll,
+        import::import, import::start_job, import::job, import::rejected_rows, import::cancel, import::enroll,
         files::preview, files::import,
         undo::list, undo::undo,
         mappings::list, mappings::save, mappings::delete,

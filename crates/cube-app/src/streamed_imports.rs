@@ -1,0 +1,311 @@
+//! Imports too large to hold in memory: a file of a million rows is read twice from where
+//! the server keeps it (a temporary file), never held whole. This module is the use case's
+//! side of that; reading the file is the caller's (`cube-sheets`), behind [`ImportSource`].
+//!
+//! 1. [`Cube::open_import`] checks access once (the user may manage the assignment, the
+//!    segment is the assignment's) and fixes what every chunk shares: the data owner, the
+//!    flow's initial state, the import's record.
+//! 2. The first pass checks every row with a [`RowChecker`] (parsed as
+//!    [`Cube::plan_import`] parses it, deduplicated within the file by external id and
+//!    phone) and keeps only the rejected ones: the caller decides, before anything is
+//!    written, whether the import may go on (all or nothing unless the good rows are
+//!    wanted).
+//! 3. [`Cube::write_streamed`] reads the rows again, checks them again the same way (the
+//!    same rows are rejected: the check depends only on the rows before), and writes the
+//!    good ones chunk by chunk as [`Cube::write_import`] does, each chunk's created
+//!    customers and enrollments recorded with the import (so it can be undone, also when
+//!    stopped part-way), telling how far it has come and stopping between chunks when
+//!    cancelled.
+//!
+//! Memory: a chunk of rows, the deduplication keys (two 64-bit hashes a key, not the texts)
+//! and the first [`REPORT_ROWS`] rows' report.
+
+use crate::customers::{
+    CustomerInput, ImportProgress, ImportReport, ImportedRowReport, RejectedRow, parse_customer,
+};
+use crate::flows::flow_of;
+use crate::import_jobs::ImportJobError;
+use crate::{Acting, AppError, AppResult, Cube, Need, acting};
+use cube_domain::customer::Customer;
+use cube_domain::customer_import::CustomerImport;
+use cube_domain::data_owner::{DataOwner, Dataset};
+use cube_domain::ids::{AssignmentId, ImportId, SegmentId};
+use cube_domain::ports::{ImportBatch, ImportRow, OnMatch};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The rows of a streamed import's report listed one by one (the counts cover every row):
+/// a million rows' report would not fit an answer.
+pub const REPORT_ROWS: usize = 10_000;
+
+/// Where a streamed import's rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportTarget {
+    /// The assignment (its data owner receives the customers).
+    pub assignment: AssignmentId,
+    /// Companies or persons: every row's dataset.
+    pub dataset: Dataset,
+    /// A segment of the assignment for the new enrollments.
+    pub segment: Option<SegmentId>,
+    /// What a row matching an existing customer does to it.
+    pub on_match: OnMatch,
+}
+
+/// One row of a file as its source reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceRow {
+    /// A row read into a customer's fields, with its number as the user sees it.
+    Input {
+        /// Its row number in the file.
+        row: usize,
+        /// What it says.
+        input: CustomerInput,
+    },
+    /// A row that could not be read as a customer (a ragged CSV row, a spreadsheet error).
+    Refused(RejectedRow),
+}
+
+/// A file's rows, read in file order as many times as it is opened.
+#[async_trait::async_trait]
+pub trait ImportSource: Send {
+    /// Up to `max` next rows; none at the end of the file. Fails with what went wrong
+    /// reading the file (it was read whole once before, so this is the disk's fault).
+    async fn next_rows(&mut self, max: usize) -> Result<Vec<SourceRow>, String>;
+}
+
+/// An import checked for access and ready to check and write rows ([`Cube::open_import`]).
+#[derive(Debug, Clone)]
+pub struct OpenedImport {
+    owner: DataOwner,
+    target: ImportTarget,
+    batch: ImportBatch,
+    record: CustomerImport,
+}
+
+impl OpenedImport {
+    /// The id the import is recorded under (with its first chunk), to undo it by.
+    pub fn import(&self) -> ImportId {
+        self.record.id
+    }
+    /// The assignment the rows go into.
+    pub fn assignment(&self) -> AssignmentId {
+        self.target.assignment
+    }
+    /// The data owner receiving the rows.
+    pub fn owner(&self) -> &DataOwner {
+        &self.owner
+    }
+}
+
+/// Checks rows one by one as an import takes them: each parsed into a customer, and one
+/// that has the external id or a phone number of an earlier row rejected.
+#[derive(Debug)]
+pub struct RowChecker {
+    cube: Cube,
+    owner: DataOwner,
+    dataset: Dataset,
+    /// Each key's first row; keyed by a 128-bit hash of the key (two 64-bit SipHashes of
+    /// it), so a million rows' keys take tens of MB, not hundreds.
+    seen: HashMap<(u64, u64), usize>,
+}
+
+impl RowChecker {
+    /// A checker for the opened import's data owner and dataset.
+    pub fn new(cube: &Cube, opened: &OpenedImport) -> Self {
+        Self {
+            cube: cube.clone(),
+            owner: opened.owner.clone(),
+            dataset: opened.target.dataset,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The row as a customer to write, or why it is rejected.
+    pub fn check(&mut self, row: usize, input: &CustomerInput) -> Result<Customer, RejectedRow> {
+        let customer = parse_customer(self.cube.new_id(), &self.owner, self.dataset, input)
+            .map_err(|error| RejectedRow {
+                row,
+                reason: error.to_string(),
+            })?;
+        let keys = key_hashes(&customer);
+        if let Some(first) = keys.iter().find_map(|k| self.seen.get(k)) {
+            return Err(RejectedRow {
+                row,
+                reason: format!(
+                    "the same customer as row {first} (same external id or phone number)"
+                ),
+            });
+        }
+        for key in keys {
+            self.seen.insert(key, row);
+        }
+        Ok(customer)
+    }
+}
+
+/// The keys that identify a customer inside one import (its external id and phones, as
+/// `customers::dedup_keys` names them), hashed.
+fn key_hashes(customer: &Customer) -> Vec<(u64, u64)> {
+    let details = customer.details();
+    let hash = |text: &str| {
+        let mut first = DefaultHasher::new();
+        (0u8, text).hash(&mut first);
+        let mut second = DefaultHasher::new();
+        (1u8, text).hash(&mut second);
+        (first.finish(), second.finish())
+    };
+    details
+        .external_id
+        .iter()
+        .map(|e| hash(&format!("external:{e}")))
+        .chain(details.phones.iter().map(|p| hash(&format!("phone:{p}"))))
+        .collect()
+}
+
+impl Cube {
+    /// Checks that the user may import into the target (the assignment managed by them, the
+    /// segment the assignment's) and fixes what every chunk of the import shares.
+    pub async fn open_import(
+        &self,
+        who: impl Into<Acting<'_>>,
+        target: ImportTarget,
+    ) -> AppResult<OpenedImport> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let assignment = self
+            .assignment_for(uow.as_mut(), &user, target.assignment, Need::Manage, now)
+            .await?;
+        if let Some(segment) = target.segment
+            && !assignment.setup().has_segment(segment)
+        {
+            return Err(AppError::NotFound("segment"));
+        }
+        let owner = uow
+            .data_owner(assignment.data_owner())
+            .await?
+            .ok_or(AppError::NotFound("data owner"))?;
+        let initial_state = flow_of(&self.flows, uow.as_mut(), &assignment)
+            .await?
+            .initial_state();
+        Ok(OpenedImport {
+            record: CustomerImport::new(self.new_id(), owner.id(), target.assignment, user.id, now),
+            batch: ImportBatch {
+                data_owner: owner.id(),
+                assignment: target.assignment,
+                initial_state,
+                segment: target.segment,
+                enrolled_at: now,
+                rows: Vec::new(),
+                on_match: target.on_match,
+            },
+            owner,
+            target,
+        })
+    }
+
+    /// Reads the rows of `source` (from its start) and writes the good ones in chunks of
+    /// `chunk_rows`, telling `progress` after each committed chunk and stopping before the
+    /// next chunk once `cancel` is set. `rows_total` is the good rows the first pass found
+    /// (for the progress). Rejected rows are skipped (the first pass decided the import may
+    /// go on); the report lists the first [`REPORT_ROWS`] rows written and counts all.
+    ///
+    /// An import stopped part-way (a failed chunk, a cancel) answers
+    /// [`AppError::ImportStopped`] with how many rows went in; what went in is recorded with
+    /// the import and can be undone.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn write_streamed(
+        &self,
+        who: impl Into<Acting<'_>>,
+        opened: &OpenedImport,
+        source: &mut dyn ImportSource,
+        chunk_rows: usize,
+        rows_total: usize,
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+        cancel: &AtomicBool,
+    ) -> AppResult<ImportReport> {
+        let who = who.into();
+        let chunk_rows = chunk_rows.max(1);
+        let mut checker = RowChecker::new(self, opened);
+        let mut report = ImportReport::default();
+        let mut done = 0usize;
+        let stopped = |done: usize, cause: AppError| AppError::ImportStopped {
+            imported: done,
+            total: rows_total,
+            cause: Box::new(cause),
+        };
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(stopped(done, ImportJobError::Cancelled.into()));
+            }
+            let mut rows = Vec::with_capacity(chunk_rows);
+            let mut numbers = Vec::with_capacity(chunk_rows);
+            // A chunk is `chunk_rows` good rows (rejected ones are read past).
+            while rows.len() < chunk_rows {
+                let read = source
+                    .next_rows(chunk_rows - rows.len())
+                    .await
+                    .map_err(|why| stopped(done, ImportJobError::SourceFailed(why).into()))?;
+                if read.is_empty() {
+                    break;
+                }
+                for item in read {
+                    let SourceRow::Input { row, input } = item else {
+                        continue;
+                    };
+                    if let Ok(customer) = checker.check(row, &input) {
+                        rows.push(ImportRow {
+                            customer,
+                            enrollment: self.new_id(),
+                        });
+                        numbers.push(row);
+                    }
+                }
+            }
+            if rows.is_empty() {
+                break;
+            }
+            let written = async {
+                self.bar_listed(opened.owner.id(), &mut rows).await?;
+                self.import_chunk(who, &opened.batch, &opened.record, rows, done == 0)
+                    .await
+            }
+            .await;
+            let counts = match written {
+                Ok(counts) => counts,
+                Err(error) if done == 0 => return Err(error),
+                Err(error) => return Err(stopped(done, error)),
+            };
+            let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+            report.created += count(counts.created);
+            report.matched += count(counts.matched);
+            report.updated += count(counts.updated);
+            report.skipped += count(counts.skipped);
+            report.enrolled += count(counts.enrolled);
+            report.already_enrolled += count(counts.already_enrolled);
+            let room = REPORT_ROWS.saturating_sub(report.rows.len());
+            report
+                .rows
+                .extend(
+                    numbers
+                        .iter()
+                        .zip(&counts.rows)
+                        .take(room)
+                        .map(|(row, imported)| ImportedRowReport {
+                            row: *row,
+                            customer: imported.customer,
+                            outcome: imported.outcome,
+                            enrolled: imported.enrolled,
+                        }),
+                );
+            done += counts.rows.len();
+            progress(ImportProgress {
+                rows_done: done,
+                rows_total,
+            });
+        }
+        report.import = (done > 0).then_some(opened.record.id);
+        Ok(report)
+    }
+}

@@ -1,0 +1,314 @@
+//! A CSV import that never holds the file's rows: what [`crate::prepare`] and
+//! [`crate::plan`] do for a file in memory, done from a file on disk in two passes.
+//!
+//! [`check_csv`] lays the sheet out from its first rows (header, columns, mapping, the
+//! samples and first rows a preview shows), then reads every row once and checks it as the
+//! import will ([`RowChecker`]), keeping only counts and the first rejected rows.
+//! [`CheckedCsv::source`] then reads the file again for the writing
+//! (`cube_app::Cube::write_streamed`), a chunk at a time on a blocking thread.
+
+use crate::mapping::{Target, map_row};
+use crate::read::{CsvOptions, FileError, Limits, Sheet};
+use crate::stream::{CsvFile, CsvItem, CsvRows};
+use crate::{
+    FIRST_ROWS, FileChoices, ImportFileError, Layout, PreparedFile, SheetSummary, lay_out, samples,
+    shown_input,
+};
+use cube_app::customers::RejectedRow;
+use cube_app::streamed_imports::{ImportSource, RowChecker, SourceRow};
+use cube_domain::data_owner::{DataOwner, Dataset};
+use std::path::Path;
+
+/// The rows (header included) the layout is found from: the header is among the first rows
+/// of any customer file.
+pub const HEAD_ROWS: usize = 1_000;
+
+/// A CSV file laid out and every row checked.
+#[derive(Debug)]
+pub struct CheckedCsv {
+    /// What a preview shows of it (its `rows` are left empty: they stay in the file).
+    pub prepared: PreparedFile,
+    /// Rows that would be written.
+    pub good: usize,
+    /// Rows that would be rejected.
+    pub rejected_count: usize,
+    /// The first of them (as many as asked), in row order.
+    pub rejected: Vec<RejectedRow>,
+    file: CsvFile,
+    mapped: Vec<(usize, Target)>,
+    owner: DataOwner,
+    dataset: Dataset,
+}
+
+/// Lays out the CSV at `path` (called `file_name`) and checks every row with `checker`,
+/// listing at most `listed` rejected rows (all are counted). CSV only: the caller sends a
+/// spreadsheet (a zip) to [`crate::prepare`].
+#[allow(clippy::too_many_arguments)]
+pub fn check_csv(
+    path: &Path,
+    file_name: &str,
+    choices: &FileChoices,
+    owner: &DataOwner,
+    dataset: Dataset,
+    limits: &Limits,
+    checker: &mut RowChecker,
+    listed: usize,
+) -> Result<CheckedCsv, ImportFileError> {
+    let file = CsvFile::open(
+        path,
+        file_name,
+        CsvOptions {
+            delimiter: choices.delimiter,
+        },
+        limits,
+    )?;
+    if let Some(asked) = &choices.sheet
+        && asked != file.name()
+    {
+        return Err(ImportFileError::NoSuchSheet {
+            asked: asked.clone(),
+            sheets: file.name().to_owned(),
+        });
+    }
+    // The layout, from the first rows.
+    let mut rows = file.rows()?;
+    let mut head = Sheet {
+        name: file.name().to_owned(),
+        rows: Vec::new(),
+        broken_rows: Vec::new(),
+    };
+    while head.rows.len() + head.broken_rows.len() < HEAD_ROWS {
+        match rows.next_item()? {
+            Some(CsvItem::Row(row)) => head.rows.push(row),
+            Some(CsvItem::Broken(number, why)) => head.broken_rows.push((number, why)),
+            None => break,
+        }
+    }
+    drop(rows);
+    if head.rows.is_empty() {
+        return Err(ImportFileError::NothingInFile);
+    }
+    let Layout {
+        header_row,
+        columns,
+        mapped,
+    } = lay_out(&head, choices, owner, dataset)?;
+    let fields = owner.fields(dataset);
+    let first_rows = head
+        .rows
+        .iter()
+        .filter(|r| r.number > header_row)
+        .filter_map(|r| {
+            map_row(r, &mapped, owner, fields)
+                .ok()
+                .map(|input| (r.number, shown_input(&input, owner)))
+        })
+        .take(FIRST_ROWS)
+        .collect();
+    let samples = samples(&head, header_row, columns.len());
+    drop(head);
+    // Every row, checked.
+    let (mut sheet_rows, mut rows_in_file, mut good, mut rejected_count) = (0, 0, 0, 0);
+    let mut rejected = Vec::new();
+    let mut reject = |row: RejectedRow| {
+        rejected_count += 1;
+        if rejected.len() < listed {
+            rejected.push(row);
+        }
+    };
+    let mut rows = file.rows()?;
+    while let Some(item) = rows.next_item()? {
+        match item {
+            CsvItem::Row(row) => {
+                sheet_rows += 1;
+                if row.number <= header_row {
+                    continue;
+                }
+                rows_in_file += 1;
+                let checked = map_row(&row, &mapped, owner, fields)
+                    .map_err(|reason| RejectedRow {
+                        row: row.number,
+                        reason,
+                    })
+                    .and_then(|input| checker.check(row.number, &input));
+                match checked {
+                    Ok(_) => good += 1,
+                    Err(row) => reject(row),
+                }
+            }
+            CsvItem::Broken(number, reason) if number > header_row => {
+                rows_in_file += 1;
+                reject(RejectedRow {
+                    row: number,
+                    reason,
+                });
+            }
+            CsvItem::Broken(..) => {}
+        }
+    }
+    if rows_in_file == 0 {
+        return Err(ImportFileError::NoDataRows);
+    }
+    Ok(CheckedCsv {
+        prepared: PreparedFile {
+            format: crate::read::Format::Csv,
+            csv: Some(file.shape()),
+            sheets: vec![SheetSummary {
+                name: file.name().to_owned(),
+                rows: sheet_rows,
+            }],
+            sheet: file.name().to_owned(),
+            header_row,
+            columns,
+            samples,
+            rows: Default::default(),
+            rows_in_file,
+            first_rows,
+        },
+        good,
+        rejected_count,
+        rejected,
+        file,
+        mapped,
+        owner: owner.clone(),
+        dataset,
+    })
+}
+
+/// [`check_csv`] on a thread of its own, at most [`crate::READS_AT_ONCE`] files at a time
+/// (as [`crate::prepare_apart`]); the checker comes back for nothing: a new one checks the
+/// rows again when they are written.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_csv_apart(
+    path: std::path::PathBuf,
+    file_name: String,
+    choices: FileChoices,
+    owner: DataOwner,
+    dataset: Dataset,
+    limits: Limits,
+    mut checker: RowChecker,
+    listed: usize,
+) -> Result<CheckedCsv, ImportFileError> {
+    let failed = |why: &str| ImportFileError::File(FileError::Unreadable(why.to_owned()));
+    let turn = crate::READS
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| failed("the server is stopping"))?;
+    tokio::task::spawn_blocking(move || {
+        let checked = check_csv(
+            &path,
+            &file_name,
+            &choices,
+            &owner,
+            dataset,
+            &limits,
+            &mut checker,
+            listed,
+        );
+        drop(turn);
+        checked
+    })
+    .await
+    .unwrap_or_else(|_| Err(failed("the file reader failed on it")))
+}
+
+impl CheckedCsv {
+    /// The file's rows read again from the start, for the writing; `keep` (the file's
+    /// owner: a temporary file removed when dropped) lives as long as the source.
+    pub fn source(
+        &self,
+        keep: Box<dyn std::any::Any + Send>,
+    ) -> Result<CsvSource, ImportFileError> {
+        Ok(CsvSource {
+            rows: Some(self.file.rows()?),
+            header_row: self.prepared.header_row,
+            mapped: self.mapped.clone(),
+            owner: self.owner.clone(),
+            dataset: self.dataset,
+            _keep: keep,
+        })
+    }
+}
+
+/// A CSV file's rows as an import's source ([`ImportSource`]).
+pub struct CsvSource {
+    /// The reader; away on the blocking thread while a chunk is read.
+    rows: Option<CsvRows>,
+    header_row: usize,
+    mapped: Vec<(usize, Target)>,
+    owner: DataOwner,
+    dataset: Dataset,
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+impl std::fmt::Debug for CsvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvSource")
+            .field("header_row", &self.header_row)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Up to `max` rows below the header, mapped.
+fn read_rows(
+    rows: &mut CsvRows,
+    max: usize,
+    header_row: usize,
+    mapped: &[(usize, Target)],
+    owner: &DataOwner,
+    dataset: Dataset,
+) -> Result<Vec<SourceRow>, String> {
+    let fields = owner.fields(dataset);
+    let mut read = Vec::with_capacity(max);
+    while read.len() < max {
+        let Some(item) = rows.next_item().map_err(|e| e.to_string())? else {
+            break;
+        };
+        match item {
+            CsvItem::Row(row) if row.number > header_row => {
+                read.push(match map_row(&row, mapped, owner, fields) {
+                    Ok(input) => SourceRow::Input {
+                        row: row.number,
+                        input,
+                    },
+                    Err(reason) => SourceRow::Refused(RejectedRow {
+                        row: row.number,
+                        reason,
+                    }),
+                });
+            }
+            CsvItem::Broken(number, reason) if number > header_row => {
+                read.push(SourceRow::Refused(RejectedRow {
+                    row: number,
+                    reason,
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(read)
+}
+
+#[async_trait::async_trait]
+impl ImportSource for CsvSource {
+    async fn next_rows(&mut self, max: usize) -> Result<Vec<SourceRow>, String> {
+        let Some(mut rows) = self.rows.take() else {
+            return Err("the file's reader failed".to_owned());
+        };
+        let (header_row, mapped, owner, dataset) = (
+            self.header_row,
+            self.mapped.clone(),
+            self.owner.clone(),
+            self.dataset,
+        );
+        let (rows, read) = tokio::task::spawn_blocking(move || {
+            let read = read_rows(&mut rows, max, header_row, &mapped, &owner, dataset);
+            (rows, read)
+        })
+        .await
+        .map_err(|_| "the file's reader failed".to_owned())?;
+        self.rows = Some(rows);
+        read
+    }
+}
