@@ -59,11 +59,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/data-owners/{id}/customers/import-file/preview",
-            post(files::preview).layer(DefaultBodyLimit::disable()),
+            post(files::preview).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/api/data-owners/{id}/customers/import-file",
-            post(files::import).layer(DefaultBodyLimit::disable()),
+            post(files::import).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/api/data-owners/{id}/import-mappings", get(mappings::list))
         .route(
