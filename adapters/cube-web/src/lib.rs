@@ -28,6 +28,7 @@ pub mod flow_graph;
 pub mod forms;
 pub mod i18n;
 mod imports;
+mod limits;
 mod owners;
 mod pages;
 mod reports;
@@ -159,6 +160,7 @@ pub fn router(state: WebState) -> Router {
         .route("/app/wallboard/{id}/board", get(wallboard::board))
         .route("/app/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(axum::middleware::from_fn(limits::refuse_declared_oversize))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }

@@ -1618,3 +1618,55 @@ async fn an_empty_queue_tells_the_seller_who_comes_back_when() {
     );
     assert!(empty.contains("id=\"queue-next\""), "{empty}");
 }
+
+/// A form or file declared larger than its page takes is refused at once, before a byte is
+/// read: it held the connection until the time limit (found from outside). The bodies here
+/// never arrive, so without the check the requests would not be answered at all.
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
+    let app = app().await;
+    let cookie = app.session(&app.world.admin).await;
+    let assignment = app.world.assignment.id().as_uuid();
+    let cases = [
+        (
+            "/app/setup/owners".to_owned(),
+            "application/x-www-form-urlencoded",
+            100_000_000u64,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            format!("/app/setup/assignments/{assignment}/import"),
+            "multipart/form-data; boundary=x",
+            40 * 1024 * 1024,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            format!("/app/setup/assignments/{assignment}/import/preview"),
+            "multipart/form-data; boundary=x",
+            40 * 1024 * 1024,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (path, content_type, declared, expected) in cases {
+        let never =
+            Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let request = Request::post(&path)
+            .header(header::COOKIE, &cookie)
+            .header("x-requested-with", "cube")
+            .header("hx-request", "true")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_LENGTH, declared.to_string())
+            .body(never)
+            .expect("request");
+        let (status, response, body) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), app.send(request))
+                .await
+                .expect("answered without waiting for the body");
+        assert_eq!(status, expected, "{path}: {body}");
+        assert_eq!(header_of(&response, "hx-retarget"), "#problem", "{path}");
+        assert!(
+            body.contains("Skjemaet er for stort") || body.contains("Fila er større enn 32 MB"),
+            "{path}: says it is too large: {body}"
+        );
+    }
+}
