@@ -64,6 +64,14 @@ pub enum WebhookSetupError {
         "the URL '{0}' must start with https:// (or http:// for a bridge on loopback or a private network)"
     )]
     UnsupportedScheme(String),
+    /// An `http://` URL whose host may be on the internet: the message (and any credentials)
+    /// would cross it unencrypted.
+    #[error(
+        "the URL '{0}' sends in plain http:// to a host that may be on the internet; use https://, \
+         or http:// only to loopback, a private address (10.x, 172.16–31.x, 192.168.x, fc00::/7) \
+         or a host name without a dot (a service on the same private network)"
+    )]
+    PlainHttpToPublicHost(String),
     /// The HTTP client could not be built.
     #[error("the HTTP client for the gateway could not be built: {0}")]
     Client(String),
@@ -103,11 +111,16 @@ impl WebhookUrl {
         if !matches!(url.scheme(), "https" | "http") {
             return Err(WebhookSetupError::UnsupportedScheme(raw.to_owned()));
         }
-        if url.host().is_none() {
+        let Some(host) = url.host_str() else {
             return Err(WebhookSetupError::InvalidUrl {
                 url: raw.to_owned(),
                 reason: "it has no host".into(),
             });
+        };
+        if url.scheme() == "http" && !on_a_private_network(host) {
+            return Err(WebhookSetupError::PlainHttpToPublicHost(
+                WebhookUrl(url.clone()).to_string(),
+            ));
         }
         Ok(Self(url))
     }
@@ -115,6 +128,25 @@ impl WebhookUrl {
     /// The URL.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+}
+
+/// Whether plain `http://` to `host` (as `Url::host_str` gives it) stays off the internet: a
+/// loopback, private or link-local address, `localhost`, or a host name without a dot (a
+/// service name on a private network, as a container network or a VPN gives them). A public
+/// name or address is not.
+fn on_a_private_network(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        Err(_) => {
+            let name = bare.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost") || !name.contains('.')
+        }
     }
 }
 
@@ -360,6 +392,42 @@ mod tests {
             WebhookUrl::parse("ftp://example.com/"),
             Err(WebhookSetupError::UnsupportedScheme(_))
         ));
+    }
+
+    #[test]
+    fn plain_http_goes_only_to_a_private_network() {
+        for private in [
+            "http://127.0.0.1:9000/sms",
+            "http://localhost:8080/sms",
+            "http://10.1.2.3/sms",
+            "http://172.20.0.4/sms",
+            "http://192.168.1.10/sms",
+            "http://169.254.10.1/sms",
+            "http://[::1]:9000/sms",
+            "http://[fd00::5]/sms",
+            "http://sms-bridge:8080/sms",
+        ] {
+            assert!(WebhookUrl::parse(private).is_ok(), "{private}");
+        }
+        for public in [
+            "http://api.twilio.com",
+            "http://8.8.8.8/sms",
+            "http://172.32.0.1/sms",
+            "http://[2001:db8::1]/sms",
+            "http://user:s3cret@example.com/hook",
+        ] {
+            let refused = WebhookUrl::parse(public).expect_err(public);
+            assert!(
+                matches!(refused, WebhookSetupError::PlainHttpToPublicHost(_)),
+                "{public}: {refused}"
+            );
+            let said = refused.to_string();
+            assert!(
+                said.contains("use https://") && !said.contains("s3cret"),
+                "{said}"
+            );
+        }
+        assert!(WebhookUrl::parse("https://api.twilio.com").is_ok());
     }
 
     #[test]

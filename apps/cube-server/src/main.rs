@@ -498,6 +498,22 @@ async fn copy_from(
     Ok(())
 }
 
+/// What to warn of when the outbox's claim is shorter than a claimed chunk can take to send
+/// (ten sends, each up to the gateways' timeout): a round still sending when its claim runs
+/// out lets another process send the rest again (under the same idempotency key).
+fn short_claim_warning(claim_secs: u64, gateway_timeout_secs: u64) -> Option<String> {
+    let chunk = u64::from(cube_app::outbox::CLAIM_CHUNK) * gateway_timeout_secs;
+    (claim_secs < chunk).then(|| {
+        format!(
+            "--outbox-claim is {claim_secs} s, shorter than the {chunk} s a claimed chunk can \
+             take ({} sends at --gateway-timeout {gateway_timeout_secs} s): with two processes, or \
+             a slow provider, a message may be sent twice (under the same idempotency key); \
+             raise --outbox-claim or lower --gateway-timeout",
+            cube_app::outbox::CLAIM_CHUNK
+        )
+    })
+}
+
 /// A number of seconds the command line bounded (at most an hour) as `i64`.
 fn seconds(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -556,6 +572,9 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let gateways = worker::Gateways::for_config(&gateway_config)?;
     let sms_inbound_secret = inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
         .map_err(ServerError::Config)?;
+    if let Some(warning) = short_claim_warning(cli.outbox_claim, cli.gateway_timeout) {
+        tracing::warn!("{warning}");
+    }
     let cube = cube_over(open_store(&cli.database_url).await?).with_outbox_timing(
         cube_app::outbox::OutboxTiming {
             claim: time::Duration::seconds(seconds(cli.outbox_claim)),
@@ -743,6 +762,17 @@ mod tests {
             ])
             .is_err(),
             "one way to send e-mail"
+        );
+    }
+
+    #[test]
+    fn a_claim_shorter_than_a_chunk_of_slow_sends_is_warned_of() {
+        assert_eq!(short_claim_warning(300, 10), None, "the defaults");
+        assert_eq!(short_claim_warning(100, 10), None, "exactly a chunk");
+        let warning = short_claim_warning(2, 60).expect("2 s against 600 s");
+        assert!(
+            warning.contains("--outbox-claim is 2 s") && warning.contains("600 s"),
+            "{warning}"
         );
     }
 
