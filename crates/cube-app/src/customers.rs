@@ -519,6 +519,8 @@ impl Cube {
             uow.add_to_import(record.id, &customers, &enrollments)
                 .await?;
         }
+        self.enqueue_import_webhooks(uow.as_mut(), user.organisation, record, &counts)
+            .await?;
         uow.commit().await?;
         Ok(counts)
     }

@@ -6,15 +6,19 @@
 //!
 //! What enqueues now: registering an outcome (`outcome_registered`, and `state_changed` /
 //! `meeting_booked` when it moved the customer or booked a meeting) and an external state
-//! change (`state_changed`). `customers_imported` can be subscribed to but is not sent yet.
+//! change (`state_changed`), and each committed chunk of an import (`customers_imported`,
+//! with the chunk's counts: a receiver adds a file's chunks up by the import's id).
 
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::{self, Permission};
 use cube_domain::assignment::Assignment;
-use cube_domain::ids::{OrganisationId, WebhookEndpointId};
+use cube_domain::customer_import::CustomerImport;
+use cube_domain::ids::{AssignmentId, OrganisationId, WebhookEndpointId};
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{OutboxMessage, OutboxPayload, UnitOfWork};
-use cube_domain::webhooks::{EndpointUrl, WebhookEndpoint, WebhookSecret, bodies_of, parse_events};
+use cube_domain::ports::{ImportCounts, OutboxMessage, OutboxPayload, UnitOfWork};
+use cube_domain::webhooks::{
+    EndpointUrl, WebhookEndpoint, WebhookEvent, WebhookSecret, bodies_of, import_body, parse_events,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -149,34 +153,74 @@ impl Cube {
         assignment: &Assignment,
         event: &OutcomeEvent,
     ) -> AppResult<()> {
-        let endpoints = match self.webhooks.fresh(organisation) {
-            Some(endpoints) => endpoints,
-            None => {
-                let endpoints = Arc::new(uow.webhook_endpoints(organisation).await?);
-                self.webhooks.keep(organisation, endpoints.clone());
-                endpoints
-            }
-        };
+        let endpoints = self.endpoints_of(uow, organisation).await?;
         if !endpoints.iter().any(|e| e.enabled) {
             return Ok(());
         }
         for (kind, body) in bodies_of(organisation, event) {
-            for endpoint in endpoints.iter().filter(|e| e.wants(kind)) {
-                let message = OutboxMessage {
-                    id: self.new_id(),
-                    assignment: assignment.id(),
-                    // Not tied to the enrollment: the body holds ids only, nothing a
-                    // person's access or erasure request is about.
-                    enrollment: None,
-                    payload: OutboxPayload::Webhook {
-                        endpoint: endpoint.id,
-                        event: kind,
-                        body: body.clone(),
-                    },
-                    created_at: self.now(),
-                };
-                uow.enqueue(&message).await?;
-            }
+            self.enqueue_to(uow, &endpoints, assignment.id(), kind, &body)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Enqueues, in the unit of an import's chunk, `customers_imported` for each endpoint of
+    /// the organisation subscribed to it (`import_body`: the chunk's counts).
+    pub(crate) async fn enqueue_import_webhooks(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        organisation: OrganisationId,
+        import: &CustomerImport,
+        counts: &ImportCounts,
+    ) -> AppResult<()> {
+        let endpoints = self.endpoints_of(uow, organisation).await?;
+        let kind = WebhookEvent::CustomersImported;
+        if !endpoints.iter().any(|e| e.wants(kind)) {
+            return Ok(());
+        }
+        let body = import_body(organisation, import, counts, self.now());
+        self.enqueue_to(uow, &endpoints, import.assignment, kind, &body)
+            .await
+    }
+
+    /// The organisation's endpoints, from the cache or read in `uow`.
+    async fn endpoints_of(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        organisation: OrganisationId,
+    ) -> AppResult<Arc<Vec<WebhookEndpoint>>> {
+        if let Some(endpoints) = self.webhooks.fresh(organisation) {
+            return Ok(endpoints);
+        }
+        let endpoints = Arc::new(uow.webhook_endpoints(organisation).await?);
+        self.webhooks.keep(organisation, endpoints.clone());
+        Ok(endpoints)
+    }
+
+    /// One outbox message of `kind` with `body` for each of `endpoints` that wants it.
+    async fn enqueue_to(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        endpoints: &[WebhookEndpoint],
+        assignment: AssignmentId,
+        kind: WebhookEvent,
+        body: &str,
+    ) -> AppResult<()> {
+        for endpoint in endpoints.iter().filter(|e| e.wants(kind)) {
+            let message = OutboxMessage {
+                id: self.new_id(),
+                assignment,
+                // Not tied to the enrollment: the body holds ids only, nothing a person's
+                // access or erasure request is about.
+                enrollment: None,
+                payload: OutboxPayload::Webhook {
+                    endpoint: endpoint.id,
+                    event: kind,
+                    body: body.to_owned(),
+                },
+                created_at: self.now(),
+            };
+            uow.enqueue(&message).await?;
         }
         Ok(())
     }

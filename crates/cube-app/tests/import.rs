@@ -416,3 +416,90 @@ async fn an_import_stopping_part_way_recorded_what_it_wrote_and_can_be_undone() 
     assert_eq!(undone.customers_removed, 2 * IMPORT_CHUNK_ROWS);
     assert_eq!(customer_count(&s).await, 0);
 }
+
+/// The `customers_imported` webhooks of an import's chunks, as the outbox holds them: the
+/// JSON bodies, in order.
+async fn import_webhooks(s: &Setup) -> Vec<serde_json::Value> {
+    let mut uow = s.faulty.begin().await.expect("begin");
+    let pending = uow.pending_messages(1_000).await.expect("pending");
+    pending
+        .iter()
+        .filter_map(|m| match &m.payload {
+            cube_domain::ports::OutboxPayload::Webhook { event, body, .. }
+                if event.as_str() == "customers_imported" =>
+            {
+                Some(serde_json::from_str(body).expect("JSON"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// An endpoint subscribed to `customers_imported` hears of each committed chunk, in the
+/// chunk's own unit: an import that stops part-way has told exactly what went in, and one
+/// not subscribed hears nothing.
+#[tokio::test]
+async fn each_committed_chunk_tells_the_subscribed_webhooks_what_it_imported() {
+    use cube_app::webhooks::NewWebhookEndpoint;
+    let s = setup().await;
+    let endpoint = |url: &str, events: &[&str]| NewWebhookEndpoint {
+        url: url.into(),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        enabled: true,
+        secret: [7; 32],
+    };
+    s.cube
+        .create_webhook_endpoint(
+            &s.world.admin,
+            endpoint("https://crm.example.com/hook", &["customers_imported"]),
+        )
+        .await
+        .expect("created");
+    s.cube
+        .create_webhook_endpoint(
+            &s.world.admin,
+            endpoint("https://other.example.com/hook", &["outcome_registered"]),
+        )
+        .await
+        .expect("created");
+
+    let total = IMPORT_CHUNK_ROWS + 5;
+    let report = s
+        .cube
+        .import_customers(&s.world.admin, command(&s, rows(total)))
+        .await
+        .expect("imported");
+    let sent = import_webhooks(&s).await;
+    assert_eq!(
+        sent.len(),
+        2,
+        "a chunk each, for the one subscribed endpoint"
+    );
+    let import = report.import.expect("recorded").to_string();
+    for (body, rows) in sent.iter().zip([IMPORT_CHUNK_ROWS, 5]) {
+        assert_eq!(body["event"], "customers_imported");
+        assert_eq!(body["import"], import.as_str());
+        assert_eq!(body["rows"], rows);
+        assert_eq!(body["created"], rows);
+        assert_eq!(body["enrolled"], rows);
+        assert_eq!(body["assignment"], s.world.assignment.id().to_string());
+    }
+
+    // A second import whose second chunk fails: one event, for the chunk that went in.
+    s.faulty.import_batches_left.store(1, Ordering::SeqCst);
+    let more: Vec<CustomerInput> = (0..IMPORT_CHUNK_ROWS + 3)
+        .map(|n| CustomerInput {
+            name: format!("Ny kunde {n}"),
+            phones: vec![format!("+47 4{n:07}")],
+            ..CustomerInput::default()
+        })
+        .collect();
+    s.cube
+        .import_customers(&s.world.admin, command(&s, more))
+        .await
+        .expect_err("the second chunk fails");
+    let sent = import_webhooks(&s).await;
+    assert_eq!(sent.len(), 3, "one more: the chunk that was committed");
+    assert_eq!(sent[2]["created"], IMPORT_CHUNK_ROWS);
+    assert_ne!(sent[2]["import"], import.as_str());
+}

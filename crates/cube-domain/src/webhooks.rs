@@ -289,6 +289,37 @@ pub fn bodies_of(
         .collect()
 }
 
+/// What a committed chunk of an import tells webhooks (`customers_imported`): one event a
+/// chunk of up to 2,000 rows, in the chunk's own unit of work, so an import stopped part-way
+/// has told exactly what went in; a receiver adds a file's chunks up by `import`. Counts
+/// and ids only: `{"event", "occurred_at", "organisation", "import", "data_owner",
+/// "assignment", "rows", "created", "updated", "skipped", "enrolled", "already_enrolled"}`.
+pub fn import_body(
+    organisation: OrganisationId,
+    import: &crate::customer_import::CustomerImport,
+    counts: &crate::ports::ImportCounts,
+    occurred_at: OffsetDateTime,
+) -> String {
+    let occurred_at = occurred_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    serde_json::json!({
+        "event": WebhookEvent::CustomersImported.as_str(),
+        "occurred_at": occurred_at,
+        "organisation": organisation,
+        "import": import.id,
+        "data_owner": import.data_owner,
+        "assignment": import.assignment,
+        "rows": counts.rows.len(),
+        "created": counts.created,
+        "updated": counts.updated,
+        "skipped": counts.skipped,
+        "enrolled": counts.enrolled,
+        "already_enrolled": counts.already_enrolled,
+    })
+    .to_string()
+}
+
 const BLOCK: usize = 64;
 
 /// HMAC-SHA256 (RFC 2104): `H((K ^ opad) || H((K ^ ipad) || message))`, a key longer than a
