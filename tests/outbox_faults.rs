@@ -103,13 +103,7 @@ async fn provider() -> (String, Shared) {
     let app = Router::new()
         .route("/sms", post(take))
         .with_state(shared.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port for the provider");
-    let address = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let address = support::serve_local(app).await;
     (format!("http://{address}/sms"), shared)
 }
 

@@ -41,13 +41,7 @@ async fn provider() -> (String, Received) {
             ),
         )
         .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port for the provider");
-    let address = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let address = support::serve_local(app).await;
     (format!("http://{address}/sms"), received)
 }
 

@@ -312,3 +312,16 @@ pub async fn make_offer(
     assert_eq!(status, 200, "{registered}");
     enrollment
 }
+
+/// Serves `app` over plain HTTP on a free loopback port (a provider stand-in) until the test
+/// ends; its address.
+pub async fn serve_local(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    address
+}

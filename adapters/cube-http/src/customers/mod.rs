@@ -165,7 +165,7 @@ pub fn routes() -> Router<AppState> {
         contact::WashStartedDto, dto::FileBody,
         privacy::PersonRequest, privacy::AccessFormat, privacy::KeyKindDto,
         privacy::PersonalRightDto, privacy::DeliveryDto, privacy::PersonMessageDto,
-        privacy::SmsFlowDto, privacy::PersonEventDto, privacy::PersonEnrollmentDto,
+        privacy::SentSmsFlowDto, privacy::PersonEventDto, privacy::PersonEnrollmentDto,
         privacy::PersonRecordDto, privacy::PersonalDataDto, privacy::PrivacyRequestDto,
         privacy::ErasedDto,
         crate::sms::SmsReplyDto, crate::outbox::ChannelDto, dto::EnrollmentDto,

@@ -225,7 +225,7 @@ impl From<&StoredMessage> for PersonMessageDto {
 
 /// An SMS flow sent to the person (its replies are in `sms_replies`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SmsFlowDto {
+pub struct SentSmsFlowDto {
     /// The outbox message that carried the SMS.
     pub message: Uuid,
     /// The assignment.
@@ -242,7 +242,7 @@ pub struct SmsFlowDto {
     pub sent_at: OffsetDateTime,
 }
 
-impl From<&SentSmsFlow> for SmsFlowDto {
+impl From<&SentSmsFlow> for SentSmsFlowDto {
     fn from(flow: &SentSmsFlow) -> Self {
         Self {
             message: flow.message.as_uuid(),
@@ -293,7 +293,7 @@ pub struct PersonRecordDto {
     /// The messages to the customer, in the order queued.
     pub messages: Vec<PersonMessageDto>,
     /// The SMS flows sent to the customer.
-    pub sms_flows: Vec<SmsFlowDto>,
+    pub sms_flows: Vec<SentSmsFlowDto>,
     /// The texts that answered those flows.
     pub sms_replies: Vec<SmsReplyDto>,
 }
@@ -323,7 +323,7 @@ impl From<&PersonRecord> for PersonRecordDto {
                 .collect(),
             meetings: record.meetings.iter().map(MeetingDto::from).collect(),
             messages: record.messages.iter().map(PersonMessageDto::from).collect(),
-            sms_flows: record.sms_flows.iter().map(SmsFlowDto::from).collect(),
+            sms_flows: record.sms_flows.iter().map(SentSmsFlowDto::from).collect(),
             sms_replies: record.sms_replies.iter().map(SmsReplyDto::from).collect(),
         }
     }

@@ -171,7 +171,7 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         assignments::StateMoveDto, assignments::StateMoveRequest, assignments::FlowSwitchDto,
         assignment_setup::AssignmentSetupDto, outcome_setup::OutcomeSetupDto,
         outcome_setup::FollowUpOwnershipDto, outcome_setup::SmsFlowDto,
-        outcome_setup::SmsReplyDto, assignment_setup::ProductSettingsDto,
+        outcome_setup::SmsReplyRuleDto, assignment_setup::ProductSettingsDto,
         assignment_setup::TemplateDto, assignment_setup::CommunicationDto,
         assignment_setup::PerformanceCriteriaDto, assignment_setup::ActivityLimitDto,
         assignment_setup::VisibilityDto, assignment_setup::SegmentDto,

@@ -47,7 +47,7 @@ impl From<FollowUpOwnershipDto> for FollowUpOwnership {
 /// A keyword reply that registers an outcome.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SmsReplyDto {
+pub struct SmsReplyRuleDto {
     /// The approved reply, compared case-insensitively after trimming (`JA`, `YES`).
     pub keyword: String,
     /// The outcome a matching reply registers.
@@ -64,7 +64,7 @@ pub struct SmsFlowDto {
     pub reply_window_seconds: i64,
     /// The approved replies.
     #[serde(default)]
-    pub replies: Vec<SmsReplyDto>,
+    pub replies: Vec<SmsReplyRuleDto>,
 }
 
 /// Everything the assignment configures for one outcome of its flow.
@@ -128,7 +128,7 @@ pub(super) fn outcome_entries(s: &AssignmentSetup) -> Vec<OutcomeSetupDto> {
                 replies: sms
                     .replies
                     .iter()
-                    .map(|r| SmsReplyDto {
+                    .map(|r| SmsReplyRuleDto {
                         keyword: r.keyword.clone(),
                         registers: r.registers.as_uuid(),
                     })
