@@ -105,15 +105,15 @@ impl WebhookUrl {
     /// Parses and checks a webhook URL.
     pub fn parse(raw: &str) -> Result<Self, WebhookSetupError> {
         let url = Url::parse(raw.trim()).map_err(|e| WebhookSetupError::InvalidUrl {
-            url: raw.to_owned(),
+            url: without_login(raw),
             reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(WebhookSetupError::UnsupportedScheme(raw.to_owned()));
+            return Err(WebhookSetupError::UnsupportedScheme(without_login(raw)));
         }
         let Some(host) = url.host_str() else {
             return Err(WebhookSetupError::InvalidUrl {
-                url: raw.to_owned(),
+                url: without_login(raw),
                 reason: "it has no host".into(),
             });
         };
@@ -128,6 +128,20 @@ impl WebhookUrl {
     /// The URL.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+}
+
+/// `raw` as a refusal may repeat it: a login before the host (`scheme://user:secret@`) shown
+/// as `***`, whether or not the rest parses.
+fn without_login(raw: &str) -> String {
+    let raw = raw.trim();
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => raw.to_owned(),
     }
 }
 
@@ -428,6 +442,22 @@ mod tests {
             );
         }
         assert!(WebhookUrl::parse("https://api.twilio.com").is_ok());
+    }
+
+    #[test]
+    fn a_refused_url_is_repeated_without_its_login() {
+        for raw in [
+            "ftp://u:pw123@example.com/",
+            "http://u:pw123@exa mple.com/hook",
+            "https://u:pw123@[::1/",
+        ] {
+            let said = WebhookUrl::parse(raw).expect_err(raw).to_string();
+            assert!(!said.contains("pw123"), "{said}");
+        }
+        assert_eq!(
+            without_login("https://a.example/x@y"),
+            "https://a.example/x@y"
+        );
     }
 
     #[test]

@@ -156,7 +156,7 @@ struct Cli {
     #[arg(long, env = "CUBE_SMS_PROVIDER", value_enum, global = true)]
     sms_provider: Option<SmsProviderKind>,
     /// Send SMS by POSTing them as JSON to this `https://` (or `http://`) URL.
-    #[arg(long, env = "CUBE_SMS_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
+    #[arg(long, env = "CUBE_SMS_WEBHOOK", value_parser = Masked(cube_gateways::WebhookUrl::parse),
           hide_env_values = true, global = true)]
     sms_webhook: Option<cube_gateways::WebhookUrl>,
     /// The Twilio-style provider's base URL (`--sms-provider twilio`): Twilio's own, or a
@@ -201,14 +201,14 @@ struct Cli {
     gateway_timeout: u64,
     /// Send e-mail by POSTing it as JSON to this `https://` (or `http://`) URL (default:
     /// write it to the log).
-    #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = cube_gateways::WebhookUrl::parse,
+    #[arg(long, env = "CUBE_EMAIL_WEBHOOK", value_parser = Masked(cube_gateways::WebhookUrl::parse),
           hide_env_values = true, global = true)]
     email_webhook: Option<cube_gateways::WebhookUrl>,
     /// Send e-mail through this mail server: `smtp://user:password@host:587` (STARTTLS),
     /// `smtps://user:password@host:465` (TLS) or `smtp://127.0.0.1:2525?tls=none` (a local
     /// test server). Give it in the environment, so the password is not on a command line;
     /// it is never logged. Takes the place of `--email-webhook`.
-    #[arg(long, env = "CUBE_SMTP_URL", value_parser = cube_gateways::SmtpSettings::parse,
+    #[arg(long, env = "CUBE_SMTP_URL", value_parser = Masked(cube_gateways::SmtpSettings::parse),
           hide_env_values = true, global = true, conflicts_with = "email_webhook")]
     smtp_url: Option<cube_gateways::SmtpSettings>,
     /// Take in the texts customers send back to SMS flows at `POST /api/sms/inbound`: the
@@ -514,6 +514,44 @@ fn short_claim_warning(claim_secs: u64, gateway_timeout_secs: u64) -> Option<Str
     })
 }
 
+/// A value parser for settings that may hold a password (`http://user:secret@…`,
+/// `smtp://user:secret@…`): clap's own error repeats the value given ("invalid value
+/// '…'"), so a refused URL is said only by its parser's message, which masks the password.
+struct Masked<T, E>(fn(&str) -> Result<T, E>);
+
+impl<T, E> Clone for Masked<T, E> {
+    fn clone(&self) -> Self {
+        Self(self.0)
+    }
+}
+
+impl<T, E> clap::builder::TypedValueParser for Masked<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: std::fmt::Display + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg.map_or_else(|| "the value".to_owned(), |a| format!("--{}", a.get_id()));
+        let refused = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{} is refused: {why}\n", name.replace('_', "-")),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refused("it is not valid UTF-8".to_owned()))?;
+        (self.0)(text).map_err(|e| refused(e.to_string()))
+    }
+}
+
 /// A number of seconds the command line bounded (at most an hour) as `i64`.
 fn seconds(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -763,6 +801,31 @@ mod tests {
             .is_err(),
             "one way to send e-mail"
         );
+    }
+
+    #[test]
+    fn a_refused_url_is_said_without_its_password() {
+        for args in [
+            [
+                "cube-server",
+                "--sms-webhook",
+                "http://u:pw123@example.com/hook",
+            ],
+            [
+                "cube-server",
+                "--email-webhook",
+                "ftp://u:pw123@example.com/",
+            ],
+            [
+                "cube-server",
+                "--smtp-url",
+                "smtp://u:pw123@mail.example.no?tls=maybe",
+            ],
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("refused").to_string();
+            assert!(!error.contains("pw123"), "{error}");
+            assert!(error.contains(&args[1][2..]), "names the flag: {error}");
+        }
     }
 
     #[test]
