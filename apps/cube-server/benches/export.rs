@@ -13,7 +13,9 @@
 
 mod common;
 
-use common::{SALES, Servers, Throwaway, id_by_name, log_in, server, unique, wait_until_ready};
+use common::{
+    SALES, Servers, Throwaway, id_by_name, log_in, memory, server, unique, wait_until_ready,
+};
 use cube_domain::fields::{FieldKey, FieldValue, FieldValues};
 use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, OutcomeEventId};
@@ -245,20 +247,6 @@ async fn measure(
         });
     }
     Ok(())
-}
-
-/// A `/proc/<pid>/status` memory line in MB (0 where there is no `/proc`).
-fn memory(pid: u32, line: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with(line))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// The figures as a Markdown table.

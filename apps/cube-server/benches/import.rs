@@ -13,7 +13,10 @@
 
 mod common;
 
-use common::{SALES, Servers, Throwaway, id_by_name, log_in, server, unique, wait_until_ready};
+use common::{
+    SALES, Servers, Throwaway, free_port, id_by_name, log_in, memory, server, unique,
+    wait_until_ready,
+};
 use rust_xlsxwriter::Workbook;
 use serde_json::Value;
 use sqlx::Connection;
@@ -179,27 +182,6 @@ async fn measure(
         data_owner,
         assignment,
     })
-}
-
-/// A loopback port nobody listens on now.
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// A `/proc/<pid>/status` memory line in MB (0 where there is no `/proc`).
-fn memory(pid: u32, line: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with(line))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Row `i` of the files: a company with a mobile number no other row has.

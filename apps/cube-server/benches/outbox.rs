@@ -34,7 +34,6 @@ use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage, Store};
 use cube_domain::values::PhoneNumber;
 use cube_postgres::PgStore;
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -71,10 +70,6 @@ async fn provider() -> BenchResult<(String, Arc<Received>)> {
         let _ = axum::serve(listener, app).await;
     });
     Ok((format!("http://{address}/sms"), received))
-}
-
-fn free_port() -> BenchResult<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The demo's sales assignment, read over the API of a running server.
@@ -147,7 +142,7 @@ async fn run(url: &str, messages: u32) -> BenchResult<()> {
         let mut servers = Servers(Vec::new());
         let mut bases = Vec::new();
         for _ in 0..processes {
-            let port = free_port()?;
+            let port = common::free_port()?;
             let child = server(url)
                 .args(["--listen", &format!("127.0.0.1:{port}")])
                 .args(["serve", "--no-demo"])
@@ -225,7 +220,7 @@ impl Arm {
 }
 
 async fn registration_cost(url: &str, provider_url: &str, per_slice: usize) -> BenchResult<()> {
-    let port = free_port()?;
+    let port = common::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let _servers = Servers(vec![
         server(url)

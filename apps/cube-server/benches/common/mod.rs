@@ -272,3 +272,27 @@ where
     println!("{table}");
     Ok(())
 }
+
+/// A free loopback port for a server to listen on.
+#[allow(dead_code)] // the import, export and outbox benches start servers on their own ports
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A `/proc/<pid>/status` memory line (`VmRSS:`, `VmHWM:`) in MB (0 where there is no
+/// `/proc`).
+#[allow(dead_code)] // the import and export benches measure the server's memory
+pub fn memory(pid: u32, line: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with(line))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
