@@ -18,6 +18,9 @@
 //!   endpoints, signed (`X-Cube-Signature`) with the endpoint's secret.
 //! - [`smtp`]: `SmtpEmailGateway`, which sends each e-mail to the operator's mail server
 //!   (implicit TLS, STARTTLS, or plain on loopback), HTML with a plain-text alternative.
+//! - [`mail_accounts`]: `MailAccounts`, which sends each e-mail through its assignment's
+//!   outgoing mail account (named; its SMTP URL in the server's environment), else the
+//!   default gateway.
 //!
 //! - `testing` (feature `testing`, and in this crate's tests): a local HTTPS server with a
 //!   certificate made at run time, for tests against a provider over TLS.
@@ -30,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod mail_accounts;
 pub mod outbound;
 pub mod pace;
 pub mod smtp;
@@ -39,6 +43,7 @@ pub mod twilio;
 pub mod webhook;
 
 pub use client::{CaFile, HttpSettings};
+pub use mail_accounts::{MailAccountSetupError, MailAccounts};
 pub use outbound::SignedWebhookGateway;
 pub use pace::{Paced, SendRate};
 pub use smtp::{SmtpEmailGateway, SmtpSettings, SmtpSetupError, SmtpTls};
@@ -119,6 +124,7 @@ mod tests {
             to: Email::parse("kari@example.no").expect("valid"),
             subject: "Tilbud".into(),
             html: "<p>Hei</p>".into(),
+            account: None,
         };
         assert_eq!(email.send("m-3", &message).await, Ok("log-email-1".into()));
     }

@@ -87,6 +87,7 @@ fn message() -> EmailMessage {
         subject: "Bekreftelse på kjøp – Strøm Fastpris".to_owned(),
         html: "<h1>Takk, Kari!</h1><p>Du har kjøpt <b>Strøm Fastpris</b> til 499,00 kr. Blåbærsyltetøy følger med.</p>"
             .to_owned(),
+        account: None,
     }
 }
 
@@ -251,4 +252,49 @@ async fn a_server_that_is_not_there_is_tried_again_later() {
         matches!(gone, Err(GatewayError::Unavailable(_))),
         "{gone:?}"
     );
+}
+
+#[tokio::test]
+async fn each_message_leaves_through_its_assignments_mail_account() {
+    use cube_domain::assignment::setup::MailAccount;
+    use cube_gateways::MailAccounts;
+    use std::collections::BTreeMap;
+
+    let (default_port, at_default) = server(Script::Accept).await;
+    let (account_port, at_account) = server(Script::Accept).await;
+    let kunde = MailAccount::parse("KUNDE_A").expect("name");
+    let accounts = BTreeMap::from([(
+        kunde.clone(),
+        SmtpSettings::parse(&format!("smtp://127.0.0.1:{account_port}?tls=none")).expect("url"),
+    )]);
+    let default: Arc<dyn EmailGateway> = Arc::new(gateway(&format!(
+        "smtp://127.0.0.1:{default_port}?tls=none"
+    )));
+    let mail = MailAccounts::new(default, &accounts, Duration::from_secs(5)).expect("accounts");
+
+    let mut through_account = message();
+    through_account.account = Some(kunde);
+    through_account.subject = "Gjennom kontoen".to_owned();
+    mail.send("key-1", &through_account).await.expect("sent");
+    mail.send("key-2", &message()).await.expect("sent");
+
+    let at_account = at_account.lock().expect("lock").clone();
+    let at_default = at_default.lock().expect("lock").clone();
+    assert_eq!(at_account.len(), 1, "one message through the account");
+    assert_eq!(subject_of(&at_account[0]), "Gjennom kontoen");
+    assert_eq!(at_default.len(), 1, "one message through the default");
+    assert_eq!(
+        subject_of(&at_default[0]),
+        "Bekreftelse på kjøp – Strøm Fastpris"
+    );
+
+    // An account this server does not have: kept for the operator, sent nowhere.
+    let mut unknown = message();
+    unknown.account = Some(MailAccount::parse("annen").expect("name"));
+    let refused = mail.send("key-3", &unknown).await.expect_err("refused");
+    assert!(
+        matches!(&refused, GatewayError::Misconfigured(why) if why.contains("CUBE_SMTP_ACCOUNT_ANNEN")),
+        "{refused:?}"
+    );
+    assert_eq!(at_default.len(), 1);
 }

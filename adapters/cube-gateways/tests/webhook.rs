@@ -100,6 +100,7 @@ fn email() -> EmailMessage {
         to: Email::parse("kari@example.no").expect("valid"),
         subject: "Tilbud".into(),
         html: "<p>Hei</p>".into(),
+        account: None,
     }
 }
 

@@ -27,6 +27,7 @@
 //! - [`health`]: `/healthz`, `/readyz`.
 //! - [`ops`]: request ids, the request time limit, Prometheus metrics (`/metrics`).
 //! - [`outbox`]: the messages that were not delivered, for admins and managers.
+//! - [`mail`]: e-mail from the customer card.
 //! - [`sms`]: the SMS provider's callback for texts customers send, and an assignment's texts.
 //! - [`openapi`]: the document and Swagger UI.
 #![forbid(unsafe_code)]
@@ -41,6 +42,7 @@ pub mod dto;
 pub mod error;
 pub mod hashing;
 pub mod health;
+pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod outbox;
@@ -152,6 +154,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/sms/receipts", post(sms::receipt))
         .route("/api/assignments/{id}/sms-replies", get(sms::replies))
         .route("/api/enrollments/{id}/sms", post(sms::send))
+        .route("/api/enrollments/{id}/email", post(mail::send))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())

@@ -8,7 +8,7 @@
 
 use crate::error::PROBLEM_JSON;
 use crate::{
-    auth, calendars, customers, dto, error, health, ops, outbox, reports, setup, sms, work,
+    auth, calendars, customers, dto, error, health, mail, ops, outbox, reports, setup, sms, work,
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
@@ -185,7 +185,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::me, work::assignments, work::assignment, work::next_customer, work::queue, work::queue_reason, work::take,
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
-        health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send,
+        health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send, mail::send,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -197,7 +197,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         dto::MyWorkDto,
         outbox::ChannelDto, outbox::FailedMessageDto, sms::InboundSmsBody, sms::ReplyFateDto,
         sms::SmsReplyDto, sms::SendSmsRequest, sms::SentSmsDto, sms::DeliveryReceiptBody,
-        sms::ReceiptStatusDto,
+        sms::ReceiptStatusDto, mail::SendEmailRequest, mail::SentEmailDto,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -246,6 +246,7 @@ const TABLE: &[Row] = &[
     row("sms",       "GET /api/assignments/{id}/sms-replies",       "",                          MANAGE),
     // From the customer card: as the card (a seller only for a customer they hold).
     row("sms",       "POST /api/enrollments/{id}/sms",              "",                          [Y, Y, F, F, N, N, N, N]),
+    row("sms",       "POST /api/enrollments/{id}/email",            "",                          [Y, Y, F, F, N, N, N, N]),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
     row("owners",    "POST /api/data-owners",                       "",                          ORG_ADMIN),
     row("owners",    "GET /api/data-owners/{id}",                   "",                          SETUP),
@@ -546,6 +547,7 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
             json!({ "message": "00000000-0000-7000-8000-00000000dead", "status": "delivered" }),
         ),
         ("POST /api/enrollments/{id}/sms", _) => Some(json!({ "template": "Påminnelse" })),
+        ("POST /api/enrollments/{id}/email", _) => Some(json!({ "template": "Takk" })),
         ("POST /api/sms/inbound", _) => {
             Some(json!({ "id": "SM-matrix", "from": "+4791234567", "text": "JA" }))
         }

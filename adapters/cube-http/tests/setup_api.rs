@@ -1723,6 +1723,14 @@ async fn a_bad_setup_is_a_problem_and_changes_nothing() {
             "communication.mail_from",
         ),
         (
+            json!({ "communication": { "mail_account": "kunde-a" } }),
+            "communication.mail_account",
+        ),
+        (
+            json!({ "communication": { "mail_account": "kunde_a" } }),
+            "CUBE_SMTP_ACCOUNT_KUNDE_A",
+        ),
+        (
             json!({ "communication": { "sms_sender": "Far Too Long Sender" } }),
             "SMS sender",
         ),

@@ -454,3 +454,113 @@ async fn post_receipt(app: &App, secret: Option<&str>, body: String) -> (StatusC
     )
     .await
 }
+
+/// Seed 000 item 8: e-mail from the customer card, through the outbox, with the assignment's
+/// mail account; a customer without an address is a clear 422.
+#[tokio::test]
+async fn a_seller_sends_an_email_template_from_the_card() {
+    use cube_domain::assignment::setup::Template;
+    use cube_domain::ports::OutboxPayload;
+    use cube_domain::values::{Email, Name};
+    let (app, _) = offer_sent().await;
+    let mut setup = app.world.assignment.setup().clone();
+    setup.communication.mail_from = Some(Email::parse("salg@acme.example.no").expect("from"));
+    setup.communication.email_templates = vec![Template {
+        name: Name::parse("Takk").expect("a name"),
+        subject: "Takk for praten, {{ name }}".into(),
+        body: "<p>Hei {{ name }}, her er tilbudet på strøm.</p>".into(),
+    }];
+    app.state
+        .cube
+        .update_assignment_setup(app.world.manager.id, app.world.assignment.id(), setup, None)
+        .await
+        .expect("setup");
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let send = |template: &str| {
+        let (app, seller, enrollment) = (&app, &seller, &enrollment);
+        let body = json!({ "template": template });
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/enrollments/{enrollment}/email"),
+                Some(seller),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, problem) = send("Takk").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no e-mail address"),
+        "{problem}"
+    );
+
+    let customer_id = item["customer"]["id"].as_str().expect("the customer's id");
+    let mut uow = app.store.begin().await.expect("begin");
+    let mut customer = uow
+        .customer(cube_domain::ids::CustomerId::from_uuid(
+            uuid::Uuid::parse_str(customer_id).expect("an id"),
+        ))
+        .await
+        .expect("read")
+        .expect("the customer");
+    let mut details = customer.details().clone();
+    details.email = Some(Email::parse("kari@kunde.example.no").expect("an address"));
+    let fields = customer.fields().clone();
+    customer
+        .update(&app.world.data_owner, details, fields)
+        .expect("updated");
+    uow.save_customer(&customer).await.expect("saved");
+    uow.commit().await.expect("commit");
+
+    let (status, sent) = send("takk").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert_eq!(sent["to"], "kari@kunde.example.no");
+    assert!(
+        sent["subject"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Takk for praten, "),
+        "{sent}"
+    );
+    let mut uow = app.store.begin_read().await.expect("read");
+    let pending = uow.pending_messages(10).await.expect("outbox");
+    let mail = pending
+        .iter()
+        .find_map(|m| match &m.payload {
+            OutboxPayload::Email(mail) => Some(mail.clone()),
+            _ => None,
+        })
+        .expect("the e-mail is queued");
+    assert_eq!(mail.from.as_str(), "salg@acme.example.no");
+    assert!(
+        mail.html.contains("her er tilbudet på strøm"),
+        "{}",
+        mail.html
+    );
+    drop(uow);
+
+    let (status, problem) = send("Velkommen").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Velkommen"),
+        "{problem}"
+    );
+}

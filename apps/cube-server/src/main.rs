@@ -392,11 +392,18 @@ fn gateway_config(cli: &Cli) -> Result<worker::GatewayConfig, ServerError> {
         tracing::info!(path = %ca.path().display(), "the HTTP gateways trust only the CA file's certificates");
         http = http.trusting(ca.clone());
     }
+    // Every variable of the environment, as text: one that is not (a non-UTF-8 PATH) names
+    // no mail account and is left alone.
+    let environment = std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
+    let mail_accounts = cube_gateways::mail_accounts::accounts_from_environment(environment)
+        .map_err(|e| ServerError::Config(e.to_string()))?;
     Ok(worker::GatewayConfig {
         sms,
         sms_rate: cli.sms_rate,
         email_webhook: cli.email_webhook.clone(),
         smtp: cli.smtp_url.clone(),
+        mail_accounts,
         http,
     })
 }
@@ -613,12 +620,12 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     if let Some(warning) = short_claim_warning(cli.outbox_claim, cli.gateway_timeout) {
         tracing::warn!("{warning}");
     }
-    let cube = cube_over(open_store(&cli.database_url).await?).with_outbox_timing(
-        cube_app::outbox::OutboxTiming {
+    let cube = cube_over(open_store(&cli.database_url).await?)
+        .with_outbox_timing(cube_app::outbox::OutboxTiming {
             claim: time::Duration::seconds(seconds(cli.outbox_claim)),
             first_retry: time::Duration::seconds(seconds(cli.outbox_first_retry)),
-        },
-    );
+        })
+        .with_mail_accounts(gateway_config.mail_accounts.keys().cloned());
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
     }

@@ -17,12 +17,14 @@
 
 use cube_app::Cube;
 use cube_app::outbox::DeliveryReport;
+use cube_domain::assignment::setup::MailAccount;
 use cube_domain::ports::{EmailGateway, SmsGateway, WebhookGateway};
 use cube_gateways::{
-    HttpSettings, LogEmailGateway, LogSmsGateway, Paced, SendRate, SignedWebhookGateway,
-    TwilioSettings, TwilioSmsGateway, WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway,
-    WebhookUrl,
+    HttpSettings, LogEmailGateway, LogSmsGateway, MailAccounts, Paced, SendRate,
+    SignedWebhookGateway, TwilioSettings, TwilioSmsGateway, WebhookEmailGateway, WebhookSetupError,
+    WebhookSmsGateway, WebhookUrl,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -59,6 +61,9 @@ pub struct GatewayConfig {
     pub email_webhook: Option<WebhookUrl>,
     /// E-mail through this mail server, if given.
     pub smtp: Option<cube_gateways::SmtpSettings>,
+    /// The named outgoing mail accounts assignments may send through
+    /// (`CUBE_SMTP_ACCOUNT_<NAME>`, `cube_gateways::mail_accounts`).
+    pub mail_accounts: BTreeMap<MailAccount, cube_gateways::SmtpSettings>,
     /// The HTTP gateways' client: timeout and trusted roots. Organisations' own webhooks
     /// use the timeout with the system's roots (their endpoints are on the public
     /// internet, not the operator's private CA).
@@ -73,6 +78,7 @@ impl Default for GatewayConfig {
             sms_rate: None,
             email_webhook: None,
             smtp: None,
+            mail_accounts: BTreeMap::new(),
             http: HttpSettings::default(),
         }
     }
@@ -140,6 +146,14 @@ impl Gateways {
                 Arc::new(LogEmailGateway::new())
             }
         };
+        for (account, settings) in &config.mail_accounts {
+            tracing::info!(%account, server = %settings, "the mail account's e-mails are sent through its mail server");
+        }
+        let email: Arc<dyn EmailGateway> = Arc::new(MailAccounts::new(
+            email,
+            &config.mail_accounts,
+            config.http.timeout(),
+        )?);
         let webhooks: Arc<dyn WebhookGateway> = Arc::new(SignedWebhookGateway::new(
             &HttpSettings::new(config.http.timeout()),
         )?);

@@ -4,20 +4,24 @@
 //! manager's edit; the assignment's customer view decides only what is shown while
 //! working. Every edit of a card, by anyone, is recorded (who, when, which fields) and
 //! shown in the customer's history. Managers also read a customer's whole history across
-//! the data owner's assignments.
+//! the data owner's assignments. From the card a seller also sends the customer one of the
+//! assignment's e-mail templates ([`Cube::send_email`]; SMS: `Cube::send_sms`).
 
 use crate::customers::{CustomerInput, check_unique, listed_entry, parse_customer};
+use crate::error::WorkError;
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
+use cube_domain::assignment::Assignment;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
-use cube_domain::ids::{CustomerId, EnrollmentId};
+use cube_domain::ids::{CustomerId, EnrollmentId, OutboxMessageId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{ReadUnit, UnitOfWork};
+use cube_domain::ports::{EmailMessage, OutboxMessage, OutboxPayload, ReadUnit, UnitOfWork};
 use cube_domain::privacy::ErasureError;
-use cube_domain::values::PhoneNumber;
+use cube_domain::sms::{self, MergeContext};
+use cube_domain::values::{Email, Name, PhoneNumber, excerpt};
 use time::OffsetDateTime;
 
 /// A customer's card with the changes recorded on it, oldest first.
@@ -176,5 +180,127 @@ impl Cube {
             events,
             changes,
         })
+    }
+}
+
+/// An e-mail a user sent from the customer card, as queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    /// The outbox message carrying it (delivered by the worker).
+    pub message: OutboxMessageId,
+    /// The address it goes to.
+    pub to: Email,
+    /// The subject, merge fields filled in.
+    pub subject: String,
+}
+
+impl Cube {
+    /// Sends the customer of `enrollment_id` the assignment's e-mail template `template`
+    /// (seed 000 item 8: subject and HTML body with the customer's merge fields, escaped in
+    /// the HTML), from the assignment's sender address through its mail account, by the
+    /// outbox. Who may open the card may send (a seller holding or following up the
+    /// customer, a manager, an admin); a customer on the do-not-call list, or without an
+    /// e-mail address, is refused.
+    pub async fn send_email(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        template: &str,
+    ) -> AppResult<SentEmail> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let user = acting(uow.as_mut(), who.into()).await?;
+        let (enrollment, assignment) = self
+            .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
+            .await?;
+        my_work::check_card(&user, &enrollment, now)?;
+        let communication = &assignment.setup().communication;
+        let chosen = communication
+            .email_templates
+            .iter()
+            .find(|t| t.name.as_str().eq_ignore_ascii_case(template.trim()))
+            .ok_or_else(|| WorkError::NoEmailTemplate(excerpt(template)))?;
+        let from = communication
+            .mail_from
+            .clone()
+            .ok_or(WorkError::NoMailFrom)?;
+        let customer = uow
+            .customer(enrollment.customer())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        if customer.contact().do_not_call.is_some() {
+            return Err(WorkError::EmailToDoNotCall.into());
+        }
+        let to = customer
+            .details()
+            .email
+            .clone()
+            .ok_or(WorkError::NoEmailAddress)?;
+        let both = format!("{} {}", chosen.subject, chosen.body);
+        let context = self
+            .manual_context(
+                uow.as_mut(),
+                &user,
+                &assignment,
+                &customer,
+                &chosen.name,
+                &both,
+                now,
+            )
+            .await?;
+        let subject = sms::render_in(&chosen.subject, &customer, &context);
+        let message = OutboxMessage {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            enrollment: Some(enrollment.id()),
+            payload: OutboxPayload::Email(EmailMessage {
+                from,
+                to: to.clone(),
+                subject: subject.clone(),
+                html: sms::render_html_in(&chosen.body, &customer, &context),
+                account: communication.mail_account.clone(),
+            }),
+            created_at: now,
+        };
+        uow.enqueue(&message).await?;
+        uow.commit().await?;
+        Ok(SentEmail {
+            message: message.id,
+            to,
+            subject,
+        })
+    }
+}
+
+impl Cube {
+    /// The merge fields of a message a user sends by hand from the card: the assignment,
+    /// the user as the seller, and — when the template uses them — the customer's next
+    /// meeting in this assignment (refused, naming the template, when there is none).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn manual_context(
+        &self,
+        uow: &mut dyn ReadUnit,
+        user: &User,
+        assignment: &Assignment,
+        customer: &Customer,
+        template_name: &Name,
+        template: &str,
+        now: OffsetDateTime,
+    ) -> AppResult<MergeContext> {
+        let context = MergeContext::of_assignment(assignment).with_seller(user);
+        if !sms::uses_meeting(template) {
+            return Ok(context);
+        }
+        let coming = uow
+            .meetings_of_customer(customer.id())
+            .await?
+            .into_iter()
+            .filter(|m| m.assignment == assignment.id() && m.end > now)
+            .min_by_key(|m| (m.start, m.id));
+        let Some(meeting) = coming else {
+            return Err(WorkError::NoMeetingForTemplate(template_name.to_string()).into());
+        };
+        let zone = self.zones.of(uow, assignment.organisation()).await?;
+        Ok(context.with_meeting(&meeting, &zone))
     }
 }

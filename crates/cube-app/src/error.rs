@@ -297,6 +297,26 @@ pub enum WorkError {
     /// A manual SMS to a customer on the data owner's do-not-call list.
     #[error("the customer is on the do-not-call list: no SMS is sent")]
     OnDoNotCallList,
+    /// A manual e-mail names a template the assignment does not have.
+    #[error(
+        "the assignment has no e-mail template named '{0}': add it under communication.email_templates"
+    )]
+    NoEmailTemplate(String),
+    /// A manual e-mail from an assignment without a sender address.
+    #[error("the assignment has no e-mail sender: set communication.mail_from")]
+    NoMailFrom,
+    /// A manual e-mail to a customer with no e-mail address.
+    #[error("the customer has no e-mail address to send to: add one on the customer card")]
+    NoEmailAddress,
+    /// A manual message uses the meeting's merge fields and the customer has no meeting
+    /// coming up in the assignment.
+    #[error(
+        "the template '{0}' uses the meeting's merge fields (meeting.date, meeting.time, meeting.place) and the customer has no meeting coming up in this assignment: book one first or choose another template"
+    )]
+    NoMeetingForTemplate(String),
+    /// A manual e-mail to a customer on the data owner's do-not-call list.
+    #[error("the customer is on the do-not-call list: no e-mail is sent")]
+    EmailToDoNotCall,
 }
 
 /// The kind of an error, for adapters to map to their own codes.

@@ -68,9 +68,11 @@ pub use revision::Revision;
 
 use cube_domain::access::{self, Permission, ReportKind, User};
 use cube_domain::assignment::Assignment;
+use cube_domain::assignment::setup::MailAccount;
 use cube_domain::ids::{AssignmentId, UserId};
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -87,6 +89,7 @@ pub struct Cube {
     washing: contact::Washing,
     outbox_timing: outbox::OutboxTiming,
     export_page: u32,
+    mail_accounts: Arc<BTreeSet<MailAccount>>,
 }
 
 impl std::fmt::Debug for Cube {
@@ -112,7 +115,17 @@ impl Cube {
             washing: contact::Washing::default(),
             outbox_timing: outbox::OutboxTiming::default(),
             export_page: exports::EXPORT_PAGE,
+            mail_accounts: Arc::default(),
         }
+    }
+
+    /// The same use cases on a server whose operator configured these outgoing mail
+    /// accounts (by name; their SMTP URLs stay with the e-mail gateway): a setup may name
+    /// only one of them in `communication.mail_account`. Without this, none may be named.
+    #[must_use]
+    pub fn with_mail_accounts(mut self, accounts: impl IntoIterator<Item = MailAccount>) -> Self {
+        self.mail_accounts = Arc::new(accounts.into_iter().collect());
+        self
     }
 
     /// The same use cases with the outbox's claim and first retry delay set

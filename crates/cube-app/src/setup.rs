@@ -15,7 +15,8 @@ use cube_domain::flow::{
     FlowDraft, FlowProblem, FlowVersion, Outcome, PublishedFlow, State, StateMapping, SwitchPlan,
 };
 use cube_domain::ids::{
-    AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, ProductId, SegmentId, StateId, UserId,
+    AssignmentId, CalendarId, ClientId, DataOwnerId, FlowId, OutcomeId, ProductId, SegmentId,
+    StateId, UserId,
 };
 use cube_domain::meeting::Calendar;
 use cube_domain::ports::{ReadUnit, StoreError};
@@ -712,6 +713,9 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, id, Need::Manage, now)
             .await?;
         expect_revision(expected, assignment.setup(), "assignment setup")?;
+        setup
+            .communication
+            .check_mail_account(&self.mail_accounts)?;
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
             .await?;
@@ -911,11 +915,41 @@ async fn check_templates(
             })
         })
     };
+    // A template an outcome sends may use the meeting's fields only if the outcome books one.
+    let needs_meeting = |outcome: OutcomeId, template: &str, which: String| {
+        let booked = flow.outcome(outcome).is_some_and(|o| o.books_meeting);
+        if booked || !cube_domain::sms::uses_meeting(template) {
+            return Ok(());
+        }
+        let name = flow
+            .outcome(outcome)
+            .map_or_else(|| outcome.to_string(), |o| o.name.to_string());
+        Err(AppError::from(AssignmentError::Template {
+            template: which,
+            error: cube_domain::sms::TemplateError::NeedsMeeting(name),
+        }))
+    };
     for (outcome, sms_flow) in &setup.sms_flows {
         let name = flow
             .outcome(*outcome)
             .map_or_else(|| outcome.to_string(), |o| o.name.to_string());
         check(&sms_flow.template, format!("of the SMS flow on '{name}'"))?;
+        needs_meeting(
+            *outcome,
+            &sms_flow.template,
+            format!("of the SMS flow on '{name}'"),
+        )?;
+    }
+    for (outcome, name) in &setup.email_on_outcome {
+        if let Some(template) = setup
+            .communication
+            .email_templates
+            .iter()
+            .find(|t| t.name == *name)
+        {
+            let both = format!("{} {}", template.subject, template.body);
+            needs_meeting(*outcome, &both, format!("'{}'", template.name))?;
+        }
     }
     for template in &setup.communication.sms_templates {
         check(&template.body, format!("'{}'", template.name))?;

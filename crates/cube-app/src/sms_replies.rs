@@ -240,7 +240,18 @@ impl Cube {
             .first()
             .cloned()
             .ok_or(WorkError::NoMobileNumber)?;
-        let body = sms::render(&chosen.body, &customer);
+        let context = self
+            .manual_context(
+                uow.as_mut(),
+                &user,
+                &assignment,
+                &customer,
+                &chosen.name,
+                &chosen.body,
+                now,
+            )
+            .await?;
+        let body = sms::render_in(&chosen.body, &customer, &context);
         let message = OutboxMessage {
             id: self.new_id(),
             assignment: assignment.id(),

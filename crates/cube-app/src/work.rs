@@ -28,7 +28,7 @@ use cube_domain::ports::{
     OutboxPayload, Page, SmsMessage, StoreError, UniqueRule, UnitOfWork,
 };
 use cube_domain::queue::Tier;
-use cube_domain::sms::SentSmsFlow;
+use cube_domain::sms::{MergeContext, SentSmsFlow};
 use cube_domain::{access, my_work, sms};
 use time::OffsetDateTime;
 
@@ -616,10 +616,23 @@ impl Cube {
         if let Some(meeting) = &registration.meeting {
             uow.insert_meeting(meeting).await?;
         }
-        self.queue_sms_flow(uow, assignment, &registration.event, now)
-            .await?;
-        self.queue_email(uow, assignment, &registration.event, now)
-            .await?;
+        if sends_message(assignment, &registration.event) {
+            // The merge fields about the seller and the meeting: read only for an outcome
+            // that sends something (no round trip on the plain cycle).
+            let mut context = MergeContext::of_assignment(assignment);
+            if let Some(user) = registrar.user()
+                && let Some(seller) = uow.user(user).await?
+            {
+                context = context.with_seller(&seller);
+            }
+            if let Some(meeting) = &registration.meeting {
+                context = context.with_meeting(meeting, &zone);
+            }
+            self.queue_sms_flow(uow, assignment, &registration.event, &context, now)
+                .await?;
+            self.queue_email(uow, assignment, &registration.event, &context, now)
+                .await?;
+        }
         list_do_not_call(uow, assignment, &flow, &registration.event, now).await?;
         self.enqueue_webhooks(
             uow,
@@ -644,6 +657,7 @@ impl Cube {
         uow: &mut dyn UnitOfWork,
         assignment: &Assignment,
         event: &OutcomeEvent,
+        context: &MergeContext,
         now: OffsetDateTime,
     ) -> AppResult<()> {
         let setup = assignment.setup();
@@ -661,7 +675,7 @@ impl Cube {
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         let from = sender.as_str().to_owned();
-        let body = sms::render(&sms_flow.template, &customer);
+        let body = sms::render_in(&sms_flow.template, &customer, context);
         let to = customer.details().phones.first().cloned();
         let Some(to) = to else {
             let payload = OutboxPayload::UnaddressedSms { from, body };
@@ -728,6 +742,7 @@ impl Cube {
         uow: &mut dyn UnitOfWork,
         assignment: &Assignment,
         event: &OutcomeEvent,
+        context: &MergeContext,
         now: OffsetDateTime,
     ) -> AppResult<()> {
         let setup = assignment.setup();
@@ -749,14 +764,15 @@ impl Cube {
             .customer(event.customer())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let subject = sms::render(&template.subject, &customer);
+        let subject = sms::render_in(&template.subject, &customer, context);
         let (payload, failed) = match customer.details().email.clone() {
             Some(to) => (
                 OutboxPayload::Email(EmailMessage {
                     from,
                     to,
                     subject,
-                    html: sms::render_html(&template.body, &customer),
+                    html: sms::render_html_in(&template.body, &customer, context),
+                    account: communication.mail_account.clone(),
                 }),
                 None,
             ),
@@ -1011,4 +1027,12 @@ pub struct QueueExplanation {
     /// Why no consumer (B2C customer) may be called now: outside the call windows (until
     /// when), or the data owner's register not washed this month; `None` when they may.
     pub consumers: Option<cube_domain::contact_policy::standing::Barred>,
+}
+
+/// Whether the outcome of `event` sends the customer anything (an SMS flow or an e-mail).
+fn sends_message(assignment: &Assignment, event: &OutcomeEvent) -> bool {
+    let setup = assignment.setup();
+    event.outcome().is_some_and(|outcome| {
+        setup.sms_flows.contains_key(&outcome) || setup.email_on_outcome.contains_key(&outcome)
+    })
 }

@@ -36,6 +36,7 @@ fn email(h: &Harness, n: u128) -> OutboxMessage {
             to: Email::parse("kari@example.no").expect("valid"),
             subject: "Tilbud".into(),
             html: "<p>Hei</p>".into(),
+            account: None,
         }),
         created_at: h.now(),
     }

@@ -288,3 +288,115 @@ async fn a_running_clock_is_stopped_before_another_starts_and_blocks_overlaps() 
         Some(second.id())
     );
 }
+
+/// Issue 17: an outcome's SMS names the seller, the assignment and the meeting it booked, in
+/// the organisation's local time; a template with meeting fields is refused on an outcome
+/// that books none, and sent by hand only to a customer with a meeting coming up.
+#[tokio::test]
+async fn messages_name_the_seller_the_assignment_and_the_booked_meeting_in_local_time() {
+    use cube_domain::assignment::setup::{SmsFlow, SmsSender, Template};
+    use cube_domain::ports::OutboxPayload;
+    use cube_domain::values::Name;
+    let h = Harness::new(3).await;
+    let (assignment, enrollments) = meeting_assignment(&h, 2).await;
+    let admin = h.world.admin.id;
+    let mut setup = MeetingFlow::setup(h.world.calendar.id);
+    setup.communication.sms_sender = Some(SmsSender::Text("Acme".into()));
+    let template = "Hei {{ name }}, {{ seller.name }} har booket et møte i {{ assignment.name }} \
+                    {{ meeting.date }} kl. {{ meeting.time }}.";
+    let flow = |template: &str| SmsFlow {
+        template: template.into(),
+        reply_window: Duration::hours(24),
+        replies: Vec::new(),
+    };
+    // On an outcome that books no meeting, the meeting's fields are refused.
+    let mut refused_setup = setup.clone();
+    refused_setup
+        .sms_flows
+        .insert(MeetingFlow::O_NOT_INTERESTED, flow(template));
+    let refused = h
+        .cube
+        .update_assignment_setup(admin, assignment, refused_setup, None)
+        .await
+        .expect_err("no meeting to name");
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    assert!(
+        refused.to_string().contains("books no meeting"),
+        "{refused}"
+    );
+
+    setup
+        .sms_flows
+        .insert(MeetingFlow::O_MEETING_BOOKED, flow(template));
+    setup.communication.sms_templates = vec![Template {
+        name: Name::parse("Påminnelse").expect("a name"),
+        subject: String::new(),
+        body: "Husk møtet {{ meeting.date }} kl. {{ meeting.time }}".into(),
+    }];
+    h.cube
+        .update_assignment_setup(admin, assignment, setup, None)
+        .await
+        .expect("the setup");
+
+    // By hand, before any meeting: refused, naming the template.
+    let seller = h.world.seller(0);
+    h.cube
+        .take_customer(seller, enrollments[0])
+        .await
+        .expect("taken");
+    let early = h
+        .cube
+        .send_sms(seller, enrollments[0], "Påminnelse")
+        .await
+        .expect_err("no meeting yet");
+    assert!(
+        early.to_string().contains("no meeting coming up"),
+        "{early}"
+    );
+
+    // 08:30 UTC, read in Oslo (the world's organisation's zone): 09:30 or 10:30.
+    let start = (h.now() + Duration::days(2))
+        .replace_time(time::macros::time!(08:30))
+        .to_offset(time::UtcOffset::UTC);
+    h.cube
+        .register_outcome(
+            seller,
+            enrollments[0],
+            booking(&h, start, start + Duration::hours(1)),
+            None,
+        )
+        .await
+        .expect("booked");
+    let mut uow = h.store.begin_read().await.expect("read");
+    let pending = uow.pending_messages(10).await.expect("outbox");
+    drop(uow);
+    let OutboxPayload::Sms(sms) = &pending[0].payload else {
+        panic!("an SMS: {pending:?}")
+    };
+    let seller_name = h.world.sellers[0].name.to_string();
+    let oslo = cube_domain::time_zone::TimeZone::oslo();
+    let local = start.to_offset(oslo.offset_at(start));
+    let clock = format!("{:02}:{:02}", local.hour(), local.minute());
+    let date = format!(
+        "{:02}.{:02}.{}",
+        local.day(),
+        u8::from(local.month()),
+        local.year()
+    );
+    assert!(
+        sms.body.contains(&format!(
+            "{seller_name} har booket et møte i Møtebooking {date} kl. {clock}."
+        )),
+        "{}",
+        sms.body
+    );
+    // With the meeting coming up, the reminder goes by hand (from the card: a manager may
+    // send to a customer the seller no longer holds).
+    let manager = h.world.manager.id;
+    let sent = h
+        .cube
+        .send_sms(manager, enrollments[0], "Påminnelse")
+        .await
+        .expect("a meeting is coming up");
+    assert_eq!(sent.body, format!("Husk møtet {date} kl. {clock}"));
+}

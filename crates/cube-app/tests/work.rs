@@ -947,3 +947,102 @@ async fn an_empty_queue_is_explained_by_who_comes_back_when() {
     let client = &h.world.client_user;
     assert!(h.cube.queue_explanation(client, assignment).await.is_err());
 }
+
+/// Seed 000 item 8: an assignment's e-mail leaves through its own outgoing mail account,
+/// named in the setup; the server lists the accounts it has, and a setup naming another is
+/// refused when saved (with what the operator sets), not found out when the e-mail fails.
+#[tokio::test]
+async fn an_assignments_email_names_its_mail_account_and_only_one_the_server_has() {
+    use cube_domain::assignment::setup::MailAccount;
+    let mut h = Harness::new(1).await;
+    h.cube = h
+        .cube
+        .clone()
+        .with_mail_accounts([MailAccount::parse("kunde_a").expect("name")]);
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.mail_from = Some(Email::parse("salg@acme.no").expect("from"));
+    setup.communication.email_templates = vec![Template {
+        name: Name::parse("Takk").expect("name"),
+        subject: "Takk, {{ name }}".into(),
+        body: "<p>Hei</p>".into(),
+    }];
+    setup
+        .email_on_outcome
+        .insert(SalesFlow::O_LEAD, Name::parse("Takk").expect("name"));
+
+    setup.communication.mail_account = Some(MailAccount::parse("annen").expect("name"));
+    let refused = h
+        .cube
+        .update_assignment_setup(manager, assignment, setup.clone(), None)
+        .await
+        .expect_err("no such account here");
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    let said = refused.to_string();
+    assert!(
+        said.contains("'annen'") && said.contains("it has kunde_a"),
+        "{said}"
+    );
+    assert!(said.contains("CUBE_SMTP_ACCOUNT_ANNEN"), "{said}");
+
+    setup.communication.mail_account = Some(MailAccount::parse("Kunde_A").expect("name"));
+    let saved = h
+        .cube
+        .update_assignment_setup(manager, assignment, setup, None)
+        .await
+        .expect("a configured account");
+    assert_eq!(
+        saved
+            .setup()
+            .communication
+            .mail_account
+            .as_ref()
+            .map(MailAccount::as_str),
+        Some("kunde_a")
+    );
+
+    let mut customer = h.world.customers[0].clone();
+    let mut details = customer.details().clone();
+    details.email = Some(Email::parse("kari@kunde.example.no").expect("an address"));
+    let fields = customer.fields().clone();
+    customer
+        .update(&h.world.data_owner, details, fields)
+        .expect("updated");
+    let mut uow = h.store.begin().await.expect("begin");
+    uow.save_customer(&customer).await.expect("saved");
+    uow.commit().await.expect("commit");
+    let seller = h.world.seller(0);
+    let item = h
+        .cube
+        .next_customer(seller, assignment)
+        .await
+        .expect("next")
+        .expect("customer");
+    let mut lead = command(SalesFlow::O_LEAD);
+    lead.follow_up_at = Some(h.now() + Duration::days(1));
+    h.cube
+        .register_outcome(seller, item.enrollment.id(), lead, None)
+        .await
+        .expect("lead");
+    let mut uow = h.store.begin().await.expect("begin");
+    let pending = uow.pending_messages(10).await.expect("outbox");
+    let OutboxPayload::Email(mail) = &pending[0].payload else {
+        panic!("an e-mail was queued: {pending:?}")
+    };
+    assert_eq!(
+        mail.account.as_ref().map(MailAccount::as_str),
+        Some("kunde_a")
+    );
+    drop(uow);
+
+    // A server without the account (the default Cube) refuses the same setup.
+    let plain = h.cube.clone().with_mail_accounts([]);
+    let mut again = saved.setup().clone();
+    again.performance.yes_per_hour = None;
+    let refused = plain
+        .update_assignment_setup(manager, assignment, again, None)
+        .await
+        .expect_err("this server has no accounts");
+    assert!(refused.to_string().contains("it has none"), "{refused}");
+}

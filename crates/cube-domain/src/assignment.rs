@@ -76,6 +76,23 @@ pub enum AssignmentError {
     /// Outcomes send e-mail but no sender address is set.
     #[error("outcomes that send e-mail need a sender: set communication.mail_from")]
     MailFromMissing,
+    /// A mail account's name breaks the rule ([`setup::MailAccount`]).
+    #[error(
+        "mail account '{0}' must be 1 to 32 letters a-z, digits or _ (the suffix of the server's CUBE_SMTP_ACCOUNT_<NAME>)"
+    )]
+    MailAccountInvalid(String),
+    /// The setup names a mail account the server has not configured.
+    #[error(
+        "no mail account '{account}' is configured on this server ({configured}): the operator sets CUBE_SMTP_ACCOUNT_{upper} to its smtp:// or smtps:// URL, or leave communication.mail_account empty for the default mail server"
+    )]
+    UnknownMailAccount {
+        /// The name given.
+        account: String,
+        /// The same name upper-cased, as the environment variable spells it.
+        upper: String,
+        /// The accounts this server has, in words.
+        configured: String,
+    },
     /// SMS flows are set up but no sender is.
     #[error("SMS flows need an SMS sender: set communication.sms_sender")]
     SmsSenderMissing,

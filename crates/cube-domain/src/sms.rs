@@ -25,13 +25,124 @@ use time::OffsetDateTime;
 /// Fills `{{ key }}` merge fields: `name`, `phone`, `email`, `address` and the customer's
 /// CRM field keys. Unknown keys are left as written so a typo is visible, not silently empty.
 pub fn render(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, str::to_owned)
+    render_with(template, customer, &MergeContext::default(), str::to_owned)
 }
 
 /// [`render`] for an HTML template (an e-mail's body): the customer's values are escaped,
 /// so a name like `<b>Kari</b> & Co` shows as written and never as markup.
 pub fn render_html(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, escape_html)
+    render_with(template, customer, &MergeContext::default(), escape_html)
+}
+
+/// [`render`] with the merge fields of the message's context too ([`CONTEXT_MERGE_FIELDS`]:
+/// the seller, the assignment, the meeting).
+pub fn render_in(template: &str, customer: &Customer, context: &MergeContext) -> String {
+    render_with(template, customer, context, str::to_owned)
+}
+
+/// [`render_html`] with the merge fields of the message's context too.
+pub fn render_html_in(template: &str, customer: &Customer, context: &MergeContext) -> String {
+    render_with(template, customer, context, escape_html)
+}
+
+/// The merge fields about who sends and why, beside the customer's: the seller who sends
+/// (or registered the outcome that sends), the assignment, and the meeting (its local date
+/// and time, and its place).
+pub const CONTEXT_MERGE_FIELDS: [&str; 6] = [
+    "seller.name",
+    "seller.email",
+    "assignment.name",
+    "meeting.date",
+    "meeting.time",
+    "meeting.place",
+];
+
+/// Whether `key` is one of the meeting's merge fields: a template using one needs a meeting
+/// (an outcome that books one, or a customer with one coming up).
+pub fn is_meeting_field(key: &str) -> bool {
+    key.starts_with("meeting.")
+}
+
+/// Whether `template` uses a meeting's merge field (an unreadable template uses none: its
+/// check says what is wrong with it).
+pub fn uses_meeting(template: &str) -> bool {
+    merge_fields(template).is_ok_and(|keys| keys.iter().any(|key| is_meeting_field(key)))
+}
+
+/// The values of [`CONTEXT_MERGE_FIELDS`] for one message. A field without a value (no
+/// seller when the system registered the outcome; no place for a video meeting without a
+/// link) is empty in the message; a meeting field with no meeting at all never gets here —
+/// the use cases refuse to send it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeContext {
+    /// The seller's name.
+    pub seller_name: Option<String>,
+    /// The seller's e-mail address.
+    pub seller_email: Option<String>,
+    /// The assignment's name.
+    pub assignment_name: Option<String>,
+    /// The meeting's start as the customer reads it: in the organisation's time zone.
+    pub meeting_start: Option<time::PrimitiveDateTime>,
+    /// The meeting's address or video link.
+    pub meeting_place: Option<String>,
+    /// Whether there is a meeting (its fields are then known, even when empty).
+    pub meeting: bool,
+}
+
+impl MergeContext {
+    /// The context of a message of `assignment` (its name).
+    pub fn of_assignment(assignment: &crate::assignment::Assignment) -> Self {
+        Self {
+            assignment_name: Some(assignment.name().to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// The same, sent by (or on the outcome of) `seller`.
+    #[must_use]
+    pub fn with_seller(mut self, seller: &crate::access::User) -> Self {
+        self.seller_name = Some(seller.name.to_string());
+        self.seller_email = Some(seller.email.to_string());
+        self
+    }
+
+    /// The same, about `meeting`, its time read in the organisation's `zone`.
+    #[must_use]
+    pub fn with_meeting(
+        mut self,
+        meeting: &crate::meeting::Meeting,
+        zone: &crate::time_zone::TimeZone,
+    ) -> Self {
+        let local = meeting.start.to_offset(zone.offset_at(meeting.start));
+        self.meeting_start = Some(time::PrimitiveDateTime::new(local.date(), local.time()));
+        self.meeting_place = meeting.place.clone();
+        self.meeting = true;
+        self
+    }
+
+    /// The value of a context field: `None` if `key` is not one (or is a meeting field and
+    /// there is no meeting), else the value, empty when unknown.
+    fn value(&self, key: &str) -> Option<String> {
+        let or_empty = |value: &Option<String>| value.clone().unwrap_or_default();
+        match key {
+            "seller.name" => Some(or_empty(&self.seller_name)),
+            "seller.email" => Some(or_empty(&self.seller_email)),
+            "assignment.name" => Some(or_empty(&self.assignment_name)),
+            "meeting.date" if self.meeting => self.meeting_start.map(|start| {
+                format!(
+                    "{:02}.{:02}.{}",
+                    start.day(),
+                    u8::from(start.month()),
+                    start.year()
+                )
+            }),
+            "meeting.time" if self.meeting => self
+                .meeting_start
+                .map(|start| format!("{:02}:{:02}", start.hour(), start.minute())),
+            "meeting.place" if self.meeting => Some(or_empty(&self.meeting_place)),
+            _ => None,
+        }
+    }
 }
 
 /// `text` with the five characters HTML gives meaning escaped.
@@ -84,15 +195,22 @@ fn pieces(template: &str) -> Vec<Piece<'_>> {
     pieces
 }
 
-fn render_with(template: &str, customer: &Customer, value: impl Fn(&str) -> String) -> String {
+fn render_with(
+    template: &str,
+    customer: &Customer,
+    context: &MergeContext,
+    value: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len());
     for piece in pieces(template) {
         match piece {
             Piece::Text(text) | Piece::Unclosed(text) => out.push_str(text),
-            Piece::Field { key, written } => match merge_value(key, customer) {
-                Some(merged) => out.push_str(&value(&merged)),
-                None => out.push_str(written),
-            },
+            Piece::Field { key, written } => {
+                match context.value(key).or_else(|| merge_value(key, customer)) {
+                    Some(merged) => out.push_str(&value(&merged)),
+                    None => out.push_str(written),
+                }
+            }
         }
     }
     out
@@ -153,10 +271,19 @@ pub enum TemplateError {
     Unclosed(String),
     /// A merge field no customer has.
     #[error(
-        "the merge field {{{{ {0} }}}} is not known: use name, phone, email, address or a CRM \
-         field key of the data owner"
+        "the merge field {{{{ {0} }}}} is not known: use name, phone, email, address, a CRM \
+         field key of the data owner, seller.name, seller.email, assignment.name, \
+         meeting.date, meeting.time or meeting.place"
     )]
     UnknownField(String),
+    /// A template an outcome sends uses a meeting's merge field, and the outcome books no
+    /// meeting.
+    #[error(
+        "it uses the meeting's merge fields (meeting.date, meeting.time, meeting.place), and \
+         outcome '{0}', which sends it, books no meeting: remove them or send it on an outcome \
+         that books one"
+    )]
+    NeedsMeeting(String),
 }
 
 /// The merge fields of a template in order of appearance (`{{ key }}`, spaces trimmed).
@@ -183,7 +310,10 @@ pub fn check_template(
     crm_field: impl Fn(&str) -> bool,
 ) -> Result<(), TemplateError> {
     for key in merge_fields(template)? {
-        if !CONTACT_MERGE_FIELDS.contains(&key.as_str()) && !crm_field(&key) {
+        if !CONTACT_MERGE_FIELDS.contains(&key.as_str())
+            && !CONTEXT_MERGE_FIELDS.contains(&key.as_str())
+            && !crm_field(&key)
+        {
             return Err(TemplateError::UnknownField(crate::values::excerpt(&key)));
         }
     }
@@ -563,6 +693,96 @@ mod tests {
             text,
             "Hei Kari Nordmann, svar JA til +4791234567. {{ nope }} {{"
         );
+    }
+
+    /// The seller's, the assignment's and the meeting's fields: the meeting read in the
+    /// organisation's zone (Oslo is UTC+1 in December, UTC+2 in June), a missing value
+    /// empty, and meeting fields without a meeting left as written.
+    #[test]
+    fn context_fields_name_the_seller_the_assignment_and_the_local_meeting() {
+        use crate::meeting::{Meeting, MeetingKind};
+        use crate::time_zone::TimeZone;
+        let meeting = |start: time::OffsetDateTime, place: Option<&str>| Meeting {
+            id: crate::ids::MeetingId::from_uuid(Uuid::from_u128(10)),
+            calendar: crate::ids::CalendarId::from_uuid(Uuid::from_u128(11)),
+            assignment: AssignmentId::from_uuid(Uuid::from_u128(12)),
+            enrollment: EnrollmentId::from_uuid(Uuid::from_u128(13)),
+            customer: CustomerId::from_uuid(Uuid::from_u128(3)),
+            booked_by: None,
+            start,
+            end: start + Duration::hours(1),
+            kind: MeetingKind::Physical,
+            place: place.map(str::to_owned),
+        };
+        let template = "Hei {{ name }}! {{ seller.name }} ({{seller.email}}) i {{ assignment.name }}: \
+                        {{ meeting.date }} kl. {{ meeting.time }}, {{ meeting.place }}.";
+        let base = MergeContext {
+            seller_name: Some("Ola Selger".into()),
+            seller_email: Some("ola@acme.no".into()),
+            assignment_name: Some("Strøm høst".into()),
+            ..MergeContext::default()
+        };
+        let winter = base.clone().with_meeting(
+            &meeting(datetime!(2026-12-10 08:30 UTC), Some("Storgata 1, Oslo")),
+            &TimeZone::oslo(),
+        );
+        assert_eq!(
+            render_in(template, &customer(), &winter),
+            "Hei Kari Nordmann! Ola Selger (ola@acme.no) i Strøm høst: 10.12.2026 kl. 09:30, Storgata 1, Oslo."
+        );
+        let summer = base.clone().with_meeting(
+            &meeting(datetime!(2026-06-30 22:15 UTC), None),
+            &TimeZone::oslo(),
+        );
+        assert_eq!(
+            render_in(
+                "{{ meeting.date }} {{ meeting.time }} [{{ meeting.place }}]",
+                &customer(),
+                &summer
+            ),
+            "01.07.2026 00:15 []",
+            "past midnight in Oslo is the next day"
+        );
+        let system = MergeContext {
+            assignment_name: Some("Strøm høst".into()),
+            ..MergeContext::default()
+        };
+        assert_eq!(
+            render_in(
+                "[{{ seller.name }}] {{ meeting.time }}",
+                &customer(),
+                &system
+            ),
+            "[] {{ meeting.time }}"
+        );
+        assert_eq!(
+            render_html_in(
+                "<p>{{ seller.name }}</p>",
+                &customer(),
+                &MergeContext {
+                    seller_name: Some("Ola <Selger> & Co".into()),
+                    ..MergeContext::default()
+                }
+            ),
+            "<p>Ola &lt;Selger&gt; &amp; Co</p>"
+        );
+    }
+
+    #[test]
+    fn context_fields_are_known_to_the_check_and_others_are_not() {
+        for key in CONTEXT_MERGE_FIELDS {
+            assert_eq!(
+                check_template(&format!("{{{{ {key} }}}}"), |_| false),
+                Ok(()),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            check_template("{{ seller.phone }}", |_| false),
+            Err(TemplateError::UnknownField("seller.phone".into()))
+        );
+        assert!(uses_meeting("Vi sees {{meeting.time}}"));
+        assert!(!uses_meeting("Hei {{ name }} fra {{ seller.name }}"));
     }
 
     #[test]

@@ -501,6 +501,7 @@ fn assignment_with_its_setup() {
                 body: "<p>Hei {{ name }}</p>".into(),
             }],
             mail_from: Some(email("salg@acme.no")),
+            mail_account: None,
             caller_id: CallerId::Shared(phone("+4722000000")),
         },
         performance: PerformanceCriteria {
@@ -758,6 +759,7 @@ fn outbox_message_of_every_payload() {
                     to: email("kari@example.no"),
                     subject: "Tilbud".into(),
                     html: "<p>Hei Kari</p>".into(),
+                    account: None,
                 }),
             ),
             message(

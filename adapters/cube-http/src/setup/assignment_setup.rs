@@ -22,8 +22,8 @@ use crate::error::{ApiResult, invalid_field};
 use crate::reports::performance::{LimitMetricDto, LimitModeDto};
 use cube_domain::assignment::setup::{
     ActivityLimit, AnalysisField, AssignmentSetup, CallerId, Communication, Direction, FixedField,
-    PerformanceCriteria, PriorityRule, ProductSettings, Segment, SmsSender, Template, ViewField,
-    Visibility,
+    MailAccount, PerformanceCriteria, PriorityRule, ProductSettings, Segment, SmsSender, Template,
+    ViewField, Visibility,
 };
 use cube_domain::fields::FieldKey;
 use cube_domain::ids::{CalendarId, ProductId, SegmentId, UserId};
@@ -55,7 +55,13 @@ pub struct TemplateDto {
     /// E-mail subject (empty for SMS).
     #[serde(default)]
     pub subject: String,
-    /// The body: plain text for SMS, HTML for e-mail.
+    /// The body: plain text for SMS, HTML for e-mail. Merge fields `{{ key }}`: the
+    /// customer's `name`, `phone`, `email`, `address` and CRM field keys; `seller.name`,
+    /// `seller.email` (who sends, or registered the outcome that sends; empty when the system
+    /// did), `assignment.name`; `meeting.date`, `meeting.time` (the organisation's local time)
+    /// and `meeting.place` — only in templates sent on an outcome that books a meeting, or by
+    /// hand to a customer with a meeting coming up. An unknown key is refused when the setup
+    /// is saved.
     pub body: String,
 }
 
@@ -72,9 +78,14 @@ pub struct CommunicationDto {
     /// E-mail (HTML) templates.
     #[serde(default)]
     pub email_templates: Vec<TemplateDto>,
-    /// The outgoing mail account.
+    /// The sender address of the assignment's e-mail.
     #[serde(default)]
     pub mail_from: Option<String>,
+    /// The outgoing mail account its e-mail is sent through: the name of an account the
+    /// server's operator configured (`CUBE_SMTP_ACCOUNT_<NAME>`; its password stays on the
+    /// server); `null`: the server's default mail server.
+    #[serde(default)]
+    pub mail_account: Option<String>,
     /// The caller id on outgoing calls: one shared number, or `null` for each user's own.
     #[serde(default)]
     pub caller_id: Option<String>,
@@ -298,6 +309,7 @@ impl From<&AssignmentSetup> for AssignmentSetupDto {
                 sms_templates: c.sms_templates.iter().map(template).collect(),
                 email_templates: c.email_templates.iter().map(template).collect(),
                 mail_from: c.mail_from.as_ref().map(ToString::to_string),
+                mail_account: c.mail_account.as_ref().map(ToString::to_string),
                 caller_id: match &c.caller_id {
                     CallerId::PerUser => None,
                     CallerId::Shared(number) => Some(number.to_string()),
@@ -386,6 +398,10 @@ impl CommunicationDto {
             .map(|m| Email::parse(&m))
             .transpose()
             .map_err(|e| invalid_field("communication.mail_from", e))?;
+        let mail_account = filled(self.mail_account)
+            .map(|name| MailAccount::parse(&name))
+            .transpose()
+            .map_err(|e| invalid_field("communication.mail_account", e))?;
         let caller_id = match filled(self.caller_id) {
             None => CallerId::PerUser,
             Some(number) => CallerId::Shared(phone_at("communication.caller_id", &number)?),
@@ -395,6 +411,7 @@ impl CommunicationDto {
             sms_templates: templates("communication.sms_templates", self.sms_templates)?,
             email_templates: templates("communication.email_templates", self.email_templates)?,
             mail_from,
+            mail_account,
             caller_id,
         })
     }

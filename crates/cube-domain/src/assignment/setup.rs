@@ -137,6 +137,60 @@ pub struct Template {
     pub body: String,
 }
 
+/// The name of an outgoing mail account the server's operator configured: the assignment
+/// names it, the server holds its SMTP URL and password (`CUBE_SMTP_ACCOUNT_<NAME>` in its
+/// environment). So a setup, its API and its copies never carry a mail password, and the
+/// same setup works on a test server whose accounts point elsewhere. 1 to 32 ASCII letters,
+/// digits or `_`, compared and stored in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MailAccount(String);
+
+impl MailAccount {
+    /// The longest name.
+    pub const MAX_LEN: usize = 32;
+
+    /// Parses a name: trimmed, lower-cased, 1 to 32 of `a-z`, `0-9`, `_`.
+    pub fn parse(raw: &str) -> Result<Self, AssignmentError> {
+        let name = raw.trim().to_ascii_lowercase();
+        if name.is_empty()
+            || name.len() > Self::MAX_LEN
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(AssignmentError::MailAccountInvalid(crate::values::excerpt(
+                raw,
+            )));
+        }
+        Ok(Self(name))
+    }
+
+    /// The name, lower case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for MailAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for MailAccount {
+    type Error = AssignmentError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<MailAccount> for String {
+    fn from(account: MailAccount) -> Self {
+        account.0
+    }
+}
+
 /// The caller id shown on outgoing calls.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum CallerId {
@@ -156,10 +210,42 @@ pub struct Communication {
     pub sms_templates: Vec<Template>,
     /// E-mail (HTML) templates.
     pub email_templates: Vec<Template>,
-    /// The outgoing mail account.
+    /// The sender address of its e-mail.
     pub mail_from: Option<Email>,
+    /// The outgoing mail account its e-mail is sent through ([`MailAccount`]); `None`: the
+    /// server's default mail server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_account: Option<MailAccount>,
     /// The caller id on outgoing calls.
     pub caller_id: CallerId,
+}
+
+impl Communication {
+    /// Checks that the mail account this setup names, if any, is one the server has
+    /// (`configured`): a setup is refused when it is saved, not found out when its first
+    /// e-mail fails.
+    pub fn check_mail_account(
+        &self,
+        configured: &BTreeSet<MailAccount>,
+    ) -> Result<(), AssignmentError> {
+        let Some(account) = &self.mail_account else {
+            return Ok(());
+        };
+        if configured.contains(account) {
+            return Ok(());
+        }
+        let configured = if configured.is_empty() {
+            "it has none".to_owned()
+        } else {
+            let names: Vec<&str> = configured.iter().map(MailAccount::as_str).collect();
+            format!("it has {}", names.join(", "))
+        };
+        Err(AssignmentError::UnknownMailAccount {
+            account: account.to_string(),
+            upper: account.as_str().to_ascii_uppercase(),
+            configured,
+        })
+    }
 }
 
 /// Expected results per hour; achievement is measured against these.

@@ -58,6 +58,10 @@ pub struct EmailMessage {
     pub subject: String,
     /// The HTML body.
     pub html: String,
+    /// The outgoing mail account to send it through (the assignment's
+    /// `communication.mail_account`); `None`: the server's default mail server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<crate::assignment::setup::MailAccount>,
 }
 
 /// Sends SMS.
