@@ -9,75 +9,14 @@ use cube_domain::values::Email;
 use cube_gateways::smtp::{SmtpEmailGateway, SmtpSettings};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
-/// How the test server answers a step.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Script {
-    Accept,
-    RefuseRecipient,
-    MailboxBusy,
-    RefuseLogin,
-}
+use cube_gateways::testing::{
+    SmtpScript as Script, mail_part as part, mail_subject as subject_of, smtp_server,
+};
 
-/// Starts the server; returns its port and what it received (one entry per message).
+/// Starts the stand-in; its port and what it received.
 async fn server(script: Script) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let store = received.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 test ESMTP\r\n").await;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
-                        "AUTH" if script == Script::RefuseLogin => b"535 5.7.8 bad login\r\n",
-                        "AUTH" => b"235 2.7.0 ok\r\n",
-                        "MAIL" => b"250 2.1.0 ok\r\n",
-                        "RCPT" if script == Script::RefuseRecipient => {
-                            b"550 5.1.1 no such user\r\n"
-                        }
-                        "RCPT" if script == Script::MailboxBusy => b"451 4.2.0 try later\r\n",
-                        "RCPT" => b"250 2.1.5 ok\r\n",
-                        "DATA" => {
-                            let _ = write.write_all(b"354 go ahead\r\n").await;
-                            let mut body = String::new();
-                            while let Ok(Some(line)) = lines.next_line().await {
-                                if line == "." {
-                                    break;
-                                }
-                                body.push_str(&line);
-                                body.push('\n');
-                            }
-                            store.lock().expect("lock").push(body);
-                            b"250 2.0.0 queued\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            break;
-                        }
-                        "RSET" | "NOOP" => b"250 ok\r\n",
-                        _ => b"500 what\r\n",
-                    };
-                    if write.write_all(answer).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (port, received)
+    smtp_server(script).await
 }
 
 fn message() -> EmailMessage {
@@ -94,79 +33,6 @@ fn message() -> EmailMessage {
 fn gateway(url: &str) -> SmtpEmailGateway {
     let settings = SmtpSettings::parse(url).expect("url");
     SmtpEmailGateway::new(&settings, Duration::from_secs(5)).expect("gateway")
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::new();
-    for chunk in digits.chunks(4) {
-        let n =
-            chunk.iter().fold(0u32, |acc, d| (acc << 6) | u32::from(*d)) << (6 * (4 - chunk.len()));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
-    }
-    out
-}
-
-/// The subject as a mail reader shows it: RFC 2047 `=?utf-8?b?…?=` words decoded.
-fn subject_of(raw: &str) -> String {
-    let mut header = String::new();
-    let mut lines = raw.lines();
-    while let Some(line) = lines.next() {
-        if let Some(value) = line.strip_prefix("Subject: ") {
-            header.push_str(value);
-            for more in lines.by_ref() {
-                if more.starts_with(' ') || more.starts_with('\t') {
-                    header.push_str(more.trim_start());
-                } else {
-                    break;
-                }
-            }
-            break;
-        }
-    }
-    // Whitespace between two encoded words is not part of the text; between others it is.
-    let mut subject = String::new();
-    let mut previous_encoded = false;
-    for word in header.split_whitespace() {
-        let lower = word.to_ascii_lowercase();
-        let encoded = lower.starts_with("=?utf-8?b?") && word.ends_with("?=");
-        let joined = encoded && previous_encoded;
-        if !subject.is_empty() && !joined {
-            subject.push(' ');
-        }
-        if encoded {
-            subject.push_str(
-                &String::from_utf8(base64_decode(&word[10..word.len() - 2])).expect("utf-8"),
-            );
-        } else {
-            subject.push_str(word);
-        }
-        previous_encoded = encoded;
-    }
-    subject
-}
-
-/// The decoded body of the part with `content_type`.
-fn part(raw: &str, content_type: &str) -> String {
-    let at = raw
-        .find(&format!("Content-Type: {content_type}"))
-        .expect("the part");
-    let rest = &raw[at..];
-    let body_start = rest.find("\n\n").expect("part body") + 2;
-    let body = &rest[body_start..];
-    let end = body.find("\n--").unwrap_or(body.len());
-    String::from_utf8(base64_decode(&body[..end]))
-        .expect("utf-8")
-        .replace("\r\n", "\n")
 }
 
 #[tokio::test]
@@ -238,7 +104,7 @@ async fn a_refused_recipient_is_for_good_and_a_busy_one_is_tried_again() {
 
 #[tokio::test]
 async fn a_server_that_is_not_there_is_tried_again_later() {
-    let port = TcpListener::bind("127.0.0.1:0")
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind")
         .local_addr()
