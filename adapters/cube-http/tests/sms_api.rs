@@ -509,6 +509,16 @@ async fn a_seller_sends_an_email_template_from_the_card() {
         "{problem}"
     );
 
+    let (status, card) = app
+        .call(
+            Method::GET,
+            &format!("/api/enrollments/{enrollment}/customer"),
+            Some(&seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert_eq!(card["email_templates"], json!(["Takk"]), "{card}");
     let customer_id = item["customer"]["id"].as_str().expect("the customer's id");
     let mut uow = app.store.begin().await.expect("begin");
     let mut customer = uow

@@ -2,7 +2,8 @@
 //! CRM value of the customer being worked, on demand, and the edit under the same
 //! validation as a manager's, with the changes recorded (who, when, which fields) shown
 //! below. Who may open it — a seller holding the customer or following it up — is the use
-//! case's rule.
+//! case's rule. From it the seller also sends the customer one of the assignment's SMS or
+//! e-mail templates (seed 000 item 8).
 
 use crate::WebState;
 use crate::forms::Pairs;
@@ -34,6 +35,8 @@ struct CardView {
     fields: Vec<(String, String)>,
     changes: Vec<String>,
     message: String,
+    /// The templates the card can send: (`sms:<name>` or `email:<name>`, the label shown).
+    templates: Vec<(String, String)>,
 }
 
 async fn view(
@@ -109,6 +112,17 @@ async fn view(
             .collect(),
         changes,
         message,
+        templates: card
+            .sms_templates
+            .iter()
+            .map(|name| (format!("sms:{name}"), format!("SMS · {name}")))
+            .chain(card.email_templates.iter().map(|name| {
+                (
+                    format!("email:{name}"),
+                    format!("{} · {name}", lang.t(M::FieldEmail)),
+                )
+            }))
+            .collect(),
     };
     Ok(html(StatusCode::OK, &card_view))
 }
@@ -150,6 +164,53 @@ pub async fn save(
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
     let message = viewer.lang.t(M::CardSaved).to_owned();
+    view(&state, &viewer, enrollment, card, message).await
+}
+
+/// `POST /app/enrollments/{id}/card/message`: sends the customer one of the assignment's
+/// templates (`template` = `sms:<name>` or `email:<name>`) through the outbox, then shows
+/// the card again with what was queued.
+pub async fn send_message(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let enrollment = EnrollmentId::from_uuid(
+        raw.parse()
+            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
+    );
+    let pairs = Pairs(pairs);
+    let chosen = pairs.get("template").unwrap_or_default();
+    let lang = viewer.lang;
+    let message = if let Some(name) = chosen.strip_prefix("sms:") {
+        let sent = state
+            .cube
+            .send_sms(&viewer.user, enrollment, name)
+            .await
+            .map_err(|e| WebError::app(e, &viewer))?;
+        format!(
+            "{} {} ({} {}).",
+            lang.t(M::SmsQueued),
+            sent.to.as_str(),
+            sent.length.segments,
+            lang.t(M::SmsSegments)
+        )
+    } else {
+        // An e-mail, or a template the form never offered: the use case names what is wrong.
+        let name = chosen.strip_prefix("email:").unwrap_or(chosen);
+        let sent = state
+            .cube
+            .send_email(&viewer.user, enrollment, name)
+            .await
+            .map_err(|e| WebError::app(e, &viewer))?;
+        format!("{} {}.", lang.t(M::EmailQueued), sent.to.as_str())
+    };
+    let card = state
+        .cube
+        .customer_card(&viewer.user, enrollment)
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
     view(&state, &viewer, enrollment, card, message).await
 }
 

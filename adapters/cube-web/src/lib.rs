@@ -90,6 +90,10 @@ pub fn router(state: WebState) -> Router {
             "/app/enrollments/{id}/card",
             get(card::show).post(card::save),
         )
+        .route(
+            "/app/enrollments/{id}/card/message",
+            post(card::send_message),
+        )
         .route("/app/reports", get(reports::index))
         .route("/app/reports/{id}", get(reports::assignment))
         .route("/app/setup", get(setup::index))

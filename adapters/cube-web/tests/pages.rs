@@ -853,6 +853,107 @@ async fn a_seller_opens_and_edits_the_card_of_the_customer_they_hold() {
     );
 }
 
+/// Seed 000 item 8: from the card, the seller sends one of the assignment's templates; the
+/// card offers only what can be sent (an SMS template with a sender, an e-mail template with
+/// a sender address), and a customer without an address is told so.
+#[tokio::test]
+async fn a_seller_sends_a_template_from_the_card() {
+    use cube_domain::assignment::setup::{SmsSender, Template};
+    use cube_domain::values::{Email, Name};
+    let app = app().await;
+    let id = app.world.assignment.id();
+    let mut setup = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    setup.communication.sms_sender = Some(SmsSender::Text("Acme".into()));
+    setup.communication.sms_templates = vec![Template {
+        name: Name::parse("Påminnelse").expect("name"),
+        subject: String::new(),
+        body: "Hei {{ name }}, hilsen {{ seller.name }}".into(),
+    }];
+    setup.communication.email_templates = vec![Template {
+        name: Name::parse("Takk").expect("name"),
+        subject: "Takk".into(),
+        body: "<p>Takk</p>".into(),
+    }];
+    app.cube
+        .update_assignment_setup(&app.world.manager, id, setup.clone(), None)
+        .await
+        .expect("setup");
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (_, _, item) = app
+        .htmx(
+            &format!("/app/assignments/{}/next", id.as_uuid()),
+            &seller,
+            "",
+        )
+        .await;
+    let card_path = attribute(&item, "id=\"open-card\"", "hx-get").to_owned();
+    let (status, _, card) = app.get(&card_path, Some(&seller)).await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert!(card.contains("value=\"sms:Påminnelse\""), "{card}");
+    assert!(
+        !card.contains("value=\"email:Takk\""),
+        "no sender address: the e-mail template is not offered: {card}"
+    );
+    let message_path = format!("{card_path}/message");
+    let (status, _, sent) = app
+        .htmx(
+            &message_path,
+            &seller,
+            &encode(&[("template".into(), "sms:Påminnelse".into())]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert!(
+        sent.contains("SMS-en er lagt i kø til +47") || sent.contains("The SMS is queued to +47"),
+        "{sent}"
+    );
+    // An e-mail template without a sender address is refused, saying what to set.
+    let (status, _, refused) = app
+        .htmx(
+            &message_path,
+            &seller,
+            &encode(&[("template".into(), "email:Takk".into())]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("communication.mail_from"), "{refused}");
+
+    setup.communication.mail_from = Some(Email::parse("salg@acme.no").expect("from"));
+    app.cube
+        .update_assignment_setup(&app.world.manager, id, setup, None)
+        .await
+        .expect("setup");
+    let (_, _, card) = app.get(&card_path, Some(&seller)).await;
+    assert!(card.contains("value=\"email:Takk\""), "{card}");
+    let (status, _, refused) = app
+        .htmx(
+            &message_path,
+            &seller,
+            &encode(&[("template".into(), "email:Takk".into())]),
+        )
+        .await;
+    // The world's customers have no e-mail address.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("no e-mail address"), "{refused}");
+    // Another seller does not hold the customer: nothing is sent for them.
+    let other = app.session(&app.world.sellers[1]).await;
+    let (status, _, _) = app
+        .htmx(
+            &message_path,
+            &other,
+            &encode(&[("template".into(), "sms:Påminnelse".into())]),
+        )
+        .await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+}
+
 #[tokio::test]
 async fn an_admin_changes_roles_and_deactivates_users_and_nobody_else_sees_them() {
     let app = app().await;

@@ -31,6 +31,36 @@ pub struct Card {
     pub customer: Customer,
     /// Who changed which fields, when.
     pub changes: Vec<CustomerChange>,
+    /// The assignment's SMS templates the card can send (none without an SMS sender).
+    pub sms_templates: Vec<Name>,
+    /// The assignment's e-mail templates the card can send (none without a sender
+    /// address).
+    pub email_templates: Vec<Name>,
+}
+
+impl Card {
+    fn of(customer: Customer, changes: Vec<CustomerChange>, assignment: &Assignment) -> Self {
+        let communication = &assignment.setup().communication;
+        let names = |templates: &[cube_domain::assignment::setup::Template], usable: bool| {
+            if usable {
+                templates.iter().map(|t| t.name.clone()).collect()
+            } else {
+                Vec::new()
+            }
+        };
+        Self {
+            customer,
+            changes,
+            sms_templates: names(
+                &communication.sms_templates,
+                communication.sms_sender.is_some(),
+            ),
+            email_templates: names(
+                &communication.email_templates,
+                communication.mail_from.is_some(),
+            ),
+        }
+    }
 }
 
 /// A customer's history across the data owner's assignments.
@@ -97,11 +127,11 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let customer = self
+        let (customer, assignment) = self
             .card_to_open(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         let changes = uow.customer_changes(customer.id()).await?;
-        Ok(Card { customer, changes })
+        Ok(Card::of(customer, changes, &assignment))
     }
 
     /// Edits the card of the customer of an enrollment — contact fields and CRM values,
@@ -118,7 +148,7 @@ impl Cube {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
-        let mut customer = self
+        let (mut customer, assignment) = self
             .card_to_open(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         let owner = uow
@@ -128,7 +158,7 @@ impl Cube {
         edit_card(uow.as_mut(), &user, &owner, &mut customer, &input, now).await?;
         let changes = uow.customer_changes(customer.id()).await?;
         uow.commit().await?;
-        Ok(Card { customer, changes })
+        Ok(Card::of(customer, changes, &assignment))
     }
 
     /// The customer of enrollment `enrollment_id`, if `user` may open its card at `now`
@@ -139,14 +169,16 @@ impl Cube {
         user: &User,
         enrollment_id: EnrollmentId,
         now: OffsetDateTime,
-    ) -> AppResult<Customer> {
-        let (enrollment, _) = self
+    ) -> AppResult<(Customer, Assignment)> {
+        let (enrollment, assignment) = self
             .enrollment_to_work(uow, user, enrollment_id, now)
             .await?;
         my_work::check_card(user, &enrollment, now)?;
-        uow.customer(enrollment.customer())
+        let customer = uow
+            .customer(enrollment.customer())
             .await?
-            .ok_or(AppError::NotFound("customer"))
+            .ok_or(AppError::NotFound("customer"))?;
+        Ok((customer, assignment))
     }
 
     /// A customer's whole history across the data owner's assignments (seed 000 item 5),

@@ -133,6 +133,12 @@ pub struct CardDto {
     pub customer: CustomerRecordDto,
     /// Who changed which fields (and meetings), when; oldest first.
     pub changes: Vec<CustomerChangeDto>,
+    /// The assignment's SMS templates this card can send (`POST /api/enrollments/{id}/sms`);
+    /// none when the assignment has no SMS sender.
+    pub sms_templates: Vec<String>,
+    /// The assignment's e-mail templates this card can send
+    /// (`POST /api/enrollments/{id}/email`); none when it has no sender address.
+    pub email_templates: Vec<String>,
 }
 
 impl From<&Card> for CardDto {
@@ -140,6 +146,12 @@ impl From<&Card> for CardDto {
         Self {
             customer: CustomerRecordDto::from(&card.customer),
             changes: card.changes.iter().map(CustomerChangeDto::from).collect(),
+            sms_templates: card.sms_templates.iter().map(ToString::to_string).collect(),
+            email_templates: card
+                .email_templates
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 }
