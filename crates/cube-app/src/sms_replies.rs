@@ -18,7 +18,7 @@
 use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
-use cube_domain::my_work;
+use cube_domain::{my_work, sale_confirmation};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
     OutboxMessage, OutboxPayload, SmsMessage, StoreError, UniqueRule, UnitOfWork,
@@ -67,19 +67,71 @@ impl Cube {
         if let Some(kept) = uow.sms_reply_by_provider_id(&inbound.provider_id).await? {
             return Ok(kept);
         }
+        // A pending sale confirmation to the number is answered first (angrerettloven
+        // § 10: the customer's written acceptance); a text it does not take (an unknown
+        // word, a late one) still goes to an SMS flow, which may act on it.
+        let pending = uow
+            .pending_sale_confirmations_to(&inbound.from, FLOWS_CONSIDERED)
+            .await?;
+        let mut confirmation =
+            sale_confirmation::confirmation_answered(&pending, inbound.to.as_deref()).cloned();
+        let mut kept = None;
+        if let Some(pending) = &confirmation {
+            let fate = self
+                .answer_confirmation(uow.as_mut(), pending, &inbound.text, now)
+                .await?;
+            if fate.acted() {
+                let reply = SmsReply {
+                    id: self.new_id(),
+                    inbound,
+                    received_at: now,
+                    flow: None,
+                    confirmation,
+                    fate,
+                };
+                return self.keep_reply(uow, reply).await;
+            }
+            kept = Some(fate);
+        }
         let flows = uow.sms_flows_to(&inbound.from, FLOWS_CONSIDERED).await?;
         let flow = sms::flow_answered(&flows, inbound.to.as_deref()).cloned();
-        let fate = match &flow {
-            None => ReplyFate::UnknownNumber,
-            Some(sent) => self.answer(uow.as_mut(), sent, &inbound.text, now).await?,
+        let fate = match (&flow, kept) {
+            (None, Some(kept)) => kept,
+            (None, None) => ReplyFate::UnknownNumber,
+            (Some(sent), kept) => {
+                let fate = self.answer(uow.as_mut(), sent, &inbound.text, now).await?;
+                match kept {
+                    Some(kept) if !fate.acted() => kept,
+                    _ => {
+                        confirmation = None;
+                        fate
+                    }
+                }
+            }
+        };
+        let (flow, confirmation) = match confirmation {
+            Some(confirmation) => (None, Some(confirmation)),
+            None => (flow, None),
         };
         let reply = SmsReply {
             id: self.new_id(),
             inbound,
             received_at: now,
             flow,
+            confirmation,
             fate,
         };
+        self.keep_reply(uow, reply).await
+    }
+
+    /// Keeps a text with what it did and commits `uow`; the same text kept meanwhile (posted
+    /// twice, taken in side by side) is answered with the first result, and this unit,
+    /// with anything it registered, is dropped.
+    async fn keep_reply(
+        &self,
+        mut uow: Box<dyn UnitOfWork>,
+        reply: SmsReply,
+    ) -> AppResult<SmsReply> {
         match uow.save_sms_reply(&reply).await {
             Ok(()) => {
                 uow.commit().await?;

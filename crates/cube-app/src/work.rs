@@ -620,6 +620,8 @@ impl Cube {
             .await?;
         self.queue_email(uow, assignment, &registration.event, now)
             .await?;
+        self.queue_sale_confirmation(uow, assignment, &registration.event, now)
+            .await?;
         list_do_not_call(uow, assignment, &flow, &registration.event, now).await?;
         self.enqueue_webhooks(
             uow,

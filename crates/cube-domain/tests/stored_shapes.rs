@@ -474,6 +474,7 @@ fn assignment_with_its_setup() {
         email_on_outcome: BTreeMap::from([(SalesFlow::O_OFFER, name("Offer"))]),
         do_not_call_on: std::collections::BTreeSet::new(),
         max_attempts: None,
+        sale_confirmation: None,
         products: ProductSettings {
             available: BTreeSet::from([PRODUCT, id(0x91)]),
             price_editable: true,

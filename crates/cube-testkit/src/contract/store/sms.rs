@@ -42,6 +42,7 @@ fn reply(n: u128, provider_id: &str, flow: Option<&SentSmsFlow>, fate: ReplyFate
         .expect("valid text"),
         received_at: at(100 + i64::try_from(n).expect("small")),
         flow: flow.cloned(),
+        confirmation: None,
         fate,
     }
 }
