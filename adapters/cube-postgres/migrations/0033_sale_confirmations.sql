@@ -2,7 +2,7 @@
 --
 -- A Sale on a consumer of an assignment that requires it sends the written offer and records
 -- its confirmation here, pending, in the unit of the registration. A text from the number
--- answers the latest pending one (`pending_sale_confirmations_to`); the worker's sweep expires
+-- answers the latest pending one (`sale_confirmations_to`); the worker's sweep expires
 -- those past their deadline (`due_sale_confirmations`). Deciding one is a conditional update
 -- (`... WHERE status = 'pending'`: a second process waits on the row lock, then finds it
 -- decided), so two sweeps, or a reply and a sweep, decide it once. The sales report reads those
@@ -20,8 +20,7 @@ CREATE TABLE sale_confirmations (
     confirmation  jsonb NOT NULL                        -- sale_confirmation::SaleConfirmation (status kept in step)
 );
 CREATE UNIQUE INDEX sale_confirmations_seq ON sale_confirmations (seq);
-CREATE INDEX sale_confirmations_pending_to ON sale_confirmations (to_phone, sent_at DESC, seq DESC)
-    WHERE status = 'pending';
+CREATE INDEX sale_confirmations_to ON sale_confirmations (to_phone, sent_at DESC, seq DESC);
 CREATE INDEX sale_confirmations_due ON sale_confirmations (deadline, seq) WHERE status = 'pending';
 CREATE INDEX sale_confirmations_assignment ON sale_confirmations (assignment_id, seq);
 CREATE INDEX sale_confirmations_sold ON sale_confirmations (assignment_id, sold_at);

@@ -18,6 +18,7 @@
 use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::{my_work, sale_confirmation};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
@@ -69,16 +70,22 @@ impl Cube {
         }
         // A pending sale confirmation to the number is answered first (angrerettloven
         // § 10: the customer's written acceptance); a text it does not take (an unknown
-        // word, a late one) still goes to an SMS flow, which may act on it.
-        let pending = uow
-            .pending_sale_confirmations_to(&inbound.from, FLOWS_CONSIDERED)
+        // word, a late one) still goes to an SMS flow, which may act on it. A text acted on
+        // by neither is kept beside the confirmation (pending, else the latest decided one)
+        // so the managers see it: a "NEI" after a "JA" matters.
+        let recent = uow
+            .sale_confirmations_to(&inbound.from, FLOWS_CONSIDERED)
             .await?;
-        let mut confirmation =
-            sale_confirmation::confirmation_answered(&pending, inbound.to.as_deref()).cloned();
+        let pending: Vec<SaleConfirmation> = recent
+            .iter()
+            .filter(|c| c.status == ConfirmationStatus::Pending)
+            .cloned()
+            .collect();
+        let open = sale_confirmation::confirmation_answered(&pending, inbound.to.as_deref());
         let mut kept = None;
-        if let Some(pending) = &confirmation {
+        if let Some(open) = open {
             let fate = self
-                .answer_confirmation(uow.as_mut(), pending, &inbound.text, now)
+                .answer_confirmation(uow.as_mut(), open, &inbound.text, now)
                 .await?;
             if fate.acted() {
                 let reply = SmsReply {
@@ -86,32 +93,32 @@ impl Cube {
                     inbound,
                     received_at: now,
                     flow: None,
-                    confirmation,
+                    confirmation: Some(open.clone()),
                     fate,
                 };
                 return self.keep_reply(uow, reply).await;
             }
-            kept = Some(fate);
+            kept = Some((open.clone(), fate));
         }
         let flows = uow.sms_flows_to(&inbound.from, FLOWS_CONSIDERED).await?;
         let flow = sms::flow_answered(&flows, inbound.to.as_deref()).cloned();
-        let fate = match (&flow, kept) {
-            (None, Some(kept)) => kept,
-            (None, None) => ReplyFate::UnknownNumber,
+        let (flow, confirmation, fate) = match (flow, kept) {
             (Some(sent), kept) => {
-                let fate = self.answer(uow.as_mut(), sent, &inbound.text, now).await?;
+                let fate = self.answer(uow.as_mut(), &sent, &inbound.text, now).await?;
                 match kept {
-                    Some(kept) if !fate.acted() => kept,
-                    _ => {
-                        confirmation = None;
-                        fate
+                    Some((confirmation, kept)) if !fate.acted() => {
+                        (None, Some(confirmation), kept)
                     }
+                    _ => (Some(sent), None, fate),
                 }
             }
-        };
-        let (flow, confirmation) = match confirmation {
-            Some(confirmation) => (None, Some(confirmation)),
-            None => (flow, None),
+            (None, Some((confirmation, kept))) => (None, Some(confirmation), kept),
+            (None, None) => {
+                match sale_confirmation::confirmation_answered(&recent, inbound.to.as_deref()) {
+                    Some(decided) => (None, Some(decided.clone()), ReplyFate::AlreadyAnswered),
+                    None => (None, None, ReplyFate::UnknownNumber),
+                }
+            }
         };
         let reply = SmsReply {
             id: self.new_id(),

@@ -129,14 +129,14 @@ impl SmsReplyRepository for PgUnitOfWork {
             .transpose()
     }
 
-    async fn pending_sale_confirmations_to(
+    async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
         limit: u32,
     ) -> Result<Vec<SaleConfirmation>, StoreError> {
         let query = sqlx::query(
             "SELECT confirmation FROM sale_confirmations
-             WHERE to_phone = $1 AND status = 'pending'
+             WHERE to_phone = $1
              ORDER BY sent_at DESC, seq DESC LIMIT $2",
         )
         .bind(to.as_str().to_owned())

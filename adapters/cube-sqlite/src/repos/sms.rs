@@ -125,13 +125,13 @@ impl SmsReplyRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "sale confirmation").await
     }
 
-    async fn pending_sale_confirmations_to(
+    async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
         limit: u32,
     ) -> Result<Vec<SaleConfirmation>, StoreError> {
         let query = sqlx::query(
-            "SELECT doc FROM sale_confirmations WHERE to_phone = ? AND status = 'pending' \
+            "SELECT doc FROM sale_confirmations WHERE to_phone = ? \
              ORDER BY sent_at DESC, seq DESC LIMIT ?",
         )
         .bind(to.as_str().to_owned())

@@ -790,12 +790,12 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Option<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
         self.inner.sale_confirmation(id).await
     }
-    async fn pending_sale_confirmations_to(
+    async fn sale_confirmations_to(
         &mut self,
         to: &cube_domain::values::PhoneNumber,
         limit: u32,
     ) -> Result<Vec<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
-        self.inner.pending_sale_confirmations_to(to, limit).await
+        self.inner.sale_confirmations_to(to, limit).await
     }
     async fn due_sale_confirmations(
         &mut self,

@@ -1183,10 +1183,10 @@ pub trait SmsReplyRepository: Send {
         &mut self,
         id: SaleConfirmationId,
     ) -> Result<Option<SaleConfirmation>, StoreError>;
-    /// Up to `limit` PENDING sale confirmations sent to `to`, the latest first (by
-    /// `sent_at`, ties by the order recorded, later first): what a text from that number may
-    /// answer.
-    async fn pending_sale_confirmations_to(
+    /// Up to `limit` sale confirmations sent to `to`, whatever their status, the latest first
+    /// (by `sent_at`, ties by the order recorded, later first): what a text from that number
+    /// may answer (a pending one), or be kept beside (a decided one).
+    async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
         limit: u32,

@@ -137,7 +137,7 @@ impl SmsReplyRepository for MemoryUnit {
             .cloned())
     }
 
-    async fn pending_sale_confirmations_to(
+    async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
         limit: u32,
@@ -146,7 +146,7 @@ impl SmsReplyRepository for MemoryUnit {
             .data
             .sale_confirmations
             .iter()
-            .filter(|(_, c)| c.status == ConfirmationStatus::Pending && c.to.as_ref() == Some(to))
+            .filter(|(_, c)| c.to.as_ref() == Some(to))
             .collect();
         pending.sort_by_key(|(record, c)| std::cmp::Reverse((c.sent_at, **record)));
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
