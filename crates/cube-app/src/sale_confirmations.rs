@@ -289,11 +289,7 @@ impl Cube {
         self.assignment_for(uow.as_mut(), &user, assignment, Need::Manage, now)
             .await?;
         Ok(uow
-            .sale_confirmations_after(
-                Some(assignment),
-                after,
-                limit.min(MAX_CONFIRMATIONS_PAGE),
-            )
+            .sale_confirmations_after(Some(assignment), after, limit.min(MAX_CONFIRMATIONS_PAGE))
             .await?)
     }
 }

@@ -18,16 +18,16 @@
 use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
-use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
-use cube_domain::{my_work, sale_confirmation};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
     OutboxMessage, OutboxPayload, SmsMessage, StoreError, UniqueRule, UnitOfWork,
 };
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{
     self, InboundSms, ReplyFate, ReplyStep, SentSmsFlow, SmsLength, SmsReply, judge_reply,
 };
 use cube_domain::values::{PhoneNumber, excerpt};
+use cube_domain::{my_work, sale_confirmation};
 use time::OffsetDateTime;
 
 /// The most texts one page of [`Cube::sms_replies`] gives.
@@ -106,9 +106,7 @@ impl Cube {
             (Some(sent), kept) => {
                 let fate = self.answer(uow.as_mut(), &sent, &inbound.text, now).await?;
                 match kept {
-                    Some((confirmation, kept)) if !fate.acted() => {
-                        (None, Some(confirmation), kept)
-                    }
+                    Some((confirmation, kept)) if !fate.acted() => (None, Some(confirmation), kept),
                     _ => (Some(sent), None, fate),
                 }
             }

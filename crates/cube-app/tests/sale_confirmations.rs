@@ -253,7 +253,10 @@ async fn ja_confirms_the_sale_once_even_when_posted_twice() {
         .await
         .expect("taken in");
     assert_eq!(late.fate, ReplyFate::AlreadyAnswered);
-    assert_eq!(late.confirmation.as_ref().map(|c| c.id), Some(confirmation.id));
+    assert_eq!(
+        late.confirmation.as_ref().map(|c| c.id),
+        Some(confirmation.id)
+    );
     assert_eq!(
         confirmations(&h).await[0].status,
         ConfirmationStatus::Confirmed
@@ -261,10 +264,7 @@ async fn ja_confirms_the_sale_once_even_when_posted_twice() {
     assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
     // The report counts its value now.
     let report = sales(&h).await;
-    assert_eq!(
-        (report.confirmations.confirmed, report.total_units),
-        (1, 2)
-    );
+    assert_eq!((report.confirmations.confirmed, report.total_units), (1, 2));
     assert_eq!(report.totals.len(), 1);
     // The manager lists the texts it answered.
     let listed = h
@@ -319,10 +319,7 @@ async fn nei_refuses_the_sale_and_registers_the_refusal_outcome_as_the_system() 
     assert_eq!(last.outcome(), Some(SalesFlow::O_NO_SALE));
     assert_eq!(last.user(), None, "registered by the system");
     let report = sales(&h).await;
-    assert_eq!(
-        (report.confirmations.refused, report.total_units),
-        (1, 0)
-    );
+    assert_eq!((report.confirmations.refused, report.total_units), (1, 0));
 }
 
 #[tokio::test]
@@ -331,7 +328,10 @@ async fn no_answer_in_the_window_expires_the_sale_once_and_moves_the_customer_on
     let (enrollment, phone) = sell(&h, 0).await;
     h.clock.advance(Duration::hours(48));
     let round = h.cube.expire_sale_confirmations().await.expect("swept");
-    assert_eq!(round.expired, 0, "the deadline's instant is still in the window");
+    assert_eq!(
+        round.expired, 0,
+        "the deadline's instant is still in the window"
+    );
     h.clock.advance(Duration::seconds(1));
     // A "JA" after the deadline is late: kept, not acted on.
     let late = h
@@ -404,10 +404,7 @@ async fn a_consumer_without_a_mobile_number_leaves_the_sale_unconfirmed() {
     let round = h.cube.expire_sale_confirmations().await.expect("swept");
     assert_eq!(round.expired, 0);
     let report = sales(&h).await;
-    assert_eq!(
-        (report.confirmations.failed, report.total_units),
-        (1, 0)
-    );
+    assert_eq!((report.confirmations.failed, report.total_units), (1, 0));
 }
 
 #[tokio::test]

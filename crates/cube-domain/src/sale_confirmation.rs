@@ -77,9 +77,7 @@ pub struct SaleConfirmationSetup {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfirmationSetupError {
     /// The offer goes by SMS but the assignment has no SMS sender.
-    #[error(
-        "written confirmation of sales sends the offer by SMS: set communication.sms_sender"
-    )]
+    #[error("written confirmation of sales sends the offer by SMS: set communication.sms_sender")]
     SenderMissing,
     /// The window is zero, negative or longer than 30 days.
     #[error("`sale_confirmation.window` must be between 1 second and 30 days")]
@@ -203,8 +201,8 @@ impl SaleConfirmationSetup {
         {
             return Err(ConfirmationSetupError::TermsUrl);
         }
-        let fields = crate::sms::merge_fields(&self.template)
-            .map_err(ConfirmationSetupError::Template)?;
+        let fields =
+            crate::sms::merge_fields(&self.template).map_err(ConfirmationSetupError::Template)?;
         for required in ["products", "total"] {
             if !fields.iter().any(|f| f == required) {
                 return Err(ConfirmationSetupError::TemplateMissing(required));
@@ -444,7 +442,8 @@ pub fn judge_reply(
         return ConfirmationStep::Keep(ReplyFate::OutsideWindow);
     }
     let reply = keyword_form(text);
-    let said = |words: &[String]| !reply.is_empty() && words.iter().any(|w| keyword_form(w) == reply);
+    let said =
+        |words: &[String]| !reply.is_empty() && words.iter().any(|w| keyword_form(w) == reply);
     if said(&confirmation.accept) {
         ConfirmationStep::Confirm
     } else if said(&confirmation.refuse) {
@@ -524,7 +523,11 @@ mod tests {
             setup().check(&flow, false),
             Err(ConfirmationSetupError::SenderMissing)
         );
-        for window in [Duration::ZERO, Duration::hours(-1), MAX_WINDOW + Duration::SECOND] {
+        for window in [
+            Duration::ZERO,
+            Duration::hours(-1),
+            MAX_WINDOW + Duration::SECOND,
+        ] {
             let s = SaleConfirmationSetup { window, ..setup() };
             assert_eq!(s.check(&flow, true), Err(ConfirmationSetupError::Window));
         }
@@ -687,7 +690,11 @@ mod tests {
         let c = confirmation(sent);
         let soon = sent + Duration::hours(1);
         for text in ["ja", " JA! ", "J a", "ja takk", "JA TAKK."] {
-            assert_eq!(judge_reply(&c, soon, text), ConfirmationStep::Confirm, "{text:?}");
+            assert_eq!(
+                judge_reply(&c, soon, text),
+                ConfirmationStep::Confirm,
+                "{text:?}"
+            );
         }
         for text in ["nei", "Nei.", " N E I "] {
             assert_eq!(
@@ -704,10 +711,7 @@ mod tests {
             );
         }
         // The deadline's own instant still counts; after it, or before the offer, it is late.
-        assert_eq!(
-            judge_reply(&c, c.deadline, "ja"),
-            ConfirmationStep::Confirm
-        );
+        assert_eq!(judge_reply(&c, c.deadline, "ja"), ConfirmationStep::Confirm);
         for at in [c.deadline + Duration::SECOND, sent - Duration::SECOND] {
             assert_eq!(
                 judge_reply(&c, at, "ja"),
@@ -720,7 +724,10 @@ mod tests {
             ConfirmationStatus::Expired,
             ConfirmationStatus::Failed,
         ] {
-            let decided = SaleConfirmation { status, ..c.clone() };
+            let decided = SaleConfirmation {
+                status,
+                ..c.clone()
+            };
             assert_eq!(
                 judge_reply(&decided, soon, "nei"),
                 ConfirmationStep::Keep(ReplyFate::AlreadyAnswered)
@@ -733,7 +740,10 @@ mod tests {
         let sent = datetime!(2026-11-28 09:00 UTC);
         let c = confirmation(sent);
         assert!(!c.is_due(sent + Duration::hours(47)));
-        assert!(!c.is_due(c.deadline), "the deadline's instant is still in the window");
+        assert!(
+            !c.is_due(c.deadline),
+            "the deadline's instant is still in the window"
+        );
         assert!(c.is_due(c.deadline + Duration::SECOND));
         for status in [
             ConfirmationStatus::Confirmed,
@@ -741,8 +751,14 @@ mod tests {
             ConfirmationStatus::Expired,
             ConfirmationStatus::Failed,
         ] {
-            let decided = SaleConfirmation { status, ..c.clone() };
-            assert!(!decided.is_due(c.deadline + Duration::days(1)), "{status:?}");
+            let decided = SaleConfirmation {
+                status,
+                ..c.clone()
+            };
+            assert!(
+                !decided.is_due(c.deadline + Duration::days(1)),
+                "{status:?}"
+            );
         }
         assert!(!c.is_confirmed());
     }

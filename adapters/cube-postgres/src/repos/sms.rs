@@ -10,12 +10,12 @@ use async_trait::async_trait;
 use cube_domain::ids::{
     AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
-use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
-use time::OffsetDateTime;
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
 use sqlx::types::Json;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for PgUnitOfWork {

@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use cube_domain::ids::{
     AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
-use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
-use time::OffsetDateTime;
 use cube_domain::ports::{SmsReplyRepository, SmsReplyWrites, StoreError};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for SqliteUnit {

@@ -60,7 +60,8 @@ pub use performance::{
 };
 pub use sales::{
     ConfirmationCounts, CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldLine,
-    SoldProductRow, SumOverflow, lines_value, with_confirmations, merge_sold_products, open_offers, sales_report, sold_lines, tally_sold_products,
+    SoldProductRow, SumOverflow, lines_value, merge_sold_products, open_offers, sales_report,
+    sold_lines, tally_sold_products, with_confirmations,
 };
 
 use rust_decimal::Decimal;

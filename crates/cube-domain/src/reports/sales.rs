@@ -699,7 +699,10 @@ mod tests {
             ],
         )
         .expect("sums");
-        assert_eq!(report.sales, 4, "every sale is a sale; only its value waits");
+        assert_eq!(
+            report.sales, 4,
+            "every sale is a sale; only its value waits"
+        );
         // Confirmed 2 × 100 and the sale needing none, 1 × 50.
         assert_eq!(report.total_units, 3);
         let totals: Vec<_> = report
@@ -708,7 +711,11 @@ mod tests {
             .map(|t| (t.units, t.value.to_string()))
             .collect();
         assert_eq!(totals, [(3, "250.00".to_owned())]);
-        let products: Vec<_> = report.products.iter().map(|p| (p.product, p.units)).collect();
+        let products: Vec<_> = report
+            .products
+            .iter()
+            .map(|p| (p.product, p.units))
+            .collect();
         assert_eq!(products, [(product(1), 3)], "product 2 was never confirmed");
         let c = &report.confirmations;
         assert_eq!(

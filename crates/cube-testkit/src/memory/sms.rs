@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use cube_domain::ids::{
     AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
-use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
-use time::OffsetDateTime;
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
 use std::ops::Bound;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for MemoryUnit {
@@ -170,7 +170,11 @@ impl SmsReplyRepository for MemoryUnit {
             .collect();
         due.sort_by_key(|(record, c)| (c.deadline, **record));
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(due.into_iter().take(limit).map(|(_, c)| c.clone()).collect())
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
     }
 
     async fn sale_confirmations_after(
@@ -208,9 +212,7 @@ impl SmsReplyRepository for MemoryUnit {
             .data
             .sale_confirmations
             .values()
-            .filter(|c| {
-                assignments.contains(&c.assignment) && c.sold_at >= from && c.sold_at < to
-            })
+            .filter(|c| assignments.contains(&c.assignment) && c.sold_at >= from && c.sold_at < to)
             .cloned()
             .collect())
     }
@@ -335,8 +337,7 @@ impl SmsReplyWrites for MemoryUnit {
         let Some(current) = self.data.sale_confirmations.get(&record) else {
             return Ok(false);
         };
-        if current.status != ConfirmationStatus::Pending || status == ConfirmationStatus::Pending
-        {
+        if current.status != ConfirmationStatus::Pending || status == ConfirmationStatus::Pending {
             return Ok(false);
         }
         let decided = SaleConfirmation {

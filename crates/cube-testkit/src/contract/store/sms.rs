@@ -392,7 +392,12 @@ pub async fn sale_confirmations_are_found_decided_once_and_listed(store: SharedS
         uow.sale_confirmations_after(None, None, 10)
             .await
             .expect("page"),
-        vec![late.clone(), confirmed.clone(), other.clone(), failed.clone()],
+        vec![
+            late.clone(),
+            confirmed.clone(),
+            other.clone(),
+            failed.clone()
+        ],
         "sale_confirmations_after MUST list every confirmation in the order recorded"
     );
     assert_eq!(
@@ -405,7 +410,9 @@ pub async fn sale_confirmations_are_found_decided_once_and_listed(store: SharedS
     assert_eq!(
         uow.sale_confirmations_after(
             None,
-            Some(cube_domain::ids::SaleConfirmationId::from_uuid(Uuid::from_u128(9))),
+            Some(cube_domain::ids::SaleConfirmationId::from_uuid(
+                Uuid::from_u128(9)
+            )),
             10
         )
         .await
