@@ -1,5 +1,5 @@
 //! Written confirmation of a phone sale end to end (angrerettloven § 10, issue 17), against
-//! the real `cube-server` binary over real HTTP on the embedded SQLite default: the admin
+//! the real `cube-server` binary over real HTTP, on SQLite and on PostgreSQL: the admin
 //! lets a refusal move a customer on from Sale (a new flow version), requires written
 //! confirmation in the demo's sales assignment, and adds a consumer; a Sale registered on
 //! them sends the written offer, which the server's worker delivers to a local provider
@@ -67,11 +67,27 @@ async fn sms_to(received: &Received, to: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_sale_is_confirmed_in_writing_on_sqlite() {
     let (url, received) = provider().await;
-    let mut server = support::on_sqlite_with(&[
+    let server = support::on_sqlite_with(&[
         ("CUBE_SMS_WEBHOOK", &url),
         ("CUBE_SMS_INBOUND_SECRET", SECRET),
         ("CUBE_OUTBOX_INTERVAL", "1"),
     ]);
+    confirmed_in_writing(server, received).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_sale_is_confirmed_in_writing_on_postgresql() {
+    let (url, received) = provider().await;
+    let server = support::on_postgres_with(&[
+        ("CUBE_SMS_WEBHOOK", &url),
+        ("CUBE_SMS_INBOUND_SECRET", SECRET),
+        ("CUBE_OUTBOX_INTERVAL", "1"),
+    ])
+    .await;
+    confirmed_in_writing(server, received).await;
+}
+
+async fn confirmed_in_writing(mut server: support::Server, received: Received) {
     let client = reqwest::Client::new();
     server.wait_until_healthy(&client).await;
     let base = server.base.clone();
