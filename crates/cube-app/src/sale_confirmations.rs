@@ -208,6 +208,23 @@ impl Cube {
                 Some("the customer was moved on since the sale".into()),
             ));
         }
+        // A later sale to the customer awaits its own answer: this one's refusal or silence
+        // does not move them away from it.
+        if let Some(to) = &confirmation.to {
+            let later = uow
+                .sale_confirmations_to(to, 20)
+                .await?
+                .into_iter()
+                .any(|c| {
+                    c.enrollment == confirmation.enrollment && c.sent_at > confirmation.sent_at
+                });
+            if later {
+                return Ok((
+                    None,
+                    Some("a later sale to the customer awaits its own confirmation".into()),
+                ));
+            }
+        }
         let registered = self
             .register_in(
                 uow,

@@ -470,3 +470,36 @@ async fn the_setup_is_checked_on_save() {
         .expect_err("refused");
     assert!(error.to_string().contains("'Sale'"), "{error}");
 }
+
+#[tokio::test]
+async fn a_silent_first_sale_does_not_move_the_customer_away_from_a_later_one() {
+    let h = harness(true).await;
+    let (enrollment, phone) = sell(&h, 0).await;
+    h.clock.advance(Duration::hours(1));
+    // A second sale an hour later (Sale may follow Sale): its own offer, its own confirmation.
+    h.cube
+        .register_outcome(
+            h.world.manager.id,
+            enrollment,
+            with_product(command(SalesFlow::O_SALE), h.product(1), 1),
+            None,
+        )
+        .await
+        .expect("sold again");
+    h.clock.advance(Duration::hours(47) + Duration::seconds(1));
+    let round = h.cube.expire_sale_confirmations().await.expect("swept");
+    assert_eq!((round.expired, round.registered), (1, 0));
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
+    // The customer confirms the later one.
+    let reply = h
+        .cube
+        .receive_sms(text("SM-1", &phone, "JA"))
+        .await
+        .expect("taken in");
+    let statuses: Vec<_> = confirmations(&h).await.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [ConfirmationStatus::Expired, ConfirmationStatus::Confirmed],
+        "{reply:?}"
+    );
+}
