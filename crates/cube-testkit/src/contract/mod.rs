@@ -168,6 +168,7 @@ macro_rules! store_contract_tests {
             ],
             reports: [
                 report_tallies_equal_the_domain_tallies,
+                sales_needing_confirmation_count_their_value_once_confirmed,
                 report_tallies_of_an_unknown_assignment_are_empty,
             ],
         }
