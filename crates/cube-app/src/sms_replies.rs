@@ -3,8 +3,9 @@
 //! texts customers send back.
 //!
 //! The SMS provider's callback hands
-//! a received text to [`Cube::receive_sms`], which matches it to the latest SMS flow sent to
-//! its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
+//! a received text to [`Cube::receive_sms`], which first offers it to a pending sale
+//! confirmation to its number (`crate::sale_confirmations`: "JA" confirms the sale, "NEI"
+//! refuses it), then matches it to the latest SMS flow sent to its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
 //! an approved keyword in time, registers the keyword's outcome as the system
 //! (`Registrar::SmsReply`) — in the same unit of work that keeps the text, so a text is
 //! acted on if and only if it is kept. Everything else is kept with its fate and shown
