@@ -48,6 +48,7 @@ pub mod ops;
 pub mod outbox;
 pub mod reports;
 pub mod revisions;
+pub mod sale_confirmations;
 pub mod setup;
 pub mod sms;
 pub mod table;
@@ -153,6 +154,10 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/api/sms/inbound", post(sms::inbound))
         .route("/api/sms/receipts", post(sms::receipt))
         .route("/api/assignments/{id}/sms-replies", get(sms::replies))
+        .route(
+            "/api/assignments/{id}/sale-confirmations",
+            get(sale_confirmations::list),
+        )
         .route("/api/enrollments/{id}/sms", post(sms::send))
         .route("/api/enrollments/{id}/email", post(mail::send))
         .route("/healthz", get(health::healthz))

@@ -8,7 +8,8 @@
 
 use crate::error::PROBLEM_JSON;
 use crate::{
-    auth, calendars, customers, dto, error, health, mail, ops, outbox, reports, setup, sms, work,
+    auth, calendars, customers, dto, error, health, mail, ops, outbox, reports,
+    sale_confirmations, setup, sms, work,
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
@@ -186,6 +187,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
         health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send, mail::send,
+        sale_confirmations::list,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -198,6 +200,8 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         outbox::ChannelDto, outbox::FailedMessageDto, sms::InboundSmsBody, sms::ReplyFateDto,
         sms::SmsReplyDto, sms::SendSmsRequest, sms::SentSmsDto, sms::DeliveryReceiptBody,
         sms::ReceiptStatusDto, mail::SendEmailRequest, mail::SentEmailDto,
+        sale_confirmations::ConfirmationStatusDto,
+        sale_confirmations::ConfirmationLineDto, sale_confirmations::SaleConfirmationDto,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -205,7 +209,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         (name = "work", description = "A seller's work"),
         (name = "operations", description = "Health checks and metrics"),
         (name = "outbox", description = "Messages that were not delivered"),
-        (name = "sms", description = "Texts customers send back to SMS flows"),
+        (name = "sms", description = "Texts customers send back to SMS flows, and sales' written confirmations"),
     )
 )]
 pub struct ApiDoc;

@@ -114,6 +114,7 @@ pub fn routes() -> Router<AppState> {
         Problem, Percent, MeetingKindDto,
         StateCountDto, StatusReportDto, ActivityReportDto, OutcomeShareDto, OutcomeReportDto,
         ProductSalesDto, OpenOfferDto, SalesReportDto, OutcomeNameDto, CurrencyTotalDto,
+        SalesConfirmationsDto,
         crate::table::Separator,
         performance::ResultsDto, performance::RatesDto, performance::AchievementDto,
         performance::PerformanceDto, performance::UserPerformanceDto,
@@ -476,18 +477,48 @@ pub struct OpenOfferDto {
 }
 
 /// Sales in a window, and open offers now.
+///
+/// **Written confirmation (angrerettloven § 10).** In an assignment that requires it, a sale
+/// to a consumer binds only once the customer has accepted the written offer. Such a sale
+/// counts in `totals`, `products` and `total_units` only once **confirmed**; while pending,
+/// and when refused, expired or failed, it is counted in `confirmations` instead. Sales that
+/// need no confirmation (business customers, assignments without the setting) count as
+/// always. `sales` counts every sale, confirmed or not.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SalesReportDto {
-    /// Sales: outcomes leading to a Yes state, with or without product lines.
+    /// Sales: outcomes leading to a Yes state, with or without product lines, confirmed in
+    /// writing or not.
     pub sales: u64,
-    /// Value of the sales' product lines per currency, by currency code.
+    /// Value of the sales' product lines per currency, by currency code: confirmed sales
+    /// only, for sales that needed written confirmation.
     pub totals: Vec<CurrencyTotalDto>,
-    /// Per product.
+    /// Per product (the same rule as `totals`).
     pub products: Vec<ProductSalesDto>,
-    /// Units in all.
+    /// Units in all (the same rule as `totals`).
     pub total_units: u64,
+    /// The sales in the window that needed written confirmation, by where they stand.
+    pub confirmations: SalesConfirmationsDto,
     /// Open offers now.
     pub open_offers: Vec<OpenOfferDto>,
+}
+
+/// The sales of a report that needed written confirmation (angrerettloven § 10).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SalesConfirmationsDto {
+    /// Confirmed by the customer: counted in the sold value.
+    pub confirmed: u64,
+    /// Waiting for the customer's answer: not counted.
+    pub pending: u64,
+    /// Refused by the customer: not counted.
+    pub refused: u64,
+    /// Not answered in the window: not counted.
+    pub expired: u64,
+    /// The offer could not be sent (no mobile number): not counted.
+    pub failed: u64,
+    /// Units of the sales not confirmed (left out of `total_units`).
+    pub unconfirmed_units: u64,
+    /// Value per currency of the sales not confirmed (left out of `totals`).
+    pub unconfirmed_value: Vec<CurrencyTotalDto>,
 }
 
 impl From<&SalesOverview> for SalesReportDto {
@@ -516,6 +547,26 @@ impl From<&SalesOverview> for SalesReportDto {
                 })
                 .collect(),
             total_units: r.sold.total_units,
+            confirmations: {
+                let c = &r.sold.confirmations;
+                SalesConfirmationsDto {
+                    confirmed: c.confirmed,
+                    pending: c.pending,
+                    refused: c.refused,
+                    expired: c.expired,
+                    failed: c.failed,
+                    unconfirmed_units: c.unconfirmed_units,
+                    unconfirmed_value: c
+                        .unconfirmed_value
+                        .iter()
+                        .map(|t| CurrencyTotalDto {
+                            currency: t.currency.as_str().to_owned(),
+                            units: t.units,
+                            value: t.value,
+                        })
+                        .collect(),
+                }
+            },
             open_offers: r
                 .open_offers
                 .iter()
@@ -611,7 +662,9 @@ pub async fn outcomes(
     Ok(Json(OutcomeReportDto::from(&r)))
 }
 
-/// Sales of an assignment in a window, and its open offers now.
+/// Sales of an assignment in a window, and its open offers now. Where sales to consumers
+/// need written confirmation (angrerettloven § 10), the sold value counts confirmed sales
+/// only; `confirmations` tells confirmed from pending (and refused, expired, failed) sales.
 #[utoipa::path(
     get, path = "/api/assignments/{id}/reports/sales", tag = "reports",
     params(("id" = Uuid, Path, description = "The assignment"), WindowQuery),

@@ -79,6 +79,11 @@ pub enum ReplyFateDto {
     CustomerMovedOn,
     /// The keyword's outcome could not be registered (`reason` says why): kept and shown.
     Refused,
+    /// The acceptance of a sale's written offer: the sale is confirmed (`confirmation`).
+    SaleConfirmed,
+    /// The refusal of a sale's written offer: the confirmation is refused and the refusal
+    /// outcome registered (`event`), or not (`reason` says why).
+    SaleRefused,
 }
 
 /// A received text and what it did.
@@ -95,7 +100,8 @@ pub struct SmsReplyDto {
     /// When it was received (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
-    /// The assignment of the SMS flow it was matched to; `null` when none was.
+    /// The assignment of the SMS flow or sale confirmation it was matched to; `null` when
+    /// none was.
     pub assignment: Option<Uuid>,
     /// The customer's enrollment in it.
     pub enrollment: Option<Uuid>,
@@ -110,8 +116,11 @@ pub struct SmsReplyDto {
     pub outcome: Option<Uuid>,
     /// The outcome event appended (`registered` only).
     pub event: Option<Uuid>,
-    /// Why the outcome was not registered (`refused` only).
+    /// Why the outcome was not registered (`refused`, `sale_refused`).
     pub reason: Option<String>,
+    /// The sale confirmation it answered (a text from a number with a pending one), if any.
+    #[serde(default)]
+    pub confirmation: Option<Uuid>,
 }
 
 impl From<&SmsReply> for SmsReplyDto {
@@ -131,6 +140,21 @@ impl From<&SmsReply> for SmsReplyDto {
             ReplyFate::Refused { reason } => {
                 (ReplyFateDto::Refused, None, None, Some(reason.clone()))
             }
+            ReplyFate::SaleConfirmed { .. } => (ReplyFateDto::SaleConfirmed, None, None, None),
+            ReplyFate::SaleRefused {
+                confirmation,
+                event,
+                not_registered,
+            } => (
+                ReplyFateDto::SaleRefused,
+                reply
+                    .confirmation
+                    .as_ref()
+                    .filter(|c| c.id == *confirmation)
+                    .map(|c| c.on_refusal.as_uuid()),
+                event.map(|e| e.as_uuid()),
+                not_registered.clone(),
+            ),
         };
         let flow = reply.flow.as_ref();
         Self {
@@ -139,14 +163,15 @@ impl From<&SmsReply> for SmsReplyDto {
             from: reply.inbound.from.as_str().to_owned(),
             text: reply.inbound.text.clone(),
             received_at: reply.received_at,
-            assignment: flow.map(|f| f.assignment.as_uuid()),
-            enrollment: flow.map(|f| f.enrollment.as_uuid()),
+            assignment: reply.assignment().map(|a| a.as_uuid()),
+            enrollment: reply.enrollment().map(|e| e.as_uuid()),
             flow_message: flow.map(|f| f.message.as_uuid()),
             flow_sent_at: flow.map(|f| f.sent_at),
             fate,
             outcome,
             event,
             reason,
+            confirmation: reply.confirmation.as_ref().map(|c| c.id.as_uuid()),
         }
     }
 }

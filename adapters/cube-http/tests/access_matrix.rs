@@ -244,6 +244,7 @@ const TABLE: &[Row] = &[
     row("reports",   "GET /api/reports/performance",                "",                          ANYONE),
     row("outbox",    "GET /api/outbox/failed",                      "",                          OUTBOX),
     row("sms",       "GET /api/assignments/{id}/sms-replies",       "",                          MANAGE),
+    row("sms",       "GET /api/assignments/{id}/sale-confirmations", "",                         MANAGE),
     // From the customer card: as the card (a seller only for a customer they hold).
     row("sms",       "POST /api/enrollments/{id}/sms",              "",                          [Y, Y, F, F, N, N, N, N]),
     row("sms",       "POST /api/enrollments/{id}/email",            "",                          [Y, Y, F, F, N, N, N, N]),

@@ -53,6 +53,10 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
     ("sms_flows.message_id", UniqueRule::Id(RecordKind::SmsFlow)),
     ("sms_replies.id", UniqueRule::Id(RecordKind::SmsReply)),
     ("sms_replies.provider_id", UniqueRule::SmsProviderId),
+    (
+        "sale_confirmations.id",
+        UniqueRule::Id(RecordKind::SaleConfirmation),
+    ),
     ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 

@@ -290,6 +290,8 @@ pub enum M {
     DownloadOpenOffers,
     DownloadMeetings,
     Total,
+    /// The sales report's line on sales needing written confirmation (angrerettloven § 10).
+    SalesConfirmation,
     SplitYes,
     SplitNo,
     SplitExcluded,
@@ -673,6 +675,10 @@ impl M {
             M::DownloadOpenOffers => ("Åpne tilbud (Excel)", "Open offers (Excel)"),
             M::DownloadMeetings => ("Møtene (Excel)", "The meetings (Excel)"),
             M::Total => ("Totalt", "Total"),
+            M::SalesConfirmation => (
+                "Skriftlig bekreftelse (angrerettloven § 10): verdien teller bare bekreftede salg. Bekreftet / venter / avslått / utløpt / ikke sendt",
+                "Written confirmation (angrerettloven § 10): the value counts confirmed sales only. Confirmed / pending / refused / expired / not sent",
+            ),
             M::SplitYes => ("Ja", "Yes"),
             M::SplitNo => ("Nei", "No"),
             M::SplitExcluded => ("Ekskludert", "Excluded"),

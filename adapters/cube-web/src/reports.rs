@@ -89,6 +89,9 @@ struct SalesView {
     sales: u64,
     rows: Vec<(String, u64, String)>,
     totals: Vec<(u64, String)>,
+    /// Sales needing written confirmation: confirmed, pending, refused, expired, failed;
+    /// `None` when none in the window needed it.
+    confirmations: Option<String>,
 }
 
 struct StatusView {
@@ -318,6 +321,17 @@ pub async fn assignment(
                         )
                     })
                     .collect(),
+                confirmations: {
+                    let c = &sold.confirmations;
+                    let counts = [c.confirmed, c.pending, c.refused, c.expired, c.failed];
+                    (counts.iter().sum::<u64>() > 0).then(|| {
+                        counts
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" / ")
+                    })
+                },
             }
         });
 

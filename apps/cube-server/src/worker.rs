@@ -11,6 +11,9 @@
 //! - Refused and given-up messages are logged one by one at `warn` (they are kept as failed
 //!   in the outbox, not tried again); deferred messages are summed up in one `warn` line a
 //!   round, each at `debug`.
+//! - Before each series of rounds it expires sales' written confirmations past their
+//!   deadline (`Cube::expire_sale_confirmations`), which enqueues what the no-reply outcome
+//!   sends in the same round.
 //! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
 //!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
 //!   sent but not yet marked is sent again after the restart.
@@ -200,9 +203,28 @@ impl Worker {
     }
 }
 
-/// Delivery rounds until `stop` turns true.
+/// One expiry sweep of sales' written confirmations (angrerettloven § 10): pending ones
+/// past their deadline are expired and their no-reply outcome registered
+/// (`Cube::expire_sale_confirmations`; safe beside another server's worker).
+async fn sweep_sale_confirmations(cube: &Cube) {
+    match cube.expire_sale_confirmations().await {
+        Ok(round) if round.expired > 0 => tracing::info!(
+            expired = round.expired,
+            moved_on = round.registered,
+            "sale confirmations expired without an answer"
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::error!(%error, "the sale confirmation sweep failed; trying again later");
+        }
+    }
+}
+
+/// Delivery rounds until `stop` turns true; each rest starts with an expiry sweep of sales'
+/// written confirmations.
 async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch::Receiver<bool>) {
     loop {
+        sweep_sale_confirmations(&cube).await;
         // Rounds back to back while they come back full, then a rest.
         loop {
             if *stop.borrow() {

@@ -90,6 +90,8 @@ pub enum Kind {
     OutboxMessages,
     /// SMS flows sent (listening for replies).
     SmsFlows,
+    /// Sales' written confirmations (angrerettloven § 10), with their status.
+    SaleConfirmations,
     /// Texts received from customers.
     SmsReplies,
     /// Entries of the data owners' privacy logs (a person's rights exercised).
@@ -102,7 +104,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -123,6 +125,7 @@ impl Kind {
         Kind::IdempotencyKeys,
         Kind::OutboxMessages,
         Kind::SmsFlows,
+        Kind::SaleConfirmations,
         Kind::SmsReplies,
         Kind::PrivacyLog,
         Kind::DoNotContact,
@@ -152,6 +155,7 @@ impl Kind {
             Kind::IdempotencyKeys => "idempotency keys",
             Kind::OutboxMessages => "outbox messages",
             Kind::SmsFlows => "SMS flows",
+            Kind::SaleConfirmations => "sale confirmations",
             Kind::SmsReplies => "texts received",
             Kind::PrivacyLog => "privacy log entries",
             Kind::DoNotContact => "do-not-contact entries",
@@ -463,6 +467,8 @@ impl Copying<'_> {
         self.outbox().await?;
         self.target.copying = Kind::SmsFlows;
         self.sms_flows().await?;
+        self.target.copying = Kind::SaleConfirmations;
+        self.sale_confirmations().await?;
         self.target.copying = Kind::SmsReplies;
         self.sms_replies().await?;
         self.target.copying = Kind::PrivacyLog;
@@ -709,6 +715,27 @@ impl Copying<'_> {
                 let unit = self.target.unit().await?;
                 target(unit.record_sms_flow(flow).await)?;
                 self.target.wrote(Kind::SmsFlows, 1).await?;
+            }
+        }
+    }
+
+    /// Every sale confirmation, in the order recorded, as it stands.
+    async fn sale_confirmations(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(
+                self.source
+                    .sale_confirmations_after(None, after, self.page)
+                    .await,
+            )?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for confirmation in &page {
+                let unit = self.target.unit().await?;
+                target(unit.record_sale_confirmation(confirmation).await)?;
+                self.target.wrote(Kind::SaleConfirmations, 1).await?;
             }
         }
     }

@@ -52,6 +52,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod reports;
 pub mod revision;
+pub mod sale_confirmations;
 pub mod setup;
 pub mod sms_replies;
 pub mod streamed_imports;

@@ -407,7 +407,10 @@ impl Cube {
         })
     }
 
-    /// Sold products in the window, and the open offers now.
+    /// Sold products in the window, and the open offers now. A sale that needed written
+    /// confirmation (angrerettloven § 10) counts in the sold units and value only once
+    /// confirmed; the report says how many are confirmed, pending, refused, expired or failed
+    /// (`SalesReport::confirmations`).
     pub async fn sales_report(
         &self,
         who: impl Into<Acting<'_>>,
@@ -418,8 +421,14 @@ impl Cube {
         let sold = uow.sold_products(&[id], window.from, window.to).await?;
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let open_offers = uow.open_offers(id).await?;
+        let confirmations = uow
+            .sale_confirmations_sold_between(&[id], window.from, window.to)
+            .await?;
         Ok(SalesOverview {
-            sold: reports::sales_report(&sold, &tally)?,
+            sold: reports::with_confirmations(
+                reports::sales_report(&sold, &tally)?,
+                &confirmations,
+            )?,
             open_offers,
         })
     }

@@ -889,7 +889,7 @@ async fn owned_flow(
 }
 
 /// Every template of a setup — the SMS flows', the SMS and e-mail templates (subject and
-/// body) — may only use merge fields a customer of the data owner has: the contact fields
+/// body), the sale confirmation's offer (which also has `products`, `total`, `terms_url`) — may only use merge fields a customer of the data owner has: the contact fields
 /// and the data owner's CRM field keys (of either dataset). Checked when the setup is saved,
 /// so a typo is refused here instead of sent as `{{ navn }}` to customers.
 async fn check_templates(
@@ -953,6 +953,16 @@ async fn check_templates(
     }
     for template in &setup.communication.sms_templates {
         check(&template.body, format!("'{}'", template.name))?;
+    }
+    if let Some(confirmation) = &setup.sale_confirmation {
+        confirmation
+            .check_template(|key| crm.contains(key))
+            .map_err(|error| {
+                AppError::from(AssignmentError::Template {
+                    template: "of the sale confirmation's offer".into(),
+                    error,
+                })
+            })?;
     }
     for template in &setup.communication.email_templates {
         check(

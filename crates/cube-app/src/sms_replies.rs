@@ -3,8 +3,9 @@
 //! texts customers send back.
 //!
 //! The SMS provider's callback hands
-//! a received text to [`Cube::receive_sms`], which matches it to the latest SMS flow sent to
-//! its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
+//! a received text to [`Cube::receive_sms`], which first offers it to a pending sale
+//! confirmation to its number (`crate::sale_confirmations`: "JA" confirms the sale, "NEI"
+//! refuses it), then matches it to the latest SMS flow sent to its number, judges it by the domain's rules (`cube_domain::sms::judge_reply`) and, for
 //! an approved keyword in time, registers the keyword's outcome as the system
 //! (`Registrar::SmsReply`) — in the same unit of work that keeps the text, so a text is
 //! acted on if and only if it is kept. Everything else is kept with its fate and shown
@@ -18,15 +19,16 @@
 use crate::error::WorkError;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
-use cube_domain::my_work;
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
     OutboxMessage, OutboxPayload, SmsMessage, StoreError, UniqueRule, UnitOfWork,
 };
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{
     self, InboundSms, ReplyFate, ReplyStep, SentSmsFlow, SmsLength, SmsReply, judge_reply,
 };
 use cube_domain::values::{PhoneNumber, excerpt};
+use cube_domain::{my_work, sale_confirmation};
 use time::OffsetDateTime;
 
 /// The most texts one page of [`Cube::sms_replies`] gives.
@@ -67,19 +69,75 @@ impl Cube {
         if let Some(kept) = uow.sms_reply_by_provider_id(&inbound.provider_id).await? {
             return Ok(kept);
         }
+        // A pending sale confirmation to the number is answered first (angrerettloven
+        // § 10: the customer's written acceptance); a text it does not take (an unknown
+        // word, a late one) still goes to an SMS flow, which may act on it. A text acted on
+        // by neither is kept beside the confirmation (pending, else the latest decided one)
+        // so the managers see it: a "NEI" after a "JA" matters.
+        let recent = uow
+            .sale_confirmations_to(&inbound.from, FLOWS_CONSIDERED)
+            .await?;
+        let pending: Vec<SaleConfirmation> = recent
+            .iter()
+            .filter(|c| c.status == ConfirmationStatus::Pending)
+            .cloned()
+            .collect();
+        let open = sale_confirmation::confirmation_answered(&pending, inbound.to.as_deref());
+        let mut kept = None;
+        if let Some(open) = open {
+            let fate = self
+                .answer_confirmation(uow.as_mut(), open, &inbound.text, now)
+                .await?;
+            if fate.acted() {
+                let reply = SmsReply {
+                    id: self.new_id(),
+                    inbound,
+                    received_at: now,
+                    flow: None,
+                    confirmation: Some(open.clone()),
+                    fate,
+                };
+                return self.keep_reply(uow, reply).await;
+            }
+            kept = Some((open.clone(), fate));
+        }
         let flows = uow.sms_flows_to(&inbound.from, FLOWS_CONSIDERED).await?;
         let flow = sms::flow_answered(&flows, inbound.to.as_deref()).cloned();
-        let fate = match &flow {
-            None => ReplyFate::UnknownNumber,
-            Some(sent) => self.answer(uow.as_mut(), sent, &inbound.text, now).await?,
+        let (flow, confirmation, fate) = match (flow, kept) {
+            (Some(sent), kept) => {
+                let fate = self.answer(uow.as_mut(), &sent, &inbound.text, now).await?;
+                match kept {
+                    Some((confirmation, kept)) if !fate.acted() => (None, Some(confirmation), kept),
+                    _ => (Some(sent), None, fate),
+                }
+            }
+            (None, Some((confirmation, kept))) => (None, Some(confirmation), kept),
+            (None, None) => {
+                match sale_confirmation::confirmation_answered(&recent, inbound.to.as_deref()) {
+                    Some(decided) => (None, Some(decided.clone()), ReplyFate::AlreadyAnswered),
+                    None => (None, None, ReplyFate::UnknownNumber),
+                }
+            }
         };
         let reply = SmsReply {
             id: self.new_id(),
             inbound,
             received_at: now,
             flow,
+            confirmation,
             fate,
         };
+        self.keep_reply(uow, reply).await
+    }
+
+    /// Keeps a text with what it did and commits `uow`; the same text kept meanwhile (posted
+    /// twice, taken in side by side) is answered with the first result, and this unit,
+    /// with anything it registered, is dropped.
+    async fn keep_reply(
+        &self,
+        mut uow: Box<dyn UnitOfWork>,
+        reply: SmsReply,
+    ) -> AppResult<SmsReply> {
         match uow.save_sms_reply(&reply).await {
             Ok(()) => {
                 uow.commit().await?;

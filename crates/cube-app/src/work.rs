@@ -633,6 +633,8 @@ impl Cube {
             self.queue_email(uow, assignment, &registration.event, &context, now)
                 .await?;
         }
+        self.queue_sale_confirmation(uow, assignment, &registration.event, now)
+            .await?;
         list_do_not_call(uow, assignment, &flow, &registration.event, now).await?;
         self.enqueue_webhooks(
             uow,

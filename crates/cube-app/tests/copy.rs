@@ -79,6 +79,7 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::IdempotencyKeys, 6);
     expect(Kind::OutboxMessages, 5);
     expect(Kind::SmsFlows, 1);
+    expect(Kind::SaleConfirmations, 1);
     expect(Kind::SmsReplies, 2);
     expect(Kind::PrivacyLog, 1);
     expect(Kind::DoNotContact, 1);
@@ -169,6 +170,7 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::OutcomeEvents,
         Kind::OutboxMessages,
         Kind::SmsFlows,
+        Kind::SaleConfirmations,
         Kind::SmsReplies,
         Kind::PrivacyLog,
         Kind::DoNotContact,

@@ -117,6 +117,9 @@ pub enum AssignmentError {
         /// The keyword as written.
         keyword: String,
     },
+    /// The written confirmation of sales is set up wrong.
+    #[error(transparent)]
+    SaleConfirmation(#[from] crate::sale_confirmation::ConfirmationSetupError),
     /// A text SMS sender breaks the operators' rule (1 to 11 ASCII letters or digits).
     #[error("SMS sender '{0}' must be 1 to 11 letters or digits")]
     SmsSenderInvalid(String),

@@ -112,6 +112,10 @@ id_type!(
     SmsReplyId
 );
 id_type!(
+    /// A sale's written confirmation (angrerettloven § 10): the offer sent and its answer.
+    SaleConfirmationId
+);
+id_type!(
     /// An entry of a data owner's privacy log: one exercise of a person's rights (an access
     /// export).
     PrivacyRequestId

@@ -55,6 +55,7 @@ pub mod privacy;
 pub mod product;
 pub mod queue;
 pub mod reports;
+pub mod sale_confirmation;
 pub mod sms;
 pub mod time_bounds;
 pub mod time_entry;

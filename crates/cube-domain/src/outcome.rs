@@ -61,6 +61,9 @@ pub enum Registrar {
     SmsReply,
     /// An external system through the API.
     Integration,
+    /// The written confirmation of a sale (angrerettloven § 10): the customer refused the
+    /// offer, or did not answer it in time.
+    SaleConfirmation,
 }
 
 impl Registrar {
@@ -68,7 +71,7 @@ impl Registrar {
     pub fn user(self) -> Option<UserId> {
         match self {
             Registrar::Seller(user) | Registrar::Manager(user) => Some(user),
-            Registrar::SmsReply | Registrar::Integration => None,
+            Registrar::SmsReply | Registrar::Integration | Registrar::SaleConfirmation => None,
         }
     }
 }
@@ -776,7 +779,7 @@ fn check_lease(
         },
         // The system acts on the customer's own word (an SMS reply) or an external system of
         // record; it is not stopped by a seller's lease, which it ends.
-        Registrar::SmsReply | Registrar::Integration => Ok(()),
+        Registrar::SmsReply | Registrar::Integration | Registrar::SaleConfirmation => Ok(()),
     }
 }
 

@@ -25,24 +25,31 @@ use time::OffsetDateTime;
 /// Fills `{{ key }}` merge fields: `name`, `phone`, `email`, `address` and the customer's
 /// CRM field keys. Unknown keys are left as written so a typo is visible, not silently empty.
 pub fn render(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, &MergeContext::default(), str::to_owned)
+    render_with(template, customer, &MergeContext::default(), &[], str::to_owned)
+}
+
+/// [`render`] with more merge fields than a customer has (`extra`: key and value, looked up
+/// before the customer's): what a sale's written offer fills in its product lines and total
+/// with (`crate::sale_confirmation`).
+pub fn render_with_extra(template: &str, customer: &Customer, extra: &[(&str, String)]) -> String {
+    render_with(template, customer, &MergeContext::default(), extra, str::to_owned)
 }
 
 /// [`render`] for an HTML template (an e-mail's body): the customer's values are escaped,
 /// so a name like `<b>Kari</b> & Co` shows as written and never as markup.
 pub fn render_html(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, &MergeContext::default(), escape_html)
+    render_with(template, customer, &MergeContext::default(), &[], escape_html)
 }
 
 /// [`render`] with the merge fields of the message's context too ([`CONTEXT_MERGE_FIELDS`]:
 /// the seller, the assignment, the meeting).
 pub fn render_in(template: &str, customer: &Customer, context: &MergeContext) -> String {
-    render_with(template, customer, context, str::to_owned)
+    render_with(template, customer, context, &[], str::to_owned)
 }
 
 /// [`render_html`] with the merge fields of the message's context too.
 pub fn render_html_in(template: &str, customer: &Customer, context: &MergeContext) -> String {
-    render_with(template, customer, context, escape_html)
+    render_with(template, customer, context, &[], escape_html)
 }
 
 /// The merge fields about who sends and why, beside the customer's: the seller who sends
@@ -199,18 +206,23 @@ fn render_with(
     template: &str,
     customer: &Customer,
     context: &MergeContext,
+    extra: &[(&str, String)],
     value: impl Fn(&str) -> String,
 ) -> String {
     let mut out = String::with_capacity(template.len());
     for piece in pieces(template) {
         match piece {
             Piece::Text(text) | Piece::Unclosed(text) => out.push_str(text),
-            Piece::Field { key, written } => {
-                match context.value(key).or_else(|| merge_value(key, customer)) {
-                    Some(merged) => out.push_str(&value(&merged)),
-                    None => out.push_str(written),
-                }
-            }
+            Piece::Field { key, written } => match extra
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+                .or_else(|| context.value(key))
+                .or_else(|| merge_value(key, customer))
+            {
+                Some(merged) => out.push_str(&value(&merged)),
+                None => out.push_str(written),
+            },
         }
     }
     out
@@ -551,12 +563,35 @@ pub enum ReplyFate {
         /// Why.
         reason: String,
     },
+    /// The customer accepted a sale's written offer: the sale is confirmed.
+    SaleConfirmed {
+        /// The confirmation.
+        confirmation: crate::ids::SaleConfirmationId,
+    },
+    /// The customer refused a sale's written offer: the confirmation is refused and the
+    /// setup's refusal outcome registered (`event`), or not, and why (`not_registered`: the
+    /// customer was moved on since the sale, or the outcome is refused there).
+    SaleRefused {
+        /// The confirmation.
+        confirmation: crate::ids::SaleConfirmationId,
+        /// The event the refusal outcome appended, if it was registered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<OutcomeEventId>,
+        /// Why the refusal outcome was not registered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_registered: Option<String>,
+    },
 }
 
 impl ReplyFate {
     /// Whether the reply moved the customer on.
     pub fn acted(&self) -> bool {
-        matches!(self, ReplyFate::Registered { .. })
+        matches!(
+            self,
+            ReplyFate::Registered { .. }
+                | ReplyFate::SaleConfirmed { .. }
+                | ReplyFate::SaleRefused { .. }
+        )
     }
 }
 
@@ -571,8 +606,31 @@ pub struct SmsReply {
     pub received_at: OffsetDateTime,
     /// The flow it was matched to (the latest sent to its number), if any.
     pub flow: Option<SentSmsFlow>,
+    /// The sale confirmation it answered (pending when it came), if any: a text from a
+    /// number with a pending confirmation answers that, not an SMS flow. Replies kept before
+    /// confirmations existed read as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<crate::sale_confirmation::SaleConfirmation>,
     /// What it did.
     pub fate: ReplyFate,
+}
+
+impl SmsReply {
+    /// The assignment of the flow or confirmation it answered, if any.
+    pub fn assignment(&self) -> Option<AssignmentId> {
+        self.flow
+            .as_ref()
+            .map(|f| f.assignment)
+            .or_else(|| self.confirmation.as_ref().map(|c| c.assignment))
+    }
+
+    /// The enrollment of the flow or confirmation it answered, if any.
+    pub fn enrollment(&self) -> Option<EnrollmentId> {
+        self.flow
+            .as_ref()
+            .map(|f| f.enrollment)
+            .or_else(|| self.confirmation.as_ref().map(|c| c.enrollment))
+    }
 }
 
 /// The flow a text answers, of the flows sent to its number (`flows`, the latest first):

@@ -474,6 +474,7 @@ fn assignment_with_its_setup() {
         email_on_outcome: BTreeMap::from([(SalesFlow::O_OFFER, name("Offer"))]),
         do_not_call_on: std::collections::BTreeSet::new(),
         max_attempts: None,
+        sale_confirmation: None,
         products: ProductSettings {
             available: BTreeSet::from([PRODUCT, id(0x91)]),
             price_editable: true,
@@ -898,6 +899,54 @@ fn customer_import() {
     golden("customer_import", &import);
 }
 
+/// A sale's written confirmation as stored (migration 0033), decided; and the setup that
+/// requires it (inside the assignment's stored setup).
+#[test]
+fn sale_confirmation() {
+    use cube_domain::sale_confirmation::{
+        ConfirmationStatus, SaleConfirmation, SaleConfirmationSetup,
+    };
+    golden(
+        "sale_confirmation",
+        &SaleConfirmation {
+            id: id(0x5C),
+            assignment: ASSIGNMENT,
+            event: id(0xEE),
+            sold_at: T0,
+            enrollment: ENROLLMENT,
+            customer: CUSTOMER,
+            state: SalesFlow::SALE,
+            lines: vec![ProductLine {
+                product: PRODUCT,
+                quantity: 2,
+                unit_price: Decimal::new(49_900, 2),
+                currency: Currency::parse("NOK").expect("valid"),
+            }],
+            message: id(0x0B),
+            to: Some(PhoneNumber::parse("+4791234567").expect("valid")),
+            sender: "AcmeEnergi".into(),
+            sent_at: T0,
+            deadline: T0 + Duration::hours(48),
+            accept: vec!["JA".into()],
+            refuse: vec!["NEI".into()],
+            on_refusal: SalesFlow::O_NO_SALE,
+            on_no_reply: SalesFlow::O_EXCLUDED,
+            status: ConfirmationStatus::Confirmed,
+            decided_at: Some(T0 + Duration::hours(1)),
+        },
+    );
+    golden(
+        "sale_confirmation_setup",
+        &SaleConfirmationSetup::new(
+            "Hei {{ name }}! {{ products }} Totalt {{ total }}. Vilkår: {{ terms_url }}",
+            "https://acme.example.no/vilkar",
+            Duration::hours(48),
+            SalesFlow::O_NO_SALE,
+            SalesFlow::O_EXCLUDED,
+        ),
+    );
+}
+
 #[test]
 fn every_golden_file_has_its_test() {
     if blessing() {
@@ -928,6 +977,8 @@ fn every_golden_file_has_its_test() {
         "privacy_request_erasure",
         "do_not_contact",
         "customer_import",
+        "sale_confirmation",
+        "sale_confirmation_setup",
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

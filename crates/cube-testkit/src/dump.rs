@@ -74,6 +74,8 @@ pub struct StoreDump {
     pub outbox: Vec<StoredMessage>,
     /// Every SMS flow sent, in the order recorded (`sms_flows_after`).
     pub sms_flows: Vec<SentSmsFlow>,
+    /// Every sale confirmation, in the order recorded (`sale_confirmations_after`).
+    pub sale_confirmations: Vec<cube_domain::sale_confirmation::SaleConfirmation>,
     /// Every text received, in the order kept (`sms_replies_after`).
     pub sms_replies: Vec<SmsReply>,
     /// Every data owner's privacy log, in the order recorded (`privacy_log_after`).
@@ -176,6 +178,13 @@ impl StoreDump {
         }
         let mut after = None;
         loop {
+            let page = unit.sale_confirmations_after(None, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            dump.sale_confirmations.extend(page);
+        }
+        let mut after = None;
+        loop {
             let page = unit.sms_replies_after(None, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
@@ -246,6 +255,7 @@ impl StoreDump {
             ("failed messages", self.failed.len()),
             ("outbox", self.outbox.len()),
             ("SMS flows", self.sms_flows.len()),
+            ("sale confirmations", self.sale_confirmations.len()),
             ("texts received", self.sms_replies.len()),
             ("privacy log entries", self.privacy_log.len()),
             ("do-not-contact entries", self.do_not_contact.len()),
@@ -305,6 +315,11 @@ impl StoreDump {
         same("failed messages", &self.failed, &other.failed);
         same("outbox messages", &self.outbox, &other.outbox);
         same("SMS flows", &self.sms_flows, &other.sms_flows);
+        same(
+            "sale confirmations",
+            &self.sale_confirmations,
+            &other.sale_confirmations,
+        );
         same("texts received", &self.sms_replies, &other.sms_replies);
         same("privacy log entries", &self.privacy_log, &other.privacy_log);
         same(

@@ -26,7 +26,8 @@ use cube_domain::assignment::setup::{
     ViewField, Visibility,
 };
 use cube_domain::fields::FieldKey;
-use cube_domain::ids::{CalendarId, ProductId, SegmentId, UserId};
+use cube_domain::ids::{CalendarId, OutcomeId, ProductId, SegmentId, UserId};
+use cube_domain::sale_confirmation::{ConfirmationChannel, SaleConfirmationSetup};
 use cube_domain::values::{Email, PhoneNumber};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -255,6 +256,98 @@ pub struct AssignmentSetupDto {
     /// no cap.
     #[serde(default)]
     pub max_attempts: Option<u32>,
+    /// Written confirmation of sales to consumers (angrerettloven § 10): when set, a Sale
+    /// (an outcome landing in a Yes state with product lines) on a B2C customer sends the
+    /// written offer by SMS and stays *pending* until the customer accepts it; the sales
+    /// report counts its value only once confirmed. Absent: sales need no confirmation.
+    #[serde(default)]
+    pub sale_confirmation: Option<SaleConfirmationSetupDto>,
+}
+
+/// How sales to consumers are confirmed in writing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaleConfirmationSetupDto {
+    /// How the offer is sent: `sms` (from `communication.sms_sender`, which must be set).
+    #[serde(default)]
+    pub channel: ConfirmationChannelDto,
+    /// The offer's text. Merge fields: the customer's (`{{ name }}`, CRM keys…), and
+    /// `{{ products }}` (a line a product: quantity, name, unit price, line total),
+    /// `{{ total }}` (in the lines' currency, e.g. NOK) — both required — and
+    /// `{{ terms_url }}`.
+    pub template: String,
+    /// The link to the sale's terms, `https://…`, shown as `{{ terms_url }}`.
+    pub terms_url: String,
+    /// The replies that accept the offer (any case; spaces and a closing `.`/`!` ignored).
+    #[serde(default = "default_accept")]
+    pub accept: Vec<String>,
+    /// The replies that refuse it.
+    #[serde(default = "default_refuse")]
+    pub refuse: Vec<String>,
+    /// How long an answer is taken, in hours (1 to 720).
+    pub window_hours: i64,
+    /// The outcome registered as the system on a refusal: a progress outcome allowed from
+    /// the state a sale lands in.
+    pub on_refusal: Uuid,
+    /// The outcome registered as the system when no answer came in the window.
+    pub on_no_reply: Uuid,
+}
+
+/// The channel a sale's written offer goes by.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationChannelDto {
+    /// SMS.
+    #[default]
+    Sms,
+}
+
+fn default_accept() -> Vec<String> {
+    vec![cube_domain::sale_confirmation::DEFAULT_ACCEPT.to_owned()]
+}
+
+fn default_refuse() -> Vec<String> {
+    vec![cube_domain::sale_confirmation::DEFAULT_REFUSE.to_owned()]
+}
+
+impl From<&SaleConfirmationSetup> for SaleConfirmationSetupDto {
+    fn from(c: &SaleConfirmationSetup) -> Self {
+        Self {
+            channel: match c.channel {
+                ConfirmationChannel::Sms => ConfirmationChannelDto::Sms,
+            },
+            template: c.template.clone(),
+            terms_url: c.terms_url.clone(),
+            accept: c.accept.clone(),
+            refuse: c.refuse.clone(),
+            window_hours: c.window.whole_hours(),
+            on_refusal: c.on_refusal.as_uuid(),
+            on_no_reply: c.on_no_reply.as_uuid(),
+        }
+    }
+}
+
+impl SaleConfirmationSetupDto {
+    fn into_domain(self) -> ApiResult<SaleConfirmationSetup> {
+        if !(1..=720).contains(&self.window_hours) {
+            return Err(invalid_field(
+                "sale_confirmation.window_hours",
+                "must be 1 to 720 hours (30 days)",
+            ));
+        }
+        Ok(SaleConfirmationSetup {
+            channel: match self.channel {
+                ConfirmationChannelDto::Sms => ConfirmationChannel::Sms,
+            },
+            template: self.template,
+            terms_url: self.terms_url,
+            accept: self.accept,
+            refuse: self.refuse,
+            window: time::Duration::hours(self.window_hours),
+            on_refusal: OutcomeId::from_uuid(self.on_refusal),
+            on_no_reply: OutcomeId::from_uuid(self.on_no_reply),
+        })
+    }
 }
 
 impl Default for AssignmentSetupDto {
@@ -359,6 +452,10 @@ impl From<&AssignmentSetup> for AssignmentSetupDto {
             lease_seconds: s.lease.whole_seconds(),
             retry_delay_seconds: s.retry_delay.whole_seconds(),
             max_attempts: s.max_attempts,
+            sale_confirmation: s
+                .sale_confirmation
+                .as_ref()
+                .map(SaleConfirmationSetupDto::from),
         }
     }
 }
@@ -489,6 +586,10 @@ impl AssignmentSetupDto {
             sms_flows: per_outcome.sms,
             email_on_outcome: per_outcome.email,
             do_not_call_on: per_outcome.do_not_call,
+            sale_confirmation: self
+                .sale_confirmation
+                .map(SaleConfirmationSetupDto::into_domain)
+                .transpose()?,
             products: ProductSettings {
                 available: self
                     .products

@@ -1,16 +1,21 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each whole as `jsonb`
 //! beside the columns its lookups need — the number a flow went to, a text's provider
 //! message id (unique: a text posted twice is kept once), the matched flow and whether the
-//! text registered its outcome.
+//! text registered its outcome. Sale confirmations (migration 0033) likewise: the document
+//! beside the number, status and times their lookups need.
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, get_json};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{
+    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+};
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
 use sqlx::types::Json;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for PgUnitOfWork {
@@ -101,13 +106,92 @@ impl SmsReplyRepository for PgUnitOfWork {
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SmsReply>, StoreError> {
-        // `sms_replies_enrollment` (migration 0027) is on this very expression.
+        // `sms_replies_enrollment` (migration 0027) is on the first expression; texts
+        // answering a sale confirmation are few.
         let query = sqlx::query(
             "SELECT reply FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])
+                OR reply -> 'confirmation' ->> 'enrollment' = ANY($1::text[])
              ORDER BY seq",
         )
         .bind(id_texts(enrollments));
         all_json(&self.fetch_all(query).await?, "reply")
+    }
+
+    async fn sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        let query = sqlx::query("SELECT confirmation FROM sale_confirmations WHERE id = $1")
+            .bind(id.as_uuid());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "confirmation"))
+            .transpose()
+    }
+
+    async fn sale_confirmations_to(
+        &mut self,
+        to: &PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT confirmation FROM sale_confirmations
+             WHERE to_phone = $1
+             ORDER BY sent_at DESC, seq DESC LIMIT $2",
+        )
+        .bind(to.as_str().to_owned())
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "confirmation")
+    }
+
+    async fn due_sale_confirmations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT confirmation FROM sale_confirmations
+             WHERE status = 'pending' AND deadline < $1 ORDER BY deadline, seq LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "confirmation")
+    }
+
+    async fn sale_confirmations_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SaleConfirmationId>,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT confirmation FROM sale_confirmations WHERE seq >
+                 CASE WHEN $1::uuid IS NULL THEN -1
+                 ELSE (SELECT seq FROM sale_confirmations WHERE id = $1) END
+               AND ($2::uuid IS NULL OR assignment_id = $2)
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(assignment.map(|a| a.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "confirmation")
+    }
+
+    async fn sale_confirmations_sold_between(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let ids: Vec<uuid::Uuid> = assignments.iter().map(AssignmentId::as_uuid).collect();
+        let query = sqlx::query(
+            "SELECT confirmation FROM sale_confirmations
+             WHERE assignment_id = ANY($1) AND sold_at >= $2 AND sold_at < $3 ORDER BY seq",
+        )
+        .bind(ids)
+        .bind(from)
+        .bind(to);
+        all_json(&self.fetch_all(query).await?, "confirmation")
     }
 }
 
@@ -138,7 +222,7 @@ impl SmsReplyWrites for PgUnitOfWork {
         )
         .bind(reply.id.as_uuid())
         .bind(reply.inbound.provider_id.clone())
-        .bind(reply.flow.as_ref().map(|f| f.assignment.as_uuid()))
+        .bind(reply.assignment().map(|a| a.as_uuid()))
         .bind(reply.flow.as_ref().map(|f| f.message.as_uuid()))
         .bind(reply.fate.acted())
         .bind(Json(reply));
@@ -159,14 +243,76 @@ impl SmsReplyWrites for PgUnitOfWork {
 
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
         let query = sqlx::query(
-            "DELETE FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])",
+            "DELETE FROM sms_replies WHERE reply -> 'flow' ->> 'enrollment' = ANY($1::text[])
+                OR reply -> 'confirmation' ->> 'enrollment' = ANY($1::text[])",
         )
         .bind(id_texts(enrollments));
+        self.execute(query).await?;
+        // The confirmations stay (the reports count them), without the number.
+        let ids: Vec<uuid::Uuid> = enrollments.iter().map(EnrollmentId::as_uuid).collect();
+        let query = sqlx::query(
+            "UPDATE sale_confirmations
+             SET to_phone = NULL, confirmation = jsonb_set(confirmation, '{to}', 'null'::jsonb)
+             WHERE to_phone IS NOT NULL AND enrollment_id = ANY($1)",
+        )
+        .bind(ids);
         self.execute(query).await?;
         let query =
             sqlx::query("DELETE FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])")
                 .bind(id_texts(enrollments));
         self.execute(query).await.map(drop)
+    }
+
+    async fn record_sale_confirmation(
+        &mut self,
+        confirmation: &SaleConfirmation,
+    ) -> Result<(), StoreError> {
+        // `ON CONFLICT DO NOTHING`: a duplicate is answered without failing the transaction.
+        let query = sqlx::query(
+            "INSERT INTO sale_confirmations (id, assignment_id, enrollment_id, to_phone, status,
+                 sold_at, sent_at, deadline, confirmation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(confirmation.id.as_uuid())
+        .bind(confirmation.assignment.as_uuid())
+        .bind(confirmation.enrollment.as_uuid())
+        .bind(confirmation.to.as_ref().map(|to| to.as_str().to_owned()))
+        .bind(confirmation.status.as_str())
+        .bind(confirmation.sold_at)
+        .bind(confirmation.sent_at)
+        .bind(confirmation.deadline)
+        .bind(Json(confirmation));
+        if self.execute(query).await? == 0 {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::SaleConfirmation,
+            )));
+        }
+        Ok(())
+    }
+
+    async fn decide_sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+        status: ConfirmationStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        if status == ConfirmationStatus::Pending {
+            return Ok(false);
+        }
+        // One conditional statement: a second process deciding at once waits on the row
+        // lock, then finds it no longer pending and changes nothing.
+        let query = sqlx::query(
+            "UPDATE sale_confirmations
+             SET status = $1,
+                 confirmation = jsonb_set(jsonb_set(confirmation, '{status}', to_jsonb($1::text)),
+                                          '{decided_at}', $2)
+             WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(Json(at))
+        .bind(id.as_uuid());
+        Ok(self.execute(query).await? == 1)
     }
 }
 

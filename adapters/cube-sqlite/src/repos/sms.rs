@@ -1,17 +1,22 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each as a JSON
 //! document with the columns its lookups need — the number a flow went to, a text's
 //! provider message id (unique: a text posted twice is kept once), the matched flow and
-//! whether the text registered its outcome.
+//! whether the text registered its outcome. Sale confirmations (migration 0033) likewise: the
+//! document with the number, status and times their lookups need.
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{id_list, id_text, opt_id_text, time_ns, to_doc};
+use crate::codec::{bound_ns, id_list, id_text, opt_id_text, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{
+    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+};
 use cube_domain::ports::{SmsReplyRepository, SmsReplyWrites, StoreError};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for SqliteUnit {
@@ -99,13 +104,87 @@ impl SmsReplyRepository for SqliteUnit {
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SmsReply>, StoreError> {
-        // `sms_replies_by_enrollment` (migration 0027) is on this very expression.
+        // `sms_replies_by_enrollment` (migration 0027) is on the first expression; texts
+        // answering a sale confirmation are few (a scan of those with one).
         let query = sqlx::query(
             "SELECT doc FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
-               (SELECT value FROM json_each(?)) ORDER BY seq",
+               (SELECT value FROM json_each(?1)) \
+             OR json_extract(doc, '$.confirmation.enrollment') IN \
+               (SELECT value FROM json_each(?1)) ORDER BY seq",
         )
         .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
         fetch_docs(self.conn(), query, "received SMS").await
+    }
+
+    async fn sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        let query = sqlx::query("SELECT doc FROM sale_confirmations WHERE id = ?")
+            .bind(id_text(id.as_uuid()));
+        fetch_doc(self.conn(), query, "sale confirmation").await
+    }
+
+    async fn sale_confirmations_to(
+        &mut self,
+        to: &PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM sale_confirmations WHERE to_phone = ? \
+             ORDER BY sent_at DESC, seq DESC LIMIT ?",
+        )
+        .bind(to.as_str().to_owned())
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "sale confirmation").await
+    }
+
+    async fn due_sale_confirmations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM sale_confirmations WHERE status = 'pending' AND deadline < ? \
+             ORDER BY deadline, seq LIMIT ?",
+        )
+        .bind(bound_ns(now))
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "sale confirmation").await
+    }
+
+    async fn sale_confirmations_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SaleConfirmationId>,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM sale_confirmations WHERE seq > \
+               CASE WHEN ?1 IS NULL THEN -1 \
+               ELSE (SELECT seq FROM sale_confirmations WHERE id = ?1) END \
+             AND (?2 IS NULL OR assignment_id = ?2) ORDER BY seq LIMIT ?3",
+        )
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(opt_id_text(assignment.map(|a| a.as_uuid())))
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "sale confirmation").await
+    }
+
+    async fn sale_confirmations_sold_between(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM sale_confirmations WHERE assignment_id IN \
+               (SELECT value FROM json_each(?)) AND sold_at >= ? AND sold_at < ? ORDER BY seq",
+        )
+        .bind(id_list(assignments.iter().map(AssignmentId::as_uuid)))
+        .bind(bound_ns(from))
+        .bind(bound_ns(to));
+        fetch_docs(self.conn(), query, "sale confirmation").await
     }
 }
 
@@ -130,9 +209,7 @@ impl SmsReplyWrites for SqliteUnit {
         )
         .bind(id_text(reply.id.as_uuid()))
         .bind(reply.inbound.provider_id.clone())
-        .bind(opt_id_text(
-            reply.flow.as_ref().map(|f| f.assignment.as_uuid()),
-        ))
+        .bind(opt_id_text(reply.assignment().map(|a| a.as_uuid())))
         .bind(opt_id_text(
             reply.flow.as_ref().map(|f| f.message.as_uuid()),
         ))
@@ -145,7 +222,16 @@ impl SmsReplyWrites for SqliteUnit {
         let ids = id_list(enrollments.iter().map(EnrollmentId::as_uuid));
         let query = sqlx::query(
             "DELETE FROM sms_replies WHERE json_extract(doc, '$.flow.enrollment') IN \
-               (SELECT value FROM json_each(?))",
+               (SELECT value FROM json_each(?1)) \
+             OR json_extract(doc, '$.confirmation.enrollment') IN \
+               (SELECT value FROM json_each(?1))",
+        )
+        .bind(ids.clone());
+        execute(self.conn(), query).await?;
+        // The confirmations stay (the reports count them), without the number.
+        let query = sqlx::query(
+            "UPDATE sale_confirmations SET to_phone = NULL, doc = json_set(doc, '$.to', NULL) \
+             WHERE to_phone IS NOT NULL AND enrollment_id IN (SELECT value FROM json_each(?))",
         )
         .bind(ids.clone());
         execute(self.conn(), query).await?;
@@ -155,5 +241,52 @@ impl SmsReplyWrites for SqliteUnit {
         )
         .bind(ids);
         execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn record_sale_confirmation(
+        &mut self,
+        confirmation: &SaleConfirmation,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO sale_confirmations (id, assignment_id, enrollment_id, to_phone, status, \
+               sold_at, sent_at, deadline, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id_text(confirmation.id.as_uuid()))
+        .bind(id_text(confirmation.assignment.as_uuid()))
+        .bind(id_text(confirmation.enrollment.as_uuid()))
+        .bind(confirmation.to.as_ref().map(|to| to.as_str().to_owned()))
+        .bind(confirmation.status.as_str())
+        .bind(time_ns(confirmation.sold_at)?)
+        .bind(time_ns(confirmation.sent_at)?)
+        .bind(time_ns(confirmation.deadline)?)
+        .bind(to_doc("sale confirmation", confirmation)?);
+        execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn decide_sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+        status: ConfirmationStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        if status == ConfirmationStatus::Pending {
+            return Ok(false);
+        }
+        let Some(current) = self.sale_confirmation(id).await? else {
+            return Ok(false);
+        };
+        let decided = SaleConfirmation {
+            status,
+            decided_at: Some(at),
+            ..current
+        };
+        // Conditional on still pending: whoever decided first wins.
+        let query = sqlx::query(
+            "UPDATE sale_confirmations SET status = ?, doc = ? WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(to_doc("sale confirmation", &decided)?)
+        .bind(id_text(id.as_uuid()));
+        Ok(execute(self.conn(), query).await? == 1)
     }
 }

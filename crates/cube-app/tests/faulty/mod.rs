@@ -784,6 +784,46 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
         self.inner.sms_replies_of(enrollments).await
     }
+    async fn sale_confirmation(
+        &mut self,
+        id: cube_domain::ids::SaleConfirmationId,
+    ) -> Result<Option<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner.sale_confirmation(id).await
+    }
+    async fn sale_confirmations_to(
+        &mut self,
+        to: &cube_domain::values::PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner.sale_confirmations_to(to, limit).await
+    }
+    async fn due_sale_confirmations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner.due_sale_confirmations(now, limit).await
+    }
+    async fn sale_confirmations_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<cube_domain::ids::SaleConfirmationId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner
+            .sale_confirmations_after(assignment, after, limit)
+            .await
+    }
+    async fn sale_confirmations_sold_between(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner
+            .sale_confirmations_sold_between(assignments, from, to)
+            .await
+    }
 }
 
 #[async_trait]
@@ -802,6 +842,20 @@ impl cube_domain::ports::SmsReplyWrites for Faulty {
     }
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
         self.inner.erase_sms_of(enrollments).await
+    }
+    async fn record_sale_confirmation(
+        &mut self,
+        confirmation: &cube_domain::sale_confirmation::SaleConfirmation,
+    ) -> Result<(), StoreError> {
+        self.inner.record_sale_confirmation(confirmation).await
+    }
+    async fn decide_sale_confirmation(
+        &mut self,
+        id: cube_domain::ids::SaleConfirmationId,
+        status: cube_domain::sale_confirmation::ConfirmationStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.inner.decide_sale_confirmation(id, status, at).await
     }
 }
 

@@ -429,6 +429,10 @@ pub struct AssignmentSetup {
     /// no cap. Setups stored before it existed read as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// Whether sales to consumers must be confirmed in writing (angrerettloven § 10), and
+    /// how (`crate::sale_confirmation`). Setups stored before it existed read as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_confirmation: Option<crate::sale_confirmation::SaleConfirmationSetup>,
 }
 
 impl Default for AssignmentSetup {
@@ -457,6 +461,7 @@ impl Default for AssignmentSetup {
             lease: Self::DEFAULT_LEASE,
             retry_delay: Self::DEFAULT_RETRY_DELAY,
             max_attempts: None,
+            sale_confirmation: None,
         }
     }
 }
@@ -553,6 +558,9 @@ impl AssignmentSetup {
         }
         for outcome in &self.do_not_call_on {
             known(outcome)?;
+        }
+        if let Some(confirmation) = &self.sale_confirmation {
+            confirmation.check(flow, self.communication.sms_sender.is_some())?;
         }
         if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
             && (text.is_empty()
@@ -684,5 +692,12 @@ impl AssignmentSetup {
         });
         self.email_on_outcome.retain(|id, _| keep(*id));
         self.do_not_call_on.retain(|id| keep(*id));
+        if self
+            .sale_confirmation
+            .as_ref()
+            .is_some_and(|c| !keep(c.on_refusal) || !keep(c.on_no_reply))
+        {
+            self.sale_confirmation = None;
+        }
     }
 }

@@ -19,8 +19,8 @@ use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
     AssignmentId, CalendarId, CustomerId, DataOwnerId, EnrollmentId, FlowId, ImportId, MeetingId,
-    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId, SmsReplyId,
-    TimeEntryId, UserId,
+    OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId,
+    SaleConfirmationId, SmsReplyId, TimeEntryId, UserId,
 };
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
@@ -29,6 +29,7 @@ use crate::ports::gateways::{ClaimedMessage, FailedMessage, OutboxMessage, Store
 use crate::privacy::{DoNotContact, PersonKey, PrivacyRequest, Salt};
 use crate::product::Product;
 use crate::queue::Tier;
+use crate::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use crate::sms::{SentSmsFlow, SmsReply};
 use crate::time_entry::TimeEntry;
 use crate::values::{Email, PhoneNumber};
@@ -128,6 +129,9 @@ pub enum RecordKind {
     /// A customer import's record.
     #[error("a customer import")]
     CustomerImport,
+    /// A sale's written confirmation.
+    #[error("a sale confirmation")]
+    SaleConfirmation,
 }
 
 /// A page of a list.
@@ -1166,12 +1170,52 @@ pub trait SmsReplyRepository: Send {
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SentSmsFlow>, StoreError>;
-    /// The received SMS matched to a flow of one of the enrollments (the flow's
-    /// `enrollment`), in the order kept. A text matched to no flow is no enrollment's.
+    /// The received SMS matched to a flow or a sale confirmation of one of the enrollments
+    /// (their `enrollment`), in the order kept. A text matched to neither is no
+    /// enrollment's.
     async fn sms_replies_of(
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SmsReply>, StoreError>;
+
+    /// One sale confirmation.
+    async fn sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+    ) -> Result<Option<SaleConfirmation>, StoreError>;
+    /// Up to `limit` sale confirmations sent to `to`, whatever their status, the latest first
+    /// (by `sent_at`, ties by the order recorded, later first): what a text from that number
+    /// may answer (a pending one), or be kept beside (a decided one).
+    async fn sale_confirmations_to(
+        &mut self,
+        to: &PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError>;
+    /// Up to `limit` sale confirmations due at `now` (`SaleConfirmation::is_due`: pending,
+    /// deadline before `now`), by deadline, ties in the order recorded.
+    async fn due_sale_confirmations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError>;
+    /// Up to `limit` sale confirmations in the order recorded, starting after `after`
+    /// (`None`: from the first); with `assignment`, only that assignment's. An unknown
+    /// `after` gives no rows.
+    async fn sale_confirmations_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SaleConfirmationId>,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError>;
+    /// The sale confirmations of `assignments` whose sale was registered in `[from, to)`
+    /// (`sold_at`), in the order recorded: what the sales report tells confirmed from
+    /// pending sales with.
+    async fn sale_confirmations_sold_between(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<SaleConfirmation>, StoreError>;
 }
 
 /// The writes of [`SmsReplyRepository`]: only a [`UnitOfWork`] has them.
@@ -1186,8 +1230,25 @@ pub trait SmsReplyWrites: Send {
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError>;
     /// Forgets the SMS flows sent to the enrollments and the texts matched to them (an
     /// erasure: the numbers and the texts); `sms_flows_of` and `sms_replies_of` find none of
-    /// them after, nor `sms_flows_to` their number.
+    /// them after, nor `sms_flows_to` their number. Their sale confirmations are kept (the
+    /// reports count them) without the number: `to` reads `None` after.
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
+    /// Records a sale confirmation; MUST return `Duplicate(Id(SaleConfirmation))` if the id
+    /// exists.
+    async fn record_sale_confirmation(
+        &mut self,
+        confirmation: &SaleConfirmation,
+    ) -> Result<(), StoreError>;
+    /// Decides a PENDING sale confirmation: sets its `status` (never `Pending`) and
+    /// `decided_at`. `false`, changing nothing, when it is not pending (decided already, by
+    /// another process perhaps) or does not exist: the conditional update two expiry sweeps
+    /// or a reply and a sweep meet on, so one of them decides.
+    async fn decide_sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+        status: ConfirmationStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }
 
 #[cfg(test)]

@@ -59,8 +59,9 @@ pub use performance::{
     UserPerformance, hours_by_user, performance_report,
 };
 pub use sales::{
-    CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldLine, SoldProductRow, SumOverflow,
-    lines_value, merge_sold_products, open_offers, sales_report, sold_lines, tally_sold_products,
+    ConfirmationCounts, CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldLine,
+    SoldProductRow, SumOverflow, lines_value, merge_sold_products, open_offers, sales_report,
+    sold_lines, tally_sold_products, with_confirmations,
 };
 
 use rust_decimal::Decimal;

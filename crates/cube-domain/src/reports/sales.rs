@@ -147,9 +147,15 @@ pub struct CurrencyTotal {
 }
 
 /// Sales (Yes outcomes), sold products with the total count and value.
+///
+/// A sale that needs written confirmation (angrerettloven § 10: a B2C sale in an
+/// assignment that requires it) counts in `products`, `total_units` and `totals` only once
+/// the customer has confirmed it; until then, or when refused or expired, its lines are in
+/// `confirmations` instead. Sales that need no confirmation count as they always did.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct SalesReport {
-    /// Sales: progress outcomes landing in a Yes state, with or without product lines.
+    /// Sales: progress outcomes landing in a Yes state, with or without product lines,
+    /// confirmed or not.
     pub sales: u64,
     /// Per product and currency, sorted by product, then currency code.
     pub products: Vec<ProductSales>,
@@ -157,6 +163,105 @@ pub struct SalesReport {
     pub total_units: u64,
     /// Value per currency, sorted by currency code.
     pub totals: Vec<CurrencyTotal>,
+    /// The sales that needed written confirmation, by where they stand.
+    pub confirmations: ConfirmationCounts,
+}
+
+/// The sales of a report that needed written confirmation, by where each stands, and what
+/// the unconfirmed ones (pending, refused, expired, failed) would have added.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ConfirmationCounts {
+    /// Confirmed in writing: counted in the sold value.
+    pub confirmed: u64,
+    /// Waiting for the customer's answer.
+    pub pending: u64,
+    /// Refused by the customer.
+    pub refused: u64,
+    /// Not answered in the window.
+    pub expired: u64,
+    /// The offer could not be sent (no mobile number): not confirmed.
+    pub failed: u64,
+    /// Units of the sales not confirmed (left out of `total_units`).
+    pub unconfirmed_units: u64,
+    /// Value per currency of the sales not confirmed (left out of `totals`), sorted by
+    /// currency code.
+    pub unconfirmed_value: Vec<CurrencyTotal>,
+}
+
+/// `report` with the sales that needed written confirmation told apart: the lines of each
+/// confirmation not confirmed taken out of the products and totals (and rows left with
+/// nothing dropped) and added up in `confirmations`. `confirmations` are those of the
+/// report's sales: of its assignments, sold in its window.
+pub fn with_confirmations(
+    mut report: SalesReport,
+    confirmations: &[crate::sale_confirmation::SaleConfirmation],
+) -> Result<SalesReport, SumOverflow> {
+    use crate::sale_confirmation::ConfirmationStatus;
+    let mut counts = ConfirmationCounts::default();
+    let mut unconfirmed: BTreeMap<String, CurrencyTotal> = BTreeMap::new();
+    for confirmation in confirmations {
+        let count = match confirmation.status {
+            ConfirmationStatus::Confirmed => &mut counts.confirmed,
+            ConfirmationStatus::Pending => &mut counts.pending,
+            ConfirmationStatus::Refused => &mut counts.refused,
+            ConfirmationStatus::Expired => &mut counts.expired,
+            ConfirmationStatus::Failed => &mut counts.failed,
+        };
+        *count += 1;
+        if confirmation.is_confirmed() {
+            continue;
+        }
+        for line in &confirmation.lines {
+            let units = u64::from(line.quantity);
+            let value = line_value(line)?;
+            if let Some(p) = report
+                .products
+                .iter_mut()
+                .find(|p| p.product == line.product && p.currency == line.currency)
+            {
+                p.units = p.units.saturating_sub(units);
+                p.value = p.value.checked_sub(value).ok_or(SumOverflow("value"))?;
+            }
+            if let Some(t) = report
+                .totals
+                .iter_mut()
+                .find(|t| t.currency == line.currency)
+            {
+                t.units = t.units.saturating_sub(units);
+                t.value = t.value.checked_sub(value).ok_or(SumOverflow("value"))?;
+            }
+            report.total_units = report.total_units.saturating_sub(units);
+            counts.unconfirmed_units = add_units(counts.unconfirmed_units, units)?;
+            let sum = unconfirmed
+                .entry(line.currency.as_str().to_owned())
+                .or_insert_with(|| CurrencyTotal {
+                    currency: line.currency.clone(),
+                    units: 0,
+                    value: Decimal::ZERO,
+                });
+            sum.units = add_units(sum.units, units)?;
+            sum.value = add_value(sum.value, value)?;
+        }
+    }
+    report
+        .products
+        .retain(|p| p.units > 0 || !p.value.is_zero());
+    report.totals.retain(|t| t.units > 0 || !t.value.is_zero());
+    for p in &mut report.products {
+        p.value = p.currency.amount(p.value);
+    }
+    for t in &mut report.totals {
+        t.value = t.currency.amount(t.value);
+    }
+    counts.unconfirmed_value = unconfirmed
+        .into_values()
+        .map(|t| CurrencyTotal {
+            value: t.currency.amount(t.value),
+            ..t
+        })
+        .collect();
+    report.confirmations = counts;
+    Ok(report)
 }
 
 /// The sales report of some sold-product rows and the outcome tally of the same events
@@ -208,6 +313,7 @@ pub fn sales_report(
                 ..t
             })
             .collect(),
+        confirmations: ConfirmationCounts::default(),
     })
 }
 
@@ -530,6 +636,94 @@ mod tests {
         let mut sale = event(1, O_SALE, LEAD, 1);
         sale.record_mut().products = vec![line(1, u32::MAX, Decimal::MAX)];
         assert_eq!(tally_sold_products(&[sale]), Err(SumOverflow("value")));
+    }
+
+    fn confirmation_of(
+        sale: &OutcomeEvent,
+        status: crate::sale_confirmation::ConfirmationStatus,
+    ) -> crate::sale_confirmation::SaleConfirmation {
+        use crate::ids::{OutboxMessageId, OutcomeId, SaleConfirmationId};
+        use uuid::Uuid;
+        crate::sale_confirmation::SaleConfirmation {
+            id: SaleConfirmationId::from_uuid(Uuid::from_u128(sale.id().as_uuid().as_u128())),
+            assignment: sale.assignment(),
+            event: sale.id(),
+            sold_at: sale.occurred_at(),
+            enrollment: sale.enrollment(),
+            customer: sale.customer(),
+            state: sale.to_state(),
+            lines: sale.products().to_vec(),
+            message: OutboxMessageId::from_uuid(Uuid::from_u128(1)),
+            to: None,
+            sender: "Acme".into(),
+            sent_at: sale.occurred_at(),
+            deadline: sale.occurred_at(),
+            accept: vec!["JA".into()],
+            refuse: vec!["NEI".into()],
+            on_refusal: OutcomeId::from_uuid(Uuid::from_u128(2)),
+            on_no_reply: OutcomeId::from_uuid(Uuid::from_u128(2)),
+            status,
+            decided_at: None,
+        }
+    }
+
+    #[test]
+    fn a_sale_needing_confirmation_counts_its_value_only_once_confirmed() {
+        use crate::sale_confirmation::ConfirmationStatus as S;
+        let mut confirmed = event(1, O_SALE, LEAD, 1);
+        confirmed.record_mut().products = vec![line(1, 2, dec!(100))];
+        let mut pending = event(2, O_SALE, LEAD, 2);
+        pending.record_mut().products = vec![line(1, 1, dec!(100)), line(2, 3, dec!(10))];
+        let mut refused = event(3, O_SALE, LEAD, 3);
+        refused.record_mut().products = vec![line(2, 1, dec!(10))];
+        let mut unneeded = event(4, O_SALE, LEAD, 4);
+        unneeded.record_mut().products = vec![line(1, 1, dec!(50))];
+        let events = [
+            confirmed.clone(),
+            pending.clone(),
+            refused.clone(),
+            unneeded,
+        ];
+        let plain = sales_report(
+            &tally_sold_products(&events).expect("sums"),
+            &crate::reports::tally_outcomes(&events),
+        )
+        .expect("sums");
+        assert_eq!((plain.sales, plain.total_units), (4, 8));
+        let report = with_confirmations(
+            plain,
+            &[
+                confirmation_of(&confirmed, S::Confirmed),
+                confirmation_of(&pending, S::Pending),
+                confirmation_of(&refused, S::Refused),
+            ],
+        )
+        .expect("sums");
+        assert_eq!(
+            report.sales, 4,
+            "every sale is a sale; only its value waits"
+        );
+        // Confirmed 2 × 100 and the sale needing none, 1 × 50.
+        assert_eq!(report.total_units, 3);
+        let totals: Vec<_> = report
+            .totals
+            .iter()
+            .map(|t| (t.units, t.value.to_string()))
+            .collect();
+        assert_eq!(totals, [(3, "250.00".to_owned())]);
+        let products: Vec<_> = report
+            .products
+            .iter()
+            .map(|p| (p.product, p.units))
+            .collect();
+        assert_eq!(products, [(product(1), 3)], "product 2 was never confirmed");
+        let c = &report.confirmations;
+        assert_eq!(
+            (c.confirmed, c.pending, c.refused, c.expired, c.failed),
+            (1, 1, 1, 0, 0)
+        );
+        assert_eq!(c.unconfirmed_units, 5);
+        assert_eq!(c.unconfirmed_value[0].value.to_string(), "140.00");
     }
 
     proptest! {

@@ -114,6 +114,7 @@ macro_rules! store_contract_tests {
                 outbox_receipts_mark_delivered_and_failed,
                 sms_flows_are_found_by_number_and_listed_in_order,
                 sms_replies_are_kept_once_and_listed_per_assignment,
+                sale_confirmations_are_found_decided_once_and_listed,
                 customers_of_a_person_are_found_by_each_key_within_the_data_owner,
                 meetings_messages_and_texts_of_a_person_are_found,
                 privacy_log_is_kept_per_data_owner_in_order,
@@ -167,6 +168,7 @@ macro_rules! store_contract_tests {
             ],
             reports: [
                 report_tallies_equal_the_domain_tallies,
+                sales_needing_confirmation_count_their_value_once_confirmed,
                 report_tallies_of_an_unknown_assignment_are_empty,
             ],
         }

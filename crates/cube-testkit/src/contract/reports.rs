@@ -273,6 +273,149 @@ pub async fn report_tallies_equal_the_domain_tallies(store: SharedStore) {
     assert_eq!(units, 10, "2 + 1 + 5 + 1 + 1 units landed in Sale");
 }
 
+/// The sales report where sales need written confirmation (angrerettloven § 10): built from
+/// the store's tallies and its confirmations of the window, it MUST read exactly like the one
+/// built from the events and the confirmations themselves — confirmed sales counted, pending
+/// and refused ones left out of the value and counted apart, a sale needing none counted.
+pub async fn sales_needing_confirmation_count_their_value_once_confirmed(store: SharedStore) {
+    use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
+    let s = setup(store.as_ref(), 4).await;
+    let w = &s.world;
+    let (p0, p1) = (w.products[0].id(), w.products[1].id());
+    let mut events = Vec::new();
+    for (i, minutes, products) in [
+        (0, 60, vec![(p0, 2)]),
+        (1, 70, vec![(p1, 1), (p0, 1)]),
+        (2, 80, vec![(p1, 3)]),
+        (3, 90, vec![(p0, 4)]),
+    ] {
+        let seller = w.sellers[i % w.sellers.len()].id;
+        take(store.as_ref(), &w.enrollments[i], seller, at(minutes)).await;
+        let registration = register_outcome(
+            store.as_ref(),
+            Registrar::Seller(seller),
+            w.enrollments[i].id(),
+            RegisterOutcome {
+                products: lines(&products),
+                ..RegisterOutcome::new(SalesFlow::O_SALE)
+            },
+            at(minutes),
+            &s.ids,
+        )
+        .await
+        .expect("a valid registration");
+        events.push(registration.event);
+    }
+    // The first three needed confirmation: confirmed, pending, refused; the fourth none.
+    let confirmations: Vec<SaleConfirmation> = events[..3]
+        .iter()
+        .zip([
+            ConfirmationStatus::Confirmed,
+            ConfirmationStatus::Pending,
+            ConfirmationStatus::Refused,
+        ])
+        .map(|(event, status)| SaleConfirmation {
+            id: cube_domain::ids::SaleConfirmationId::from_uuid(s.ids.next_id()),
+            assignment: event.assignment(),
+            event: event.id(),
+            sold_at: event.occurred_at(),
+            enrollment: event.enrollment(),
+            customer: event.customer(),
+            state: event.to_state(),
+            lines: event.products().to_vec(),
+            message: cube_domain::ids::OutboxMessageId::from_uuid(s.ids.next_id()),
+            to: None,
+            sender: "Acme".into(),
+            sent_at: event.occurred_at(),
+            deadline: event.occurred_at() + time::Duration::hours(48),
+            accept: vec!["JA".into()],
+            refuse: vec!["NEI".into()],
+            on_refusal: SalesFlow::O_NO_SALE,
+            on_no_reply: SalesFlow::O_NO_SALE,
+            status,
+            decided_at: (status != ConfirmationStatus::Pending).then(|| at(100)),
+        })
+        .collect();
+    let mut uow = store.begin().await.expect("begin");
+    for confirmation in &confirmations {
+        uow.record_sale_confirmation(confirmation)
+            .await
+            .expect("recorded");
+    }
+    uow.commit().await.expect("commit");
+    let a = w.assignment.id();
+    let mut uow = store.begin().await.expect("begin");
+    for (from, to) in [(at(0), at(24 * 60)), (at(65), at(85))] {
+        let window: Vec<&OutcomeEvent> = events
+            .iter()
+            .filter(|e| e.occurred_at() >= from && e.occurred_at() < to)
+            .collect();
+        let wanted: Vec<SaleConfirmation> = confirmations
+            .iter()
+            .filter(|c| c.sold_at >= from && c.sold_at < to)
+            .cloned()
+            .collect();
+        let stored = uow
+            .sale_confirmations_sold_between(&[a], from, to)
+            .await
+            .expect("read");
+        assert_eq!(stored, wanted);
+        let from_store = reports::with_confirmations(
+            reports::sales_report(
+                &uow.sold_products(&[a], from, to).await.expect("tally"),
+                &uow.outcome_tally(&[a], from, to).await.expect("tally"),
+            )
+            .expect("sums"),
+            &stored,
+        )
+        .expect("sums");
+        let from_events = reports::with_confirmations(
+            reports::sales_report(
+                &reports::tally_sold_products(window.iter().copied()).expect("sums"),
+                &reports::tally_outcomes(window.iter().copied()),
+            )
+            .expect("sums"),
+            &wanted,
+        )
+        .expect("sums");
+        assert_eq!(
+            serde_json::to_value(&from_store)
+                .map(|v| v.to_string())
+                .ok(),
+            serde_json::to_value(&from_events)
+                .map(|v| v.to_string())
+                .ok(),
+            "the sales report with confirmations MUST read alike from the store, to the decimal"
+        );
+    }
+    let whole = reports::with_confirmations(
+        reports::sales_report(
+            &uow.sold_products(&[a], at(0), at(24 * 60))
+                .await
+                .expect("tally"),
+            &uow.outcome_tally(&[a], at(0), at(24 * 60))
+                .await
+                .expect("tally"),
+        )
+        .expect("sums"),
+        &uow.sale_confirmations_sold_between(&[a], at(0), at(24 * 60))
+            .await
+            .expect("read"),
+    )
+    .expect("sums");
+    assert_eq!(whole.sales, 4, "every sale is a sale");
+    assert_eq!(
+        whole.total_units,
+        2 + 4,
+        "the confirmed sale and the one needing no confirmation"
+    );
+    let c = &whole.confirmations;
+    assert_eq!(
+        (c.confirmed, c.pending, c.refused, c.unconfirmed_units),
+        (1, 1, 1, 2 + 3)
+    );
+}
+
 /// Every tally of an assignment with no data is empty.
 pub async fn report_tallies_of_an_unknown_assignment_are_empty(store: SharedStore) {
     let s = setup(store.as_ref(), 2).await;

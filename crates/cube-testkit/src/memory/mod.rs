@@ -204,6 +204,11 @@ struct Data {
     /// Flows a reply registered the outcome of.
     sms_answered: BTreeSet<OutboxMessageId>,
     sms_reply_counter: u64,
+    /// Sale confirmations, by record number (few: scanned).
+    sale_confirmations: BTreeMap<u64, cube_domain::sale_confirmation::SaleConfirmation>,
+    /// The record number of each sale confirmation, by id.
+    sale_confirmation_ids: HashMap<cube_domain::ids::SaleConfirmationId, u64>,
+    sale_confirmation_counter: u64,
 
     /// Password hashes (PHC strings) by user.
     passwords: HashMap<UserId, String>,

@@ -4,11 +4,15 @@
 
 use super::{MemoryUnit, earliest, latest};
 use async_trait::async_trait;
-use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
+use cube_domain::ids::{
+    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+};
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
+use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
 use std::ops::Bound;
+use time::OffsetDateTime;
 
 #[async_trait]
 impl SmsReplyRepository for MemoryUnit {
@@ -67,10 +71,7 @@ impl SmsReplyRepository for MemoryUnit {
             .sms_replies
             .range((from, Bound::Unbounded))
             .map(|(_, reply)| reply)
-            .filter(|reply| {
-                assignment.is_none()
-                    || reply.flow.as_ref().map(|flow| flow.assignment) == assignment
-            })
+            .filter(|reply| assignment.is_none() || reply.assignment() == assignment)
             .take(limit)
             .cloned()
             .collect())
@@ -119,12 +120,99 @@ impl SmsReplyRepository for MemoryUnit {
             .data
             .sms_replies
             .values()
-            .filter(|reply| {
-                reply
-                    .flow
-                    .as_ref()
-                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
-            })
+            .filter(|reply| reply.enrollment().is_some_and(|e| enrollments.contains(&e)))
+            .cloned()
+            .collect())
+    }
+
+    async fn sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        Ok(self
+            .data
+            .sale_confirmation_ids
+            .get(&id)
+            .and_then(|record| self.data.sale_confirmations.get(record))
+            .cloned())
+    }
+
+    async fn sale_confirmations_to(
+        &mut self,
+        to: &PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let mut pending: Vec<(&u64, &SaleConfirmation)> = self
+            .data
+            .sale_confirmations
+            .iter()
+            .filter(|(_, c)| c.to.as_ref() == Some(to))
+            .collect();
+        pending.sort_by_key(|(record, c)| std::cmp::Reverse((c.sent_at, **record)));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(pending
+            .into_iter()
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn due_sale_confirmations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let mut due: Vec<(&u64, &SaleConfirmation)> = self
+            .data
+            .sale_confirmations
+            .iter()
+            .filter(|(_, c)| c.is_due(now))
+            .collect();
+        due.sort_by_key(|(record, c)| (c.deadline, **record));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn sale_confirmations_after(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        after: Option<SaleConfirmationId>,
+        limit: u32,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        let from = match after {
+            None => Bound::Unbounded,
+            Some(id) => match self.data.sale_confirmation_ids.get(&id) {
+                Some(record) => Bound::Excluded(*record),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .data
+            .sale_confirmations
+            .range((from, Bound::Unbounded))
+            .map(|(_, c)| c)
+            .filter(|c| assignment.is_none_or(|a| c.assignment == a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn sale_confirmations_sold_between(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<SaleConfirmation>, StoreError> {
+        Ok(self
+            .data
+            .sale_confirmations
+            .values()
+            .filter(|c| assignments.contains(&c.assignment) && c.sold_at >= from && c.sold_at < to)
             .cloned()
             .collect())
     }
@@ -193,12 +281,7 @@ impl SmsReplyWrites for MemoryUnit {
             .data
             .sms_replies
             .iter()
-            .filter(|(_, reply)| {
-                reply
-                    .flow
-                    .as_ref()
-                    .is_some_and(|flow| enrollments.contains(&flow.enrollment))
-            })
+            .filter(|(_, reply)| reply.enrollment().is_some_and(|e| enrollments.contains(&e)))
             .map(|(record, reply)| (*record, reply.clone()))
             .collect();
         for (record, reply) in replies {
@@ -206,6 +289,63 @@ impl SmsReplyWrites for MemoryUnit {
             self.take(|d| &mut d.sms_reply_ids, reply.id);
             self.take(|d| &mut d.sms_reply_providers, reply.inbound.provider_id);
         }
+        let confirmations: Vec<(u64, SaleConfirmation)> = self
+            .data
+            .sale_confirmations
+            .iter()
+            .filter(|(_, c)| c.to.is_some() && enrollments.contains(&c.enrollment))
+            .map(|(record, c)| (*record, c.clone()))
+            .collect();
+        for (record, confirmation) in confirmations {
+            let erased = SaleConfirmation {
+                to: None,
+                ..confirmation
+            };
+            self.put(|d| &mut d.sale_confirmations, record, erased);
+        }
         Ok(())
+    }
+
+    async fn record_sale_confirmation(
+        &mut self,
+        confirmation: &SaleConfirmation,
+    ) -> Result<(), StoreError> {
+        if self
+            .data
+            .sale_confirmation_ids
+            .contains_key(&confirmation.id)
+        {
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::SaleConfirmation,
+            )));
+        }
+        let record = self.bump(|d| &mut d.sale_confirmation_counter);
+        self.put(|d| &mut d.sale_confirmations, record, confirmation.clone());
+        self.put(|d| &mut d.sale_confirmation_ids, confirmation.id, record);
+        Ok(())
+    }
+
+    async fn decide_sale_confirmation(
+        &mut self,
+        id: SaleConfirmationId,
+        status: ConfirmationStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let Some(&record) = self.data.sale_confirmation_ids.get(&id) else {
+            return Ok(false);
+        };
+        let Some(current) = self.data.sale_confirmations.get(&record) else {
+            return Ok(false);
+        };
+        if current.status != ConfirmationStatus::Pending || status == ConfirmationStatus::Pending {
+            return Ok(false);
+        }
+        let decided = SaleConfirmation {
+            status,
+            decided_at: Some(at),
+            ..current.clone()
+        };
+        self.put(|d| &mut d.sale_confirmations, record, decided);
+        Ok(true)
     }
 }

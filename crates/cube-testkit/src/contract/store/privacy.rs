@@ -238,6 +238,7 @@ fn reply(s: &Setup, flow: Option<&SentSmsFlow>, provider_id: &str) -> SmsReply {
         inbound: InboundSms::new(provider_id, phone("+4790000000"), "Ja").expect("valid"),
         received_at: at(50),
         flow: flow.cloned(),
+        confirmation: None,
         fate: ReplyFate::UnknownKeyword,
     }
 }

@@ -1,6 +1,8 @@
 //! SMS flows sent and the texts customers send back (`SmsReplyRepository`): what the
 //! inbound SMS relies on to match a text to its flow, take a text posted twice once, and
-//! act on one answer only.
+//! act on one answer only; and sales' written confirmations (angrerettloven § 10): found by
+//! number and deadline, decided once, listed, counted in a report window, kept without the
+//! number after an erasure.
 
 use super::duplicate;
 use crate::contract::{SharedStore, at};
@@ -42,6 +44,7 @@ fn reply(n: u128, provider_id: &str, flow: Option<&SentSmsFlow>, fate: ReplyFate
         .expect("valid text"),
         received_at: at(100 + i64::try_from(n).expect("small")),
         flow: flow.cloned(),
+        confirmation: None,
         fate,
     }
 }
@@ -237,5 +240,224 @@ pub async fn sms_replies_are_kept_once_and_listed_per_assignment(store: SharedSt
             .expect("page")
             .len(),
         4
+    );
+}
+
+fn confirmation(
+    n: u128,
+    assignment: u128,
+    to: Option<&str>,
+    sent_at: OffsetDateTime,
+) -> cube_domain::sale_confirmation::SaleConfirmation {
+    use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
+    SaleConfirmation {
+        id: cube_domain::ids::SaleConfirmationId::from_uuid(Uuid::from_u128(0xd000 + n)),
+        assignment: AssignmentId::from_uuid(Uuid::from_u128(0x6000 + assignment)),
+        event: OutcomeEventId::from_uuid(Uuid::from_u128(0xe000 + n)),
+        sold_at: sent_at,
+        enrollment: EnrollmentId::from_uuid(Uuid::from_u128(0x7000 + n)),
+        customer: cube_domain::ids::CustomerId::from_uuid(Uuid::from_u128(0xf000 + n)),
+        state: StateId::from_uuid(Uuid::from_u128(0xa000)),
+        lines: vec![cube_domain::outcome::ProductLine {
+            product: cube_domain::ids::ProductId::from_uuid(Uuid::from_u128(0x1)),
+            quantity: 2,
+            unit_price: rust_decimal::Decimal::new(49_900, 2),
+            currency: cube_domain::product::Currency::parse("NOK").expect("valid"),
+        }],
+        message: OutboxMessageId::from_uuid(Uuid::from_u128(0x5100 + n)),
+        to: to.map(phone),
+        sender: format!("Sender{assignment}"),
+        sent_at,
+        deadline: sent_at + time::Duration::hours(48),
+        accept: vec!["JA".into()],
+        refuse: vec!["NEI".into()],
+        on_refusal: OutcomeId::from_uuid(Uuid::from_u128(0x9001)),
+        on_no_reply: OutcomeId::from_uuid(Uuid::from_u128(0x9002)),
+        status: if to.is_some() {
+            ConfirmationStatus::Pending
+        } else {
+            ConfirmationStatus::Failed
+        },
+        decided_at: None,
+    }
+}
+
+/// Sale confirmations: found by number (latest first, whatever their status) and by
+/// deadline (pending ones only), decided once by the conditional update, listed per
+/// assignment a page at a time, read by the sale's time for a report window, an id recorded
+/// twice refused, and an erasure forgets only the number.
+pub async fn sale_confirmations_are_found_decided_once_and_listed(store: SharedStore) {
+    use cube_domain::sale_confirmation::ConfirmationStatus;
+    let early = confirmation(1, 1, Some("+4791111111"), at(0));
+    let late = confirmation(2, 1, Some("+4791111111"), at(60));
+    let other = confirmation(3, 2, Some("+4792222222"), at(30));
+    let failed = confirmation(4, 1, None, at(90));
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&late, &early, &other, &failed] {
+        uow.record_sale_confirmation(c).await.expect("record");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.sale_confirmations_to(&phone("+4791111111"), 10)
+            .await
+            .expect("read"),
+        vec![late.clone(), early.clone()],
+        "sale_confirmations_to MUST give the number's confirmations, the latest sent first"
+    );
+    assert_eq!(
+        uow.sale_confirmations_to(&phone("+4791111111"), 1)
+            .await
+            .expect("read"),
+        vec![late.clone()]
+    );
+    assert_eq!(
+        uow.sale_confirmation(early.id).await.expect("read"),
+        Some(early.clone())
+    );
+    assert_eq!(
+        uow.due_sale_confirmations(early.deadline, 10)
+            .await
+            .expect("read"),
+        Vec::new(),
+        "a confirmation is not due at its deadline's instant"
+    );
+    let after_all = late.deadline + time::Duration::minutes(1);
+    assert_eq!(
+        uow.due_sale_confirmations(after_all, 10)
+            .await
+            .expect("read"),
+        vec![early.clone(), other.clone(), late.clone()],
+        "due_sale_confirmations MUST give the pending ones past their deadline, by deadline \
+         (never a failed one)"
+    );
+
+    // Decided once: the second decision changes nothing.
+    let decided_at = at(70);
+    assert!(
+        uow.decide_sale_confirmation(early.id, ConfirmationStatus::Confirmed, decided_at)
+            .await
+            .expect("decide")
+    );
+    assert!(
+        !uow.decide_sale_confirmation(early.id, ConfirmationStatus::Expired, at(80))
+            .await
+            .expect("decide"),
+        "deciding a confirmation no longer pending MUST change nothing and say so"
+    );
+    assert!(
+        !uow.decide_sale_confirmation(failed.id, ConfirmationStatus::Confirmed, at(80))
+            .await
+            .expect("decide"),
+        "a failed confirmation is not pending"
+    );
+    assert!(
+        !uow.decide_sale_confirmation(
+            cube_domain::ids::SaleConfirmationId::from_uuid(Uuid::from_u128(9)),
+            ConfirmationStatus::Refused,
+            at(80)
+        )
+        .await
+        .expect("decide"),
+        "an unknown confirmation is not decided"
+    );
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let confirmed = cube_domain::sale_confirmation::SaleConfirmation {
+        status: ConfirmationStatus::Confirmed,
+        decided_at: Some(decided_at),
+        ..early.clone()
+    };
+    assert_eq!(
+        uow.sale_confirmation(early.id).await.expect("read"),
+        Some(confirmed.clone()),
+        "a decided confirmation MUST read back with its status and time"
+    );
+    assert_eq!(
+        uow.due_sale_confirmations(after_all, 10)
+            .await
+            .expect("read"),
+        vec![other.clone(), late.clone()],
+        "a decided confirmation is never due"
+    );
+    assert_eq!(
+        uow.sale_confirmations_to(&phone("+4791111111"), 10)
+            .await
+            .expect("read"),
+        vec![late.clone(), confirmed.clone()]
+    );
+    assert_eq!(
+        uow.sale_confirmations_after(None, None, 10)
+            .await
+            .expect("page"),
+        vec![
+            late.clone(),
+            confirmed.clone(),
+            other.clone(),
+            failed.clone()
+        ],
+        "sale_confirmations_after MUST list every confirmation in the order recorded"
+    );
+    assert_eq!(
+        uow.sale_confirmations_after(Some(early.assignment), Some(late.id), 1)
+            .await
+            .expect("page"),
+        vec![confirmed.clone()],
+        "with an assignment, only its confirmations, after `after`"
+    );
+    assert_eq!(
+        uow.sale_confirmations_after(
+            None,
+            Some(cube_domain::ids::SaleConfirmationId::from_uuid(
+                Uuid::from_u128(9)
+            )),
+            10
+        )
+        .await
+        .expect("page"),
+        Vec::new(),
+        "an unknown `after` MUST give no rows"
+    );
+    assert_eq!(
+        uow.sale_confirmations_sold_between(&[early.assignment], at(0), at(90))
+            .await
+            .expect("window"),
+        vec![late.clone(), confirmed.clone()],
+        "the window is half open on the sale's time, and per assignment"
+    );
+    assert_eq!(
+        uow.sale_confirmations_sold_between(&[early.assignment, other.assignment], at(1), at(91))
+            .await
+            .expect("window"),
+        vec![late.clone(), other.clone(), failed.clone()]
+    );
+    duplicate(
+        uow.record_sale_confirmation(&early).await,
+        UniqueRule::Id(RecordKind::SaleConfirmation),
+        "a sale confirmation whose id is taken",
+    );
+    drop(uow);
+
+    // An erasure forgets the number, keeps the rest (the reports count it).
+    let mut uow = store.begin().await.expect("begin");
+    uow.erase_sms_of(&[late.enrollment]).await.expect("erase");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    let erased = cube_domain::sale_confirmation::SaleConfirmation {
+        to: None,
+        ..late.clone()
+    };
+    assert_eq!(
+        uow.sale_confirmation(late.id).await.expect("read"),
+        Some(erased)
+    );
+    assert_eq!(
+        uow.sale_confirmations_to(&phone("+4791111111"), 10)
+            .await
+            .expect("read"),
+        vec![confirmed],
+        "an erased number MUST no longer find the confirmation"
     );
 }
