@@ -17,7 +17,8 @@
 //!   webhooks a change enqueues in its own unit of work.
 //! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
-//! - [`customers`]: adding, importing and enrolling customers.
+//! - [`customers`]: adding, importing and enrolling customers (`import_keys`: the
+//!   within-file duplicate check, exact in little memory).
 //! - [`imports`]: a data owner's imports, and undoing one that nobody has worked on yet.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
@@ -46,6 +47,7 @@ pub mod error;
 pub mod exports;
 pub mod flows;
 pub mod import_jobs;
+mod import_keys;
 pub mod imports;
 pub mod organisation;
 pub mod outbox;
