@@ -74,13 +74,19 @@ pub fn span_for(request: &Request) -> tracing::Span {
 /// `file_imports.request_timeout`: receiving a few hundred MB and checking every one of a
 /// million rows takes longer than any click.
 ///
-/// A file download (`GET …/export`) is not limited: counting a million outcomes before the
-/// file starts takes longer than a request should, and the download holds no unit of work
-/// while it waits (each page of an export is its own short read unit), its work is bounded
-/// by the export's own row cap, and a client that gives up drops it.
+/// A file download (`GET …/export`, and a selection's `POST …/selection/export`) is not
+/// limited: counting a million outcomes (or, for a workbook, the customers of a selection)
+/// before the file starts takes longer than a request should, and the download holds no
+/// unit of work while it waits (each page of an export is its own short read unit), its
+/// work is bounded by the export's own row cap, and a client that gives up drops it.
 pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if request.method() == axum::http::Method::GET && path.ends_with("/export") {
+    let download = match *request.method() {
+        axum::http::Method::GET => path.ends_with("/export"),
+        axum::http::Method::POST => path.ends_with("/selection/export"),
+        _ => false,
+    };
+    if download {
         return next.run(request).await;
     }
     let limit = if path.ends_with("/customers/import-file")

@@ -32,6 +32,8 @@
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`exports`]: the reports as files' rows, names resolved: the concrete outcomes, the sold
 //!   products, the open offers and the meetings.
+//! - [`status_exports`]: the customer-status download and a selection's export, a page of
+//!   enrollments at a time in import order.
 //! - [`time_tracking`]: time entries.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -56,6 +58,7 @@ pub mod reports;
 pub mod revision;
 pub mod setup;
 pub mod sms_replies;
+pub mod status_exports;
 pub mod streamed_imports;
 pub mod system;
 pub mod time_tracking;
