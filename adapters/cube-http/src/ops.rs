@@ -70,9 +70,9 @@ pub fn span_for(request: &Request) -> tracing::Span {
 
 /// Answers 503 (a problem, with `Retry-After`) when the handler takes longer than the
 /// state's `request_timeout`; the handler's work is dropped (a unit of work that did not
-/// commit rolls back). A customer file's upload and preview or import have the longer
-/// `file_imports.request_timeout`: receiving a few hundred MB and checking every one of a
-/// million rows takes longer than any click.
+/// commit rolls back). A customer file's upload and preview or import — the API's and the
+/// web app's import page's — have the longer `file_imports.request_timeout`: receiving a
+/// few hundred MB and checking every one of a million rows takes longer than any click.
 ///
 /// A file download (`GET …/export`, and a selection's `POST …/selection/export`) is not
 /// limited: counting a million outcomes (or, for a workbook, the customers of a selection)
@@ -89,8 +89,11 @@ pub async fn time_limit(State(state): State<AppState>, request: Request, next: N
     if download {
         return next.run(request).await;
     }
+    let web_import = path.starts_with("/app/setup/assignments/")
+        && (path.ends_with("/import") || path.ends_with("/import/preview"));
     let limit = if path.ends_with("/customers/import-file")
         || path.ends_with("/customers/import-file/preview")
+        || web_import
     {
         state.file_imports.request_timeout
     } else {

@@ -181,7 +181,7 @@ fn part_of(hash: u64) -> usize {
 
 /// A hash's first slot in a part of `slots` slots (the low 32 bits scaled to the range).
 fn home(hash: u64, slots: usize) -> usize {
-    ((hash & 0xFFFF_FFFF) * slots as u64 >> 32) as usize
+    (((hash & 0xFFFF_FFFF) * slots as u64) >> 32) as usize
 }
 
 /// The slots after a part of `slots` slots grows (a quarter more, at least the first size).
