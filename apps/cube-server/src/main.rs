@@ -98,9 +98,9 @@ struct Cli {
         global = true
     )]
     request_timeout: u64,
-    /// The largest customer file taken (`…/customers/import-file`), in MiB: a file goes to
-    /// a temporary file as it arrives, so this bounds the disk it takes, not memory. A
-    /// million-row CSV is about 100–300 MiB.
+    /// The largest customer file taken (`…/customers/import-file`, and the web app's import
+    /// page), in MiB: a file goes to a temporary file as it arrives, so this bounds the disk
+    /// it takes, not memory. A million-row CSV is about 100–300 MiB.
     #[arg(
         long,
         env = "CUBE_IMPORT_UPLOAD_LIMIT_MB",
