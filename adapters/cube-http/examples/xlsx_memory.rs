@@ -44,7 +44,9 @@ fn main() -> Result<(), Error> {
     }
     let day = ExcelDateTime::from_ymd(2026, 12, 7)?;
     for r in 1..=rows {
-        let at = day.clone().and_hms(8 + (r % 10) as u16, (r % 60) as u8, 0.0)?;
+        let at = day
+            .clone()
+            .and_hms(8 + (r % 10) as u16, (r % 60) as u8, 0.0)?;
         sheet.write_datetime_with_format(r, 0, &at, &when)?;
         sheet.write_string(r, 1, format!("Bedrift {r} AS"))?;
         sheet.write_string(r, 2, format!("0190f1c2-7a4e-7c3b-9a51-{r:012}"))?;
