@@ -2,7 +2,8 @@
 //! outcomes, 20 registered outcomes (seven pages and a short one) download through the HTTP
 //! router as a workbook and as CSV complete and in order — every outcome once, oldest first,
 //! its note and its products where they belong — on the in-memory store, SQLite and
-//! PostgreSQL. The workbook is read back with calamine, the CSV parsed field by field. The
+//! PostgreSQL; and so do the customer-status download and a selection's export (30
+//! customers, ten pages of enrollments, the selection keeping some of each). The workbook is read back with calamine, the CSV parsed field by field. The
 //! router has no request time limit left for them: a download is exempt from it.
 //!
 //! Why here: the pages follow each store's own keyset query (`outcome_list`), so a page
@@ -13,6 +14,7 @@ mod support;
 
 use calamine::{Data, Reader, Xlsx};
 use cube_app::Cube;
+use cube_domain::bulk::Selection;
 use cube_domain::flow::StateCategory;
 use cube_domain::ports::{Clock, Store, TokenKind};
 use cube_postgres::PgStore;
@@ -109,7 +111,7 @@ async fn exports_are_complete_and_in_order(name: &str, store: Arc<dyn Store>) {
         .await
         .expect("a port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let mut state = cube_http::AppState::new(cube);
+    let mut state = cube_http::AppState::new(cube.clone());
     // A download is not held to the request time limit (counting a million outcomes before
     // the file starts takes longer): with no time at all, the exports still answer.
     state.request_timeout = std::time::Duration::ZERO;
@@ -178,6 +180,84 @@ async fn exports_are_complete_and_in_order(name: &str, store: Arc<dyn Store>) {
     assert_eq!(records.len(), 1 + sold_lines, "{name}: every sold line");
     let times: Vec<&String> = records[1..].iter().map(|r| &r[0]).collect();
     assert!(times.is_sorted(), "{name}: oldest first: {times:?}");
+
+    // The customer-status download: every customer of the assignment once, in import order,
+    // a page of three enrollments at a time, as CSV and as a workbook.
+    let everyone: Vec<String> = cube
+        .select(world.manager.id, assignment, &Selection::default())
+        .await
+        .expect("the selection")
+        .iter()
+        .map(|row| row.customer.details().name.to_string())
+        .collect();
+    assert_eq!(everyone.len(), 30, "{name}: the world's customers");
+    let status = format!("/api/assignments/{assignment}/reports/status/export");
+    let (code, bytes) = download(&base, &status, token).await;
+    assert_eq!(code, 200, "{name}: {}", String::from_utf8_lossy(&bytes));
+    let records = parse_csv(&String::from_utf8(bytes).expect("UTF-8"), ",");
+    assert_eq!(records[0][1], "name");
+    let in_csv: Vec<String> = records[1..].iter().map(|r| r[1].clone()).collect();
+    assert_eq!(
+        in_csv, everyone,
+        "{name}: every customer once, in import order"
+    );
+    let (code, bytes) = download(&base, &format!("{status}?format=xlsx"), token).await;
+    assert_eq!(code, 200, "{name}");
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = book.worksheet_range("Kunder").expect("the sheet");
+    let in_book: Vec<String> = sheet.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert_eq!(in_book, everyone, "{name}: the workbook's customers");
+
+    // A selection's export: those called at least once, thinned out of the pages.
+    let called = Selection {
+        min_attempts: Some(1),
+        ..Selection::default()
+    };
+    let chosen: Vec<String> = cube
+        .select(world.manager.id, assignment, &called)
+        .await
+        .expect("the selection")
+        .iter()
+        .map(|row| row.customer.details().name.to_string())
+        .collect();
+    assert!(
+        !chosen.is_empty() && chosen.len() < everyone.len(),
+        "{name}: some are called, not all: {}",
+        chosen.len()
+    );
+    for (format, separator) in [("csv", "semicolon"), ("xlsx", "comma")] {
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{base}/api/assignments/{assignment}/selection/export"
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "selection": { "min_attempts": 1 },
+                "format": format,
+                "separator": separator,
+            }))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(answer.status().as_u16(), 200, "{name}: {format}");
+        let bytes = answer.bytes().await.expect("the whole body").to_vec();
+        let names: Vec<String> = if format == "csv" {
+            parse_csv(&String::from_utf8(bytes).expect("UTF-8"), ";")[1..]
+                .iter()
+                .map(|r| r[1].clone())
+                .collect()
+        } else {
+            let mut book: Xlsx<_> =
+                calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+            let sheet = book.worksheet_range("Utvalg").expect("the sheet");
+            sheet.rows().skip(1).map(|r| r[1].to_string()).collect()
+        };
+        assert_eq!(
+            names, chosen,
+            "{name}: the selection's {format}, in import order"
+        );
+    }
     server.abort();
 }
 

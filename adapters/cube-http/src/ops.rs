@@ -70,21 +70,30 @@ pub fn span_for(request: &Request) -> tracing::Span {
 
 /// Answers 503 (a problem, with `Retry-After`) when the handler takes longer than the
 /// state's `request_timeout`; the handler's work is dropped (a unit of work that did not
-/// commit rolls back). A customer file's upload and preview or import have the longer
-/// `file_imports.request_timeout`: receiving a few hundred MB and checking every one of a
-/// million rows takes longer than any click.
+/// commit rolls back). A customer file's upload and preview or import — the API's and the
+/// web app's import page's — have the longer `file_imports.request_timeout`: receiving a
+/// few hundred MB and checking every one of a million rows takes longer than any click.
 ///
-/// A file download (`GET …/export`) is not limited: counting a million outcomes before the
-/// file starts takes longer than a request should, and the download holds no unit of work
-/// while it waits (each page of an export is its own short read unit), its work is bounded
-/// by the export's own row cap, and a client that gives up drops it.
+/// A file download (`GET …/export`, and a selection's `POST …/selection/export`) is not
+/// limited: counting a million outcomes (or, for a workbook, the customers of a selection)
+/// before the file starts takes longer than a request should, and the download holds no
+/// unit of work while it waits (each page of an export is its own short read unit), its
+/// work is bounded by the export's own row cap, and a client that gives up drops it.
 pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if request.method() == axum::http::Method::GET && path.ends_with("/export") {
+    let download = match *request.method() {
+        axum::http::Method::GET => path.ends_with("/export"),
+        axum::http::Method::POST => path.ends_with("/selection/export"),
+        _ => false,
+    };
+    if download {
         return next.run(request).await;
     }
+    let web_import = path.starts_with("/app/setup/assignments/")
+        && (path.ends_with("/import") || path.ends_with("/import/preview"));
     let limit = if path.ends_with("/customers/import-file")
         || path.ends_with("/customers/import-file/preview")
+        || web_import
     {
         state.file_imports.request_timeout
     } else {

@@ -54,7 +54,7 @@ async fn send(
 
 /// Polls a job until it ends.
 async fn finished(app: &App, token: &str, location: &str) -> Value {
-    for _ in 0..500 {
+    for _ in 0..3_000 {
         let (status, job) = app.call(Method::GET, location, Some(token), None).await;
         assert_eq!(status, StatusCode::OK, "{job}");
         if job["status"] != "running" {
@@ -913,4 +913,35 @@ async fn a_bad_row_near_the_end_of_a_csv_of_many_chunks_stops_the_whole_file() {
         rows - 1,
         "every chunk recorded: {listed}"
     );
+}
+
+/// A finished CSV import's job counts every row written, not the rows its report lists (the
+/// first 10,000 of a streamed import).
+#[tokio::test]
+async fn a_finished_jobs_rows_are_every_row_written_past_the_listed_ones() {
+    let app = App::configured(|_| {}).await;
+    let t = Tokens::of(&app).await;
+    let rows = cube_app::streamed_imports::REPORT_ROWS + 50;
+    let mut csv = String::from("Navn;Telefon\n");
+    for i in 1..=rows {
+        csv.push_str(&format!("Firma {i} AS;+47 4{i:07}\n"));
+    }
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", ""),
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["status"], "done", "{}", job["error"]);
+    assert_eq!(job["report"]["created"], rows);
+    assert_eq!(
+        job["report"]["rows"].as_array().map(Vec::len),
+        Some(cube_app::streamed_imports::REPORT_ROWS),
+        "the report lists the first rows"
+    );
+    assert_eq!(job["rows_done"], rows, "every row written");
+    assert_eq!(job["rows_total"], rows);
 }

@@ -1009,8 +1009,8 @@ impl M {
                 "Choose the file with the customers first (it was empty or missing).",
             ),
             M::FileTooLarge => (
-                "Fila er større enn 32 MB. Del den i mindre filer, eller lagre den som .xlsx (den pakkes).",
-                "The file is larger than 32 MB. Split it into smaller files, or save it as .xlsx (which is packed).",
+                "Fila er større enn {limit}, det største denne serveren tar imot. Del den i mindre filer, lagre den som .xlsx (den pakkes), eller be driftsansvarlig heve grensen (--import-upload-limit-mb).",
+                "The file is larger than {limit}, the most this server takes. Split it into smaller files, save it as .xlsx (which is packed), or ask the operator to raise the limit (--import-upload-limit-mb).",
             ),
             M::DownloadRejected => (
                 "Last ned de avviste radene (CSV)",

@@ -6,29 +6,58 @@
 //!
 //! The file stays in the browser's form between the preview and the import (each request
 //! sends it again), so nothing is kept on the server between the two and a second server
-//! process serves either. Reading and mapping the file is `cube_sheets`'s, checking the rows
-//! the import use case's: this module only turns forms into choices and answers into HTML.
+//! process serves either. It is taken as the API takes a file: written to a temporary file
+//! as it arrives, within the operator's upload limit (`--import-upload-limit-mb`, 256 MiB
+//! unless set), never held in memory; a CSV is then checked row by row from disk and, once
+//! imported, written by a job reading it again (`cube_sheets::streamed`), a spreadsheet read
+//! whole as before. Reading and mapping the file is `cube_sheets`'s, checking the rows the
+//! import use case's: this module only turns forms into choices and answers into HTML.
 
 use crate::WebState;
 use crate::i18n::{Lang, M};
 use crate::session::{Viewer, WebError};
 use crate::views::{Chrome, html};
 use askama::Template;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cube_app::AppError;
-use cube_app::customers::{ImportPlan, ImportReport};
+use cube_app::customers::{ImportPlan, ImportReport, RejectedRow};
 use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
+use cube_app::streamed_imports::{ImportTarget, OpenedImport, RowChecker};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::ids::AssignmentId;
 use cube_domain::ports::OnMatch;
 use cube_sheets::mapping::Target;
 use cube_sheets::read::Limits;
+use cube_sheets::streamed::CheckedCsv;
+use cube_sheets::upload::{ReceiveError, Receiving};
 use cube_sheets::{Destination, FileChoices, ImportFileError, PreparedFile};
 
-/// The largest file the page takes (the API's import limit).
-pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
+/// The rejected rows of a CSV a job lists (all are counted), as the API's job does.
+const JOB_REJECTED_LISTED: usize = 10_000;
+
+/// The body an upload page takes: the file, up to the operator's `upload_limit`, and a
+/// form's worth of other fields.
+pub(crate) fn body_limit(upload_limit: u64) -> usize {
+    usize::try_from(upload_limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(crate::FORM_LIMIT)
+}
+
+/// The refusal of a file over `limit` bytes, in `lang`, saying the limit.
+pub(crate) fn file_too_large(lang: Lang, limit: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    let size = if limit >= MIB {
+        format!("{} MB", limit / MIB)
+    } else if lang == Lang::En {
+        format!("{limit} bytes")
+    } else {
+        format!("{limit} byte")
+    };
+    lang.t(M::FileTooLarge).replace("{limit}", &size)
+}
 
 /// Rejected rows a preview lists (the count says how many more).
 const REJECTED_SHOWN: usize = 200;
@@ -138,12 +167,13 @@ async fn owner_of(
     Ok((assignment, owner))
 }
 
-/// The form as sent: the file and the other fields.
+/// The form as sent: the file (on disk) and the other fields.
 struct Upload {
     file_name: String,
-    bytes: Vec<u8>,
-    /// The file's size (its bytes are let go once read).
-    size: usize,
+    /// The file, until it is read.
+    file: Option<cube_sheets::upload::Upload>,
+    /// The file's size.
+    size: u64,
     fields: Vec<(String, String)>,
 }
 
@@ -163,34 +193,97 @@ impl Upload {
     }
 }
 
-async fn upload(mut multipart: Multipart, lang: Lang) -> Result<Upload, WebError> {
+/// A multipart error as the form says it: a body past the limit with the limit, in words.
+fn multipart_refused(error: MultipartError, lang: Lang, limit: u64) -> WebError {
+    let detail = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        file_too_large(lang, limit)
+    } else {
+        error.body_text()
+    };
+    WebError::Form { detail, lang }
+}
+
+/// A file that could not be received: over the limit (said with it), or a disk failure (a
+/// fault of ours: logged, answered 500).
+fn receive_refused(error: ReceiveError, lang: Lang) -> WebError {
+    match error {
+        ReceiveError::TooLarge(limit) => WebError::Form {
+            detail: file_too_large(lang, limit),
+            lang,
+        },
+        ReceiveError::Disk(e) => WebError::Render(format!("writing an upload: {e}")),
+    }
+}
+
+/// The file field written to a temporary file as it arrives, within `limit` bytes.
+async fn receive_file(
+    mut field: Field<'_>,
+    lang: Lang,
+    limit: u64,
+) -> Result<cube_sheets::upload::Upload, WebError> {
+    let mut receiving = Receiving::start(limit)
+        .await
+        .map_err(|e| receive_refused(e, lang))?;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| multipart_refused(e, lang, limit))?
+    {
+        receiving
+            .write(&chunk)
+            .await
+            .map_err(|e| receive_refused(e, lang))?;
+    }
+    receiving
+        .finish()
+        .await
+        .map_err(|e| receive_refused(e, lang))
+}
+
+/// The form: the file to a temporary file (at most `limit` bytes), the other fields as text
+/// (at most a form's worth together).
+async fn upload(mut multipart: Multipart, lang: Lang, limit: u64) -> Result<Upload, WebError> {
     let form_error = |detail: String| WebError::Form { detail, lang };
     let mut upload = Upload {
         file_name: String::new(),
-        bytes: Vec::new(),
+        file: None,
         size: 0,
         fields: Vec::new(),
     };
-    // A body past the limit is cut off while it is read: said with the limit, in words.
-    let refused = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            form_error(lang.t(M::FileTooLarge).to_owned())
-        } else {
-            form_error(e.body_text())
-        }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(refused)? {
+    let mut field_bytes = 0usize;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_refused(e, lang, limit))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             upload.file_name = field.file_name().unwrap_or_default().to_owned();
-            upload.bytes = field.bytes().await.map_err(refused)?.to_vec();
-            upload.size = upload.bytes.len();
+            let file = receive_file(field, lang, limit).await?;
+            upload.size = file.size;
+            upload.file = Some(file);
         } else {
-            let value = field.text().await.map_err(refused)?;
+            let mut value = Vec::new();
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| multipart_refused(e, lang, limit))?
+            {
+                field_bytes += chunk.len();
+                if field_bytes > crate::FORM_LIMIT {
+                    return Err(form_error(format!(
+                        "the form's fields are larger than {} bytes together; send the file with the fields the import page has",
+                        crate::FORM_LIMIT
+                    )));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value)
+                .map_err(|_| form_error(format!("the field `{name}` is not UTF-8 text")))?;
             upload.fields.push((name, value));
         }
     }
-    if upload.bytes.is_empty() {
+    if upload.size == 0 {
         return Err(form_error(lang.t(M::ChooseFile).to_owned()));
     }
     Ok(upload)
@@ -251,41 +344,142 @@ fn preview_key(upload: &Upload, sheet: Option<&str>, header_row: Option<usize>) 
     )
 }
 
-/// Reads the file and checks every row with the import use case.
-async fn read_and_plan(
+/// A file read and every row checked: a spreadsheet read whole and planned, or a CSV checked
+/// row by row from its temporary file, which stays for the writing.
+enum ReadFile {
+    Planned {
+        prepared: Box<PreparedFile>,
+        plan: Box<ImportPlan>,
+    },
+    Streamed {
+        checked: Box<CheckedCsv>,
+        opened: Box<OpenedImport>,
+        file: cube_sheets::upload::Upload,
+    },
+}
+
+impl ReadFile {
+    fn prepared(&self) -> &PreparedFile {
+        match self {
+            ReadFile::Planned { prepared, .. } => prepared,
+            ReadFile::Streamed { checked, .. } => &checked.prepared,
+        }
+    }
+
+    /// Rows that would be imported.
+    fn good(&self) -> usize {
+        match self {
+            ReadFile::Planned { plan, .. } => plan.rows_to_write(),
+            ReadFile::Streamed { checked, .. } => checked.good,
+        }
+    }
+
+    /// Rows that would be rejected.
+    fn rejected_count(&self) -> usize {
+        match self {
+            ReadFile::Planned { plan, .. } => plan.rejected().len(),
+            ReadFile::Streamed { checked, .. } => checked.rejected_count,
+        }
+    }
+
+    /// The rejected rows listed (all of a spreadsheet's; a CSV's first
+    /// [`JOB_REJECTED_LISTED`]).
+    fn rejected(&self) -> &[RejectedRow] {
+        match self {
+            ReadFile::Planned { plan, .. } => plan.rejected(),
+            ReadFile::Streamed { checked, .. } => &checked.rejected,
+        }
+    }
+}
+
+/// Reads the file and checks every row with the import use case: a CSV from disk, row by row
+/// (at most the operator's `max_csv_rows`), a spreadsheet whole.
+async fn read_and_check(
     state: &WebState,
     viewer: &Viewer,
     id: AssignmentId,
     upload: &mut Upload,
-) -> Result<(PreparedFile, ImportPlan, DataOwner, Dataset), WebError> {
+) -> Result<(ReadFile, DataOwner, Dataset), WebError> {
+    let lang = viewer.lang;
     let (_, owner) = owner_of(state, viewer, id).await?;
-    let (dataset, choices) = choices(upload, viewer.lang)?;
-    let mut prepared = cube_sheets::prepare_apart(
-        upload.file_name.clone(),
-        std::mem::take(&mut upload.bytes),
-        choices,
-        owner.clone(),
-        dataset,
-        Limits::default(),
-    )
-    .await
-    .map_err(|e| WebError::Form {
-        detail: file_error(viewer.lang, &e),
-        lang: viewer.lang,
-    })?;
-    let destination = Destination {
+    let (dataset, choices) = choices(upload, lang)?;
+    let on_match = match upload.field("on_match") {
+        Some("skip") => OnMatch::Skip,
+        _ => OnMatch::Update,
+    };
+    let unreadable_file = |e: ImportFileError| WebError::Form {
+        detail: file_error(lang, &e),
+        lang,
+    };
+    let Some(file) = upload.file.take() else {
+        return Err(WebError::Form {
+            detail: lang.t(M::ChooseFile).to_owned(),
+            lang,
+        });
+    };
+    let unreadable = |e: std::io::Error| WebError::Render(format!("reading an upload: {e}"));
+    if !file.is_text().await.map_err(unreadable)? {
+        let bytes = tokio::fs::read(file.path()).await.map_err(unreadable)?;
+        drop(file);
+        let mut prepared = cube_sheets::prepare_apart(
+            upload.file_name.clone(),
+            bytes,
+            choices,
+            owner.clone(),
+            dataset,
+            Limits::default(),
+        )
+        .await
+        .map_err(unreadable_file)?;
+        let destination = Destination {
+            assignment: id,
+            dataset,
+            segment: None,
+            on_match,
+        };
+        let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &mut prepared)
+            .await
+            .map_err(|e| WebError::app(e, viewer))?;
+        let read = ReadFile::Planned {
+            prepared: Box::new(prepared),
+            plan: Box::new(plan),
+        };
+        return Ok((read, owner, dataset));
+    }
+    let target = ImportTarget {
         assignment: id,
         dataset,
         segment: None,
-        on_match: match upload.field("on_match") {
-            Some("skip") => OnMatch::Skip,
-            _ => OnMatch::Update,
-        },
+        on_match,
     };
-    let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &mut prepared)
+    let opened = state
+        .cube
+        .open_import(&viewer.user, target)
         .await
         .map_err(|e| WebError::app(e, viewer))?;
-    Ok((prepared, plan, owner, dataset))
+    let checker = RowChecker::new(&state.cube, &opened);
+    let limits = Limits {
+        max_rows: state.file_imports.max_csv_rows,
+        ..Limits::default()
+    };
+    let checked = cube_sheets::streamed::check_csv_apart(
+        file.path().to_owned(),
+        upload.file_name.clone(),
+        choices,
+        owner.clone(),
+        dataset,
+        limits,
+        checker,
+        JOB_REJECTED_LISTED,
+    )
+    .await
+    .map_err(unreadable_file)?;
+    let read = ReadFile::Streamed {
+        checked: Box::new(checked),
+        opened: Box::new(opened),
+        file,
+    };
+    Ok((read, owner, dataset))
 }
 
 /// `POST /app/setup/assignments/{id}/import/preview`: what the import would do.
@@ -296,11 +490,13 @@ pub async fn preview(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
-    let mut upload = upload(multipart, viewer.lang).await?;
-    let (prepared, plan, owner, dataset) = read_and_plan(&state, &viewer, id, &mut upload).await?;
+    let limit = state.file_imports.upload_limit;
+    let mut upload = upload(multipart, viewer.lang, limit).await?;
+    let (read, owner, dataset) = read_and_check(&state, &viewer, id, &mut upload).await?;
+    let prepared = read.prepared();
     let lang = viewer.lang;
     let targets = targets(&owner, dataset, lang);
-    let rejected = plan.rejected();
+    let rejected = read.rejected();
     let view = PreviewView {
         page: Chrome::of(&viewer, "", ""),
         file_key: preview_key(&upload, Some(&prepared.sheet), Some(prepared.header_row)),
@@ -312,8 +508,8 @@ pub async fn preview(
             .collect(),
         header_row: prepared.header_row,
         rows_in_file: prepared.rows_in_file,
-        rows_good: plan.rows_to_write(),
-        rejected_count: rejected.len(),
+        rows_good: read.good(),
+        rejected_count: read.rejected_count(),
         columns: prepared
             .columns
             .iter()
@@ -343,7 +539,9 @@ pub async fn preview(
             .take(REJECTED_SHOWN)
             .map(|r| (r.row, r.reason.clone()))
             .collect(),
-        more_rejected: rejected.len().saturating_sub(REJECTED_SHOWN),
+        more_rejected: read
+            .rejected_count()
+            .saturating_sub(rejected.len().min(REJECTED_SHOWN)),
         first_rows: prepared
             .first_rows
             .iter()
@@ -396,25 +594,51 @@ pub async fn start(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = WebError::path_id(&raw, &viewer, AssignmentId::from_uuid)?;
-    let mut upload = upload(multipart, viewer.lang).await?;
-    let (_, plan, _, _) = read_and_plan(&state, &viewer, id, &mut upload).await?;
+    let limit = state.file_imports.upload_limit;
+    let mut upload = upload(multipart, viewer.lang, limit).await?;
+    let (read, _, _) = read_and_check(&state, &viewer, id, &mut upload).await?;
     let lang = viewer.lang;
     let keep_good_rows = upload.field("keep_good_rows").is_some();
-    if (!keep_good_rows && !plan.rejected().is_empty()) || plan.rows_to_write() == 0 {
+    if (!keep_good_rows && read.rejected_count() > 0) || read.good() == 0 {
         let detail = format!(
             "{} {} · {} {}. {}",
-            plan.rejected().len(),
+            read.rejected_count(),
             lang.t(M::RowsRejected),
-            plan.rows_to_write(),
+            read.good(),
             lang.t(M::RowsGood),
             lang.t(M::AllOrNothingHint)
         );
         return Err(WebError::Form { detail, lang });
     }
-    let (job, run) = state
-        .import_jobs
-        .start_planned(&state.cube, &viewer.user, plan)
-        .map_err(|e| WebError::app(e, &viewer))?;
+    let started = match read {
+        ReadFile::Planned { plan, .. } => {
+            state
+                .import_jobs
+                .start_planned(&state.cube, &viewer.user, *plan)
+        }
+        ReadFile::Streamed {
+            checked,
+            opened,
+            file,
+        } => {
+            // The job reads the file again, and removes it when it ends.
+            let source = checked.source(Box::new(file)).map_err(|e| WebError::Form {
+                detail: file_error(lang, &e),
+                lang,
+            })?;
+            state.import_jobs.start_streamed(
+                &state.cube,
+                &viewer.user,
+                *opened,
+                Box::new(source),
+                state.file_imports.chunk_rows,
+                checked.good,
+                checked.rejected_count,
+                checked.rejected,
+            )
+        }
+    };
+    let (job, run) = started.map_err(|e| WebError::app(e, &viewer))?;
     tokio::spawn(async move {
         let id = run.id();
         if let ImportJobState::Failed(error) = run.run().await {
@@ -473,7 +697,8 @@ fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
     let (running, rows_done, rows_total, report, failure) = match job.state {
         ImportJobState::Running(p) => (true, p.rows_done, p.rows_total, None, None),
         ImportJobState::Done(report) => {
-            let rows = report.rows.len();
+            // Every row written (a streamed import's report lists only the first rows).
+            let rows = report.created + report.matched;
             (false, rows, rows, Some(report_view(&report)), None)
         }
         ImportJobState::Failed(error) => {

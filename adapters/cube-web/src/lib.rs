@@ -39,6 +39,8 @@ mod users;
 mod views;
 mod wallboard;
 
+pub use cube_sheets::upload::UploadLimits;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -54,6 +56,9 @@ pub struct WebState {
     /// The import jobs of this process, shared with the API (`GET /api/import-jobs/{id}`
     /// shows a job the pages started).
     pub import_jobs: cube_app::import_jobs::ImportJobs,
+    /// How customer files are taken: the API's settings (`--import-upload-limit-mb`,
+    /// `--import-max-csv-rows`), so the page takes what the API takes.
+    pub file_imports: UploadLimits,
 }
 
 impl std::fmt::Debug for WebState {
@@ -70,6 +75,7 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 /// The web app's routes: `/` (to `/app`) and everything under `/app`. Merge it with the
 /// API's router; it has no fallback of its own, so unknown paths answer as the API's do.
 pub fn router(state: WebState) -> Router {
+    let upload_body = imports::body_limit(state.file_imports.upload_limit);
     Router::new()
         .route("/", get(pages::root))
         .route("/app", get(pages::home))
@@ -134,11 +140,11 @@ pub fn router(state: WebState) -> Router {
             "/app/setup/assignments/{id}/import",
             get(imports::page)
                 .post(imports::start)
-                .layer(DefaultBodyLimit::max(imports::FILE_LIMIT)),
+                .layer(DefaultBodyLimit::max(upload_body)),
         )
         .route(
             "/app/setup/assignments/{id}/import/preview",
-            post(imports::preview).layer(DefaultBodyLimit::max(imports::FILE_LIMIT)),
+            post(imports::preview).layer(DefaultBodyLimit::max(upload_body)),
         )
         .route("/app/import-jobs/{id}", get(imports::job))
         .route(
@@ -164,7 +170,10 @@ pub fn router(state: WebState) -> Router {
         .route("/app/wallboard/{id}/board", get(wallboard::board))
         .route("/app/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(axum::middleware::from_fn(limits::refuse_declared_oversize))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }

@@ -5,12 +5,13 @@
 //! the request's time limit and was answered 503 thirty seconds later (found from outside:
 //! 2,000 such connections grew the server by 220 MB). [`refuse_declared_oversize`] reads the
 //! header first. It sits outside the routes, so it tells a page's limit by its path: a
-//! spreadsheet upload (`…/import`, `…/import/preview`) takes [`crate::imports::FILE_LIMIT`],
-//! every other page a form of [`crate::FORM_LIMIT`] — the same limits the routes give axum.
+//! customer file's upload (`…/import`, `…/import/preview`) takes the operator's upload limit
+//! and a form's worth of fields ([`crate::imports::body_limit`]), every other page a form of
+//! [`crate::FORM_LIMIT`] — the same limits the routes give axum.
 
-use crate::i18n::M;
+use crate::WebState;
 use crate::session::WebError;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -23,10 +24,14 @@ fn takes_a_file(path: &str) -> bool {
 /// Answers a body declared over its page's limit at once: an upload as the upload form says
 /// a file too large (in the viewer's language), a form with 413 (which
 /// [`crate::security::headers`] words as the pages word problems).
-pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+pub async fn refuse_declared_oversize(
+    State(state): State<WebState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let upload = takes_a_file(request.uri().path());
     let limit = if upload {
-        crate::imports::FILE_LIMIT
+        crate::imports::body_limit(state.file_imports.upload_limit)
     } else {
         crate::FORM_LIMIT
     };
@@ -38,7 +43,7 @@ pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response 
     if declared.is_some_and(|length| length > limit as u64) {
         if upload {
             let lang = crate::session::lang_of(request.headers());
-            let detail = lang.t(M::FileTooLarge).to_owned();
+            let detail = crate::imports::file_too_large(lang, state.file_imports.upload_limit);
             return WebError::Form { detail, lang }.into_response();
         }
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();

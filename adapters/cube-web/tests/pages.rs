@@ -23,6 +23,11 @@ struct App {
 }
 
 async fn app() -> App {
+    app_with(cube_sheets::upload::UploadLimits::default()).await
+}
+
+/// The app with the operator's file settings `file_imports`.
+async fn app_with(file_imports: cube_sheets::upload::UploadLimits) -> App {
     let (store, clock, ids) = (
         Arc::new(MemoryStore::new()),
         Arc::new(FixedClock::new(T0)),
@@ -36,6 +41,7 @@ async fn app() -> App {
         cube: cube.clone(),
         secure_cookies: false,
         import_jobs: cube_app::import_jobs::ImportJobs::new(),
+        file_imports,
     });
     App {
         router,
@@ -1735,16 +1741,18 @@ async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
             100_000_000u64,
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
+        // The API's upload limit (256 MiB unless the operator sets another) and a form's
+        // fields.
         (
             format!("/app/setup/assignments/{assignment}/import"),
             "multipart/form-data; boundary=x",
-            40 * 1024 * 1024,
+            257 * 1024 * 1024,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             format!("/app/setup/assignments/{assignment}/import/preview"),
             "multipart/form-data; boundary=x",
-            40 * 1024 * 1024,
+            257 * 1024 * 1024,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ];
@@ -1766,8 +1774,166 @@ async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
         assert_eq!(status, expected, "{path}: {body}");
         assert_eq!(header_of(&response, "hx-retarget"), "#problem", "{path}");
         assert!(
-            body.contains("Skjemaet er for stort") || body.contains("Fila er større enn 32 MB"),
+            body.contains("Skjemaet er for stort") || body.contains("Fila er større enn 256 MB"),
             "{path}: says it is too large: {body}"
         );
     }
+}
+
+/// Polls an import job's view until it has ended.
+async fn job_done(app: &App, cookie: &str, mut job: String) -> String {
+    for _ in 0..3_000 {
+        if !job.contains("hx-trigger=\"load delay:1s\"") {
+            return job;
+        }
+        let poll = attribute(&job, "id=\"import-job\"", "hx-get").to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        job = app.get(&poll, Some(cookie)).await.2;
+    }
+    panic!("the job did not end: {job}");
+}
+
+/// A CSV of `rows` customers, each with a comment of `comment` bytes in a column no field
+/// takes (so the file is as large as wanted and every row is still good).
+fn large_csv(rows: usize, comment: usize) -> Vec<u8> {
+    let mut csv = String::from("Navn;Mobil;Kundenr;Kommentar\r\n");
+    let filler = "x".repeat(comment);
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Stor Kunde {i} AS;{};STOR-{i};{filler}\r\n",
+            40_000_000 + i
+        ));
+    }
+    csv.into_bytes()
+}
+
+/// The page takes files as the API does: a CSV larger than the 32 MB the page once read into
+/// memory goes through preview and import (streamed from a temporary file, written by a
+/// job), under the API's upload limit.
+#[tokio::test]
+async fn a_csv_larger_than_32_mb_is_previewed_and_imported_through_the_page() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id().as_uuid();
+    let file = large_csv(36, 1024 * 1024);
+    assert!(
+        file.len() > 32 * 1024 * 1024 + 1024 * 1024,
+        "{}",
+        file.len()
+    );
+    let base = [("dataset", "b2b"), ("on_match", "update")];
+    let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "store-kunder.csv", &file, &base)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert!(
+        shown.contains("<strong>36</strong> rader i fila"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("<strong>36</strong> kan importeres"),
+        "{shown}"
+    );
+    assert!(shown.contains("Stor Kunde 0 AS"), "the first rows: {shown}");
+
+    let import = format!("/app/setup/assignments/{id}/import");
+    let (status, _, job) = app
+        .upload(&import, &manager, "store-kunder.csv", &file, &base)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let job = job_done(&app, &manager, job).await;
+    assert!(job.contains("Importen er ferdig"), "{job}");
+    assert!(job.contains("<strong>36</strong> nye kunder"), "{job}");
+    let found = app
+        .cube
+        .select(
+            &app.world.manager,
+            app.world.assignment.id(),
+            &cube_domain::bulk::Selection::default(),
+        )
+        .await
+        .expect("the assignment's customers");
+    let imported = found
+        .iter()
+        .filter(|row| {
+            row.customer
+                .details()
+                .name
+                .as_str()
+                .starts_with("Stor Kunde")
+        })
+        .count();
+    assert_eq!(imported, 36, "every row in the assignment");
+}
+
+/// The operator's upload limit is the page's: a file over it is refused saying the limit,
+/// both when its length is declared and when it only shows as it arrives; a file under it
+/// is read. A CSV's rows past the operator's `max_csv_rows` are refused as the API refuses
+/// them.
+#[tokio::test]
+async fn the_pages_upload_limit_and_csv_rows_are_the_operators() {
+    let limits = cube_sheets::upload::UploadLimits {
+        upload_limit: 64 * 1024,
+        max_csv_rows: 50,
+        ..cube_sheets::upload::UploadLimits::default()
+    };
+    let app = app_with(limits).await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id().as_uuid();
+    let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let base = [("dataset", "b2b")];
+
+    // Over the limit as it arrives: no declared length.
+    let big = large_csv(10, 8 * 1024);
+    assert!(big.len() > 64 * 1024);
+    let (content_type, body) = multipart("kunder.csv", &big, &base);
+    let stream = futures::stream::iter(
+        body.chunks(4096)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let request = Request::post(&preview)
+        .header(header::COOKIE, &manager)
+        .header("x-requested-with", "cube")
+        .header("hx-request", "true")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from_stream(stream))
+        .expect("request");
+    let (status, response, refused) = app.send(request).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(header_of(&response, "hx-retarget"), "#problem");
+    assert!(
+        refused.contains("Fila er større enn 65536 byte"),
+        "says the limit: {refused}"
+    );
+    // Declared: refused before it is read, with the same words.
+    let (status, _, refused) = app
+        .upload(&preview, &manager, "kunder.csv", &big, &base)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("Fila er større enn 65536 byte"),
+        "{refused}"
+    );
+
+    // Under it: read. More rows than the operator allows: said so.
+    let small = large_csv(40, 100);
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "kunder.csv", &small, &base)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert!(
+        shown.contains("<strong>40</strong> kan importeres"),
+        "{shown}"
+    );
+    let many = large_csv(60, 10);
+    let (status, _, refused) = app
+        .upload(&preview, &manager, "kunder.csv", &many, &base)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("mer enn 50 rader"),
+        "the operator's row limit: {refused}"
+    );
 }

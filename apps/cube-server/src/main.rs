@@ -98,9 +98,9 @@ struct Cli {
         global = true
     )]
     request_timeout: u64,
-    /// The largest customer file taken (`…/customers/import-file`), in MiB: a file goes to
-    /// a temporary file as it arrives, so this bounds the disk it takes, not memory. A
-    /// million-row CSV is about 100–300 MiB.
+    /// The largest customer file taken (`…/customers/import-file`, and the web app's import
+    /// page), in MiB: a file goes to a temporary file as it arrives, so this bounds the disk
+    /// it takes, not memory. A million-row CSV is about 100–300 MiB.
     #[arg(
         long,
         env = "CUBE_IMPORT_UPLOAD_LIMIT_MB",
@@ -635,13 +635,8 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let worker = worker::spawn(cube.clone(), gateways, outbox_interval);
     // One registry of import jobs: a job the pages start is followed through the API too.
     let import_jobs = cube_app::import_jobs::ImportJobs::new();
-    let pages = cube_web::router(cube_web::WebState {
-        cube: cube.clone(),
-        secure_cookies: cli.secure_cookies,
-        import_jobs: import_jobs.clone(),
-    });
-    let mut state = cube_http::AppState::new(cube);
-    state.import_jobs = import_jobs;
+    let mut state = cube_http::AppState::new(cube.clone());
+    state.import_jobs = import_jobs.clone();
     state.request_timeout = Duration::from_secs(cli.request_timeout);
     state.file_imports.upload_limit = cli.import_upload_limit_mb * 1024 * 1024;
     state.file_imports.request_timeout = state
@@ -650,6 +645,17 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
         .max(state.request_timeout);
     state.file_imports.max_csv_rows =
         usize::try_from(cli.import_max_csv_rows).unwrap_or(usize::MAX);
+    // The import page takes files as the API does, under the same settings.
+    let pages = cube_web::router(cube_web::WebState {
+        cube,
+        secure_cookies: cli.secure_cookies,
+        import_jobs,
+        file_imports: cube_web::UploadLimits {
+            upload_limit: state.file_imports.upload_limit,
+            max_csv_rows: state.file_imports.max_csv_rows,
+            chunk_rows: state.file_imports.chunk_rows,
+        },
+    });
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
     state.sms_inbound_secret = sms_inbound_secret;

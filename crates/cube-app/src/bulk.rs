@@ -108,7 +108,7 @@ impl Cube {
 
     /// The selected enrollments as a file's rows (seed 001's "Kontroller": export a
     /// selection): laid out as the customer-status download — customer, state now, segment
-    /// and every CRM field of the data owner —, in import order. For whoever may do bulk
+    /// and every CRM field of the data owner —, in import order, a page at a time. For whoever may do bulk
     /// work on the assignment, as the preview.
     pub async fn export_selection(
         &self,

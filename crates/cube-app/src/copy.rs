@@ -611,7 +611,7 @@ impl Copying<'_> {
             let Some(last) = page.last() else {
                 return Ok(());
             };
-            after = Some(last.id());
+            after = Some(last.cursor());
             for enrollment in &page {
                 let unit = self.target.unit().await?;
                 target(unit.insert_enrollment(enrollment).await)?;

@@ -380,7 +380,7 @@ impl Cube {
             )
         };
         let mut rejected = Vec::new();
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seen = crate::import_keys::SeenKeys::new();
         let mut batch_rows = Vec::with_capacity(rows.len());
         let mut row_numbers = Vec::with_capacity(rows.len());
         // Each input goes once it is parsed: the inputs and the customers are not held
@@ -397,18 +397,12 @@ impl Cube {
                     continue;
                 }
             };
-            let keys = dedup_keys(&customer);
-            if let Some(first) = keys.iter().find_map(|k| seen.get(k)) {
+            if let Err(clash) = seen.claim(&customer, row) {
                 rejected.push(RejectedRow {
                     row,
-                    reason: format!(
-                        "the same customer as row {first} (same external id or phone number)"
-                    ),
+                    reason: crate::import_keys::clash_reason(clash),
                 });
                 continue;
-            }
-            for key in keys {
-                seen.insert(key, row);
             }
             batch_rows.push(ImportRow {
                 customer,
@@ -579,17 +573,6 @@ impl Cube {
         uow.commit().await?;
         Ok(report)
     }
-}
-
-/// The keys that identify a customer inside one import: its external id and phones.
-fn dedup_keys(customer: &Customer) -> Vec<String> {
-    let details = customer.details();
-    details
-        .external_id
-        .iter()
-        .map(|e| format!("external:{e}"))
-        .chain(details.phones.iter().map(|p| format!("phone:{p}")))
-        .collect()
 }
 
 /// One rule for a created and an updated customer: no other customer of the data owner has

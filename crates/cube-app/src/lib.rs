@@ -17,7 +17,8 @@
 //!   webhooks a change enqueues in its own unit of work.
 //! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
-//! - [`customers`]: adding, importing and enrolling customers.
+//! - [`customers`]: adding, importing and enrolling customers (`import_keys`: the
+//!   within-file duplicate check, exact in little memory).
 //! - [`imports`]: a data owner's imports, and undoing one that nobody has worked on yet.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
@@ -31,6 +32,8 @@
 //! - [`reports`]: historical and current reports, performance, activity limits.
 //! - [`exports`]: the reports as files' rows, names resolved: the concrete outcomes, the sold
 //!   products, the open offers and the meetings.
+//! - [`status_exports`]: the customer-status download and a selection's export, a page of
+//!   enrollments at a time in import order.
 //! - [`time_tracking`]: time entries.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -46,6 +49,7 @@ pub mod error;
 pub mod exports;
 pub mod flows;
 pub mod import_jobs;
+mod import_keys;
 pub mod imports;
 pub mod organisation;
 pub mod outbox;
@@ -55,6 +59,7 @@ pub mod revision;
 pub mod sale_confirmations;
 pub mod setup;
 pub mod sms_replies;
+pub mod status_exports;
 pub mod streamed_imports;
 pub mod system;
 pub mod time_tracking;

@@ -5,15 +5,12 @@
 
 use crate::error::ReportError;
 use crate::flows::flow_of;
-use crate::{Acting, AppError, AppResult, Cube, Need, acting};
+use crate::{Acting, AppResult, Cube, Need, acting};
 use cube_domain::access::{self, Figures, ReportKind};
 use cube_domain::assignment::Assignment;
-use cube_domain::assignment::setup::{LimitMetric, Segment};
+use cube_domain::assignment::setup::LimitMetric;
 use cube_domain::bulk::Selection;
-use cube_domain::customer::Customer;
-use cube_domain::enrollment::Enrollment;
-use cube_domain::fields::FieldDefinition;
-use cube_domain::flow::{FlowVersion, PublishedFlow, State};
+use cube_domain::flow::{FlowVersion, PublishedFlow};
 use cube_domain::ids::{
     AssignmentId, CalendarId, OutcomeEventId, OutcomeId, ProductId, StateId, UserId,
 };
@@ -32,29 +29,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
 
-/// One customer of the customer-status download: the customer, its enrollment in the
-/// assignment, the state it is in now and its segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusExportRow {
-    /// The customer.
-    pub customer: Customer,
-    /// Its enrollment in the assignment.
-    pub enrollment: Enrollment,
-    /// The enrollment's state now, from the assignment's flow.
-    pub state: State,
-    /// The enrollment's segment, from the assignment's setup; `None` without one.
-    pub segment: Option<Segment>,
-}
-
-/// The customer-status download: the CRM fields every row is written against, and the rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusExport {
-    /// Every CRM field of the assignment's data owner (`DataOwner::all_fields`), whatever the
-    /// rows hold: the file's columns do not depend on which customers were chosen.
-    pub fields: Vec<FieldDefinition>,
-    /// The customers, in import order.
-    pub rows: Vec<StatusExportRow>,
-}
+pub use crate::status_exports::{StatusExport, StatusExportRow};
 
 /// A report window `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -561,7 +536,7 @@ impl Cube {
 
     /// The customer-status download ("download all or part"): the assignment's customers in
     /// import order with the state each is in now — all of them, or those in `states` — and
-    /// every CRM field of the data owner. Open to whoever may read the Customers report, the
+    /// every CRM field of the data owner, the rows a page at a time. Open to whoever may read the Customers report, the
     /// assignment's client included. A state that is not in the assignment's flow is refused
     /// by name rather than giving an empty list.
     pub async fn customer_status_export(
@@ -587,48 +562,6 @@ impl Cube {
         };
         self.status_export_of(uow.as_mut(), &assignment, &selection)
             .await
-    }
-
-    /// The enrollments of `assignment` that `selection` keeps, in import order, laid out as
-    /// the customer-status download: each with its customer, state now and segment, and
-    /// every CRM field of the data owner. What the status download and a bulk selection's
-    /// export share; the caller has checked access and the selection.
-    pub(crate) async fn status_export_of(
-        &self,
-        uow: &mut dyn ReadUnit,
-        assignment: &Assignment,
-        selection: &Selection,
-    ) -> AppResult<StatusExport> {
-        let flow = flow_of(&self.flows, uow, assignment).await?;
-        let owner = uow
-            .data_owner(assignment.data_owner())
-            .await?
-            .ok_or(AppError::NotFound("data owner"))?;
-        let segments = &assignment.setup().segments;
-        let rows = crate::bulk::selected(uow, assignment.id(), selection).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(enrollment, customer)| {
-                let state = flow
-                    .state(enrollment.state())
-                    .cloned()
-                    .ok_or(AppError::NotFound("state"))?;
-                let segment = enrollment
-                    .segment()
-                    .and_then(|s| segments.iter().find(|known| known.id == s))
-                    .cloned();
-                Ok(StatusExportRow {
-                    customer,
-                    enrollment,
-                    state,
-                    segment,
-                })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        Ok(StatusExport {
-            fields: owner.all_fields().into_iter().cloned().collect(),
-            rows,
-        })
     }
 
     /// Current yes/no and hitrate per value of each analysis field.

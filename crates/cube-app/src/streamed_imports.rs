@@ -17,22 +17,21 @@
 //!    stopped part-way), telling how far it has come and stopping between chunks when
 //!    cancelled.
 //!
-//! Memory: a chunk of rows, the deduplication keys (two 64-bit hashes a key, not the texts)
-//! and the first [`REPORT_ROWS`] rows' report.
+//! Memory: a chunk of rows, the deduplication keys (exact, in some 15–30 bytes a key:
+//! `import_keys`) and the first [`REPORT_ROWS`] rows' report.
 
 use crate::customers::{
     CustomerInput, ImportProgress, ImportReport, ImportedRowReport, RejectedRow, parse_customer,
 };
 use crate::flows::flow_of;
 use crate::import_jobs::ImportJobError;
+use crate::import_keys::{SeenKeys, clash_reason};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::ids::{AssignmentId, ImportId, SegmentId};
 use cube_domain::ports::{ImportBatch, ImportRow, OnMatch};
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The rows of a streamed import's report listed one by one (the counts cover every row):
@@ -105,9 +104,8 @@ pub struct RowChecker {
     cube: Cube,
     owner: DataOwner,
     dataset: Dataset,
-    /// Each key's first row; keyed by a 128-bit hash of the key (two 64-bit SipHashes of
-    /// it), so a million rows' keys take tens of MB, not hundreds.
-    seen: HashMap<(u64, u64), usize>,
+    /// Each key's first row, exactly, in some 15–30 bytes a key (`import_keys`).
+    seen: SeenKeys,
 }
 
 impl RowChecker {
@@ -117,7 +115,7 @@ impl RowChecker {
             cube: cube.clone(),
             owner: opened.owner.clone(),
             dataset: opened.target.dataset,
-            seen: HashMap::new(),
+            seen: SeenKeys::new(),
         }
     }
 
@@ -128,39 +126,14 @@ impl RowChecker {
                 row,
                 reason: error.to_string(),
             })?;
-        let keys = key_hashes(&customer);
-        if let Some(first) = keys.iter().find_map(|k| self.seen.get(k)) {
-            return Err(RejectedRow {
+        self.seen
+            .claim(&customer, row)
+            .map_err(|clash| RejectedRow {
                 row,
-                reason: format!(
-                    "the same customer as row {first} (same external id or phone number)"
-                ),
-            });
-        }
-        for key in keys {
-            self.seen.insert(key, row);
-        }
+                reason: clash_reason(clash),
+            })?;
         Ok(customer)
     }
-}
-
-/// The keys that identify a customer inside one import (its external id and phones, as
-/// `customers::dedup_keys` names them), hashed.
-fn key_hashes(customer: &Customer) -> Vec<(u64, u64)> {
-    let details = customer.details();
-    let hash = |text: &str| {
-        let mut first = DefaultHasher::new();
-        (0u8, text).hash(&mut first);
-        let mut second = DefaultHasher::new();
-        (1u8, text).hash(&mut second);
-        (first.finish(), second.finish())
-    };
-    details
-        .external_id
-        .iter()
-        .map(|e| hash(&format!("external:{e}")))
-        .chain(details.phones.iter().map(|p| hash(&format!("phone:{p}"))))
-        .collect()
 }
 
 impl Cube {

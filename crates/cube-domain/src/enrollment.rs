@@ -88,6 +88,18 @@ pub struct EnrollmentSnapshot {
     pub enrolled_at: OffsetDateTime,
 }
 
+/// A place in an assignment's import order — a sequence number and an enrollment id, the
+/// order's two keys — to read the enrollments after it (`enrollments_after`). It is values,
+/// not a reference to a row: the enrollment it was taken from may be gone (removed while an
+/// export was between two pages) and the next page still starts exactly after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EnrollmentCursor {
+    /// The import-order number.
+    pub sequence: u64,
+    /// The enrollment id (orders enrollments of one sequence number).
+    pub id: EnrollmentId,
+}
+
 /// A customer in an assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "EnrollmentSnapshot", into = "EnrollmentSnapshot")]
@@ -189,6 +201,13 @@ impl Enrollment {
     /// Import order.
     pub fn sequence(&self) -> u64 {
         self.0.sequence
+    }
+    /// Its place in the assignment's import order, to page on from.
+    pub fn cursor(&self) -> EnrollmentCursor {
+        EnrollmentCursor {
+            sequence: self.0.sequence,
+            id: self.0.id,
+        }
     }
     /// When it was enrolled.
     pub fn enrolled_at(&self) -> OffsetDateTime {

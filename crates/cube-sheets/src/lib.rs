@@ -13,6 +13,8 @@
 //!   unpacking, CSV encoding and separator found, broken CSV rows reported).
 //! - [`mapping`]: the header's suggested targets, the checked mapping, rows → inputs.
 //! - [`prepare`] and [`plan`]: the two steps a preview and an import share.
+//! - [`upload`]: a file as it arrives, to a temporary file within the operator's limit
+//!   (both faces take files so).
 //! - [`write`]: CSV as Excel opens it, formulas defused; the report of rejected rows.
 //! - [`register`]: the reservation register's export (reserved phone numbers) read for a
 //!   wash — the `ReservationRegister` port's file adapter.
@@ -24,6 +26,7 @@ pub mod read;
 pub mod register;
 pub mod stream;
 pub mod streamed;
+pub mod upload;
 pub mod write;
 
 use cube_app::customers::{ImportCommand, ImportPlan, RejectedRow};

@@ -10,8 +10,8 @@ use crate::auth::Actor;
 use crate::dto::{CategoryDto, FieldValueDto, RegisterOutcomeRequest};
 use crate::error::invalid_field;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Problem};
-use crate::reports::export::status_table;
-use crate::table::{FileFormat, Separator, download, file, fits};
+use crate::reports::export::{status_fits, status_table};
+use crate::table::{FileFormat, Separator, download, file};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -308,7 +308,7 @@ pub async fn export(
         .export_selection(&actor.user, id, &selection)
         .await?;
     let format = request.format.unwrap_or_default();
-    fits(format, export.rows.len())?;
+    status_fits(format, &export).await?;
     let file = file(
         status_table(export, "Utvalg", state.cube.now()),
         format,

@@ -397,7 +397,8 @@ impl From<ImportJob> for ImportJobDto {
                 None,
             ),
             ImportJobState::Done(report) => {
-                let rows = report.rows.len();
+                // Every row written (a streamed import's report lists only the first rows).
+                let rows = report.created + report.matched;
                 let report = ImportReportDto::from((*report).clone());
                 (ImportJobStatusDto::Done, rows, rows, Some(report), None)
             }

@@ -1,7 +1,5 @@
-//! A customer file as it arrives, written to a temporary file instead of memory: a
-//! million-row CSV is a few hundred MB, and the import reads it twice from disk
-//! (`cube_sheets::streamed`). The file is removed when its [`Upload`] is dropped — when the
-//! request ends, or when the import job that reads it ends.
+//! A customer file sent as the request's body, received to a temporary file
+//! ([`cube_sheets::upload`], which the web app's import page shares) instead of memory.
 //!
 //! The operator sets how large a file may be ([`FileImportConfig::upload_limit`],
 //! `cube-server --import-upload-limit-mb`); a larger one is refused `413` before it is read
@@ -11,9 +9,10 @@
 use crate::error::{ApiError, ApiResult};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
+use cube_sheets::upload::{ReceiveError, Receiving};
 use futures::StreamExt;
-use std::path::{Path, PathBuf};
-use tokio::io::AsyncWriteExt;
+
+pub use cube_sheets::upload::{DEFAULT_MAX_CSV_ROWS, DEFAULT_UPLOAD_LIMIT, Upload};
 
 /// How the server takes customer files; the operator's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,59 +33,15 @@ pub struct FileImportConfig {
 /// checked in well under one on a server core).
 pub const DEFAULT_FILE_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// The largest file taken unless the operator says otherwise: 256 MiB.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 256 * 1024 * 1024;
-
-/// The most rows a CSV may have unless the operator says otherwise.
-pub const DEFAULT_MAX_CSV_ROWS: usize = 1_000_000;
-
 impl Default for FileImportConfig {
     fn default() -> Self {
+        let limits = cube_sheets::upload::UploadLimits::default();
         Self {
-            upload_limit: DEFAULT_UPLOAD_LIMIT,
-            max_csv_rows: DEFAULT_MAX_CSV_ROWS,
-            chunk_rows: cube_app::customers::IMPORT_CHUNK_ROWS,
+            upload_limit: limits.upload_limit,
+            max_csv_rows: limits.max_csv_rows,
+            chunk_rows: limits.chunk_rows,
             request_timeout: DEFAULT_FILE_REQUEST_TIMEOUT,
         }
-    }
-}
-
-/// A file received, on disk; removed when dropped.
-#[derive(Debug)]
-pub struct Upload {
-    path: PathBuf,
-    /// Its size in bytes.
-    pub size: u64,
-}
-
-impl Upload {
-    /// Where it is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Its first bytes (up to 8), which tell a spreadsheet from text.
-    pub async fn head(&self) -> std::io::Result<Vec<u8>> {
-        use tokio::io::AsyncReadExt;
-        let mut file = tokio::fs::File::open(&self.path).await?;
-        let mut head = vec![0u8; 8];
-        let mut got = 0;
-        while got < head.len() {
-            let n = file.read(&mut head[got..]).await?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
-        head.truncate(got);
-        Ok(head)
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        // Nothing to do if it is gone already; the OS cleans its temporary folder otherwise.
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -124,29 +79,18 @@ pub async fn receive(headers: &HeaderMap, body: Body, limit: u64) -> ApiResult<U
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large(limit));
     }
-    let failed = |e: std::io::Error| ApiError::Internal(format!("writing an upload: {e}"));
-    let path = std::env::temp_dir().join(format!("cube-upload-{}", uuid::Uuid::now_v7()));
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .await
-        .map_err(failed)?;
-    // From here the file is removed whatever happens.
-    let mut upload = Upload { path, size: 0 };
-    let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+    let refused = |error: ReceiveError| match error {
+        ReceiveError::TooLarge(limit) => too_large(limit),
+        ReceiveError::Disk(e) => ApiError::Internal(format!("writing an upload: {e}")),
+    };
+    let mut receiving = Receiving::start(limit).await.map_err(refused)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| ApiError::Malformed {
             status: StatusCode::BAD_REQUEST,
             detail: format!("the file could not be read: {error}"),
         })?;
-        upload.size += chunk.len() as u64;
-        if upload.size > limit {
-            return Err(too_large(limit));
-        }
-        file.write_all(&chunk).await.map_err(failed)?;
+        receiving.write(&chunk).await.map_err(refused)?;
     }
-    file.flush().await.map_err(failed)?;
-    Ok(upload)
+    receiving.finish().await.map_err(refused)
 }

@@ -3,7 +3,8 @@
 //! read the Customers report — the assignment's client too. A bulk selection's export
 //! (`customers::bulk`) lays its customers out the same way ([`status_table`]).
 //!
-//! The file is a [`Table`] written by [`crate::table`]: the CSV UTF-8 with a byte-order mark,
+//! The rows are read a page at a time ([`StatusPages`]) as the file is written, never held
+//! whole. The file is a [`Table`] written by [`crate::table`]: the CSV UTF-8 with a byte-order mark,
 //! every cell quoted, a comma or a semicolon between cells, and a cell that a spreadsheet
 //! would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed
 //! with `'` — unless the whole cell is whole numbers separated by single spaces, such as a
@@ -23,14 +24,17 @@ use crate::auth::Actor;
 use crate::error::invalid_field;
 use crate::error::{ApiPath, ApiQuery, ApiResult, Problem};
 use crate::table::{
-    Cell, FileFormat, Separator, Table, download, field_cell, file, fits, pages_of, text,
+    Cell, FileFormat, Separator, Table, XLSX_MAX_ROWS, download, field_cell, file, fits, text,
 };
 use axum::extract::State;
 use axum::response::Response;
-use cube_app::reports::StatusExport;
+use cube_app::reports::{StatusExport, StatusExportRow};
+use cube_app::status_exports::StatusPages;
 use cube_domain::data_owner::Dataset;
+use cube_domain::fields::FieldKey;
 use cube_domain::ids::{AssignmentId, StateId};
 use cube_domain::time_zone::TimeZone;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -94,66 +98,79 @@ fn field_header(key: &str) -> String {
     }
 }
 
-/// The download as a table: a header, then one row per customer; one column per CRM field
-/// of the data owner, whatever the rows hold. It holds no times, so no zone matters: UTC.
+/// The cells of one customer's row: the fixed columns, then one per CRM field of `keys`.
+fn status_cells(row: &StatusExportRow, keys: &[FieldKey]) -> Vec<Cell> {
+    let c = &row.customer;
+    let d = c.details();
+    let phones: Vec<&str> = d.phones.iter().map(|p| p.as_str()).collect();
+    let mut cells = vec![
+        text(d.external_id.clone().unwrap_or_default()),
+        text(d.name.to_string()),
+        text(match c.dataset() {
+            Dataset::B2b => "b2b",
+            Dataset::B2c => "b2c",
+        }),
+        text(phones.join(" ")),
+        text(
+            d.email
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ),
+        text(d.address.clone().unwrap_or_default()),
+        text(d.registry_number.clone().unwrap_or_default()),
+        text(row.state.name.to_string()),
+        text(row.state.category.as_str()),
+        Cell::Count(u64::from(row.enrollment.attempts())),
+        text(
+            row.segment
+                .as_ref()
+                .map(|s| s.name.to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    cells.extend(
+        keys.iter()
+            .map(|k| c.fields().get(k).map_or(Cell::Empty, field_cell)),
+    );
+    cells
+}
+
+/// The download as a table: a header, then one row per customer, laid out a page at a time
+/// as [`StatusPages`] reads them; one column per CRM field of the data owner, whatever the
+/// rows hold. It holds no times, so no zone matters: UTC.
 pub(crate) fn status_table(
     export: StatusExport,
     sheet: &'static str,
     made: OffsetDateTime,
 ) -> Table {
-    let keys: Vec<_> = export.fields.iter().map(|f| f.key().clone()).collect();
+    let keys: Vec<FieldKey> = export.fields.iter().map(|f| f.key().clone()).collect();
     let headers = COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
         .chain(keys.iter().map(|k| field_header(k.as_str())))
         .collect();
-    let rows = export
-        .rows
-        .into_iter()
-        .map(|row| {
-            let c = &row.customer;
-            let d = c.details();
-            let phones: Vec<&str> = d.phones.iter().map(|p| p.as_str()).collect();
-            let mut cells = vec![
-                text(d.external_id.clone().unwrap_or_default()),
-                text(d.name.to_string()),
-                text(match c.dataset() {
-                    Dataset::B2b => "b2b",
-                    Dataset::B2c => "b2c",
-                }),
-                text(phones.join(" ")),
-                text(
-                    d.email
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                ),
-                text(d.address.clone().unwrap_or_default()),
-                text(d.registry_number.clone().unwrap_or_default()),
-                text(row.state.name.to_string()),
-                text(row.state.category.as_str()),
-                Cell::Count(u64::from(row.enrollment.attempts())),
-                text(
-                    row.segment
-                        .as_ref()
-                        .map(|s| s.name.to_string())
-                        .unwrap_or_default(),
-                ),
-            ];
-            cells.extend(
-                keys.iter()
-                    .map(|k| c.fields().get(k).map_or(Cell::Empty, field_cell)),
-            );
-            cells
-        })
-        .collect();
+    let rows = futures::stream::try_unfold(export.rows, |mut rows: StatusPages| async move {
+        Ok(rows.next_page().await?.map(|page| (page, rows)))
+    })
+    .map_ok(move |page| page.iter().map(|row| status_cells(row, &keys)).collect())
+    .boxed();
     Table {
         sheet,
         zone: TimeZone::utc(),
         made,
         headers,
-        rows: pages_of(rows),
+        rows,
     }
+}
+
+/// Refuses a workbook of more rows than a sheet holds before its download starts: when the
+/// counters say the export may hold more, its rows are counted (a read of every page).
+pub(crate) async fn status_fits(format: FileFormat, export: &StatusExport) -> ApiResult<()> {
+    if format == FileFormat::Xlsx && export.at_most > XLSX_MAX_ROWS {
+        fits(format, export.rows.count().await?)?;
+    }
+    Ok(())
 }
 
 /// The assignment's customers and their state now, as a CSV file or an Excel workbook.
@@ -183,7 +200,7 @@ pub async fn status_export(
         .customer_status_export(&actor.user, id, states)
         .await?;
     let format = query.format.unwrap_or(FileFormat::Csv);
-    fits(format, export.rows.len())?;
+    status_fits(format, &export).await?;
     let file = file(
         status_table(export, "Kunder", state.cube.now()),
         format,

@@ -9,7 +9,9 @@ use crate::codec::{category_text, from_bigint, get, parse_category, to_bigint, u
 use crate::unit::{Document, PgQuery};
 use async_trait::async_trait;
 use cube_domain::assignment::Assignment;
-use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
+use cube_domain::enrollment::{
+    Enrollment, EnrollmentCursor, EnrollmentSnapshot, FollowUp, Reservation,
+};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, SegmentId, StateId, UserId};
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{
@@ -284,7 +286,7 @@ impl EnrollmentRepository for PgUnitOfWork {
     async fn enrollments_after(
         &mut self,
         assignment: AssignmentId,
-        after: Option<EnrollmentId>,
+        after: Option<EnrollmentCursor>,
         limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError> {
         let Some(after) = after else {
@@ -297,15 +299,12 @@ impl EnrollmentRepository for PgUnitOfWork {
             .bind(i64::from(limit));
             return self.read_enrollments(query).await;
         };
-        let query =
-            sqlx::query("SELECT sequence FROM enrollments WHERE id = $1 AND assignment_id = $2")
-                .bind(after.as_uuid())
-                .bind(assignment.as_uuid());
-        let Some(cursor) = self.fetch_optional(query).await? else {
+        // No stored sequence is past `i64::MAX` (the column's range): nothing comes after.
+        let Ok(sequence) = i64::try_from(after.sequence) else {
             return Ok(Vec::new());
         };
-        let sequence: i64 = get(&cursor, "sequence")?;
-        // `sequence >= $2` alone bounds the range of `enrollments_assignment_sequence`.
+        // The place's values, not its row (which may be gone). `sequence >= $2` alone bounds
+        // the range of `enrollments_assignment_sequence`.
         let query = sqlx::query(concat!(
             "SELECT ",
             enrollment_columns!(),
@@ -314,7 +313,7 @@ impl EnrollmentRepository for PgUnitOfWork {
         ))
         .bind(assignment.as_uuid())
         .bind(sequence)
-        .bind(after.as_uuid())
+        .bind(after.id.as_uuid())
         .bind(i64::from(limit));
         self.read_enrollments(query).await
     }

@@ -11,7 +11,9 @@ use crate::codec::{
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
-use cube_domain::enrollment::{Enrollment, EnrollmentSnapshot, FollowUp, Reservation};
+use cube_domain::enrollment::{
+    Enrollment, EnrollmentCursor, EnrollmentSnapshot, FollowUp, Reservation,
+};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use cube_domain::ports::EnrollmentWrites;
 use cube_domain::ports::{EnrollmentRepository, Handout, NextCustomerRequest, StoreError};
@@ -292,7 +294,7 @@ impl EnrollmentRepository for SqliteUnit {
     async fn enrollments_after(
         &mut self,
         assignment: AssignmentId,
-        after: Option<EnrollmentId>,
+        after: Option<EnrollmentCursor>,
         limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError> {
         let assignment = id_text(assignment.as_uuid());
@@ -305,18 +307,12 @@ impl EnrollmentRepository for SqliteUnit {
             let query = sqlx::query(sql).bind(assignment).bind(i64::from(limit));
             return self.fetch_enrollments(query).await;
         };
-        let cursor: Option<(i64, String)> = sqlx::query_as(
-            "SELECT sequence, id FROM enrollments WHERE id = ? AND assignment_id = ?",
-        )
-        .bind(id_text(after.as_uuid()))
-        .bind(assignment.clone())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(store_error)?;
-        let Some((sequence, id)) = cursor else {
+        // No stored sequence is past `i64::MAX` (SQLite's integers): nothing comes after.
+        let Ok(sequence) = i64::try_from(after.sequence) else {
             return Ok(Vec::new());
         };
-        // `sequence >= ?` alone bounds the range of `enrollments_by_sequence`.
+        // The place's values, not its row (which may be gone). `sequence >= ?` alone bounds
+        // the range of `enrollments_by_sequence`.
         let sql = concat!(
             "SELECT ",
             enrollment_columns!(),
@@ -326,7 +322,7 @@ impl EnrollmentRepository for SqliteUnit {
         let query = sqlx::query(sql)
             .bind(assignment)
             .bind(sequence)
-            .bind(id)
+            .bind(id_text(after.id.as_uuid()))
             .bind(i64::from(limit));
         self.fetch_enrollments(query).await
     }

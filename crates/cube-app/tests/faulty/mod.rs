@@ -11,7 +11,7 @@ use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::data_owner::DataOwner;
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
 use cube_domain::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use cube_domain::ids::{
@@ -512,7 +512,7 @@ impl EnrollmentRepository for Faulty {
     async fn enrollments_after(
         &mut self,
         assignment: AssignmentId,
-        after: Option<EnrollmentId>,
+        after: Option<EnrollmentCursor>,
         limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError> {
         self.inner.enrollments_after(assignment, after, limit).await

@@ -14,7 +14,7 @@ use crate::assignment::setup::AssignmentSetup;
 use crate::customer::{Customer, CustomerChange, CustomerFilter};
 use crate::customer_import::{CustomerImport, ImportUndone};
 use crate::data_owner::DataOwner;
-use crate::enrollment::Enrollment;
+use crate::enrollment::{Enrollment, EnrollmentCursor};
 use crate::flow::{FlowDraft, FlowVersion, PublishedFlow};
 use crate::idempotency::{IdempotencyKey, KeyedEvent, RequestKey};
 use crate::ids::{
@@ -694,13 +694,14 @@ pub trait EnrollmentRepository: Send {
         assignment: AssignmentId,
     ) -> Result<Vec<Enrollment>, StoreError>;
     /// Up to `limit` of the assignment's enrollments in import order (sequence, then id, as
-    /// `enrollments`), starting after the enrollment `after` (the last one of the previous
-    /// page; `None`: from the first). An `after` that is not the assignment's enrollment
-    /// gives no rows.
+    /// `enrollments`), starting strictly after the place `after` in that order (the last
+    /// one of the previous page, `Enrollment::cursor`; `None`: from the first). The place is
+    /// values, so it MUST work whether or not an enrollment is still there: a page's last
+    /// enrollment removed before the next page is read skips nothing and repeats nothing.
     async fn enrollments_after(
         &mut self,
         assignment: AssignmentId,
-        after: Option<EnrollmentId>,
+        after: Option<EnrollmentCursor>,
         limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError>;
     /// Every enrollment of a customer (external state changes act on all of them).

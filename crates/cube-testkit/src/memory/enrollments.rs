@@ -5,7 +5,7 @@ use super::{MAX, MIN, MemoryUnit, NO_FIELDS, distinct};
 use async_trait::async_trait;
 use cube_domain::contact_policy::standing::{Barred, ContactFacts, ContactGate};
 use cube_domain::customer::Customer;
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId, UserId};
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::EnrollmentWrites;
@@ -136,28 +136,26 @@ impl EnrollmentRepository for MemoryUnit {
     async fn enrollments_after(
         &mut self,
         assignment: AssignmentId,
-        after: Option<EnrollmentId>,
+        after: Option<EnrollmentCursor>,
         limit: u32,
     ) -> Result<Vec<Enrollment>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let Some(after) = after else {
-            return Ok(self
+        Ok(match after {
+            None => self
                 .data
                 .enrollments_of(assignment)
                 .take(limit)
                 .cloned()
-                .collect());
-        };
-        match self.data.enrollment_keys.get(&after).copied() {
-            Some((of, sequence)) if of == assignment => Ok(self
+                .collect(),
+            // A range from the place itself: whether a row is there or not.
+            Some(after) => self
                 .data
                 .enrollments
-                .after((assignment, sequence, after))
+                .after((assignment, after.sequence, after.id))
                 .take(limit)
                 .cloned()
-                .collect()),
-            _ => Ok(Vec::new()),
-        }
+                .collect(),
+        })
     }
 
     async fn enrollments_of_customer(

@@ -3,7 +3,8 @@
 //! tokens, and the paged lists of customers, enrollments, meetings, time entries, the
 //! outcome log and the outbox. Each paged list is read in pages of two and MUST give every
 //! row once, in its order, whatever the page size; an `after` that is not one of the list's
-//! rows gives nothing.
+//! rows gives nothing (the enrollments page from a place in their order instead, which need
+//! not be a row).
 
 use crate::contract::{Setup, SharedStore, at, setup};
 use crate::fixtures::{SalesFlow, name};
@@ -208,7 +209,10 @@ fn enroll(s: &Setup, assignment: AssignmentId, i: usize, sequence: u64) -> Enrol
 }
 
 /// `enrollments_after` pages through the assignment's enrollments in import order (sequence,
-/// then id), exactly as `enrollments` lists them, and no other assignment's.
+/// then id), exactly as `enrollments` lists them, and no other assignment's; it starts after
+/// a place in that order, not after a row: a page's last enrollment removed before the next
+/// page is read (an export between two pages) skips nothing and repeats nothing, also when
+/// the removed one shares its sequence number with the next.
 pub async fn enrollments_after_pages_in_import_order(store: SharedStore) {
     let s = setup(store.as_ref(), 5).await;
     let a = AssignmentId::from_uuid(s.ids.next_id());
@@ -231,7 +235,7 @@ pub async fn enrollments_after_pages_in_import_order(store: SharedStore) {
     let mut expected: Vec<Enrollment> = rows[..5].to_vec();
     expected.sort_by_key(|e| (e.sequence(), e.id()));
     let store_ref = &store;
-    let paged = all_pages(2, Enrollment::id, |after, limit| async move {
+    let paged = all_pages(2, Enrollment::cursor, |after, limit| async move {
         let mut uow = store_ref.begin_read().await.expect("begin");
         uow.enrollments_after(a, after, limit).await.expect("page")
     })
@@ -242,16 +246,69 @@ pub async fn enrollments_after_pages_in_import_order(store: SharedStore) {
     );
     let mut uow = store.begin_read().await.expect("begin");
     assert_eq!(paged, uow.enrollments(a).await.expect("list"));
+    // Another assignment's place is a place in the order all the same.
+    let elsewhere = rows[5].cursor();
+    let after_elsewhere: Vec<Enrollment> = expected
+        .iter()
+        .filter(|e| e.cursor() > elsewhere)
+        .cloned()
+        .collect();
+    assert_eq!(after_elsewhere.len(), 4, "the place falls inside a's order");
     assert_eq!(
-        uow.enrollments_after(a, Some(rows[5].id()), 10)
+        uow.enrollments_after(a, Some(elsewhere), 10)
             .await
             .expect("page"),
-        vec![],
-        "another assignment's enrollment is no place to start after"
+        after_elsewhere,
+        "the rows after a place are those after it in the order, whoever's place it was"
     );
     assert_eq!(
         uow.enrollments_after(b, None, 10).await.expect("page"),
         vec![rows[5].clone()]
+    );
+    drop(uow);
+
+    // A first page of three ends on the first of the two at sequence 5; that one is removed
+    // before the next page is read.
+    let mut uow = store.begin_read().await.expect("begin");
+    let first = uow.enrollments_after(a, None, 3).await.expect("page");
+    drop(uow);
+    assert_eq!(first, expected[..3]);
+    let last = first.last().expect("a last row").clone();
+    assert_eq!(
+        last.sequence(),
+        expected[3].sequence(),
+        "a tie across the pages"
+    );
+    let mut uow = store.begin().await.expect("begin");
+    uow.delete_enrollment(last.id()).await.expect("removed");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin_read().await.expect("begin");
+    let rest = uow
+        .enrollments_after(a, Some(last.cursor()), 3)
+        .await
+        .expect("page");
+    assert_eq!(
+        rest,
+        expected[3..],
+        "after a removed enrollment's place MUST come exactly the rows after it: none skipped, none twice"
+    );
+    // And a removed row at the end of a page whose next row has a higher sequence.
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    uow.delete_enrollment(expected[0].id())
+        .await
+        .expect("removed");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin_read().await.expect("begin");
+    assert_eq!(
+        uow.enrollments_after(a, Some(expected[0].cursor()), 10)
+            .await
+            .expect("page"),
+        vec![
+            expected[1].clone(),
+            expected[3].clone(),
+            expected[4].clone()
+        ],
     );
 }
 
