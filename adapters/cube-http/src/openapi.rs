@@ -8,7 +8,7 @@
 
 use crate::error::PROBLEM_JSON;
 use crate::{
-    auth, calendars, customers, dto, error, health, ops, outbox, reports, setup, sms, work,
+    auth, calendars, calls, customers, dto, error, health, ops, outbox, reports, setup, sms, work,
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
@@ -186,6 +186,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::history, work::move_follow_up,
         work::release, work::register_outcome, work::my_work, work::search,
         health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send,
+        calls::start, calls::list, calls::events,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -198,6 +199,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         outbox::ChannelDto, outbox::FailedMessageDto, sms::InboundSmsBody, sms::ReplyFateDto,
         sms::SmsReplyDto, sms::SendSmsRequest, sms::SentSmsDto, sms::DeliveryReceiptBody,
         sms::ReceiptStatusDto,
+        calls::CallStatusDto, calls::CallDto, calls::StartedCallDto, calls::CallEventForm,
     )),
     modifiers(&SecuritySchemes),
     tags(

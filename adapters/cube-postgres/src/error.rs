@@ -31,6 +31,7 @@ fn unique_rule(constraint: &str) -> UniqueRule {
         "sms_flows_pkey" => UniqueRule::Id(RecordKind::SmsFlow),
         "sms_replies_pkey" => UniqueRule::Id(RecordKind::SmsReply),
         "sms_replies_provider_id_key" => UniqueRule::SmsProviderId,
+        "calls_provider_id_key" => UniqueRule::CallProviderId,
         other => UniqueRule::Other(other.to_owned()),
     }
 }

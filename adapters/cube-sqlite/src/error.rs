@@ -53,6 +53,7 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
     ("sms_flows.message_id", UniqueRule::Id(RecordKind::SmsFlow)),
     ("sms_replies.id", UniqueRule::Id(RecordKind::SmsReply)),
     ("sms_replies.provider_id", UniqueRule::SmsProviderId),
+    ("calls.provider_id", UniqueRule::CallProviderId),
     ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 

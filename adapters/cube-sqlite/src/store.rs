@@ -435,6 +435,7 @@ mod tests {
         for n in 1..=20u128 {
             let mut uow = store.begin().await.expect("a unit");
             let organisation = Organisation {
+                caller_ids: Vec::new(),
                 time_zone: Default::default(),
                 id: OrganisationId::from_uuid(uuid::Uuid::from_u128(n)),
                 name: Name::parse("Writer AS").expect("a name"),
@@ -464,6 +465,7 @@ mod tests {
         // A unit dropped without committing is rolled back before the next one begins.
         let mut dropped = store.begin().await.expect("a unit");
         let ghost = Organisation {
+            caller_ids: Vec::new(),
             time_zone: Default::default(),
             id: OrganisationId::from_uuid(uuid::Uuid::from_u128(99)),
             name: Name::parse("Ghost AS").expect("a name"),
@@ -655,6 +657,7 @@ mod tests {
         let mut uow = store.begin().await.expect("a unit");
         for n in 1..=2_000u128 {
             let organisation = Organisation {
+                caller_ids: Vec::new(),
                 time_zone: Default::default(),
                 id: OrganisationId::from_uuid(uuid::Uuid::from_u128(n)),
                 name: Name::parse(&format!("Organisation {n} with a longer name AS"))

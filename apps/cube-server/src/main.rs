@@ -705,6 +705,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         }) => {
             let cube = cube_over(open_store(&cli.database_url).await?);
             let admin = NewUser {
+                phone: None,
                 name: name.clone(),
                 email: email.clone(),
                 role: RoleKind::Admin,

@@ -32,12 +32,15 @@
 //! - [`exports`]: the reports as files' rows, names resolved: the concrete outcomes, the sold
 //!   products, the open offers and the meetings.
 //! - [`time_tracking`]: time entries.
+//! - [`calls`]: click-to-call: starting a call with a registered caller id, the PBX's
+//!   events, the calls in the customer's history; the caller numbers and users' phones.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod bulk;
 pub mod calendars;
+pub mod calls;
 pub mod card;
 pub mod contact;
 pub mod copy;
@@ -87,6 +90,8 @@ pub struct Cube {
     washing: contact::Washing,
     outbox_timing: outbox::OutboxTiming,
     export_page: u32,
+    /// The PBX that places calls; `None`: calls are `tel:` links for softphones.
+    telephony: Option<Arc<dyn cube_domain::ports::Telephony>>,
 }
 
 impl std::fmt::Debug for Cube {
@@ -112,6 +117,7 @@ impl Cube {
             washing: contact::Washing::default(),
             outbox_timing: outbox::OutboxTiming::default(),
             export_page: exports::EXPORT_PAGE,
+            telephony: None,
         }
     }
 

@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 /// updates it (its name and its time zone); an unknown id is `None`.
 pub async fn organisation_round_trip(store: SharedStore) {
     let org = Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: OrganisationId::from_uuid(uuid::Uuid::from_u128(7)),
         name: name("Kundesenteret AS"),
