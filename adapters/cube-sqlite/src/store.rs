@@ -568,13 +568,17 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the webhook endpoints");
+        sqlx::raw_sql(include_str!("../migrations/0034_calls.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the calls");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
             .await
             .expect("filled");
         sqlx::raw_sql(
-            "DROP TABLE webhook_endpoints; \
+            "DROP TABLE calls; DROP TABLE webhook_endpoints; \
              DROP TABLE customer_import_created; DROP TABLE customer_imports; \
              DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
              DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \

@@ -39,6 +39,19 @@ impl CallRepository for PgUnitOfWork {
         .bind(enrollment.as_uuid());
         all_json(&self.fetch_all(query).await?, "data")
     }
+
+    async fn calls_after(
+        &mut self,
+        after: Option<CallId>,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data FROM calls WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit));
+        all_json(&self.fetch_all(query).await?, "data")
+    }
 }
 
 #[async_trait]

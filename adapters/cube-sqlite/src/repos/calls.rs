@@ -33,6 +33,20 @@ impl CallRepository for SqliteUnit {
         .bind(id_text(enrollment.as_uuid()));
         fetch_docs(self.conn(), query, "call").await
     }
+
+    async fn calls_after(
+        &mut self,
+        after: Option<CallId>,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError> {
+        // Ids are lower-case hyphenated UUIDs: their text order is their byte order.
+        let query = sqlx::query(
+            "SELECT doc FROM calls WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
+        )
+        .bind(after.map(|id| id_text(id.as_uuid())))
+        .bind(i64::from(limit));
+        fetch_docs(self.conn(), query, "call").await
+    }
 }
 
 #[async_trait]

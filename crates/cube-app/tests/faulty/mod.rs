@@ -935,6 +935,13 @@ impl cube_domain::ports::CallRepository for Faulty {
     ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
         self.inner.calls_of(enrollment).await
     }
+    async fn calls_after(
+        &mut self,
+        after: Option<cube_domain::ids::CallId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
+        self.inner.calls_after(after, limit).await
+    }
 }
 
 #[async_trait]

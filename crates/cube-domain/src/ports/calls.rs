@@ -18,6 +18,13 @@ pub trait CallRepository: Send {
     /// Every call to the customer of an enrollment, by start time then id: what the
     /// customer's history shows beside the outcomes.
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError>;
+    /// Up to `limit` calls of the whole store by id, after the call `after` (`None`: from the
+    /// first): what copying a store reads.
+    async fn calls_after(
+        &mut self,
+        after: Option<CallId>,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError>;
 }
 
 /// The writes of [`CallRepository`]: only a [`UnitOfWork`](crate::ports::UnitOfWork) has them.

@@ -35,6 +35,23 @@ impl CallRepository for MemoryUnit {
         calls.sort_by_key(|c| (c.started_at, c.id));
         Ok(calls)
     }
+
+    async fn calls_after(
+        &mut self,
+        after: Option<CallId>,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError> {
+        let mut calls: Vec<Call> = self
+            .data
+            .calls
+            .values()
+            .filter(|c| after.is_none_or(|after| c.id > after))
+            .cloned()
+            .collect();
+        calls.sort_by_key(|c| c.id);
+        calls.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(calls)
+    }
 }
 
 #[async_trait]

@@ -37,6 +37,10 @@ pub async fn organisation_round_trip(store: SharedStore) {
 
     let renamed = Organisation {
         time_zone: cube_domain::time_zone::TimeZone::parse("Europe/Stockholm").expect("a zone"),
+        caller_ids: vec![
+            cube_domain::values::PhoneNumber::parse("+4722334455").expect("valid"),
+            cube_domain::values::PhoneNumber::parse("+4790000001").expect("valid"),
+        ],
         name: name("Kundesenteret Nord AS"),
         ..org.clone()
     };
