@@ -131,7 +131,9 @@ async fn a_call_with_the_shared_number(mut server: Server, placed: Placed) {
     // The sales assignment shows the shared number.
     let (_, assignments) = call(
         &client,
-        client.get(format!("{base}/api/assignments")).bearer_auth(&seller),
+        client
+            .get(format!("{base}/api/assignments"))
+            .bearer_auth(&seller),
     )
     .await;
     let sales = id(by_name(&assignments, SALES));
@@ -272,7 +274,7 @@ async fn a_call_with_the_shared_number(mut server: Server, placed: Placed) {
     drop(server);
 }
 
-fn settings<'a>(pbx: &'a str) -> [(&'a str, &'a str); 6] {
+fn settings(pbx: &str) -> [(&str, &str); 6] {
     [
         ("CUBE_TELEPHONY", "twilio"),
         ("CUBE_TWILIO_BASE_URL", pbx),

@@ -17,6 +17,7 @@
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
+use crate::sms::same_secret;
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -220,19 +221,6 @@ pub struct EventQuery {
     pub call: Option<Uuid>,
 }
 
-/// Whether `given` is the secret, compared in time that does not depend on where they
-/// differ (both hashed first, so their lengths do not show either).
-fn same_secret(given: &[u8], secret: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    let given = Sha256::digest(given);
-    let secret = Sha256::digest(secret.as_bytes());
-    given
-        .iter()
-        .zip(secret.iter())
-        .fold(0u8, |differ, (a, b)| differ | (a ^ b))
-        == 0
-}
-
 /// The secret the PBX sent: the header, else basic auth's password.
 fn given_secret(headers: &HeaderMap) -> Option<Vec<u8>> {
     if let Some(value) = headers.get(SECRET_HEADER) {
@@ -370,7 +358,10 @@ mod tests {
     #[test]
     fn basic_auth_passwords_are_read_and_anything_else_is_not() {
         // `base64("cube:s3cret")`, `base64("ab")`, `base64("a")`.
-        assert_eq!(base64_decoded("Y3ViZTpzM2NyZXQ="), Some(b"cube:s3cret".to_vec()));
+        assert_eq!(
+            base64_decoded("Y3ViZTpzM2NyZXQ="),
+            Some(b"cube:s3cret".to_vec())
+        );
         assert_eq!(base64_decoded("YWI="), Some(b"ab".to_vec()));
         assert_eq!(base64_decoded("YQ=="), Some(b"a".to_vec()));
         assert_eq!(base64_decoded("YWJj"), Some(b"abc".to_vec()));

@@ -223,13 +223,19 @@ async fn the_events_endpoint_checks_its_secret_then_takes_an_event_once() {
     // Bad fields are named; JSON is not a status callback.
     for (form, field) in [
         ("CallSid=CA1&CallStatus=exploded", "CallStatus"),
-        ("CallSid=CA1&CallStatus=completed&CallDuration=-1", "CallDuration"),
+        (
+            "CallSid=CA1&CallStatus=completed&CallDuration=-1",
+            "CallDuration",
+        ),
         ("CallSid=&CallStatus=completed", "CallSid"),
         ("CallStatus=completed", "CallSid"),
     ] {
         let (status, _, body) = app.send(event("/api/telephony/events", header, form)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form}: {body}");
-        assert!(body["detail"].as_str().is_some_and(|d| d.contains(field)), "{body}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| d.contains(field)),
+            "{body}"
+        );
     }
     let json_body = Request::builder()
         .method(Method::POST)

@@ -227,7 +227,13 @@ struct Cli {
     /// `twilio` (a Twilio-style Calls API on the `--twilio-*` account, which rings the
     /// seller's phone and bridges to the customer; needs `--telephony-events-url` and
     /// `CUBE_TELEPHONY_EVENTS_SECRET`).
-    #[arg(long, env = "CUBE_TELEPHONY", value_enum, default_value = "tel", global = true)]
+    #[arg(
+        long,
+        env = "CUBE_TELEPHONY",
+        value_enum,
+        default_value = "tel",
+        global = true
+    )]
     telephony: TelephonyKind,
     /// The public URL of this server's `POST /api/telephony/events`, where the PBX posts each
     /// call's status (`--telephony twilio`), e.g. `https://cube.example.com/api/telephony/events`.
@@ -384,11 +390,14 @@ enum TelephonyKind {
 }
 
 /// The PBX the flags describe (`None`: `tel:` links), and the events endpoint's secret.
-/// Checked after the command line is read, so a refusal never repeats a secret.
+type TelephonyConfig = (Option<Arc<dyn Telephony>>, Option<Arc<str>>);
+
+/// [`TelephonyConfig`] from the flags. Checked after the command line is read, so a refusal
+/// never repeats a secret.
 fn telephony_config(
     cli: &Cli,
     http: &cube_gateways::HttpSettings,
-) -> Result<(Option<Arc<dyn Telephony>>, Option<Arc<str>>), ServerError> {
+) -> Result<TelephonyConfig, ServerError> {
     let secret = shared_secret(
         cli.telephony_events_secret.as_ref().map(Hidden::expose),
         "CUBE_TELEPHONY_EVENTS_SECRET (--telephony-events-secret)",
@@ -398,7 +407,9 @@ fn telephony_config(
         TelephonyKind::Tel => None,
         TelephonyKind::Log => Some(Arc::new(cube_gateways::LogTelephony::new())),
         TelephonyKind::Twilio => {
-            let (Some(sid), Some(Hidden(token))) = (&cli.twilio_account_sid, &cli.twilio_auth_token) else {
+            let (Some(sid), Some(Hidden(token))) =
+                (&cli.twilio_account_sid, &cli.twilio_auth_token)
+            else {
                 return Err(ServerError::Config(
                     "--telephony twilio needs the account: set CUBE_TWILIO_ACCOUNT_SID and CUBE_TWILIO_AUTH_TOKEN".into(),
                 ));

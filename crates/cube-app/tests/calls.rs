@@ -59,7 +59,10 @@ async fn held(h: &Harness) -> (EnrollmentId, PhoneNumber) {
         .await
         .expect("next")
         .expect("a customer");
-    (item.enrollment.id(), item.customer.details().phones[0].clone())
+    (
+        item.enrollment.id(),
+        item.customer.details().phones[0].clone(),
+    )
 }
 
 #[tokio::test]
@@ -74,9 +77,17 @@ async fn a_shared_caller_id_rings_the_seller_and_bridges_to_the_customer() {
     assert_eq!(placed.len(), 1, "the PBX is asked once");
     assert_eq!(placed[0].call, started.call.id);
     assert_eq!(placed[0].seller, seller);
-    assert_eq!(placed[0].seller_phone, phone(SELLER_PHONE), "the seller is rung");
+    assert_eq!(
+        placed[0].seller_phone,
+        phone(SELLER_PHONE),
+        "the seller is rung"
+    );
     assert_eq!(placed[0].to, customer_phone);
-    assert_eq!(placed[0].caller_id, phone(SHARED), "the assignment's number");
+    assert_eq!(
+        placed[0].caller_id,
+        phone(SHARED),
+        "the assignment's number"
+    );
     let call = &started.call;
     assert_eq!(call.provider_id.as_deref(), Some("call-1"));
     assert_eq!(
@@ -132,7 +143,11 @@ async fn a_per_user_caller_id_is_the_sellers_own_registered_number_and_never_non
     assert!(none.to_string().contains("/phone"), "{none}");
     assert_eq!(pbx.attempts(), 1, "only the first call reached the PBX");
     assert_eq!(
-        h.cube.calls_of(seller, enrollment).await.expect("calls").len(),
+        h.cube
+            .calls_of(seller, enrollment)
+            .await
+            .expect("calls")
+            .len(),
         1,
         "a refused call is not recorded"
     );
@@ -254,7 +269,10 @@ async fn a_pbx_that_fails_fails_the_call_and_keeps_it_as_failed() {
     let (h, pbx) = harness(CallerId::Shared(phone(SHARED))).await;
     let (enrollment, _) = held(&h).await;
     let seller = h.world.seller(0);
-    pbx.fail_next(1, GatewayError::Rejected("error 21210: not verified".into()));
+    pbx.fail_next(
+        1,
+        GatewayError::Rejected("error 21210: not verified".into()),
+    );
     let refused = h
         .cube
         .start_call(seller, enrollment)
@@ -343,11 +361,7 @@ async fn the_pbx_events_land_once_in_the_history_and_an_unknown_call_is_harmless
     // Our id with another PBX id than the one kept: not this call.
     assert_eq!(
         h.cube
-            .record_call_event(
-                Some(started.call.id),
-                "CA-other",
-                event("busy", None, 300)
-            )
+            .record_call_event(Some(started.call.id), "CA-other", event("busy", None, 300))
             .await
             .expect("harmless"),
         None

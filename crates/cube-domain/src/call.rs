@@ -437,17 +437,33 @@ mod tests {
     #[test]
     fn events_never_go_back_and_an_unanswered_end_talked_nothing() {
         let mut c = call();
-        assert!(c.apply(&event("in-progress", None, datetime!(2026-03-02 09:00:05 UTC))));
+        assert!(c.apply(&event(
+            "in-progress",
+            None,
+            datetime!(2026-03-02 09:00:05 UTC)
+        )));
         assert!(!c.apply(&event("ringing", None, datetime!(2026-03-02 09:00:06 UTC))));
         assert_eq!(c.status, CallStatus::InProgress);
         // Completed without a duration: answer to end.
-        assert!(c.apply(&event("completed", None, datetime!(2026-03-02 09:01:05 UTC))));
+        assert!(c.apply(&event(
+            "completed",
+            None,
+            datetime!(2026-03-02 09:01:05 UTC)
+        )));
         assert_eq!(c.duration, Some(60));
         let mut busy = call();
-        assert!(busy.apply(&event("busy", Some("0"), datetime!(2026-03-02 09:00:20 UTC))));
+        assert!(busy.apply(&event(
+            "busy",
+            Some("0"),
+            datetime!(2026-03-02 09:00:20 UTC)
+        )));
         assert_eq!((busy.status, busy.duration), (CallStatus::Busy, Some(0)));
         assert_eq!(busy.summary(), "call busy, from +4722334455");
-        assert!(!busy.apply(&event("completed", Some("30"), datetime!(2026-03-02 09:01 UTC))));
+        assert!(!busy.apply(&event(
+            "completed",
+            Some("30"),
+            datetime!(2026-03-02 09:01 UTC)
+        )));
     }
 
     #[test]

@@ -250,6 +250,10 @@ pub async fn history(
             .iter()
             .map(CustomerChangeDto::from)
             .collect(),
-        calls: history.calls.iter().map(crate::calls::CallDto::from).collect(),
+        calls: history
+            .calls
+            .iter()
+            .map(crate::calls::CallDto::from)
+            .collect(),
     }))
 }

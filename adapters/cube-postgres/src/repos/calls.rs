@@ -20,10 +20,7 @@ impl CallRepository for PgUnitOfWork {
             .transpose()
     }
 
-    async fn call_by_provider_id(
-        &mut self,
-        provider_id: &str,
-    ) -> Result<Option<Call>, StoreError> {
+    async fn call_by_provider_id(&mut self, provider_id: &str) -> Result<Option<Call>, StoreError> {
         let query = sqlx::query("SELECT data FROM calls WHERE provider_id = $1")
             .bind(provider_id.to_owned());
         self.fetch_optional(query)
@@ -33,10 +30,9 @@ impl CallRepository for PgUnitOfWork {
     }
 
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError> {
-        let query = sqlx::query(
-            "SELECT data FROM calls WHERE enrollment_id = $1 ORDER BY started_at, id",
-        )
-        .bind(enrollment.as_uuid());
+        let query =
+            sqlx::query("SELECT data FROM calls WHERE enrollment_id = $1 ORDER BY started_at, id")
+                .bind(enrollment.as_uuid());
         all_json(&self.fetch_all(query).await?, "data")
     }
 

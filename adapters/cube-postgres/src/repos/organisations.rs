@@ -36,8 +36,9 @@ impl OrganisationRepository for PgUnitOfWork {
         &mut self,
         id: OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
-        let query = sqlx::query("SELECT id, name, time_zone, caller_ids FROM organisations WHERE id = $1")
-            .bind(id.as_uuid());
+        let query =
+            sqlx::query("SELECT id, name, time_zone, caller_ids FROM organisations WHERE id = $1")
+                .bind(id.as_uuid());
         let Some(row) = self.fetch_optional(query).await? else {
             return Ok(None);
         };
@@ -45,7 +46,8 @@ impl OrganisationRepository for PgUnitOfWork {
     }
 
     async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
-        let query = sqlx::query("SELECT id, name, time_zone, caller_ids FROM organisations ORDER BY id");
+        let query =
+            sqlx::query("SELECT id, name, time_zone, caller_ids FROM organisations ORDER BY id");
         let rows = self.fetch_all(query).await?;
         rows.iter().map(organisation_from).collect()
     }

@@ -17,20 +17,16 @@ impl CallRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "call").await
     }
 
-    async fn call_by_provider_id(
-        &mut self,
-        provider_id: &str,
-    ) -> Result<Option<Call>, StoreError> {
+    async fn call_by_provider_id(&mut self, provider_id: &str) -> Result<Option<Call>, StoreError> {
         let query =
             sqlx::query("SELECT doc FROM calls WHERE provider_id = ?").bind(provider_id.to_owned());
         fetch_doc(self.conn(), query, "call").await
     }
 
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError> {
-        let query = sqlx::query(
-            "SELECT doc FROM calls WHERE enrollment_id = ? ORDER BY started_at, id",
-        )
-        .bind(id_text(enrollment.as_uuid()));
+        let query =
+            sqlx::query("SELECT doc FROM calls WHERE enrollment_id = ? ORDER BY started_at, id")
+                .bind(id_text(enrollment.as_uuid()));
         fetch_docs(self.conn(), query, "call").await
     }
 
@@ -40,11 +36,10 @@ impl CallRepository for SqliteUnit {
         limit: u32,
     ) -> Result<Vec<Call>, StoreError> {
         // Ids are lower-case hyphenated UUIDs: their text order is their byte order.
-        let query = sqlx::query(
-            "SELECT doc FROM calls WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
-        )
-        .bind(after.map(|id| id_text(id.as_uuid())))
-        .bind(i64::from(limit));
+        let query =
+            sqlx::query("SELECT doc FROM calls WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2")
+                .bind(after.map(|id| id_text(id.as_uuid())))
+                .bind(i64::from(limit));
         fetch_docs(self.conn(), query, "call").await
     }
 }

@@ -13,8 +13,7 @@ pub trait CallRepository: Send {
     /// One call.
     async fn call(&mut self, id: CallId) -> Result<Option<Call>, StoreError>;
     /// The call the PBX knows by `provider_id`, if any (its events name it so).
-    async fn call_by_provider_id(&mut self, provider_id: &str)
-    -> Result<Option<Call>, StoreError>;
+    async fn call_by_provider_id(&mut self, provider_id: &str) -> Result<Option<Call>, StoreError>;
     /// Every call to the customer of an enrollment, by start time then id: what the
     /// customer's history shows beside the outcomes.
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError>;

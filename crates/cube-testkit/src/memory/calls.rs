@@ -12,10 +12,7 @@ impl CallRepository for MemoryUnit {
         Ok(self.data.calls.get(&id).cloned())
     }
 
-    async fn call_by_provider_id(
-        &mut self,
-        provider_id: &str,
-    ) -> Result<Option<Call>, StoreError> {
+    async fn call_by_provider_id(&mut self, provider_id: &str) -> Result<Option<Call>, StoreError> {
         Ok(self
             .data
             .calls

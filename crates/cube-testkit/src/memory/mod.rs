@@ -28,6 +28,7 @@
 
 mod assignments;
 mod calendars;
+mod calls;
 mod credentials;
 mod customers;
 mod data_owners;
@@ -43,7 +44,6 @@ mod rows;
 mod sms;
 mod time_entries;
 mod users;
-mod calls;
 mod webhooks;
 
 use async_trait::async_trait;

@@ -79,8 +79,11 @@ fn http(ca: &TestCa) -> HttpSettings {
 }
 
 fn events() -> CallEvents {
-    CallEvents::new("https://cube.example.com/api/telephony/events", EVENTS_SECRET)
-        .expect("events URL")
+    CallEvents::new(
+        "https://cube.example.com/api/telephony/events",
+        EVENTS_SECRET,
+    )
+    .expect("events URL")
 }
 
 fn telephony(base: &str, http: &HttpSettings, token: &str) -> TwilioTelephony {
@@ -123,13 +126,15 @@ async fn a_call_rings_the_seller_and_bridges_to_the_customer_with_the_caller_id(
     assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
     let call_id = request().call.to_string();
     assert_eq!(headers["idempotency-key"], call_id.as_str());
-    assert_eq!(field(form, "To"), ["+4790000001"], "the seller is rung first");
+    assert_eq!(
+        field(form, "To"),
+        ["+4790000001"],
+        "the seller is rung first"
+    );
     assert_eq!(field(form, "From"), ["+4722334455"], "the caller id");
     assert_eq!(
         field(form, "Twiml"),
-        [
-            "<Response><Dial callerId=\"+4722334455\"><Number>+4791234567</Number></Dial></Response>"
-        ]
+        ["<Response><Dial callerId=\"+4722334455\"><Number>+4791234567</Number></Dial></Response>"]
     );
     assert_eq!(
         field(form, "StatusCallback"),
@@ -178,11 +183,17 @@ async fn answers_map_as_the_sms_gateways_do() {
         "{placed:?}"
     );
     // A 500 or 429: unavailable.
-    for status in [StatusCode::INTERNAL_SERVER_ERROR, StatusCode::TOO_MANY_REQUESTS] {
-        let (base, _) = provider(&ca, match status {
-            StatusCode::TOO_MANY_REQUESTS => |_| StatusCode::TOO_MANY_REQUESTS.into_response(),
-            _ => |_| (StatusCode::INTERNAL_SERVER_ERROR, "upstream hiccup").into_response(),
-        })
+    for status in [
+        StatusCode::INTERNAL_SERVER_ERROR,
+        StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        let (base, _) = provider(
+            &ca,
+            match status {
+                StatusCode::TOO_MANY_REQUESTS => |_| StatusCode::TOO_MANY_REQUESTS.into_response(),
+                _ => |_| (StatusCode::INTERNAL_SERVER_ERROR, "upstream hiccup").into_response(),
+            },
+        )
         .await;
         let placed = telephony(&base, &http, TOKEN).call(&request()).await;
         assert!(
@@ -204,7 +215,10 @@ async fn a_provider_that_is_down_is_unavailable() {
     let ca = TestCa::new("Cube test CA");
     // A port nothing listens on.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let base = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let base = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
     drop(listener);
     let placed = telephony(&base, &http(&ca), TOKEN).call(&request()).await;
     assert!(
@@ -226,8 +240,14 @@ fn the_twiml_escapes_what_it_carries_and_the_events_url_hides_its_secret() {
     );
     assert!(!format!("{events:?}").contains(EVENTS_SECRET));
     for (url, secret) in [
-        ("https://cube.example.com/api/telephony/events?x=1", EVENTS_SECRET),
-        ("https://u:p@cube.example.com/api/telephony/events", EVENTS_SECRET),
+        (
+            "https://cube.example.com/api/telephony/events?x=1",
+            EVENTS_SECRET,
+        ),
+        (
+            "https://u:p@cube.example.com/api/telephony/events",
+            EVENTS_SECRET,
+        ),
         ("ftp://cube.example.com/events", EVENTS_SECRET),
         ("https://cube.example.com/api/telephony/events", ""),
         ("https://cube.example.com/api/telephony/events", "has space"),

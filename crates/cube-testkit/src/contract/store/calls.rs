@@ -62,8 +62,14 @@ pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStor
         uow.calls_after(Some(first.id), 2).await.expect("page"),
         vec![foreign.clone()]
     );
-    assert_eq!(uow.calls_after(Some(foreign.id), 2).await.expect("page"), vec![]);
-    assert_eq!(uow.call(foreign.id).await.expect("one"), Some(foreign.clone()));
+    assert_eq!(
+        uow.calls_after(Some(foreign.id), 2).await.expect("page"),
+        vec![]
+    );
+    assert_eq!(
+        uow.call(foreign.id).await.expect("one"),
+        Some(foreign.clone())
+    );
     let mut answered = first.clone();
     answered.provider_id = Some("CA0001".into());
     answered.status = CallStatus::Completed;
@@ -80,7 +86,9 @@ pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStor
     );
     // The unit is still usable after the refusal.
     assert_eq!(
-        uow.call_by_provider_id("CA0001").await.expect("by provider id"),
+        uow.call_by_provider_id("CA0001")
+            .await
+            .expect("by provider id"),
         Some(answered.clone())
     );
     uow.commit().await.expect("commit");
