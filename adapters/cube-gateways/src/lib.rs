@@ -1,6 +1,7 @@
 //! # cube-gateways
 //!
-//! Gateways for Cube's outgoing messages (`cube_domain::ports::{SmsGateway, EmailGateway}`).
+//! Gateways for Cube's outgoing messages and calls (`cube_domain::ports::{SmsGateway,
+//! EmailGateway, Telephony}`).
 //!
 //! # Layout
 //! - here: the **log gateways**, which "deliver" each message by writing it to the log —
@@ -12,7 +13,9 @@
 //!   JSON to an operator's `https://` (or `http://`) URL and map the answer to sent /
 //!   refused for good / try again later / misconfigured.
 //! - [`twilio`]: `TwilioSmsGateway`, which sends each SMS through a Twilio-style Messages
-//!   API (form POST, basic auth): a real provider without a bridge.
+//!   API (form POST, basic auth): a real provider without a bridge; and
+//!   `twilio::calls::TwilioTelephony`, click-to-call through the same account's Calls API.
+//! - here too: `LogTelephony`, which writes each call to the log instead of placing it.
 //! - [`pace`]: `Paced`, which holds any SMS gateway to the provider's send rate.
 //! - [`outbound`]: `SignedWebhookGateway`, which POSTs an organisation's events to its own
 //!   endpoints, signed (`X-Cube-Signature`) with the endpoint's secret.
@@ -47,12 +50,16 @@ pub use mail_accounts::{MailAccountSetupError, MailAccounts};
 pub use outbound::SignedWebhookGateway;
 pub use pace::{Paced, SendRate};
 pub use smtp::{SmtpEmailGateway, SmtpSettings, SmtpSetupError, SmtpTls};
+pub use twilio::calls::{CallEvents, TwilioTelephony};
 pub use twilio::{TwilioSettings, TwilioSmsGateway};
 
 pub use webhook::{WebhookEmailGateway, WebhookSetupError, WebhookSmsGateway, WebhookUrl};
 
 use async_trait::async_trait;
-use cube_domain::ports::{EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage};
+use cube_domain::call::CallRequest;
+use cube_domain::ports::{
+    EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage, Telephony,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes each SMS to the log; provider ids are `log-sms-1`, `log-sms-2`, ….
@@ -103,10 +110,50 @@ impl EmailGateway for LogEmailGateway {
     }
 }
 
+/// Writes each call to the log instead of placing it; provider ids are `log-call-1`, ….
+/// What a development server without a PBX uses when it wants calls recorded as placed (no
+/// event ever comes: they stay "initiated").
+#[derive(Debug, Default)]
+pub struct LogTelephony {
+    placed: AtomicU64,
+}
+
+impl LogTelephony {
+    /// A telephony that has placed nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Telephony for LogTelephony {
+    async fn call(&self, request: &CallRequest) -> Result<String, GatewayError> {
+        let n = self.placed.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("log-call-{n}");
+        tracing::info!(%id, call = %request.call, seller = %request.seller_phone.as_str(), to = %request.to.as_str(), caller_id = %request.caller_id.as_str(), "call (log telephony)");
+        Ok(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cube_domain::values::{Email, PhoneNumber};
+
+    #[tokio::test]
+    async fn the_log_telephony_places_every_call_with_its_own_id() {
+        let phone = |raw| PhoneNumber::parse(raw).expect("valid");
+        let request = CallRequest {
+            call: cube_domain::ids::CallId::from_uuid(uuid::Uuid::from_u128(1)),
+            seller: cube_domain::ids::UserId::from_uuid(uuid::Uuid::from_u128(2)),
+            seller_phone: phone("+4790000001"),
+            to: phone("+4791234567"),
+            caller_id: phone("+4722334455"),
+        };
+        let telephony = LogTelephony::new();
+        assert_eq!(telephony.call(&request).await, Ok("log-call-1".into()));
+        assert_eq!(telephony.call(&request).await, Ok("log-call-2".into()));
+    }
 
     #[tokio::test]
     async fn every_message_is_accepted_with_its_own_id() {

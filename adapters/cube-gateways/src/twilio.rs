@@ -37,6 +37,9 @@
 //!   connection; the reason says so, and every later message gets the same until it is
 //!   fixed.
 //!
+//! The same account places calls through its `Calls` resource ([`calls`]): one client, one
+//! set of credentials and one answer mapping for both.
+//!
 //! The AuthToken is never logged or shown: [`TwilioSettings`]'s `Debug` leaves it out, and
 //! reasons name the account's URL only.
 
@@ -114,17 +117,57 @@ impl TwilioSettings {
         })
     }
 
-    /// The Messages resource's URL.
-    fn messages_url(&self) -> Result<Url, WebhookSetupError> {
+    /// The URL of the account's `resource` (`Messages`, `Calls`).
+    pub(crate) fn resource_url(&self, resource: &str) -> Result<Url, WebhookSetupError> {
         self.base
             .join(&format!(
-                "2010-04-01/Accounts/{}/Messages.json",
+                "2010-04-01/Accounts/{}/{resource}.json",
                 self.account_sid
             ))
             .map_err(|e| WebhookSetupError::InvalidUrl {
                 url: self.base.to_string(),
                 reason: e.to_string(),
             })
+    }
+
+    /// Creates one resource: POSTs `form` to `url` (one of the account's resources) with
+    /// basic auth (and `key` as the `Idempotency-Key`, when given) on `client`, and answers
+    /// the created resource's `sid`. The answer is mapped as the module doc says; `what`
+    /// names the resource in the reasons ("message", "call").
+    pub(crate) async fn create(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        key: Option<&str>,
+        form: &[(&str, &str)],
+        what: &str,
+    ) -> Result<String, GatewayError> {
+        let shown = url.as_str();
+        let mut request = client
+            .post(url.clone())
+            .basic_auth(&self.account_sid, Some(&self.auth_token));
+        if let Some(key) = key {
+            request = request.header(IDEMPOTENCY_KEY, key);
+        }
+        let response = request
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| unavailable(&shown, &e))?;
+        let status = response.status();
+        if status.is_success() {
+            return match response.json::<Created>().await {
+                Ok(created) if !created.sid.trim().is_empty() => Ok(created.sid),
+                Ok(_) => Err(GatewayError::Rejected(format!(
+                    "{shown} took the {what} (HTTP {status}) but its sid is empty; not sent again, as it may have gone through"
+                ))),
+                Err(e) => Err(GatewayError::Rejected(format!(
+                    "{shown} took the {what} (HTTP {status}) but its answer has no sid ({e}); not sent again, as it may have gone through"
+                ))),
+            };
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(fate(status, answered(&shown, status, &detail_of(&body))))
     }
 }
 
@@ -161,7 +204,7 @@ impl TwilioSmsGateway {
     pub fn new(settings: TwilioSettings, http: &HttpSettings) -> Result<Self, WebhookSetupError> {
         Ok(Self {
             client: http.client()?,
-            url: settings.messages_url()?,
+            url: settings.resource_url("Messages")?,
             settings,
         })
     }
@@ -200,36 +243,23 @@ fn detail_of(body: &str) -> String {
 impl SmsGateway for TwilioSmsGateway {
     #[tracing::instrument(skip_all, fields(account = %self.settings))]
     async fn send(&self, key: &str, message: &SmsMessage) -> Result<String, GatewayError> {
-        let shown = self.url.as_str();
-        let response = self
-            .client
-            .post(self.url.clone())
-            .basic_auth(&self.settings.account_sid, Some(&self.settings.auth_token))
-            .header(IDEMPOTENCY_KEY, key)
-            .form(&[
-                ("To", message.to.as_str()),
-                ("From", message.from.as_str()),
-                ("Body", message.body.as_str()),
-            ])
-            .send()
+        self.settings
+            .create(
+                &self.client,
+                &self.url,
+                Some(key),
+                &[
+                    ("To", message.to.as_str()),
+                    ("From", message.from.as_str()),
+                    ("Body", message.body.as_str()),
+                ],
+                "message",
+            )
             .await
-            .map_err(|e| unavailable(&shown, &e))?;
-        let status = response.status();
-        if status.is_success() {
-            return match response.json::<Created>().await {
-                Ok(created) if !created.sid.trim().is_empty() => Ok(created.sid),
-                Ok(_) => Err(GatewayError::Rejected(format!(
-                    "{shown} took the message (HTTP {status}) but its sid is empty; not sent again, as it may have been delivered"
-                ))),
-                Err(e) => Err(GatewayError::Rejected(format!(
-                    "{shown} took the message (HTTP {status}) but its answer has no sid ({e}); not sent again, as it may have been delivered"
-                ))),
-            };
-        }
-        let body = response.text().await.unwrap_or_default();
-        Err(fate(status, answered(&shown, status, &detail_of(&body))))
     }
 }
+
+pub mod calls;
 
 #[cfg(test)]
 mod tests;

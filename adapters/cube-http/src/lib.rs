@@ -29,6 +29,7 @@
 //! - [`outbox`]: the messages that were not delivered, for admins and managers.
 //! - [`mail`]: e-mail from the customer card.
 //! - [`sms`]: the SMS provider's callback for texts customers send, and an assignment's texts.
+//! - [`calls`]: click-to-call: starting a call, the calls to a customer, the PBX's events.
 //! - [`openapi`]: the document and Swagger UI.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -37,6 +38,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod body_shape;
 pub mod calendars;
+pub mod calls;
 pub mod customers;
 pub mod dto;
 pub mod error;
@@ -96,6 +98,9 @@ pub struct AppState {
     /// The secret the SMS provider's callback must send (`sms::inbound`); `None`: the
     /// endpoint is off.
     pub sms_inbound_secret: Option<Arc<str>>,
+    /// The secret the PBX's call events must send (`calls::events`); `None`: the endpoint is
+    /// off.
+    pub telephony_events_secret: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -114,6 +119,7 @@ impl AppState {
             import_jobs: cube_app::import_jobs::ImportJobs::new(),
             file_imports: customers::upload::FileImportConfig::default(),
             sms_inbound_secret: None,
+            telephony_events_secret: None,
         }
     }
 }
@@ -160,6 +166,9 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         )
         .route("/api/enrollments/{id}/sms", post(sms::send))
         .route("/api/enrollments/{id}/email", post(mail::send))
+        .route("/api/enrollments/{id}/call", post(calls::start))
+        .route("/api/enrollments/{id}/calls", get(calls::list))
+        .route("/api/telephony/events", post(calls::events))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(setup::routes())

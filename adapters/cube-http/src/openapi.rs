@@ -8,7 +8,7 @@
 
 use crate::error::PROBLEM_JSON;
 use crate::{
-    auth, calendars, customers, dto, error, health, mail, ops, outbox, reports,
+    auth, calendars, calls, customers, dto, error, health, mail, ops, outbox, reports,
     sale_confirmations, setup, sms, work,
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -188,6 +188,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         work::release, work::register_outcome, work::my_work, work::search,
         health::healthz, health::readyz, ops::metrics, outbox::failed, sms::inbound, sms::receipt, sms::replies, sms::send, mail::send,
         sale_confirmations::list,
+        calls::start, calls::list, calls::events,
     ),
     components(schemas(
         error::Problem, auth::LoginRequest, auth::LoginResponse,
@@ -202,6 +203,7 @@ fn problem_response(description: String) -> RefOr<utoipa::openapi::Response> {
         sms::ReceiptStatusDto, mail::SendEmailRequest, mail::SentEmailDto,
         sale_confirmations::ConfirmationStatusDto,
         sale_confirmations::ConfirmationLineDto, sale_confirmations::SaleConfirmationDto,
+        calls::CallStatusDto, calls::CallDto, calls::StartedCallDto, calls::CallEventForm,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -178,7 +178,7 @@ impl From<&SmsReply> for SmsReplyDto {
 
 /// Whether `given` is the secret, compared in time that does not depend on where they
 /// differ (both hashed first, so their lengths do not show either).
-fn same_secret(given: &[u8], secret: &str) -> bool {
+pub(crate) fn same_secret(given: &[u8], secret: &str) -> bool {
     let given = Sha256::digest(given);
     let secret = Sha256::digest(secret.as_bytes());
     given

@@ -164,7 +164,11 @@ const PUBLIC: [&str; 4] = [
 /// Operations a provider calls with a shared secret of its own, not a user's token: no
 /// caller of the matrix, with a token or without, ever gets through (the matrix's server has
 /// no secret set: 404; with one set and not sent it is 401, see `tests/sms_api.rs`).
-const PROVIDER: [&str; 2] = ["POST /api/sms/inbound", "POST /api/sms/receipts"];
+const PROVIDER: [&str; 3] = [
+    "POST /api/sms/inbound",
+    "POST /api/sms/receipts",
+    "POST /api/telephony/events",
+];
 
 /// Every operation of the document but [`PUBLIC`], with the expected answer per caller (in
 /// [`WHO`] order: admin, manager, seller, client, hidden seller, other client, second
@@ -183,6 +187,7 @@ const TABLE: &[Row] = &[
     row("setup",     "DELETE /api/webhooks/{id}",                   "",                          [Y, F, F, F, F, F, N, F]),
     row("setup",     "GET /api/organisation",                       "",                          ANYONE),
     row("setup",     "PATCH /api/organisation",                     "",                          ORG_ADMIN),
+    row("setup",     "PUT /api/organisation/caller-ids",            "",                          ORG_ADMIN),
     row("users",     "GET /api/users",                              "",                          ORG_ADMIN),
     row("users",     "POST /api/users",                             "",                          ORG_ADMIN),
     // The second admin names the first organisation's data owner in the new manager's scope:
@@ -190,6 +195,7 @@ const TABLE: &[Row] = &[
     row("users",     "POST /api/users",                             "manager of the data owner", [Y, F, F, F, F, F, N, F]),
     row("users",     "PUT /api/users/{id}/active",                  "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/role",                    "",                          ORG_ADMIN_ON_ID),
+    row("users",     "PUT /api/users/{id}/phone",                   "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "",                          ORG_ADMIN_ON_ID),
     row("users",     "PUT /api/users/{id}/password",                "own",                       ANYONE),
     // The policy lets managers work their data owners' assignments (DOMAIN.md names only
@@ -248,6 +254,12 @@ const TABLE: &[Row] = &[
     // From the customer card: as the card (a seller only for a customer they hold).
     row("sms",       "POST /api/enrollments/{id}/sms",              "",                          [Y, Y, F, F, N, N, N, N]),
     row("sms",       "POST /api/enrollments/{id}/email",            "",                          [Y, Y, F, F, N, N, N, N]),
+    // Click-to-call from the card: as the card. The callers let through have no phone (the
+    // matrix's server places `tel:` links and the assignment shows each user's own number):
+    // a 422 saying what to set, past the access check.
+    row("calls",     "POST /api/enrollments/{id}/call",             "",                          [Y, Y, F, F, N, N, N, N]),
+    // The calls in the customer's history: as the history.
+    row("calls",     "GET /api/enrollments/{id}/calls",             "",                          [Y, Y, F, F, N, N, N, N]),
     row("owners",    "GET /api/data-owners",                        "",                          ANYONE),
     row("owners",    "POST /api/data-owners",                       "",                          ORG_ADMIN),
     row("owners",    "GET /api/data-owners/{id}",                   "",                          SETUP),
@@ -558,6 +570,8 @@ async fn request(stage: &Stage, op: &str, variant: &str) -> Request {
         ),
         ("POST /api/tokens", _) => Some(json!({ "user": w.sellers[1].id.to_string() })),
         ("PATCH /api/organisation", "") => Some(json!({"time_zone": "Europe/Stockholm"})),
+        ("PUT /api/organisation/caller-ids", _) => Some(json!({"caller_ids": ["+4722334455"]})),
+        ("PUT /api/users/{id}/phone", _) => Some(json!({"phone": "+4790000001"})),
         ("PUT /api/enrollments/{id}/follow-up", "") => Some(json!({"due": "2025-03-05T09:00:00Z"})),
         ("PUT /api/calendars/{id}", _) => Some(json!({
             "name": "Salgsmøter",

@@ -368,6 +368,7 @@ async fn bench(config: Config, options: PgConnectOptions) -> BenchResult<()> {
         let domain = world.organisation.id.as_uuid().simple().to_string();
         for i in sellers.len()..SELLERS {
             let user = User {
+                phone: None,
                 id: UserId::from_uuid(Uuid::now_v7()),
                 organisation: world.organisation.id,
                 name: Name::parse(&format!("Bench Seller {:02}", i + 1))?,

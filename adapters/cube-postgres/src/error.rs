@@ -32,6 +32,7 @@ fn unique_rule(constraint: &str) -> UniqueRule {
         "sms_replies_pkey" => UniqueRule::Id(RecordKind::SmsReply),
         "sms_replies_provider_id_key" => UniqueRule::SmsProviderId,
         "sale_confirmations_pkey" => UniqueRule::Id(RecordKind::SaleConfirmation),
+        "calls_provider_id_key" => UniqueRule::CallProviderId,
         other => UniqueRule::Other(other.to_owned()),
     }
 }

@@ -27,6 +27,7 @@ fn assignment() -> AssignmentId {
 
 fn user(n: u128, email: &str) -> User {
     User {
+        phone: None,
         id: UserId::from_uuid(uuid(0x0500 + n)),
         organisation: OrganisationId::from_uuid(uuid(0x0F)),
         name: Name::parse(&format!("User {n}")).expect("valid name"),

@@ -57,6 +57,7 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
         "sale_confirmations.id",
         UniqueRule::Id(RecordKind::SaleConfirmation),
     ),
+    ("calls.provider_id", UniqueRule::CallProviderId),
     ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 

@@ -435,6 +435,7 @@ mod tests {
         for n in 1..=20u128 {
             let mut uow = store.begin().await.expect("a unit");
             let organisation = Organisation {
+                caller_ids: Vec::new(),
                 time_zone: Default::default(),
                 id: OrganisationId::from_uuid(uuid::Uuid::from_u128(n)),
                 name: Name::parse("Writer AS").expect("a name"),
@@ -464,6 +465,7 @@ mod tests {
         // A unit dropped without committing is rolled back before the next one begins.
         let mut dropped = store.begin().await.expect("a unit");
         let ghost = Organisation {
+            caller_ids: Vec::new(),
             time_zone: Default::default(),
             id: OrganisationId::from_uuid(uuid::Uuid::from_u128(99)),
             name: Name::parse("Ghost AS").expect("a name"),
@@ -570,13 +572,17 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the sale confirmations");
+        sqlx::raw_sql(include_str!("../migrations/0034_calls.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the calls");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
             .await
             .expect("filled");
         sqlx::raw_sql(
-            "DROP TABLE sale_confirmations; DROP TABLE webhook_endpoints; \
+            "DROP TABLE calls; DROP TABLE sale_confirmations; DROP TABLE webhook_endpoints; \
              DROP TABLE customer_import_created; DROP TABLE customer_imports; \
              DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
              DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \
@@ -659,6 +665,7 @@ mod tests {
         let mut uow = store.begin().await.expect("a unit");
         for n in 1..=2_000u128 {
             let organisation = Organisation {
+                caller_ids: Vec::new(),
                 time_zone: Default::default(),
                 id: OrganisationId::from_uuid(uuid::Uuid::from_u128(n)),
                 name: Name::parse(&format!("Organisation {n} with a longer name AS"))

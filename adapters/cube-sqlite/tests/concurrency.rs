@@ -141,6 +141,7 @@ async fn writers_of_one_process_wait_their_turn_instead_of_failing() {
                 let result = async {
                     let mut uow = store.begin().await?;
                     let organisation = Organisation {
+                        caller_ids: Vec::new(),
                         time_zone: Default::default(),
                         id: OrganisationId::from_uuid(uuid::Uuid::from_u128(task * 100 + n + 1)),
                         name: cube_domain::values::Name::parse("Turn AS").unwrap(),

@@ -313,6 +313,7 @@ async fn an_in_memory_store_is_one_database() {
 
 fn user(n: u128, email: &str) -> User {
     User {
+        phone: None,
         id: cube_domain::ids::UserId::from_uuid(uuid(9, n)),
         organisation: ORG,
         name: name(&format!("User {n}")),

@@ -61,6 +61,7 @@ fn name(raw: &str) -> Result<Name, ServerError> {
 
 fn user(name: &str, email: &str, role: RoleKind, client: Option<ClientId>) -> NewUser {
     NewUser {
+        phone: None,
         name: name.to_owned(),
         email: email.to_owned(),
         role,

@@ -21,7 +21,7 @@ use cube_app::Cube;
 use cube_app::organisation::NewUser;
 use cube_app::system::{SystemClock, UuidV7};
 use cube_domain::access::RoleKind;
-use cube_domain::ports::{Store, StoreError};
+use cube_domain::ports::{Store, StoreError, Telephony};
 use cube_postgres::PgStore;
 use cube_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeSet;
@@ -222,6 +222,34 @@ struct Cli {
         global = true
     )]
     sms_inbound_secret: Option<Hidden>,
+    /// How click-to-call places calls: `tel` (the answer is a `tel:` link the seller's
+    /// softphone dials; the default), `log` (write each call to the log, for development) or
+    /// `twilio` (a Twilio-style Calls API on the `--twilio-*` account, which rings the
+    /// seller's phone and bridges to the customer; needs `--telephony-events-url` and
+    /// `CUBE_TELEPHONY_EVENTS_SECRET`).
+    #[arg(
+        long,
+        env = "CUBE_TELEPHONY",
+        value_enum,
+        default_value = "tel",
+        global = true
+    )]
+    telephony: TelephonyKind,
+    /// The public URL of this server's `POST /api/telephony/events`, where the PBX posts each
+    /// call's status (`--telephony twilio`), e.g. `https://cube.example.com/api/telephony/events`.
+    #[arg(long, env = "CUBE_TELEPHONY_EVENTS_URL", global = true)]
+    telephony_events_url: Option<String>,
+    /// Take in the PBX's call events at `POST /api/telephony/events`: the PBX must send this
+    /// secret (at least 16 characters) in the header `X-Cube-Telephony-Secret` or as the
+    /// password of HTTP basic auth (`--telephony twilio` puts it in the callback URL). Give it
+    /// in the environment; it is never logged. Without it the endpoint answers 404.
+    #[arg(
+        long,
+        env = "CUBE_TELEPHONY_EVENTS_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    telephony_events_secret: Option<Hidden>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -350,6 +378,62 @@ enum SmsProviderKind {
     Twilio,
 }
 
+/// How calls are placed (`--telephony`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TelephonyKind {
+    /// A `tel:` link for the seller's softphone.
+    Tel,
+    /// Write each call to the log.
+    Log,
+    /// A Twilio-style Calls API.
+    Twilio,
+}
+
+/// The PBX the flags describe (`None`: `tel:` links), and the events endpoint's secret.
+type TelephonyConfig = (Option<Arc<dyn Telephony>>, Option<Arc<str>>);
+
+/// [`TelephonyConfig`] from the flags. Checked after the command line is read, so a refusal
+/// never repeats a secret.
+fn telephony_config(
+    cli: &Cli,
+    http: &cube_gateways::HttpSettings,
+) -> Result<TelephonyConfig, ServerError> {
+    let secret = shared_secret(
+        cli.telephony_events_secret.as_ref().map(Hidden::expose),
+        "CUBE_TELEPHONY_EVENTS_SECRET (--telephony-events-secret)",
+    )
+    .map_err(ServerError::Config)?;
+    let telephony: Option<Arc<dyn Telephony>> = match cli.telephony {
+        TelephonyKind::Tel => None,
+        TelephonyKind::Log => Some(Arc::new(cube_gateways::LogTelephony::new())),
+        TelephonyKind::Twilio => {
+            let (Some(sid), Some(Hidden(token))) =
+                (&cli.twilio_account_sid, &cli.twilio_auth_token)
+            else {
+                return Err(ServerError::Config(
+                    "--telephony twilio needs the account: set CUBE_TWILIO_ACCOUNT_SID and CUBE_TWILIO_AUTH_TOKEN".into(),
+                ));
+            };
+            let Some(url) = &cli.telephony_events_url else {
+                return Err(ServerError::Config(
+                    "--telephony twilio needs where the PBX posts call events: set CUBE_TELEPHONY_EVENTS_URL (--telephony-events-url) to this server's public https://…/api/telephony/events".into(),
+                ));
+            };
+            let Some(secret) = &secret else {
+                return Err(ServerError::Config(
+                    "--telephony twilio needs the secret the PBX's call events authenticate with: set CUBE_TELEPHONY_EVENTS_SECRET".into(),
+                ));
+            };
+            let settings = cube_gateways::TwilioSettings::new(&cli.twilio_base_url, sid, token)?;
+            let events = cube_gateways::CallEvents::new(url, secret)?;
+            Some(Arc::new(cube_gateways::TwilioTelephony::new(
+                settings, http, events,
+            )?))
+        }
+    };
+    Ok((telephony, secret))
+}
+
 fn ca_file(raw: &str) -> Result<cube_gateways::CaFile, cube_gateways::WebhookSetupError> {
     cube_gateways::CaFile::read(raw)
 }
@@ -412,22 +496,25 @@ fn gateway_config(cli: &Cli) -> Result<worker::GatewayConfig, ServerError> {
 /// guessed, and sendable as a header. Checked after the command line is read, so a refusal
 /// never repeats the value (clap's own error would print it).
 fn inbound_secret(raw: Option<&str>) -> Result<Option<Arc<str>>, String> {
+    shared_secret(raw, "CUBE_SMS_INBOUND_SECRET (--sms-inbound-secret)")
+}
+
+/// A provider's shared secret named `name`, if set (an empty value is not set): at least
+/// [`cube_http::sms::MIN_SECRET_LEN`] printable ASCII characters.
+fn shared_secret(raw: Option<&str>, name: &str) -> Result<Option<Arc<str>>, String> {
     let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
         return Ok(None);
     };
     let min = cube_http::sms::MIN_SECRET_LEN;
     if raw.chars().count() < min {
         return Err(format!(
-            "CUBE_SMS_INBOUND_SECRET (--sms-inbound-secret) must be at least {min} characters: \
-             a random string"
+            "{name} must be at least {min} characters: a random string"
         ));
     }
     if !raw.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(
-            "CUBE_SMS_INBOUND_SECRET (--sms-inbound-secret) must be printable ASCII without \
-             spaces: it is sent as a header"
-                .into(),
-        );
+        return Err(format!(
+            "{name} must be printable ASCII without spaces: it is sent as a header"
+        ));
     }
     Ok(Some(Arc::from(raw)))
 }
@@ -617,6 +704,7 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     let gateways = worker::Gateways::for_config(&gateway_config)?;
     let sms_inbound_secret = inbound_secret(cli.sms_inbound_secret.as_ref().map(Hidden::expose))
         .map_err(ServerError::Config)?;
+    let (telephony, telephony_events_secret) = telephony_config(cli, &gateway_config.http)?;
     if let Some(warning) = short_claim_warning(cli.outbox_claim, cli.gateway_timeout) {
         tracing::warn!("{warning}");
     }
@@ -626,6 +714,10 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
             first_retry: time::Duration::seconds(seconds(cli.outbox_first_retry)),
         })
         .with_mail_accounts(gateway_config.mail_accounts.keys().cloned());
+    let cube = match telephony {
+        Some(telephony) => cube.with_telephony(telephony),
+        None => cube,
+    };
     if !no_demo {
         ensure_demo(&cube, demo::DemoSize::default()).await?;
     }
@@ -659,6 +751,7 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
     state.secure_cookies = cli.secure_cookies;
     state.trust_proxy = cli.trust_proxy;
     state.sms_inbound_secret = sms_inbound_secret;
+    state.telephony_events_secret = telephony_events_secret;
     // Answers under /app from outside the pages' router (unknown paths, wrong methods) get
     // the pages' security headers too.
     let app = cube_http::router_with(state, pages).layer(axum::middleware::from_fn(
@@ -718,6 +811,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         }) => {
             let cube = cube_over(open_store(&cli.database_url).await?);
             let admin = NewUser {
+                phone: None,
                 name: name.clone(),
                 email: email.clone(),
                 role: RoleKind::Admin,
@@ -936,6 +1030,62 @@ mod tests {
         bad_token[6] = "has a space";
         let refused = provider(&bad_token).expect_err("a bad token");
         assert!(!refused.to_string().contains("has a space"), "{refused}");
+    }
+
+    #[test]
+    fn the_telephony_is_chosen_by_flag_and_checked_without_repeating_a_secret() {
+        let config = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            telephony_config(&cli, &cube_gateways::HttpSettings::default())
+                .map(|(telephony, secret)| (telephony.is_some(), secret))
+        };
+        // Default: tel: links, no events endpoint.
+        assert!(matches!(config(&["cube-server"]), Ok((false, None))));
+        assert!(matches!(
+            config(&["cube-server", "--telephony", "log"]),
+            Ok((true, None))
+        ));
+        let twilio = [
+            "cube-server",
+            "--telephony",
+            "twilio",
+            "--twilio-account-sid",
+            "AC0123456789abcdef0123456789abcdef",
+            "--twilio-auth-token",
+            "tok-3n9x",
+            "--telephony-events-url",
+            "https://cube.example.com/api/telephony/events",
+            "--telephony-events-secret",
+            "events-secret-0123456789",
+        ];
+        let Ok((true, Some(secret))) = config(&twilio) else {
+            panic!("a Twilio-style PBX with its events secret");
+        };
+        assert_eq!(&*secret, "events-secret-0123456789");
+        for (dropped, names) in [
+            (4, "CUBE_TWILIO_AUTH_TOKEN"),
+            (8, "CUBE_TELEPHONY_EVENTS_URL"),
+            (10, "CUBE_TELEPHONY_EVENTS_SECRET"),
+        ] {
+            let args: Vec<&str> = twilio
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != dropped - 1 && *i != dropped)
+                .map(|(_, a)| *a)
+                .collect();
+            let missing = config(&args).expect_err("missing");
+            assert!(missing.to_string().contains(names), "{missing}");
+        }
+        let mut short = twilio;
+        short[10] = "short";
+        let refused = config(&short).expect_err("too short");
+        assert!(
+            refused.to_string().contains("CUBE_TELEPHONY_EVENTS_SECRET")
+                && !refused.to_string().contains("short\""),
+            "{refused}"
+        );
+        let cli = Cli::try_parse_from(twilio).expect("parses");
+        assert!(!format!("{cli:?}").contains("events-secret-0123456789"));
     }
 
     #[test]

@@ -148,6 +148,7 @@ fn percent(ratio: Ratio) -> Decimal {
 fn person(name: &str, role: RoleKind) -> NewUser {
     let email = format!("{}@ringesenteret.example.no", name.to_lowercase());
     NewUser {
+        phone: None,
         name: name.into(),
         email,
         role,

@@ -4,8 +4,9 @@
 //! manager's edit; the assignment's customer view decides only what is shown while
 //! working. Every edit of a card, by anyone, is recorded (who, when, which fields) and
 //! shown in the customer's history. Managers also read a customer's whole history across
-//! the data owner's assignments. From the card a seller also sends the customer one of the
-//! assignment's e-mail templates ([`Cube::send_email`]; SMS: `Cube::send_sms`).
+//! the data owner's assignments (outcomes, card changes and calls). From the card a seller
+//! also sends the customer one of the assignment's e-mail templates ([`Cube::send_email`];
+//! SMS: `Cube::send_sms`).
 
 use crate::customers::{CustomerInput, check_unique, listed_entry, parse_customer};
 use crate::error::WorkError;
@@ -73,6 +74,8 @@ pub struct CustomerHistory {
     pub events: Vec<OutcomeEvent>,
     /// The changes of their card, oldest first.
     pub changes: Vec<CustomerChange>,
+    /// The calls sellers made to them in any assignment, oldest first.
+    pub calls: Vec<cube_domain::call::Call>,
 }
 
 /// Applies `input` to `customer` as `user` at `now`: parsed and checked as a new customer
@@ -201,9 +204,12 @@ impl Cube {
             .await
             .map_err(|e| not_found_as(e, "customer"))?;
         let mut events = Vec::new();
+        let mut calls = Vec::new();
         for enrollment in uow.enrollments_of_customer(customer_id).await? {
             events.extend(uow.events_of(enrollment.id()).await?);
+            calls.extend(uow.calls_of(enrollment.id()).await?);
         }
+        calls.sort_by_key(|c| (c.started_at, c.id));
         // Stable: each enrollment's events keep their append order at one instant.
         events.sort_by_key(OutcomeEvent::occurred_at);
         let changes = uow.customer_changes(customer_id).await?;
@@ -211,6 +217,7 @@ impl Cube {
             customer,
             events,
             changes,
+            calls,
         })
     }
 }

@@ -100,11 +100,13 @@ pub enum Kind {
     DoNotContact,
     /// Customer imports' records (what each created, whether it was undone).
     CustomerImports,
+    /// Calls sellers started, with what the PBX said of them.
+    Calls,
 }
 
 impl Kind {
     /// Every kind, in the order a copy writes them.
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 26] = [
         Kind::Organisations,
         Kind::Users,
         Kind::Passwords,
@@ -130,6 +132,7 @@ impl Kind {
         Kind::PrivacyLog,
         Kind::DoNotContact,
         Kind::CustomerImports,
+        Kind::Calls,
     ];
 
     /// The kind in words, plural.
@@ -160,6 +163,7 @@ impl Kind {
             Kind::PrivacyLog => "privacy log entries",
             Kind::DoNotContact => "do-not-contact entries",
             Kind::CustomerImports => "customer imports",
+            Kind::Calls => "calls",
         }
     }
 
@@ -477,6 +481,8 @@ impl Copying<'_> {
         self.do_not_contact().await?;
         self.target.copying = Kind::CustomerImports;
         self.customer_imports().await?;
+        self.target.copying = Kind::Calls;
+        self.calls().await?;
         self.target.done = true;
         self.target.commit().await
     }
@@ -702,6 +708,23 @@ impl Copying<'_> {
 }
 
 impl Copying<'_> {
+    /// Every call sellers started, by id.
+    async fn calls(&mut self) -> Step<()> {
+        let mut after = None;
+        loop {
+            let page = source(self.source.calls_after(after, self.page).await)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.id);
+            for call in &page {
+                let unit = self.target.unit().await?;
+                target(unit.save_call(call).await)?;
+                self.target.wrote(Kind::Calls, 1).await?;
+            }
+        }
+    }
+
     /// Every SMS flow sent, in the order recorded.
     async fn sms_flows(&mut self) -> Step<()> {
         let mut after = None;

@@ -151,6 +151,12 @@ pub enum AppError {
     /// A work action (an external state change, a bulk registration) was refused.
     #[error(transparent)]
     Work(#[from] WorkError),
+    /// A call that cannot be started as asked (no number, an unregistered caller id).
+    #[error(transparent)]
+    Call(#[from] cube_domain::call::CallRefused),
+    /// The PBX refused the call, or could not be reached: the call is kept as failed.
+    #[error("the telephone exchange did not place the call: {0}")]
+    Telephony(cube_domain::ports::GatewayError),
     /// A bulk action failed for some enrollments; nothing was changed.
     #[error(
         "{failed} of {selected} selected customers cannot take this action (nothing was changed); first: {first}"
@@ -382,7 +388,11 @@ impl AppError {
                 ErrorKind::Conflict
             }
             AppError::Stale(_) => ErrorKind::Stale,
-            AppError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
+            AppError::Store(StoreError::Unavailable(_))
+            | AppError::Telephony(
+                cube_domain::ports::GatewayError::Unavailable(_)
+                | cube_domain::ports::GatewayError::Misconfigured(_),
+            ) => ErrorKind::Unavailable,
             AppError::Store(StoreError::Corrupt(_)) => ErrorKind::Internal,
             AppError::Value(_)
             | AppError::Input(_)
@@ -407,6 +417,8 @@ impl AppError {
             | AppError::Report(_)
             | AppError::Take(_)
             | AppError::Work(_)
+            | AppError::Call(_)
+            | AppError::Telephony(cube_domain::ports::GatewayError::Rejected(_))
             | AppError::Calendar(_)
             | AppError::MeetingChange(_)
             | AppError::Store(StoreError::Unrepresentable(_))

@@ -35,12 +35,15 @@
 //! - [`status_exports`]: the customer-status download and a selection's export, a page of
 //!   enrollments at a time in import order.
 //! - [`time_tracking`]: time entries.
+//! - [`calls`]: click-to-call: starting a call with a registered caller id, the PBX's
+//!   events, the calls in the customer's history; the caller numbers and users' phones.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod bulk;
 pub mod calendars;
+pub mod calls;
 pub mod card;
 pub mod contact;
 pub mod copy;
@@ -96,6 +99,8 @@ pub struct Cube {
     outbox_timing: outbox::OutboxTiming,
     export_page: u32,
     mail_accounts: Arc<BTreeSet<MailAccount>>,
+    /// The PBX that places calls; `None`: calls are `tel:` links for softphones.
+    telephony: Option<Arc<dyn cube_domain::ports::Telephony>>,
 }
 
 impl std::fmt::Debug for Cube {
@@ -122,6 +127,7 @@ impl Cube {
             outbox_timing: outbox::OutboxTiming::default(),
             export_page: exports::EXPORT_PAGE,
             mail_accounts: Arc::default(),
+            telephony: None,
         }
     }
 

@@ -24,6 +24,9 @@ pub struct NewUser {
     pub data_owners: BTreeSet<DataOwnerId>,
     /// For client users (required), nothing else: their client.
     pub client: Option<ClientId>,
+    /// Their phone (with its country code, or Norwegian without one): what click-to-call
+    /// rings. Optional.
+    pub phone: Option<String>,
 }
 
 impl Cube {
@@ -35,11 +38,17 @@ impl Cube {
         admin: NewUser,
     ) -> AppResult<(Organisation, User)> {
         let organisation = Organisation {
+            caller_ids: Vec::new(),
             id: self.new_id(),
             name: Name::parse(name)?,
             time_zone: TimeZone::default(),
         };
         let admin = User {
+            phone: admin
+                .phone
+                .as_deref()
+                .map(crate::calls::parse_phone)
+                .transpose()?,
             id: self.new_id(),
             organisation: organisation.id,
             name: Name::parse(&admin.name)?,
@@ -89,6 +98,11 @@ impl Cube {
             email: Email::parse(&new.email)?,
             role: Role::scoped(new.role, new.data_owners, new.client)?,
             active: true,
+            phone: new
+                .phone
+                .as_deref()
+                .map(crate::calls::parse_phone)
+                .transpose()?,
         };
         // The data owners a manager is given must be this organisation's: another
         // organisation's id answers like one that does not exist.

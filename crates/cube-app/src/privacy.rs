@@ -279,6 +279,7 @@ impl Cube {
                 erased.messages += 1;
             }
             uow.erase_sms_of(&enrollments).await?;
+            uow.erase_calls_of(&enrollments).await?;
             uow.erase_customer_changes(customer.id()).await?;
             if let (Some(salt), Some(_)) = (&salt, &customer.contact().do_not_call) {
                 for phone in &customer.details().phones {

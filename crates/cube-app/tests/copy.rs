@@ -84,6 +84,7 @@ async fn a_copy_holds_everything_the_source_has() {
     expect(Kind::PrivacyLog, 1);
     expect(Kind::DoNotContact, 1);
     expect(Kind::CustomerImports, 2);
+    expect(Kind::Calls, 1);
     assert_eq!(
         counts.sessions_not_copied as usize,
         source.tokens.len() - target.tokens.len()
@@ -176,6 +177,7 @@ async fn small_pages_and_chunks_give_the_same_copy_in_many_commits() {
         Kind::DoNotContact,
         Kind::CustomerImports,
         Kind::WebhookEndpoints,
+        Kind::Calls,
     ]
     .into_iter()
     .map(|kind| counts.get(kind))

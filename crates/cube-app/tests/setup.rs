@@ -682,6 +682,7 @@ async fn access_is_checked_in_every_use_case() {
 
 fn new_user() -> NewUser {
     NewUser {
+        phone: None,
         name: "New Seller".into(),
         email: "new.seller@acme.example.no".into(),
         role: RoleKind::Seller,

@@ -61,6 +61,7 @@ async fn other_manager(h: &Harness) -> UserId {
         .expect("a second data owner")
         .id();
     let manager = NewUser {
+        phone: None,
         name: "Otto Manager".into(),
         email: "otto@acme.example.no".into(),
         role: RoleKind::Manager,

@@ -27,6 +27,7 @@ fn hash(n: u64) -> String {
 
 fn new_user(email: &str) -> NewUser {
     NewUser {
+        phone: None,
         name: "Ivar Integrasjon".into(),
         email: email.into(),
         role: RoleKind::Seller,

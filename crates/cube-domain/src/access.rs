@@ -7,7 +7,7 @@
 use crate::assignment::Assignment;
 use crate::ids::{ClientId, DataOwnerId, OrganisationId, UserId};
 use crate::time_zone::TimeZone;
-use crate::values::{Email, Name};
+use crate::values::{Email, Name, PhoneNumber};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use thiserror::Error;
@@ -24,6 +24,11 @@ pub struct Organisation {
     /// Documents stored before it existed read as [`TimeZone::DEFAULT`] (Europe/Oslo).
     #[serde(default)]
     pub time_zone: TimeZone,
+    /// The numbers it may show as caller id on outgoing calls (its switchboard, its
+    /// sellers' phones), in the order given, no repeats. A call shows only one of these
+    /// (`call::caller_id_for`). Documents stored before it existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caller_ids: Vec<PhoneNumber>,
 }
 
 /// A user's role, with the scope it needs: a manager's data owners, a client user's
@@ -159,6 +164,9 @@ pub struct User {
     pub role: Role,
     /// Deactivated users can do nothing.
     pub active: bool,
+    /// The user's phone (E.164): what click-to-call rings first, and the caller id of an
+    /// assignment that shows each seller's own number. Optional.
+    pub phone: Option<PhoneNumber>,
 }
 
 /// A user as stored: the role's name beside a data owner list and an optional client, as
@@ -181,6 +189,9 @@ pub struct UserRecord {
     pub client: Option<ClientId>,
     /// Deactivated users can do nothing.
     pub active: bool,
+    /// The user's phone; left out when none (users stored before it existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneNumber>,
 }
 
 /// Why a stored user could not be read.
@@ -216,6 +227,7 @@ impl TryFrom<UserRecord> for User {
             },
         };
         Ok(User {
+            phone: record.phone,
             id: record.id,
             organisation: record.organisation,
             name: record.name,
@@ -243,6 +255,7 @@ impl From<User> for UserRecord {
             data_owners,
             client,
             active: user.active,
+            phone: user.phone,
         }
     }
 }

@@ -128,3 +128,7 @@ id_type!(
     /// An organisation's outbound webhook endpoint.
     WebhookEndpointId
 );
+id_type!(
+    /// A call a seller started from the customer card (click-to-call).
+    CallId
+);

@@ -30,12 +30,14 @@
 //!   the GDPR (found by phone, e-mail or external id within a data owner; the privacy log).
 //! - [`ports`]: storage, clock, ids, SMS, e-mail, telephony, outbox.
 //! - [`webhooks`]: an organisation's outbound webhook endpoints and their signature.
+//! - [`call`]: click-to-call: the caller id a call shows, the call kept, the PBX's events.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod access;
 pub mod assignment;
 pub mod bulk;
+pub mod call;
 pub mod contact_policy;
 pub mod customer;
 pub mod customer_import;

@@ -288,6 +288,7 @@ mod tests {
 
     fn user(n: u128, role: Role) -> User {
         User {
+            phone: None,
             id: id(n),
             organisation: id::<OrganisationId>(1),
             name: Name::parse("Kari").expect("a name"),

@@ -25,20 +25,38 @@ use time::OffsetDateTime;
 /// Fills `{{ key }}` merge fields: `name`, `phone`, `email`, `address` and the customer's
 /// CRM field keys. Unknown keys are left as written so a typo is visible, not silently empty.
 pub fn render(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, &MergeContext::default(), &[], str::to_owned)
+    render_with(
+        template,
+        customer,
+        &MergeContext::default(),
+        &[],
+        str::to_owned,
+    )
 }
 
 /// [`render`] with more merge fields than a customer has (`extra`: key and value, looked up
 /// before the customer's): what a sale's written offer fills in its product lines and total
 /// with (`crate::sale_confirmation`).
 pub fn render_with_extra(template: &str, customer: &Customer, extra: &[(&str, String)]) -> String {
-    render_with(template, customer, &MergeContext::default(), extra, str::to_owned)
+    render_with(
+        template,
+        customer,
+        &MergeContext::default(),
+        extra,
+        str::to_owned,
+    )
 }
 
 /// [`render`] for an HTML template (an e-mail's body): the customer's values are escaped,
 /// so a name like `<b>Kari</b> & Co` shows as written and never as markup.
 pub fn render_html(template: &str, customer: &Customer) -> String {
-    render_with(template, customer, &MergeContext::default(), &[], escape_html)
+    render_with(
+        template,
+        customer,
+        &MergeContext::default(),
+        &[],
+        escape_html,
+    )
 }
 
 /// [`render`] with the merge fields of the message's context too ([`CONTEXT_MERGE_FIELDS`]:

@@ -30,6 +30,7 @@ const ALL_REPORTS: [ReportKind; 6] = [
 
 fn user(n: u128, role: Role) -> User {
     User {
+        phone: None,
         id: id(n),
         organisation: ORG,
         name: name("Kari Nordmann"),

@@ -68,6 +68,7 @@ fn booked(
 
 fn user(id: cube_domain::ids::UserId, role: Role) -> User {
     User {
+        phone: None,
         id,
         organisation: ORG,
         name: name("Kari Nordmann"),

@@ -211,6 +211,7 @@ fn organisation() {
     golden(
         "organisation",
         &Organisation {
+            caller_ids: Vec::new(),
             time_zone: Default::default(),
             id: ORG,
             name: name("Cube Demo AS"),
@@ -229,6 +230,7 @@ fn an_organisation_stored_without_a_time_zone_is_in_oslo() {
 #[test]
 fn user_of_every_role() {
     let user = |n, raw: &str, role| User {
+        phone: None,
         id: id(n),
         organisation: ORG,
         name: name(raw),

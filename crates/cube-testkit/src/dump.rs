@@ -85,6 +85,8 @@ pub struct StoreDump {
     pub do_not_contact: Vec<DoNotContact>,
     /// Every customer import's record, in the order recorded (`customer_imports_after`).
     pub customer_imports: Vec<CustomerImport>,
+    /// Every call sellers started, by id (`calls_after`).
+    pub calls: Vec<cube_domain::call::Call>,
 }
 
 /// The widest window times are kept in (`cube_domain::time_bounds`: 1900–2199).
@@ -211,6 +213,13 @@ impl StoreDump {
             after = Some(last.id);
             dump.customer_imports.extend(page);
         }
+        let mut after = None;
+        loop {
+            let page = unit.calls_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            dump.calls.extend(page);
+        }
         Ok(dump)
     }
 
@@ -260,6 +269,7 @@ impl StoreDump {
             ("privacy log entries", self.privacy_log.len()),
             ("do-not-contact entries", self.do_not_contact.len()),
             ("customer imports", self.customer_imports.len()),
+            ("calls", self.calls.len()),
         ]
     }
 
@@ -332,6 +342,7 @@ impl StoreDump {
             &self.customer_imports,
             &other.customer_imports,
         );
+        same("calls", &self.calls, &other.calls);
         assert_eq!(self, other);
     }
 }

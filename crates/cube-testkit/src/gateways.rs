@@ -3,11 +3,10 @@
 //! how it copes with a provider that is down or refuses.
 
 use async_trait::async_trait;
-use cube_domain::ids::UserId;
+use cube_domain::call::CallRequest;
 use cube_domain::ports::{
     EmailGateway, EmailMessage, GatewayError, SmsGateway, SmsMessage, Telephony, WebhookGateway,
 };
-use cube_domain::values::PhoneNumber;
 use cube_domain::webhooks::{EndpointUrl, WebhookEvent, WebhookSecret};
 use std::sync::{Mutex, PoisonError};
 
@@ -252,16 +251,8 @@ impl WebhookGateway for RecordingWebhooks {
     }
 }
 
-/// One click-to-call placed through [`RecordingTelephony`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlacedCall {
-    /// The seller whose phone rang.
-    pub seller: UserId,
-    /// The customer's number.
-    pub to: PhoneNumber,
-    /// The number shown to the customer.
-    pub caller_id: PhoneNumber,
-}
+/// One click-to-call placed through [`RecordingTelephony`]: the request as asked.
+pub type PlacedCall = CallRequest;
 
 /// A `Telephony` that records calls; call ids are `call-1`, `call-2`, ….
 #[derive(Debug)]
@@ -294,26 +285,15 @@ impl Default for RecordingTelephony {
 
 #[async_trait]
 impl Telephony for RecordingTelephony {
-    async fn call(
-        &self,
-        seller: UserId,
-        to: &PhoneNumber,
-        caller_id: &PhoneNumber,
-    ) -> Result<String, GatewayError> {
-        self.0.record(
-            None,
-            &PlacedCall {
-                seller,
-                to: to.clone(),
-                caller_id: caller_id.clone(),
-            },
-        )
+    async fn call(&self, request: &CallRequest) -> Result<String, GatewayError> {
+        self.0.record(None, request)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cube_domain::values::PhoneNumber;
 
     fn sms(body: &str) -> SmsMessage {
         SmsMessage {

@@ -255,7 +255,7 @@ fn settings_are_checked_and_the_token_is_never_shown() {
     let settings =
         TwilioSettings::new("https://api.twilio.com", SID, TOKEN).expect("valid settings");
     assert_eq!(
-        settings.messages_url().expect("url").as_str(),
+        settings.resource_url("Messages").expect("url").as_str(),
         "https://api.twilio.com/2010-04-01/Accounts/ACtest0001/Messages.json"
     );
     assert!(!format!("{settings:?}").contains(TOKEN));

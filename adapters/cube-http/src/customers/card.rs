@@ -177,6 +177,9 @@ pub struct CustomerHistoryDto {
     pub outcomes: Vec<CustomerHistoryEntryDto>,
     /// Every change of the card, oldest first.
     pub changes: Vec<CustomerChangeDto>,
+    /// Every call to the customer in any assignment, oldest first.
+    #[serde(default)]
+    pub calls: Vec<crate::calls::CallDto>,
 }
 
 /// The card of the customer of an enrollment: every field (not only the assignment's view)
@@ -226,8 +229,8 @@ pub async fn edit(
     Ok(Json(CardDto::from(&card)))
 }
 
-/// A customer's whole history across the data owner's assignments: every outcome and every
-/// change of the card. For admins and the data owner's managers.
+/// A customer's whole history across the data owner's assignments: every outcome, every
+/// change of the card and every call. For admins and the data owner's managers.
 #[utoipa::path(
     get, path = "/api/customers/{id}/history", tag = "customers",
     params(("id" = Uuid, Path, description = "The customer")),
@@ -258,6 +261,11 @@ pub async fn history(
             .changes
             .iter()
             .map(CustomerChangeDto::from)
+            .collect(),
+        calls: history
+            .calls
+            .iter()
+            .map(crate::calls::CallDto::from)
             .collect(),
     }))
 }

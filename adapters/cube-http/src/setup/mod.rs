@@ -53,7 +53,12 @@ pub fn routes() -> Router<AppState> {
             get(organisation::get).patch(organisation::update),
         )
         .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/organisation/caller-ids",
+            put(organisation::set_caller_ids),
+        )
         .route("/api/users/{id}/active", put(users::set_active))
+        .route("/api/users/{id}/phone", put(users::set_phone))
         .route("/api/users/{id}/role", put(users::set_role))
         .route("/api/users/{id}/password", put(users::set_password))
         .route("/api/tokens", post(tokens::issue))
@@ -135,8 +140,9 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(
-        organisation::get, organisation::update,
+        organisation::get, organisation::update, organisation::set_caller_ids,
         users::list, users::create, users::set_active, users::set_role, users::set_password,
+        users::set_phone,
         tokens::issue, tokens::revoke_current, tokens::revoke,
         webhooks::create, webhooks::list, webhooks::delete,
         data_owners::create, data_owners::list, data_owners::get, data_owners::set_gdpr,
@@ -153,8 +159,9 @@ pub(crate) fn name_at(at: String, raw: &str) -> ApiResult<Name> {
         customers::records::DatasetDto,
         reports::performance::LimitMetricDto, reports::performance::LimitModeDto,
         organisation::OrganisationDto, organisation::OrganisationChangeRequest,
+        organisation::CallerIdsRequest,
         users::UserAccountDto, users::NewUserRequest, users::ActiveRequest, users::RoleRequest,
-        users::PasswordRequest,
+        users::PasswordRequest, users::PhoneRequest,
         tokens::IssueTokenRequest, tokens::IssuedTokenDto, tokens::TokenScope,
         webhooks::NewWebhookRequest, webhooks::WebhookDto, webhooks::CreatedWebhookDto,
         data_owners::NewDataOwnerRequest, data_owners::DataOwnerDto, data_owners::ControllerDto,

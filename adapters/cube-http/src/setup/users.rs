@@ -35,6 +35,10 @@ pub struct UserAccountDto {
     pub data_owners: Vec<Uuid>,
     /// For client users: the client they represent.
     pub client: Option<Uuid>,
+    /// Their phone (E.164): what click-to-call rings first, and the caller id of an
+    /// assignment that shows each seller's own number. `null`: none.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 impl From<&User> for UserAccountDto {
@@ -46,6 +50,7 @@ impl From<&User> for UserAccountDto {
                 .map(|d| d.as_uuid())
                 .collect(),
             client: user.role.client().map(|c| c.as_uuid()),
+            phone: user.phone.as_ref().map(|p| p.as_str().to_owned()),
         }
     }
 }
@@ -70,6 +75,10 @@ pub struct NewUserRequest {
     /// admin sets it.
     #[serde(default)]
     pub password: Option<String>,
+    /// Their phone, with its country code (`+4791234567`) or Norwegian without one: what
+    /// click-to-call rings first. Optional.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// Activate or deactivate.
@@ -138,6 +147,7 @@ pub async fn create(
         None => None,
     };
     let new = NewUser {
+        phone: request.phone,
         name: request.name,
         email: request.email,
         role: request.role.into(),
@@ -183,6 +193,42 @@ pub async fn set_active(
     let user = state
         .cube
         .set_user_active(&actor.user, id, request.active)
+        .await?;
+    Ok(Json(UserAccountDto::from(&user)))
+}
+
+/// A user's phone.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneRequest {
+    /// The phone, with its country code (`+4791234567`) or Norwegian without one; `null`
+    /// clears it.
+    pub phone: Option<String>,
+}
+
+/// Sets or clears a user's phone (admins): what click-to-call rings first, and the caller id
+/// of an assignment that shows each seller's own number (once the organisation registered it
+/// in its caller ids).
+#[utoipa::path(
+    put, path = "/api/users/{id}/phone", tag = "setup",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = PhoneRequest,
+    responses(
+        (status = 200, description = "The user", body = UserAccountDto),
+        (status = 403, description = "Only admins manage users, or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or another organisation's)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a phone number", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn set_phone(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<UserId>,
+    ApiJson(request): ApiJson<PhoneRequest>,
+) -> ApiResult<Json<UserAccountDto>> {
+    let user = state
+        .cube
+        .set_user_phone(&actor.user, id, request.phone.as_deref())
         .await?;
     Ok(Json(UserAccountDto::from(&user)))
 }

@@ -2,11 +2,12 @@
 //! [`crate::PgUnitOfWork`]: one file per trait, named as in the other stores
 //! (`organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
 //! `assignments`, `calendars`, `enrollments`, `outcome_log`, `imports`, `time_entries`,
-//! `outbox`, `sms`, `credentials`, `webhooks`, `reports`). Every method is one or two statements in the unit's
+//! `outbox`, `sms`, `credentials`, `webhooks`, `calls`, `reports`). Every method is one or two statements in the unit's
 //! transaction; aggregates read and written whole are `jsonb` beside their lookup columns.
 
 mod assignments;
 mod calendars;
+mod calls;
 mod credentials;
 mod customers;
 mod data_owners;

@@ -1,11 +1,12 @@
 //! The repository traits of the `UnitOfWork` port (and the `ReportRepository`), implemented
 //! on `SqliteUnit`: one file per trait, named as in the other stores (`organisations`,
 //! `users`, `data_owners`, `customers`, `products`, `flows`, `assignments`, `calendars`,
-//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `sms`, `credentials`, `webhooks`,
+//! `enrollments`, `outcome_log`, `imports`, `time_entries`, `outbox`, `sms`, `credentials`, `webhooks`, `calls`,
 //! `reports`), plus the few helpers they share.
 
 mod assignments;
 mod calendars;
+mod calls;
 mod credentials;
 mod customers;
 mod data_owners;

@@ -264,6 +264,7 @@ pub fn snapshot(assignment: AssignmentId, n: u128) -> EnrollmentSnapshot {
 pub async fn seed(store: &dyn Store, assignments: &[Assignment]) {
     let mut uow = store.begin().await.unwrap();
     uow.save_organisation(&Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: ORG,
         name: name("Org"),

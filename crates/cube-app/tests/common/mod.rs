@@ -51,6 +51,7 @@ impl Harness {
     /// The admin of a second organisation ("Other AS"), created through the use case.
     pub async fn other_admin(&self) -> User {
         let admin = NewUser {
+            phone: None,
             name: "Other Admin".into(),
             email: "admin@other.example.no".into(),
             role: RoleKind::Admin,

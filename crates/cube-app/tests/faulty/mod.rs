@@ -968,3 +968,42 @@ impl cube_domain::ports::WebhookWrites for Faulty {
         self.inner.delete_webhook_endpoint(id).await
     }
 }
+
+#[async_trait]
+impl cube_domain::ports::CallRepository for Faulty {
+    async fn call(
+        &mut self,
+        id: cube_domain::ids::CallId,
+    ) -> Result<Option<cube_domain::call::Call>, StoreError> {
+        self.inner.call(id).await
+    }
+    async fn call_by_provider_id(
+        &mut self,
+        provider_id: &str,
+    ) -> Result<Option<cube_domain::call::Call>, StoreError> {
+        self.inner.call_by_provider_id(provider_id).await
+    }
+    async fn calls_of(
+        &mut self,
+        enrollment: EnrollmentId,
+    ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
+        self.inner.calls_of(enrollment).await
+    }
+    async fn calls_after(
+        &mut self,
+        after: Option<cube_domain::ids::CallId>,
+        limit: u32,
+    ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
+        self.inner.calls_after(after, limit).await
+    }
+}
+
+#[async_trait]
+impl cube_domain::ports::CallWrites for Faulty {
+    async fn save_call(&mut self, call: &cube_domain::call::Call) -> Result<(), StoreError> {
+        self.inner.save_call(call).await
+    }
+    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
+        self.inner.erase_calls_of(enrollments).await
+    }
+}

@@ -2,7 +2,7 @@
 //! use cases hand messages to them. A use case never calls a gateway inside its transaction;
 //! it enqueues an `OutboxMessage` in the same unit of work, and a worker delivers it.
 
-use crate::ids::{AssignmentId, EnrollmentId, OutboxMessageId, UserId, WebhookEndpointId};
+use crate::ids::{AssignmentId, EnrollmentId, OutboxMessageId, WebhookEndpointId};
 use crate::values::{Email, PhoneNumber};
 use crate::webhooks::WebhookEvent;
 use async_trait::async_trait;
@@ -84,17 +84,17 @@ pub trait EmailGateway: Send + Sync {
     async fn send(&self, key: &str, message: &EmailMessage) -> Result<String, GatewayError>;
 }
 
-/// Places calls (click-to-call) with a caller id.
+/// Places calls (click-to-call) with a caller id: the PBX rings the seller's phone, then
+/// bridges it to the customer. Unlike SMS, a call is placed while the seller waits, outside
+/// any unit of work (the call is recorded before, and its provider id after).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait Telephony: Send + Sync {
-    /// Rings the seller's phone, then connects them to `to`, showing `caller_id`.
-    async fn call(
-        &self,
-        seller: UserId,
-        to: &PhoneNumber,
-        caller_id: &PhoneNumber,
-    ) -> Result<String, GatewayError>;
+    /// Asks the PBX to place `request`; returns the PBX's id of the call, which its status
+    /// events name. `Rejected`: the PBX refused this call (a number it cannot reach);
+    /// `Unavailable`: try again; `Misconfigured`: no call can be placed until the operator
+    /// fixes the settings.
+    async fn call(&self, request: &crate::call::CallRequest) -> Result<String, GatewayError>;
 }
 
 /// What an outbox message carries.

@@ -3,6 +3,7 @@
 //! `#[async_trait]` so they stay object-safe (`Arc<dyn Store>`); with the `mocks` feature
 //! mockall generates a `Mock*` for each.
 
+mod calls;
 mod clock;
 mod credentials;
 mod gateways;
@@ -11,6 +12,7 @@ mod reports;
 mod store;
 mod webhooks;
 
+pub use calls::{CallRepository, CallWrites};
 pub use clock::{Clock, IdGenerator};
 pub use credentials::{AccessToken, CredentialRepository, CredentialWrites, TokenKind};
 pub use gateways::{

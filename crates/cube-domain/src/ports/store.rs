@@ -89,6 +89,9 @@ pub enum UniqueRule {
     /// the same message twice.
     #[error("a received SMS with this provider message id")]
     SmsProviderId,
+    /// Another call has the PBX's call id.
+    #[error("a call with this provider call id")]
+    CallProviderId,
     /// A record with the id exists (ids are made by the application, so this is a retried
     /// insert or a bug, never the user's to fix).
     #[error("{0} with this id")]
@@ -299,6 +302,7 @@ pub trait ReadUnit:
     + crate::ports::ReportRepository
     + crate::ports::CredentialRepository
     + crate::ports::WebhookRepository
+    + crate::ports::CallRepository
     + Send
 {
     /// One enrollment and its assignment (`None` beside the enrollment when the assignment
@@ -343,6 +347,7 @@ pub trait UnitOfWork:
     + ImportRepository
     + crate::ports::CredentialWrites
     + crate::ports::WebhookWrites
+    + crate::ports::CallWrites
 {
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -148,6 +148,7 @@ macro_rules! store_contract_tests {
                 messages_after_lists_every_message_with_its_state,
                 tokens_of_lists_a_users_tokens_by_hash,
                 webhook_endpoints_round_trip_per_organisation,
+                calls_round_trip_by_id_provider_id_and_enrollment,
             ],
             queue: [
                 reserve_next_is_none_when_nothing_is_ready,

@@ -20,7 +20,7 @@
 //!   `assignments`, `calendars` (calendars and meetings), `enrollments`, `outcome_log`,
 //!   `imports` (the batched customer import), `time_entries`, `outbox`, `sms` (SMS flows
 //!   sent and the texts received), `credentials`
-//!   (password hashes and access tokens), `webhooks` (webhook endpoints) and `reports` (the report tallies, folded with the
+//!   (password hashes and access tokens), `webhooks` (webhook endpoints), `calls` (calls sellers started) and `reports` (the report tallies, folded with the
 //!   domain's own `tally_*` functions). Small tables are scanned; customers and meetings,
 //!   which grow with the work, are indexed;
 //! - `rows`: the enrollment table with the follow-up and pool indexes behind
@@ -28,6 +28,7 @@
 
 mod assignments;
 mod calendars;
+mod calls;
 mod credentials;
 mod customers;
 mod data_owners;
@@ -219,6 +220,9 @@ struct Data {
 
     /// Webhook endpoints (few per organisation: scanned).
     webhooks: HashMap<WebhookEndpointId, cube_domain::webhooks::WebhookEndpoint>,
+
+    /// Calls sellers started (scanned for a provider id or an enrollment: a test has few).
+    calls: HashMap<cube_domain::ids::CallId, cube_domain::call::Call>,
 }
 
 /// The smallest and largest UUID, to bound a range over a tuple prefix.
@@ -454,6 +458,7 @@ mod tests {
 
     fn organisation(n: u128, name: &str) -> Organisation {
         Organisation {
+            caller_ids: Vec::new(),
             time_zone: Default::default(),
             id: OrganisationId::from_uuid(Uuid::from_u128(n)),
             name: Name::parse(name).expect("valid"),

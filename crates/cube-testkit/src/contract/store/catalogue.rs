@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 /// updates it (its name and its time zone); an unknown id is `None`.
 pub async fn organisation_round_trip(store: SharedStore) {
     let org = Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: OrganisationId::from_uuid(uuid::Uuid::from_u128(7)),
         name: name("Kundesenteret AS"),
@@ -36,6 +37,10 @@ pub async fn organisation_round_trip(store: SharedStore) {
 
     let renamed = Organisation {
         time_zone: cube_domain::time_zone::TimeZone::parse("Europe/Stockholm").expect("a zone"),
+        caller_ids: vec![
+            cube_domain::values::PhoneNumber::parse("+4722334455").expect("valid"),
+            cube_domain::values::PhoneNumber::parse("+4790000001").expect("valid"),
+        ],
         name: name("Kundesenteret Nord AS"),
         ..org.clone()
     };

@@ -70,6 +70,7 @@ pub async fn organisations_are_listed_by_id(store: SharedStore) {
     let others: Vec<Organisation> = ["Zeta AS", "Alfa AS"]
         .into_iter()
         .map(|n| Organisation {
+            caller_ids: Vec::new(),
             time_zone: Default::default(),
             id: OrganisationId::from_uuid(s.ids.next_id()),
             name: name(n),

@@ -3,6 +3,7 @@
 //! the macro calls them by.
 
 mod calendars;
+mod calls;
 mod catalogue;
 mod credentials;
 mod customer_imports;
@@ -16,6 +17,7 @@ mod units;
 mod webhooks;
 
 pub use calendars::*;
+pub use calls::*;
 pub use catalogue::*;
 pub use credentials::*;
 pub use customer_imports::*;

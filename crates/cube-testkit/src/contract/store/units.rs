@@ -455,6 +455,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
     let a = w.assignment.id();
     let e0 = &w.enrollments[0];
     let org = Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Ghost AS"),
@@ -589,6 +590,7 @@ pub async fn dropped_unit_of_work_rolls_back_every_write(store: SharedStore) {
 pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
     let s = setup(store.as_ref(), 1).await;
     let org = Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Synlig AS"),
@@ -607,6 +609,7 @@ pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
 
     // A writer that rolls back, and a reader that starts while it is open.
     let ghost = Organisation {
+        caller_ids: Vec::new(),
         time_zone: Default::default(),
         id: OrganisationId::from_uuid(s.ids.next_id()),
         name: name("Ghost AS"),

@@ -1,0 +1,125 @@
+//! Contract cases for calls (migration 0034): stored whole, found by id and by the PBX's
+//! call id, listed per enrollment by start, replaced by a second save (the events), a PBX id
+//! taken by another call refused as `Duplicate(CallProviderId)` without spoiling the unit,
+//! undone with their unit, and forgotten on erasure.
+
+use crate::contract::{SharedStore, setup};
+use crate::fixtures::T0;
+use cube_domain::call::{Call, CallStatus};
+use cube_domain::ids::{AssignmentId, CallId, CustomerId, EnrollmentId, UserId};
+use cube_domain::ports::{StoreError, UniqueRule};
+use cube_domain::values::PhoneNumber;
+use time::Duration;
+use uuid::Uuid;
+
+fn call(n: u128, enrollment: EnrollmentId, at: time::OffsetDateTime) -> Call {
+    Call {
+        id: CallId::from_uuid(Uuid::from_u128(0xCA_0000 + n)),
+        assignment: AssignmentId::from_uuid(Uuid::from_u128(0xCA_A000)),
+        enrollment,
+        customer: CustomerId::from_uuid(Uuid::from_u128(0xCA_C000)),
+        seller: UserId::from_uuid(Uuid::from_u128(0xCA_5000)),
+        caller_id: PhoneNumber::parse("+4722334455").expect("valid"),
+        to: PhoneNumber::parse("+4791234567").expect("valid"),
+        provider_id: None,
+        status: CallStatus::Initiated,
+        started_at: at,
+        answered_at: None,
+        ended_at: None,
+        duration: None,
+        failure: None,
+    }
+}
+
+/// Calls are read back whole by id, by the PBX's id and per enrollment (oldest first, no
+/// other enrollment's); a second save replaces; another call's PBX id is refused with
+/// `Duplicate(CallProviderId)` and the unit goes on; a dropped unit leaves nothing; an
+/// erasure forgets the enrollments' calls.
+pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStore) {
+    let _ = setup(store.as_ref(), 0).await;
+    let mine = EnrollmentId::from_uuid(Uuid::from_u128(0xCA_E001));
+    let other = EnrollmentId::from_uuid(Uuid::from_u128(0xCA_E002));
+    let later = call(1, mine, T0 + Duration::seconds(30));
+    let first = call(2, mine, T0);
+    let foreign = call(3, other, T0);
+
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&later, &first, &foreign] {
+        uow.save_call(c).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.calls_of(mine).await.expect("list"),
+        vec![first.clone(), later.clone()],
+        "an enrollment's calls MUST be listed whole, oldest first, and only its own"
+    );
+    // The whole store by id, a page at a time.
+    let page = uow.calls_after(None, 2).await.expect("page");
+    assert_eq!(page, vec![later.clone(), first.clone()], "by id");
+    assert_eq!(
+        uow.calls_after(Some(first.id), 2).await.expect("page"),
+        vec![foreign.clone()]
+    );
+    assert_eq!(
+        uow.calls_after(Some(foreign.id), 2).await.expect("page"),
+        vec![]
+    );
+    assert_eq!(
+        uow.call(foreign.id).await.expect("one"),
+        Some(foreign.clone())
+    );
+    let mut answered = first.clone();
+    answered.provider_id = Some("CA0001".into());
+    answered.status = CallStatus::Completed;
+    answered.answered_at = Some(T0 + Duration::seconds(8));
+    answered.ended_at = Some(T0 + Duration::seconds(200));
+    answered.duration = Some(192);
+    uow.save_call(&answered).await.expect("replace");
+    let mut thief = later.clone();
+    thief.provider_id = Some("CA0001".into());
+    assert_eq!(
+        uow.save_call(&thief).await,
+        Err(StoreError::Duplicate(UniqueRule::CallProviderId)),
+        "another call's PBX id MUST be refused"
+    );
+    // The unit is still usable after the refusal.
+    assert_eq!(
+        uow.call_by_provider_id("CA0001")
+            .await
+            .expect("by provider id"),
+        Some(answered.clone())
+    );
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.call(first.id).await.expect("one"),
+        Some(answered.clone()),
+        "a second save MUST replace the call"
+    );
+    assert_eq!(uow.call(later.id).await.expect("one"), Some(later.clone()));
+    assert_eq!(uow.call_by_provider_id("CA9999").await.expect("none"), None);
+    uow.save_call(&call(4, mine, T0 + Duration::seconds(60)))
+        .await
+        .expect("save");
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.calls_of(mine).await.expect("list").len(),
+        2,
+        "a save in a dropped unit MUST be undone"
+    );
+    uow.erase_calls_of(&[mine]).await.expect("erase");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin_read().await.expect("read");
+    assert_eq!(uow.calls_of(mine).await.expect("list"), vec![]);
+    assert_eq!(uow.call_by_provider_id("CA0001").await.expect("gone"), None);
+    assert_eq!(
+        uow.calls_of(other).await.expect("list"),
+        vec![foreign],
+        "an erasure MUST forget only the enrollments named"
+    );
+}
