@@ -6,7 +6,8 @@
 //! before and after and its peak (`/proc/self/status`, Linux), so the check's growth is
 //! seen apart from the server, the store and the file.
 //!
-//! `cargo run --release -p cube-app --example import_memory -- 1000000`
+//! `cargo bench -p cube-app --bench import_memory -- 1000000` (a bench target, so the
+//! test command does not run it as it runs the published crates' examples)
 
 use cube_app::Cube;
 use cube_app::customers::CustomerInput;
@@ -51,8 +52,10 @@ fn row(i: usize) -> CustomerInput {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    // `cargo bench` adds `--bench` to the arguments: the count is the first that is not a flag.
     let rows: usize = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(1_000_000);
