@@ -341,7 +341,8 @@ impl EmailGateway for SmtpEmailGateway {
             .send(email)
             .await
             .map_err(|e| fate(&e, &self.server))?;
-        tracing::info!(%id, %key, to = %message.to.as_str(), server = %self.server, "e-mail sent");
+        tracing::info!(%id, %key, server = %self.server, "e-mail sent");
+        tracing::debug!(%key, to = %message.to.as_str(), "e-mail sent to");
         Ok(id)
     }
 }

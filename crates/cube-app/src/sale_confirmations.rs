@@ -3,11 +3,11 @@
 //!
 //! - A Sale registered on a B2C customer of an assignment that requires confirmation
 //!   enqueues the written offer (SMS) and records a pending [`SaleConfirmation`], in the
-//!   registration's unit (`Cube::register_in` calls [`Cube::queue_sale_confirmation`]). A
+//!   registration's unit (`Cube::register_in` calls `Cube::queue_sale_confirmation`). A
 //!   customer without a mobile number gets the offer enqueued already failed, as every SMS
 //!   without a number, and the confirmation recorded `Failed`: never confirmed silently.
 //! - A text from the number while it is pending answers it ([`Cube::receive_sms`] asks
-//!   [`Cube::answer_confirmation`] before the SMS flows): the acceptance keyword confirms; a
+//!   `Cube::answer_confirmation` before the SMS flows): the acceptance keyword confirms; a
 //!   refusal refuses and registers the setup's refusal outcome as the system; anything else
 //!   is kept and listed.
 //! - [`Cube::expire_sale_confirmations`], run by the server's worker, expires the pending

@@ -39,7 +39,7 @@ pub enum CallRefused {
     NoPhoneToRing,
     /// The caller id is not one of the organisation's registered numbers.
     #[error(
-        "the caller id {0} is not a number the organisation registered: an admin adds it to the organisation's caller_ids (PATCH /api/organisation), or the assignment shows another"
+        "the caller id {0} is not a number the organisation registered: an admin adds it to the organisation's caller_ids (PUT /api/organisation/caller-ids), or the assignment shows another"
     )]
     NotRegistered(PhoneNumber),
     /// The customer has no phone number to call.

@@ -120,6 +120,21 @@ pub enum ConfirmationSetupError {
         /// The sale state's name.
         state: String,
     },
+    /// The refusal or no-reply outcome lands in a Yes state: it would register another sale
+    /// (found from outside: the Sale outcome itself as the refusal made a phantom sale).
+    #[error(
+        "`sale_confirmation.{field}`: outcome '{outcome}' leads to '{state}', a Yes state — a \
+         refused or unanswered offer is no sale; name an outcome that leads to a No or \
+         other state"
+    )]
+    LandsInYes {
+        /// `on_refusal` or `on_no_reply`.
+        field: &'static str,
+        /// The outcome's name.
+        outcome: String,
+        /// The Yes state's name.
+        state: String,
+    },
     /// The terms link is missing, too long or not an http(s) URL.
     #[error(
         "`sale_confirmation.terms_url` must be an https:// (or http://) link of at most \
@@ -217,6 +232,16 @@ impl SaleConfirmationSetup {
                 .outcome(id)
                 .filter(|o| matches!(o.kind, OutcomeKind::Progress { .. }))
                 .ok_or(ConfirmationSetupError::NotAProgressOutcome { field, outcome: id })?;
+            if let OutcomeKind::Progress { target } = outcome.kind
+                && let Some(state) = flow.state(target)
+                && state.category == StateCategory::Yes
+            {
+                return Err(ConfirmationSetupError::LandsInYes {
+                    field,
+                    outcome: outcome.name.to_string(),
+                    state: state.name.to_string(),
+                });
+            }
             if let Some(state) = sale_states.iter().find(|s| !outcome.from.contains(s)) {
                 return Err(ConfirmationSetupError::NotFromSaleState {
                     field,
@@ -584,6 +609,16 @@ mod tests {
                 ..
             })
         ));
+        // The Sale itself as the refusal would register another sale.
+        let s = SaleConfirmationSetup {
+            on_refusal: SalesFlow::O_SALE,
+            ..setup()
+        };
+        let error = s.check(&flow, true).expect_err("a refusal is no sale");
+        assert!(
+            matches!(&error, ConfirmationSetupError::LandsInYes { field: "on_refusal", state, .. } if state == "Sale"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -148,6 +148,23 @@ impl PhoneNumber {
         if plus_signs == 0 && region.is_none() {
             return Err(refuse(PhoneProblem::NoCountry));
         }
+        // Without `+` or `00`, a number is first read as a national number of the region:
+        // a Norwegian mobile may begin with 47, the country's own calling code (`47 59 68 53`),
+        // which the parser would otherwise take for the code and find too short. Only when
+        // that is no valid number is it read as written (`4712345678`: code and number).
+        if plus_signs == 0
+            && !text.starts_with("00")
+            && let Some(code) = region.and_then(|r| r.calling_code())
+        {
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            if let Ok(national) = phonenumber::parse(None, format!("+{code}{digits}"))
+                && national.extension().is_none()
+                && phonenumber::is_valid(&national)
+            {
+                let e164 = national.format().mode(phonenumber::Mode::E164).to_string();
+                return Self::from_e164(&e164).map_err(|_| refuse(PhoneProblem::NotValid));
+            }
+        }
         let number = phonenumber::parse(region.map(|r| r.0), text)
             .map_err(|_| refuse(PhoneProblem::NotValid))?;
         if number.extension().is_some() || !phonenumber::is_valid(&number) {
@@ -219,6 +236,15 @@ mod tests {
             ("+47 22 12 34 56", NO, "+4722123456"),
             ("22123456", NO, "+4722123456"),
             ("(+47) 912-34-567", NO, "+4791234567"),
+            // Mobiles that begin with 47, the country's own calling code (found from outside:
+            // one number in sixteen was refused as "47" + six digits).
+            ("47596853", NO, "+4747596853"),
+            ("47 59 68 53", NO, "+4747596853"),
+            ("+47 47 59 68 53", NO, "+4747596853"),
+            ("004747596853", NO, "+4747596853"),
+            // A number cell of code and number (Excel drops the +).
+            ("4791234567", NO, "+4791234567"),
+            ("4747596853", NO, "+4747596853"),
             // The international prefix 00 of the region.
             ("004791234567", NO, "+4791234567"),
             ("0046 70 123 45 67", NO, "+46701234567"),
