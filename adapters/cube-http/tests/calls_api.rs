@@ -266,3 +266,35 @@ async fn without_a_configured_secret_the_events_endpoint_does_not_exist() {
         "{body}"
     );
 }
+
+/// Found from outside: a 10 MB body answered 422 "length limit exceeded". Too large is 413,
+/// whether its length is declared or found while reading.
+#[tokio::test]
+async fn an_event_body_over_the_limit_is_too_large() {
+    let app = app().await;
+    let huge = format!(
+        "CallSid=CA1&CallStatus=completed&x={}",
+        "a".repeat(10_000_000)
+    );
+    let header = Some(("x-cube-telephony-secret", SECRET));
+    let (status, _, body) = app
+        .send(event(
+            "/api/telephony/events?call=00000000-0000-7000-8000-000000000001",
+            header,
+            &huge,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let mut declared = event(
+        "/api/telephony/events?call=00000000-0000-7000-8000-000000000001",
+        header,
+        &huge,
+    );
+    declared.headers_mut().insert(
+        header::CONTENT_LENGTH,
+        huge.len().to_string().parse().expect("a header value"),
+    );
+    let (status, _, body) = app.send(declared).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.to_string().contains("at most"), "{body}");
+}
