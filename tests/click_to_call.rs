@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use support::{DEMO_PASSWORD, Server, by_name, call, id};
+use support::{Server, by_name, call, id, login};
 
 const SALES: &str = "Strøm vår 2025";
 const ACCOUNT_SID: &str = "AC0000000000000000000000000000ca11";
@@ -75,23 +75,8 @@ async fn a_call_with_the_shared_number(mut server: Server, placed: Placed) {
     let client = reqwest::Client::new();
     server.wait_until_healthy(&client).await;
     let base = server.base.clone();
-    let login = |email: &'static str| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let (status, body) = call(
-                &client,
-                client
-                    .post(format!("{base}/api/login"))
-                    .json(&json!({ "email": email, "password": DEMO_PASSWORD })),
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
-            body["token"].as_str().expect("a token").to_owned()
-        }
-    };
-    let admin = login("admin@demo.example.com").await;
-    let seller = login("seller1@demo.example.com").await;
+    let admin = login(&client, &base, "admin@demo.example.com").await;
+    let seller = login(&client, &base, "seller1@demo.example.com").await;
 
     // The admin registers the switchboard's number and gives the seller a phone.
     let (status, organisation) = call(

@@ -14,7 +14,7 @@ use cube_gateways::testing::{SmtpScript, mail_part, mail_subject, smtp_server};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{DEMO_PASSWORD, by_name, call, id};
+use support::{by_name, call, id, login};
 
 const SALES: &str = "Strøm vår 2025";
 
@@ -47,23 +47,8 @@ async fn an_email_from_the_card_leaves_through_the_assignments_mail_account() {
     let client = reqwest::Client::new();
     server.wait_until_healthy(&client).await;
     let base = server.base.clone();
-    let login = |email: &'static str| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let (status, body) = call(
-                &client,
-                client
-                    .post(format!("{base}/api/login"))
-                    .json(&json!({ "email": email, "password": DEMO_PASSWORD })),
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
-            body["token"].as_str().expect("a token").to_owned()
-        }
-    };
-    let admin = login("admin@demo.example.com").await;
-    let seller = login("seller1@demo.example.com").await;
+    let admin = login(&client, &base, "admin@demo.example.com").await;
+    let seller = login(&client, &base, "seller1@demo.example.com").await;
     let (_, assignments) = call(
         &client,
         client

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{DEMO_PASSWORD, PgDatabase, TempDir, by_name, call, id, make_offer};
+use support::{PgDatabase, TempDir, by_name, call, id, login, make_offer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::Notify;
@@ -105,18 +105,6 @@ async fn provider() -> (String, Shared) {
         .with_state(shared.clone());
     let address = support::serve_local(app).await;
     (format!("http://{address}/sms"), shared)
-}
-
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let (status, body) = call(
-        client,
-        client
-            .post(format!("{base}/api/login"))
-            .json(&json!({ "email": email, "password": DEMO_PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().expect("a token").to_owned()
 }
 
 /// The keys the provider took, each with the texts taken under it.

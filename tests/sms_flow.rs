@@ -16,7 +16,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{DEMO_PASSWORD, Server, by_name, call, id, json, make_offer};
+use support::{Server, by_name, call, id, json, login, make_offer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -117,23 +117,8 @@ async fn an_answered_offer(mut server: Server, received: Received) {
     let client = reqwest::Client::new();
     server.wait_until_healthy(&client).await;
     let base = server.base.clone();
-    let login = |email: &'static str| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let (status, body) = call(
-                &client,
-                client
-                    .post(format!("{base}/api/login"))
-                    .json(&json!({ "email": email, "password": DEMO_PASSWORD })),
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
-            body["token"].as_str().expect("a token").to_owned()
-        }
-    };
-    let seller = login("seller1@demo.example.com").await;
-    let admin = login("admin@demo.example.com").await;
+    let seller = login(&client, &base, "seller1@demo.example.com").await;
+    let admin = login(&client, &base, "admin@demo.example.com").await;
     let get = |token: String, path: String| {
         let client = client.clone();
         let base = base.clone();

@@ -325,3 +325,16 @@ pub async fn serve_local(app: axum::Router) -> std::net::SocketAddr {
     });
     address
 }
+
+/// Logs a demo user in (the demo password); their token.
+pub async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let (status, body) = call(
+        client,
+        client
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({ "email": email, "password": DEMO_PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["token"].as_str().expect("a token").to_owned()
+}
