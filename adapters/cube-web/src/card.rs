@@ -18,6 +18,7 @@ use axum::response::Response;
 use cube_app::card::Card;
 use cube_app::customers::CustomerInput;
 use cube_domain::customer::Change;
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::EnrollmentId;
 use std::collections::BTreeMap;
 
@@ -37,6 +38,9 @@ struct CardView {
     message: String,
     /// The templates the card can send: (`sms:<name>` or `email:<name>`, the label shown).
     templates: Vec<(String, String)>,
+    /// A fresh key per card shown, sent with the message form as its `Idempotency-Key`: a
+    /// double click sends one message.
+    send_key: String,
 }
 
 async fn view(
@@ -123,6 +127,7 @@ async fn view(
                 )
             }))
             .collect(),
+        send_key: uuid::Uuid::now_v7().to_string(),
     };
     Ok(html(StatusCode::OK, &card_view))
 }
@@ -182,11 +187,15 @@ pub async fn send_message(
     );
     let pairs = Pairs(pairs);
     let chosen = pairs.get("template").unwrap_or_default();
+    // The card's own key (a double click sends once); a form without one sends each time.
+    let key = pairs
+        .get("request_key")
+        .and_then(|key| RequestKey::parse(key).ok());
     let lang = viewer.lang;
     let message = if let Some(name) = chosen.strip_prefix("sms:") {
         let sent = state
             .cube
-            .send_sms(&viewer.user, enrollment, name)
+            .send_sms_keyed(&viewer.user, enrollment, name, key.as_ref())
             .await
             .map_err(|e| WebError::app(e, &viewer))?;
         format!(
@@ -201,7 +210,7 @@ pub async fn send_message(
         let name = chosen.strip_prefix("email:").unwrap_or(chosen);
         let sent = state
             .cube
-            .send_email(&viewer.user, enrollment, name)
+            .send_email_keyed(&viewer.user, enrollment, name, key.as_ref())
             .await
             .map_err(|e| WebError::app(e, &viewer))?;
         format!("{} {}.", lang.t(M::EmailQueued), sent.to.as_str())
