@@ -15,9 +15,11 @@
 //!    good ones chunk by chunk as [`Cube::write_import`] does, each chunk's created
 //!    customers and enrollments recorded with the import (so it can be undone, also when
 //!    stopped part-way), telling how far it has come and stopping between chunks when
-//!    cancelled.
+//!    cancelled. Each chunk is written while the next is read and checked (on this task,
+//!    without a runtime of its own): the database works on one chunk while the server
+//!    parses the next.
 //!
-//! Memory: a chunk of rows, the deduplication keys (exact, in some 15–30 bytes a key:
+//! Memory: two chunks of rows, the deduplication keys (exact, in some 15–30 bytes a key:
 //! `import_keys`) and the first [`REPORT_ROWS`] rows' report.
 
 use crate::customers::{
@@ -208,43 +210,35 @@ impl Cube {
             total: rows_total,
             cause: Box::new(cause),
         };
+        let mut next = self
+            .next_chunk(source, &mut checker, chunk_rows)
+            .await
+            .map_err(|why| stopped(done, ImportJobError::SourceFailed(why).into()))?;
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(stopped(done, ImportJobError::Cancelled.into()));
             }
-            let mut rows = Vec::with_capacity(chunk_rows);
-            let mut numbers = Vec::with_capacity(chunk_rows);
-            // A chunk is `chunk_rows` good rows (rejected ones are read past).
-            while rows.len() < chunk_rows {
-                let read = source
-                    .next_rows(chunk_rows - rows.len())
-                    .await
-                    .map_err(|why| stopped(done, ImportJobError::SourceFailed(why).into()))?;
-                if read.is_empty() {
-                    break;
-                }
-                for item in read {
-                    let SourceRow::Input { row, input } = item else {
-                        continue;
-                    };
-                    if let Ok(customer) = checker.check(row, &input) {
-                        rows.push(ImportRow {
-                            customer,
-                            enrollment: self.new_id(),
-                        });
-                        numbers.push(row);
-                    }
-                }
-            }
+            let (mut rows, numbers) = next;
             if rows.is_empty() {
                 break;
             }
-            let written = async {
+            let last = rows.len() < chunk_rows;
+            // The chunk is written while the next one is read and checked: the database
+            // works on its chunk while this task parses the next (the reading stops at its
+            // chunk, so memory stays two chunks).
+            let write = async {
                 self.bar_listed(opened.owner.id(), &mut rows).await?;
                 self.import_chunk(who, &opened.batch, &opened.record, rows, done == 0)
                     .await
-            }
-            .await;
+            };
+            let read = async {
+                if last {
+                    Ok((Vec::new(), Vec::new()))
+                } else {
+                    self.next_chunk(source, &mut checker, chunk_rows).await
+                }
+            };
+            let (written, following) = both(write, read).await;
             let counts = match written {
                 Ok(counts) => counts,
                 Err(error) if done == 0 => return Err(error),
@@ -277,8 +271,94 @@ impl Cube {
                 rows_done: done,
                 rows_total,
             });
+            next =
+                following.map_err(|why| stopped(done, ImportJobError::SourceFailed(why).into()))?;
         }
         report.import = (done > 0).then_some(opened.record.id);
         Ok(report)
+    }
+}
+
+impl Cube {
+    /// The next chunk of a streamed import's second pass: up to `chunk_rows` good rows
+    /// (rejected ones are read past) with their row numbers; none at the end of the source.
+    async fn next_chunk(
+        &self,
+        source: &mut dyn ImportSource,
+        checker: &mut RowChecker,
+        chunk_rows: usize,
+    ) -> Result<(Vec<ImportRow>, Vec<usize>), String> {
+        let mut rows = Vec::with_capacity(chunk_rows);
+        let mut numbers = Vec::with_capacity(chunk_rows);
+        while rows.len() < chunk_rows {
+            let read = source.next_rows(chunk_rows - rows.len()).await?;
+            if read.is_empty() {
+                break;
+            }
+            for item in read {
+                let SourceRow::Input { row, input } = item else {
+                    continue;
+                };
+                if let Ok(customer) = checker.check(row, &input) {
+                    rows.push(ImportRow {
+                        customer,
+                        enrollment: self.new_id(),
+                    });
+                    numbers.push(row);
+                }
+            }
+        }
+        Ok((rows, numbers))
+    }
+}
+
+/// Runs two futures together on this task and returns both outputs once both are done (a
+/// join without a runtime: cube-app has none). Each is polled when woken; neither is
+/// cancelled by the other finishing first.
+async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let (mut first, mut second) = (None, None);
+    std::future::poll_fn(move |cx| {
+        if first.is_none()
+            && let std::task::Poll::Ready(out) = a.as_mut().poll(cx)
+        {
+            first = Some(out);
+        }
+        if second.is_none()
+            && let std::task::Poll::Ready(out) = b.as_mut().poll(cx)
+        {
+            second = Some(out);
+        }
+        match (first.take(), second.take()) {
+            (Some(a), Some(b)) => std::task::Poll::Ready((a, b)),
+            (a, b) => {
+                (first, second) = (a, b);
+                std::task::Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::both;
+
+    #[tokio::test]
+    async fn both_runs_the_two_futures_together() {
+        // Each waits for what the other sends: done one after the other, neither ends.
+        let (to_b, from_a) = tokio::sync::oneshot::channel::<u8>();
+        let (to_a, from_b) = tokio::sync::oneshot::channel::<u8>();
+        let a = async move {
+            let _ = to_b.send(1);
+            from_b.await.expect("b sent")
+        };
+        let b = async move {
+            let got = from_a.await.expect("a sent");
+            let _ = to_a.send(got + 1);
+            got
+        };
+        assert_eq!(both(a, b).await, (2, 1));
     }
 }

@@ -129,7 +129,8 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
         .map(|i| row(i + 2, &format!("Firma {i} AS"), &format!("+47911300{i:02}")))
         .collect();
     let mut source = Rows::new(rows);
-    // The user cancels while the second chunk is read.
+    // The user cancels while the second chunk is read (beside the first being written):
+    // the first is kept, the second, read ahead, is not written.
     let job_id: Arc<Mutex<Option<ImportJobId>>> = Arc::default();
     let (canceller, user, slot) = (jobs.clone(), w.manager.clone(), job_id.clone());
     source.on_read = Box::new(move |read| {
@@ -153,13 +154,13 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
     *job_id.lock().expect("lock") = Some(job.id);
     let ended = run.run().await;
     let expected = ImportJobState::Failed(AppError::ImportStopped {
-        imported: 20,
+        imported: 10,
         total: 50,
         cause: Box::new(AppError::ImportJob(ImportJobError::Cancelled)),
     });
     assert_eq!(
         ended, expected,
-        "the chunk being read is written, then it stops"
+        "the chunk being written is kept, then it stops"
     );
     assert_eq!(jobs.job(&w.manager, job.id).expect("kept").state, expected);
     assert_eq!(
@@ -175,7 +176,7 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
     assert_eq!(listed[0].id, import);
     assert_eq!(
         listed[0].customers.len(),
-        20,
+        10,
         "what was written is recorded"
     );
     h.clock.advance(Duration::minutes(5));
@@ -186,6 +187,69 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
         .expect("undone");
     assert_eq!(
         (undone.customers_removed, undone.enrollments_removed),
-        (20, 20)
+        (10, 10)
     );
+}
+
+/// A source that hands out its rows, then fails on the read after `good_reads` reads.
+struct FailsLater {
+    rows: Rows,
+    good_reads: usize,
+}
+
+#[async_trait::async_trait]
+impl ImportSource for FailsLater {
+    async fn next_rows(&mut self, max: usize) -> Result<Vec<SourceRow>, String> {
+        if self.rows.reads == self.good_reads {
+            return Err("the disk failed".into());
+        }
+        self.rows.next_rows(max).await
+    }
+}
+
+#[tokio::test]
+async fn a_source_failing_while_a_chunk_is_written_stops_after_that_chunk() {
+    let h = Harness::new(0).await;
+    let w = &h.world;
+    let opened = h
+        .cube
+        .open_import(&w.manager, target(&h))
+        .await
+        .expect("opened");
+    let rows: Vec<SourceRow> = (0..25)
+        .map(|i| row(i + 2, &format!("Firma {i} AS"), &format!("+47911300{i:02}")))
+        .collect();
+    // The second chunk is read while the first is written, and that read fails: the first
+    // chunk is kept (and recorded), the import stops saying how far it came.
+    let mut source = FailsLater {
+        rows: Rows::new(rows),
+        good_reads: 1,
+    };
+    let stopped = h
+        .cube
+        .write_streamed(
+            &w.manager,
+            &opened,
+            &mut source,
+            10,
+            25,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .await
+        .expect_err("the source failed");
+    let AppError::ImportStopped {
+        imported, cause, ..
+    } = stopped
+    else {
+        panic!("stopped part-way: {stopped:?}")
+    };
+    assert_eq!(imported, 10, "the chunk written while the next was read");
+    assert!(cause.to_string().contains("the disk failed"), "{cause}");
+    let listed = h
+        .cube
+        .customer_imports(&w.manager, w.data_owner.id())
+        .await
+        .expect("listed");
+    assert_eq!(listed[0].customers.len(), 10);
 }
