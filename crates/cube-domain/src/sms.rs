@@ -513,7 +513,9 @@ pub struct InboundSms {
     pub provider_id: String,
     /// The sender.
     pub from: PhoneNumber,
-    /// The text as written.
+    /// The text as written, with line breaks as `\n` and no other control characters (a
+    /// tab is a space; NUL, escape sequences and the like are dropped: a text is shown in
+    /// pages, files and logs, where they would do harm and say nothing).
     pub text: String,
     /// Whom it was sent to (our sender's number or name), when the provider says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -548,10 +550,30 @@ impl InboundSms {
         Ok(Self {
             provider_id: provider_id.to_owned(),
             from,
-            text: text.to_owned(),
+            text: printable(text),
             to: None,
         })
     }
+}
+
+/// `text` with its line breaks (`\r\n`, `\r`) as `\n`, tabs as spaces, and every other control
+/// character dropped.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push('\n');
+            }
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What a received SMS did.
@@ -1065,9 +1087,18 @@ mod tests {
         }
         assert!(InboundSms::new("id", from.clone(), &"æ".repeat(MAX_REPLY_TEXT)).is_ok());
         assert_eq!(
-            InboundSms::new("id", from, &"æ".repeat(MAX_REPLY_TEXT + 1)),
+            InboundSms::new("id", from.clone(), &"æ".repeat(MAX_REPLY_TEXT + 1)),
             Err(InboundError::TextTooLong)
         );
+        // Line breaks kept (as \n), tabs as spaces, other control characters dropped.
+        let text = |raw: &str| {
+            InboundSms::new("id", from.clone(), raw)
+                .expect("valid")
+                .text
+        };
+        assert_eq!(text("Ja\r\ntakk\rhilsen\nKari"), "Ja\ntakk\nhilsen\nKari");
+        assert_eq!(text("JA\u{0}\u{1b}[31m\u{7f}\u{85}\tnå"), "JA[31m nå");
+        assert_eq!(text("Nei 😀"), "Nei 😀");
     }
 
     #[test]
