@@ -18,7 +18,7 @@ pub use phone::{MAX_PHONE_INPUT, PhoneNumber, PhoneProblem, PhoneRegion};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// Why a value was refused. Each message says what to fix; none repeats more than
 /// [`EXCERPT_CHARS`] characters of what was given.
@@ -152,14 +152,17 @@ pub fn clean_text(
     if raw.len() > 4 * max.saturating_add(64) {
         return Err(too_long(raw.chars().count()));
     }
+    // Most text is NFC already (all ASCII is): the quick check says so without composing.
+    let nfc = |text: &str| -> String {
+        if unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            text.to_owned()
+        } else {
+            text.nfc().collect()
+        }
+    };
     let text: String = match lines {
-        Lines::One => raw.trim().nfc().collect(),
-        Lines::Many => raw
-            .replace("\r\n", "\n")
-            .replace('\r', "\n")
-            .trim()
-            .nfc()
-            .collect(),
+        Lines::One => nfc(raw.trim()),
+        Lines::Many => nfc(raw.replace("\r\n", "\n").replace('\r', "\n").trim()),
     };
     let allowed = |c: char| lines == Lines::Many && c == '\n';
     if let Some(c) = text

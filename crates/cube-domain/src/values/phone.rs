@@ -161,8 +161,8 @@ impl PhoneNumber {
                 && national.extension().is_none()
                 && phonenumber::is_valid(&national)
             {
-                let e164 = national.format().mode(phonenumber::Mode::E164).to_string();
-                return Self::from_e164(&e164).map_err(|_| refuse(PhoneProblem::NotValid));
+                return Self::from_e164(&e164_of(&national))
+                    .map_err(|_| refuse(PhoneProblem::NotValid));
             }
         }
         let number = phonenumber::parse(region.map(|r| r.0), text)
@@ -170,8 +170,7 @@ impl PhoneNumber {
         if number.extension().is_some() || !phonenumber::is_valid(&number) {
             return Err(refuse(PhoneProblem::NotValid));
         }
-        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-        Self::from_e164(&e164).map_err(|_| refuse(PhoneProblem::NotValid))
+        Self::from_e164(&e164_of(&number)).map_err(|_| refuse(PhoneProblem::NotValid))
     }
 
     /// Checks the E.164 form only: `+`, a country code not starting with 0, 8 to 15 digits.
@@ -194,6 +193,13 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A parsed number's E.164 form, `+`, the country code and the national number with any
+/// leading zeros it keeps (Italy's): what `format().mode(E164)` writes, without the national
+/// formatting rules it looks up first (a regex search per number, for nothing in E.164).
+fn e164_of(number: &phonenumber::PhoneNumber) -> String {
+    format!("+{}{}", number.code().value(), number.national())
 }
 
 impl TryFrom<String> for PhoneNumber {
@@ -223,6 +229,32 @@ mod tests {
 
     fn region(code: &str) -> PhoneRegion {
         PhoneRegion::parse(code).expect("a region")
+    }
+
+    #[test]
+    fn our_e164_is_what_the_crates_formatter_writes() {
+        // Norway, Sweden, the UK, the US, and Italy's fixed lines (a leading zero kept).
+        for raw in [
+            "+4791234567",
+            "+4722334455",
+            "+46701234567",
+            "+442071838750",
+            "+12015550123",
+            "+390612345678",
+            "+39 02 1234 5678",
+            "+393123456789",
+        ] {
+            let number = phonenumber::parse(None, raw).expect("parses");
+            assert_eq!(
+                e164_of(&number),
+                number.format().mode(phonenumber::Mode::E164).to_string(),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            PhoneNumber::parse("+39 06 1234 5678").map(|p| p.0),
+            Ok("+390612345678".into())
+        );
     }
 
     #[test]
