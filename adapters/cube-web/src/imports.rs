@@ -629,7 +629,7 @@ pub async fn start(
             state.import_jobs.start_streamed(
                 &state.cube,
                 &viewer.user,
-                *opened,
+                opened.with_parsed_phones(checked.phones.clone()),
                 Box::new(source),
                 state.file_imports.chunk_rows,
                 checked.good,

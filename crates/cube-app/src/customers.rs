@@ -25,7 +25,7 @@ use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRow, OnMatch, Page, RowCustomer, StoreError,
 };
-use cube_domain::values::{Email, Name};
+use cube_domain::values::{Email, Name, PhoneNumber, ValueError};
 use std::collections::BTreeMap;
 
 /// A customer as typed in or read from a spreadsheet row: text to be parsed.
@@ -108,16 +108,27 @@ pub fn parse_customer(
     dataset: Dataset,
     input: &CustomerInput,
 ) -> AppResult<Customer> {
+    parse_customer_with(id, owner, dataset, input, &mut |_, raw| {
+        owner.parse_phone(raw)
+    })
+}
+
+/// [`parse_customer`] with its phone numbers read by `phone` (the number's place in the
+/// input and its text): a streamed import's second pass takes the numbers its first pass
+/// parsed.
+pub(crate) fn parse_customer_with(
+    id: CustomerId,
+    owner: &DataOwner,
+    dataset: Dataset,
+    input: &CustomerInput,
+    phone: &mut dyn FnMut(usize, &str) -> Result<PhoneNumber, ValueError>,
+) -> AppResult<Customer> {
     let phones = input
         .phones
         .iter()
         .enumerate()
         .filter(|(_, p)| !p.trim().is_empty())
-        .map(|(i, p)| {
-            owner
-                .parse_phone(p)
-                .map_err(|e| e.at(format!("phones[{i}]")))
-        })
+        .map(|(i, p)| phone(i, p).map_err(|e| e.at(format!("phones[{i}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     let non_empty = |s: &Option<String>| {
         s.as_ref()

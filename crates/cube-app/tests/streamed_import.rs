@@ -253,3 +253,60 @@ async fn a_source_failing_while_a_chunk_is_written_stops_after_that_chunk() {
         .expect("listed");
     assert_eq!(listed[0].customers.len(), 10);
 }
+
+#[tokio::test]
+async fn the_second_pass_takes_the_numbers_the_first_parsed_and_writes_the_same_customers() {
+    use cube_app::streamed_imports::RowChecker;
+    let h = Harness::new(0).await;
+    let w = &h.world;
+    let opened = h
+        .cube
+        .open_import(&w.manager, target(&h))
+        .await
+        .expect("opened");
+    let input = |name: &str, phones: &[&str]| CustomerInput {
+        name: name.into(),
+        phones: phones.iter().map(|p| (*p).to_owned()).collect(),
+        ..CustomerInput::default()
+    };
+    let rows = [
+        (2, input("Én AS", &["912 34 567", "22 33 44 55"])),
+        (3, input("To AS", &["ikke et nummer"])),
+        (4, input("Tre AS", &["", "+46 70 123 45 67"])),
+        (5, input("Fire AS", &["47 59 68 53"])),
+    ];
+    let mut first = RowChecker::new(&h.cube, &opened);
+    let checked: Vec<_> = rows
+        .iter()
+        .map(|(row, input)| first.check(*row, input).map(|c| c.details().phones.clone()))
+        .collect();
+    let parsed = first.take_parsed_phones();
+    assert_eq!(parsed.len(), 4, "the good numbers, each once");
+
+    let opened = opened.with_parsed_phones(parsed);
+    let mut second = RowChecker::new(&h.cube, &opened);
+    let again: Vec<_> = rows
+        .iter()
+        .map(|(row, input)| {
+            second
+                .check(*row, input)
+                .map(|c| c.details().phones.clone())
+        })
+        .collect();
+    assert_eq!(again, checked, "the same numbers, the same refusals");
+    assert_eq!(
+        again[0]
+            .as_ref()
+            .map(|p| p.iter().map(|n| n.as_str()).collect::<Vec<_>>()),
+        Ok(vec!["+4791234567", "+4722334455"])
+    );
+    assert!(
+        again[1].is_err(),
+        "a number that did not parse is refused again"
+    );
+    assert_eq!(
+        second.take_parsed_phones().len(),
+        0,
+        "a second pass keeps nothing"
+    );
+}

@@ -15,7 +15,7 @@ use crate::{
     shown_input,
 };
 use cube_app::customers::RejectedRow;
-use cube_app::streamed_imports::{ImportSource, RowChecker, SourceRow};
+use cube_app::streamed_imports::{ImportSource, ParsedPhones, RowChecker, SourceRow};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use std::path::Path;
 
@@ -34,6 +34,9 @@ pub struct CheckedCsv {
     pub rejected_count: usize,
     /// The first of them (as many as asked), in row order.
     pub rejected: Vec<RejectedRow>,
+    /// The numbers the check parsed: the writing takes them instead of parsing again
+    /// (`OpenedImport::with_parsed_phones`).
+    pub phones: ParsedPhones,
     file: CsvFile,
     mapped: Vec<(usize, Target)>,
     owner: DataOwner,
@@ -168,6 +171,7 @@ pub fn check_csv(
         good,
         rejected_count,
         rejected,
+        phones: checker.take_parsed_phones(),
         file,
         mapped,
         owner: owner.clone(),
@@ -177,7 +181,7 @@ pub fn check_csv(
 
 /// [`check_csv`] on a thread of its own, at most [`crate::READS_AT_ONCE`] files at a time
 /// (as [`crate::prepare_apart`]); the checker comes back for nothing: a new one checks the
-/// rows again when they are written.
+/// rows again when they are written (taking the numbers this one parsed, `phones`).
 #[allow(clippy::too_many_arguments)]
 pub async fn check_csv_apart(
     path: std::path::PathBuf,

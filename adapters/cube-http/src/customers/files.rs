@@ -278,7 +278,7 @@ pub async fn import(
             state.import_jobs.start_streamed(
                 &state.cube,
                 &actor.user,
-                *opened,
+                opened.with_parsed_phones(checked.phones.clone()),
                 Box::new(source),
                 state.file_imports.chunk_rows,
                 checked.good,

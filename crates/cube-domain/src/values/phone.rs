@@ -193,6 +193,19 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number's digits as one integer (E.164 has at most 15: they fit), to keep many
+    /// numbers compactly; [`PhoneNumber::from_e164_digits`] gives the number back.
+    pub fn e164_digits(&self) -> Option<u64> {
+        self.0.strip_prefix('+')?.parse().ok()
+    }
+
+    /// A number from [`PhoneNumber::e164_digits`]: only the E.164 form is checked (8 to 15
+    /// digits, the first not 0), not the country's numbering plan — for numbers parsed and
+    /// validated before, in this process.
+    pub fn from_e164_digits(digits: u64) -> Result<Self, ValueError> {
+        Self::from_e164(&format!("+{digits}"))
+    }
 }
 
 /// A parsed number's E.164 form, `+`, the country code and the national number with any
