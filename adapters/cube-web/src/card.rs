@@ -267,11 +267,14 @@ pub async fn call(
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
     let caller_id = started.call.caller_id.as_str().to_owned();
+    let number = started
+        .call
+        .to
+        .as_ref()
+        .map(|to| to.as_str().to_owned())
+        .unwrap_or_default();
     let (message, dial) = match started.link {
-        Some(link) => (
-            String::new(),
-            Some((link, started.call.to.as_str().to_owned(), caller_id)),
-        ),
+        Some(link) => (String::new(), Some((link, number, caller_id))),
         None => (
             format!(
                 "{} ({} {caller_id}).",

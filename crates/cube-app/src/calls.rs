@@ -102,7 +102,7 @@ impl Cube {
             customer: customer.id(),
             seller: user.id,
             caller_id,
-            to,
+            to: Some(to.clone()),
             provider_id: None,
             status: CallStatus::Initiated,
             started_at: now,
@@ -116,7 +116,7 @@ impl Cube {
             call.status = CallStatus::Dialled;
             uow.save_call(&call).await?;
             uow.commit().await?;
-            let link = call::tel_link(&call.to);
+            let link = call::tel_link(&to);
             return Ok(StartedCall {
                 call,
                 link: Some(link),
@@ -129,7 +129,7 @@ impl Cube {
             call: call.id,
             seller: user.id,
             seller_phone,
-            to: call.to.clone(),
+            to,
             caller_id: call.caller_id.clone(),
         };
         let placed = telephony.call(&request).await;

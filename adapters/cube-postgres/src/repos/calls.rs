@@ -68,10 +68,4 @@ impl CallWrites for PgUnitOfWork {
         // Guarded: another call's provider id (a unique violation) leaves the unit usable.
         self.execute_guarded(query).await.map(drop)
     }
-
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        let ids: Vec<uuid::Uuid> = enrollments.iter().map(EnrollmentId::as_uuid).collect();
-        let query = sqlx::query("DELETE FROM calls WHERE enrollment_id = ANY($1)").bind(ids);
-        self.execute(query).await.map(drop)
-    }
 }

@@ -3,7 +3,7 @@
 //! find the call by it) and the start (the order).
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{id_list, id_text, time_ns, to_doc};
+use crate::codec::{id_text, time_ns, to_doc};
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::call::Call;
@@ -58,14 +58,6 @@ impl CallWrites for SqliteUnit {
         .bind(call.provider_id.clone())
         .bind(time_ns(call.started_at)?)
         .bind(to_doc("call", call)?);
-        execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "DELETE FROM calls WHERE enrollment_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
         execute(self.conn(), query).await.map(drop)
     }
 }

@@ -1003,7 +1003,4 @@ impl cube_domain::ports::CallWrites for Faulty {
     async fn save_call(&mut self, call: &cube_domain::call::Call) -> Result<(), StoreError> {
         self.inner.save_call(call).await
     }
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        self.inner.erase_calls_of(enrollments).await
-    }
 }

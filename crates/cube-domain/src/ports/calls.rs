@@ -33,8 +33,7 @@ pub trait CallWrites: Send {
     /// Inserts a call or replaces the one with its id. MUST return
     /// `Duplicate(UniqueRule::CallProviderId)` when another call has its `provider_id` (the
     /// PBX never gives two calls one id: a second is a bug, never silently merged).
+    /// An erasure saves each call `Call::erased` (no number, no PBX id): it stays for the
+    /// reports, and `call_by_provider_id` finds it no more.
     async fn save_call(&mut self, call: &Call) -> Result<(), StoreError>;
-    /// Forgets the calls to the enrollments (an erasure: the customer's number);
-    /// `calls_of` finds none of them after, nor `call_by_provider_id` their PBX ids.
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
 }

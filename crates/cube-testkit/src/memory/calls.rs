@@ -66,18 +66,4 @@ impl CallWrites for MemoryUnit {
         self.put(|d| &mut d.calls, call.id, call.clone());
         Ok(())
     }
-
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        let erased: Vec<CallId> = self
-            .data
-            .calls
-            .values()
-            .filter(|c| enrollments.contains(&c.enrollment))
-            .map(|c| c.id)
-            .collect();
-        for id in erased {
-            self.take(|d| &mut d.calls, id);
-        }
-        Ok(())
-    }
 }

@@ -1,7 +1,7 @@
 //! Contract cases for calls (migration 0034): stored whole, found by id and by the PBX's
 //! call id, listed per enrollment by start, replaced by a second save (the events), a PBX id
 //! taken by another call refused as `Duplicate(CallProviderId)` without spoiling the unit,
-//! undone with their unit, and forgotten on erasure.
+//! undone with their unit, and kept without the number on erasure (`Call::erased`).
 
 use crate::contract::{SharedStore, setup};
 use crate::fixtures::T0;
@@ -20,7 +20,7 @@ fn call(n: u128, enrollment: EnrollmentId, at: time::OffsetDateTime) -> Call {
         customer: CustomerId::from_uuid(Uuid::from_u128(0xCA_C000)),
         seller: UserId::from_uuid(Uuid::from_u128(0xCA_5000)),
         caller_id: PhoneNumber::parse("+4722334455").expect("valid"),
-        to: PhoneNumber::parse("+4791234567").expect("valid"),
+        to: Some(PhoneNumber::parse("+4791234567").expect("valid")),
         provider_id: None,
         status: CallStatus::Initiated,
         started_at: at,
@@ -34,7 +34,7 @@ fn call(n: u128, enrollment: EnrollmentId, at: time::OffsetDateTime) -> Call {
 /// Calls are read back whole by id, by the PBX's id and per enrollment (oldest first, no
 /// other enrollment's); a second save replaces; another call's PBX id is refused with
 /// `Duplicate(CallProviderId)` and the unit goes on; a dropped unit leaves nothing; an
-/// erasure forgets the enrollments' calls.
+/// erased call is kept without its number, and its PBX id is found no more.
 pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStore) {
     let _ = setup(store.as_ref(), 0).await;
     let mine = EnrollmentId::from_uuid(Uuid::from_u128(0xCA_E001));
@@ -112,14 +112,29 @@ pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStor
         2,
         "a save in a dropped unit MUST be undone"
     );
-    uow.erase_calls_of(&[mine]).await.expect("erase");
+    // An erasure saves each call without the number and the PBX's id.
+    let erased: Vec<Call> = uow
+        .calls_of(mine)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(Call::erased)
+        .collect();
+    for c in &erased {
+        uow.save_call(c).await.expect("erase");
+    }
     uow.commit().await.expect("commit");
     let mut uow = store.begin_read().await.expect("read");
-    assert_eq!(uow.calls_of(mine).await.expect("list"), vec![]);
-    assert_eq!(uow.call_by_provider_id("CA0001").await.expect("gone"), None);
     assert_eq!(
-        uow.calls_of(other).await.expect("list"),
-        vec![foreign],
-        "an erasure MUST forget only the enrollments named"
+        uow.calls_of(mine).await.expect("list"),
+        erased,
+        "an erased call MUST be kept, without the number"
     );
+    assert!(erased.iter().all(|c| c.to.is_none()));
+    assert_eq!(
+        uow.call_by_provider_id("CA0001").await.expect("gone"),
+        None,
+        "an erased call's PBX id MUST be forgotten"
+    );
+    assert_eq!(uow.calls_of(other).await.expect("list"), vec![foreign]);
 }
