@@ -576,6 +576,10 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the calls");
+        sqlx::raw_sql(include_str!("../migrations/0037_calls_by_assignment.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the calls' assignment");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)

@@ -104,7 +104,7 @@ async fn view(
         .rev()
         .map(|call| {
             let talked = match (call.status, call.duration) {
-                (CallStatus::Completed, Some(seconds)) => call::talk_time(seconds),
+                (CallStatus::Completed, Some(seconds)) => call::talk_time(u64::from(seconds)),
                 _ => "—".to_owned(),
             };
             (

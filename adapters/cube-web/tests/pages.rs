@@ -1051,6 +1051,20 @@ async fn a_seller_calls_the_customer_from_the_card_on_a_softphone_and_sees_the_c
     assert_eq!(calls.len(), 1, "one call recorded");
     let to = calls[0].to.as_ref().expect("the number called");
     assert_eq!(link, format!("tel:{}", to.as_str()));
+    // The call counts in the assignment's performance report, beside the hours.
+    let manager = app.session(&app.world.manager).await;
+    let (status, _, report) = app
+        .get(
+            &format!("/app/reports/{}", app.world.assignment.id().as_uuid()),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(
+        report.contains("<dt>Antall samtaler</dt><dd>1</dd>"),
+        "{report}"
+    );
+    assert!(report.contains("<dt>Taletid</dt><dd>0 s</dd>"), "{report}");
 
     // On the do-not-call list: refused, saying why.
     app.cube

@@ -330,7 +330,7 @@ impl Call {
             CallStatus::InProgress => format!("call in progress, from {from}"),
             CallStatus::Completed => {
                 let seconds = self.duration.unwrap_or(0);
-                format!("call {}, from {from}", talk_time(seconds))
+                format!("call {}, from {from}", talk_time(u64::from(seconds)))
             }
             CallStatus::Busy => format!("call busy, from {from}"),
             CallStatus::NoAnswer => format!("call not answered, from {from}"),
@@ -341,7 +341,7 @@ impl Call {
 }
 
 /// A talk time as the history says it: `45 s`, `3 min 12 s`, `1 h 2 min 3 s`.
-pub fn talk_time(seconds: u32) -> String {
+pub fn talk_time(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     match (h, m) {
         (0, 0) => format!("{s} s"),

@@ -814,7 +814,11 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 time_or_empty(call.ended_at),
                 call.duration
                     .map_or(Cell::Empty, |s| Cell::Count(u64::from(s))),
-                text(call.duration.map(talk_time).unwrap_or_default()),
+                text(
+                    call.duration
+                        .map(|s| talk_time(u64::from(s)))
+                        .unwrap_or_default(),
+                ),
             ]);
         }
         for change in &record.changes {

@@ -996,6 +996,14 @@ impl cube_domain::ports::CallRepository for Faulty {
     ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
         self.inner.calls_after(after, limit).await
     }
+    async fn calls_in(
+        &mut self,
+        assignments: &[cube_domain::ids::AssignmentId],
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
+        self.inner.calls_in(assignments, from, to).await
+    }
 }
 
 #[async_trait]

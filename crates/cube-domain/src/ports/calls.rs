@@ -1,10 +1,12 @@
 //! Calls through the ports: where the calls sellers start are kept (`crate::call`), so the
-//! PBX's events find them and the customer's history shows them.
+//! PBX's events find them, the customer's history shows them and the performance report
+//! counts them.
 
 use crate::call::Call;
-use crate::ids::{CallId, EnrollmentId};
+use crate::ids::{AssignmentId, CallId, EnrollmentId};
 use crate::ports::StoreError;
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 /// The calls sellers started.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -17,6 +19,16 @@ pub trait CallRepository: Send {
     /// Every call to the customer of an enrollment, by start time then id: what the
     /// customer's history shows beside the outcomes.
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError>;
+    /// Every call of `assignments` started in `[from, to)`, by start time then id: what the
+    /// performance report counts (`reports::calls_by_user`). MUST equal the calls whose
+    /// `assignment` is one of `assignments` and whose `started_at` is in the window — erased
+    /// ones too (`Call::erased`), whatever became of their enrollments.
+    async fn calls_in(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Call>, StoreError>;
     /// Up to `limit` calls of the whole store by id, after the call `after` (`None`: from the
     /// first): what copying a store reads.
     async fn calls_after(

@@ -138,3 +138,72 @@ pub async fn calls_round_trip_by_id_provider_id_and_enrollment(store: SharedStor
     );
     assert_eq!(uow.calls_of(other).await.expect("list"), vec![foreign]);
 }
+
+/// The calls of some assignments started in a window, as the performance report reads them:
+/// exactly those whose assignment is asked and whose start is in `[from, to)`, by start then
+/// id — an erased one too, and one whose enrollment is gone — and `reports::calls_by_user`
+/// over them counts each seller's calls and talk time.
+pub async fn calls_in_a_window_are_read_per_assignment_as_the_report_counts_them(
+    store: SharedStore,
+) {
+    use cube_domain::reports::{UserCalls, calls_by_user};
+    let _ = setup(store.as_ref(), 0).await;
+    let asked = AssignmentId::from_uuid(Uuid::from_u128(0xCA_A000));
+    let other = AssignmentId::from_uuid(Uuid::from_u128(0xCA_A001));
+    let seller = UserId::from_uuid(Uuid::from_u128(0xCA_5000));
+    let enrollment = EnrollmentId::from_uuid(Uuid::from_u128(0xCA_E101));
+    let (from, to) = (T0, T0 + Duration::hours(8));
+    let completed = |mut c: Call, seconds: u32| {
+        c.status = CallStatus::Completed;
+        c.duration = Some(seconds);
+        c
+    };
+    let first = completed(call(11, enrollment, from), 192);
+    let busy = Call {
+        status: CallStatus::Busy,
+        duration: Some(0),
+        ..call(12, enrollment, from + Duration::hours(1))
+    };
+    let erased = completed(call(13, enrollment, to - Duration::microseconds(1)), 45).erased();
+    let before = completed(call(14, enrollment, from - Duration::microseconds(1)), 600);
+    let at_the_end = completed(call(15, enrollment, to), 600);
+    let elsewhere = Call {
+        assignment: other,
+        ..completed(call(16, enrollment, from), 30)
+    };
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&erased, &busy, &first, &before, &at_the_end, &elsewhere] {
+        uow.save_call(c).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin_read().await.expect("read");
+    let got = uow.calls_in(&[asked], from, to).await.expect("calls");
+    assert_eq!(
+        got,
+        vec![first.clone(), busy.clone(), erased.clone()],
+        "the calls of the assignment started in [from, to) MUST be read whole, by start"
+    );
+    assert_eq!(
+        calls_by_user(&got, from, to),
+        vec![UserCalls {
+            assignment: asked,
+            user: seller,
+            calls: 3,
+            talk_seconds: 237,
+        }]
+    );
+    assert_eq!(
+        uow.calls_in(&[asked, other], from, to)
+            .await
+            .expect("calls")
+            .len(),
+        4,
+        "every assignment asked"
+    );
+    assert_eq!(
+        uow.calls_in(&[], from, to).await.expect("calls"),
+        vec![],
+        "no assignment, no calls"
+    );
+}
