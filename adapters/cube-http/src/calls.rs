@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, Problem, invalid_field};
 use crate::sms::same_secret;
+use crate::work::request_key;
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -159,13 +160,17 @@ impl From<&StartedCall> for StartedCallDto {
 /// the answer's `link` is for the caller's softphone. The call is recorded either way.
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/call", tag = "work",
-    params(("id" = Uuid, Path, description = "The enrollment")),
+    params(
+        ("id" = Uuid, Path, description = "The enrollment"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key, the caller's own: the same request again with the key rings nobody and answers with the first call as kept now; the key with another customer is refused (422). Kept two days"),
+    ),
     responses(
         (status = 201, description = "The call, started (or the link to dial)", body = StartedCallDto),
         (status = 403, description = "Not the caller's customer to work (a seller holds or follows them up), or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such enrollment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The contact policy forbids calling the customer now (the do-not-call list, the reservation register, a consumer outside the call windows)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No number to call, no phone of the caller's to ring, a caller id the organisation did not register, or the PBX refused the call", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The Idempotency-Key header is not 1 to 200 visible ASCII characters", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No number to call, no phone of the caller's to ring, a caller id the organisation did not register, the PBX refused the call, or the Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The PBX could not be reached, or is misconfigured; the call is kept as failed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -173,8 +178,13 @@ pub async fn start(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<EnrollmentId>,
+    headers: HeaderMap,
 ) -> ApiResult<(StatusCode, Json<StartedCallDto>)> {
-    let started = state.cube.start_call(&actor.user, id).await?;
+    let key = request_key(&headers)?;
+    let started = state
+        .cube
+        .start_call_keyed(&actor.user, id, key.as_ref())
+        .await?;
     Ok((StatusCode::CREATED, Json(StartedCallDto::from(&started))))
 }
 

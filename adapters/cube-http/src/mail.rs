@@ -5,9 +5,10 @@
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::work::request_key;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use cube_domain::ids::EnrollmentId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,24 +38,30 @@ pub struct SentEmailDto {
 /// the worker delivers it.
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/email", tag = "sms",
-    params(("id" = Uuid, Path, description = "The enrollment (the customer being worked)")),
+    params(
+        ("id" = Uuid, Path, description = "The enrollment (the customer being worked)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key, the caller's own: the same request again with the key sends nothing more and answers with the first result; the key with another customer or template is refused (422). Kept two days"),
+    ),
     request_body = SendEmailRequest,
     responses(
         (status = 202, description = "Queued: the worker sends it", body = SentEmailDto),
         (status = 403, description = "Not the caller's customer to work (a seller holds or follows them up), or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such enrollment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No such template, no sender address, no e-mail address, or the customer is on the do-not-call list", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The Idempotency-Key header is not 1 to 200 visible ASCII characters", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such template, no sender address, no e-mail address, the customer is on the do-not-call list, or the Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn send(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<EnrollmentId>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SendEmailRequest>,
 ) -> ApiResult<(StatusCode, Json<SentEmailDto>)> {
+    let key = request_key(&headers)?;
     let sent = state
         .cube
-        .send_email(&actor.user, id, &request.template)
+        .send_email_keyed(&actor.user, id, &request.template, key.as_ref())
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -18,6 +18,7 @@ use crate::error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem, invalid_field, json_content_type,
     not_json,
 };
+use crate::work::request_key;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -417,24 +418,30 @@ pub struct SentSmsDto {
 /// worker delivers it.
 #[utoipa::path(
     post, path = "/api/enrollments/{id}/sms", tag = "sms",
-    params(("id" = Uuid, Path, description = "The enrollment (the customer being worked)")),
+    params(
+        ("id" = Uuid, Path, description = "The enrollment (the customer being worked)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key, the caller's own: the same request again with the key sends nothing more and answers with the first result; the key with another customer or template is refused (422). Kept two days"),
+    ),
     request_body = SendSmsRequest,
     responses(
         (status = 202, description = "Queued: the worker sends it", body = SentSmsDto),
         (status = 403, description = "Not the caller's customer to work (a seller holds or follows them up), or the CSRF header is missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such enrollment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No such template, no sender, no mobile number, or the customer is on the do-not-call list", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The Idempotency-Key header is not 1 to 200 visible ASCII characters", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such template, no sender, no mobile number, the customer is on the do-not-call list, or the Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn send(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<EnrollmentId>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SendSmsRequest>,
 ) -> ApiResult<(StatusCode, Json<SentSmsDto>)> {
+    let key = request_key(&headers)?;
     let sent = state
         .cube
-        .send_sms(&actor.user, id, &request.template)
+        .send_sms_keyed(&actor.user, id, &request.template, key.as_ref())
         .await?;
     Ok((
         StatusCode::ACCEPTED,

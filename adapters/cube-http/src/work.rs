@@ -496,20 +496,7 @@ pub async fn register_outcome(
     headers: HeaderMap,
     ApiJson(request): ApiJson<RegisterOutcomeRequest>,
 ) -> ApiResult<Json<RegisteredDto>> {
-    // The one check of the key: the use case takes it typed.
-    let key = headers
-        .get("idempotency-key")
-        .map(|value| {
-            value
-                .to_str()
-                .map_err(|_| RequestKeyError)
-                .and_then(RequestKey::parse)
-                .map_err(|error| ApiError::Malformed {
-                    status: StatusCode::BAD_REQUEST,
-                    detail: error.to_string(),
-                })
-        })
-        .transpose()?;
+    let key = request_key(&headers)?;
     let command = request.into_domain()?;
     let registered = state
         .cube
@@ -594,4 +581,22 @@ pub async fn search(
             .collect(),
         next_offset: page.next_offset,
     }))
+}
+
+/// The request's `Idempotency-Key` header, checked once here (the use cases take it typed):
+/// 400 when it is not 1 to 200 visible ASCII characters.
+pub(crate) fn request_key(headers: &HeaderMap) -> Result<Option<RequestKey>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
+                .to_str()
+                .map_err(|_| RequestKeyError)
+                .and_then(RequestKey::parse)
+                .map_err(|error| ApiError::Malformed {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: error.to_string(),
+                })
+        })
+        .transpose()
 }

@@ -573,4 +573,39 @@ async fn a_seller_sends_an_email_template_from_the_card() {
             .contains("Velkommen"),
         "{problem}"
     );
+
+    // Under an Idempotency-Key a second click answers with the first e-mail and queues
+    // nothing more; the key with another template is refused; a malformed key is a 400.
+    let keyed = |key: &str, template: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/enrollments/{enrollment}/email"))
+            .header(header::AUTHORIZATION, format!("Bearer {seller}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", key)
+            .body(Body::from(json!({ "template": template }).to_string()))
+            .expect("a request")
+    };
+    let queued = || async {
+        let mut uow = app.store.begin_read().await.expect("read");
+        uow.pending_messages(100).await.expect("outbox").len()
+    };
+    let before = queued().await;
+    let (status, _, first) = app.send(keyed("klikk-1", "Takk")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let (status, _, again) = app.send(keyed("klikk-1", "Takk")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["message"], first["message"], "the first e-mail");
+    assert_eq!(queued().await, before + 1, "one e-mail for two clicks");
+    let (status, _, reused) = app.send(keyed("klikk-1", "Velkommen")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reused}");
+    assert!(
+        reused["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Idempotency-Key"),
+        "{reused}"
+    );
+    let (status, _, bad) = app.send(keyed("nøkkel", "Takk")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }

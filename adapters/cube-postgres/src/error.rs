@@ -33,6 +33,7 @@ fn unique_rule(constraint: &str) -> UniqueRule {
         "sms_replies_provider_id_key" => UniqueRule::SmsProviderId,
         "sale_confirmations_pkey" => UniqueRule::Id(RecordKind::SaleConfirmation),
         "calls_provider_id_key" => UniqueRule::CallProviderId,
+        "request_keys_pkey" => UniqueRule::RequestKey,
         other => UniqueRule::Other(other.to_owned()),
     }
 }

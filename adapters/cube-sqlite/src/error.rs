@@ -58,6 +58,10 @@ const DUPLICATES: &[(&str, UniqueRule)] = &[
         UniqueRule::Id(RecordKind::SaleConfirmation),
     ),
     ("calls.provider_id", UniqueRule::CallProviderId),
+    (
+        "request_keys.user_id, request_keys.request_key",
+        UniqueRule::RequestKey,
+    ),
     ("customers.id", UniqueRule::Id(RecordKind::Customer)),
 ];
 

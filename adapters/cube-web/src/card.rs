@@ -22,6 +22,7 @@ use cube_app::card::Card;
 use cube_app::customers::CustomerInput;
 use cube_domain::call::{self, CallStatus};
 use cube_domain::customer::Change;
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::EnrollmentId;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,11 @@ struct CardView {
     /// The calls to the customer in this assignment, newest first: (when, status, talk time,
     /// caller id).
     calls: Vec<(String, String, String, String)>,
+    /// A fresh key per card shown, sent with the message form as its `Idempotency-Key`: a
+    /// double click sends one message.
+    send_key: String,
+    /// Another fresh key for the call button: a double click rings once.
+    call_key: String,
 }
 
 async fn view(
@@ -155,6 +161,8 @@ async fn view(
         can_call: !details.phones.is_empty(),
         dial,
         calls,
+        send_key: uuid::Uuid::now_v7().to_string(),
+        call_key: uuid::Uuid::now_v7().to_string(),
     };
     Ok(html(StatusCode::OK, &card_view))
 }
@@ -214,11 +222,15 @@ pub async fn send_message(
     );
     let pairs = Pairs(pairs);
     let chosen = pairs.get("template").unwrap_or_default();
+    // The card's own key (a double click sends once); a form without one sends each time.
+    let key = pairs
+        .get("request_key")
+        .and_then(|key| RequestKey::parse(key).ok());
     let lang = viewer.lang;
     let message = if let Some(name) = chosen.strip_prefix("sms:") {
         let sent = state
             .cube
-            .send_sms(&viewer.user, enrollment, name)
+            .send_sms_keyed(&viewer.user, enrollment, name, key.as_ref())
             .await
             .map_err(|e| WebError::app(e, &viewer))?;
         format!(
@@ -233,7 +245,7 @@ pub async fn send_message(
         let name = chosen.strip_prefix("email:").unwrap_or(chosen);
         let sent = state
             .cube
-            .send_email(&viewer.user, enrollment, name)
+            .send_email_keyed(&viewer.user, enrollment, name, key.as_ref())
             .await
             .map_err(|e| WebError::app(e, &viewer))?;
         format!("{} {}.", lang.t(M::EmailQueued), sent.to.as_str())
@@ -246,7 +258,8 @@ pub async fn send_message(
     view(&state, &viewer, enrollment, card, message, None).await
 }
 
-/// `POST /app/enrollments/{id}/card/call`: calls the customer (`Cube::start_call`), then
+/// `POST /app/enrollments/{id}/card/call`: calls the customer (`Cube::start_call_keyed`, under
+/// the card's `request_key`), then
 /// shows the card again with the call listed. Through a PBX the seller's phone rings first:
 /// the card says so, with the caller id the customer sees. Without one the card gives the
 /// `tel:` link for the seller's softphone. A refusal (no phone on the seller, no registered
@@ -255,15 +268,20 @@ pub async fn call(
     State(state): State<WebState>,
     viewer: Viewer,
     Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let enrollment = EnrollmentId::from_uuid(
         raw.parse()
             .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
     );
     let lang = viewer.lang;
+    // The card's own key (a double click rings once); a form without one calls each time.
+    let key = Pairs(pairs)
+        .get("request_key")
+        .and_then(|key| RequestKey::parse(key).ok());
     let started = state
         .cube
-        .start_call(&viewer.user, enrollment)
+        .start_call_keyed(&viewer.user, enrollment, key.as_ref())
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
     let caller_id = started.call.caller_id.as_str().to_owned();

@@ -20,6 +20,7 @@ struct App {
     router: Router,
     cube: Cube,
     world: World,
+    store: Arc<MemoryStore>,
 }
 
 async fn app() -> App {
@@ -36,7 +37,7 @@ async fn app_with(file_imports: cube_sheets::upload::UploadLimits) -> App {
     let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), 5)
         .await
         .expect("world");
-    let cube = Cube::new(store, clock, ids);
+    let cube = Cube::new(store.clone(), clock, ids);
     let router = router(WebState {
         cube: cube.clone(),
         secure_cookies: false,
@@ -47,6 +48,7 @@ async fn app_with(file_imports: cube_sheets::upload::UploadLimits) -> App {
         router,
         cube,
         world,
+        store,
     }
 }
 
@@ -865,6 +867,7 @@ async fn a_seller_opens_and_edits_the_card_of_the_customer_they_hold() {
 #[tokio::test]
 async fn a_seller_sends_a_template_from_the_card() {
     use cube_domain::assignment::setup::{SmsSender, Template};
+    use cube_domain::ports::Store;
     use cube_domain::values::{Email, Name};
     let app = app().await;
     let id = app.world.assignment.id();
@@ -917,6 +920,29 @@ async fn a_seller_sends_a_template_from_the_card() {
         sent.contains("SMS-en er lagt i kø til +47") || sent.contains("The SMS is queued to +47"),
         "{sent}"
     );
+    // The card's form carries a fresh key: the same form posted twice (a double click)
+    // queues one SMS.
+    let key = attribute(&card, "name=\"request_key\"", "value").to_owned();
+    assert_eq!(key.len(), 36, "{card}");
+    let queued = || async {
+        let mut uow = app.store.begin_read().await.expect("read");
+        uow.pending_messages(100).await.expect("outbox").len()
+    };
+    let before = queued().await;
+    for _ in 0..2 {
+        let (status, _, sent) = app
+            .htmx(
+                &message_path,
+                &seller,
+                &encode(&[
+                    ("template".into(), "sms:Påminnelse".into()),
+                    ("request_key".into(), key.clone()),
+                ]),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+    }
+    assert_eq!(queued().await, before + 1, "one SMS for a double click");
     // An e-mail template without a sender address is refused, saying what to set.
     let (status, _, refused) = app
         .htmx(
@@ -1109,8 +1135,9 @@ async fn through_a_pbx_the_card_says_calling_with_the_caller_id_and_shows_the_ta
         .await
         .expect("registered");
     let seller = app.session(&app.world.sellers[0]).await;
-    let (card_path, _) = open_card(&app, &seller).await;
+    let (card_path, card) = open_card(&app, &seller).await;
     let call_path = format!("{card_path}/call");
+    let key = attribute(&card, "name=\"request_key\"", "value").to_owned();
 
     // The PBX rings the seller's phone first: without one, refused in the seller's words.
     let (status, _, refused) = app.htmx(&call_path, &seller, "").await;
@@ -1126,12 +1153,26 @@ async fn through_a_pbx_the_card_says_calling_with_the_caller_id_and_shows_the_ta
         )
         .await
         .expect("the seller's phone");
+    // A double click: the card's key twice rings once.
+    for _ in 0..2 {
+        let request = Request::post(call_path.as_str())
+            .header(header::COOKIE, &seller)
+            .header("x-requested-with", "cube")
+            .header("hx-request", "true")
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("request_key={key}")))
+            .expect("request");
+        let (status, _, called) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{called}");
+    }
     let request = Request::post(call_path.as_str())
         .header(header::COOKIE, &seller)
         .header("x-requested-with", "cube")
         .header("hx-request", "true")
         .header(header::ACCEPT_LANGUAGE, "en")
-        .body(Body::empty())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("request_key={key}")))
         .expect("request");
     let (status, _, called) = app.send(request).await;
     assert_eq!(status, StatusCode::OK, "{called}");

@@ -14,6 +14,8 @@
 //! - Before each series of rounds it expires sales' written confirmations past their
 //!   deadline (`Cube::expire_sale_confirmations`), which enqueues what the no-reply outcome
 //!   sends in the same round.
+//! - Every [`FORGET_KEYS_EVERY`] it forgets the card requests kept under their
+//!   `Idempotency-Key` longer than two days (`Cube::forget_old_request_keys`).
 //! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
 //!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
 //!   sent but not yet marked is sent again after the restart.
@@ -220,11 +222,31 @@ async fn sweep_sale_confirmations(cube: &Cube) {
     }
 }
 
+/// How often the worker forgets old `Idempotency-Key`s of card requests: they are kept two
+/// days, so a few minutes late costs nothing, and a store is not written every round.
+pub const FORGET_KEYS_EVERY: Duration = Duration::from_secs(600);
+
+/// Forgets the card requests kept longer than two days.
+async fn forget_old_request_keys(cube: &Cube) {
+    match cube.forget_old_request_keys().await {
+        Ok(0) => {}
+        Ok(forgotten) => tracing::debug!(forgotten, "old Idempotency-Keys forgotten"),
+        Err(error) => {
+            tracing::error!(%error, "forgetting old Idempotency-Keys failed; trying again later");
+        }
+    }
+}
+
 /// Delivery rounds until `stop` turns true; each rest starts with an expiry sweep of sales'
-/// written confirmations.
+/// written confirmations (and, now and then, forgets old request keys).
 async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut keys_forgotten: Option<tokio::time::Instant> = None;
     loop {
         sweep_sale_confirmations(&cube).await;
+        if keys_forgotten.is_none_or(|at| at.elapsed() >= FORGET_KEYS_EVERY) {
+            forget_old_request_keys(&cube).await;
+            keys_forgotten = Some(tokio::time::Instant::now());
+        }
         // Rounds back to back while they come back full, then a rest.
         loop {
             if *stop.borrow() {

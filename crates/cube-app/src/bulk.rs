@@ -10,7 +10,7 @@ use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
-use cube_domain::enrollment::Enrollment;
+use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
 use cube_domain::ids::{AssignmentId, CustomerId};
 use cube_domain::outcome::Registrar;
 use cube_domain::ports::ReadUnit;
@@ -55,40 +55,103 @@ async fn check_selection(
     Ok(())
 }
 
-/// The assignment's enrollments `selection` matches, in import order, with their customers.
-pub(crate) async fn selected(
-    uow: &mut dyn ReadUnit,
+/// The assignment's enrollments `selection` matches, with their customers, in import order,
+/// read a page at a time inside the caller's unit: bulk work and the preview hold one page
+/// of the assignment in memory, never all of it (an assignment may hold a million).
+pub(crate) struct SelectedPages<'s> {
     assignment: AssignmentId,
-    selection: &Selection,
-) -> AppResult<Vec<(Enrollment, Customer)>> {
-    let enrollments = uow.enrollments(assignment).await?;
-    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
-    let mut customers: BTreeMap<CustomerId, Customer> = uow
-        .customers_by_id(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id(), c))
-        .collect();
-    let mut rows = Vec::new();
-    for enrollment in enrollments {
-        let Some(customer) = customers.remove(&enrollment.customer()) else {
-            return Err(AppError::NotFound("customer"));
-        };
-        if selection.matches(&enrollment, customer.fields()) {
-            rows.push((enrollment, customer));
+    selection: &'s Selection,
+    page: u32,
+    after: Option<EnrollmentCursor>,
+    done: bool,
+}
+
+impl<'s> SelectedPages<'s> {
+    /// Pages of `page` enrollments (before the selection thins them).
+    pub(crate) fn new(assignment: AssignmentId, selection: &'s Selection, page: u32) -> Self {
+        Self {
+            assignment,
+            selection,
+            page: page.max(1),
+            after: None,
+            done: false,
         }
     }
-    Ok(rows)
+
+    /// The selected rows of the next page (possibly none), `None` after the last page. The
+    /// place is the last enrollment's values, so removing or changing rows of a page read
+    /// already (in the same unit) skips nothing and repeats nothing.
+    pub(crate) async fn next(
+        &mut self,
+        uow: &mut dyn ReadUnit,
+    ) -> AppResult<Option<Vec<(Enrollment, Customer)>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let enrollments = uow
+            .enrollments_after(self.assignment, self.after, self.page)
+            .await?;
+        self.done = enrollments.len() < self.page as usize;
+        let Some(last) = enrollments.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.cursor());
+        let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
+        let mut customers: BTreeMap<CustomerId, Customer> = uow
+            .customers_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id(), c))
+            .collect();
+        let mut rows = Vec::new();
+        for enrollment in enrollments {
+            let Some(customer) = customers.remove(&enrollment.customer()) else {
+                return Err(AppError::NotFound("customer"));
+            };
+            if self.selection.matches(&enrollment, customer.fields()) {
+                rows.push((enrollment, customer));
+            }
+        }
+        Ok(Some(rows))
+    }
+}
+
+/// A selection previewed: how many it selects, and the first of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectionPreview {
+    /// How many enrollments the selection matches now.
+    pub count: usize,
+    /// The first `limit` of them, in import order, with their customers.
+    pub rows: Vec<ExportRow>,
 }
 
 impl Cube {
-    /// The selected enrollments with their customers (also the export).
+    /// Every selected enrollment with its customer, in import order. It holds the whole
+    /// selection in memory: for tests and small assignments; the server previews with
+    /// [`Cube::preview_selection`] and exports with [`Cube::export_selection`].
     pub async fn select(
         &self,
         who: impl Into<Acting<'_>>,
         assignment_id: AssignmentId,
         selection: &Selection,
     ) -> AppResult<Vec<ExportRow>> {
+        Ok(self
+            .preview_selection(who, assignment_id, selection, usize::MAX)
+            .await?
+            .rows)
+    }
+
+    /// How many enrollments the selection matches and the first `limit` of them with their
+    /// customers (seed 001's "Kontroller": see whom a bulk change would touch). Counted a
+    /// page at a time: the memory is one page and the `limit` rows kept, whatever the
+    /// assignment's size.
+    pub async fn preview_selection(
+        &self,
+        who: impl Into<Acting<'_>>,
+        assignment_id: AssignmentId,
+        selection: &Selection,
+        limit: usize,
+    ) -> AppResult<SelectionPreview> {
         // A preview reads only: a read unit (on SQLite the WAL snapshot, no write lock).
         let mut uow = self.begin_read().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
@@ -96,14 +159,26 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now())
             .await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
-        Ok(selected(uow.as_mut(), assignment_id, selection)
-            .await?
-            .into_iter()
-            .map(|(enrollment, customer)| ExportRow {
-                enrollment,
-                customer,
-            })
-            .collect())
+        let mut preview = SelectionPreview {
+            count: 0,
+            rows: Vec::new(),
+        };
+        let mut pages = SelectedPages::new(assignment_id, selection, self.export_page);
+        while let Some(rows) = pages.next(uow.as_mut()).await? {
+            preview.count += rows.len();
+            let room = limit.saturating_sub(preview.rows.len());
+            preview
+                .rows
+                .extend(
+                    rows.into_iter()
+                        .take(room)
+                        .map(|(enrollment, customer)| ExportRow {
+                            enrollment,
+                            customer,
+                        }),
+                );
+        }
+        Ok(preview)
     }
 
     /// The selected enrollments as a file's rows (seed 001's "Kontroller": export a
@@ -141,25 +216,11 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, now)
             .await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
-        let rows = selected(uow.as_mut(), assignment_id, selection).await?;
-        let mut report = BulkReport {
-            selected: rows.len(),
-            changed: 0,
-        };
-        let mut failures = Vec::new();
-        match action {
-            BulkAction::MoveToSegment(segment) => {
-                if let Some(segment) = segment
-                    && !assignment.setup().has_segment(segment)
-                {
+        // What the action needs is checked once, before any row.
+        match &action {
+            BulkAction::MoveToSegment(Some(segment)) => {
+                if !assignment.setup().has_segment(*segment) {
                     return Err(AppError::NotFound("segment"));
-                }
-                for (mut enrollment, _) in rows {
-                    if enrollment.segment() != segment {
-                        enrollment.move_to_segment(segment);
-                        uow.update_enrollment(&enrollment).await?;
-                        report.changed += 1;
-                    }
                 }
             }
             BulkAction::RegisterOutcome(command) => {
@@ -170,38 +231,57 @@ impl Cube {
                     self.check_follow_up_owner(uow.as_mut(), &user, owner, &assignment, now)
                         .await?;
                 }
-                for (enrollment, _) in rows {
-                    let registrar = Registrar::Manager(user.id);
-                    match self
-                        .register_in(
-                            uow.as_mut(),
-                            &assignment,
-                            &enrollment,
-                            registrar,
-                            (*command).clone(),
-                            None,
-                            now,
-                        )
-                        .await
-                    {
-                        Ok(_) => report.changed += 1,
-                        Err(AppError::Store(error)) => return Err(AppError::Store(error)),
-                        Err(error) => failures.push(error.to_string()),
+            }
+            BulkAction::MoveToSegment(None) | BulkAction::Remove => {}
+        }
+        let mut report = BulkReport::default();
+        let (mut failed, mut first_failure) = (0, None);
+        let mut pages = SelectedPages::new(assignment_id, selection, self.export_page);
+        while let Some(rows) = pages.next(uow.as_mut()).await? {
+            report.selected += rows.len();
+            for (mut enrollment, _) in rows {
+                match &action {
+                    BulkAction::MoveToSegment(segment) => {
+                        if enrollment.segment() != *segment {
+                            enrollment.move_to_segment(*segment);
+                            uow.update_enrollment(&enrollment).await?;
+                            report.changed += 1;
+                        }
+                    }
+                    BulkAction::RegisterOutcome(command) => {
+                        let registrar = Registrar::Manager(user.id);
+                        match self
+                            .register_in(
+                                uow.as_mut(),
+                                &assignment,
+                                &enrollment,
+                                registrar,
+                                (**command).clone(),
+                                None,
+                                now,
+                            )
+                            .await
+                        {
+                            Ok(_) => report.changed += 1,
+                            Err(AppError::Store(error)) => return Err(AppError::Store(error)),
+                            Err(error) => {
+                                failed += 1;
+                                first_failure.get_or_insert_with(|| error.to_string());
+                            }
+                        }
+                    }
+                    BulkAction::Remove => {
+                        uow.delete_enrollment(enrollment.id()).await?;
+                        report.changed += 1;
                     }
                 }
             }
-            BulkAction::Remove => {
-                for (enrollment, _) in rows {
-                    uow.delete_enrollment(enrollment.id()).await?;
-                    report.changed += 1;
-                }
-            }
         }
-        if let Some(first) = failures.first() {
+        if let Some(first) = first_failure {
             return Err(AppError::Bulk {
                 selected: report.selected,
-                failed: failures.len(),
-                first: first.clone(),
+                failed,
+                first,
             });
         }
         uow.commit().await?;

@@ -17,14 +17,16 @@
 //! seller's softphone: [`Cube::start_call`] answers a `tel:` link and records that the
 //! seller dialled, with the caller id the softphone should show.
 
+use crate::kept_requests::Keyed;
 use crate::{Acting, AppError, AppResult, Cube, acting, user_of_organisation};
 use cube_domain::access::{self, Organisation, Permission, User};
 use cube_domain::call::{
     self, Call, CallEvent, CallRefused, CallRequest, CallStatus, MAX_CALLER_IDS,
 };
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{CallId, EnrollmentId, UserId};
 use cube_domain::my_work;
-use cube_domain::ports::Telephony;
+use cube_domain::ports::{ReadUnit, Telephony};
 use cube_domain::values::{PhoneNumber, PhoneRegion};
 use std::sync::Arc;
 
@@ -59,9 +61,26 @@ impl Cube {
         who: impl Into<Acting<'_>>,
         enrollment_id: EnrollmentId,
     ) -> AppResult<StartedCall> {
+        self.start_call_keyed(who, enrollment_id, None).await
+    }
+
+    /// [`Cube::start_call`] under the client's `Idempotency-Key`: the same request again
+    /// with the key (a double click, a retry) rings nobody and answers with the first call
+    /// as kept now; the key with another customer is refused.
+    pub async fn start_call_keyed(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        key: Option<&RequestKey>,
+    ) -> AppResult<StartedCall> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
+        let enrollment_text = enrollment_id.to_string();
+        let keyed = Keyed::new(user.id, key, "call", &[&enrollment_text]);
+        if let Some(first) = Keyed::first_answer(keyed.as_ref(), uow.as_mut()).await? {
+            return started_call(uow.as_mut(), first).await;
+        }
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
@@ -115,7 +134,11 @@ impl Cube {
             // A softphone dials it: nothing to wait for, nothing will be heard of it.
             call.status = CallStatus::Dialled;
             uow.save_call(&call).await?;
-            uow.commit().await?;
+            let kept = Keyed::commit(self, keyed, uow, call.id, now).await?;
+            if kept != call.id {
+                // Another request with the key dialled first.
+                return started_call(self.begin_read().await?.as_mut(), kept).await;
+            }
             let link = call::tel_link(&to);
             return Ok(StartedCall {
                 call,
@@ -123,7 +146,11 @@ impl Cube {
             });
         };
         uow.save_call(&call).await?;
-        uow.commit().await?;
+        let kept = Keyed::commit(self, keyed, uow, call.id, now).await?;
+        if kept != call.id {
+            // Another request with the key asked the PBX first: ring once.
+            return started_call(self.begin_read().await?.as_mut(), kept).await;
+        }
 
         let request = CallRequest {
             call: call.id,
@@ -265,4 +292,15 @@ impl Cube {
 /// A phone number as an admin types it: with its country code, or Norwegian without one.
 pub(crate) fn parse_phone(raw: &str) -> AppResult<PhoneNumber> {
     Ok(PhoneNumber::parse_in(raw, PhoneRegion::NORWAY)?)
+}
+
+/// A call started earlier, as kept now: what a retry under its `Idempotency-Key` answers.
+async fn started_call(uow: &mut dyn ReadUnit, id: CallId) -> AppResult<StartedCall> {
+    let call = uow.call(id).await?.ok_or(AppError::NotFound("call"))?;
+    let link = call
+        .to
+        .as_ref()
+        .filter(|_| call.status == CallStatus::Dialled)
+        .map(call::tel_link);
+    Ok(StartedCall { call, link })
 }

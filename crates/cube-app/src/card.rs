@@ -11,6 +11,7 @@
 
 use crate::customers::{CustomerInput, check_unique, listed_entry, parse_customer};
 use crate::error::WorkError;
+use crate::kept_requests::Keyed;
 use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
@@ -18,6 +19,7 @@ use cube_domain::assignment::Assignment;
 use cube_domain::call::Call;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{CustomerId, EnrollmentId, OutboxMessageId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
@@ -235,7 +237,7 @@ impl Cube {
 }
 
 /// An e-mail a user sent from the customer card, as queued.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SentEmail {
     /// The outbox message carrying it (delivered by the worker).
     pub message: OutboxMessageId,
@@ -258,9 +260,29 @@ impl Cube {
         enrollment_id: EnrollmentId,
         template: &str,
     ) -> AppResult<SentEmail> {
+        self.send_email_keyed(who, enrollment_id, template, None)
+            .await
+    }
+
+    /// [`Cube::send_email`] under the client's `Idempotency-Key`: the same request again
+    /// with the key (a double click, a retry) queues nothing more and answers with the first
+    /// e-mail; the key with another customer or template is refused.
+    pub async fn send_email_keyed(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        template: &str,
+        key: Option<&RequestKey>,
+    ) -> AppResult<SentEmail> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
+        let enrollment_text = enrollment_id.to_string();
+        let template_name = template.trim().to_lowercase();
+        let keyed = Keyed::new(user.id, key, "email", &[&enrollment_text, &template_name]);
+        if let Some(first) = Keyed::first_answer(keyed.as_ref(), uow.as_mut()).await? {
+            return Ok(first);
+        }
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
@@ -314,12 +336,12 @@ impl Cube {
             created_at: now,
         };
         uow.enqueue(&message).await?;
-        uow.commit().await?;
-        Ok(SentEmail {
+        let sent = SentEmail {
             message: message.id,
             to,
             subject,
-        })
+        };
+        Keyed::commit(self, keyed, uow, sent, now).await
     }
 }
 

@@ -54,6 +54,7 @@ pub mod flows;
 pub mod import_jobs;
 mod import_keys;
 pub mod imports;
+mod kept_requests;
 pub mod organisation;
 pub mod outbox;
 pub mod privacy;

@@ -17,7 +17,9 @@
 //! what the first did, and acts once.
 
 use crate::error::WorkError;
+use crate::kept_requests::Keyed;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
+use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
@@ -242,7 +244,7 @@ impl Cube {
 }
 
 /// An SMS a user sent from the customer card, as queued.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SentSms {
     /// The outbox message carrying it (delivered by the worker).
     pub message: OutboxMessageId,
@@ -266,9 +268,29 @@ impl Cube {
         enrollment_id: EnrollmentId,
         template: &str,
     ) -> AppResult<SentSms> {
+        self.send_sms_keyed(who, enrollment_id, template, None)
+            .await
+    }
+
+    /// [`Cube::send_sms`] under the client's `Idempotency-Key`: the same request again with
+    /// the key (a double click, a retry) queues nothing more and answers with the first
+    /// SMS; the key with another customer or template is refused.
+    pub async fn send_sms_keyed(
+        &self,
+        who: impl Into<Acting<'_>>,
+        enrollment_id: EnrollmentId,
+        template: &str,
+        key: Option<&RequestKey>,
+    ) -> AppResult<SentSms> {
         let now = self.now();
         let mut uow = self.begin().await?;
         let user = acting(uow.as_mut(), who.into()).await?;
+        let enrollment_text = enrollment_id.to_string();
+        let template_name = template.trim().to_lowercase();
+        let keyed = Keyed::new(user.id, key, "sms", &[&enrollment_text, &template_name]);
+        if let Some(first) = Keyed::first_answer(keyed.as_ref(), uow.as_mut()).await? {
+            return Ok(first);
+        }
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
             .await?;
@@ -322,12 +344,12 @@ impl Cube {
             created_at: now,
         };
         uow.enqueue(&message).await?;
-        uow.commit().await?;
-        Ok(SentSms {
+        let sent = SentSms {
             message: message.id,
             to,
             length: sms::length(&body),
             body,
-        })
+        };
+        Keyed::commit(self, keyed, uow, sent, now).await
     }
 }

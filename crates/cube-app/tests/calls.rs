@@ -540,3 +540,51 @@ async fn the_performance_report_counts_each_sellers_calls_and_talk_time_beside_t
         .expect("the report");
     assert_eq!(earlier.performance.overall.calls, 0);
 }
+
+#[tokio::test]
+async fn a_double_click_under_one_key_rings_once_and_answers_the_first_call() {
+    use cube_domain::idempotency::RequestKey;
+    let (h, pbx) = harness(CallerId::Shared(phone(SHARED))).await;
+    let (enrollment, _) = held(&h).await;
+    let seller = h.world.seller(0);
+    let key = RequestKey::parse("ring-1").expect("key");
+
+    let first = h
+        .cube
+        .start_call_keyed(seller, enrollment, Some(&key))
+        .await
+        .expect("a call");
+    // The PBX's first event lands before the retry: the retry sees the call as kept now.
+    h.cube
+        .record_call_event(
+            Some(first.call.id),
+            "call-1",
+            CallEvent::parse("ringing", None, h.now()).expect("an event"),
+        )
+        .await
+        .expect("event");
+    let again = h
+        .cube
+        .start_call_keyed(seller, enrollment, Some(&key))
+        .await
+        .expect("the same request again");
+    assert_eq!(pbx.calls().len(), 1, "the PBX MUST be asked once");
+    assert_eq!(again.call.id, first.call.id);
+    assert_eq!(again.call.status, CallStatus::Ringing, "as kept now");
+    assert_eq!(again.link, None);
+    assert_eq!(
+        h.cube
+            .calls_of(seller, enrollment)
+            .await
+            .expect("calls")
+            .len(),
+        1
+    );
+
+    // Without a key every request is a new call.
+    h.cube
+        .start_call(seller, enrollment)
+        .await
+        .expect("a second call");
+    assert_eq!(pbx.calls().len(), 2);
+}

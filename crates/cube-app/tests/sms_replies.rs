@@ -321,15 +321,17 @@ async fn every_template_of_a_setup_may_only_use_merge_fields_a_customer_has() {
     assert!(refused.to_string().contains("never closed"), "{refused}");
 }
 
-#[tokio::test]
-async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
-    use cube_app::error::WorkError;
+/// An assignment with an SMS sender and a "Påminnelse" template, and seller 0 holding a
+/// customer: the setup (to change further), the seller and what they hold.
+async fn holding_with_a_reminder(
+    h: &Harness,
+) -> (
+    cube_domain::assignment::setup::AssignmentSetup,
+    cube_domain::ids::UserId,
+    cube_app::work::WorkItem,
+) {
     use cube_domain::assignment::setup::Template;
-    use cube_domain::ports::OutboxPayload;
     use cube_domain::values::Name;
-    let h = Harness::new(2).await;
-    let manager = h.world.manager.id;
-    let assignment = h.world.assignment.id();
     let mut setup = h.world.assignment.setup().clone();
     setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
     setup.communication.sms_templates = vec![Template {
@@ -338,16 +340,32 @@ async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
         body: "Hei {{ name }}! Vi ringte deg i dag – ring oss gjerne tilbake.".into(),
     }];
     h.cube
-        .update_assignment_setup(manager, assignment, setup.clone(), None)
+        .update_assignment_setup(
+            h.world.manager.id,
+            h.world.assignment.id(),
+            setup.clone(),
+            None,
+        )
         .await
         .expect("setup");
     let seller = h.world.seller(0);
     let item = h
         .cube
-        .next_customer(seller, assignment)
+        .next_customer(seller, h.world.assignment.id())
         .await
         .expect("next")
         .expect("a customer");
+    (setup, seller, item)
+}
+
+#[tokio::test]
+async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
+    use cube_app::error::WorkError;
+    use cube_domain::ports::OutboxPayload;
+    let h = Harness::new(2).await;
+    let manager = h.world.manager.id;
+    let assignment = h.world.assignment.id();
+    let (mut setup, seller, item) = holding_with_a_reminder(&h).await;
     let enrollment = item.enrollment.id();
 
     let sent = h
@@ -429,6 +447,87 @@ async fn a_seller_sends_a_template_from_the_card_of_the_customer_they_hold() {
     assert_eq!(no_sender, AppError::Work(WorkError::NoSmsSender));
     let mut uow = h.store.begin_read().await.expect("read");
     assert_eq!(uow.pending_messages(10).await.expect("outbox").len(), 1);
+}
+
+#[tokio::test]
+async fn a_double_click_under_one_key_queues_one_sms_and_answers_the_first() {
+    use cube_domain::idempotency::{IdempotencyError, RequestKey};
+    let h = Harness::new(2).await;
+    let (_, seller, item) = holding_with_a_reminder(&h).await;
+    let enrollment = item.enrollment.id();
+    let key = RequestKey::parse("kort-7f3a").expect("key");
+
+    let first = h
+        .cube
+        .send_sms_keyed(seller, enrollment, "Påminnelse", Some(&key))
+        .await
+        .expect("sent");
+    h.clock.advance(Duration::seconds(1));
+    let again = h
+        .cube
+        .send_sms_keyed(seller, enrollment, " påminnelse ", Some(&key))
+        .await
+        .expect("the same request again");
+    assert_eq!(again, first, "a retry MUST answer with the first SMS");
+    let mut uow = h.store.begin_read().await.expect("read");
+    assert_eq!(
+        uow.pending_messages(10).await.expect("outbox").len(),
+        1,
+        "one SMS queued for two clicks"
+    );
+    drop(uow);
+
+    // The key with another request is refused, and sends nothing.
+    let mut setup = h.world.assignment.setup().clone();
+    setup.communication.sms_sender = Some(SmsSender::Text("AcmeEnergi".into()));
+    for (name, body) in [
+        (
+            "Påminnelse",
+            "Hei {{ name }}! Vi ringte deg i dag – ring oss gjerne tilbake.",
+        ),
+        ("Takk", "Takk for praten!"),
+    ] {
+        setup
+            .communication
+            .sms_templates
+            .push(cube_domain::assignment::setup::Template {
+                name: cube_domain::values::Name::parse(name).expect("a name"),
+                subject: String::new(),
+                body: body.into(),
+            });
+    }
+    h.cube
+        .update_assignment_setup(h.world.manager.id, h.world.assignment.id(), setup, None)
+        .await
+        .expect("two templates");
+    let reused = h
+        .cube
+        .send_sms_keyed(seller, enrollment, "Takk", Some(&key))
+        .await
+        .expect_err("another template under the key");
+    assert_eq!(
+        reused,
+        AppError::Idempotency(IdempotencyError::AnotherRequest)
+    );
+    // A manager's same key is theirs: a new request.
+    let by_manager = h
+        .cube
+        .send_sms_keyed(h.world.manager.id, enrollment, "Påminnelse", Some(&key))
+        .await
+        .expect("the manager's own key");
+    assert_ne!(by_manager.message, first.message);
+    // Two days later the key is forgotten: the same request sends again.
+    h.clock.advance(Duration::days(2) + Duration::minutes(1));
+    assert_eq!(h.cube.forget_old_request_keys().await.expect("forget"), 2);
+    let later = h
+        .cube
+        .send_sms_keyed(h.world.manager.id, enrollment, "Påminnelse", Some(&key))
+        .await
+        .expect("sent again");
+    assert_ne!(
+        later.message, by_manager.message,
+        "a forgotten key sends anew"
+    );
 }
 
 #[tokio::test]

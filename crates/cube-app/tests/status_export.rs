@@ -2,7 +2,8 @@
 //! three, an export of ten customers comes as four pages in import order; a customer removed
 //! from the assignment between two pages — the last of the page just written, and one not
 //! reached yet — skips nothing and repeats nothing; the rows are counted without moving the
-//! pages; and a selection that keeps none of a page's rows reads past it.
+//! pages; and a selection that keeps none of a page's rows reads past it. Bulk work and its
+//! preview page the same way inside their unit.
 
 mod common;
 
@@ -127,4 +128,101 @@ async fn a_selection_reads_past_pages_it_keeps_nothing_of() {
     let rows = rest(&mut export.rows).await;
     assert_eq!(rows.len(), 1, "one page, after three kept nothing");
     assert_eq!(rows[0].enrollment.id(), last.id());
+}
+
+/// Bulk work and its preview read the selection a page at a time inside their unit: with a
+/// page of three, ten customers are previewed (count and the first rows), moved, and refused
+/// all or nothing when one on the last page cannot take the outcome — nothing of the pages
+/// before it is kept.
+#[tokio::test]
+async fn bulk_work_and_its_preview_span_pages_all_or_nothing() {
+    use cube_domain::bulk::BulkAction;
+    use cube_domain::outcome::RegisterOutcome;
+    use cube_testkit::fixtures::SalesFlow;
+    let h = Harness::new(10).await;
+    let (w, a) = (&h.world, h.world.assignment.id());
+    let cube: Cube = h
+        .cube
+        .clone()
+        .with_export_page(NonZeroU32::new(3).expect("not zero"));
+    let everyone = Selection::default();
+    let preview = cube
+        .preview_selection(&w.manager, a, &everyone, 4)
+        .await
+        .expect("a preview");
+    assert_eq!(preview.count, 10, "counted across four pages");
+    let all = cube.select(&w.manager, a, &everyone).await.expect("all");
+    assert_eq!(all.len(), 10);
+    assert_eq!(
+        preview.rows,
+        all[..4].to_vec(),
+        "the first rows in import order"
+    );
+
+    let segment = cube
+        .add_segment(&w.manager, a, "Runde to")
+        .await
+        .expect("a segment");
+    let moved = cube
+        .bulk(
+            &w.manager,
+            a,
+            &everyone,
+            BulkAction::MoveToSegment(Some(segment)),
+        )
+        .await
+        .expect("moved");
+    assert_eq!((moved.selected, moved.changed), (10, 10));
+
+    // The last customer (page four) is sold: nothing but a Sale may follow a Sale, so the
+    // whole change is refused and the nine before it keep their state.
+    let last = all.last().expect("a last one").enrollment.clone();
+    let mut concluded = last.snapshot().clone();
+    concluded.state = SalesFlow::SALE;
+    let mut uow = h.store.begin().await.expect("a unit");
+    uow.update_enrollment(&concluded.into())
+        .await
+        .expect("updated");
+    uow.commit().await.expect("committed");
+    let refused = cube
+        .bulk(
+            &w.manager,
+            a,
+            &everyone,
+            BulkAction::RegisterOutcome(Box::new(RegisterOutcome::new(SalesFlow::O_NO_SALE))),
+        )
+        .await
+        .expect_err("one cannot take it");
+    assert!(
+        matches!(
+            refused,
+            cube_app::AppError::Bulk {
+                selected: 10,
+                failed: 1,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let after = cube.select(&w.manager, a, &everyone).await.expect("all");
+    assert_eq!(
+        after
+            .iter()
+            .filter(|r| r.enrollment.state() == SalesFlow::NO_SALE)
+            .count(),
+        0,
+        "nothing of the refused change is kept"
+    );
+
+    // Removing while paging forward in the same unit skips nothing.
+    let removed = cube
+        .bulk(&w.manager, a, &everyone, BulkAction::Remove)
+        .await
+        .expect("removed");
+    assert_eq!((removed.selected, removed.changed), (10, 10));
+    let left = cube
+        .preview_selection(&w.manager, a, &everyone, 4)
+        .await
+        .expect("a preview");
+    assert_eq!((left.count, left.rows.len()), (0, 0));
 }

@@ -7,12 +7,22 @@
 //!
 //! The client's key is a [`RequestKey`], checked once where it comes in (the HTTP adapter
 //! parses the header) and passed typed through the use case to the store.
+//!
+//! The same promise holds for what a user sends from the customer card — a manual SMS or
+//! e-mail, a call the PBX places: a double click or a retried request under one key sends
+//! one message and rings once. Those requests are kept as a [`KeptRequest`] (the first
+//! answer, for a retry to get) for [`KEPT_REQUEST_DAYS`] days.
 
-use crate::ids::EnrollmentId;
+use crate::ids::{EnrollmentId, UserId};
 use crate::outcome::{OutcomeEvent, RegisterOutcome};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+use time::OffsetDateTime;
+
+/// How long a manual send's or a call's key is kept: a client retrying later than this is
+/// sending again.
+pub const KEPT_REQUEST_DAYS: i64 = 2;
 
 /// A client's `Idempotency-Key` as sent: 1 to [`RequestKey::MAX_LEN`] visible ASCII
 /// characters (spaces inside allowed, around trimmed).
@@ -75,6 +85,25 @@ impl RequestFingerprint {
         .unwrap_or_default();
         let digest = Sha256::digest(&text);
         Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The fingerprint of a card request (`operation`, e.g. `"sms"`, and what it names):
+    /// equal for equal requests, different when anything differs.
+    pub fn of_parts(operation: &str, parts: &[&str]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(operation.as_bytes());
+        for part in parts {
+            // A length before each part: ("ab", "c") and ("a", "bc") differ.
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        Self(
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
     }
 
     /// A fingerprint as a store kept it.
@@ -141,9 +170,66 @@ impl KeyedEvent {
     }
 }
 
+/// A request a user made under an `Idempotency-Key` from the customer card (a manual SMS or
+/// e-mail, a call), with its first answer: a retry with the key gets that answer, and
+/// nothing is sent or rung twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRequest {
+    /// Who sent it: a key is never another user's.
+    pub user: UserId,
+    /// The client's key.
+    pub key: RequestKey,
+    /// What it was sent with.
+    pub fingerprint: RequestFingerprint,
+    /// The first answer, as the use case encoded it (JSON); the store does not read it.
+    pub answer: String,
+    /// When it was made: kept [`KEPT_REQUEST_DAYS`] days.
+    pub at: OffsetDateTime,
+}
+
+impl KeptRequest {
+    /// Whether a request with `fingerprint` under this key is a retry (`Ok`: answer with the
+    /// first answer) or another request under a used key.
+    pub fn check_retry(&self, fingerprint: &RequestFingerprint) -> Result<(), IdempotencyError> {
+        if &self.fingerprint == fingerprint {
+            Ok(())
+        } else {
+            Err(IdempotencyError::AnotherRequest)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_request_fingerprints_tell_every_part_apart() {
+        let sms = RequestFingerprint::of_parts("sms", &["e1", "tilbud"]);
+        assert_eq!(sms, RequestFingerprint::of_parts("sms", &["e1", "tilbud"]));
+        assert_ne!(
+            sms,
+            RequestFingerprint::of_parts("email", &["e1", "tilbud"])
+        );
+        assert_ne!(sms, RequestFingerprint::of_parts("sms", &["e2", "tilbud"]));
+        assert_ne!(
+            RequestFingerprint::of_parts("sms", &["ab", "c"]),
+            RequestFingerprint::of_parts("sms", &["a", "bc"])
+        );
+        assert_eq!(sms.as_str().len(), 64);
+        let kept = KeptRequest {
+            user: UserId::from_uuid(uuid::Uuid::nil()),
+            key: RequestKey::parse("k").expect("key"),
+            fingerprint: sms.clone(),
+            answer: "{}".into(),
+            at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(kept.check_retry(&sms), Ok(()));
+        assert_eq!(
+            kept.check_retry(&RequestFingerprint::of_parts("sms", &["e1", "annen"])),
+            Err(IdempotencyError::AnotherRequest)
+        );
+    }
 
     #[test]
     fn a_request_key_is_1_to_200_visible_ascii_characters() {

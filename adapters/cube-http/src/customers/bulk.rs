@@ -263,11 +263,14 @@ pub async fn preview(
         ));
     }
     let selection = request.selection.into_domain()?;
-    let rows = state.cube.select(&actor.user, id, &selection).await?;
+    let preview = state
+        .cube
+        .preview_selection(&actor.user, id, &selection, limit)
+        .await?;
     Ok(Json(SelectionPreviewDto {
-        count: rows.len(),
-        items: rows.iter().take(limit).map(SelectedDto::from).collect(),
-        truncated: rows.len() > limit,
+        count: preview.count,
+        items: preview.rows.iter().map(SelectedDto::from).collect(),
+        truncated: preview.count > limit,
     }))
 }
 

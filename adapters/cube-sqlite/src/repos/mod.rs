@@ -18,6 +18,7 @@ mod outbox;
 mod outcome_log;
 mod products;
 mod reports;
+mod request_keys;
 mod sms;
 mod time_entries;
 mod users;

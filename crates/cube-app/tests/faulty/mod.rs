@@ -1012,3 +1012,30 @@ impl cube_domain::ports::CallWrites for Faulty {
         self.inner.save_call(call).await
     }
 }
+
+#[async_trait]
+impl cube_domain::ports::RequestKeyRepository for Faulty {
+    async fn kept_request(
+        &mut self,
+        user: UserId,
+        key: &cube_domain::idempotency::RequestKey,
+    ) -> Result<Option<cube_domain::idempotency::KeptRequest>, StoreError> {
+        self.inner.kept_request(user, key).await
+    }
+}
+
+#[async_trait]
+impl cube_domain::ports::RequestKeyWrites for Faulty {
+    async fn keep_request(
+        &mut self,
+        request: &cube_domain::idempotency::KeptRequest,
+    ) -> Result<(), StoreError> {
+        self.inner.keep_request(request).await
+    }
+    async fn forget_requests_before(
+        &mut self,
+        before: time::OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner.forget_requests_before(before).await
+    }
+}

@@ -9,6 +9,7 @@ mod credentials;
 mod gateways;
 mod register;
 mod reports;
+mod request_keys;
 mod store;
 mod webhooks;
 
@@ -23,6 +24,7 @@ pub use gateways::{
 };
 pub use register::ReservationRegister;
 pub use reports::ReportRepository;
+pub use request_keys::{RequestKeyRepository, RequestKeyWrites};
 pub use store::{
     AssignmentRepository, AssignmentWrites, CalendarRepository, CalendarWrites, CustomerKey,
     CustomerRepository, CustomerWrites, DataOwnerRepository, DataOwnerWrites, EnrollmentRepository,

@@ -92,6 +92,10 @@ pub enum UniqueRule {
     /// Another call has the PBX's call id.
     #[error("a call with this provider call id")]
     CallProviderId,
+    /// The user made a request from the card under the `Idempotency-Key` already: a retry
+    /// raced the first request.
+    #[error("a request made with this idempotency key")]
+    RequestKey,
     /// A record with the id exists (ids are made by the application, so this is a retried
     /// insert or a bug, never the user's to fix).
     #[error("{0} with this id")]
@@ -303,6 +307,7 @@ pub trait ReadUnit:
     + crate::ports::CredentialRepository
     + crate::ports::WebhookRepository
     + crate::ports::CallRepository
+    + crate::ports::RequestKeyRepository
     + Send
 {
     /// One enrollment and its assignment (`None` beside the enrollment when the assignment
@@ -348,6 +353,7 @@ pub trait UnitOfWork:
     + crate::ports::CredentialWrites
     + crate::ports::WebhookWrites
     + crate::ports::CallWrites
+    + crate::ports::RequestKeyWrites
 {
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -20,7 +20,8 @@
 //!   `assignments`, `calendars` (calendars and meetings), `enrollments`, `outcome_log`,
 //!   `imports` (the batched customer import), `time_entries`, `outbox`, `sms` (SMS flows
 //!   sent and the texts received), `credentials`
-//!   (password hashes and access tokens), `webhooks` (webhook endpoints), `calls` (calls sellers started) and `reports` (the report tallies, folded with the
+//!   (password hashes and access tokens), `webhooks` (webhook endpoints), `calls` (calls sellers started), `request_keys` (card requests kept
+//!   under their `Idempotency-Key`) and `reports` (the report tallies, folded with the
 //!   domain's own `tally_*` functions). Small tables are scanned; customers and meetings,
 //!   which grow with the work, are indexed;
 //! - `rows`: the enrollment table with the follow-up and pool indexes behind
@@ -40,6 +41,7 @@ mod outbox;
 mod outcome_log;
 mod products;
 mod reports;
+mod request_keys;
 mod rows;
 mod sms;
 mod time_entries;
@@ -223,6 +225,9 @@ struct Data {
 
     /// Calls sellers started (scanned for a provider id or an enrollment: a test has few).
     calls: HashMap<cube_domain::ids::CallId, cube_domain::call::Call>,
+
+    /// Card requests kept under their users' keys.
+    request_keys: HashMap<(UserId, String), cube_domain::idempotency::KeptRequest>,
 }
 
 /// The smallest and largest UUID, to bound a range over a tuple prefix.
