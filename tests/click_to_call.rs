@@ -6,7 +6,8 @@
 //! the seller and bridge to the customer with the shared number as caller id; the PBX's
 //! status events are posted back to the callback URL it was given — `completed` twice, as a
 //! PBX that missed our answer does — and the customer's calls show one call with its
-//! duration. Without the secret the events endpoint refuses.
+//! duration, which the seller's performance report counts as talk time. Without the secret
+//! the events endpoint refuses.
 
 mod support;
 
@@ -256,6 +257,20 @@ async fn a_call_with_the_shared_number(mut server: Server, placed: Placed) {
         calls[0]["summary"],
         format!("call 3 min 12 s, from {SHARED_NUMBER}")
     );
+
+    // The seller's performance counts the call and its talk time beside the hours.
+    let (status, report) = call(
+        &client,
+        client
+            .get(format!(
+                "{base}/api/reports/performance?from=2020-01-01&to=2040-01-01"
+            ))
+            .bearer_auth(&seller),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["overall"]["calls"], 1, "{report}");
+    assert_eq!(report["overall"]["talk_seconds"], 192, "{report}");
     drop(server);
 }
 

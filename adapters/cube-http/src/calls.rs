@@ -90,8 +90,8 @@ pub struct CallDto {
     pub seller: Uuid,
     /// The number shown to the customer (E.164).
     pub caller_id: String,
-    /// The customer's number called (E.164).
-    pub to: String,
+    /// The customer's number called (E.164); `null` once the customer was erased.
+    pub to: Option<String>,
     /// The PBX's id of the call; `null` for a `tel:` link, or until the PBX answered.
     pub provider_id: Option<String>,
     /// Where it is.
@@ -122,7 +122,7 @@ impl From<&Call> for CallDto {
             customer: call.customer.as_uuid(),
             seller: call.seller.as_uuid(),
             caller_id: call.caller_id.as_str().to_owned(),
-            to: call.to.as_str().to_owned(),
+            to: call.to.as_ref().map(|to| to.as_str().to_owned()),
             provider_id: call.provider_id.clone(),
             status: call.status.into(),
             started_at: call.started_at,

@@ -298,3 +298,29 @@ async fn an_event_body_over_the_limit_is_too_large() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(body.to_string().contains("at most"), "{body}");
 }
+
+#[tokio::test]
+async fn a_call_counts_in_the_performance_report_beside_the_hours() {
+    let app = app().await;
+    let (_, started) = a_dialled_call(&app).await;
+    assert_eq!(started["call"]["status"], "dialled");
+    let seller = app.login(&app.world.sellers[0].email.to_string()).await;
+    let (status, report) = app
+        .call(Method::GET, "/api/reports/performance", Some(&seller), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let me = app.world.sellers[0].id.to_string();
+    let mine = report["per_user"]
+        .as_array()
+        .expect("per_user")
+        .iter()
+        .find(|u| u["user"] == json!(me))
+        .expect("the seller's row");
+    assert_eq!(mine["performance"]["calls"], 1, "{report}");
+    assert_eq!(
+        mine["performance"]["talk_seconds"], 0,
+        "a softphone's call has no talk time Cube hears of"
+    );
+    assert_eq!(report["per_assignment"][0]["performance"]["calls"], 1);
+    assert_eq!(report["overall"]["calls"], 1);
+}

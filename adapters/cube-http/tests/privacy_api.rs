@@ -378,3 +378,114 @@ async fn a_person_is_erased_once_the_reports_reading_as_before() {
     assert_eq!(rights, ["erasure", "access"], "{log}");
     assert!(!log.to_string().contains("ext-00000"));
 }
+
+#[tokio::test]
+async fn an_access_export_lists_the_calls_to_the_person_and_an_erasure_takes_their_number_out() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let seller_id = app.world.sellers[0].id;
+    for (path, body) in [
+        (
+            "/api/organisation/caller-ids".to_owned(),
+            json!({ "caller_ids": ["+4790000001"] }),
+        ),
+        (
+            format!("/api/users/{seller_id}/phone"),
+            json!({ "phone": "+4790000001" }),
+        ),
+    ] {
+        let (status, answer) = app
+            .call(Method::PUT, &path, Some(&t.admin), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    // The seller takes the first customer and calls them (a tel: link: no PBX here).
+    let (status, item) = app
+        .call(
+            Method::POST,
+            &format!("/api/assignments/{}/next", app.assignment()),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let enrollment = item["enrollment"]["id"].as_str().expect("an id").to_owned();
+    let (status, started) = app
+        .call(
+            Method::POST,
+            &format!("/api/enrollments/{enrollment}/call"),
+            Some(&t.seller),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let calls = &data["customers"][0]["calls"];
+    assert_eq!(calls.as_array().map(Vec::len), Some(1), "{data}");
+    let call = &calls[0];
+    assert_eq!(call["call"]["id"], started["call"]["id"]);
+    assert_eq!(call["call"]["caller_id"], "+4790000001");
+    assert_eq!(call["call"]["to"], "+4790000000");
+    assert_eq!(call["call"]["status"], "dialled");
+    assert_eq!(
+        call["seller_name"],
+        json!(app.world.sellers[0].name.to_string())
+    );
+
+    // The workbook has a sheet of them.
+    let (status, bytes) = workbook(&app, &t.manager, json!({ "phone": "+4790000000" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = book.worksheet_range("Samtaler").expect("the calls");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the call");
+    let column = |header: &str| {
+        rows[0]
+            .iter()
+            .position(|h| *h == header)
+            .unwrap_or_else(|| panic!("a `{header}` column"))
+    };
+    assert_eq!(
+        rows[1][column("seller")].to_string(),
+        app.world.sellers[0].name.to_string()
+    );
+    assert_eq!(rows[1][column("caller_id")].to_string(), "+4790000001");
+    assert_eq!(rows[1][column("status")].to_string(), "dialled");
+    assert!(matches!(rows[1][column("started_at")], Data::DateTime(_)));
+
+    // Erased: the call is kept for the reports, without the person's number.
+    let (status, erased) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/data-owners/{}/privacy/erasure",
+                app.world.data_owner.id()
+            ),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let (status, kept) = app
+        .call(
+            Method::GET,
+            &format!("/api/enrollments/{enrollment}/calls"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kept}");
+    assert_eq!(kept[0]["id"], started["call"]["id"], "{kept}");
+    assert_eq!(kept[0]["to"], Value::Null, "{kept}");
+    assert!(!kept.to_string().contains("+4790000000"), "{kept}");
+}

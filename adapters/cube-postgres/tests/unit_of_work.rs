@@ -579,3 +579,50 @@ async fn a_delete_after_someone_else_changed_the_enrollment_is_a_conflict() {
         .expect("gone already");
     uow.commit().await.expect("commit");
 }
+
+/// Migration 0037 gives each call kept before it its assignment, from its document: the
+/// performance report finds it by the new column. (The database is taken back to before
+/// 0037 by undoing it.)
+#[tokio::test]
+async fn the_calls_by_assignment_migration_fills_the_column_from_the_documents() {
+    use cube_domain::call::{Call, CallStatus};
+    use cube_domain::ids::{CallId, CustomerId, EnrollmentId};
+    let database = common::fresh_database().await;
+    let store = common::store_on(database).await;
+    store.migrate().await.expect("migrates");
+    let call = Call {
+        id: CallId::from_uuid(uuid(0xCA1)),
+        assignment: assignment(),
+        enrollment: EnrollmentId::from_uuid(uuid(0xCA3)),
+        customer: CustomerId::from_uuid(uuid(0xCA4)),
+        seller: UserId::from_uuid(uuid(0xCA5)),
+        caller_id: cube_domain::values::PhoneNumber::parse("+4722334455").expect("valid"),
+        to: cube_domain::values::PhoneNumber::parse("+4791234567").ok(),
+        provider_id: Some("CA1".into()),
+        status: CallStatus::Completed,
+        started_at: T0,
+        answered_at: None,
+        ended_at: None,
+        duration: Some(192),
+        failure: None,
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_call(&call).await.expect("save");
+    uow.commit().await.expect("commit");
+    for sql in [
+        "DROP INDEX calls_of_assignment",
+        "ALTER TABLE calls DROP COLUMN assignment_id",
+        "DELETE FROM _sqlx_migrations WHERE version = 37",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.expect(sql);
+    }
+    store.migrate().await.expect("migrates again");
+    let mut read = store.begin_read().await.expect("read");
+    assert_eq!(
+        read.calls_in(&[assignment()], T0, T0 + Duration::hours(1))
+            .await
+            .expect("calls"),
+        vec![call],
+        "found by the assignment its document names"
+    );
+}

@@ -576,6 +576,10 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the calls");
+        sqlx::raw_sql(include_str!("../migrations/0037_calls_by_assignment.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the calls' assignment");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
@@ -682,5 +686,75 @@ mod tests {
         );
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Migration 0037 gives each call kept before it its assignment, from its document: the
+    /// performance report finds it by the new column.
+    #[tokio::test]
+    async fn the_calls_by_assignment_migration_fills_the_column_from_the_documents() {
+        use cube_domain::call::{Call, CallStatus};
+        use cube_domain::ids::{AssignmentId, CallId, CustomerId, EnrollmentId, UserId};
+        use cube_domain::ports::Store;
+        use cube_domain::values::PhoneNumber;
+        use uuid::Uuid;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(36, &store.pool)
+            .await
+            .expect("migrated to 0036");
+        let at = cube_testkit::fixtures::T0;
+        let call = Call {
+            id: CallId::from_uuid(Uuid::from_u128(1)),
+            assignment: AssignmentId::from_uuid(Uuid::from_u128(2)),
+            enrollment: EnrollmentId::from_uuid(Uuid::from_u128(3)),
+            customer: CustomerId::from_uuid(Uuid::from_u128(4)),
+            seller: UserId::from_uuid(Uuid::from_u128(5)),
+            caller_id: PhoneNumber::parse("+4722334455").expect("valid"),
+            to: PhoneNumber::parse("+4791234567").ok(),
+            provider_id: Some("CA1".into()),
+            status: CallStatus::Completed,
+            started_at: at,
+            answered_at: None,
+            ended_at: None,
+            duration: Some(192),
+            failure: None,
+        };
+        // As 0034 kept it: no assignment column.
+        sqlx::query(
+            "INSERT INTO calls (id, enrollment_id, provider_id, started_at, doc) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(crate::codec::id_text(call.id.as_uuid()))
+        .bind(crate::codec::id_text(call.enrollment.as_uuid()))
+        .bind(call.provider_id.clone())
+        .bind(crate::codec::time_ns(call.started_at).expect("a time"))
+        .bind(crate::codec::to_doc("call", &call).expect("a document"))
+        .execute(&store.pool)
+        .await
+        .expect("a call of before");
+        store.migrate().await.expect("migrated");
+        let mut read = store.begin_read().await.expect("a read unit");
+        let window = (at, at + time::Duration::hours(1));
+        assert_eq!(
+            read.calls_in(&[call.assignment], window.0, window.1)
+                .await
+                .expect("calls"),
+            vec![call.clone()],
+            "found by the assignment its document names"
+        );
+        let other = AssignmentId::from_uuid(Uuid::from_u128(9));
+        assert_eq!(
+            read.calls_in(&[other], window.0, window.1)
+                .await
+                .expect("calls"),
+            vec![]
+        );
     }
 }

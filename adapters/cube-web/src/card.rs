@@ -3,7 +3,10 @@
 //! validation as a manager's, with the changes recorded (who, when, which fields) shown
 //! below. Who may open it — a seller holding the customer or following it up — is the use
 //! case's rule. From it the seller also sends the customer one of the assignment's SMS or
-//! e-mail templates (seed 000 item 8).
+//! e-mail templates (seed 000 item 8), and calls them (issue 17): through the PBX, which rings
+//! the seller's phone first and shows the assignment's caller id, or — without a PBX — as a
+//! `tel:` link the seller's softphone dials. The card lists the calls to the customer in its
+//! assignment: when (the organisation's local time), how it went, the talk time.
 
 use crate::WebState;
 use crate::forms::Pairs;
@@ -17,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use cube_app::card::Card;
 use cube_app::customers::CustomerInput;
+use cube_domain::call::{self, CallStatus};
 use cube_domain::customer::Change;
 use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::EnrollmentId;
@@ -38,9 +42,18 @@ struct CardView {
     message: String,
     /// The templates the card can send: (`sms:<name>` or `email:<name>`, the label shown).
     templates: Vec<(String, String)>,
+    /// Whether the customer has a number to call.
+    can_call: bool,
+    /// A call just placed as a `tel:` link: (the link, the number, the caller id to show).
+    dial: Option<(String, String, String)>,
+    /// The calls to the customer in this assignment, newest first: (when, status, talk time,
+    /// caller id).
+    calls: Vec<(String, String, String, String)>,
     /// A fresh key per card shown, sent with the message form as its `Idempotency-Key`: a
     /// double click sends one message.
     send_key: String,
+    /// Another fresh key for the call button: a double click rings once.
+    call_key: String,
 }
 
 async fn view(
@@ -49,6 +62,7 @@ async fn view(
     enrollment: EnrollmentId,
     card: Card,
     message: String,
+    dial: Option<(String, String, String)>,
 ) -> Result<Response, WebError> {
     let zone = state
         .cube
@@ -90,6 +104,23 @@ async fn view(
             )
         })
         .collect();
+    let calls = card
+        .calls
+        .iter()
+        .rev()
+        .map(|call| {
+            let talked = match (call.status, call.duration) {
+                (CallStatus::Completed, Some(seconds)) => call::talk_time(u64::from(seconds)),
+                _ => "—".to_owned(),
+            };
+            (
+                crate::views::local_time(call.started_at, &zone),
+                lang.call_status(call.status).to_owned(),
+                talked,
+                call.caller_id.as_str().to_owned(),
+            )
+        })
+        .collect();
     let card_view = CardView {
         page: Chrome::of(viewer, "", ""),
         enrollment_id: enrollment.as_uuid().to_string(),
@@ -127,7 +158,11 @@ async fn view(
                 )
             }))
             .collect(),
+        can_call: !details.phones.is_empty(),
+        dial,
+        calls,
         send_key: uuid::Uuid::now_v7().to_string(),
+        call_key: uuid::Uuid::now_v7().to_string(),
     };
     Ok(html(StatusCode::OK, &card_view))
 }
@@ -147,7 +182,7 @@ pub async fn show(
         .customer_card(&viewer.user, enrollment)
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
-    view(&state, &viewer, enrollment, card, String::new()).await
+    view(&state, &viewer, enrollment, card, String::new(), None).await
 }
 
 /// `POST /app/enrollments/{id}/card`: saves the card (every field as posted; an emptied
@@ -169,7 +204,7 @@ pub async fn save(
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
     let message = viewer.lang.t(M::CardSaved).to_owned();
-    view(&state, &viewer, enrollment, card, message).await
+    view(&state, &viewer, enrollment, card, message, None).await
 }
 
 /// `POST /app/enrollments/{id}/card/message`: sends the customer one of the assignment's
@@ -220,7 +255,59 @@ pub async fn send_message(
         .customer_card(&viewer.user, enrollment)
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
-    view(&state, &viewer, enrollment, card, message).await
+    view(&state, &viewer, enrollment, card, message, None).await
+}
+
+/// `POST /app/enrollments/{id}/card/call`: calls the customer (`Cube::start_call_keyed`, under
+/// the card's `request_key`), then
+/// shows the card again with the call listed. Through a PBX the seller's phone rings first:
+/// the card says so, with the caller id the customer sees. Without one the card gives the
+/// `tel:` link for the seller's softphone. A refusal (no phone on the seller, no registered
+/// caller id, the do-not-call list) is shown as the card's other problems are.
+pub async fn call(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let enrollment = EnrollmentId::from_uuid(
+        raw.parse()
+            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
+    );
+    let lang = viewer.lang;
+    // The card's own key (a double click rings once); a form without one calls each time.
+    let key = Pairs(pairs)
+        .get("request_key")
+        .and_then(|key| RequestKey::parse(key).ok());
+    let started = state
+        .cube
+        .start_call_keyed(&viewer.user, enrollment, key.as_ref())
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
+    let caller_id = started.call.caller_id.as_str().to_owned();
+    let number = started
+        .call
+        .to
+        .as_ref()
+        .map(|to| to.as_str().to_owned())
+        .unwrap_or_default();
+    let (message, dial) = match started.link {
+        Some(link) => (String::new(), Some((link, number, caller_id))),
+        None => (
+            format!(
+                "{} ({} {caller_id}).",
+                lang.t(M::CallRinging),
+                lang.t(M::CallShowing)
+            ),
+            None,
+        ),
+    };
+    let card = state
+        .cube
+        .customer_card(&viewer.user, enrollment)
+        .await
+        .map_err(|e| WebError::app(e, &viewer))?;
+    view(&state, &viewer, enrollment, card, message, dial).await
 }
 
 /// The posted card as the use case's input: phones separated by commas, CRM values as

@@ -165,12 +165,53 @@ impl Lang {
                     ),
                 }
             }
+            AppError::Call(refused) => {
+                use cube_domain::call::CallRefused;
+                match refused {
+                    CallRefused::NoOwnNumber => "oppdraget viser hver selgers eget nummer, og du \
+                                                 har ikke noe telefonnummer: en administrator \
+                                                 setter det på brukeren din"
+                        .to_owned(),
+                    CallRefused::NoPhoneToRing => "samtalen ringer telefonen din først, og du har \
+                                                   ikke noe telefonnummer: en administrator \
+                                                   setter det på brukeren din"
+                        .to_owned(),
+                    CallRefused::NotRegistered(number) => format!(
+                        "nummeret {} er ikke registrert som avsendernummer for organisasjonen: \
+                         en administrator legger det til, eller oppdraget viser et annet",
+                        number.as_str()
+                    ),
+                    CallRefused::NoCustomerNumber => {
+                        "kunden har ikke noe telefonnummer: legg til et på kundekortet".to_owned()
+                    }
+                    CallRefused::TooManyCallerIds => error.to_string(),
+                }
+            }
+            AppError::Telephony(reason) => {
+                format!("sentralbordet satte ikke opp samtalen ({reason}); prøv igjen")
+            }
             AppError::LimitReached(metric) => format!(
                 "oppdragets aktivitetsgrense for {} er nådd; ingen flere kunder deles ut",
                 self.metric(*metric).to_lowercase()
             ),
             other => other.to_string(),
         }
+    }
+
+    /// The name of a call's status, as the card lists it.
+    pub fn call_status(self, status: cube_domain::call::CallStatus) -> &'static str {
+        use cube_domain::call::CallStatus;
+        self.t(match status {
+            CallStatus::Dialled => M::CallDialled,
+            CallStatus::Initiated => M::CallInitiated,
+            CallStatus::Ringing => M::CallRingingStatus,
+            CallStatus::InProgress => M::CallInProgress,
+            CallStatus::Completed => M::CallCompleted,
+            CallStatus::Busy => M::CallBusy,
+            CallStatus::NoAnswer => M::CallNoAnswer,
+            CallStatus::Failed => M::CallFailed,
+            CallStatus::Canceled => M::CallCanceled,
+        })
     }
 
     /// What to say for an error of `kind`, before its detail.
@@ -460,6 +501,22 @@ pub enum M {
     SmsQueued,
     EmailQueued,
     SmsSegments,
+    CallCustomer,
+    CallDial,
+    CallRinging,
+    CallShowing,
+    CallerId,
+    CallCount,
+    TalkTime,
+    CallDialled,
+    CallInitiated,
+    CallRingingStatus,
+    CallInProgress,
+    CallCompleted,
+    CallBusy,
+    CallNoAnswer,
+    CallFailed,
+    CallCanceled,
     MeetingsPerHour,
     YesPerHour,
     ProductsPerHour,
@@ -867,6 +924,25 @@ impl M {
             M::SmsQueued => ("SMS-en er lagt i kø til", "The SMS is queued to"),
             M::EmailQueued => ("E-posten er lagt i kø til", "The e-mail is queued to"),
             M::SmsSegments => ("SMS-er", "SMS"),
+            M::CallCustomer => ("Ring kunden", "Call the customer"),
+            M::CallDial => ("Ring fra softphonen din:", "Dial from your softphone:"),
+            M::CallRinging => (
+                "Ringer … telefonen din ringer først, så kobles kunden på",
+                "Calling … your phone rings first, then the customer is connected",
+            ),
+            M::CallShowing => ("kunden ser nummeret", "the customer sees the number"),
+            M::CallerId => ("Vist nummer", "Caller id"),
+            M::CallCount => ("Antall samtaler", "Calls"),
+            M::TalkTime => ("Taletid", "Talk time"),
+            M::CallDialled => ("ringt fra softphone", "dialled on a softphone"),
+            M::CallInitiated => ("startet", "started"),
+            M::CallRingingStatus => ("ringer", "ringing"),
+            M::CallInProgress => ("pågår", "in progress"),
+            M::CallCompleted => ("fullført", "completed"),
+            M::CallBusy => ("opptatt", "busy"),
+            M::CallNoAnswer => ("ikke svar", "no answer"),
+            M::CallFailed => ("mislyktes", "failed"),
+            M::CallCanceled => ("avbrutt", "cancelled"),
             M::MeetingsPerHour => ("Møter per time", "Meetings per hour"),
             M::YesPerHour => ("Ja per time", "Yes per hour"),
             M::ProductsPerHour => ("Produkter per time", "Products per hour"),

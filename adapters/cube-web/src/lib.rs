@@ -100,6 +100,7 @@ pub fn router(state: WebState) -> Router {
             "/app/enrollments/{id}/card/message",
             post(card::send_message),
         )
+        .route("/app/enrollments/{id}/card/call", post(card::call))
         .route("/app/reports", get(reports::index))
         .route("/app/reports/{id}", get(reports::assignment))
         .route("/app/setup", get(setup::index))

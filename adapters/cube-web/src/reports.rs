@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use cube_app::reports::Window;
 use cube_app::{AppError, ErrorKind};
+use cube_domain::call::talk_time;
 use cube_domain::ids::AssignmentId;
 use cube_domain::reports::Ratio;
 use serde::Deserialize;
@@ -211,6 +212,8 @@ pub async fn assignment(
             };
             vec![
                 (lang.t(M::Hours).to_owned(), lang.number(p.hours)),
+                (lang.t(M::CallCount).to_owned(), p.calls.to_string()),
+                (lang.t(M::TalkTime).to_owned(), talk_time(p.talk_seconds)),
                 (lang.t(M::YesPerHour).to_owned(), rate(p.per_hour.yes)),
                 (
                     lang.t(M::ConclusionsPerHour).to_owned(),

@@ -986,6 +986,227 @@ async fn a_seller_sends_a_template_from_the_card() {
     );
 }
 
+/// The seller takes the next customer and opens its card: the card's path and the page.
+async fn open_card(app: &App, seller: &str) -> (String, String) {
+    let id = app.world.assignment.id();
+    let (_, _, item) = app
+        .htmx(
+            &format!("/app/assignments/{}/next", id.as_uuid()),
+            seller,
+            "",
+        )
+        .await;
+    let card_path = attribute(&item, "id=\"open-card\"", "hx-get").to_owned();
+    let (status, _, card) = app.get(&card_path, Some(seller)).await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    (card_path, card)
+}
+
+/// Makes the assignment show `shared` as its caller id.
+async fn show_caller_id(app: &App, shared: &str) {
+    use cube_domain::assignment::setup::CallerId;
+    let id = app.world.assignment.id();
+    let mut setup = app
+        .cube
+        .assignment_setup(&app.world.manager, id)
+        .await
+        .expect("setup");
+    setup.communication.caller_id =
+        CallerId::Shared(cube_domain::values::PhoneNumber::parse(shared).expect("a number"));
+    app.cube
+        .update_assignment_setup(&app.world.manager, id, setup, None)
+        .await
+        .expect("setup");
+}
+
+#[tokio::test]
+async fn a_seller_calls_the_customer_from_the_card_on_a_softphone_and_sees_the_call() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (card_path, card) = open_card(&app, &seller).await;
+    let call_path = attribute(&card, "id=\"call-form\"", "hx-post").to_owned();
+    assert_eq!(call_path, format!("{card_path}/call"));
+    assert!(card.contains("Ring kunden"), "{card}");
+    assert!(!card.contains("id=\"card-calls\""), "no calls yet: {card}");
+
+    // The assignment shows each seller's own number, and the seller has none.
+    let (status, _, refused) = app.htmx(&call_path, &seller, "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("du har ikke noe telefonnummer"),
+        "{refused}"
+    );
+    // A shared number the organisation did not register is never shown.
+    show_caller_id(&app, "+4722334455").await;
+    let (status, _, refused) = app.htmx(&call_path, &seller, "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("+4722334455 er ikke registrert"),
+        "{refused}"
+    );
+    // Without the CSRF header nothing is called.
+    let request = Request::post(call_path.as_str())
+        .header(header::COOKIE, &seller)
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    app.cube
+        .set_caller_ids(&app.world.admin, &["+4722334455".into()])
+        .await
+        .expect("registered");
+    let (status, _, called) = app.htmx(&call_path, &seller, "").await;
+    assert_eq!(status, StatusCode::OK, "{called}");
+    let link = attribute(&called, "id=\"call-link\"", "href");
+    assert!(link.starts_with("tel:+47"), "{called}");
+    assert!(called.contains("Ring fra softphonen din"), "{called}");
+    assert!(
+        called.contains("kunden ser nummeret +4722334455"),
+        "{called}"
+    );
+    // Listed on the card in the organisation's time (Oslo: UTC+1 in March).
+    assert!(called.contains("id=\"card-calls\""), "{called}");
+    assert!(called.contains("03.03.2025 09:00"), "{called}");
+    assert!(called.contains("ringt fra softphone"), "{called}");
+    let calls = app
+        .cube
+        .calls_of(&app.world.sellers[0], app.world.enrollments[0].id())
+        .await
+        .expect("calls");
+    assert_eq!(calls.len(), 1, "one call recorded");
+    let to = calls[0].to.as_ref().expect("the number called");
+    assert_eq!(link, format!("tel:{}", to.as_str()));
+    // The call counts in the assignment's performance report, beside the hours.
+    let manager = app.session(&app.world.manager).await;
+    let (status, _, report) = app
+        .get(
+            &format!("/app/reports/{}", app.world.assignment.id().as_uuid()),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(
+        report.contains("<dt>Antall samtaler</dt><dd>1</dd>"),
+        "{report}"
+    );
+    assert!(report.contains("<dt>Taletid</dt><dd>0 s</dd>"), "{report}");
+
+    // On the do-not-call list: refused, saying why.
+    app.cube
+        .set_do_not_call(
+            &app.world.manager,
+            app.world.customers[0].id(),
+            Some("ba om å ikke bli ringt"),
+        )
+        .await
+        .expect("listed");
+    let (status, _, refused) = app.htmx(&call_path, &seller, "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused.contains("«ikke ring»-liste"), "{refused}");
+
+    // Another seller does not hold the customer: no call for them.
+    let other = app.session(&app.world.sellers[1]).await;
+    let (status, _, _) = app.htmx(&call_path, &other, "").await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn through_a_pbx_the_card_says_calling_with_the_caller_id_and_shows_the_talk_time() {
+    use cube_domain::call::CallEvent;
+    let mut app = app().await;
+    let pbx = Arc::new(cube_testkit::RecordingTelephony::new());
+    app.cube = app
+        .cube
+        .clone()
+        .with_telephony(pbx.clone() as Arc<dyn cube_domain::ports::Telephony>);
+    app.router = router(WebState {
+        cube: app.cube.clone(),
+        secure_cookies: false,
+        import_jobs: cube_app::import_jobs::ImportJobs::new(),
+        file_imports: cube_sheets::upload::UploadLimits::default(),
+    });
+    show_caller_id(&app, "+4722334455").await;
+    app.cube
+        .set_caller_ids(&app.world.admin, &["+4722334455".into()])
+        .await
+        .expect("registered");
+    let seller = app.session(&app.world.sellers[0]).await;
+    let (card_path, card) = open_card(&app, &seller).await;
+    let call_path = format!("{card_path}/call");
+    let key = attribute(&card, "name=\"request_key\"", "value").to_owned();
+
+    // The PBX rings the seller's phone first: without one, refused in the seller's words.
+    let (status, _, refused) = app.htmx(&call_path, &seller, "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("ringer telefonen din først"), "{refused}");
+    assert!(pbx.calls().is_empty(), "nothing asked of the PBX");
+
+    app.cube
+        .set_user_phone(
+            &app.world.admin,
+            app.world.sellers[0].id,
+            Some("+4790000001"),
+        )
+        .await
+        .expect("the seller's phone");
+    // A double click: the card's key twice rings once.
+    for _ in 0..2 {
+        let request = Request::post(call_path.as_str())
+            .header(header::COOKIE, &seller)
+            .header("x-requested-with", "cube")
+            .header("hx-request", "true")
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("request_key={key}")))
+            .expect("request");
+        let (status, _, called) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{called}");
+    }
+    let request = Request::post(call_path.as_str())
+        .header(header::COOKIE, &seller)
+        .header("x-requested-with", "cube")
+        .header("hx-request", "true")
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("request_key={key}")))
+        .expect("request");
+    let (status, _, called) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{called}");
+    assert!(
+        called.contains("Calling … your phone rings first"),
+        "{called}"
+    );
+    assert!(
+        called.contains("the customer sees the number +4722334455"),
+        "{called}"
+    );
+    assert!(
+        !called.contains("id=\"call-link\""),
+        "no tel: link: {called}"
+    );
+    assert!(called.contains("started"), "{called}");
+    assert_eq!(pbx.calls().len(), 1, "the PBX is asked once");
+
+    let at = cube_testkit::fixtures::T0 + time::Duration::minutes(4);
+    for (status, duration) in [("in-progress", None), ("completed", Some("192"))] {
+        app.cube
+            .record_call_event(
+                None,
+                "call-1",
+                CallEvent::parse(status, duration, at).expect("an event"),
+            )
+            .await
+            .expect("recorded");
+    }
+    let (_, _, card) = app.get(&card_path, Some(&seller)).await;
+    assert!(card.contains("fullført"), "{card}");
+    assert!(card.contains("3 min 12 s"), "{card}");
+}
+
 #[tokio::test]
 async fn an_admin_changes_roles_and_deactivates_users_and_nobody_else_sees_them() {
     let app = app().await;

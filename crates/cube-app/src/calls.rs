@@ -121,7 +121,7 @@ impl Cube {
             customer: customer.id(),
             seller: user.id,
             caller_id,
-            to,
+            to: Some(to.clone()),
             provider_id: None,
             status: CallStatus::Initiated,
             started_at: now,
@@ -139,7 +139,7 @@ impl Cube {
                 // Another request with the key dialled first.
                 return started_call(self.begin_read().await?.as_mut(), kept).await;
             }
-            let link = call::tel_link(&call.to);
+            let link = call::tel_link(&to);
             return Ok(StartedCall {
                 call,
                 link: Some(link),
@@ -156,7 +156,7 @@ impl Cube {
             call: call.id,
             seller: user.id,
             seller_phone,
-            to: call.to.clone(),
+            to,
             caller_id: call.caller_id.clone(),
         };
         let placed = telephony.call(&request).await;
@@ -297,6 +297,10 @@ pub(crate) fn parse_phone(raw: &str) -> AppResult<PhoneNumber> {
 /// A call started earlier, as kept now: what a retry under its `Idempotency-Key` answers.
 async fn started_call(uow: &mut dyn ReadUnit, id: CallId) -> AppResult<StartedCall> {
     let call = uow.call(id).await?.ok_or(AppError::NotFound("call"))?;
-    let link = (call.status == CallStatus::Dialled).then(|| call::tel_link(&call.to));
+    let link = call
+        .to
+        .as_ref()
+        .filter(|_| call.status == CallStatus::Dialled)
+        .map(call::tel_link);
     Ok(StartedCall { call, link })
 }

@@ -4,7 +4,8 @@
 //! manager's edit; the assignment's customer view decides only what is shown while
 //! working. Every edit of a card, by anyone, is recorded (who, when, which fields) and
 //! shown in the customer's history. Managers also read a customer's whole history across
-//! the data owner's assignments (outcomes, card changes and calls). From the card a seller
+//! the data owner's assignments (outcomes, card changes and calls). The card lists the calls
+//! to the customer in its assignment (`Cube::start_call` places them). From the card a seller
 //! also sends the customer one of the assignment's e-mail templates ([`Cube::send_email`];
 //! SMS: `Cube::send_sms`).
 
@@ -15,6 +16,7 @@ use crate::setup::{managed_owner, not_found_as};
 use crate::{Acting, AppError, AppResult, Cube, acting};
 use cube_domain::access::User;
 use cube_domain::assignment::Assignment;
+use cube_domain::call::Call;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::data_owner::DataOwner;
 use cube_domain::idempotency::RequestKey;
@@ -39,10 +41,17 @@ pub struct Card {
     /// The assignment's e-mail templates the card can send (none without a sender
     /// address).
     pub email_templates: Vec<Name>,
+    /// The calls to the customer in this assignment (this enrollment), oldest first.
+    pub calls: Vec<Call>,
 }
 
 impl Card {
-    fn of(customer: Customer, changes: Vec<CustomerChange>, assignment: &Assignment) -> Self {
+    fn of(
+        customer: Customer,
+        changes: Vec<CustomerChange>,
+        calls: Vec<Call>,
+        assignment: &Assignment,
+    ) -> Self {
         let communication = &assignment.setup().communication;
         let names = |templates: &[cube_domain::assignment::setup::Template], usable: bool| {
             if usable {
@@ -62,6 +71,7 @@ impl Card {
                 &communication.email_templates,
                 communication.mail_from.is_some(),
             ),
+            calls,
         }
     }
 }
@@ -136,7 +146,8 @@ impl Cube {
             .card_to_open(uow.as_mut(), &user, enrollment_id, now)
             .await?;
         let changes = uow.customer_changes(customer.id()).await?;
-        Ok(Card::of(customer, changes, &assignment))
+        let calls = uow.calls_of(enrollment_id).await?;
+        Ok(Card::of(customer, changes, calls, &assignment))
     }
 
     /// Edits the card of the customer of an enrollment — contact fields and CRM values,
@@ -162,8 +173,9 @@ impl Cube {
             .ok_or(AppError::NotFound("data owner"))?;
         edit_card(uow.as_mut(), &user, &owner, &mut customer, &input, now).await?;
         let changes = uow.customer_changes(customer.id()).await?;
+        let calls = uow.calls_of(enrollment_id).await?;
         uow.commit().await?;
-        Ok(Card::of(customer, changes, &assignment))
+        Ok(Card::of(customer, changes, calls, &assignment))
     }
 
     /// The customer of enrollment `enrollment_id`, if `user` may open its card at `now`

@@ -9,16 +9,17 @@
 //! every counted fact but loses its notes and field values (`OutcomeEvent::without_texts`),
 //! meetings their place, messages to them their recipient and text (a pending one is never
 //! sent), the SMS flows to them and the texts that answered are forgotten, and so are the
-//! changes of their cards. A person who asked not to be called (on the do-not-call list)
-//! leaves each phone number behind only as a salted hash on the data owner's do-not-contact
-//! list, which bars the number when it is imported or added again
+//! changes of their cards; the calls to them lose the number and the PBX's id and keep what
+//! the reports count (`Call::erased`). A person who asked not to be called (on the
+//! do-not-call list) leaves each phone number behind only as a salted hash on the data
+//! owner's do-not-contact list, which bars the number when it is imported or added again
 //! (`Cube::listed_numbers`).
 //!
 //! The person is found by one key (`cube_domain::privacy::PersonKey`) among the data owner's
 //! customers; what is gathered for each customer found is its record (contact and CRM data,
 //! its contact-policy standing, the changes of its card), its enrollments with their outcome
 //! history, the meetings booked with it, the messages to it (outbox), and the SMS flows sent
-//! to it with the texts that answered them. Names of assignments, outcomes and states are
+//! to it with the texts that answered them, and the calls made to it (with the seller's name). Names of assignments, outcomes and states are
 //! resolved here, once, so an export reads without the set-up beside it.
 //!
 //! The request is written to the privacy log in the unit that gathers the data: an export
@@ -28,10 +29,13 @@ use crate::flows::flow_of;
 use crate::setup::managed_owner;
 use crate::{Acting, AppResult, Cube, acting};
 use cube_domain::assignment::Assignment;
+use cube_domain::call::Call;
 use cube_domain::customer::{Customer, CustomerChange};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::flow::PublishedFlow;
-use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, EnrollmentId, PrivacyRequestId};
+use cube_domain::ids::{
+    AssignmentId, CustomerId, DataOwnerId, EnrollmentId, PrivacyRequestId, UserId,
+};
 use cube_domain::meeting::Meeting;
 use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{DeliveryState, RECIPIENT_ERASED, ReadUnit, StoredMessage};
@@ -129,6 +133,17 @@ pub struct PersonRecord {
     pub sms_flows: Vec<SentSmsFlow>,
     /// The texts that answered those flows, in the order kept.
     pub sms_replies: Vec<SmsReply>,
+    /// The calls sellers made to the customer in any assignment, oldest first.
+    pub calls: Vec<CallRecord>,
+}
+
+/// A call to the person, with the seller's name resolved.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// The call, whole (when, the caller id shown, the number called, status, talk time).
+    pub call: Call,
+    /// The name of the seller who called (empty if the user is gone).
+    pub seller: String,
 }
 
 /// A customer's enrollment in one assignment, with its names resolved.
@@ -279,7 +294,11 @@ impl Cube {
                 erased.messages += 1;
             }
             uow.erase_sms_of(&enrollments).await?;
-            uow.erase_calls_of(&enrollments).await?;
+            for enrollment in &enrollments {
+                for call in uow.calls_of(*enrollment).await? {
+                    uow.save_call(&call.erased()).await?;
+                }
+            }
             uow.erase_customer_changes(customer.id()).await?;
             if let (Some(salt), Some(_)) = (&salt, &customer.contact().do_not_call) {
                 for phone in &customer.details().phones {
@@ -363,7 +382,20 @@ impl Cube {
         }
         let enrollment_ids: Vec<EnrollmentId> =
             enrollments.iter().map(|e| e.enrollment.id()).collect();
+        let mut calls = Vec::new();
+        for enrollment in &enrollment_ids {
+            calls.extend(uow.calls_of(*enrollment).await?);
+        }
+        calls.sort_by_key(|c| (c.started_at, c.id));
+        let mut call_records = Vec::with_capacity(calls.len());
+        for call in calls {
+            call_records.push(CallRecord {
+                seller: names.user(uow, call.seller).await?,
+                call,
+            });
+        }
         Ok(PersonRecord {
+            calls: call_records,
             changes: uow.customer_changes(id).await?,
             meetings: uow.meetings_of_customer(id).await?,
             messages: uow.messages_of(&enrollment_ids).await?,
@@ -375,13 +407,28 @@ impl Cube {
     }
 }
 
-/// The assignments (their names and flows) an export has read so far.
+/// The assignments (their names and flows) and the users (their names) an export has read
+/// so far.
 #[derive(Default)]
 struct Names {
     read: BTreeMap<AssignmentId, (String, Option<Arc<PublishedFlow>>)>,
+    users: BTreeMap<UserId, String>,
 }
 
 impl Names {
+    /// The user's name (empty if the user is gone).
+    async fn user(&mut self, uow: &mut dyn ReadUnit, id: UserId) -> AppResult<String> {
+        if let Some(known) = self.users.get(&id) {
+            return Ok(known.clone());
+        }
+        let name = uow
+            .user(id)
+            .await?
+            .map_or_else(String::new, |u| u.name.to_string());
+        self.users.insert(id, name.clone());
+        Ok(name)
+    }
+
     /// The assignment's name and current flow (empty and none if it is gone).
     async fn of(
         &mut self,

@@ -108,7 +108,7 @@ pub struct WallboardSeller {
 pub struct ActivityReport {
     /// Conclusions, yes, no, hitrate, progress rate, meetings, products sold.
     pub activity: ActivitySummary,
-    /// Hours, results per hour and achievement per user and in total.
+    /// Hours, calls and talk time, results per hour and achievement per user and in total.
     pub performance: PerformanceReport,
 }
 
@@ -251,8 +251,14 @@ impl Cube {
         let tally = uow.outcome_tally(&[id], window.from, window.to).await?;
         let entries = uow.time_entries(&[id], window.from, window.to).await?;
         let hours = reports::hours_by_user(&entries, now, window.from, window.to);
-        let performance =
-            reports::performance_report(&[(id, &assignment.setup().performance)], &tally, &hours);
+        let placed = uow.calls_in(&[id], window.from, window.to).await?;
+        let calls = reports::calls_by_user(&placed, window.from, window.to);
+        let performance = reports::performance_report(
+            &[(id, &assignment.setup().performance)],
+            &tally,
+            &hours,
+            &calls,
+        );
         Ok(ActivityReport {
             activity: reports::activity(&tally),
             performance,
@@ -305,7 +311,14 @@ impl Cube {
             .into_iter()
             .filter(|h| included(h.assignment, Some(h.user)))
             .collect();
-        Ok(reports::performance_report(&criteria, &tally, &hours))
+        let placed = uow.calls_in(&ids, window.from, window.to).await?;
+        let calls: Vec<_> = reports::calls_by_user(&placed, window.from, window.to)
+            .into_iter()
+            .filter(|c| included(c.assignment, Some(c.user)))
+            .collect();
+        Ok(reports::performance_report(
+            &criteria, &tally, &hours, &calls,
+        ))
     }
 
     /// Outcome counts per outcome and option, with the Yes / No / Excluded / Other split.

@@ -462,6 +462,86 @@ async fn caller_ids_and_phones_are_set_by_admins_only_and_checked() {
 }
 
 #[tokio::test]
+async fn the_performance_report_counts_each_sellers_calls_and_talk_time_beside_the_hours() {
+    use cube_app::reports::Window;
+    let (h, _) = harness(CallerId::Shared(phone(SHARED))).await;
+    let (enrollment, _) = held(&h).await;
+    let seller = h.world.seller(0);
+    let assignment = h.world.assignment.id();
+    let at = |s: i64| h.now() + time::Duration::seconds(s);
+    // Two calls: one answered and talked 3 min 12 s, one nobody answered.
+    for (answered, end) in [(true, "completed"), (false, "no-answer")] {
+        let started = h.cube.start_call(seller, enrollment).await.expect("a call");
+        let sid = started.call.provider_id.expect("the PBX's id");
+        if answered {
+            h.cube
+                .record_call_event(
+                    None,
+                    &sid,
+                    CallEvent::parse("in-progress", None, at(8)).expect("event"),
+                )
+                .await
+                .expect("answered");
+        }
+        h.cube
+            .record_call_event(
+                None,
+                &sid,
+                CallEvent::parse(end, Some(if answered { "192" } else { "0" }), at(200))
+                    .expect("event"),
+            )
+            .await
+            .expect("ended");
+    }
+    let window = Window::new(
+        h.now() - time::Duration::hours(1),
+        h.now() + time::Duration::hours(1),
+    )
+    .expect("a window");
+    let report = h
+        .cube
+        .activity_report(h.world.manager.id, assignment, window)
+        .await
+        .expect("the report");
+    let mine = report
+        .performance
+        .per_user
+        .iter()
+        .find(|p| p.user == Some(seller))
+        .expect("the seller's row");
+    assert_eq!(
+        (mine.performance.calls, mine.performance.talk_seconds),
+        (2, 192)
+    );
+    assert_eq!(
+        (
+            report.performance.overall.calls,
+            report.performance.overall.talk_seconds
+        ),
+        (2, 192)
+    );
+    // The seller's own figures across assignments say the same.
+    let own = h
+        .cube
+        .performance_across(seller, window)
+        .await
+        .expect("their own");
+    assert_eq!((own.overall.calls, own.overall.talk_seconds), (2, 192));
+    // A window before the calls counts none.
+    let before = Window::new(
+        h.now() - time::Duration::hours(2),
+        h.now() - time::Duration::hours(1),
+    )
+    .expect("a window");
+    let earlier = h
+        .cube
+        .activity_report(h.world.manager.id, assignment, before)
+        .await
+        .expect("the report");
+    assert_eq!(earlier.performance.overall.calls, 0);
+}
+
+#[tokio::test]
 async fn a_double_click_under_one_key_rings_once_and_answers_the_first_call() {
     use cube_domain::idempotency::RequestKey;
     let (h, pbx) = harness(CallerId::Shared(phone(SHARED))).await;

@@ -136,6 +136,18 @@ async fn everything_held_on_a_person_is_gathered_across_the_data_owner_and_logge
         1,
         "their answer, not a stranger's text"
     );
+    let calls = read.calls_of(first.id()).await.expect("read");
+    assert_eq!(calls.len(), 1, "the fixture called the first customer");
+    assert_eq!(
+        record
+            .calls
+            .iter()
+            .map(|r| r.call.clone())
+            .collect::<Vec<_>>(),
+        calls,
+        "the calls to them, whole"
+    );
+    assert_eq!(record.calls[0].seller, world.sellers[0].name.to_string());
 
     // The log: the fixture's entry, then this one — no personal data in it.
     let log = read.privacy_log(owner).await.expect("read");
@@ -377,7 +389,20 @@ async fn an_erased_person_is_gone_from_every_record_and_the_reports_add_up_as_be
         for event in read.events_of(enrollment.id()).await.expect("read") {
             assert!(event.note().is_none() && event.fields().is_empty());
         }
+        // The calls stay for the reports, without the number or the PBX's id.
+        for call in read.calls_of(enrollment.id()).await.expect("read") {
+            assert_eq!((call.to, call.provider_id), (None, None), "erased");
+        }
     }
+    assert_eq!(
+        read.calls_of(first.id()).await.expect("read").len(),
+        1,
+        "the call is kept"
+    );
+    assert_eq!(
+        read.call_by_provider_id("CA-full-1").await.expect("read"),
+        None
+    );
     let messages = read.messages_of(&[first.id()]).await.expect("read");
     assert!(
         messages

@@ -246,9 +246,10 @@ pub struct Call {
     pub seller: UserId,
     /// The number shown to the customer.
     pub caller_id: PhoneNumber,
-    /// The customer's number called.
-    pub to: PhoneNumber,
-    /// The PBX's id of the call; `None` for a `tel:` link, or before the PBX answered.
+    /// The customer's number called; `None` once the customer was erased ([`Call::erased`]).
+    pub to: Option<PhoneNumber>,
+    /// The PBX's id of the call; `None` for a `tel:` link, before the PBX answered, or once
+    /// the customer was erased.
     pub provider_id: Option<String>,
     /// Where it is.
     pub status: CallStatus,
@@ -304,6 +305,21 @@ impl Call {
         self.failure = Some(reason);
     }
 
+    /// The call without what names the customer (an erasure, GDPR art. 17): the number
+    /// called, the PBX's id (the PBX's own logs keep the number under it) and the PBX's
+    /// failure text go; what the reports count — the assignment, the seller, the status, the
+    /// times and the talk time — stays, as an erased customer's outcome history does
+    /// (`OutcomeEvent::without_texts`), so the reports add up as before.
+    #[must_use]
+    pub fn erased(self) -> Call {
+        Call {
+            to: None,
+            provider_id: None,
+            failure: None,
+            ..self
+        }
+    }
+
     /// What the history shows: "call 3 min 12 s, from +4722334455", "call not answered,
     /// from …", "call dialled from a softphone, showing …".
     pub fn summary(&self) -> String {
@@ -314,7 +330,7 @@ impl Call {
             CallStatus::InProgress => format!("call in progress, from {from}"),
             CallStatus::Completed => {
                 let seconds = self.duration.unwrap_or(0);
-                format!("call {}, from {from}", talk_time(seconds))
+                format!("call {}, from {from}", talk_time(u64::from(seconds)))
             }
             CallStatus::Busy => format!("call busy, from {from}"),
             CallStatus::NoAnswer => format!("call not answered, from {from}"),
@@ -325,7 +341,7 @@ impl Call {
 }
 
 /// A talk time as the history says it: `45 s`, `3 min 12 s`, `1 h 2 min 3 s`.
-pub fn talk_time(seconds: u32) -> String {
+pub fn talk_time(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     match (h, m) {
         (0, 0) => format!("{s} s"),
@@ -371,7 +387,7 @@ mod tests {
             customer: CustomerId::from_uuid(uuid::Uuid::from_u128(4)),
             seller: UserId::from_uuid(uuid::Uuid::from_u128(5)),
             caller_id: phone("+4722334455"),
-            to: phone("+4791234567"),
+            to: Some(phone("+4791234567")),
             provider_id: Some("CA1".into()),
             status: CallStatus::Initiated,
             started_at: datetime!(2026-03-02 09:00 UTC),
@@ -495,6 +511,37 @@ mod tests {
         for status in CallStatus::ALL {
             assert_eq!(CallStatus::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn an_erased_call_keeps_what_the_reports_count_and_nothing_that_names_the_customer() {
+        let mut ended = call();
+        ended.failure = Some("the PBX said +4791234567 is unreachable".into());
+        assert!(ended.apply(&event(
+            "completed",
+            Some("192"),
+            datetime!(2026-03-02 09:04 UTC)
+        )));
+        let erased = ended.clone().erased();
+        assert_eq!(
+            (&erased.to, &erased.provider_id, &erased.failure),
+            (&None, &None, &None)
+        );
+        assert_eq!(
+            (
+                erased.status,
+                erased.duration,
+                erased.seller,
+                erased.assignment
+            ),
+            (ended.status, ended.duration, ended.seller, ended.assignment)
+        );
+        assert_eq!(erased.started_at, ended.started_at);
+        assert_eq!(
+            erased.summary(),
+            ended.summary(),
+            "no number in the summary"
+        );
     }
 
     #[test]

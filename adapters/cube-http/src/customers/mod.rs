@@ -167,7 +167,7 @@ pub fn routes() -> Router<AppState> {
         privacy::PersonalRightDto, privacy::DeliveryDto, privacy::PersonMessageDto,
         privacy::SentSmsFlowDto, privacy::PersonEventDto, privacy::PersonEnrollmentDto,
         privacy::PersonRecordDto, privacy::PersonalDataDto, privacy::PrivacyRequestDto,
-        privacy::ErasedDto,
+        privacy::ErasedDto, privacy::PersonCallDto,
         crate::sms::SmsReplyDto, crate::outbox::ChannelDto, dto::EnrollmentDto,
         dto::HistoryEntryDto, dto::MeetingDto,
     )),

@@ -1,7 +1,7 @@
 //! A person's rights under the GDPR over HTTP (issue 16; seed 002: the data owner is the
 //! controller): everything a data owner holds on a person, as JSON or as an Excel workbook
 //! (one sheet per kind of record: customers, enrollments, outcomes, meetings, messages, SMS
-//! flows, texts received, card changes), erasure of the person, and the data owner's
+//! flows, texts received, calls, card changes), erasure of the person, and the data owner's
 //! privacy log that records each request.
 //!
 //! The person is named in a POST body, never in the URL: a phone number or an e-mail
@@ -10,6 +10,7 @@
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::calls::CallDto;
 use crate::customers::card::CustomerChangeDto;
 use crate::customers::records::CustomerRecordDto;
 use crate::dto::{EnrollmentDto, HistoryEntryDto, MeetingDto};
@@ -22,6 +23,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cube_app::privacy::{PersonQuery, PersonRecord, PersonalData};
+use cube_domain::call::talk_time;
 use cube_domain::ids::DataOwnerId;
 use cube_domain::ports::{DeliveryState, OutboxPayload, StoredMessage};
 use cube_domain::privacy::{KeyKind, PersonalRight, PrivacyRequest};
@@ -296,6 +298,17 @@ pub struct PersonRecordDto {
     pub sms_flows: Vec<SentSmsFlowDto>,
     /// The texts that answered those flows.
     pub sms_replies: Vec<SmsReplyDto>,
+    /// The calls sellers made to the customer, oldest first.
+    pub calls: Vec<PersonCallDto>,
+}
+
+/// A call to the person, with the seller's name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonCallDto {
+    /// The call, whole: when, the caller id shown, the number called, status, talk time.
+    pub call: CallDto,
+    /// The name of the seller who called (empty if the user is gone).
+    pub seller_name: String,
 }
 
 impl From<&PersonRecord> for PersonRecordDto {
@@ -325,6 +338,14 @@ impl From<&PersonRecord> for PersonRecordDto {
             messages: record.messages.iter().map(PersonMessageDto::from).collect(),
             sms_flows: record.sms_flows.iter().map(SentSmsFlowDto::from).collect(),
             sms_replies: record.sms_replies.iter().map(SmsReplyDto::from).collect(),
+            calls: record
+                .calls
+                .iter()
+                .map(|r| PersonCallDto {
+                    call: CallDto::from(&r.call),
+                    seller_name: r.seller.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -618,6 +639,21 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
         "SMS-svar",
         &["customer_id", "received_at", "from", "text", "fate"],
     );
+    let mut calls = Sheet::new(
+        "Samtaler",
+        &[
+            "customer_id",
+            "started_at",
+            "seller",
+            "caller_id",
+            "to",
+            "status",
+            "answered_at",
+            "ended_at",
+            "talk_seconds",
+            "talk_time",
+        ],
+    );
     let mut changes = Sheet::new(
         "Endringer",
         &["customer_id", "at", "kind", "fields", "note"],
@@ -765,6 +801,26 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 text(format!("{:?}", r.fate)),
             ]);
         }
+        for r in &record.calls {
+            let call = &r.call;
+            calls.rows.push(vec![
+                text(&id),
+                Cell::Time(call.started_at),
+                text(&r.seller),
+                text(call.caller_id.as_str()),
+                text(call.to.as_ref().map(|to| to.as_str()).unwrap_or_default()),
+                text(call.status.as_str()),
+                time_or_empty(call.answered_at),
+                time_or_empty(call.ended_at),
+                call.duration
+                    .map_or(Cell::Empty, |s| Cell::Count(u64::from(s))),
+                text(
+                    call.duration
+                        .map(|s| talk_time(u64::from(s)))
+                        .unwrap_or_default(),
+                ),
+            ]);
+        }
         for change in &record.changes {
             let dto = CustomerChangeDto::from(change);
             changes.rows.push(vec![
@@ -785,6 +841,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
         messages,
         flows,
         replies,
+        calls,
         changes,
     ]
 }

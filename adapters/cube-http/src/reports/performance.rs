@@ -1,5 +1,5 @@
-//! Performance across assignments — hours, results, results per hour and achievement in
-//! percent of the expected results, per user, per assignment and overall, for every
+//! Performance across assignments — hours, calls and talk time, results, results per hour and
+//! achievement in percent of the expected results, per user, per assignment and overall, for every
 //! assignment whose Performance report the caller may read — and an assignment's progress
 //! towards its activity limits, all to date.
 //!
@@ -103,6 +103,10 @@ pub struct PerformanceDto {
     pub per_hour: RatesDto,
     /// Percent of the expected results; `null` without hours or without a criterion.
     pub achievement_percent: AchievementDto,
+    /// Calls started from the customer card in the window (however they ended).
+    pub calls: u64,
+    /// The talk time of the completed calls started in the window, in whole seconds.
+    pub talk_seconds: u64,
 }
 
 impl From<&Performance> for PerformanceDto {
@@ -112,6 +116,8 @@ impl From<&Performance> for PerformanceDto {
             results: p.results.into(),
             per_hour: p.per_hour.into(),
             achievement_percent: p.achievement.into(),
+            calls: p.calls,
+            talk_seconds: p.talk_seconds,
         }
     }
 }

@@ -1,14 +1,16 @@
-//! Calls sellers started (migration 0034): each whole as a JSON document beside the columns
-//! its lookups need — the enrollment (the history), the PBX's call id (unique: its events
-//! find the call by it) and the start (the order).
+//! Calls sellers started (migrations 0034, 0037): each whole as a JSON document beside the
+//! columns its lookups need — the enrollment (the history), the assignment (the performance
+//! report), the PBX's call id (unique: its events find the call by it) and the start (the
+//! order).
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{id_list, id_text, time_ns, to_doc};
+use crate::codec::{bound_ns, id_list, id_text, time_ns, to_doc};
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::call::Call;
-use cube_domain::ids::{CallId, EnrollmentId};
+use cube_domain::ids::{AssignmentId, CallId, EnrollmentId};
 use cube_domain::ports::{CallRepository, CallWrites, StoreError};
+use time::OffsetDateTime;
 
 #[async_trait]
 impl CallRepository for SqliteUnit {
@@ -30,6 +32,24 @@ impl CallRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "call").await
     }
 
+    async fn calls_in(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Call>, StoreError> {
+        let query = sqlx::query(
+            "SELECT doc FROM calls \
+             WHERE assignment_id IN (SELECT value FROM json_each(?)) \
+               AND started_at >= ? AND started_at < ? \
+             ORDER BY started_at, id",
+        )
+        .bind(id_list(assignments.iter().map(AssignmentId::as_uuid)))
+        .bind(bound_ns(from))
+        .bind(bound_ns(to));
+        fetch_docs(self.conn(), query, "call").await
+    }
+
     async fn calls_after(
         &mut self,
         after: Option<CallId>,
@@ -48,24 +68,17 @@ impl CallRepository for SqliteUnit {
 impl CallWrites for SqliteUnit {
     async fn save_call(&mut self, call: &Call) -> Result<(), StoreError> {
         let query = sqlx::query(
-            "INSERT INTO calls (id, enrollment_id, provider_id, started_at, doc) \
-             VALUES (?1, ?2, ?3, ?4, ?5) \
+            "INSERT INTO calls (id, enrollment_id, provider_id, started_at, doc, assignment_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (id) DO UPDATE SET enrollment_id = ?2, provider_id = ?3, \
-             started_at = ?4, doc = ?5",
+             started_at = ?4, doc = ?5, assignment_id = ?6",
         )
         .bind(id_text(call.id.as_uuid()))
         .bind(id_text(call.enrollment.as_uuid()))
         .bind(call.provider_id.clone())
         .bind(time_ns(call.started_at)?)
-        .bind(to_doc("call", call)?);
-        execute(self.conn(), query).await.map(drop)
-    }
-
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "DELETE FROM calls WHERE enrollment_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(id_list(enrollments.iter().map(EnrollmentId::as_uuid)));
+        .bind(to_doc("call", call)?)
+        .bind(id_text(call.assignment.as_uuid()));
         execute(self.conn(), query).await.map(drop)
     }
 }

@@ -996,15 +996,20 @@ impl cube_domain::ports::CallRepository for Faulty {
     ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
         self.inner.calls_after(after, limit).await
     }
+    async fn calls_in(
+        &mut self,
+        assignments: &[cube_domain::ids::AssignmentId],
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<cube_domain::call::Call>, StoreError> {
+        self.inner.calls_in(assignments, from, to).await
+    }
 }
 
 #[async_trait]
 impl cube_domain::ports::CallWrites for Faulty {
     async fn save_call(&mut self, call: &cube_domain::call::Call) -> Result<(), StoreError> {
         self.inner.save_call(call).await
-    }
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        self.inner.erase_calls_of(enrollments).await
     }
 }
 

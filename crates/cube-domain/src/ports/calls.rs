@@ -1,10 +1,12 @@
 //! Calls through the ports: where the calls sellers start are kept (`crate::call`), so the
-//! PBX's events find them and the customer's history shows them.
+//! PBX's events find them, the customer's history shows them and the performance report
+//! counts them.
 
 use crate::call::Call;
-use crate::ids::{CallId, EnrollmentId};
+use crate::ids::{AssignmentId, CallId, EnrollmentId};
 use crate::ports::StoreError;
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 /// The calls sellers started.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -17,6 +19,16 @@ pub trait CallRepository: Send {
     /// Every call to the customer of an enrollment, by start time then id: what the
     /// customer's history shows beside the outcomes.
     async fn calls_of(&mut self, enrollment: EnrollmentId) -> Result<Vec<Call>, StoreError>;
+    /// Every call of `assignments` started in `[from, to)`, by start time then id: what the
+    /// performance report counts (`reports::calls_by_user`). MUST equal the calls whose
+    /// `assignment` is one of `assignments` and whose `started_at` is in the window — erased
+    /// ones too (`Call::erased`), whatever became of their enrollments.
+    async fn calls_in(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Call>, StoreError>;
     /// Up to `limit` calls of the whole store by id, after the call `after` (`None`: from the
     /// first): what copying a store reads.
     async fn calls_after(
@@ -33,8 +45,7 @@ pub trait CallWrites: Send {
     /// Inserts a call or replaces the one with its id. MUST return
     /// `Duplicate(UniqueRule::CallProviderId)` when another call has its `provider_id` (the
     /// PBX never gives two calls one id: a second is a bug, never silently merged).
+    /// An erasure saves each call `Call::erased` (no number, no PBX id): it stays for the
+    /// reports, and `call_by_provider_id` finds it no more.
     async fn save_call(&mut self, call: &Call) -> Result<(), StoreError>;
-    /// Forgets the calls to the enrollments (an erasure: the customer's number);
-    /// `calls_of` finds none of them after, nor `call_by_provider_id` their PBX ids.
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
 }

@@ -55,8 +55,8 @@ pub use outcomes::{
     outcome_distribution, outcome_distribution_with_history,
 };
 pub use performance::{
-    AssignmentPerformance, Metrics, Performance, PerformanceReport, Results, UserHours,
-    UserPerformance, hours_by_user, performance_report,
+    AssignmentPerformance, Metrics, Performance, PerformanceReport, Results, UserCalls, UserHours,
+    UserPerformance, calls_by_user, hours_by_user, performance_report,
 };
 pub use sales::{
     ConfirmationCounts, CurrencyTotal, OpenOffer, ProductSales, SalesReport, SoldLine,

@@ -149,6 +149,7 @@ macro_rules! store_contract_tests {
                 tokens_of_lists_a_users_tokens_by_hash,
                 webhook_endpoints_round_trip_per_organisation,
                 calls_round_trip_by_id_provider_id_and_enrollment,
+                calls_in_a_window_are_read_per_assignment_as_the_report_counts_them,
                 request_keys_are_kept_once_per_user_and_key,
                 racing_units_keep_a_request_key_once,
             ],

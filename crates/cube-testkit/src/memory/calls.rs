@@ -3,8 +3,9 @@
 use super::MemoryUnit;
 use async_trait::async_trait;
 use cube_domain::call::Call;
-use cube_domain::ids::{CallId, EnrollmentId};
+use cube_domain::ids::{AssignmentId, CallId, EnrollmentId};
 use cube_domain::ports::{CallRepository, CallWrites, StoreError, UniqueRule};
+use time::OffsetDateTime;
 
 #[async_trait]
 impl CallRepository for MemoryUnit {
@@ -27,6 +28,25 @@ impl CallRepository for MemoryUnit {
             .calls
             .values()
             .filter(|c| c.enrollment == enrollment)
+            .cloned()
+            .collect();
+        calls.sort_by_key(|c| (c.started_at, c.id));
+        Ok(calls)
+    }
+
+    async fn calls_in(
+        &mut self,
+        assignments: &[AssignmentId],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Call>, StoreError> {
+        let mut calls: Vec<Call> = self
+            .data
+            .calls
+            .values()
+            .filter(|c| {
+                assignments.contains(&c.assignment) && c.started_at >= from && c.started_at < to
+            })
             .cloned()
             .collect();
         calls.sort_by_key(|c| (c.started_at, c.id));
@@ -64,20 +84,6 @@ impl CallWrites for MemoryUnit {
             return Err(StoreError::Duplicate(UniqueRule::CallProviderId));
         }
         self.put(|d| &mut d.calls, call.id, call.clone());
-        Ok(())
-    }
-
-    async fn erase_calls_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
-        let erased: Vec<CallId> = self
-            .data
-            .calls
-            .values()
-            .filter(|c| enrollments.contains(&c.enrollment))
-            .map(|c| c.id)
-            .collect();
-        for id in erased {
-            self.take(|d| &mut d.calls, id);
-        }
         Ok(())
     }
 }
