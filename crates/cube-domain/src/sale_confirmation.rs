@@ -831,15 +831,9 @@ mod tests {
         DataOwnerId::from_uuid(Uuid::from_u128(1))
     }
 
-    /// The seed's sales flow, with No sale allowed from Sale too (where a refusal goes).
+    /// The seed's sales flow: No sale may follow a Sale (where a refusal goes).
     fn flow_with_refusal() -> PublishedFlow {
-        let mut draft = SalesFlow::draft(SalesFlow::FLOW, owner());
-        for outcome in &mut draft.outcomes {
-            if outcome.id == SalesFlow::O_NO_SALE {
-                outcome.from.insert(SalesFlow::SALE);
-            }
-        }
-        draft.publish().expect("valid")
+        SalesFlow::published(owner())
     }
 
     fn setup() -> SaleConfirmationSetup {
@@ -904,9 +898,12 @@ mod tests {
             s.check(&flow, SMS),
             Err(ConfirmationSetupError::TemplateMissing("total"))
         );
-        // The seed flow's No sale may not be chosen from Sale: a refusal could not move on.
-        let seed = SalesFlow::published(owner());
-        let error = setup().check(&seed, SMS).expect_err("not from Sale");
+        // The seed flow's Excluded may not be chosen from Sale: a refusal could not move on.
+        let s = SaleConfirmationSetup {
+            on_refusal: SalesFlow::O_EXCLUDED,
+            ..setup()
+        };
+        let error = s.check(&flow, SMS).expect_err("not from Sale");
         assert!(
             matches!(&error, ConfirmationSetupError::NotFromSaleState { field: "on_refusal", state, .. } if state == "Sale"),
             "{error}"
