@@ -825,3 +825,37 @@ async fn the_email_channel_is_checked_on_save() {
         .await
         .expect("saved with a public address");
 }
+
+#[tokio::test]
+async fn a_silent_first_offer_by_email_does_not_move_the_customer_away_from_a_later_one() {
+    let h = email_harness().await;
+    let (enrollment, _) = sell(&h, 0).await;
+    h.clock.advance(Duration::hours(1));
+    h.cube
+        .register_outcome(
+            h.world.manager.id,
+            enrollment,
+            with_product(command(SalesFlow::O_SALE), h.product(1), 1),
+            None,
+        )
+        .await
+        .expect("sold again");
+    let sent = emails_sent(&h).await;
+    assert_eq!(sent.len(), 2, "an offer for each sale");
+    let later = token_in(&sent[1].html, "accept");
+    assert_ne!(token_in(&sent[0].html, "accept"), later, "a token each");
+    h.clock.advance(Duration::hours(47) + Duration::seconds(1));
+    let round = h.cube.expire_sale_confirmations().await.expect("swept");
+    assert_eq!(
+        (round.expired, round.registered),
+        (1, 0),
+        "the later sale awaits its own answer"
+    );
+    assert_eq!(state_of(&h, enrollment).await, SalesFlow::SALE);
+    h.cube.answer_offer(&later, true).await.expect("answered");
+    let statuses: Vec<_> = confirmations(&h).await.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [ConfirmationStatus::Expired, ConfirmationStatus::Confirmed]
+    );
+}
