@@ -859,3 +859,32 @@ async fn a_silent_first_offer_by_email_does_not_move_the_customer_away_from_a_la
         [ConfirmationStatus::Expired, ConfirmationStatus::Confirmed]
     );
 }
+
+#[tokio::test]
+async fn two_answers_at_once_decide_the_offer_once() {
+    let h = email_harness().await;
+    let (enrollment, _) = sell(&h, 0).await;
+    let token = token_in(&emails_sent(&h).await[0].html, "accept");
+    let (a, b) = tokio::join!(
+        h.cube.answer_offer(&token, true),
+        h.cube.answer_offer(&token, false)
+    );
+    let answers = [a.expect("answered"), b.expect("answered")];
+    let decided: Vec<_> = answers
+        .iter()
+        .filter_map(|a| match a {
+            cube_app::sale_confirmations::OfferAnswered::Decided(page) => {
+                Some(page.confirmation.status)
+            }
+            cube_app::sale_confirmations::OfferAnswered::NotOpen(_) => None,
+        })
+        .collect();
+    assert_eq!(decided.len(), 1, "{answers:?}");
+    assert_eq!(confirmations(&h).await[0].status, decided[0]);
+    let expected = if decided[0] == ConfirmationStatus::Confirmed {
+        SalesFlow::SALE
+    } else {
+        SalesFlow::NO_SALE
+    };
+    assert_eq!(state_of(&h, enrollment).await, expected);
+}
