@@ -888,3 +888,45 @@ async fn two_answers_at_once_decide_the_offer_once() {
     };
     assert_eq!(state_of(&h, enrollment).await, expected);
 }
+
+#[tokio::test]
+async fn a_server_restarted_without_its_public_address_records_the_offer_failed() {
+    let h = email_harness().await;
+    // The same store and clock, served again without CUBE_PUBLIC_URL (ids far from the
+    // first process's).
+    let restarted = cube_app::Cube::new(
+        h.store.clone(),
+        h.clock.clone(),
+        std::sync::Arc::new(cube_testkit::SequentialIds::starting_at(1_000_000)),
+    );
+    let seller = h.world.seller(0);
+    let enrollment = h.world.enrollments[0].id();
+    restarted
+        .take_customer(seller, enrollment)
+        .await
+        .expect("taken");
+    restarted
+        .register_outcome(
+            seller,
+            enrollment,
+            with_product(command(SalesFlow::O_SALE), h.product(0), 2),
+            None,
+        )
+        .await
+        .expect("sold");
+    let c = confirmations(&h).await[0].clone();
+    assert_eq!(
+        (c.status, c.token_hash.as_ref()),
+        (ConfirmationStatus::Failed, None),
+        "no links, no answer: never confirmed silently"
+    );
+    let mut uow = h.store.begin_read().await.expect("read");
+    let failed = uow
+        .failed_messages(&[h.world.assignment.id()], 10)
+        .await
+        .expect("failed");
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].reason.contains("CUBE_PUBLIC_URL"), "{failed:?}");
+    drop(uow);
+    assert_eq!(sales(&h).await.confirmations.failed, 1);
+}
