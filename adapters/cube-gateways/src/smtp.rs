@@ -256,11 +256,17 @@ pub fn plain_text(html: &str) -> String {
             .chars()
             .take_while(char::is_ascii_alphanumeric)
             .collect();
-        if matches!(
+        let closing = tag.len() < rest[start + 1..start + end].len();
+        if name == "tr" && closing {
+            // A row ends where the next begins: the rows of a table are lines, not blocks.
+        } else if matches!(
             name.as_str(),
             "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "table"
         ) {
             text.push('\n');
+        } else if matches!(name.as_str(), "td" | "th") && !text.ends_with(char::is_whitespace) {
+            // Cells of a row read as one line, apart (a sale's offer: its product table).
+            text.push(' ');
         }
         rest = &rest[start + end + 1..];
     }
@@ -393,6 +399,14 @@ mod tests {
             "Takk for handelen, Kari!\n\nDu har kjøpt Strøm Fastpris & mer.\n\nHilsen\nKraft AS"
         );
         assert_eq!(plain_text("no tags"), "no tags");
+        assert_eq!(
+            plain_text(
+                "<table><tr><th>Antall</th><th>Produkt</th></tr>\
+                 <tr><td>2 x</td><td>Strøm &amp; Co</td><td>à 499,00 NOK</td></tr></table>"
+            ),
+            "Antall Produkt\n2 x Strøm & Co à 499,00 NOK",
+            "a table's rows are lines, their cells apart"
+        );
         assert_eq!(plain_text("broken <tag"), "broken");
     }
 }

@@ -30,7 +30,8 @@ pub enum ConfirmationStatusDto {
     Refused,
     /// No answer came in the window; the no-reply outcome was registered.
     Expired,
-    /// The offer could not be sent (no mobile number): the sale is not confirmed.
+    /// The offer could not be sent (no mobile number, or by e-mail no address): the sale is
+    /// not confirmed.
     Failed,
 }
 
@@ -73,8 +74,10 @@ pub struct SaleConfirmationDto {
     pub enrollment: Uuid,
     /// The customer.
     pub customer: Uuid,
-    /// The number the offer went to (E.164); `null` when the customer had none, or after an
-    /// erasure.
+    /// How the offer went: `sms` or `email`.
+    pub channel: crate::setup::assignment_setup::ConfirmationChannelDto,
+    /// The number the offer went to (E.164); `null` when the customer had none, after an
+    /// erasure, or when the offer went by e-mail (its address is the outbox message's).
     pub phone: Option<String>,
     /// The outbox message carrying the offer.
     pub message: Uuid,
@@ -101,6 +104,7 @@ impl From<&SaleConfirmation> for SaleConfirmationDto {
             sold_at: c.sold_at,
             enrollment: c.enrollment.as_uuid(),
             customer: c.customer.as_uuid(),
+            channel: c.channel.into(),
             phone: c.to.as_ref().map(|p| p.as_str().to_owned()),
             message: c.message.as_uuid(),
             lines: c

@@ -572,6 +572,13 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the sale confirmations");
+        // Their answer tokens' column (migration 0035), dropped with the table again.
+        sqlx::raw_sql(include_str!(
+            "../migrations/0035_sale_confirmation_tokens.sql"
+        ))
+        .execute(&store.pool)
+        .await
+        .expect("the answer tokens' column");
         sqlx::raw_sql(include_str!("../migrations/0034_calls.sql"))
             .execute(&store.pool)
             .await

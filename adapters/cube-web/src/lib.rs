@@ -23,6 +23,7 @@ pub mod assets;
 mod calendars;
 mod card;
 pub mod charts;
+mod confirm;
 pub mod flow_form;
 pub mod flow_graph;
 pub mod forms;
@@ -72,12 +73,14 @@ impl std::fmt::Debug for WebState {
 /// The largest form the pages accept (an outcome form with notes and fields is a few KiB).
 pub const FORM_LIMIT: usize = 64 * 1024;
 
-/// The web app's routes: `/` (to `/app`) and everything under `/app`. Merge it with the
+/// The web app's routes: `/` (to `/app`), everything under `/app`, and the public answer
+/// page of a sale's offer by e-mail (`/confirm/{token}`, `confirm`). Merge it with the
 /// API's router; it has no fallback of its own, so unknown paths answer as the API's do.
 pub fn router(state: WebState) -> Router {
     let upload_body = imports::body_limit(state.file_imports.upload_limit);
     Router::new()
         .route("/", get(pages::root))
+        .route("/confirm/{token}", get(confirm::show).post(confirm::decide))
         .route("/app", get(pages::home))
         .route("/app/login", get(pages::login))
         .route("/app/lang/{lang}", get(pages::language))

@@ -250,6 +250,11 @@ struct Cli {
         global = true
     )]
     telephony_events_secret: Option<Hidden>,
+    /// The address customers reach this server at, e.g. `https://cube.example.com`: a sale's
+    /// written offer by e-mail links to its answer page, `{url}/confirm/{token}`. Without it
+    /// no assignment may send offers by e-mail.
+    #[arg(long, env = "CUBE_PUBLIC_URL", value_parser = public_url, global = true)]
+    public_url: Option<String>,
     /// Mark the session cookie `Secure` always: set it when browsers reach the server over
     /// HTTPS (directly or through a proxy).
     #[arg(long, env = "CUBE_SECURE_COOKIES", global = true)]
@@ -432,6 +437,28 @@ fn telephony_config(
         }
     };
     Ok((telephony, secret))
+}
+
+/// `--public-url`: an `https://` (or `http://`) address with a host, without a login, a
+/// query or a fragment (the answer links are written after it); a closing `/` is dropped.
+fn public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map_or("", |rest| rest.split('/').next().unwrap_or(""));
+    if host.is_empty()
+        || url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@'))
+    {
+        return Err(
+            "give the address customers reach the server at, e.g. https://cube.example.com \
+             (no login, query or fragment)"
+                .into(),
+        );
+    }
+    Ok(url.to_owned())
 }
 
 fn ca_file(raw: &str) -> Result<cube_gateways::CaFile, cube_gateways::WebhookSetupError> {
@@ -716,6 +743,10 @@ async fn serve(cli: &Cli, no_demo: bool) -> Result<(), ServerError> {
         .with_mail_accounts(gateway_config.mail_accounts.keys().cloned());
     let cube = match telephony {
         Some(telephony) => cube.with_telephony(telephony),
+        None => cube,
+    };
+    let cube = match &cli.public_url {
+        Some(url) => cube.with_public_url(url),
         None => cube,
     };
     if !no_demo {
@@ -1086,6 +1117,34 @@ mod tests {
         );
         let cli = Cli::try_parse_from(twilio).expect("parses");
         assert!(!format!("{cli:?}").contains("events-secret-0123456789"));
+    }
+
+    #[test]
+    fn the_public_url_is_an_http_address_without_a_login_or_query() {
+        let parsed = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.public_url);
+        assert_eq!(parsed(&["cube-server"]).expect("parses"), None);
+        assert_eq!(
+            parsed(&["cube-server", "--public-url", "https://cube.example.com/"]).expect("parses"),
+            Some("https://cube.example.com".to_owned())
+        );
+        assert_eq!(
+            parsed(&["cube-server", "--public-url", "http://127.0.0.1:8080/cube"]).expect("parses"),
+            Some("http://127.0.0.1:8080/cube".to_owned())
+        );
+        for bad in [
+            "cube.example.com",
+            "https://",
+            "ftp://cube.example.com",
+            "https://cube.example.com?x=1",
+            "https://user:pw@cube.example.com",
+            "https://cube example.com",
+        ] {
+            let refused = parsed(&["cube-server", "--public-url", bad]).expect_err(bad);
+            assert!(
+                refused.to_string().contains("https://cube.example.com"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

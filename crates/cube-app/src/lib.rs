@@ -102,6 +102,9 @@ pub struct Cube {
     mail_accounts: Arc<BTreeSet<MailAccount>>,
     /// The PBX that places calls; `None`: calls are `tel:` links for softphones.
     telephony: Option<Arc<dyn cube_domain::ports::Telephony>>,
+    /// Where customers reach this server (`https://cube.example.com`): the links of an offer
+    /// by e-mail lead to its answer page. `None`: no setup may send offers by e-mail.
+    public_url: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Cube {
@@ -129,6 +132,7 @@ impl Cube {
             export_page: exports::EXPORT_PAGE,
             mail_accounts: Arc::default(),
             telephony: None,
+            public_url: None,
         }
     }
 
@@ -138,6 +142,15 @@ impl Cube {
     #[must_use]
     pub fn with_mail_accounts(mut self, accounts: impl IntoIterator<Item = MailAccount>) -> Self {
         self.mail_accounts = Arc::new(accounts.into_iter().collect());
+        self
+    }
+
+    /// The same use cases on a server customers reach at `url` (`https://…`, no closing `/`
+    /// needed): the links of a sale's written offer by e-mail lead to `{url}/confirm/…`.
+    /// Without it a setup sending offers by e-mail is refused (naming `CUBE_PUBLIC_URL`).
+    #[must_use]
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(Arc::from(url.trim().trim_end_matches('/')));
         self
     }
 

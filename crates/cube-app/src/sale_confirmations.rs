@@ -2,10 +2,14 @@
 //! `cube_domain::sale_confirmation`'s): the use-case side.
 //!
 //! - A Sale registered on a B2C customer of an assignment that requires confirmation
-//!   enqueues the written offer (SMS) and records a pending [`SaleConfirmation`], in the
-//!   registration's unit (`Cube::register_in` calls `Cube::queue_sale_confirmation`). A
-//!   customer without a mobile number gets the offer enqueued already failed, as every SMS
-//!   without a number, and the confirmation recorded `Failed`: never confirmed silently.
+//!   enqueues the written offer (SMS or e-mail) and records a pending [`SaleConfirmation`],
+//!   in the registration's unit (`Cube::register_in` calls `Cube::queue_sale_confirmation`).
+//!   A customer without a mobile number (by e-mail: an address) gets the offer enqueued
+//!   already failed, as every message without a recipient, and the confirmation recorded
+//!   `Failed`: never confirmed silently.
+//! - An offer by e-mail carries two links to the server's public answer page
+//!   (`{public_url}/confirm/{token}`): [`Cube::offer_by_token`] shows it,
+//!   [`Cube::answer_offer`] decides it — through the same path as a text's "JA" / "NEI".
 //! - A text from the number while it is pending answers it ([`Cube::receive_sms`] asks
 //!   `Cube::answer_confirmation` before the SMS flows): the acceptance keyword confirms; a
 //!   refusal refuses and registers the setup's refusal outcome as the system; anything else
@@ -23,10 +27,12 @@ use cube_domain::flow::StateCategory;
 use cube_domain::ids::{AssignmentId, OutcomeEventId, OutcomeId, SaleConfirmationId};
 use cube_domain::outcome::{OutcomeClass, OutcomeEvent, RegisterOutcome, Registrar};
 use cube_domain::ports::{
-    NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, SmsMessage, StoreError, UnitOfWork,
+    EmailMessage, NO_EMAIL_ADDRESS, NO_MOBILE_NUMBER, OutboxMessage, OutboxPayload, ReadUnit,
+    SmsMessage, StoreError, UnitOfWork,
 };
 use cube_domain::sale_confirmation::{
-    self as rules, ConfirmationStatus, ConfirmationStep, OfferLine, SaleConfirmation,
+    self as rules, AnswerLinks, AnswerToken, ConfirmationChannel, ConfirmationStatus,
+    ConfirmationStep, OfferLine, PricedOffer, SaleConfirmation,
 };
 use cube_domain::sms::ReplyFate;
 use time::OffsetDateTime;
@@ -49,7 +55,125 @@ pub struct ExpiryRound {
     pub skipped: u32,
 }
 
+/// Why an offer by e-mail went unsent though the customer has an address: the server was
+/// started without its public address since the setup was saved.
+pub const NO_PUBLIC_URL: &str =
+    "the server has no public address for the offer's answer links: set CUBE_PUBLIC_URL";
+
+/// How many times [`Cube::answer_offer`] tries when its unit meets another's change.
+const ANSWER_ATTEMPTS: u32 = 3;
+
+/// What the public answer page of an offer by e-mail shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferPage {
+    /// The confirmation, as it stands now.
+    pub confirmation: SaleConfirmation,
+    /// The lines and the total as the offer showed them.
+    pub offer: PricedOffer,
+    /// The terms link the offer gave.
+    pub terms_url: Option<String>,
+    /// The deadline as the customer reads it (`30.11.2026 10:00`, the organisation's time).
+    pub deadline: String,
+    /// Whether an answer is still taken: pending, and the deadline not passed.
+    pub open: bool,
+}
+
+/// What an answer on the page did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferAnswered {
+    /// It decided the offer: confirmed, or refused (the refusal outcome registered when the
+    /// customer was still where the sale left them).
+    Decided(OfferPage),
+    /// The offer was no longer open (decided before, or its deadline passed): nothing changed.
+    NotOpen(OfferPage),
+}
+
 impl Cube {
+    /// The answer page of the offer whose links carry `token`: `NotFound` for a token no
+    /// offer has (or not shaped as one). No login: the token is the customer's key, and only
+    /// its hash is stored.
+    pub async fn offer_by_token(&self, token: &str) -> AppResult<OfferPage> {
+        let now = self.now();
+        let mut uow = self.begin_read().await?;
+        let confirmation = by_token(uow.as_mut(), token).await?;
+        self.offer_page(uow.as_mut(), confirmation, now).await
+    }
+
+    /// The customer's answer on the page (`accept`: "Jeg godtar", else "Nei takk"), decided
+    /// as a text's "JA" / "NEI" is ([`rules::judge_answer`], then the same conditional update
+    /// and refusal outcome, registered as the system). An offer no longer open changes
+    /// nothing: two answers (a double click, two tabs) decide it once.
+    pub async fn answer_offer(&self, token: &str, accept: bool) -> AppResult<OfferAnswered> {
+        let mut attempt = 1;
+        loop {
+            match self.answer_offer_once(token, accept).await {
+                Err(AppError::Store(StoreError::Conflict(_))) if attempt < ANSWER_ATTEMPTS => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn answer_offer_once(&self, token: &str, accept: bool) -> AppResult<OfferAnswered> {
+        let now = self.now();
+        let mut uow = self.begin().await?;
+        let confirmation = by_token(uow.as_mut(), token).await?;
+        let step = rules::judge_answer(&confirmation, now, accept);
+        if let ConfirmationStep::Keep(_) = step {
+            let page = self.offer_page(uow.as_mut(), confirmation, now).await?;
+            return Ok(OfferAnswered::NotOpen(page));
+        }
+        self.decide_confirmation(uow.as_mut(), &confirmation, step, now)
+            .await?;
+        let decided = uow
+            .sale_confirmation(confirmation.id)
+            .await?
+            .ok_or(AppError::NotFound("offer"))?;
+        let page = self.offer_page(uow.as_mut(), decided, now).await?;
+        uow.commit().await?;
+        Ok(OfferAnswered::Decided(page))
+    }
+
+    /// The page of `confirmation` at `now`: its lines with the products' names, the deadline
+    /// in the organisation's time.
+    async fn offer_page(
+        &self,
+        uow: &mut dyn ReadUnit,
+        confirmation: SaleConfirmation,
+        now: OffsetDateTime,
+    ) -> AppResult<OfferPage> {
+        let mut names = Vec::with_capacity(confirmation.lines.len());
+        for line in &confirmation.lines {
+            names.push(match uow.product(line.product).await? {
+                Some(product) => product.name().to_string(),
+                None => line.product.to_string(),
+            });
+        }
+        let lines: Vec<OfferLine<'_>> = names
+            .iter()
+            .zip(&confirmation.lines)
+            .map(|(name, line)| OfferLine { name, line })
+            .collect();
+        let offer = rules::priced(&lines).ok_or(cube_domain::reports::SumOverflow("value"))?;
+        let deadline = match uow.assignment(confirmation.assignment).await? {
+            Some(assignment) => {
+                let zone = self.zones.of(uow, assignment.organisation()).await?;
+                local_time(confirmation.deadline, &zone)
+            }
+            None => local_time(confirmation.deadline, &Default::default()),
+        };
+        let open =
+            confirmation.status == ConfirmationStatus::Pending && now <= confirmation.deadline;
+        Ok(OfferPage {
+            terms_url: confirmation.terms_url.clone(),
+            confirmation,
+            offer,
+            deadline,
+            open,
+        })
+    }
+
     /// Sends the written offer of a sale and records its pending confirmation, when the
     /// assignment requires it and `event` is a sale to a consumer: a progress outcome landing
     /// in a Yes state with product lines, on a B2C customer. In the registration's unit.
@@ -70,9 +194,16 @@ impl Cube {
         {
             return Ok(());
         }
-        let Some(sender) = &setup.communication.sms_sender else {
-            // The setup's check refuses this; a setup stored before it sends nothing.
-            return Ok(());
+        let sms_sender = match required.channel {
+            ConfirmationChannel::Sms => match &setup.communication.sms_sender {
+                Some(sender) => Some(sender.as_str().to_owned()),
+                // The setup's check refuses this; a setup stored before it sends nothing.
+                None => return Ok(()),
+            },
+            ConfirmationChannel::Email if setup.communication.mail_from.is_none() => {
+                return Ok(());
+            }
+            ConfirmationChannel::Email => None,
         };
         let customer = uow
             .customer(event.customer())
@@ -94,9 +225,13 @@ impl Cube {
             .zip(event.products())
             .map(|(name, line)| OfferLine { name, line })
             .collect();
+        let Some(from) = sms_sender else {
+            return self
+                .queue_offer_email(uow, assignment, event, &customer, &lines, now)
+                .await;
+        };
         let body = rules::render_offer(required, &customer, &lines)
             .ok_or(cube_domain::reports::SumOverflow("value"))?;
-        let from = sender.as_str().to_owned();
         let to = customer.details().phones.first().cloned();
         let message = OutboxMessage {
             id: self.new_id(),
@@ -134,6 +269,9 @@ impl Cube {
             state: event.to_state(),
             lines: event.products().to_vec(),
             message: message.id,
+            channel: ConfirmationChannel::Sms,
+            token_hash: None,
+            terms_url: None,
             to,
             sender: from,
             sent_at: now,
@@ -143,6 +281,100 @@ impl Cube {
             on_refusal: required.on_refusal,
             on_no_reply: required.on_no_reply,
             status,
+            decided_at: None,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The offer of a sale by e-mail (the setup's channel), in the registration's unit: the
+    /// subject and HTML body with the products as a table and the two answer links, sent
+    /// from `mail_from` through the assignment's mail account; the confirmation recorded
+    /// pending with the links' token's hash. No address: enqueued failed, recorded failed.
+    async fn queue_offer_email(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        event: &OutcomeEvent,
+        customer: &cube_domain::customer::Customer,
+        lines: &[OfferLine<'_>],
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let setup = assignment.setup();
+        let (Some(required), Some(from)) =
+            (&setup.sale_confirmation, &setup.communication.mail_from)
+        else {
+            return Ok(());
+        };
+        let deadline = now.saturating_add(required.window);
+        let zone = self.zones.of(uow, assignment.organisation()).await?;
+        let token = new_answer_token()?;
+        let public_url = self.public_url.as_deref();
+        let links = AnswerLinks::new(public_url.unwrap_or_default(), &token);
+        let offer = rules::render_offer_email(
+            required,
+            customer,
+            lines,
+            &links,
+            &local_time(deadline, &zone),
+        )
+        .ok_or(cube_domain::reports::SumOverflow("value"))?;
+        let to = customer.details().email.clone();
+        let failure = match (&to, public_url) {
+            (None, _) => Some(NO_EMAIL_ADDRESS),
+            (Some(_), None) => Some(NO_PUBLIC_URL),
+            (Some(_), Some(_)) => None,
+        };
+        let payload = match (&to, failure) {
+            (Some(to), None) => OutboxPayload::Email(EmailMessage {
+                from: from.clone(),
+                to: to.clone(),
+                subject: offer.subject,
+                html: offer.html,
+                account: setup.communication.mail_account.clone(),
+            }),
+            _ => OutboxPayload::UnaddressedEmail {
+                from: from.clone(),
+                subject: offer.subject,
+            },
+        };
+        let message = OutboxMessage {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            enrollment: Some(event.enrollment()),
+            payload,
+            created_at: now,
+        };
+        uow.enqueue(&message).await?;
+        if let Some(reason) = failure {
+            uow.mark_failed(message.id, reason).await?;
+        }
+        uow.record_sale_confirmation(&SaleConfirmation {
+            id: self.new_id(),
+            assignment: assignment.id(),
+            event: event.id(),
+            sold_at: event.occurred_at(),
+            enrollment: event.enrollment(),
+            customer: event.customer(),
+            state: event.to_state(),
+            lines: event.products().to_vec(),
+            message: message.id,
+            channel: ConfirmationChannel::Email,
+            token_hash: failure.is_none().then(|| token.hash()),
+            terms_url: Some(required.terms_url.trim().to_owned()),
+            to: None,
+            sender: from.to_string(),
+            sent_at: now,
+            deadline,
+            accept: required.accept.clone(),
+            refuse: required.refuse.clone(),
+            on_refusal: required.on_refusal,
+            on_no_reply: required.on_no_reply,
+            status: if failure.is_none() {
+                ConfirmationStatus::Pending
+            } else {
+                ConfirmationStatus::Failed
+            },
             decided_at: None,
         })
         .await?;
@@ -159,7 +391,23 @@ impl Cube {
         text: &str,
         now: OffsetDateTime,
     ) -> AppResult<ReplyFate> {
-        let decided = match rules::judge_reply(confirmation, now, text) {
+        let step = rules::judge_reply(confirmation, now, text);
+        self.decide_confirmation(uow, confirmation, step, now).await
+    }
+
+    /// Carries out `step` on the pending `confirmation`, in `uow`: the one path a text's
+    /// keyword and an answer on the page take. Confirmed, or refused with the refusal
+    /// outcome registered as the system, by the conditional update — a confirmation decided
+    /// meanwhile by another unit is a `Conflict` (the caller tries again, and then finds it
+    /// decided); `Keep` changes nothing.
+    async fn decide_confirmation(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        confirmation: &SaleConfirmation,
+        step: ConfirmationStep,
+        now: OffsetDateTime,
+    ) -> AppResult<ReplyFate> {
+        let decided = match step {
             ConfirmationStep::Keep(fate) => return Ok(fate),
             ConfirmationStep::Confirm => ConfirmationStatus::Confirmed,
             ConfirmationStep::Refuse(_) => ConfirmationStatus::Refused,
@@ -209,21 +457,29 @@ impl Cube {
             ));
         }
         // A later sale to the customer awaits its own answer: this one's refusal or silence
-        // does not move them away from it.
-        if let Some(to) = &confirmation.to {
-            let later = uow
-                .sale_confirmations_to(to, 20)
-                .await?
-                .into_iter()
-                .any(|c| {
-                    c.enrollment == confirmation.enrollment && c.sent_at > confirmation.sent_at
-                });
-            if later {
-                return Ok((
-                    None,
-                    Some("a later sale to the customer awaits its own confirmation".into()),
-                ));
-            }
+        // does not move them away from it. (By SMS found by the number; by e-mail among the
+        // assignment's sales since this one.)
+        let later_of = |found: Vec<SaleConfirmation>| {
+            found.into_iter().any(|c| {
+                c.enrollment == confirmation.enrollment && c.sent_at > confirmation.sent_at
+            })
+        };
+        let later = match &confirmation.to {
+            Some(to) => later_of(uow.sale_confirmations_to(to, 20).await?),
+            None => later_of(
+                uow.sale_confirmations_sold_between(
+                    &[confirmation.assignment],
+                    confirmation.sold_at,
+                    now.saturating_add(time::Duration::SECOND),
+                )
+                .await?,
+            ),
+        };
+        if later {
+            return Ok((
+                None,
+                Some("a later sale to the customer awaits its own confirmation".into()),
+            ));
         }
         let registered = self
             .register_in(
@@ -309,4 +565,38 @@ impl Cube {
             .sale_confirmations_after(Some(assignment), after, limit.min(MAX_CONFIRMATIONS_PAGE))
             .await?)
     }
+}
+
+/// The confirmation whose links carry `token`; `NotFound("offer")` for any other text.
+async fn by_token(uow: &mut dyn ReadUnit, token: &str) -> AppResult<SaleConfirmation> {
+    if !rules::is_token_shaped(token) {
+        return Err(AppError::NotFound("offer"));
+    }
+    uow.sale_confirmation_by_token(&rules::token_hash(token))
+        .await?
+        .ok_or(AppError::NotFound("offer"))
+}
+
+/// A new answer token: 32 bytes from the operating system's random source.
+fn new_answer_token() -> AppResult<AnswerToken> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        AppError::Store(StoreError::Unavailable(format!(
+            "the random source failed: {e}"
+        )))
+    })?;
+    Ok(AnswerToken::from_bytes(&bytes))
+}
+
+/// `at` as a Norwegian reads it in `zone`: `30.11.2026 10:00`.
+fn local_time(at: OffsetDateTime, zone: &cube_domain::time_zone::TimeZone) -> String {
+    let local = at.to_offset(zone.offset_at(at));
+    format!(
+        "{:02}.{:02}.{} {:02}:{:02}",
+        local.day(),
+        u8::from(local.month()),
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
 }

@@ -21,6 +21,7 @@ use cube_domain::ids::{
 use cube_domain::meeting::Calendar;
 use cube_domain::ports::{ReadUnit, StoreError};
 use cube_domain::product::{Currency, Product};
+use cube_domain::sale_confirmation::{ConfirmationChannel, ConfirmationSetupError};
 use cube_domain::values::{Name, PhoneRegion};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -716,6 +717,14 @@ impl Cube {
         setup
             .communication
             .check_mail_account(&self.mail_accounts)?;
+        if setup
+            .sale_confirmation
+            .as_ref()
+            .is_some_and(|c| c.channel == ConfirmationChannel::Email)
+            && self.public_url.is_none()
+        {
+            return Err(AssignmentError::from(ConfirmationSetupError::NoPublicUrl).into());
+        }
         let flow = flow_of(&self.flows, uow.as_mut(), &assignment).await?;
         self.check_setup_references(uow.as_mut(), &assignment, &setup)
             .await?;

@@ -4,14 +4,22 @@
 //!
 //! An assignment may require it ([`SaleConfirmationSetup`] in its setup). A Sale — an
 //! outcome landing in a Yes state with product lines — on a B2C customer then sends the
-//! written offer by SMS (the products with quantity, unit price and line total, the total,
-//! a terms link) and records a [`SaleConfirmation`], *pending*. The customer's acceptance
-//! keyword ("JA") confirms it; a refusal ("NEI") refuses it and registers the setup's
-//! refusal outcome as the system; no answer by the deadline expires it and registers the
-//! no-reply outcome. A customer with no mobile number gets no offer: the confirmation is
-//! recorded [`ConfirmationStatus::Failed`], never confirmed. What a reply does is decided
-//! here ([`judge_reply`]); the reports count the value of a sale needing confirmation only
-//! once it is confirmed (`reports::sales::with_confirmations`).
+//! written offer by SMS or by e-mail (the products with quantity, unit price and line total,
+//! the total, a terms link) and records a [`SaleConfirmation`], *pending*.
+//!
+//! - **SMS**: the customer's acceptance keyword ("JA") confirms it; a refusal ("NEI")
+//!   refuses it ([`judge_reply`]).
+//! - **E-mail**: the offer (HTML, the products as a table: [`render_offer_email`]) carries
+//!   two links to the server's public answer page, accept and refuse, both with one
+//!   [`AnswerToken`]: 32 random bytes, base64url; only its SHA-256 is stored
+//!   ([`token_hash`]). The page shows the offer; only its form's POST decides
+//!   ([`judge_answer`]): mail scanners follow links, and a GET must never accept a sale.
+//!
+//! Either way a refusal registers the setup's refusal outcome as the system; no answer by
+//! the deadline expires it and registers the no-reply outcome. A customer with no mobile
+//! number (or, by e-mail, no address) gets no offer: the confirmation is recorded
+//! [`ConfirmationStatus::Failed`], never confirmed. The reports count the value of a sale
+//! needing confirmation only once it is confirmed (`reports::sales::with_confirmations`).
 
 use crate::customer::Customer;
 use crate::flow::{OutcomeKind, PublishedFlow, StateCategory};
@@ -48,7 +56,29 @@ pub enum ConfirmationChannel {
     /// A text message from the assignment's SMS sender; the customer answers by SMS.
     #[default]
     Sms,
+    /// An e-mail from the assignment's `mail_from`; the customer answers on the server's
+    /// public page its links lead to.
+    Email,
 }
+
+impl ConfirmationChannel {
+    /// Whether it is SMS (the default: stored confirmations without a channel are).
+    pub fn is_sms(&self) -> bool {
+        *self == ConfirmationChannel::Sms
+    }
+}
+
+/// The senders an assignment's setup has: what each channel needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Senders {
+    /// `communication.sms_sender` is set.
+    pub sms: bool,
+    /// `communication.mail_from` is set.
+    pub mail: bool,
+}
+
+/// The longest e-mail subject accepted (characters, as written).
+pub const MAX_SUBJECT: usize = 200;
 
 /// An assignment's requirement that sales to consumers be confirmed in writing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,9 +86,13 @@ pub struct SaleConfirmationSetup {
     /// How the offer is sent.
     #[serde(default)]
     pub channel: ConfirmationChannel,
-    /// The offer's text: merge fields of the customer, and `{{ products }}` (one line per
-    /// product: quantity, name, unit price, line total), `{{ total }}` and `{{ terms_url }}`.
+    /// The offer's text (SMS) or HTML body (e-mail): merge fields of the customer, and
+    /// `{{ products }}` (one line per product: quantity, name, unit price, line total; by
+    /// e-mail a table), `{{ total }}` and `{{ terms_url }}`.
     pub template: String,
+    /// The e-mail's subject (the e-mail channel; merge fields as the body's, as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// The link to the terms of the sale (`https://…`), filled in as `{{ terms_url }}`.
     pub terms_url: String,
     /// The replies that accept the offer (compared as SMS flow keywords are).
@@ -79,6 +113,23 @@ pub enum ConfirmationSetupError {
     /// The offer goes by SMS but the assignment has no SMS sender.
     #[error("written confirmation of sales sends the offer by SMS: set communication.sms_sender")]
     SenderMissing,
+    /// The offer goes by e-mail but the assignment has no e-mail sender.
+    #[error("written confirmation of sales sends the offer by e-mail: set communication.mail_from")]
+    MailFromMissing,
+    /// The offer goes by e-mail without a subject, or with one too long.
+    #[error(
+        "`sale_confirmation.subject`: an offer by e-mail needs a subject of 1 to \
+         {MAX_SUBJECT} characters"
+    )]
+    Subject,
+    /// The offer goes by e-mail, but the server does not know its public address for the
+    /// answer links.
+    #[error(
+        "written confirmation of sales by e-mail links to this server's answer page, but the \
+         server does not know its public address: the operator sets CUBE_PUBLIC_URL \
+         (--public-url) to it, e.g. https://cube.example.com"
+    )]
+    NoPublicUrl,
     /// The window is zero, negative or longer than 30 days.
     #[error("`sale_confirmation.window` must be between 1 second and 30 days")]
     Window,
@@ -164,6 +215,7 @@ impl SaleConfirmationSetup {
         Self {
             channel: ConfirmationChannel::Sms,
             template: template.to_owned(),
+            subject: None,
             terms_url: terms_url.to_owned(),
             accept: vec![DEFAULT_ACCEPT.to_owned()],
             refuse: vec![DEFAULT_REFUSE.to_owned()],
@@ -173,7 +225,16 @@ impl SaleConfirmationSetup {
         }
     }
 
-    /// Checks the setup against the flow: a sender when the channel is SMS, a window within
+    /// The same setup sending its offer by e-mail with `subject`, `template` its HTML body.
+    #[must_use]
+    pub fn by_email(mut self, subject: &str) -> Self {
+        self.channel = ConfirmationChannel::Email;
+        self.subject = Some(subject.to_owned());
+        self
+    }
+
+    /// Checks the setup against the flow: the channel's sender (an SMS sender; by e-mail
+    /// `mail_from` and a subject), a window within
     /// bounds, distinct keywords, a terms link, the offer's required merge fields, and
     /// refusal and no-reply outcomes that are progress outcomes of the flow allowed from
     /// every Yes state a product-carrying outcome leads to (where a sale leaves the
@@ -182,10 +243,22 @@ impl SaleConfirmationSetup {
     pub fn check(
         &self,
         flow: &PublishedFlow,
-        has_sms_sender: bool,
+        senders: Senders,
     ) -> Result<(), ConfirmationSetupError> {
-        if self.channel == ConfirmationChannel::Sms && !has_sms_sender {
-            return Err(ConfirmationSetupError::SenderMissing);
+        match self.channel {
+            ConfirmationChannel::Sms if !senders.sms => {
+                return Err(ConfirmationSetupError::SenderMissing);
+            }
+            ConfirmationChannel::Email if !senders.mail => {
+                return Err(ConfirmationSetupError::MailFromMissing);
+            }
+            ConfirmationChannel::Email => {
+                let subject = self.subject.as_deref().map_or("", str::trim);
+                if subject.is_empty() || subject.chars().count() > MAX_SUBJECT {
+                    return Err(ConfirmationSetupError::Subject);
+                }
+            }
+            ConfirmationChannel::Sms => {}
         }
         if self.window <= Duration::ZERO || self.window > MAX_WINDOW {
             return Err(ConfirmationSetupError::Window);
@@ -257,10 +330,16 @@ impl SaleConfirmationSetup {
 
     /// Checks the template's merge fields: the offer's own ([`OFFER_MERGE_FIELDS`]) and
     /// those a customer has (the contact fields, or a key `crm_field` knows).
+    /// The e-mail's subject is checked the same way (the e-mail channel).
     pub fn check_template(&self, crm_field: impl Fn(&str) -> bool) -> Result<(), TemplateError> {
-        crate::sms::check_template(&self.template, |key| {
-            OFFER_MERGE_FIELDS.contains(&key) || crm_field(key)
-        })
+        let known = |key: &str| OFFER_MERGE_FIELDS.contains(&key) || crm_field(key);
+        crate::sms::check_template(&self.template, known)?;
+        match (&self.channel, &self.subject) {
+            (ConfirmationChannel::Email, Some(subject)) => {
+                crate::sms::check_template(subject, known)
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -320,18 +399,59 @@ pub fn render_offer(
     customer: &Customer,
     lines: &[OfferLine<'_>],
 ) -> Option<String> {
+    let priced = priced(lines)?;
+    let shown: Vec<String> = priced
+        .lines
+        .iter()
+        .map(|l| format!("{} x {} à {} = {}", l.quantity, l.name, l.unit, l.value))
+        .collect();
+    let extra = [
+        ("products", shown.join("\n")),
+        ("total", priced.total.clone()),
+        ("terms_url", setup.terms_url.trim().to_owned()),
+    ];
+    Some(crate::sms::render_with_extra(
+        &setup.template,
+        customer,
+        &extra,
+    ))
+}
+
+/// One line of an offer as shown: the amounts written as a Norwegian reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedLine {
+    /// Units.
+    pub quantity: u32,
+    /// The product's name.
+    pub name: String,
+    /// The unit price with its currency (`499,00 NOK`).
+    pub unit: String,
+    /// The line's value with its currency.
+    pub value: String,
+}
+
+/// An offer's lines and total as shown (the answer page shows them as the e-mail did).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedOffer {
+    /// The lines, in the sale's order.
+    pub lines: Vec<PricedLine>,
+    /// The total per currency, joined with ` + ` in the rare sale in two.
+    pub total: String,
+}
+
+/// The offer's lines and total as shown; `None` when a sum does not fit.
+pub fn priced(lines: &[OfferLine<'_>]) -> Option<PricedOffer> {
     let mut shown = Vec::with_capacity(lines.len());
     let mut totals: BTreeMap<&str, (Decimal, &crate::product::Currency)> = BTreeMap::new();
     for offer in lines {
         let line = offer.line;
         let value = line.value()?;
-        shown.push(format!(
-            "{} x {} à {} = {}",
-            line.quantity,
-            offer.name,
-            amount(line.unit_price, &line.currency),
-            amount(value, &line.currency)
-        ));
+        shown.push(PricedLine {
+            quantity: line.quantity,
+            name: offer.name.to_owned(),
+            unit: amount(line.unit_price, &line.currency),
+            value: amount(value, &line.currency),
+        });
         let total = totals
             .entry(line.currency.as_str())
             .or_insert((Decimal::ZERO, &line.currency));
@@ -341,16 +461,173 @@ pub fn render_offer(
         .values()
         .map(|(value, currency)| amount(*value, currency))
         .collect();
+    Some(PricedOffer {
+        lines: shown,
+        total: total.join(" + "),
+    })
+}
+
+/// The two links of an offer by e-mail: to the answer page, accepting and refusing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerLinks {
+    /// The page, with the acceptance preselected.
+    pub accept: String,
+    /// The page, with the refusal preselected.
+    pub refuse: String,
+}
+
+impl AnswerLinks {
+    /// The links to `{public_url}/confirm/{token}` (`public_url` without a closing `/`).
+    pub fn new(public_url: &str, token: &AnswerToken) -> Self {
+        let page = format!(
+            "{}/confirm/{}",
+            public_url.trim_end_matches('/'),
+            token.as_str()
+        );
+        Self {
+            accept: format!("{page}?answer=accept"),
+            refuse: format!("{page}?answer=refuse"),
+        }
+    }
+}
+
+/// An offer by e-mail: its subject and HTML body (the gateway adds the plain-text part).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferEmail {
+    /// The subject, merge fields filled in.
+    pub subject: String,
+    /// The HTML body: the template with the products as a table (names escaped), the total
+    /// and the terms link, then the two answer links and the deadline.
+    pub html: String,
+}
+
+/// The offer by e-mail: the setup's subject (as text) and HTML body with the customer's
+/// merge fields (escaped), `{{ products }}` as a table (in the plain-text part: a line a
+/// product, `2 x Strøm Basis à 499,00 NOK = 998,00 NOK`), `{{ total }}` and
+/// `{{ terms_url }}` (a link); then, whatever the template says, the deadline (`deadline`,
+/// as the customer reads it) and the two answer `links`, each written out so the plain-text
+/// part carries them too. `None` when a sum does not fit.
+pub fn render_offer_email(
+    setup: &SaleConfirmationSetup,
+    customer: &Customer,
+    lines: &[OfferLine<'_>],
+    links: &AnswerLinks,
+    deadline: &str,
+) -> Option<OfferEmail> {
+    use crate::sms::escape_html as esc;
+    let priced = priced(lines)?;
+    let mut table = String::from(
+        "<table class=\"offer\"><thead><tr><th>Antall</th><th>Produkt / Product</th>\
+         <th>Pris / Price</th><th>Sum</th></tr></thead><tbody>",
+    );
+    for line in &priced.lines {
+        table.push_str(&format!(
+            "<tr><td>{} x</td><td>{}</td><td>à {}</td><td>= {}</td></tr>",
+            line.quantity,
+            esc(&line.name),
+            esc(&line.unit),
+            esc(&line.value)
+        ));
+    }
+    table.push_str("</tbody></table>");
+    let terms = esc(setup.terms_url.trim());
     let extra = [
-        ("products", shown.join("\n")),
-        ("total", total.join(" + ")),
+        ("products", table),
+        ("total", esc(&priced.total)),
+        ("terms_url", format!("<a href=\"{terms}\">{terms}</a>")),
+    ];
+    let mut html = crate::sms::render_html_with_extra(&setup.template, customer, &extra);
+    let (accept, refuse) = (esc(&links.accept), esc(&links.refuse));
+    html.push_str(&format!(
+        "<p>Svar innen {deadline} / Please answer by {deadline}:</p>\
+         <p>Jeg godtar / I accept: <a href=\"{accept}\">{accept}</a></p>\
+         <p>Nei takk / No thanks: <a href=\"{refuse}\">{refuse}</a></p>",
+        deadline = esc(deadline)
+    ));
+    let plain_lines: Vec<String> = priced
+        .lines
+        .iter()
+        .map(|l| format!("{} x {} à {} = {}", l.quantity, l.name, l.unit, l.value))
+        .collect();
+    let subject_extra = [
+        ("products", plain_lines.join(", ")),
+        ("total", priced.total.clone()),
         ("terms_url", setup.terms_url.trim().to_owned()),
     ];
-    Some(crate::sms::render_with_extra(
-        &setup.template,
+    let subject = crate::sms::render_with_extra(
+        setup.subject.as_deref().unwrap_or_default(),
         customer,
-        &extra,
-    ))
+        &subject_extra,
+    );
+    // A header is one line: a merge field with a line break must not end it.
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(OfferEmail { subject, html })
+}
+
+/// The secret of an offer's answer links: 32 random bytes as base64url (43 characters, no
+/// padding). Only its [`token_hash`] is stored; the token itself is only in the e-mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AnswerToken(String);
+
+impl std::fmt::Debug for AnswerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerToken(…)")
+    }
+}
+
+/// The length of an [`AnswerToken`] as written.
+pub const ANSWER_TOKEN_LEN: usize = 43;
+
+impl AnswerToken {
+    /// The token of 32 random `bytes` (the caller draws them from the OS).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::with_capacity(ANSWER_TOKEN_LEN);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0_u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            let sextets = chunk.len() + 1;
+            for i in 0..sextets {
+                let index = (n >> (18 - 6 * i)) & 0x3F;
+                out.push(char::from(ALPHABET[index as usize]));
+            }
+        }
+        Self(out)
+    }
+
+    /// The token as written in the links.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its hash, as stored.
+    pub fn hash(&self) -> String {
+        token_hash(&self.0)
+    }
+}
+
+/// Whether `text` could be an [`AnswerToken`] (43 base64url characters): anything else is
+/// unknown without asking the store.
+pub fn is_token_shaped(text: &str) -> bool {
+    text.len() == ANSWER_TOKEN_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The hex SHA-256 of an answer token: what the store keeps and looks up.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Where a sale's written confirmation stands.
@@ -405,9 +682,19 @@ pub struct SaleConfirmation {
     pub lines: Vec<ProductLine>,
     /// The outbox message carrying the offer.
     pub message: OutboxMessageId,
-    /// The number it went to; `None` when the customer had none (status `Failed`).
+    /// How the offer went (SMS unless said: stored confirmations before e-mail were SMS).
+    #[serde(default, skip_serializing_if = "ConfirmationChannel::is_sms")]
+    pub channel: ConfirmationChannel,
+    /// The hex SHA-256 of the answer links' token ([`token_hash`]; the e-mail channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_hash: Option<String>,
+    /// The terms link the offer gave (the e-mail channel: the answer page shows it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_url: Option<String>,
+    /// The number it went to; `None` when the customer had none (status `Failed`), or the
+    /// offer went by e-mail (the address is the outbox message's).
     pub to: Option<PhoneNumber>,
-    /// Who it was sent as (the assignment's SMS sender).
+    /// Who it was sent as (the assignment's SMS sender, or by e-mail its `mail_from`).
     pub sender: String,
     /// When the offer was enqueued.
     pub sent_at: OffsetDateTime,
@@ -478,6 +765,27 @@ pub fn judge_reply(
     }
 }
 
+/// Judges an answer given on the answer page at `now` (`accept`: "Jeg godtar", else "Nei
+/// takk") to `confirmation`, as [`judge_reply`] judges a text: on one no longer pending it
+/// is kept as already answered; after the deadline as late (the expiry sweep decides it).
+pub fn judge_answer(
+    confirmation: &SaleConfirmation,
+    now: OffsetDateTime,
+    accept: bool,
+) -> ConfirmationStep {
+    if confirmation.status != ConfirmationStatus::Pending {
+        return ConfirmationStep::Keep(ReplyFate::AlreadyAnswered);
+    }
+    if now < confirmation.sent_at || now > confirmation.deadline {
+        return ConfirmationStep::Keep(ReplyFate::OutsideWindow);
+    }
+    if accept {
+        ConfirmationStep::Confirm
+    } else {
+        ConfirmationStep::Refuse(confirmation.on_refusal)
+    }
+}
+
 /// The pending confirmation a text from a number answers, of the pending ones sent to it
 /// (`pending`, the latest first): as SMS flows, the latest sent as the sender the provider
 /// says the text went to (`to`), else the latest.
@@ -514,19 +822,18 @@ mod tests {
     use time::macros::datetime;
     use uuid::Uuid;
 
+    const SMS: Senders = Senders {
+        sms: true,
+        mail: false,
+    };
+
     fn owner() -> DataOwnerId {
         DataOwnerId::from_uuid(Uuid::from_u128(1))
     }
 
-    /// The seed's sales flow, with No sale allowed from Sale too (where a refusal goes).
+    /// The seed's sales flow: No sale may follow a Sale (where a refusal goes).
     fn flow_with_refusal() -> PublishedFlow {
-        let mut draft = SalesFlow::draft(SalesFlow::FLOW, owner());
-        for outcome in &mut draft.outcomes {
-            if outcome.id == SalesFlow::O_NO_SALE {
-                outcome.from.insert(SalesFlow::SALE);
-            }
-        }
-        draft.publish().expect("valid")
+        SalesFlow::published(owner())
     }
 
     fn setup() -> SaleConfirmationSetup {
@@ -543,9 +850,9 @@ mod tests {
     #[test]
     fn a_setup_needs_a_sender_a_window_keywords_a_link_and_outcomes_from_the_sale_state() {
         let flow = flow_with_refusal();
-        assert_eq!(setup().check(&flow, true), Ok(()));
+        assert_eq!(setup().check(&flow, SMS), Ok(()));
         assert_eq!(
-            setup().check(&flow, false),
+            setup().check(&flow, Senders::default()),
             Err(ConfirmationSetupError::SenderMissing)
         );
         for window in [
@@ -554,14 +861,14 @@ mod tests {
             MAX_WINDOW + Duration::SECOND,
         ] {
             let s = SaleConfirmationSetup { window, ..setup() };
-            assert_eq!(s.check(&flow, true), Err(ConfirmationSetupError::Window));
+            assert_eq!(s.check(&flow, SMS), Err(ConfirmationSetupError::Window));
         }
         let s = SaleConfirmationSetup {
             refuse: vec![" ja. ".into()],
             ..setup()
         };
         assert!(matches!(
-            s.check(&flow, true),
+            s.check(&flow, SMS),
             Err(ConfirmationSetupError::Keyword { list: "refuse", .. })
         ));
         let s = SaleConfirmationSetup {
@@ -569,7 +876,7 @@ mod tests {
             ..setup()
         };
         assert_eq!(
-            s.check(&flow, true),
+            s.check(&flow, SMS),
             Err(ConfirmationSetupError::NoKeyword("accept"))
         );
         for url in ["", "acme.no/vilkar", "https://", "https://a b", "ftp://x"] {
@@ -578,7 +885,7 @@ mod tests {
                 ..setup()
             };
             assert_eq!(
-                s.check(&flow, true),
+                s.check(&flow, SMS),
                 Err(ConfirmationSetupError::TermsUrl),
                 "{url:?}"
             );
@@ -588,12 +895,15 @@ mod tests {
             ..setup()
         };
         assert_eq!(
-            s.check(&flow, true),
+            s.check(&flow, SMS),
             Err(ConfirmationSetupError::TemplateMissing("total"))
         );
-        // The seed flow's No sale may not be chosen from Sale: a refusal could not move on.
-        let seed = SalesFlow::published(owner());
-        let error = setup().check(&seed, true).expect_err("not from Sale");
+        // The seed flow's Excluded may not be chosen from Sale: a refusal could not move on.
+        let s = SaleConfirmationSetup {
+            on_refusal: SalesFlow::O_EXCLUDED,
+            ..setup()
+        };
+        let error = s.check(&flow, SMS).expect_err("not from Sale");
         assert!(
             matches!(&error, ConfirmationSetupError::NotFromSaleState { field: "on_refusal", state, .. } if state == "Sale"),
             "{error}"
@@ -603,7 +913,7 @@ mod tests {
             ..setup()
         };
         assert!(matches!(
-            s.check(&flow, true),
+            s.check(&flow, SMS),
             Err(ConfirmationSetupError::NotAProgressOutcome {
                 field: "on_no_reply",
                 ..
@@ -614,10 +924,186 @@ mod tests {
             on_refusal: SalesFlow::O_SALE,
             ..setup()
         };
-        let error = s.check(&flow, true).expect_err("a refusal is no sale");
+        let error = s.check(&flow, SMS).expect_err("a refusal is no sale");
         assert!(
             matches!(&error, ConfirmationSetupError::LandsInYes { field: "on_refusal", state, .. } if state == "Sale"),
             "{error}"
+        );
+    }
+
+    fn email_setup() -> SaleConfirmationSetup {
+        SaleConfirmationSetup {
+            template: "<p>Hei {{ name }}!</p>{{ products }}<p>Totalt {{ total }}. Vilkår: \
+                       {{ terms_url }}</p>"
+                .into(),
+            ..setup()
+        }
+        .by_email("Ditt tilbud, {{ name }}: {{ total }}")
+    }
+
+    #[test]
+    fn an_offer_by_email_needs_a_mail_sender_and_a_subject_not_an_sms_sender() {
+        let flow = flow_with_refusal();
+        let mail = Senders {
+            sms: false,
+            mail: true,
+        };
+        assert_eq!(email_setup().check(&flow, mail), Ok(()));
+        assert_eq!(
+            email_setup().check(&flow, SMS),
+            Err(ConfirmationSetupError::MailFromMissing)
+        );
+        assert!(
+            ConfirmationSetupError::MailFromMissing
+                .to_string()
+                .contains("communication.mail_from")
+        );
+        for subject in [
+            None,
+            Some(String::new()),
+            Some("  ".into()),
+            Some("x".repeat(201)),
+        ] {
+            let s = SaleConfirmationSetup {
+                subject,
+                ..email_setup()
+            };
+            assert_eq!(s.check(&flow, mail), Err(ConfirmationSetupError::Subject));
+        }
+        // The body needs the products and the total as the SMS text does.
+        let s = SaleConfirmationSetup {
+            template: "<p>{{ products }}</p>".into(),
+            ..email_setup()
+        };
+        assert_eq!(
+            s.check(&flow, mail),
+            Err(ConfirmationSetupError::TemplateMissing("total"))
+        );
+        // The subject's merge fields are checked as the body's.
+        let s = email_setup().by_email("Tilbud {{ pris }}");
+        assert_eq!(
+            s.check_template(|_| false),
+            Err(TemplateError::UnknownField("pris".into()))
+        );
+        assert!(
+            ConfirmationSetupError::NoPublicUrl
+                .to_string()
+                .contains("CUBE_PUBLIC_URL")
+        );
+    }
+
+    #[test]
+    fn the_offer_by_email_escapes_product_names_and_carries_both_answer_links() {
+        let (a, b) = (line(1, 2, dec!(499)), line(2, 1, dec!(59.5)));
+        let lines = [
+            OfferLine {
+                name: "<b>Strøm</b> & Co",
+                line: &a,
+            },
+            OfferLine {
+                name: "Kundeservice+",
+                line: &b,
+            },
+        ];
+        let token = AnswerToken::from_bytes(&[7; 32]);
+        let links = AnswerLinks::new("https://cube.example.com/", &token);
+        assert_eq!(
+            links.accept,
+            format!(
+                "https://cube.example.com/confirm/{}?answer=accept",
+                token.as_str()
+            )
+        );
+        let mail = render_offer_email(
+            &email_setup(),
+            &customer(),
+            &lines,
+            &links,
+            "30.11.2026 10:00",
+        )
+        .expect("fits");
+        assert_eq!(mail.subject, "Ditt tilbud, Kari Nordmann: 1057,50 NOK");
+        assert!(
+            mail.html
+                .contains("<tr><td>2 x</td><td>&lt;b&gt;Strøm&lt;/b&gt; &amp; Co</td><td>à 499,00 NOK</td><td>= 998,00 NOK</td></tr>"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("<b>Strøm"), "a name is never markup");
+        assert!(mail.html.contains("<p>Totalt 1057,50 NOK."));
+        assert!(mail.html.contains(
+            "<a href=\"https://acme.example.no/vilkar\">https://acme.example.no/vilkar</a>"
+        ));
+        for link in [&links.accept, &links.refuse] {
+            assert!(
+                mail.html
+                    .contains(&format!("<a href=\"{link}\">{link}</a>")),
+                "{link}"
+            );
+        }
+        assert!(mail.html.contains("30.11.2026 10:00"));
+        assert!(mail.html.contains("Jeg godtar / I accept"));
+    }
+
+    #[test]
+    fn an_answer_token_is_43_base64url_characters_and_only_its_hash_is_kept() {
+        let token = AnswerToken::from_bytes(&[0xFB; 32]);
+        assert_eq!(token.as_str().len(), ANSWER_TOKEN_LEN);
+        assert!(is_token_shaped(token.as_str()));
+        assert!(
+            token.as_str().starts_with("-_v7"),
+            "0xFBFBFB is -_v7 in base64url: {}",
+            token.as_str()
+        );
+        let zero = AnswerToken::from_bytes(&[0; 32]);
+        assert_eq!(zero.as_str(), "A".repeat(43));
+        // RFC 4648's test vector "foobar" is "Zm9vYmFy"; the token encodes 32 bytes the same way.
+        let mut bytes = [0_u8; 32];
+        bytes[..6].copy_from_slice(b"foobar");
+        assert!(
+            AnswerToken::from_bytes(&bytes)
+                .as_str()
+                .starts_with("Zm9vYmFy")
+        );
+        assert_eq!(token.hash().len(), 64);
+        assert_eq!(token.hash(), token_hash(token.as_str()));
+        assert_ne!(token.hash(), zero.hash());
+        assert!(
+            !format!("{token:?}").contains(token.as_str()),
+            "Debug hides it"
+        );
+        for junk in [
+            "",
+            "abc",
+            &"A".repeat(44),
+            &format!("{}=", "A".repeat(42)),
+            &"+".repeat(43),
+        ] {
+            assert!(!is_token_shaped(junk), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn an_answer_on_the_page_decides_a_pending_confirmation_in_its_window_only() {
+        let sent = datetime!(2026-11-28 09:00 UTC);
+        let c = confirmation(sent);
+        let soon = sent + Duration::hours(1);
+        assert_eq!(judge_answer(&c, soon, true), ConfirmationStep::Confirm);
+        assert_eq!(
+            judge_answer(&c, soon, false),
+            ConfirmationStep::Refuse(SalesFlow::O_NO_SALE)
+        );
+        assert_eq!(
+            judge_answer(&c, c.deadline + Duration::SECOND, true),
+            ConfirmationStep::Keep(ReplyFate::OutsideWindow)
+        );
+        let decided = SaleConfirmation {
+            status: ConfirmationStatus::Confirmed,
+            ..c.clone()
+        };
+        assert_eq!(
+            judge_answer(&decided, soon, false),
+            ConfirmationStep::Keep(ReplyFate::AlreadyAnswered)
         );
     }
 
@@ -706,6 +1192,9 @@ mod tests {
             state: SalesFlow::SALE,
             lines: vec![line(1, 2, dec!(499))],
             message: OutboxMessageId::from_uuid(Uuid::from_u128(14)),
+            channel: ConfirmationChannel::Sms,
+            token_hash: None,
+            terms_url: None,
             to: Some(PhoneNumber::parse("+4791234567").expect("valid")),
             sender: "AcmeEnergi".into(),
             sent_at,

@@ -47,6 +47,23 @@ pub fn render_with_extra(template: &str, customer: &Customer, extra: &[(&str, St
     )
 }
 
+/// [`render_html`] with more merge fields than a customer has (`extra`: key and value,
+/// inserted **as given**, so they may be markup the caller built and escaped itself): what a
+/// sale's written offer by e-mail fills in its product table with (`crate::sale_confirmation`).
+pub fn render_html_with_extra(
+    template: &str,
+    customer: &Customer,
+    extra: &[(&str, String)],
+) -> String {
+    render_with(
+        template,
+        customer,
+        &MergeContext::default(),
+        extra,
+        escape_html,
+    )
+}
+
 /// [`render`] for an HTML template (an e-mail's body): the customer's values are escaped,
 /// so a name like `<b>Kari</b> & Co` shows as written and never as markup.
 pub fn render_html(template: &str, customer: &Customer) -> String {
@@ -231,16 +248,17 @@ fn render_with(
     for piece in pieces(template) {
         match piece {
             Piece::Text(text) | Piece::Unclosed(text) => out.push_str(text),
-            Piece::Field { key, written } => match extra
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-                .or_else(|| context.value(key))
-                .or_else(|| merge_value(key, customer))
-            {
-                Some(merged) => out.push_str(&value(&merged)),
-                None => out.push_str(written),
-            },
+            Piece::Field { key, written } => {
+                if let Some((_, given)) = extra.iter().find(|(k, _)| *k == key) {
+                    // As given: the caller made it for the template's kind (markup in HTML).
+                    out.push_str(given);
+                    continue;
+                }
+                match context.value(key).or_else(|| merge_value(key, customer)) {
+                    Some(merged) => out.push_str(&value(&merged)),
+                    None => out.push_str(written),
+                }
+            }
         }
     }
     out

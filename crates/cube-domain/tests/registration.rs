@@ -79,18 +79,32 @@ fn an_outcome_not_allowed_from_the_current_state_names_both() {
 #[test]
 fn nothing_is_allowed_from_a_concluded_state() {
     let world = World::sales();
-    let sold = world.enroll_in(1, ss::SALE);
+    let lost = world.enroll_in(1, ss::NO_SALE);
+    let error = world
+        .register(
+            &lost,
+            Registrar::Manager(MANAGER),
+            RegisterOutcome::new(so::SALE),
+            T0,
+        )
+        .expect_err("no outcome leaves No sale");
+    assert_eq!(
+        error.to_string(),
+        "outcome 'Sale' is not allowed from state 'No sale'"
+    );
+    // From Sale only another Sale or a No sale (a withdrawn or unconfirmed sale) go on.
+    let sold = world.enroll_in(2, ss::SALE);
     let error = world
         .register(
             &sold,
             Registrar::Manager(MANAGER),
-            RegisterOutcome::new(so::NO_SALE),
+            RegisterOutcome::new(so::LEAD),
             T0,
         )
-        .expect_err("no outcome leaves Sale");
+        .expect_err("a sale is no lead");
     assert_eq!(
         error.to_string(),
-        "outcome 'No sale' is not allowed from state 'Sale'"
+        "outcome 'Lead' is not allowed from state 'Sale'"
     );
 }
 

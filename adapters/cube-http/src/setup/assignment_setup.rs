@@ -258,7 +258,7 @@ pub struct AssignmentSetupDto {
     pub max_attempts: Option<u32>,
     /// Written confirmation of sales to consumers (angrerettloven § 10): when set, a Sale
     /// (an outcome landing in a Yes state with product lines) on a B2C customer sends the
-    /// written offer by SMS and stays *pending* until the customer accepts it; the sales
+    /// written offer by SMS or e-mail and stays *pending* until the customer accepts it; the sales
     /// report counts its value only once confirmed. Absent: sales need no confirmation.
     #[serde(default)]
     pub sale_confirmation: Option<SaleConfirmationSetupDto>,
@@ -268,17 +268,26 @@ pub struct AssignmentSetupDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaleConfirmationSetupDto {
-    /// How the offer is sent: `sms` (from `communication.sms_sender`, which must be set).
+    /// How the offer is sent: `sms` (from `communication.sms_sender`, which must be set; the
+    /// customer answers with a keyword) or `email` (from `communication.mail_from`, which
+    /// must be set, through `communication.mail_account`; the e-mail carries two links to
+    /// the server's answer page, `/confirm/{token}`, so the server must know its public
+    /// address: `CUBE_PUBLIC_URL`).
     #[serde(default)]
     pub channel: ConfirmationChannelDto,
-    /// The offer's text. Merge fields: the customer's (`{{ name }}`, CRM keys…), and
-    /// `{{ products }}` (a line a product: quantity, name, unit price, line total),
-    /// `{{ total }}` (in the lines' currency, e.g. NOK) — both required — and
-    /// `{{ terms_url }}`.
+    /// The offer's text (SMS) or HTML body (e-mail). Merge fields: the customer's
+    /// (`{{ name }}`, CRM keys…, escaped in HTML), and `{{ products }}` (a line a product:
+    /// quantity, name, unit price, line total; by e-mail a table), `{{ total }}` (in the
+    /// lines' currency, e.g. NOK) — both required — and `{{ terms_url }}`. By e-mail the
+    /// deadline and the accept and refuse links are added after it.
     pub template: String,
+    /// The e-mail's subject (required with `email`; merge fields as the body's).
+    #[serde(default)]
+    pub subject: Option<String>,
     /// The link to the sale's terms, `https://…`, shown as `{{ terms_url }}`.
     pub terms_url: String,
-    /// The replies that accept the offer (any case; spaces and a closing `.`/`!` ignored).
+    /// The replies that accept the offer by SMS (any case; spaces and a closing `.`/`!`
+    /// ignored).
     #[serde(default = "default_accept")]
     pub accept: Vec<String>,
     /// The replies that refuse it.
@@ -300,6 +309,17 @@ pub enum ConfirmationChannelDto {
     /// SMS.
     #[default]
     Sms,
+    /// E-mail, answered on the server's public page.
+    Email,
+}
+
+impl From<ConfirmationChannel> for ConfirmationChannelDto {
+    fn from(channel: ConfirmationChannel) -> Self {
+        match channel {
+            ConfirmationChannel::Sms => Self::Sms,
+            ConfirmationChannel::Email => Self::Email,
+        }
+    }
 }
 
 fn default_accept() -> Vec<String> {
@@ -313,10 +333,9 @@ fn default_refuse() -> Vec<String> {
 impl From<&SaleConfirmationSetup> for SaleConfirmationSetupDto {
     fn from(c: &SaleConfirmationSetup) -> Self {
         Self {
-            channel: match c.channel {
-                ConfirmationChannel::Sms => ConfirmationChannelDto::Sms,
-            },
+            channel: c.channel.into(),
             template: c.template.clone(),
+            subject: c.subject.clone(),
             terms_url: c.terms_url.clone(),
             accept: c.accept.clone(),
             refuse: c.refuse.clone(),
@@ -338,8 +357,10 @@ impl SaleConfirmationSetupDto {
         Ok(SaleConfirmationSetup {
             channel: match self.channel {
                 ConfirmationChannelDto::Sms => ConfirmationChannel::Sms,
+                ConfirmationChannelDto::Email => ConfirmationChannel::Email,
             },
             template: self.template,
+            subject: self.subject,
             terms_url: self.terms_url,
             accept: self.accept,
             refuse: self.refuse,

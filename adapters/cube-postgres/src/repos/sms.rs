@@ -129,6 +129,19 @@ impl SmsReplyRepository for PgUnitOfWork {
             .transpose()
     }
 
+    async fn sale_confirmation_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        let query =
+            sqlx::query("SELECT confirmation FROM sale_confirmations WHERE token_hash = $1")
+                .bind(token_hash.to_owned());
+        self.fetch_optional(query)
+            .await?
+            .map(|row| get_json(&row, "confirmation"))
+            .transpose()
+    }
+
     async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
@@ -270,8 +283,8 @@ impl SmsReplyWrites for PgUnitOfWork {
         // `ON CONFLICT DO NOTHING`: a duplicate is answered without failing the transaction.
         let query = sqlx::query(
             "INSERT INTO sale_confirmations (id, assignment_id, enrollment_id, to_phone, status,
-                 sold_at, sent_at, deadline, confirmation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 sold_at, sent_at, deadline, confirmation, token_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT DO NOTHING",
         )
         .bind(confirmation.id.as_uuid())
@@ -282,7 +295,8 @@ impl SmsReplyWrites for PgUnitOfWork {
         .bind(confirmation.sold_at)
         .bind(confirmation.sent_at)
         .bind(confirmation.deadline)
-        .bind(Json(confirmation));
+        .bind(Json(confirmation))
+        .bind(confirmation.token_hash.clone());
         if self.execute(query).await? == 0 {
             return Err(StoreError::Duplicate(UniqueRule::Id(
                 RecordKind::SaleConfirmation,

@@ -125,6 +125,15 @@ impl SmsReplyRepository for SqliteUnit {
         fetch_doc(self.conn(), query, "sale confirmation").await
     }
 
+    async fn sale_confirmation_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        let query = sqlx::query("SELECT doc FROM sale_confirmations WHERE token_hash = ?")
+            .bind(token_hash.to_owned());
+        fetch_doc(self.conn(), query, "sale confirmation").await
+    }
+
     async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,
@@ -249,7 +258,7 @@ impl SmsReplyWrites for SqliteUnit {
     ) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO sale_confirmations (id, assignment_id, enrollment_id, to_phone, status, \
-               sold_at, sent_at, deadline, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               sold_at, sent_at, deadline, doc, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id_text(confirmation.id.as_uuid()))
         .bind(id_text(confirmation.assignment.as_uuid()))
@@ -259,7 +268,8 @@ impl SmsReplyWrites for SqliteUnit {
         .bind(time_ns(confirmation.sold_at)?)
         .bind(time_ns(confirmation.sent_at)?)
         .bind(time_ns(confirmation.deadline)?)
-        .bind(to_doc("sale confirmation", confirmation)?);
+        .bind(to_doc("sale confirmation", confirmation)?)
+        .bind(confirmation.token_hash.clone());
         execute(self.conn(), query).await.map(drop)
     }
 

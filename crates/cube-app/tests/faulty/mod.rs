@@ -790,6 +790,12 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Option<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
         self.inner.sale_confirmation(id).await
     }
+    async fn sale_confirmation_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<cube_domain::sale_confirmation::SaleConfirmation>, StoreError> {
+        self.inner.sale_confirmation_by_token(token_hash).await
+    }
     async fn sale_confirmations_to(
         &mut self,
         to: &cube_domain::values::PhoneNumber,

@@ -560,7 +560,13 @@ impl AssignmentSetup {
             known(outcome)?;
         }
         if let Some(confirmation) = &self.sale_confirmation {
-            confirmation.check(flow, self.communication.sms_sender.is_some())?;
+            confirmation.check(
+                flow,
+                crate::sale_confirmation::Senders {
+                    sms: self.communication.sms_sender.is_some(),
+                    mail: self.communication.mail_from.is_some(),
+                },
+            )?;
         }
         if let Some(SmsSender::Text(text)) = &self.communication.sms_sender
             && (text.is_empty()

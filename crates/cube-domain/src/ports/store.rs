@@ -1195,6 +1195,12 @@ pub trait SmsReplyRepository: Send {
         &mut self,
         id: SaleConfirmationId,
     ) -> Result<Option<SaleConfirmation>, StoreError>;
+    /// The sale confirmation whose answer links carry the token of this hash
+    /// (`SaleConfirmation::token_hash`, the e-mail channel), whatever its status.
+    async fn sale_confirmation_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<SaleConfirmation>, StoreError>;
     /// Up to `limit` sale confirmations sent to `to`, whatever their status, the latest first
     /// (by `sent_at`, ties by the order recorded, later first): what a text from that number
     /// may answer (a pending one), or be kept beside (a decided one).

@@ -115,6 +115,7 @@ macro_rules! store_contract_tests {
                 sms_flows_are_found_by_number_and_listed_in_order,
                 sms_replies_are_kept_once_and_listed_per_assignment,
                 sale_confirmations_are_found_decided_once_and_listed,
+                sale_confirmations_are_found_by_their_token_hash,
                 customers_of_a_person_are_found_by_each_key_within_the_data_owner,
                 meetings_messages_and_texts_of_a_person_are_found,
                 privacy_log_is_kept_per_data_owner_in_order,

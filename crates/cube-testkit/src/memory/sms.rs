@@ -137,6 +137,18 @@ impl SmsReplyRepository for MemoryUnit {
             .cloned())
     }
 
+    async fn sale_confirmation_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<SaleConfirmation>, StoreError> {
+        Ok(self
+            .data
+            .sale_confirmations
+            .values()
+            .find(|c| c.token_hash.as_deref() == Some(token_hash))
+            .cloned())
+    }
+
     async fn sale_confirmations_to(
         &mut self,
         to: &PhoneNumber,

@@ -265,6 +265,9 @@ fn confirmation(
             currency: cube_domain::product::Currency::parse("NOK").expect("valid"),
         }],
         message: OutboxMessageId::from_uuid(Uuid::from_u128(0x5100 + n)),
+        channel: cube_domain::sale_confirmation::ConfirmationChannel::Sms,
+        token_hash: None,
+        terms_url: None,
         to: to.map(phone),
         sender: format!("Sender{assignment}"),
         sent_at,
@@ -460,4 +463,58 @@ pub async fn sale_confirmations_are_found_decided_once_and_listed(store: SharedS
         vec![confirmed],
         "an erased number MUST no longer find the confirmation"
     );
+}
+
+/// A sale confirmation by e-mail is found by its answer token's hash (migration 0035),
+/// whatever its status, and an erasure keeps it findable (the token is no personal data);
+/// an SMS one has no token and no other hash finds anything.
+pub async fn sale_confirmations_are_found_by_their_token_hash(store: SharedStore) {
+    use cube_domain::sale_confirmation::{ConfirmationChannel, ConfirmationStatus};
+    let by_sms = confirmation(11, 1, Some("+4793333333"), at(0));
+    let by_email = cube_domain::sale_confirmation::SaleConfirmation {
+        channel: ConfirmationChannel::Email,
+        token_hash: Some("ab".repeat(32)),
+        terms_url: Some("https://acme.example.no/vilkar".into()),
+        to: None,
+        status: ConfirmationStatus::Pending,
+        sender: "salg@acme.example.no".into(),
+        ..confirmation(12, 1, None, at(10))
+    };
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&by_sms, &by_email] {
+        uow.record_sale_confirmation(c).await.expect("record");
+    }
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.sale_confirmation_by_token(&"ab".repeat(32))
+            .await
+            .expect("read"),
+        Some(by_email.clone()),
+        "sale_confirmation_by_token MUST find the confirmation with the hash, channel and all"
+    );
+    assert_eq!(
+        uow.sale_confirmation_by_token(&"cd".repeat(32))
+            .await
+            .expect("read"),
+        None
+    );
+    assert!(
+        uow.decide_sale_confirmation(by_email.id, ConfirmationStatus::Confirmed, at(20))
+            .await
+            .expect("decide")
+    );
+    uow.erase_sms_of(&[by_email.enrollment])
+        .await
+        .expect("erase");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    let found = uow
+        .sale_confirmation_by_token(&"ab".repeat(32))
+        .await
+        .expect("read")
+        .expect("still found");
+    assert_eq!(found.status, ConfirmationStatus::Confirmed);
+    assert_eq!(found.decided_at, Some(at(20)));
+    assert_eq!(found.channel, ConfirmationChannel::Email);
 }
