@@ -174,8 +174,8 @@ async fn bulk_work_and_its_preview_span_pages_all_or_nothing() {
         .expect("moved");
     assert_eq!((moved.selected, moved.changed), (10, 10));
 
-    // The last customer (page four) is sold: nothing but a Sale may follow a Sale, so the
-    // whole change is refused and the nine before it keep their state.
+    // The last customer (page four) is sold: a Lead may not follow a Sale, so the whole
+    // change is refused and the nine before it keep their state.
     let last = all.last().expect("a last one").enrollment.clone();
     let mut concluded = last.snapshot().clone();
     concluded.state = SalesFlow::SALE;
@@ -189,7 +189,7 @@ async fn bulk_work_and_its_preview_span_pages_all_or_nothing() {
             &w.manager,
             a,
             &everyone,
-            BulkAction::RegisterOutcome(Box::new(RegisterOutcome::new(SalesFlow::O_NO_SALE))),
+            BulkAction::RegisterOutcome(Box::new(RegisterOutcome::new(SalesFlow::O_LEAD))),
         )
         .await
         .expect_err("one cannot take it");
@@ -208,7 +208,7 @@ async fn bulk_work_and_its_preview_span_pages_all_or_nothing() {
     assert_eq!(
         after
             .iter()
-            .filter(|r| r.enrollment.state() == SalesFlow::NO_SALE)
+            .filter(|r| r.enrollment.state() == SalesFlow::LEAD)
             .count(),
         0,
         "nothing of the refused change is kept"
