@@ -170,6 +170,11 @@ impl Cube {
             }
             Err(error) => {
                 kept.failed(error.to_string(), self.now());
+                // Nothing rang: the key is free again, so a retry with it is a new attempt
+                // (not the failed call answered as if it rang).
+                if let Some(key) = key {
+                    uow.forget_request(user.id, key).await?;
+                }
                 Err(AppError::Telephony(error))
             }
         };
@@ -198,8 +203,11 @@ impl Cube {
             && let Some(id) = call
         {
             // Our id, before the PBX's was kept: only a call without one (another PBX id
-            // would be another call).
-            found = uow.call(id).await?.filter(|c| c.provider_id.is_none());
+            // would be another call), and never an erased one (its PBX id is gone for good).
+            found = uow
+                .call(id)
+                .await?
+                .filter(|c| c.provider_id.is_none() && c.to.is_some());
         }
         let Some(mut kept) = found else {
             return Ok(None);

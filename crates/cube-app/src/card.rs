@@ -23,7 +23,9 @@ use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{CustomerId, EnrollmentId, OutboxMessageId};
 use cube_domain::my_work;
 use cube_domain::outcome::OutcomeEvent;
-use cube_domain::ports::{EmailMessage, OutboxMessage, OutboxPayload, ReadUnit, UnitOfWork};
+use cube_domain::ports::{
+    EmailMessage, OutboxMessage, OutboxPayload, ReadUnit, StoredMessage, UnitOfWork,
+};
 use cube_domain::privacy::ErasureError;
 use cube_domain::sms::{self, MergeContext};
 use cube_domain::values::{Email, Name, PhoneNumber, excerpt};
@@ -237,7 +239,7 @@ impl Cube {
 }
 
 /// An e-mail a user sent from the customer card, as queued.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentEmail {
     /// The outbox message carrying it (delivered by the worker).
     pub message: OutboxMessageId,
@@ -281,7 +283,7 @@ impl Cube {
         let template_name = template.trim().to_lowercase();
         let keyed = Keyed::new(user.id, key, "email", &[&enrollment_text, &template_name]);
         if let Some(first) = Keyed::first_answer(keyed.as_ref(), uow.as_mut()).await? {
-            return Ok(first);
+            return sent_email(uow.as_mut(), enrollment_id, first).await;
         }
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
@@ -336,12 +338,17 @@ impl Cube {
             created_at: now,
         };
         uow.enqueue(&message).await?;
-        let sent = SentEmail {
+        // The key keeps the message's id only: no personal data beside the outbox's own.
+        let kept = Keyed::commit(self, keyed, uow, message.id, now).await?;
+        if kept != message.id {
+            // Another request with the key queued first: its e-mail is the answer.
+            return sent_email(self.begin_read().await?.as_mut(), enrollment_id, kept).await;
+        }
+        Ok(SentEmail {
             message: message.id,
             to,
             subject,
-        };
-        Keyed::commit(self, keyed, uow, sent, now).await
+        })
     }
 }
 
@@ -375,5 +382,30 @@ impl Cube {
         };
         let zone = self.zones.of(uow, assignment.organisation()).await?;
         Ok(context.with_meeting(&meeting, &zone))
+    }
+}
+
+/// The e-mail a card request queued earlier, as the outbox keeps it now: what a retry under
+/// its `Idempotency-Key` answers. Gone (erased, GDPR) answers as not found.
+async fn sent_email(
+    uow: &mut dyn ReadUnit,
+    enrollment: EnrollmentId,
+    id: OutboxMessageId,
+) -> AppResult<SentEmail> {
+    let stored = uow.messages_of(&[enrollment]).await?;
+    match stored.into_iter().find(|m| m.message.id == id) {
+        Some(StoredMessage {
+            message:
+                OutboxMessage {
+                    payload: OutboxPayload::Email(EmailMessage { to, subject, .. }),
+                    ..
+                },
+            ..
+        }) => Ok(SentEmail {
+            message: id,
+            to,
+            subject,
+        }),
+        _ => Err(AppError::NotFound("message")),
     }
 }

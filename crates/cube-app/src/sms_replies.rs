@@ -23,7 +23,8 @@ use cube_domain::idempotency::RequestKey;
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutboxMessageId, SmsReplyId};
 use cube_domain::outcome::{RegisterOutcome, Registrar};
 use cube_domain::ports::{
-    OutboxMessage, OutboxPayload, SmsMessage, StoreError, UniqueRule, UnitOfWork,
+    OutboxMessage, OutboxPayload, ReadUnit, SmsMessage, StoreError, StoredMessage, UniqueRule,
+    UnitOfWork,
 };
 use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{
@@ -244,7 +245,7 @@ impl Cube {
 }
 
 /// An SMS a user sent from the customer card, as queued.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentSms {
     /// The outbox message carrying it (delivered by the worker).
     pub message: OutboxMessageId,
@@ -289,7 +290,7 @@ impl Cube {
         let template_name = template.trim().to_lowercase();
         let keyed = Keyed::new(user.id, key, "sms", &[&enrollment_text, &template_name]);
         if let Some(first) = Keyed::first_answer(keyed.as_ref(), uow.as_mut()).await? {
-            return Ok(first);
+            return sent_sms(uow.as_mut(), enrollment_id, first).await;
         }
         let (enrollment, assignment) = self
             .enrollment_to_work(uow.as_mut(), &user, enrollment_id, now)
@@ -344,12 +345,43 @@ impl Cube {
             created_at: now,
         };
         uow.enqueue(&message).await?;
-        let sent = SentSms {
+        // The key keeps the message's id only: no personal data beside the outbox's own.
+        let kept = Keyed::commit(self, keyed, uow, message.id, now).await?;
+        if kept != message.id {
+            // Another request with the key queued first: its SMS is the answer.
+            return sent_sms(self.begin_read().await?.as_mut(), enrollment_id, kept).await;
+        }
+        Ok(SentSms {
             message: message.id,
             to,
             length: sms::length(&body),
             body,
-        };
-        Keyed::commit(self, keyed, uow, sent, now).await
+        })
+    }
+}
+
+/// The SMS a card request queued earlier, as the outbox keeps it now: what a retry under its
+/// `Idempotency-Key` answers. Gone (erased, GDPR) answers as not found.
+async fn sent_sms(
+    uow: &mut dyn ReadUnit,
+    enrollment: EnrollmentId,
+    id: OutboxMessageId,
+) -> AppResult<SentSms> {
+    let stored = uow.messages_of(&[enrollment]).await?;
+    match stored.into_iter().find(|m| m.message.id == id) {
+        Some(StoredMessage {
+            message:
+                OutboxMessage {
+                    payload: OutboxPayload::Sms(SmsMessage { to, body, .. }),
+                    ..
+                },
+            ..
+        }) => Ok(SentSms {
+            message: id,
+            to,
+            length: sms::length(&body),
+            body,
+        }),
+        _ => Err(AppError::NotFound("message")),
     }
 }

@@ -588,3 +588,45 @@ async fn a_double_click_under_one_key_rings_once_and_answers_the_first_call() {
         .expect("a second call");
     assert_eq!(pbx.calls().len(), 2);
 }
+
+#[tokio::test]
+async fn a_call_the_pbx_could_not_place_frees_its_key_for_a_retry() {
+    use cube_domain::idempotency::RequestKey;
+    let (h, pbx) = harness(CallerId::Shared(phone(SHARED))).await;
+    let (enrollment, _) = held(&h).await;
+    let seller = h.world.seller(0);
+    let key = RequestKey::parse("ring-igjen").expect("key");
+    pbx.fail_next(1, GatewayError::Unavailable("down".into()));
+    let down = h
+        .cube
+        .start_call_keyed(seller, enrollment, Some(&key))
+        .await
+        .expect_err("the PBX is down");
+    assert_eq!(down.kind(), ErrorKind::Unavailable);
+    // The retry with the same key asks the PBX again (nothing rang the first time).
+    let retried = h
+        .cube
+        .start_call_keyed(seller, enrollment, Some(&key))
+        .await
+        .expect("placed this time");
+    // (The recording PBX lists the calls it placed: the failed one is not among them.)
+    assert_eq!(
+        pbx.calls().len(),
+        1,
+        "placed on the retry: the key was free"
+    );
+    assert_eq!(retried.call.status, CallStatus::Initiated);
+    let calls = h.cube.calls_of(seller, enrollment).await.expect("calls");
+    assert_eq!(
+        calls.iter().map(|c| c.status).collect::<Vec<_>>(),
+        vec![CallStatus::Failed, CallStatus::Initiated]
+    );
+    // Now the key is taken by a call that rang: a third click rings nobody.
+    let again = h
+        .cube
+        .start_call_keyed(seller, enrollment, Some(&key))
+        .await
+        .expect("the first answer");
+    assert_eq!(again.call.id, retried.call.id);
+    assert_eq!(pbx.calls().len(), 1);
+}

@@ -469,6 +469,20 @@ async fn a_double_click_under_one_key_queues_one_sms_and_answers_the_first() {
         .await
         .expect("the same request again");
     assert_eq!(again, first, "a retry MUST answer with the first SMS");
+    // The key keeps no personal data: the answer is read back from the outbox.
+    let mut uow = h.store.begin_read().await.expect("read");
+    let kept = uow
+        .kept_request(seller, &key)
+        .await
+        .expect("read")
+        .expect("kept");
+    drop(uow);
+    let digits = first.to.as_str().trim_start_matches('+');
+    assert!(
+        !kept.answer.contains(digits) && !kept.answer.contains("Hei"),
+        "{}",
+        kept.answer
+    );
     let mut uow = h.store.begin_read().await.expect("read");
     assert_eq!(
         uow.pending_messages(10).await.expect("outbox").len(),

@@ -574,8 +574,12 @@ impl InboundSms {
     }
 }
 
-/// `text` with its line breaks (`\r\n`, `\r`) as `\n`, tabs as spaces, and every other control
-/// character dropped.
+/// `text` as it may be shown: its line breaks (`\r\n`, `\r`, NEL, the Unicode line and
+/// paragraph separators) as `\n`, tabs as spaces, and dropped: every other control
+/// character, a terminal escape sequence whole (`ESC [ … m`, `ESC ] … BEL`), the
+/// bidirectional overrides and isolates (which can make a text read backwards), and the
+/// zero-width space and byte-order mark. The zero-width joiners stay (emoji and scripts
+/// need them).
 fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -585,8 +589,39 @@ fn printable(text: &str) -> String {
                 chars.next_if_eq(&'\n');
                 out.push('\n');
             }
-            '\n' => out.push('\n'),
+            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
             '\t' => out.push(' '),
+            '\u{1b}' => match chars.peek() {
+                // CSI: parameters, then one final byte in @..~.
+                Some('[') => {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ESC \.
+                Some(']') => {
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\u{200b}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}' => {}
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -1115,7 +1150,11 @@ mod tests {
                 .text
         };
         assert_eq!(text("Ja\r\ntakk\rhilsen\nKari"), "Ja\ntakk\nhilsen\nKari");
-        assert_eq!(text("JA\u{0}\u{1b}[31m\u{7f}\u{85}\tnå"), "JA[31m nå");
+        assert_eq!(text("JA\u{0}\u{1b}[31m\u{7f}rød\tnå"), "JArød nå");
+        assert_eq!(text("a\u{85}b\u{2028}c\u{2029}d"), "a\nb\nc\nd");
+        assert_eq!(text("x\u{1b}]0;tittel\u{7}y\u{1b}]2;t\u{1b}\\z"), "xyz");
+        assert_eq!(text("ja\u{202e}live\u{2066}\u{200b}\u{feff}"), "jalive");
+        assert_eq!(text("👨\u{200d}👩"), "👨\u{200d}👩", "the joiner stays");
         assert_eq!(text("Nei 😀"), "Nei 😀");
     }
 

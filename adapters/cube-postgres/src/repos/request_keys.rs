@@ -52,6 +52,13 @@ impl RequestKeyWrites for PgUnitOfWork {
         self.execute_guarded(query).await.map(drop)
     }
 
+    async fn forget_request(&mut self, user: UserId, key: &RequestKey) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM request_keys WHERE user_id = $1 AND request_key = $2")
+            .bind(user.as_uuid())
+            .bind(key.as_str().to_owned());
+        self.execute(query).await.map(drop)
+    }
+
     async fn forget_requests_before(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
         let query = sqlx::query("DELETE FROM request_keys WHERE made_at < $1").bind(before);
         self.execute(query).await

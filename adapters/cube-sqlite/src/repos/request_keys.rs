@@ -55,6 +55,13 @@ impl RequestKeyWrites for SqliteUnit {
         execute(self.conn(), query).await.map(drop)
     }
 
+    async fn forget_request(&mut self, user: UserId, key: &RequestKey) -> Result<(), StoreError> {
+        let query = sqlx::query("DELETE FROM request_keys WHERE user_id = ? AND request_key = ?")
+            .bind(id_text(user.as_uuid()))
+            .bind(key.as_str().to_owned());
+        execute(self.conn(), query).await.map(drop)
+    }
+
     async fn forget_requests_before(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
         let query =
             sqlx::query("DELETE FROM request_keys WHERE made_at < ?").bind(time_ns(before)?);

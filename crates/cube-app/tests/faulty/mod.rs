@@ -1038,6 +1038,13 @@ impl cube_domain::ports::RequestKeyWrites for Faulty {
     ) -> Result<(), StoreError> {
         self.inner.keep_request(request).await
     }
+    async fn forget_request(
+        &mut self,
+        user: UserId,
+        key: &cube_domain::idempotency::RequestKey,
+    ) -> Result<(), StoreError> {
+        self.inner.forget_request(user, key).await
+    }
     async fn forget_requests_before(
         &mut self,
         before: time::OffsetDateTime,

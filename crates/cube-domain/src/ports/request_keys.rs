@@ -29,6 +29,9 @@ pub trait RequestKeyWrites: Send {
     /// request under its key already (committed, or — on a store with concurrent writers —
     /// once the other writer commits): the caller answers with the first request's answer.
     async fn keep_request(&mut self, request: &KeptRequest) -> Result<(), StoreError>;
+    /// Forgets the request `user` made under `key` (one that failed, so a retry with the key
+    /// is a new attempt); nothing when there is none.
+    async fn forget_request(&mut self, user: UserId, key: &RequestKey) -> Result<(), StoreError>;
     /// Forgets the requests made before `before`; how many it forgot.
     async fn forget_requests_before(&mut self, before: OffsetDateTime) -> Result<u64, StoreError>;
 }

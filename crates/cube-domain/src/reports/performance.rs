@@ -78,14 +78,16 @@ pub struct UserCalls {
     pub assignment: AssignmentId,
     /// The seller who called.
     pub user: UserId,
-    /// The calls started, however they ended (dialled on a softphone, answered or not).
+    /// The calls made, however they ended (dialled on a softphone, answered or not); not
+    /// the ones the PBX could not place.
     pub calls: u64,
     /// The talk time of the completed ones, in seconds, exact.
     pub talk_seconds: u64,
 }
 
-/// Calls per assignment and seller started inside `[from, to)`, with the talk time of the
-/// completed ones (the PBX's duration); sorted by assignment, then user. Sellers without a
+/// Calls per assignment and seller started inside `[from, to)` — not those the PBX could
+/// not place —, with the talk time of the completed ones (the PBX's duration); sorted by
+/// assignment, then user. Sellers without a
 /// call in the window are left out.
 pub fn calls_by_user<'a>(
     calls: impl IntoIterator<Item = &'a Call>,
@@ -94,7 +96,8 @@ pub fn calls_by_user<'a>(
 ) -> Vec<UserCalls> {
     let mut sums: BTreeMap<(AssignmentId, UserId), (u64, u64)> = BTreeMap::new();
     for call in calls {
-        if call.started_at < from || call.started_at >= to {
+        // A call the PBX could not place never rang: not a call made.
+        if call.started_at < from || call.started_at >= to || call.status == CallStatus::Failed {
             continue;
         }
         let talked = match (call.status, call.duration) {

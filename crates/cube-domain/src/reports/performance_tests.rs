@@ -271,6 +271,15 @@ fn calls_count_when_started_in_the_window_and_only_completed_ones_talk() {
             from - Duration::seconds(1),
         ),
         a_call(7, 1, 1, CallStatus::Completed, Some(600), to),
+        // The PBX could not place it: nothing rang, not a call made.
+        a_call(
+            10,
+            1,
+            1,
+            CallStatus::Failed,
+            Some(0),
+            from + Duration::hours(4),
+        ),
         // Another seller, another assignment.
         a_call(8, 2, 1, CallStatus::Completed, Some(60), from),
         a_call(9, 1, 2, CallStatus::Completed, Some(30), from),
@@ -368,7 +377,10 @@ proptest! {
             &hours,
             &calls,
         );
-        let in_window: Vec<&Call> = placed.iter().filter(|c| c.started_at >= t0() && c.started_at < now).collect();
+        let in_window: Vec<&Call> = placed
+            .iter()
+            .filter(|c| c.started_at >= t0() && c.started_at < now && c.status != CallStatus::Failed)
+            .collect();
         let started: u64 = report.per_user.iter().map(|p| p.performance.calls).sum();
         prop_assert_eq!(report.overall.calls, started);
         prop_assert_eq!(report.overall.calls, in_window.len() as u64);

@@ -33,6 +33,11 @@ impl RequestKeyWrites for MemoryUnit {
         Ok(())
     }
 
+    async fn forget_request(&mut self, user: UserId, key: &RequestKey) -> Result<(), StoreError> {
+        self.take(|d| &mut d.request_keys, (user, key.as_str().to_owned()));
+        Ok(())
+    }
+
     async fn forget_requests_before(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
         let old: Vec<(UserId, String)> = self
             .data

@@ -1,7 +1,7 @@
 //! Contract cases for card requests kept under an `Idempotency-Key` (migration 0036): read
 //! back whole by (user, key) and never another user's, a second keep under one key refused as
 //! `Duplicate(RequestKey)` — also when two units race, one commits — undone with their unit,
-//! and forgotten by age.
+//! and forgotten one by one or by age.
 
 use crate::contract::{SharedStore, setup};
 use crate::fixtures::T0;
@@ -75,6 +75,24 @@ pub async fn request_keys_are_kept_once_per_user_and_key(store: SharedStore) {
         "a dropped unit MUST keep nothing"
     );
     drop(read);
+
+    // One request forgotten by its key: a retry with the key is a new request.
+    let mut uow = store.begin().await.expect("begin");
+    let failed = kept(3, "feilet", "ringte ikke", T0);
+    uow.keep_request(&failed).await.expect("keep");
+    uow.forget_request(failed.user, &failed.key)
+        .await
+        .expect("forget one");
+    uow.forget_request(failed.user, &RequestKey::parse("aldri").expect("key"))
+        .await
+        .expect("forgetting none is no error");
+    uow.keep_request(&failed)
+        .await
+        .expect("a forgotten key MUST be free again");
+    uow.forget_request(failed.user, &failed.key)
+        .await
+        .expect("forget one");
+    uow.commit().await.expect("commit");
 
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
