@@ -173,10 +173,7 @@ pub async fn show(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
-    let enrollment = EnrollmentId::from_uuid(
-        raw.parse()
-            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
-    );
+    let enrollment = enrollment_of(&raw, &viewer)?;
     let card = state
         .cube
         .customer_card(&viewer.user, enrollment)
@@ -193,10 +190,7 @@ pub async fn save(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let enrollment = EnrollmentId::from_uuid(
-        raw.parse()
-            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
-    );
+    let enrollment = enrollment_of(&raw, &viewer)?;
     let input = input(&Pairs(pairs));
     let card = state
         .cube
@@ -216,16 +210,10 @@ pub async fn send_message(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let enrollment = EnrollmentId::from_uuid(
-        raw.parse()
-            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
-    );
+    let enrollment = enrollment_of(&raw, &viewer)?;
     let pairs = Pairs(pairs);
     let chosen = pairs.get("template").unwrap_or_default();
-    // The card's own key (a double click sends once); a form without one sends each time.
-    let key = pairs
-        .get("request_key")
-        .and_then(|key| RequestKey::parse(key).ok());
+    let key = card_key(&pairs);
     let lang = viewer.lang;
     let message = if let Some(name) = chosen.strip_prefix("sms:") {
         let sent = state
@@ -270,15 +258,9 @@ pub async fn call(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let enrollment = EnrollmentId::from_uuid(
-        raw.parse()
-            .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), &viewer))?,
-    );
+    let enrollment = enrollment_of(&raw, &viewer)?;
     let lang = viewer.lang;
-    // The card's own key (a double click rings once); a form without one calls each time.
-    let key = Pairs(pairs)
-        .get("request_key")
-        .and_then(|key| RequestKey::parse(key).ok());
+    let key = card_key(&Pairs(pairs));
     let started = state
         .cube
         .start_call_keyed(&viewer.user, enrollment, key.as_ref())
@@ -308,6 +290,21 @@ pub async fn call(
         .await
         .map_err(|e| WebError::app(e, &viewer))?;
     view(&state, &viewer, enrollment, card, message, dial).await
+}
+
+/// The enrollment a card's path names; not one (not a UUID) answers as a customer not found.
+fn enrollment_of(raw: &str, viewer: &Viewer) -> Result<EnrollmentId, WebError> {
+    raw.parse()
+        .map(EnrollmentId::from_uuid)
+        .map_err(|_| WebError::app(cube_app::AppError::NotFound("customer"), viewer))
+}
+
+/// The key a card's form carries (`request_key`, fresh each time the card is shown): a
+/// double click sends once and rings once; a form without one sends each time.
+fn card_key(pairs: &Pairs) -> Option<RequestKey> {
+    pairs
+        .get("request_key")
+        .and_then(|key| RequestKey::parse(key).ok())
 }
 
 /// The posted card as the use case's input: phones separated by commas, CRM values as

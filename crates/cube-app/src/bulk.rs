@@ -96,13 +96,7 @@ impl<'s> SelectedPages<'s> {
             return Ok(None);
         };
         self.after = Some(last.cursor());
-        let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
-        let mut customers: BTreeMap<CustomerId, Customer> = uow
-            .customers_by_id(&ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id(), c))
-            .collect();
+        let mut customers = customers_of(uow, &enrollments).await?;
         let mut rows = Vec::new();
         for enrollment in enrollments {
             let Some(customer) = customers.remove(&enrollment.customer()) else {
@@ -114,6 +108,20 @@ impl<'s> SelectedPages<'s> {
         }
         Ok(Some(rows))
     }
+}
+
+/// The customers of a page of enrollments, by id, in one read.
+pub(crate) async fn customers_of(
+    uow: &mut dyn ReadUnit,
+    enrollments: &[Enrollment],
+) -> AppResult<BTreeMap<CustomerId, Customer>> {
+    let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
+    Ok(uow
+        .customers_by_id(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id(), c))
+        .collect())
 }
 
 /// A selection previewed: how many it selects, and the first of them.

@@ -18,9 +18,8 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
 use cube_domain::fields::FieldDefinition;
 use cube_domain::flow::{PublishedFlow, State};
-use cube_domain::ids::{AssignmentId, CustomerId};
+use cube_domain::ids::AssignmentId;
 use cube_domain::ports::{ReadUnit, Store};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One customer of the customer-status download: the customer, its enrollment in the
@@ -97,13 +96,7 @@ impl StatusPages {
                 break;
             };
             self.after = Some(last.cursor());
-            let ids: Vec<CustomerId> = enrollments.iter().map(Enrollment::customer).collect();
-            let mut customers: BTreeMap<CustomerId, Customer> = uow
-                .customers_by_id(&ids)
-                .await?
-                .into_iter()
-                .map(|c| (c.id(), c))
-                .collect();
+            let mut customers = crate::bulk::customers_of(uow.as_mut(), &enrollments).await?;
             drop(uow);
             let mut rows = Vec::new();
             for enrollment in enrollments {
