@@ -174,11 +174,19 @@ const RESTED: &str = concat!(
     allowed!()
 );
 
-/// Whether any customer of the assignment has rested long enough: one probe of
-/// `enrollments_resting_since` (an uncorrelated `EXISTS`, evaluated once).
-const ANY_RESTED: &str = "EXISTS (SELECT FROM enrollments r
+/// Whether any customer of the assignment has rested long enough: the earliest NoAnswer of
+/// a resting customer, one probe of `enrollments_resting_since` (an uncorrelated scalar
+/// subquery, evaluated once), compared with `$5`.
+///
+/// Written as `min()` and not as `EXISTS (… AND no_answer_at <= $5)`: on its generic plan
+/// (`GENERIC_PLAN`) PostgreSQL cannot tell how many rows `<= $5` keeps and served the
+/// `EXISTS` from `enrollments_resting` in import order, reading every resting customer when
+/// no delay had ended — ~800 pages a call in the storage bench (`pg_stat_user_indexes`:
+/// `enrollments_resting_since` never scanned). `min()` over a column the index is ordered by
+/// can only be read from that index, whatever `$5` is.
+const ANY_RESTED: &str = "(SELECT min(r.no_answer_at) FROM enrollments r
         WHERE r.assignment_id = $1 AND r.category = 'available' AND r.follow_up_due IS NULL
-          AND r.no_answer_at IS NOT NULL AND r.no_answer_at <= $5)";
+          AND r.no_answer_at IS NOT NULL) <= $5";
 
 /// The chosen row reserved, after the `ready` branch.
 const RESERVE: &str = "

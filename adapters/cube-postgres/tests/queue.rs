@@ -431,6 +431,17 @@ fn pages_touched(plan: &serde_json::Value) -> u64 {
         .sum()
 }
 
+/// A uuid as an SQL literal.
+fn uuid_literal(id: uuid::Uuid) -> String {
+    format!("'{id}'::uuid")
+}
+
+/// An instant as an SQL literal, to the microsecond PostgreSQL keeps.
+fn time_literal(at: time::OffsetDateTime) -> String {
+    let micros = at.unix_timestamp_nanos() / 1_000;
+    format!("('epoch'::timestamptz + {micros} * interval '1 microsecond')")
+}
+
 /// "Next customer" does not walk past the customers resting after a NoAnswer (found by
 /// `cargo xtask load`: with 10,000 of them at the front of the ready index every call read
 /// ~800 pages). With 2,500 resting customers ahead of the first fresh one, under the
@@ -480,32 +491,66 @@ async fn next_customer_does_not_walk_past_resting_customers() {
             (T0 + Duration::hours(2), first_sequence),
         ] {
             let (sql, params) = cube_postgres::reserve_statement(&setup);
-            let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}");
-            let mut query =
-                sqlx::query_scalar::<_, serde_json::Value>(sqlx::AssertSqlSafe(explain))
-                    .bind(assignment.as_uuid())
-                    .bind(world.sellers[0].id.as_uuid())
-                    .bind(now)
-                    .bind(now + Duration::minutes(15))
-                    .bind(cube_postgres::rested_since(now, &setup));
+            // As the store runs it: prepared, on its generic plan (`GENERIC_PLAN`). A plain
+            // `EXPLAIN` of the statement is planned for the bound values, and hid that the
+            // generic plan read every resting customer to see whether any had rested.
+            let mut tx = store.pool().begin().await.expect("begin");
+            sqlx::query(cube_postgres::GENERIC_PLAN)
+                .execute(&mut *tx)
+                .await
+                .expect("the generic plan");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "PREPARE next_customer AS {sql}"
+            )))
+            .execute(&mut *tx)
+            .await
+            .expect("prepare");
+            // `EXECUTE`'s arguments cannot be bind parameters: the values as literals.
             let gate = cube_postgres::gate_params(
                 &cube_domain::contact_policy::standing::ContactGate::OPEN,
                 &setup,
             );
-            query = query
-                .bind(gate.consumers_open)
-                .bind(gate.checked_since)
-                .bind(gate.max_attempts)
-                .bind(gate.daily_cap)
-                .bind(gate.day_since);
+            let mut arguments = vec![
+                uuid_literal(assignment.as_uuid()),
+                uuid_literal(world.sellers[0].id.as_uuid()),
+                time_literal(now),
+                time_literal(now + Duration::minutes(15)),
+                time_literal(cube_postgres::rested_since(now, &setup)),
+                gate.consumers_open.to_string(),
+                gate.checked_since
+                    .map_or("NULL::date".into(), |d| format!("'{d}'::date")),
+                gate.max_attempts
+                    .map_or("NULL::int".into(), |n| format!("{n}::int")),
+                gate.daily_cap
+                    .map_or("NULL::int".into(), |n| format!("{n}::int")),
+                gate.day_since
+                    .map_or("NULL::timestamptz".into(), time_literal),
+            ];
             for param in params {
-                query = match param {
-                    cube_postgres::ReserveParam::Segments(ids) => query.bind(ids),
-                    cube_postgres::ReserveParam::FieldKey(key) => query.bind(key),
-                };
+                arguments.push(match param {
+                    cube_postgres::ReserveParam::Segments(ids) => format!(
+                        "ARRAY[{}]::uuid[]",
+                        ids.into_iter()
+                            .map(uuid_literal)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    cube_postgres::ReserveParam::FieldKey(key) => {
+                        format!("'{}'::text", key.replace('\'', "''"))
+                    }
+                });
             }
-            let mut tx = store.pool().begin().await.expect("begin");
+            let explain = format!(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE next_customer({})",
+                arguments.join(", ")
+            );
+            let query = sqlx::query_scalar::<_, serde_json::Value>(sqlx::AssertSqlSafe(explain));
             let plan = query.fetch_one(&mut *tx).await.expect("explain");
+            // A prepared statement belongs to the connection, not to the transaction.
+            sqlx::raw_sql("DEALLOCATE next_customer")
+                .execute(&mut *tx)
+                .await
+                .expect("deallocate");
             let picked: i64 = sqlx::query_scalar(
                 "SELECT sequence FROM enrollments WHERE reserved_by IS NOT NULL AND assignment_id = $1",
             )
