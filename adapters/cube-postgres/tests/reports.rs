@@ -497,3 +497,94 @@ async fn status_counts_written_by_several_connections_add_up() {
         "the status tally over every connection's stripes"
     );
 }
+
+/// The hit counters are striped by connection too (migration 0040): a unit concluding
+/// customers whose enrollments' ids end in ten different bytes writes its counts on its
+/// connection's stripe alone, and the hit tally of counts written by several connections,
+/// one taking back what another counted, is still exact.
+#[tokio::test]
+async fn hit_counts_written_by_several_connections_add_up() {
+    let store = common::fresh_store().await;
+    let [a1, _, _] = assignments();
+    let (start, _) = state(0);
+    let people: Vec<Customer> = (0..30u128)
+        .map(|n| {
+            let mut fields = FieldValues::new();
+            let industry = ["fishing", "shipping"][(n % 2) as usize];
+            fields.insert(key("industry"), FieldValue::Text(industry.into()));
+            customer(n, fields)
+        })
+        .collect();
+    let mut enrollments: Vec<Enrollment> = (0..30u128)
+        .map(|n| with(&enrollment(a1, n, n, n as u64), |s| s.state = start))
+        .collect();
+    let mut uow = store.begin().await.expect("begin");
+    for c in &people {
+        uow.save_customer(c).await.expect("save customer");
+    }
+    for e in &enrollments {
+        uow.insert_enrollment(e).await.expect("enroll");
+    }
+    uow.commit().await.expect("commit");
+
+    // Three units begun at once (three connections), each concluding ten customers (Yes,
+    // No, Yes), one unit after the other.
+    let mut units = Vec::new();
+    for _ in 0..3 {
+        units.push(store.begin().await.expect("begin"));
+    }
+    for (u, mut uow) in units.into_iter().enumerate() {
+        let (to, category) = state([2, 3, 7][u]);
+        for e in enrollments.iter_mut().skip(u * 10).take(10) {
+            *e = with(e, |s| {
+                s.state = to;
+                s.category = category;
+                s.attempts = 1;
+            });
+            uow.update_enrollment(e).await.expect("update");
+        }
+        uow.commit().await.expect("commit");
+        if u == 0 {
+            let stripes: i64 = sqlx::query_scalar(
+                "SELECT count(DISTINCT stripe) FROM hit_counts
+                 WHERE assignment_id = $1 AND (yes <> 0 OR no <> 0)",
+            )
+            .bind(a1.as_uuid())
+            .fetch_one(store.pool())
+            .await
+            .expect("stripes");
+            assert_eq!(
+                stripes, 1,
+                "one unit's counts land on its connection's stripe"
+            );
+        }
+    }
+
+    // The first ten leave Yes again, from another connection than the one that counted them.
+    let (back, category) = state(1);
+    let held = store.begin().await.expect("begin");
+    let mut other = store.begin().await.expect("begin another");
+    for e in enrollments.iter_mut().take(10) {
+        *e = with(e, |s| {
+            s.state = back;
+            s.category = category;
+            s.attempts = 2;
+        });
+        other.update_enrollment(e).await.expect("update");
+    }
+    other.commit().await.expect("commit");
+    drop(held);
+
+    let analysis = [AnalysisField::Crm(key("industry")), AnalysisField::Attempts];
+    let by_id: HashMap<_, _> = people.iter().map(|c| (c.id(), c)).collect();
+    let empty = FieldValues::new();
+    let pairs = enrollments
+        .iter()
+        .map(|e| (e, by_id.get(&e.customer()).map_or(&empty, |c| c.fields())));
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.hit_tally(a1, &analysis).await.expect("hits"),
+        reports::tally_hits(&analysis, pairs),
+        "the hit tally over every connection's stripes"
+    );
+}
