@@ -116,6 +116,7 @@ struct JobView {
 struct ReportView {
     created: usize,
     updated: usize,
+    unchanged: usize,
     skipped: usize,
     enrolled: usize,
     rejected: Vec<(usize, String)>,
@@ -733,6 +734,7 @@ fn report_view(report: &ImportReport) -> ReportView {
     ReportView {
         created: report.created,
         updated: report.updated,
+        unchanged: report.unchanged,
         skipped: report.skipped,
         enrolled: report.enrolled,
         rejected: report

@@ -1893,6 +1893,25 @@ async fn a_manager_previews_a_file_changes_the_mapping_and_imports_it() {
         csv.starts_with("\u{feff}\"Rad\";\"Årsak\"\r\n\"3\";"),
         "{csv}"
     );
+
+    // The same file again: nothing new, and the three customers it holds already are
+    // unchanged, not updated.
+    let (status, _, mut job) = app
+        .upload(&import, &manager, "kunder.xlsx", &file, &keep)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    for _ in 0..200 {
+        if !job.contains("hx-trigger=\"load delay:1s\"") {
+            break;
+        }
+        let poll = attribute(&job, "id=\"import-job\"", "hx-get").to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        job = app.get(&poll, Some(&manager)).await.2;
+    }
+    assert!(job.contains("Importen er ferdig"), "{job}");
+    assert!(job.contains("<strong>0</strong> nye kunder"), "{job}");
+    assert!(job.contains("<strong>0</strong> oppdatert"), "{job}");
+    assert!(job.contains("<strong>3</strong> uten endring"), "{job}");
 }
 
 #[tokio::test]
