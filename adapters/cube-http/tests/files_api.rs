@@ -1141,3 +1141,43 @@ async fn sending_a_file_again_counts_its_rows_unchanged_not_updated() {
     assert_eq!(changed["rows"][0]["result"], "updated", "{changed}");
     assert_eq!(changed["rows"][1]["result"], "unchanged", "{changed}");
 }
+
+/// The six customers' CSV with a quote opened on row 4 and never closed: preview and
+/// import refuse the file naming row 4 (the csv reader alone read rows 4–7 as one field of
+/// row 4 and said the file had three rows), and nothing is written.
+#[tokio::test]
+async fn a_quote_never_closed_is_refused_naming_the_row_it_opened_on() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let before = customer_count(&app, &t.manager).await;
+    let text = String::from_utf8(file("customers.csv")).expect("utf-8");
+    let broken = text
+        .replacen("Ærlige Åse ENK", "\"Ærlige Åse ENK", 1)
+        .into_bytes();
+    for action in ["import-file/preview", "import-file"] {
+        let (status, _, problem) = send(
+            &app,
+            &t.manager,
+            &uri(&app, action, "&file_name=kunder.csv"),
+            broken.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            detail(&problem).contains(
+                "row 4: a quote (\") opened here is never closed, so the rest of the file was read as one field"
+            ),
+            "{action}: {problem}"
+        );
+    }
+    assert_eq!(customer_count(&app, &t.manager).await, before);
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&file_name=kunder.csv"),
+        text.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["rows_in_file"], 6, "{preview}");
+}

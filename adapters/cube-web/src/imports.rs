@@ -801,6 +801,9 @@ fn file_error(lang: Lang, error: &ImportFileError) -> String {
         ImportFileError::NoDataRows => {
             "arket har en overskriftsrad, men ingen rader under den".to_owned()
         }
+        ImportFileError::File(File::UnclosedQuote { row }) => format!(
+            "rad {row}: et anførselstegn (\") som åpnes her, lukkes aldri, så resten av fila ble lest som ett felt; lukk anførselstegnet på den raden, eller skriv det dobbelt (\"\") der det er en del av teksten, og send fila på nytt"
+        ),
         other => other.to_string(),
     }
 }

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod mapping;
+mod quotes;
 pub mod read;
 pub mod register;
 pub mod stream;
