@@ -1933,6 +1933,21 @@ async fn a_broken_file_is_a_problem_in_bokmal_and_sellers_have_no_import_page() 
     assert_eq!(header_of(&response, "hx-retarget"), "#problem");
     assert!(problem.contains("zip-bombe"), "{problem}");
 
+    // A CSV whose quote on row 4 is never closed: refused naming the row, in bokmål.
+    let text = String::from_utf8(fixture("customers.csv")).expect("utf-8");
+    let broken = text.replacen("Ærlige Åse ENK", "\"Ærlige Åse ENK", 1);
+    let (status, _, problem) = app
+        .upload(
+            &preview,
+            &manager,
+            "kunder.csv",
+            broken.as_bytes(),
+            &[("dataset", "b2b")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.contains("rad 4: et anførselstegn"), "{problem}");
+
     let seller = app.session(&app.world.sellers[0]).await;
     let (status, _, _) = app
         .get(
