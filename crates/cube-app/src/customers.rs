@@ -1,6 +1,7 @@
 //! Customers: added one by one or imported in batches (deduplicated by external id, then by
-//! phone; a matching row updates the customer or is skipped, as the caller chooses), and
-//! enrolled in assignments. An import checks every row, rejects the bad ones
+//! phone; a matching row updates the customer — `unchanged` when it would change nothing —
+//! or is skipped, as the caller chooses; a row whose phone belongs to another customer than
+//! the one it is is rejected: `cube_domain::import_match`), and enrolled in assignments. An import checks every row, rejects the bad ones
 //! with a reason each, and writes the good ones in chunks of [`IMPORT_CHUNK_ROWS`], a unit
 //! of work each (all of them or none up to a chunk; a larger import that stops part-way
 //! says how many rows went in, and sending the file again finishes it without duplicates).
