@@ -945,3 +945,239 @@ async fn a_finished_jobs_rows_are_every_row_written_past_the_listed_ones() {
     assert_eq!(job["rows_done"], rows, "every row written");
     assert_eq!(job["rows_total"], rows);
 }
+
+/// The customers of the world's data owner as `(external id, name, phones)`, for those
+/// holding any of `phones`.
+async fn holding(app: &App, token: &str, phones: &[&str]) -> Vec<(Value, Value, Value)> {
+    let mut found: Vec<(Value, Value, Value)> = customers(app, token)
+        .await
+        .into_iter()
+        .filter(|c| {
+            c["phones"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| phones.contains(&p.as_str().unwrap_or("")))
+            })
+        })
+        .map(|c| {
+            (
+                c["external_id"].clone(),
+                c["name"].clone(),
+                c["phones"].clone(),
+            )
+        })
+        .collect();
+    found.sort_by_key(|c| c.0.to_string());
+    found
+}
+
+#[tokio::test]
+async fn a_row_with_another_external_id_never_re_keys_the_customer_its_phone_is() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let csv = |rows: &str| format!("Navn;Telefon;Kundenr\n{rows}").into_bytes();
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&file_name=a.csv"),
+        csv("Kari;912 34 567;X1\n"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["report"]["created"], 1, "{job}");
+    let kari = (
+        Value::from("X1"),
+        Value::from("Kari"),
+        serde_json::json!(["+4791234567"]),
+    );
+
+    // File B: Ola with Kari's phone under another external id, and a new customer.
+    let b = csv("Ola;91234567;X2\nPer;92345678;X3\n");
+    let reason = "phone +4791234567 belongs to the customer with external id 'X1', not 'X2'; \
+                  give the row that external id or remove the phone";
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&file_name=b.csv"),
+        b.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["rows_in_file"], 2, "{preview}");
+    assert_eq!(preview["rows_good"], 1, "{preview}");
+    assert_eq!(
+        preview["rejected"],
+        serde_json::json!([{ "row": 2, "reason": reason }])
+    );
+    // All or nothing: refused, naming the row, the phone and the other customer.
+    let (status, _, problem) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&file_name=b.csv"),
+        b.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        detail(&problem).contains(&format!("row 2: {reason}")),
+        "{problem}"
+    );
+    assert_eq!(
+        holding(&app, &t.manager, &["+4791234567"]).await,
+        vec![kari.clone()]
+    );
+    // The good rows wanted: Per goes in, Ola's row is rejected and Kari keeps her keys.
+    for on_match in ["update", "skip"] {
+        let (status, location, job) = send(
+            &app,
+            &t.manager,
+            &uri(
+                &app,
+                "import-file",
+                &format!("&file_name=b.csv&keep_good_rows=true&on_match={on_match}"),
+            ),
+            b.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+        assert_eq!(job["status"], "done", "{job}");
+        assert_eq!(
+            job["report"]["rejected"],
+            serde_json::json!([{ "row": 2, "reason": reason }]),
+            "{job}"
+        );
+        assert_eq!(job["report"]["imported"], 1, "{job}");
+        assert_eq!(
+            holding(&app, &t.manager, &["+4791234567"]).await,
+            vec![kari.clone()],
+            "{on_match}"
+        );
+    }
+
+    // The same through the JSON import (checked whole before writing): refused alike.
+    let json_uri = format!(
+        "/api/data-owners/{}/customers/import",
+        app.world.data_owner.id()
+    );
+    let rows = serde_json::json!({
+        "assignment": app.assignment(),
+        "dataset": "b2b",
+        "rows": [
+            { "name": "Ny", "phones": ["+4793456789"], "external_id": "X4" },
+            // Per's external id with Kari's number as a second phone: the update would give
+            // it to both.
+            { "name": "Per", "phones": ["+4792345678", "+4791234567"], "external_id": "X3" },
+        ],
+    });
+    let (status, report) = app
+        .call(Method::POST, &json_uri, Some(&t.manager), Some(rows))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rejected"][0]["row"], 2, "{report}");
+    assert_eq!(
+        report["rejected"][0]["reason"],
+        "phone +4791234567 belongs to the customer with external id 'X1', while the row \
+         matches the customer with external id 'X3'; one number cannot belong to both: \
+         remove the phone from the row, or import it with matches skipped",
+        "{report}"
+    );
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(
+        holding(&app, &t.manager, &["+4791234567"]).await,
+        vec![kari]
+    );
+}
+
+#[tokio::test]
+async fn sending_a_file_again_counts_its_rows_unchanged_not_updated() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let file_a = b"Navn;Telefon;Kundenr\nKari;91234567;X1\nOla;92345678;X2\n".to_vec();
+    let import = |body: Vec<u8>| {
+        let app = &app;
+        let token = t.manager.clone();
+        async move {
+            let (status, location, job) = send(
+                app,
+                &token,
+                &uri(app, "import-file", "&file_name=a.csv"),
+                body,
+            )
+            .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+            finished(app, &token, &location.expect("a Location")).await["report"].clone()
+        }
+    };
+    let first = import(file_a.clone()).await;
+    assert_eq!(first["created"], 2, "{first}");
+
+    let again = import(file_a).await;
+    let counts = |r: &Value| {
+        (
+            r["created"].clone(),
+            r["updated"].clone(),
+            r["unchanged"].clone(),
+            r["matched"].clone(),
+            r["already_enrolled"].clone(),
+        )
+    };
+    assert_eq!(
+        counts(&again),
+        (0.into(), 0.into(), 2.into(), 2.into(), 2.into()),
+        "{again}"
+    );
+    assert_eq!(again["rows"][0]["result"], "unchanged", "{again}");
+
+    // One name changed: that row is updated, the other unchanged.
+    let changed =
+        import(b"Navn;Telefon;Kundenr\nKari Nordmann;91234567;X1\nOla;92345678;X2\n".to_vec())
+            .await;
+    assert_eq!(
+        counts(&changed),
+        (0.into(), 1.into(), 1.into(), 2.into(), 2.into()),
+        "{changed}"
+    );
+    assert_eq!(changed["rows"][0]["result"], "updated", "{changed}");
+    assert_eq!(changed["rows"][1]["result"], "unchanged", "{changed}");
+}
+
+/// The six customers' CSV with a quote opened on row 4 and never closed: preview and
+/// import refuse the file naming row 4 (the csv reader alone read rows 4–7 as one field of
+/// row 4 and said the file had three rows), and nothing is written.
+#[tokio::test]
+async fn a_quote_never_closed_is_refused_naming_the_row_it_opened_on() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let before = customer_count(&app, &t.manager).await;
+    let text = String::from_utf8(file("customers.csv")).expect("utf-8");
+    let broken = text
+        .replacen("Ærlige Åse ENK", "\"Ærlige Åse ENK", 1)
+        .into_bytes();
+    for action in ["import-file/preview", "import-file"] {
+        let (status, _, problem) = send(
+            &app,
+            &t.manager,
+            &uri(&app, action, "&file_name=kunder.csv"),
+            broken.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            detail(&problem).contains(
+                "row 4: a quote (\") opened here is never closed, so the rest of the file was read as one field"
+            ),
+            "{action}: {problem}"
+        );
+    }
+    assert_eq!(customer_count(&app, &t.manager).await, before);
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&file_name=kunder.csv"),
+        text.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["rows_in_file"], 6, "{preview}");
+}

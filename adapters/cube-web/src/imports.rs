@@ -116,6 +116,7 @@ struct JobView {
 struct ReportView {
     created: usize,
     updated: usize,
+    unchanged: usize,
     skipped: usize,
     enrolled: usize,
     rejected: Vec<(usize, String)>,
@@ -733,6 +734,7 @@ fn report_view(report: &ImportReport) -> ReportView {
     ReportView {
         created: report.created,
         updated: report.updated,
+        unchanged: report.unchanged,
         skipped: report.skipped,
         enrolled: report.enrolled,
         rejected: report
@@ -799,6 +801,9 @@ fn file_error(lang: Lang, error: &ImportFileError) -> String {
         ImportFileError::NoDataRows => {
             "arket har en overskriftsrad, men ingen rader under den".to_owned()
         }
+        ImportFileError::File(File::UnclosedQuote { row }) => format!(
+            "rad {row}: et anførselstegn (\") som åpnes her, lukkes aldri, så resten av fila ble lest som ett felt; lukk anførselstegnet på den raden, eller skriv det dobbelt (\"\") der det er en del av teksten, og send fila på nytt"
+        ),
         other => other.to_string(),
     }
 }

@@ -1893,6 +1893,25 @@ async fn a_manager_previews_a_file_changes_the_mapping_and_imports_it() {
         csv.starts_with("\u{feff}\"Rad\";\"Årsak\"\r\n\"3\";"),
         "{csv}"
     );
+
+    // The same file again: nothing new, and the three customers it holds already are
+    // unchanged, not updated.
+    let (status, _, mut job) = app
+        .upload(&import, &manager, "kunder.xlsx", &file, &keep)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    for _ in 0..200 {
+        if !job.contains("hx-trigger=\"load delay:1s\"") {
+            break;
+        }
+        let poll = attribute(&job, "id=\"import-job\"", "hx-get").to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        job = app.get(&poll, Some(&manager)).await.2;
+    }
+    assert!(job.contains("Importen er ferdig"), "{job}");
+    assert!(job.contains("<strong>0</strong> nye kunder"), "{job}");
+    assert!(job.contains("<strong>0</strong> oppdatert"), "{job}");
+    assert!(job.contains("<strong>3</strong> uten endring"), "{job}");
 }
 
 #[tokio::test]
@@ -1913,6 +1932,21 @@ async fn a_broken_file_is_a_problem_in_bokmal_and_sellers_have_no_import_page() 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(header_of(&response, "hx-retarget"), "#problem");
     assert!(problem.contains("zip-bombe"), "{problem}");
+
+    // A CSV whose quote on row 4 is never closed: refused naming the row, in bokmål.
+    let text = String::from_utf8(fixture("customers.csv")).expect("utf-8");
+    let broken = text.replacen("Ærlige Åse ENK", "\"Ærlige Åse ENK", 1);
+    let (status, _, problem) = app
+        .upload(
+            &preview,
+            &manager,
+            "kunder.csv",
+            broken.as_bytes(),
+            &[("dataset", "b2b")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.contains("rad 4: et anførselstegn"), "{problem}");
 
     let seller = app.session(&app.world.sellers[0]).await;
     let (status, _, _) = app

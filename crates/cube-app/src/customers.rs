@@ -1,6 +1,7 @@
 //! Customers: added one by one or imported in batches (deduplicated by external id, then by
-//! phone; a matching row updates the customer or is skipped, as the caller chooses), and
-//! enrolled in assignments. An import checks every row, rejects the bad ones
+//! phone; a matching row updates the customer — `unchanged` when it would change nothing —
+//! or is skipped, as the caller chooses; a row whose phone belongs to another customer than
+//! the one it is is rejected: `cube_domain::import_match`), and enrolled in assignments. An import checks every row, rejects the bad ones
 //! with a reason each, and writes the good ones in chunks of [`IMPORT_CHUNK_ROWS`], a unit
 //! of work each (all of them or none up to a chunk; a larger import that stops part-way
 //! says how many rows went in, and sending the file again finishes it without duplicates).
@@ -63,7 +64,7 @@ pub struct ImportedRowReport {
     pub row: usize,
     /// The customer the row is now.
     pub customer: CustomerId,
-    /// Created, updated or skipped.
+    /// Created, updated, unchanged or skipped (never refused: a refused row is rejected).
     pub outcome: RowCustomer,
     /// Enrolled now (else it was in the assignment already).
     pub enrolled: bool,
@@ -76,8 +77,11 @@ pub struct ImportReport {
     pub created: usize,
     /// Rows that matched an existing customer (by external id or phone).
     pub matched: usize,
-    /// Matched customers updated with their row.
+    /// Matched customers updated with their row (it changed something).
     pub updated: usize,
+    /// Matched customers the row would not change (it says what they hold already, as when
+    /// a file is sent again): nothing written.
+    pub unchanged: usize,
     /// Matched customers left as they were (the caller chose to skip matches).
     pub skipped: usize,
     /// Customers newly enrolled in the assignment.
@@ -421,6 +425,27 @@ impl Cube {
             });
             row_numbers.push(row);
         }
+        // The rows the register refuses are rejected now, before anything is written.
+        let numbered: Vec<(usize, &Customer)> = row_numbers
+            .iter()
+            .copied()
+            .zip(batch_rows.iter().map(|r| &r.customer))
+            .collect();
+        let refused = self
+            .refused_by_register(owner.id(), on_match, &numbered)
+            .await?;
+        if !refused.is_empty() {
+            let refused_rows: std::collections::HashSet<usize> =
+                refused.iter().map(|r| r.row).collect();
+            let (kept, numbers): (Vec<ImportRow>, Vec<usize>) = batch_rows
+                .into_iter()
+                .zip(row_numbers)
+                .filter(|(_, row)| !refused_rows.contains(row))
+                .unzip();
+            (batch_rows, row_numbers) = (kept, numbers);
+            rejected.extend(refused);
+            rejected.sort_by_key(|r| r.row);
+        }
         self.bar_listed(owner.id(), &mut batch_rows).await?;
         Ok(ImportPlan {
             record: CustomerImport::new(self.new_id(), owner.id(), assignment_id, imported_by, now),
@@ -678,32 +703,74 @@ impl ImportPlan {
 }
 
 /// The report of a written import: each chunk's count of rows was checked as it was
-/// written (`import_chunk`), so the rows and their numbers pair up.
+/// written (`import_chunk`), so the rows and their numbers pair up. Rows the store refused
+/// (the register changed since the check) join the rejected ones.
 fn report(
     counts: ImportCounts,
     row_numbers: Vec<usize>,
-    rejected: Vec<RejectedRow>,
+    mut rejected: Vec<RejectedRow>,
 ) -> ImportReport {
+    let mut report = counts_report(&counts);
+    let (rows, refused) = taken_rows(&counts, &row_numbers);
+    report.rows = rows;
+    merge_rejected(&mut rejected, refused);
+    report.rejected = rejected;
+    report
+}
+
+/// A report with the counts of `counts` (no rows).
+pub(crate) fn counts_report(counts: &ImportCounts) -> ImportReport {
     let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    let rows = row_numbers
-        .into_iter()
+    ImportReport {
+        created: count(counts.created),
+        matched: count(counts.matched),
+        updated: count(counts.updated),
+        unchanged: count(counts.unchanged),
+        skipped: count(counts.skipped),
+        enrolled: count(counts.enrolled),
+        already_enrolled: count(counts.already_enrolled),
+        rejected: Vec::new(),
+        rows: Vec::new(),
+        import: None,
+    }
+}
+
+/// The rows of a written batch (`numbers`: each row's number in the file) the store took,
+/// and those it refused as rejected rows.
+pub(crate) fn taken_rows(
+    counts: &ImportCounts,
+    numbers: &[usize],
+) -> (Vec<ImportedRowReport>, Vec<RejectedRow>) {
+    let refused: Vec<RejectedRow> = counts
+        .refused
+        .iter()
+        .filter_map(|r| {
+            Some(RejectedRow {
+                row: *numbers.get(r.index)?,
+                reason: r.conflict.to_string(),
+            })
+        })
+        .collect();
+    let rows = numbers
+        .iter()
         .zip(&counts.rows)
+        .filter(|(_, imported)| imported.outcome != RowCustomer::Refused)
         .map(|(row, imported)| ImportedRowReport {
-            row,
+            row: *row,
             customer: imported.customer,
             outcome: imported.outcome,
             enrolled: imported.enrolled,
         })
         .collect();
-    ImportReport {
-        created: count(counts.created),
-        matched: count(counts.matched),
-        updated: count(counts.updated),
-        skipped: count(counts.skipped),
-        enrolled: count(counts.enrolled),
-        already_enrolled: count(counts.already_enrolled),
-        rejected,
-        rows,
-        import: None,
+    (rows, refused)
+}
+
+/// Adds `more` rejected rows to `rejected` (in row order), leaving out rows listed already.
+pub(crate) fn merge_rejected(rejected: &mut Vec<RejectedRow>, more: Vec<RejectedRow>) {
+    if more.is_empty() {
+        return;
     }
+    let listed: std::collections::HashSet<usize> = rejected.iter().map(|r| r.row).collect();
+    rejected.extend(more.into_iter().filter(|r| !listed.contains(&r.row)));
+    rejected.sort_by_key(|r| r.row);
 }

@@ -387,7 +387,10 @@ impl ImportJobRun {
                 drop(source);
                 registry.cancels_lock().remove(&id);
                 written.map(|mut report| {
+                    // The first pass's rejected rows, and any the store refused since.
+                    let refused = std::mem::take(&mut report.rejected);
                     report.rejected = rejected.to_vec();
+                    crate::customers::merge_rejected(&mut report.rejected, refused);
                     report
                 })
             }

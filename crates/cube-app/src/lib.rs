@@ -18,7 +18,8 @@
 //! - [`sms_replies`]: texts customers send back, matched to their SMS flow and acted on.
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers (`import_keys`: the
-//!   within-file duplicate check, exact in little memory).
+//!   within-file duplicate check, exact in little memory; `import_register`: the rows the
+//!   register refuses, found before anything is written).
 //! - [`imports`]: a data owner's imports, and undoing one that nobody has worked on yet.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
@@ -53,6 +54,7 @@ pub mod exports;
 pub mod flows;
 pub mod import_jobs;
 mod import_keys;
+mod import_register;
 pub mod imports;
 mod kept_requests;
 pub mod organisation;

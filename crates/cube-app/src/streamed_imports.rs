@@ -7,7 +7,8 @@
 //!    flow's initial state, the import's record.
 //! 2. The first pass checks every row with a [`RowChecker`] (parsed as
 //!    [`Cube::plan_import`] parses it, deduplicated within the file by external id and
-//!    phone) and keeps only the rejected ones: the caller decides, before anything is
+//!    phone, then a chunk at a time against the register: [`RowChecker::refused_by_register`])
+//!    and keeps only the rejected ones: the caller decides, before anything is
 //!    written, whether the import may go on (all or nothing unless the good rows are
 //!    wanted).
 //! 3. [`Cube::write_streamed`] reads the rows again, checks them again the same way (the
@@ -23,8 +24,8 @@
 //! `import_keys`) and the first [`REPORT_ROWS`] rows' report.
 
 use crate::customers::{
-    CustomerInput, ImportProgress, ImportReport, ImportedRowReport, RejectedRow,
-    parse_customer_with,
+    CustomerInput, ImportProgress, ImportReport, RejectedRow, counts_report, merge_rejected,
+    parse_customer_with, taken_rows,
 };
 use crate::flows::flow_of;
 use crate::import_jobs::ImportJobError;
@@ -192,6 +193,7 @@ pub struct RowChecker {
     cube: Cube,
     owner: DataOwner,
     dataset: Dataset,
+    on_match: OnMatch,
     /// Each key's first row, exactly, in some 15–30 bytes a key (`import_keys`).
     seen: SeenKeys,
     /// The numbers parsed (a first pass keeps them) or taken (a second pass).
@@ -214,6 +216,7 @@ impl RowChecker {
             cube: cube.clone(),
             owner: opened.owner.clone(),
             dataset: opened.target.dataset,
+            on_match: opened.target.on_match,
             seen: SeenKeys::new(),
             phones,
         }
@@ -228,6 +231,21 @@ impl RowChecker {
             },
             Phones::Take { .. } => ParsedPhones::default(),
         }
+    }
+
+    /// The rows of `rows` (checked by [`RowChecker::check`], each with its number) that the
+    /// data owner's register refuses now: a phone number of the row belongs to another
+    /// customer than the one the row is (`cube_domain::import_match`). A first pass asks it
+    /// a chunk of good rows at a time, so an all-or-nothing import refuses them before
+    /// writing; the writing is held to the same rule by the store.
+    pub async fn refused_by_register(
+        &self,
+        rows: &[(usize, Customer)],
+    ) -> AppResult<Vec<RejectedRow>> {
+        let rows: Vec<(usize, &Customer)> = rows.iter().map(|(n, c)| (*n, c)).collect();
+        self.cube
+            .refused_by_register(self.owner.id(), self.on_match, &rows)
+            .await
     }
 
     /// The row as a customer to write, or why it is rejected.
@@ -361,29 +379,20 @@ impl Cube {
                 Err(error) if done == 0 => return Err(error),
                 Err(error) => return Err(stopped(done, error)),
             };
-            let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-            report.created += count(counts.created);
-            report.matched += count(counts.matched);
-            report.updated += count(counts.updated);
-            report.skipped += count(counts.skipped);
-            report.enrolled += count(counts.enrolled);
-            report.already_enrolled += count(counts.already_enrolled);
+            let chunk = counts_report(&counts);
+            report.created += chunk.created;
+            report.matched += chunk.matched;
+            report.updated += chunk.updated;
+            report.unchanged += chunk.unchanged;
+            report.skipped += chunk.skipped;
+            report.enrolled += chunk.enrolled;
+            report.already_enrolled += chunk.already_enrolled;
+            let (rows, refused) = taken_rows(&counts, &numbers);
             let room = REPORT_ROWS.saturating_sub(report.rows.len());
-            report
-                .rows
-                .extend(
-                    numbers
-                        .iter()
-                        .zip(&counts.rows)
-                        .take(room)
-                        .map(|(row, imported)| ImportedRowReport {
-                            row: *row,
-                            customer: imported.customer,
-                            outcome: imported.outcome,
-                            enrolled: imported.enrolled,
-                        }),
-                );
-            done += counts.rows.len();
+            report.rows.extend(rows.into_iter().take(room));
+            // Rows the register refused since the first pass: rejected too, not written.
+            merge_rejected(&mut report.rejected, refused);
+            done += counts.rows.len() - counts.refused.len();
             progress(ImportProgress {
                 rows_done: done,
                 rows_total,

@@ -10,6 +10,7 @@
 //!   fields (CRM fields, outcome fields).
 //! - [`data_owner`], [`customer`], [`product`]: the CRM side of a data owner.
 //!   [`customer_import`]: what an import created, kept so the import can be undone.
+//!   [`import_match`]: which existing customer an import row is, or why it is refused.
 //!   [`customer_view`]: the fields a seller sees while working a customer.
 //! - [`flow`]: states, outcomes, validation, draft → published versions.
 //! - [`assignment`]: the campaign and its whole setup.
@@ -48,6 +49,7 @@ pub mod fields;
 pub mod flow;
 pub mod idempotency;
 pub mod ids;
+pub mod import_match;
 pub mod instant;
 pub mod meeting;
 pub mod my_work;

@@ -293,7 +293,8 @@ pub fn bodies_of(
 /// chunk of up to 2,000 rows, in the chunk's own unit of work, so an import stopped part-way
 /// has told exactly what went in; a receiver adds a file's chunks up by `import`. Counts
 /// and ids only: `{"event", "occurred_at", "organisation", "import", "data_owner",
-/// "assignment", "rows", "created", "updated", "skipped", "enrolled", "already_enrolled"}`.
+/// "assignment", "rows", "created", "updated", "unchanged", "skipped", "refused", "enrolled",
+/// "already_enrolled"}` ("refused": rows a key of which belongs to another customer).
 pub fn import_body(
     organisation: OrganisationId,
     import: &crate::customer_import::CustomerImport,
@@ -313,7 +314,9 @@ pub fn import_body(
         "rows": counts.rows.len(),
         "created": counts.created,
         "updated": counts.updated,
+        "unchanged": counts.unchanged,
         "skipped": counts.skipped,
+        "refused": counts.refused.len(),
         "enrolled": counts.enrolled,
         "already_enrolled": counts.already_enrolled,
     })

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod mapping;
+mod quotes;
 pub mod read;
 pub mod register;
 pub mod stream;
@@ -74,6 +75,9 @@ pub enum ImportFileError {
     /// The header is the sheet's last row.
     #[error("the sheet has a header row but no rows below it")]
     NoDataRows,
+    /// The rows could not be checked against the data owner's register (the store failed).
+    #[error(transparent)]
+    Register(#[from] cube_app::AppError),
 }
 
 /// A sheet as the preview lists it.

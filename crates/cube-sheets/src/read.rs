@@ -230,6 +230,15 @@ pub enum FileError {
         "the file is neither a spreadsheet (.xlsx, .ods) nor text (.csv, .txt); choose the customer file"
     )]
     NotText,
+    /// A CSV with a quoted field that is never closed: the csv reader would take the rest
+    /// of the file as that one field (`crate::quotes`).
+    #[error(
+        "row {row}: a quote (\") opened here is never closed, so the rest of the file was read as one field; close the quote on that row, or double it (\"\") where it is part of the text, and send the file again"
+    )]
+    UnclosedQuote {
+        /// The row the quote opened on.
+        row: usize,
+    },
     /// A CSV the csv reader refuses.
     #[error("the CSV file cannot be read at row {row}: {reason}")]
     BadCsv {
@@ -752,6 +761,11 @@ fn read_csv(
 ) -> Result<Workbook, FileError> {
     let (text, encoding) = decode(bytes)?;
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let mut quotes = crate::quotes::QuoteScan::new(delimiter);
+    quotes.feed(text.as_bytes());
+    if let Some(row) = quotes.open_since() {
+        return Err(FileError::UnclosedQuote { row });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

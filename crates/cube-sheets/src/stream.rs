@@ -13,6 +13,7 @@
 //! [`CsvFile`] is a file checked and sniffed; [`CsvFile::rows`] reads it from the start,
 //! as often as asked (an import reads it twice: once to check every row, once to write).
 
+use crate::quotes::QuoteScan;
 use crate::read::{Cell, CsvOptions, CsvShape, FileError, Limits, Row};
 use encoding_rs::{Decoder, Encoding};
 use std::collections::VecDeque;
@@ -153,7 +154,7 @@ impl CsvFile {
         } else {
             self.encoding.new_decoder_without_bom_handling()
         };
-        Ok(Decoded::new(file, decoder, self.by_bom))
+        Ok(Decoded::new(file, decoder, self.by_bom, self.delimiter))
     }
 
     /// The file's rows from its start.
@@ -223,10 +224,14 @@ struct Decoded<R> {
     offset: u64,
     /// The line breaks handed out and not yet passed by the rows: (offset, byte).
     breaks: VecDeque<(u64, u8)>,
+    /// The quoting of the text handed out (`crate::quotes`).
+    quotes: QuoteScan,
+    /// All the text has been handed out.
+    at_end: bool,
 }
 
 impl<R: Read> Decoded<R> {
-    fn new(inner: R, decoder: Decoder, strict: bool) -> Self {
+    fn new(inner: R, decoder: Decoder, strict: bool, delimiter: u8) -> Self {
         Self {
             inner,
             decoder,
@@ -241,7 +246,15 @@ impl<R: Read> Decoded<R> {
             output_end: 0,
             offset: 0,
             breaks: VecDeque::new(),
+            quotes: QuoteScan::new(delimiter),
+            at_end: false,
         }
+    }
+
+    /// The row a quote that is never closed opened on, once all the text has been handed
+    /// out.
+    fn unclosed_quote(&self) -> Option<usize> {
+        self.quotes.open_since().filter(|_| self.at_end)
     }
 
     /// Decodes more text into `output`; false at the end.
@@ -286,11 +299,13 @@ impl<R: Read> Decoded<R> {
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.output_at == self.output_end && !self.fill()? {
+            self.at_end = true;
             return Ok(0);
         }
         let n = buf.len().min(self.output_end - self.output_at);
         let out = &self.output[self.output_at..self.output_at + n];
         buf[..n].copy_from_slice(out);
+        self.quotes.feed(out);
         for (i, &b) in out.iter().enumerate() {
             if b == b'\n' || b == b'\r' {
                 self.breaks.push_back((self.offset + i as u64, b));
@@ -346,6 +361,11 @@ impl CsvRows {
                     });
                 }
             };
+            // A quote never closed made the csv reader read to the end for one field: the
+            // rows after it are not rows, so the file is refused naming where it opened.
+            if let Some(row) = self.reader.get_ref().unclosed_quote() {
+                return Err(FileError::UnclosedQuote { row });
+            }
             if !read {
                 return Ok(None);
             }
@@ -539,6 +559,42 @@ mod tests {
         check_same(&utf16);
         let bom = [b"\xef\xbb\xbf".as_slice(), "a;æ\n1;ø\n".as_bytes()].concat();
         check_same(&bom);
+    }
+
+    /// The error the streamed reader ends with, if it ends with one.
+    fn streamed_error(bytes: &[u8]) -> Option<FileError> {
+        let file = TempCsv::new(bytes);
+        let csv = CsvFile::open(&file.0, "t.csv", CsvOptions::default(), &Limits::default())
+            .expect("opens");
+        let mut rows = csv.rows().expect("reads");
+        std::iter::from_fn(|| rows.next_item().transpose()).find_map(Result::err)
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_refused_naming_its_row_not_read_as_one_field() {
+        // Early in a long file (the rest runs past the readers' buffers), and in the last row.
+        let mut early = b"Navn;Telefon\nKari;91234567\n\"Ola;92345678\n".to_vec();
+        for n in 0..20_000 {
+            early.extend_from_slice(format!("Kunde {n};4{n:07}\n").as_bytes());
+        }
+        let last = b"Navn;Telefon\nKari;91234567\r\n\r\nOla;\"92345678\r\n".to_vec();
+        for (bytes, row) in [(early, 3), (last, 4)] {
+            let expected = FileError::UnclosedQuote { row };
+            assert_eq!(streamed_error(&bytes), Some(expected.clone()));
+            assert_eq!(
+                read("t.csv", &bytes, CsvOptions::default(), &Limits::default()).err(),
+                Some(expected)
+            );
+        }
+        assert!(
+            FileError::UnclosedQuote { row: 3 }
+                .to_string()
+                .starts_with("row 3: a quote (\") opened here is never closed, so the rest of the file was read as one field")
+        );
+        // Quotes closed, doubled, or inside an unquoted field: read as before.
+        let fine = b"Navn;Merknad\n\"Kari\";\"sa \"\"hei\"\"\nog gikk\"\nOla;5\" skjerm\n";
+        assert_eq!(streamed_error(fine), None);
+        check_same(fine);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! [`check_csv`] lays the sheet out from its first rows (header, columns, mapping, the
 //! samples and first rows a preview shows), then reads every row once and checks it as the
-//! import will ([`RowChecker`]), keeping only counts and the first rejected rows.
+//! import will ([`RowChecker`]: in the file, then a chunk of good rows at a time against the
+//! data owner's register), keeping only counts and the first rejected rows.
 //! [`CheckedCsv::source`] then reads the file again for the writing
 //! (`cube_app::Cube::write_streamed`), a chunk at a time on a blocking thread.
 
@@ -43,9 +44,64 @@ pub struct CheckedCsv {
     dataset: Dataset,
 }
 
-/// Lays out the CSV at `path` (called `file_name`) and checks every row with `checker`,
-/// listing at most `listed` rejected rows (all are counted). CSV only: the caller sends a
-/// spreadsheet (a zip) to [`crate::prepare`].
+/// The good rows checked against the register in one read (`RowChecker::refused_by_register`).
+const REGISTER_CHECK_ROWS: usize = cube_app::customers::IMPORT_CHUNK_ROWS;
+
+/// The rows checked so far: the good ones waiting for the register's check, the rejected
+/// ones waiting with them (so rejected rows are listed in row order), and the tally of both.
+struct Tally {
+    good: Vec<(usize, cube_domain::customer::Customer)>,
+    waiting: Vec<RejectedRow>,
+    /// Good rows checked against the register and taken.
+    checked: usize,
+    rejected_count: usize,
+    rejected: Vec<RejectedRow>,
+    listed: usize,
+}
+
+impl Tally {
+    fn new(listed: usize) -> Self {
+        Self {
+            good: Vec::with_capacity(REGISTER_CHECK_ROWS),
+            waiting: Vec::new(),
+            checked: 0,
+            rejected_count: 0,
+            rejected: Vec::new(),
+            listed,
+        }
+    }
+
+    /// Checks the waiting good rows against the register (on the caller's runtime, from
+    /// this blocking thread) and counts them in, with the rows rejected meanwhile.
+    fn check_register(
+        &mut self,
+        register: &tokio::runtime::Handle,
+        checker: &RowChecker,
+    ) -> Result<(), ImportFileError> {
+        let refused = if self.good.is_empty() {
+            Vec::new()
+        } else {
+            register.block_on(checker.refused_by_register(&self.good))?
+        };
+        self.checked += self.good.len() - refused.len();
+        self.good.clear();
+        let mut waiting = std::mem::take(&mut self.waiting);
+        waiting.extend(refused);
+        waiting.sort_by_key(|r| r.row);
+        for row in waiting {
+            self.rejected_count += 1;
+            if self.rejected.len() < self.listed {
+                self.rejected.push(row);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lays out the CSV at `path` (called `file_name`) and checks every row with `checker` —
+/// in the file, then against the data owner's register on `register` (the runtime this
+/// blocking thread was started from) — listing at most `listed` rejected rows (all are
+/// counted). CSV only: the caller sends a spreadsheet (a zip) to [`crate::prepare`].
 #[allow(clippy::too_many_arguments)]
 pub fn check_csv(
     path: &Path,
@@ -56,6 +112,7 @@ pub fn check_csv(
     limits: &Limits,
     checker: &mut RowChecker,
     listed: usize,
+    register: &tokio::runtime::Handle,
 ) -> Result<CheckedCsv, ImportFileError> {
     let file = CsvFile::open(
         path,
@@ -110,15 +167,9 @@ pub fn check_csv(
         .collect();
     let samples = samples(&head, header_row, columns.len());
     drop(head);
-    // Every row, checked.
-    let (mut sheet_rows, mut rows_in_file, mut good, mut rejected_count) = (0, 0, 0, 0);
-    let mut rejected = Vec::new();
-    let mut reject = |row: RejectedRow| {
-        rejected_count += 1;
-        if rejected.len() < listed {
-            rejected.push(row);
-        }
-    };
+    // Every row, checked: in the file, then a chunk at a time against the register.
+    let (mut sheet_rows, mut rows_in_file) = (0, 0);
+    let mut tally = Tally::new(listed);
     let mut rows = file.rows()?;
     while let Some(item) = rows.next_item()? {
         match item {
@@ -135,13 +186,16 @@ pub fn check_csv(
                     })
                     .and_then(|input| checker.check(row.number, &input));
                 match checked {
-                    Ok(_) => good += 1,
-                    Err(row) => reject(row),
+                    Ok(customer) => tally.good.push((row.number, customer)),
+                    Err(row) => tally.waiting.push(row),
+                }
+                if tally.good.len() >= REGISTER_CHECK_ROWS {
+                    tally.check_register(register, checker)?;
                 }
             }
             CsvItem::Broken(number, reason) if number > header_row => {
                 rows_in_file += 1;
-                reject(RejectedRow {
+                tally.waiting.push(RejectedRow {
                     row: number,
                     reason,
                 });
@@ -149,9 +203,16 @@ pub fn check_csv(
             CsvItem::Broken(..) => {}
         }
     }
+    tally.check_register(register, checker)?;
     if rows_in_file == 0 {
         return Err(ImportFileError::NoDataRows);
     }
+    let Tally {
+        checked: good,
+        rejected_count,
+        rejected,
+        ..
+    } = tally;
     Ok(CheckedCsv {
         prepared: PreparedFile {
             format: crate::read::Format::Csv,
@@ -199,6 +260,7 @@ pub async fn check_csv_apart(
         .acquire_owned()
         .await
         .map_err(|_| failed("the server is stopping"))?;
+    let register = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let checked = check_csv(
             &path,
@@ -209,6 +271,7 @@ pub async fn check_csv_apart(
             &limits,
             &mut checker,
             listed,
+            &register,
         );
         drop(turn);
         checked

@@ -327,6 +327,45 @@ fn the_csv_edge_cases_parse_field_for_field() {
     assert!(book.sheets[0].broken_rows.is_empty());
 }
 
+/// The six customers' CSV with a quote opened before row 4's name and never closed: the
+/// csv reader would take rows 4 to 7 as one field of row 4. Refused, naming row 4, read
+/// whole or row by row from disk.
+#[test]
+fn a_quote_never_closed_in_the_fixture_is_refused_naming_its_row() {
+    let text = String::from_utf8(file("customers.csv")).expect("utf-8");
+    let broken = text.replacen("Ærlige Åse ENK", "\"Ærlige Åse ENK", 1);
+    assert_ne!(broken, text);
+    let expected = FileError::UnclosedQuote { row: 4 };
+    assert_eq!(
+        read::read(
+            "kunder.csv",
+            broken.as_bytes(),
+            CsvOptions::default(),
+            &Limits::default()
+        )
+        .err(),
+        Some(expected.clone())
+    );
+    let path = std::env::temp_dir().join(format!("unclosed-quote-{}.csv", std::process::id()));
+    std::fs::write(&path, &broken).expect("written");
+    let csv = cube_sheets::stream::CsvFile::open(
+        &path,
+        "kunder.csv",
+        CsvOptions::default(),
+        &Limits::default(),
+    )
+    .expect("opens");
+    let mut rows = csv.rows().expect("reads");
+    let error = std::iter::from_fn(|| rows.next_item().transpose()).find_map(Result::err);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(error, Some(expected));
+    // The file as it was reads all six rows.
+    assert_eq!(
+        customers(&prepared("customers.csv").expect("reads")).len(),
+        6
+    );
+}
+
 #[test]
 fn ragged_rows_are_reported_not_guessed() {
     let prepared = prepared("ragged.csv").expect("reads");

@@ -12,7 +12,9 @@
 //! `POST …/customers/import-file` imports with the same choices as an import job (`202`,
 //! `Location: /api/import-jobs/{id}`). All or nothing: if any row would be rejected, nothing
 //! is imported and the answer says which rows and why, unless `keep_good_rows=true`. Sending
-//! the same file again creates nothing new (rows match by external id, then phone).
+//! the same file again creates nothing new (rows match by external id, then phone; a row
+//! that would change nothing counts as `unchanged`). A row whose phone number belongs to
+//! another customer than the one the row is (`cube_domain::import_match`) is rejected.
 
 use super::import::{ImportJobDto, OnMatchDto, RejectedRowDto};
 use super::records::DatasetDto;
@@ -359,8 +361,12 @@ async fn read_upload(
     })
 }
 
-/// A file that cannot be read, said with the saved mapping it was read with.
+/// A file that cannot be read, said with the saved mapping it was read with (a store that
+/// failed while its rows were checked answers as the store's failure does).
 fn file_error(query: &FileImportQuery, error: ImportFileError) -> ApiError {
+    if let ImportFileError::Register(error) = error {
+        return error.into();
+    }
     match query.mapping.as_deref() {
         Some(name) => invalid_field(
             "file",

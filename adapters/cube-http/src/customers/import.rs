@@ -110,18 +110,24 @@ impl From<OnMatchDto> for OnMatch {
 pub enum RowOutcomeDto {
     /// A new customer.
     Imported,
-    /// An existing customer, updated with the row.
+    /// An existing customer, updated with the row (it changed something).
     Updated,
+    /// An existing customer the row says nothing new about (as when a file is sent
+    /// again): nothing written.
+    Unchanged,
     /// An existing customer, left as it was (`on_match: "skip"`).
     Skipped,
 }
 
-impl From<RowCustomer> for RowOutcomeDto {
-    fn from(outcome: RowCustomer) -> Self {
+impl RowOutcomeDto {
+    /// A taken row's outcome; `None` for a refused row (the report lists it as rejected).
+    fn of(outcome: RowCustomer) -> Option<Self> {
         match outcome {
-            RowCustomer::Created => RowOutcomeDto::Imported,
-            RowCustomer::Updated => RowOutcomeDto::Updated,
-            RowCustomer::Skipped => RowOutcomeDto::Skipped,
+            RowCustomer::Created => Some(RowOutcomeDto::Imported),
+            RowCustomer::Updated => Some(RowOutcomeDto::Updated),
+            RowCustomer::Unchanged => Some(RowOutcomeDto::Unchanged),
+            RowCustomer::Skipped => Some(RowOutcomeDto::Skipped),
+            RowCustomer::Refused => None,
         }
     }
 }
@@ -133,7 +139,7 @@ pub struct ImportedRowDto {
     pub row: usize,
     /// The customer the row is.
     pub customer: Uuid,
-    /// Imported (new), updated or skipped.
+    /// Imported (new), updated, unchanged or skipped.
     pub result: RowOutcomeDto,
     /// Enrolled now; false when the customer was in the assignment already.
     pub enrolled: bool,
@@ -155,10 +161,13 @@ pub struct ImportReportDto {
     pub imported: usize,
     /// New customers created.
     pub created: usize,
-    /// Rows that matched an existing customer: `updated` + `skipped`.
+    /// Rows that matched an existing customer: `updated` + `unchanged` + `skipped`.
     pub matched: usize,
-    /// Matched customers updated with their row.
+    /// Matched customers updated with their row (it changed something).
     pub updated: usize,
+    /// Matched customers the row would not change (it says what they hold already, as
+    /// when a file is sent again): nothing written.
+    pub unchanged: usize,
     /// Matched customers left as they were.
     pub skipped: usize,
     /// Customers newly enrolled in the assignment.
@@ -181,6 +190,7 @@ impl From<ImportReport> for ImportReportDto {
             created: r.created,
             matched: r.matched,
             updated: r.updated,
+            unchanged: r.unchanged,
             skipped: r.skipped,
             enrolled: r.enrolled,
             already_enrolled: r.already_enrolled,
@@ -195,11 +205,13 @@ impl From<ImportReport> for ImportReportDto {
             rows: r
                 .rows
                 .into_iter()
-                .map(|r| ImportedRowDto {
-                    row: r.row,
-                    customer: r.customer.as_uuid(),
-                    result: r.outcome.into(),
-                    enrolled: r.enrolled,
+                .filter_map(|r| {
+                    Some(ImportedRowDto {
+                        row: r.row,
+                        customer: r.customer.as_uuid(),
+                        result: RowOutcomeDto::of(r.outcome)?,
+                        enrolled: r.enrolled,
+                    })
                 })
                 .collect(),
             import: r.import.map(|id| id.as_uuid()),

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
+use cube_domain::import_match::RowKeys;
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -188,6 +189,14 @@ impl CustomerRepository for PgUnitOfWork {
             .await?
             .map(|row| get_json(&row, "data"))
             .transpose()
+    }
+
+    async fn import_row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError> {
+        self.row_keys(owner, rows).await
     }
 
     async fn customers(

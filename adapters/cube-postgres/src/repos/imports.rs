@@ -4,11 +4,14 @@
 //! enroll), all inside a savepoint so a failure leaves the unit of work as it was before the
 //! call (the staging table included).
 //!
-//! Matching follows `find_customer`: a row's external id first, then its phone numbers in
-//! order, each finding the data owner's oldest customer with that key. Two rows may match
-//! the same existing customer; the first enrolls it and the second counts as already
-//! enrolled. Matched customers to update are read once, re-imported in row order
-//! (`Customer::reimported`), staged again and written with the same upsert as new ones.
+//! Matching follows `find_customer`: who holds each row's keys (its external id, each of its
+//! phone numbers: the data owner's oldest customer with it) is found in two statements, and
+//! `RowKeys::decide` says what the row is — refused when a key belongs to another customer
+//! than the one it is. Two rows may match the same existing customer; the first enrolls it
+//! and the second counts as already enrolled. Matched customers to update are read once,
+//! re-imported in row order (`Customer::reimported`), and those a row changed are staged
+//! again and written with the same upsert as new ones; a customer no row changes is not
+//! written (`unchanged`).
 //!
 //! Each import's record (migration 0030): `customer_imports` holds it without its id lists,
 //! `customer_import_created` a row for each customer and enrollment it created, written a
@@ -21,7 +24,8 @@ use async_trait::async_trait;
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::{CustomerImport, ImportUndone};
 use cube_domain::flow::StateCategory;
-use cube_domain::ids::{CustomerId, EnrollmentId, ImportId};
+use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
+use cube_domain::import_match::{IdentityConflict, KeyHolder, RowKeys, RowMatch};
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRepository, ImportedRow, OnMatch, RecordKind, RowCustomer,
     StoreError, UniqueRule,
@@ -50,45 +54,39 @@ CREATE TEMPORARY TABLE cube_import_rows (
 const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text, \
      contact_block, register_checked) FROM STDIN (FORMAT csv)";
 
-/// For each staged row, the existing customer it matches, if any: the oldest of the data
-/// owner's customers with its external id, else with the first of its phones that any has.
+/// Per row (`$2`, each row's external id or NULL, numbered from 1), the oldest of the data
+/// owner's (`$1`) customers with its external id.
 ///
 /// Each row probes the indexes (a `LATERAL` per row): right after a large import the
 /// planner's statistics still see the data owner as small, and a join it plans from them
 /// reads every customer of the owner once per chunk (external ids) or once per row (phones:
-/// the owner index `BitmapAnd`ed with the phone index, 3 s a chunk at 30,000 customers). The
-/// phone probe reads the phone index alone (`OFFSET 0` keeps the owner's condition out of
-/// it), then keeps the owner's customers.
-const MATCH: &str = "
-WITH by_external AS (
-    SELECT i.n, c.id
-    FROM cube_import_rows i
-    CROSS JOIN LATERAL (
-        SELECT c.id FROM customers c
-        WHERE c.data_owner_id = $1 AND c.external_id = i.external_id
-        ORDER BY c.seq LIMIT 1
-    ) c
-    WHERE i.external_id IS NOT NULL
-), phones AS (
-    SELECT i.n, p.phone, p.pos
-    FROM cube_import_rows i CROSS JOIN unnest(i.phones) WITH ORDINALITY AS p (phone, pos)
-), by_phone AS (
-    SELECT DISTINCT ON (p.n) p.n, c.id
-    FROM phones p
-    CROSS JOIN LATERAL (
-        SELECT c.id, c.seq
-        FROM (SELECT id, seq, data_owner_id FROM customers
-              WHERE phones @> ARRAY[p.phone] OFFSET 0) c
-        WHERE c.data_owner_id = $1
-        ORDER BY c.seq LIMIT 1
-    ) c
-    ORDER BY p.n, p.pos
-)
-SELECT i.n, COALESCE(e.id, ph.id) AS existing
-FROM cube_import_rows i
-LEFT JOIN by_external e ON e.n = i.n
-LEFT JOIN by_phone ph ON ph.n = i.n
-ORDER BY i.n";
+/// the owner index `BitmapAnd`ed with the phone index, 3 s a chunk at 30,000 customers).
+/// Given as arrays, not the staging table, so a read unit asks it too (an import's check).
+const HOLDERS_BY_EXTERNAL_ID: &str = "
+SELECT i.n, c.id, c.external_id
+FROM unnest($2::text[]) WITH ORDINALITY AS i (external_id, n)
+CROSS JOIN LATERAL (
+    SELECT c.id, c.external_id FROM customers c
+    WHERE c.data_owner_id = $1 AND c.external_id = i.external_id
+    ORDER BY c.seq LIMIT 1
+) c
+WHERE i.external_id IS NOT NULL";
+
+/// Per phone number of a row (`$2` its row from 1, `$3` its place in the row from 1, `$4`
+/// the number), the oldest of the data owner's (`$1`) customers with it. The probe reads the
+/// phone index alone (`OFFSET 0` keeps the owner's condition out of it), then keeps the
+/// owner's customers.
+const HOLDERS_BY_PHONE: &str = "
+SELECT p.n, p.pos, c.id, c.external_id
+FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS p (n, pos, phone)
+CROSS JOIN LATERAL (
+    SELECT c.id, c.external_id, c.seq
+    FROM (SELECT id, external_id, seq, data_owner_id FROM customers
+          WHERE phones @> ARRAY[p.phone] OFFSET 0) c
+    WHERE c.data_owner_id = $1
+    ORDER BY c.seq LIMIT 1
+) c
+ORDER BY p.n, p.pos";
 
 /// Inserts the staged rows `$1` as new customers, in row order (their insertion order is
 /// "oldest first").
@@ -169,10 +167,73 @@ FROM unnest($6::uuid[], $7::uuid[], $8::bigint[]) AS e (id, customer, sequence)
 ON CONFLICT DO NOTHING";
 
 impl PgUnitOfWork {
+    /// Who holds the keys of each of `rows` among the data owner's customers
+    /// (`CustomerRepository::import_row_keys`): two statements whatever the count.
+    pub(crate) async fn row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError> {
+        let mut keys = vec![RowKeys::default(); rows.len()];
+        let index = |n: i64| -> Result<usize, StoreError> {
+            usize::try_from(n - 1)
+                .ok()
+                .filter(|i| *i < rows.len())
+                .ok_or_else(|| StoreError::Corrupt(format!("the import lookup named row {n}")))
+        };
+        let holder = |found: &sqlx::postgres::PgRow| -> Result<KeyHolder, StoreError> {
+            Ok(KeyHolder {
+                customer: CustomerId::from_uuid(get(found, "id")?),
+                external_id: get(found, "external_id")?,
+            })
+        };
+        let external_ids: Vec<Option<&str>> = rows
+            .iter()
+            .map(|c| c.details().external_id.as_deref())
+            .collect();
+        if external_ids.iter().any(Option::is_some) {
+            let query = sqlx::query(HOLDERS_BY_EXTERNAL_ID)
+                .bind(owner.as_uuid())
+                .bind(&external_ids);
+            for found in self.fetch_all(query).await? {
+                keys[index(get(&found, "n")?)?].by_external_id = Some(holder(&found)?);
+            }
+        }
+        let (mut numbers, mut places, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, row) in rows.iter().enumerate() {
+            for (place, phone) in row.details().phones.iter().enumerate() {
+                numbers.push(to_bigint(i as u64 + 1, "row")?);
+                places.push(to_bigint(place as u64 + 1, "phone")?);
+                phones.push(phone.as_str());
+            }
+        }
+        if !phones.is_empty() {
+            let query = sqlx::query(HOLDERS_BY_PHONE)
+                .bind(owner.as_uuid())
+                .bind(numbers)
+                .bind(places)
+                .bind(&phones);
+            for found in self.fetch_all(query).await? {
+                let row = index(get(&found, "n")?)?;
+                let place: i64 = get(&found, "pos")?;
+                let phone = usize::try_from(place - 1)
+                    .ok()
+                    .and_then(|p| rows[row].details().phones.get(p))
+                    .ok_or_else(|| StoreError::Corrupt("the import lookup named a phone".into()))?;
+                keys[row].by_phone.push((phone.clone(), holder(&found)?));
+            }
+        }
+        Ok(keys)
+    }
+
     /// Updates matched customers with their rows (`(existing id, row customer)`, in row
     /// order; one customer matched twice takes both rows in turn), through the staging
-    /// table and the same upsert as new customers.
-    async fn update_matched(&mut self, to_update: &[(Uuid, &Customer)]) -> Result<(), StoreError> {
+    /// table and the same upsert as new customers. Per row, whether it changed the customer:
+    /// a customer no row changes is not written.
+    async fn update_matched(
+        &mut self,
+        to_update: &[(Uuid, &Customer)],
+    ) -> Result<Vec<bool>, StoreError> {
         let ids: Vec<Uuid> = to_update.iter().map(|(id, _)| *id).collect();
         let query = sqlx::query("SELECT data FROM customers WHERE id = ANY($1)").bind(&ids);
         let mut current: HashMap<Uuid, Customer> = HashMap::new();
@@ -180,16 +241,25 @@ impl PgUnitOfWork {
             let customer: Customer = get_json(&row, "data")?;
             current.insert(customer.id().as_uuid(), customer);
         }
+        let mut changed = Vec::with_capacity(to_update.len());
         let mut order = Vec::new();
         let mut seen = HashSet::new();
         for (id, row) in to_update {
             let Some(customer) = current.get_mut(id) else {
                 return Err(StoreError::Corrupt(format!("customer {id} vanished")));
             };
-            *customer = customer.reimported(row);
-            if seen.insert(*id) {
-                order.push(*id);
+            let updated = customer.reimported(row);
+            let differs = updated != *customer;
+            changed.push(differs);
+            if differs {
+                *customer = updated;
+                if seen.insert(*id) {
+                    order.push(*id);
+                }
             }
+        }
+        if order.is_empty() {
+            return Ok(changed);
         }
         let updated = order.iter().filter_map(|id| current.get(id));
         let rows = staged_rows(updated)?;
@@ -199,7 +269,7 @@ impl PgUnitOfWork {
         let numbers: Vec<i64> = (1..=to_bigint(staged, "row")?).collect();
         self.execute(sqlx::query(INSERT_CUSTOMERS).bind(numbers))
             .await?;
-        Ok(())
+        Ok(changed)
     }
 
     async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
@@ -222,33 +292,27 @@ impl PgUnitOfWork {
             )));
         }
 
-        let query = sqlx::query(MATCH).bind(batch.data_owner.as_uuid());
-        let mut existing: Vec<Option<Uuid>> = Vec::with_capacity(batch.rows.len());
-        for row in self.fetch_all(query).await? {
-            existing.push(get(&row, "existing")?);
-        }
-        if existing.len() != batch.rows.len() {
-            return Err(StoreError::Corrupt("the import match lost rows".into()));
-        }
-
+        let of_rows: Vec<&Customer> = batch.rows.iter().map(|r| &r.customer).collect();
+        let keys = self.row_keys(batch.data_owner, &of_rows).await?;
         let mut new_rows = Vec::new();
         let mut to_update = Vec::new();
-        let mut customers: Vec<Uuid> = Vec::with_capacity(batch.rows.len());
-        let mut outcomes = Vec::with_capacity(batch.rows.len());
-        for (index, (row, found)) in batch.rows.iter().zip(&existing).enumerate() {
-            match (found, batch.on_match) {
-                (Some(id), OnMatch::Skip) => {
-                    outcomes.push(RowCustomer::Skipped);
-                    customers.push(*id);
+        let mut updating = Vec::new();
+        // Per row: its customer and outcome, or why it was refused.
+        let mut decided: Vec<Result<(Uuid, RowCustomer), IdentityConflict>> =
+            Vec::with_capacity(batch.rows.len());
+        for (index, (row, keys)) in batch.rows.iter().zip(&keys).enumerate() {
+            match (keys.decide(&row.customer, batch.on_match), batch.on_match) {
+                (RowMatch::Refused(conflict), _) => decided.push(Err(conflict)),
+                (RowMatch::Existing(id), OnMatch::Skip) => {
+                    decided.push(Ok((id.as_uuid(), RowCustomer::Skipped)));
                 }
-                (Some(id), OnMatch::Update) => {
-                    outcomes.push(RowCustomer::Updated);
-                    customers.push(*id);
-                    to_update.push((*id, &row.customer));
+                (RowMatch::Existing(id), OnMatch::Update) => {
+                    decided.push(Ok((id.as_uuid(), RowCustomer::Updated)));
+                    to_update.push((id.as_uuid(), &row.customer));
+                    updating.push(index);
                 }
-                (None, _) => {
-                    outcomes.push(RowCustomer::Created);
-                    customers.push(row.customer.id().as_uuid());
+                (RowMatch::New, _) => {
+                    decided.push(Ok((row.customer.id().as_uuid(), RowCustomer::Created)));
                     new_rows.push(to_bigint(index as u64 + 1, "row")?);
                 }
             }
@@ -258,11 +322,20 @@ impl PgUnitOfWork {
                 .await?;
         }
         if !to_update.is_empty() {
-            self.update_matched(&to_update).await?;
+            let changed = self.update_matched(&to_update).await?;
+            for (index, changed) in updating.into_iter().zip(changed) {
+                if !changed && let Some(Ok((_, outcome))) = decided.get_mut(index) {
+                    *outcome = RowCustomer::Unchanged;
+                }
+            }
         }
         self.execute(sqlx::query("DROP TABLE cube_import_rows"))
             .await?;
 
+        let customers: Vec<Uuid> = decided
+            .iter()
+            .filter_map(|d| d.as_ref().ok().map(|(id, _)| *id))
+            .collect();
         let query = sqlx::query(ENROLLED)
             .bind(batch.assignment.as_uuid())
             .bind(&customers);
@@ -272,7 +345,14 @@ impl PgUnitOfWork {
         let mut ids = Vec::new();
         let mut enrolled_customers = Vec::new();
         let mut sequences = Vec::new();
-        for ((row, customer), outcome) in batch.rows.iter().zip(customers).zip(outcomes) {
+        for (row, decided) in batch.rows.iter().zip(decided) {
+            let (customer, outcome) = match decided {
+                Ok(taken) => taken,
+                Err(conflict) => {
+                    counts.refuse(conflict);
+                    continue;
+                }
+            };
             let imported = ImportedRow {
                 customer: CustomerId::from_uuid(customer),
                 outcome,

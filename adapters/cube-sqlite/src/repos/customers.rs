@@ -15,6 +15,7 @@ use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::{CustomerId, DataOwnerId, ImportId};
+use cube_domain::import_match::RowKeys;
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -287,6 +288,14 @@ impl CustomerRepository for SqliteUnit {
             .bind(except),
         };
         fetch_doc(self.conn(), query, "customer").await
+    }
+
+    async fn import_row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError> {
+        self.row_keys(&id_text(owner.as_uuid()), rows).await
     }
 
     async fn customers(

@@ -3,8 +3,12 @@
 //! all; a batch that fails half-way is rolled back to a savepoint, leaving the unit as it was
 //! before the call.
 //!
-//! A batch is written set-based when it can be: one statement finds every row's existing
-//! customer, and the new customers, their phones and fields, and the enrollments go in with
+//! Who holds each row's keys is found for the whole batch in two statements (external ids,
+//! phones), and `RowKeys::decide` says what each row is (refused when a key of it belongs to
+//! another customer). A match whose update would change nothing is not written
+//! (`unchanged`).
+//!
+//! A batch is written set-based when it can be: the new customers, their phones and fields, and the enrollments go in with
 //! one statement each (`json_each` over the rows), about ten statements for 2,000 rows. Each
 //! statement is a round trip to sqlx's SQLite worker thread (~20 µs), so row by row a first
 //! import of 100,000 customers took 20 s; set-based it takes a fraction of that. The rows must
@@ -28,34 +32,30 @@ use async_trait::async_trait;
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::{CustomerImport, ImportUndone};
 use cube_domain::ids::{CustomerId, EnrollmentId, ImportId};
+use cube_domain::import_match::{KeyHolder, RowKeys, RowMatch};
 use cube_domain::ports::{
     CustomerRepository, CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch,
     ImportCounts, ImportRepository, ImportedRow, OnMatch, RowCustomer, StoreError,
 };
 use std::collections::HashSet;
 
-/// The oldest customer of owner `?1` with the first of the phone numbers `?2` (a JSON array)
-/// that any customer has. `CROSS JOIN` keeps the imported phones the outer loop, so each is
-/// one probe of `customer_phones_lookup` (owner, phone); left to choose, SQLite walked every
-/// phone of the owner for each imported row (30,000 rows took minutes: quadratic).
-const EXISTING_BY_PHONE: &str = "SELECT c.id FROM json_each(?2) AS j \
-     CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = j.value \
-     JOIN customers AS c ON c.id = p.customer_id \
-     ORDER BY j.key, c.seq LIMIT 1";
+/// Per row of `?2` (a JSON array of external ids, `null` for none): the customers of owner
+/// `?1` with it, oldest first (one probe of `customers_by_external_id` a row).
+const HOLDERS_BY_EXTERNAL_ID: &str = "SELECT j.key AS row, c.id, c.external_id \
+     FROM json_each(?2) AS j \
+     CROSS JOIN customers AS c ON c.data_owner_id = ?1 AND c.external_id = j.value \
+     ORDER BY j.key, c.seq";
 
-/// Per row of a batch (`?2`, a JSON array of `{"x": external id or null, "p": [phones]}`):
-/// the data owner's (`?1`) oldest customer with the external id, and the oldest with the
-/// first of the phones that any customer has: what [`EXISTING_BY_PHONE`] finds, for every
-/// row in one statement.
-const EXISTING_FOR_ROWS: &str = "SELECT j.key AS row, \
-     (SELECT c.id FROM customers AS c \
-        WHERE c.data_owner_id = ?1 AND c.external_id = json_extract(j.value, '$.x') \
-        ORDER BY c.seq LIMIT 1) AS by_external_id, \
-     (SELECT c.id FROM json_each(json_extract(j.value, '$.p')) AS ph \
-        CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = ph.value \
-        JOIN customers AS c ON c.id = p.customer_id \
-        ORDER BY ph.key, c.seq LIMIT 1) AS by_phone \
-     FROM json_each(?2) AS j ORDER BY j.key";
+/// Per row of `?2` (a JSON array of each row's phone numbers) and per phone: the customers of
+/// owner `?1` with it, oldest first. `CROSS JOIN` keeps the imported phones the outer loop,
+/// so each is one probe of `customer_phones_lookup` (owner, phone); left to choose, SQLite
+/// walked every phone of the owner for each imported row (30,000 rows took minutes:
+/// quadratic).
+const HOLDERS_BY_PHONE: &str = "SELECT j.key AS row, ph.key AS pos, c.id, c.external_id \
+     FROM json_each(?2) AS j CROSS JOIN json_each(j.value) AS ph \
+     CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = ph.value \
+     JOIN customers AS c ON c.id = p.customer_id \
+     ORDER BY j.key, ph.key, c.seq";
 
 /// Which of the ids `?1` (a JSON array) a customer has already (a batch reusing a customer
 /// id overwrites that customer, as `save_customer` does: row by row).
@@ -130,42 +130,31 @@ impl SqliteUnit {
             return Ok(None);
         }
         let owner = id_text(batch.data_owner.as_uuid());
-        let lookups: Vec<serde_json::Value> = batch
+        let customers: Vec<&Customer> = batch.rows.iter().map(|r| &r.customer).collect();
+        let keys = self.row_keys(&owner, &customers).await?;
+        let decided: Vec<RowMatch> = batch
             .rows
             .iter()
-            .map(|row| {
-                let details = row.customer.details();
-                let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
-                serde_json::json!({ "x": details.external_id, "p": phones })
-            })
+            .zip(&keys)
+            .map(|(row, keys)| keys.decide(&row.customer, batch.on_match))
             .collect();
-        let found = sqlx::query(EXISTING_FOR_ROWS)
-            .bind(owner.clone())
-            .bind(json_text("import rows", &lookups)?)
-            .fetch_all(self.conn())
-            .await
-            .map_err(store_error)?;
-        let mut existing: Vec<Option<CustomerId>> = Vec::with_capacity(found.len());
-        for row in &found {
-            let id = col::<Option<String>>(row, "by_external_id")?
-                .or(col::<Option<String>>(row, "by_phone")?);
-            existing.push(id.as_deref().map(parse_id).transpose()?);
-        }
-        if existing.len() != batch.rows.len() {
-            return Err(StoreError::Corrupt(format!(
-                "the import lookup answered {} of {} rows",
-                existing.len(),
-                batch.rows.len()
-            )));
-        }
-        if batch.on_match == OnMatch::Update && existing.iter().any(Option::is_some) {
+        if batch.on_match == OnMatch::Update
+            && decided.iter().any(|d| matches!(d, RowMatch::Existing(_)))
+        {
             return Ok(None);
         }
+        let existing: Vec<Option<CustomerId>> = decided
+            .iter()
+            .map(|d| match d {
+                RowMatch::Existing(id) => Some(*id),
+                RowMatch::New | RowMatch::Refused(_) => None,
+            })
+            .collect();
         let new_ids: Vec<String> = batch
             .rows
             .iter()
-            .zip(&existing)
-            .filter(|(_, existing)| existing.is_none())
+            .zip(&decided)
+            .filter(|(_, decided)| **decided == RowMatch::New)
             .map(|(row, _)| id_text(row.customer.id().as_uuid()))
             .collect();
         let taken: Option<String> = sqlx::query_scalar(CUSTOMER_IDS_TAKEN)
@@ -201,10 +190,14 @@ impl SqliteUnit {
         let mut enrollments = Vec::new();
         let mut counts = ImportCounts::default();
         let mut sequence = self.next_sequence(batch.assignment).await?;
-        for (row, existing) in batch.rows.iter().zip(existing) {
-            let (customer, outcome) = match existing {
-                Some(id) => (id, RowCustomer::Skipped),
-                None => {
+        for (row, decided) in batch.rows.iter().zip(decided) {
+            let (customer, outcome) = match decided {
+                RowMatch::Refused(conflict) => {
+                    counts.refuse(conflict);
+                    continue;
+                }
+                RowMatch::Existing(id) => (id, RowCustomer::Skipped),
+                RowMatch::New => {
                     let c = &row.customer;
                     let id = id_text(c.id().as_uuid());
                     customers.push(serde_json::json!({
@@ -274,19 +267,32 @@ impl SqliteUnit {
         let mut counts = ImportCounts::default();
         let mut sequence = self.next_sequence(batch.assignment).await?;
         for row in &batch.rows {
-            let (customer, outcome) = match self.existing_customer(&owner, &row.customer).await? {
-                Some(existing) => match batch.on_match {
+            let keys = self.row_keys(&owner, &[&row.customer]).await?;
+            let decided = keys
+                .first()
+                .map(|keys| keys.decide(&row.customer, batch.on_match))
+                .ok_or_else(|| StoreError::Corrupt("the import lookup lost a row".into()))?;
+            let (customer, outcome) = match decided {
+                RowMatch::Refused(conflict) => {
+                    counts.refuse(conflict);
+                    continue;
+                }
+                RowMatch::Existing(existing) => match batch.on_match {
                     OnMatch::Skip => (existing, RowCustomer::Skipped),
                     OnMatch::Update => {
                         let current = self.customer(existing).await?.ok_or_else(|| {
                             StoreError::Corrupt(format!("customer {existing} vanished"))
                         })?;
-                        self.save_customer(&current.reimported(&row.customer))
-                            .await?;
-                        (existing, RowCustomer::Updated)
+                        let updated = current.reimported(&row.customer);
+                        if updated == current {
+                            (existing, RowCustomer::Unchanged)
+                        } else {
+                            self.save_customer(&updated).await?;
+                            (existing, RowCustomer::Updated)
+                        }
                     }
                 },
-                None => {
+                RowMatch::New => {
                     self.save_customer(&row.customer).await?;
                     (row.customer.id(), RowCustomer::Created)
                 }
@@ -319,41 +325,71 @@ impl SqliteUnit {
         Ok(counts)
     }
 
-    /// The data owner's existing customer for an imported one: the oldest with its external
-    /// id, else the oldest with its first phone number that any customer has.
-    async fn existing_customer(
+    /// Who holds the keys of each of `rows` among the customers of `owner` (an id as
+    /// stored): `CustomerRepository::import_row_keys`, in two statements whatever the count.
+    pub(super) async fn row_keys(
         &mut self,
         owner: &str,
-        customer: &Customer,
-    ) -> Result<Option<CustomerId>, StoreError> {
-        let details = customer.details();
-        if let Some(external_id) = &details.external_id {
-            let found: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM customers WHERE data_owner_id = ? AND external_id = ? \
-                 ORDER BY seq LIMIT 1",
-            )
-            .bind(owner.to_owned())
-            .bind(external_id.clone())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(store_error)?;
-            if let Some(id) = found {
-                return parse_id(&id).map(Some);
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError> {
+        let mut keys = vec![RowKeys::default(); rows.len()];
+        let holder = |found: &sqlx::sqlite::SqliteRow| -> Result<(usize, KeyHolder), StoreError> {
+            let row = usize::try_from(col::<i64>(found, "row")?)
+                .map_err(|_| StoreError::Corrupt("a negative import row".into()))?;
+            let holder = KeyHolder {
+                customer: parse_id(&col::<String>(found, "id")?)?,
+                external_id: col(found, "external_id")?,
+            };
+            Ok((row, holder))
+        };
+        let external_ids: Vec<Option<&str>> = rows
+            .iter()
+            .map(|c| c.details().external_id.as_deref())
+            .collect();
+        if external_ids.iter().any(Option::is_some) {
+            let found = sqlx::query(HOLDERS_BY_EXTERNAL_ID)
+                .bind(owner.to_owned())
+                .bind(json_text("external ids", &external_ids)?)
+                .fetch_all(self.conn())
+                .await
+                .map_err(store_error)?;
+            for found in &found {
+                let (row, holder) = holder(found)?;
+                let slot = keys
+                    .get_mut(row)
+                    .ok_or_else(|| StoreError::Corrupt("the import lookup added a row".into()))?;
+                // Oldest first: the first found is the one.
+                slot.by_external_id.get_or_insert(holder);
             }
         }
-        if details.phones.is_empty() {
-            return Ok(None);
+        let phones: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|c| c.details().phones.iter().map(|p| p.as_str()).collect())
+            .collect();
+        if phones.iter().any(|p| !p.is_empty()) {
+            let found = sqlx::query(HOLDERS_BY_PHONE)
+                .bind(owner.to_owned())
+                .bind(json_text("phone numbers", &phones)?)
+                .fetch_all(self.conn())
+                .await
+                .map_err(store_error)?;
+            let mut last = None;
+            for found in &found {
+                let (row, holder) = holder(found)?;
+                let pos = usize::try_from(col::<i64>(found, "pos")?)
+                    .map_err(|_| StoreError::Corrupt("a negative phone position".into()))?;
+                // Oldest first: the first found for a phone is the one.
+                if last.replace((row, pos)) == Some((row, pos)) {
+                    continue;
+                }
+                let phone = rows
+                    .get(row)
+                    .and_then(|c| c.details().phones.get(pos))
+                    .ok_or_else(|| StoreError::Corrupt("the import lookup added a phone".into()))?;
+                keys[row].by_phone.push((phone.clone(), holder));
+            }
         }
-        let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
-        let phones = serde_json::to_string(&phones)
-            .map_err(|e| crate::error::json_error("phone numbers", &e))?;
-        let found: Option<String> = sqlx::query_scalar(EXISTING_BY_PHONE)
-            .bind(owner.to_owned())
-            .bind(phones)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(store_error)?;
-        found.as_deref().map(parse_id).transpose()
+        Ok(keys)
     }
 }
 
@@ -479,7 +515,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{EXISTING_BY_PHONE, EXISTING_FOR_ROWS, hex};
+    use super::{HOLDERS_BY_EXTERNAL_ID, HOLDERS_BY_PHONE, hex};
     use sqlx::Row as _;
 
     async fn plan(statement: &str, binds: &[&str]) -> Vec<String> {
@@ -495,23 +531,22 @@ mod tests {
         rows.iter().map(|r| r.get::<String, _>("detail")).collect()
     }
 
-    /// The set-based lookup probes the indexes per row, like the row-by-row one.
+    /// The set-based lookups probe the indexes per row (and per phone), whatever the
+    /// register's size.
     #[tokio::test]
     async fn every_rows_lookup_is_index_probes() {
-        let plan = plan(
-            EXISTING_FOR_ROWS,
-            &["owner", r#"[{"x":"a","p":["+4712345678"]}]"#],
-        )
-        .await;
+        let plan_external = plan(HOLDERS_BY_EXTERNAL_ID, &["owner", r#"["a", null]"#]).await;
         assert!(
-            plan.iter()
-                .any(|step| step.contains("customer_phones_lookup (data_owner_id=? AND phone=?)")),
-            "{plan:?}"
-        );
-        assert!(
-            plan.iter().any(|step| step
+            plan_external.iter().any(|step| step
                 .contains("customers_by_external_id (data_owner_id=? AND external_id=?)")),
-            "{plan:?}"
+            "{plan_external:?}"
+        );
+        let plan_phones = plan(HOLDERS_BY_PHONE, &["owner", r#"[["+4712345678"], []]"#]).await;
+        assert!(
+            plan_phones
+                .iter()
+                .any(|step| step.contains("customer_phones_lookup (data_owner_id=? AND phone=?)")),
+            "{plan_phones:?}"
         );
     }
 
@@ -519,26 +554,5 @@ mod tests {
     fn hex_is_two_lower_case_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
         assert_eq!(hex(&[]), "");
-    }
-
-    /// Each imported phone is one index probe by (owner, phone), whatever the register's size.
-    #[tokio::test]
-    async fn a_phone_is_looked_up_by_owner_and_number() {
-        let store = crate::SqliteStore::in_memory().await.expect("a store");
-        let mut conn = store.pool().acquire().await.expect("a connection");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "EXPLAIN QUERY PLAN {EXISTING_BY_PHONE}"
-        )))
-        .bind("owner")
-        .bind("[\"+4712345678\"]")
-        .fetch_all(&mut *conn)
-        .await
-        .expect("a plan");
-        let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>("detail")).collect();
-        assert!(
-            plan.iter()
-                .any(|step| step.contains("customer_phones_lookup (data_owner_id=? AND phone=?)")),
-            "{plan:?}"
-        );
     }
 }

@@ -260,6 +260,13 @@ impl CustomerRepository for Faulty {
     ) -> Result<Option<Customer>, StoreError> {
         self.inner.find_customer(owner, key, except).await
     }
+    async fn import_row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<cube_domain::import_match::RowKeys>, StoreError> {
+        self.inner.import_row_keys(owner, rows).await
+    }
     async fn customers(
         &mut self,
         owner: DataOwnerId,

@@ -31,8 +31,8 @@ pub use store::{
     EnrollmentWrites, FlowRepository, FlowWrites, Handout, ImportBatch, ImportCounts,
     ImportRepository, ImportRow, ImportedRow, LoggedEvent, NextCustomerRequest, OnMatch,
     OrganisationRepository, OrganisationWrites, OutboxRepository, OutboxWrites, OutcomeLog,
-    OutcomeLogWrites, Page, ProductRepository, ProductWrites, ReadUnit, RecordKind, RowCustomer,
-    SmsReplyRepository, SmsReplyWrites, Store, StoreError, TimeEntryRepository, TimeEntryWrites,
-    UniqueRule, UnitOfWork, UserRepository, UserWrites,
+    OutcomeLogWrites, Page, ProductRepository, ProductWrites, ReadUnit, RecordKind, RefusedRow,
+    RowCustomer, SmsReplyRepository, SmsReplyWrites, Store, StoreError, TimeEntryRepository,
+    TimeEntryWrites, UniqueRule, UnitOfWork, UserRepository, UserWrites,
 };
 pub use webhooks::{WebhookGateway, WebhookRepository, WebhookWrites};

@@ -22,6 +22,7 @@ use crate::ids::{
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId,
     SaleConfirmationId, SmsReplyId, TimeEntryId, UserId,
 };
+use crate::import_match::{IdentityConflict, RowKeys};
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
@@ -489,6 +490,16 @@ pub trait CustomerRepository: Send {
         key: &CustomerKey,
         except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError>;
+    /// For each of `rows` (import rows of the data owner, in order) who holds its keys: the
+    /// data owner's oldest customer with the row's external id, and for each phone number
+    /// of the row (in the row's order) that a customer has, the oldest customer with it.
+    /// The rows are looked up each on its own (none sees another). What
+    /// `ImportRepository::import_batch` matches a row by; an import's check asks it first.
+    async fn import_row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError>;
     /// A page of the data owner's customers that `filter` matches
     /// (`CustomerFilter::matches`, exactly), oldest first; the page counts matches only.
     async fn customers(
@@ -909,21 +920,37 @@ pub enum OnMatch {
 pub enum RowCustomer {
     /// No customer matched: the row's customer was created.
     Created,
-    /// A customer matched and was updated with the row.
+    /// A customer matched and was updated with the row (it changed).
     Updated,
+    /// A customer matched, and the row says what it holds already: nothing was written
+    /// (`OnMatch::Update` of a row equal to the customer, as when a file is sent again).
+    Unchanged,
     /// A customer matched and was left as it was (`OnMatch::Skip`).
     Skipped,
+    /// The row was not taken: a key of it belongs to another customer than the one it is
+    /// (`ImportCounts::refused` says which and why). Nothing was written for it.
+    Refused,
 }
 
 /// What an import did with one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportedRow {
-    /// The customer the row is now (created, or the one it matched).
+    /// The customer the row is now (created, or the one it matched); for a refused row,
+    /// the customer holding the key that refused it.
     pub customer: CustomerId,
     /// What became of the customer.
     pub outcome: RowCustomer,
-    /// Whether it was enrolled now (else it was in the assignment already).
+    /// Whether it was enrolled now (else it was in the assignment already, or refused).
     pub enrolled: bool,
+}
+
+/// A row of a batch that was not taken, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedRow {
+    /// Its place in the batch (0: the first row).
+    pub index: usize,
+    /// Why.
+    pub conflict: IdentityConflict,
 }
 
 /// What an import batch did.
@@ -931,10 +958,13 @@ pub struct ImportedRow {
 pub struct ImportCounts {
     /// Customers created.
     pub created: u64,
-    /// Rows that matched an existing customer of the data owner (updated or skipped).
+    /// Rows that matched an existing customer of the data owner (updated, unchanged or
+    /// skipped).
     pub matched: u64,
     /// Matched customers updated with their row.
     pub updated: u64,
+    /// Matched customers the row would not change (nothing written).
+    pub unchanged: u64,
     /// Matched customers left as they were.
     pub skipped: u64,
     /// Enrollments created.
@@ -943,6 +973,8 @@ pub struct ImportCounts {
     pub already_enrolled: u64,
     /// Per row of the batch, in order: what became of it.
     pub rows: Vec<ImportedRow>,
+    /// The rows not taken, in order, with why.
+    pub refused: Vec<RefusedRow>,
 }
 
 impl ImportBatch {
@@ -962,7 +994,7 @@ impl ImportBatch {
 }
 
 impl ImportCounts {
-    /// Counts one row's result in.
+    /// Counts one taken row's result in (a refused row: [`ImportCounts::refuse`]).
     pub fn record(&mut self, row: ImportedRow) {
         match row.outcome {
             RowCustomer::Created => self.created += 1,
@@ -970,12 +1002,19 @@ impl ImportCounts {
                 self.matched += 1;
                 self.updated += 1;
             }
+            RowCustomer::Unchanged => {
+                self.matched += 1;
+                self.unchanged += 1;
+            }
             RowCustomer::Skipped => {
                 self.matched += 1;
                 self.skipped += 1;
             }
+            RowCustomer::Refused => {}
         }
-        if row.enrolled {
+        if row.outcome == RowCustomer::Refused {
+            // Nothing was enrolled, and nothing was in the assignment for it.
+        } else if row.enrolled {
             self.enrolled += 1;
         } else {
             self.already_enrolled += 1;
@@ -983,10 +1022,25 @@ impl ImportCounts {
         self.rows.push(row);
     }
 
+    /// Counts in the next row as refused for `conflict`.
+    pub fn refuse(&mut self, conflict: IdentityConflict) {
+        let index = self.rows.len();
+        self.rows.push(ImportedRow {
+            customer: conflict.holder(),
+            outcome: RowCustomer::Refused,
+            enrolled: false,
+        });
+        self.refused.push(RefusedRow { index, conflict });
+    }
+
     /// Adds a later batch's counts (its rows after these).
     pub fn add(&mut self, later: ImportCounts) {
-        for row in later.rows {
-            self.record(row);
+        let mut refused = later.refused.into_iter().peekable();
+        for (index, row) in later.rows.into_iter().enumerate() {
+            match refused.next_if(|r| r.index == index) {
+                Some(r) => self.refuse(r.conflict),
+                None => self.record(row),
+            }
         }
     }
 }
@@ -995,11 +1049,13 @@ impl ImportCounts {
 /// what each import created (`CustomerRepository::customer_import` reads it back).
 #[async_trait]
 pub trait ImportRepository: Send {
-    /// For each row in order: the data owner's existing customer with the row's external id,
-    /// else with any of its phone numbers, is matched: updated to `existing.reimported(row)`
-    /// (`OnMatch::Update`, `updated`) or left unchanged (`OnMatch::Skip`, `skipped`);
-    /// otherwise the row's customer is inserted (`created`). Two rows matching one customer
-    /// update it in row order. The customer is then enrolled in the assignment with
+    /// For each row in order: who holds its keys is found as `import_row_keys` finds it,
+    /// and `RowKeys::decide` says what the row is. An existing customer is updated to
+    /// `existing.reimported(row)` (`OnMatch::Update`, `updated`) — or, when that equals the
+    /// customer, MUST NOT be written (`unchanged`) — or left as it is (`OnMatch::Skip`,
+    /// `skipped`); a new one is inserted (`created`); a refused row writes nothing and is
+    /// listed in `refused` (`RowCustomer::Refused`, not enrolled). Two rows matching one
+    /// customer update it in row order, the second seeing the first's keys. The customer is then enrolled in the assignment with
     /// the row's enrollment id, the next import-order number (in row order, after the
     /// assignment's highest) and the initial state (`enrolled`), unless already enrolled
     /// (`already_enrolled`). Part of the unit of work: nothing is visible before commit, and

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use cube_domain::customer::{Customer, CustomerChange, CustomerFilter};
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
+use cube_domain::import_match::RowKeys;
 use cube_domain::ports::CustomerWrites;
 use cube_domain::ports::{CustomerKey, CustomerRepository, Page, StoreError};
 use cube_domain::privacy::PersonKey;
@@ -60,6 +61,14 @@ impl CustomerRepository for MemoryUnit {
             .find(|(_, _, _, id)| Some(*id) != except)
             .and_then(|(_, _, _, id)| self.data.customers.get(id))
             .cloned())
+    }
+
+    async fn import_row_keys(
+        &mut self,
+        owner: DataOwnerId,
+        rows: &[&Customer],
+    ) -> Result<Vec<RowKeys>, StoreError> {
+        Ok(rows.iter().map(|row| self.row_keys(owner, row)).collect())
     }
 
     async fn customers(

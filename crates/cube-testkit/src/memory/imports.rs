@@ -1,5 +1,6 @@
-//! The batched import: find or create each row's customer, then enroll it, all inside the
-//! unit of work. A failing row undoes the whole batch (a savepoint), so the unit stays as it
+//! The batched import: find or create each row's customer (`RowKeys::decide`: refused when
+//! a key of it belongs to another customer; an update that changes nothing is not written),
+//! then enroll it, all inside the unit of work. A failing row undoes the whole batch (a savepoint), so the unit stays as it
 //! was before the call.
 //!
 //! Also each import's record of what it created (`record_import`, `add_to_import`,
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::{CustomerImport, ImportUndone};
 use cube_domain::ids::{CustomerId, DataOwnerId, EnrollmentId, ImportId};
+use cube_domain::import_match::{KeyHolder, RowKeys, RowMatch};
 use cube_domain::ports::{
     CustomerWrites, EnrollmentRepository, EnrollmentWrites, ImportBatch, ImportCounts,
     ImportRepository, ImportedRow, OnMatch, RecordKind, RowCustomer, StoreError, UniqueRule,
@@ -27,27 +29,50 @@ impl MemoryUnit {
             .map(|(_, _, _, id)| *id)
     }
 
-    /// The existing customer a row matches: by external id, else by any phone number.
-    fn match_row(&self, owner: DataOwnerId, customer: &Customer) -> Option<CustomerId> {
+    /// A holder of a key: the customer with its external id.
+    fn holder(&self, id: CustomerId) -> KeyHolder {
+        KeyHolder {
+            customer: id,
+            external_id: self
+                .data
+                .customers
+                .get(&id)
+                .and_then(|c| c.details().external_id.clone()),
+        }
+    }
+
+    /// Who holds a row's keys: the oldest customer with its external id, and with each of
+    /// its phones.
+    pub(super) fn row_keys(&self, owner: DataOwnerId, customer: &Customer) -> RowKeys {
         let details = customer.details();
-        details
-            .external_id
-            .iter()
-            .find_map(|id| self.first_with(owner, LookupKey::External(id.clone())))
-            .or_else(|| {
-                details
-                    .phones
-                    .iter()
-                    .find_map(|p| self.first_with(owner, LookupKey::Phone(p.as_str().to_owned())))
-            })
+        RowKeys {
+            by_external_id: details
+                .external_id
+                .as_ref()
+                .and_then(|id| self.first_with(owner, LookupKey::External(id.clone())))
+                .map(|id| self.holder(id)),
+            by_phone: details
+                .phones
+                .iter()
+                .filter_map(|p| {
+                    let id = self.first_with(owner, LookupKey::Phone(p.as_str().to_owned()))?;
+                    Some((p.clone(), self.holder(id)))
+                })
+                .collect(),
+        }
     }
 
     async fn import_rows(&mut self, batch: &ImportBatch) -> Result<ImportCounts, StoreError> {
         let mut counts = ImportCounts::default();
         let mut sequence = self.next_sequence(batch.assignment).await?;
         for row in &batch.rows {
-            let (customer, outcome) = match self.match_row(batch.data_owner, &row.customer) {
-                Some(existing) => match batch.on_match {
+            let keys = self.row_keys(batch.data_owner, &row.customer);
+            let (customer, outcome) = match keys.decide(&row.customer, batch.on_match) {
+                RowMatch::Refused(conflict) => {
+                    counts.refuse(conflict);
+                    continue;
+                }
+                RowMatch::Existing(existing) => match batch.on_match {
                     OnMatch::Skip => (existing, RowCustomer::Skipped),
                     OnMatch::Update => {
                         let current =
@@ -55,11 +80,15 @@ impl MemoryUnit {
                                 StoreError::Corrupt("a looked-up customer".into())
                             })?;
                         let updated = current.reimported(&row.customer);
-                        self.save_customer(&updated).await?;
-                        (existing, RowCustomer::Updated)
+                        if updated == *current {
+                            (existing, RowCustomer::Unchanged)
+                        } else {
+                            self.save_customer(&updated).await?;
+                            (existing, RowCustomer::Updated)
+                        }
                     }
                 },
-                None => {
+                RowMatch::New => {
                     self.save_customer(&row.customer).await?;
                     (row.customer.id(), RowCustomer::Created)
                 }

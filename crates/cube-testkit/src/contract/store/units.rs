@@ -631,7 +631,11 @@ pub async fn committed_writes_are_visible_to_later_units(store: SharedStore) {
 }
 
 /// A customer with its own external id and phone, built for import rows.
-fn row_customer(s: &crate::contract::Setup, external: Option<&str>, phone: &str) -> Customer {
+pub(super) fn row_customer(
+    s: &crate::contract::Setup,
+    external: Option<&str>,
+    phone: &str,
+) -> Customer {
     let details = CustomerDetails {
         name: name("Importert kunde"),
         phones: vec![PhoneNumber::parse(phone).expect("valid")],
@@ -650,7 +654,7 @@ fn row_customer(s: &crate::contract::Setup, external: Option<&str>, phone: &str)
     .expect("valid")
 }
 
-fn row(s: &crate::contract::Setup, customer: Customer) -> ImportRow {
+pub(super) fn row(s: &crate::contract::Setup, customer: Customer) -> ImportRow {
     ImportRow {
         customer,
         enrollment: EnrollmentId::from_uuid(s.ids.next_id()),
@@ -716,6 +720,7 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
                 imported(by_phone.id(), RowCustomer::Skipped, true),
                 imported(rows[4].customer.id(), RowCustomer::Created, true),
             ],
+            ..ImportCounts::default()
         }
     );
 

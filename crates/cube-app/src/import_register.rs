@@ -1,0 +1,45 @@
+//! An import's rows checked against the data owner's register before anything is written:
+//! a row whose phone number belongs to another customer than the one the row is
+//! (`cube_domain::import_match`) is rejected with the other rows a file's check rejects, so
+//! an all-or-nothing import refuses the file before writing, and a preview lists the row.
+//!
+//! The store holds the writing to the same rule (`ImportRepository::import_batch` refuses
+//! such a row), so a register changed between the check and the writing still never
+//! re-keys a customer; the import's report then lists the row as rejected too.
+
+use crate::customers::{IMPORT_CHUNK_ROWS, RejectedRow};
+use crate::{AppResult, Cube};
+use cube_domain::customer::Customer;
+use cube_domain::ids::DataOwnerId;
+use cube_domain::import_match::RowMatch;
+use cube_domain::ports::OnMatch;
+
+impl Cube {
+    /// The rows of `rows` (each with its number in the file) that the data owner's register
+    /// refuses as it is now, in row order: [`IMPORT_CHUNK_ROWS`] rows a read.
+    pub(crate) async fn refused_by_register(
+        &self,
+        owner: DataOwnerId,
+        on_match: OnMatch,
+        rows: &[(usize, &Customer)],
+    ) -> AppResult<Vec<RejectedRow>> {
+        let mut refused = Vec::new();
+        if rows.is_empty() {
+            return Ok(refused);
+        }
+        let mut unit = self.begin_read().await?;
+        for chunk in rows.chunks(IMPORT_CHUNK_ROWS) {
+            let customers: Vec<&Customer> = chunk.iter().map(|(_, c)| *c).collect();
+            let keys = unit.import_row_keys(owner, &customers).await?;
+            for ((row, customer), keys) in chunk.iter().zip(keys) {
+                if let RowMatch::Refused(conflict) = keys.decide(customer, on_match) {
+                    refused.push(RejectedRow {
+                        row: *row,
+                        reason: conflict.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(refused)
+    }
+}
