@@ -10,6 +10,7 @@
 //! line, a note and an outcome field, spread over the last hour, each on one of the demo's
 //! customers. The files are read to the end and dropped (not kept on disk); the server
 //! writes the workbook to an unlinked temporary file in the system's temp directory.
+//! `CUBE_BENCH_EXPORT_FILES=xlsx` (or `csv`) exports one file only, on a fresh process.
 
 mod common;
 
@@ -209,10 +210,7 @@ async fn measure(
     }
     let from = (OffsetDateTime::now_utc() - time::Duration::days(1)).date();
     let to = (OffsetDateTime::now_utc() + time::Duration::days(1)).date();
-    for (file, query) in [
-        (".xlsx", "format=xlsx"),
-        (".csv", "format=csv&separator=semicolon"),
-    ] {
+    for (file, query) in files() {
         let rss_before_mb = memory(pid, "VmRSS:");
         eprintln!("{store}: exporting {rows} outcomes as {file} …");
         let started = Instant::now();
@@ -247,6 +245,21 @@ async fn measure(
         });
     }
     Ok(())
+}
+
+/// The files to export, in order: `CUBE_BENCH_EXPORT_FILES` (`xlsx`, `csv` or both, comma
+/// separated; default `xlsx,csv`). One file a run puts each on a fresh process, so its
+/// growth is its own and not what the one before left resident.
+fn files() -> Vec<(&'static str, &'static str)> {
+    let asked = std::env::var("CUBE_BENCH_EXPORT_FILES").unwrap_or_else(|_| "xlsx,csv".into());
+    asked
+        .split(',')
+        .filter_map(|file| match file.trim() {
+            "xlsx" => Some((".xlsx", "format=xlsx")),
+            "csv" => Some((".csv", "format=csv&separator=semicolon")),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The figures as a Markdown table.
