@@ -302,3 +302,59 @@ async fn a_bulk_action_over_http_while_a_seller_works_on_postgres() {
         "the seller never worked: the test proved nothing"
     );
 }
+
+/// How long a bulk action takes on a large assignment (not a check: a measurement for
+/// docs/performance.md). `CUBE_BULK_CUSTOMERS` customers (default 50,000); run with
+/// `cargo nextest run -p cube-server --test bulk_while_selling --run-ignored only`.
+#[tokio::test]
+#[ignore = "a measurement, minutes on a large assignment"]
+async fn bulk_action_seconds_on_postgres() {
+    let customers: usize = std::env::var("CUBE_BULK_CUSTOMERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50_000);
+    let database = support::PgDatabase::create().await;
+    let postgres = PgStore::connect(&database.url).await.expect("postgres");
+    postgres.migrate().await.expect("migrated");
+    let store: Arc<dyn Store> = Arc::new(postgres.clone());
+    let clock = Arc::new(FixedClock::new(T0));
+    let ids = Arc::new(SequentialIds::new());
+    let started = std::time::Instant::now();
+    let world = World::build(store.as_ref(), clock.as_ref(), ids.as_ref(), customers)
+        .await
+        .expect("the world builds");
+    println!("{customers} customers enrolled in {:?}", started.elapsed());
+    let cube = Cube::new(store.clone(), clock.clone(), ids);
+    let (assignment, manager) = (world.assignment.id(), world.manager.id);
+    let segment = cube
+        .add_segment(manager, assignment, "Priority")
+        .await
+        .expect("a segment");
+    let everyone = Selection::default();
+    for target in [Some(segment), None] {
+        let started = std::time::Instant::now();
+        let report = cube
+            .bulk(
+                manager,
+                assignment,
+                &everyone,
+                BulkAction::MoveToSegment(target),
+            )
+            .await
+            .expect("bulk");
+        println!("move to {target:?}: {report:?} in {:?}", started.elapsed());
+    }
+    let started = std::time::Instant::now();
+    let preview = cube
+        .preview_selection(manager, assignment, &everyone, 0)
+        .await
+        .expect("preview");
+    println!("preview: {} in {:?}", preview.count, started.elapsed());
+    let started = std::time::Instant::now();
+    let report = cube
+        .bulk(manager, assignment, &everyone, BulkAction::Remove)
+        .await
+        .expect("bulk");
+    println!("remove: {report:?} in {:?}", started.elapsed());
+    postgres.close().await;
+}

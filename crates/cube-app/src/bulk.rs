@@ -30,6 +30,11 @@
 //!   per-page run, running it again would register twice on rows still selected.
 //! - The rows the action has written stay locked until it commits; the queue skips locked
 //!   rows (`FOR UPDATE SKIP LOCKED`), so sellers keep getting customers meanwhile.
+//! - **Big selections**: a move or a removal is written a page at a time
+//!   (`update_enrollments` / `delete_enrollments`: one statement per page on PostgreSQL, the
+//!   rows a seller changed meanwhile refused and settled one by one as above), so the action
+//!   costs about one round trip per page, not per row. A registration goes row by row (each
+//!   is an outcome event with its messages and webhooks).
 
 use crate::error::WorkError;
 use crate::flows::flow_of;
@@ -41,10 +46,10 @@ use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
-use cube_domain::ids::{AssignmentId, CustomerId};
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
 use cube_domain::outcome::Registrar;
 use cube_domain::ports::{ReadUnit, StoreError, UnitOfWork};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 /// How many times one row is read again when a seller changed it between the read of its
@@ -172,6 +177,32 @@ pub(crate) async fn customers_of(
         .into_iter()
         .map(|c| (c.id(), c))
         .collect())
+}
+
+/// How one selected row was settled.
+enum Settled {
+    /// The action was applied (`false`: the row was already so).
+    Changed(bool),
+    /// A seller holds it: left as it is.
+    Held,
+    /// A seller changed it out of the selection, or removed it: left as it is.
+    ChangedMeanwhile,
+    /// It cannot take the action: the reason.
+    Refused(String),
+}
+
+/// The rows of `rows` whose ids are in `refused`.
+fn only(
+    rows: Vec<(Enrollment, Customer)>,
+    refused: &[EnrollmentId],
+) -> Vec<(Enrollment, Customer)> {
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let refused: BTreeSet<EnrollmentId> = refused.iter().copied().collect();
+    rows.into_iter()
+        .filter(|(enrollment, _)| refused.contains(&enrollment.id()))
+        .collect()
 }
 
 /// A selection previewed: how many it selects, and the first of them.
@@ -308,47 +339,71 @@ impl Cube {
         let mut pages = SelectedPages::new(assignment_id, selection, self.export_page);
         while let Some(rows) = pages.next(uow.as_mut()).await? {
             report.selected += rows.len();
+            let mut free = Vec::with_capacity(rows.len());
             for (enrollment, customer) in rows {
-                let mut current = enrollment;
-                let mut tries = 0;
-                loop {
-                    if current.holder(now).is_some() {
-                        report.held += 1;
-                        break;
-                    }
-                    let applied = self
-                        .bulk_one(uow.as_mut(), &assignment, &user, &action, &current, now)
-                        .await;
-                    match applied {
-                        Ok(changed) => {
-                            report.changed += usize::from(changed);
-                            break;
-                        }
-                        // The row's version moved between the page's read and this write: a
-                        // seller reserved it or registered on it. Read it again and decide on
-                        // the row as it is now, never over it.
-                        Err(AppError::Store(StoreError::Conflict(_))) if tries < ROW_RETRIES => {
-                            tries += 1;
-                            match uow.enrollment(current.id()).await? {
-                                Some(now_row) if selection.matches(&now_row, customer.fields()) => {
-                                    current = now_row;
-                                }
-                                _ => {
-                                    report.changed_meanwhile += 1;
-                                    break;
-                                }
-                            }
-                        }
-                        Err(AppError::Store(StoreError::Conflict(_))) => {
+                if enrollment.holder(now).is_some() {
+                    report.held += 1;
+                } else {
+                    free.push((enrollment, customer));
+                }
+            }
+            // A move or a removal is written a page at a time (one statement on
+            // PostgreSQL); the rows a seller changed since the page was read are refused by
+            // the store and settled one by one below. A registration goes row by row.
+            let (one_by_one, read_again) = match &action {
+                BulkAction::MoveToSegment(segment) => {
+                    let moved: Vec<Enrollment> = free
+                        .iter()
+                        .filter(|(enrollment, _)| enrollment.segment() != *segment)
+                        .map(|(enrollment, _)| {
+                            let mut moved = enrollment.clone();
+                            moved.move_to_segment(*segment);
+                            moved
+                        })
+                        .collect();
+                    let refused = uow.update_enrollments(&moved).await?;
+                    report.changed += moved.len() - refused.len();
+                    (only(free, &refused), true)
+                }
+                BulkAction::Remove => {
+                    let ids: Vec<EnrollmentId> = free.iter().map(|(e, _)| e.id()).collect();
+                    let refused = uow.delete_enrollments(&ids).await?;
+                    report.changed += ids.len() - refused.len();
+                    (only(free, &refused), true)
+                }
+                BulkAction::RegisterOutcome(_) => (free, false),
+            };
+            for (enrollment, customer) in one_by_one {
+                let (current, tries) = if read_again {
+                    match uow.enrollment(enrollment.id()).await? {
+                        Some(row) if selection.matches(&row, customer.fields()) => (row, 1),
+                        _ => {
                             report.changed_meanwhile += 1;
-                            break;
+                            continue;
                         }
-                        Err(AppError::Store(error)) => return Err(AppError::Store(error)),
-                        Err(error) => {
-                            failed += 1;
-                            first_failure.get_or_insert_with(|| error.to_string());
-                            break;
-                        }
+                    }
+                } else {
+                    (enrollment, 0)
+                };
+                let settled = self
+                    .bulk_row(
+                        uow.as_mut(),
+                        &assignment,
+                        &user,
+                        selection,
+                        &action,
+                        (current, &customer),
+                        tries,
+                        now,
+                    )
+                    .await?;
+                match settled {
+                    Settled::Changed(changed) => report.changed += usize::from(changed),
+                    Settled::Held => report.held += 1,
+                    Settled::ChangedMeanwhile => report.changed_meanwhile += 1,
+                    Settled::Refused(why) => {
+                        failed += 1;
+                        first_failure.get_or_insert(why);
                     }
                 }
             }
@@ -362,6 +417,49 @@ impl Cube {
         }
         uow.commit().await?;
         Ok(report)
+    }
+
+    /// Settles one selected row, `current` as read in `uow` after `tries` reads again: held →
+    /// left; else the action, and if the row moved on meanwhile (`Conflict`), read again and
+    /// decided as it is now, at most [`ROW_RETRIES`] times in all.
+    #[allow(clippy::too_many_arguments)]
+    async fn bulk_row(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        user: &User,
+        selection: &Selection,
+        action: &BulkAction,
+        (mut current, customer): (Enrollment, &Customer),
+        mut tries: u32,
+        now: OffsetDateTime,
+    ) -> AppResult<Settled> {
+        loop {
+            if current.holder(now).is_some() {
+                return Ok(Settled::Held);
+            }
+            match self
+                .bulk_one(uow, assignment, user, action, &current, now)
+                .await
+            {
+                Ok(changed) => return Ok(Settled::Changed(changed)),
+                // The row's version moved between its read and this write: a seller reserved
+                // it or registered on it. Read it again and decide on the row as it is now,
+                // never over it.
+                Err(AppError::Store(StoreError::Conflict(_))) if tries < ROW_RETRIES => {
+                    tries += 1;
+                    match uow.enrollment(current.id()).await? {
+                        Some(row) if selection.matches(&row, customer.fields()) => current = row,
+                        _ => return Ok(Settled::ChangedMeanwhile),
+                    }
+                }
+                Err(AppError::Store(StoreError::Conflict(_))) => {
+                    return Ok(Settled::ChangedMeanwhile);
+                }
+                Err(AppError::Store(error)) => return Err(AppError::Store(error)),
+                Err(error) => return Ok(Settled::Refused(error.to_string())),
+            }
+        }
     }
 
     /// Applies `action` to one enrollment as it was read in `uow`; whether it changed. A
