@@ -29,7 +29,10 @@
 //!   per-page units because a bulk registration is not idempotent: after a half-done
 //!   per-page run, running it again would register twice on rows still selected.
 //! - The rows the action has written stay locked until it commits; the queue skips locked
-//!   rows (`FOR UPDATE SKIP LOCKED`), so sellers keep getting customers meanwhile.
+//!   rows (`FOR UPDATE SKIP LOCKED`), so sellers keep getting the customers the action has
+//!   not reached yet. Known cost of the one unit: once it has passed the last free customer,
+//!   a seller asking before it commits is told there is no customer right now (204), for
+//!   the moment between the last page and the commit.
 //! - **Big selections**: a move or a removal is written a page at a time
 //!   (`update_enrollments` / `delete_enrollments`: one statement per page on PostgreSQL, the
 //!   rows a seller changed meanwhile refused and settled one by one as above), so the action
