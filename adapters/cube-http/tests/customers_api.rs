@@ -1328,7 +1328,10 @@ async fn a_selection_is_previewed_then_acted_on_all_or_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report, json!({ "selected": 7, "changed": 7 }));
+    assert_eq!(
+        report,
+        json!({ "selected": 7, "changed": 7, "held": 0, "changed_meanwhile": 0 })
+    );
 
     // No sale is not allowed from No sale: every one fails, so nothing changes.
     let (status, problem) = app
@@ -1365,7 +1368,10 @@ async fn a_selection_is_previewed_then_acted_on_all_or_nothing() {
             Some(json!({ "action": { "type": "move_to_segment", "segment": null } })),
         )
         .await;
-    assert_eq!(moved, json!({ "selected": 20, "changed": 0 }));
+    assert_eq!(
+        moved,
+        json!({ "selected": 20, "changed": 0, "held": 0, "changed_meanwhile": 0 })
+    );
     let (status, problem) = app
         .call(
             Method::POST,

@@ -580,6 +580,87 @@ async fn a_delete_after_someone_else_changed_the_enrollment_is_a_conflict() {
     uow.commit().await.expect("commit");
 }
 
+/// Bulk work writes a page at once (`update_enrollments`, `delete_enrollments`): a row a
+/// seller was handed after the page was read is refused — returned, not written — and the
+/// rest of the page is written; the unit goes on and commits.
+#[tokio::test]
+async fn a_page_written_after_a_seller_took_one_of_its_rows_refuses_only_that_row() {
+    let store = common::fresh_store().await;
+    let rows: Vec<_> = (1..=3)
+        .map(|n| enrollment(assignment(), n, n, n as u64))
+        .collect();
+    let mut uow = store.begin().await.expect("begin");
+    for row in &rows {
+        uow.insert_enrollment(row).await.expect("enroll");
+    }
+    uow.commit().await.expect("commit");
+
+    for remove in [false, true] {
+        // The manager's unit reads the page …
+        let mut manager = store.begin().await.expect("begin");
+        let page = manager
+            .enrollments_after(assignment(), None, 10)
+            .await
+            .expect("read");
+        // … meanwhile a seller is handed the first customer …
+        let seller = UserId::from_uuid(uuid(0x0501));
+        let request = NextCustomerRequest {
+            assignment: assignment(),
+            seller,
+            now: T0,
+            setup: AssignmentSetup::default(),
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
+        };
+        let taken = store
+            .reserve_next(&request)
+            .await
+            .expect("reserve")
+            .expect("ready")
+            .enrollment;
+        // … so the page's write refuses that row and writes the others.
+        let refused = if remove {
+            let ids: Vec<_> = page.iter().map(|e| e.id()).collect();
+            manager.delete_enrollments(&ids).await.expect("delete")
+        } else {
+            let moved: Vec<_> = page.iter().map(|e| with(e, |s| s.attempts = 9)).collect();
+            manager.update_enrollments(&moved).await.expect("update")
+        };
+        assert_eq!(refused, vec![taken.id()], "remove: {remove}");
+        // Read again, the refused row can be written in the same unit.
+        let now = manager
+            .enrollment(taken.id())
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(now.holder(T0), Some(seller));
+        let released = with(&now, |s| s.reservation = None);
+        assert_eq!(
+            manager
+                .update_enrollments(std::slice::from_ref(&released))
+                .await
+                .expect("update"),
+            vec![]
+        );
+        manager.commit().await.expect("commit");
+
+        let mut uow = store.begin().await.expect("begin");
+        let after = uow.enrollments(assignment()).await.expect("read");
+        if remove {
+            assert_eq!(after, vec![released.clone()], "only the refused row stays");
+        } else {
+            assert_eq!(after.len(), 3);
+            for row in after {
+                let expected = if row.id() == taken.id() { 0 } else { 9 };
+                assert_eq!(row.attempts(), expected, "{row:?}");
+            }
+            assert_eq!(
+                uow.enrollment(taken.id()).await.expect("read"),
+                Some(released)
+            );
+        }
+    }
+}
+
 /// Migration 0037 gives each call kept before it its assignment, from its document: the
 /// performance report finds it by the new column. (The database is taken back to before
 /// 0037 by undoing it.)

@@ -1,28 +1,86 @@
 //! Bulk work on a selection of an assignment's enrollments: move to a segment, register one
-//! outcome on all, export, or remove. A bulk change is one unit of work: if any selected
-//! enrollment cannot take the action, nothing is changed and the error says how many and why.
+//! outcome on all, export, or remove.
+//!
+//! # Bulk work while sellers work
+//! A manager runs a bulk action on a live assignment, with sellers taking customers ("next
+//! customer": a reservation) and registering outcomes on the same rows. Every write of an
+//! enrollment is optimistic — it writes only over the version it read — so the action meets
+//! the sellers' writes. The rules (decided for issue 16's bulk defect: on PostgreSQL a bulk
+//! action over a worked assignment failed with a conflict every time, because the queue hands
+//! a seller the first free customer in import order, which is the row the action is about to
+//! write):
+//! - **A customer a seller holds** (a live reservation) is left as it is and counted
+//!   ([`BulkReport::held`]); the preview says how many are held right now
+//!   ([`SelectionPreview::held`]). The action never waits for a call to end and never takes a
+//!   customer from under a seller.
+//! - **A row a seller changed between the read of its page and the write** (its version moved)
+//!   is read again, in the same unit, and the action is decided on the row as it is now: held
+//!   now → counted as held; no longer selected (a registration moved it out of the selected
+//!   states or attempts) or removed → left as it is and counted
+//!   ([`BulkReport::changed_meanwhile`]); still selected → the action is applied to the current
+//!   row. A row is read again at most [`ROW_RETRIES`] times. So a seller's registration is
+//!   never overwritten: it is either what the action starts from, or it takes the row out of
+//!   the action. A bulk registration claims its row first (writes it unchanged over the
+//!   version read) so its outcome event is only appended for a row it holds.
+//! - **All or nothing** stays: the whole action is one unit of work. If any selected customer
+//!   cannot take the action (a domain refusal, not a seller's concurrent change), nothing is
+//!   changed and the error says how many and why; a crash or a lost connection changes
+//!   nothing either, and the action can simply be sent again. One unit was kept over
+//!   per-page units because a bulk registration is not idempotent: after a half-done
+//!   per-page run, running it again would register twice on rows still selected.
+//! - The rows the action has written stay locked until it commits; the queue skips locked
+//!   rows (`FOR UPDATE SKIP LOCKED`), so sellers keep getting the customers the action has
+//!   not reached yet. Known cost of the one unit: once it has passed the last free customer,
+//!   a seller asking before it commits is told there is no customer right now (204), for
+//!   the moment between the last page and the commit.
+//! - **Big selections**: a move or a removal is written a page at a time
+//!   (`update_enrollments` / `delete_enrollments`: one statement per page on PostgreSQL, the
+//!   rows a seller changed meanwhile refused and settled one by one as above), so the action
+//!   costs about one round trip per page, not per row. A registration goes row by row (each
+//!   is an outcome event with its messages and webhooks).
 
 use crate::error::WorkError;
 use crate::flows::flow_of;
 use crate::reports::StatusExport;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
+use cube_domain::access::User;
 use cube_domain::assignment::Assignment;
 use cube_domain::bulk::{BulkAction, Selection};
 use cube_domain::customer::Customer;
 use cube_domain::data_owner::Dataset;
 use cube_domain::enrollment::{Enrollment, EnrollmentCursor};
-use cube_domain::ids::{AssignmentId, CustomerId};
+use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
 use cube_domain::outcome::Registrar;
-use cube_domain::ports::ReadUnit;
-use std::collections::BTreeMap;
+use cube_domain::ports::{ReadUnit, StoreError, UnitOfWork};
+use std::collections::{BTreeMap, BTreeSet};
+use time::OffsetDateTime;
 
-/// What a bulk action did.
+/// How many times one row is read again when a seller changed it between the read of its
+/// page and the bulk action's write, before it is left as it is.
+pub const ROW_RETRIES: u32 = 3;
+
+/// What a bulk action did. Every selected enrollment is in exactly one of `changed`,
+/// `unchanged` (already so: moving to the segment it is in), `held` and `changed_meanwhile`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BulkReport {
     /// How many enrollments were selected.
     pub selected: usize,
     /// How many were changed.
     pub changed: usize,
+    /// How many were left as they were because a seller held them (a live reservation: the
+    /// customer was being called).
+    pub held: usize,
+    /// How many were left as they were because a seller changed them between the read and
+    /// the write so that they are no longer selected (or removed them).
+    pub changed_meanwhile: usize,
+}
+
+impl BulkReport {
+    /// Selected, but already as the action would leave them.
+    pub fn unchanged(&self) -> usize {
+        self.selected
+            .saturating_sub(self.changed + self.held + self.changed_meanwhile)
+    }
 }
 
 /// One exported row.
@@ -124,11 +182,40 @@ pub(crate) async fn customers_of(
         .collect())
 }
 
+/// How one selected row was settled.
+enum Settled {
+    /// The action was applied (`false`: the row was already so).
+    Changed(bool),
+    /// A seller holds it: left as it is.
+    Held,
+    /// A seller changed it out of the selection, or removed it: left as it is.
+    ChangedMeanwhile,
+    /// It cannot take the action: the reason.
+    Refused(String),
+}
+
+/// The rows of `rows` whose ids are in `refused`.
+fn only(
+    rows: Vec<(Enrollment, Customer)>,
+    refused: &[EnrollmentId],
+) -> Vec<(Enrollment, Customer)> {
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let refused: BTreeSet<EnrollmentId> = refused.iter().copied().collect();
+    rows.into_iter()
+        .filter(|(enrollment, _)| refused.contains(&enrollment.id()))
+        .collect()
+}
+
 /// A selection previewed: how many it selects, and the first of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectionPreview {
     /// How many enrollments the selection matches now.
     pub count: usize,
+    /// How many of them a seller holds right now (a bulk action would leave them as they
+    /// are).
+    pub held: usize,
     /// The first `limit` of them, in import order, with their customers.
     pub rows: Vec<ExportRow>,
 }
@@ -167,13 +254,19 @@ impl Cube {
             .assignment_for(uow.as_mut(), &user, assignment_id, Need::Manage, self.now())
             .await?;
         check_selection(&self.flows, uow.as_mut(), &assignment, selection).await?;
+        let now = self.now();
         let mut preview = SelectionPreview {
             count: 0,
+            held: 0,
             rows: Vec::new(),
         };
         let mut pages = SelectedPages::new(assignment_id, selection, self.export_page);
         while let Some(rows) = pages.next(uow.as_mut()).await? {
             preview.count += rows.len();
+            preview.held += rows
+                .iter()
+                .filter(|(enrollment, _)| enrollment.holder(now).is_some())
+                .count();
             let room = limit.saturating_sub(preview.rows.len());
             preview
                 .rows
@@ -209,7 +302,9 @@ impl Cube {
             .await
     }
 
-    /// Applies `action` to every selected enrollment, all or nothing.
+    /// Applies `action` to every selected enrollment in one unit of work (all or nothing),
+    /// leaving out the customers a seller holds right now and those a seller changed out of
+    /// the selection meanwhile; the report counts both (see the module doc).
     pub async fn bulk(
         &self,
         who: impl Into<Acting<'_>>,
@@ -247,40 +342,71 @@ impl Cube {
         let mut pages = SelectedPages::new(assignment_id, selection, self.export_page);
         while let Some(rows) = pages.next(uow.as_mut()).await? {
             report.selected += rows.len();
-            for (mut enrollment, _) in rows {
-                match &action {
-                    BulkAction::MoveToSegment(segment) => {
-                        if enrollment.segment() != *segment {
-                            enrollment.move_to_segment(*segment);
-                            uow.update_enrollment(&enrollment).await?;
-                            report.changed += 1;
+            let mut free = Vec::with_capacity(rows.len());
+            for (enrollment, customer) in rows {
+                if enrollment.holder(now).is_some() {
+                    report.held += 1;
+                } else {
+                    free.push((enrollment, customer));
+                }
+            }
+            // A move or a removal is written a page at a time (one statement on
+            // PostgreSQL); the rows a seller changed since the page was read are refused by
+            // the store and settled one by one below. A registration goes row by row.
+            let (one_by_one, read_again) = match &action {
+                BulkAction::MoveToSegment(segment) => {
+                    let moved: Vec<Enrollment> = free
+                        .iter()
+                        .filter(|(enrollment, _)| enrollment.segment() != *segment)
+                        .map(|(enrollment, _)| {
+                            let mut moved = enrollment.clone();
+                            moved.move_to_segment(*segment);
+                            moved
+                        })
+                        .collect();
+                    let refused = uow.update_enrollments(&moved).await?;
+                    report.changed += moved.len() - refused.len();
+                    (only(free, &refused), true)
+                }
+                BulkAction::Remove => {
+                    let ids: Vec<EnrollmentId> = free.iter().map(|(e, _)| e.id()).collect();
+                    let refused = uow.delete_enrollments(&ids).await?;
+                    report.changed += ids.len() - refused.len();
+                    (only(free, &refused), true)
+                }
+                BulkAction::RegisterOutcome(_) => (free, false),
+            };
+            for (enrollment, customer) in one_by_one {
+                let (current, tries) = if read_again {
+                    match uow.enrollment(enrollment.id()).await? {
+                        Some(row) if selection.matches(&row, customer.fields()) => (row, 1),
+                        _ => {
+                            report.changed_meanwhile += 1;
+                            continue;
                         }
                     }
-                    BulkAction::RegisterOutcome(command) => {
-                        let registrar = Registrar::Manager(user.id);
-                        match self
-                            .register_in(
-                                uow.as_mut(),
-                                &assignment,
-                                &enrollment,
-                                registrar,
-                                (**command).clone(),
-                                None,
-                                now,
-                            )
-                            .await
-                        {
-                            Ok(_) => report.changed += 1,
-                            Err(AppError::Store(error)) => return Err(AppError::Store(error)),
-                            Err(error) => {
-                                failed += 1;
-                                first_failure.get_or_insert_with(|| error.to_string());
-                            }
-                        }
-                    }
-                    BulkAction::Remove => {
-                        uow.delete_enrollment(enrollment.id()).await?;
-                        report.changed += 1;
+                } else {
+                    (enrollment, 0)
+                };
+                let settled = self
+                    .bulk_row(
+                        uow.as_mut(),
+                        &assignment,
+                        &user,
+                        selection,
+                        &action,
+                        (current, &customer),
+                        tries,
+                        now,
+                    )
+                    .await?;
+                match settled {
+                    Settled::Changed(changed) => report.changed += usize::from(changed),
+                    Settled::Held => report.held += 1,
+                    Settled::ChangedMeanwhile => report.changed_meanwhile += 1,
+                    Settled::Refused(why) => {
+                        failed += 1;
+                        first_failure.get_or_insert(why);
                     }
                 }
             }
@@ -294,5 +420,90 @@ impl Cube {
         }
         uow.commit().await?;
         Ok(report)
+    }
+
+    /// Settles one selected row, `current` as read in `uow` after `tries` reads again: held →
+    /// left; else the action, and if the row moved on meanwhile (`Conflict`), read again and
+    /// decided as it is now, at most [`ROW_RETRIES`] times in all.
+    #[allow(clippy::too_many_arguments)]
+    async fn bulk_row(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        user: &User,
+        selection: &Selection,
+        action: &BulkAction,
+        (mut current, customer): (Enrollment, &Customer),
+        mut tries: u32,
+        now: OffsetDateTime,
+    ) -> AppResult<Settled> {
+        loop {
+            if current.holder(now).is_some() {
+                return Ok(Settled::Held);
+            }
+            match self
+                .bulk_one(uow, assignment, user, action, &current, now)
+                .await
+            {
+                Ok(changed) => return Ok(Settled::Changed(changed)),
+                // The row's version moved between its read and this write: a seller reserved
+                // it or registered on it. Read it again and decide on the row as it is now,
+                // never over it.
+                Err(AppError::Store(StoreError::Conflict(_))) if tries < ROW_RETRIES => {
+                    tries += 1;
+                    match uow.enrollment(current.id()).await? {
+                        Some(row) if selection.matches(&row, customer.fields()) => current = row,
+                        _ => return Ok(Settled::ChangedMeanwhile),
+                    }
+                }
+                Err(AppError::Store(StoreError::Conflict(_))) => {
+                    return Ok(Settled::ChangedMeanwhile);
+                }
+                Err(AppError::Store(error)) => return Err(AppError::Store(error)),
+                Err(error) => return Ok(Settled::Refused(error.to_string())),
+            }
+        }
+    }
+
+    /// Applies `action` to one enrollment as it was read in `uow`; whether it changed. A
+    /// `Conflict` means the row moved on since that read, and nothing of this row was
+    /// written: every write here checks the version read first.
+    async fn bulk_one(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        assignment: &Assignment,
+        user: &User,
+        action: &BulkAction,
+        enrollment: &Enrollment,
+        now: OffsetDateTime,
+    ) -> AppResult<bool> {
+        match action {
+            BulkAction::MoveToSegment(segment) => {
+                if enrollment.segment() == *segment {
+                    return Ok(false);
+                }
+                let mut moved = enrollment.clone();
+                moved.move_to_segment(*segment);
+                uow.update_enrollment(&moved).await?;
+            }
+            BulkAction::RegisterOutcome(command) => {
+                // Claim the row first (the same values, written only over the version
+                // read): after it, nobody can change the row until this unit ends, so the
+                // registration's event is never appended for a row that then conflicts.
+                uow.update_enrollment(enrollment).await?;
+                self.register_in(
+                    uow,
+                    assignment,
+                    enrollment,
+                    Registrar::Manager(user.id),
+                    (**command).clone(),
+                    None,
+                    now,
+                )
+                .await?;
+            }
+            BulkAction::Remove => uow.delete_enrollment(enrollment.id()).await?,
+        }
+        Ok(true)
     }
 }

@@ -874,3 +874,131 @@ async fn visibility_names_only_users_of_the_organisation() {
         "nothing was stored"
     );
 }
+
+/// A bulk action leaves the customers sellers are calling as they are and counts them; the
+/// preview says how many are held right now. Once the call is over, the next bulk action
+/// takes them too.
+#[tokio::test]
+async fn a_bulk_action_leaves_the_customers_sellers_hold() {
+    let h = Harness::new(6).await;
+    let assignment = h.world.assignment.id();
+    let manager = h.world.manager.id;
+    let (first, second) = (h.world.seller(0), h.world.seller(1));
+    let segment = h
+        .cube
+        .add_segment(manager, assignment, "Priority")
+        .await
+        .expect("a segment");
+    let calling = h
+        .cube
+        .next_customer(first, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    let also = h
+        .cube
+        .next_customer(second, assignment)
+        .await
+        .expect("next")
+        .expect("a customer");
+    let everyone = Selection::default();
+    let preview = h
+        .cube
+        .preview_selection(manager, assignment, &everyone, 0)
+        .await
+        .expect("preview");
+    assert_eq!((preview.count, preview.held), (6, 2));
+
+    let moved = h
+        .cube
+        .bulk(
+            manager,
+            assignment,
+            &everyone,
+            BulkAction::MoveToSegment(Some(segment)),
+        )
+        .await
+        .expect("the bulk action runs while sellers call");
+    assert_eq!(
+        (
+            moved.selected,
+            moved.changed,
+            moved.held,
+            moved.changed_meanwhile
+        ),
+        (6, 4, 2, 0)
+    );
+    let again = h
+        .cube
+        .bulk(
+            manager,
+            assignment,
+            &everyone,
+            BulkAction::MoveToSegment(Some(segment)),
+        )
+        .await
+        .expect("again");
+    assert_eq!(
+        (again.changed, again.held, again.unchanged()),
+        (0, 2, 4),
+        "the moved ones are already there: {again:?}"
+    );
+    let rows = h
+        .cube
+        .select(manager, assignment, &everyone)
+        .await
+        .expect("select");
+    for row in &rows {
+        let held = [calling.enrollment.id(), also.enrollment.id()].contains(&row.enrollment.id());
+        assert_eq!(
+            row.enrollment.segment(),
+            (!held).then_some(segment),
+            "a held customer is left as it is: {row:?}"
+        );
+        if held {
+            assert!(row.enrollment.holder(cube_testkit::fixtures::T0).is_some());
+        }
+    }
+    // A bulk registration and a removal leave them too.
+    let excluded = h
+        .cube
+        .bulk(
+            manager,
+            assignment,
+            &everyone,
+            BulkAction::RegisterOutcome(Box::new(command(SalesFlow::O_EXCLUDED))),
+        )
+        .await
+        .expect("exclude");
+    assert_eq!((excluded.changed, excluded.held), (4, 2));
+    let removed = h
+        .cube
+        .bulk(manager, assignment, &everyone, BulkAction::Remove)
+        .await
+        .expect("remove");
+    assert_eq!((removed.changed, removed.held), (4, 2));
+
+    // The call ends: the next action takes the customer.
+    h.cube
+        .register_outcome(
+            first,
+            calling.enrollment.id(),
+            command(SalesFlow::O_NO_ANSWER),
+            None,
+        )
+        .await
+        .expect("the seller registers");
+    let removed = h
+        .cube
+        .bulk(manager, assignment, &everyone, BulkAction::Remove)
+        .await
+        .expect("remove");
+    assert_eq!((removed.selected, removed.changed, removed.held), (2, 1, 1));
+    let left = h
+        .cube
+        .select(manager, assignment, &everyone)
+        .await
+        .expect("select");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].enrollment.id(), also.enrollment.id());
+}

@@ -2,7 +2,10 @@
 //! values, attempts), preview it — how many, and which — then act on all of it at once: move
 //! to a segment, register one outcome, or remove from the assignment. A bulk action is all
 //! or nothing: if one selected customer cannot take it, nothing changes and the problem says
-//! how many failed and why. A selection is also exported (seed 001's "Kontroller"): every
+//! how many failed and why. It runs while sellers work: a customer a seller holds (is
+//! calling) is left as it is and counted (`held`; the preview says how many are held right
+//! now), and so is one a seller's registration took out of the selection meanwhile
+//! (`changed_meanwhile`); see `cube_app::bulk`. A selection is also exported (seed 001's "Kontroller"): every
 //! selected customer as a row of the customer-status download, as an Excel workbook or CSV.
 
 use crate::AppState;
@@ -172,6 +175,9 @@ impl From<&ExportRow> for SelectedDto {
 pub struct SelectionPreviewDto {
     /// How many enrollments are selected.
     pub count: usize,
+    /// How many of them a seller holds right now (is calling): a bulk action would leave
+    /// them as they are.
+    pub held: usize,
     /// The first `limit` of them.
     pub items: Vec<SelectedDto>,
     /// True when `items` does not list them all.
@@ -226,6 +232,11 @@ pub struct BulkReportDto {
     pub selected: usize,
     /// Enrollments changed (moving to the segment they are in changes nothing).
     pub changed: usize,
+    /// Selected customers left as they were because a seller held them (was calling them).
+    pub held: usize,
+    /// Selected customers left as they were because a seller changed them meanwhile so that
+    /// they are no longer selected (or removed them).
+    pub changed_meanwhile: usize,
 }
 
 impl From<BulkReport> for BulkReportDto {
@@ -233,6 +244,8 @@ impl From<BulkReport> for BulkReportDto {
         Self {
             selected: r.selected,
             changed: r.changed,
+            held: r.held,
+            changed_meanwhile: r.changed_meanwhile,
         }
     }
 }
@@ -269,6 +282,7 @@ pub async fn preview(
         .await?;
     Ok(Json(SelectionPreviewDto {
         count: preview.count,
+        held: preview.held,
         items: preview.rows.iter().map(SelectedDto::from).collect(),
         truncated: preview.count > limit,
     }))
@@ -320,13 +334,15 @@ pub async fn export(
     Ok(download(&format!("selection-{id}"), file))
 }
 
-/// Applies one action to every selected customer of an assignment, all or nothing.
+/// Applies one action to every selected customer of an assignment, all or nothing; the
+/// customers sellers are calling (or changed out of the selection meanwhile) are left as they
+/// are and counted.
 #[utoipa::path(
     post, path = "/api/assignments/{id}/bulk", tag = "customers",
     params(("id" = Uuid, Path, description = "The assignment")),
     request_body = BulkRequest,
     responses(
-        (status = 200, description = "Done for every selected customer", body = BulkReportDto),
+        (status = 200, description = "Done for every selected customer, except those counted as held or changed meanwhile", body = BulkReportDto),
         (status = 403, description = "The role may not manage the assignment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such assignment or segment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The data changed meanwhile; nothing was changed", body = Problem, content_type = "application/problem+json"),

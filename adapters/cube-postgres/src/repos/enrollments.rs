@@ -20,6 +20,7 @@ use cube_domain::ports::{
 use cube_domain::queue::census::{QueueCensus, Waiting};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -92,6 +93,35 @@ pub const UPDATE_ENROLLMENT: &str = "UPDATE enrollments SET state_id = $4, categ
      WHERE id = $1 AND assignment_id = $2 AND customer_id = $3 AND sequence = $14
        AND enrolled_at = $15 AND ($16::bigint IS NULL OR row_version = $16)
      RETURNING row_version";
+
+/// The statement `update_enrollments` runs: [`UPDATE_ENROLLMENT`] for many rows at once, the
+/// snapshots as parallel arrays (`$1`…`$15` in [`enrollment_columns`] order, `$16` the
+/// versions read, NULL where not read), returning the id and new `row_version` of each row
+/// written; a row whose version moved on, or that is gone or would move, is not returned.
+pub const UPDATE_ENROLLMENTS: &str = "UPDATE enrollments e SET state_id = v.state_id,
+         category = v.category, segment_id = v.segment_id, attempts = v.attempts,
+         last_contact = v.last_contact, follow_up_due = v.follow_up_due,
+         follow_up_owner = v.follow_up_owner, no_answer_at = v.no_answer_at,
+         reserved_by = v.reserved_by, reserved_until = v.reserved_until,
+         row_version = e.row_version + 1
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[],
+                 $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::uuid[],
+                 $11::timestamptz[], $12::uuid[], $13::timestamptz[], $14::bigint[],
+                 $15::timestamptz[], $16::bigint[])
+          AS v(id, assignment_id, customer_id, state_id, category, segment_id, attempts,
+               last_contact, follow_up_due, follow_up_owner, no_answer_at, reserved_by,
+               reserved_until, sequence, enrolled_at, version)
+     WHERE e.id = v.id AND e.assignment_id = v.assignment_id AND e.customer_id = v.customer_id
+       AND e.sequence = v.sequence AND e.enrolled_at = v.enrolled_at
+       AND (v.version IS NULL OR e.row_version = v.version)
+     RETURNING e.id, e.row_version";
+
+/// The statement `delete_enrollments` runs: the enrollments `$1` (ids) at the versions `$2`
+/// (NULL: not read in the unit, removed whatever its version), returning the ids removed.
+pub const DELETE_ENROLLMENTS: &str = "DELETE FROM enrollments e
+     USING unnest($1::uuid[], $2::bigint[]) AS v(id, version)
+     WHERE e.id = v.id AND (v.version IS NULL OR e.row_version = v.version)
+     RETURNING e.id";
 
 /// An enrollment and its `row_version` from a row with [`enrollment_columns`].
 pub(crate) fn enrollment_from_row(row: &PgRow) -> Result<(Enrollment, i64), StoreError> {
@@ -495,6 +525,132 @@ impl EnrollmentWrites for PgUnitOfWork {
             )));
         }
         Ok(())
+    }
+    async fn update_enrollments(
+        &mut self,
+        enrollments: &[Enrollment],
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        // An enrollment this unit knows under another assignment or customer would move:
+        // refused before the statement, as `update_enrollment` refuses it.
+        let (mut sent, mut moved) = (Vec::with_capacity(enrollments.len()), Vec::new());
+        for enrollment in enrollments {
+            let e = enrollment.snapshot();
+            match self.versions.get(&e.id) {
+                Some((_, assignment, customer))
+                    if (*assignment, *customer) != (e.assignment, e.customer) =>
+                {
+                    moved.push(e.id)
+                }
+                known => sent.push((e, known.map(|(version, _, _)| *version))),
+            }
+        }
+        let mut sequences = Vec::with_capacity(sent.len());
+        for (e, _) in &sent {
+            sequences.push(to_bigint(e.sequence, "sequence")?);
+        }
+        let query = sqlx::query(UPDATE_ENROLLMENTS)
+            .bind(sent.iter().map(|(e, _)| e.id.as_uuid()).collect::<Vec<_>>())
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.assignment.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.customer.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.state.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| category_text(e.category))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.segment.map(|s| s.as_uuid()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| i64::from(e.attempts))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(sent.iter().map(|(e, _)| e.last_contact).collect::<Vec<_>>())
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.follow_up.map(|f| f.due))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.follow_up.and_then(|f| f.owner).map(|o| o.as_uuid()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(sent.iter().map(|(e, _)| e.no_answer_at).collect::<Vec<_>>())
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.reservation.map(|r| r.seller.as_uuid()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                sent.iter()
+                    .map(|(e, _)| e.reservation.map(|r| r.until))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(sequences)
+            .bind(sent.iter().map(|(e, _)| e.enrolled_at).collect::<Vec<_>>())
+            .bind(sent.iter().map(|(_, version)| *version).collect::<Vec<_>>());
+        let rows = self.fetch_all(query).await?;
+        let mut written = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = get(row, "id")?;
+            let version: i64 = get(row, "row_version")?;
+            written.insert(EnrollmentId::from_uuid(id), version);
+        }
+        let mut refused = Vec::new();
+        for enrollment in enrollments {
+            let e = enrollment.snapshot();
+            match written.get(&e.id) {
+                Some(version) => {
+                    self.versions
+                        .insert(e.id, (*version, e.assignment, e.customer));
+                }
+                None => refused.push(e.id),
+            }
+        }
+        debug_assert!(moved.iter().all(|id| refused.contains(id)));
+        Ok(refused)
+    }
+    async fn delete_enrollments(
+        &mut self,
+        ids: &[EnrollmentId],
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        let known: Vec<Option<i64>> = ids
+            .iter()
+            .map(|id| self.versions.get(id).map(|(version, _, _)| *version))
+            .collect();
+        let query = sqlx::query(DELETE_ENROLLMENTS)
+            .bind(ids.iter().map(|id| id.as_uuid()).collect::<Vec<_>>())
+            .bind(known.clone());
+        let rows = self.fetch_all(query).await?;
+        let mut removed = HashSet::with_capacity(rows.len());
+        for row in &rows {
+            removed.insert(EnrollmentId::from_uuid(get(row, "id")?));
+        }
+        let mut refused = Vec::new();
+        for (id, version) in ids.iter().zip(known) {
+            // As `delete_enrollment`: a missing one the unit never read is no error.
+            if version.is_some() && !removed.contains(id) {
+                refused.push(*id);
+            }
+            self.versions.remove(id);
+        }
+        Ok(refused)
     }
     async fn reserve_next(
         &mut self,

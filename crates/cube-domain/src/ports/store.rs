@@ -775,6 +775,44 @@ pub trait EnrollmentWrites: Send {
     /// when this unit read it and another unit of work changed or removed it since (as
     /// `update_enrollment`: a seller who took the customer meanwhile is not overruled).
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError>;
+    /// Writes each of `enrollments` (each id at most once) as `update_enrollment` does, one
+    /// statement where the store can (bulk work writes a page at a time). The ones
+    /// `update_enrollment` would refuse with `Conflict` — missing, changed by another unit
+    /// since this one read them, or moved — MUST NOT be written and are returned, in the
+    /// order given; the others MUST be written, and the unit goes on either way.
+    async fn update_enrollments(
+        &mut self,
+        enrollments: &[Enrollment],
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        let mut refused = Vec::new();
+        for enrollment in enrollments {
+            match self.update_enrollment(enrollment).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => refused.push(enrollment.id()),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(refused)
+    }
+    /// Takes each of `ids` (each at most once) out of its assignment as `delete_enrollment`
+    /// does, one statement where the store can. The ones `delete_enrollment` would refuse
+    /// with `Conflict` (this unit read them and another unit changed or removed them since)
+    /// MUST NOT be removed and are returned, in the order given; the others MUST be removed
+    /// (a missing one is no error), and the unit goes on either way.
+    async fn delete_enrollments(
+        &mut self,
+        ids: &[EnrollmentId],
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        let mut refused = Vec::new();
+        for id in ids {
+            match self.delete_enrollment(*id).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => refused.push(*id),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(refused)
+    }
     /// Picks the next enrollment for the seller in `crate::queue`'s order (`select_next`
     /// over the assignment's enrollments with `request.setup`, each candidate's `barred`
     /// being `request.gate.barred` of its customer's `contact_facts`) and reserves it until

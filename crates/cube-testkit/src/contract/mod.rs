@@ -96,6 +96,8 @@ macro_rules! store_contract_tests {
                 updating_a_missing_enrollment_is_conflict,
                 an_update_never_moves_an_enrollment,
                 enrollments_update_and_delete,
+                a_page_of_updates_writes_each_and_returns_the_refused,
+                a_page_of_removals_removes_each,
                 enrollment_and_assignment_reads_both,
                 held_by_is_the_sellers_live_leases_in_the_assignment,
                 next_sequence_is_one_more_than_the_highest,

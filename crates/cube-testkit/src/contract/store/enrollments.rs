@@ -256,6 +256,97 @@ pub async fn enrollments_update_and_delete(store: SharedStore) {
         .expect("a removed customer can be enrolled again");
 }
 
+/// A page written at once (`update_enrollments`, bulk work): every enrollment is written as
+/// `update_enrollment` writes it, except the ones it would refuse — missing (removed), or
+/// moved to another assignment — which are returned in the order given and left as they
+/// are; the unit goes on and commits the rest.
+pub async fn a_page_of_updates_writes_each_and_returns_the_refused(store: SharedStore) {
+    let s = setup(store.as_ref(), 4).await;
+    let elsewhere = AssignmentId::from_uuid(s.ids.next_id());
+    let seller = s.world.sellers[0].id;
+    let [first, second, third, fourth] = [0, 1, 2, 3].map(|i| s.world.enrollments[i].clone());
+    let changed = with(&first, |e| {
+        e.segment = Some(SegmentId::from_uuid(s.ids.next_id()));
+        e.attempts = 2;
+        e.reservation = Some(Reservation {
+            seller,
+            until: at(45),
+        });
+    });
+    let moved = with(&second, |e| {
+        e.assignment = elsewhere;
+        e.attempts = 5;
+    });
+    let gone = with(&third, |e| e.attempts = 6);
+    let also = with(&fourth, |e| e.segment = None);
+    let mut uow = store.begin().await.expect("begin");
+    uow.delete_enrollment(third.id()).await.expect("delete");
+    let refused = uow
+        .update_enrollments(&[changed.clone(), moved, gone, also.clone()])
+        .await
+        .expect("a page is written");
+    assert_eq!(
+        refused,
+        vec![second.id(), third.id()],
+        "the moved and the missing enrollment MUST be returned, in the order given"
+    );
+    assert_eq!(
+        uow.update_enrollments(&[]).await.expect("an empty page"),
+        vec![]
+    );
+    uow.commit().await.expect("the unit goes on and commits");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(first.id()).await.expect("read"),
+        Some(changed)
+    );
+    assert_eq!(
+        uow.enrollment(second.id()).await.expect("read"),
+        Some(second.clone()),
+        "a refused enrollment MUST be left as it was"
+    );
+    assert_eq!(uow.enrollment(third.id()).await.expect("read"), None);
+    assert_eq!(uow.enrollment(fourth.id()).await.expect("read"), Some(also));
+    assert_eq!(
+        uow.enrollment_of(elsewhere, second.customer())
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+/// A page removed at once (`delete_enrollments`, bulk work): every enrollment is taken out
+/// as `delete_enrollment` takes it out; a missing one is no error (nothing is returned);
+/// the unit goes on and commits.
+pub async fn a_page_of_removals_removes_each(store: SharedStore) {
+    let s = setup(store.as_ref(), 3).await;
+    let [first, second, kept] = [0, 1, 2].map(|i| s.world.enrollments[i].clone());
+    let ghost = EnrollmentId::from_uuid(s.ids.next_id());
+    let mut uow = store.begin().await.expect("begin");
+    let refused = uow
+        .delete_enrollments(&[first.id(), ghost, second.id()])
+        .await
+        .expect("a page is removed");
+    assert_eq!(
+        refused,
+        vec![],
+        "nothing another unit changed: nothing refused"
+    );
+    assert_eq!(uow.delete_enrollments(&[]).await.expect("empty"), vec![]);
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.enrollment(first.id()).await.expect("read"), None);
+    assert_eq!(uow.enrollment(second.id()).await.expect("read"), None);
+    assert_eq!(
+        uow.enrollments(s.world.assignment.id())
+            .await
+            .expect("list"),
+        vec![kept]
+    );
+}
+
 /// `next_sequence` is one more than the assignment's highest sequence (1 when empty).
 pub async fn next_sequence_is_one_more_than_the_highest(store: SharedStore) {
     let s = setup(store.as_ref(), 3).await;
