@@ -586,10 +586,19 @@ fn refusal(rows: usize, count: usize, rejected: &[RejectedRow], good: usize) -> 
     } else {
         String::new()
     };
+    // Offer the good rows only when there are some.
+    let what_to_do = match good {
+        0 => "Correct them in the file; no row can be imported as it is".to_owned(),
+        1 => "Correct them in the file, or send keep_good_rows=true to import the other row"
+            .to_owned(),
+        _ => format!(
+            "Correct them in the file, or send keep_good_rows=true to import the other {good} rows"
+        ),
+    };
     invalid_field(
         "file",
         format!(
-            "{count} of {rows} rows cannot be imported, so nothing was imported ({}{more}). Correct them in the file, or send keep_good_rows=true to import the other {good} rows; the preview lists every rejected row",
+            "{count} of {rows} rows cannot be imported, so nothing was imported ({}{more}). {what_to_do}; the preview lists every rejected row",
             named.join("; "),
         ),
     )
@@ -659,5 +668,30 @@ fn preview_dto(
                 fields: input.fields.clone().into_iter().collect(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(error: ApiError) -> String {
+        match error {
+            ApiError::Malformed { detail, .. } => detail,
+            other => panic!("a refusal is a malformed file: {other:?}"),
+        }
+    }
+
+    /// The refusal offers `keep_good_rows` only when some rows are good, and counts them in
+    /// plain words (found from outside: "import the other 0 rows").
+    #[test]
+    fn a_refusal_offers_the_good_rows_only_when_there_are_some() {
+        let none = said(refusal(2, 2, &[], 0));
+        assert!(!none.contains("keep_good_rows"), "{none}");
+        assert!(none.contains("no row can be imported as it is"), "{none}");
+        let one = said(refusal(3, 2, &[], 1));
+        assert!(one.contains("to import the other row;"), "{one}");
+        let many = said(refusal(5, 2, &[], 3));
+        assert!(many.contains("to import the other 3 rows;"), "{many}");
     }
 }
