@@ -182,6 +182,20 @@ pub(crate) async fn customers_of(
         .collect())
 }
 
+/// `enrollment` read again in `uow` after a seller changed it: the row as it is now if it is
+/// still selected, `None` if it left the selection or was removed.
+async fn still_selected(
+    uow: &mut dyn UnitOfWork,
+    selection: &Selection,
+    enrollment: &Enrollment,
+    customer: &Customer,
+) -> AppResult<Option<Enrollment>> {
+    Ok(uow
+        .enrollment(enrollment.id())
+        .await?
+        .filter(|row| selection.matches(row, customer.fields())))
+}
+
 /// How one selected row was settled.
 enum Settled {
     /// The action was applied (`false`: the row was already so).
@@ -378,9 +392,9 @@ impl Cube {
             };
             for (enrollment, customer) in one_by_one {
                 let (current, tries) = if read_again {
-                    match uow.enrollment(enrollment.id()).await? {
-                        Some(row) if selection.matches(&row, customer.fields()) => (row, 1),
-                        _ => {
+                    match still_selected(uow.as_mut(), selection, &enrollment, &customer).await? {
+                        Some(row) => (row, 1),
+                        None => {
                             report.changed_meanwhile += 1;
                             continue;
                         }
@@ -451,9 +465,9 @@ impl Cube {
                 // never over it.
                 Err(AppError::Store(StoreError::Conflict(_))) if tries < ROW_RETRIES => {
                     tries += 1;
-                    match uow.enrollment(current.id()).await? {
-                        Some(row) if selection.matches(&row, customer.fields()) => current = row,
-                        _ => return Ok(Settled::ChangedMeanwhile),
+                    match still_selected(uow, selection, &current, customer).await? {
+                        Some(row) => current = row,
+                        None => return Ok(Settled::ChangedMeanwhile),
                     }
                 }
                 Err(AppError::Store(StoreError::Conflict(_))) => {
