@@ -335,9 +335,14 @@ impl PgUnitOfWork {
                 }
             }
         }
+        // A customer created just now is in no assignment yet: only the matched ones are
+        // looked up (a probe each of the enrollments' unique index).
         let customers: Vec<Uuid> = decided
             .iter()
-            .filter_map(|d| d.as_ref().ok().map(|(id, _)| *id))
+            .filter_map(|d| match d {
+                Ok((id, outcome)) if *outcome != RowCustomer::Created => Some(*id),
+                _ => None,
+            })
             .collect();
         let query = sqlx::query(ENROLLED)
             .bind(batch.assignment.as_uuid())
