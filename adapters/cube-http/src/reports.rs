@@ -255,11 +255,14 @@ pub struct StatusReportDto {
     pub total: u64,
     /// Share of customers in a Yes, No or Excluded state, in percent.
     pub utilization_percent: Option<Percent>,
-    /// Customers with no attempt.
+    /// Customers in an available state (no progress yet: not in an open, Yes, No or
+    /// excluded state) never attempted. Customers in other states are not in any of the
+    /// three `attempts_*` counts, so the three add up to the available customers, not to
+    /// `total`.
     pub attempts_zero: u64,
-    /// Customers with one attempt.
+    /// Customers in an available state attempted once.
     pub attempts_one: u64,
-    /// Customers with two or more attempts.
+    /// Customers in an available state attempted two or more times.
     pub attempts_two_or_more: u64,
     /// Customers reserved now: handed to a seller whose lease has not run out. A customer
     /// stuck in a reservation (a seller gone without registering or releasing) counts here
