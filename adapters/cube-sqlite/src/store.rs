@@ -35,8 +35,10 @@ const BEGIN_READ: &str = "BEGIN DEFERRED";
 /// How a `SqliteStore` is opened. `Default` is what the server uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
-    /// Connections in all: one is the writer's (every unit of work runs on it), the others
-    /// serve read units, which run beside the writer on WAL snapshots. Default 8.
+    /// Connections in all: one is the writer's (every unit of work runs on it); from 3 on,
+    /// one is set aside for long reads (`Store::begin_long_read`: an export's pages); the
+    /// others serve read units, which run beside the writer on WAL snapshots. Default 8: the
+    /// writer, the long reads' and six readers. Below 3, long reads share the readers.
     pub max_connections: u32,
     /// How long a writer waits for another writer's lock before the store answers
     /// `StoreError::Unavailable`. Default 5 seconds.
@@ -95,10 +97,25 @@ enum WriterSide {
 /// connection).
 /// Read units take no turn and run on the other connections. No connection is pinged before
 /// use: a local file does not go away like a socket.
+///
+/// Long reads (`Store::begin_long_read`: an export's pages, two read units a page, a
+/// million rows) run on a connection of their own, not on the readers'. The pool hands a
+/// connection back on a spawned task, so a unit begun right after another finds none idle
+/// and opens (or takes) another one: an export's pages passed through all seven readers,
+/// and each kept what the pages had warmed in it — SQLite's page cache (2 MB) and its
+/// thread's allocator arena — some 30 of the 57 MB a 200,000-outcome export grew the
+/// server by (docs/performance.md, issue 16). On a pool of its own, of one connection, every
+/// page of every long read runs on that one, and short requests keep their readers. Each
+/// page is still its own read unit: between two pages the connection holds no snapshot.
+/// Concurrent exports take turns a page at a time. The connection closes after the pool's
+/// idle timeout (ten minutes), giving its cache back.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// The read units' connections (and the migrations').
     pool: SqlitePool,
+    /// The long reads' connection: a pool of one, or the readers' pool itself (an
+    /// in-memory store; a file store of fewer than 3 connections).
+    long_reads: SqlitePool,
     /// The one connection every unit of work runs on.
     writer: WriterSide,
     busy_timeout: Duration,
@@ -180,6 +197,12 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// The long reads' connection pool (`Store::begin_long_read`), for tests and
+    /// operations: one connection set aside, or the readers' pool itself when there is none.
+    pub fn long_read_pool(&self) -> &SqlitePool {
+        &self.long_reads
+    }
+
     /// Closes every connection, checkpointing the WAL into the database file.
     pub async fn close(&self) {
         match &self.writer {
@@ -193,6 +216,7 @@ impl SqliteStore {
             }
             WriterSide::Pooled { pool, .. } => pool.close().await,
         }
+        self.long_reads.close().await;
         self.pool.close().await;
     }
 
@@ -222,14 +246,30 @@ impl SqliteStore {
             open: false,
             closed: false,
         })));
+        // The writer's, the long reads' (from 3 connections on), and the readers'.
+        let set_aside = options.max_connections >= 3;
+        let readers = options
+            .max_connections
+            .saturating_sub(if set_aside { 2 } else { 1 })
+            .max(1);
         let pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.saturating_sub(1).max(1))
+            .max_connections(readers)
             .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(store_error)?;
-        let store = Self::ready(pool, writer, options).await?;
+        // Opened on the first long read (no connection is opened up front).
+        let long_reads = if set_aside {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect)
+        } else {
+            pool.clone()
+        };
+        let store = Self::ready(pool, long_reads, writer, options).await?;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(checkpoint_in_background(
                 store.pool.clone(),
@@ -260,16 +300,18 @@ impl SqliteStore {
             pool: pool.clone(),
             turn: Arc::new(Semaphore::new(1)),
         };
-        Self::ready(pool, writer, options).await
+        Self::ready(pool.clone(), pool, writer, options).await
     }
 
     async fn ready(
         pool: SqlitePool,
+        long_reads: SqlitePool,
         writer: WriterSide,
         options: &SqliteOptions,
     ) -> Result<Self, StoreError> {
         let store = Self {
             pool,
+            long_reads,
             writer,
             busy_timeout: options.busy_timeout,
             alive: Arc::new(()),
@@ -363,6 +405,17 @@ impl Store for SqliteStore {
     async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
         let tx = self
             .pool
+            .begin_with(BEGIN_READ)
+            .await
+            .map_err(store_error)?;
+        Ok(Box::new(SqliteUnit::new(tx)))
+    }
+
+    /// A read unit as `begin_read`'s, on the connection set aside for long reads (see the
+    /// type): an export's pages keep to one connection.
+    async fn begin_long_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
+        let tx = self
+            .long_reads
             .begin_with(BEGIN_READ)
             .await
             .map_err(store_error)?;

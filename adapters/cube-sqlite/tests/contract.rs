@@ -32,6 +32,10 @@ impl Store for FileStore {
         self.store.begin_read().await
     }
 
+    async fn begin_long_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
+        self.store.begin_long_read().await
+    }
+
     async fn reserve_next(
         &self,
         request: &NextCustomerRequest,

@@ -368,6 +368,11 @@ impl Cube {
 /// registration began before the export and committed during its first pass is the one
 /// exception: it is written, but its fields are in the columns only if another outcome has
 /// them.)
+///
+/// The pages' units are long-read units (`Store::begin_long_read`): the same snapshot rules as
+/// any read unit, run where the store keeps long reads, so an export's pages — both passes,
+/// two units a page — keep to one connection rather than warming every connection of the
+/// pool (SQLite: each reader's page cache and its thread's allocator arena; issue 16).
 pub struct OutcomePages {
     store: Arc<dyn Store>,
     assignment: cube_domain::ids::AssignmentId,
@@ -397,7 +402,7 @@ impl OutcomePages {
         if self.done {
             return Ok(None);
         }
-        let mut uow = self.store.begin_read().await?;
+        let mut uow = self.store.begin_long_read().await?;
         let events = uow
             .outcome_list(
                 self.assignment,
@@ -419,7 +424,7 @@ impl OutcomePages {
         let Some(events) = self.next_events().await? else {
             return Ok(None);
         };
-        let mut uow = self.store.begin_read().await?;
+        let mut uow = self.store.begin_long_read().await?;
         let customers =
             customer_names(uow.as_mut(), events.iter().map(OutcomeEvent::customer)).await?;
         drop(uow);

@@ -55,10 +55,11 @@ pub struct StatusExport {
 ///
 /// Each page is its own read unit (as `exports::OutcomePages`, and for its reasons: a
 /// download goes at the client's pace, and a unit held that long holds a connection and
-/// the store's oldest snapshot). Enrollments are not an append-only log, so the pages are
-/// not one snapshot: a customer enrolled, moved or removed while the file is written is
-/// written as the page that reaches it finds it (a new one is written if its import-order
-/// place is still ahead). What paging by place guarantees is that every customer enrolled
+/// the store's oldest snapshot), and a long-read unit (`Store::begin_long_read`), so the
+/// pages keep to the store's connection for long reads. Enrollments are not an append-only
+/// log, so the pages are not one snapshot: a customer enrolled, moved or removed while the
+/// file is written is written as the page that reaches it finds it (a new one is written if
+/// its import-order place is still ahead). What paging by place guarantees is that every customer enrolled
 /// throughout is written exactly once.
 pub struct StatusPages {
     store: Arc<dyn Store>,
@@ -87,7 +88,7 @@ impl StatusPages {
     /// order; `None` after the last.
     pub async fn next_page(&mut self) -> AppResult<Option<Vec<StatusExportRow>>> {
         while !self.done {
-            let mut uow = self.store.begin_read().await?;
+            let mut uow = self.store.begin_long_read().await?;
             let enrollments = uow
                 .enrollments_after(self.assignment, self.after, self.page)
                 .await?;

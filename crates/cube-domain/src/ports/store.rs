@@ -255,6 +255,22 @@ pub trait Store: Send + Sync {
     /// store would silently take the write path.
     async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError>;
 
+    /// Begins a read unit that is one page of a long read: an export reading a million rows
+    /// a page at a time, each page a unit of its own, one after another. What it sees is
+    /// exactly what [`Store::begin_read`] promises — everything committed before it began
+    /// — and nothing is held between two such units. What differs is where it runs: a store
+    /// MAY run every such unit on a connection set aside for long reads, so a long read
+    /// keeps to one connection instead of passing through (and warming: page cache, buffers)
+    /// every connection of its pool, and does not take the connections short requests read
+    /// on (SQLite does). Long reads running at once take turns there a unit at a time, so a
+    /// caller MUST end one such unit before it begins the next (holding two at once may wait
+    /// for a connection until the store answers `Unavailable`). The default is `begin_read`,
+    /// so a store that wraps another and forwards only `begin_read` loses the choice of
+    /// connection, never a guarantee.
+    async fn begin_long_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {
+        self.begin_read().await
+    }
+
     /// `EnrollmentRepository::reserve_next` in a unit of its own, committed at once.
     async fn reserve_next(
         &self,

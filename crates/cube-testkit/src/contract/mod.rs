@@ -129,6 +129,7 @@ macro_rules! store_contract_tests {
                 dropped_unit_of_work_rolls_back_every_write,
                 committed_writes_are_visible_to_later_units,
                 read_unit_sees_committed_work,
+                long_read_units_see_what_was_committed_before_each,
                 import_batch_creates_matches_and_enrolls,
                 import_batch_of_independent_rows,
                 import_batch_updates_matched_customers,

@@ -303,6 +303,58 @@ pub async fn read_unit_sees_committed_work(store: SharedStore) {
     );
 }
 
+/// A long read (`begin_long_read`: one unit a page, one after another) sees, in each unit,
+/// everything committed before that unit began — what a later page reads includes what was
+/// committed after an earlier page — and holds nothing between its units: a writer commits
+/// between two pages.
+pub async fn long_read_units_see_what_was_committed_before_each(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let w = &s.world;
+    let first = Organisation {
+        caller_ids: Vec::new(),
+        time_zone: Default::default(),
+        id: OrganisationId::from_uuid(s.ids.next_id()),
+        name: name("Første side AS"),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_organisation(&first).await.expect("write");
+    uow.commit().await.expect("commit");
+
+    let mut page = store.begin_long_read().await.expect("begin_long_read");
+    assert_eq!(
+        page.organisation(first.id).await.expect("read"),
+        Some(first.clone()),
+        "a long read's unit MUST see what was committed before it began"
+    );
+    assert_eq!(
+        page.enrollments(w.assignment.id()).await.expect("read"),
+        w.enrollments
+    );
+    drop(page);
+
+    let later = Organisation {
+        caller_ids: Vec::new(),
+        time_zone: Default::default(),
+        id: OrganisationId::from_uuid(s.ids.next_id()),
+        name: name("Neste side AS"),
+    };
+    let mut uow = store
+        .begin()
+        .await
+        .expect("a writer begins between two pages");
+    uow.save_organisation(&later).await.expect("write");
+    uow.commit().await.expect("commit");
+    for _ in 0..3 {
+        let mut page = store.begin_long_read().await.expect("begin_long_read");
+        assert_eq!(
+            page.organisation(later.id).await.expect("read"),
+            Some(later.clone()),
+            "a long read's next unit MUST see what was committed after the one before"
+        );
+        drop(page);
+    }
+}
+
 /// Enqueueing a message whose id exists MUST be `Duplicate(Id(OutboxMessage))`, and the
 /// first message stays as it was.
 pub async fn outbox_message_id_taken_is_duplicate(store: SharedStore) {
