@@ -489,3 +489,84 @@ async fn an_access_export_lists_the_calls_to_the_person_and_an_erasure_takes_the
     assert_eq!(kept[0]["to"], Value::Null, "{kept}");
     assert!(!kept.to_string().contains("+4790000000"), "{kept}");
 }
+
+/// A text from the person's number that no SMS flow matched (the provider posted it; the
+/// platform had sent them nothing) is in their access export — JSON and workbook — and an
+/// erasure deletes it.
+#[tokio::test]
+async fn a_text_no_flow_matched_is_handed_out_and_erased_with_the_person() {
+    const SECRET: &str = "s3cret-for-the-sms-provider";
+    let app = App::configured(|state| {
+        state.sms_inbound_secret = Some(std::sync::Arc::from(SECRET));
+    })
+    .await;
+    let t = Tokens::of(&app).await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sms/inbound")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("X-Cube-Sms-Secret", SECRET)
+        .body(Body::from(
+            json!({ "id": "SM-1", "from": "+4790000000", "text": "Hvem ringte meg?" }).to_string(),
+        ))
+        .expect("a request");
+    let (status, _, reply) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply["fate"], "unknown_number", "{reply}");
+
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let texts = &data["customers"][0]["unmatched_texts"];
+    assert_eq!(texts.as_array().map(Vec::len), Some(1), "{data}");
+    assert_eq!(texts[0]["text"], "Hvem ringte meg?");
+    assert_eq!(texts[0]["from"], "+4790000000");
+    assert_eq!(texts[0]["fate"], "unknown_number");
+    assert_eq!(texts[0]["assignment"], Value::Null);
+
+    let (status, bytes) = workbook(&app, &t.manager, json!({ "phone": "+4790000000" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = book.worksheet_range("SMS-svar").expect("the texts");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the text");
+    let column = |header: &str| {
+        rows[0]
+            .iter()
+            .position(|h| *h == header)
+            .unwrap_or_else(|| panic!("a `{header}` column"))
+    };
+    assert_eq!(rows[1][column("text")].to_string(), "Hvem ringte meg?");
+    assert_eq!(rows[1][column("answered")].to_string(), "nothing");
+    assert_eq!(
+        rows[1][column("customer_id")].to_string(),
+        app.world.customers[0].id().to_string()
+    );
+
+    let (status, erased) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/data-owners/{}/privacy/erasure",
+                app.world.data_owner.id()
+            ),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["unmatched_texts"], 1, "{erased}");
+    let mut read = app.store.begin_read().await.expect("read");
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-1").await.expect("read"),
+        None,
+        "the text and its number are gone"
+    );
+}

@@ -550,6 +550,11 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the SMS tables");
+        // With the texts' number and time of receipt (migration 0039), which they are kept by.
+        sqlx::raw_sql(include_str!("../migrations/0039_unmatched_texts.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the texts' number and time");
         // And the privacy log (migration 0027), the same way: its table and indexes from the
         // file, dropped again before migrating.
         sqlx::raw_sql(include_str!("../migrations/0027_privacy.sql"))
@@ -762,6 +767,73 @@ mod tests {
                 .await
                 .expect("calls"),
             vec![]
+        );
+    }
+
+    /// Migration 0039 gives each text kept before it its sender's number, from its
+    /// document, and starts its days at the upgrade: an unmatched text of before is found by
+    /// its number, and the worker's sweep does not take it for an old one.
+    #[tokio::test]
+    async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_the_upgrade() {
+        use cube_domain::ids::SmsReplyId;
+        use cube_domain::ports::Store;
+        use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
+        use cube_domain::values::PhoneNumber;
+        use time::{Duration, OffsetDateTime};
+        use uuid::Uuid;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(37, &store.pool)
+            .await
+            .expect("migrated to 0037");
+        let from = PhoneNumber::parse("+4795555555").expect("valid");
+        let text = SmsReply {
+            id: SmsReplyId::from_uuid(Uuid::from_u128(1)),
+            inbound: InboundSms::new("SM-1", from.clone(), "Hvem er dette?").expect("valid"),
+            received_at: cube_testkit::fixtures::T0 - Duration::days(400),
+            flow: None,
+            confirmation: None,
+            fate: ReplyFate::UnknownNumber,
+        };
+        // As 0025 kept it: no number nor time of receipt beside the document.
+        sqlx::query(
+            "INSERT INTO sms_replies (id, provider_id, assignment_id, flow_message_id, acted, doc) \
+             VALUES (?, ?, NULL, NULL, 0, ?)",
+        )
+        .bind(crate::codec::id_text(text.id.as_uuid()))
+        .bind(text.inbound.provider_id.clone())
+        .bind(crate::codec::to_doc("received SMS", &text).expect("a document"))
+        .execute(&store.pool)
+        .await
+        .expect("a text of before");
+        store.migrate().await.expect("migrated");
+        let mut uow = store.begin().await.expect("a unit");
+        assert_eq!(
+            uow.unmatched_sms_from(std::slice::from_ref(&from))
+                .await
+                .expect("read"),
+            vec![text],
+            "found by the number its document names"
+        );
+        assert_eq!(
+            uow.forget_unowned_sms(OffsetDateTime::now_utc() - Duration::days(1))
+                .await
+                .expect("swept"),
+            0,
+            "its days count from the upgrade"
+        );
+        assert_eq!(
+            uow.forget_unowned_sms(OffsetDateTime::now_utc() + Duration::days(1))
+                .await
+                .expect("swept"),
+            1
         );
     }
 }

@@ -15,6 +15,11 @@
 //! adapter checks the provider's shared secret). The provider's message id makes it
 //! idempotent: a text posted twice (the provider did not hear our answer) is answered with
 //! what the first did, and acts once.
+//!
+//! A text that answered neither a flow nor a confirmation is kept as `UnknownNumber`, the
+//! data of each data owner with a customer with its number (their access exports list it,
+//! their erasures delete it: `crate::privacy`); one from a number no data owner holds is
+//! deleted after `cube_domain::sms::UNMATCHED_TEXT_DAYS` days ([`Cube::forget_unowned_texts`]).
 
 use crate::error::WorkError;
 use crate::kept_requests::Keyed;
@@ -241,6 +246,20 @@ impl Cube {
         Ok(uow
             .sms_replies_after(Some(assignment), after, limit.min(MAX_REPLIES_PAGE))
             .await?)
+    }
+}
+
+impl Cube {
+    /// Deletes the texts that answered no SMS flow nor sale confirmation, from numbers no
+    /// data owner holds as a customer, once they are [`sms::UNMATCHED_TEXT_DAYS`] days old
+    /// (`cube_domain::sms`, "A text no flow matched"): nothing personal is kept for ever
+    /// without a controller. A system task of the worker; how many it deleted.
+    pub async fn forget_unowned_texts(&self) -> AppResult<u64> {
+        let before = self.now() - time::Duration::days(sms::UNMATCHED_TEXT_DAYS);
+        let mut uow = self.begin().await?;
+        let forgotten = uow.forget_unowned_sms(before).await?;
+        uow.commit().await?;
+        Ok(forgotten)
     }
 }
 

@@ -11,6 +11,21 @@
 //! number and judged by [`judge_reply`]: an approved keyword inside the window, on a flow
 //! not answered yet, while the customer is still where the flow left them, registers the
 //! keyword's outcome; anything else is kept with its [`ReplyFate`] and never acted on.
+//!
+//! # A text no flow matched
+//! A text from a number no SMS flow or sale confirmation went to ([`SmsReply::is_unmatched`])
+//! belongs to no assignment, so to no data owner by any record: the platform's number is
+//! shared, and the text says nothing of whom it was meant for. It is treated as personal
+//! data of **each data owner holding a customer with its sender's number**, decided when
+//! asked, not when the text came (a record made at receipt would miss a customer added
+//! the day after, and keep naming one erased since):
+//! - such a data owner's access export lists it beside the customer with that number, and
+//!   its erasure of the person deletes it — for every data owner, since no one of them can
+//!   be told from the others and keeping it for the rest would keep what the person asked
+//!   to be rid of;
+//! - a text from a number no data owner holds as a customer is kept at most
+//!   [`UNMATCHED_TEXT_DAYS`] days (a customer imported meanwhile makes it theirs) and then
+//!   deleted by the server's worker, so nothing personal is held for ever without an owner.
 
 use crate::assignment::setup::SmsFlow;
 use crate::customer::Customer;
@@ -488,6 +503,12 @@ pub struct SentSmsFlow {
     pub sent_at: OffsetDateTime,
 }
 
+/// How many days a text no flow matched is kept while no data owner holds a customer with
+/// its sender's number (see the module doc): long enough for a list with the number to be
+/// imported after a campaign's first texts, short enough that an unowned text does not
+/// linger.
+pub const UNMATCHED_TEXT_DAYS: i64 = 30;
+
 /// The longest provider message id kept.
 pub const MAX_PROVIDER_ID: usize = 200;
 
@@ -715,6 +736,12 @@ impl SmsReply {
             .as_ref()
             .map(|f| f.assignment)
             .or_else(|| self.confirmation.as_ref().map(|c| c.assignment))
+    }
+
+    /// Whether it answered neither an SMS flow nor a sale confirmation: no assignment's,
+    /// so no data owner's by any record (see the module doc for whose it is).
+    pub fn is_unmatched(&self) -> bool {
+        self.assignment().is_none()
     }
 
     /// The enrollment of the flow or confirmation it answered, if any.

@@ -1,7 +1,8 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each whole as `jsonb`
 //! beside the columns its lookups need — the number a flow went to, a text's provider
 //! message id (unique: a text posted twice is kept once), the matched flow and whether the
-//! text registered its outcome. Sale confirmations (migration 0033) likewise: the document
+//! text registered its outcome, and (migration 0039) its sender's number and time of receipt,
+//! for the texts no flow matched. Sale confirmations (migration 0033) likewise: the document
 //! beside the number, status and times their lookups need.
 
 use crate::PgUnitOfWork;
@@ -117,6 +118,20 @@ impl SmsReplyRepository for PgUnitOfWork {
         all_json(&self.fetch_all(query).await?, "reply")
     }
 
+    async fn unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_unmatched_from` (migration 0039).
+        let query = sqlx::query(
+            "SELECT reply FROM sms_replies
+             WHERE assignment_id IS NULL AND from_phone = ANY($1::text[])
+             ORDER BY seq",
+        )
+        .bind(phone_texts(phones));
+        all_json(&self.fetch_all(query).await?, "reply")
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,
@@ -229,8 +244,9 @@ impl SmsReplyWrites for PgUnitOfWork {
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO sms_replies
-                 (id, provider_id, assignment_id, flow_message_id, acted, reply)
-             VALUES ($1, $2, $3, $4, $5, $6)
+                 (id, provider_id, assignment_id, flow_message_id, acted, from_phone,
+                  received_at, reply)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT DO NOTHING",
         )
         .bind(reply.id.as_uuid())
@@ -238,6 +254,8 @@ impl SmsReplyWrites for PgUnitOfWork {
         .bind(reply.assignment().map(|a| a.as_uuid()))
         .bind(reply.flow.as_ref().map(|f| f.message.as_uuid()))
         .bind(reply.fate.acted())
+        .bind(reply.inbound.from.as_str().to_owned())
+        .bind(reply.received_at)
         .bind(Json(reply));
         if self.execute(query).await? > 0 {
             return Ok(());
@@ -274,6 +292,33 @@ impl SmsReplyWrites for PgUnitOfWork {
             sqlx::query("DELETE FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])")
                 .bind(id_texts(enrollments));
         self.execute(query).await.map(drop)
+    }
+
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        let query = sqlx::query(
+            "DELETE FROM sms_replies
+             WHERE assignment_id IS NULL AND from_phone = ANY($1::text[])",
+        )
+        .bind(phone_texts(phones));
+        self.execute(query).await
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // The texts through `sms_replies_unmatched_received` (migration 0039), each number
+        // through the customers' phones (`customers_phones`, GIN: every data owner's).
+        let query = sqlx::query(
+            "DELETE FROM sms_replies r
+             WHERE r.assignment_id IS NULL AND r.received_at < $1
+               AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.phones @> ARRAY[r.from_phone])",
+        )
+        .bind(received_before);
+        self.execute(query).await
     }
 
     async fn record_sale_confirmation(
@@ -336,4 +381,9 @@ fn id_texts(enrollments: &[EnrollmentId]) -> Vec<String> {
         .iter()
         .map(|e| e.as_uuid().to_string())
         .collect()
+}
+
+/// The numbers as the text array the statements compare with.
+fn phone_texts(phones: &[PhoneNumber]) -> Vec<String> {
+    phones.iter().map(|p| p.as_str().to_owned()).collect()
 }

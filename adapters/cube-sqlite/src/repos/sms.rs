@@ -1,7 +1,8 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each as a JSON
 //! document with the columns its lookups need — the number a flow went to, a text's
 //! provider message id (unique: a text posted twice is kept once), the matched flow and
-//! whether the text registered its outcome. Sale confirmations (migration 0033) likewise: the
+//! whether the text registered its outcome, and (migration 0039) its sender's number and time
+//! of receipt, for the texts no flow matched. Sale confirmations (migration 0033) likewise: the
 //! document with the number, status and times their lookups need.
 
 use super::{execute, fetch_doc, fetch_docs};
@@ -116,6 +117,19 @@ impl SmsReplyRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "received SMS").await
     }
 
+    async fn unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_unmatched_from` (migration 0039).
+        let query = sqlx::query(
+            "SELECT doc FROM sms_replies WHERE assignment_id IS NULL \
+               AND from_phone IN (SELECT value FROM json_each(?)) ORDER BY seq",
+        )
+        .bind(phone_list(phones)?);
+        fetch_docs(self.conn(), query, "received SMS").await
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,
@@ -213,8 +227,8 @@ impl SmsReplyWrites for SqliteUnit {
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO sms_replies \
-             (id, provider_id, assignment_id, flow_message_id, acted, doc) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             (id, provider_id, assignment_id, flow_message_id, acted, from_phone, received_at, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id_text(reply.id.as_uuid()))
         .bind(reply.inbound.provider_id.clone())
@@ -223,6 +237,8 @@ impl SmsReplyWrites for SqliteUnit {
             reply.flow.as_ref().map(|f| f.message.as_uuid()),
         ))
         .bind(i64::from(reply.fate.acted()))
+        .bind(reply.inbound.from.as_str().to_owned())
+        .bind(time_ns(reply.received_at)?)
         .bind(to_doc("received SMS", reply)?);
         execute(self.conn(), query).await.map(drop)
     }
@@ -250,6 +266,34 @@ impl SmsReplyWrites for SqliteUnit {
         )
         .bind(ids);
         execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE assignment_id IS NULL \
+               AND from_phone IN (SELECT value FROM json_each(?))",
+        )
+        .bind(phone_list(phones)?);
+        execute(self.conn(), query).await
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // A number is looked up per data owner (`customer_phones_lookup` is by data owner
+        // and phone), of which there are few; the texts through
+        // `sms_replies_unmatched_received` (migration 0039).
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE assignment_id IS NULL AND received_at < ? \
+               AND NOT EXISTS (SELECT 1 FROM data_owners o JOIN customer_phones p \
+                                 ON p.data_owner_id = o.id AND p.phone = sms_replies.from_phone)",
+        )
+        .bind(bound_ns(received_before));
+        execute(self.conn(), query).await
     }
 
     async fn record_sale_confirmation(
@@ -299,4 +343,10 @@ impl SmsReplyWrites for SqliteUnit {
         .bind(id_text(id.as_uuid()));
         Ok(execute(self.conn(), query).await? == 1)
     }
+}
+
+/// The numbers as the JSON list `json_each` reads.
+fn phone_list(phones: &[PhoneNumber]) -> Result<String, StoreError> {
+    let texts: Vec<&str> = phones.iter().map(PhoneNumber::as_str).collect();
+    serde_json::to_string(&texts).map_err(|e| StoreError::Unrepresentable(format!("phones: {e}")))
 }

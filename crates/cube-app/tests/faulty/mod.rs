@@ -791,6 +791,12 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
         self.inner.sms_replies_of(enrollments).await
     }
+    async fn unmatched_sms_from(
+        &mut self,
+        phones: &[cube_domain::values::PhoneNumber],
+    ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.unmatched_sms_from(phones).await
+    }
     async fn sale_confirmation(
         &mut self,
         id: cube_domain::ids::SaleConfirmationId,
@@ -855,6 +861,18 @@ impl cube_domain::ports::SmsReplyWrites for Faulty {
     }
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
         self.inner.erase_sms_of(enrollments).await
+    }
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        phones: &[cube_domain::values::PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        self.inner.erase_unmatched_sms_from(phones).await
+    }
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner.forget_unowned_sms(received_before).await
     }
     async fn record_sale_confirmation(
         &mut self,

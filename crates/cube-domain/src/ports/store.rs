@@ -1283,6 +1283,15 @@ pub trait SmsReplyRepository: Send {
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SmsReply>, StoreError>;
+    /// The received SMS from one of `phones` that matched neither a flow nor a sale
+    /// confirmation (`SmsReply::is_unmatched`), in the order kept: what a data owner holding
+    /// a customer with one of the numbers hands out in an access export
+    /// (`crate::sms`, "A text no flow matched"). A text matched to a flow is not among them,
+    /// whatever its number.
+    async fn unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError>;
 
     /// One sale confirmation.
     async fn sale_confirmation(
@@ -1345,6 +1354,19 @@ pub trait SmsReplyWrites: Send {
     /// them after, nor `sms_flows_to` their number. Their sale confirmations are kept (the
     /// reports count them) without the number: `to` reads `None` after.
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
+    /// Deletes the received SMS from one of `phones` that matched neither a flow nor a sale
+    /// confirmation (an erasure: `unmatched_sms_from` finds none of them after); how many.
+    /// Texts matched to a flow or a confirmation are left alone, whatever their number.
+    async fn erase_unmatched_sms_from(&mut self, phones: &[PhoneNumber])
+    -> Result<u64, StoreError>;
+    /// Deletes the received SMS that matched neither a flow nor a sale confirmation, were
+    /// received before `received_before`, and come from a number no customer of any data
+    /// owner has (`crate::sms::UNMATCHED_TEXT_DAYS`); how many. A text from a number some
+    /// customer has is kept, however old; so is every matched text.
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
     /// Records a sale confirmation; MUST return `Duplicate(Id(SaleConfirmation))` if the id
     /// exists.
     async fn record_sale_confirmation(

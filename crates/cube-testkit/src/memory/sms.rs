@@ -11,6 +11,7 @@ use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreEr
 use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
+use std::collections::HashSet;
 use std::ops::Bound;
 use time::OffsetDateTime;
 
@@ -121,6 +122,19 @@ impl SmsReplyRepository for MemoryUnit {
             .sms_replies
             .values()
             .filter(|reply| reply.enrollment().is_some_and(|e| enrollments.contains(&e)))
+            .cloned()
+            .collect())
+    }
+
+    async fn unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        Ok(self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| reply.is_unmatched() && phones.contains(&reply.inbound.from))
             .cloned()
             .collect())
     }
@@ -318,6 +332,26 @@ impl SmsReplyWrites for MemoryUnit {
         Ok(())
     }
 
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        Ok(self.forget_sms_where(|reply, _| {
+            reply.is_unmatched() && phones.contains(&reply.inbound.from)
+        }))
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        Ok(self.forget_sms_where(|reply, customers| {
+            reply.is_unmatched()
+                && reply.received_at < received_before
+                && !customers.contains(&reply.inbound.from)
+        }))
+    }
+
     async fn record_sale_confirmation(
         &mut self,
         confirmation: &SaleConfirmation,
@@ -359,5 +393,37 @@ impl SmsReplyWrites for MemoryUnit {
         };
         self.put(|d| &mut d.sale_confirmations, record, decided);
         Ok(true)
+    }
+}
+
+impl MemoryUnit {
+    /// Deletes the received SMS `forget` picks, given every number a customer of any data
+    /// owner has; how many.
+    fn forget_sms_where(
+        &mut self,
+        forget: impl Fn(&SmsReply, &HashSet<&PhoneNumber>) -> bool,
+    ) -> u64 {
+        let customers: HashSet<&PhoneNumber> = self
+            .data
+            .customers
+            .values()
+            .flat_map(|c| c.details().phones.iter())
+            .collect();
+        let gone: Vec<(u64, SmsReply)> = self
+            .data
+            .sms_replies
+            .iter()
+            .filter(|(_, reply)| forget(reply, &customers))
+            .map(|(record, reply)| (*record, reply.clone()))
+            .collect();
+        for (record, reply) in &gone {
+            self.take(|d| &mut d.sms_replies, *record);
+            self.take(|d| &mut d.sms_reply_ids, reply.id);
+            self.take(
+                |d| &mut d.sms_reply_providers,
+                reply.inbound.provider_id.clone(),
+            );
+        }
+        gone.len() as u64
     }
 }

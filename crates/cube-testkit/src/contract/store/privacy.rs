@@ -1,6 +1,7 @@
 //! What a person's rights read and write (`cube_domain::privacy`): the data owner's customers
 //! a key finds — exactly `PersonKey::matches`, never another data owner's —, their meetings,
-//! the messages, SMS flows and texts of their enrollments, the data owner's privacy log; and
+//! the messages, SMS flows and texts of their enrollments, the texts from their numbers that
+//! answered no flow, the data owner's privacy log; and
 //! an erasure's writes, which forget the person and leave every report tally as it was, and
 //! the do-not-contact list of salted hashes.
 
@@ -339,6 +340,164 @@ pub async fn meetings_messages_and_texts_of_a_person_are_found(store: SharedStor
     assert_eq!(
         read.sms_replies_of(&[unknown]).await.expect("read"),
         Vec::<SmsReply>::new()
+    );
+}
+
+/// A text from `from`, received `minutes` after the contract's start, matched to `flow` or
+/// to nothing.
+fn text_from(
+    s: &Setup,
+    from: &str,
+    provider_id: &str,
+    minutes: i64,
+    flow: Option<&SentSmsFlow>,
+) -> SmsReply {
+    SmsReply {
+        id: SmsReplyId::from_uuid(s.ids.next_id()),
+        inbound: InboundSms::new(provider_id, phone(from), "Hvem er dette?").expect("valid"),
+        received_at: at(minutes),
+        flow: flow.cloned(),
+        confirmation: None,
+        fate: match flow {
+            Some(_) => ReplyFate::UnknownKeyword,
+            None => ReplyFate::UnknownNumber,
+        },
+    }
+}
+
+/// The texts that answered no flow (`SmsReply::is_unmatched`) are found by their sender's
+/// number, in the order kept; an erasure deletes those from the person's numbers; the
+/// worker's sweep deletes those received before a time from numbers no customer of any
+/// data owner has (as last saved) — never a text a flow matched, whatever its number or age.
+pub async fn unmatched_texts_are_found_by_number_erased_and_forgotten_when_unowned(
+    store: SharedStore,
+) {
+    let s = setup(store.as_ref(), 1).await;
+    // The world's customer has +4790000000; another data owner's has +4791000001.
+    let kari = s.world.enrollments[0].clone();
+    let other_owner = DataOwner::new(
+        DataOwnerId::from_uuid(s.ids.next_id()),
+        s.world.organisation.id,
+        Name::parse("Another controller").expect("valid"),
+    );
+    let elsewhere = customer(&s, &other_owner, &["+4791000001"], None, None);
+    let stranger = "+4795555555";
+    let sent = message(&s, Some(&kari), 1);
+    let kari_flow = flow(&s, &sent, &kari);
+    let answered = text_from(&s, "+4790000000", "SM-answer", 2, Some(&kari_flow));
+    let from_kari = text_from(&s, "+4790000000", "SM-kari", 3, None);
+    let old_stranger = text_from(&s, stranger, "SM-old", 4, None);
+    let from_elsewhere = text_from(&s, "+4791000001", "SM-elsewhere", 5, None);
+    let new_stranger = text_from(&s, stranger, "SM-new", 100, None);
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_data_owner(&other_owner).await.expect("save");
+    uow.save_customer(&elsewhere).await.expect("save");
+    uow.enqueue(&sent).await.expect("enqueue");
+    uow.record_sms_flow(&kari_flow).await.expect("record");
+    for r in [
+        &answered,
+        &from_kari,
+        &old_stranger,
+        &from_elsewhere,
+        &new_stranger,
+    ] {
+        uow.save_sms_reply(r).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.unmatched_sms_from(&[phone("+4791000001"), phone("+4790000000")])
+            .await
+            .expect("read"),
+        vec![from_kari.clone(), from_elsewhere.clone()],
+        "unmatched_sms_from MUST give the unmatched texts from the numbers, in the order kept, \
+         and no text a flow matched"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(&[phone(stranger)])
+            .await
+            .expect("read"),
+        vec![old_stranger.clone(), new_stranger.clone()]
+    );
+    assert_eq!(
+        read.unmatched_sms_from(&[]).await.expect("read"),
+        Vec::<SmsReply>::new()
+    );
+    drop(read);
+
+    // The sweep at minute 50: the stranger's old text goes; Kari's and the other data
+    // owner's customer's stay (their numbers are held), so does the matched one.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.forget_unowned_sms(at(50)).await.expect("forget"),
+        1,
+        "forget_unowned_sms MUST delete only the old unmatched texts from numbers no customer has"
+    );
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-old").await.expect("read"),
+        None
+    );
+    assert_eq!(
+        read.unmatched_sms_from(&[phone(stranger)])
+            .await
+            .expect("read"),
+        vec![new_stranger.clone()]
+    );
+    assert_eq!(
+        read.unmatched_sms_from(&[phone("+4790000000"), phone("+4791000001")])
+            .await
+            .expect("read"),
+        vec![from_kari.clone(), from_elsewhere.clone()]
+    );
+    drop(read);
+
+    // An erasure of Kari's numbers: her unmatched text goes, the one her flow matched is
+    // left to `erase_sms_of`.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.erase_unmatched_sms_from(&[phone("+4790000000")])
+            .await
+            .expect("erase"),
+        1,
+        "erase_unmatched_sms_from MUST delete the unmatched texts from the numbers"
+    );
+    // The other data owner's customer loses the number (erased): its text is no one's now.
+    uow.save_customer(&elsewhere.erased(at(60)))
+        .await
+        .expect("save");
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.unmatched_sms_from(&[phone("+4790000000")])
+            .await
+            .expect("read"),
+        Vec::<SmsReply>::new()
+    );
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-answer")
+            .await
+            .expect("read"),
+        Some(answered.clone()),
+        "a text a flow matched is not an unmatched text, whatever its number"
+    );
+    drop(read);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.forget_unowned_sms(at(200)).await.expect("forget"),
+        2,
+        "forget_unowned_sms MUST see the customers' numbers as last saved"
+    );
+    assert_eq!(uow.forget_unowned_sms(at(200)).await.expect("forget"), 0);
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.sms_replies_after(None, None, 10).await.expect("read"),
+        vec![answered],
+        "only the matched text is left"
     );
 }
 
