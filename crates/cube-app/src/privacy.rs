@@ -8,9 +8,10 @@
 //! kept on the do-not-call list so no queue hands them out), the outcome history keeps
 //! every counted fact but loses its notes and field values (`OutcomeEvent::without_texts`),
 //! meetings their place, messages to them their recipient and text (a pending one is never
-//! sent), the SMS flows to them and the texts that answered are forgotten, so are the texts
-//! from their numbers that answered no flow, and so are the changes of their cards; the calls to them lose the number and the PBX's id and keep what
-//! the reports count (`Call::erased`). A person who asked not to be called (on the
+//! sent), the SMS flows to them and the texts that answered are forgotten, so is the data
+//! owner's claim on the texts from their numbers that answered no flow (below), and so are
+//! the changes of their cards; the calls to them lose the number and the PBX's id and keep
+//! what the reports count (`Call::erased`). A person who asked not to be called (on the
 //! do-not-call list) leaves each phone number behind only as a salted hash on the data
 //! owner's do-not-contact list, which bars the number when it is imported or added again
 //! (`Cube::listed_numbers`).
@@ -26,13 +27,17 @@
 //!
 //! # Texts no flow matched
 //! A person may text the platform's number when no SMS flow or sale confirmation went to
-//! them: the text is kept (`Cube::receive_sms`) but belongs to no assignment. It is taken as
-//! the data of every data owner holding a customer with the sender's number, looked up when
-//! the person's rights are exercised (`cube_domain::sms`, "A text no flow matched"): the
-//! access export lists it beside each customer with that number, and erasure deletes it —
-//! for every data owner, as none of them can be told from the others as its controller.
-//! A text from a number no data owner holds is deleted by the worker after
-//! `cube_domain::sms::UNMATCHED_TEXT_DAYS` days (`Cube::forget_unowned_texts`).
+//! them: the text is kept (`Cube::receive_sms`) but belongs to no assignment. It is the data
+//! of the data owners whose assignments had texted or called the number before it came,
+//! recorded with the text at receipt (`cube_domain::sms`, "A text no flow matched"; why at
+//! receipt is said there) — never of a data owner that merely holds a customer with the
+//! number, which any organisation on the server could create. A claiming data owner's
+//! access export lists it beside its customer with the number; its erasure drops its own
+//! claim (the text goes when no claim is left; another claiming controller keeps it until
+//! the person asks it too), and `Erased::unmatched_texts` counts the claims dropped, so the
+//! answer does not tell whether another data owner holds the text. A text no data owner
+//! claims is deleted by the worker after `cube_domain::sms::UNMATCHED_TEXT_DAYS` days
+//! (`Cube::forget_unowned_texts`).
 //!
 //! The request is written to the privacy log in the unit that gathers the data: an export
 //! handed out is an export recorded, and nothing is recorded for one that failed.
@@ -122,7 +127,8 @@ pub struct Erased {
     pub messages: usize,
     /// Phone numbers put on the do-not-contact list as salted hashes.
     pub listed: usize,
-    /// Texts from the person's numbers that answered no SMS flow, deleted.
+    /// Texts from the person's numbers that answered no SMS flow, taken out of the data
+    /// owner's reach (its claim dropped; see the module doc).
     pub unmatched_texts: u64,
 }
 
@@ -148,8 +154,8 @@ pub struct PersonRecord {
     /// The texts that answered those flows, in the order kept.
     pub sms_replies: Vec<SmsReply>,
     /// The texts from the customer's numbers that answered no SMS flow nor sale
-    /// confirmation (held by each data owner with a customer with the number; see the
-    /// module doc), in the order kept.
+    /// confirmation that the data owner claims (its assignments had contacted the number
+    /// before the text came; see the module doc), in the order kept.
     pub unmatched_texts: Vec<SmsReply>,
     /// The calls sellers made to the customer in any assignment, oldest first.
     pub calls: Vec<CallRecord>,
@@ -315,7 +321,8 @@ impl Cube {
             uow.erase_sms_of(&enrollments).await?;
             let phones = &customer.details().phones;
             if !phones.is_empty() {
-                erased.unmatched_texts += uow.erase_unmatched_sms_from(phones).await?;
+                erased.unmatched_texts +=
+                    uow.erase_unmatched_sms_from(owner.id(), phones).await?;
             }
             for enrollment in &enrollments {
                 for call in uow.calls_of(*enrollment).await? {
@@ -426,7 +433,7 @@ impl Cube {
             sms_replies: uow.sms_replies_of(&enrollment_ids).await?,
             unmatched_texts: match customer.details().phones.as_slice() {
                 [] => Vec::new(),
-                phones => uow.unmatched_sms_from(phones).await?,
+                phones => uow.unmatched_sms_from(customer.data_owner(), phones).await?,
             },
             enrollments,
             customer,

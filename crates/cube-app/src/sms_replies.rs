@@ -16,10 +16,12 @@
 //! idempotent: a text posted twice (the provider did not hear our answer) is answered with
 //! what the first did, and acts once.
 //!
-//! A text that answered neither a flow nor a confirmation is kept as `UnknownNumber`, the
-//! data of each data owner with a customer with its number (their access exports list it,
-//! their erasures delete it: `crate::privacy`); one from a number no data owner holds is
-//! deleted after `cube_domain::sms::UNMATCHED_TEXT_DAYS` days ([`Cube::forget_unowned_texts`]).
+//! A text that answered neither a flow nor a confirmation is kept as `UnknownNumber`, with
+//! the claims of the data owners whose assignments had texted or called its number before
+//! it came, decided in the unit that keeps it (`cube_domain::sms`, "A text no flow
+//! matched"): their access exports list it, their erasures drop their claims
+//! (`crate::privacy`). One no data owner claims is deleted after
+//! `cube_domain::sms::UNMATCHED_TEXT_DAYS` days ([`Cube::forget_unowned_texts`]).
 
 use crate::error::WorkError;
 use crate::kept_requests::Keyed;
@@ -138,9 +140,10 @@ impl Cube {
         self.keep_reply(uow, reply).await
     }
 
-    /// Keeps a text with what it did and commits `uow`; the same text kept meanwhile (posted
-    /// twice, taken in side by side) is answered with the first result, and this unit,
-    /// with anything it registered, is dropped.
+    /// Keeps a text with what it did — an unmatched one with the claims of the data owners
+    /// that contacted its number before it came — and commits `uow`; the same text kept
+    /// meanwhile (posted twice, taken in side by side) is answered with the first result,
+    /// and this unit, with anything it registered, is dropped.
     async fn keep_reply(
         &self,
         mut uow: Box<dyn UnitOfWork>,
@@ -148,6 +151,14 @@ impl Cube {
     ) -> AppResult<SmsReply> {
         match uow.save_sms_reply(&reply).await {
             Ok(()) => {
+                if reply.is_unmatched() {
+                    let owners = uow
+                        .data_owners_that_contacted(&reply.inbound.from, reply.received_at)
+                        .await?;
+                    if !owners.is_empty() {
+                        uow.claim_unmatched_sms(reply.id, &owners).await?;
+                    }
+                }
                 uow.commit().await?;
                 Ok(reply)
             }
@@ -250,8 +261,8 @@ impl Cube {
 }
 
 impl Cube {
-    /// Deletes the texts that answered no SMS flow nor sale confirmation, from numbers no
-    /// data owner holds as a customer, once they are [`sms::UNMATCHED_TEXT_DAYS`] days old
+    /// Deletes the texts that answered no SMS flow nor sale confirmation and that no data
+    /// owner claims, once they are [`sms::UNMATCHED_TEXT_DAYS`] days old
     /// (`cube_domain::sms`, "A text no flow matched"): nothing personal is kept for ever
     /// without a controller. A system task of the worker; how many it deleted.
     pub async fn forget_unowned_texts(&self) -> AppResult<u64> {

@@ -9,14 +9,17 @@ use super::duplicate;
 use crate::contract::reports::take;
 use crate::contract::{Setup, SharedStore, at, setup};
 use crate::fixtures::{SalesFlow, register_outcome};
+use crate::fixtures::World;
+use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
+use cube_domain::call::{Call, CallStatus};
 use cube_domain::customer::{Change, CustomerChange};
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::ids::{
-    CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId, OutcomeId,
+    CallId, CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId, OutcomeId,
     PrivacyRequestId, SmsReplyId,
 };
 use cube_domain::meeting::{Meeting, MeetingKind};
@@ -365,74 +368,204 @@ fn text_from(
     }
 }
 
-/// The texts that answered no flow (`SmsReply::is_unmatched`) are found by their sender's
-/// number, in the order kept; an erasure deletes those from the person's numbers; the
-/// worker's sweep deletes those received before a time from numbers no customer of any
-/// data owner has (as last saved) — never a text a flow matched, whatever its number or age.
-pub async fn unmatched_texts_are_found_by_number_erased_and_forgotten_when_unowned(
+/// A call by `assignment` to `to`, started `minutes` after the contract's start.
+fn call_to(s: &Setup, assignment: &Assignment, enrollment: &Enrollment, to: &str, minutes: i64) -> Call {
+    Call {
+        id: CallId::from_uuid(s.ids.next_id()),
+        assignment: assignment.id(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        seller: s.world.sellers[0].id,
+        caller_id: phone("+4722334455"),
+        to: Some(phone(to)),
+        provider_id: None,
+        status: CallStatus::Initiated,
+        started_at: at(minutes),
+        answered_at: None,
+        ended_at: None,
+        duration: None,
+        failure: None,
+    }
+}
+
+/// An SMS `assignment` enqueued to `to`, `minutes` after the contract's start.
+fn sms_to(s: &Setup, assignment: &Assignment, to: &str, minutes: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: OutboxMessageId::from_uuid(s.ids.next_id()),
+        assignment: assignment.id(),
+        enrollment: None,
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "Cube".into(),
+            to: phone(to),
+            body: format!("Hei {minutes}"),
+        }),
+        created_at: at(minutes),
+    }
+}
+
+/// The data owners, in id order (the port gives them in no order).
+async fn contacted(read: &mut dyn ReadUnit, to: &str, minutes: i64) -> Vec<DataOwnerId> {
+    let mut owners = read
+        .data_owners_that_contacted(&phone(to), at(minutes))
+        .await
+        .expect("read");
+    owners.sort();
+    owners
+}
+
+/// The texts that answered no flow (`SmsReply::is_unmatched`) are a data owner's only where
+/// its assignments contacted the number before (`data_owners_that_contacted`: an SMS
+/// enqueued to it or a call placed to it, at or before the time; never a customer with the
+/// number in another organisation) and the claim was recorded (`claim_unmatched_sms`):
+/// found by the claiming data owner and the number, in the order kept; an erasure drops one
+/// data owner's claim and deletes the text when no claim is left; the worker's sweep
+/// deletes the old texts no one claims — never a text a flow matched, whatever its number
+/// or age.
+pub async fn unmatched_texts_are_claimed_by_the_data_owners_that_contacted_the_number(
     store: SharedStore,
 ) {
     let s = setup(store.as_ref(), 1).await;
-    // The world's customer has +4790000000; another data owner's has +4791000001.
-    let kari = s.world.enrollments[0].clone();
-    let other_owner = DataOwner::new(
-        DataOwnerId::from_uuid(s.ids.next_id()),
-        s.world.organisation.id,
-        Name::parse("Another controller").expect("valid"),
-    );
-    let elsewhere = customer(&s, &other_owner, &["+4791000001"], None, None);
+    // Another organisation on the same server: its world's first customer has the same
+    // number as Acme's (+4790000000).
+    let other = World::build(store.as_ref(), &s.clock, &s.ids, 1)
+        .await
+        .expect("a second world");
+    let (acme, elsewhere) = (s.world.data_owner.id(), other.data_owner.id());
+    let shared = "+4790000000";
+    let called = "+4793333333";
     let stranger = "+4795555555";
-    let sent = message(&s, Some(&kari), 1);
-    let kari_flow = flow(&s, &sent, &kari);
-    let answered = text_from(&s, "+4790000000", "SM-answer", 2, Some(&kari_flow));
-    let from_kari = text_from(&s, "+4790000000", "SM-kari", 3, None);
-    let old_stranger = text_from(&s, stranger, "SM-old", 4, None);
-    let from_elsewhere = text_from(&s, "+4791000001", "SM-elsewhere", 5, None);
+    assert_eq!(
+        other.customers[0].details().phones,
+        vec![phone(shared)],
+        "both organisations hold a customer with the number"
+    );
+    let kari = s.world.enrollments[0].clone();
+    let acme_sms = sms_to(&s, &s.world.assignment, shared, 1);
+    let flow_sms = message(&s, Some(&kari), 2);
+    let kari_flow = flow(&s, &flow_sms, &kari);
+    let other_call = call_to(&s, &other.assignment, &other.enrollments[0], called, 3);
+    let other_sms = sms_to(&s, &other.assignment, shared, 20);
+    let mut erased_sms = sms_to(&s, &s.world.assignment, stranger, 1);
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&acme_sms, &flow_sms, &other_sms, &erased_sms] {
+        uow.enqueue(m).await.expect("enqueue");
+    }
+    uow.save_call(&other_call).await.expect("save");
+    // An SMS whose recipient was erased contacted no one.
+    uow.erase_payload(erased_sms.id).await.expect("erase");
+    erased_sms.payload = erased_sms.payload.erased();
+    uow.commit().await.expect("commit");
+
+    let mut unit = store.begin_read().await.expect("begin");
+    let read = unit.as_mut();
+    assert_eq!(
+        contacted(read, shared, 0).await,
+        Vec::<DataOwnerId>::new(),
+        "data_owners_that_contacted MUST NOT count a contact after the time"
+    );
+    assert_eq!(
+        contacted(read, shared, 1).await,
+        vec![acme],
+        "data_owners_that_contacted MUST count an SMS enqueued to the number, by its \
+         assignment's data owner, and never a data owner that only holds a customer with it"
+    );
+    let mut both = vec![acme, elsewhere];
+    both.sort();
+    assert_eq!(contacted(read, shared, 30).await, both);
+    assert_eq!(
+        contacted(read, called, 3).await,
+        vec![elsewhere],
+        "data_owners_that_contacted MUST count a call placed to the number"
+    );
+    assert_eq!(contacted(read, called, 2).await, Vec::<DataOwnerId>::new());
+    assert_eq!(
+        contacted(read, stranger, 100).await,
+        Vec::<DataOwnerId>::new(),
+        "an SMS whose recipient was erased contacted no one"
+    );
+    drop(unit);
+
+    let answered = text_from(&s, shared, "SM-answer", 5, Some(&kari_flow));
+    let acme_only = text_from(&s, shared, "SM-acme", 10, None);
+    let called_back = text_from(&s, called, "SM-called", 11, None);
+    let old_stranger = text_from(&s, stranger, "SM-old", 12, None);
+    let both_claim = text_from(&s, shared, "SM-both", 40, None);
     let new_stranger = text_from(&s, stranger, "SM-new", 100, None);
     let mut uow = store.begin().await.expect("begin");
-    uow.save_data_owner(&other_owner).await.expect("save");
-    uow.save_customer(&elsewhere).await.expect("save");
-    uow.enqueue(&sent).await.expect("enqueue");
     uow.record_sms_flow(&kari_flow).await.expect("record");
     for r in [
         &answered,
-        &from_kari,
+        &acme_only,
+        &called_back,
         &old_stranger,
-        &from_elsewhere,
+        &both_claim,
         &new_stranger,
     ] {
         uow.save_sms_reply(r).await.expect("save");
     }
+    uow.claim_unmatched_sms(acme_only.id, &[acme])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(called_back.id, &[elsewhere])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(both_claim.id, &[acme, elsewhere])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(acme_only.id, &[acme])
+        .await
+        .expect("a claim made twice is kept once");
     uow.commit().await.expect("commit");
+
+    // A claim in a dropped unit is undone with it.
+    let mut uow = store.begin().await.expect("begin");
+    uow.claim_unmatched_sms(acme_only.id, &[elsewhere])
+        .await
+        .expect("claim");
+    drop(uow);
 
     let mut read = store.begin_read().await.expect("begin");
     assert_eq!(
-        read.unmatched_sms_from(&[phone("+4791000001"), phone("+4790000000")])
+        read.unmatched_sms_from(acme, &[phone(called), phone(shared)])
             .await
             .expect("read"),
-        vec![from_kari.clone(), from_elsewhere.clone()],
-        "unmatched_sms_from MUST give the unmatched texts from the numbers, in the order kept, \
-         and no text a flow matched"
+        vec![acme_only.clone(), both_claim.clone()],
+        "unmatched_sms_from MUST give the data owner's claimed unmatched texts from the \
+         numbers, in the order kept, and no text a flow matched"
     );
     assert_eq!(
-        read.unmatched_sms_from(&[phone(stranger)])
+        read.unmatched_sms_from(elsewhere, &[phone(shared)])
             .await
             .expect("read"),
-        vec![old_stranger.clone(), new_stranger.clone()]
+        vec![both_claim.clone()],
+        "unmatched_sms_from MUST NOT give another data owner's text, whoever holds the number"
     );
     assert_eq!(
-        read.unmatched_sms_from(&[]).await.expect("read"),
+        read.unmatched_sms_from(elsewhere, &[phone(called)])
+            .await
+            .expect("read"),
+        vec![called_back.clone()]
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[phone(stranger)])
+            .await
+            .expect("read"),
+        Vec::<SmsReply>::new(),
+        "a text no one claims is no one's"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[]).await.expect("read"),
         Vec::<SmsReply>::new()
     );
     drop(read);
 
-    // The sweep at minute 50: the stranger's old text goes; Kari's and the other data
-    // owner's customer's stay (their numbers are held), so does the matched one.
+    // The sweep at minute 50: the stranger's old text goes; the claimed ones stay, however
+    // old, and so does the matched one.
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
         uow.forget_unowned_sms(at(50)).await.expect("forget"),
         1,
-        "forget_unowned_sms MUST delete only the old unmatched texts from numbers no customer has"
+        "forget_unowned_sms MUST delete only the old unmatched texts no data owner claims"
     );
     uow.commit().await.expect("commit");
     let mut read = store.begin_read().await.expect("begin");
@@ -440,42 +573,60 @@ pub async fn unmatched_texts_are_found_by_number_erased_and_forgotten_when_unown
         read.sms_reply_by_provider_id("SM-old").await.expect("read"),
         None
     );
-    assert_eq!(
-        read.unmatched_sms_from(&[phone(stranger)])
+    assert!(
+        read.sms_reply_by_provider_id("SM-new")
             .await
-            .expect("read"),
-        vec![new_stranger.clone()]
-    );
-    assert_eq!(
-        read.unmatched_sms_from(&[phone("+4790000000"), phone("+4791000001")])
-            .await
-            .expect("read"),
-        vec![from_kari.clone(), from_elsewhere.clone()]
+            .expect("read")
+            .is_some(),
+        "too young to be swept"
     );
     drop(read);
 
-    // An erasure of Kari's numbers: her unmatched text goes, the one her flow matched is
-    // left to `erase_sms_of`.
+    // The other organisation erases the person: its claims go; Acme's text is not touched,
+    // and the text both claim stays Acme's.
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
-        uow.erase_unmatched_sms_from(&[phone("+4790000000")])
+        uow.erase_unmatched_sms_from(elsewhere, &[phone(shared)])
             .await
             .expect("erase"),
         1,
-        "erase_unmatched_sms_from MUST delete the unmatched texts from the numbers"
+        "erase_unmatched_sms_from MUST count the data owner's claims dropped"
     );
-    // The other data owner's customer loses the number (erased): its text is no one's now.
-    uow.save_customer(&elsewhere.erased(at(60)))
-        .await
-        .expect("save");
     uow.commit().await.expect("commit");
     let mut read = store.begin_read().await.expect("begin");
     assert_eq!(
-        read.unmatched_sms_from(&[phone("+4790000000")])
+        read.unmatched_sms_from(elsewhere, &[phone(shared)])
             .await
             .expect("read"),
-        Vec::<SmsReply>::new()
+        Vec::<SmsReply>::new(),
+        "erase_unmatched_sms_from MUST take the texts out of the data owner's reach"
     );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[phone(shared)])
+            .await
+            .expect("read"),
+        vec![acme_only.clone(), both_claim.clone()],
+        "erase_unmatched_sms_from MUST leave another data owner's claims"
+    );
+    drop(read);
+
+    // Acme erases her: the texts no one claims any more are deleted.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.erase_unmatched_sms_from(acme, &[phone(shared)])
+            .await
+            .expect("erase"),
+        2
+    );
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    for gone in ["SM-acme", "SM-both"] {
+        assert_eq!(
+            read.sms_reply_by_provider_id(gone).await.expect("read"),
+            None,
+            "erase_unmatched_sms_from MUST delete a text its last claim left"
+        );
+    }
     assert_eq!(
         read.sms_reply_by_provider_id("SM-answer")
             .await
@@ -488,16 +639,16 @@ pub async fn unmatched_texts_are_found_by_number_erased_and_forgotten_when_unown
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
         uow.forget_unowned_sms(at(200)).await.expect("forget"),
-        2,
-        "forget_unowned_sms MUST see the customers' numbers as last saved"
+        1,
+        "the stranger's later text, now old; the called-back one is claimed"
     );
     assert_eq!(uow.forget_unowned_sms(at(200)).await.expect("forget"), 0);
     uow.commit().await.expect("commit");
     let mut read = store.begin_read().await.expect("begin");
     assert_eq!(
         read.sms_replies_after(None, None, 10).await.expect("read"),
-        vec![answered],
-        "only the matched text is left"
+        vec![answered, called_back],
+        "only the matched text and the claimed one are left"
     );
 }
 
