@@ -771,11 +771,11 @@ mod tests {
     }
 
     /// Migration 0039 gives each text kept before it its sender's number, from its
-    /// document, and starts its days at the upgrade: an unmatched text of before is found by
-    /// its number, and the worker's sweep does not take it for an old one.
+    /// document, and starts its days at the upgrade: no data owner claims an unmatched text
+    /// of before, and the worker's sweep deletes it 30 days after the upgrade, not at once.
     #[tokio::test]
     async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_the_upgrade() {
-        use cube_domain::ids::SmsReplyId;
+        use cube_domain::ids::{DataOwnerId, SmsReplyId};
         use cube_domain::ports::Store;
         use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
         use cube_domain::values::PhoneNumber;
@@ -814,13 +814,19 @@ mod tests {
         .await
         .expect("a text of before");
         store.migrate().await.expect("migrated");
+        let (number,): (String,) =
+            sqlx::query_as("SELECT from_phone FROM sms_replies WHERE provider_id = 'SM-1'")
+                .fetch_one(&store.pool)
+                .await
+                .expect("the text of before");
+        assert_eq!(number, from.as_str(), "the number its document names");
         let mut uow = store.begin().await.expect("a unit");
         assert_eq!(
-            uow.unmatched_sms_from(std::slice::from_ref(&from))
+            uow.unmatched_sms_from(DataOwnerId::from_uuid(Uuid::from_u128(2)), &[from.clone()])
                 .await
                 .expect("read"),
-            vec![text],
-            "found by the number its document names"
+            vec![],
+            "no data owner claims a text of before"
         );
         assert_eq!(
             uow.forget_unowned_sms(OffsetDateTime::now_utc() - Duration::days(1))
