@@ -709,8 +709,8 @@ async fn the_calls_by_assignment_migration_fills_the_column_from_the_documents()
 }
 
 /// Migration 0039 gives each text kept before it its sender's number, from its document,
-/// and starts its days at the upgrade: an unmatched text of before is found by its number,
-/// and the worker's sweep does not take it for an old one. (The database is taken back to
+/// and starts its days at the upgrade: no data owner claims an unmatched text of before,
+/// and the worker's sweep deletes it 30 days after the upgrade, not at once. (The database is taken back to
 /// before 0039 by undoing it.)
 #[tokio::test]
 async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_the_upgrade() {
@@ -733,6 +733,9 @@ async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_t
     uow.save_sms_reply(&text).await.expect("save");
     uow.commit().await.expect("commit");
     for sql in [
+        "DROP TABLE sms_reply_owners",
+        "DROP INDEX outbox_sms_to",
+        "DROP INDEX calls_to",
         "DROP INDEX sms_replies_unmatched_from",
         "DROP INDEX sms_replies_unmatched_received",
         "ALTER TABLE sms_replies DROP COLUMN from_phone",
@@ -742,13 +745,19 @@ async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_t
         sqlx::query(sql).execute(store.pool()).await.expect(sql);
     }
     store.migrate().await.expect("migrates again");
+    let (number,): (String,) =
+        sqlx::query_as("SELECT from_phone FROM sms_replies WHERE provider_id = 'SM-1'")
+            .fetch_one(store.pool())
+            .await
+            .expect("the text of before");
+    assert_eq!(number, from.as_str(), "the number its document names");
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(
-        uow.unmatched_sms_from(std::slice::from_ref(&from))
+        uow.unmatched_sms_from(cube_domain::ids::DataOwnerId::from_uuid(uuid(2)), &[from])
             .await
             .expect("read"),
-        vec![text],
-        "found by the number its document names"
+        vec![],
+        "no data owner claims a text of before"
     );
     assert_eq!(
         uow.forget_unowned_sms(time::OffsetDateTime::now_utc() - Duration::days(1))

@@ -16,7 +16,7 @@
 //!   sends in the same round.
 //! - Every [`FORGET_KEYS_EVERY`] it forgets the card requests kept under their
 //!   `Idempotency-Key` longer than two days (`Cube::forget_old_request_keys`), and the texts
-//!   that answered no SMS flow from numbers no data owner holds, once 30 days old
+//!   that answered no SMS flow and that no data owner claims, once 30 days old
 //!   (`Cube::forget_unowned_texts`).
 //! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
 //!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
@@ -239,14 +239,15 @@ async fn forget_old_request_keys(cube: &Cube) {
     }
 }
 
-/// Deletes the texts that answered no SMS flow, from numbers no data owner holds as a
-/// customer, once they are `cube_domain::sms::UNMATCHED_TEXT_DAYS` days old. The count only
-/// is logged: the texts are personal data.
+/// Deletes the texts that answered no SMS flow and that no data owner claims (none had
+/// contacted the number before they came), once they are
+/// `cube_domain::sms::UNMATCHED_TEXT_DAYS` days old. The count only is logged: the texts are
+/// personal data.
 async fn forget_unowned_texts(cube: &Cube) {
     match cube.forget_unowned_texts().await {
         Ok(0) => {}
         Ok(forgotten) => {
-            tracing::info!(forgotten, "texts from numbers no data owner holds deleted")
+            tracing::info!(forgotten, "texts no data owner claims deleted")
         }
         Err(error) => {
             tracing::error!(%error, "deleting old unowned texts failed; trying again later");

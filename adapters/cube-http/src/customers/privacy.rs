@@ -138,7 +138,9 @@ pub struct ErasedDto {
     /// Phone numbers kept only as salted hashes on the do-not-contact list (the person had
     /// asked not to be called).
     pub listed: usize,
-    /// Texts from the person's numbers that answered no SMS flow, deleted.
+    /// Texts from the person's numbers that answered no SMS flow, taken out of the data
+    /// owner's reach (deleted once no other data owner that had contacted the number holds
+    /// them; the count does not tell).
     pub unmatched_texts: u64,
 }
 
@@ -301,8 +303,8 @@ pub struct PersonRecordDto {
     /// The texts that answered those flows.
     pub sms_replies: Vec<SmsReplyDto>,
     /// The texts from the customer's numbers that answered no SMS flow nor sale
-    /// confirmation: kept with no assignment, held by each data owner with a customer with
-    /// the number.
+    /// confirmation: kept with no assignment, held by the data owners whose assignments had
+    /// texted or called the number before the text came.
     pub unmatched_texts: Vec<SmsReplyDto>,
     /// The calls sellers made to the customer, oldest first.
     pub calls: Vec<PersonCallDto>,
