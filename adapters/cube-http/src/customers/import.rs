@@ -523,7 +523,7 @@ pub async fn job(
 ) -> ApiResult<Json<ImportJobDto>> {
     let job = state
         .import_jobs
-        .job(&actor.user, ImportJobId::from_uuid(id))?;
+        .job(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     Ok(Json(ImportJobDto::from(job)))
 }
 
@@ -548,7 +548,7 @@ pub async fn cancel(
 ) -> ApiResult<Response> {
     let job = state
         .import_jobs
-        .cancel(&actor.user, ImportJobId::from_uuid(id))?;
+        .cancel(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
 }
 
@@ -569,7 +569,7 @@ pub async fn rejected_rows(
 ) -> ApiResult<Response> {
     let job = state
         .import_jobs
-        .job(&actor.user, ImportJobId::from_uuid(id))?;
+        .job(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     let body = cube_sheets::write::rejected_rows_csv(&job.rejected_rows, ["row", "reason"]);
     let disposition = format!("attachment; filename=\"rejected-rows-{id}.csv\"");
     Ok((
