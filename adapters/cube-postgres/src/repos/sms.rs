@@ -158,6 +158,20 @@ impl SmsReplyRepository for PgUnitOfWork {
         all_json(&self.fetch_all(query).await?, "reply")
     }
 
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data_owner_id FROM sms_reply_owners WHERE reply_id = $1 ORDER BY data_owner_id",
+        )
+        .bind(reply.as_uuid());
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| get::<Uuid>(row, "data_owner_id").map(DataOwnerId::from_uuid))
+            .collect()
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,

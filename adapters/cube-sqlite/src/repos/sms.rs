@@ -156,6 +156,20 @@ impl SmsReplyRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "received SMS").await
     }
 
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        let owners: Vec<(String,)> = sqlx::query_as(
+            "SELECT data_owner_id FROM sms_reply_owners WHERE reply_id = ? ORDER BY data_owner_id",
+        )
+        .bind(id_text(reply.as_uuid()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        owners.iter().map(|(id,)| parse_id(id)).collect()
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,

@@ -798,6 +798,12 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Vec<cube_domain::ids::DataOwnerId>, StoreError> {
         self.inner.data_owners_that_contacted(phone, at).await
     }
+    async fn sms_reply_owners(
+        &mut self,
+        reply: cube_domain::ids::SmsReplyId,
+    ) -> Result<Vec<cube_domain::ids::DataOwnerId>, StoreError> {
+        self.inner.sms_reply_owners(reply).await
+    }
     async fn unmatched_sms_from(
         &mut self,
         owner: cube_domain::ids::DataOwnerId,

@@ -1302,6 +1302,9 @@ pub trait SmsReplyRepository: Send {
         owner: DataOwnerId,
         phones: &[PhoneNumber],
     ) -> Result<Vec<SmsReply>, StoreError>;
+    /// The data owners that claim the received SMS (`SmsReplyWrites::claim_unmatched_sms`),
+    /// in id order; none for an unknown text. What the store copy carries with each text.
+    async fn sms_reply_owners(&mut self, reply: SmsReplyId) -> Result<Vec<DataOwnerId>, StoreError>;
 
     /// One sale confirmation.
     async fn sale_confirmation(

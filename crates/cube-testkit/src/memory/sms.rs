@@ -170,6 +170,19 @@ impl SmsReplyRepository for MemoryUnit {
             .collect())
     }
 
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        Ok(self
+            .data
+            .sms_reply_owners
+            .range((reply, DataOwnerId::from_uuid(uuid::Uuid::nil()))..)
+            .take_while(|(claimed, _)| *claimed == reply)
+            .map(|(_, owner)| *owner)
+            .collect())
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,

@@ -526,6 +526,20 @@ pub async fn unmatched_texts_are_claimed_by_the_data_owners_that_contacted_the_n
 
     let mut read = store.begin_read().await.expect("begin");
     assert_eq!(
+        read.sms_reply_owners(both_claim.id).await.expect("read"),
+        both,
+        "sms_reply_owners MUST give the claims kept, once each, in id order"
+    );
+    assert_eq!(
+        read.sms_reply_owners(acme_only.id).await.expect("read"),
+        vec![acme],
+        "a claim in a dropped unit is undone with it"
+    );
+    assert_eq!(
+        read.sms_reply_owners(old_stranger.id).await.expect("read"),
+        Vec::<DataOwnerId>::new()
+    );
+    assert_eq!(
         read.unmatched_sms_from(acme, &[phone(called), phone(shared)])
             .await
             .expect("read"),
