@@ -563,7 +563,11 @@ async fn a_text_no_flow_matched_is_the_data_of_the_data_owner_that_texted_the_nu
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{data}");
-    assert_eq!(data["customers"].as_array().map(Vec::len), Some(1), "{data}");
+    assert_eq!(
+        data["customers"].as_array().map(Vec::len),
+        Some(1),
+        "{data}"
+    );
     assert_eq!(data["customers"][0]["unmatched_texts"], json!([]), "{data}");
     assert!(!data.to_string().contains("Hvem ringte"), "{data}");
     let (status, erased) = app

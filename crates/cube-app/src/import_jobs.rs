@@ -255,7 +255,12 @@ impl ImportJobs {
     /// Cancels a running streamed job the user may see ([`ImportJobs::job`]): it stops
     /// before its next chunk; the chunks written stay, recorded with the import (undo it
     /// to take them out). Answers the job as it is now.
-    pub fn cancel(&self, user: &User, id: ImportJobId, now: OffsetDateTime) -> AppResult<ImportJob> {
+    pub fn cancel(
+        &self,
+        user: &User,
+        id: ImportJobId,
+        now: OffsetDateTime,
+    ) -> AppResult<ImportJob> {
         let job = self.job(user, id, now)?;
         if !job.is_running() {
             return Err(ImportJobError::NotRunning.into());

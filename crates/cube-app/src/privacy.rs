@@ -321,8 +321,7 @@ impl Cube {
             uow.erase_sms_of(&enrollments).await?;
             let phones = &customer.details().phones;
             if !phones.is_empty() {
-                erased.unmatched_texts +=
-                    uow.erase_unmatched_sms_from(owner.id(), phones).await?;
+                erased.unmatched_texts += uow.erase_unmatched_sms_from(owner.id(), phones).await?;
             }
             for enrollment in &enrollments {
                 for call in uow.calls_of(*enrollment).await? {
@@ -433,7 +432,10 @@ impl Cube {
             sms_replies: uow.sms_replies_of(&enrollment_ids).await?,
             unmatched_texts: match customer.details().phones.as_slice() {
                 [] => Vec::new(),
-                phones => uow.unmatched_sms_from(customer.data_owner(), phones).await?,
+                phones => {
+                    uow.unmatched_sms_from(customer.data_owner(), phones)
+                        .await?
+                }
             },
             enrollments,
             customer,

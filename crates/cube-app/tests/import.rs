@@ -222,7 +222,9 @@ async fn an_import_job_answers_at_once_then_writes_and_keeps_its_report() {
         "nothing is written before it runs"
     );
     assert_eq!(
-        jobs.job(&s.world.manager, job.id, s.cube.now()).expect("seen").state,
+        jobs.job(&s.world.manager, job.id, s.cube.now())
+            .expect("seen")
+            .state,
         job.state
     );
     assert!(
@@ -237,7 +239,9 @@ async fn an_import_job_answers_at_once_then_writes_and_keeps_its_report() {
     };
     assert_eq!(report.created, total - 1);
     assert_eq!(report.rejected[0].row, 1);
-    let read = jobs.job(&s.world.manager, job.id, s.cube.now()).expect("kept");
+    let read = jobs
+        .job(&s.world.manager, job.id, s.cube.now())
+        .expect("kept");
     assert_eq!(read.state, end);
     assert_eq!(read.finished_at, Some(T0));
     // The organisation's admin sees it; a seller, even of the organisation, does not.
@@ -274,7 +278,12 @@ async fn an_import_job_checks_before_it_answers_and_reports_a_stop() {
         ),
         "{end:?}"
     );
-    assert_eq!(jobs.job(&s.world.admin, job.id, s.cube.now()).expect("kept").state, end);
+    assert_eq!(
+        jobs.job(&s.world.admin, job.id, s.cube.now())
+            .expect("kept")
+            .state,
+        end
+    );
 }
 
 #[tokio::test]

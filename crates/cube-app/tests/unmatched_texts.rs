@@ -69,13 +69,21 @@ async fn kept(h: &Harness, provider_id: &str) -> Option<SmsReply> {
 }
 
 /// What the data owner hands out for the number: each customer's unmatched texts.
-async fn exported(h: &Harness, who: cube_domain::ids::UserId, owner: DataOwnerId, number: &str) -> Vec<SmsReply> {
+async fn exported(
+    h: &Harness,
+    who: cube_domain::ids::UserId,
+    owner: DataOwnerId,
+    number: &str,
+) -> Vec<SmsReply> {
     let data = h
         .cube
         .personal_data(who, owner, &by_phone(number))
         .await
         .expect("gathered");
-    assert!(!data.customers.is_empty(), "the data owner holds the number");
+    assert!(
+        !data.customers.is_empty(),
+        "the data owner holds the number"
+    );
     data.customers
         .into_iter()
         .flat_map(|c| c.unmatched_texts)
@@ -96,7 +104,11 @@ async fn another_organisation_holding_the_number_neither_reads_nor_erases_acmes_
         .receive_sms(text("SM-1", &number, "Hvem ringte meg i går?"))
         .await
         .expect("taken in");
-    assert_eq!(theirs.fate, ReplyFate::UnknownNumber, "no flow went to them");
+    assert_eq!(
+        theirs.fate,
+        ReplyFate::UnknownNumber,
+        "no flow went to them"
+    );
 
     h.clock.advance(Duration::minutes(5));
     let admin = h.other_admin().await;
@@ -130,7 +142,11 @@ async fn another_organisation_holding_the_number_neither_reads_nor_erases_acmes_
         .await
         .expect("erased in organisation B");
     assert_eq!(erased.unmatched_texts, 0);
-    assert_eq!(kept(&h, "SM-1").await, Some(theirs.clone()), "B cannot erase Acme's text");
+    assert_eq!(
+        kept(&h, "SM-1").await,
+        Some(theirs.clone()),
+        "B cannot erase Acme's text"
+    );
 
     assert_eq!(
         exported(&h, h.world.manager.id, h.world.data_owner.id(), &number).await,
@@ -139,7 +155,11 @@ async fn another_organisation_holding_the_number_neither_reads_nor_erases_acmes_
     );
     let erased = h
         .cube
-        .erase_person(&h.world.manager, h.world.data_owner.id(), &by_phone(&number))
+        .erase_person(
+            &h.world.manager,
+            h.world.data_owner.id(),
+            &by_phone(&number),
+        )
         .await
         .expect("erased in Acme");
     assert_eq!(erased.unmatched_texts, 1);
@@ -187,9 +207,8 @@ async fn a_text_nobody_had_contacted_the_number_for_is_no_ones_and_forgotten_aft
         .await
         .expect("taken in");
 
-    h.clock.advance(
-        Duration::days(UNMATCHED_TEXT_DAYS) - Duration::minutes(2) - Duration::seconds(1),
-    );
+    h.clock
+        .advance(Duration::days(UNMATCHED_TEXT_DAYS) - Duration::minutes(2) - Duration::seconds(1));
     assert_eq!(h.cube.forget_unowned_texts().await.expect("swept"), 0);
     assert!(kept(&h, "SM-1").await.is_some(), "kept its days");
 
@@ -235,7 +254,10 @@ async fn a_text_two_data_owners_claim_stays_with_the_one_that_did_not_erase() {
         .expect("taken in");
     let acme = (h.world.manager.id, h.world.data_owner.id());
     let theirs_too = (other.manager.id, other.data_owner.id());
-    assert_eq!(exported(&h, acme.0, acme.1, &number).await, vec![theirs.clone()]);
+    assert_eq!(
+        exported(&h, acme.0, acme.1, &number).await,
+        vec![theirs.clone()]
+    );
     assert_eq!(
         exported(&h, theirs_too.0, theirs_too.1, &number).await,
         vec![theirs.clone()]
@@ -268,5 +290,9 @@ async fn a_text_two_data_owners_claim_stays_with_the_one_that_did_not_erase() {
         .await
         .expect("erased in the other organisation");
     assert_eq!(erased.unmatched_texts, 1);
-    assert_eq!(kept(&h, "SM-1").await, None, "the last claim gone, the text is deleted");
+    assert_eq!(
+        kept(&h, "SM-1").await,
+        None,
+        "the last claim gone, the text is deleted"
+    );
 }

@@ -80,7 +80,10 @@ pub struct StoreDump {
     pub sms_replies: Vec<SmsReply>,
     /// The data owners claiming each text that has any, in the texts' order
     /// (`sms_reply_owners`).
-    pub sms_reply_owners: Vec<(cube_domain::ids::SmsReplyId, Vec<cube_domain::ids::DataOwnerId>)>,
+    pub sms_reply_owners: Vec<(
+        cube_domain::ids::SmsReplyId,
+        Vec<cube_domain::ids::DataOwnerId>,
+    )>,
     /// Every data owner's privacy log, in the order recorded (`privacy_log_after`).
     pub privacy_log: Vec<PrivacyRequest>,
     /// Every data owner's do-not-contact list, by data owner then hash

@@ -546,9 +546,10 @@ pub async fn cancel(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let job = state
-        .import_jobs
-        .cancel(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
+    let job =
+        state
+            .import_jobs
+            .cancel(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
 }
 

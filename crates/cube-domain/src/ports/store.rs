@@ -1304,7 +1304,8 @@ pub trait SmsReplyRepository: Send {
     ) -> Result<Vec<SmsReply>, StoreError>;
     /// The data owners that claim the received SMS (`SmsReplyWrites::claim_unmatched_sms`),
     /// in id order; none for an unknown text. What the store copy carries with each text.
-    async fn sms_reply_owners(&mut self, reply: SmsReplyId) -> Result<Vec<DataOwnerId>, StoreError>;
+    async fn sms_reply_owners(&mut self, reply: SmsReplyId)
+    -> Result<Vec<DataOwnerId>, StoreError>;
 
     /// One sale confirmation.
     async fn sale_confirmation(

@@ -8,8 +8,8 @@
 use super::duplicate;
 use crate::contract::reports::take;
 use crate::contract::{Setup, SharedStore, at, setup};
-use crate::fixtures::{SalesFlow, register_outcome};
 use crate::fixtures::World;
+use crate::fixtures::{SalesFlow, register_outcome};
 use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
 use cube_domain::call::{Call, CallStatus};
@@ -19,8 +19,8 @@ use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::ids::{
-    CallId, CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId, OutcomeId,
-    PrivacyRequestId, SmsReplyId,
+    CallId, CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId,
+    OutcomeId, PrivacyRequestId, SmsReplyId,
 };
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome, Registrar};
@@ -369,7 +369,13 @@ fn text_from(
 }
 
 /// A call by `assignment` to `to`, started `minutes` after the contract's start.
-fn call_to(s: &Setup, assignment: &Assignment, enrollment: &Enrollment, to: &str, minutes: i64) -> Call {
+fn call_to(
+    s: &Setup,
+    assignment: &Assignment,
+    enrollment: &Enrollment,
+    to: &str,
+    minutes: i64,
+) -> Call {
     Call {
         id: CallId::from_uuid(s.ids.next_id()),
         assignment: assignment.id(),
