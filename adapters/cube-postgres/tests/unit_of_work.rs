@@ -771,5 +771,74 @@ async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_t
             .await
             .expect("swept"),
         1
+
+/// Migration 0042 keeps what each import created as a list a chunk instead of a row an id:
+/// the lists recorded before it (rows of `customer_import_created`, written a chunk at a
+/// time) read back the same after it, each kind's ids ascending. (The database is taken
+/// back to before 0042 by undoing it.)
+#[tokio::test]
+async fn the_import_lists_migration_keeps_what_each_import_created() {
+    use cube_domain::customer_import::CustomerImport;
+    use cube_domain::ids::{CustomerId, EnrollmentId, ImportId};
+    let database = common::fresh_database().await;
+    let store = common::store_on(database).await;
+    store.migrate().await.expect("migrates");
+    let import = CustomerImport {
+        id: ImportId::from_uuid(uuid(0x1A1)),
+        data_owner: DataOwnerId::from_uuid(uuid(0x1A2)),
+        assignment: assignment(),
+        imported_by: UserId::from_uuid(uuid(0x1A3)),
+        imported_at: T0,
+        undone: None,
+        customers: vec![],
+        enrollments: vec![],
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.record_import(&import).await.expect("record");
+    uow.commit().await.expect("commit");
+    for sql in [
+        "CREATE TABLE customer_import_created (
+             import_id uuid NOT NULL REFERENCES customer_imports (id),
+             kind text NOT NULL, record_id uuid NOT NULL,
+             PRIMARY KEY (import_id, kind, record_id))",
+        "DROP TABLE customer_import_lists",
+        "DELETE FROM _sqlx_migrations WHERE version = 42",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.expect(sql);
+    }
+    // Two chunks' rows of the old shape, written out of order.
+    let (customers, enrollments): (Vec<u128>, Vec<u128>) =
+        ((0x10..0x16).rev().collect(), (0x20..0x29).collect());
+    for (kind, ids) in [("customer", &customers), ("enrollment", &enrollments)] {
+        for id in ids.iter() {
+            sqlx::query("INSERT INTO customer_import_created VALUES ($1, $2, $3)")
+                .bind(uuid(0x1A1))
+                .bind(kind)
+                .bind(uuid(*id))
+                .execute(store.pool())
+                .await
+                .expect("old row");
+        }
+    }
+    store.migrate().await.expect("migrates again");
+    let mut read = store.begin_read().await.expect("read");
+    let found = read
+        .customer_import(import.id)
+        .await
+        .expect("reads")
+        .expect("the import");
+    let mut want_customers: Vec<CustomerId> = customers
+        .iter()
+        .map(|n| CustomerId::from_uuid(uuid(*n)))
+        .collect();
+    want_customers.sort();
+    assert_eq!(found.customers, want_customers, "its customers, ascending");
+    assert_eq!(
+        found.enrollments,
+        enrollments
+            .iter()
+            .map(|n| EnrollmentId::from_uuid(uuid(*n)))
+            .collect::<Vec<_>>(),
+        "its enrollments, ascending"
     );
 }

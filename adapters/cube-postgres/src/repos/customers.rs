@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 impl PgUnitOfWork {
     /// The import records of `query` (rows with `data`), each with what it created
-    /// (`customer_import_created`, by kind then id: the ids ascending).
+    /// (`customer_import_lists`, by kind then id: the ids ascending).
     async fn imports_with_lists(
         &mut self,
         query: crate::unit::PgQuery<'_>,
@@ -28,8 +28,10 @@ impl PgUnitOfWork {
         let mut imports: Vec<CustomerImport> = all_json(&self.fetch_all(query).await?, "data")?;
         for import in &mut imports {
             let query = sqlx::query(
-                "SELECT kind, record_id FROM customer_import_created WHERE import_id = $1
-                 ORDER BY kind, record_id",
+                "SELECT l.kind, r.record_id
+                 FROM customer_import_lists l CROSS JOIN unnest(l.record_ids) AS r (record_id)
+                 WHERE l.import_id = $1
+                 ORDER BY l.kind, r.record_id",
             )
             .bind(import.id.as_uuid());
             for row in self.fetch_all(query).await? {
