@@ -771,6 +771,8 @@ async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_t
             .await
             .expect("swept"),
         1
+    );
+}
 
 /// Migration 0042 keeps what each import created as a list a chunk instead of a row an id:
 /// the lists recorded before it (rows of `customer_import_created`, written a chunk at a
