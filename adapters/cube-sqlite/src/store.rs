@@ -550,11 +550,6 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the SMS tables");
-        // With the texts' number and time of receipt (migration 0039), which they are kept by.
-        sqlx::raw_sql(include_str!("../migrations/0039_unmatched_texts.sql"))
-            .execute(&store.pool)
-            .await
-            .expect("the texts' number and time");
         // And the privacy log (migration 0027), the same way: its table and indexes from the
         // file, dropped again before migrating.
         sqlx::raw_sql(include_str!("../migrations/0027_privacy.sql"))
@@ -592,6 +587,12 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the calls' assignment");
+        // With the texts' number and time of receipt and their claims (migration 0039),
+        // which they are kept by; its table and the outbox's index dropped again too.
+        sqlx::raw_sql(include_str!("../migrations/0039_unmatched_texts.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the texts' number and time");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
@@ -602,7 +603,8 @@ mod tests {
              DROP TABLE customer_import_created; DROP TABLE customer_imports; \
              DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
              DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \
-             DROP TABLE sms_flows; DROP TABLE sms_replies;",
+             DROP TABLE sms_flows; DROP TABLE sms_replies; DROP TABLE sms_reply_owners; \
+             DROP INDEX outbox_sms_to;",
         )
         .execute(&store.pool)
         .await
