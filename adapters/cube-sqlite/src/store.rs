@@ -824,9 +824,12 @@ mod tests {
         assert_eq!(number, from.as_str(), "the number its document names");
         let mut uow = store.begin().await.expect("a unit");
         assert_eq!(
-            uow.unmatched_sms_from(DataOwnerId::from_uuid(Uuid::from_u128(2)), &[from.clone()])
-                .await
-                .expect("read"),
+            uow.unmatched_sms_from(
+                DataOwnerId::from_uuid(Uuid::from_u128(2)),
+                std::slice::from_ref(&from),
+            )
+            .await
+            .expect("read"),
             vec![],
             "no data owner claims a text of before"
         );
