@@ -489,3 +489,184 @@ async fn an_access_export_lists_the_calls_to_the_person_and_an_erasure_takes_the
     assert_eq!(kept[0]["to"], Value::Null, "{kept}");
     assert!(!kept.to_string().contains("+4790000000"), "{kept}");
 }
+
+/// The inbound SMS callback with the provider's secret: a text from `from`.
+async fn inbound(app: &App, secret: &str, id: &str, from: &str, text: &str) -> Value {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sms/inbound")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("X-Cube-Sms-Secret", secret)
+        .body(Body::from(
+            json!({ "id": id, "from": from, "text": text }).to_string(),
+        ))
+        .expect("a request");
+    let (status, _, reply) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    reply
+}
+
+/// The outside test's case over HTTP. Acme texted its customer (the outbox keeps the SMS;
+/// arranged in the store, as the card's SMS would leave it) and the customer texted back
+/// through the provider's callback, matching no flow. An admin of another organisation then
+/// creates a customer with the same number: her access export does not show the text and
+/// her erasure does not remove it. Acme's export — JSON and workbook — lists it, and Acme's
+/// erasure deletes it.
+#[tokio::test]
+async fn a_text_no_flow_matched_is_the_data_of_the_data_owner_that_texted_the_number_only() {
+    use cube_domain::ids::OutboxMessageId;
+    use cube_domain::ports::{OutboxMessage, OutboxPayload, SmsMessage};
+    use cube_domain::values::PhoneNumber;
+    const SECRET: &str = "s3cret-for-the-sms-provider";
+    let app = App::configured(|state| {
+        state.sms_inbound_secret = Some(std::sync::Arc::from(SECRET));
+    })
+    .await;
+    let t = Tokens::of(&app).await;
+    // Acme's eleventh customer: a number the other organisation does not hold yet.
+    let number = app.world.customers[10].details().phones[0].to_string();
+    let mut uow = app.store.begin().await.expect("begin");
+    uow.enqueue(&OutboxMessage {
+        id: OutboxMessageId::from_uuid(uuid::Uuid::now_v7()),
+        assignment: app.world.assignment.id(),
+        enrollment: Some(app.world.enrollments[10].id()),
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "Acme".into(),
+            to: PhoneNumber::parse(&number).expect("valid"),
+            body: "Hei! Vi prøvde å nå deg.".into(),
+        }),
+        created_at: cube_testkit::fixtures::T0 - time::Duration::minutes(5),
+    })
+    .await
+    .expect("queued");
+    uow.commit().await.expect("committed");
+    let reply = inbound(&app, SECRET, "SM-1", &number, "Hvem ringte meg?").await;
+    assert_eq!(reply["fate"], "unknown_number", "{reply}");
+
+    // Organisation B types the number into a card of its own.
+    let other_owner = app.other.data_owner.id();
+    let (status, created) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{other_owner}/customers"),
+            Some(&t.other_admin),
+            Some(json!({ "dataset": "b2b", "name": "Kari Nordmann", "phones": [number] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{other_owner}/privacy/access"),
+            Some(&t.other_admin),
+            Some(json!({ "phone": number })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert_eq!(
+        data["customers"].as_array().map(Vec::len),
+        Some(1),
+        "{data}"
+    );
+    assert_eq!(data["customers"][0]["unmatched_texts"], json!([]), "{data}");
+    assert!(!data.to_string().contains("Hvem ringte"), "{data}");
+    let (status, erased) = app
+        .call(
+            Method::POST,
+            &format!("/api/data-owners/{other_owner}/privacy/erasure"),
+            Some(&t.other_admin),
+            Some(json!({ "phone": number })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["unmatched_texts"], 0, "{erased}");
+    let mut read = app.store.begin_read().await.expect("read");
+    assert!(
+        read.sms_reply_by_provider_id("SM-1")
+            .await
+            .expect("read")
+            .is_some(),
+        "B's erasure does not reach Acme's text"
+    );
+    drop(read);
+
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "phone": number })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let texts = &data["customers"][0]["unmatched_texts"];
+    assert_eq!(texts.as_array().map(Vec::len), Some(1), "{data}");
+    assert_eq!(texts[0]["text"], "Hvem ringte meg?");
+    assert_eq!(texts[0]["from"], number.as_str());
+    assert_eq!(texts[0]["fate"], "unknown_number");
+    assert_eq!(texts[0]["assignment"], Value::Null);
+
+    let (status, bytes) = workbook(&app, &t.manager, json!({ "phone": number })).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let sheet = book.worksheet_range("SMS-svar").expect("the texts");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the text");
+    let column = |header: &str| {
+        rows[0]
+            .iter()
+            .position(|h| *h == header)
+            .unwrap_or_else(|| panic!("a `{header}` column"))
+    };
+    assert_eq!(rows[1][column("text")].to_string(), "Hvem ringte meg?");
+    assert_eq!(rows[1][column("answered")].to_string(), "nothing");
+    assert_eq!(
+        rows[1][column("customer_id")].to_string(),
+        app.world.customers[10].id().to_string()
+    );
+
+    let (status, erased) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/data-owners/{}/privacy/erasure",
+                app.world.data_owner.id()
+            ),
+            Some(&t.manager),
+            Some(json!({ "phone": number })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["unmatched_texts"], 1, "{erased}");
+    let mut read = app.store.begin_read().await.expect("read");
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-1").await.expect("read"),
+        None,
+        "the text and its number are gone"
+    );
+}
+
+/// A text from a number nobody had texted or called is no one's: the data owner holding a
+/// customer with the number does not hand it out.
+#[tokio::test]
+async fn a_text_from_a_number_nobody_contacted_is_in_no_export() {
+    const SECRET: &str = "s3cret-for-the-sms-provider";
+    let app = App::configured(|state| {
+        state.sms_inbound_secret = Some(std::sync::Arc::from(SECRET));
+    })
+    .await;
+    let t = Tokens::of(&app).await;
+    let reply = inbound(&app, SECRET, "SM-1", "+4790000000", "Hvem er dette?").await;
+    assert_eq!(reply["fate"], "unknown_number", "{reply}");
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "phone": "+4790000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert_eq!(data["customers"][0]["unmatched_texts"], json!([]), "{data}");
+}

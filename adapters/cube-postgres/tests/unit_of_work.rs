@@ -708,6 +708,72 @@ async fn the_calls_by_assignment_migration_fills_the_column_from_the_documents()
     );
 }
 
+/// Migration 0039 gives each text kept before it its sender's number, from its document,
+/// and starts its days at the upgrade: no data owner claims an unmatched text of before,
+/// and the worker's sweep deletes it 30 days after the upgrade, not at once. (The database is taken back to
+/// before 0039 by undoing it.)
+#[tokio::test]
+async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_the_upgrade() {
+    use cube_domain::ids::SmsReplyId;
+    use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
+    use cube_domain::values::PhoneNumber;
+    let database = common::fresh_database().await;
+    let store = common::store_on(database).await;
+    store.migrate().await.expect("migrates");
+    let from = PhoneNumber::parse("+4795555555").expect("valid");
+    let text = SmsReply {
+        id: SmsReplyId::from_uuid(uuid(0x5A1)),
+        inbound: InboundSms::new("SM-1", from.clone(), "Hvem er dette?").expect("valid"),
+        received_at: T0 - Duration::days(400),
+        flow: None,
+        confirmation: None,
+        fate: ReplyFate::UnknownNumber,
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.save_sms_reply(&text).await.expect("save");
+    uow.commit().await.expect("commit");
+    for sql in [
+        "DROP TABLE sms_reply_owners",
+        "DROP INDEX outbox_sms_to",
+        "DROP INDEX calls_to",
+        "DROP INDEX sms_replies_unmatched_from",
+        "DROP INDEX sms_replies_unmatched_received",
+        "ALTER TABLE sms_replies DROP COLUMN from_phone",
+        "ALTER TABLE sms_replies DROP COLUMN received_at",
+        "DELETE FROM _sqlx_migrations WHERE version = 39",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.expect(sql);
+    }
+    store.migrate().await.expect("migrates again");
+    let (number,): (String,) =
+        sqlx::query_as("SELECT from_phone FROM sms_replies WHERE provider_id = 'SM-1'")
+            .fetch_one(store.pool())
+            .await
+            .expect("the text of before");
+    assert_eq!(number, from.as_str(), "the number its document names");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.unmatched_sms_from(cube_domain::ids::DataOwnerId::from_uuid(uuid(2)), &[from])
+            .await
+            .expect("read"),
+        vec![],
+        "no data owner claims a text of before"
+    );
+    assert_eq!(
+        uow.forget_unowned_sms(time::OffsetDateTime::now_utc() - Duration::days(1))
+            .await
+            .expect("swept"),
+        0,
+        "its days count from the upgrade"
+    );
+    assert_eq!(
+        uow.forget_unowned_sms(time::OffsetDateTime::now_utc() + Duration::days(1))
+            .await
+            .expect("swept"),
+        1
+    );
+}
+
 /// Migration 0042 keeps what each import created as a list a chunk instead of a row an id:
 /// the lists recorded before it (rows of `customer_import_created`, written a chunk at a
 /// time) read back the same after it, each kind's ids ascending. (The database is taken

@@ -640,6 +640,12 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the calls' assignment");
+        // With the texts' number and time of receipt and their claims (migration 0039),
+        // which they are kept by; its table and the outbox's index dropped again too.
+        sqlx::raw_sql(include_str!("../migrations/0039_unmatched_texts.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the texts' number and time");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
@@ -650,7 +656,8 @@ mod tests {
              DROP TABLE customer_import_created; DROP TABLE customer_imports; \
              DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
              DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \
-             DROP TABLE sms_flows; DROP TABLE sms_replies;",
+             DROP TABLE sms_flows; DROP TABLE sms_replies; DROP TABLE sms_reply_owners; \
+             DROP INDEX outbox_sms_to;",
         )
         .execute(&store.pool)
         .await
@@ -815,6 +822,82 @@ mod tests {
                 .await
                 .expect("calls"),
             vec![]
+        );
+    }
+
+    /// Migration 0039 gives each text kept before it its sender's number, from its
+    /// document, and starts its days at the upgrade: no data owner claims an unmatched text
+    /// of before, and the worker's sweep deletes it 30 days after the upgrade, not at once.
+    #[tokio::test]
+    async fn the_unmatched_texts_migration_fills_the_number_and_starts_the_days_at_the_upgrade() {
+        use cube_domain::ids::{DataOwnerId, SmsReplyId};
+        use cube_domain::ports::Store;
+        use cube_domain::sms::{InboundSms, ReplyFate, SmsReply};
+        use cube_domain::values::PhoneNumber;
+        use time::{Duration, OffsetDateTime};
+        use uuid::Uuid;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(37, &store.pool)
+            .await
+            .expect("migrated to 0037");
+        let from = PhoneNumber::parse("+4795555555").expect("valid");
+        let text = SmsReply {
+            id: SmsReplyId::from_uuid(Uuid::from_u128(1)),
+            inbound: InboundSms::new("SM-1", from.clone(), "Hvem er dette?").expect("valid"),
+            received_at: cube_testkit::fixtures::T0 - Duration::days(400),
+            flow: None,
+            confirmation: None,
+            fate: ReplyFate::UnknownNumber,
+        };
+        // As 0025 kept it: no number nor time of receipt beside the document.
+        sqlx::query(
+            "INSERT INTO sms_replies (id, provider_id, assignment_id, flow_message_id, acted, doc) \
+             VALUES (?, ?, NULL, NULL, 0, ?)",
+        )
+        .bind(crate::codec::id_text(text.id.as_uuid()))
+        .bind(text.inbound.provider_id.clone())
+        .bind(crate::codec::to_doc("received SMS", &text).expect("a document"))
+        .execute(&store.pool)
+        .await
+        .expect("a text of before");
+        store.migrate().await.expect("migrated");
+        let (number,): (String,) =
+            sqlx::query_as("SELECT from_phone FROM sms_replies WHERE provider_id = 'SM-1'")
+                .fetch_one(&store.pool)
+                .await
+                .expect("the text of before");
+        assert_eq!(number, from.as_str(), "the number its document names");
+        let mut uow = store.begin().await.expect("a unit");
+        assert_eq!(
+            uow.unmatched_sms_from(
+                DataOwnerId::from_uuid(Uuid::from_u128(2)),
+                std::slice::from_ref(&from),
+            )
+            .await
+            .expect("read"),
+            vec![],
+            "no data owner claims a text of before"
+        );
+        assert_eq!(
+            uow.forget_unowned_sms(OffsetDateTime::now_utc() - Duration::days(1))
+                .await
+                .expect("swept"),
+            0,
+            "its days count from the upgrade"
+        );
+        assert_eq!(
+            uow.forget_unowned_sms(OffsetDateTime::now_utc() + Duration::days(1))
+                .await
+                .expect("swept"),
+            1
         );
     }
 }

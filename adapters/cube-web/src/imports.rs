@@ -664,7 +664,7 @@ fn visible_job(state: &WebState, viewer: &Viewer, raw: &str) -> Result<ImportJob
     let id = WebError::path_id(raw, viewer, ImportJobId::from_uuid)?;
     state
         .import_jobs
-        .job(&viewer.user, id)
+        .job(&viewer.user, id, state.cube.now())
         .map_err(|e| WebError::app(e, viewer))
 }
 

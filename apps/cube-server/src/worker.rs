@@ -15,7 +15,9 @@
 //!   deadline (`Cube::expire_sale_confirmations`), which enqueues what the no-reply outcome
 //!   sends in the same round.
 //! - Every [`FORGET_KEYS_EVERY`] it forgets the card requests kept under their
-//!   `Idempotency-Key` longer than two days (`Cube::forget_old_request_keys`).
+//!   `Idempotency-Key` longer than two days (`Cube::forget_old_request_keys`), and the texts
+//!   that answered no SMS flow and that no data owner claims, once 30 days old
+//!   (`Cube::forget_unowned_texts`).
 //! - [`Worker::stop`] signals the task and lets the round in progress finish for up to a
 //!   grace period, then aborts it. Aborting is safe: delivery is at least once, so a message
 //!   sent but not yet marked is sent again after the restart.
@@ -237,14 +239,31 @@ async fn forget_old_request_keys(cube: &Cube) {
     }
 }
 
+/// Deletes the texts that answered no SMS flow and that no data owner claims (none had
+/// contacted the number before they came), once they are
+/// `cube_domain::sms::UNMATCHED_TEXT_DAYS` days old. The count only is logged: the texts are
+/// personal data.
+async fn forget_unowned_texts(cube: &Cube) {
+    match cube.forget_unowned_texts().await {
+        Ok(0) => {}
+        Ok(forgotten) => {
+            tracing::info!(forgotten, "texts no data owner claims deleted")
+        }
+        Err(error) => {
+            tracing::error!(%error, "deleting old unowned texts failed; trying again later");
+        }
+    }
+}
+
 /// Delivery rounds until `stop` turns true; each rest starts with an expiry sweep of sales'
-/// written confirmations (and, now and then, forgets old request keys).
+/// written confirmations (and, now and then, forgets old request keys and unowned texts).
 async fn run(cube: Cube, gateways: Gateways, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut keys_forgotten: Option<tokio::time::Instant> = None;
     loop {
         sweep_sale_confirmations(&cube).await;
         if keys_forgotten.is_none_or(|at| at.elapsed() >= FORGET_KEYS_EVERY) {
             forget_old_request_keys(&cube).await;
+            forget_unowned_texts(&cube).await;
             keys_forgotten = Some(tokio::time::Instant::now());
         }
         // Rounds back to back while they come back full, then a rest.

@@ -773,8 +773,17 @@ impl Copying<'_> {
             };
             after = Some(last.id);
             for reply in &page {
+                // An unmatched text with the data owners that claim it (ADR 0008): without
+                // them it would be no one's in the copy, and swept after 30 days.
+                let owners = match reply.is_unmatched() {
+                    true => source(self.source.sms_reply_owners(reply.id).await)?,
+                    false => Vec::new(),
+                };
                 let unit = self.target.unit().await?;
                 target(unit.save_sms_reply(reply).await)?;
+                if !owners.is_empty() {
+                    target(unit.claim_unmatched_sms(reply.id, &owners).await)?;
+                }
                 self.target.wrote(Kind::SmsReplies, 1).await?;
             }
         }

@@ -11,6 +11,16 @@
 //! by the user who started it and by the organisation's admins. Each organisation runs at
 //! most [`MAX_RUNNING_PER_ORGANISATION`] at once and keeps its last
 //! [`MAX_FINISHED_PER_ORGANISATION`] finished ones for [`FINISHED_KEPT_FOR`].
+//!
+//! # The rejected-row report and erasure
+//! A job's report of rejected rows (`ImportJob::rejected_rows`, downloadable) names what
+//! was wrong with each row, and a reason may quote the row's phone number or external id
+//! (an identity conflict). It is personal data, so it is kept no longer than the job: no
+//! store holds it (nothing of it survives a restart), and a finished job — report and all —
+//! is forgotten [`FINISHED_KEPT_FOR`] after it ended, checked on every read of the registry
+//! and every start, for every organisation (not only when the same organisation starts
+//! another import). An erasure therefore leaves a person's number in a report at most until
+//! the job's end plus [`FINISHED_KEPT_FOR`] (ADR 0008); the report is not rewritten.
 
 use crate::customers::{ImportCommand, ImportPlan, ImportProgress, ImportReport, RejectedRow};
 use crate::streamed_imports::{ImportSource, OpenedImport};
@@ -245,8 +255,13 @@ impl ImportJobs {
     /// Cancels a running streamed job the user may see ([`ImportJobs::job`]): it stops
     /// before its next chunk; the chunks written stay, recorded with the import (undo it
     /// to take them out). Answers the job as it is now.
-    pub fn cancel(&self, user: &User, id: ImportJobId) -> AppResult<ImportJob> {
-        let job = self.job(user, id)?;
+    pub fn cancel(
+        &self,
+        user: &User,
+        id: ImportJobId,
+        now: OffsetDateTime,
+    ) -> AppResult<ImportJob> {
+        let job = self.job(user, id, now)?;
         if !job.is_running() {
             return Err(ImportJobError::NotRunning.into());
         }
@@ -260,7 +275,8 @@ impl ImportJobs {
 
     fn register(&self, job: &ImportJob, now: OffsetDateTime) -> AppResult<()> {
         let mut jobs = self.lock();
-        forget_old(&mut jobs, job.organisation, now);
+        forget_expired(&mut jobs, now);
+        forget_old(&mut jobs, job.organisation);
         let running = jobs
             .values()
             .filter(|j| j.organisation == job.organisation && j.is_running())
@@ -278,9 +294,11 @@ impl ImportJobs {
     }
 
     /// A job the user may see: the one who started it, or an admin of its organisation.
-    /// Another organisation's job and one forgotten are "import job not found" alike.
-    pub fn job(&self, user: &User, id: ImportJobId) -> AppResult<ImportJob> {
-        let jobs = self.lock();
+    /// Another organisation's job and one forgotten — a restart, or ended
+    /// [`FINISHED_KEPT_FOR`] before `now` — are "import job not found" alike.
+    pub fn job(&self, user: &User, id: ImportJobId, now: OffsetDateTime) -> AppResult<ImportJob> {
+        let mut jobs = self.lock();
+        forget_expired(&mut jobs, now);
         match jobs.get(&id) {
             Some(job)
                 if job.organisation == user.organisation
@@ -404,19 +422,17 @@ impl ImportJobRun {
     }
 }
 
-/// Drops the organisation's finished jobs past [`FINISHED_KEPT_FOR`], then all but the
-/// newest [`MAX_FINISHED_PER_ORGANISATION`].
-fn forget_old(
-    jobs: &mut HashMap<ImportJobId, ImportJob>,
-    organisation: OrganisationId,
-    now: OffsetDateTime,
-) {
+/// Drops every organisation's finished jobs past [`FINISHED_KEPT_FOR`], with their reports
+/// (see the module doc).
+fn forget_expired(jobs: &mut HashMap<ImportJobId, ImportJob>, now: OffsetDateTime) {
     jobs.retain(|_, job| {
-        job.organisation != organisation
-            || job
-                .finished_at
-                .is_none_or(|at| now - at < FINISHED_KEPT_FOR)
+        job.finished_at
+            .is_none_or(|at| now - at < FINISHED_KEPT_FOR)
     });
+}
+
+/// Drops the organisation's finished jobs but the newest [`MAX_FINISHED_PER_ORGANISATION`].
+fn forget_old(jobs: &mut HashMap<ImportJobId, ImportJob>, organisation: OrganisationId) {
     let mut finished: Vec<(OffsetDateTime, ImportJobId)> = jobs
         .values()
         .filter(|j| j.organisation == organisation)

@@ -8,9 +8,10 @@
 //! kept on the do-not-call list so no queue hands them out), the outcome history keeps
 //! every counted fact but loses its notes and field values (`OutcomeEvent::without_texts`),
 //! meetings their place, messages to them their recipient and text (a pending one is never
-//! sent), the SMS flows to them and the texts that answered are forgotten, and so are the
-//! changes of their cards; the calls to them lose the number and the PBX's id and keep what
-//! the reports count (`Call::erased`). A person who asked not to be called (on the
+//! sent), the SMS flows to them and the texts that answered are forgotten, so is the data
+//! owner's claim on the texts from their numbers that answered no flow (below), and so are
+//! the changes of their cards; the calls to them lose the number and the PBX's id and keep
+//! what the reports count (`Call::erased`). A person who asked not to be called (on the
 //! do-not-call list) leaves each phone number behind only as a salted hash on the data
 //! owner's do-not-contact list, which bars the number when it is imported or added again
 //! (`Cube::listed_numbers`).
@@ -19,8 +20,24 @@
 //! customers; what is gathered for each customer found is its record (contact and CRM data,
 //! its contact-policy standing, the changes of its card), its enrollments with their outcome
 //! history, the meetings booked with it, the messages to it (outbox), and the SMS flows sent
-//! to it with the texts that answered them, and the calls made to it (with the seller's name). Names of assignments, outcomes and states are
-//! resolved here, once, so an export reads without the set-up beside it.
+//! to it with the texts that answered them, the texts from its numbers that answered no flow
+//! nor sale confirmation, and the calls made to it (with the seller's name). Names of
+//! assignments, outcomes and states are resolved here, once, so an export reads without the
+//! set-up beside it.
+//!
+//! # Texts no flow matched
+//! A person may text the platform's number when no SMS flow or sale confirmation went to
+//! them: the text is kept (`Cube::receive_sms`) but belongs to no assignment. It is the data
+//! of the data owners whose assignments had texted or called the number before it came,
+//! recorded with the text at receipt (`cube_domain::sms`, "A text no flow matched"; why at
+//! receipt is said there) — never of a data owner that merely holds a customer with the
+//! number, which any organisation on the server could create. A claiming data owner's
+//! access export lists it beside its customer with the number; its erasure drops its own
+//! claim (the text goes when no claim is left; another claiming controller keeps it until
+//! the person asks it too), and `Erased::unmatched_texts` counts the claims dropped, so the
+//! answer does not tell whether another data owner holds the text. A text no data owner
+//! claims is deleted by the worker after `cube_domain::sms::UNMATCHED_TEXT_DAYS` days
+//! (`Cube::forget_unowned_texts`).
 //!
 //! The request is written to the privacy log in the unit that gathers the data: an export
 //! handed out is an export recorded, and nothing is recorded for one that failed.
@@ -110,6 +127,9 @@ pub struct Erased {
     pub messages: usize,
     /// Phone numbers put on the do-not-contact list as salted hashes.
     pub listed: usize,
+    /// Texts from the person's numbers that answered no SMS flow, taken out of the data
+    /// owner's reach (its claim dropped; see the module doc).
+    pub unmatched_texts: u64,
 }
 
 /// Numbers looked up on the do-not-contact list per statement.
@@ -133,6 +153,10 @@ pub struct PersonRecord {
     pub sms_flows: Vec<SentSmsFlow>,
     /// The texts that answered those flows, in the order kept.
     pub sms_replies: Vec<SmsReply>,
+    /// The texts from the customer's numbers that answered no SMS flow nor sale
+    /// confirmation that the data owner claims (its assignments had contacted the number
+    /// before the text came; see the module doc), in the order kept.
+    pub unmatched_texts: Vec<SmsReply>,
     /// The calls sellers made to the customer in any assignment, oldest first.
     pub calls: Vec<CallRecord>,
 }
@@ -243,6 +267,7 @@ impl Cube {
             meetings: 0,
             messages: 0,
             listed: 0,
+            unmatched_texts: 0,
         };
         // The list's salt, when someone to list asked not to be called: the one its entries
         // carry, or a new one for its first entry.
@@ -294,6 +319,10 @@ impl Cube {
                 erased.messages += 1;
             }
             uow.erase_sms_of(&enrollments).await?;
+            let phones = &customer.details().phones;
+            if !phones.is_empty() {
+                erased.unmatched_texts += uow.erase_unmatched_sms_from(owner.id(), phones).await?;
+            }
             for enrollment in &enrollments {
                 for call in uow.calls_of(*enrollment).await? {
                     uow.save_call(&call.erased()).await?;
@@ -401,6 +430,13 @@ impl Cube {
             messages: uow.messages_of(&enrollment_ids).await?,
             sms_flows: uow.sms_flows_of(&enrollment_ids).await?,
             sms_replies: uow.sms_replies_of(&enrollment_ids).await?,
+            unmatched_texts: match customer.details().phones.as_slice() {
+                [] => Vec::new(),
+                phones => {
+                    uow.unmatched_sms_from(customer.data_owner(), phones)
+                        .await?
+                }
+            },
             enrollments,
             customer,
         })

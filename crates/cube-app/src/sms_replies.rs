@@ -15,6 +15,13 @@
 //! adapter checks the provider's shared secret). The provider's message id makes it
 //! idempotent: a text posted twice (the provider did not hear our answer) is answered with
 //! what the first did, and acts once.
+//!
+//! A text that answered neither a flow nor a confirmation is kept as `UnknownNumber`, with
+//! the claims of the data owners whose assignments had texted or called its number before
+//! it came, decided in the unit that keeps it (`cube_domain::sms`, "A text no flow
+//! matched"): their access exports list it, their erasures drop their claims
+//! (`crate::privacy`). One no data owner claims is deleted after
+//! `cube_domain::sms::UNMATCHED_TEXT_DAYS` days ([`Cube::forget_unowned_texts`]).
 
 use crate::error::WorkError;
 use crate::kept_requests::Keyed;
@@ -133,9 +140,10 @@ impl Cube {
         self.keep_reply(uow, reply).await
     }
 
-    /// Keeps a text with what it did and commits `uow`; the same text kept meanwhile (posted
-    /// twice, taken in side by side) is answered with the first result, and this unit,
-    /// with anything it registered, is dropped.
+    /// Keeps a text with what it did — an unmatched one with the claims of the data owners
+    /// that contacted its number before it came — and commits `uow`; the same text kept
+    /// meanwhile (posted twice, taken in side by side) is answered with the first result,
+    /// and this unit, with anything it registered, is dropped.
     async fn keep_reply(
         &self,
         mut uow: Box<dyn UnitOfWork>,
@@ -143,6 +151,14 @@ impl Cube {
     ) -> AppResult<SmsReply> {
         match uow.save_sms_reply(&reply).await {
             Ok(()) => {
+                if reply.is_unmatched() {
+                    let owners = uow
+                        .data_owners_that_contacted(&reply.inbound.from, reply.received_at)
+                        .await?;
+                    if !owners.is_empty() {
+                        uow.claim_unmatched_sms(reply.id, &owners).await?;
+                    }
+                }
                 uow.commit().await?;
                 Ok(reply)
             }
@@ -241,6 +257,20 @@ impl Cube {
         Ok(uow
             .sms_replies_after(Some(assignment), after, limit.min(MAX_REPLIES_PAGE))
             .await?)
+    }
+}
+
+impl Cube {
+    /// Deletes the texts that answered no SMS flow nor sale confirmation and that no data
+    /// owner claims, once they are [`sms::UNMATCHED_TEXT_DAYS`] days old
+    /// (`cube_domain::sms`, "A text no flow matched"): nothing personal is kept for ever
+    /// without a controller. A system task of the worker; how many it deleted.
+    pub async fn forget_unowned_texts(&self) -> AppResult<u64> {
+        let before = self.now() - time::Duration::days(sms::UNMATCHED_TEXT_DAYS);
+        let mut uow = self.begin().await?;
+        let forgotten = uow.forget_unowned_sms(before).await?;
+        uow.commit().await?;
+        Ok(forgotten)
     }
 }
 

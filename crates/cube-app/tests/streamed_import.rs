@@ -133,10 +133,11 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
     // the first is kept, the second, read ahead, is not written.
     let job_id: Arc<Mutex<Option<ImportJobId>>> = Arc::default();
     let (canceller, user, slot) = (jobs.clone(), w.manager.clone(), job_id.clone());
+    let now = h.cube.now();
     source.on_read = Box::new(move |read| {
         if read == 2 {
             let id = slot.lock().expect("lock").expect("started");
-            canceller.cancel(&user, id).expect("cancelled");
+            canceller.cancel(&user, id, now).expect("cancelled");
         }
     });
     let (job, run) = jobs
@@ -162,9 +163,14 @@ async fn a_job_cancelled_part_way_stops_between_chunks_and_its_import_is_undone(
         ended, expected,
         "the chunk being written is kept, then it stops"
     );
-    assert_eq!(jobs.job(&w.manager, job.id).expect("kept").state, expected);
     assert_eq!(
-        jobs.cancel(&w.manager, job.id),
+        jobs.job(&w.manager, job.id, h.cube.now())
+            .expect("kept")
+            .state,
+        expected
+    );
+    assert_eq!(
+        jobs.cancel(&w.manager, job.id, h.cube.now()),
         Err(AppError::ImportJob(ImportJobError::NotRunning))
     );
 

@@ -11,6 +11,33 @@
 //! number and judged by [`judge_reply`]: an approved keyword inside the window, on a flow
 //! not answered yet, while the customer is still where the flow left them, registers the
 //! keyword's outcome; anything else is kept with its [`ReplyFate`] and never acted on.
+//!
+//! # A text no flow matched
+//! A text from a number no SMS flow or sale confirmation went to ([`SmsReply::is_unmatched`])
+//! belongs to no assignment: the platform's number is shared by every organisation on the
+//! server, and the text says nothing of whom it was meant for. It is the data of **each data
+//! owner whose assignments contacted the sender's number before the text came** — an SMS
+//! enqueued to it in the outbox or a call placed to it — and of no one else; holding a
+//! customer with the number is no claim (anyone can type a number into a card: that is
+//! how another organisation's admin read an Acme customer's texts before this rule).
+//! - The claims are **decided at receipt and recorded with the text**
+//!   (`SmsReplyWrites::claim_unmatched_sms`): "contacted before the text came" is a fact of
+//!   that moment, everything it depends on is in the store then, and nothing later may
+//!   change it — a data owner contacting the number the day after gets no claim, and an
+//!   erasure that blanks a message's recipient or a call's number afterwards cannot move
+//!   the text to someone else. Deciding it when a right is exercised would have to re-read
+//!   every outbox message and call by time, and would read a record erased since as "no
+//!   contact".
+//! - A claiming data owner's access export lists the text beside its customer with the
+//!   number; its erasure of the person drops **its own claim only**. The text is one record:
+//!   it is deleted when the last claim goes, and until then the other claimants — separate
+//!   controllers, each answering for its own processing — keep it, as they keep every other
+//!   record of the person, until the person asks them. The erasing data owner never sees it
+//!   again (its claim is gone and is not made again by a later contact), and is not told
+//!   whether anyone else still holds it.
+//! - A text no data owner claims is kept at most [`UNMATCHED_TEXT_DAYS`] days and then
+//!   deleted by the server's worker, so nothing personal is held for ever without a
+//!   controller.
 
 use crate::assignment::setup::SmsFlow;
 use crate::customer::Customer;
@@ -488,6 +515,11 @@ pub struct SentSmsFlow {
     pub sent_at: OffsetDateTime,
 }
 
+/// How many days a text no flow matched is kept while no data owner claims it (see the
+/// module doc), then deleted: nothing personal is held for ever without a controller, and
+/// a month leaves the operator time to answer a person who asks after a text of theirs.
+pub const UNMATCHED_TEXT_DAYS: i64 = 30;
+
 /// The longest provider message id kept.
 pub const MAX_PROVIDER_ID: usize = 200;
 
@@ -715,6 +747,12 @@ impl SmsReply {
             .as_ref()
             .map(|f| f.assignment)
             .or_else(|| self.confirmation.as_ref().map(|c| c.assignment))
+    }
+
+    /// Whether it answered neither an SMS flow nor a sale confirmation: no assignment's
+    /// (see the module doc for whose it is).
+    pub fn is_unmatched(&self) -> bool {
+        self.assignment().is_none()
     }
 
     /// The enrollment of the flow or confirmation it answered, if any.

@@ -78,6 +78,12 @@ pub struct StoreDump {
     pub sale_confirmations: Vec<cube_domain::sale_confirmation::SaleConfirmation>,
     /// Every text received, in the order kept (`sms_replies_after`).
     pub sms_replies: Vec<SmsReply>,
+    /// The data owners claiming each text that has any, in the texts' order
+    /// (`sms_reply_owners`).
+    pub sms_reply_owners: Vec<(
+        cube_domain::ids::SmsReplyId,
+        Vec<cube_domain::ids::DataOwnerId>,
+    )>,
     /// Every data owner's privacy log, in the order recorded (`privacy_log_after`).
     pub privacy_log: Vec<PrivacyRequest>,
     /// Every data owner's do-not-contact list, by data owner then hash
@@ -190,6 +196,12 @@ impl StoreDump {
             let page = unit.sms_replies_after(None, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
+            for reply in &page {
+                let owners = unit.sms_reply_owners(reply.id).await?;
+                if !owners.is_empty() {
+                    dump.sms_reply_owners.push((reply.id, owners));
+                }
+            }
             dump.sms_replies.extend(page);
         }
         let mut after = None;

@@ -523,7 +523,7 @@ pub async fn job(
 ) -> ApiResult<Json<ImportJobDto>> {
     let job = state
         .import_jobs
-        .job(&actor.user, ImportJobId::from_uuid(id))?;
+        .job(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     Ok(Json(ImportJobDto::from(job)))
 }
 
@@ -546,9 +546,10 @@ pub async fn cancel(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let job = state
-        .import_jobs
-        .cancel(&actor.user, ImportJobId::from_uuid(id))?;
+    let job =
+        state
+            .import_jobs
+            .cancel(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
 }
 
@@ -569,7 +570,7 @@ pub async fn rejected_rows(
 ) -> ApiResult<Response> {
     let job = state
         .import_jobs
-        .job(&actor.user, ImportJobId::from_uuid(id))?;
+        .job(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
     let body = cube_sheets::write::rejected_rows_csv(&job.rejected_rows, ["row", "reason"]);
     let disposition = format!("attachment; filename=\"rejected-rows-{id}.csv\"");
     Ok((

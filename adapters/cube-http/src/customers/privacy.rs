@@ -138,6 +138,10 @@ pub struct ErasedDto {
     /// Phone numbers kept only as salted hashes on the do-not-contact list (the person had
     /// asked not to be called).
     pub listed: usize,
+    /// Texts from the person's numbers that answered no SMS flow, taken out of the data
+    /// owner's reach (deleted once no other data owner that had contacted the number holds
+    /// them; the count does not tell).
+    pub unmatched_texts: u64,
 }
 
 /// Where a message is in its delivery.
@@ -298,6 +302,10 @@ pub struct PersonRecordDto {
     pub sms_flows: Vec<SentSmsFlowDto>,
     /// The texts that answered those flows.
     pub sms_replies: Vec<SmsReplyDto>,
+    /// The texts from the customer's numbers that answered no SMS flow nor sale
+    /// confirmation: kept with no assignment, held by the data owners whose assignments had
+    /// texted or called the number before the text came.
+    pub unmatched_texts: Vec<SmsReplyDto>,
     /// The calls sellers made to the customer, oldest first.
     pub calls: Vec<PersonCallDto>,
 }
@@ -338,6 +346,11 @@ impl From<&PersonRecord> for PersonRecordDto {
             messages: record.messages.iter().map(PersonMessageDto::from).collect(),
             sms_flows: record.sms_flows.iter().map(SentSmsFlowDto::from).collect(),
             sms_replies: record.sms_replies.iter().map(SmsReplyDto::from).collect(),
+            unmatched_texts: record
+                .unmatched_texts
+                .iter()
+                .map(SmsReplyDto::from)
+                .collect(),
             calls: record
                 .calls
                 .iter()
@@ -501,6 +514,7 @@ pub async fn erasure(
         meetings: erased.meetings,
         messages: erased.messages,
         listed: erased.listed,
+        unmatched_texts: erased.unmatched_texts,
     }))
 }
 
@@ -637,7 +651,14 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
     );
     let mut replies = Sheet::new(
         "SMS-svar",
-        &["customer_id", "received_at", "from", "text", "fate"],
+        &[
+            "customer_id",
+            "received_at",
+            "from",
+            "text",
+            "fate",
+            "answered",
+        ],
     );
     let mut calls = Sheet::new(
         "Samtaler",
@@ -792,13 +813,21 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 text(f.assignment.to_string()),
             ]);
         }
-        for r in &record.sms_replies {
+        // The texts that answered a flow or a confirmation, then those that answered none
+        // (kept with no assignment, from one of the customer's numbers).
+        for r in record.sms_replies.iter().chain(&record.unmatched_texts) {
+            let answered = match (&r.flow, &r.confirmation) {
+                (Some(_), _) => "sms_flow",
+                (None, Some(_)) => "sale_confirmation",
+                (None, None) => "nothing",
+            };
             replies.rows.push(vec![
                 text(&id),
                 Cell::Time(r.received_at),
                 text(r.inbound.from.as_str()),
                 text(&r.inbound.text),
                 text(format!("{:?}", r.fate)),
+                text(answered),
             ]);
         }
         for r in &record.calls {

@@ -1,14 +1,16 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each whole as `jsonb`
 //! beside the columns its lookups need — the number a flow went to, a text's provider
 //! message id (unique: a text posted twice is kept once), the matched flow and whether the
-//! text registered its outcome. Sale confirmations (migration 0033) likewise: the document
+//! text registered its outcome, and (migration 0039) its sender's number and time of receipt,
+//! for the texts no flow matched, with the data owners' claims on them beside
+//! (`sms_reply_owners`). Sale confirmations (migration 0033) likewise: the document
 //! beside the number, status and times their lookups need.
 
 use crate::PgUnitOfWork;
-use crate::codec::{all_json, get_json};
+use crate::codec::{all_json, from_bigint, get, get_json};
 use async_trait::async_trait;
 use cube_domain::ids::{
-    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+    AssignmentId, DataOwnerId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
 use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
@@ -16,6 +18,7 @@ use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
 use sqlx::types::Json;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 #[async_trait]
 impl SmsReplyRepository for PgUnitOfWork {
@@ -115,6 +118,58 @@ impl SmsReplyRepository for PgUnitOfWork {
         )
         .bind(id_texts(enrollments));
         all_json(&self.fetch_all(query).await?, "reply")
+    }
+
+    async fn data_owners_that_contacted(
+        &mut self,
+        phone: &PhoneNumber,
+        at: OffsetDateTime,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        // `outbox_sms_to` and `calls_to` (migration 0039).
+        let query = sqlx::query(
+            "SELECT a.data_owner_id FROM outbox o JOIN assignments a ON a.id = o.assignment_id
+               WHERE o.message -> 'payload' -> 'Sms' ->> 'to' = $1 AND o.created_at <= $2
+             UNION
+             SELECT a.data_owner_id FROM calls c JOIN assignments a ON a.id = c.assignment_id
+               WHERE c.data ->> 'to' = $1 AND c.started_at <= $2",
+        )
+        .bind(phone.as_str().to_owned())
+        .bind(at);
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| get::<Uuid>(row, "data_owner_id").map(DataOwnerId::from_uuid))
+            .collect()
+    }
+
+    async fn unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_unmatched_from` (migration 0039), each claim by its key.
+        let query = sqlx::query(
+            "SELECT r.reply FROM sms_replies r
+               JOIN sms_reply_owners o ON o.reply_id = r.id AND o.data_owner_id = $1
+             WHERE r.assignment_id IS NULL AND r.from_phone = ANY($2::text[])
+             ORDER BY r.seq",
+        )
+        .bind(owner.as_uuid())
+        .bind(phone_texts(phones));
+        all_json(&self.fetch_all(query).await?, "reply")
+    }
+
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        let query = sqlx::query(
+            "SELECT data_owner_id FROM sms_reply_owners WHERE reply_id = $1 ORDER BY data_owner_id",
+        )
+        .bind(reply.as_uuid());
+        let rows = self.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| get::<Uuid>(row, "data_owner_id").map(DataOwnerId::from_uuid))
+            .collect()
     }
 
     async fn sale_confirmation(
@@ -229,8 +284,9 @@ impl SmsReplyWrites for PgUnitOfWork {
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO sms_replies
-                 (id, provider_id, assignment_id, flow_message_id, acted, reply)
-             VALUES ($1, $2, $3, $4, $5, $6)
+                 (id, provider_id, assignment_id, flow_message_id, acted, from_phone,
+                  received_at, reply)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT DO NOTHING",
         )
         .bind(reply.id.as_uuid())
@@ -238,6 +294,8 @@ impl SmsReplyWrites for PgUnitOfWork {
         .bind(reply.assignment().map(|a| a.as_uuid()))
         .bind(reply.flow.as_ref().map(|f| f.message.as_uuid()))
         .bind(reply.fate.acted())
+        .bind(reply.inbound.from.as_str().to_owned())
+        .bind(reply.received_at)
         .bind(Json(reply));
         if self.execute(query).await? > 0 {
             return Ok(());
@@ -274,6 +332,65 @@ impl SmsReplyWrites for PgUnitOfWork {
             sqlx::query("DELETE FROM sms_flows WHERE flow ->> 'enrollment' = ANY($1::text[])")
                 .bind(id_texts(enrollments));
         self.execute(query).await.map(drop)
+    }
+
+    async fn claim_unmatched_sms(
+        &mut self,
+        reply: SmsReplyId,
+        owners: &[DataOwnerId],
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO sms_reply_owners (reply_id, data_owner_id)
+             SELECT $1, owner FROM unnest($2::uuid[]) AS owner
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(reply.as_uuid())
+        .bind(owners.iter().map(|o| o.as_uuid()).collect::<Vec<Uuid>>());
+        self.execute(query).await.map(drop)
+    }
+
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        // The data owner's claims on the texts from the numbers go; then the texts their
+        // last claim left (the CTE's deletions are not seen by the outer statement's
+        // snapshot, so the remaining claims are counted apart from the dropped ones).
+        let query = sqlx::query(
+            "WITH dropped AS (
+                 DELETE FROM sms_reply_owners o USING sms_replies r
+                 WHERE o.data_owner_id = $1 AND o.reply_id = r.id
+                   AND r.assignment_id IS NULL AND r.from_phone = ANY($2::text[])
+                 RETURNING o.reply_id
+             ), gone AS (
+                 DELETE FROM sms_replies r USING dropped d
+                 WHERE r.id = d.reply_id
+                   AND NOT EXISTS (SELECT 1 FROM sms_reply_owners k
+                                   WHERE k.reply_id = r.id AND k.data_owner_id <> $1)
+             )
+             SELECT count(*) AS dropped FROM dropped",
+        )
+        .bind(owner.as_uuid())
+        .bind(phone_texts(phones));
+        let row = self.fetch_one(query).await?;
+        let dropped: i64 = get(&row, "dropped")?;
+        from_bigint(dropped, "claims dropped")
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // The texts through `sms_replies_unmatched_received`, each one's claims by the
+        // primary key of `sms_reply_owners` (migration 0039).
+        let query = sqlx::query(
+            "DELETE FROM sms_replies r
+             WHERE r.assignment_id IS NULL AND r.received_at < $1
+               AND NOT EXISTS (SELECT 1 FROM sms_reply_owners o WHERE o.reply_id = r.id)",
+        )
+        .bind(received_before);
+        self.execute(query).await
     }
 
     async fn record_sale_confirmation(
@@ -336,4 +453,9 @@ fn id_texts(enrollments: &[EnrollmentId]) -> Vec<String> {
         .iter()
         .map(|e| e.as_uuid().to_string())
         .collect()
+}
+
+/// The numbers as the text array the statements compare with.
+fn phone_texts(phones: &[PhoneNumber]) -> Vec<String> {
+    phones.iter().map(|p| p.as_str().to_owned()).collect()
 }

@@ -1,16 +1,18 @@
 //! SMS flows sent and the texts customers send back (migration 0025): each as a JSON
 //! document with the columns its lookups need — the number a flow went to, a text's
 //! provider message id (unique: a text posted twice is kept once), the matched flow and
-//! whether the text registered its outcome. Sale confirmations (migration 0033) likewise: the
+//! whether the text registered its outcome, and (migration 0039) its sender's number and time
+//! of receipt, for the texts no flow matched, with the data owners' claims on them beside
+//! (`sms_reply_owners`). Sale confirmations (migration 0033) likewise: the
 //! document with the number, status and times their lookups need.
 
 use super::{execute, fetch_doc, fetch_docs};
-use crate::codec::{bound_ns, id_list, id_text, opt_id_text, time_ns, to_doc};
+use crate::codec::{bound_ns, id_list, id_text, opt_id_text, parse_id, time_ns, to_doc};
 use crate::error::store_error;
 use crate::unit::SqliteUnit;
 use async_trait::async_trait;
 use cube_domain::ids::{
-    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+    AssignmentId, DataOwnerId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
 use cube_domain::ports::{SmsReplyRepository, SmsReplyWrites, StoreError};
 use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
@@ -116,6 +118,58 @@ impl SmsReplyRepository for SqliteUnit {
         fetch_docs(self.conn(), query, "received SMS").await
     }
 
+    async fn data_owners_that_contacted(
+        &mut self,
+        phone: &PhoneNumber,
+        at: OffsetDateTime,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        // `outbox_sms_to` and `calls_to` (migration 0039).
+        let owners: Vec<(String,)> = sqlx::query_as(
+            "SELECT a.data_owner_id FROM outbox o JOIN assignments a ON a.id = o.assignment_id \
+               WHERE json_extract(o.doc, '$.payload.Sms.to') = ?1 AND o.created_at <= ?2 \
+             UNION \
+             SELECT a.data_owner_id FROM calls c JOIN assignments a ON a.id = c.assignment_id \
+               WHERE json_extract(c.doc, '$.to') = ?1 AND c.started_at <= ?2",
+        )
+        .bind(phone.as_str().to_owned())
+        .bind(bound_ns(at))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        owners.iter().map(|(id,)| parse_id(id)).collect()
+    }
+
+    async fn unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        // `sms_replies_unmatched_from` (migration 0039), each claim by its key.
+        let query = sqlx::query(
+            "SELECT r.doc FROM sms_replies r JOIN sms_reply_owners o \
+               ON o.reply_id = r.id AND o.data_owner_id = ? \
+             WHERE r.assignment_id IS NULL AND r.from_phone IN (SELECT value FROM json_each(?)) \
+             ORDER BY r.seq",
+        )
+        .bind(id_text(owner.as_uuid()))
+        .bind(phone_list(phones)?);
+        fetch_docs(self.conn(), query, "received SMS").await
+    }
+
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        let owners: Vec<(String,)> = sqlx::query_as(
+            "SELECT data_owner_id FROM sms_reply_owners WHERE reply_id = ? ORDER BY data_owner_id",
+        )
+        .bind(id_text(reply.as_uuid()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        owners.iter().map(|(id,)| parse_id(id)).collect()
+    }
+
     async fn sale_confirmation(
         &mut self,
         id: SaleConfirmationId,
@@ -213,8 +267,8 @@ impl SmsReplyWrites for SqliteUnit {
     async fn save_sms_reply(&mut self, reply: &SmsReply) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO sms_replies \
-             (id, provider_id, assignment_id, flow_message_id, acted, doc) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             (id, provider_id, assignment_id, flow_message_id, acted, from_phone, received_at, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id_text(reply.id.as_uuid()))
         .bind(reply.inbound.provider_id.clone())
@@ -223,6 +277,8 @@ impl SmsReplyWrites for SqliteUnit {
             reply.flow.as_ref().map(|f| f.message.as_uuid()),
         ))
         .bind(i64::from(reply.fate.acted()))
+        .bind(reply.inbound.from.as_str().to_owned())
+        .bind(time_ns(reply.received_at)?)
         .bind(to_doc("received SMS", reply)?);
         execute(self.conn(), query).await.map(drop)
     }
@@ -250,6 +306,71 @@ impl SmsReplyWrites for SqliteUnit {
         )
         .bind(ids);
         execute(self.conn(), query).await.map(drop)
+    }
+
+    async fn claim_unmatched_sms(
+        &mut self,
+        reply: SmsReplyId,
+        owners: &[DataOwnerId],
+    ) -> Result<(), StoreError> {
+        for owner in owners {
+            let query = sqlx::query(
+                "INSERT OR IGNORE INTO sms_reply_owners (reply_id, data_owner_id) VALUES (?, ?)",
+            )
+            .bind(id_text(reply.as_uuid()))
+            .bind(id_text(owner.as_uuid()));
+            execute(self.conn(), query).await?;
+        }
+        Ok(())
+    }
+
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        let owner = id_text(owner.as_uuid());
+        let claimed: Vec<(String,)> = sqlx::query_as(
+            "SELECT r.id FROM sms_replies r JOIN sms_reply_owners o \
+               ON o.reply_id = r.id AND o.data_owner_id = ? \
+             WHERE r.assignment_id IS NULL AND r.from_phone IN (SELECT value FROM json_each(?))",
+        )
+        .bind(owner.clone())
+        .bind(phone_list(phones)?)
+        .fetch_all(self.conn())
+        .await
+        .map_err(store_error)?;
+        let ids = serde_json::to_string(&claimed.iter().map(|(id,)| id).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Unrepresentable(format!("text ids: {e}")))?;
+        let query = sqlx::query(
+            "DELETE FROM sms_reply_owners WHERE data_owner_id = ? \
+               AND reply_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(owner)
+        .bind(ids.clone());
+        let dropped = execute(self.conn(), query).await?;
+        // The texts their last claim left.
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE id IN (SELECT value FROM json_each(?)) \
+               AND NOT EXISTS (SELECT 1 FROM sms_reply_owners o WHERE o.reply_id = sms_replies.id)",
+        )
+        .bind(ids);
+        execute(self.conn(), query).await?;
+        Ok(dropped)
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        // The texts through `sms_replies_unmatched_received`, each one's claims by the
+        // primary key of `sms_reply_owners` (migration 0039).
+        let query = sqlx::query(
+            "DELETE FROM sms_replies WHERE assignment_id IS NULL AND received_at < ? \
+               AND NOT EXISTS (SELECT 1 FROM sms_reply_owners o WHERE o.reply_id = sms_replies.id)",
+        )
+        .bind(bound_ns(received_before));
+        execute(self.conn(), query).await
     }
 
     async fn record_sale_confirmation(
@@ -299,4 +420,10 @@ impl SmsReplyWrites for SqliteUnit {
         .bind(id_text(id.as_uuid()));
         Ok(execute(self.conn(), query).await? == 1)
     }
+}
+
+/// The numbers as the JSON list `json_each` reads.
+fn phone_list(phones: &[PhoneNumber]) -> Result<String, StoreError> {
+    let texts: Vec<&str> = phones.iter().map(PhoneNumber::as_str).collect();
+    serde_json::to_string(&texts).map_err(|e| StoreError::Unrepresentable(format!("phones: {e}")))
 }

@@ -791,6 +791,26 @@ impl cube_domain::ports::SmsReplyRepository for Faulty {
     ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
         self.inner.sms_replies_of(enrollments).await
     }
+    async fn data_owners_that_contacted(
+        &mut self,
+        phone: &cube_domain::values::PhoneNumber,
+        at: OffsetDateTime,
+    ) -> Result<Vec<cube_domain::ids::DataOwnerId>, StoreError> {
+        self.inner.data_owners_that_contacted(phone, at).await
+    }
+    async fn sms_reply_owners(
+        &mut self,
+        reply: cube_domain::ids::SmsReplyId,
+    ) -> Result<Vec<cube_domain::ids::DataOwnerId>, StoreError> {
+        self.inner.sms_reply_owners(reply).await
+    }
+    async fn unmatched_sms_from(
+        &mut self,
+        owner: cube_domain::ids::DataOwnerId,
+        phones: &[cube_domain::values::PhoneNumber],
+    ) -> Result<Vec<cube_domain::sms::SmsReply>, StoreError> {
+        self.inner.unmatched_sms_from(owner, phones).await
+    }
     async fn sale_confirmation(
         &mut self,
         id: cube_domain::ids::SaleConfirmationId,
@@ -855,6 +875,26 @@ impl cube_domain::ports::SmsReplyWrites for Faulty {
     }
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError> {
         self.inner.erase_sms_of(enrollments).await
+    }
+    async fn claim_unmatched_sms(
+        &mut self,
+        reply: cube_domain::ids::SmsReplyId,
+        owners: &[cube_domain::ids::DataOwnerId],
+    ) -> Result<(), StoreError> {
+        self.inner.claim_unmatched_sms(reply, owners).await
+    }
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        owner: cube_domain::ids::DataOwnerId,
+        phones: &[cube_domain::values::PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        self.inner.erase_unmatched_sms_from(owner, phones).await
+    }
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner.forget_unowned_sms(received_before).await
     }
     async fn record_sale_confirmation(
         &mut self,

@@ -1299,6 +1299,29 @@ pub trait SmsReplyRepository: Send {
         &mut self,
         enrollments: &[EnrollmentId],
     ) -> Result<Vec<SmsReply>, StoreError>;
+    /// The data owners whose assignments contacted `phone` at or before `at`: an SMS
+    /// enqueued to it in the outbox (whatever became of it) or a call placed to it, by an
+    /// assignment of the data owner (`crate::sms`, "A text no flow matched"). A record
+    /// erased since (its number gone) contacted no one. Each data owner once, in no order.
+    async fn data_owners_that_contacted(
+        &mut self,
+        phone: &PhoneNumber,
+        at: OffsetDateTime,
+    ) -> Result<Vec<DataOwnerId>, StoreError>;
+    /// The received SMS from one of `phones` that matched neither a flow nor a sale
+    /// confirmation (`SmsReply::is_unmatched`) and that `owner` holds a claim on
+    /// (`SmsReplyWrites::claim_unmatched_sms`), in the order kept: what the data owner hands
+    /// out in an access export (`crate::sms`, "A text no flow matched"). A text only another
+    /// data owner claims is not among them, nor a text matched to a flow.
+    async fn unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError>;
+    /// The data owners that claim the received SMS (`SmsReplyWrites::claim_unmatched_sms`),
+    /// in id order; none for an unknown text. What the store copy carries with each text.
+    async fn sms_reply_owners(&mut self, reply: SmsReplyId)
+    -> Result<Vec<DataOwnerId>, StoreError>;
 
     /// One sale confirmation.
     async fn sale_confirmation(
@@ -1361,6 +1384,33 @@ pub trait SmsReplyWrites: Send {
     /// them after, nor `sms_flows_to` their number. Their sale confirmations are kept (the
     /// reports count them) without the number: `to` reads `None` after.
     async fn erase_sms_of(&mut self, enrollments: &[EnrollmentId]) -> Result<(), StoreError>;
+    /// Records that each of `owners` holds a claim on the received SMS `reply` (an unmatched
+    /// one, kept in this unit or before): it is their data (`crate::sms`, "A text no flow
+    /// matched"). A claim recorded before is kept once.
+    async fn claim_unmatched_sms(
+        &mut self,
+        reply: SmsReplyId,
+        owners: &[DataOwnerId],
+    ) -> Result<(), StoreError>;
+    /// Drops `owner`'s claims on the unmatched received SMS from one of `phones` (an
+    /// erasure: `unmatched_sms_from` by `owner` finds none of them after), and deletes each
+    /// of those texts that no data owner claims any more; how many claims were dropped
+    /// (never whether another data owner still holds the text). Texts matched to a flow or a
+    /// confirmation are left alone, whatever their number; so are the claims of other data
+    /// owners.
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError>;
+    /// Deletes the received SMS that matched neither a flow nor a sale confirmation, were
+    /// received before `received_before`, and that no data owner claims
+    /// (`crate::sms::UNMATCHED_TEXT_DAYS`); how many. A claimed text is kept, however old;
+    /// so is every matched text.
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
     /// Records a sale confirmation; MUST return `Duplicate(Id(SaleConfirmation))` if the id
     /// exists.
     async fn record_sale_confirmation(

@@ -120,6 +120,7 @@ macro_rules! store_contract_tests {
                 sale_confirmations_are_found_by_their_token_hash,
                 customers_of_a_person_are_found_by_each_key_within_the_data_owner,
                 meetings_messages_and_texts_of_a_person_are_found,
+                unmatched_texts_are_claimed_by_the_data_owners_that_contacted_the_number,
                 privacy_log_is_kept_per_data_owner_in_order,
                 erasure_writes_keep_the_tallies_and_forget_the_person,
                 do_not_contact_lists_are_per_data_owner_and_listed_once,

@@ -206,6 +206,8 @@ struct Data {
     sms_reply_providers: HashMap<String, u64>,
     /// Flows a reply registered the outcome of.
     sms_answered: BTreeSet<OutboxMessageId>,
+    /// (received SMS, data owner): the data owners' claims on unmatched texts.
+    sms_reply_owners: BTreeSet<(SmsReplyId, DataOwnerId)>,
     sms_reply_counter: u64,
     /// Sale confirmations, by record number (few: scanned).
     sale_confirmations: BTreeMap<u64, cube_domain::sale_confirmation::SaleConfirmation>,

@@ -5,12 +5,14 @@
 use super::{MemoryUnit, earliest, latest};
 use async_trait::async_trait;
 use cube_domain::ids::{
-    AssignmentId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
+    AssignmentId, DataOwnerId, EnrollmentId, OutboxMessageId, SaleConfirmationId, SmsReplyId,
 };
+use cube_domain::ports::OutboxPayload;
 use cube_domain::ports::{RecordKind, SmsReplyRepository, SmsReplyWrites, StoreError, UniqueRule};
 use cube_domain::sale_confirmation::{ConfirmationStatus, SaleConfirmation};
 use cube_domain::sms::{SentSmsFlow, SmsReply};
 use cube_domain::values::PhoneNumber;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use time::OffsetDateTime;
 
@@ -122,6 +124,62 @@ impl SmsReplyRepository for MemoryUnit {
             .values()
             .filter(|reply| reply.enrollment().is_some_and(|e| enrollments.contains(&e)))
             .cloned()
+            .collect())
+    }
+
+    async fn data_owners_that_contacted(
+        &mut self,
+        phone: &PhoneNumber,
+        at: OffsetDateTime,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        let texted = self.data.outbox_log.values().filter(|m| {
+            m.created_at <= at && matches!(&m.payload, OutboxPayload::Sms(sms) if sms.to == *phone)
+        });
+        let called = self
+            .data
+            .calls
+            .values()
+            .filter(|c| c.started_at <= at && c.to.as_ref() == Some(phone));
+        let assignments: BTreeSet<AssignmentId> = texted
+            .map(|m| m.assignment)
+            .chain(called.map(|c| c.assignment))
+            .collect();
+        let owners: BTreeSet<DataOwnerId> = assignments
+            .iter()
+            .filter_map(|a| self.data.assignments.get(a))
+            .map(|a| a.data_owner())
+            .collect();
+        Ok(owners.into_iter().collect())
+    }
+
+    async fn unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<Vec<SmsReply>, StoreError> {
+        Ok(self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| {
+                reply.is_unmatched()
+                    && phones.contains(&reply.inbound.from)
+                    && self.data.sms_reply_owners.contains(&(reply.id, owner))
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn sms_reply_owners(
+        &mut self,
+        reply: SmsReplyId,
+    ) -> Result<Vec<DataOwnerId>, StoreError> {
+        Ok(self
+            .data
+            .sms_reply_owners
+            .range((reply, DataOwnerId::from_uuid(uuid::Uuid::nil()))..)
+            .take_while(|(claimed, _)| *claimed == reply)
+            .map(|(_, owner)| *owner)
             .collect())
     }
 
@@ -318,6 +376,63 @@ impl SmsReplyWrites for MemoryUnit {
         Ok(())
     }
 
+    async fn claim_unmatched_sms(
+        &mut self,
+        reply: SmsReplyId,
+        owners: &[DataOwnerId],
+    ) -> Result<(), StoreError> {
+        for owner in owners {
+            self.put(|d| &mut d.sms_reply_owners, (reply, *owner), ());
+        }
+        Ok(())
+    }
+
+    async fn erase_unmatched_sms_from(
+        &mut self,
+        owner: DataOwnerId,
+        phones: &[PhoneNumber],
+    ) -> Result<u64, StoreError> {
+        let claimed: Vec<SmsReplyId> = self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| {
+                reply.is_unmatched()
+                    && phones.contains(&reply.inbound.from)
+                    && self.data.sms_reply_owners.contains(&(reply.id, owner))
+            })
+            .map(|reply| reply.id)
+            .collect();
+        for reply in &claimed {
+            self.take(|d| &mut d.sms_reply_owners, (*reply, owner));
+        }
+        let unclaimed: BTreeSet<SmsReplyId> = claimed
+            .iter()
+            .copied()
+            .filter(|reply| !self.claimed(*reply))
+            .collect();
+        self.forget_sms_where(|reply| unclaimed.contains(&reply.id));
+        Ok(claimed.len() as u64)
+    }
+
+    async fn forget_unowned_sms(
+        &mut self,
+        received_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let unowned: BTreeSet<SmsReplyId> = self
+            .data
+            .sms_replies
+            .values()
+            .filter(|reply| {
+                reply.is_unmatched()
+                    && reply.received_at < received_before
+                    && !self.claimed(reply.id)
+            })
+            .map(|reply| reply.id)
+            .collect();
+        Ok(self.forget_sms_where(|reply| unowned.contains(&reply.id)))
+    }
+
     async fn record_sale_confirmation(
         &mut self,
         confirmation: &SaleConfirmation,
@@ -359,5 +474,36 @@ impl SmsReplyWrites for MemoryUnit {
         };
         self.put(|d| &mut d.sale_confirmations, record, decided);
         Ok(true)
+    }
+}
+
+impl MemoryUnit {
+    /// Whether some data owner claims the received SMS.
+    fn claimed(&self, reply: SmsReplyId) -> bool {
+        self.data
+            .sms_reply_owners
+            .range((reply, DataOwnerId::from_uuid(uuid::Uuid::nil()))..)
+            .next()
+            .is_some_and(|(claimed, _)| *claimed == reply)
+    }
+
+    /// Deletes the received SMS `forget` picks; how many.
+    fn forget_sms_where(&mut self, forget: impl Fn(&SmsReply) -> bool) -> u64 {
+        let gone: Vec<(u64, SmsReply)> = self
+            .data
+            .sms_replies
+            .iter()
+            .filter(|(_, reply)| forget(reply))
+            .map(|(record, reply)| (*record, reply.clone()))
+            .collect();
+        for (record, reply) in &gone {
+            self.take(|d| &mut d.sms_replies, *record);
+            self.take(|d| &mut d.sms_reply_ids, reply.id);
+            self.take(
+                |d| &mut d.sms_reply_providers,
+                reply.inbound.provider_id.clone(),
+            );
+        }
+        gone.len() as u64
     }
 }

@@ -1,22 +1,26 @@
 //! What a person's rights read and write (`cube_domain::privacy`): the data owner's customers
 //! a key finds — exactly `PersonKey::matches`, never another data owner's —, their meetings,
-//! the messages, SMS flows and texts of their enrollments, the data owner's privacy log; and
+//! the messages, SMS flows and texts of their enrollments, the texts from their numbers that
+//! answered no flow, the data owner's privacy log; and
 //! an erasure's writes, which forget the person and leave every report tally as it was, and
 //! the do-not-contact list of salted hashes.
 
 use super::duplicate;
 use crate::contract::reports::take;
 use crate::contract::{Setup, SharedStore, at, setup};
+use crate::fixtures::World;
 use crate::fixtures::{SalesFlow, register_outcome};
+use cube_domain::assignment::Assignment;
 use cube_domain::assignment::setup::AnalysisField;
+use cube_domain::call::{Call, CallStatus};
 use cube_domain::customer::{Change, CustomerChange};
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::FieldValues;
 use cube_domain::ids::{
-    CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId, OutcomeId,
-    PrivacyRequestId, SmsReplyId,
+    CallId, CustomerId, DataOwnerId, EnrollmentId, MeetingId, OutboxMessageId, OutcomeEventId,
+    OutcomeId, PrivacyRequestId, SmsReplyId,
 };
 use cube_domain::meeting::{Meeting, MeetingKind};
 use cube_domain::outcome::{ProductLineRequest, RegisterOutcome, Registrar};
@@ -339,6 +343,332 @@ pub async fn meetings_messages_and_texts_of_a_person_are_found(store: SharedStor
     assert_eq!(
         read.sms_replies_of(&[unknown]).await.expect("read"),
         Vec::<SmsReply>::new()
+    );
+}
+
+/// A text from `from`, received `minutes` after the contract's start, matched to `flow` or
+/// to nothing.
+fn text_from(
+    s: &Setup,
+    from: &str,
+    provider_id: &str,
+    minutes: i64,
+    flow: Option<&SentSmsFlow>,
+) -> SmsReply {
+    SmsReply {
+        id: SmsReplyId::from_uuid(s.ids.next_id()),
+        inbound: InboundSms::new(provider_id, phone(from), "Hvem er dette?").expect("valid"),
+        received_at: at(minutes),
+        flow: flow.cloned(),
+        confirmation: None,
+        fate: match flow {
+            Some(_) => ReplyFate::UnknownKeyword,
+            None => ReplyFate::UnknownNumber,
+        },
+    }
+}
+
+/// A call by `assignment` to `to`, started `minutes` after the contract's start.
+fn call_to(
+    s: &Setup,
+    assignment: &Assignment,
+    enrollment: &Enrollment,
+    to: &str,
+    minutes: i64,
+) -> Call {
+    Call {
+        id: CallId::from_uuid(s.ids.next_id()),
+        assignment: assignment.id(),
+        enrollment: enrollment.id(),
+        customer: enrollment.customer(),
+        seller: s.world.sellers[0].id,
+        caller_id: phone("+4722334455"),
+        to: Some(phone(to)),
+        provider_id: None,
+        status: CallStatus::Initiated,
+        started_at: at(minutes),
+        answered_at: None,
+        ended_at: None,
+        duration: None,
+        failure: None,
+    }
+}
+
+/// An SMS `assignment` enqueued to `to`, `minutes` after the contract's start.
+fn sms_to(s: &Setup, assignment: &Assignment, to: &str, minutes: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: OutboxMessageId::from_uuid(s.ids.next_id()),
+        assignment: assignment.id(),
+        enrollment: None,
+        payload: OutboxPayload::Sms(SmsMessage {
+            from: "Cube".into(),
+            to: phone(to),
+            body: format!("Hei {minutes}"),
+        }),
+        created_at: at(minutes),
+    }
+}
+
+/// The data owners, in id order (the port gives them in no order).
+async fn contacted(read: &mut dyn ReadUnit, to: &str, minutes: i64) -> Vec<DataOwnerId> {
+    let mut owners = read
+        .data_owners_that_contacted(&phone(to), at(minutes))
+        .await
+        .expect("read");
+    owners.sort();
+    owners
+}
+
+/// The texts that answered no flow (`SmsReply::is_unmatched`) are a data owner's only where
+/// its assignments contacted the number before (`data_owners_that_contacted`: an SMS
+/// enqueued to it or a call placed to it, at or before the time; never a customer with the
+/// number in another organisation) and the claim was recorded (`claim_unmatched_sms`):
+/// found by the claiming data owner and the number, in the order kept; an erasure drops one
+/// data owner's claim and deletes the text when no claim is left; the worker's sweep
+/// deletes the old texts no one claims — never a text a flow matched, whatever its number
+/// or age.
+pub async fn unmatched_texts_are_claimed_by_the_data_owners_that_contacted_the_number(
+    store: SharedStore,
+) {
+    let s = setup(store.as_ref(), 1).await;
+    // Another organisation on the same server: its world's first customer has the same
+    // number as Acme's (+4790000000).
+    let other = World::build(store.as_ref(), &s.clock, &s.ids, 1)
+        .await
+        .expect("a second world");
+    let (acme, elsewhere) = (s.world.data_owner.id(), other.data_owner.id());
+    let shared = "+4790000000";
+    let called = "+4793333333";
+    let stranger = "+4795555555";
+    assert_eq!(
+        other.customers[0].details().phones,
+        vec![phone(shared)],
+        "both organisations hold a customer with the number"
+    );
+    let kari = s.world.enrollments[0].clone();
+    let acme_sms = sms_to(&s, &s.world.assignment, shared, 1);
+    let flow_sms = message(&s, Some(&kari), 2);
+    let kari_flow = flow(&s, &flow_sms, &kari);
+    let other_call = call_to(&s, &other.assignment, &other.enrollments[0], called, 3);
+    let other_sms = sms_to(&s, &other.assignment, shared, 20);
+    let mut erased_sms = sms_to(&s, &s.world.assignment, stranger, 1);
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&acme_sms, &flow_sms, &other_sms, &erased_sms] {
+        uow.enqueue(m).await.expect("enqueue");
+    }
+    uow.save_call(&other_call).await.expect("save");
+    // An SMS whose recipient was erased contacted no one.
+    uow.erase_payload(erased_sms.id).await.expect("erase");
+    erased_sms.payload = erased_sms.payload.erased();
+    uow.commit().await.expect("commit");
+
+    let mut unit = store.begin_read().await.expect("begin");
+    let read = unit.as_mut();
+    assert_eq!(
+        contacted(read, shared, 0).await,
+        Vec::<DataOwnerId>::new(),
+        "data_owners_that_contacted MUST NOT count a contact after the time"
+    );
+    assert_eq!(
+        contacted(read, shared, 1).await,
+        vec![acme],
+        "data_owners_that_contacted MUST count an SMS enqueued to the number, by its \
+         assignment's data owner, and never a data owner that only holds a customer with it"
+    );
+    let mut both = vec![acme, elsewhere];
+    both.sort();
+    assert_eq!(contacted(read, shared, 30).await, both);
+    assert_eq!(
+        contacted(read, called, 3).await,
+        vec![elsewhere],
+        "data_owners_that_contacted MUST count a call placed to the number"
+    );
+    assert_eq!(contacted(read, called, 2).await, Vec::<DataOwnerId>::new());
+    assert_eq!(
+        contacted(read, stranger, 100).await,
+        Vec::<DataOwnerId>::new(),
+        "an SMS whose recipient was erased contacted no one"
+    );
+    drop(unit);
+
+    let answered = text_from(&s, shared, "SM-answer", 5, Some(&kari_flow));
+    let acme_only = text_from(&s, shared, "SM-acme", 10, None);
+    let called_back = text_from(&s, called, "SM-called", 11, None);
+    let old_stranger = text_from(&s, stranger, "SM-old", 12, None);
+    let both_claim = text_from(&s, shared, "SM-both", 40, None);
+    let new_stranger = text_from(&s, stranger, "SM-new", 100, None);
+    let mut uow = store.begin().await.expect("begin");
+    uow.record_sms_flow(&kari_flow).await.expect("record");
+    for r in [
+        &answered,
+        &acme_only,
+        &called_back,
+        &old_stranger,
+        &both_claim,
+        &new_stranger,
+    ] {
+        uow.save_sms_reply(r).await.expect("save");
+    }
+    uow.claim_unmatched_sms(acme_only.id, &[acme])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(called_back.id, &[elsewhere])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(both_claim.id, &[acme, elsewhere])
+        .await
+        .expect("claim");
+    uow.claim_unmatched_sms(acme_only.id, &[acme])
+        .await
+        .expect("a claim made twice is kept once");
+    uow.commit().await.expect("commit");
+
+    // A claim in a dropped unit is undone with it.
+    let mut uow = store.begin().await.expect("begin");
+    uow.claim_unmatched_sms(acme_only.id, &[elsewhere])
+        .await
+        .expect("claim");
+    drop(uow);
+
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.sms_reply_owners(both_claim.id).await.expect("read"),
+        both,
+        "sms_reply_owners MUST give the claims kept, once each, in id order"
+    );
+    assert_eq!(
+        read.sms_reply_owners(acme_only.id).await.expect("read"),
+        vec![acme],
+        "a claim in a dropped unit is undone with it"
+    );
+    assert_eq!(
+        read.sms_reply_owners(old_stranger.id).await.expect("read"),
+        Vec::<DataOwnerId>::new()
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[phone(called), phone(shared)])
+            .await
+            .expect("read"),
+        vec![acme_only.clone(), both_claim.clone()],
+        "unmatched_sms_from MUST give the data owner's claimed unmatched texts from the \
+         numbers, in the order kept, and no text a flow matched"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(elsewhere, &[phone(shared)])
+            .await
+            .expect("read"),
+        vec![both_claim.clone()],
+        "unmatched_sms_from MUST NOT give another data owner's text, whoever holds the number"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(elsewhere, &[phone(called)])
+            .await
+            .expect("read"),
+        vec![called_back.clone()]
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[phone(stranger)])
+            .await
+            .expect("read"),
+        Vec::<SmsReply>::new(),
+        "a text no one claims is no one's"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[]).await.expect("read"),
+        Vec::<SmsReply>::new()
+    );
+    drop(read);
+
+    // The sweep at minute 50: the stranger's old text goes; the claimed ones stay, however
+    // old, and so does the matched one.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.forget_unowned_sms(at(50)).await.expect("forget"),
+        1,
+        "forget_unowned_sms MUST delete only the old unmatched texts no data owner claims"
+    );
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-old").await.expect("read"),
+        None
+    );
+    assert!(
+        read.sms_reply_by_provider_id("SM-new")
+            .await
+            .expect("read")
+            .is_some(),
+        "too young to be swept"
+    );
+    drop(read);
+
+    // The other organisation erases the person: its claims go; Acme's text is not touched,
+    // and the text both claim stays Acme's.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.erase_unmatched_sms_from(elsewhere, &[phone(shared)])
+            .await
+            .expect("erase"),
+        1,
+        "erase_unmatched_sms_from MUST count the data owner's claims dropped"
+    );
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.unmatched_sms_from(elsewhere, &[phone(shared)])
+            .await
+            .expect("read"),
+        Vec::<SmsReply>::new(),
+        "erase_unmatched_sms_from MUST take the texts out of the data owner's reach"
+    );
+    assert_eq!(
+        read.unmatched_sms_from(acme, &[phone(shared)])
+            .await
+            .expect("read"),
+        vec![acme_only.clone(), both_claim.clone()],
+        "erase_unmatched_sms_from MUST leave another data owner's claims"
+    );
+    drop(read);
+
+    // Acme erases her: the texts no one claims any more are deleted.
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.erase_unmatched_sms_from(acme, &[phone(shared)])
+            .await
+            .expect("erase"),
+        2
+    );
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    for gone in ["SM-acme", "SM-both"] {
+        assert_eq!(
+            read.sms_reply_by_provider_id(gone).await.expect("read"),
+            None,
+            "erase_unmatched_sms_from MUST delete a text its last claim left"
+        );
+    }
+    assert_eq!(
+        read.sms_reply_by_provider_id("SM-answer")
+            .await
+            .expect("read"),
+        Some(answered.clone()),
+        "a text a flow matched is not an unmatched text, whatever its number"
+    );
+    drop(read);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.forget_unowned_sms(at(200)).await.expect("forget"),
+        1,
+        "the stranger's later text, now old; the called-back one is claimed"
+    );
+    assert_eq!(uow.forget_unowned_sms(at(200)).await.expect("forget"), 0);
+    uow.commit().await.expect("commit");
+    let mut read = store.begin_read().await.expect("begin");
+    assert_eq!(
+        read.sms_replies_after(None, None, 10).await.expect("read"),
+        vec![answered, called_back],
+        "only the matched text and the claimed one are left"
     );
 }
 
