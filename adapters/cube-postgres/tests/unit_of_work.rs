@@ -781,7 +781,12 @@ async fn the_registry_keys_migration_keys_the_companies_kept_before_it() {
                 .fetch_one(store.pool())
                 .await
                 .expect("a key");
-        assert_eq!(stored, c.registry_key(), "{:?}", c.details().registry_number);
+        assert_eq!(
+            stored,
+            c.registry_key(),
+            "{:?}",
+            c.details().registry_number
+        );
     }
     let row = company(99, Dataset::B2b, "974760673");
     let mut read = store.begin_read().await.expect("read");

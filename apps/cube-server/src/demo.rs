@@ -282,6 +282,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 segment: None,
                 rows,
                 on_match: OnMatch::Update,
+                match_by: cube_domain::import_match::MatchKeys::ALL,
                 row_numbers: Vec::new(),
             },
         )
@@ -324,6 +325,7 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
                 segment: None,
                 rows,
                 on_match: OnMatch::Update,
+                match_by: cube_domain::import_match::MatchKeys::ALL,
                 row_numbers: Vec::new(),
             },
         )

@@ -21,8 +21,8 @@ use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
-use cube_domain::import_match::MatchKeys;
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, EnrollmentId, ImportId, SegmentId};
+use cube_domain::import_match::MatchKeys;
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRow, OnMatch, Page, RowCustomer, StoreError,

@@ -601,7 +601,10 @@ mod tests {
     #[test]
     fn an_organisation_number_is_a_key_of_its_own_kind() {
         let mut seen = SeenKeys::new();
-        assert_eq!(seen.claim_all(None, Some("974760673"), ["+4791234567"], 2), Ok(()));
+        assert_eq!(
+            seen.claim_all(None, Some("974760673"), ["+4791234567"], 2),
+            Ok(())
+        );
         // The same text as an external id is another key.
         assert_eq!(seen.claim_all(Some("974760673"), None, [], 3), Ok(()));
         assert_eq!(

@@ -434,14 +434,12 @@ impl RowKeys {
                     row_external_id: row_id.to_owned(),
                 },
                 // A row matched by its external id has its holder's: only the registry.
-                None => {
-                    IdentityConflict::RegistryNumberOfOtherExternalId {
-                        registry_number: by.value.clone(),
-                        holder: matched.customer,
-                        holder_external_id: holder_id.clone(),
-                        row_external_id: row_id.to_owned(),
-                    }
-                }
+                None => IdentityConflict::RegistryNumberOfOtherExternalId {
+                    registry_number: by.value.clone(),
+                    holder: matched.customer,
+                    holder_external_id: holder_id.clone(),
+                    row_external_id: row_id.to_owned(),
+                },
             });
         }
         if on_match == OnMatch::Update
@@ -664,10 +662,19 @@ mod tests {
     fn a_company_is_its_organisation_numbers_customer_after_its_external_ids() {
         use MatchKey::{ExternalId, Phone, RegistryNumber};
         let all = [ExternalId, RegistryNumber, Phone];
-        let row = row_of(Dataset::B2b, None, Some("NO 974 760 673 MVA"), &["+4791234567"]);
+        let row = row_of(
+            Dataset::B2b,
+            None,
+            Some("NO 974 760 673 MVA"),
+            &["+4791234567"],
+        );
         assert_eq!(row.registry_key().as_deref(), Some(BRREG));
         // The organisation number before the phone.
-        let by_number = (None, Some(holder(1, None)), &[("+4791234567", holder(2, None))][..]);
+        let by_number = (
+            None,
+            Some(holder(1, None)),
+            &[("+4791234567", holder(2, None))][..],
+        );
         assert_eq!(
             decide_registry(&row, &by_number, OnMatch::Skip, &all),
             RowMatch::Existing(id(1))
@@ -691,7 +698,11 @@ mod tests {
         );
         // The external id first: its customer, whose organisation number is another's.
         let row = row_of(Dataset::B2b, Some("X1"), Some(BRREG), &["+4790000000"]);
-        let keys = (Some(holder(1, Some("X1"))), Some(holder(2, Some("X2"))), &[][..]);
+        let keys = (
+            Some(holder(1, Some("X1"))),
+            Some(holder(2, Some("X2"))),
+            &[][..],
+        );
         assert_eq!(
             decide_registry(&row, &keys, OnMatch::Skip, &all),
             RowMatch::Existing(id(1))
@@ -772,7 +783,11 @@ mod tests {
         for on_match in [OnMatch::Update, OnMatch::Skip] {
             let refused = decide_registry(
                 &row,
-                &(Some(consumer.clone()), None, &[("+4791234567", consumer.clone())]),
+                &(
+                    Some(consumer.clone()),
+                    None,
+                    &[("+4791234567", consumer.clone())],
+                ),
                 on_match,
                 &MatchKey::ALL,
             );
@@ -814,15 +829,19 @@ mod tests {
 
     #[test]
     fn the_keys_to_match_by_are_named_as_the_api_names_them() {
-        assert_eq!(MatchKeys::parse(["phone", "external_id"]).map(MatchKeys::keys),
-            Ok(vec![MatchKey::ExternalId, MatchKey::Phone]));
+        assert_eq!(
+            MatchKeys::parse(["phone", "external_id"]).map(MatchKeys::keys),
+            Ok(vec![MatchKey::ExternalId, MatchKey::Phone])
+        );
         assert_eq!(MatchKeys::default().keys(), MatchKey::ALL.to_vec());
         assert_eq!(MatchKeys::parse([]), Err(MatchKeysError::Empty));
         assert_eq!(
             MatchKeys::parse(["orgnr"]).map_err(|e| e.to_string()),
-            Err("`match_by`: 'orgnr' is not a key to match by; use external_id, \
+            Err(
+                "`match_by`: 'orgnr' is not a key to match by; use external_id, \
                  registry_number or phone"
-                .into())
+                    .into()
+            )
         );
     }
 }

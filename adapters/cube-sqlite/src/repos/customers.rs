@@ -40,7 +40,9 @@ pub(crate) fn parse_dataset(text: &str) -> Result<Dataset, StoreError> {
     match text {
         "B2b" => Ok(Dataset::B2b),
         "B2c" => Ok(Dataset::B2c),
-        other => Err(StoreError::Corrupt(format!("a customer's dataset '{other}'"))),
+        other => Err(StoreError::Corrupt(format!(
+            "a customer's dataset '{other}'"
+        ))),
     }
 }
 

@@ -106,10 +106,12 @@ mod tests {
         let wrong = parse_organisation_number("NO 974 760 674 MVA", no);
         assert_eq!(
             wrong.map_err(|e| e.to_string()),
-            Err("organisation number 'NO 974 760 674 MVA' is not valid: its last digit is not \
+            Err(
+                "organisation number 'NO 974 760 674 MVA' is not valid: its last digit is not \
                  the check digit of the eight before it (modulus 11); correct the number or \
                  leave it out"
-                .into())
+                    .into()
+            )
         );
         // A remainder of 1 gives check digit 10: no valid number starts so.
         assert!(parse_organisation_number("912345678", no).is_err());

@@ -13,9 +13,7 @@ use crate::fixtures::name;
 use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::CustomerId;
-use cube_domain::import_match::{
-    IdentityConflict, MatchKey, MatchKeys, RowKey, RowKeys,
-};
+use cube_domain::import_match::{IdentityConflict, MatchKey, MatchKeys, RowKey, RowKeys};
 use cube_domain::ports::{IdGenerator, ImportedRow, OnMatch, RefusedRow, RowCustomer};
 use cube_domain::values::PhoneNumber;
 
@@ -73,7 +71,13 @@ pub async fn import_row_keys_finds_companies_by_organisation_number(store: Share
     uow.commit().await.expect("commit");
 
     let rows = [
-        customer(&s, Dataset::B2b, None, Some("NO974760673MVA"), "+4795000009"),
+        customer(
+            &s,
+            Dataset::B2b,
+            None,
+            Some("NO974760673MVA"),
+            "+4795000009",
+        ),
         customer(&s, Dataset::B2b, None, Some(EQUINOR), "+4795000009"),
         customer(&s, Dataset::B2b, None, Some("01017012345"), "+4795000009"),
         customer(&s, Dataset::B2c, None, Some(BRREG), "+4795000009"),
@@ -120,7 +124,13 @@ pub async fn import_batch_matches_by_organisation_number_as_chosen(store: Shared
     uow.save_customer(&brreg).await.expect("save");
     uow.commit().await.expect("commit");
 
-    let again = customer(&s, Dataset::B2b, None, Some("NO 974 760 673 MVA"), "+4796000002");
+    let again = customer(
+        &s,
+        Dataset::B2b,
+        None,
+        Some("NO 974 760 673 MVA"),
+        "+4796000002",
+    );
     let new_id = customer(&s, Dataset::B2b, Some("O9"), Some(BRREG), "+4796000003");
     let mut uow = store.begin().await.expect("begin");
     let counts = uow
@@ -158,7 +168,11 @@ pub async fn import_batch_matches_by_organisation_number_as_chosen(store: Shared
         }]
     );
     let mut read = store.begin_read().await.expect("read");
-    let stored = read.customer(brreg.id()).await.expect("read").expect("kept");
+    let stored = read
+        .customer(brreg.id())
+        .await
+        .expect("read")
+        .expect("kept");
     assert_eq!(
         stored.details().external_id.as_deref(),
         Some("O1"),
@@ -272,5 +286,8 @@ pub async fn import_batch_refuses_a_row_of_the_other_dataset(store: SharedStore)
         read.customer(consumer.id()).await.expect("read"),
         Some(consumer)
     );
-    assert_eq!(read.customer(company.id()).await.expect("read"), Some(company));
+    assert_eq!(
+        read.customer(company.id()).await.expect("read"),
+        Some(company)
+    );
 }
