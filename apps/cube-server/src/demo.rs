@@ -338,6 +338,26 @@ pub async fn load(cube: &Cube, size: DemoSize) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The `i`th demo company's organisation number: nine digits whose last is the modulus-11
+/// check digit (a Norwegian data owner refuses any other), distinct for every `i`.
+fn demo_organisation_number(i: usize) -> String {
+    const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
+    let mut first = 90_000_000 + 2 * i as u64;
+    loop {
+        let digits = format!("{first:08}");
+        let sum: u32 = digits
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        match 11 - sum % 11 {
+            10 => first += 1,
+            11 => return format!("{digits}0"),
+            check => return format!("{digits}{check}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,26 +385,6 @@ mod tests {
                 outcomes: content.outcomes,
             };
             assert_eq!(draft.problems(), []);
-        }
-    }
-}
-
-/// The `i`th demo company's organisation number: nine digits whose last is the modulus-11
-/// check digit (a Norwegian data owner refuses any other), distinct for every `i`.
-fn demo_organisation_number(i: usize) -> String {
-    const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
-    let mut first = 90_000_000 + 2 * i as u64;
-    loop {
-        let digits = format!("{first:08}");
-        let sum: u32 = digits
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(d, w)| u32::from(d - b'0') * w)
-            .sum();
-        match 11 - sum % 11 {
-            10 => first += 1,
-            11 => return format!("{digits}0"),
-            check => return format!("{digits}{check}"),
         }
     }
 }
