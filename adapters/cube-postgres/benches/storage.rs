@@ -1926,6 +1926,7 @@ fn import_batch(
         segment: None,
         enrolled_at: now_us(),
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: (0..rows)
             .map(|i| ImportRow {
                 customer: World::customer(

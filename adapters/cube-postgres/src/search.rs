@@ -25,6 +25,17 @@ pub(crate) fn dataset_text(dataset: Dataset) -> &'static str {
     }
 }
 
+/// A dataset as [`dataset_text`] stores it.
+pub(crate) fn parse_dataset(text: &str) -> Result<Dataset, cube_domain::ports::StoreError> {
+    match text {
+        "B2b" => Ok(Dataset::B2b),
+        "B2c" => Ok(Dataset::B2c),
+        other => Err(cube_domain::ports::StoreError::Corrupt(format!(
+            "a customer's dataset '{other}'"
+        ))),
+    }
+}
+
 /// `word` as a `LIKE … ESCAPE '\'` pattern matching any text that contains it.
 pub(crate) fn contains_pattern(word: &str) -> String {
     let mut pattern = String::with_capacity(word.len() + 2);

@@ -844,3 +844,95 @@ async fn the_import_lists_migration_keeps_what_each_import_created() {
         "its enrollments, ascending"
     );
 }
+
+/// Migration 0041 gives each company kept before it the key of its organisation number, by
+/// the rule `Customer::registry_key` follows (the same key for every awkward way of writing
+/// it), and none to a person: an import finds the company by it. (The database is taken back
+/// to before 0041 by undoing it.)
+#[tokio::test]
+async fn the_registry_keys_migration_keys_the_companies_kept_before_it() {
+    use cube_domain::customer::{Customer, CustomerDetails};
+    use cube_domain::data_owner::Dataset;
+    use cube_domain::ids::CustomerId;
+    use cube_domain::values::PhoneNumber;
+    let database = common::fresh_database().await;
+    let store = common::store_on(database).await;
+    store.migrate().await.expect("migrates");
+    let owner = DataOwner::new(
+        common::data::owner_id(),
+        OrganisationId::from_uuid(uuid(0x0F)),
+        Name::parse("Owner").expect("valid name"),
+    );
+    let company = |n: u128, dataset: Dataset, number: &str| {
+        let details = CustomerDetails {
+            name: Name::parse("Firma").expect("a name"),
+            phones: vec![PhoneNumber::parse("+4791234567").expect("valid")],
+            email: None,
+            address: None,
+            registry_number: Some(number.to_owned()),
+            external_id: None,
+        };
+        Customer::new(
+            CustomerId::from_uuid(uuid(0xE000 + n)),
+            &owner,
+            dataset,
+            details,
+            FieldValues::new(),
+        )
+        .expect("valid")
+    };
+    let numbers = [
+        "NO 974 760 673 MVA",
+        "923609016mva",
+        "no123456789",
+        "\u{a0}974\u{202f}760\u{2009}673 ",
+        "NO 12 34",
+        "556677-8899",
+        "NOMVA",
+        "NO123456789MVAX",
+        "984851006",
+    ];
+    let mut kept: Vec<Customer> = numbers
+        .iter()
+        .zip(0..)
+        .map(|(number, n)| company(n, Dataset::B2b, number))
+        .collect();
+    kept.push(company(50, Dataset::B2c, "974760673"));
+    let mut uow = store.begin().await.expect("begin");
+    for c in &kept {
+        uow.save_customer(c).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+    for sql in [
+        "DROP INDEX customers_registry_key",
+        "ALTER TABLE customers DROP COLUMN registry_key",
+        "DELETE FROM _sqlx_migrations WHERE version = 41",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.expect(sql);
+    }
+    store.migrate().await.expect("migrates again");
+    for c in &kept {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT registry_key FROM customers WHERE id = $1")
+                .bind(c.id().as_uuid())
+                .fetch_one(store.pool())
+                .await
+                .expect("a key");
+        assert_eq!(
+            stored,
+            c.registry_key(),
+            "{:?}",
+            c.details().registry_number
+        );
+    }
+    let row = company(99, Dataset::B2b, "974760673");
+    let mut read = store.begin_read().await.expect("read");
+    let keys = read
+        .import_row_keys(owner.id(), &[&row])
+        .await
+        .expect("keys");
+    assert_eq!(
+        keys[0].by_registry_number.as_ref().map(|h| h.customer),
+        Some(kept[0].id())
+    );
+}

@@ -646,6 +646,11 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("the texts' number and time");
+        // The organisation numbers' import keys (migration 0041), dropped again below.
+        sqlx::raw_sql(include_str!("../migrations/0041_registry_keys.sql"))
+            .execute(&store.pool)
+            .await
+            .expect("the registry keys");
         let clock = cube_testkit::FixedClock::new(cube_testkit::fixtures::T0);
         let ids = cube_testkit::SequentialIds::new();
         let world = cube_testkit::fixtures::full_store(&store, &clock, &ids)
@@ -657,7 +662,8 @@ mod tests {
              DROP TABLE do_not_contact; DROP TABLE privacy_log; DROP INDEX customers_by_email; \
              DROP INDEX meetings_by_customer; DROP INDEX outbox_by_enrollment; \
              DROP TABLE sms_flows; DROP TABLE sms_replies; DROP TABLE sms_reply_owners; \
-             DROP INDEX outbox_sms_to;",
+             DROP INDEX outbox_sms_to; DROP INDEX customers_by_registry_key; \
+             ALTER TABLE customers DROP COLUMN registry_key;",
         )
         .execute(&store.pool)
         .await
@@ -898,6 +904,113 @@ mod tests {
                 .await
                 .expect("swept"),
             1
+
+    /// Organisation numbers written in awkward ways, as companies kept before migration 0041
+    /// may hold them.
+    pub(crate) const AWKWARD_NUMBERS: [&str; 9] = [
+        "NO 974 760 673 MVA",
+        "923609016mva",
+        "no123456789",
+        "\u{a0}974\u{202f}760\u{2009}673 ",
+        "NO 12 34",
+        "556677-8899",
+        "NOMVA",
+        "NO123456789MVAX",
+        "984851006",
+    ];
+
+    /// Migration 0041 gives each company kept before it the key of its organisation number,
+    /// by the rule `Customer::registry_key` follows (the same key for every awkward way of
+    /// writing it), and none to a person: an import finds the company by it.
+    #[tokio::test]
+    async fn the_registry_keys_migration_keys_the_companies_kept_before_it() {
+        use cube_domain::customer::{Customer, CustomerDetails};
+        use cube_domain::data_owner::{DataOwner, Dataset};
+        use cube_domain::fields::FieldValues;
+        use cube_domain::ids::{CustomerId, DataOwnerId, OrganisationId};
+        use cube_domain::ports::Store;
+        use cube_domain::values::{Name, PhoneNumber};
+        use uuid::Uuid;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(40, &store.pool)
+            .await
+            .expect("migrated to 0040");
+        let owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::from_u128(1)),
+            OrganisationId::from_uuid(Uuid::from_u128(2)),
+            Name::parse("Eier").expect("a name"),
+        );
+        let customer = |n: u128, dataset: Dataset, number: &str| {
+            let details = CustomerDetails {
+                name: Name::parse("Firma").expect("a name"),
+                phones: vec![PhoneNumber::parse("+4791234567").expect("valid")],
+                email: None,
+                address: None,
+                registry_number: Some(number.to_owned()),
+                external_id: None,
+            };
+            Customer::new(
+                CustomerId::from_uuid(Uuid::from_u128(100 + n)),
+                &owner,
+                dataset,
+                details,
+                FieldValues::new(),
+            )
+            .expect("valid")
+        };
+        let mut kept: Vec<Customer> = AWKWARD_NUMBERS
+            .iter()
+            .zip(0..)
+            .map(|(number, n)| customer(n, Dataset::B2b, number))
+            .collect();
+        kept.push(customer(50, Dataset::B2c, "974760673"));
+        for c in &kept {
+            // As 0040 kept it: no registry key column.
+            sqlx::query(
+                "INSERT INTO customers (id, data_owner_id, doc, dataset, search_text) \
+                 VALUES (?, ?, ?, ?, '')",
+            )
+            .bind(crate::codec::id_text(c.id().as_uuid()))
+            .bind(crate::codec::id_text(owner.id().as_uuid()))
+            .bind(crate::codec::to_doc("customer", c).expect("a document"))
+            .bind(crate::repos::customers::dataset_text(c.dataset()))
+            .execute(&store.pool)
+            .await
+            .expect("a customer of before");
+        }
+        store.migrate().await.expect("migrated");
+        for c in &kept {
+            let stored: Option<String> =
+                sqlx::query_scalar("SELECT registry_key FROM customers WHERE id = ?")
+                    .bind(crate::codec::id_text(c.id().as_uuid()))
+                    .fetch_one(&store.pool)
+                    .await
+                    .expect("a key");
+            assert_eq!(
+                stored,
+                c.registry_key(),
+                "{:?}",
+                c.details().registry_number
+            );
+        }
+        // An import row written the plain way finds the company written the awkward way.
+        let row = customer(99, Dataset::B2b, "974760673");
+        let mut read = store.begin_read().await.expect("a read unit");
+        let keys = read
+            .import_row_keys(owner.id(), &[&row])
+            .await
+            .expect("keys");
+        assert_eq!(
+            keys[0].by_registry_number.as_ref().map(|h| h.customer),
+            Some(kept[0].id())
         );
     }
 }

@@ -49,6 +49,7 @@ fn batch(rows: Vec<(Customer, u128)>) -> ImportBatch {
         segment: Some(segment(1)),
         enrolled_at: T0,
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: rows
             .into_iter()
             .map(|(customer, enrollment)| ImportRow {

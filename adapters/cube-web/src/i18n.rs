@@ -540,6 +540,11 @@ pub enum M {
     OnMatch,
     OnMatchUpdate,
     OnMatchSkip,
+    MatchBy,
+    MatchByExternalId,
+    MatchByRegistryNumber,
+    MatchByPhone,
+    MatchByNone,
     KeepGoodRows,
     AllOrNothingHint,
     Preview,
@@ -975,9 +980,20 @@ impl M {
                 "Excel, LibreOffice or CSV with semicolons, commas or tabs; the first row with two or more filled cells holds the headers.",
             ),
             M::Dataset => ("Datasett", "Dataset"),
-            M::OnMatch => (
-                "Kunder som finnes fra før (samme eksterne id eller telefon)",
-                "Customers already there (same external id or phone)",
+            M::OnMatch => ("Kunder som finnes fra før", "Customers already there"),
+            M::MatchBy => (
+                "Finn kunder som finnes fra før ved (i denne rekkefølgen)",
+                "Find customers already there by (in this order)",
+            ),
+            M::MatchByExternalId => ("Ekstern id", "External id"),
+            M::MatchByRegistryNumber => (
+                "Organisasjonsnummer (bedrifter)",
+                "Organisation number (companies)",
+            ),
+            M::MatchByPhone => ("Telefon", "Phone"),
+            M::MatchByNone => (
+                "Velg minst én måte å finne kunder som finnes fra før på (ekstern id, organisasjonsnummer eller telefon).",
+                "Choose at least one way to find customers already there (external id, organisation number or phone).",
             ),
             M::OnMatchUpdate => (
                 "Oppdater med radens verdier",

@@ -28,6 +28,7 @@ use cube_app::import_jobs::{ImportJob, ImportJobId, ImportJobState};
 use cube_app::streamed_imports::{ImportTarget, OpenedImport, RowChecker};
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::ids::AssignmentId;
+use cube_domain::import_match::MatchKeys;
 use cube_domain::ports::OnMatch;
 use cube_sheets::mapping::Target;
 use cube_sheets::read::Limits;
@@ -395,6 +396,24 @@ impl ReadFile {
 
 /// Reads the file and checks every row with the import use case: a CSV from disk, row by row
 /// (at most the operator's `max_csv_rows`), a spreadsheet whole.
+/// The keys the form's `match_by` boxes choose. A form that shows the boxes says so
+/// (`match_by_shown`): then no box ticked is refused, saying what to tick; a post without
+/// them (an older page) matches by every key.
+fn match_by(upload: &Upload, lang: Lang) -> Result<MatchKeys, WebError> {
+    if upload.field("match_by_shown").is_none() {
+        return Ok(MatchKeys::ALL);
+    }
+    let ticked = upload
+        .fields
+        .iter()
+        .filter(|(name, _)| name == "match_by")
+        .map(|(_, value)| value.as_str());
+    MatchKeys::parse(ticked).map_err(|_| WebError::Form {
+        detail: lang.t(M::MatchByNone).to_owned(),
+        lang,
+    })
+}
+
 async fn read_and_check(
     state: &WebState,
     viewer: &Viewer,
@@ -408,6 +427,7 @@ async fn read_and_check(
         Some("skip") => OnMatch::Skip,
         _ => OnMatch::Update,
     };
+    let match_by = match_by(upload, lang)?;
     let unreadable_file = |e: ImportFileError| WebError::Form {
         detail: file_error(lang, &e),
         lang,
@@ -437,6 +457,7 @@ async fn read_and_check(
             dataset,
             segment: None,
             on_match,
+            match_by,
         };
         let plan = cube_sheets::plan(&state.cube, &viewer.user, destination, &mut prepared)
             .await
@@ -452,6 +473,7 @@ async fn read_and_check(
         dataset,
         segment: None,
         on_match,
+        match_by,
     };
     let opened = state
         .cube

@@ -1805,8 +1805,40 @@ async fn a_manager_previews_a_file_changes_the_mapping_and_imports_it() {
         "{page}"
     );
 
+    // The keys existing customers are found by: three boxes, all ticked; none ticked is
+    // refused, saying what to tick.
+    assert!(
+        page.contains("name=\"match_by\" value=\"registry_number\" checked")
+            && page.contains("Organisasjonsnummer (bedrifter)"),
+        "{page}"
+    );
     let file = fixture("wrong-types.xlsx");
     let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let none_ticked = [
+        ("dataset", "b2b"),
+        ("on_match", "update"),
+        ("match_by_shown", "1"),
+    ];
+    let (status, _, refused) = app
+        .upload(&preview, &manager, "kunder.xlsx", &file, &none_ticked)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("Velg minst én måte å finne kunder som finnes fra før på"),
+        "{refused}"
+    );
+    let some_ticked = [
+        ("dataset", "b2b"),
+        ("on_match", "update"),
+        ("match_by_shown", "1"),
+        ("match_by", "external_id"),
+        ("match_by", "registry_number"),
+    ];
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "kunder.xlsx", &file, &some_ticked)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+
     let base = [("dataset", "b2b"), ("on_match", "update")];
     let (status, _, shown) = app
         .upload(&preview, &manager, "kunder.xlsx", &file, &base)

@@ -74,6 +74,7 @@ async fn main() -> Result<(), Error> {
                 dataset: Dataset::B2b,
                 segment: None,
                 on_match: OnMatch::Update,
+                match_by: cube_domain::import_match::MatchKeys::ALL,
             },
         )
         .await?;

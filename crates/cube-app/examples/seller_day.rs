@@ -194,6 +194,7 @@ fn three_customers(assignment: AssignmentId) -> ImportCommand {
         segment: None,
         rows,
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         row_numbers: Vec::new(),
     }
 }

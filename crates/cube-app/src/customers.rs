@@ -1,5 +1,5 @@
 //! Customers: added one by one or imported in batches (deduplicated by external id, then by
-//! phone; a matching row updates the customer — `unchanged` when it would change nothing —
+//! organisation number, then by phone, each as chosen; a matching row updates the customer — `unchanged` when it would change nothing —
 //! or is skipped, as the caller chooses; a row whose phone belongs to another customer than
 //! the one it is is rejected: `cube_domain::import_match`), and enrolled in assignments. An import checks every row, rejects the bad ones
 //! with a reason each, and writes the good ones in chunks of [`IMPORT_CHUNK_ROWS`], a unit
@@ -22,6 +22,7 @@ use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::enrollment::Enrollment;
 use cube_domain::fields::{FieldKey, FieldValues};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, EnrollmentId, ImportId, SegmentId};
+use cube_domain::import_match::MatchKeys;
 use cube_domain::ports::ReadUnit;
 use cube_domain::ports::{
     ImportBatch, ImportCounts, ImportRow, OnMatch, Page, RowCustomer, StoreError,
@@ -148,7 +149,10 @@ pub(crate) fn parse_customer_with(
         phones,
         email,
         address: non_empty(&input.address),
-        registry_number: non_empty(&input.registry_number),
+        registry_number: non_empty(&input.registry_number)
+            .map(|n| owner.parse_registry_number(dataset, &n))
+            .transpose()
+            .map_err(|e| e.at("registry_number"))?,
         external_id: non_empty(&input.external_id),
     };
     let definitions = owner.fields(dataset);
@@ -369,6 +373,7 @@ impl Cube {
             segment,
             rows,
             on_match,
+            match_by,
             row_numbers: numbers_in_file,
         } = command;
         let (owner, initial_state, imported_by) = {
@@ -432,7 +437,7 @@ impl Cube {
             .zip(batch_rows.iter().map(|r| &r.customer))
             .collect();
         let refused = self
-            .refused_by_register(owner.id(), on_match, &numbered)
+            .refused_by_register(owner.id(), on_match, match_by, &numbered)
             .await?;
         if !refused.is_empty() {
             let refused_rows: std::collections::HashSet<usize> =
@@ -457,6 +462,7 @@ impl Cube {
                 enrolled_at: now,
                 rows: Vec::new(),
                 on_match,
+                match_by,
             },
             rows: batch_rows,
             row_numbers,
@@ -648,6 +654,8 @@ pub struct ImportCommand {
     pub rows: Vec<CustomerInput>,
     /// What a row matching an existing customer does to it.
     pub on_match: OnMatch,
+    /// The keys a row is matched to an existing customer by (all three unless chosen).
+    pub match_by: MatchKeys,
     /// Each row's number as the user knows it (a spreadsheet's row, below its header), for
     /// the report; empty numbers the rows 1, 2, 3….
     pub row_numbers: Vec<usize>,

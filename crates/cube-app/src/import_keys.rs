@@ -1,6 +1,8 @@
 //! The within-file duplicate check of an import, exact and small: a row is the same customer
-//! as an earlier row of the file when it has that row's external id or one of its phone
-//! numbers, and is then rejected naming the earlier row.
+//! as an earlier row of the file when it has that row's external id, organisation number
+//! (a company's, compared by its key: `Customer::registry_key`) or one of its phone numbers,
+//! and is then rejected naming the earlier row. Every key counts whichever keys the import
+//! matches the register by: two rows sharing one would give it to two customers.
 //!
 //! A million-row file has some two million such keys. Kept as texts in a hash map they cost
 //! hundreds of MB, and hashed to 128 bits in a `HashMap` still ~50 bytes a key plus, while
@@ -40,6 +42,8 @@ const BLOCK: usize = 1 << 20;
 /// The kinds of text key (a phone number is a text key only if it were no E.164 number).
 const EXTERNAL_ID: u8 = 0;
 const PHONE_TEXT: u8 = 1;
+/// A company's organisation number, as its key (`Customer::registry_key`).
+const REGISTRY: u8 = 2;
 
 /// Why a customer's keys are not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +59,10 @@ pub(crate) enum Clash {
 pub(crate) fn clash_reason(clash: Clash) -> String {
     match clash {
         Clash::SameAs(first) => {
-            format!("the same customer as row {first} (same external id or phone number)")
+            format!(
+                "the same customer as row {first} (same external id, organisation number or \
+                 phone number)"
+            )
         }
         Clash::TooLarge => format!(
             "the file is past what one import checks for duplicates (row numbers up to {}, \
@@ -158,14 +165,17 @@ fn phone_code(phone: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// A customer's keys: its external id, then its phone numbers.
+/// A customer's keys: its external id, its organisation number's key, then its phone
+/// numbers.
 fn keys_of<'a>(
     external_id: Option<&'a str>,
+    registry: Option<&'a str>,
     phones: impl IntoIterator<Item = &'a str>,
 ) -> Vec<Key<'a>> {
     external_id
         .map(|e| Key::Text(EXTERNAL_ID, e.as_bytes()))
         .into_iter()
+        .chain(registry.map(|r| Key::Text(REGISTRY, r.as_bytes())))
         .chain(
             phones
                 .into_iter()
@@ -245,21 +255,36 @@ impl<S: BuildHasher> SeenKeys<S> {
     /// (that row; none of the keys is taken then), or the check is full.
     pub(crate) fn claim(&mut self, customer: &Customer, row: usize) -> Result<(), Clash> {
         let details = customer.details();
-        self.claim_keys(
+        let registry = customer.registry_key();
+        self.claim_all(
             details.external_id.as_deref(),
+            registry.as_deref(),
             details.phones.iter().map(|p| p.as_str()),
             row,
         )
     }
 
-    /// [`Self::claim`] of the keys themselves: an external id and E.164 phone numbers.
+    /// [`Self::claim`] of an external id and E.164 phone numbers.
+    #[cfg(test)]
     fn claim_keys<'a>(
         &mut self,
         external_id: Option<&'a str>,
         phones: impl IntoIterator<Item = &'a str>,
         row: usize,
     ) -> Result<(), Clash> {
-        let keys = keys_of(external_id, phones);
+        self.claim_all(external_id, None, phones, row)
+    }
+
+    /// [`Self::claim`] of the keys themselves: an external id, an organisation number's key
+    /// and E.164 phone numbers.
+    fn claim_all<'a>(
+        &mut self,
+        external_id: Option<&'a str>,
+        registry: Option<&'a str>,
+        phones: impl IntoIterator<Item = &'a str>,
+        row: usize,
+    ) -> Result<(), Clash> {
+        let keys = keys_of(external_id, registry, phones);
         if let Some(first) = keys.iter().find_map(|key| self.find(*key)) {
             return Err(Clash::SameAs(first));
         }
@@ -571,5 +596,21 @@ mod tests {
         assert_eq!(entry_len(long.as_bytes()), 5 + 2 + 200);
         assert_eq!(seen.buffer.entry(0), (EXTERNAL_ID, 2, long.as_bytes()));
         assert_eq!(seen.claim_keys(Some(&long), [], 3), Err(Clash::SameAs(2)));
+    }
+
+    #[test]
+    fn an_organisation_number_is_a_key_of_its_own_kind() {
+        let mut seen = SeenKeys::new();
+        assert_eq!(
+            seen.claim_all(None, Some("974760673"), ["+4791234567"], 2),
+            Ok(())
+        );
+        // The same text as an external id is another key.
+        assert_eq!(seen.claim_all(Some("974760673"), None, [], 3), Ok(()));
+        assert_eq!(
+            seen.claim_all(Some("B-1"), Some("974760673"), ["+4791234500"], 4),
+            Err(Clash::SameAs(2))
+        );
+        assert_eq!(seen.claim_all(None, Some("923609016"), [], 5), Ok(()));
     }
 }

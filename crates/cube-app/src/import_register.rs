@@ -1,6 +1,7 @@
 //! An import's rows checked against the data owner's register before anything is written:
-//! a row whose phone number belongs to another customer than the one the row is
-//! (`cube_domain::import_match`) is rejected with the other rows a file's check rejects, so
+//! a row whose external id, organisation number or phone number belongs to another customer
+//! than the one the row is, or that is a customer of the other dataset
+//! (`cube_domain::import_match`), is rejected with the other rows a file's check rejects, so
 //! an all-or-nothing import refuses the file before writing, and a preview lists the row.
 //!
 //! The store holds the writing to the same rule (`ImportRepository::import_batch` refuses
@@ -11,7 +12,7 @@ use crate::customers::{IMPORT_CHUNK_ROWS, RejectedRow};
 use crate::{AppResult, Cube};
 use cube_domain::customer::Customer;
 use cube_domain::ids::DataOwnerId;
-use cube_domain::import_match::RowMatch;
+use cube_domain::import_match::{MatchKeys, RowMatch};
 use cube_domain::ports::OnMatch;
 
 impl Cube {
@@ -21,6 +22,7 @@ impl Cube {
         &self,
         owner: DataOwnerId,
         on_match: OnMatch,
+        match_by: MatchKeys,
         rows: &[(usize, &Customer)],
     ) -> AppResult<Vec<RejectedRow>> {
         let mut refused = Vec::new();
@@ -32,7 +34,7 @@ impl Cube {
             let customers: Vec<&Customer> = chunk.iter().map(|(_, c)| *c).collect();
             let keys = unit.import_row_keys(owner, &customers).await?;
             for ((row, customer), keys) in chunk.iter().zip(keys) {
-                if let RowMatch::Refused(conflict) = keys.decide(customer, on_match) {
+                if let RowMatch::Refused(conflict) = keys.decide(customer, on_match, match_by) {
                     refused.push(RejectedRow {
                         row: *row,
                         reason: conflict.to_string(),

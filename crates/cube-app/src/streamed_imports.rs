@@ -6,8 +6,8 @@
 //!    segment is the assignment's) and fixes what every chunk shares: the data owner, the
 //!    flow's initial state, the import's record.
 //! 2. The first pass checks every row with a [`RowChecker`] (parsed as
-//!    [`Cube::plan_import`] parses it, deduplicated within the file by external id and
-//!    phone, then a chunk at a time against the register: [`RowChecker::refused_by_register`])
+//!    [`Cube::plan_import`] parses it, deduplicated within the file by external id,
+//!    organisation number and phone, then a chunk at a time against the register: [`RowChecker::refused_by_register`])
 //!    and keeps only the rejected ones: the caller decides, before anything is
 //!    written, whether the import may go on (all or nothing unless the good rows are
 //!    wanted).
@@ -35,6 +35,7 @@ use cube_domain::customer::Customer;
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::ids::{AssignmentId, ImportId, SegmentId};
+use cube_domain::import_match::MatchKeys;
 use cube_domain::ports::{ImportBatch, ImportRow, OnMatch};
 use cube_domain::values::{PhoneNumber, ValueError};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +55,8 @@ pub struct ImportTarget {
     pub segment: Option<SegmentId>,
     /// What a row matching an existing customer does to it.
     pub on_match: OnMatch,
+    /// The keys a row is matched to an existing customer by.
+    pub match_by: MatchKeys,
 }
 
 /// One row of a file as its source reads it.
@@ -194,6 +197,7 @@ pub struct RowChecker {
     owner: DataOwner,
     dataset: Dataset,
     on_match: OnMatch,
+    match_by: MatchKeys,
     /// Each key's first row, exactly, in some 15–30 bytes a key (`import_keys`).
     seen: SeenKeys,
     /// The numbers parsed (a first pass keeps them) or taken (a second pass).
@@ -217,6 +221,7 @@ impl RowChecker {
             owner: opened.owner.clone(),
             dataset: opened.target.dataset,
             on_match: opened.target.on_match,
+            match_by: opened.target.match_by,
             seen: SeenKeys::new(),
             phones,
         }
@@ -244,7 +249,7 @@ impl RowChecker {
     ) -> AppResult<Vec<RejectedRow>> {
         let rows: Vec<(usize, &Customer)> = rows.iter().map(|(n, c)| (*n, c)).collect();
         self.cube
-            .refused_by_register(self.owner.id(), self.on_match, &rows)
+            .refused_by_register(self.owner.id(), self.on_match, self.match_by, &rows)
             .await
     }
 
@@ -308,6 +313,7 @@ impl Cube {
                 enrolled_at: now,
                 rows: Vec::new(),
                 on_match: target.on_match,
+                match_by: target.match_by,
             },
             owner,
             target,

@@ -62,6 +62,7 @@ fn command(s: &Setup, rows: Vec<CustomerInput>) -> ImportCommand {
         segment: None,
         rows,
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         row_numbers: Vec::new(),
     }
 }

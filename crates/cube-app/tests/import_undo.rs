@@ -33,6 +33,7 @@ fn command(h: &Harness, rows: Vec<CustomerInput>) -> ImportCommand {
         segment: None,
         rows,
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         row_numbers: Vec::new(),
     }
 }

@@ -490,6 +490,7 @@ async fn an_erased_person_is_gone_from_every_record_and_the_reports_add_up_as_be
                     },
                 ],
                 on_match: Default::default(),
+                match_by: cube_domain::import_match::MatchKeys::ALL,
                 row_numbers: Vec::new(),
             },
         )

@@ -244,6 +244,7 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
                 segment: None,
                 rows,
                 on_match: OnMatch::Update,
+                match_by: cube_domain::import_match::MatchKeys::ALL,
                 row_numbers: Vec::new(),
             },
         )

@@ -62,6 +62,7 @@ fn target(h: &Harness) -> ImportTarget {
         dataset: Dataset::B2b,
         segment: None,
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
     }
 }
 

@@ -165,6 +165,20 @@ impl Customer {
             .collect()
     }
 
+    /// The key its organisation number is compared by in an import (`values::registry_key`):
+    /// a company's only (a person's number is not an import key).
+    pub fn registry_key(&self) -> Option<String> {
+        match self.dataset {
+            Dataset::B2b => self
+                .details
+                .registry_number
+                .as_deref()
+                .map(crate::values::registry_key)
+                .filter(|k| !k.is_empty()),
+            Dataset::B2c => None,
+        }
+    }
+
     /// Creates a customer: the free texts cleaned (`CustomerDetails::cleaned`), the custom
     /// fields checked against the data owner's definitions.
     pub fn new(

@@ -333,6 +333,17 @@ impl DataOwner {
         PhoneNumber::parse_in(raw, self.phone_region)
     }
 
+    /// Parses an organisation or person number given for one of this data owner's customers
+    /// of `dataset`: a company's number in the data owner's region (the phone region: in
+    /// Norway nine digits, their check digit held; `values::parse_organisation_number`),
+    /// a person's as given.
+    pub fn parse_registry_number(&self, dataset: Dataset, raw: &str) -> Result<String, ValueError> {
+        match dataset {
+            Dataset::B2b => crate::values::parse_organisation_number(raw, self.phone_region),
+            Dataset::B2c => Ok(raw.to_owned()),
+        }
+    }
+
     /// The id.
     pub fn id(&self) -> DataOwnerId {
         self.id

@@ -8,12 +8,15 @@
 //!   and `Name`.
 //! - `phone`: `PhoneNumber` and `PhoneRegion` (libphonenumber's data).
 //! - `email`: `Email`.
+//! - `registry`: organisation numbers as imports match and store them (`registry_key`).
 
 mod email;
 mod phone;
+mod registry;
 
 pub use email::{Email, EmailProblem};
 pub use phone::{MAX_PHONE_INPUT, PhoneNumber, PhoneProblem, PhoneRegion};
+pub use registry::{SPACES as REGISTRY_KEY_SPACES, parse_organisation_number, registry_key};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -77,6 +80,15 @@ pub enum ValueError {
     /// Not a region code.
     #[error("phone region '{0}' is not a two-letter country code such as NO or SE")]
     PhoneRegion(String),
+    /// A Norwegian organisation number whose check digit is wrong.
+    #[error(
+        "organisation number '{given}' is not valid: its last digit is not the check digit \
+         of the eight before it (modulus 11); correct the number or leave it out"
+    )]
+    OrganisationNumber {
+        /// The start of what was given, escaped.
+        given: String,
+    },
     /// Not an e-mail address.
     #[error("e-mail address '{given}' is not valid: {problem}")]
     Email {

@@ -381,6 +381,8 @@ pub struct Destination {
     pub segment: Option<SegmentId>,
     /// What a row matching an existing customer does to it.
     pub on_match: OnMatch,
+    /// The keys a row is matched to an existing customer by.
+    pub match_by: cube_domain::import_match::MatchKeys,
 }
 
 /// Checks a prepared file's rows as the import use case does (access, every row parsed and
@@ -404,6 +406,7 @@ pub async fn plan(
         segment: destination.segment,
         rows: inputs,
         on_match: destination.on_match,
+        match_by: destination.match_by,
         row_numbers: numbers,
     };
     let mut plan = {

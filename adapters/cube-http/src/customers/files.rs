@@ -33,6 +33,7 @@ use cube_app::customers::{ImportPlan, RejectedRow};
 use cube_app::streamed_imports::{ImportTarget, OpenedImport, RowChecker};
 use cube_domain::data_owner::{DataOwner, ImportMapping};
 use cube_domain::ids::{AssignmentId, DataOwnerId, SegmentId};
+use cube_domain::import_match::MatchKeys;
 use cube_domain::values::{Name, excerpt};
 use cube_sheets::mapping::{MappingError, parse_columns};
 use cube_sheets::read::{Format, Limits};
@@ -89,6 +90,13 @@ pub struct FileImportQuery {
     /// What a row matching an existing customer does: `update` (default) or `skip`.
     #[serde(default)]
     pub on_match: OnMatchDto,
+    /// The keys a row is matched to an existing customer by, comma-separated:
+    /// `external_id`, `registry_number` (a company's organisation number, as the
+    /// `Orgnr`/`Organisasjonsnummer` column gives it), `phone`; tried in that order. All
+    /// three if left out; at least one.
+    #[serde(default)]
+    #[param(example = "external_id,registry_number")]
+    pub match_by: Option<String>,
     /// Import the good rows even when some are rejected (default: nothing unless every
     /// row is good).
     #[serde(default)]
@@ -335,6 +343,7 @@ async fn read_upload(
         dataset,
         segment: query.segment.map(SegmentId::from_uuid),
         on_match: query.on_match.into(),
+        match_by: match_by(query)?,
     };
     let opened = state.cube.open_import(&actor.user, target).await?;
     let checker = RowChecker::new(&state.cube, &opened);
@@ -486,9 +495,21 @@ async fn read_and_plan(
         dataset,
         segment: query.segment.map(SegmentId::from_uuid),
         on_match: query.on_match.into(),
+        match_by: match_by(query)?,
     };
     let plan = cube_sheets::plan(&state.cube, &actor.user, destination, &mut prepared).await?;
     Ok((prepared, plan))
+}
+
+/// The query's `match_by` (`external_id,phone`): every key if left out.
+fn match_by(query: &FileImportQuery) -> ApiResult<MatchKeys> {
+    match query.match_by.as_deref() {
+        None => Ok(MatchKeys::ALL),
+        Some(list) => MatchKeys::parse(list.split(',')).map_err(|error| ApiError::Malformed {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: error.to_string(),
+        }),
+    }
 }
 
 /// The choices of the query, with a saved mapping's (`mapping=`) for those the query leaves

@@ -14,8 +14,9 @@
 //! job for its progress and, once done, the same report (jobs are kept in the server's
 //! memory for an hour).
 //!
-//! A row matching an existing customer (same external id, else same phone) updates it with
-//! the row's values by default (`on_match: "update"`), or leaves it as it is
+//! A row matching an existing customer (same external id, else — a company — same
+//! organisation number, else same phone; `match_by` chooses which of these keys match)
+//! updates it with the row's values by default (`on_match: "update"`), or leaves it as it is
 //! (`on_match: "skip"`); the answer says per row what happened.
 
 use super::records::{CustomerRequest, DatasetDto};
@@ -31,6 +32,7 @@ use cube_app::AppError;
 use cube_app::customers::{EnrollReport, ImportCommand, ImportReport};
 use cube_app::import_jobs::{ImportJob, ImportJobError, ImportJobId, ImportJobState};
 use cube_domain::ids::{AssignmentId, CustomerId, DataOwnerId, SegmentId};
+use cube_domain::import_match::{MatchKey, MatchKeys};
 use cube_domain::ports::{OnMatch, RowCustomer};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -56,20 +58,69 @@ pub struct ImportRequest {
     /// A segment of the assignment to put the new enrollments in.
     #[serde(default)]
     pub segment: Option<Uuid>,
-    /// The rows, 1 to 50 000. Rows matching an existing customer (same external id, else
-    /// same phone) are enrolled, not duplicated.
+    /// The rows, 1 to 50 000. Rows matching an existing customer (same external id, else —
+    /// a company — same organisation number, else same phone; as `match_by` chooses) are
+    /// enrolled, not duplicated.
     pub rows: Vec<CustomerRequest>,
     /// What a row matching an existing customer does to it: `update` (the default) writes
     /// the row's name and every value the row gives (an empty cell keeps what is there);
     /// `skip` leaves the customer as it is.
     #[serde(default)]
     pub on_match: OnMatchDto,
+    /// The keys a row is matched to an existing customer by, tried in this order whatever
+    /// order they are listed in: `external_id`, `registry_number` (a company's organisation
+    /// number; `NO 912 345 678 MVA` and `912345678` are one number), `phone`. All three if
+    /// left out; at least one. A row whose key that is not matched by belongs to a customer
+    /// is rejected rather than give the key to a second customer.
+    #[serde(default = "all_match_keys")]
+    #[schema(default = json!(["external_id", "registry_number", "phone"]))]
+    pub match_by: Vec<MatchKeyDto>,
+}
+
+/// Every key, the default of `match_by`.
+fn all_match_keys() -> Vec<MatchKeyDto> {
+    vec![
+        MatchKeyDto::ExternalId,
+        MatchKeyDto::RegistryNumber,
+        MatchKeyDto::Phone,
+    ]
+}
+
+/// A key an import row is matched to an existing customer by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKeyDto {
+    /// The external id.
+    ExternalId,
+    /// A company's organisation number.
+    RegistryNumber,
+    /// A phone number.
+    Phone,
+}
+
+impl From<MatchKeyDto> for MatchKey {
+    fn from(value: MatchKeyDto) -> Self {
+        match value {
+            MatchKeyDto::ExternalId => MatchKey::ExternalId,
+            MatchKeyDto::RegistryNumber => MatchKey::RegistryNumber,
+            MatchKeyDto::Phone => MatchKey::Phone,
+        }
+    }
+}
+
+/// A choice of keys as the use case takes it; none at all is a 422 saying what to send.
+pub(crate) fn match_keys(keys: impl IntoIterator<Item = MatchKey>) -> ApiResult<MatchKeys> {
+    MatchKeys::of(keys).map_err(|error| ApiError::Malformed {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: error.to_string(),
+    })
 }
 
 impl ImportRequest {
-    /// The use case's command.
-    pub fn into_command(self) -> ImportCommand {
-        ImportCommand {
+    /// The use case's command; refused when `match_by` names no key.
+    pub fn into_command(self) -> ApiResult<ImportCommand> {
+        let match_by = match_keys(self.match_by.iter().map(|k| MatchKey::from(*k)))?;
+        Ok(ImportCommand {
             assignment: AssignmentId::from_uuid(self.assignment),
             dataset: self.dataset.into(),
             segment: self.segment.map(SegmentId::from_uuid),
@@ -79,8 +130,9 @@ impl ImportRequest {
                 .map(CustomerRequest::into_input)
                 .collect(),
             on_match: self.on_match.into(),
+            match_by,
             row_numbers: Vec::new(),
-        }
+        })
     }
 }
 
@@ -336,7 +388,7 @@ async fn checked_command(
     if assignment.data_owner() != id {
         return Err(AppError::NotFound("assignment of this data owner").into());
     }
-    Ok(request.into_command())
+    request.into_command()
 }
 
 /// Where an import job is.

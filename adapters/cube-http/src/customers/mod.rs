@@ -146,7 +146,7 @@ pub fn routes() -> Router<AppState> {
         records::DatasetDto, records::CustomerRequest, records::NewCustomerRequest,
         records::CustomerRecordDto, records::CustomerPageDto,
         import::ImportRequest, import::ImportReportDto, import::RejectedRowDto,
-        import::OnMatchDto, import::ImportedRowDto, import::RowOutcomeDto,
+        import::OnMatchDto, import::MatchKeyDto, import::ImportedRowDto, import::RowOutcomeDto,
         import::EnrollRequest, import::EnrollReportDto, import::ImportJobDto,
         import::ImportJobStatusDto, import::JobErrorDto,
         undo::CustomerImportDto, undo::UndoneImportDto,

@@ -223,6 +223,7 @@ pub async fn managers_import_job(app: &App) -> String {
             ..CustomerInput::default()
         }],
         on_match: cube_domain::ports::OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         row_numbers: Vec::new(),
     };
     let (job, run) = app
@@ -249,6 +250,7 @@ pub async fn managers_import(app: &App) -> String {
             ..CustomerInput::default()
         }],
         on_match: cube_domain::ports::OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         row_numbers: Vec::new(),
     };
     let report = app

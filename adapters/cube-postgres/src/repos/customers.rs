@@ -290,13 +290,14 @@ impl CustomerWrites for PgUnitOfWork {
         let phones: Vec<&str> = details.phones.iter().map(|p| p.as_str()).collect();
         let query = sqlx::query(
             "INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset,
-                 search_text, contact_block, register_checked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 search_text, contact_block, register_checked, registry_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
                  external_id = EXCLUDED.external_id, phones = EXCLUDED.phones,
                  data = EXCLUDED.data, dataset = EXCLUDED.dataset,
                  search_text = EXCLUDED.search_text, contact_block = EXCLUDED.contact_block,
-                 register_checked = EXCLUDED.register_checked",
+                 register_checked = EXCLUDED.register_checked,
+                 registry_key = EXCLUDED.registry_key",
         )
         .bind(customer.id().as_uuid())
         .bind(customer.data_owner().as_uuid())
@@ -306,7 +307,9 @@ impl CustomerWrites for PgUnitOfWork {
         .bind(dataset_text(customer.dataset()))
         .bind(customer.search_text())
         .bind(facts.block.map(|b| b.as_str()))
-        .bind(facts.register_checked);
+        .bind(facts.register_checked)
+        // The organisation number's import key (migration 0041).
+        .bind(customer.registry_key());
         self.execute(query).await?;
         Ok(())
     }

@@ -4,10 +4,11 @@
 //! all inside a savepoint so a failure leaves the unit of work as it was before the call
 //! (the staging table included).
 //!
-//! Matching follows `find_customer`: who holds each row's keys (its external id, each of its
-//! phone numbers: the data owner's oldest customer with it) is found in two statements, and
-//! `RowKeys::decide` says what the row is — refused when a key belongs to another customer
-//! than the one it is. Two rows may match the same existing customer; the first enrolls it
+//! Matching follows `find_customer`: who holds each row's keys (its external id, a company
+//! row's organisation number by its key — the `registry_key` column, migration 0041 —, each
+//! of its phone numbers: the data owner's oldest customer with it) is found in three
+//! statements, and `ImportBatch::decide` says what the row is — refused when a key belongs
+//! to another customer than the one it is, or that customer is of the other dataset. Two rows may match the same existing customer; the first enrolls it
 //! and the second counts as already enrolled. Matched customers to update are read once,
 //! re-imported in row order (`Customer::reimported`), and those a row changed are staged
 //! with `COPY` and written over the stored ones with one upsert; a customer no row changes is
@@ -19,7 +20,7 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{category_text, get, get_json, to_bigint};
-use crate::search::dataset_text;
+use crate::search::{dataset_text, parse_dataset};
 use async_trait::async_trait;
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::{CustomerImport, ImportUndone};
@@ -47,13 +48,14 @@ CREATE TEMPORARY TABLE cube_import_rows (
     dataset     text NOT NULL,
     search_text text NOT NULL,
     contact_block text,
-    register_checked date
+    register_checked date,
+    registry_key text
 ) ON COMMIT DROP";
 
 /// How matched customers a row changed are staged: CSV, every value quoted, an unquoted empty
 /// field is NULL.
 const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phones, data, dataset, search_text, \
-     contact_block, register_checked) FROM STDIN (FORMAT csv)";
+     contact_block, register_checked, registry_key) FROM STDIN (FORMAT csv)";
 
 /// How new customers are written: straight into `customers`, in row order (their insertion
 /// order is "oldest first"), the same CSV as `COPY_ROWS` without the row number. A new
@@ -71,25 +73,38 @@ const COPY_NEW_CUSTOMERS: &str = "COPY customers (id, data_owner_id, external_id
 /// the owner index `BitmapAnd`ed with the phone index, 3 s a chunk at 30,000 customers).
 /// Given as arrays, not the staging table, so a read unit asks it too (an import's check).
 const HOLDERS_BY_EXTERNAL_ID: &str = "
-SELECT i.n, c.id, c.external_id
+SELECT i.n, c.id, c.external_id, c.dataset
 FROM unnest($2::text[]) WITH ORDINALITY AS i (external_id, n)
 CROSS JOIN LATERAL (
-    SELECT c.id, c.external_id FROM customers c
+    SELECT c.id, c.external_id, c.dataset FROM customers c
     WHERE c.data_owner_id = $1 AND c.external_id = i.external_id
     ORDER BY c.seq LIMIT 1
 ) c
 WHERE i.external_id IS NOT NULL";
+
+/// Per row (`$2`, each company row's organisation number key or NULL, numbered from 1), the
+/// oldest of the data owner's (`$1`) companies with it: one probe of `customers_registry_key`
+/// a row.
+const HOLDERS_BY_REGISTRY_KEY: &str = "
+SELECT i.n, c.id, c.external_id, c.dataset
+FROM unnest($2::text[]) WITH ORDINALITY AS i (registry_key, n)
+CROSS JOIN LATERAL (
+    SELECT c.id, c.external_id, c.dataset FROM customers c
+    WHERE c.data_owner_id = $1 AND c.registry_key = i.registry_key
+    ORDER BY c.seq LIMIT 1
+) c
+WHERE i.registry_key IS NOT NULL";
 
 /// Per phone number of a row (`$2` its row from 1, `$3` its place in the row from 1, `$4`
 /// the number), the oldest of the data owner's (`$1`) customers with it. The probe reads the
 /// phone index alone (`OFFSET 0` keeps the owner's condition out of it), then keeps the
 /// owner's customers.
 const HOLDERS_BY_PHONE: &str = "
-SELECT p.n, p.pos, c.id, c.external_id
+SELECT p.n, p.pos, c.id, c.external_id, c.dataset
 FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS p (n, pos, phone)
 CROSS JOIN LATERAL (
-    SELECT c.id, c.external_id, c.seq
-    FROM (SELECT id, external_id, seq, data_owner_id FROM customers
+    SELECT c.id, c.external_id, c.dataset, c.seq
+    FROM (SELECT id, external_id, dataset, seq, data_owner_id FROM customers
           WHERE phones @> ARRAY[p.phone] OFFSET 0) c
     WHERE c.data_owner_id = $1
     ORDER BY c.seq LIMIT 1
@@ -99,16 +114,17 @@ ORDER BY p.n, p.pos";
 /// Writes the staged rows `$1` over the customers they update, in row order.
 const INSERT_CUSTOMERS: &str = "
 INSERT INTO customers (id, data_owner_id, external_id, phones, data, dataset, search_text,
-    contact_block, register_checked)
+    contact_block, register_checked, registry_key)
 SELECT i.id, i.owner, i.external_id, i.phones, i.data, i.dataset, i.search_text,
-    i.contact_block, i.register_checked
+    i.contact_block, i.register_checked, i.registry_key
 FROM cube_import_rows i
 WHERE i.n = ANY($1)
 ORDER BY i.n
 ON CONFLICT (id) DO UPDATE SET data_owner_id = EXCLUDED.data_owner_id,
     external_id = EXCLUDED.external_id, phones = EXCLUDED.phones, data = EXCLUDED.data,
     dataset = EXCLUDED.dataset, search_text = EXCLUDED.search_text,
-    contact_block = EXCLUDED.contact_block, register_checked = EXCLUDED.register_checked";
+    contact_block = EXCLUDED.contact_block, register_checked = EXCLUDED.register_checked,
+    registry_key = EXCLUDED.registry_key";
 
 /// A value as a quoted CSV field (quotes doubled).
 fn quoted(out: &mut String, value: &str) {
@@ -155,6 +171,11 @@ fn staged_rows<'a>(
         if let Some(day) = facts.register_checked {
             let _ = write!(out, "{day}");
         }
+        // The organisation number's import key (migration 0041): NULL when none.
+        out.push(',');
+        if let Some(key) = customer.registry_key() {
+            quoted(&mut out, &key);
+        }
         out.push('\n');
     }
     Ok(out.into_bytes())
@@ -176,7 +197,7 @@ ON CONFLICT DO NOTHING";
 
 impl PgUnitOfWork {
     /// Who holds the keys of each of `rows` among the data owner's customers
-    /// (`CustomerRepository::import_row_keys`): two statements whatever the count.
+    /// (`CustomerRepository::import_row_keys`): three statements whatever the count.
     pub(crate) async fn row_keys(
         &mut self,
         owner: DataOwnerId,
@@ -193,6 +214,7 @@ impl PgUnitOfWork {
             Ok(KeyHolder {
                 customer: CustomerId::from_uuid(get(found, "id")?),
                 external_id: get(found, "external_id")?,
+                dataset: parse_dataset(&get::<String>(found, "dataset")?)?,
             })
         };
         let external_ids: Vec<Option<&str>> = rows
@@ -205,6 +227,15 @@ impl PgUnitOfWork {
                 .bind(&external_ids);
             for found in self.fetch_all(query).await? {
                 keys[index(get(&found, "n")?)?].by_external_id = Some(holder(&found)?);
+            }
+        }
+        let registry_keys: Vec<Option<String>> = rows.iter().map(|c| c.registry_key()).collect();
+        if registry_keys.iter().any(Option::is_some) {
+            let query = sqlx::query(HOLDERS_BY_REGISTRY_KEY)
+                .bind(owner.as_uuid())
+                .bind(&registry_keys);
+            for found in self.fetch_all(query).await? {
+                keys[index(get(&found, "n")?)?].by_registry_number = Some(holder(&found)?);
             }
         }
         let (mut numbers, mut places, mut phones) = (Vec::new(), Vec::new(), Vec::new());
@@ -301,7 +332,7 @@ impl PgUnitOfWork {
         let mut decided: Vec<Result<(Uuid, RowCustomer), IdentityConflict>> =
             Vec::with_capacity(batch.rows.len());
         for (index, (row, keys)) in batch.rows.iter().zip(&keys).enumerate() {
-            match (keys.decide(&row.customer, batch.on_match), batch.on_match) {
+            match (batch.decide(keys, &row.customer), batch.on_match) {
                 (RowMatch::Refused(conflict), _) => decided.push(Err(conflict)),
                 (RowMatch::Existing(id), OnMatch::Skip) => {
                     decided.push(Ok((id.as_uuid(), RowCustomer::Skipped)));

@@ -29,6 +29,7 @@ pub(crate) fn import_batch(
         segment: None,
         enrolled_at: now_us(),
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: (0..rows)
             .map(|i| ImportRow {
                 customer: World::customer(

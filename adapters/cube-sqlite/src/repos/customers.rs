@@ -35,6 +35,17 @@ pub(crate) fn dataset_text(dataset: Dataset) -> &'static str {
     }
 }
 
+/// A dataset as [`dataset_text`] stores it.
+pub(crate) fn parse_dataset(text: &str) -> Result<Dataset, StoreError> {
+    match text {
+        "B2b" => Ok(Dataset::B2b),
+        "B2c" => Ok(Dataset::B2c),
+        other => Err(StoreError::Corrupt(format!(
+            "a customer's dataset '{other}'"
+        ))),
+    }
+}
+
 /// How many customers `fill_search_text` reads and writes at a time.
 const FILL_BATCH: i64 = 500;
 
@@ -346,10 +357,11 @@ impl CustomerWrites for SqliteUnit {
         let facts = customer.contact_facts();
         let query = sqlx::query(
             "INSERT INTO customers (id, data_owner_id, external_id, doc, dataset, search_text, \
-                 contact_block, register_checked) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 contact_block, register_checked, registry_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
              ON CONFLICT (id) DO UPDATE SET data_owner_id = ?2, external_id = ?3, doc = ?4, \
-                 dataset = ?5, search_text = ?6, contact_block = ?7, register_checked = ?8",
+                 dataset = ?5, search_text = ?6, contact_block = ?7, register_checked = ?8, \
+                 registry_key = ?9",
         )
         .bind(id.clone())
         .bind(owner.clone())
@@ -358,7 +370,9 @@ impl CustomerWrites for SqliteUnit {
         .bind(dataset_text(customer.dataset()))
         .bind(customer.search_text())
         .bind(facts.block.map(|b| b.as_str()))
-        .bind(facts.register_checked.map(|day| day.to_string()));
+        .bind(facts.register_checked.map(|day| day.to_string()))
+        // The organisation number's import key (migration 0041).
+        .bind(customer.registry_key());
         execute(self.conn(), query).await?;
 
         let clear =

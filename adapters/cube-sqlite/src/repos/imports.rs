@@ -3,9 +3,10 @@
 //! all; a batch that fails half-way is rolled back to a savepoint, leaving the unit as it was
 //! before the call.
 //!
-//! Who holds each row's keys is found for the whole batch in two statements (external ids,
-//! phones), and `RowKeys::decide` says what each row is (refused when a key of it belongs to
-//! another customer). A match whose update would change nothing is not written
+//! Who holds each row's keys is found for the whole batch in three statements (external ids,
+//! organisation numbers by their key — the `registry_key` column, migration 0041 —, phones),
+//! and `ImportBatch::decide` says what each row is (refused when a key of it belongs to
+//! another customer, or the customer it is belongs to the other dataset). A match whose update would change nothing is not written
 //! (`unchanged`).
 //!
 //! A batch is written set-based when it can be: the new customers, their phones and fields, and the enrollments go in with
@@ -21,7 +22,7 @@
 //! `customer_import_created` a row for each customer and enrollment it created, written a
 //! chunk at a time with one statement a kind (`json_each`).
 
-use super::customers::dataset_text;
+use super::customers::{dataset_text, parse_dataset};
 use super::enrollments::{enrollment_columns, enrollment_json};
 use super::execute;
 use crate::codec::{col, id_list, id_text, parse_id, time_ns, to_doc};
@@ -41,9 +42,17 @@ use std::collections::HashSet;
 
 /// Per row of `?2` (a JSON array of external ids, `null` for none): the customers of owner
 /// `?1` with it, oldest first (one probe of `customers_by_external_id` a row).
-const HOLDERS_BY_EXTERNAL_ID: &str = "SELECT j.key AS row, c.id, c.external_id \
+const HOLDERS_BY_EXTERNAL_ID: &str = "SELECT j.key AS row, c.id, c.external_id, c.dataset \
      FROM json_each(?2) AS j \
      CROSS JOIN customers AS c ON c.data_owner_id = ?1 AND c.external_id = j.value \
+     ORDER BY j.key, c.seq";
+
+/// Per row of `?2` (a JSON array of each company row's organisation number key, `null` for
+/// none): the companies of owner `?1` with it, oldest first (one probe of
+/// `customers_by_registry_key` a row).
+const HOLDERS_BY_REGISTRY_KEY: &str = "SELECT j.key AS row, c.id, c.external_id, c.dataset \
+     FROM json_each(?2) AS j \
+     CROSS JOIN customers AS c ON c.data_owner_id = ?1 AND c.registry_key = j.value \
      ORDER BY j.key, c.seq";
 
 /// Per row of `?2` (a JSON array of each row's phone numbers) and per phone: the customers of
@@ -51,7 +60,7 @@ const HOLDERS_BY_EXTERNAL_ID: &str = "SELECT j.key AS row, c.id, c.external_id \
 /// so each is one probe of `customer_phones_lookup` (owner, phone); left to choose, SQLite
 /// walked every phone of the owner for each imported row (30,000 rows took minutes:
 /// quadratic).
-const HOLDERS_BY_PHONE: &str = "SELECT j.key AS row, ph.key AS pos, c.id, c.external_id \
+const HOLDERS_BY_PHONE: &str = "SELECT j.key AS row, ph.key AS pos, c.id, c.external_id, c.dataset \
      FROM json_each(?2) AS j CROSS JOIN json_each(j.value) AS ph \
      CROSS JOIN customer_phones AS p ON p.data_owner_id = ?1 AND p.phone = ph.value \
      JOIN customers AS c ON c.id = p.customer_id \
@@ -70,10 +79,10 @@ const ENROLLED_OF: &str = "SELECT e.customer_id FROM json_each(?2) AS j \
 /// writes for a customer that does not exist yet. A new customer has no contact standing,
 /// so its contact columns (migration 0023) stay NULL.
 const INSERT_CUSTOMERS: &str = "INSERT INTO customers \
-     (id, data_owner_id, external_id, doc, dataset, search_text) \
+     (id, data_owner_id, external_id, doc, dataset, search_text, registry_key) \
      SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.x'), \
             json_extract(value, '$.doc'), json_extract(value, '$.dataset'), \
-            json_extract(value, '$.search') \
+            json_extract(value, '$.search'), json_extract(value, '$.r') \
      FROM json_each(?2) ORDER BY key";
 
 /// Their phone numbers (`[customer id, position, phone]` triples).
@@ -102,17 +111,22 @@ const INSERT_ENROLLMENTS: &str = concat!(
      json_extract(value, '$[14]') FROM json_each(?1) ORDER BY key"
 );
 
-/// Whether the rows of a batch share no external id and no phone number (then no row can
-/// match a customer another row of the batch creates).
+/// Whether the rows of a batch share no external id, no organisation number and no phone
+/// number (then no row can match a customer another row of the batch creates).
 fn rows_independent(batch: &ImportBatch) -> bool {
     let mut external_ids = HashSet::new();
+    let mut registry_keys = HashSet::new();
     let mut phones = HashSet::new();
     batch.rows.iter().all(|row| {
         let details = row.customer.details();
         let external = details
             .external_id
             .as_deref()
-            .is_none_or(|id| external_ids.insert(id));
+            .is_none_or(|id| external_ids.insert(id))
+            && row
+                .customer
+                .registry_key()
+                .is_none_or(|key| registry_keys.insert(key));
         // A row may list one number twice; only another row's matters.
         let own: HashSet<&str> = details.phones.iter().map(|p| p.as_str()).collect();
         external && own.into_iter().all(|phone| phones.insert(phone))
@@ -136,7 +150,7 @@ impl SqliteUnit {
             .rows
             .iter()
             .zip(&keys)
-            .map(|(row, keys)| keys.decide(&row.customer, batch.on_match))
+            .map(|(row, keys)| batch.decide(keys, &row.customer))
             .collect();
         if batch.on_match == OnMatch::Update
             && decided.iter().any(|d| matches!(d, RowMatch::Existing(_)))
@@ -206,6 +220,7 @@ impl SqliteUnit {
                         "doc": to_doc("customer", c)?,
                         "dataset": dataset_text(c.dataset()),
                         "search": c.search_text(),
+                        "r": c.registry_key(),
                     }));
                     for (position, phone) in c.details().phones.iter().enumerate() {
                         phones.push(serde_json::json!([id, position, phone.as_str()]));
@@ -270,7 +285,7 @@ impl SqliteUnit {
             let keys = self.row_keys(&owner, &[&row.customer]).await?;
             let decided = keys
                 .first()
-                .map(|keys| keys.decide(&row.customer, batch.on_match))
+                .map(|keys| batch.decide(keys, &row.customer))
                 .ok_or_else(|| StoreError::Corrupt("the import lookup lost a row".into()))?;
             let (customer, outcome) = match decided {
                 RowMatch::Refused(conflict) => {
@@ -326,7 +341,7 @@ impl SqliteUnit {
     }
 
     /// Who holds the keys of each of `rows` among the customers of `owner` (an id as
-    /// stored): `CustomerRepository::import_row_keys`, in two statements whatever the count.
+    /// stored): `CustomerRepository::import_row_keys`, in three statements whatever the count.
     pub(super) async fn row_keys(
         &mut self,
         owner: &str,
@@ -339,6 +354,7 @@ impl SqliteUnit {
             let holder = KeyHolder {
                 customer: parse_id(&col::<String>(found, "id")?)?,
                 external_id: col(found, "external_id")?,
+                dataset: parse_dataset(&col::<String>(found, "dataset")?)?,
             };
             Ok((row, holder))
         };
@@ -360,6 +376,23 @@ impl SqliteUnit {
                     .ok_or_else(|| StoreError::Corrupt("the import lookup added a row".into()))?;
                 // Oldest first: the first found is the one.
                 slot.by_external_id.get_or_insert(holder);
+            }
+        }
+        let registry_keys: Vec<Option<String>> = rows.iter().map(|c| c.registry_key()).collect();
+        if registry_keys.iter().any(Option::is_some) {
+            let found = sqlx::query(HOLDERS_BY_REGISTRY_KEY)
+                .bind(owner.to_owned())
+                .bind(json_text("organisation numbers", &registry_keys)?)
+                .fetch_all(self.conn())
+                .await
+                .map_err(store_error)?;
+            for found in &found {
+                let (row, holder) = holder(found)?;
+                let slot = keys
+                    .get_mut(row)
+                    .ok_or_else(|| StoreError::Corrupt("the import lookup added a row".into()))?;
+                // Oldest first: the first found is the one.
+                slot.by_registry_number.get_or_insert(holder);
             }
         }
         let phones: Vec<Vec<&str>> = rows

@@ -8,7 +8,7 @@ mod assignments;
 mod calendars;
 mod calls;
 mod credentials;
-mod customers;
+pub(crate) mod customers;
 mod data_owners;
 pub(crate) mod enrollments;
 mod flows;

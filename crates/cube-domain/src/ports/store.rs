@@ -22,7 +22,7 @@ use crate::ids::{
     OrganisationId, OutboxMessageId, OutcomeEventId, PrivacyRequestId, ProductId,
     SaleConfirmationId, SmsReplyId, TimeEntryId, UserId,
 };
-use crate::import_match::{IdentityConflict, RowKeys};
+use crate::import_match::{IdentityConflict, MatchKeys, RowKeys, RowMatch};
 use crate::meeting::{Calendar, Meeting};
 use crate::outcome::{OutcomeEvent, OutcomeFilter};
 use crate::ports::credentials::AccessToken;
@@ -507,8 +507,10 @@ pub trait CustomerRepository: Send {
         except: Option<CustomerId>,
     ) -> Result<Option<Customer>, StoreError>;
     /// For each of `rows` (import rows of the data owner, in order) who holds its keys: the
-    /// data owner's oldest customer with the row's external id, and for each phone number
-    /// of the row (in the row's order) that a customer has, the oldest customer with it.
+    /// data owner's oldest customer with the row's external id; for a company row with an
+    /// organisation number, the oldest company whose `Customer::registry_key` is the row's;
+    /// and for each phone number of the row (in the row's order) that a customer has, the
+    /// oldest customer with it. Each holder comes with its external id and dataset.
     /// The rows are looked up each on its own (none sees another). What
     /// `ImportRepository::import_batch` matches a row by; an import's check asks it first.
     async fn import_row_keys(
@@ -953,10 +955,19 @@ pub struct ImportBatch {
     /// The enrollment time.
     pub enrolled_at: OffsetDateTime,
     /// The rows, in file order. The caller has removed duplicates inside the batch: no two
-    /// rows share an external id or a phone number.
+    /// rows share an external id, an organisation number (its key) or a phone number.
     pub rows: Vec<ImportRow>,
     /// What to do with a row that matches an existing customer.
     pub on_match: OnMatch,
+    /// The keys a row is matched to an existing customer by.
+    pub match_by: MatchKeys,
+}
+
+impl ImportBatch {
+    /// What `row` is, given who holds its keys (`RowKeys::decide` with the batch's choices).
+    pub fn decide(&self, keys: &RowKeys, row: &crate::customer::Customer) -> RowMatch {
+        keys.decide(row, self.on_match, self.match_by)
+    }
 }
 
 /// What an import does with a row that matches an existing customer of the data owner.
@@ -1104,7 +1115,7 @@ impl ImportCounts {
 #[async_trait]
 pub trait ImportRepository: Send {
     /// For each row in order: who holds its keys is found as `import_row_keys` finds it,
-    /// and `RowKeys::decide` says what the row is. An existing customer is updated to
+    /// and `ImportBatch::decide` (`RowKeys::decide`) says what the row is. An existing customer is updated to
     /// `existing.reimported(row)` (`OnMatch::Update`, `updated`) — or, when that equals the
     /// customer, MUST NOT be written (`unchanged`) — or left as it is (`OnMatch::Skip`,
     /// `skipped`); a new one is inserted (`created`); a refused row writes nothing and is

@@ -1,5 +1,6 @@
 //! Customers: they grow with the work, so they are indexed — by data owner in insertion
-//! order ("oldest first"), and by lookup key (external id, phone numbers) for the import.
+//! order ("oldest first"), and by lookup key (external id, phone numbers, a company's
+//! organisation number) for the import.
 
 use super::{LookupKey, MAX, MIN, MemoryUnit, earliest, latest};
 use async_trait::async_trait;
@@ -25,6 +26,7 @@ fn lookup_keys(customer: &Customer) -> Vec<LookupKey> {
                 .iter()
                 .map(|p| LookupKey::Phone(p.as_str().to_owned())),
         )
+        .chain(customer.registry_key().map(LookupKey::Registry))
         .collect()
 }
 

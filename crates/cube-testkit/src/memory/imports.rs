@@ -1,4 +1,4 @@
-//! The batched import: find or create each row's customer (`RowKeys::decide`: refused when
+//! The batched import: find or create each row's customer (`ImportBatch::decide`: refused when
 //! a key of it belongs to another customer; an update that changes nothing is not written),
 //! then enroll it, all inside the unit of work. A failing row undoes the whole batch (a savepoint), so the unit stays as it
 //! was before the call.
@@ -29,20 +29,19 @@ impl MemoryUnit {
             .map(|(_, _, _, id)| *id)
     }
 
-    /// A holder of a key: the customer with its external id.
-    fn holder(&self, id: CustomerId) -> KeyHolder {
-        KeyHolder {
+    /// A holder of a key: the customer with its external id and dataset (`None` for a
+    /// customer the index names that is not there).
+    fn holder(&self, id: CustomerId) -> Option<KeyHolder> {
+        let customer = self.data.customers.get(&id)?;
+        Some(KeyHolder {
             customer: id,
-            external_id: self
-                .data
-                .customers
-                .get(&id)
-                .and_then(|c| c.details().external_id.clone()),
-        }
+            external_id: customer.details().external_id.clone(),
+            dataset: customer.dataset(),
+        })
     }
 
-    /// Who holds a row's keys: the oldest customer with its external id, and with each of
-    /// its phones.
+    /// Who holds a row's keys: the oldest customer with its external id, the oldest company
+    /// with its organisation number, and the oldest customer with each of its phones.
     pub(super) fn row_keys(&self, owner: DataOwnerId, customer: &Customer) -> RowKeys {
         let details = customer.details();
         RowKeys {
@@ -50,13 +49,17 @@ impl MemoryUnit {
                 .external_id
                 .as_ref()
                 .and_then(|id| self.first_with(owner, LookupKey::External(id.clone())))
-                .map(|id| self.holder(id)),
+                .and_then(|id| self.holder(id)),
+            by_registry_number: customer
+                .registry_key()
+                .and_then(|key| self.first_with(owner, LookupKey::Registry(key)))
+                .and_then(|id| self.holder(id)),
             by_phone: details
                 .phones
                 .iter()
                 .filter_map(|p| {
                     let id = self.first_with(owner, LookupKey::Phone(p.as_str().to_owned()))?;
-                    Some((p.clone(), self.holder(id)))
+                    Some((p.clone(), self.holder(id)?))
                 })
                 .collect(),
         }
@@ -67,7 +70,7 @@ impl MemoryUnit {
         let mut sequence = self.next_sequence(batch.assignment).await?;
         for row in &batch.rows {
             let keys = self.row_keys(batch.data_owner, &row.customer);
-            let (customer, outcome) = match keys.decide(&row.customer, batch.on_match) {
+            let (customer, outcome) = match batch.decide(&keys, &row.customer) {
                 RowMatch::Refused(conflict) => {
                     counts.refuse(conflict);
                     continue;

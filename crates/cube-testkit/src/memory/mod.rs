@@ -108,6 +108,8 @@ impl MemoryStore {
 enum LookupKey {
     External(String),
     Phone(String),
+    /// A company's organisation number as its key (`Customer::registry_key`).
+    Registry(String),
 }
 
 /// Everything stored. Secondary indexes are ordered sets of tuples, so a range over a prefix

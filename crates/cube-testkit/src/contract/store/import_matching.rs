@@ -17,10 +17,11 @@ fn phone(text: &str) -> PhoneNumber {
     PhoneNumber::parse(text).expect("valid")
 }
 
-fn holder(customer: &Customer) -> KeyHolder {
+pub(super) fn holder(customer: &Customer) -> KeyHolder {
     KeyHolder {
         customer: customer.id(),
         external_id: customer.details().external_id.clone(),
+        dataset: customer.dataset(),
     }
 }
 
@@ -73,10 +74,12 @@ pub async fn import_row_keys_finds_who_holds_each_key(store: SharedStore) {
         keys,
         vec![
             RowKeys {
+                by_registry_number: None,
                 by_external_id: None,
                 by_phone: vec![(phone("+4791000001"), holder(&kari))],
             },
             RowKeys {
+                by_registry_number: None,
                 by_external_id: Some(holder(&kari)),
                 by_phone: vec![
                     (phone("+4791000002"), holder(&no_id)),
@@ -85,6 +88,7 @@ pub async fn import_row_keys_finds_who_holds_each_key(store: SharedStore) {
             },
             RowKeys::default(),
             RowKeys {
+                by_registry_number: None,
                 by_external_id: None,
                 by_phone: vec![(phone("+4791000002"), holder(&no_id))],
             },
@@ -106,7 +110,7 @@ pub async fn import_row_keys_finds_who_holds_each_key(store: SharedStore) {
     );
 }
 
-fn batch(s: &Setup, on_match: OnMatch, rows: Vec<ImportRow>) -> ImportBatch {
+pub(super) fn batch(s: &Setup, on_match: OnMatch, rows: Vec<ImportRow>) -> ImportBatch {
     ImportBatch {
         data_owner: s.world.data_owner.id(),
         assignment: s.world.assignment.id(),
@@ -114,6 +118,7 @@ fn batch(s: &Setup, on_match: OnMatch, rows: Vec<ImportRow>) -> ImportBatch {
         segment: None,
         enrolled_at: at(30),
         on_match,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows,
     }
 }

@@ -185,6 +185,7 @@ pub async fn customer_search_matches_the_filter(store: SharedStore) {
         segment: None,
         enrolled_at: at(1),
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: imported
             .iter()
             .map(|c| ImportRow {

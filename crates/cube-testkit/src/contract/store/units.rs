@@ -746,6 +746,7 @@ pub async fn import_batch_creates_matches_and_enrolls(store: SharedStore) {
         segment: Some(segment),
         enrolled_at: at(30),
         on_match: OnMatch::Skip,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: rows.clone(),
     };
     let mut uow = store.begin().await.expect("begin");
@@ -860,6 +861,7 @@ pub async fn import_batch_of_independent_rows(store: SharedStore) {
         segment: None,
         enrolled_at: at(30),
         on_match: OnMatch::Skip,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows,
     };
     let mut uow = store.begin().await.expect("begin");
@@ -992,6 +994,7 @@ pub async fn import_batch_updates_matched_customers(store: SharedStore) {
         segment: None,
         enrolled_at: at(40),
         on_match: OnMatch::default(),
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: rows.clone(),
     };
     let mut uow = store.begin().await.expect("begin");
@@ -1118,6 +1121,7 @@ pub async fn import_batch_keeps_awkward_text_exactly(store: SharedStore) {
             segment: None,
             enrolled_at: at(5),
             on_match: OnMatch::Update,
+            match_by: cube_domain::import_match::MatchKeys::ALL,
             rows: rows.clone(),
         };
         let counts = uow.import_batch(&batch).await.expect("import");
@@ -1152,6 +1156,7 @@ pub async fn import_batch_is_undone_with_its_unit(store: SharedStore) {
         segment: None,
         enrolled_at: at(0),
         on_match: OnMatch::Update,
+        match_by: cube_domain::import_match::MatchKeys::ALL,
         rows: vec![
             row(&s, row_customer(&s, Some("gone-1"), "+4743000001")),
             row(&s, row_customer(&s, Some("gone-2"), "+4743000002")),
