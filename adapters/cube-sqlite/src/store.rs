@@ -904,6 +904,8 @@ mod tests {
                 .await
                 .expect("swept"),
             1
+        );
+    }
 
     /// Organisation numbers written in awkward ways, as companies kept before migration 0041
     /// may hold them.

@@ -62,7 +62,7 @@ const COPY_ROWS: &str = "COPY cube_import_rows (n, id, owner, external_id, phone
 /// customer's id is fresh, so there is nothing to merge; staging them first and inserting
 /// from the staging table cost a third of the chunk's statements again (issue 16's measure).
 const COPY_NEW_CUSTOMERS: &str = "COPY customers (id, data_owner_id, external_id, phones, data, dataset, \
-     search_text, contact_block, register_checked) FROM STDIN (FORMAT csv)";
+     search_text, contact_block, register_checked, registry_key) FROM STDIN (FORMAT csv)";
 
 /// Per row (`$2`, each row's external id or NULL, numbered from 1), the oldest of the data
 /// owner's (`$1`) customers with its external id.
