@@ -327,10 +327,9 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     let mut unpacked: u64 = 0;
     let mut is_ods = false;
     let mut is_xlsx = false;
+    let broken = |e: zip::result::ZipError| FileError::BrokenZip(e.to_string());
     for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|e| FileError::BrokenZip(e.to_string()))?;
+        let mut entry = archive.by_index(index).map_err(broken)?;
         unpacked = unpacked.saturating_add(entry.size());
         if unpacked > limits.max_unpacked_bytes {
             return Err(FileError::TooLargeUnpacked {
@@ -341,6 +340,11 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             .name()
             .map_err(|e| FileError::BrokenZip(e.to_string()))?
             .into_owned();
+        if name.to_ascii_lowercase().ends_with(".xml") {
+            check_text_runs(&mut entry)?;
+            drop(entry);
+            entry = archive.by_index(index).map_err(broken)?;
+        }
         match name.as_str() {
             "mimetype" => {
                 let mut kind = String::new();
@@ -377,6 +381,47 @@ pub const MAX_SHEETS: usize = 16;
 
 /// The most characters a cell holds (Excel's own limit): a longer text is a crafted file.
 pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// The longest run of bytes from one `<` to the next an XML entry of a spreadsheet may hold:
+/// a cell's text at its most ([`MAX_CELL_CHARS`] characters), each written with the longest
+/// escape (`&#x10FFFF;`, ten bytes). No spreadsheet program writes a longer one; the XML
+/// readers after this check (quick-xml's events, calamine's cells) would hold it whole — a
+/// 205 KB `.xlsx` with one inline text of 200 MB grew the server by 600 MB.
+const MAX_TEXT_RUN_BYTES: usize = MAX_CELL_CHARS * 10;
+
+/// Reads an XML entry through a fixed buffer and refuses it when a text (anything between
+/// two `<`) is longer than [`MAX_TEXT_RUN_BYTES`]: before any reader buffers such a text.
+fn check_text_runs(entry: &mut impl Read) -> Result<(), FileError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut run = 0usize;
+    let too_long = || {
+        Err(FileError::Oversized(format!(
+            "a cell holds more than {MAX_CELL_CHARS} characters, more than a spreadsheet cell can"
+        )))
+    };
+    loop {
+        let read = match entry.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FileError::BrokenZip(e.to_string())),
+        };
+        let mut pieces = buf[..read].split(|b| *b == b'<');
+        // The first piece goes on with the run the last read ended in.
+        if let Some(first) = pieces.next() {
+            run = run.saturating_add(first.len());
+        }
+        for piece in pieces {
+            if run > MAX_TEXT_RUN_BYTES {
+                return too_long();
+            }
+            run = piece.len();
+        }
+        if run > MAX_TEXT_RUN_BYTES {
+            return too_long();
+        }
+    }
+}
 
 /// The shared-strings table read through with quick-xml before calamine reserves room for
 /// it: the declared `uniqueCount` (however quoted or escaped), the texts really there, and

@@ -473,3 +473,87 @@ fn ways_around_the_first_checks_are_refused_too() {
     assert_eq!(read("crafted2-sst-control.xlsx"), Ok(()));
     assert_eq!(read("crafted2-ods-control.ods"), Ok(()));
 }
+
+/// The fixture workbook with `sheet` and `strings` rewritten by `change`, zipped again.
+fn rewritten_xlsx(change: impl Fn(&str, String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let bytes = file("customers.xlsx");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).expect("an entry");
+        let name = entry.name().expect("a name").into_owned();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).expect("text");
+        let text = change(&name, text);
+        out.start_file(
+            name.as_str(),
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated),
+        )
+        .expect("starts");
+        out.write_all(text.as_bytes()).expect("writes");
+    }
+    out.finish().expect("zipped").into_inner()
+}
+
+/// A cell longer than a spreadsheet cell holds (Excel's 32,767 characters) is refused before
+/// a reader holds it, as an inline text in the sheet (an outside test's 205 KB file of one
+/// 200 MB text grew the server by 600 MB) and in the shared strings; a cell at the limit
+/// reads.
+#[test]
+fn a_cell_longer_than_a_spreadsheet_holds_is_refused_before_it_is_read() {
+    let read = |bytes: &[u8]| {
+        read::read(
+            "lang.xlsx",
+            bytes,
+            CsvOptions::default(),
+            &Limits::default(),
+        )
+    };
+    let inline = |text: &str| {
+        let text = text.to_owned();
+        rewritten_xlsx(move |name, xml| {
+            if name != "xl/worksheets/sheet1.xml" {
+                return xml;
+            }
+            // Before the end of the sheet's second row.
+            let first = xml.find("</row>").expect("a row") + "</row>".len();
+            let second = first + xml[first..].find("</row>").expect("a second row");
+            let cell = format!(r#"<c r="Z2" t="inlineStr"><is><t>{text}</t></is></c>"#);
+            format!("{}{cell}{}", &xml[..second], &xml[second..])
+        })
+    };
+    let huge = "A".repeat(20_000_000);
+    let crafted = inline(&huge);
+    assert!(crafted.len() < 200_000, "{} bytes", crafted.len());
+    let refused = read(&crafted);
+    assert!(
+        matches!(&refused, Err(FileError::Oversized(why)) if why.contains("32767")),
+        "{:?}",
+        refused.map(|_| ())
+    );
+    let in_strings = rewritten_xlsx(|name, xml| {
+        if name == "xl/sharedStrings.xml" {
+            let changed = xml.replacen(">Navn<", &format!(">Navn{}<", "B".repeat(20_000_000)), 1);
+            assert_ne!(changed, xml, "the header's text is in the shared strings");
+            changed
+        } else {
+            xml
+        }
+    });
+    assert!(
+        matches!(read(&in_strings), Err(FileError::Oversized(_))),
+        "{:?}",
+        read(&in_strings).map(|_| ())
+    );
+    // A cell at the limit is a cell a spreadsheet program writes: read.
+    let at_limit = read(&inline(&"C".repeat(32_767))).expect("reads");
+    assert!(
+        at_limit.sheets[0].rows.iter().any(|row| row
+            .cells
+            .iter()
+            .any(|c| matches!(c, Cell::Text(t) if t.len() == 32_767))),
+        "the long cell is read"
+    );
+}
