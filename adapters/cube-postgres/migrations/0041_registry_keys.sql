@@ -4,7 +4,8 @@
 --
 -- An import finds the company a row is by its organisation number (after the external id,
 -- before the phones), compared by its key (`cube_domain::values::registry_key`): the number
--- without spaces (space, no-break space, thin space, narrow no-break space) and, when nine
+-- without spaces (space, no-break space, thin space, narrow no-break space), dots and
+-- hyphens and, when nine
 -- digits are left around a leading `NO` and/or a trailing `MVA` (either case), those nine
 -- digits: `NO 912 345 678 MVA` is `912345678`. The key is a column beside the document,
 -- written with it (`save_customer`, the batched import's staging table); NULL for a person
@@ -14,7 +15,7 @@
 ALTER TABLE customers ADD COLUMN registry_key text; -- Customer::registry_key: B2B only
 UPDATE customers
 SET registry_key = NULLIF(
-    translate(data #>> '{details,registry_number}', E' \u00a0\u2009\u202f', ''), '')
+    translate(data #>> '{details,registry_number}', E' \u00a0\u2009\u202f.-', ''), '')
 WHERE dataset = 'B2b' AND data #>> '{details,registry_number}' IS NOT NULL;
 UPDATE customers
 SET registry_key = substring(registry_key FROM '[0-9]{9}')

@@ -14,9 +14,9 @@
 ALTER TABLE customers ADD COLUMN registry_key TEXT; -- Customer::registry_key: B2B only
 UPDATE customers
 SET registry_key = NULLIF(
-    replace(replace(replace(replace(
+    replace(replace(replace(replace(replace(replace(
         json_extract(doc, '$.details.registry_number'),
-        ' ', ''), char(160), ''), char(8201), ''), char(8239), ''),
+        ' ', ''), char(160), ''), char(8201), ''), char(8239), ''), '.', ''), '-', ''),
     '')
 WHERE dataset = 'B2b' AND json_extract(doc, '$.details.registry_number') IS NOT NULL;
 UPDATE customers

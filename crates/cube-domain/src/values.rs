@@ -89,6 +89,16 @@ pub enum ValueError {
         /// The start of what was given, escaped.
         given: String,
     },
+    /// A Norwegian organisation number that is not nine digits once its spaces, dots,
+    /// hyphens, a leading `NO` and a trailing `MVA` are taken away.
+    #[error(
+        "organisation number '{given}' is not valid: a Norwegian organisation number has nine \
+         digits (such as 974 760 673 or NO 974760673 MVA); correct the number or leave it out"
+    )]
+    OrganisationNumberShape {
+        /// The start of what was given, escaped.
+        given: String,
+    },
     /// Not an e-mail address.
     #[error("e-mail address '{given}' is not valid: {problem}")]
     Email {

@@ -1,7 +1,7 @@
 //! Organisation numbers as an import matches and stores them (issue 16: duplicates merged
 //! by organisation number). A company's number is written many ways — `912 345 678`,
 //! `NO912345678MVA`, `NO 912 345 678 MVA` (the VAT form) — and is one number: the key a
-//! number is compared by ([`registry_key`]) drops the spaces, and a leading `NO` and a
+//! number is compared by ([`registry_key`]) drops the spaces, dots and hyphens, and a leading `NO` and a
 //! trailing `MVA` around nine digits. A Norwegian data owner's company number is stored as
 //! its nine digits and checked: its last digit is a modulus-11 check digit
 //! ([`parse_organisation_number`]).
@@ -12,8 +12,9 @@
 
 use super::{PhoneRegion, ValueError, excerpt};
 
-/// The characters a key drops: space, no-break space, thin space, narrow no-break space.
-pub const SPACES: [char; 4] = [' ', '\u{a0}', '\u{2009}', '\u{202f}'];
+/// The characters a key drops: space, no-break space, thin space, narrow no-break space, and
+/// the dot and hyphen numbers are grouped with (`974.760.673`, `556016-0680`).
+pub const SPACES: [char; 6] = [' ', '\u{a0}', '\u{2009}', '\u{202f}', '.', '-'];
 
 /// The weights of a Norwegian organisation number's first eight digits (Brønnøysund).
 const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
@@ -53,8 +54,8 @@ fn check_digit_holds(digits: &[u8]) -> bool {
 }
 
 /// A company's organisation number as it is stored for a data owner in `region`: in Norway
-/// a number that is nine digits once written as a key ([`registry_key`]) is stored as them
-/// and refused when its check digit is wrong; any other number, or elsewhere, as given.
+/// it must be nine digits once written as a key ([`registry_key`]), is stored as them and
+/// refused when its check digit is wrong or it is not nine digits; elsewhere as given.
 pub fn parse_organisation_number(raw: &str, region: PhoneRegion) -> Result<String, ValueError> {
     if region != PhoneRegion::NORWAY {
         return Ok(raw.to_owned());
@@ -62,7 +63,9 @@ pub fn parse_organisation_number(raw: &str, region: PhoneRegion) -> Result<Strin
     let key = registry_key(raw);
     let digits = key.as_bytes();
     if digits.len() != 9 || !digits.iter().all(u8::is_ascii_digit) {
-        return Ok(raw.to_owned());
+        return Err(ValueError::OrganisationNumberShape {
+            given: excerpt(raw),
+        });
     }
     if !check_digit_holds(digits) {
         return Err(ValueError::OrganisationNumber {
@@ -91,7 +94,9 @@ mod tests {
         }
         // Not nine digits around NO/MVA: only the spaces go.
         assert_eq!(registry_key("NO 12 345"), "NO12345");
-        assert_eq!(registry_key("556677-8899"), "556677-8899");
+        assert_eq!(registry_key("556677-8899"), "5566778899");
+        assert_eq!(registry_key("974.760.673"), "974760673");
+        assert_eq!(registry_key("974-760-673"), "974760673");
         assert_eq!(registry_key("NORGE"), "NORGE");
     }
 
@@ -116,8 +121,19 @@ mod tests {
         // A remainder of 1 gives check digit 10: no valid number starts so.
         assert!(parse_organisation_number("912345678", no).is_err());
         assert!(parse_organisation_number("123456785", no).is_ok());
-        // Not nine digits: as given.
-        assert_eq!(parse_organisation_number("12 34", no), Ok("12 34".into()));
+        // Dots and hyphens group the digits too.
+        assert_eq!(
+            parse_organisation_number("974.760.673", no),
+            Ok("974760673".into())
+        );
+        // Not nine digits: refused, saying how many a Norwegian number has.
+        for wrong in ["12 34", "12345", "12345678", "9747606731", "NORGE"] {
+            let refused = parse_organisation_number(wrong, no).map_err(|e| e.to_string());
+            assert!(
+                matches!(&refused, Err(why) if why.contains("nine digits")),
+                "{wrong}: {refused:?}"
+            );
+        }
         // Elsewhere: as given, unchecked.
         let se = PhoneRegion::parse("SE").expect("a region");
         assert_eq!(
