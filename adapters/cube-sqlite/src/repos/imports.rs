@@ -358,41 +358,49 @@ impl SqliteUnit {
             };
             Ok((row, holder))
         };
+        // The keys one customer holds at most one of a row's: the external id, the
+        // organisation number (each row's value or null, as JSON), and where each goes.
+        type Slot = fn(&mut RowKeys) -> &mut Option<KeyHolder>;
         let external_ids: Vec<Option<&str>> = rows
             .iter()
             .map(|c| c.details().external_id.as_deref())
             .collect();
-        if external_ids.iter().any(Option::is_some) {
-            let found = sqlx::query(HOLDERS_BY_EXTERNAL_ID)
-                .bind(owner.to_owned())
-                .bind(json_text("external ids", &external_ids)?)
-                .fetch_all(self.conn())
-                .await
-                .map_err(store_error)?;
-            for found in &found {
-                let (row, holder) = holder(found)?;
-                let slot = keys
-                    .get_mut(row)
-                    .ok_or_else(|| StoreError::Corrupt("the import lookup added a row".into()))?;
-                // Oldest first: the first found is the one.
-                slot.by_external_id.get_or_insert(holder);
-            }
-        }
         let registry_keys: Vec<Option<String>> = rows.iter().map(|c| c.registry_key()).collect();
-        if registry_keys.iter().any(Option::is_some) {
-            let found = sqlx::query(HOLDERS_BY_REGISTRY_KEY)
+        let single_keys: [(&'static str, Option<String>, Slot); 2] = [
+            (
+                HOLDERS_BY_EXTERNAL_ID,
+                external_ids
+                    .iter()
+                    .any(Option::is_some)
+                    .then(|| json_text("external ids", &external_ids))
+                    .transpose()?,
+                |k| &mut k.by_external_id,
+            ),
+            (
+                HOLDERS_BY_REGISTRY_KEY,
+                registry_keys
+                    .iter()
+                    .any(Option::is_some)
+                    .then(|| json_text("organisation numbers", &registry_keys))
+                    .transpose()?,
+                |k| &mut k.by_registry_number,
+            ),
+        ];
+        for (statement, values, slot) in single_keys {
+            let Some(values) = values else { continue };
+            let found = sqlx::query(statement)
                 .bind(owner.to_owned())
-                .bind(json_text("organisation numbers", &registry_keys)?)
+                .bind(values)
                 .fetch_all(self.conn())
                 .await
                 .map_err(store_error)?;
             for found in &found {
                 let (row, holder) = holder(found)?;
-                let slot = keys
+                let keys_of_row = keys
                     .get_mut(row)
                     .ok_or_else(|| StoreError::Corrupt("the import lookup added a row".into()))?;
                 // Oldest first: the first found is the one.
-                slot.by_registry_number.get_or_insert(holder);
+                slot(keys_of_row).get_or_insert(holder);
             }
         }
         let phones: Vec<Vec<&str>> = rows
