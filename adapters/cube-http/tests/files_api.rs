@@ -1181,3 +1181,94 @@ async fn a_quote_never_closed_is_refused_naming_the_row_it_opened_on() {
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["rows_in_file"], 6, "{preview}");
 }
+
+/// The first pass asks the register about one chunk of good rows while it reads the next
+/// (`cube_sheets::streamed`): rows the register refuses in three different chunks, between
+/// rows the file's own check rejects, are all counted and listed in row order, and the
+/// good rows around them are imported.
+#[tokio::test]
+async fn rows_the_register_refuses_in_several_chunks_are_listed_in_row_order() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let phone = |i: usize| format!("+47 93{i:06}");
+    // Customers holding the phones of rows 10, 2600 and 4400 under other external ids.
+    let held = [10, 2_600, 4_400];
+    let mut first = String::from("Navn;Telefon;Kundenr\n");
+    for i in held {
+        first.push_str(&format!("Eldre {i} AS;{};E{i}\n", phone(i)));
+    }
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&file_name=a.csv"),
+        first.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["report"]["created"], 3, "{job}");
+
+    let rows = 4_500;
+    let bad = [2_599, 4_401];
+    let mut csv = String::from("Navn;Telefon;Kundenr\n");
+    for i in 1..=rows {
+        let number = if bad.contains(&i) {
+            "ikke et nummer".to_owned()
+        } else {
+            phone(i)
+        };
+        csv.push_str(&format!("Firma {i} AS;{number};K{i}\n"));
+    }
+    // Sheet rows: the header is row 1.
+    let expected: Vec<usize> = [10, 2_599, 2_600, 4_400, 4_401]
+        .iter()
+        .map(|i| i + 1)
+        .collect();
+
+    let (status, _, preview) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file/preview", "&file_name=b.csv"),
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["rows_in_file"], rows, "{preview}");
+    assert_eq!(preview["rejected_count"], expected.len(), "{preview}");
+    assert_eq!(preview["rows_good"], rows - expected.len(), "{preview}");
+    let listed: Vec<u64> = preview["rejected"]
+        .as_array()
+        .expect("rejected rows")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    let expected_u64: Vec<u64> = expected.iter().map(|&r| r as u64).collect();
+    assert_eq!(listed, expected_u64, "{}", preview["rejected"]);
+    assert!(
+        preview["rejected"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("belongs to the customer with external id 'E10'")),
+        "{}",
+        preview["rejected"][0]
+    );
+
+    let (status, location, job) = send(
+        &app,
+        &t.manager,
+        &uri(&app, "import-file", "&file_name=b.csv&keep_good_rows=true"),
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["rejected"], expected.len(), "{job}");
+    let job = finished(&app, &t.manager, &location.expect("a Location")).await;
+    assert_eq!(job["status"], "done", "{}", job["error"]);
+    assert_eq!(job["report"]["created"], rows - expected.len(), "{job}");
+    let reported: Vec<u64> = job["report"]["rejected"]
+        .as_array()
+        .expect("rejected rows")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(reported, expected_u64);
+}

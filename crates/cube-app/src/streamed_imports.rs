@@ -34,7 +34,7 @@ use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::CustomerImport;
 use cube_domain::data_owner::{DataOwner, Dataset};
-use cube_domain::ids::{AssignmentId, ImportId, SegmentId};
+use cube_domain::ids::{AssignmentId, DataOwnerId, ImportId, SegmentId};
 use cube_domain::import_match::MatchKeys;
 use cube_domain::ports::{ImportBatch, ImportRow, OnMatch};
 use cube_domain::values::{PhoneNumber, ValueError};
@@ -247,10 +247,18 @@ impl RowChecker {
         &self,
         rows: &[(usize, Customer)],
     ) -> AppResult<Vec<RejectedRow>> {
-        let rows: Vec<(usize, &Customer)> = rows.iter().map(|(n, c)| (*n, c)).collect();
-        self.cube
-            .refused_by_register(self.owner.id(), self.on_match, self.match_by, &rows)
-            .await
+        self.register().refused(rows).await
+    }
+
+    /// The register's check of this checker's import, apart from the checker: a first pass
+    /// asks it about one chunk of good rows while it reads and checks the next.
+    pub fn register(&self) -> RegisterCheck {
+        RegisterCheck {
+            cube: self.cube.clone(),
+            owner: self.owner.id(),
+            on_match: self.on_match,
+            match_by: self.match_by,
+        }
     }
 
     /// The row as a customer to write, or why it is rejected.
@@ -274,6 +282,27 @@ impl RowChecker {
                 reason: clash_reason(clash),
             })?;
         Ok(customer)
+    }
+}
+
+/// Asks the data owner's register which good rows of an import it refuses
+/// ([`RowChecker::register`]); owned, so the asking can run on a task of its own.
+#[derive(Debug, Clone)]
+pub struct RegisterCheck {
+    cube: Cube,
+    owner: DataOwnerId,
+    on_match: OnMatch,
+    match_by: MatchKeys,
+}
+
+impl RegisterCheck {
+    /// The rows of `rows` the register refuses now, in row order
+    /// ([`RowChecker::refused_by_register`]).
+    pub async fn refused(&self, rows: &[(usize, Customer)]) -> AppResult<Vec<RejectedRow>> {
+        let rows: Vec<(usize, &Customer)> = rows.iter().map(|(n, c)| (*n, c)).collect();
+        self.cube
+            .refused_by_register(self.owner, self.on_match, self.match_by, &rows)
+            .await
     }
 }
 
@@ -427,7 +456,12 @@ impl Cube {
             if read.is_empty() {
                 break;
             }
-            for item in read {
+            for (index, item) in read.into_iter().enumerate() {
+                // Checking is this task's CPU: it lets the chunk being written go on between
+                // rows (a statement's answer is taken when it comes, not after the chunk).
+                if index % CHECKS_BETWEEN_YIELDS == CHECKS_BETWEEN_YIELDS - 1 {
+                    yield_now().await;
+                }
                 let SourceRow::Input { row, input } = item else {
                     continue;
                 };
@@ -442,6 +476,25 @@ impl Cube {
         }
         Ok((rows, numbers))
     }
+}
+
+/// The rows the second pass checks before it lets the chunk being written go on: some
+/// 0.2 ms of checking.
+const CHECKS_BETWEEN_YIELDS: usize = 32;
+
+/// Lets the other future of [`both`] (and the runtime) run once: pending once, waking itself.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Runs two futures together on this task and returns both outputs once both are done (a

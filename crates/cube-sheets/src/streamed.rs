@@ -48,10 +48,12 @@ pub struct CheckedCsv {
 const REGISTER_CHECK_ROWS: usize = cube_app::customers::IMPORT_CHUNK_ROWS;
 
 /// The rows checked so far: the good ones waiting for the register's check, the rejected
-/// ones waiting with them (so rejected rows are listed in row order), and the tally of both.
+/// ones waiting with them (so rejected rows are listed in row order), the register's check
+/// of the chunk before (asked on the runtime while this thread reads on), and the tally.
 struct Tally {
     good: Vec<(usize, cube_domain::customer::Customer)>,
     waiting: Vec<RejectedRow>,
+    asked: Option<Asked>,
     /// Good rows checked against the register and taken.
     checked: usize,
     rejected_count: usize,
@@ -59,11 +61,20 @@ struct Tally {
     listed: usize,
 }
 
+/// A chunk of good rows the register is being asked about, with the rows rejected while
+/// they were read.
+struct Asked {
+    answer: tokio::task::JoinHandle<cube_app::AppResult<Vec<RejectedRow>>>,
+    good: usize,
+    waiting: Vec<RejectedRow>,
+}
+
 impl Tally {
     fn new(listed: usize) -> Self {
         Self {
             good: Vec::with_capacity(REGISTER_CHECK_ROWS),
             waiting: Vec::new(),
+            asked: None,
             checked: 0,
             rejected_count: 0,
             rejected: Vec::new(),
@@ -71,21 +82,42 @@ impl Tally {
         }
     }
 
-    /// Checks the waiting good rows against the register (on the caller's runtime, from
-    /// this blocking thread) and counts them in, with the rows rejected meanwhile.
+    /// Asks the register about the waiting good rows (on the caller's runtime, `register`),
+    /// after counting in the answer about the chunk before: the reading goes on while the
+    /// register reads, and the rows are still counted and listed in row order.
     fn check_register(
         &mut self,
         register: &tokio::runtime::Handle,
         checker: &RowChecker,
     ) -> Result<(), ImportFileError> {
-        let refused = if self.good.is_empty() {
-            Vec::new()
-        } else {
-            register.block_on(checker.refused_by_register(&self.good))?
+        self.settle(register)?;
+        let good = std::mem::replace(&mut self.good, Vec::with_capacity(REGISTER_CHECK_ROWS));
+        let check = checker.register();
+        self.asked = Some(Asked {
+            good: good.len(),
+            answer: register.spawn(async move { check.refused(&good).await }),
+            waiting: std::mem::take(&mut self.waiting),
+        });
+        Ok(())
+    }
+
+    /// Waits for the register's answer about the chunk asked last, if any, and counts it
+    /// in with the rows rejected while it was read.
+    fn settle(&mut self, register: &tokio::runtime::Handle) -> Result<(), ImportFileError> {
+        let Some(Asked {
+            answer,
+            good,
+            mut waiting,
+        }) = self.asked.take()
+        else {
+            return Ok(());
         };
-        self.checked += self.good.len() - refused.len();
-        self.good.clear();
-        let mut waiting = std::mem::take(&mut self.waiting);
+        let refused = register.block_on(answer).map_err(|_| {
+            ImportFileError::File(FileError::Unreadable(
+                "checking the rows against the register failed".to_owned(),
+            ))
+        })??;
+        self.checked += good - refused.len();
         waiting.extend(refused);
         waiting.sort_by_key(|r| r.row);
         for row in waiting {
@@ -204,6 +236,7 @@ pub fn check_csv(
         }
     }
     tally.check_register(register, checker)?;
+    tally.settle(register)?;
     if rows_in_file == 0 {
         return Err(ImportFileError::NoDataRows);
     }
