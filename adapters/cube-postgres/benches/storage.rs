@@ -61,7 +61,7 @@ use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
 use cube_postgres::statements::{APPEND_EVENT, CONTACT_GATE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 use cube_postgres::{
-    GENERIC_PLAN, PgConfig, PgStore, ReserveParam, reserve_statement, rested_since,
+    BEGIN_GENERIC_PLAN, PgConfig, PgStore, ReserveParam, reserve_statement, rested_since,
 };
 use cube_testkit::fixtures::{SalesFlow, World};
 use cube_testkit::{FixedClock, SequentialIds};
@@ -1786,9 +1786,8 @@ impl Shared {
                 ReserveParam::FieldKey(key) => query.bind(key.clone()),
             };
         }
-        // As the store runs it: in a transaction, on its generic plan.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(GENERIC_PLAN).execute(&mut *tx).await?;
+        // As the store runs it: in a transaction begun on its generic plan.
+        let mut tx = self.pool.begin_with(BEGIN_GENERIC_PLAN).await?;
         let row = query.fetch_optional(&mut *tx).await?;
         tx.commit().await?;
         Ok(row.ok_or("nothing ready")?)

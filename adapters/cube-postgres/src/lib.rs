@@ -40,7 +40,8 @@ mod search;
 mod unit;
 
 pub use queue::{
-    GENERIC_PLAN, GateParams, Param as ReserveParam, gate_params, reserve_statement, rested_since,
+    BEGIN_GENERIC_PLAN, GateParams, Param as ReserveParam, gate_params, reserve_statement,
+    rested_since,
 };
 
 pub mod statements {
@@ -152,8 +153,8 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        let tx = self.pool.begin().await.map_err(error::store_error)?;
-        Ok(Box::new(PgUnitOfWork::new(tx)))
+        // The transaction begins with the unit's first statement (see `unit`).
+        Ok(Box::new(PgUnitOfWork::pending(self.pool.clone())))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn ReadUnit>, StoreError> {

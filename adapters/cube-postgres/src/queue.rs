@@ -520,8 +520,17 @@ pub(crate) fn bind_gate<'q>(
 /// the table). So it was planned again on every call: 1.7 ms of the backend's CPU a cycle,
 /// as much as running it (`pg_stat_statements` with `track_planning`, docs/performance.md).
 /// Its generic plan reads the same indexes (each branch's index, `LIMIT 1`), so it is forced
-/// here, for the unit only (`SET LOCAL`). Public for the storage benchmark's raw baseline.
-pub const GENERIC_PLAN: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+/// here, for the unit only (`SET LOCAL`): with the unit's `BEGIN` ([`BEGIN_GENERIC_PLAN`])
+/// when the reserve statement is its first statement, else on its own.
+const GENERIC_PLAN: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+
+/// `BEGIN` and [`GENERIC_PLAN`]'s `SET LOCAL` in one simple query: one round trip where a
+/// unit's first statement is its reserve statement ("next customer"), instead of a `BEGIN`
+/// and a `SET LOCAL` of their own (issue 19). A `SET LOCAL` ends with its transaction, so the
+/// connection's other statements, back in the pool, keep the server's choice of plan.
+/// Public for the storage benchmark's raw baseline and the plan test, which begin their
+/// transactions as the store does.
+pub const BEGIN_GENERIC_PLAN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
 
 /// Runs one plan's statement in the unit.
 async fn reserve_with(
@@ -531,7 +540,10 @@ async fn reserve_with(
     plan: Plan,
 ) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
     let (sql, params) = statement(&request.setup, plan);
-    uow.execute(sqlx::query(GENERIC_PLAN)).await?;
+    // Sent with the unit's `BEGIN` when the reserve statement is its first statement.
+    if !uow.begin_with(BEGIN_GENERIC_PLAN).await? {
+        uow.execute(sqlx::query(GENERIC_PLAN)).await?;
+    }
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(request.assignment.as_uuid())
         .bind(request.seller.as_uuid())

@@ -5,6 +5,15 @@
 //! `ROLLBACK` that ends it were two round trips that bought nothing (issue 19: an
 //! authenticated read went from six round trips to four). A `ReadUnit` has no write method.
 //!
+//! A unit of work sends `BEGIN` when it first needs its transaction, not when it is opened,
+//! so that settings for the transaction can go with it in one round trip (`begin_with`:
+//! "next customer" sends `BEGIN; SET LOCAL plan_cache_mode = …` as one simple query, where
+//! the `SET LOCAL` was a round trip of its own — issue 19). Plain reads that lock nothing
+//! (`fetch_optional_unlocked`: the assignment "next customer" reads before it reserves) run
+//! before that `BEGIN`, on the connection the transaction then begins on: at `READ
+//! COMMITTED` each statement reads what was committed before it, in a transaction or not, and
+//! what they read is written back only under its row version (see below).
+//!
 //! Two guards make it behave like the port promises, not like a raw transaction:
 //! - PostgreSQL refuses every statement after a failed one and turns `COMMIT` into a silent
 //!   `ROLLBACK`. So a server-side failure is remembered: later calls and `commit` return it
@@ -27,9 +36,9 @@ use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
 use cube_domain::ports::{Handout, NextCustomerRequest, ReadUnit, StoreError, UnitOfWork};
-use sqlx::Transaction;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgArguments, PgConnection, PgRow, Postgres};
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::{SqlSafeStr, Transaction};
 use std::collections::HashMap;
 use std::fmt;
 use uuid::Uuid;
@@ -91,6 +100,10 @@ fn after_failure(error: &StoreError) -> StoreError {
 
 /// What a unit's statements run on.
 enum Connection {
+    /// A unit of work whose transaction has not begun: it begins, on the connection of the
+    /// plain reads run so far or on one from the pool, with the first statement that needs
+    /// it (see the module doc).
+    Pending(PgPool, Option<PoolConnection<Postgres>>),
     /// A unit of work's transaction.
     Transaction(Transaction<'static, Postgres>),
     /// A read unit's connection: each statement reads what was committed before it.
@@ -98,9 +111,9 @@ enum Connection {
 }
 
 impl PgUnitOfWork {
-    /// A unit of work in the transaction `tx`.
-    pub(crate) fn new(tx: Transaction<'static, Postgres>) -> Self {
-        Self::on(Connection::Transaction(tx))
+    /// A unit of work whose transaction begins on `pool` with its first statement.
+    pub(crate) fn pending(pool: PgPool) -> Self {
+        Self::on(Connection::Pending(pool, None))
     }
 
     /// A read unit on a pooled connection, no transaction (see the module doc).
@@ -126,11 +139,58 @@ impl PgUnitOfWork {
         );
     }
 
-    /// The connection the unit's statements run on.
-    fn connection(&mut self) -> &mut PgConnection {
+    /// Begins the unit's transaction if it has not begun: with `statement` (a `BEGIN`
+    /// followed by settings for the transaction, sent as one simple query: one round trip),
+    /// or a plain `BEGIN`. Returns whether `statement` was sent, so a caller whose settings
+    /// did not ride on the `BEGIN` sends them itself.
+    pub(crate) async fn begin_with(&mut self, statement: &'static str) -> Result<bool, StoreError> {
+        self.begin(Some(statement)).await
+    }
+
+    async fn begin(&mut self, statement: Option<&'static str>) -> Result<bool, StoreError> {
+        self.usable()?;
+        let Connection::Pending(pool, connection) = &mut self.connection else {
+            return Ok(false);
+        };
+        let connection = match connection.take() {
+            Some(connection) => connection,
+            None => pool.acquire().await.map_err(store_error)?,
+        };
+        // What `Pool::begin_with` does, on the connection the unit's reads ran on.
+        let begun = Transaction::begin(connection, statement.map(SqlSafeStr::into_sql_str)).await;
+        let tx = self.note(begun)?;
+        self.connection = Connection::Transaction(tx);
+        Ok(statement.is_some())
+    }
+
+    /// At most one row of a plain read that locks nothing (no `FOR UPDATE`, no function that
+    /// writes): in a unit whose transaction has not begun, it runs before the `BEGIN`, on
+    /// the connection the transaction will begin on (see the module doc).
+    pub(crate) async fn fetch_optional_unlocked(
+        &mut self,
+        query: PgQuery<'_>,
+    ) -> Result<Option<PgRow>, StoreError> {
+        self.usable()?;
+        let Connection::Pending(pool, connection) = &mut self.connection else {
+            return self.fetch_optional(query).await;
+        };
+        let connection = match connection {
+            Some(connection) => connection,
+            None => connection.insert(pool.acquire().await.map_err(store_error)?),
+        };
+        let result = query.fetch_optional(&mut **connection).await;
+        self.note(result)
+    }
+
+    /// The connection the unit's statements run on, its transaction begun.
+    async fn connection(&mut self) -> Result<&mut PgConnection, StoreError> {
+        self.begin(None).await?;
         match &mut self.connection {
-            Connection::Transaction(tx) => tx,
-            Connection::Reads(connection) => connection,
+            Connection::Transaction(tx) => Ok(tx),
+            Connection::Reads(connection) => Ok(connection),
+            Connection::Pending(..) => Err(StoreError::Unavailable(
+                "the unit of work's transaction did not begin".into(),
+            )),
         }
     }
 
@@ -199,8 +259,8 @@ impl PgUnitOfWork {
 
     /// Every row of a query.
     pub(crate) async fn fetch_all(&mut self, query: PgQuery<'_>) -> Result<Vec<PgRow>, StoreError> {
-        self.usable()?;
-        let result = query.fetch_all(self.connection()).await;
+        let connection = self.connection().await?;
+        let result = query.fetch_all(connection).await;
         self.note(result)
     }
 
@@ -209,22 +269,22 @@ impl PgUnitOfWork {
         &mut self,
         query: PgQuery<'_>,
     ) -> Result<Option<PgRow>, StoreError> {
-        self.usable()?;
-        let result = query.fetch_optional(self.connection()).await;
+        let connection = self.connection().await?;
+        let result = query.fetch_optional(connection).await;
         self.note(result)
     }
 
     /// Exactly one row of a query (an aggregate such as `max`).
     pub(crate) async fn fetch_one(&mut self, query: PgQuery<'_>) -> Result<PgRow, StoreError> {
-        self.usable()?;
-        let result = query.fetch_one(self.connection()).await;
+        let connection = self.connection().await?;
+        let result = query.fetch_one(connection).await;
         self.note(result)
     }
 
     /// Runs a statement; returns the rows it affected.
     pub(crate) async fn execute(&mut self, query: PgQuery<'_>) -> Result<u64, StoreError> {
-        self.usable()?;
-        let result = query.execute(self.connection()).await;
+        let connection = self.connection().await?;
+        let result = query.execute(connection).await;
         Ok(self.note(result)?.rows_affected())
     }
 
@@ -234,9 +294,9 @@ impl PgUnitOfWork {
         statement: &str,
         data: &[u8],
     ) -> Result<u64, StoreError> {
-        self.usable()?;
+        let connection = self.connection().await?;
         let result = async {
-            let mut copy = self.connection().copy_in_raw(statement).await?;
+            let mut copy = connection.copy_in_raw(statement).await?;
             if let Err(error) = copy.send(data).await {
                 // The server has the error already; ending the copy reports it.
                 let _ = copy.abort(error.to_string()).await;
@@ -292,8 +352,14 @@ impl PgUnitOfWork {
     /// Undoes everything since the last savepoint, including a failure that aborted the
     /// transaction, which is then usable again.
     pub(crate) async fn roll_back_to_savepoint(&mut self) -> Result<(), StoreError> {
+        let connection = match &mut self.connection {
+            Connection::Transaction(tx) => &mut **tx,
+            Connection::Reads(connection) => &mut **connection,
+            // Nothing ran, so no savepoint was set: there is nothing to roll back to.
+            Connection::Pending(..) => return Ok(()),
+        };
         let result = sqlx::query("ROLLBACK TO SAVEPOINT cube_step")
-            .execute(self.connection())
+            .execute(connection)
             .await;
         match result {
             Ok(_) => {
@@ -329,8 +395,8 @@ impl UnitOfWork for PgUnitOfWork {
         }
         match unit.connection {
             Connection::Transaction(tx) => tx.commit().await.map_err(store_error),
-            // A read unit wrote nothing: there is nothing to commit.
-            Connection::Reads(_) => Ok(()),
+            // A read unit wrote nothing, a pending unit ran nothing: nothing to commit.
+            Connection::Reads(_) | Connection::Pending(..) => Ok(()),
         }
     }
 

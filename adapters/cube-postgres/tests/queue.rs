@@ -491,14 +491,14 @@ async fn next_customer_does_not_walk_past_resting_customers() {
             (T0 + Duration::hours(2), first_sequence),
         ] {
             let (sql, params) = cube_postgres::reserve_statement(&setup);
-            // As the store runs it: prepared, on its generic plan (`GENERIC_PLAN`). A plain
-            // `EXPLAIN` of the statement is planned for the bound values, and hid that the
-            // generic plan read every resting customer to see whether any had rested.
-            let mut tx = store.pool().begin().await.expect("begin");
-            sqlx::query(cube_postgres::GENERIC_PLAN)
-                .execute(&mut *tx)
+            // As the store runs it: prepared, on its generic plan (`BEGIN_GENERIC_PLAN`). A
+            // plain `EXPLAIN` of the statement is planned for the bound values, and hid that
+            // the generic plan read every resting customer to see whether any had rested.
+            let mut tx = store
+                .pool()
+                .begin_with(cube_postgres::BEGIN_GENERIC_PLAN)
                 .await
-                .expect("the generic plan");
+                .expect("begin, on the generic plan");
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "PREPARE next_customer AS {sql}"
             )))
@@ -570,4 +570,72 @@ async fn next_customer_does_not_walk_past_resting_customers() {
             );
         }
     }
+}
+
+/// "Next customer" runs its reserve statement on the generic plan, set for its unit only,
+/// with the unit's `BEGIN` (`BEGIN_GENERIC_PLAN`: one round trip, issue 19). On one
+/// connection, `pg_prepared_statements` counts the plans each prepared statement ran on:
+/// planned for its values ("custom") the statement cost 1.7 ms of planning a call, and
+/// PostgreSQL plans the first five executions that way unless told otherwise. Whether the
+/// reserve statement is the unit's first statement or follows the assignment's read (as in
+/// the use case). The setting ends with the unit: the connection's other statements keep the
+/// server's choice.
+#[tokio::test]
+async fn next_customer_runs_on_its_generic_plan_set_with_its_begin() {
+    // One connection: every unit runs where the plans are counted.
+    let config = cube_postgres::PgConfig {
+        max_connections: 1,
+        ..cube_postgres::PgConfig::default()
+    };
+    let store = PgStore::connect_with(common::fresh_database().await, config)
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    let clock = cube_testkit::FixedClock::new(T0);
+    let ids = cube_testkit::SequentialIds::new();
+    let world = cube_testkit::fixtures::World::build(&store, &clock, &ids, 20)
+        .await
+        .expect("world");
+    for n in 0..8 {
+        let request = NextCustomerRequest {
+            assignment: world.assignment.id(),
+            seller: world.sellers[n % world.sellers.len()].id,
+            now: T0,
+            setup: world.assignment.setup().clone(),
+            gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
+        };
+        let mut uow = store.begin().await.expect("begin");
+        if n % 2 == 0 {
+            // As the use case does: the assignment read first, before the unit's `BEGIN`.
+            let read = uow.assignment(world.assignment.id()).await.expect("read");
+            assert!(read.is_some(), "the assignment is there");
+        }
+        let handed = uow
+            .reserve_next_with_customer(&request)
+            .await
+            .expect("reserve");
+        assert!(handed.is_some(), "call {n}: a customer is ready");
+        uow.commit().await.expect("commit");
+    }
+    let (custom, generic): (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(custom_plans), 0)::bigint, coalesce(sum(generic_plans), 0)::bigint
+         FROM pg_prepared_statements WHERE statement LIKE '%SET reserved_by = $2%'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("the connection's prepared statements");
+    assert_eq!(
+        custom, 0,
+        "the reserve statement was planned for its values"
+    );
+    assert!(
+        generic >= 8,
+        "the reserve statement ran {generic} times on its generic plan, in 8 calls"
+    );
+    let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("show");
+    assert_eq!(mode, "auto", "the setting ends with the unit");
+    store.close().await;
 }

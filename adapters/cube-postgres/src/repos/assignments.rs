@@ -15,7 +15,9 @@ impl AssignmentRepository for PgUnitOfWork {
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>, StoreError> {
         let query = sqlx::query("SELECT data, xmin::text AS xmin FROM assignments WHERE id = $1")
             .bind(id.as_uuid());
-        let row = self.fetch_optional(query).await?;
+        // Before the unit's `BEGIN` if it is its first statement: "next customer" reads its
+        // assignment, then begins with the reserve statement's settings (issue 19).
+        let row = self.fetch_optional_unlocked(query).await?;
         self.note_read(Document::Assignment, id.as_uuid(), row.as_ref())?;
         row.map(|row| get_json(&row, "data")).transpose()
     }
