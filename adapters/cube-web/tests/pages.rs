@@ -2140,11 +2140,21 @@ async fn job_done(app: &App, cookie: &str, mut job: String) -> String {
     panic!("the job did not end: {job}");
 }
 
-/// A CSV of `rows` customers, each with a comment of `comment` bytes in a column no field
-/// takes (so the file is as large as wanted and every row is still good).
+/// A CSV of `rows` customers, each with a comment of `comment` bytes in columns no field
+/// takes (so the file is as large as wanted and every row is still good): one column, or as
+/// many as keep each field within what a spreadsheet cell holds (32,767 characters).
 fn large_csv(rows: usize, comment: usize) -> Vec<u8> {
-    let mut csv = String::from("Navn;Mobil;Kundenr;Kommentar\r\n");
-    let filler = "x".repeat(comment);
+    const CELL: usize = 30_000;
+    let columns = comment.div_ceil(CELL).max(1);
+    let mut csv = String::from("Navn;Mobil;Kundenr");
+    for c in 0..columns {
+        csv.push_str(&format!(";Kommentar {c}"));
+    }
+    csv.push_str("\r\n");
+    let filler: Vec<String> = (0..columns)
+        .map(|c| "x".repeat(comment.saturating_sub(c * CELL).min(CELL)))
+        .collect();
+    let filler = filler.join(";");
     for i in 0..rows {
         csv.push_str(&format!(
             "Stor Kunde {i} AS;{};STOR-{i};{filler}\r\n",
