@@ -168,7 +168,10 @@ pub struct NoQuery {}
 
 /// A report window. Each bound is an instant (RFC 3339) or a date (`YYYY-MM-DD`): a date is
 /// that day's start in the organisation's time zone, so `from=2026-03-01&to=2026-04-01` is
-/// March as the call centre lives it, whatever the clocks did meanwhile.
+/// March as the call centre lives it, whatever the clocks did meanwhile. `to` is exclusive,
+/// but a `to` date equal to a `from` date is that one day (`from=2026-03-02&to=2026-03-02`
+/// is the 2nd, as `to=2026-03-03` is): the window a user asks for most, written as a user
+/// writes it.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -176,19 +179,36 @@ pub struct WindowQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
     /// today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default:
-    /// tomorrow 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start (the same date
+    /// as `from`: that whole day); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 
-/// A window bound: an RFC 3339 time, or a date read as its first instant in `zone`.
-fn parse_bound(name: &str, raw: &str, zone: &TimeZone) -> ApiResult<OffsetDateTime> {
+/// A window bound as given: an instant, or a local date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Instant(OffsetDateTime),
+    Date(time::Date),
+}
+
+impl Bound {
+    /// The instant it starts at in `zone` (a date: its first instant there).
+    fn start(self, zone: &TimeZone) -> OffsetDateTime {
+        match self {
+            Bound::Instant(at) => at,
+            Bound::Date(date) => zone.start_of(date),
+        }
+    }
+}
+
+/// A window bound: an RFC 3339 time, or a date (read as its first instant in the zone).
+fn parse_bound(name: &str, raw: &str) -> ApiResult<Bound> {
     if let Ok(time) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Ok(time);
+        return Ok(Bound::Instant(time));
     }
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     match time::Date::parse(raw, &date_format) {
-        Ok(date) => Ok(zone.start_of(date)),
+        Ok(date) => Ok(Bound::Date(date)),
         Err(_) => Err(ApiError::Malformed {
             status: StatusCode::BAD_REQUEST,
             detail: format!(
@@ -207,21 +227,34 @@ impl WindowQuery {
     }
 
     /// The window asked for; a missing `from` or `to` defaults to the start or end of today
-    /// in the organisation's time zone by `now`, the cube's clock.
+    /// in the organisation's time zone by `now`, the cube's clock. A `to` date equal to a
+    /// `from` date ends the window at the end of that day.
     pub(crate) fn window(&self, now: OffsetDateTime, zone: &TimeZone) -> ApiResult<Window> {
         let today = Window::today(now, zone);
-        let from = match &self.from {
-            Some(raw) => parse_bound("from", raw, zone)?,
-            None => today.from,
+        let from = self
+            .from
+            .as_deref()
+            .map(|raw| parse_bound("from", raw))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|raw| parse_bound("to", raw))
+            .transpose()?;
+        let to = match (from, to) {
+            (Some(Bound::Date(first)), Some(Bound::Date(last))) if first == last => {
+                zone.start_of(first.next_day().unwrap_or(first))
+            }
+            (_, Some(to)) => to.start(zone),
+            (_, None) => today.to,
         };
-        let to = match &self.to {
-            Some(raw) => parse_bound("to", raw, zone)?,
-            None => today.to,
-        };
+        let from = from.map_or(today.from, |from| from.start(zone));
         if to <= from {
             return Err(ApiError::Malformed {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail: "`to` must be after `from`: the report window must end after it starts"
+                detail: "`to` must be after `from`: the report window must end after it starts \
+                         (a `to` date is that day's start, not in the window; the same date as \
+                         `from` is that one day)"
                     .to_owned(),
             });
         }

@@ -87,6 +87,24 @@ pub enum ReplyFateDto {
     SaleRefused,
 }
 
+impl ReplyFateDto {
+    /// The fate as the JSON writes it (`unknown_number`): also the words of a workbook
+    /// (the access export's texts).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyFateDto::Registered => "registered",
+            ReplyFateDto::UnknownKeyword => "unknown_keyword",
+            ReplyFateDto::OutsideWindow => "outside_window",
+            ReplyFateDto::UnknownNumber => "unknown_number",
+            ReplyFateDto::AlreadyAnswered => "already_answered",
+            ReplyFateDto::CustomerMovedOn => "customer_moved_on",
+            ReplyFateDto::Refused => "refused",
+            ReplyFateDto::SaleConfirmed => "sale_confirmed",
+            ReplyFateDto::SaleRefused => "sale_refused",
+        }
+    }
+}
+
 /// A received text and what it did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SmsReplyDto {
@@ -454,4 +472,33 @@ pub async fn send(
             segments: sent.length.segments,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReplyFateDto;
+
+    /// Found from outside: the access export's workbook wrote a text's fate as the Rust
+    /// name (`UnknownNumber`) where the JSON says `unknown_number`. Every fate's word is
+    /// the JSON's.
+    #[test]
+    fn a_fate_is_written_as_the_json_writes_it() {
+        for fate in [
+            ReplyFateDto::Registered,
+            ReplyFateDto::UnknownKeyword,
+            ReplyFateDto::OutsideWindow,
+            ReplyFateDto::UnknownNumber,
+            ReplyFateDto::AlreadyAnswered,
+            ReplyFateDto::CustomerMovedOn,
+            ReplyFateDto::Refused,
+            ReplyFateDto::SaleConfirmed,
+            ReplyFateDto::SaleRefused,
+        ] {
+            assert_eq!(
+                serde_json::to_value(fate).expect("serialises"),
+                serde_json::Value::from(fate.as_str()),
+                "{fate:?}"
+            );
+        }
+    }
 }

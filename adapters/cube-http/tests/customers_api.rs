@@ -137,6 +137,119 @@ async fn a_manager_creates_reads_and_updates_a_customer() {
     assert_eq!(read["email"], "post@fjordfisk.example.no");
 }
 
+/// An organisation number is a company's key as the import sees it (issue 16, found from
+/// outside: a company typed in with another company's number made a later import update the
+/// older of the two silently): by hand, too, a company may not take a number another company
+/// of the data owner has, however it is written; a consumer's person number is no such key.
+#[tokio::test]
+async fn an_organisation_number_of_another_company_is_a_conflict_on_create_and_update() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let create = format!("/api/data-owners/{}/customers", owner(&app));
+    let company = |name: &str, phone: &str, number: &str| {
+        let mut body = new_customer(name, phone);
+        body["registry_number"] = json!(number);
+        body
+    };
+    let (status, brreg) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(company("Brønnøysund AS", "+47 912 00 001", "974760673")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{brreg}");
+    let brreg_id = brreg["id"].as_str().expect("an id").to_owned();
+
+    // Create: the same number in its VAT form is a 409 naming the number and the holder.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(company("Kopi AS", "+47 912 00 002", "NO 974 760 673 MVA")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        detail(&problem).contains("organisation number 974760673"),
+        "{problem}"
+    );
+    assert!(detail(&problem).contains(&brreg_id), "{problem}");
+    assert_eq!(
+        customer_count(&app, &t.manager).await,
+        21,
+        "nothing written"
+    );
+
+    // Update: another company taking the number is refused the same way.
+    let (status, equinor) = app
+        .call(
+            Method::POST,
+            &create,
+            Some(&t.manager),
+            Some(company("Equinor ASA", "+47 912 00 003", "923609016")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{equinor}");
+    let equinor_uri = format!("/api/customers/{}", equinor["id"].as_str().expect("an id"));
+    let mut changed = equinor.clone();
+    for key in ["id", "data_owner", "dataset"] {
+        changed.as_object_mut().map(|o| o.remove(key));
+    }
+    changed["registry_number"] = json!("974.760.673");
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &equinor_uri,
+            Some(&t.manager),
+            Some(changed.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        detail(&problem).contains("organisation number 974760673"),
+        "{problem}"
+    );
+    let (_, unchanged) = app
+        .call(Method::GET, &equinor_uri, Some(&t.manager), None)
+        .await;
+    assert_eq!(unchanged, equinor, "a refused update writes nothing");
+
+    // Its own number, written another way, is no conflict with itself.
+    changed["registry_number"] = json!("NO 923 609 016 MVA");
+    changed["name"] = json!("Equinor Energy ASA");
+    let (status, updated) = app
+        .call(Method::PUT, &equinor_uri, Some(&t.manager), Some(changed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+
+    // A consumer's person number is no company key: two persons may share one.
+    let person = |name: &str, phone: &str| {
+        json!({
+            "dataset": "b2c",
+            "name": name,
+            "phones": [phone],
+            "registry_number": "01017012345",
+        })
+    };
+    for (name, phone) in [
+        ("Kari Nordmann", "+47 912 00 004"),
+        ("Ola Nordmann", "+47 912 00 005"),
+    ] {
+        let (status, created) = app
+            .call(
+                Method::POST,
+                &create,
+                Some(&t.manager),
+                Some(person(name, phone)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+}
+
 #[tokio::test]
 async fn a_phone_or_external_id_of_another_customer_is_a_conflict_on_create_and_update() {
     let app = App::new().await;

@@ -622,6 +622,12 @@ async fn a_text_no_flow_matched_is_the_data_of_the_data_owner_that_texted_the_nu
     assert_eq!(rows[1][column("text")].to_string(), "Hvem ringte meg?");
     assert_eq!(rows[1][column("answered")].to_string(), "nothing");
     assert_eq!(
+        rows[1][column("fate")].to_string(),
+        "unknown_number",
+        "the JSON's word, not the Rust name"
+    );
+    assert_eq!(rows[1][column("reason")].to_string(), "");
+    assert_eq!(
         rows[1][column("customer_id")].to_string(),
         app.world.customers[10].id().to_string()
     );

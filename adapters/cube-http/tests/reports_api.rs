@@ -652,6 +652,56 @@ async fn the_sales_report_lists_each_sold_product_as_a_line() {
     );
 }
 
+/// Found from outside: the outcome export refused `from` = `to`, the one-day window a user
+/// asks for most. A `to` date equal to the `from` date is that day in the organisation's
+/// zone (the outcomes were registered on 3 March 2025 at 09:00 in Oslo), as `to` the next
+/// date is (`to` stays exclusive); another day holds none; a `to` date before `from` is
+/// still refused.
+#[tokio::test]
+async fn a_one_day_window_from_equal_to_exports_that_day() {
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    a_day_of_outcomes(&app, &t.seller).await;
+    let export = |window: &str| {
+        format!(
+            "/api/assignments/{}/outcome-events/export?{window}&format=csv",
+            app.assignment()
+        )
+    };
+    let rows = |bytes: Vec<u8>| {
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        text.trim_start_matches('\u{feff}').lines().count()
+    };
+    for (window, expected) in [
+        ("from=2025-03-03&to=2025-03-03", 5),
+        ("from=2025-03-03&to=2025-03-04", 5),
+        ("from=2025-03-02&to=2025-03-02", 1),
+        ("from=2025-03-04&to=2025-03-04", 1),
+    ] {
+        let (status, _, bytes) = app.download(&export(window), &t.client).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{window}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        assert_eq!(
+            rows(bytes),
+            expected,
+            "{window}: the header and the day's outcomes"
+        );
+    }
+    let (status, _, body) = app
+        .download(&export("from=2025-03-04&to=2025-03-03"), &t.client)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        String::from_utf8_lossy(&body).contains("`to` must be after `from`"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
 /// Seed 001: "hente ut de konkrete utfallene til Excel". The workbook holds every outcome
 /// of the window with typed cells (local date-times, numbers for units and value) under a
 /// header row; the CSV holds the same rows, with a byte-order mark and `;` when asked; a

@@ -845,6 +845,102 @@ async fn the_import_lists_migration_keeps_what_each_import_created() {
     );
 }
 
+/// Migration 0043 gives the companies kept with a Swedish VAT number (`SE`, ten digits,
+/// `01`) the key of the number, as `Customer::registry_key` now does: their key as 0041 left
+/// it was the whole VAT form. Other keys, and a person's (none), stay. (The database is taken
+/// back to before 0043 by writing the keys 0041 wrote and undoing its record.)
+#[tokio::test]
+async fn the_swedish_registry_keys_migration_rekeys_the_vat_numbers_kept_before_it() {
+    use cube_domain::customer::{Customer, CustomerDetails};
+    use cube_domain::data_owner::Dataset;
+    use cube_domain::ids::CustomerId;
+    use cube_domain::values::PhoneNumber;
+    let database = common::fresh_database().await;
+    let store = common::store_on(database).await;
+    store.migrate().await.expect("migrates");
+    let owner = DataOwner::new(
+        common::data::owner_id(),
+        OrganisationId::from_uuid(uuid(0x0F)),
+        Name::parse("Ägare").expect("valid name"),
+    );
+    let company = |n: u128, dataset: Dataset, number: &str| {
+        let details = CustomerDetails {
+            name: Name::parse("Företag AB").expect("a name"),
+            phones: vec![PhoneNumber::parse("+46701234567").expect("valid")],
+            email: None,
+            address: None,
+            registry_number: Some(number.to_owned()),
+            external_id: None,
+        };
+        Customer::new(
+            CustomerId::from_uuid(uuid(0xE100 + n)),
+            &owner,
+            dataset,
+            details,
+            FieldValues::new(),
+        )
+        .expect("valid")
+    };
+    // H&M's organisation number, in its VAT form and others, with the key 0041 gave it.
+    let numbers = [
+        ("SE556042722001", Some("SE556042722001")),
+        ("se 556042-7220 01", Some("se556042722001")),
+        ("SE5560427220", Some("SE5560427220")),
+        ("SE556042722002", Some("SE556042722002")),
+        ("556042-7220", Some("5560427220")),
+        ("NO 974 760 673 MVA", Some("974760673")),
+    ];
+    let mut kept: Vec<Customer> = numbers
+        .iter()
+        .zip(0..)
+        .map(|((number, _), n)| company(n, Dataset::B2b, number))
+        .collect();
+    kept.push(company(50, Dataset::B2c, "SE556042722001"));
+    let mut uow = store.begin().await.expect("begin");
+    for c in &kept {
+        uow.save_customer(c).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+    for (c, (_, before)) in kept.iter().zip(&numbers) {
+        sqlx::query("UPDATE customers SET registry_key = $2 WHERE id = $1")
+            .bind(c.id().as_uuid())
+            .bind(before)
+            .execute(store.pool())
+            .await
+            .expect("the key of before");
+    }
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 43")
+        .execute(store.pool())
+        .await
+        .expect("0043 undone");
+    store.migrate().await.expect("migrates again");
+    for c in &kept {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT registry_key FROM customers WHERE id = $1")
+                .bind(c.id().as_uuid())
+                .fetch_one(store.pool())
+                .await
+                .expect("a key");
+        assert_eq!(
+            stored,
+            c.registry_key(),
+            "{:?}",
+            c.details().registry_number
+        );
+    }
+    assert_eq!(kept[0].registry_key().as_deref(), Some("5560427220"));
+    let row = company(99, Dataset::B2b, "5560427220");
+    let mut read = store.begin_read().await.expect("read");
+    let keys = read
+        .import_row_keys(owner.id(), &[&row])
+        .await
+        .expect("keys");
+    assert_eq!(
+        keys[0].by_registry_number.as_ref().map(|h| h.customer),
+        Some(kept[0].id())
+    );
+}
+
 /// Migration 0041 gives each company kept before it the key of its organisation number, by
 /// the rule `Customer::registry_key` follows (the same key for every awkward way of writing
 /// it), and none to a person: an import finds the company by it. (The database is taken back

@@ -1015,4 +1015,124 @@ mod tests {
             Some(kept[0].id())
         );
     }
+
+    /// Migration 0043 gives the companies kept with a Swedish VAT number (`SE`, ten digits,
+    /// `01`) the key of the number, as `Customer::registry_key` now does: their key as 0041
+    /// left it was the whole VAT form. Other keys, and a person's (none), stay.
+    #[tokio::test]
+    async fn the_swedish_registry_keys_migration_rekeys_the_vat_numbers_kept_before_it() {
+        use cube_domain::customer::{Customer, CustomerDetails};
+        use cube_domain::data_owner::{DataOwner, Dataset};
+        use cube_domain::fields::FieldValues;
+        use cube_domain::ids::{CustomerId, DataOwnerId};
+        use cube_domain::ports::Store;
+        use cube_domain::values::PhoneNumber;
+        use uuid::Uuid;
+
+        let options = SqliteOptions {
+            migrate: false,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", options)
+            .await
+            .expect("a store");
+        MIGRATOR
+            .run_to(40, &store.pool)
+            .await
+            .expect("migrated to 0040");
+        let owner = DataOwner::new(
+            DataOwnerId::from_uuid(Uuid::from_u128(1)),
+            OrganisationId::from_uuid(Uuid::from_u128(2)),
+            Name::parse("Ägare").expect("a name"),
+        );
+        let customer = |n: u128, dataset: Dataset, number: &str| {
+            let details = CustomerDetails {
+                name: Name::parse("Företag AB").expect("a name"),
+                phones: vec![PhoneNumber::parse("+46701234567").expect("valid")],
+                email: None,
+                address: None,
+                registry_number: Some(number.to_owned()),
+                external_id: None,
+            };
+            Customer::new(
+                CustomerId::from_uuid(Uuid::from_u128(100 + n)),
+                &owner,
+                dataset,
+                details,
+                FieldValues::new(),
+            )
+            .expect("valid")
+        };
+        // H&M's organisation number, in its VAT form and others.
+        let numbers = [
+            ("SE556042722001", Some("SE556042722001")),
+            ("se 556042-7220 01", Some("se556042722001")),
+            ("SE5560427220", Some("SE5560427220")),
+            ("SE556042722002", Some("SE556042722002")),
+            ("556042-7220", Some("5560427220")),
+            ("NO 974 760 673 MVA", Some("974760673")),
+        ];
+        let mut kept: Vec<Customer> = numbers
+            .iter()
+            .zip(0..)
+            .map(|((number, _), n)| customer(n, Dataset::B2b, number))
+            .collect();
+        kept.push(customer(50, Dataset::B2c, "SE556042722001"));
+        for c in &kept {
+            // As 0040 kept it: no registry key column.
+            sqlx::query(
+                "INSERT INTO customers (id, data_owner_id, doc, dataset, search_text) \
+                 VALUES (?, ?, ?, ?, '')",
+            )
+            .bind(crate::codec::id_text(c.id().as_uuid()))
+            .bind(crate::codec::id_text(owner.id().as_uuid()))
+            .bind(crate::codec::to_doc("customer", c).expect("a document"))
+            .bind(crate::repos::customers::dataset_text(c.dataset()))
+            .execute(&store.pool)
+            .await
+            .expect("a customer of before");
+        }
+        let key = |c: &Customer| {
+            let store = &store;
+            let id = crate::codec::id_text(c.id().as_uuid());
+            async move {
+                sqlx::query_scalar::<_, Option<String>>(
+                    "SELECT registry_key FROM customers WHERE id = ?",
+                )
+                .bind(id)
+                .fetch_one(&store.pool)
+                .await
+                .expect("a key")
+            }
+        };
+        MIGRATOR
+            .run_to(41, &store.pool)
+            .await
+            .expect("migrated to 0041");
+        for (c, (number, before)) in kept.iter().zip(&numbers) {
+            assert_eq!(key(c).await.as_deref(), *before, "0041's key of {number}");
+        }
+        store.migrate().await.expect("migrated");
+        for c in &kept {
+            assert_eq!(
+                key(c).await,
+                c.registry_key(),
+                "{:?}",
+                c.details().registry_number
+            );
+        }
+        assert_eq!(kept[0].registry_key().as_deref(), Some("5560427220"));
+        assert_eq!(kept[1].registry_key(), kept[4].registry_key());
+        // An import row written the plain way finds the company kept in the VAT form.
+        let row = customer(99, Dataset::B2b, "5560427220");
+        let mut read = store.begin_read().await.expect("a read unit");
+        let keys = read
+            .import_row_keys(owner.id(), &[&row])
+            .await
+            .expect("keys");
+        assert_eq!(
+            keys[0].by_registry_number.as_ref().map(|h| h.customer),
+            Some(kept[0].id())
+        );
+    }
 }

@@ -194,6 +194,27 @@ impl Lang {
                 "oppdragets aktivitetsgrense for {} er nådd; ingen flere kunder deles ut",
                 self.metric(*metric).to_lowercase()
             ),
+            AppError::DuplicateCustomer(duplicate) => {
+                use cube_domain::ports::CustomerKey;
+                let (key, another) = match &duplicate.key {
+                    CustomerKey::ExternalId(id) => {
+                        (format!("den eksterne id-en «{id}»"), "en annen ekstern id")
+                    }
+                    CustomerKey::Registry(number) => (
+                        format!("organisasjonsnummeret {number}"),
+                        "et annet organisasjonsnummer",
+                    ),
+                    CustomerKey::Phone(phone) => (
+                        format!("telefonnummeret {}", phone.as_str()),
+                        "et annet telefonnummer",
+                    ),
+                };
+                format!(
+                    "en annen kunde hos denne dataeieren ({}) har allerede {key}; bruk den \
+                     kunden eller oppgi {another}",
+                    duplicate.other
+                )
+            }
             other => other.to_string(),
         }
     }
@@ -1165,6 +1186,24 @@ mod tests {
         assert_eq!(Lang::En.error_detail(&lost), lost.to_string());
         let other = AppError::NotFound("customer");
         assert_eq!(Lang::Nb.error_detail(&other), other.to_string());
+        let taken = AppError::DuplicateCustomer(cube_domain::customer::DuplicateCustomer {
+            other: cube_domain::ids::CustomerId::from_uuid(uuid::Uuid::nil()),
+            key: cube_domain::ports::CustomerKey::Registry("974760673".into()),
+        });
+        assert!(
+            Lang::Nb
+                .error_detail(&taken)
+                .contains("har allerede organisasjonsnummeret 974760673"),
+            "{}",
+            Lang::Nb.error_detail(&taken)
+        );
+        assert!(
+            Lang::En
+                .error_detail(&taken)
+                .contains("already has the organisation number 974760673"),
+            "{}",
+            Lang::En.error_detail(&taken)
+        );
         let limit =
             AppError::LimitReached(cube_domain::assignment::setup::LimitMetric::Conclusions);
         assert!(

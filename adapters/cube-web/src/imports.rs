@@ -826,6 +826,15 @@ fn file_error(lang: Lang, error: &ImportFileError) -> String {
         ImportFileError::File(File::UnclosedQuote { row }) => format!(
             "rad {row}: et anførselstegn (\") som åpnes her, lukkes aldri, så resten av fila ble lest som ett felt; lukk anførselstegnet på den raden, eller skriv det dobbelt (\"\") der det er en del av teksten, og send fila på nytt"
         ),
+        ImportFileError::File(File::FieldTooLong { row, column, quoted }) => format!(
+            "rad {row}, kolonne {column}: et felt har mer enn {} tegn, mer enn en celle i et regneark kan ha{}",
+            cube_sheets::read::MAX_CELL_CHARS,
+            if *quoted {
+                "; feltet står i anførselstegn: mangler det et anførselstegn (\") på slutten, ble radene etter lest inn i det. Rett anførselstegnene på den raden, eller kort ned teksten, og send fila på nytt"
+            } else {
+                "; kort det ned og send fila på nytt"
+            }
+        ),
         other => other.to_string(),
     }
 }

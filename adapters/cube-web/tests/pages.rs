@@ -861,6 +861,40 @@ async fn a_seller_opens_and_edits_the_card_of_the_customer_they_hold() {
     );
 }
 
+/// A company's organisation number is its key in the data owner's register (issue 16): the
+/// card refuses another company's number, in bokmål, naming the number, and saves nothing.
+#[tokio::test]
+async fn the_card_refuses_another_companys_organisation_number() {
+    let app = app().await;
+    let seller = app.session(&app.world.sellers[0]).await;
+    app.cube
+        .add_customer(
+            &app.world.manager,
+            app.world.data_owner.id(),
+            cube_domain::data_owner::Dataset::B2b,
+            cube_app::customers::CustomerInput {
+                name: "Brønnøysundregistrene".into(),
+                phones: vec!["+47 912 00 001".into()],
+                registry_number: Some("974760673".into()),
+                ..cube_app::customers::CustomerInput::default()
+            },
+        )
+        .await
+        .expect("a company with its number");
+    let (card_path, card) = open_card(&app, &seller).await;
+    let mut fields = form_fields(&card, "card-form");
+    fields.retain(|(k, _)| k != "registry_number");
+    fields.push(("registry_number".into(), "NO 974 760 673 MVA".into()));
+    let (status, _, refused) = app.htmx(&card_path, &seller, &encode(&fields)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused.contains("har allerede organisasjonsnummeret 974760673"),
+        "{refused}"
+    );
+    let (_, _, card) = app.get(&card_path, Some(&seller)).await;
+    assert!(!card.contains("974"), "nothing saved: {card}");
+}
+
 /// Seed 000 item 8: from the card, the seller sends one of the assignment's templates; the
 /// card offers only what can be sent (an SMS template with a sender, an e-mail template with
 /// a sender address), and a customer without an address is told so.
@@ -2106,11 +2140,21 @@ async fn job_done(app: &App, cookie: &str, mut job: String) -> String {
     panic!("the job did not end: {job}");
 }
 
-/// A CSV of `rows` customers, each with a comment of `comment` bytes in a column no field
-/// takes (so the file is as large as wanted and every row is still good).
+/// A CSV of `rows` customers, each with a comment of `comment` bytes in columns no field
+/// takes (so the file is as large as wanted and every row is still good): one column, or as
+/// many as keep each field within what a spreadsheet cell holds (32,767 characters).
 fn large_csv(rows: usize, comment: usize) -> Vec<u8> {
-    let mut csv = String::from("Navn;Mobil;Kundenr;Kommentar\r\n");
-    let filler = "x".repeat(comment);
+    const CELL: usize = 30_000;
+    let columns = comment.div_ceil(CELL).max(1);
+    let mut csv = String::from("Navn;Mobil;Kundenr");
+    for c in 0..columns {
+        csv.push_str(&format!(";Kommentar {c}"));
+    }
+    csv.push_str("\r\n");
+    let filler: Vec<String> = (0..columns)
+        .map(|c| "x".repeat(comment.saturating_sub(c * CELL).min(CELL)))
+        .collect();
+    let filler = filler.join(";");
     for i in 0..rows {
         csv.push_str(&format!(
             "Stor Kunde {i} AS;{};STOR-{i};{filler}\r\n",

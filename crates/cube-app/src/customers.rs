@@ -618,7 +618,8 @@ impl Cube {
 }
 
 /// One rule for a created and an updated customer: no other customer of the data owner has
-/// its external id or any of its phone numbers (the keys an import matches by). The refusal
+/// its external id, (a company's) organisation number or any of its phone numbers (the keys
+/// an import matches by). The refusal
 /// names the other customer, whom the caller (a manager of the data owner) may see.
 pub(crate) async fn check_unique(uow: &mut dyn ReadUnit, customer: &Customer) -> AppResult<()> {
     for key in customer.identity_keys() {

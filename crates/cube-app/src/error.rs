@@ -68,7 +68,8 @@ pub enum AppError {
     /// A customer-file mapping that cannot be saved.
     #[error(transparent)]
     ImportMapping(#[from] cube_domain::data_owner::ImportMappingError),
-    /// Another customer of the data owner has the same external id or phone number.
+    /// Another customer of the data owner has the same external id, organisation number or
+    /// phone number.
     #[error(transparent)]
     DuplicateCustomer(#[from] DuplicateCustomer),
     /// A product is invalid.

@@ -310,11 +310,12 @@ impl Cube {
         drop(uow);
         // Events are appended at the clock's now: ending the window just past it keeps out
         // what is registered while the file is written, so the count and the columns found
-        // below hold for every page read after.
+        // below hold for every page read after. A window that starts later than that is
+        // empty (not one that ends before it starts: a store may refuse to read that).
         let end = now + time::Duration::microseconds(1);
         let window = Window {
             from: window.from,
-            to: window.to.min(end),
+            to: window.to.min(end).max(window.from),
         };
         let mut pages = OutcomePages {
             store: self.store.clone(),

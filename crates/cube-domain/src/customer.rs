@@ -58,8 +58,9 @@ pub enum CustomerError {
 }
 
 /// Another customer of the same data owner already has one of this customer's keys. An
-/// external id and each phone number identify one customer in a data owner's register (the
-/// keys imports match by), so a create and an update obey the same rule.
+/// external id, a company's organisation number and each phone number identify one customer
+/// in a data owner's register (the keys imports match by), so a create and an update obey
+/// the same rule.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
     "customer {other} of this data owner already has {key}; use that customer or give another {kind}",
@@ -153,14 +154,16 @@ pub struct Customer {
 }
 
 impl Customer {
-    /// The keys that identify the customer in its data owner's register: the external id,
-    /// then each phone number.
+    /// The keys that identify the customer in its data owner's register, in the order an
+    /// import matches by them: the external id, a company's organisation number (its
+    /// [`Customer::registry_key`]), then each phone number.
     pub fn identity_keys(&self) -> Vec<CustomerKey> {
         let details = &self.details;
         details
             .external_id
             .iter()
             .map(|e| CustomerKey::ExternalId(e.clone()))
+            .chain(self.registry_key().map(CustomerKey::Registry))
             .chain(details.phones.iter().cloned().map(CustomerKey::Phone))
             .collect()
     }

@@ -8,6 +8,15 @@
 //!
 //! Rows are numbered as the user sees them (blank lines counted, line breaks inside quoted
 //! fields not), as the readers number them.
+//!
+//! The scan also counts each field's characters as they pass, and keeps the first field
+//! longer than a spreadsheet cell holds ([`crate::read::MAX_CELL_CHARS`]): the csv reader
+//! grows its record for a field as long as the field runs, so the streamed reader stops
+//! handing it text once a field is that long ([`QuoteScan::too_long`]), and the file is
+//! refused naming the field's row and column before anyone holds the field
+//! ([`crate::read::FileError::FieldTooLong`]).
+
+use crate::read::MAX_CELL_CHARS;
 
 /// Where the scan is in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +32,27 @@ enum State {
     QuoteInQuoted,
 }
 
+/// A field longer than a spreadsheet cell holds, where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LongField {
+    /// Its row, as the user numbers rows.
+    pub(crate) row: usize,
+    /// Its column (0 = the first).
+    pub(crate) column: usize,
+    /// Whether it is a quoted field (then a quote left open is the likely cause).
+    pub(crate) quoted: bool,
+}
+
+impl From<LongField> for crate::read::FileError {
+    fn from(field: LongField) -> Self {
+        crate::read::FileError::FieldTooLong {
+            row: field.row,
+            column: crate::mapping::column_letter(field.column),
+            quoted: field.quoted,
+        }
+    }
+}
+
 /// A CSV's quoting followed byte by byte ([`QuoteScan::feed`]), in pieces as it is read.
 #[derive(Debug, Clone)]
 pub(crate) struct QuoteScan {
@@ -32,6 +62,13 @@ pub(crate) struct QuoteScan {
     row: usize,
     /// The row the quoted field being read opened on.
     opened_on: usize,
+    /// The field of the row the text has come to (0 = the first).
+    column: usize,
+    /// The characters of the field being read so far (quotes around it not counted, a
+    /// doubled quote inside it counted once).
+    chars: usize,
+    /// The first field found longer than [`MAX_CELL_CHARS`].
+    too_long: Option<LongField>,
 }
 
 impl QuoteScan {
@@ -42,29 +79,67 @@ impl QuoteScan {
             state: State::FieldStart,
             row: 1,
             opened_on: 1,
+            column: 0,
+            chars: 0,
+            too_long: None,
         }
     }
 
     /// Follows the next piece of the text.
     pub(crate) fn feed(&mut self, text: &[u8]) {
         for &byte in text {
+            // A byte that starts a character, in the field's text (not a quote around it).
+            let mut counts = byte & 0xC0 != 0x80;
             self.state = match (self.state, byte) {
-                (State::Quoted, b'"') => State::QuoteInQuoted,
+                (State::Quoted, b'"') => {
+                    counts = false;
+                    State::QuoteInQuoted
+                }
                 (State::Quoted, _) => State::Quoted,
                 (State::QuoteInQuoted, b'"') => State::Quoted,
                 (State::FieldStart, b'"') => {
+                    counts = false;
                     self.opened_on = self.row;
                     State::Quoted
                 }
                 (_, b'\n') => {
                     self.row += 1;
+                    self.column = 0;
+                    self.chars = 0;
                     State::FieldStart
                 }
-                (_, b'\r') => State::FieldStart,
-                (_, b) if b == self.delimiter => State::FieldStart,
+                (_, b'\r') => {
+                    self.column = 0;
+                    self.chars = 0;
+                    State::FieldStart
+                }
+                (_, b) if b == self.delimiter => {
+                    self.column += 1;
+                    self.chars = 0;
+                    State::FieldStart
+                }
                 _ => State::Unquoted,
             };
+            if self.state == State::FieldStart {
+                continue;
+            }
+            if counts {
+                self.chars += 1;
+                if self.chars > MAX_CELL_CHARS && self.too_long.is_none() {
+                    self.too_long = Some(LongField {
+                        row: self.row,
+                        column: self.column,
+                        quoted: matches!(self.state, State::Quoted | State::QuoteInQuoted),
+                    });
+                }
+            }
         }
+    }
+
+    /// The first field longer than a spreadsheet cell holds ([`MAX_CELL_CHARS`]
+    /// characters), once the text has come past its last character allowed.
+    pub(crate) fn too_long(&self) -> Option<LongField> {
+        self.too_long
     }
 
     /// The row a quoted field still open opened on, if one is: at the end of the text, a

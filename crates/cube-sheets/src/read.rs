@@ -239,6 +239,24 @@ pub enum FileError {
         /// The row the quote opened on.
         row: usize,
     },
+    /// A CSV field longer than a spreadsheet cell holds ([`MAX_CELL_CHARS`] characters):
+    /// refused before it is read whole (`crate::quotes`).
+    #[error(
+        "row {row}, column {column}: a field holds more than {MAX_CELL_CHARS} characters, more than a spreadsheet cell can{hint}",
+        hint = if *.quoted {
+            "; it is quoted: if a quote (\") is missing at its end, the rows after it were read into it. Correct the quotes on that row, or shorten the text, and send the file again"
+        } else {
+            "; shorten it and send the file again"
+        }
+    )]
+    FieldTooLong {
+        /// The field's row.
+        row: usize,
+        /// The field's column, in letters.
+        column: String,
+        /// Whether it is a quoted field.
+        quoted: bool,
+    },
     /// A CSV the csv reader refuses.
     #[error("the CSV file cannot be read at row {row}: {reason}")]
     BadCsv {
@@ -810,6 +828,10 @@ fn read_csv(
     quotes.feed(text.as_bytes());
     if let Some(row) = quotes.open_since() {
         return Err(FileError::UnclosedQuote { row });
+    }
+    // Before the csv reader copies a field longer than a cell into its record.
+    if let Some(field) = quotes.too_long() {
+        return Err(field.into());
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -10,6 +10,11 @@
 //! breaks that passed through the decoder, not from the csv reader's own line count (which
 //! leaves out blank lines): only the breaks the csv reader has not yet passed are kept.
 //!
+//! A field longer than a spreadsheet cell ([`crate::read::MAX_CELL_CHARS`] characters) is
+//! the file's error, naming its row and column: the decoder stops handing the csv reader
+//! text once a field is that long (the reader would grow its record to hold the field
+//! whole), so a row's memory is bounded whatever the file holds.
+//!
 //! [`CsvFile`] is a file checked and sniffed; [`CsvFile::rows`] reads it from the start,
 //! as often as asked (an import reads it twice: once to check every row, once to write).
 
@@ -128,7 +133,10 @@ impl CsvFile {
 
     /// The first [`SNIFF_CHARS`] characters of the text, and whether the text goes on.
     fn sample(&self) -> io::Result<(String, bool)> {
+        // The sample is a bounded read of its own: no field bound (the separator is not
+        // known yet), only the rows' reads have one.
         let mut decoded = self.decoded()?;
+        decoded.bound_fields = false;
         let mut bytes = Vec::new();
         (&mut decoded)
             .take(4 * SNIFF_CHARS as u64 + 4)
@@ -228,6 +236,8 @@ struct Decoded<R> {
     quotes: QuoteScan,
     /// All the text has been handed out.
     at_end: bool,
+    /// Whether a field longer than a cell ends the reading (`QuoteScan::too_long`).
+    bound_fields: bool,
 }
 
 impl<R: Read> Decoded<R> {
@@ -248,6 +258,7 @@ impl<R: Read> Decoded<R> {
             breaks: VecDeque::new(),
             quotes: QuoteScan::new(delimiter),
             at_end: false,
+            bound_fields: true,
         }
     }
 
@@ -306,6 +317,21 @@ impl<R: Read> Read for Decoded<R> {
         let out = &self.output[self.output_at..self.output_at + n];
         buf[..n].copy_from_slice(out);
         self.quotes.feed(out);
+        // A field longer than a cell: the csv reader would hold it whole, however long it
+        // runs. It gets no more text; the rest is only scanned, for a quote left open
+        // (that is the file's error then, as `crate::read` says), and the rows tell the
+        // error from the scan (`CsvRows::next_item`).
+        if self.bound_fields && self.quotes.too_long().is_some() {
+            let rest = self.output_at + n..self.output_end;
+            self.quotes.feed(&self.output[rest]);
+            while self.fill()? {
+                self.quotes.feed(&self.output[..self.output_end]);
+            }
+            self.at_end = true;
+            return Err(io::Error::other(
+                "a field is longer than a spreadsheet cell",
+            ));
+        }
         for (i, &b) in out.iter().enumerate() {
             if b == b'\n' || b == b'\r' {
                 self.breaks.push_back((self.offset + i as u64, b));
@@ -347,6 +373,13 @@ impl CsvRows {
             let read = match self.reader.read_record(&mut self.record) {
                 Ok(read) => read,
                 Err(e) => {
+                    let decoded = self.reader.get_ref();
+                    if let Some(field) = decoded.quotes.too_long() {
+                        return Err(match decoded.unclosed_quote() {
+                            Some(row) => FileError::UnclosedQuote { row },
+                            None => field.into(),
+                        });
+                    }
                     if let csv::ErrorKind::Io(io) = e.kind()
                         && io.kind() == io::ErrorKind::InvalidData
                     {
@@ -595,6 +628,75 @@ mod tests {
         let fine = b"Navn;Merknad\n\"Kari\";\"sa \"\"hei\"\"\nog gikk\"\nOla;5\" skjerm\n";
         assert_eq!(streamed_error(fine), None);
         check_same(fine);
+    }
+
+    /// Found from outside: a CSV field had no length bound, so the csv reader grew its record
+    /// for as long as the field ran. A field of 4 MB, unquoted or quoted, is refused naming
+    /// its row and column, after the csv reader was handed little more than a cell's worth of
+    /// text; both readers agree, and a field of exactly a cell's characters is read.
+    #[test]
+    fn a_field_longer_than_a_cell_is_refused_naming_its_row_before_it_is_held() {
+        use crate::read::MAX_CELL_CHARS;
+        let long = "x".repeat(4 * 1024 * 1024);
+        let unquoted = format!("Navn;Merknad\nKari;kort\n\nOla;{long}\nPer;kort\n");
+        let quoted = format!("Navn;Merknad\n\"Kari\";\"to\nlinjer\"\nOla;\"{long}\"\nPer;kort\n");
+        for (text, row, quoted) in [(unquoted, 4, false), (quoted, 3, true)] {
+            let expected = FileError::FieldTooLong {
+                row,
+                column: "B".into(),
+                quoted,
+            };
+            let file = TempCsv::new(text.as_bytes());
+            let csv = CsvFile::open(&file.0, "t.csv", CsvOptions::default(), &Limits::default())
+                .expect("opens");
+            let mut rows = csv.rows().expect("reads");
+            let error = std::iter::from_fn(|| rows.next_item().transpose()).find_map(Result::err);
+            assert_eq!(error, Some(expected.clone()));
+            let handed = rows.reader.get_ref().offset;
+            assert!(
+                handed < 64 * 1024,
+                "the csv reader was handed {handed} bytes of a {} byte file",
+                text.len()
+            );
+            drop(file);
+            assert_eq!(
+                read(
+                    "t.csv",
+                    text.as_bytes(),
+                    CsvOptions::default(),
+                    &Limits::default()
+                )
+                .err(),
+                Some(expected)
+            );
+        }
+        assert!(
+            FileError::FieldTooLong {
+                row: 4,
+                column: "B".into(),
+                quoted: false
+            }
+            .to_string()
+            .starts_with("row 4, column B: a field holds more than 32767 characters")
+        );
+        // A cell's worth of two-byte characters is read; one more is not.
+        let full = format!("Navn;Merknad\nOla;\"{}\"\n", "ø".repeat(MAX_CELL_CHARS));
+        assert_eq!(streamed_error(full.as_bytes()), None);
+        check_same(full.as_bytes());
+        let over = format!("Navn;Merknad\nOla;{}\n", "ø".repeat(MAX_CELL_CHARS + 1));
+        assert!(matches!(
+            streamed_error(over.as_bytes()),
+            Some(FileError::FieldTooLong { row: 2, .. })
+        ));
+        // A doubled quote is one character of the text.
+        let doubled = format!("Navn;Merknad\nOla;\"{}\"\n", "\"\"".repeat(MAX_CELL_CHARS));
+        assert_eq!(streamed_error(doubled.as_bytes()), None);
+        // A quote left open before a long rest is still that quote's error.
+        let open = format!("Navn;Merknad\nKari;kort\nOla;\"{long}\nPer;kort\n");
+        assert_eq!(
+            streamed_error(open.as_bytes()),
+            Some(FileError::UnclosedQuote { row: 3 })
+        );
     }
 
     #[test]

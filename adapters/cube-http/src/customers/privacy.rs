@@ -657,6 +657,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
             "from",
             "text",
             "fate",
+            "reason",
             "answered",
         ],
     );
@@ -821,12 +822,15 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 (None, Some(_)) => "sale_confirmation",
                 (None, None) => "nothing",
             };
+            // The fate and its reason in the JSON's words (`SmsReplyDto`).
+            let reply = SmsReplyDto::from(r);
             replies.rows.push(vec![
                 text(&id),
                 Cell::Time(r.received_at),
                 text(r.inbound.from.as_str()),
                 text(&r.inbound.text),
-                text(format!("{:?}", r.fate)),
+                text(reply.fate.as_str()),
+                text(reply.reason.unwrap_or_default()),
                 text(answered),
             ]);
         }

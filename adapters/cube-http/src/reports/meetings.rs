@@ -37,8 +37,8 @@ pub struct MeetingQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default: today
     /// 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default: tomorrow
-    /// 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start (the same date as
+    /// `from`: that whole day); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
     /// Only meetings whose place (address or video link) contains this, ignoring case.
     pub q: Option<String>,
@@ -137,7 +137,8 @@ pub struct MeetingExportQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default: today
     /// 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: as `from`; default: tomorrow 00:00 locally.
+    /// End, exclusive: as `from` (the same date as `from`: that whole day); default:
+    /// tomorrow 00:00 locally.
     pub to: Option<String>,
     /// Only meetings whose place (address or video link) contains this, ignoring case.
     pub q: Option<String>,
@@ -241,8 +242,8 @@ pub struct CalendarQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default: today
     /// 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default: tomorrow
-    /// 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start (the same date as
+    /// `from`: that whole day); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
 }
 

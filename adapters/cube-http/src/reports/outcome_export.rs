@@ -42,7 +42,8 @@ pub struct OutcomeExportQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
     /// today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: as `from`; default: tomorrow 00:00 locally.
+    /// End, exclusive: as `from` (the same date as `from`: that whole day); default:
+    /// tomorrow 00:00 locally.
     pub to: Option<String>,
     /// Only this outcome.
     pub outcome: Option<Uuid>,
@@ -280,7 +281,8 @@ pub struct SalesLinesExportQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
     /// today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: as `from`; default: tomorrow 00:00 locally.
+    /// End, exclusive: as `from` (the same date as `from`: that whole day); default:
+    /// tomorrow 00:00 locally.
     pub to: Option<String>,
     /// Only what this seller (user) sold.
     pub seller: Option<Uuid>,

@@ -28,8 +28,8 @@ pub struct SoldLinesQuery {
     /// Start, inclusive: an RFC 3339 time, or a date meaning its local start; default:
     /// today 00:00 in the organisation's time zone.
     pub from: Option<String>,
-    /// End, exclusive: an RFC 3339 time, or a date meaning its local start; default:
-    /// tomorrow 00:00 in the organisation's time zone.
+    /// End, exclusive: an RFC 3339 time, or a date meaning its local start (the same date as
+    /// `from`: that whole day); default: tomorrow 00:00 in the organisation's time zone.
     pub to: Option<String>,
     /// Only what this seller (user) sold.
     pub seller: Option<Uuid>,

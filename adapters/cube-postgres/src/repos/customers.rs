@@ -186,6 +186,15 @@ impl CustomerRepository for PgUnitOfWork {
             .bind(owner.as_uuid())
             .bind(phone.as_str())
             .bind(except),
+            // NULL for a person: a person number is no key (migration 0041).
+            CustomerKey::Registry(key) => sqlx::query(
+                "SELECT data FROM customers WHERE data_owner_id = $1 AND registry_key = $2
+                   AND ($3::uuid IS NULL OR id <> $3)
+                 ORDER BY seq LIMIT 1",
+            )
+            .bind(owner.as_uuid())
+            .bind(key.as_str())
+            .bind(except),
         };
         self.fetch_optional(query)
             .await?

@@ -297,6 +297,14 @@ impl CustomerRepository for SqliteUnit {
             .bind(owner)
             .bind(phone.as_str().to_owned())
             .bind(except),
+            // NULL for a person: a person number is no key (migration 0041).
+            CustomerKey::Registry(key) => sqlx::query(
+                "SELECT doc FROM customers WHERE data_owner_id = ?1 AND registry_key = ?2 \
+                 AND (?3 IS NULL OR id <> ?3) ORDER BY seq LIMIT 1",
+            )
+            .bind(owner)
+            .bind(key.clone())
+            .bind(except),
         };
         fetch_doc(self.conn(), query, "customer").await
     }

@@ -191,6 +191,9 @@ pub struct LoggedEvent {
 pub enum CustomerKey {
     /// The id in the source system.
     ExternalId(String),
+    /// A company's organisation number, as its key (`Customer::registry_key`): a person's
+    /// number is no key.
+    Registry(String),
     /// A phone number.
     Phone(PhoneNumber),
 }
@@ -200,6 +203,7 @@ impl CustomerKey {
     pub fn kind(&self) -> &'static str {
         match self {
             CustomerKey::ExternalId(_) => "external id",
+            CustomerKey::Registry(_) => "organisation number",
             CustomerKey::Phone(_) => "phone number",
         }
     }
@@ -209,6 +213,7 @@ impl std::fmt::Display for CustomerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CustomerKey::ExternalId(id) => write!(f, "the external id '{id}'"),
+            CustomerKey::Registry(key) => write!(f, "the organisation number {key}"),
             CustomerKey::Phone(phone) => write!(f, "the phone number {phone}"),
         }
     }
@@ -497,9 +502,10 @@ pub trait CustomerRepository: Send {
     async fn customer(&mut self, id: CustomerId) -> Result<Option<Customer>, StoreError>;
     /// Several customers; missing ids are left out.
     async fn customers_by_id(&mut self, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError>;
-    /// The data owner's first customer (in creation order) with this external id or phone
-    /// number, leaving out `except` (the customer being updated). The lookup MUST see the
-    /// keys as last saved: an update that adds or removes a phone moves it in the lookup.
+    /// The data owner's first customer (in creation order) with this external id, phone
+    /// number or (a company's) organisation number key, leaving out `except` (the customer
+    /// being updated). The lookup MUST see the keys as last saved: an update that adds or
+    /// removes a phone or changes the number moves it in the lookup.
     async fn find_customer(
         &mut self,
         owner: DataOwnerId,

@@ -1,10 +1,12 @@
 //! Organisation numbers as an import matches and stores them (issue 16: duplicates merged
 //! by organisation number). A company's number is written many ways — `912 345 678`,
 //! `NO912345678MVA`, `NO 912 345 678 MVA` (the VAT form) — and is one number: the key a
-//! number is compared by ([`registry_key`]) drops the spaces, dots and hyphens, and a leading `NO` and a
-//! trailing `MVA` around nine digits. A Norwegian data owner's company number is stored as
-//! its nine digits and checked: its last digit is a modulus-11 check digit
-//! ([`parse_organisation_number`]).
+//! number is compared by ([`registry_key`]) drops the spaces, dots and hyphens, and a
+//! leading `NO` and a trailing `MVA` around nine digits. A Swedish number's VAT form is
+//! reduced the same way: `SE556042722001` (`SE`, the ten digits, `01`) is `5560427220`, as
+//! `556042-7220` is (migration 0043 gives the companies kept before the rule their new key).
+//! A Norwegian data owner's company number is stored as its nine digits and checked: its
+//! last digit is a modulus-11 check digit ([`parse_organisation_number`]).
 //!
 //! The SQL stores keep the key in a column (migration 0041) and fill it for customers
 //! stored before with the same rule written in SQL; the characters taken for spaces are
@@ -20,10 +22,19 @@ pub const SPACES: [char; 6] = [' ', '\u{a0}', '\u{2009}', '\u{202f}', '.', '-'];
 const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
 
 /// The key an organisation number is compared by: `raw` without [`SPACES`]; when that is
-/// nine digits with a leading `NO` and/or a trailing `MVA` (either case), the nine digits.
+/// nine digits with a leading `NO` and/or a trailing `MVA` (either case), the nine digits;
+/// when it is a Swedish VAT number — `SE` (either case), ten digits, `01` — the ten digits.
 pub fn registry_key(raw: &str) -> String {
     let key: String = raw.chars().filter(|c| !SPACES.contains(c)).collect();
     let bytes = key.as_bytes();
+    if bytes.len() == 14
+        && bytes[..2].eq_ignore_ascii_case(b"SE")
+        && bytes[2..].iter().all(u8::is_ascii_digit)
+        && bytes[12..] == *b"01"
+    {
+        // Ten ASCII digits: valid UTF-8.
+        return String::from_utf8_lossy(&bytes[2..12]).into_owned();
+    }
     let mut digits = bytes;
     if digits.len() >= 2 && digits[..2].eq_ignore_ascii_case(b"NO") {
         digits = &digits[2..];
@@ -98,6 +109,37 @@ mod tests {
         assert_eq!(registry_key("974.760.673"), "974760673");
         assert_eq!(registry_key("974-760-673"), "974760673");
         assert_eq!(registry_key("NORGE"), "NORGE");
+    }
+
+    /// Found from outside: a Swedish data owner's VAT form of a number was not reduced to the
+    /// number, so `SE556042722001` and `556042-7220` (H&M's organisation number) were two
+    /// companies to an import. Only the VAT form is reduced: `SE`, ten digits, `01`.
+    #[test]
+    fn a_swedish_vat_number_has_the_key_of_its_organisation_number() {
+        for raw in [
+            "SE556042722001",
+            "se556042722001",
+            "SE 556042-7220 01",
+            "SE\u{a0}5560 4272 2001",
+            "556042-7220",
+            "5560427220",
+        ] {
+            assert_eq!(registry_key(raw), "5560427220", "{raw}");
+        }
+        // Not the VAT form: only the spaces go.
+        for (raw, key) in [
+            ("SE5560427220", "SE5560427220"),
+            ("SE556042722002", "SE556042722002"),
+            ("SE55604272200101", "SE55604272200101"),
+            ("SE55604272A001", "SE55604272A001"),
+            ("NO556042722001", "NO556042722001"),
+        ] {
+            assert_eq!(registry_key(raw), key, "{raw}");
+        }
+        // A Swedish data owner stores the number as given; its key is the number's.
+        let se = PhoneRegion::parse("SE").expect("a region");
+        let stored = parse_organisation_number("SE556042722001", se).expect("kept");
+        assert_eq!(registry_key(&stored), registry_key("556042-7220"));
     }
 
     #[test]

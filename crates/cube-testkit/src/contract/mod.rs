@@ -140,6 +140,7 @@ macro_rules! store_contract_tests {
                 import_batch_refuses_a_row_whose_phone_is_another_customers,
                 import_batch_counts_a_row_that_changes_nothing_unchanged,
                 import_row_keys_finds_companies_by_organisation_number,
+                find_customer_finds_a_company_by_its_organisation_number,
                 import_batch_matches_by_organisation_number_as_chosen,
                 import_batch_refuses_a_row_of_the_other_dataset,
                 password_hash_is_set_replaced_and_read,

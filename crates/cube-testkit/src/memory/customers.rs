@@ -53,6 +53,7 @@ impl CustomerRepository for MemoryUnit {
         let key = match key {
             CustomerKey::ExternalId(id) => LookupKey::External(id.clone()),
             CustomerKey::Phone(phone) => LookupKey::Phone(phone.as_str().to_owned()),
+            CustomerKey::Registry(key) => LookupKey::Registry(key.clone()),
         };
         let from = (owner, key.clone(), 0, CustomerId::from_uuid(MIN));
         let to = (owner, key, u64::MAX, CustomerId::from_uuid(MAX));

@@ -14,7 +14,7 @@ use cube_domain::customer::{Customer, CustomerDetails};
 use cube_domain::data_owner::Dataset;
 use cube_domain::ids::CustomerId;
 use cube_domain::import_match::{IdentityConflict, MatchKey, MatchKeys, RowKey, RowKeys};
-use cube_domain::ports::{IdGenerator, ImportedRow, OnMatch, RefusedRow, RowCustomer};
+use cube_domain::ports::{CustomerKey, IdGenerator, ImportedRow, OnMatch, RefusedRow, RowCustomer};
 use cube_domain::values::PhoneNumber;
 
 /// A customer of `dataset` with this external id, organisation (or person) number and phone.
@@ -110,6 +110,90 @@ pub async fn import_row_keys_finds_companies_by_organisation_number(store: Share
         .await
         .expect("read");
     assert_eq!(elsewhere, vec![RowKeys::default(); 4]);
+}
+
+/// `find_customer` by an organisation number's key (`CustomerKey::Registry`: what a company
+/// typed in by hand is checked against, as an import would match it) finds the oldest
+/// company whose number has that key however it was written, leaves out `except` (the
+/// company being edited), never a consumer with that person number, and never another data
+/// owner's company; a save that changes the number moves it in the lookup.
+pub async fn find_customer_finds_a_company_by_its_organisation_number(store: SharedStore) {
+    let s = setup(store.as_ref(), 0).await;
+    let owner = &s.world.data_owner;
+    let person = customer(&s, Dataset::B2c, None, Some(BRREG), "+4795000011");
+    let written = customer(
+        &s,
+        Dataset::B2b,
+        None,
+        Some("NO 974 760 673 MVA"),
+        "+4795000012",
+    );
+    let later = customer(&s, Dataset::B2b, None, Some(BRREG), "+4795000013");
+    let mut uow = store.begin().await.expect("begin");
+    for c in [&person, &written, &later] {
+        uow.save_customer(c).await.expect("save");
+    }
+    uow.commit().await.expect("commit");
+
+    let key = CustomerKey::Registry(BRREG.to_owned());
+    let found = |c: Option<Customer>| c.map(|c| c.id());
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &key, None)
+                .await
+                .expect("find")
+        ),
+        Some(written.id()),
+        "the oldest company with the key, however its number is written; a person number \
+         is no company key"
+    );
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &key, Some(written.id()))
+                .await
+                .expect("find")
+        ),
+        Some(later.id()),
+        "find_customer MUST leave out `except` and find the next holder"
+    );
+    let elsewhere = cube_domain::ids::DataOwnerId::from_uuid(s.ids.next_id());
+    assert_eq!(
+        found(
+            uow.find_customer(elsewhere, &key, None)
+                .await
+                .expect("find")
+        ),
+        None,
+        "find_customer MUST look in the given data owner only"
+    );
+    // The older company takes another number: the lookup follows the save.
+    let mut renumbered = written.clone();
+    let details = CustomerDetails {
+        registry_number: Some(EQUINOR.to_owned()),
+        ..renumbered.details().clone()
+    };
+    renumbered
+        .update(owner, details, renumbered.fields().clone())
+        .expect("a valid update");
+    uow.save_customer(&renumbered).await.expect("save");
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &key, None)
+                .await
+                .expect("find")
+        ),
+        Some(later.id()),
+        "an update that changes the number MUST move it in the lookup"
+    );
+    assert_eq!(
+        found(
+            uow.find_customer(owner.id(), &CustomerKey::Registry(EQUINOR.to_owned()), None)
+                .await
+                .expect("find")
+        ),
+        Some(written.id())
+    );
 }
 
 /// A company row without an external id, with a new phone, updates the company with its

@@ -1,0 +1,13 @@
+-- 0043: a Swedish organisation number's VAT form has the number's key (found from outside:
+-- `SE556042722001` and `556042-7220` were two companies to an import). Never edit once
+-- applied: add a new numbered migration.
+--
+-- `cube_domain::values::registry_key` now also reduces `SE` (either case), ten digits and
+-- `01` to the ten digits. Keys written since are written by that rule; the companies kept
+-- before get theirs here. Their key is the number without spaces, dots and hyphens
+-- (migration 0041), so the VAT form is the whole key: `SE` + ten digits + `01`.
+UPDATE customers
+SET registry_key = substr(registry_key, 3, 10)
+WHERE length(registry_key) = 14
+  AND upper(substr(registry_key, 1, 2)) = 'SE'
+  AND substr(registry_key, 3) GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]01';
