@@ -7,7 +7,7 @@
 //!    flow's initial state, the import's record.
 //! 2. The first pass checks every row with a [`RowChecker`] (parsed as
 //!    [`Cube::plan_import`] parses it, deduplicated within the file by external id,
-//!    organisation number and phone, then a chunk at a time against the register: [`RowChecker::refused_by_register`])
+//!    organisation number and phone, then a chunk at a time against the register: [`RegisterCheck::refused`])
 //!    and keeps only the rejected ones: the caller decides, before anything is
 //!    written, whether the import may go on (all or nothing unless the good rows are
 //!    wanted).
@@ -238,18 +238,6 @@ impl RowChecker {
         }
     }
 
-    /// The rows of `rows` (checked by [`RowChecker::check`], each with its number) that the
-    /// data owner's register refuses now: a phone number of the row belongs to another
-    /// customer than the one the row is (`cube_domain::import_match`). A first pass asks it
-    /// a chunk of good rows at a time, so an all-or-nothing import refuses them before
-    /// writing; the writing is held to the same rule by the store.
-    pub async fn refused_by_register(
-        &self,
-        rows: &[(usize, Customer)],
-    ) -> AppResult<Vec<RejectedRow>> {
-        self.register().refused(rows).await
-    }
-
     /// The register's check of this checker's import, apart from the checker: a first pass
     /// asks it about one chunk of good rows while it reads and checks the next.
     pub fn register(&self) -> RegisterCheck {
@@ -296,8 +284,11 @@ pub struct RegisterCheck {
 }
 
 impl RegisterCheck {
-    /// The rows of `rows` the register refuses now, in row order
-    /// ([`RowChecker::refused_by_register`]).
+    /// The rows of `rows` (checked by [`RowChecker::check`], each with its number) that the
+    /// data owner's register refuses now, in row order: a key of the row belongs to another
+    /// customer than the one the row is (`cube_domain::import_match`). A first pass asks it
+    /// a chunk of good rows at a time, so an all-or-nothing import refuses them before
+    /// writing; the writing is held to the same rule by the store.
     pub async fn refused(&self, rows: &[(usize, Customer)]) -> AppResult<Vec<RejectedRow>> {
         let rows: Vec<(usize, &Customer)> = rows.iter().map(|(n, c)| (*n, c)).collect();
         self.cube

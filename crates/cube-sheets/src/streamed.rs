@@ -44,7 +44,7 @@ pub struct CheckedCsv {
     dataset: Dataset,
 }
 
-/// The good rows checked against the register in one read (`RowChecker::refused_by_register`).
+/// The good rows checked against the register in one read (`RegisterCheck::refused`).
 const REGISTER_CHECK_ROWS: usize = cube_app::customers::IMPORT_CHUNK_ROWS;
 
 /// The rows checked so far: the good ones waiting for the register's check, the rejected
