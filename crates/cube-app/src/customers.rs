@@ -13,6 +13,7 @@
 
 use crate::flows::flow_of;
 use crate::setup::{managed_owner, not_found_as};
+use crate::streamed_imports::{CHECKS_BETWEEN_YIELDS, both, yield_now};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::{
     Customer, CustomerDetails, CustomerError, CustomerFilter, DuplicateCustomer,
@@ -404,54 +405,71 @@ impl Cube {
         let mut batch_rows = Vec::with_capacity(rows.len());
         let mut row_numbers = Vec::with_capacity(rows.len());
         // Each input goes once it is parsed: the inputs and the customers are not held
-        // whole together.
-        for (index, input) in rows.into_iter().enumerate() {
-            let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
-            let customer = match parse_customer(self.new_id(), &owner, dataset, &input) {
-                Ok(customer) => customer,
-                Err(error) => {
-                    rejected.push(RejectedRow {
-                        row,
-                        reason: error.to_string(),
+        // whole together. The good rows are asked about against the register (and the
+        // do-not-contact list) a chunk at a time, each chunk while the next one is parsed:
+        // the store reads while this task parses.
+        let mut inputs = rows.into_iter().enumerate();
+        let mut asked: Option<(Vec<ImportRow>, Vec<usize>)> = None;
+        loop {
+            let parse = async {
+                let mut chunk = Vec::with_capacity(IMPORT_CHUNK_ROWS);
+                let mut numbers = Vec::with_capacity(IMPORT_CHUNK_ROWS);
+                let mut parsed = 0usize;
+                while chunk.len() < IMPORT_CHUNK_ROWS {
+                    let Some((index, input)) = inputs.next() else {
+                        break;
+                    };
+                    parsed += 1;
+                    if parsed.is_multiple_of(CHECKS_BETWEEN_YIELDS) {
+                        yield_now().await;
+                    }
+                    let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
+                    let customer = match parse_customer(self.new_id(), &owner, dataset, &input) {
+                        Ok(customer) => customer,
+                        Err(error) => {
+                            rejected.push(RejectedRow {
+                                row,
+                                reason: error.to_string(),
+                            });
+                            continue;
+                        }
+                    };
+                    if let Err(clash) = seen.claim(&customer, row) {
+                        rejected.push(RejectedRow {
+                            row,
+                            reason: crate::import_keys::clash_reason(clash),
+                        });
+                        continue;
+                    }
+                    chunk.push(ImportRow {
+                        customer,
+                        enrollment: self.new_id(),
                     });
-                    continue;
+                    numbers.push(row);
+                }
+                (chunk, numbers)
+            };
+            let ask = async {
+                match asked.take() {
+                    Some((chunk, numbers)) => self
+                        .registered_chunk(owner.id(), on_match, match_by, chunk, numbers)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
                 }
             };
-            if let Err(clash) = seen.claim(&customer, row) {
-                rejected.push(RejectedRow {
-                    row,
-                    reason: crate::import_keys::clash_reason(clash),
-                });
-                continue;
+            let ((chunk, numbers), answer) = both(parse, ask).await;
+            if let Some((kept, kept_numbers, refused)) = answer? {
+                batch_rows.extend(kept);
+                row_numbers.extend(kept_numbers);
+                rejected.extend(refused);
             }
-            batch_rows.push(ImportRow {
-                customer,
-                enrollment: self.new_id(),
-            });
-            row_numbers.push(row);
+            if chunk.is_empty() {
+                break;
+            }
+            asked = Some((chunk, numbers));
         }
-        // The rows the register refuses are rejected now, before anything is written.
-        let numbered: Vec<(usize, &Customer)> = row_numbers
-            .iter()
-            .copied()
-            .zip(batch_rows.iter().map(|r| &r.customer))
-            .collect();
-        let refused = self
-            .refused_by_register(owner.id(), on_match, match_by, &numbered)
-            .await?;
-        if !refused.is_empty() {
-            let refused_rows: std::collections::HashSet<usize> =
-                refused.iter().map(|r| r.row).collect();
-            let (kept, numbers): (Vec<ImportRow>, Vec<usize>) = batch_rows
-                .into_iter()
-                .zip(row_numbers)
-                .filter(|(_, row)| !refused_rows.contains(row))
-                .unzip();
-            (batch_rows, row_numbers) = (kept, numbers);
-            rejected.extend(refused);
-            rejected.sort_by_key(|r| r.row);
-        }
-        self.bar_listed(owner.id(), &mut batch_rows).await?;
+        rejected.sort_by_key(|r| r.row);
         Ok(ImportPlan {
             record: CustomerImport::new(self.new_id(), owner.id(), assignment_id, imported_by, now),
             batch: ImportBatch {
@@ -468,6 +486,39 @@ impl Cube {
             row_numbers,
             rejected,
         })
+    }
+
+    /// One chunk of a plan's good rows checked against the data owner's register as it is
+    /// now: the rows it keeps (marked do-not-call where a number is on the do-not-contact
+    /// list) with their numbers, and the ones it refuses.
+    async fn registered_chunk(
+        &self,
+        owner: DataOwnerId,
+        on_match: OnMatch,
+        match_by: MatchKeys,
+        mut rows: Vec<ImportRow>,
+        mut numbers: Vec<usize>,
+    ) -> AppResult<(Vec<ImportRow>, Vec<usize>, Vec<RejectedRow>)> {
+        let refused = {
+            let numbered: Vec<(usize, &Customer)> = numbers
+                .iter()
+                .copied()
+                .zip(rows.iter().map(|r| &r.customer))
+                .collect();
+            self.refused_by_register(owner, on_match, match_by, &numbered)
+                .await?
+        };
+        if !refused.is_empty() {
+            let refused_rows: std::collections::HashSet<usize> =
+                refused.iter().map(|r| r.row).collect();
+            (rows, numbers) = rows
+                .into_iter()
+                .zip(numbers)
+                .filter(|(_, row)| !refused_rows.contains(row))
+                .unzip();
+        }
+        self.bar_listed(owner, &mut rows).await?;
+        Ok((rows, numbers, refused))
     }
 
     /// Marks do-not-call the rows' customers with a number on the data owner's

@@ -469,12 +469,12 @@ impl Cube {
     }
 }
 
-/// The rows the second pass checks before it lets the chunk being written go on: some
-/// 0.2 ms of checking.
-const CHECKS_BETWEEN_YIELDS: usize = 32;
+/// The rows a pass checks before it lets the other half of its work (the chunk being
+/// written, the register being asked) go on: some 0.2 ms of checking.
+pub(crate) const CHECKS_BETWEEN_YIELDS: usize = 32;
 
 /// Lets the other future of [`both`] (and the runtime) run once: pending once, waking itself.
-async fn yield_now() {
+pub(crate) async fn yield_now() {
     let mut yielded = false;
     std::future::poll_fn(move |cx| {
         if yielded {
@@ -491,7 +491,7 @@ async fn yield_now() {
 /// Runs two futures together on this task and returns both outputs once both are done (a
 /// join without a runtime: cube-app has none). Each is polled when woken; neither is
 /// cancelled by the other finishing first.
-async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+pub(crate) async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let mut a = std::pin::pin!(a);
     let mut b = std::pin::pin!(b);
     let (mut first, mut second) = (None, None);

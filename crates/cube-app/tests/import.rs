@@ -546,3 +546,105 @@ async fn each_committed_chunk_tells_the_subscribed_webhooks_what_it_imported() {
     assert_eq!(sent[2]["created"], IMPORT_CHUNK_ROWS);
     assert_ne!(sent[2]["import"], import.as_str());
 }
+
+/// A plan asks the register (and the do-not-contact list) about each chunk of good rows
+/// while it parses the next: the register's refusals in three chunks, the rows the check
+/// itself rejects between them, and a listed number in the second chunk all come out as
+/// if each row were checked on its own — the rejected rows in row order, every other row
+/// written, the listed one barred.
+#[tokio::test]
+async fn a_plan_asks_the_register_chunk_by_chunk_and_keeps_the_rows_in_order() {
+    let s = setup().await;
+    let phone = |i: usize| format!("+47 93{i:06}");
+    let owner = s.world.data_owner.id();
+    // Customers holding the phones of rows 10, 2,600 and 4,400 under other external ids,
+    // and one whose number (row 3,000's) goes on the do-not-contact list: erased after
+    // asking not to be called.
+    let held = [10, 2_600, 4_400];
+    let mut first: Vec<CustomerInput> = held
+        .iter()
+        .map(|&i| CustomerInput {
+            name: format!("Eldre {i} AS"),
+            phones: vec![phone(i)],
+            external_id: Some(format!("E{i}")),
+            ..CustomerInput::default()
+        })
+        .collect();
+    first.push(CustomerInput {
+        name: "Reservert AS".into(),
+        phones: vec![phone(3_000)],
+        external_id: Some("R3000".into()),
+        ..CustomerInput::default()
+    });
+    let report = s
+        .cube
+        .import_customers(&s.world.manager, command(&s, first))
+        .await
+        .expect("the first customers");
+    let asked = report.rows.iter().find(|r| r.row == 4).expect("row 4");
+    s.cube
+        .set_do_not_call(&s.world.manager, asked.customer, Some("ikke ring"))
+        .await
+        .expect("do not call");
+    s.cube
+        .erase_person(
+            &s.world.manager,
+            owner,
+            &cube_app::privacy::PersonQuery {
+                phone: Some(phone(3_000)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("erased and listed");
+
+    let total = 4_500;
+    let bad = [2_599, 4_401];
+    let file: Vec<CustomerInput> = (1..=total)
+        .map(|i| CustomerInput {
+            name: format!("Firma {i} AS"),
+            phones: vec![if bad.contains(&i) {
+                "ikke et nummer".to_owned()
+            } else {
+                phone(i)
+            }],
+            external_id: Some(format!("K{i}")),
+            ..CustomerInput::default()
+        })
+        .collect();
+    let plan = s
+        .cube
+        .plan_import(&s.world.manager, command(&s, file))
+        .await
+        .expect("planned");
+    let rejected: Vec<usize> = plan.rejected().iter().map(|r| r.row).collect();
+    assert_eq!(rejected, vec![10, 2_599, 2_600, 4_400, 4_401]);
+    assert!(
+        plan.rejected()[0].reason.contains("'E10'"),
+        "{:?}",
+        plan.rejected()[0]
+    );
+
+    let report = s
+        .cube
+        .write_import(&s.world.manager, plan, &mut |_| {})
+        .await
+        .expect("written");
+    assert_eq!(report.created, total - 5);
+    assert_eq!(report.rows.len(), total - 5);
+    let mut read = s.faulty.begin_read().await.expect("begin");
+    for taken in &report.rows {
+        let customer = read
+            .customer(taken.customer)
+            .await
+            .expect("read")
+            .expect("written");
+        let barred = customer.contact().do_not_call.is_some();
+        assert_eq!(
+            barred,
+            taken.row == 3_000,
+            "row {} is barred only if its number is listed",
+            taken.row
+        );
+    }
+}
