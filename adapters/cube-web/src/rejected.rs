@@ -83,7 +83,7 @@ fn value(error: &ValueError) -> String {
     match error {
         ValueError::Empty { .. } => "er tom; fyll den inn i fila".to_owned(),
         ValueError::TooLong { max, len, .. } => {
-            format!("har {len} tegn, men høyst {max} er lov; kort den ned")
+            format!("har {len} tegn, men høyst {max} er lov; kort ned teksten")
         }
         ValueError::NotNow { .. } => {
             "må være et tidspunkt som har vært (ikke fram i tid, ikke før 1900)".to_owned()
