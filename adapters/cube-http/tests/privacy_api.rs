@@ -253,6 +253,99 @@ async fn a_persons_data_is_handed_out_as_json_and_as_a_workbook_and_logged() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// Found from outside: the workbook wrote the dataset, a meeting's kind and the exemption as
+/// Rust's debug text (`B2b`, `Video`, `ExistingCustomer { .. }`). They are the JSON's words.
+#[tokio::test]
+async fn the_access_workbook_words_the_dataset_a_meeting_and_an_exemption_as_the_json_does() {
+    use cube_domain::ids::{EnrollmentId, MeetingId};
+    use cube_domain::meeting::{Meeting, MeetingKind};
+    use time::macros::datetime;
+    let app = App::new().await;
+    let t = Tokens::of(&app).await;
+    let first = &app.world.customers[0];
+    let (status, record) = app
+        .call(
+            Method::PUT,
+            &format!("/api/customers/{}/register-exemption", first.id()),
+            Some(&t.manager),
+            Some(json!({ "kind": "existing_customer", "since": "2024-01-15", "product_area": "strøm" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let start = datetime!(2025-03-03 09:00 UTC);
+    let meeting = Meeting {
+        id: MeetingId::from_uuid(uuid::Uuid::from_u128(0xB00C_0001)),
+        calendar: app.world.calendar.id,
+        assignment: app.world.assignment.id(),
+        enrollment: EnrollmentId::from_uuid(uuid::Uuid::from_u128(0xB00C_0002)),
+        customer: first.id(),
+        booked_by: Some(app.world.sellers[0].id),
+        start,
+        end: start + time::Duration::hours(1),
+        kind: MeetingKind::Video,
+        place: Some("https://meet.example.no/abc".into()),
+    };
+    let mut uow = app.store.begin().await.expect("begin");
+    uow.insert_meeting(&meeting).await.expect("book");
+    uow.commit().await.expect("commit");
+
+    let (status, data) = app
+        .call(
+            Method::POST,
+            &access_uri(&app),
+            Some(&t.manager),
+            Some(json!({ "external_id": "ext-00000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let record = &data["customers"][0];
+    assert_eq!(record["customer"]["dataset"], "b2b", "{record}");
+    assert_eq!(record["meetings"][0]["kind"], "video", "{record}");
+    assert_eq!(
+        record["customer"]["contact"]["exemption"]["kind"], "existing_customer",
+        "{record}"
+    );
+
+    let (status, bytes) = workbook(&app, &t.manager, json!({ "external_id": "ext-00000" })).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx");
+    let cell = |rows: &[&[Data]], header: &str| -> String {
+        let column = rows[0]
+            .iter()
+            .position(|h| *h == header)
+            .unwrap_or_else(|| panic!("a `{header}` column"));
+        rows[1][column].to_string()
+    };
+    let sheet = book.worksheet_range("Kunder").expect("the customers");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(cell(&rows, "dataset"), "b2b");
+    assert_eq!(
+        cell(&rows, "register_exemption"),
+        "existing_customer; since: 2024-01-15; product_area: strøm"
+    );
+    let sheet = book.worksheet_range("Møter").expect("the meetings");
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the meeting");
+    assert_eq!(cell(&rows, "kind"), "video");
+    for sheet in ["Kunder", "Møter"] {
+        let range = book.worksheet_range(sheet).expect("the sheet");
+        for row in range.rows() {
+            for value in row {
+                let value = value.to_string();
+                for debug in ["B2b", "B2c", "Video", "Physical", "ExistingCustomer", "{"] {
+                    assert!(!value.contains(debug), "{debug} in {sheet}: {value}");
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_person_is_named_in_the_body_and_the_answers_are_documented() {
     let app = App::new().await;

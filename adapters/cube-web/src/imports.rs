@@ -11,7 +11,8 @@
 //! unless set), never held in memory; a CSV is then checked row by row from disk and, once
 //! imported, written by a job reading it again (`cube_sheets::streamed`), a spreadsheet read
 //! whole as before. Reading and mapping the file is `cube_sheets`'s, checking the rows the
-//! import use case's: this module only turns forms into choices and answers into HTML.
+//! import use case's: this module only turns forms into choices and answers into HTML (the
+//! rejected rows' reasons in the viewer's language: `crate::rejected`).
 
 use crate::WebState;
 use crate::i18n::{Lang, M};
@@ -560,7 +561,7 @@ pub async fn preview(
         rejected: rejected
             .iter()
             .take(REJECTED_SHOWN)
-            .map(|r| (r.row, r.reason.clone()))
+            .map(|r| (r.row, crate::rejected::reason(lang, &r.reason)))
             .collect(),
         more_rejected: read
             .rejected_count()
@@ -701,6 +702,7 @@ pub async fn rejected_rows(
     let body = cube_sheets::write::rejected_rows_csv(
         &job.rejected_rows,
         [lang.t(M::Row), lang.t(M::Reason)],
+        |reason| crate::rejected::reason(lang, reason),
     );
     let disposition = format!(
         "attachment; filename=\"{}-{raw}.csv\"",
@@ -722,7 +724,13 @@ fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
         ImportJobState::Done(report) => {
             // Every row written (a streamed import's report lists only the first rows).
             let rows = report.created + report.matched;
-            (false, rows, rows, Some(report_view(&report)), None)
+            (
+                false,
+                rows,
+                rows,
+                Some(report_view(viewer.lang, &report)),
+                None,
+            )
         }
         ImportJobState::Failed(error) => {
             let (done, total) = match &error {
@@ -752,7 +760,7 @@ fn job_view(viewer: &Viewer, job: ImportJob) -> JobView {
     }
 }
 
-fn report_view(report: &ImportReport) -> ReportView {
+fn report_view(lang: Lang, report: &ImportReport) -> ReportView {
     ReportView {
         created: report.created,
         updated: report.updated,
@@ -763,7 +771,7 @@ fn report_view(report: &ImportReport) -> ReportView {
             .rejected
             .iter()
             .take(REJECTED_SHOWN)
-            .map(|r| (r.row, r.reason.clone()))
+            .map(|r| (r.row, crate::rejected::reason(lang, &r.reason)))
             .collect(),
     }
 }

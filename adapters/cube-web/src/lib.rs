@@ -15,7 +15,8 @@
 //!   `X-Requested-With: cube`, which htmx sends on every request ([`session`]).
 //! - Every answer has a Content-Security-Policy without `unsafe-inline` and the other
 //!   security headers ([`security`]).
-//! - Words come from a catalogue in Norwegian bokmål and English ([`i18n`]).
+//! - Words come from a catalogue in Norwegian bokmål and English ([`i18n`]); why an import
+//!   rejected a row is said in the viewer's language too (`rejected`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,6 +33,7 @@ mod imports;
 mod limits;
 mod owners;
 mod pages;
+mod rejected;
 mod reports;
 pub mod security;
 pub mod session;

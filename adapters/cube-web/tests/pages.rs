@@ -2034,6 +2034,116 @@ async fn a_broken_file_is_a_problem_in_bokmal_and_sellers_have_no_import_page() 
     assert!(status == StatusCode::NOT_FOUND, "{status}");
 }
 
+/// Found from outside: the rejected rows' reasons were the use case's English on the
+/// bokmål pages. A file with a row of each kind a user meets — a phone that is no number, an
+/// e-mail that is no address, a CRM value of the wrong type, no contact, a row the same as
+/// an earlier one, a phone of another customer in the register, a ragged row, an
+/// organisation number whose check digit is wrong, an empty name — is previewed and
+/// imported by a bokmål user, who reads every reason in bokmål on the preview, on the job's
+/// report and in the downloaded report; an English user reads the English.
+#[tokio::test]
+async fn the_rejected_rows_reasons_are_in_the_viewers_language() {
+    let app = app().await;
+    let manager = app.session(&app.world.manager).await;
+    let id = app.world.assignment.id().as_uuid();
+    let file = "Navn,Telefon,E-post,Orgnr,Kundenr,Employees\n\
+                Bra AS,91234567,post@bra.no,,K-1,12\n\
+                Ring AS,ring meg,,,K-2,\n\
+                Epost AS,,ikke en adresse,,K-3,\n\
+                Tall AS,91234571,,,K-4,mange\n\
+                Tom AS,,,,K-5,\n\
+                Dobbel AS,91234567,,,K-6,\n\
+                Annen AS,90000000,,,K-7,\n\
+                Skjev AS,91234572\n\
+                Org AS,91234573,,123456789,K-9,\n\
+                ,91234574,,,K-10,\n\
+                God AS,91234575,,,K-11,3\n";
+    let bokmal = [
+        "Telefon: telefonnummeret «ring meg» er ikke gyldig: bruk sifre",
+        "E-post: e-postadressen «ikke en adresse» er ikke gyldig: den må ha nøyaktig én @",
+        "feltet «employees» skal være et heltall, men er «mange»; rett verdien i fila",
+        "raden har verken telefonnummer eller e-postadresse; en kunde trenger minst ett av dem",
+        "samme kunde som rad 2 (samme eksterne id, organisasjonsnummer eller telefonnummer)",
+        "telefonnummeret +4790000000 hører til kunden med ekstern id «ext-00000», ikke «K-7»",
+        "raden har 2 felt, men overskriftsraden har 6; sjekk skilletegnene",
+        "Org.nr. / personnr.: organisasjonsnummeret «123456789» er ikke gyldig",
+        "Navn: er tom; fyll den inn i fila",
+    ];
+    let english = [
+        "is not valid",
+        "expects a whole number",
+        "needs at least one phone number",
+        "the same customer as row 2",
+        "belongs to the customer with external id",
+        "fields, the header row has",
+        "must not be empty",
+    ];
+    let check = |what: &str, text: &str| {
+        for reason in bokmal {
+            assert!(text.contains(reason), "{what}: {reason:?} in {text}");
+        }
+        for reason in english {
+            assert!(!text.contains(reason), "{what}: {reason:?} in {text}");
+        }
+    };
+
+    let base = [("dataset", "b2b"), ("on_match", "update")];
+    let preview = format!("/app/setup/assignments/{id}/import/preview");
+    let (status, _, shown) = app
+        .upload(&preview, &manager, "kunder.csv", file.as_bytes(), &base)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert!(
+        shown.contains("<strong>2</strong> kan importeres")
+            && shown.contains("<strong>9</strong> avvises"),
+        "{shown}"
+    );
+    check("the preview", &shown);
+
+    let keep = [
+        ("dataset", "b2b"),
+        ("on_match", "update"),
+        ("keep_good_rows", "on"),
+    ];
+    let import = format!("/app/setup/assignments/{id}/import");
+    let (status, _, job) = app
+        .upload(&import, &manager, "kunder.csv", file.as_bytes(), &keep)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let job = job_done(&app, &manager, job).await;
+    assert!(job.contains("<strong>2</strong> nye kunder"), "{job}");
+    check("the job's report", &job);
+    let download = attribute(&job, "id=\"import-rejected-download\"", "href").to_owned();
+    let (status, _, csv) = app.get(&download, Some(&manager)).await;
+    assert_eq!(status, StatusCode::OK);
+    check("the downloaded report", &csv);
+
+    // The same in English: the use case's own words, none of the bokmål.
+    let english_manager = format!("{manager}; cube_lang=en");
+    let (status, _, csv) = app.get(&download, Some(&english_manager)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with("\u{feff}\"Row\";\"Reason\""), "{csv}");
+    for reason in english {
+        assert!(csv.contains(reason), "{reason:?} in {csv}");
+    }
+    let (status, _, shown) = app
+        .upload(
+            &preview,
+            &english_manager,
+            "kunder.csv",
+            file.as_bytes(),
+            &base,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    for reason in english {
+        assert!(shown.contains(reason), "{reason:?} in {shown}");
+    }
+    for reason in bokmal {
+        assert!(!shown.contains(reason), "{reason:?} in {shown}");
+    }
+}
+
 #[tokio::test]
 async fn an_empty_queue_tells_the_seller_who_comes_back_when() {
     let app = app().await;

@@ -12,6 +12,8 @@
 //! recorded, and are not undone.
 
 use crate::flows::flow_of;
+pub use crate::rejected_rows::RejectedRow;
+use crate::rejected_rows::{CustomerInputError, RejectReason};
 use crate::setup::{managed_owner, not_found_as};
 use crate::streamed_imports::{CHECKS_BETWEEN_YIELDS, both, yield_now};
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
@@ -48,15 +50,6 @@ pub struct CustomerInput {
     pub external_id: Option<String>,
     /// Optional CRM field values as text, by field key.
     pub fields: BTreeMap<String, String>,
-}
-
-/// A row an import did not take, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RejectedRow {
-    /// The row number (1 = first data row).
-    pub row: usize,
-    /// What is wrong with it.
-    pub reason: String,
 }
 
 /// What an import did with one row it took.
@@ -114,6 +107,17 @@ pub fn parse_customer(
     dataset: Dataset,
     input: &CustomerInput,
 ) -> AppResult<Customer> {
+    Ok(parse_input(id, owner, dataset, input)?)
+}
+
+/// [`parse_customer`]'s refusal as it is: an import rejects the row with it
+/// ([`RejectReason::Invalid`]).
+fn parse_input(
+    id: CustomerId,
+    owner: &DataOwner,
+    dataset: Dataset,
+    input: &CustomerInput,
+) -> Result<Customer, CustomerInputError> {
     parse_customer_with(id, owner, dataset, input, &mut |_, raw| {
         owner.parse_phone(raw)
     })
@@ -128,7 +132,7 @@ pub(crate) fn parse_customer_with(
     dataset: Dataset,
     input: &CustomerInput,
     phone: &mut dyn FnMut(usize, &str) -> Result<PhoneNumber, ValueError>,
-) -> AppResult<Customer> {
+) -> Result<Customer, CustomerInputError> {
     let phones = input
         .phones
         .iter()
@@ -424,12 +428,12 @@ impl Cube {
                         yield_now().await;
                     }
                     let row = numbers_in_file.get(index).copied().unwrap_or(index + 1);
-                    let customer = match parse_customer(self.new_id(), &owner, dataset, &input) {
+                    let customer = match parse_input(self.new_id(), &owner, dataset, &input) {
                         Ok(customer) => customer,
                         Err(error) => {
                             rejected.push(RejectedRow {
                                 row,
-                                reason: error.to_string(),
+                                reason: RejectReason::Invalid(error),
                             });
                             continue;
                         }
@@ -807,7 +811,7 @@ pub(crate) fn taken_rows(
         .filter_map(|r| {
             Some(RejectedRow {
                 row: *numbers.get(r.index)?,
-                reason: r.conflict.to_string(),
+                reason: RejectReason::Register(Box::new(r.conflict.clone())),
             })
         })
         .collect();

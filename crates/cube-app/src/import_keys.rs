@@ -21,6 +21,7 @@
 //! The hash is the standard library's SipHash with keys drawn per check (`RandomState`), so
 //! a file cannot be made to pile its keys on one slot.
 
+use crate::rejected_rows::RejectReason;
 use cube_domain::customer::Customer;
 use std::hash::{BuildHasher, RandomState};
 
@@ -56,19 +57,10 @@ pub(crate) enum Clash {
 }
 
 /// Why a row is rejected when its keys clash, as the import's report says it.
-pub(crate) fn clash_reason(clash: Clash) -> String {
+pub(crate) fn clash_reason(clash: Clash) -> RejectReason {
     match clash {
-        Clash::SameAs(first) => {
-            format!(
-                "the same customer as row {first} (same external id, organisation number or \
-                 phone number)"
-            )
-        }
-        Clash::TooLarge => format!(
-            "the file is past what one import checks for duplicates (row numbers up to {}, \
-             1 TiB of external ids); split it into smaller files",
-            u32::MAX
-        ),
+        Clash::SameAs(first) => RejectReason::SameAs(first),
+        Clash::TooLarge => RejectReason::PastDuplicateCheck,
     }
 }
 

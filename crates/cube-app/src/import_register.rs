@@ -9,6 +9,7 @@
 //! re-keys a customer; the import's report then lists the row as rejected too.
 
 use crate::customers::{IMPORT_CHUNK_ROWS, RejectedRow};
+use crate::rejected_rows::RejectReason;
 use crate::{AppResult, Cube};
 use cube_domain::customer::Customer;
 use cube_domain::ids::DataOwnerId;
@@ -37,7 +38,7 @@ impl Cube {
                 if let RowMatch::Refused(conflict) = keys.decide(customer, on_match, match_by) {
                     refused.push(RejectedRow {
                         row: *row,
-                        reason: conflict.to_string(),
+                        reason: RejectReason::Register(Box::new(conflict)),
                     });
                 }
             }

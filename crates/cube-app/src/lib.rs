@@ -19,7 +19,8 @@
 //! - [`setup`]: data owners, CRM fields, products, calendars, flows, assignments, segments.
 //! - [`customers`]: adding, importing and enrolling customers (`import_keys`: the
 //!   within-file duplicate check, exact in little memory; `import_register`: the rows the
-//!   register refuses, found before anything is written).
+//!   register refuses, found before anything is written; [`rejected_rows`]: the rows an
+//!   import does not take and why, as values each adapter says in its user's language).
 //! - [`imports`]: a data owner's imports, and undoing one that nobody has worked on yet.
 //! - [`contact`]: the contact policy applied: the gate "next customer" passes customers
 //!   through, the do-not-call list, register exemptions, the wash, a data owner's rules.
@@ -60,6 +61,7 @@ mod kept_requests;
 pub mod organisation;
 pub mod outbox;
 pub mod privacy;
+pub mod rejected_rows;
 pub mod reports;
 pub mod revision;
 pub mod sale_confirmations;

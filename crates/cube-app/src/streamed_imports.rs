@@ -30,6 +30,7 @@ use crate::customers::{
 use crate::flows::flow_of;
 use crate::import_jobs::ImportJobError;
 use crate::import_keys::{SeenKeys, clash_reason};
+use crate::rejected_rows::RejectReason;
 use crate::{Acting, AppError, AppResult, Cube, Need, acting};
 use cube_domain::customer::Customer;
 use cube_domain::customer_import::CustomerImport;
@@ -261,7 +262,7 @@ impl RowChecker {
         )
         .map_err(|error| RejectedRow {
             row,
-            reason: error.to_string(),
+            reason: RejectReason::Invalid(error),
         })?;
         self.seen
             .claim(&customer, row)

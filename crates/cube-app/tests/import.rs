@@ -620,7 +620,7 @@ async fn a_plan_asks_the_register_chunk_by_chunk_and_keeps_the_rows_in_order() {
     let rejected: Vec<usize> = plan.rejected().iter().map(|r| r.row).collect();
     assert_eq!(rejected, vec![10, 2_599, 2_600, 4_400, 4_401]);
     assert!(
-        plan.rejected()[0].reason.contains("'E10'"),
+        plan.rejected()[0].reason.to_string().contains("'E10'"),
         "{:?}",
         plan.rejected()[0]
     );

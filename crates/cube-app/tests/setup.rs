@@ -259,12 +259,13 @@ async fn an_import_rejects_bad_rows_with_reasons_and_takes_the_rest() {
     assert!(
         report.rejected[0]
             .reason
+            .to_string()
             .starts_with("`phones[0]`: phone number '12345'"),
         "{}",
         report.rejected[0].reason
     );
-    assert!(report.rejected[1].reason.contains("row 1"));
-    assert!(report.rejected[2].reason.contains("Mining"));
+    assert!(report.rejected[1].reason.to_string().contains("row 1"));
+    assert!(report.rejected[2].reason.to_string().contains("Mining"));
     let status = h
         .cube
         .customer_status_report(manager, assignment)

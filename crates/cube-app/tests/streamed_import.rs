@@ -82,7 +82,10 @@ async fn good_rows_are_written_in_chunks_and_rejected_ones_read_past() {
         3,
         SourceRow::Refused(RejectedRow {
             row: 99,
-            reason: "ragged".into(),
+            reason: cube_app::rejected_rows::RejectReason::FieldCount {
+                fields: 2,
+                header: 3,
+            },
         }),
     );
     rows.push(row(30, "Ugyldig AS", "ikke et nummer"));

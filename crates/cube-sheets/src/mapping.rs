@@ -13,6 +13,7 @@
 
 use crate::read::{Cell, Row, Sheet, date_text};
 use cube_app::customers::CustomerInput;
+use cube_app::rejected_rows::RejectReason;
 use cube_domain::data_owner::{DataOwner, Dataset};
 use cube_domain::fields::{FieldDefinition, FieldType};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -416,7 +417,7 @@ pub struct MappedRows {
     /// Each input's row number in the sheet.
     pub numbers: Vec<usize>,
     /// Rows refused here: row number and reason.
-    pub refused: Vec<(usize, String)>,
+    pub refused: Vec<(usize, RejectReason)>,
 }
 
 /// Checks a mapping against the sheet's columns and the dataset's fields.
@@ -503,18 +504,17 @@ pub(crate) fn map_row(
     columns: &[(usize, Target)],
     owner: &DataOwner,
     fields: &[FieldDefinition],
-) -> Result<CustomerInput, String> {
+) -> Result<CustomerInput, RejectReason> {
     let mut input = CustomerInput::default();
     let mut names = Vec::new();
     let (mut street, mut postal, mut city) = (None, None, None);
     for (column, target) in columns {
         let cell = row.cells.get(*column).unwrap_or(&Cell::Empty);
         if let Cell::Error(error) = cell {
-            return Err(format!(
-                "cell {}{} holds the spreadsheet error {error}; correct it in the file",
-                column_letter(*column),
-                row.number
-            ));
+            return Err(RejectReason::SpreadsheetError {
+                cell: format!("{}{}", column_letter(*column), row.number),
+                error: error.clone(),
+            });
         }
         if cell.is_blank() {
             continue;

@@ -16,6 +16,7 @@
 //! (1 = the first row), also in a CSV whose quoted fields hold line breaks.
 
 use calamine::{Data, Ods, Reader, Xlsx};
+use cube_app::rejected_rows::RejectReason;
 use std::io::{Cursor, Read};
 use thiserror::Error;
 use time::{Date, Month, PrimitiveDateTime, Time};
@@ -165,7 +166,7 @@ pub struct Sheet {
     pub rows: Vec<Row>,
     /// Rows that cannot be read as they stand (a CSV row whose field count differs from the
     /// header's), by row number.
-    pub broken_rows: Vec<(usize, String)>,
+    pub broken_rows: Vec<(usize, RejectReason)>,
 }
 
 /// A file read.
@@ -902,10 +903,10 @@ fn read_csv(
                 }
                 broken_rows.push((
                     number,
-                    format!(
-                        "the row has {} fields, the header row has {expected}; check the separators and quotes on that row",
-                        cells.len()
-                    ),
+                    RejectReason::FieldCount {
+                        fields: cells.len(),
+                        header: expected,
+                    },
                 ));
                 continue;
             }
@@ -1075,7 +1076,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![3, 4]
         );
-        assert!(sheet.broken_rows[0].1.contains("2 fields"));
+        assert!(sheet.broken_rows[0].1.to_string().contains("2 fields"));
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 use crate::quotes::QuoteScan;
 use crate::read::{Cell, CsvOptions, CsvShape, FileError, Limits, Row};
+use cube_app::rejected_rows::RejectReason;
 use encoding_rs::{Decoder, Encoding};
 use std::collections::VecDeque;
 use std::fs::File;
@@ -59,7 +60,7 @@ pub enum CsvItem {
     /// A row holding something, with the header's number of fields (or the header itself).
     Row(Row),
     /// A row with another number of fields than the header: its number and why.
-    Broken(usize, String),
+    Broken(usize, RejectReason),
 }
 
 impl CsvFile {
@@ -449,9 +450,10 @@ impl CsvRows {
             if fields != expected {
                 return Ok(Some(CsvItem::Broken(
                     number,
-                    format!(
-                        "the row has {fields} fields, the header row has {expected}; check the separators and quotes on that row"
-                    ),
+                    RejectReason::FieldCount {
+                        fields,
+                        header: expected,
+                    },
                 )));
             }
             let cells = self

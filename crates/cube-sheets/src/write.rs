@@ -5,7 +5,7 @@
 //! downloads (`cube-http`) and the import's report of rejected rows (the API and the web
 //! app) share it.
 
-use cube_app::customers::RejectedRow;
+use cube_app::rejected_rows::{RejectReason, RejectedRow};
 
 /// Whether `token` is one whole number, maybe signed (`+4791234567`, `-12`, `7`).
 fn is_whole_number(token: &str) -> bool {
@@ -46,13 +46,19 @@ pub fn push_row<'a>(out: &mut String, separator: char, cells: impl IntoIterator<
 }
 
 /// The rows an import rejected, as a CSV file (`;`, BOM): the row number as the user sees it
-/// in the sheet and the reason, under the two `headers` (the reader's language).
-pub fn rejected_rows_csv(rows: &[RejectedRow], headers: [&str; 2]) -> String {
+/// in the sheet and the reason as `say` words it, under the two `headers` (the reader's
+/// language: the API says each reason in English, the web app in its user's language).
+pub fn rejected_rows_csv(
+    rows: &[RejectedRow],
+    headers: [&str; 2],
+    say: impl Fn(&RejectReason) -> String,
+) -> String {
     let mut out = String::from('\u{feff}');
     push_row(&mut out, ';', headers);
     for row in rows {
         let number = row.row.to_string();
-        push_row(&mut out, ';', [number.as_str(), row.reason.as_str()]);
+        let reason = say(&row.reason);
+        push_row(&mut out, ';', [number.as_str(), reason.as_str()]);
     }
     out
 }
@@ -66,15 +72,19 @@ mod tests {
         let rows = [
             RejectedRow {
                 row: 3,
-                reason: "the phone number \"=1+1\" is not valid".into(),
+                reason: RejectReason::SameAs(1),
             },
             RejectedRow {
                 row: 7,
-                reason: "=cmd".into(),
+                reason: RejectReason::SameAs(2),
             },
         ];
+        let say = |reason: &RejectReason| match reason {
+            RejectReason::SameAs(1) => "the phone number \"=1+1\" is not valid".to_owned(),
+            _ => "=cmd".to_owned(),
+        };
         assert_eq!(
-            rejected_rows_csv(&rows, ["Rad", "Årsak"]),
+            rejected_rows_csv(&rows, ["Rad", "Årsak"], say),
             "\u{feff}\"Rad\";\"Årsak\"\r\n\"3\";\"the phone number \"\"=1+1\"\" is not valid\"\r\n\"7\";\"'=cmd\"\r\n"
         );
     }

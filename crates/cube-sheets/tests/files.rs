@@ -375,6 +375,7 @@ fn ragged_rows_are_reported_not_guessed() {
     assert!(
         prepared.rows.refused[0]
             .1
+            .to_string()
             .contains("3 fields, the header row has 4")
     );
 }

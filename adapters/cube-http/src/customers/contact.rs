@@ -72,6 +72,26 @@ pub enum ExemptionDto {
     },
 }
 
+impl ExemptionDto {
+    /// The exemption in the JSON's words on one line, as a workbook cell holds it (the access
+    /// export's customers): its `kind`, then each field as `name: value`
+    /// (`existing_customer; since: 2024-01-15; product_area: strøm`).
+    pub fn words(&self) -> String {
+        match self {
+            ExemptionDto::ExistingCustomer {
+                since,
+                product_area,
+            } => format!("existing_customer; since: {since}; product_area: {product_area}"),
+            ExemptionDto::AskedToBeCalled { at, source } => {
+                let at = at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_else(|_| at.to_string());
+                format!("asked_to_be_called; at: {at}; source: {source}")
+            }
+        }
+    }
+}
+
 impl From<&Exemption> for ExemptionDto {
     fn from(exemption: &Exemption) -> Self {
         match exemption.clone() {

@@ -672,7 +672,7 @@ fn preview_dto(
             .take(PREVIEW_REJECTED)
             .map(|r| RejectedRowDto {
                 row: r.row,
-                reason: r.reason.clone(),
+                reason: r.reason.to_string(),
             })
             .collect(),
         first_rows: prepared

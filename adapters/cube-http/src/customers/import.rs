@@ -251,7 +251,7 @@ impl From<ImportReport> for ImportReportDto {
                 .into_iter()
                 .map(|r| RejectedRowDto {
                     row: r.row,
-                    reason: r.reason,
+                    reason: r.reason.to_string(),
                 })
                 .collect(),
             rows: r
@@ -623,7 +623,10 @@ pub async fn rejected_rows(
     let job = state
         .import_jobs
         .job(&actor.user, ImportJobId::from_uuid(id), state.cube.now())?;
-    let body = cube_sheets::write::rejected_rows_csv(&job.rejected_rows, ["row", "reason"]);
+    let body =
+        cube_sheets::write::rejected_rows_csv(&job.rejected_rows, ["row", "reason"], |reason| {
+            reason.to_string()
+        });
     let disposition = format!("attachment; filename=\"rejected-rows-{id}.csv\"");
     Ok((
         [

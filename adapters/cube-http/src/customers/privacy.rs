@@ -12,8 +12,9 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::calls::CallDto;
 use crate::customers::card::CustomerChangeDto;
+use crate::customers::contact::ExemptionDto;
 use crate::customers::records::CustomerRecordDto;
-use crate::dto::{EnrollmentDto, HistoryEntryDto, MeetingDto};
+use crate::dto::{EnrollmentDto, HistoryEntryDto, MeetingDto, MeetingKindDto};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use crate::outbox::ChannelDto;
 use crate::sms::SmsReplyDto;
@@ -688,7 +689,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
         let dto = CustomerRecordDto::from(c);
         let mut row = vec![
             text(&id),
-            text(format!("{:?}", c.dataset())),
+            text(dto.dataset.as_str()),
             text(d.name.to_string()),
             text(
                 d.phones
@@ -725,7 +726,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 contact
                     .exemption
                     .as_ref()
-                    .map(|e| format!("{e:?}"))
+                    .map(|e| ExemptionDto::from(e).words())
                     .unwrap_or_default(),
             ),
         ];
@@ -780,7 +781,7 @@ fn sheets(data: &PersonalData) -> Vec<Sheet> {
                 text(&id),
                 Cell::Time(m.start),
                 Cell::Time(m.end),
-                text(format!("{:?}", m.kind)),
+                text(MeetingKindDto::from(m.kind).as_str()),
                 text(m.place.clone().unwrap_or_default()),
             ]);
         }
@@ -920,4 +921,62 @@ fn workbook(data: &PersonalData) -> Result<Vec<u8>, XlsxError> {
         ws.autofit();
     }
     workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ExemptionDto, MeetingKindDto};
+    use crate::customers::records::DatasetDto;
+    use serde_json::Value;
+
+    /// Found from outside: the access export's workbook wrote the dataset, a meeting's kind
+    /// and an exemption as Rust's debug text (`B2b`, `Video`, `ExistingCustomer { .. }`)
+    /// where the JSON says `b2b`, `video` and `existing_customer`. Each word is the JSON's.
+    #[test]
+    fn the_workbook_words_a_dataset_a_meeting_kind_and_an_exemption_as_the_json_does() {
+        for dataset in [DatasetDto::B2b, DatasetDto::B2c] {
+            assert_eq!(
+                serde_json::to_value(dataset).expect("serialises"),
+                Value::from(dataset.as_str())
+            );
+        }
+        for kind in [MeetingKindDto::Physical, MeetingKindDto::Video] {
+            assert_eq!(
+                serde_json::to_value(kind).expect("serialises"),
+                Value::from(kind.as_str())
+            );
+        }
+        for exemption in [
+            ExemptionDto::ExistingCustomer {
+                since: time::macros::date!(2024 - 01 - 15),
+                product_area: "strøm".into(),
+            },
+            ExemptionDto::AskedToBeCalled {
+                at: time::macros::datetime!(2025-03-01 10:00 UTC),
+                source: "e-post 1. mars".into(),
+            },
+        ] {
+            // The JSON's object, as `kind; name: value; …` (in any order).
+            let Value::Object(json) = serde_json::to_value(&exemption).expect("serialises") else {
+                panic!("an object")
+            };
+            let words: Vec<String> = json
+                .iter()
+                .map(|(name, value)| {
+                    let value = value.as_str().expect("a text").to_owned();
+                    if name == "kind" {
+                        value
+                    } else {
+                        format!("{name}: {value}")
+                    }
+                })
+                .collect();
+            let said = exemption.words();
+            let mut said: Vec<&str> = said.split("; ").collect();
+            let mut json_words: Vec<&str> = words.iter().map(String::as_str).collect();
+            said.sort_unstable();
+            json_words.sort_unstable();
+            assert_eq!(said, json_words, "{json:?}");
+        }
+    }
 }

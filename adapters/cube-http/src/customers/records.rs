@@ -37,6 +37,17 @@ pub enum DatasetDto {
     B2c,
 }
 
+impl DatasetDto {
+    /// The dataset as the JSON writes it (`b2b`): also the word of a workbook (the access
+    /// export's customers).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetDto::B2b => "b2b",
+            DatasetDto::B2c => "b2c",
+        }
+    }
+}
+
 impl From<DatasetDto> for Dataset {
     fn from(dataset: DatasetDto) -> Self {
         match dataset {

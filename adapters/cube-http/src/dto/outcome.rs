@@ -93,6 +93,17 @@ pub enum MeetingKindDto {
     Video,
 }
 
+impl MeetingKindDto {
+    /// The kind as the JSON writes it (`video`): also the word of a workbook (the access
+    /// export's meetings).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingKindDto::Physical => "physical",
+            MeetingKindDto::Video => "video",
+        }
+    }
+}
+
 impl From<MeetingKind> for MeetingKindDto {
     fn from(kind: MeetingKind) -> Self {
         match kind {
