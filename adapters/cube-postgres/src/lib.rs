@@ -50,9 +50,13 @@ pub mod statements {
     //! [`reserve_statement`](crate::reserve_statement), for the storage benchmark's raw
     //! baseline (`benches/storage.rs` runs them through sqlx alone), so that baseline cannot
     //! drift from the adapter. They are not a way to write: use the port, which also keeps
-    //! row versions and turns results into errors.
+    //! row versions and turns results into errors. The outcome list's two page statements
+    //! are here for the plan test that holds each page to one index range
+    //! (`tests/outcome_pages.rs`).
     pub use crate::queue::ALLOWED as CONTACT_GATE;
-    pub use crate::repos::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+    pub use crate::repos::{
+        APPEND_EVENT, ENROLLMENT_BY_ID, OUTCOME_PAGE_AFTER, OUTCOME_PAGE_FIRST, UPDATE_ENROLLMENT,
+    };
 }
 pub use unit::PgUnitOfWork;
 

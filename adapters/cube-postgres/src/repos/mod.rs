@@ -28,4 +28,4 @@ mod webhooks;
 pub(crate) use credentials::token_holder;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 pub(crate) use enrollments::{enrollment_and_assignment, enrollment_from_row};
-pub use outcome_log::APPEND_EVENT;
+pub use outcome_log::{APPEND_EVENT, OUTCOME_PAGE_AFTER, OUTCOME_PAGE_FIRST};
