@@ -12,7 +12,8 @@
 //! of them made in SQL (a new id each), since appending a million one by one takes most of
 //! an hour there. The files are read to the end and dropped (not kept on disk); the server
 //! writes the workbook to an unlinked temporary file in the system's temp directory.
-//! `CUBE_BENCH_EXPORT_FILES=xlsx` (or `csv`) exports one file only, on a fresh process.
+//! `CUBE_BENCH_EXPORT_FILES=xlsx` (or `csv`) exports one file only, on a fresh process;
+//! `CUBE_BENCH_EXPORT_STORES=postgres` (or `sqlite`) measures one store only.
 
 mod common;
 
@@ -52,14 +53,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1_000_000);
     let mut measured = Vec::new();
 
-    let dir = std::env::temp_dir().join(format!("cube-bench-export-{}", unique()));
-    std::fs::create_dir_all(&dir)?;
-    let sqlite = format!("sqlite://{}", dir.join("cube.db").display());
-    let result = measure("SQLite", &sqlite, rows, &mut measured).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result?;
+    // `CUBE_BENCH_EXPORT_STORES=postgres` (or `sqlite`) measures one store; both by default.
+    let stores =
+        std::env::var("CUBE_BENCH_EXPORT_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let on = |store: &str| stores.split(',').any(|s| s.trim() == store);
 
-    if std::env::var("DATABASE_URL").is_ok() {
+    if on("sqlite") {
+        let dir = std::env::temp_dir().join(format!("cube-bench-export-{}", unique()));
+        std::fs::create_dir_all(&dir)?;
+        let sqlite = format!("sqlite://{}", dir.join("cube.db").display());
+        let result = measure("SQLite", &sqlite, rows, &mut measured).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        result?;
+    }
+
+    if !on("postgres") {
+        eprintln!("CUBE_BENCH_EXPORT_STORES leaves PostgreSQL out");
+    } else if std::env::var("DATABASE_URL").is_ok() {
         let database = Throwaway::create("cube_bench_export", "cargo xtask bench export").await?;
         let result = measure("PostgreSQL", &database.url, rows, &mut measured).await;
         database.drop_now().await;
