@@ -52,7 +52,9 @@ pub mod statements {
     //! drift from the adapter. They are not a way to write: use the port, which also keeps
     //! row versions and turns results into errors.
     pub use crate::queue::ALLOWED as CONTACT_GATE;
-    pub use crate::repos::{APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+    pub use crate::repos::{
+        APPEND_EVENT, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT, UPDATE_ENROLLMENT_WITH_EVENT,
+    };
 }
 pub use unit::PgUnitOfWork;
 
