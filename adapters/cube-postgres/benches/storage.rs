@@ -16,8 +16,8 @@
 //!   their customers), so every call does the same work;
 //! - **next customer → register outcome**: `reserve_next`, then one unit of work doing what
 //!   the register-outcome use case does (read the enrollment, `outcome::register` with the
-//!   assignment, flow and catalogue loaded once, update the enrollment, append the event,
-//!   commit), against the same statements ([`cube_postgres::statements`], taken from the
+//!   assignment, flow and catalogue loaded once, update the enrollment and append the event
+//!   in one statement, commit), against the same statements ([`cube_postgres::statements`], taken from the
 //!   adapter so they cannot drift from it) run raw in one sqlx transaction (the domain's
 //!   `register` runs in both). Outcomes rotate: 50% NoAnswer, 20% No sale, 20% Lead with a
 //!   follow-up, 10% Sale with a product line. NoAnswer customers wait out their retry delay at
@@ -59,7 +59,7 @@ use cube_domain::outcome::{
 use cube_domain::ports::{ImportBatch, ImportRow, NextCustomerRequest, OnMatch, Page, Store};
 use cube_domain::product::Product;
 use cube_domain::values::{Email, Name};
-use cube_postgres::statements::{APPEND_EVENT, CONTACT_GATE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
+use cube_postgres::statements::{CONTACT_GATE, ENROLLMENT_BY_ID, UPDATE_ENROLLMENT_WITH_EVENT};
 use cube_postgres::{
     BEGIN_GENERIC_PLAN, PgConfig, PgStore, ReserveParam, reserve_statement, rested_since,
 };
@@ -1818,8 +1818,8 @@ impl Shared {
             .await?
             .ok_or("the handed-out enrollment is gone")?;
         let registration = self.register(&current, seller, n)?;
-        uow.update_enrollment(&registration.enrollment).await?;
-        uow.append_event(&registration.event, None).await?;
+        uow.update_enrollment_with_event(&registration.enrollment, &registration.event, None)
+            .await?;
         uow.commit().await?;
         Ok(())
     }
@@ -1839,7 +1839,21 @@ impl Shared {
         let registration = self.register(&current, seller, n)?;
 
         let e = registration.enrollment.snapshot();
-        let updated = sqlx::query(UPDATE_ENROLLMENT)
+        let event = &registration.event;
+        let mut products = Vec::new();
+        let mut currencies = Vec::new();
+        let mut quantities = Vec::new();
+        let mut minors = Vec::new();
+        let mut scales = Vec::new();
+        for line in event.products() {
+            let (minor, scale) = minor_units(line.unit_price)?;
+            products.push(line.product.as_uuid());
+            currencies.push(line.currency.as_str().to_owned());
+            quantities.push(i64::from(line.quantity));
+            minors.push(minor);
+            scales.push(scale);
+        }
+        let row = sqlx::query(UPDATE_ENROLLMENT_WITH_EVENT)
             .bind(e.id.as_uuid())
             .bind(e.assignment.as_uuid())
             .bind(e.customer.as_uuid())
@@ -1856,27 +1870,6 @@ impl Shared {
             .bind(i64::try_from(e.sequence)?)
             .bind(e.enrolled_at)
             .bind(Some(version))
-            .fetch_optional(&mut *tx)
-            .await?;
-        if updated.is_none() {
-            return Err("the enrollment changed meanwhile".into());
-        }
-
-        let event = &registration.event;
-        let mut products = Vec::new();
-        let mut currencies = Vec::new();
-        let mut quantities = Vec::new();
-        let mut minors = Vec::new();
-        let mut scales = Vec::new();
-        for line in event.products() {
-            let (minor, scale) = minor_units(line.unit_price)?;
-            products.push(line.product.as_uuid());
-            currencies.push(line.currency.as_str().to_owned());
-            quantities.push(i64::from(line.quantity));
-            minors.push(minor);
-            scales.push(scale);
-        }
-        let appended: i64 = sqlx::query_scalar(APPEND_EVENT)
             .bind(event.id().as_uuid())
             .bind(event.assignment().as_uuid())
             .bind(event.enrollment().as_uuid())
@@ -1901,6 +1894,10 @@ impl Shared {
             .bind(None::<&str>) // no request fingerprint without an idempotency key
             .fetch_one(&mut *tx)
             .await?;
+        if row.try_get::<Option<i64>, _>("row_version")?.is_none() {
+            return Err("the enrollment changed meanwhile".into());
+        }
+        let appended: i64 = row.try_get("appended")?;
         if appended != 1 {
             return Err("the event was not appended".into());
         }

@@ -56,6 +56,7 @@ pub mod statements {
     pub use crate::queue::ALLOWED as CONTACT_GATE;
     pub use crate::repos::{
         APPEND_EVENT, ENROLLMENT_BY_ID, OUTCOME_PAGE_AFTER, OUTCOME_PAGE_FIRST, UPDATE_ENROLLMENT,
+        UPDATE_ENROLLMENT_WITH_EVENT,
     };
 }
 pub use unit::PgUnitOfWork;

@@ -34,7 +34,9 @@ use async_trait::async_trait;
 use cube_domain::assignment::Assignment;
 use cube_domain::customer::Customer;
 use cube_domain::enrollment::Enrollment;
+use cube_domain::idempotency::IdempotencyKey;
 use cube_domain::ids::{AssignmentId, CustomerId, EnrollmentId};
+use cube_domain::outcome::OutcomeEvent;
 use cube_domain::ports::{Handout, NextCustomerRequest, ReadUnit, StoreError, UnitOfWork};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
@@ -405,5 +407,14 @@ impl UnitOfWork for PgUnitOfWork {
         request: &NextCustomerRequest,
     ) -> Result<Option<(Handout, Option<Customer>)>, StoreError> {
         crate::queue::reserve_next_with_customer(self, request).await
+    }
+
+    async fn update_enrollment_with_event(
+        &mut self,
+        enrollment: &Enrollment,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        crate::repos::update_enrollment_with_event(self, enrollment, event, idempotency_key).await
     }
 }

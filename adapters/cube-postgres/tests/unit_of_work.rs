@@ -1,6 +1,7 @@
 //! The unit of work as one PostgreSQL transaction: all or nothing, a `Duplicate` (a user's
 //! e-mail, an enrollment, a token hash) that leaves the unit usable, a server-side failure that `commit` reports instead of silently rolling
-//! back, lost updates refused, and two transactions racing for one idempotency key.
+//! back, lost updates refused (a registration's update and event written in one statement
+//! too), and two transactions racing for one idempotency key.
 
 mod common;
 
@@ -298,6 +299,124 @@ async fn an_update_after_someone_else_changed_the_enrollment_is_a_conflict() {
         .await
         .expect("update again");
     uow.commit().await.expect("commit");
+}
+
+/// A registration's update and event in one statement (`update_enrollment_with_event`),
+/// against a version that moved on: a seller took the customer after the unit read it, so
+/// the write is `Conflict` and neither the enrollment nor the event is written; the unit goes
+/// on. And two units registering on one enrollment at once: the second waits for the first's
+/// row lock, finds the version moved when the first commits, and is refused the same way —
+/// no second event beside the first.
+#[tokio::test]
+async fn a_registration_over_a_moved_version_writes_neither_the_enrollment_nor_the_event() {
+    let store = common::fresh_store().await;
+    let first = enrollment(assignment(), 1, 1, 1);
+    let second = enrollment(assignment(), 2, 2, 2);
+    let mut uow = store.begin().await.expect("begin");
+    uow.insert_enrollment(&first).await.expect("enroll");
+    uow.insert_enrollment(&second).await.expect("enroll");
+    uow.commit().await.expect("commit");
+
+    let mut manager = store.begin().await.expect("begin");
+    let read = manager
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    let request = NextCustomerRequest {
+        assignment: assignment(),
+        seller: seller(),
+        now: T0,
+        setup: AssignmentSetup::default(),
+        gate: cube_domain::contact_policy::standing::ContactGate::OPEN,
+    };
+    let handout = store
+        .reserve_next(&request)
+        .await
+        .expect("reserve")
+        .expect("ready");
+    assert_eq!(handout.enrollment.id(), first.id());
+    let stale = by_seller(event(1, &read, to_call(), StateCategory::Available, T0));
+    assert!(matches!(
+        manager
+            .update_enrollment_with_event(
+                &with(&read, |e| e.attempts = 1),
+                &stale,
+                Some(&key("stale"))
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The unit goes on: another registration in it goes through and commits.
+    let other = manager
+        .enrollment(second.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    let fine = by_seller(event(2, &other, to_call(), StateCategory::Available, T0));
+    manager
+        .update_enrollment_with_event(&with(&other, |e| e.attempts = 1), &fine, None)
+        .await
+        .expect("the unit goes on after the refused registration");
+    manager.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let now = uow
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(now, handout.enrollment, "the seller's reservation stands");
+    assert_eq!(uow.event(stale.id()).await.expect("read"), None);
+    assert_eq!(
+        uow.event_by_key(assignment(), seller(), &key("stale").key)
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(uow.event(fine.id()).await.expect("read"), Some(fine));
+    drop(uow);
+
+    // Two units register on the enrollment from the same read.
+    let mut a = store.begin().await.expect("begin a");
+    let mut b = store.begin().await.expect("begin b");
+    let in_a = a
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    let in_b = b
+        .enrollment(first.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(in_a, in_b);
+    let winner = by_seller(event(3, &in_a, to_call(), StateCategory::Available, T0));
+    let loser = by_seller(event(4, &in_b, to_call(), StateCategory::Available, T0));
+    a.update_enrollment_with_event(&with(&in_a, |e| e.attempts = 1), &winner, None)
+        .await
+        .expect("a registers");
+    let racing = tokio::spawn(async move {
+        let result = b
+            .update_enrollment_with_event(&with(&in_b, |e| e.attempts = 1), &loser, None)
+            .await;
+        (result, b)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!racing.is_finished(), "B must wait for A's row lock");
+    a.commit().await.expect("commit a");
+    let (result, b) = racing.await.expect("b finishes");
+    assert!(
+        matches!(result, Err(StoreError::Conflict(_))),
+        "the loser of the race MUST be refused: {result:?}"
+    );
+    b.commit().await.expect("b's unit is still usable");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.events_of(first.id()).await.expect("read"),
+        vec![winner],
+        "only the winner's event is kept"
+    );
 }
 
 /// Two managers' units read one data owner (a document edited whole); the first writes and

@@ -610,9 +610,14 @@ impl Cube {
             meeting: self.new_id::<MeetingId>(),
         };
         let registration = outcome::register(ctx, enrollment, registrar, command, now, ids)?;
-        uow.append_event(&registration.event, idempotency_key)
-            .await?;
-        uow.update_enrollment(&registration.enrollment).await?;
+        // The enrollment over the version read, and the event only if that went through
+        // (one round trip where the store can).
+        uow.update_enrollment_with_event(
+            &registration.enrollment,
+            &registration.event,
+            idempotency_key,
+        )
+        .await?;
         if let Some(meeting) = &registration.meeting {
             uow.insert_meeting(meeting).await?;
         }

@@ -161,7 +161,7 @@ pub(crate) fn enrollment_from_row(row: &PgRow) -> Result<(Enrollment, i64), Stor
 
 /// Binds the snapshot's fields after the query's earlier parameters, in the order of
 /// [`enrollment_columns`] (without `row_version`).
-fn bind_snapshot<'q>(
+pub(crate) fn bind_snapshot<'q>(
     query: PgQuery<'q>,
     e: &EnrollmentSnapshot,
 ) -> Result<PgQuery<'q>, StoreError> {
@@ -183,7 +183,45 @@ fn bind_snapshot<'q>(
         .bind(e.enrolled_at))
 }
 
+/// Why an update of `e` found no row: `known` is the version this unit read it at (`None`:
+/// not read in this unit).
+pub(crate) fn not_updated(e: &EnrollmentSnapshot, known: Option<i64>) -> StoreError {
+    StoreError::Conflict(match known {
+        Some(_) => format!(
+            "enrollment {} was changed or removed by someone else since it was read; read it \
+             again",
+            e.id
+        ),
+        None => format!(
+            "enrollment {} does not exist (not with that assignment, customer, import order \
+             and enrolment time: an update cannot move it)",
+            e.id
+        ),
+    })
+}
+
 impl PgUnitOfWork {
+    /// The version an update of `e` must find (`None`: not read in this unit, written
+    /// whatever its version), or `Conflict` when this unit read it under another assignment
+    /// or customer: an update never moves an enrollment.
+    pub(crate) fn version_to_update(
+        &self,
+        e: &EnrollmentSnapshot,
+    ) -> Result<Option<i64>, StoreError> {
+        match self.versions.get(&e.id) {
+            Some((_, assignment, customer))
+                if (*assignment, *customer) != (e.assignment, e.customer) =>
+            {
+                Err(StoreError::Conflict(format!(
+                    "enrollment {} is customer {customer} in assignment {assignment}: an \
+                     update cannot move it",
+                    e.id
+                )))
+            }
+            known => Ok(known.map(|(version, _, _)| *version)),
+        }
+    }
+
     /// Reads enrollments and remembers their versions for `update_enrollment`.
     async fn read_enrollments(
         &mut self,
@@ -472,35 +510,16 @@ impl EnrollmentWrites for PgUnitOfWork {
     }
     async fn update_enrollment(&mut self, enrollment: &Enrollment) -> Result<(), StoreError> {
         let e = enrollment.snapshot();
-        let known = self.versions.get(&e.id).copied();
-        if let Some((_, assignment, customer)) = known
-            && (assignment, customer) != (e.assignment, e.customer)
-        {
-            return Err(StoreError::Conflict(format!(
-                "enrollment {} is customer {customer} in assignment {assignment}: an update \
-                 cannot move it",
-                e.id
-            )));
-        }
+        let known = self.version_to_update(e)?;
         let query = sqlx::query(UPDATE_ENROLLMENT);
-        let query = bind_snapshot(query, e)?.bind(known.map(|(version, _, _)| version));
+        let query = bind_snapshot(query, e)?.bind(known);
         // Nothing unique is written, so no savepoint is needed.
         match self.fetch_optional(query).await? {
             Some(row) => {
-                self.versions
-                    .insert(e.id, (get(&row, "row_version")?, e.assignment, e.customer));
+                self.note_enrollment(enrollment, get(&row, "row_version")?);
                 Ok(())
             }
-            None if known.is_some() => Err(StoreError::Conflict(format!(
-                "enrollment {} was changed or removed by someone else since it was read; \
-                 read it again",
-                e.id
-            ))),
-            None => Err(StoreError::Conflict(format!(
-                "enrollment {} does not exist (not with that assignment, customer, import \
-                 order and enrolment time: an update cannot move it)",
-                e.id
-            ))),
+            None => Err(not_updated(e, known)),
         }
     }
     async fn delete_enrollment(&mut self, id: EnrollmentId) -> Result<(), StoreError> {

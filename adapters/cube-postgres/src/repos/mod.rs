@@ -2,8 +2,10 @@
 //! [`crate::PgUnitOfWork`]: one file per trait, named as in the other stores
 //! (`organisations`, `users`, `data_owners`, `customers`, `products`, `flows`,
 //! `assignments`, `calendars`, `enrollments`, `outcome_log`, `imports`, `time_entries`,
-//! `outbox`, `sms`, `credentials`, `webhooks`, `calls`, `reports`). Every method is one or two statements in the unit's
-//! transaction; aggregates read and written whole are `jsonb` beside their lookup columns.
+//! `outbox`, `sms`, `credentials`, `webhooks`, `calls`, `reports`), and `registrations`: a
+//! registration's two writes (`UnitOfWork::update_enrollment_with_event`) in one statement.
+//! Every method is one or two statements in the unit's transaction; aggregates read and
+//! written whole are `jsonb` beside their lookup columns.
 
 mod assignments;
 mod calendars;
@@ -18,6 +20,7 @@ mod organisations;
 mod outbox;
 mod outcome_log;
 mod products;
+mod registrations;
 mod reports;
 mod request_keys;
 mod sms;
@@ -29,3 +32,5 @@ pub(crate) use credentials::token_holder;
 pub use enrollments::{ENROLLMENT_BY_ID, UPDATE_ENROLLMENT};
 pub(crate) use enrollments::{enrollment_and_assignment, enrollment_from_row};
 pub use outcome_log::{APPEND_EVENT, OUTCOME_PAGE_AFTER, OUTCOME_PAGE_FIRST};
+pub use registrations::UPDATE_ENROLLMENT_WITH_EVENT;
+pub(crate) use registrations::update_enrollment_with_event;

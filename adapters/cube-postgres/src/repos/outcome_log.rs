@@ -10,6 +10,7 @@
 
 use crate::PgUnitOfWork;
 use crate::codec::{all_json, category_text, class_text, get, get_json, to_minor_units};
+use crate::unit::PgQuery;
 use async_trait::async_trait;
 use cube_domain::idempotency::{IdempotencyKey, KeyedEvent, RequestFingerprint, RequestKey};
 use cube_domain::ids::{AssignmentId, EnrollmentId, OutcomeEventId, UserId};
@@ -229,6 +230,73 @@ impl OutcomeLog for PgUnitOfWork {
     }
 }
 
+/// Binds the event's parameters after the query's earlier ones, in the order of
+/// [`APPEND_EVENT`]'s `$1`…`$22`: the columns, the key, the document, the product lines and
+/// the request fingerprint.
+pub(crate) fn bind_event<'q>(
+    query: PgQuery<'q>,
+    event: &'q OutcomeEvent,
+    idempotency_key: Option<&'q IdempotencyKey>,
+) -> Result<PgQuery<'q>, StoreError> {
+    let lines = lines_of(event)?;
+    let line_count = i32::try_from(event.products().len())
+        .map_err(|_| StoreError::Corrupt("too many product lines on one event".into()))?;
+    Ok(query
+        .bind(event.id().as_uuid())
+        .bind(event.assignment().as_uuid())
+        .bind(event.enrollment().as_uuid())
+        .bind(event.customer().as_uuid())
+        .bind(event.occurred_at())
+        .bind(event.user().map(|u| u.as_uuid()))
+        .bind(event.outcome().map(|o| o.as_uuid()))
+        .bind(class_text(event.class()))
+        .bind(event.option())
+        .bind(event.from_state().as_uuid())
+        .bind(event.to_state().as_uuid())
+        .bind(category_text(event.to_category()))
+        .bind(event.meeting().map(|m| m.as_uuid()))
+        .bind(line_count)
+        .bind(idempotency_key.map(|k| k.key.as_str()))
+        .bind(Json(event))
+        .bind(lines.products)
+        .bind(lines.currencies)
+        .bind(lines.quantities)
+        .bind(lines.minor_units)
+        .bind(lines.scales)
+        .bind(idempotency_key.map(|k| k.fingerprint.as_str())))
+}
+
+/// Which rule an event's insert broke when `ON CONFLICT DO NOTHING` left it out: it does not
+/// say, and a used key (a retry that raced its first request) must be told apart from a
+/// taken id, so the key is looked up.
+pub(crate) async fn not_appended(
+    uow: &mut PgUnitOfWork,
+    event: &OutcomeEvent,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> StoreError {
+    let key_used = match idempotency_key {
+        Some(key) => {
+            let query = sqlx::query(
+                "SELECT 1 FROM outcome_events
+                 WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
+            )
+            .bind(event.assignment().as_uuid())
+            .bind(event.user().map(|u| u.as_uuid()))
+            .bind(key.key.as_str());
+            match uow.fetch_optional(query).await {
+                Ok(found) => found.is_some(),
+                Err(error) => return error,
+            }
+        }
+        None => false,
+    };
+    StoreError::Duplicate(if key_used {
+        UniqueRule::IdempotencyKey
+    } else {
+        UniqueRule::Id(RecordKind::OutcomeEvent)
+    })
+}
+
 #[async_trait]
 impl OutcomeLogWrites for PgUnitOfWork {
     async fn append_event(
@@ -236,54 +304,10 @@ impl OutcomeLogWrites for PgUnitOfWork {
         event: &OutcomeEvent,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
-        let lines = lines_of(event)?;
-        let line_count = i32::try_from(event.products().len())
-            .map_err(|_| StoreError::Corrupt("too many product lines on one event".into()))?;
-        let query = sqlx::query(APPEND_EVENT)
-            .bind(event.id().as_uuid())
-            .bind(event.assignment().as_uuid())
-            .bind(event.enrollment().as_uuid())
-            .bind(event.customer().as_uuid())
-            .bind(event.occurred_at())
-            .bind(event.user().map(|u| u.as_uuid()))
-            .bind(event.outcome().map(|o| o.as_uuid()))
-            .bind(class_text(event.class()))
-            .bind(event.option())
-            .bind(event.from_state().as_uuid())
-            .bind(event.to_state().as_uuid())
-            .bind(category_text(event.to_category()))
-            .bind(event.meeting().map(|m| m.as_uuid()))
-            .bind(line_count)
-            .bind(idempotency_key.map(|k| k.key.as_str()))
-            .bind(Json(event))
-            .bind(lines.products)
-            .bind(lines.currencies)
-            .bind(lines.quantities)
-            .bind(lines.minor_units)
-            .bind(lines.scales)
-            .bind(idempotency_key.map(|k| k.fingerprint.as_str()));
+        let query = bind_event(sqlx::query(APPEND_EVENT), event, idempotency_key)?;
         let row = self.fetch_one(query).await?;
         if get::<i64>(&row, "appended")? == 0 {
-            // `ON CONFLICT DO NOTHING` does not say which rule the row broke: a used key (a
-            // retry that raced its first request) must be told apart from a taken id.
-            let key_used = match idempotency_key {
-                Some(key) => {
-                    let query = sqlx::query(
-                        "SELECT 1 FROM outcome_events
-                         WHERE assignment_id = $1 AND user_id = $2 AND idempotency_key = $3",
-                    )
-                    .bind(event.assignment().as_uuid())
-                    .bind(event.user().map(|u| u.as_uuid()))
-                    .bind(key.key.as_str());
-                    self.fetch_optional(query).await?.is_some()
-                }
-                None => false,
-            };
-            return Err(StoreError::Duplicate(if key_used {
-                UniqueRule::IdempotencyKey
-            } else {
-                UniqueRule::Id(RecordKind::OutcomeEvent)
-            }));
+            return Err(not_appended(self, event, idempotency_key).await);
         }
         Ok(())
     }

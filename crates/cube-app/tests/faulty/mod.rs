@@ -123,6 +123,24 @@ impl UnitOfWork for Faulty {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.inner.commit().await
     }
+    async fn update_enrollment_with_event(
+        &mut self,
+        enrollment: &Enrollment,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        // As `append_event` below: the event's id is taken (after the update, as the port
+        // orders the two).
+        if self.duplicate_event_ids {
+            self.inner.update_enrollment(enrollment).await?;
+            return Err(StoreError::Duplicate(UniqueRule::Id(
+                RecordKind::OutcomeEvent,
+            )));
+        }
+        self.inner
+            .update_enrollment_with_event(enrollment, event, idempotency_key)
+            .await
+    }
 }
 
 #[async_trait]

@@ -394,6 +394,25 @@ pub trait UnitOfWork:
         let customer = self.customer(handout.enrollment.customer()).await?;
         Ok(Some((handout, customer)))
     }
+
+    /// A registration's two writes: `update_enrollment(enrollment)`, then, only if that went
+    /// through, `append_event(event, idempotency_key)`. What registering an outcome writes.
+    /// The errors are theirs, in that order: `Conflict` when the update is refused (the
+    /// enrollment missing, moved, or changed by another unit since this one read it) — and
+    /// then neither is written and the unit goes on, as after a refused update; then
+    /// `append_event`'s `Duplicate(IdempotencyKey)` or `Duplicate(Id(OutcomeEvent))`, after
+    /// which the enrollment's write may stand in the unit: drop it, as after any error.
+    /// The same as the two calls in this unit; a store may do both in one round trip
+    /// (PostgreSQL does), the default calls them in turn.
+    async fn update_enrollment_with_event(
+        &mut self,
+        enrollment: &Enrollment,
+        event: &OutcomeEvent,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        self.update_enrollment(enrollment).await?;
+        self.append_event(event, idempotency_key).await
+    }
 }
 
 /// Organisations.

@@ -107,6 +107,7 @@ macro_rules! store_contract_tests {
                 outcome_list_filters_and_pages_the_window,
                 idempotency_key_is_unique_per_assignment_and_user,
                 outcome_event_id_taken_is_told_apart_from_a_used_key,
+                update_enrollment_with_event_writes_both_or_neither,
                 time_entries_round_trip_running_and_window,
                 times_are_kept_and_compared_to_the_microsecond,
                 user_time_entries_overlapping_across_assignments,

@@ -12,6 +12,7 @@ use cube_domain::outcome::{
     OutcomeClass, OutcomeEvent, OutcomeEventRecord, OutcomeFilter, ProductLine,
 };
 use cube_domain::ports::{IdGenerator, RecordKind, StoreError, UniqueRule};
+use cube_domain::reports;
 use time::{Duration, OffsetDateTime};
 
 fn by_id(mut enrollments: Vec<Enrollment>) -> Vec<Enrollment> {
@@ -666,6 +667,173 @@ pub async fn outcome_event_id_taken_is_told_apart_from_a_used_key(store: SharedS
             .await,
         UniqueRule::IdempotencyKey,
         "a new event under a used key",
+    );
+}
+
+/// `update_enrollment_with_event` is `update_enrollment` and then, only if that went
+/// through, `append_event`. Both written: the event with its key, fingerprint and product
+/// lines, the counters and rollups following, and the enrollment noted at its new version
+/// (a later update in the unit goes through). An update refused (the enrollment missing, or
+/// moved) MUST be `Conflict` — under a used key too: the update comes first — and write
+/// neither, the unit going on. A used key MUST be `Duplicate(IdempotencyKey)` and a taken id
+/// `Duplicate(Id(OutcomeEvent))`, as `append_event` answers them.
+pub async fn update_enrollment_with_event_writes_both_or_neither(store: SharedStore) {
+    let s = setup(store.as_ref(), 2).await;
+    let a = s.world.assignment.id();
+    let me = s.world.sellers[0].id;
+    let (e0, e1) = (&s.world.enrollments[0], &s.world.enrollments[1]);
+
+    let sold = sale(&s, e0, at(10));
+    let after_sale = with(e0, |e| {
+        e.state = SalesFlow::SALE;
+        e.category = StateCategory::Yes;
+        e.attempts = 1;
+        e.last_contact = Some(at(10));
+    });
+    let mut uow = store.begin().await.expect("begin");
+    uow.enrollment(e0.id()).await.expect("read");
+    uow.update_enrollment_with_event(&after_sale, &sold, Some(&keyed("click-1", "f1")))
+        .await
+        .expect("both written");
+    let again = with(&after_sale, |e| e.attempts = 2);
+    uow.update_enrollment(&again)
+        .await
+        .expect("an update after it in the same unit MUST go through");
+    uow.commit().await.expect("commit");
+
+    // Refused updates: a missing enrollment (never read), one that would move (read first).
+    let ghost = enroll(&s, a, 1, 99);
+    let moved = with(e1, |e| e.sequence += 100);
+    let mut uow = store.begin().await.expect("begin");
+    uow.enrollment(e1.id()).await.expect("read");
+    for (refused, key) in [
+        (&ghost, None),
+        (&moved, None),
+        (&ghost, Some(keyed("click-1", "f2"))),
+        (&moved, Some(keyed("click-1", "f3"))),
+    ] {
+        let event = no_answer(&s, refused, at(20));
+        let result = uow
+            .update_enrollment_with_event(refused, &event, key.as_ref())
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict(_))),
+            "a refused update MUST be Conflict, before the event's key is looked at: \
+             got {result:?}"
+        );
+        assert_eq!(
+            uow.event(event.id()).await.expect("read"),
+            None,
+            "a refused update MUST append no event"
+        );
+    }
+    let answered = no_answer(&s, e1, at(21));
+    let after_answer = with(e1, |e| {
+        e.attempts = 1;
+        e.last_contact = Some(at(21));
+        e.no_answer_at = Some(at(21));
+    });
+    uow.update_enrollment_with_event(&after_answer, &answered, None)
+        .await
+        .expect("the unit goes on after a refused update");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(
+        uow.enrollment(e0.id()).await.expect("read"),
+        Some(again.clone())
+    );
+    assert_eq!(
+        uow.enrollment(e1.id()).await.expect("read"),
+        Some(after_answer)
+    );
+    assert_eq!(uow.enrollment(ghost.id()).await.expect("read"), None);
+    assert_eq!(
+        uow.events_of(e0.id()).await.expect("read"),
+        vec![sold.clone()]
+    );
+    assert_eq!(
+        uow.events_of(e1.id()).await.expect("read"),
+        vec![answered.clone()],
+        "only the registration whose update went through has its event"
+    );
+    assert_eq!(
+        uow.event_by_key(a, me, &request_key("click-1"))
+            .await
+            .expect("read"),
+        Some(KeyedEvent {
+            event: sold.clone(),
+            fingerprint: Some(RequestFingerprint::from_stored("f1".to_owned())),
+        })
+    );
+    let window = [&sold, &answered];
+    assert_eq!(
+        uow.outcome_tally(&[a], at(0), at(60)).await.expect("tally"),
+        reports::tally_outcomes(window),
+        "the events MUST be counted as appended"
+    );
+    assert_eq!(
+        uow.sold_products(&[a], at(0), at(60)).await.expect("tally"),
+        reports::tally_sold_products(window).expect("sums"),
+        "the event's product lines MUST be written with it"
+    );
+    let enrollments = uow.enrollments(a).await.expect("read");
+    assert_eq!(
+        uow.status_tally(a).await.expect("tally"),
+        reports::tally_status(&enrollments),
+        "the status counters MUST follow the updates"
+    );
+    drop(uow);
+
+    // A used key, a taken id: refused as `append_event` refuses them; the unit is dropped
+    // after them (the update may stand in it), and nothing of them is kept.
+    let mut uow = store.begin().await.expect("begin");
+    let current = uow
+        .enrollment(e0.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    let retry = no_answer(&s, &current, at(30));
+    duplicate(
+        uow.update_enrollment_with_event(
+            &with(&current, |e| e.attempts = 5),
+            &retry,
+            Some(&keyed("click-1", "f4")),
+        )
+        .await,
+        UniqueRule::IdempotencyKey,
+        "a registration under a used key",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    let current = uow
+        .enrollment(e0.id())
+        .await
+        .expect("read")
+        .expect("exists");
+    let same_id = OutcomeEvent::from(OutcomeEventRecord {
+        occurred_at: at(31),
+        ..OutcomeEventRecord::from(sold.clone())
+    });
+    duplicate(
+        uow.update_enrollment_with_event(
+            &with(&current, |e| e.attempts = 6),
+            &same_id,
+            Some(&keyed("click-2", "f5")),
+        )
+        .await,
+        UniqueRule::Id(RecordKind::OutcomeEvent),
+        "a registration whose event id is taken",
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.enrollment(e0.id()).await.expect("read"), Some(again));
+    assert_eq!(uow.events_of(e0.id()).await.expect("read"), vec![sold]);
+    assert_eq!(
+        uow.event_by_key(a, me, &request_key("click-2"))
+            .await
+            .expect("read"),
+        None
     );
 }
 
