@@ -95,7 +95,7 @@ async fn each_page_of_the_outcome_list_is_one_range_of_the_window_index() {
         (
             "next_page",
             OUTCOME_PAGE_AFTER,
-            format!("'{}'::uuid, {window}, 100", after.as_uuid()),
+            format!("{window}, 100, '{}'::uuid", after.as_uuid()),
         ),
     ] {
         for sql in [

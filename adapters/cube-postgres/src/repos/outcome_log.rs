@@ -50,31 +50,40 @@ pub const APPEND_EVENT: &str = "WITH inserted AS (
      )
      SELECT count(*) AS appended FROM inserted";
 
-/// The outcome list's first page of a window: `$1` assignment, `$2`–`$3` the window, `$4`
-/// outcome, `$5` user, `$6` state after (each NULL for any), `$7` only sold, `$8` the limit.
-pub const OUTCOME_PAGE_FIRST: &str = "SELECT event FROM outcome_events
+/// The outcome list's window and filters, the start of both page statements: `$1`
+/// assignment, `$2`–`$3` the window, `$4` outcome, `$5` user, `$6` state after (each NULL
+/// for any), `$7` only sold.
+macro_rules! outcome_window {
+    () => {
+        "SELECT event FROM outcome_events
      WHERE assignment_id = $1 AND occurred_at >= $2 AND occurred_at < $3
        AND ($4::uuid IS NULL OR outcome_id = $4)
        AND ($5::uuid IS NULL OR user_id = $5)
        AND ($6::uuid IS NULL OR to_state = $6)
-       AND (NOT $7 OR (to_category = 'yes' AND product_lines > 0))
-     ORDER BY occurred_at, seq
-     LIMIT $8";
+       AND (NOT $7 OR (to_category = 'yes' AND product_lines > 0))"
+    };
+}
 
-/// The outcome list's page after the outcome `$1`: the parameters of
-/// [`OUTCOME_PAGE_FIRST`] one place later.
-pub const OUTCOME_PAGE_AFTER: &str = "SELECT event FROM outcome_events
-     WHERE assignment_id = $2 AND occurred_at >= $3 AND occurred_at < $4
-       AND ($5::uuid IS NULL OR outcome_id = $5)
-       AND ($6::uuid IS NULL OR user_id = $6)
-       AND ($7::uuid IS NULL OR to_state = $7)
-       AND (NOT $8 OR (to_category = 'yes' AND product_lines > 0))
+/// The outcome list's first page of a window: the window's parameters, `$8` the limit.
+pub const OUTCOME_PAGE_FIRST: &str = concat!(
+    outcome_window!(),
+    "
+     ORDER BY occurred_at, seq
+     LIMIT $8"
+);
+
+/// The outcome list's page after the outcome `$9`: the parameters of
+/// [`OUTCOME_PAGE_FIRST`], then the outcome the page before ended with.
+pub const OUTCOME_PAGE_AFTER: &str = concat!(
+    outcome_window!(),
+    "
        AND (occurred_at, seq) > (
            SELECT a.occurred_at, a.seq FROM outcome_events a
-           WHERE a.id = $1 AND a.assignment_id = $2
-             AND a.occurred_at >= $3 AND a.occurred_at < $4)
+           WHERE a.id = $9 AND a.assignment_id = $1
+             AND a.occurred_at >= $2 AND a.occurred_at < $3)
      ORDER BY occurred_at, seq
-     LIMIT $9";
+     LIMIT $8"
+);
 
 /// The product lines of an event as columns, for `unnest`.
 #[derive(Default)]
@@ -178,10 +187,10 @@ impl OutcomeLog for PgUnitOfWork {
         // the pages after it are two statements: a cursor behind `$7 IS NULL OR …` is only a
         // filter in a generic plan, and every page would read the window from its start.
         // An `after` outside the window (or unknown) makes the row comparison NULL: no rows.
-        let query = match after {
-            None => sqlx::query(OUTCOME_PAGE_FIRST),
-            Some(after) => sqlx::query(OUTCOME_PAGE_AFTER).bind(after.as_uuid()),
-        }
+        let query = sqlx::query(match after {
+            None => OUTCOME_PAGE_FIRST,
+            Some(_) => OUTCOME_PAGE_AFTER,
+        })
         .bind(assignment.as_uuid())
         .bind(from)
         .bind(to)
@@ -190,6 +199,10 @@ impl OutcomeLog for PgUnitOfWork {
         .bind(filter.to_state.map(|s| s.as_uuid()))
         .bind(filter.sold)
         .bind(i64::from(limit));
+        let query = match after {
+            None => query,
+            Some(after) => query.bind(after.as_uuid()),
+        };
         all_json(&self.fetch_all(query).await?, "event")
     }
 
